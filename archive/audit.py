@@ -1,0 +1,202 @@
+"""The hash-chained, keyed access log.
+
+Each entry carries `mac = HMAC(audit key, prev_mac || entry)`, so an edit,
+deletion, insertion or reordering breaks the chain at the first bad entry.
+The latest (seq, mac) is also kept outside the database in `audit.head.age`
+(age-encrypted to the vault), so truncating the tail is detected too.
+
+Query text and patient details live only inside the encrypted index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vault.atomic import write_atomic
+from vault.keys import Identity
+from vault.store import decrypt_with_identity, encrypt_to_recipient
+
+GENESIS = "0" * 64
+HEAD_FILE = "audit.head.age"
+FIELDS = ("seq", "ts", "user", "role", "action", "patient", "record", "reason", "outcome", "flagged", "details")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    ts: str
+    user: str | None
+    role: str | None
+    action: str
+    patient: str | None
+    record: str | None
+    reason: str | None
+    outcome: str
+    flagged: bool
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _canonical(row: dict[str, Any]) -> bytes:
+    return json.dumps([row.get(f) for f in FIELDS], separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class AuditLog:
+    """Append to and verify the chain stored in the `audit` table."""
+
+    def __init__(self, db: Any, key: bytes, vault_root: Path, identity: Identity) -> None:
+        self.db = db
+        self._key = key
+        self.head_path = vault_root / HEAD_FILE
+        self.identity = identity
+
+    def _mac(self, prev_mac: str, row: dict[str, Any]) -> str:
+        return hmac.new(self._key, prev_mac.encode() + b"|" + _canonical(row), hashlib.sha256).hexdigest()
+
+    def _last(self) -> tuple[int, str]:
+        row = self.db.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+
+    def append(
+        self,
+        *,
+        action: str,
+        outcome: str,
+        user: str | None = None,
+        role: str | None = None,
+        patient: str | None = None,
+        record: str | None = None,
+        reason: str | None = None,
+        flagged: bool = False,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """Append one entry (inside the caller's transaction, if any); return its seq.
+
+        Outside a transaction the head file is written at once; inside one the
+        caller must call `write_head()` after committing.
+        """
+        seq, prev = self._last()
+        row: dict[str, Any] = {
+            "seq": seq + 1,
+            "ts": now_iso(),
+            "user": user,
+            "role": role,
+            "action": action,
+            "patient": patient,
+            "record": record,
+            "reason": reason,
+            "outcome": outcome,
+            "flagged": 1 if flagged else 0,
+            "details": json.dumps(details or {}, sort_keys=True, ensure_ascii=False),
+        }
+        row["prev_mac"] = prev
+        row["mac"] = self._mac(prev, row)
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self.db.execute(f"INSERT INTO audit ({cols}) VALUES ({marks})", list(row.values()))
+        if not self.db.conn.in_transaction:
+            self.write_head()
+        return int(row["seq"])
+
+    def write_head(self) -> None:
+        seq, mac = self._last()
+        payload = json.dumps({"seq": seq, "mac": mac}).encode()
+        write_atomic(self.head_path, encrypt_to_recipient(payload, self.identity.recipient))
+
+    def read_head(self) -> tuple[int, str] | None:
+        if not self.head_path.exists():
+            return None
+        data = json.loads(decrypt_with_identity(self.head_path.read_bytes(), self.identity, HEAD_FILE))
+        return int(data["seq"]), str(data["mac"])
+
+    def verify(self) -> ChainReport:
+        """Walk the chain from the start; report the first entry that does not fit."""
+        prev = GENESIS
+        expected_seq = 1
+        count = 0
+        cols = ", ".join(FIELDS)
+        for values in self.db.execute(f"SELECT {cols}, prev_mac, mac FROM audit ORDER BY rowid"):
+            row = dict(zip(FIELDS, values[: len(FIELDS)], strict=True))
+            prev_mac, mac = values[len(FIELDS)], values[len(FIELDS) + 1]
+            seq = row["seq"]
+            if seq != expected_seq:
+                return ChainReport(False, count, seq, f"entry {seq} is out of place (expected entry {expected_seq})")
+            if prev_mac != prev:
+                return ChainReport(False, count, seq, f"entry {seq} does not follow entry {seq - 1}")
+            if not hmac.compare_digest(self._mac(prev, row), mac):
+                return ChainReport(False, count, seq, f"entry {seq} was altered")
+            prev = mac
+            expected_seq += 1
+            count += 1
+        head = self.read_head()
+        if head is not None:
+            head_seq, head_mac = head
+            if head_seq > count:
+                return ChainReport(
+                    False, count, count + 1, f"entries {count + 1}..{head_seq} were removed from the end"
+                )
+            if head_seq >= 1:
+                row = self.db.execute("SELECT mac FROM audit WHERE seq = ?", [head_seq]).fetchone()
+                if row is None or row[0] != head_mac:
+                    return ChainReport(False, count, head_seq, f"entry {head_seq} does not match the saved head")
+        elif count:
+            return ChainReport(False, count, None, "the saved head (audit.head.age) is missing")
+        return ChainReport(True, count)
+
+    def entries(
+        self,
+        *,
+        user: str | None = None,
+        patient: str | None = None,
+        record: str | None = None,
+        since: str | None = None,
+        action: str | None = None,
+        flagged: bool | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        where: list[str] = []
+        params: list[str | int] = []
+        for col, val in (("user", user), ("patient", patient), ("record", record), ("action", action)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if since:
+            where.append("ts >= ?")
+            params.append(since)
+        if flagged is not None:
+            where.append("flagged = ?")
+            params.append(1 if flagged else 0)
+        sql = f"SELECT {', '.join(FIELDS)} FROM audit"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        out = []
+        for values in self.db.execute(sql, params):
+            row = dict(zip(FIELDS, values, strict=True))
+            out.append(
+                AuditEntry(
+                    seq=row["seq"], ts=row["ts"], user=row["user"], role=row["role"], action=row["action"],
+                    patient=row["patient"], record=row["record"], reason=row["reason"], outcome=row["outcome"],
+                    flagged=bool(row["flagged"]), details=json.loads(row["details"] or "{}"),
+                )
+            )
+        return out

@@ -1,0 +1,165 @@
+"""Shared plumbing of the CLI: global options, session opening, errors, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.errors import ChartvaultError, UserError
+
+EXIT_OK, EXIT_USER, EXIT_DENIED, EXIT_INTEGRITY = 0, 2, 3, 4
+
+
+def default_vault_dir() -> Path:
+    """The platform's user data folder, e.g. ~/.local/share/chartvault/vault."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("chartvault", appauthor=False)) / "vault"
+
+
+@dataclass
+class CliState:
+    vault_dir: Path
+    user: str | None
+    _session: Any = field(default=None, repr=False)
+
+    def passphrase(self, user: str) -> str:
+        env = os.environ.get("CHARTVAULT_PASSPHRASE")
+        if env is not None:
+            return env
+        if not sys.stdin.isatty():
+            raise UserError(
+                f"No passphrase for '{user}'.",
+                "Set CHARTVAULT_PASSPHRASE for non-interactive use, or run in a terminal.",
+            )
+        return str(click.prompt(f"Passphrase for {user}", hide_input=True, err=True))
+
+    def user_name(self) -> str:
+        if self.user:
+            return self.user
+        from vault.vault import Vault
+
+        users = Vault.open(self.vault_dir).keyslots.users()
+        if len(users) == 1:
+            return users[0]
+        if sys.stdin.isatty():
+            return str(click.prompt("User", err=True))
+        raise UserError("Which user?", "Give --user NAME or set CHARTVAULT_USER.")
+
+    def session(self) -> Any:
+        """Open (once) the session for this command."""
+        if self._session is None:
+            from archive.session import open_session
+
+            user = self.user_name()
+            self._session = open_session(self.vault_dir, user, self.passphrase(user))
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+pass_state = click.make_pass_decorator(CliState)
+
+
+class ChartvaultGroup(click.Group):
+    """A click group that turns domain errors into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ChartvaultError as exc:
+            print_error(exc)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(
+    cls=ChartvaultGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "--vault",
+    "vault_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    envvar="CHARTVAULT_VAULT",
+    help="Vault folder (env CHARTVAULT_VAULT; default: the platform's user data folder).",
+)
+@click.option("--user", envvar="CHARTVAULT_USER", help="User name (env CHARTVAULT_USER).")
+@click.version_option(package_name="chartvault")
+@click.pass_context
+def cli(ctx: click.Context, vault_dir: Path | None, user: str | None) -> None:
+    """chartvault: an offline, encrypted medical-records archive.
+
+    With no command, opens the terminal UI. The passphrase is prompted without
+    echo, or read from CHARTVAULT_PASSPHRASE for automation.
+    """
+    state = CliState(vault_dir=(vault_dir or default_vault_dir()).expanduser(), user=user)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+    if ctx.invoked_subcommand is None:
+        from archive.cli.vault_cmds import launch_tui
+
+        launch_tui(state)
+
+
+def run(group: click.Group, argv: list[str] | None = None) -> int:
+    """Run the CLI; turn domain errors into a message and an exit code."""
+    try:
+        code = group.main(args=argv, prog_name="chartvault", standalone_mode=False)
+        if isinstance(code, int):  # ctx.exit(n) inside a command comes back as n here
+            return code
+    except ChartvaultError as exc:
+        print_error(exc)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USER if exc.exit_code == 1 else exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so plainly, keep content out of the message
+        if os.environ.get("CHARTVAULT_DEBUG"):
+            raise
+        click.echo(
+            f"chartvault hit an unexpected internal error ({type(exc).__name__}). "
+            "Nothing was changed by the failed step. Set CHARTVAULT_DEBUG=1 to see details.",
+            err=True,
+        )
+        return 1
+    return EXIT_OK
+
+
+def print_error(exc: ChartvaultError) -> None:
+    click.echo(f"Error: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"  {exc.hint}", err=True)
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def new_passphrase(user: str, env: str = "CHARTVAULT_NEW_PASSPHRASE") -> str:
+    """A new passphrase from `env`, or typed twice without echo."""
+    value = os.environ.get(env)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise UserError(f"No passphrase for new user '{user}'.", f"Set {env}, or run in a terminal.")
+    return str(click.prompt(f"New passphrase for {user}", hide_input=True, confirmation_prompt=True, err=True))

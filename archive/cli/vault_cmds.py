@@ -1,0 +1,146 @@
+"""CLI: init, status, verify, key export-identity, passwd, tui."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.cli.base import CliState, cli, emit_json, new_passphrase, pass_state
+from archive.errors import TamperDetected, UserError
+
+
+@cli.command()
+@click.option("--full-name", default="", help="The admin's full name.")
+@pass_state
+def init(state: CliState, full_name: str) -> None:
+    """Create a new vault; its first user (--user, default 'admin') is an admin.
+
+    The passphrase is read from CHARTVAULT_PASSPHRASE or typed twice.
+    """
+    from archive.session import create_vault
+
+    admin = state.user or "admin"
+    passphrase = os.environ.get("CHARTVAULT_PASSPHRASE")
+    if passphrase is None:
+        passphrase = new_passphrase(admin, env="CHARTVAULT_PASSPHRASE")
+    session = create_vault(state.vault_dir, admin, passphrase, full_name=full_name)
+    session.close()
+    click.echo(f"Created vault at {state.vault_dir} with admin '{admin}'.")
+    click.echo("Keep the passphrase safe: without it (or another user's) the vault cannot be opened.")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def status(state: CliState, as_json: bool) -> None:
+    """Show counts (records, patients, queues, inbox) and the vault's path and version."""
+    from archive.status import vault_status
+
+    report = vault_status(state.session())
+    if as_json:
+        emit_json(report.to_json())
+        return
+    click.echo(f"Vault:            {report.path} (format {report.format_version})")
+    click.echo(f"User:             {report.user} ({report.role})")
+    for name, value in report.counts.items():
+        click.echo(f"{name.replace('_', ' ').capitalize() + ':':<18}{value}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def verify(state: CliState, as_json: bool) -> None:
+    """Check that every blob decrypts and matches its id, and that the index opens.
+
+    Exits 4 and names each bad blob when anything fails the check.
+    """
+    from archive.status import verify_vault
+
+    report = verify_vault(state.session(), progress=_progress_printer(as_json))
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        click.echo(f"Checked {report.blobs_checked} blobs: {len(report.problems)} problem(s).")
+        click.echo(f"Index opens (schema version {report.schema_version}).")
+        click.echo(f"Audit chain: {report.audit_summary}")
+        for problem in report.problems:
+            click.echo(f"  BAD {problem}", err=True)
+    if not report.ok:
+        raise TamperDetected(
+            f"Vault verification failed: {len(report.problems)} problem(s) found.",
+            "Restore the named files from a backup.",
+        )
+
+
+def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
+    if quiet or not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "task" not in state:
+            progress.start()
+            state["task"] = progress.add_task("Verifying blobs", total=total)
+        progress.update(state["task"], completed=done)
+        if done >= total:
+            progress.stop()
+
+    return update
+
+
+@cli.group()
+def key() -> None:
+    """Vault key operations (admin only)."""
+
+
+@key.command("export-identity")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_state
+def export_identity(state: CliState, file: Path) -> None:
+    """Write the vault identity to FILE (created 0600) for `age -d -i FILE`.
+
+    Anyone holding FILE can decrypt every record in the vault.
+    """
+    from archive.keys import export_identity as do_export
+
+    do_export(state.session(), file)
+    click.echo(f"Wrote the vault identity to {file} (mode 0600).")
+    click.echo(
+        "WARNING: this file decrypts every record in the vault. Keep it offline and locked away; "
+        "destroy it when done.",
+        err=True,
+    )
+
+
+@cli.command()
+@pass_state
+def passwd(state: CliState) -> None:
+    """Change your passphrase (current one from CHARTVAULT_PASSPHRASE or prompted)."""
+    from archive.users import change_passphrase
+
+    session = state.session()
+    change_passphrase(session, new_passphrase(session.user.name))
+    click.echo(f"Passphrase changed for '{session.user.name}'.")
+
+
+@cli.command()
+@pass_state
+def tui(state: CliState) -> None:
+    """Open the terminal UI (the default when no command is given)."""
+    launch_tui(state)
+
+
+def launch_tui(state: CliState) -> None:
+    if not sys.stdout.isatty():
+        raise UserError("The terminal UI needs a terminal.", "Run a command instead; see 'chartvault --help'.")
+    from tui.app import make_app
+
+    app = make_app(vault_dir=state.vault_dir, user=state.user)
+    app.run()

@@ -1,0 +1,123 @@
+"""Vault status counts and whole-vault verification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive.policy import Action
+from vault.db import schema_version
+
+if TYPE_CHECKING:
+    from archive.session import Session
+
+COUNT_NAMES = ("records", "patients", "quarantined", "needs_filing", "needs_transcription", "inbox_pending")
+
+# Counters registered by other modules (records, patients, queues); each gets the db.
+COUNTERS: dict[str, Callable[[Any], int]] = {}
+
+
+def register_counter(name: str, fn: Callable[[Any], int]) -> None:
+    COUNTERS[name] = fn
+
+
+@dataclass
+class StatusReport:
+    path: Path
+    format_version: int
+    user: str
+    role: str
+    counts: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "format_version": self.format_version,
+            "user": self.user,
+            "role": self.role,
+            **self.counts,
+        }
+
+
+def _inbox_pending(session: Session) -> int:
+    inbox = session.vault.inbox_dir
+    files = [p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")] if inbox.exists() else []
+    pending = session.vault.pending_dir
+    arrivals = list(pending.glob("*.age")) if pending.exists() else []
+    return len(files) + len(arrivals)
+
+
+def vault_status(session: Session) -> StatusReport:
+    session.require(Action.VIEW_STATUS)
+    counts = {name: 0 for name in COUNT_NAMES}
+    for name, fn in COUNTERS.items():
+        counts[name] = int(fn(session.db))
+    counts["inbox_pending"] = _inbox_pending(session)
+    return StatusReport(
+        path=session.vault.root,
+        format_version=session.vault.format_version,
+        user=session.user.name,
+        role=session.user.role,
+        counts=counts,
+    )
+
+
+@dataclass
+class VerifyReport:
+    blobs_checked: int
+    problems: list[str] = field(default_factory=list)
+    schema_version: int = 0
+    audit_ok: bool = True
+    audit_summary: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.audit_ok
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "blobs_checked": self.blobs_checked,
+            "problems": self.problems,
+            "schema_version": self.schema_version,
+            "audit_ok": self.audit_ok,
+            "audit": self.audit_summary,
+        }
+
+
+def verify_vault(session: Session, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+    """Decrypt every blob and check its keyed id; check the index and the audit chain."""
+    session.require(Action.VERIFY_VAULT)
+    store = session.store
+    ids = sorted(store.root.glob("??/*.age"))
+    total = len(ids)
+    checked = 0
+    problems: list[str] = []
+    from vault.errors import NotFound, TamperDetected
+    from vault.store import valid_blob_id
+
+    for path in ids:
+        blob_id = path.stem
+        if not valid_blob_id(blob_id) or path.parent.name != blob_id[:2]:
+            problems.append(f"{path.relative_to(session.vault.root)}: unexpected file name in objects/")
+        else:
+            try:
+                store.verify(blob_id)
+            except (TamperDetected, NotFound) as exc:
+                problems.append(f"{path.relative_to(session.vault.root)}: {exc.message}")
+        checked += 1
+        if progress:
+            progress(checked, total)
+    chain = session.audit_log.verify()
+    summary = f"intact ({chain.entries} entries)" if chain.ok else f"BROKEN: {chain.problem}"
+    report = VerifyReport(
+        blobs_checked=checked,
+        problems=problems,
+        schema_version=schema_version(session.db),
+        audit_ok=chain.ok,
+        audit_summary=summary,
+    )
+    session.audit("verify", outcome="ok" if report.ok else "failed", details={"problems": len(problems)})
+    return report

@@ -1,0 +1,149 @@
+"""Users of a vault: name, role, licence, active flag; keyslots live in `vault/keys`.
+
+The users table is inside the encrypted index; a user's keyslot is the only
+thing on disk that names them in the clear (its file name).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from archive.audit import now_iso
+from archive.errors import BadInput, NotFound, UserError
+from archive.policy import Action
+from vault.db import transaction
+from vault.keys import check_passphrase_strength, check_user_name
+
+__all__ = ["User", "add_user", "check_passphrase_strength", "list_users", "disable_user", "change_passphrase"]
+
+if TYPE_CHECKING:
+    from archive.session import Session
+
+ROLES = ("admin", "technician", "physician")
+LICENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{2,31}$")
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    full_name: str = ""
+    licence: str | None = None
+    active: bool = True
+    created_at: str = ""
+    created_by: str | None = None
+
+    @property
+    def registered(self) -> bool:
+        """A registered physician: physician role, licence on file, active."""
+        return self.role == "physician" and bool(self.licence) and self.active
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["registered"] = self.registered
+        return data
+
+
+def _row_to_user(row: dict[str, Any]) -> User:
+    return User(
+        name=row["name"],
+        role=row["role"],
+        full_name=row["full_name"] or "",
+        licence=row["licence"],
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+    )
+
+
+def get_user(db: Any, name: str) -> User:
+    rows = list(db.query("SELECT * FROM users WHERE name = ?", [name]))
+    if not rows:
+        raise NotFound(f"No user '{name}' in this vault.", "Run 'chartvault user list' to see users.")
+    return _row_to_user(rows[0])
+
+
+def insert_user(db: Any, user: User) -> None:
+    db["users"].insert(
+        {
+            "name": user.name,
+            "role": user.role,
+            "full_name": user.full_name,
+            "licence": user.licence,
+            "active": 1 if user.active else 0,
+            "created_at": user.created_at or now_iso(),
+            "created_by": user.created_by,
+        }
+    )
+
+
+def validate_new_user(name: str, role: str, licence: str | None) -> None:
+    check_user_name(name)
+    if role not in ROLES:
+        raise BadInput(f"Unknown role '{role}'.", f"Choose one of: {', '.join(ROLES)}.")
+    if role == "physician" and not licence:
+        raise BadInput(
+            "A physician needs a licence number to be registered.", "Add --licence NUMBER."
+        )
+    if licence is not None and not LICENCE.match(licence):
+        raise BadInput(
+            f"'{licence}' does not look like a licence number.",
+            "Use 3-32 letters, digits, spaces, '.', '/' or '-'.",
+        )
+
+
+def add_user(
+    session: Session,
+    name: str,
+    role: str,
+    passphrase: str,
+    full_name: str = "",
+    licence: str | None = None,
+) -> User:
+    """Create a user with a keyslot (admin only)."""
+    session.require(Action.MANAGE_USERS)
+    validate_new_user(name, role, licence)
+    if list(session.db.query("SELECT 1 FROM users WHERE name = ?", [name])) or session.vault.keyslots.exists(name):
+        raise UserError(f"User '{name}' already exists.", "Choose another name, or 'chartvault user list'.")
+    check_passphrase_strength(passphrase, name)
+    user = User(name=name, role=role, full_name=full_name, licence=licence, created_by=session.user.name)
+    with transaction(session.db):
+        insert_user(session.db, user)
+        session.audit("user_add", details={"target": name, "role": role})
+        # The keyslot is written inside the transaction: if it fails, the row rolls back.
+        session.unlocked.add_keyslot(name, passphrase)
+    session.flush_audit()
+    return get_user(session.db, name)
+
+
+def list_users(session: Session) -> list[User]:
+    session.require(Action.MANAGE_USERS)
+    return [_row_to_user(r) for r in session.db.query("SELECT * FROM users ORDER BY name")]
+
+
+def disable_user(session: Session, name: str) -> User:
+    """Disable a user: they can no longer log in, and a physician is no longer registered."""
+    session.require(Action.MANAGE_USERS)
+    target = get_user(session.db, name)
+    if name == session.user.name:
+        raise UserError("You cannot disable yourself.", "Ask another admin to do it.")
+    if target.role == "admin" and not target.active:
+        return target
+    if target.role == "admin":
+        admins = session.db.execute("SELECT count(*) FROM users WHERE role='admin' AND active=1").fetchone()[0]
+        if admins <= 1:
+            raise UserError("That is the last active admin.", "Add another admin first.")
+    with transaction(session.db):
+        session.db.execute("UPDATE users SET active = 0 WHERE name = ?", [name])
+        session.audit("user_disable", details={"target": name})
+    session.flush_audit()
+    return get_user(session.db, name)
+
+
+def change_passphrase(session: Session, new_passphrase: str) -> None:
+    """Re-wrap the current user's keyslot with a new passphrase."""
+    check_passphrase_strength(new_passphrase, session.user.name)
+    session.unlocked.add_keyslot(session.user.name, new_passphrase)
+    session.audit("passwd")

@@ -1,0 +1,58 @@
+"""The audit chain detects edit, delete, insert, reorder and tail truncation."""
+
+import pytest
+
+from archive.audit import AuditLog
+
+
+@pytest.fixture
+def log(fresh_vault):  # type: ignore[no-untyped-def]
+    session = fresh_vault.session
+    for i in range(5):
+        session.audit("view", record=f"r{i}", patient="MRN1")
+    return session.audit_log
+
+
+def test_intact_chain_verifies(log: AuditLog) -> None:
+    report = log.verify()
+    assert report.ok and report.entries >= 6
+
+
+def test_edit_is_detected(log: AuditLog) -> None:
+    log.db.execute("UPDATE audit SET patient = 'MRN2' WHERE seq = 4")
+    report = log.verify()
+    assert not report.ok and report.first_bad_seq == 4 and "altered" in report.problem
+
+
+def test_delete_is_detected(log: AuditLog) -> None:
+    log.db.execute("DELETE FROM audit WHERE seq = 3")
+    report = log.verify()
+    assert not report.ok and report.first_bad_seq == 4
+
+
+def test_insert_is_detected(log: AuditLog) -> None:
+    cols = [d[0] for d in log.db.execute("SELECT * FROM audit LIMIT 1").description]
+    later = [dict(zip(cols, r, strict=True)) for r in log.db.execute("SELECT * FROM audit WHERE seq >= 3 ORDER BY seq")]
+    log.db.execute("DELETE FROM audit WHERE seq >= 3")
+    forged = dict(later[0], record="forged", mac="ab" * 32)
+    for row in [forged] + [dict(r, seq=r["seq"] + 1) for r in later]:
+        marks = ", ".join("?" for _ in cols)
+        log.db.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({marks})", [row[c] for c in cols])
+    report = log.verify()
+    assert not report.ok and report.first_bad_seq == 3
+
+
+def test_reorder_is_detected(log: AuditLog) -> None:
+    a = log.db.execute("SELECT record FROM audit WHERE seq = 3").fetchone()[0]
+    b = log.db.execute("SELECT record FROM audit WHERE seq = 4").fetchone()[0]
+    log.db.execute("UPDATE audit SET record = ? WHERE seq = 3", [b])
+    log.db.execute("UPDATE audit SET record = ? WHERE seq = 4", [a])
+    report = log.verify()
+    assert not report.ok and report.first_bad_seq == 3
+
+
+def test_tail_truncation_is_detected(log: AuditLog) -> None:
+    last = log.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+    log.db.execute("DELETE FROM audit WHERE seq >= ?", [last - 1])
+    report = log.verify()
+    assert not report.ok and "removed from the end" in report.problem

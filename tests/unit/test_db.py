@@ -1,0 +1,51 @@
+import secrets
+from pathlib import Path
+
+import pytest
+
+from vault.db import migrate, open_index, schema_version, transaction
+from vault.errors import TamperDetected
+
+
+def test_index_is_encrypted_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "index.db"
+    key = secrets.token_bytes(32)
+    db = open_index(path, key, create=True)
+    db["notes"].insert({"text": "CANARY-7f3a9 patient note"})
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    raw = path.read_bytes()
+    assert not raw.startswith(b"SQLite format 3")
+    assert b"CANARY-7f3a9" not in raw
+    again = open_index(path, key)
+    assert [r["text"] for r in again["notes"].rows] == ["CANARY-7f3a9 patient note"]
+    again.conn.close()
+
+
+def test_wrong_key_is_reported_not_crashed(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "index.db"
+    db = open_index(path, secrets.token_bytes(32), create=True)
+    db["t"].insert({"a": 1})
+    db.conn.close()
+    with pytest.raises(TamperDetected, match="cannot be opened with this vault's key"):
+        open_index(path, secrets.token_bytes(32))
+    assert "ERROR CORE" not in capfd.readouterr().err  # SQLCipher's own log stays quiet
+
+
+def test_migrations_run_once_and_in_order(tmp_path: Path) -> None:
+    db = open_index(tmp_path / "i.db", secrets.token_bytes(32), create=True)
+    calls: list[int] = []
+    steps = [lambda d: calls.append(1), lambda d: calls.append(2)]
+    assert migrate(db, steps) == 2
+    assert migrate(db, steps) == 2
+    assert calls == [1, 2]
+    assert schema_version(db) == 2
+
+
+def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    db = open_index(tmp_path / "i.db", secrets.token_bytes(32), create=True)
+    db.execute("CREATE TABLE t (a)")
+    with pytest.raises(RuntimeError), transaction(db):
+        db.execute("INSERT INTO t VALUES (1)")
+        raise RuntimeError
+    assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 0

@@ -1,0 +1,1 @@
+"""The Textual terminal UI: thin screens over the domain API in `archive`."""

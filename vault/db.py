@@ -1,0 +1,90 @@
+"""Opens the SQLCipher index as a `sqlite_utils.Database`, and runs migrations.
+
+The index holds extracted text, embeddings, users and the audit log, so the
+whole file is encrypted with SQLCipher under a random 256-bit raw key. Temp
+storage is kept in memory so that sorting or large queries never spill
+plaintext pages to a temp file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from vault.errors import TamperDetected
+
+Migration = Callable[["object"], None]
+
+
+def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignore[no-untyped-def]
+    """Open (or with `create`, make) the encrypted index; return a sqlite_utils Database."""
+    import sqlite_utils
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    if len(raw_key) != 32:
+        raise ValueError("index key must be 32 bytes")
+    if not create and not path.exists():
+        raise TamperDetected(
+            f"The index {path} is missing.",
+            "Restore index.db from a backup; the encrypted blobs under objects/ are intact.",
+        )
+    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    try:
+        # Keep SQLCipher quiet on stderr; a wrong key is reported by us, once.
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{raw_key.hex()}'\"")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        conn.close()
+        raise TamperDetected(
+            f"The index {path.name} cannot be opened with this vault's key: it is corrupt or was replaced.",
+            "Restore index.db from a backup.",
+        ) from None
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return sqlite_utils.Database(conn)
+
+
+def schema_version(db) -> int:  # type: ignore[no-untyped-def]
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db, migrations: Sequence[Callable[..., None]]) -> int:  # type: ignore[no-untyped-def]
+    """Apply `migrations[n:]` where n is the stored version, each in its own transaction.
+
+    Migration k (1-based) brings the schema to version k. Returns the new version.
+    """
+    current = schema_version(db)
+    for version, step in enumerate(migrations, start=1):
+        if version <= current:
+            continue
+        with transaction(db):
+            step(db)
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+    return max(current, len(migrations))
+
+
+class transaction:
+    """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` on error. Nests as a no-op."""
+
+    def __init__(self, db) -> None:  # type: ignore[no-untyped-def]
+        self.conn = db.conn
+        self.outer = False
+
+    def __enter__(self) -> None:
+        self.outer = not self.conn.in_transaction
+        if self.outer:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
+        if not self.outer:
+            return
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")

@@ -1,0 +1,207 @@
+"""The vault identity and per-user keyslots.
+
+The vault has one age X25519 identity. Each user holds a keyslot
+(`keys/<user>.age`): that identity, age-encrypted with the user's passphrase
+(age scrypt, as pyrage does it). Unlocking a keyslot yields the identity; the
+identity decrypts `index.key.age`, the random 256-bit key of the index.
+
+Never writes a passphrase or an identity to disk unencrypted (the one
+exception is `export_identity`, which an admin asks for explicitly).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from vault.atomic import write_atomic
+from vault.errors import (
+    BadInput,
+    NotFound,
+    TamperDetected,
+    TooManyAttempts,
+    WeakPassphrase,
+    WrongPassphrase,
+)
+
+USER_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
+MIN_PASSPHRASE_LENGTH = 10
+FREE_ATTEMPTS = 3  # wrong passphrases before back-off starts
+MAX_BACKOFF_SECONDS = 300
+
+
+def check_user_name(name: str) -> str:
+    """Return `name` if it is a valid user name, else raise BadInput."""
+    if not USER_NAME.match(name or ""):
+        raise BadInput(
+            f"'{name}' is not a valid user name.",
+            "Use 1-32 lowercase letters, digits, '.', '_' or '-', starting with a letter.",
+        )
+    return name
+
+
+def check_passphrase_strength(passphrase: str, user: str = "") -> None:
+    """Refuse passphrases that are short, repetitive or contain the user name."""
+    hint = (
+        f"Use at least {MIN_PASSPHRASE_LENGTH} characters; a few unrelated words "
+        "(e.g. 'copper lantern harbour') are strong and easy to remember."
+    )
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise WeakPassphrase(f"Passphrase is too short ({len(passphrase)} characters).", hint)
+    if len(set(passphrase)) < 5:
+        raise WeakPassphrase("Passphrase repeats too few different characters.", hint)
+    if user and user.lower() in passphrase.lower():
+        raise WeakPassphrase("Passphrase contains the user name.", hint)
+    if passphrase.lower() in {"password123", "passphrase", "1234567890", "qwertyuiop"}:
+        raise WeakPassphrase("Passphrase is a well-known one.", hint)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The unlocked vault identity (secret) and its public recipient."""
+
+    secret: str  # AGE-SECRET-KEY-1...
+    recipient: str  # age1...
+
+    def age_identity(self):  # type: ignore[no-untyped-def]
+        from pyrage import x25519
+
+        return x25519.Identity.from_str(self.secret)
+
+    def age_recipient(self):  # type: ignore[no-untyped-def]
+        return recipient_from_str(self.recipient)
+
+    def __repr__(self) -> str:  # never print the secret by accident
+        return f"Identity(recipient={self.recipient!r})"
+
+
+def recipient_from_str(recipient: str):  # type: ignore[no-untyped-def]
+    from pyrage import x25519
+
+    return x25519.Recipient.from_str(recipient)
+
+
+def generate_identity() -> Identity:
+    from pyrage import x25519
+
+    ident = x25519.Identity.generate()
+    return Identity(secret=str(ident), recipient=str(ident.to_public()))
+
+
+class Keyslots:
+    """The `keys/` folder: one passphrase-wrapped copy of the identity per user."""
+
+    def __init__(self, folder: Path, recipient: str) -> None:
+        self.folder = folder
+        self.recipient = recipient
+        self.attempts_file = folder / "attempts.json"
+
+    def path(self, user: str) -> Path:
+        return self.folder / f"{check_user_name(user)}.age"
+
+    def users(self) -> list[str]:
+        return sorted(p.stem for p in self.folder.glob("*.age"))
+
+    def exists(self, user: str) -> bool:
+        return self.path(user).exists()
+
+    def write(self, user: str, passphrase: str, identity: Identity) -> None:
+        """Wrap `identity` with `passphrase` for `user` (creates or replaces the slot)."""
+        from pyrage import passphrase as age_passphrase
+
+        wrapped = age_passphrase.encrypt(identity.secret.encode(), passphrase)
+        write_atomic(self.path(user), wrapped)
+
+    def remove(self, user: str) -> None:
+        path = self.path(user)
+        if not path.exists():
+            raise NotFound(f"No keyslot for user '{user}'.", "Run 'chartvault user list' to see users.")
+        path.unlink()
+
+    def unlock(self, user: str, passphrase: str) -> Identity:
+        """Open `user`'s keyslot. Wrong passphrases are counted and back off."""
+        from pyrage import DecryptError
+        from pyrage import passphrase as age_passphrase
+
+        path = self.path(user)
+        if not path.exists():
+            raise NotFound(
+                f"No user '{user}' in this vault.",
+                "Check the name with --user or CHARTVAULT_USER, or ask an admin to add you.",
+            )
+        self._check_backoff(user)
+        try:
+            secret = age_passphrase.decrypt(path.read_bytes(), passphrase).decode()
+        except DecryptError:
+            failures = self._record_failure(user)
+            wait = backoff_seconds(failures)
+            later = f" Further attempts are delayed ({wait} s now)." if wait else ""
+            raise WrongPassphrase(
+                f"Wrong passphrase for user '{user}'.",
+                f"Try again, or ask an admin to reset your keyslot.{later}",
+            ) from None
+        identity = _identity_from_secret(secret)
+        if identity.recipient != self.recipient:
+            raise TamperDetected(
+                f"The keyslot of '{user}' holds a key that does not belong to this vault.",
+                "The keys/ folder was changed or mixed with another vault's; restore it from a backup.",
+            )
+        self._clear_failures(user)
+        return identity
+
+    # -- back-off after wrong passphrases (public state: no secret in it) --
+    def failed_attempts(self) -> dict[str, dict[str, float]]:
+        try:
+            data = json.loads(self.attempts_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _check_backoff(self, user: str) -> None:
+        entry = self.failed_attempts().get(user)
+        if not entry:
+            return
+        wait = backoff_seconds(int(entry.get("failures", 0)))
+        remaining = float(entry.get("last", 0)) + wait - time.time()
+        if remaining > 0:
+            raise TooManyAttempts(
+                f"Too many wrong passphrases for '{user}'; unlocking is paused.",
+                f"Try again in {int(remaining) + 1} s.",
+            )
+
+    def _record_failure(self, user: str) -> int:
+        data = self.failed_attempts()
+        entry = data.get(user, {"failures": 0, "last": 0.0})
+        entry = {"failures": int(entry.get("failures", 0)) + 1, "last": time.time()}
+        data[user] = entry
+        write_atomic(self.attempts_file, json.dumps(data).encode())
+        return int(entry["failures"])
+
+    def _clear_failures(self, user: str) -> None:
+        data = self.failed_attempts()
+        if user in data:
+            del data[user]
+            write_atomic(self.attempts_file, json.dumps(data).encode())
+
+
+def backoff_seconds(failures: int) -> int:
+    """Seconds to wait after `failures` consecutive wrong passphrases."""
+    if failures < FREE_ATTEMPTS:
+        return 0
+    return int(min(2 ** (failures - FREE_ATTEMPTS + 1), MAX_BACKOFF_SECONDS))
+
+
+def _identity_from_secret(secret: str) -> Identity:
+    from pyrage import IdentityError, x25519
+
+    try:
+        ident = x25519.Identity.from_str(secret.strip())
+    except (IdentityError, ValueError):
+        raise TamperDetected(
+            "A keyslot decrypted to something that is not an age identity.",
+            "The keys/ folder was changed; restore it from a backup.",
+        ) from None
+    return Identity(secret=str(ident), recipient=str(ident.to_public()))

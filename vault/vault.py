@@ -1,0 +1,208 @@
+"""A vault folder: public metadata, keyslots, blobs and the encrypted index.
+
+`Vault.open(path)` reads only public metadata (no secret needed); it is enough
+for an unattended watcher that encrypts to the public recipient.
+`Vault.unlock(user, passphrase)` opens a keyslot and returns an
+`UnlockedVault` with the blob store and the index.
+
+On-disk layout (see DESIGN.md "On disk"):
+    vault.json, keys/<user>.age, objects/xx/<id>.age, index.db, index.key.age,
+    inbox/, quarantine/, pending/
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vault.atomic import write_atomic
+from vault.errors import BadInput, TamperDetected, VaultExists, VaultNotFound
+from vault.keys import (
+    Identity,
+    Keyslots,
+    check_passphrase_strength,
+    check_user_name,
+    generate_identity,
+)
+from vault.store import BlobStore, decrypt_with_identity, encrypt_to_recipient
+
+FORMAT_NAME = "chartvault-vault"
+FORMAT_VERSION = 1
+METADATA = "vault.json"
+INDEX = "index.db"
+INDEX_KEY = "index.key.age"
+
+
+def _derive(key: bytes, purpose: str) -> bytes:
+    """A sub-key for one purpose, so no key is used for two jobs."""
+    return hmac.new(key, f"chartvault/{purpose}/v1".encode(), hashlib.sha256).digest()
+
+
+@dataclass
+class Vault:
+    """A vault on disk, opened without any secret."""
+
+    root: Path
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    # -- paths --
+    @property
+    def keys_dir(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.root / "objects"
+
+    @property
+    def index_path(self) -> Path:
+        return self.root / INDEX
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def pending_dir(self) -> Path:
+        return self.root / "pending"
+
+    @property
+    def recipient(self) -> str:
+        return str(self.metadata["recipient"])
+
+    @property
+    def format_version(self) -> int:
+        return int(self.metadata["format_version"])
+
+    @property
+    def keyslots(self) -> Keyslots:
+        return Keyslots(self.keys_dir, self.recipient)
+
+    # -- lifecycle --
+    @staticmethod
+    def exists_at(root: Path) -> bool:
+        return (root / METADATA).is_file()
+
+    @classmethod
+    def open(cls, root: Path) -> Vault:
+        root = Path(root).expanduser()
+        meta_path = root / METADATA
+        if not meta_path.is_file():
+            raise VaultNotFound(
+                f"No vault at {root}.",
+                "Create one with 'chartvault init', or point --vault / CHARTVAULT_VAULT at an existing vault.",
+            )
+        try:
+            metadata = json.loads(meta_path.read_text())
+        except ValueError:
+            raise TamperDetected(f"{meta_path} is not valid JSON.", "Restore vault.json from a backup.") from None
+        if metadata.get("format") != FORMAT_NAME:
+            raise TamperDetected(f"{meta_path} is not a chartvault vault.", "Check the --vault folder.")
+        version = int(metadata.get("format_version", 0))
+        if version > FORMAT_VERSION:
+            raise BadInput(
+                f"This vault has format version {version}; this chartvault reads up to {FORMAT_VERSION}.",
+                "Upgrade chartvault.",
+            )
+        return cls(root=root, metadata=metadata)
+
+    @classmethod
+    def create(cls, root: Path, admin: str, passphrase: str) -> tuple[Vault, Identity]:
+        """Create a new vault with `admin`'s keyslot; return it and its identity.
+
+        The caller (archive) then creates the index schema and the admin user.
+        """
+        root = Path(root).expanduser()
+        check_user_name(admin)
+        check_passphrase_strength(passphrase, admin)
+        if (root / METADATA).exists():
+            raise VaultExists(f"A vault already exists at {root}.", "Use it, or choose another folder with --vault.")
+        if root.exists() and any(p.name not in {"inbox"} for p in root.iterdir()):
+            raise VaultExists(
+                f"{root} is not empty.", "Choose an empty or new folder for the vault."
+            )
+        identity = generate_identity()
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
+        for sub in ("keys", "objects", "inbox", "quarantine", "pending"):
+            (root / sub).mkdir(mode=0o700, exist_ok=True)
+        vault = cls(root=root, metadata={})
+        vault.metadata = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "recipient": identity.recipient,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        vault.keyslots.write(admin, passphrase, identity)
+        index_key = secrets.token_bytes(32)
+        write_atomic(root / INDEX_KEY, encrypt_to_recipient(index_key, identity.recipient))
+        # vault.json last: a crash before this leaves no half-vault that opens.
+        write_atomic(root / METADATA, json.dumps(vault.metadata, indent=2).encode() + b"\n", mode=0o644)
+        return vault, identity
+
+    def unlock(self, user: str, passphrase: str) -> UnlockedVault:
+        identity = self.keyslots.unlock(user, passphrase)
+        return self.unlock_with_identity(identity)
+
+    def unlock_with_identity(self, identity: Identity, create_index: bool = False) -> UnlockedVault:
+        from vault.db import open_index
+
+        key_path = self.root / INDEX_KEY
+        if not key_path.exists():
+            raise TamperDetected(f"{key_path} is missing.", "Restore index.key.age from a backup.")
+        index_key = decrypt_with_identity(key_path.read_bytes(), identity, "index.key.age")
+        if len(index_key) != 32:
+            raise TamperDetected("index.key.age holds a key of the wrong size.", "Restore it from a backup.")
+        db = open_index(self.index_path, index_key, create=create_index or not self.index_path.exists())
+        store = BlobStore(self.objects_dir, identity, _derive(index_key, "blob-id"))
+        return UnlockedVault(
+            vault=self, identity=identity, db=db, store=store, audit_key=_derive(index_key, "audit")
+        )
+
+
+@dataclass
+class UnlockedVault:
+    """A vault with its secret in memory: blob store and index are usable."""
+
+    vault: Vault
+    identity: Identity
+    db: Any  # sqlite_utils.Database over SQLCipher
+    store: BlobStore
+    audit_key: bytes = field(repr=False)
+
+    def add_keyslot(self, user: str, passphrase: str) -> None:
+        check_passphrase_strength(passphrase, user)
+        self.vault.keyslots.write(user, passphrase, self.identity)
+
+    def export_identity(self, path: Path) -> None:
+        """Write the identity in age's identity-file format, created 0600."""
+        created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        text = (
+            f"# chartvault vault identity, exported {created}\n"
+            f"# public key: {self.identity.recipient}\n"
+            f"{self.identity.secret}\n"
+        )
+        path = Path(path)
+        if path.exists():
+            raise VaultExists(f"{path} already exists.", "Choose a new file name; an identity is never overwritten.")
+        write_atomic(path, text.encode(), mode=0o600)
+        os.chmod(path, 0o600)
+
+    def close(self) -> None:
+        import contextlib
+
+        from sqlcipher3 import dbapi2
+
+        with contextlib.suppress(dbapi2.ProgrammingError):  # closing twice is harmless
+            self.db.conn.close()
