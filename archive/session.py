@@ -61,6 +61,15 @@ class Session:
             )
             raise AccessDenied(decision.reason, _denial_hint(action))
 
+    def require_record(self, action: Action, *, record: str, patient: str | None) -> None:
+        """Policy for one record of one patient: role, then per-record grants.
+
+        Every read of patient content (view, export, cite) calls this with the
+        record id and the patient's MRN, so break-glass grants and disclosures
+        are decided in one place (`policy`). Raises AccessDenied and audits it.
+        """
+        self.require(action, patient=patient, record=record)
+
     def refresh_user(self) -> None:
         """Re-read the user (an admin may have disabled them meanwhile)."""
         self.user = get_user(self.db, self.user.name)
