@@ -16,7 +16,9 @@ import hashlib
 import hmac
 import io
 import os
+import queue
 import secrets
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,24 +52,51 @@ class _HashingReader(io.RawIOBase):
         return n
 
 
-class _HashingWriter(io.RawIOBase):
-    """Writes to `sink` (may be None) while feeding an HMAC."""
+class _HashingWriter:
+    """Collects what pyrage decrypts (8 KiB pieces) and hashes/writes it in 1 MiB blocks.
+
+    Hashing and writing run in a second thread (both release the GIL on large
+    buffers), so they overlap with decryption instead of adding to it.
+    """
 
     def __init__(self, sink: BinaryIO | None, mac: hmac.HMAC) -> None:
         self.sink = sink
         self.mac = mac
         self.size = 0
+        self._buf = bytearray()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="blob-hash", daemon=True)
+        self._thread.start()
 
-    def writable(self) -> bool:
-        return True
+    def _drain(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self.mac.update(block)
+                if self.sink is not None:
+                    self.sink.write(block)
+            except BaseException as exc:  # noqa: BLE001 - re-raised in close()
+                self._error = exc
 
-    def write(self, data) -> int:  # type: ignore[no-untyped-def,override]
-        view = bytes(data)
-        self.mac.update(view)
-        self.size += len(view)
-        if self.sink is not None:
-            self.sink.write(view)
-        return len(view)
+    def write(self, data: bytes) -> int:
+        self._buf += data
+        self.size += len(data)
+        if len(self._buf) >= CHUNK:
+            self._queue.put(bytes(self._buf))
+            self._buf = bytearray()
+        return len(data)
+
+    def close(self) -> None:
+        """Flush the last block and wait for the writer thread; re-raise its error."""
+        if self._buf:
+            self._queue.put(bytes(self._buf))
+            self._buf = bytearray()
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 @dataclass(frozen=True)
@@ -122,49 +151,82 @@ class BlobStore:
 
     # -- writing --
     def put_bytes(self, data: bytes, verify: bool = True) -> PutResult:
-        return self.put_stream(io.BytesIO(data), verify=verify)
+        """Store `data`; its id is known before encrypting, so a duplicate costs no encryption."""
+        blob_id = self.blob_id_of(data)
+        return self._put(blob_id, len(data), io.BytesIO(data), verify)
 
     def put_file(self, path: Path, verify: bool = True) -> PutResult:
-        with open(path, "rb") as fh:
-            return self.put_stream(fh, verify=verify)
+        """Store the file at `path`: its keyed id is computed in a second thread while it is encrypted."""
+        mac = self._mac()
+        sizes: list[int] = []
+
+        def hash_file() -> None:
+            size = 0
+            with open(path, "rb") as fh:
+                while block := fh.read(CHUNK):
+                    mac.update(block)
+                    size += len(block)
+            sizes.append(size)
+
+        hasher = threading.Thread(target=hash_file, name="blob-id", daemon=True)
+        hasher.start()
+        try:
+            with open(path, "rb") as fh:
+                tmp = self._encrypt_to_temp(fh)
+        finally:
+            hasher.join()
+        if not sizes:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise StoreError(f"Could not read {path}.", "Check that the file exists and is readable.")
+        return self._commit(tmp, mac.hexdigest(), sizes[0], verify)
 
     def put_stream(self, source: BinaryIO, verify: bool = True) -> PutResult:
-        """Encrypt `source` into the store; with `verify`, read the blob back before returning.
+        """Store a stream that can be read only once (hashed while it is encrypted)."""
+        reader = _HashingReader(source, self._mac())
+        tmp = self._encrypt_to_temp(io.BufferedReader(reader, CHUNK))
+        return self._commit(tmp, reader.mac.hexdigest(), reader.size, verify)
 
-        The blob becomes visible under its final name only once complete and
-        fsynced; a crash leaves at most a temp file, removed by `cleanup()`.
-        """
+    def _put(self, blob_id: str, size: int, source: BinaryIO, verify: bool) -> PutResult:
+        if self.path_of(blob_id).exists():
+            return PutResult(blob_id, size, existed=True)
+        return self._commit(self._encrypt_to_temp(source), blob_id, size, verify)
+
+    def _encrypt_to_temp(self, source: BinaryIO) -> Path:
+        """Encrypt `source` into a fsynced temp file under objects/tmp/ (ciphertext only)."""
+        from pyrage import encrypt_io
+
         self._tmp.mkdir(parents=True, exist_ok=True)
         tmp = self._tmp / f".{secrets.token_hex(8)}.tmp"
-        reader = _HashingReader(source, self._mac())
         try:
-            from pyrage import encrypt_io
-
             with open(tmp, "xb") as out:
-                encrypt_io(io.BufferedReader(reader, CHUNK), out, [self._recipient])
+                encrypt_io(source, out, [self._recipient])
                 out.flush()
                 os.fsync(out.fileno())
-            blob_id = reader.mac.hexdigest()
-            final = self.path_of(blob_id)
-            if final.exists():
-                tmp.unlink()
-                return PutResult(blob_id, reader.size, existed=True)
-            final.parent.mkdir(exist_ok=True)
-            os.replace(tmp, final)
-            fsync_dir(final.parent)
         except OSError as exc:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise StoreError(
-                f"Could not write to the vault: {exc.strerror}.", "Check free disk space and permissions."
+                f"Could not write to the vault: {exc.strerror or exc}.", "Check free disk space and permissions."
             ) from None
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
+        return tmp
+
+    def _commit(self, tmp: Path, blob_id: str, size: int, verify: bool) -> PutResult:
+        """Give the temp file its final name (atomically); optionally read it back."""
+        final = self.path_of(blob_id)
+        if final.exists():
+            tmp.unlink()
+            return PutResult(blob_id, size, existed=True)
+        final.parent.mkdir(exist_ok=True)
+        os.replace(tmp, final)
+        fsync_dir(final.parent)
         if verify:
             self.verify(blob_id)
-        return PutResult(blob_id, reader.size, existed=False)
+        return PutResult(blob_id, size, existed=False)
 
     def delete(self, blob_id: str) -> None:
         path = self.path_of(blob_id)
@@ -186,8 +248,11 @@ class BlobStore:
 
         writer = _HashingWriter(sink, self._mac())
         try:
-            with open(path, "rb") as fh:
-                decrypt_io(fh, writer, [self.identity.age_identity()])
+            try:
+                with open(path, "rb") as fh:
+                    decrypt_io(fh, writer, [self.identity.age_identity()])
+            finally:
+                writer.close()
         except (DecryptError, OSError) as exc:
             if isinstance(exc, OSError) and exc.errno is not None:  # a real I/O error, not bad ciphertext
                 raise StoreError(f"Could not read blob {blob_id}: {exc.strerror}.", "Check the disk.") from None
