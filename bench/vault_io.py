@@ -25,16 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vault.keys import generate_identity  # noqa: E402
+from vault.keys import Identity, generate_identity  # noqa: E402
 from vault.store import BlobStore  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-
-
-def _timed(fn) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def _write_source(path: Path, mb: int) -> None:
@@ -43,6 +37,50 @@ def _write_source(path: Path, mb: int) -> None:
     with open(path, "wb") as fh:
         for i in range(mb):
             fh.write(block[i % 256 :] + block[: i % 256])
+
+
+def _one_run(
+    folder: Path, src: Path, identity: Identity, id_file: Path, age: str
+) -> tuple[float, float, float, float, float]:
+    """One put/get through the vault and one encrypt/decrypt through the age CLI; times in seconds."""
+    store = BlobStore(folder / "objects", identity, secrets.token_bytes(32))
+    out = folder / "out.bin"
+    enc = folder / "age.age"
+
+    start = time.perf_counter()
+    blob_id = store.put_file(src, verify=False).blob_id
+    put = time.perf_counter() - start
+
+    start = time.perf_counter()
+    with open(out, "wb") as fh:
+        store.get_to(blob_id, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    get = time.perf_counter() - start
+    assert out.stat().st_size == src.stat().st_size
+    out.unlink()
+    store.delete(blob_id)
+
+    start = time.perf_counter()
+    store.put_file(src, verify=True)
+    put_checked = time.perf_counter() - start
+
+    start = time.perf_counter()
+    subprocess.run([age, "-r", identity.recipient, "-o", str(enc), str(src)], check=True)
+    _fsync(enc)
+    age_put = time.perf_counter() - start
+
+    start = time.perf_counter()
+    subprocess.run([age, "-d", "-i", str(id_file), "-o", str(out), str(enc)], check=True)
+    _fsync(out)
+    age_get = time.perf_counter() - start
+    shutil.rmtree(folder)
+    return put, put_checked, get, age_put, age_get
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
 
 
 def main() -> int:
@@ -67,48 +105,9 @@ def main() -> int:
         id_file.write_text(identity.secret + "\n")
         os.chmod(id_file, 0o600)
 
-        ours_put, ours_put_checked, ours_get, age_enc, age_dec = [], [], [], [], []
-        for run in range(args.repeat):
-            store = BlobStore(tmp / f"objects{run}", identity, secrets.token_bytes(32))
-            holder: dict[str, str] = {}
+        runs = [_one_run(tmp / f"run{n}", src, identity, id_file, age) for n in range(args.repeat)]
 
-            def put() -> None:
-                holder["id"] = store.put_file(src, verify=False).blob_id  # noqa: B023
-
-            ours_put.append(_timed(put))
-            out = tmp / "out.bin"
-
-            def get() -> None:
-                with open(out, "wb") as fh:
-                    store.get_to(holder["id"], fh)  # noqa: B023
-                    fh.flush()
-                    os.fsync(fh.fileno())
-
-            ours_get.append(_timed(get))
-            assert out.stat().st_size == src.stat().st_size
-            store.delete(holder["id"])
-            ours_put_checked.append(_timed(lambda: store.put_file(src, verify=True)))  # noqa: B023
-            shutil.rmtree(tmp / f"objects{run}")
-
-            enc = tmp / "age.age"
-
-            def age_put() -> None:
-                subprocess.run([age, "-r", identity.recipient, "-o", str(enc), str(src)], check=True)
-                with open(enc, "rb") as fh:
-                    os.fsync(fh.fileno())
-
-            def age_get() -> None:
-                subprocess.run([age, "-d", "-i", str(id_file), "-o", str(out), str(enc)], check=True)
-                with open(out, "rb") as fh:
-                    os.fsync(fh.fileno())
-
-            age_enc.append(_timed(age_put))
-            age_dec.append(_timed(age_get))
-            enc.unlink()
-            out.unlink()
-
-    med = statistics.median
-    p, pc, g, ae, ad = med(ours_put), med(ours_put_checked), med(ours_get), med(age_enc), med(age_dec)
+    p, pc, g, ae, ad = (statistics.median(r[k] for r in runs) for k in range(5))
     ratio = (p + g) / (ae + ad)
     ratio_checked = (pc + g) / (ae + ad)
     lines = [

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("age") is None, reason="the age CLI is not installed (apt-get install age)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("age") is None, reason="the age CLI is not installed (apt-get install age)"
+)
 
 
 def test_age_cli_decrypts_vault_blobs(fresh_vault, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
