@@ -92,38 +92,68 @@ def generate_identity() -> Identity:
 
 
 class Keyslots:
-    """The `keys/` folder: one passphrase-wrapped copy of the identity per user."""
+    """The `keys/` folder: per-user keys that lead to the vault identity.
 
-    def __init__(self, folder: Path, recipient: str) -> None:
+    For each user:
+      keys/<user>.age        the user's own age identity, encrypted with their passphrase (age scrypt)
+      keys/<user>.grant.age  the vault identity, age-encrypted to the user's public key
+      keys/<user>.pub        the user's public key (age1...), not secret
+    Unlocking costs one scrypt. The two levels let `key rotate` give every
+    remaining user the new vault identity without knowing their passphrases,
+    while a removed user's key opens nothing new.
+    """
+
+    def __init__(self, folder: Path, recipient: str, accepted: tuple[str, ...] = ()) -> None:
         self.folder = folder
         self.recipient = recipient
+        # Recipients a grant may hold besides `recipient` (during a key rotation).
+        self.accepted = {recipient, *accepted}
         self.attempts_file = folder / "attempts.json"
 
     def path(self, user: str) -> Path:
         return self.folder / f"{check_user_name(user)}.age"
 
+    def grant_path(self, user: str) -> Path:
+        return self.folder / f"{check_user_name(user)}.grant.age"
+
+    def pub_path(self, user: str) -> Path:
+        return self.folder / f"{check_user_name(user)}.pub"
+
     def users(self) -> list[str]:
-        return sorted(p.stem for p in self.folder.glob("*.age"))
+        return sorted(p.name[: -len(".age")] for p in self.folder.glob("*.age") if "." not in p.name[: -len(".age")])
 
     def exists(self, user: str) -> bool:
         return self.path(user).exists()
 
     def write(self, user: str, passphrase: str, identity: Identity) -> None:
-        """Wrap `identity` with `passphrase` for `user` (creates or replaces the slot)."""
+        """Give `user` (new, or changing passphrase) a fresh key wrapped with `passphrase`."""
         from pyrage import passphrase as age_passphrase
 
-        wrapped = age_passphrase.encrypt(identity.secret.encode(), passphrase)
-        write_atomic(self.path(user), wrapped)
+        user_key = generate_identity()
+        # Grant and public key first: the slot, written last, makes the user exist.
+        self._write_grant(user, user_key.recipient, identity)
+        write_atomic(self.pub_path(user), (user_key.recipient + "\n").encode(), mode=0o644)
+        write_atomic(self.path(user), age_passphrase.encrypt(user_key.secret.encode(), passphrase))
+
+    def regrant(self, user: str, identity: Identity) -> None:
+        """Re-issue `user`'s grant for (new) vault `identity`, using their public key only."""
+        self._write_grant(user, self.pub_path(user).read_text().strip(), identity)
+
+    def _write_grant(self, user: str, user_recipient: str, identity: Identity) -> None:
+        from pyrage import encrypt
+
+        write_atomic(self.grant_path(user), encrypt(identity.secret.encode(), [recipient_from_str(user_recipient)]))
 
     def remove(self, user: str) -> None:
         path = self.path(user)
         if not path.exists():
             raise NotFound(f"No keyslot for user '{user}'.", "Run 'chartvault user list' to see users.")
-        path.unlink()
+        for p in (path, self.grant_path(user), self.pub_path(user)):
+            p.unlink(missing_ok=True)
 
     def unlock(self, user: str, passphrase: str) -> Identity:
-        """Open `user`'s keyslot. Wrong passphrases are counted and back off."""
-        from pyrage import DecryptError
+        """Open `user`'s keyslot and grant; return the vault identity. Wrong passphrases back off."""
+        from pyrage import DecryptError, decrypt
         from pyrage import passphrase as age_passphrase
 
         path = self.path(user)
@@ -134,7 +164,7 @@ class Keyslots:
             )
         self._check_backoff(user)
         try:
-            secret = age_passphrase.decrypt(path.read_bytes(), passphrase).decode()
+            user_secret = age_passphrase.decrypt(path.read_bytes(), passphrase).decode()
         except DecryptError:
             failures = self._record_failure(user)
             wait = backoff_seconds(failures)
@@ -143,8 +173,16 @@ class Keyslots:
                 f"Wrong passphrase for user '{user}'.",
                 f"Try again, or ask an admin to reset your keyslot.{later}",
             ) from None
+        user_key = _identity_from_secret(user_secret)
+        try:
+            secret = decrypt(self.grant_path(user).read_bytes(), [user_key.age_identity()]).decode()
+        except (DecryptError, FileNotFoundError):
+            raise TamperDetected(
+                f"The key grant of '{user}' is missing or does not open with their key.",
+                "An admin can re-add the user; or restore keys/ from a backup.",
+            ) from None
         identity = _identity_from_secret(secret)
-        if identity.recipient != self.recipient:
+        if identity.recipient not in self.accepted:
             raise TamperDetected(
                 f"The keyslot of '{user}' holds a key that does not belong to this vault.",
                 "The keys/ folder was changed or mixed with another vault's; restore it from a backup.",

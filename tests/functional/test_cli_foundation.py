@@ -38,9 +38,12 @@ def vault(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_layout_on_disk(vault: Path) -> None:
     assert not (vault / "index.db").read_bytes().startswith(b"SQLite format 3")
-    for slot in (vault / "keys").glob("*.age"):
-        assert slot.read_bytes().startswith(b"age-encryption.org/v1\n-> scrypt")
-    assert sorted(p.stem for p in (vault / "keys").glob("*.age")) == ["admin", "drmaria", "tess"]
+    for user in ("admin", "drmaria", "tess"):
+        assert (vault / "keys" / f"{user}.age").read_bytes().startswith(b"age-encryption.org/v1\n-> scrypt")
+        assert (vault / "keys" / f"{user}.grant.age").read_bytes().startswith(b"age-encryption.org/v1\n-> X25519")
+    assert sorted(p.name for p in (vault / "keys").glob("*.age") if ".grant" not in p.name) == [
+        "admin.age", "drmaria.age", "tess.age"
+    ]
     meta = json.loads((vault / "vault.json").read_text())
     assert meta["format_version"] == 1 and meta["recipient"].startswith("age1")
     assert "AGE-SECRET" not in (vault / "vault.json").read_text()

@@ -20,7 +20,20 @@ def test_keyslot_is_an_age_scrypt_file_and_unlocks(slots: tuple[Keyslots, object
     ks, ident = slots
     raw = ks.path("maria").read_bytes()
     assert raw.startswith(b"age-encryption.org/v1\n-> scrypt ")
+    assert ks.grant_path("maria").read_bytes().startswith(b"age-encryption.org/v1\n-> X25519 ")
+    assert ks.pub_path("maria").read_text().startswith("age1")
     assert ks.unlock("maria", "granite orchid compass") == ident
+    assert ks.users() == ["maria"]
+
+
+def test_regrant_gives_a_new_vault_identity_without_the_passphrase(tmp_path: Path) -> None:
+    old, new = generate_identity(), generate_identity()
+    ks = Keyslots(tmp_path, old.recipient)
+    ks.write("tess", "velvet thunder meadow", old)
+    ks.regrant("tess", new)
+    assert Keyslots(tmp_path, new.recipient).unlock("tess", "velvet thunder meadow") == new
+    with pytest.raises(TamperDetected):
+        Keyslots(tmp_path, old.recipient).unlock("tess", "velvet thunder meadow")
 
 
 def test_wrong_passphrase_then_backoff(slots: tuple[Keyslots, object]) -> None:
@@ -50,6 +63,7 @@ def test_add_and_remove_keyslot(slots: tuple[Keyslots, object]) -> None:
     assert "tess" in ks.users()
     ks.remove("tess")
     assert "tess" not in ks.users()
+    assert not ks.grant_path("tess").exists() and not ks.pub_path("tess").exists()
     with pytest.raises(NotFound, match="No user 'tess'"):
         ks.unlock("tess", "velvet thunder meadow")
 
