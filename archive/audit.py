@@ -5,6 +5,15 @@ deletion, insertion or reordering breaks the chain at the first bad entry.
 The latest (seq, mac) is also kept outside the database in `audit.head.age`
 (age-encrypted to the vault), so truncating the tail is detected too.
 
+Cost: an entry is one INSERT (its own commit, or part of the caller's
+transaction). Rewriting the head file costs two fsyncs (~10 ms here), so it is
+written at most every `head_interval` seconds while entries stream in, and
+always on `flush()` (session close, lock, after a write transaction). The head
+this process last committed is also kept in memory, so `verify()` in the same
+process sees a truncation even before the file catches up. The head only ever
+lags the table (it is written after the commit), so a crash never makes an
+intact log look tampered with.
+
 Query text and patient details live only inside the encrypted index.
 """
 
@@ -14,11 +23,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vault.atomic import write_atomic
+from vault.errors import TamperDetected
 from vault.keys import Identity
 from vault.store import decrypt_with_identity, encrypt_to_recipient
 
@@ -61,11 +72,16 @@ def _canonical(row: dict[str, Any]) -> bytes:
 class AuditLog:
     """Append to and verify the chain stored in the `audit` table."""
 
+    head_interval = 1.0  # seconds between head-file rewrites while entries stream in
+
     def __init__(self, db: Any, key: bytes, vault_root: Path, identity: Identity) -> None:
         self.db = db
         self._key = key
         self.head_path = vault_root / HEAD_FILE
         self.identity = identity
+        self._committed: tuple[int, str] | None = None  # latest head this process committed
+        self._head_dirty = False
+        self._head_written = 0.0  # monotonic time of the last head-file write
 
     def _mac(self, prev_mac: str, row: dict[str, Any]) -> str:
         return hmac.new(self._key, prev_mac.encode() + b"|" + _canonical(row), hashlib.sha256).hexdigest()
@@ -112,13 +128,36 @@ class AuditLog:
         marks = ", ".join("?" for _ in row)
         self.db.execute(f"INSERT INTO audit ({cols}) VALUES ({marks})", list(row.values()))
         if not self.db.conn.in_transaction:
-            self.write_head()
+            self._note_committed(int(row["seq"]), str(row["mac"]))
         return int(row["seq"])
 
+    def _note_committed(self, seq: int, mac: str) -> None:
+        if self._committed is None or seq >= self._committed[0]:
+            self._committed = (seq, mac)
+        self._head_dirty = True
+        if time.monotonic() - self._head_written >= self.head_interval:
+            self.flush()
+
+    def committed(self) -> None:
+        """Tell the log that the caller's transaction (with appended entries) committed."""
+        if self.db.conn.in_transaction:
+            return
+        self._note_committed(*self._last())
+
+    def flush(self) -> None:
+        """Write the head file now if entries were committed since it was last written."""
+        if self._head_dirty and not self.db.conn.in_transaction:
+            self.write_head()
+
     def write_head(self) -> None:
+        """Write the latest committed (seq, mac) to the head file (outside a transaction)."""
         seq, mac = self._last()
+        if self._committed is None or seq >= self._committed[0]:
+            self._committed = (seq, mac)
         payload = json.dumps({"seq": seq, "mac": mac}).encode()
         write_atomic(self.head_path, encrypt_to_recipient(payload, self.identity.recipient))
+        self._head_dirty = False
+        self._head_written = time.monotonic()
 
     def read_head(self) -> tuple[int, str] | None:
         if not self.head_path.exists():
@@ -145,20 +184,47 @@ class AuditLog:
             prev = mac
             expected_seq += 1
             count += 1
-        head = self.read_head()
-        if head is not None:
-            head_seq, head_mac = head
-            if head_seq > count:
-                return ChainReport(
-                    False, count, count + 1, f"entries {count + 1}..{head_seq} were removed from the end"
-                )
-            if head_seq >= 1:
-                row = self.db.execute("SELECT mac FROM audit WHERE seq = ?", [head_seq]).fetchone()
-                if row is None or row[0] != head_mac:
-                    return ChainReport(False, count, head_seq, f"entry {head_seq} does not match the saved head")
-        elif count:
+        try:
+            head = self.read_head()
+        except (TamperDetected, ValueError, KeyError):
+            return ChainReport(False, count, None, "the saved head (audit.head.age) is unreadable")
+        if head is None and count:
             return ChainReport(False, count, None, "the saved head (audit.head.age) is missing")
+        # The file may lag this process's own appends; check both.
+        for saved in (head, self._committed):
+            problem = self._check_head(saved, count)
+            if problem is not None:
+                return problem
         return ChainReport(True, count)
+
+    def _check_head(self, head: tuple[int, str] | None, count: int) -> ChainReport | None:
+        if head is None:
+            return None
+        head_seq, head_mac = head
+        if head_seq > count:
+            return ChainReport(False, count, count + 1, f"entries {count + 1}..{head_seq} were removed from the end")
+        if head_seq >= 1:
+            row = self.db.execute("SELECT mac FROM audit WHERE seq = ?", [head_seq]).fetchone()
+            if row is None or row[0] != head_mac:
+                return ChainReport(False, count, head_seq, f"entry {head_seq} does not match the saved head")
+        return None
+
+    def check_head(self) -> ChainReport | None:
+        """Cheap check at unlock: does the table still reach the saved head? Returns the problem, if any.
+
+        Run before the session appends anything: a later append would move the
+        head past a truncated tail and hide it, so the caller records the
+        problem in the log first (a flagged `audit_tamper` entry).
+        """
+        try:
+            head = self.read_head()
+        except (TamperDetected, ValueError, KeyError):
+            return ChainReport(False, 0, None, "the saved head (audit.head.age) is unreadable")
+        last_seq, _ = self._last()
+        if head is None:
+            missing = "the saved head (audit.head.age) is missing"
+            return ChainReport(False, last_seq, None, missing) if last_seq else None
+        return self._check_head(head, last_seq)
 
     def entries(
         self,
@@ -170,9 +236,13 @@ class AuditLog:
         action: str | None = None,
         flagged: bool | None = None,
         limit: int | None = None,
+        seq: int | None = None,
     ) -> list[AuditEntry]:
         where: list[str] = []
         params: list[str | int] = []
+        if seq is not None:
+            where.append("seq = ?")
+            params.append(int(seq))
         for col, val in (("user", user), ("patient", patient), ("record", record), ("action", action)):
             if val is not None:
                 where.append(f"{col} = ?")

@@ -48,6 +48,44 @@ def v1_users_and_audit(db: Any) -> None:
     )
 
 
+def access_grants_and_disclosures(db: Any) -> None:
+    """Issue 5: clinical role for admins, break-glass grants, disclosures, audit lookups by record."""
+    # An admin sees no patient content unless also given a clinical role.
+    db.execute(
+        "ALTER TABLE users ADD COLUMN clinical_role TEXT CHECK (clinical_role IN ('technician', 'physician'))"
+    )
+    db.execute(
+        """CREATE TABLE access_grants (
+            id INTEGER PRIMARY KEY,
+            user TEXT NOT NULL,
+            record TEXT NOT NULL,
+            patient TEXT,
+            reason TEXT NOT NULL,
+            granted_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            audit_seq INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX access_grants_user_record ON access_grants(user, record, expires_at)")
+    db.execute(
+        """CREATE TABLE disclosures (
+            id INTEGER PRIMARY KEY,
+            ts TEXT NOT NULL,
+            record TEXT NOT NULL,
+            patient TEXT,
+            discloser TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            audit_seq INTEGER NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX disclosures_recipient_record ON disclosures(recipient, record)")
+    db.execute("CREATE INDEX disclosures_patient ON disclosures(patient, ts)")
+    db.execute("CREATE INDEX audit_record ON audit(record, ts)")
+    db.execute("CREATE INDEX audit_action ON audit(action, ts)")
+
+
 MIGRATIONS = [
     v1_users_and_audit,
+    access_grants_and_disclosures,
 ]

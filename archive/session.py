@@ -7,13 +7,20 @@ Every read and write of patient data goes through a Session: it asks
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from archive.audit import AuditLog
-from archive.errors import AccessDenied, TamperDetected, WrongPassphrase
-from archive.policy import Action, decide
+from archive.errors import (
+    AccessDenied,
+    BadInput,
+    ChartvaultError,
+    TamperDetected,
+    TooManyAttempts,
+    WrongPassphrase,
+)
+from archive.policy import Action, Decision, decide, decide_record
 from archive.schema import MIGRATIONS
 from archive.users import User, get_user, insert_user
 from vault.db import migrate, transaction
@@ -26,6 +33,10 @@ class Session:
     unlocked: UnlockedVault
     user: User
     audit_log: AuditLog = field(repr=False)
+    # record id -> audit seq of the break-glass grant that opened it in this session
+    _break_glass: dict[str, int] = field(default_factory=dict, repr=False)
+    # denials raised inside a transaction: written once it ends, so a rollback cannot erase them
+    _pending_denials: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
     def vault(self) -> Vault:
@@ -40,41 +51,127 @@ class Session:
         return self.unlocked.store
 
     def audit(self, action: str, outcome: str = "ok", **fields: Any) -> int:
+        """Append an audit entry as this user. Entries about a record this session
+        opened by break-glass say so (details via/grant), whoever writes them."""
+        record = fields.get("record")
+        if record is not None and record in self._break_glass and outcome == "ok":
+            details = dict(fields.get("details") or {})
+            details.setdefault("via", "break_glass")
+            details.setdefault("grant", self._break_glass[record])
+            fields["details"] = details
+        if self._pending_denials and not self.db.conn.in_transaction:
+            self.flush_denials()
         return self.audit_log.append(
-            action=action, outcome=outcome, user=self.user.name, role=self.user.role, **fields
+            action=action, outcome=outcome, user=self.user.name, role=self._role_label(), **fields
         )
 
+    def flush_denials(self) -> None:
+        """Write denials that were raised inside a (possibly rolled back) transaction."""
+        if self.db.conn.in_transaction:
+            return
+        pending, self._pending_denials = self._pending_denials, []
+        for entry in pending:
+            self.audit_log.append(**entry)
+
+    def _role_label(self) -> str:
+        return "+".join(self.user.roles)
+
     def flush_audit(self) -> None:
-        """Write the audit head after a transaction that appended entries committed."""
-        self.audit_log.write_head()
+        """Seal the audit head after a transaction that appended entries committed."""
+        self.audit_log.committed()
 
     def transaction(self) -> _AuditedTransaction:
         """A write transaction whose audit entries are sealed in the head on commit."""
         return _AuditedTransaction(self)
 
     def require(self, action: Action, *, patient: str | None = None, record: str | None = None) -> None:
-        """Raise AccessDenied (and audit the denial) unless policy allows `action`."""
+        """Raise AccessDenied (and audit the denial) unless policy allows `action`.
+
+        The user's row is re-read first, so disabling a user (or a physician
+        losing registration) takes effect at once, even in an open session.
+        """
+        self.refresh_user()
         decision = decide(self.user, action)
         if not decision.allowed:
-            self.audit(
-                f"denied:{action.value}", outcome="denied", patient=patient, record=record, reason=decision.reason
-            )
-            raise AccessDenied(decision.reason, _denial_hint(action))
+            self._deny(action, decision, patient=patient, record=record)
 
-    def require_record(self, action: Action, *, record: str, patient: str | None) -> None:
+    def require_record(
+        self,
+        action: Action,
+        *,
+        record: str,
+        patient: str | None,
+        audit: bool = True,
+        details: dict[str, Any] | None = None,
+    ) -> Decision:
         """Policy for one record of one patient: role, then per-record grants.
 
         Every read of patient content (view, export, cite) calls this with the
         record id and the patient's MRN, so break-glass grants and disclosures
-        are decided in one place (`policy`). Raises AccessDenied and audits it.
+        are decided in one place (`policy.decide_record`). A denial is audited
+        and raises AccessDenied. An allowed access is audited here too (action
+        = `action.value`, e.g. "view_record"), so callers need not write a second
+        entry; pass `audit=False` only when the caller writes its own, richer
+        entry for the same access (in the same transaction).
         """
-        self.require(action, patient=patient, record=record)
+        from archive.settings import get_setting
+
+        self.refresh_user()
+        scope = str(get_setting(self.db, "policy.physician_scope"))
+        decision = decide_record(self.db, self.user, action, record=record, patient=patient, physician_scope=scope)
+        if not decision.allowed:
+            self._deny(action, decision, patient=patient, record=record)
+        if decision.via == "break_glass" and decision.grant is not None:
+            self._break_glass[record] = decision.grant
+        else:
+            self._break_glass.pop(record, None)
+        if audit:
+            extra = dict(details or {})
+            if decision.via != "role":
+                extra.setdefault("via", decision.via)
+            self.audit(
+                action.value,
+                patient=patient,
+                record=record,
+                reason=decision.reason or None,
+                details=extra or None,
+            )
+        return decision
+
+    def may_see_record(self, record: str, patient: str | None, action: Action = Action.VIEW_RECORD) -> bool:
+        """Whether `require_record` would allow this (no audit): for filtering search hits."""
+        from archive.settings import get_setting
+
+        scope = str(get_setting(self.db, "policy.physician_scope"))
+        return decide_record(
+            self.db, self.user, action, record=record, patient=patient, physician_scope=scope
+        ).allowed
+
+    def _deny(self, action: Action, decision: Decision, *, patient: str | None, record: str | None) -> None:
+        entry: dict[str, Any] = {
+            "action": action.value, "outcome": "denied", "user": self.user.name, "role": self._role_label(),
+            "patient": patient, "record": record, "reason": decision.reason,
+        }
+        if self.db.conn.in_transaction:
+            self._pending_denials.append(entry)
+        else:
+            self.audit_log.append(**entry)
+        raise AccessDenied(decision.reason, _denial_hint(action, self.user))
 
     def refresh_user(self) -> None:
         """Re-read the user (an admin may have disabled them meanwhile)."""
-        self.user = get_user(self.db, self.user.name)
+        try:
+            self.user = get_user(self.db, self.user.name)
+        except NotFound:
+            # Removed from the user table: nothing is allowed any more.
+            self.user = replace(self.user, active=False)
 
     def close(self) -> None:
+        from contextlib import suppress
+
+        with suppress(Exception):  # the head only lags; never block closing
+            self.flush_denials()
+            self.audit_log.flush()
         self.unlocked.close()
 
 
@@ -89,16 +186,24 @@ class _AuditedTransaction:
 
     def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
         self.inner.__exit__(exc_type, exc, tb)
-        if exc_type is None and self.inner.outer:
+        if self.inner.outer:
+            self.session.flush_denials()
             self.session.flush_audit()
 
 
-def _denial_hint(action: Action) -> str:
-    if action in (Action.MANAGE_USERS, Action.EXPORT_IDENTITY, Action.VIEW_AUDIT):
+def _denial_hint(action: Action, user: User | None = None) -> str:
+    if user is not None and not user.active:
+        return "Ask an admin to enable your account."
+    if action in (Action.MANAGE_USERS, Action.EXPORT_IDENTITY, Action.VIEW_AUDIT, Action.MANAGE_SETTINGS):
         return "Ask an admin."
     if action == Action.ASK_ABOUT_PATIENT:
         return "Ask the patient's registered physician, or search the records directly."
-    return "If this is an emergency, open the record with --break-glass REASON; the access is flagged for review."
+    if action == Action.VIEW_RECORD:
+        return (
+            "If this is an emergency, open it with 'chartvault show RECORD_ID --break-glass REASON'; "
+            "the access is flagged for an admin's review."
+        )
+    return "This is outside your role; ask an admin if you need it."
 
 
 def _start(unlocked: UnlockedVault, user_name: str) -> Session:
@@ -112,7 +217,20 @@ def _start(unlocked: UnlockedVault, user_name: str) -> Session:
             f"User '{user_name}' has a keyslot but is not in the user table.",
             "The keys/ folder was changed; an admin should check 'chartvault user list'.",
         ) from None
-    return Session(unlocked=unlocked, user=user, audit_log=audit_log)
+    session = Session(unlocked=unlocked, user=user, audit_log=audit_log)
+    problem = audit_log.check_head()
+    if problem is not None:
+        # Record it before anything else is appended: a later append would move
+        # the head past a truncated tail and hide it.
+        session.audit(
+            "audit_tamper",
+            outcome="failed",
+            flagged=True,
+            reason=problem.problem,
+            details={"detected": "unlock", "first_bad_seq": problem.first_bad_seq},
+        )
+        audit_log.write_head()
+    return session
 
 
 def vault_exists(root: Path) -> bool:
@@ -140,6 +258,15 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
     except WrongPassphrase:
         _remember_failed_login(vault, user)
         raise
+    except TooManyAttempts:
+        _remember_failed_login(vault, user, "refused during back-off")
+        raise
+    except NotFound:
+        _remember_failed_login(vault, user, "unknown user")
+        raise
+    except BadInput:  # not even a valid user name
+        _remember_failed_login(vault, "", "invalid user name")
+        raise
     session = _start(unlocked, user)
     _import_failed_logins(session)
     if not session.user.active:
@@ -147,6 +274,10 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
         session.close()
         raise AccessDenied(f"User '{user}' is disabled.", "Ask an admin to enable your account.")
     session.audit("login")
+    # What an unattended (locked) watcher encrypted into pending/ is indexed by the next unlocked session.
+    from archive.intake import ingest_pending_on_unlock
+
+    ingest_pending_on_unlock(session)
     return session
 
 
@@ -156,7 +287,23 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
 FAILED_LOGINS = "failed-logins"
 
 
-def _remember_failed_login(vault: Vault, user: str) -> None:
+def unlock_wait_seconds(root: Path, user: str) -> float:
+    """Seconds before `user` may try a passphrase again (0 when not backing off)."""
+    import time
+
+    from vault.keys import backoff_seconds
+
+    try:
+        entry = Vault.open(root).keyslots.failed_attempts().get(user)
+    except ChartvaultError:
+        return 0.0
+    if not entry:
+        return 0.0
+    wait = backoff_seconds(int(entry.get("failures", 0)))
+    return max(0.0, float(entry.get("last", 0)) + wait - time.time())
+
+
+def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphrase") -> None:
     import json
     import secrets
 
@@ -166,7 +313,7 @@ def _remember_failed_login(vault: Vault, user: str) -> None:
 
     folder = vault.root / "pending" / FAILED_LOGINS
     folder.mkdir(parents=True, exist_ok=True)
-    event = json.dumps({"user": user, "ts": now_iso()}).encode()
+    event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()
     write_atomic(folder / f"{secrets.token_hex(8)}.age", encrypt_to_recipient(event, vault.recipient))
 
 
@@ -193,7 +340,7 @@ def _import_failed_logins(session: Session) -> None:
                 action="login_failed",
                 outcome="denied",
                 user=event.get("user"),
-                reason="wrong passphrase",
+                reason=str(event.get("reason") or "wrong passphrase"),
                 details={k: v for k, v in (("at", event.get("ts")), ("unreadable", event.get("unreadable"))) if v},
             )
     for path in files:

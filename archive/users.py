@@ -34,11 +34,20 @@ class User:
     active: bool = True
     created_at: str = ""
     created_by: str | None = None
+    # An admin may also hold a clinical role (technician or physician); see policy.roles_of.
+    clinical_role: str | None = None
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The role plus the clinical role, if any."""
+        if self.clinical_role and self.clinical_role != self.role:
+            return (self.role, self.clinical_role)
+        return (self.role,)
 
     @property
     def registered(self) -> bool:
-        """A registered physician: physician role, licence on file, active."""
-        return self.role == "physician" and bool(self.licence) and self.active
+        """A registered physician: physician (or clinical physician) role, licence on file, active."""
+        return "physician" in self.roles and bool(self.licence) and self.active
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,6 +64,7 @@ def _row_to_user(row: dict[str, Any]) -> User:
         active=bool(row["active"]),
         created_at=row["created_at"],
         created_by=row["created_by"],
+        clinical_role=row.get("clinical_role"),
     )
 
 
@@ -75,6 +85,7 @@ def insert_user(db: Any, user: User) -> None:
             "active": 1 if user.active else 0,
             "created_at": user.created_at or now_iso(),
             "created_by": user.created_by,
+            "clinical_role": user.clinical_role,
         }
     )
 
@@ -147,3 +158,40 @@ def change_passphrase(session: Session, new_passphrase: str) -> None:
     check_passphrase_strength(new_passphrase, session.user.name)
     session.unlocked.add_keyslot(session.user.name, new_passphrase)
     session.audit("passwd")
+
+
+CLINICAL_ROLES = ("technician", "physician")
+
+
+def set_clinical_role(session: Session, name: str, clinical_role: str | None, licence: str | None = None) -> User:
+    """Give an admin a clinical role (or take it away with None); admin only, audited.
+
+    Only admins hold a second role: technicians and physicians already have one.
+    A clinical physician role needs a licence number, like any physician.
+    """
+    session.require(Action.MANAGE_USERS)
+    target = get_user(session.db, name)
+    if clinical_role is not None and clinical_role not in CLINICAL_ROLES:
+        raise BadInput(
+            f"Unknown clinical role '{clinical_role}'.", f"Choose one of: {', '.join(CLINICAL_ROLES)}, none."
+        )
+    if target.role != "admin":
+        raise UserError(
+            f"'{name}' is a {target.role}; only admins take a second, clinical role.",
+            "Add a separate user for the clinical work instead.",
+        )
+    if licence is not None:
+        validate_new_user(name, "physician", licence)  # checks the licence format
+    new_licence = licence if licence is not None else target.licence
+    if clinical_role == "physician" and not new_licence:
+        raise BadInput("A physician needs a licence number to be registered.", "Add --licence NUMBER.")
+    with transaction(session.db):
+        session.db.execute(
+            "UPDATE users SET clinical_role = ?, licence = ? WHERE name = ?", [clinical_role, new_licence, name]
+        )
+        session.audit(
+            "user_clinical_role",
+            details={"target": name, "clinical_role": clinical_role, "licence_changed": licence is not None},
+        )
+    session.flush_audit()
+    return get_user(session.db, name)

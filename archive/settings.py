@@ -1,0 +1,98 @@
+"""Facility settings kept in the encrypted index (`settings` table): typed, with defaults.
+
+Anyone signed in may read them (they hold no patient content); only an admin
+changes them, and every change is an audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from archive.errors import BadInput
+from archive.policy import Action
+
+if TYPE_CHECKING:
+    from archive.session import Session
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: int | str
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: int = 1
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in (
+        Setting("session.idle_timeout_seconds", 600, "TUI locks after this many idle seconds (automatic logoff)."),
+        Setting("break_glass.minutes", 60, "How long a break-glass grant opens its record."),
+        Setting(
+            "policy.physician_scope",
+            "all",
+            "'all': registered physicians view every record; 'assigned': only their patients' records, "
+            "records disclosed to them, and break-glass grants.",
+            choices=("all", "assigned"),
+        ),
+        Setting("alert.many_patients.count", 20, "Alert when one user opens records of this many patients..."),
+        Setting("alert.many_patients.minutes", 10, "...within this many minutes."),
+        Setting("alert.failed_logins.count", 5, "Alert on this many failed logins for one user..."),
+        Setting("alert.failed_logins.minutes", 15, "...within this many minutes."),
+        Setting("alert.denials.count", 10, "Alert when one user is denied this many times..."),
+        Setting("alert.denials.minutes", 10, "...within this many minutes."),
+    )
+}
+
+
+def _parse(setting: Setting, raw: str) -> int | str:
+    if isinstance(setting.default, int):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise BadInput(f"'{setting.key}' takes a whole number, not '{raw}'.", setting.help) from None
+        if value < setting.minimum:
+            raise BadInput(f"'{setting.key}' must be at least {setting.minimum}.", setting.help)
+        return value
+    if setting.choices and raw not in setting.choices:
+        raise BadInput(f"'{setting.key}' must be one of: {', '.join(setting.choices)}.", setting.help)
+    return raw
+
+
+def _known(key: str) -> Setting:
+    if key not in SETTINGS:
+        raise BadInput(f"No setting '{key}'.", "Run 'chartvault settings list' to see them.")
+    return SETTINGS[key]
+
+
+def get_setting(db: Any, key: str) -> Any:
+    """The stored value of `key`, or its default (a stored value that no longer parses falls back too)."""
+    setting = _known(key)
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    if row is None:
+        return setting.default
+    try:
+        return _parse(setting, str(row[0]))
+    except BadInput:
+        return setting.default
+
+
+def list_settings(session: Session) -> dict[str, Any]:
+    return {key: get_setting(session.db, key) for key in SETTINGS}
+
+
+def set_setting(session: Session, key: str, raw: str) -> Any:
+    """Change a setting (admin only, audited); returns the parsed value."""
+    session.require(Action.MANAGE_SETTINGS)
+    setting = _known(key)
+    value = _parse(setting, raw.strip())
+    before = get_setting(session.db, key)
+    with session.transaction():
+        session.db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, str(value)],
+        )
+        session.audit("setting_change", details={"key": key, "before": before, "after": value})
+    return value
