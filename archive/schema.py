@@ -85,7 +85,82 @@ def access_grants_and_disclosures(db: Any) -> None:
     db.execute("CREATE INDEX audit_action ON audit(action, ts)")
 
 
+def records_patients_and_fts(db: Any) -> None:
+    """Issue 3: patients, records, the FTS5 index, quarantine and transcriptions."""
+    from indexer.fts import create_schema
+
+    db.execute(
+        """CREATE TABLE patients (
+            mrn TEXT PRIMARY KEY,
+            name TEXT,
+            dob TEXT,
+            sex TEXT,
+            created_at TEXT NOT NULL,
+            source TEXT
+        )"""
+    )
+    # n is the FTS rowid; id is the short stable id people type ('r' + 12 hex of the blob id).
+    db.execute(
+        """CREATE TABLE records (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            blob_id TEXT NOT NULL UNIQUE,
+            text_blob_id TEXT,
+            filename TEXT NOT NULL,
+            format TEXT,
+            doc_type TEXT,
+            title TEXT,
+            patient_mrn TEXT REFERENCES patients(mrn),
+            date TEXT,
+            author TEXT,
+            size INTEGER NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            ocr_confidence REAL,
+            needs_transcription INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('filed', 'needs_filing')),
+            imported_at TEXT NOT NULL,
+            imported_by TEXT,
+            source TEXT NOT NULL DEFAULT '{}',
+            facts TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+    db.execute("CREATE INDEX records_patient ON records(patient_mrn, date)")
+    db.execute("CREATE INDEX records_status ON records(status)")
+    db.execute("CREATE INDEX records_transcription ON records(needs_transcription)")
+    db.execute("CREATE INDEX records_date ON records(date)")
+    create_schema(db)
+    db.execute(
+        """CREATE TABLE quarantine (
+            id TEXT PRIMARY KEY,
+            blob_id TEXT,
+            original_name TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            at TEXT NOT NULL,
+            size INTEGER,
+            source TEXT NOT NULL DEFAULT '{}',
+            released_at TEXT,
+            released_by TEXT,
+            released_to TEXT
+        )"""
+    )
+    # The same bad bytes twice are one quarantine entry, until released.
+    db.execute("CREATE UNIQUE INDEX quarantine_active_blob ON quarantine(blob_id) WHERE released_at IS NULL")
+    db.execute(
+        """CREATE TABLE transcriptions (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL REFERENCES records(id),
+            text_blob_id TEXT NOT NULL,
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            verified_by TEXT,
+            verified_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX transcriptions_record ON transcriptions(record_id, id)")
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
+    records_patients_and_fts,
 ]

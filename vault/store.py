@@ -136,6 +136,10 @@ class BlobStore:
         mac.update(data)
         return mac.hexdigest()
 
+    def at(self, root: Path) -> BlobStore:
+        """A store with the same keys over another folder (e.g. `quarantine/`)."""
+        return BlobStore(root, self.identity, self._id_key)
+
     def path_of(self, blob_id: str) -> Path:
         if not valid_blob_id(blob_id):
             raise NotFound(f"'{blob_id}' is not a blob id.", "Blob ids are 64 hexadecimal characters.")

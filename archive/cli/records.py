@@ -1,0 +1,396 @@
+"""CLI: import, search, show, file, queue, transcribe, quarantine, watch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.cli.base import CliState, cli, emit_json, pass_state
+from archive.errors import BadInput
+
+
+def _progress_bar(enabled: bool, label: str):  # type: ignore[no-untyped-def]
+    """A rich progress bar on stderr (only in a terminal); returns (callback, stop)."""
+    if not enabled or not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int, outcome: Any) -> None:
+        if "task" not in state:
+            progress.start()
+            state["task"] = progress.add_task(label, total=total)
+        progress.update(state["task"], completed=done, total=max(total, done))
+
+    return update, progress.stop
+
+
+# ---------------------------------------------------------------- import
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--move", is_flag=True, help="Delete each source file once it is safely in the vault (inbox semantics).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: counts and one outcome per input.")
+@pass_state
+def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bool) -> None:
+    """Import files and folders (recursively) into the vault.
+
+    Each file is read, its text extracted, the original and the text
+    encrypted, and the record indexed for search. Content already in the vault
+    is reported as a duplicate; unreadable input goes to quarantine with a
+    reason. By default the sources are left in place; --move deletes each one
+    after its encrypted copy is committed and read back.
+    """
+    from archive.intake import import_paths
+
+    session = state.session()
+    update, stop = _progress_bar(not as_json, "Importing")
+    try:
+        report = import_paths(session, list(paths), move=move, progress=update)
+    finally:
+        stop()
+    if as_json:
+        emit_json(report.to_json())
+        return
+    c = report.counts
+    click.echo(
+        f"{c['inputs']} input(s): {c['imported']} imported, {c['duplicates']} duplicate(s), "
+        f"{c['quarantined']} quarantined" + (f", {c['vanished']} vanished before reading" if c["vanished"] else "")
+        + "."
+    )
+    click.echo(f"Needs filing: {c['needs_filing']}   Needs transcription: {c['needs_transcription']}")
+    quarantined = report.quarantined()
+    if quarantined:
+        click.echo("Quarantined (see 'chartvault quarantine list'):")
+        for out in quarantined:
+            click.echo(f"  {out.quarantine_id}  {out.input}: {out.reason}")
+    for out in report.outcomes:
+        if out.status == "vanished":
+            click.echo(f"  vanished: {out.input}: {out.reason}")
+
+
+# ---------------------------------------------------------------- search
+
+
+def _marks(as_json: bool) -> tuple[str, str]:
+    if not as_json and sys.stdout.isatty():
+        return "\x1b[1;4m", "\x1b[0m"
+    return "**", "**"
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--patient", metavar="MRN", help="Only this patient's records.")
+@click.option("--type", "doc_type", metavar="T", help="Document type or format (note, pdf, hl7, fhir, hl7:ORU^R01…).")
+@click.option("--author", metavar="A", help="Author name contains A.")
+@click.option("--from", "date_from", metavar="DATE", help="Documents dated on or after DATE (YYYY-MM-DD).")
+@click.option("--to", "date_to", metavar="DATE", help="Documents dated on or before DATE (YYYY-MM-DD).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="At most N hits.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON hits.")
+@pass_state
+def search(
+    state: CliState,
+    query: str,
+    patient: str | None,
+    doc_type: str | None,
+    author: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Full-text search of the records (ranked by BM25, with snippets).
+
+    Words are all required; "a phrase" in quotes; cardi* for a prefix; OR
+    for either; -word or NOT word to exclude; parentheses to group;
+    title:, filename:, author: to search one field. JSON hits carry
+    record_id, filename, patient, date, type, score and snippet (matched
+    terms between ** **).
+    """
+    from archive.records import search_records
+
+    hits = search_records(
+        state.session(),
+        query,
+        patient=patient,
+        doc_type=doc_type,
+        author=author,
+        date_from=date_from,
+        date_to=date_to,
+        limit=limit,
+        mark=_marks(as_json),
+    )
+    if as_json:
+        emit_json([h.to_json() for h in hits])
+        return
+    if not hits:
+        click.echo("No records match.")
+        return
+    for h in hits:
+        click.echo(
+            f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
+            f"score {h.score:.2f}"
+        )
+        click.echo(f"    {h.filename}: {h.snippet}")
+
+
+# ---------------------------------------------------------------- show
+
+
+@cli.command()
+@click.argument("record_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (metadata, and the extracted text as 'text').")
+@click.option("--original", is_flag=True, help="Write the original file, bit-identical, to --out.")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="File to write with --original.")
+@pass_state
+def show(state: CliState, record_id: str, as_json: bool, original: bool, out: Path | None) -> None:
+    """Show a record: its metadata and extracted text (or write its original with --original --out FILE)."""
+    from archive.records import export_original, show_record
+
+    if original or out:
+        if not (original and out):
+            raise BadInput("--original and --out go together.", "For example: --original --out scan.pdf")
+        size = export_original(state.session(), record_id, out)
+        if as_json:
+            emit_json({"record_id": record_id, "out": str(out), "size": size})
+        else:
+            click.echo(f"Wrote the original ({size} bytes) to {out}.")
+        return
+    view = show_record(state.session(), record_id)
+    if as_json:
+        emit_json(view.to_json())
+        return
+    click.echo(f"Record     {view.record_id}")
+    click.echo(f"File       {view.filename} ({view.format}, {view.size} bytes)")
+    click.echo(f"Type       {view.type or '-'}")
+    click.echo(f"Title      {view.title or '-'}")
+    who = f"{view.patient} {view.patient_name or ''}".strip() if view.patient else "(needs filing)"
+    click.echo(f"Patient    {who}")
+    click.echo(f"Date       {view.date or '-'}   Author {view.author or '-'}")
+    click.echo(f"Imported   {view.imported_at} by {view.imported_by or '-'}")
+    if view.needs_transcription or view.ocr_confidence is not None:
+        conf = f"{view.ocr_confidence:.2f}" if view.ocr_confidence is not None else "-"
+        click.echo(f"OCR        confidence {conf}" + ("  (needs transcription)" if view.needs_transcription else ""))
+    click.echo("")
+    click.echo(view.text)
+    if view.transcription is not None:
+        t = view.transcription
+        status = f"verified by {t.verified_by}" if t.verified else "UNVERIFIED"
+        click.echo(f"\n--- Transcription by {t.by} ({status}) ---")
+        click.echo(t.text or "")
+
+
+# ---------------------------------------------------------------- filing and queues
+
+
+@cli.command("file")
+@click.argument("record_id")
+@click.option("--mrn", required=True, help="The patient's medical record number.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def file_cmd(state: CliState, record_id: str, mrn: str, as_json: bool) -> None:
+    """File a record to a patient (by MRN); the patient is created if new."""
+    from archive.records import file_record
+
+    result = file_record(state.session(), record_id, mrn)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    click.echo(f"Filed {result.record_id} to MRN {result.mrn}.")
+    if result.patient_created:
+        click.echo(f"New patient {result.mrn} created (no name yet).")
+    if result.previous and result.previous != result.mrn:
+        click.echo(f"It was filed to MRN {result.previous} before.")
+
+
+@cli.command()
+@click.argument("name", type=click.Choice(["needs_filing", "needs_transcription"]), default="needs_filing")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def queue(state: CliState, name: str, as_json: bool) -> None:
+    """List records waiting for a person: needs_filing (default) or needs_transcription."""
+    from archive.records import list_queue
+
+    items = list_queue(state.session(), name)
+    if as_json:
+        emit_json([i.to_json() for i in items])
+        return
+    if not items:
+        click.echo(f"Nothing in {name.replace('_', ' ')}.")
+        return
+    for i in items:
+        extra = i.transcription if name == "needs_transcription" else i.reason
+        click.echo(f"{i.record_id}  {i.filename}  {i.type or '-'}  {i.date or '-'}  {extra}")
+
+
+@cli.command()
+@click.argument("record_id")
+@click.option("--text", help="The transcription.")
+@click.option("--from-file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Read it from a file.")
+@click.option("--verify", is_flag=True, help="Verify the latest transcription (must be someone else's).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def transcribe(
+    state: CliState, record_id: str, text: str | None, from_file: Path | None, verify: bool, as_json: bool
+) -> None:
+    """Add a typed transcription of a scan (stored encrypted beside it), or --verify another person's."""
+    from archive.records import add_transcription, verify_transcription
+
+    if verify:
+        if text or from_file:
+            raise BadInput("--verify takes no text.", "Verify, or give a new transcription, not both.")
+        result = verify_transcription(state.session(), record_id)
+        message = f"Transcription of {record_id} verified."
+    else:
+        if (text is None) == (from_file is None):
+            raise BadInput("Give the transcription with --text or --from-file.", "Or use --verify.")
+        body = text if text is not None else from_file.read_text(encoding="utf-8")  # type: ignore[union-attr]
+        result = add_transcription(state.session(), record_id, body)
+        message = f"Transcription of {record_id} saved (unverified until a second person verifies it)."
+    if as_json:
+        emit_json({"record_id": record_id, "transcription": result.id, "by": result.by,
+                   "verified_by": result.verified_by})
+    else:
+        click.echo(message)
+
+
+# ---------------------------------------------------------------- quarantine
+
+
+@cli.group()
+def quarantine() -> None:
+    """Inputs that could not be imported, kept encrypted with a reason."""
+
+
+@quarantine.command("list")
+@click.option("--all", "include_released", is_flag=True, help="Include entries already released.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def quarantine_list(state: CliState, include_released: bool, as_json: bool) -> None:
+    """List quarantined inputs with their reasons."""
+    from archive.records import list_quarantine
+
+    items = list_quarantine(state.session(), include_released=include_released)
+    if as_json:
+        emit_json([i.to_json() for i in items])
+        return
+    if not items:
+        click.echo("Quarantine is empty.")
+        return
+    for i in items:
+        released = f"  (released to {i.released_to})" if i.released_at else ""
+        click.echo(f"{i.id}  {i.at}  {i.original_name!r}: {i.reason}{released}")
+
+
+@quarantine.command("release")
+@click.argument("quarantine_id")
+@click.option("--to", "to_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write the file to.")
+@pass_state
+def quarantine_release(state: CliState, quarantine_id: str, to_dir: Path) -> None:
+    """Give a quarantined file back (decrypted, under a safe name) and remove it from quarantine."""
+    from archive.records import release_quarantine
+
+    dest = release_quarantine(state.session(), quarantine_id, to_dir)
+    click.echo(f"Released {quarantine_id} to {dest}.")
+
+
+# ---------------------------------------------------------------- watch
+
+
+@cli.command()
+@click.option(
+    "--inbox", type=click.Path(path_type=Path, file_okay=False), help="Folder to watch (default <vault>/inbox)."
+)
+@click.option("--quiet-period", default=1.0, show_default=True, type=click.FloatRange(0.05, 600),
+              help="Seconds a file must stay unchanged before it is taken.")
+@click.option("--unlock", is_flag=True, help="Prompt for the passphrase and index arrivals at once.")
+@click.option("--until-idle", is_flag=True, help="Process what is there now, then exit.")
+@pass_state
+def watch(state: CliState, inbox: Path | None, quiet_period: float, unlock: bool, until_idle: bool) -> None:
+    """Watch the inbox and take each file in once it has stopped changing.
+
+    With a passphrase (CHARTVAULT_PASSPHRASE, or --unlock to be asked) each
+    arrival is imported and searchable at once. Without one the watcher holds
+    only the vault's public key: it encrypts each arrival into pending/ and
+    the next unlocked session (any command, or the TUI) indexes it. Either
+    way the plaintext is removed only after its encrypted copy is safe.
+    """
+    unlocked = unlock or os.environ.get("CHARTVAULT_PASSPHRASE") is not None
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+    if unlocked:
+        from archive.intake import InboxService
+
+        def report(outcomes: list[Any]) -> None:
+            for o in outcomes:
+                where = f"filed to {o.patient}" if o.filing == "filed" else "needs filing"
+                if o.status == "imported":
+                    line = f"imported {o.record_id} ({where}{', needs transcription' if o.needs_transcription else ''})"
+                elif o.status == "quarantined":
+                    line = f"quarantined {o.quarantine_id}: {o.reason}"
+                else:
+                    line = f"{o.status} {o.record_id or ''}".rstrip()
+                click.echo(line)
+
+        service = InboxService(state.session(), inbox=inbox, quiet=quiet_period, own_connection=False,
+                               on_outcomes=report, on_error=_report_error)
+        watcher = service.watcher
+        folder = service.inbox
+        mode = "unlocked: arrivals are indexed at once"
+    else:
+        from archive.intake import watch_locked
+
+        def stashed(results: list[tuple[str, str]]) -> None:
+            n = sum(1 for status, _ in results if status == "stashed")
+            if n:
+                click.echo(f"encrypted {n} arrival(s) into pending/ (indexed at the next unlock)")
+
+        watcher = watch_locked(state.vault_dir, inbox=inbox, quiet=quiet_period, on_stashed=stashed,
+                               on_error=_report_error)
+        folder = watcher.folders[0]
+        mode = "locked: arrivals are encrypted to the vault's public key"
+    click.echo(f"Watching {folder} ({mode}). Ctrl-C stops.", err=True)
+    watcher.start()
+    try:
+        if until_idle:
+            while not stop.is_set() and not watcher.idle(0.5):
+                pass
+        else:
+            while not stop.wait(0.5):
+                pass
+    finally:
+        watcher.stop()
+    click.echo("Stopped watching.", err=True)
+
+
+def _report_error(exc: BaseException) -> None:
+    from archive.errors import ChartvaultError
+
+    if isinstance(exc, ChartvaultError):
+        click.echo(f"Error: {exc.message} {exc.hint}".rstrip(), err=True)
+    else:
+        click.echo(f"Error while processing the inbox ({type(exc).__name__}); will retry.", err=True)

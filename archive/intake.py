@@ -1,0 +1,271 @@
+"""Intake: import files, ingest what a locked watcher encrypted, and watch the inbox.
+
+`import_paths` runs the pipeline (`indexer.pipeline`) as the session's user,
+with policy checked first and every imported or quarantined file audited in
+the same transaction as its index rows. `ingest_pending` turns the arrivals
+an unattended (locked) watcher left in `pending/` into records; every
+unlocked session calls it. `InboxService` watches the inbox for an unlocked
+session (the CLI's `watch`, the TUI) in a background thread with its own
+index connection; `watch_locked` watches with only the vault's public key.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive.errors import ChartvaultError
+from archive import records as _records  # noqa: F401  (registers the status counters)
+from archive.policy import Action, decide
+from indexer.pipeline import Ingestor, Outcome, Progress, summarise
+
+if TYPE_CHECKING:
+    from archive.session import Session
+    from indexer.watch import FolderWatcher
+
+DEFAULT_QUIET = 1.0
+
+
+@dataclass
+class ImportReport:
+    outcomes: list[Outcome]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.counts:
+            self.counts = summarise(self.outcomes)
+
+    def quarantined(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "quarantined"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.counts, "outcomes": [o.to_json() for o in self.outcomes]}
+
+
+def _ingestor(session: Session, via: str, settle: float = DEFAULT_QUIET) -> Ingestor:
+    def on_commit(outcomes: list[Outcome]) -> None:
+        for out in outcomes:
+            if out.status == "imported":
+                session.audit(
+                    "import",
+                    record=out.record_id,
+                    patient=out.patient,
+                    details={"via": via, "filing": out.filing, "format": out.format},
+                )
+            elif out.status == "quarantined":
+                session.audit(
+                    "quarantine", reason=out.reason, details={"via": via, "quarantine_id": out.quarantine_id}
+                )
+
+    return Ingestor(
+        session.db,
+        session.store,
+        session.store.at(session.vault.quarantine_dir),
+        actor=session.user.name,
+        transaction=session.transaction,
+        on_commit=on_commit,
+        settle=settle,
+    )
+
+
+def import_paths(
+    session: Session,
+    paths: list[Path],
+    *,
+    move: bool = False,
+    progress: Progress | None = None,
+    settle: float = DEFAULT_QUIET,
+) -> ImportReport:
+    """Import files and folders (recursively). With `move`, each source is deleted once committed."""
+    session.require(Action.IMPORT)
+    ingestor = _ingestor(session, "import", settle)
+    outcomes = ingestor.ingest_paths([Path(p) for p in paths], remove_source=move, progress=progress)
+    report = ImportReport(outcomes)
+    with session.transaction():
+        session.audit("import_run", details={k: v for k, v in report.counts.items() if v} | {"move": move})
+    return report
+
+
+def may_import(session: Session) -> bool:
+    return decide(session.user, Action.IMPORT).allowed
+
+
+def ingest_pending(session: Session, progress: Progress | None = None) -> ImportReport:
+    """Ingest the arrivals that a locked watcher encrypted into `pending/`."""
+    session.require(Action.IMPORT)
+    outcomes = _ingestor(session, "watch").drain_pending(
+        session.vault.pending_dir, session.unlocked.identity, progress=progress
+    )
+    return ImportReport(outcomes)
+
+
+def ingest_pending_on_unlock(session: Session) -> ImportReport | None:
+    """Called by every unlocked session: index what the locked watcher left, if this user may import.
+
+    Never stands in the way of logging in: a failure leaves the arrivals for the next session.
+    """
+    from indexer.pending import pending_files
+
+    if not pending_files(session.vault.pending_dir) or not may_import(session):
+        return None
+    try:
+        return ingest_pending(session)
+    except ChartvaultError:
+        return None
+
+
+def fork_session(session: Session) -> Session:
+    """The same user over a second index connection, for a background thread.
+
+    SQLite transactions belong to a connection; a watcher thread that shared
+    the UI's connection could commit or roll back the UI's work.
+    """
+    from archive.audit import AuditLog
+    from archive.session import Session as _Session
+
+    unlocked = session.vault.unlock_with_identity(session.unlocked.identity)
+    audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
+    return _Session(unlocked=unlocked, user=session.user, audit_log=audit_log)
+
+
+class InboxService:
+    """Watches the inbox (and pending/) for an unlocked session and ingests what arrives.
+
+    `on_outcomes(outcomes)` is called after each batch (from the watcher thread).
+    With `own_connection` (the TUI) it works on a second index connection.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        inbox: Path | None = None,
+        quiet: float = DEFAULT_QUIET,
+        own_connection: bool = True,
+        observer_factory: Callable[[], Any] | None = None,
+        on_outcomes: Callable[[list[Outcome]], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        rescan_interval: float = 30.0,
+        max_wait: float = 600.0,
+    ) -> None:
+        session.require(Action.IMPORT)
+        self.parent = session
+        self.session = fork_session(session) if own_connection else session
+        self.own_connection = own_connection
+        self.inbox = Path(inbox) if inbox else session.vault.inbox_dir
+        self.pending = session.vault.pending_dir
+        self.quiet = quiet
+        self.on_outcomes = on_outcomes
+        self.outcomes: list[Outcome] = []
+        self._lock = threading.Lock()
+        from indexer.watch import FolderWatcher
+
+        self.watcher: FolderWatcher = FolderWatcher(
+            [self.inbox, self.pending],
+            self._handle,
+            quiet=quiet,
+            rescan_interval=rescan_interval,
+            max_wait=max_wait,
+            observer_factory=observer_factory,
+            on_error=on_error,
+        )
+        self._ingestor = _ingestor(self.session, "watch", settle=0.0)
+
+    def _handle(self, paths: list[Path], overdue: set[Path]) -> None:
+        pending = [p for p in paths if p.parent == self.pending]
+        inbox = [p for p in paths if p.parent != self.pending and not _inside(p, self.pending)]
+        outcomes: list[Outcome] = []
+        if pending:
+            outcomes += self._ingestor.drain_pending(self.pending, self.session.unlocked.identity)
+        now = [p for p in inbox if p not in overdue]
+        late = [p for p in inbox if p in overdue]
+        for group, changing in ((now, "report"), (late, "quarantine")):
+            present = [p for p in group if p.exists() or p.is_symlink()]
+            if present:
+                outcomes += self._ingestor.ingest_paths(
+                    present,
+                    remove_source=True,
+                    base=self.inbox,
+                    via="watch",
+                    changing=changing,
+                    orphan_sidecar_grace=60.0,
+                    settle=0.0,
+                )
+        final = [o for o in outcomes if o.status != "changing"]
+        if final:
+            with self._lock:
+                self.outcomes.extend(final)
+            if self.on_outcomes:
+                self.on_outcomes(final)
+
+    def start(self) -> InboxService:
+        self.watcher.start()
+        return self
+
+    def stop(self) -> None:
+        self.watcher.stop()
+        if self.own_connection:
+            self.session.close()
+
+    def run_forever(self) -> None:
+        try:
+            self.watcher.run_forever()
+        finally:
+            if self.own_connection:
+                self.session.close()
+
+    def idle(self, timeout: float) -> bool:
+        return self.watcher.idle(timeout)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def watch_locked(
+    vault_root: Path,
+    *,
+    inbox: Path | None = None,
+    quiet: float = DEFAULT_QUIET,
+    observer_factory: Callable[[], Any] | None = None,
+    on_stashed: Callable[[list[tuple[str, str]]], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    rescan_interval: float = 30.0,
+    max_wait: float = 600.0,
+) -> FolderWatcher:
+    """A watcher holding only the vault's public recipient: arrivals are encrypted into `pending/`.
+
+    No passphrase, no index, no audit: the next unlocked session ingests and
+    audits the arrivals. Call `.start()` / `.run_forever()` on the result.
+    """
+    from indexer.pending import stash_paths
+    from indexer.watch import FolderWatcher
+    from vault.vault import Vault
+
+    vault = Vault.open(Path(vault_root))
+    folder = Path(inbox) if inbox else vault.inbox_dir
+
+    def handle(paths: list[Path], overdue: set[Path]) -> None:
+        results = stash_paths(
+            paths, inbox=folder, pending_dir=vault.pending_dir, recipient=vault.recipient, overdue=overdue
+        )
+        done = [r for r in results if r[0] != "changing"]
+        if done and on_stashed:
+            on_stashed(done)
+
+    return FolderWatcher(
+        [folder],
+        handle,
+        quiet=quiet,
+        rescan_interval=rescan_interval,
+        max_wait=max_wait,
+        observer_factory=observer_factory,
+        on_error=on_error,
+    )

@@ -1,0 +1,425 @@
+"""Full-text search over records: the FTS5 table, the query language, snippets, BM25.
+
+The FTS5 table `records_fts` lives in the SQLCipher index (so its text is
+encrypted at rest) and is keyed by `records.n`. Columns: title, filename,
+text (the extracted text, plus any transcription) and meta (document type,
+author, patient, date). Tokenizer: `porter unicode61`, so "fractures" finds
+"fracture" and accents do not matter.
+
+Query language (what a person types; see `parse_query`):
+    chest pain            both words (AND is implied)
+    "heart failure"       a phrase
+    cardi*                a prefix (at least two letters)
+    fall OR syncope       either
+    fracture -hip         exclude a word (also: fracture NOT hip)
+    (fall OR syncope) hip grouping
+    title:discharge       one column: title, filename, text, meta (author:, type:, patient: search meta)
+Anything else (punctuation, `s/p`, `C.diff`) is searched literally as a
+phrase, so no user input can produce an FTS5 syntax error. Malformed queries
+raise `BadQuery` with a suggestion.
+
+Knows nothing of users or policy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from vault.errors import BadInput, BadQuery
+
+TABLE = "records_fts"
+COLUMNS = ("title", "filename", "text", "meta")
+# BM25 weights per column: a word in the title or file name says more than one in the body.
+WEIGHTS = (6.0, 3.0, 1.0, 2.0)
+TOKENIZE = "porter unicode61 remove_diacritics 2"
+COLUMN_ALIASES = {
+    "title": "title",
+    "filename": "filename",
+    "file": "filename",
+    "text": "text",
+    "meta": "meta",
+    "author": "meta",
+    "type": "meta",
+    "patient": "meta",
+    "mrn": "meta",
+}
+MIN_PREFIX = 2
+MAX_QUERY_CHARS = 1000
+MAX_TERMS = 64
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
+SNIPPET_TOKENS = 18
+
+
+def create_schema(db: Any) -> None:
+    """Create the FTS5 table and set its BM25 column weights (called by a migration)."""
+    cols = ", ".join(COLUMNS)
+    db.execute(f"CREATE VIRTUAL TABLE {TABLE} USING fts5({cols}, tokenize='{TOKENIZE}')")
+    weights = ", ".join(str(w) for w in WEIGHTS)
+    db.execute(f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('rank', 'bm25({weights})')")
+
+
+def index_row(db: Any, rowid: int, *, title: str, filename: str, text: str, meta: str) -> None:
+    """Insert or replace the FTS row of one record."""
+    db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", [rowid])
+    db.execute(
+        f"INSERT INTO {TABLE} (rowid, title, filename, text, meta) VALUES (?, ?, ?, ?, ?)",
+        [rowid, title, filename, text, meta],
+    )
+
+
+def update_columns(db: Any, rowid: int, **values: str) -> None:
+    """Change some columns of one record's FTS row (e.g. `meta` after filing)."""
+    bad = set(values) - set(COLUMNS)
+    if bad:
+        raise ValueError(f"unknown FTS columns {sorted(bad)}")
+    sets = ", ".join(f"{col} = ?" for col in values)
+    db.execute(f"UPDATE {TABLE} SET {sets} WHERE rowid = ?", [*values.values(), rowid])
+
+
+def delete_row(db: Any, rowid: int) -> None:
+    db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", [rowid])
+
+
+# ---------------------------------------------------------------- query parsing
+
+_TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<quote>-?(?:\w+:)?"[^"]*"\*?)|(?P<word>[^\s()"]+)|(?P<bad>"))')
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # lp, rp, or, and, not, term
+    value: str = ""  # the FTS5 text of a term
+    negated: bool = False
+
+
+def _quote(words: str) -> str:
+    return '"' + words.replace('"', '""') + '"'
+
+
+def _has_token_chars(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def _column_of(raw: str) -> tuple[str | None, str]:
+    if ":" in raw:
+        name, rest = raw.split(":", 1)
+        column = COLUMN_ALIASES.get(name.lower())
+        if column and rest:
+            return column, rest
+    return None, raw
+
+
+def _term(raw: str, phrase: bool) -> str | None:
+    """The FTS5 text for one word or phrase, or None if it holds nothing searchable."""
+    column, raw = _column_of(raw)
+    prefix = False
+    if raw.endswith("*"):
+        prefix = True
+        raw = raw.rstrip("*")
+    if phrase:
+        raw = raw[1:-1] if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"') else raw.strip('"')
+    if not _has_token_chars(raw):
+        if prefix:
+            raise BadQuery(
+                "A '*' must follow the beginning of a word.",
+                "Write a prefix like cardi* (at least two letters before the star).",
+            )
+        return None
+    if prefix:
+        last = re.findall(r"\w+", raw)[-1]
+        if len(last) < MIN_PREFIX:
+            raise BadQuery(
+                f"The prefix '{last}*' is too short.",
+                f"Give at least {MIN_PREFIX} letters before '*', e.g. cardi*.",
+            )
+    text = _quote(raw) + (" *" if prefix else "")
+    return f"{column} : {text}" if column else text
+
+
+def _tokens(query: str) -> list[_Tok]:
+    out: list[_Tok] = []
+    pos = 0
+    query = query.strip()
+    while pos < len(query):
+        match = _TOKEN.match(query, pos)
+        if match is None:  # only trailing whitespace is left
+            break
+        pos = match.end()
+        if match.group("lp"):
+            out.append(_Tok("lp"))
+        elif match.group("rp"):
+            out.append(_Tok("rp"))
+        elif match.group("bad"):
+            raise BadQuery(
+                "The query has an unbalanced quote.",
+                'Close the phrase with a second quote, e.g. "heart failure".',
+            )
+        elif match.group("quote"):
+            raw = match.group("quote")
+            negated = raw.startswith("-")
+            term = _term(raw[1:] if negated else raw, phrase=True)
+            if term:
+                out.append(_Tok("term", term, negated))
+        else:
+            raw = match.group("word")
+            if raw in ("OR", "|"):
+                out.append(_Tok("or"))
+            elif raw in ("AND", "&"):
+                out.append(_Tok("and"))
+            elif raw == "NOT":
+                out.append(_Tok("not"))
+            else:
+                negated = raw.startswith("-") and len(raw) > 1
+                term = _term(raw[1:] if negated else raw, phrase=False)
+                if term:
+                    out.append(_Tok("term", term, negated))
+    return out
+
+
+class _Parser:
+    """Recursive descent over the tokens; emits a fully parenthesised FTS5 expression."""
+
+    def __init__(self, toks: list[_Tok]) -> None:
+        self.toks = toks
+        self.i = 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> _Tok:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def parse(self) -> str:
+        expr = self.or_expr()
+        tok = self.peek()
+        if tok is not None:
+            if tok.kind == "rp":
+                raise BadQuery(
+                    "The query has a ')' without a matching '('.",
+                    "Remove it, or open the group, e.g. (fall OR syncope) hip.",
+                )
+            raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.')
+        return expr
+
+    def or_expr(self) -> str:
+        parts = [self.and_expr()]
+        while (tok := self.peek()) is not None and tok.kind == "or":
+            self.take()
+            parts.append(self.and_expr(after="OR"))
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+    def and_expr(self, after: str | None = None) -> str:
+        positives: list[str] = []
+        negatives: list[str] = []
+        pending_not = False
+        while (tok := self.peek()) is not None and tok.kind not in ("or", "rp"):
+            if tok.kind == "and":
+                self.take()
+                if not positives and not negatives:
+                    _dangling("AND")
+                continue
+            if tok.kind == "not":
+                self.take()
+                pending_not = True
+                continue
+            item, negated = self.unary()
+            if negated or pending_not:
+                negatives.append(item)
+            else:
+                positives.append(item)
+            pending_not = False
+        if pending_not:
+            _dangling("NOT")
+        if not positives:
+            if negatives:
+                raise BadQuery(
+                    "A query cannot only exclude words.",
+                    "Add a word to look for, e.g. fracture -hip.",
+                )
+            tok = self.peek()
+            if (tok is not None and tok.kind == "or") or after == "OR":
+                _dangling("OR")
+            if tok is not None and tok.kind == "rp":
+                raise BadQuery("The query has an empty group '()'.", "Put words inside the parentheses or drop them.")
+            raise BadQuery("There is nothing to search for.", 'Type a word, a "phrase" or a prefix like cardi*.')
+        expr = positives[0] if len(positives) == 1 else "(" + " AND ".join(positives) + ")"
+        for neg in negatives:
+            expr = f"({expr} NOT {neg})"
+        return expr
+
+    def unary(self) -> tuple[str, bool]:
+        tok = self.take()
+        if tok.kind == "lp":
+            inner = self.or_expr()
+            close = self.peek()
+            if close is None or close.kind != "rp":
+                raise BadQuery(
+                    "The query has a '(' without a matching ')'.",
+                    "Close the group, e.g. (fall OR syncope) hip.",
+                )
+            self.take()
+            return f"({inner})", False
+        if tok.kind == "rp":  # pragma: no cover - and_expr stops before ')'
+            raise BadQuery("Unexpected ')'.", "Remove it.")
+        return tok.value, tok.negated
+
+
+def _dangling(op: str) -> None:
+    examples = {"OR": "fracture OR dislocation", "AND": "fracture AND hip", "NOT": "fracture NOT hip"}
+    raise BadQuery(
+        f"'{op}' needs a word on each side.",
+        f"For example: {examples[op]}. To search for the word itself, write it in lower case or in quotes.",
+    )
+
+
+def parse_query(query: str) -> str:
+    """Turn what a person typed into a safe FTS5 MATCH expression; BadQuery if malformed."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadQuery(
+            f"The query is too long ({len(query)} characters).", f"Keep it under {MAX_QUERY_CHARS} characters."
+        )
+    if query.count('"') % 2:
+        raise BadQuery(
+            "The query has an unbalanced quote.", 'Close the phrase with a second quote, e.g. "heart failure".'
+        )
+    toks = _tokens(query)
+    if not toks:
+        raise BadQuery("There is nothing to search for.", 'Type a word, a "phrase" or a prefix like cardi*.')
+    if sum(1 for t in toks if t.kind == "term") > MAX_TERMS:
+        raise BadQuery(f"The query has more than {MAX_TERMS} words.", "Search for the few most telling words.")
+    depth = 0
+    for tok in toks:
+        depth += tok.kind == "lp"
+        depth -= tok.kind == "rp"
+        if depth < 0:
+            raise BadQuery(
+                "The query has a ')' without a matching '('.",
+                "Remove it, or open the group, e.g. (fall OR syncope) hip.",
+            )
+    if depth > 0:
+        raise BadQuery(
+            "The query has a '(' without a matching ')'.", "Close the group, e.g. (fall OR syncope) hip."
+        )
+    return _Parser(toks).parse()
+
+
+# ---------------------------------------------------------------- searching
+
+
+@dataclass(frozen=True)
+class Filters:
+    patient: str | None = None
+    doc_type: str | None = None
+    author: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+
+@dataclass(frozen=True)
+class FtsHit:
+    n: int
+    record_id: str
+    filename: str
+    patient: str | None
+    date: str | None
+    doc_type: str | None
+    format: str | None
+    title: str | None
+    score: float  # higher is better (negated BM25)
+    snippet: str  # matched terms between MARK_OPEN and MARK_CLOSE
+
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def check_date(value: str, option: str) -> str:
+    value = value.strip()
+    if not _DATE.match(value):
+        raise BadInput(f"{option} must be a date like 2024-03-01 (or 2024-03, or 2024).", f"Got '{value}'.")
+    return value
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if filters.patient:
+        where.append("r.patient_mrn = ?")
+        params.append(filters.patient.strip())
+    if filters.doc_type:
+        t = filters.doc_type.strip().lower()
+        where.append("(lower(r.doc_type) = ? OR lower(r.format) = ? OR lower(r.doc_type) LIKE ? ESCAPE '\\')")
+        params += [t, t, _like_escape(t) + ":%"]
+    if filters.author:
+        where.append("r.author LIKE ? ESCAPE '\\'")
+        params.append("%" + _like_escape(filters.author.strip()) + "%")
+    if filters.date_from:
+        d = check_date(filters.date_from, "--from")
+        where.append(f"substr(r.date, 1, {len(d)}) >= ?")
+        params.append(d)
+    if filters.date_to:
+        d = check_date(filters.date_to, "--to")
+        where.append(f"substr(r.date, 1, {len(d)}) <= ?")
+        params.append(d)
+    return "".join(f" AND {w}" for w in where), params
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(db: Any, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0) -> list[FtsHit]:
+    """Ranked hits (BM25) with snippets for `query`; BadQuery when it cannot be parsed."""
+    from sqlcipher3 import dbapi2
+
+    match = parse_query(query)
+    where, params = _filter_sql(filters or Filters())
+    limit = max(1, min(int(limit), 1000))
+    sql = (
+        "SELECT r.n, r.id, r.filename, r.patient_mrn, r.date, r.doc_type, r.format, r.title, f.rank "
+        f"FROM {TABLE} f JOIN records r ON r.n = f.rowid "
+        f"WHERE {TABLE} MATCH ?{where} ORDER BY f.rank LIMIT ? OFFSET ?"
+    )
+    try:
+        rows = db.execute(sql, [match, *params, limit, max(0, int(offset))]).fetchall()
+        snippets = _snippets(db, match, [row[0] for row in rows])
+    except dbapi2.OperationalError as exc:
+        if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+            raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
+        raise
+    return [
+        FtsHit(
+            n=row[0], record_id=row[1], filename=row[2], patient=row[3], date=row[4], doc_type=row[5],
+            format=row[6], title=row[7], score=round(-float(row[8]), 4), snippet=snippets.get(row[0], ""),
+        )
+        for row in rows
+    ]
+
+
+def _snippets(db: Any, match: str, rowids: list[int]) -> dict[int, str]:
+    """Snippets for the given rows only (snippet() is costly; never compute it for every match)."""
+    if not rowids:
+        return {}
+    marks = ", ".join("?" for _ in rowids)
+    sql = (
+        f"SELECT rowid, snippet({TABLE}, -1, char(2), char(3), '…', {SNIPPET_TOKENS}) FROM {TABLE} "
+        f"WHERE {TABLE} MATCH ? AND rowid IN ({marks})"
+    )
+    return {int(r[0]): _tidy(str(r[1] or "")) for r in db.execute(sql, [match, *rowids])}
+
+
+def _tidy(snippet: str) -> str:
+    return re.sub(r"\s+", " ", snippet).strip()
+
+
+def mark(snippet: str, open_mark: str = "**", close_mark: str = "**") -> str:
+    """Replace the internal match markers with `open_mark`/`close_mark`."""
+    return snippet.replace(MARK_OPEN, open_mark).replace(MARK_CLOSE, close_mark)
+
+
+def count_matches(db: Any, query: str) -> int:
+    match = parse_query(query)
+    return int(db.execute(f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH ?", [match]).fetchone()[0])
