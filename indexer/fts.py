@@ -262,7 +262,8 @@ class _Parser:
                     "Close the group, e.g. (fall OR syncope) hip.",
                 )
             self.take()
-            return f"({inner})", False
+            # Every compound expression the parser emits is already one parenthesised group.
+            return (inner if inner.startswith("(") else f"({inner})"), False
         if tok.kind == "rp":  # pragma: no cover - and_expr stops before ')'
             raise BadQuery("Unexpected ')'.", "Remove it.")
         return tok.value, tok.negated

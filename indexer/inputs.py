@@ -273,15 +273,22 @@ def read_settled(
     times), then keep a snapshot and mark it for quarantine; "report": return
     it marked `changing` (a watcher tries later); "quarantine": snapshot now.
     """
-    raw = read_input(item, settle=settle if changing != "quarantine" else 0.0, via=via)
+    if changing == "quarantine":  # the caller waited long enough: keep what is there, in quarantine
+        raw = read_input(item, settle=0.0, via=via)
+        if not raw.vanished:
+            raw.changing = False
+            raw.problem = raw.problem or "the file was still changing after the longest wait (still being written?)"
+        return raw
+    raw = read_input(item, settle=settle, via=via)
     attempts = 0
     while raw.changing and changing == "wait" and attempts < retries:
         attempts += 1
         sleep(max(settle, 0.2))
         raw = read_input(item, settle=settle, via=via)
     if raw.changing and changing != "report":
-        raw = read_input(item, settle=0.0, via=via)  # a snapshot of what is there now
-        if raw.changing:
+        # Given up waiting: keep a snapshot of what is there now, in quarantine, rather than a half file.
+        raw = read_input(item, settle=0.0, via=via)
+        if not raw.vanished:
             raw.changing = False
             raw.problem = raw.problem or "the file kept changing while it was being read (still being written?)"
     return raw
