@@ -166,6 +166,14 @@ class Session:
             # Removed from the user table: nothing is allowed any more.
             self.user = replace(self.user, active=False)
 
+    def logout(self, reason: str = "logout") -> None:
+        """Audit the end of this session (lock, automatic logoff, quit), then close it."""
+        from contextlib import suppress
+
+        with suppress(Exception):  # closing must not fail because the log could not be written
+            self.audit("logout", reason=reason)
+        self.close()
+
     def close(self) -> None:
         from contextlib import suppress
 

@@ -96,3 +96,8 @@ def set_setting(session: Session, key: str, raw: str) -> Any:
         )
         session.audit("setting_change", details={"key": key, "before": before, "after": value})
     return value
+
+
+def idle_timeout_seconds(session: Session) -> int:
+    """The automatic-logoff timeout for interactive sessions (the TUI)."""
+    return int(get_setting(session.db, "session.idle_timeout_seconds"))

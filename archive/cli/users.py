@@ -57,3 +57,23 @@ def user_disable(state: CliState, name: str) -> None:
 
     disable_user(state.session(), name)
     click.echo(f"Disabled '{name}': their logins are now refused.")
+
+
+@user.command("set-clinical-role")
+@click.argument("name")
+@click.argument("clinical_role", type=click.Choice(["technician", "physician", "none"]))
+@click.option("--licence", default=None, help="Licence number (needed for a clinical physician role).")
+@pass_state
+def user_set_clinical_role(state: CliState, name: str, clinical_role: str, licence: str | None) -> None:
+    """Give admin NAME a clinical role (technician|physician), or take it away (none).
+
+    An admin sees no patient content unless given one; the change is audited.
+    """
+    from archive.users import set_clinical_role
+
+    updated = set_clinical_role(
+        state.session(), name, None if clinical_role == "none" else clinical_role, licence=licence
+    )
+    roles = " + ".join(updated.roles)
+    click.echo(f"'{updated.name}' now holds: {roles}" + (" (registered physician)" if updated.registered else "") + ".")
+

@@ -24,6 +24,7 @@ class MainScreen(Screen[None]):
             yield Static(f"{user.full_name or user.name} ({user.name})", id="who")
             yield Static(user.role, id="role")
             yield Static(str(self.session.vault.root), id="vault-path")
+            yield Static("", id="autolock")
         with Vertical(id="search-area"):
             yield Input(placeholder="Search records…", id="search")
             yield Static("No results yet.", id="results", classes="muted")

@@ -1,8 +1,14 @@
-"""Unlock screen: user name and passphrase; the KDF runs in a worker thread."""
+"""Unlock screen: user name and passphrase; the KDF runs in a worker thread.
+
+After repeated wrong passphrases unlocking backs off exponentially; the screen
+says how long to wait and counts down, with the form disabled meanwhile.
+"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,10 +22,13 @@ class UnlockScreen(Screen[None]):
 
     AUTO_FOCUS = "#user"
 
-    def __init__(self, vault_dir: Path, user: str | None = None) -> None:
+    def __init__(self, vault_dir: Path, user: str | None = None, notice: str = "") -> None:
         super().__init__(name="unlock")
         self.vault_dir = vault_dir
         self.initial_user = user or ""
+        self.notice = notice  # e.g. why the app locked itself
+        self._wait_until = 0.0
+        self._wait_timer: Any = None
 
     def compose(self) -> ComposeResult:
         with Center(), Vertical(id="login-box", classes="dialog"):
@@ -34,6 +43,8 @@ class UnlockScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.notice:
+            self._say(self.notice)
         if self.initial_user:
             self.query_one("#passphrase", Input).focus()
 
@@ -53,6 +64,8 @@ class UnlockScreen(Screen[None]):
         if not passphrase:
             self._say("Type your passphrase.", error=True)
             return
+        if self._wait_until > time.monotonic():
+            return  # still backing off; the countdown says how long
         self._say("Unlocking…")
         self.query_one("#unlock", Button).disabled = True
         self.unlock(user, passphrase)
@@ -60,20 +73,49 @@ class UnlockScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="unlock")
     def unlock(self, user: str, passphrase: str) -> None:
         from archive.errors import ChartvaultError
-        from archive.session import open_session
+        from archive.session import open_session, unlock_wait_seconds
 
         try:
             session = open_session(self.vault_dir, user, passphrase)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            wait = unlock_wait_seconds(self.vault_dir, user)
+            self.app.call_from_thread(self._failed, exc.message, exc.hint, wait)
             return
         self.app.call_from_thread(self.app.unlocked, session)  # type: ignore[attr-defined]
 
-    def _failed(self, message: str, hint: str) -> None:
-        self._say(f"{message} {hint}".strip(), error=True)
-        self.query_one("#unlock", Button).disabled = False
+    def _failed(self, message: str, hint: str, wait: float = 0.0) -> None:
         pw = self.query_one("#passphrase", Input)
         pw.value = ""
+        if wait > 0:
+            # Say plainly how long to wait, and keep the form closed until then.
+            self._failure = message
+            self._wait_until = time.monotonic() + wait
+            pw.disabled = True
+            self.query_one("#unlock", Button).disabled = True
+            self._countdown()
+            if self._wait_timer is not None:
+                self._wait_timer.stop()
+            self._wait_timer = self.set_interval(0.25, self._countdown)
+            return
+        self._say(f"{message} {hint}".strip(), error=True)
+        self.query_one("#unlock", Button).disabled = False
+        pw.focus()
+
+    def _countdown(self) -> None:
+        left = self._wait_until - time.monotonic()
+        if left > 0:
+            self._say(
+                f"{self._failure} Too many wrong passphrases: wait {int(left + 0.999)} s before trying again.",
+                error=True,
+            )
+            return
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        pw = self.query_one("#passphrase", Input)
+        pw.disabled = False
+        self.query_one("#unlock", Button).disabled = False
+        self._say("You may try again now.")
         pw.focus()
 
     def _say(self, text: str, error: bool = False) -> None:

@@ -1,0 +1,140 @@
+"""TUI access flows: automatic logoff, back-off shown while unlocking, the admin audit screen."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, DataTable, Input, Static
+
+from tests.conftest import ADMIN_PASS, TECH_PASS
+from tui.app import make_app
+from tui.screens.audit import AuditScreen
+from tui.screens.main import MainScreen
+from tui.screens.unlock import UnlockScreen
+
+
+async def _wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition"):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"{what} never happened")
+
+
+def _text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
+    from textual.css.query import NoMatches
+
+    try:
+        return str(screen.query_one(selector, Static).render())
+    except NoMatches:  # not composed yet
+        return ""
+
+
+@pytest.fixture(scope="module")
+def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from archive.session import create_vault
+    from archive.users import add_user
+
+    root = tmp_path_factory.mktemp("tui-access") / "vault"
+    session = create_vault(root, "admin", ADMIN_PASS, full_name="Ada Admin")
+    add_user(session, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    session.close()
+    return root
+
+
+async def _unlock(app, pilot, passphrase: str) -> MainScreen:  # type: ignore[no-untyped-def]
+    await _wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock screen")
+    app.screen.query_one("#passphrase", Input).value = passphrase
+    await pilot.click("#unlock")
+    await _wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="main screen")
+    await _wait_for(pilot, lambda: bool(app.screen.query("#autolock")), what="main screen composed")
+    await pilot.pause(0.1)
+    return app.screen  # type: ignore[no-any-return]
+
+
+async def test_idle_timeout_locks_and_clears_patient_screens(vault_root: Path) -> None:
+    app = make_app(vault_dir=vault_root, user="admin", idle_timeout=1.5)
+    async with app.run_test(size=(100, 32)) as pilot:
+        main = await _unlock(app, pilot, ADMIN_PASS)
+        # the status line counts down
+        await _wait_for(pilot, lambda: "Auto-lock in 0:0" in _text(main, "#autolock"), what="countdown")
+        # input keeps the session alive
+        await pilot.pause(0.8)
+        await pilot.press("x")
+        assert app.idle_remaining() > 1.0 and app.session is not None
+        # a screen stacked on top (as a record view would be) must go too
+        app.action_open_audit()
+        await _wait_for(pilot, lambda: isinstance(app.screen, AuditScreen), what="audit screen")
+        await _wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen), timeout=10, what="auto-lock")
+        assert app.session is None
+        assert not any(isinstance(s, (MainScreen, AuditScreen)) for s in app.screen_stack)
+        await _wait_for(pilot, lambda: "Locked after 1.5 s without input" in _text(app.screen, "#message"),
+                        what="lock notice")
+        # resuming needs the passphrase
+        main = await _unlock(app, pilot, ADMIN_PASS)
+        assert app.session is not None
+        entries = app.session.audit_log.entries(action="logout")
+        assert entries and entries[-1].reason == "idle timeout" and entries[-1].user == "admin"
+
+
+async def test_backoff_wait_is_shown_and_form_disabled(tmp_path: Path) -> None:
+    from archive.session import create_vault
+
+    root = tmp_path / "vault"
+    create_vault(root, "admin", ADMIN_PASS).close()
+    app = make_app(vault_dir=root, user="admin")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock screen")
+        screen = app.screen
+        for attempt in range(3):  # the third failure starts the back-off
+            screen.query_one("#passphrase", Input).value = f"wrong guess number {attempt}"
+            await pilot.click("#unlock")
+            await _wait_for(pilot, lambda: "Wrong passphrase" in _text(screen, "#message"), what="failure")
+            if attempt < 2:
+                await _wait_for(pilot, lambda: not screen.query_one("#unlock", Button).disabled, what="enabled")
+                screen.query_one("#message", Static).update("")
+        message = _text(screen, "#message")
+        assert "Too many wrong passphrases: wait" in message and " s before trying again" in message
+        assert screen.query_one("#unlock", Button).disabled and screen.query_one("#passphrase", Input).disabled
+        await _wait_for(pilot, lambda: "You may try again now." in _text(screen, "#message"), timeout=10,
+                        what="end of back-off")
+        assert not screen.query_one("#passphrase", Input).disabled
+        main = await _unlock(app, pilot, ADMIN_PASS)
+        assert main is app.screen
+        failed = app.session.audit_log.entries(action="login_failed")
+        assert len(failed) == 3 and all(e.user == "admin" and e.outcome == "denied" for e in failed)
+
+
+async def test_audit_screen_for_admins_only(vault_root: Path) -> None:
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _unlock(app, pilot, TECH_PASS)
+        assert app.check_action("open_audit", ()) is False  # hidden from the footer
+        await pilot.press("f8")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MainScreen)
+
+    app = make_app(vault_dir=vault_root, user="admin")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _unlock(app, pilot, ADMIN_PASS)
+        assert app.check_action("open_audit", ()) is True
+        await pilot.press("f8")
+        await _wait_for(pilot, lambda: isinstance(app.screen, AuditScreen), what="audit screen")
+        screen = app.screen
+        table = screen.query_one("#entries", DataTable)
+        await _wait_for(pilot, lambda: table.row_count > 0, what="entries")
+        actions = {str(table.get_row_at(i)[4]) for i in range(table.row_count)}
+        assert {"login", "user_add"} <= actions
+        # filter by user
+        screen.query_one("#filter-user", Input).value = "tess"
+        await pilot.click("#apply")
+        await _wait_for(pilot, lambda: "entries" in _text(screen, "#audit-message") and all(
+            str(table.get_row_at(i)[2]) == "tess" for i in range(table.row_count)), what="filtered")
+        assert table.row_count >= 1
+        await pilot.click("#verify")
+        await _wait_for(pilot, lambda: "Audit chain intact" in _text(screen, "#audit-message"), what="verify")
+        await pilot.press("escape")
+        await _wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="back to main")
