@@ -79,6 +79,7 @@ class AuditLog:
         self._key = key
         self.head_path = vault_root / HEAD_FILE
         self.identity = identity
+        self.also: tuple[Identity, ...] = ()  # the old identity while a key rotation is unfinished
         self._committed: tuple[int, str] | None = None  # latest head this process committed
         self._head_dirty = False
         self._head_written = 0.0  # monotonic time of the last head-file write
@@ -162,7 +163,8 @@ class AuditLog:
     def read_head(self) -> tuple[int, str] | None:
         if not self.head_path.exists():
             return None
-        data = json.loads(decrypt_with_identity(self.head_path.read_bytes(), self.identity, HEAD_FILE))
+        raw = decrypt_with_identity(self.head_path.read_bytes(), (self.identity, *self.also), HEAD_FILE)
+        data = json.loads(raw)
         return int(data["seq"]), str(data["mac"])
 
     def verify(self) -> ChainReport:

@@ -1,7 +1,8 @@
-"""Key operations an admin asks for: exporting the vault identity."""
+"""Key operations an admin asks for: exporting the identity, rotating it, removing users."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from archive.policy import Action
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from vault.rotation import RotationReport
 
 
 def export_identity(session: Session, path: Path) -> None:
@@ -16,3 +18,57 @@ def export_identity(session: Session, path: Path) -> None:
     session.require(Action.EXPORT_IDENTITY)
     session.unlocked.export_identity(Path(path))
     session.audit("key_export", flagged=True, details={"file": str(Path(path).resolve())})
+
+
+def rotate_key(session: Session, progress: Callable[[int, int], None] | None = None) -> RotationReport:
+    """Give the vault a new identity and re-encrypt everything to it (admin only; resumable).
+
+    Every remaining user's grant is re-issued; the old identity, and any
+    removed user's key, opens nothing afterwards.
+    """
+    from vault.rotation import rotate
+
+    session.require(Action.MANAGE_USERS)
+    session.audit("key_rotate_start", flagged=True)
+    report = rotate(session.unlocked, progress)
+    session.audit_log.identity = session.unlocked.identity
+    session.audit_log.also = ()
+    session.audit(
+        "key_rotate",
+        flagged=True,
+        details={
+            "files_reencrypted": report.files_reencrypted,
+            "users_regranted": report.users_regranted,
+            "resumed": report.resumed,
+        },
+    )
+    return report
+
+
+def remove_user(
+    session: Session, name: str, rotate: bool = False, progress: Callable[[int, int], None] | None = None
+) -> RotationReport | None:
+    """Remove `name`'s keyslot (their row stays, disabled, for the audit history); optionally rotate.
+
+    Without a rotation the removed user's old key still opens the current
+    identity if they kept a copy of their keyslot; `rotate=True` is the real revocation.
+    """
+    from archive.errors import UserError
+    from archive.users import get_user
+    from vault.db import transaction
+
+    session.require(Action.MANAGE_USERS)
+    target = get_user(session.db, name)
+    if name == session.user.name:
+        raise UserError("You cannot remove yourself.", "Ask another admin to do it.")
+    if target.role == "admin":
+        admins = session.db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
+        if target.active and admins <= 1:
+            raise UserError("That is the last active admin.", "Add another admin first.")
+    with transaction(session.db):
+        session.db.execute("UPDATE users SET active = 0 WHERE name = ?", [name])
+        session.audit("user_remove", details={"target": name, "rotate": rotate})
+    session.flush_audit()
+    if session.vault.keyslots.exists(name):
+        session.vault.keyslots.remove(name)
+    return rotate_key(session, progress) if rotate else None

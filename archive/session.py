@@ -217,6 +217,7 @@ def _denial_hint(action: Action, user: User | None = None) -> str:
 def _start(unlocked: UnlockedVault, user_name: str) -> Session:
     migrate(unlocked.db, MIGRATIONS)
     audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
+    audit_log.also = unlocked.also
     try:
         user = get_user(unlocked.db, user_name)
     except NotFound:
@@ -339,7 +340,7 @@ def _import_failed_logins(session: Session) -> None:
     events = []
     for path in files:
         try:
-            events.append(json.loads(decrypt_with_identity(path.read_bytes(), session.unlocked.identity, path.name)))
+            events.append(json.loads(decrypt_with_identity(path.read_bytes(), session.unlocked.identities, path.name)))
         except (TamperDetected, ValueError):
             events.append({"user": None, "ts": None, "unreadable": path.name})
     with session.transaction():

@@ -120,9 +120,10 @@ def valid_blob_id(blob_id: str) -> bool:
 class BlobStore:
     """Put, get and verify encrypted blobs under `root` (the `objects/` folder)."""
 
-    def __init__(self, root: Path, identity: Identity, id_key: bytes) -> None:
+    def __init__(self, root: Path, identity: Identity, id_key: bytes, also: tuple[Identity, ...] = ()) -> None:
         self.root = root
-        self.identity = identity
+        self.identity = identity  # new blobs are encrypted to this identity's recipient
+        self.also = also  # further identities that may decrypt (the old one during a key rotation)
         self._id_key = id_key
         self._recipient = recipient_from_str(identity.recipient)
         self._tmp = root / "tmp"
@@ -138,7 +139,7 @@ class BlobStore:
 
     def at(self, root: Path) -> BlobStore:
         """A store with the same keys over another folder (e.g. `quarantine/`)."""
-        return BlobStore(root, self.identity, self._id_key)
+        return BlobStore(root, self.identity, self._id_key, self.also)
 
     def path_of(self, blob_id: str) -> Path:
         if not valid_blob_id(blob_id):
@@ -248,13 +249,20 @@ class BlobStore:
         path = self.path_of(blob_id)
         if not path.exists():
             raise NotFound(f"Blob {blob_id[:12]}… is missing from the vault.", "Restore objects/ from a backup.")
+        return self._decrypt_checked(path, blob_id, sink)
+
+    def verify_file(self, path: Path, blob_id: str) -> int:
+        """Check that the age file at `path` (e.g. a new copy) holds the content `blob_id` names."""
+        return self._decrypt_checked(path, blob_id, None)
+
+    def _decrypt_checked(self, path: Path, blob_id: str, sink: BinaryIO | None) -> int:
         from pyrage import DecryptError, decrypt_io
 
         writer = _HashingWriter(sink, self._mac())
         try:
             try:
                 with open(path, "rb") as fh:
-                    decrypt_io(fh, writer, [self.identity.age_identity()])
+                    decrypt_io(fh, writer, [i.age_identity() for i in (self.identity, *self.also)])
             finally:
                 writer.close()
         except (DecryptError, OSError) as exc:
@@ -308,12 +316,13 @@ def encrypt_to_recipient(data: bytes, recipient: str) -> bytes:
     return encrypt(data, [recipient_from_str(recipient)])
 
 
-def decrypt_with_identity(blob: bytes, identity: Identity, what: str) -> bytes:
-    """age-decrypt small `blob` with the vault identity; TamperDetected names `what`."""
+def decrypt_with_identity(blob: bytes, identity: Identity | tuple[Identity, ...], what: str) -> bytes:
+    """age-decrypt small `blob` with the vault identity (or any of several); TamperDetected names `what`."""
     from pyrage import DecryptError, decrypt
 
+    identities = identity if isinstance(identity, tuple) else (identity,)
     try:
-        return decrypt(blob, [identity.age_identity()])
+        return decrypt(blob, [i.age_identity() for i in identities])
     except DecryptError:
         raise TamperDetected(
             f"{what} does not decrypt with this vault's identity: it is corrupt or was replaced.",

@@ -86,8 +86,27 @@ class Vault:
         return int(self.metadata["format_version"])
 
     @property
+    def rotation_dir(self) -> Path:
+        return self.root / "rotation"
+
+    def rotation_state(self) -> dict[str, Any] | None:
+        """The public state of an unfinished key rotation, or None."""
+        path = self.rotation_dir / "state.json"
+        try:
+            return dict(json.loads(path.read_text()))
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            raise TamperDetected(f"{path} is not valid JSON.", "Rerun 'chartvault key rotate' to finish.") from None
+
+    @property
     def keyslots(self) -> Keyslots:
-        return Keyslots(self.keys_dir, self.recipient)
+        state = self.rotation_state()
+        accepted = (state["old_recipient"], state["new_recipient"]) if state else ()
+        return Keyslots(self.keys_dir, self.recipient, accepted)
+
+    def save_metadata(self) -> None:
+        write_atomic(self.root / METADATA, json.dumps(self.metadata, indent=2).encode() + b"\n", mode=0o644)
 
     # -- lifecycle --
     @staticmethod
@@ -157,17 +176,25 @@ class Vault:
 
     def unlock_with_identity(self, identity: Identity, create_index: bool = False) -> UnlockedVault:
         from vault.db import open_index
+        from vault.rotation import identities_during_rotation
 
+        primary, also = identities_during_rotation(self, identity)
         key_path = self.root / INDEX_KEY
         if not key_path.exists():
             raise TamperDetected(f"{key_path} is missing.", "Restore index.key.age from a backup.")
-        index_key = decrypt_with_identity(key_path.read_bytes(), identity, "index.key.age")
+        index_key = decrypt_with_identity(key_path.read_bytes(), (primary, *also), "index.key.age")
         if len(index_key) != 32:
             raise TamperDetected("index.key.age holds a key of the wrong size.", "Restore it from a backup.")
         db = open_index(self.index_path, index_key, create=create_index or not self.index_path.exists())
-        store = BlobStore(self.objects_dir, identity, _derive(index_key, "blob-id"))
+        store = BlobStore(self.objects_dir, primary, _derive(index_key, "blob-id"), also)
         return UnlockedVault(
-            vault=self, identity=identity, db=db, store=store, audit_key=_derive(index_key, "audit")
+            vault=self,
+            identity=primary,
+            db=db,
+            store=store,
+            audit_key=_derive(index_key, "audit"),
+            index_key=index_key,
+            also=also,
         )
 
 
@@ -180,6 +207,13 @@ class UnlockedVault:
     db: Any  # sqlite_utils.Database over SQLCipher
     store: BlobStore
     audit_key: bytes = field(repr=False)
+    index_key: bytes = field(repr=False, default=b"")
+    also: tuple[Identity, ...] = ()  # the old identity while a key rotation is unfinished
+
+    @property
+    def identities(self) -> tuple[Identity, ...]:
+        """Every identity that may decrypt something in this vault right now."""
+        return (self.identity, *self.also)
 
     def add_keyslot(self, user: str, passphrase: str) -> None:
         check_passphrase_strength(passphrase, user)

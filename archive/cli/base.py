@@ -163,3 +163,24 @@ def new_passphrase(user: str, env: str = "CHARTVAULT_NEW_PASSPHRASE") -> str:
     if not sys.stdin.isatty():
         raise UserError(f"No passphrase for new user '{user}'.", f"Set {env}, or run in a terminal.")
     return str(click.prompt(f"New passphrase for {user}", hide_input=True, confirmation_prompt=True, err=True))
+
+
+def progress_bar(label: str, quiet: bool = False) -> Any:
+    """A `progress(done, total)` callback drawing a rich bar on stderr, or None when not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import Progress
+
+    progress = Progress(console=Console(stderr=True), transient=True)
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "task" not in state:
+            progress.start()
+            state["task"] = progress.add_task(label, total=total)
+        progress.update(state["task"], completed=done)
+        if done >= total:
+            progress.stop()
+
+    return update

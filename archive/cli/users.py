@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from archive.cli.base import CliState, cli, emit_json, new_passphrase, pass_state
+from archive.cli.base import CliState, cli, emit_json, new_passphrase, pass_state, progress_bar
 
 
 @cli.group()
@@ -77,3 +77,22 @@ def user_set_clinical_role(state: CliState, name: str, clinical_role: str, licen
     roles = " + ".join(updated.roles)
     click.echo(f"'{updated.name}' now holds: {roles}" + (" (registered physician)" if updated.registered else "") + ".")
 
+
+@user.command("remove")
+@click.argument("name")
+@click.option("--rotate", is_flag=True, help="Also rotate the vault key: the real revocation.")
+@pass_state
+def user_remove(state: CliState, name: str, rotate: bool) -> None:
+    """Remove user NAME's keyslot (their audit history stays).
+
+    Without --rotate, a copy of their old keyslot would still open the vault;
+    with --rotate every file is re-encrypted to a new identity that they never had.
+    """
+    from archive.keys import remove_user
+
+    report = remove_user(state.session(), name, rotate=rotate, progress=progress_bar("Re-encrypting"))
+    click.echo(f"Removed '{name}'.")
+    if report is not None:
+        click.echo(f"Rotated the vault key: {report.files_reencrypted} file(s) re-encrypted.")
+    else:
+        click.echo("Tip: 'chartvault key rotate' makes the removal a full revocation.")

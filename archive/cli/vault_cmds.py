@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from archive.cli.base import CliState, cli, emit_json, new_passphrase, pass_state
+from archive.cli.base import CliState, cli, emit_json, new_passphrase, pass_state, progress_bar
 from archive.errors import TamperDetected, UserError
 
 
@@ -60,7 +59,7 @@ def verify(state: CliState, as_json: bool) -> None:
     """
     from archive.status import verify_vault
 
-    report = verify_vault(state.session(), progress=_progress_printer(as_json))
+    report = verify_vault(state.session(), progress=progress_bar("Verifying blobs", quiet=as_json))
     if as_json:
         emit_json(report.to_json())
     else:
@@ -74,25 +73,6 @@ def verify(state: CliState, as_json: bool) -> None:
             f"Vault verification failed: {len(report.problems)} problem(s) found.",
             "Restore the named files from a backup.",
         )
-
-
-def _progress_printer(quiet: bool):  # type: ignore[no-untyped-def]
-    if quiet or not sys.stderr.isatty():
-        return None
-    from rich.progress import Progress
-
-    progress = Progress(transient=True)
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "task" not in state:
-            progress.start()
-            state["task"] = progress.add_task("Verifying blobs", total=total)
-        progress.update(state["task"], completed=done)
-        if done >= total:
-            progress.stop()
-
-    return update
 
 
 @cli.group()
@@ -117,6 +97,29 @@ def export_identity(state: CliState, file: Path) -> None:
         "destroy it when done.",
         err=True,
     )
+
+
+@key.command("rotate")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def key_rotate(state: CliState, as_json: bool) -> None:
+    """Give the vault a new identity and re-encrypt every file to it (admin only).
+
+    Every remaining user keeps access (no passphrases needed); the old identity
+    and removed users' keys open nothing afterwards. Safe to interrupt: run it
+    again to finish. The vault stays readable throughout.
+    """
+    from archive.keys import rotate_key
+
+    report = rotate_key(state.session(), progress=progress_bar("Re-encrypting", quiet=as_json))
+    if as_json:
+        emit_json(report.__dict__)
+        return
+    verb = "Finished the interrupted rotation" if report.resumed else "Rotated the vault key"
+    click.echo(
+        f"{verb}: {report.files_reencrypted} file(s) re-encrypted, {report.users_regranted} user(s) re-granted."
+    )
+    click.echo(f"New vault recipient: {report.new_recipient}")
 
 
 @cli.command()
