@@ -172,13 +172,17 @@ def search_records(
     date_to: str | None = None,
     limit: int = 20,
     mark: tuple[str, str] = ("**", "**"),
+    as_you_type: bool = False,
 ) -> list[SearchHit]:
-    """Full-text search (BM25, snippets). BadQuery with a suggestion when the query is malformed."""
+    """Full-text search (BM25, snippets). BadQuery with a suggestion when the query is malformed.
+
+    `as_you_type`: the query is still being typed (the TUI): its last word is a prefix.
+    """
     session.require(Action.SEARCH, patient=patient)
     if limit < 1:
         raise BadInput("--limit must be at least 1.", "For example --limit 20.")
     filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to)
-    raw_hits = fts.search(session.db, query, filters, limit=limit)
+    raw_hits = fts.search(session.db, fts.live_query(query) if as_you_type else query, filters, limit=limit)
     may_see = getattr(session, "may_see_record", None)
     hits = [
         SearchHit(

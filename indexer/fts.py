@@ -277,6 +277,20 @@ def _dangling(op: str) -> None:
     )
 
 
+def live_query(text: str) -> str:
+    """What a search-as-you-type box should search for: close an open phrase, make the last word a prefix."""
+    if text.count('"') % 2:
+        return text + '"'
+    stripped = text.rstrip()
+    if stripped != text or not stripped or not stripped[-1].isalnum():
+        return text
+    last = stripped.split()[-1]
+    word = last.split(":", 1)[-1].lstrip("-")
+    if last in ("OR", "AND", "NOT") or len(word) < MIN_PREFIX or not word.isalnum():
+        return text
+    return stripped + "*"
+
+
 def parse_query(query: str) -> str:
     """Turn what a person typed into a safe FTS5 MATCH expression; BadQuery if malformed."""
     if len(query) > MAX_QUERY_CHARS:

@@ -163,3 +163,21 @@ def test_schema_created_by_migration(tmp_path: Path) -> None:
     names = {r[0] for r in database.execute("SELECT name FROM sqlite_master")}
     assert {"records", "patients", "quarantine", "transcriptions", fts.TABLE} <= names
     database.conn.close()
+
+
+@pytest.mark.parametrize(
+    ("typed", "searched"),
+    [
+        ("zebrafi", "zebrafi*"),
+        ("chest pa", "chest pa*"),
+        ('"heart fail', '"heart fail"'),
+        ("heart ", "heart "),
+        ("fall OR", "fall OR"),
+        ("a", "a"),
+        ("cardi*", "cardi*"),
+        ("title:disch", "title:disch*"),
+        ("s/p", "s/p"),
+    ],
+)
+def test_live_query_for_search_as_you_type(typed: str, searched: str) -> None:
+    assert fts.live_query(typed) == searched

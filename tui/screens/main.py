@@ -1,21 +1,43 @@
-"""The main frame after unlock: who is logged in, their role, and the search area."""
+"""The main frame after unlock: who is logged in, their role, and search-as-you-type.
+
+Typing in the search box searches (debounced) in a worker; Enter or Down moves
+to the results, Enter on a result opens the record. F2 opens the work queues.
+While this screen is up the inbox is watched in a background thread (for
+users who may import), and new arrivals are announced.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, OptionList, Static
+
+from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
+
+DEBOUNCE = 0.25  # seconds of no typing before a search runs
+LIMIT = 50
 
 
 class MainScreen(Screen[None]):
     AUTO_FOCUS = "#search"
+    BINDINGS = [
+        Binding("f2", "open_queues", "Queues"),
+        Binding("escape", "focus_search", "Search", show=False),
+    ]
 
     def __init__(self, session: Any) -> None:
         super().__init__(name="main")
         self.session = session
+        self._debounce: Timer | None = None
+        self.last_query = ""
+        self.searches = 0  # completed searches (tests wait on it)
+        self.inbox: Any = None  # archive.intake.InboxService while watching
 
     def compose(self) -> ComposeResult:
         user = self.session.user
@@ -24,8 +46,130 @@ class MainScreen(Screen[None]):
             yield Static(f"{user.full_name or user.name} ({user.name})", id="who")
             yield Static(user.role, id="role")
             yield Static(str(self.session.vault.root), id="vault-path")
-            yield Static("", id="autolock")
         with Vertical(id="search-area"):
-            yield Input(placeholder="Search records…", id="search")
-            yield Static("No results yet.", id="results", classes="muted")
+            yield Input(placeholder="Search records…  (words, \"a phrase\", cardi*, OR, -word)", id="search")
+            yield Static("Type to search.", id="results-status", classes="muted")
+            yield SearchResults(id="results")
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.start_inbox_watch()
+
+    def on_unmount(self) -> None:
+        self.stop_inbox_watch()
+
+    # -- search as you type -------------------------------------------------
+    @on(Input.Changed, "#search")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE, lambda: self._run_search(event.value))
+
+    @on(Input.Submitted, "#search")
+    def _submitted(self, event: Input.Submitted) -> None:
+        results = self.query_one("#results", SearchResults)
+        if results.option_count:
+            results.focus()
+        else:
+            self._run_search(event.value)
+
+    def _run_search(self, query: str) -> None:
+        query = query.strip()
+        self.last_query = query
+        if not query:
+            self.query_one("#results", SearchResults).clear_options()
+            self._status("Type to search.")
+            return
+        self.search(query)
+
+    @work(thread=True, exclusive=True, group="search")
+    def search(self, query: str) -> None:
+        from archive.errors import ChartvaultError
+        from archive.records import search_records
+
+        try:
+            hits = search_records(self.session, query, limit=LIMIT, mark=(MARK_OPEN, MARK_CLOSE), as_you_type=True)
+        except ChartvaultError as exc:
+            self.app.call_from_thread(self._search_failed, query, exc.message, exc.hint)
+            return
+        self.app.call_from_thread(self._show_hits, query, hits)
+
+    def _show_hits(self, query: str, hits: list[Any]) -> None:
+        if query != self.last_query:
+            return  # the person kept typing; a newer search is on its way
+        self.query_one("#results", SearchResults).show_hits(hits)
+        n = len(hits)
+        more = f" (first {LIMIT})" if n >= LIMIT else ""
+        self._status(f"{n} record(s){more}. Enter opens one." if n else "No records match.")
+        self.searches += 1
+
+    def _search_failed(self, query: str, message: str, hint: str) -> None:
+        if query != self.last_query:
+            return
+        self._status(f"{message} {hint}".strip(), error=True)
+        self.searches += 1
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#results-status", Static)
+        status.update(text)
+        status.set_class(error, "error")
+
+    def on_key(self, event: Any) -> None:
+        if event.key == "down" and self.focused is self.query_one("#search", Input):
+            results = self.query_one("#results", SearchResults)
+            if results.option_count:
+                results.focus()
+                event.stop()
+
+    @on(OptionList.OptionSelected, "#results")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        from tui.screens.record import RecordScreen
+
+        if event.option.id:
+            self.app.push_screen(RecordScreen(self.session, event.option.id))
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_open_queues(self) -> None:
+        from tui.screens.queue import QueueScreen
+
+        self.app.push_screen(QueueScreen(self.session))
+
+    # -- the inbox, watched while the app is open ----------------------------
+    def start_inbox_watch(self) -> None:
+        from archive.intake import InboxService, may_import
+
+        if not may_import(self.session):
+            return
+        try:
+            self.inbox = InboxService(
+                self.session,
+                on_outcomes=lambda outs: self.app.call_from_thread(self._arrived, outs),
+                on_error=lambda exc: self.app.call_from_thread(self._inbox_error, exc),
+            ).start()
+        except Exception as exc:  # noqa: BLE001 - the app works without the watcher; say so
+            self.notify(f"The inbox is not being watched ({type(exc).__name__}).", severity="warning")
+            self.inbox = None
+
+    def stop_inbox_watch(self) -> None:
+        if self.inbox is not None:
+            inbox, self.inbox = self.inbox, None
+            inbox.stop()
+
+    def _arrived(self, outcomes: list[Any]) -> None:
+        imported = sum(o.status == "imported" for o in outcomes)
+        quarantined = sum(o.status == "quarantined" for o in outcomes)
+        parts = []
+        if imported:
+            parts.append(f"{imported} new record(s)")
+        if quarantined:
+            parts.append(f"{quarantined} quarantined (see F2)")
+        if parts:
+            self.notify(", ".join(parts) + ".", title="Inbox")
+        if imported and self.last_query:
+            self.search(self.last_query)
+
+    def _inbox_error(self, exc: BaseException) -> None:
+        message = getattr(exc, "message", type(exc).__name__)
+        self.notify(f"Inbox: {message}", severity="error", title="Inbox")

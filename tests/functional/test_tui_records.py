@@ -1,0 +1,110 @@
+"""TUI: search as you type, open a record, file from the queue, the inbox watched while open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from tests.conftest import ADMIN_PASS, TECH_PASS
+from tui.app import make_app
+from tui.screens.main import MainScreen
+from tui.screens.queue import QueueScreen
+from tui.screens.record import RecordScreen
+from tui.screens.unlock import UnlockScreen
+from tui.widgets.results import SearchResults
+
+
+async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from archive.intake import import_paths
+    from archive.session import create_vault
+    from archive.users import add_user
+
+    root = tmp_path_factory.mktemp("tui-records") / "vault"
+    admin = create_vault(root, "admin", ADMIN_PASS)
+    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    src = tmp_path_factory.mktemp("notes")
+    (src / "123__consult.txt").write_text("Consult: recurrent zebrafish allergy with urticaria after the aquarium.")
+    (src / "orphan.txt").write_text("Letter about a platypus bite, patient not named.")
+    (src / "other.txt").write_text("MRN: 555\nRoutine visit, blood pressure fine.")
+    report = import_paths(admin, [src])
+    assert report.counts["imported"] == 3
+    admin.close()
+    return root
+
+
+async def _unlock(app: Any, pilot: Any) -> MainScreen:
+    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
+    app.screen.query_one("#passphrase", Input).value = TECH_PASS
+    await pilot.press("enter")
+    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    return app.screen  # type: ignore[no-any-return]
+
+
+async def test_search_as_you_type_open_record_and_file_from_queue(vault_root: Path) -> None:
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(100, 32)) as pilot:
+        main = await _unlock(app, pilot)
+        assert app.focused is main.query_one("#search", Input)
+        await pilot.press(*"zebrafi")
+        results = main.query_one("#results", SearchResults)
+        await _wait(pilot, lambda: results.option_count == 1, "a hit while typing")
+        await pilot.press(*"sh allergy")
+        await _wait(pilot, lambda: main.last_query == "zebrafish allergy" and main.searches >= 2, "final search")
+        assert results.option_count == 1
+        prompt = str(results.get_option_at_index(0).prompt)
+        assert "zebrafish" in prompt and "123" in prompt
+        await pilot.press("down", "enter")
+        await _wait(pilot, lambda: isinstance(app.screen, RecordScreen), "record screen")
+        record = app.screen
+        await _wait(pilot, lambda: record.view is not None, "record loaded")  # type: ignore[attr-defined]
+        body = str(record.query_one("#record-body", Static).render())
+        assert "recurrent zebrafish allergy" in body
+        await pilot.press("escape")
+        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "back to search")
+        # a query typed badly is explained, not crashed on
+        search = main.query_one("#search", Input)
+        search.value = "zebrafish OR"
+        await _wait(pilot, lambda: "needs a word on each side" in str(
+            main.query_one("#results-status", Static).render()), "bad-query hint")
+        # the work queues: file the record that has no patient
+        await pilot.press("f2")
+        await _wait(pilot, lambda: isinstance(app.screen, QueueScreen), "queue screen")
+        queue = app.screen
+        await _wait(pilot, lambda: queue.loads >= 1, "queues loaded")  # type: ignore[attr-defined]
+        table = queue.query_one("#filing", DataTable)
+        assert table.row_count == 1
+        assert "orphan.txt" in str(table.get_row_at(0))
+        queue.query_one("#filing-mrn", Input).value = "P-42"
+        await pilot.click("#file")
+        await _wait(pilot, lambda: queue.loads >= 2, "queues reloaded")  # type: ignore[attr-defined]
+        assert "Filed" in str(queue.query_one("#queue-message", Static).render())
+        assert queue.query_one("#filing", DataTable).row_count == 0
+
+
+async def test_inbox_is_watched_while_open(vault_root: Path) -> None:
+    inbox = vault_root / "inbox"
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(100, 32)) as pilot:
+        main = await _unlock(app, pilot)
+        main.query_one("#search", Input).value = "quokka"
+        await _wait(pilot, lambda: main.searches >= 1, "first search")
+        results = main.query_one("#results", SearchResults)
+        assert results.option_count == 0
+        assert main.inbox is not None
+        (inbox / "arrival.txt").write_text("MRN: 777\nQuokka encounter at the zoo; minor scratch.")
+        # the watcher imports it and the open search refreshes itself
+        await _wait(pilot, lambda: results.option_count == 1, "the new record in the results", timeout=30)
+        await _wait(pilot, lambda: not (inbox / "arrival.txt").exists(), "the inbox cleared")

@@ -1,0 +1,211 @@
+"""Work queues: records that need filing, scans that need transcription, quarantined inputs.
+
+A technician files a record to a patient (MRN), types a transcription for a
+scan (stored encrypted beside it, unverified until a second person verifies
+it) or releases a quarantined file to a folder. Each button calls one archive
+function in a worker; policy is decided there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
+
+
+class QueueScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("f5", "refresh", "Refresh"),
+    ]
+    DEFAULT_CSS = """
+    QueueScreen DataTable { height: 1fr; min-height: 5; }
+    QueueScreen .queue-actions { height: auto; }
+    QueueScreen .queue-actions Input { width: 1fr; margin-right: 1; }
+    QueueScreen #transcription-text { height: 8; }
+    QueueScreen #queue-message { height: auto; padding: 0 1; }
+    QueueScreen #queue-message.error { color: $error; text-style: bold; }
+    """
+
+    def __init__(self, session: Any) -> None:
+        super().__init__(name="queue")
+        self.session = session
+        self.filing_ids: list[str] = []
+        self.transcription_ids: list[str] = []
+        self.quarantine_ids: list[str] = []
+        self.loads = 0  # completed refreshes (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="queue-message")
+        with TabbedContent(id="queues"):
+            with TabPane("Needs filing", id="tab-filing"), Vertical():
+                yield DataTable(id="filing", cursor_type="row", zebra_stripes=True)
+                with Horizontal(classes="queue-actions"):
+                    yield Input(placeholder="patient MRN", id="filing-mrn")
+                    yield Button("File to patient", id="file", variant="primary")
+            with TabPane("Needs transcription", id="tab-transcription"), Vertical():
+                yield DataTable(id="transcription", cursor_type="row", zebra_stripes=True)
+                yield TextArea(id="transcription-text")
+                with Horizontal(classes="queue-actions"):
+                    yield Button("Open scan text", id="open-scan")
+                    yield Button("Save transcription", id="save-transcription", variant="primary")
+                    yield Button("Verify (second person)", id="verify-transcription")
+            with TabPane("Quarantine", id="tab-quarantine"), Vertical():
+                yield DataTable(id="quarantine", cursor_type="row", zebra_stripes=True)
+                with Horizontal(classes="queue-actions"):
+                    yield Input(placeholder="release to folder", id="release-to")
+                    yield Button("Release", id="release")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filing", DataTable).add_columns("record", "file", "type", "date", "why")
+        self.query_one("#transcription", DataTable).add_columns("record", "file", "OCR confidence", "transcription")
+        self.query_one("#quarantine", DataTable).add_columns("id", "file", "reason", "at")
+        self.refresh_queues()
+
+    # -- loading -----------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.refresh_queues()
+
+    @work(thread=True, exclusive=True, group="queues")
+    def refresh_queues(self) -> None:
+        from archive.errors import AccessDenied
+        from archive.records import list_quarantine, list_queue
+
+        result: dict[str, Any] = {}
+        for key, fn in (
+            ("filing", lambda: list_queue(self.session, "needs_filing")),
+            ("transcription", lambda: list_queue(self.session, "needs_transcription")),
+            ("quarantine", lambda: list_quarantine(self.session)),
+        ):
+            try:
+                result[key] = fn()
+            except AccessDenied as exc:
+                result[key] = exc.message
+        self.app.call_from_thread(self._fill, result)
+
+    def _fill(self, result: dict[str, Any]) -> None:
+        def fill(table_id: str, rows: Any, make: Any) -> list[str]:
+            table = self.query_one(f"#{table_id}", DataTable)
+            table.clear()
+            if isinstance(rows, str):  # not allowed for this user
+                table.add_row(rows, "", "", "", *([""] if table_id == "filing" else []))
+                return []
+            ids = []
+            for item in rows:
+                table.add_row(*make(item))
+                ids.append(item.record_id if hasattr(item, "record_id") else item.id)
+            return ids
+
+        self.filing_ids = fill(
+            "filing", result["filing"], lambda i: (i.record_id, i.filename, i.type or "-", i.date or "-", i.reason)
+        )
+        self.transcription_ids = fill(
+            "transcription",
+            result["transcription"],
+            lambda i: (i.record_id, i.filename,
+                       f"{i.ocr_confidence:.2f}" if i.ocr_confidence is not None else "-", i.transcription),
+        )
+        self.quarantine_ids = fill(
+            "quarantine", result["quarantine"], lambda i: (i.id, i.original_name, i.reason, i.at)
+        )
+        self.loads += 1
+
+    def _selected(self, table_id: str, ids: list[str]) -> str | None:
+        table = self.query_one(f"#{table_id}", DataTable)
+        row = table.cursor_row
+        if not ids or row is None or row < 0 or row >= len(ids):
+            self._say("Select a row first.", error=True)
+            return None
+        return ids[row]
+
+    # -- actions -----------------------------------------------------------------
+    @on(Button.Pressed, "#file")
+    @on(Input.Submitted, "#filing-mrn")
+    def _file(self) -> None:
+        record = self._selected("filing", self.filing_ids)
+        mrn = self.query_one("#filing-mrn", Input).value.strip()
+        if record is None:
+            return
+        if not mrn:
+            self._say("Type the patient's MRN.", error=True)
+            self.query_one("#filing-mrn", Input).focus()
+            return
+        self.run_action("file", record, mrn)
+
+    @on(Button.Pressed, "#save-transcription")
+    def _save_transcription(self) -> None:
+        record = self._selected("transcription", self.transcription_ids)
+        text = self.query_one("#transcription-text", TextArea).text
+        if record is not None:
+            self.run_action("transcribe", record, text)
+
+    @on(Button.Pressed, "#verify-transcription")
+    def _verify(self) -> None:
+        record = self._selected("transcription", self.transcription_ids)
+        if record is not None:
+            self.run_action("verify", record, "")
+
+    @on(Button.Pressed, "#open-scan")
+    def _open_scan(self) -> None:
+        from tui.screens.record import RecordScreen
+
+        record = self._selected("transcription", self.transcription_ids)
+        if record is not None:
+            self.app.push_screen(RecordScreen(self.session, record))
+
+    @on(Button.Pressed, "#release")
+    @on(Input.Submitted, "#release-to")
+    def _release(self) -> None:
+        qid = self._selected("quarantine", self.quarantine_ids)
+        folder = self.query_one("#release-to", Input).value.strip()
+        if qid is None:
+            return
+        if not folder:
+            self._say("Type the folder to release the file to.", error=True)
+            return
+        self.run_action("release", qid, folder)
+
+    @work(thread=True, exclusive=True, group="queue-action")
+    def run_action(self, kind: str, target: str, value: str) -> None:
+        from archive.errors import ChartvaultError
+        from archive.records import add_transcription, file_record, release_quarantine, verify_transcription
+
+        try:
+            if kind == "file":
+                result = file_record(self.session, target, value)
+                message = f"Filed {target} to MRN {result.mrn}" + (" (new patient)." if result.patient_created else ".")
+            elif kind == "transcribe":
+                add_transcription(self.session, target, value)
+                message = f"Transcription of {target} saved; a second person must verify it."
+            elif kind == "verify":
+                verify_transcription(self.session, target)
+                message = f"Transcription of {target} verified."
+            else:
+                dest = release_quarantine(self.session, target, Path(value).expanduser())
+                message = f"Released {target} to {dest}."
+        except ChartvaultError as exc:
+            self.app.call_from_thread(self._say, f"{exc.message} {exc.hint}".strip(), True)
+            return
+        self.app.call_from_thread(self._done, message)
+
+    def _done(self, message: str) -> None:
+        self._say(message)
+        if "filed" in message.lower():
+            self.query_one("#filing-mrn", Input).value = ""
+        self.refresh_queues()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        msg = self.query_one("#queue-message", Static)
+        msg.update(text)
+        msg.set_class(error, "error")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,84 @@
+"""One record: metadata, extracted text and any transcription. Loaded by one archive call in a worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+
+class RecordScreen(Screen[None]):
+    """Shows what `archive.records.show_record` returns (the view is audited there)."""
+
+    BINDINGS = [Binding("escape", "back", "Back")]
+    DEFAULT_CSS = """
+    RecordScreen #record-meta {
+        height: auto;
+        background: $panel;
+        padding: 0 1;
+    }
+    RecordScreen #record-body {
+        padding: 1 1;
+    }
+    """
+
+    def __init__(self, session: Any, record_id: str) -> None:
+        super().__init__(name="record")
+        self.session = session
+        self.record_id = record_id
+        self.view: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Loading {self.record_id}…", id="record-meta")
+        with VerticalScroll(id="record-scroll"):
+            yield Static("", id="record-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="record")
+    def load(self) -> None:
+        from archive.errors import ChartvaultError
+        from archive.records import show_record
+
+        try:
+            view = show_record(self.session, self.record_id)
+        except ChartvaultError as exc:
+            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            return
+        self.app.call_from_thread(self._show, view)
+
+    def _show(self, view: Any) -> None:
+        self.view = view
+        who = f"{view.patient} {view.patient_name or ''}".strip() if view.patient else "needs filing"
+        meta = Text()
+        meta.append(f"{view.record_id}  ", style="bold")
+        meta.append(f"{view.filename}  ({view.format}, {view.size} bytes)\n")
+        meta.append(f"{view.type or '-'}  ·  {view.date or 'no date'}  ·  {view.author or 'no author'}  ·  ")
+        meta.append(f"patient {who}", style="bold")
+        if view.needs_transcription:
+            meta.append("  ·  needs transcription", style="bold yellow")
+        self.query_one("#record-meta", Static).update(meta)
+        body = Text(view.text or "(no text)")
+        if view.transcription is not None:
+            t = view.transcription
+            status = f"verified by {t.verified_by}" if t.verified else "UNVERIFIED"
+            body.append(f"\n\n--- Transcription by {t.by} ({status}) ---\n", style="bold")
+            body.append(t.text or "")
+        self.query_one("#record-body", Static).update(body)
+        self.query_one("#record-scroll", VerticalScroll).focus()
+
+    def _failed(self, message: str, hint: str) -> None:
+        self.query_one("#record-meta", Static).update(Text(f"{message} {hint}".strip(), style="bold red"))
+        self.notify(message, severity="error", title="Cannot open record")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,59 @@
+"""Search results: one option per hit, the snippet's matched terms highlighted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # what archive.records.search_records is asked to mark with
+
+
+def snippet_text(snippet: str, style: str = "bold reverse") -> Text:
+    """A rich Text from a snippet whose matches sit between MARK_OPEN and MARK_CLOSE (no markup parsing)."""
+    text = Text()
+    rest = snippet
+    while rest:
+        start = rest.find(MARK_OPEN)
+        if start < 0:
+            text.append(rest)
+            break
+        text.append(rest[:start])
+        end = rest.find(MARK_CLOSE, start + 1)
+        if end < 0:
+            text.append(rest[start + 1 :], style=style)
+            break
+        text.append(rest[start + 1 : end], style=style)
+        rest = rest[end + 1 :]
+    return text
+
+
+def hit_prompt(hit: Any) -> Text:
+    head = Text()
+    head.append(hit.record_id, style="bold")
+    head.append(f"  {hit.date or '-'}  ")
+    head.append(hit.type or "-", style="italic")
+    head.append(f"  {hit.patient or 'needs filing'}  ")
+    head.append(hit.filename, style="dim")
+    head.append("\n  ")
+    head.append_text(snippet_text(hit.snippet))
+    return head
+
+
+class SearchResults(OptionList):
+    """The hits of the current search; Enter opens one (the screen handles OptionSelected)."""
+
+    DEFAULT_CSS = """
+    SearchResults {
+        height: 1fr;
+        border: round $panel;
+    }
+    """
+
+    def show_hits(self, hits: list[Any]) -> None:
+        self.clear_options()
+        self.add_options([Option(hit_prompt(h), id=h.record_id) for h in hits])
+        if hits:
+            self.highlighted = 0
