@@ -159,8 +159,50 @@ def records_patients_and_fts(db: Any) -> None:
     db.execute("CREATE INDEX transcriptions_record ON transcriptions(record_id, id)")
 
 
+def icd10_codes_and_record_codes(db: Any) -> None:
+    """Issue 6: the ICD-10-CM code set (filled on first use by indexer.icd10.ensure_loaded) and coding decisions."""
+    db.execute(
+        """CREATE TABLE icd10_codes (
+            code TEXT PRIMARY KEY,
+            compact TEXT NOT NULL,
+            description TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('chapter', 'block', 'category', 'subcategory', 'extension')),
+            billable INTEGER NOT NULL,
+            chapter TEXT NOT NULL DEFAULT '',
+            block TEXT NOT NULL DEFAULT '',
+            category TEXT NOT NULL DEFAULT '',
+            parent TEXT NOT NULL DEFAULT '',
+            depth INTEGER NOT NULL,
+            terms TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    db.execute("CREATE INDEX icd10_codes_compact ON icd10_codes(compact)")
+    db.execute("CREATE INDEX icd10_codes_parent ON icd10_codes(parent)")
+    db.execute(
+        "CREATE VIRTUAL TABLE icd10_fts USING fts5(code, description, terms, content='icd10_codes',"
+        " content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    # Append-only: each confirm/reject is a new row; the latest row per (record, code) is in force.
+    db.execute(
+        """CREATE TABLE record_codes (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('confirmed', 'rejected')),
+            decided_by TEXT NOT NULL,
+            decided_at TEXT NOT NULL,
+            score REAL,
+            passage TEXT,
+            encounter_id TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX record_codes_record ON record_codes(record_id, code, id)")
+    db.execute("CREATE INDEX record_codes_code ON record_codes(code, id)")
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
     records_patients_and_fts,
+    icd10_codes_and_record_codes,
 ]

@@ -1,0 +1,245 @@
+"""Matching diagnosis wording against ICD-10-CM names (descriptions, inclusion terms, index terms).
+
+A "name" is one way of saying a code: its description, an inclusion term, or
+a line of the hand-written mini index. Each name is parsed into required and
+optional word stems following the code set's conventions: words in
+parentheses are nonessential modifiers, "without ..." states the default,
+"unspecified"/"other"/"NOS" say nothing about the patient. A phrase matches a
+name by how much of the name's (IDF-weighted) required words it contains.
+Built once per process from the `icd10_codes` table; no I/O besides reading it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.clinical_terms import STOPWORDS, index_terms, stem, words
+from indexer.icd10 import default_key
+
+# Words that say nothing about the patient ("mellitus": diabetes is written without it).
+FILLERS = frozenset(
+    "unspecified other specified nos not elsewhere classified site sites part parts certain mellitus".split()
+)
+_CODE_IN_TEXT = re.compile(r"\b[A-Z]\d[0-9A-Z]\.?[0-9A-Z-]*")
+
+
+@dataclass(frozen=True)
+class Name:
+    code: str
+    text: str
+    required: tuple[str, ...]
+    optional: frozenset[str]
+    source: str  # "description", "term" or "index"
+    other: bool = False  # "Other ..." / "... other specified ..."
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    name: Name
+    score: float
+    coverage: float
+    start: int  # token positions of the matched words in the phrase
+    end: int
+
+
+def parse_name(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Required and optional stems of a code name, per the code set's conventions.
+
+    'Migraine, unspecified, not intractable, without status migrainosus' -> required
+    (migrain,); optional: the rest. Segments are split at commas: a later one that starts
+    with 'unspecified', 'not' or 'without' is optional, and so is 'without ...' inside a
+    segment up to a following 'with'. Words in parentheses are optional too.
+    """
+    optional: list[str] = []
+    required: list[str] = []
+    for n, segment in enumerate(text.lower().split(",")):
+        for paren in re.findall(r"\(([^)]*)\)", segment):
+            optional += words(paren)
+        segment = re.sub(r"\([^)]*\)", " ", segment).strip()
+        if n > 0 and re.match(r"(unspecified|not|without)\b", segment):
+            optional += words(segment)
+            continue
+        m = re.search(r"\bwithout\b(.*?)(?=\bwith\b|$)", segment)
+        if m:
+            optional += words(m.group(1))
+            segment = segment[: m.start()] + " " + segment[m.end() :]
+        required += [w for w in words(segment) if w not in STOPWORDS and w not in FILLERS]
+    req = tuple(dict.fromkeys(stem(w) for w in required))
+    opt = frozenset(stem(w) for w in optional if w not in STOPWORDS and w not in FILLERS) - set(req)
+    return req, opt
+
+
+class CodeMatcher:
+    """All names of the code set, with an anchor index for fast lookup of a phrase's candidates."""
+
+    def __init__(self, names: list[Name], billable: dict[str, bool], default: dict[str, str],
+                 descriptions: dict[str, str]) -> None:
+        self.names = names
+        self.billable = billable
+        self.default = default  # code -> the billable code chosen for it
+        self.descriptions = descriptions
+        df: dict[str, int] = defaultdict(int)
+        for n in names:
+            for s in set(n.required):
+                df[s] += 1
+        total = max(1, len(names))
+        self.idf = {s: math.log(total / c) for s, c in df.items()}
+        self.max_idf = math.log(total)
+        self.anchors: dict[str, list[int]] = defaultdict(list)
+        for i, n in enumerate(names):
+            ranked = sorted(n.required, key=lambda s: -self.weight(s))
+            for s in ranked[:2]:
+                self.anchors[s].append(i)
+
+    def weight(self, s: str) -> float:
+        return self.idf.get(s, self.max_idf)
+
+    def match(self, stems: list[str], limit: int = 10, min_score: float = 0.35) -> list[NameMatch]:
+        """Names best matching a phrase given as a list of stems (positions matter for compactness)."""
+        present = set(stems)
+        candidates: set[int] = set()
+        for s in present:
+            candidates.update(self.anchors.get(s, ()))
+        if not candidates:
+            return []
+        positions: dict[str, list[int]] = defaultdict(list)
+        for i, s in enumerate(stems):
+            positions[s].append(i)
+        phrase_mass = sum(self.weight(s) for s in present) or 1.0
+        best: dict[str, NameMatch] = {}
+        for i in candidates:
+            name = self.names[i]
+            req = name.required
+            mass = sum(self.weight(s) for s in req) or 1.0
+            matched = [s for s in req if s in present]
+            got = sum(self.weight(s) for s in matched)
+            coverage = got / mass
+            if coverage < 0.5:
+                continue
+            start, end = _window(positions, matched)
+            span = end - start + 1
+            extra = [s for s in name.optional if s in present]
+            got_all = got + sum(self.weight(s) for s in extra) * 0.5
+            specificity = 1.0 - 0.5 * math.exp(-got / 4.0)
+            explained = min(1.0, got_all / phrase_mass)
+            score = coverage**2 * specificity * (0.75 + 0.25 * explained)
+            if span > 2 * len(matched) + 3:  # words scattered over a long clause
+                score *= 0.5
+            if name.source == "index":
+                score *= 1.05
+            elif name.other:  # "Other X" is a specified kind of X the phrase does not name
+                score *= 0.75
+            if score < min_score:
+                continue
+            prev = best.get(name.code)
+            if prev is None or score > prev.score:
+                best[name.code] = NameMatch(name, score, coverage, start, end)
+        ranked = sorted(best.values(), key=lambda m: (-round(m.score, 3), *self.preference(m.name.code)))
+        return ranked[:limit]
+
+    def preference(self, code: str) -> tuple[int, int, int, str]:
+        """Tie-breaks a coder would use: billable, then 'unspecified' (.9), then the shorter code."""
+        target = self.default.get(code, code)
+        return (0 if self.billable.get(code) else 1, 0 if target.replace(".", "")[-1:] == "9" else 1,
+                len(code), code)
+
+
+def _window(positions: dict[str, list[int]], matched: list[str]) -> tuple[int, int]:
+    """The smallest token window holding one occurrence of every matched stem."""
+    if not matched:
+        return 0, 0
+    events = sorted((p, s) for s in set(matched) for p in positions[s])
+    need = len(set(matched))
+    counts: dict[str, int] = defaultdict(int)
+    have = 0
+    best = (events[0][0], events[-1][0])
+    left = 0
+    for pos, s in events:
+        counts[s] += 1
+        if counts[s] == 1:
+            have += 1
+        while have == need:
+            lpos, ls = events[left]
+            if pos - lpos < best[1] - best[0]:
+                best = (lpos, pos)
+            counts[ls] -= 1
+            if counts[ls] == 0:
+                have -= 1
+            left += 1
+    return best
+
+
+def _default_billable(rows: list[tuple[str, str, str, int, str]]) -> dict[str, str]:
+    """code -> the billable code a coder picks under it ('unspecified'/.9, initial encounter 'A')."""
+    billable = [(code, desc) for code, desc, _k, b, _p in rows if b]
+    out: dict[str, str] = {}
+    by_prefix: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for code, desc in billable:
+        compact = code.replace(".", "")
+        for n in range(3, len(compact)):
+            by_prefix[compact[:n]].append((code, desc))
+    for code, _desc, kind, b, _p in rows:
+        if kind in ("chapter", "block"):
+            continue
+        if b:
+            out[code] = code
+            continue
+        under = by_prefix.get(code.replace(".", ""), [])
+        if under:
+            out[code] = min(under, key=lambda item: default_key(*item))[0]
+    return out
+
+
+_CACHE: dict[str, CodeMatcher] = {}
+_LOCK = threading.Lock()
+
+
+def matcher_for(db: Any) -> CodeMatcher:
+    """The matcher for the code set loaded in `db`, built once per process and release."""
+    row = db.execute("SELECT value FROM settings WHERE key = 'icd10_release'").fetchone()
+    release = row[0] if row else ""
+    with _LOCK:
+        if release in _CACHE:
+            return _CACHE[release]
+        matcher = build_matcher(db)
+        _CACHE[release] = matcher
+        return matcher
+
+
+def _is_other(text: str) -> bool:
+    low = text.lower()
+    return low.startswith("other ") or " other specified " in low or ", other " in low
+
+
+def build_matcher(db: Any) -> CodeMatcher:
+    rows = [
+        (r[0], r[1], r[2], int(r[3]), r[4])
+        for r in db.execute("SELECT code, description, kind, billable, terms FROM icd10_codes ORDER BY rowid")
+    ]
+    billable = {code: bool(b) for code, _d, _k, b, _t in rows}
+    descriptions = {code: desc for code, desc, _k, _b, _t in rows}
+    default = _default_billable(rows)
+    names: list[Name] = []
+    for code, desc, kind, _b, terms in rows:
+        if kind in ("chapter", "block", "extension"):
+            continue  # extensions repeat their parent's words plus the encounter
+        req, opt = parse_name(desc)
+        if req:
+            names.append(Name(code, desc, req, opt, "description", other=_is_other(desc)))
+        for term in (t.strip() for t in terms.split(" | ")):
+            if not term or _CODE_IN_TEXT.search(term) or len(words(term)) > 10 or term.lower().startswith("any "):
+                continue
+            req, opt = parse_name(term)
+            if req:
+                names.append(Name(code, term, req, opt, "term", other=_is_other(term)))
+    for term, code in index_terms():
+        if code in billable:
+            req, opt = parse_name(term)
+            if req:
+                names.append(Name(code, term, req, opt, "index"))
+    return CodeMatcher(names, billable, default, descriptions)

@@ -1,0 +1,337 @@
+"""Suggesting ICD-10-CM codes for a clinical text, each with the passage that supports it.
+
+`suggest_codes(db, text)` is a pure function of the text and the code tables:
+it splits the note into sections (assessment, diagnoses, history, ...), the
+sections into clauses, marks negated ("no evidence of pneumonia", "denies
+chest pain"), historical ("history of") and family ("mother had") words, and
+matches the rest against the code set's names (see code_match). Each
+suggestion carries a passage that is an exact substring of the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from indexer.clinical_terms import STOPWORDS, abbreviations, stem, tokens_with_spans
+from indexer.code_match import CodeMatcher, matcher_for
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    code: str
+    description: str
+    score: float
+    passage: str  # an exact substring of the text
+    billable: bool
+    start: int = 0  # offsets of the passage in the text
+    end: int = 0
+    section: str = ""
+    matched: str = ""  # the code-set wording that matched
+
+    @property
+    def category(self) -> str:
+        return self.code[:3]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- sections --------------------------------------------------------------------------------------
+
+# (words in a header, weight of a diagnosis found under it); first match wins.
+SECTION_WEIGHTS: tuple[tuple[tuple[str, ...], float], ...] = (
+    (("FAMILY",), 0.0),
+    (("ALLERG",), 0.0),
+    (("MEDICATION",), 0.0),
+    (("DIAGNOS",), 1.0),
+    (("ASSESSMENT",), 1.0),
+    (("IMPRESSION",), 1.0),
+    (("PROBLEM",), 1.0),
+    (("CHIEF COMPLAINT",), 0.9),
+    (("REASON FOR",), 0.9),
+    (("INDICATION",), 0.9),
+    (("CONCLUSION",), 0.9),
+    (("HISTORY OF PRESENT",), 0.7),
+    (("PRESENT ILLNESS",), 0.7),
+    (("HPI",), 0.7),
+    (("SUBJECTIVE",), 0.6),
+    (("HOSPITAL COURSE",), 0.6),
+    (("FINDINGS",), 0.6),
+    (("SURGICAL",), 0.35),
+    (("MEDICAL HISTORY",), 0.5),
+    (("PAST HISTORY",), 0.5),
+    (("PMH",), 0.5),
+    (("SOCIAL",), 0.3),
+    (("REVIEW OF SYSTEMS",), 0.25),
+    (("ROS",), 0.25),
+    (("EXAM",), 0.3),
+    (("OBJECTIVE",), 0.3),
+    (("VITAL",), 0.1),
+    (("LAB",), 0.3),
+    (("PLAN",), 0.4),
+    (("PROCEDURE",), 0.4),
+    (("OPERATION",), 0.4),
+)
+DEFAULT_WEIGHT = 0.5
+
+# An inline header "ASSESSMENT:" or a line that is only a header ("ASSESSMENT AND PLAN").
+_INLINE_HEADER = re.compile(r"(?<![A-Za-z])([A-Z][A-Z/&' -]{1,60}[A-Z])\s*:")
+_LINE_HEADER = re.compile(r"(?m)^[ \t]*([A-Z][A-Z/&' -]{2,60}[A-Z])[ \t]*:?[ \t]*$")
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    weight: float
+    start: int
+    end: int
+
+
+def section_weight(name: str) -> float:
+    upper = name.upper()
+    for keys, weight in SECTION_WEIGHTS:
+        if any(k in upper for k in keys):
+            return weight
+    return DEFAULT_WEIGHT
+
+
+def sections(text: str) -> list[Section]:
+    """The text cut at its headers; text before the first header is an unnamed section."""
+    heads: list[tuple[int, int, str]] = []
+    for rx in (_INLINE_HEADER, _LINE_HEADER):
+        for m in rx.finditer(text):
+            name = m.group(1).strip()
+            if len(name) < 3 or not any(c.isalpha() for c in name):
+                continue
+            heads.append((m.start(), m.end(), name))
+    heads.sort()
+    merged: list[tuple[int, int, str]] = []
+    for h in heads:
+        if merged and h[0] < merged[-1][1]:
+            continue
+        merged.append(h)
+    out: list[Section] = []
+    pos, name = 0, ""
+    for start, end, head in merged:
+        if start > pos:
+            out.append(Section(name, section_weight(name) if name else DEFAULT_WEIGHT, pos, start))
+        pos, name = end, head
+    if pos < len(text):
+        out.append(Section(name, section_weight(name) if name else DEFAULT_WEIGHT, pos, len(text)))
+    return out
+
+
+# -- clauses and context ---------------------------------------------------------------------------
+
+# A sentence end that is not a decimal point ("E11.9", "2.5 mg"), or a list number.
+_CLAUSE_BREAK = re.compile(r"(?:(?<!\d)\.(?!\d)|[;!?\n]|\.(?=\s)|(?:^|\s)\d{1,2}[.)]\s)")
+
+NEGATION_PRE = (
+    "no evidence of", "without evidence of", "no signs of", "no sign of", "negative for", "free of",
+    "absence of", "no history of", "no complaints of", "never had", "ruled out", "rule out", "r/o",
+    "denies", "denied", "deny", "denying", "no", "not", "without", "nor",
+)  # fmt: skip
+NEGATION_POST = ("ruled out", "was negative", "is negative", "were negative", "unlikely", "not seen", "resolved")
+PSEUDO_NEGATION = (
+    "no increase", "no change", "not only", "not necessarily", "no further", "not ruled out", "gram negative",
+    "without difficulty", "without complication", "without complications", "without incident",
+)  # fmt: skip
+TERMINATORS = frozenset(
+    "but however although though except aside apart which who presents presenting presented reports "
+    "reported complains states has have had positive secondary".split()
+)
+HISTORY_PRE = ("history of", "hx of", "h/o", "status post", "s/p")
+FAMILY_PRE = (
+    "family history of", "mother", "father", "brother", "sister", "aunt", "uncle", "grandmother",
+    "grandfather", "son", "daughter", "sibling", "siblings", "parents", "cousin",
+)  # fmt: skip
+NEGATION_SCOPE = 10
+
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
+
+
+@dataclass
+class _Token:
+    word: str
+    start: int
+    end: int
+    stem: str
+    negated: bool = False
+    historical: bool = False
+    family: bool = False
+
+
+def _starts_with(words_: list[str], i: int, phrase: tuple[str, ...]) -> bool:
+    return tuple(words_[i : i + len(phrase)]) == phrase
+
+
+def _mark_context(toks: list[_Token]) -> None:
+    low = [t.word for t in toks]
+    pre_neg = [tuple(p.split()) for p in NEGATION_PRE]
+    post_neg = [tuple(p.split()) for p in NEGATION_POST]
+    pseudo = [tuple(p.split()) for p in PSEUDO_NEGATION]
+    hist = [tuple(p.split()) for p in HISTORY_PRE]
+    fam = [tuple(p.split()) for p in FAMILY_PRE]
+    i = 0
+    while i < len(low):
+        if any(_starts_with(low, i, p) for p in pseudo):
+            i += 1
+            continue
+        trig = next((p for p in pre_neg if _starts_with(low, i, p)), None)
+        if trig:
+            j = i + len(trig)
+            for k in range(j, min(len(toks), j + NEGATION_SCOPE)):
+                if low[k] in TERMINATORS:
+                    break
+                toks[k].negated = True
+            i = j
+            continue
+        for marks, flag in ((hist, "historical"), (fam, "family")):
+            trig = next((p for p in marks if _starts_with(low, i, p)), None)
+            if trig:
+                for k in range(i + len(trig), min(len(toks), i + len(trig) + NEGATION_SCOPE)):
+                    if low[k] in TERMINATORS:
+                        break
+                    setattr(toks[k], flag, True)
+        trig = next((p for p in post_neg if _starts_with(low, i, p)), None)
+        if trig:
+            for k in range(i - 1, max(-1, i - NEGATION_SCOPE - 1), -1):
+                if low[k] in TERMINATORS:
+                    break
+                toks[k].negated = True
+        i += 1
+
+
+def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
+    table = abbreviations()
+    toks: list[_Token] = []
+    prev = ""
+    for word, s, e in tokens_with_spans(text[start:end]):
+        original = text[start + s : start + e]
+        if prev in ("type", "stage", "grade", "class") and word in _ROMAN:
+            word = _ROMAN[word]
+        sense = table.get(word)
+        if sense and (len(word) >= 3 or not original.islower()):
+            # An abbreviation stands for its dominant sense; its words share its span.
+            for part, _s, _e in tokens_with_spans(sense):
+                toks.append(_Token(part, start + s, start + e, stem(part)))
+        else:
+            toks.append(_Token(word, start + s, start + e, stem(word)))
+        prev = word
+    return toks
+
+
+def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    pos = start
+    for m in _CLAUSE_BREAK.finditer(text, start, end):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if pos < end:
+        out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+# -- suggestions -----------------------------------------------------------------------------------
+
+MAX_PASSAGE = 160
+
+
+@dataclass
+class _Mention:
+    code: str
+    score: float
+    start: int
+    end: int
+    section: str
+    matched: str
+
+
+def _passage(text: str, toks: list[_Token], clause: tuple[int, int], first: int, last: int) -> tuple[int, int]:
+    s, e = clause
+    while s < e and text[s] in " \t\r\n,:-":
+        s += 1
+    while e > s and text[e - 1] in " \t\r\n,:-":
+        e -= 1
+    if e - s <= MAX_PASSAGE:
+        return s, e
+    lo = toks[max(0, first - 8)].start
+    hi = toks[min(len(toks) - 1, last + 8)].end
+    return max(s, lo), min(e, hi)
+
+
+def mentions(matcher: CodeMatcher, text: str) -> list[_Mention]:
+    """Every (code, score, passage) a clause of the text supports."""
+    out: list[_Mention] = []
+    for sec in sections(text):
+        if sec.weight <= 0 and "FAMILY" not in sec.name.upper():
+            continue
+        family_section = "FAMILY" in sec.name.upper()
+        for clause in clauses(text, sec.start, sec.end):
+            toks = _clause_tokens(text, *clause)
+            if not toks:
+                continue
+            _mark_context(toks)
+            stems = [
+                "" if (t.negated or t.word in STOPWORDS) else t.stem
+                for t in toks
+            ]
+            if not any(stems):
+                continue
+            for m in matcher.match(stems, limit=8):
+                used = [toks[k] for k in range(m.start, m.end + 1) if stems[k]]
+                family = family_section or any(t.family for t in used)
+                historical = any(t.historical for t in used)
+                code = m.name.code
+                is_family_code = code[:3] in ("Z80", "Z81", "Z82", "Z83", "Z84")
+                is_history_code = code[:3] in ("Z85", "Z86", "Z87", "Z92")
+                if family and not is_family_code:
+                    continue
+                weight = 1.0 if family_section else sec.weight
+                if historical and not is_history_code:
+                    weight *= 0.7
+                s, e = _passage(text, toks, clause, m.start, m.end)
+                out.append(_Mention(code, m.score * weight, s, e, sec.name, m.name.text))
+    return out
+
+
+def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
+    """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
+    matcher = matcher or matcher_for(db)
+    by_code: dict[str, list[_Mention]] = defaultdict(list)
+    for mention in mentions(matcher, text):
+        target = matcher.default.get(mention.code, mention.code)
+        by_code[target].append(mention)
+    scored: list[tuple[float, str, _Mention]] = []
+    for code, found in by_code.items():
+        best = max(found, key=lambda m: m.score)
+        repeats = len({(m.start, m.end) for m in found}) - 1
+        scored.append((best.score * (1.0 + 0.1 * min(3, repeats)), code, best))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    # Several codes of one category say less than one code of each of several categories.
+    seen_categories: dict[str, int] = defaultdict(int)
+    diversified = []
+    for score, code, best in scored:
+        diversified.append((score * (0.6 ** seen_categories[code[:3]]), code, best))
+        seen_categories[code[:3]] += 1
+    diversified.sort(key=lambda x: (not matcher.billable.get(x[1], False), -x[0], x[1]))
+    out = []
+    for score, code, best in diversified[:limit]:
+        out.append(
+            Suggestion(
+                code=code,
+                description=matcher.descriptions.get(code, ""),
+                score=round(min(1.0, score), 3),
+                passage=text[best.start : best.end],
+                billable=matcher.billable.get(code, False),
+                start=best.start,
+                end=best.end,
+                section=best.section,
+                matched=best.matched,
+            )
+        )
+    return out
