@@ -52,6 +52,7 @@ class Action(StrEnum):
     VIEW_ACCOUNTING = "view_accounting"
     MANAGE_SETTINGS = "manage_settings"
     BREAK_GLASS = "break_glass"
+    BACKUP = "backup"  # back up / restore / rotate: ciphertext only, no patient content shown
 
 
 CLINICAL_CONTENT = {
@@ -72,6 +73,7 @@ ALLOWED: dict[str, set[Action]] = {
         Action.VIEW_ACCOUNTING,
         Action.MANAGE_SETTINGS,
         Action.BREAK_GLASS,
+        Action.BACKUP,
     },
     "technician": {
         Action.VIEW_STATUS,
@@ -91,6 +93,7 @@ ALLOWED: dict[str, set[Action]] = {
         # Technicians answer a patient's request for an accounting of disclosures.
         Action.VIEW_ACCOUNTING,
         Action.BREAK_GLASS,
+        Action.BACKUP,
     },
     "physician": {
         Action.VIEW_STATUS,
@@ -111,6 +114,7 @@ REASONS: dict[Action, str] = {
     Action.VIEW_AUDIT: "Only an admin reads the audit log.",
     Action.VIEW_ACCOUNTING: "Only an admin or a technician prepares a patient's accounting of disclosures.",
     Action.MANAGE_SETTINGS: "Only an admin changes settings.",
+    Action.BACKUP: "Only an admin or a technician backs up or restores the vault.",
     Action.ASK_ABOUT_PATIENT: (
         "The assistant discusses patient files only with registered, active physicians."
     ),

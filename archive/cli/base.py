@@ -52,6 +52,14 @@ class CliState:
             return str(click.prompt("User", err=True))
         raise UserError("Which user?", "Give --user NAME or set CHARTVAULT_USER.")
 
+    def user_name_for(self, backup: Path) -> str:
+        """The user for an operation on a backup (no live vault needed)."""
+        if self.user:
+            return self.user
+        if sys.stdin.isatty():
+            return str(click.prompt("User", err=True))
+        raise UserError("Which user?", "Give --user NAME or set CHARTVAULT_USER.")
+
     def session(self) -> Any:
         """Open (once) the session for this command."""
         if self._session is None:
