@@ -178,7 +178,10 @@ class AuditLog:
             prev_mac, mac = values[len(FIELDS)], values[len(FIELDS) + 1]
             seq = row["seq"]
             if seq != expected_seq:
-                return ChainReport(False, count, seq, f"entry {seq} is out of place (expected entry {expected_seq})")
+                return ChainReport(
+                    False, count, seq,
+                    f"entry {seq} is out of place: expected entry {expected_seq} (entries deleted or reordered)",
+                )
             if prev_mac != prev:
                 return ChainReport(False, count, seq, f"entry {seq} does not follow entry {seq - 1}")
             if not hmac.compare_digest(self._mac(prev, row), mac):

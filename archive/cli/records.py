@@ -159,10 +159,21 @@ def search(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (metadata, and the extracted text as 'text').")
 @click.option("--original", is_flag=True, help="Write the original file, bit-identical, to --out.")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="File to write with --original.")
+@click.option(
+    "--break-glass",
+    "break_glass_reason",
+    metavar="REASON",
+    help="Emergency access to a record you may not open: granted for a limited time, flagged for review.",
+)
 @pass_state
-def show(state: CliState, record_id: str, as_json: bool, original: bool, out: Path | None) -> None:
+def show(
+    state: CliState, record_id: str, as_json: bool, original: bool, out: Path | None, break_glass_reason: str | None
+) -> None:
     """Show a record: its metadata and extracted text (or write its original with --original --out FILE)."""
     from archive.records import export_original, show_record
+
+    if break_glass_reason is not None:
+        _break_glass(state, record_id, break_glass_reason)
 
     if original or out:
         if not (original and out):
@@ -195,6 +206,21 @@ def show(state: CliState, record_id: str, as_json: bool, original: bool, out: Pa
         status = f"verified by {t.verified_by}" if t.verified else "UNVERIFIED"
         click.echo(f"\n--- Transcription by {t.by} ({status}) ---")
         click.echo(t.text or "")
+
+
+def _break_glass(state: CliState, record_id: str, reason: str) -> None:
+    from archive.policy import break_glass
+
+    grant = break_glass(state.session(), record_id, None, reason)
+    if grant is None:
+        click.echo("You may open this record anyway; no break-glass access was needed.", err=True)
+    else:
+        until = grant.expires_at[11:16]
+        click.echo(
+            f"BREAK-GLASS: you may open record {record_id} until {until} UTC. "
+            f"This access is flagged (audit entry {grant.audit_seq}) for an admin's review.",
+            err=True,
+        )
 
 
 # ---------------------------------------------------------------- filing and queues

@@ -56,3 +56,43 @@ def test_tail_truncation_is_detected(log: AuditLog) -> None:
     log.db.execute("DELETE FROM audit WHERE seq >= ?", [last - 1])
     report = log.verify()
     assert not report.ok and "removed from the end" in report.problem
+
+
+def test_head_file_lags_but_own_process_still_sees_truncation(log: AuditLog) -> None:
+    log.head_interval = 3600.0  # the file is not rewritten while entries stream in
+    log.flush()
+    file_seq = log.read_head()[0]  # type: ignore[index]
+    for i in range(3):
+        log.append(action="view_record", outcome="ok", user="admin", record=f"x{i}")
+    assert log.read_head()[0] == file_seq  # type: ignore[index]  # lagging...
+    last = log.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+    log.db.execute("DELETE FROM audit WHERE seq = ?", [last])
+    report = log.verify()  # ...but the in-memory head knows the cut
+    assert not report.ok and report.first_bad_seq == last and "removed from the end" in report.problem
+
+
+def test_flush_writes_the_head_and_a_lagging_head_is_no_false_alarm(log: AuditLog) -> None:
+    log.head_interval = 3600.0
+    log.append(action="view_record", outcome="ok", user="admin", record="y")
+    assert log.check_head() is None  # the file lags the table: that is fine
+    log.flush()
+    last = log.db.execute("SELECT max(seq), max(mac) FROM audit WHERE seq = (SELECT max(seq) FROM audit)").fetchone()
+    assert log.read_head() == (last[0], last[1])
+
+
+def test_entries_written_in_a_rolled_back_transaction_leave_no_trace(fresh_vault) -> None:  # type: ignore[no-untyped-def]
+    from archive.errors import AccessDenied
+    from archive.policy import Action
+
+    session = fresh_vault.session
+    before = session.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+    try:
+        with session.transaction():
+            session.audit("view_record", record="r1")
+            session.require(Action.VIEW_RECORD, record="r1")  # an admin: denied inside the transaction
+    except AccessDenied:
+        pass
+    rows = session.audit_log.entries()
+    assert [e.action for e in rows if e.seq > before] == ["view_record"]
+    assert rows[-1].outcome == "denied"  # the denial survived the rollback; the view did not happen
+    assert session.audit_log.verify().ok
