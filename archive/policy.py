@@ -53,6 +53,7 @@ class Action(StrEnum):
     MANAGE_SETTINGS = "manage_settings"
     BREAK_GLASS = "break_glass"
     BACKUP = "backup"  # back up / restore / rotate: ciphertext only, no patient content shown
+    RETENTION = "retention"  # report and purge records past their retention date; legal holds
 
 
 CLINICAL_CONTENT = {
@@ -94,6 +95,7 @@ ALLOWED: dict[str, set[Action]] = {
         Action.VIEW_ACCOUNTING,
         Action.BREAK_GLASS,
         Action.BACKUP,
+        Action.RETENTION,
     },
     "physician": {
         Action.VIEW_STATUS,
@@ -115,6 +117,7 @@ REASONS: dict[Action, str] = {
     Action.VIEW_ACCOUNTING: "Only an admin or a technician prepares a patient's accounting of disclosures.",
     Action.MANAGE_SETTINGS: "Only an admin changes settings.",
     Action.BACKUP: "Only an admin or a technician backs up or restores the vault.",
+    Action.RETENTION: "Only a technician applies retention schedules and legal holds.",
     Action.ASK_ABOUT_PATIENT: (
         "The assistant discusses patient files only with registered, active physicians."
     ),
@@ -251,6 +254,31 @@ def decide_record(
             return Decision(True, reason=grant.reason, via="break_glass", grant=grant.audit_seq)
     return base
 
+
+
+def decide_patient(
+    db: Any,
+    user: User,
+    action: Action,
+    *,
+    patient: str,
+    physician_scope: str = "all",
+) -> Decision:
+    """Whether `user` may perform `action` on a patient's chart (not one record).
+
+    Role first; under the "assigned" physician scope a physician sees only
+    the charts of patients they attend. Disclosures and break-glass grants
+    open single records, never a whole chart.
+    """
+    base = decide(user, action)
+    if not base.allowed or not user.active:
+        return base
+    clinical_by_technician = "technician" in user.roles and action in ALLOWED["technician"]
+    if physician_scope != "assigned" or action not in SCOPED or clinical_by_technician:
+        return base
+    if attending_physician(db, patient) == user.name:
+        return Decision(True, via="attending")
+    return Decision(False, f"Patient {patient} is not yours; under the 'assigned' scope you see your patients' charts.")
 
 def lookup_record(db: Any, record: str) -> tuple[bool, str | None]:
     """(exists, patient MRN) of a record, read defensively from the `records` table."""

@@ -200,9 +200,150 @@ def icd10_codes_and_record_codes(db: Any) -> None:
     db.execute("CREATE INDEX record_codes_code ON record_codes(code, id)")
 
 
+def retention_rules_and_holds(db: Any) -> None:
+    """Issue 10: facility retention rules by document type, legal holds, and blobs awaiting deletion."""
+    db.execute(
+        """CREATE TABLE retention_rules (
+            pattern TEXT PRIMARY KEY,
+            adult_years INTEGER NOT NULL,
+            minor_years INTEGER NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            set_by TEXT,
+            set_at TEXT
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE legal_holds (
+            id INTEGER PRIMARY KEY,
+            mrn TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            placed_by TEXT NOT NULL,
+            placed_at TEXT NOT NULL,
+            released_by TEXT,
+            released_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX legal_holds_mrn ON legal_holds(mrn, released_at)")
+    # Blobs of purged records: deleted from disk after the purge commits; a crash leaves them here.
+    db.execute("CREATE TABLE purge_pending (blob_id TEXT PRIMARY KEY, folder TEXT NOT NULL DEFAULT 'objects')")
+
+
+def patient_charts(db: Any) -> None:
+    """Issue 6 (charts): attending physician and stay on patients, encounters, versioned chart entries.
+
+    Nothing in a chart is overwritten: an entry's every state is a row of
+    chart_entry_versions (corrections are new versions with a reason), and
+    every change to a patient or an encounter is a chart_changes row with
+    the fields before and after. `version` columns carry the optimistic
+    concurrency check (an edit names the version it started from).
+    """
+    for column in (
+        "attending TEXT",  # user name of a registered physician (archive.policy reads this column)
+        "admitted TEXT",
+        "discharged TEXT",
+        "status TEXT NOT NULL DEFAULT 'active'",
+        "version INTEGER NOT NULL DEFAULT 1",
+        "updated_at TEXT",
+        "updated_by TEXT",
+    ):
+        db.execute(f"ALTER TABLE patients ADD COLUMN {column}")
+    db.execute("CREATE INDEX patients_dob ON patients(dob)")
+    db.execute(
+        """CREATE TABLE encounters (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            patient_mrn TEXT NOT NULL REFERENCES patients(mrn),
+            kind TEXT NOT NULL CHECK (kind IN ('admission', 'visit')),
+            start_date TEXT NOT NULL,
+            end_date TEXT,
+            attending TEXT,
+            text TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'entered_in_error')),
+            source_record TEXT,
+            source_key TEXT,
+            external_id TEXT,
+            details TEXT NOT NULL DEFAULT '{}',
+            version INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at TEXT,
+            updated_by TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX encounters_patient ON encounters(patient_mrn, start_date)")
+    db.execute(
+        "CREATE UNIQUE INDEX encounters_source ON encounters(source_record, source_key) WHERE source_key IS NOT NULL"
+    )
+    db.execute(
+        """CREATE TABLE chart_entries (
+            n INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            patient_mrn TEXT NOT NULL REFERENCES patients(mrn),
+            current_version INTEGER NOT NULL,
+            source_record TEXT,
+            source_key TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX chart_entries_patient ON chart_entries(patient_mrn)")
+    db.execute(
+        "CREATE UNIQUE INDEX chart_entries_source ON chart_entries(source_record, source_key)"
+        " WHERE source_key IS NOT NULL"
+    )
+    db.execute(
+        """CREATE TABLE chart_entry_versions (
+            entry_id TEXT NOT NULL REFERENCES chart_entries(id),
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('procedure', 'medication', 'complication', 'referral', 'diagnosis')),
+            text TEXT NOT NULL,
+            date TEXT,
+            status TEXT NOT NULL,
+            encounter_id TEXT,
+            source_record TEXT,
+            code TEXT,
+            code_system TEXT,
+            dose TEXT,
+            route TEXT,
+            frequency TEXT,
+            start_date TEXT,
+            stop_date TEXT,
+            referral_to TEXT,
+            referral_to_kind TEXT,
+            referral_reason TEXT,
+            details TEXT NOT NULL DEFAULT '{}',
+            author TEXT,
+            correction_reason TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            PRIMARY KEY (entry_id, version)
+        )"""
+    )
+    db.execute("CREATE INDEX chart_entry_versions_encounter ON chart_entry_versions(encounter_id)")
+    db.execute("CREATE INDEX chart_entry_versions_source ON chart_entry_versions(source_record)")
+    db.execute(
+        """CREATE TABLE chart_changes (
+            id INTEGER PRIMARY KEY,
+            patient_mrn TEXT NOT NULL,
+            entity TEXT NOT NULL CHECK (entity IN ('patient', 'encounter')),
+            entity_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            at TEXT NOT NULL,
+            by TEXT NOT NULL,
+            reason TEXT,
+            before TEXT,
+            after TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX chart_changes_patient ON chart_changes(patient_mrn, id)")
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
     records_patients_and_fts,
     icd10_codes_and_record_codes,
+    retention_rules_and_holds,
+    patient_charts,
 ]
