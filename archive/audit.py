@@ -80,6 +80,8 @@ class AuditLog:
         self.head_path = vault_root / HEAD_FILE
         self.identity = identity
         self.also: tuple[Identity, ...] = ()  # the old identity while a key rotation is unfinished
+        self.appended = 0  # entries appended by this process (lets a transaction see if it wrote only entries)
+        self.wal_unsynced = False  # audit-only commits not yet fsynced (group commit, see Session.transaction)
         self._committed: tuple[int, str] | None = None  # latest head this process committed
         self._head_dirty = False
         self._head_written = 0.0  # monotonic time of the last head-file write
@@ -128,6 +130,7 @@ class AuditLog:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         self.db.execute(f"INSERT INTO audit ({cols}) VALUES ({marks})", list(row.values()))
+        self.appended += 1
         if not self.db.conn.in_transaction:
             self._note_committed(int(row["seq"]), str(row["mac"]))
         return int(row["seq"])
@@ -147,11 +150,31 @@ class AuditLog:
 
     def flush(self) -> None:
         """Write the head file now if entries were committed since it was last written."""
-        if self._head_dirty and not self.db.conn.in_transaction:
+        if (self._head_dirty or self.wal_unsynced) and not self.db.conn.in_transaction:
             self.write_head()
 
+    def sync_wal(self) -> None:
+        """fsync the index's write-ahead log: every commit so far becomes durable."""
+        import os
+
+        row = self.db.execute("PRAGMA database_list").fetchone()
+        wal = Path(str(row[2]) + "-wal") if row and row[2] else None
+        if wal is not None and wal.exists():
+            fd = os.open(wal, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self.wal_unsynced = False
+
     def write_head(self) -> None:
-        """Write the latest committed (seq, mac) to the head file (outside a transaction)."""
+        """Write the latest committed (seq, mac) to the head file (outside a transaction).
+
+        The log is made durable first, so the head never names an entry that a
+        power failure could still take away.
+        """
+        if self.wal_unsynced:
+            self.sync_wal()
         seq, mac = self._last()
         if self._committed is None or seq >= self._committed[0]:
             self._committed = (seq, mac)

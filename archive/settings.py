@@ -43,6 +43,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("alert.failed_logins.minutes", 15, "...within this many minutes."),
         Setting("alert.denials.count", 10, "Alert when one user is denied this many times..."),
         Setting("alert.denials.minutes", 10, "...within this many minutes."),
+        Setting(
+            "audit.read_commit",
+            "group",
+            "'group': the audit entry of a read is written before the content is shown and fsynced with the "
+            "next head write (<= 1 s); 'full': fsync every entry (slower reads).",
+            choices=("group", "full"),
+        ),
     )
 }
 

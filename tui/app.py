@@ -85,6 +85,9 @@ class ChartvaultApp(App[None]):
             notice = f"Locked after {idle} without input. Type your passphrase to resume."
             self.lock(reason="idle timeout", notice=notice)
             return
+        if all(worker.is_finished for worker in self.workers):
+            # Idle moment, no worker using the session's connection: seal pending audit entries.
+            self.session.sync_audit()
         secs = int(remaining + 0.999)
         text = f"Auto-lock in {secs // 60}:{secs % 60:02d}"
         for widget in self.screen.query("#autolock"):

@@ -33,14 +33,22 @@ def _text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]
         return ""
 
 
+RECORD: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from archive.intake import import_paths
     from archive.session import create_vault
     from archive.users import add_user
 
     root = tmp_path_factory.mktemp("tui-access") / "vault"
     session = create_vault(root, "admin", ADMIN_PASS, full_name="Ada Admin")
     add_user(session, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    notes = tmp_path_factory.mktemp("tui-notes")
+    (notes / "MRN-77__visit.txt").write_text("Visit note. Ankle sprain after a fall; RICE advised.\n")
+    report = import_paths(session, [notes], settle=0)  # encrypting arrivals shows the admin nothing
+    RECORD["id"] = next(o.record_id for o in report.outcomes if o.status == "imported")  # type: ignore[assignment]
     session.close()
     return root
 
@@ -138,3 +146,26 @@ async def test_audit_screen_for_admins_only(vault_root: Path) -> None:
         await _wait_for(pilot, lambda: "Audit chain intact" in _text(screen, "#audit-message"), what="verify")
         await pilot.press("escape")
         await _wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="back to main")
+
+
+async def test_record_view_denied_then_break_glass_and_who_has_seen_it(vault_root: Path) -> None:
+    from tui.screens.record import RecordScreen
+
+    app = make_app(vault_dir=vault_root, user="admin")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _unlock(app, pilot, ADMIN_PASS)
+        app.push_screen(RecordScreen(app.session, RECORD["id"]))
+        await _wait_for(pilot, lambda: isinstance(app.screen, RecordScreen), what="record screen")
+        screen = app.screen
+        await _wait_for(pilot, lambda: bool(screen.query("#break-glass")), what="record screen composed")
+        reason = screen.query_one("#break-glass", Input)
+        await _wait_for(pilot, lambda: reason.display and "may not view record" in _text(screen, "#record-meta"),
+                        what="denial with break-glass offer")
+        assert "Ankle" not in _text(screen, "#record-body")
+        reason.value = "patient fell again, ED needs the history"
+        await pilot.press("enter")
+        await _wait_for(pilot, lambda: "Ankle sprain" in _text(screen, "#record-body"), what="record after break-glass")
+        await _wait_for(pilot, lambda: "BREAK-GLASS" in _text(screen, "#record-access"), what="access panel")
+        assert "admin (admin)" in _text(screen, "#record-access")
+        flagged = app.session.audit_log.entries(action="break_glass")
+        assert flagged and flagged[-1].flagged and flagged[-1].record == RECORD["id"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Header, Input, Static
 
 
 class RecordScreen(Screen[None]):
@@ -26,6 +26,14 @@ class RecordScreen(Screen[None]):
     RecordScreen #record-body {
         padding: 1 1;
     }
+    RecordScreen #record-access {
+        height: auto;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    RecordScreen #break-glass {
+        display: none;
+    }
     """
 
     def __init__(self, session: Any, record_id: str) -> None:
@@ -37,6 +45,8 @@ class RecordScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"Loading {self.record_id}…", id="record-meta")
+        yield Static("", id="record-access")  # who has seen this record
+        yield Input(placeholder="Emergency? Type the reason to break the glass (flagged for review)", id="break-glass")
         with VerticalScroll(id="record-scroll"):
             yield Static("", id="record-body")
         yield Footer()
@@ -46,15 +56,56 @@ class RecordScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="record")
     def load(self) -> None:
+        from archive.audit_review import record_access_history
         from archive.errors import ChartvaultError
         from archive.records import show_record
 
         try:
             view = show_record(self.session, self.record_id)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            self.app.call_from_thread(self._failed, exc.message, exc.hint, exc.title)
             return
+        try:
+            history = record_access_history(self.session, self.record_id)
+        except ChartvaultError:
+            history = []
         self.app.call_from_thread(self._show, view)
+        self.app.call_from_thread(self._show_access, history)
+
+    def _show_access(self, history: list[Any]) -> None:
+        seen: dict[str, list[Any]] = {}
+        for event in history:
+            if event.outcome == "ok" and event.user:
+                seen.setdefault(event.user, []).append(event)
+        parts = []
+        for user, events in sorted(seen.items(), key=lambda kv: kv[1][-1].seq, reverse=True):
+            last = events[-1]
+            flag = " BREAK-GLASS" if any(e.via == "break_glass" or e.action == "break_glass" for e in events) else ""
+            parts.append(f"{user} ({last.role}) ×{len(events)}, last {last.ts[:16].replace('T', ' ')}{flag}")
+        self.query_one("#record-access", Static).update("Who has seen this record: " + ("; ".join(parts) or "-"))
+
+    @on(Input.Submitted, "#break-glass")
+    def _break_glass(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.break_glass(event.value)
+
+    @work(thread=True, exclusive=True, group="record")
+    def break_glass(self, reason: str) -> None:
+        from archive.errors import ChartvaultError
+        from archive.policy import break_glass
+
+        try:
+            break_glass(self.session, self.record_id, None, reason)
+        except ChartvaultError as exc:
+            self.app.call_from_thread(self._failed, exc.message, exc.hint, exc.title)
+            return
+        self.app.call_from_thread(self.notify, "Access granted for a limited time and flagged for review.",
+                                  title="Break-glass", severity="warning")
+        self.app.call_from_thread(self._hide_break_glass)
+        self.app.call_from_thread(self.load)
+
+    def _hide_break_glass(self) -> None:
+        self.query_one("#break-glass", Input).display = False
 
     def _show(self, view: Any) -> None:
         self.view = view
@@ -76,9 +127,13 @@ class RecordScreen(Screen[None]):
         self.query_one("#record-body", Static).update(body)
         self.query_one("#record-scroll", VerticalScroll).focus()
 
-    def _failed(self, message: str, hint: str) -> None:
+    def _failed(self, message: str, hint: str, title: str = "Cannot open record") -> None:
         self.query_one("#record-meta", Static).update(Text(f"{message} {hint}".strip(), style="bold red"))
-        self.notify(message, severity="error", title="Cannot open record")
+        self.notify(message, severity="error", title=title)
+        if title == "Access denied":  # offer break-glass: the reason is typed here
+            reason = self.query_one("#break-glass", Input)
+            reason.display = True
+            reason.focus()
 
     def action_back(self) -> None:
         self.app.pop_screen()

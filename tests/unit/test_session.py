@@ -1,0 +1,96 @@
+"""Session: group commit of audit-only transactions, durability of real writes, settings, logout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN_PASS
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from archive.session import create_vault
+
+    s = create_vault(tmp_path_factory.mktemp("session") / "vault", "admin", ADMIN_PASS)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def syncs(session: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every fsync of the WAL (and still do it)."""
+    calls: list[str] = []
+    real = session.audit_log.sync_wal
+
+    def spy() -> None:
+        calls.append("sync")
+        real()
+
+    monkeypatch.setattr(session.audit_log, "sync_wal", spy)
+    session.audit_log.flush()
+    calls.clear()
+    return calls
+
+
+def test_audit_only_transaction_is_group_committed(session: Any, syncs: list[str]) -> None:
+    session.audit_log.head_interval = 3600.0
+    try:
+        with session.transaction():
+            session.audit("view_record", record="r1", patient="M1")
+        assert syncs == [] and session.audit_log.wal_unsynced  # in the WAL, not yet fsynced
+        assert session.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again outside
+        session.sync_audit()  # the next head write makes it durable first
+        assert syncs == ["sync"] and not session.audit_log.wal_unsynced
+        seq, mac = session.audit_log.read_head()
+        assert seq == session.audit_log.entries(action="view_record")[-1].seq
+    finally:
+        session.audit_log.head_interval = 1.0
+
+
+def test_transaction_with_real_writes_is_durable_before_returning(session: Any, syncs: list[str]) -> None:
+    with session.transaction():
+        session.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('test.marker', '1')")
+        session.audit("setting_change", details={"key": "test.marker"})
+    assert syncs[:1] == ["sync"]
+    assert not session.audit_log.wal_unsynced
+
+
+def test_full_read_commit_setting_fsyncs_every_entry(session: Any, syncs: list[str]) -> None:
+    from archive.settings import set_setting
+
+    set_setting(session, "audit.read_commit", "full")
+    try:
+        syncs.clear()
+        with session.transaction():
+            session.audit("view_record", record="r2", patient="M1")
+        assert syncs == ["sync"]
+    finally:
+        set_setting(session, "audit.read_commit", "group")
+
+
+def test_rolled_back_transaction_syncs_nothing_and_restores_full(session: Any, syncs: list[str]) -> None:
+    with pytest.raises(RuntimeError), session.transaction():
+        session.audit("view_record", record="r3")
+        raise RuntimeError("boom")
+    assert syncs == []
+    assert session.db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert not session.audit_log.entries(record="r3")
+
+
+def test_settings_are_typed_and_admin_only(session: Any) -> None:
+    from archive.errors import BadInput
+    from archive.settings import get_setting, set_setting
+
+    assert get_setting(session.db, "session.idle_timeout_seconds") == 600
+    assert set_setting(session, "session.idle_timeout_seconds", "120") == 120
+    assert get_setting(session.db, "session.idle_timeout_seconds") == 120
+    for key, bad in (("session.idle_timeout_seconds", "soon"), ("session.idle_timeout_seconds", "0"),
+                     ("policy.physician_scope", "some"), ("no.such.key", "1")):
+        with pytest.raises(BadInput):
+            set_setting(session, key, bad)
+    change = session.audit_log.entries(action="setting_change")[-1]
+    assert change.details == {"key": "session.idle_timeout_seconds", "before": 600, "after": 120}
+    set_setting(session, "session.idle_timeout_seconds", "600")
