@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.errors import ChartvaultError
 from archive import records as _records  # noqa: F401  (registers the status counters)
+from archive.chart_import import land_outcomes
+from archive.errors import ChartvaultError
 from archive.policy import Action, decide
 from indexer.pipeline import Ingestor, Outcome, Progress, summarise
 
@@ -59,6 +60,8 @@ def _ingestor(session: Session, via: str, settle: float = DEFAULT_QUIET) -> Inge
                 session.audit(
                     "quarantine", reason=out.reason, details={"via": via, "quarantine_id": out.quarantine_id}
                 )
+        # HL7/FHIR facts of the new records land on their patients' charts in the same commit.
+        land_outcomes(session, outcomes)
 
     return Ingestor(
         session.db,

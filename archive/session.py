@@ -147,6 +147,36 @@ class Session:
             )
         return decision
 
+    def require_patient(
+        self, action: Action, *, patient: str, audit: str | None = None, details: dict[str, Any] | None = None
+    ) -> Decision:
+        """Policy for a patient's chart as a whole (`policy.decide_patient`); a denial is audited and raised.
+
+        With `audit` (an action name, e.g. "chart_view"), the allowed access is audited too.
+        """
+        from archive.policy import decide_patient
+        from archive.settings import get_setting
+
+        self.refresh_user()
+        scope = str(get_setting(self.db, "policy.physician_scope"))
+        decision = decide_patient(self.db, self.user, action, patient=patient, physician_scope=scope)
+        if not decision.allowed:
+            self._deny(action, decision, patient=patient, record=None)
+        if audit:
+            extra = dict(details or {})
+            if decision.via != "role":
+                extra.setdefault("via", decision.via)
+            self.audit(audit, patient=patient, details=extra or None)
+        return decision
+
+    def may_see_patient(self, patient: str, action: Action = Action.VIEW_RECORD) -> bool:
+        """Whether `require_patient` would allow this (no audit): for filtering patient lists."""
+        from archive.policy import decide_patient
+        from archive.settings import get_setting
+
+        scope = str(get_setting(self.db, "policy.physician_scope"))
+        return decide_patient(self.db, self.user, action, patient=patient, physician_scope=scope).allowed
+
     def may_see_record(self, record: str, patient: str | None, action: Action = Action.VIEW_RECORD) -> bool:
         """Whether `require_record` would allow this (no audit): for filtering search hits."""
         from archive.settings import get_setting

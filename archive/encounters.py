@@ -1,0 +1,372 @@
+"""Encounters: a patient's admissions and visits, with dates and the attending physician.
+
+Chart entries and confirmed ICD-10-CM codes attach to an encounter. Added by
+a technician (`add_encounter`, validated), opened by `patients.add_patient`
+when an admission date is given, or landed from HL7/FHIR imports
+(`archive.chart_import`). Corrections are versioned like everything in a chart:
+each change is a `chart_changes` row with before and after, and an edit names
+the version it started from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from archive import chart_rules as rules
+from archive.audit import now_iso
+from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
+from archive.policy import Action
+
+if TYPE_CHECKING:
+    from archive.session import Session
+
+ENCOUNTER_FIELDS = ("kind", "start", "end", "attending", "text", "status")
+_COLUMN = {"start": "start_date", "end": "end_date"}
+
+
+@dataclass(frozen=True)
+class Encounter:
+    id: str
+    patient: str
+    kind: str  # admission | visit
+    start: str
+    end: str | None
+    attending: str | None
+    text: str
+    status: str  # active | entered_in_error
+    version: int
+    source_record: str | None = None
+    external_id: str | None = None  # e.g. the HL7 visit number
+    details: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    created_by: str = ""
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ENCOUNTER_FIELDS}
+
+    def covers(self, day: str | None) -> bool:
+        """Whether the day (YYYY-MM-DD) falls within this encounter.
+
+        An admission without an end runs to today (the patient is still in); a
+        visit without an end is that one day.
+        """
+        when = rules.stored_day(day)
+        start = rules.stored_day(self.start)
+        if when is None or start is None:
+            return False
+        return start <= when <= self._last_day(start)
+
+    def _last_day(self, start: Any) -> Any:
+        end = rules.stored_day(self.end)
+        if end is not None:
+            return end
+        return rules.today() if self.kind == "admission" else start
+
+    def span_days(self) -> int:
+        start = rules.stored_day(self.start)
+        return (self._last_day(start) - start).days if start else 0
+
+    def describe(self) -> str:
+        return f"{self.id} ({self.kind} {self.start} to {self.end or 'now'})"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _encounter(row: dict[str, Any]) -> Encounter:
+    return Encounter(
+        id=row["id"], patient=row["patient_mrn"], kind=row["kind"], start=row["start_date"], end=row["end_date"],
+        attending=row["attending"], text=row["text"] or "", status=row["status"], version=int(row["version"]),
+        source_record=row["source_record"], external_id=row["external_id"],
+        details=json.loads(row["details"] or "{}"), created_at=row["created_at"], created_by=row["created_by"],
+        updated_at=row["updated_at"], updated_by=row["updated_by"],
+    )
+
+
+def load_encounters(db: Any, mrn: str, include_retracted: bool = False) -> list[Encounter]:
+    """A patient's encounters, oldest first (unaudited: callers check policy and audit)."""
+    sql = "SELECT * FROM encounters WHERE patient_mrn = ?"
+    if not include_retracted:
+        sql += " AND status = 'active'"
+    return [_encounter(r) for r in db.query(sql + " ORDER BY start_date, n", [mrn])]
+
+
+def normalise_id(value: str, prefix: str) -> str:
+    """'e12', 'E12' or '12' -> 'e12'."""
+    text = (value or "").strip().lower()
+    return prefix + text if text.isdigit() else text
+
+
+def load_encounter(db: Any, encounter_id: str) -> Encounter:
+    wanted = normalise_id(encounter_id, "e")
+    rows = list(db.query("SELECT * FROM encounters WHERE id = ?", [wanted]))
+    if not rows:
+        raise NotFound(f"No encounter '{wanted}'.",
+                       "See a patient's encounters with 'chartvault patient show MRN'.")
+    return _encounter(rows[0])
+
+
+def covering_encounter(db: Any, mrn: str, day: str | None) -> str | None:
+    """The encounter of `mrn` whose dates contain `day`: the shortest one (a visit inside a stay wins)."""
+    if not day:
+        return None
+    covering = [e for e in load_encounters(db, mrn) if e.covers(day)]
+    if not covering:
+        return None
+    covering.sort(key=lambda e: (e.span_days(), e.start), reverse=False)
+    return covering[0].id
+
+
+def encounter_for_record(db: Any, record_id: str) -> str | None:
+    """The encounter a record belongs to, for attaching confirmed codes (None when there is none).
+
+    In order: the encounter the record's own chart entries attach to most often;
+    an encounter landed from the record; the patient's encounter covering the
+    record's date. Read-only, no audit (the caller's action is audited).
+    """
+    row = db.execute(
+        "SELECT v.encounter_id, count(*) AS n FROM chart_entries e JOIN chart_entry_versions v"
+        " ON v.entry_id = e.id AND v.version = e.current_version"
+        " WHERE v.source_record = ? AND v.encounter_id IS NOT NULL GROUP BY v.encounter_id ORDER BY n DESC LIMIT 1",
+        [record_id],
+    ).fetchone()
+    if row is not None:
+        return str(row[0])
+    row = db.execute(
+        "SELECT id FROM encounters WHERE source_record = ? AND status = 'active'"
+        " ORDER BY kind = 'admission' DESC, n LIMIT 1",
+        [record_id],
+    ).fetchone()
+    if row is not None:
+        return str(row[0])
+    rec = db.execute("SELECT patient_mrn, date FROM records WHERE id = ?", [record_id]).fetchone()
+    if rec is None or not rec[0]:
+        return None
+    return covering_encounter(db, rec[0], rec[1])
+
+
+# ---------------------------------------------------------------- writing
+
+
+def next_id(db: Any, table: str, prefix: str) -> tuple[int, str]:
+    """The next (n, id) of a chart table; call inside the write transaction."""
+    n = int(db.execute(f"SELECT coalesce(max(n), 0) + 1 FROM {table}").fetchone()[0])
+    return n, f"{prefix}{n}"
+
+
+def record_change(session: Session, mrn: str, entity: str, entity_id: str, version: int, action: str,
+                  before: dict[str, Any] | None, after: dict[str, Any], reason: str | None) -> None:
+    """A row of chart_changes: who, when, the fields before and after, and why."""
+    session.db.execute(
+        "INSERT INTO chart_changes (patient_mrn, entity, entity_id, version, action, at, by, reason, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [mrn, entity, entity_id, version, action, now_iso(), session.user.name, reason,
+         json.dumps(before, ensure_ascii=False, sort_keys=True) if before is not None else None,
+         json.dumps(after, ensure_ascii=False, sort_keys=True)],
+    )
+
+
+def insert_encounter(
+    session: Session,
+    mrn: str,
+    kind: str,
+    start: str,
+    end: str | None,
+    attending: str | None,
+    text: str,
+    *,
+    source_record: str | None = None,
+    source_key: str | None = None,
+    external_id: str | None = None,
+    details: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> str:
+    """Insert an encounter (already validated) with its change row; inside the caller's transaction."""
+    n, encounter_id = next_id(session.db, "encounters", "e")
+    now = now_iso()
+    session.db.execute(
+        "INSERT INTO encounters (n, id, patient_mrn, kind, start_date, end_date, attending, text, status,"
+        " source_record, source_key, external_id, details, version, created_at, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, 1, ?, ?)",
+        [n, encounter_id, mrn, kind, start, end, attending, text, source_record, source_key, external_id,
+         json.dumps(details or {}, ensure_ascii=False, sort_keys=True), now, session.user.name],
+    )
+    after = {"kind": kind, "start": start, "end": end, "attending": attending, "text": text, "status": "active"}
+    if source_record:
+        after["source_record"] = source_record
+    record_change(session, mrn, "encounter", encounter_id, 1, "imported" if source_key else "created",
+                  None, after, reason)
+    return encounter_id
+
+
+def _validate(session: Session, mrn: str, values: dict[str, Any], exclude: str | None = None) -> dict[str, Any]:
+    db = session.db
+    patient = db.execute("SELECT dob, attending FROM patients WHERE mrn = ?", [mrn]).fetchone()
+    out: dict[str, Any] = {}
+    out["kind"] = rules.check_choice("kind", values.get("kind"), rules.ENCOUNTER_KINDS, "the encounter kind")
+    start = rules.parse_day("start", values.get("start"), "the start date", required=True)
+    end = rules.parse_day("end", values.get("end"), "the end date")
+    rules.check_not_future("start", start, "start date")
+    rules.check_not_future("end", end, "end date")
+    rules.check_after("start", start, rules.stored_day(patient[0] if patient else None), "start date",
+                      "the patient's birth date")
+    rules.check_after("end", end, start, "end date", "the start date")
+    out["start"], out["end"] = rules.iso(start), rules.iso(end)
+    out["attending"] = rules.check_physician(db, "physician", values.get("attending"))
+    out["text"] = rules.check_text("text", values.get("text"), "the description", required=False) or (
+        "Admission" if out["kind"] == "admission" else "Visit"
+    )
+    out["status"] = rules.check_choice("status", values.get("status") or "active",
+                                       ("active", "entered_in_error"), "status")
+    if out["status"] != "active":
+        return out
+    for other in load_encounters(db, mrn):
+        if other.id == exclude:
+            continue
+        if other.kind == out["kind"] and other.start == out["start"]:
+            raise ValidationError(
+                "start", f"encounter {other.describe()} already starts that day.",
+                f"Correct {other.id} instead, or check the date.",
+            )
+        if out["kind"] == "admission" == other.kind and _overlap(out["start"], out["end"], other):
+            raise ValidationError(
+                "start", f"this stay overlaps admission {other.describe()}.",
+                "A patient is admitted once at a time; check the dates, or correct the other admission.",
+            )
+    return out
+
+
+def _overlap(start: str, end: str | None, other: Encounter) -> bool:
+    """Whether a stay from `start` to `end` (open: to today) overlaps the admission `other`."""
+    a0, a1 = rules.stored_day(start), rules.stored_day(end) or rules.today()
+    b0 = rules.stored_day(other.start)
+    if a0 is None or b0 is None:
+        return False
+    return a0 <= other._last_day(b0) and b0 <= a1
+
+
+def add_encounter(
+    session: Session,
+    mrn: str,
+    kind: str,
+    start: str,
+    end: str | None = None,
+    physician: str | None = None,
+    text: str | None = None,
+) -> Encounter:
+    """Add an admission or visit (validated). A new latest admission becomes the patient's stay."""
+    from archive.patients import load_patient
+
+    patient = load_patient(session, mrn)
+    session.require_patient(Action.EDIT_CHART, patient=patient.mrn)
+    with session.transaction():
+        values = _validate(session, patient.mrn, {"kind": kind, "start": start, "end": end,
+                                                  "attending": physician or patient.attending, "text": text})
+        encounter_id = insert_encounter(session, patient.mrn, values["kind"], values["start"], values["end"],
+                                        values["attending"], values["text"])
+        if values["kind"] == "admission":
+            _maybe_set_stay(session, patient.mrn, values["start"], values["end"])
+        session.audit("encounter_add", patient=patient.mrn, details={"encounter": encounter_id,
+                                                                     "kind": values["kind"]})
+    return load_encounter(session.db, encounter_id)
+
+
+def _maybe_set_stay(session: Session, mrn: str, start: str, end: str | None) -> None:
+    """The patient's admitted/discharged dates follow their latest admission."""
+    row = session.db.execute("SELECT admitted, discharged, version FROM patients WHERE mrn = ?", [mrn]).fetchone()
+    admitted, discharged, version = row[0], row[1], int(row[2] or 1)
+    if admitted and admitted > start:
+        return
+    if (admitted, discharged) == (start, end):
+        return
+    session.db.execute(
+        "UPDATE patients SET admitted = ?, discharged = ?, version = ?, updated_at = ?, updated_by = ? WHERE mrn = ?",
+        [start, end, version + 1, now_iso(), session.user.name, mrn],
+    )
+    record_change(session, mrn, "patient", mrn, version + 1, "updated",
+                  {"admitted": admitted, "discharged": discharged}, {"admitted": start, "discharged": end},
+                  "stay follows the latest admission")
+
+
+def sync_admission(session: Session, mrn: str, old_admitted: str | None, admitted: str | None,
+                   discharged: str | None, attending: str | None) -> None:
+    """The patient's stay changed: carry it to the admission encounter it describes (or open one)."""
+    if not admitted:
+        return
+    admissions = [e for e in load_encounters(session.db, mrn) if e.kind == "admission"]
+    target = next((e for e in admissions if old_admitted and e.start == old_admitted), None)
+    if target is None:
+        target = next((e for e in admissions if e.start == admitted), None)
+    if target is None:
+        insert_encounter(session, mrn, "admission", admitted, discharged, attending, "Admission",
+                         reason="from the patient's admission date")
+        return
+    changes = {"start": admitted, "end": discharged}
+    _apply(session, target, changes, "from the patient's admission/discharge dates")
+
+
+def _apply(session: Session, current: Encounter, values: dict[str, Any], reason: str | None) -> Encounter | None:
+    before = current.fields()
+    after = {**before, **values}
+    diff = {k: [before[k], after[k]] for k in ENCOUNTER_FIELDS if before[k] != after[k]}
+    if not diff:
+        return None
+    version = current.version + 1
+    cur = session.db.execute(
+        "UPDATE encounters SET kind = ?, start_date = ?, end_date = ?, attending = ?, text = ?, status = ?,"
+        " version = ?, updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
+        [after["kind"], after["start"], after["end"], after["attending"], after["text"], after["status"],
+         version, now_iso(), session.user.name, current.id, current.version],
+    )
+    if cur.rowcount != 1:
+        raise ConcurrentEdit(f"Encounter {current.id} was changed while you edited it; nothing was saved.",
+                             f"Review it with 'chartvault patient history {current.patient}' and try again.")
+    record_change(session, current.patient, "encounter", current.id, version, "corrected",
+                  {k: v[0] for k, v in diff.items()}, {k: v[1] for k, v in diff.items()}, reason)
+    return load_encounter(session.db, current.id)
+
+
+def correct_encounter(
+    session: Session,
+    encounter_id: str,
+    reason: str,
+    expect_version: int | None = None,
+    **changes: Any,
+) -> Encounter:
+    """Correct an encounter's kind, dates, attending, description or status (a new version, with a reason)."""
+    from archive.patients import check_version
+
+    unknown = set(changes) - set(ENCOUNTER_FIELDS)
+    if unknown:
+        raise UserError(f"Encounters have no field {', '.join(sorted(unknown))}.",
+                        f"Fields: {', '.join(ENCOUNTER_FIELDS)}.")
+    current = load_encounter(session.db, encounter_id)
+    session.require_patient(Action.EDIT_CHART, patient=current.patient)
+    why = rules.check_text("reason", reason, "the reason for the correction")
+    with session.transaction():
+        current = load_encounter(session.db, current.id)
+        check_version(f"Encounter {current.id}", current.version, expect_version, current.updated_by,
+                      current.updated_at, f"chartvault patient history {current.patient}")
+        merged = {**current.fields(), **{k: v for k, v in changes.items() if v is not None}}
+        values = _validate(session, current.patient, merged, exclude=current.id)
+        saved = _apply(session, current, values, why)
+        if saved is None:
+            raise UserError(f"Nothing to correct in encounter {current.id}.", "Give at least one new value.")
+        session.audit("encounter_correct", patient=current.patient, reason=why,
+                      details={"encounter": current.id, "version": saved.version})
+    return saved
+
+
+__all__ = [
+    "Encounter",
+    "add_encounter",
+    "correct_encounter",
+    "covering_encounter",
+    "encounter_for_record",
+    "load_encounter",
+    "load_encounters",
+]
