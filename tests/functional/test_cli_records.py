@@ -214,3 +214,28 @@ def test_searches_and_views_are_audited(shared_vault: VaultFixture, imported: di
     for path in shared_vault.root.rglob("*"):
         if path.is_file():
             assert b"gouty arthritis" not in path.read_bytes(), path
+
+
+def test_watch_without_passphrase_then_next_session_indexes(shared_vault: VaultFixture) -> None:
+    """`chartvault watch` with no passphrase encrypts arrivals into pending/; the next unlock indexes them."""
+    import subprocess
+
+    from tests.conftest import chartvault_bin
+
+    root = shared_vault.root
+    (root / "inbox" / "walk-in.txt").write_text("MRN: W-1\nWalk-in: sprained ankle after a hike, RICE advised.")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTVAULT_")}
+    env |= {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": "tess"}
+    watch = subprocess.run([chartvault_bin(), "watch", "--until-idle", "--quiet-period", "0.2"], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert watch.returncode == 0, watch.stderr
+    assert "locked" in watch.stderr and "encrypted 1 arrival" in watch.stdout
+    assert list((root / "inbox").iterdir()) == []
+    assert len(list((root / "pending").glob("*.age"))) == 1
+    env["CHARTVAULT_PASSPHRASE"] = TECH_PASS
+    status = subprocess.run([chartvault_bin(), "search", "sprained ankle", "--json"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0, status.stderr
+    hits = json.loads(status.stdout)
+    assert [h["patient"] for h in hits] == ["W-1"]
+    assert list((root / "pending").glob("*.age")) == []
