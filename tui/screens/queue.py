@@ -138,20 +138,20 @@ class QueueScreen(Screen[None]):
             self._say("Type the patient's MRN.", error=True)
             self.query_one("#filing-mrn", Input).focus()
             return
-        self.run_action("file", record, mrn)
+        self.apply_action("file", record, mrn)
 
     @on(Button.Pressed, "#save-transcription")
     def _save_transcription(self) -> None:
         record = self._selected("transcription", self.transcription_ids)
         text = self.query_one("#transcription-text", TextArea).text
         if record is not None:
-            self.run_action("transcribe", record, text)
+            self.apply_action("transcribe", record, text)
 
     @on(Button.Pressed, "#verify-transcription")
     def _verify(self) -> None:
         record = self._selected("transcription", self.transcription_ids)
         if record is not None:
-            self.run_action("verify", record, "")
+            self.apply_action("verify", record, "")
 
     @on(Button.Pressed, "#open-scan")
     def _open_scan(self) -> None:
@@ -171,10 +171,10 @@ class QueueScreen(Screen[None]):
         if not folder:
             self._say("Type the folder to release the file to.", error=True)
             return
-        self.run_action("release", qid, folder)
+        self.apply_action("release", qid, folder)
 
     @work(thread=True, exclusive=True, group="queue-action")
-    def run_action(self, kind: str, target: str, value: str) -> None:
+    def apply_action(self, kind: str, target: str, value: str) -> None:
         from archive.errors import ChartvaultError
         from archive.records import add_transcription, file_record, release_quarantine, verify_transcription
 
