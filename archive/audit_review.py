@@ -79,11 +79,25 @@ def acknowledged_seqs(db: Any) -> dict[int, int]:
 
 
 def verify_audit(session: Session) -> AuditVerifyReport:
+    """`audit_integrity`, for those who may verify the vault; the verification
+    itself is an audit entry, flagged when it fails."""
+    session.require(Action.VERIFY_VAULT)
+    report = audit_integrity(session)
+    session.audit(
+        "audit_verify",
+        outcome="ok" if report.ok else "failed",
+        flagged=not report.ok,
+        reason=None if report.ok else report.problem,
+        details={"entries": report.entries, "first_bad_seq": report.first_bad_seq},
+    )
+    return report
+
+
+def audit_integrity(session: Session) -> AuditVerifyReport:
     """Walk the chain and compare with the saved head; also report unacknowledged
     tampering that an earlier unlock detected (a truncated tail is hidden from the
     chain walk once new entries are appended, so it is kept as an entry).
-    The verification itself is an audit entry, flagged when it fails."""
-    session.require(Action.VERIFY_VAULT)
+    No policy check and no entry: callers do both."""
     chain = session.audit_log.verify()
     report = AuditVerifyReport(chain.ok, chain.entries, chain.first_bad_seq, chain.problem)
     acked = acknowledged_seqs(session.db)
@@ -99,13 +113,6 @@ def verify_audit(session: Session) -> AuditVerifyReport:
         report.ok = False
         report.first_bad_seq = first["first_bad_seq"]
         report.problem = f"{first['problem']} (detected at an unlock, recorded as entry {first['seq']})"
-    session.audit(
-        "audit_verify",
-        outcome="ok" if report.ok else "failed",
-        flagged=not report.ok,
-        reason=None if report.ok else report.problem,
-        details={"entries": report.entries, "first_bad_seq": report.first_bad_seq},
-    )
     return report
 
 

@@ -159,6 +159,8 @@ def accounting_of_disclosures(session: Session, mrn: str, since: str | None = No
                 recipient=entry.details.get("recipient"),
             )
         )
-    chain = session.audit_log.verify()
+    from archive.audit_review import audit_integrity
+
+    chain = audit_integrity(session)
     session.audit("accounting", patient=mrn, details={"entries": len(lines)})
     return Accounting(mrn, lines, chain.ok, chain.problem)

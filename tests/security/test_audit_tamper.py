@@ -133,6 +133,7 @@ def test_tail_truncation_exit_4_even_after_new_entries(prepared: Any, tmp_path: 
 def test_truncation_stays_reported_until_an_admin_acknowledges(prepared: Any, tmp_path: Path) -> None:
     from archive.audit_review import acknowledge, verify_audit
     from archive.session import _start
+    from archive.status import verify_vault
     from vault.vault import Vault
 
     root, unlocked = _copy(prepared, tmp_path)
@@ -146,8 +147,9 @@ def test_truncation_stays_reported_until_an_admin_acknowledges(prepared: Any, tm
         tamper = session.audit_log.entries(action="audit_tamper")
         assert len(tamper) == 1 and tamper[0].flagged
         assert not verify_audit(session).ok  # appending more does not hide it
+        assert not verify_vault(session).audit_ok  # nor does the whole-vault check
         acknowledge(session, tamper[0].seq, note="restored from backup; investigated")
-        assert verify_audit(session).ok
+        assert verify_audit(session).ok and verify_vault(session).audit_ok
         failures = [e for e in session.audit_log.entries(action="audit_verify") if e.outcome == "failed"]
         assert len(failures) == 2 and all(e.flagged for e in failures)
     finally:
