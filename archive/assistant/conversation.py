@@ -1,0 +1,257 @@
+"""A conversation with the assistant: turns, the patient and topic in context, policy, checking, audit.
+
+`Conversation.ask(question)` runs one turn:
+  recognise the intent -> resolve follow-ups against the previous turn ->
+  find the patient (MRN, name, or the one in context) -> policy (patient
+  files only for registered, active physicians: Action.ASK_ABOUT_PATIENT;
+  codes and statistics naming no patient: Action.ASK_GENERAL) -> the handler
+  drafts cited statements -> every citation is checked against the record's
+  decrypted text and every cited record passes `Session.require_record` ->
+  (optionally a local model rephrases the verified passages; its output is
+  checked again) -> one audit entry for the question.
+Nothing is written to disk; record texts live in memory for one turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from archive.assistant.answer import NOTHING_FOUND, Answer, Draft, Statement, render
+from archive.assistant.citations import RecordTexts, check_citations
+from archive.assistant.handlers import HANDLERS, Context
+from archive.assistant.intents import _FOLLOWUP, Intent, recognise
+from archive.assistant.patient_refs import PatientRef, Resolution, by_mrn, by_words, pick_candidate
+from archive.errors import AccessDenied, BadInput
+from archive.policy import Action, decide
+
+if TYPE_CHECKING:
+    from archive.assistant.generative import LlmConfig
+    from archive.session import Session
+
+MAX_QUESTION = 2000
+PATIENT_KINDS = ("list", "timeline")
+GENERAL_KINDS = ("code", "count")
+
+
+@dataclass
+class Turn:
+    question: str
+    intent: Intent
+    answer: Answer
+
+
+@dataclass
+class Conversation:
+    """One person's conversation: what the follow-ups refer to. Holds no record text between turns."""
+
+    session: Session
+    llm: LlmConfig | None = None
+    turns: list[Turn] = field(default_factory=list)
+    patient: PatientRef | None = None
+    intent: Intent | None = None
+    records: list[str] = field(default_factory=list)  # records cited by the last answer, in order
+    pending: tuple[Intent, list[PatientRef]] | None = None  # a question waiting for "which patient?"
+
+    def ask(self, question: str, patient: str | None = None) -> Answer:
+        """Answer one question (see the module doc). AccessDenied never escapes: it is a refused Answer."""
+        question = " ".join((question or "").split())
+        if not question:
+            raise BadInput("Ask a question.", 'For example: chartvault ask "what antibiotics did MRN 123 get in 2020?"')
+        if len(question) > MAX_QUESTION:
+            raise BadInput(f"The question is too long ({len(question)} characters).",
+                           f"Keep it under {MAX_QUESTION} characters.")
+        raw = recognise(question)
+        chosen: PatientRef | None = None
+        if self.pending is not None and patient is None:
+            pending_intent, candidates = self.pending
+            chosen = pick_candidate(question, candidates)
+            if chosen is not None:
+                raw = pending_intent
+        self.pending = None
+        intent = raw if chosen is not None else self._merge(raw, question)
+        answer = self._answer(question, intent, patient, chosen)
+        self.turns.append(Turn(question, intent, answer))
+        return answer
+
+    # -- follow-ups -----------------------------------------------------------
+    def _merge(self, raw: Intent, question: str) -> Intent:
+        prev = self.intent
+        if prev is None:
+            return raw
+        explicit = bool(_FOLLOWUP.match(question))
+        period = raw.period
+        if period is not None and period.month is not None and prev.period is not None and prev.period.year:
+            period = period.with_year(prev.period.year)
+        if raw.followup and (not raw.strong or raw.kind == "passages") and not raw.record_ref:
+            had_patient = bool(self.turns) and self.turns[-1].answer.patient is not None
+            changes: dict[str, Any] = {"followup": True, "pronoun": raw.pronoun or had_patient, "mrn": raw.mrn,
+                                       "name_words": raw.name_words, "refers_back": raw.refers_back}
+            if period is not None:
+                changes["period"] = period
+            if raw.entry_kinds or raw.drug_class:
+                changes["entry_kinds"] = raw.entry_kinds or ("medication",)
+                changes["drug_class"] = raw.drug_class
+                changes["topic"] = raw.topic
+                if prev.kind not in ("list", "count", "find"):
+                    changes["kind"] = "list"
+            elif raw.topic:
+                changes["topic"] = raw.topic
+                if prev.kind == "list":
+                    changes["kind"] = "find"
+            return prev.with_(**changes)
+        if explicit and period is None and prev.period is not None:
+            period = prev.period
+        return raw.with_(period=period)
+
+    # -- one turn -------------------------------------------------------------
+    def _resolve(self, intent: Intent, option: str | None, chosen: PatientRef | None,
+                 question: str) -> tuple[PatientRef | None, Resolution, bool]:
+        """(patient, resolution of names, whether the question itself named a patient)."""
+        if chosen is not None:
+            return chosen, Resolution(chosen, [chosen]), True
+        if option:
+            ref = by_mrn(self.session, option)
+            return ref, Resolution(ref, [ref] if ref else []), True
+        if intent.mrn:
+            ref = by_mrn(self.session, intent.mrn)
+            return ref, Resolution(ref, [ref] if ref else [], (intent.mrn,)), True
+        words = intent.name_words
+        if intent.kind not in PATIENT_KINDS or intent.pronoun:
+            words = tuple(w for w in words if w[:1].isupper())
+        resolution = by_words(self.session, words, question if not intent.followup else question)
+        if resolution.patient is not None or resolution.candidates:
+            return resolution.patient, resolution, True
+        if self.patient is not None and (intent.pronoun or intent.followup or intent.kind in PATIENT_KINDS):
+            return self.patient, Resolution(self.patient, [self.patient]), False
+        return None, resolution, False
+
+    def _answer(self, question: str, intent: Intent, option: str | None, chosen: PatientRef | None) -> Answer:
+        session = self.session
+        patient, resolution, named = self._resolve(intent, option, chosen, question)
+        about_patient = named or patient is not None or intent.kind not in GENERAL_KINDS or bool(intent.record_ref)
+        # A question naming no patient needs only the general right; a physician still gets patient-level detail.
+        session.refresh_user()
+        may_discuss = decide(session.user, Action.ASK_ABOUT_PATIENT).allowed
+        action = Action.ASK_ABOUT_PATIENT if about_patient or may_discuss else Action.ASK_GENERAL
+        mrn = patient.mrn if patient else None
+        try:
+            session.require(action, patient=mrn)
+            if patient is not None:
+                session.require_patient(Action.ASK_ABOUT_PATIENT, patient=patient.mrn)
+        except AccessDenied as exc:
+            return self._refuse(question, intent, exc, mrn, resolution)
+        if (option or intent.mrn) and patient is None:
+            return self._finish(question, intent, action, Answer(
+                f"There is no patient with MRN {option or intent.mrn}. Check the MRN, or name the patient.",
+                kind=intent.kind), [])
+        if resolution.ambiguous:
+            self.pending = (intent, resolution.candidates)
+            listing = "; ".join(c.describe() for c in resolution.candidates)
+            return self._finish(question, intent, action, Answer(
+                f"Several patients match '{' '.join(resolution.words)}'. Which one do you mean? {listing}. "
+                "Reply with the MRN.", kind="clarify", candidates=[c.to_json() for c in resolution.candidates]),
+                [c.mrn for c in resolution.candidates])
+        if resolution.words:
+            drop = {w.lower() for w in resolution.words}
+            intent = intent.with_(topic=" ".join(w for w in intent.topic.split()
+                                                 if w.lower().removesuffix("'s").strip("'") not in drop))
+        if intent.kind in ("find", "passages") and patient is not None and not intent.topic:
+            intent = intent.with_(kind="timeline")
+        if intent.kind in PATIENT_KINDS and patient is None:
+            return self._finish(question, intent, action, Answer(
+                "Which patient do you mean? Name them, or give their MRN (for example 'MRN 12345' or --patient).",
+                kind="clarify"), [])
+        self.intent = intent
+        if patient is not None:
+            self.patient = patient
+        texts = RecordTexts(session)
+        ctx = Context(session, texts, patient, general=action == Action.ASK_GENERAL, previous_records=self.records)
+        handler = HANDLERS[intent.kind]
+        draft = handler(ctx, intent)
+        return self._verified(question, intent, action, draft, texts, patient)
+
+    def _verified(self, question: str, intent: Intent, action: Action, draft: Draft, texts: RecordTexts,
+                  patient: PatientRef | None) -> Answer:
+        session = self.session
+        kept: list[Statement] = []
+        dropped = 0
+        for st in draft.statements:
+            if not st.from_record:
+                kept.append(st)
+                continue
+            good, bad = check_citations(st.citations, texts)
+            if bad or not good:
+                dropped += len(bad) or 1
+                continue
+            kept.append(st)
+        # every cited record passes the per-record policy (audited as a read)
+        allowed: dict[str, bool] = {}
+        with session.transaction():
+            for st in kept:
+                for c in st.citations:
+                    if c.record_id in allowed:
+                        continue
+                    try:
+                        session.require_record(action, record=c.record_id, patient=c.patient,
+                                               details={"for": "assistant"})
+                        allowed[c.record_id] = True
+                    except AccessDenied:
+                        allowed[c.record_id] = False
+        kept = [st for st in kept if all(allowed.get(c.record_id, False) for c in st.citations)]
+        if not kept:
+            answer = Answer(NOTHING_FOUND, kind=intent.kind, patient=patient.mrn if patient else None,
+                            dropped=dropped)
+        else:
+            text, citations = render(draft, kept)
+            answer = Answer(text, citations, kind=intent.kind, patient=patient.mrn if patient else None,
+                            dropped=dropped)
+            if self.llm is not None and citations:
+                from archive.assistant.generative import rephrase_answer
+
+                answer = rephrase_answer(self.llm, question, answer, kept)
+        texts.forget()
+        self.records = list(dict.fromkeys(c.record_id for c in answer.citations))
+        patients = set(draft.patients) | {c.patient for c in answer.citations if c.patient}
+        if patient is not None:
+            patients.add(patient.mrn)
+        return self._finish(question, intent, action, answer, sorted(p for p in patients if p))
+
+    def _refuse(self, question: str, intent: Intent, exc: AccessDenied, mrn: str | None,
+                resolution: Resolution) -> Answer:
+        reason = exc.message + (f" {exc.hint}" if exc.hint else "")
+        answer = Answer(f"I can't answer that: {exc.message}", refused=True, reason=reason, kind=intent.kind,
+                        patient=mrn)
+        touched = [mrn] if mrn else [c.mrn for c in resolution.candidates]
+        return self._finish(question, intent, None, answer, touched, outcome="denied")
+
+    def _finish(self, question: str, intent: Intent, action: Action | None, answer: Answer, patients: list[str],
+                outcome: str = "ok") -> Answer:
+        """The one audit entry of the question: what was asked, whom it touched, what it cited."""
+        details = {
+            "question": question,
+            "intent": intent.kind,
+            "mode": answer.mode,
+            "right": action.value if action else None,
+            "patients": patients,
+            "records": list(dict.fromkeys(c.record_id for c in answer.citations)),
+            "citations": len(answer.citations),
+            "dropped": answer.dropped,
+            "found": answer.found and not answer.refused,
+        }
+        with self.session.transaction():
+            self.session.audit("assistant_ask", outcome=outcome, patient=answer.patient or
+                               (patients[0] if len(patients) == 1 else None),
+                               reason=answer.reason, details=details)
+        return answer
+
+
+def ask(session: Session, question: str, *, patient: str | None = None, llm: LlmConfig | None = None) -> Answer:
+    """One question, no conversation (the CLI's `chartvault ask`)."""
+    return Conversation(session, llm=llm).ask(question, patient=patient)
+
+
+def strip_marks(text: str) -> str:
+    """The answer without its [n] citation marks."""
+    return re.sub(r"\s*\[\d+\]", "", text)

@@ -1,0 +1,417 @@
+"""One function per kind of question, each turning an Intent into a Draft of cited statements.
+
+Handlers only read (through sources.py and the per-question RecordTexts) and
+quote; they never decide access (the engine did) and never invent: a
+statement exists only with the passage that supports it, and the citation
+check runs on everything they return.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from archive.assistant import passages as P
+from archive.assistant.answer import Draft, Statement
+from archive.assistant.citations import Citation, RecordTexts
+from archive.assistant.drug_classes import class_by_name, member_pattern
+from archive.assistant.intents import Intent
+from archive.assistant.patient_refs import PatientRef
+from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve
+from archive.policy import Action
+
+if TYPE_CHECKING:
+    from archive.session import Session
+
+MAX_LIST = 40
+MAX_TIMELINE = 40
+MAX_FIND = 8
+MAX_COUNT_LINES = 50
+KIND_LABEL = {"medication": "medication", "procedure": "procedure", "complication": "complication",
+              "referral": "referral", "diagnosis": "diagnosis", "encounter": "encounter"}
+KIND_PLURAL = {"medication": "medications", "procedure": "procedures", "complication": "complications",
+               "referral": "referrals", "diagnosis": "diagnoses", "encounter": "encounters"}
+# The note section whose first lines state a kind (when a note has no chart entries).
+KIND_SECTION = {"diagnosis": r"assessment|impression|diagnos", "medication": r"medication|prescri",
+                "procedure": r"procedure|operation", "referral": r"referral", "complication": r"complication"}
+# Words that find a kind in the text of notes that have no chart entries.
+KIND_WORDS = {
+    "medication": "prescribed prescription mg",
+    "procedure": "procedure surgery underwent performed biopsy injection repair",
+    "complication": "complication complications complicated",
+    "referral": "refer referral referred referring",
+    "diagnosis": "diagnosis diagnosed",
+}
+
+
+@dataclass
+class Context:
+    session: Session
+    texts: RecordTexts
+    patient: PatientRef | None
+    general: bool  # the user has only general rights (no patient content beyond minimal quotes)
+    previous_records: list[str] = field(default_factory=list)
+
+    @property
+    def action(self) -> Action:
+        return Action.ASK_GENERAL if self.general else Action.ASK_ABOUT_PATIENT
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else ("es" if word.endswith("s") else "s"))
+
+
+def _who(ctx: Context, mrn: str | None) -> str:
+    if not mrn:
+        return "unfiled"
+    row = ctx.session.db.execute("SELECT name FROM patients WHERE mrn = ?", [mrn]).fetchone()
+    return f"MRN {mrn}" + (f", {row[0]}" if row and row[0] else "")
+
+
+def _record_label(ctx: Context, rid: str) -> str:
+    info = ctx.texts.info(rid)
+    if info is None:
+        return rid
+    title = info.title if info.title and not info.title.isupper() else None  # not a bare section heading
+    what = title or info.doc_type or "record"
+    return f"{info.date or 'undated'}, {what}"
+
+
+def _fact_citation(ctx: Context, fact: ChartFact) -> Citation | None:
+    """The line of the source record that states the fact (its date included when there is one)."""
+    if not fact.record_id:
+        return None
+    text = ctx.texts.text(fact.record_id)
+    line = P.line_with(text, fact.text, fact.date)
+    info = ctx.texts.info(fact.record_id)
+    if line is None or info is None:
+        return None
+    date = fact.date if fact.date and fact.date[:10] in line else info.date
+    return Citation(fact.record_id, (date or "")[:10] or None, line, info.patient)
+
+
+def _note_citation(ctx: Context, rid: str, topic: str, need_all: bool = False) -> Citation | None:
+    info = ctx.texts.info(rid)
+    if info is None:
+        return None
+    match = P.passage_for(ctx.texts.text(rid), topic, need_all=need_all)
+    if match is None:
+        return None
+    return Citation(rid, (info.date or "")[:10] or None, P.trim(match.segment, match.first, match.last), info.patient)
+
+
+def _period_label(intent: Intent) -> str:
+    return f" {intent.period.label}" if intent.period else ""
+
+
+# ---------------------------------------------------------------- find / passages / similar
+
+
+def find(ctx: Context, intent: Intent) -> Draft:
+    topic = intent.topic
+    cls = class_by_name(intent.drug_class) if intent.drug_class else None
+    query = member_pattern(cls) if cls and not topic else topic
+    if cls and topic:
+        query = topic
+    draft = Draft("find", topic=topic)
+    if not query.strip():
+        return draft
+    mrn = ctx.patient.mrn if ctx.patient else None
+    hits = retrieve(ctx.session, query, patient=mrn, period=intent.period, limit=MAX_FIND, action=ctx.action,
+                    any_word=intent.kind != "find" or len(topic.split()) > 3)
+    for h in hits:
+        cite = _note_citation(ctx, h.record_id, query if not cls else " ".join(cls.members), need_all=False)
+        if cite is None:
+            continue
+        who = "" if mrn else f" ({_who(ctx, h.patient)})"
+        draft.statements.append(Statement(f"{_record_label(ctx, h.record_id)}{who}: \"{cite.passage}\"", [cite],
+                                          key=h.record_id))
+        if h.patient:
+            draft.patients.add(h.patient)
+    about = topic or (cls.aliases[0] if cls else "that")
+    draft.lead = lambda sts: f"{_plural(len(sts), 'record')} about {about}{_period_label(intent)}" + (
+        f" for {_who(ctx, mrn)}:" if mrn else ":")
+    return draft
+
+
+def passages(ctx: Context, intent: Intent) -> Draft:
+    """Anything else: the best passages (several from the best record), quoted."""
+    draft = Draft("passages", topic=intent.topic)
+    mrn = ctx.patient.mrn if ctx.patient else None
+    if not intent.topic.strip():
+        return draft
+    stems = P.query_stems(intent.topic)
+    hits = retrieve(ctx.session, intent.topic, patient=mrn, period=intent.period, limit=3, action=ctx.action)
+    for rank, h in enumerate(hits):
+        info = ctx.texts.info(h.record_id)
+        if info is None:
+            continue
+        for m in P.best_matches(ctx.texts.text(h.record_id), stems, limit=3 if rank == 0 else 1):
+            cite = Citation(h.record_id, (info.date or "")[:10] or None, P.trim(m.segment, m.first, m.last),
+                            info.patient)
+            who = "" if mrn else f" ({_who(ctx, h.patient)})"
+            draft.statements.append(Statement(f"{_record_label(ctx, h.record_id)}{who}: \"{cite.passage}\"",
+                                              [cite], key=h.record_id))
+        if h.patient:
+            draft.patients.add(h.patient)
+    draft.lead = lambda sts: "The most relevant passages:"
+    return draft
+
+
+def similar(ctx: Context, intent: Intent) -> Draft:
+    draft = Draft("similar")
+    source = intent.record_ref
+    if source is None and intent.refers_back and ctx.previous_records:
+        order = {"first": 0, "top": 0, "second": 1, "third": 2, "last": -1, "previous": -1}
+        i = order.get(intent.refers_back, 0)
+        source = ctx.previous_records[i] if -len(ctx.previous_records) <= i < len(ctx.previous_records) else None
+    topic = intent.topic
+    exclude: tuple[str, ...] = ()
+    if source:
+        info = ctx.texts.info(source)
+        if info is None:
+            return draft
+        text = ctx.texts.text(source)
+        topic = _key_words(text, info)
+        exclude = (source,)
+        draft.patients.add(info.patient or "")
+        # the source record's own content is read to find its neighbours: it is cited too
+        lead = P.lead_passage(text)
+        if lead:
+            draft.statements.append(Statement(f"The case you asked about: {_record_label(ctx, source)}",
+                                              [Citation(source, info.date, lead, info.patient)], key="source"))
+    if not topic:
+        return draft
+    hits = retrieve(ctx.session, topic, period=intent.period, limit=MAX_FIND, action=ctx.action, exclude=exclude,
+                    any_word=True)
+    for h in hits:
+        cite = _note_citation(ctx, h.record_id, intent.topic or topic)
+        if cite is None:
+            continue
+        draft.statements.append(Statement(f"{_record_label(ctx, h.record_id)} ({_who(ctx, h.patient)}): "
+                                          f"\"{cite.passage}\"", [cite], key=h.record_id))
+        if h.patient:
+            draft.patients.add(h.patient)
+    draft.patients.discard("")
+    draft.lead = lambda sts: f"{_plural(sum(s.key != 'source' for s in sts), 'similar past case')}:"
+    return draft
+
+
+def _key_words(text: str, info: object) -> str:
+    """What a record is about: its chief complaint / opening and its diagnoses (for "similar cases")."""
+    lead = P.lead_passage(text, limit=300) or ""
+    words = [w for w in P._WORD.findall(lead) if len(w) > 3][:20]
+    return " ".join(words)
+
+
+# ---------------------------------------------------------------- one patient
+
+
+def list_entries(ctx: Context, intent: Intent) -> Draft:
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    kinds = intent.entry_kinds or ("medication",)
+    cls = class_by_name(intent.drug_class) if intent.drug_class else None
+    facts = chart_facts(ctx.session, mrn, kinds, intent.period)
+    if cls is not None:
+        facts = [f for f in facts if f.kind != "medication" or cls.matches(f.text)]
+        facts = [f for f in facts if f.kind in kinds and (f.kind != "medication" or cls.matches(f.text))]
+    topic_stems = P.query_stems(intent.topic)
+    if topic_stems:
+        facts = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
+    draft = Draft("list", patients={mrn})
+    for fact in facts[: MAX_LIST * 2]:
+        cite = _fact_citation(ctx, fact)
+        if cite is None:
+            continue
+        status = f" ({fact.status})" if fact.status and fact.status not in ("active", "completed") else ""
+        detail = f"; {fact.detail}" if fact.detail else ""
+        draft.statements.append(Statement(f"{fact.date or 'undated'}: {fact.text}{detail}{status}", [cite],
+                                          key=f"{fact.text}|{fact.date}"))
+        if len(draft.statements) >= MAX_LIST:
+            draft.notes.append(f"(first {MAX_LIST}; name a period to narrow it)")
+            break
+    if not draft.statements:
+        _mentions_in_notes(ctx, intent, kinds, cls, draft)
+    label = cls.aliases[0] if cls else " / ".join(KIND_PLURAL[k] for k in kinds)
+    draft.lead = lambda sts: f"{len(sts)} {label} for {_who(ctx, mrn)}{_period_label(intent)}:"
+    return draft
+
+
+def _mentions_in_notes(ctx: Context, intent: Intent, kinds: tuple[str, ...], cls: object, draft: Draft) -> None:
+    """No chart entries: quote the patient's notes where they state the kind (or the drug class)."""
+    assert ctx.patient is not None
+    from archive.assistant.drug_classes import DrugClass, drug_classes
+
+    if isinstance(cls, DrugClass):
+        words = " ".join(cls.members)
+    elif intent.topic:
+        words = intent.topic
+    elif "medication" in kinds:
+        words = " ".join(sorted({m for c in drug_classes() for m in c.members})) + " mg prescribed prescription"
+    else:
+        words = " ".join(KIND_WORDS[k] for k in kinds)
+    stems = P.query_stems(words)
+    rows = ctx.session.db.execute(
+        "SELECT id, date FROM records WHERE patient_mrn = ? AND facts = '[]' ORDER BY date, n", [ctx.patient.mrn]
+    ).fetchall()
+    for rid, date in rows:
+        if intent.period is not None and not intent.period.contains(date):
+            continue
+        if not ctx.session.may_see_record(rid, ctx.patient.mrn, ctx.action):
+            continue
+        text = ctx.texts.text(rid)
+        segs = [] if isinstance(cls, DrugClass) or intent.topic else \
+            [s for k in kinds for s in P.section_after(text, KIND_SECTION[k])]
+        if not segs:
+            segs = [m.segment for m in P.best_matches(text, stems, limit=4)]
+        for seg in segs:
+            cite = Citation(rid, (date or "")[:10] or None, P.trim(seg), ctx.patient.mrn)
+            draft.statements.append(Statement(f"{_record_label(ctx, rid)}: \"{cite.passage}\"", [cite], key=rid))
+
+
+def timeline(ctx: Context, intent: Intent) -> Draft:
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
+    by_day: OrderedDict[str, list[ChartFact]] = OrderedDict()
+    for f in facts:
+        by_day.setdefault((f.date or "undated")[:10], []).append(f)
+    draft = Draft("timeline", patients={mrn})
+    days = list(by_day.items())
+    if len(days) > MAX_TIMELINE:  # keep the days where something beyond a routine visit happened
+        eventful = [(d, fs) for d, fs in days if any(f.kind != "encounter" for f in fs)]
+        days = (eventful if len(eventful) >= MAX_TIMELINE // 2 else days)[-MAX_TIMELINE:]
+        draft.notes.append(f"(the {len(days)} most recent days with diagnoses, treatments or procedures; "
+                           f"{len(by_day)} days in all: name a period to see others)")
+    for day, fs in days:
+        parts, cites = [], []
+        for f in fs[:6]:
+            cite = _fact_citation(ctx, f)
+            if cite is None:
+                continue
+            parts.append(f.text if f.kind == "encounter" else f"{KIND_LABEL[f.kind]}: {f.text}")
+            cites.append(cite)
+        if cites:
+            draft.statements.append(Statement(f"{day}: " + "; ".join(parts), cites, key=day))
+    # notes (no structured facts): one line each, with their opening passage
+    rows = ctx.session.db.execute(
+        "SELECT id, date FROM records WHERE patient_mrn = ? AND facts = '[]' ORDER BY date, n", [mrn]
+    ).fetchall()
+    for rid, date in rows:
+        if intent.period is not None and not intent.period.contains(date):
+            continue
+        if not ctx.session.may_see_record(rid, mrn, ctx.action):
+            continue
+        lead = P.lead_passage(ctx.texts.text(rid))
+        if lead:
+            draft.statements.append(Statement(f"{_record_label(ctx, rid)}: \"{lead}\"",
+                                              [Citation(rid, (date or "")[:10] or None, lead, mrn)], key=date or ""))
+    draft.statements.sort(key=lambda s: s.key)
+    draft.lead = lambda sts: f"Timeline of {_who(ctx, mrn)}{_period_label(intent)} ({_plural(len(sts), 'entry')}):" \
+        .replace("entrys", "entries")
+    return draft
+
+
+# ---------------------------------------------------------------- aggregates
+
+
+def count(ctx: Context, intent: Intent) -> Draft:
+    topic = intent.topic
+    draft = Draft("count", topic=topic)
+    stems = P.query_stems(topic)
+    if not stems:
+        return draft
+    words = [w for w in P._WORD.findall(topic.lower()) if len(w) > 2] or [topic.lower()]
+    found: list[tuple[str, str, Citation]] = []  # (patient, encounter key, citation)
+    for mrn, fact in diagnosis_facts(ctx.session, words, intent.period):
+        if not set(stems) <= {s for s, _, _ in P._stems_in(fact.text)}:
+            continue
+        if not fact.record_id or not ctx.session.may_see_record(fact.record_id, mrn, ctx.action):
+            continue
+        cite = _fact_citation(ctx, fact)
+        if cite is not None:
+            found.append((mrn, f"{mrn}|{(fact.date or '')[:10]}", cite))
+    for h in retrieve(ctx.session, topic, period=intent.period, limit=200, action=ctx.action, any_word=False):
+        info = ctx.texts.info(h.record_id)
+        if info is None or info.has_facts or not h.patient:
+            continue
+        match = P.passage_for(ctx.texts.text(h.record_id), topic, need_all=True)
+        if match is None:
+            continue
+        passage = P.trim(match.segment, match.first, match.last)
+        if ctx.general:  # name no patient: quote only the words that match
+            passage = match.segment.text[match.first: match.last]
+        found.append((h.patient, f"{h.patient}|{(info.date or '')[:10]}",
+                      Citation(h.record_id, (info.date or "")[:10] or None, passage, h.patient)))
+    per_key: OrderedDict[str, list[Citation]] = OrderedDict()
+    for mrn, enc, cite in sorted(found, key=lambda t: (t[2].date or "", t[0])):
+        key = enc if intent.count_what == "encounters" else mrn
+        per_key.setdefault(key, []).append(cite)
+    for key, cites in per_key.items():
+        first = cites[0]
+        who = f"record {first.record_id}" if ctx.general else _who(ctx, first.patient)
+        draft.statements.append(Statement(f"{first.date or 'undated'}: {who}", [first], key=key))
+        if not ctx.general and first.patient:
+            draft.patients.add(first.patient)
+    what = "patient" if intent.count_what == "patients" else "encounter"
+    verb = "had" if what == "patient" else "for"
+    draft.lead = lambda sts: f"{_plural(len({s.key for s in sts}), what)} {verb} {topic}{_period_label(intent)}" + (
+        " (the first record of each):" if what == "patient" else ":")
+    if len(draft.statements) > MAX_COUNT_LINES:
+        draft.notes.append(f"(listing the first {MAX_COUNT_LINES})")
+    return draft
+
+
+# ---------------------------------------------------------------- codes
+
+
+def code(ctx: Context, intent: Intent) -> Draft:
+    from archive.coding import search_codes, suggest_for_text
+
+    draft = Draft("code", topic=intent.topic)
+    if intent.record_ref:
+        return _record_codes(ctx, intent)
+    if not intent.topic.strip():
+        return draft
+    hits = search_codes(ctx.session, intent.topic, limit=5)
+    lines = [f"{h.code} {h.description}" + ("" if h.billable else " (not billable: choose a child code)")
+             for h in hits]
+    if not lines:
+        suggestions = suggest_for_text(ctx.session, intent.topic, limit=5).suggestions
+        lines = [f"{s.code} {s.description}" for s in suggestions]
+    for line in lines:
+        draft.statements.append(Statement(line, [], from_record=False))
+    draft.lead = lambda sts: f"ICD-10-CM codes for '{intent.topic}' (best first; from the code set, not a record):"
+    return draft
+
+
+def _record_codes(ctx: Context, intent: Intent) -> Draft:
+    from archive.coding import suggest_for_record
+
+    assert intent.record_ref is not None
+    draft = Draft("code")
+    info = ctx.texts.info(intent.record_ref)
+    if info is None:
+        return draft
+    result = suggest_for_record(ctx.session, intent.record_ref, limit=5)
+    for s in result.suggestions:
+        draft.statements.append(Statement(f"{s.code} {s.description}",
+                                          [Citation(info.record_id, info.date, s.passage, info.patient)]))
+    if info.patient:
+        draft.patients.add(info.patient)
+    draft.lead = lambda sts: f"ICD-10-CM codes that fit record {info.record_id} (each with the passage it rests on):"
+    return draft
+
+
+HANDLERS: dict[str, Callable[[Context, Intent], Draft]] = {
+    "find": find,
+    "passages": passages,
+    "similar": similar,
+    "list": list_entries,
+    "timeline": timeline,
+    "count": count,
+    "code": code,
+}
