@@ -44,6 +44,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("alert.denials.count", 10, "Alert when one user is denied this many times..."),
         Setting("alert.denials.minutes", 10, "...within this many minutes."),
         Setting(
+            "assistant.llm_url",
+            "",
+            "Optional local model for the assistant: an OpenAI-compatible chat endpoint on this machine, e.g. "
+            "http://127.0.0.1:8080/v1 (llama.cpp server) or http://127.0.0.1:11434/v1 (Ollama). Empty: off.",
+        ),
+        Setting("assistant.llm_model", "", "Model name sent to that endpoint (e.g. 'llama3.2'); empty: 'local'."),
+        Setting(
             "audit.read_commit",
             "group",
             "'group': the audit entry of a read is written before the content is shown and fsynced with the "

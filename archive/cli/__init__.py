@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 # Importing the command modules registers their commands on `cli`.
+from archive.cli import assistant_cmds as _assistant_cmds  # noqa: F401
 from archive.cli import audit_cmds as _audit_cmds  # noqa: F401
 from archive.cli import backup_cmds as _backup_cmds  # noqa: F401
 from archive.cli import charts as _charts  # noqa: F401
