@@ -1,7 +1,8 @@
 """The main frame after unlock: who is logged in, their role, and search-as-you-type.
 
 Typing in the search box searches (debounced) in a worker; Enter or Down moves
-to the results, Enter on a result opens the record. F2 opens the work queues.
+to the results, Enter on a result opens the record. F2 opens the work queues,
+F3 the chart of the highlighted result's patient (or of an MRN asked for).
 While this screen is up the inbox is watched in a background thread (for
 users who may import), and new arrivals are announced.
 """
@@ -28,6 +29,7 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#search"
     BINDINGS = [
         Binding("f2", "open_queues", "Queues"),
+        Binding("f3", "open_chart", "Chart"),
         Binding("escape", "focus_search", "Search", show=False),
     ]
 
@@ -130,6 +132,17 @@ class MainScreen(Screen[None]):
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
+
+    def action_open_chart(self) -> None:
+        """The chart of the highlighted result's patient, or of an MRN typed in a prompt."""
+        from tui.screens.chart import ChartScreen, OpenChart
+
+        results = self.query_one("#results", SearchResults)
+        hit = results.highlighted_hit()
+        if hit is not None and hit.patient:
+            self.app.push_screen(ChartScreen(self.session, hit.patient))
+            return
+        self.app.push_screen(OpenChart(), lambda mrn: mrn and self.app.push_screen(ChartScreen(self.session, mrn)))
 
     def action_open_queues(self) -> None:
         from tui.screens.queue import QueueScreen

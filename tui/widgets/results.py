@@ -52,8 +52,17 @@ class SearchResults(OptionList):
     }
     """
 
+    hits: dict[str, Any] = {}
+
     def show_hits(self, hits: list[Any]) -> None:
+        self.hits = {h.record_id: h for h in hits}
         self.clear_options()
         self.add_options([Option(hit_prompt(h), id=h.record_id) for h in hits])
         if hits:
             self.highlighted = 0
+
+    def highlighted_hit(self) -> Any:
+        """The hit under the cursor, or None."""
+        if self.highlighted is None or not self.option_count:
+            return None
+        return self.hits.get(self.get_option_at_index(self.highlighted).id or "")
