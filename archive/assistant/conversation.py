@@ -146,6 +146,10 @@ class Conversation:
             return self._finish(question, intent, action, Answer(
                 f"There is no patient with MRN {option or intent.mrn}. Check the MRN, or name the patient.",
                 kind=intent.kind), [])
+        if resolution.words:
+            drop = {w.lower() for w in resolution.words}
+            intent = intent.with_(topic=" ".join(w for w in intent.topic.split()
+                                                 if w.lower().removesuffix("'s").strip("'") not in drop))
         if resolution.ambiguous:
             self.pending = (intent, resolution.candidates)
             listing = "; ".join(c.describe() for c in resolution.candidates)
@@ -153,10 +157,6 @@ class Conversation:
                 f"Several patients match '{' '.join(resolution.words)}'. Which one do you mean? {listing}. "
                 "Reply with the MRN.", kind="clarify", candidates=[c.to_json() for c in resolution.candidates]),
                 [c.mrn for c in resolution.candidates])
-        if resolution.words:
-            drop = {w.lower() for w in resolution.words}
-            intent = intent.with_(topic=" ".join(w for w in intent.topic.split()
-                                                 if w.lower().removesuffix("'s").strip("'") not in drop))
         if intent.kind in ("find", "passages") and patient is not None and not intent.topic:
             intent = intent.with_(kind="timeline")
         if intent.kind in PATIENT_KINDS and patient is None:

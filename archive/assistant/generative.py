@@ -186,5 +186,5 @@ def rephrase_answer(config: LlmConfig, question: str, answer: Answer, statements
             if c not in citations:
                 citations.append(c)
             marks += f"[{citations.index(c) + 1}]"
-        lines.append(f"{sentence} {marks}")
+        lines.append(f"{sentence.rstrip('.')} {marks}")
     return replace(answer, answer="\n".join(lines), citations=citations, mode="generative")

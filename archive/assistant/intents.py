@@ -97,7 +97,7 @@ FILLER = frozenset(
     she he her hers his him they them their same also and what's whats ok okay now then plus just only ever
     anything something everything diagnosed diagnosis with without icd icd10 icd-10 cm code codes coded coding fit
     fits fitting best right correct suggest look lookup billing similar like comparable resembling analogous
-    encounter encounters admissions admission times seen treated describe description described one ones first
+    encounter encounters admissions admission times see saw seen treated describe description described one ones first
     second last
     """.split()
 )
