@@ -90,6 +90,7 @@ class _Staged:
     patients: list[tuple[PatientInfo, str]] = field(default_factory=list)
     quarantine: dict[str, Any] | None = None
     size: int = 0
+    blobs: list[bytes] = field(default_factory=list)  # to encrypt into the store before the commit
 
 
 class Ingestor:
@@ -282,13 +283,12 @@ class Ingestor:
 
     def _stage_record(self, raw: RawInput, data: bytes, blob_id: str, ext: Extraction) -> _Staged:
         filing = decide_filing(ext, raw.sidecar, raw.name)
-        put = self.store.put_bytes(data, verify=True)
-        if put.blob_id != blob_id:
-            raise TamperDetected("A blob's keyed id changed between hashing and storing.", "Check the disk and memory.")
         text = ext.text
         warnings = list(ext.warnings) + filing.warnings
         text_bytes = text.encode("utf-8", "surrogatepass")
-        text_blob_id = blob_id if text_bytes == data else self.store.put_bytes(text_bytes, verify=True).blob_id
+        # The blobs are written for the whole batch at once, just before its commit (see _put_blobs).
+        blobs = [data] if text_bytes == data else [data, text_bytes]
+        text_blob_id = blob_id if text_bytes == data else self.store.blob_id_of(text_bytes)
         if len(text) > MAX_INDEXED_CHARS:
             warnings.append(f"only the first {MAX_INDEXED_CHARS:,} characters are searchable")
             text = text[:MAX_INDEXED_CHARS]
@@ -319,12 +319,26 @@ class Ingestor:
             fts={"title": record["title"] or "", "filename": raw.name, "text": text, "meta": meta},
             patients=patients,
             size=len(data) + len(text_bytes),
+            blobs=blobs,
         )
         self._batch_blobs[blob_id] = staged
         return staged
 
     # ------------------------------------------------------------ committing
+    def _put_blobs(self, batch: list[_Staged]) -> None:
+        """Encrypt and read back every blob the batch's records need (two file-system syncs in all)."""
+        wanted = [(staged, data) for staged in batch if staged.kind == "record" for data in staged.blobs]
+        results = self.store.put_batch([data for _, data in wanted], verify=True)
+        for (staged, _), put in zip(wanted, results, strict=True):
+            assert staged.record is not None
+            if put.blob_id not in (staged.record["blob_id"], staged.record["text_blob_id"]):
+                raise TamperDetected(
+                    "A blob's keyed id changed between hashing and storing.", "Check the disk and memory."
+                )
+            staged.blobs = []  # written: free the memory
+
     def _commit(self, batch: list[_Staged], remove_source: bool) -> list[Outcome]:
+        self._put_blobs(batch)
         with self.transaction():
             for staged in batch:
                 if staged.kind == "record":

@@ -238,7 +238,7 @@ class FolderWatcher:
                     continue
                 if sig is None:  # deleted or renamed away: nothing to do
                     self._queue.pop(path, None)
-                elif entry.signature is None:
+                else:  # the state right after the latest event; it must hold for the quiet period
                     entry.signature = sig
         now = time.monotonic()
         ready: list[Path] = []

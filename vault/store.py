@@ -19,7 +19,7 @@ import os
 import queue
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -197,8 +197,51 @@ class BlobStore:
             return PutResult(blob_id, size, existed=True)
         return self._commit(self._encrypt_to_temp(source), blob_id, size, verify)
 
-    def _encrypt_to_temp(self, source: BinaryIO) -> Path:
-        """Encrypt `source` into a fsynced temp file under objects/tmp/ (ciphertext only)."""
+    def put_batch(self, items: Sequence[bytes], verify: bool = True) -> list[PutResult]:
+        """Store several blobs with two file-system syncs in all, instead of two fsyncs per blob.
+
+        The guarantees of `put_bytes` hold: every ciphertext is durable before
+        it gets its final name, and every name is durable before this returns.
+        On Linux one `syncfs` covers all temp files and one all renames (bulk
+        import of small notes is otherwise bound by fsync latency); elsewhere
+        each file and folder is fsynced as usual.
+        """
+        results: list[PutResult | None] = [None] * len(items)
+        todo: list[tuple[int, str, Path]] = []
+        seen: dict[str, int] = {}
+        try:
+            for i, data in enumerate(items):
+                blob_id = self.blob_id_of(data)
+                if blob_id in seen or self.path_of(blob_id).exists():
+                    results[i] = PutResult(blob_id, len(data), existed=True)
+                    continue
+                seen[blob_id] = i
+                todo.append((i, blob_id, self._encrypt_to_temp(io.BytesIO(data), sync=False)))
+            if todo:
+                _sync_files(self._tmp, [tmp for _, _, tmp in todo])
+            parents: set[Path] = set()
+            for i, blob_id, tmp in todo:
+                final = self.path_of(blob_id)
+                final.parent.mkdir(exist_ok=True)
+                os.replace(tmp, final)
+                parents.add(final.parent)
+                results[i] = PutResult(blob_id, len(items[i]), existed=False)
+            if parents:
+                _sync_folders(self.root, parents)
+        except OSError as exc:
+            for _, _, tmp in todo:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+            raise StoreError(
+                f"Could not write to the vault: {exc.strerror or exc}.", "Check free disk space and permissions."
+            ) from None
+        if verify:
+            for _, blob_id, _ in todo:
+                self.verify(blob_id)
+        return [r for r in results if r is not None]
+
+    def _encrypt_to_temp(self, source: BinaryIO, sync: bool = True) -> Path:
+        """Encrypt `source` into a temp file under objects/tmp/ (ciphertext only), fsynced unless `sync` is off."""
         from pyrage import encrypt_io
 
         self._tmp.mkdir(parents=True, exist_ok=True)
@@ -207,7 +250,8 @@ class BlobStore:
             with open(tmp, "xb") as out:
                 encrypt_io(source, out, [self._recipient])
                 out.flush()
-                os.fsync(out.fileno())
+                if sync:
+                    os.fsync(out.fileno())
         except OSError as exc:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -307,6 +351,44 @@ class BlobStore:
     def cleanup(self) -> int:
         """Remove ciphertext temp files left by a crash."""
         return remove_stale_temps(self._tmp)
+
+
+def _syncfs(folder: Path) -> bool:
+    """Flush every dirty page of the file system holding `folder` (Linux); False if unavailable."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err))
+    finally:
+        os.close(fd)
+    return True
+
+
+def _sync_files(folder: Path, files: list[Path]) -> None:
+    if not _syncfs(folder):
+        for path in files:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _sync_folders(root: Path, folders: set[Path]) -> None:
+    if not _syncfs(root):
+        for folder in folders:
+            fsync_dir(folder)
 
 
 def encrypt_to_recipient(data: bytes, recipient: str) -> bytes:
