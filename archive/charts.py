@@ -476,12 +476,18 @@ def _check_encounter(db: Any, patient: Patient, date: str | None, encounter_id: 
 
 def _refuse_duplicate(db: Any, mrn: str, values: dict[str, Any], exclude: str | None) -> None:
     folded = rules.fold(values.get("text"))
-    for entry in load_entries(db, mrn, [values["kind"]]):
-        if entry.id != exclude and entry.date == values.get("date") and rules.fold(entry.text) == folded:
+    kind, date = values["kind"], values.get("date")
+    for entry_id, text in db.execute(
+        "SELECT e.id, v.text FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id"
+        " AND v.version = e.current_version WHERE e.patient_mrn = ? AND v.kind = ? AND v.date IS ?"
+        " AND v.status != 'entered_in_error' ORDER BY e.n",
+        [mrn, kind, date],
+    ).fetchall():
+        if entry_id != exclude and rules.fold(text) == folded:
             raise _fail(
                 "text",
-                f"entry {entry.id} already records this {entry.kind} on {entry.date or 'an unknown date'}.",
-                f"Correct {entry.id} instead (chartvault chart correct {entry.id}), or add with --force "
+                f"entry {entry_id} already records this {kind} on {date or 'an unknown date'}.",
+                f"Correct {entry_id} instead (chartvault chart correct {entry_id}), or add with --force "
                 "if it really happened twice.",
             )
 
