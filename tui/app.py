@@ -107,6 +107,9 @@ class ChartvaultApp(App[None]):
             self._idle_timer.stop()
             self._idle_timer = None
         user = session.user.name
+        # Workers of the screens about to go must not report back into them (a
+        # cancelled worker's late result or error is dropped, not raised).
+        self.workers.cancel_all()
         session.logout(reason)
         self.clear_notifications()  # toasts may quote patient content
         while len(self.screen_stack) > 1:

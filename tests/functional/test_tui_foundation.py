@@ -18,7 +18,7 @@ async def _wait_for_screen(app, cls, pilot, timeout: float = 30.0):  # type: ign
     """Wait (by polling the pilot, not sleeping blindly) until `cls` is the active screen."""
     steps = int(timeout / 0.05)
     for _ in range(steps):
-        if isinstance(app.screen, cls):
+        if isinstance(app.screen, cls) and app.screen.is_mounted and app.screen.children:  # composed
             return app.screen
         await pilot.pause(0.05)
     raise AssertionError(f"screen {cls.__name__} never appeared; at {type(app.screen).__name__}")
