@@ -164,7 +164,7 @@ class EntryForm(ModalScreen[Any]):
         from archive.charts import add_entry, correct_entry
         from archive.errors import ChartvaultError, ValidationError
 
-        fields = {TO_ARCHIVE.get(k, k): v for k, v in values.items()}
+        fields: dict[str, Any] = {TO_ARCHIVE.get(k, k): v for k, v in values.items()}
         try:
             if self.entry is None:
                 kind, text, date = fields.pop("kind"), fields.pop("text"), fields.pop("date")
