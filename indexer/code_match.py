@@ -45,6 +45,7 @@ class NameMatch:
     coverage: float
     start: int  # token positions of the matched words in the phrase
     end: int
+    used: frozenset[int] = frozenset()  # positions of the matched words inside [start, end]
 
 
 def parse_name(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
@@ -74,6 +75,12 @@ def parse_name(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     return req, opt
 
 
+# Share of a name's (IDF-weighted) words a phrase must contain to match it at all.
+MIN_COVERAGE = 0.7
+# A word in at least this many names is common (pain, injury, fracture, left).
+COMMON_DF = 250
+
+
 class CodeMatcher:
     """All names of the code set, with an anchor index for fast lookup of a phrase's candidates."""
 
@@ -87,6 +94,7 @@ class CodeMatcher:
         for n in names:
             for s in set(n.required):
                 df[s] += 1
+        self.df = dict(df)
         total = max(1, len(names))
         self.idf = {s: math.log(total / c) for s, c in df.items()}
         self.max_idf = math.log(total)
@@ -119,7 +127,7 @@ class CodeMatcher:
             matched = [s for s in req if s in present]
             got = sum(self.weight(s) for s in matched)
             coverage = got / mass
-            if coverage < 0.5:
+            if coverage < MIN_COVERAGE:
                 continue
             start, end = _window(positions, matched)
             span = end - start + 1
@@ -130,6 +138,8 @@ class CodeMatcher:
             score = coverage**2 * specificity * (0.75 + 0.25 * explained)
             if span > 2 * len(matched) + 3:  # words scattered over a long clause
                 score *= 0.5
+            if len(req) == 1 and name.source != "index" and self.df.get(req[0], 0) >= COMMON_DF:
+                score *= 0.7  # one very common word ("pain", "injury") is weak evidence
             if name.source == "index":
                 score *= 1.05
             elif name.other:  # "Other X" is a specified kind of X the phrase does not name
@@ -138,7 +148,8 @@ class CodeMatcher:
                 continue
             prev = best.get(name.code)
             if prev is None or score > prev.score:
-                best[name.code] = NameMatch(name, score, coverage, start, end)
+                used = frozenset(p for s in matched for p in positions[s] if start <= p <= end)
+                best[name.code] = NameMatch(name, score, coverage, start, end, used)
         ranked = sorted(best.values(), key=lambda m: (-round(m.score, 3), *self.preference(m.name.code)))
         return ranked[:limit]
 

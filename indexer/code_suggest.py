@@ -51,6 +51,7 @@ SECTION_WEIGHTS: tuple[tuple[tuple[str, ...], float], ...] = (
     (("IMPRESSION",), 1.0),
     (("PROBLEM",), 1.0),
     (("CHIEF COMPLAINT",), 0.9),
+    (("CC",), 0.9),
     (("REASON FOR",), 0.9),
     (("INDICATION",), 0.9),
     (("CONCLUSION",), 0.9),
@@ -58,7 +59,8 @@ SECTION_WEIGHTS: tuple[tuple[tuple[str, ...], float], ...] = (
     (("PRESENT ILLNESS",), 0.7),
     (("HPI",), 0.7),
     (("SUBJECTIVE",), 0.6),
-    (("HOSPITAL COURSE",), 0.6),
+    (("COURSE",), 0.6),
+    (("HX",), 0.6),
     (("FINDINGS",), 0.6),
     (("SURGICAL",), 0.35),
     (("MEDICAL HISTORY",), 0.5),
@@ -92,8 +94,10 @@ class Section:
 
 def section_weight(name: str) -> float:
     upper = name.upper()
+    words_ = set(re.findall(r"[A-Z]+", upper))
     for keys, weight in SECTION_WEIGHTS:
-        if any(k in upper for k in keys):
+        # Short keys (CC, HX, ROS, PMH, HPI) must be whole words of the header.
+        if any((k in words_) if len(k) <= 3 else (k in upper) for k in keys):
             return weight
     return DEFAULT_WEIGHT
 
@@ -137,18 +141,25 @@ NEGATION_PRE = (
 NEGATION_POST = ("ruled out", "was negative", "is negative", "were negative", "unlikely", "not seen", "resolved")
 PSEUDO_NEGATION = (
     "no increase", "no change", "not only", "not necessarily", "no further", "not ruled out", "gram negative",
-    "without difficulty", "without complication", "without complications", "without incident",
+    "without difficulty", "without incident",
 )  # fmt: skip
 TERMINATORS = frozenset(
     "but however although though except aside apart which who presents presenting presented reports "
     "reported complains states has have had positive secondary".split()
 )
+# A relative's condition is stated with "had"/"has": only a change of subject ends it.
+FAMILY_TERMINATORS = frozenset("but however although though except aside apart which who".split())
 HISTORY_PRE = ("history of", "hx of", "h/o", "status post", "s/p")
 FAMILY_PRE = (
     "family history of", "mother", "father", "brother", "sister", "aunt", "uncle", "grandmother",
     "grandfather", "son", "daughter", "sibling", "siblings", "parents", "cousin",
 )  # fmt: skip
 NEGATION_SCOPE = 10
+# A condition word followed by one of these names a treatment or a service, not a diagnosis.
+NOT_A_DIAGNOSIS_AFTER = frozenset(
+    "medication medications medicine medicines meds management control clinic clinics specialist specialists "
+    "regimen education educator service services team program".split()
+)
 
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
 
@@ -175,33 +186,35 @@ def _mark_context(toks: list[_Token]) -> None:
     pseudo = [tuple(p.split()) for p in PSEUDO_NEGATION]
     hist = [tuple(p.split()) for p in HISTORY_PRE]
     fam = [tuple(p.split()) for p in FAMILY_PRE]
+
+    def mark_forward(start: int, flag: str, stop: frozenset[str]) -> None:
+        for k in range(start, min(len(toks), start + NEGATION_SCOPE)):
+            if low[k] in stop:
+                break
+            setattr(toks[k], flag, True)
+
     i = 0
     while i < len(low):
         if any(_starts_with(low, i, p) for p in pseudo):
             i += 1
             continue
-        trig = next((p for p in pre_neg if _starts_with(low, i, p)), None)
-        if trig:
-            j = i + len(trig)
-            for k in range(j, min(len(toks), j + NEGATION_SCOPE)):
-                if low[k] in TERMINATORS:
-                    break
-                toks[k].negated = True
-            i = j
-            continue
-        for marks, flag in ((hist, "historical"), (fam, "family")):
-            trig = next((p for p in marks if _starts_with(low, i, p)), None)
-            if trig:
-                for k in range(i + len(trig), min(len(toks), i + len(trig) + NEGATION_SCOPE)):
-                    if low[k] in TERMINATORS:
-                        break
-                    setattr(toks[k], flag, True)
-        trig = next((p for p in post_neg if _starts_with(low, i, p)), None)
-        if trig:
+        post = next((p for p in post_neg if _starts_with(low, i, p)), None)
+        if post and i > 0:  # "pneumonia was ruled out": negate what came before
             for k in range(i - 1, max(-1, i - NEGATION_SCOPE - 1), -1):
                 if low[k] in TERMINATORS:
                     break
                 toks[k].negated = True
+        trig = next((p for p in pre_neg if _starts_with(low, i, p)), None)
+        if trig:
+            mark_forward(i + len(trig), "negated", TERMINATORS)
+            i += len(trig)
+            continue
+        trig = next((p for p in hist if _starts_with(low, i, p)), None)
+        if trig:
+            mark_forward(i + len(trig), "historical", TERMINATORS)
+        trig = next((p for p in fam if _starts_with(low, i, p)), None)
+        if trig:
+            mark_forward(i + len(trig), "family", FAMILY_TERMINATORS)
         i += 1
 
 
@@ -264,9 +277,41 @@ def _passage(text: str, toks: list[_Token], clause: tuple[int, int], first: int,
     return max(s, lo), min(e, hi)
 
 
-def mentions(matcher: CodeMatcher, text: str) -> list[_Mention]:
-    """Every (code, score, passage) a clause of the text supports."""
+_PREGNANCY = re.compile(r"\b(pregnan\w*|gestation\w*|obstetric\w*|gravida|G\d+P\d+|postpartum|labor|delivery|"
+                        r"trimester|prenatal|antepartum|intrapartum|fetal|fetus|cesarean|c-section)\b", re.I)
+_NEWBORN = re.compile(r"\b(newborn|neonat\w*|infant|preterm|premature|birth weight|nicu|day[- ]old)\b", re.I)
+
+
+def _note_context(text: str) -> set[str]:
+    found = set()
+    if _PREGNANCY.search(text):
+        found.add("pregnancy")
+    if _NEWBORN.search(text):
+        found.add("newborn")
+    return found
+
+
+def _chapter_gate(code: str, context: set[str]) -> float:
+    """Weight for codes that only apply in a context: pregnancy (O), the perinatal period (P);
+    external causes (V-Y) are secondary codes, never the diagnosis itself."""
+    first = code[:1]
+    if first == "O" and "pregnancy" not in context:
+        return 0.2
+    if first == "P" and "newborn" not in context:
+        return 0.2
+    if first in "VWXY":
+        return 0.5
+    return 1.0
+
+
+def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
+    """Every (code, score, passage) a clause of the text supports.
+
+    With `db`, a short clause of a diagnosis section (or a short text) that
+    matches no name exactly falls back to a full-text code search.
+    """
     out: list[_Mention] = []
+    context = _note_context(text)
     for sec in sections(text):
         if sec.weight <= 0 and "FAMILY" not in sec.name.upper():
             continue
@@ -282,28 +327,62 @@ def mentions(matcher: CodeMatcher, text: str) -> list[_Mention]:
             ]
             if not any(stems):
                 continue
-            for m in matcher.match(stems, limit=8):
+            found = matcher.match(stems, limit=8)
+            if not found and db is not None:
+                fallback = _search_fallback(db, text, toks, stems, clause, sec)
+                if fallback is not None:
+                    out.append(fallback)
+                continue
+            for m in found:
+                # A name whose words all lie inside a longer match's words is subsumed by it
+                # ("pain" inside "low back pain").
+                if any(m.used < o.used and o.coverage > 0.99 and o.score >= m.score for o in found):
+                    continue
                 used = [toks[k] for k in range(m.start, m.end + 1) if stems[k]]
+                after = toks[m.end + 1].word if m.end + 1 < len(toks) else ""
+                if after in NOT_A_DIAGNOSIS_AFTER:  # "pain medication", "diabetes education"
+                    continue
                 family = family_section or any(t.family for t in used)
                 historical = any(t.historical for t in used)
                 code = m.name.code
                 is_family_code = code[:3] in ("Z80", "Z81", "Z82", "Z83", "Z84")
-                is_history_code = code[:3] in ("Z85", "Z86", "Z87", "Z92")
+                is_history_code = code[:3] in ("Z85", "Z86", "Z87", "Z92", "Z95", "Z96", "Z98")
                 if family and not is_family_code:
                     continue
                 weight = 1.0 if family_section else sec.weight
                 if historical and not is_history_code:
                     weight *= 0.7
+                weight *= _chapter_gate(code, context)
                 s, e = _passage(text, toks, clause, m.start, m.end)
                 out.append(_Mention(code, m.score * weight, s, e, sec.name, m.name.text))
     return out
+
+
+FALLBACK_MAX_WORDS = 6
+
+
+def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], clause: tuple[int, int],
+                     sec: Section) -> _Mention | None:
+    content = [t for t, s in zip(toks, stems, strict=True) if s]
+    if any(t.negated or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
+        return None
+    if sec.weight < 0.9 and len(text) > 120:
+        return None
+    from indexer.icd10 import search_codes
+
+    hits = search_codes(db, " ".join(t.word for t in content), limit=1)
+    if not hits or hits[0].match not in ("text", "term") or hits[0].score < 0.5:
+        return None
+    s, e = _passage(text, toks, clause, 0, len(toks) - 1)
+    weight = 1.0 if len(text) <= 120 and not sec.name else sec.weight
+    return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
 
 
 def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
     """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
     matcher = matcher or matcher_for(db)
     by_code: dict[str, list[_Mention]] = defaultdict(list)
-    for mention in mentions(matcher, text):
+    for mention in mentions(matcher, text, db):
         target = matcher.default.get(mention.code, mention.code)
         by_code[target].append(mention)
     scored: list[tuple[float, str, _Mention]] = []

@@ -1,0 +1,388 @@
+"""ICD-10-CM coding of records: code search, suggestions, confirm/reject, cross-indexes.
+
+The code set itself is reference data (indexer.icd10), so searching it needs no
+patient right. Everything that touches a record asks policy first: suggestions
+and decisions need Action.CODE on that record (`session.require_record`), the
+cross-indexes need Action.SEARCH and only list records the user may see. Every
+suggestion run, decision and cross-index query is an audit entry; the record's
+text is decrypted in memory only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from archive.errors import BadInput, NotFound
+from archive.policy import Action
+from indexer import icd10
+from indexer.code_suggest import Suggestion, suggest_codes
+
+if TYPE_CHECKING:
+    from archive.session import Session
+
+STATUSES = ("confirmed", "rejected")
+
+
+@dataclass(frozen=True)
+class CodeDetail:
+    """One code with where it sits in the hierarchy."""
+
+    info: icd10.CodeInfo
+    ancestors: list[icd10.CodeInfo]
+    children: list[icd10.CodeInfo]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.info.to_json(),
+            "ancestors": [{"code": a.code, "description": a.description, "kind": a.kind} for a in self.ancestors],
+            "children": [{"code": c.code, "description": c.description, "billable": c.billable} for c in self.children],
+        }
+
+
+@dataclass(frozen=True)
+class CodeDecision:
+    record_id: str
+    code: str
+    description: str
+    status: str
+    decided_by: str
+    decided_at: str
+    patient: str | None = None
+    encounter_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RecordSuggestions:
+    record_id: str | None
+    patient: str | None
+    suggestions: list[Suggestion]
+    decided: dict[str, str] = field(default_factory=dict)  # code -> confirmed | rejected
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "patient": self.patient,
+            "suggestions": [{**s.to_json(), "status": self.decided.get(s.code)} for s in self.suggestions],
+        }
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """A record found by a cross-index, with the codes confirmed for it."""
+
+    record_id: str
+    patient: str | None
+    date: str | None
+    author: str | None
+    title: str | None
+    codes: list[str]
+    why: str  # what matched: a code, the author, or the text
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CrossIndex:
+    kind: str  # by-code | by-physician | by-treatment
+    query: str
+    records: list[IndexEntry]
+    note: str = ""
+
+    @property
+    def patients(self) -> list[str]:
+        return sorted({r.patient for r in self.records if r.patient})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "query": self.query,
+            "patients": self.patients,
+            "records": [r.to_json() for r in self.records],
+            "note": self.note,
+        }
+
+
+# -- the code set ----------------------------------------------------------------------------------
+
+
+def ensure_code_set(session: Session) -> icd10.LoadReport:
+    """Load the ICD-10-CM code set into the index on first use (a few seconds, once per vault)."""
+    return icd10.ensure_loaded(session.db)
+
+
+def search_codes(session: Session, query: str, limit: int = 20, billable_only: bool = False) -> list[icd10.CodeHit]:
+    """Search the code set by code or words (reference data: no patient right needed)."""
+    if limit < 1:
+        raise BadInput("--limit must be at least 1.", "For example --limit 20.")
+    if not query.strip():
+        raise BadInput("Nothing to search for.", "Give a code such as E11.9 or words such as 'type 2 diabetes'.")
+    ensure_code_set(session)
+    return icd10.search_codes(session.db, query, limit=limit, billable_only=billable_only)
+
+
+def code_detail(session: Session, code: str) -> CodeDetail:
+    """A code, block or chapter with its ancestors and children."""
+    ensure_code_set(session)
+    info = icd10.lookup(session.db, code) or require_code(session, code)
+    return CodeDetail(info, icd10.ancestors(session.db, info.code), icd10.children(session.db, info.code))
+
+
+def require_code(session: Session, code: str) -> icd10.CodeInfo:
+    """The code, or NotFound naming the nearest existing codes."""
+    ensure_code_set(session)
+    info = icd10.lookup(session.db, code)
+    if info is not None and info.kind not in ("chapter", "block"):
+        return info
+    near = icd10.near_codes(session.db, code)
+    hint = (
+        "Nearest codes: " + ", ".join(f"{c.code} ({c.description})" for c in near[:4]) + "."
+        if near
+        else "Search with 'chartvault code search WORDS'."
+    )
+    if info is not None:
+        raise BadInput(f"{info.code} is a {info.kind} ({info.description}), not a code.", hint)
+    raise NotFound(f"There is no ICD-10-CM code '{code.strip()}'.", hint)
+
+
+# -- records ---------------------------------------------------------------------------------------
+
+
+def _record(session: Session, record_id: str) -> dict[str, Any]:
+    record_id = record_id.strip()
+    row = session.db.execute(
+        "SELECT id, patient_mrn, text_blob_id FROM records WHERE id = ?", [record_id]
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"No record '{record_id}'.", "Find record ids with 'chartvault search QUERY'.")
+    return {"id": row[0], "patient": row[1], "text_blob_id": row[2]}
+
+
+def _decisions(session: Session, record_id: str) -> dict[str, str]:
+    rows = session.db.execute(
+        "SELECT code, status FROM record_codes WHERE id IN"
+        " (SELECT max(id) FROM record_codes WHERE record_id = ? GROUP BY code)",
+        [record_id],
+    ).fetchall()
+    return {code: status for code, status in rows}
+
+
+def suggest_for_record(session: Session, record_id: str, limit: int = 10) -> RecordSuggestions:
+    """Codes suggested for a record's text, each with its supporting passage; audited."""
+    session.require(Action.CODE)
+    row = _record(session, record_id)
+    ensure_code_set(session)
+    with session.transaction():
+        session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
+        text = session.store.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
+        suggestions = suggest_codes(session.db, text, limit=limit)
+        session.audit(
+            "code_suggest",
+            record=row["id"],
+            patient=row["patient"],
+            details={"codes": [s.code for s in suggestions]},
+        )
+    return RecordSuggestions(row["id"], row["patient"], suggestions, _decisions(session, row["id"]))
+
+
+def suggest_for_text(session: Session, text: str, limit: int = 10) -> RecordSuggestions:
+    """Codes for free text typed by the user (no record); the text itself is not audited."""
+    session.require(Action.CODE)
+    if not text.strip():
+        raise BadInput("No text to code.", "Give the text with --text, e.g. --text 'type 2 diabetes, HTN'.")
+    ensure_code_set(session)
+    suggestions = suggest_codes(session.db, text, limit=limit)
+    with session.transaction():
+        session.audit("code_suggest", details={"free_text": True, "codes": [s.code for s in suggestions]})
+    return RecordSuggestions(None, None, suggestions)
+
+
+def _decide(session: Session, record_id: str, code: str, status: str, passage: str | None,
+            score: float | None) -> CodeDecision:
+    session.require(Action.CODE)
+    row = _record(session, record_id)
+    info = require_code(session, code)
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    with session.transaction():
+        session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
+        session.db.execute(
+            "INSERT INTO record_codes (record_id, code, status, decided_by, decided_at, score, passage)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [row["id"], info.code, status, session.user.name, now, score, passage],
+        )
+        action = "code_confirm" if status == "confirmed" else "code_reject"
+        session.audit(action, record=row["id"], patient=row["patient"], details={"code": info.code})
+    return CodeDecision(row["id"], info.code, info.description, status, session.user.name, now, row["patient"])
+
+
+def confirm_code(session: Session, record_id: str, code: str, passage: str | None = None,
+                 score: float | None = None) -> CodeDecision:
+    """Attach `code` to the record, with who confirmed it and when (a new row; history is kept)."""
+    return _decide(session, record_id, code, "confirmed", passage, score)
+
+
+def reject_code(session: Session, record_id: str, code: str) -> CodeDecision:
+    """Record that `code` does not apply to the record (it is no longer suggested as open)."""
+    return _decide(session, record_id, code, "rejected", None, None)
+
+
+def record_codes(session: Session, record_id: str, include_history: bool = False) -> list[CodeDecision]:
+    """The decisions in force for a record (or every decision, oldest first, with include_history)."""
+    row = _record(session, record_id)
+    session.require_record(Action.VIEW_RECORD, record=row["id"], patient=row["patient"])
+    sql = (
+        "SELECT rc.record_id, rc.code, coalesce(c.description, ''), rc.status, rc.decided_by, rc.decided_at,"
+        " rc.encounter_id FROM record_codes rc LEFT JOIN icd10_codes c ON c.code = rc.code WHERE rc.record_id = ?"
+    )
+    if not include_history:
+        sql += " AND rc.id IN (SELECT max(id) FROM record_codes WHERE record_id = ? GROUP BY code)"
+    rows = session.db.execute(sql + " ORDER BY rc.id", [row["id"]] * (1 if include_history else 2)).fetchall()
+    return [CodeDecision(r[0], r[1], r[2], r[3], r[4], r[5], row["patient"], r[6]) for r in rows]
+
+
+# -- cross-indexes ---------------------------------------------------------------------------------
+
+
+def _confirmed_codes(session: Session, record_ids: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {r: [] for r in record_ids}
+    if not record_ids:
+        return out
+    marks = ",".join("?" * len(record_ids))
+    rows = session.db.execute(
+        f"SELECT record_id, code, status FROM record_codes WHERE id IN (SELECT max(id) FROM record_codes"
+        f" WHERE record_id IN ({marks}) GROUP BY record_id, code) ORDER BY code",
+        record_ids,
+    ).fetchall()
+    for rid, code, status in rows:
+        if status == "confirmed":
+            out[rid].append(code)
+    return out
+
+
+def _entries(session: Session, rows: list[tuple[Any, ...]], why: dict[str, str]) -> list[IndexEntry]:
+    """IndexEntry per visible record (rows: id, patient, date, author, title)."""
+    may_see = getattr(session, "may_see_record", None)
+    visible = [r for r in rows if may_see is None or may_see(r[0], r[1], Action.SEARCH)]
+    codes = _confirmed_codes(session, [r[0] for r in visible])
+    return [IndexEntry(r[0], r[1], r[2], r[3], r[4], codes.get(r[0], []), why.get(r[0], "")) for r in visible]
+
+
+def _audit_index(session: Session, result: CrossIndex) -> None:
+    with session.transaction():
+        session.audit(
+            "index_" + result.kind.replace("-", "_"),
+            details={"query": result.query, "records": [r.record_id for r in result.records],
+                     "patients": result.patients},
+        )
+
+
+def by_code(session: Session, code: str, limit: int = 500) -> CrossIndex:
+    """Records (and their patients) with a confirmed code equal to or under `code` (E11 -> E11.*)."""
+    session.require(Action.SEARCH)
+    ensure_code_set(session)
+    norm = icd10.normalize_code(code)
+    if norm is None or "-" in norm:
+        raise BadInput(f"'{code}' is not an ICD-10-CM code or category.", "For example: E11, E11.9 or I10.")
+    if icd10.lookup(session.db, norm) is None:
+        require_code(session, norm)  # raises NotFound with the nearest codes
+    compact = norm.replace(".", "")
+    rows = session.db.execute(
+        "SELECT rc.record_id, rc.code FROM record_codes rc WHERE rc.id IN (SELECT max(id) FROM record_codes"
+        " GROUP BY record_id, code) AND rc.status = 'confirmed' AND replace(rc.code, '.', '') LIKE ? ESCAPE '\\'"
+        " ORDER BY rc.record_id",
+        [compact + "%"],
+    ).fetchall()
+    why: dict[str, str] = {}
+    for rid, c in rows:
+        why.setdefault(rid, c)
+    records = _record_rows(session, list(why), limit)
+    result = CrossIndex("by-code", norm, _entries(session, records, why))
+    _audit_index(session, result)
+    return result
+
+
+def _record_rows(session: Session, ids: list[str], limit: int) -> list[tuple[Any, ...]]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [
+        tuple(r)
+        for r in session.db.execute(
+            f"SELECT id, patient_mrn, date, author, title FROM records WHERE id IN ({marks})"
+            " ORDER BY date DESC, id LIMIT ?",
+            [*ids, limit],
+        ).fetchall()
+    ]
+
+
+def by_physician(session: Session, name: str, limit: int = 500) -> CrossIndex:
+    """Records written by a physician (record author, or a user's name/full name), with their codes."""
+    session.require(Action.SEARCH)
+    needle = " ".join(name.split())
+    if not needle:
+        raise BadInput("Which physician?", "Give a user name or part of a name, e.g. 'Lopez'.")
+    names = {needle}
+    for user, full in session.db.execute(
+        "SELECT name, full_name FROM users WHERE role = 'physician' AND (name = ? OR full_name LIKE ?)",
+        [needle, f"%{needle}%"],
+    ).fetchall():
+        names.update(n for n in (user, full) if n)
+    clauses = " OR ".join("author LIKE ?" for _ in names)
+    rows = [
+        tuple(r)
+        for r in session.db.execute(
+            f"SELECT id, patient_mrn, date, author, title FROM records WHERE {clauses} ORDER BY date DESC, id LIMIT ?",
+            [*(f"%{n}%" for n in sorted(names)), limit],
+        ).fetchall()
+    ]
+    why = {r[0]: f"author: {r[3]}" for r in rows}
+    result = CrossIndex(
+        "by-physician", needle, _entries(session, rows, why),
+        note="Matches the record's author (and a registered physician's user or full name).",
+    )
+    _audit_index(session, result)
+    return result
+
+
+def by_treatment(session: Session, text: str, limit: int = 100) -> CrossIndex:
+    """Records that mention a treatment (procedure or medication).
+
+    Until patient charts exist this searches the records' full text (FTS) for
+    the treatment words and also matches medication/procedure facts extracted
+    at import (HL7/FHIR). Charts will add their entries here.
+    """
+    session.require(Action.SEARCH)
+    needle = " ".join(text.split())
+    if not needle:
+        raise BadInput("Which treatment?", "Give a medication or procedure, e.g. 'metformin'.")
+    from indexer import fts
+
+    why: dict[str, str] = {}
+    for hit in fts.search(session.db, needle, None, limit=limit):
+        why.setdefault(hit.record_id, "text: " + fts.mark(hit.snippet, "", "").strip()[:120])
+    low = needle.lower()
+    import json
+
+    for rid, facts in session.db.execute(
+        "SELECT id, facts FROM records WHERE facts LIKE ? ESCAPE '\\' LIMIT ?", [f"%{_like(low)}%", limit]
+    ).fetchall():
+        for fact in json.loads(facts or "[]"):
+            if fact.get("kind") in ("medication", "procedure") and low in str(fact.get("text", "")).lower():
+                why[rid] = f"{fact['kind']}: {fact.get('text')}"
+                break
+    rows = _record_rows(session, list(why), limit)
+    result = CrossIndex(
+        "by-treatment", needle, _entries(session, rows, why),
+        note="Full-text match on the records plus imported medication/procedure facts; chart entries come later.",
+    )
+    _audit_index(session, result)
+    return result
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,219 @@
+"""CLI: code search/show/suggest/confirm/reject/list/load and the index cross-indexes (one vault per module)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from archive.cli import cli
+from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS, VaultFixture
+
+
+class _Kept:
+    """A session the CLI may 'close' after each command but that stays open for the module."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module", autouse=True)
+def unlock_once(shared_vault: VaultFixture) -> Iterator[None]:
+    """Each user unlocks once per module (scrypt costs seconds); the unlock itself is tested elsewhere."""
+    import archive.session
+
+    real = archive.session.open_session
+    kept: dict[str, Any] = {}
+
+    def open_once(root: Path, user: str, passphrase: str) -> Any:
+        if user not in kept:
+            kept[user] = _Kept(real(root, user, passphrase))
+        return kept[user]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(archive.session, "open_session", open_once)
+        yield
+    for session in kept.values():
+        session._session.close()
+
+
+def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS) -> Result:
+    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def as_json(result: Result) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+NOTE_DM = (
+    "HISTORY OF PRESENT ILLNESS: 61-year-old woman with HTN, here for follow-up. No evidence of pneumonia.\n"
+    "ASSESSMENT:\n1. Type 2 diabetes without complications.\n2. Essential hypertension.\n"
+    "PLAN: Continue metformin 500 mg twice daily.\n"
+)
+NOTE_AF = "IMPRESSION: Atrial fibrillation. Denies chest pain.\n"
+
+
+def add_record(session: Any, text: str, *, mrn: str, author: str, name: str) -> str:
+    """A filed record with its text encrypted in the store and indexed for full-text search.
+
+    Written directly (not through 'chartvault import') so these tests exercise coding only.
+    """
+    from indexer import fts
+    from vault.db import transaction
+
+    data = text.encode()
+    original = session.store.put_bytes(data)
+    text_blob = session.store.put_bytes(data + b"\n")  # a distinct blob, as extracted text
+    record_id = "r" + original.blob_id[:12]
+    with transaction(session.db):
+        session.db.execute(
+            "INSERT OR IGNORE INTO patients (mrn, name, created_at) VALUES (?, ?, '2024-01-01T00:00:00+00:00')",
+            [mrn, name],
+        )
+        cur = session.db.execute(
+            "INSERT INTO records (id, blob_id, text_blob_id, filename, format, doc_type, title, patient_mrn, date,"
+            " author, size, status, imported_at, imported_by) VALUES (?, ?, ?, ?, 'text', 'note', ?, ?, '2024-02-01',"
+            " ?, ?, 'filed', '2024-02-01T00:00:00+00:00', 'tess')",
+            [record_id, original.blob_id, text_blob.blob_id, f"{mrn}.txt", name, mrn, author, len(data)],
+        )
+        fts.index_row(session.db, cur.lastrowid, title=name, filename=f"{mrn}.txt", text=text,
+                      meta=f"note | {author} | MRN {mrn}")
+    return record_id
+
+
+@pytest.fixture(scope="module")
+def records(shared_vault: VaultFixture) -> dict[str, str]:
+    session = shared_vault.session
+    return {
+        "dm.txt": add_record(session, NOTE_DM, mrn="4242", author="Maria Lopez", name="Grace Hopper"),
+        "af.txt": add_record(session, NOTE_AF, mrn="5151", author="Dr Ng", name="Alan Turing"),
+    }
+
+
+def test_code_search_by_words_and_code(shared_vault: VaultFixture) -> None:
+    hits = as_json(invoke(shared_vault.root, "code", "search", "type", "2", "diabetes", "--limit", "5", "--json"))
+    assert hits[0]["code"] == "E11.9" and hits[0]["billable"] is True
+    assert len(hits) == 5 and set(hits[0]) >= {"code", "description", "billable", "kind", "score", "match"}
+    hits = as_json(invoke(shared_vault.root, "code", "search", "e119", "--json"))
+    assert hits[0]["code"] == "E11.9" and hits[0]["match"] == "code"
+    text = invoke(shared_vault.root, "code", "search", "HTN", "--limit", "3")
+    assert text.exit_code == 0 and text.output.splitlines()[0].startswith("I10 ")
+
+
+def test_code_search_needs_no_patient_right(shared_vault: VaultFixture) -> None:
+    result = invoke(shared_vault.root, "code", "search", "asthma", "--limit", "2", user="admin", passphrase=ADMIN_PASS)
+    assert result.exit_code == 0 and "J45" in result.output
+
+
+def test_code_show_hierarchy(shared_vault: VaultFixture) -> None:
+    detail = as_json(invoke(shared_vault.root, "code", "show", "E11.9", "--json"))
+    assert [a["code"] for a in detail["ancestors"]] == ["4", "E08-E13", "E11"]
+    assert detail["billable"] is True and detail["children"] == []
+    text = invoke(shared_vault.root, "code", "show", "E11")
+    assert "Chapter 4" in text.output and "E11.9: Type 2 diabetes mellitus without complications" in text.output
+
+
+def test_unknown_code_suggests_near_codes(shared_vault: VaultFixture, records: dict[str, str]) -> None:
+    result = invoke(shared_vault.root, "code", "show", "E11.99")
+    assert result.exit_code == 2
+    assert "There is no ICD-10-CM code 'E11.99'" in result.output and "Nearest codes: E11.9" in result.output
+    result = invoke(shared_vault.root, "code", "confirm", records["dm.txt"], "Q99.99")
+    assert result.exit_code == 2 and "Nearest codes" in result.output
+
+
+def test_suggest_for_a_record(shared_vault: VaultFixture, records: dict[str, str]) -> None:
+    out = as_json(invoke(shared_vault.root, "code", "suggest", records["dm.txt"], "--json"))
+    assert out["record_id"] == records["dm.txt"] and out["patient"] == "4242"
+    codes = [s["code"] for s in out["suggestions"]]
+    assert codes[0] in ("E11.9", "I10") and {"E11.9", "I10"} <= set(codes[:3]), codes
+    assert not any(c.startswith("J18") for c in codes)  # "no evidence of pneumonia"
+    for s in out["suggestions"]:
+        assert s["passage"] in NOTE_DM and s["billable"] in (True, False) and 0 < s["score"] <= 1
+    text = invoke(shared_vault.root, "code", "suggest", records["dm.txt"])
+    assert "E11.9" in text.output and "Confirm with: chartvault code confirm" in text.output
+
+
+def test_suggest_free_text(shared_vault: VaultFixture) -> None:
+    out = as_json(invoke(shared_vault.root, "code", "suggest", "--text", "Assessment: CHF, COPD.", "--json"))
+    codes = [s["code"] for s in out["suggestions"]]
+    assert "I50.9" in codes and "J44.9" in codes, codes
+    both = invoke(shared_vault.root, "code", "suggest", "r123", "--text", "asthma")
+    assert both.exit_code == 2 and "either a RECORD_ID or --text" in both.output
+
+
+def test_suggest_is_audited_and_denied_to_admin(shared_vault: VaultFixture, records: dict[str, str]) -> None:
+    denied = invoke(shared_vault.root, "code", "suggest", records["af.txt"], user="admin", passphrase=ADMIN_PASS)
+    assert denied.exit_code == 3
+    invoke(shared_vault.root, "code", "suggest", records["af.txt"], "--json")
+    row = shared_vault.session.db.execute(  # type: ignore[attr-defined]
+        "SELECT user, record, patient FROM audit WHERE action = 'code_suggest' ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    assert tuple(row) == ("tess", records["af.txt"], "5151")
+
+
+def test_confirm_reject_and_history(shared_vault: VaultFixture, records: dict[str, str]) -> None:
+    rid = records["dm.txt"]
+    confirmed = as_json(invoke(shared_vault.root, "code", "confirm", rid, "e119", "--json"))
+    assert confirmed["code"] == "E11.9" and confirmed["status"] == "confirmed" and confirmed["decided_by"] == "tess"
+    assert "Confirmed I10" in invoke(shared_vault.root, "code", "confirm", rid, "I10").output
+    assert as_json(invoke(shared_vault.root, "code", "reject", rid, "I10", "--json"))["status"] == "rejected"
+    now = {d["code"]: d["status"] for d in as_json(invoke(shared_vault.root, "code", "list", rid, "--json"))}
+    assert now == {"E11.9": "confirmed", "I10": "rejected"}
+    history = as_json(invoke(shared_vault.root, "code", "list", rid, "--history", "--json"))
+    assert [(d["code"], d["status"]) for d in history] == [
+        ("E11.9", "confirmed"), ("I10", "confirmed"), ("I10", "rejected")
+    ]
+    suggested = as_json(invoke(shared_vault.root, "code", "suggest", rid, "--json"))["suggestions"]
+    assert {s["code"]: s["status"] for s in suggested}.get("E11.9") == "confirmed"
+    block = invoke(shared_vault.root, "code", "confirm", rid, "E08-E13")
+    assert block.exit_code == 2 and "is a block" in block.output
+    missing = invoke(shared_vault.root, "code", "confirm", "r000000000000", "E11.9")
+    assert missing.exit_code == 2 and "No record" in missing.output
+
+
+def test_index_by_code_category_prefix(shared_vault: VaultFixture, records: dict[str, str]) -> None:
+    invoke(shared_vault.root, "code", "confirm", records["af.txt"], "I48.91")
+    by_cat = as_json(invoke(shared_vault.root, "index", "by-code", "E11", "--json"))
+    assert [r["record_id"] for r in by_cat["records"]] == [records["dm.txt"]]
+    assert by_cat["patients"] == ["4242"] and "E11.9" in by_cat["records"][0]["codes"]
+    rejected = as_json(invoke(shared_vault.root, "index", "by-code", "I10", "--json"))
+    assert rejected["records"] == []  # I10 was rejected for that record
+    af = as_json(invoke(shared_vault.root, "index", "by-code", "i48.91", "--json"))
+    assert af["patients"] == ["5151"]
+    text = invoke(shared_vault.root, "index", "by-code", "E11")
+    assert "1 record(s), 1 patient(s)" in text.output
+    bad = invoke(shared_vault.root, "index", "by-code", "diabetes")
+    assert bad.exit_code == 2 and "not an ICD-10-CM code" in bad.output
+
+
+def test_index_by_physician_and_treatment(shared_vault: VaultFixture, records: dict[str, str]) -> None:
+    by_doc = as_json(invoke(shared_vault.root, "index", "by-physician", "Lopez", "--json"))
+    assert [r["record_id"] for r in by_doc["records"]] == [records["dm.txt"]]
+    by_user = as_json(invoke(shared_vault.root, "index", "by-physician", "drmaria", "--json"))
+    assert [r["record_id"] for r in by_user["records"]] == [records["dm.txt"]]  # the user's full name
+    treated = as_json(invoke(shared_vault.root, "index", "by-treatment", "metformin", "--json"))
+    assert [r["record_id"] for r in treated["records"]] == [records["dm.txt"]]
+    assert treated["records"][0]["codes"] == ["E11.9"]
+    none = invoke(shared_vault.root, "index", "by-treatment", "warfarin")
+    assert none.exit_code == 0 and "No records found" in none.output
+
+
+def test_physician_may_code(shared_vault: VaultFixture, records: dict[str, str]) -> None:
+    out = invoke(shared_vault.root, "code", "suggest", records["af.txt"], "--json", user="drmaria",
+                 passphrase=PHYS_PASS)
+    if out.exit_code == 3:  # the vault's physician scope may limit physicians to their own patients
+        assert "not yours" in out.output
+    else:
+        assert json.loads(out.stdout)["suggestions"][0]["code"] == "I48.91"

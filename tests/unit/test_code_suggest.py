@@ -1,0 +1,129 @@
+"""indexer.code_suggest / code_match: sections, negation, history, passages, ranking."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive.schema import MIGRATIONS
+from indexer import icd10
+from indexer.code_match import matcher_for, parse_name
+from indexer.code_suggest import section_weight, sections, suggest_codes
+from vault.db import migrate, open_index
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    index = open_index(Path(tmp_path_factory.mktemp("sugg")) / "index.db", os.urandom(32), create=True)
+    migrate(index, MIGRATIONS)
+    icd10.ensure_loaded(index)
+    matcher_for(index)  # built once per process
+    yield index
+    index.conn.close()
+
+
+def codes(db, text: str, limit: int = 10) -> list[str]:  # type: ignore[no-untyped-def]
+    return [s.code for s in suggest_codes(db, text, limit=limit)]
+
+
+def test_parse_name_follows_code_set_conventions() -> None:
+    req, opt = parse_name("Essential (primary) hypertension")
+    assert "primar" in opt and len(req) == 2
+    req, opt = parse_name("Type 2 diabetes mellitus without complications")
+    assert "compl" not in req and "compl" in opt
+    req, opt = parse_name("Migraine, unspecified, not intractable, without status migrainosus")
+    assert req == ("migrain",)
+    req, _ = parse_name("Unspecified nephritic syndrome with dense deposit disease")
+    assert "nephrit" in req  # a leading "Unspecified" drops only itself
+
+
+def test_sections_and_weights() -> None:
+    text = "CHIEF COMPLAINT:  Cough.\nFAMILY HISTORY:  Mother had breast cancer.\nASSESSMENT:\n1. Asthma."
+    found = [(s.name, s.weight) for s in sections(text)]
+    assert [n for n, _ in found] == ["CHIEF COMPLAINT", "FAMILY HISTORY", "ASSESSMENT"]
+    assert section_weight("ASSESSMENT AND PLAN") == 1.0
+    assert section_weight("FAMILY HISTORY") == 0.0
+    assert section_weight("CC") == 0.9 and section_weight("ACCESS") != 0.9  # short keys are whole words
+
+
+def test_plain_diagnoses(db) -> None:  # type: ignore[no-untyped-def]
+    assert codes(db, "Allergic rhinitis")[0] == "J30.9"
+    assert codes(db, "Type 2 diabetes without complications")[0] == "E11.9"
+    assert codes(db, "HTN")[0] == "I10"  # abbreviation, dominant sense
+    assert codes(db, "CHF")[0] == "I50.9"
+    assert codes(db, "low back pain")[0] == "M54.50"
+
+
+def test_negation_suppresses_the_finding(db) -> None:  # type: ignore[no-untyped-def]
+    negated = "Chest x-ray: no evidence of pneumonia. The patient denies chest pain."
+    found = codes(db, negated)
+    assert not any(c.startswith("J18") or c.startswith("J1") for c in found), found
+    assert not any(c.startswith("R07") for c in found), found
+    affirmed = "Chest x-ray shows pneumonia. The patient reports chest pain."
+    found = codes(db, affirmed)
+    assert any(c.startswith("J18") for c in found) and any(c.startswith("R07") for c in found), found
+
+
+@pytest.mark.parametrize(
+    "text,absent",
+    [
+        ("Pneumonia was ruled out.", "J18"),
+        ("Negative for diabetes.", "E11"),
+        ("No fever, cough or shortness of breath.", "R05"),
+        ("She denies any chest pain or palpitations.", "R00"),
+    ],
+)
+def test_negation_forms(db, text: str, absent: str) -> None:  # type: ignore[no-untyped-def]
+    assert not any(c.startswith(absent) for c in codes(db, text)), codes(db, text)
+
+
+def test_but_ends_a_negation(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "No fever but has a productive cough.")
+    assert any(c.startswith("R05") for c in found) and not any(c.startswith("R50") for c in found), found
+
+
+def test_family_history_is_not_the_patients_diagnosis(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "FAMILY HISTORY: Mother had breast cancer.\nASSESSMENT: Hypertension.")
+    assert "I10" in found and not any(c.startswith("C50") for c in found), found
+    found = codes(db, "Her mother had breast cancer. Assessment: asthma.")
+    assert not any(c.startswith("C50") for c in found), found
+
+
+def test_passages_are_exact_substrings(db) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "HISTORY OF PRESENT ILLNESS:,  A 62-year-old man with a history of HTN and DM2, "
+        "presents with chest pain.,ASSESSMENT:,  1.  Atrial fibrillation.  2.  CHF exacerbation.,"
+        "PLAN:,  No evidence of pneumonia on x-ray."
+    )
+    found = suggest_codes(db, text)
+    assert found
+    for s in found:
+        assert s.passage and s.passage in text
+        assert text[s.start : s.end] == s.passage
+    by_code = {s.code: s for s in found}
+    assert "I48.91" in by_code and "Atrial fibrillation" in by_code["I48.91"].passage
+    assert not any(c.startswith("J18") for c in by_code)
+
+
+def test_billable_first_and_scores_ordered(db) -> None:  # type: ignore[no-untyped-def]
+    found = suggest_codes(db, "ASSESSMENT: Asthma. Hypertension. Hypothyroidism. Gout.")
+    flags = [s.billable for s in found]
+    assert flags == sorted(flags, reverse=True)
+    billable_scores = [s.score for s in found if s.billable]
+    assert billable_scores == sorted(billable_scores, reverse=True)
+    cats = {s.code[:3] for s in found[:4]}
+    assert {"J45", "I10", "E03", "M10"} <= cats, [s.code for s in found]
+
+
+def test_treatment_words_are_not_diagnoses(db) -> None:  # type: ignore[no-untyped-def]
+    assert not any(c.startswith("R52") for c in codes(db, "She would like to defer pain medication."))
+
+
+def test_empty_and_unrelated_text(db) -> None:  # type: ignore[no-untyped-def]
+    assert suggest_codes(db, "") == []
+    assert suggest_codes(db, "The patient was seen today and will return in two weeks.") == [] or all(
+        s.score < 0.6 for s in suggest_codes(db, "The patient was seen today and will return in two weeks.")
+    )
