@@ -1,0 +1,547 @@
+"""Statistics for funding and research: frequency of illnesses treated, recurrence, readmissions.
+
+Aggregates only: nothing here returns a name, an MRN or a record; results are
+counts, rates and confidence intervals. Every query asks policy
+(Action.STATS) and is an audit entry with its parameters.
+
+What counts as a diagnosis (the "diagnosis events"):
+- a confirmed ICD-10-CM code of a record (`record_codes`: the latest decision per
+  record and code is "confirmed"), the record filed to a patient; its date is the
+  record's date;
+- a chart entry of kind "diagnosis" with an ICD-10-CM code, current version only,
+  not entered in error or cancelled; its date is the entry's date.
+A diagnosis without a full date (YYYY-MM-DD) takes the start of the encounter it
+is attached to; with neither it is left out and counted as `undated`. The same
+code on the same patient from a record and from the chart counts once per
+encounter (counts are of distinct patients and distinct encounters).
+
+Which encounter a diagnosis belongs to: the active encounter it is attached to
+(record_codes.encounter_id / the entry's encounter), else the patient's admission
+whose stay contains the date (an admission without a discharge runs to today),
+else a visit on that date; else the diagnosis is its own episode (one per
+patient and day). Periods follow the encounter's start date (the diagnosis date
+for an episode of its own), so encounter counts add up across periods.
+
+Never writes anything but audit entries; never returns patient identifiers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from archive import chart_rules as rules
+from archive.errors import BadInput
+from archive.policy import Action
+
+if TYPE_CHECKING:
+    from archive.session import Session
+
+LEVELS = ("chapter", "category", "code")
+PERIODS = ("month", "quarter", "year")
+DEFAULT_GAP_DAYS = 30
+DEFAULT_WINDOW_DAYS = 365
+DEFAULT_READMISSION_DAYS = 30
+Z95 = 1.959963984540054
+
+# ICD-10-CM chapters: (number, first category, last category, title), as in the CMS tabular list.
+CHAPTERS: tuple[tuple[str, str, str, str], ...] = (
+    ("1", "A00", "B99", "Certain infectious and parasitic diseases"),
+    ("2", "C00", "D49", "Neoplasms"),
+    ("3", "D50", "D89", "Diseases of the blood and blood-forming organs and certain disorders involving the immune"
+                        " mechanism"),
+    ("4", "E00", "E89", "Endocrine, nutritional and metabolic diseases"),
+    ("5", "F01", "F99", "Mental, behavioral and neurodevelopmental disorders"),
+    ("6", "G00", "G99", "Diseases of the nervous system"),
+    ("7", "H00", "H59", "Diseases of the eye and adnexa"),
+    ("8", "H60", "H95", "Diseases of the ear and mastoid process"),
+    ("9", "I00", "I99", "Diseases of the circulatory system"),
+    ("10", "J00", "J99", "Diseases of the respiratory system"),
+    ("11", "K00", "K95", "Diseases of the digestive system"),
+    ("12", "L00", "L99", "Diseases of the skin and subcutaneous tissue"),
+    ("13", "M00", "M99", "Diseases of the musculoskeletal system and connective tissue"),
+    ("14", "N00", "N99", "Diseases of the genitourinary system"),
+    ("15", "O00", "O9A", "Pregnancy, childbirth and the puerperium"),
+    ("16", "P00", "P96", "Certain conditions originating in the perinatal period"),
+    ("17", "Q00", "QA0", "Congenital malformations, deformations and chromosomal abnormalities"),
+    ("18", "R00", "R99", "Symptoms, signs and abnormal clinical and laboratory findings, not elsewhere classified"),
+    ("19", "S00", "T88", "Injury, poisoning and certain other consequences of external causes"),
+    ("20", "V00", "Y99", "External causes of morbidity"),
+    ("21", "Z00", "Z99", "Factors influencing health status and contact with health services"),
+    ("22", "U00", "U85", "Codes for special purposes"),
+)
+CHAPTER_TITLES = {num: title for num, _lo, _hi, title in CHAPTERS}
+
+
+def chapter_of(code: str) -> str | None:
+    """The chapter number of an ICD-10-CM code ('S72.001A' -> '19'), or None."""
+    head = code.replace(".", "").upper()[:3]
+    return next((num for num, lo, hi, _t in CHAPTERS if lo <= head <= hi), None)
+
+
+# -- diagnosis events in SQL -------------------------------------------------------------------------
+
+
+def _day(expr: str) -> str:
+    """SQL: the YYYY-MM-DD prefix of `expr` when it is a full date, else NULL."""
+    return (f"(CASE WHEN substr({expr}, 1, 10) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
+            f" THEN substr({expr}, 1, 10) END)")
+
+
+_CHAPTER_VALUES = ", ".join(f"('{n}', '{lo}', '{hi}')" for n, lo, hi, _t in CHAPTERS)
+
+# One row per diagnosis event: mrn, code, day, enc (encounter id or NULL), episode, episode_day, plus the
+# encounter's kind/start/end/attending. Parameters: :today.
+EVENTS_SQL = f"""
+WITH
+chapters(num, lo, hi) AS (VALUES {_CHAPTER_VALUES}),
+raw(mrn, code, raw_date, explicit_enc) AS (
+    SELECT r.patient_mrn, c.code, r.date, c.encounter_id
+    FROM record_codes c JOIN records r ON r.id = c.record_id
+    WHERE c.id IN (SELECT max(id) FROM record_codes GROUP BY record_id, code)
+      AND c.status = 'confirmed' AND r.status = 'filed' AND r.patient_mrn IS NOT NULL
+    UNION ALL
+    SELECT e.patient_mrn, v.code, v.date, v.encounter_id
+    FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
+    WHERE v.kind = 'diagnosis' AND coalesce(v.code, '') <> ''
+      AND coalesce(v.code_system, 'ICD-10-CM') = 'ICD-10-CM'
+      AND v.status NOT IN ('entered_in_error', 'cancelled')
+),
+dx AS (
+    SELECT raw.mrn, upper(raw.code) AS code, x.id AS x_id,
+           coalesce({_day('raw.raw_date')}, {_day('x.start_date')}) AS day
+    FROM raw LEFT JOIN encounters x
+      ON x.id = raw.explicit_enc AND x.status = 'active' AND x.patient_mrn = raw.mrn
+),
+dxe AS (
+    SELECT d.mrn, d.code, d.day, coalesce(d.x_id,
+        (SELECT a.id FROM encounters a WHERE a.patient_mrn = d.mrn AND a.status = 'active' AND a.kind = 'admission'
+           AND {_day('a.start_date')} <= d.day AND d.day <= coalesce({_day('a.end_date')}, :today)
+         ORDER BY a.start_date DESC, a.n DESC LIMIT 1),
+        (SELECT v.id FROM encounters v WHERE v.patient_mrn = d.mrn AND v.status = 'active' AND v.kind = 'visit'
+           AND {_day('v.start_date')} <= d.day
+           AND d.day <= coalesce({_day('v.end_date')}, {_day('v.start_date')})
+         ORDER BY v.start_date DESC, v.n DESC LIMIT 1)) AS enc
+    FROM dx d WHERE d.day IS NOT NULL
+),
+ev AS (
+    SELECT d.mrn, d.code, d.day, d.enc, e.kind AS enc_kind, {_day('e.start_date')} AS enc_start,
+           {_day('e.end_date')} AS enc_end, e.attending,
+           coalesce(d.enc, 'u:' || d.mrn || ':' || d.day) AS episode,
+           coalesce({_day('e.start_date')}, d.day) AS episode_day,
+           substr(replace(d.code, '.', ''), 1, 3) AS category,
+           (SELECT num FROM chapters WHERE substr(replace(d.code, '.', ''), 1, 3) BETWEEN lo AND hi) AS chapter
+    FROM dxe d LEFT JOIN encounters e ON e.id = d.enc
+)
+"""
+
+_UNDATED_SQL = EVENTS_SQL + "SELECT count(*) FROM dx WHERE day IS NULL"
+
+_PERIOD_SQL = {
+    "year": "substr(episode_day, 1, 4)",
+    "month": "substr(episode_day, 1, 7)",
+    "quarter": "substr(episode_day, 1, 4) || '-Q' || ((CAST(substr(episode_day, 6, 2) AS INTEGER) + 2) / 3)",
+}
+_GROUP_SQL = {"chapter": "coalesce(chapter, '?')", "category": "category", "code": "code"}
+
+
+@dataclass(frozen=True)
+class DiagnosisEvent:
+    """One diagnosis as the statistics see it (internal: carries the MRN; never shown or exported)."""
+
+    mrn: str
+    code: str
+    day: str
+    encounter: str | None
+    encounter_kind: str | None
+    encounter_start: str | None
+    encounter_end: str | None
+    episode: str
+    episode_day: str
+    category: str
+    chapter: str | None
+
+
+def diagnosis_events(db: Any, prefix: str | None = None, today: dt.date | None = None) -> list[DiagnosisEvent]:
+    """Every dated diagnosis event (unaudited, for this module and archive.deid), optionally under a code prefix."""
+    sql = EVENTS_SQL + (
+        "SELECT mrn, code, day, enc, enc_kind, enc_start, enc_end, episode, episode_day, category, chapter FROM ev"
+    )
+    params: dict[str, Any] = {"today": (today or rules.today()).isoformat()}
+    if prefix:
+        sql += " WHERE replace(code, '.', '') LIKE :prefix"
+        params["prefix"] = prefix.replace(".", "").upper() + "%"
+    rows = db.execute(sql + " ORDER BY mrn, day, code", params).fetchall()
+    return [DiagnosisEvent(*r) for r in rows]
+
+
+def undated_diagnoses(db: Any) -> int:
+    return int(db.execute(_UNDATED_SQL, {"today": rules.today().isoformat()}).fetchone()[0])
+
+
+# -- parameters ---------------------------------------------------------------------------------------
+
+
+def parse_bound(value: str | None, option: str, end: bool) -> str | None:
+    """'2023' / '2023-04' / '2023-04-05' -> a day (the first, or with end=True the last, day it covers)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) == 4 and text.isdigit():
+            return f"{text}-12-31" if end else f"{text}-01-01"
+        if len(text) == 7:
+            first = dt.date.fromisoformat(text + "-01")
+            if not end:
+                return first.isoformat()
+            nxt = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return (nxt - dt.timedelta(days=1)).isoformat()
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise BadInput(f"{option}: '{text}' is not a date.", f"Give YYYY-MM-DD, YYYY-MM or YYYY, e.g. {option} 2023-01.")
+
+
+def check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
+    v = (value or "").strip().lower()
+    if v not in choices:
+        raise BadInput(f"{option}: '{value}' is not one of {', '.join(choices)}.",
+                       f"For example {option} {choices[0]}.")
+    return v
+
+
+def _positive(value: int, option: str, minimum: int = 1) -> int:
+    if int(value) < minimum:
+        raise BadInput(f"{option}: must be at least {minimum} (got {value}).", f"For example {option} 30.")
+    return int(value)
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """The Wilson score interval for a proportion (95% by default); None when n is 0."""
+    if n <= 0:
+        return None
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def group_labels(db: Any, level: str, keys: set[str]) -> dict[str, str]:
+    """Descriptions from the code set (reference data; empty when the code set is not loaded)."""
+    if level == "chapter":
+        return {k: CHAPTER_TITLES.get(k, "Unclassified code") for k in keys}
+    if not keys or not db["icd10_codes"].exists():
+        return {}
+    marks = ",".join("?" * len(keys))
+    rows = db.execute(f"SELECT code, description FROM icd10_codes WHERE code IN ({marks})", sorted(keys)).fetchall()
+    return {str(c): str(d) for c, d in rows}
+
+
+def _audit(session: Session, action: str, params: dict[str, Any]) -> None:
+    with session.transaction():
+        session.audit(action, details=params)
+
+
+# -- frequency ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FrequencyCell:
+    period: str
+    group: str
+    label: str
+    patients: int
+    encounters: int
+
+
+@dataclass(frozen=True)
+class Margin:
+    key: str  # a period, a group, or "ALL"
+    patients: int  # distinct patients (not the sum of cells: a patient may count in several groups)
+    encounters: int
+
+
+@dataclass(frozen=True)
+class Frequency:
+    by: str
+    period: str
+    date_from: str | None
+    date_to: str | None
+    cells: list[FrequencyCell]
+    periods: list[Margin]  # distinct counts per period, all groups together
+    groups: list[Margin]  # distinct counts per group over the whole range
+    total: Margin
+    undated: int  # diagnoses left out: no date and no encounter to date them
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def period_keys(self) -> list[str]:
+        return [m.key for m in self.periods]
+
+    def group_keys(self) -> list[str]:
+        return [m.key for m in self.groups]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def compute_frequency(db: Any, by: str, period: str, date_from: str | None = None,
+                      date_to: str | None = None) -> Frequency:
+    """Distinct patients and encounters per (period, group), with margins (unaudited; callers check policy)."""
+    group_sql, period_sql = _GROUP_SQL[by], _PERIOD_SQL[period]
+    where, params = ["1 = 1"], {"today": rules.today().isoformat()}
+    if date_from:
+        where.append("episode_day >= :dfrom")
+        params["dfrom"] = date_from
+    if date_to:
+        where.append("episode_day <= :dto")
+        params["dto"] = date_to
+    base = EVENTS_SQL + (
+        f", sel AS (SELECT mrn, episode, {period_sql} AS period, {group_sql} AS grp FROM ev"
+        f" WHERE {' AND '.join(where)}) "
+    )
+    count = "count(DISTINCT mrn), count(DISTINCT episode)"
+    cells = db.execute(base + f"SELECT period, grp, {count} FROM sel GROUP BY period, grp ORDER BY period, grp",
+                       params).fetchall()
+    periods = db.execute(base + f"SELECT period, {count} FROM sel GROUP BY period ORDER BY period", params).fetchall()
+    groups = db.execute(base + f"SELECT grp, {count} FROM sel GROUP BY grp ORDER BY grp", params).fetchall()
+    total = db.execute(base + f"SELECT {count} FROM sel", params).fetchone()
+    labels = group_labels(db, by, {str(g[0]) for g in groups})
+    return Frequency(
+        by=by, period=period, date_from=date_from, date_to=date_to,
+        cells=[FrequencyCell(p, g, labels.get(g, ""), int(n), int(e)) for p, g, n, e in cells],
+        periods=[Margin(p, int(n), int(e)) for p, n, e in periods],
+        groups=sorted((Margin(g, int(n), int(e)) for g, n, e in groups), key=lambda m: _group_sort(by, m.key)),
+        total=Margin("ALL", int(total[0]), int(total[1])),
+        undated=undated_diagnoses(db),
+        labels=labels,
+    )
+
+
+def _group_sort(by: str, key: str) -> tuple[int, str]:
+    return (int(key), "") if by == "chapter" and key.isdigit() else (999, key)
+
+
+def frequency(session: Session, by: str = "chapter", period: str = "year", date_from: str | None = None,
+              date_to: str | None = None) -> Frequency:
+    """How often illnesses were treated: distinct patients and encounters per period and code group."""
+    session.require(Action.STATS)
+    by = check_choice(by, LEVELS, "--by")
+    period = check_choice(period, PERIODS, "--period")
+    start, end = parse_bound(date_from, "--from", False), parse_bound(date_to, "--to", True)
+    if start and end and start > end:
+        raise BadInput(f"--from {start} is after --to {end}.", "Swap them.")
+    result = compute_frequency(session.db, by, period, start, end)
+    _audit(session, "stats_frequency", {"by": by, "period": period, "from": start, "to": end})
+    return result
+
+
+# -- recurrence ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Episode:
+    start: dt.date
+    resolved: dt.date | None  # None: still open (an admission without a discharge)
+
+
+def _resolution(e: DiagnosisEvent) -> dt.date | None:
+    """When the care of this diagnosis ended: discharge of an admission, end (or day) of a visit, else its day."""
+    if e.encounter_kind == "admission":
+        return rules.stored_day(e.encounter_end)
+    if e.encounter_kind == "visit":
+        return rules.stored_day(e.encounter_end or e.encounter_start)
+    return rules.stored_day(e.day)
+
+
+def build_episodes(events: list[DiagnosisEvent], gap_days: int) -> list[Episode]:
+    """One patient's episodes: a diagnosis starts a new episode when it falls at least `gap_days` after the
+    current episode's resolution; otherwise it continues the episode (and may push its resolution later)."""
+    episodes: list[Episode] = []
+    for e in sorted(events, key=lambda x: x.day):
+        day = rules.stored_day(e.day)
+        assert day is not None
+        res = _resolution(e)
+        if res is not None and res < day:
+            res = day
+        if episodes:
+            cur = episodes[-1]
+            if cur.resolved is None or (day - cur.resolved).days < gap_days:
+                later = None if cur.resolved is None or res is None else max(cur.resolved, res)
+                episodes[-1] = Episode(cur.start, later)
+                continue
+        episodes.append(Episode(day, res))
+    return episodes
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    code: str
+    label: str
+    window_days: int
+    gap_days: int
+    as_of: str
+    patients: int  # patients with a first episode
+    unresolved: int  # first episode still open: not at risk yet
+    censored: int  # resolved, no recurrence, but the window has not fully passed
+    eligible: int  # recurred + completed the window without recurrence
+    recurred: int  # a second episode starting within the window after the first resolved
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    median_days_to_recurrence: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _code_prefix(db: Any, code: str) -> tuple[str, str]:
+    from indexer import icd10
+
+    norm = icd10.normalize_code(code or "")
+    if norm is None or "-" in norm:
+        raise BadInput(f"'{code}' is not an ICD-10-CM code or category.",
+                       "Give a category or code, e.g. W19, S72, N39.0 or A04.7.")
+    label = ""
+    if icd10.is_loaded(db):
+        info = icd10.lookup(db, norm)
+        if info is None:
+            near = [c.code for c in icd10.near_codes(db, norm, limit=3)]
+            raise BadInput(f"There is no ICD-10-CM code '{norm}'.",
+                           f"Nearest codes: {', '.join(near)}." if near else "Search with 'chartvault code search'.")
+        label = info.description
+    return norm, label
+
+
+def compute_recurrence(db: Any, code: str, window_days: int = DEFAULT_WINDOW_DAYS,
+                       gap_days: int = DEFAULT_GAP_DAYS, as_of: dt.date | None = None) -> Recurrence:
+    """Recurrence of `code` (a code or category prefix) among patients with a first episode (unaudited)."""
+    norm, label = _code_prefix(db, code)
+    today = as_of or rules.today()
+    by_patient: dict[str, list[DiagnosisEvent]] = defaultdict(list)
+    for e in diagnosis_events(db, norm, today):
+        if e.day <= today.isoformat():
+            by_patient[e.mrn].append(e)
+    unresolved = censored = eligible = recurred = 0
+    delays: list[int] = []
+    for events in by_patient.values():
+        episodes = build_episodes(events, gap_days)
+        first = episodes[0]
+        if first.resolved is None:
+            unresolved += 1
+            continue
+        second = episodes[1] if len(episodes) > 1 else None
+        if second is not None and (second.start - first.resolved).days <= window_days:
+            recurred += 1
+            eligible += 1
+            delays.append((second.start - first.resolved).days)
+        elif (today - first.resolved).days >= window_days:
+            eligible += 1
+        else:
+            censored += 1
+    ci = wilson_interval(recurred, eligible)
+    delays.sort()
+    median = None
+    if delays:
+        mid = len(delays) // 2
+        median = float(delays[mid]) if len(delays) % 2 else (delays[mid - 1] + delays[mid]) / 2
+    return Recurrence(
+        code=norm, label=label, window_days=window_days, gap_days=gap_days, as_of=today.isoformat(),
+        patients=len(by_patient), unresolved=unresolved, censored=censored, eligible=eligible, recurred=recurred,
+        rate=recurred / eligible if eligible else None, ci_low=ci[0] if ci else None, ci_high=ci[1] if ci else None,
+        median_days_to_recurrence=median,
+    )
+
+
+def recurrence(session: Session, code: str, window_days: int = DEFAULT_WINDOW_DAYS,
+               gap_days: int = DEFAULT_GAP_DAYS, as_of: str | None = None) -> Recurrence:
+    """Share of patients whose condition came back: a second episode within the window after the first resolved."""
+    session.require(Action.STATS)
+    window_days = _positive(window_days, "--window-days")
+    gap_days = _positive(gap_days, "--gap-days")
+    if window_days < gap_days:
+        raise BadInput(f"--window-days {window_days} is shorter than --gap-days {gap_days}: nothing could recur.",
+                       "A new episode starts at least the gap after the first resolved; widen the window.")
+    day = rules.stored_day(parse_bound(as_of, "--as-of", False)) if as_of else None
+    result = compute_recurrence(session.db, code, window_days, gap_days, day)
+    _audit(session, "stats_recurrence", {"code": result.code, "window_days": window_days, "gap_days": gap_days,
+                                         "as_of": result.as_of})
+    return result
+
+
+# -- readmissions -------------------------------------------------------------------------------------
+
+_READMISSION_SQL = f"""
+WITH idx AS (
+    SELECT a.id, a.patient_mrn, a.attending, {_day('a.end_date')} AS discharged,
+        EXISTS (SELECT 1 FROM encounters b
+                WHERE b.patient_mrn = a.patient_mrn AND b.kind = 'admission' AND b.status = 'active'
+                  AND b.id <> a.id AND {_day('b.start_date')} >= {_day('a.end_date')}
+                  AND julianday({_day('b.start_date')}) - julianday({_day('a.end_date')}) <= :days) AS readmitted
+    FROM encounters a
+    WHERE a.kind = 'admission' AND a.status = 'active' AND {_day('a.end_date')} IS NOT NULL
+      AND {_day('a.end_date')} <= :as_of
+)
+SELECT coalesce(idx.attending, '') AS physician, coalesce(u.full_name, '') AS full_name,
+       count(*) AS discharges,
+       sum(readmitted) AS readmitted,
+       sum(CASE WHEN readmitted = 0 AND julianday(:as_of) - julianday(discharged) < :days THEN 1 ELSE 0 END)
+         AS censored
+FROM idx LEFT JOIN users u ON u.name = idx.attending
+GROUP BY physician ORDER BY physician
+"""
+
+
+@dataclass(frozen=True)
+class ReadmissionRow:
+    physician: str  # the attending of the index stay (user name; "" when none is on file)
+    full_name: str
+    discharges: int  # index stays: admissions with a discharge date
+    censored: int  # discharged less than `days` ago and not readmitted: left out of the rate
+    eligible: int  # discharges - censored
+    readmitted: int  # index stays followed by an admission of the same patient within `days`
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class Readmissions:
+    days: int
+    as_of: str
+    by_physician: list[ReadmissionRow]
+    overall: ReadmissionRow
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _readmission_row(physician: str, full_name: str, discharges: int, readmitted: int,
+                     censored: int) -> ReadmissionRow:
+    eligible = discharges - censored
+    ci = wilson_interval(readmitted, eligible)
+    return ReadmissionRow(physician, full_name, discharges, censored, eligible, readmitted,
+                          readmitted / eligible if eligible else None, ci[0] if ci else None, ci[1] if ci else None)
+
+
+def compute_readmissions(db: Any, days: int = DEFAULT_READMISSION_DAYS, as_of: dt.date | None = None) -> Readmissions:
+    """Readmissions within `days` of a discharge, by the index stay's attending physician and overall."""
+    day = (as_of or rules.today()).isoformat()
+    rows = db.execute(_READMISSION_SQL, {"days": days, "as_of": day}).fetchall()
+    by = [_readmission_row(str(p), str(f), int(n), int(r or 0), int(c or 0)) for p, f, n, r, c in rows]
+    overall = _readmission_row("ALL", "", sum(r.discharges for r in by), sum(r.readmitted for r in by),
+                               sum(r.censored for r in by))
+    return Readmissions(days, day, by, overall)
+
+
+def readmissions(session: Session, days: int = DEFAULT_READMISSION_DAYS, as_of: str | None = None) -> Readmissions:
+    """Admissions starting within `days` of a previous discharge of the same patient, by physician and overall."""
+    session.require(Action.STATS)
+    days = _positive(days, "--days")
+    day = rules.stored_day(parse_bound(as_of, "--as-of", False)) if as_of else None
+    result = compute_readmissions(session.db, days, day)
+    _audit(session, "stats_readmissions", {"days": days, "as_of": result.as_of})
+    return result
