@@ -360,3 +360,41 @@ def test_failed_logins_are_audited_and_alerted(world: dict[str, Any]) -> None:
     finally:
         set_setting(admin, "alert.failed_logins.count", "5")
         admin.vault.keyslots._clear_failures("drmaria")
+
+
+def test_admin_with_clinical_role_sees_content_until_it_is_taken_away(world: dict[str, Any]) -> None:
+    from archive.records import show_record
+    from archive.users import set_clinical_role
+
+    admin, rid = world["admin"], world["records"][MRNS[0]]
+    with pytest.raises(BadInput):
+        set_clinical_role(admin, "admin", "physician")  # a physician role needs a licence
+    with pytest.raises(UserError):
+        set_clinical_role(admin, "tess", "physician", licence="MD-9")  # only admins take a second role
+    set_clinical_role(admin, "admin", "technician")
+    try:
+        assert show_record(admin, rid).record_id == rid
+        entry = admin.audit_log.entries(user="admin", action="view_record", record=rid)[-1]
+        assert entry.outcome == "ok" and entry.role == "admin+technician"
+    finally:
+        set_clinical_role(admin, "admin", None)
+    with pytest.raises(AccessDenied):
+        show_record(admin, rid)
+    change = admin.audit_log.entries(action="user_clinical_role")[-1]
+    assert change.details["target"] == "admin" and change.details["clinical_role"] is None
+
+
+def test_cli_audit_log_filters_and_alerts_json(world: dict[str, Any]) -> None:
+    root, mrn = world["fx"].root, MRNS[0]
+    log = _cli(root, "admin", ADMIN_PASS, "audit", "log", "--user", "tess", "--patient", mrn, "--since", "1d",
+               "--json")
+    assert log.exit_code == 0, log.output
+    entries = json.loads(log.output)
+    assert entries and all(e["user"] == "tess" and e["patient"] == mrn for e in entries)
+    assert {"seq", "ts", "user", "role", "action", "patient", "record", "reason", "outcome"} <= set(entries[0])
+    bad = _cli(root, "admin", ADMIN_PASS, "audit", "log", "--since", "last tuesday")
+    assert bad.exit_code == 2 and "is not a date" in bad.output
+    alerts = _cli(root, "admin", ADMIN_PASS, "audit", "alerts", "--json")
+    assert alerts.exit_code == 0
+    for alert in json.loads(alerts.output):
+        assert alert["kind"] and alert["summary"] and isinstance(alert["seqs"], list)
