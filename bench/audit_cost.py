@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import statistics
 import sys
@@ -215,7 +216,10 @@ def main() -> None:
         for r in rows:
             lines.append(f"| {r['op']} | {r['with_ms']:.2f} ms | {r['without_ms']:.2f} ms | "
                          f"{r['overhead_ms']:.2f} ms | {r['ratio']:.2f} | {r['p95_with_ms']:.2f} ms |")
-        lines.append(f"\nFloor (one fsync'd SQLCipher commit of one row, same run): {floor:.2f} ms. "
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        lines.append(f"\nLoad average during the run: {load} (2 cores shared with other work; fsync latency "
+                     "swings with other I/O, which is why the pairs are interleaved).")
+        lines.append(f"Floor (one fsync'd SQLCipher commit of one row, same run): {floor:.2f} ms. "
                      f"Head file rewrite {head_ms:.1f} ms (amortised: at most once a second while entries "
                      f"stream in, and at close). `audit verify` over {entries} entries: {verify_s * 1e3:.0f} ms.\n")
         with open(RESULTS, "a") as fh:
