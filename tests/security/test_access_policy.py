@@ -311,10 +311,9 @@ def test_disabled_physician_loses_access_in_open_session(world: dict[str, Any]) 
 
 def test_alerts_name_their_entries(world: dict[str, Any]) -> None:
     from archive.alerts import audit_alerts
+    from archive.keys import export_identity
     from archive.records import show_record
     from archive.settings import set_setting
-
-    from archive.keys import export_identity
 
     admin, tess = world["admin"], world["tess"]
     export_identity(admin, world["tmp"] / "identity-for-alert.txt")
