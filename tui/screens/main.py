@@ -30,6 +30,7 @@ class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("f2", "open_queues", "Queues"),
         Binding("f3", "open_chart", "Chart"),
+        Binding("f6", "open_assistant", "Ask"),
         Binding("escape", "focus_search", "Search", show=False),
     ]
 
@@ -148,6 +149,11 @@ class MainScreen(Screen[None]):
         from tui.screens.queue import QueueScreen
 
         self.app.push_screen(QueueScreen(self.session))
+
+    def action_open_assistant(self) -> None:
+        from tui.screens.assistant import AssistantScreen
+
+        self.app.push_screen(AssistantScreen(self.session))
 
     # -- the inbox, watched while the app is open ----------------------------
     def start_inbox_watch(self) -> None:

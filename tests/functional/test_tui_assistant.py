@@ -1,0 +1,91 @@
+"""TUI: the assistant's chat pane (F6): an answer with citations, a citation opens its record, a refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from tests.assistant_helpers import import_corpus
+from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS
+from tui.app import make_app
+from tui.screens.assistant import AssistantScreen
+from tui.screens.main import MainScreen
+from tui.screens.record import RecordScreen
+from tui.screens.unlock import UnlockScreen
+
+
+async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from archive.session import create_vault
+    from archive.users import add_user
+
+    root = tmp_path_factory.mktemp("tui-assistant") / "vault"
+    admin = create_vault(root, "admin", ADMIN_PASS)
+    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    add_user(admin, "drmaria", "physician", PHYS_PASS, full_name="Maria Lopez", licence="MD-12345")
+    import_corpus(admin, tmp_path_factory.mktemp("corpus"))
+    admin.close()
+    return root
+
+
+async def _open_assistant(app: Any, pilot: Any, passphrase: str) -> AssistantScreen:
+    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
+    app.screen.query_one("#passphrase", Input).value = passphrase
+    await pilot.press("enter")
+    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await pilot.press("f6")
+    await _wait(pilot, lambda: isinstance(app.screen, AssistantScreen), "assistant screen")
+    return app.screen  # type: ignore[no-any-return]
+
+
+async def _ask(pilot: Any, screen: AssistantScreen, question: str) -> None:
+    before = screen.answers
+    screen.query_one("#question", Input).value = question
+    await pilot.press("enter")
+    await _wait(pilot, lambda: screen.answers > before, f"an answer to {question!r}")
+
+
+async def test_answer_with_citations_and_open_the_cited_record(vault_root: Path) -> None:
+    app = make_app(vault_dir=vault_root, user="drmaria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_assistant(app, pilot, PHYS_PASS)
+        await _ask(pilot, screen, "What antibiotics did Jane Roe get?")
+        answers = [str(w.render()) for w in screen.query(".answer").results(Static)]
+        assert answers and "Amoxicillin 500 MG Oral Capsule" in answers[-1]
+        citations = screen.query_one("#citations", OptionList)
+        assert citations.option_count == len(screen.last.citations) >= 2
+        prompts = [str(citations.get_option_at_index(i).prompt) for i in range(citations.option_count)]
+        assert any("Amoxicillin 500 MG Oral Capsule" in p for p in prompts)
+        # a follow-up in the same pane
+        await _ask(pilot, screen, "and in March 2021?")
+        assert "Cefuroxime" not in screen.last.answer and "Amoxicillin" in screen.last.answer
+        await pilot.press("f7", "enter")
+        await _wait(pilot, lambda: isinstance(app.screen, RecordScreen), "the cited record")
+        record = app.screen
+        await _wait(pilot, lambda: record.view is not None, "record loaded")  # type: ignore[attr-defined]
+        assert record.record_id == screen.last.citations[0].record_id  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.screen is screen, "back to the assistant")
+
+
+async def test_refusal_is_shown_clearly(vault_root: Path) -> None:
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open_assistant(app, pilot, TECH_PASS)
+        await _ask(pilot, screen, "What antibiotics did Jane Roe get?")
+        refused = [str(w.render()) for w in screen.query(".refused").results(Static)]
+        assert refused and "registered, active physicians" in refused[-1]
+        assert screen.query_one("#citations", OptionList).option_count == 0
+        assert screen.last.refused

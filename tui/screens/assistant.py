@@ -1,0 +1,150 @@
+"""The assistant's chat pane: questions, answers with numbered citations, refusals shown plainly.
+
+Each question runs `Conversation.ask` (one archive call) in a thread worker.
+The citations of the latest answer are listed below the conversation;
+selecting one opens its record (the record view audits the access). The
+conversation lives only as long as this screen (locking the app drops it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class AssistantScreen(Screen[None]):
+    """Ask about the records in plain words; every statement cites its record."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("f7", "focus_citations", "Citations"),
+    ]
+    DEFAULT_CSS = """
+    AssistantScreen #chat-log {
+        height: 1fr;
+        padding: 0 1;
+    }
+    AssistantScreen .question {
+        color: $accent;
+        text-style: bold;
+        margin-top: 1;
+    }
+    AssistantScreen .answer {
+        padding-left: 2;
+    }
+    AssistantScreen .refused {
+        color: $error;
+        text-style: bold;
+        padding-left: 2;
+    }
+    AssistantScreen #citations {
+        height: 8;
+        border: round $panel-lighten-2;
+    }
+    AssistantScreen #assistant-status {
+        height: 1;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, session: Any) -> None:
+        super().__init__(name="assistant")
+        from archive.assistant import Conversation
+
+        self.session = session
+        self.conversation = Conversation(session)
+        self.answers = 0  # answered questions (tests wait on it)
+        self.last: Any = None  # the latest Answer
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="chat-log"):
+            yield Static(
+                "Ask about the records: \"what antibiotics did MRN 123 get in March?\", \"how many patients had "
+                "hypertension in 2020?\", \"find records about chest pain\", \"ICD-10 code for gout\". "
+                "Follow-ups refer to earlier questions. Every statement cites its record.",
+                classes="muted",
+            )
+        yield Static("", id="assistant-status", classes="muted")
+        yield OptionList(id="citations")
+        yield Input(placeholder="Ask a question…  (Enter sends; F7 citations; Esc back)", id="question")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#question", Input).focus()
+
+    @on(Input.Submitted, "#question")
+    def _submitted(self, event: Input.Submitted) -> None:
+        question = event.value.strip()
+        if not question:
+            return
+        event.input.value = ""
+        self.query_one("#chat-log", VerticalScroll).mount(Static(Text(f"> {question}"), classes="question"))
+        self.query_one("#assistant-status", Static).update("Looking in the records…")
+        self.ask(question)
+
+    @work(thread=True, exclusive=True, group="assistant")
+    def ask(self, question: str) -> None:
+        from archive.errors import ChartvaultError
+
+        try:
+            answer = self.conversation.ask(question)
+        except ChartvaultError as exc:
+            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            return
+        self.app.call_from_thread(self._show, answer)
+
+    def _show(self, answer: Any) -> None:
+        log = self.query_one("#chat-log", VerticalScroll)
+        status = self.query_one("#assistant-status", Static)
+        citations = self.query_one("#citations", OptionList)
+        citations.clear_options()
+        self.last = answer
+        if answer.refused:
+            log.mount(Static(Text(f"Refused: {answer.reason}"), classes="refused"))
+            status.update("Refused (the attempt is recorded in the audit log).")
+            self.notify(answer.reason or "Refused.", title="Refused", severity="error")
+        else:
+            log.mount(Static(Text(answer.answer), classes="answer"))
+            for i, c in enumerate(answer.citations, 1):
+                passage = " ".join(c.passage.split())
+                if len(passage) > 110:
+                    passage = passage[:107] + "…"
+                citations.add_option(Option(Text(f"[{i}] {c.record_id}  {c.date or 'undated'}  \"{passage}\""),
+                                            id=f"{i}:{c.record_id}"))
+            n = len(answer.citations)
+            status.update(f"{n} citation(s), each checked against its record. F7 then Enter opens one." if n
+                          else "")
+        log.scroll_end(animate=False)
+        self.answers += 1
+
+    def _failed(self, message: str, hint: str) -> None:
+        self.query_one("#chat-log", VerticalScroll).mount(Static(Text(f"{message} {hint}".strip()),
+                                                                 classes="refused"))
+        self.query_one("#assistant-status", Static).update("")
+        self.notify(hint or message, title=message, severity="error")
+        self.answers += 1
+
+    @on(OptionList.OptionSelected, "#citations")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        from tui.screens.record import RecordScreen
+
+        if event.option.id:
+            self.app.push_screen(RecordScreen(self.session, event.option.id.split(":", 1)[1]))
+
+    def action_focus_citations(self) -> None:
+        citations = self.query_one("#citations", OptionList)
+        if citations.option_count:
+            citations.focus()
+            citations.highlighted = 0
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
