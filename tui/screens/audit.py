@@ -135,7 +135,9 @@ class AuditScreen(Screen[None]):
 
         filters = self._filters()
         try:
-            entries = read_audit_log(self.session, limit=2000, **filters)
+            entries = read_audit_log(
+                self.session, user=filters["user"], patient=filters["patient"], since=filters["since"], limit=2000
+            )
         except Exception as exc:  # noqa: BLE001  (shown, not raised: a worker must not kill the app)
             self.app.call_from_thread(self._error, exc)
             return
