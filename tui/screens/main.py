@@ -30,7 +30,7 @@ class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("f2", "open_queues", "Queues"),
         Binding("f3", "open_chart", "Chart"),
-        Binding("f6", "open_assistant", "Ask"),
+        Binding("f9", "open_coding", "Coding"),
         Binding("escape", "focus_search", "Search", show=False),
     ]
 
@@ -145,15 +145,17 @@ class MainScreen(Screen[None]):
             return
         self.app.push_screen(OpenChart(), lambda mrn: mrn and self.app.push_screen(ChartScreen(self.session, mrn)))
 
+    def action_open_coding(self) -> None:
+        """ICD-10-CM coding for the highlighted result's record (code search only when none)."""
+        from tui.screens.coding import CodingScreen
+
+        hit = self.query_one("#results", SearchResults).highlighted_hit()
+        self.app.push_screen(CodingScreen(self.session, hit.record_id if hit is not None else None))
+
     def action_open_queues(self) -> None:
         from tui.screens.queue import QueueScreen
 
         self.app.push_screen(QueueScreen(self.session))
-
-    def action_open_assistant(self) -> None:
-        from tui.screens.assistant import AssistantScreen
-
-        self.app.push_screen(AssistantScreen(self.session))
 
     # -- the inbox, watched while the app is open ----------------------------
     def start_inbox_watch(self) -> None:

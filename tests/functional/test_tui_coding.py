@@ -1,0 +1,95 @@
+"""TUI: the coding screen (F9): code search as you type, a record's suggestions, confirm and reject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from tests.coding_helpers import add_record
+from tests.conftest import ADMIN_PASS, TECH_PASS
+from tui.app import make_app
+from tui.screens.coding import CodingScreen
+from tui.screens.main import MainScreen
+from tui.screens.unlock import UnlockScreen
+
+NOTE = "ASSESSMENT:\n1. Atrial fibrillation.\n2. Hypothyroidism.\nNo evidence of pneumonia.\n"
+
+
+async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    from archive.session import create_vault
+    from archive.users import add_user
+
+    root = tmp_path_factory.mktemp("tui-coding") / "vault"
+    admin = create_vault(root, "admin", ADMIN_PASS)
+    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    record_id = add_record(admin, NOTE, mrn="7070", author="Dr Ng", name="Ada Byron")
+    admin.close()
+    return root, record_id
+
+
+async def _unlock(app: Any, pilot: Any) -> MainScreen:
+    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
+    app.screen.query_one("#passphrase", Input).value = TECH_PASS
+    await pilot.press("enter")
+    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    return app.screen  # type: ignore[no-any-return]
+
+
+async def test_f9_opens_code_search(vault: tuple[Path, str]) -> None:
+    root, _record = vault
+    app = make_app(vault_dir=root, user="tess")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _unlock(app, pilot)
+        await pilot.press("f9")
+        await _wait(pilot, lambda: isinstance(app.screen, CodingScreen), "coding screen")
+        screen: CodingScreen = app.screen  # type: ignore[assignment]
+        assert screen.record_id is None
+        await pilot.press(*"htn")
+        await _wait(pilot, lambda: screen.searches >= 1 and bool(screen.hits), "code search results")
+        first = screen.query_one("#code-results", OptionList).get_option_at_index(0)
+        assert first.id == "I10"
+        await pilot.press("escape")
+        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "back to main")
+
+
+async def test_suggestions_confirm_and_reject(vault: tuple[Path, str]) -> None:
+    root, record_id = vault
+    app = make_app(vault_dir=root, user="tess")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _unlock(app, pilot)
+        screen = CodingScreen(app.session, record_id)
+        app.push_screen(screen)
+        await _wait(pilot, lambda: screen.loads >= 1, "suggestions")
+        codes = [s.code for s in screen.suggestions]
+        assert codes[:2] == ["I48.91", "E03.9"] or set(codes[:2]) == {"I48.91", "E03.9"}, codes
+        assert not any(c.startswith("J18") for c in codes)
+        passage = str(screen.query_one("#suggestion-passage", Static).render())
+        assert screen.suggestions[0].passage in passage
+        listing = screen.query_one("#suggestions", OptionList)
+        listing.focus()
+        listing.highlighted = codes.index("I48.91")
+        await pilot.press("c")
+        await _wait(pilot, lambda: screen.decisions >= 1 and screen.loads >= 2, "the confirmation")
+        assert screen.decided.get("I48.91") == "confirmed"
+        assert "✓" in str(listing.get_option_at_index(codes.index("I48.91")).prompt)
+        listing.highlighted = codes.index("E03.9")
+        await pilot.press("r")
+        await _wait(pilot, lambda: screen.decisions >= 2 and screen.loads >= 3, "the rejection")
+        assert screen.decided.get("E03.9") == "rejected"
+        row = app.session.db.execute(
+            "SELECT decided_by, passage FROM record_codes WHERE record_id = ? AND code = 'I48.91'", [record_id]
+        ).fetchone()
+        assert row[0] == "tess" and row[1] and row[1] in NOTE
