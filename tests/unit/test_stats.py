@@ -101,7 +101,7 @@ def test_what_counts_as_a_diagnosis(env: Env) -> None:
 def test_chapter_table_matches_hand_map() -> None:
     for code, chapter in sf.CHAPTER.items():
         assert stats.chapter_of(code) == chapter, code
-    assert stats.chapter_of("O9A.11") == "15" and stats.chapter_of("C7A.00") == "2" and stats.chapter_of("U07.1") == "22"
+    assert [stats.chapter_of(c) for c in ("O9A.11", "C7A.00", "U07.1", "QA0")] == ["15", "2", "22", "17"]
 
 
 # -- recurrence -----------------------------------------------------------------------------------------
