@@ -88,15 +88,34 @@ class IndexEntry:
 
 
 @dataclass(frozen=True)
+class ChartHit:
+    """A chart entry found by a cross-index (current version)."""
+
+    entry_id: str
+    patient: str
+    kind: str
+    text: str
+    date: str | None
+    code: str | None
+    source_record: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class CrossIndex:
     kind: str  # by-code | by-physician | by-treatment
     query: str
     records: list[IndexEntry]
     note: str = ""
+    entries: list[ChartHit] = field(default_factory=list)
+    attended: list[str] = field(default_factory=list)  # by-physician: patients they attend
 
     @property
     def patients(self) -> list[str]:
-        return sorted({r.patient for r in self.records if r.patient})
+        found = {r.patient for r in self.records if r.patient} | {e.patient for e in self.entries}
+        return sorted(found | set(self.attended))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +123,7 @@ class CrossIndex:
             "query": self.query,
             "patients": self.patients,
             "records": [r.to_json() for r in self.records],
+            "chart_entries": [e.to_json() for e in self.entries],
             "note": self.note,
         }
 
@@ -207,22 +227,28 @@ def _decide(session: Session, record_id: str, code: str, status: str, passage: s
     session.require(Action.CODE)
     row = _record(session, record_id)
     info = require_code(session, code)
+    from archive.encounters import encounter_for_record
+
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with session.transaction():
         session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
+        encounter = encounter_for_record(session.db, row["id"])
         session.db.execute(
-            "INSERT INTO record_codes (record_id, code, status, decided_by, decided_at, score, passage)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [row["id"], info.code, status, session.user.name, now, score, passage],
+            "INSERT INTO record_codes (record_id, code, status, decided_by, decided_at, score, passage, encounter_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [row["id"], info.code, status, session.user.name, now, score, passage, encounter],
         )
         action = "code_confirm" if status == "confirmed" else "code_reject"
-        session.audit(action, record=row["id"], patient=row["patient"], details={"code": info.code})
-    return CodeDecision(row["id"], info.code, info.description, status, session.user.name, now, row["patient"])
+        session.audit(action, record=row["id"], patient=row["patient"],
+                      details={"code": info.code, "encounter": encounter})
+    return CodeDecision(row["id"], info.code, info.description, status, session.user.name, now, row["patient"],
+                        encounter)
 
 
 def confirm_code(session: Session, record_id: str, code: str, passage: str | None = None,
                  score: float | None = None) -> CodeDecision:
-    """Attach `code` to the record, with who confirmed it and when (a new row; history is kept)."""
+    """Attach `code` to the record and its encounter (when the chart has one), with who confirmed it
+    and when. Each decision is a new row, so the history is kept."""
     return _decide(session, record_id, code, "confirmed", passage, score)
 
 
@@ -272,12 +298,28 @@ def _entries(session: Session, rows: list[tuple[Any, ...]], why: dict[str, str])
     return [IndexEntry(r[0], r[1], r[2], r[3], r[4], codes.get(r[0], []), why.get(r[0], "")) for r in visible]
 
 
+_ENTRY_SQL = (
+    "SELECT e.id, e.patient_mrn, v.kind, v.text, v.date, v.code, v.source_record FROM chart_entries e"
+    " JOIN chart_entry_versions v ON v.entry_id = e.id AND v.version = e.current_version"
+    " WHERE v.status != 'entered_in_error' AND "
+)
+
+
+def _chart_hits(session: Session, where: str, args: list[Any], limit: int) -> list[ChartHit]:
+    """Current chart entries matching `where`, of patients the user may see."""
+    rows = session.db.execute(_ENTRY_SQL + where + " ORDER BY v.date DESC, e.n LIMIT ?", [*args, limit]).fetchall()
+    may_see = getattr(session, "may_see_patient", None)
+    return [
+        ChartHit(*r) for r in rows if may_see is None or may_see(r[1], Action.SEARCH)
+    ]
+
+
 def _audit_index(session: Session, result: CrossIndex) -> None:
     with session.transaction():
         session.audit(
             "index_" + result.kind.replace("-", "_"),
             details={"query": result.query, "records": [r.record_id for r in result.records],
-                     "patients": result.patients},
+                     "entries": [e.entry_id for e in result.entries], "patients": result.patients},
         )
 
 
@@ -299,9 +341,14 @@ def by_code(session: Session, code: str, limit: int = 500) -> CrossIndex:
     ).fetchall()
     why: dict[str, str] = {}
     for rid, c in rows:
-        why.setdefault(rid, c)
+        why.setdefault(rid, f"confirmed {c}")
     records = _record_rows(session, list(why), limit)
-    result = CrossIndex("by-code", norm, _entries(session, records, why))
+    entries = _chart_hits(
+        session, "v.kind IN ('diagnosis', 'complication') AND replace(upper(v.code), '.', '') LIKE ?",
+        [compact + "%"], limit,
+    )
+    result = CrossIndex("by-code", norm, _entries(session, records, why), entries=entries,
+                        note="Confirmed record codes and coded chart diagnoses/complications.")
     _audit_index(session, result)
     return result
 
@@ -321,7 +368,8 @@ def _record_rows(session: Session, ids: list[str], limit: int) -> list[tuple[Any
 
 
 def by_physician(session: Session, name: str, limit: int = 500) -> CrossIndex:
-    """Records written by a physician (record author, or a user's name/full name), with their codes."""
+    """Records written by a physician (author: the user name or full name) and the records of
+    the patients they attend (patients' and encounters' attending physician), with their codes."""
     session.require(Action.SEARCH)
     needle = " ".join(name.split())
     if not needle:
@@ -332,29 +380,46 @@ def by_physician(session: Session, name: str, limit: int = 500) -> CrossIndex:
         [needle, f"%{needle}%"],
     ).fetchall():
         names.update(n for n in (user, full) if n)
+    users = [u for (u,) in session.db.execute(
+        "SELECT name FROM users WHERE role = 'physician' AND (name = ? OR full_name LIKE ?)", [needle, f"%{needle}%"]
+    ).fetchall()]
+    marks = ",".join("?" * len(users)) or "NULL"
+    attended = [m for (m,) in session.db.execute(
+        f"SELECT mrn FROM patients WHERE attending IN ({marks}) UNION"
+        f" SELECT patient_mrn FROM encounters WHERE attending IN ({marks}) AND status = 'active'",
+        [*users, *users],
+    ).fetchall()]
+    may_see = getattr(session, "may_see_patient", None)
+    attended = sorted(m for m in set(attended) if may_see is None or may_see(m, Action.SEARCH))
     clauses = " OR ".join("author LIKE ?" for _ in names)
+    pmarks = ",".join("?" * len(attended)) or "NULL"
     rows = [
         tuple(r)
         for r in session.db.execute(
-            f"SELECT id, patient_mrn, date, author, title FROM records WHERE {clauses} ORDER BY date DESC, id LIMIT ?",
-            [*(f"%{n}%" for n in sorted(names)), limit],
+            f"SELECT id, patient_mrn, date, author, title FROM records WHERE ({clauses}) OR patient_mrn IN ({pmarks})"
+            " ORDER BY date DESC, id LIMIT ?",
+            [*(f"%{n}%" for n in sorted(names)), *attended, limit],
         ).fetchall()
     ]
-    why = {r[0]: f"author: {r[3]}" for r in rows}
+    lowered = [n.lower() for n in names]
+    why = {
+        r[0]: f"author: {r[3]}" if r[3] and any(n in r[3].lower() for n in lowered) else f"attending of {r[1]}"
+        for r in rows
+    }
     result = CrossIndex(
-        "by-physician", needle, _entries(session, rows, why),
-        note="Matches the record's author (and a registered physician's user or full name).",
+        "by-physician", needle, _entries(session, rows, why), attended=attended,
+        note="Records the physician wrote (author), and records of the patients they attend (chart).",
     )
     _audit_index(session, result)
     return result
 
 
 def by_treatment(session: Session, text: str, limit: int = 100) -> CrossIndex:
-    """Records that mention a treatment (procedure or medication).
+    """Records, chart entries and patients for a treatment (procedure or medication).
 
-    Until patient charts exist this searches the records' full text (FTS) for
-    the treatment words and also matches medication/procedure facts extracted
-    at import (HL7/FHIR). Charts will add their entries here.
+    Matches the charts' medication/procedure entries (current versions), the
+    medication/procedure facts extracted at import (HL7/FHIR), and the records'
+    full text (FTS) for the treatment words.
     """
     session.require(Action.SEARCH)
     needle = " ".join(text.split())
@@ -375,10 +440,16 @@ def by_treatment(session: Session, text: str, limit: int = 100) -> CrossIndex:
             if fact.get("kind") in ("medication", "procedure") and low in str(fact.get("text", "")).lower():
                 why[rid] = f"{fact['kind']}: {fact.get('text')}"
                 break
+    entries = _chart_hits(
+        session, "v.kind IN ('medication', 'procedure') AND v.text LIKE ? ESCAPE '\\'", [f"%{_like(needle)}%"], limit
+    )
+    for e in entries:
+        if e.source_record:
+            why.setdefault(e.source_record, f"chart {e.kind}: {e.text}")
     rows = _record_rows(session, list(why), limit)
     result = CrossIndex(
-        "by-treatment", needle, _entries(session, rows, why),
-        note="Full-text match on the records plus imported medication/procedure facts; chart entries come later.",
+        "by-treatment", needle, _entries(session, rows, why), entries=entries,
+        note="Chart medication/procedure entries, imported medication/procedure facts, and full text of the records.",
     )
     _audit_index(session, result)
     return result

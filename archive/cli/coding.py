@@ -170,15 +170,20 @@ def _print_index(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     if as_json:
         emit_json(result.to_json())
         return
-    if not result.records:
-        click.echo(f"No records found {result.kind.replace('-', ' ')} '{result.query}'.")
+    if not result.records and not result.entries and not result.patients:
+        click.echo(f"Nothing found {result.kind.replace('-', ' ')} '{result.query}'.")
         if result.note:
             click.echo(f"  ({result.note})")
         return
-    click.echo(f"{len(result.records)} record(s), {len(result.patients)} patient(s):")
+    n = len(result.entries)
+    click.echo(f"{len(result.records)} record(s), {n} chart entr{'y' if n == 1 else 'ies'}, "
+               f"{len(result.patients)} patient(s): {', '.join(result.patients)}")
     for r in result.records:
         codes = ", ".join(r.codes) if r.codes else "-"
         click.echo(f"{r.record_id:<14} {r.patient or '(unfiled)':<12} {r.date or '':<10} codes: {codes}  {r.why}")
+    for e in result.entries:
+        code = f" [{e.code}]" if e.code else ""
+        click.echo(f"{e.entry_id:<14} {e.patient:<12} {e.date or '':<10} {e.kind}: {e.text}{code}")
 
 
 @index_group.command("by-code")
@@ -186,7 +191,7 @@ def _print_index(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def index_by_code(state: CliState, code_text: str, as_json: bool) -> None:
-    """Records and patients with a confirmed code CODE or under it (E11 finds E11.9, E11.65, ...)."""
+    """Records, chart diagnoses and patients with code CODE or under it (E11 finds E11.9, E11.65, ...)."""
     from archive.coding import by_code
 
     _print_index(by_code(state.session(), code_text), as_json)
@@ -197,7 +202,7 @@ def index_by_code(state: CliState, code_text: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def index_by_physician(state: CliState, name: str, as_json: bool) -> None:
-    """Records written by physician NAME (user name or part of the name), with their codes."""
+    """Records written by physician NAME (user or part of the name) and of the patients they attend."""
     from archive.coding import by_physician
 
     _print_index(by_physician(state.session(), name), as_json)
@@ -208,7 +213,7 @@ def index_by_physician(state: CliState, name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def index_by_treatment(state: CliState, text: tuple[str, ...], as_json: bool) -> None:
-    """Records mentioning a treatment (medication or procedure); full text until charts exist."""
+    """Chart medications/procedures, imported facts and records' text matching a treatment."""
     from archive.coding import by_treatment
 
     _print_index(by_treatment(state.session(), " ".join(text)), as_json)

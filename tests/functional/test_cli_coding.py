@@ -166,7 +166,7 @@ def test_index_by_code_category_prefix(shared_vault: VaultFixture, records: dict
     af = as_json(invoke(shared_vault.root, "index", "by-code", "i48.91", "--json"))
     assert af["patients"] == ["5151"]
     text = invoke(shared_vault.root, "index", "by-code", "E11")
-    assert "1 record(s), 1 patient(s)" in text.output
+    assert "1 record(s), 0 chart entries, 1 patient(s): 4242" in text.output and "confirmed E11.9" in text.output
     bad = invoke(shared_vault.root, "index", "by-code", "diabetes")
     assert bad.exit_code == 2 and "not an ICD-10-CM code" in bad.output
 
@@ -180,7 +180,27 @@ def test_index_by_physician_and_treatment(shared_vault: VaultFixture, records: d
     assert [r["record_id"] for r in treated["records"]] == [records["dm.txt"]]
     assert treated["records"][0]["codes"] == ["E11.9"]
     none = invoke(shared_vault.root, "index", "by-treatment", "warfarin")
-    assert none.exit_code == 0 and "No records found" in none.output
+    assert none.exit_code == 0 and "Nothing found" in none.output
+
+
+def test_cross_indexes_include_the_chart(shared_vault: VaultFixture, records: dict[str, str]) -> None:
+    root = shared_vault.root
+    added = invoke(root, "patient", "add", "--mrn", "6363", "--name", "Edsger Dijkstra", "--dob", "1950-05-11",
+                   "--sex", "M", "--physician", "drmaria")
+    assert added.exit_code == 0, added.output
+    for args in (["--kind", "medication", "--text", "Warfarin 5 mg tablet", "--dose", "5 mg"],
+                 ["--kind", "diagnosis", "--text", "Type 2 diabetes with neuropathy", "--code", "E11.40"]):
+        result = invoke(root, "chart", "add", "6363", *args, "--date", "2024-01-15")
+        assert result.exit_code == 0, result.output
+    treated = as_json(invoke(root, "index", "by-treatment", "warfarin", "--json"))
+    assert treated["patients"] == ["6363"] and treated["chart_entries"][0]["kind"] == "medication"
+    by_cat = as_json(invoke(root, "index", "by-code", "E11", "--json"))
+    assert set(by_cat["patients"]) == {"4242", "6363"}
+    assert [e["code"] for e in by_cat["chart_entries"]] == ["E11.40"]
+    attended = as_json(invoke(root, "index", "by-physician", "drmaria", "--json"))
+    assert "6363" in attended["patients"]
+    text = invoke(root, "index", "by-treatment", "warfarin")
+    assert "0 record(s), 1 chart entry, 1 patient(s): 6363" in text.output
 
 
 def test_physician_may_code(shared_vault: VaultFixture, records: dict[str, str]) -> None:
@@ -190,3 +210,17 @@ def test_physician_may_code(shared_vault: VaultFixture, records: dict[str, str])
         assert "not yours" in out.output
     else:
         assert json.loads(out.stdout)["suggestions"][0]["code"] == "I48.91"
+
+
+def test_confirmed_code_attaches_to_the_encounter(shared_vault: VaultFixture) -> None:
+    root = shared_vault.root
+    added = invoke(root, "patient", "add", "--mrn", "8181", "--name", "Barbara Liskov", "--dob", "1939-11-07",
+                   "--sex", "F")
+    assert added.exit_code == 0, added.output
+    visit = as_json(invoke(root, "encounter", "add", "8181", "--kind", "visit", "--start", "2024-02-01", "--json"))
+    record_id = add_record(shared_vault.session, "ASSESSMENT: Gout of the right great toe.\n", mrn="8181",
+                           author="Dr Ng", name="Barbara Liskov")  # dated 2024-02-01
+    decision = as_json(invoke(root, "code", "confirm", record_id, "M10.9", "--json"))
+    assert decision["encounter_id"] == visit["id"] and decision["patient"] == "8181"
+    listed = as_json(invoke(root, "code", "list", record_id, "--json"))
+    assert listed[0]["encounter_id"] == visit["id"]
