@@ -50,6 +50,9 @@ MAX_QUERY_CHARS = 1000
 MAX_TERMS = 64
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 SNIPPET_TOKENS = 18
+# Above this many matches, only the most recent RANK_ALL are ranked by BM25 (see search_page).
+RANK_ALL = 2000
+COUNT_CAP = 10_000
 
 
 def create_schema(db: Any) -> None:
@@ -386,32 +389,82 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@dataclass(frozen=True)
+class FtsPage:
+    hits: list[FtsHit]
+    total: int  # matches (after filters); with `more` set, at least this many
+    more: bool = False  # there are more matches than were counted
+    pool: int | None = None  # when set: ranked among the `pool` most recently imported matches
+
+
 def search(db: Any, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0) -> list[FtsHit]:
     """Ranked hits (BM25) with snippets for `query`; BadQuery when it cannot be parsed."""
+    return search_page(db, query, filters, limit, offset).hits
+
+
+def search_page(
+    db: Any, query: str, filters: Filters | None = None, limit: int = 20, offset: int = 0
+) -> FtsPage:
+    """Like `search`, with the number of matches and how they were ranked.
+
+    BM25 costs a few microseconds per matching record, so a word found in a
+    fifth of 100,000 records would take far too long to rank in full. When
+    more than RANK_ALL records match, the RANK_ALL most recently imported
+    matches are ranked (counting is cheap, ranking is not); `pool` says so
+    and the person can add words or filters to narrow the search.
+    """
     from sqlcipher3 import dbapi2
 
     match = parse_query(query)
     where, params = _filter_sql(filters or Filters())
     limit = max(1, min(int(limit), 1000))
-    sql = (
-        "SELECT r.n, r.id, r.filename, r.patient_mrn, r.date, r.doc_type, r.format, r.title, f.rank "
-        f"FROM {TABLE} f JOIN records r ON r.n = f.rowid "
-        f"WHERE {TABLE} MATCH ?{where} ORDER BY f.rank LIMIT ? OFFSET ?"
-    )
+    offset = max(0, int(offset))
     try:
-        rows = db.execute(sql, [match, *params, limit, max(0, int(offset))]).fetchall()
+        total, more = _count(db, match, where, params)
+        pool = None
+        floor_sql, floor_params = "", []
+        if total > RANK_ALL:
+            pool = RANK_ALL
+            # the rowid of the RANK_ALL-th most recent match: rank only from there on
+            edge = db.execute(
+                f"SELECT f.rowid FROM {TABLE} f JOIN records r ON r.n = f.rowid "
+                f"WHERE {TABLE} MATCH ?{where} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
+                [match, *params, RANK_ALL - 1],
+            ).fetchone()
+            floor_sql, floor_params = " AND f.rowid >= ?", [int(edge[0])]
+        rows = db.execute(
+            "SELECT r.n, r.id, r.filename, r.patient_mrn, r.date, r.doc_type, r.format, r.title, f.rank "
+            f"FROM {TABLE} f JOIN records r ON r.n = f.rowid "
+            f"WHERE {TABLE} MATCH ?{floor_sql}{where} ORDER BY f.rank LIMIT ? OFFSET ?",
+            [match, *floor_params, *params, limit, offset],
+        ).fetchall()
         snippets = _snippets(db, match, [row[0] for row in rows])
     except dbapi2.OperationalError as exc:
         if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
             raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
         raise
-    return [
+    hits = [
         FtsHit(
             n=row[0], record_id=row[1], filename=row[2], patient=row[3], date=row[4], doc_type=row[5],
             format=row[6], title=row[7], score=round(-float(row[8]), 4), snippet=snippets.get(row[0], ""),
         )
         for row in rows
     ]
+    return FtsPage(hits=hits, total=total, more=more, pool=pool)
+
+
+def _count(db: Any, match: str, where: str, params: list[Any]) -> tuple[int, bool]:
+    """How many records match: exact without filters (cheap in FTS5); with filters, up to COUNT_CAP."""
+    if not where:
+        return int(db.execute(f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH ?", [match]).fetchone()[0]), False
+    n = int(
+        db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} f JOIN records r ON r.n = f.rowid "
+            f"WHERE {TABLE} MATCH ?{where} LIMIT ?)",
+            [match, *params, COUNT_CAP + 1],
+        ).fetchone()[0]
+    )
+    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 def _snippets(db: Any, match: str, rowids: list[int]) -> dict[int, str]:

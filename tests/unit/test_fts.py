@@ -181,3 +181,17 @@ def test_schema_created_by_migration(tmp_path: Path) -> None:
 )
 def test_live_query_for_search_as_you_type(typed: str, searched: str) -> None:
     assert fts.live_query(typed) == searched
+
+
+def test_broad_queries_rank_the_most_recent_matches(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = fts.search_page(db, "fracture OR heart")
+    assert (page.total, page.pool, page.more) == (4, None, False)
+    monkeypatch.setattr(fts, "RANK_ALL", 2)
+    page = fts.search_page(db, "fracture OR heart")
+    assert page.total == 4 and page.pool == 2
+    assert sorted(h.n for h in page.hits) == [3, 4]  # the two most recently imported matches
+    filtered = fts.search_page(db, "fracture OR heart", fts.Filters(author="jones"))
+    assert filtered.total == 2 and filtered.pool is None
+    monkeypatch.setattr(fts, "COUNT_CAP", 1)
+    capped = fts.search_page(db, "fracture OR heart", fts.Filters(author="jones"))
+    assert capped.total == 1 and capped.more
