@@ -142,7 +142,7 @@ def _choose_handler(data: bytes, filename: str) -> tuple[str, Callable[[bytes, s
     if head.startswith(b"PK\x03\x04"):
         _check_docx_package(data)
         return "Word document", _docx
-    if body[:3] in (b"MSH", b"FHS", b"BHS") and len(body) > 3 and not body[3:4].isalnum():
+    if body[:3] in (b"MSH", b"FHS", b"BHS") and body[3:4] == b"|":
         return "HL7 message", _hl7v2
     if body.startswith(b"{") and (b'"resourceType"' in data[:65536] or suffix == ".json"):
         return "FHIR resource", _fhir

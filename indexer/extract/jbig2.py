@@ -162,7 +162,7 @@ def _place_generic_region(body: bytes, page: Any) -> None:
 
 def _context_bits(template: int, at: tuple[int, ...]) -> list[tuple[int, int]]:
     positions = list(_TEMPLATES[template])
-    pairs = iter(zip(at[0::2], at[1::2]))
+    pairs = iter(zip(at[0::2], at[1::2], strict=True))
     return [p if p is not None else next(pairs) for p in positions]
 
 
@@ -170,20 +170,21 @@ def decode_generic(
     data: bytes, width: int, height: int, template: int, tpgdon: bool, at: tuple[int, ...]
 ) -> bytearray:
     """Arithmetic-coded generic region -> one byte (0 or 1) per pixel, row by row."""
+    import numpy as np
+
     bits = _context_bits(template, at)
     pad = 8
     stride = width + 2 * pad
     # Two blank rows above the region and `pad` blank columns either side.
     plane = bytearray(stride * (height + 2))
+    view = np.frombuffer(plane, dtype=np.uint8)
     stats_index = [0] * 65536
     stats_mps = [0] * 65536
+    columns = np.arange(width)
 
     # MQ decoder state (annex E.3), with C as one 32-bit register.
     qe_t, nmps_t, nlps_t, switch_t = _QE, _NMPS, _NLPS, _SWITCH
     end = len(data)
-    bp = 0
-    c = (data[0] if end else 0xFF) << 16
-    ct = 0
 
     def byte_in(bp: int, c: int) -> tuple[int, int, int]:
         byte = data[bp] if bp < end else 0xFF
@@ -196,7 +197,7 @@ def decode_generic(
         bp += 1
         return bp, c + ((data[bp] if bp < end else 0xFF) << 8), 8
 
-    bp, c, ct = byte_in(bp, c)
+    bp, c, ct = byte_in(0, (data[0] if end else 0xFF) << 16)
     c = (c << 7) & 0xFFFFFFFF
     ct -= 7
     a = 0x8000
@@ -206,7 +207,6 @@ def decode_generic(
     for y in range(height):
         row = (y + 2) * stride + pad
         if tpgdon:
-            # One decode of the fixed context; inlined below for pixels only.
             bit, a, c, ct, bp = _decode_one(
                 _TPGDON_CONTEXT[template], stats_index, stats_mps, a, c, ct, bp, byte_in
             )
@@ -214,21 +214,37 @@ def decode_generic(
             if ltp:
                 plane[row : row + width] = plane[row - stride : row - stride + width]
                 continue
+        incoming: list[int] = []
+        zeros_from: list[int] = []
+        ctx = 0
         if nominal:
             # Incremental context (T.88 6.2.5.7): shift, drop the bits that leave
             # the window (mask 0x7BF7), bring in the new pixels of the rows above.
-            above1 = plane[row - stride : row - stride + width + 5]
-            above2 = plane[row - 2 * stride : row - 2 * stride + width + 4]
-            incoming = [(p1 << 4) | (p2 << 11) for p1, p2 in zip(above1[4:], above2[3:])]
-            # At x = 0 only the pixels above, at x >= 0, are inside the region.
-            ctx = 0
+            above1 = view[row - stride : row - stride + width + 5].astype(np.int32)
+            above2 = view[row - 2 * stride : row - 2 * stride + width + 4].astype(np.int32)
+            entering = (above1[4:] << 4) | (above2[3:] << 11)
+            incoming = entering.tolist()
+            # Where the rows above are blank the context stays 0 while white is
+            # decoded, so runs of sure "white" decisions can be taken at once.
+            inked = np.flatnonzero(entering[:width])
+            following = np.append(inked, width)[np.searchsorted(inked, columns)]
+            zeros_from = (following - columns).tolist()
             for k in range(4):
-                ctx |= above1[3 - k] << (4 + k)
+                ctx |= int(above1[3 - k]) << (4 + k)
             for k in range(3):
-                ctx |= above2[2 - k] << (11 + k)
-        else:
-            incoming = []
-        for x in range(width):
+                ctx |= int(above2[2 - k]) << (11 + k)
+        x = 0
+        while x < width:
+            if nominal and ctx == 0 and stats_mps[0] == 0:
+                qe = qe_t[stats_index[0]]
+                run = min((c >> 16) // qe, (a - 0x8000) // qe, 1 + zeros_from[x], width - x)
+                if run > 0:
+                    # `run` MPS decisions in a row: no renormalisation, no state change.
+                    a -= run * qe
+                    c -= (run * qe) << 16
+                    x += run
+                    ctx = incoming[x - 1]
+                    continue
             if not nominal:
                 ctx = 0
                 for shift, (dx, dy) in enumerate(bits):
@@ -253,16 +269,10 @@ def decode_generic(
                 a = qe
             else:
                 c -= qe << 16
-                if a & 0x8000:
-                    bit = stats_mps[ctx]
-                    if nominal:
-                        ctx = ((ctx & 0x7BF7) << 1) | bit | incoming[x]
-                    if bit:
-                        plane[row + x] = 1
-                    continue
-                # MPS_EXCHANGE
                 mps = stats_mps[ctx]
-                if a < qe:
+                if a & 0x8000:
+                    bit = mps
+                elif a < qe:  # MPS_EXCHANGE
                     bit = 1 - mps
                     if switch_t[state]:
                         stats_mps[ctx] = bit
@@ -270,19 +280,20 @@ def decode_generic(
                 else:
                     bit = mps
                     stats_index[ctx] = nmps_t[state]
-            # RENORMD
-            while True:
-                if ct == 0:
-                    bp, c, ct = byte_in(bp, c)
-                a <<= 1
-                c = (c << 1) & 0xFFFFFFFF
-                ct -= 1
-                if a & 0x8000:
-                    break
-            if nominal:
-                ctx = ((ctx & 0x7BF7) << 1) | bit | incoming[x]
+            if not a & 0x8000:  # RENORMD
+                while True:
+                    if ct == 0:
+                        bp, c, ct = byte_in(bp, c)
+                    a <<= 1
+                    c = (c << 1) & 0xFFFFFFFF
+                    ct -= 1
+                    if a & 0x8000:
+                        break
             if bit:
                 plane[row + x] = 1
+            if nominal:
+                ctx = ((ctx & 0x7BF7) << 1) | bit | incoming[x]
+            x += 1
     region = bytearray(width * height)
     for y in range(height):
         row = (y + 2) * stride + pad

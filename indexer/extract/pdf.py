@@ -16,6 +16,28 @@ from indexer.extract import Extraction, ExtractionError, OcrLine
 from indexer.extract.image import confidence, needs_transcription, ocr
 from indexer.extract.text import parse_header_fields
 
+
+def pdf_errors() -> tuple[type[BaseException], ...]:
+    """What pypdf and the decoders under it raise on malformed input.
+
+    Anything else still ends as an ExtractionError in `extract`, for the whole file.
+    """
+    from pypdf.errors import PyPdfError
+
+    return (
+        PyPdfError,
+        ArithmeticError,
+        AssertionError,
+        AttributeError,
+        LookupError,
+        NotImplementedError,
+        OSError,
+        RecursionError,
+        TypeError,
+        ValueError,
+    )
+
+
 MIN_TEXT_LAYER_CHARS = 30
 MAX_OCR_PAGES = 200
 EOF_MARKER_WINDOW = 4096
@@ -24,7 +46,6 @@ EOF_MARKER_WINDOW = 4096
 def extract_pdf(data: bytes, filename: str) -> Extraction:
     """A PDF document, text layer first, OCR where a page is only an image."""
     import pypdf
-    from pypdf.errors import PdfReadError
 
     if b"%%EOF" not in data[-EOF_MARKER_WINDOW:]:
         raise ExtractionError(
@@ -38,7 +59,7 @@ def extract_pdf(data: bytes, filename: str) -> Extraction:
             page_count = len(reader.pages)
         except ExtractionError:
             raise
-        except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except pdf_errors() as exc:
             raise ExtractionError("damaged PDF: its structure cannot be read") from exc
         if page_count == 0:
             raise ExtractionError("PDF has no pages")
@@ -73,7 +94,7 @@ def _read_pages(reader: Any, page_count: int) -> Extraction:
     for number, page in enumerate(reader.pages, start=1):
         try:
             layer = page.extract_text() or ""
-        except Exception:  # pypdf can fail on one odd page; keep the others
+        except pdf_errors():  # one odd page must not lose the others
             layer = ""
             warnings.append(f"page {number}: the text layer cannot be read")
         if sum(c.isalnum() for c in layer) >= MIN_TEXT_LAYER_CHARS:
@@ -131,6 +152,6 @@ def _metadata(reader: Any) -> dict[str, str]:
         created = meta.creation_date
         if created is not None:
             found["date"] = created.date().isoformat()
-    except Exception:  # malformed dates and strings are common; metadata is optional
-        pass
+    except pdf_errors():  # malformed dates are common; metadata is optional
+        return found
     return found

@@ -32,10 +32,12 @@ def page_images(page: Any, warnings: list[str], page_number: int) -> list[Image]
     """The page's images worth OCR, largest side at least MIN_IMAGE_SIDE."""
     from pypdf.errors import DependencyError, LimitReachedError
 
+    from indexer.extract.pdf import pdf_errors
+
     images: list[Image] = []
     try:
         keys = page.images.keys()
-    except Exception:  # a broken resource dictionary: treat as no images
+    except pdf_errors():  # a broken resource dictionary: no images
         warnings.append(f"page {page_number}: its images cannot be listed")
         return images
     for key in keys[: MAX_IMAGES_PER_PAGE * 2]:
@@ -46,7 +48,7 @@ def page_images(page: Any, warnings: list[str], page_number: int) -> list[Image]
             image = page.images[key].image
         except (LimitReachedError, DependencyError):
             image = _fallback_decode(page, key)
-        except Exception:
+        except pdf_errors():
             image = None
         if image is None:
             warnings.append(f"page {page_number}: an embedded image could not be decoded")
@@ -132,7 +134,7 @@ def _stream_flate(xobject: Any) -> Image | None:
     inflater = zlib.decompressobj()
     pending = xobject._data
     buffer = bytearray()
-    bands = []
+    bands: list[Any] = []
     try:
         while len(bands) < height // k:
             chunk = inflater.decompress(pending, max(band_bytes, 1 << 20))

@@ -14,10 +14,6 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: OCR of whole documents; still runs in CI")
-
-
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """/work/shared/data, or skip when this checkout has no shared data beside it."""

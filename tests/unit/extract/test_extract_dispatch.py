@@ -8,10 +8,9 @@ import sys
 import textwrap
 import time
 import zipfile
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
-
-from collections.abc import Callable
 
 import pytest
 
@@ -122,6 +121,7 @@ def test_content_sniffing_beats_the_extension(text_pdf: bytes) -> None:
 def test_unknown_extension_with_clean_text_is_a_note() -> None:
     result = extract(b"Follow-up in two weeks.", "NOTE")
     assert (result.format, result.doc_type) == ("text", "note")
+    assert extract(b"MSH was discussed with the family.", "note.txt").format == "text"
 
 
 def test_every_truncation_of_valid_files_raises_only_extraction_error(text_pdf: bytes) -> None:
@@ -172,11 +172,12 @@ def test_extraction_writes_nothing_to_disk(tmp_path: Path, text_pdf: bytes) -> N
     script = textwrap.dedent(
         f"""
         import io, os, sys
-        from PIL import Image, ImageDraw
+        from PIL import Image, ImageDraw, ImageFont
         import docx
         samples = {{"note.pdf": open({str(pdf_path)!r}, "rb").read()}}
-        image = Image.new("RGB", (420, 80), "white")
-        ImageDraw.Draw(image).text((10, 30), "MRN 4471234 chest pain", fill="black")
+        image = Image.new("RGB", (600, 600), "white")  # page-shaped: OCR stays quick
+        font = ImageFont.load_default(size=32)
+        ImageDraw.Draw(image).text((20, 40), "MRN 4471234 chest pain", font=font, fill="black")
         buffer = io.BytesIO(); image.save(buffer, "PNG"); samples["scan.png"] = buffer.getvalue()
         document = docx.Document(); document.add_paragraph("Patient: Jane Doe")
         buffer = io.BytesIO(); document.save(buffer); samples["letter.docx"] = buffer.getvalue()

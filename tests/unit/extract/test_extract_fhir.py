@@ -6,6 +6,7 @@ import base64
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,7 +71,7 @@ def test_fact_details_and_rendering(bundles: dict[str, bytes]) -> None:
 
 
 def test_single_patient_prefers_mr_identifier_else_first() -> None:
-    patient = {
+    patient: dict[str, Any] = {
         "resourceType": "Patient",
         "identifier": [{"value": "ssn-1"}, {"type": {"coding": [{"code": "MR"}]}, "value": "mr-9"}],
         "name": [{"use": "nickname", "given": ["Jo"]}, {"use": "official", "family": "Doe",
@@ -85,7 +86,8 @@ def test_single_patient_prefers_mr_identifier_else_first() -> None:
         "mr-9", "Jane Q Doe", "F"
     )
     del patient["identifier"][1]
-    assert extract(json.dumps(patient).encode(), "p.json").patient.mrn == "ssn-1"  # type: ignore[union-attr]
+    again = extract(json.dumps(patient).encode(), "p.json")
+    assert again.patient is not None and again.patient.mrn == "ssn-1"
 
 
 def test_document_reference_attachment_is_decoded() -> None:
