@@ -161,6 +161,22 @@ class FilingResult:
 
 # ---------------------------------------------------------------- search
 
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int  # records matching (at least this many when `more`)
+    more: bool = False
+    pool: int | None = None  # broad query: ranked among this many most recently imported matches
+
+    def note(self) -> str:
+        """One line for people about how many matched and how they were ranked."""
+        total = f"more than {self.total:,}" if self.more else f"{self.total:,}"
+        text = f"{total} record(s) match"
+        if self.pool:
+            text += f"; the {self.pool:,} most recently imported were ranked (add words or filters to narrow)"
+        return text + "."
+
+
 def search_records(
     session: Session,
     query: str,
@@ -178,11 +194,31 @@ def search_records(
 
     `as_you_type`: the query is still being typed (the TUI): its last word is a prefix.
     """
+    return search_records_page(
+        session, query, patient=patient, doc_type=doc_type, author=author, date_from=date_from,
+        date_to=date_to, limit=limit, mark=mark, as_you_type=as_you_type,
+    ).hits
+
+
+def search_records_page(
+    session: Session,
+    query: str,
+    *,
+    patient: str | None = None,
+    doc_type: str | None = None,
+    author: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    limit: int = 20,
+    mark: tuple[str, str] = ("**", "**"),
+    as_you_type: bool = False,
+) -> SearchPage:
+    """`search_records`, with how many records matched and how the hits were ranked."""
     session.require(Action.SEARCH, patient=patient)
     if limit < 1:
         raise BadInput("--limit must be at least 1.", "For example --limit 20.")
     filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to)
-    raw_hits = fts.search(session.db, fts.live_query(query) if as_you_type else query, filters, limit=limit)
+    page = fts.search_page(session.db, fts.live_query(query) if as_you_type else query, filters, limit=limit)
     may_see = getattr(session, "may_see_record", None)
     hits = [
         SearchHit(
@@ -196,19 +232,20 @@ def search_records(
             title=h.title,
             format=h.format,
         )
-        for h in raw_hits
+        for h in page.hits
         if may_see is None or may_see(h.record_id, h.patient, Action.SEARCH)
     ]
     details = {
         "query": query,
         "filters": {k: v for k, v in asdict(filters).items() if v},
         "hits": len(hits),
+        "matches": page.total,
         "records": [h.record_id for h in hits],
         "patients": sorted({h.patient for h in hits if h.patient}),
     }
     with session.transaction():
         session.audit("search", patient=patient, details=details)
-    return hits
+    return SearchPage(hits=hits, total=page.total, more=page.more, pool=page.pool)
 
 
 # ---------------------------------------------------------------- one record
@@ -507,6 +544,7 @@ __all__ = [
     "QuarantineItem",
     "RecordView",
     "SearchHit",
+    "SearchPage",
     "Transcription",
     "add_transcription",
     "export_original",
@@ -515,6 +553,7 @@ __all__ = [
     "list_quarantine",
     "release_quarantine",
     "search_records",
+    "search_records_page",
     "show_record",
     "verify_transcription",
 ]
