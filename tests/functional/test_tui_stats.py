@@ -1,0 +1,115 @@
+"""TUI: the statistics screen (F7) draws bars over time, a sparkline per group and a table that agree with
+counts computed independently from the fixture; group-by and period keys reload; recurrence and
+readmissions tabs. One unlock for the flow."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Input, Sparkline, Static, TabbedContent
+
+from tests import stats_fixture as sf
+from tests.conftest import ADMIN_PASS, TECH_PASS
+from tui.app import make_app
+from tui.screens.main import MainScreen
+from tui.screens.stats import StatsScreen, bar_lines
+from tui.screens.unlock import UnlockScreen
+
+
+async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, sf.Fixture]:
+    from archive.session import create_vault
+    from archive.users import User, add_user, insert_user
+    from vault.db import transaction
+
+    root = tmp_path_factory.mktemp("tui-stats") / "vault"
+    admin = create_vault(root, "admin", ADMIN_PASS)
+    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    with transaction(admin.db):
+        insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"))
+        insert_user(admin.db, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"))
+    fx = sf.build()
+    sf.insert(admin.db, fx)
+    admin.close()
+    return root, fx
+
+
+def test_bar_lines_scale_to_the_largest() -> None:
+    lines = bar_lines([("2021", 40), ("2022", 20), ("2023", 0)], width=10).plain.splitlines()
+    assert lines[0].count("█") == 10 and lines[1].count("█") == 5 and "█" not in lines[2]
+    assert lines[2].endswith(" 0")
+
+
+async def test_statistics_screen(vault: tuple[Path, sf.Fixture]) -> None:
+    root, fx = vault
+    app = make_app(vault_dir=root, user="tess")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
+        app.screen.query_one("#passphrase", Input).value = TECH_PASS
+        await pilot.press("enter")
+        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        await pilot.press("f7")
+        await _wait(pilot, lambda: isinstance(app.screen, StatsScreen), "statistics screen")
+        screen: StatsScreen = app.screen
+        await _wait(pilot, lambda: screen.loads >= 2 and screen.frequency is not None, "first load")
+
+        want = sf.expected_frequency(fx, "chapter", "year")
+        table = screen.query_one("#freq-table", DataTable)
+        assert table.row_count == len(want["groups"])
+        bars = str(screen.query_one("#freq-bars", Static).render())
+        for year, (_patients, encounters) in want["periods"].items():
+            assert f"{year} " in bars and f" {encounters}" in bars
+        sparks = list(screen.query(Sparkline))
+        assert len(sparks) == min(8, len(want["groups"]))
+        busiest = max(want["groups"].items(), key=lambda kv: (kv[1][1], kv[0]))
+        years = sorted(want["periods"])
+        assert list(sparks[0].data or []) == [float(want["cells"].get((y, busiest[0]), (0, 0))[1]) for y in years]
+
+        await pilot.press("b")  # by category
+        await _wait(pilot, lambda: screen.frequency.by == "category", "category load")
+        assert table.row_count == len(sf.expected_frequency(fx, "category", "year")["groups"])
+        await pilot.press("p")  # per quarter
+        await _wait(pilot, lambda: screen.frequency.period == "quarter", "quarter load")
+        quarters = sf.expected_frequency(fx, "category", "quarter")["periods"]
+        assert [str(c.label) for c in table.columns.values()][2:-2] == sorted(quarters)
+
+        tabs = screen.query_one("#stats-tabs", TabbedContent)
+        tabs.active = "tab-readmissions"
+        await pilot.pause()
+        readmit = screen.readmissions
+        today = dt.date.today()
+        expected = sf.expected_readmissions(fx, 30, today)
+        assert readmit.overall.readmitted == expected["ALL"]["readmitted"]
+        assert screen.query_one("#readmit-table", DataTable).row_count == len(expected)  # physicians + overall
+
+        tabs.active = "tab-recurrence"
+        await pilot.pause()
+        box = screen.query_one("#recur-code", Input)
+        box.focus()
+        box.value = "W10"
+        loads = screen.loads
+        await pilot.press("enter")
+        await _wait(pilot, lambda: screen.loads > loads and screen.recurrence is not None, "recurrence")
+        r = screen.recurrence
+        assert {k: getattr(r, k) for k in sf.SCENARIO_EXPECTED} == sf.expected_recurrence(fx, "W10", 365, 30, today)
+        assert "rate" in str(screen.query_one("#recur-result", Static).render())
+
+        box.value = "not a code"
+        loads = screen.loads
+        await pilot.press("enter")
+        await _wait(pilot, lambda: screen.loads > loads, "refusal")
+        assert "not an ICD-10-CM code" in str(screen.query_one("#stats-message", Static).render())
+        await pilot.press("escape")
+        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "back to main")
