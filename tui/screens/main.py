@@ -31,6 +31,7 @@ class MainScreen(Screen[None]):
         Binding("f2", "open_queues", "Queues"),
         Binding("f3", "open_chart", "Chart"),
         Binding("f9", "open_coding", "Coding"),
+        Binding("f7", "open_stats", "Stats"),
         Binding("escape", "focus_search", "Search", show=False),
     ]
 
@@ -156,6 +157,18 @@ class MainScreen(Screen[None]):
         from tui.screens.queue import QueueScreen
 
         self.app.push_screen(QueueScreen(self.session))
+
+    def action_open_stats(self) -> None:
+        """Statistics (technicians and physicians): frequency, recurrence, readmissions."""
+        from archive.policy import Action, decide
+        from tui.screens.stats import StatsScreen
+
+        decision = decide(self.session.user, Action.STATS)
+        if not decision.allowed:  # say so here rather than audit a denial per chart
+            self.notify(decision.reason or "Statistics are for technicians and physicians.", severity="error",
+                        title="Statistics")
+            return
+        self.app.push_screen(StatsScreen(self.session))
 
     # -- the inbox, watched while the app is open ----------------------------
     def start_inbox_watch(self) -> None:
