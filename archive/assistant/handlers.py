@@ -19,7 +19,7 @@ from archive.assistant.citations import Citation, RecordTexts
 from archive.assistant.drug_classes import class_by_name, member_pattern
 from archive.assistant.intents import Intent
 from archive.assistant.patient_refs import PatientRef
-from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve
+from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve, similar_to
 from archive.policy import Action
 
 if TYPE_CHECKING:
@@ -184,10 +184,15 @@ def similar(ctx: Context, intent: Intent) -> Draft:
                                               [Citation(source, info.date, lead, info.patient)], key="source"))
     if not topic:
         return draft
-    hits = retrieve(ctx.session, topic, period=intent.period, limit=MAX_FIND, action=ctx.action, exclude=exclude,
-                    any_word=True)
+    hits = similar_to(ctx.session, source, MAX_FIND, ctx.action) if source else None
+    if hits is None:
+        hits = retrieve(ctx.session, topic, period=intent.period, limit=MAX_FIND, action=ctx.action,
+                        exclude=exclude, any_word=True)
     for h in hits:
         cite = _note_citation(ctx, h.record_id, intent.topic or topic)
+        if cite is None and source:  # close in meaning without sharing words: quote its opening
+            info, lead = ctx.texts.info(h.record_id), P.lead_passage(ctx.texts.text(h.record_id))
+            cite = Citation(h.record_id, (info.date or "")[:10] or None, lead, info.patient) if info and lead else None
         if cite is None:
             continue
         draft.statements.append(Statement(f"{_record_label(ctx, h.record_id)} ({_who(ctx, h.patient)}): "
@@ -334,7 +339,8 @@ def count(ctx: Context, intent: Intent) -> Draft:
         cite = _fact_citation(ctx, fact)
         if cite is not None:
             found.append((mrn, f"{mrn}|{(fact.date or '')[:10]}", cite))
-    for h in retrieve(ctx.session, topic, period=intent.period, limit=200, action=ctx.action, any_word=False):
+    for h in retrieve(ctx.session, topic, period=intent.period, limit=200, action=ctx.action, any_word=False,
+                      meaning=False):
         info = ctx.texts.info(h.record_id)
         if info is None or info.has_facts or not h.patient:
             continue

@@ -77,9 +77,14 @@ def retrieve(
     action: Action = Action.ASK_ABOUT_PATIENT,
     any_word: bool = True,
     exclude: tuple[str, ...] = (),
+    meaning: bool = True,
 ) -> list[Hit]:
-    """Records about `topic`, best first (the period applies to the record's date)."""
-    hits = _hybrid(session, topic, patient, period, limit * 2) if any_word else None
+    """Records about `topic`, best first (the period applies to the record's date).
+
+    `any_word`: full text may fall back to records with any of the words; `meaning`: hybrid retrieval
+    when records are embedded (counts pass False: they need the words themselves).
+    """
+    hits = _hybrid(session, topic, patient, period, limit * 2) if meaning else None
     if hits is None:
         hits = _fts_cascade(session, topic, patient, period, limit * 2, any_word)
     out = []
@@ -129,6 +134,21 @@ def _hybrid(session: Session, topic: str, patient: str | None, period: Period | 
     result = search(session, topic, mode="hybrid", patient=patient, date_from=f.date_from, date_to=f.date_to,
                     limit=limit)
     return [Hit(h.record_id, h.patient, h.date, h.score) for h in result.hits]
+
+
+def similar_to(session: Session, record_id: str, limit: int,
+               action: Action = Action.ASK_ABOUT_PATIENT) -> list[Hit] | None:
+    """Records closest in meaning to one record (None: no embeddings yet; the caller falls back to words)."""
+    try:
+        from archive.embedding import has_embeddings
+        from archive.search import similar_cases
+    except ImportError:
+        return None
+    if not has_embeddings(session.db):
+        return None
+    result = similar_cases(session, record_id, limit=limit * 2)
+    return [Hit(h.record_id, h.patient, h.date, h.score) for h in result.hits
+            if session.may_see_record(h.record_id, h.patient, action)][:limit]
 
 
 # ---------------------------------------------------------------- chart facts

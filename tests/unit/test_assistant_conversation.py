@@ -185,3 +185,27 @@ def test_code_questions_use_the_code_set(phys: Any, monkeypatch: pytest.MonkeyPa
     answer = ask(phys, "What ICD-10 code fits congestive heart failure?")
     assert seen == ["congestive heart failure"]
     assert answer.kind == "code" and "I50.9 Heart failure, unspecified" in answer.answer and not answer.citations
+
+
+def test_with_embeddings_retrieval_is_hybrid_and_similar_uses_meaning(shared_vault: VaultFixture, phys: Any) -> None:
+    """Last in the module: embeds the corpus (fake embedder), after which retrieval goes through archive.search."""
+    from archive.embedding import embed_backlog, has_embeddings, use_embedder
+    from indexer.embedder import FakeEmbedder
+
+    use_embedder(FakeEmbedder())
+    try:
+        embed_backlog(shared_vault.session)  # type: ignore[arg-type]
+        assert has_embeddings(phys.db)
+        before = phys.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+        found = ask(phys, "Find records about chest pain")
+        modes = [json.loads(r[0]).get("mode") for r in phys.db.execute(
+            "SELECT details FROM audit WHERE seq > ? AND action = 'search'", [before]).fetchall()]
+        assert "hybrid" in modes
+        assert record_of(phys, "MRN-400") in {c.record_id for c in found.citations}
+        assert_verified(phys, found)
+        similar = ask(phys, f"similar cases to record {record_of(phys, 'MRN-200')}")
+        assert similar.kind == "similar" and len({c.record_id for c in similar.citations}) >= 2
+        assert_verified(phys, similar)
+        assert ask(phys, "Find records about Ebola").answer == NOTHING_FOUND
+    finally:
+        use_embedder(None)
