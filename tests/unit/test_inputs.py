@@ -117,3 +117,23 @@ def test_sidecar_problems_are_reported(tmp_path: Path) -> None:
     raw = read_input(item)
     assert raw.sidecar is None and raw.sidecar_problem and "not valid JSON" in raw.sidecar_problem
     assert raw.sidecar_raw == "{not json"
+
+
+def test_file_that_vanishes_mid_read_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexer.inputs as inputs
+
+    path = tmp_path / "moving.txt"
+    path.write_bytes(b"x" * (3 << 20))  # several read chunks
+    real_read = os.read
+
+    def read_then_vanish(fd: int, n: int) -> bytes:
+        data = real_read(fd, n)
+        if path.exists():
+            path.unlink()  # another program moves it away while we read
+        return data
+
+    monkeypatch.setattr(inputs.os, "read", read_then_vanish)
+    raw = read_input(InputFile(path=path, rel="moving.txt"))
+    assert raw.problem and "vanished while it was being read" in raw.problem
+    assert raw.data == b"x" * (3 << 20)  # what was read is kept (for quarantine), not dropped
+    assert raw.path is None  # nothing left to remove
