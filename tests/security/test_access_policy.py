@@ -22,6 +22,7 @@ from archive.policy import Action
 from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS, VaultFixture
 
 MRNS = ("MRN-1001", "MRN-1002", "MRN-1003")
+SPARE = "MRN-1009"  # a record no test breaks the glass on
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +33,13 @@ def world(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) 
     tess = shared_vault.open("tess", TECH_PASS)
     maria = shared_vault.open("drmaria", PHYS_PASS)
     inbox = tmp_path_factory.mktemp("notes")
-    for i, mrn in enumerate(MRNS):
+    for i, mrn in enumerate((*MRNS, SPARE)):
         (inbox / f"{mrn}__note{i}.txt").write_text(
             f"Clinic note for {mrn}. Chest pain on exertion, troponin negative. Follow-up in {i + 2} weeks.\n"
         )
     report = import_paths(tess, [inbox], settle=0)
     records = {o.patient: o.record_id for o in report.outcomes if o.status == "imported"}
-    assert sorted(records) == sorted(MRNS), report.to_json()
+    assert sorted(records) == sorted((*MRNS, SPARE)), report.to_json()
     yield {"fx": shared_vault, "admin": shared_vault.session, "tess": tess, "drmaria": maria,
            "records": records, "tmp": tmp_path_factory.mktemp("out")}
     tess.close()
@@ -365,7 +366,7 @@ def test_admin_with_clinical_role_sees_content_until_it_is_taken_away(world: dic
     from archive.records import show_record
     from archive.users import set_clinical_role
 
-    admin, rid = world["admin"], world["records"][MRNS[0]]
+    admin, rid = world["admin"], world["records"][SPARE]
     with pytest.raises(BadInput):
         set_clinical_role(admin, "admin", "physician")  # a physician role needs a licence
     with pytest.raises(UserError):
