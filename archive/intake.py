@@ -84,12 +84,38 @@ def import_paths(
 ) -> ImportReport:
     """Import files and folders (recursively). With `move`, each source is deleted once committed."""
     session.require(Action.IMPORT)
+    _refuse_vault_paths(session, [Path(p) for p in paths])
     ingestor = _ingestor(session, "import", settle)
     outcomes = ingestor.ingest_paths([Path(p) for p in paths], remove_source=move, progress=progress)
     report = ImportReport(outcomes)
     with session.transaction():
         session.audit("import_run", details={k: v for k, v in report.counts.items() if v} | {"move": move})
     return report
+
+
+def _refuse_vault_paths(session: Session, paths: list[Path]) -> None:
+    refuse_vault_paths(session.vault.root, paths)
+
+
+def refuse_vault_paths(vault_root: Path, paths: list[Path]) -> None:
+    """The vault's own files are never inputs (they would be deleted after import); its inbox is."""
+    from archive.errors import BadInput
+
+    root = Path(vault_root).resolve()
+    inbox = (root / "inbox").resolve()
+    for path in paths:
+        where = path.resolve()
+        inside = where == root or root in where.parents
+        in_inbox = where == inbox or inbox in where.parents
+        if inside and not in_inbox:
+            raise BadInput(
+                f"{path} is part of the vault itself, not something to import.",
+                "Import files from elsewhere, or drop them into the vault's inbox/.",
+            )
+        if where in root.parents:
+            raise BadInput(
+                f"{path} contains the vault.", "Import the folder that holds the new files, not one above the vault."
+            )
 
 
 def may_import(session: Session) -> bool:
@@ -155,6 +181,8 @@ class InboxService:
         max_wait: float = 600.0,
     ) -> None:
         session.require(Action.IMPORT)
+        if inbox is not None:
+            refuse_vault_paths(session.vault.root, [Path(inbox)])
         self.parent = session
         self.session = fork_session(session) if own_connection else session
         self.own_connection = own_connection
@@ -254,6 +282,7 @@ def watch_locked(
 
     vault = Vault.open(Path(vault_root))
     folder = Path(inbox) if inbox else vault.inbox_dir
+    refuse_vault_paths(vault.root, [folder])
 
     def handle(paths: list[Path], overdue: set[Path]) -> None:
         results = stash_paths(

@@ -239,3 +239,12 @@ def test_watch_without_passphrase_then_next_session_indexes(shared_vault: VaultF
     hits = json.loads(status.stdout)
     assert [h["patient"] for h in hits] == ["W-1"]
     assert list((root / "pending").glob("*.age")) == []
+
+
+def test_the_vault_itself_is_never_imported(shared_vault: VaultFixture, imported: dict[str, Any]) -> None:
+    root = shared_vault.root
+    for target in (root / "objects", root, root.parent):
+        result = invoke(root, "import", str(target), "--move")
+        assert result.exit_code == 2, (target, result.output)
+        assert "vault" in result.output
+    assert any(root.glob("objects/??/*.age"))
