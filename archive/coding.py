@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import BadInput, NotFound
 from archive.policy import Action
 from indexer import icd10
+from indexer.code_match import matcher_for
 from indexer.code_suggest import Suggestion, suggest_codes
 
 if TYPE_CHECKING:
@@ -197,6 +198,7 @@ def suggest_for_record(session: Session, record_id: str, limit: int = 10) -> Rec
     session.require(Action.CODE)
     row = _record(session, record_id)
     ensure_code_set(session)
+    matcher_for(session.db)  # built (seconds, once per process) before the write transaction opens
     with session.transaction():
         session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
         text = session.store.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
