@@ -43,6 +43,7 @@ from archive import chart_rules as rules
 from archive import stats
 from archive.errors import BadInput, UserError
 from archive.policy import Action
+from archive.settings import get_setting
 from archive.suppression import protect
 from vault.atomic import atomic_writer
 
@@ -220,16 +221,14 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
     start, end = stats.parse_bound(date_from, "--from", False), stats.parse_bound(date_to, "--to", True)
     path = _check_out(out, force)
     events = [
-        e for prefix in wanted for e in stats.diagnosis_events(session.db, prefix)
+        e for e in stats.diagnosis_events(session.db, wanted)
         if (not start or e.episode_day >= start) and (not end or e.episode_day <= end)
     ]
-    seen_patients: dict[str, bool] = {}
-    visible = []
-    for e in events:  # a physician under the 'assigned' scope exports only their own patients' cases
-        if e.mrn not in seen_patients:
-            seen_patients[e.mrn] = session.may_see_patient(e.mrn, Action.EXPORT)
-        if seen_patients[e.mrn]:
-            visible.append(e)
+    visible = events
+    if str(get_setting(session.db, "policy.physician_scope")) == "assigned":
+        # a physician under the 'assigned' scope exports only their own patients' cases (policy decides)
+        allowed = {m: session.may_see_patient(m, Action.EXPORT) for m in {e.mrn for e in events}}
+        visible = [e for e in events if allowed[e.mrn]]
     # One row per (patient, episode, code), whatever the number of records or entries behind it.
     unique = {(e.mrn, e.episode, e.code): e for e in visible}
     code_patients: dict[str, set[str]] = defaultdict(set)

@@ -93,30 +93,39 @@ def _day(expr: str) -> str:
 
 _CHAPTER_VALUES = ", ".join(f"('{n}', '{lo}', '{hi}')" for n, lo, hi, _t in CHAPTERS)
 
-# One row per diagnosis event: mrn, code, day, enc (encounter id or NULL), episode, episode_day, plus the
-# encounter's kind/start/end/attending. Parameters: :today.
-EVENTS_SQL = f"""
+def _code_filter(column: str, prefixes: int) -> str:
+    if not prefixes:
+        return ""
+    return " AND (" + " OR ".join(f"upper(replace({column}, '.', '')) LIKE :p{i}" for i in range(prefixes)) + ")"
+
+
+def events_sql(prefixes: int = 0) -> str:
+    """SQL (a WITH clause, to be followed by a SELECT) whose `ev` has one row per diagnosis event: mrn, code,
+    day, enc (encounter id or NULL), episode, episode_day, the encounter's kind/start/end/attending, category,
+    chapter; `dx` also holds the undated ones (day NULL). Parameters: :today, and :p0.. for code prefixes
+    (compact, upper case, ending in '%'), applied before the encounter lookups."""
+    return f"""
 WITH
 chapters(num, lo, hi) AS (VALUES {_CHAPTER_VALUES}),
 raw(mrn, code, raw_date, explicit_enc) AS (
     SELECT r.patient_mrn, c.code, r.date, c.encounter_id
     FROM record_codes c JOIN records r ON r.id = c.record_id
     WHERE c.id IN (SELECT max(id) FROM record_codes GROUP BY record_id, code)
-      AND c.status = 'confirmed' AND r.status = 'filed' AND r.patient_mrn IS NOT NULL
+      AND c.status = 'confirmed' AND r.status = 'filed' AND r.patient_mrn IS NOT NULL{_code_filter("c.code", prefixes)}
     UNION ALL
     SELECT e.patient_mrn, v.code, v.date, v.encounter_id
     FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
     WHERE v.kind = 'diagnosis' AND coalesce(v.code, '') <> ''
       AND coalesce(v.code_system, 'ICD-10-CM') = 'ICD-10-CM'
-      AND v.status NOT IN ('entered_in_error', 'cancelled')
+      AND v.status NOT IN ('entered_in_error', 'cancelled'){_code_filter("v.code", prefixes)}
 ),
-dx AS (
+dx AS MATERIALIZED (
     SELECT raw.mrn, upper(raw.code) AS code, x.id AS x_id,
            coalesce({_day('raw.raw_date')}, {_day('x.start_date')}) AS day
     FROM raw LEFT JOIN encounters x
       ON x.id = raw.explicit_enc AND x.status = 'active' AND x.patient_mrn = raw.mrn
 ),
-dxe AS (
+dxe AS MATERIALIZED (
     SELECT d.mrn, d.code, d.day, coalesce(d.x_id,
         (SELECT a.id FROM encounters a WHERE a.patient_mrn = d.mrn AND a.status = 'active' AND a.kind = 'admission'
            AND {_day('a.start_date')} <= d.day AND d.day <= coalesce({_day('a.end_date')}, :today)
@@ -137,8 +146,6 @@ ev AS (
     FROM dxe d LEFT JOIN encounters e ON e.id = d.enc
 )
 """
-
-_UNDATED_SQL = EVENTS_SQL + "SELECT count(*) FROM dx WHERE day IS NULL"
 
 _PERIOD_SQL = {
     "year": "substr(episode_day, 1, 4)",
@@ -165,21 +172,18 @@ class DiagnosisEvent:
     chapter: str | None
 
 
-def diagnosis_events(db: Any, prefix: str | None = None, today: dt.date | None = None) -> list[DiagnosisEvent]:
-    """Every dated diagnosis event (unaudited, for this module and archive.deid), optionally under a code prefix."""
-    sql = EVENTS_SQL + (
+def diagnosis_events(db: Any, prefixes: list[str] | None = None, today: dt.date | None = None) -> list[
+        DiagnosisEvent]:
+    """Every dated diagnosis event (unaudited, for this module and archive.deid), optionally only codes under
+    one of `prefixes` (codes or categories: 'S72', 'N39.0')."""
+    wanted = [p.replace(".", "").upper() + "%" for p in prefixes or []]
+    sql = events_sql(len(wanted)) + (
         "SELECT mrn, code, day, enc, enc_kind, enc_start, enc_end, episode, episode_day, category, chapter FROM ev"
     )
     params: dict[str, Any] = {"today": (today or rules.today()).isoformat()}
-    if prefix:
-        sql += " WHERE replace(code, '.', '') LIKE :prefix"
-        params["prefix"] = prefix.replace(".", "").upper() + "%"
+    params.update({f"p{i}": w for i, w in enumerate(wanted)})
     rows = db.execute(sql + " ORDER BY mrn, day, code", params).fetchall()
     return [DiagnosisEvent(*r) for r in rows]
-
-
-def undated_diagnoses(db: Any) -> int:
-    return int(db.execute(_UNDATED_SQL, {"today": rules.today().isoformat()}).fetchone()[0])
 
 
 # -- parameters ---------------------------------------------------------------------------------------
@@ -299,24 +303,30 @@ def compute_frequency(db: Any, by: str, period: str, date_from: str | None = Non
     if date_to:
         where.append("episode_day <= :dto")
         params["dto"] = date_to
-    base = EVENTS_SQL + (
-        f", sel AS (SELECT mrn, episode, {period_sql} AS period, {group_sql} AS grp FROM ev"
-        f" WHERE {' AND '.join(where)}) "
-    )
+    # One pass: the events are materialised once and every count reads them (the CTEs stay in memory).
     count = "count(DISTINCT mrn), count(DISTINCT episode)"
-    cells = db.execute(base + f"SELECT period, grp, {count} FROM sel GROUP BY period, grp ORDER BY period, grp",
-                       params).fetchall()
-    periods = db.execute(base + f"SELECT period, {count} FROM sel GROUP BY period ORDER BY period", params).fetchall()
-    groups = db.execute(base + f"SELECT grp, {count} FROM sel GROUP BY grp ORDER BY grp", params).fetchall()
-    total = db.execute(base + f"SELECT {count} FROM sel", params).fetchone()
-    labels = group_labels(db, by, {str(g[0]) for g in groups})
+    sql = events_sql() + (
+        f", sel AS MATERIALIZED (SELECT mrn, episode, {period_sql} AS period, {group_sql} AS grp FROM ev"
+        f" WHERE {' AND '.join(where)}) "
+        f"SELECT 'cell', period, grp, {count} FROM sel GROUP BY period, grp"
+        f" UNION ALL SELECT 'period', period, NULL, {count} FROM sel GROUP BY period"
+        f" UNION ALL SELECT 'group', NULL, grp, {count} FROM sel GROUP BY grp"
+        f" UNION ALL SELECT 'total', NULL, NULL, {count} FROM sel"
+        " UNION ALL SELECT 'undated', NULL, NULL, count(*), 0 FROM dx WHERE day IS NULL"
+    )
+    rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for kind, per, grp, n, e in db.execute(sql, params).fetchall():
+        rows[kind].append((per, grp, int(n), int(e)))
+    labels = group_labels(db, by, {str(g) for _p, g, _n, _e in rows["group"]})
+    total = rows["total"][0]
     return Frequency(
         by=by, period=period, date_from=date_from, date_to=date_to,
-        cells=[FrequencyCell(p, g, labels.get(g, ""), int(n), int(e)) for p, g, n, e in cells],
-        periods=[Margin(p, int(n), int(e)) for p, n, e in periods],
-        groups=sorted((Margin(g, int(n), int(e)) for g, n, e in groups), key=lambda m: _group_sort(by, m.key)),
-        total=Margin("ALL", int(total[0]), int(total[1])),
-        undated=undated_diagnoses(db),
+        cells=sorted((FrequencyCell(p, g, labels.get(g, ""), n, e) for p, g, n, e in rows["cell"]),
+                     key=lambda c: (c.period, c.group)),
+        periods=sorted((Margin(p, n, e) for p, _g, n, e in rows["period"]), key=lambda m: m.key),
+        groups=sorted((Margin(g, n, e) for _p, g, n, e in rows["group"]), key=lambda m: _group_sort(by, m.key)),
+        total=Margin("ALL", total[2], total[3]),
+        undated=rows["undated"][0][2],
         labels=labels,
     )
 
@@ -422,7 +432,7 @@ def compute_recurrence(db: Any, code: str, window_days: int = DEFAULT_WINDOW_DAY
     norm, label = _code_prefix(db, code)
     today = as_of or rules.today()
     by_patient: dict[str, list[DiagnosisEvent]] = defaultdict(list)
-    for e in diagnosis_events(db, norm, today):
+    for e in diagnosis_events(db, [norm], today):
         if e.day <= today.isoformat():
             by_patient[e.mrn].append(e)
     unresolved = censored = eligible = recurred = 0

@@ -298,3 +298,29 @@ def test_cli_refusals(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     result = runner.invoke(cli, ["export", "stats", "--by", "category", "--out", str(env.out / "cli-stats.csv")])
     assert result.exit_code == 0 and "suppressed" in result.output and "OTHER" in result.output
     _assert_clean(env.out / "cli-stats.csv", env.fx)
+
+
+def test_assigned_scope_limits_a_physicians_case_extract(env: Env) -> None:
+    from vault.db import transaction
+
+    mine = [p.mrn for p in env.fx.patients[::3]]
+    with transaction(env.admin.db):
+        env.admin.db.execute("UPDATE patients SET attending = 'drmaria' WHERE mrn IN (SELECT value FROM json_each(?))",
+                             [json.dumps(mine)])
+        env.admin.db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, 'assigned')",
+                             ["policy.physician_scope"])
+    try:
+        maria = env.session_as("drmaria")
+        target = env.out / "maria.csv"
+        deid.export_cases(maria, target, codes=["I10", "E11"], min_cell=2)
+        rows = _rows(target)
+        wanted = {e.mrn for e in sf.events(env.fx)[0] if e.mrn in set(mine) and e.code.startswith(("I10", "E11"))}
+        assert rows and len({r["patient"] for r in rows}) == len(wanted)
+        _assert_clean(target, env.fx)
+        everyone = env.out / "tess-scope.csv"
+        deid.export_cases(env.tess, everyone, codes=["I10", "E11"], min_cell=2)  # technicians are not scoped
+        assert len({r["patient"] for r in _rows(everyone)}) > len(wanted)
+    finally:
+        with transaction(env.admin.db):
+            env.admin.db.execute("DELETE FROM settings WHERE key = 'policy.physician_scope'")
+            env.admin.db.execute("UPDATE patients SET attending = NULL")
