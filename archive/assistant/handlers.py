@@ -19,7 +19,7 @@ from archive.assistant.citations import Citation, RecordTexts
 from archive.assistant.drug_classes import class_by_name, member_pattern
 from archive.assistant.intents import Intent
 from archive.assistant.patient_refs import PatientRef
-from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve, similar_to
+from archive.assistant.sources import ChartFact, Hit, chart_facts, diagnosis_facts, retrieve, similar_to
 from archive.policy import Action
 
 if TYPE_CHECKING:
@@ -92,11 +92,12 @@ def _fact_citation(ctx: Context, fact: ChartFact) -> Citation | None:
     return Citation(fact.record_id, (date or "")[:10] or None, line, info.patient)
 
 
-def _note_citation(ctx: Context, rid: str, topic: str, need_all: bool = False) -> Citation | None:
+def _note_citation(ctx: Context, rid: str, topic: str, need_all: bool = False, most: bool = False
+                   ) -> Citation | None:
     info = ctx.texts.info(rid)
     if info is None:
         return None
-    match = P.passage_for(ctx.texts.text(rid), topic, need_all=need_all)
+    match = P.passage_for(ctx.texts.text(rid), topic, need_all=need_all, most=most)
     if match is None:
         return None
     return Citation(rid, (info.date or "")[:10] or None, P.trim(match.segment, match.first, match.last), info.patient)
@@ -122,7 +123,8 @@ def find(ctx: Context, intent: Intent) -> Draft:
     hits = retrieve(ctx.session, query, patient=mrn, period=intent.period, limit=MAX_FIND, action=ctx.action,
                     any_word=intent.kind != "find" or len(topic.split()) > 3)
     for h in hits:
-        cite = _note_citation(ctx, h.record_id, query if not cls else " ".join(cls.members), need_all=False)
+        cite = _note_citation(ctx, h.record_id, query, most=True) if not cls else \
+            _note_citation(ctx, h.record_id, " ".join(cls.members))
         if cite is None:
             continue
         who = "" if mrn else f" ({_who(ctx, h.patient)})"
@@ -148,7 +150,8 @@ def passages(ctx: Context, intent: Intent) -> Draft:
         info = ctx.texts.info(h.record_id)
         if info is None:
             continue
-        for m in P.best_matches(ctx.texts.text(h.record_id), stems, limit=3 if rank == 0 else 1):
+        need = P.enough(len(P._distinct_words(intent.topic)))
+        for m in P.best_matches(ctx.texts.text(h.record_id), stems, limit=3 if rank == 0 else 1, need=need):
             cite = Citation(h.record_id, (info.date or "")[:10] or None, P.trim(m.segment, m.first, m.last),
                             info.patient)
             who = "" if mrn else f" ({_who(ctx, h.patient)})"
@@ -184,10 +187,10 @@ def similar(ctx: Context, intent: Intent) -> Draft:
                                               [Citation(source, info.date, lead, info.patient)], key="source"))
     if not topic:
         return draft
-    hits = similar_to(ctx.session, source, MAX_FIND, ctx.action) if source else None
-    if hits is None:
-        hits = retrieve(ctx.session, topic, period=intent.period, limit=MAX_FIND, action=ctx.action,
-                        exclude=exclude, any_word=True)
+    by_words = retrieve(ctx.session, topic, period=intent.period, limit=MAX_FIND * 2, action=ctx.action,
+                        exclude=exclude, any_word=True, meaning=not source)
+    by_meaning = similar_to(ctx.session, source, MAX_FIND * 2, ctx.action) if source else None
+    hits = _fuse(by_words, by_meaning)[:MAX_FIND] if by_meaning is not None else by_words[:MAX_FIND]
     for h in hits:
         cite = _note_citation(ctx, h.record_id, intent.topic or topic)
         if cite is None and source:  # close in meaning without sharing words: quote its opening
@@ -202,6 +205,17 @@ def similar(ctx: Context, intent: Intent) -> Draft:
     draft.patients.discard("")
     draft.lead = lambda sts: f"{_plural(sum(s.key != 'source' for s in sts), 'similar past case')}:"
     return draft
+
+
+def _fuse(*rankings: list[Hit] | None, k: int = 60) -> list[Hit]:
+    """Reciprocal rank fusion: records near the top of either ranking (words, meaning) first."""
+    score: dict[str, float] = {}
+    first: dict[str, Hit] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking or [], start=1):
+            score[hit.record_id] = score.get(hit.record_id, 0.0) + 1.0 / (k + rank)
+            first.setdefault(hit.record_id, hit)
+    return [first[r] for r in sorted(score, key=lambda r: -score[r])]
 
 
 def _key_words(text: str, info: object) -> str:

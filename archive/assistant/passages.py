@@ -88,6 +88,11 @@ def query_stems(topic: str) -> list[str]:
     return out
 
 
+def _distinct_words(topic: str) -> set[str]:
+    """The topic's own words (an abbreviation's expansion does not raise the bar)."""
+    return {stem(w) for w in _WORD.findall(topic.lower())}
+
+
 def _stems_in(text: str) -> list[tuple[str, int, int]]:
     return [(stem(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(text)]
 
@@ -110,9 +115,14 @@ class Match:
     matched: tuple[str, ...]
 
 
+def enough(n: int) -> int:
+    """How many of a topic's n words a passage must mention to be about it (most of them)."""
+    return max(1, -(-3 * n // 5))
+
+
 def best_matches(text: str, topic_stems: list[str], *, limit: int = 1, need_all: bool = False,
-                 skip_negated: bool = True) -> list[Match]:
-    """The segments that mention most of the topic, best first."""
+                 skip_negated: bool = True, need: int = 1) -> list[Match]:
+    """The segments that mention most of the topic (at least `need` of its words), best first."""
     if not topic_stems:
         return []
     wanted = set(topic_stems)
@@ -124,7 +134,7 @@ def best_matches(text: str, topic_stems: list[str], *, limit: int = 1, need_all:
         if not hits:
             continue
         distinct = {s for s, _, _ in hits}
-        if need_all and distinct != wanted:
+        if (need_all and distinct != wanted) or len(distinct) < need:
             continue
         if skip_negated and negated(seg.text, hits[0][1]):
             continue
@@ -165,9 +175,10 @@ def trim(segment: Segment, first: int = 0, last: int | None = None, limit: int =
     return text[a:b].strip()
 
 
-def passage_for(text: str, topic: str, need_all: bool = False) -> Match | None:
-    """The best passage of `text` about `topic`, or None."""
-    found = best_matches(text, query_stems(topic), need_all=need_all)
+def passage_for(text: str, topic: str, need_all: bool = False, most: bool = False) -> Match | None:
+    """The best passage of `text` about `topic` (with `most`: mentioning most of its words), or None."""
+    stems = query_stems(topic)
+    found = best_matches(text, stems, need_all=need_all, need=enough(len(_distinct_words(topic))) if most else 1)
     return found[0] if found else None
 
 
