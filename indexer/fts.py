@@ -52,7 +52,6 @@ MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 SNIPPET_TOKENS = 18
 # Above this many matches, only the most recent RANK_ALL are ranked by BM25 (see search_page).
 RANK_ALL = 2000
-COUNT_CAP = 10_000
 
 
 def create_schema(db: Any) -> None:
@@ -411,7 +410,9 @@ def search_page(
     fifth of 100,000 records would take far too long to rank in full. When
     more than RANK_ALL records match, the RANK_ALL most recently imported
     matches are ranked (counting is cheap, ranking is not); `pool` says so
-    and the person can add words or filters to narrow the search.
+    and the person can add words or filters to narrow the search. Without
+    filters every step runs on the FTS table alone (a join per match would
+    cost more than the ranking itself).
     """
     from sqlcipher3 import dbapi2
 
@@ -420,63 +421,82 @@ def search_page(
     limit = max(1, min(int(limit), 1000))
     offset = max(0, int(offset))
     try:
-        total, more = _count(db, match, where, params)
-        pool = None
-        floor_sql, floor_params = "", []
-        if total > RANK_ALL:
-            pool = RANK_ALL
-            # the rowid of the RANK_ALL-th most recent match: rank only from there on
-            edge = db.execute(
-                f"SELECT f.rowid FROM {TABLE} f JOIN records r ON r.n = f.rowid "
-                f"WHERE {TABLE} MATCH ?{where} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
-                [match, *params, RANK_ALL - 1],
-            ).fetchone()
-            floor_sql, floor_params = " AND f.rowid >= ?", [int(edge[0])]
-        rows = db.execute(
-            "SELECT r.n, r.id, r.filename, r.patient_mrn, r.date, r.doc_type, r.format, r.title, f.rank "
-            f"FROM {TABLE} f JOIN records r ON r.n = f.rowid "
-            f"WHERE {TABLE} MATCH ?{floor_sql}{where} ORDER BY f.rank LIMIT ? OFFSET ?",
-            [match, *floor_params, *params, limit, offset],
-        ).fetchall()
-        snippets = _snippets(db, match, [row[0] for row in rows])
+        if not where:
+            total = int(db.execute(f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH ?", [match]).fetchone()[0])
+            more = False
+            edge = None
+            if total > RANK_ALL:
+                edge = db.execute(
+                    f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                    [match, RANK_ALL - 1],
+                ).fetchone()[0]
+            top = db.execute(
+                f"SELECT rowid, rank FROM {TABLE} WHERE {TABLE} MATCH ?"
+                + (" AND rowid >= ?" if edge is not None else "")
+                + " ORDER BY rank LIMIT ? OFFSET ?",
+                [match, *([edge] if edge is not None else []), limit, offset],
+            ).fetchall()
+        else:
+            # The newest matches that pass the filters: how many, and where the ranked pool starts.
+            newest = db.execute(
+                f"SELECT f.rowid FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid "
+                f"WHERE {TABLE} MATCH ?{where} ORDER BY f.rowid DESC LIMIT ?",
+                [match, *params, RANK_ALL + 1],
+            ).fetchall()
+            more = len(newest) > RANK_ALL
+            total = min(len(newest), RANK_ALL)
+            edge = newest[RANK_ALL - 1][0] if more else None
+            top = db.execute(
+                f"SELECT f.rowid, f.rank FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid "
+                f"WHERE {TABLE} MATCH ?"
+                + (" AND f.rowid >= ?" if edge is not None else "")
+                + f"{where} ORDER BY f.rank LIMIT ? OFFSET ?",
+                [match, *([edge] if edge is not None else []), *params, limit, offset],
+            ).fetchall()
+        ns = [int(t[0]) for t in top]
+        rows = _record_rows(db, ns)
+        snippets = _snippets(db, match, ns)
     except dbapi2.OperationalError as exc:
         if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
             raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
         raise
-    hits = [
-        FtsHit(
-            n=row[0], record_id=row[1], filename=row[2], patient=row[3], date=row[4], doc_type=row[5],
-            format=row[6], title=row[7], score=round(-float(row[8]), 4), snippet=snippets.get(row[0], ""),
+    hits = []
+    for n, rank in top:
+        row = rows.get(int(n))
+        if row is None:  # an FTS row without its record: never inside one transaction
+            continue
+        hits.append(
+            FtsHit(
+                n=int(n), record_id=row[0], filename=row[1], patient=row[2], date=row[3], doc_type=row[4],
+                format=row[5], title=row[6], score=round(-float(rank), 4), snippet=snippets.get(int(n), ""),
+            )
         )
-        for row in rows
-    ]
-    return FtsPage(hits=hits, total=total, more=more, pool=pool)
+    return FtsPage(hits=hits, total=total, more=more, pool=RANK_ALL if edge is not None else None)
 
 
-def _count(db: Any, match: str, where: str, params: list[Any]) -> tuple[int, bool]:
-    """How many records match: exact without filters (cheap in FTS5); with filters, up to COUNT_CAP."""
-    if not where:
-        return int(db.execute(f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH ?", [match]).fetchone()[0]), False
-    n = int(
-        db.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {TABLE} f JOIN records r ON r.n = f.rowid "
-            f"WHERE {TABLE} MATCH ?{where} LIMIT ?)",
-            [match, *params, COUNT_CAP + 1],
-        ).fetchone()[0]
-    )
-    return min(n, COUNT_CAP), n > COUNT_CAP
+def _record_rows(db: Any, ns: list[int]) -> dict[int, tuple[Any, ...]]:
+    if not ns:
+        return {}
+    marks = ", ".join("?" for _ in ns)
+    sql = f"SELECT n, id, filename, patient_mrn, date, doc_type, format, title FROM records WHERE n IN ({marks})"
+    return {int(r[0]): tuple(r[1:]) for r in db.execute(sql, ns)}
 
 
 def _snippets(db: Any, match: str, rowids: list[int]) -> dict[int, str]:
-    """Snippets for the given rows only (snippet() is costly; never compute it for every match)."""
+    """Snippets for the given rows only (snippet() is costly; never compute it for every match).
+
+    One pass over the rows' rowid range, keeping only the wanted ones: `rowid
+    IN (...)` alone would run the whole query again per row (slow for prefixes).
+    """
     if not rowids:
         return {}
     marks = ", ".join("?" for _ in rowids)
     sql = (
         f"SELECT rowid, snippet({TABLE}, -1, char(2), char(3), '…', {SNIPPET_TOKENS}) FROM {TABLE} "
-        f"WHERE {TABLE} MATCH ? AND rowid IN ({marks})"
+        f"WHERE {TABLE} MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN ({marks})"
     )
-    return {int(r[0]): _tidy(str(r[1] or "")) for r in db.execute(sql, [match, *rowids])}
+    params = [match, min(rowids), max(rowids), *rowids]
+    return {int(r[0]): _tidy(str(r[1] or "")) for r in db.execute(sql, params)}
 
 
 def _tidy(snippet: str) -> str:

@@ -191,7 +191,8 @@ def test_broad_queries_rank_the_most_recent_matches(db: Any, monkeypatch: pytest
     assert page.total == 4 and page.pool == 2
     assert sorted(h.n for h in page.hits) == [3, 4]  # the two most recently imported matches
     filtered = fts.search_page(db, "fracture OR heart", fts.Filters(author="jones"))
-    assert filtered.total == 2 and filtered.pool is None
-    monkeypatch.setattr(fts, "COUNT_CAP", 1)
+    assert (filtered.total, filtered.more, filtered.pool) == (2, False, None)
+    monkeypatch.setattr(fts, "RANK_ALL", 1)
     capped = fts.search_page(db, "fracture OR heart", fts.Filters(author="jones"))
-    assert capped.total == 1 and capped.more
+    assert (capped.total, capped.more, capped.pool) == (1, True, 1)
+    assert [h.n for h in capped.hits] == [3]
