@@ -158,7 +158,8 @@ def export_stats(session: Session, out: Path, by: str = "chapter", period: str =
     suppressed_cells = merged = 0
     if freq.cells:
         groups, years, tables, merged = _stats_tables(freq, min_cell)
-        labels = {**freq.labels, OTHER: f"Groups with fewer than {min_cell} patients, combined", ALL: "All groups"}
+        labels = {**freq.labels, OTHER: f"Groups with fewer than {min_cell} patients, combined",
+                  ALL: "Sum over the groups (a patient may count in several)"}
         if by == "chapter":
             labels = {k: (f"Chapter {k}: {v}" if k not in (OTHER, ALL) else v) for k, v in labels.items()}
         for measure, interior in tables.items():
@@ -236,14 +237,13 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
     for mrn, _ep, code in unique:
         code_patients[code].add(mrn)
         cat_patients[code.replace(".", "")[:3]].add(mrn)
+    in_file = {k[0] for k in unique}
     patients = {
-        r[0]: (r[1], r[2]) for r in session.db.execute(
-            "SELECT mrn, dob, sex FROM patients WHERE mrn IN (SELECT value FROM json_each(?))",
-            [_json_list(sorted({k[0] for k in unique}))],
-        ).fetchall()
+        r[0]: (r[1], r[2]) for r in session.db.execute("SELECT mrn, dob, sex FROM patients").fetchall()
+        if r[0] in in_file
     }
     key = secrets.token_bytes(32)  # this export's pseudonym key: never stored, never logged
-    pseudo = {m: "P" + hmac.new(key, m.encode(), hashlib.sha256).hexdigest()[:16] for m in patients}
+    pseudo = {m: "P" + hmac.new(key, m.encode(), hashlib.sha256).hexdigest()[:16] for m in in_file}
     episode_no = _number_episodes(unique)
     descriptions = stats.group_labels(session.db, "code", {c for c in code_patients} | set(cat_patients))
     rows: list[list[Any]] = []
@@ -285,10 +285,4 @@ def _number_episodes(unique: dict[tuple[str, str, str], stats.DiagnosisEvent]) -
         count[mrn] += 1
         numbers[(mrn, ep)] = count[mrn]
     return numbers
-
-
-def _json_list(items: list[str]) -> str:
-    import json
-
-    return json.dumps(items)
 

@@ -91,7 +91,10 @@ def _day(expr: str) -> str:
             f" THEN substr({expr}, 1, 10) END)")
 
 
-_CHAPTER_VALUES = ", ".join(f"('{n}', '{lo}', '{hi}')" for n, lo, hi, _t in CHAPTERS)
+# SQL: the chapter of a category expression `{cat}` (a CASE over the ranges; faster than a lookup table per row).
+_CHAPTER_CASE = "CASE " + " ".join(f"WHEN {{cat}} BETWEEN '{lo}' AND '{hi}' THEN '{n}'" for n, lo, hi, _t in CHAPTERS) \
+    + " END"
+
 
 def _code_filter(column: str, prefixes: int) -> str:
     if not prefixes:
@@ -106,7 +109,6 @@ def events_sql(prefixes: int = 0) -> str:
     (compact, upper case, ending in '%'), applied before the encounter lookups."""
     return f"""
 WITH
-chapters(num, lo, hi) AS (VALUES {_CHAPTER_VALUES}),
 raw(mrn, code, raw_date, explicit_enc) AS (
     SELECT r.patient_mrn, c.code, r.date, c.encounter_id
     FROM record_codes c JOIN records r ON r.id = c.record_id
@@ -120,13 +122,13 @@ raw(mrn, code, raw_date, explicit_enc) AS (
       AND v.status NOT IN ('entered_in_error', 'cancelled'){_code_filter("v.code", prefixes)}
 ),
 dx AS MATERIALIZED (
-    SELECT raw.mrn, upper(raw.code) AS code, x.id AS x_id,
+    SELECT raw.mrn, upper(raw.code) AS code, substr(replace(upper(raw.code), '.', ''), 1, 3) AS category, x.id AS x_id,
            coalesce({_day('raw.raw_date')}, {_day('x.start_date')}) AS day
     FROM raw LEFT JOIN encounters x
       ON x.id = raw.explicit_enc AND x.status = 'active' AND x.patient_mrn = raw.mrn
 ),
 dxe AS MATERIALIZED (
-    SELECT d.mrn, d.code, d.day, coalesce(d.x_id,
+    SELECT d.mrn, d.code, d.category, d.day, coalesce(d.x_id,
         (SELECT a.id FROM encounters a WHERE a.patient_mrn = d.mrn AND a.status = 'active' AND a.kind = 'admission'
            AND {_day('a.start_date')} <= d.day AND d.day <= coalesce({_day('a.end_date')}, :today)
          ORDER BY a.start_date DESC, a.n DESC LIMIT 1),
@@ -141,8 +143,8 @@ ev AS (
            {_day('e.end_date')} AS enc_end, e.attending,
            coalesce(d.enc, 'u:' || d.mrn || ':' || d.day) AS episode,
            coalesce({_day('e.start_date')}, d.day) AS episode_day,
-           substr(replace(d.code, '.', ''), 1, 3) AS category,
-           (SELECT num FROM chapters WHERE substr(replace(d.code, '.', ''), 1, 3) BETWEEN lo AND hi) AS chapter
+           d.category,
+           {_CHAPTER_CASE.format(cat="d.category")} AS chapter
     FROM dxe d LEFT JOIN encounters e ON e.id = d.enc
 )
 """
