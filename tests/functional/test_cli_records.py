@@ -61,6 +61,9 @@ def as_json(result: Result) -> Any:
     return json.loads(result.stdout)
 
 
+# Full-text mode explicitly, where the semantic search of a later issue made hybrid the default.
+FTS = ["--mode", "fts"] if any("--mode" in p.opts for p in cli.commands["search"].params) else []
+
 NOTE_A = "MRN: 31337\nPatient: Ada Byron\nDate: 2023-04-05\n\nAcute gouty arthritis of the left great toe.\n"
 NOTE_B = "Follow-up for iron deficiency anaemia; ferritin improving on oral iron.\n"
 
@@ -99,7 +102,7 @@ def test_import_accounts_for_every_input(imported: dict[str, Any]) -> None:
 
 
 def test_search_json_hits(shared_vault: VaultFixture, imported: dict[str, Any]) -> None:
-    hits = as_json(invoke(shared_vault.root, "search", '"gouty arthritis"', "--json"))
+    hits = as_json(invoke(shared_vault.root, "search", '"gouty arthritis"', "--json", *FTS))
     assert len(hits) == 1
     hit = hits[0]
     assert set(hit) >= {"record_id", "filename", "patient", "date", "type", "score", "snippet"}
@@ -107,15 +110,15 @@ def test_search_json_hits(shared_vault: VaultFixture, imported: dict[str, Any]) 
     assert hit["filename"] in ("gout.txt", "gout-copy.txt")
     assert "**gouty arthritis**" in hit["snippet"]  # a matched phrase is marked as one
     assert hit["score"] > 0
-    only = as_json(invoke(shared_vault.root, "search", "pneumonia OR tinnitus", "--patient", "K-7", "--json"))
+    only = as_json(invoke(shared_vault.root, "search", "pneumonia OR tinnitus", "--patient", "K-7", "--json", *FTS))
     assert [h["patient"] for h in only] == ["K-7"]
     typed = as_json(invoke(shared_vault.root, "search", "pneumonia", "--type", "discharge", "--author", "ng",
-                           "--json"))
+                           "--json", *FTS))
     assert len(typed) == 1 and typed[0]["type"] == "discharge"
 
 
 def test_malformed_query_is_explained_with_exit_2(shared_vault: VaultFixture) -> None:
-    result = invoke(shared_vault.root, "search", '"gouty arthritis')
+    result = invoke(shared_vault.root, "search", '"gouty arthritis', *FTS)
     assert result.exit_code == 2
     assert "unbalanced quote" in result.output and 'e.g. "heart failure"' in result.output
     assert "Traceback" not in result.output
@@ -149,7 +152,7 @@ def test_needs_filing_queue_and_file(shared_vault: VaultFixture, imported: dict[
     status = as_json(invoke(shared_vault.root, "status", "--json"))
     assert status["records"] >= 5 and status["quarantined"] >= 2 and status["patients"] >= 4
     assert status["needs_filing"] == len(queue) - 1
-    hits = as_json(invoke(shared_vault.root, "search", "ferritin", "--patient", "A-1", "--json"))
+    hits = as_json(invoke(shared_vault.root, "search", "ferritin", "--patient", "A-1", "--json", *FTS))
     assert [h["record_id"] for h in hits] == ids
 
 
@@ -233,7 +236,7 @@ def test_watch_without_passphrase_then_next_session_indexes(shared_vault: VaultF
     assert list((root / "inbox").iterdir()) == []
     assert len(list((root / "pending").glob("*.age"))) == 1
     env["CHARTVAULT_PASSPHRASE"] = TECH_PASS
-    status = subprocess.run([chartvault_bin(), "search", "sprained ankle", "--json"], env=env,
+    status = subprocess.run([chartvault_bin(), "search", "sprained ankle", "--json", *FTS], env=env,
                             capture_output=True, text=True, timeout=120)
     assert status.returncode == 0, status.stderr
     hits = json.loads(status.stdout)

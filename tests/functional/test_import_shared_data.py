@@ -119,7 +119,10 @@ def test_full_shared_data_import_through_the_cli(shared_vault: VaultFixture, tmp
     assert outcome["handwriting_style_note.png"]["needs_transcription"] is True
 
     def search(query: str, *extra: str) -> list[dict[str, Any]]:
-        out = subprocess.run([exe, "search", query, "--json", "--limit", "200", *extra], env=env,
+        from archive.cli import cli
+
+        fts_mode = ["--mode", "fts"] if any("--mode" in p.opts for p in cli.commands["search"].params) else []
+        out = subprocess.run([exe, "search", query, "--json", "--limit", "200", *fts_mode, *extra], env=env,
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)  # type: ignore[no-any-return]
