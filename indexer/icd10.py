@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any
 
 from indexer.clinical_terms import expand_abbreviations, words
@@ -165,6 +166,16 @@ def iter_code_set() -> Iterator[CodeRow]:
 # -- loading ---------------------------------------------------------------------------------------
 
 
+@cache
+def _package_rows() -> list[tuple[Any, ...]]:
+    """The package's code set as table rows, read once per process (several vaults may load it)."""
+    return [
+        (r.code, r.compact, r.description, r.kind, int(r.billable), r.chapter, r.block, r.category, r.parent,
+         r.depth, r.terms)
+        for r in iter_code_set()
+    ]
+
+
 def is_loaded(db: Any) -> bool:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [_SETTING]).fetchone()
     return row is not None
@@ -178,11 +189,7 @@ def ensure_loaded(db: Any) -> LoadReport:
     if row is not None and row[0] == release:
         total, billable = db.execute("SELECT count(*), coalesce(sum(billable), 0) FROM icd10_codes").fetchone()
         return LoadReport(release, int(total), int(billable), time.perf_counter() - start, loaded=False)
-    rows = [
-        (r.code, r.compact, r.description, r.kind, int(r.billable), r.chapter, r.block, r.category, r.parent,
-         r.depth, r.terms)
-        for r in iter_code_set()
-    ]
+    rows = _package_rows()
     with transaction(db):
         # Another process may have loaded it while we read the package.
         again = db.execute("SELECT value FROM settings WHERE key = ?", [_SETTING]).fetchone()

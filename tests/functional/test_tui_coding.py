@@ -48,28 +48,23 @@ async def _unlock(app: Any, pilot: Any) -> MainScreen:
     return app.screen  # type: ignore[no-any-return]
 
 
-async def test_f9_opens_code_search(vault: tuple[Path, str]) -> None:
-    root, _record = vault
+async def test_code_search_then_a_records_suggestions(vault: tuple[Path, str]) -> None:
+    """One unlock (scrypt costs seconds): F9 with no record, then the screen for a record."""
+    root, record_id = vault
     app = make_app(vault_dir=root, user="tess")
     async with app.run_test(size=(120, 36)) as pilot:
         await _unlock(app, pilot)
         await pilot.press("f9")
         await _wait(pilot, lambda: isinstance(app.screen, CodingScreen), "coding screen")
-        screen: CodingScreen = app.screen  # type: ignore[assignment]
-        assert screen.record_id is None
+        search: CodingScreen = app.screen  # type: ignore[assignment]
+        assert search.record_id is None
         await pilot.press(*"htn")
-        await _wait(pilot, lambda: screen.searches >= 1 and bool(screen.hits), "code search results")
-        first = screen.query_one("#code-results", OptionList).get_option_at_index(0)
+        await _wait(pilot, lambda: search.searches >= 1 and bool(search.hits), "code search results")
+        first = search.query_one("#code-results", OptionList).get_option_at_index(0)
         assert first.id == "I10"
         await pilot.press("escape")
         await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "back to main")
 
-
-async def test_suggestions_confirm_and_reject(vault: tuple[Path, str]) -> None:
-    root, record_id = vault
-    app = make_app(vault_dir=root, user="tess")
-    async with app.run_test(size=(120, 36)) as pilot:
-        await _unlock(app, pilot)
         screen = CodingScreen(app.session, record_id)
         app.push_screen(screen)
         await _wait(pilot, lambda: screen.loads >= 1, "suggestions")
