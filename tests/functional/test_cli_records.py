@@ -63,6 +63,8 @@ def as_json(result: Result) -> Any:
 
 # Full-text mode explicitly, where the semantic search of a later issue made hybrid the default.
 FTS = ["--mode", "fts"] if any("--mode" in p.opts for p in cli.commands["search"].params) else []
+# Embedding for semantic search (a later stage) is not what these tests are about.
+NO_EMBED = ["--no-embed"] if any("--no-embed" in p.opts for p in cli.commands["import"].params) else []
 
 NOTE_A = "MRN: 31337\nPatient: Ada Byron\nDate: 2023-04-05\n\nAcute gouty arthritis of the left great toe.\n"
 NOTE_B = "Follow-up for iron deficiency anaemia; ferritin improving on oral iron.\n"
@@ -81,7 +83,7 @@ def imported(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactor
     (src / "empty.txt").write_bytes(b"")
     hl7 = sorted(shared_data("hl7v2").glob("ORU-R01-*.hl7"))[0]
     (src / hl7.name).write_bytes(hl7.read_bytes())
-    result = invoke(shared_vault.root, "import", str(src), "--json")
+    result = invoke(shared_vault.root, "import", str(src), "--json", *NO_EMBED)
     return {"src": src, "report": as_json(result), "hl7": hl7}
 
 

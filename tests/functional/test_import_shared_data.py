@@ -111,7 +111,11 @@ def test_full_shared_data_import_through_the_cli(shared_vault: VaultFixture, tmp
     inputs = sum(1 for p in src.rglob("*") if p.is_file())
     env = {**os.environ, "CHARTVAULT_VAULT": str(shared_vault.root), "CHARTVAULT_USER": "tess",
            "CHARTVAULT_PASSPHRASE": TECH_PASS}
-    run = subprocess.run([exe, "import", str(src), "--json"], env=env, capture_output=True, text=True, timeout=3500)
+    from archive.cli import cli
+
+    no_embed = ["--no-embed"] if any("--no-embed" in p.opts for p in cli.commands["import"].params) else []
+    run = subprocess.run([exe, "import", str(src), "--json", *no_embed], env=env, capture_output=True, text=True,
+                         timeout=3500)
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     _check_accounting(report, inputs)
