@@ -492,7 +492,8 @@ WITH idx AS (
         EXISTS (SELECT 1 FROM encounters b
                 WHERE b.patient_mrn = a.patient_mrn AND b.kind = 'admission' AND b.status = 'active'
                   AND b.id <> a.id AND {_day('b.start_date')} >= {_day('a.end_date')}
-                  AND julianday({_day('b.start_date')}) - julianday({_day('a.end_date')}) <= :days) AS readmitted
+                  AND julianday({_day('b.start_date')}) - julianday({_day('a.end_date')}) <= :days
+                  AND {_day('b.start_date')} <= :as_of) AS readmitted
     FROM encounters a
     WHERE a.kind = 'admission' AND a.status = 'active' AND {_day('a.end_date')} IS NOT NULL
       AND {_day('a.end_date')} <= :as_of

@@ -197,6 +197,7 @@ def build(seed: int = 8, n_patients: int = 90) -> Fixture:
                      "(502) 555-0199", "leo@example.org")
     patients.append(late)
     new_encounter(late.mrn, "admission", dt.date(2024, 6, 10), 15, "drbob")
+    new_encounter(late.mrn, "admission", dt.date(2024, 7, 10), 3, "drbob")  # back 15 days after that discharge
     # a consult visit during a stay: a diagnosis that day belongs to the stay (the admission wins)
     stay = new_encounter(late.mrn, "admission", dt.date(2022, 11, 1), 9, "drmaria")
     new_encounter(late.mrn, "visit", dt.date(2022, 11, 5), None, "drbob")
@@ -456,6 +457,7 @@ def expected_readmissions(fx: Fixture, days: int, as_of: dt.date) -> dict[str, d
         end = dt.date.fromisoformat(a.end)
         back = any(
             b.id != a.id and b.mrn == a.mrn and 0 <= (dt.date.fromisoformat(b.start) - end).days <= days
+            and dt.date.fromisoformat(b.start) <= as_of  # nothing after the cut-off is known
             for b in stays
         )
         for key in (a.attending or "", "ALL"):

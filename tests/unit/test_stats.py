@@ -165,9 +165,15 @@ def test_readmissions_match_independent_counts(env: Env, days: int, as_of: dt.da
     assert names.get("drmaria") == "Maria Lopez"
 
 
-def test_readmissions_censor_recent_discharges(env: Env) -> None:
-    late = stats.readmissions(env.tess, days=30, as_of="2024-07-15").overall
-    assert late.censored > 0  # the fixture discharges people up to mid-2024
+def test_readmissions_know_nothing_after_the_cut_off(env: Env) -> None:
+    # patient QZ-L0: discharged 2024-06-25 (drbob), admitted again 2024-07-10
+    before = {r.physician: r for r in stats.readmissions(env.tess, days=30, as_of="2024-07-05").by_physician}
+    after = {r.physician: r for r in stats.readmissions(env.tess, days=30, as_of="2024-07-20").by_physician}
+    assert before["drbob"].censored >= 1  # not back yet on 07-05: follow-up incomplete, left out of the rate
+    assert after["drbob"].readmitted == before["drbob"].readmitted + 1
+    # ... and the new stay (discharged 07-13) is itself an index stay whose follow-up is not over
+    assert after["drbob"].discharges == before["drbob"].discharges + 1
+    assert after["drbob"].censored == before["drbob"].censored
 
 
 # -- inputs, policy, audit --------------------------------------------------------------------------------
