@@ -202,6 +202,8 @@ class InboxService:
             max_wait=max_wait,
             observer_factory=observer_factory,
             on_error=on_error,
+            # in pending/ only the arrivals themselves, not e.g. pending/failed-logins/
+            accept=lambda p: p.parent == self.pending or not _inside(p, self.pending),
         )
         self._ingestor = _ingestor(self.session, "watch", settle=0.0)
 

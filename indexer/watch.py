@@ -71,8 +71,10 @@ class FolderWatcher:
         max_delay: float = 60.0,
         observer_factory: Callable[[], Any] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
+        accept: Callable[[Path], bool] | None = None,
     ) -> None:
         self.folders = [Path(f) for f in folders]
+        self.accept = accept  # which paths are inputs at all (a pure test on the path, no I/O)
         self.handler = handler
         self.quiet = quiet
         self.rescan_interval = rescan_interval
@@ -96,6 +98,8 @@ class FolderWatcher:
     def note(self, path: str | Path) -> None:
         """Record that `path` changed (called from the observer thread: no I/O here)."""
         path = Path(path)
+        if self.accept is not None and not self.accept(path):
+            return
         now = time.monotonic()
         with self._lock:
             entry = self._queue.get(path)
