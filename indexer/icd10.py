@@ -66,7 +66,7 @@ class CodeHit:
     billable: bool
     kind: str
     score: float
-    match: str  # "code" (typed a code), "prefix" (below a typed code) or "text"
+    match: str  # "code" (the typed code), "prefix" (below it), "near" (it does not exist), "term" or "text"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -334,7 +334,8 @@ def _fts_phrase(tokens: list[str]) -> str:
 def search_codes(db: Any, query: str, limit: int = 20, billable_only: bool = False) -> list[CodeHit]:
     """Codes for a code ('E11', 'e119') or words ('type 2 diabetes without complications').
 
-    Ranking: the exact code first, then codes under it. For words: a term of the
+    Ranking: the exact code first, then codes under it; a code that does not
+    exist gives its nearest codes (match "near"). For words: a term of the
     mini index ('heart attack' -> I21.9) first, then codes containing every
     query word (abbreviations such as HTN or CHF also match their sense),
     ordered by how well the description or an inclusion term says what was
@@ -365,6 +366,12 @@ def search_codes(db: Any, query: str, limit: int = 20, billable_only: bool = Fal
                     seen.add(code)
         if hits:
             return hits[:limit]
+        if "-" not in norm:  # a code that does not exist: its nearest codes, marked as such
+            return [
+                CodeHit(c.code, c.description, c.billable, c.kind, 0.5, "near")
+                for c in near_codes(db, norm, limit)
+                if c.billable or not billable_only
+            ]
     groups = _query_groups(query)
     if not groups:
         return hits

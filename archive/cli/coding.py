@@ -31,6 +31,8 @@ def code_search(state: CliState, text: tuple[str, ...], limit: int, billable: bo
     if not hits:
         click.echo(f"No code matches '{query}'. Try fewer or other words, or a code such as E11.")
         return
+    if hits[0].match == "near":
+        click.echo(f"There is no ICD-10-CM code '{query}'. Nearest codes:")
     for h in hits:
         mark = "" if h.billable else "  (heading, not billable)"
         click.echo(f"{h.code:<9} {h.description}{mark}")

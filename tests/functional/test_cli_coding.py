@@ -102,6 +102,9 @@ def test_unknown_code_suggests_near_codes(shared_vault: VaultFixture, records: d
     result = invoke(shared_vault.root, "code", "show", "E11.99")
     assert result.exit_code == 2
     assert "There is no ICD-10-CM code 'E11.99'" in result.output and "Nearest codes: E11.9" in result.output
+    searched = invoke(shared_vault.root, "code", "search", "e11.99")
+    assert searched.exit_code == 0 and searched.output.startswith("There is no ICD-10-CM code 'e11.99'. Nearest")
+    assert "E11.9 " in searched.output
     result = invoke(shared_vault.root, "code", "confirm", records["dm.txt"], "Q99.99")
     assert result.exit_code == 2 and "Nearest codes" in result.output
 

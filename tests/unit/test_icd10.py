@@ -101,6 +101,8 @@ def test_search_by_code_puts_the_exact_code_first(codes_db) -> None:  # type: ig
     assert hits[0].code == "E11" and hits[0].match == "code"
     assert all(h.code.startswith("E11.") for h in hits[1:]) and len(hits) == 10
     assert _codes(icd10.search_codes(codes_db, "E11.9"))[0] == "E11.9"
+    near = icd10.search_codes(codes_db, "E11.99")
+    assert near and near[0].code == "E11.9" and {h.match for h in near} == {"near"}
 
 
 @pytest.mark.parametrize(
