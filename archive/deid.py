@@ -5,7 +5,7 @@ Two CSV extracts leave the vault through here, and nothing else of a patient:
   (archive.stats), groups with fewer than `min_cell` patients combined into
   OTHER, then small cells suppressed with complementary suppression
   (archive.suppression) so no suppressed count follows from the totals;
-- `export_cases`: one row per patient, episode and code: a pseudonym, the year,
+- `export_cases`: one row per patient, encounter and code: a pseudonym, the year,
   age in years ("90+" from 90), sex, setting, length of stay in days and the code.
   A code held by fewer than `min_cell` patients is shown as its category; a
   category held by fewer is left out.
@@ -56,7 +56,7 @@ TOP_AGE = 90  # ages from 90 on are shown as "90+"
 OTHER = "OTHER"
 ALL = "ALL"
 STATS_COLUMNS = ("measure", "level", "year", "group", "label", "count", "suppressed")
-CASES_COLUMNS = ("patient", "episode", "year", "age", "sex", "setting", "stay_days", "code", "code_level",
+CASES_COLUMNS = ("patient", "encounter_seq", "year", "age", "sex", "setting", "stay_days", "code", "code_level",
                  "category", "chapter", "description")
 
 
@@ -215,7 +215,7 @@ def _stay_days(e: stats.DiagnosisEvent) -> str:
 
 def export_cases(session: Session, out: Path, codes: list[str], date_from: str | None = None,
                  date_to: str | None = None, min_cell: int = DEFAULT_MIN_CELL, force: bool = False) -> ExportResult:
-    """One row per pseudonymous patient, episode and code under `codes`, to a CSV file."""
+    """One row per pseudonymous patient, encounter and code under `codes`, to a CSV file."""
     session.require(Action.EXPORT)
     wanted = _codes(codes)
     min_cell = _check_min_cell(min_cell)
@@ -230,7 +230,7 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
         # a physician under the 'assigned' scope exports only their own patients' cases (policy decides)
         allowed = {m: session.may_see_patient(m, Action.EXPORT) for m in {e.mrn for e in events}}
         visible = [e for e in events if allowed[e.mrn]]
-    # One row per (patient, episode, code), whatever the number of records or entries behind it.
+    # One row per (patient, encounter or own episode, code), whatever the records or entries behind it.
     unique = {(e.mrn, e.episode, e.code): e for e in visible}
     code_patients: dict[str, set[str]] = defaultdict(set)
     cat_patients: dict[str, set[str]] = defaultdict(set)
@@ -244,23 +244,26 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
     }
     key = secrets.token_bytes(32)  # this export's pseudonym key: never stored, never logged
     pseudo = {m: "P" + hmac.new(key, m.encode(), hashlib.sha256).hexdigest()[:16] for m in in_file}
-    episode_no = _number_episodes(unique)
     descriptions = stats.group_labels(session.db, "code", {c for c in code_patients} | set(cat_patients))
-    rows: list[list[Any]] = []
+    kept: dict[tuple[str, str, str], tuple[str, str]] = {}  # row key -> (code shown, level)
     suppressed = generalized = 0
     for (mrn, ep, code), e in unique.items():
-        category = e.category
         if len(code_patients[code]) >= min_cell:
-            shown, level = code, "code"
-        elif len(cat_patients[category]) >= min_cell:
-            shown, level = category, "category"
+            kept[(mrn, ep, code)] = (code, "code")
+        elif len(cat_patients[e.category]) >= min_cell:
+            kept[(mrn, ep, code)] = (e.category, "category")
             generalized += 1
         else:
             suppressed += 1
-            continue
+    # Numbered over the rows kept, so a gap cannot hint at a left-out (rare) one.
+    seq = _number_encounters({k: unique[k] for k in kept})
+    rows: list[list[Any]] = []
+    for (mrn, ep, code), (shown, level) in kept.items():
+        e = unique[(mrn, ep, code)]
+        category = e.category
         dob, sex = patients.get(mrn, (None, None))
         rows.append([
-            pseudo[mrn], episode_no[(mrn, ep)], e.episode_day[:4], _age(dob, e.episode_day),
+            pseudo[mrn], seq[(mrn, ep)], e.episode_day[:4], _age(dob, e.episode_day),
             sex if sex in rules.SEXES else "U", e.encounter_kind or "unlinked", _stay_days(e), shown, level,
             category, e.chapter or "", descriptions.get(shown, ""),
         ])
@@ -274,8 +277,8 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
                         generalized_rows=generalized, params=params)
 
 
-def _number_episodes(unique: dict[tuple[str, str, str], stats.DiagnosisEvent]) -> dict[tuple[str, str], int]:
-    """Each patient's episodes numbered 1, 2, ... in time order."""
+def _number_encounters(unique: dict[tuple[str, str, str], stats.DiagnosisEvent]) -> dict[tuple[str, str], int]:
+    """Each patient's encounters (or days without one) numbered 1, 2, ... in time order."""
     starts: dict[tuple[str, str], str] = {}
     for (mrn, ep, _code), e in unique.items():
         starts[(mrn, ep)] = min(starts.get((mrn, ep), e.episode_day), e.episode_day)

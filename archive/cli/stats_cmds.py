@@ -184,7 +184,7 @@ def export_stats_cmd(state: CliState, by: str, period: str, date_from: str | Non
 @pass_state
 def export_cases_cmd(state: CliState, codes: str, date_from: str | None, date_to: str | None, min_cell: int,
                      out: Path, force: bool, as_json: bool) -> None:
-    """One de-identified row per patient, episode and code: pseudonym, year, age, sex, setting, stay, code."""
+    """One de-identified row per patient, encounter and code: pseudonym, year, age, sex, setting, stay, code."""
     from archive.deid import export_cases
 
     _report(export_cases(state.session(), out, codes=[codes], date_from=date_from, date_to=date_to,

@@ -142,6 +142,11 @@ def test_rare_cases_are_left_out_of_case_extracts(env: Env, exports: dict[str, P
     for r in rows:
         per_code.setdefault(r["code"], set()).add(r["patient"])
     assert min(len(p) for p in per_code.values()) >= K
+    # encounters are numbered over the rows kept: no gap hints at a left-out rare one
+    seqs: dict[str, set[int]] = {}
+    for r in rows:
+        seqs.setdefault(r["patient"], set()).add(int(r["encounter_seq"]))
+    assert all(s == set(range(1, max(s) + 1)) for s in seqs.values())
 
 
 def test_case_rows_ages_and_pseudonyms(env: Env, exports: dict[str, Path]) -> None:
@@ -154,7 +159,7 @@ def test_case_rows_ages_and_pseudonyms(env: Env, exports: dict[str, Path]) -> No
     # stable within the file: one pseudonym per patient; as many as the patients the plain-Python count finds
     events = [e for e in sf.events(env.fx)[0] if e.code.replace(".", "").startswith(("N390", "S72", "W19", "W10"))]
     assert len({r["patient"] for r in rows}) == len({e.mrn for e in events})
-    assert rows == sorted(rows, key=lambda r: (r["patient"], int(r["episode"]), r["code"]))
+    assert rows == sorted(rows, key=lambda r: (r["patient"], int(r["encounter_seq"]), r["code"]))
     # unlinkable across files: the same extract again shares no pseudonym
     again = env.out / "again.csv"
     deid.export_cases(env.tess, again, codes=["N39.0", "S72", "W19", "W10"], min_cell=2)
