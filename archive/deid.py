@@ -87,8 +87,13 @@ def _check_min_cell(min_cell: int) -> int:
     return int(min_cell)
 
 
-def _check_out(out: Path, force: bool) -> Path:
+def _check_out(session: Session, out: Path, force: bool) -> Path:
     path = Path(out).expanduser()
+    vault_root = Path(session.vault.root).resolve()
+    if path.resolve() == vault_root or vault_root in path.resolve().parents:
+        # the inbox is watched: an extract written there would be imported as a record
+        raise BadInput(f"--out {path} is inside the vault folder.",
+                       "Write exports outside the vault, e.g. --out ~/extract.csv.")
     if path.is_dir():
         raise BadInput(f"--out {path} is a folder.", "Give a file name, e.g. --out extract.csv.")
     if not path.parent.is_dir():
@@ -151,7 +156,7 @@ def export_stats(session: Session, out: Path, by: str = "chapter", period: str =
         )
     min_cell = _check_min_cell(min_cell)
     start, end = stats.parse_bound(date_from, "--from", False), stats.parse_bound(date_to, "--to", True)
-    path = _check_out(out, force)
+    path = _check_out(session, out, force)
     freq = stats.compute_frequency(session.db, by, "year", start, end)
     params = {"by": by, "period": "year", "from": start, "to": end, "min_cell": min_cell, "out": str(path)}
     csv_rows: list[list[Any]] = []
@@ -220,7 +225,7 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
     wanted = _codes(codes)
     min_cell = _check_min_cell(min_cell)
     start, end = stats.parse_bound(date_from, "--from", False), stats.parse_bound(date_to, "--to", True)
-    path = _check_out(out, force)
+    path = _check_out(session, out, force)
     events = [
         e for e in stats.diagnosis_events(session.db, wanted)
         if (not start or e.episode_day >= start) and (not end or e.episode_day <= end)

@@ -231,6 +231,10 @@ def test_refusals(env: Env, exports: dict[str, Path]) -> None:
         deid.export_cases(env.tess, env.out / "x.csv", codes=["hip"])
     with pytest.raises(BadInput, match="does not exist"):
         deid.export_cases(env.tess, env.out / "nowhere" / "x.csv", codes=["I10"])
+    for inside in (env.root / "inbox" / "x.csv", env.root / "x.csv"):  # the inbox is watched: never there
+        with pytest.raises(BadInput, match="inside the vault folder"):
+            deid.export_cases(env.tess, inside, codes=["I10"])
+        assert not inside.exists()
     assert not (env.out / "m.csv").exists() and not (env.out / "x.csv").exists()
     before = exports["stats-chapter"].read_bytes()
     deid.export_stats(env.tess, exports["stats-chapter"], by="chapter", force=True)
