@@ -66,8 +66,9 @@ class _HashingWriter:
         self._buf = bytearray()
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._drain, name="blob-hash", daemon=True)
-        self._thread.start()
+        # Started with the first full block: a small blob (a typed note) is hashed inline in close(),
+        # where a thread per blob would cost more than the hashing.
+        self._thread: threading.Thread | None = None
 
     def _drain(self) -> None:
         while (block := self._queue.get()) is not None:
@@ -84,12 +85,22 @@ class _HashingWriter:
         self._buf += data
         self.size += len(data)
         if len(self._buf) >= CHUNK:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._drain, name="blob-hash", daemon=True)
+                self._thread.start()
             self._queue.put(bytes(self._buf))
             self._buf = bytearray()
         return len(data)
 
     def close(self) -> None:
         """Flush the last block and wait for the writer thread; re-raise its error."""
+        if self._thread is None:  # never reached a full block: finish inline
+            if self._buf:
+                self.mac.update(self._buf)
+                if self.sink is not None:
+                    self.sink.write(bytes(self._buf))
+                self._buf = bytearray()
+            return
         if self._buf:
             self._queue.put(bytes(self._buf))
             self._buf = bytearray()
