@@ -404,6 +404,8 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, build_s: float, em
     lines += ["", f"latency of `chartvault ask --json` (in-process CLI, session open, models loaded): "
                   f"median {lat[len(lat) // 2] * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms "
                   f"(target p95 <= 1000 ms)"]
+    slowest = sorted(outcomes, key=lambda o: -o.seconds)[:5]
+    lines.append("slowest: " + "; ".join(f"{o.q.kind} {o.seconds * 1000:.0f} ms" for o in slowest))
     print("\n".join(lines))
     if args.show_misses:
         for o in outcomes:

@@ -98,7 +98,7 @@ FILLER = frozenset(
     anything something everything diagnosed diagnosis with without icd icd10 icd-10 cm code codes coded coding fit
     fits fitting best right correct suggest look lookup billing similar like comparable resembling analogous
     encounter encounters admissions admission times see saw seen treated describe description described one ones first
-    second last
+    second last say says said saying tell tells told write wrote written
     """.split()
 )
 

@@ -81,12 +81,26 @@ def retrieve(
 ) -> list[Hit]:
     """Records about `topic`, best first (the period applies to the record's date).
 
-    `any_word`: full text may fall back to records with any of the words; `meaning`: hybrid retrieval
-    when records are embedded (counts pass False: they need the words themselves).
+    Words first: records with the phrase or all the words. When there are none, meaning steps in
+    (hybrid retrieval, once records are embedded; `meaning=False` for counts, which need the words
+    themselves); when there are too few, records with any of the words (`any_word`). Answers quote
+    passages that use the topic's words, so word matches lead and the query is embedded only when
+    the words find nothing (which also keeps answers fast).
     """
-    hits = _hybrid(session, topic, patient, period, limit * 2) if meaning else None
-    if hits is None:
-        hits = _fts_cascade(session, topic, patient, period, limit * 2, any_word)
+    strict = _fts_cascade(session, topic, patient, period, limit * 2, any_word=False)
+    hits = strict
+    found = len(_visible(session, strict, period, action, exclude, limit))
+    if found < limit and (meaning or any_word):
+        more = _hybrid(session, topic, patient, period, limit * 2) if meaning and not found else None
+        if more is None and any_word:
+            more = _fts_cascade(session, topic, patient, period, limit * 2, any_word=True)
+        seen = {h.record_id for h in strict}
+        hits = strict + [h for h in more or [] if h.record_id not in seen]
+    return _visible(session, hits, period, action, exclude, limit)
+
+
+def _visible(session: Session, hits: list[Hit], period: Period | None, action: Action, exclude: tuple[str, ...],
+             limit: int) -> list[Hit]:
     out = []
     for h in hits:
         if h.record_id in exclude:
