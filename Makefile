@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.setup-done
 # requirement would pull a multi-GB CUDA build from the registry.
 TORCH  := torch==2.13.0
 
-.PHONY: setup run test test-all lint typecheck bench clean
+.PHONY: setup run demo test test-all lint typecheck bench clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml
 
 run: setup
 	HF_HUB_OFFLINE=1 $(BIN)/chartvault $(ARGS)
+
+# A demo vault (fictional records, demo-only passphrases printed) at the default location or ARGS="--vault DIR".
+demo: setup
+	HF_HUB_OFFLINE=1 $(BIN)/chartvault demo $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check archive vault indexer tui tests bench
