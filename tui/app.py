@@ -7,13 +7,17 @@ results. No SQL and no crypto here. Importing this module does no I/O.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from textual import events
-from textual.app import App
+from textual import events, work
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
+from tui.commands import ChartvaultCommands
+from tui.navigation import by_action
 from tui.screens.create import CreateVaultScreen
 from tui.screens.main import MainScreen
 from tui.screens.unlock import UnlockScreen
@@ -25,10 +29,15 @@ class ChartvaultApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "chartvault"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),  # in F1 help and the palette
         Binding("ctrl+l", "lock", "Lock", show=True),
         Binding("f8", "open_audit", "Audit", show=True),  # admins only (see check_action)
+        Binding("f10", "open_users", "Users", show=True),  # admins only
     ]
+    # Ctrl+P: Textual's palette with our provider only (screens and actions this user may open, theme,
+    # quit); Textual's system commands would offer "Screenshot", which writes the screen to disk.
+    COMMANDS = {ChartvaultCommands}
 
     def __init__(self, vault_dir: Path, user: str | None = None, idle_timeout: float | None = None) -> None:
         super().__init__()
@@ -40,11 +49,13 @@ class ChartvaultApp(App[None]):
         self.idle_timeout = float(idle_timeout or 600)
         self._last_input = time.monotonic()
         self._idle_timer: Any = None
+        self._backlog: int | None = None  # records waiting for embedding (refreshed in a worker)
 
     def on_mount(self) -> None:
         from archive.session import vault_exists
+        from tui.widgets.status import short_path
 
-        self.sub_title = str(self.vault_dir)
+        self.sub_title = short_path(self.vault_dir)
         if vault_exists(self.vault_dir):
             self.push_screen(UnlockScreen(self.vault_dir, self.initial_user))
         else:
@@ -90,8 +101,9 @@ class ChartvaultApp(App[None]):
             self.session.sync_audit()
         secs = int(remaining + 0.999)
         text = f"Auto-lock in {secs // 60}:{secs % 60:02d}"
-        for widget in self.screen.query("#autolock"):
-            widget.update(text)  # type: ignore[attr-defined]
+        for screen in self.screen_stack:  # the screen under a modal (help, a form) keeps counting too
+            for widget in screen.query("#autolock"):
+                widget.update(text)  # type: ignore[attr-defined]
 
     # -- locking -------------------------------------------------------------
     def action_lock(self) -> None:
@@ -117,11 +129,130 @@ class ChartvaultApp(App[None]):
         self.push_screen(UnlockScreen(self.vault_dir, user, notice=notice))
         self.refresh_bindings()
 
-    # -- audit screen (admins) --------------------------------------------------
+    # -- help, the palette, destinations ----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open_audit":
+        if action in ("open_audit", "open_users"):
             return self.session is not None and "admin" in self.session.user.roles
+        if action == "lock":
+            return self.session is not None
         return True
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # No "Screenshot": it would write the screen, patient content included, to disk in the clear.
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+
+    def deliver_screenshot(self, *args: Any, **kwargs: Any) -> str | None:
+        """Refused: a screenshot file would hold patient content in the clear."""
+        self.notify("Screenshots are disabled: they would write patient content to disk unencrypted.",
+                    severity="warning", title="Screenshot")
+        return None
+
+    def run_action_soon(self, action: str) -> None:
+        """Run an app action after the current message (the command palette's commands)."""
+        self.call_next(self.run_action, action)
+
+    def action_help(self) -> None:
+        """F1: the keys of the current screen and the screens this user may open."""
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        user = self.session.user if self.session is not None else None
+        self.push_screen(HelpScreen(self.screen, user))
+
+    def _main(self) -> Any:
+        from tui.screens.main import MainScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+
+    def _from_main(self, action: str) -> None:
+        """Open a destination the main screen owns (from the palette, wherever the user is)."""
+        from tui.navigation import allowed
+
+        main = self._main()
+        dest = by_action(action)
+        if main is None or self.session is None or dest is None:
+            return
+        if not allowed(self.session.user, dest):
+            self.notify(f"{dest.name} is for {dest.who}.", severity="error", title=dest.name)
+            return
+        method = getattr(main, f"action_{action}", None)
+        if method is not None:
+            method()
+
+    def action_open_search(self) -> None:
+        main = self._main()
+        if main is None:
+            return
+        while self.screen is not main and len(self.screen_stack) > 1:
+            self.pop_screen()
+        main.action_focus_search()
+
+    def action_open_queues(self) -> None:
+        self._from_main("open_queues")
+
+    def action_open_chart(self) -> None:
+        self._from_main("open_chart")
+
+    def action_open_assistant(self) -> None:
+        self._from_main("open_assistant")
+
+    def action_open_stats(self) -> None:
+        self._from_main("open_stats")
+
+    def action_open_coding(self) -> None:
+        self._from_main("open_coding")
+
+    def action_open_users(self) -> None:
+        from tui.screens.users import UsersScreen
+
+        if self.session is None or "admin" not in self.session.user.roles:
+            return
+        if not isinstance(self.screen, UsersScreen):
+            self.push_screen(UsersScreen(self.session))
+
+    # -- background work, for the status line --------------------------------------
+    def background_summary(self) -> str:
+        """Inbox watcher and embedding state in a few words (no patient content)."""
+        from archive.policy import Action, decide
+
+        main = self._main()
+        if main is None or self.session is None:
+            return ""
+        parts = []
+        if getattr(main, "inbox", None) is not None:
+            parts.append("inbox watched")
+        elif decide(self.session.user, Action.IMPORT).allowed:
+            parts.append("inbox not watched")
+        service = getattr(main, "embedding", None)
+        if service is None:
+            parts.append("full text only")
+        elif getattr(service.embedder, "error", None) is not None:
+            parts.append("model failed")
+        elif not service.ready:
+            parts.append("model loading")
+        elif self._backlog:
+            parts.append(f"{self._backlog} to embed")
+        else:
+            parts.append("model ready")
+        if all(worker.is_finished for worker in self.workers):
+            self._count_backlog()
+        return " · ".join(parts)
+
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False)
+    def _count_backlog(self) -> None:
+        from archive.embedding import semantic_status
+        from archive.errors import ChartvaultError
+
+        session = self.session
+        if session is None:
+            return
+        try:
+            self._backlog = semantic_status(session).backlog
+        except ChartvaultError:
+            self._backlog = None
 
     def action_open_audit(self) -> None:
         from tui.screens.audit import AuditScreen

@@ -29,6 +29,8 @@ async def test_first_run_creates_vault_then_main_frame(tmp_path: Path) -> None:
     app = make_app(vault_dir=root)
     async with app.run_test(size=(100, 32)) as pilot:
         await _wait_for_screen(app, CreateVaultScreen, pilot)
+        assert app.focused is app.screen.query_one("#choose-empty")  # first run: empty vault or the demo
+        await pilot.click("#choose-empty")
         # a weak passphrase is refused inline
         app.screen.query_one("#passphrase", Input).value = "short"
         app.screen.query_one("#confirm", Input).value = "short"

@@ -19,6 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.status import StatusLine
+
 
 class AssistantScreen(Screen[None]):
     """Ask about the records in plain words; every statement cites its record."""
@@ -66,6 +68,7 @@ class AssistantScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StatusLine(self.session)
         with VerticalScroll(id="chat-log"):
             yield Static(
                 "Ask about the records: \"what antibiotics did MRN 123 get in March?\", \"how many patients had "

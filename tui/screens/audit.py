@@ -16,6 +16,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static
 
+from tui.widgets.status import StatusLine
+
 COLUMNS = ("seq", "time", "user", "role", "action", "outcome", "patient", "record", "reason", "flag")
 
 
@@ -39,13 +41,8 @@ class AuditScreen(Screen[None]):
         self.rows: list[int] = []  # seq of each table row
 
     def compose(self) -> ComposeResult:
-        user = self.session.user
         yield Header()
-        with Horizontal(id="status-line"):
-            yield Static(f"{user.full_name or user.name} ({user.name})", id="who")
-            yield Static(user.role, id="role")
-            yield Static("Audit log", id="vault-path")
-            yield Static("", id="autolock")
+        yield StatusLine(self.session, label="Audit log")
         with Vertical(id="audit-area"):
             with Horizontal(id="audit-filters"):
                 yield Input(placeholder="user", id="filter-user")

@@ -20,6 +20,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
 
+from tui.widgets.status import StatusLine
+
 KINDS = ("procedure", "medication", "complication", "referral", "diagnosis")
 # (field, label, placeholder, which kinds show it: None = all)
 FORM_FIELDS: list[tuple[str, str, str, tuple[str, ...] | None]] = [
@@ -313,6 +315,7 @@ class ChartScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StatusLine(self.session)
         yield Static(f"Loading the chart of {self.mrn}…", id="chart-patient")
         with Horizontal(id="chart-body"):
             yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)

@@ -18,6 +18,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.status import StatusLine
+
 DEBOUNCE = 0.3
 LIMIT = 30
 
@@ -54,6 +56,7 @@ class CodingScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StatusLine(self.session)
         with Horizontal(id="coding-panes"):
             with Vertical(id="code-search-pane"):
                 yield Input(placeholder="ICD-10-CM: a code (E11.9) or words (type 2 diabetes, HTN)", id="code-search")

@@ -1,37 +1,115 @@
-"""First run: create the vault (admin name, passphrase twice, strength checked)."""
+"""First run: create an empty vault (admin name, passphrase twice, strength checked) or build the demo vault.
+
+The demo is built by `archive.demo.build_demo` in a worker thread, with a
+progress bar; afterwards the screen lists the demo users and their (public,
+demo-only) passphrases and moves on to the unlock screen.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Center, Vertical
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, ProgressBar, Static
+
+from tui.widgets.status import short_path
 
 
 class CreateVaultScreen(Screen[None]):
-    AUTO_FOCUS = "#admin"
+    AUTO_FOCUS = "#choose-empty"
+    BINDINGS = [
+        Binding("e", "choose_empty", "Empty vault"),
+        Binding("d", "choose_demo", "Demo vault"),
+        Binding("escape", "back_to_choice", "Back"),
+    ]
+    DEFAULT_CSS = """
+    CreateVaultScreen #create-box { height: auto; max-height: 100%; }
+    CreateVaultScreen .choice-row { height: auto; margin-bottom: 1; }
+    CreateVaultScreen .choice-row Button { width: 26; margin-right: 2; }
+    CreateVaultScreen .choice-row Static { width: 1fr; }
+    CreateVaultScreen .form-row { height: auto; }
+    CreateVaultScreen .form-row Label { width: 14; }
+    CreateVaultScreen .form-row Input { width: 1fr; }
+    CreateVaultScreen #empty-form, CreateVaultScreen #demo-progress, CreateVaultScreen #demo-done {
+        display: none;
+        height: auto;
+    }
+    CreateVaultScreen #demo-bar { margin: 1 0; }
+    """
 
     def __init__(self, vault_dir: Path) -> None:
         super().__init__(name="create")
         self.vault_dir = vault_dir
+        self.stage = "choice"  # choice | empty | building | built
+        self.demo_report: Any = None
 
     def compose(self) -> ComposeResult:
-        with Center(), Vertical(id="create-box", classes="dialog"):
-            yield Static("Create a new vault", classes="dialog-title")
-            yield Label(f"No vault yet at {self.vault_dir}. Its first user is an admin.", classes="muted")
-            yield Label("Admin user name")
-            yield Input(value="admin", id="admin")
-            yield Label("Passphrase (at least 10 characters; a few unrelated words work well)")
-            yield Input(password=True, id="passphrase")
-            yield Label("Passphrase again")
-            yield Input(password=True, id="confirm")
-            yield Button("Create vault", variant="primary", id="create")
+        with Center(), VerticalScroll(id="create-box", classes="dialog"):
+            yield Static("Welcome to chartvault", classes="dialog-title")
+            yield Label(f"No vault yet at {short_path(self.vault_dir)}.", classes="muted", id="create-where")
+            with Vertical(id="choice"):
+                with Horizontal(classes="choice-row"):
+                    yield Button("Create an empty vault", variant="primary", id="choose-empty")
+                    yield Static("Your own vault, for real records. You become its admin.", classes="muted")
+                with Horizontal(classes="choice-row"):
+                    yield Button("Build the demo vault", id="choose-demo")
+                    yield Static("Fictional patients and records in every format, four demo users with "
+                                 "printed passphrases. For looking around; never for real records.",
+                                 classes="muted")
+            with Vertical(id="empty-form"):
+                yield Static("The first user is an admin. Passphrase: at least 10 characters; "
+                            "a few unrelated words work well.", classes="muted")
+                for field, label, value, password in (
+                    ("admin", "Admin name", "admin", False),
+                    ("passphrase", "Passphrase", "", True),
+                    ("confirm", "Again", "", True),
+                ):
+                    with Horizontal(classes="form-row"):
+                        yield Label(label)
+                        yield Input(value=value, password=password, id=field, compact=True)
+                yield Button("Create vault", variant="primary", id="create")
+            with Vertical(id="demo-progress"):
+                yield Static("Building the demo vault…", id="demo-step")
+                yield ProgressBar(total=10, show_eta=False, id="demo-bar")
+            with Vertical(id="demo-done"):
+                yield Static("", id="demo-users")
+                yield Button("Continue to unlock", variant="primary", id="demo-continue")
             yield Static("", id="message", classes="message")
         yield Footer()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("choose_empty", "choose_demo"):
+            return self.stage == "choice"
+        if action == "back_to_choice":
+            return self.stage == "empty"
+        return True
+
+    def _show_stage(self, stage: str) -> None:
+        self.stage = stage
+        self.query_one("#choice").display = stage == "choice"
+        self.query_one("#empty-form").display = stage == "empty"
+        self.query_one("#demo-progress").display = stage == "building"
+        self.query_one("#demo-done").display = stage == "built"
+        self.refresh_bindings()
+
+    # -- the choice ------------------------------------------------------------
+    @on(Button.Pressed, "#choose-empty")
+    def action_choose_empty(self) -> None:
+        self._show_stage("empty")
+        self._say("")
+        self.query_one("#passphrase", Input).focus()
+
+    def action_back_to_choice(self) -> None:
+        self._show_stage("choice")
+        self._say("")
+        self.query_one("#choose-empty", Button).focus()
+
+    # -- an empty vault ---------------------------------------------------------
     @on(Input.Changed, "#passphrase")
     def _strength(self, event: Input.Changed) -> None:
         from archive.errors import WeakPassphrase
@@ -94,6 +172,56 @@ class CreateVaultScreen(Screen[None]):
     def _failed(self, text: str) -> None:
         self._say(text, error=True)
         self.query_one("#create", Button).disabled = False
+
+    # -- the demo vault -----------------------------------------------------------
+    @on(Button.Pressed, "#choose-demo")
+    def action_choose_demo(self) -> None:
+        self._show_stage("building")
+        self._say("This takes a little while (passphrase KDFs, OCR, the ICD-10-CM code set). You may keep "
+                  "the app open; nothing is shown until you unlock.")
+        self.build_demo()
+
+    @work(thread=True, exclusive=True, group="create")
+    def build_demo(self) -> None:
+        from archive.demo import build_demo
+        from archive.errors import ChartvaultError
+
+        def progress(done: int, total: int, what: str) -> None:
+            self.app.call_from_thread(self._progress, done, total, what)
+
+        try:
+            report = build_demo(self.vault_dir, progress=progress)
+        except ChartvaultError as exc:
+            self.app.call_from_thread(self._demo_failed, f"{exc.message} {exc.hint}".strip())
+            return
+        self.app.call_from_thread(self._demo_built, report)
+
+    def _progress(self, done: int, total: int, what: str) -> None:
+        bar = self.query_one("#demo-bar", ProgressBar)
+        bar.update(total=total, progress=done)
+        self.query_one("#demo-step", Static).update(f"{what}…" if done < total else "Done.")
+
+    def _demo_failed(self, text: str) -> None:
+        self._show_stage("choice")
+        self._say(text, error=True)
+
+    def _demo_built(self, report: Any) -> None:
+        from archive.demo import DEMO_WARNING
+
+        self.demo_report = report
+        lines = [f"The demo vault is ready ({report.counts.get('records', 0)} records, "
+                 f"{report.counts.get('patients', 0)} patients). Demo users:"]
+        lines += [f"  {u.name:<8} {u.role:<11} {u.passphrase}" for u in report.users]
+        self.query_one("#demo-users", Static).update("\n".join(lines))
+        self._show_stage("built")
+        self._say(DEMO_WARNING, error=True)
+        self.query_one("#demo-continue", Button).focus()
+
+    @on(Button.Pressed, "#demo-continue")
+    def _continue(self) -> None:
+        from tui.screens.unlock import UnlockScreen
+
+        self.app.switch_screen(UnlockScreen(self.vault_dir, "drmaria"))
 
     def _say(self, text: str, error: bool = False) -> None:
         msg = self.query_one("#message", Static)

@@ -14,12 +14,13 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, OptionList, Static
 
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
+from tui.widgets.status import StatusLine
 
 DEBOUNCE = 0.25  # seconds of no typing before a search runs
 LIMIT = 50
@@ -44,17 +45,20 @@ class MainScreen(Screen[None]):
         self.inbox: Any = None  # archive.intake.InboxService while watching
 
     def compose(self) -> ComposeResult:
-        user = self.session.user
         yield Header()
-        with Horizontal(id="status-line"):
-            yield Static(f"{user.full_name or user.name} ({user.name})", id="who")
-            yield Static(user.role, id="role")
-            yield Static(str(self.session.vault.root), id="vault-path")
+        yield StatusLine(self.session)
         with Vertical(id="search-area"):
             yield Input(placeholder="Search records…  (words, \"a phrase\", cardi*, OR, -word)", id="search")
             yield Static("Type to search.", id="results-status", classes="muted")
             yield SearchResults(id="results")
         yield Footer()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys for screens this user may not open are left out of the footer (F1 says who may)."""
+        from tui.navigation import allowed, by_action
+
+        dest = by_action(action)
+        return dest is None or allowed(self.session.user, dest)
 
     def on_mount(self) -> None:
         self.start_inbox_watch()

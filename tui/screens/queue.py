@@ -18,6 +18,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
 
+from tui.widgets.status import StatusLine
+
 
 class QueueScreen(Screen[None]):
     BINDINGS = [
@@ -43,6 +45,7 @@ class QueueScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StatusLine(self.session)
         yield Static("", id="queue-message")
         with TabbedContent(id="queues"):
             with TabPane("Needs filing", id="tab-filing"), Vertical():

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static
 
+from tui.widgets.status import StatusLine
+
 
 class RecordScreen(Screen[None]):
     """Shows what `archive.records.show_record` returns (the view is audited there)."""
@@ -44,6 +46,7 @@ class RecordScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StatusLine(self.session)
         yield Static(f"Loading {self.record_id}…", id="record-meta")
         yield Static("", id="record-access")  # who has seen this record
         yield Input(placeholder="Emergency? Type the reason to break the glass (flagged for review)", id="break-glass")

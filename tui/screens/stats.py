@@ -17,6 +17,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, Static, TabbedContent, TabPane
 
+from tui.widgets.status import StatusLine
+
 LEVELS = ("chapter", "category", "code")
 PERIODS = ("year", "quarter", "month")
 SPARKLINES = 8  # groups with a sparkline (the most encounters first)
@@ -84,6 +86,7 @@ class StatsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StatusLine(self.session)
         with TabbedContent(id="stats-tabs"):
             with TabPane("Frequency", id="tab-frequency"):
                 yield Static("", id="freq-params")

@@ -12,15 +12,22 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Center, Vertical
+from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
 
 class UnlockScreen(Screen[None]):
-    """Shows no patient content: only the vault path and a login form."""
+    """Shows no patient content: only the vault path and a login form (and, for a demo vault, the
+    demo users' public passphrases)."""
 
     AUTO_FOCUS = "#user"
+    DEFAULT_CSS = """
+    UnlockScreen .form-row { height: auto; }
+    UnlockScreen .form-row Label { width: 12; }
+    UnlockScreen .form-row Input { width: 1fr; }
+    UnlockScreen #demo-hint { margin-top: 1; height: auto; color: $text-muted; }
+    """
 
     def __init__(self, vault_dir: Path, user: str | None = None, notice: str = "") -> None:
         super().__init__(name="unlock")
@@ -31,15 +38,24 @@ class UnlockScreen(Screen[None]):
         self._wait_timer: Any = None
 
     def compose(self) -> ComposeResult:
+        from archive.demo import DEMO_USERS, is_demo_vault
+        from tui.widgets.status import short_path
+
         with Center(), Vertical(id="login-box", classes="dialog"):
             yield Static("chartvault", classes="dialog-title")
-            yield Label(f"Vault: {self.vault_dir}", classes="muted")
-            yield Label("User")
-            yield Input(value=self.initial_user, placeholder="user name", id="user")
-            yield Label("Passphrase")
-            yield Input(password=True, placeholder="passphrase", id="passphrase")
-            yield Button("Unlock", variant="primary", id="unlock")
+            yield Label(f"Vault: {short_path(self.vault_dir)}", classes="muted")
+            with Horizontal(classes="form-row"):
+                yield Label("User")
+                yield Input(value=self.initial_user, placeholder="user name", id="user", compact=True)
+            with Horizontal(classes="form-row"):
+                yield Label("Passphrase")
+                yield Input(password=True, placeholder="passphrase", id="passphrase", compact=True)
+            yield Button("Unlock", variant="primary", id="unlock", compact=True)
             yield Static("", id="message", classes="message")
+            if is_demo_vault(self.vault_dir):
+                users = "\n".join(f"  {u.name:<8} {u.role:<11} {u.passphrase}" for u in DEMO_USERS)
+                yield Static(f"Demo vault (fictional records). Demo-only users and passphrases:\n{users}",
+                             id="demo-hint")
         yield Footer()
 
     def on_mount(self) -> None:
