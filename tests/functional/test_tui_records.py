@@ -26,6 +26,12 @@ async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.fixture(autouse=True)
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The semantic stage's fake embedder: these tests are about full text, not the model (torch)."""
+    monkeypatch.setenv("CHARTVAULT_EMBEDDER", "fake")
+
+
 @pytest.fixture(scope="module")
 def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from archive.intake import import_paths
