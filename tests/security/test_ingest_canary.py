@@ -13,6 +13,7 @@ import secrets
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,14 @@ from watchdog.observers.polling import PollingObserver
 from archive.intake import InboxService, watch_locked
 from archive.records import search_records
 from tests.conftest import TECH_PASS, VaultFixture
+from tests.ingest_helpers import make_tech_vault
+
+
+@pytest.fixture(scope="module")
+def tech_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultFixture]:
+    fx = make_tech_vault(tmp_path_factory.mktemp("vault") / "v")
+    yield fx
+    fx.session.close()  # type: ignore[attr-defined]
 
 
 def grep_finds(needle: str, *folders: Path) -> list[str]:
@@ -42,8 +51,9 @@ def polling() -> PollingObserver:
     return PollingObserver(timeout=0.05)
 
 
-def test_canary_through_the_locked_watcher(shared_vault: VaultFixture) -> None:
-    root = shared_vault.root
+def test_canary_through_the_inbox_locked_then_unlocked(tech_vault: VaultFixture) -> None:
+    root = tech_vault.root
+    # 1. Locked: the watcher holds only the public key and encrypts the arrival into pending/.
     canary = "CANARY" + secrets.token_hex(8)
     name_canary = "NAMECANARY" + secrets.token_hex(4)
     stashed = threading.Event()
@@ -59,35 +69,30 @@ def test_canary_through_the_locked_watcher(shared_vault: VaultFixture) -> None:
     assert list((root / "inbox").iterdir()) == []
     assert len(list((root / "pending").glob("*.age"))) == 1
     assert grep_finds(canary, root) == [] and names_containing(name_canary, root) == []
-    # the next unlocked session indexes the arrival
-    session = shared_vault.open("tess", TECH_PASS)
+    # 2. The next unlocked session indexes the arrival.
+    session = tech_vault.open("tess", TECH_PASS)
     try:
         assert list((root / "pending").glob("*.age")) == []
         hits = search_records(session, canary)
         assert len(hits) == 1 and hits[0].patient == "9001" and hits[0].filename == f"{name_canary}.txt"
+        assert grep_finds(canary, root) == [] and names_containing(name_canary, root) == []
+        # 3. Unlocked: the watcher imports at once.
+        canary2 = "CANARY" + secrets.token_hex(8)
+        arrived = threading.Event()
+        service = InboxService(session, quiet=0.2, observer_factory=polling, on_outcomes=lambda o: arrived.set())
+        service.start()
+        try:
+            (root / "inbox" / "sub").mkdir(exist_ok=True)
+            (root / "inbox" / "sub" / "note.txt").write_text(f"Consult note: {canary2} seen in clinic.")
+            assert arrived.wait(20), "the watcher never imported the file"
+            assert service.idle(20)
+            assert [o.status for o in service.outcomes] == ["imported"]
+            assert not (root / "inbox" / "sub" / "note.txt").exists()
+            assert grep_finds(canary2, root) == []
+            hits = search_records(session, canary2)
+            assert [h.record_id for h in hits] == [service.outcomes[0].record_id]
+        finally:
+            service.stop()
     finally:
         session.close()
-    assert grep_finds(canary, root) == [] and names_containing(name_canary, root) == []
-
-
-def test_canary_through_the_unlocked_watcher(shared_vault: VaultFixture) -> None:
-    root = shared_vault.root
-    canary = "CANARY" + secrets.token_hex(8)
-    session = shared_vault.open("tess", TECH_PASS)
-    arrived = threading.Event()
-    service = InboxService(session, quiet=0.2, observer_factory=polling, on_outcomes=lambda o: arrived.set())
-    service.start()
-    try:
-        (root / "inbox" / "sub").mkdir(exist_ok=True)
-        (root / "inbox" / "sub" / "note.txt").write_text(f"Consult note: {canary} seen in clinic.")
-        assert arrived.wait(20), "the watcher never imported the file"
-        assert service.idle(20)
-        assert [o.status for o in service.outcomes] == ["imported"]
-        assert not (root / "inbox" / "sub" / "note.txt").exists()
-        assert grep_finds(canary, root) == []
-        hits = search_records(session, canary)
-        assert [h.record_id for h in hits] == [service.outcomes[0].record_id]
-    finally:
-        service.stop()
-        session.close()
-    assert grep_finds(canary, root) == []
+    assert grep_finds(canary, root) == [] and grep_finds(canary2, root) == []

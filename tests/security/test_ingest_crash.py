@@ -12,14 +12,23 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import TECH_PASS, VaultFixture, chartvault_bin
+from tests.ingest_helpers import make_tech_vault
 
 KILLS = 3
+
+
+@pytest.fixture(scope="module")
+def tech_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultFixture]:
+    fx = make_tech_vault(tmp_path_factory.mktemp("vault") / "v")
+    yield fx
+    fx.session.close()  # type: ignore[attr-defined]
 
 
 def _no_embed() -> list[str]:
@@ -66,7 +75,7 @@ def _nothing_lost(session: Any, src: Path, originals: dict[str, bytes]) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_kill_9_during_import_loses_and_duplicates_nothing(shared_vault: VaultFixture, tmp_path: Path) -> None:
+def test_kill_9_during_import_loses_and_duplicates_nothing(tech_vault: VaultFixture, tmp_path: Path) -> None:
     exe = chartvault_bin()
     src = tmp_path / "src"
     distinct = _make_inputs(src, n=150, dups=20)
@@ -74,13 +83,13 @@ def test_kill_9_during_import_loses_and_duplicates_nothing(shared_vault: VaultFi
     total = len(originals)
     rng = random.Random()
     killed = 0
-    session = shared_vault.open("tess", TECH_PASS)  # one reader for the checks, beside the importers
+    session = tech_vault.open("tess", TECH_PASS)  # one reader for the checks, beside the importers
     for _ in range(KILLS):
         before = len(list(src.iterdir()))
         if before == 0:
             break
         proc = subprocess.Popen([exe, "import", str(src), "--move", "--json", *_no_embed()],
-                                env=_env(shared_vault.root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                env=_env(tech_vault.root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # wait until it is really importing (files start leaving), then kill at a random moment
         deadline = time.monotonic() + 120
         while proc.poll() is None and len(list(src.iterdir())) == before and time.monotonic() < deadline:
@@ -93,7 +102,7 @@ def test_kill_9_during_import_loses_and_duplicates_nothing(shared_vault: VaultFi
         _nothing_lost(session, src, originals)
         assert _records(session) <= distinct
     assert killed >= 1, "the import finished before any kill could land"
-    final = subprocess.run([exe, "import", str(src), "--move", "--json", *_no_embed()], env=_env(shared_vault.root),
+    final = subprocess.run([exe, "import", str(src), "--move", "--json", *_no_embed()], env=_env(tech_vault.root),
                            capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr
     assert list(src.iterdir()) == []
