@@ -14,15 +14,23 @@ import random
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import TECH_PASS, VaultFixture, chartvault_bin, shared_data
-from tests.ingest_helpers import mtsamples_notes
+from tests.ingest_helpers import make_tech_vault, mtsamples_notes
 
 BOM = b"\xef\xbb\xbf"
+
+
+@pytest.fixture(scope="module")
+def tech_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultFixture]:
+    fx = make_tech_vault(tmp_path_factory.mktemp("vault") / "v")
+    yield fx
+    fx.session.close()  # type: ignore[attr-defined]
 
 
 def _copy(files: list[Path], dest: Path) -> None:
@@ -54,7 +62,7 @@ def _check_accounting(counts: dict[str, Any], inputs: int) -> None:
     assert counts["vanished"] == 0 and counts["changing"] == 0
 
 
-def test_quick_subset_every_input_accounted_and_searchable(shared_vault: VaultFixture, tmp_path: Path) -> None:
+def test_quick_subset_every_input_accounted_and_searchable(tech_vault: VaultFixture, tmp_path: Path) -> None:
     from archive.intake import import_paths
     from archive.records import search_records
 
@@ -68,7 +76,7 @@ def test_quick_subset_every_input_accounted_and_searchable(shared_vault: VaultFi
     _copy(fhir, tmp_path / "in" / "fhir-r4")
     _write_notes(tmp_path / "in" / "mtsamples", notes)
     inputs = len(hl7) + len(fhir) + len(notes)
-    session = shared_vault.open("tess", TECH_PASS)
+    session = tech_vault.open("tess", TECH_PASS)
     try:
         report = import_paths(session, [tmp_path / "in"])
         _check_accounting(report.counts, inputs)
@@ -100,7 +108,7 @@ def test_quick_subset_every_input_accounted_and_searchable(shared_vault: VaultFi
 
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
-def test_full_shared_data_import_through_the_cli(shared_vault: VaultFixture, tmp_path: Path) -> None:
+def test_full_shared_data_import_through_the_cli(tech_vault: VaultFixture, tmp_path: Path) -> None:
     exe = chartvault_bin()
     src = tmp_path / "in"
     _copy(sorted(shared_data("hl7v2").iterdir()), src / "hl7v2")
@@ -109,7 +117,7 @@ def test_full_shared_data_import_through_the_cli(shared_vault: VaultFixture, tmp
     notes = mtsamples_notes(500)
     _write_notes(src / "mtsamples", notes)
     inputs = sum(1 for p in src.rglob("*") if p.is_file())
-    env = {**os.environ, "CHARTVAULT_VAULT": str(shared_vault.root), "CHARTVAULT_USER": "tess",
+    env = {**os.environ, "CHARTVAULT_VAULT": str(tech_vault.root), "CHARTVAULT_USER": "tess",
            "CHARTVAULT_PASSPHRASE": TECH_PASS}
     from archive.cli import cli
 
