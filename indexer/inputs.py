@@ -36,6 +36,7 @@ class InputFile:
     path: Path
     rel: str  # the path shown to people: relative to the folder that was named
     sidecar: Path | None = None  # its `<file>.meta.json`, if present
+    orphan_sidecar: bool = False  # a `<file>.meta.json` whose document is not there
 
 
 @dataclass
@@ -134,7 +135,14 @@ def _add(found: list[InputFile], seen: set[str], path: Path, root: Path, grace: 
                 return  # its document may still arrive
     seen.add(key)
     sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
-    found.append(InputFile(path=path, rel=_rel(path, root), sidecar=sidecar if _exists_nofollow(sidecar) else None))
+    found.append(
+        InputFile(
+            path=path,
+            rel=_rel(path, root),
+            sidecar=sidecar if _exists_nofollow(sidecar) else None,
+            orphan_sidecar=is_sidecar(path),
+        )
+    )
 
 
 def name_problem(rel: str) -> str | None:
@@ -159,6 +167,8 @@ def read_input(item: InputFile, *, settle: float = 0.0, via: str = "import") -> 
     """
     raw = RawInput(name=item.path.name, rel=item.rel, data=None, path=item.path, via=via)
     raw.problem = name_problem(item.rel)
+    if item.orphan_sidecar and raw.problem is None:
+        raw.problem = f"a sidecar whose document ({sidecar_target(item.path).name}) is not there"
     _read_sidecar(item, raw)
     try:
         st = os.lstat(item.path)

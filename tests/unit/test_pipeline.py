@@ -100,13 +100,14 @@ def test_bad_input_is_quarantined_with_a_reason_never_dropped(env: IndexEnv, tmp
     for name, data, _ in BAD_INPUTS:
         write(inbox, name, data)
     (inbox / "link.txt").symlink_to("/etc/hostname")
+    write(inbox, "gone.pdf.meta.json", json.dumps({"mrn": "1"}))
     long_line = write(inbox, "oneline.txt", b"a" * (MAX_LINE_CHARS + 10))
     old = 1_000_000_000
     for p in inbox.iterdir():
         os.utime(p, (old, old), follow_symlinks=False)
     outs = env.ingestor().ingest_paths([inbox], remove_source=True)
     by_name = {o.input.split("/")[-1]: o for o in outs}
-    assert len(outs) == len(BAD_INPUTS) + 2
+    assert len(outs) == len(BAD_INPUTS) + 3
     for name, data, why in BAD_INPUTS:
         out = by_name[name]
         assert out.status == "quarantined", (name, out)
@@ -115,6 +116,7 @@ def test_bad_input_is_quarantined_with_a_reason_never_dropped(env: IndexEnv, tmp
         assert env.qstore.get_bytes(row[0]) == data  # kept, encrypted, exactly
     assert "symbolic link" in (by_name["link.txt"].reason or "")
     assert "single line" in (by_name["oneline.txt"].reason or "")
+    assert "sidecar whose document (gone.pdf)" in (by_name["gone.pdf.meta.json"].reason or "")
     assert not long_line.exists()
     assert list(inbox.iterdir()) == []  # everything moved (encrypted) into quarantine
     assert env.count("records") == 0
