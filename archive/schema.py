@@ -339,6 +339,13 @@ def patient_charts(db: Any) -> None:
     db.execute("CREATE INDEX chart_changes_patient ON chart_changes(patient_mrn, id)")
 
 
+def semantic_chunks(db: Any) -> None:
+    """Issue 4: chunk vectors (int8) per record and model, the embedding backlog's bookkeeping."""
+    from indexer.semantic import create_schema
+
+    create_schema(db)
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -346,4 +353,5 @@ MIGRATIONS = [
     icd10_codes_and_record_codes,
     retention_rules_and_holds,
     patient_charts,
+    semantic_chunks,
 ]

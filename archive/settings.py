@@ -57,6 +57,19 @@ SETTINGS: dict[str, Setting] = {
             "next head write (<= 1 s); 'full': fsync every entry (slower reads).",
             choices=("group", "full"),
         ),
+        Setting(
+            "search.embedding_model",
+            "all-MiniLM-L6-v2",
+            "Sentence-embedding model for semantic search (changing it needs 'chartvault reindex --semantic').",
+            choices=("all-MiniLM-L6-v2",),
+        ),
+        Setting(
+            "search.embedding_precision",
+            "auto",
+            "Bulk embedding speed/exactness: 'auto' (bf16 on CPUs with native bf16, else int8), 'fp32' (exact, "
+            "slowest), 'bf16', 'int8'. Queries always use fp32.",
+            choices=("auto", "fp32", "bf16", "int8"),
+        ),
     )
 }
 

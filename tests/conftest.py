@@ -85,3 +85,6 @@ def chartvault_bin() -> str:
 
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Tests embed with a fast deterministic fake (indexer.embedder.FakeEmbedder) unless they
+# install the real model themselves (tests/integration); `import` embeds by default.
+os.environ.setdefault("CHARTVAULT_EMBEDDER", "fake")

@@ -48,16 +48,22 @@ def _progress_bar(enabled: bool, label: str):  # type: ignore[no-untyped-def]
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--move", is_flag=True, help="Delete each source file once it is safely in the vault (inbox semantics).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: counts and one outcome per input.")
+@click.option(
+    "--no-embed", is_flag=True, help="Skip embedding for semantic search (records wait in the backlog; see reindex)."
+)
 @pass_state
-def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bool) -> None:
+def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bool, no_embed: bool) -> None:
     """Import files and folders (recursively) into the vault.
 
     Each file is read, its text extracted, the original and the text
     encrypted, and the record indexed for search. Content already in the vault
     is reported as a duplicate; unreadable input goes to quarantine with a
     reason. By default the sources are left in place; --move deletes each one
-    after its encrypted copy is committed and read back.
+    after its encrypted copy is committed and read back. Once committed (and
+    full-text searchable), the new records are embedded for semantic search,
+    with a second progress bar; --no-embed leaves that to 'reindex'.
     """
+    from archive.cli.semantic_cmds import embed_after_import
     from archive.intake import import_paths
 
     session = state.session()
@@ -66,8 +72,10 @@ def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bo
         report = import_paths(session, list(paths), move=move, progress=update)
     finally:
         stop()
+    new_ids = [o.record_id for o in report.outcomes if o.status == "imported" and o.record_id]
     if as_json:
-        emit_json(report.to_json())
+        embedded = None if no_embed else embed_after_import(state, new_ids, as_json)
+        emit_json(report.to_json() | ({"embedding": embedded} if embedded is not None else {}))
         return
     c = report.counts
     click.echo(
@@ -84,6 +92,8 @@ def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bo
     for out in report.outcomes:
         if out.status == "vanished":
             click.echo(f"  vanished: {out.input}: {out.reason}")
+    if not no_embed:
+        embed_after_import(state, new_ids, as_json)
 
 
 # ---------------------------------------------------------------- search
@@ -103,7 +113,13 @@ def _marks(as_json: bool) -> tuple[str, str]:
 @click.option("--from", "date_from", metavar="DATE", help="Documents dated on or after DATE (YYYY-MM-DD).")
 @click.option("--to", "date_to", metavar="DATE", help="Documents dated on or before DATE (YYYY-MM-DD).")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="At most N hits.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON hits.")
+@click.option(
+    "--mode",
+    type=click.Choice(["fts", "semantic", "hybrid"]),
+    help="fts: the words as typed (BM25); semantic: by meaning (embedding model); hybrid: both. "
+    "Default: hybrid once records are embedded, else fts.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON hits (with QUERY '-': one JSON list per line).")
 @pass_state
 def search(
     state: CliState,
@@ -114,32 +130,38 @@ def search(
     date_from: str | None,
     date_to: str | None,
     limit: int,
+    mode: str | None,
     as_json: bool,
 ) -> None:
-    """Full-text search of the records (ranked by BM25, with snippets).
+    """Search the records: full text (BM25), by meaning, or both (hybrid).
 
-    Words are all required; "a phrase" in quotes; cardi* for a prefix; OR
-    for either; -word or NOT word to exclude; parentheses to group;
-    title:, filename:, author: to search one field. JSON hits carry
-    record_id, filename, patient, date, type, score and snippet (matched
-    terms between ** **).
+    In fts mode words are all required; "a phrase" in quotes; cardi* for a
+    prefix; OR for either; -word or NOT word to exclude; parentheses to
+    group; title:, filename:, author: to search one field. Semantic and
+    hybrid modes take plain words ("elderly patient, fall, hip fracture,
+    post-op confusion") and also find notes that say it in other words;
+    clinical abbreviations (CHF, s/p, COPD) are understood. QUERY '-' reads
+    one query per line from standard input (unlock and model load are paid
+    once); with --json each line of output is the JSON hit list of one
+    query. JSON hits carry record_id, filename, patient, date, type, score
+    and snippet (matched terms between ** **).
     """
-    from archive.records import search_records
+    from archive.search import search as run_search
 
-    hits = search_records(
-        state.session(),
-        query,
-        patient=patient,
-        doc_type=doc_type,
-        author=author,
-        date_from=date_from,
-        date_to=date_to,
-        limit=limit,
-        mark=_marks(as_json),
+    session = state.session()
+    filters: dict[str, Any] = dict(
+        patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to
     )
+    if query == "-":
+        _search_lines(session, filters, limit, mode, as_json)
+        return
+    result = run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
+    hits = result.hits
     if as_json:
         emit_json([h.to_json() for h in hits])
         return
+    if result.note:
+        click.echo(result.note, err=True)
     if not hits:
         click.echo("No records match.")
         return
@@ -149,6 +171,42 @@ def search(
             f"score {h.score:.2f}"
         )
         click.echo(f"    {h.filename}: {h.snippet}")
+
+
+def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str | None, as_json: bool) -> None:
+    """`search -`: one query per input line; a bad query is reported on its line and the rest go on."""
+    import json
+
+    from archive.errors import BadInput as _BadInput
+    from archive.errors import BadQuery
+    from archive.search import search as run_search
+
+    failed = 0
+    for line in sys.stdin:
+        query = line.strip()
+        if not query:
+            continue
+        try:
+            result = run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
+        except (BadQuery, _BadInput) as exc:
+            failed += 1
+            # Keep one output line per input line: an empty list, and the reason on stderr.
+            if as_json:
+                click.echo("[]")
+            else:
+                click.echo(f"# {query}  (error)")
+            click.echo(f"Error in query {query!r}: {exc.message}\n  {exc.hint}", err=True)
+            continue
+        if as_json:
+            click.echo(json.dumps([h.to_json() for h in result.hits], ensure_ascii=False, default=str))
+            continue
+        click.echo(f"# {query}  ({result.mode}, {len(result.hits)} hit(s))")
+        for h in result.hits:
+            click.echo(f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
+                       f"score {h.score:.2f}")
+        sys.stdout.flush()
+    if failed:
+        raise SystemExit(2)
 
 
 # ---------------------------------------------------------------- show

@@ -2,7 +2,10 @@
 
 Typing in the search box searches (debounced) in a worker; Enter or Down moves
 to the results, Enter on a result opens the record. F2 opens the work queues,
-F3 the chart of the highlighted result's patient (or of an MRN asked for).
+F3 the chart of the highlighted result's patient (or of an MRN asked for),
+F4 switches the search mode (auto, fts, semantic, hybrid). The embedding model
+loads in a background thread after unlock; until it is ready searches answer
+with full text, and for users who may import the backlog is embedded meanwhile.
 While this screen is up the inbox is watched in a background thread (for
 users who may import), and new arrivals are announced.
 """
@@ -33,6 +36,7 @@ class MainScreen(Screen[None]):
         Binding("f3", "open_chart", "Chart"),
         Binding("f9", "open_coding", "Coding"),
         Binding("f7", "open_stats", "Stats"),
+        Binding("f4", "cycle_mode", "Mode"),
         Binding("escape", "focus_search", "Search", show=False),
     ]
 
@@ -43,12 +47,15 @@ class MainScreen(Screen[None]):
         self.last_query = ""
         self.searches = 0  # completed searches (tests wait on it)
         self.inbox: Any = None  # archive.intake.InboxService while watching
+        self.mode: str | None = None  # search mode: None = auto (hybrid once the model is ready), fts, semantic, hybrid
+        self.embedding: Any = None  # archive.embedding.EmbeddingService (model load + backlog) while open
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield StatusLine(self.session)
         with Vertical(id="search-area"):
             yield Input(placeholder="Search records…  (words, \"a phrase\", cardi*, OR, -word)", id="search")
+            yield Static("", id="search-mode", classes="muted")
             yield Static("Type to search.", id="results-status", classes="muted")
             yield SearchResults(id="results")
         yield Footer()
@@ -62,9 +69,15 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.start_inbox_watch()
+        self._show_mode()
+        # After the first refresh: the search box has the focus and the screen is drawn before
+        # the model starts loading in its thread.
+        self.call_after_refresh(self.start_embedding)
+        self.set_interval(1.0, self._show_mode)
 
     def on_unmount(self) -> None:
         self.stop_inbox_watch()
+        self.stop_embedding()
 
     # -- search as you type -------------------------------------------------
     @on(Input.Changed, "#search")
@@ -93,14 +106,22 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search")
     def search(self, query: str) -> None:
         from archive.errors import ChartvaultError
-        from archive.records import search_records
+        from archive.search import search
 
         try:
-            hits = search_records(self.session, query, limit=LIMIT, mark=(MARK_OPEN, MARK_CLOSE), as_you_type=True)
+            result = search(
+                self.session,
+                query,
+                mode=self.mode,
+                limit=LIMIT,
+                mark=(MARK_OPEN, MARK_CLOSE),
+                wait_for_model=False,  # full text answers while the model loads
+                as_you_type=True,
+            )
         except ChartvaultError as exc:
             self.app.call_from_thread(self._search_failed, query, exc.message, exc.hint)
             return
-        self.app.call_from_thread(self._show_hits, query, hits)
+        self.app.call_from_thread(self._show_hits, query, result.hits)
 
     def _show_hits(self, query: str, hits: list[Any]) -> None:
         if query != self.last_query:
@@ -150,13 +171,6 @@ class MainScreen(Screen[None]):
             return
         self.app.push_screen(OpenChart(), lambda mrn: mrn and self.app.push_screen(ChartScreen(self.session, mrn)))
 
-    def action_open_coding(self) -> None:
-        """ICD-10-CM coding for the highlighted result's record (code search only when none)."""
-        from tui.screens.coding import CodingScreen
-
-        hit = self.query_one("#results", SearchResults).highlighted_hit()
-        self.app.push_screen(CodingScreen(self.session, hit.record_id if hit is not None else None))
-
     def action_open_queues(self) -> None:
         from tui.screens.queue import QueueScreen
 
@@ -174,7 +188,13 @@ class MainScreen(Screen[None]):
             return
         self.app.push_screen(StatsScreen(self.session))
 
-    # -- the inbox, watched while the app is open ----------------------------
+    def action_open_coding(self) -> None:
+        """ICD-10-CM coding for the highlighted result's record (code search only when none)."""
+        from tui.screens.coding import CodingScreen
+
+        hit = self.query_one("#results", SearchResults).highlighted_hit()
+        self.app.push_screen(CodingScreen(self.session, hit.record_id if hit is not None else None))
+
     def start_inbox_watch(self) -> None:
         from archive.intake import InboxService, may_import
 
@@ -205,9 +225,56 @@ class MainScreen(Screen[None]):
             parts.append(f"{quarantined} quarantined (see F2)")
         if parts:
             self.notify(", ".join(parts) + ".", title="Inbox")
+        if imported and self.embedding is not None:
+            self.embedding.wake()
         if imported and self.last_query:
             self.search(self.last_query)
 
     def _inbox_error(self, exc: BaseException) -> None:
         message = getattr(exc, "message", type(exc).__name__)
         self.notify(f"Inbox: {message}", severity="error", title="Inbox")
+
+    # -- search modes and the embedding model (loaded in the background) -----
+    def action_cycle_mode(self) -> None:
+        """auto -> fts -> semantic -> hybrid -> auto; the current query runs again in the new mode."""
+        order: list[str | None] = [None, "fts", "semantic", "hybrid"]
+        self.mode = order[(order.index(self.mode) + 1) % len(order)]
+        self._show_mode()
+        if self.last_query:
+            self.search(self.last_query)
+
+    def start_embedding(self) -> None:
+        """Load the model in the background (full text works meanwhile) and embed the backlog."""
+        from archive.embedding import EmbeddingService
+        from archive.errors import ChartvaultError
+
+        try:
+            self.embedding = EmbeddingService(
+                self.session,
+                on_error=lambda exc: self.app.call_from_thread(self._embedding_error, exc),
+            ).start()
+        except ChartvaultError as exc:
+            self.embedding = None
+            self.notify(f"Semantic search is unavailable: {exc.message}", severity="warning")
+
+    def stop_embedding(self) -> None:
+        if self.embedding is not None:
+            service, self.embedding = self.embedding, None
+            service.stop(timeout=2.0)
+
+    def _show_mode(self) -> None:
+        service = self.embedding
+        if service is None:
+            model = "model unavailable"
+        elif getattr(service.embedder, "error", None) is not None:
+            model = "model failed to load"
+        elif not service.ready:
+            model = "model loading (full text meanwhile)"
+        else:
+            model = "model ready" + (f", {service.embedded} record(s) embedded" if service.embedded else "")
+        mode = self.mode or "auto"
+        self.query_one("#search-mode", Static).update(f"Mode: {mode} (F4)  ·  {model}")
+
+    def _embedding_error(self, exc: BaseException) -> None:
+        message = getattr(exc, "message", type(exc).__name__)
+        self.notify(f"Embedding stopped: {message}", severity="warning", title="Semantic search")

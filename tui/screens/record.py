@@ -18,7 +18,7 @@ from tui.widgets.status import StatusLine
 class RecordScreen(Screen[None]):
     """Shows what `archive.records.show_record` returns (the view is audited there)."""
 
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("s", "similar", "Similar cases")]
     DEFAULT_CSS = """
     RecordScreen #record-meta {
         height: auto;
@@ -137,6 +137,11 @@ class RecordScreen(Screen[None]):
             reason = self.query_one("#break-glass", Input)
             reason.display = True
             reason.focus()
+
+    def action_similar(self) -> None:
+        from tui.screens.similar import SimilarScreen
+
+        self.app.push_screen(SimilarScreen(self.session, self.record_id))
 
     def action_back(self) -> None:
         self.app.pop_screen()

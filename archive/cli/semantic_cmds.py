@@ -1,0 +1,131 @@
+"""CLI: similar cases, reindex (semantic backlog and rebuild), and the embedding step of import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+# Registers the embedding_backlog counter for `chartvault status`.
+from archive import embedding as _embedding  # noqa: F401
+from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
+
+
+def print_hits(hits: list[Any], empty: str = "No records match.") -> None:
+    """Hits as text: one header line and the snippet per record."""
+    if not hits:
+        click.echo(empty)
+        return
+    for h in hits:
+        click.echo(
+            f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
+            f"score {h.score:.2f}"
+        )
+        click.echo(f"    {h.filename}")
+        if h.snippet:
+            click.echo(f"    {h.snippet}")
+
+
+def embed_after_import(state: CliState, record_ids: list[str], as_json: bool) -> dict[str, Any] | None:
+    """The import's second stage: embed what was just committed (own progress bar).
+
+    The records are already full-text searchable; a failure here (no model)
+    leaves them in the backlog and says so, without failing the import.
+    """
+    from archive.embedding import embed_backlog
+    from archive.errors import ChartvaultError
+
+    if not record_ids:
+        return None
+    progress = progress_bar("Embedding", quiet=as_json)
+    try:
+        report = embed_backlog(state.session(), records=record_ids, progress=progress)
+    except ChartvaultError as exc:
+        if not as_json:
+            click.echo(f"Not embedded for semantic search: {exc.message}", err=True)
+            click.echo("  They are full-text searchable; 'chartvault reindex' embeds them later.", err=True)
+        return {"records": 0, "chunks": 0, "error": exc.message}
+    except KeyboardInterrupt:
+        click.echo("Embedding interrupted; the rest waits in the backlog ('chartvault reindex').", err=True)
+        return {"records": 0, "chunks": 0, "interrupted": True}
+    if not as_json:
+        click.echo(
+            f"Embedded {report.records} record(s) for semantic search "
+            f"({report.chunks} chunks, {report.chunks_per_second:.1f} chunks/s)."
+        )
+    return {"records": report.records, "chunks": report.chunks, "seconds": round(report.seconds, 2)}
+
+
+@cli.command()
+@click.argument("record_id")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 200), help="At most N records.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON hits (record_id, filename, patient, date, type, score, snippet).",
+)
+@pass_state
+def similar(state: CliState, record_id: str, limit: int, as_json: bool) -> None:
+    """Records most similar in meaning to RECORD_ID ("similar cases").
+
+    Compares every passage of the record with every passage of the others
+    (the embedding model), so it finds cases described in other words. The
+    score is the mean best-passage cosine (1.0 = the same text).
+    """
+    from archive.search import similar_cases
+
+    result = similar_cases(state.session(), record_id, limit=limit)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    if result.note:
+        click.echo(result.note)
+    print_hits(result.hits, empty="No similar records.")
+
+
+@cli.command()
+@click.option(
+    "--semantic", is_flag=True, help="Drop every vector and embed all records again (e.g. after changing the model)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: records and chunks embedded, seconds, backlog left.")
+@pass_state
+def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
+    """Embed the records waiting for semantic search; with --semantic, rebuild all vectors.
+
+    Safe to interrupt (Ctrl-C) at any moment: finished records are kept, and
+    running the command again resumes (a rebuild does not start over).
+    """
+    from archive.embedding import reindex as do_reindex
+    from archive.embedding import semantic_status
+
+    session = state.session()
+    interrupted = False
+    try:
+        report = do_reindex(session, semantic=semantic, progress=progress_bar("Embedding", quiet=as_json))
+    except KeyboardInterrupt:
+        interrupted = True
+        report = None
+    status = semantic_status(session)
+    if as_json:
+        emit_json(
+            {
+                "records": report.records if report else None,
+                "chunks": report.chunks if report else None,
+                "seconds": round(report.seconds, 2) if report else None,
+                "interrupted": interrupted or bool(report and report.interrupted),
+                **status.to_json(),
+            }
+        )
+    elif report is not None:
+        click.echo(
+            f"Embedded {report.records} record(s), {report.chunks} chunks "
+            f"({report.chunks_per_second:.1f} chunks/s). Backlog: {status.backlog}."
+        )
+    if interrupted:
+        click.echo(
+            f"Interrupted. {status.embedded} record(s) embedded, {status.backlog} waiting; "
+            "run 'chartvault reindex' again to resume.",
+            err=True,
+        )
+        raise SystemExit(130)

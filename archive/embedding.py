@@ -1,0 +1,328 @@
+"""The embedding queue: which model, the backlog, catching up, rebuilding, and a background service.
+
+Records are full-text searchable the moment they are committed; they become
+semantically searchable once their chunks are embedded. `embed_backlog`
+embeds what is waiting (the CLI's `import` and `reindex`), `EmbeddingService`
+does it in a background thread for the TUI (own index connection, model
+loaded lazily), and `chartvault status` shows the backlog
+(`embedding_backlog`). Every step commits per record, so stopping at any
+moment loses nothing and the next run resumes.
+
+The model is process-wide (loading it costs a second or two and ~100 MB):
+`get_embedder()` returns it, loading lazily; tests install a fake with
+`use_embedder()`, subprocess tests with CHARTVAULT_EMBEDDER=fake.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from archive.errors import UserError
+from archive.policy import Action
+from archive.status import register_counter
+
+if TYPE_CHECKING:
+    from archive.session import Session
+    from indexer.embedder import Embedder
+    from indexer.semantic import EmbedReport
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+REINDEX_MARK = "reindex_in_progress"
+
+_lock = threading.Lock()
+_embedders: dict[tuple[str, str], Any] = {}
+_override: Any = None
+
+
+def model_name(db: Any) -> str:
+    """The embedding model this vault uses (a setting; all-MiniLM-L6-v2 by default)."""
+    if _override is not None:
+        return str(_override.model_id)
+    if os.environ.get("CHARTVAULT_EMBEDDER") == "fake":
+        return "fake-hash-64"
+    return _setting(db, "search.embedding_model", DEFAULT_MODEL)
+
+
+def precision(db: Any) -> str:
+    return _setting(db, "search.embedding_precision", "auto")
+
+
+def _setting(db: Any, key: str, default: str) -> str:
+    from archive.settings import SETTINGS, get_setting
+
+    return str(get_setting(db, key)) if key in SETTINGS else default
+
+
+def get_embedder(db: Any, start: bool = True) -> Embedder:
+    """The process-wide embedder for this vault's model; `start` begins loading it in the background."""
+    if _override is not None:
+        return _override  # type: ignore[no-any-return]
+    if os.environ.get("CHARTVAULT_EMBEDDER") == "fake":
+        from indexer.embedder import FakeEmbedder
+
+        key = ("fake", "fake")
+        with _lock:
+            if key not in _embedders:
+                _embedders[key] = FakeEmbedder()
+            return _embedders[key]  # type: ignore[no-any-return]
+    from indexer.embedder import EmbedderUnavailable, SentenceTransformerEmbedder
+
+    key = (model_name(db), precision(db))
+    with _lock:
+        emb = _embedders.get(key)
+        if emb is None:
+            try:
+                emb = SentenceTransformerEmbedder(key[0], precision=key[1])
+            except EmbedderUnavailable as exc:
+                raise UserError(str(exc), "Semantic search is unavailable; full-text search still works.") from None
+            _embedders[key] = emb
+    if start:
+        emb.start_loading()
+    return emb  # type: ignore[no-any-return]
+
+
+def use_embedder(embedder: Any) -> None:
+    """Install an embedder for every session in this process (tests); None restores the real one."""
+    global _override
+    _override = embedder
+
+
+def wait_until_ready(embedder: Embedder, timeout: float | None = None) -> None:
+    """Block until the model is loaded; a load failure becomes a UserError."""
+    ok = embedder.wait(timeout)  # type: ignore[attr-defined]
+    if not ok:
+        err = getattr(embedder, "error", None)
+        if err is not None:
+            raise UserError(
+                f"The embedding model could not be loaded ({type(err).__name__}: {err}).",
+                "Semantic search is unavailable; full-text search still works. Reinstall with 'make setup'.",
+            )
+        raise UserError("The embedding model is still loading.", "Try again in a moment.")
+
+
+# ---------------------------------------------------------------- counters
+
+
+def _backlog(db: Any) -> int:
+    from indexer.semantic import backlog_count
+
+    return backlog_count(db, model_name(db))
+
+
+register_counter("embedding_backlog", _backlog)
+
+
+@dataclass
+class SemanticStatus:
+    model: str
+    embedded: int
+    backlog: int
+    chunks: int
+    rebuilding: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "embedded": self.embedded,
+            "backlog": self.backlog,
+            "chunks": self.chunks,
+            "rebuilding": self.rebuilding,
+        }
+
+
+def semantic_status(session: Session) -> SemanticStatus:
+    session.require(Action.VIEW_STATUS)
+    from indexer.semantic import backlog_count, embedded_count
+
+    db = session.db
+    model = model_name(db)
+    chunks = int(db.execute("SELECT count(*) FROM chunks WHERE model = ?", [model]).fetchone()[0])
+    return SemanticStatus(
+        model=model,
+        embedded=embedded_count(db, model),
+        backlog=backlog_count(db, model),
+        chunks=chunks,
+        rebuilding=_state(db, REINDEX_MARK) == model,
+    )
+
+
+def has_embeddings(db: Any) -> bool:
+    """Whether any record is embedded with this vault's model (hybrid becomes the default mode)."""
+    row = db.execute("SELECT 1 FROM embedded WHERE model = ? AND chunks > 0 LIMIT 1", [model_name(db)]).fetchone()
+    return row is not None
+
+
+def _state(db: Any, key: str) -> str | None:
+    row = db.execute("SELECT value FROM semantic_state WHERE key = ?", [key]).fetchone()
+    return str(row[0]) if row else None
+
+
+def _set_state(db: Any, key: str, value: str | None) -> None:
+    if value is None:
+        db.execute("DELETE FROM semantic_state WHERE key = ?", [key])
+    else:
+        db.execute(
+            "INSERT INTO semantic_state (key, value) VALUES (?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+
+# ---------------------------------------------------------------- embedding
+
+
+Progress = Callable[[int, int], None]
+
+
+def embed_backlog(
+    session: Session,
+    *,
+    records: list[str] | None = None,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    limit: int | None = None,
+) -> EmbedReport:
+    """Embed records waiting in the backlog (or only `records`, by id). Loads the model if needed."""
+    session.require(Action.IMPORT)
+    from indexer.semantic import embed_pending
+
+    embedder = get_embedder(session.db)
+    wait_until_ready(embedder)
+    only = None
+    if records is not None:
+        only = _record_ns(session.db, records)
+    report = embed_pending(
+        session.db, embedder, only=only, progress=progress, should_stop=should_stop, limit=limit
+    )
+    if report.records:
+        with session.transaction():
+            session.audit(
+                "embed",
+                details={
+                    "model": embedder.model_id,
+                    "records": report.records,
+                    "chunks": report.chunks,
+                    "interrupted": report.interrupted,
+                },
+            )
+    return report
+
+
+def _record_ns(db: Any, ids: list[str]) -> list[int]:
+    out: list[int] = []
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        marks = ", ".join("?" for _ in part)
+        out += [int(r[0]) for r in db.execute(f"SELECT n FROM records WHERE id IN ({marks})", part).fetchall()]
+    return sorted(out)
+
+
+def reindex(
+    session: Session,
+    *,
+    semantic: bool = False,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> EmbedReport:
+    """Catch up the embedding backlog; with `semantic`, first drop every vector and rebuild them all.
+
+    A rebuild that is interrupted resumes where it stopped on the next run
+    (the vectors are not dropped a second time).
+    """
+    session.require(Action.IMPORT)
+    from indexer.semantic import forget
+
+    db = session.db
+    model = model_name(db)
+    if semantic and _state(db, REINDEX_MARK) != model:
+        get_embedder(db)  # start loading while the old vectors are dropped
+        forget(db, model)
+        with session.transaction():
+            _set_state(db, REINDEX_MARK, model)
+            session.audit("reindex", details={"model": model, "semantic": True})
+    report = embed_backlog(session, progress=progress, should_stop=should_stop)
+    if not report.interrupted and _state(db, REINDEX_MARK) is not None:
+        from vault.db import transaction
+
+        with transaction(db):
+            _set_state(db, REINDEX_MARK, None)
+    return report
+
+
+class EmbeddingService:
+    """Loads the model and drains the backlog in a background thread (the TUI's).
+
+    Works on its own index connection (`fork_session`), so it never commits or
+    rolls back the UI's transactions. `on_change()` is called after each
+    batch, from the service thread. `stop()` returns within one batch.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        poll_seconds: float = 5.0,
+        on_change: Callable[[], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.parent = session
+        self.poll_seconds = poll_seconds
+        self.on_change = on_change
+        self.on_error = on_error
+        self.embedder = get_embedder(session.db)  # starts loading now
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.embedded = 0
+        self.error: BaseException | None = None
+
+    @property
+    def ready(self) -> bool:
+        return bool(getattr(self.embedder, "ready", True))
+
+    def start(self) -> EmbeddingService:
+        self._thread = threading.Thread(target=self._run, name="embedding-service", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        """New records arrived: look at the backlog now instead of at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        from archive.intake import fork_session
+        from archive.policy import decide
+
+        if not decide(self.parent.user, Action.IMPORT).allowed:
+            return  # a physician's session: searching only, somebody else embeds
+        worker = None
+        try:
+            while not self._stop.is_set() and not self.embedder.wait(0.5):  # type: ignore[attr-defined]
+                if getattr(self.embedder, "error", None) is not None:
+                    return
+            worker = fork_session(self.parent)
+            while not self._stop.is_set():
+                report = embed_backlog(worker, should_stop=self._stop.is_set, limit=64)
+                self.embedded += report.records
+                if report.records and self.on_change:
+                    self.on_change()
+                if report.records == 0:
+                    self._wake.wait(self.poll_seconds)
+                    self._wake.clear()
+        except Exception as exc:  # noqa: BLE001 - reported to the UI; search keeps working without it
+            self.error = exc
+            if self.on_error:
+                self.on_error(exc)
+        finally:
+            if worker is not None:
+                worker.close()

@@ -1,0 +1,191 @@
+"""CLI: search --mode, search - (JSON Lines), similar, reindex, import's embedding step, status backlog.
+
+Uses the fake embedder (tests/conftest.py); the real model is exercised in tests/integration.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from archive.cli import cli
+from tests.conftest import ADMIN_PASS, TECH_PASS, VaultFixture
+
+
+class _Kept:
+    """A session the CLI may 'close' after each command but that stays open for the module."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module", autouse=True)
+def unlock_once(shared_vault: VaultFixture) -> Iterator[None]:
+    """Each user unlocks once per module (scrypt costs seconds); unlocking is tested elsewhere."""
+    import archive.session
+
+    real = archive.session.open_session
+    kept: dict[str, Any] = {"admin": _Kept(shared_vault.session)}
+
+    def open_once(root: Path, user: str, passphrase: str) -> Any:
+        if user not in kept:
+            kept[user] = _Kept(real(root, user, passphrase))
+        return kept[user]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(archive.session, "open_session", open_once)
+        yield
+    for name, session in kept.items():
+        if name != "admin":
+            session._session.close()
+
+
+def invoke(
+    root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS, stdin: str | None = None
+) -> Result:
+    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
+    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
+
+
+def ok_json(result: Result) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+NOTES = {
+    "A1__hip.txt": "Elderly woman fell at home. Right hip fracture treated with hemiarthroplasty. Post-op delirium.",
+    "A2__hip2.txt": "Elderly man fell in the bathroom. Left hip fracture, nailed. Post-op delirium resolved.",
+    "B1__gout.txt": "Acute gouty arthritis of the left great toe. Colchicine started, uric acid high.",
+    "B2__chf.txt": "Congestive heart failure exacerbation with leg edema; furosemide increased.",
+    "C1__uti.txt": "Urinary tract infection with dysuria; nitrofurantoin for five days.",
+}
+
+
+@pytest.fixture(scope="module")
+def imported(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    src = tmp_path_factory.mktemp("notes")
+    for name, text in NOTES.items():
+        (src / name).write_text(text)
+    report = ok_json(invoke(shared_vault.root, "import", str(src), "--json"))
+    assert report["imported"] == len(NOTES)
+    assert report["embedding"]["records"] == len(NOTES) and report["embedding"]["chunks"] >= len(NOTES)
+    return {o["input"].rsplit("/", 1)[-1]: o["record_id"] for o in report["outcomes"]}
+
+
+def test_status_shows_an_empty_backlog_after_import(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    status = ok_json(invoke(shared_vault.root, "status", "--json"))
+    assert status["embedding_backlog"] == 0
+    text = invoke(shared_vault.root, "status").output
+    assert "Embedding backlog:" in text
+
+
+def test_semantic_and_hybrid_modes(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    root = shared_vault.root
+    for mode in ("semantic", "hybrid"):
+        hits = ok_json(invoke(root, "search", "hip fracture after a fall, delirium", "--mode", mode, "--json"))
+        assert {h["record_id"] for h in hits[:2]} == {imported["A1__hip.txt"], imported["A2__hip2.txt"]}, mode
+        assert set(hits[0]) >= {"record_id", "filename", "patient", "date", "type", "score", "snippet"}
+        assert "**" in hits[0]["snippet"]
+    # The default is hybrid once records are embedded; fts keeps its AND semantics.
+    default = ok_json(invoke(root, "search", "gouty toe", "--json"))
+    assert default[0]["record_id"] == imported["B1__gout.txt"]
+    assert ok_json(invoke(root, "search", "gouty heart", "--mode", "fts", "--json")) == []
+
+
+def test_abbreviations_are_understood(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    hits = ok_json(invoke(shared_vault.root, "search", "CHF", "--mode", "hybrid", "--json"))
+    assert hits[0]["record_id"] == imported["B2__chf.txt"]
+    hits = ok_json(invoke(shared_vault.root, "search", "UTI", "--mode", "hybrid", "--json"))
+    assert hits[0]["record_id"] == imported["C1__uti.txt"]
+
+
+def test_filters_apply_to_semantic_search(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    hits = ok_json(
+        invoke(shared_vault.root, "search", "hip fracture", "--mode", "semantic", "--patient", "B2", "--json")
+    )
+    assert [h["record_id"] for h in hits] == [imported["B2__chf.txt"]]
+    assert all(h["patient"] == "B2" for h in hits)
+
+
+def test_stdin_queries_print_json_lines(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    queries = "hip fracture delirium\ngout colchicine\n\nheart failure edema\n"
+    result = invoke(shared_vault.root, "search", "-", "--mode", "hybrid", "--json", "--limit", "3", stdin=queries)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3
+    firsts = [json.loads(line)[0]["record_id"] for line in lines]
+    assert firsts[1:] == [imported["B1__gout.txt"], imported["B2__chf.txt"]]
+    # A malformed query keeps its line (an empty list), says why on stderr, and exits 2 at the end.
+    bad = invoke(shared_vault.root, "search", "-", "--json", stdin='gout\n"unbalanced\nchf\n')
+    assert bad.exit_code == 2
+    out = bad.stdout.strip().splitlines()
+    assert len(out) == 3 and json.loads(out[1]) == []
+    assert "unbalanced quote" in bad.stderr
+
+
+def test_similar_cases(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    hits = ok_json(invoke(shared_vault.root, "similar", imported["A1__hip.txt"], "--limit", "2", "--json"))
+    assert hits[0]["record_id"] == imported["A2__hip2.txt"]
+    assert imported["A1__hip.txt"] not in {h["record_id"] for h in hits}
+    assert len(hits) == 2
+    missing = invoke(shared_vault.root, "similar", "r000000000000")
+    assert missing.exit_code == 2 and "No record" in missing.stderr
+
+
+def test_admin_without_clinical_role_is_denied(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    denied = invoke(shared_vault.root, "search", "gout", "--mode", "semantic", user="admin", passphrase=ADMIN_PASS)
+    assert denied.exit_code == 3
+    denied = invoke(shared_vault.root, "similar", imported["B1__gout.txt"], user="admin", passphrase=ADMIN_PASS)
+    assert denied.exit_code == 3
+
+
+def test_searches_are_audited_with_their_mode(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    invoke(shared_vault.root, "search", "uric acid toe", "--mode", "semantic")
+    row = shared_vault.session.db.execute(  # type: ignore[attr-defined]
+        "SELECT details FROM audit WHERE action = 'search' ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    details = json.loads(row[0])
+    assert details["mode"] == "semantic" and details["query"] == "uric acid toe"
+    assert imported["B1__gout.txt"] in details["records"]
+
+
+def test_no_embed_leaves_a_backlog_that_reindex_clears(
+    shared_vault: VaultFixture, imported: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "D1__stones.txt").write_text("Renal colic from a ureteric stone; tamsulosin.")
+    report = ok_json(invoke(shared_vault.root, "import", str(tmp_path), "--json", "--no-embed"))
+    assert "embedding" not in report
+    assert ok_json(invoke(shared_vault.root, "status", "--json"))["embedding_backlog"] == 1
+    # Full-text finds it at once; semantic search does not know it yet.
+    assert ok_json(invoke(shared_vault.root, "search", "ureteric", "--mode", "fts", "--json"))
+    done = ok_json(invoke(shared_vault.root, "reindex", "--json"))
+    assert done["records"] == 1 and done["backlog"] == 0
+    hits = ok_json(invoke(shared_vault.root, "search", "ureteric stone colic", "--mode", "semantic", "--json"))
+    assert hits[0]["filename"].endswith("D1__stones.txt")
+
+
+def test_reindex_semantic_rebuilds_everything(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    before = ok_json(invoke(shared_vault.root, "reindex", "--json"))
+    rebuilt = ok_json(invoke(shared_vault.root, "reindex", "--semantic", "--json"))
+    assert rebuilt["records"] == before["embedded"] and rebuilt["backlog"] == 0 and not rebuilt["rebuilding"]
+    text = invoke(shared_vault.root, "reindex")
+    assert text.exit_code == 0 and "Embedded 0 record(s)" in text.output
+
+
+def test_help_texts() -> None:
+    for cmd in (["search"], ["similar"], ["reindex"], ["import"]):
+        out = CliRunner().invoke(cli, [*cmd, "--help"]).output
+        assert len(out) > 200
+    assert "--mode" in CliRunner().invoke(cli, ["search", "--help"]).output
+    assert "--no-embed" in CliRunner().invoke(cli, ["import", "--help"]).output

@@ -1,0 +1,122 @@
+"""TUI: full text before the model is ready, the model loading in the background, mode switch, similar cases."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input, Static
+
+from indexer.embedder import FakeEmbedder
+from tests.conftest import ADMIN_PASS, TECH_PASS
+from tui.app import make_app
+from tui.screens.main import MainScreen
+from tui.screens.record import RecordScreen
+from tui.screens.similar import SimilarScreen
+from tui.screens.unlock import UnlockScreen
+from tui.widgets.results import SearchResults
+
+
+class SlowModel(FakeEmbedder):
+    """A fake whose loading finishes only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = threading.Event()
+        self.ready = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.ready = self.loaded.wait(timeout)
+        return self.ready
+
+
+async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def slow_model() -> Iterator[SlowModel]:
+    from archive.embedding import use_embedder
+
+    model = SlowModel()
+    use_embedder(model)
+    yield model
+    model.loaded.set()
+    use_embedder(None)
+
+
+@pytest.fixture(scope="module")
+def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from archive.intake import import_paths
+    from archive.session import create_vault
+    from archive.users import add_user
+
+    root = tmp_path_factory.mktemp("tui-semantic") / "vault"
+    admin = create_vault(root, "admin", ADMIN_PASS)
+    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    src = tmp_path_factory.mktemp("notes")
+    (src / "1__hip.txt").write_text("Elderly woman fell at home; right hip fracture; arthroplasty; post-op delirium.")
+    (src / "2__hip.txt").write_text("Elderly man fell from a ladder; left hip fracture; nailed; post-op delirium.")
+    (src / "3__gout.txt").write_text("Gouty arthritis of the great toe; colchicine.")
+    assert import_paths(admin, [src]).counts["imported"] == 3  # not embedded: the TUI will do it
+    admin.close()
+    return root
+
+
+async def test_model_loads_in_background_modes_and_similar_cases(vault_root: Path, slow_model: SlowModel) -> None:
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
+        app.screen.query_one("#passphrase", Input).value = TECH_PASS
+        await pilot.press("enter")
+        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        mode_line = main.query_one("#search-mode", Static)
+        await _wait(pilot, lambda: "loading" in str(mode_line.render()), "the model is said to be loading")
+        # Full text works while the model loads (the UI is responsive: this search completes).
+        main.query_one("#search", Input).value = "colchicine"
+        results = main.query_one("#results", SearchResults)
+        await _wait(pilot, lambda: main.searches >= 1 and results.option_count == 1, "a full-text hit")
+        assert main.embedding is not None and main.embedding.embedded == 0
+        # The model becomes ready; the backlog is embedded in the background.
+        slow_model.loaded.set()
+        await _wait(pilot, lambda: main.embedding.embedded == 3, "the backlog embedded")
+        await _wait(pilot, lambda: "model ready" in str(mode_line.render()), "model ready shown")
+        # F4 cycles auto -> fts -> semantic; in semantic mode a query sharing no whole word still finds the notes.
+        await pilot.press("f4", "f4")
+        assert main.mode == "semantic" and "semantic" in str(mode_line.render())
+        before = main.searches
+        main.query_one("#search", Input).value = "fractured hips, falling elderly"
+        await _wait(pilot, lambda: main.searches > before and main.last_query.startswith("fractured"), "search")
+        await _wait(pilot, lambda: results.option_count >= 2, "semantic hits")
+        top2 = {results.get_option_at_index(i).id for i in range(2)}
+        names = {main.session.db.execute("SELECT filename FROM records WHERE id = ?", [r]).fetchone()[0] for r in top2}
+        assert names == {"1__hip.txt", "2__hip.txt"}
+        # Similar cases from the record view.
+        results.focus()
+        results.highlighted = 0
+        await pilot.press("enter")
+        await _wait(pilot, lambda: isinstance(app.screen, RecordScreen), "record screen")
+        first = app.screen.record_id  # type: ignore[attr-defined]
+        await pilot.press("s")
+        await _wait(pilot, lambda: isinstance(app.screen, SimilarScreen), "similar screen")
+        similar = app.screen
+        await _wait(pilot, lambda: similar.loaded, "similar cases loaded")  # type: ignore[attr-defined]
+        found = similar.query_one("#similar-results", SearchResults)
+        other = ({"1__hip.txt", "2__hip.txt"} - {
+            main.session.db.execute("SELECT filename FROM records WHERE id = ?", [first]).fetchone()[0]
+        }).pop()
+        top = main.session.db.execute(
+            "SELECT filename FROM records WHERE id = ?", [found.get_option_at_index(0).id]
+        ).fetchone()[0]
+        assert top == other
+        await pilot.press("escape")
+        await _wait(pilot, lambda: isinstance(app.screen, RecordScreen), "back to the record")

@@ -1,0 +1,72 @@
+"""Hybrid query parsing (abbreviations, structured queries) and score fusion."""
+
+from __future__ import annotations
+
+from indexer import hybrid
+
+
+def test_plain_words_become_or_concepts_without_stopwords() -> None:
+    parsed = hybrid.expand("elderly patient with a fall and hip fracture")
+    words = [c.word for c in parsed.concepts]
+    assert words == ["elderly", "patient", "fall", "hip", "fracture"]
+    assert parsed.match() == '"elderly" OR "patient" OR "fall" OR "hip" OR "fracture"'
+    assert not parsed.structured
+
+
+def test_abbreviations_add_their_long_form() -> None:
+    parsed = hybrid.expand("CHF exacerbation, s/p CABG")
+    by_word = {c.word: c.alternatives for c in parsed.concepts}
+    assert by_word["chf"] == ("congestive heart failure",)
+    assert by_word["s/p"] == ("status post",)
+    assert '("chf" OR "congestive heart failure")' in (parsed.match() or "")
+    assert "CHF (congestive heart failure)" in parsed.embedding_text()
+    assert "s/p (status post)" in parsed.embedding_text()
+
+
+def test_long_forms_add_the_abbreviation_on_the_keyword_side() -> None:
+    parsed = hybrid.expand("history of chronic obstructive pulmonary disease")
+    assert any(c.word == "copd" for c in parsed.concepts)
+    assert parsed.embedding_text() == "history of chronic obstructive pulmonary disease"
+
+
+def test_ordinary_words_and_ambiguous_abbreviations_are_not_expanded() -> None:
+    parsed = hybrid.expand("the patient has a cold and is on room air")
+    assert parsed.expansions == {}
+    assert hybrid.expand("AF with RVR").expansions.get("AF") is None  # 'af' is mostly 'afebrile': ambiguous
+
+
+def test_structured_queries_are_honoured_as_typed() -> None:
+    for q in ('"heart failure" edema', "fall OR syncope", "fracture -hip", "cardi*", "title:discharge"):
+        assert hybrid.is_structured(q), q
+    assert not hybrid.is_structured("post-op confusion, s/p hip fracture")
+    parsed = hybrid.expand('"heart failure" edema')
+    assert parsed.match() == '("heart failure" AND "edema")'
+
+
+def test_fusion_keeps_a_note_only_the_vector_side_finds() -> None:
+    """The failure of naive RRF: weak matches in both lists outrank the vector side's clear first hit."""
+    target = 1
+    weak = list(range(2, 12))
+    cosine = {target: 0.62, **{n: 0.45 for n in weak}}
+    bm25 = {n: 1.0 for n in weak}  # they share only common words with the query
+    attainable = 12.0
+    vector_list = [target, *weak]
+    keyword_list = weak
+    naive = [n for n, _ in hybrid.rrf([keyword_list, vector_list])]
+    assert naive.index(target) >= 10  # pushed out of the top 10
+    fused = hybrid.fuse(cosine, bm25, attainable, {}, {})
+    assert fused[0].n == target
+
+
+def test_fusion_lets_confident_keywords_win() -> None:
+    """A record holding the query's rare words rises above vector neighbours that do not."""
+    cosine = {1: 0.55, 2: 0.53, 3: 0.47}
+    bm25 = {3: 11.0, 1: 0.8}
+    fused = hybrid.fuse(cosine, bm25, attainable=12.0, keyword_rank={}, vector_rank={})
+    assert [f.n for f in fused] == [3, 1, 2]
+    assert 0.9 < fused[0].coverage <= 1.0
+
+
+def test_records_without_vectors_still_rank_by_keywords() -> None:
+    fused = hybrid.fuse({1: 0.5, 2: 0.4, 3: 0.3}, {9: 12.0}, attainable=12.0, keyword_rank={}, vector_rank={})
+    assert fused[0].n == 9 and fused[0].cosine is None

@@ -1,0 +1,76 @@
+"""Similar cases: the records closest in meaning to one record. One archive call in a worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+
+from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
+from tui.widgets.status import StatusLine
+
+LIMIT = 20
+
+
+class SimilarScreen(Screen[None]):
+    """Lists what `archive.search.similar_cases` returns (audited there); Enter opens a record."""
+
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def __init__(self, session: Any, record_id: str) -> None:
+        super().__init__(name="similar")
+        self.session = session
+        self.record_id = record_id
+        self.loaded = False  # tests wait on it
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield StatusLine(self.session)
+        yield Static(f"Cases similar to {self.record_id}: finding them (may load the model)…", id="similar-status")
+        yield SearchResults(id="similar-results")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="similar")
+    def load(self) -> None:
+        from archive.errors import ChartvaultError
+        from archive.search import similar_cases
+
+        try:
+            result = similar_cases(self.session, self.record_id, limit=LIMIT, mark=(MARK_OPEN, MARK_CLOSE))
+        except ChartvaultError as exc:
+            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            return
+        self.app.call_from_thread(self._show, result)
+
+    def _show(self, result: Any) -> None:
+        results = self.query_one("#similar-results", SearchResults)
+        results.show_hits(result.hits)
+        n = len(result.hits)
+        found = f"{n} case(s) similar to {self.record_id}, most similar first. Enter opens one."
+        text = result.note or (found if n else "No similar records.")
+        self.query_one("#similar-status", Static).update(text)
+        if n:
+            results.focus()
+        self.loaded = True
+
+    def _failed(self, message: str, hint: str) -> None:
+        self.query_one("#similar-status", Static).update(f"{message} {hint}".strip())
+        self.notify(message, severity="error", title="Similar cases")
+        self.loaded = True
+
+    @on(OptionList.OptionSelected, "#similar-results")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        from tui.screens.record import RecordScreen
+
+        if event.option.id:
+            self.app.push_screen(RecordScreen(self.session, event.option.id))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
