@@ -1,6 +1,6 @@
 """TUI: the statistics screen (F7) draws bars over time, a sparkline per group and a table that agree with
 counts computed independently from the fixture; group-by and period keys reload; recurrence and
-readmissions tabs. One unlock for the flow."""
+readmissions tabs. One unlock for the flow (an admin who also holds the technician role)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from textual.widgets import DataTable, Input, Sparkline, Static, TabbedContent
 
 from tests import stats_fixture as sf
-from tests.conftest import ADMIN_PASS, TECH_PASS
+from tests.conftest import ADMIN_PASS
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.stats import StatsScreen, bar_lines
@@ -31,13 +31,14 @@ async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float 
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, sf.Fixture]:
     from archive.session import create_vault
-    from archive.users import User, add_user, insert_user
+    from archive.users import User, insert_user
     from vault.db import transaction
 
     root = tmp_path_factory.mktemp("tui-stats") / "vault"
     admin = create_vault(root, "admin", ADMIN_PASS)
-    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
     with transaction(admin.db):
+        # the admin also works as a technician (a clinical role): statistics without paying for another keyslot
+        admin.db.execute("UPDATE users SET clinical_role = 'technician' WHERE name = 'admin'")
         insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"))
         insert_user(admin.db, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"))
     fx = sf.build()
@@ -54,10 +55,10 @@ def test_bar_lines_scale_to_the_largest() -> None:
 
 async def test_statistics_screen(vault: tuple[Path, sf.Fixture]) -> None:
     root, fx = vault
-    app = make_app(vault_dir=root, user="tess")
+    app = make_app(vault_dir=root, user="admin")
     async with app.run_test(size=(100, 32)) as pilot:
         await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-        app.screen.query_one("#passphrase", Input).value = TECH_PASS
+        app.screen.query_one("#passphrase", Input).value = ADMIN_PASS
         await pilot.press("enter")
         await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
         await pilot.press("f7")
@@ -113,3 +114,12 @@ async def test_statistics_screen(vault: tuple[Path, sf.Fixture]) -> None:
         assert "not an ICD-10-CM code" in str(screen.query_one("#stats-message", Static).render())
         await pilot.press("escape")
         await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "back to main")
+
+        # without the clinical role an admin gets a notice, not the screen
+        import dataclasses
+
+        app.session.user = dataclasses.replace(app.session.user, clinical_role=None)
+        await pilot.press("f7")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MainScreen)
+        assert any(n.title == "Statistics" for n in app._notifications)
