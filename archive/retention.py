@@ -258,8 +258,10 @@ def purge(session: Session, today: dt.date | None = None, progress: Progress | N
     return PurgeReport(purged=to_purge, held=[d for d in due if d.held], blobs_deleted=deleted)
 
 
-# Rows that hold a purged record's content, by table and the column naming the record.
-_CONTENT_TABLES = (("transcriptions", "record_id"), ("record_codes", "record_id"), ("chunks", "record_id"))
+# Rows that hold a purged record's content, by table and the column naming the record:
+# by its id, or by its row number `n` (the embeddings; a trigger drops the cached vector matrix).
+_CONTENT_TABLES = (("transcriptions", "record_id"), ("record_codes", "record_id"))
+_CONTENT_TABLES_BY_N = (("chunks", "record_n"), ("embedded", "record_n"))
 
 
 def _purge_one(session: Session, item: DueRecord) -> None:
@@ -279,6 +281,9 @@ def _purge_one(session: Session, item: DueRecord) -> None:
     for table, column in _CONTENT_TABLES:
         if db[table].exists():
             db.execute(f"DELETE FROM {table} WHERE {column} = ?", [item.record_id])
+    for table, column in _CONTENT_TABLES_BY_N:
+        if db[table].exists():
+            db.execute(f"DELETE FROM {table} WHERE {column} = ?", [n])
     delete_row(db, n)
     db.execute("DELETE FROM records WHERE id = ?", [item.record_id])
     session.audit(
