@@ -16,11 +16,15 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from tui.commands import ChartvaultCommands
 from tui.navigation import by_action
-from tui.screens.create import CreateVaultScreen
-from tui.screens.main import MainScreen
 from tui.screens.unlock import UnlockScreen
+
+
+def _commands_provider() -> Any:
+    """Imported when the palette first opens, not at launch (time to the unlock screen)."""
+    from tui.commands import ChartvaultCommands
+
+    return ChartvaultCommands
 
 
 class ChartvaultApp(App[None]):
@@ -37,7 +41,7 @@ class ChartvaultApp(App[None]):
     ]
     # Ctrl+P: Textual's palette with our provider only (screens and actions this user may open, theme,
     # quit); Textual's system commands would offer "Screenshot", which writes the screen to disk.
-    COMMANDS = {ChartvaultCommands}
+    COMMANDS = {_commands_provider}
 
     def __init__(self, vault_dir: Path, user: str | None = None, idle_timeout: float | None = None) -> None:
         super().__init__()
@@ -59,6 +63,8 @@ class ChartvaultApp(App[None]):
         if vault_exists(self.vault_dir):
             self.push_screen(UnlockScreen(self.vault_dir, self.initial_user))
         else:
+            from tui.screens.create import CreateVaultScreen
+
             self.push_screen(CreateVaultScreen(self.vault_dir))
 
     def unlocked(self, session: Any) -> None:
@@ -69,6 +75,8 @@ class ChartvaultApp(App[None]):
         self.idle_timeout = float(self.idle_timeout_override or idle_timeout_seconds(session))
         self._last_input = time.monotonic()
         self._start_idle_timer()
+        from tui.screens.main import MainScreen
+
         self.switch_screen(MainScreen(session))
         self.refresh_bindings()
 

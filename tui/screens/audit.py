@@ -51,8 +51,8 @@ class AuditScreen(Screen[None]):
                 yield Button("Filter", id="apply")
             with Horizontal(id="audit-buttons"):
                 yield Button("Verify chain", id="verify")
-                yield Button("Flagged for review", id="review")
-                yield Button("Acknowledge selected", id="ack")
+                yield Button("Flagged", id="review")
+                yield Button("Acknowledge", id="ack")
                 yield Button("Alerts", id="alerts")
                 yield Button("Whole log", id="log")
             yield Static("", id="audit-message", classes="message")
@@ -84,7 +84,7 @@ class AuditScreen(Screen[None]):
     def action_ack(self) -> None:
         table = self.query_one("#entries", DataTable)
         if self.mode != "review" or not self.rows:
-            self._say("Show the flagged entries first (Flagged for review), then select one.", error=True)
+            self._say("Show the flagged entries first (Flagged), then select one.", error=True)
             return
         row = table.cursor_row
         if row is None or not 0 <= row < len(self.rows):

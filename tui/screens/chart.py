@@ -99,6 +99,7 @@ class EntryForm(ModalScreen[Any]):
             with Horizontal(id="form-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         self._show_fields_for(self.kind)
@@ -230,6 +231,7 @@ class EntryHistory(ModalScreen[None]):
             yield Static(f"History of {self.entry_id}", classes="dialog-title", id="history-title")
             yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
             yield Button("Close", id="close")
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#history", DataTable).add_columns("v", "saved", "by", "reason", "changes")
@@ -276,6 +278,7 @@ class OpenChart(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static("Open a patient's chart", classes="dialog-title")
             yield Input(placeholder="MRN", id="open-mrn")
+        yield Footer()
 
     @on(Input.Submitted, "#open-mrn")
     def _submitted(self, event: Input.Submitted) -> None:

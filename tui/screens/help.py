@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rich.console import Group
@@ -79,6 +80,14 @@ class HelpScreen(ModalScreen[None]):
         super().__init__(name="help")
         self.below = below
         self.user = user
+
+    def plain_text(self, width: int = 90) -> str:
+        """The help as plain text (what the screen shows, without styles)."""
+        from rich.console import Console
+
+        console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(self._content())
+        return console.export_text()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help-box"):

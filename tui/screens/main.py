@@ -34,6 +34,7 @@ class MainScreen(Screen[None]):
     BINDINGS = [
         Binding("f2", "open_queues", "Queues"),
         Binding("f3", "open_chart", "Chart"),
+        Binding("f6", "open_assistant", "Ask"),
         Binding("f9", "open_coding", "Coding"),
         Binding("f7", "open_stats", "Stats"),
         Binding("f4", "cycle_mode", "Mode"),
@@ -195,6 +196,12 @@ class MainScreen(Screen[None]):
         hit = self.query_one("#results", SearchResults).highlighted_hit()
         self.app.push_screen(CodingScreen(self.session, hit.record_id if hit is not None else None))
 
+    def action_open_assistant(self) -> None:
+        from tui.screens.assistant import AssistantScreen
+
+        self.app.push_screen(AssistantScreen(self.session))
+
+    # -- the inbox, watched while the app is open ----------------------------
     def start_inbox_watch(self) -> None:
         from archive.intake import InboxService, may_import
 

@@ -64,6 +64,7 @@ class AddUserForm(ModalScreen[Any]):
             with Horizontal(id="user-form-buttons"):
                 yield Button("Add user", id="u-save", variant="primary", compact=True)
                 yield Button("Cancel", id="u-cancel", compact=True)
+        yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#u-name", Input).focus()

@@ -42,9 +42,13 @@ class StatusLine(Horizontal):
     }
     StatusLine #who { width: auto; text-style: bold; margin-right: 2; }
     StatusLine #role { width: auto; color: $text-accent; margin-right: 2; }
-    StatusLine #vault-path { width: 1fr; color: $text-muted; text-overflow: ellipsis; text-wrap: nowrap; }
-    StatusLine #background { width: auto; color: $text; margin-left: 2; }
-    StatusLine #autolock { width: auto; color: $text-warning; margin-left: 2; }
+    StatusLine #vault-path {
+        width: auto; max-width: 50%; color: $text-muted; text-overflow: ellipsis; text-wrap: nowrap;
+    }
+    StatusLine #background {
+        width: 1fr; color: $text; margin-left: 2; text-align: right; text-overflow: ellipsis; text-wrap: nowrap;
+    }
+    StatusLine #autolock { width: auto; min-width: 17; color: $text-warning; margin-left: 2; }
     """
 
     def __init__(self, session: Any, label: str | None = None) -> None:
