@@ -110,8 +110,9 @@ def main() -> int:
     p, pc, g, ae, ad = (statistics.median(r[k] for r in runs) for k in range(5))
     ratio = (p + g) / (ae + ad)
     ratio_checked = (pc + g) / (ae + ad)
+    load = os.getloadavg()[0]
     lines = [
-        f"file: {size_mb:.0f} MB, median of {args.repeat} runs",
+        f"file: {size_mb:.0f} MB, median of {args.repeat} runs, load average {load:.1f} on {os.cpu_count()} cores",
         f"vault put:            {size_mb / p:8.1f} MB/s ({p:.2f} s)",
         f"vault put+read-back:  {size_mb / pc:8.1f} MB/s ({pc:.2f} s)",
         f"vault get:            {size_mb / g:8.1f} MB/s ({g:.2f} s)",
