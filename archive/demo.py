@@ -126,6 +126,7 @@ def build_demo(
     if vault_exists(root):
         raise UserError(f"A vault already exists at {root}.", "Choose an empty folder with --vault DIR.")
     source = resolve_source(source)
+    existed = root.exists()
     steps = _Steps(progress, total=10)
     report = DemoReport(root=root, source=source, users=list(DEMO_USERS))
 
@@ -133,6 +134,7 @@ def build_demo(
     admin_user = DEMO_USERS[0]
     admin = create_vault(root, admin_user.name, admin_user.passphrase, full_name=admin_user.full_name)
     sessions: list[Session] = [admin]
+    ok = False
     try:
         _mark_demo(admin)
         from archive.users import add_user
@@ -171,6 +173,7 @@ def build_demo(
         from archive.status import vault_status
 
         report.counts = {k: int(v) for k, v in vault_status(tess).counts.items() if isinstance(v, int)}
+        ok = True
     finally:
         for session in reversed(sessions):
             try:
@@ -178,9 +181,25 @@ def build_demo(
             except Exception:  # noqa: BLE001 - closing is best effort; the vault is already consistent
                 session.close()
         shutil.rmtree(root / "inbox" / STAGING, ignore_errors=True)
+        if not ok:
+            _discard(root, existed)
     steps.done()
     report.seconds = time.monotonic() - started
     return report
+
+
+def _discard(root: Path, existed: bool) -> None:
+    """A build that failed leaves no half-built vault (so it can simply be run again). Vault.create
+    accepted the folder only if it was new or held nothing but an inbox, so that inbox is all we keep."""
+    for child in root.iterdir() if root.exists() else []:
+        if child.name == "inbox" and existed:
+            continue
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+    if not existed:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class _Steps:
