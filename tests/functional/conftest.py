@@ -1,0 +1,62 @@
+"""The demo vault for functional tests: built once per test session, copied per module.
+
+Building it costs tens of seconds (passphrase KDFs, OCR, the ICD-10-CM code
+set), so one synthetic build is shared: each module that needs a demo vault
+gets its own copy (a copy is a working vault: same keys, same records). The
+build runs with the audit clock frozen, so access histories shown on screen
+are the same on every run (snapshot tests).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FROZEN_TS = "2024-05-06T09:30:00.000000+00:00"
+
+
+def freeze_audit_clock(mp: pytest.MonkeyPatch) -> None:
+    import archive.audit
+
+    mp.setattr(archive.audit, "now_iso", lambda: FROZEN_TS)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """(path, DemoReport) of the one synthetic demo vault built for this test session."""
+    from archive.demo import build_demo
+
+    root = tmp_path_factory.mktemp("demo-template") / "vault"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHARTVAULT_EMBEDDER", "fake")
+        freeze_audit_clock(mp)
+        report = build_demo(root, source="synthetic", embed=True)
+    return root, report
+
+
+def copy_demo(template: Path, dest: Path) -> Path:
+    """A private copy of the demo vault (the template stays untouched)."""
+    shutil.copytree(template, dest, symlinks=False)
+    return dest
+
+
+def session_on(root: Path, like: Any) -> Any:
+    """`like`'s user on another copy of the same vault (same identity): no passphrase KDF."""
+    from archive.audit import AuditLog
+    from archive.session import Session
+    from vault.vault import Vault
+
+    unlocked = Vault.open(root).unlock_with_identity(like.unlocked.identity)
+    audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
+    return Session(unlocked=unlocked, user=like.user, audit_log=audit_log)
+
+
+@pytest.fixture(scope="module")
+def demo_vault(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """This module's copy of the demo vault."""
+    template, _report = demo_build
+    yield copy_demo(template, tmp_path_factory.mktemp("demo") / "vault")
