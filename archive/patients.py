@@ -293,7 +293,7 @@ def update_patient(
     text_reason = rules.check_text("reason", reason, "the reason for the change", required=False)
     with session.transaction():
         current = load_patient(session, patient.mrn)
-        _check_version(f"Patient {current.mrn}", current.version, expect_version, current.updated_by,
+        check_version(f"Patient {current.mrn}", current.version, expect_version, current.updated_by,
                        current.updated_at, f"chartvault patient history {current.mrn}")
         before = current.fields()
         merged = {**before, **{k: v for k, v in changes.items() if v is not None}}
@@ -328,8 +328,9 @@ def update_patient(
     return load_patient(session, current.mrn)
 
 
-def _check_version(what: str, current: int, expected: int | None, by: str | None, at: str | None,
-                   review: str) -> None:
+def check_version(what: str, current: int, expected: int | None, by: str | None, at: str | None,
+                  review: str) -> None:
+    """Optimistic concurrency: refuse (ConcurrentEdit) when the edit started from an older version."""
     if expected is None or expected == current:
         return
     who = f" by {by}" if by else ""
@@ -340,8 +341,6 @@ def _check_version(what: str, current: int, expected: int | None, by: str | None
         f"Review the change with '{review}', then make yours again from version {current}.",
     )
 
-
-check_version = _check_version
 
 
 # ---------------------------------------------------------------- history
