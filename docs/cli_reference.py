@@ -28,7 +28,8 @@ def _walk(cmd: click.Command, ctx: click.Context, path: tuple[str, ...]) -> list
             sub = cmd.commands[name]
             if getattr(sub, "hidden", False):
                 continue
-            sub_ctx = click.Context(sub, info_name=name, parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH)
+            sub_ctx = click.Context(sub, info_name=name, parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH,
+                                    **sub.context_settings)
             out.extend(_walk(sub, sub_ctx, (*path, name)))
     return out
 
@@ -38,7 +39,9 @@ def reference() -> str:
     sys.path.insert(0, str(ROOT))
     from archive.cli import cli
 
-    ctx = click.Context(cli, info_name="chartvault", terminal_width=WIDTH, max_content_width=WIDTH)
+    # The commands' own context settings (e.g. -h as well as --help), as the real CLI builds its contexts.
+    ctx = click.Context(cli, info_name="chartvault", terminal_width=WIDTH, max_content_width=WIDTH,
+                        **cli.context_settings)
     entries = _walk(cli, ctx, ())
     lines = [
         "# chartvault command-line reference",

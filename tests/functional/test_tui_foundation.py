@@ -31,6 +31,7 @@ async def test_first_run_creates_vault_then_main_frame(tmp_path: Path) -> None:
         await _wait_for_screen(app, CreateVaultScreen, pilot)
         assert app.focused is app.screen.query_one("#choose-empty")  # first run: empty vault or the demo
         await pilot.click("#choose-empty")
+        await pilot.pause()  # the form is laid out once shown
         # a weak passphrase is refused inline
         app.screen.query_one("#passphrase", Input).value = "short"
         app.screen.query_one("#confirm", Input).value = "short"
@@ -39,6 +40,7 @@ async def test_first_run_creates_vault_then_main_frame(tmp_path: Path) -> None:
         # mismatch is refused
         app.screen.query_one("#passphrase", Input).value = ADMIN_PASS
         app.screen.query_one("#confirm", Input).value = ADMIN_PASS + "x"
+        await pilot.pause()  # the strength check runs on Changed; let it speak before the submit
         await pilot.click("#create")
         assert "differ" in str(app.screen.query_one("#message", Static).render())
         app.screen.query_one("#confirm", Input).value = ADMIN_PASS
