@@ -112,10 +112,19 @@ def test_abbreviations_are_understood(shared_vault: VaultFixture, imported: dict
 
 def test_filters_apply_to_semantic_search(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
     hits = ok_json(
-        invoke(shared_vault.root, "search", "hip fracture", "--mode", "semantic", "--patient", "B2", "--json")
+        invoke(shared_vault.root, "search", "heart failure, edema", "--mode", "semantic", "--patient", "B2", "--json")
     )
     assert [h["record_id"] for h in hits] == [imported["B2__chf.txt"]]
     assert all(h["patient"] == "B2" for h in hits)
+    # The hip notes are the best by meaning, but the filter leaves only B2's note, which is unrelated
+    # to hip fractures: nothing above the relevance floor (archive.search.MIN_COSINE) is left.
+    unfiltered = ok_json(invoke(shared_vault.root, "search", "hip fracture", "--mode", "semantic", "--json"))
+    assert imported["A1__hip.txt"] in {h["record_id"] for h in unfiltered}
+    filtered = ok_json(
+        invoke(shared_vault.root, "search", "hip fracture", "--mode", "semantic", "--patient", "B2", "--json")
+    )
+    assert all(h["patient"] == "B2" for h in filtered)
+    assert imported["A1__hip.txt"] not in {h["record_id"] for h in filtered}
 
 
 def test_stdin_queries_print_json_lines(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
