@@ -171,7 +171,12 @@ def _fuse(
 ) -> list[_Raw]:
     from indexer import hybrid
 
-    match = parsed.match()
+    total = int(db.execute("SELECT count(*) FROM records").fetchone()[0])
+    if parsed.structured:
+        match, attainable = parsed.match(), 0.0
+    else:
+        plan = hybrid.plan_keywords(db, parsed, total)
+        match, attainable = plan.match, plan.attainable
     keyword: dict[int, float] = {}
     if match:
         keyword = hybrid.keyword_hits(db, match, filters, hybrid.POOL)
@@ -180,8 +185,6 @@ def _fuse(
             keyword.update(hybrid.keyword_hits(db, match, filters, len(missing), only=missing))
     candidates = {n for n, _ in vector_top} | set(keyword)
     cosine = vm.scores_for(scores, sorted(candidates))
-    total = int(db.execute("SELECT count(*) FROM records").fetchone()[0])
-    attainable = hybrid.attainable_bm25(db, parsed, total) if match and not parsed.structured else 0.0
     if parsed.structured and keyword:
         attainable = max(keyword.values())  # as typed: trust the user's syntax, scale to its best hit
     fused = hybrid.fuse(

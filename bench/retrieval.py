@@ -462,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-chunks", type=int, default=100_000)
     p.add_argument("--no-fp32-corpus", action="store_true", help="skip embedding the corpus again in fp32")
     p.add_argument("--record", action="store_true", help="append the results to bench/RESULTS.md")
+    p.add_argument("--latency-only", action="store_true", help="only the synthetic latency part")
     args = p.parse_args(argv)
     if args.quick:
         args.notes = args.notes or 150
@@ -472,7 +473,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"MTSamples not found at {MTSAMPLES}", file=sys.stderr)
         return 2
     started = time.time()
-    lines = run(args)
+    if args.latency_only:
+        lines: list[str] = []
+        work = Path(tempfile.mkdtemp(prefix="cv-retrieval-"))
+        try:
+            notes = load_notes()
+            qs = [q.text for q in description_queries(notes, 60, args.seed)]
+            lines = latency(work / "synthetic", args.latency_chunks, qs, notes, print)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    else:
+        lines = run(args)
     load = os.getloadavg()[0]
     print(f"load average at the end: {load:.1f}; {time.time() - started:.0f} s in all")
     if args.record:

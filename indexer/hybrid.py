@@ -89,13 +89,14 @@ class ParsedQuery:
     expansions: dict[str, str] = field(default_factory=dict)  # abbreviation -> long form found in the query
     structured: bool = False
 
-    def match(self) -> str | None:
-        """The FTS5 expression for the keyword side (None if nothing searchable)."""
+    def match(self, skip: set[str] | frozenset[str] = frozenset()) -> str | None:
+        """The FTS5 expression for the keyword side (None if nothing searchable); `skip`: concept words left out."""
         if self.structured:
             return fts.parse_query(self.text)
-        if not self.concepts:
+        kept = [c for c in self.concepts if c.word not in skip]
+        if not kept:
             return None
-        return " OR ".join(c.fts() for c in self.concepts)
+        return " OR ".join(c.fts() for c in kept)
 
     def embedding_text(self) -> str:
         """The text to embed: the query, with abbreviations followed by their long form."""
@@ -194,14 +195,88 @@ def idf(db: Any, expression: str, total: int) -> float:
     return max(value, 1e-6)
 
 
+MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 (FTS5 clamps their IDF)
+
+
+def _idf_of(hits: int, total: int) -> float:
+    return max(math.log((total - hits + 0.5) / (hits + 0.5)), 1e-6)
+
+
+def _ensure_vocab(db: Any) -> None:
+    """Per-connection, in-memory helpers: the index's own tokenizer for query words, and its vocabulary."""
+    db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.cv_qwords USING fts5(x, tokenize='{fts.TOKENIZE}')")
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.cv_qwords_v USING fts5vocab(temp, cv_qwords, 'instance')")
+    db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.cv_records_v USING fts5vocab(main, {fts.TABLE}, 'row')")
+
+
+def document_frequencies(db: Any, words: list[str]) -> dict[str, int]:
+    """How many records contain each word: stemmed by the index's tokenizer, looked up in its vocabulary.
+
+    One lookup per word instead of a scan of its posting list (a word in most of
+    100k records costs milliseconds to count). Words that split into several
+    tokens (s/p) are counted as phrases.
+    """
+    _ensure_vocab(db)
+    db.execute("DELETE FROM temp.cv_qwords")
+    for i, word in enumerate(words, start=1):
+        db.execute("INSERT INTO temp.cv_qwords (rowid, x) VALUES (?, ?)", [i, word])
+    tokens: dict[int, list[str]] = {}
+    for term, doc in db.execute("SELECT term, doc FROM temp.cv_qwords_v ORDER BY doc, offset").fetchall():
+        tokens.setdefault(int(doc), []).append(str(term))
+    db.execute("DELETE FROM temp.cv_qwords")
+    out: dict[str, int] = {}
+    for i, word in enumerate(words, start=1):
+        toks = tokens.get(i, [])
+        if len(toks) == 1:
+            row = db.execute("SELECT doc FROM temp.cv_records_v WHERE term = ?", [toks[0]]).fetchone()
+            out[word] = int(row[0]) if row else 0
+        elif toks:
+            sql = f"SELECT count(*) FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?"
+            out[word] = int(db.execute(sql, [_phrase(word)]).fetchone()[0])
+        else:
+            out[word] = 0
+    return out
+
+
+@dataclass
+class KeywordPlan:
+    """The keyword side of one query: the words worth matching and the attainable BM25."""
+
+    match: str | None
+    attainable: float
+    common: set[str] = field(default_factory=set)  # words left out of the match (no BM25 weight)
+
+
+def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
+    """Which concepts to match and the BM25 of a record of average length holding each once.
+
+    Concepts whose every form is in more than MAX_SHARE of the records are left
+    out of the OR query: their IDF is ~0, so they change no score, but matching
+    them would make FTS5 rank nearly every record.
+    """
+    if total <= 0 or not parsed.concepts:
+        return KeywordPlan(None, 0.0)
+    singles = [c.word for c in parsed.concepts if not c.prefix]
+    dfs = document_frequencies(db, singles) if singles else {}
+    score = 0.0
+    common: set[str] = set()
+    for concept in parsed.concepts:
+        hits = [dfs[concept.word]] if concept.word in dfs else [_count(db, concept.forms()[0])]
+        hits += [_count(db, _phrase(a)) for a in concept.alternatives]
+        score += max(_idf_of(h, total) for h in hits)
+        if min(hits) > MAX_SHARE * total:
+            common.add(concept.word)
+    return KeywordPlan(parsed.match(skip=common), score, common)
+
+
+def _count(db: Any, expression: str) -> int:
+    sql = f"SELECT count(*) FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?"
+    return int(db.execute(sql, [expression]).fetchone()[0])
+
+
 def attainable_bm25(db: Any, parsed: ParsedQuery, total: int) -> float:
     """BM25 of a record of average length that contains each query concept once."""
-    if total <= 0:
-        return 0.0
-    score = 0.0
-    for concept in parsed.concepts:
-        score += max(idf(db, form, total) for form in concept.forms())
-    return score
+    return plan_keywords(db, parsed, total).attainable
 
 
 def keyword_hits(

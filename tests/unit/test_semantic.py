@@ -125,3 +125,18 @@ def test_no_plaintext_side_files(tech: Any) -> None:
         if path.is_file() and path.suffix not in (".age", ".db", ".json") and "-wal" not in path.name:
             assert path.name.endswith(("-shm",)) or "keys" in path.parts or "audit" in path.name, path
     assert not (root / "index.db").read_bytes().startswith(b"SQLite format 3")
+
+
+def test_document_frequencies_match_full_text_counts(tech: Any) -> None:
+    """The vocabulary lookup (no posting-list scan) agrees with counting matches, stemming included."""
+    from indexer import hybrid
+
+    db = tech.db
+    words = ["fracture", "fractures", "elderly", "iron", "s/p", "nothere"]
+    dfs = hybrid.document_frequencies(db, words)
+    for w in words:
+        expected = db.execute(f"SELECT count(*) FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?", [f'"{w}"']).fetchone()[0]
+        assert dfs[w] == expected, w
+    assert dfs["fracture"] == dfs["fractures"] >= 1
+    plan = hybrid.plan_keywords(db, hybrid.expand("hip fracture in an elderly woman"), total=len(NOTES))
+    assert plan.match and '"fracture"' in plan.match and plan.attainable > 0
