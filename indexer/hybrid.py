@@ -196,6 +196,7 @@ def idf(db: Any, expression: str, total: int) -> float:
 
 
 MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 (FTS5 clamps their IDF)
+PRUNE_FROM = 1000  # records: below this, matching every word costs nothing worth saving
 
 
 def _idf_of(hits: int, total: int) -> float:
@@ -266,6 +267,8 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
         score += max(_idf_of(h, total) for h in hits)
         if min(hits) > MAX_SHARE * total:
             common.add(concept.word)
+    if total < PRUNE_FROM or len(common) == len(parsed.concepts):
+        common = set()  # a small vault (every word is "common") or nothing left: match them all
     return KeywordPlan(parsed.match(skip=common), score, common)
 
 
