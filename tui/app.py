@@ -54,6 +54,7 @@ class ChartvaultApp(App[None]):
         self._last_input = time.monotonic()
         self._idle_timer: Any = None
         self._backlog: int | None = None  # records waiting for embedding (refreshed in a worker)
+        self._status_session: Any = None  # a fork of the session for that count (own connection)
 
     def on_mount(self) -> None:
         from archive.session import vault_exists
@@ -130,6 +131,7 @@ class ChartvaultApp(App[None]):
         # Workers of the screens about to go must not report back into them (a
         # cancelled worker's late result or error is dropped, not raised).
         self.workers.cancel_all()
+        self._close_status_session()
         session.logout(reason)
         self.clear_notifications()  # toasts may quote patient content
         while len(self.screen_stack) > 1:
@@ -252,15 +254,29 @@ class ChartvaultApp(App[None]):
     @work(thread=True, exclusive=True, group="status", exit_on_error=False)
     def _count_backlog(self) -> None:
         from archive.embedding import semantic_status
-        from archive.errors import ChartvaultError
+        from archive.intake import fork_session
 
         session = self.session
         if session is None:
             return
+        backlog: int | None = None
         try:
-            self._backlog = semantic_status(session).backlog
-        except ChartvaultError:
-            self._backlog = None
+            # Its own connection: never a read inside the UI's transactions.
+            status = self._status_session
+            if status is None or status.user.name != session.user.name:
+                status = self._status_session = fork_session(session)
+            backlog = semantic_status(status).backlog
+        except Exception:  # noqa: BLE001 - a status figure; locking may close the connection under it
+            backlog = None
+        if self.session is not session:  # locked meanwhile: keep no connection or key around
+            self._close_status_session()
+            return
+        self._backlog = backlog
+
+    def _close_status_session(self) -> None:
+        if self._status_session is not None:
+            status, self._status_session = self._status_session, None
+            status.close()
 
     def action_open_audit(self) -> None:
         from tui.screens.audit import AuditScreen
@@ -271,6 +287,7 @@ class ChartvaultApp(App[None]):
             self.push_screen(AuditScreen(self.session))
 
     def on_unmount(self) -> None:
+        self._close_status_session()
         if self.session is not None:
             self.session.logout("quit")
             self.session = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import io
 from typing import Any
 
 from rich.console import Group
@@ -85,7 +85,7 @@ class HelpScreen(ModalScreen[None]):
         """The help as plain text (what the screen shows, without styles)."""
         from rich.console import Console
 
-        console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console = Console(width=width, record=True, file=io.StringIO())
         console.print(self._content())
         return console.export_text()
 
