@@ -19,6 +19,8 @@ from textual.screen import Screen
 from tui.navigation import by_action
 from tui.screens.unlock import UnlockScreen
 
+BACKLOG_SECONDS = 5.0  # how often the status line recounts the embedding backlog
+
 
 def _commands_provider() -> Any:
     """Imported when the palette first opens, not at launch (time to the unlock screen)."""
@@ -55,6 +57,7 @@ class ChartvaultApp(App[None]):
         self._idle_timer: Any = None
         self._backlog: int | None = None  # records waiting for embedding (refreshed in a worker)
         self._status_session: Any = None  # a fork of the session for that count (own connection)
+        self._backlog_at = 0.0  # when it was last counted
 
     def on_mount(self) -> None:
         from archive.session import vault_exists
@@ -247,7 +250,9 @@ class ChartvaultApp(App[None]):
             parts.append(f"{self._backlog} to embed")
         else:
             parts.append("model ready")
-        if all(worker.is_finished for worker in self.workers):
+        now = time.monotonic()
+        if now - self._backlog_at >= BACKLOG_SECONDS and all(w.is_finished for w in self.workers):
+            self._backlog_at = now
             self._count_backlog()
         return " · ".join(parts)
 

@@ -46,13 +46,46 @@ def copy_demo(template: Path, dest: Path) -> Path:
 
 def session_on(root: Path, like: Any) -> Any:
     """`like`'s user on another copy of the same vault (same identity): no passphrase KDF."""
+    return session_for(root, like.user.name, like.unlocked.identity)
+
+
+def session_for(root: Path, user: str, identity: Any) -> Any:
+    """A session of `user` on a copy of the demo vault, opened with the vault identity (no passphrase KDF,
+    no login entry). Test scaffolding: the unlock itself is tested through the UI and the real binary."""
     from archive.audit import AuditLog
     from archive.session import Session
+    from archive.users import get_user
     from vault.vault import Vault
 
-    unlocked = Vault.open(root).unlock_with_identity(like.unlocked.identity)
+    unlocked = Vault.open(root).unlock_with_identity(identity)
     audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
-    return Session(unlocked=unlocked, user=like.user, audit_log=audit_log)
+    return Session(unlocked=unlocked, user=get_user(unlocked.db, user), audit_log=audit_log)
+
+
+@pytest.fixture(scope="session")
+def demo_identity(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The demo vault's identity, unlocked once (one KDF) on a throwaway copy."""
+    from archive.demo import DEMO_USERS
+    from archive.session import open_session
+
+    template, _report = demo_build
+    scratch = copy_demo(template, tmp_path_factory.mktemp("demo-identity") / "vault")
+    admin = next(u for u in DEMO_USERS if u.role == "admin")
+    session = open_session(scratch, admin.name, admin.passphrase)
+    identity = session.unlocked.identity
+    session.close()
+    return identity
+
+
+@pytest.fixture(scope="module")
+def demo_sessions(demo_vault: Path, demo_identity: Any) -> Iterator[dict[str, Any]]:
+    """A session per demo user on this module's copy (no KDF each)."""
+    from archive.demo import DEMO_USERS
+
+    opened = {u.name: session_for(demo_vault, u.name, demo_identity) for u in DEMO_USERS}
+    yield opened
+    for session in opened.values():
+        session.close()
 
 
 @pytest.fixture(scope="module")

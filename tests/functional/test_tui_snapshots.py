@@ -37,13 +37,9 @@ def stable_ids(svg: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def physician(demo_vault: Path) -> Any:
-    """drmaria's session on this module's copy (one KDF); tests reuse its identity on fresh copies."""
-    from archive.session import open_session
-
-    session = open_session(demo_vault, "drmaria", PASS["drmaria"])
-    yield session
-    session.close()
+def physician(demo_sessions: dict[str, Any]) -> Any:
+    """drmaria's session on this module's copy; tests reuse its identity on fresh copies."""
+    return demo_sessions["drmaria"]
 
 
 @pytest.fixture
@@ -93,13 +89,19 @@ def unlocked(root: Path, like: Any) -> Callable[[Any], Awaitable[None]]:
 
     async def run(pilot: Any) -> None:
         from tui.screens.main import MainScreen
+        from tui.widgets.status import StatusLine
 
         app = pilot.app
         app.unlocked(session_on(root, like))
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen) and bool(app.screen.children), "main")
         main = app.screen
-        await wait_until(pilot, lambda: "model ready" in text_of(main, "#background")
-                         and "model ready" in text_of(main, "#search-mode"), "status line")
+
+        def ready() -> bool:
+            main.query_one(StatusLine).refresh_background()  # rather than wait for the timers
+            main._show_mode()
+            return "model ready" in text_of(main, "#background") and "model ready" in text_of(main, "#search-mode")
+
+        await wait_until(pilot, ready, "status line")
 
     return run
 

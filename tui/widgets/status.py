@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-REFRESH_SECONDS = 2.0
+REFRESH_SECONDS = 1.0
 NARROW = 100  # columns below which the vault path is left to the header
 
 
