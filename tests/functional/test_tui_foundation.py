@@ -40,9 +40,14 @@ async def test_first_run_creates_vault_then_main_frame(tmp_path: Path) -> None:
         # mismatch is refused
         app.screen.query_one("#passphrase", Input).value = ADMIN_PASS
         app.screen.query_one("#confirm", Input).value = ADMIN_PASS + "x"
-        await pilot.pause()  # the strength check runs on Changed; let it speak before the submit
-        await pilot.click("#create")
+        app.screen.query_one("#confirm", Input).focus()
+        await pilot.press("enter")  # submit from the keyboard, as a person would
         assert "differ" in str(app.screen.query_one("#message", Static).render())
+        for _ in range(200):  # the live hint (its own line) agrees once the Changed message lands
+            if "strength: ok" in str(app.screen.query_one("#strength", Static).render()):
+                break
+            await pilot.pause(0.05)
+        assert "strength: ok" in str(app.screen.query_one("#strength", Static).render())
         app.screen.query_one("#confirm", Input).value = ADMIN_PASS
         await pilot.click("#create")
         main = await _wait_for_screen(app, MainScreen, pilot)

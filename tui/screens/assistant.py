@@ -16,9 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
 
@@ -67,7 +68,7 @@ class AssistantScreen(Screen[None]):
         self.last: Any = None  # the latest Answer
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session)
         with VerticalScroll(id="chat-log"):
             yield Static(

@@ -14,8 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static
+from textual.widgets import Button, DataTable, Footer, Input, Static
 
+from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
 COLUMNS = ("seq", "time", "user", "role", "action", "outcome", "patient", "record", "reason", "flag")
@@ -41,7 +42,7 @@ class AuditScreen(Screen[None]):
         self.rows: list[int] = []  # seq of each table row
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session, label="Audit log")
         with Vertical(id="audit-area"):
             with Horizontal(id="audit-filters"):

@@ -18,8 +18,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
 KINDS = ("procedure", "medication", "complication", "referral", "diagnosis")
@@ -317,7 +318,7 @@ class ChartScreen(Screen[None]):
         self.loads = 0  # completed loads (tests wait on it)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session)
         yield Static(f"Loading the chart of {self.mrn}…", id="chart-patient")
         with Horizontal(id="chart-body"):

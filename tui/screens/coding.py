@@ -15,9 +15,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
 DEBOUNCE = 0.3
@@ -55,7 +56,7 @@ class CodingScreen(Screen[None]):
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session)
         with Horizontal(id="coding-panes"):
             with Vertical(id="code-search-pane"):

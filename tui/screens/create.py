@@ -72,6 +72,8 @@ class CreateVaultScreen(Screen[None]):
                     with Horizontal(classes="form-row"):
                         yield Label(label)
                         yield Input(value=value, password=password, id=field, compact=True)
+                # The live strength hint has its own line: it must never overwrite a submit error.
+                yield Static("", id="strength", classes="message")
                 yield Button("Create vault", variant="primary", id="create")
             with Vertical(id="demo-progress"):
                 yield Static("Building the demo vault…", id="demo-step")
@@ -115,15 +117,18 @@ class CreateVaultScreen(Screen[None]):
         from archive.errors import WeakPassphrase
         from archive.users import check_passphrase_strength
 
+        hint = self.query_one("#strength", Static)
         if not event.value:
-            self._say("")
+            hint.update("")
             return
         try:
             check_passphrase_strength(event.value, self.query_one("#admin", Input).value.strip())
         except WeakPassphrase as exc:
-            self._say(exc.message, error=True)
+            hint.update(exc.message)
+            hint.set_class(True, "error")
         else:
-            self._say("Passphrase strength: ok")
+            hint.update("Passphrase strength: ok")
+            hint.set_class(False, "error")
 
     @on(Input.Submitted, "#admin")
     def _to_passphrase(self) -> None:

@@ -20,8 +20,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 
+from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
 
@@ -52,7 +53,7 @@ class MainScreen(Screen[None]):
         self.embedding: Any = None  # archive.embedding.EmbeddingService (model load + backlog) while open
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session)
         with Vertical(id="search-area"):
             yield Input(placeholder="Search records…  (words, \"a phrase\", cardi*, OR, -word)", id="search")

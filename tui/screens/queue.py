@@ -16,8 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane, TextArea
 
+from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
 
@@ -44,7 +45,7 @@ class QueueScreen(Screen[None]):
         self.loads = 0  # completed refreshes (tests wait on it)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session)
         yield Static("", id="queue-message")
         with TabbedContent(id="queues"):

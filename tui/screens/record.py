@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Input, Static
 
+from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
 
@@ -45,7 +46,7 @@ class RecordScreen(Screen[None]):
         self.view: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session)
         yield Static(f"Loading {self.record_id}…", id="record-meta")
         yield Static("", id="record-access")  # who has seen this record

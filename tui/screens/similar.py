@@ -8,8 +8,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 
+from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
 
@@ -28,7 +29,7 @@ class SimilarScreen(Screen[None]):
         self.loaded = False  # tests wait on it
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session)
         yield Static(f"Cases similar to {self.record_id}: finding them (may load the model)…", id="similar-status")
         yield SearchResults(id="similar-results")

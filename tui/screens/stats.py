@@ -15,8 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Input, Label, Sparkline, Static, TabbedContent, TabPane
 
+from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
 LEVELS = ("chapter", "category", "code")
@@ -85,7 +86,7 @@ class StatsScreen(Screen[None]):
         self.loads = 0  # completed loads of any tab (tests wait on it)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session)
         with TabbedContent(id="stats-tabs"):
             with TabPane("Frequency", id="tab-frequency"):

@@ -14,8 +14,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
 ROLES = ("technician", "physician", "admin")
@@ -132,7 +133,7 @@ class UsersScreen(Screen[None]):
         self.names: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield AppHeader()
         yield StatusLine(self.session, label="Users")
         with Vertical(id="users-area"):
             yield Static("A: add a user · D: disable the selected one · physicians need a licence number.",
