@@ -66,9 +66,10 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "search.embedding_precision",
             "auto",
-            "Bulk embedding speed/exactness: 'auto' (bf16 on CPUs with native bf16, else int8), 'fp32' (exact, "
-            "slowest), 'bf16', 'int8'. Queries always use fp32.",
-            choices=("auto", "fp32", "bf16", "int8"),
+            "Bulk embedding speed/exactness: 'auto' (= 'onnx-int8': int8 ONNX Runtime, ~2x fp32; torch bf16/int8 "
+            "if it cannot be built), 'fp32' (exact, slowest), 'onnx-int8', 'bf16', 'int8' (torch). Queries always "
+            "use fp32.",
+            choices=("auto", "fp32", "onnx-int8", "bf16", "int8"),
         ),
     )
 }

