@@ -13,6 +13,7 @@ search, and hits the user may not see are dropped (`Session.may_see_record`).
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -179,10 +180,9 @@ def _fuse(
         match, attainable = plan.match, plan.attainable
     keyword: dict[int, float] = {}
     if match:
-        keyword = hybrid.keyword_hits(db, match, filters, hybrid.POOL)
-        missing = [n for n, _ in vector_top if n not in keyword]
-        if missing:
-            keyword.update(hybrid.keyword_hits(db, match, filters, len(missing), only=missing))
+        every = hybrid.keyword_scores(db, match, filters)  # one FTS5 pass gives every candidate's BM25
+        keyword = dict(heapq.nlargest(hybrid.POOL, every.items(), key=lambda kv: (kv[1], -kv[0])))
+        keyword.update((n, every[n]) for n, _ in vector_top if n in every)
     candidates = {n for n, _ in vector_top} | set(keyword)
     cosine = vm.scores_for(scores, sorted(candidates))
     if parsed.structured and keyword:

@@ -34,6 +34,7 @@ Pure query-time logic over `indexer.fts` and `indexer.vectors`; knows nothing of
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from dataclasses import dataclass, field
@@ -176,12 +177,29 @@ def expand(query: str, abbreviations: bool = True, as_you_type: bool = False) ->
             parsed.concepts[-1] = Concept(last.word, (), prefix=True)
             parsed.expansions.pop(query.split()[-1], None)
     if abbreviations:
-        lowered = " ".join(w.lower() for w in _WORD.findall(query))
-        for sense, abbr in long_form_table().items():
-            if abbr not in seen and re.search(rf"\b{re.escape(sense)}\b", lowered):
+        for sense in _long_forms_in([w.lower() for w in _WORD.findall(query)]):
+            abbr = long_form_table()[sense]
+            if abbr not in seen:
                 parsed.concepts.append(Concept(abbr, (sense,)))
                 seen.add(abbr)
     return parsed
+
+
+@cache
+def _long_form_lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(sense.split()) for sense in long_form_table()}))
+
+
+def _long_forms_in(words: list[str]) -> list[str]:
+    """Long forms that occur as whole words in the query, in table order (a dict lookup per word n-gram)."""
+    table = long_form_table()
+    found = {
+        " ".join(words[i : i + n])
+        for n in _long_form_lengths()
+        for i in range(len(words) - n + 1)
+        if " ".join(words[i : i + n]) in table
+    }
+    return [sense for sense in table if sense in found]
 
 
 # ---------------------------------------------------------------- keyword evidence
@@ -197,6 +215,7 @@ def idf(db: Any, expression: str, total: int) -> float:
 
 MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 (FTS5 clamps their IDF)
 PRUNE_FROM = 1000  # records: below this, matching every word costs nothing worth saving
+MAX_CONCEPTS = 12  # the rarest query concepts matched on the keyword side
 
 
 def _idf_of(hits: int, total: int) -> float:
@@ -253,22 +272,28 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
 
     Concepts whose every form is in more than MAX_SHARE of the records are left
     out of the OR query: their IDF is ~0, so they change no score, but matching
-    them would make FTS5 rank nearly every record.
+    them would make FTS5 rank nearly every record. Of the rest, only the
+    MAX_CONCEPTS rarest are matched (a pasted paragraph has dozens of words;
+    the rare ones carry the BM25 evidence, and each extra word costs a posting
+    list scan); the attainable score counts the matched concepts only.
     """
     if total <= 0 or not parsed.concepts:
         return KeywordPlan(None, 0.0)
     singles = [c.word for c in parsed.concepts if not c.prefix]
     dfs = document_frequencies(db, singles) if singles else {}
-    score = 0.0
+    idfs: dict[str, float] = {}
     common: set[str] = set()
     for concept in parsed.concepts:
         hits = [dfs[concept.word]] if concept.word in dfs else [_count(db, concept.forms()[0])]
         hits += [_count(db, _phrase(a)) for a in concept.alternatives]
-        score += max(_idf_of(h, total) for h in hits)
+        idfs[concept.word] = max(_idf_of(h, total) for h in hits)
         if min(hits) > MAX_SHARE * total:
             common.add(concept.word)
     if total < PRUNE_FROM or len(common) == len(parsed.concepts):
         common = set()  # a small vault (every word is "common") or nothing left: match them all
+    ranked = sorted((c.word for c in parsed.concepts if c.word not in common), key=lambda w: -idfs[w])
+    common.update(ranked[MAX_CONCEPTS:])
+    score = sum(v for w, v in idfs.items() if w not in common)
     return KeywordPlan(parsed.match(skip=common), score, common)
 
 
@@ -282,24 +307,29 @@ def attainable_bm25(db: Any, parsed: ParsedQuery, total: int) -> float:
     return plan_keywords(db, parsed, total).attainable
 
 
-def keyword_hits(
-    db: Any, match: str, filters: fts.Filters | None, limit: int, only: list[int] | None = None
-) -> dict[int, float]:
-    """records.n -> BM25 (positive) for `match`, best first; `only` restricts to given records."""
-    where, filter_params = fts._filter_sql(filters or fts.Filters())
-    restrict = ""
-    only_params: list[int] = []
-    if only is not None:
-        if not only:
-            return {}
-        restrict = f" AND f.rowid IN ({', '.join('?' for _ in only)})"
-        only_params = list(only)
-    sql = (
-        f"SELECT r.n, f.rank FROM {fts.TABLE} f JOIN records r ON r.n = f.rowid "
-        f"WHERE {fts.TABLE} MATCH ?{restrict}{where} ORDER BY f.rank LIMIT ?"
-    )
-    args = [match, *only_params, *filter_params, limit]
-    return {int(n): -float(rank) for n, rank in db.execute(sql, args).fetchall()}
+def keyword_hits(db: Any, match: str, filters: fts.Filters | None, limit: int) -> dict[int, float]:
+    """records.n -> BM25 (positive) for `match`, best first, at most `limit`."""
+    scores = keyword_scores(db, match, filters)
+    return dict(heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0])))
+
+
+def keyword_scores(db: Any, match: str, filters: fts.Filters | None) -> dict[int, float]:
+    """records.n -> BM25 (positive) of every record that `match` finds.
+
+    One pass: FTS5 computes the rank of every match to sort them anyway, so
+    reading them all costs about what `ORDER BY rank LIMIT k` does, and it
+    gives the exact BM25 of vector-side candidates too (restricting the
+    MATCH to a list of rowids is not pushed into FTS5 and costs seconds).
+    """
+    where, params = fts._filter_sql(filters or fts.Filters())
+    if where:
+        sql = (
+            f"SELECT f.rowid, f.rank FROM {fts.TABLE} f JOIN records r ON r.n = f.rowid "
+            f"WHERE {fts.TABLE} MATCH ?{where}"
+        )
+    else:
+        sql = f"SELECT rowid, rank FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?"
+    return {int(n): -float(rank) for n, rank in db.execute(sql, [match, *params]).fetchall()}
 
 
 # ---------------------------------------------------------------- fusion

@@ -70,3 +70,21 @@ def test_fusion_lets_confident_keywords_win() -> None:
 def test_records_without_vectors_still_rank_by_keywords() -> None:
     fused = hybrid.fuse({1: 0.5, 2: 0.4, 3: 0.3}, {9: 12.0}, attainable=12.0, keyword_rank={}, vector_rank={})
     assert fused[0].n == 9 and fused[0].cosine is None
+
+
+def test_long_form_lookup_agrees_with_a_whole_word_search_of_every_long_form() -> None:
+    import re
+
+    queries = [
+        "history of chronic obstructive pulmonary disease and congestive heart failure",
+        "status post coronary artery bypass graft, now with shortness of breath",
+        "heart failure without the word congestive; urinary tract infectionx is not a match",
+        "a plain note about a sprained ankle",
+    ]
+    for q in queries:
+        lowered = " ".join(w.lower() for w in hybrid._WORD.findall(q))
+        slow = [s for s in hybrid.long_form_table() if re.search(rf"\b{re.escape(s)}\b", lowered)]
+        assert hybrid._long_forms_in(lowered.split()) == slow, q
+    assert "congestive heart failure" in hybrid._long_forms_in(queries[0].lower().split())
+    third = [w.lower() for w in hybrid._WORD.findall(queries[2])]
+    assert "urinary tract infection" not in hybrid._long_forms_in(third)

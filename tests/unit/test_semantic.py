@@ -140,3 +140,21 @@ def test_document_frequencies_match_full_text_counts(tech: Any) -> None:
     assert dfs["fracture"] == dfs["fractures"] >= 1
     plan = hybrid.plan_keywords(db, hybrid.expand("hip fracture in an elderly woman"), total=len(NOTES))
     assert plan.match and '"fracture"' in plan.match and plan.attainable > 0
+
+
+def test_keyword_side_matches_only_the_rarest_concepts(tech: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pasted paragraph does not become a 40-word OR query: the rarest concepts carry the evidence."""
+    from indexer import hybrid
+
+    db = tech.db
+    parsed = hybrid.expand("hip fracture in an elderly woman with iron deficiency")
+    words = [c.word for c in parsed.concepts]
+    dfs = hybrid.document_frequencies(db, words)
+    full = hybrid.plan_keywords(db, parsed, total=len(NOTES))
+    monkeypatch.setattr(hybrid, "MAX_CONCEPTS", 2)
+    capped = hybrid.plan_keywords(db, parsed, total=len(NOTES))
+    kept = [w for w in words if f'"{w}"' in (capped.match or "")]
+    assert len(kept) == 2
+    assert max(dfs[w] for w in kept) <= min(dfs[w] for w in words if w not in kept)
+    assert set(words) - set(kept) <= capped.common
+    assert 0 < capped.attainable < full.attainable
