@@ -71,8 +71,9 @@ async def test_code_search_then_a_records_suggestions(vault: tuple[Path, str]) -
         codes = [s.code for s in screen.suggestions]
         assert codes[:2] == ["I48.91", "E03.9"] or set(codes[:2]) == {"I48.91", "E03.9"}, codes
         assert not any(c.startswith("J18") for c in codes)
-        passage = str(screen.query_one("#suggestion-passage", Static).render())
-        assert screen.suggestions[0].passage in passage
+        # the passage follows the highlight, a message handled after the list is filled
+        shown = screen.query_one("#suggestion-passage", Static)
+        await _wait(pilot, lambda: screen.suggestions[0].passage in str(shown.render()), "the first passage shown")
         listing = screen.query_one("#suggestions", OptionList)
         listing.focus()
         listing.highlighted = codes.index("I48.91")

@@ -162,8 +162,8 @@ async def test_first_run_builds_the_demo_with_progress_then_unlocks(
         for user in DEMO_USERS:
             assert user.name in listed and user.passphrase in listed
         assert DEMO_WARNING in text(screen.query_one("#message", Static))
-        await pilot.pause(0.2)  # laid out once shown
-        assert app.focused is screen.query_one("#demo-continue", Button)
+        # focused once laid out (shown)
+        await wait_for(pilot, lambda: app.focused is screen.query_one("#demo-continue", Button), "focus on Continue")
         await pilot.click("#demo-continue")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and bool(app.screen.children),
                        "the unlock screen")

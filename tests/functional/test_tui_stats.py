@@ -120,6 +120,5 @@ async def test_statistics_screen(vault: tuple[Path, sf.Fixture]) -> None:
 
         app.session.user = dataclasses.replace(app.session.user, clinical_role=None)
         await pilot.press("f7")
-        await pilot.pause(0.3)
+        await _wait(pilot, lambda: any(n.title == "Statistics" for n in app._notifications), "the notice")
         assert isinstance(app.screen, MainScreen)
-        assert any(n.title == "Statistics" for n in app._notifications)
