@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-BUILD_VERSION = "1"  # bump when the export recipe changes
+BUILD_VERSION = "2"  # bump when the export recipe changes
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -63,23 +63,29 @@ def model_key(model_dir: Path) -> str:
 _build_lock = threading.Lock()
 
 
-def built_model(model: Any, model_dir: Path) -> Path:
-    """The int8 ONNX file for this model, exporting it on first use (a few seconds)."""
+def built_model(model: Any, model_dir: Path, kind: str = "int8") -> Path:
+    """The ONNX file of this model ("int8" for documents, "fp32" for queries), exported on first use.
+
+    One build (a few seconds) writes both files.
+    """
     try:
         import onnx  # noqa: F401 - the exporter and quantiser need it
         import onnxruntime  # noqa: F401
     except ImportError as exc:
         raise OnnxUnavailable("onnx/onnxruntime are not installed (run make setup)") from exc
-    target = cache_dir() / "models" / f"minilm-int8-{model_key(model_dir)}.onnx"
+    folder = cache_dir() / "models"
+    key = model_key(model_dir)
+    targets = {k: folder / f"minilm-{k}-{key}.onnx" for k in ("fp32", "int8")}
     with _build_lock:
-        if target.exists():
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        work = target.parent / f".build-{os.getpid()}-{threading.get_ident()}"
+        if all(t.exists() for t in targets.values()):
+            return targets[kind]
+        folder.mkdir(parents=True, exist_ok=True)
+        work = folder / f".build-{os.getpid()}-{threading.get_ident()}"
         work.mkdir(exist_ok=True)
         try:
             _build(model, work)
-            os.replace(work / "int8.onnx", target)  # atomic: a reader sees the whole file or none
+            for k, target in targets.items():  # atomic: a reader sees a whole file or none
+                os.replace(work / f"{k}.onnx", target)
         except OnnxUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - any exporter failure means "use torch instead"
@@ -88,7 +94,7 @@ def built_model(model: Any, model_dir: Path) -> Path:
             for leftover in work.iterdir():
                 leftover.unlink()
             work.rmdir()
-    return target
+    return targets[kind]
 
 
 def _build(model: Any, work: Path) -> None:
@@ -114,6 +120,7 @@ def _build(model: Any, work: Path) -> None:
 
     sample = _tokenizer_of(model)(["a short sample", "and a slightly longer sample sentence"])
     args = tuple(sample[name] for name in INPUTS)
+    # fp32: the plain export (exact; fastest for one short query on one thread). int8: fused, then quantised.
     plain, fused, quantised = work / "fp32.onnx", work / "fused.onnx", work / "int8.onnx"
     root = logging.getLogger()
     level = root.level
@@ -152,7 +159,7 @@ def _tokenizer_of(model: Any) -> Any:
 
 
 class OnnxEncoder:
-    """Embeds documents with the int8 ONNX model; the tokenizer is the sentence-transformers one."""
+    """Embeds texts with an ONNX file of the model; the tokenizer is the sentence-transformers one."""
 
     def __init__(self, model: Any, path: Path, threads: int | None = None) -> None:
         import onnxruntime as ort

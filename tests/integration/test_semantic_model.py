@@ -80,8 +80,9 @@ def test_auto_bulk_path_is_onnx_int8_built_once_and_cached(model, tmp_path, monk
     monkeypatch.setenv("CHARTVAULT_CACHE", str(tmp_path))
     fresh = SentenceTransformerEmbedder(precision="onnx-int8")
     fresh.embed_documents(["first use builds the int8 model"])
-    built = list((tmp_path / "models").iterdir())
-    assert [p.suffix for p in built] == [".onnx"]  # one finished file, no build folder left behind
+    built = sorted((tmp_path / "models").iterdir())
+    # the fp32 (queries) and int8 (documents) files, no build folder left behind
+    assert [p.name.split("-")[1] for p in built] == ["fp32", "int8"] and all(p.suffix == ".onnx" for p in built)
     stamp = built[0].stat().st_mtime_ns
     calls = []
     monkeypatch.setattr(onnx_bulk, "_build", lambda *a: calls.append(a))
@@ -98,6 +99,17 @@ def test_auto_bulk_path_is_onnx_int8_built_once_and_cached(model, tmp_path, monk
     assert float(np.min(np.diag(sims))) > 0.97, np.diag(sims)
 
 
+def test_query_path_is_exact_fp32(model) -> None:  # type: ignore[no-untyped-def]
+    """The ONNX query copy gives the torch fp32 model's vectors."""
+    import torch
+
+    assert model._query is not None, model.fallback_reason
+    for q in ("CHF exacerbation", "elderly patient, fall, hip fracture, post-op confusion"):
+        with torch.inference_mode():
+            ref = model._model.encode([q], normalize_embeddings=True, show_progress_bar=False)[0]
+        assert float(np.dot(model.embed_query(q), ref)) > 0.99999
+
+
 def test_failed_onnx_build_falls_back_to_torch(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from indexer import onnx_bulk
     from indexer.embedder import SentenceTransformerEmbedder, torch_fallback
@@ -111,5 +123,6 @@ def test_failed_onnx_build_falls_back_to_torch(tmp_path, monkeypatch) -> None:  
     emb = SentenceTransformerEmbedder(precision="auto")
     v = emb.embed_documents(["Chest pain radiating to the left arm."])
     assert v.shape == (1, 384)
+    assert emb._query is None and emb.embed_query("chest pain").shape == (384,)  # queries on torch fp32
     assert emb.precision == torch_fallback() and "exporter exploded" in emb.fallback_reason
     assert not any((tmp_path / "models").iterdir())  # the half-built folder was removed
