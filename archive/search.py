@@ -13,8 +13,8 @@ search, and hits the user may not see are dropped (`Session.may_see_record`).
 
 from __future__ import annotations
 
-import heapq
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -134,23 +134,57 @@ def _semantic_hits(
     from indexer import hybrid, semantic
 
     parsed = hybrid.expand(query, as_you_type=as_you_type)
-    qvec = embedder.embed_query(parsed.embedding_text() if parsed.expansions else query)
     vm = semantic.matrix_for(db, embedder.model_id, embedder.dim)
-    scores = vm.record_scores(qvec)
     mask = vm.mask_for(semantic.allowed_records(db, filters))
-    # Over-fetch: hits the user may not see are dropped afterwards.
-    want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
-    vector_top = vm.top(scores, want, mask)
-    if mode == "semantic":
+    keyword: _Background | None = None
+    plan = None
+    if mode == "hybrid":
+        plan = _keyword_plan(db, parsed)
+        if plan.match:
+            # FTS5 ranks the keyword side on the connection while this thread embeds the query and
+            # scores the vectors (ONNX Runtime, numpy and SQLite all release the GIL); nothing else
+            # touches the connection until the result is taken.
+            keyword = _Background(hybrid.KeywordScores.of, db, plan.match, filters)
+    try:
+        qvec = embedder.embed_query(parsed.embedding_text() if parsed.expansions else query)
+        scores = vm.record_scores(qvec)
+        # Over-fetch: hits the user may not see are dropped afterwards.
+        want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
+        vector_top = vm.top(scores, want, mask)
+    finally:
+        every = keyword.result() if keyword else hybrid.KeywordScores.empty()
+    if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
     else:
-        out = _fuse(db, vm, scores, vector_top, parsed, filters, want)
+        out = _fuse(vm, scores, vector_top, plan, every, want)
     out = relevant(out)
     for raw in out[: limit * 2]:
         best = vm.best_chunk(qvec, raw.n)
         if best:
             raw.start, raw.end = best[1], best[2]
     return out[: limit * 2]
+
+
+class _Background:
+    """Run one call in a thread; `result()` waits and returns its value or raises its exception."""
+
+    def __init__(self, fn: Any, *args: Any) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), name="search-keywords", daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any, args: tuple[Any, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def relevant(ranked: list[_Raw]) -> list[_Raw]:
@@ -167,25 +201,32 @@ def relevant(ranked: list[_Raw]) -> list[_Raw]:
     ]
 
 
-def _fuse(
-    db: Any, vm: Any, scores: Any, vector_top: list[tuple[int, float]], parsed: Any, filters: Any, want: int
-) -> list[_Raw]:
+@dataclass
+class _Plan:
+    match: str | None
+    attainable: float
+    structured: bool
+
+
+def _keyword_plan(db: Any, parsed: Any) -> _Plan:
     from indexer import hybrid
 
-    total = int(db.execute("SELECT count(*) FROM records").fetchone()[0])
     if parsed.structured:
-        match, attainable = parsed.match(), 0.0
-    else:
-        plan = hybrid.plan_keywords(db, parsed, total)
-        match, attainable = plan.match, plan.attainable
-    keyword: dict[int, float] = {}
-    if match:
-        every = hybrid.keyword_scores(db, match, filters)  # one FTS5 pass gives every candidate's BM25
-        keyword = dict(heapq.nlargest(hybrid.POOL, every.items(), key=lambda kv: (kv[1], -kv[0])))
-        keyword.update((n, every[n]) for n, _ in vector_top if n in every)
+        return _Plan(parsed.match(), 0.0, True)
+    total = int(db.execute("SELECT count(*) FROM records").fetchone()[0])
+    plan = hybrid.plan_keywords(db, parsed, total)
+    return _Plan(plan.match, plan.attainable, False)
+
+
+def _fuse(vm: Any, scores: Any, vector_top: list[tuple[int, float]], plan: _Plan, every: Any, want: int) -> list[_Raw]:
+    from indexer import hybrid
+
+    keyword = every.top(hybrid.POOL)
+    keyword.update(every.only([n for n, _ in vector_top if n not in keyword]))
     candidates = {n for n, _ in vector_top} | set(keyword)
     cosine = vm.scores_for(scores, sorted(candidates))
-    if parsed.structured and keyword:
+    attainable = plan.attainable
+    if plan.structured and keyword:
         attainable = max(keyword.values())  # as typed: trust the user's syntax, scale to its best hit
     fused = hybrid.fuse(
         cosine,
