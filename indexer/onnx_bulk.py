@@ -79,9 +79,11 @@ def built_model(model: Any, model_dir: Path, kind: str = "int8") -> Path:
     with _build_lock:
         if all(t.exists() for t in targets.values()):
             return targets[kind]
-        folder.mkdir(parents=True, exist_ok=True)
         work = folder / f".build-{os.getpid()}-{threading.get_ident()}"
-        work.mkdir(exist_ok=True)
+        try:
+            work.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OnnxUnavailable(f"cannot write the model cache {folder}: {exc.strerror or exc}") from exc
         try:
             _build(model, work)
             for k, target in targets.items():  # atomic: a reader sees a whole file or none
