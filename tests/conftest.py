@@ -1,15 +1,21 @@
 """Shared fixtures: temp vaults and sessions.
 
-Unlocking costs over a second (age scrypt), so tests share an unlocked vault
-per module (`shared_vault`) instead of paying it per test.
+A passphrase KDF (age scrypt) costs over a second, each way. So: the two
+kinds of test vault are built once per test session and copied (`shared_vault`
+per module, `fresh_vault` per test; a copy is a working vault with the same
+keys), their admin sessions are opened with the vault identity, and a keyslot
+that has been opened once with its passphrase is not run through scrypt again
+in this process (`_scrypt_once_per_keyslot`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,18 +49,96 @@ def _make_vault(root: Path, with_users: bool) -> VaultFixture:
     return VaultFixture(root=root, session=session)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _scrypt_once_per_keyslot() -> Iterator[None]:
+    """Run age's passphrase KDF once per (keyslot, passphrase) in this test process.
+
+    `pyrage.passphrase.decrypt` is a pure function of the keyslot's bytes and
+    the passphrase, so its result for a pair it has already opened is reused:
+    a user who signs in again (every CLI command does) gets the same secret
+    without a second scrypt. Everything around it (grant, back-off, audit,
+    session start) runs as usual. A changed keyslot (new passphrase, rotation,
+    tampering) is new bytes, and a failure is never remembered, so both always
+    run the real KDF; so does every test of the real binary (its own process).
+    """
+    from pyrage import passphrase as age_passphrase
+
+    real = age_passphrase.decrypt
+    opened: dict[tuple[bytes, str], bytes] = {}
+
+    def decrypt_once(data: bytes, passphrase: str) -> bytes:
+        key = (bytes(data), passphrase)
+        if key not in opened:
+            opened[key] = real(data, passphrase)  # raises on a wrong passphrase: nothing stored
+        return opened[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(age_passphrase, "decrypt", decrypt_once)
+        yield
+
+
+def session_for(root: Path, user: str, identity: Any) -> Any:
+    """A session of `user` on a vault (or a copy of it) opened with the vault identity: no passphrase
+    KDF, no login entry. Test scaffolding: unlocking itself is tested through the CLI, the UI and the
+    real binary."""
+    from archive.audit import AuditLog
+    from archive.session import Session
+    from archive.users import get_user
+    from vault.vault import Vault
+
+    unlocked = Vault.open(root).unlock_with_identity(identity)
+    audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
+    return Session(unlocked=unlocked, user=get_user(unlocked.db, user), audit_log=audit_log)
+
+
+@dataclass(frozen=True)
+class VaultTemplate:
+    """A closed vault built once per test session, and its identity."""
+
+    root: Path
+    identity: Any  # vault.keys.Identity
+
+    def copy(self, dest: Path) -> VaultFixture:
+        """A private, working copy (same keys and users) with the admin's session open on it."""
+        shutil.copytree(self.root, dest, symlinks=False)
+        session = session_for(dest, "admin", self.identity)
+        session.audit_log.write_head()  # as in the session create_vault returns: its head just written
+        return VaultFixture(root=dest, session=session)
+
+
+def _template(tmp_path_factory: pytest.TempPathFactory, with_users: bool) -> VaultTemplate:
+    fx = _make_vault(tmp_path_factory.mktemp("vault-template") / "v", with_users=with_users)
+    identity = fx.session.unlocked.identity  # type: ignore[attr-defined]
+    fx.session.close()  # type: ignore[attr-defined]
+    return VaultTemplate(root=fx.root, identity=identity)
+
+
+@pytest.fixture(scope="session")
+def users_vault_template(tmp_path_factory: pytest.TempPathFactory) -> VaultTemplate:
+    """The vault of `shared_vault` (admin, 'tess', 'drmaria'), built once: three keyslots cost three KDFs."""
+    return _template(tmp_path_factory, with_users=True)
+
+
+@pytest.fixture(scope="session")
+def admin_vault_template(tmp_path_factory: pytest.TempPathFactory) -> VaultTemplate:
+    """The vault of `fresh_vault` (its admin only), built once."""
+    return _template(tmp_path_factory, with_users=False)
+
+
 @pytest.fixture(scope="module")
-def shared_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultFixture]:
-    """A vault with admin, technician 'tess' and physician 'drmaria', shared by a module."""
-    fx = _make_vault(tmp_path_factory.mktemp("vault") / "v", with_users=True)
+def shared_vault(
+    tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate
+) -> Iterator[VaultFixture]:
+    """A vault with admin, technician 'tess' and physician 'drmaria', shared by a module (its own copy)."""
+    fx = users_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
     yield fx
     fx.session.close()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-def fresh_vault(tmp_path: Path) -> Iterator[VaultFixture]:
-    """A new vault with only its admin (costs one keyslot)."""
-    fx = _make_vault(tmp_path / "v", with_users=False)
+def fresh_vault(tmp_path: Path, admin_vault_template: VaultTemplate) -> Iterator[VaultFixture]:
+    """A new vault with only its admin, this test's own copy."""
+    fx = admin_vault_template.copy(tmp_path / "v")
     yield fx
     fx.session.close()  # type: ignore[attr-defined]
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import session_for
+
 FROZEN_TS = "2024-05-06T09:30:00.000000+00:00"
 
 
@@ -49,19 +51,6 @@ def session_on(root: Path, like: Any) -> Any:
     return session_for(root, like.user.name, like.unlocked.identity)
 
 
-def session_for(root: Path, user: str, identity: Any) -> Any:
-    """A session of `user` on a copy of the demo vault, opened with the vault identity (no passphrase KDF,
-    no login entry). Test scaffolding: the unlock itself is tested through the UI and the real binary."""
-    from archive.audit import AuditLog
-    from archive.session import Session
-    from archive.users import get_user
-    from vault.vault import Vault
-
-    unlocked = Vault.open(root).unlock_with_identity(identity)
-    audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
-    return Session(unlocked=unlocked, user=get_user(unlocked.db, user), audit_log=audit_log)
-
-
 @pytest.fixture(scope="session")
 def demo_identity(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The demo vault's identity, unlocked once (one KDF) on a throwaway copy."""
@@ -93,3 +82,4 @@ def demo_vault(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Ite
     """This module's copy of the demo vault."""
     template, _report = demo_build
     yield copy_demo(template, tmp_path_factory.mktemp("demo") / "vault")
+
