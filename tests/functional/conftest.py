@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import session_for
+from tests.conftest import VaultFixture, session_for
 
 FROZEN_TS = "2024-05-06T09:30:00.000000+00:00"
 
@@ -83,3 +83,42 @@ def demo_vault(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Ite
     template, _report = demo_build
     yield copy_demo(template, tmp_path_factory.mktemp("demo") / "vault")
 
+
+class KeptSession:
+    """A session the CLI may 'close' after each command but that stays open for the module."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def cli_sessions_kept(shared_vault: VaultFixture) -> Iterator[None]:
+    """Each user signs in once for the module; later CLI commands as that user reuse the session.
+
+    Every CLI command would open a session (unlock, login entry) and close it again. These modules
+    test the commands; signing in is tested by test_cli_foundation and through the real binary.
+    Another passphrase or vault goes through `open_session` as usual (a wrong passphrase fails).
+    Use it with `pytestmark = pytest.mark.usefixtures("cli_sessions_kept")`.
+    """
+    import archive.session
+
+    real = archive.session.open_session
+    kept: dict[tuple[Path, str, str], KeptSession] = {}
+
+    def open_once(root: Path, user: str, passphrase: str) -> Any:
+        key = (Path(root).resolve(), user, passphrase)
+        if key not in kept:
+            kept[key] = KeptSession(real(root, user, passphrase))
+        return kept[key]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(archive.session, "open_session", open_once)
+        yield
+    for session in kept.values():
+        session._session.close()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -13,28 +11,14 @@ from click.testing import CliRunner, Result
 from archive.cli import cli
 from tests.assistant_helpers import FHIR_MRN, import_corpus
 from tests.conftest import PHYS_PASS, TECH_PASS, VaultFixture
-from tests.functional.test_cli_records import _Kept
+
+pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def corpus_and_sessions(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """The corpus, and one unlock per user for the module (each CLI command would pay scrypt again)."""
-    import archive.session
-
+def corpus(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The corpus the questions are about, imported once for the module."""
     import_corpus(shared_vault.session, tmp_path_factory.mktemp("corpus"))
-    real = archive.session.open_session
-    kept: dict[str, Any] = {}
-
-    def open_once(root: Path, user: str, passphrase: str) -> Any:
-        if user not in kept:
-            kept[user] = _Kept(real(root, user, passphrase))
-        return kept[user]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(archive.session, "open_session", open_once)
-        yield
-    for session in kept.values():
-        session._session.close()
 
 
 def invoke(root: Path, *args: str, user: str = "drmaria", passphrase: str = PHYS_PASS, stdin: str | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,41 +13,7 @@ from click.testing import CliRunner, Result
 from archive.cli import cli
 from tests.conftest import PHYS_PASS, TECH_PASS, VaultFixture, shared_data
 
-
-class _Kept:
-    """A session the CLI may 'close' after each command but that stays open for the module."""
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture(scope="module", autouse=True)
-def unlock_once(shared_vault: VaultFixture) -> Iterator[None]:
-    """Each CLI command would unlock (scrypt, seconds each); here each user unlocks once per module.
-
-    The unlock itself is covered by the foundation tests; these test the commands.
-    """
-    import archive.session
-
-    real = archive.session.open_session
-    kept: dict[str, Any] = {}
-
-    def open_once(root: Path, user: str, passphrase: str) -> Any:
-        if user not in kept:
-            kept[user] = _Kept(real(root, user, passphrase))
-        return kept[user]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(archive.session, "open_session", open_once)
-        yield
-    for session in kept.values():
-        session._session.close()
+pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
 
 def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS) -> Result:

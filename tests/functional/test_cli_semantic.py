@@ -6,7 +6,6 @@ Uses the fake embedder (tests/conftest.py); the real model is exercised in tests
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,39 +15,7 @@ from click.testing import CliRunner, Result
 from archive.cli import cli
 from tests.conftest import ADMIN_PASS, TECH_PASS, VaultFixture
 
-
-class _Kept:
-    """A session the CLI may 'close' after each command but that stays open for the module."""
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
-
-    def close(self) -> None:
-        pass
-
-
-@pytest.fixture(scope="module", autouse=True)
-def unlock_once(shared_vault: VaultFixture) -> Iterator[None]:
-    """Each user unlocks once per module (scrypt costs seconds); unlocking is tested elsewhere."""
-    import archive.session
-
-    real = archive.session.open_session
-    kept: dict[str, Any] = {"admin": _Kept(shared_vault.session)}
-
-    def open_once(root: Path, user: str, passphrase: str) -> Any:
-        if user not in kept:
-            kept[user] = _Kept(real(root, user, passphrase))
-        return kept[user]
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(archive.session, "open_session", open_once)
-        yield
-    for name, session in kept.items():
-        if name != "admin":
-            session._session.close()
+pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
 
 def invoke(
