@@ -79,14 +79,3 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, step: float
             return True
         time.sleep(step)
     return predicate()
-
-
-def make_tech_vault(root: Path) -> Any:
-    """A vault with its admin and the technician 'tess' only (one keyslot fewer than shared_vault)."""
-    from archive.session import create_vault
-    from archive.users import add_user
-    from tests.conftest import ADMIN_PASS, TECH_PASS, VaultFixture
-
-    session = create_vault(root, "admin", ADMIN_PASS, full_name="Ada Admin")
-    add_user(session, "tess", "technician", TECH_PASS, full_name="Tess Tech")
-    return VaultFixture(root=root, session=session)

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from archive.cli import cli
-from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS
+from tests.conftest import PHYS_PASS, TECH_PASS, VaultTemplate
 
 TODAY = dt.date.today()
 
@@ -32,7 +32,7 @@ class Vault:
 
 
 @pytest.fixture(scope="module")
-def shared_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
+def shared_vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Vault]:
     """A vault whose technician and physicians are user rows sharing the admin's unlocked session.
 
     The CLI opens a session per command (an scrypt unlock, seconds each); here 'open_session' hands
@@ -40,12 +40,12 @@ def shared_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Vault]:
     foundation tests; these test the chart commands.
     """
     import archive.session
-    from archive.session import Session, create_vault
+    from archive.session import Session
     from archive.users import User, get_user, insert_user
     from vault.db import transaction
 
     root = tmp_path_factory.mktemp("cli-charts") / "v"
-    admin = create_vault(root, "admin", ADMIN_PASS)
+    admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
         insert_user(admin.db, User("tess", "technician", "Tess Tech", created_by="admin"))
         insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-12345", created_by="admin"))

@@ -17,17 +17,19 @@ from click.testing import CliRunner
 
 from archive.cli import cli
 from tests import stats_fixture as sf
-from tests.conftest import ADMIN_PASS
+from tests.conftest import ADMIN_PASS, VaultTemplate
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Any, sf.Fixture]]:
-    from archive.session import Session, create_vault
+def env(
+    tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate
+) -> Iterator[tuple[Path, Any, sf.Fixture]]:
+    from archive.session import Session
     from archive.users import User, get_user, insert_user
     from vault.db import transaction
 
     root = tmp_path_factory.mktemp("cli-stats") / "v"
-    admin = create_vault(root, "admin", ADMIN_PASS)
+    admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
         insert_user(admin.db, User("tess", "technician", "Tess Tech", created_by="admin"))
         insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.widgets import Button, DataTable, Input, Static
 
-from tests.conftest import ADMIN_PASS, TECH_PASS
+from tests.conftest import ADMIN_PASS, TECH_PASS, VaultTemplate
 from tui.app import make_app
 from tui.screens.audit import AuditScreen
 from tui.screens.main import MainScreen
@@ -37,14 +38,11 @@ RECORD: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
     from archive.intake import import_paths
-    from archive.session import create_vault
-    from archive.users import add_user
 
     root = tmp_path_factory.mktemp("tui-access") / "vault"
-    session = create_vault(root, "admin", ADMIN_PASS, full_name="Ada Admin")
-    add_user(session, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    session: Any = users_vault_template.copy(root).session  # admin 'Ada Admin', 'tess', 'drmaria'
     notes = tmp_path_factory.mktemp("tui-notes")
     (notes / "MRN-77__visit.txt").write_text("Visit note. Ankle sprain after a fall; RICE advised.\n")
     report = import_paths(session, [notes], settle=0)  # encrypting arrivals shows the admin nothing
@@ -89,11 +87,9 @@ async def test_idle_timeout_locks_and_clears_patient_screens(vault_root: Path) -
         assert entries and entries[-1].reason == "idle timeout" and entries[-1].user == "admin"
 
 
-async def test_backoff_wait_is_shown_and_form_disabled(tmp_path: Path) -> None:
-    from archive.session import create_vault
-
+async def test_backoff_wait_is_shown_and_form_disabled(tmp_path: Path, admin_vault_template: VaultTemplate) -> None:
     root = tmp_path / "vault"
-    create_vault(root, "admin", ADMIN_PASS).close()
+    admin_vault_template.copy(root).session.close()  # type: ignore[attr-defined]
     app = make_app(vault_dir=root, user="admin")
     async with app.run_test(size=(100, 32)) as pilot:
         await _wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock screen")

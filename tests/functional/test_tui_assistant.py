@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Input, OptionList, Static
 
 from tests.assistant_helpers import import_corpus
-from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS
+from tests.conftest import PHYS_PASS, TECH_PASS, VaultTemplate
 from tui.app import make_app
 from tui.screens.assistant import AssistantScreen
 from tui.screens.main import MainScreen
@@ -27,14 +27,9 @@ async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float 
 
 
 @pytest.fixture(scope="module")
-def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from archive.session import create_vault
-    from archive.users import add_user
-
+def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
     root = tmp_path_factory.mktemp("tui-assistant") / "vault"
-    admin = create_vault(root, "admin", ADMIN_PASS)
-    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
-    add_user(admin, "drmaria", "physician", PHYS_PASS, full_name="Maria Lopez", licence="MD-12345")
+    admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
     import_corpus(admin, tmp_path_factory.mktemp("corpus"))
     admin.close()
     return root

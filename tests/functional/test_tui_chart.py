@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from tests.conftest import ADMIN_PASS, TECH_PASS
+from tests.conftest import TECH_PASS, VaultTemplate
 from tui.app import make_app
 from tui.screens.chart import ChartScreen, EntryForm, EntryHistory, OpenChart
 from tui.screens.main import MainScreen
@@ -40,16 +40,15 @@ def _text(screen: Any, selector: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
     from archive.charts import add_entry
     from archive.intake import import_paths
     from archive.patients import add_patient
-    from archive.session import Session, create_vault
-    from archive.users import add_user, get_user
+    from archive.session import Session
+    from archive.users import get_user
 
     root = tmp_path_factory.mktemp("tui-chart") / "vault"
-    admin = create_vault(root, "admin", ADMIN_PASS)
-    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
     tess = Session(unlocked=admin.unlocked, user=get_user(admin.db, "tess"), audit_log=admin.audit_log)
     add_patient(tess, MRN, "Olive Marsh", "1958-02-11", "F", admitted=days_ago(9))
     add_entry(tess, MRN, "diagnosis", "Cellulitis of the left leg", days_ago(9), code="L03.116")

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Input, OptionList, Static
 
 from tests.coding_helpers import add_record
-from tests.conftest import ADMIN_PASS, TECH_PASS
+from tests.conftest import TECH_PASS, VaultTemplate
 from tui.app import make_app
 from tui.screens.coding import CodingScreen
 from tui.screens.main import MainScreen
@@ -28,13 +28,9 @@ async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float 
 
 
 @pytest.fixture(scope="module")
-def vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    from archive.session import create_vault
-    from archive.users import add_user
-
+def vault(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("tui-coding") / "vault"
-    admin = create_vault(root, "admin", ADMIN_PASS)
-    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
     record_id = add_record(admin, NOTE, mrn="7070", author="Dr Ng", name="Ada Byron")
     admin.close()
     return root, record_id

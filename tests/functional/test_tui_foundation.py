@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from tests.conftest import ADMIN_PASS
+from tests.conftest import ADMIN_PASS, VaultTemplate
 from tui.app import make_app
 from tui.screens.create import CreateVaultScreen
 from tui.screens.main import MainScreen
@@ -57,11 +57,9 @@ async def test_first_run_creates_vault_then_main_frame(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from archive.session import create_vault
-
+def vault_root(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Path:
     root = tmp_path_factory.mktemp("tui") / "vault"
-    create_vault(root, "admin", ADMIN_PASS, full_name="Ada Admin").close()
+    admin_vault_template.copy(root).session.close()  # type: ignore[attr-defined]  # admin 'Ada Admin'
     return root
 
 

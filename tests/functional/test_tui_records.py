@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from tests.conftest import ADMIN_PASS, TECH_PASS
+from tests.conftest import TECH_PASS, VaultTemplate
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.queue import QueueScreen
@@ -33,14 +33,11 @@ def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="module")
-def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
     from archive.intake import import_paths
-    from archive.session import create_vault
-    from archive.users import add_user
 
     root = tmp_path_factory.mktemp("tui-records") / "vault"
-    admin = create_vault(root, "admin", ADMIN_PASS)
-    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
     src = tmp_path_factory.mktemp("notes")
     (src / "123__consult.txt").write_text("Consult: recurrent zebrafish allergy with urticaria after the aquarium.")
     (src / "orphan.txt").write_text("Letter about a platypus bite, patient not named.")

@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from indexer.embedder import FakeEmbedder
-from tests.conftest import ADMIN_PASS, TECH_PASS
+from tests.conftest import TECH_PASS, VaultTemplate
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.record import RecordScreen
@@ -53,14 +53,11 @@ def slow_model() -> Iterator[SlowModel]:
 
 
 @pytest.fixture(scope="module")
-def vault_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
     from archive.intake import import_paths
-    from archive.session import create_vault
-    from archive.users import add_user
 
     root = tmp_path_factory.mktemp("tui-semantic") / "vault"
-    admin = create_vault(root, "admin", ADMIN_PASS)
-    add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")
+    admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
     src = tmp_path_factory.mktemp("notes")
     (src / "1__hip.txt").write_text("Elderly woman fell at home; right hip fracture; arthroplasty; post-op delirium.")
     (src / "2__hip.txt").write_text("Elderly man fell from a ladder; left hip fracture; nailed; post-op delirium.")

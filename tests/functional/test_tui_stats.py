@@ -13,7 +13,7 @@ import pytest
 from textual.widgets import DataTable, Input, Sparkline, Static, TabbedContent
 
 from tests import stats_fixture as sf
-from tests.conftest import ADMIN_PASS
+from tests.conftest import ADMIN_PASS, VaultTemplate
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.stats import StatsScreen, bar_lines
@@ -29,13 +29,12 @@ async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float 
 
 
 @pytest.fixture(scope="module")
-def vault(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, sf.Fixture]:
-    from archive.session import create_vault
+def vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> tuple[Path, sf.Fixture]:
     from archive.users import User, insert_user
     from vault.db import transaction
 
     root = tmp_path_factory.mktemp("tui-stats") / "vault"
-    admin = create_vault(root, "admin", ADMIN_PASS)
+    admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
         # the admin also works as a technician (a clinical role): statistics without paying for another keyslot
         admin.db.execute("UPDATE users SET clinical_role = 'technician' WHERE name = 'admin'")

@@ -16,15 +16,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import ADMIN_PASS
+from tests.conftest import ADMIN_PASS, VaultTemplate
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from archive.session import create_vault
-
+def prepared(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Any]:
     root = tmp_path_factory.mktemp("tamper") / "vault"
-    session = create_vault(root, "admin", ADMIN_PASS)
+    session: Any = admin_vault_template.copy(root).session
     for i in range(6):
         session.audit("view_record", record=f"r{i}", patient="MRN-1")
     session.audit_log.write_head()

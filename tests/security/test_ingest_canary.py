@@ -21,13 +21,15 @@ from watchdog.observers.polling import PollingObserver
 
 from archive.intake import InboxService, watch_locked
 from archive.records import search_records
-from tests.conftest import TECH_PASS, VaultFixture
-from tests.ingest_helpers import make_tech_vault
+from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate
 
 
 @pytest.fixture(scope="module")
-def tech_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultFixture]:
-    fx = make_tech_vault(tmp_path_factory.mktemp("vault") / "v")
+def tech_vault(
+    tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate
+) -> Iterator[VaultFixture]:
+    """This module's copy of the vault with admin, technician 'tess' (and physician 'drmaria')."""
+    fx = users_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
     yield fx
     fx.session.close()  # type: ignore[attr-defined]
 

@@ -18,15 +18,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TECH_PASS, VaultFixture, chartvault_bin
-from tests.ingest_helpers import make_tech_vault
+from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate, chartvault_bin
 
 KILLS = 3
 
 
 @pytest.fixture(scope="module")
-def tech_vault(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VaultFixture]:
-    fx = make_tech_vault(tmp_path_factory.mktemp("vault") / "v")
+def tech_vault(
+    tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate
+) -> Iterator[VaultFixture]:
+    """This module's copy of the vault with admin, technician 'tess' (and physician 'drmaria')."""
+    fx = users_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
     yield fx
     fx.session.close()  # type: ignore[attr-defined]
 

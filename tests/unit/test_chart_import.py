@@ -15,19 +15,19 @@ from archive.chart_import import backfill_charts, land_record
 from archive.charts import add_entry, correct_entry, load_entries, patient_chart
 from archive.encounters import encounter_for_record, load_encounters
 from archive.errors import ValidationError
-from tests.conftest import ADMIN_PASS, shared_data
+from tests.conftest import VaultTemplate, shared_data
 
 BUNDLE = "Adalberto_Hartmann_44ec4447-9e2c-4eb9-bd4f-0bdb416b806e.json"  # 22 encounters, 13 conditions, ...
 
 
 @pytest.fixture(scope="module")
-def tess(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def tess(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Any]:
     """A technician's session (a user row sharing the admin's unlocked vault: no keyslot to derive)."""
-    from archive.session import Session, create_vault
+    from archive.session import Session
     from archive.users import User, get_user, insert_user
     from vault.db import transaction
 
-    admin = create_vault(tmp_path_factory.mktemp("chart-import") / "v", "admin", ADMIN_PASS)
+    admin: Any = admin_vault_template.copy(tmp_path_factory.mktemp("chart-import") / "v").session
     with transaction(admin.db):
         insert_user(admin.db, User("tess", "technician", "Tess Tech", created_by="admin"))
     yield Session(unlocked=admin.unlocked, user=get_user(admin.db, "tess"), audit_log=admin.audit_log)

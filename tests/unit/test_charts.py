@@ -28,7 +28,7 @@ from archive.patients import (
     patient_history,
     update_patient,
 )
-from tests.conftest import ADMIN_PASS
+from tests.conftest import VaultTemplate
 
 TODAY = dt.date.today()
 
@@ -55,13 +55,12 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    from archive.session import create_vault
+def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Env]:
     from archive.users import User, insert_user
     from vault.db import transaction
 
     root = tmp_path_factory.mktemp("charts") / "v"
-    admin = create_vault(root, "admin", ADMIN_PASS)
+    admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
         insert_user(admin.db, User("tess", "technician", "Tess Tech", created_by="admin"))
         insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-12345", created_by="admin"))

@@ -10,7 +10,7 @@ import pytest
 
 from indexer import fts, semantic
 from indexer.embedder import FakeEmbedder
-from tests.conftest import _make_vault
+from tests.conftest import VaultTemplate
 
 NOTES = {
     "111__gout.txt": "Acute gouty arthritis of the left great toe. Colchicine started.",
@@ -22,11 +22,11 @@ NOTES = {
 
 
 @pytest.fixture(scope="module")
-def tech(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def tech(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Any]:
     """An admin-only vault (the cheapest to make): importing needs no clinical role."""
     from archive.intake import import_paths
 
-    session = _make_vault(tmp_path_factory.mktemp("vault") / "v", with_users=False).session
+    session: Any = admin_vault_template.copy(tmp_path_factory.mktemp("vault") / "v").session
     src = tmp_path_factory.mktemp("notes")
     for name, text in NOTES.items():
         (src / name).write_text(text)

@@ -7,14 +7,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ADMIN_PASS
+from tests.conftest import VaultTemplate
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from archive.session import create_vault
-
-    s = create_vault(tmp_path_factory.mktemp("session") / "vault", "admin", ADMIN_PASS)
+def session(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Any]:
+    s: Any = admin_vault_template.copy(tmp_path_factory.mktemp("session") / "vault").session
     yield s
     s.close()
 

@@ -17,7 +17,7 @@ import pytest
 from archive import stats
 from archive.errors import AccessDenied, BadInput
 from tests import stats_fixture as sf
-from tests.conftest import ADMIN_PASS
+from tests.conftest import VaultTemplate
 
 
 @dataclass
@@ -39,12 +39,11 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    from archive.session import create_vault
+def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Env]:
     from archive.users import User, insert_user
     from vault.db import transaction
 
-    admin = create_vault(tmp_path_factory.mktemp("stats") / "v", "admin", ADMIN_PASS)
+    admin: Any = admin_vault_template.copy(tmp_path_factory.mktemp("stats") / "v").session
     with transaction(admin.db):
         insert_user(admin.db, User("tess", "technician", "Tess Tech", created_by="admin"))
         insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"))
