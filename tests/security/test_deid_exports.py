@@ -22,7 +22,7 @@ from archive import deid
 from archive.cli import cli
 from archive.errors import AccessDenied, BadInput, UserError
 from tests import stats_fixture as sf
-from tests.conftest import ADMIN_PASS, TECH_PASS
+from tests.conftest import ADMIN_PASS, TECH_PASS, VaultTemplate
 from tests.unit.test_suppression import derivable
 
 K = deid.DEFAULT_MIN_CELL
@@ -56,14 +56,13 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    from archive.session import create_vault
+def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Env]:
     from archive.users import User, add_user, insert_user
     from vault.db import transaction
 
     base = tmp_path_factory.mktemp("deid")
     root = base / "v"
-    admin = create_vault(root, "admin", ADMIN_PASS)
+    admin: Any = admin_vault_template.copy(root).session
     add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")  # a keyslot: the CLI signs in
     with transaction(admin.db):
         insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"))
