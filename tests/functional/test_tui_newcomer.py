@@ -62,8 +62,14 @@ async def palette_entries(pilot: Any, query: str = "") -> list[str]:
         await pilot.press(*query)
     else:
         await pilot.press("down")  # discovery hits show after a key press
-    await pilot.pause(0.6)
     commands = palette.query_one(CommandList)
+
+    def gathered() -> bool:  # listed, and the palette's search worker (one per key press) is done
+        searching = any(w.group == CommandPalette._GATHER_COMMANDS_GROUP and not w.is_finished
+                        for w in pilot.app.workers)
+        return commands.option_count > 0 and not searching
+
+    await wait_for(pilot, gathered, "the palette's entries")
     return [str(commands.get_option_at_index(i).prompt).split("\n")[0] for i in range(commands.option_count)]
 
 
