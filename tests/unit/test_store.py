@@ -78,3 +78,22 @@ def test_cleanup_removes_crash_leftovers(store: BlobStore) -> None:
     (store.root / "tmp").mkdir(exist_ok=True)
     (store.root / "tmp" / ".deadbeef.tmp").write_bytes(b"ciphertext fragment")
     assert store.cleanup() == 1
+
+
+@pytest.mark.parametrize("size", [0, 1, 3 * (1 << 20) + 7])
+def test_put_file_gives_the_same_keyed_id_as_the_bytes(store: BlobStore, tmp_path: Path, size: int) -> None:
+    """The file is hashed from a memory map in a second thread; the id is the one put_bytes gives."""
+    data = secrets.token_bytes(size)
+    path = tmp_path / f"f{size}.bin"
+    path.write_bytes(data)
+    result = store.put_file(path)
+    assert result.blob_id == store.blob_id_of(data) and result.size == size
+    assert store.get_bytes(result.blob_id) == data
+
+
+def test_put_file_of_a_missing_file_is_a_clear_error(store: BlobStore, tmp_path: Path) -> None:
+    from vault.errors import StoreError
+
+    with pytest.raises(StoreError, match="Could not read"):
+        store.put_file(tmp_path / "gone.bin")
+    assert not list((store.root / "tmp").glob("*.tmp"))
