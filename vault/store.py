@@ -31,6 +31,9 @@ from vault.keys import Identity, recipient_from_str
 
 BLOB_ID_LENGTH = 64
 CHUNK = 1 << 20
+# What decryption hands the hashing/writing thread at a time. pyrage holds the GIL while it decrypts,
+# so the thread gets it only at the interpreter's switch interval (5 ms): larger blocks, fewer waits.
+WRITE_BLOCK = 4 << 20
 
 
 class _HashingReader(io.RawIOBase):
@@ -54,7 +57,7 @@ class _HashingReader(io.RawIOBase):
 
 
 class _HashingWriter:
-    """Collects what pyrage decrypts (8 KiB pieces) and hashes/writes it in 1 MiB blocks.
+    """Collects what pyrage decrypts (8 KiB pieces) and hashes/writes it in 4 MiB blocks.
 
     Hashing and writing run in a second thread (both release the GIL on large
     buffers), so they overlap with decryption instead of adding to it.
@@ -65,7 +68,7 @@ class _HashingWriter:
         self.mac = mac
         self.size = 0
         self._buf = bytearray()
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
         self._error: BaseException | None = None
         # Started with the first full block: a small blob (a typed note) is hashed inline in close(),
         # where a thread per blob would cost more than the hashing.
@@ -85,7 +88,7 @@ class _HashingWriter:
     def write(self, data: bytes) -> int:
         self._buf += data
         self.size += len(data)
-        if len(self._buf) >= CHUNK:
+        if len(self._buf) >= WRITE_BLOCK:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._drain, name="blob-hash", daemon=True)
                 self._thread.start()
