@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +9,13 @@ import pytest
 from textual.widgets import Button, DataTable, Input, Static
 
 from tests.conftest import ADMIN_PASS, TECH_PASS, VaultTemplate
+from tests.tui_helpers import wait_until
 from tui.app import make_app
 from tui.screens.audit import AuditScreen
 from tui.screens.main import MainScreen
 from tui.screens.unlock import UnlockScreen
 
-
-async def _wait_for(pilot, predicate, timeout: float = 30.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"{what} never happened")
+_wait_for = wait_until
 
 
 def _text(screen, selector: str) -> str:  # type: ignore[no-untyped-def]

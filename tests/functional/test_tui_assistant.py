@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +11,14 @@ from textual.widgets import Input, OptionList, Static
 
 from tests.assistant_helpers import import_corpus
 from tests.conftest import PHYS_PASS, TECH_PASS, VaultTemplate
+from tests.tui_helpers import wait_until
 from tui.app import make_app
 from tui.screens.assistant import AssistantScreen
 from tui.screens.main import MainScreen
 from tui.screens.record import RecordScreen
 from tui.screens.unlock import UnlockScreen
 
-
-async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = partial(wait_until, timeout=60.0)  # this module's default wait
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ One unlock (scrypt) for the whole flow."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
+from tests.tui_helpers import wait_until
 from tui.app import make_app
 from tui.screens.chart import ChartScreen, EntryForm, EntryHistory, OpenChart
 from tui.screens.main import MainScreen
@@ -27,12 +27,7 @@ def days_ago(n: int) -> str:
     return (TODAY - dt.timedelta(days=n)).isoformat()
 
 
-async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = wait_until
 
 
 def _text(screen: Any, selector: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ from textual.widgets import Input, OptionList, Static
 
 from tests.coding_helpers import add_record
 from tests.conftest import TECH_PASS, VaultTemplate
+from tests.tui_helpers import wait_until
 from tui.app import make_app
 from tui.screens.coding import CodingScreen
 from tui.screens.main import MainScreen
@@ -19,12 +20,7 @@ from tui.screens.unlock import UnlockScreen
 NOTE = "ASSESSMENT:\n1. Atrial fibrillation.\n2. Hypothyroidism.\nNo evidence of pneumonia.\n"
 
 
-async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = partial(wait_until, timeout=90.0)  # this module's default wait
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ one (same user, its own connection), since an app closes its session when it exi
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from archive.demo import DEMO_USERS, DEMO_WARNING
 from tests.functional.conftest import copy_demo, session_on
+from tests.tui_helpers import wait_until
 from tui.app import make_app
 
 PASS = {u.name: u.passphrase for u in DEMO_USERS}
@@ -28,12 +29,7 @@ def sessions(demo_sessions: dict[str, Any]) -> dict[str, Any]:
     return demo_sessions
 
 
-async def wait_for(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what} (screen: {type(pilot.app.screen).__name__})")
+wait_for = partial(wait_until, timeout=60.0)  # this module's default wait
 
 
 def text(widget: Any) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
+from tests.tui_helpers import wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.queue import QueueScreen
@@ -17,13 +17,7 @@ from tui.screens.record import RecordScreen
 from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
-
-async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = wait_until
 
 
 @pytest.fixture(autouse=True)

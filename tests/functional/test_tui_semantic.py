@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from textual.widgets import Input, Static
 
 from indexer.embedder import FakeEmbedder
 from tests.conftest import TECH_PASS, VaultTemplate
+from tests.tui_helpers import wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.record import RecordScreen
@@ -33,12 +34,7 @@ class SlowModel(FakeEmbedder):
         return self.ready
 
 
-async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = wait_until
 
 
 @pytest.fixture

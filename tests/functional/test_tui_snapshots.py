@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 
 from archive.demo import DEMO_USERS
 from tests.functional.conftest import copy_demo, freeze_audit_clock, session_on
+from tests.tui_helpers import wait_until as _wait_until
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 48), id="160x48")]
 RECORD_ID = re.compile(r"\br[0-9a-f]{12}\b")
@@ -60,12 +62,7 @@ def fresh_demo(demo_build: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return copy_demo(template, home / "demo-vault")
 
 
-async def wait_until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+wait_until = partial(_wait_until, timeout=60.0)  # this module's default wait
 
 
 def text_of(screen: Any, selector: str) -> str:

@@ -5,7 +5,6 @@ readmissions tabs. One unlock for the flow (an admin who also holds the technici
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,13 @@ from textual.widgets import DataTable, Input, Sparkline, Static, TabbedContent
 
 from tests import stats_fixture as sf
 from tests.conftest import ADMIN_PASS, VaultTemplate
+from tests.tui_helpers import wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.stats import StatsScreen, bar_lines
 from tui.screens.unlock import UnlockScreen
 
-
-async def _wait(pilot: Any, cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if cond():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+_wait = wait_until
 
 
 @pytest.fixture(scope="module")
