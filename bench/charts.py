@@ -24,19 +24,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchlib import percentile  # noqa: E402 - bench/ is on the path when a benchmark runs as a script
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("CHARTVAULT_EMBEDDER", "fake")
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PASS = "copper lantern harbour"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def technician_vault(root: Path) -> Any:

@@ -31,6 +31,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchlib import percentile  # noqa: E402 - bench/ is on the path when a benchmark runs as a script
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -43,15 +46,6 @@ QUERIES = [
     '"congestive heart failure"', "biopsy", "cataract", "neph*", "tonsillectomy", "depression anxiety",
     "urinary tract infection", "pacemaker", "seizure", "thyroid", "carpal tunnel", "dialysis",
 ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def load_notes(n: int) -> list[str]:

@@ -41,6 +41,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchlib import percentile  # noqa: E402 - bench/ is on the path when a benchmark runs as a script
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.pop("CHARTVAULT_EMBEDDER", None)  # the real model
 
@@ -52,15 +55,6 @@ PARAPHRASES = HERE / "paraphrase_queries.tsv"
 MTSAMPLES = HERE.parents[1] / "shared" / "data" / "mtsamples" / "mtsamples.csv"
 ADMIN_PASS, TECH_PASS = "copper lantern harbour", "velvet thunder meadow"
 MODES = ("fts", "keyword-or", "semantic", "rrf-k60", "hybrid")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 # ---------------------------------------------------------------- data
