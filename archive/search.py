@@ -14,7 +14,7 @@ search, and hits the user may not see are dropped (`Session.may_see_record`).
 from __future__ import annotations
 
 import re
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from archive.records import SearchHit, search_records
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from indexer.hybrid import KeywordPlan, KeywordScores
 
 MODES = ("fts", "semantic", "hybrid")
 SNIPPET_CHARS = 220
@@ -136,22 +137,17 @@ def _semantic_hits(
     parsed = hybrid.expand(query, as_you_type=as_you_type)
     vm = semantic.matrix_for(db, embedder.model_id, embedder.dim)
     mask = vm.mask_for(semantic.allowed_records(db, filters))
-    keyword: _Background | None = None
-    plan = None
-    if mode == "hybrid":
-        plan = _keyword_plan(db, parsed)
-        if plan.match:
-            # FTS5 ranks the keyword side on the connection while this thread embeds the query and
-            # scores the vectors (ONNX Runtime, numpy and SQLite all release the GIL); nothing else
-            # touches the connection until the result is taken.
-            keyword = _Background(hybrid.KeywordScores.of, db, plan.match, filters)
-    try:
+    plan = _keyword_plan(db, parsed) if mode == "hybrid" else None
+    # FTS5 ranks the keyword side on the connection in a second thread while this one embeds the
+    # query and scores the vectors (ONNX Runtime, numpy and SQLite all release the GIL); leaving the
+    # block waits for it, so nothing else touches the connection meanwhile.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
+        keyword = pool.submit(hybrid.KeywordScores.of, db, plan.match, filters) if plan and plan.match else None
         qvec = embedder.embed_query(parsed.embedding_text() if parsed.expansions else query)
         scores = vm.record_scores(qvec)
         # Over-fetch: hits the user may not see are dropped afterwards.
         want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
         vector_top = vm.top(scores, want, mask)
-    finally:
         every = keyword.result() if keyword else hybrid.KeywordScores.empty()
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
@@ -163,28 +159,6 @@ def _semantic_hits(
         if best:
             raw.start, raw.end = best[1], best[2]
     return out[: limit * 2]
-
-
-class _Background:
-    """Run one call in a thread; `result()` waits and returns its value or raises its exception."""
-
-    def __init__(self, fn: Any, *args: Any) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fn, args), name="search-keywords", daemon=True)
-        self._thread.start()
-
-    def _run(self, fn: Any, args: tuple[Any, ...]) -> None:
-        try:
-            self._value = fn(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
-            self._error = exc
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def relevant(ranked: list[_Raw]) -> list[_Raw]:
@@ -201,24 +175,18 @@ def relevant(ranked: list[_Raw]) -> list[_Raw]:
     ]
 
 
-@dataclass
-class _Plan:
-    match: str | None
-    attainable: float
-    structured: bool
-
-
-def _keyword_plan(db: Any, parsed: Any) -> _Plan:
+def _keyword_plan(db: Any, parsed: Any) -> KeywordPlan:
     from indexer import hybrid
 
     if parsed.structured:
-        return _Plan(parsed.match(), 0.0, True)
+        return hybrid.KeywordPlan(parsed.match(), 0.0, structured=True)
     total = int(db.execute("SELECT count(*) FROM records").fetchone()[0])
-    plan = hybrid.plan_keywords(db, parsed, total)
-    return _Plan(plan.match, plan.attainable, False)
+    return hybrid.plan_keywords(db, parsed, total)
 
 
-def _fuse(vm: Any, scores: Any, vector_top: list[tuple[int, float]], plan: _Plan, every: Any, want: int) -> list[_Raw]:
+def _fuse(
+    vm: Any, scores: Any, vector_top: list[tuple[int, float]], plan: KeywordPlan, every: KeywordScores, want: int
+) -> list[_Raw]:
     from indexer import hybrid
 
     keyword = every.top(hybrid.POOL)

@@ -208,20 +208,13 @@ def _long_forms_in(words: list[str]) -> list[str]:
 # ---------------------------------------------------------------- keyword evidence
 
 
-def idf(db: Any, expression: str, total: int) -> float:
-    """FTS5's BM25 IDF of a word or phrase given as an FTS5 expression (how rare it is among the records)."""
-    sql = f"SELECT count(*) FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?"
-    hits = int(db.execute(sql, [expression]).fetchone()[0])
-    value = math.log((total - hits + 0.5) / (hits + 0.5))
-    return max(value, 1e-6)
-
-
 MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 (FTS5 clamps their IDF)
 PRUNE_FROM = 1000  # records: below this, matching every word costs nothing worth saving
 MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (8, 12 and all: same recall)
 
 
 def _idf_of(hits: int, total: int) -> float:
+    """FTS5's BM25 IDF of a word found in `hits` of `total` records (how rare it is)."""
     return max(math.log((total - hits + 0.5) / (hits + 0.5)), 1e-6)
 
 
@@ -254,8 +247,7 @@ def document_frequencies(db: Any, words: list[str]) -> dict[str, int]:
             row = db.execute("SELECT doc FROM temp.cv_records_v WHERE term = ?", [toks[0]]).fetchone()
             out[word] = int(row[0]) if row else 0
         elif toks:
-            sql = f"SELECT count(*) FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?"
-            out[word] = int(db.execute(sql, [_phrase(word)]).fetchone()[0])
+            out[word] = _count(db, _phrase(word))
         else:
             out[word] = 0
     return out
@@ -266,8 +258,9 @@ class KeywordPlan:
     """The keyword side of one query: the words worth matching and the attainable BM25."""
 
     match: str | None
-    attainable: float
+    attainable: float  # 0 when `structured`: the caller scales to the best hit instead
     common: set[str] = field(default_factory=set)  # words left out of the match (no BM25 weight)
+    structured: bool = False  # search syntax, matched as typed
 
 
 def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
@@ -301,13 +294,9 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
 
 
 def _count(db: Any, expression: str) -> int:
+    """How many records an FTS5 expression matches."""
     sql = f"SELECT count(*) FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?"
     return int(db.execute(sql, [expression]).fetchone()[0])
-
-
-def attainable_bm25(db: Any, parsed: ParsedQuery, total: int) -> float:
-    """BM25 of a record of average length that contains each query concept once."""
-    return plan_keywords(db, parsed, total).attainable
 
 
 def keyword_hits(db: Any, match: str, filters: fts.Filters | None, limit: int) -> dict[int, float]:
