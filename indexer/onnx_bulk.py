@@ -18,6 +18,7 @@ onnx, onnxruntime and torch are imported inside functions only.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -48,10 +49,17 @@ def cache_dir() -> Path:
 
 def model_key(model_dir: Path) -> str:
     """A name for the built file: changes with the weights and with the exporting libraries."""
+    weights = model_dir / "model.safetensors"
+    stat = weights.stat()
+    return _weights_key(weights, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.cache
+def _weights_key(weights: Path, size: int, mtime_ns: int) -> str:
+    """Hashed once per process (90 MB; the query and the document copies both ask for it)."""
     import onnxruntime
     import torch
 
-    weights = model_dir / "model.safetensors"
     h = hashlib.sha256()
     with weights.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -88,8 +96,6 @@ def built_model(model: Any, model_dir: Path, kind: str = "int8") -> Path:
             _build(model, work)
             for k, target in targets.items():  # atomic: a reader sees a whole file or none
                 os.replace(work / f"{k}.onnx", target)
-        except OnnxUnavailable:
-            raise
         except Exception as exc:  # noqa: BLE001 - any exporter failure means "use torch instead"
             raise OnnxUnavailable(f"the ONNX export failed: {type(exc).__name__}: {exc}") from exc
         finally:
@@ -174,17 +180,14 @@ class OnnxEncoder:
         self.path = path
 
     def encode(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
-        """(len(texts), dim) float32 mean-pooled, L2-normalised: what the sentence-transformers model returns."""
+        """(len(texts), dim) float32 mean-pooled token embeddings, in input order (the caller normalises)."""
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # similar lengths share a batch: less padding
         out: list[np.ndarray] = []
         for start in range(0, len(order), batch_size):
             batch = [texts[i] for i in order[start : start + batch_size]]
             features = self._tokenize(batch)
-            ids = features["input_ids"].numpy().astype(np.int64)
-            feed = {
-                name: features[name].numpy().astype(np.int64) if name in features else np.zeros_like(ids)
-                for name in INPUTS
-            }
+            feed = {name: features[name].numpy().astype(np.int64) for name in INPUTS if name in features}
+            feed.setdefault("token_type_ids", np.zeros_like(feed["input_ids"]))
             tokens = self._session.run(None, feed)[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
             pooled = (tokens * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
@@ -192,6 +195,4 @@ class OnnxEncoder:
         vectors = np.concatenate(out).astype(np.float32)
         result = np.empty_like(vectors)
         result[order] = vectors
-        norms = np.linalg.norm(result, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return result / norms
+        return result
