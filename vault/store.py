@@ -147,10 +147,9 @@ class BlobStore:
     def _mac(self) -> hmac.HMAC:
         return hmac.new(self._id_key, digestmod=hashlib.sha256)
 
-    def blob_id_of(self, data: bytes) -> str:
-        mac = self._mac()
-        mac.update(data)
-        return mac.hexdigest()
+    def blob_id_of(self, data: bytes | mmap.mmap) -> str:
+        """The keyed id of `data`: one HMAC call, which releases the GIL on large buffers."""
+        return hmac.digest(self._id_key, data, "sha256").hex()
 
     def at(self, root: Path) -> BlobStore:
         """A store with the same keys over another folder (e.g. `quarantine/`)."""
@@ -183,22 +182,20 @@ class BlobStore:
         Here the thread maps the file and hashes it in one call that releases
         the GIL from start to end (measured: 0.30 s for 200 MB instead of 0.53 s).
         """
-        ids: list[str] = []
-        errors: list[OSError] = []
+        hashed: list[tuple[str, int]] = []  # (keyed id, size) once the thread is done
         hashing = threading.Event()
 
         def hash_file() -> None:
             try:
                 with open(path, "rb") as fh:
-                    if os.fstat(fh.fileno()).st_size == 0:
+                    size = os.fstat(fh.fileno()).st_size
+                    # mmap cannot map an empty file; its id is the id of no bytes
+                    view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else contextlib.nullcontext(b"")
+                    with view as data:
                         hashing.set()
-                        ids.append(self.blob_id_of(b""))
-                        return
-                    with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                        hashing.set()
-                        ids.append(hmac.digest(self._id_key, mapped, "sha256").hex())
-            except OSError as exc:
-                errors.append(exc)
+                        hashed.append((self.blob_id_of(data), size))
+            except OSError:
+                pass  # no id: reported below
             finally:
                 hashing.set()
 
@@ -214,11 +211,12 @@ class BlobStore:
             ) from None
         finally:
             hasher.join()
-        if not ids:
+        if not hashed:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise StoreError(f"Could not read {path}.", "Check that the file exists and is readable.")
-        return self._commit(tmp, ids[0], path.stat().st_size, verify)
+        blob_id, size = hashed[0]
+        return self._commit(tmp, blob_id, size, verify)
 
     def put_stream(self, source: BinaryIO, verify: bool = True) -> PutResult:
         """Store a stream that can be read only once (hashed while it is encrypted)."""
