@@ -143,7 +143,7 @@ def _semantic_hits(
     # block waits for it, so nothing else touches the connection meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
         keyword = pool.submit(hybrid.KeywordScores.of, db, plan.match, filters) if plan and plan.match else None
-        qvec = embedder.embed_query(parsed.embedding_text() if parsed.expansions else query)
+        qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None))
         scores = vm.record_scores(qvec)
         # Over-fetch: hits the user may not see are dropped afterwards.
         want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)

@@ -91,6 +91,7 @@ class ParsedQuery:
     text: str
     concepts: list[Concept] = field(default_factory=list)
     expansions: dict[str, str] = field(default_factory=dict)  # abbreviation -> long form found in the query
+    lay: dict[str, tuple[str, ...]] = field(default_factory=dict)  # everyday wording -> its clinical forms
     structured: bool = False
 
     def match(self, skip: set[str] | frozenset[str] = frozenset()) -> str | None:
@@ -102,12 +103,22 @@ class ParsedQuery:
             return None
         return " OR ".join(c.fts() for c in kept)
 
-    def embedding_text(self) -> str:
-        """The text to embed: the query, with abbreviations followed by their long form."""
+    def embedding_text(self, lay: bool = False) -> str:
+        """The text to embed: the query, with abbreviations followed by their long form.
+
+        `lay`: everyday wording is followed by its clinical form too ("gullet" -> "gullet (esophagus)").
+        """
         text = self.text
         for abbr, sense in self.expansions.items():
             text = re.sub(rf"(?<![\w/]){re.escape(abbr)}(?![\w/])", f"{abbr} ({sense})", text, count=1, flags=re.I)
+        for phrase, forms in self.lay.items() if lay else ():
+            words = r"\W+".join(re.escape(w) for w in phrase.split())
+            text = re.sub(rf"(?<!\w)({words})(?!\w)", rf"\1 ({_escape_template(forms[0])})", text, count=1, flags=re.I)
         return text
+
+
+def _escape_template(text: str) -> str:
+    return text.replace("\\", "\\\\")
 
 
 def _phrase(text: str) -> str:
@@ -162,8 +173,19 @@ def expand(query: str, abbreviations: bool = True, as_you_type: bool = False) ->
     """
     parsed = ParsedQuery(text=query.strip(), structured=is_structured(query))
     table = abbreviation_table() if abbreviations else {}
+    written = _WORD.findall(query)
+    lay = _lay_terms_in([w.lower() for w in written]) if abbreviations else {}
     seen: set[str] = set()
-    for word in _WORD.findall(query):
+    for i, word in enumerate(written):
+        if i in lay:
+            phrase, length, forms = lay[i]
+            if phrase not in seen:
+                seen.add(phrase)
+                parsed.concepts.append(Concept(phrase, forms))
+                parsed.lay[phrase] = forms
+            continue
+        if any(start < i < start + length for start, (_, length, _) in lay.items()):
+            continue  # a word of a lay phrase matched above
         low = word.lower()
         if low in STOPWORDS or low in seen or len(low) < 2 and not low.isdigit():
             continue
@@ -189,6 +211,49 @@ def expand(query: str, abbreviations: bool = True, as_you_type: bool = False) ->
 
 
 @cache
+def lay_table() -> dict[str, tuple[str, ...]]:
+    """Everyday or British wording -> the clinical forms a chart uses (indexer/data/lay_terms.tsv)."""
+    from importlib.resources import files
+
+    table: dict[str, tuple[str, ...]] = {}
+    text = files("indexer.data").joinpath("lay_terms.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        lay, _, forms = line.partition("\t")
+        clinical = tuple(f.strip().lower() for f in forms.split(";") if f.strip() and f.strip() != lay.strip())
+        if lay.strip() and clinical:
+            table[" ".join(_WORD.findall(lay.lower()))] = clinical
+    return table
+
+
+@cache
+def _lay_lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(lay.split()) for lay in lay_table()}, reverse=True))
+
+
+def _lay_terms_in(words: list[str]) -> dict[int, tuple[str, int, tuple[str, ...]]]:
+    """Lay phrases in the query, longest first and not overlapping: start -> (phrase, words, clinical forms).
+
+    A final plural "s" is optional ("kidney stone" finds "kidney stones" too).
+    """
+    table = lay_table()
+    found: dict[int, tuple[str, int, tuple[str, ...]]] = {}
+    taken: set[int] = set()
+    for n in _lay_lengths():
+        for i in range(len(words) - n + 1):
+            if taken & set(range(i, i + n)):
+                continue
+            gram = " ".join(words[i : i + n])
+            key = gram if gram in table else gram[:-1] if gram.endswith("s") and gram[:-1] in table else None
+            if key is None:
+                continue
+            found[i] = (gram, n, tuple(f for f in table[key] if f != gram))
+            taken.update(range(i, i + n))
+    return found
+
+
+@cache
 def _long_form_lengths() -> tuple[int, ...]:
     return tuple(sorted({len(sense.split()) for sense in long_form_table()}))
 
@@ -210,6 +275,7 @@ def _long_forms_in(words: list[str]) -> list[str]:
 
 MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 (FTS5 clamps their IDF)
 PRUNE_FROM = 1000  # records: below this, matching every word costs nothing worth saving
+LAY_SHARE = 0.25  # a lay word in at least this share of its clinical form's records is chart wording itself
 MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (8, 12 and all: same recall)
 
 
@@ -279,18 +345,28 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
     dfs = document_frequencies(db, singles) if singles else {}
     idfs: dict[str, float] = {}
     common: set[str] = set()
+    concepts = []
     for concept in parsed.concepts:
         hits = [dfs[concept.word]] if concept.word in dfs else [_count(db, concept.forms()[0])]
         hits += [_count(db, _phrase(a)) for a in concept.alternatives]
-        idfs[concept.word] = max(_idf_of(h, total) for h in hits)
+        if concept.word in parsed.lay and hits[0] >= LAY_SHARE * max(hits[1:], default=0):
+            # The archive itself writes it this way ("cancer", "eye"): match it as typed. Its clinical
+            # forms would only add records that have several synonyms (FTS5 adds up each form's BM25).
+            concept, hits = Concept(concept.word, prefix=concept.prefix), hits[:1]
+        concepts.append(concept)
+        # A form no record uses cannot be matched: the concept is worth what its rarest used form is.
+        # (A word with no form in any record keeps its full weight, which lowers every record's coverage.)
+        used = [h for h in hits if h > 0] or hits
+        idfs[concept.word] = max(_idf_of(h, total) for h in used)
         if min(hits) > MAX_SHARE * total:
             common.add(concept.word)
-    if total < PRUNE_FROM or len(common) == len(parsed.concepts):
+    if total < PRUNE_FROM or len(common) == len(concepts):
         common = set()  # a small vault (every word is "common") or nothing left: match them all
-    ranked = sorted((c.word for c in parsed.concepts if c.word not in common), key=lambda w: -idfs[w])
+    ranked = sorted((c.word for c in concepts if c.word not in common), key=lambda w: -idfs[w])
     common.update(ranked[MAX_CONCEPTS:])
     score = sum(v for w, v in idfs.items() if w not in common)
-    return KeywordPlan(parsed.match(skip=common), score, common)
+    kept = [c for c in concepts if c.word not in common]
+    return KeywordPlan(" OR ".join(c.fts() for c in kept) if kept else None, score, common)
 
 
 def _count(db: Any, expression: str) -> int:

@@ -88,3 +88,30 @@ def test_long_form_lookup_agrees_with_a_whole_word_search_of_every_long_form() -
     assert "congestive heart failure" in hybrid._long_forms_in(queries[0].lower().split())
     third = [w.lower() for w in hybrid._WORD.findall(queries[2])]
     assert "urinary tract infection" not in hybrid._long_forms_in(third)
+
+
+def test_lay_wording_gets_its_clinical_forms() -> None:
+    parsed = hybrid.expand("throwing up blood, gullet tear after a heart attack; kidney stones")
+    by_word = {c.word: c.alternatives for c in parsed.concepts}
+    assert "hematemesis" in by_word["throwing up blood"]
+    assert "esophagus" in by_word["gullet"]
+    assert "myocardial infarction" in by_word["heart attack"]
+    assert "nephrolithiasis" in by_word["kidney stones"]  # the table has "kidney stone(s)": a plural "s" is optional
+    # the words of a matched phrase are not separate concepts as well
+    assert not {"throwing", "attack", "heart", "stones"} & set(by_word)
+    assert '("gullet" OR "esophagus" OR "esophageal")' in (parsed.match() or "")
+
+
+def test_lay_wording_is_spelled_out_in_the_embedded_text_only_when_asked() -> None:
+    parsed = hybrid.expand("Gullet tear, sugar sickness")
+    assert parsed.embedding_text() == "Gullet tear, sugar sickness"
+    assert parsed.embedding_text(lay=True) == "Gullet (esophagus) tear, sugar sickness (diabetes mellitus)"
+    assert hybrid.expand("gullet", abbreviations=False).lay == {}  # the benchmark's "shares no word" check
+
+
+def test_lay_table_parses_and_never_maps_a_phrase_to_itself() -> None:
+    table = hybrid.lay_table()
+    assert len(table) > 400
+    for lay, forms in table.items():
+        assert lay == lay.lower() and forms, lay
+        assert lay not in forms, lay

@@ -158,3 +158,22 @@ def test_keyword_side_matches_only_the_rarest_concepts(tech: Any, monkeypatch: p
     assert max(dfs[w] for w in kept) <= min(dfs[w] for w in words if w not in kept)
     assert set(words) - set(kept) <= capped.common
     assert 0 < capped.attainable < full.attainable
+
+
+def test_lay_words_match_through_their_clinical_forms_unless_the_archive_uses_them(tech: Any) -> None:
+    """'broken' finds the note that says 'fracture'; a word the notes use themselves is matched as typed."""
+    from indexer import hybrid
+
+    db = tech.db
+    ns = _ns(db)
+    total = len(NOTES)
+    plan = hybrid.plan_keywords(db, hybrid.expand("broken hip"), total)
+    assert '("broken" OR "fracture" OR "fractured")' in (plan.match or "")
+    scores = hybrid.KeywordScores.of(db, plan.match or "", None).top(5)
+    assert next(iter(scores)) == ns["222__fall.txt"]
+    # The concept weighs what its used form weighs, not the unused lay word: the fall note covers the query.
+    assert scores[ns["222__fall.txt"]] / plan.attainable > 0.9
+    # The archive writes "anaemia" itself: as typed, without the American form.
+    assert hybrid.plan_keywords(db, hybrid.expand("anaemia"), total).match == '"anaemia"'
+    # No note uses "gullet" or any of its clinical forms: nothing to translate.
+    assert hybrid.plan_keywords(db, hybrid.expand("gullet"), total).match == '"gullet"'
