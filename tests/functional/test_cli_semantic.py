@@ -77,6 +77,14 @@ def test_abbreviations_are_understood(shared_vault: VaultFixture, imported: dict
     assert hits[0]["record_id"] == imported["C1__uti.txt"]
 
 
+def test_everyday_wording_finds_the_clinical_note(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    """'confused' is what a relative says; the chart says 'delirium' (no note has the word itself)."""
+    root = shared_vault.root
+    assert ok_json(invoke(root, "search", "confused", "--mode", "fts", "--json")) == []
+    hits = ok_json(invoke(root, "search", "confused", "--mode", "hybrid", "--json"))
+    assert {h["record_id"] for h in hits[:2]} == {imported["A1__hip.txt"], imported["A2__hip2.txt"]}
+
+
 def test_filters_apply_to_semantic_search(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
     hits = ok_json(
         invoke(shared_vault.root, "search", "heart failure, edema", "--mode", "semantic", "--patient", "B2", "--json")
