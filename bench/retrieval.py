@@ -9,10 +9,13 @@
    (b) bench/paraphrase_queries.tsv: queries written to share no content word
    with their note (checked here with the index's own tokenizer), reported
    separately; the 'dev' ones were used while choosing the fusion constants.
+   'blind-a' and 'blind-b' were written by separate helper agents that had not seen the
+   lay vocabulary (indexer/data/lay_terms.tsv); blind-b after it was frozen.
    Modes through `archive.search.search` (limit 10): fts (the words as typed,
-   AND), semantic, hybrid; and two references built from the same lists:
-   the hybrid's keyword side alone (OR of the words, BM25) and naive RRF
-   (k=60 over the top-100 keyword and vector lists).
+   AND), semantic, hybrid; and three references built from the same lists:
+   the hybrid's keyword side alone (OR of the words, BM25), its vector side
+   alone (the query embedded with the lay vocabulary spelled out:
+   semantic+vocab) and naive RRF (k=60 over the top-100 keyword and vector lists).
 3. Embedding throughput of the bulk path against exact fp32 in the same run
    (interleaved rounds on the same chunks: `speedup_vs_fp32`), and the recall
    delta: semantic recall@10 with the whole corpus embedded again in fp32.
@@ -54,7 +57,8 @@ RESULTS = HERE / "RESULTS.md"
 PARAPHRASES = HERE / "paraphrase_queries.tsv"
 MTSAMPLES = HERE.parents[1] / "shared" / "data" / "mtsamples" / "mtsamples.csv"
 ADMIN_PASS, TECH_PASS = "copper lantern harbour", "velvet thunder meadow"
-MODES = ("fts", "keyword-or", "semantic", "rrf-k60", "hybrid")
+MODES = ("fts", "keyword-or", "semantic", "semantic+vocab", "rrf-k60", "hybrid")
+KINDS = ("description", "paraphrase-test", "paraphrase-blind-a", "paraphrase-blind-b", "paraphrase-dev")
 
 
 # ---------------------------------------------------------------- data
@@ -73,7 +77,7 @@ class Query:
     text: str
     relevant: set[int]  # note indexes
     own: int
-    kind: str  # description, paraphrase-dev, paraphrase-test
+    kind: str  # description, paraphrase-dev, -test, -blind-a, -blind-b
 
 
 def load_notes() -> list[Note]:
@@ -262,9 +266,12 @@ def run(args: argparse.Namespace) -> list[str]:
                 except Exception:  # noqa: BLE001 - a query FTS5 cannot parse counts as no hit
                     out[mode] = []
             parsed = hybrid.expand(q.text)
-            qvec = embedder.embed_query(parsed.embedding_text() if parsed.expansions else q.text)
+            qvec = embedder.embed_query(parsed.embedding_text())
             vm = semantic.matrix_for(session.db, embedder.model_id, embedder.dim)
             vec = [n for n, _ in vm.top(vm.record_scores(qvec), 100)]
+            # hybrid's vector side alone: the query embedded with its lay wording spelled out too
+            vocab = embedder.embed_query(parsed.embedding_text(lay=True))
+            out["semantic+vocab"] = [n_of[n] for n, _ in vm.top(vm.record_scores(vocab), 10)]
             match = parsed.match()
             kw = hybrid.keyword_hits(session.db, match, None, 100) if match else {}
             kw_list = sorted(kw, key=lambda n: -kw[n])
@@ -289,7 +296,7 @@ def run(args: argparse.Namespace) -> list[str]:
         say("| queries | n | mode | recall@10 | MRR@10 | nDCG@10 |")
         say("|---|---|---|---|---|---|")
         summary: dict[tuple[str, str], float] = {}
-        for kind in ("description", "paraphrase-test", "paraphrase-dev"):
+        for kind in KINDS:
             if kind not in per_kind:
                 continue
             for mode in MODES:
@@ -298,12 +305,15 @@ def run(args: argparse.Namespace) -> list[str]:
                 summary[(kind, mode)] = r
                 say(f"| {kind} | {len(vals)} | {mode} | {r:.3f} | {m:.3f} | {g:.3f} |")
         say()
-        for kind in ("description", "paraphrase-test"):
+        for kind in KINDS[:-1]:  # not the tuning set
             if (kind, "hybrid") in summary:
                 h, f, s = summary[(kind, "hybrid")], summary[(kind, "fts")], summary[(kind, "semantic")]
                 best = max(f, s, summary[(kind, "keyword-or")])
+                v = summary[(kind, "semantic+vocab")]
                 say(f"{kind}: hybrid {h:.3f} vs fts {f:.3f}, keyword-or {summary[(kind, 'keyword-or')]:.3f}, "
-                    f"semantic {s:.3f} -> hybrid beats every single mode: {'yes' if h > best else 'NO'}")
+                    f"semantic {s:.3f} -> hybrid beats every single mode: {'yes' if h > best else 'NO'} "
+                    f"(its vector side alone, with the vocabulary: {v:.3f}, "
+                    f"{'below' if v < h else 'the same as' if v == h else 'ABOVE'} hybrid)")
 
         # 4. throughput and recall against exact fp32
         chunk_rows = session.db.execute("SELECT record_n, start, end FROM chunks ORDER BY id").fetchall()
