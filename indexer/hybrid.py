@@ -341,14 +341,16 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
     """
     if total <= 0 or not parsed.concepts:
         return KeywordPlan(None, 0.0)
-    singles = [c.word for c in parsed.concepts if not c.prefix]
-    dfs = document_frequencies(db, singles) if singles else {}
+    # every word and alternative counted by one vocabulary lookup each (phrases: by matching)
+    terms = list(dict.fromkeys([*(c.word for c in parsed.concepts if not c.prefix),
+                                *(a for c in parsed.concepts for a in c.alternatives)]))
+    dfs = document_frequencies(db, terms) if terms else {}
     idfs: dict[str, float] = {}
     common: set[str] = set()
     concepts = []
     for concept in parsed.concepts:
         hits = [dfs[concept.word]] if concept.word in dfs else [_count(db, concept.forms()[0])]
-        hits += [_count(db, _phrase(a)) for a in concept.alternatives]
+        hits += [dfs[a] for a in concept.alternatives]
         if concept.word in parsed.lay and hits[0] >= LAY_SHARE * max(hits[1:], default=0):
             # The archive itself writes it this way ("cancer", "eye"): match it as typed. Its clinical
             # forms would only add records that have several synonyms (FTS5 adds up each form's BM25).

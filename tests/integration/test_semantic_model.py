@@ -78,17 +78,28 @@ def test_auto_bulk_path_is_onnx_int8_built_once_and_cached(model, tmp_path, monk
 
     assert model.precision == "onnx-int8", model.fallback_reason
     monkeypatch.setenv("CHARTVAULT_CACHE", str(tmp_path))
+    stale = tmp_path / "models" / "minilm-int8-0123456789abcdef.onnx"  # an older recipe's build
+    stale.parent.mkdir()
+    stale.write_bytes(b"old")
     fresh = SentenceTransformerEmbedder(precision="onnx-int8")
     fresh.embed_documents(["first use builds the int8 model"])
     built = sorted((tmp_path / "models").iterdir())
     # the fp32 (queries) and int8 (documents) files, no build folder left behind
     assert [p.name.split("-")[1] for p in built] == ["fp32", "int8"] and all(p.suffix == ".onnx" for p in built)
+    assert not stale.exists()
     stamp = built[0].stat().st_mtime_ns
     calls = []
     monkeypatch.setattr(onnx_bulk, "_build", lambda *a: calls.append(a))
     again = SentenceTransformerEmbedder(precision="onnx-int8")
     again.embed_documents(["second use loads it"])
     assert calls == [] and built[0].stat().st_mtime_ns == stamp
+    # int8 everywhere except the outlier-prone feed-forward outputs of the first layers
+    import onnx
+
+    graph = onnx.load(str(built[1])).graph
+    float_matmuls = sorted(n.name for n in graph.node if n.op_type == "MatMul")
+    assert [name.split("/")[3] for name in float_matmuls] == [f"layer.{i}" for i in range(onnx_bulk.KEEP_FP32_LAYERS)]
+    assert sum(n.op_type == "MatMulInteger" for n in graph.node) >= 12
     # input order is kept although batches are sorted by length (int8 activation scales are per batch,
     # so batched and lone vectors agree closely, not bit for bit)
     texts = ["short", "a much longer text about a fractured neck of femur " * 10, "middling length note here"]
