@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from archive import chart_rules as rules
 from archive.audit import now_iso
-from archive.encounters import Encounter, covering_encounter, load_encounter, load_encounters, next_id, normalise_id
+from archive.encounters import (
+    SOURCE_PURGED,
+    Encounter,
+    covering_encounter,
+    load_encounter,
+    load_encounters,
+    next_id,
+    normalise_id,
+)
 from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from archive.patients import ChangeEvent, Patient, check_version, load_patient
 from archive.policy import Action
@@ -74,6 +82,7 @@ class ChartEntry:
     saved_at: str = ""  # when this version was saved
     saved_by: str = ""
     imported: bool = False  # landed from an HL7/FHIR record
+    source_purged: bool = False  # its source record was deleted by a retention purge (the id stays as provenance)
 
     @property
     def retracted(self) -> bool:
@@ -128,6 +137,7 @@ class TimelineItem:
     version: int
     encounter_id: str | None = None
     source_record: str | None = None
+    source_purged: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,11 +154,11 @@ class PatientChart:
         """Encounters and entries by date (undated last); an encounter before what happened during it."""
         items = [
             TimelineItem(e.start, e.end, "encounter", e.id, e.kind, e.text, e.status, e.version,
-                         e.id, e.source_record)
+                         e.id, e.source_record, e.source_purged)
             for e in self.encounters
         ] + [
             TimelineItem(x.date, x.stop, "entry", x.id, x.kind, x.summary(), x.status, x.version,
-                         x.encounter_id, x.source_record)
+                         x.encounter_id, x.source_record, x.source_purged)
             for x in self.entries
         ]
         return sorted(items, key=lambda i: (i.date is None, i.date or "", i.type != "encounter", _num(i.id)))
@@ -170,8 +180,8 @@ def _num(entity_id: str) -> int:
 # ---------------------------------------------------------------- reading rows
 
 _SELECT = (
-    "SELECT e.id, e.patient_mrn, e.source_key, v.* FROM chart_entries e JOIN chart_entry_versions v"
-    " ON v.entry_id = e.id"
+    f"SELECT e.id, e.patient_mrn, e.source_key, v.*, {SOURCE_PURGED.format(table='v')} AS source_purged"
+    " FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id"
 )
 
 
@@ -184,7 +194,7 @@ def _entry(row: dict[str, Any]) -> ChartEntry:
         referral_to=row["referral_to"], referral_to_kind=row["referral_to_kind"],
         referral_reason=row["referral_reason"], details=json.loads(row["details"] or "{}"), author=row["author"],
         correction_reason=row["correction_reason"], saved_at=row["created_at"], saved_by=row["created_by"],
-        imported=row["source_key"] is not None,
+        imported=row["source_key"] is not None, source_purged=bool(row["source_purged"]),
     )
 
 

@@ -44,6 +44,7 @@ class Encounter:
     created_by: str = ""
     updated_at: str | None = None
     updated_by: str | None = None
+    source_purged: bool = False  # its source record was deleted by a retention purge (the id stays as provenance)
 
     def fields(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ENCOUNTER_FIELDS}
@@ -77,19 +78,26 @@ class Encounter:
         return asdict(self)
 
 
+# A chart row's source record no longer exists: only a retention purge deletes records.
+SOURCE_PURGED = (
+    "({table}.source_record IS NOT NULL AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = {table}.source_record))"
+)
+_SELECT = f"SELECT *, {SOURCE_PURGED.format(table='encounters')} AS source_purged FROM encounters"
+
+
 def _encounter(row: dict[str, Any]) -> Encounter:
     return Encounter(
         id=row["id"], patient=row["patient_mrn"], kind=row["kind"], start=row["start_date"], end=row["end_date"],
         attending=row["attending"], text=row["text"] or "", status=row["status"], version=int(row["version"]),
         source_record=row["source_record"], external_id=row["external_id"],
         details=json.loads(row["details"] or "{}"), created_at=row["created_at"], created_by=row["created_by"],
-        updated_at=row["updated_at"], updated_by=row["updated_by"],
+        updated_at=row["updated_at"], updated_by=row["updated_by"], source_purged=bool(row["source_purged"]),
     )
 
 
 def load_encounters(db: Any, mrn: str, include_retracted: bool = False) -> list[Encounter]:
     """A patient's encounters, oldest first (unaudited: callers check policy and audit)."""
-    sql = "SELECT * FROM encounters WHERE patient_mrn = ?"
+    sql = _SELECT + " WHERE patient_mrn = ?"
     if not include_retracted:
         sql += " AND status = 'active'"
     return [_encounter(r) for r in db.query(sql + " ORDER BY start_date, n", [mrn])]
@@ -103,7 +111,7 @@ def normalise_id(value: str, prefix: str) -> str:
 
 def load_encounter(db: Any, encounter_id: str) -> Encounter:
     wanted = normalise_id(encounter_id, "e")
-    rows = list(db.query("SELECT * FROM encounters WHERE id = ?", [wanted]))
+    rows = list(db.query(_SELECT + " WHERE id = ?", [wanted]))
     if not rows:
         raise NotFound(f"No encounter '{wanted}'.",
                        "See a patient's encounters with 'chartvault patient show MRN'.")

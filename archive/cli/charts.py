@@ -51,7 +51,7 @@ def _echo_entry(e: Any, indent: str = "  ") -> None:
     if e.retracted:
         flags.append("ENTERED IN ERROR")
     if e.source_record:
-        flags.append(f"from {e.source_record}")
+        flags.append(f"from {e.source_record}" + (" (purged)" if e.source_purged else ""))
     if e.encounter_id:
         flags.append(e.encounter_id)
     tail = f"  ({', '.join(flags)})" if flags else ""

@@ -55,6 +55,11 @@ def test_report_purge_and_hold(shared_vault, imported, tmp_path: Path) -> None: 
     old_rows = list(tess.db.query("SELECT id, blob_id, text_blob_id FROM records WHERE patient_mrn = 'OLD1'"))
     blob_paths = [tess.store.path_of(r[k]) for r in old_rows for k in ("blob_id", "text_blob_id") if r[k]]
     assert all(p.exists() for p in blob_paths)
+    from archive.charts import add_entry
+
+    source = old_rows[0]["id"]
+    entry = add_entry(tess, "OLD1", "diagnosis", "Fracture of the left radius", "1990-01-05", source_record=source)
+    assert not entry.source_purged
 
     dry = _cli(shared_vault.root, "retention", "purge", "--as-of", "2027-01-01")
     assert dry.exit_code == 2 and "2 record(s) would be destroyed" in dry.output
@@ -94,6 +99,11 @@ def test_report_purge_and_hold(shared_vault, imported, tmp_path: Path) -> None: 
     assert {e.record for e in purges} == {r["id"] for r in old_rows}
     assert all("rule '*'" in (e.reason or "") for e in purges)
     assert all(CANARY not in json.dumps(e.details) for e in purges)
+    # the chart keeps the purged record's id as provenance, marked as purged
+    shown = _cli(shared_vault.root, "patient", "show", "OLD1")
+    assert shown.exit_code == 0 and f"from {source} (purged)" in shown.output, shown.output
+    chart = json.loads(_cli(shared_vault.root, "patient", "show", "OLD1", "--json").output)
+    assert [(e["source_record"], e["source_purged"]) for e in chart["entries"]] == [(source, True)]
     # the held patient's record survives
     assert tess.db.execute("SELECT count(*) FROM records WHERE patient_mrn = 'HELD1'").fetchone()[0] == 1
 

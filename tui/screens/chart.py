@@ -393,7 +393,7 @@ class ChartScreen(Screen[None]):
             text.append(f"{enc.id}  {enc.kind}\n", style="bold")
             text.append(f"{enc.start} to {enc.end or 'now'}\nattending {enc.attending or '-'}\n{enc.text}\n")
             if enc.source_record:
-                text.append(f"from record {enc.source_record}\n")
+                text.append(f"from record {enc.source_record}{_purged(enc.source_purged)}\n")
         else:
             entry = next(e for e in self.chart.entries if e.id == item.id)
             text.append(f"{entry.id}  {entry.kind}  v{entry.version}\n", style="bold")
@@ -401,7 +401,8 @@ class ChartScreen(Screen[None]):
                                  ("dose", entry.dose), ("route", entry.route), ("frequency", entry.frequency),
                                  ("start", entry.start), ("stop", entry.stop), ("to", entry.referral_to),
                                  ("reason", entry.referral_reason), ("code", entry.code),
-                                 ("encounter", entry.encounter_id), ("source", entry.source_record),
+                                 ("encounter", entry.encounter_id),
+                                 ("source", entry.source_record and entry.source_record + _purged(entry.source_purged)),
                                  ("author", entry.author), ("saved", f"{entry.saved_at[:19]} by {entry.saved_by}"),
                                  ("correction", entry.correction_reason)):
                 if value:
@@ -445,3 +446,7 @@ class ChartScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _purged(purged: bool) -> str:
+    return " (purged by retention; the id is kept as provenance)" if purged else ""
