@@ -370,7 +370,8 @@ def run(args: argparse.Namespace) -> list[str]:
         # 5. latency of the query path on this corpus
         say()
         for kind, vals in latencies.items():
-            say(f"all {len(MODES)} modes for one {kind} query on {len(corpus)} notes: p50 {1000 * percentile(vals, .5):.0f} ms")
+            p50 = 1000 * percentile(vals, 0.5)
+            say(f"all {len(MODES)} modes for one {kind} query on {len(corpus)} notes: p50 {p50:.0f} ms")
         qlat, qcpu = [], []
         for q in queries[:40]:
             t, c = time.perf_counter(), time.process_time()

@@ -201,6 +201,7 @@ def expand(query: str, abbreviations: bool = True, as_you_type: bool = False) ->
         if last.word == query.split()[-1].lower() and len(last.word) >= 2:
             parsed.concepts[-1] = Concept(last.word, (), prefix=True)
             parsed.expansions.pop(query.split()[-1], None)
+            parsed.lay.pop(last.word, None)
     if abbreviations:
         for sense in _long_forms_in([w.lower() for w in _WORD.findall(query)]):
             abbr = long_form_table()[sense]

@@ -115,3 +115,10 @@ def test_lay_table_parses_and_never_maps_a_phrase_to_itself() -> None:
     for lay, forms in table.items():
         assert lay == lay.lower() and forms, lay
         assert lay not in forms, lay
+
+
+def test_the_word_being_typed_is_a_prefix_without_expansions() -> None:
+    parsed = hybrid.expand("broken gullet", as_you_type=True)
+    assert parsed.concepts[-1] == hybrid.Concept("gullet", (), prefix=True)
+    assert "esophagus" not in parsed.embedding_text(lay=True)
+    assert parsed.embedding_text(lay=True) == "broken (fracture) gullet"
