@@ -223,6 +223,10 @@ def _to_hits(session: Session, raw: list[_Raw], query: str, mode: str, mark: tup
     may_see = getattr(session, "may_see_record", None)
     hits: list[SearchHit] = []
     words = _query_words(query)
+    if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording
+        from indexer.hybrid import expand
+
+        words += _query_words(" ".join(f for forms in expand(query).lay.values() for f in forms))
     for r in raw:
         row = rows.get(r.n)
         if row is None:

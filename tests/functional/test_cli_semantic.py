@@ -83,6 +83,7 @@ def test_everyday_wording_finds_the_clinical_note(shared_vault: VaultFixture, im
     assert ok_json(invoke(root, "search", "confused", "--mode", "fts", "--json")) == []
     hits = ok_json(invoke(root, "search", "confused", "--mode", "hybrid", "--json"))
     assert {h["record_id"] for h in hits[:2]} == {imported["A1__hip.txt"], imported["A2__hip2.txt"]}
+    assert "**delirium**" in hits[0]["snippet"].lower()  # the word that stood in for 'confused' is marked
 
 
 def test_filters_apply_to_semantic_search(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
