@@ -24,7 +24,7 @@ from archive.records import SearchHit, search_records
 
 if TYPE_CHECKING:
     from archive.session import Session
-    from indexer.hybrid import KeywordPlan, KeywordScores
+    from indexer.hybrid import KeywordPlan, KeywordScores, ParsedQuery
 
 MODES = ("fts", "semantic", "hybrid")
 SNIPPET_CHARS = 220
@@ -109,12 +109,16 @@ def search(
             hits = search_records(session, query, limit=limit, mark=mark, **filters)
             return SearchResult(query, "fts", hits, note="The model is loading: full-text results.", requested=mode)
         wait_until_ready(embedder)
-    from indexer import fts
+    from indexer import fts, hybrid
 
     filters.pop("as_you_type", None)
     f = fts.Filters(**filters)
-    raw = _semantic_hits(session.db, embedder, query, f, limit, mode, as_you_type)
-    hits = _to_hits(session, raw, query, mode, mark)[:limit]
+    parsed = hybrid.expand(query, as_you_type=as_you_type)
+    raw = _semantic_hits(session.db, embedder, parsed, f, limit, mode)
+    words = _query_words(query)
+    if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
+        words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
+    hits = _to_hits(session, raw, words, mark)[:limit]
     _audit(session, "search", query, mode, patient, f, hits)
     return SearchResult(query, mode, hits, requested=requested)
 
@@ -129,12 +133,9 @@ class _Raw:
     end: int = 0
 
 
-def _semantic_hits(
-    db: Any, embedder: Any, query: str, filters: Any, limit: int, mode: str, as_you_type: bool = False
-) -> list[_Raw]:
+def _semantic_hits(db: Any, embedder: Any, parsed: ParsedQuery, filters: Any, limit: int, mode: str) -> list[_Raw]:
     from indexer import hybrid, semantic
 
-    parsed = hybrid.expand(query, as_you_type=as_you_type)
     vm = semantic.matrix_for(db, embedder.model_id, embedder.dim)
     mask = vm.mask_for(semantic.allowed_records(db, filters))
     plan = _keyword_plan(db, parsed) if mode == "hybrid" else None
@@ -175,7 +176,7 @@ def relevant(ranked: list[_Raw]) -> list[_Raw]:
     ]
 
 
-def _keyword_plan(db: Any, parsed: Any) -> KeywordPlan:
+def _keyword_plan(db: Any, parsed: ParsedQuery) -> KeywordPlan:
     from indexer import hybrid
 
     if parsed.structured:
@@ -206,7 +207,8 @@ def _fuse(
     return [_Raw(f.n, f.score, f.cosine, f.coverage) for f in fused[:want]]
 
 
-def _to_hits(session: Session, raw: list[_Raw], query: str, mode: str, mark: tuple[str, str]) -> list[SearchHit]:
+def _to_hits(session: Session, raw: list[_Raw], words: list[str], mark: tuple[str, str]) -> list[SearchHit]:
+    """The hits the user may see, with snippets that mark `words` (by prefix)."""
     if not raw:
         return []
     from indexer import semantic
@@ -222,11 +224,6 @@ def _to_hits(session: Session, raw: list[_Raw], query: str, mode: str, mark: tup
     }
     may_see = getattr(session, "may_see_record", None)
     hits: list[SearchHit] = []
-    words = _query_words(query)
-    if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording
-        from indexer.hybrid import expand
-
-        words += _query_words(" ".join(f for forms in expand(query).lay.values() for f in forms))
     for r in raw:
         row = rows.get(r.n)
         if row is None:
@@ -328,7 +325,7 @@ def similar_cases(
     for m, s in top:
         best = vm.best_chunk(mine, m)
         raw.append(_Raw(m, s, s, None, best[1] if best else 0, best[2] if best else 0))
-    hits = _to_hits(session, raw, "", "similar", mark)[:limit]
+    hits = _to_hits(session, raw, [], mark)[:limit]
     from indexer import fts
 
     _audit(session, "similar", rid, "similar", patient, fts.Filters(), hits)
