@@ -24,6 +24,7 @@ onnx, onnxruntime and torch are imported inside functions only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -104,21 +105,25 @@ def built_model(model: Any, model_dir: Path, kind: str = "int8") -> Path:
             _build(model, work)
             for k, target in targets.items():  # atomic: a reader sees a whole file or none
                 os.replace(work / f"{k}.onnx", target)
-            _remove_stale(folder, keep=set(targets.values()))
         except Exception as exc:  # noqa: BLE001 - any exporter failure means "use torch instead"
             raise OnnxUnavailable(f"the ONNX export failed: {type(exc).__name__}: {exc}") from exc
         finally:
             for leftover in work.iterdir():
                 leftover.unlink()
             work.rmdir()
+        _remove_stale(folder, keep=set(targets.values()))
     return targets[kind]
 
 
 def _remove_stale(folder: Path, keep: set[Path]) -> None:
-    """Builds of other weights, recipes or library versions (~90 MB each): nothing loads them again."""
+    """Builds of other weights, recipes or library versions (~90 MB each): nothing loads them again.
+
+    Best effort: a file that cannot be removed costs disk space, not the build just made.
+    """
     for old in folder.glob("minilm-*.onnx"):
         if old not in keep:
-            old.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
 def _build(model: Any, work: Path) -> None:
