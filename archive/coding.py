@@ -201,7 +201,7 @@ def suggest_for_record(session: Session, record_id: str, limit: int = 10) -> Rec
     matcher_for(session.db)  # built (seconds, once per process) before the write transaction opens
     with session.transaction():
         session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
-        text = session.store.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
+        text = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
         suggestions = suggest_codes(session.db, text, limit=limit)
         session.audit(
             "code_suggest",

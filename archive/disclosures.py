@@ -77,7 +77,7 @@ def disclose(session: Session, record_id: str, to: str, purpose: str) -> Disclos
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [ts, record_id, patient, session.user.name, to, purpose, seq],
         )
-        row_id = int(cur.lastrowid)
+        row_id = int(cur.lastrowid or 0)
     return Disclosure(row_id, ts, record_id, patient, session.user.name, to, purpose, seq)
 
 

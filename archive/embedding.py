@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 from archive.errors import UserError
 from archive.policy import Action
-from archive.status import register_counter
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -107,13 +106,11 @@ def wait_until_ready(embedder: Embedder, timeout: float | None = None) -> None:
 # ---------------------------------------------------------------- counters
 
 
-def _backlog(db: Any) -> int:
+def backlog(session: Session) -> int:
+    """Records not yet embedded with the vault's model (the `embedding_backlog` status counter)."""
     from indexer.semantic import backlog_count
 
-    return backlog_count(db, model_name(db))
-
-
-register_counter("embedding_backlog", _backlog)
+    return backlog_count(session.db, model_name(session.db))
 
 
 @dataclass

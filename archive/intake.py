@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive import records as _records  # noqa: F401  (registers the status counters)
 from archive.chart_import import land_outcomes
 from archive.errors import ChartvaultError
 from archive.policy import Action, decide
@@ -65,8 +64,8 @@ def _ingestor(session: Session, via: str, settle: float = DEFAULT_QUIET) -> Inge
 
     return Ingestor(
         session.db,
-        session.store,
-        session.store.at(session.vault.quarantine_dir),
+        session.blobs,
+        session.blobs.at(session.vault.quarantine_dir),
         actor=session.user.name,
         transaction=session.transaction,
         on_commit=on_commit,

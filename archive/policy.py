@@ -342,6 +342,6 @@ def break_glass(
             [session.user.name, record, patient, reason, granted.isoformat(timespec="microseconds"),
              expires.isoformat(timespec="microseconds"), seq],
         )
-        grant_id = int(cur.lastrowid)
+        grant_id = int(cur.lastrowid or 0)
     return Grant(grant_id, session.user.name, record, patient, reason,
                  granted.isoformat(timespec="microseconds"), expires.isoformat(timespec="microseconds"), seq)

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from archive.errors import BadInput, NotFound, UserError
 from archive.policy import Action
-from archive.status import register_counter
 from indexer import fts
 from indexer.extract import PatientInfo
 from indexer.filing import normalise_mrn
@@ -28,19 +27,6 @@ if TYPE_CHECKING:
     from archive.session import Session
 
 TRANSCRIPTION_HEADING = "\n\n--- Transcription ---\n"
-
-
-# ---------------------------------------------------------------- counters
-
-def _count(sql: str) -> Any:
-    return lambda db: int(db.execute(sql).fetchone()[0])
-
-
-register_counter("records", _count("SELECT count(*) FROM records"))
-register_counter("patients", _count("SELECT count(*) FROM patients"))
-register_counter("quarantined", _count("SELECT count(*) FROM quarantine WHERE released_at IS NULL"))
-register_counter("needs_filing", _count("SELECT count(*) FROM records WHERE status = 'needs_filing'"))
-register_counter("needs_transcription", _count("SELECT count(*) FROM records WHERE needs_transcription = 1"))
 
 
 # ---------------------------------------------------------------- types
@@ -266,7 +252,7 @@ def _latest_transcription(session: Session, record_id: str, with_text: bool) -> 
     ).fetchone()
     if row is None:
         return None
-    text = session.store.get_bytes(row[5]).decode("utf-8") if with_text else None
+    text = session.blobs.get_bytes(row[5]).decode("utf-8") if with_text else None
     return Transcription(id=row[0], by=row[1], at=row[2], verified_by=row[3], verified_at=row[4], text=text)
 
 
@@ -282,7 +268,7 @@ def show_record(session: Session, record_id: str) -> RecordView:
     row = _record_row(session, record_id)
     with session.transaction():
         _allow_record(session, Action.VIEW_RECORD, row, {})
-    text = session.store.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
+    text = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
     name = None
     if row["patient_mrn"]:
         found = session.db.execute("SELECT name FROM patients WHERE mrn = ?", [row["patient_mrn"]]).fetchone()
@@ -322,7 +308,7 @@ def export_original(session: Session, record_id: str, out: Path) -> int:
     with session.transaction():
         _allow_record(session, Action.EXPORT, row, {"what": "original"})
     with atomic_writer(out, mode=0o600) as fh:
-        size = session.store.get_to(row["blob_id"], fh)
+        size = session.blobs.get_to(row["blob_id"], fh)
     return size
 
 
@@ -416,7 +402,7 @@ def add_transcription(session: Session, record_id: str, text: str) -> Transcript
         raise BadInput("The transcription is empty.", "Type what the scan says.")
     row = _record_row(session, record_id)
     session.require(Action.TRANSCRIBE, record=row["id"], patient=row["patient_mrn"])
-    blob = session.store.put_bytes(text.encode("utf-8"), verify=True)
+    blob = session.blobs.put_bytes(text.encode("utf-8"), verify=True)
     with session.transaction():
         _allow_record(session, Action.TRANSCRIBE, row, {})
         cur = session.db.execute(
@@ -460,14 +446,14 @@ def verify_transcription(session: Session, record_id: str) -> Transcription:
 
 
 def _reindex_text(session: Session, row: dict[str, Any], transcription: str) -> None:
-    base = session.store.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
+    base = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
     fts.update_columns(session.db, row["n"], text=base + TRANSCRIPTION_HEADING + transcription)
 
 
 # ---------------------------------------------------------------- quarantine
 
 def _quarantine_store(session: Session) -> Any:
-    return session.store.at(session.vault.quarantine_dir)
+    return session.blobs.at(session.vault.quarantine_dir)
 
 
 def list_quarantine(session: Session, include_released: bool = False) -> list[QuarantineItem]:

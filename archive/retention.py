@@ -303,6 +303,6 @@ def delete_pending_blobs(session: Session) -> int:
             "SELECT 1 FROM records WHERE blob_id = ? OR text_blob_id = ?", [blob, blob]
         ).fetchone()
         if not still_used:
-            session.store.delete(blob)
+            session.blobs.delete(blob)
         session.db.execute("DELETE FROM purge_pending WHERE blob_id = ?", [blob])
     return len(rows)

@@ -8,8 +8,9 @@ Every read and write of patient data goes through a Session: it asks
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.audit import AuditLog
 from archive.errors import (
@@ -21,11 +22,17 @@ from archive.errors import (
     WrongPassphrase,
 )
 from archive.policy import Action, Decision, decide, decide_record
-from archive.schema import MIGRATIONS
+from archive.store import Store
+from archive.store.schema import MIGRATIONS
 from archive.users import User, get_user, insert_user
 from vault.db import migrate, transaction
 from vault.errors import NotFound
 from vault.vault import UnlockedVault, Vault
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from vault.store import BlobStore
 
 
 @dataclass
@@ -43,11 +50,18 @@ class Session:
         return self.unlocked.vault
 
     @property
-    def db(self) -> Any:
+    def db(self) -> Database:
+        """The raw index database: for archive.store and this module only (the layering test checks)."""
         return self.unlocked.db
 
+    @cached_property
+    def store(self) -> Store:
+        """The index's tables, one repository per table family (the only SQL in archive/)."""
+        return Store(self.unlocked.db)
+
     @property
-    def store(self) -> Any:
+    def blobs(self) -> BlobStore:
+        """The encrypted blob store (originals, extracted text, transcriptions)."""
         return self.unlocked.store
 
     def audit(self, action: str, outcome: str = "ok", **fields: Any) -> int:

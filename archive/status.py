@@ -8,19 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.policy import Action
+from archive.store.status import COUNTERS as STORE_COUNTERS
 from vault.db import schema_version
 
 if TYPE_CHECKING:
     from archive.session import Session
 
-COUNT_NAMES = ("records", "patients", "quarantined", "needs_filing", "needs_transcription", "inbox_pending")
-
-# Counters registered by other modules (records, patients, queues); each gets the db.
-COUNTERS: dict[str, Callable[[Any], int]] = {}
-
-
-def register_counter(name: str, fn: Callable[[Any], int]) -> None:
-    COUNTERS[name] = fn
+# What `chartvault status` counts, in order: the index's own counters (archive.store.status),
+# the embedding backlog and the files still waiting in the inbox.
+COUNT_NAMES = (*STORE_COUNTERS, "embedding_backlog", "inbox_pending")
 
 
 @dataclass
@@ -51,9 +47,10 @@ def _inbox_pending(session: Session) -> int:
 
 def vault_status(session: Session) -> StatusReport:
     session.require(Action.VIEW_STATUS)
-    counts = {name: 0 for name in COUNT_NAMES}
-    for name, fn in COUNTERS.items():
-        counts[name] = int(fn(session.db))
+    from archive.embedding import backlog
+
+    counts = {name: session.store.count(name) for name in STORE_COUNTERS}
+    counts["embedding_backlog"] = backlog(session)
     counts["inbox_pending"] = _inbox_pending(session)
     return StatusReport(
         path=session.vault.root,
@@ -90,26 +87,9 @@ class VerifyReport:
 def verify_vault(session: Session, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Decrypt every blob and check its keyed id; check the index and the audit chain."""
     session.require(Action.VERIFY_VAULT)
-    store = session.store
-    ids = sorted(store.root.glob("??/*.age"))
-    total = len(ids)
-    checked = 0
-    problems: list[str] = []
-    from vault.errors import NotFound, TamperDetected
-    from vault.store import valid_blob_id
-
-    for path in ids:
-        blob_id = path.stem
-        if not valid_blob_id(blob_id) or path.parent.name != blob_id[:2]:
-            problems.append(f"{path.relative_to(session.vault.root)}: unexpected file name in objects/")
-        else:
-            try:
-                store.verify(blob_id)
-            except (TamperDetected, NotFound) as exc:
-                problems.append(f"{path.relative_to(session.vault.root)}: {exc.message}")
-        checked += 1
-        if progress:
-            progress(checked, total)
+    checked, found = session.blobs.verify_all(progress)
+    root = session.vault.root
+    problems = [f"{p.path.relative_to(root)}: {p.reason}" for p in found]
     from archive.audit_review import audit_integrity
 
     chain = audit_integrity(session)  # the chain walk, plus tampering an unlock recorded

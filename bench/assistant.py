@@ -231,7 +231,7 @@ def check(session: Any, citation: dict[str, Any]) -> bool:
     row = session.db.execute("SELECT text_blob_id, date FROM records WHERE id = ?", [citation["record_id"]]).fetchone()
     if row is None or not citation["passage"].strip():
         return False
-    text = " ".join(session.store.get_bytes(row[0]).decode("utf-8", "replace").split())
+    text = " ".join(session.blobs.get_bytes(row[0]).decode("utf-8", "replace").split())
     passage = " ".join(citation["passage"].split())
     date_ok = not citation["date"] or (row[1] or "")[:10] == citation["date"][:10] or citation["date"] in passage
     return passage in text and date_ok

@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive.schema import MIGRATIONS  # noqa: E402
+from archive.store.schema import MIGRATIONS  # noqa: E402
 from indexer import icd10  # noqa: E402
 from indexer.code_match import matcher_for  # noqa: E402
 from indexer.code_suggest import suggest_codes  # noqa: E402

@@ -142,7 +142,7 @@ def synthetic_texts(notes: list[str], n: int, rng: random.Random) -> list[tuple[
 
 def fts_latency(notes: list[str], size: int, tmp: Path, rng: random.Random) -> dict[str, float]:
     """Build `size` records in a fresh index (rows + FTS as the pipeline writes them); time queries."""
-    from archive.schema import MIGRATIONS
+    from archive.store.schema import MIGRATIONS
     from indexer import fts
     from vault.db import migrate, open_index, transaction
 

@@ -14,8 +14,8 @@ def add_record(session: Any, text: str, *, mrn: str, author: str, name: str) -> 
     from vault.db import transaction
 
     data = text.encode()
-    original = session.store.put_bytes(data)
-    text_blob = session.store.put_bytes(data + b"\n")  # a distinct blob, as extracted text
+    original = session.blobs.put_bytes(data)
+    text_blob = session.blobs.put_bytes(data + b"\n")  # a distinct blob, as extracted text
     record_id = "r" + original.blob_id[:12]
     with transaction(session.db):
         session.db.execute(

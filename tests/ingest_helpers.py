@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive.schema import MIGRATIONS
+from archive.store.schema import MIGRATIONS
 from indexer.pipeline import Ingestor
 from vault.db import migrate, open_index
 from vault.keys import Identity, generate_identity

@@ -20,7 +20,7 @@ import os
 import queue
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -364,21 +364,25 @@ class BlobStore:
         """Decrypt and check one blob without keeping its content."""
         return self.get_to(blob_id, None)
 
-    def verify_all(self) -> tuple[int, list[BlobProblem]]:
-        """Check every blob; return how many were checked and the problems found."""
-        checked = 0
+    def verify_all(self, progress: Callable[[int, int], None] | None = None) -> tuple[int, list[BlobProblem]]:
+        """Check every blob; return how many were checked and the problems found.
+
+        `progress(done, total)` is called after each blob.
+        """
         problems: list[BlobProblem] = []
-        for path in sorted(self.root.glob("??/*.age")):
-            checked += 1
+        paths = sorted(self.root.glob("??/*.age"))
+        for done, path in enumerate(paths, start=1):
             blob_id = path.stem
             if not valid_blob_id(blob_id) or path.parent.name != blob_id[:2]:
                 problems.append(BlobProblem(blob_id, path, "unexpected file name in objects/"))
-                continue
-            try:
-                self.verify(blob_id)
-            except TamperDetected as exc:
-                problems.append(BlobProblem(blob_id, path, exc.message))
-        return checked, problems
+            else:
+                try:
+                    self.verify(blob_id)
+                except (TamperDetected, NotFound) as exc:
+                    problems.append(BlobProblem(blob_id, path, exc.message))
+            if progress is not None:
+                progress(done, len(paths))
+        return len(paths), problems
 
     def cleanup(self) -> int:
         """Remove ciphertext temp files left by a crash."""

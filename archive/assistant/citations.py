@@ -75,12 +75,12 @@ class RecordTexts:
         if self.info(record_id) is None:
             return ""
         blob = self._blob.get(record_id)
-        text = self.session.store.get_bytes(blob).decode("utf-8", "replace") if blob else ""
+        text = self.session.blobs.get_bytes(blob).decode("utf-8", "replace") if blob else ""
         row = self.session.db.execute(
             "SELECT text_blob_id FROM transcriptions WHERE record_id = ? ORDER BY id DESC LIMIT 1", [record_id]
         ).fetchone()
         if row is not None:
-            text += "\n\n" + self.session.store.get_bytes(row[0]).decode("utf-8", "replace")
+            text += "\n\n" + self.session.blobs.get_bytes(row[0]).decode("utf-8", "replace")
         self._text[record_id] = text
         return text
 

@@ -6,8 +6,6 @@ from typing import Any
 
 import click
 
-# Registers the embedding_backlog counter for `chartvault status`.
-from archive import embedding as _embedding  # noqa: F401
 from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
 
 

@@ -71,7 +71,7 @@ def _records(session: Any) -> int:
 
 def _nothing_lost(session: Any, src: Path, originals: dict[str, bytes]) -> None:
     for name, data in originals.items():
-        blob_id = session.store.blob_id_of(data)
+        blob_id = session.blobs.blob_id_of(data)
         committed = session.db.execute("SELECT 1 FROM records WHERE blob_id = ?", [blob_id]).fetchone()
         assert committed is not None or (src / name).exists(), f"{name} was lost"
 

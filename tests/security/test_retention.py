@@ -53,7 +53,7 @@ def test_report_purge_and_hold(shared_vault, imported, tmp_path: Path) -> None: 
     assert all(d["retain_until"] == "2001-03-02" for d in due.values() if d["patient"] == "OLD1")
 
     old_rows = list(tess.db.query("SELECT id, blob_id, text_blob_id FROM records WHERE patient_mrn = 'OLD1'"))
-    blob_paths = [tess.store.path_of(r[k]) for r in old_rows for k in ("blob_id", "text_blob_id") if r[k]]
+    blob_paths = [tess.blobs.path_of(r[k]) for r in old_rows for k in ("blob_id", "text_blob_id") if r[k]]
     assert all(p.exists() for p in blob_paths)
     from archive.charts import add_entry
 

@@ -35,7 +35,7 @@ def _fill(session, n: int, size: int = 2000) -> dict[str, bytes]:  # type: ignor
     blobs = {}
     for i in range(n):
         data = f"note {i} ".encode() * (size // 8)
-        blobs[session.store.put_bytes(data).blob_id] = data
+        blobs[session.blobs.put_bytes(data).blob_id] = data
     return blobs
 
 
@@ -59,7 +59,7 @@ def test_rotate_and_remove_user(fresh_vault) -> None:  # type: ignore[no-untyped
         assert _decrypts_with(path, new), path
         assert not _decrypts_with(path, old), path
     for blob_id, data in blobs.items():
-        assert session.store.get_bytes(blob_id) == data
+        assert session.blobs.get_bytes(blob_id) == data
     assert not (fresh_vault.root / "rotation").exists()
     assert session.audit_log.verify().ok
 
@@ -116,11 +116,11 @@ def test_kill_9_during_rotation_then_rerun(fresh_vault) -> None:  # type: ignore
     # mid-rotation the vault is readable: a new session reads every blob
     mid = open_session(fresh_vault.root, "admin", ADMIN_PASS)
     for blob_id, data in list(blobs.items())[:10]:
-        assert mid.store.get_bytes(blob_id) == data
+        assert mid.blobs.get_bytes(blob_id) == data
     report = rotate_key(mid)
     assert report.resumed
     new = mid.unlocked.identity
-    store = BlobStore(mid.store.root, new, mid.store._id_key)
+    store = BlobStore(mid.blobs.root, new, mid.blobs._id_key)
     for blob_id, data in blobs.items():
         assert store.get_bytes(blob_id) == data
     for path in _age_files(fresh_vault.root):

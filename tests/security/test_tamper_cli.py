@@ -17,7 +17,7 @@ def _verify(root: Path):  # type: ignore[no-untyped-def]
 
 
 def test_verify_names_corrupt_and_swapped_blobs(fresh_vault) -> None:  # type: ignore[no-untyped-def]
-    store = fresh_vault.session.store
+    store = fresh_vault.session.blobs
     good = store.put_bytes(b"intact note")
     bad = store.put_bytes(b"note that will be corrupted" * 50)
     a = store.put_bytes(b"note A")

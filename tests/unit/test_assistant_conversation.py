@@ -30,7 +30,7 @@ def record_of(session: Any, mrn: str) -> str:
 
 def text_of(session: Any, record_id: str) -> str:
     blob = session.db.execute("SELECT text_blob_id FROM records WHERE id = ?", [record_id]).fetchone()[0]
-    return normalise(session.store.get_bytes(blob).decode())
+    return normalise(session.blobs.get_bytes(blob).decode())
 
 
 def assert_verified(session: Any, answer: Any) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.schema import MIGRATIONS
+from archive.store.schema import MIGRATIONS
 from indexer import icd10
 from indexer.code_match import matcher_for, parse_name
 from indexer.code_suggest import section_weight, sections, suggest_codes

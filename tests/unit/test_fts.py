@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from archive.schema import MIGRATIONS
+from archive.store.schema import MIGRATIONS
 from indexer import fts
 from vault.db import migrate, open_index, transaction
 from vault.errors import BadInput, BadQuery

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.schema import MIGRATIONS
+from archive.store.schema import MIGRATIONS
 from indexer import icd10
 from indexer.clinical_terms import abbreviations, expand_abbreviations, index_terms, stem
 from vault.db import migrate, open_index

@@ -71,7 +71,7 @@ def test_every_role_may_break_glass() -> None:
 def db(tmp_path: Any) -> Any:
     import secrets
 
-    from archive.schema import MIGRATIONS
+    from archive.store.schema import MIGRATIONS
     from vault.db import migrate, open_index
 
     database = open_index(tmp_path / "index.db", secrets.token_bytes(32), create=True)
