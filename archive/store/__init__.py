@@ -14,11 +14,24 @@ migrations that create them, so a renamed table cannot be skipped silently.
 
 from __future__ import annotations
 
-from functools import cached_property  # noqa: F401 (used by the repositories below)
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from archive.store.access import AccessRepo
+    from archive.store.audit import AuditRepo
+    from archive.store.chart_entries import ChartEntriesRepo
+    from archive.store.coding import CodingRepo
+    from archive.store.encounters import EncountersRepo
+    from archive.store.patients import PatientsRepo
+    from archive.store.quarantine import QuarantineRepo
+    from archive.store.records import RecordsRepo
+    from archive.store.reports import ReportsRepo
+    from archive.store.retention import RetentionRepo
+    from archive.store.settings import SettingsRepo
+    from archive.store.users import UsersRepo
 
 
 class Store:
@@ -38,15 +51,76 @@ class Store:
         return count(self.db, counter)
 
     # Repositories, one per table family, each a cached property importing its module
-    # lazily. Each room adds its own below its marker (keep the markers: they keep
-    # parallel work from colliding).
+    # lazily (a room that needs a new method adds it in that repository under its marker).
 
-    # ---- access room: users, audit, settings, grants, disclosures
+    @cached_property
+    def users(self) -> UsersRepo:
+        from archive.store.users import UsersRepo
 
-    # ---- charts room: patients, encounters, chart entries, rules
+        return UsersRepo(self.db)
 
-    # ---- records and search room: records, transcriptions, quarantine, full text, vectors
+    @cached_property
+    def audit(self) -> AuditRepo:
+        from archive.store.audit import AuditRepo
 
-    # ---- coding, statistics, retention room
+        return AuditRepo(self.db)
 
-    # ---- end of repositories
+    @cached_property
+    def settings(self) -> SettingsRepo:
+        from archive.store.settings import SettingsRepo
+
+        return SettingsRepo(self.db)
+
+    @cached_property
+    def access(self) -> AccessRepo:
+        from archive.store.access import AccessRepo
+
+        return AccessRepo(self.db)
+
+    @cached_property
+    def patients(self) -> PatientsRepo:
+        from archive.store.patients import PatientsRepo
+
+        return PatientsRepo(self.db)
+
+    @cached_property
+    def encounters(self) -> EncountersRepo:
+        from archive.store.encounters import EncountersRepo
+
+        return EncountersRepo(self.db)
+
+    @cached_property
+    def chart_entries(self) -> ChartEntriesRepo:
+        from archive.store.chart_entries import ChartEntriesRepo
+
+        return ChartEntriesRepo(self.db)
+
+    @cached_property
+    def records(self) -> RecordsRepo:
+        from archive.store.records import RecordsRepo
+
+        return RecordsRepo(self.db)
+
+    @cached_property
+    def quarantine(self) -> QuarantineRepo:
+        from archive.store.quarantine import QuarantineRepo
+
+        return QuarantineRepo(self.db)
+
+    @cached_property
+    def coding(self) -> CodingRepo:
+        from archive.store.coding import CodingRepo
+
+        return CodingRepo(self.db)
+
+    @cached_property
+    def retention(self) -> RetentionRepo:
+        from archive.store.retention import RetentionRepo
+
+        return RetentionRepo(self.db)
+
+    @cached_property
+    def reports(self) -> ReportsRepo:
+        from archive.store.reports import ReportsRepo
+
+        return ReportsRepo(self.db)

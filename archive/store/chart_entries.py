@@ -1,0 +1,31 @@
+"""Chart entries, their versions and the change rows.
+
+Owns the SQL for: chart_entries, chart_entry_versions, chart_changes.
+Writes to these tables happen here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+class ChartEntriesRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- access room
+
+    # ---- charts room
+
+    # ---- records room
+
+    # ---- search and assistant room
+
+    # ---- coding, statistics, retention room
+
+    # ---- cli and tui room
+
+    # ---- end

@@ -1,0 +1,30 @@
+"""Retention rules, legal holds and the blobs a purge still has to delete.
+
+Owns the SQL for: retention_rules, legal_holds, purge_pending. Writes to these tables happen here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+
+class RetentionRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ---- access room
+
+    # ---- charts room
+
+    # ---- records room
+
+    # ---- search and assistant room
+
+    # ---- coding, statistics, retention room
+
+    # ---- cli and tui room
+
+    # ---- end
