@@ -89,9 +89,9 @@ def _by_user(entries: list[AuditEntry]) -> dict[str | None, list[AuditEntry]]:
 def audit_alerts(session: Session, since: str | None = None) -> list[Alert]:
     """Compute the alerts over the log (admin only), oldest first."""
     session.require(Action.VIEW_AUDIT)
-    db = session.db
+    store = session.store
     entries = session.audit_log.entries(since=parse_since(since))
-    acked = acknowledged_seqs(db)
+    acked = acknowledged_seqs(store)
     alerts: list[Alert] = []
 
     def add(kind: str, severity: str, user: str | None, summary: str, group: list[AuditEntry]) -> None:
@@ -101,8 +101,8 @@ def audit_alerts(session: Session, since: str | None = None) -> list[Alert]:
         )
 
     # one user, many patients
-    count = int(get_setting(db, "alert.many_patients.count"))
-    minutes = int(get_setting(db, "alert.many_patients.minutes"))
+    count = int(get_setting(store, "alert.many_patients.count"))
+    minutes = int(get_setting(store, "alert.many_patients.minutes"))
     opens = [e for e in entries if e.outcome == "ok" and e.patient and e.action in PATIENT_ACCESS]
     for user, items in _by_user(opens).items():
         for run in _windows(items, minutes, lambda w: len({e.patient for e in w}) >= count):
@@ -111,8 +111,8 @@ def audit_alerts(session: Session, since: str | None = None) -> list[Alert]:
                 f"{user} opened records of {patients} patients within {minutes} min (threshold {count}).", run)
 
     # repeated failed logins
-    count = int(get_setting(db, "alert.failed_logins.count"))
-    minutes = int(get_setting(db, "alert.failed_logins.minutes"))
+    count = int(get_setting(store, "alert.failed_logins.count"))
+    minutes = int(get_setting(store, "alert.failed_logins.minutes"))
     failed = [e for e in entries if e.action == "login_failed"]
     for user, items in _by_user(failed).items():
         items.sort(key=_failed_at)
@@ -122,8 +122,8 @@ def audit_alerts(session: Session, since: str | None = None) -> list[Alert]:
                 f"{len(run)} failed logins for {who} within {minutes} min (threshold {count}).", run)
 
     # bursts of denials
-    count = int(get_setting(db, "alert.denials.count"))
-    minutes = int(get_setting(db, "alert.denials.minutes"))
+    count = int(get_setting(store, "alert.denials.count"))
+    minutes = int(get_setting(store, "alert.denials.minutes"))
     denied = [e for e in entries if e.outcome == "denied" and e.action != "login_failed"]
     for user, items in _by_user(denied).items():
         for run in _windows(items, minutes, lambda w: len(w) >= count):

@@ -26,12 +26,16 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vault.atomic import write_atomic
 from vault.errors import TamperDetected
 from vault.keys import Identity
 from vault.store import decrypt_with_identity, encrypt_to_recipient
+
+if TYPE_CHECKING:
+    from archive.store.audit import AuditRepo
+    from vault.vault import UnlockedVault
 
 GENESIS = "0" * 64
 HEAD_FILE = "audit.head.age"
@@ -70,12 +74,12 @@ def _canonical(row: dict[str, Any]) -> bytes:
 
 
 class AuditLog:
-    """Append to and verify the chain stored in the `audit` table."""
+    """Append to and verify the chain stored in the `audit` table (through its repository)."""
 
     head_interval = 1.0  # seconds between head-file rewrites while entries stream in
 
-    def __init__(self, db: Any, key: bytes, vault_root: Path, identity: Identity) -> None:
-        self.db = db
+    def __init__(self, rows: AuditRepo, key: bytes, vault_root: Path, identity: Identity) -> None:
+        self.rows = rows
         self._key = key
         self.head_path = vault_root / HEAD_FILE
         self.identity = identity
@@ -86,12 +90,18 @@ class AuditLog:
         self._head_dirty = False
         self._head_written = 0.0  # monotonic time of the last head-file write
 
+    @classmethod
+    def of(cls, unlocked: UnlockedVault) -> AuditLog:
+        """The log of an unlocked vault (its own index connection, key, head file and identity)."""
+        from archive.store import Store
+
+        return cls(Store.of(unlocked).audit, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
+
     def _mac(self, prev_mac: str, row: dict[str, Any]) -> str:
         return hmac.new(self._key, prev_mac.encode() + b"|" + _canonical(row), hashlib.sha256).hexdigest()
 
     def _last(self) -> tuple[int, str]:
-        row = self.db.execute("SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        return (int(row[0]), str(row[1])) if row else (0, GENESIS)
+        return self.rows.last() or (0, GENESIS)
 
     def append(
         self,
@@ -127,11 +137,9 @@ class AuditLog:
         }
         row["prev_mac"] = prev
         row["mac"] = self._mac(prev, row)
-        cols = ", ".join(row)
-        marks = ", ".join("?" for _ in row)
-        self.db.execute(f"INSERT INTO audit ({cols}) VALUES ({marks})", list(row.values()))
+        self.rows.insert(row)
         self.appended += 1
-        if not self.db.conn.in_transaction:
+        if not self.rows.in_transaction:
             self._note_committed(int(row["seq"]), str(row["mac"]))
         return int(row["seq"])
 
@@ -144,21 +152,20 @@ class AuditLog:
 
     def committed(self) -> None:
         """Tell the log that the caller's transaction (with appended entries) committed."""
-        if self.db.conn.in_transaction:
+        if self.rows.in_transaction:
             return
         self._note_committed(*self._last())
 
     def flush(self) -> None:
         """Write the head file now if entries were committed since it was last written."""
-        if (self._head_dirty or self.wal_unsynced) and not self.db.conn.in_transaction:
+        if (self._head_dirty or self.wal_unsynced) and not self.rows.in_transaction:
             self.write_head()
 
     def sync_wal(self) -> None:
         """fsync the index's write-ahead log: every commit so far becomes durable."""
         import os
 
-        row = self.db.execute("PRAGMA database_list").fetchone()
-        wal = Path(str(row[2]) + "-wal") if row and row[2] else None
+        wal = self.rows.wal_path()
         if wal is not None and wal.exists():
             fd = os.open(wal, os.O_RDONLY)
             try:
@@ -195,8 +202,7 @@ class AuditLog:
         prev = GENESIS
         expected_seq = 1
         count = 0
-        cols = ", ".join(FIELDS)
-        for values in self.db.execute(f"SELECT {cols}, prev_mac, mac FROM audit ORDER BY rowid"):
+        for values in self.rows.chain():
             row = dict(zip(FIELDS, values[: len(FIELDS)], strict=True))
             prev_mac, mac = values[len(FIELDS)], values[len(FIELDS) + 1]
             seq = row["seq"]
@@ -232,8 +238,8 @@ class AuditLog:
         if head_seq > count:
             return ChainReport(False, count, count + 1, f"entries {count + 1}..{head_seq} were removed from the end")
         if head_seq >= 1:
-            row = self.db.execute("SELECT mac FROM audit WHERE seq = ?", [head_seq]).fetchone()
-            if row is None or row[0] != head_mac:
+            mac = self.rows.mac_at(head_seq)
+            if mac is None or mac != head_mac:
                 return ChainReport(False, count, head_seq, f"entry {head_seq} does not match the saved head")
         return None
 
@@ -266,29 +272,12 @@ class AuditLog:
         limit: int | None = None,
         seq: int | None = None,
     ) -> list[AuditEntry]:
-        where: list[str] = []
-        params: list[str | int] = []
-        if seq is not None:
-            where.append("seq = ?")
-            params.append(int(seq))
-        for col, val in (("user", user), ("patient", patient), ("record", record), ("action", action)):
-            if val is not None:
-                where.append(f"{col} = ?")
-                params.append(val)
-        if since:
-            where.append("ts >= ?")
-            params.append(since)
-        if flagged is not None:
-            where.append("flagged = ?")
-            params.append(1 if flagged else 0)
-        sql = f"SELECT {', '.join(FIELDS)} FROM audit"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq"
-        if limit:
-            sql += f" LIMIT {int(limit)}"
+        rows = self.rows.select(
+            seq=seq, user=user, patient=patient, record=record, action=action, since=since, flagged=flagged,
+            limit=limit,
+        )
         out = []
-        for values in self.db.execute(sql, params):
+        for values in rows:
             row = dict(zip(FIELDS, values, strict=True))
             out.append(
                 AuditEntry(

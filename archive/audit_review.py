@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from archive.audit import AuditEntry
 from archive.errors import AccessDenied, BadInput, NotFound, UserError
-from archive.policy import Action, lookup_record
+from archive.policy import Action, decide
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from archive.store import Store
 
 ACK = "review_ack"
 TAMPER = "audit_tamper"
@@ -66,15 +67,15 @@ class AuditVerifyReport:
         return asdict(self)
 
 
-def acknowledged_seqs(db: Any) -> dict[int, int]:
+def acknowledged_seqs(store: Store) -> dict[int, int]:
     """{acknowledged entry seq: seq of the acknowledgement}."""
     out: dict[int, int] = {}
-    for seq, details in db.execute("SELECT seq, details FROM audit WHERE action = ? ORDER BY seq", [ACK]):
+    for seq, details in store.audit.details_of(ACK):
         try:
             target = int(json.loads(details or "{}").get("ack"))
         except (TypeError, ValueError):
             continue
-        out.setdefault(target, int(seq))
+        out.setdefault(target, seq)
     return out
 
 
@@ -100,7 +101,7 @@ def audit_integrity(session: Session) -> AuditVerifyReport:
     No policy check and no entry: callers do both."""
     chain = session.audit_log.verify()
     report = AuditVerifyReport(chain.ok, chain.entries, chain.first_bad_seq, chain.problem)
-    acked = acknowledged_seqs(session.db)
+    acked = acknowledged_seqs(session.store)
     for entry in session.audit_log.entries(action=TAMPER):
         if entry.seq in acked:
             continue
@@ -161,9 +162,9 @@ class FlaggedEntry:
 def flagged_entries(session: Session, *, include_acknowledged: bool = False) -> list[FlaggedEntry]:
     """Flagged entries (break-glass, key exports, integrity failures) for an admin's review."""
     session.require(Action.VIEW_AUDIT)
-    acked = acknowledged_seqs(session.db)
+    acked = acknowledged_seqs(session.store)
     uses: dict[int, int] = {}
-    for (details,) in session.db.execute("SELECT details FROM audit WHERE details LIKE '%break_glass%'"):
+    for details in session.store.audit.break_glass_details():
         parsed = json.loads(details or "{}")
         grant = parsed.get("grant")
         if parsed.get("via") == "break_glass" and isinstance(grant, int):
@@ -187,7 +188,7 @@ def acknowledge(session: Session, seq: int, note: str = "") -> int:
     if not target.flagged:
         raise BadInput(f"Audit entry {seq} is not flagged; only flagged entries are reviewed.",
                        "Run 'chartvault audit review' to see flagged entries.")
-    acked = acknowledged_seqs(session.db)
+    acked = acknowledged_seqs(session.store)
     if seq in acked:
         raise UserError(f"Audit entry {seq} was already acknowledged (entry {acked[seq]}).",
                         "Nothing to do; 'chartvault audit review --all' shows acknowledged entries.")
@@ -230,12 +231,10 @@ def record_access_history(session: Session, record_id: str) -> list[AccessEvent]
     the whole log anyway). Reading the history is not itself an access to the
     record's content, so it writes no entry.
     """
-    exists, patient = lookup_record(session.db, record_id)
+    exists, patient = session.store.records.patient_of(record_id)
     if not exists:
         raise NotFound(f"No record '{record_id}'.", "Check the id with 'chartvault search'.")
     session.refresh_user()
-    from archive.policy import decide
-
     if not (decide(session.user, Action.VIEW_AUDIT).allowed or session.may_see_record(record_id, patient)):
         session.require_record(Action.VIEW_RECORD, record=record_id, patient=patient, audit=False)
         raise AccessDenied("You may not see this record's access history.", "Ask an admin.")  # pragma: no cover

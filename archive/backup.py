@@ -93,7 +93,7 @@ def _check_laid_out(root: Path, manifest: dict[str, Any], user: str, passphrase:
             checked += 1
             if progress:
                 progress(n, len(blob_paths))
-        log = AuditLog(unlocked.db, unlocked.audit_key, root, unlocked.identity)
+        log = AuditLog.of(unlocked)
         chain = log.verify()
         if not chain.ok:
             problems.append(f"audit chain: {chain.problem}")
@@ -129,7 +129,8 @@ def verify_backup(src: Path, user: str, passphrase: str, progress: Progress | No
 
 def restore_backup(src: Path, to: Path, user: str, passphrase: str, progress: Progress | None = None) -> BackupCheck:
     """Rebuild a working vault at `to` from the backup `src`, check it, and audit the restore there."""
-    from archive.session import open_session
+    from archive.intake import ingest_pending_on_unlock
+    from archive.login import open_session
 
     src = Path(src).expanduser().resolve()
     to = Path(to).expanduser().resolve()
@@ -137,6 +138,7 @@ def restore_backup(src: Path, to: Path, user: str, passphrase: str, progress: Pr
     check = _check_laid_out(to, manifest, user, passphrase, progress)
     check.source = src
     session = open_session(to, user, passphrase)
+    ingest_pending_on_unlock(session)  # as after any login: what a locked watcher left in pending/
     try:
         session.require(Action.BACKUP)
         with session.transaction():

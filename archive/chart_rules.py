@@ -140,6 +140,7 @@ def check_name(field: str, value: str | None) -> str:
 
 def check_physician(db: Any, field: str, name: str | None) -> str | None:
     """A registered, active physician's user name (or None when not given)."""
+    from archive.store import Store
     from archive.users import get_user
     from vault.errors import NotFound
 
@@ -147,7 +148,7 @@ def check_physician(db: Any, field: str, name: str | None) -> str | None:
     if not text:
         return None
     try:
-        user = get_user(db, text)
+        user = get_user(Store(db), text)
     except NotFound:
         raise ValidationError(
             field, f"no user '{text}' in this vault.",

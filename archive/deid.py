@@ -231,7 +231,7 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
         if (not start or e.episode_day >= start) and (not end or e.episode_day <= end)
     ]
     visible = events
-    if str(get_setting(session.db, "policy.physician_scope")) == "assigned":
+    if str(get_setting(session.store, "policy.physician_scope")) == "assigned":
         # a physician under the 'assigned' scope exports only their own patients' cases (policy decides)
         allowed = {m: session.may_see_patient(m, Action.EXPORT) for m in {e.mrn for e in events}}
         visible = [e for e in events if allowed[e.mrn]]

@@ -119,7 +119,7 @@ def build_demo(
     embedder is cheap, i.e. the fake one tests use; otherwise the backlog is
     left for `chartvault reindex` or the TUI's background embedding).
     """
-    from archive.session import create_vault, vault_exists
+    from archive.login import create_vault, vault_exists
 
     started = time.monotonic()
     root = Path(root).expanduser()
@@ -223,7 +223,7 @@ def _mark_demo(admin: Session) -> None:
 
 
 def _login(sessions: list[Session], root: Path, name: str) -> Session:
-    from archive.session import open_session
+    from archive.login import open_session
 
     user = next(u for u in DEMO_USERS if u.name == name)
     session = open_session(root, user.name, user.passphrase)
@@ -355,7 +355,7 @@ def _code(tess: Session, outcomes: dict[str, Any]) -> None:
 
 
 def _technician_history(tess: Session, outcomes: dict[str, Any]) -> None:
-    from archive.disclosures import disclose
+    from archive.access import disclose
     from archive.records import search_records, show_record
 
     for query in ("heart failure", "pneumonia", "metformin"):
@@ -382,7 +382,7 @@ def _physician_history(maria: Session, outcomes: dict[str, Any]) -> None:
 
 
 def _break_glass(admin: Session, outcomes: dict[str, Any]) -> None:
-    from archive.policy import break_glass
+    from archive.access import break_glass
     from archive.records import show_record
 
     record = _record(outcomes, "vale_admission_ADT_A01.hl7")

@@ -52,8 +52,9 @@ def precision(db: Any) -> str:
 
 def _setting(db: Any, key: str, default: str) -> str:
     from archive.settings import SETTINGS, get_setting
+    from archive.store import Store
 
-    return str(get_setting(db, key)) if key in SETTINGS else default
+    return str(get_setting(Store(db), key)) if key in SETTINGS else default
 
 
 def get_embedder(db: Any, start: bool = True) -> Embedder:

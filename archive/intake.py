@@ -155,7 +155,7 @@ def fork_session(session: Session) -> Session:
     from archive.session import Session as _Session
 
     unlocked = session.vault.unlock_with_identity(session.unlocked.identity)
-    audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
+    audit_log = AuditLog.of(unlocked)
     return _Session(unlocked=unlocked, user=session.user, audit_log=audit_log)
 
 

@@ -55,20 +55,17 @@ def remove_user(
     """
     from archive.errors import UserError
     from archive.users import get_user
-    from vault.db import transaction
 
     session.require(Action.MANAGE_USERS)
-    target = get_user(session.db, name)
+    target = get_user(session.store, name)
     if name == session.user.name:
         raise UserError("You cannot remove yourself.", "Ask another admin to do it.")
     if target.role == "admin":
-        admins = session.db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1").fetchone()[0]
-        if target.active and admins <= 1:
+        if target.active and session.store.users.active_admins() <= 1:
             raise UserError("That is the last active admin.", "Add another admin first.")
-    with transaction(session.db):
-        session.db.execute("UPDATE users SET active = 0 WHERE name = ?", [name])
+    with session.transaction():
+        session.store.users.disable(name)
         session.audit("user_remove", details={"target": name, "rotate": rotate})
-    session.flush_audit()
     if session.vault.keyslots.exists(name):
         session.vault.keyslots.remove(name)
     return rotate_key(session, progress) if rotate else None

@@ -1,10 +1,12 @@
 """Who may do what: the one choke point for every read and write.
 
-`decide(user, action)` is pure (no I/O): the role table below. `decide_record`
-adds the per-record rules (break-glass grants, disclosures, the physician
-scope setting) and reads only the grant, disclosure and patient tables.
-`Session.require` / `Session.require_record` call them, audit the outcome and
-raise AccessDenied. Nothing outside `archive/` decides access.
+Decisions only: nothing here reads a table or writes anything. `decide(user,
+action)` is the role table below. `decide_record` / `decide_patient` add the
+per-record rules (break-glass grants, disclosures, the physician scope setting)
+over the facts the caller reads for them (`RecordFacts`). `Session.require`,
+`require_record` and `require_patient` call them, audit the outcome and raise
+AccessDenied; granting break-glass and disclosing are `archive.access`. Nothing
+outside `archive/` decides access.
 
 Roles (issue 5; 45 CFR 164.312):
 - admin: users, keys, settings, audit. No patient content, unless an admin is
@@ -23,10 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from archive.session import Session
+    from archive.store.access import Grant
     from archive.users import User
 
 
@@ -159,62 +161,29 @@ BREAK_GLASS_OPENS = frozenset({Action.VIEW_RECORD})
 SCOPED = frozenset({Action.VIEW_RECORD, Action.SEARCH, Action.EXPORT, Action.ASK_ABOUT_PATIENT})
 
 
-@dataclass(frozen=True)
-class Grant:
-    """An active break-glass grant: `user` may view `record` until `expires_at`."""
+class RecordFacts(Protocol):
+    """What the per-record rules need to know, read from the index by the caller (the Session)."""
 
-    id: int
-    user: str
-    record: str
-    patient: str | None
-    reason: str
-    granted_at: str
-    expires_at: str
-    audit_seq: int
+    def attending(self, patient: str) -> str | None:
+        """The user name of the patient's attending physician."""
 
-    def to_json(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+    def disclosed_to(self, user: str, record: str) -> bool:
+        """Whether `record` was disclosed to `user`."""
+
+    def active_grant(self, user: str, record: str, now: dt.datetime) -> Grant | None:
+        """The break-glass grant of `record` to `user` still open at `now`."""
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def active_grant(db: Any, user: str, record: str, now: dt.datetime | None = None) -> Grant | None:
-    """The latest unexpired break-glass grant of `record` to `user`, if any."""
-    stamp = (now or _utcnow()).isoformat(timespec="microseconds")
-    row = db.execute(
-        "SELECT id, user, record, patient, reason, granted_at, expires_at, audit_seq FROM access_grants "
-        "WHERE user = ? AND record = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT 1",
-        [user, record, stamp],
-    ).fetchone()
-    return Grant(*row) if row else None
-
-
-def disclosed_to(db: Any, user: str, record: str) -> bool:
-    row = db.execute("SELECT 1 FROM disclosures WHERE recipient = ? AND record = ? LIMIT 1", [user, record]).fetchone()
-    return row is not None
-
-
-def attending_physician(db: Any, patient: str | None) -> str | None:
-    """The patient's attending physician, read defensively (the patients table belongs to charts)."""
-    if not patient:
-        return None
-    cols = _columns(db, "patients")
-    col = next((c for c in ("attending", "attending_physician", "physician") if c in cols), None)
-    key = next((c for c in ("mrn", "id") if c in cols), None)
-    if col is None or key is None:
-        return None
-    row = db.execute(f"SELECT {col} FROM patients WHERE {key} = ?", [patient]).fetchone()
-    return str(row[0]) if row and row[0] else None
-
-
-def _columns(db: Any, table: str) -> set[str]:
-    return {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+def _attends(facts: RecordFacts, user: User, patient: str | None) -> bool:
+    return bool(patient) and facts.attending(patient or "") == user.name
 
 
 def decide_record(
-    db: Any,
+    facts: RecordFacts,
     user: User,
     action: Action,
     *,
@@ -237,11 +206,11 @@ def decide_record(
         clinical_by_technician = "technician" in user.roles and action in ALLOWED["technician"]
         if physician_scope != "assigned" or action not in SCOPED or clinical_by_technician:
             return base
-        if attending_physician(db, patient) == user.name:
+        if _attends(facts, user, patient):
             return Decision(True, via="attending")
-        if disclosed_to(db, user.name, record):
+        if facts.disclosed_to(user.name, record):
             return Decision(True, via="disclosure")
-        grant = active_grant(db, user.name, record, now) if action in BREAK_GLASS_OPENS else None
+        grant = facts.active_grant(user.name, record, now or _utcnow()) if action in BREAK_GLASS_OPENS else None
         if grant is not None:
             return Decision(True, reason=grant.reason, via="break_glass", grant=grant.audit_seq)
         return Decision(
@@ -249,15 +218,14 @@ def decide_record(
             f"Record {record} belongs to a patient who is not yours, and it was not disclosed to you.",
         )
     if action in BREAK_GLASS_OPENS:
-        grant = active_grant(db, user.name, record, now)
+        grant = facts.active_grant(user.name, record, now or _utcnow())
         if grant is not None:
             return Decision(True, reason=grant.reason, via="break_glass", grant=grant.audit_seq)
     return base
 
 
-
 def decide_patient(
-    db: Any,
+    facts: RecordFacts,
     user: User,
     action: Action,
     *,
@@ -276,72 +244,6 @@ def decide_patient(
     clinical_by_technician = "technician" in user.roles and action in ALLOWED["technician"]
     if physician_scope != "assigned" or action not in SCOPED or clinical_by_technician:
         return base
-    if attending_physician(db, patient) == user.name:
+    if _attends(facts, user, patient):
         return Decision(True, via="attending")
     return Decision(False, f"Patient {patient} is not yours; under the 'assigned' scope you see your patients' charts.")
-
-def lookup_record(db: Any, record: str) -> tuple[bool, str | None]:
-    """(exists, patient MRN) of a record, read defensively from the `records` table."""
-    cols = _columns(db, "records")
-    if not cols:
-        return False, None
-    key = next((c for c in ("id", "record_id") if c in cols), None)
-    pcol = next((c for c in ("patient", "mrn", "patient_mrn") if c in cols), None)
-    if key is None:
-        return False, None
-    row = db.execute(f"SELECT {pcol or 'NULL'} FROM records WHERE {key} = ?", [record]).fetchone()
-    if row is None:
-        return False, None
-    return True, (str(row[0]) if row[0] is not None else None)
-
-
-MIN_REASON = 8
-
-
-def break_glass(
-    session: Session, record: str, patient: str | None, reason: str, minutes: int | None = None
-) -> Grant | None:
-    """Emergency access: grant the session's user `record` for a limited time.
-
-    Returns None when the user may already view the record (no grant needed).
-    The grant is an audit entry flagged for an admin's review (`audit review`).
-    """
-    from archive.errors import BadInput, NotFound
-    from archive.settings import get_setting
-
-    reason = " ".join((reason or "").split())
-    if len(reason) < MIN_REASON:
-        raise BadInput(
-            "Break-glass needs a reason of a few words.",
-            'Say why, e.g. --break-glass "patient in ED, unconscious, allergies unknown".',
-        )
-    session.require(Action.BREAK_GLASS, record=record, patient=patient)
-    exists, found_patient = lookup_record(session.db, record)
-    if not exists:
-        raise NotFound(f"No record '{record}'.", "Check the id with 'chartvault search'.")
-    patient = patient or found_patient
-    scope = str(get_setting(session.db, "policy.physician_scope"))
-    if decide_record(session.db, session.user, Action.VIEW_RECORD, record=record, patient=patient,
-                     physician_scope=scope).allowed:
-        return None
-    minutes = int(minutes if minutes is not None else get_setting(session.db, "break_glass.minutes"))
-    granted = _utcnow()
-    expires = granted + dt.timedelta(minutes=minutes)
-    with session.transaction():
-        seq = session.audit(
-            Action.BREAK_GLASS.value,
-            patient=patient,
-            record=record,
-            reason=reason,
-            flagged=True,
-            details={"minutes": minutes, "expires_at": expires.isoformat(timespec="seconds")},
-        )
-        cur = session.db.execute(
-            "INSERT INTO access_grants (user, record, patient, reason, granted_at, expires_at, audit_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [session.user.name, record, patient, reason, granted.isoformat(timespec="microseconds"),
-             expires.isoformat(timespec="microseconds"), seq],
-        )
-        grant_id = int(cur.lastrowid or 0)
-    return Grant(grant_id, session.user.name, record, patient, reason,
-                 granted.isoformat(timespec="microseconds"), expires.isoformat(timespec="microseconds"), seq)

@@ -1,31 +1,26 @@
 """A Session is an unlocked vault plus an authenticated user.
 
 Every read and write of patient data goes through a Session: it asks
-`policy.decide`, audits denials, and holds the audit log. Create one with
-`create_vault` (a new vault; its first user is an admin) or `open_session`.
+`policy.decide`, audits denials, and holds the audit log. Sessions are made by
+`archive.login` (`create_vault`, a new vault whose first user is an admin, or
+`open_session`). The raw database (`Session.db`) is for `archive.store`,
+this module and `archive.login` only; everything else uses `Session.store`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.access import IndexFacts
 from archive.audit import AuditLog
-from archive.errors import (
-    AccessDenied,
-    BadInput,
-    ChartvaultError,
-    TamperDetected,
-    TooManyAttempts,
-    WrongPassphrase,
-)
-from archive.policy import Action, Decision, decide, decide_record
+from archive.errors import AccessDenied
+from archive.policy import Action, Decision, decide, decide_patient, decide_record
+from archive.settings import get_setting
 from archive.store import Store
-from archive.store.schema import MIGRATIONS
-from archive.users import User, get_user, insert_user
-from vault.db import migrate, transaction
+from archive.users import User, get_user
+from vault.db import transaction
 from vault.errors import NotFound
 from vault.vault import UnlockedVault, Vault
 
@@ -59,6 +54,14 @@ class Session:
         """The index's tables, one repository per table family (the only SQL in archive/)."""
         return Store(self.unlocked.db)
 
+    @cached_property
+    def _facts(self) -> IndexFacts:
+        """What the per-record rules read (attending physician, disclosures, break-glass grants)."""
+        return IndexFacts(self.store)
+
+    def _scope(self) -> str:
+        return str(get_setting(self.store, "policy.physician_scope"))
+
     @property
     def blobs(self) -> BlobStore:
         """The encrypted blob store (originals, extracted text, transcriptions)."""
@@ -73,7 +76,7 @@ class Session:
             details.setdefault("via", "break_glass")
             details.setdefault("grant", self._break_glass[record])
             fields["details"] = details
-        if self._pending_denials and not self.db.conn.in_transaction:
+        if self._pending_denials and not self.store.in_transaction:
             self.flush_denials()
         return self.audit_log.append(
             action=action, outcome=outcome, user=self.user.name, role=self._role_label(), **fields
@@ -81,7 +84,7 @@ class Session:
 
     def flush_denials(self) -> None:
         """Write denials that were raised inside a (possibly rolled back) transaction."""
-        if self.db.conn.in_transaction:
+        if self.store.in_transaction:
             return
         pending, self._pending_denials = self._pending_denials, []
         for entry in pending:
@@ -100,7 +103,7 @@ class Session:
         For idle moments (the TUI calls it when no worker is running): the
         group commit of read entries then never waits for the next action.
         """
-        if not self.db.conn.in_transaction:
+        if not self.store.in_transaction:
             self.audit_log.flush()
 
     def transaction(self) -> _AuditedTransaction:
@@ -137,11 +140,10 @@ class Session:
         entry; pass `audit=False` only when the caller writes its own, richer
         entry for the same access (in the same transaction).
         """
-        from archive.settings import get_setting
-
         self.refresh_user()
-        scope = str(get_setting(self.db, "policy.physician_scope"))
-        decision = decide_record(self.db, self.user, action, record=record, patient=patient, physician_scope=scope)
+        decision = decide_record(
+            self._facts, self.user, action, record=record, patient=patient, physician_scope=self._scope()
+        )
         if not decision.allowed:
             self._deny(action, decision, patient=patient, record=record)
         if decision.via == "break_glass" and decision.grant is not None:
@@ -168,12 +170,8 @@ class Session:
 
         With `audit` (an action name, e.g. "chart_view"), the allowed access is audited too.
         """
-        from archive.policy import decide_patient
-        from archive.settings import get_setting
-
         self.refresh_user()
-        scope = str(get_setting(self.db, "policy.physician_scope"))
-        decision = decide_patient(self.db, self.user, action, patient=patient, physician_scope=scope)
+        decision = decide_patient(self._facts, self.user, action, patient=patient, physician_scope=self._scope())
         if not decision.allowed:
             self._deny(action, decision, patient=patient, record=None)
         if audit:
@@ -185,19 +183,12 @@ class Session:
 
     def may_see_patient(self, patient: str, action: Action = Action.VIEW_RECORD) -> bool:
         """Whether `require_patient` would allow this (no audit): for filtering patient lists."""
-        from archive.policy import decide_patient
-        from archive.settings import get_setting
-
-        scope = str(get_setting(self.db, "policy.physician_scope"))
-        return decide_patient(self.db, self.user, action, patient=patient, physician_scope=scope).allowed
+        return decide_patient(self._facts, self.user, action, patient=patient, physician_scope=self._scope()).allowed
 
     def may_see_record(self, record: str, patient: str | None, action: Action = Action.VIEW_RECORD) -> bool:
         """Whether `require_record` would allow this (no audit): for filtering search hits."""
-        from archive.settings import get_setting
-
-        scope = str(get_setting(self.db, "policy.physician_scope"))
         return decide_record(
-            self.db, self.user, action, record=record, patient=patient, physician_scope=scope
+            self._facts, self.user, action, record=record, patient=patient, physician_scope=self._scope()
         ).allowed
 
     def _deny(self, action: Action, decision: Decision, *, patient: str | None, record: str | None) -> None:
@@ -205,7 +196,7 @@ class Session:
             "action": action.value, "outcome": "denied", "user": self.user.name, "role": self._role_label(),
             "patient": patient, "record": record, "reason": decision.reason,
         }
-        if self.db.conn.in_transaction:
+        if self.store.in_transaction:
             self._pending_denials.append(entry)
         else:
             self.audit_log.append(**entry)
@@ -214,7 +205,7 @@ class Session:
     def refresh_user(self) -> None:
         """Re-read the user (an admin may have disabled them meanwhile)."""
         try:
-            self.user = get_user(self.db, self.user.name)
+            self.user = get_user(self.store, self.user.name)
         except NotFound:
             # Removed from the user table: nothing is allowed any more.
             self.user = replace(self.user, active=False)
@@ -258,32 +249,32 @@ class _AuditedTransaction:
         self.appends = 0
 
     def __enter__(self) -> Session:
-        conn = self.session.db.conn
-        self.outer = not conn.in_transaction
+        rows = self.session.store.audit
+        self.outer = not rows.in_transaction
         if self.outer:
-            conn.execute("PRAGMA synchronous = NORMAL")  # may not change inside a transaction
-            self.changes = conn.total_changes
+            rows.set_synchronous("NORMAL")  # may not change inside a transaction
+            self.changes = rows.total_changes
             self.appends = self.session.audit_log.appended
         try:
             self.inner.__enter__()
         except BaseException:
             if self.outer:
-                conn.execute("PRAGMA synchronous = FULL")
+                rows.set_synchronous("FULL")
             raise
         return self.session
 
     def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
         session = self.session
-        conn = session.db.conn
+        rows = session.store.audit
         try:
             self.inner.__exit__(exc_type, exc, tb)
         finally:
             if self.outer:
-                conn.execute("PRAGMA synchronous = FULL")
+                rows.set_synchronous("FULL")
         if not self.outer:
             return
         if exc_type is None:
-            wrote = conn.total_changes - self.changes
+            wrote = rows.total_changes - self.changes
             audit_only = wrote == session.audit_log.appended - self.appends
             if wrote and (not audit_only or _read_commit(session) == "full"):
                 session.audit_log.sync_wal()
@@ -294,9 +285,7 @@ class _AuditedTransaction:
 
 
 def _read_commit(session: Session) -> str:
-    from archive.settings import get_setting
-
-    return str(get_setting(session.db, "audit.read_commit"))
+    return str(get_setting(session.store, "audit.read_commit"))
 
 
 def _denial_hint(action: Action, user: User | None = None) -> str:
@@ -312,145 +301,3 @@ def _denial_hint(action: Action, user: User | None = None) -> str:
             "the access is flagged for an admin's review."
         )
     return "This is outside your role; ask an admin if you need it."
-
-
-def _start(unlocked: UnlockedVault, user_name: str) -> Session:
-    migrate(unlocked.db, MIGRATIONS)
-    audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
-    audit_log.also = unlocked.also
-    try:
-        user = get_user(unlocked.db, user_name)
-    except NotFound:
-        unlocked.close()
-        raise TamperDetected(
-            f"User '{user_name}' has a keyslot but is not in the user table.",
-            "The keys/ folder was changed; an admin should check 'chartvault user list'.",
-        ) from None
-    session = Session(unlocked=unlocked, user=user, audit_log=audit_log)
-    problem = audit_log.check_head()
-    if problem is not None:
-        # Record it before anything else is appended: a later append would move
-        # the head past a truncated tail and hide it.
-        session.audit(
-            "audit_tamper",
-            outcome="failed",
-            flagged=True,
-            reason=problem.problem,
-            details={"detected": "unlock", "first_bad_seq": problem.first_bad_seq},
-        )
-        audit_log.write_head()
-    return session
-
-
-def vault_exists(root: Path) -> bool:
-    """Whether a vault exists at `root` (reads public metadata only)."""
-    return Vault.exists_at(Path(root).expanduser())
-
-
-def create_vault(root: Path, admin: str, passphrase: str, full_name: str = "") -> Session:
-    """Create a vault whose first user is the admin `admin`; return their session."""
-    vault, identity = Vault.create(root, admin, passphrase)
-    unlocked = vault.unlock_with_identity(identity, create_index=True)
-    migrate(unlocked.db, MIGRATIONS)
-    with transaction(unlocked.db):
-        insert_user(unlocked.db, User(name=admin, role="admin", full_name=full_name, created_by=admin))
-    session = _start(unlocked, admin)
-    session.audit("vault_create")
-    return session
-
-
-def open_session(root: Path, user: str, passphrase: str) -> Session:
-    """Unlock the vault at `root` as `user`. Wrong passphrases are audited at next unlock."""
-    vault = Vault.open(root)
-    try:
-        unlocked = vault.unlock(user, passphrase)
-    except WrongPassphrase:
-        _remember_failed_login(vault, user)
-        raise
-    except TooManyAttempts:
-        _remember_failed_login(vault, user, "refused during back-off")
-        raise
-    except NotFound:
-        _remember_failed_login(vault, user, "unknown user")
-        raise
-    except BadInput:  # not even a valid user name
-        _remember_failed_login(vault, "", "invalid user name")
-        raise
-    session = _start(unlocked, user)
-    _import_failed_logins(session)
-    if not session.user.active:
-        session.audit("login", outcome="denied", reason="user disabled")
-        session.close()
-        raise AccessDenied(f"User '{user}' is disabled.", "Ask an admin to enable your account.")
-    session.audit("login")
-    # What an unattended (locked) watcher encrypted into pending/ is indexed by the next unlocked session.
-    from archive.intake import ingest_pending_on_unlock
-
-    ingest_pending_on_unlock(session)
-    return session
-
-
-# Failed logins happen without the secret, so they cannot go straight into the
-# encrypted audit log. Each is kept as an age file encrypted to the vault's
-# public recipient, and moved into the log by the next successful unlock.
-FAILED_LOGINS = "failed-logins"
-
-
-def unlock_wait_seconds(root: Path, user: str) -> float:
-    """Seconds before `user` may try a passphrase again (0 when not backing off)."""
-    import time
-
-    from vault.keys import backoff_seconds
-
-    try:
-        entry = Vault.open(root).keyslots.failed_attempts().get(user)
-    except ChartvaultError:
-        return 0.0
-    if not entry:
-        return 0.0
-    wait = backoff_seconds(int(entry.get("failures", 0)))
-    return max(0.0, float(entry.get("last", 0)) + wait - time.time())
-
-
-def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphrase") -> None:
-    import json
-    import secrets
-
-    from archive.audit import now_iso
-    from vault.atomic import write_atomic
-    from vault.store import encrypt_to_recipient
-
-    folder = vault.root / "pending" / FAILED_LOGINS
-    folder.mkdir(parents=True, exist_ok=True)
-    event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()
-    write_atomic(folder / f"{secrets.token_hex(8)}.age", encrypt_to_recipient(event, vault.recipient))
-
-
-def _import_failed_logins(session: Session) -> None:
-    import json
-
-    from vault.store import decrypt_with_identity
-
-    folder = session.vault.root / "pending" / FAILED_LOGINS
-    if not folder.is_dir():
-        return
-    files = sorted(folder.glob("*.age"))
-    if not files:
-        return
-    events = []
-    for path in files:
-        try:
-            events.append(json.loads(decrypt_with_identity(path.read_bytes(), session.unlocked.identities, path.name)))
-        except (TamperDetected, ValueError):
-            events.append({"user": None, "ts": None, "unreadable": path.name})
-    with session.transaction():
-        for event in sorted(events, key=lambda e: str(e.get("ts"))):
-            session.audit_log.append(
-                action="login_failed",
-                outcome="denied",
-                user=event.get("user"),
-                reason=str(event.get("reason") or "wrong passphrase"),
-                details={k: v for k, v in (("at", event.get("ts")), ("unreadable", event.get("unreadable"))) if v},
-            )
-    for path in files:
-        path.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from archive.policy import Action
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from archive.store import Store
 
 
 @dataclass(frozen=True)
@@ -95,20 +96,20 @@ def _known(key: str) -> Setting:
     return SETTINGS[key]
 
 
-def get_setting(db: Any, key: str) -> Any:
+def get_setting(store: Store, key: str) -> Any:
     """The stored value of `key`, or its default (a stored value that no longer parses falls back too)."""
     setting = _known(key)
-    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
-    if row is None:
+    raw = store.settings.get(key)
+    if raw is None:
         return setting.default
     try:
-        return _parse(setting, str(row[0]))
+        return _parse(setting, raw)
     except BadInput:
         return setting.default
 
 
 def list_settings(session: Session) -> dict[str, Any]:
-    return {key: get_setting(session.db, key) for key in SETTINGS}
+    return {key: get_setting(session.store, key) for key in SETTINGS}
 
 
 def set_setting(session: Session, key: str, raw: str) -> Any:
@@ -116,16 +117,13 @@ def set_setting(session: Session, key: str, raw: str) -> Any:
     session.require(Action.MANAGE_SETTINGS)
     setting = _known(key)
     value = _parse(setting, raw.strip())
-    before = get_setting(session.db, key)
+    before = get_setting(session.store, key)
     with session.transaction():
-        session.db.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, str(value)],
-        )
+        session.store.settings.put(key, str(value))
         session.audit("setting_change", details={"key": key, "before": before, "after": value})
     return value
 
 
 def idle_timeout_seconds(session: Session) -> int:
     """The automatic-logoff timeout for interactive sessions (the TUI)."""
-    return int(get_setting(session.db, "session.idle_timeout_seconds"))
+    return int(get_setting(session.store, "session.idle_timeout_seconds"))

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from archive.policy import Action
 from archive.store.status import COUNTERS as STORE_COUNTERS
-from vault.db import schema_version
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -97,7 +96,7 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
     report = VerifyReport(
         blobs_checked=checked,
         problems=problems,
-        schema_version=schema_version(session.db),
+        schema_version=session.store.settings.schema_version(),
         audit_ok=chain.ok,
         audit_summary=summary,
     )

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 from archive.audit import now_iso
 from archive.errors import BadInput, NotFound, UserError
 from archive.policy import Action
-from vault.db import transaction
 from vault.keys import check_passphrase_strength, check_user_name
 
 __all__ = ["User", "add_user", "check_passphrase_strength", "list_users", "disable_user", "change_passphrase"]
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from archive.store import Store
 
 ROLES = ("admin", "technician", "physician")
 LICENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{2,31}$")
@@ -68,15 +68,15 @@ def _row_to_user(row: dict[str, Any]) -> User:
     )
 
 
-def get_user(db: Any, name: str) -> User:
-    rows = list(db.query("SELECT * FROM users WHERE name = ?", [name]))
-    if not rows:
+def get_user(store: Store, name: str) -> User:
+    row = store.users.get(name)
+    if row is None:
         raise NotFound(f"No user '{name}' in this vault.", "Run 'chartvault user list' to see users.")
-    return _row_to_user(rows[0])
+    return _row_to_user(row)
 
 
-def insert_user(db: Any, user: User) -> None:
-    db["users"].insert(
+def insert_user(store: Store, user: User) -> None:
+    store.users.insert(
         {
             "name": user.name,
             "role": user.role,
@@ -116,41 +116,38 @@ def add_user(
     """Create a user with a keyslot (admin only)."""
     session.require(Action.MANAGE_USERS)
     validate_new_user(name, role, licence)
-    if list(session.db.query("SELECT 1 FROM users WHERE name = ?", [name])) or session.vault.keyslots.exists(name):
+    if session.store.users.exists(name) or session.vault.keyslots.exists(name):
         raise UserError(f"User '{name}' already exists.", "Choose another name, or 'chartvault user list'.")
     check_passphrase_strength(passphrase, name)
     user = User(name=name, role=role, full_name=full_name, licence=licence, created_by=session.user.name)
-    with transaction(session.db):
-        insert_user(session.db, user)
+    with session.transaction():
+        insert_user(session.store, user)
         session.audit("user_add", details={"target": name, "role": role})
         # The keyslot is written inside the transaction: if it fails, the row rolls back.
         session.unlocked.add_keyslot(name, passphrase)
-    session.flush_audit()
-    return get_user(session.db, name)
+    return get_user(session.store, name)
 
 
 def list_users(session: Session) -> list[User]:
     session.require(Action.MANAGE_USERS)
-    return [_row_to_user(r) for r in session.db.query("SELECT * FROM users ORDER BY name")]
+    return [_row_to_user(r) for r in session.store.users.all()]
 
 
 def disable_user(session: Session, name: str) -> User:
     """Disable a user: they can no longer log in, and a physician is no longer registered."""
     session.require(Action.MANAGE_USERS)
-    target = get_user(session.db, name)
+    target = get_user(session.store, name)
     if name == session.user.name:
         raise UserError("You cannot disable yourself.", "Ask another admin to do it.")
     if target.role == "admin" and not target.active:
         return target
     if target.role == "admin":
-        admins = session.db.execute("SELECT count(*) FROM users WHERE role='admin' AND active=1").fetchone()[0]
-        if admins <= 1:
+        if session.store.users.active_admins() <= 1:
             raise UserError("That is the last active admin.", "Add another admin first.")
-    with transaction(session.db):
-        session.db.execute("UPDATE users SET active = 0 WHERE name = ?", [name])
+    with session.transaction():
+        session.store.users.disable(name)
         session.audit("user_disable", details={"target": name})
-    session.flush_audit()
-    return get_user(session.db, name)
+    return get_user(session.store, name)
 
 
 def change_passphrase(session: Session, new_passphrase: str) -> None:
@@ -170,7 +167,7 @@ def set_clinical_role(session: Session, name: str, clinical_role: str | None, li
     A clinical physician role needs a licence number, like any physician.
     """
     session.require(Action.MANAGE_USERS)
-    target = get_user(session.db, name)
+    target = get_user(session.store, name)
     if clinical_role is not None and clinical_role not in CLINICAL_ROLES:
         raise BadInput(
             f"Unknown clinical role '{clinical_role}'.", f"Choose one of: {', '.join(CLINICAL_ROLES)}, none."
@@ -185,13 +182,10 @@ def set_clinical_role(session: Session, name: str, clinical_role: str | None, li
     new_licence = licence if licence is not None else target.licence
     if clinical_role == "physician" and not new_licence:
         raise BadInput("A physician needs a licence number to be registered.", "Add --licence NUMBER.")
-    with transaction(session.db):
-        session.db.execute(
-            "UPDATE users SET clinical_role = ?, licence = ? WHERE name = ?", [clinical_role, new_licence, name]
-        )
+    with session.transaction():
+        session.store.users.set_clinical_role(name, clinical_role, new_licence)
         session.audit(
             "user_clinical_role",
             details={"target": name, "clinical_role": clinical_role, "licence_changed": licence is not None},
         )
-    session.flush_audit()
-    return get_user(session.db, name)
+    return get_user(session.store, name)

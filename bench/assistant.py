@@ -277,7 +277,7 @@ def score(session: Any, q: Question, data: dict[str, Any], seconds: float) -> Ou
 
 def build_vault(root: Path, corpus: Path, quick: bool) -> tuple[Any, list[AciNote], list[FhirPatient]]:
     from archive.intake import import_paths
-    from archive.session import create_vault
+    from archive.login import create_vault
     from archive.users import add_user
 
     admin = create_vault(root, *ADMIN)
@@ -289,7 +289,7 @@ def build_vault(root: Path, corpus: Path, quick: bool) -> tuple[Any, list[AciNot
 
 
 def run(args: argparse.Namespace) -> tuple[list[str], list[Outcome]]:
-    import archive.session
+    import archive.login
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "vault"
@@ -304,7 +304,7 @@ def run(args: argparse.Namespace) -> tuple[list[str], list[Outcome]]:
             t0 = time.perf_counter()
             embed_backlog(admin)
             embed_s = time.perf_counter() - t0
-        phys = archive.session.open_session(root, *PHYS)
+        phys = archive.login.open_session(root, *PHYS)
         rec = {r[0]: r[1] for r in phys.db.execute("SELECT patient_mrn, id FROM records").fetchall()}
         questions = build_questions(notes, patients, rec, args.quick)
         # "model loaded": the code set in the index, the embedding model in memory, one warm-up question
@@ -324,12 +324,12 @@ def run(args: argparse.Namespace) -> tuple[list[str], list[Outcome]]:
             def close(self) -> None:
                 pass
 
-        real_open = archive.session.open_session
-        archive.session.open_session = lambda *a, **k: Kept()  # type: ignore[assignment]
+        real_open = archive.login.open_session
+        archive.login.open_session = lambda *a, **k: Kept()  # type: ignore[assignment]
         try:
             outcomes = _ask_all(questions, root, phys)
         finally:
-            archive.session.open_session = real_open
+            archive.login.open_session = real_open
         phys.close()
         admin.close()
     return report(outcomes, args, build_s, embed_s, warm_s, len(notes), len(patients)), outcomes

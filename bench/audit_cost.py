@@ -43,7 +43,7 @@ WORDS = (
 
 def _build(root: Path, n_records: int) -> tuple[Any, list[str]]:
     from archive.intake import import_paths
-    from archive.session import create_vault
+    from archive.login import create_vault
     from archive.users import set_clinical_role
 
     session = create_vault(root / "vault", "admin", PASS)

@@ -37,14 +37,14 @@ PASS = "copper lantern harbour"
 
 def technician_vault(root: Path) -> Any:
     """A vault whose admin also holds the technician role (no second keyslot to derive)."""
-    from archive.session import create_vault
+    from archive.login import create_vault
     from archive.users import User, insert_user, set_clinical_role
     from vault.db import transaction
 
     admin = create_vault(root, "admin", PASS)
     set_clinical_role(admin, "admin", "technician")
     with transaction(admin.db):
-        insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-12345"))
+        insert_user(admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-12345"))
     admin.refresh_user()
     return admin
 

@@ -105,14 +105,14 @@ def floor_rate(paths: list[Path], tmp: Path) -> float:
 def our_rate(paths: list[Path], tmp: Path, probe: str) -> tuple[float, dict[str, int]]:
     """Notes/s through `archive.intake.import_paths` into a fresh vault; checks the last note is searchable."""
     from archive.intake import import_paths
+    from archive.login import create_vault
     from archive.records import search_records
-    from archive.session import create_vault
     from archive.users import add_user
 
     admin = create_vault(tmp / "vault", "admin", PASS)
     add_user(admin, "tess", "technician", "velvet thunder meadow")
     admin.close()
-    from archive.session import open_session
+    from archive.login import open_session
 
     session = open_session(tmp / "vault", "tess", "velvet thunder meadow")
     try:
@@ -209,8 +209,8 @@ def fts_rank_all() -> int:
 
 def session_search_latency(tmp: Path) -> dict[str, float]:
     """search_records (policy + audit entry) on the vault from part 1."""
+    from archive.login import open_session
     from archive.records import search_records
-    from archive.session import open_session
 
     session = open_session(tmp / "vault", "tess", "velvet thunder meadow")
     times = []
@@ -229,8 +229,8 @@ def session_search_latency(tmp: Path) -> dict[str, float]:
 
 def watch_latency(tmp: Path, notes: list[str], samples: int, quiet: float) -> dict[str, float]:
     from archive.intake import InboxService
+    from archive.login import open_session
     from archive.records import search_records
-    from archive.session import open_session
 
     session = open_session(tmp / "vault", "tess", "velvet thunder meadow")
     inbox = tmp / "vault" / "inbox"

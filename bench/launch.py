@@ -100,7 +100,7 @@ def main() -> int:
         print("tmux is not installed", file=sys.stderr)
         return 2
     sys.path.insert(0, str(ROOT))
-    from archive.session import create_vault
+    from archive.login import create_vault
 
     workdir = Path(tempfile.mkdtemp(prefix="chartvault-launch-"))
     try:

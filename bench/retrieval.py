@@ -165,7 +165,7 @@ def metrics(ranked: list[int], q: Query, notes: list[Note], corpus: set[int]) ->
 
 
 def build_vault(root: Path) -> Any:
-    from archive.session import create_vault, open_session
+    from archive.login import create_vault, open_session
     from archive.users import add_user
 
     admin = create_vault(root, "admin", ADMIN_PASS)

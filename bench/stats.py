@@ -46,7 +46,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from archive import deid, stats
-    from archive.session import Session, create_vault
+    from archive.login import create_vault
+    from archive.session import Session
     from archive.users import User, get_user, insert_user
     from tests import stats_fixture as sf
     from vault.db import transaction
@@ -54,10 +55,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-stats-"))
     admin = create_vault(work / "v", "admin", PASS)
     with transaction(admin.db):
-        insert_user(admin.db, User("tess", "technician", "Tess Tech", created_by="admin"))
+        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
         for name in sf.PHYSICIANS:
-            insert_user(admin.db, User(name, "physician", name, licence="MD-0", created_by="admin"))
-    tess = Session(unlocked=admin.unlocked, user=get_user(admin.db, "tess"), audit_log=admin.audit_log)
+            insert_user(admin.store, User(name, "physician", name, licence="MD-0", created_by="admin"))
+    tess = Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
     t0 = time.perf_counter()
     fx = sf.build(seed=11, n_patients=args.patients)
     sf.insert(admin.db, fx)

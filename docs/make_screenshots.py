@@ -130,7 +130,7 @@ async def audit(pilot: Any) -> None:
 
 async def main_async(size: tuple[int, int]) -> None:
     from archive.demo import DEMO_USERS, build_demo
-    from archive.session import open_session
+    from archive.login import open_session
 
     workdir = Path(tempfile.mkdtemp(prefix="chartvault-shots-"))
     home = workdir / "home"

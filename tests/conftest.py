@@ -33,13 +33,17 @@ class VaultFixture:
     session: object  # archive.session.Session of the admin
 
     def open(self, user: str, passphrase: str):  # type: ignore[no-untyped-def]
-        from archive.session import open_session
+        """Log in as the CLI and the TUI do: open the session, then index what waits in pending/."""
+        from archive.intake import ingest_pending_on_unlock
+        from archive.login import open_session
 
-        return open_session(self.root, user, passphrase)
+        session = open_session(self.root, user, passphrase)
+        ingest_pending_on_unlock(session)
+        return session
 
 
 def _make_vault(root: Path, with_users: bool) -> VaultFixture:
-    from archive.session import create_vault
+    from archive.login import create_vault
     from archive.users import add_user
 
     session = create_vault(root, "admin", ADMIN_PASS, full_name="Ada Admin")
@@ -83,12 +87,13 @@ def session_for(root: Path, user: str, identity: Any) -> Any:
     real binary."""
     from archive.audit import AuditLog
     from archive.session import Session
+    from archive.store import Store
     from archive.users import get_user
     from vault.vault import Vault
 
     unlocked = Vault.open(root).unlock_with_identity(identity)
-    audit_log = AuditLog(unlocked.db, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
-    return Session(unlocked=unlocked, user=get_user(unlocked.db, user), audit_log=audit_log)
+    audit_log = AuditLog.of(unlocked)
+    return Session(unlocked=unlocked, user=get_user(Store.of(unlocked), user), audit_log=audit_log)
 
 
 @dataclass(frozen=True)

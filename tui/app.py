@@ -60,7 +60,7 @@ class ChartvaultApp(App[None]):
         self._backlog_at = 0.0  # when it was last counted
 
     def on_mount(self) -> None:
-        from archive.session import vault_exists
+        from archive.login import vault_exists
         from tui.widgets.status import short_path
 
         self.sub_title = short_path(self.vault_dir)

@@ -99,11 +99,11 @@ def config_from(session: Session, url: str | None, model: str | None, allow_remo
     from archive.settings import SETTINGS, get_setting
 
     if not url and "assistant.llm_url" in SETTINGS:
-        url = str(get_setting(session.db, "assistant.llm_url") or "") or None
+        url = str(get_setting(session.store, "assistant.llm_url") or "") or None
     if not url:
         return None
     if not model and "assistant.llm_model" in SETTINGS:
-        model = str(get_setting(session.db, "assistant.llm_model") or "") or None
+        model = str(get_setting(session.store, "assistant.llm_model") or "") or None
     return check_config(LlmConfig(url=url.rstrip("/"), model=model or "local", allow_remote=allow_remote))
 
 

@@ -141,7 +141,7 @@ def audit_disclosures(state: CliState, mrn: str, since: str | None, as_json: boo
 
     Admins and technicians may prepare it (e.g. for a patient's request).
     """
-    from archive.disclosures import accounting_of_disclosures
+    from archive.access import accounting_of_disclosures
 
     acc = accounting_of_disclosures(state.session(), mrn, since=since)
     if as_json:
@@ -167,7 +167,7 @@ def audit_disclosures(state: CliState, mrn: str, since: str | None, as_json: boo
 @pass_state
 def disclose(state: CliState, record_id: str, to: str, purpose: str, as_json: bool) -> None:
     """Release RECORD_ID to a registered physician (technicians); recorded as a disclosure."""
-    from archive.disclosures import disclose as do_disclose
+    from archive.access import disclose as do_disclose
 
     d = do_disclose(state.session(), record_id, to, purpose)
     if as_json:

@@ -63,10 +63,13 @@ class CliState:
     def session(self) -> Any:
         """Open (once) the session for this command."""
         if self._session is None:
-            from archive.session import open_session
+            from archive.intake import ingest_pending_on_unlock
+            from archive.login import open_session
 
             user = self.user_name()
             self._session = open_session(self.vault_dir, user, self.passphrase(user))
+            # What an unattended (locked) watcher encrypted into pending/ is indexed after login.
+            ingest_pending_on_unlock(self._session)
         return self._session
 
     def close(self) -> None:

@@ -267,7 +267,7 @@ def show(
 
 
 def _break_glass(state: CliState, record_id: str, reason: str) -> None:
-    from archive.policy import break_glass
+    from archive.access import break_glass
 
     grant = break_glass(state.session(), record_id, None, reason)
     if grant is None:

@@ -20,7 +20,7 @@ def init(state: CliState, full_name: str) -> None:
 
     The passphrase is read from CHARTVAULT_PASSPHRASE or typed twice.
     """
-    from archive.session import create_vault
+    from archive.login import create_vault
 
     admin = state.user or "admin"
     passphrase = os.environ.get("CHARTVAULT_PASSPHRASE")

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from archive.store.retention import RetentionRepo
     from archive.store.settings import SettingsRepo
     from archive.store.users import UsersRepo
+    from vault.vault import UnlockedVault
 
 
 class Store:
@@ -39,6 +40,11 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    @classmethod
+    def of(cls, unlocked: UnlockedVault) -> Store:
+        """The store over an unlocked vault's index (for a connection of its own, e.g. a background thread)."""
+        return cls(unlocked.db)
 
     @property
     def in_transaction(self) -> bool:

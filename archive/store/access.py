@@ -5,10 +5,29 @@ Owns the SQL for: access_grants, disclosures. Writes to these tables happen here
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Grant:
+    """An active break-glass grant: `user` may view `record` until `expires_at`."""
+
+    id: int
+    user: str
+    record: str
+    patient: str | None
+    reason: str
+    granted_at: str
+    expires_at: str
+    audit_seq: int
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
 
 
 class AccessRepo:
@@ -16,6 +35,46 @@ class AccessRepo:
         self.db = db
 
     # ---- access room
+
+    def active_grant(self, user: str, record: str, now: dt.datetime) -> Grant | None:
+        """The latest break-glass grant of `record` to `user` that has not expired at `now`."""
+        stamp = now.isoformat(timespec="microseconds")
+        row = self.db.execute(
+            "SELECT id, user, record, patient, reason, granted_at, expires_at, audit_seq FROM access_grants "
+            "WHERE user = ? AND record = ? AND expires_at > ? ORDER BY expires_at DESC LIMIT 1",
+            [user, record, stamp],
+        ).fetchone()
+        return Grant(*row) if row else None
+
+    def add_grant(
+        self, user: str, record: str, patient: str | None, reason: str, granted_at: str, expires_at: str,
+        audit_seq: int,
+    ) -> int:
+        """Store a break-glass grant; returns its id."""
+        cur = self.db.execute(
+            "INSERT INTO access_grants (user, record, patient, reason, granted_at, expires_at, audit_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [user, record, patient, reason, granted_at, expires_at, audit_seq],
+        )
+        return int(cur.lastrowid or 0)
+
+    def disclosed_to(self, user: str, record: str) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM disclosures WHERE recipient = ? AND record = ? LIMIT 1", [user, record]
+        ).fetchone()
+        return row is not None
+
+    def add_disclosure(
+        self, ts: str, record: str, patient: str | None, discloser: str, recipient: str, purpose: str,
+        audit_seq: int,
+    ) -> int:
+        """Store a disclosure; returns its id."""
+        cur = self.db.execute(
+            "INSERT INTO disclosures (ts, record, patient, discloser, recipient, purpose, audit_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [ts, record, patient, discloser, recipient, purpose, audit_seq],
+        )
+        return int(cur.lastrowid or 0)
 
     # ---- charts room
 

@@ -17,6 +17,11 @@ class PatientsRepo:
 
     # ---- access room
 
+    def attending(self, mrn: str) -> str | None:
+        """The user name of the patient's attending physician (None when none is set or no such patient)."""
+        row = self.db.execute("SELECT attending FROM patients WHERE mrn = ?", [mrn]).fetchone()
+        return str(row[0]) if row and row[0] else None
+
     # ---- charts room
 
     # ---- records room

@@ -17,6 +17,13 @@ class RecordsRepo:
 
     # ---- access room
 
+    def patient_of(self, record: str) -> tuple[bool, str | None]:
+        """(exists, patient MRN) of a record."""
+        row = self.db.execute("SELECT patient_mrn FROM records WHERE id = ?", [record]).fetchone()
+        if row is None:
+            return False, None
+        return True, (str(row[0]) if row[0] is not None else None)
+
     # ---- charts room
 
     # ---- records room

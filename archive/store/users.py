@@ -5,7 +5,7 @@ Owns the SQL for: users. Writes to these tables happen here and nowhere else.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -16,6 +16,36 @@ class UsersRepo:
         self.db = db
 
     # ---- access room
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        """The user's row, or None."""
+        rows = list(self.db.query("SELECT * FROM users WHERE name = ?", [name]))
+        return rows[0] if rows else None
+
+    def exists(self, name: str) -> bool:
+        return bool(list(self.db.query("SELECT 1 FROM users WHERE name = ?", [name])))
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every user's row, by name."""
+        return list(self.db.query("SELECT * FROM users ORDER BY name"))
+
+    def insert(self, row: dict[str, Any]) -> None:
+        self.db.table("users").insert(row)
+
+    def active_admins(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM users WHERE role='admin' AND active=1").fetchone()[0])
+
+    def disable(self, name: str) -> None:
+        self.db.execute("UPDATE users SET active = 0 WHERE name = ?", [name])
+
+    def set_clinical_role(self, name: str, clinical_role: str | None, licence: str | None) -> None:
+        self.db.execute(
+            "UPDATE users SET clinical_role = ?, licence = ? WHERE name = ?", [clinical_role, licence, name]
+        )
+
+    def full_names(self) -> dict[str, str]:
+        """{user name: full name} of every user (for the accounting of disclosures)."""
+        return {str(r[0]): str(r[1] or "") for r in self.db.execute("SELECT name, full_name FROM users")}
 
     # ---- charts room
 

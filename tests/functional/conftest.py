@@ -55,7 +55,7 @@ def session_on(root: Path, like: Any) -> Any:
 def demo_identity(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The demo vault's identity, unlocked once (one KDF) on a throwaway copy."""
     from archive.demo import DEMO_USERS
-    from archive.session import open_session
+    from archive.login import open_session
 
     template, _report = demo_build
     scratch = copy_demo(template, tmp_path_factory.mktemp("demo-identity") / "vault")
@@ -106,9 +106,9 @@ def cli_sessions_kept(shared_vault: VaultFixture) -> Iterator[None]:
     Another passphrase or vault goes through `open_session` as usual (a wrong passphrase fails).
     Use it with `pytestmark = pytest.mark.usefixtures("cli_sessions_kept")`.
     """
-    import archive.session
+    import archive.login
 
-    real = archive.session.open_session
+    real = archive.login.open_session
     kept: dict[tuple[Path, str, str], KeptSession] = {}
 
     def open_once(root: Path, user: str, passphrase: str) -> Any:
@@ -118,7 +118,7 @@ def cli_sessions_kept(shared_vault: VaultFixture) -> Iterator[None]:
         return kept[key]
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(archive.session, "open_session", open_once)
+        mp.setattr(archive.login, "open_session", open_once)
         yield
     for session in kept.values():
         session._session.close()

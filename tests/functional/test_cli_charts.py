@@ -39,7 +39,7 @@ def shared_vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template:
     out a session for the named user over the one unlocked vault. Unlocking is covered by the
     foundation tests; these test the chart commands.
     """
-    import archive.session
+    import archive.login
     from archive.session import Session
     from archive.users import User, get_user, insert_user
     from vault.db import transaction
@@ -47,8 +47,8 @@ def shared_vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template:
     root = tmp_path_factory.mktemp("cli-charts") / "v"
     admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
-        insert_user(admin.db, User("tess", "technician", "Tess Tech", created_by="admin"))
-        insert_user(admin.db, User("drmaria", "physician", "Maria Lopez", licence="MD-12345", created_by="admin"))
+        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
+        insert_user(admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-12345", created_by="admin"))
 
     class _Kept(Session):
         def close(self) -> None:  # the CLI closes its session after each command; this one stays open
@@ -56,10 +56,10 @@ def shared_vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template:
 
     def open_as(vault_root: Path, user: str, passphrase: str) -> Any:
         assert Path(vault_root) == root
-        return _Kept(unlocked=admin.unlocked, user=get_user(admin.db, user), audit_log=admin.audit_log)
+        return _Kept(unlocked=admin.unlocked, user=get_user(admin.store, user), audit_log=admin.audit_log)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(archive.session, "open_session", open_as)
+        mp.setattr(archive.login, "open_session", open_as)
         yield Vault(root, admin)
     admin.close()
 

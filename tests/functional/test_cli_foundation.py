@@ -123,7 +123,7 @@ def test_wrong_passphrase_real_binary(vault: Path) -> None:
     # the failure is audited at the next unlock
     r = invoke(vault, "status")
     assert r.exit_code == 0
-    from archive.session import open_session
+    from archive.login import open_session
 
     s = open_session(vault, "admin", ADMIN_PASS)
     try:

@@ -44,7 +44,7 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
 
     root = tmp_path_factory.mktemp("tui-chart") / "vault"
     admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
-    tess = Session(unlocked=admin.unlocked, user=get_user(admin.db, "tess"), audit_log=admin.audit_log)
+    tess = Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
     add_patient(tess, MRN, "Olive Marsh", "1958-02-11", "F", admitted=days_ago(9))
     add_entry(tess, MRN, "diagnosis", "Cellulitis of the left leg", days_ago(9), code="L03.116")
     notes = tmp_path_factory.mktemp("tui-chart-notes")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from archive import policy
+from archive import access, policy
 from archive.errors import AccessDenied, BadInput, UserError
 from archive.policy import Action
 from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS, VaultFixture
@@ -80,7 +80,7 @@ AUDITED_AS: dict[str, tuple[str, str]] = {
 
 
 def _attempt(world: dict[str, Any], who: str, what: str) -> Callable[[], Any]:
-    from archive.disclosures import disclose
+    from archive.access import disclose
     from archive.keys import export_identity
     from archive.records import export_original, search_records, show_record
     from archive.users import set_clinical_role
@@ -174,8 +174,8 @@ def test_break_glass_grants_flags_and_expires(world: dict[str, Any], monkeypatch
     with pytest.raises(AccessDenied):
         show_record(admin, rid)
     with pytest.raises(BadInput):
-        policy.break_glass(admin, rid, None, "   ")  # a reason is required
-    grant = policy.break_glass(admin, rid, None, "patient unconscious in ED, need allergy history")
+        access.break_glass(admin, rid, None, "   ")  # a reason is required
+    grant = access.break_glass(admin, rid, None, "patient unconscious in ED, need allergy history")
     assert grant is not None and grant.patient == mrn
     granted = dt.datetime.fromisoformat(grant.granted_at)
     assert dt.datetime.fromisoformat(grant.expires_at) - granted == dt.timedelta(minutes=60)
@@ -229,7 +229,7 @@ def test_break_glass_cli_and_review(world: dict[str, Any]) -> None:
 
 
 def test_disclosure_to_registered_physician_only_and_accounting(world: dict[str, Any]) -> None:
-    from archive.disclosures import accounting_of_disclosures, disclose
+    from archive.access import accounting_of_disclosures, disclose
 
     tess, admin = world["tess"], world["admin"]
     rid, mrn = world["records"][MRNS[1]], MRNS[1]
@@ -257,7 +257,7 @@ def test_disclosure_to_registered_physician_only_and_accounting(world: dict[str,
 
 
 def test_assigned_scope_disclosure_makes_record_available(world: dict[str, Any]) -> None:
-    from archive.disclosures import disclose
+    from archive.access import disclose
     from archive.records import search_records, show_record
     from archive.settings import set_setting
 
@@ -318,7 +318,7 @@ def test_alerts_name_their_entries(world: dict[str, Any]) -> None:
 
     admin, tess = world["admin"], world["tess"]
     export_identity(admin, world["tmp"] / "identity-for-alert.txt")
-    policy.break_glass(admin, world["records"][MRNS[0]], None, "checking an alert rule works")
+    access.break_glass(admin, world["records"][MRNS[0]], None, "checking an alert rule works")
     set_setting(admin, "alert.many_patients.count", "3")
     try:
         start = _last_seq(admin)
@@ -342,7 +342,7 @@ def test_alerts_name_their_entries(world: dict[str, Any]) -> None:
 def test_failed_logins_are_audited_and_alerted(world: dict[str, Any]) -> None:
     from archive.alerts import audit_alerts
     from archive.errors import WrongPassphrase
-    from archive.session import _import_failed_logins, _remember_failed_login
+    from archive.login import _import_failed_logins, _remember_failed_login
     from archive.settings import set_setting
 
     fx, admin = world["fx"], world["admin"]

@@ -130,7 +130,7 @@ def test_tail_truncation_exit_4_even_after_new_entries(prepared: Any, tmp_path: 
 
 def test_truncation_stays_reported_until_an_admin_acknowledges(prepared: Any, tmp_path: Path) -> None:
     from archive.audit_review import acknowledge, verify_audit
-    from archive.session import _start
+    from archive.login import _start
     from archive.status import verify_vault
     from vault.vault import Vault
 

@@ -44,8 +44,8 @@ def _cli(root: Path, *args: str):  # type: ignore[no-untyped-def]
 def test_backup_during_import_then_restore(shared_vault, tmp_path: Path, kind: str) -> None:  # type: ignore[no-untyped-def]
     from archive.backup import backup_vault, restore_backup
     from archive.intake import import_paths
+    from archive.login import open_session
     from archive.records import export_original
-    from archive.session import open_session
 
     importer = shared_vault.open("tess", TECH_PASS)
     backer = shared_vault.open("tess", TECH_PASS)

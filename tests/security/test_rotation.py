@@ -41,7 +41,7 @@ def _fill(session, n: int, size: int = 2000) -> dict[str, bytes]:  # type: ignor
 
 def test_rotate_and_remove_user(fresh_vault) -> None:  # type: ignore[no-untyped-def]
     from archive.keys import remove_user
-    from archive.session import open_session
+    from archive.login import open_session
     from archive.users import add_user
 
     session = fresh_vault.session
@@ -84,7 +84,7 @@ KILL_SCRIPT = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, {repo!r})
-    from archive.session import open_session
+    from archive.login import open_session
     from archive.keys import rotate_key
     s = open_session({root!r}, "admin", {pw!r})
     def progress(done, total):
@@ -98,7 +98,7 @@ KILL_SCRIPT = textwrap.dedent(
 
 def test_kill_9_during_rotation_then_rerun(fresh_vault) -> None:  # type: ignore[no-untyped-def]
     from archive.keys import rotate_key
-    from archive.session import open_session
+    from archive.login import open_session
 
     session = fresh_vault.session
     blobs = _fill(session, 150, size=20000)

@@ -19,41 +19,42 @@ def test_intact_chain_verifies(log: AuditLog) -> None:
 
 
 def test_edit_is_detected(log: AuditLog) -> None:
-    log.db.execute("UPDATE audit SET patient = 'MRN2' WHERE seq = 4")
+    log.rows.db.execute("UPDATE audit SET patient = 'MRN2' WHERE seq = 4")
     report = log.verify()
     assert not report.ok and report.first_bad_seq == 4 and "altered" in report.problem
 
 
 def test_delete_is_detected(log: AuditLog) -> None:
-    log.db.execute("DELETE FROM audit WHERE seq = 3")
+    log.rows.db.execute("DELETE FROM audit WHERE seq = 3")
     report = log.verify()
     assert not report.ok and report.first_bad_seq == 4
 
 
 def test_insert_is_detected(log: AuditLog) -> None:
-    cols = [d[0] for d in log.db.execute("SELECT * FROM audit LIMIT 1").description]
-    later = [dict(zip(cols, r, strict=True)) for r in log.db.execute("SELECT * FROM audit WHERE seq >= 3 ORDER BY seq")]
-    log.db.execute("DELETE FROM audit WHERE seq >= 3")
+    db = log.rows.db
+    cols = [d[0] for d in db.execute("SELECT * FROM audit LIMIT 1").description]
+    later = [dict(zip(cols, r, strict=True)) for r in db.execute("SELECT * FROM audit WHERE seq >= 3 ORDER BY seq")]
+    db.execute("DELETE FROM audit WHERE seq >= 3")
     forged = dict(later[0], record="forged", mac="ab" * 32)
     for row in [forged] + [dict(r, seq=r["seq"] + 1) for r in later]:
         marks = ", ".join("?" for _ in cols)
-        log.db.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({marks})", [row[c] for c in cols])
+        db.execute(f"INSERT INTO audit ({', '.join(cols)}) VALUES ({marks})", [row[c] for c in cols])
     report = log.verify()
     assert not report.ok and report.first_bad_seq == 3
 
 
 def test_reorder_is_detected(log: AuditLog) -> None:
-    a = log.db.execute("SELECT record FROM audit WHERE seq = 3").fetchone()[0]
-    b = log.db.execute("SELECT record FROM audit WHERE seq = 4").fetchone()[0]
-    log.db.execute("UPDATE audit SET record = ? WHERE seq = 3", [b])
-    log.db.execute("UPDATE audit SET record = ? WHERE seq = 4", [a])
+    a = log.rows.db.execute("SELECT record FROM audit WHERE seq = 3").fetchone()[0]
+    b = log.rows.db.execute("SELECT record FROM audit WHERE seq = 4").fetchone()[0]
+    log.rows.db.execute("UPDATE audit SET record = ? WHERE seq = 3", [b])
+    log.rows.db.execute("UPDATE audit SET record = ? WHERE seq = 4", [a])
     report = log.verify()
     assert not report.ok and report.first_bad_seq == 3
 
 
 def test_tail_truncation_is_detected(log: AuditLog) -> None:
-    last = log.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
-    log.db.execute("DELETE FROM audit WHERE seq >= ?", [last - 1])
+    last = log.rows.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+    log.rows.db.execute("DELETE FROM audit WHERE seq >= ?", [last - 1])
     report = log.verify()
     assert not report.ok and "removed from the end" in report.problem
 
@@ -65,8 +66,8 @@ def test_head_file_lags_but_own_process_still_sees_truncation(log: AuditLog) -> 
     for i in range(3):
         log.append(action="view_record", outcome="ok", user="admin", record=f"x{i}")
     assert log.read_head()[0] == file_seq  # type: ignore[index]  # lagging...
-    last = log.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
-    log.db.execute("DELETE FROM audit WHERE seq = ?", [last])
+    last = log.rows.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+    log.rows.db.execute("DELETE FROM audit WHERE seq = ?", [last])
     report = log.verify()  # ...but the in-memory head knows the cut
     assert not report.ok and report.first_bad_seq == last and "removed from the end" in report.problem
 
@@ -76,7 +77,8 @@ def test_flush_writes_the_head_and_a_lagging_head_is_no_false_alarm(log: AuditLo
     log.append(action="view_record", outcome="ok", user="admin", record="y")
     assert log.check_head() is None  # the file lags the table: that is fine
     log.flush()
-    last = log.db.execute("SELECT max(seq), max(mac) FROM audit WHERE seq = (SELECT max(seq) FROM audit)").fetchone()
+    db = log.rows.db
+    last = db.execute("SELECT max(seq), max(mac) FROM audit WHERE seq = (SELECT max(seq) FROM audit)").fetchone()
     assert log.read_head() == (last[0], last[1])
 
 

@@ -1,4 +1,5 @@
-"""The role table (`decide`, pure) and the per-record rules (`decide_record`) on a bare index."""
+"""The role table (`decide`, pure) and the per-record rules (`decide_record`, pure over the facts
+the index holds: `archive.access.IndexFacts`) on a bare index."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from archive.policy import ALLOWED, Action, active_grant, decide, decide_record
+from archive.access import IndexFacts
+from archive.policy import ALLOWED, Action, decide, decide_record
+from archive.store import Store
 from archive.users import User
 
 ADMIN = User("ada", "admin")
@@ -80,6 +83,10 @@ def db(tmp_path: Any) -> Any:
     database.conn.close()
 
 
+def _facts(db: Any) -> IndexFacts:
+    return IndexFacts(Store(db))
+
+
 def _grant(db: Any, user: str, record: str, minutes: float) -> None:
     now = dt.datetime.now(dt.UTC)
     db.execute(
@@ -90,28 +97,28 @@ def _grant(db: Any, user: str, record: str, minutes: float) -> None:
 
 
 def test_break_glass_grant_opens_viewing_only_until_expiry(db: Any) -> None:
-    assert not decide_record(db, ADMIN, Action.VIEW_RECORD, record="r1", patient="M1").allowed
+    assert not decide_record(_facts(db), ADMIN, Action.VIEW_RECORD, record="r1", patient="M1").allowed
     _grant(db, "ada", "r1", minutes=5)
-    decision = decide_record(db, ADMIN, Action.VIEW_RECORD, record="r1", patient="M1")
+    decision = decide_record(_facts(db), ADMIN, Action.VIEW_RECORD, record="r1", patient="M1")
     assert decision.allowed and decision.via == "break_glass" and decision.grant == 7
-    assert not decide_record(db, ADMIN, Action.EXPORT, record="r1", patient="M1").allowed
-    assert not decide_record(db, ADMIN, Action.VIEW_RECORD, record="r2", patient="M1").allowed
-    assert not decide_record(db, User("bob", "admin"), Action.VIEW_RECORD, record="r1", patient="M1").allowed
+    assert not decide_record(_facts(db), ADMIN, Action.EXPORT, record="r1", patient="M1").allowed
+    assert not decide_record(_facts(db), ADMIN, Action.VIEW_RECORD, record="r2", patient="M1").allowed
+    assert not decide_record(_facts(db), User("bob", "admin"), Action.VIEW_RECORD, record="r1", patient="M1").allowed
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)
-    assert active_grant(db, "ada", "r1", now=later) is None
-    assert not decide_record(db, ADMIN, Action.VIEW_RECORD, record="r1", patient="M1", now=later).allowed
+    assert Store(db).access.active_grant("ada", "r1", later) is None
+    assert not decide_record(_facts(db), ADMIN, Action.VIEW_RECORD, record="r1", patient="M1", now=later).allowed
 
 
 def test_grant_does_not_help_a_disabled_user(db: Any) -> None:
     _grant(db, "gone", "r1", minutes=5)
-    assert not decide_record(db, DOC_DISABLED, Action.VIEW_RECORD, record="r1", patient="M1").allowed
+    assert not decide_record(_facts(db), DOC_DISABLED, Action.VIEW_RECORD, record="r1", patient="M1").allowed
 
 
 def test_assigned_scope_for_physicians(db: Any) -> None:
     def allowed(user: User, record: str, action: Action = Action.VIEW_RECORD) -> bool:
-        return decide_record(db, user, action, record=record, patient="M1", physician_scope="assigned").allowed
+        return decide_record(_facts(db), user, action, record=record, patient="M1", physician_scope="assigned").allowed
 
-    assert decide_record(db, DOC, Action.VIEW_RECORD, record="r1", patient="M1").allowed  # "all" (default)
+    assert decide_record(_facts(db), DOC, Action.VIEW_RECORD, record="r1", patient="M1").allowed  # "all" (default)
     assert not allowed(DOC, "r1") and not allowed(DOC, "r1", Action.SEARCH)
     assert allowed(TECH, "r1")  # technicians are not scoped
     db.execute(
@@ -119,7 +126,7 @@ def test_assigned_scope_for_physicians(db: Any) -> None:
         "VALUES ('t', 'r1', 'M1', 'tess', 'maria', 'care', 3)"
     )
     assert allowed(DOC, "r1") and allowed(DOC, "r1", Action.ASK_ABOUT_PATIENT)
-    assert decide_record(db, DOC, Action.VIEW_RECORD, record="r1", patient="M1",
+    assert decide_record(_facts(db), DOC, Action.VIEW_RECORD, record="r1", patient="M1",
                          physician_scope="assigned").via == "disclosure"
     assert not allowed(DOC, "r2")
     _grant(db, "maria", "r2", minutes=5)

@@ -82,9 +82,9 @@ def test_settings_are_typed_and_admin_only(session: Any) -> None:
     from archive.errors import BadInput
     from archive.settings import get_setting, set_setting
 
-    assert get_setting(session.db, "session.idle_timeout_seconds") == 600
+    assert get_setting(session.store, "session.idle_timeout_seconds") == 600
     assert set_setting(session, "session.idle_timeout_seconds", "120") == 120
-    assert get_setting(session.db, "session.idle_timeout_seconds") == 120
+    assert get_setting(session.store, "session.idle_timeout_seconds") == 120
     for key, bad in (("session.idle_timeout_seconds", "soon"), ("session.idle_timeout_seconds", "0"),
                      ("policy.physician_scope", "some"), ("no.such.key", "1")):
         with pytest.raises(BadInput):

@@ -165,7 +165,7 @@ class CreateVaultScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="create")
     def create(self, admin: str, passphrase: str) -> None:
         from archive.errors import ChartvaultError
-        from archive.session import create_vault
+        from archive.login import create_vault
 
         try:
             session = create_vault(self.vault_dir, admin, passphrase)

@@ -95,8 +95,8 @@ class RecordScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="record")
     def break_glass(self, reason: str) -> None:
+        from archive.access import break_glass
         from archive.errors import ChartvaultError
-        from archive.policy import break_glass
 
         try:
             break_glass(self.session, self.record_id, None, reason)

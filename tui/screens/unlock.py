@@ -89,7 +89,8 @@ class UnlockScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="unlock")
     def unlock(self, user: str, passphrase: str) -> None:
         from archive.errors import ChartvaultError
-        from archive.session import open_session, unlock_wait_seconds
+        from archive.intake import ingest_pending_on_unlock
+        from archive.login import open_session, unlock_wait_seconds
 
         try:
             session = open_session(self.vault_dir, user, passphrase)
@@ -97,6 +98,7 @@ class UnlockScreen(Screen[None]):
             wait = unlock_wait_seconds(self.vault_dir, user)
             self.app.call_from_thread(self._failed, exc.message, exc.hint, wait)
             return
+        ingest_pending_on_unlock(session)  # what a locked watcher encrypted into pending/ meanwhile
         self.app.call_from_thread(self.app.unlocked, session)  # type: ignore[attr-defined]
 
     def _failed(self, message: str, hint: str, wait: float = 0.0) -> None:

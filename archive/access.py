@@ -1,25 +1,101 @@
-"""Disclosures (a technician releases a record to a registered physician) and the
-accounting of disclosures a patient may request (45 CFR 164.528).
+"""Per-record access beyond the role table: break-glass grants, disclosures, the accounting.
 
-A disclosure is a row in `disclosures` and an audit entry written in the same
-transaction; it makes the record available to the recipient (see
-`policy.decide_record`). The accounting is built from the audit log, which is
-the source of truth: who saw or received which record of the patient, when, why.
+- Break-glass: a user without the right opens one record by typing a reason;
+  the grant is a flagged audit entry (reviewed by an admin) and an
+  `access_grants` row that `policy.decide_record` honours until it expires.
+- Disclosures: a technician releases a record to a registered physician; a
+  row in `disclosures` and an audit entry written in the same transaction,
+  which make the record available to the recipient (see `policy.decide_record`).
+- The accounting of disclosures a patient may request (45 CFR 164.528), built
+  from the audit log, which is the source of truth: who saw or received which
+  record of the patient, when, why.
+
+The decisions themselves are `archive.policy` (pure); this module writes the
+grants and disclosures they read, through `session.store.access`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from archive.audit import now_iso
-from archive.audit_review import ACK, parse_since
+from archive.audit_review import ACK, audit_integrity, parse_since
 from archive.errors import AccessDenied, BadInput, NotFound
-from archive.policy import Action, lookup_record
+from archive.policy import Action
+from archive.settings import get_setting
+from archive.store.access import Grant
 from archive.users import get_user
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from archive.store import Store
+
+
+class IndexFacts:
+    """The facts `policy.decide_record` needs, read from the index (`policy.RecordFacts`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def attending(self, patient: str) -> str | None:
+        return self.store.patients.attending(patient)
+
+    def disclosed_to(self, user: str, record: str) -> bool:
+        return self.store.access.disclosed_to(user, record)
+
+    def active_grant(self, user: str, record: str, now: dt.datetime) -> Grant | None:
+        return self.store.access.active_grant(user, record, now)
+
+
+# -- break-glass -----------------------------------------------------------------
+
+MIN_REASON = 8
+
+
+def break_glass(
+    session: Session, record: str, patient: str | None, reason: str, minutes: int | None = None
+) -> Grant | None:
+    """Emergency access: grant the session's user `record` for a limited time.
+
+    Returns None when the user may already view the record (no grant needed).
+    The grant is an audit entry flagged for an admin's review (`audit review`).
+    """
+    reason = " ".join((reason or "").split())
+    if len(reason) < MIN_REASON:
+        raise BadInput(
+            "Break-glass needs a reason of a few words.",
+            'Say why, e.g. --break-glass "patient in ED, unconscious, allergies unknown".',
+        )
+    session.require(Action.BREAK_GLASS, record=record, patient=patient)
+    exists, found_patient = session.store.records.patient_of(record)
+    if not exists:
+        raise NotFound(f"No record '{record}'.", "Check the id with 'chartvault search'.")
+    patient = patient or found_patient
+    if session.may_see_record(record, patient):
+        return None
+    minutes = int(minutes if minutes is not None else get_setting(session.store, "break_glass.minutes"))
+    granted = dt.datetime.now(dt.UTC)
+    expires = granted + dt.timedelta(minutes=minutes)
+    granted_at = granted.isoformat(timespec="microseconds")
+    expires_at = expires.isoformat(timespec="microseconds")
+    with session.transaction():
+        seq = session.audit(
+            Action.BREAK_GLASS.value,
+            patient=patient,
+            record=record,
+            reason=reason,
+            flagged=True,
+            details={"minutes": minutes, "expires_at": expires.isoformat(timespec="seconds")},
+        )
+        grant_id = session.store.access.add_grant(
+            session.user.name, record, patient, reason, granted_at, expires_at, seq
+        )
+    return Grant(grant_id, session.user.name, record, patient, reason, granted_at, expires_at, seq)
+
+
+# -- disclosures -------------------------------------------------------------------
 
 MIN_PURPOSE = 3
 
@@ -44,12 +120,12 @@ def disclose(session: Session, record_id: str, to: str, purpose: str) -> Disclos
     purpose = " ".join((purpose or "").split())
     if len(purpose) < MIN_PURPOSE:
         raise BadInput("A disclosure needs a purpose.", 'Say why, e.g. --purpose "continuing care after discharge".')
-    exists, patient = lookup_record(session.db, record_id)
+    exists, patient = session.store.records.patient_of(record_id)
     if not exists:
         raise NotFound(f"No record '{record_id}'.", "Check the id with 'chartvault search'.")
     session.require_record(Action.DISCLOSE, record=record_id, patient=patient, audit=False)
     try:
-        recipient = get_user(session.db, to)
+        recipient = get_user(session.store, to)
     except NotFound:
         hint = "The recipient must be a registered physician user."
         raise NotFound(f"No user '{to}' to disclose to.", hint) from None
@@ -72,27 +148,8 @@ def disclose(session: Session, record_id: str, to: str, purpose: str) -> Disclos
             reason=purpose,
             details={"recipient": to, "recipient_licence": recipient.licence},
         )
-        cur = session.db.execute(
-            "INSERT INTO disclosures (ts, record, patient, discloser, recipient, purpose, audit_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [ts, record_id, patient, session.user.name, to, purpose, seq],
-        )
-        row_id = int(cur.lastrowid or 0)
+        row_id = session.store.access.add_disclosure(ts, record_id, patient, session.user.name, to, purpose, seq)
     return Disclosure(row_id, ts, record_id, patient, session.user.name, to, purpose, seq)
-
-
-def disclosures_of(session: Session, *, patient: str | None = None, recipient: str | None = None) -> list[Disclosure]:
-    """Disclosure rows (for the accounting and the TUI)."""
-    session.require(Action.VIEW_ACCOUNTING, patient=patient)
-    where, params = [], []
-    for col, val in (("patient", patient), ("recipient", recipient)):
-        if val is not None:
-            where.append(f"{col} = ?")
-            params.append(val)
-    sql = "SELECT id, ts, record, patient, discloser, recipient, purpose, audit_seq FROM disclosures"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    return [Disclosure(*row) for row in session.db.execute(sql + " ORDER BY id", params)]
 
 
 # -- accounting ----------------------------------------------------------------
@@ -141,7 +198,7 @@ def accounting_of_disclosures(session: Session, mrn: str, since: str | None = No
     """
     session.require(Action.VIEW_ACCOUNTING, patient=mrn)
     mrn = mrn.strip()
-    names = {str(r[0]): str(r[1] or "") for r in session.db.execute("SELECT name, full_name FROM users")}
+    names = session.store.users.full_names()
     lines = []
     for entry in session.audit_log.entries(patient=mrn, since=parse_since(since)):
         if entry.outcome != "ok" or entry.action in NOT_ACCOUNTED:
@@ -159,8 +216,6 @@ def accounting_of_disclosures(session: Session, mrn: str, since: str | None = No
                 recipient=entry.details.get("recipient"),
             )
         )
-    from archive.audit_review import audit_integrity
-
     chain = audit_integrity(session)
     session.audit("accounting", patient=mrn, details={"entries": len(lines)})
     return Accounting(mrn, lines, chain.ok, chain.problem)

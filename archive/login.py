@@ -1,0 +1,171 @@
+"""Logging in: creating a vault, opening a session, and the bookkeeping of failed logins.
+
+`create_vault` makes a new vault whose first user is an admin; `open_session`
+unlocks an existing one as a user (refusing disabled users) and moves the
+failed logins recorded since into the audit log. Neither ingests anything:
+what a locked watcher left in `pending/` is indexed by the caller after login
+(`archive.intake.ingest_pending_on_unlock`, called by the CLI and the TUI).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archive.audit import AuditLog
+from archive.errors import (
+    AccessDenied,
+    BadInput,
+    ChartvaultError,
+    TamperDetected,
+    TooManyAttempts,
+    WrongPassphrase,
+)
+from archive.session import Session
+from archive.store import Store
+from archive.store.schema import MIGRATIONS
+from archive.users import User, get_user, insert_user
+from vault.db import migrate, transaction
+from vault.errors import NotFound
+from vault.vault import UnlockedVault, Vault
+
+
+def _start(unlocked: UnlockedVault, user_name: str) -> Session:
+    migrate(unlocked.db, MIGRATIONS)
+    audit_log = AuditLog.of(unlocked)
+    audit_log.also = unlocked.also
+    try:
+        user = get_user(Store.of(unlocked), user_name)
+    except NotFound:
+        unlocked.close()
+        raise TamperDetected(
+            f"User '{user_name}' has a keyslot but is not in the user table.",
+            "The keys/ folder was changed; an admin should check 'chartvault user list'.",
+        ) from None
+    session = Session(unlocked=unlocked, user=user, audit_log=audit_log)
+    problem = audit_log.check_head()
+    if problem is not None:
+        # Record it before anything else is appended: a later append would move
+        # the head past a truncated tail and hide it.
+        session.audit(
+            "audit_tamper",
+            outcome="failed",
+            flagged=True,
+            reason=problem.problem,
+            details={"detected": "unlock", "first_bad_seq": problem.first_bad_seq},
+        )
+        audit_log.write_head()
+    return session
+
+
+def vault_exists(root: Path) -> bool:
+    """Whether a vault exists at `root` (reads public metadata only)."""
+    return Vault.exists_at(Path(root).expanduser())
+
+
+def create_vault(root: Path, admin: str, passphrase: str, full_name: str = "") -> Session:
+    """Create a vault whose first user is the admin `admin`; return their session."""
+    vault, identity = Vault.create(root, admin, passphrase)
+    unlocked = vault.unlock_with_identity(identity, create_index=True)
+    migrate(unlocked.db, MIGRATIONS)
+    with transaction(unlocked.db):
+        insert_user(Store.of(unlocked), User(name=admin, role="admin", full_name=full_name, created_by=admin))
+    session = _start(unlocked, admin)
+    session.audit("vault_create")
+    return session
+
+
+def open_session(root: Path, user: str, passphrase: str) -> Session:
+    """Unlock the vault at `root` as `user`. Wrong passphrases are audited at next unlock.
+
+    What an unattended (locked) watcher encrypted into pending/ is not indexed here:
+    the caller runs `archive.intake.ingest_pending_on_unlock` on the new session.
+    """
+    vault = Vault.open(root)
+    try:
+        unlocked = vault.unlock(user, passphrase)
+    except WrongPassphrase:
+        _remember_failed_login(vault, user)
+        raise
+    except TooManyAttempts:
+        _remember_failed_login(vault, user, "refused during back-off")
+        raise
+    except NotFound:
+        _remember_failed_login(vault, user, "unknown user")
+        raise
+    except BadInput:  # not even a valid user name
+        _remember_failed_login(vault, "", "invalid user name")
+        raise
+    session = _start(unlocked, user)
+    _import_failed_logins(session)
+    if not session.user.active:
+        session.audit("login", outcome="denied", reason="user disabled")
+        session.close()
+        raise AccessDenied(f"User '{user}' is disabled.", "Ask an admin to enable your account.")
+    session.audit("login")
+    return session
+
+
+# Failed logins happen without the secret, so they cannot go straight into the
+# encrypted audit log. Each is kept as an age file encrypted to the vault's
+# public recipient, and moved into the log by the next successful unlock.
+FAILED_LOGINS = "failed-logins"
+
+
+def unlock_wait_seconds(root: Path, user: str) -> float:
+    """Seconds before `user` may try a passphrase again (0 when not backing off)."""
+    import time
+
+    from vault.keys import backoff_seconds
+
+    try:
+        entry = Vault.open(root).keyslots.failed_attempts().get(user)
+    except ChartvaultError:
+        return 0.0
+    if not entry:
+        return 0.0
+    wait = backoff_seconds(int(entry.get("failures", 0)))
+    return max(0.0, float(entry.get("last", 0)) + wait - time.time())
+
+
+def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphrase") -> None:
+    import json
+    import secrets
+
+    from archive.audit import now_iso
+    from vault.atomic import write_atomic
+    from vault.store import encrypt_to_recipient
+
+    folder = vault.root / "pending" / FAILED_LOGINS
+    folder.mkdir(parents=True, exist_ok=True)
+    event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()
+    write_atomic(folder / f"{secrets.token_hex(8)}.age", encrypt_to_recipient(event, vault.recipient))
+
+
+def _import_failed_logins(session: Session) -> None:
+    import json
+
+    from vault.store import decrypt_with_identity
+
+    folder = session.vault.root / "pending" / FAILED_LOGINS
+    if not folder.is_dir():
+        return
+    files = sorted(folder.glob("*.age"))
+    if not files:
+        return
+    events = []
+    for path in files:
+        try:
+            events.append(json.loads(decrypt_with_identity(path.read_bytes(), session.unlocked.identities, path.name)))
+        except (TamperDetected, ValueError):
+            events.append({"user": None, "ts": None, "unreadable": path.name})
+    with session.transaction():
+        for event in sorted(events, key=lambda e: str(e.get("ts"))):
+            session.audit_log.append(
+                action="login_failed",
+                outcome="denied",
+                user=event.get("user"),
+                reason=str(event.get("reason") or "wrong passphrase"),
+                details={k: v for k, v in (("at", event.get("ts")), ("unreadable", event.get("unreadable"))) if v},
+            )
+    for path in files:
+        path.unlink(missing_ok=True)
