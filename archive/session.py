@@ -46,7 +46,7 @@ class Session:
 
     @property
     def db(self) -> Database:
-        """The raw index database: for archive.store and this module only (the layering test checks)."""
+        """The raw index database: for archive.store, this module and archive.login only (the layering test checks)."""
         return self.unlocked.db
 
     @cached_property
