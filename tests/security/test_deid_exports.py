@@ -49,7 +49,8 @@ class Env:
         from archive.session import Session
         from archive.users import get_user
 
-        return Session(unlocked=self.admin.unlocked, user=get_user(self.admin.store, name), audit_log=self.admin.audit_log)
+        user = get_user(self.admin.store, name)
+        return Session(unlocked=self.admin.unlocked, user=user, audit_log=self.admin.audit_log)
 
     def audits(self, action: str) -> list[dict[str, Any]]:
         return list(self.admin.db.query("SELECT * FROM audit WHERE action = ? ORDER BY seq", [action]))

@@ -16,7 +16,9 @@ def _loaded_after(stmt: str) -> set[str]:
 
 
 def test_archive_loads_neither_textual_nor_torch() -> None:
-    mods = _loaded_after("import archive, archive.session, archive.login, archive.access, archive.cli, archive.users, archive.status")
+    mods = _loaded_after(
+        "import archive, archive.session, archive.login, archive.access, archive.cli, archive.users, archive.status"
+    )
     loaded = {m.split(".")[0] for m in mods}
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
