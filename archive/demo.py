@@ -299,7 +299,7 @@ def _record(outcomes: dict[str, Any], suffix: str) -> str | None:
 
 def _file_and_chart(tess: Session, outcomes: dict[str, Any]) -> None:
     from archive.charts import add_entry
-    from archive.records import file_record
+    from archive.filing import file_record
 
     scan = _record(outcomes, "progress_note_handwritten.png") or _record(outcomes, "handwriting_style_note.png")
     if scan:

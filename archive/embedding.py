@@ -37,27 +37,26 @@ _embedders: dict[tuple[str, str], Any] = {}
 _override: Any = None
 
 
-def model_name(db: Any) -> str:
+def model_name(session: Session) -> str:
     """The embedding model this vault uses (a setting; all-MiniLM-L6-v2 by default)."""
     if _override is not None:
         return str(_override.model_id)
     if os.environ.get("CHARTVAULT_EMBEDDER") == "fake":
         return "fake-hash-64"
-    return _setting(db, "search.embedding_model", DEFAULT_MODEL)
+    return _setting(session, "search.embedding_model")
 
 
-def precision(db: Any) -> str:
-    return _setting(db, "search.embedding_precision", "auto")
+def precision(session: Session) -> str:
+    return _setting(session, "search.embedding_precision")
 
 
-def _setting(db: Any, key: str, default: str) -> str:
-    from archive.settings import SETTINGS, get_setting
-    from archive.store import Store
+def _setting(session: Session, key: str) -> str:
+    from archive.settings import get_setting
 
-    return str(get_setting(Store(db), key)) if key in SETTINGS else default
+    return str(get_setting(session.store, key))
 
 
-def get_embedder(db: Any, start: bool = True) -> Embedder:
+def get_embedder(session: Session, start: bool = True) -> Embedder:
     """The process-wide embedder for this vault's model; `start` begins loading it in the background."""
     if _override is not None:
         return _override  # type: ignore[no-any-return]
@@ -71,7 +70,7 @@ def get_embedder(db: Any, start: bool = True) -> Embedder:
             return _embedders[key]  # type: ignore[no-any-return]
     from indexer.embedder import EmbedderUnavailable, SentenceTransformerEmbedder
 
-    key = (model_name(db), precision(db))
+    key = (model_name(session), precision(session))
     with _lock:
         emb = _embedders.get(key)
         if emb is None:
@@ -109,9 +108,7 @@ def wait_until_ready(embedder: Embedder, timeout: float | None = None) -> None:
 
 def backlog(session: Session) -> int:
     """Records not yet embedded with the vault's model (the `embedding_backlog` status counter)."""
-    from indexer.semantic import backlog_count
-
-    return backlog_count(session.db, model_name(session.db))
+    return session.store.records.embedding_backlog(model_name(session))
 
 
 @dataclass
@@ -134,40 +131,20 @@ class SemanticStatus:
 
 def semantic_status(session: Session) -> SemanticStatus:
     session.require(Action.VIEW_STATUS)
-    from indexer.semantic import backlog_count, embedded_count
-
-    db = session.db
-    model = model_name(db)
-    chunks = int(db.execute("SELECT count(*) FROM chunks WHERE model = ?", [model]).fetchone()[0])
+    records = session.store.records
+    model = model_name(session)
     return SemanticStatus(
         model=model,
-        embedded=embedded_count(db, model),
-        backlog=backlog_count(db, model),
-        chunks=chunks,
-        rebuilding=_state(db, REINDEX_MARK) == model,
+        embedded=records.embedded_count(model),
+        backlog=records.embedding_backlog(model),
+        chunks=records.chunk_count(model),
+        rebuilding=records.semantic_state(REINDEX_MARK) == model,
     )
 
 
-def has_embeddings(db: Any) -> bool:
+def has_embeddings(session: Session) -> bool:
     """Whether any record is embedded with this vault's model (hybrid becomes the default mode)."""
-    row = db.execute("SELECT 1 FROM embedded WHERE model = ? AND chunks > 0 LIMIT 1", [model_name(db)]).fetchone()
-    return row is not None
-
-
-def _state(db: Any, key: str) -> str | None:
-    row = db.execute("SELECT value FROM semantic_state WHERE key = ?", [key]).fetchone()
-    return str(row[0]) if row else None
-
-
-def _set_state(db: Any, key: str, value: str | None) -> None:
-    if value is None:
-        db.execute("DELETE FROM semantic_state WHERE key = ?", [key])
-    else:
-        db.execute(
-            "INSERT INTO semantic_state (key, value) VALUES (?, ?)"
-            " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )
+    return session.store.records.any_embedded(model_name(session))
 
 
 # ---------------------------------------------------------------- embedding
@@ -186,15 +163,13 @@ def embed_backlog(
 ) -> EmbedReport:
     """Embed records waiting in the backlog (or only `records`, by id). Loads the model if needed."""
     session.require(Action.IMPORT)
-    from indexer.semantic import embed_pending
-
-    embedder = get_embedder(session.db)
+    embedder = get_embedder(session)
     wait_until_ready(embedder)
     only = None
     if records is not None:
-        only = _record_ns(session.db, records)
-    report = embed_pending(
-        session.db, embedder, only=only, progress=progress, should_stop=should_stop, limit=limit
+        only = session.store.records.numbers(records)
+    report = session.store.records.embed_pending(
+        embedder, only=only, progress=progress, should_stop=should_stop, limit=limit
     )
     if report.records:
         with session.transaction():
@@ -210,15 +185,6 @@ def embed_backlog(
     return report
 
 
-def _record_ns(db: Any, ids: list[str]) -> list[int]:
-    out: list[int] = []
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        marks = ", ".join("?" for _ in part)
-        out += [int(r[0]) for r in db.execute(f"SELECT n FROM records WHERE id IN ({marks})", part).fetchall()]
-    return sorted(out)
-
-
 def reindex(
     session: Session,
     *,
@@ -232,22 +198,17 @@ def reindex(
     (the vectors are not dropped a second time).
     """
     session.require(Action.IMPORT)
-    from indexer.semantic import forget
-
-    db = session.db
-    model = model_name(db)
-    if semantic and _state(db, REINDEX_MARK) != model:
-        get_embedder(db)  # start loading while the old vectors are dropped
-        forget(db, model)
+    records = session.store.records
+    model = model_name(session)
+    if semantic and records.semantic_state(REINDEX_MARK) != model:
+        get_embedder(session)  # start loading while the old vectors are dropped
+        records.forget_vectors(model)
         with session.transaction():
-            _set_state(db, REINDEX_MARK, model)
+            records.set_semantic_state(REINDEX_MARK, model)
             session.audit("reindex", details={"model": model, "semantic": True})
     report = embed_backlog(session, progress=progress, should_stop=should_stop)
-    if not report.interrupted and _state(db, REINDEX_MARK) is not None:
-        from vault.db import transaction
-
-        with transaction(db):
-            _set_state(db, REINDEX_MARK, None)
+    if not report.interrupted and records.semantic_state(REINDEX_MARK) is not None:
+        records.set_semantic_state(REINDEX_MARK, None)
     return report
 
 
@@ -271,7 +232,7 @@ class EmbeddingService:
         self.poll_seconds = poll_seconds
         self.on_change = on_change
         self.on_error = on_error
-        self.embedder = get_embedder(session.db)  # starts loading now
+        self.embedder = get_embedder(session)  # starts loading now
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None

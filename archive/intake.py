@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 from archive.chart_import import land_outcomes
 from archive.errors import ChartvaultError
 from archive.policy import Action, decide
-from indexer.pipeline import Ingestor, Outcome, Progress, summarise
+from indexer.pipeline import Outcome, Progress, summarise
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from indexer.pipeline import Ingestor
     from indexer.watch import FolderWatcher
 
 DEFAULT_QUIET = 1.0
@@ -62,10 +63,9 @@ def _ingestor(session: Session, via: str, settle: float = DEFAULT_QUIET) -> Inge
         # HL7/FHIR facts of the new records land on their patients' charts in the same commit.
         land_outcomes(session, outcomes)
 
-    return Ingestor(
-        session.db,
-        session.blobs,
-        session.blobs.at(session.vault.quarantine_dir),
+    return session.store.records.ingestor(
+        store=session.blobs,
+        quarantine_store=session.blobs.at(session.vault.quarantine_dir),
         actor=session.user.name,
         transaction=session.transaction,
         on_commit=on_commit,

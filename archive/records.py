@@ -20,7 +20,7 @@ from archive.policy import Action
 from indexer import fts
 from indexer.extract import PatientInfo
 from indexer.filing import normalise_mrn
-from indexer.pipeline import meta_text, now_iso, upsert_patient
+from indexer.pipeline import meta_text, now_iso
 from vault.atomic import atomic_writer
 
 if TYPE_CHECKING:
@@ -205,7 +205,6 @@ def search_records_page(
         raise BadInput("--limit must be at least 1.", "For example --limit 20.")
     filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to)
     page = fts.search_page(session.db, fts.live_query(query) if as_you_type else query, filters, limit=limit)
-    may_see = getattr(session, "may_see_record", None)
     hits = [
         SearchHit(
             record_id=h.record_id,
@@ -219,7 +218,7 @@ def search_records_page(
             format=h.format,
         )
         for h in page.hits
-        if may_see is None or may_see(h.record_id, h.patient, Action.SEARCH)
+        if session.may_see_record(h.record_id, h.patient, Action.SEARCH)
     ]
     details = {
         "query": query,
@@ -238,41 +237,35 @@ def search_records_page(
 
 def _record_row(session: Session, record_id: str) -> dict[str, Any]:
     record_id = record_id.strip()
-    rows = list(session.db.query("SELECT * FROM records WHERE id = ?", [record_id]))
-    if not rows:
+    row = session.store.records.get(record_id)
+    if row is None:
         raise NotFound(f"No record '{record_id}'.", "Find record ids with 'chartvault search QUERY'.")
-    return rows[0]
+    return row
 
 
 def _latest_transcription(session: Session, record_id: str, with_text: bool) -> Transcription | None:
-    row = session.db.execute(
-        "SELECT id, by, at, verified_by, verified_at, text_blob_id FROM transcriptions "
-        "WHERE record_id = ? ORDER BY id DESC LIMIT 1",
-        [record_id],
-    ).fetchone()
+    row = session.store.records.latest_transcription(record_id)
     if row is None:
         return None
-    text = session.blobs.get_bytes(row[5]).decode("utf-8") if with_text else None
-    return Transcription(id=row[0], by=row[1], at=row[2], verified_by=row[3], verified_at=row[4], text=text)
+    text = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8") if with_text else None
+    return Transcription(
+        id=row["id"], by=row["by"], at=row["at"], verified_by=row["verified_by"], verified_at=row["verified_at"],
+        text=text,
+    )
 
 
-def _allow_record(session: Session, action: Action, row: dict[str, Any], details: dict[str, Any]) -> None:
-    """Per-record policy; the allowed access is audited (by require_record, or here)."""
-    decision = session.require_record(action, record=row["id"], patient=row["patient_mrn"])
-    if decision is None:  # an older Session that does not audit allowed accesses itself
-        session.audit(action.value, record=row["id"], patient=row["patient_mrn"], details=details)
+def _allow_record(session: Session, action: Action, row: dict[str, Any]) -> None:
+    """Per-record policy (`require_record` audits the allowed access itself)."""
+    session.require_record(action, record=row["id"], patient=row["patient_mrn"])
 
 
 def show_record(session: Session, record_id: str) -> RecordView:
     """A record's metadata and extracted text (and its latest transcription)."""
     row = _record_row(session, record_id)
     with session.transaction():
-        _allow_record(session, Action.VIEW_RECORD, row, {})
+        _allow_record(session, Action.VIEW_RECORD, row)
     text = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
-    name = None
-    if row["patient_mrn"]:
-        found = session.db.execute("SELECT name FROM patients WHERE mrn = ?", [row["patient_mrn"]]).fetchone()
-        name = found[0] if found else None
+    name = session.store.patients.name_of(row["patient_mrn"]) if row["patient_mrn"] else None
     return RecordView(
         record_id=row["id"],
         filename=row["filename"],
@@ -306,7 +299,7 @@ def export_original(session: Session, record_id: str, out: Path) -> int:
     if not out.parent.is_dir():
         raise BadInput(f"The folder {out.parent} does not exist.", "Create it first, or choose another --out.")
     with session.transaction():
-        _allow_record(session, Action.EXPORT, row, {"what": "original"})
+        _allow_record(session, Action.EXPORT, row)
     with atomic_writer(out, mode=0o600) as fh:
         size = session.blobs.get_to(row["blob_id"], fh)
     return size
@@ -324,20 +317,21 @@ def check_mrn(mrn: str) -> str:
     return clean
 
 
-def file_record(session: Session, record_id: str, mrn: str) -> FilingResult:
-    """Tie a record to the patient `mrn` (created if new); it leaves the needs-filing queue."""
+def assign_patient(session: Session, record_id: str, mrn: str) -> FilingResult:
+    """Tie a record to the patient `mrn` (created if new); it leaves the needs-filing queue.
+
+    The record alone: `archive.filing.file_record` is what people call, it also
+    lands the record's chart facts in the same transaction.
+    """
     mrn = check_mrn(mrn)
     row = _record_row(session, record_id)
     session.require(Action.FILE_RECORD, record=row["id"], patient=mrn)
     with session.transaction():
-        created = session.db.execute("SELECT 1 FROM patients WHERE mrn = ?", [mrn]).fetchone() is None
-        upsert_patient(session.db, PatientInfo(mrn=mrn), f"filed by {session.user.name}")
-        session.db.execute(
-            "UPDATE records SET patient_mrn = ?, status = 'filed' WHERE id = ?", [mrn, row["id"]]
-        )
-        name = session.db.execute("SELECT name FROM patients WHERE mrn = ?", [mrn]).fetchone()[0]
-        fts.update_columns(
-            session.db,
+        created = not session.store.patients.exists(mrn)
+        session.store.patients.upsert(PatientInfo(mrn=mrn), f"filed by {session.user.name}")
+        session.store.records.file_to(row["id"], mrn)
+        name = session.store.patients.name_of(mrn)
+        session.store.records.update_search_row(
             row["n"],
             meta=meta_text(row["doc_type"], row["format"], row["author"], mrn, PatientInfo(mrn, name), row["date"]),
         )
@@ -347,10 +341,6 @@ def file_record(session: Session, record_id: str, mrn: str) -> FilingResult:
             patient=mrn,
             details={"previous": row["patient_mrn"], "patient_created": created},
         )
-        if row["patient_mrn"] is None:  # first filing: its HL7/FHIR facts join the chart
-            from archive.chart_import import land_record
-
-            land_record(session, row["id"])
     return FilingResult(record_id=row["id"], mrn=mrn, previous=row["patient_mrn"], patient_created=created)
 
 
@@ -364,16 +354,8 @@ def list_queue(session: Session, queue: str, limit: int = 500) -> list[QueueItem
     if queue not in QUEUES:
         raise BadInput(f"No queue '{queue}'.", "Queues: needs_filing, needs_transcription, and 'quarantine list'.")
     session.require(Action.FILE_RECORD if queue == "needs_filing" else Action.TRANSCRIBE)
-    where = "status = 'needs_filing'" if queue == "needs_filing" else "needs_transcription = 1"
-    rows = list(
-        session.db.query(
-            f"SELECT id, filename, format, doc_type, date, imported_at, metadata, patient_mrn, ocr_confidence "
-            f"FROM records WHERE {where} ORDER BY imported_at, n LIMIT ?",
-            [int(limit)],
-        )
-    )
     items = []
-    for row in rows:
+    for row in session.store.records.queue(queue, limit):
         meta = json.loads(row["metadata"] or "{}")
         item = QueueItem(
             record_id=row["id"],
@@ -404,15 +386,14 @@ def add_transcription(session: Session, record_id: str, text: str) -> Transcript
     session.require(Action.TRANSCRIBE, record=row["id"], patient=row["patient_mrn"])
     blob = session.blobs.put_bytes(text.encode("utf-8"), verify=True)
     with session.transaction():
-        _allow_record(session, Action.TRANSCRIBE, row, {})
-        cur = session.db.execute(
-            "INSERT INTO transcriptions (record_id, text_blob_id, by, at) VALUES (?, ?, ?, ?)",
-            [row["id"], blob.blob_id, session.user.name, now_iso()],
+        _allow_record(session, Action.TRANSCRIBE, row)
+        transcription_id = session.store.records.add_transcription(
+            row["id"], blob.blob_id, session.user.name, now_iso()
         )
         _reindex_text(session, row, text)
         session.audit("transcribe", record=row["id"], patient=row["patient_mrn"], details={"chars": len(text)})
     found = _latest_transcription(session, row["id"], with_text=False)
-    assert found is not None and found.id == cur.lastrowid
+    assert found is not None and found.id == transcription_id
     return found
 
 
@@ -431,13 +412,10 @@ def verify_transcription(session: Session, record_id: str) -> Transcription:
             "Ask another technician to check it against the scan.",
         )
     with session.transaction():
-        _allow_record(session, Action.TRANSCRIBE, row, {"verify": latest.id})
+        _allow_record(session, Action.TRANSCRIBE, row)
         at = now_iso()
-        session.db.execute(
-            "UPDATE transcriptions SET verified_by = ?, verified_at = ? WHERE id = ?",
-            [session.user.name, at, latest.id],
-        )
-        session.db.execute("UPDATE records SET needs_transcription = 0 WHERE id = ?", [row["id"]])
+        session.store.records.verify_transcription(latest.id, session.user.name, at)
+        session.store.records.transcribed(row["id"])
         session.audit(
             "verify_transcription", record=row["id"], patient=row["patient_mrn"], details={"transcription": latest.id}
         )
@@ -447,7 +425,7 @@ def verify_transcription(session: Session, record_id: str) -> Transcription:
 
 def _reindex_text(session: Session, row: dict[str, Any], transcription: str) -> None:
     base = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
-    fts.update_columns(session.db, row["n"], text=base + TRANSCRIPTION_HEADING + transcription)
+    session.store.records.update_search_row(row["n"], text=base + TRANSCRIPTION_HEADING + transcription)
 
 
 # ---------------------------------------------------------------- quarantine
@@ -458,17 +436,13 @@ def _quarantine_store(session: Session) -> Any:
 
 def list_quarantine(session: Session, include_released: bool = False) -> list[QuarantineItem]:
     session.require(Action.MANAGE_QUARANTINE)
-    sql = "SELECT * FROM quarantine"
-    if not include_released:
-        sql += " WHERE released_at IS NULL"
-    sql += " ORDER BY at, id"
     return [
         QuarantineItem(
             id=r["id"], original_name=r["original_name"], reason=r["reason"], at=r["at"], size=r["size"],
             released_at=r["released_at"], released_by=r["released_by"], released_to=r["released_to"],
             source=json.loads(r["source"] or "{}"),
         )
-        for r in session.db.query(sql)
+        for r in session.store.quarantine.entries(include_released)
     ]
 
 
@@ -484,10 +458,9 @@ def safe_file_name(name: str) -> str:
 def release_quarantine(session: Session, quarantine_id: str, to_dir: Path) -> Path:
     """Write a quarantined file back out to `to_dir` (under a safe name) and remove it from quarantine."""
     session.require(Action.MANAGE_QUARANTINE)
-    rows = list(session.db.query("SELECT * FROM quarantine WHERE id = ?", [quarantine_id.strip()]))
-    if not rows:
+    row = session.store.quarantine.get(quarantine_id.strip())
+    if row is None:
         raise NotFound(f"No quarantine entry '{quarantine_id}'.", "List them with 'chartvault quarantine list'.")
-    row = rows[0]
     if row["released_at"]:
         raise UserError(
             f"Quarantine entry {row['id']} was already released to {row['released_to']} on {row['released_at']}.", ""
@@ -506,22 +479,12 @@ def release_quarantine(session: Session, quarantine_id: str, to_dir: Path) -> Pa
     with atomic_writer(dest, mode=0o600) as fh:
         qstore.get_to(row["blob_id"], fh)
     with session.transaction():
-        session.db.execute(
-            "UPDATE quarantine SET released_at = ?, released_by = ?, released_to = ? WHERE id = ?",
-            [now_iso(), session.user.name, str(dest), row["id"]],
-        )
+        session.store.quarantine.released(row["id"], now_iso(), session.user.name, str(dest))
         session.audit("quarantine_release", details={"quarantine_id": row["id"], "to": str(dest)})
     # The released copy is out; the encrypted one goes, unless another active entry shares it.
-    other = session.db.execute(
-        "SELECT 1 FROM quarantine WHERE blob_id = ? AND released_at IS NULL", [row["blob_id"]]
-    ).fetchone()
-    if other is None:
+    if not session.store.quarantine.blob_still_held(row["blob_id"]):
         qstore.delete(row["blob_id"])
     return dest
-
-
-def patient_exists(session: Session, mrn: str) -> bool:
-    return session.db.execute("SELECT 1 FROM patients WHERE mrn = ?", [mrn]).fetchone() is not None
 
 
 __all__ = [
@@ -533,8 +496,8 @@ __all__ = [
     "SearchPage",
     "Transcription",
     "add_transcription",
+    "assign_patient",
     "export_original",
-    "file_record",
     "list_queue",
     "list_quarantine",
     "release_quarantine",

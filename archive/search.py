@@ -52,7 +52,7 @@ def default_mode(session: Session) -> str:
     """hybrid once any record is embedded, else fts."""
     from archive.embedding import has_embeddings
 
-    return "hybrid" if has_embeddings(session.db) else "fts"
+    return "hybrid" if has_embeddings(session) else "fts"
 
 
 def search(
@@ -95,7 +95,7 @@ def search(
     session.require(Action.SEARCH, patient=patient)
     if not query.strip():
         raise BadInput("There is nothing to search for.", "Type a few words describing what you look for.")
-    if not has_embeddings(session.db):
+    if not has_embeddings(session):
         if requested is None:
             hits = search_records(session, query, limit=limit, mark=mark, **filters)
             return SearchResult(query, "fts", hits, requested=requested)
@@ -103,7 +103,7 @@ def search(
             "No record is embedded for semantic search yet.",
             "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts.",
         )
-    embedder = get_embedder(session.db)
+    embedder = get_embedder(session)
     if not getattr(embedder, "ready", True):
         if not wait_for_model:
             hits = search_records(session, query, limit=limit, mark=mark, **filters)
@@ -311,7 +311,7 @@ def similar_cases(
     session.require(Action.SEARCH, patient=patient, record=rid)
     with session.transaction():
         session.require_record(Action.VIEW_RECORD, record=rid, patient=patient, details={"for": "similar"})
-    embedder = get_embedder(db)
+    embedder = get_embedder(session)
     wait_until_ready(embedder)
     if db.execute("SELECT 1 FROM embedded WHERE record_n = ? AND model = ?", [n, embedder.model_id]).fetchone() is None:
         semantic.embed_pending(db, embedder, only=[n])

@@ -236,7 +236,7 @@ def run(args: argparse.Namespace) -> list[str]:
         shutil.rmtree(src)
         n_of = {int(r[0]): int(r[1][4:9]) for r in session.db.execute("SELECT n, filename FROM records").fetchall()}
         note_of_record = {rid: n_of[n] for n, rid in session.db.execute("SELECT n, id FROM records").fetchall()}
-        embedder = get_embedder(session.db)
+        embedder = get_embedder(session)
         t = time.perf_counter()
         emb_report = embed_backlog(session)
         embed_s = time.perf_counter() - t
@@ -400,7 +400,7 @@ def latency(root: Path, chunks: int, queries: list[str], notes: list[Note], say:
     db = session.db
     from archive.embedding import get_embedder
 
-    embedder = get_embedder(db)
+    embedder = get_embedder(session)
     rng = np.random.default_rng(7)
     sentences = [s.strip() for note in notes[:1500] for s in note.text.split(". ") if len(s) > 20]
     per_record = 3

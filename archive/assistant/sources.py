@@ -142,7 +142,7 @@ def _hybrid(session: Session, topic: str, patient: str | None, period: Period | 
         from archive.search import search
     except ImportError:
         return None
-    if not topic.strip() or not has_embeddings(session.db):
+    if not topic.strip() or not has_embeddings(session):
         return None
     f = _filters(patient, period)
     result = search(session, topic, mode="hybrid", patient=patient, date_from=f.date_from, date_to=f.date_to,
@@ -158,7 +158,7 @@ def similar_to(session: Session, record_id: str, limit: int,
         from archive.search import similar_cases
     except ImportError:
         return None
-    if not has_embeddings(session.db):
+    if not has_embeddings(session):
         return None
     result = similar_cases(session, record_id, limit=limit * 2)
     return [Hit(h.record_id, h.patient, h.date, h.score) for h in result.hits

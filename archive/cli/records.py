@@ -291,7 +291,7 @@ def _break_glass(state: CliState, record_id: str, reason: str) -> None:
 @pass_state
 def file_cmd(state: CliState, record_id: str, mrn: str, as_json: bool) -> None:
     """File a record to a patient (by MRN); the patient is created if new."""
-    from archive.records import file_record
+    from archive.filing import file_record
 
     result = file_record(state.session(), record_id, mrn)
     if as_json:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from indexer.extract import PatientInfo
+
 
 class PatientsRepo:
     def __init__(self, db: Database) -> None:
@@ -25,6 +27,20 @@ class PatientsRepo:
     # ---- charts room
 
     # ---- records room
+
+    def exists(self, mrn: str) -> bool:
+        return self.db.execute("SELECT 1 FROM patients WHERE mrn = ?", [mrn]).fetchone() is not None
+
+    def name_of(self, mrn: str) -> str | None:
+        """The patient's name (None when unknown, or no such patient)."""
+        row = self.db.execute("SELECT name FROM patients WHERE mrn = ?", [mrn]).fetchone()
+        return row[0] if row else None
+
+    def upsert(self, info: PatientInfo, source: str) -> None:
+        """Create the patient, or fill in what the existing row lacks (as the ingest pipeline does)."""
+        from indexer.pipeline import upsert_patient
+
+        upsert_patient(self.db, info, source)
 
     # ---- search and assistant room
 

@@ -196,7 +196,7 @@ def test_with_embeddings_retrieval_is_hybrid_and_similar_uses_meaning(shared_vau
     use_embedder(FakeEmbedder())
     try:
         embed_backlog(shared_vault.session)  # type: ignore[arg-type]
-        assert has_embeddings(phys.db)
+        assert has_embeddings(phys)
         before = phys.db.execute("SELECT max(seq) FROM audit").fetchone()[0]
         # no record has all these words, so meaning steps in; the passage must still use most of them
         found = ask(phys, "Find records about chest pain radiating to the jaw")

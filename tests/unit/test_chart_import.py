@@ -158,7 +158,7 @@ def _unidentified_bundle() -> bytes:
 
 
 def test_a_record_waiting_for_filing_lands_when_filed(tess: Any, tmp_path: Path) -> None:
-    from archive.records import file_record
+    from archive.filing import file_record
 
     (tmp_path / "wren.json").write_bytes(_unidentified_bundle())
     [out] = _import(tess, tmp_path).outcomes

@@ -180,7 +180,8 @@ class QueueScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="queue-action")
     def apply_action(self, kind: str, target: str, value: str) -> None:
         from archive.errors import ChartvaultError
-        from archive.records import add_transcription, file_record, release_quarantine, verify_transcription
+        from archive.filing import file_record
+        from archive.records import add_transcription, release_quarantine, verify_transcription
 
         try:
             if kind == "file":
