@@ -223,15 +223,46 @@ def _fts_hit(h: fts.FtsHit, mark: tuple[str, str], score: float | None = None) -
     )
 
 
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def _term(word: str) -> str:
+    """A word, or (word OR "its expansion") for a known abbreviation."""
+    from indexer.clinical_terms import abbreviations
+
+    sense = abbreviations().get(word.lower())
+    if sense and len(word) <= 6 and sense.lower() != word.lower():
+        phrase = " ".join(_WORD.findall(sense))
+        return f'({word} OR "{phrase}")' if phrase else word
+    return word
+
+
+def cascade(topic: str) -> list[str]:
+    """The full-text queries for a topic, strictest first: the phrase, all words, any word."""
+    words = _WORD.findall(topic)[:24]
+    if not words:
+        return []
+    out = []
+    if len(words) > 1:
+        out.append('"' + " ".join(words) + '"')
+    out.append(" ".join(_term(w) for w in words))
+    if len(words) > 1:
+        out.append(" OR ".join(_term(w) for w in words))
+    return out
+
+
 def words_first(
-    session: Session, queries: list[str], filters: fts.Filters, limit: int, visible: Visibility
+    session: Session, topic: str, filters: fts.Filters, limit: int, visible: Visibility, *, any_word: bool = True
 ) -> list[SearchHit]:
-    """The records the first of `queries` (strictest first) match, then the next's, until `limit` are found.
+    """Records with the topic's phrase, then all its words, then (`any_word`) any of them, until `limit` are found.
 
     For the assistant (its question is the audit entry, its role already checked):
     a query the index cannot parse is skipped; earlier queries rank first, BM25
     within one; hits the user may not see are dropped at the end.
     """
+    queries = cascade(topic)
+    if not any_word:
+        queries = queries[:2]
     seen: dict[str, SearchHit] = {}
     for rank, query in enumerate(queries):
         try:

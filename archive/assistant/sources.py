@@ -12,19 +12,16 @@ the answer's `Visibility` (one decision per record per answer).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from archive.assistant.periods import Period
 from archive.search import Visibility, search, semantic_ready, similar_cases, words_first
 from indexer import fts
-from indexer.clinical_terms import abbreviations
 
 if TYPE_CHECKING:
     from archive.session import Session
 
-_WORD = re.compile(r"[A-Za-z0-9]+")
 FACT_KIND = {"condition": "diagnosis", "medication": "medication", "procedure": "procedure",
              "complication": "complication", "referral": "referral", "encounter": "encounter"}
 
@@ -35,29 +32,6 @@ class Hit:
     patient: str | None
     date: str | None
     score: float
-
-
-def _term(word: str) -> str:
-    """A word, or (word OR "its expansion") for a known abbreviation."""
-    sense = abbreviations().get(word.lower())
-    if sense and len(word) <= 6 and sense.lower() != word.lower():
-        phrase = " ".join(_WORD.findall(sense))
-        return f'({word} OR "{phrase}")' if phrase else word
-    return word
-
-
-def fts_queries(topic: str) -> list[str]:
-    """The cascade for a topic: phrase, all words, any word."""
-    words = _WORD.findall(topic)[:24]
-    if not words:
-        return []
-    out = []
-    if len(words) > 1:
-        out.append('"' + " ".join(words) + '"')
-    out.append(" ".join(_term(w) for w in words))
-    if len(words) > 1:
-        out.append(" OR ".join(_term(w) for w in words))
-    return out
 
 
 def _filters(patient: str | None, period: Period | None) -> fts.Filters:
@@ -116,10 +90,7 @@ def _kept(hits: list[Hit], period: Period | None, exclude: tuple[str, ...], limi
 
 def _fts_cascade(session: Session, topic: str, patient: str | None, period: Period | None, limit: int,
                  visible: Visibility, any_word: bool) -> list[Hit]:
-    queries = fts_queries(topic)
-    if not any_word:
-        queries = queries[:2]
-    found = words_first(session, queries, _filters(patient, period), limit, visible)
+    found = words_first(session, topic, _filters(patient, period), limit, visible, any_word=any_word)
     return [Hit(h.record_id, h.patient, h.date, h.score) for h in found]
 
 
