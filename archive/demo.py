@@ -356,7 +356,8 @@ def _code(tess: Session, outcomes: dict[str, Any]) -> None:
 
 def _technician_history(tess: Session, outcomes: dict[str, Any]) -> None:
     from archive.access import disclose
-    from archive.records import search_records, show_record
+    from archive.records import show_record
+    from archive.search import search_records
 
     for query in ("heart failure", "pneumonia", "metformin"):
         search_records(tess, query, limit=10)
@@ -371,7 +372,8 @@ def _technician_history(tess: Session, outcomes: dict[str, Any]) -> None:
 
 def _physician_history(maria: Session, outcomes: dict[str, Any]) -> None:
     from archive.assistant import Conversation
-    from archive.records import search_records, show_record
+    from archive.records import show_record
+    from archive.search import search_records
 
     search_records(maria, "furosemide", limit=10)
     for name in ("vale_discharge_2024-02-09.txt", "vale_cardiology_2024-03-15.md"):

@@ -1,9 +1,8 @@
-"""Records: search, view, export the original, file to a patient, queues, transcriptions, quarantine.
+"""Records: view, export the original, file to a patient, queues, transcriptions, quarantine.
 
 Every function takes a Session and asks policy first (`session.require`, or
 `session.require_record` for anything that shows a record's content); views,
-exports, searches, filings and releases are audit entries. Search query text
-is kept only in the audit log inside the encrypted index, never in a file.
+exports, filings and releases are audit entries. Searching is `archive.search`.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from archive.errors import BadInput, NotFound, UserError
 from archive.policy import Action
-from indexer import fts
 from indexer.extract import PatientInfo
 from indexer.filing import normalise_mrn
 from indexer.pipeline import meta_text, now_iso
@@ -30,32 +28,6 @@ TRANSCRIPTION_HEADING = "\n\n--- Transcription ---\n"
 
 
 # ---------------------------------------------------------------- types
-
-@dataclass(frozen=True)
-class SearchHit:
-    record_id: str
-    filename: str
-    patient: str | None
-    date: str | None
-    type: str | None
-    score: float
-    snippet: str  # matched terms wrapped in ** **
-    title: str | None = None
-    format: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "record_id": self.record_id,
-            "filename": self.filename,
-            "patient": self.patient,
-            "date": self.date,
-            "type": self.type,
-            "score": self.score,
-            "snippet": self.snippet,
-            "title": self.title,
-            "format": self.format,
-        }
-
 
 @dataclass
 class Transcription:
@@ -143,94 +115,6 @@ class FilingResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# ---------------------------------------------------------------- search
-
-@dataclass(frozen=True)
-class SearchPage:
-    hits: list[SearchHit]
-    total: int  # records matching (at least this many when `more`)
-    more: bool = False
-    pool: int | None = None  # broad query: ranked among this many most recently imported matches
-
-    def note(self) -> str:
-        """One line for people about how many matched and how they were ranked."""
-        total = f"more than {self.total:,}" if self.more else f"{self.total:,}"
-        text = f"{total} record(s) match"
-        if self.pool:
-            text += f"; the {self.pool:,} most recently imported were ranked (add words or filters to narrow)"
-        return text + "."
-
-
-def search_records(
-    session: Session,
-    query: str,
-    *,
-    patient: str | None = None,
-    doc_type: str | None = None,
-    author: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    limit: int = 20,
-    mark: tuple[str, str] = ("**", "**"),
-    as_you_type: bool = False,
-) -> list[SearchHit]:
-    """Full-text search (BM25, snippets). BadQuery with a suggestion when the query is malformed.
-
-    `as_you_type`: the query is still being typed (the TUI): its last word is a prefix.
-    """
-    return search_records_page(
-        session, query, patient=patient, doc_type=doc_type, author=author, date_from=date_from,
-        date_to=date_to, limit=limit, mark=mark, as_you_type=as_you_type,
-    ).hits
-
-
-def search_records_page(
-    session: Session,
-    query: str,
-    *,
-    patient: str | None = None,
-    doc_type: str | None = None,
-    author: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    limit: int = 20,
-    mark: tuple[str, str] = ("**", "**"),
-    as_you_type: bool = False,
-) -> SearchPage:
-    """`search_records`, with how many records matched and how the hits were ranked."""
-    session.require(Action.SEARCH, patient=patient)
-    if limit < 1:
-        raise BadInput("--limit must be at least 1.", "For example --limit 20.")
-    filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to)
-    page = fts.search_page(session.db, fts.live_query(query) if as_you_type else query, filters, limit=limit)
-    hits = [
-        SearchHit(
-            record_id=h.record_id,
-            filename=h.filename,
-            patient=h.patient,
-            date=h.date,
-            type=h.doc_type,
-            score=h.score,
-            snippet=fts.mark(h.snippet, *mark),
-            title=h.title,
-            format=h.format,
-        )
-        for h in page.hits
-        if session.may_see_record(h.record_id, h.patient, Action.SEARCH)
-    ]
-    details = {
-        "query": query,
-        "filters": {k: v for k, v in asdict(filters).items() if v},
-        "hits": len(hits),
-        "matches": page.total,
-        "records": [h.record_id for h in hits],
-        "patients": sorted({h.patient for h in hits if h.patient}),
-    }
-    with session.transaction():
-        session.audit("search", patient=patient, details=details)
-    return SearchPage(hits=hits, total=page.total, more=page.more, pool=page.pool)
 
 
 # ---------------------------------------------------------------- one record
@@ -492,8 +376,6 @@ __all__ = [
     "QueueItem",
     "QuarantineItem",
     "RecordView",
-    "SearchHit",
-    "SearchPage",
     "Transcription",
     "add_transcription",
     "assign_patient",
@@ -501,8 +383,6 @@ __all__ = [
     "list_queue",
     "list_quarantine",
     "release_quarantine",
-    "search_records",
-    "search_records_page",
     "show_record",
     "verify_transcription",
 ]

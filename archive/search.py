@@ -1,30 +1,43 @@
-"""Search by meaning: semantic and hybrid modes, and similar cases.
+"""The one search facade: full text, by meaning, hybrid, similar cases; filters and policy applied once.
+
+The CLI, the TUI and the assistant all search through here.
 
 `search` runs one query in mode "fts" (BM25 over the words, as typed),
 "semantic" (cosine of the query's embedding to each record's best chunk) or
 "hybrid" (both, fused on absolute scales; see indexer.hybrid). With no mode
 it uses hybrid once any record is embedded, else full text. When the model
 is still loading and the caller cannot wait (the TUI), it answers with full
-text and says so (`SearchResult.note`).
+text and says so (`SearchResult.note`). `search_records` is full text alone
+(with how many matched: `search_records_page`); `similar_cases` lists the
+records closest in meaning to one record, optionally fused with the words it
+is about; `words_first` is the assistant's full-text cascade.
 
-Every search is one audit entry (query text, mode, hits) like full-text
-search, and hits the user may not see are dropped (`Session.may_see_record`).
+Policy: the role is checked once per search (`session.require`), and each
+hit's record once (`Visibility`: hits the user may not see are dropped). The
+assistant makes one Visibility per answer, after its own role check, and
+passes it in, so one answer decides each record once. Every search is one
+audit entry (query text, mode, hits); the assistant's full-text cascade is
+audited as part of its question. Query text is kept only in that audit log,
+inside the encrypted index, never in a file. The SQL lives in `archive.store`.
 """
 
 from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import BadInput, NotFound, UserError
 from archive.policy import Action
-from archive.records import SearchHit, search_records
+from indexer import fts
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from archive.store.records import RecordsRepo
+    from indexer.embedder import Embedder
     from indexer.hybrid import KeywordPlan, KeywordScores, ParsedQuery
+    from indexer.vectors import VectorMatrix
 
 MODES = ("fts", "semantic", "hybrid")
 SNIPPET_CHARS = 220
@@ -34,6 +47,75 @@ SNIPPET_CHARS = 220
 COSINE_MARGIN = 0.25
 MIN_COSINE = 0.2  # below this the model sees no relation (all-MiniLM-L6-v2: unrelated texts score ~0-0.15)
 STRONG_KEYWORDS = 0.5
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    record_id: str
+    filename: str
+    patient: str | None
+    date: str | None
+    type: str | None
+    score: float
+    snippet: str  # matched terms wrapped in ** **
+    title: str | None = None
+    format: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "filename": self.filename,
+            "patient": self.patient,
+            "date": self.date,
+            "type": self.type,
+            "score": self.score,
+            "snippet": self.snippet,
+            "title": self.title,
+            "format": self.format,
+        }
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int  # records matching (at least this many when `more`)
+    more: bool = False
+    pool: int | None = None  # broad query: ranked among this many most recently imported matches
+
+    def note(self) -> str:
+        """One line for people about how many matched and how they were ranked."""
+        total = f"more than {self.total:,}" if self.more else f"{self.total:,}"
+        text = f"{total} record(s) match"
+        if self.pool:
+            text += f"; the {self.pool:,} most recently imported were ranked (add words or filters to narrow)"
+        return text + "."
+
+
+class Visibility:
+    """Which records one user may see for one purpose (`action`), each record decided once.
+
+    Made once the role check of `action` has passed (`Visibility.required`, or the
+    assistant's own check): one per search, or one per assistant answer, shared by
+    everything the answer retrieves and quotes.
+    """
+
+    def __init__(self, session: Session, action: Action) -> None:
+        self.session = session
+        self.action = action
+        self._decided: dict[str, bool] = {}
+
+    @classmethod
+    def required(
+        cls, session: Session, action: Action = Action.SEARCH, patient: str | None = None, record: str | None = None
+    ) -> Visibility:
+        """The role check (AccessDenied, audited, when it fails), then the per-record filter."""
+        session.require(action, patient=patient, record=record)
+        return cls(session, action)
+
+    def allows(self, record_id: str, patient: str | None) -> bool:
+        if record_id not in self._decided:
+            self._decided[record_id] = self.session.may_see_record(record_id, patient, self.action)
+        return self._decided[record_id]
 
 
 @dataclass
@@ -48,11 +130,155 @@ class SearchResult:
         return [h.to_json() for h in self.hits]
 
 
-def default_mode(session: Session) -> str:
-    """hybrid once any record is embedded, else fts."""
+def semantic_ready(session: Session) -> bool:
+    """Whether any record is embedded (search by meaning can answer)."""
     from archive.embedding import has_embeddings
 
-    return "hybrid" if has_embeddings(session) else "fts"
+    return has_embeddings(session)
+
+
+def _embedder(session: Session) -> Embedder:
+    from archive.embedding import get_embedder
+
+    return get_embedder(session)
+
+
+def default_mode(session: Session) -> str:
+    """hybrid once any record is embedded, else fts."""
+    return "hybrid" if semantic_ready(session) else "fts"
+
+
+# ---------------------------------------------------------------- full text
+
+
+def search_records(
+    session: Session,
+    query: str,
+    *,
+    patient: str | None = None,
+    doc_type: str | None = None,
+    author: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    limit: int = 20,
+    mark: tuple[str, str] = ("**", "**"),
+    as_you_type: bool = False,
+    visible: Visibility | None = None,
+) -> list[SearchHit]:
+    """Full-text search (BM25, snippets). BadQuery with a suggestion when the query is malformed.
+
+    `as_you_type`: the query is still being typed (the TUI): its last word is a prefix.
+    """
+    return search_records_page(
+        session, query, patient=patient, doc_type=doc_type, author=author, date_from=date_from,
+        date_to=date_to, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
+    ).hits
+
+
+def search_records_page(
+    session: Session,
+    query: str,
+    *,
+    patient: str | None = None,
+    doc_type: str | None = None,
+    author: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    limit: int = 20,
+    mark: tuple[str, str] = ("**", "**"),
+    as_you_type: bool = False,
+    visible: Visibility | None = None,
+) -> SearchPage:
+    """`search_records`, with how many records matched and how the hits were ranked."""
+    visible = visible or Visibility.required(session, Action.SEARCH, patient)
+    if limit < 1:
+        raise BadInput("--limit must be at least 1.", "For example --limit 20.")
+    filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to)
+    page = session.store.records.full_text_page(fts.live_query(query) if as_you_type else query, filters, limit)
+    hits = [_fts_hit(h, mark) for h in page.hits if visible.allows(h.record_id, h.patient)]
+    details = {
+        "query": query,
+        "filters": {k: v for k, v in asdict(filters).items() if v},
+        "hits": len(hits),
+        "matches": page.total,
+        "records": [h.record_id for h in hits],
+        "patients": sorted({h.patient for h in hits if h.patient}),
+    }
+    with session.transaction():
+        session.audit("search", patient=patient, details=details)
+    return SearchPage(hits=hits, total=page.total, more=page.more, pool=page.pool)
+
+
+def _fts_hit(h: fts.FtsHit, mark: tuple[str, str], score: float | None = None) -> SearchHit:
+    return SearchHit(
+        record_id=h.record_id,
+        filename=h.filename,
+        patient=h.patient,
+        date=h.date,
+        type=h.doc_type,
+        score=h.score if score is None else score,
+        snippet=fts.mark(h.snippet, *mark),
+        title=h.title,
+        format=h.format,
+    )
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def _term(word: str) -> str:
+    """A word, or (word OR "its expansion") for a known abbreviation."""
+    from indexer.clinical_terms import abbreviations
+
+    sense = abbreviations().get(word.lower())
+    if sense and len(word) <= 6 and sense.lower() != word.lower():
+        phrase = " ".join(_WORD.findall(sense))
+        return f'({word} OR "{phrase}")' if phrase else word
+    return word
+
+
+def cascade(topic: str) -> list[str]:
+    """The full-text queries for a topic, strictest first: the phrase, all words, any word."""
+    words = _WORD.findall(topic)[:24]
+    if not words:
+        return []
+    out = []
+    if len(words) > 1:
+        out.append('"' + " ".join(words) + '"')
+    out.append(" ".join(_term(w) for w in words))
+    if len(words) > 1:
+        out.append(" OR ".join(_term(w) for w in words))
+    return out
+
+
+def words_first(
+    session: Session, topic: str, filters: fts.Filters, limit: int, visible: Visibility, *, any_word: bool = True
+) -> list[SearchHit]:
+    """Records with the topic's phrase, then all its words, then (`any_word`) any of them, until `limit` are found.
+
+    For the assistant (its question is the audit entry, its role already checked):
+    a query the index cannot parse is skipped; earlier queries rank first, BM25
+    within one; hits the user may not see are dropped at the end.
+    """
+    queries = cascade(topic)
+    if not any_word:
+        queries = queries[:2]
+    seen: dict[str, SearchHit] = {}
+    for rank, query in enumerate(queries):
+        try:
+            found = session.store.records.full_text(query, filters, limit)
+        except fts.BadQuery:
+            continue
+        for h in found:
+            if h.record_id not in seen:
+                seen[h.record_id] = _fts_hit(h, ("", ""), h.score - 1000 * rank)
+        if len(seen) >= limit:
+            break
+    ranked = sorted(seen.values(), key=lambda h: -h.score)
+    return [h for h in ranked if visible.allows(h.record_id, h.patient)]
+
+
+# ---------------------------------------------------------------- by meaning
 
 
 def search(
@@ -69,11 +295,13 @@ def search(
     mark: tuple[str, str] = ("**", "**"),
     wait_for_model: bool = True,
     as_you_type: bool = False,
+    visible: Visibility | None = None,
 ) -> SearchResult:
     """Search the records in `mode` (fts, semantic, hybrid; None = the default). See module doc.
 
     `wait_for_model=False` (the TUI) answers with full text while the model loads;
-    `as_you_type` treats the last word of a full-text query as a prefix.
+    `as_you_type` treats the last word of a full-text query as a prefix; `visible`:
+    the caller's per-record filter (its role already checked), else the user's right to search.
     """
     if mode is not None and mode not in MODES:
         raise BadInput(f"Unknown search mode '{mode}'.", f"Use one of: {', '.join(MODES)}.")
@@ -84,41 +312,41 @@ def search(
     filters: dict[str, Any] = dict(
         patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to
     )
-    if as_you_type:
-        filters["as_you_type"] = True
     if mode == "fts":
-        hits = search_records(session, query, limit=limit, mark=mark, **filters)
+        hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
+                              **filters)
         return SearchResult(query, "fts", hits, requested=requested)
 
-    from archive.embedding import get_embedder, has_embeddings, wait_until_ready
+    from archive.embedding import wait_until_ready
 
-    session.require(Action.SEARCH, patient=patient)
+    visible = visible or Visibility.required(session, Action.SEARCH, patient)
     if not query.strip():
         raise BadInput("There is nothing to search for.", "Type a few words describing what you look for.")
-    if not has_embeddings(session):
+    if not semantic_ready(session):
         if requested is None:
-            hits = search_records(session, query, limit=limit, mark=mark, **filters)
+            hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
+                                  **filters)
             return SearchResult(query, "fts", hits, requested=requested)
         raise UserError(
             "No record is embedded for semantic search yet.",
             "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts.",
         )
-    embedder = get_embedder(session)
+    embedder = _embedder(session)
     if not getattr(embedder, "ready", True):
         if not wait_for_model:
-            hits = search_records(session, query, limit=limit, mark=mark, **filters)
+            hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
+                                  **filters)
             return SearchResult(query, "fts", hits, note="The model is loading: full-text results.", requested=mode)
         wait_until_ready(embedder)
-    from indexer import fts, hybrid
+    from indexer import hybrid
 
-    filters.pop("as_you_type", None)
     f = fts.Filters(**filters)
     parsed = hybrid.expand(query, as_you_type=as_you_type)
-    raw = _semantic_hits(session.db, embedder, parsed, f, limit, mode)
+    raw = _semantic_hits(session.store.records, embedder, parsed, f, limit, mode)
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
-    hits = _to_hits(session, raw, words, mark)[:limit]
+    hits = _to_hits(session, visible, raw, words, mark)[:limit]
     _audit(session, "search", query, mode, patient, f, hits)
     return SearchResult(query, mode, hits, requested=requested)
 
@@ -133,17 +361,19 @@ class _Raw:
     end: int = 0
 
 
-def _semantic_hits(db: Any, embedder: Any, parsed: ParsedQuery, filters: Any, limit: int, mode: str) -> list[_Raw]:
-    from indexer import hybrid, semantic
+def _semantic_hits(
+    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str
+) -> list[_Raw]:
+    from indexer import hybrid
 
-    vm = semantic.matrix_for(db, embedder.model_id, embedder.dim)
-    mask = vm.mask_for(semantic.allowed_records(db, filters))
-    plan = _keyword_plan(db, parsed) if mode == "hybrid" else None
+    vm = records.vectors(embedder.model_id, embedder.dim)
+    mask = records.vector_mask(vm, filters)
+    plan = _keyword_plan(records, parsed) if mode == "hybrid" else None
     # FTS5 ranks the keyword side on the connection in a second thread while this one embeds the
     # query and scores the vectors (ONNX Runtime, numpy and SQLite all release the GIL); leaving the
     # block waits for it, so nothing else touches the connection meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
-        keyword = pool.submit(hybrid.KeywordScores.of, db, plan.match, filters) if plan and plan.match else None
+        keyword = pool.submit(records.keyword_scores, plan.match, filters) if plan and plan.match else None
         qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None))
         scores = vm.record_scores(qvec)
         # Over-fetch: hits the user may not see are dropped afterwards.
@@ -176,17 +406,21 @@ def relevant(ranked: list[_Raw]) -> list[_Raw]:
     ]
 
 
-def _keyword_plan(db: Any, parsed: ParsedQuery) -> KeywordPlan:
+def _keyword_plan(records: RecordsRepo, parsed: ParsedQuery) -> KeywordPlan:
     from indexer import hybrid
 
     if parsed.structured:
         return hybrid.KeywordPlan(parsed.match(), 0.0, structured=True)
-    total = int(db.execute("SELECT count(*) FROM records").fetchone()[0])
-    return hybrid.plan_keywords(db, parsed, total)
+    return records.keyword_plan(parsed)
 
 
 def _fuse(
-    vm: Any, scores: Any, vector_top: list[tuple[int, float]], plan: KeywordPlan, every: KeywordScores, want: int
+    vm: VectorMatrix,
+    scores: Any,
+    vector_top: list[tuple[int, float]],
+    plan: KeywordPlan,
+    every: KeywordScores,
+    want: int,
 ) -> list[_Raw]:
     from indexer import hybrid
 
@@ -207,41 +441,32 @@ def _fuse(
     return [_Raw(f.n, f.score, f.cosine, f.coverage) for f in fused[:want]]
 
 
-def _to_hits(session: Session, raw: list[_Raw], words: list[str], mark: tuple[str, str]) -> list[SearchHit]:
+def _to_hits(
+    session: Session, visible: Visibility, raw: list[_Raw], words: list[str], mark: tuple[str, str]
+) -> list[SearchHit]:
     """The hits the user may see, with snippets that mark `words` (by prefix)."""
     if not raw:
         return []
-    from indexer import semantic
-
-    db = session.db
-    ns = [r.n for r in raw]
-    marks = ", ".join("?" for _ in ns)
-    rows = {
-        int(r[0]): r
-        for r in db.execute(
-            f"SELECT n, id, filename, patient_mrn, date, doc_type, format, title FROM records WHERE n IN ({marks})", ns
-        ).fetchall()
-    }
-    may_see = getattr(session, "may_see_record", None)
+    records = session.store.records
+    rows = records.hit_rows([r.n for r in raw])
     hits: list[SearchHit] = []
     for r in raw:
         row = rows.get(r.n)
         if row is None:
             continue
-        if may_see is not None and not may_see(row[1], row[3], Action.SEARCH):
+        if not visible.allows(row.id, row.patient):
             continue
-        text = semantic.record_text(db, r.n)
-        snippet = _snippet(text, r.start, r.end, words, mark)
+        snippet = _snippet(records.indexed_text(r.n), r.start, r.end, words, mark)
         hit = SearchHit(
-            record_id=row[1],
-            filename=row[2],
-            patient=row[3],
-            date=row[4],
-            type=row[5],
+            record_id=row.id,
+            filename=row.filename,
+            patient=row.patient,
+            date=row.date,
+            type=row.doc_type,
             score=round(float(r.score), 4),
             snippet=snippet,
-            title=row[7],
-            format=row[6],
+            title=row.title,
+            format=row.format,
         )
         hits.append(hit)
     return hits
@@ -270,10 +495,9 @@ def _snippet(text: str, start: int, end: int, words: list[str], mark: tuple[str,
 
 
 def _audit(
-    session: Session, action: str, query: str, mode: str, patient: str | None, filters: Any, hits: list[SearchHit]
+    session: Session, action: str, query: str, mode: str, patient: str | None, filters: fts.Filters,
+    hits: list[SearchHit],
 ) -> None:
-    from dataclasses import asdict
-
     details = {
         "query": query,
         "mode": mode,
@@ -290,43 +514,67 @@ def _audit(
 
 
 def similar_cases(
-    session: Session, record_id: str, *, limit: int = 10, mark: tuple[str, str] = ("**", "**")
+    session: Session,
+    record_id: str,
+    *,
+    limit: int = 10,
+    mark: tuple[str, str] = ("**", "**"),
+    words: str = "",
+    filters: fts.Filters | None = None,
+    visible: Visibility | None = None,
 ) -> SearchResult:
     """Records most similar in meaning to one record (its chunks against every record's chunks).
 
     Reading a record's neighbours tells something about the record itself, so
     the user must be allowed to see it (`require_record`, audited); the
-    record is embedded on the spot if it is still in the backlog.
+    record is embedded on the spot if it is still in the backlog. With
+    `words` (what the record is about), records holding them rise too: the
+    hybrid fusion of `search`, the record's similarity standing in for the
+    query's cosine (`filters` narrow that keyword side).
     """
-    from archive.embedding import get_embedder, wait_until_ready
-    from indexer import semantic
+    from archive.embedding import wait_until_ready
 
     if limit < 1:
         raise BadInput("--limit must be at least 1.", "For example --limit 10.")
-    db = session.db
-    row = db.execute("SELECT n, id, patient_mrn FROM records WHERE id = ?", [record_id.strip()]).fetchone()
+    records = session.store.records
+    row = records.ref(record_id.strip())
     if row is None:
         raise NotFound(f"No record '{record_id}'.", "Find record ids with 'chartvault search QUERY'.")
-    n, rid, patient = int(row[0]), str(row[1]), row[2]
-    session.require(Action.SEARCH, patient=patient, record=rid)
+    n, rid, patient = row.n, row.id, row.patient
+    visible = visible or Visibility.required(session, Action.SEARCH, patient, rid)
     with session.transaction():
         session.require_record(Action.VIEW_RECORD, record=rid, patient=patient, details={"for": "similar"})
-    embedder = get_embedder(session)
+    embedder = _embedder(session)
     wait_until_ready(embedder)
-    if db.execute("SELECT 1 FROM embedded WHERE record_n = ? AND model = ?", [n, embedder.model_id]).fetchone() is None:
-        semantic.embed_pending(db, embedder, only=[n])
-    vm = semantic.matrix_for(db, embedder.model_id, embedder.dim)
+    if not records.is_embedded(n, embedder.model_id):
+        records.embed_now(embedder, n)
+    vm = records.vectors(embedder.model_id, embedder.dim)
     if not len(vm.record_vectors(n)):
         return SearchResult(rid, "similar", [], note="This record has no text to compare.")
     scores = vm.similar_scores(n)
-    top = vm.top(scores, limit * 2, exclude=[n])
+    if words.strip():
+        raw = _similar_by_both(records, vm, scores, n, words, filters or fts.Filters(), limit)
+    else:
+        raw = [_Raw(m, s, s, None) for m, s in vm.top(scores, limit * 2, exclude=[n])]
     mine = vm.record_vectors(n).mean(axis=0)
-    raw = []
-    for m, s in top:
-        best = vm.best_chunk(mine, m)
-        raw.append(_Raw(m, s, s, None, best[1] if best else 0, best[2] if best else 0))
-    hits = _to_hits(session, raw, [], mark)[:limit]
-    from indexer import fts
-
+    for r in raw:
+        best = vm.best_chunk(mine, r.n)
+        if best:
+            r.start, r.end = best[1], best[2]
+    hits = _to_hits(session, visible, raw, [], mark)[:limit]
     _audit(session, "similar", rid, "similar", patient, fts.Filters(), hits)
     return SearchResult(rid, "similar", hits)
+
+
+def _similar_by_both(
+    records: RecordsRepo, vm: VectorMatrix, scores: Any, n: int, words: str, filters: fts.Filters, limit: int
+) -> list[_Raw]:
+    """Neighbours of record `n` fused with the records that hold `words` (as `search` fuses a query)."""
+    from indexer import hybrid
+
+    want = max(limit * 2, hybrid.POOL)
+    vector_top = vm.top(scores, want, exclude=[n])
+    plan = _keyword_plan(records, hybrid.expand(words))
+    every = records.keyword_scores(plan.match, filters) if plan.match else hybrid.KeywordScores.empty()
+    fused = _fuse(vm, scores, vector_top, plan, every, want)
+    return [r for r in fused if r.n != n][: limit * 2]

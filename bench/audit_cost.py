@@ -4,7 +4,7 @@ Builds a temporary vault, imports synthetic notes through the real pipeline,
 and times, interleaved (A/B/A/B so machine load hits both alike):
 - record views (`archive.records.show_record`: policy, one audit entry written in
   the same transaction as the read, blob decrypt);
-- searches (`archive.records.search_records`: FTS5, per-hit policy filter, one audit
+- searches (`archive.search.search_records`: FTS5, per-hit policy filter, one audit
   entry with the query text inside the encrypted index);
 - an "assistant answer" that cites 10 records: 10 audited per-record checks batched
   in one transaction, against the same 10 checks each in its own transaction.
@@ -122,7 +122,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from archive.policy import Action
-    from archive.records import search_records, show_record
+    from archive.records import show_record
+    from archive.search import search_records
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

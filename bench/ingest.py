@@ -8,7 +8,7 @@
    >= 100 notes/s and within 4x of the floor.
 2. FTS query latency (p50/p95) at 10k and 100k synthetic records built from
    MTSamples sentences, through `indexer.fts.search` (BM25 + snippets) and
-   through `archive.records.search_records` (plus policy and the audit entry).
+   through `archive.search.search_records` (plus policy and the audit entry).
    Target: p95 <= 20 ms at 100k.
 3. Watch latency: from a note being closed in the inbox to `search` finding
    it, with the unlocked watcher (default quiet period 1 s). Target p95 <= 2 s.
@@ -106,7 +106,7 @@ def our_rate(paths: list[Path], tmp: Path, probe: str) -> tuple[float, dict[str,
     """Notes/s through `archive.intake.import_paths` into a fresh vault; checks the last note is searchable."""
     from archive.intake import import_paths
     from archive.login import create_vault
-    from archive.records import search_records
+    from archive.search import search_records
     from archive.users import add_user
 
     admin = create_vault(tmp / "vault", "admin", PASS)
@@ -210,7 +210,7 @@ def fts_rank_all() -> int:
 def session_search_latency(tmp: Path) -> dict[str, float]:
     """search_records (policy + audit entry) on the vault from part 1."""
     from archive.login import open_session
-    from archive.records import search_records
+    from archive.search import search_records
 
     session = open_session(tmp / "vault", "tess", "velvet thunder meadow")
     times = []
@@ -230,7 +230,7 @@ def session_search_latency(tmp: Path) -> dict[str, float]:
 def watch_latency(tmp: Path, notes: list[str], samples: int, quiet: float) -> dict[str, float]:
     from archive.intake import InboxService
     from archive.login import open_session
-    from archive.records import search_records
+    from archive.search import search_records
 
     session = open_session(tmp / "vault", "tess", "velvet thunder meadow")
     inbox = tmp / "vault" / "inbox"

@@ -56,16 +56,15 @@ class RecordTexts:
 
     def info(self, record_id: str) -> RecordInfo | None:
         if record_id not in self._info:
-            row = self.session.db.execute(
-                "SELECT id, n, patient_mrn, date, title, doc_type, format, text_blob_id, facts != '[]' "
-                "FROM records WHERE id = ?",
-                [record_id],
-            ).fetchone()
+            row = self.session.store.records.info(record_id)
             if row is None:
                 self._info[record_id] = None
             else:
-                self._info[record_id] = RecordInfo(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[8]))
-                self._blob[record_id] = row[7]
+                self._info[record_id] = RecordInfo(
+                    row["record_id"], row["n"], row["patient"], row["date"], row["title"], row["doc_type"],
+                    row["format"], bool(row["has_facts"]),
+                )
+                self._blob[record_id] = row["text_blob_id"]
         return self._info[record_id]
 
     def text(self, record_id: str) -> str:
@@ -76,11 +75,9 @@ class RecordTexts:
             return ""
         blob = self._blob.get(record_id)
         text = self.session.blobs.get_bytes(blob).decode("utf-8", "replace") if blob else ""
-        row = self.session.db.execute(
-            "SELECT text_blob_id FROM transcriptions WHERE record_id = ? ORDER BY id DESC LIMIT 1", [record_id]
-        ).fetchone()
-        if row is not None:
-            text += "\n\n" + self.session.blobs.get_bytes(row[0]).decode("utf-8", "replace")
+        transcription = self.session.store.records.latest_transcription_blob(record_id)
+        if transcription is not None:
+            text += "\n\n" + self.session.blobs.get_bytes(transcription).decode("utf-8", "replace")
         self._text[record_id] = text
         return text
 

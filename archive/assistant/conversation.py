@@ -2,11 +2,14 @@
 
 `Conversation.ask(question)` runs one turn:
   recognise the intent -> resolve follow-ups against the previous turn ->
-  find the patient (MRN, name, or the one in context) -> policy (patient
-  files only for registered, active physicians: Action.ASK_ABOUT_PATIENT;
-  codes and statistics naming no patient: Action.ASK_GENERAL) -> the handler
-  drafts cited statements -> every citation is checked against the record's
-  decrypted text and every cited record passes `Session.require_record` ->
+  find the patient (MRN, name, or the one in context) -> policy, decided once
+  for the answer (patient files only for registered, active physicians:
+  Action.ASK_ABOUT_PATIENT; codes and statistics naming no patient:
+  Action.ASK_GENERAL; each record the answer retrieves is decided once, by
+  one `Visibility` shared with the search facade) -> the handler drafts cited
+  statements -> every citation is checked against the record's decrypted
+  text and every cited record is read through `Session.require_record` (the
+  audited read) ->
   (optionally a local model rephrases the verified passages; its output is
   checked again) -> one audit entry for the question.
 Nothing is written to disk; record texts live in memory for one turn.
@@ -14,7 +17,6 @@ Nothing is written to disk; record texts live in memory for one turn.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,7 @@ from archive.assistant.intents import _FOLLOWUP, Intent, recognise
 from archive.assistant.patient_refs import PatientRef, Resolution, by_mrn, by_words, pick_candidate
 from archive.errors import AccessDenied, BadInput
 from archive.policy import Action, decide
+from archive.search import Visibility
 
 if TYPE_CHECKING:
     from archive.assistant.generative import LlmConfig
@@ -137,7 +140,8 @@ class Conversation:
         action = Action.ASK_ABOUT_PATIENT if about_patient or may_discuss else Action.ASK_GENERAL
         mrn = patient.mrn if patient else None
         try:
-            session.require(action, patient=mrn)
+            if not may_discuss:  # the right to discuss patients was just decided; anything else is checked here
+                session.require(action, patient=mrn)  # (a denial is audited there)
             if patient is not None:
                 session.require_patient(Action.ASK_ABOUT_PATIENT, patient=patient.mrn)
         except AccessDenied as exc:
@@ -167,7 +171,8 @@ class Conversation:
         if patient is not None:
             self.patient = patient
         texts = RecordTexts(session)
-        ctx = Context(session, texts, patient, general=action == Action.ASK_GENERAL, previous_records=self.records)
+        ctx = Context(session, texts, patient, general=action == Action.ASK_GENERAL,
+                      visible=Visibility(session, action), previous_records=self.records)
         handler = HANDLERS[intent.kind]
         draft = handler(ctx, intent)
         return self._verified(question, intent, action, draft, texts, patient)
@@ -251,7 +256,3 @@ def ask(session: Session, question: str, *, patient: str | None = None, llm: Llm
     """One question, no conversation (the CLI's `chartvault ask`)."""
     return Conversation(session, llm=llm).ask(question, patient=patient)
 
-
-def strip_marks(text: str) -> str:
-    """The answer without its [n] citation marks."""
-    return re.sub(r"\s*\[\d+\]", "", text)

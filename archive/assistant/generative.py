@@ -96,14 +96,15 @@ def check_config(config: LlmConfig) -> LlmConfig:
 
 def config_from(session: Session, url: str | None, model: str | None, allow_remote: bool) -> LlmConfig | None:
     """The generative mode's configuration: --llm-url, else the vault setting; None when off."""
-    from archive.settings import SETTINGS, get_setting
+    from archive.settings import list_settings
 
-    if not url and "assistant.llm_url" in SETTINGS:
-        url = str(get_setting(session.store, "assistant.llm_url") or "") or None
+    settings = list_settings(session) if not url or not model else {}
+    if not url:
+        url = str(settings["assistant.llm_url"] or "") or None
     if not url:
         return None
-    if not model and "assistant.llm_model" in SETTINGS:
-        model = str(get_setting(session.store, "assistant.llm_model") or "") or None
+    if not model:
+        model = str(settings["assistant.llm_model"] or "") or None
     return check_config(LlmConfig(url=url.rstrip("/"), model=model or "local", allow_remote=allow_remote))
 
 

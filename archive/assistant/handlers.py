@@ -19,10 +19,10 @@ from archive.assistant.citations import Citation, RecordTexts
 from archive.assistant.drug_classes import class_by_name, member_pattern
 from archive.assistant.intents import Intent
 from archive.assistant.patient_refs import PatientRef
-from archive.assistant.sources import ChartFact, Hit, chart_facts, diagnosis_facts, retrieve, similar_to
-from archive.policy import Action
+from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve, similar_to
 
 if TYPE_CHECKING:
+    from archive.search import Visibility
     from archive.session import Session
 
 MAX_LIST = 40
@@ -52,11 +52,8 @@ class Context:
     texts: RecordTexts
     patient: PatientRef | None
     general: bool  # the user has only general rights (no patient content beyond minimal quotes)
+    visible: Visibility  # the records this answer may use: decided once per record, for the answer's right
     previous_records: list[str] = field(default_factory=list)
-
-    @property
-    def action(self) -> Action:
-        return Action.ASK_GENERAL if self.general else Action.ASK_ABOUT_PATIENT
 
 
 def _plural(n: int, word: str) -> str:
@@ -66,8 +63,8 @@ def _plural(n: int, word: str) -> str:
 def _who(ctx: Context, mrn: str | None) -> str:
     if not mrn:
         return "unfiled"
-    row = ctx.session.db.execute("SELECT name FROM patients WHERE mrn = ?", [mrn]).fetchone()
-    return f"MRN {mrn}" + (f", {row[0]}" if row and row[0] else "")
+    name = ctx.session.store.patients.name(mrn)
+    return f"MRN {mrn}" + (f", {name}" if name else "")
 
 
 def _record_label(ctx: Context, rid: str) -> str:
@@ -120,7 +117,7 @@ def find(ctx: Context, intent: Intent) -> Draft:
     if not query.strip():
         return draft
     mrn = ctx.patient.mrn if ctx.patient else None
-    hits = retrieve(ctx.session, query, patient=mrn, period=intent.period, limit=MAX_FIND, action=ctx.action,
+    hits = retrieve(ctx.session, query, visible=ctx.visible, patient=mrn, period=intent.period, limit=MAX_FIND,
                     any_word=intent.kind != "find" or len(topic.split()) > 3)
     for h in hits:
         cite = _note_citation(ctx, h.record_id, query, most=True) if not cls else \
@@ -145,7 +142,7 @@ def passages(ctx: Context, intent: Intent) -> Draft:
     if not intent.topic.strip():
         return draft
     stems = P.query_stems(intent.topic)
-    hits = retrieve(ctx.session, intent.topic, patient=mrn, period=intent.period, limit=3, action=ctx.action)
+    hits = retrieve(ctx.session, intent.topic, visible=ctx.visible, patient=mrn, period=intent.period, limit=3)
     for rank, h in enumerate(hits):
         info = ctx.texts.info(h.record_id)
         if info is None:
@@ -187,10 +184,13 @@ def similar(ctx: Context, intent: Intent) -> Draft:
                                               [Citation(source, info.date, lead, info.patient)], key="source"))
     if not topic:
         return draft
-    by_words = retrieve(ctx.session, topic, period=intent.period, limit=MAX_FIND * 2, action=ctx.action,
-                        exclude=exclude, any_word=True, meaning=not source)
-    by_meaning = similar_to(ctx.session, source, MAX_FIND * 2, ctx.action) if source else None
-    hits = _fuse(by_words, by_meaning)[:MAX_FIND] if by_meaning is not None else by_words[:MAX_FIND]
+    # a record's neighbours in meaning, fused with the records holding its key words (hybrid search's fusion);
+    # by words alone until records are embedded, or when the case is described rather than named
+    hits = similar_to(ctx.session, source, MAX_FIND, ctx.visible, words=topic, period=intent.period) \
+        if source else None
+    if hits is None:
+        hits = retrieve(ctx.session, topic, visible=ctx.visible, period=intent.period, limit=MAX_FIND * 2,
+                        exclude=exclude, any_word=True, meaning=not source)[:MAX_FIND]
     for h in hits:
         cite = _note_citation(ctx, h.record_id, intent.topic or topic)
         if cite is None and source:  # close in meaning without sharing words: quote its opening
@@ -205,17 +205,6 @@ def similar(ctx: Context, intent: Intent) -> Draft:
     draft.patients.discard("")
     draft.lead = lambda sts: f"{_plural(sum(s.key != 'source' for s in sts), 'similar past case')}:"
     return draft
-
-
-def _fuse(*rankings: list[Hit] | None, k: int = 60) -> list[Hit]:
-    """Reciprocal rank fusion: records near the top of either ranking (words, meaning) first."""
-    score: dict[str, float] = {}
-    first: dict[str, Hit] = {}
-    for ranking in rankings:
-        for rank, hit in enumerate(ranking or [], start=1):
-            score[hit.record_id] = score.get(hit.record_id, 0.0) + 1.0 / (k + rank)
-            first.setdefault(hit.record_id, hit)
-    return [first[r] for r in sorted(score, key=lambda r: -score[r])]
 
 
 def _key_words(text: str, info: object) -> str:
@@ -273,13 +262,10 @@ def _mentions_in_notes(ctx: Context, intent: Intent, kinds: tuple[str, ...], cls
     else:
         words = " ".join(KIND_WORDS[k] for k in kinds)
     stems = P.query_stems(words)
-    rows = ctx.session.db.execute(
-        "SELECT id, date FROM records WHERE patient_mrn = ? AND facts = '[]' ORDER BY date, n", [ctx.patient.mrn]
-    ).fetchall()
-    for rid, date in rows:
+    for rid, date in ctx.session.store.records.notes_of_patient(ctx.patient.mrn):
         if intent.period is not None and not intent.period.contains(date):
             continue
-        if not ctx.session.may_see_record(rid, ctx.patient.mrn, ctx.action):
+        if not ctx.visible.allows(rid, ctx.patient.mrn):
             continue
         text = ctx.texts.text(rid)
         segs = [] if isinstance(cls, DrugClass) or intent.topic else \
@@ -316,13 +302,10 @@ def timeline(ctx: Context, intent: Intent) -> Draft:
         if cites:
             draft.statements.append(Statement(f"{day}: " + "; ".join(parts), cites, key=day))
     # notes (no structured facts): one line each, with their opening passage
-    rows = ctx.session.db.execute(
-        "SELECT id, date FROM records WHERE patient_mrn = ? AND facts = '[]' ORDER BY date, n", [mrn]
-    ).fetchall()
-    for rid, date in rows:
+    for rid, date in ctx.session.store.records.notes_of_patient(mrn):
         if intent.period is not None and not intent.period.contains(date):
             continue
-        if not ctx.session.may_see_record(rid, mrn, ctx.action):
+        if not ctx.visible.allows(rid, mrn):
             continue
         lead = P.lead_passage(ctx.texts.text(rid))
         if lead:
@@ -348,12 +331,12 @@ def count(ctx: Context, intent: Intent) -> Draft:
     for mrn, fact in diagnosis_facts(ctx.session, words, intent.period):
         if not set(stems) <= {s for s, _, _ in P._stems_in(fact.text)}:
             continue
-        if not fact.record_id or not ctx.session.may_see_record(fact.record_id, mrn, ctx.action):
+        if not fact.record_id or not ctx.visible.allows(fact.record_id, mrn):
             continue
         cite = _fact_citation(ctx, fact)
         if cite is not None:
             found.append((mrn, f"{mrn}|{(fact.date or '')[:10]}", cite))
-    for h in retrieve(ctx.session, topic, period=intent.period, limit=200, action=ctx.action, any_word=False,
+    for h in retrieve(ctx.session, topic, visible=ctx.visible, period=intent.period, limit=200, any_word=False,
                       meaning=False):
         info = ctx.texts.info(h.record_id)
         if info is None or info.has_facts or not h.patient:

@@ -48,12 +48,8 @@ class Resolution:
 
 
 def by_mrn(session: Session, mrn: str) -> PatientRef | None:
-    row = session.db.execute("SELECT mrn, name, dob FROM patients WHERE mrn = ?", [mrn.strip()]).fetchone()
-    if row is None:
-        row = session.db.execute(
-            "SELECT mrn, name, dob FROM patients WHERE lower(mrn) = lower(?)", [mrn.strip()]
-        ).fetchone()
-    return PatientRef(row[0], row[1], row[2]) if row else None
+    row = session.store.patients.find_mrn(mrn.strip())
+    return PatientRef(*row) if row else None
 
 
 def _name_tokens(name: str | None) -> list[str]:
@@ -72,10 +68,7 @@ def by_words(session: Session, words: tuple[str, ...], question: str) -> Resolut
         return Resolution()
     matched: dict[str, tuple[PatientRef, set[str]]] = {}
     for word in usable:
-        rows = session.db.execute(
-            "SELECT mrn, name, dob FROM patients WHERE name LIKE ? LIMIT 200", ["%" + word + "%"]
-        ).fetchall()
-        for mrn, name, dob in rows:
+        for mrn, name, dob in session.store.patients.named_like(word, limit=200):
             if word.lower() in _name_tokens(name):
                 ref, hits = matched.setdefault(mrn, (PatientRef(mrn, name, dob), set()))
                 hits.add(word)

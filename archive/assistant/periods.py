@@ -157,8 +157,3 @@ def find_period(text: str, today: dt.date | None = None) -> tuple[Period | None,
 def _cut(text: str, m: re.Match[str]) -> str:
     return " ".join((text[: m.start()] + " " + text[m.end():]).split())
 
-
-def bare_year(text: str) -> int | None:
-    """A lone year in a follow-up such as "and 2019?"."""
-    m = re.search(rf"\b({_YEAR})\b", text)
-    return int(m.group(1)) if m else None

@@ -24,6 +24,26 @@ class ChartEntriesRepo:
 
     # ---- search and assistant room
 
+    def current_mentioning(
+        self, kinds: tuple[str, ...], word: str
+    ) -> list[tuple[str, str, str, str | None, str | None, str | None]]:
+        """(patient, kind, text, date, source record, status) of current entries of `kinds` whose text has `word`."""
+        marks = ",".join("?" * len(kinds))
+        rows = self.db.execute(
+            "SELECT e.patient_mrn, v.kind, v.text, v.date, v.source_record, v.status FROM chart_entries e "
+            "JOIN chart_entry_versions v ON v.entry_id = e.id AND v.version = e.current_version "
+            f"WHERE v.kind IN ({marks}) AND v.status != 'entered_in_error' AND v.text LIKE ?",
+            [*kinds, f"%{word}%"],
+        ).fetchall()
+        return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    def landed_records(self) -> set[str]:
+        """The records whose facts reached a chart."""
+        rows = self.db.execute(
+            "SELECT DISTINCT source_record FROM chart_entries WHERE source_record IS NOT NULL"
+        ).fetchall()
+        return {r[0] for r in rows}
+
     # ---- coding, statistics, retention room
 
     # ---- cli and tui room

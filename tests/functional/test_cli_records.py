@@ -142,7 +142,8 @@ def test_physician_may_search_but_not_import(shared_vault: VaultFixture, importe
 def test_transcription_needs_a_second_person(shared_vault: VaultFixture, tmp_path: Path) -> None:
     from archive.errors import UserError
     from archive.intake import import_paths
-    from archive.records import add_transcription, list_queue, search_records, show_record, verify_transcription
+    from archive.records import add_transcription, list_queue, show_record, verify_transcription
+    from archive.search import search_records
     from archive.users import add_user
 
     tess = shared_vault.open("tess", TECH_PASS)

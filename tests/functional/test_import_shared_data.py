@@ -67,7 +67,7 @@ def _check_accounting(counts: dict[str, Any], inputs: int) -> None:
 
 def test_quick_subset_every_input_accounted_and_searchable(tech_vault: VaultFixture, tmp_path: Path) -> None:
     from archive.intake import import_paths
-    from archive.records import search_records
+    from archive.search import search_records
 
     hl7_all = sorted(shared_data("hl7v2").glob("*.hl7"))
     bom = [f for f in hl7_all if f.read_bytes().startswith(BOM)][:5]

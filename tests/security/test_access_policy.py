@@ -82,7 +82,8 @@ AUDITED_AS: dict[str, tuple[str, str]] = {
 def _attempt(world: dict[str, Any], who: str, what: str) -> Callable[[], Any]:
     from archive.access import disclose
     from archive.keys import export_identity
-    from archive.records import export_original, search_records, show_record
+    from archive.records import export_original, show_record
+    from archive.search import search_records
     from archive.users import set_clinical_role
 
     session = world[who]
@@ -126,7 +127,7 @@ def test_role_action_matrix_each_outcome_audited(world: dict[str, Any], who: str
 
 
 def test_search_entry_keeps_query_only_inside_the_index(world: dict[str, Any]) -> None:
-    from archive.records import search_records
+    from archive.search import search_records
 
     search_records(world["tess"], "exertion")
     entry = world["tess"].audit_log.entries(user="tess", action="search")[-1]
@@ -258,7 +259,8 @@ def test_disclosure_to_registered_physician_only_and_accounting(world: dict[str,
 
 def test_assigned_scope_disclosure_makes_record_available(world: dict[str, Any]) -> None:
     from archive.access import disclose
-    from archive.records import search_records, show_record
+    from archive.records import show_record
+    from archive.search import search_records
     from archive.settings import set_setting
 
     admin, tess, maria = world["admin"], world["tess"], world["drmaria"]
@@ -282,7 +284,8 @@ def test_assigned_scope_disclosure_makes_record_available(world: dict[str, Any])
 
 
 def test_disabled_physician_loses_access_in_open_session(world: dict[str, Any]) -> None:
-    from archive.records import search_records, show_record
+    from archive.records import show_record
+    from archive.search import search_records
     from archive.users import add_user, disable_user
 
     fx, admin = world["fx"], world["admin"]

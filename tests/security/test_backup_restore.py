@@ -30,7 +30,7 @@ def _records(session) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 
 def _search(session, q: str) -> list[str]:  # type: ignore[no-untyped-def]
-    from archive.records import search_records
+    from archive.search import search_records
 
     return [h.record_id for h in search_records(session, q, limit=50)]
 

@@ -20,7 +20,7 @@ import pytest
 from watchdog.observers.polling import PollingObserver
 
 from archive.intake import InboxService, watch_locked
-from archive.records import search_records
+from archive.search import search_records
 from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate
 
 

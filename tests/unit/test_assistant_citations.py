@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from archive.assistant import passages as P
 from archive.assistant.answer import NOTHING_FOUND, Answer, Draft, Statement, render
 from archive.assistant.citations import Citation, RecordTexts, check_citations, citation_holds
+from archive.store import Store
 
 NOTE = (
     "CHIEF COMPLAINT\n\nChest pain.\n\nHISTORY OF PRESENT ILLNESS\n\nHe presents with chest pain radiating to the\n"
@@ -16,7 +17,7 @@ NOTE = (
 
 
 @dataclass
-class FakeStore:
+class FakeBlobs:
     blobs: dict[str, bytes] = field(default_factory=dict)
 
     def get_bytes(self, blob_id: str) -> bytes:
@@ -25,8 +26,8 @@ class FakeStore:
 
 @dataclass
 class FakeSession:
-    db: sqlite3.Connection
-    store: FakeStore
+    store: Store
+    blobs: FakeBlobs
 
 
 def _session(text: str = NOTE, date: str = "2021-02-01") -> FakeSession:
@@ -35,7 +36,7 @@ def _session(text: str = NOTE, date: str = "2021-02-01") -> FakeSession:
                "format TEXT, text_blob_id TEXT, facts TEXT)")
     db.execute("CREATE TABLE transcriptions (id INTEGER, record_id TEXT, text_blob_id TEXT)")
     db.execute("INSERT INTO records VALUES (1, 'r1', 'MRN-1', ?, 'note', 'note', 'text', 'b1', '[]')", [date])
-    return FakeSession(db, FakeStore({"b1": text.encode()}))
+    return FakeSession(Store(db), FakeBlobs({"b1": text.encode()}))  # type: ignore[arg-type]
 
 
 def test_verbatim_passage_holds_and_whitespace_is_normalised() -> None:

@@ -189,7 +189,6 @@ def test_code_questions_use_the_code_set(phys: Any, monkeypatch: pytest.MonkeyPa
 
 def test_with_embeddings_retrieval_is_hybrid_and_similar_uses_meaning(shared_vault: VaultFixture, phys: Any) -> None:
     """Last in the module: embeds the corpus (fake embedder), after which retrieval goes through archive.search."""
-    pytest.importorskip("archive.search", reason="semantic search is not in this tree")
     from archive.embedding import embed_backlog, has_embeddings, use_embedder
     from indexer.embedder import FakeEmbedder
 

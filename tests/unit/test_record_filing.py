@@ -23,8 +23,8 @@ def tess(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTe
 
     admin: Any = admin_vault_template.copy(tmp_path_factory.mktemp("record-filing") / "v").session
     with transaction(admin.db):
-        insert_user(admin.db, User("tess", "technician", "Tess Tech", created_by="admin"))
-    yield Session(unlocked=admin.unlocked, user=get_user(admin.db, "tess"), audit_log=admin.audit_log)
+        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
+    yield Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
     admin.close()
 
 

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # what archive.records.search_records is asked to mark with
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # what archive.search is asked to mark with
 
 
 def snippet_text(snippet: str, style: str = "bold reverse") -> Text:
