@@ -16,9 +16,10 @@ Rules (documented in README "Retention"):
 - A legal hold on a patient blocks purging any of their records.
 
 A purge deletes the record's blobs (original, text, transcriptions), its
-index rows (FTS, chunks, codes, transcriptions) with SQLite's secure_delete
-on and the FTS index rebuilt, and leaves one audit entry per record that
-names the record, the patient and the rule, never the content.
+index rows (its FTS row and its rows in every table of
+`archive.store.schema.CONTENT_TABLES`: chunks, codes, transcriptions...) with
+SQLite's secure_delete on and the FTS index rebuilt, and leaves one audit entry
+per record that names the record, the patient and the rule, never the content.
 """
 
 from __future__ import annotations
