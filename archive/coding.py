@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import BadInput, NotFound
 from archive.policy import Action
 from indexer import icd10
-from indexer.code_match import matcher_for
-from indexer.code_suggest import Suggestion, suggest_codes
+from indexer.code_suggest import Suggestion
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -134,7 +133,7 @@ class CrossIndex:
 
 def ensure_code_set(session: Session) -> icd10.LoadReport:
     """Load the ICD-10-CM code set into the index on first use (a few seconds, once per vault)."""
-    return icd10.ensure_loaded(session.db)
+    return session.store.coding.ensure_code_set()
 
 
 def search_codes(session: Session, query: str, limit: int = 20, billable_only: bool = False) -> list[icd10.CodeHit]:
@@ -144,23 +143,24 @@ def search_codes(session: Session, query: str, limit: int = 20, billable_only: b
     if not query.strip():
         raise BadInput("Nothing to search for.", "Give a code such as E11.9 or words such as 'type 2 diabetes'.")
     ensure_code_set(session)
-    return icd10.search_codes(session.db, query, limit=limit, billable_only=billable_only)
+    return session.store.coding.search_codes(query, limit=limit, billable_only=billable_only)
 
 
 def code_detail(session: Session, code: str) -> CodeDetail:
     """A code, block or chapter with its ancestors and children."""
     ensure_code_set(session)
-    info = icd10.lookup(session.db, code) or require_code(session, code)
-    return CodeDetail(info, icd10.ancestors(session.db, info.code), icd10.children(session.db, info.code))
+    codes = session.store.coding
+    info = codes.lookup(code) or require_code(session, code)
+    return CodeDetail(info, codes.ancestors(info.code), codes.children(info.code))
 
 
 def require_code(session: Session, code: str) -> icd10.CodeInfo:
     """The code, or NotFound naming the nearest existing codes."""
     ensure_code_set(session)
-    info = icd10.lookup(session.db, code)
+    info = session.store.coding.lookup(code)
     if info is not None and info.kind not in ("chapter", "block"):
         return info
-    near = icd10.near_codes(session.db, code)
+    near = session.store.coding.near_codes(code)
     hint = (
         "Nearest codes: " + ", ".join(f"{c.code} ({c.description})" for c in near[:4]) + "."
         if near
@@ -176,21 +176,10 @@ def require_code(session: Session, code: str) -> icd10.CodeInfo:
 
 def _record(session: Session, record_id: str) -> dict[str, Any]:
     record_id = record_id.strip()
-    row = session.db.execute(
-        "SELECT id, patient_mrn, text_blob_id FROM records WHERE id = ?", [record_id]
-    ).fetchone()
+    row = session.store.records.coding_target(record_id)
     if row is None:
         raise NotFound(f"No record '{record_id}'.", "Find record ids with 'chartvault search QUERY'.")
     return {"id": row[0], "patient": row[1], "text_blob_id": row[2]}
-
-
-def _decisions(session: Session, record_id: str) -> dict[str, str]:
-    rows = session.db.execute(
-        "SELECT code, status FROM record_codes WHERE id IN"
-        " (SELECT max(id) FROM record_codes WHERE record_id = ? GROUP BY code)",
-        [record_id],
-    ).fetchall()
-    return {code: status for code, status in rows}
 
 
 def suggest_for_record(session: Session, record_id: str, limit: int = 10) -> RecordSuggestions:
@@ -198,18 +187,18 @@ def suggest_for_record(session: Session, record_id: str, limit: int = 10) -> Rec
     session.require(Action.CODE)
     row = _record(session, record_id)
     ensure_code_set(session)
-    matcher_for(session.db)  # built (seconds, once per process) before the write transaction opens
+    session.store.coding.prepare_matcher()  # built (seconds, once per process) before the write transaction opens
     with session.transaction():
         session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
         text = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
-        suggestions = suggest_codes(session.db, text, limit=limit)
+        suggestions = session.store.coding.suggest(text, limit)
         session.audit(
             "code_suggest",
             record=row["id"],
             patient=row["patient"],
             details={"codes": [s.code for s in suggestions]},
         )
-    return RecordSuggestions(row["id"], row["patient"], suggestions, _decisions(session, row["id"]))
+    return RecordSuggestions(row["id"], row["patient"], suggestions, session.store.coding.decisions(row["id"]))
 
 
 def suggest_for_text(session: Session, text: str, limit: int = 10) -> RecordSuggestions:
@@ -218,7 +207,7 @@ def suggest_for_text(session: Session, text: str, limit: int = 10) -> RecordSugg
     if not text.strip():
         raise BadInput("No text to code.", "Give the text with --text, e.g. --text 'type 2 diabetes, HTN'.")
     ensure_code_set(session)
-    suggestions = suggest_codes(session.db, text, limit=limit)
+    suggestions = session.store.coding.suggest(text, limit)
     with session.transaction():
         session.audit("code_suggest", details={"free_text": True, "codes": [s.code for s in suggestions]})
     return RecordSuggestions(None, None, suggestions)
@@ -234,12 +223,9 @@ def _decide(session: Session, record_id: str, code: str, status: str, passage: s
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with session.transaction():
         session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
-        encounter = encounter_for_record(session.db, row["id"])
-        session.db.execute(
-            "INSERT INTO record_codes (record_id, code, status, decided_by, decided_at, score, passage, encounter_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [row["id"], info.code, status, session.user.name, now, score, passage, encounter],
-        )
+        encounter = encounter_for_record(session, row["id"])
+        session.store.coding.add_decision(row["id"], info.code, status, session.user.name, now, score, passage,
+                                          encounter)
         action = "code_confirm" if status == "confirmed" else "code_reject"
         session.audit(action, record=row["id"], patient=row["patient"],
                       details={"code": info.code, "encounter": encounter})
@@ -263,57 +249,23 @@ def record_codes(session: Session, record_id: str, include_history: bool = False
     """The decisions in force for a record (or every decision, oldest first, with include_history)."""
     row = _record(session, record_id)
     session.require_record(Action.VIEW_RECORD, record=row["id"], patient=row["patient"])
-    sql = (
-        "SELECT rc.record_id, rc.code, coalesce(c.description, ''), rc.status, rc.decided_by, rc.decided_at,"
-        " rc.encounter_id FROM record_codes rc LEFT JOIN icd10_codes c ON c.code = rc.code WHERE rc.record_id = ?"
-    )
-    if not include_history:
-        sql += " AND rc.id IN (SELECT max(id) FROM record_codes WHERE record_id = ? GROUP BY code)"
-    rows = session.db.execute(sql + " ORDER BY rc.id", [row["id"]] * (1 if include_history else 2)).fetchall()
+    rows = session.store.coding.decisions_of(row["id"], include_history)
     return [CodeDecision(r[0], r[1], r[2], r[3], r[4], r[5], row["patient"], r[6]) for r in rows]
 
 
 # -- cross-indexes ---------------------------------------------------------------------------------
 
 
-def _confirmed_codes(session: Session, record_ids: list[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {r: [] for r in record_ids}
-    if not record_ids:
-        return out
-    marks = ",".join("?" * len(record_ids))
-    rows = session.db.execute(
-        f"SELECT record_id, code, status FROM record_codes WHERE id IN (SELECT max(id) FROM record_codes"
-        f" WHERE record_id IN ({marks}) GROUP BY record_id, code) ORDER BY code",
-        record_ids,
-    ).fetchall()
-    for rid, code, status in rows:
-        if status == "confirmed":
-            out[rid].append(code)
-    return out
-
-
 def _entries(session: Session, rows: list[tuple[Any, ...]], why: dict[str, str]) -> list[IndexEntry]:
     """IndexEntry per visible record (rows: id, patient, date, author, title)."""
-    may_see = getattr(session, "may_see_record", None)
-    visible = [r for r in rows if may_see is None or may_see(r[0], r[1], Action.SEARCH)]
-    codes = _confirmed_codes(session, [r[0] for r in visible])
+    visible = [r for r in rows if session.may_see_record(r[0], r[1], Action.SEARCH)]
+    codes = session.store.coding.confirmed_codes([r[0] for r in visible])
     return [IndexEntry(r[0], r[1], r[2], r[3], r[4], codes.get(r[0], []), why.get(r[0], "")) for r in visible]
 
 
-_ENTRY_SQL = (
-    "SELECT e.id, e.patient_mrn, v.kind, v.text, v.date, v.code, v.source_record FROM chart_entries e"
-    " JOIN chart_entry_versions v ON v.entry_id = e.id AND v.version = e.current_version"
-    " WHERE v.status != 'entered_in_error' AND "
-)
-
-
-def _chart_hits(session: Session, where: str, args: list[Any], limit: int) -> list[ChartHit]:
-    """Current chart entries matching `where`, of patients the user may see."""
-    rows = session.db.execute(_ENTRY_SQL + where + " ORDER BY v.date DESC, e.n LIMIT ?", [*args, limit]).fetchall()
-    may_see = getattr(session, "may_see_patient", None)
-    return [
-        ChartHit(*r) for r in rows if may_see is None or may_see(r[1], Action.SEARCH)
-    ]
+def _chart_hits(session: Session, rows: list[tuple[Any, ...]]) -> list[ChartHit]:
+    """The chart entries (current versions) of `rows` whose patient the user may see."""
+    return [ChartHit(*r) for r in rows if session.may_see_patient(r[1], Action.SEARCH)]
 
 
 def _audit_index(session: Session, result: CrossIndex) -> None:
@@ -332,41 +284,18 @@ def by_code(session: Session, code: str, limit: int = 500) -> CrossIndex:
     norm = icd10.normalize_code(code)
     if norm is None or "-" in norm:
         raise BadInput(f"'{code}' is not an ICD-10-CM code or category.", "For example: E11, E11.9 or I10.")
-    if icd10.lookup(session.db, norm) is None:
+    if session.store.coding.lookup(norm) is None:
         require_code(session, norm)  # raises NotFound with the nearest codes
     compact = norm.replace(".", "")
-    rows = session.db.execute(
-        "SELECT rc.record_id, rc.code FROM record_codes rc WHERE rc.id IN (SELECT max(id) FROM record_codes"
-        " GROUP BY record_id, code) AND rc.status = 'confirmed' AND replace(rc.code, '.', '') LIKE ? ESCAPE '\\'"
-        " ORDER BY rc.record_id",
-        [compact + "%"],
-    ).fetchall()
     why: dict[str, str] = {}
-    for rid, c in rows:
+    for rid, c in session.store.coding.confirmed_under(compact):
         why.setdefault(rid, f"confirmed {c}")
-    records = _record_rows(session, list(why), limit)
-    entries = _chart_hits(
-        session, "v.kind IN ('diagnosis', 'complication') AND replace(upper(v.code), '.', '') LIKE ?",
-        [compact + "%"], limit,
-    )
+    records = session.store.records.index_rows(list(why), limit)
+    entries = _chart_hits(session, session.store.chart_entries.coded_diagnoses_under(compact, limit))
     result = CrossIndex("by-code", norm, _entries(session, records, why), entries=entries,
                         note="Confirmed record codes and coded chart diagnoses/complications.")
     _audit_index(session, result)
     return result
-
-
-def _record_rows(session: Session, ids: list[str], limit: int) -> list[tuple[Any, ...]]:
-    if not ids:
-        return []
-    marks = ",".join("?" * len(ids))
-    return [
-        tuple(r)
-        for r in session.db.execute(
-            f"SELECT id, patient_mrn, date, author, title FROM records WHERE id IN ({marks})"
-            " ORDER BY date DESC, id LIMIT ?",
-            [*ids, limit],
-        ).fetchall()
-    ]
 
 
 def by_physician(session: Session, name: str, limit: int = 500) -> CrossIndex:
@@ -377,32 +306,13 @@ def by_physician(session: Session, name: str, limit: int = 500) -> CrossIndex:
     if not needle:
         raise BadInput("Which physician?", "Give a user name or part of a name, e.g. 'Lopez'.")
     names = {needle}
-    for user, full in session.db.execute(
-        "SELECT name, full_name FROM users WHERE role = 'physician' AND (name = ? OR full_name LIKE ?)",
-        [needle, f"%{needle}%"],
-    ).fetchall():
+    physicians = session.store.users.physicians_matching(needle)
+    for user, full in physicians:
         names.update(n for n in (user, full) if n)
-    users = [u for (u,) in session.db.execute(
-        "SELECT name FROM users WHERE role = 'physician' AND (name = ? OR full_name LIKE ?)", [needle, f"%{needle}%"]
-    ).fetchall()]
-    marks = ",".join("?" * len(users)) or "NULL"
-    attended = [m for (m,) in session.db.execute(
-        f"SELECT mrn FROM patients WHERE attending IN ({marks}) UNION"
-        f" SELECT patient_mrn FROM encounters WHERE attending IN ({marks}) AND status = 'active'",
-        [*users, *users],
-    ).fetchall()]
-    may_see = getattr(session, "may_see_patient", None)
-    attended = sorted(m for m in set(attended) if may_see is None or may_see(m, Action.SEARCH))
-    clauses = " OR ".join("author LIKE ?" for _ in names)
-    pmarks = ",".join("?" * len(attended)) or "NULL"
-    rows = [
-        tuple(r)
-        for r in session.db.execute(
-            f"SELECT id, patient_mrn, date, author, title FROM records WHERE ({clauses}) OR patient_mrn IN ({pmarks})"
-            " ORDER BY date DESC, id LIMIT ?",
-            [*(f"%{n}%" for n in sorted(names)), *attended, limit],
-        ).fetchall()
-    ]
+    users = [user for user, _full in physicians]
+    attended_all = session.store.patients.attended_by(users) | session.store.encounters.patients_attended_by(users)
+    attended = sorted(m for m in attended_all if session.may_see_patient(m, Action.SEARCH))
+    rows = session.store.records.by_author_or_patient(sorted(names), attended, limit)
     lowered = [n.lower() for n in names]
     why = {
         r[0]: f"author: {r[3]}" if r[3] and any(n in r[3].lower() for n in lowered) else f"attending of {r[1]}"
@@ -430,25 +340,21 @@ def by_treatment(session: Session, text: str, limit: int = 100) -> CrossIndex:
     from indexer import fts
 
     why: dict[str, str] = {}
-    for hit in fts.search(session.db, needle, None, limit=limit):
-        why.setdefault(hit.record_id, "text: " + fts.mark(hit.snippet, "", "").strip()[:120])
+    for record_id, snippet in session.store.records.fulltext_hits(needle, limit):
+        why.setdefault(record_id, "text: " + fts.mark(snippet, "", "").strip()[:120])
     low = needle.lower()
     import json
 
-    for rid, facts in session.db.execute(
-        "SELECT id, facts FROM records WHERE facts LIKE ? ESCAPE '\\' LIMIT ?", [f"%{_like(low)}%", limit]
-    ).fetchall():
+    for rid, facts in session.store.records.facts_containing(f"%{_like(low)}%", limit):
         for fact in json.loads(facts or "[]"):
             if fact.get("kind") in ("medication", "procedure") and low in str(fact.get("text", "")).lower():
                 why[rid] = f"{fact['kind']}: {fact.get('text')}"
                 break
-    entries = _chart_hits(
-        session, "v.kind IN ('medication', 'procedure') AND v.text LIKE ? ESCAPE '\\'", [f"%{_like(needle)}%"], limit
-    )
+    entries = _chart_hits(session, session.store.chart_entries.treatments_like(f"%{_like(needle)}%", limit))
     for e in entries:
         if e.source_record:
             why.setdefault(e.source_record, f"chart {e.kind}: {e.text}")
-    rows = _record_rows(session, list(why), limit)
+    rows = session.store.records.index_rows(list(why), limit)
     result = CrossIndex(
         "by-treatment", needle, _entries(session, rows, why), entries=entries,
         note="Chart medication/procedure entries, imported medication/procedure facts, and full text of the records.",

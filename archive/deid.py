@@ -43,7 +43,6 @@ from archive import chart_rules as rules
 from archive import stats
 from archive.errors import BadInput, UserError
 from archive.policy import Action
-from archive.settings import get_setting
 from archive.suppression import protect
 from vault.atomic import atomic_writer
 
@@ -157,7 +156,7 @@ def export_stats(session: Session, out: Path, by: str = "chapter", period: str =
     min_cell = _check_min_cell(min_cell)
     start, end = stats.parse_bound(date_from, "--from", False), stats.parse_bound(date_to, "--to", True)
     path = _check_out(session, out, force)
-    freq = stats.compute_frequency(session.db, by, "year", start, end)
+    freq = stats.compute_frequency(session.store, by, "year", start, end)
     params = {"by": by, "period": "year", "from": start, "to": end, "min_cell": min_cell, "out": str(path)}
     csv_rows: list[list[Any]] = []
     suppressed_cells = merged = 0
@@ -227,14 +226,12 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
     start, end = stats.parse_bound(date_from, "--from", False), stats.parse_bound(date_to, "--to", True)
     path = _check_out(session, out, force)
     events = [
-        e for e in stats.diagnosis_events(session.db, wanted)
+        e for e in stats.diagnosis_events(session.store, wanted)
         if (not start or e.episode_day >= start) and (not end or e.episode_day <= end)
     ]
-    visible = events
-    if str(get_setting(session.store, "policy.physician_scope")) == "assigned":
-        # a physician under the 'assigned' scope exports only their own patients' cases (policy decides)
-        allowed = {m: session.may_see_patient(m, Action.EXPORT) for m in {e.mrn for e in events}}
-        visible = [e for e in events if allowed[e.mrn]]
+    # Policy decides per patient: a physician under the 'assigned' scope exports only their own patients' cases.
+    allowed = {m: session.may_see_patient(m, Action.EXPORT) for m in {e.mrn for e in events}}
+    visible = [e for e in events if allowed[e.mrn]]
     # One row per (patient, encounter or own episode, code), whatever the records or entries behind it.
     unique = {(e.mrn, e.episode, e.code): e for e in visible}
     code_patients: dict[str, set[str]] = defaultdict(set)
@@ -243,13 +240,10 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
         code_patients[code].add(mrn)
         cat_patients[code.replace(".", "")[:3]].add(mrn)
     in_file = {k[0] for k in unique}
-    patients = {
-        r[0]: (r[1], r[2]) for r in session.db.execute("SELECT mrn, dob, sex FROM patients").fetchall()
-        if r[0] in in_file
-    }
+    patients = {m: dob_sex for m, dob_sex in session.store.patients.birth_dates_and_sex().items() if m in in_file}
     key = secrets.token_bytes(32)  # this export's pseudonym key: never stored, never logged
     pseudo = {m: "P" + hmac.new(key, m.encode(), hashlib.sha256).hexdigest()[:16] for m in in_file}
-    descriptions = stats.group_labels(session.db, "code", {c for c in code_patients} | set(cat_patients))
+    descriptions = stats.group_labels(session.store, "code", {c for c in code_patients} | set(cat_patients))
     kept: dict[tuple[str, str, str], tuple[str, str]] = {}  # row key -> (code shown, level)
     suppressed = generalized = 0
     for (mrn, ep, code), e in unique.items():

@@ -129,13 +129,14 @@ def covering_encounter(db: Any, mrn: str, day: str | None) -> str | None:
     return covering[0].id
 
 
-def encounter_for_record(db: Any, record_id: str) -> str | None:
+def encounter_for_record(session: Session, record_id: str) -> str | None:
     """The encounter a record belongs to, for attaching confirmed codes (None when there is none).
 
     In order: the encounter the record's own chart entries attach to most often;
     an encounter landed from the record; the patient's encounter covering the
     record's date. Read-only, no audit (the caller's action is audited).
     """
+    db = session.db
     row = db.execute(
         "SELECT v.encounter_id, count(*) AS n FROM chart_entries e JOIN chart_entry_versions v"
         " ON v.entry_id = e.id AND v.version = e.current_version"

@@ -16,9 +16,10 @@ Rules (documented in README "Retention"):
 - A legal hold on a patient blocks purging any of their records.
 
 A purge deletes the record's blobs (original, text, transcriptions), its
-index rows (FTS, chunks, codes, transcriptions) with SQLite's secure_delete
-on and the FTS index rebuilt, and leaves one audit entry per record that
-names the record, the patient and the rule, never the content.
+index rows (its FTS row and its rows in every table of
+`archive.store.schema.CONTENT_TABLES`: chunks, codes, transcriptions...) with
+SQLite's secure_delete on and the FTS index rebuilt, and leaves one audit entry
+per record that names the record, the patient and the rule, never the content.
 """
 
 from __future__ import annotations
@@ -98,8 +99,7 @@ def _date(value: str | None) -> dt.date | None:
 
 def list_rules(session: Session) -> list[RetentionRule]:
     session.require(Action.VIEW_STATUS)
-    rows = session.db.execute("SELECT pattern, adult_years, minor_years, note FROM retention_rules ORDER BY pattern")
-    rules = [RetentionRule(*row) for row in rows]
+    rules = [RetentionRule(*row) for row in session.store.retention.rules()]
     if not any(r.pattern == "*" for r in rules):
         rules.append(DEFAULT_RULE)
     return rules
@@ -114,13 +114,7 @@ def set_rule(session: Session, pattern: str, adult_years: int, minor_years: int,
         if not 1 <= value <= 100:
             raise BadInput(f"{name} must be between 1 and 100 years, not {value}.", "Check your facility's policy.")
     with session.transaction():
-        session.db.execute(
-            "INSERT INTO retention_rules (pattern, adult_years, minor_years, note, set_by, set_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(pattern) DO UPDATE SET adult_years = excluded.adult_years, "
-            "minor_years = excluded.minor_years, note = excluded.note, set_by = excluded.set_by, "
-            "set_at = excluded.set_at",
-            [pattern, adult_years, minor_years, note, session.user.name, now_iso()],
-        )
+        session.store.retention.set_rule(pattern, adult_years, minor_years, note, session.user.name, now_iso())
         session.audit(
             "retention_rule",
             details={"pattern": pattern, "adult_years": adult_years, "minor_years": minor_years},
@@ -139,15 +133,12 @@ def place_hold(session: Session, mrn: str, reason: str) -> None:
     session.require(Action.RETENTION, patient=mrn)
     if not reason.strip():
         raise BadInput("A legal hold needs a reason.", "Add --reason TEXT (e.g. the case number).")
-    if not session.db.execute("SELECT 1 FROM patients WHERE mrn = ?", [mrn]).fetchone():
+    if not session.store.patients.mrn_known(mrn):
         raise NotFound(f"No patient with MRN '{mrn}'.", "Check the MRN with 'chartvault patient list'.")
     if _held(session, mrn):
         raise UserError(f"Patient '{mrn}' is already on legal hold.", "Release it first to change the reason.")
     with session.transaction():
-        session.db.execute(
-            "INSERT INTO legal_holds (mrn, reason, placed_by, placed_at) VALUES (?, ?, ?, ?)",
-            [mrn, reason, session.user.name, now_iso()],
-        )
+        session.store.retention.place_hold(mrn, reason, session.user.name, now_iso())
         session.audit("legal_hold", patient=mrn, reason=reason)
 
 
@@ -156,15 +147,12 @@ def release_hold(session: Session, mrn: str) -> None:
     if not _held(session, mrn):
         raise UserError(f"Patient '{mrn}' is not on legal hold.", "'chartvault retention report' lists holds.")
     with session.transaction():
-        session.db.execute(
-            "UPDATE legal_holds SET released_by = ?, released_at = ? WHERE mrn = ? AND released_at IS NULL",
-            [session.user.name, now_iso(), mrn],
-        )
+        session.store.retention.release_hold(mrn, session.user.name, now_iso())
         session.audit("legal_hold_release", patient=mrn)
 
 
 def _held(session: Session, mrn: str) -> bool:
-    return bool(session.db.execute("SELECT 1 FROM legal_holds WHERE mrn = ? AND released_at IS NULL", [mrn]).fetchone())
+    return session.store.retention.is_held(mrn)
 
 
 def _last_activity(session: Session) -> dict[str, dt.date]:
@@ -176,22 +164,12 @@ def _last_activity(session: Session) -> dict[str, dt.date]:
         if mrn and day and (mrn not in last or day > last[mrn]):
             last[mrn] = day
 
-    for mrn, date, imported in session.db.execute(
-        "SELECT patient_mrn, date, imported_at FROM records WHERE patient_mrn IS NOT NULL"
-    ):
-        bump(mrn, date or imported)
-    columns = {row[1] for row in session.db.execute("PRAGMA table_info(patients)")}
-    for col in ("discharged", "discharge_date", "discharged_at"):
-        if col in columns:
-            for mrn, value in session.db.execute(f"SELECT mrn, {col} FROM patients"):
-                bump(mrn, value)
-    if session.db["encounters"].exists():
-        enc_cols = {row[1] for row in session.db.execute("PRAGMA table_info(encounters)")}
-        mrn_col = next((c for c in ("mrn", "patient_mrn", "patient") if c in enc_cols), None)
-        end_col = next((c for c in ("end", "end_date", "ended") if c in enc_cols), None)
-        if mrn_col and end_col:
-            for mrn, value in session.db.execute(f'SELECT {mrn_col}, "{end_col}" FROM encounters'):
-                bump(mrn, value)
+    for mrn, day in session.store.records.activity_dates():
+        bump(mrn, day)
+    for mrn, day in session.store.patients.discharge_dates():
+        bump(mrn, day)
+    for mrn, day in session.store.encounters.end_dates():
+        bump(mrn, day)
     return last
 
 
@@ -201,12 +179,10 @@ def due_records(session: Session, today: dt.date | None = None) -> list[DueRecor
     today = today or dt.date.today()
     rules = list_rules(session)
     last = _last_activity(session)
-    dobs = {mrn: _date(dob) for mrn, dob in session.db.execute("SELECT mrn, dob FROM patients")}
-    held = {row[0] for row in session.db.execute("SELECT mrn FROM legal_holds WHERE released_at IS NULL")}
+    dobs = {mrn: _date(dob) for mrn, dob in session.store.patients.birth_dates().items()}
+    held = session.store.retention.held_patients()
     due: list[DueRecord] = []
-    for record_id, mrn, doc_type in session.db.execute(
-        "SELECT id, patient_mrn, doc_type FROM records WHERE patient_mrn IS NOT NULL ORDER BY patient_mrn, id"
-    ):
+    for record_id, mrn, doc_type in session.store.records.filed_to_patients():
         if mrn not in last:
             continue
         rule = _rule_for(doc_type, rules)
@@ -240,52 +216,30 @@ def purge(session: Session, today: dt.date | None = None, progress: Progress | N
     """Destroy every record past its retention date that is not on legal hold."""
     due = due_records(session, today)
     to_purge = [d for d in due if not d.held]
-    db = session.db
-    db.execute("PRAGMA secure_delete = ON")  # freed pages are zeroed, not left with old text
+    session.store.retention.secure_delete_on()  # freed pages are zeroed, not left with old text
     for n, item in enumerate(to_purge, start=1):
         with session.transaction():
             _purge_one(session, item)
         if progress:
             progress(n, len(to_purge))
     if to_purge:
-        from indexer.fts import TABLE
-
         # FTS5 keeps a deleted document's tokens in its segments until they are merged.
         with session.transaction():
-            db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')")
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            session.store.records.optimize_fulltext()
+        session.store.retention.checkpoint()
     deleted = delete_pending_blobs(session)
     return PurgeReport(purged=to_purge, held=[d for d in due if d.held], blobs_deleted=deleted)
 
 
-# Rows that hold a purged record's content, by table and the column naming the record:
-# by its id, or by its row number `n` (the embeddings; a trigger drops the cached vector matrix).
-_CONTENT_TABLES = (("transcriptions", "record_id"), ("record_codes", "record_id"))
-_CONTENT_TABLES_BY_N = (("chunks", "record_n"), ("embedded", "record_n"))
-
-
 def _purge_one(session: Session, item: DueRecord) -> None:
-    from indexer.fts import delete_row
-
-    db = session.db
-    row = db.execute("SELECT n, blob_id, text_blob_id FROM records WHERE id = ?", [item.record_id]).fetchone()
-    if row is None:
+    """Queue the record's blobs for deletion, then delete its rows in every content table
+    (`archive.store.schema.CONTENT_TABLES`), its full-text row and its record row."""
+    target = session.store.records.purge_target(item.record_id)
+    if target is None:
         return
-    n, blob_id, text_blob_id = row
-    blobs = [b for b in (blob_id, text_blob_id) if b]
-    if db["transcriptions"].exists():
-        sql = "SELECT text_blob_id FROM transcriptions WHERE record_id = ?"
-        blobs += [r[0] for r in db.execute(sql, [item.record_id])]
-    for blob in blobs:
-        db.execute("INSERT OR IGNORE INTO purge_pending (blob_id) VALUES (?)", [blob])
-    for table, column in _CONTENT_TABLES:
-        if db[table].exists():
-            db.execute(f"DELETE FROM {table} WHERE {column} = ?", [item.record_id])
-    for table, column in _CONTENT_TABLES_BY_N:
-        if db[table].exists():
-            db.execute(f"DELETE FROM {table} WHERE {column} = ?", [n])
-    delete_row(db, n)
-    db.execute("DELETE FROM records WHERE id = ?", [item.record_id])
+    n, blobs = target
+    session.store.retention.add_pending_blobs(blobs)
+    session.store.records.erase(item.record_id, n)
     session.audit(
         "purge",
         record=item.record_id,
@@ -297,12 +251,9 @@ def _purge_one(session: Session, item: DueRecord) -> None:
 
 def delete_pending_blobs(session: Session) -> int:
     """Delete the blobs of purged records (also those a crash left pending); return how many."""
-    rows = [r[0] for r in session.db.execute("SELECT blob_id FROM purge_pending")]
+    rows = session.store.retention.pending_blobs()
     for blob in rows:
-        still_used = session.db.execute(
-            "SELECT 1 FROM records WHERE blob_id = ? OR text_blob_id = ?", [blob, blob]
-        ).fetchone()
-        if not still_used:
+        if not session.store.records.blob_in_use(blob):
             session.blobs.delete(blob)
-        session.db.execute("DELETE FROM purge_pending WHERE blob_id = ?", [blob])
+        session.store.retention.drop_pending_blob(blob)
     return len(rows)

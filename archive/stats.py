@@ -36,9 +36,11 @@ from typing import TYPE_CHECKING, Any
 from archive import chart_rules as rules
 from archive.errors import BadInput
 from archive.policy import Action
+from archive.store.reports import CHAPTERS
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from archive.store import Store
 
 LEVELS = ("chapter", "category", "code")
 PERIODS = ("month", "quarter", "year")
@@ -47,32 +49,6 @@ DEFAULT_WINDOW_DAYS = 365
 DEFAULT_READMISSION_DAYS = 30
 Z95 = 1.959963984540054
 
-# ICD-10-CM chapters: (number, first category, last category, title), as in the CMS tabular list.
-CHAPTERS: tuple[tuple[str, str, str, str], ...] = (
-    ("1", "A00", "B99", "Certain infectious and parasitic diseases"),
-    ("2", "C00", "D49", "Neoplasms"),
-    ("3", "D50", "D89", "Diseases of the blood and blood-forming organs and certain disorders involving the immune"
-                        " mechanism"),
-    ("4", "E00", "E89", "Endocrine, nutritional and metabolic diseases"),
-    ("5", "F01", "F99", "Mental, behavioral and neurodevelopmental disorders"),
-    ("6", "G00", "G99", "Diseases of the nervous system"),
-    ("7", "H00", "H59", "Diseases of the eye and adnexa"),
-    ("8", "H60", "H95", "Diseases of the ear and mastoid process"),
-    ("9", "I00", "I99", "Diseases of the circulatory system"),
-    ("10", "J00", "J99", "Diseases of the respiratory system"),
-    ("11", "K00", "K95", "Diseases of the digestive system"),
-    ("12", "L00", "L99", "Diseases of the skin and subcutaneous tissue"),
-    ("13", "M00", "M99", "Diseases of the musculoskeletal system and connective tissue"),
-    ("14", "N00", "N99", "Diseases of the genitourinary system"),
-    ("15", "O00", "O9A", "Pregnancy, childbirth and the puerperium"),
-    ("16", "P00", "P96", "Certain conditions originating in the perinatal period"),
-    ("17", "Q00", "QA0", "Congenital malformations, deformations and chromosomal abnormalities"),
-    ("18", "R00", "R99", "Symptoms, signs and abnormal clinical and laboratory findings, not elsewhere classified"),
-    ("19", "S00", "T88", "Injury, poisoning and certain other consequences of external causes"),
-    ("20", "V00", "Y99", "External causes of morbidity"),
-    ("21", "Z00", "Z99", "Factors influencing health status and contact with health services"),
-    ("22", "U00", "U85", "Codes for special purposes"),
-)
 CHAPTER_TITLES = {num: title for num, _lo, _hi, title in CHAPTERS}
 
 
@@ -82,79 +58,7 @@ def chapter_of(code: str) -> str | None:
     return next((num for num, lo, hi, _t in CHAPTERS if lo <= head <= hi), None)
 
 
-# -- diagnosis events in SQL -------------------------------------------------------------------------
-
-
-def _day(expr: str) -> str:
-    """SQL: the YYYY-MM-DD prefix of `expr` when it is a full date, else NULL."""
-    return (f"(CASE WHEN substr({expr}, 1, 10) GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'"
-            f" THEN substr({expr}, 1, 10) END)")
-
-
-# SQL: the chapter of a category expression `{cat}` (a CASE over the ranges; faster than a lookup table per row).
-_CHAPTER_CASE = "CASE " + " ".join(f"WHEN {{cat}} BETWEEN '{lo}' AND '{hi}' THEN '{n}'" for n, lo, hi, _t in CHAPTERS) \
-    + " END"
-
-
-def _code_filter(column: str, prefixes: int) -> str:
-    if not prefixes:
-        return ""
-    return " AND (" + " OR ".join(f"upper(replace({column}, '.', '')) LIKE :p{i}" for i in range(prefixes)) + ")"
-
-
-def events_sql(prefixes: int = 0) -> str:
-    """SQL (a WITH clause, to be followed by a SELECT) whose `ev` has one row per diagnosis event: mrn, code,
-    day, enc (encounter id or NULL), episode, episode_day, the encounter's kind/start/end/attending, category,
-    chapter; `dx` also holds the undated ones (day NULL). Parameters: :today, and :p0.. for code prefixes
-    (compact, upper case, ending in '%'), applied before the encounter lookups."""
-    return f"""
-WITH
-raw(mrn, code, raw_date, explicit_enc) AS (
-    SELECT r.patient_mrn, c.code, r.date, c.encounter_id
-    FROM record_codes c JOIN records r ON r.id = c.record_id
-    WHERE c.id IN (SELECT max(id) FROM record_codes GROUP BY record_id, code)
-      AND c.status = 'confirmed' AND r.status = 'filed' AND r.patient_mrn IS NOT NULL{_code_filter("c.code", prefixes)}
-    UNION ALL
-    SELECT e.patient_mrn, v.code, v.date, v.encounter_id
-    FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id AND v.version = e.current_version
-    WHERE v.kind = 'diagnosis' AND coalesce(v.code, '') <> ''
-      AND coalesce(v.code_system, 'ICD-10-CM') = 'ICD-10-CM'
-      AND v.status NOT IN ('entered_in_error', 'cancelled'){_code_filter("v.code", prefixes)}
-),
-dx AS MATERIALIZED (
-    SELECT raw.mrn, upper(raw.code) AS code, substr(replace(upper(raw.code), '.', ''), 1, 3) AS category, x.id AS x_id,
-           coalesce({_day('raw.raw_date')}, {_day('x.start_date')}) AS day
-    FROM raw LEFT JOIN encounters x
-      ON x.id = raw.explicit_enc AND x.status = 'active' AND x.patient_mrn = raw.mrn
-),
-dxe AS MATERIALIZED (
-    SELECT d.mrn, d.code, d.category, d.day, coalesce(d.x_id,
-        (SELECT a.id FROM encounters a WHERE a.patient_mrn = d.mrn AND a.status = 'active' AND a.kind = 'admission'
-           AND {_day('a.start_date')} <= d.day AND d.day <= coalesce({_day('a.end_date')}, :today)
-         ORDER BY a.start_date DESC, a.n DESC LIMIT 1),
-        (SELECT v.id FROM encounters v WHERE v.patient_mrn = d.mrn AND v.status = 'active' AND v.kind = 'visit'
-           AND {_day('v.start_date')} <= d.day
-           AND d.day <= coalesce({_day('v.end_date')}, {_day('v.start_date')})
-         ORDER BY v.start_date DESC, v.n DESC LIMIT 1)) AS enc
-    FROM dx d WHERE d.day IS NOT NULL
-),
-ev AS (
-    SELECT d.mrn, d.code, d.day, d.enc, e.kind AS enc_kind, {_day('e.start_date')} AS enc_start,
-           {_day('e.end_date')} AS enc_end, e.attending,
-           coalesce(d.enc, 'u:' || d.mrn || ':' || d.day) AS episode,
-           coalesce({_day('e.start_date')}, d.day) AS episode_day,
-           d.category,
-           {_CHAPTER_CASE.format(cat="d.category")} AS chapter
-    FROM dxe d LEFT JOIN encounters e ON e.id = d.enc
-)
-"""
-
-_PERIOD_SQL = {
-    "year": "substr(episode_day, 1, 4)",
-    "month": "substr(episode_day, 1, 7)",
-    "quarter": "substr(episode_day, 1, 4) || '-Q' || ((CAST(substr(episode_day, 6, 2) AS INTEGER) + 2) / 3)",
-}
-_GROUP_SQL = {"chapter": "coalesce(chapter, '?')", "category": "category", "code": "code"}
+# -- diagnosis events ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -174,17 +78,12 @@ class DiagnosisEvent:
     chapter: str | None
 
 
-def diagnosis_events(db: Any, prefixes: list[str] | None = None, today: dt.date | None = None) -> list[
+def diagnosis_events(store: Store, prefixes: list[str] | None = None, today: dt.date | None = None) -> list[
         DiagnosisEvent]:
     """Every dated diagnosis event (unaudited, for this module and archive.deid), optionally only codes under
     one of `prefixes` (codes or categories: 'S72', 'N39.0')."""
     wanted = [p.replace(".", "").upper() + "%" for p in prefixes or []]
-    sql = events_sql(len(wanted)) + (
-        "SELECT mrn, code, day, enc, enc_kind, enc_start, enc_end, episode, episode_day, category, chapter FROM ev"
-    )
-    params: dict[str, Any] = {"today": (today or rules.today()).isoformat()}
-    params.update({f"p{i}": w for i, w in enumerate(wanted)})
-    rows = db.execute(sql + " ORDER BY mrn, day, code", params).fetchall()
+    rows = store.reports.diagnosis_events(wanted, (today or rules.today()).isoformat())
     return [DiagnosisEvent(*r) for r in rows]
 
 
@@ -236,15 +135,11 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def group_labels(db: Any, level: str, keys: set[str]) -> dict[str, str]:
+def group_labels(store: Store, level: str, keys: set[str]) -> dict[str, str]:
     """Descriptions from the code set (reference data; empty when the code set is not loaded)."""
     if level == "chapter":
         return {k: CHAPTER_TITLES.get(k, "Unclassified code") for k in keys}
-    if not keys or not db["icd10_codes"].exists():
-        return {}
-    marks = ",".join("?" * len(keys))
-    rows = db.execute(f"SELECT code, description FROM icd10_codes WHERE code IN ({marks})", sorted(keys)).fetchall()
-    return {str(c): str(d) for c, d in rows}
+    return store.coding.descriptions(keys)
 
 
 def _audit(session: Session, action: str, params: dict[str, Any]) -> None:
@@ -287,39 +182,18 @@ class Frequency:
     def period_keys(self) -> list[str]:
         return [m.key for m in self.periods]
 
-    def group_keys(self) -> list[str]:
-        return [m.key for m in self.groups]
-
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def compute_frequency(db: Any, by: str, period: str, date_from: str | None = None,
+def compute_frequency(store: Store, by: str, period: str, date_from: str | None = None,
                       date_to: str | None = None) -> Frequency:
     """Distinct patients and encounters per (period, group), with margins (unaudited; callers check policy)."""
-    group_sql, period_sql = _GROUP_SQL[by], _PERIOD_SQL[period]
-    where, params = ["1 = 1"], {"today": rules.today().isoformat()}
-    if date_from:
-        where.append("episode_day >= :dfrom")
-        params["dfrom"] = date_from
-    if date_to:
-        where.append("episode_day <= :dto")
-        params["dto"] = date_to
-    # One pass: the events are materialised once and every count reads them (the CTEs stay in memory).
-    count = "count(DISTINCT mrn), count(DISTINCT episode)"
-    sql = events_sql() + (
-        f", sel AS MATERIALIZED (SELECT mrn, episode, {period_sql} AS period, {group_sql} AS grp FROM ev"
-        f" WHERE {' AND '.join(where)}) "
-        f"SELECT 'cell', period, grp, {count} FROM sel GROUP BY period, grp"
-        f" UNION ALL SELECT 'period', period, NULL, {count} FROM sel GROUP BY period"
-        f" UNION ALL SELECT 'group', NULL, grp, {count} FROM sel GROUP BY grp"
-        f" UNION ALL SELECT 'total', NULL, NULL, {count} FROM sel"
-        " UNION ALL SELECT 'undated', NULL, NULL, count(*), 0 FROM dx WHERE day IS NULL"
-    )
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for kind, per, grp, n, e in db.execute(sql, params).fetchall():
-        rows[kind].append((per, grp, int(n), int(e)))
-    labels = group_labels(db, by, {str(g) for _p, g, _n, _e in rows["group"]})
+    for kind, per, grp, n, e in store.reports.frequency_counts(by, period, date_from, date_to,
+                                                              rules.today().isoformat()):
+        rows[kind].append((per, grp, n, e))
+    labels = group_labels(store, by, {str(g) for _p, g, _n, _e in rows["group"]})
     total = rows["total"][0]
     return Frequency(
         by=by, period=period, date_from=date_from, date_to=date_to,
@@ -346,7 +220,7 @@ def frequency(session: Session, by: str = "chapter", period: str = "year", date_
     start, end = parse_bound(date_from, "--from", False), parse_bound(date_to, "--to", True)
     if start and end and start > end:
         raise BadInput(f"--from {start} is after --to {end}.", "Swap them.")
-    result = compute_frequency(session.db, by, period, start, end)
+    result = compute_frequency(session.store, by, period, start, end)
     _audit(session, "stats_frequency", {"by": by, "period": period, "from": start, "to": end})
     return result
 
@@ -410,7 +284,7 @@ class Recurrence:
         return asdict(self)
 
 
-def _code_prefix(db: Any, code: str) -> tuple[str, str]:
+def _code_prefix(store: Store, code: str) -> tuple[str, str]:
     from indexer import icd10
 
     norm = icd10.normalize_code(code or "")
@@ -418,23 +292,23 @@ def _code_prefix(db: Any, code: str) -> tuple[str, str]:
         raise BadInput(f"'{code}' is not an ICD-10-CM code or category.",
                        "Give a category or code, e.g. W19, S72, N39.0 or A04.7.")
     label = ""
-    if icd10.is_loaded(db):
-        info = icd10.lookup(db, norm)
+    if store.coding.code_set_loaded():
+        info = store.coding.lookup(norm)
         if info is None:
-            near = [c.code for c in icd10.near_codes(db, norm, limit=3)]
+            near = [c.code for c in store.coding.near_codes(norm, limit=3)]
             raise BadInput(f"There is no ICD-10-CM code '{norm}'.",
                            f"Nearest codes: {', '.join(near)}." if near else "Search with 'chartvault code search'.")
         label = info.description
     return norm, label
 
 
-def compute_recurrence(db: Any, code: str, window_days: int = DEFAULT_WINDOW_DAYS,
+def compute_recurrence(store: Store, code: str, window_days: int = DEFAULT_WINDOW_DAYS,
                        gap_days: int = DEFAULT_GAP_DAYS, as_of: dt.date | None = None) -> Recurrence:
     """Recurrence of `code` (a code or category prefix) among patients with a first episode (unaudited)."""
-    norm, label = _code_prefix(db, code)
+    norm, label = _code_prefix(store, code)
     today = as_of or rules.today()
     by_patient: dict[str, list[DiagnosisEvent]] = defaultdict(list)
-    for e in diagnosis_events(db, [norm], today):
+    for e in diagnosis_events(store, [norm], today):
         if e.day <= today.isoformat():
             by_patient[e.mrn].append(e)
     unresolved = censored = eligible = recurred = 0
@@ -478,35 +352,13 @@ def recurrence(session: Session, code: str, window_days: int = DEFAULT_WINDOW_DA
         raise BadInput(f"--window-days {window_days} is shorter than --gap-days {gap_days}: nothing could recur.",
                        "A new episode starts at least the gap after the first resolved; widen the window.")
     day = rules.stored_day(parse_bound(as_of, "--as-of", False)) if as_of else None
-    result = compute_recurrence(session.db, code, window_days, gap_days, day)
+    result = compute_recurrence(session.store, code, window_days, gap_days, day)
     _audit(session, "stats_recurrence", {"code": result.code, "window_days": window_days, "gap_days": gap_days,
                                          "as_of": result.as_of})
     return result
 
 
 # -- readmissions -------------------------------------------------------------------------------------
-
-_READMISSION_SQL = f"""
-WITH idx AS (
-    SELECT a.id, a.patient_mrn, a.attending, {_day('a.end_date')} AS discharged,
-        EXISTS (SELECT 1 FROM encounters b
-                WHERE b.patient_mrn = a.patient_mrn AND b.kind = 'admission' AND b.status = 'active'
-                  AND b.id <> a.id AND {_day('b.start_date')} >= {_day('a.end_date')}
-                  AND julianday({_day('b.start_date')}) - julianday({_day('a.end_date')}) <= :days
-                  AND {_day('b.start_date')} <= :as_of) AS readmitted
-    FROM encounters a
-    WHERE a.kind = 'admission' AND a.status = 'active' AND {_day('a.end_date')} IS NOT NULL
-      AND {_day('a.end_date')} <= :as_of
-)
-SELECT coalesce(idx.attending, '') AS physician, coalesce(u.full_name, '') AS full_name,
-       count(*) AS discharges,
-       sum(readmitted) AS readmitted,
-       sum(CASE WHEN readmitted = 0 AND julianday(:as_of) - julianday(discharged) < :days THEN 1 ELSE 0 END)
-         AS censored
-FROM idx LEFT JOIN users u ON u.name = idx.attending
-GROUP BY physician ORDER BY physician
-"""
-
 
 @dataclass(frozen=True)
 class ReadmissionRow:
@@ -540,11 +392,11 @@ def _readmission_row(physician: str, full_name: str, discharges: int, readmitted
                           readmitted / eligible if eligible else None, ci[0] if ci else None, ci[1] if ci else None)
 
 
-def compute_readmissions(db: Any, days: int = DEFAULT_READMISSION_DAYS, as_of: dt.date | None = None) -> Readmissions:
+def compute_readmissions(store: Store, days: int = DEFAULT_READMISSION_DAYS,
+                         as_of: dt.date | None = None) -> Readmissions:
     """Readmissions within `days` of a discharge, by the index stay's attending physician and overall."""
     day = (as_of or rules.today()).isoformat()
-    rows = db.execute(_READMISSION_SQL, {"days": days, "as_of": day}).fetchall()
-    by = [_readmission_row(str(p), str(f), int(n), int(r or 0), int(c or 0)) for p, f, n, r, c in rows]
+    by = [_readmission_row(p, f, n, r, c) for p, f, n, r, c in store.reports.readmission_counts(days, day)]
     overall = _readmission_row("ALL", "", sum(r.discharges for r in by), sum(r.readmitted for r in by),
                                sum(r.censored for r in by))
     return Readmissions(days, day, by, overall)
@@ -555,6 +407,6 @@ def readmissions(session: Session, days: int = DEFAULT_READMISSION_DAYS, as_of: 
     session.require(Action.STATS)
     days = _positive(days, "--days")
     day = rules.stored_day(parse_bound(as_of, "--as-of", False)) if as_of else None
-    result = compute_readmissions(session.db, days, day)
+    result = compute_readmissions(session.store, days, day)
     _audit(session, "stats_readmissions", {"days": days, "as_of": result.as_of})
     return result

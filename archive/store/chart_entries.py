@@ -46,6 +46,30 @@ class ChartEntriesRepo:
 
     # ---- coding, statistics, retention room
 
+    def coded_diagnoses_under(self, compact: str, limit: int) -> list[tuple[str, str, str, str, str | None,
+                                                                           str | None, str | None]]:
+        """Current diagnosis/complication entries whose code starts with `compact` (no dots, upper case), not
+        entered in error, newest first: (entry id, MRN, kind, text, date, code, source record)."""
+        return self._current_entries(
+            "v.kind IN ('diagnosis', 'complication') AND replace(upper(v.code), '.', '') LIKE ?", [compact + "%"], limit
+        )
+
+    def treatments_like(self, like: str, limit: int) -> list[tuple[str, str, str, str, str | None, str | None,
+                                                                     str | None]]:
+        """Current medication/procedure entries whose text matches the LIKE pattern `like` (escape: backslash),
+        not entered in error, newest first: (entry id, MRN, kind, text, date, code, source record)."""
+        return self._current_entries("v.kind IN ('medication', 'procedure') AND v.text LIKE ? ESCAPE '\\'", [like],
+                                     limit)
+
+    def _current_entries(self, where: str, args: list[str], limit: int) -> list[tuple[str, str, str, str, str | None,
+                                                                                      str | None, str | None]]:
+        sql = (
+            "SELECT e.id, e.patient_mrn, v.kind, v.text, v.date, v.code, v.source_record FROM chart_entries e"
+            " JOIN chart_entry_versions v ON v.entry_id = e.id AND v.version = e.current_version"
+            " WHERE v.status != 'entered_in_error' AND " + where + " ORDER BY v.date DESC, e.n LIMIT ?"
+        )
+        return [(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in self.db.execute(sql, [*args, limit]).fetchall()]
+
     # ---- cli and tui room
 
     # ---- end

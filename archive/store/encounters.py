@@ -25,6 +25,18 @@ class EncountersRepo:
 
     # ---- coding, statistics, retention room
 
+    def end_dates(self) -> list[tuple[str, str | None]]:
+        """(patient MRN, end date as stored) of every encounter."""
+        return [(str(m), e) for m, e in self.db.execute("SELECT patient_mrn, end_date FROM encounters")]
+
+    def patients_attended_by(self, users: list[str]) -> set[str]:
+        """MRNs of the patients with an active encounter whose attending physician is one of `users`."""
+        if not users:
+            return set()
+        marks = ",".join("?" * len(users))
+        sql = f"SELECT patient_mrn FROM encounters WHERE attending IN ({marks}) AND status = 'active'"
+        return {str(m) for (m,) in self.db.execute(sql, users)}
+
     # ---- cli and tui room
 
     # ---- end

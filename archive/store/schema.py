@@ -355,3 +355,14 @@ MIGRATIONS = [
     patient_charts,
     semantic_chunks,
 ]
+
+# The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or
+# `record_n` (records.n, the embeddings; a trigger drops the cached vector matrix). A retention purge clears
+# every one of them for each purged record, besides the record's row and its full-text row; the test
+# tests/unit/test_retention_schema.py fails when a table of the schema keyed by a record is missing here.
+CONTENT_TABLES: tuple[tuple[str, str], ...] = (
+    ("transcriptions", "record_id"),
+    ("record_codes", "record_id"),
+    ("chunks", "record_n"),
+    ("embedded", "record_n"),
+)

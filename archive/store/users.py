@@ -55,6 +55,11 @@ class UsersRepo:
 
     # ---- coding, statistics, retention room
 
+    def physicians_matching(self, needle: str) -> list[tuple[str, str]]:
+        """(name, full name) of the physicians named `needle` or whose full name contains it."""
+        sql = "SELECT name, full_name FROM users WHERE role = 'physician' AND (name = ? OR full_name LIKE ?)"
+        return [(str(n), f or "") for n, f in self.db.execute(sql, [needle, f"%{needle}%"]).fetchall()]
+
     # ---- cli and tui room
 
     # ---- end

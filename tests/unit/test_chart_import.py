@@ -86,7 +86,7 @@ def test_a_synthea_bundle_lands_every_medication_condition_procedure_and_encount
     # entries attach to the encounter of their day
     on_encounter_days = [e for e in entries if any(enc.covers(e.date) for enc in encounters)]
     assert on_encounter_days and all(e.encounter_id for e in on_encounter_days)
-    assert encounter_for_record(tess.db, rid) in {e.id for e in encounters}
+    assert encounter_for_record(tess, rid) in {e.id for e in encounters}
 
     chart = patient_chart(tess, mrn)
     assert chart.patient.name == " ".join(patient["name"][0]["given"][:1] + [patient["name"][0]["family"]])
@@ -207,4 +207,4 @@ def test_encounter_for_record_finds_the_visit_covering_a_filed_note(tess: Any, t
     (tmp_path / "NOTE-9__clinic.txt").write_text("Date: 2023-04-05\n\nClinic review: knee pain improving.\n")
     [out] = _import(tess, tmp_path).outcomes
     assert out.patient == "NOTE-9"
-    assert encounter_for_record(tess.db, out.record_id) == visit.id
+    assert encounter_for_record(tess, out.record_id) == visit.id

@@ -88,11 +88,11 @@ def test_what_counts_as_a_diagnosis(env: Env) -> None:
     assert "J15.9" in codes  # the corrected entry's current code
     assert {"T81.40XA", "68566005"}.isdisjoint(codes)  # a complication; a SNOMED code
     p3 = env.fx.patients[5].mrn  # I10 confirmed then rejected; E11.9 rejected then confirmed
-    mine = {e.code for e in stats.diagnosis_events(env.admin.db) if e.mrn == p3 and e.day.startswith("2022-09")}
+    mine = {e.code for e in stats.diagnosis_events(env.admin.store) if e.mrn == p3 and e.day.startswith("2022-09")}
     assert mine == {"E11.9"}
     # partial date with an explicit encounter: dated by the encounter; a retracted encounter claims nothing
     p4 = env.fx.patients[10].mrn
-    ev = {(e.code, e.day): e for e in stats.diagnosis_events(env.admin.db) if e.mrn == p4}
+    ev = {(e.code, e.day): e for e in stats.diagnosis_events(env.admin.store) if e.mrn == p4}
     assert ("F32.9", "2023-03-14") in ev and ev[("F32.9", "2023-03-14")].encounter is not None
     own = ev[("K35.80", "2023-09-03")]
     assert own.encounter is None and own.episode == f"u:{p4}:2023-09-03"
