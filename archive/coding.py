@@ -229,12 +229,12 @@ def _decide(session: Session, record_id: str, code: str, status: str, passage: s
     session.require(Action.CODE)
     row = _record(session, record_id)
     info = require_code(session, code)
-    from archive.encounters import encounter_for_record
+    from archive.charts.encounters import encounter_for_record
 
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with session.transaction():
         session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
-        encounter = encounter_for_record(session.db, row["id"])
+        encounter = encounter_for_record(session, row["id"])
         session.db.execute(
             "INSERT INTO record_codes (record_id, code, status, decided_by, decided_at, score, passage, encounter_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -348,7 +348,7 @@ def file_record(session: Session, record_id: str, mrn: str) -> FilingResult:
             details={"previous": row["patient_mrn"], "patient_created": created},
         )
         if row["patient_mrn"] is None:  # first filing: its HL7/FHIR facts join the chart
-            from archive.chart_import import land_record
+            from archive.charts.landing import land_record
 
             land_record(session, row["id"])
     return FilingResult(record_id=row["id"], mrn=mrn, previous=row["patient_mrn"], patient_created=created)

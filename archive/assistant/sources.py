@@ -196,7 +196,7 @@ def chart_facts(session: Session, mrn: str, kinds: tuple[str, ...], period: Peri
     out: list[ChartFact] = []
     landed: set[str] = set()
     if charts_available(session.db):
-        from archive.charts import patient_chart
+        from archive.charts.entries import patient_chart
 
         chart = patient_chart(session, mrn)
         for e in chart.entries:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from archive import chart_rules as rules
+from archive.charts import rules
 from archive.errors import BadInput, ValidationError
 
 

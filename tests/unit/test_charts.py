@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
-from archive.charts import add_entry, correct_entry, entry_history, get_entry, list_entries, patient_chart
-from archive.encounters import add_encounter, correct_encounter
-from archive.errors import AccessDenied, ConcurrentEdit, NotFound, UserError, ValidationError
-from archive.patients import (
+from archive.charts.encounters import add_encounter, correct_encounter
+from archive.charts.entries import add_entry, correct_entry, entry_history, get_entry, list_entries, patient_chart
+from archive.charts.history import patient_history
+from archive.charts.patients import (
     LikelyDuplicatePatient,
     add_patient,
     get_patient,
     list_patients,
-    patient_history,
     update_patient,
 )
+from archive.errors import AccessDenied, ConcurrentEdit, NotFound, UserError, ValidationError
 from tests.conftest import VaultTemplate
 
 TODAY = dt.date.today()
