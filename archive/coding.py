@@ -218,7 +218,7 @@ def _decide(session: Session, record_id: str, code: str, status: str, passage: s
     session.require(Action.CODE)
     row = _record(session, record_id)
     info = require_code(session, code)
-    from archive.encounters import encounter_for_record
+    from archive.charts.encounters import encounter_for_record
 
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with session.transaction():

@@ -39,8 +39,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive import chart_rules as rules
 from archive import stats
+from archive.charts import rules
 from archive.errors import BadInput, UserError
 from archive.policy import Action
 from archive.suppression import protect

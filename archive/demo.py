@@ -239,9 +239,9 @@ def _user(name: str) -> DemoUser:
 
 
 def _add_patients(tess: Session) -> None:
+    from archive.charts.encounters import add_encounter
+    from archive.charts.patients import add_patient
     from archive.demo_content import PATIENTS
-    from archive.encounters import add_encounter
-    from archive.patients import add_patient
 
     for pt in PATIENTS:
         add_patient(tess, pt.mrn, pt.name, pt.dob, pt.sex, physician=pt.attending)
@@ -298,7 +298,7 @@ def _record(outcomes: dict[str, Any], suffix: str) -> str | None:
 
 
 def _file_and_chart(tess: Session, outcomes: dict[str, Any]) -> None:
-    from archive.charts import add_entry
+    from archive.charts.entries import add_entry
     from archive.filing import file_record
 
     scan = _record(outcomes, "progress_note_handwritten.png") or _record(outcomes, "handwriting_style_note.png")

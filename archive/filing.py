@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from archive.chart_import import land_record
+from archive.charts.landing import land_record
 from archive.records import FilingResult, assign_patient
 
 if TYPE_CHECKING:

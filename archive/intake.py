@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.chart_import import land_outcomes
+from archive.charts.landing import land_outcomes
 from archive.errors import ChartvaultError
 from archive.policy import Action, decide
 from indexer.pipeline import Outcome, Progress, summarise

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import BadInput, NotFound, UserError
 from archive.policy import Action
 from indexer.extract import PatientInfo
-from indexer.filing import normalise_mrn
 from indexer.pipeline import meta_text, now_iso
 from vault.atomic import atomic_writer
 
@@ -191,22 +190,14 @@ def export_original(session: Session, record_id: str, out: Path) -> int:
 
 # ---------------------------------------------------------------- filing
 
-def check_mrn(mrn: str) -> str:
-    clean = normalise_mrn(mrn)
-    if clean is None:
-        raise BadInput(
-            f"'{mrn}' is not a valid MRN.",
-            "An MRN is 1-40 letters, digits, '-', '_', '/' or '.', starting with a letter or digit.",
-        )
-    return clean
-
-
 def assign_patient(session: Session, record_id: str, mrn: str) -> FilingResult:
     """Tie a record to the patient `mrn` (created if new); it leaves the needs-filing queue.
 
     The record alone: `archive.filing.file_record` is what people call, it also
     lands the record's chart facts in the same transaction.
     """
+    from archive.charts.rules import check_mrn
+
     mrn = check_mrn(mrn)
     row = _record_row(session, record_id)
     session.require(Action.FILE_RECORD, record=row["id"], patient=mrn)

@@ -33,7 +33,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archive import chart_rules as rules
+from archive.charts import rules
 from archive.errors import BadInput
 from archive.policy import Action
 from archive.store.reports import CHAPTERS

@@ -63,7 +63,7 @@ def landed(session: Any) -> dict[str, tuple[int, int]]:
 
 def bench_import(tmp: Path) -> dict[str, Any]:
     import archive.intake
-    from archive.chart_import import backfill_charts
+    from archive.charts.landing import backfill_charts
     from archive.intake import import_paths
 
     inputs = sorted((DATA / "fhir-r4").glob("*.json")) + sorted((DATA / "hl7v2").glob("*.hl7"))
@@ -102,8 +102,8 @@ def bench_import(tmp: Path) -> dict[str, Any]:
 
 
 def bench_typed(tmp: Path, n_entries: int) -> dict[str, Any]:
-    from archive.charts import add_entry, correct_entry, insert_entry, patient_chart
-    from archive.patients import add_patient
+    from archive.charts.entries import add_entry, correct_entry, insert_entry, patient_chart
+    from archive.charts.patients import add_patient
 
     session = technician_vault(tmp / "typed")
     today = dt.date.today()

@@ -132,7 +132,7 @@ class ChartFact:
 def chart_facts(session: Session, mrn: str, kinds: tuple[str, ...], period: Period | None,
                 with_encounters: bool = False) -> list[ChartFact]:
     """A patient's chart entries of `kinds` in `period` (and encounters), by date."""
-    from archive.charts import patient_chart
+    from archive.charts.entries import patient_chart
 
     out: list[ChartFact] = []
     landed: set[str] = set()

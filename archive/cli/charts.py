@@ -1,5 +1,5 @@
 """CLI: patients (add, update, show, history, list), chart entries (add, correct, retract, history, list,
-backfill) and encounters (add, correct). A thin layer over archive.patients / charts / encounters."""
+backfill) and encounters (add, correct). A thin layer over archive.charts."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def patient_add(state: CliState, mrn: str, name: str, dob: str, sex: str, physic
     is refused as a likely duplicate; check it is a different person, then
     repeat with --force. Failures exit 2 and name the option.
     """
-    from archive.patients import add_patient
+    from archive.charts.patients import add_patient
 
     p = add_patient(state.session(), mrn, name, dob, sex, physician=physician, admitted=admitted,
                     discharged=discharged, force=force)
@@ -120,7 +120,7 @@ def patient_update(state: CliState, mrn: str, reason: str | None, expect_version
 
     Setting --admitted/--discharged updates (or opens) the admission encounter.
     """
-    from archive.patients import update_patient
+    from archive.charts.patients import update_patient
 
     changes["attending"] = changes.pop("physician")
     p = update_patient(state.session(), mrn, reason=reason, expect_version=expect_version, force=force, **changes)
@@ -138,7 +138,7 @@ def patient_update(state: CliState, mrn: str, reason: str | None, expect_version
 @pass_state
 def patient_show(state: CliState, mrn: str, include_retracted: bool, as_json: bool) -> None:
     """Show a patient's chart: details, encounters, entries and records."""
-    from archive.charts import patient_chart
+    from archive.charts.entries import patient_chart
 
     chart = patient_chart(state.session(), mrn, include_retracted=include_retracted)
     if as_json:
@@ -162,7 +162,7 @@ def patient_show(state: CliState, mrn: str, include_retracted: bool, as_json: bo
 @pass_state
 def patient_history_cmd(state: CliState, mrn: str, as_json: bool) -> None:
     """Every change to a patient's chart, oldest first: who, when, why, before and after."""
-    from archive.patients import patient_history
+    from archive.charts.history import patient_history
 
     events = patient_history(state.session(), mrn)
     if as_json:
@@ -180,7 +180,7 @@ def patient_history_cmd(state: CliState, mrn: str, as_json: bool) -> None:
 @pass_state
 def patient_list(state: CliState, as_json: bool) -> None:
     """List the patients you may see."""
-    from archive.patients import list_patients
+    from archive.charts.patients import list_patients
 
     patients = list_patients(state.session())
     if as_json:
@@ -261,7 +261,7 @@ def chart_add(state: CliState, mrn: str, kind: str, text: str, date: str, force:
     starts; the same kind, text and date twice is refused as a duplicate
     (--force if it really happened twice). Failures exit 2 and name the option.
     """
-    from archive.charts import add_entry
+    from archive.charts.entries import add_entry
 
     with _renamed({"referral_reason": "--reason"}):
         entry = add_entry(state.session(), mrn, kind, text, date, force=force, **fields)
@@ -288,7 +288,7 @@ def chart_correct(state: CliState, entry_id: str, reason: str, expect_version: i
     --expect-version N the correction is refused if the entry is no longer at
     version N (someone else saved in between): nothing is overwritten silently.
     """
-    from archive.charts import correct_entry
+    from archive.charts.entries import correct_entry
 
     entry = correct_entry(state.session(), entry_id, reason, expect_version, force=force, **changes)
     if as_json:
@@ -306,7 +306,7 @@ def chart_correct(state: CliState, entry_id: str, reason: str, expect_version: i
 @pass_state
 def chart_retract(state: CliState, entry_id: str, reason: str, expect_version: int | None, as_json: bool) -> None:
     """Mark an entry as entered in error (a new version; nothing is deleted)."""
-    from archive.charts import correct_entry
+    from archive.charts.entries import correct_entry
 
     entry = correct_entry(state.session(), entry_id, reason, expect_version, status="entered_in_error")
     if as_json:
@@ -321,7 +321,7 @@ def chart_retract(state: CliState, entry_id: str, reason: str, expect_version: i
 @pass_state
 def chart_history(state: CliState, entry_id: str, as_json: bool) -> None:
     """Every version of an entry: who saved it, when, why, and what changed."""
-    from archive.charts import entry_history
+    from archive.charts.entries import entry_history
 
     versions = entry_history(state.session(), entry_id)
     if as_json:
@@ -351,7 +351,7 @@ def chart_history(state: CliState, entry_id: str, as_json: bool) -> None:
 def chart_list(state: CliState, mrn: str, kinds: tuple[str, ...], date_from: str | None, date_to: str | None,
                include_retracted: bool, as_json: bool) -> None:
     """A patient's chart entries (current versions), by date."""
-    from archive.charts import list_entries
+    from archive.charts.entries import list_entries
 
     entries = list_entries(state.session(), mrn, kinds, date_from, date_to, include_retracted)
     if as_json:
@@ -373,7 +373,7 @@ def chart_backfill(state: CliState, as_json: bool) -> None:
     New imports land on the chart by themselves; this is for records imported
     before charts existed.
     """
-    from archive.chart_import import backfill_charts
+    from archive.charts.landing import backfill_charts
 
     report = backfill_charts(state.session())
     if as_json:
@@ -409,7 +409,7 @@ def encounter_add(state: CliState, mrn: str, kind: str, start: str, end: str | N
                   text: str | None, as_json: bool) -> None:
     """Add an admission or a visit. Overlapping admissions and a second
     encounter of the same kind on the same day are refused."""
-    from archive.encounters import add_encounter
+    from archive.charts.encounters import add_encounter
 
     e = add_encounter(state.session(), mrn, kind, start, end, physician, text)
     if as_json:
@@ -433,7 +433,7 @@ def encounter_add(state: CliState, mrn: str, kind: str, start: str, end: str | N
 def encounter_correct(state: CliState, encounter_id: str, reason: str, expect_version: int | None, as_json: bool,
                       physician: str | None, **changes: Any) -> None:
     """Correct an encounter (a new version with your reason; the old values stay in the history)."""
-    from archive.encounters import correct_encounter
+    from archive.charts.encounters import correct_encounter
 
     e = correct_encounter(state.session(), encounter_id, reason, expect_version, attending=physician, **changes)
     if as_json:

@@ -19,6 +19,12 @@ class RetentionRepo:
 
     # ---- charts room
 
+    def on_hold(self, mrn: str) -> bool:
+        """Whether a patient's records are under a legal hold not yet released."""
+        return self.db.execute(
+            "SELECT 1 FROM legal_holds WHERE mrn = ? AND released_at IS NULL", [mrn]
+        ).fetchone() is not None
+
     # ---- records room
 
     # ---- search and assistant room

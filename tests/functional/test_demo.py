@@ -59,7 +59,7 @@ def test_every_format_queues_and_users(demo_vault: Path, sessions: dict[str, Any
 
 
 def test_charts_and_coded_encounters(sessions: dict[str, Any]) -> None:
-    from archive.charts import patient_chart
+    from archive.charts.entries import patient_chart
     from archive.coding import record_codes
 
     tess = sessions["tess"]

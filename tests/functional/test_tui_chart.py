@@ -36,9 +36,9 @@ def _text(screen: Any, selector: str) -> str:
 
 @pytest.fixture(scope="module")
 def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
-    from archive.charts import add_entry
+    from archive.charts.entries import add_entry
+    from archive.charts.patients import add_patient
     from archive.intake import import_paths
-    from archive.patients import add_patient
     from archive.session import Session
     from archive.users import get_user
 
@@ -140,7 +140,7 @@ async def test_chart_from_search_add_with_inline_validation_correct_and_history(
         chart.query_one("#timeline", DataTable).move_cursor(row=row)
         await pilot.press("c")
         form = await _form(app, pilot)
-        from archive.charts import correct_entry, load_entry
+        from archive.charts.entries import correct_entry, load_entry
 
         correct_entry(app.session, added.id, "someone else's correction", expect_version=2, status="cancelled")
         form.query_one("#f-text", Input).value = "I&D of abscess"
@@ -148,7 +148,7 @@ async def test_chart_from_search_add_with_inline_validation_correct_and_history(
         await pilot.press("ctrl+s")
         await _wait(pilot, lambda: "not saved" in _text(form, "#form-message"), "stale save refused")
         assert "now version 3" in _text(form, "#form-message")
-        current = load_entry(app.session.db, added.id)
+        current = load_entry(app.session, added.id)
         assert (current.version, current.text, current.status) == (3, "Incision and drainage of abscess",
                                                                     "cancelled")
         await pilot.press("escape")

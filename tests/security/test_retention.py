@@ -55,7 +55,7 @@ def test_report_purge_and_hold(shared_vault, imported, tmp_path: Path) -> None: 
     old_rows = list(tess.db.query("SELECT id, blob_id, text_blob_id FROM records WHERE patient_mrn = 'OLD1'"))
     blob_paths = [tess.blobs.path_of(r[k]) for r in old_rows for k in ("blob_id", "text_blob_id") if r[k]]
     assert all(p.exists() for p in blob_paths)
-    from archive.charts import add_entry
+    from archive.charts.entries import add_entry
 
     source = old_rows[0]["id"]
     entry = add_entry(tess, "OLD1", "diagnosis", "Fracture of the left radius", "1990-01-05", source_record=source)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from archive.chart_import import backfill_charts, land_record
-from archive.charts import add_entry, correct_entry, load_entries, patient_chart
-from archive.encounters import encounter_for_record, load_encounters
+from archive.charts.encounters import encounter_for_record, load_encounters
+from archive.charts.entries import add_entry, correct_entry, load_entries, patient_chart
+from archive.charts.landing import backfill_charts, land_record
 from archive.errors import ValidationError
 from tests.conftest import VaultTemplate, shared_data
 
@@ -58,7 +58,7 @@ def test_a_synthea_bundle_lands_every_medication_condition_procedure_and_encount
     assert out.status == "imported" and not out.warnings
     mrn, rid = out.patient, out.record_id
 
-    entries = load_entries(tess.db, mrn, include_retracted=True)
+    entries = load_entries(tess, mrn, include_retracted=True)
     kinds = Counter(e.kind for e in entries)
     expected = {
         "medication": by_type["MedicationRequest"] + by_type["MedicationStatement"],
@@ -76,7 +76,7 @@ def test_a_synthea_bundle_lands_every_medication_condition_procedure_and_encount
     codes = {c["code"] for r in resources if r["resourceType"] == "Condition" for c in r["code"]["coding"]}
     assert {e.code for e in entries if e.kind == "diagnosis"} <= codes
 
-    encounters = load_encounters(tess.db, mrn)
+    encounters = load_encounters(tess, mrn)
     fhir_encounters = [r for r in resources if r["resourceType"] == "Encounter"]
     assert len(encounters) == len(fhir_encounters) == by_type["Encounter"]
     assert Counter(e.kind for e in encounters)["admission"] == sum(
@@ -100,14 +100,14 @@ def test_a_synthea_bundle_lands_every_medication_condition_procedure_and_encount
     result = land_record(tess, rid)
     assert (result.entries_added, result.encounters_added) == (0, 0)
     assert result.already == sum(expected.values()) + len(fhir_encounters)
-    assert len(load_entries(tess.db, mrn, include_retracted=True)) == len(entries)
+    assert len(load_entries(tess, mrn, include_retracted=True)) == len(entries)
 
 
 def test_imported_entries_are_corrected_like_any_and_typed_duplicates_are_refused(tess: Any) -> None:
     path = shared_data("fhir-r4") / BUNDLE
     rid = _import(tess, path).outcomes[0].record_id
     mrn = tess.db.execute("SELECT patient_mrn FROM records WHERE id = ?", [rid]).fetchone()[0]
-    med = next(e for e in load_entries(tess.db, mrn) if e.kind == "medication")
+    med = next(e for e in load_entries(tess, mrn) if e.kind == "medication")
     with pytest.raises(ValidationError, match=f"--text: entry {med.id} already records this medication"):
         add_entry(tess, mrn, "medication", med.text, med.date)
     fixed = correct_entry(tess, med.id, "dose confirmed with pharmacy", expect_version=1, dose="1 tablet")
@@ -130,15 +130,15 @@ def test_hl7_messages_about_one_visit_make_one_encounter_and_medications_keep_do
     report = _import(tess, tmp_path)
     mrn = mrns.pop()
     assert {o.status for o in report.outcomes} == {"imported"}
-    encounters = [e for e in load_encounters(tess.db, mrn) if e.external_id]
+    encounters = [e for e in load_encounters(tess, mrn) if e.external_id]
     assert sorted(e.external_id for e in encounters) == sorted(v for v in visits if v)
-    meds = [e for e in load_entries(tess.db, mrn) if e.kind == "medication"]
+    meds = [e for e in load_entries(tess, mrn) if e.kind == "medication"]
     rde_meds = [f for f in extracted["RDE-O11-01.hl7"].facts if f.kind == "medication"]
     assert len(meds) == len(rde_meds) > 0
     assert {(m.text, m.dose, m.route) for m in meds} == {
         (f.text, f.extra.get("dose"), f.extra.get("route")) for f in rde_meds}
     # the diagnosis in both ADT messages is on the chart once
-    dx = [e for e in load_entries(tess.db, mrn) if e.kind == "diagnosis"]
+    dx = [e for e in load_entries(tess, mrn) if e.kind == "diagnosis"]
     assert len(dx) == len({(e.text, e.date) for e in dx}) > 0
 
 
@@ -165,7 +165,7 @@ def test_a_record_waiting_for_filing_lands_when_filed(tess: Any, tmp_path: Path)
     assert out.filing == "needs_filing"
     assert land_record(tess, out.record_id).note == "waiting for filing"
     file_record(tess, out.record_id, "WQ-1")
-    entries = load_entries(tess.db, "WQ-1")
+    entries = load_entries(tess, "WQ-1")
     assert sorted((e.kind, e.text, e.source_record) for e in entries) == [
         ("diagnosis", "Sprain of ankle", out.record_id),
         ("medication", "Ibuprofen 400 MG Oral Tablet", out.record_id),
@@ -199,8 +199,8 @@ def test_backfill_lands_records_imported_before_charts_and_is_idempotent(
 
 
 def test_encounter_for_record_finds_the_visit_covering_a_filed_note(tess: Any, tmp_path: Path) -> None:
-    from archive.encounters import add_encounter
-    from archive.patients import add_patient
+    from archive.charts.encounters import add_encounter
+    from archive.charts.patients import add_patient
 
     add_patient(tess, "NOTE-9", "Ivy Nettle", "1975-03-03", "F")
     visit = add_encounter(tess, "NOTE-9", "visit", "2023-04-05")

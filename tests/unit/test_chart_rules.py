@@ -1,4 +1,4 @@
-"""archive.chart_rules: the pure checks (dates, names, choices, codes, similarity)."""
+"""archive.charts.rules: the pure checks (dates, names, choices, codes, similarity)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from archive import chart_rules as rules
+from archive.charts import rules
 from archive.errors import BadInput, ValidationError
 
 

@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
-from archive.charts import add_entry, correct_entry, entry_history, get_entry, list_entries, patient_chart
-from archive.encounters import add_encounter, correct_encounter
-from archive.errors import AccessDenied, ConcurrentEdit, NotFound, UserError, ValidationError
-from archive.patients import (
+from archive.charts.encounters import add_encounter, correct_encounter
+from archive.charts.entries import add_entry, correct_entry, entry_history, get_entry, list_entries, patient_chart
+from archive.charts.history import patient_history
+from archive.charts.patients import (
     LikelyDuplicatePatient,
     add_patient,
     get_patient,
     list_patients,
-    patient_history,
     update_patient,
 )
+from archive.errors import AccessDenied, ConcurrentEdit, NotFound, UserError, ValidationError
 from tests.conftest import VaultTemplate
 
 TODAY = dt.date.today()
@@ -180,9 +180,19 @@ def test_likely_duplicate_patient_is_flagged_before_it_is_created(env: Env, exis
 
 
 def test_similar_names_with_other_birth_dates_or_different_names_are_not_duplicates(env: Env) -> None:
-    new_patient(env, name="Harold Finch", dob="1961-07-08")
-    new_patient(env, name="Harold Finch", dob="1961-07-09")  # another birth date
-    new_patient(env, name="Harriet Fisher", dob="1961-07-08")  # another person, same birthday
+    before = patient_count(env)
+    refused = [a for a in env.audits("patient_add") if a["outcome"] == "refused"]
+    added = [
+        new_patient(env, name="Harold Finch", dob="1961-07-08"),
+        new_patient(env, name="Harold Finch", dob="1961-07-09"),  # another birth date
+        new_patient(env, name="Harriet Fisher", dob="1961-07-08"),  # another person, same birthday
+    ]
+    assert [(p.name, p.dob) for p in added] == [
+        ("Harold Finch", "1961-07-08"), ("Harold Finch", "1961-07-09"), ("Harriet Fisher", "1961-07-08")]
+    assert patient_count(env) == before + 3
+    assert [a for a in env.audits("patient_add") if a["outcome"] == "refused"] == refused
+    events = [e for p in added for e in patient_history(env.tess, p.mrn) if e.entity == "patient"]
+    assert [e.reason for e in events] == [None, None, None]  # none was forced past a likely duplicate
 
 
 def test_update_patient_keeps_before_and_after_and_checks_the_version(env: Env) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from archive.charts import load_entries
+from archive.charts.entries import load_entries
 from tests.conftest import VaultTemplate
 
 
@@ -53,7 +53,7 @@ def test_assigning_a_patient_files_the_record_and_lands_nothing(tess: Any, tmp_p
     result = assign_patient(tess, rid, "RF-1")
     assert (result.record_id, result.mrn, result.previous, result.patient_created) == (rid, "RF-1", None, True)
     assert rid not in [q.record_id for q in list_queue(tess, "needs_filing")]
-    assert load_entries(tess.db, "RF-1") == []
+    assert load_entries(tess, "RF-1") == []
 
 
 def test_filing_lands_the_chart_facts_once(tess: Any, tmp_path: Path) -> None:
@@ -61,12 +61,12 @@ def test_filing_lands_the_chart_facts_once(tess: Any, tmp_path: Path) -> None:
 
     rid = _waiting_record(tess, tmp_path, "Birch")
     file_record(tess, rid, "RF-2")
-    assert [(e.kind, e.text, e.source_record) for e in load_entries(tess.db, "RF-2")] == [
+    assert [(e.kind, e.text, e.source_record) for e in load_entries(tess, "RF-2")] == [
         ("diagnosis", "Sprain of ankle", rid)
     ]
     again = file_record(tess, rid, "RF-3")  # a second filing moves the record; its facts stay where they landed
     assert again.previous == "RF-2"
-    assert load_entries(tess.db, "RF-3") == []
+    assert load_entries(tess, "RF-3") == []
 
 
 def test_a_failed_landing_leaves_the_record_unfiled(

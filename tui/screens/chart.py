@@ -1,8 +1,8 @@
 """A patient's chart: the timeline of encounters and entries, forms to add and correct entries, history.
 
-Each load or save calls one archive function in a worker (archive.charts /
-archive.patients decide policy and audit). Forms check dates as they are
-typed (archive.chart_rules, pure) and show a refused save's problem beside
+Each load or save calls one archive function in a worker (archive.charts.entries /
+archive.charts.patients decide policy and audit). Forms check dates as they are
+typed (archive.charts.rules, pure) and show a refused save's problem beside
 the field it names (ValidationError.field). A correction carries the version
 it started from, so a save that someone else overtook is refused and shown,
 never silently overwritten.
@@ -42,13 +42,13 @@ FORM_FIELDS: list[tuple[str, str, str, tuple[str, ...] | None]] = [
     ("encounter", "Encounter", "e.g. e3 (default: the one covering the date)", None),
 ]
 DATE_FIELDS = {"date": "the date", "start": "the start date", "stop": "the stop date"}
-# form field -> archive.charts field name
-TO_ARCHIVE = {"to": "referral_to", "to_kind": "referral_to_kind", "source": "source_record",
-              "encounter": "encounter_id"}
 
 
 def _value_of(entry: Any, name: str) -> str:
-    value = getattr(entry, TO_ARCHIVE.get(name, name), None)
+    # A form field is named after the option a person types (archive.charts.entries.OPTION).
+    from archive.charts.entries import FIELD_OF_OPTION
+
+    value = getattr(entry, FIELD_OF_OPTION.get(name, name), None)
     return "" if value is None else str(value)
 
 
@@ -122,7 +122,7 @@ class EntryForm(ModalScreen[Any]):
     # -- inline checks as the person types ---------------------------------------------
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
-        from archive import chart_rules
+        from archive.charts import rules as chart_rules
         from archive.errors import ValidationError
 
         name = (event.input.id or "").removeprefix("f-")
@@ -165,16 +165,16 @@ class EntryForm(ModalScreen[Any]):
 
     @work(thread=True, exclusive=True, group="entry-form")
     def save(self, values: dict[str, str], reason: str) -> None:
-        from archive.charts import add_entry, correct_entry
+        from archive.charts.entries import FIELD_OF_OPTION, add_entry, correct_entry
         from archive.errors import ChartvaultError, ValidationError
 
-        fields: dict[str, Any] = {TO_ARCHIVE.get(k, k): v for k, v in values.items()}
+        fields: dict[str, Any] = {FIELD_OF_OPTION.get(k, k): v for k, v in values.items()}
         try:
             if self.entry is None:
                 kind, text, date = fields.pop("kind"), fields.pop("text"), fields.pop("date")
                 saved = add_entry(self.session, self.mrn, kind, text, date, **fields)
             else:
-                before = {TO_ARCHIVE.get(k, k): _value_of(self.entry, k) for k in values}
+                before = {FIELD_OF_OPTION.get(k, k): _value_of(self.entry, k) for k in values}
                 before["kind"] = self.entry.kind
                 changes = {k: v for k, v in fields.items() if v != before.get(k)}
                 saved = correct_entry(self.session, self.entry.id, reason, self.expect_version, **changes)
@@ -240,7 +240,7 @@ class EntryHistory(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="entry-history")
     def load(self) -> None:
-        from archive.charts import entry_history
+        from archive.charts.entries import entry_history
         from archive.errors import ChartvaultError
 
         try:
@@ -337,7 +337,7 @@ class ChartScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="chart")
     def load(self) -> None:
-        from archive.charts import patient_chart
+        from archive.charts.entries import patient_chart
         from archive.errors import ChartvaultError
 
         try:

@@ -6,19 +6,21 @@ physician (a registered physician user), admission and discharge dates,
 status. Every write asks policy (Action.EDIT_CHART) and is an audit entry;
 every change keeps who, when, before and after in `chart_changes`, and an
 update names the version it started from (optimistic concurrency). Reads of a
-chart are audited as `chart_view` / `chart_history`.
+chart are audited as `chart_view`; a chart's history is `archive.charts.history`.
+Above `encounters` (a patient's admission dates open or move an admission
+encounter); its SQL is in archive.store.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from archive import chart_rules as rules
 from archive.audit import now_iso
-from archive.encounters import record_change
-from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
+from archive.charts import rules
+from archive.charts.changes import check_version, patient_row, record_change
+from archive.charts.encounters import insert_encounter, sync_admission
+from archive.errors import ConcurrentEdit, UserError, ValidationError
 from archive.policy import Action
 
 if TYPE_CHECKING:
@@ -81,54 +83,22 @@ class LikelyDuplicatePatient(ValidationError):
         self.candidates = candidates
 
 
-@dataclass(frozen=True)
-class ChangeEvent:
-    """One change in a chart: who, when, what, why, and each changed field before and after."""
-
-    at: str
-    by: str
-    entity: str  # patient | encounter | entry
-    entity_id: str
-    version: int
-    action: str  # created | updated | corrected | imported
-    reason: str | None
-    changes: dict[str, list[Any]] = field(default_factory=dict)  # field -> [before, after]
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 # ---------------------------------------------------------------- reading
 
 
-def _row(session: Session, mrn: str) -> dict[str, Any]:
-    from archive.records import check_mrn
-
-    clean = check_mrn(mrn)
-    rows = list(session.db.query("SELECT * FROM patients WHERE mrn = ?", [clean]))
-    if not rows:
-        raise NotFound(f"No patient with MRN '{clean}'.", "List patients with 'chartvault patient list'.")
-    return rows[0]
-
-
-def _held(db: Any, mrn: str) -> bool:
-    if not db["legal_holds"].exists():
-        return False
-    return db.execute("SELECT 1 FROM legal_holds WHERE mrn = ? AND released_at IS NULL", [mrn]).fetchone() is not None
-
-
-def _patient(db: Any, row: dict[str, Any]) -> Patient:
+def _patient(session: Session, row: dict[str, Any]) -> Patient:
     return Patient(
         mrn=row["mrn"], name=row["name"], dob=row["dob"], sex=row["sex"], attending=row["attending"],
         admitted=row["admitted"], discharged=row["discharged"], status=row["status"] or "active",
         version=int(row["version"] or 1), created_at=row["created_at"], source=row["source"],
-        updated_at=row["updated_at"], updated_by=row["updated_by"], legal_hold=_held(db, row["mrn"]),
+        updated_at=row["updated_at"], updated_by=row["updated_by"],
+        legal_hold=session.store.retention.on_hold(row["mrn"]),
     )
 
 
 def load_patient(session: Session, mrn: str) -> Patient:
     """The patient row, unaudited: for callers that check policy and audit themselves."""
-    return _patient(session.db, _row(session, mrn))
+    return _patient(session, patient_row(session, mrn))
 
 
 def get_patient(session: Session, mrn: str) -> Patient:
@@ -143,8 +113,8 @@ def get_patient(session: Session, mrn: str) -> Patient:
 def list_patients(session: Session, limit: int = 1000) -> list[Patient]:
     """Patients the user may see, by MRN (audited with the MRNs listed)."""
     session.require(Action.VIEW_RECORD)
-    rows = list(session.db.query("SELECT * FROM patients ORDER BY mrn LIMIT ?", [int(limit)]))
-    patients = [_patient(session.db, r) for r in rows if session.may_see_patient(r["mrn"])]
+    rows = session.store.patients.rows(limit)
+    patients = [_patient(session, r) for r in rows if session.may_see_patient(r["mrn"])]
     with session.transaction():
         session.audit("patient_list", details={"count": len(patients), "patients": [p.mrn for p in patients]})
     return patients
@@ -156,9 +126,7 @@ def find_similar_patients(session: Session, name: str | None, dob: str | None,
     if not name or not dob:
         return []
     out: list[DuplicateCandidate] = []
-    for mrn, other, other_dob in session.db.execute(
-        "SELECT mrn, name, dob FROM patients WHERE dob = ? AND mrn IS NOT ?", [dob, exclude]
-    ).fetchall():
+    for mrn, other, other_dob in session.store.patients.born_on(dob, exclude):
         score = rules.name_similarity(name, other)
         if rules.fold(name) == rules.fold(other):
             why = "same name and birth date"
@@ -181,7 +149,6 @@ def _validate(session: Session, values: dict[str, Any], *, complete: bool = True
     `complete=False` (an update): name, birth date and sex may stay empty when
     they were empty before (a patient first seen in an imported document).
     """
-    db = session.db
     out: dict[str, Any] = {}
     out["name"] = rules.check_name("name", values.get("name")) if complete or values.get("name") else None
     dob = rules.parse_day("dob", values.get("dob"), "the birth date", required=complete)
@@ -189,7 +156,7 @@ def _validate(session: Session, values: dict[str, Any], *, complete: bool = True
     out["dob"] = rules.iso(dob)
     sex = values.get("sex")
     out["sex"] = rules.check_choice("sex", sex or "", rules.SEXES, "sex") if complete or sex else None
-    out["attending"] = rules.check_physician(db, "physician", values.get("attending"))
+    out["attending"] = rules.check_physician(session.store, "physician", values.get("attending"))
     admitted = rules.parse_day("admitted", values.get("admitted"), "the admission date")
     discharged = rules.parse_day("discharged", values.get("discharged"), "the discharge date")
     rules.check_not_future("admitted", admitted, "admission date")
@@ -220,10 +187,8 @@ def add_patient(
 ) -> Patient:
     """Create a patient. A likely duplicate (same or near-identical name, same birth date) is refused
     with LikelyDuplicatePatient unless `force`. An admission date also opens an admission encounter."""
-    from archive.records import check_mrn
-
     try:
-        clean_mrn = check_mrn(mrn)
+        clean_mrn = rules.check_mrn(mrn)
     except UserError as exc:
         raise ValidationError("mrn", exc.message, exc.hint) from None
     session.require(Action.EDIT_CHART, patient=clean_mrn)
@@ -239,18 +204,10 @@ def add_patient(
         raise LikelyDuplicatePatient(candidates)
     with session.transaction():
         _refuse_existing(session, clean_mrn)  # again, inside the write lock
-        now = now_iso()
-        session.db.execute(
-            "INSERT INTO patients (mrn, name, dob, sex, attending, admitted, discharged, status, version,"
-            " created_at, source, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-            [clean_mrn, values["name"], values["dob"], values["sex"], values["attending"], values["admitted"],
-             values["discharged"], values["status"], now, f"added by {session.user.name}", now, session.user.name],
-        )
+        session.store.patients.insert_chart_patient(clean_mrn, values, now_iso(), session.user.name)
         record_change(session, clean_mrn, "patient", clean_mrn, 1, "created", None, values,
                        "forced past a likely duplicate" if candidates else None)
         if values["admitted"]:
-            from archive.encounters import insert_encounter
-
             insert_encounter(session, clean_mrn, "admission", values["admitted"], values["discharged"],
                              values["attending"], "Admission")
         session.audit("patient_add", patient=clean_mrn,
@@ -259,10 +216,10 @@ def add_patient(
 
 
 def _refuse_existing(session: Session, mrn: str) -> None:
-    existing = session.db.execute("SELECT name FROM patients WHERE mrn = ?", [mrn]).fetchone()
+    existing = session.store.patients.row(mrn)
     if existing is not None:
         raise ValidationError(
-            "mrn", f"a patient with MRN {mrn} already exists ({existing[0] or 'no name on file'}).",
+            "mrn", f"a patient with MRN {mrn} already exists ({existing['name'] or 'no name on file'}).",
             f"See it with 'chartvault patient show {mrn}'; change it with 'chartvault patient update {mrn}'.",
         )
 
@@ -306,21 +263,14 @@ def update_patient(
             if candidates:
                 raise LikelyDuplicatePatient(candidates)
         version = current.version + 1
-        now = now_iso()
-        cur = session.db.execute(
-            "UPDATE patients SET name = ?, dob = ?, sex = ?, attending = ?, admitted = ?, discharged = ?,"
-            " status = ?, version = ?, updated_at = ?, updated_by = ? WHERE mrn = ? AND version = ?",
-            [values["name"], values["dob"], values["sex"], values["attending"], values["admitted"],
-             values["discharged"], values["status"], version, now, session.user.name, current.mrn, current.version],
-        )
-        if cur.rowcount != 1:  # another connection won the race between our read and this write
+        # False: another connection won the race between our read and this write.
+        if not session.store.patients.update_chart_patient(current.mrn, current.version, values, now_iso(),
+                                                           session.user.name):
             raise ConcurrentEdit(f"Patient {current.mrn} was changed while you edited it; nothing was saved.",
                                  f"Review it with 'chartvault patient history {current.mrn}' and try again.")
         record_change(session, current.mrn, "patient", current.mrn, version, "updated",
                        {k: v[0] for k, v in diff.items()}, {k: v[1] for k, v in diff.items()}, text_reason)
         if "admitted" in diff or "discharged" in diff:
-            from archive.encounters import sync_admission
-
             sync_admission(session, current.mrn, before["admitted"], values["admitted"], values["discharged"],
                            values["attending"])
         session.audit("patient_update", patient=current.mrn, reason=text_reason,
@@ -328,56 +278,7 @@ def update_patient(
     return load_patient(session, current.mrn)
 
 
-def check_version(what: str, current: int, expected: int | None, by: str | None, at: str | None,
-                  review: str) -> None:
-    """Optimistic concurrency: refuse (ConcurrentEdit) when the edit started from an older version."""
-    if expected is None or expected == current:
-        return
-    who = f" by {by}" if by else ""
-    when = f" at {at}" if at else ""
-    raise ConcurrentEdit(
-        f"{what} was changed{who}{when} (now version {current}) after you started from version {expected}; "
-        "your change was not saved.",
-        f"Review the change with '{review}', then make yours again from version {current}.",
-    )
-
-
-
-# ---------------------------------------------------------------- history
-
-
-def patient_history(session: Session, mrn: str) -> list[ChangeEvent]:
-    """Every change to a patient's chart, oldest first: the patient, encounters and entries."""
-    from archive.charts import entry_change_events
-
-    patient = load_patient(session, mrn)
-    session.require_patient(Action.VIEW_RECORD, patient=patient.mrn)
-    events: list[ChangeEvent] = []
-    if not session.db.execute(
-        "SELECT 1 FROM chart_changes WHERE entity = 'patient' AND entity_id = ? AND action = 'created'", [patient.mrn]
-    ).fetchone():
-        # Created by ingest (or filing): the first document that named the patient.
-        events.append(ChangeEvent(patient.created_at, patient.source or "import", "patient", patient.mrn, 1,
-                                  "imported", None, {}))
-    for row in session.db.query(
-        "SELECT * FROM chart_changes WHERE patient_mrn = ? ORDER BY id", [patient.mrn]
-    ):
-        before = json.loads(row["before"]) if row["before"] else {}
-        after = json.loads(row["after"] or "{}")
-        changes = {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after))
-                   if before.get(k) != after.get(k)}
-        events.append(ChangeEvent(row["at"], row["by"], row["entity"], row["entity_id"], row["version"],
-                                  row["action"], row["reason"], changes))
-    events.extend(entry_change_events(session, patient.mrn))
-    events.sort(key=lambda e: (e.at, e.entity != "patient", e.entity_id, e.version))
-    with session.transaction():
-        session.require_patient(Action.VIEW_RECORD, patient=patient.mrn, audit="chart_history",
-                                details={"changes": len(events)})
-    return events
-
-
 __all__ = [
-    "ChangeEvent",
     "DuplicateCandidate",
     "LikelyDuplicatePatient",
     "Patient",
@@ -386,6 +287,5 @@ __all__ = [
     "get_patient",
     "list_patients",
     "load_patient",
-    "patient_history",
     "update_patient",
 ]

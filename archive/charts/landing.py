@@ -1,4 +1,4 @@
-"""Chart entries and encounters from imported HL7/FHIR records (their `facts`), with the record as source.
+"""Landing imported HL7/FHIR records' facts on charts: entries and encounters, with the record as source.
 
 `land_record` turns one filed record's medication, procedure and condition
 facts into chart entries (conditions become diagnoses) and its encounter facts
@@ -8,7 +8,9 @@ so re-running lands nothing twice; a fact that another record already put
 on the chart (same kind, text and date) is counted, not repeated. The
 ingest pipeline calls `land_outcomes` inside its commit (archive.intake),
 filing a record calls `land_record`, and `backfill_charts` lands records
-imported before charts existed (`chartvault chart backfill`).
+imported before charts existed (`chartvault chart backfill`). The top of
+archive.charts: it reads records through archive.store and never imports
+archive.records or archive.intake (they call it).
 
 Imported facts are the source's word: they are not held to the rules a
 technician's typed entry meets (a partial date stays partial); a person
@@ -23,9 +25,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archive import chart_rules as rules
-from archive.charts import ENTRY_FIELDS, insert_entry
-from archive.encounters import covering_encounter, insert_encounter
+from archive.charts import rules
+from archive.charts.encounters import covering_encounter, insert_encounter
+from archive.charts.entries import ENTRY_FIELDS, insert_entry
 from archive.policy import Action
 
 if TYPE_CHECKING:
@@ -89,14 +91,12 @@ def _status(value: Any, default: str) -> str:
     return STATUS_MAP.get(text, default if not text else "unknown")
 
 
-def _physician_user(db: Any, name: str | None) -> str | None:
+def _physician_user(session: Session, name: str | None) -> str | None:
     """The registered physician whose user name or full name is `name` (imported attending), if any."""
     if not name:
         return None
     folded = rules.fold(name)
-    for user, full, licence, active in db.execute(
-        "SELECT name, full_name, licence, active FROM users WHERE (role = 'physician' OR clinical_role = 'physician')"
-    ).fetchall():
+    for user, full, licence, active in session.store.users.physicians():
         if licence and active and folded in (rules.fold(user), rules.fold(full)):
             return str(user)
     return None
@@ -108,8 +108,7 @@ def land_record(session: Session, record_id: str, *, audit: bool = True) -> Land
     No policy check of its own: it is part of importing or filing, which the
     caller has checked; the landing is audited as `chart_import`.
     """
-    db = session.db
-    row = db.execute("SELECT id, patient_mrn, date, author, facts FROM records WHERE id = ?", [record_id]).fetchone()
+    row = session.store.records.chart_source(record_id)
     if row is None:
         return LandResult(record_id, None, note="no such record")
     rid, mrn, record_date, author, facts_json = row
@@ -141,9 +140,8 @@ def land_record(session: Session, record_id: str, *, audit: bool = True) -> Land
 
 def _land_encounter(session: Session, result: LandResult, mrn: str, rid: str, record_date: str | None,
                     fact: dict[str, Any], seen: Counter[str]) -> None:
-    db = session.db
     key = _key("encounter", fact, seen)
-    if db.execute("SELECT 1 FROM encounters WHERE source_record = ? AND source_key = ?", [rid, key]).fetchone():
+    if session.store.encounters.is_landed(rid, key):
         result.already += 1
         return
     start = fact.get("date") or record_date
@@ -155,12 +153,7 @@ def _land_encounter(session: Session, result: LandResult, mrn: str, rid: str, re
     visit = extra.get("visit") or None
     # The same visit told again by another message (same visit number, or same kind and day); two
     # encounters of one record are two encounters, even on one day.
-    same = db.execute(
-        "SELECT id FROM encounters WHERE patient_mrn = ? AND status = 'active' AND source_record IS NOT ? AND"
-        " ((? IS NOT NULL AND external_id = ?) OR (kind = ? AND start_date = ?)) LIMIT 1",
-        [mrn, rid, visit, visit, kind, start],
-    ).fetchone()
-    if same is not None:
+    if session.store.encounters.same_visit(mrn, rid, visit, kind, start):
         result.duplicates += 1
         return
     details = {k: v for k, v in extra.items() if k != "visit"}
@@ -168,7 +161,7 @@ def _land_encounter(session: Session, result: LandResult, mrn: str, rid: str, re
         if fact.get(name):
             details[name] = fact[name]
     insert_encounter(
-        session, mrn, kind, str(start), fact.get("end_date"), _physician_user(db, extra.get("attending")),
+        session, mrn, kind, str(start), fact.get("end_date"), _physician_user(session, extra.get("attending")),
         str(fact.get("text") or ("Admission" if kind == "admission" else "Visit")),
         source_record=rid, source_key=key, external_id=visit, details=details,
     )
@@ -177,17 +170,16 @@ def _land_encounter(session: Session, result: LandResult, mrn: str, rid: str, re
 
 def _land_entry(session: Session, result: LandResult, mrn: str, rid: str, record_date: str | None,
                 author: str | None, kind: str, fact: dict[str, Any], seen: Counter[str]) -> None:
-    db = session.db
     text = " ".join(str(fact.get("text") or "").split())
     if not text:
         result.skipped += 1
         return
     key = _key(kind, fact, seen)
-    if db.execute("SELECT 1 FROM chart_entries WHERE source_record = ? AND source_key = ?", [rid, key]).fetchone():
+    if session.store.chart_entries.is_landed(rid, key):
         result.already += 1
         return
     date = fact.get("date") or record_date
-    if _on_chart_from_elsewhere(db, mrn, rid, kind, text, date):
+    if _on_chart_from_elsewhere(session, mrn, rid, kind, text, date):
         result.duplicates += 1
         return
     extra = {str(k): v for k, v in (fact.get("extra") or {}).items()}
@@ -206,19 +198,14 @@ def _land_entry(session: Session, result: LandResult, mrn: str, rid: str, record
     if not fact.get("date"):
         extra["date_from"] = "record"  # the fact had no date of its own
     values["details"] = extra
-    values["encounter_id"] = covering_encounter(db, mrn, date)
+    values["encounter_id"] = covering_encounter(session, mrn, date)
     insert_entry(session, mrn, values, source_key=key)
     result.entries_added += 1
 
 
-def _on_chart_from_elsewhere(db: Any, mrn: str, rid: str, kind: str, text: str, date: str | None) -> bool:
+def _on_chart_from_elsewhere(session: Session, mrn: str, rid: str, kind: str, text: str, date: str | None) -> bool:
     folded = rules.fold(text)
-    for other_text, source in db.execute(
-        "SELECT v.text, e.source_record FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id"
-        " AND v.version = e.current_version WHERE e.patient_mrn = ? AND v.kind = ? AND v.date IS ?"
-        " AND v.status != 'entered_in_error'",
-        [mrn, kind, date],
-    ).fetchall():
+    for _entry_id, other_text, source in session.store.chart_entries.same_day(mrn, kind, date):
         if source != rid and rules.fold(other_text) == folded:
             return True
     return False
@@ -233,20 +220,18 @@ def land_outcomes(session: Session, outcomes: list[Any]) -> None:
     for out in outcomes:
         if getattr(out, "status", None) != "imported" or not out.record_id or not out.patient:
             continue
-        if not _has_chart_facts(session.db, out.record_id):
+        if not _has_chart_facts(session, out.record_id):
             continue
-        session.db.execute("SAVEPOINT chart_land")
         try:
-            land_record(session, out.record_id)
+            with session.store.chart_entries.savepoint("chart_land"):
+                land_record(session, out.record_id)
         except Exception as exc:  # noqa: BLE001 - the record is safely imported; its chart can wait
-            session.db.execute("ROLLBACK TO chart_land")
             out.warnings.append(f"chart entries not created ({type(exc).__name__}); run 'chartvault chart backfill'")
-        session.db.execute("RELEASE chart_land")
 
 
-def _has_chart_facts(db: Any, record_id: str) -> bool:
-    row = db.execute("SELECT facts FROM records WHERE id = ?", [record_id]).fetchone()
-    facts = json.loads(row[0] or "[]") if row else []
+def _has_chart_facts(session: Session, record_id: str) -> bool:
+    stored = session.store.records.facts_json(record_id)
+    facts = json.loads(stored) if stored is not None else []
     return any(isinstance(f, dict) and (f.get("kind") in FACT_KINDS or f.get("kind") == "encounter") for f in facts)
 
 
@@ -254,11 +239,8 @@ def backfill_charts(session: Session) -> BackfillReport:
     """Land every filed record's facts (records imported before charts existed). Idempotent."""
     session.require(Action.EDIT_CHART)
     report = BackfillReport()
-    ids = [r[0] for r in session.db.execute(
-        "SELECT id FROM records WHERE facts != '[]' ORDER BY n"
-    ).fetchall()]
-    for rid in ids:
-        if not _has_chart_facts(session.db, rid):
+    for rid in session.store.records.with_facts():
+        if not _has_chart_facts(session, rid):
             continue
         result = land_record(session, rid)
         report.records += 1

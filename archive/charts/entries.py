@@ -10,7 +10,8 @@ Retracting an entry is a correction to status `entered_in_error`.
 Reading functions for other features (assistant, statistics):
 `list_entries(session, mrn, kinds, date_from, date_to)`,
 `patient_chart(session, mrn)` / `patient_timeline(session, mrn)`,
-`get_entry`, `entry_history`. All ask policy and are audited.
+`get_entry`, `entry_history`. All ask policy and are audited. Above
+`patients` and `encounters`; its SQL is in archive.store.
 """
 
 from __future__ import annotations
@@ -20,19 +21,12 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archive import chart_rules as rules
 from archive.audit import now_iso
-from archive.encounters import (
-    SOURCE_PURGED,
-    Encounter,
-    covering_encounter,
-    load_encounter,
-    load_encounters,
-    next_id,
-    normalise_id,
-)
+from archive.charts import rules
+from archive.charts.changes import ChangeEvent, check_version, next_id, normalise_id
+from archive.charts.encounters import Encounter, covering_encounter, load_encounter, load_encounters
+from archive.charts.patients import Patient, load_patient
 from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
-from archive.patients import ChangeEvent, Patient, check_version, load_patient
 from archive.policy import Action
 
 if TYPE_CHECKING:
@@ -43,9 +37,9 @@ ENTRY_FIELDS = (
     "kind", "text", "date", "status", "encounter_id", "source_record", "code", "code_system", "dose", "route",
     "frequency", "start", "stop", "referral_to", "referral_to_kind", "referral_reason", "details", "author",
 )
-_COLUMN = {"start": "start_date", "stop": "stop_date"}
-# The option a person types for a field (errors are named after it).
+# The option a person types for a field (errors are named after it; the TUI's form fields carry these names).
 OPTION = {"encounter_id": "encounter", "source_record": "source", "referral_to": "to", "referral_to_kind": "to_kind"}
+FIELD_OF_OPTION = {option: name for name, option in OPTION.items()}
 MEDICATION_ONLY = ("dose", "route", "frequency", "start", "stop")
 REFERRAL_ONLY = ("referral_to", "referral_to_kind", "referral_reason")
 DEFAULT_STATUS = {"procedure": "completed", "referral": "active"}
@@ -179,11 +173,6 @@ def _num(entity_id: str) -> int:
 
 # ---------------------------------------------------------------- reading rows
 
-_SELECT = (
-    f"SELECT e.id, e.patient_mrn, e.source_key, v.*, {SOURCE_PURGED.format(table='v')} AS source_purged"
-    " FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id"
-)
-
 
 def _entry(row: dict[str, Any]) -> ChartEntry:
     return ChartEntry(
@@ -198,17 +187,17 @@ def _entry(row: dict[str, Any]) -> ChartEntry:
     )
 
 
-def load_entry(db: Any, entry_id: str) -> ChartEntry:
+def load_entry(session: Session, entry_id: str) -> ChartEntry:
     """The current version of an entry (unaudited)."""
     wanted = normalise_id(entry_id, "c")
-    rows = list(db.query(_SELECT + " AND v.version = e.current_version WHERE e.id = ?", [wanted]))
-    if not rows:
+    row = session.store.chart_entries.current(wanted)
+    if row is None:
         raise NotFound(f"No chart entry '{wanted}'.", "See a patient's entries with 'chartvault patient show MRN'.")
-    return _entry(rows[0])
+    return _entry(row)
 
 
 def load_entries(
-    db: Any,
+    session: Session,
     mrn: str,
     kinds: Iterable[str] | None = None,
     date_from: str | None = None,
@@ -216,27 +205,13 @@ def load_entries(
     include_retracted: bool = False,
 ) -> list[ChartEntry]:
     """Current versions of a patient's entries, by date (unaudited: callers check policy and audit)."""
-    sql = _SELECT + " AND v.version = e.current_version WHERE e.patient_mrn = ?"
-    args: list[Any] = [mrn]
     wanted = [k for k in (kinds or []) if k]
-    if wanted:
-        sql += f" AND v.kind IN ({','.join('?' * len(wanted))})"
-        args += wanted
-    if date_from:
-        sql += " AND v.date >= ?"
-        args.append(date_from)
-    if date_to:
-        sql += " AND v.date <= ?"
-        args.append(date_to + "\uffff")  # a date-time on that day is still on that day
-    if not include_retracted:
-        sql += " AND v.status != 'entered_in_error'"
-    return [_entry(r) for r in db.query(sql + " ORDER BY v.date IS NULL, v.date, e.n", args)]
+    rows = session.store.chart_entries.current_of_patient(mrn, wanted, date_from, date_to, include_retracted)
+    return [_entry(r) for r in rows]
 
 
 def _records_of(session: Session, mrn: str) -> list[RecordRef]:
-    rows = session.db.execute(
-        "SELECT id, date, title, doc_type FROM records WHERE patient_mrn = ? ORDER BY date, n", [mrn]
-    ).fetchall()
+    rows = session.store.records.filed_to(mrn)
     return [RecordRef(r[0], r[1], r[2], r[3]) for r in rows if session.may_see_record(r[0], mrn, Action.SEARCH)]
 
 
@@ -263,7 +238,7 @@ def list_entries(
     with session.transaction():
         session.require_patient(Action.VIEW_RECORD, patient=patient.mrn, audit="chart_view",
                                 details={"what": "entries", "kinds": wanted or None})
-    return load_entries(session.db, patient.mrn, wanted, day_from, day_to, include_retracted)
+    return load_entries(session, patient.mrn, wanted, day_from, day_to, include_retracted)
 
 
 def patient_chart(session: Session, mrn: str, include_retracted: bool = False) -> PatientChart:
@@ -274,8 +249,8 @@ def patient_chart(session: Session, mrn: str, include_retracted: bool = False) -
                                 details={"what": "chart"})
     return PatientChart(
         patient=patient,
-        encounters=load_encounters(session.db, patient.mrn, include_retracted),
-        entries=load_entries(session.db, patient.mrn, include_retracted=include_retracted),
+        encounters=load_encounters(session, patient.mrn, include_retracted),
+        entries=load_entries(session, patient.mrn, include_retracted=include_retracted),
         records=_records_of(session, patient.mrn),
     )
 
@@ -287,7 +262,7 @@ def patient_timeline(session: Session, mrn: str, include_retracted: bool = False
 
 def get_entry(session: Session, entry_id: str) -> ChartEntry:
     """The current version of one entry (audited)."""
-    entry = load_entry(session.db, entry_id)
+    entry = load_entry(session, entry_id)
     with session.transaction():
         session.require_patient(Action.VIEW_RECORD, patient=entry.patient, audit="chart_view",
                                 details={"what": "entry", "entry": entry.id})
@@ -296,18 +271,18 @@ def get_entry(session: Session, entry_id: str) -> ChartEntry:
 
 def entry_history(session: Session, entry_id: str) -> list[ChartEntry]:
     """Every version of an entry, oldest first: who saved each, when, and why (audited)."""
-    current = load_entry(session.db, entry_id)
+    current = load_entry(session, entry_id)
     with session.transaction():
         session.require_patient(Action.VIEW_RECORD, patient=current.patient, audit="chart_history",
                                 details={"entry": current.id})
-    return [_entry(r) for r in session.db.query(_SELECT + " WHERE e.id = ? ORDER BY v.version", [current.id])]
+    return [_entry(r) for r in session.store.chart_entries.versions(current.id)]
 
 
 def entry_change_events(session: Session, mrn: str) -> list[ChangeEvent]:
-    """Each saved version of the patient's entries as a change (unaudited; for patients.patient_history)."""
+    """Each saved version of the patient's entries as a change (unaudited; for history.patient_history)."""
     events: list[ChangeEvent] = []
     previous: dict[str, dict[str, Any]] = {}
-    for row in session.db.query(_SELECT + " WHERE e.patient_mrn = ? ORDER BY e.n, v.version", [mrn]):
+    for row in session.store.chart_entries.versions_of_patient(mrn):
         entry = _entry(row)
         before = previous.get(entry.id, {})
         after = entry.fields()
@@ -347,7 +322,6 @@ def validate_entry(
 
     Returns the cleaned values (dates as YYYY-MM-DD, the covering encounter filled in).
     """
-    db = session.db
     out = dict(values)
     if "kind" in changed:
         out["kind"] = rules.check_choice("kind", values.get("kind"), rules.KINDS, "the entry kind")
@@ -373,14 +347,14 @@ def validate_entry(
     if kind == "referral":
         _check_referral(values, changed, out)
     if "code" in changed or "kind" in changed:
-        out["code"], out["code_system"] = _check_code(db, kind, values.get("code"), values.get("code_system"))
+        out["code"], out["code_system"] = _check_code(session, kind, values.get("code"), values.get("code_system"))
     if "source_record" in changed and values.get("source_record"):
-        out["source_record"] = _check_source(db, patient, str(values["source_record"]))
+        out["source_record"] = _check_source(session, patient, str(values["source_record"]))
     if changed & {"encounter_id", "date"} and out["status"] != "entered_in_error":
-        out["encounter_id"] = _check_encounter(db, patient, out.get("date"), values.get("encounter_id"),
+        out["encounter_id"] = _check_encounter(session, patient, out.get("date"), values.get("encounter_id"),
                                                explicit="encounter_id" in changed and bool(values.get("encounter_id")))
     if changed & {"kind", "text", "date", "status"} and out["status"] != "entered_in_error" and not force:
-        _refuse_duplicate(db, patient.mrn, out, exclude)
+        _refuse_duplicate(session, patient.mrn, out, exclude)
     return out
 
 
@@ -431,32 +405,33 @@ def _check_referral(values: dict[str, Any], changed: set[str], out: dict[str, An
                                                   "the reason for the referral")
 
 
-def _check_code(db: Any, kind: str, code: str | None, system: str | None) -> tuple[str | None, str | None]:
+def _check_code(session: Session, kind: str, code: str | None, system: str | None) -> tuple[str | None, str | None]:
     if not code:
         return None, None
     if kind in ("diagnosis", "complication") and system in (None, "", ICD10):
-        return rules.check_diagnosis_code(db, "code", code), ICD10
+        return rules.check_diagnosis_code(session.store, "code", code), ICD10
     return rules.check_procedure_code("code", code), system or None
 
 
-def _check_source(db: Any, patient: Patient, record_id: str) -> str:
+def _check_source(session: Session, patient: Patient, record_id: str) -> str:
     rid = record_id.strip()
-    row = db.execute("SELECT id, patient_mrn FROM records WHERE id = ?", [rid]).fetchone()
+    row = session.store.records.patient_and_date(rid)
     if row is None:
         raise _fail("source_record", f"no record '{rid}'.", "Find record ids with 'chartvault search'.")
-    if row[1] != patient.mrn:
-        owner = f"patient {row[1]}" if row[1] else "no patient (it needs filing)"
+    owner_mrn = row[0]
+    if owner_mrn != patient.mrn:
+        owner = f"patient {owner_mrn}" if owner_mrn else "no patient (it needs filing)"
         raise _fail("source_record", f"record {rid} belongs to {owner}, not to {patient.mrn}.",
                     "Cite a record of this patient, or file the record first.")
-    return str(row[0])
+    return rid
 
 
-def _check_encounter(db: Any, patient: Patient, date: str | None, encounter_id: str | None,
+def _check_encounter(session: Session, patient: Patient, date: str | None, encounter_id: str | None,
                      explicit: bool) -> str | None:
     """The encounter the entry belongs to; its date must fall in it (and in the stay, if the patient has one)."""
     if explicit and encounter_id:
         try:
-            encounter = load_encounter(db, encounter_id)
+            encounter = load_encounter(session, encounter_id)
         except NotFound:
             raise _fail("encounter_id", f"no encounter '{encounter_id}'.",
                         f"See the encounters with 'chartvault patient show {patient.mrn}'.") from None
@@ -469,7 +444,7 @@ def _check_encounter(db: Any, patient: Patient, date: str | None, encounter_id: 
             raise _fail("date", f"{date} is outside encounter {encounter.describe()}.",
                         "Check the date, or name the right encounter.")
         return encounter.id
-    found = covering_encounter(db, patient.mrn, date)
+    found = covering_encounter(session, patient.mrn, date)
     if found is None and date and patient.admitted:
         day, admitted = rules.stored_day(date), rules.stored_day(patient.admitted)
         last = rules.stored_day(patient.discharged) or rules.today()
@@ -484,15 +459,10 @@ def _check_encounter(db: Any, patient: Patient, date: str | None, encounter_id: 
     return found
 
 
-def _refuse_duplicate(db: Any, mrn: str, values: dict[str, Any], exclude: str | None) -> None:
+def _refuse_duplicate(session: Session, mrn: str, values: dict[str, Any], exclude: str | None) -> None:
     folded = rules.fold(values.get("text"))
     kind, date = values["kind"], values.get("date")
-    for entry_id, text in db.execute(
-        "SELECT e.id, v.text FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id"
-        " AND v.version = e.current_version WHERE e.patient_mrn = ? AND v.kind = ? AND v.date IS ?"
-        " AND v.status != 'entered_in_error' ORDER BY e.n",
-        [mrn, kind, date],
-    ).fetchall():
+    for entry_id, text, _source in session.store.chart_entries.same_day(mrn, kind, date):
         if entry_id != exclude and rules.fold(text) == folded:
             raise _fail(
                 "text",
@@ -507,27 +477,18 @@ def _refuse_duplicate(db: Any, mrn: str, values: dict[str, Any], exclude: str | 
 
 def insert_entry(session: Session, mrn: str, values: dict[str, Any], *, source_key: str | None = None) -> str:
     """Insert version 1 of an entry (already validated); inside the caller's transaction."""
-    n, entry_id = next_id(session.db, "chart_entries", "c")
+    n, entry_id = next_id(session, "entry")
     now = now_iso()
-    session.db.execute(
-        "INSERT INTO chart_entries (n, id, patient_mrn, current_version, source_record, source_key, created_at,"
-        " created_by) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
-        [n, entry_id, mrn, values.get("source_record"), source_key, now, session.user.name],
-    )
+    session.store.chart_entries.insert(n, entry_id, mrn, values.get("source_record"), source_key, now,
+                                       session.user.name)
     _insert_version(session, entry_id, 1, values, None, now)
     return entry_id
 
 
 def _insert_version(session: Session, entry_id: str, version: int, values: dict[str, Any], reason: str | None,
                     now: str) -> None:
-    columns = [_COLUMN.get(k, k) for k in ENTRY_FIELDS]
-    row = [json.dumps(values.get(k) or {}, ensure_ascii=False, sort_keys=True) if k == "details"
-           else values.get(k) for k in ENTRY_FIELDS]
-    session.db.execute(
-        f"INSERT INTO chart_entry_versions (entry_id, version, {', '.join(columns)}, correction_reason, created_at,"
-        f" created_by) VALUES (?, ?, {', '.join('?' * len(columns))}, ?, ?, ?)",
-        [entry_id, version, *row, reason, now, session.user.name],
-    )
+    session.store.chart_entries.insert_version(entry_id, version, {k: values.get(k) for k in ENTRY_FIELDS},
+                                               reason, now, session.user.name)
 
 
 def add_entry(
@@ -556,7 +517,7 @@ def add_entry(
         entry_id = insert_entry(session, patient.mrn, clean)
         session.audit("chart_add", patient=patient.mrn, record=clean.get("source_record"),
                       details={"entry": entry_id, "kind": clean["kind"], "forced": force or None})
-    return load_entry(session.db, entry_id)
+    return load_entry(session, entry_id)
 
 
 def correct_entry(
@@ -578,7 +539,7 @@ def correct_entry(
     unknown = set(changes) - set(ENTRY_FIELDS)
     if unknown:
         raise UserError(f"Chart entries have no field {', '.join(sorted(unknown))}.", "")
-    current = load_entry(session.db, entry_id)
+    current = load_entry(session, entry_id)
     patient = load_patient(session, current.patient)
     session.require_patient(Action.EDIT_CHART, patient=patient.mrn)
     why = rules.check_text("reason", reason, "the reason for the correction")
@@ -586,7 +547,7 @@ def correct_entry(
     if len(why) < MIN_REASON:
         raise ValidationError("reason", f"'{why}' does not say why.", "Say in a few words why the entry was wrong.")
     with session.transaction():
-        current = load_entry(session.db, current.id)
+        current = load_entry(session, current.id)
         check_version(f"Entry {current.id}", current.version, expect_version, current.saved_by, current.saved_at,
                       f"chartvault chart history {current.id}")
         before = current.fields()
@@ -598,18 +559,14 @@ def correct_entry(
                             "Give at least one new value.")
         clean = validate_entry(session, patient, merged, changed, exclude=current.id, force=force)
         version = current.version + 1
-        cur = session.db.execute(
-            "UPDATE chart_entries SET current_version = ? WHERE id = ? AND current_version = ?",
-            [version, current.id, current.version],
-        )
-        if cur.rowcount != 1:
+        if not session.store.chart_entries.advance(current.id, current.version):
             raise ConcurrentEdit(f"Entry {current.id} was changed while you edited it; nothing was saved.",
                                  f"Review it with 'chartvault chart history {current.id}' and try again.")
         _insert_version(session, current.id, version, clean, why, now_iso())
         session.audit("chart_correct", patient=patient.mrn, reason=why,
                       details={"entry": current.id, "version": version,
                                "fields": sorted(k for k in ENTRY_FIELDS if before.get(k) != clean.get(k))})
-    return load_entry(session.db, current.id)
+    return load_entry(session, current.id)
 
 
 __all__ = [

@@ -1,10 +1,12 @@
-"""The rules a careful technician applies to chart data: dates, names, physicians, codes.
+"""The rules a careful technician applies to chart data: MRNs, dates, names, physicians, codes.
 
-Pure checks over values (and read-only lookups in the index): each failure is
-a ValidationError naming the field and saying why, so the CLI can print
-"--dob: birth date 2031-01-01 is in the future." and a form can show the
-problem beside its field. Used by archive.patients, archive.encounters and
-archive.charts; never writes.
+Pure checks over values (and read-only lookups through the store's
+repositories): each failure is a ValidationError naming the field and saying
+why, so the CLI can print "--dob: birth date 2031-01-01 is in the future." and
+a form can show the problem beside its field. The bottom of archive.charts,
+beside archive.charts.changes: used by every other chart module (and the TUI's
+forms, statistics and de-identification for dates); imports none of them and
+never writes.
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING
 
-from archive.errors import ValidationError
+from archive.errors import BadInput, ValidationError
+from indexer.filing import normalise_mrn
+
+if TYPE_CHECKING:
+    from archive.store import Store
 
 KINDS = ("procedure", "medication", "complication", "referral", "diagnosis")
 ENCOUNTER_KINDS = ("admission", "visit")
@@ -138,23 +144,33 @@ def check_name(field: str, value: str | None) -> str:
     return name
 
 
-def check_physician(db: Any, field: str, name: str | None) -> str | None:
+def check_mrn(mrn: str) -> str:
+    """A cleaned MRN; BadInput when it is not a plausible one."""
+    clean = normalise_mrn(mrn)
+    if clean is None:
+        raise BadInput(
+            f"'{mrn}' is not a valid MRN.",
+            "An MRN is 1-40 letters, digits, '-', '_', '/' or '.', starting with a letter or digit.",
+        )
+    return clean
+
+
+def check_physician(store: Store, field: str, name: str | None) -> str | None:
     """A registered, active physician's user name (or None when not given)."""
-    from archive.store import Store
-    from archive.users import get_user
-    from vault.errors import NotFound
+    from archive.users import User
 
     text = (name or "").strip()
     if not text:
         return None
-    try:
-        user = get_user(Store(db), text)
-    except NotFound:
+    row = store.users.roster_row(text)
+    if row is None:
         raise ValidationError(
             field, f"no user '{text}' in this vault.",
             "Give the physician's user name; an admin adds physicians with "
             "'chartvault user add NAME --role physician'.",
-        ) from None
+        )
+    user = User(name=row["name"], role=row["role"], full_name=row["full_name"] or "", licence=row["licence"],
+                active=bool(row["active"]), clinical_role=row["clinical_role"])
     if "physician" not in user.roles:
         raise ValidationError(field, f"'{text}' is a {user.role}, not a physician.", "Name the attending physician.")
     if not user.active:
@@ -167,7 +183,7 @@ def check_physician(db: Any, field: str, name: str | None) -> str | None:
     return user.name
 
 
-def check_diagnosis_code(db: Any, field: str, code: str | None) -> str | None:
+def check_diagnosis_code(store: Store, field: str, code: str | None) -> str | None:
     """An ICD-10-CM code in its dotted form; checked against the code set when it is loaded."""
     from indexer import icd10
 
@@ -177,14 +193,13 @@ def check_diagnosis_code(db: Any, field: str, code: str | None) -> str | None:
     norm = icd10.normalize_code(text)
     if norm is None or "-" in norm:
         raise ValidationError(field, f"'{text}' is not an ICD-10-CM code.", "For example E11.9 or I10.")
-    if icd10.is_loaded(db):
-        info = icd10.lookup(db, norm)
-        if info is None:
-            near = [c.code for c in icd10.near_codes(db, norm, limit=3)]
-            hint = f"Nearest codes: {', '.join(near)}." if near else "Look it up with 'chartvault code search'."
-            raise ValidationError(field, f"{norm} is not in the ICD-10-CM code set.", hint)
-        return info.code
-    return norm
+    loaded, known, near = store.coding.diagnosis_code(norm)
+    if not loaded:
+        return norm
+    if known is None:
+        hint = f"Nearest codes: {', '.join(near)}." if near else "Look it up with 'chartvault code search'."
+        raise ValidationError(field, f"{norm} is not in the ICD-10-CM code set.", hint)
+    return known
 
 
 def check_procedure_code(field: str, code: str | None) -> str | None:

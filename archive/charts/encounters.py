@@ -3,9 +3,11 @@
 Chart entries and confirmed ICD-10-CM codes attach to an encounter. Added by
 a technician (`add_encounter`, validated), opened by `patients.add_patient`
 when an admission date is given, or landed from HL7/FHIR imports
-(`archive.chart_import`). Corrections are versioned like everything in a chart:
+(`archive.charts.landing`). Corrections are versioned like everything in a chart:
 each change is a `chart_changes` row with before and after, and an edit names
-the version it started from.
+the version it started from. Above `changes` and `rules`, below `patients`
+(which opens and moves admissions through this module): it reads the patient
+row itself and never imports `patients`. Its SQL is in archive.store.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archive import chart_rules as rules
 from archive.audit import now_iso
+from archive.charts import rules
+from archive.charts.changes import check_version, next_id, normalise_id, patient_row, record_change
 from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from archive.policy import Action
 
@@ -23,7 +26,6 @@ if TYPE_CHECKING:
     from archive.session import Session
 
 ENCOUNTER_FIELDS = ("kind", "start", "end", "attending", "text", "status")
-_COLUMN = {"start": "start_date", "end": "end_date"}
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,6 @@ class Encounter:
         return asdict(self)
 
 
-# A chart row's source record no longer exists: only a retention purge deletes records.
-SOURCE_PURGED = (
-    "({table}.source_record IS NOT NULL AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = {table}.source_record))"
-)
-_SELECT = f"SELECT *, {SOURCE_PURGED.format(table='encounters')} AS source_purged FROM encounters"
-
-
 def _encounter(row: dict[str, Any]) -> Encounter:
     return Encounter(
         id=row["id"], patient=row["patient_mrn"], kind=row["kind"], start=row["start_date"], end=row["end_date"],
@@ -95,34 +90,25 @@ def _encounter(row: dict[str, Any]) -> Encounter:
     )
 
 
-def load_encounters(db: Any, mrn: str, include_retracted: bool = False) -> list[Encounter]:
+def load_encounters(session: Session, mrn: str, include_retracted: bool = False) -> list[Encounter]:
     """A patient's encounters, oldest first (unaudited: callers check policy and audit)."""
-    sql = _SELECT + " WHERE patient_mrn = ?"
-    if not include_retracted:
-        sql += " AND status = 'active'"
-    return [_encounter(r) for r in db.query(sql + " ORDER BY start_date, n", [mrn])]
+    return [_encounter(r) for r in session.store.encounters.of_patient(mrn, include_retracted)]
 
 
-def normalise_id(value: str, prefix: str) -> str:
-    """'e12', 'E12' or '12' -> 'e12'."""
-    text = (value or "").strip().lower()
-    return prefix + text if text.isdigit() else text
-
-
-def load_encounter(db: Any, encounter_id: str) -> Encounter:
+def load_encounter(session: Session, encounter_id: str) -> Encounter:
     wanted = normalise_id(encounter_id, "e")
-    rows = list(db.query(_SELECT + " WHERE id = ?", [wanted]))
-    if not rows:
+    row = session.store.encounters.row(wanted)
+    if row is None:
         raise NotFound(f"No encounter '{wanted}'.",
                        "See a patient's encounters with 'chartvault patient show MRN'.")
-    return _encounter(rows[0])
+    return _encounter(row)
 
 
-def covering_encounter(db: Any, mrn: str, day: str | None) -> str | None:
+def covering_encounter(session: Session, mrn: str, day: str | None) -> str | None:
     """The encounter of `mrn` whose dates contain `day`: the shortest one (a visit inside a stay wins)."""
     if not day:
         return None
-    covering = [e for e in load_encounters(db, mrn) if e.covers(day)]
+    covering = [e for e in load_encounters(session, mrn) if e.covers(day)]
     if not covering:
         return None
     covering.sort(key=lambda e: (e.span_days(), e.start), reverse=False)
@@ -136,47 +122,19 @@ def encounter_for_record(session: Session, record_id: str) -> str | None:
     an encounter landed from the record; the patient's encounter covering the
     record's date. Read-only, no audit (the caller's action is audited).
     """
-    db = session.db
-    row = db.execute(
-        "SELECT v.encounter_id, count(*) AS n FROM chart_entries e JOIN chart_entry_versions v"
-        " ON v.entry_id = e.id AND v.version = e.current_version"
-        " WHERE v.source_record = ? AND v.encounter_id IS NOT NULL GROUP BY v.encounter_id ORDER BY n DESC LIMIT 1",
-        [record_id],
-    ).fetchone()
-    if row is not None:
-        return str(row[0])
-    row = db.execute(
-        "SELECT id FROM encounters WHERE source_record = ? AND status = 'active'"
-        " ORDER BY kind = 'admission' DESC, n LIMIT 1",
-        [record_id],
-    ).fetchone()
-    if row is not None:
-        return str(row[0])
-    rec = db.execute("SELECT patient_mrn, date FROM records WHERE id = ?", [record_id]).fetchone()
+    found = session.store.chart_entries.encounter_most_cited_by(record_id)
+    if found is not None:
+        return found
+    found = session.store.encounters.landed_from(record_id)
+    if found is not None:
+        return found
+    rec = session.store.records.patient_and_date(record_id)
     if rec is None or not rec[0]:
         return None
-    return covering_encounter(db, rec[0], rec[1])
+    return covering_encounter(session, rec[0], rec[1])
 
 
 # ---------------------------------------------------------------- writing
-
-
-def next_id(db: Any, table: str, prefix: str) -> tuple[int, str]:
-    """The next (n, id) of a chart table; call inside the write transaction."""
-    n = int(db.execute(f"SELECT coalesce(max(n), 0) + 1 FROM {table}").fetchone()[0])
-    return n, f"{prefix}{n}"
-
-
-def record_change(session: Session, mrn: str, entity: str, entity_id: str, version: int, action: str,
-                  before: dict[str, Any] | None, after: dict[str, Any], reason: str | None) -> None:
-    """A row of chart_changes: who, when, the fields before and after, and why."""
-    session.db.execute(
-        "INSERT INTO chart_changes (patient_mrn, entity, entity_id, version, action, at, by, reason, before, after)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [mrn, entity, entity_id, version, action, now_iso(), session.user.name, reason,
-         json.dumps(before, ensure_ascii=False, sort_keys=True) if before is not None else None,
-         json.dumps(after, ensure_ascii=False, sort_keys=True)],
-    )
 
 
 def insert_encounter(
@@ -195,14 +153,12 @@ def insert_encounter(
     reason: str | None = None,
 ) -> str:
     """Insert an encounter (already validated) with its change row; inside the caller's transaction."""
-    n, encounter_id = next_id(session.db, "encounters", "e")
-    now = now_iso()
-    session.db.execute(
-        "INSERT INTO encounters (n, id, patient_mrn, kind, start_date, end_date, attending, text, status,"
-        " source_record, source_key, external_id, details, version, created_at, created_by)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, 1, ?, ?)",
-        [n, encounter_id, mrn, kind, start, end, attending, text, source_record, source_key, external_id,
-         json.dumps(details or {}, ensure_ascii=False, sort_keys=True), now, session.user.name],
+    n, encounter_id = next_id(session, "encounter")
+    session.store.encounters.insert(
+        n, encounter_id, mrn,
+        {"kind": kind, "start": start, "end": end, "attending": attending, "text": text,
+         "source_record": source_record, "source_key": source_key, "external_id": external_id, "details": details},
+        now_iso(), session.user.name,
     )
     after = {"kind": kind, "start": start, "end": end, "attending": attending, "text": text, "status": "active"}
     if source_record:
@@ -213,19 +169,18 @@ def insert_encounter(
 
 
 def _validate(session: Session, mrn: str, values: dict[str, Any], exclude: str | None = None) -> dict[str, Any]:
-    db = session.db
-    patient = db.execute("SELECT dob, attending FROM patients WHERE mrn = ?", [mrn]).fetchone()
+    patient = session.store.patients.row(mrn)
     out: dict[str, Any] = {}
     out["kind"] = rules.check_choice("kind", values.get("kind"), rules.ENCOUNTER_KINDS, "the encounter kind")
     start = rules.parse_day("start", values.get("start"), "the start date", required=True)
     end = rules.parse_day("end", values.get("end"), "the end date")
     rules.check_not_future("start", start, "start date")
     rules.check_not_future("end", end, "end date")
-    rules.check_after("start", start, rules.stored_day(patient[0] if patient else None), "start date",
+    rules.check_after("start", start, rules.stored_day(patient["dob"] if patient else None), "start date",
                       "the patient's birth date")
     rules.check_after("end", end, start, "end date", "the start date")
     out["start"], out["end"] = rules.iso(start), rules.iso(end)
-    out["attending"] = rules.check_physician(db, "physician", values.get("attending"))
+    out["attending"] = rules.check_physician(session.store, "physician", values.get("attending"))
     out["text"] = rules.check_text("text", values.get("text"), "the description", required=False) or (
         "Admission" if out["kind"] == "admission" else "Visit"
     )
@@ -233,7 +188,7 @@ def _validate(session: Session, mrn: str, values: dict[str, Any], exclude: str |
                                        ("active", "entered_in_error"), "status")
     if out["status"] != "active":
         return out
-    for other in load_encounters(db, mrn):
+    for other in load_encounters(session, mrn):
         if other.id == exclude:
             continue
         if other.kind == out["kind"] and other.start == out["start"]:
@@ -268,34 +223,29 @@ def add_encounter(
     text: str | None = None,
 ) -> Encounter:
     """Add an admission or visit (validated). A new latest admission becomes the patient's stay."""
-    from archive.patients import load_patient
-
-    patient = load_patient(session, mrn)
-    session.require_patient(Action.EDIT_CHART, patient=patient.mrn)
+    patient = patient_row(session, mrn)
+    clean_mrn = patient["mrn"]
+    session.require_patient(Action.EDIT_CHART, patient=clean_mrn)
     with session.transaction():
-        values = _validate(session, patient.mrn, {"kind": kind, "start": start, "end": end,
-                                                  "attending": physician or patient.attending, "text": text})
-        encounter_id = insert_encounter(session, patient.mrn, values["kind"], values["start"], values["end"],
+        values = _validate(session, clean_mrn, {"kind": kind, "start": start, "end": end,
+                                                "attending": physician or patient["attending"], "text": text})
+        encounter_id = insert_encounter(session, clean_mrn, values["kind"], values["start"], values["end"],
                                         values["attending"], values["text"])
         if values["kind"] == "admission":
-            _maybe_set_stay(session, patient.mrn, values["start"], values["end"])
-        session.audit("encounter_add", patient=patient.mrn, details={"encounter": encounter_id,
-                                                                     "kind": values["kind"]})
-    return load_encounter(session.db, encounter_id)
+            _maybe_set_stay(session, clean_mrn, values["start"], values["end"])
+        session.audit("encounter_add", patient=clean_mrn, details={"encounter": encounter_id,
+                                                                   "kind": values["kind"]})
+    return load_encounter(session, encounter_id)
 
 
 def _maybe_set_stay(session: Session, mrn: str, start: str, end: str | None) -> None:
     """The patient's admitted/discharged dates follow their latest admission."""
-    row = session.db.execute("SELECT admitted, discharged, version FROM patients WHERE mrn = ?", [mrn]).fetchone()
-    admitted, discharged, version = row[0], row[1], int(row[2] or 1)
+    admitted, discharged, version = session.store.patients.stay(mrn)
     if admitted and admitted > start:
         return
     if (admitted, discharged) == (start, end):
         return
-    session.db.execute(
-        "UPDATE patients SET admitted = ?, discharged = ?, version = ?, updated_at = ?, updated_by = ? WHERE mrn = ?",
-        [start, end, version + 1, now_iso(), session.user.name, mrn],
-    )
+    session.store.patients.set_stay(mrn, start, end, version + 1, now_iso(), session.user.name)
     record_change(session, mrn, "patient", mrn, version + 1, "updated",
                   {"admitted": admitted, "discharged": discharged}, {"admitted": start, "discharged": end},
                   "stay follows the latest admission")
@@ -306,7 +256,7 @@ def sync_admission(session: Session, mrn: str, old_admitted: str | None, admitte
     """The patient's stay changed: carry it to the admission encounter it describes (or open one)."""
     if not admitted:
         return
-    admissions = [e for e in load_encounters(session.db, mrn) if e.kind == "admission"]
+    admissions = [e for e in load_encounters(session, mrn) if e.kind == "admission"]
     target = next((e for e in admissions if old_admitted and e.start == old_admitted), None)
     if target is None:
         target = next((e for e in admissions if e.start == admitted), None)
@@ -325,18 +275,12 @@ def _apply(session: Session, current: Encounter, values: dict[str, Any], reason:
     if not diff:
         return None
     version = current.version + 1
-    cur = session.db.execute(
-        "UPDATE encounters SET kind = ?, start_date = ?, end_date = ?, attending = ?, text = ?, status = ?,"
-        " version = ?, updated_at = ?, updated_by = ? WHERE id = ? AND version = ?",
-        [after["kind"], after["start"], after["end"], after["attending"], after["text"], after["status"],
-         version, now_iso(), session.user.name, current.id, current.version],
-    )
-    if cur.rowcount != 1:
+    if not session.store.encounters.update(current.id, current.version, after, now_iso(), session.user.name):
         raise ConcurrentEdit(f"Encounter {current.id} was changed while you edited it; nothing was saved.",
                              f"Review it with 'chartvault patient history {current.patient}' and try again.")
     record_change(session, current.patient, "encounter", current.id, version, "corrected",
                   {k: v[0] for k, v in diff.items()}, {k: v[1] for k, v in diff.items()}, reason)
-    return load_encounter(session.db, current.id)
+    return load_encounter(session, current.id)
 
 
 def correct_encounter(
@@ -347,17 +291,15 @@ def correct_encounter(
     **changes: Any,
 ) -> Encounter:
     """Correct an encounter's kind, dates, attending, description or status (a new version, with a reason)."""
-    from archive.patients import check_version
-
     unknown = set(changes) - set(ENCOUNTER_FIELDS)
     if unknown:
         raise UserError(f"Encounters have no field {', '.join(sorted(unknown))}.",
                         f"Fields: {', '.join(ENCOUNTER_FIELDS)}.")
-    current = load_encounter(session.db, encounter_id)
+    current = load_encounter(session, encounter_id)
     session.require_patient(Action.EDIT_CHART, patient=current.patient)
     why = rules.check_text("reason", reason, "the reason for the correction")
     with session.transaction():
-        current = load_encounter(session.db, current.id)
+        current = load_encounter(session, current.id)
         check_version(f"Encounter {current.id}", current.version, expect_version, current.updated_by,
                       current.updated_at, f"chartvault patient history {current.patient}")
         merged = {**current.fields(), **{k: v for k, v in changes.items() if v is not None}}
