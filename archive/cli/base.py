@@ -79,7 +79,13 @@ pass_state = click.make_pass_decorator(CliState)
 
 
 class ChartvaultGroup(click.Group):
-    """A click group that turns domain errors into a message and an exit code."""
+    """A click group that turns domain errors into a message and an exit code.
+
+    `default_command` runs when no command is given (the composition root in
+    tui/ sets the terminal UI there); without one the group prints its help.
+    """
+
+    default_command: click.Command | None = None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -114,9 +120,11 @@ def cli(ctx: click.Context, vault_dir: Path | None, user: str | None) -> None:
     ctx.obj = state
     ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
-        from archive.cli.vault_cmds import launch_tui
-
-        launch_tui(state)
+        group = ctx.command
+        if isinstance(group, ChartvaultGroup) and group.default_command is not None:
+            ctx.invoke(group.default_command)
+        else:
+            click.echo(ctx.get_help())
 
 
 def run(group: click.Group, argv: list[str] | None = None) -> int:
