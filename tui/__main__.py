@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 
-
 from archive.cli import cli, run
 from archive.cli.base import CliState, pass_state
 from archive.errors import UserError

@@ -15,7 +15,9 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Static
 
+from tui.messages import OpenRecord, Unlocked
 from tui.navigation import by_action
 from tui.screens.unlock import UnlockScreen
 
@@ -71,8 +73,19 @@ class ChartvaultApp(App[None]):
 
             self.push_screen(CreateVaultScreen(self.vault_dir))
 
+    def on_unlocked(self, message: Unlocked) -> None:
+        """Posted by the unlock/create screens' workers with a fresh session."""
+        self.unlocked(message.session)
+
+    def on_open_record(self, message: OpenRecord) -> None:
+        """Any screen listing records asks here, so screens need not import one another."""
+        from tui.screens.record import RecordScreen
+
+        if self.session is not None:
+            self.push_screen(RecordScreen(self.session, message.record_id))
+
     def unlocked(self, session: Any) -> None:
-        """Called by the unlock/create screens with a fresh session."""
+        """Show the main screen for a fresh session (from an `Unlocked` message)."""
         from archive.settings import idle_timeout_seconds
 
         self.session = session
@@ -114,8 +127,8 @@ class ChartvaultApp(App[None]):
         secs = int(remaining + 0.999)
         text = f"Auto-lock in {secs // 60}:{secs % 60:02d}"
         for screen in self.screen_stack:  # the screen under a modal (help, a form) keeps counting too
-            for widget in screen.query("#autolock"):
-                widget.update(text)  # type: ignore[attr-defined]
+            for widget in screen.query("#autolock").results(Static):
+                widget.update(text)
 
     # -- locking -------------------------------------------------------------
     def action_lock(self) -> None:

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.messages import OpenRecord
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
@@ -139,10 +140,8 @@ class AssistantScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#citations")
     def _open(self, event: OptionList.OptionSelected) -> None:
-        from tui.screens.record import RecordScreen
-
         if event.option.id:
-            self.app.push_screen(RecordScreen(self.session, event.option.id.split(":", 1)[1]))
+            self.post_message(OpenRecord(event.option.id.split(":", 1)[1]))  # the app opens it
 
     def action_focus_citations(self) -> None:
         citations = self.query_one("#citations", OptionList)

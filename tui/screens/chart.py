@@ -140,8 +140,8 @@ class EntryForm(ModalScreen[Any]):
         self._field_error(name, "")
 
     def _field_error(self, name: str, problem: str) -> None:
-        for widget in self.query(f"#err-{name}"):
-            widget.update(problem)  # type: ignore[attr-defined]
+        for widget in self.query(f"#err-{name}").results(Static):
+            widget.update(problem)
 
     # -- saving -------------------------------------------------------------------
     def _values(self) -> dict[str, str]:
@@ -156,8 +156,8 @@ class EntryForm(ModalScreen[Any]):
     def action_save(self) -> None:
         if self.saving:
             return
-        for widget in self.query(".field-error"):
-            widget.update("")  # type: ignore[attr-defined]
+        for widget in self.query(".field-error").results(Static):
+            widget.update("")
         reason = self.query_one("#f-reason", Input).value.strip() if self.entry is not None else ""
         self.saving = True
         self._say("Saving…")

@@ -163,9 +163,9 @@ class CodingScreen(Screen[None]):
         """The code to decide on: the highlighted suggestion, else the highlighted search result."""
         focused = self.focused
         lists = [self.query_one("#suggestions", OptionList), self.query_one("#code-results", OptionList)]
-        if focused in lists:
-            lists.remove(focused)  # type: ignore[arg-type]
-            lists.insert(0, focused)  # type: ignore[arg-type]
+        if isinstance(focused, OptionList) and focused in lists:
+            lists.remove(focused)
+            lists.insert(0, focused)
         for listing in lists:
             index = listing.highlighted
             if index is not None and index < listing.option_count:

@@ -17,6 +17,7 @@ from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, ProgressBar, Static
 
+from tui.messages import Unlocked
 from tui.widgets.status import short_path
 
 
@@ -172,7 +173,7 @@ class CreateVaultScreen(Screen[None]):
         except ChartvaultError as exc:
             self.app.call_from_thread(self._failed, f"{exc.message} {exc.hint}".strip())
             return
-        self.app.call_from_thread(self.app.unlocked, session)  # type: ignore[attr-defined]
+        self.post_message(Unlocked(session))  # the app shows the main screen
 
     def _failed(self, text: str) -> None:
         self._say(text, error=True)

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 
+from tui.messages import OpenRecord, SearchDone
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
@@ -121,9 +122,15 @@ class MainScreen(Screen[None]):
                 as_you_type=True,
             )
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._search_failed, query, exc.message, exc.hint)
+            self.post_message(SearchDone(query, [], exc))
             return
-        self.app.call_from_thread(self._show_hits, query, result.hits)
+        self.post_message(SearchDone(query, result.hits))
+
+    def on_search_done(self, message: SearchDone) -> None:
+        if message.error is not None:
+            self._search_failed(message.query, message.error.message, message.error.hint)
+        else:
+            self._show_hits(message.query, message.hits)
 
     def _show_hits(self, query: str, hits: list[Any]) -> None:
         if query != self.last_query:
@@ -154,10 +161,8 @@ class MainScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#results")
     def _open(self, event: OptionList.OptionSelected) -> None:
-        from tui.screens.record import RecordScreen
-
         if event.option.id:
-            self.app.push_screen(RecordScreen(self.session, event.option.id))
+            self.post_message(OpenRecord(event.option.id))  # the app opens it
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane, TextArea
 
+from tui.messages import OpenRecord
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
@@ -159,11 +160,9 @@ class QueueScreen(Screen[None]):
 
     @on(Button.Pressed, "#open-scan")
     def _open_scan(self) -> None:
-        from tui.screens.record import RecordScreen
-
         record = self._selected("transcription", self.transcription_ids)
         if record is not None:
-            self.app.push_screen(RecordScreen(self.session, record))
+            self.post_message(OpenRecord(record))  # the app opens it
 
     @on(Button.Pressed, "#release")
     @on(Input.Submitted, "#release-to")

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from tui.messages import RecordLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
@@ -67,14 +68,20 @@ class RecordScreen(Screen[None]):
         try:
             view = show_record(self.session, self.record_id)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint, exc.title)
+            self.post_message(RecordLoaded(self.record_id, None, [], exc))
             return
         try:
             history = record_access_history(self.session, self.record_id)
         except ChartvaultError:
             history = []
-        self.app.call_from_thread(self._show, view)
-        self.app.call_from_thread(self._show_access, history)
+        self.post_message(RecordLoaded(self.record_id, view, history))
+
+    def on_record_loaded(self, message: RecordLoaded) -> None:
+        if message.error is not None:
+            self._failed(message.error.message, message.error.hint, message.error.title)
+            return
+        self._show(message.view)
+        self._show_access(message.history)
 
     def _show_access(self, history: list[Any]) -> None:
         seen: dict[str, list[Any]] = {}

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
+from tui.messages import OpenRecord, SimilarLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
@@ -46,9 +47,15 @@ class SimilarScreen(Screen[None]):
         try:
             result = similar_cases(self.session, self.record_id, limit=LIMIT, mark=(MARK_OPEN, MARK_CLOSE))
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            self.post_message(SimilarLoaded(self.record_id, None, exc))
             return
-        self.app.call_from_thread(self._show, result)
+        self.post_message(SimilarLoaded(self.record_id, result))
+
+    def on_similar_loaded(self, message: SimilarLoaded) -> None:
+        if message.error is not None:
+            self._failed(message.error.message, message.error.hint)
+        else:
+            self._show(message.result)
 
     def _show(self, result: Any) -> None:
         results = self.query_one("#similar-results", SearchResults)
@@ -68,10 +75,8 @@ class SimilarScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#similar-results")
     def _open(self, event: OptionList.OptionSelected) -> None:
-        from tui.screens.record import RecordScreen
-
         if event.option.id:
-            self.app.push_screen(RecordScreen(self.session, event.option.id))
+            self.post_message(OpenRecord(event.option.id))  # the app opens it
 
     def action_back(self) -> None:
         self.app.pop_screen()

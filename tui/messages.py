@@ -1,0 +1,62 @@
+"""Typed messages the TUI's screens and workers post.
+
+A worker thread posts one when its archive call is done (`post_message` is
+thread-safe); the screen or the app handles it on the UI thread. Tests wait
+for these (tests/tui_helpers.py), not for a fixed pause. Messages that open a
+screen go to the app, so screens need not import each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from archive.errors import ChartvaultError
+
+
+class Unlocked(Message):
+    """A session was opened (by the unlock or the create screen); the app shows the main screen."""
+
+    def __init__(self, session: Any) -> None:
+        super().__init__()
+        self.session = session
+
+
+class OpenRecord(Message):
+    """Open one record's screen (the app pushes it; any list of records may ask)."""
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__()
+        self.record_id = record_id
+
+
+class SearchDone(Message):
+    """A search of the main screen finished: its hits, or the `error` that stopped it."""
+
+    def __init__(self, query: str, hits: list[Any], error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.query = query
+        self.hits = hits
+        self.error = error
+
+
+class RecordLoaded(Message):
+    """The record screen's view and access history arrived, or the `error` that refused it."""
+
+    def __init__(self, record_id: str, view: Any, history: list[Any], error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.record_id = record_id
+        self.view = view
+        self.history = history
+        self.error = error
+
+
+class SimilarLoaded(Message):
+    """The similar-cases screen's result arrived, or the `error` that stopped it."""
+
+    def __init__(self, record_id: str, result: Any, error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.record_id = record_id
+        self.result = result
+        self.error = error
