@@ -179,9 +179,18 @@ def test_likely_duplicate_patient_is_flagged_before_it_is_created(env: Env, exis
 
 
 def test_similar_names_with_other_birth_dates_or_different_names_are_not_duplicates(env: Env) -> None:
-    new_patient(env, name="Harold Finch", dob="1961-07-08")
-    new_patient(env, name="Harold Finch", dob="1961-07-09")  # another birth date
-    new_patient(env, name="Harriet Fisher", dob="1961-07-08")  # another person, same birthday
+    before = patient_count(env)
+    refusals = len([a for a in env.audits("patient_add") if a["outcome"] == "refused"])
+    added = [
+        new_patient(env, name="Harold Finch", dob="1961-07-08"),
+        new_patient(env, name="Harold Finch", dob="1961-07-09"),  # another birth date
+        new_patient(env, name="Harriet Fisher", dob="1961-07-08"),  # another person, same birthday
+    ]
+    # each one added as its own patient, none refused as a likely duplicate and none forced past one
+    assert patient_count(env) == before + 3 and len({p.mrn for p in added}) == 3
+    assert len([a for a in env.audits("patient_add") if a["outcome"] == "refused"]) == refusals
+    for p in added:
+        assert not any(e.reason == "forced past a likely duplicate" for e in patient_history(env.tess, p.mrn))
 
 
 def test_update_patient_keeps_before_and_after_and_checks_the_version(env: Env) -> None:
