@@ -52,6 +52,16 @@ class RecordLoaded(Message):
         self.error = error
 
 
+class StatsLoaded(Message):
+    """One statistics tab's result arrived (`kind`: frequency, recurrence, readmissions), or its `error`."""
+
+    def __init__(self, kind: str, result: Any, error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.result = result
+        self.error = error
+
+
 class SimilarLoaded(Message):
     """The similar-cases screen's result arrived, or the `error` that stopped it."""
 
