@@ -329,9 +329,10 @@ async def test_layout_fits_80x24(demo_vault: Path, sessions: dict[str, Any], use
         await signed_in(pilot, sessions[user])
         await pilot.press(*keys)
         await wait_for(pilot, lambda: type(app.screen).__name__ == expected and bool(app.screen.children), expected)
-        await pilot.pause(0.3)
         screen = app.screen
         footer = screen.query_one(Footer)
+        await wait_for(pilot, lambda: footer.region.height > 0, "the screen laid out")
+        await pilot.pause()  # and its pending refreshes done
         assert footer.region.y == 23 and footer.region.width == 80
         for status in screen.query("#status-line"):
             assert status.region.y == 1 and status.region.right <= 80
@@ -358,7 +359,7 @@ async def test_lock_leaves_no_patient_text_anywhere(demo_vault: Path, sessions: 
         assert "Harriet" in app.export_screenshot()  # the check below can see patient text
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and bool(app.screen.children), "locked")
-        await pilot.pause(0.2)
+        await pilot.pause()  # pending refreshes done
         shown = app.export_screenshot()
         for word in ("Harriet", "DEMO-1001", "furosemide", "Furosemide", "Lisinopril"):
             assert word not in shown, f"{word} still on screen after locking"
@@ -424,7 +425,7 @@ async def test_text_keeps_contrast(demo_vault: Path, sessions: dict[str, Any]) -
         unlock = app.screen
         unlock.query_one("#message", Static).update("Wrong passphrase.")
         unlock.query_one("#message", Static).add_class("error")
-        await pilot.pause(0.1)
+        await pilot.pause()  # the new style applied
         ratios = [measure(w) for w in (unlock.query_one("#demo-hint"), unlock.query_one("#message"),
                                        unlock.query_one(".muted"))]
         main = await signed_in(pilot, sessions["tess"])
