@@ -62,6 +62,55 @@ class StatsLoaded(Message):
         self.error = error
 
 
+class QueuesLoaded(Message):
+    """The work queues arrived: rows per queue ("filing", "transcription", "quarantine"), or why not."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        super().__init__()
+        self.result = result
+
+
+class UsersLoaded(Message):
+    """The users list arrived, or the `error` that refused it."""
+
+    def __init__(self, users: list[Any], error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.users = users
+        self.error = error
+
+
+class AuditLoaded(Message):
+    """The audit screen's worker finished: `kind` (log, review, verify, ack, alerts) and its `result`, or the
+    exception it met (any exception: shown, not raised, so a worker never kills the app)."""
+
+    def __init__(self, kind: str, result: Any, error: Exception | None = None) -> None:
+        super().__init__()
+        self.kind = kind
+        self.result = result
+        self.error = error
+
+
+class CodingLoaded(Message):
+    """The coding screen's worker finished: `kind` (search, suggestions, decide) and its `result`, or its
+    `error`; `query` is the code search's text."""
+
+    def __init__(self, kind: str, result: Any, error: ChartvaultError | None = None, query: str = "") -> None:
+        super().__init__()
+        self.kind = kind
+        self.result = result
+        self.error = error
+        self.query = query
+
+
+class Done(Message):
+    """A screen's change (file, transcribe, disable a user, ...) finished: what to say, or its `error`."""
+
+    def __init__(self, text: str, error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.text = text
+        self.error = error
+
+
 class SimilarLoaded(Message):
     """The similar-cases screen's result arrived, or the `error` that stopped it."""
 

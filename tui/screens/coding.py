@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.messages import CodingLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
@@ -99,14 +100,25 @@ class CodingScreen(Screen[None]):
         from archive.errors import ChartvaultError
 
         if not query.strip():
-            self.app.call_from_thread(self._show_hits, query, [])
+            self.post_message(CodingLoaded("search", [], query=query))
             return
         try:
             hits = search_codes(self.session, query, limit=LIMIT)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, "Code search", exc.message, exc.hint)
+            self.post_message(CodingLoaded("search", None, exc, query=query))
             return
-        self.app.call_from_thread(self._show_hits, query, hits)
+        self.post_message(CodingLoaded("search", hits, query=query))
+
+    def on_coding_loaded(self, message: CodingLoaded) -> None:
+        if message.error is not None:
+            title = {"search": "Code search", "suggestions": "Suggestions"}.get(message.kind, "Coding")
+            self._failed(title, message.error.message, message.error.hint)
+        elif message.kind == "search":
+            self._show_hits(message.query, message.result)
+        elif message.kind == "suggestions":
+            self._show_suggestions(message.result)
+        else:
+            self._decided(message.result)
 
     def _show_hits(self, query: str, hits: list[Any]) -> None:
         self.hits = hits
@@ -130,9 +142,9 @@ class CodingScreen(Screen[None]):
         try:
             result = suggest_for_record(self.session, self.record_id or "")
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, "Suggestions", exc.message, exc.hint)
+            self.post_message(CodingLoaded("suggestions", None, exc))
             return
-        self.app.call_from_thread(self._show_suggestions, result)
+        self.post_message(CodingLoaded("suggestions", result))
 
     def _show_suggestions(self, result: Any) -> None:
         self.suggestions = list(result.suggestions)
@@ -203,9 +215,9 @@ class CodingScreen(Screen[None]):
             else:
                 decision = reject_code(self.session, self.record_id or "", code)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, "Coding", exc.message, exc.hint)
+            self.post_message(CodingLoaded("decide", None, exc))
             return
-        self.app.call_from_thread(self._decided, decision)
+        self.post_message(CodingLoaded("decide", decision))
 
     def _decided(self, decision: Any) -> None:
         self.decisions += 1

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane, TextArea
 
-from tui.messages import OpenRecord
+from tui.messages import Done, OpenRecord, QueuesLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
@@ -94,7 +94,10 @@ class QueueScreen(Screen[None]):
                 result[key] = fn()
             except AccessDenied as exc:
                 result[key] = exc.message
-        self.app.call_from_thread(self._fill, result)
+        self.post_message(QueuesLoaded(result))
+
+    def on_queues_loaded(self, message: QueuesLoaded) -> None:
+        self._fill(message.result)
 
     def _fill(self, result: dict[str, Any]) -> None:
         def fill(table_id: str, rows: Any, make: Any) -> list[str]:
@@ -195,9 +198,15 @@ class QueueScreen(Screen[None]):
                 dest = release_quarantine(self.session, target, Path(value).expanduser())
                 message = f"Released {target} to {dest}."
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._say, f"{exc.message} {exc.hint}".strip(), True)
+            self.post_message(Done("", exc))
             return
-        self.app.call_from_thread(self._done, message)
+        self.post_message(Done(message))
+
+    def on_done(self, message: Done) -> None:
+        if message.error is not None:
+            self._say(f"{message.error.message} {message.error.hint}".strip(), True)
+        else:
+            self._done(message.text)
 
     def _done(self, message: str) -> None:
         self._say(message)

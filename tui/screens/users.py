@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from tui.messages import Done, UsersLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 
@@ -153,9 +154,15 @@ class UsersScreen(Screen[None]):
         try:
             users = list_users(self.session)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._say, f"{exc.message} {exc.hint}".strip(), True)
+            self.post_message(UsersLoaded([], exc))
             return
-        self.app.call_from_thread(self._show, users)
+        self.post_message(UsersLoaded(users))
+
+    def on_users_loaded(self, message: UsersLoaded) -> None:
+        if message.error is not None:
+            self._say(f"{message.error.message} {message.error.hint}".strip(), True)
+        else:
+            self._show(message.users)
 
     def _show(self, users: list[Any]) -> None:
         table = self.query_one("#users", DataTable)
@@ -196,10 +203,16 @@ class UsersScreen(Screen[None]):
         try:
             disable_user(self.session, name)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._say, f"{exc.message} {exc.hint}".strip(), True)
+            self.post_message(Done("", exc))
             return
-        self.app.call_from_thread(self._say, f"Disabled {name}: they can no longer unlock the vault.")
-        self.app.call_from_thread(self.load)
+        self.post_message(Done(f"Disabled {name}: they can no longer unlock the vault."))
+
+    def on_done(self, message: Done) -> None:
+        if message.error is not None:
+            self._say(f"{message.error.message} {message.error.hint}".strip(), True)
+            return
+        self._say(message.text)
+        self.load()
 
     def action_back(self) -> None:
         self.app.pop_screen()
