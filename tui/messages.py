@@ -23,6 +23,25 @@ class Unlocked(Message):
         self.session = session
 
 
+class DemoProgress(Message):
+    """The demo build reached step `done` of `total` (`what`: what it is doing now)."""
+
+    def __init__(self, done: int, total: int, what: str) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+        self.what = what
+
+
+class DemoBuilt(Message):
+    """The demo build finished: its report, or the `error` that stopped it."""
+
+    def __init__(self, report: Any, error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error
+
+
 class OpenRecord(Message):
     """Open one record's screen (the app pushes it; any list of records may ask)."""
 

@@ -164,12 +164,16 @@ async def test_first_run_builds_the_demo_with_progress_then_unlocks(
         for user in DEMO_USERS:
             assert user.name in listed and user.passphrase in listed
         assert DEMO_WARNING in text(screen.query_one("#message", Static))
-        # focused once laid out (shown)
-        await wait_for(pilot, lambda: app.focused is screen.query_one("#demo-continue", Button), "focus on Continue")
+        # focused once laid out (shown); the click needs the button's place on the screen
+        go = screen.query_one("#demo-continue", Button)
+        await wait_for(pilot, lambda: app.focused is go and go.region.height > 0, "focus on Continue, laid out")
         await pilot.click("#demo-continue")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and bool(app.screen.children),
                        "the unlock screen")
         unlock = app.screen
+        # the passphrase box takes the focus (a deferred call after mount), and the form gets its place
+        await wait_for(pilot, lambda: app.focused is unlock.query_one("#passphrase", Input), "passphrase focused")
+        await wait_for(pilot, lambda: unlock.query_one("#unlock", Button).region.height > 0, "the form laid out")
         assert unlock.query_one("#user", Input).value == "drmaria"
         hint = text(unlock.query_one("#demo-hint", Static))
         assert "demo-only stethoscope" in hint and "Demo vault" in hint
