@@ -20,6 +20,7 @@ from textual.widgets import Static
 from tui.messages import OpenRecord, Unlocked
 from tui.navigation import by_action
 from tui.screens.unlock import UnlockScreen
+from tui.workers import session_lock
 
 BACKLOG_SECONDS = 5.0  # how often the status line recounts the embedding backlog
 
@@ -121,9 +122,13 @@ class ChartvaultApp(App[None]):
             notice = f"Locked after {idle} without input. Type your passphrase to resume."
             self.lock(reason="idle timeout", notice=notice)
             return
-        if all(worker.is_finished for worker in self.workers):
+        lock = session_lock(self.session)
+        if all(worker.is_finished for worker in self.workers) and lock.acquire(blocking=False):
             # Idle moment, no worker using the session's connection: seal pending audit entries.
-            self.session.sync_audit()
+            try:
+                self.session.sync_audit()
+            finally:
+                lock.release()
         secs = int(remaining + 0.999)
         text = f"Auto-lock in {secs // 60}:{secs % 60:02d}"
         for screen in self.screen_stack:  # the screen under a modal (help, a form) keeps counting too

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 from tui.messages import OpenRecord
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 
 class AssistantScreen(Screen[None]):
@@ -96,7 +97,7 @@ class AssistantScreen(Screen[None]):
         self.query_one("#assistant-status", Static).update("Looking in the records…")
         self.ask(question)
 
-    @work(thread=True, exclusive=True, group="assistant")
+    @session_work("assistant")
     def ask(self, question: str) -> None:
         from archive.errors import ChartvaultError
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -19,6 +19,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 from tui.messages import AuditLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 COLUMNS = ("seq", "time", "user", "role", "action", "outcome", "patient", "record", "reason", "flag")
 
@@ -128,7 +129,7 @@ class AuditScreen(Screen[None]):
 
         return {"user": val("#filter-user"), "patient": val("#filter-patient"), "since": val("#filter-since")}
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def load_log(self) -> None:
         from archive.audit_review import read_audit_log
 
@@ -142,7 +143,7 @@ class AuditScreen(Screen[None]):
             return
         self.post_message(AuditLoaded("log", entries))
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def load_review(self) -> None:
         from archive.audit_review import flagged_entries
 
@@ -153,7 +154,7 @@ class AuditScreen(Screen[None]):
             return
         self.post_message(AuditLoaded("review", items))
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def run_verify(self) -> None:
         from archive.audit_review import verify_audit
 
@@ -164,7 +165,7 @@ class AuditScreen(Screen[None]):
             return
         self.post_message(AuditLoaded("verify", report))
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def run_ack(self, seq: int) -> None:
         from archive.audit_review import acknowledge
 
@@ -175,7 +176,7 @@ class AuditScreen(Screen[None]):
             return
         self.post_message(AuditLoaded("ack", (seq, ack_seq)))
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def load_alerts(self) -> None:
         from archive.alerts import audit_alerts
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from tui.messages import CodingLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 DEBOUNCE = 0.3
 LIMIT = 30
@@ -94,7 +95,7 @@ class CodingScreen(Screen[None]):
             self._debounce.stop()
         self.run_search(event.value)
 
-    @work(thread=True, exclusive=True, group="code-search")
+    @session_work("code-search")
     def run_search(self, query: str) -> None:
         from archive.coding import search_codes
         from archive.errors import ChartvaultError
@@ -134,7 +135,7 @@ class CodingScreen(Screen[None]):
         self.searches += 1
 
     # -- suggestions -----------------------------------------------------------
-    @work(thread=True, exclusive=True, group="suggestions")
+    @session_work("suggestions")
     def load_suggestions(self) -> None:
         from archive.coding import suggest_for_record
         from archive.errors import ChartvaultError
@@ -202,7 +203,7 @@ class CodingScreen(Screen[None]):
             return
         self.decide(status, *target)
 
-    @work(thread=True, exclusive=True, group="decide")
+    @session_work("decide")
     def decide(self, status: str, code: str, suggestion: Any) -> None:
         from archive.coding import confirm_code, reject_code
         from archive.errors import ChartvaultError

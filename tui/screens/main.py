@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -26,6 +26,7 @@ from tui.messages import OpenRecord, SearchDone
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 DEBOUNCE = 0.25  # seconds of no typing before a search runs
 LIMIT = 50
@@ -106,7 +107,7 @@ class MainScreen(Screen[None]):
             return
         self.search(query)
 
-    @work(thread=True, exclusive=True, group="search")
+    @session_work("search")
     def search(self, query: str) -> None:
         from archive.errors import ChartvaultError
         from archive.search import search

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -21,6 +21,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedCont
 from tui.messages import Done, OpenRecord, QueuesLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 
 class QueueScreen(Screen[None]):
@@ -79,7 +80,7 @@ class QueueScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.refresh_queues()
 
-    @work(thread=True, exclusive=True, group="queues")
+    @session_work("queues")
     def refresh_queues(self) -> None:
         from archive.errors import AccessDenied
         from archive.records import list_quarantine, list_queue
@@ -179,7 +180,7 @@ class QueueScreen(Screen[None]):
             return
         self.apply_action("release", qid, folder)
 
-    @work(thread=True, exclusive=True, group="queue-action")
+    @session_work("queue-action")
     def apply_action(self, kind: str, target: str, value: str) -> None:
         from archive.errors import ChartvaultError
         from archive.records import add_transcription, file_record, release_quarantine, verify_transcription

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Static
 from tui.messages import RecordLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 
 class RecordScreen(Screen[None]):
@@ -59,7 +60,7 @@ class RecordScreen(Screen[None]):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="record")
+    @session_work("record")
     def load(self) -> None:
         from archive.audit_review import record_access_history
         from archive.errors import ChartvaultError
@@ -100,7 +101,7 @@ class RecordScreen(Screen[None]):
         if event.value.strip():
             self.break_glass(event.value)
 
-    @work(thread=True, exclusive=True, group="record")
+    @session_work("record")
     def break_glass(self, reason: str) -> None:
         from archive.errors import ChartvaultError
         from archive.policy import break_glass

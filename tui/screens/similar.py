@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -14,6 +14,7 @@ from tui.messages import OpenRecord, SimilarLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 LIMIT = 20
 
@@ -39,7 +40,7 @@ class SimilarScreen(Screen[None]):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="similar")
+    @session_work("similar")
     def load(self) -> None:
         from archive.errors import ChartvaultError
         from archive.search import similar_cases

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Sparkline, Static, 
 from tui.messages import StatsLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 LEVELS = ("chapter", "category", "code")
 PERIODS = ("year", "quarter", "month")
@@ -126,7 +127,7 @@ class StatsScreen(Screen[None]):
         self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
         self.load_frequency()
 
-    @work(thread=True, exclusive=True, group="stats-frequency")
+    @session_work("stats-frequency")
     def load_frequency(self) -> None:
         from archive.errors import ChartvaultError
         from archive.stats import frequency
@@ -193,7 +194,7 @@ class StatsScreen(Screen[None]):
         if event.value.strip():
             self.load_recurrence(event.value.strip())
 
-    @work(thread=True, exclusive=True, group="stats-recurrence")
+    @session_work("stats-recurrence")
     def load_recurrence(self, code: str) -> None:
         from archive.errors import ChartvaultError
         from archive.stats import recurrence
@@ -227,7 +228,7 @@ class StatsScreen(Screen[None]):
         self.loads += 1
 
     # -- readmissions -------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="stats-readmissions")
+    @session_work("stats-readmissions")
     def load_readmissions(self) -> None:
         from archive.errors import ChartvaultError
         from archive.stats import readmissions

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,6 +19,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 from tui.messages import Done, UsersLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 ROLES = ("technician", "physician", "admin")
 COLUMNS = ("user", "full name", "role", "licence", "active", "registered", "created")
@@ -85,7 +86,7 @@ class AddUserForm(ModalScreen[Any]):
         self.query_one("#u-save", Button).disabled = True
         self.save(self._value("name"), role, passphrase, self._value("full-name"), self._value("licence") or None)
 
-    @work(thread=True, exclusive=True, group="users")
+    @session_work("users")
     def save(self, name: str, role: str, passphrase: str, full_name: str, licence: str | None) -> None:
         from archive.errors import ChartvaultError
         from archive.users import add_user
@@ -146,7 +147,7 @@ class UsersScreen(Screen[None]):
         self.query_one("#users", DataTable).add_columns(*COLUMNS)
         self.load()
 
-    @work(thread=True, exclusive=True, group="users")
+    @session_work("users")
     def load(self) -> None:
         from archive.errors import ChartvaultError
         from archive.users import list_users
@@ -195,7 +196,7 @@ class UsersScreen(Screen[None]):
             return
         self.disable(self.names[table.cursor_row])
 
-    @work(thread=True, exclusive=True, group="users")
+    @session_work("users")
     def disable(self, name: str) -> None:
         from archive.errors import ChartvaultError
         from archive.users import disable_user
