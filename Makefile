@@ -31,15 +31,10 @@ lint: setup
 	$(BIN)/ruff check archive vault indexer tui tests bench docs
 
 typecheck: setup
-	$(BIN)/mypy vault archive indexer
-
-# TUI and watcher tests wait on real threads and timers; on a loaded machine one
-# may miss its deadline, so a failing test gets one more try (a real defect
-# fails both times).
-RERUNS ?= --reruns 1 --reruns-delay 2
+	$(BIN)/mypy vault archive indexer tui
 
 test: lint typecheck
-	HF_HUB_OFFLINE=1 $(BIN)/pytest -m "not slow" $(RERUNS) $(PYTEST_ARGS)
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 test-all: lint typecheck
 	HF_HUB_OFFLINE=1 $(BIN)/pytest $(PYTEST_ARGS)

@@ -37,7 +37,7 @@ def _walk(cmd: click.Command, ctx: click.Context, path: tuple[str, ...]) -> list
 def reference() -> str:
     """The Markdown reference: a contents line, then each command's help in a code block."""
     sys.path.insert(0, str(ROOT))
-    from archive.cli import cli
+    from tui.__main__ import cli  # archive's commands and the terminal UI: the whole `chartvault`
 
     # The commands' own context settings (e.g. -h as well as --help), as the real CLI builds its contexts.
     ctx = click.Context(cli, info_name="chartvault", terminal_width=WIDTH, max_content_width=WIDTH,

@@ -1,9 +1,13 @@
-"""Helpers shared by the Textual pilot tests."""
+"""Helpers shared by the Textual pilot tests: wait for a real condition or a posted message, never a fixed pause."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+from textual.message import Message
+
+M = TypeVar("M", bound=Message)
 
 
 async def wait_until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -13,3 +17,56 @@ async def wait_until(pilot: Any, condition: Callable[[], bool], what: str, timeo
             return
         await pilot.pause(0.05)
     raise AssertionError(f"timed out waiting for {what} (screen: {type(pilot.app.screen).__name__})")
+
+
+class Posted:
+    """Every message the app's message pumps receive: pass as `run_test(message_hook=posted)`.
+
+    The TUI's workers post typed messages (tui/messages.py) when their archive call is done; a
+    test waits for one with `wait_for`, instead of sleeping and hoping the worker has finished.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[Message] = []
+
+    def __call__(self, message: Message) -> None:
+        self.seen.append(message)
+
+    def of(self, kind: type[M]) -> list[M]:
+        """The messages of `kind` seen so far, oldest first (a bubbled message once)."""
+        out: list[M] = []
+        for message in self.seen:
+            if isinstance(message, kind) and not any(m is message for m in out):
+                out.append(message)
+        return out
+
+    async def wait_for(self, pilot: Any, kind: type[M], what: str, where: Callable[[M], bool] = lambda m: True,
+                       after: int = 0, timeout: float = 30.0) -> M:
+        """The first message of `kind` (past the first `after` of them) that satisfies `where`, once
+        the app has handled it (the hook sees a message before its handler runs)."""
+        found: list[M] = []
+
+        def arrived() -> bool:
+            found[:] = [m for m in self.of(kind)[after:] if where(m)]
+            return bool(found)
+
+        await wait_until(pilot, arrived, what, timeout)
+        await pilot.pause()  # let the handlers of the message run
+        return found[0]
+
+
+async def keys_handled(pilot: Any, *keys: str) -> list[str]:
+    """Press `keys`, then F1 as a marker, and return the names of the screens under the help screen it opens.
+
+    A key this user may not use leaves no trace, so a test cannot wait for its effect; but keys are
+    handled in order, so once help is up every key before F1 was handled. Help is closed again.
+    """
+    from tui.screens.help import HelpScreen
+
+    app = pilot.app
+    await pilot.press(*keys, "f1")
+    await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help (the marker key after the keys)")
+    under = [type(screen).__name__ for screen in app.screen_stack[1:-1]]
+    app.screen.dismiss()
+    await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
+    return under

@@ -15,9 +15,12 @@ from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Static
 
+from tui.messages import OpenRecord, Unlocked
 from tui.navigation import by_action
 from tui.screens.unlock import UnlockScreen
+from tui.workers import session_lock
 
 BACKLOG_SECONDS = 5.0  # how often the status line recounts the embedding backlog
 
@@ -71,8 +74,19 @@ class ChartvaultApp(App[None]):
 
             self.push_screen(CreateVaultScreen(self.vault_dir))
 
+    def on_unlocked(self, message: Unlocked) -> None:
+        """Posted by the unlock/create screens' workers with a fresh session."""
+        self.unlocked(message.session)
+
+    def on_open_record(self, message: OpenRecord) -> None:
+        """Any screen listing records asks here, so screens need not import one another."""
+        from tui.screens.record import RecordScreen
+
+        if self.session is not None:
+            self.push_screen(RecordScreen(self.session, message.record_id))
+
     def unlocked(self, session: Any) -> None:
-        """Called by the unlock/create screens with a fresh session."""
+        """Show the main screen for a fresh session (from an `Unlocked` message)."""
         from archive.settings import idle_timeout_seconds
 
         self.session = session
@@ -108,14 +122,18 @@ class ChartvaultApp(App[None]):
             notice = f"Locked after {idle} without input. Type your passphrase to resume."
             self.lock(reason="idle timeout", notice=notice)
             return
-        if all(worker.is_finished for worker in self.workers):
+        lock = session_lock(self.session)
+        if all(worker.is_finished for worker in self.workers) and lock.acquire(blocking=False):
             # Idle moment, no worker using the session's connection: seal pending audit entries.
-            self.session.sync_audit()
+            try:
+                self.session.sync_audit()
+            finally:
+                lock.release()
         secs = int(remaining + 0.999)
         text = f"Auto-lock in {secs // 60}:{secs % 60:02d}"
         for screen in self.screen_stack:  # the screen under a modal (help, a form) keeps counting too
-            for widget in screen.query("#autolock"):
-                widget.update(text)  # type: ignore[attr-defined]
+            for widget in screen.query("#autolock").results(Static):
+                widget.update(text)
 
     # -- locking -------------------------------------------------------------
     def action_lock(self) -> None:

@@ -62,9 +62,5 @@ def allowed(user: Any, destination: Destination) -> bool:
     return bool(decide(user, Action(destination.needs)).allowed)
 
 
-def destinations_for(user: Any) -> list[Destination]:
-    return [d for d in DESTINATIONS if allowed(user, d)]
-
-
 def by_action(action: str) -> Destination | None:
     return next((d for d in DESTINATIONS if d.action == action), None)

@@ -1,13 +1,13 @@
 """The `chartvault` command line: a thin click layer over `archive`'s API.
 
+Headless: nothing here imports tui/ or textual. The console script lives one
+layer up (tui/__main__.py), which adds the terminal UI to this group.
 Each command opens a Session, calls one domain function and prints the result
 (text, or JSON with --json). Domain errors become one or two lines on stderr
 and an exit code: 2 user error, 3 access denied, 4 integrity failure.
 """
 
 from __future__ import annotations
-
-import sys
 
 # Importing the command modules registers their commands on `cli`.
 from archive.cli import assistant_cmds as _assistant_cmds  # noqa: F401
@@ -24,10 +24,4 @@ from archive.cli import users as _users  # noqa: F401
 from archive.cli import vault_cmds as _vault_cmds  # noqa: F401
 from archive.cli.base import cli, run
 
-
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
-    sys.exit(run(cli, argv))
-
-
-__all__ = ["cli", "main"]
+__all__ = ["cli", "run"]

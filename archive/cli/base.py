@@ -82,7 +82,13 @@ pass_state = click.make_pass_decorator(CliState)
 
 
 class ChartvaultGroup(click.Group):
-    """A click group that turns domain errors into a message and an exit code."""
+    """A click group that turns domain errors into a message and an exit code.
+
+    `default_command` runs when no command is given (the composition root in
+    tui/ sets the terminal UI there); without one the group prints its help.
+    """
+
+    default_command: click.Command | None = None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -117,9 +123,11 @@ def cli(ctx: click.Context, vault_dir: Path | None, user: str | None) -> None:
     ctx.obj = state
     ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
-        from archive.cli.vault_cmds import launch_tui
-
-        launch_tui(state)
+        group = ctx.command
+        if isinstance(group, ChartvaultGroup) and group.default_command is not None:
+            ctx.invoke(group.default_command)
+        else:
+            click.echo(ctx.get_help())
 
 
 def run(group: click.Group, argv: list[str] | None = None) -> int:
@@ -176,22 +184,47 @@ def new_passphrase(user: str, env: str = "CHARTVAULT_NEW_PASSPHRASE") -> str:
     return str(click.prompt(f"New passphrase for {user}", hide_input=True, confirmation_prompt=True, err=True))
 
 
-def progress_bar(label: str, quiet: bool = False) -> Any:
-    """A `progress(done, total)` callback drawing a rich bar on stderr, or None when not a terminal."""
+class ProgressBar:
+    """A rich bar on stderr, fed by a domain `progress(done, total, ...)` callback.
+
+    It appears on the first call and goes when `done` reaches `total` (a total
+    that grows meanwhile, as an import's does, is followed) or on `stop()`.
+    """
+
+    def __init__(self, label: str) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.label = label
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task: Any = None
+        self._shown = False
+
+    def __call__(self, done: int, total: int, outcome: Any = None) -> None:  # outcome: what just finished; unused
+        if not self._shown:
+            self._progress.start()
+            self._shown = True
+        if self._task is None:
+            self._task = self._progress.add_task(self.label, total=total)
+        self._progress.update(self._task, completed=done, total=max(total, done))
+        if done >= total:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._shown:
+            self._progress.stop()
+            self._shown = False
+
+
+def progress_bar(label: str, quiet: bool = False) -> ProgressBar | None:
+    """A progress bar for a long command, or None when quiet (--json) or stderr is not a terminal."""
     if quiet or not sys.stderr.isatty():
         return None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    progress = Progress(console=Console(stderr=True), transient=True)
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "task" not in state:
-            progress.start()
-            state["task"] = progress.add_task(label, total=total)
-        progress.update(state["task"], completed=done)
-        if done >= total:
-            progress.stop()
-
-    return update
+    return ProgressBar(label)

@@ -11,35 +11,8 @@ from typing import Any
 
 import click
 
-from archive.cli.base import CliState, cli, emit_json, pass_state
+from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
 from archive.errors import BadInput
-
-
-def _progress_bar(enabled: bool, label: str):  # type: ignore[no-untyped-def]
-    """A rich progress bar on stderr (only in a terminal); returns (callback, stop)."""
-    if not enabled or not sys.stderr.isatty():
-        return None, lambda: None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-    state: dict[str, Any] = {}
-
-    def update(done: int, total: int, outcome: Any) -> None:
-        if "task" not in state:
-            progress.start()
-            state["task"] = progress.add_task(label, total=total)
-        progress.update(state["task"], completed=done, total=max(total, done))
-
-    return update, progress.stop
-
 
 # ---------------------------------------------------------------- import
 
@@ -67,11 +40,12 @@ def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bo
     from archive.intake import import_paths
 
     session = state.session()
-    update, stop = _progress_bar(not as_json, "Importing")
+    progress = progress_bar("Importing", quiet=as_json)
     try:
-        report = import_paths(session, list(paths), move=move, progress=update)
+        report = import_paths(session, list(paths), move=move, progress=progress)
     finally:
-        stop()
+        if progress is not None:
+            progress.stop()
     new_ids = [o.record_id for o in report.outcomes if o.status == "imported" and o.record_id]
     if as_json:
         embedded = None if no_embed else embed_after_import(state, new_ids, as_json)

@@ -1,15 +1,14 @@
-"""CLI: init, status, verify, key export-identity, passwd, tui."""
+"""CLI: init, status, verify, key export-identity, passwd."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 
 from archive.cli.base import CliState, cli, emit_json, new_passphrase, pass_state, progress_bar
-from archive.errors import TamperDetected, UserError
+from archive.errors import TamperDetected
 
 
 @cli.command()
@@ -131,19 +130,3 @@ def passwd(state: CliState) -> None:
     session = state.session()
     change_passphrase(session, new_passphrase(session.user.name))
     click.echo(f"Passphrase changed for '{session.user.name}'.")
-
-
-@cli.command()
-@pass_state
-def tui(state: CliState) -> None:
-    """Open the terminal UI (the default when no command is given)."""
-    launch_tui(state)
-
-
-def launch_tui(state: CliState) -> None:
-    if not sys.stdout.isatty():
-        raise UserError("The terminal UI needs a terminal.", "Run a command instead; see 'chartvault --help'.")
-    from tui.app import make_app
-
-    app = make_app(vault_dir=state.vault_dir, user=state.user)
-    app.run()

@@ -4,7 +4,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from archive.cli import cli
+from tui.__main__ import cli  # the whole `chartvault`: archive's commands and the terminal UI
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -30,7 +30,7 @@ def test_committed_cli_reference_matches_help() -> None:
 def test_reference_covers_every_command() -> None:
     import click
 
-    from archive.cli import cli
+    from tui.__main__ import cli
 
     text = _generator().reference()
 

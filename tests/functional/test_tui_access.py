@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Button, DataTable, Input, Static
 
 from tests.conftest import ADMIN_PASS, TECH_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import keys_handled, wait_until
 from tui.app import make_app
 from tui.screens.audit import AuditScreen
 from tui.screens.main import MainScreen
@@ -50,8 +50,9 @@ async def _unlock(app, pilot, passphrase: str) -> MainScreen:  # type: ignore[no
     await pilot.click("#unlock")
     await _wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="main screen")
     await _wait_for(pilot, lambda: bool(app.screen.query("#autolock")), what="main screen composed")
-    await pilot.pause(0.1)
-    return app.screen  # type: ignore[no-any-return]
+    main = app.screen
+    await _wait_for(pilot, lambda: app.focused is main.query_one("#search", Input), what="search box focused")
+    return main  # type: ignore[no-any-return]
 
 
 async def test_idle_timeout_locks_and_clears_patient_screens(vault_root: Path) -> None:
@@ -61,7 +62,7 @@ async def test_idle_timeout_locks_and_clears_patient_screens(vault_root: Path) -
         # the status line counts down
         await _wait_for(pilot, lambda: "Auto-lock in 0:0" in _text(main, "#autolock"), what="countdown")
         # input keeps the session alive: the countdown starts again
-        await pilot.pause(0.3)
+        await _wait_for(pilot, lambda: app.idle_remaining() < app.idle_timeout - 0.3, what="0.3 s without input")
         before = app.idle_remaining()
         await pilot.press("x")
         assert app.idle_remaining() > before and app.session is not None
@@ -111,8 +112,7 @@ async def test_audit_screen_for_admins_only(vault_root: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await _unlock(app, pilot, TECH_PASS)
         assert app.check_action("open_audit", ()) is False  # hidden from the footer
-        await pilot.press("f8")
-        await pilot.pause(0.2)
+        assert await keys_handled(pilot, "f8") == ["MainScreen"]  # F8 was handled and opened nothing
         assert isinstance(app.screen, MainScreen)
 
     app = make_app(vault_dir=vault_root, user="admin")

@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from archive.demo import DEMO_USERS, DEMO_WARNING
 from tests.functional.conftest import copy_demo, session_on
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import keys_handled, wait_until
 from tui.app import make_app
 
 PASS = {u.name: u.passphrase for u in DEMO_USERS}
@@ -164,12 +164,16 @@ async def test_first_run_builds_the_demo_with_progress_then_unlocks(
         for user in DEMO_USERS:
             assert user.name in listed and user.passphrase in listed
         assert DEMO_WARNING in text(screen.query_one("#message", Static))
-        # focused once laid out (shown)
-        await wait_for(pilot, lambda: app.focused is screen.query_one("#demo-continue", Button), "focus on Continue")
+        # focused once laid out (shown); the click needs the button's place on the screen
+        go = screen.query_one("#demo-continue", Button)
+        await wait_for(pilot, lambda: app.focused is go and go.region.height > 0, "focus on Continue, laid out")
         await pilot.click("#demo-continue")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and bool(app.screen.children),
                        "the unlock screen")
         unlock = app.screen
+        # the passphrase box takes the focus (a deferred call after mount), and the form gets its place
+        await wait_for(pilot, lambda: app.focused is unlock.query_one("#passphrase", Input), "passphrase focused")
+        await wait_for(pilot, lambda: unlock.query_one("#unlock", Button).region.height > 0, "the form laid out")
         assert unlock.query_one("#user", Input).value == "drmaria"
         hint = text(unlock.query_one("#demo-hint", Static))
         assert "demo-only stethoscope" in hint and "Demo vault" in hint
@@ -303,8 +307,7 @@ async def test_physicians_do_not_get_admin_keys(demo_vault: Path, sessions: dict
         footer_keys = {b.binding.key for b in main.active_bindings.values() if b.binding.show and b.enabled}
         assert {"f3", "f6", "f7", "f9", "f1"} <= footer_keys
         assert not {"f2", "f8", "f10"} & footer_keys
-        await pilot.press("f10", "f8", "f2")
-        await pilot.pause(0.3)
+        assert await keys_handled(pilot, "f10", "f8", "f2") == ["MainScreen"]  # handled, and opened nothing
         assert isinstance(app.screen, MainScreen)
 
 
@@ -330,9 +333,10 @@ async def test_layout_fits_80x24(demo_vault: Path, sessions: dict[str, Any], use
         await signed_in(pilot, sessions[user])
         await pilot.press(*keys)
         await wait_for(pilot, lambda: type(app.screen).__name__ == expected and bool(app.screen.children), expected)
-        await pilot.pause(0.3)
         screen = app.screen
         footer = screen.query_one(Footer)
+        await wait_for(pilot, lambda: footer.region.height > 0, "the screen laid out")
+        await pilot.pause()  # and its pending refreshes done
         assert footer.region.y == 23 and footer.region.width == 80
         for status in screen.query("#status-line"):
             assert status.region.y == 1 and status.region.right <= 80
@@ -359,7 +363,7 @@ async def test_lock_leaves_no_patient_text_anywhere(demo_vault: Path, sessions: 
         assert "Harriet" in app.export_screenshot()  # the check below can see patient text
         await pilot.press("ctrl+l")
         await wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen) and bool(app.screen.children), "locked")
-        await pilot.pause(0.2)
+        await pilot.pause()  # pending refreshes done
         shown = app.export_screenshot()
         for word in ("Harriet", "DEMO-1001", "furosemide", "Furosemide", "Lisinopril"):
             assert word not in shown, f"{word} still on screen after locking"
@@ -425,7 +429,7 @@ async def test_text_keeps_contrast(demo_vault: Path, sessions: dict[str, Any]) -
         unlock = app.screen
         unlock.query_one("#message", Static).update("Wrong passphrase.")
         unlock.query_one("#message", Static).add_class("error")
-        await pilot.pause(0.1)
+        await pilot.pause()  # the new style applied
         ratios = [measure(w) for w in (unlock.query_one("#demo-hint"), unlock.query_one("#message"),
                                        unlock.query_one(".muted"))]
         main = await signed_in(pilot, sessions["tess"])

@@ -9,8 +9,9 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import Posted, wait_until
 from tui.app import make_app
+from tui.messages import RecordLoaded, SearchDone
 from tui.screens.main import MainScreen
 from tui.screens.queue import QueueScreen
 from tui.screens.record import RecordScreen
@@ -55,7 +56,8 @@ async def _unlock(app: Any, pilot: Any) -> MainScreen:
 
 async def test_search_as_you_type_open_record_and_file_from_queue(vault_root: Path) -> None:
     app = make_app(vault_dir=vault_root, user="tess")
-    async with app.run_test(size=(100, 32)) as pilot:
+    posted = Posted()
+    async with app.run_test(size=(100, 32), message_hook=posted) as pilot:
         main = await _unlock(app, pilot)
         search_box = main.query_one("#search", Input)
         await _wait(pilot, lambda: app.focused is search_box, "the search box focused after unlock", timeout=5)
@@ -63,6 +65,8 @@ async def test_search_as_you_type_open_record_and_file_from_queue(vault_root: Pa
         results = main.query_one("#results", SearchResults)
         await _wait(pilot, lambda: results.option_count == 1, "a hit while typing")
         await pilot.press(*"sh allergy")
+        done = await posted.wait_for(pilot, SearchDone, "the final search", lambda m: m.query == "zebrafish allergy")
+        assert done.error is None and len(done.hits) == 1
         await _wait(pilot, lambda: main.last_query == "zebrafish allergy" and main.searches >= 2, "final search")
         assert results.option_count == 1
         prompt = str(results.get_option_at_index(0).prompt)
@@ -70,7 +74,9 @@ async def test_search_as_you_type_open_record_and_file_from_queue(vault_root: Pa
         await pilot.press("down", "enter")
         await _wait(pilot, lambda: isinstance(app.screen, RecordScreen), "record screen")
         record = app.screen
-        await _wait(pilot, lambda: record.view is not None, "record loaded")  # type: ignore[attr-defined]
+        loaded = await posted.wait_for(pilot, RecordLoaded, "the record loaded")
+        assert loaded.error is None and loaded.record_id == record.record_id  # type: ignore[attr-defined]
+        await _wait(pilot, lambda: record.view is not None, "record shown")  # type: ignore[attr-defined]
         body = str(record.query_one("#record-body", Static).render())
         assert "recurrent zebrafish allergy" in body
         await pilot.press("escape")

@@ -78,7 +78,7 @@ async def settle(pilot: Any) -> None:
         for widget in screen.query(Input):
             widget.cursor_blink = False
     app._idle_tick()
-    await pilot.pause(0.1)
+    await pilot.pause()
 
 
 def unlocked(root: Path, like: Any) -> Callable[[Any], Awaitable[None]]:

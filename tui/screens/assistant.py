@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -19,8 +19,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.messages import OpenRecord
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 
 class AssistantScreen(Screen[None]):
@@ -95,7 +97,7 @@ class AssistantScreen(Screen[None]):
         self.query_one("#assistant-status", Static).update("Looking in the records…")
         self.ask(question)
 
-    @work(thread=True, exclusive=True, group="assistant")
+    @session_work("assistant")
     def ask(self, question: str) -> None:
         from archive.errors import ChartvaultError
 
@@ -139,10 +141,8 @@ class AssistantScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#citations")
     def _open(self, event: OptionList.OptionSelected) -> None:
-        from tui.screens.record import RecordScreen
-
         if event.option.id:
-            self.app.push_screen(RecordScreen(self.session, event.option.id.split(":", 1)[1]))
+            self.post_message(OpenRecord(event.option.id.split(":", 1)[1]))  # the app opens it
 
     def action_focus_citations(self) -> None:
         citations = self.query_one("#citations", OptionList)

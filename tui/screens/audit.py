@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static
 
+from tui.messages import AuditLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 COLUMNS = ("seq", "time", "user", "role", "action", "outcome", "patient", "record", "reason", "flag")
 
@@ -127,7 +129,7 @@ class AuditScreen(Screen[None]):
 
         return {"user": val("#filter-user"), "patient": val("#filter-patient"), "since": val("#filter-since")}
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def load_log(self) -> None:
         from archive.audit_review import read_audit_log
 
@@ -137,63 +139,79 @@ class AuditScreen(Screen[None]):
                 self.session, user=filters["user"], patient=filters["patient"], since=filters["since"], limit=2000
             )
         except Exception as exc:  # noqa: BLE001  (shown, not raised: a worker must not kill the app)
-            self.app.call_from_thread(self._error, exc)
+            self.post_message(AuditLoaded("log", None, exc))
             return
-        shown = [e for e in entries if e.action != "audit_read"]  # our own reading is noise here
-        self.app.call_from_thread(self._show_entries, "log", shown, f"{len(shown)} entries (newest last).")
+        self.post_message(AuditLoaded("log", entries))
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def load_review(self) -> None:
         from archive.audit_review import flagged_entries
 
         try:
             items = flagged_entries(self.session)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self._error, exc)
+            self.post_message(AuditLoaded("review", None, exc))
             return
-        note = f"{len(items)} flagged entries wait for review." if items else "No flagged entries wait for review."
-        self.app.call_from_thread(self._show_entries, "review", [i.entry for i in items], note)
+        self.post_message(AuditLoaded("review", items))
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def run_verify(self) -> None:
         from archive.audit_review import verify_audit
 
         try:
             report = verify_audit(self.session)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self._error, exc)
+            self.post_message(AuditLoaded("verify", None, exc))
             return
-        if report.ok:
-            text, error = f"Audit chain intact: {report.entries} entries.", False
-        else:
-            where = f"entry {report.first_bad_seq}" if report.first_bad_seq else "the saved head"
-            text, error = f"AUDIT CHAIN BROKEN at {where}: {report.problem}", True
-        self.app.call_from_thread(self._say, text, error)
+        self.post_message(AuditLoaded("verify", report))
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def run_ack(self, seq: int) -> None:
         from archive.audit_review import acknowledge
 
         try:
             ack_seq = acknowledge(self.session, seq)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self._error, exc)
+            self.post_message(AuditLoaded("ack", None, exc))
             return
-        self.app.call_from_thread(self._say, f"Acknowledged entry {seq} (recorded as entry {ack_seq}).")
-        self.app.call_from_thread(self.load_review)
+        self.post_message(AuditLoaded("ack", (seq, ack_seq)))
 
-    @work(thread=True, exclusive=True, group="audit")
+    @session_work("audit")
     def load_alerts(self) -> None:
         from archive.alerts import audit_alerts
 
         try:
             alerts = audit_alerts(self.session)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self._error, exc)
+            self.post_message(AuditLoaded("alerts", None, exc))
             return
-        self.app.call_from_thread(self._show_alerts, alerts)
+        self.post_message(AuditLoaded("alerts", alerts))
 
     # -- UI updates (main thread) ----------------------------------------------------
+    def on_audit_loaded(self, message: AuditLoaded) -> None:
+        result = message.result
+        if message.error is not None:
+            self._error(message.error)
+        elif message.kind == "log":
+            shown = [e for e in result if e.action != "audit_read"]  # our own reading is noise here
+            self._show_entries("log", shown, f"{len(shown)} entries (newest last).")
+        elif message.kind == "review":
+            note = (f"{len(result)} flagged entries wait for review." if result
+                    else "No flagged entries wait for review.")
+            self._show_entries("review", [i.entry for i in result], note)
+        elif message.kind == "verify":
+            if result.ok:
+                self._say(f"Audit chain intact: {result.entries} entries.")
+            else:
+                where = f"entry {result.first_bad_seq}" if result.first_bad_seq else "the saved head"
+                self._say(f"AUDIT CHAIN BROKEN at {where}: {result.problem}", True)
+        elif message.kind == "ack":
+            seq, ack_seq = result
+            self._say(f"Acknowledged entry {seq} (recorded as entry {ack_seq}).")
+            self.load_review()
+        else:
+            self._show_alerts(result)
+
     def _show_entries(self, mode: str, entries: list[Any], note: str) -> None:
         self.mode = mode
         table = self.query_one("#entries", DataTable)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,6 +22,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Sta
 
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 KINDS = ("procedure", "medication", "complication", "referral", "diagnosis")
 # (field, label, placeholder, which kinds show it: None = all)
@@ -140,8 +141,8 @@ class EntryForm(ModalScreen[Any]):
         self._field_error(name, "")
 
     def _field_error(self, name: str, problem: str) -> None:
-        for widget in self.query(f"#err-{name}"):
-            widget.update(problem)  # type: ignore[attr-defined]
+        for widget in self.query(f"#err-{name}").results(Static):
+            widget.update(problem)
 
     # -- saving -------------------------------------------------------------------
     def _values(self) -> dict[str, str]:
@@ -156,14 +157,14 @@ class EntryForm(ModalScreen[Any]):
     def action_save(self) -> None:
         if self.saving:
             return
-        for widget in self.query(".field-error"):
-            widget.update("")  # type: ignore[attr-defined]
+        for widget in self.query(".field-error").results(Static):
+            widget.update("")
         reason = self.query_one("#f-reason", Input).value.strip() if self.entry is not None else ""
         self.saving = True
         self._say("Saving…")
         self.save(self._values(), reason)
 
-    @work(thread=True, exclusive=True, group="entry-form")
+    @session_work("entry-form")
     def save(self, values: dict[str, str], reason: str) -> None:
         from archive.charts.entries import FIELD_OF_OPTION, add_entry, correct_entry
         from archive.errors import ChartvaultError, ValidationError
@@ -238,7 +239,7 @@ class EntryHistory(ModalScreen[None]):
         self.query_one("#history", DataTable).add_columns("v", "saved", "by", "reason", "changes")
         self.load()
 
-    @work(thread=True, exclusive=True, group="entry-history")
+    @session_work("entry-history")
     def load(self) -> None:
         from archive.charts.entries import entry_history
         from archive.errors import ChartvaultError
@@ -335,7 +336,7 @@ class ChartScreen(Screen[None]):
     def action_reload(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="chart")
+    @session_work("chart")
     def load(self) -> None:
         from archive.charts.entries import patient_chart
         from archive.errors import ChartvaultError

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,8 +18,10 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.messages import CodingLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 DEBOUNCE = 0.3
 LIMIT = 30
@@ -93,20 +95,31 @@ class CodingScreen(Screen[None]):
             self._debounce.stop()
         self.run_search(event.value)
 
-    @work(thread=True, exclusive=True, group="code-search")
+    @session_work("code-search")
     def run_search(self, query: str) -> None:
         from archive.coding import search_codes
         from archive.errors import ChartvaultError
 
         if not query.strip():
-            self.app.call_from_thread(self._show_hits, query, [])
+            self.post_message(CodingLoaded("search", [], query=query))
             return
         try:
             hits = search_codes(self.session, query, limit=LIMIT)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, "Code search", exc.message, exc.hint)
+            self.post_message(CodingLoaded("search", None, exc, query=query))
             return
-        self.app.call_from_thread(self._show_hits, query, hits)
+        self.post_message(CodingLoaded("search", hits, query=query))
+
+    def on_coding_loaded(self, message: CodingLoaded) -> None:
+        if message.error is not None:
+            title = {"search": "Code search", "suggestions": "Suggestions"}.get(message.kind, "Coding")
+            self._failed(title, message.error.message, message.error.hint)
+        elif message.kind == "search":
+            self._show_hits(message.query, message.result)
+        elif message.kind == "suggestions":
+            self._show_suggestions(message.result)
+        else:
+            self._decided(message.result)
 
     def _show_hits(self, query: str, hits: list[Any]) -> None:
         self.hits = hits
@@ -122,7 +135,7 @@ class CodingScreen(Screen[None]):
         self.searches += 1
 
     # -- suggestions -----------------------------------------------------------
-    @work(thread=True, exclusive=True, group="suggestions")
+    @session_work("suggestions")
     def load_suggestions(self) -> None:
         from archive.coding import suggest_for_record
         from archive.errors import ChartvaultError
@@ -130,9 +143,9 @@ class CodingScreen(Screen[None]):
         try:
             result = suggest_for_record(self.session, self.record_id or "")
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, "Suggestions", exc.message, exc.hint)
+            self.post_message(CodingLoaded("suggestions", None, exc))
             return
-        self.app.call_from_thread(self._show_suggestions, result)
+        self.post_message(CodingLoaded("suggestions", result))
 
     def _show_suggestions(self, result: Any) -> None:
         self.suggestions = list(result.suggestions)
@@ -163,9 +176,9 @@ class CodingScreen(Screen[None]):
         """The code to decide on: the highlighted suggestion, else the highlighted search result."""
         focused = self.focused
         lists = [self.query_one("#suggestions", OptionList), self.query_one("#code-results", OptionList)]
-        if focused in lists:
-            lists.remove(focused)  # type: ignore[arg-type]
-            lists.insert(0, focused)  # type: ignore[arg-type]
+        if isinstance(focused, OptionList) and focused in lists:
+            lists.remove(focused)
+            lists.insert(0, focused)
         for listing in lists:
             index = listing.highlighted
             if index is not None and index < listing.option_count:
@@ -190,7 +203,7 @@ class CodingScreen(Screen[None]):
             return
         self.decide(status, *target)
 
-    @work(thread=True, exclusive=True, group="decide")
+    @session_work("decide")
     def decide(self, status: str, code: str, suggestion: Any) -> None:
         from archive.coding import confirm_code, reject_code
         from archive.errors import ChartvaultError
@@ -203,9 +216,9 @@ class CodingScreen(Screen[None]):
             else:
                 decision = reject_code(self.session, self.record_id or "", code)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, "Coding", exc.message, exc.hint)
+            self.post_message(CodingLoaded("decide", None, exc))
             return
-        self.app.call_from_thread(self._decided, decision)
+        self.post_message(CodingLoaded("decide", decision))
 
     def _decided(self, decision: Any) -> None:
         self.decisions += 1

@@ -17,6 +17,7 @@ from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, ProgressBar, Static
 
+from tui.messages import DemoBuilt, DemoProgress, Unlocked
 from tui.widgets.status import short_path
 
 
@@ -172,7 +173,7 @@ class CreateVaultScreen(Screen[None]):
         except ChartvaultError as exc:
             self.app.call_from_thread(self._failed, f"{exc.message} {exc.hint}".strip())
             return
-        self.app.call_from_thread(self.app.unlocked, session)  # type: ignore[attr-defined]
+        self.post_message(Unlocked(session))  # the app shows the main screen
 
     def _failed(self, text: str) -> None:
         self._say(text, error=True)
@@ -192,14 +193,23 @@ class CreateVaultScreen(Screen[None]):
         from archive.errors import ChartvaultError
 
         def progress(done: int, total: int, what: str) -> None:
-            self.app.call_from_thread(self._progress, done, total, what)
+            self.post_message(DemoProgress(done, total, what))
 
         try:
             report = build_demo(self.vault_dir, progress=progress)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._demo_failed, f"{exc.message} {exc.hint}".strip())
+            self.post_message(DemoBuilt(None, exc))
             return
-        self.app.call_from_thread(self._demo_built, report)
+        self.post_message(DemoBuilt(report))
+
+    def on_demo_progress(self, message: DemoProgress) -> None:
+        self._progress(message.done, message.total, message.what)
+
+    def on_demo_built(self, message: DemoBuilt) -> None:
+        if message.error is not None:
+            self._demo_failed(f"{message.error.message} {message.error.hint}".strip())
+        else:
+            self._demo_built(message.report)
 
     def _progress(self, done: int, total: int, what: str) -> None:
         bar = self.query_one("#demo-bar", ProgressBar)

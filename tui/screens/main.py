@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -22,9 +22,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 
+from tui.messages import OpenRecord, SearchDone
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 DEBOUNCE = 0.25  # seconds of no typing before a search runs
 LIMIT = 50
@@ -105,7 +107,7 @@ class MainScreen(Screen[None]):
             return
         self.search(query)
 
-    @work(thread=True, exclusive=True, group="search")
+    @session_work("search")
     def search(self, query: str) -> None:
         from archive.errors import ChartvaultError
         from archive.search import search
@@ -121,9 +123,15 @@ class MainScreen(Screen[None]):
                 as_you_type=True,
             )
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._search_failed, query, exc.message, exc.hint)
+            self.post_message(SearchDone(query, [], exc))
             return
-        self.app.call_from_thread(self._show_hits, query, result.hits)
+        self.post_message(SearchDone(query, result.hits))
+
+    def on_search_done(self, message: SearchDone) -> None:
+        if message.error is not None:
+            self._search_failed(message.query, message.error.message, message.error.hint)
+        else:
+            self._show_hits(message.query, message.hits)
 
     def _show_hits(self, query: str, hits: list[Any]) -> None:
         if query != self.last_query:
@@ -154,10 +162,8 @@ class MainScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#results")
     def _open(self, event: OptionList.OptionSelected) -> None:
-        from tui.screens.record import RecordScreen
-
         if event.option.id:
-            self.app.push_screen(RecordScreen(self.session, event.option.id))
+            self.post_message(OpenRecord(event.option.id))  # the app opens it
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

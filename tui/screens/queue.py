@@ -11,15 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane, TextArea
 
+from tui.messages import Done, OpenRecord, QueuesLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 
 class QueueScreen(Screen[None]):
@@ -78,7 +80,7 @@ class QueueScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.refresh_queues()
 
-    @work(thread=True, exclusive=True, group="queues")
+    @session_work("queues")
     def refresh_queues(self) -> None:
         from archive.errors import AccessDenied
         from archive.records import list_quarantine, list_queue
@@ -93,7 +95,10 @@ class QueueScreen(Screen[None]):
                 result[key] = fn()
             except AccessDenied as exc:
                 result[key] = exc.message
-        self.app.call_from_thread(self._fill, result)
+        self.post_message(QueuesLoaded(result))
+
+    def on_queues_loaded(self, message: QueuesLoaded) -> None:
+        self._fill(message.result)
 
     def _fill(self, result: dict[str, Any]) -> None:
         def fill(table_id: str, rows: Any, make: Any) -> list[str]:
@@ -159,11 +164,9 @@ class QueueScreen(Screen[None]):
 
     @on(Button.Pressed, "#open-scan")
     def _open_scan(self) -> None:
-        from tui.screens.record import RecordScreen
-
         record = self._selected("transcription", self.transcription_ids)
         if record is not None:
-            self.app.push_screen(RecordScreen(self.session, record))
+            self.post_message(OpenRecord(record))  # the app opens it
 
     @on(Button.Pressed, "#release")
     @on(Input.Submitted, "#release-to")
@@ -177,7 +180,7 @@ class QueueScreen(Screen[None]):
             return
         self.apply_action("release", qid, folder)
 
-    @work(thread=True, exclusive=True, group="queue-action")
+    @session_work("queue-action")
     def apply_action(self, kind: str, target: str, value: str) -> None:
         from archive.errors import ChartvaultError
         from archive.filing import file_record
@@ -197,9 +200,15 @@ class QueueScreen(Screen[None]):
                 dest = release_quarantine(self.session, target, Path(value).expanduser())
                 message = f"Released {target} to {dest}."
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._say, f"{exc.message} {exc.hint}".strip(), True)
+            self.post_message(Done("", exc))
             return
-        self.app.call_from_thread(self._done, message)
+        self.post_message(Done(message))
+
+    def on_done(self, message: Done) -> None:
+        if message.error is not None:
+            self._say(f"{message.error.message} {message.error.hint}".strip(), True)
+        else:
+            self._done(message.text)
 
     def _done(self, message: str) -> None:
         self._say(message)

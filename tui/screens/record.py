@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
+from tui.messages import RecordLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 
 class RecordScreen(Screen[None]):
@@ -58,7 +60,7 @@ class RecordScreen(Screen[None]):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="record")
+    @session_work("record")
     def load(self) -> None:
         from archive.audit_review import record_access_history
         from archive.errors import ChartvaultError
@@ -67,14 +69,20 @@ class RecordScreen(Screen[None]):
         try:
             view = show_record(self.session, self.record_id)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint, exc.title)
+            self.post_message(RecordLoaded(self.record_id, None, [], exc))
             return
         try:
             history = record_access_history(self.session, self.record_id)
         except ChartvaultError:
             history = []
-        self.app.call_from_thread(self._show, view)
-        self.app.call_from_thread(self._show_access, history)
+        self.post_message(RecordLoaded(self.record_id, view, history))
+
+    def on_record_loaded(self, message: RecordLoaded) -> None:
+        if message.error is not None:
+            self._failed(message.error.message, message.error.hint, message.error.title)
+            return
+        self._show(message.view)
+        self._show_access(message.history)
 
     def _show_access(self, history: list[Any]) -> None:
         seen: dict[str, list[Any]] = {}
@@ -93,7 +101,7 @@ class RecordScreen(Screen[None]):
         if event.value.strip():
             self.break_glass(event.value)
 
-    @work(thread=True, exclusive=True, group="record")
+    @session_work("record")
     def break_glass(self, reason: str) -> None:
         from archive.access import break_glass
         from archive.errors import ChartvaultError

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
+from tui.messages import OpenRecord, SimilarLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 LIMIT = 20
 
@@ -38,7 +40,7 @@ class SimilarScreen(Screen[None]):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="similar")
+    @session_work("similar")
     def load(self) -> None:
         from archive.errors import ChartvaultError
         from archive.search import similar_cases
@@ -46,9 +48,15 @@ class SimilarScreen(Screen[None]):
         try:
             result = similar_cases(self.session, self.record_id, limit=LIMIT, mark=(MARK_OPEN, MARK_CLOSE))
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            self.post_message(SimilarLoaded(self.record_id, None, exc))
             return
-        self.app.call_from_thread(self._show, result)
+        self.post_message(SimilarLoaded(self.record_id, result))
+
+    def on_similar_loaded(self, message: SimilarLoaded) -> None:
+        if message.error is not None:
+            self._failed(message.error.message, message.error.hint)
+        else:
+            self._show(message.result)
 
     def _show(self, result: Any) -> None:
         results = self.query_one("#similar-results", SearchResults)
@@ -68,10 +76,8 @@ class SimilarScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#similar-results")
     def _open(self, event: OptionList.OptionSelected) -> None:
-        from tui.screens.record import RecordScreen
-
         if event.option.id:
-            self.app.push_screen(RecordScreen(self.session, event.option.id))
+            self.post_message(OpenRecord(event.option.id))  # the app opens it
 
     def action_back(self) -> None:
         self.app.pop_screen()

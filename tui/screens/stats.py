@@ -10,15 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Sparkline, Static, TabbedContent, TabPane
 
+from tui.messages import StatsLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 LEVELS = ("chapter", "category", "code")
 PERIODS = ("year", "quarter", "month")
@@ -125,7 +127,7 @@ class StatsScreen(Screen[None]):
         self.period = PERIODS[(PERIODS.index(self.period) + 1) % len(PERIODS)]
         self.load_frequency()
 
-    @work(thread=True, exclusive=True, group="stats-frequency")
+    @session_work("stats-frequency")
     def load_frequency(self) -> None:
         from archive.errors import ChartvaultError
         from archive.stats import frequency
@@ -135,14 +137,25 @@ class StatsScreen(Screen[None]):
         try:
             result = frequency(self.session, by=level, period=period)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            self.post_message(StatsLoaded("frequency", None, exc))
             return
-        self.app.call_from_thread(self._show_frequency, result)
+        self.post_message(StatsLoaded("frequency", result))
+
+    async def on_stats_loaded(self, message: StatsLoaded) -> None:
+        """A tab's result: shown (sparklines mounted) before `loads` counts it."""
+        if message.error is not None:
+            self._failed(message.error.message, message.error.hint)
+        elif message.kind == "frequency":
+            await self._show_frequency(message.result)
+        elif message.kind == "recurrence":
+            self._show_recurrence(message.result)
+        else:
+            self._show_readmissions(message.result)
 
     def _params(self, text: str) -> None:
         self.query_one("#freq-params", Static).update(text)
 
-    def _show_frequency(self, result: Any) -> None:
+    async def _show_frequency(self, result: Any) -> None:
         if (result.by, result.period) != (self.level, self.period):
             return  # a newer choice is loading
         self.frequency = result
@@ -153,7 +166,7 @@ class StatsScreen(Screen[None]):
         bars.update(bar_lines([(m.key, m.encounters) for m in result.periods], room=bars.content_size.width or 30)
                     if periods else "No dated diagnoses yet.")
         sparks = self.query_one("#freq-sparks", Vertical)
-        sparks.remove_children()
+        await sparks.remove_children()
         by_cell = {(c.group, c.period): c for c in result.cells}
         top = sorted(result.groups, key=lambda m: (-m.encounters, m.key))[:SPARKLINES]
         rows = []
@@ -162,7 +175,7 @@ class StatsScreen(Screen[None]):
             rows.append(Horizontal(Label(g.key[:10]), Sparkline(data, summary_function=max),
                                    Static(str(g.encounters), classes="spark-total"), classes="spark-row"))
         if rows:
-            sparks.mount_all(rows)
+            await sparks.mount_all(rows)
         table = self.query_one("#freq-table", DataTable)
         table.clear(columns=True)
         table.add_columns(result.by, "description", *periods, "patients", "encounters")
@@ -181,7 +194,7 @@ class StatsScreen(Screen[None]):
         if event.value.strip():
             self.load_recurrence(event.value.strip())
 
-    @work(thread=True, exclusive=True, group="stats-recurrence")
+    @session_work("stats-recurrence")
     def load_recurrence(self, code: str) -> None:
         from archive.errors import ChartvaultError
         from archive.stats import recurrence
@@ -189,9 +202,9 @@ class StatsScreen(Screen[None]):
         try:
             result = recurrence(self.session, code)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            self.post_message(StatsLoaded("recurrence", None, exc))
             return
-        self.app.call_from_thread(self._show_recurrence, result)
+        self.post_message(StatsLoaded("recurrence", result))
 
     def _show_recurrence(self, r: Any) -> None:
         self.recurrence = r
@@ -215,7 +228,7 @@ class StatsScreen(Screen[None]):
         self.loads += 1
 
     # -- readmissions -------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="stats-readmissions")
+    @session_work("stats-readmissions")
     def load_readmissions(self) -> None:
         from archive.errors import ChartvaultError
         from archive.stats import readmissions
@@ -223,9 +236,9 @@ class StatsScreen(Screen[None]):
         try:
             result = readmissions(self.session)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._failed, exc.message, exc.hint)
+            self.post_message(StatsLoaded("readmissions", None, exc))
             return
-        self.app.call_from_thread(self._show_readmissions, result)
+        self.post_message(StatsLoaded("readmissions", result))
 
     def _show_readmissions(self, r: Any) -> None:
         self.readmissions = r

@@ -16,6 +16,8 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from tui.messages import Unlocked
+
 
 class UnlockScreen(Screen[None]):
     """Shows no patient content: only the vault path and a login form (and, for a demo vault, the
@@ -99,7 +101,7 @@ class UnlockScreen(Screen[None]):
             self.app.call_from_thread(self._failed, exc.message, exc.hint, wait)
             return
         ingest_pending_on_unlock(session)  # what a locked watcher encrypted into pending/ meanwhile
-        self.app.call_from_thread(self.app.unlocked, session)  # type: ignore[attr-defined]
+        self.post_message(Unlocked(session))  # the app shows the main screen
 
     def _failed(self, message: str, hint: str, wait: float = 0.0) -> None:
         pw = self.query_one("#passphrase", Input)

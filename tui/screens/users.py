@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from tui.messages import Done, UsersLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.workers import session_work
 
 ROLES = ("technician", "physician", "admin")
 COLUMNS = ("user", "full name", "role", "licence", "active", "registered", "created")
@@ -84,7 +86,7 @@ class AddUserForm(ModalScreen[Any]):
         self.query_one("#u-save", Button).disabled = True
         self.save(self._value("name"), role, passphrase, self._value("full-name"), self._value("licence") or None)
 
-    @work(thread=True, exclusive=True, group="users")
+    @session_work("users")
     def save(self, name: str, role: str, passphrase: str, full_name: str, licence: str | None) -> None:
         from archive.errors import ChartvaultError
         from archive.users import add_user
@@ -145,7 +147,7 @@ class UsersScreen(Screen[None]):
         self.query_one("#users", DataTable).add_columns(*COLUMNS)
         self.load()
 
-    @work(thread=True, exclusive=True, group="users")
+    @session_work("users")
     def load(self) -> None:
         from archive.errors import ChartvaultError
         from archive.users import list_users
@@ -153,9 +155,15 @@ class UsersScreen(Screen[None]):
         try:
             users = list_users(self.session)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._say, f"{exc.message} {exc.hint}".strip(), True)
+            self.post_message(UsersLoaded([], exc))
             return
-        self.app.call_from_thread(self._show, users)
+        self.post_message(UsersLoaded(users))
+
+    def on_users_loaded(self, message: UsersLoaded) -> None:
+        if message.error is not None:
+            self._say(f"{message.error.message} {message.error.hint}".strip(), True)
+        else:
+            self._show(message.users)
 
     def _show(self, users: list[Any]) -> None:
         table = self.query_one("#users", DataTable)
@@ -188,7 +196,7 @@ class UsersScreen(Screen[None]):
             return
         self.disable(self.names[table.cursor_row])
 
-    @work(thread=True, exclusive=True, group="users")
+    @session_work("users")
     def disable(self, name: str) -> None:
         from archive.errors import ChartvaultError
         from archive.users import disable_user
@@ -196,10 +204,16 @@ class UsersScreen(Screen[None]):
         try:
             disable_user(self.session, name)
         except ChartvaultError as exc:
-            self.app.call_from_thread(self._say, f"{exc.message} {exc.hint}".strip(), True)
+            self.post_message(Done("", exc))
             return
-        self.app.call_from_thread(self._say, f"Disabled {name}: they can no longer unlock the vault.")
-        self.app.call_from_thread(self.load)
+        self.post_message(Done(f"Disabled {name}: they can no longer unlock the vault."))
+
+    def on_done(self, message: Done) -> None:
+        if message.error is not None:
+            self._say(f"{message.error.message} {message.error.hint}".strip(), True)
+            return
+        self._say(message.text)
+        self.load()
 
     def action_back(self) -> None:
         self.app.pop_screen()

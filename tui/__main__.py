@@ -1,0 +1,45 @@
+"""The composition root: the `chartvault` console script (`python -m tui` too).
+
+archive's click group is headless; this adds the terminal UI to it as the
+`tui` command, also run when no command is given (as posting's __main__ adds
+its app to its CLI). archive/ never imports tui/, so the entry sits here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from archive.cli import cli, run
+from archive.cli.base import CliState, pass_state
+from archive.errors import UserError
+
+
+@cli.command()
+@pass_state
+def tui(state: CliState) -> None:
+    """Open the terminal UI (the default when no command is given)."""
+    launch_tui(state)
+
+
+cli.default_command = tui
+
+
+def launch_tui(state: CliState) -> None:
+    """Run the app for the CLI's vault and user (a terminal is needed)."""
+    if not sys.stdout.isatty():
+        raise UserError("The terminal UI needs a terminal.", "Run a command instead; see 'chartvault --help'.")
+    from tui.app import make_app
+
+    app = make_app(vault_dir=state.vault_dir, user=state.user)
+    app.run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: every command of archive's CLI, plus the terminal UI."""
+    sys.exit(run(cli, argv))
+
+
+__all__ = ["cli", "launch_tui", "main"]
+
+if __name__ == "__main__":
+    main()
