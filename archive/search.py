@@ -248,7 +248,7 @@ def _to_hits(session: Session, raw: list[_Raw], words: list[str], mark: tuple[st
 
 
 def _query_words(query: str) -> list[str]:
-    from indexer.hybrid import STOPWORDS
+    from indexer.query.stopwords import STOPWORDS
 
     return [w for w in re.findall(r"[A-Za-z0-9]{3,}", query.lower()) if w not in STOPWORDS]
 

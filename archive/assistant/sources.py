@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from archive.assistant.periods import Period
 from archive.policy import Action
 from indexer import fts
-from indexer.clinical_terms import abbreviations
+from indexer.query.abbreviations import dominant_senses as abbreviations
 
 if TYPE_CHECKING:
     from archive.session import Session
