@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import BadInput, NotFound, UserError
 from archive.policy import Action
 from indexer import fts
-from indexer.extract import PatientInfo
+from indexer.extract.types import PatientInfo
 from indexer.filing import normalise_mrn
 from indexer.pipeline import meta_text, now_iso, upsert_patient
 from vault.atomic import atomic_writer
