@@ -91,7 +91,7 @@ def package_release() -> str:
     """The release the installed package ships, e.g. 'simple-icd-10-cm 1.5.0 (April-1-2026)'.
 
     Read from the package's metadata and data file names: importing the package
-    parses its whole XML (about 2 s), which only a load needs.
+    parses its whole XML (seconds), which only a load needs.
     """
     from importlib.metadata import version
     from importlib.resources import files
