@@ -54,7 +54,7 @@ from indexer import fts
 from indexer.query.abbreviations import long_forms, long_forms_in, unambiguous_senses
 from indexer.query.lay_terms import lay_phrases_in
 from indexer.query.stopwords import STOPWORDS
-from indexer.query.tokens import words
+from indexer.query.tokens import WORD
 
 KEYWORD_WEIGHT = 0.3  # cosine units a record gains for containing all of the query's words
 KEYWORD_POWER = 4.0  # how sharply the bonus falls for records holding only part of them
@@ -141,7 +141,7 @@ def expand(query: str, abbreviations: bool = True, as_you_type: bool = False) ->
     """
     parsed = ParsedQuery(text=query.strip(), structured=is_structured(query))
     table = unambiguous_senses() if abbreviations else {}
-    written = words(query)
+    written = WORD.findall(query)
     lay = lay_phrases_in([w.lower() for w in written]) if abbreviations else {}
     seen: set[str] = set()
     for i, word in enumerate(written):
