@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.errors import BadInput, NotFound, UserError
 from archive.policy import Action
-from indexer.extract import PatientInfo
+from indexer.extract.types import PatientInfo
 from indexer.pipeline import meta_text, now_iso
 from vault.atomic import atomic_writer
 

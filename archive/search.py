@@ -228,7 +228,7 @@ _WORD = re.compile(r"[A-Za-z0-9]+")
 
 def _term(word: str) -> str:
     """A word, or (word OR "its expansion") for a known abbreviation."""
-    from indexer.clinical_terms import abbreviations
+    from indexer.query.abbreviations import dominant_senses as abbreviations
 
     sense = abbreviations().get(word.lower())
     if sense and len(word) <= 6 and sense.lower() != word.lower():
@@ -473,7 +473,7 @@ def _to_hits(
 
 
 def _query_words(query: str) -> list[str]:
-    from indexer.hybrid import STOPWORDS
+    from indexer.query.stopwords import STOPWORDS
 
     return [w for w in re.findall(r"[A-Za-z0-9]{3,}", query.lower()) if w not in STOPWORDS]
 

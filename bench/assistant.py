@@ -77,7 +77,7 @@ class Question:
 
 
 def _stems(text: str) -> set[str]:
-    from indexer.clinical_terms import stem
+    from indexer.query.tokens import stem
 
     return {stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
 

@@ -202,6 +202,8 @@ def throughput(texts: list[str], rounds: int) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> list[str]:
+    from baselines import keyword_hits, rrf
+
     from archive.embedding import embed_backlog, get_embedder
     from archive.intake import import_paths
     from archive.search import search
@@ -273,10 +275,10 @@ def run(args: argparse.Namespace) -> list[str]:
             vocab = embedder.embed_query(parsed.embedding_text(lay=True))
             out["semantic+vocab"] = [n_of[n] for n, _ in vm.top(vm.record_scores(vocab), 10)]
             match = parsed.match()
-            kw = hybrid.keyword_hits(session.db, match, None, 100) if match else {}
+            kw = keyword_hits(session.db, match, None, 100) if match else {}
             kw_list = sorted(kw, key=lambda n: -kw[n])
             out["keyword-or"] = [n_of[n] for n in kw_list[:10]]
-            out["rrf-k60"] = [n_of[n] for n, _ in hybrid.rrf([kw_list, vec])[:10]]
+            out["rrf-k60"] = [n_of[n] for n, _ in rrf([kw_list, vec])[:10]]
             out["_qvec"] = qvec  # type: ignore[assignment]
             return out
 

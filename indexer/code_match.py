@@ -18,13 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from indexer.clinical_terms import STOPWORDS, index_terms, stem, words
+from indexer.code_names import parse_name
 from indexer.icd10 import default_key
+from indexer.query.index_terms import index_terms
+from indexer.query.tokens import words
 
-# Words that say nothing about the patient ("mellitus": diabetes is written without it).
-FILLERS = frozenset(
-    "unspecified other specified nos not elsewhere classified site sites part parts certain mellitus".split()
-)
 _CODE_IN_TEXT = re.compile(r"\b[A-Z]\d[0-9A-Z]\.?[0-9A-Z-]*")
 
 
@@ -46,33 +44,6 @@ class NameMatch:
     start: int  # token positions of the matched words in the phrase
     end: int
     used: frozenset[int] = frozenset()  # positions of the matched words inside [start, end]
-
-
-def parse_name(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    """Required and optional stems of a code name, per the code set's conventions.
-
-    'Migraine, unspecified, not intractable, without status migrainosus' -> required
-    (migrain,); optional: the rest. Segments are split at commas: a later one that starts
-    with 'unspecified', 'not' or 'without' is optional, and so is 'without ...' inside a
-    segment up to a following 'with'. Words in parentheses are optional too.
-    """
-    optional: list[str] = []
-    required: list[str] = []
-    for n, segment in enumerate(text.lower().split(",")):
-        for paren in re.findall(r"\(([^)]*)\)", segment):
-            optional += words(paren)
-        segment = re.sub(r"\([^)]*\)", " ", segment).strip()
-        if n > 0 and re.match(r"(unspecified|not|without)\b", segment):
-            optional += words(segment)
-            continue
-        m = re.search(r"\bwithout\b(.*?)(?=\bwith\b|$)", segment)
-        if m:
-            optional += words(m.group(1))
-            segment = segment[: m.start()] + " " + segment[m.end() :]
-        required += [w for w in words(segment) if w not in STOPWORDS and w not in FILLERS]
-    req = tuple(dict.fromkeys(stem(w) for w in required))
-    opt = frozenset(stem(w) for w in optional if w not in STOPWORDS and w not in FILLERS) - set(req)
-    return req, opt
 
 
 # Share of a name's (IDF-weighted) words a phrase must contain to match it at all.

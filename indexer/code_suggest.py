@@ -15,8 +15,10 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from indexer.clinical_terms import STOPWORDS, abbreviations, stem, tokens_with_spans
 from indexer.code_match import CodeMatcher, matcher_for
+from indexer.query.abbreviations import dominant_senses
+from indexer.query.stopwords import FUNCTION_WORDS
+from indexer.query.tokens import stem, tokens_with_spans
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,7 @@ def _mark_context(toks: list[_Token]) -> None:
 
 
 def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
-    table = abbreviations()
+    table = dominant_senses()
     toks: list[_Token] = []
     prev = ""
     for word, s, e in tokens_with_spans(text[start:end]):
@@ -322,7 +324,7 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
                 continue
             _mark_context(toks)
             stems = [
-                "" if (t.negated or t.word in STOPWORDS) else t.stem
+                "" if (t.negated or t.word in FUNCTION_WORDS) else t.stem
                 for t in toks
             ]
             if not any(stems):

@@ -6,15 +6,15 @@ torch and sentence-transformers are imported inside functions only, so that
 importing `indexer` or `archive` stays light (an import-hygiene test checks).
 
 Precision: queries always run the exact fp32 model (as an ONNX copy on one
-thread where it can be built: ~6 ms instead of torch's ~19 ms per query, same
-vectors to 1e-6). Bulk embedding of
-documents runs a faster copy by default ("auto" = "onnx-int8"): the same
-weights exported to ONNX, fused and quantised to int8, run by ONNX Runtime
-(indexer/onnx_bulk.py; ~2x fp32, cosine to fp32 ~0.99). Where that cannot be
-built, auto falls back to torch: bfloat16 weights where the CPU has native bf16
-(AVX512-BF16/AMX; ~0.9999), otherwise torch int8 dynamic quantisation (~0.98).
-All are benchmarked against fp32 in bench/retrieval.py; "fp32" keeps the exact
-path.
+thread where it can be built: several times quicker than torch for one query,
+with the same vectors). Bulk embedding of documents runs a faster copy by
+default ("auto" = "onnx-int8"): the same weights exported to ONNX, fused and
+quantised to int8, run by ONNX Runtime (indexer/onnx_bulk.py). Where that
+cannot be built, auto falls back to torch: bfloat16 weights where the CPU has
+native bf16 (AVX512-BF16/AMX), otherwise torch int8 dynamic quantisation; each
+step down trades a little more cosine to the exact vectors. All are
+benchmarked against fp32 in bench/retrieval.py (speed and cosine in
+bench/RESULTS.md); "fp32" keeps the exact path.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from indexer.extract import Extraction, PatientInfo
+from indexer.extract.types import Extraction, PatientInfo
 
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.]{0,39}$")
 FILENAME_MRN = re.compile(r"^(?P<mrn>[A-Za-z0-9][A-Za-z0-9\-]{0,39})__.+")

@@ -506,8 +506,3 @@ def _tidy(snippet: str) -> str:
 def mark(snippet: str, open_mark: str = "**", close_mark: str = "**") -> str:
     """Replace the internal match markers with `open_mark`/`close_mark`."""
     return snippet.replace(MARK_OPEN, open_mark).replace(MARK_CLOSE, close_mark)
-
-
-def count_matches(db: Any, query: str) -> int:
-    match = parse_query(query)
-    return int(db.execute(f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH ?", [match]).fetchone()[0])

@@ -5,7 +5,8 @@ a keyword list that matched nothing but "patient" and "pain" counts as much
 as the top of a keyword list that matched every rare word of the query.
 On paraphrased queries that share no word with the right note, documents
 that match both lists weakly then outrank the note the vector side found
-first (measured: recall@10 0.43 semantic, 0.00 RRF).
+first, and RRF falls far below the vector side alone (the figures are in
+bench/RESULTS.md; the baseline itself is bench/baselines.py).
 
 What we do instead (`fuse`):
   1. Candidates: the union of the top keyword hits (an OR query of the
@@ -18,15 +19,14 @@ What we do instead (`fuse`):
      words and small when it shares only common ones, so the keyword list
      carries weight only when it is confident, without per-query min-max
      stretching (which turns any weak top hit into a 1.0).
-  4. score = cosine + KEYWORD_WEIGHT * coverage ** KEYWORD_POWER. The fourth
+  4. score = cosine + KEYWORD_WEIGHT * coverage ** KEYWORD_POWER. The high
      power keeps the bonus for records that hold (nearly) all of the query's
      words and makes partial overlaps, which is what a paraphrased query has
-     with unrelated notes (coverage 0.3-0.5), almost free of effect.
-Measured on held-out MTSamples description queries and on paraphrase queries
-written for the purpose (bench/retrieval.py); the two constants were chosen
-on a tuning split (half of the description queries by a hash of their text,
-and the paraphrase "dev" set) over the full 2,357-note corpus, not on the
-reported queries: weight 0.3 and power 4 were best on both tuning sets.
+     with unrelated notes, almost free of effect.
+The two constants were chosen on a tuning split (half of the MTSamples
+description queries by a hash of their text, and the paraphrase "dev" set)
+over the full corpus, not on the reported queries, where the same values were
+best on both tuning sets (bench/retrieval.py; results in bench/RESULTS.md).
 Clinical abbreviations in the query (CHF, s/p, COPD...) add their expansion
 as an alternative on the keyword side and in the text that is embedded; long
 forms add the abbreviation on the keyword side (see `expand`). Everyday and
@@ -35,7 +35,8 @@ the clinical forms a chart uses, as alternatives on the keyword side (unless
 the archive itself uses the lay word: `plan_keywords`) and spelled out in the
 embedded query of hybrid mode. Paraphrased queries share no word with their
 note, so this vocabulary is what the keyword side can contribute to them; on
-the benchmark it lifts hybrid above semantic on every held-out paraphrase set.
+the benchmark it lifts hybrid above semantic on the held-out paraphrase sets.
+The vocabulary itself (words, stop words, abbreviations, lay terms) is indexer.query.
 
 Pure query-time logic over `indexer.fts` and `indexer.vectors`; knows nothing of users.
 """
@@ -45,28 +46,20 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import numpy as np
 
 from indexer import fts
+from indexer.query.abbreviations import long_forms, long_forms_in, unambiguous_senses
+from indexer.query.lay_terms import lay_phrases_in
+from indexer.query.stopwords import STOPWORDS
+from indexer.query.tokens import WORD
 
 KEYWORD_WEIGHT = 0.3  # cosine units a record gains for containing all of the query's words
 KEYWORD_POWER = 4.0  # how sharply the bonus falls for records holding only part of them
 POOL = 100  # candidates taken from each list
-MIN_SENSE_SHARE = 0.95  # expand an abbreviation only when one sense clearly dominates
 
-# Words that carry no topic; also dropped from the keyword side of hybrid queries.
-STOPWORDS = frozenset(
-    """a an the of and or in on at to for with by from as is are was were be been being this that these those
-    his her hers their its into than then there which who whom whose what when where how he she it they them him
-    we you i me my our your not no nor but if so up out off over under again once here both each few more most
-    other some such only own same too very can will just should now has have had having do does did doing am
-    about against between through during before after above below down all any until while because per via""".split()
-)
-
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['/][A-Za-z0-9]+)*")
 _STRUCTURED = re.compile(r'["()*]|(^|\s)-\w|\b(OR|AND|NOT)\b|\b\w+:\S')
 
 
@@ -133,41 +126,6 @@ def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-@cache
-def abbreviation_table() -> dict[str, str]:
-    """Abbreviation -> dominant long form (CC BY 4.0 data, see indexer.clinical_terms)."""
-    from importlib.resources import files
-
-    table: dict[str, str] = {}
-    text = files("indexer.data").joinpath("clinical_abbreviations.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 3:
-            continue
-        abbr, sense, share = parts
-        try:
-            if float(share) < MIN_SENSE_SHARE:
-                continue
-        except ValueError:
-            continue
-        sense = sense.strip().strip('"')
-        if len(abbr) >= 2 and sense and _WORD.search(sense):
-            table[abbr.lower()] = sense.lower()
-    return table
-
-
-@cache
-def long_form_table() -> dict[str, str]:
-    """Long form -> abbreviation, for long forms of two words or more."""
-    out: dict[str, str] = {}
-    for abbr, sense in abbreviation_table().items():
-        if len(sense.split()) >= 2 and "/" not in abbr:
-            out.setdefault(sense, abbr)
-    return out
-
-
 def _looks_abbreviated(word: str) -> bool:
     """Written like an abbreviation: CAPS, a slash (s/p), or a lower-case word of 3+ letters in the table."""
     letters = re.sub(r"[^A-Za-z]", "", word)
@@ -182,9 +140,9 @@ def expand(query: str, abbreviations: bool = True, as_you_type: bool = False) ->
     `as_you_type`: the last word is still being typed, so it matches as a prefix.
     """
     parsed = ParsedQuery(text=query.strip(), structured=is_structured(query))
-    table = abbreviation_table() if abbreviations else {}
-    written = _WORD.findall(query)
-    lay = _lay_terms_in([w.lower() for w in written]) if abbreviations else {}
+    table = unambiguous_senses() if abbreviations else {}
+    written = WORD.findall(query)
+    lay = lay_phrases_in([w.lower() for w in written]) if abbreviations else {}
     seen: set[str] = set()
     for i, word in enumerate(written):
         if i in lay:
@@ -213,72 +171,12 @@ def expand(query: str, abbreviations: bool = True, as_you_type: bool = False) ->
             parsed.expansions.pop(query.split()[-1], None)
             parsed.lay.pop(last.word, None)
     if abbreviations:
-        for sense in _long_forms_in([w.lower() for w in _WORD.findall(query)]):
-            abbr = long_form_table()[sense]
+        for sense in long_forms_in([w.lower() for w in written]):
+            abbr = long_forms()[sense]
             if abbr not in seen:
                 parsed.concepts.append(Concept(abbr, (sense,)))
                 seen.add(abbr)
     return parsed
-
-
-@cache
-def lay_table() -> dict[str, tuple[str, ...]]:
-    """Everyday or British wording -> the clinical forms a chart uses (indexer/data/lay_terms.tsv)."""
-    from importlib.resources import files
-
-    table: dict[str, tuple[str, ...]] = {}
-    text = files("indexer.data").joinpath("lay_terms.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        lay, _, forms = line.partition("\t")
-        clinical = tuple(f.strip().lower() for f in forms.split(";") if f.strip() and f.strip() != lay.strip())
-        if lay.strip() and clinical:
-            table[" ".join(_WORD.findall(lay.lower()))] = clinical
-    return table
-
-
-@cache
-def _lay_lengths() -> tuple[int, ...]:
-    return tuple(sorted({len(lay.split()) for lay in lay_table()}, reverse=True))
-
-
-def _lay_terms_in(words: list[str]) -> dict[int, tuple[str, int, tuple[str, ...]]]:
-    """Lay phrases in the query, longest first and not overlapping: start -> (phrase, words, clinical forms).
-
-    A final plural "s" is optional ("kidney stone" finds "kidney stones" too).
-    """
-    table = lay_table()
-    found: dict[int, tuple[str, int, tuple[str, ...]]] = {}
-    taken: set[int] = set()
-    for n in _lay_lengths():
-        for i in range(len(words) - n + 1):
-            if taken & set(range(i, i + n)):
-                continue
-            gram = " ".join(words[i : i + n])
-            key = gram if gram in table else gram[:-1] if gram.endswith("s") and gram[:-1] in table else None
-            if key is None:
-                continue
-            found[i] = (gram, n, tuple(f for f in table[key] if f != gram))
-            taken.update(range(i, i + n))
-    return found
-
-
-@cache
-def _long_form_lengths() -> tuple[int, ...]:
-    return tuple(sorted({len(sense.split()) for sense in long_form_table()}))
-
-
-def _long_forms_in(words: list[str]) -> list[str]:
-    """Long forms that occur as whole words in the query, in table order (a dict lookup per word n-gram)."""
-    table = long_form_table()
-    found = {
-        " ".join(words[i : i + n])
-        for n in _long_form_lengths()
-        for i in range(len(words) - n + 1)
-        if " ".join(words[i : i + n]) in table
-    }
-    return [sense for sense in table if sense in found]
 
 
 # ---------------------------------------------------------------- keyword evidence
@@ -287,7 +185,7 @@ def _long_forms_in(words: list[str]) -> list[str]:
 MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 (FTS5 clamps their IDF)
 PRUNE_FROM = 1000  # records: below this, matching every word costs nothing worth saving
 LAY_SHARE = 0.25  # a lay word in at least this share of its clinical form's records is chart wording itself
-MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (8, 12 and all: same recall)
+MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (more did not raise recall)
 
 
 def _idf_of(hits: int, total: int) -> float:
@@ -387,11 +285,6 @@ def _count(db: Any, expression: str) -> int:
     return int(db.execute(sql, [expression]).fetchone()[0])
 
 
-def keyword_hits(db: Any, match: str, filters: fts.Filters | None, limit: int) -> dict[int, float]:
-    """records.n -> BM25 (positive) for `match`, best first, at most `limit`."""
-    return KeywordScores.of(db, match, filters).top(limit)
-
-
 @dataclass
 class KeywordScores:
     """The BM25 (positive) of every record a MATCH finds, as arrays.
@@ -472,13 +365,3 @@ def fuse(
         out.append(Fused(n, score, cos, cov, keyword_rank.get(n), vector_rank.get(n)))
     out.sort(key=lambda f: (-f.score, f.n))
     return out
-
-
-def rrf(lists: list[list[int]], k: int = 60, weights: list[float] | None = None) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion (the naive baseline the benchmark compares against)."""
-    scores: dict[int, float] = {}
-    for i, ranked in enumerate(lists):
-        w = weights[i] if weights else 1.0
-        for rank, n in enumerate(ranked, start=1):
-            scores[n] = scores.get(n, 0.0) + w / (k + rank)
-    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

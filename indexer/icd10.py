@@ -15,7 +15,10 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
-from indexer.clinical_terms import expand_abbreviations, words
+from indexer.code_names import parse_name
+from indexer.query.abbreviations import expand_abbreviations
+from indexer.query.index_terms import index_terms
+from indexer.query.tokens import words
 from vault.db import transaction
 
 KINDS = ("chapter", "block", "category", "subcategory", "extension")
@@ -88,7 +91,7 @@ def package_release() -> str:
     """The release the installed package ships, e.g. 'simple-icd-10-cm 1.5.0 (April-1-2026)'.
 
     Read from the package's metadata and data file names: importing the package
-    parses its whole XML (about 2 s), which only a load needs.
+    parses its whole XML (seconds), which only a load needs.
     """
     from importlib.metadata import version
     from importlib.resources import files
@@ -389,8 +392,6 @@ CANDIDATES = 200
 
 def _index_term_hits(db: Any, query: str, billable_only: bool, seen: set[str]) -> list[CodeHit]:
     """The mini index's code when the query is one of its terms ('heart attack' -> I21.9)."""
-    from indexer.clinical_terms import index_terms
-
     wanted = " ".join(w.lower() for w in words(query))
     expanded = " ".join(expand_abbreviations(wanted.split()))
     out = []
@@ -416,8 +417,6 @@ def _rerank(query: str, pool: list[tuple[CodeHit, str]]) -> list[CodeHit]:
     Score = (share of the name's words the query has) x (share of the query's words
     the name has); ties go to billable codes, then BM25.
     """
-    from indexer.code_match import parse_name
-
     # The query is read like a name: "X without Y" asks for X and for the absence of Y.
     q_required, q_absent = parse_name(" ".join(expand_abbreviations([w.lower() for w in words(query)])))
     q = set(q_required) | q_absent

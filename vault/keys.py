@@ -71,9 +71,6 @@ class Identity:
 
         return x25519.Identity.from_str(self.secret)
 
-    def age_recipient(self):  # type: ignore[no-untyped-def]
-        return recipient_from_str(self.recipient)
-
     def __repr__(self) -> str:  # never print the secret by accident
         return f"Identity(recipient={self.recipient!r})"
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from indexer.clinical_terms import abbreviations, stem
+from indexer.query.abbreviations import dominant_senses as abbreviations
+from indexer.query.tokens import WORD as _WORD
+from indexer.query.tokens import stem
 
 MAX_PASSAGE = 320
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['/][A-Za-z0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(•\-])")
 NEGATIONS = (
     "no", "not", "denies", "denied", "deny", "without", "negative", "never", "none", "absent", "free of",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from indexer.extract import PatientInfo
+    from indexer.extract.types import PatientInfo
 
 
 class PatientsRepo:

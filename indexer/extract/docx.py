@@ -1,7 +1,7 @@
 """Word documents (.docx): paragraphs and tables in reading order, plus core properties.
 
 The package is opened from memory with python-docx; nothing is unpacked to
-disk. The caller (`indexer.extract`) has already refused ZIP files without
+disk. The caller (`indexer.extract.dispatch`) has already refused ZIP files without
 word/document.xml and zip bombs.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from indexer.extract import Extraction, ExtractionError
+from indexer.extract.errors import ExtractionError
 from indexer.extract.text import parse_header_fields
+from indexer.extract.types import Extraction
 
 MAX_TABLE_DEPTH = 5
 

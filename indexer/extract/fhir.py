@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from indexer.extract import Extraction, ExtractionError, Fact, PatientInfo
 from indexer.extract.dates import fhir_date
+from indexer.extract.errors import ExtractionError
 from indexer.extract.render import fact_line, patient_line
 from indexer.extract.text import decode_text
+from indexer.extract.types import Extraction, Fact, PatientInfo
 
 MAX_BUNDLE_DEPTH = 4
 MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024
@@ -47,8 +48,8 @@ LABELS = {
 JsonObject = dict[str, Any]
 
 
-def extract_fhir(data: bytes, filename: str) -> Extraction:
-    """A FHIR resource or Bundle in JSON."""
+def extract_fhir(data: bytes, filename: str, *, extract_attachment: Callable[[bytes, str], Extraction]) -> Extraction:
+    """A FHIR resource or Bundle in JSON; `extract_attachment` reads embedded non-text attachments (a PDF, a scan)."""
     raw, encoding, warnings = decode_text(data)
     try:
         document = json.loads(raw)
@@ -57,7 +58,7 @@ def extract_fhir(data: bytes, filename: str) -> Extraction:
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise ExtractionError("JSON without a FHIR resourceType: not a FHIR resource")
 
-    reader = _BundleReader(warnings)
+    reader = _BundleReader(warnings, extract_attachment)
     for resource in _resources(document, depth=0):
         reader.add(resource)
     result = reader.result(document)
@@ -179,8 +180,9 @@ def _display(reference: Any) -> str | None:
 class _BundleReader:
     """Collects facts and text lines resource by resource."""
 
-    def __init__(self, warnings: list[str]) -> None:
+    def __init__(self, warnings: list[str], extract_attachment: Callable[[bytes, str], Extraction]) -> None:
         self.warnings = warnings
+        self.extract_attachment = extract_attachment  # the dispatcher: an attachment can be in any format
         self.patient: PatientInfo | None = None
         self.facts: list[Fact] = []
         self.lines: list[str] = []
@@ -441,10 +443,8 @@ class _BundleReader:
             if content_type.startswith("text/") or not content_type:
                 text = decode_text(payload)[0]
             else:
-                from indexer.extract import extract
-
                 suffix = ATTACHMENT_SUFFIXES.get(content_type, "")
-                text = extract(payload, f"attachment{suffix}").text
+                text = self.extract_attachment(payload, f"attachment{suffix}").text
         except ExtractionError as exc:
             self.warnings.append(f"attachment of '{title}' could not be read: {exc.reason}")
             return

@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from indexer.extract import Extraction, ExtractionError, Fact, PatientInfo
 from indexer.extract.dates import hl7_date
+from indexer.extract.errors import ExtractionError
 from indexer.extract.render import fact_line, patient_line
 from indexer.extract.text import decode_text
+from indexer.extract.types import Extraction, Fact, PatientInfo
 
 MESSAGE_TITLES = {
     "ADT": "Patient administration",

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
-from indexer.extract import Extraction, ExtractionError, OcrLine
+from indexer.extract.errors import ExtractionError
 from indexer.extract.text import parse_header_fields
+from indexer.extract.types import Extraction, OcrLine
 
 if TYPE_CHECKING:
     from PIL.Image import Image

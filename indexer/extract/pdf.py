@@ -12,31 +12,11 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from indexer.extract import Extraction, ExtractionError, OcrLine
+from indexer.extract.errors import ExtractionError
 from indexer.extract.image import confidence, needs_transcription, ocr
+from indexer.extract.pdf_errors import pdf_errors
 from indexer.extract.text import parse_header_fields
-
-
-def pdf_errors() -> tuple[type[BaseException], ...]:
-    """What pypdf and the decoders under it raise on malformed input.
-
-    Anything else still ends as an ExtractionError in `extract`, for the whole file.
-    """
-    from pypdf.errors import PyPdfError
-
-    return (
-        PyPdfError,
-        ArithmeticError,
-        AssertionError,
-        AttributeError,
-        LookupError,
-        NotImplementedError,
-        OSError,
-        RecursionError,
-        TypeError,
-        ValueError,
-    )
-
+from indexer.extract.types import Extraction, OcrLine
 
 MIN_TEXT_LAYER_CHARS = 30
 MAX_OCR_PAGES = 200

@@ -18,6 +18,7 @@ import zlib
 from typing import TYPE_CHECKING, Any
 
 from indexer.extract.image import MAX_OCR_SIDE
+from indexer.extract.pdf_errors import pdf_errors
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -31,8 +32,6 @@ MAX_STREAM_PIXELS = 700_000_000
 def page_images(page: Any, warnings: list[str], page_number: int) -> list[Image]:
     """The page's images worth OCR, largest side at least MIN_IMAGE_SIDE."""
     from pypdf.errors import DependencyError, LimitReachedError
-
-    from indexer.extract.pdf import pdf_errors
 
     images: list[Image] = []
     try:

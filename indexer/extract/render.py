@@ -6,7 +6,7 @@ spell out code systems by their common names ("SNOMED CT 422504002").
 
 from __future__ import annotations
 
-from indexer.extract import Fact, PatientInfo
+from indexer.extract.types import Fact, PatientInfo
 
 SYSTEM_LABELS = {
     "http://snomed.info/sct": "SNOMED CT",

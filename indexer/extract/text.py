@@ -12,8 +12,9 @@ from __future__ import annotations
 import codecs
 import re
 
-from indexer.extract import Extraction, ExtractionError, PatientInfo
 from indexer.extract.dates import text_date
+from indexer.extract.errors import ExtractionError
+from indexer.extract.types import Extraction, PatientInfo
 
 HEADER_SCAN_CHARS = 64 * 1024
 HEADER_SCAN_LINES = 300

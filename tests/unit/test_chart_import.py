@@ -117,7 +117,7 @@ def test_imported_entries_are_corrected_like_any_and_typed_duplicates_are_refuse
 def test_hl7_messages_about_one_visit_make_one_encounter_and_medications_keep_dose_and_route(
     tess: Any, tmp_path: Path
 ) -> None:
-    from indexer.extract import extract
+    from indexer.extract.dispatch import extract
 
     folder = shared_data("hl7v2")
     names = ["ADT-A01-01.hl7", "ADT-A08-01.hl7", "RDE-O11-01.hl7"]

@@ -226,7 +226,7 @@ def test_update_validates_the_merged_patient(env: Env) -> None:
 
 def test_a_patient_first_seen_in_a_document_can_be_completed(env: Env) -> None:
     from archive.filing import file_record  # noqa: F401  (the ingest path that creates bare patients)
-    from indexer.extract import PatientInfo
+    from indexer.extract.types import PatientInfo
     from indexer.pipeline import upsert_patient
     from vault.db import transaction
 

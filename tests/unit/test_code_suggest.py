@@ -10,7 +10,8 @@ import pytest
 
 from archive.store.schema import MIGRATIONS
 from indexer import icd10
-from indexer.code_match import matcher_for, parse_name
+from indexer.code_match import matcher_for
+from indexer.code_names import parse_name
 from indexer.code_suggest import section_weight, sections, suggest_codes
 from vault.db import migrate, open_index
 

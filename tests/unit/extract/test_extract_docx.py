@@ -9,7 +9,8 @@ from io import BytesIO
 import docx
 import pytest
 
-from indexer.extract import ExtractionError, extract
+from indexer.extract.dispatch import extract
+from indexer.extract.errors import ExtractionError
 
 
 def letter() -> bytes:

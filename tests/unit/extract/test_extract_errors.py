@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.extract import ExtractionError
+from indexer.extract.errors import ExtractionError
 from vault.errors import ChartvaultError
 
 

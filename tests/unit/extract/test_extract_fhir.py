@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from indexer.extract import ExtractionError, extract
+from indexer.extract.dispatch import extract
+from indexer.extract.errors import ExtractionError
 
 RESOURCE_KINDS = {
     "Encounter": "encounter",

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.extract import Extraction, ExtractionError, extract
+from indexer.extract.dispatch import extract
+from indexer.extract.errors import ExtractionError
+from indexer.extract.types import Extraction
 
 BOM = b"\xef\xbb\xbf"
 

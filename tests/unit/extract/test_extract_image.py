@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from indexer.extract import Extraction, ExtractionError, extract
+from indexer.extract.dispatch import extract
+from indexer.extract.errors import ExtractionError
 from indexer.extract.image import (
     MAX_OCR_SIDE,
     NEEDS_TRANSCRIPTION_BELOW,
     normalise,
 )
+from indexer.extract.types import Extraction
 
 WORDS = re.compile(r"[a-z0-9]+")
 

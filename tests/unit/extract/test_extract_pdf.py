@@ -9,7 +9,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from indexer.extract import Extraction, ExtractionError, extract, pdf
+from indexer.extract import pdf
+from indexer.extract.dispatch import extract
+from indexer.extract.errors import ExtractionError
+from indexer.extract.types import Extraction
 
 WORDS = re.compile(r"[a-z0-9]+")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from indexer.extract import Fact, PatientInfo
 from indexer.extract.render import fact_line, patient_line
+from indexer.extract.types import Fact, PatientInfo
 
 
 def test_fact_line_names_the_code_system() -> None:

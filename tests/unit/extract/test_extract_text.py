@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.extract import ExtractionError, extract
+from indexer.extract.dispatch import extract
+from indexer.extract.errors import ExtractionError
 from indexer.extract.text import decode_text, parse_header_fields
 
 NOTE = "Patient: Müller, Zoë   MRN: 12345   DOB: 03/14/1960\nSex: female\nDate: 2021-05-02\n\nCafé au lait spots noted."

@@ -1,0 +1,100 @@
+"""Clinical abbreviations: one parser of indexer/data/clinical_abbreviations.tsv, two selections.
+
+The table is derived from the Vanderbilt sense inventories of
+lisavirginia/clinical-abbreviations, CC BY 4.0 (Grossman Liu et al., Scientific
+Data 2021); only each abbreviation's dominant sense is kept, with the share of
+uses that sense has (see tools/build_abbreviations.py, which writes it lower case).
+
+- `dominant_senses`: every abbreviation with its dominant sense. For reading
+  notes (code suggestion, the assistant's passages), where the context of a
+  clinical note makes the dominant sense the likely one.
+- `unambiguous_senses`: only abbreviations whose dominant sense clearly wins
+  (MIN_SENSE_SHARE). For expanding a search query, where a wrong expansion
+  would pull in unrelated records ("af" is mostly "afebrile", not atrial fibrillation).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from indexer.query.tokens import WORD, words
+
+MIN_SENSE_SHARE = 0.95  # a query expands an abbreviation only when one sense clearly dominates
+
+
+@dataclass(frozen=True)
+class Abbreviation:
+    abbr: str  # lower case, e.g. "chf", "s/p"
+    sense: str  # its dominant sense, lower case
+    share: float  # share of the abbreviation's uses that mean this sense (0..1)
+
+
+@cache
+def entries() -> tuple[Abbreviation, ...]:
+    """Every row of the table, in file order."""
+    out = []
+    text = files("indexer.data").joinpath("clinical_abbreviations.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        abbr, sense, share = line.split("\t")
+        out.append(Abbreviation(abbr, sense, float(share)))
+    return tuple(out)
+
+
+@cache
+def dominant_senses() -> dict[str, str]:
+    """Abbreviation -> its dominant sense, for every abbreviation of the table."""
+    return {e.abbr: e.sense for e in entries()}
+
+
+@cache
+def unambiguous_senses() -> dict[str, str]:
+    """Abbreviation -> its sense, for abbreviations of 2+ characters whose sense holds MIN_SENSE_SHARE of uses."""
+    return {
+        e.abbr: e.sense
+        for e in entries()
+        if e.share >= MIN_SENSE_SHARE and len(e.abbr) >= 2 and WORD.search(e.sense)
+    }
+
+
+@cache
+def long_forms() -> dict[str, str]:
+    """Long form -> abbreviation, for unambiguous long forms of two words or more."""
+    out: dict[str, str] = {}
+    for abbr, sense in unambiguous_senses().items():
+        if len(sense.split()) >= 2 and "/" not in abbr:
+            out.setdefault(sense, abbr)
+    return out
+
+
+def expand_abbreviations(tokens: list[str]) -> list[str]:
+    """Replace each known abbreviation token by the words of its dominant sense."""
+    table = dominant_senses()
+    out: list[str] = []
+    for tok in tokens:
+        sense = table.get(tok.lower())
+        if sense:
+            out.extend(w.lower() for w in words(sense))
+        else:
+            out.append(tok)
+    return out
+
+
+@cache
+def _long_form_lengths() -> tuple[int, ...]:
+    return tuple(sorted({len(sense.split()) for sense in long_forms()}))
+
+
+def long_forms_in(words: list[str]) -> list[str]:
+    """Long forms that occur as whole words in lower-case `words`, in table order (a dict lookup per n-gram)."""
+    table = long_forms()
+    found = {
+        " ".join(words[i : i + n])
+        for n in _long_form_lengths()
+        for i in range(len(words) - n + 1)
+        if " ".join(words[i : i + n]) in table
+    }
+    return [sense for sense in table if sense in found]
