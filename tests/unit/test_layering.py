@@ -12,8 +12,8 @@ left out, they never run). The test fails on:
   archive/session.py and archive/login.py;
 - `getattr(session, ...)`: a policy check must never be optional.
 
-Known violations still being removed are listed in `tests/layering_allowlist.txt`;
-the test also fails when a listed one is gone, so the list only shrinks.
+There is no allow-list: every violation fails the test (issue 14 removed the
+last of them). docs/ARCHITECTURE.md describes the layers.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ("vault", "indexer", "archive", "tui")
-ALLOWLIST = ROOT / "tests" / "layering_allowlist.txt"
 
 SQL = re.compile(
     r"\b(SELECT\s.+\sFROM|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
@@ -245,22 +244,9 @@ def violations(root: Path = ROOT) -> set[str]:
     return {re.sub(r"\s+\(line \d+\)$", "", v) for v in found}
 
 
-def allowed() -> set[str]:
-    if not ALLOWLIST.exists():
-        return set()
-    lines = ALLOWLIST.read_text(encoding="utf-8").splitlines()
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-
-
 def test_layers_circles_sql_and_policy() -> None:
-    found = violations()
-    new = sorted(found - allowed())
-    assert not new, "architecture violations (see docs/ARCHITECTURE.md):\n" + "\n".join(new)
-
-
-def test_allowlist_only_shrinks() -> None:
-    gone = sorted(allowed() - violations())
-    assert not gone, "fixed, so remove from tests/layering_allowlist.txt:\n" + "\n".join(gone)
+    found = sorted(violations())
+    assert not found, "architecture violations (see docs/ARCHITECTURE.md):\n" + "\n".join(found)
 
 
 # ---------------------------------------------------------------- the checker itself
