@@ -365,7 +365,3 @@ def by_treatment(session: Session, text: str, limit: int = 100) -> CrossIndex:
 
 def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _throwaway_sql(session: Session) -> None:
-    session.store.db.execute("DELETE FROM record_codes")

@@ -44,7 +44,3 @@ def parse_name(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     req = tuple(dict.fromkeys(stem(w) for w in required))
     opt = frozenset(stem(w) for w in optional if w not in FUNCTION_WORDS and w not in FILLERS) - set(req)
     return req, opt
-
-
-def _throwaway_circle() -> None:
-    from indexer import code_match  # noqa: F401

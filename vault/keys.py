@@ -240,7 +240,3 @@ def _identity_from_secret(secret: str) -> Identity:
             "The keys/ folder was changed; restore it from a backup.",
         ) from None
     return Identity(secret=str(ident), recipient=str(ident.to_public()))
-
-
-def _throwaway_upward() -> None:
-    from archive import session  # noqa: F401
