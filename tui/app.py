@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -21,6 +21,9 @@ from tui.messages import OpenRecord, Unlocked
 from tui.navigation import by_action
 from tui.screens.unlock import UnlockScreen
 from tui.workers import session_lock
+
+if TYPE_CHECKING:
+    from archive.session import Session
 
 BACKLOG_SECONDS = 5.0  # how often the status line recounts the embedding backlog
 
@@ -52,7 +55,7 @@ class ChartvaultApp(App[None]):
         super().__init__()
         self.vault_dir = Path(vault_dir)
         self.initial_user = user
-        self.session: Any = None  # archive.session.Session once unlocked
+        self.session: Session | None = None  # once unlocked
         # Automatic logoff: None reads the vault's setting (session.idle_timeout_seconds) at unlock.
         self.idle_timeout_override = idle_timeout
         self.idle_timeout = float(idle_timeout or 600)
@@ -85,7 +88,7 @@ class ChartvaultApp(App[None]):
         if self.session is not None:
             self.push_screen(RecordScreen(self.session, message.record_id))
 
-    def unlocked(self, session: Any) -> None:
+    def unlocked(self, session: Session) -> None:
         """Show the main screen for a fresh session (from an `Unlocked` message)."""
         from archive.settings import idle_timeout_seconds
 

@@ -7,11 +7,14 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from archive.errors import ChartvaultError, UserError
+
+if TYPE_CHECKING:
+    from archive.session import Session
 
 EXIT_OK, EXIT_USER, EXIT_DENIED, EXIT_INTEGRITY = 0, 2, 3, 4
 
@@ -27,7 +30,7 @@ def default_vault_dir() -> Path:
 class CliState:
     vault_dir: Path
     user: str | None
-    _session: Any = field(default=None, repr=False)
+    _session: Session | None = field(default=None, repr=False)
 
     def passphrase(self, user: str) -> str:
         env = os.environ.get("CHARTVAULT_PASSPHRASE")
@@ -60,7 +63,7 @@ class CliState:
             return str(click.prompt("User", err=True))
         raise UserError("Which user?", "Give --user NAME or set CHARTVAULT_USER.")
 
-    def session(self) -> Any:
+    def session(self) -> Session:
         """Open (once) the session for this command."""
         if self._session is None:
             from archive.intake import ingest_pending_on_unlock
