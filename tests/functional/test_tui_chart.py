@@ -194,6 +194,40 @@ def _errors_shown(form: EntryForm) -> list[str]:
     return [s for s in [*shown, _text(form, "#form-message")] if s.strip()]
 
 
+async def test_chart_lists_its_records_and_enter_opens_one(vault_root: Path) -> None:
+    """The header counts the records filed to the patient; they are listed (date, type, title) and Enter on one
+    opens it (OpenRecord: the app opens the record screen, which audits the view). At 80x24."""
+    from tests.tui_helpers import Posted
+    from tui.messages import OpenRecord
+    from tui.screens.record import RecordScreen
+
+    posted = Posted()
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(80, 24), message_hook=posted) as pilot:
+        chart = await _open_chart(app, pilot)
+        (record,) = chart.chart.records
+        records = chart.query_one("#records", DataTable)
+        assert records.row_count == 1
+        assert records.get_row_at(0) == [record.date or "?", record.type, record.title]
+        assert "Records" in _text(chart, "#records-title")
+        assert records.region.height >= 2 and records.region.bottom <= 23  # header and the row, above the footer
+
+        await pilot.press("r")  # the key to the list
+        await _wait(pilot, lambda: records.has_focus, "the records list focused")
+        shown = {b.binding.key: b.binding.description for b in chart.active_bindings.values()
+                 if b.binding.show and b.enabled}
+        assert shown.get("enter") == "Open record" and shown.get("r") == "Records"
+        await pilot.press("enter")
+        opened = await posted.wait_for(pilot, OpenRecord, "OpenRecord")
+        assert opened.record_id == record.record_id
+        await _wait(pilot, lambda: isinstance(app.screen, RecordScreen) and app.screen.view is not None,
+                    "the record screen")
+        assert app.screen.record_id == record.record_id
+        assert app.session.audit_log.entries(action="view_record", record=record.record_id), "the view is audited"
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.screen is chart, "back to the chart")
+
+
 async def test_keys_typed_after_choosing_a_kind_are_kept_under_load(vault_root: Path) -> None:
     """Kind chosen with Enter and Tab pressed before the app caught up (under load): the text typed next lands
     in the Text field, not lost on the Kind select (which used to take the focus back after the Tab)."""

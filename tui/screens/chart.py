@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from tui.messages import OpenRecord
 from tui.widgets.form_select import FormSelect
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
@@ -390,14 +391,22 @@ class OpenChart(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class RecordList(DataTable[str]):
+    """The records filed to the patient, newest first (row key: the record id); Enter opens one."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open record")]
+
+
 class ChartScreen(Screen[None]):
-    """The timeline of one patient's chart (newest first), with add / correct / history."""
+    """The timeline of one patient's chart (newest first), with add / correct / history, and the records filed
+    to the patient (Enter opens one through OpenRecord: the app opens the record screen, which audits the view)."""
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "add_entry", "Add entry"),
         Binding("c", "correct_entry", "Correct"),
         Binding("h", "entry_history", "History"),
+        Binding("r", "toggle_records", "Records"),
         Binding("f5", "reload", "Refresh"),
     ]
     DEFAULT_CSS = """
@@ -405,6 +414,8 @@ class ChartScreen(Screen[None]):
     ChartScreen #chart-body { height: 1fr; }
     ChartScreen #timeline { width: 3fr; height: 1fr; }
     ChartScreen #chart-detail { width: 2fr; height: 1fr; border: round $panel; padding: 0 1; }
+    ChartScreen #records-title { height: 1; background: $panel; padding: 0 1; }
+    ChartScreen #records { height: auto; max-height: 33%; }
     ChartScreen #chart-message { height: auto; padding: 0 1; }
     ChartScreen #chart-message.error { color: $error; text-style: bold; }
     """
@@ -425,11 +436,14 @@ class ChartScreen(Screen[None]):
             yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="chart-detail"):
                 yield Static("", id="detail")
+        yield Static("Records", id="records-title")
+        yield RecordList(id="records", cursor_type="row", zebra_stripes=True)
         yield Static("", id="chart-message")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#timeline", DataTable).add_columns("date", "what", "id", "text", "status")
+        self.query_one("#records", DataTable).add_columns("date", "type", "title")
         self.load()
 
     def action_reload(self) -> None:
@@ -471,8 +485,32 @@ class ChartScreen(Screen[None]):
         if self.items:
             table.move_cursor(row=0)
             self._detail(0)
+        self._show_records(chart.records)
         table.focus()
         self.loads += 1
+
+    def _show_records(self, refs: list[Any]) -> None:
+        records = self.query_one("#records", DataTable)
+        records.clear()
+        for ref in sorted(refs, key=lambda r: r.date or "", reverse=True):
+            records.add_row(ref.date or "?", ref.type or "-", ref.title or "(no title)", key=ref.record_id)
+        title = "Records filed to this patient: r to go to the list, Enter to open one" if refs \
+            else "Records: none filed to this patient"
+        self.query_one("#records-title", Static).update(title)
+        records.display = bool(refs)
+
+    @on(DataTable.RowSelected, "#records")
+    def _open_record(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.post_message(OpenRecord(event.row_key.value))  # the app opens it
+
+    def action_toggle_records(self) -> None:
+        """r: to the records list, and back to the timeline."""
+        records = self.query_one("#records", DataTable)
+        if records.has_focus or not records.row_count:
+            self.query_one("#timeline", DataTable).focus()
+        else:
+            records.focus()
 
     def _failed(self, message: str, hint: str) -> None:
         self.query_one("#chart-patient", Static).update(Text(f"{message} {hint}".strip(), style="bold red"))
