@@ -1,11 +1,13 @@
-"""A patient's chart: the timeline of encounters and entries, forms to add and correct entries, history.
+"""A patient's chart: the timeline of encounters and entries, the records filed to the patient (Enter opens
+one), forms to add and correct entries, history.
 
 Each load or save calls one archive function in a worker (archive.charts.entries /
 archive.charts.patients decide policy and audit). Forms check dates as they are
 typed (archive.charts.rules, pure) and show a refused save's problem beside
 the field it names (ValidationError.field). A correction carries the version
 it started from, so a save that someone else overtook is refused and shown,
-never silently overwritten.
+never silently overwritten. Fields with a fixed list of values (archive.charts.rules)
+are selects; Esc on a form holding unsaved input asks before throwing it away.
 """
 
 from __future__ import annotations
