@@ -70,3 +70,17 @@ async def keys_handled(pilot: Any, *keys: str) -> list[str]:
     app.screen.dismiss()
     await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen), "help closed")
     return under
+
+
+async def press_at_once(pilot: Any, *keys: str) -> None:
+    """Deliver `keys` the way a busy app receives keys typed meanwhile: all queued before the first is handled
+    (`pilot.press` waits for the app to go idle after each key, so it never sees what happens under load)."""
+    from textual import events
+
+    app = pilot.app
+    named = {"enter": "\r", "tab": "\t", "space": " "}
+    for key in keys:
+        event = events.Key(key, key if len(key) == 1 else named.get(key))
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await pilot.pause()

@@ -166,6 +166,11 @@ class PatientChart:
         }
 
 
+def default_status(kind: str) -> str:
+    """The status an entry of `kind` gets when none is given (a procedure is recorded once done)."""
+    return DEFAULT_STATUS.get(kind, "active")
+
+
 def _num(entity_id: str) -> int:
     digits = "".join(ch for ch in entity_id if ch.isdigit())
     return int(digits) if digits else 0
@@ -330,7 +335,7 @@ def validate_entry(
         what = "the medication's name" if kind == "medication" else f"the {kind}'s description"
         out["text"] = rules.check_text("text", values.get("text"), what)
     if "status" in changed or "kind" in changed:
-        status = values.get("status") or DEFAULT_STATUS.get(kind, "active")
+        status = values.get("status") or default_status(kind)
         out["status"] = rules.check_choice("status", status, rules.ENTRY_STATUSES, "status")
     dob = rules.stored_day(patient.dob)
     date = _parse("date", values, changed, "the date", required="date" in changed)
@@ -576,6 +581,7 @@ __all__ = [
     "TimelineItem",
     "add_entry",
     "correct_entry",
+    "default_status",
     "entry_history",
     "get_entry",
     "list_entries",

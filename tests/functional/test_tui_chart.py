@@ -151,7 +151,7 @@ async def test_chart_from_search_add_with_inline_validation_correct_and_history(
         current = load_entry(app.session, added.id)
         assert (current.version, current.text, current.status) == (3, "Incision and drainage of abscess",
                                                                     "cancelled")
-        await pilot.press("escape")
+        await pilot.press("escape", "d")  # unsaved input: Esc asks, d discards it
         await _wait(pilot, lambda: isinstance(app.screen, ChartScreen), "back to the chart")
         await pilot.press("escape")
         await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "back to search")
@@ -170,3 +170,187 @@ async def test_chart_from_search_add_with_inline_validation_correct_and_history(
         chart = await _chart(app, pilot)
         assert chart.chart.patient.mrn == MRN
 
+
+
+# -- issue 19: the chart's records, the entry form's Kind, Status and Esc ------------------------------------
+
+
+async def _open_chart(app: Any, pilot: Any) -> ChartScreen:
+    await _unlock(app, pilot)
+    await pilot.press("f3")  # no result highlighted: asks for the MRN
+    await _wait(pilot, lambda: isinstance(app.screen, OpenChart), "MRN prompt")
+    await pilot.press(*MRN, "enter")
+    return await _chart(app, pilot)
+
+
+def _shown(form: EntryForm, selector: str) -> bool:
+    widget = form.query_one(selector)
+    return all(node.display for node in [widget, *widget.ancestors_with_self])
+
+
+def _errors_shown(form: EntryForm) -> list[str]:
+    """Every problem the form shows: beside a field, or as the form's message."""
+    shown = [str(w.render()) for w in form.query(".field-error").results(Static)]
+    return [s for s in [*shown, _text(form, "#form-message")] if s.strip()]
+
+
+async def test_chart_lists_its_records_and_enter_opens_one(vault_root: Path) -> None:
+    """The header counts the records filed to the patient; they are listed (date, type, title) and Enter on one
+    opens it (OpenRecord: the app opens the record screen, which audits the view). At 80x24."""
+    from tests.tui_helpers import Posted
+    from tui.messages import OpenRecord
+    from tui.screens.record import RecordScreen
+
+    posted = Posted()
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(80, 24), message_hook=posted) as pilot:
+        chart = await _open_chart(app, pilot)
+        (record,) = chart.chart.records
+        records = chart.query_one("#records", DataTable)
+        assert records.row_count == 1
+        assert records.get_row_at(0) == [record.date or "?", record.type, record.title]
+        assert "Records" in _text(chart, "#records-title")
+        assert records.region.height >= 2 and records.region.bottom <= 23  # header and the row, above the footer
+
+        await pilot.press("r")  # the key to the list
+        await _wait(pilot, lambda: records.has_focus, "the records list focused")
+        shown = {b.binding.key: b.binding.description for b in chart.active_bindings.values()
+                 if b.binding.show and b.enabled}
+        assert shown.get("enter") == "Open record" and shown.get("r") == "Records"
+        await pilot.press("enter")
+        opened = await posted.wait_for(pilot, OpenRecord, "OpenRecord")
+        assert opened.record_id == record.record_id
+        await _wait(pilot, lambda: isinstance(app.screen, RecordScreen) and app.screen.view is not None,
+                    "the record screen")
+        assert app.screen.record_id == record.record_id
+        assert app.session.audit_log.entries(action="view_record", record=record.record_id), "the view is audited"
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.screen is chart, "back to the chart")
+
+
+async def test_keys_typed_after_choosing_a_kind_are_kept_under_load(vault_root: Path) -> None:
+    """Kind chosen with Enter and Tab pressed before the app caught up (under load): the text typed next lands
+    in the Text field, not lost on the Kind select (which used to take the focus back after the Tab)."""
+    from textual.widgets import Select
+
+    from tests.tui_helpers import press_at_once
+
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_chart(app, pilot)
+        await pilot.press("a")
+        form = await _form(app, pilot)
+        kind = form.query_one("#f-kind", Select)
+        await pilot.press("shift+tab", "enter", "down")  # from Text back to Kind, open it, highlight medication
+        await _wait(pilot, lambda: kind.expanded, "the kind's menu open")
+        await press_at_once(pilot, "enter", "tab")  # choose it, and on to the next field at once
+        await _wait(pilot, lambda: not kind.expanded, "the menu closed")
+        await pilot.pause()
+        await pilot.press(*"Metformin")
+        assert form.kind == "medication"
+        assert form.query_one("#f-text", Input).value == "Metformin"
+        assert form.query_one("#f-text", Input).has_focus
+        assert _shown(form, "#f-dose")  # the medication's fields are shown in place
+
+
+async def test_changing_kind_clears_the_previous_kinds_error(vault_root: Path) -> None:
+    from textual.widgets import Select
+
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_chart(app, pilot)
+        await pilot.press("a")
+        form = await _form(app, pilot)
+        form.query_one("#f-kind", Select).value = "medication"
+        await _wait(pilot, lambda: _shown(form, "#f-stop"), "the medication's fields")
+        form.query_one("#f-text", Input).value = "Flucloxacillin 500 mg"
+        form.query_one("#f-date", Input).value = days_ago(5)
+        form.query_one("#f-start", Input).value = days_ago(5)
+        form.query_one("#f-stop", Input).value = days_ago(7)
+        await pilot.press("ctrl+s")
+        await _wait(pilot, lambda: "before the start date" in _text(form, "#err-stop"), "the stop date refused")
+        assert "Not saved" in _text(form, "#form-message")
+
+        form.query_one("#f-kind", Select).value = "procedure"
+        await _wait(pilot, lambda: not _shown(form, "#f-stop"), "the medication's fields hidden")
+        await pilot.pause()
+        assert _errors_shown(form) == []
+        # a problem with what is still on the form is still shown
+        form.query_one("#f-date", Input).value = (TODAY + dt.timedelta(days=3)).isoformat()
+        await _wait(pilot, lambda: "in the future" in _text(form, "#err-date"), "inline date error")
+        form.query_one("#f-kind", Select).value = "diagnosis"
+        await pilot.pause()
+        assert "in the future" in _text(form, "#err-date")
+
+
+async def test_status_is_a_select_of_the_allowed_values(vault_root: Path) -> None:
+    from textual.widgets import Select
+
+    from archive.charts import rules
+    from archive.charts.entries import default_status
+
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 40)) as pilot:
+        chart = await _open_chart(app, pilot)
+        await pilot.press("a")
+        form = await _form(app, pilot)
+        status = form.query_one("#f-status", Select)
+        assert [value for _label, value in status._options] == list(rules.ENTRY_STATUSES)
+        assert status.value == default_status("procedure") == "completed"
+        form.query_one("#f-kind", Select).value = "diagnosis"
+        await _wait(pilot, lambda: status.value == default_status("diagnosis"), "the diagnosis's default status")
+        form.query_one("#f-text", Input).value = "Lymphangitis of the left leg"
+        form.query_one("#f-date", Input).value = days_ago(4)
+        status.focus()
+        await pilot.press("enter")  # open the list; choose "resolved" with the keys
+        await _wait(pilot, lambda: status.expanded, "the status list open")
+        steps = list(rules.ENTRY_STATUSES).index("resolved") - list(rules.ENTRY_STATUSES).index("active")
+        await pilot.press(*["down"] * steps, "enter")
+        await _wait(pilot, lambda: status.value == "resolved", "resolved chosen")
+        await pilot.press("ctrl+s")
+        chart = await _chart(app, pilot, loads=2)
+        added = next(e for e in chart.chart.entries if e.text == "Lymphangitis of the left leg")
+        assert (added.kind, added.status) == ("diagnosis", "resolved")
+
+        # a correction starts from the entry's status
+        row = next(i for i, item in enumerate(chart.items) if item.id == added.id)
+        chart.query_one("#timeline", DataTable).move_cursor(row=row)
+        await pilot.press("c")
+        form = await _form(app, pilot)
+        assert form.query_one("#f-status", Select).value == "resolved"
+
+
+async def test_escape_asks_before_throwing_away_unsaved_input(vault_root: Path) -> None:
+    def asking() -> bool:
+        return type(app.screen).__name__ == "DiscardInput"
+
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart = await _open_chart(app, pilot)
+        entries = len(chart.chart.entries)
+        await pilot.press("a")
+        await _form(app, pilot)
+        await pilot.press("escape")  # nothing typed: closes at once
+        await _wait(pilot, lambda: app.screen is chart, "the untouched form closed")
+
+        await pilot.press("a")
+        form = await _form(app, pilot)
+        await pilot.press(*"Wound swab")
+        await pilot.press("escape")
+        await _wait(pilot, asking, "asked before discarding")
+        ask = app.screen
+        shown = {b.binding.key: b.binding.description for b in ask.active_bindings.values()
+                 if b.binding.show and b.enabled}
+        assert shown.get("d") == "Discard" and shown.get("k") == "Keep editing"
+        await pilot.press("k")  # keep editing: back in the form, input kept
+        await _wait(pilot, lambda: app.screen is form, "back to the form")
+        assert form.query_one("#f-text", Input).value == "Wound swab"
+        await pilot.press("escape")
+        await _wait(pilot, asking, "asked again")
+        await pilot.press("escape")  # Esc on the question keeps editing too
+        await _wait(pilot, lambda: app.screen is form, "back to the form again")
+        await pilot.press("escape")
+        await _wait(pilot, asking, "asked a third time")
+        await pilot.press("d")
+        await _wait(pilot, lambda: app.screen is chart, "discarded")
+        assert len(chart.chart.entries) == entries and chart.loads == 1  # nothing saved, nothing reloaded

@@ -1,11 +1,13 @@
-"""A patient's chart: the timeline of encounters and entries, forms to add and correct entries, history.
+"""A patient's chart: the timeline of encounters and entries, the records filed to the patient (Enter opens
+one), forms to add and correct entries, history.
 
 Each load or save calls one archive function in a worker (archive.charts.entries /
 archive.charts.patients decide policy and audit). Forms check dates as they are
 typed (archive.charts.rules, pure) and show a refused save's problem beside
 the field it names (ValidationError.field). A correction carries the version
 it started from, so a save that someone else overtook is refused and shown,
-never silently overwritten.
+never silently overwritten. Fields with a fixed list of values (archive.charts.rules)
+are selects; Esc on a form holding unsaved input asks before throwing it away.
 """
 
 from __future__ import annotations
@@ -20,29 +22,37 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from tui.messages import OpenRecord
+from tui.widgets.form_select import FormSelect
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 from tui.workers import session_work
 
-KINDS = ("procedure", "medication", "complication", "referral", "diagnosis")
 # (field, label, placeholder, which kinds show it: None = all)
 FORM_FIELDS: list[tuple[str, str, str, tuple[str, ...] | None]] = [
     ("text", "Text", "what it was (a medication: name and strength)", None),
     ("date", "Date", "YYYY-MM-DD", None),
-    ("status", "Status", "default: active (procedures: completed)", None),
+    ("status", "Status", "", None),
     ("dose", "Dose", "e.g. 500 mg", ("medication",)),
     ("route", "Route", "e.g. oral", ("medication",)),
     ("frequency", "Frequency", "e.g. twice daily", ("medication",)),
     ("start", "Start", "YYYY-MM-DD (default: the date)", ("medication",)),
     ("stop", "Stop", "YYYY-MM-DD", ("medication",)),
     ("to", "Referred to", "doctor or facility", ("referral",)),
-    ("to_kind", "Target kind", "doctor or facility", ("referral",)),
+    ("to_kind", "Target kind", "default: doctor", ("referral",)),
     ("referral_reason", "Referral reason", "why", ("referral",)),
     ("code", "Code", "ICD-10-CM, e.g. E11.9", ("diagnosis", "complication", "procedure")),
     ("source", "Source record", "record id (optional)", None),
     ("encounter", "Encounter", "e.g. e3 (default: the one covering the date)", None),
 ]
 DATE_FIELDS = {"date": "the date", "start": "the start date", "stop": "the stop date"}
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    """The allowed values of a field that is a fixed list (archive's rules say which); () for free text."""
+    from archive.charts import rules
+
+    return {"status": rules.ENTRY_STATUSES, "to_kind": rules.REFERRAL_TARGETS}.get(name, ())
 
 
 def _value_of(entry: Any, name: str) -> str:
@@ -54,12 +64,18 @@ def _value_of(entry: Any, name: str) -> str:
 
 
 class EntryForm(ModalScreen[Any]):
-    """Add an entry (entry=None) or correct one (with a reason); dismissed with the saved entry."""
+    """Add an entry (entry=None) or correct one (with a reason); dismissed with the saved entry.
+
+    Kind and the fixed-list fields are FormSelects: choosing one never takes the focus back from the field
+    the keys typed since went to. A Kind change shows and hides that kind's fields in place, before the next
+    key is handled. Esc with unsaved input asks first (DiscardInput).
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
     DEFAULT_CSS = """
     EntryForm { align: center middle; }
     EntryForm #form { width: 90; max-width: 100%; height: 90%; border: round $primary; padding: 0 1; }
+    EntryForm .field { height: auto; }
     EntryForm .row { height: auto; }
     EntryForm .row Label { width: 16; padding-top: 1; }
     EntryForm .row Input, EntryForm .row Select { width: 1fr; margin-bottom: 0; }
@@ -76,22 +92,37 @@ class EntryForm(ModalScreen[Any]):
         self.entry = entry
         self.expect_version = entry.version if entry is not None else None
         self.saving = False
+        self._as_opened: dict[str, str] = {}  # every field's value when the form opened (Esc asks if changed)
 
     def compose(self) -> ComposeResult:
+        from archive.charts import rules
+        from archive.charts.entries import default_status
+
         title = f"Correct {self.entry.id} (version {self.entry.version})" if self.entry else f"New entry for {self.mrn}"
+        kind = self.entry.kind if self.entry else "procedure"
         with VerticalScroll(id="form"):
             yield Static(title, classes="dialog-title")
             with Horizontal(classes="row", id="row-kind"):
                 yield Label("Kind")
-                yield Select([(k, k) for k in KINDS], value=self.entry.kind if self.entry else "procedure",
-                             allow_blank=False, id="f-kind")
+                yield FormSelect([(k, k) for k in rules.KINDS], value=kind, allow_blank=False, id="f-kind")
             yield Static("", id="err-kind", classes="field-error")
             for name, label, placeholder, _kinds in FORM_FIELDS:
-                with Horizontal(classes="row", id=f"row-{name}"):
-                    yield Label(label)
-                    yield Input(value=_value_of(self.entry, name) if self.entry else "", placeholder=placeholder,
-                                id=f"f-{name}")
-                yield Static("", id=f"err-{name}", classes="field-error")
+                value = _value_of(self.entry, name) if self.entry else ""
+                if name == "status" and not value:
+                    value = default_status(kind)
+                with Vertical(classes="field", id=f"field-{name}"):  # hidden with its error
+                    with Horizontal(classes="row", id=f"row-{name}"):
+                        yield Label(label)
+                        choices = _choices(name)
+                        if choices:
+                            if value and value not in choices:  # stored before the rule: shown, not lost
+                                choices = (*choices, value)
+                            yield FormSelect([(c.replace("_", " "), c) for c in choices], id=f"f-{name}",
+                                             value=value or Select.NULL, allow_blank=not value,
+                                             prompt=placeholder or "Select")
+                        else:
+                            yield Input(value=value, placeholder=placeholder, id=f"f-{name}")
+                    yield Static("", id=f"err-{name}", classes="field-error")
             if self.entry is not None:
                 with Horizontal(classes="row", id="row-reason"):
                     yield Label("Reason")
@@ -105,6 +136,9 @@ class EntryForm(ModalScreen[Any]):
 
     def on_mount(self) -> None:
         self._show_fields_for(self.kind)
+        # A watcher runs as the value is set, so the kind's fields are in place before the next key.
+        self.watch(self.query_one("#f-kind", Select), "value", self._kind_changed, init=False)
+        self._as_opened = self._snapshot()
         self.query_one("#f-text", Input).focus()
 
     @property
@@ -112,30 +146,47 @@ class EntryForm(ModalScreen[Any]):
         value = self.query_one("#f-kind", Select).value
         return str(value) if isinstance(value, str) else "procedure"
 
-    @on(Select.Changed, "#f-kind")
-    def _kind_changed(self, event: Select.Changed) -> None:
-        self._show_fields_for(self.kind)
+    def _kind_changed(self, previous: object, kind: object) -> None:
+        from archive.charts.entries import default_status
+
+        if not isinstance(kind, str):
+            return
+        self._show_fields_for(kind)
+        status = self.query_one("#f-status", Select)
+        if self.entry is None and isinstance(previous, str) and status.value == default_status(previous):
+            status.value = default_status(kind)  # the kind's default, unless the person chose another
+        # What a save refused was about the previous kind; what the fields still hold is checked again.
+        for widget in self.query(".field-error").results(Static):
+            widget.update("")
+        if not self.saving:
+            self._say("")
+        for name in DATE_FIELDS:
+            if self.query_one(f"#field-{name}").display:
+                self._check_date(name, self.query_one(f"#f-{name}", Input).value)
 
     def _show_fields_for(self, kind: str) -> None:
         for name, _label, _placeholder, kinds in FORM_FIELDS:
-            self.query_one(f"#row-{name}").display = kinds is None or kind in kinds
+            self.query_one(f"#field-{name}").display = kinds is None or kind in kinds
 
     # -- inline checks as the person types ---------------------------------------------
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
-        from archive.charts import rules as chart_rules
-        from archive.errors import ValidationError
-
         name = (event.input.id or "").removeprefix("f-")
         if name not in DATE_FIELDS:
             self._field_error(name, "")
             return
+        self._check_date(name, event.value)
+
+    def _check_date(self, name: str, value: str) -> None:
+        from archive.charts import rules as chart_rules
+        from archive.errors import ValidationError
+
         try:
-            day = chart_rules.parse_day(name, event.value, DATE_FIELDS[name])
+            day = chart_rules.parse_day(name, value, DATE_FIELDS[name])
             if name != "stop":  # a medication may be planned to stop later
                 chart_rules.check_not_future(name, day, DATE_FIELDS[name])
         except ValidationError as exc:
-            if len(event.value.strip()) >= 10:  # do not complain while the date is half typed
+            if len(value.strip()) >= 10:  # do not complain while the date is half typed
                 self._field_error(name, exc.problem)
             return
         self._field_error(name, "")
@@ -145,12 +196,24 @@ class EntryForm(ModalScreen[Any]):
             widget.update(problem)
 
     # -- saving -------------------------------------------------------------------
+    def _field_value(self, name: str) -> str:
+        widget = self.query_one(f"#f-{name}")
+        if isinstance(widget, Select):
+            return widget.value if isinstance(widget.value, str) else ""
+        assert isinstance(widget, Input)
+        return widget.value.strip()
+
     def _values(self) -> dict[str, str]:
         out = {"kind": self.kind}
         for name, _label, _placeholder, kinds in FORM_FIELDS:
             if kinds is None or self.kind in kinds:
-                out[name] = self.query_one(f"#f-{name}", Input).value.strip()
+                out[name] = self._field_value(name)
         return out
+
+    def _snapshot(self) -> dict[str, str]:
+        """Every field's value, shown or not (what Esc compares with the form as opened)."""
+        names = ["kind", *(name for name, *_rest in FORM_FIELDS)] + (["reason"] if self.entry is not None else [])
+        return {name: self._field_value(name) for name in names}
 
     @on(Button.Pressed, "#save")
     @on(Input.Submitted)
@@ -209,7 +272,46 @@ class EntryForm(ModalScreen[Any]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self._snapshot() == self._as_opened:
+            self.dismiss(None)
+            return
+        self.app.push_screen(DiscardInput(), self._discard_answered)
+
+    def _discard_answered(self, discard: bool | None) -> None:
+        if discard:
+            self.dismiss(None)
+
+
+class DiscardInput(ModalScreen[bool]):
+    """Asked when Esc would close an entry form holding unsaved input: discard it, or keep editing."""
+
+    BINDINGS = [Binding("d", "discard", "Discard"), Binding("k,escape", "keep", "Keep editing")]
+    DEFAULT_CSS = """
+    DiscardInput { align: center middle; }
+    DiscardInput .dialog { width: 60; }
+    DiscardInput #discard-buttons { height: auto; }
+    DiscardInput #discard-buttons Button { margin-right: 2; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Discard the unsaved input?", classes="dialog-title")
+            yield Static("The entry has not been saved. Ctrl+S in the form saves it.", classes="muted")
+            with Horizontal(id="discard-buttons"):
+                yield Button("Keep editing", id="keep", variant="primary")
+                yield Button("Discard", id="discard", variant="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()  # Enter keeps the input: the safe answer
+
+    @on(Button.Pressed, "#discard")
+    def action_discard(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#keep")
+    def action_keep(self) -> None:
+        self.dismiss(False)
 
 
 class EntryHistory(ModalScreen[None]):
@@ -291,14 +393,22 @@ class OpenChart(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class RecordList(DataTable[str]):
+    """The records filed to the patient, newest first (row key: the record id); Enter opens one."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Open record")]
+
+
 class ChartScreen(Screen[None]):
-    """The timeline of one patient's chart (newest first), with add / correct / history."""
+    """The timeline of one patient's chart (newest first), with add / correct / history, and the records filed
+    to the patient (Enter opens one through OpenRecord: the app opens the record screen, which audits the view)."""
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "add_entry", "Add entry"),
         Binding("c", "correct_entry", "Correct"),
         Binding("h", "entry_history", "History"),
+        Binding("r", "toggle_records", "Records"),
         Binding("f5", "reload", "Refresh"),
     ]
     DEFAULT_CSS = """
@@ -306,6 +416,8 @@ class ChartScreen(Screen[None]):
     ChartScreen #chart-body { height: 1fr; }
     ChartScreen #timeline { width: 3fr; height: 1fr; }
     ChartScreen #chart-detail { width: 2fr; height: 1fr; border: round $panel; padding: 0 1; }
+    ChartScreen #records-title { height: 1; background: $panel; padding: 0 1; }
+    ChartScreen #records { height: auto; max-height: 33%; }
     ChartScreen #chart-message { height: auto; padding: 0 1; }
     ChartScreen #chart-message.error { color: $error; text-style: bold; }
     """
@@ -326,11 +438,14 @@ class ChartScreen(Screen[None]):
             yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="chart-detail"):
                 yield Static("", id="detail")
+        yield Static("Records", id="records-title")
+        yield RecordList(id="records", cursor_type="row", zebra_stripes=True)
         yield Static("", id="chart-message")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#timeline", DataTable).add_columns("date", "what", "id", "text", "status")
+        self.query_one("#records", DataTable).add_columns("date", "type", "title")
         self.load()
 
     def action_reload(self) -> None:
@@ -372,8 +487,32 @@ class ChartScreen(Screen[None]):
         if self.items:
             table.move_cursor(row=0)
             self._detail(0)
+        self._show_records(chart.records)
         table.focus()
         self.loads += 1
+
+    def _show_records(self, refs: list[Any]) -> None:
+        records = self.query_one("#records", DataTable)
+        records.clear()
+        for ref in sorted(refs, key=lambda r: r.date or "", reverse=True):
+            records.add_row(ref.date or "?", ref.type or "-", ref.title or "(no title)", key=ref.record_id)
+        title = "Records filed to this patient: r to go to the list, Enter to open one" if refs \
+            else "Records: none filed to this patient"
+        self.query_one("#records-title", Static).update(title)
+        records.display = bool(refs)
+
+    @on(DataTable.RowSelected, "#records")
+    def _open_record(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.post_message(OpenRecord(event.row_key.value))  # the app opens it
+
+    def action_toggle_records(self) -> None:
+        """r: to the records list, and back to the timeline."""
+        records = self.query_one("#records", DataTable)
+        if records.has_focus or not records.row_count:
+            self.query_one("#timeline", DataTable).focus()
+        else:
+            records.focus()
 
     def _failed(self, message: str, hint: str) -> None:
         self.query_one("#chart-patient", Static).update(Text(f"{message} {hint}".strip(), style="bold red"))
