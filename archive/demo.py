@@ -144,10 +144,10 @@ def build_demo(
         tess = _login(sessions, root, "tess")
 
         steps("Adding patients and their stays")
-        _add_patients(tess)
+        files = _files(source)
+        _add_patients(tess, [f.patient for f in files if f.patient is not None])
 
         steps("Importing documents (text, Markdown, PDF, DOCX, HL7, FHIR, a handwriting-style scan)")
-        files = _files(source)
         outcomes = _import(tess, files)
 
         steps("Filing and charting")
@@ -155,6 +155,7 @@ def build_demo(
 
         steps("Loading the ICD-10-CM code set and coding encounters")
         _code(tess, outcomes)
+        _code_stated(tess, outcomes, files)
 
         steps("Searching, viewing and disclosing (technician)")
         _technician_history(tess, outcomes)
@@ -238,12 +239,13 @@ def _user(name: str) -> DemoUser:
 # ----------------------------------------------------------------- steps
 
 
-def _add_patients(tess: Session) -> None:
+def _add_patients(tess: Session, described: list[Any]) -> None:
+    """The demo patients, and the patients public notes describe (so each note is filed to its own person)."""
     from archive.charts.encounters import add_encounter
     from archive.charts.patients import add_patient
     from archive.demo_content import PATIENTS
 
-    for pt in PATIENTS:
+    for pt in (*PATIENTS, *described):
         add_patient(tess, pt.mrn, pt.name, pt.dob, pt.sex, physician=pt.attending)
     add_encounter(tess, "DEMO-1001", "admission", "2024-02-03", "2024-02-09", "drmaria", "Heart failure admission")
     add_encounter(tess, "DEMO-1001", "visit", "2024-03-15", None, "drchen", "Cardiology clinic")
@@ -338,6 +340,14 @@ CODING = (
 )
 
 
+# Conditions a public note states about its patient, coded as a coder would (so statistics, which count
+# coded diagnoses, agree with what the notes say; see tests/functional/test_demo.py).
+STATED_CONDITIONS = (
+    ("heart failure", "I50.9"),
+    ("type 2 diabetes", "E11.9"),
+)
+
+
 def _code(tess: Session, outcomes: dict[str, Any]) -> None:
     from archive.coding import confirm_code, reject_code, suggest_for_record
 
@@ -352,6 +362,27 @@ def _code(tess: Session, outcomes: dict[str, Any]) -> None:
         others = [s for s in suggestions if s not in matching]
         if others and name.startswith("vale"):
             reject_code(tess, record, others[0].code)  # a rejected suggestion stays in the history
+
+
+def _code_stated(tess: Session, outcomes: dict[str, Any], files: list[Any]) -> None:
+    """Confirm the STATED_CONDITIONS a filed public note names without denying them (the passage is the
+    sentence naming it)."""
+    import re
+
+    from archive.coding import confirm_code
+
+    denied = re.compile(r"\b(?:no|denies|without|negative for|rule out|r/o)\b", re.I)
+    for f in files:
+        out = outcomes.get(Path(f.name).name)
+        if not f.name.startswith("shared/notes/") or not f.data.startswith(b"MRN:") or out is None \
+                or not out.record_id:
+            continue
+        text = f.data.decode("utf-8", "replace")
+        for phrase, code in STATED_CONDITIONS:
+            for match in re.finditer(r"[^.\n]*\b" + re.escape(phrase) + r"\b[^.\n]*", text, re.I):
+                if not denied.search(match.group(0)):
+                    confirm_code(tess, str(out.record_id), code, passage=match.group(0).strip())
+                    break
 
 
 def _technician_history(tess: Session, outcomes: dict[str, Any]) -> None:
