@@ -40,11 +40,22 @@ def demo(state: CliState, vault_dir: Path | None, source: str, embed: bool | Non
 
     root = (vault_dir or state.vault_dir).expanduser()
 
+    live = not as_json and sys.stderr.isatty()
+    shown: list[str] = []  # the step on the current line
+
     def progress(done: int, total: int, what: str) -> None:
-        if not as_json and sys.stderr.isatty() and done < total:
-            click.echo(f"[{done + 1}/{total}] {what}…", err=True)
+        # One line per step, rewritten in place as the step moves ("[ 47%] Step 3 of 10: ... - 12 of 37 files").
+        if not live:
+            return
+        step = what.split(" - ")[0]
+        if shown and shown[-1] != step:
+            click.echo("", err=True)
+        shown.append(step)
+        click.echo(f"\r\x1b[K[{100 * done // max(total, 1):3d}%] {what}", nl=False, err=True)
 
     report = build_demo(root, source=source, embed=embed, progress=progress)
+    if shown:
+        click.echo("", err=True)
     if as_json:
         emit_json(report.to_json())
         return

@@ -42,6 +42,28 @@ def test_report_users_and_counts(demo_build: Any) -> None:
     assert report.to_json()["warning"] == DEMO_WARNING
 
 
+def test_progress_names_each_step_and_moves_within_the_long_ones(demo_build: Any) -> None:
+    """The bar never sits still for a whole long step: each step is named, and the KDFs, the import and the
+    code set move it several times (the callback is the one the TUI's bar and `chartvault demo` show)."""
+    from archive.demo import PROGRESS_TOTAL, STEPS
+    from tests.functional.conftest import DEMO_PROGRESS
+
+    assert DEMO_PROGRESS and DEMO_PROGRESS[-1] == (PROGRESS_TOTAL, PROGRESS_TOTAL, "Done")
+    values = [done for done, _total, _what in DEMO_PROGRESS]
+    assert values == sorted(values) and all(total == PROGRESS_TOTAL for _d, total, _w in DEMO_PROGRESS)
+    per_step: dict[int, list[int]] = {}
+    for done, _total, what in DEMO_PROGRESS[:-1]:
+        named = re.match(r"Step (\d+) of (\d+): (.+?)(?: - (.+))?$", what)
+        assert named, what
+        n = int(named.group(1))
+        assert int(named.group(2)) == len(STEPS) and named.group(3) == STEPS[n - 1][0]
+        per_step.setdefault(n, []).append(done)
+    assert sorted(per_step) == list(range(1, len(STEPS) + 1))
+    long_steps = {1: 5, 3: 10, 5: 10}  # the KDFs (a tick each), the import (a tick a file), the code set
+    for n, ticks in long_steps.items():
+        assert len(set(per_step[n])) >= ticks, (STEPS[n - 1][0], per_step[n])
+
+
 def test_every_format_queues_and_users(demo_vault: Path, sessions: dict[str, Any]) -> None:
     from archive.records import list_quarantine, list_queue
     from archive.users import list_users
