@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -51,7 +52,13 @@ def demo(state: CliState, vault_dir: Path | None, source: str, embed: bool | Non
         if shown and shown[-1] != step:
             click.echo("", err=True)
         shown.append(step)
-        click.echo(f"\r\x1b[K[{100 * done // max(total, 1):3d}%] {what}", nl=False, err=True)
+        # A wrapped line could not be rewritten in place: shorten the step's name, keep what moves.
+        head, _, detail = what.partition(" - ")
+        prefix, tail = f"[{100 * done // max(total, 1):3d}%] ", f" - {detail}" if detail else ""
+        room = shutil.get_terminal_size().columns - 1 - len(prefix) - len(tail)
+        if len(head) > room:
+            head = head[:max(room - 1, 10)] + "…"
+        click.echo(f"\r\x1b[K{prefix}{head}{tail}", nl=False, err=True)
 
     report = build_demo(root, source=source, embed=embed, progress=progress)
     if shown:

@@ -175,6 +175,42 @@ def test_cli_prints_users_passphrases_and_the_warning(demo_build: Any, tmp_path:
     assert data["counts"] == report.counts and [u["name"] for u in data["users"]] == [u.name for u in DEMO_USERS]
 
 
+def test_cli_progress_rewrites_one_line_per_step_in_the_terminal(demo_build: Any, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal `chartvault demo` shows each step on one line, rewritten as it moves, cut to the width
+    (the step's name gives way, the moving part stays)."""
+    import os
+    import types
+
+    import archive.cli.demo_cmds as demo_cmds
+    import archive.demo
+
+    _root, report = demo_build
+    long_step = "Step 3 of 10: Importing documents (text, Markdown, PDF, DOCX, HL7, FHIR, a handwriting-style scan)"
+
+    def fake_build(root: Path, progress: Any = None, **kwargs: Any) -> DemoReport:
+        progress(0, 1000, "Step 1 of 10: Creating the vault and the demo users - adding tess (technician)")
+        progress(80, 1000, "Step 1 of 10: Creating the vault and the demo users - adding drmaria (physician)")
+        progress(450, 1000, f"{long_step} - 12 of 37 files")
+        progress(1000, 1000, "Done")
+        return report
+
+    monkeypatch.setattr(archive.demo, "build_demo", fake_build)
+    monkeypatch.setattr(demo_cmds, "sys", types.SimpleNamespace(stderr=types.SimpleNamespace(isatty=lambda: True)))
+    monkeypatch.setattr(demo_cmds.shutil, "get_terminal_size", lambda *a: os.terminal_size((80, 24)))
+    result = CliRunner().invoke(cli, ["demo", "--vault", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    lines = [[part.removeprefix("\x1b[K") for part in line.split("\r") if part.removeprefix("\x1b[K")]
+             for line in result.stderr.split("\n")]
+    assert [line[:22] for line in lines[0]] == ["[  0%] Step 1 of 10: C", "[  8%] Step 1 of 10: C"]
+    assert lines[0][0].endswith("… - adding tess (technician)") and len(lines[0][0]) == 79
+    assert lines[0][1].endswith("… - adding drmaria (physician)") and len(lines[0][1]) == 79
+    (importing,) = lines[1]
+    assert importing.startswith("[ 45%] Step 3 of 10: Importing documents") and importing.endswith(
+        "… - 12 of 37 files") and len(importing) <= 79
+    assert lines[2] == ["[100%] Done"]
+
+
 def test_unknown_source_is_a_user_error() -> None:
     result = CliRunner().invoke(cli, ["demo", "--source", "internet"])
     assert result.exit_code == 2
