@@ -131,9 +131,10 @@ class CrossIndex:
 # -- the code set ----------------------------------------------------------------------------------
 
 
-def ensure_code_set(session: Session) -> icd10.LoadReport:
-    """Load the ICD-10-CM code set into the index on first use (a few seconds, once per vault)."""
-    return session.store.coding.ensure_code_set()
+def ensure_code_set(session: Session, progress: icd10.LoadProgress | None = None) -> icd10.LoadReport:
+    """Load the ICD-10-CM code set into the index on first use (a few seconds, once per vault); `progress`
+    hears (done, total, what) while it loads."""
+    return session.store.coding.ensure_code_set(progress)
 
 
 def search_codes(session: Session, query: str, limit: int = 20, billable_only: bool = False) -> list[icd10.CodeHit]:

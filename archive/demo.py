@@ -48,7 +48,22 @@ DEMO_WARNING = "DEMO ONLY: these passphrases are public. Never put real records 
 SOURCES = ("auto", "shared", "synthetic")
 STAGING = "demo-staging"
 
-Progress = Callable[[int, int, str], None]  # (step done, steps in all, what is happening now)
+Progress = Callable[[int, int, str], None]  # (done, PROGRESS_TOTAL, "Step n of N: what is happening now")
+PROGRESS_TOTAL = 1000
+# The build's steps, each with its share of the progress bar (roughly the share of the time it takes:
+# the passphrase KDFs, the import with OCR, and the code set are the long ones).
+STEPS = (
+    ("Creating the vault and the demo users", 40),
+    ("Adding patients and their stays", 2),
+    ("Importing documents (text, Markdown, PDF, DOCX, HL7, FHIR, a handwriting-style scan)", 20),
+    ("Filing and charting", 2),
+    ("Loading the ICD-10-CM code set and coding encounters", 20),
+    ("Searching, viewing and disclosing (technician)", 1),
+    ("Searching and asking the assistant (physician)", 9),
+    ("Break-glass access (flagged for review)", 1),
+    ("Embedding records for semantic search", 3),
+    ("Counting", 2),
+)
 
 
 @dataclass
@@ -127,11 +142,12 @@ def build_demo(
         raise UserError(f"A vault already exists at {root}.", "Choose an empty folder with --vault DIR.")
     source = resolve_source(source)
     existed = root.exists()
-    steps = _Steps(progress, total=10)
+    steps = _Steps(progress)
     report = DemoReport(root=root, source=source, users=list(DEMO_USERS))
 
-    steps("Creating the vault and the demo users")
+    steps.next()  # creating the vault and the demo users: a passphrase KDF each, so a tick each
     admin_user = DEMO_USERS[0]
+    steps.at(0.0, f"creating the vault, admin '{admin_user.name}'")
     admin = create_vault(root, admin_user.name, admin_user.passphrase, full_name=admin_user.full_name)
     sessions: list[Session] = [admin]
     ok = False
@@ -139,37 +155,41 @@ def build_demo(
         _mark_demo(admin)
         from archive.users import add_user
 
-        for user in DEMO_USERS[1:]:
+        kdfs = len(DEMO_USERS) + 1  # the vault's admin, the other users, tess signing in
+        for n, user in enumerate(DEMO_USERS[1:], start=1):
+            steps.at(n / kdfs, f"adding {user.name} ({user.role})")
             add_user(admin, user.name, user.role, user.passphrase, full_name=user.full_name, licence=user.licence)
+        steps.at((kdfs - 1) / kdfs, "signing in as tess")
         tess = _login(sessions, root, "tess")
 
-        steps("Adding patients and their stays")
-        _add_patients(tess)
-
-        steps("Importing documents (text, Markdown, PDF, DOCX, HL7, FHIR, a handwriting-style scan)")
+        steps.next()
         files = _files(source)
-        outcomes = _import(tess, files)
+        _add_patients(tess, [f.patient for f in files if f.patient is not None])
 
-        steps("Filing and charting")
+        steps.next()
+        outcomes = _import(tess, files, steps)
+
+        steps.next()
         _file_and_chart(tess, outcomes)
 
-        steps("Loading the ICD-10-CM code set and coding encounters")
-        _code(tess, outcomes)
+        steps.next()
+        _code(tess, outcomes, files, steps)
 
-        steps("Searching, viewing and disclosing (technician)")
+        steps.next()
         _technician_history(tess, outcomes)
 
-        steps("Searching and asking the assistant (physician)")
+        steps.next()
+        steps.at(0.0, "signing in as drmaria")
         maria = _login(sessions, root, "drmaria")
-        _physician_history(maria, outcomes)
+        _physician_history(maria, outcomes, steps)
 
-        steps("Break-glass access (flagged for review)")
+        steps.next()
         _break_glass(admin, outcomes)
 
-        steps("Embedding records for semantic search")
+        steps.next()
         report.embedded, report.embedding_note = _embed(tess, embed)
 
-        steps("Counting")
+        steps.next()
         from archive.status import vault_status
 
         report.counts = {k: int(v) for k, v in vault_status(tess).counts.items() if isinstance(v, int)}
@@ -203,17 +223,30 @@ def _discard(root: Path, existed: bool) -> None:
 
 
 class _Steps:
-    def __init__(self, progress: Progress | None, total: int) -> None:
-        self.progress, self.total, self.n = progress, total, 0
+    """The build's progress in PROGRESS_TOTAL units: each of STEPS owns its share of the bar, and `at`
+    moves the bar within the current step (never backwards), naming the step and what it does now."""
 
-    def __call__(self, what: str) -> None:
-        if self.progress:
-            self.progress(self.n, self.total, what)
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress, self.n, self.last = progress, -1, -1
+        self.weight = sum(share for _, share in STEPS)
+
+    def next(self) -> None:
         self.n += 1
+        self.at(0.0)
+
+    def at(self, fraction: float, detail: str = "") -> None:
+        if not self.progress:
+            return
+        before = sum(share for _, share in STEPS[:self.n])
+        share = STEPS[self.n][1] * min(max(fraction, 0.0), 1.0)
+        value = max(self.last, int((before + share) * PROGRESS_TOTAL / self.weight))
+        self.last = value
+        label = f"Step {self.n + 1} of {len(STEPS)}: {STEPS[self.n][0]}"
+        self.progress(value, PROGRESS_TOTAL, f"{label} - {detail}" if detail else label)
 
     def done(self) -> None:
         if self.progress:
-            self.progress(self.total, self.total, "Done")
+            self.progress(PROGRESS_TOTAL, PROGRESS_TOTAL, "Done")
 
 
 def _mark_demo(admin: Session) -> None:
@@ -238,12 +271,13 @@ def _user(name: str) -> DemoUser:
 # ----------------------------------------------------------------- steps
 
 
-def _add_patients(tess: Session) -> None:
+def _add_patients(tess: Session, described: list[Any]) -> None:
+    """The demo patients, and the patients public notes describe (so each note is filed to its own person)."""
     from archive.charts.encounters import add_encounter
     from archive.charts.patients import add_patient
     from archive.demo_content import PATIENTS
 
-    for pt in PATIENTS:
+    for pt in (*PATIENTS, *described):
         add_patient(tess, pt.mrn, pt.name, pt.dob, pt.sex, physician=pt.attending)
     add_encounter(tess, "DEMO-1001", "admission", "2024-02-03", "2024-02-09", "drmaria", "Heart failure admission")
     add_encounter(tess, "DEMO-1001", "visit", "2024-03-15", None, "drchen", "Cardiology clinic")
@@ -266,7 +300,7 @@ def _files(source: str) -> list[Any]:
     return files
 
 
-def _import(tess: Session, files: list[Any]) -> dict[str, Any]:
+def _import(tess: Session, files: list[Any], steps: _Steps) -> dict[str, Any]:
     """Stage the documents in the new vault's inbox (the only place plaintext may be) and import them
     with --move semantics: each staged file is deleted once its encrypted copy is committed."""
     from archive.intake import import_paths
@@ -281,7 +315,9 @@ def _import(tess: Session, files: list[Any]) -> dict[str, Any]:
         with os.fdopen(fd, "wb") as fh:
             fh.write(f.data)
     try:
-        report = import_paths(tess, [staging], move=True, settle=0.0)
+        report = import_paths(tess, [staging], move=True, settle=0.0,
+                              progress=lambda done, total, _out: steps.at(done / max(total, 1),
+                                                                          f"{done} of {total} files"))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     by_name: dict[str, Any] = {}
@@ -338,10 +374,21 @@ CODING = (
 )
 
 
-def _code(tess: Session, outcomes: dict[str, Any]) -> None:
-    from archive.coding import confirm_code, reject_code, suggest_for_record
+# Conditions a public note states about its patient, coded as a coder would (so statistics, which count
+# coded diagnoses, agree with what the notes say; see tests/functional/test_demo.py).
+STATED_CONDITIONS = (
+    ("heart failure", "I50.9"),
+    ("type 2 diabetes", "E11.9"),
+)
 
-    for name, prefixes in CODING:
+
+def _code(tess: Session, outcomes: dict[str, Any], files: list[Any], steps: _Steps) -> None:
+    from archive.coding import confirm_code, ensure_code_set, reject_code, suggest_for_record
+
+    loading = 0.8  # of the step: the code set; then coding the records
+    ensure_code_set(tess, progress=lambda done, total, what: steps.at(loading * done / max(total, 1), what))
+    for n, (name, prefixes) in enumerate(CODING):
+        steps.at(loading + (1 - loading) * n / (len(CODING) + 1), f"coding {name}")
         record = _record(outcomes, name)
         if record is None:
             continue
@@ -352,6 +399,29 @@ def _code(tess: Session, outcomes: dict[str, Any]) -> None:
         others = [s for s in suggestions if s not in matching]
         if others and name.startswith("vale"):
             reject_code(tess, record, others[0].code)  # a rejected suggestion stays in the history
+    steps.at(loading + (1 - loading) * len(CODING) / (len(CODING) + 1), "coding what the public notes state")
+    _code_stated(tess, outcomes, files)
+
+
+def _code_stated(tess: Session, outcomes: dict[str, Any], files: list[Any]) -> None:
+    """Confirm the STATED_CONDITIONS a filed public note names without denying them (the passage is the
+    sentence naming it)."""
+    import re
+
+    from archive.coding import confirm_code
+
+    denied = re.compile(r"\b(?:no|denies|without|negative for|rule out|r/o)\b", re.I)
+    for f in files:
+        out = outcomes.get(Path(f.name).name)
+        if not f.name.startswith("shared/notes/") or not f.data.startswith(b"MRN:") or out is None \
+                or not out.record_id:
+            continue
+        text = f.data.decode("utf-8", "replace")
+        for phrase, code in STATED_CONDITIONS:
+            for match in re.finditer(r"[^.\n]*\b" + re.escape(phrase) + r"\b[^.\n]*", text, re.I):
+                if not denied.search(match.group(0)):
+                    confirm_code(tess, str(out.record_id), code, passage=match.group(0).strip())
+                    break
 
 
 def _technician_history(tess: Session, outcomes: dict[str, Any]) -> None:
@@ -370,16 +440,19 @@ def _technician_history(tess: Session, outcomes: dict[str, Any]) -> None:
         disclose(tess, consult, "drmaria", "second opinion on anticoagulation after hip surgery")
 
 
-def _physician_history(maria: Session, outcomes: dict[str, Any]) -> None:
+def _physician_history(maria: Session, outcomes: dict[str, Any], steps: _Steps) -> None:
     from archive.assistant import Conversation
     from archive.records import show_record
     from archive.search import search_records
 
+    steps.at(0.45, "searching for furosemide")
     search_records(maria, "furosemide", limit=10)
+    steps.at(0.55, "opening Harriet Vale's records")
     for name in ("vale_discharge_2024-02-09.txt", "vale_cardiology_2024-03-15.md"):
         record = _record(outcomes, name)
         if record:
             show_record(maria, record)
+    steps.at(0.65, "asking the assistant about DEMO-1001's medications")
     Conversation(maria).ask("what medications does DEMO-1001 take?")
 
 

@@ -11,9 +11,11 @@ bytes; `archive.demo` writes them into the new vault's inbox and imports them.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,7 @@ class DemoFile:
     name: str  # relative path inside the staging folder
     data: bytes
     about: str = ""  # what it demonstrates
+    patient: DemoPatient | None = None  # a patient made for this file (to add before the import)
 
 
 PATIENTS = (
@@ -314,8 +317,8 @@ SHARED_ACI_NOTES = 4
 
 
 def shared_files(data_dir: Path) -> list[DemoFile]:
-    """A modest subset of the public test data. Notes without a patient are given a demo patient's
-    MRN (two are left without one, for the filing queue)."""
+    """A modest subset of the public test data. Each note is filed to the patient it describes (see
+    `file_notes`); two are left without an MRN, for the filing queue."""
     files: list[DemoFile] = []
     hl7_dir = data_dir / "hl7v2"
     for name in SHARED_HL7:
@@ -326,16 +329,137 @@ def shared_files(data_dir: Path) -> list[DemoFile]:
         smallest = sorted(fhir_dir.glob("*.json"), key=lambda f: f.stat().st_size)[:SHARED_FHIR_BUNDLES]
         for path in smallest:
             files.append(DemoFile(f"shared/fhir/{path.name}", path.read_bytes(), "Synthea FHIR R4 bundle"))
-    mrns = [pt.mrn for pt in PATIENTS]
     notes = _mtsamples(data_dir / "mtsamples" / "mtsamples.csv") + _aci_notes(data_dir / "aci-bench" / "train.csv")
-    for i, (name, text, date) in enumerate(notes):
-        header = {"Date": date}
-        if i >= 2:  # the first two wait for filing
-            header = {"MRN": mrns[i % len(mrns)], **header}
-        files.append(DemoFile(f"shared/notes/{name}", _note(header, text), "public transcription"))
+    files += file_notes(notes, unfiled=2)
     scan = data_dir / "ocr" / "handwriting_style_note.png"
     if scan.is_file():
         files.append(DemoFile("shared/scans/handwriting_style_note.png", scan.read_bytes(), "handwriting scan"))
+    return files
+
+
+# ----------------------------------------------------------------- who a note is about
+
+# Public notes describe their own (fictional) patients: "Martha Collins is a 50-year-old female",
+# "This 31 y/o RHF", "Ms. Connor". A note is filed only to a patient it agrees with (name, sex, age at
+# the note's date); a note that fits no demo patient gets a patient of its own, made from what it says.
+
+_TITLES = {"mr": "M", "mrs": "F", "ms": "F", "miss": "F"}
+_SEX_WORDS = {"male": "M", "man": "M", "boy": "M", "gentleman": "M", "female": "F", "woman": "F", "girl": "F",
+              "lady": "F"}
+_NOT_NAMES = {"this", "the", "that", "patient", "she", "he", "it", "there", "today", "history", "our", "her", "his"}
+_AGE_SEX = re.compile(
+    r"\b(\d{1,3})[- ](?:year|yr)s?[- ]old\b(?:[\s,]+(?:white|black|african[- ]american|caucasian|hispanic|asian|"
+    r"right[- ]handed|left[- ]handed|obese|pleasant|healthy))*(?:[\s,]+(male|female|man|woman|boy|girl|gentleman|"
+    r"lady)\b)?", re.I)
+_YO = re.compile(r"\b(\d{1,3})\s*y/?o\b(?:\s+[RL]?H?([MF])\b)?")
+_NAMED = re.compile(
+    r"\b(?:(Mr|Mrs|Ms|Miss)\.?\s+)?([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+is\s+an?\s+\d{1,3}[- ](?:year|yr)")
+_TITLED = re.compile(r"\b(Mr|Mrs|Ms|Miss)\.?\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\b")
+_SHE = re.compile(r"\b(?:she|her|hers|herself)\b", re.I)
+_HE = re.compile(r"\b(?:he|him|his|himself)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Stated:
+    """What a note says about its patient (None: it does not say)."""
+
+    name: str | None = None
+    sex: str | None = None  # "F" or "M"
+    age: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.name or self.sex or self.age is not None)
+
+
+def stated_patient(text: str) -> Stated:
+    """The patient's name, sex and age as a note states them: the first "<Name> is a N-year-old <sex>",
+    "N-year-old <sex>", "N y/o RHF" or "Mr./Ms. <Name>"; sex from the pronouns when only one kind is used."""
+    name: str | None = None
+    sex: str | None = None
+    age: int | None = None
+    named = _NAMED.search(text)
+    if named and (named.group(1) or len(named.group(2).split()) == 2) \
+            and named.group(2).split()[0].lower() not in _NOT_NAMES:
+        name = named.group(2)
+        sex = _TITLES.get((named.group(1) or "").lower())
+    else:
+        titled = _TITLED.search(text)
+        if titled:
+            name, sex = titled.group(2), _TITLES[titled.group(1).lower()]
+    age_sex = _AGE_SEX.search(text)
+    yo = _YO.search(text)
+    first = min((m for m in (age_sex, yo) if m), key=lambda m: m.start(), default=None)
+    if first is not None:
+        age = int(first.group(1))
+        word = first.group(2)
+        if word:
+            sex = sex or _SEX_WORDS.get(word.lower(), word.upper() if word.upper() in ("F", "M") else None)
+    if sex is None:
+        she, he = len(_SHE.findall(text)), len(_HE.findall(text))
+        if she >= 2 and not he:
+            sex = "F"
+        elif he >= 2 and not she:
+            sex = "M"
+    return Stated(name, sex, age)
+
+
+def age_on(dob: str, day: str) -> int:
+    born, then = dt.date.fromisoformat(dob[:10]), dt.date.fromisoformat(day[:10])
+    return then.year - born.year - ((then.month, then.day) < (born.month, born.day))
+
+
+def agrees(stated: Stated, patient: DemoPatient, day: str) -> bool:
+    """Whether a note that says `stated` on `day` can be about `patient` (what it does not say agrees)."""
+    if stated.sex and stated.sex != patient.sex:
+        return False
+    if stated.age is not None and age_on(patient.dob, day) != stated.age:
+        return False
+    if stated.name:
+        known = {w.lower() for w in patient.name.split()}
+        if not {w.lower() for w in stated.name.split()} <= known:
+            return False
+    return True
+
+
+# Names for patients a note describes without naming them in full (fictional, fixed).
+_GIVEN = {"F": ("Rosa", "Nora", "Ellen", "Ines", "Greta"), "M": ("Victor", "Samuel", "Peter", "Omar", "Felix"),
+          "U": ("Alex", "Sam", "Robin", "Kim", "Jo")}
+_FAMILY = ("Hale", "Novak", "Marsh", "Ortiz", "Lindqvist", "Achebe", "Moreau", "Keller")
+
+
+def patient_for(stated: Stated, day: str, n: int) -> DemoPatient:
+    """The `n`th patient made from a note: its name (completed with a fictional one where it gives only part
+    or none), its sex, and a birth date that makes the stated age true on `day`."""
+    sex = stated.sex or "U"
+    words = stated.name.split() if stated.name else []
+    if len(words) < 2:
+        words = [_GIVEN[sex][n % len(_GIVEN[sex])]] + (words or [_FAMILY[n % len(_FAMILY)]])
+    age = stated.age if stated.age is not None else 40 + 7 * n
+    born = dt.date.fromisoformat(day) - dt.timedelta(days=int(age * 365.25) + 100)
+    if age_on(born.isoformat(), day) != age:  # leap years: one more day settles it
+        born -= dt.timedelta(days=1)
+    return DemoPatient(f"DEMO-{2001 + n}", " ".join(words), born.isoformat(), sex, ("drchen", "drmaria")[n % 2])
+
+
+def file_notes(notes: list[tuple[str, str, str]], unfiled: int = 0) -> list[DemoFile]:
+    """(name, text, date) notes as demo files, each with the MRN of a patient it agrees with: a demo patient
+    (taking turns among those that fit), else one made from the note. The first `unfiled` wait for filing."""
+    made: list[DemoPatient] = []
+    files: list[DemoFile] = []
+    for i, (name, text, date) in enumerate(notes):
+        header = {"Date": date}
+        new: DemoPatient | None = None
+        if i >= unfiled:
+            stated = stated_patient(text)
+            fits = [pt for pt in (*PATIENTS, *made) if agrees(stated, pt, date)]
+            if fits:
+                mrn = fits[i % len(fits)].mrn
+            else:
+                new = patient_for(stated, date, len(made))
+                made.append(new)
+                mrn = new.mrn
+            header = {"MRN": mrn, **header}
+        files.append(DemoFile(f"shared/notes/{name}", _note(header, text), "public transcription", new))
     return files
 
 

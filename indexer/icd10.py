@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
@@ -184,30 +184,45 @@ def is_loaded(db: Any) -> bool:
     return row is not None
 
 
-def ensure_loaded(db: Any) -> LoadReport:
-    """Load the code set into the index unless this release is already there (idempotent)."""
+LoadProgress = Callable[[int, int, str], None]  # (done, total, what is happening now)
+_CHUNK = 10_000  # rows per insert batch: the unit of load progress
+
+
+def ensure_loaded(db: Any, progress: LoadProgress | None = None) -> LoadReport:
+    """Load the code set into the index unless this release is already there (idempotent).
+
+    `progress` hears (done, total, what) as the package is read, the rows inserted and the index built."""
     start = time.perf_counter()
+    tell = progress or (lambda done, total, what: None)
     release = package_release()
     row = db.execute("SELECT value FROM settings WHERE key = ?", [_SETTING]).fetchone()
     if row is not None and row[0] == release:
         total, billable = db.execute("SELECT count(*), coalesce(sum(billable), 0) FROM icd10_codes").fetchone()
         return LoadReport(release, int(total), int(billable), time.perf_counter() - start, loaded=False)
+    tell(0, 1, "reading the ICD-10-CM package")
     rows = _package_rows()
+    chunks = max(1, -(-len(rows) // _CHUNK))
+    steps = chunks + 2  # read, insert the chunks, build the search index
+    tell(1, steps, f"inserting {len(rows):,} codes")
     with transaction(db):
         # Another process may have loaded it while we read the package.
         again = db.execute("SELECT value FROM settings WHERE key = ?", [_SETTING]).fetchone()
         if again is None or again[0] != release:
             db.execute("DELETE FROM icd10_codes")
-            db.conn.executemany(
-                "INSERT INTO icd10_codes (code, compact, description, kind, billable, chapter, block, category,"
-                " parent, depth, terms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
+            for n in range(chunks):
+                db.conn.executemany(
+                    "INSERT INTO icd10_codes (code, compact, description, kind, billable, chapter, block, category,"
+                    " parent, depth, terms) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    rows[n * _CHUNK:(n + 1) * _CHUNK],
+                )
+                tell(2 + n, steps, f"inserted {min((n + 1) * _CHUNK, len(rows)):,} of {len(rows):,} codes"
+                     if n + 1 < chunks else "building the code search index")
             db.execute("INSERT INTO icd10_fts(icd10_fts) VALUES ('rebuild')")
             db.execute(
                 "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [_SETTING, release],
             )
+    tell(steps, steps, "code set loaded")
     total, billable = db.execute("SELECT count(*), coalesce(sum(billable), 0) FROM icd10_codes").fetchone()
     return LoadReport(release, int(total), int(billable), time.perf_counter() - start, loaded=True)
 

@@ -24,7 +24,7 @@ class Unlocked(Message):
 
 
 class DemoProgress(Message):
-    """The demo build reached step `done` of `total` (`what`: what it is doing now)."""
+    """The demo build is `done` of `total` of the way (`what`: "Step n of N: the step - what it does now")."""
 
     def __init__(self, done: int, total: int, what: str) -> None:
         super().__init__()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,11 +41,28 @@ def demo(state: CliState, vault_dir: Path | None, source: str, embed: bool | Non
 
     root = (vault_dir or state.vault_dir).expanduser()
 
+    live = not as_json and sys.stderr.isatty()
+    shown: list[str] = []  # the step on the current line
+
     def progress(done: int, total: int, what: str) -> None:
-        if not as_json and sys.stderr.isatty() and done < total:
-            click.echo(f"[{done + 1}/{total}] {what}…", err=True)
+        # One line per step, rewritten in place as the step moves ("[ 47%] Step 3 of 10: ... - 12 of 37 files").
+        if not live:
+            return
+        step = what.split(" - ")[0]
+        if shown and shown[-1] != step:
+            click.echo("", err=True)
+        shown.append(step)
+        # A wrapped line could not be rewritten in place: shorten the step's name, keep what moves.
+        head, _, detail = what.partition(" - ")
+        prefix, tail = f"[{100 * done // max(total, 1):3d}%] ", f" - {detail}" if detail else ""
+        room = shutil.get_terminal_size().columns - 1 - len(prefix) - len(tail)
+        if len(head) > room:
+            head = head[:max(room - 1, 10)] + "…"
+        click.echo(f"\r\x1b[K{prefix}{head}{tail}", nl=False, err=True)
 
     report = build_demo(root, source=source, embed=embed, progress=progress)
+    if shown:
+        click.echo("", err=True)
     if as_json:
         emit_json(report.to_json())
         return

@@ -46,9 +46,9 @@ class CodingRepo:
     def code_set_loaded(self) -> bool:
         return icd10.is_loaded(self.db)
 
-    def ensure_code_set(self) -> icd10.LoadReport:
+    def ensure_code_set(self, progress: icd10.LoadProgress | None = None) -> icd10.LoadReport:
         """Load the ICD-10-CM code set on first use (a few seconds, once per vault)."""
-        return icd10.ensure_loaded(self.db)
+        return icd10.ensure_loaded(self.db, progress)
 
     def search_codes(self, query: str, limit: int, billable_only: bool) -> list[icd10.CodeHit]:
         return icd10.search_codes(self.db, query, limit=limit, billable_only=billable_only)

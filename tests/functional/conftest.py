@@ -19,6 +19,8 @@ import pytest
 from tests.conftest import VaultFixture, session_for
 
 FROZEN_TS = "2024-05-06T09:30:00.000000+00:00"
+# What the shared demo build reported to its progress callback: (done, total, what), in order.
+DEMO_PROGRESS: list[tuple[int, int, str]] = []
 
 
 def freeze_audit_clock(mp: pytest.MonkeyPatch) -> None:
@@ -36,7 +38,8 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Any:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CHARTVAULT_EMBEDDER", "fake")
         freeze_audit_clock(mp)
-        report = build_demo(root, source="synthetic", embed=True)
+        report = build_demo(root, source="synthetic", embed=True,
+                            progress=lambda done, total, what: DEMO_PROGRESS.append((done, total, what)))
     return root, report
 
 

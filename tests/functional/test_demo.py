@@ -6,6 +6,8 @@ the public-data build is `slow`.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,28 @@ def test_report_users_and_counts(demo_build: Any) -> None:
     assert report.counts["needs_filing"] == 1 and report.counts["needs_transcription"] == 1
     assert report.counts["embedding_backlog"] == 0 and report.embedded == report.counts["records"]
     assert report.to_json()["warning"] == DEMO_WARNING
+
+
+def test_progress_names_each_step_and_moves_within_the_long_ones(demo_build: Any) -> None:
+    """The bar never sits still for a whole long step: each step is named, and the KDFs, the import and the
+    code set move it several times (the callback is the one the TUI's bar and `chartvault demo` show)."""
+    from archive.demo import PROGRESS_TOTAL, STEPS
+    from tests.functional.conftest import DEMO_PROGRESS
+
+    assert DEMO_PROGRESS and DEMO_PROGRESS[-1] == (PROGRESS_TOTAL, PROGRESS_TOTAL, "Done")
+    values = [done for done, _total, _what in DEMO_PROGRESS]
+    assert values == sorted(values) and all(total == PROGRESS_TOTAL for _d, total, _w in DEMO_PROGRESS)
+    per_step: dict[int, list[int]] = {}
+    for done, _total, what in DEMO_PROGRESS[:-1]:
+        named = re.match(r"Step (\d+) of (\d+): (.+?)(?: - (.+))?$", what)
+        assert named, what
+        n = int(named.group(1))
+        assert int(named.group(2)) == len(STEPS) and named.group(3) == STEPS[n - 1][0]
+        per_step.setdefault(n, []).append(done)
+    assert sorted(per_step) == list(range(1, len(STEPS) + 1))
+    long_steps = {1: 5, 3: 10, 5: 10}  # the KDFs (a tick each), the import (a tick a file), the code set
+    for n, ticks in long_steps.items():
+        assert len(set(per_step[n])) >= ticks, (STEPS[n - 1][0], per_step[n])
 
 
 def test_every_format_queues_and_users(demo_vault: Path, sessions: dict[str, Any]) -> None:
@@ -151,6 +175,42 @@ def test_cli_prints_users_passphrases_and_the_warning(demo_build: Any, tmp_path:
     assert data["counts"] == report.counts and [u["name"] for u in data["users"]] == [u.name for u in DEMO_USERS]
 
 
+def test_cli_progress_rewrites_one_line_per_step_in_the_terminal(demo_build: Any, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a terminal `chartvault demo` shows each step on one line, rewritten as it moves, cut to the width
+    (the step's name gives way, the moving part stays)."""
+    import os
+    import types
+
+    import archive.cli.demo_cmds as demo_cmds
+    import archive.demo
+
+    _root, report = demo_build
+    long_step = "Step 3 of 10: Importing documents (text, Markdown, PDF, DOCX, HL7, FHIR, a handwriting-style scan)"
+
+    def fake_build(root: Path, progress: Any = None, **kwargs: Any) -> DemoReport:
+        progress(0, 1000, "Step 1 of 10: Creating the vault and the demo users - adding tess (technician)")
+        progress(80, 1000, "Step 1 of 10: Creating the vault and the demo users - adding drmaria (physician)")
+        progress(450, 1000, f"{long_step} - 12 of 37 files")
+        progress(1000, 1000, "Done")
+        return report
+
+    monkeypatch.setattr(archive.demo, "build_demo", fake_build)
+    monkeypatch.setattr(demo_cmds, "sys", types.SimpleNamespace(stderr=types.SimpleNamespace(isatty=lambda: True)))
+    monkeypatch.setattr(demo_cmds.shutil, "get_terminal_size", lambda *a: os.terminal_size((80, 24)))
+    result = CliRunner().invoke(cli, ["demo", "--vault", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    lines = [[part.removeprefix("\x1b[K") for part in line.split("\r") if part.removeprefix("\x1b[K")]
+             for line in result.stderr.split("\n")]
+    assert [line[:22] for line in lines[0]] == ["[  0%] Step 1 of 10: C", "[  8%] Step 1 of 10: C"]
+    assert lines[0][0].endswith("… - adding tess (technician)") and len(lines[0][0]) == 79
+    assert lines[0][1].endswith("… - adding drmaria (physician)") and len(lines[0][1]) == 79
+    (importing,) = lines[1]
+    assert importing.startswith("[ 45%] Step 3 of 10: Importing documents") and importing.endswith(
+        "… - 12 of 37 files") and len(importing) <= 79
+    assert lines[2] == ["[100%] Done"]
+
+
 def test_unknown_source_is_a_user_error() -> None:
     result = CliRunner().invoke(cli, ["demo", "--source", "internet"])
     assert result.exit_code == 2
@@ -184,11 +244,146 @@ def test_data_dir_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
         resolve_source("shared")
 
 
-@pytest.mark.slow
-def test_build_from_the_public_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+# -- every record belongs to the patient it is filed to -------------------------------------------
+# Written apart from archive.demo_content's reading of a note, so the test does not share its mistakes.
+
+_SEX = {"male": "M", "man": "M", "gentleman": "M", "boy": "M", "mr": "M",
+        "female": "F", "woman": "F", "lady": "F", "girl": "F", "mrs": "F", "ms": "F", "miss": "F"}
+_WHO_AGE = re.compile(
+    r"(?:\b(?P<title>Mr|Mrs|Ms|Miss)\.? (?P<surname>[A-Z][a-z]+)|\b(?P<full>[A-Z][a-z]+ [A-Z][a-z]+)|"
+    r"\b(?:This|The patient|Patient) (?:is )?)?(?: is an?)? ?(?P<age>\d{1,3})(?:-year-old| year old| y/o)"
+    r"(?:[ ,]+(?:white|black|caucasian|right-handed|RH|pleasant|healthy))*[ ,]*(?P<sex>male|female|man|woman|"
+    r"gentleman|lady|boy|girl|[RL]?H?[MF]\b)?", re.I)
+
+
+def _age(dob: str, day: str) -> int:
+    born, then = dt.date.fromisoformat(dob), dt.date.fromisoformat(day[:10])
+    return then.year - born.year - ((then.month, then.day) < (born.month, born.day))
+
+
+def contradictions(text: str, name: str, sex: str, dob: str, day: str | None) -> list[str]:
+    """What the note says about its patient that the patient's chart contradicts (its first statement of
+    name/age/sex, any "Mr./Ms." title, and the pronouns when the note uses only one kind)."""
+    found: list[str] = []
+    known = {w.lower() for w in name.split()}
+    first = _WHO_AGE.search(text)
+    if first:
+        who = first.group("full") or first.group("surname")
+        if who and who.split()[0] not in ("This", "The", "Patient") and not {w.lower() for w in who.split()} <= known:
+            found.append(f"names {who!r}")
+        if day and _age(dob, day) != int(first.group("age")):
+            found.append(f"says {first.group('age')} years old on {day[:10]} (born {dob})")
+        word = (first.group("sex") or first.group("title") or "").lower()
+        said = _SEX.get(word) or (word[-1].upper() if word and word[-1] in "mf" and len(word) <= 3 else None)
+        if said and said != sex:
+            found.append(f"says {word!r} (sex {sex})")
+    for title, surname in re.findall(r"\b(Mr|Mrs|Ms|Miss)\.? ([A-Z][a-z]+)", text):
+        if surname.lower() in known and _SEX[title.lower()] != sex:
+            found.append(f"calls the patient {title}. {surname} (sex {sex})")
+    she = len(re.findall(r"\b(?:she|her)\b", text, re.I))
+    he = len(re.findall(r"\b(?:he|his|him)\b", text, re.I))
+    if (she >= 2 and not he and sex == "M") or (he >= 2 and not she and sex == "F"):
+        found.append(f"uses {'she/her' if she else 'he/his'} only (sex {sex})")
+    return found
+
+
+def test_the_checker_finds_the_reported_contradictions() -> None:
+    allen = "James Allen is a 57-year-old male with a past medical history significant for heart failure."
+    assert contradictions(allen, "Harriet Vale", "F", "1948-03-12", "2024-05-21") == [
+        "names 'James Allen'", "says 57 years old on 2024-05-21 (born 1948-03-12)", "says 'male' (sex F)"]
+    assert contradictions(allen, "James Allen", "M", "1967-02-11", "2024-05-21") == []
+    assert contradictions("HX: This 31 y/o RHF experienced", "Amina Okafor", "F", "1990-06-21", "2023-04-10") == [
+        "says 31 years old on 2023-04-10 (born 1990-06-21)"]
+    assert contradictions("Ms. Connor is a 50-year-old female", "George Lund", "M", "1962-11-02", "2023-10-01")
+    assert contradictions("She improved. Her swallowing is normal.", "George Lund", "M", "1962-11-02", None)
+
+
+def misfiled(session: Any) -> list[str]:
+    """Every filed record whose text contradicts the patient it is filed to."""
+    from archive.charts.patients import get_patient
+    from archive.records import show_record
+
+    out = []
+    rows = session.db.execute("SELECT id, patient_mrn FROM records WHERE status = 'filed' AND patient_mrn IS NOT NULL")
+    for record_id, mrn in rows.fetchall():
+        view, patient = show_record(session, record_id), get_patient(session, mrn)
+        for problem in contradictions(view.text, patient.name, patient.sex, patient.dob, view.date):
+            out.append(f"{view.filename} filed to {mrn} {patient.name}: {problem}")
+    return out
+
+
+def heart_failure_2024(session: Any) -> tuple[int, int]:
+    """(patients the assistant counts, patients the statistics count) with heart failure in 2024."""
+    from archive.assistant import Conversation
+    from archive.stats import frequency
+
+    answer = Conversation(session).ask("how many patients had heart failure in 2024?").answer
+    said = re.match(r"(\d+|No) patients? had heart failure", answer)
+    assert said, answer
+    assistant = 0 if said.group(1) == "No" else int(said.group(1))
+    table = frequency(session, by="category", period="year", date_from="2024-01-01", date_to="2024-12-31")
+    stats = sum(c["patients"] for c in table.to_json()["cells"] if c["group"] == "I50")
+    return assistant, stats
+
+
+def test_synthetic_records_belong_to_their_patients(sessions: dict[str, Any]) -> None:
+    assert misfiled(sessions["tess"]) == []
+    assert heart_failure_2024(sessions["drmaria"]) == (1, 1)
+
+
+def test_public_notes_are_filed_to_the_patients_they_describe() -> None:
+    """The filing decision (no build): a note's MRN is a patient whose name, sex and age agree with it."""
+    from archive.demo_content import shared_files
+
+    files = shared_files(shared_data("aci-bench").parent)
+    patients = {pt.mrn: pt for pt in PATIENTS}
+    made = [p for p in (getattr(f, "patient", None) for f in files) if p is not None]
+    patients |= {p.mrn: p for p in made}
+    problems = []
+    for f in files:
+        text = f.data.decode("utf-8", "replace")
+        mrn = re.match(r"MRN: (\S+)", text) if f.name.startswith("shared/notes/") else None
+        if mrn:
+            pt = patients[mrn.group(1)]
+            day = re.search(r"^Date: (\S+)", text, re.M)
+            for problem in contradictions(text, pt.name, pt.sex, pt.dob, day.group(1) if day else None):
+                problems.append(f"{f.name} -> {pt.mrn} {pt.name}: {problem}")
+    assert problems == []
+    named = {p.name for p in made}
+    assert {"James Allen", "Martha Collins"} <= named  # the people the public notes describe
+
+
+@pytest.fixture(scope="module")
+def shared_build(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """(path, DemoReport) of one demo built from the public data, for this module's slow tests."""
     shared_data("hl7v2")
-    monkeypatch.setenv("CHARTVAULT_EMBEDDER", "fake")
-    report = build_demo(tmp_path / "demo", source="shared", embed=False)
+    root = tmp_path_factory.mktemp("demo-shared") / "demo"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHARTVAULT_EMBEDDER", "fake")
+        report = build_demo(root, source="shared", embed=False)
+    return root, report
+
+
+@pytest.mark.slow
+def test_public_data_records_belong_to_their_patients(shared_build: Any) -> None:
+    from archive.login import open_session
+
+    root, _report = shared_build
+    tess = open_session(root, "tess", PASS["tess"])
+    maria = open_session(root, "drmaria", PASS["drmaria"])
+    try:
+        assert misfiled(tess) == []
+        assistant, stats = heart_failure_2024(maria)
+        assert assistant == stats >= 2  # Harriet Vale, and the public notes' own patients with heart failure
+    finally:
+        tess.close()
+        maria.close()
+
+
+@pytest.mark.slow
+def test_build_from_the_public_data(shared_build: Any) -> None:
+    root, report = shared_build
+    tmp_path = root.parent
     assert report.source == "shared"
     assert report.counts["records"] > len(synthetic_files())
     assert report.counts["needs_transcription"] >= 1 and report.counts["quarantined"] == 1

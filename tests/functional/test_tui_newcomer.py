@@ -181,6 +181,62 @@ async def test_first_run_builds_the_demo_with_progress_then_unlocks(
         assert app.focused is unlock.query_one("#passphrase", Input)  # the real unlock: test_tui_terminal.py
 
 
+async def test_demo_build_names_its_step_moves_the_bar_and_then_says_the_vault_is_ready(
+    demo_build: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While building: the step's name and a bar that moves within the step. Afterwards the welcome screen
+    says what is true: the demo vault is ready (not "No vault yet"), its users, and what to do next."""
+    import threading
+
+    from textual.widgets import Label, ProgressBar
+
+    import archive.demo
+    from tui.screens.create import CreateVaultScreen
+
+    template, report = demo_build
+    root = tmp_path / "vault"
+    half, release = threading.Event(), threading.Event()
+    importing = "Step 3 of 10: Importing documents (text, Markdown, PDF, DOCX, HL7, FHIR, a handwriting-style scan)"
+
+    def fake_build(where: Path, progress: Any = None, **kwargs: Any) -> Any:
+        progress(0, 1000, "Step 1 of 10: Creating the vault and the demo users")
+        for n in range(1, 7):  # as the real build does: a tick per imported file
+            progress(420 + 30 * n, 1000, f"{importing} - {n} of 12 files")
+            if n == 3:
+                half.wait(30)  # the test looks at the screen in the middle of the step
+        release.wait(30)
+        copy_demo(template, where)
+        progress(1000, 1000, "Done")
+        return report
+
+    monkeypatch.setattr(archive.demo, "build_demo", fake_build)
+    app = make_app(root)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, CreateVaultScreen) and bool(app.screen.children),
+                       "the first-run screen")
+        screen = app.screen
+        where = screen.query_one("#create-where", Label)
+        assert "No vault yet at" in text(where)
+        bar = screen.query_one("#demo-bar", ProgressBar)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: bar.progress == 510, "the third file of the import")
+        assert "Building the demo vault at" in text(where)
+        step = text(screen.query_one("#demo-step", Static))
+        assert "Step 3 of 10" in step and "Importing documents" in step and "3 of 12 files" in step
+        assert bar.percentage is not None and 0.5 < bar.percentage < 0.52
+        half.set()
+        await wait_for(pilot, lambda: bar.progress == 600, "the bar moves on within the step")
+        assert "Step 3 of 10" in text(screen.query_one("#demo-step", Static))
+        release.set()
+        await wait_for(pilot, lambda: screen.stage == "built", "the demo users")
+        said = text(where)
+        assert "No vault yet" not in said and "demo vault is ready at" in said and str(root.name) in said
+        listed = text(screen.query_one("#demo-users", Static))
+        assert f"{report.counts['records']} records of {report.counts['patients']} patients" in listed
+        assert all(u.name in listed and u.passphrase in listed for u in DEMO_USERS)
+        assert "Next: Continue to unlock, and sign in as drmaria" in listed
+
+
 # -- help and the palette --------------------------------------------------------------------------
 
 

@@ -52,7 +52,7 @@ class CreateVaultScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Center(), VerticalScroll(id="create-box", classes="dialog"):
             yield Static("Welcome to chartvault", classes="dialog-title")
-            yield Label(f"No vault yet at {short_path(self.vault_dir)}.", classes="muted", id="create-where")
+            yield Label(self._where("choice"), classes="muted", id="create-where")
             with Vertical(id="choice"):
                 with Horizontal(classes="choice-row"):
                     yield Button("Create an empty vault", variant="primary", id="choose-empty")
@@ -92,8 +92,18 @@ class CreateVaultScreen(Screen[None]):
             return self.stage == "empty"
         return True
 
+    def _where(self, stage: str) -> str:
+        """The line under the title: what is at the vault folder now."""
+        where = short_path(self.vault_dir)
+        if stage == "building":
+            return f"Building the demo vault at {where}…"
+        if stage == "built":
+            return f"The demo vault is ready at {where}."
+        return f"No vault yet at {where}."
+
     def _show_stage(self, stage: str) -> None:
         self.stage = stage
+        self.query_one("#create-where", Label).update(self._where(stage))
         self.query_one("#choice").display = stage == "choice"
         self.query_one("#empty-form").display = stage == "empty"
         self.query_one("#demo-progress").display = stage == "building"
@@ -224,9 +234,10 @@ class CreateVaultScreen(Screen[None]):
         from archive.demo import DEMO_WARNING
 
         self.demo_report = report
-        lines = [f"The demo vault is ready ({report.counts.get('records', 0)} records, "
-                 f"{report.counts.get('patients', 0)} patients). Demo users:"]
+        lines = [f"It holds {report.counts.get('records', 0)} records of {report.counts.get('patients', 0)} "
+                 "patients. Demo users:"]
         lines += [f"  {u.name:<8} {u.role:<11} {u.passphrase}" for u in report.users]
+        lines.append("Next: Continue to unlock, and sign in as drmaria (or any user above).")
         self.query_one("#demo-users", Static).update("\n".join(lines))
         self._show_stage("built")
         self._say(DEMO_WARNING, error=True)
