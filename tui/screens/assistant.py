@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from archive.plural import counted
 from tui.messages import OpenRecord
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
@@ -127,8 +128,8 @@ class AssistantScreen(Screen[None]):
                 citations.add_option(Option(Text(f"[{i}] {c.record_id}  {c.date or 'undated'}  \"{passage}\""),
                                             id=f"{i}:{c.record_id}"))
             n = len(answer.citations)
-            status.update(f"{n} citation(s), each checked against its record. F7 then Enter opens one." if n
-                          else "")
+            status.update(f"{counted(n, 'citation')}, each checked against its record. Ctrl+O then Enter opens"
+                          " one." if n else "")
         log.scroll_end(animate=False)
         self.answers += 1
 

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
 
+from archive.plural import counted
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 from tui.workers import session_work
@@ -357,8 +358,8 @@ class ChartScreen(Screen[None]):
         head.append(f"  MRN {p.mrn}  ·  born {p.dob or '?'}  ·  sex {p.sex or '?'}  ·  attending {p.attending or '-'}")
         stay = f"admitted {p.admitted}" + (f", discharged {p.discharged}" if p.discharged else ", still in") \
             if p.admitted else "no stay on file"
-        head.append(f"\n{stay}  ·  {len(chart.encounters)} encounter(s), {len(chart.entries)} entr(y/ies), "
-                    f"{len(chart.records)} record(s)")
+        head.append(f"\n{stay}  ·  {counted(len(chart.encounters), 'encounter')}, "
+                    f"{counted(len(chart.entries), 'entry', 'entries')}, {counted(len(chart.records), 'record')}")
         self.query_one("#chart-patient", Static).update(head)
         table = self.query_one("#timeline", DataTable)
         table.clear()

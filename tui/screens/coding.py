@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from archive.plural import counted
 from tui.messages import CodingLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
@@ -128,7 +129,7 @@ class CodingScreen(Screen[None]):
         for h in hits:
             tag = "" if h.billable else "  (heading)"
             results.add_option(Option(f"{h.code:<9} {h.description}{tag}", id=h.code))
-        status = f"{len(hits)} code(s) for '{query}'." if query.strip() else "Type a code or words."
+        status = f"{counted(len(hits), 'code')} for '{query}'." if query.strip() else "Type a code or words."
         if query.strip() and not hits:
             status = f"No code matches '{query}'. Try fewer or other words."
         self.query_one("#code-search-status", Static).update(status)

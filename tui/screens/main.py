@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static
 
+from archive.plural import counted
 from tui.messages import OpenRecord, SearchDone
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
@@ -139,7 +140,7 @@ class MainScreen(Screen[None]):
         self.query_one("#results", SearchResults).show_hits(hits)
         n = len(hits)
         more = f" (first {LIMIT})" if n >= LIMIT else ""
-        self._status(f"{n} record(s){more}. Enter opens one." if n else "No records match.")
+        self._status(f"{counted(n, 'record')}{more}. Enter opens one." if n else "No records match.")
         self.searches += 1
 
     def _search_failed(self, query: str, message: str, hint: str) -> None:
@@ -234,7 +235,7 @@ class MainScreen(Screen[None]):
         quarantined = sum(o.status == "quarantined" for o in outcomes)
         parts = []
         if imported:
-            parts.append(f"{imported} new record(s)")
+            parts.append(f"{counted(imported, 'new record')}")
         if quarantined:
             parts.append(f"{quarantined} quarantined (see F2)")
         if parts:
@@ -285,7 +286,7 @@ class MainScreen(Screen[None]):
         elif not service.ready:
             model = "model loading (full text meanwhile)"
         else:
-            model = "model ready" + (f", {service.embedded} record(s) embedded" if service.embedded else "")
+            model = "model ready" + (f", {counted(service.embedded, 'record')} embedded" if service.embedded else "")
         mode = self.mode or "auto"
         self.query_one("#search-mode", Static).update(f"Mode: {mode} (F4)  ·  {model}")
 

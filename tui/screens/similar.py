@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
+from archive.plural import counted
 from tui.messages import OpenRecord, SimilarLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
@@ -62,7 +63,7 @@ class SimilarScreen(Screen[None]):
         results = self.query_one("#similar-results", SearchResults)
         results.show_hits(result.hits)
         n = len(result.hits)
-        found = f"{n} case(s) similar to {self.record_id}, most similar first. Enter opens one."
+        found = f"{counted(n, 'case')} similar to {self.record_id}, most similar first. Enter opens one."
         text = result.note or (found if n else "No similar records.")
         self.query_one("#similar-status", Static).update(text)
         if n:

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Sparkline, Static, TabbedContent, TabPane
 
+from archive.plural import counted
 from tui.messages import StatsLoaded
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
@@ -184,8 +185,8 @@ class StatsScreen(Screen[None]):
             counts = [f"{c.patients}/{c.encounters}" if c else "" for c in cells]
             label = (result.labels.get(g.key) or "")[:30]
             table.add_row(g.key, label, *counts, str(g.patients), str(g.encounters))
-        self._say(f"{len(result.groups)} group(s), {result.total.patients} patient(s), "
-                  f"{result.total.encounters} encounter(s); cells show patients/encounters.")
+        self._say(f"{counted(len(result.groups), 'group')}, {counted(result.total.patients, 'patient')}, "
+                  f"{counted(result.total.encounters, 'encounter')}; cells show patients/encounters.")
         self.loads += 1
 
     # -- recurrence ---------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ class StatsScreen(Screen[None]):
             text.append_text(bar_lines([("recurred", r.recurred), ("did not", r.eligible - r.recurred)],
                                        room=box.content_size.width or 60))
         self.query_one("#recur-result", Static).update(text)
-        self._say(f"Recurrence of {r.code}: {pct(r.rate)} of {r.eligible} patient(s).")
+        self._say(f"Recurrence of {r.code}: {pct(r.rate)} of {counted(r.eligible, 'patient')}.")
         self.loads += 1
 
     # -- readmissions -------------------------------------------------------------------------------
