@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from archive.plural import counted
 from tui.messages import OpenRecord
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 from tui.workers import session_work
@@ -31,7 +32,7 @@ class AssistantScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("f7", "focus_citations", "Citations"),
+        Binding("ctrl+o", "focus_citations", "Citations"),  # F7 is Statistics (tui/navigation.py)
     ]
     DEFAULT_CSS = """
     AssistantScreen #chat-log {
@@ -82,8 +83,8 @@ class AssistantScreen(Screen[None]):
             )
         yield Static("", id="assistant-status", classes="muted")
         yield OptionList(id="citations")
-        yield Input(placeholder="Ask a question…  (Enter sends; F7 citations; Esc back)", id="question")
-        yield Footer()
+        yield Input(placeholder="Ask a question…  (Enter sends; Ctrl+O citations; Esc back)", id="question")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#question", Input).focus()

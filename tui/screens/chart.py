@@ -18,9 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from archive.plural import counted
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 from tui.workers import session_work
@@ -102,7 +103,7 @@ class EntryForm(ModalScreen[Any]):
             with Horizontal(id="form-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_fields_for(self.kind)
@@ -234,7 +235,7 @@ class EntryHistory(ModalScreen[None]):
             yield Static(f"History of {self.entry_id}", classes="dialog-title", id="history-title")
             yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
             yield Button("Close", id="close")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#history", DataTable).add_columns("v", "saved", "by", "reason", "changes")
@@ -281,7 +282,7 @@ class OpenChart(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static("Open a patient's chart", classes="dialog-title")
             yield Input(placeholder="MRN", id="open-mrn")
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Submitted, "#open-mrn")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -328,7 +329,7 @@ class ChartScreen(Screen[None]):
             with VerticalScroll(id="chart-detail"):
                 yield Static("", id="detail")
         yield Static("", id="chart-message")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#timeline", DataTable).add_columns("date", "what", "id", "text", "status")

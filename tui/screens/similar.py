@@ -8,10 +8,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 
 from archive.plural import counted
 from tui.messages import OpenRecord, SimilarLoaded
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
@@ -36,7 +37,7 @@ class SimilarScreen(Screen[None]):
         yield StatusLine(self.session)
         yield Static(f"Cases similar to {self.record_id}: finding them (may load the model)…", id="similar-status")
         yield SearchResults(id="similar-results")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load()
