@@ -250,3 +250,34 @@ async def test_model_state_shows_loading_then_ready_never_unavailable(
         await wait_for(pilot, lambda: "model loading" in text(main.query_one("#background")), "loading in status")
         slow_model.loaded.set()
         await wait_for(pilot, lambda: "model ready" in text(main.query_one("#search-mode")), "model ready")
+
+
+async def test_footer_widens_again_with_the_terminal(demo_vault: Path, sessions: dict[str, Any]) -> None:
+    """At 80 columns the palette key makes room for Lock; at 160 everything is back, in the normal style."""
+    app = make_app(demo_vault)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = await signed_in(pilot, sessions["tess"])
+        footer = main.query_one(Footer)
+
+        def shown() -> dict[str, Any]:
+            return {k.action: k for k in footer.query(FooterKey) if k.region.width}
+
+        await wait_for(pilot, lambda: "help" in shown(), "the footer at 80")
+        assert "command_palette" not in shown() and "lock" in shown()
+        await pilot.resize_terminal(160, 40)
+        await wait_for(pilot, lambda: "command_palette" in shown(), "the palette key at 160")
+        assert {"help", "lock", "open_queues", "open_stats"} <= set(shown()) and not footer.has_class("-compact")
+        assert all(k.region.right <= 160 for k in shown().values())
+
+    app = make_app(demo_vault)
+    async with app.run_test(size=(80, 24)) as pilot:  # the audit log: compact at 80, normal again at 160
+        await signed_in(pilot, sessions["admin"])
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "AuditScreen" and bool(app.screen.children),
+                       "the audit log")
+        footer = app.screen.query_one(Footer)
+        await wait_for(pilot, lambda: "help" in shown() and footer.has_class("-compact"), "compact at 80")
+        assert "lock" not in shown()  # an app-wide key gives way to the screen's own (F1 help lists it)
+        await pilot.resize_terminal(160, 40)
+        await wait_for(pilot, lambda: "command_palette" in shown(), "the palette key at 160")
+        assert {"lock", "open_users"} <= set(shown()) and not footer.has_class("-compact")

@@ -63,11 +63,10 @@ class KeyFooter(Footer):
         app_keys = {key for key, active in self.screen.active_bindings.items() if active.node is self.app}
         room = width - sum(key_width(p, False) + 1 for p in palette)  # the palette key and its border
         if sum(key_width(k, False) for k in keys) <= room:
-            yield from keys
-            yield from palette
-            return
-        shown, compact = fit(keys, app_keys, width)
-        self.set_reactive(Footer.compact, compact)
+            shown, compact = [*keys, *palette], False
+        else:
+            shown, compact = fit(keys, app_keys, width)
+        self.set_reactive(Footer.compact, compact)  # the keys below are bound to it
         self.set_class(compact, "-compact")
         yield from shown
 
