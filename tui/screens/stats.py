@@ -168,7 +168,6 @@ class StatsScreen(Screen[None]):
         self.frequency = result
         periods = result.period_keys()
         self._params(f"Encounters by {result.by}, per {result.period}  ·  b: group by  p: period  F5: refresh"
-                     "  Ctrl+N: next tab"
                      + (f"  ·  {result.undated} undated left out" if result.undated else ""))
         bars = self.query_one("#freq-bars", Static)
         bars.update(bar_lines([(m.key, m.encounters) for m in result.periods], room=bars.content_size.width or 30)
