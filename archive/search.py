@@ -85,7 +85,7 @@ class SearchPage:
     def note(self) -> str:
         """One line for people about how many matched and how they were ranked."""
         total = f"more than {self.total:,}" if self.more else f"{self.total:,}"
-        text = f"{total} record(s) match"
+        text = f"{total} " + ("record matches" if self.total == 1 and not self.more else "records match")
         if self.pool:
             text += f"; the {self.pool:,} most recently imported were ranked (add words or filters to narrow)"
         return text + "."

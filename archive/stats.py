@@ -182,6 +182,11 @@ class Frequency:
     def period_keys(self) -> list[str]:
         return [m.key for m in self.periods]
 
+    def busiest(self, n: int | None = None) -> list[Margin]:
+        """The groups with the most encounters first; ties in the groups' own order (chapter 9 before 10)."""
+        ranked = sorted(self.groups, key=lambda m: (-m.encounters, _group_sort(self.by, m.key)))
+        return ranked if n is None else ranked[:n]
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -79,7 +79,7 @@ async def search(pilot: Any, query: str) -> None:
     main = pilot.app.screen
     await pilot.press("f4")  # full-text mode: the same ranking every time
     await pilot.press(*query)
-    await wait_until(pilot, lambda: main.last_query == query and "record(s)" in text_of(main, "#results-status"))
+    await wait_until(pilot, lambda: main.last_query == query and "Enter opens one." in text_of(main, "#results-status"))
 
 
 async def record(pilot: Any) -> None:

@@ -260,12 +260,12 @@ class ChartvaultApp(App[None]):
             parts.append("inbox watched")
         elif decide(self.session.user, Action.IMPORT).allowed:
             parts.append("inbox not watched")
-        service = getattr(main, "embedding", None)
-        if service is None:
+        state = main.model_state()
+        if state == "unavailable":
             parts.append("full text only")
-        elif getattr(service.embedder, "error", None) is not None:
+        elif state == "failed":
             parts.append("model failed")
-        elif not service.ready:
+        elif state == "loading":
             parts.append("model loading")
         elif self._backlog:
             parts.append(f"{self._backlog} to embed")

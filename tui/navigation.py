@@ -53,6 +53,25 @@ GLOBAL_KEYS = (
 )
 
 
+# A key that acts whatever has the focus (a function key, a Ctrl combination, Esc) means one thing on
+# every screen; tests/functional/test_tui_keys.py walks every screen's bindings. Letters act on the
+# screen's own list (and are typed into fields). These actions share one meaning under local names.
+SAME_MEANING = {
+    "reload": "refresh",
+    "cancel": "back",  # a form: close it
+    "close": "back",  # a modal: close it
+    "back_to_choice": "back",
+    "focus_search": "back",  # the search screen: back to the search box
+    "keep": "back",  # the discard question: close it and keep editing
+}
+
+
+def key_meaning(action: str) -> str:
+    """What a bound action means, for the one-meaning-per-key check ('app.open_stats' -> 'open_stats')."""
+    name = action.rsplit(".", 1)[-1]
+    return SAME_MEANING.get(name, name)
+
+
 def allowed(user: Any, destination: Destination) -> bool:
     """Whether `user` may use `destination` (pure: no audit entry)."""
     if destination.needs is None:

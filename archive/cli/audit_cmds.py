@@ -8,6 +8,7 @@ import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state
 from archive.errors import TamperDetected
+from archive.plural import counted
 
 
 @cli.group()
@@ -104,7 +105,7 @@ def audit_review(state: CliState, ack: int | None, note: str, show_all: bool, as
     for item in items:
         extra = []
         if item.uses:
-            extra.append(f"{item.uses} access(es) under it")
+            extra.append(f"{counted(item.uses, 'access', 'accesses')} under it")
         if item.acknowledged_by:
             extra.append(f"acknowledged in entry {item.acknowledged_by}")
         click.echo(_entry_line(item.entry) + (f"  ({'; '.join(extra)})" if extra else ""))

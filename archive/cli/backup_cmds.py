@@ -8,6 +8,7 @@ import click
 from click_default_group import DefaultGroup
 
 from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
+from archive.plural import counted
 
 
 @cli.group(cls=DefaultGroup, default="create", default_if_no_args=False)
@@ -68,7 +69,7 @@ def backup_verify(state: CliState, dest: Path, as_json: bool) -> None:
         for problem in check.problems:
             click.echo(f"  BAD {problem}", err=True)
     if not check.ok:
-        raise TamperDetected(f"The backup has {len(check.problems)} problem(s).", "Use another backup.")
+        raise TamperDetected(f"The backup has {counted(len(check.problems), 'problem')}.", "Use another backup.")
 
 
 @cli.command()

@@ -11,6 +11,7 @@ import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state
 from archive.errors import ValidationError
+from archive.plural import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -380,12 +381,15 @@ def chart_backfill(state: CliState, as_json: bool) -> None:
         emit_json(report.to_json())
         return
     click.echo(
-        f"{report.records} record(s) with chart facts: {report.entries_added} entries and "
-        f"{report.encounters_added} encounters added, {report.already} already on the chart, "
+        f"{counted(report.records, 'record')} with chart facts: "
+        f"{counted(report.entries_added, 'entry', 'entries')} and "
+        f"{counted(report.encounters_added, 'encounter')} added, {report.already} already on the chart, "
         f"{report.duplicates} told again by another record."
     )
     if report.waiting_for_filing:
-        click.echo(f"{report.waiting_for_filing} record(s) wait for filing; they land when filed.")
+        waiting = report.waiting_for_filing
+        click.echo(f"{counted(waiting, 'record')} {'waits' if waiting == 1 else 'wait'} for filing;"
+                   f" {'it lands' if waiting == 1 else 'they land'} when filed.")
 
 
 # ---------------------------------------------------------------- encounter

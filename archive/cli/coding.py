@@ -6,6 +6,7 @@ import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state
 from archive.errors import BadInput
+from archive.plural import counted
 
 
 @cli.group()
@@ -178,8 +179,8 @@ def _print_index(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
             click.echo(f"  ({result.note})")
         return
     n = len(result.entries)
-    click.echo(f"{len(result.records)} record(s), {n} chart entr{'y' if n == 1 else 'ies'}, "
-               f"{len(result.patients)} patient(s): {', '.join(result.patients)}")
+    click.echo(f"{counted(len(result.records), 'record')}, {counted(n, 'chart entry', 'chart entries')}, "
+               f"{counted(len(result.patients), 'patient')}: {', '.join(result.patients)}")
     for r in result.records:
         codes = ", ".join(r.codes) if r.codes else "-"
         click.echo(f"{r.record_id:<14} {r.patient or '(unfiled)':<12} {r.date or '':<10} codes: {codes}  {r.why}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state
+from archive.plural import counted
 
 
 @cli.command()
@@ -73,7 +74,7 @@ def demo(state: CliState, vault_dir: Path | None, source: str, embed: bool | Non
         f"{counts.get('needs_filing', 0)} waiting for filing, {counts.get('needs_transcription', 0)} waiting for "
         f"transcription, {counts.get('quarantined', 0)} quarantined."
     )
-    click.echo(f"  Semantic search: {report.embedded} record(s) embedded; {report.embedding_note}.")
+    click.echo(f"  Semantic search: {counted(report.embedded, 'record')} embedded; {report.embedding_note}.")
     click.echo("")
     click.echo("Demo users:")
     for user in report.users:

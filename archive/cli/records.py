@@ -13,6 +13,7 @@ import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
 from archive.errors import BadInput
+from archive.plural import counted
 
 # ---------------------------------------------------------------- import
 
@@ -53,7 +54,7 @@ def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bo
         return
     c = report.counts
     click.echo(
-        f"{c['inputs']} input(s): {c['imported']} imported, {c['duplicates']} duplicate(s), "
+        f"{counted(c['inputs'], 'input')}: {c['imported']} imported, {counted(c['duplicates'], 'duplicate')}, "
         f"{c['quarantined']} quarantined" + (f", {c['vanished']} vanished before reading" if c["vanished"] else "")
         + "."
     )
@@ -174,7 +175,7 @@ def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str |
         if as_json:
             click.echo(json.dumps([h.to_json() for h in result.hits], ensure_ascii=False, default=str))
             continue
-        click.echo(f"# {query}  ({result.mode}, {len(result.hits)} hit(s))")
+        click.echo(f"# {query}  ({result.mode}, {counted(len(result.hits), 'hit')})")
         for h in result.hits:
             click.echo(f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
                        f"score {h.score:.2f}")
@@ -425,7 +426,7 @@ def watch(state: CliState, inbox: Path | None, quiet_period: float, unlock: bool
         def stashed(results: list[tuple[str, str]]) -> None:
             n = sum(1 for status, _ in results if status == "stashed")
             if n:
-                click.echo(f"encrypted {n} arrival(s) into pending/ (indexed at the next unlock)")
+                click.echo(f"encrypted {counted(n, 'arrival')} into pending/ (indexed at the next unlock)")
 
         watcher = watch_locked(state.vault_dir, inbox=inbox, quiet=quiet_period, on_stashed=stashed,
                                on_error=_report_error)

@@ -8,6 +8,7 @@ import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
 from archive.errors import BadInput, UserError
+from archive.plural import counted
 
 
 def _as_of(value: str | None) -> dt.date | None:
@@ -44,7 +45,7 @@ def retention_report_cmd(state: CliState, as_of: str | None, as_json: bool) -> N
         click.echo(f"{d.record_id}  {d.patient:<12} {d.doc_type or '-':<14} until {d.retain_until}{hold}")
         click.echo(f"    {d.rule}; last activity {d.last_activity}")
     held = sum(d.held for d in due)
-    click.echo(f"{len(due)} record(s) past retention; {held} on legal hold.")
+    click.echo(f"{counted(len(due), 'record')} past retention; {held} on legal hold.")
 
 
 @retention.command("purge")
@@ -63,7 +64,7 @@ def retention_purge_cmd(state: CliState, confirm: bool, as_of: str | None, as_js
     if not confirm:
         due = [d for d in due_records(session, _as_of(as_of)) if not d.held]
         raise UserError(
-            f"{len(due)} record(s) would be destroyed; nothing was done.",
+            f"{counted(len(due), 'record')} would be destroyed; nothing was done.",
             "Review them with 'chartvault retention report', then add --confirm.",
         )
     report = purge(session, _as_of(as_of), progress=progress_bar("Purging", quiet=as_json))
@@ -76,7 +77,7 @@ def retention_purge_cmd(state: CliState, confirm: bool, as_of: str | None, as_js
             }
         )
         return
-    click.echo(f"Destroyed {len(report.purged)} record(s) ({report.blobs_deleted} blobs); "
+    click.echo(f"Destroyed {counted(len(report.purged), 'record')} ({counted(report.blobs_deleted, 'blob')}); "
                f"{len(report.held)} kept under legal hold.")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
+from archive.plural import counted
 
 
 def print_hits(hits: list[Any], empty: str = "No records match.") -> None:
@@ -48,8 +49,8 @@ def embed_after_import(state: CliState, record_ids: list[str], as_json: bool) ->
         return {"records": 0, "chunks": 0, "interrupted": True}
     if not as_json:
         click.echo(
-            f"Embedded {report.records} record(s) for semantic search "
-            f"({report.chunks} chunks, {report.chunks_per_second:.1f} chunks/s)."
+            f"Embedded {counted(report.records, 'record')} for semantic search "
+            f"({counted(report.chunks, 'chunk')}, {report.chunks_per_second:.1f} chunks/s)."
         )
     return {"records": report.records, "chunks": report.chunks, "seconds": round(report.seconds, 2)}
 
@@ -117,12 +118,12 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
         )
     elif report is not None:
         click.echo(
-            f"Embedded {report.records} record(s), {report.chunks} chunks "
+            f"Embedded {counted(report.records, 'record')}, {counted(report.chunks, 'chunk')} "
             f"({report.chunks_per_second:.1f} chunks/s). Backlog: {status.backlog}."
         )
     if interrupted:
         click.echo(
-            f"Interrupted. {status.embedded} record(s) embedded, {status.backlog} waiting; "
+            f"Interrupted. {counted(status.embedded, 'record')} embedded, {status.backlog} waiting; "
             "run 'chartvault reindex' again to resume.",
             err=True,
         )

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state
+from archive.plural import counted
 
 
 def _pct(value: float | None) -> str:
@@ -59,7 +60,8 @@ def stats_frequency(state: CliState, by: str, period: str, date_from: str | None
         click.echo(f"{m.key:<8} {'':<{width}} {m.patients:>8} {m.encounters:>10}")
     click.echo(f"{'total':<8} {'':<{width}} {result.total.patients:>8} {result.total.encounters:>10}")
     if result.undated:
-        click.echo(f"\n{result.undated} diagnosis(es) without a date or an encounter to date them were left out.")
+        click.echo(f"\n{counted(result.undated, 'diagnosis', 'diagnoses')} without a date or an encounter to date them"
+                   f" {'was' if result.undated == 1 else 'were'} left out.")
 
 
 @stats.command("recurrence")
@@ -122,8 +124,8 @@ def stats_readmissions(state: CliState, days: int, as_of: str | None, as_json: b
         click.echo(f"  {name[:28]:<28} {row.discharges:>10} {row.eligible:>8} {row.readmitted:>10}"
                    f" {_pct(row.rate):>7}  {_ci(row.ci_low, row.ci_high)}")
     if r.overall.censored:
-        click.echo(f"  {r.overall.censored} discharge(s) in the last {r.days} days without a readmission yet"
-                   " are not counted.")
+        click.echo(f"  {counted(r.overall.censored, 'discharge')} in the last {r.days} days without a readmission yet"
+                   f" {'is' if r.overall.censored == 1 else 'are'} not counted.")
 
 
 @cli.group("export")
@@ -140,13 +142,14 @@ def _report(result: Any, as_json: bool) -> None:
     if as_json:
         emit_json(result.to_json())
         return
-    click.echo(f"Wrote {result.rows} row(s) to {result.path} (readable by you only).")
+    click.echo(f"Wrote {counted(result.rows, 'row')} to {result.path} (readable by you only).")
     if result.kind == "stats":
-        click.echo(f"  {result.suppressed_cells} cell(s) suppressed (below {result.min_cell}, or needed to protect"
-                   f" one); {result.merged_groups} group(s) with fewer than {result.min_cell} patients combined"
-                   " into OTHER.")
+        click.echo(f"  {counted(result.suppressed_cells, 'cell')} suppressed (below {result.min_cell}, or needed to"
+                   f" protect one); {counted(result.merged_groups, 'group')} with fewer than {result.min_cell}"
+                   " patients combined into OTHER.")
     else:
-        click.echo(f"  {result.patients} patient(s) under one-off pseudonyms; {result.generalized_rows} row(s) shown"
+        click.echo(f"  {counted(result.patients, 'patient')} under one-off pseudonyms;"
+                   f" {counted(result.generalized_rows, 'row')} shown"
                    f" at category level and {result.suppressed_rows} left out (fewer than {result.min_cell}"
                    " patients).")
 

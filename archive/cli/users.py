@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from archive.cli.base import CliState, cli, emit_json, new_passphrase, pass_state, progress_bar
+from archive.plural import counted
 
 
 @cli.group()
@@ -93,6 +94,6 @@ def user_remove(state: CliState, name: str, rotate: bool) -> None:
     report = remove_user(state.session(), name, rotate=rotate, progress=progress_bar("Re-encrypting"))
     click.echo(f"Removed '{name}'.")
     if report is not None:
-        click.echo(f"Rotated the vault key: {report.files_reencrypted} file(s) re-encrypted.")
+        click.echo(f"Rotated the vault key: {counted(report.files_reencrypted, 'file')} re-encrypted.")
     else:
         click.echo("Tip: 'chartvault key rotate' makes the removal a full revocation.")

@@ -9,6 +9,7 @@ import click
 
 from archive.cli.base import CliState, cli, emit_json, new_passphrase, pass_state, progress_bar
 from archive.errors import TamperDetected
+from archive.plural import counted
 
 
 @cli.command()
@@ -62,14 +63,14 @@ def verify(state: CliState, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_json())
     else:
-        click.echo(f"Checked {report.blobs_checked} blobs: {len(report.problems)} problem(s).")
+        click.echo(f"Checked {counted(report.blobs_checked, 'blob')}: {counted(len(report.problems), 'problem')}.")
         click.echo(f"Index opens (schema version {report.schema_version}).")
         click.echo(f"Audit chain: {report.audit_summary}")
         for problem in report.problems:
             click.echo(f"  BAD {problem}", err=True)
     if not report.ok:
         raise TamperDetected(
-            f"Vault verification failed: {len(report.problems)} problem(s) found.",
+            f"Vault verification failed: {counted(len(report.problems), 'problem')} found.",
             "Restore the named files from a backup.",
         )
 
@@ -116,7 +117,8 @@ def key_rotate(state: CliState, as_json: bool) -> None:
         return
     verb = "Finished the interrupted rotation" if report.resumed else "Rotated the vault key"
     click.echo(
-        f"{verb}: {report.files_reencrypted} file(s) re-encrypted, {report.users_regranted} user(s) re-granted."
+        f"{verb}: {counted(report.files_reencrypted, 'file')} re-encrypted, "
+        f"{counted(report.users_regranted, 'user')} re-granted."
     )
     click.echo(f"New vault recipient: {report.new_recipient}")
 

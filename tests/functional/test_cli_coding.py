@@ -137,7 +137,7 @@ def test_index_by_code_category_prefix(shared_vault: VaultFixture, records: dict
     af = as_json(invoke(shared_vault.root, "index", "by-code", "i48.91", "--json"))
     assert af["patients"] == ["5151"]
     text = invoke(shared_vault.root, "index", "by-code", "E11")
-    assert "1 record(s), 0 chart entries, 1 patient(s): 4242" in text.output and "confirmed E11.9" in text.output
+    assert "1 record, 0 chart entries, 1 patient: 4242" in text.output and "confirmed E11.9" in text.output
     bad = invoke(shared_vault.root, "index", "by-code", "diabetes")
     assert bad.exit_code == 2 and "not an ICD-10-CM code" in bad.output
 
@@ -171,7 +171,7 @@ def test_cross_indexes_include_the_chart(shared_vault: VaultFixture, records: di
     attended = as_json(invoke(root, "index", "by-physician", "drmaria", "--json"))
     assert "6363" in attended["patients"]
     text = invoke(root, "index", "by-treatment", "warfarin")
-    assert "0 record(s), 1 chart entry, 1 patient(s): 6363" in text.output
+    assert "0 records, 1 chart entry, 1 patient: 6363" in text.output
 
 
 def test_physician_may_code(shared_vault: VaultFixture, records: dict[str, str]) -> None:

@@ -165,7 +165,7 @@ def test_reindex_semantic_rebuilds_everything(shared_vault: VaultFixture, import
     rebuilt = ok_json(invoke(shared_vault.root, "reindex", "--semantic", "--json"))
     assert rebuilt["records"] == before["embedded"] and rebuilt["backlog"] == 0 and not rebuilt["rebuilding"]
     text = invoke(shared_vault.root, "reindex")
-    assert text.exit_code == 0 and "Embedded 0 record(s)" in text.output
+    assert text.exit_code == 0 and "Embedded 0 records" in text.output
 
 
 def test_help_texts() -> None:

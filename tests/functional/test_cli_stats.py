@@ -73,7 +73,7 @@ def test_frequency_text(env: tuple[Path, Any, sf.Fixture], run: Any) -> None:
     assert lines[0].split()[:4] == ["period", "chapter", "patients", "encounters"]
     for (year, chapter), (patients, encounters) in want["cells"].items():
         assert any(line.split()[:4] == [year, chapter, str(patients), str(encounters)] for line in lines)
-    assert "1 diagnosis(es) without a date" in result.output
+    assert "1 diagnosis without a date" in result.output
 
 
 def test_recurrence(env: tuple[Path, Any, sf.Fixture], run: Any) -> None:

@@ -61,7 +61,7 @@ async def test_answer_with_citations_and_open_the_cited_record(vault_root: Path)
         # a follow-up in the same pane
         await _ask(pilot, screen, "and in March 2021?")
         assert "Cefuroxime" not in screen.last.answer and "Amoxicillin" in screen.last.answer
-        await pilot.press("f7", "enter")
+        await pilot.press("ctrl+o", "enter")  # F7 means Statistics everywhere
         await _wait(pilot, lambda: isinstance(app.screen, RecordScreen), "the cited record")
         record = app.screen
         await _wait(pilot, lambda: record.view is not None, "record loaded")  # type: ignore[attr-defined]

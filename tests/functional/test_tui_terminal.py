@@ -8,6 +8,7 @@ Skipped, with the reason, when tmux is not installed (CI installs it, see .ci/ru
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -100,7 +101,8 @@ def test_unlock_search_record_assistant_lock(tmux: tuple[Tmux, float]) -> None:
     term.send("Enter")
     term.wait_for(lambda t: "Search records" in t and "Maria Lopez (drmaria)" in t, "the search screen")
     term.type("bisoprolol")
-    screen = term.wait_for(lambda t: "record(s). Enter opens one." in t, "search results")
+    screen = term.wait_for(lambda t: re.search(r"\d+ records?\. Enter opens one\.", t) is not None,
+                           "search results")
     assert "vale_cardiology_2024-03-15.md" in screen
     term.send("Down")
     term.send("Enter")
@@ -113,7 +115,7 @@ def test_unlock_search_record_assistant_lock(tmux: tuple[Tmux, float]) -> None:
     term.wait_for(lambda t: "Ask a question" in t, "the assistant")
     term.type("what medications does DEMO-1001 take?")
     term.send("Enter")
-    answer = term.wait_for(lambda t: "citation(s)" in t, "an answer")
+    answer = term.wait_for(lambda t: "each checked against its record" in t, "an answer")
     assert "Furosemide" in answer or "furosemide" in answer
 
     # Torch loads in the background after unlock (the embedding model); the maps check can see it.

@@ -62,7 +62,7 @@ def test_report_purge_and_hold(shared_vault, imported, tmp_path: Path) -> None: 
     assert not entry.source_purged
 
     dry = _cli(shared_vault.root, "retention", "purge", "--as-of", "2027-01-01")
-    assert dry.exit_code == 2 and "2 record(s) would be destroyed" in dry.output
+    assert dry.exit_code == 2 and "2 records would be destroyed" in dry.output
     denied = _cli(shared_vault.root, "retention", "purge", "--confirm", user="drmaria", pw="granite orchid compass")
     assert denied.exit_code == 3
     done = _cli(shared_vault.root, "retention", "purge", "--confirm", "--as-of", "2027-01-01", "--json")

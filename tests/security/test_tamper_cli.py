@@ -39,7 +39,7 @@ def test_verify_names_corrupt_and_swapped_blobs(fresh_vault) -> None:  # type: i
     assert result.exit_code == 4
     assert bad.blob_id in result.output and a.blob_id in result.output and b.blob_id in result.output
     assert good.blob_id not in result.output
-    assert "Vault verification failed: 3 problem(s) found." in result.output
+    assert "Vault verification failed: 3 problems found." in result.output
     assert "Traceback" not in result.output
 
 

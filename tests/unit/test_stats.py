@@ -205,3 +205,17 @@ def test_queries_are_audited_with_their_parameters(env: Env) -> None:
     assert json.loads(env.last_audit("stats_recurrence")["details"])["code"] == "S72"
     stats.readmissions(env.tess, days=14)
     assert json.loads(env.last_audit("stats_readmissions")["details"])["days"] == 14
+
+
+def test_busiest_groups_break_ties_by_number_not_as_strings() -> None:
+    """Chapters 4, 9, 10, 19 with tied counts: 9 before 10 and 19 (as strings, '9' sorts last)."""
+    from archive.stats import Frequency, Margin
+
+    groups = [Margin(k, 1, e) for k, e in (("10", 3), ("19", 3), ("4", 5), ("9", 3), ("11", 1))]
+    result = Frequency(by="chapter", period="year", date_from=None, date_to=None, cells=[], periods=[],
+                       groups=groups, total=Margin("ALL", 5, 15), undated=0)
+    assert [m.key for m in result.busiest()] == ["4", "9", "10", "19", "11"]
+    assert [m.key for m in result.busiest(2)] == ["4", "9"]
+    codes = Frequency(by="code", period="year", date_from=None, date_to=None, cells=[], periods=[],
+                      groups=[Margin("I50.9", 1, 2), Margin("E11.9", 1, 2)], total=Margin("ALL", 1, 4), undated=0)
+    assert [m.key for m in codes.busiest()] == ["E11.9", "I50.9"]

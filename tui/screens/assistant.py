@@ -16,10 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from archive.plural import counted
 from tui.messages import OpenRecord
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 from tui.workers import session_work
@@ -30,7 +32,7 @@ class AssistantScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("f7", "focus_citations", "Citations"),
+        Binding("ctrl+o", "focus_citations", "Citations"),  # F7 is Statistics (tui/navigation.py)
     ]
     DEFAULT_CSS = """
     AssistantScreen #chat-log {
@@ -81,8 +83,8 @@ class AssistantScreen(Screen[None]):
             )
         yield Static("", id="assistant-status", classes="muted")
         yield OptionList(id="citations")
-        yield Input(placeholder="Ask a question…  (Enter sends; F7 citations; Esc back)", id="question")
-        yield Footer()
+        yield Input(placeholder="Ask a question…  (Enter sends; Ctrl+O citations; Esc back)", id="question")
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#question", Input).focus()
@@ -127,8 +129,8 @@ class AssistantScreen(Screen[None]):
                 citations.add_option(Option(Text(f"[{i}] {c.record_id}  {c.date or 'undated'}  \"{passage}\""),
                                             id=f"{i}:{c.record_id}"))
             n = len(answer.citations)
-            status.update(f"{n} citation(s), each checked against its record. F7 then Enter opens one." if n
-                          else "")
+            status.update(f"{counted(n, 'citation')}, each checked against its record. Ctrl+O then Enter opens"
+                          " one." if n else "")
         log.scroll_end(animate=False)
         self.answers += 1
 

@@ -20,9 +20,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
+from archive.plural import counted
 from tui.messages import OpenRecord
+from tui.widgets.footer import KeyFooter
 from tui.widgets.form_select import FormSelect
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
@@ -132,7 +134,7 @@ class EntryForm(ModalScreen[Any]):
             with Horizontal(id="form-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._show_fields_for(self.kind)
@@ -300,7 +302,7 @@ class DiscardInput(ModalScreen[bool]):
             with Horizontal(id="discard-buttons"):
                 yield Button("Keep editing", id="keep", variant="primary")
                 yield Button("Discard", id="discard", variant="error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#keep", Button).focus()  # Enter keeps the input: the safe answer
@@ -335,7 +337,7 @@ class EntryHistory(ModalScreen[None]):
             yield Static(f"History of {self.entry_id}", classes="dialog-title", id="history-title")
             yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
             yield Button("Close", id="close")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#history", DataTable).add_columns("v", "saved", "by", "reason", "changes")
@@ -382,7 +384,7 @@ class OpenChart(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static("Open a patient's chart", classes="dialog-title")
             yield Input(placeholder="MRN", id="open-mrn")
-        yield Footer()
+        yield KeyFooter()
 
     @on(Input.Submitted, "#open-mrn")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -441,7 +443,7 @@ class ChartScreen(Screen[None]):
         yield Static("Records", id="records-title")
         yield RecordList(id="records", cursor_type="row", zebra_stripes=True)
         yield Static("", id="chart-message")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#timeline", DataTable).add_columns("date", "what", "id", "text", "status")
@@ -472,8 +474,8 @@ class ChartScreen(Screen[None]):
         head.append(f"  MRN {p.mrn}  ·  born {p.dob or '?'}  ·  sex {p.sex or '?'}  ·  attending {p.attending or '-'}")
         stay = f"admitted {p.admitted}" + (f", discharged {p.discharged}" if p.discharged else ", still in") \
             if p.admitted else "no stay on file"
-        head.append(f"\n{stay}  ·  {len(chart.encounters)} encounter(s), {len(chart.entries)} entr(y/ies), "
-                    f"{len(chart.records)} record(s)")
+        head.append(f"\n{stay}  ·  {counted(len(chart.encounters), 'encounter')}, "
+                    f"{counted(len(chart.entries), 'entry', 'entries')}, {counted(len(chart.records), 'record')}")
         self.query_one("#chart-patient", Static).update(head)
         table = self.query_one("#timeline", DataTable)
         table.clear()

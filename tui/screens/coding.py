@@ -15,10 +15,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from archive.plural import counted
 from tui.messages import CodingLoaded
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 from tui.workers import session_work
@@ -70,7 +72,7 @@ class CodingScreen(Screen[None]):
                 yield Static(title, id="suggestions-title")
                 yield OptionList(id="suggestions")
                 yield Static("", id="suggestion-passage")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#code-search", Input).focus()
@@ -128,7 +130,7 @@ class CodingScreen(Screen[None]):
         for h in hits:
             tag = "" if h.billable else "  (heading)"
             results.add_option(Option(f"{h.code:<9} {h.description}{tag}", id=h.code))
-        status = f"{len(hits)} code(s) for '{query}'." if query.strip() else "Type a code or words."
+        status = f"{counted(len(hits), 'code')} for '{query}'." if query.strip() else "Type a code or words."
         if query.strip() and not hits:
             status = f"No code matches '{query}'. Try fewer or other words."
         self.query_one("#code-search-status", Static).update(status)

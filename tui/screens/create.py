@@ -15,9 +15,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from tui.messages import DemoBuilt, DemoProgress, Unlocked
+from tui.widgets.footer import KeyFooter
 from tui.widgets.status import short_path
 
 
@@ -83,7 +84,7 @@ class CreateVaultScreen(Screen[None]):
                 yield Static("", id="demo-users")
                 yield Button("Continue to unlock", variant="primary", id="demo-continue")
             yield Static("", id="message", classes="message")
-        yield Footer()
+        yield KeyFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("choose_empty", "choose_demo"):

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.navigation import DESTINATIONS, GLOBAL_KEYS, allowed
+from tui.widgets.footer import KeyFooter
 
 
 def key_label(key: str) -> str:
@@ -48,7 +49,7 @@ def screen_keys(screen: Screen[Any]) -> list[tuple[str, str]]:
         if label in seen:
             continue
         seen.add(label)
-        out.append((label, binding.description))
+        out.append((label, binding.tooltip or binding.description))
     return out
 
 
@@ -62,7 +63,7 @@ SCREEN_NAMES = {
 class HelpScreen(ModalScreen[None]):
     """Keys of the screen below, every screen this user may open, and the keys that work everywhere."""
 
-    BINDINGS = [Binding("escape,f1,q", "close", "Close help")]
+    BINDINGS = [Binding("escape,q", "close", "Close help"), Binding("f1", "help", "Close help", show=False)]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen #help-box {
@@ -94,7 +95,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static("chartvault help  (Esc closes)", id="help-title")
             with VerticalScroll(id="help-scroll"):
                 yield Static(self._content(), id="help-text")
-        yield Footer()
+        yield KeyFooter()
 
     def _content(self) -> Group:
         parts: list[Any] = []
@@ -129,4 +130,8 @@ class HelpScreen(ModalScreen[None]):
         return Group(*parts)
 
     def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_help(self) -> None:
+        """F1 means help on every screen: here it closes the help it opened."""
         self.dismiss(None)

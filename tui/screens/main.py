@@ -20,9 +20,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
+from archive.plural import counted
 from tui.messages import OpenRecord, SearchDone
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
@@ -53,6 +55,7 @@ class MainScreen(Screen[None]):
         self.inbox: Any = None  # archive.intake.InboxService while watching
         self.mode: str | None = None  # search mode: None = auto (hybrid once the model is ready), fts, semantic, hybrid
         self.embedding: Any = None  # archive.embedding.EmbeddingService (model load + backlog) while open
+        self.embedding_started = False  # start_embedding has run: until then the model counts as loading
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -62,7 +65,7 @@ class MainScreen(Screen[None]):
             yield Static("", id="search-mode", classes="muted")
             yield Static("Type to search.", id="results-status", classes="muted")
             yield SearchResults(id="results")
-        yield Footer()
+        yield KeyFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys for screens this user may not open are left out of the footer (F1 says who may)."""
@@ -139,7 +142,7 @@ class MainScreen(Screen[None]):
         self.query_one("#results", SearchResults).show_hits(hits)
         n = len(hits)
         more = f" (first {LIMIT})" if n >= LIMIT else ""
-        self._status(f"{n} record(s){more}. Enter opens one." if n else "No records match.")
+        self._status(f"{counted(n, 'record')}{more}. Enter opens one." if n else "No records match.")
         self.searches += 1
 
     def _search_failed(self, query: str, message: str, hint: str) -> None:
@@ -234,7 +237,7 @@ class MainScreen(Screen[None]):
         quarantined = sum(o.status == "quarantined" for o in outcomes)
         parts = []
         if imported:
-            parts.append(f"{imported} new record(s)")
+            parts.append(f"{counted(imported, 'new record')}")
         if quarantined:
             parts.append(f"{quarantined} quarantined (see F2)")
         if parts:
@@ -262,6 +265,7 @@ class MainScreen(Screen[None]):
         from archive.embedding import EmbeddingService
         from archive.errors import ChartvaultError
 
+        self.embedding_started = True
         try:
             self.embedding = EmbeddingService(
                 self.session,
@@ -276,16 +280,29 @@ class MainScreen(Screen[None]):
             service, self.embedding = self.embedding, None
             service.stop(timeout=2.0)
 
-    def _show_mode(self) -> None:
+    def model_state(self) -> str:
+        """The embedding model: "loading", "ready", "failed" or "unavailable" (for the mode and status lines).
+
+        Before the service starts (just after the first frame) it is loading, not unavailable.
+        """
         service = self.embedding
         if service is None:
+            return "unavailable" if self.embedding_started else "loading"
+        if getattr(service.embedder, "error", None) is not None:
+            return "failed"
+        return "ready" if service.ready else "loading"
+
+    def _show_mode(self) -> None:
+        service = self.embedding
+        state = self.model_state()
+        if state == "unavailable":
             model = "model unavailable"
-        elif getattr(service.embedder, "error", None) is not None:
+        elif state == "failed":
             model = "model failed to load"
-        elif not service.ready:
+        elif state == "loading" or service is None:
             model = "model loading (full text meanwhile)"
         else:
-            model = "model ready" + (f", {service.embedded} record(s) embedded" if service.embedded else "")
+            model = "model ready" + (f", {counted(service.embedded, 'record')} embedded" if service.embedded else "")
         mode = self.mode or "auto"
         self.query_one("#search-mode", Static).update(f"Mode: {mode} (F4)  ·  {model}")
 

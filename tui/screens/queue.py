@@ -16,11 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane, TextArea
 
 from tui.messages import Done, OpenRecord, QueuesLoaded
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.widgets.tabs import next_tab
 from tui.workers import session_work
 
 
@@ -28,6 +30,8 @@ class QueueScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("f5", "refresh", "Refresh"),
+        Binding("ctrl+n", "next_tab", "Next tab",
+                tooltip="Next tab: Needs filing, Needs transcription, Quarantine (or Tab to the tabs, then ←/→)"),
     ]
     DEFAULT_CSS = """
     QueueScreen DataTable { height: 1fr; min-height: 5; }
@@ -68,7 +72,7 @@ class QueueScreen(Screen[None]):
                 with Horizontal(classes="queue-actions"):
                     yield Input(placeholder="release to folder", id="release-to")
                     yield Button("Release", id="release")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filing", DataTable).add_columns("record", "file", "type", "date", "why")
@@ -220,6 +224,9 @@ class QueueScreen(Screen[None]):
         msg = self.query_one("#queue-message", Static)
         msg.update(text)
         msg.set_class(error, "error")
+
+    def action_next_tab(self) -> None:
+        next_tab(self.query_one("#queues", TabbedContent))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from tui.messages import RecordLoaded
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 from tui.workers import session_work
@@ -55,7 +56,7 @@ class RecordScreen(Screen[None]):
         yield Input(placeholder="Emergency? Type the reason to break the glass (flagged for review)", id="break-glass")
         with VerticalScroll(id="record-scroll"):
             yield Static("", id="record-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load()

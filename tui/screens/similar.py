@@ -8,9 +8,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 
+from archive.plural import counted
 from tui.messages import OpenRecord, SimilarLoaded
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.results import MARK_CLOSE, MARK_OPEN, SearchResults
 from tui.widgets.status import StatusLine
@@ -35,7 +37,7 @@ class SimilarScreen(Screen[None]):
         yield StatusLine(self.session)
         yield Static(f"Cases similar to {self.record_id}: finding them (may load the model)…", id="similar-status")
         yield SearchResults(id="similar-results")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.load()
@@ -62,7 +64,7 @@ class SimilarScreen(Screen[None]):
         results = self.query_one("#similar-results", SearchResults)
         results.show_hits(result.hits)
         n = len(result.hits)
-        found = f"{n} case(s) similar to {self.record_id}, most similar first. Enter opens one."
+        found = f"{counted(n, 'case')} similar to {self.record_id}, most similar first. Enter opens one."
         text = result.note or (found if n else "No similar records.")
         self.query_one("#similar-status", Static).update(text)
         if n:

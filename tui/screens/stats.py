@@ -15,11 +15,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Sparkline, Static, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Label, Sparkline, Static, TabbedContent, TabPane
 
+from archive.plural import counted
 from tui.messages import StatsLoaded
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
+from tui.widgets.tabs import next_tab
 from tui.workers import session_work
 
 LEVELS = ("chapter", "category", "code")
@@ -60,13 +64,16 @@ class StatsScreen(Screen[None]):
         Binding("b", "cycle_level", "Group by"),
         Binding("p", "cycle_period", "Period"),
         Binding("f5", "reload", "Refresh"),
+        Binding("ctrl+n", "next_tab", "Next tab",
+                tooltip="Next tab: Frequency, Recurrence, Readmissions (or Tab to the tabs, then ←/→)"),
     ]
     DEFAULT_CSS = """
     StatsScreen #freq-params { height: 1; padding: 0 1; background: $panel; }
     StatsScreen #freq-charts { height: auto; max-height: 14; }
     StatsScreen #freq-bars { width: 1fr; height: auto; padding: 0 1; }
     StatsScreen #freq-sparks { width: 1fr; height: auto; padding: 0 1; }
-    StatsScreen .spark-row { height: 1; }
+    StatsScreen .spark-row, StatsScreen .spark-heading { height: 1; }
+    StatsScreen .spark-heading { color: $text-muted; }
     StatsScreen .spark-row Label { width: 10; }
     StatsScreen .spark-row Sparkline { width: 1fr; height: 1; }
     StatsScreen .spark-row .spark-total { width: 8; text-align: right; }
@@ -106,7 +113,7 @@ class StatsScreen(Screen[None]):
                     yield DataTable(id="readmit-table", zebra_stripes=True, cursor_type="row")
                     yield Static("", id="readmit-bars")
         yield Static("", id="stats-message")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#readmit-table", DataTable).add_columns(
@@ -168,8 +175,12 @@ class StatsScreen(Screen[None]):
         sparks = self.query_one("#freq-sparks", Vertical)
         await sparks.remove_children()
         by_cell = {(c.group, c.period): c for c in result.cells}
-        top = sorted(result.groups, key=lambda m: (-m.encounters, m.key))[:SPARKLINES]
-        rows = []
+        top = result.busiest(SPARKLINES)
+        rows: list[Widget] = []
+        if top:
+            first, last = (periods[0], periods[-1]) if periods else ("", "")
+            rows.append(Static(f"Most encounters first; each line {first} to {last}", id="spark-heading",
+                               classes="spark-heading"))
         for g in top:
             data = [float(by_cell[(g.key, p)].encounters) if (g.key, p) in by_cell else 0.0 for p in periods]
             rows.append(Horizontal(Label(g.key[:10]), Sparkline(data, summary_function=max),
@@ -184,8 +195,8 @@ class StatsScreen(Screen[None]):
             counts = [f"{c.patients}/{c.encounters}" if c else "" for c in cells]
             label = (result.labels.get(g.key) or "")[:30]
             table.add_row(g.key, label, *counts, str(g.patients), str(g.encounters))
-        self._say(f"{len(result.groups)} group(s), {result.total.patients} patient(s), "
-                  f"{result.total.encounters} encounter(s); cells show patients/encounters.")
+        self._say(f"{counted(len(result.groups), 'group')}, {counted(result.total.patients, 'patient')}, "
+                  f"{counted(result.total.encounters, 'encounter')}; cells show patients/encounters.")
         self.loads += 1
 
     # -- recurrence ---------------------------------------------------------------------------------
@@ -224,7 +235,7 @@ class StatsScreen(Screen[None]):
             text.append_text(bar_lines([("recurred", r.recurred), ("did not", r.eligible - r.recurred)],
                                        room=box.content_size.width or 60))
         self.query_one("#recur-result", Static).update(text)
-        self._say(f"Recurrence of {r.code}: {pct(r.rate)} of {r.eligible} patient(s).")
+        self._say(f"Recurrence of {r.code}: {pct(r.rate)} of {counted(r.eligible, 'patient')}.")
         self.loads += 1
 
     # -- readmissions -------------------------------------------------------------------------------
@@ -267,6 +278,9 @@ class StatsScreen(Screen[None]):
         msg = self.query_one("#stats-message", Static)
         msg.update(text)
         msg.set_class(error, "error")
+
+    def action_next_tab(self) -> None:
+        next_tab(self.query_one("#stats-tabs", TabbedContent))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -14,9 +14,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from tui.messages import Unlocked
+from tui.widgets.footer import KeyFooter
 
 
 class UnlockScreen(Screen[None]):
@@ -58,7 +59,7 @@ class UnlockScreen(Screen[None]):
                 users = "\n".join(f"  {u.name:<8} {u.role:<11} {u.passphrase}" for u in DEMO_USERS)
                 yield Static(f"Demo vault (fictional records). Demo-only users and passphrases:\n{users}",
                              id="demo-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.notice:

@@ -14,9 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, Input, Label, Select, Static
 
 from tui.messages import Done, UsersLoaded
+from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
 from tui.workers import session_work
@@ -67,7 +68,7 @@ class AddUserForm(ModalScreen[Any]):
             with Horizontal(id="user-form-buttons"):
                 yield Button("Add user", id="u-save", variant="primary", compact=True)
                 yield Button("Cancel", id="u-cancel", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#u-name", Input).focus()
@@ -141,7 +142,7 @@ class UsersScreen(Screen[None]):
             yield Static("A: add a user · D: disable the selected one · physicians need a licence number.",
                          id="users-message", classes="muted")
             yield DataTable(id="users", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#users", DataTable).add_columns(*COLUMNS)
