@@ -152,7 +152,7 @@ async def test_similar_cases_show_their_similarity_and_stop_at_the_floor(vault_r
         prompt = str(found.get_option_at_index(0).prompt)
         assert f"similarity {hit.score:.2f}" in prompt, prompt
         status = str(screen.query_one("#similar-status", Static).render())
-        assert status.startswith(f"1 case similar to {ids['1__hip.txt']} (similarity {floor:.2f} or more)"), status
+        assert status == f"1 case at least {floor:.2f} similar to {ids['1__hip.txt']}. Enter opens one.", status
         await pilot.press("escape")
         # The gout note has no close case at all: said so, not an arbitrary list.
         app.push_screen(SimilarScreen(main.session, ids["3__gout.txt"]))

@@ -63,10 +63,10 @@ class SimilarScreen(Screen[None]):
         results = self.query_one("#similar-results", SearchResults)
         results.show_hits(result.hits, score_label="similarity")
         n = len(result.hits)
-        floor = f" (similarity {result.floor:.2f} or more)" if result.floor is not None else ""
-        found = f"{n} case{'' if n == 1 else 's'} similar to {self.record_id}{floor}, most similar first. " \
-                "Enter opens one."
-        none = f"No close cases: no other record is similar enough to {self.record_id}{floor}."
+        # Scores are shown per case, so the order needs no words; the floor does (why the list is short).
+        close = f"at least {result.floor:.2f} similar" if result.floor is not None else "similar"
+        found = f"{n} case{'' if n == 1 else 's'} {close} to {self.record_id}. Enter opens one."
+        none = f"No close cases: no other record is {close} to {self.record_id}."
         text = result.note or (found if n else none)
         self.query_one("#similar-status", Static).update(text)
         if n:
