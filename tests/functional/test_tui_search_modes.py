@@ -163,3 +163,36 @@ async def test_similar_cases_show_their_similarity_and_stop_at_the_floor(vault_r
         assert screen.query_one("#similar-results", SearchResults).option_count == 0
         status = str(screen.query_one("#similar-status", Static).render())
         assert status.startswith("No close cases"), status
+
+
+async def test_model_loading_notice_goes_when_the_model_is_ready(vault_root: Path) -> None:
+    """Records are embedded, but this process's model is still loading: full text says so, then the mode chosen."""
+    from archive.embedding import embed_backlog, use_embedder
+    from archive.login import open_session
+
+    session = open_session(vault_root, "tess", TECH_PASS)
+    embed_backlog(session)  # with the tests' fake
+    session.close()
+    model = HeldModel()
+    use_embedder(model)
+    try:
+        posted = Posted()
+        app = make_app(vault_dir=vault_root, user="tess")
+        async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+            main = await _main(pilot, app)
+            status = main.query_one("#results-status", Static)
+            await pilot.press("f4", "f4")  # auto -> fts -> semantic
+            main.query_one("#search", Input).value = "colchicine"
+            await posted.wait_for(pilot, SearchDone, "the semantic search", lambda m: m.query == "colchicine")
+            assert _text(status).startswith("Full text: 1 record."), _text(status)
+            notice = main.query_one("#search-notice", Static)
+            assert notice.display and "Semantic search waits for the model, which is loading" in _text(notice)
+            searches = len(posted.of(SearchDone))
+            model.loaded.set()
+            again = await posted.wait_for(pilot, SearchDone, "the search run again", after=searches)
+            assert again.result.mode == "semantic" and again.result.fallback is None
+            await wait_until(pilot, lambda: _text(status).startswith("Semantic: 1 record."), "the semantic label")
+            assert not notice.display
+    finally:
+        model.loaded.set()
+        use_embedder(None)

@@ -58,6 +58,7 @@ class MainScreen(Screen[None]):
         self.mode: str | None = None  # search mode: None = auto (hybrid once the model is ready), fts, semantic, hybrid
         self.embedding: Any = None  # archive.embedding.EmbeddingService (model load + backlog) while open
         self.fallback: Any = None  # archive.search.Fallback of the results shown (full text stood in), or None
+        self.waiting: int | None = None  # the backlog as last counted since those results (BacklogCounted)
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -150,6 +151,7 @@ class MainScreen(Screen[None]):
         found = f"{n} record{'' if n == 1 else 's'}{more}. Enter opens one." if n else "No records match."
         self._status(f"{label}: {found}" if label else found)
         self.fallback = result.fallback if result is not None else None
+        self.waiting = None
         self._show_notice()
         self.searches += 1
 
@@ -306,6 +308,8 @@ class MainScreen(Screen[None]):
         fallback = self.fallback
         if fallback is not None and fallback.reason == MODEL_LOADING and service is not None and service.ready:
             self._search_again()  # the model is ready now: the mode chosen can answer
+        else:
+            self._show_notice()  # the model may have failed meanwhile
 
     def _mode_key(self) -> str:
         """The key that switches the search mode, as the footer shows it."""
@@ -324,7 +328,8 @@ class MainScreen(Screen[None]):
         if backlog < fallback.backlog:
             self._search_again()
         else:
-            self._show_notice(backlog)
+            self.waiting = backlog
+            self._show_notice()
 
     def _search_again(self) -> None:
         self.fallback = None
@@ -332,10 +337,10 @@ class MainScreen(Screen[None]):
         if self.last_query:
             self.search(self.last_query)
 
-    def _show_notice(self, backlog: int | None = None) -> None:
+    def _show_notice(self) -> None:
         """Why the results are full text when the mode chosen was another, and what this user can do."""
         notice = self.query_one("#search-notice", Static)
-        text = self._notice_text(self.fallback, backlog)
+        text = self._notice_text(self.fallback, self.waiting)
         notice.update(text)
         notice.display = bool(text)
 
@@ -348,7 +353,9 @@ class MainScreen(Screen[None]):
         wanted = MODE_LABEL.get(fallback.wanted, fallback.wanted)
         switch = f"{self._mode_key()} switches the mode."
         service = self.embedding
-        if service is None or getattr(service.embedder, "error", None) is not None:
+        if service is None:
+            return f"{wanted} search is not available now: full-text results. {switch}"
+        if getattr(service.embedder, "error", None) is not None:
             return f"{wanted} search is unavailable (the model could not be loaded): full-text results. {switch}"
         if fallback.reason == MODEL_LOADING:
             return f"{wanted} search waits for the model, which is loading: full-text results until it is ready. " \
