@@ -5,12 +5,15 @@ The CLI, the TUI and the assistant all search through here.
 `search` runs one query in mode "fts" (BM25 over the words, as typed),
 "semantic" (cosine of the query's embedding to each record's best chunk) or
 "hybrid" (both, fused on absolute scales; see indexer.hybrid). With no mode
-it uses hybrid once any record is embedded, else full text. When the model
-is still loading and the caller cannot wait (the TUI), it answers with full
-text and says so (`SearchResult.note`). `search_records` is full text alone
+it uses hybrid once any record is embedded, else full text. When the mode
+by meaning cannot answer yet (the model is loading, or no record is embedded)
+and the caller cannot wait (the TUI), it answers with full text and says why
+as data (`SearchResult.fallback`: a reason code and the backlog), so that each
+edge words the remedy its own user has; a caller that can wait (the CLI) gets
+`NotEmbedded` when no record is embedded. `search_records` is full text alone
 (with how many matched: `search_records_page`); `similar_cases` lists the
-records closest in meaning to one record, optionally fused with the words it
-is about; `words_first` is the assistant's full-text cascade.
+records closest in meaning to one record (those at least `similar_floor`
+similar), optionally fused with the words it is about; `words_first` is the assistant's full-text cascade.
 
 Policy: the role is checked once per search (`session.require`), and each
 hit's record once (`Visibility`: hits the user may not see are dropped). The
@@ -47,6 +50,26 @@ SNIPPET_CHARS = 220
 COSINE_MARGIN = 0.25
 MIN_COSINE = 0.2  # below this the model sees no relation (all-MiniLM-L6-v2: unrelated texts score ~0-0.15)
 STRONG_KEYWORDS = 0.5
+# Similar cases less similar than this are not listed (the score: mean best-passage cosine). Chosen by
+# bench/similar_floor.py on 72 MTSamples notes of 12 specialties (bench/RESULTS.md): with
+# all-MiniLM-L6-v2, 99% of the pairs of notes of different specialties score below 0.55 (max 0.63),
+# and 64% of the pairs kept at 0.55 are of one specialty (7% of all pairs are). The tests' fake
+# (hashed words) knows only shared words: short notes sharing no content word score below 0.2.
+SIMILAR_FLOOR = {"all-MiniLM-L6-v2": 0.55, "fake-hash-64": 0.2}
+SIMILAR_FLOOR_OTHER = 0.55  # another model: the default model's floor until measured
+
+# Why a search answered with full text instead of the mode by meaning (`Fallback.reason`).
+MODEL_LOADING = "model_loading"  # the embedding model is still loading
+NOT_EMBEDDED = "not_embedded"  # no record is embedded yet (the backlog is being embedded, or waits)
+
+
+class NotEmbedded(UserError):
+    """Search by meaning was asked for, but no record is embedded yet; `backlog` records wait."""
+
+    def __init__(self, backlog: int) -> None:
+        self.backlog = backlog
+        waiting = f"{backlog} record{'' if backlog == 1 else 's'} wait{'s' if backlog == 1 else ''}"
+        super().__init__("No record is embedded for semantic search yet.", f"{waiting} to be embedded.")
 
 
 @dataclass(frozen=True)
@@ -118,13 +141,26 @@ class Visibility:
         return self._decided[record_id]
 
 
+@dataclass(frozen=True)
+class Fallback:
+    """Why the hits are full-text ones when a mode by meaning was wanted: data, not words, so that the
+    CLI and the TUI each say what their own user can do about it."""
+
+    reason: str  # MODEL_LOADING or NOT_EMBEDDED
+    wanted: str  # the mode that could not answer: semantic or hybrid
+    backlog: int  # records waiting to be embedded
+    chosen: bool  # the user chose `wanted` (False: it was the default mode)
+
+
 @dataclass
 class SearchResult:
     query: str
-    mode: str  # the mode that produced the hits
+    mode: str  # the mode that produced the hits: fts, semantic, hybrid, similar
     hits: list[SearchHit] = field(default_factory=list)
-    note: str | None = None  # e.g. "the model is loading: full-text results"
+    note: str | None = None  # e.g. "This record has no text to compare."
     requested: str | None = None
+    fallback: Fallback | None = None  # full text stood in for `fallback.wanted`, and why
+    floor: float | None = None  # similar cases: the similarity a record needed to be listed
 
     def to_json(self) -> list[dict[str, Any]]:
         return [h.to_json() for h in self.hits]
@@ -327,16 +363,19 @@ def search(
             hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
                                   **filters)
             return SearchResult(query, "fts", hits, requested=requested)
-        raise UserError(
-            "No record is embedded for semantic search yet.",
-            "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts.",
-        )
+        if wait_for_model:
+            raise NotEmbedded(_backlog(session))
+        hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
+                              **filters)
+        fallback = Fallback(NOT_EMBEDDED, mode, _backlog(session), chosen=True)
+        return SearchResult(query, "fts", hits, requested=requested, fallback=fallback)
     embedder = _embedder(session)
     if not getattr(embedder, "ready", True):
         if not wait_for_model:
             hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
                                   **filters)
-            return SearchResult(query, "fts", hits, note="The model is loading: full-text results.", requested=mode)
+            fallback = Fallback(MODEL_LOADING, mode, _backlog(session), chosen=requested is not None)
+            return SearchResult(query, "fts", hits, requested=requested, fallback=fallback)
         wait_until_ready(embedder)
     from indexer import hybrid
 
@@ -349,6 +388,12 @@ def search(
     hits = _to_hits(session, visible, raw, words, mark)[:limit]
     _audit(session, "search", query, mode, patient, f, hits)
     return SearchResult(query, mode, hits, requested=requested)
+
+
+def _backlog(session: Session) -> int:
+    from archive.embedding import backlog
+
+    return backlog(session)
 
 
 @dataclass
@@ -522,15 +567,19 @@ def similar_cases(
     words: str = "",
     filters: fts.Filters | None = None,
     visible: Visibility | None = None,
+    floor: float | None = None,
 ) -> SearchResult:
     """Records most similar in meaning to one record (its chunks against every record's chunks).
 
     Reading a record's neighbours tells something about the record itself, so
     the user must be allowed to see it (`require_record`, audited); the
-    record is embedded on the spot if it is still in the backlog. With
-    `words` (what the record is about), records holding them rise too: the
-    hybrid fusion of `search`, the record's similarity standing in for the
-    query's cosine (`filters` narrow that keyword side).
+    record is embedded on the spot if it is still in the backlog. Records less
+    similar than `floor` (None: the model's `similar_floor`) are left out, so
+    the list may be short or empty ("no close cases"); each hit's score is its
+    similarity (0-1). With `words` (what the record is about), records holding
+    them rise too: the hybrid fusion of `search`, the record's similarity
+    standing in for the query's cosine (`filters` narrow that keyword side);
+    a record holding most of the words is kept below the floor.
     """
     from archive.embedding import wait_until_ready
 
@@ -549,13 +598,15 @@ def similar_cases(
     if not records.is_embedded(n, embedder.model_id):
         records.embed_now(embedder, n)
     vm = records.vectors(embedder.model_id, embedder.dim)
+    least = similar_floor(embedder.model_id) if floor is None else floor
     if not len(vm.record_vectors(n)):
-        return SearchResult(rid, "similar", [], note="This record has no text to compare.")
+        return SearchResult(rid, "similar", [], note="This record has no text to compare.", floor=least)
     scores = vm.similar_scores(n)
     if words.strip():
         raw = _similar_by_both(records, vm, scores, n, words, filters or fts.Filters(), limit)
     else:
         raw = [_Raw(m, s, s, None) for m, s in vm.top(scores, limit * 2, exclude=[n])]
+    raw = [r for r in raw if (r.cosine or 0.0) >= least or (r.coverage or 0.0) >= STRONG_KEYWORDS]
     mine = vm.record_vectors(n).mean(axis=0)
     for r in raw:
         best = vm.best_chunk(mine, r.n)
@@ -563,7 +614,12 @@ def similar_cases(
             r.start, r.end = best[1], best[2]
     hits = _to_hits(session, visible, raw, [], mark)[:limit]
     _audit(session, "similar", rid, "similar", patient, fts.Filters(), hits)
-    return SearchResult(rid, "similar", hits)
+    return SearchResult(rid, "similar", hits, floor=least)
+
+
+def similar_floor(model_id: str) -> float:
+    """The similarity below which a record is not a similar case, for this embedding model (SIMILAR_FLOOR)."""
+    return SIMILAR_FLOOR.get(model_id, SIMILAR_FLOOR_OTHER)
 
 
 def _similar_by_both(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -240,18 +241,21 @@ def store_chunks(db: Any, n: int, model: str, chunks: Sequence[Any], vectors: np
 
 # ---------------------------------------------------------------- the cached matrix
 
-_MATRICES: dict[tuple[int, str], VectorMatrix] = {}
+# Held as long as the database object is: once a session is closed its vectors go with it, and the next
+# connection (another vault) is never mistaken for it (keyed by id(), a new connection could reuse the id
+# of a closed one and be served the old vault's vectors).
+_MATRICES: weakref.WeakKeyDictionary[Any, dict[str, VectorMatrix]] = weakref.WeakKeyDictionary()
 _MATRICES_LOCK = threading.Lock()
 
 
 def matrix_for(db: Any, model: str, dim: int) -> VectorMatrix:
-    """The up-to-date vector matrix of `model` for this database connection (cached)."""
-    key = (id(db.conn), model)
+    """The up-to-date vector matrix of `model` for this database (cached while `db` lives)."""
     with _MATRICES_LOCK:
-        vm = _MATRICES.get(key)
+        mine = _MATRICES.setdefault(db, {})
+        vm = mine.get(model)
         if vm is None or vm.dim != dim:
             vm = VectorMatrix(model, dim)
-            _MATRICES[key] = vm
+            mine[model] = vm
     vm.refresh(db)
     return vm
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.messages import OpenRecord, Unlocked
+from tui.messages import BacklogCounted, OpenRecord, Unlocked
 from tui.navigation import by_action
 from tui.screens.unlock import UnlockScreen
 from tui.workers import session_lock
@@ -298,6 +298,13 @@ class ChartvaultApp(App[None]):
             self._close_status_session()
             return
         self._backlog = backlog
+        self.post_message(BacklogCounted(backlog))
+
+    def on_backlog_counted(self, message: BacklogCounted) -> None:
+        """The main screen's semantic-mode notice follows the backlog (and searches again once it drains)."""
+        main = self._main()
+        if main is not None:
+            main.backlog_counted(message.backlog)
 
     def _close_status_session(self) -> None:
         if self._status_session is not None:

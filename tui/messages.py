@@ -51,13 +51,23 @@ class OpenRecord(Message):
 
 
 class SearchDone(Message):
-    """A search of the main screen finished: its hits, or the `error` that stopped it."""
+    """A search of the main screen finished: its hits, or the `error` that stopped it; `result` is the
+    archive.search.SearchResult (the mode that produced the hits, and why full text stood in if it did)."""
 
-    def __init__(self, query: str, hits: list[Any], error: ChartvaultError | None = None) -> None:
+    def __init__(self, query: str, hits: list[Any], error: ChartvaultError | None = None, result: Any = None) -> None:
         super().__init__()
         self.query = query
         self.hits = hits
         self.error = error
+        self.result = result
+
+
+class BacklogCounted(Message):
+    """The app recounted the records waiting to be embedded (None: it could not count)."""
+
+    def __init__(self, backlog: int | None) -> None:
+        super().__init__()
+        self.backlog = backlog
 
 
 class RecordLoaded(Message):

@@ -121,8 +121,6 @@ def search(
     query. JSON hits carry record_id, filename, patient, date, type, score
     and snippet (matched terms between ** **).
     """
-    from archive.search import search as run_search
-
     session = state.session()
     filters: dict[str, Any] = dict(
         patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to
@@ -130,7 +128,7 @@ def search(
     if query == "-":
         _search_lines(session, filters, limit, mode, as_json)
         return
-    result = run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
+    result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
     hits = result.hits
     if as_json:
         emit_json([h.to_json() for h in hits])
@@ -148,13 +146,25 @@ def search(
         click.echo(f"    {h.filename}: {h.snippet}")
 
 
+def _run_search(session: Any, query: str, **kwargs: Any) -> Any:
+    """archive.search.search, with the CLI's remedy when no record is embedded yet."""
+    from archive.errors import UserError
+    from archive.search import NotEmbedded
+    from archive.search import search as run_search
+
+    try:
+        return run_search(session, query, **kwargs)
+    except NotEmbedded as exc:
+        raise UserError(exc.message, "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts.") \
+            from None
+
+
 def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str | None, as_json: bool) -> None:
     """`search -`: one query per input line; a bad query is reported on its line and the rest go on."""
     import json
 
     from archive.errors import BadInput as _BadInput
     from archive.errors import BadQuery
-    from archive.search import search as run_search
 
     failed = 0
     for line in sys.stdin:
@@ -162,7 +172,7 @@ def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str |
         if not query:
             continue
         try:
-            result = run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
+            result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
         except (BadQuery, _BadInput) as exc:
             failed += 1
             # Keep one output line per input line: an empty list, and the reason on stderr.

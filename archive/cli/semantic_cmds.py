@@ -70,7 +70,9 @@ def similar(state: CliState, record_id: str, limit: int, as_json: bool) -> None:
 
     Compares every passage of the record with every passage of the others
     (the embedding model), so it finds cases described in other words. The
-    score is the mean best-passage cosine (1.0 = the same text).
+    score is the similarity: the mean best-passage cosine (1.0 = the same
+    text). Records below the model's relevance floor (0.55 for the default
+    model) are not listed, so there may be fewer than --limit, or none.
     """
     from archive.search import similar_cases
 
@@ -80,7 +82,9 @@ def similar(state: CliState, record_id: str, limit: int, as_json: bool) -> None:
         return
     if result.note:
         click.echo(result.note)
-    print_hits(result.hits, empty="No similar records.")
+        return
+    floor = f" (none is at least {result.floor:.2f} similar)" if result.floor is not None else ""
+    print_hits(result.hits, empty=f"No close cases{floor}.")
 
 
 @cli.command()

@@ -128,6 +128,40 @@ def test_similar_cases(shared_vault: VaultFixture, imported: dict[str, str]) -> 
     assert missing.exit_code == 2 and "No record" in missing.stderr
 
 
+def test_similar_cases_stop_at_the_relevance_floor(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
+    """Issue 19: similar lists the records at least `similar_floor` similar (JSON keeps each score), not --limit
+    records whatever their similarity; when none is close it says so."""
+    hits = ok_json(invoke(shared_vault.root, "similar", imported["A1__hip.txt"], "--limit", "10", "--json"))
+    ids = [h["record_id"] for h in hits]
+    assert ids[0] == imported["A2__hip2.txt"]
+    assert imported["B2__chf.txt"] not in ids and imported["C1__uti.txt"] not in ids  # unrelated: below the floor
+    from archive.search import similar_floor
+
+    floor = similar_floor("fake-hash-64")
+    assert all(isinstance(h["score"], float) and h["score"] >= floor for h in hits)
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    text = invoke(shared_vault.root, "similar", imported["A1__hip.txt"])
+    assert text.exit_code == 0 and f"score {hits[0]['score']:.2f}" in text.output
+    # Heart failure shares no word with the other notes: no close case, said so; JSON is an empty list.
+    assert ok_json(invoke(shared_vault.root, "similar", imported["B2__chf.txt"], "--json")) == []
+    none = invoke(shared_vault.root, "similar", imported["B2__chf.txt"])
+    assert none.exit_code == 0
+    assert none.output.strip() == f"No close cases (none is at least {floor:.2f} similar)."
+
+
+def test_semantic_mode_before_any_embedding_says_what_to_run(tmp_path: Path, users_vault_template: Any) -> None:
+    """The domain raises NotEmbedded (with the backlog); the CLI words the remedy for a CLI user."""
+    root = tmp_path / "v"
+    users_vault_template.copy(root).session.close()
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "1__gout.txt").write_text("Gouty arthritis of the great toe; colchicine.")
+    ok_json(invoke(root, "import", str(tmp_path / "notes"), "--json", "--no-embed"))
+    result = invoke(root, "search", "gout", "--mode", "semantic")
+    assert result.exit_code == 2
+    assert "No record is embedded for semantic search yet." in result.stderr
+    assert "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts." in result.stderr
+
+
 def test_admin_without_clinical_role_is_denied(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
     denied = invoke(shared_vault.root, "search", "gout", "--mode", "semantic", user="admin", passphrase=ADMIN_PASS)
     assert denied.exit_code == 3

@@ -110,7 +110,7 @@ async def search_for(pilot: Any, query: str) -> Any:
     await wait_until(pilot, lambda: main.mode == "fts" and "Mode: fts" in text_of(main, "#search-mode"), "fts mode")
     await pilot.press(*query)
     await wait_until(pilot, lambda: main.last_query == query and main.searches > 0
-                     and "Enter opens one." in text_of(main, "#results-status"), "search results")
+                     and re.search(r"\d+ records?\b", text_of(main, "#results-status")), "search results")
     return main
 
 

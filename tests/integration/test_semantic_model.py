@@ -137,3 +137,24 @@ def test_failed_onnx_build_falls_back_to_torch(tmp_path, monkeypatch) -> None:  
     assert emb._query is None and emb.embed_query("chest pain").shape == (384,)  # queries on torch fp32
     assert emb.precision == torch_fallback() and "exporter exploded" in emb.fallback_reason
     assert not any((tmp_path / "models").iterdir())  # the half-built folder was removed
+
+
+def test_similar_cases_floor_separates_a_related_pair_from_unrelated_notes(model) -> None:  # type: ignore[no-untyped-def]
+    """archive.search.SIMILAR_FLOOR for this model (chosen with bench/similar_floor.py): two hip-fracture notes in
+    other words are above it, notes about unrelated conditions below it."""
+    from archive.search import similar_floor
+
+    docs = model.embed_documents(
+        [
+            "Elderly woman fell at home. Right hip fracture treated with hemiarthroplasty. Post-op delirium.",
+            "Elderly man fell in the bathroom. Left hip fracture, nailed. Post-op delirium resolved.",
+            "Acute gouty arthritis of the left great toe. Colchicine started, uric acid high.",
+            "Congestive heart failure exacerbation with leg edema; furosemide increased.",
+            "Urinary tract infection with dysuria; nitrofurantoin for five days.",
+        ]
+    )
+    sims = docs @ docs.T
+    floor = similar_floor(model.model_id)
+    assert sims[0, 1] >= floor
+    unrelated = [sims[i, j] for i in range(5) for j in range(i + 1, 5) if (i, j) != (0, 1)]
+    assert max(unrelated) < floor, unrelated

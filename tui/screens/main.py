@@ -6,6 +6,9 @@ F3 the chart of the highlighted result's patient (or of an MRN asked for),
 F4 switches the search mode (auto, fts, semantic, hybrid). The embedding model
 loads in a background thread after unlock; until it is ready searches answer
 with full text, and for users who may import the backlog is embedded meanwhile.
+The line over the results says which mode produced them; when full text stood
+in for the mode chosen, a notice says why and what to do, follows the backlog
+the app recounts (`BacklogCounted`), and the search runs again once it can.
 While this screen is up the inbox is watched in a background thread (for
 users who may import), and new arrivals are announced.
 """
@@ -32,6 +35,7 @@ from tui.workers import session_work
 
 DEBOUNCE = 0.25  # seconds of no typing before a search runs
 LIMIT = 50
+MODE_LABEL = {"fts": "Full text", "semantic": "Semantic", "hybrid": "Hybrid"}  # the mode that produced the hits
 
 
 class MainScreen(Screen[None]):
@@ -56,6 +60,8 @@ class MainScreen(Screen[None]):
         self.mode: str | None = None  # search mode: None = auto (hybrid once the model is ready), fts, semantic, hybrid
         self.embedding: Any = None  # archive.embedding.EmbeddingService (model load + backlog) while open
         self.embedding_started = False  # start_embedding has run: until then the model counts as loading
+        self.fallback: Any = None  # archive.search.Fallback of the results shown (full text stood in), or None
+        self.waiting: int | None = None  # the backlog as last counted since those results (BacklogCounted)
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -63,6 +69,7 @@ class MainScreen(Screen[None]):
         with Vertical(id="search-area"):
             yield Input(placeholder="Search records…  (words, \"a phrase\", cardi*, OR, -word)", id="search")
             yield Static("", id="search-mode", classes="muted")
+            yield Static("", id="search-notice")
             yield Static("Type to search.", id="results-status", classes="muted")
             yield SearchResults(id="results")
         yield KeyFooter()
@@ -76,6 +83,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.start_inbox_watch()
+        self._show_notice()
         self._show_mode()
         # After the first refresh: the search box has the focus and the screen is drawn before
         # the model starts loading in its thread.
@@ -128,27 +136,34 @@ class MainScreen(Screen[None]):
         except ChartvaultError as exc:
             self.post_message(SearchDone(query, [], exc))
             return
-        self.post_message(SearchDone(query, result.hits))
+        self.post_message(SearchDone(query, result.hits, result=result))
 
     def on_search_done(self, message: SearchDone) -> None:
         if message.error is not None:
             self._search_failed(message.query, message.error.message, message.error.hint)
         else:
-            self._show_hits(message.query, message.hits)
+            self._show_hits(message.query, message.hits, message.result)
 
-    def _show_hits(self, query: str, hits: list[Any]) -> None:
+    def _show_hits(self, query: str, hits: list[Any], result: Any = None) -> None:
         if query != self.last_query:
             return  # the person kept typing; a newer search is on its way
         self.query_one("#results", SearchResults).show_hits(hits)
         n = len(hits)
         more = f" (first {LIMIT})" if n >= LIMIT else ""
-        self._status(f"{counted(n, 'record')}{more}. Enter opens one." if n else "No records match.")
+        label = MODE_LABEL.get(result.mode, "") if result is not None else ""
+        found = f"{counted(n, 'record')}{more}. Enter opens one." if n else "No records match."
+        self._status(f"{label}: {found}" if label else found)
+        self.fallback = result.fallback if result is not None else None
+        self.waiting = None
+        self._show_notice()
         self.searches += 1
 
     def _search_failed(self, query: str, message: str, hint: str) -> None:
         if query != self.last_query:
             return
         self._status(f"{message} {hint}".strip(), error=True)
+        self.fallback = None
+        self._show_notice()
         self.searches += 1
 
     def _status(self, text: str, error: bool = False) -> None:
@@ -304,7 +319,71 @@ class MainScreen(Screen[None]):
         else:
             model = "model ready" + (f", {counted(service.embedded, 'record')} embedded" if service.embedded else "")
         mode = self.mode or "auto"
-        self.query_one("#search-mode", Static).update(f"Mode: {mode} (F4)  ·  {model}")
+        self.query_one("#search-mode", Static).update(f"Mode: {mode} ({self._mode_key()})  ·  {model}")
+        from archive.search import MODEL_LOADING
+
+        fallback = self.fallback
+        if fallback is not None and fallback.reason == MODEL_LOADING and service is not None and service.ready:
+            self._search_again()  # the model is ready now: the mode chosen can answer
+        else:
+            self._show_notice()  # the model may have failed meanwhile
+
+    def _mode_key(self) -> str:
+        """The key that switches the search mode, as the footer shows it."""
+        key = next((b.key for b in self.BINDINGS if isinstance(b, Binding) and b.action == "cycle_mode"), "f4")
+        return key.upper() if len(key) <= 3 else key
+
+    # -- why full text stood in for the mode chosen --------------------------
+    def backlog_counted(self, backlog: int | None) -> None:
+        """The app recounted the backlog (BacklogCounted): say the new count, or search again once records
+        were embedded (semantic search can answer now)."""
+        from archive.search import NOT_EMBEDDED
+
+        fallback = self.fallback
+        if fallback is None or fallback.reason != NOT_EMBEDDED or backlog is None:
+            return
+        if backlog < fallback.backlog:
+            self._search_again()
+        else:
+            self.waiting = backlog
+            self._show_notice()
+
+    def _search_again(self) -> None:
+        self.fallback = None
+        self._show_notice()
+        if self.last_query:
+            self.search(self.last_query)
+
+    def _show_notice(self) -> None:
+        """Why the results are full text when the mode chosen was another, and what this user can do."""
+        notice = self.query_one("#search-notice", Static)
+        text = self._notice_text(self.fallback, self.waiting)
+        notice.update(text)
+        notice.display = bool(text)
+
+    def _notice_text(self, fallback: Any, backlog: int | None) -> str:
+        from archive.policy import Action, decide
+        from archive.search import MODEL_LOADING
+
+        if fallback is None or not fallback.chosen:
+            return ""  # auto mode: the label over the results and the mode line say enough
+        wanted = MODE_LABEL.get(fallback.wanted, fallback.wanted)
+        switch = f"{self._mode_key()} switches the mode."
+        service = self.embedding
+        if service is None:
+            return f"{wanted} search is not available now: full-text results. {switch}"
+        if getattr(service.embedder, "error", None) is not None:
+            return f"{wanted} search is unavailable (the model could not be loaded): full-text results. {switch}"
+        if fallback.reason == MODEL_LOADING:
+            return f"{wanted} search waits for the model, which is loading: full-text results until it is ready. " \
+                   + switch
+        n = fallback.backlog if backlog is None else backlog
+        waiting = f"{counted(n, 'record')} waiting"
+        if decide(self.session.user, Action.IMPORT).allowed:
+            why = f"the background embedder is catching up ({waiting})"
+        else:
+            why = f"no record is embedded yet ({waiting}; a technician's session embeds them)"
+        return f"{wanted} search is not ready: {why}. Full-text results meanwhile. {switch}"
 
     def _embedding_error(self, exc: BaseException) -> None:
         message = getattr(exc, "message", type(exc).__name__)

@@ -1,4 +1,5 @@
-"""Similar cases: the records closest in meaning to one record. One archive call in a worker."""
+"""Similar cases: the records closest in meaning to one record, each with its similarity; archive cuts those
+below the model's relevance floor, so the list may be short or say "no close cases". One archive call in a worker."""
 
 from __future__ import annotations
 
@@ -62,10 +63,13 @@ class SimilarScreen(Screen[None]):
 
     def _show(self, result: Any) -> None:
         results = self.query_one("#similar-results", SearchResults)
-        results.show_hits(result.hits)
+        results.show_hits(result.hits, score_label="similarity")
         n = len(result.hits)
-        found = f"{counted(n, 'case')} similar to {self.record_id}, most similar first. Enter opens one."
-        text = result.note or (found if n else "No similar records.")
+        # Scores are shown per case, so the order needs no words; the floor does (why the list is short).
+        close = f"at least {result.floor:.2f} similar" if result.floor is not None else "similar"
+        found = f"{counted(n, 'case')} {close} to {self.record_id}. Enter opens one."
+        none = f"No close cases: no other record is {close} to {self.record_id}."
+        text = result.note or (found if n else none)
         self.query_one("#similar-status", Static).update(text)
         if n:
             results.focus()

@@ -1,4 +1,5 @@
-"""Search results: one option per hit, the snippet's matched terms highlighted."""
+"""Search results: one option per hit, the snippet's matched terms highlighted (and its score, labelled, where the
+score means something to a reader: the similarity of a similar case)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,12 @@ def snippet_text(snippet: str, style: str = "bold reverse") -> Text:
     return text
 
 
-def hit_prompt(hit: Any) -> Text:
+def hit_prompt(hit: Any, score_label: str | None = None) -> Text:
+    """A hit's lines; with `score_label` its score too ("similarity 0.72")."""
     head = Text()
     head.append(hit.record_id, style="bold")
+    if score_label:
+        head.append(f"  {score_label} {hit.score:.2f}", style="bold")
     head.append(f"  {hit.date or '-'}  ")
     head.append(hit.type or "-", style="italic")
     head.append(f"  {hit.patient or 'needs filing'}  ")
@@ -54,10 +58,10 @@ class SearchResults(OptionList):
 
     hits: dict[str, Any] = {}
 
-    def show_hits(self, hits: list[Any]) -> None:
+    def show_hits(self, hits: list[Any], score_label: str | None = None) -> None:
         self.hits = {h.record_id: h for h in hits}
         self.clear_options()
-        self.add_options([Option(hit_prompt(h), id=h.record_id) for h in hits])
+        self.add_options([Option(hit_prompt(h, score_label), id=h.record_id) for h in hits])
         if hits:
             self.highlighted = 0
 
