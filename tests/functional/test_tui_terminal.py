@@ -115,7 +115,9 @@ def test_unlock_search_record_assistant_lock(tmux: tuple[Tmux, float]) -> None:
     term.wait_for(lambda t: "Ask a question" in t, "the assistant")
     term.type("what medications does DEMO-1001 take?")
     term.send("Enter")
-    answer = term.wait_for(lambda t: "each checked against its record" in t, "an answer")
+    # the answer's own first line and its status line: the whole answer is on screen
+    answer = term.wait_for(lambda t: "medications for MRN DEMO-1001" in t and "each checked against its record" in t,
+                           "an answer")
     assert "Furosemide" in answer or "furosemide" in answer
 
     # Torch loads in the background after unlock (the embedding model); the maps check can see it.

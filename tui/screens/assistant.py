@@ -108,20 +108,24 @@ class AssistantScreen(Screen[None]):
         except ChartvaultError as exc:
             self.app.call_from_thread(self._failed, exc.message, exc.hint)
             return
-        self.app.call_from_thread(self._show, answer)
+        # call_from_thread awaits a coroutine callback (the answer is on screen when it returns); mypy cannot
+        # infer its type variable from a coroutine function, hence the one ignore.
+        self.app.call_from_thread(self._show, answer)  # type: ignore[arg-type]
 
-    def _show(self, answer: Any) -> None:
+    async def _show(self, answer: Any) -> None:
+        """The answer, then its citations and the status line: the status never shows before the
+        answer it describes (a reader, or a test, who sees the status finds the answer on screen)."""
         log = self.query_one("#chat-log", VerticalScroll)
         status = self.query_one("#assistant-status", Static)
         citations = self.query_one("#citations", OptionList)
         citations.clear_options()
         self.last = answer
         if answer.refused:
-            log.mount(Static(Text(f"Refused: {answer.reason}"), classes="refused"))
+            await log.mount(Static(Text(f"Refused: {answer.reason}"), classes="refused"))
             status.update("Refused (the attempt is recorded in the audit log).")
             self.notify(answer.reason or "Refused.", title="Refused", severity="error")
         else:
-            log.mount(Static(Text(answer.answer), classes="answer"))
+            await log.mount(Static(Text(answer.answer), classes="answer"))
             for i, c in enumerate(answer.citations, 1):
                 passage = " ".join(c.passage.split())
                 if len(passage) > 110:
