@@ -187,7 +187,7 @@ async def test_counts_read_in_singular_and_plural(demo_vault: Path, sessions: di
         await wait_for(pilot, lambda: main.last_query == "bisoprolol" and main.searches > 0, "a search")
         n = main.query_one("#results").option_count
         status = text(main.query_one("#results-status"))
-        assert status.startswith(f"{n} record. " if n == 1 else f"{n} records. "), status
+        assert status.endswith(f"{n} record. Enter opens one." if n == 1 else f"{n} records. Enter opens one."), status
         assert "(s)" not in status
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.screen, ChartScreen) and app.screen.chart is not None,
