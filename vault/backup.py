@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import shutil
 import tarfile
 from collections.abc import Callable, Iterator
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from vault.atomic import fsync_dir, temp_path_for, write_atomic
 from vault.errors import BadInput, NotFound, TamperDetected, VaultExists
+from vault.keys import USER_NAME
+from vault.store import BLOB_ID_LENGTH
 
 if TYPE_CHECKING:
     from vault.vault import UnlockedVault
@@ -38,6 +41,11 @@ FORMAT_VERSION = 1
 SMALL_FILES = ("vault.json", "index.key.age", "audit.head.age")
 BLOB_FOLDERS = ("objects", "pending", "quarantine")
 Progress = Callable[[int, int], None]
+# Every name a backup may hold; anything else is refused before a byte is written.
+TOP_LEVEL_FILES = frozenset((*SMALL_FILES, "index.db", MANIFEST))
+_BLOB_NAME = re.compile(rf"(objects|quarantine)/([0-9a-f]{{2}})/\2[0-9a-f]{{{BLOB_ID_LENGTH - 2}}}\.age")
+_PENDING_NAME = re.compile(r"pending/[0-9a-f]{16,64}\.age")
+_KEY_NAME = re.compile(r"keys/(?P<user>[^/]+?)\.(age|grant\.age|pub)")
 
 
 @dataclass
@@ -74,6 +82,16 @@ def _vault_files(root: Path) -> Iterator[tuple[str, Path]]:
             yield path.relative_to(root).as_posix(), path
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object that names a key twice is refused (two different files under one name)."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
 def _read_manifest(dest: Path) -> dict[str, Any]:
     try:
         if _is_tar(dest):
@@ -84,8 +102,8 @@ def _read_manifest(dest: Path) -> dict[str, Any]:
                 if not members:
                     return {}
                 fh = tar.extractfile(members[-1])
-                return dict(json.loads(fh.read())) if fh else {}
-        return dict(json.loads((dest / MANIFEST).read_text()))
+                return dict(json.loads(fh.read(), object_pairs_hook=_unique_keys)) if fh else {}
+        return dict(json.loads((dest / MANIFEST).read_text(), object_pairs_hook=_unique_keys))
     except FileNotFoundError:
         return {}
     except (ValueError, tarfile.TarError):
@@ -227,8 +245,79 @@ def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
+def is_backup_name(name: str) -> bool:
+    """Whether `name` is one a vault backup can hold (fixed files, blobs, pending arrivals, keyslots)."""
+    if name in TOP_LEVEL_FILES or _BLOB_NAME.fullmatch(name) or _PENDING_NAME.fullmatch(name):
+        return True
+    key = _KEY_NAME.fullmatch(name)
+    return bool(key and USER_NAME.fullmatch(key["user"]))
+
+
+def _refuse(src: Path, name: str, why: str) -> TamperDetected:
+    return TamperDetected(
+        f"The backup {src} holds a member {name!r} that {why}; nothing was restored.",
+        "Do not use this backup: it was altered or is not a chartvault backup. Try another one.",
+    )
+
+
+def _checked_manifest_names(src: Path, manifest: dict[str, Any]) -> set[str]:
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        raise TamperDetected(f"The backup manifest in {src} lists no files.", "Use another backup.")
+    for name in files:
+        if not isinstance(name, str) or not is_backup_name(name) or name in (MANIFEST, "index.db"):
+            raise _refuse(src, str(name), "is not a file a vault holds")
+    return set(files) | {"index.db"}
+
+
+def _checked_tar_members(src: Path, tar: tarfile.TarFile, wanted: set[str]) -> dict[str, tarfile.TarInfo]:
+    """The member to restore for each wanted name; refuses the whole archive on any odd member.
+
+    Every member is checked, listed in the manifest or not: a backup holds nothing but
+    regular files under the names a vault has. A name may repeat (incremental appends,
+    the last copy wins), but only ever as a regular file.
+    """
+    chosen: dict[str, tarfile.TarInfo] = {}
+    for member in tar.getmembers():
+        name = member.name
+        if not member.isfile():  # links, devices, fifos, folders: never
+            raise _refuse(src, name, "is not a regular file (a link, device or folder)")
+        if not is_backup_name(name):
+            raise _refuse(src, name, "is not a file a vault holds")
+        if name in wanted:
+            chosen[name] = member
+    missing = sorted(wanted - set(chosen))
+    if missing:
+        raise TamperDetected(f"The backup lacks {missing[0]}, which its manifest lists.", "Use another backup.")
+    return chosen
+
+
+def _checked_folder_files(src: Path, wanted: set[str]) -> dict[str, Path]:
+    """The source file for each wanted name; refuses links and anything that leaves `src`."""
+    base = src.resolve()
+    chosen: dict[str, Path] = {}
+    for rel in sorted(wanted):
+        source = src / rel
+        parts = Path(rel).parts
+        for depth in range(1, len(parts) + 1):  # no link anywhere on the way, not only at the end
+            if (src.joinpath(*parts[:depth])).is_symlink():
+                raise _refuse(src, rel, "is a link")
+        if not source.exists():
+            raise TamperDetected(f"The backup lacks {rel}, which its manifest lists.", "Use another backup.")
+        if not source.is_file():
+            raise _refuse(src, rel, "is not a regular file")
+        if base not in source.resolve().parents:
+            raise _refuse(src, rel, "lies outside the backup")
+        chosen[rel] = source
+    return chosen
+
+
 def materialise(src: Path, to: Path) -> dict[str, Any]:
-    """Lay the backup `src` (folder or .tar) out as a vault folder at `to`; return its manifest."""
+    """Lay the backup `src` (folder or .tar) out as a vault folder at `to`; return its manifest.
+
+    Every name is checked before anything is written (see `is_backup_name`); links are
+    never followed, and a refusal leaves `to` as it was.
+    """
     src = Path(src).expanduser()
     to = Path(to).expanduser()
     if not src.exists():
@@ -236,35 +325,42 @@ def materialise(src: Path, to: Path) -> dict[str, Any]:
     manifest = _read_manifest(src)
     if manifest.get("format") != FORMAT:
         raise NotFound(f"{src} is not a chartvault backup (no manifest).", "Check the path.")
-    if to.exists() and any(to.iterdir()):
+    if to.is_symlink() or (to.exists() and (not to.is_dir() or any(to.iterdir()))):
         raise VaultExists(f"{to} is not empty.", "Restore into a new or empty folder.")
-    to.mkdir(parents=True, exist_ok=True)
-    os.chmod(to, 0o700)
-    wanted = set(manifest["files"]) | {"index.db"}
+    wanted = _checked_manifest_names(src, manifest)
     if _is_tar(src):
         with tarfile.open(src, "r") as tar:
-            for member in tar.getmembers():  # later members replace earlier ones
-                if member.name not in wanted or not member.isfile():
-                    continue
-                target = to / member.name
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            members = _checked_tar_members(src, tar, wanted)
+            _prepare(to)
+            for rel, member in sorted(members.items()):
                 fh = tar.extractfile(member)
                 if fh is None:
-                    continue
+                    raise _refuse(src, rel, "has no content")
                 with contextlib.closing(fh):
-                    write_atomic(target, lambda out, fh=fh: shutil.copyfileobj(fh, out, 1 << 20))  # type: ignore[misc]
+                    _write_into(to, rel, lambda out, fh=fh: shutil.copyfileobj(fh, out, 1 << 20))  # type: ignore[misc]
     else:
-        for rel in sorted(wanted):
-            source = src / rel
-            if not source.exists():
-                raise TamperDetected(f"The backup lacks {rel}, which its manifest lists.", "Use another backup.")
-            target = to / rel
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        sources = _checked_folder_files(src, wanted)
+        _prepare(to)
+        for rel, source in sources.items():
             with open(source, "rb") as fin:
-                write_atomic(target, lambda out, fin=fin: shutil.copyfileobj(fin, out, 1 << 20))  # type: ignore[misc]
+                _write_into(to, rel, lambda out, fin=fin: shutil.copyfileobj(fin, out, 1 << 20))  # type: ignore[misc]
     for sub in ("inbox", "quarantine", "pending", "objects", "keys"):
         (to / sub).mkdir(exist_ok=True, mode=0o700)
     return manifest
+
+
+def _prepare(to: Path) -> None:
+    to.mkdir(parents=True, exist_ok=True)
+    os.chmod(to, 0o700)
+
+
+def _write_into(to: Path, rel: str, write: Callable[[Any], None]) -> None:
+    """Write one checked name under `to`, refusing (again, as a last guard) any path that leaves it."""
+    target = to / rel
+    if to.resolve() not in target.parent.resolve().parents and target.parent.resolve() != to.resolve():
+        raise TamperDetected(f"{rel} would be written outside {to}.", "Use another backup.")
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_atomic(target, write)
 
 
 def check_manifest(root: Path, manifest: dict[str, Any]) -> list[str]:
