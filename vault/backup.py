@@ -44,7 +44,9 @@ Progress = Callable[[int, int], None]
 # Every name a backup may hold; anything else is refused before a byte is written.
 TOP_LEVEL_FILES = frozenset((*SMALL_FILES, "index.db", MANIFEST))
 _BLOB_NAME = re.compile(rf"(objects|quarantine)/([0-9a-f]{{2}})/\2[0-9a-f]{{{BLOB_ID_LENGTH - 2}}}\.age")
-_PENDING_NAME = re.compile(r"pending/[0-9a-f]{16,64}\.age")
+# Arrivals a locked watcher wrote, and failed logins noted while locked (archive/login.py's
+# FAILED_LOGINS folder: named here because vault/ must not import archive/).
+_PENDING_NAME = re.compile(r"pending/(failed-logins/)?[0-9a-f]{16,64}\.age")
 _KEY_NAME = re.compile(r"keys/(?P<user>[^/]+?)\.(age|grant\.age|pub)")
 
 
