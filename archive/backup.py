@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from archive.audit import AuditLog
 from archive.errors import NotFound, TamperDetected
 from archive.policy import Action
+from archive.status import missing_blobs
+from archive.store import Store
 from vault import backup as vault_backup
 from vault.errors import ChartvaultError
 
@@ -93,6 +95,7 @@ def _check_laid_out(root: Path, manifest: dict[str, Any], user: str, passphrase:
             checked += 1
             if progress:
                 progress(n, len(blob_paths))
+        problems += missing_blobs(Store.of(unlocked), unlocked.store)
         log = AuditLog.of(unlocked)
         chain = log.verify()
         if not chain.ok:

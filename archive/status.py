@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from archive.policy import Action
 from archive.store.status import COUNTERS as STORE_COUNTERS
+from vault.store import valid_blob_id
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from archive.store import Store
+    from vault.store import BlobStore
 
 # What `chartvault status` counts, in order: the index's own counters (archive.store.status),
 # the embedding backlog and the files still waiting in the inbox.
@@ -83,12 +86,29 @@ class VerifyReport:
         }
 
 
+def missing_blobs(store: Store, blobs: BlobStore) -> list[str]:
+    """A problem line for each blob a record references that is not in `blobs` (objects/).
+
+    Decrypting what is on disk cannot find a file that was deleted: this walks the
+    index instead, so a removed original or text names its record.
+    """
+    problems = []
+    for record_id, what, blob_id in store.records.referenced_blobs():
+        if not valid_blob_id(blob_id):
+            problems.append(f"record {record_id}: its {what} has an invalid blob id {blob_id!r}")
+        elif not blobs.exists(blob_id):
+            rel = f"objects/{blob_id[:2]}/{blob_id}.age"
+            problems.append(f"record {record_id}: its {what} {rel} is missing")
+    return problems
+
+
 def verify_vault(session: Session, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Decrypt every blob and check its keyed id; check the index and the audit chain."""
     session.require(Action.VERIFY_VAULT)
     checked, found = session.blobs.verify_all(progress)
     root = session.vault.root
     problems = [f"{p.path.relative_to(root)}: {p.reason}" for p in found]
+    problems += missing_blobs(session.store, session.blobs)
     from archive.audit_review import audit_integrity
 
     chain = audit_integrity(session)  # the chain walk, plus tampering an unlock recorded

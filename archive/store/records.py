@@ -389,6 +389,16 @@ class RecordsRepo:
 
         self.db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')")
 
+    def referenced_blobs(self) -> list[tuple[str, str, str]]:
+        """(record id, what, blob id) of every blob in objects/ a record needs: original, text, transcriptions."""
+        sql = (
+            "SELECT id, 'original', blob_id FROM records "
+            "UNION ALL SELECT id, 'text', text_blob_id FROM records WHERE text_blob_id IS NOT NULL "
+            "UNION ALL SELECT record_id, 'transcription', text_blob_id FROM transcriptions "
+            "ORDER BY 1, 2, 3"
+        )
+        return [(r[0], r[1], r[2]) for r in self.db.execute(sql)]
+
     def blob_in_use(self, blob_id: str) -> bool:
         """Whether a record still stores `blob_id` as its original or its text."""
         sql = "SELECT 1 FROM records WHERE blob_id = ? OR text_blob_id = ?"
