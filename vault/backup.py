@@ -257,7 +257,7 @@ def is_backup_name(name: str) -> bool:
 
 def _refuse(src: Path, name: str, why: str) -> TamperDetected:
     return TamperDetected(
-        f"The backup {src} holds a member {name!r} that {why}; nothing was restored.",
+        f"The backup {src} holds a member {name!r} that {why}; nothing was written.",
         "Do not use this backup: it was altered or is not a chartvault backup. Try another one.",
     )
 
@@ -344,7 +344,8 @@ def materialise(src: Path, to: Path) -> dict[str, Any]:
         sources = _checked_folder_files(src, wanted)
         _prepare(to)
         for rel, source in sources.items():
-            with open(source, "rb") as fin:
+            # O_NOFOLLOW: a file swapped for a link after the check above is still not followed.
+            with os.fdopen(os.open(source, os.O_RDONLY | os.O_NOFOLLOW), "rb") as fin:
                 _write_into(to, rel, lambda out, fin=fin: shutil.copyfileobj(fin, out, 1 << 20))  # type: ignore[misc]
     for sub in ("inbox", "quarantine", "pending", "objects", "keys"):
         (to / sub).mkdir(exist_ok=True, mode=0o700)
