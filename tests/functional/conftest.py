@@ -10,12 +10,14 @@ are the same on every run (snapshot tests).
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from indexer.embedder import FakeEmbedder
 from tests.conftest import VaultFixture, session_for
 
 FROZEN_TS = "2024-05-06T09:30:00.000000+00:00"
@@ -125,3 +127,28 @@ def cli_sessions_kept(shared_vault: VaultFixture) -> Iterator[None]:
         yield
     for session in kept.values():
         session._session.close()
+
+
+class HeldModel(FakeEmbedder):
+    """A fake embedder whose loading finishes only when the test says so (`loaded.set()`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = threading.Event()
+        self.ready = False
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.ready = self.loaded.wait(timeout)
+        return self.ready
+
+
+@pytest.fixture
+def held_model() -> Iterator[HeldModel]:
+    """The process's embedder for one test: a HeldModel, still loading until the test sets `loaded`."""
+    from archive.embedding import use_embedder
+
+    model = HeldModel()
+    use_embedder(model)
+    yield model
+    model.loaded.set()
+    use_embedder(None)

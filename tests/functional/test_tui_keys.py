@@ -6,9 +6,7 @@ model state shown without a false "unavailable" first. Pilot tests on the demo v
 from __future__ import annotations
 
 import re
-import threading
 from collections import defaultdict
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import pytest
 from textual.widgets import Footer, Input, Label, Static, TabbedContent
 from textual.widgets._footer import FooterKey
 
-from indexer.embedder import FakeEmbedder
+from tests.functional.conftest import HeldModel
 from tests.functional.test_tui_newcomer import SCREEN_KEYS, _screen_classes, signed_in
 from tests.tui_helpers import wait_until
 from tui.app import make_app
@@ -203,32 +201,12 @@ async def test_counts_read_in_singular_and_plural(demo_vault: Path, sessions: di
 # -- the model state: loading, never a false "unavailable" first -------------------------------------------
 
 
-class SlowModel(FakeEmbedder):
-    """A fake whose loading finishes only when the test says so."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loaded = threading.Event()
-        self.ready = False
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.ready = self.loaded.wait(timeout)
-        return self.ready
 
 
-@pytest.fixture
-def slow_model() -> Iterator[SlowModel]:
-    from archive.embedding import use_embedder
-
-    model = SlowModel()
-    use_embedder(model)
-    yield model
-    model.loaded.set()
-    use_embedder(None)
 
 
 async def test_model_state_shows_loading_then_ready_never_unavailable(
-        demo_vault: Path, sessions: dict[str, Any], slow_model: SlowModel, monkeypatch: pytest.MonkeyPatch) -> None:
+        demo_vault: Path, sessions: dict[str, Any], held_model: HeldModel, monkeypatch: pytest.MonkeyPatch) -> None:
     from tui.screens.main import MainScreen
 
     seen: list[tuple[str, str]] = []
@@ -248,7 +226,7 @@ async def test_model_state_shows_loading_then_ready_never_unavailable(
         assert "unavailable" not in mode and "full text only" not in background, seen
         assert "model loading" in mode
         await wait_for(pilot, lambda: "model loading" in text(main.query_one("#background")), "loading in status")
-        slow_model.loaded.set()
+        held_model.loaded.set()
         await wait_for(pilot, lambda: "model ready" in text(main.query_one("#search-mode")), "model ready")
 
 

@@ -7,16 +7,14 @@ cases listed 20 records with no score whatever their similarity.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import Input, Static
 
-from indexer.embedder import FakeEmbedder
 from tests.conftest import TECH_PASS, VaultTemplate
+from tests.functional.conftest import HeldModel
 from tests.tui_helpers import Posted, wait_until
 from tui.app import make_app
 from tui.messages import BacklogCounted, SearchDone, SimilarLoaded
@@ -32,28 +30,8 @@ NOTES = {
 }
 
 
-class HeldModel(FakeEmbedder):
-    """A fake whose loading finishes only when the test says so (nothing is embedded until then)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loaded = threading.Event()
-        self.ready = False
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.ready = self.loaded.wait(timeout)
-        return self.ready
 
 
-@pytest.fixture
-def held_model() -> Iterator[HeldModel]:
-    from archive.embedding import use_embedder
-
-    model = HeldModel()
-    use_embedder(model)
-    yield model
-    model.loaded.set()
-    use_embedder(None)
 
 
 @pytest.fixture

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import Input, Static
 
-from indexer.embedder import FakeEmbedder
 from tests.conftest import TECH_PASS, VaultTemplate
+from tests.functional.conftest import HeldModel
 from tests.tui_helpers import wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
@@ -20,32 +18,9 @@ from tui.screens.similar import SimilarScreen
 from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
-
-class SlowModel(FakeEmbedder):
-    """A fake whose loading finishes only when the test says so."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.loaded = threading.Event()
-        self.ready = False
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.ready = self.loaded.wait(timeout)
-        return self.ready
-
-
 _wait = wait_until
 
 
-@pytest.fixture
-def slow_model() -> Iterator[SlowModel]:
-    from archive.embedding import use_embedder
-
-    model = SlowModel()
-    use_embedder(model)
-    yield model
-    model.loaded.set()
-    use_embedder(None)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +38,7 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
     return root
 
 
-async def test_model_loads_in_background_modes_and_similar_cases(vault_root: Path, slow_model: SlowModel) -> None:
+async def test_model_loads_in_background_modes_and_similar_cases(vault_root: Path, held_model: HeldModel) -> None:
     app = make_app(vault_dir=vault_root, user="tess")
     async with app.run_test(size=(100, 32)) as pilot:
         await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
@@ -80,7 +55,7 @@ async def test_model_loads_in_background_modes_and_similar_cases(vault_root: Pat
         await _wait(pilot, lambda: main.searches >= 1 and results.option_count == 1, "a full-text hit")
         assert main.embedding is not None and main.embedding.embedded == 0
         # The model becomes ready; the backlog is embedded in the background.
-        slow_model.loaded.set()
+        held_model.loaded.set()
         await _wait(pilot, lambda: main.embedding.embedded == 3, "the backlog embedded")
         await _wait(pilot, lambda: "model ready" in str(mode_line.render()), "model ready shown")
         # F4 cycles auto -> fts -> semantic; in semantic mode a query sharing no whole word still finds the notes.
