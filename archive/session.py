@@ -9,6 +9,7 @@ this module and `archive.login` only; everything else uses `Session.store`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,9 @@ class Session:
     _break_glass: dict[str, int] = field(default_factory=dict, repr=False)
     # denials raised inside a transaction: written once it ends, so a rollback cannot erase them
     _pending_denials: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # One archive call at a time on this session's connection: the TUI's thread workers share one Session,
+    # and two calls at once could take the same audit seq (a `with session.lock:` around each call).
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def vault(self) -> Vault:
@@ -52,7 +56,7 @@ class Session:
     @cached_property
     def store(self) -> Store:
         """The index's tables, one repository per table family (the only SQL in archive/)."""
-        return Store(self.unlocked.db)
+        return Store.of(self.unlocked)
 
     @cached_property
     def _facts(self) -> IndexFacts:

@@ -20,7 +20,6 @@ from textual.widgets import Static
 from tui.messages import BacklogCounted, OpenRecord, Unlocked
 from tui.navigation import by_action
 from tui.screens.unlock import UnlockScreen
-from tui.workers import session_lock
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -125,7 +124,7 @@ class ChartvaultApp(App[None]):
             notice = f"Locked after {idle} without input. Type your passphrase to resume."
             self.lock(reason="idle timeout", notice=notice)
             return
-        lock = session_lock(self.session)
+        lock = self.session.lock
         if all(worker.is_finished for worker in self.workers) and lock.acquire(blocking=False):
             # Idle moment, no worker using the session's connection: seal pending audit entries.
             try:

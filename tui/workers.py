@@ -5,7 +5,7 @@ archive in a thread worker. Two archive calls at once on one connection can
 collide (each audit entry takes the next seq; the ICD-10-CM table fills on
 first use), which surfaced as rare `UNIQUE constraint failed` crashes once
 tests stopped being re-run. `session_work` is `textual.work(thread=True)`
-with the session's lock held around the call; a worker cancelled while it
+with the session's own lock (`Session.lock`) held around the call; a worker cancelled while it
 waited (an `exclusive` newer one replaced it) does not run. The UI thread
 never blocks on this lock: a worker may be waiting on it in `call_from_thread`.
 """
@@ -13,8 +13,6 @@ never blocks on this lock: a worker may be waiting on it in `call_from_thread`.
 from __future__ import annotations
 
 import functools
-import threading
-import weakref
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
 
@@ -22,20 +20,6 @@ from textual import work
 from textual.worker import Worker, get_current_worker
 
 P = ParamSpec("P")
-
-_locks: dict[int, threading.RLock] = {}
-_guard = threading.Lock()
-
-
-def session_lock(session: Any) -> threading.RLock:
-    """The lock of `session` (one per Session object, dropped with it)."""
-    with _guard:
-        key = id(session)
-        lock = _locks.get(key)
-        if lock is None:
-            lock = _locks[key] = threading.RLock()
-            weakref.finalize(session, _locks.pop, key, None)
-        return lock
 
 
 def session_work(
@@ -46,7 +30,7 @@ def session_work(
     def decorate(method: Callable[Concatenate[Any, P], None]) -> Callable[Concatenate[Any, P], Worker[None]]:
         @functools.wraps(method)
         def locked(self: Any, *args: P.args, **kwargs: P.kwargs) -> None:
-            with session_lock(self.session):
+            with self.session.lock:
                 if get_current_worker().is_cancelled:
                     return
                 method(self, *args, **kwargs)
