@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import BadInput, NotFound, UserError
+from archive.plural import counted, plural
 from archive.policy import Action
 from indexer import fts
 
@@ -68,7 +69,7 @@ class NotEmbedded(UserError):
 
     def __init__(self, backlog: int) -> None:
         self.backlog = backlog
-        waiting = f"{backlog} record{'' if backlog == 1 else 's'} wait{'s' if backlog == 1 else ''}"
+        waiting = f"{counted(backlog, 'record')} {plural(backlog, 'waits', 'wait')}"
         super().__init__("No record is embedded for semantic search yet.", f"{waiting} to be embedded.")
 
 

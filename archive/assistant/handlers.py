@@ -20,6 +20,7 @@ from archive.assistant.drug_classes import class_by_name, member_pattern
 from archive.assistant.intents import Intent
 from archive.assistant.patient_refs import PatientRef
 from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve, similar_to
+from archive.plural import counted
 
 if TYPE_CHECKING:
     from archive.search import Visibility
@@ -54,10 +55,6 @@ class Context:
     general: bool  # the user has only general rights (no patient content beyond minimal quotes)
     visible: Visibility  # the records this answer may use: decided once per record, for the answer's right
     previous_records: list[str] = field(default_factory=list)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else ("es" if word.endswith("s") else "s"))
 
 
 def _who(ctx: Context, mrn: str | None) -> str:
@@ -130,7 +127,7 @@ def find(ctx: Context, intent: Intent) -> Draft:
         if h.patient:
             draft.patients.add(h.patient)
     about = topic or (cls.aliases[0] if cls else "that")
-    draft.lead = lambda sts: f"{_plural(len(sts), 'record')} about {about}{_period_label(intent)}" + (
+    draft.lead = lambda sts: f"{counted(len(sts), 'record')} about {about}{_period_label(intent)}" + (
         f" for {_who(ctx, mrn)}:" if mrn else ":")
     return draft
 
@@ -203,7 +200,7 @@ def similar(ctx: Context, intent: Intent) -> Draft:
         if h.patient:
             draft.patients.add(h.patient)
     draft.patients.discard("")
-    draft.lead = lambda sts: f"{_plural(sum(s.key != 'source' for s in sts), 'similar past case')}:"
+    draft.lead = lambda sts: f"{counted(sum(s.key != 'source' for s in sts), 'similar past case')}:"
     return draft
 
 
@@ -312,8 +309,8 @@ def timeline(ctx: Context, intent: Intent) -> Draft:
             draft.statements.append(Statement(f"{_record_label(ctx, rid)}: \"{lead}\"",
                                               [Citation(rid, (date or "")[:10] or None, lead, mrn)], key=date or ""))
     draft.statements.sort(key=lambda s: s.key)
-    draft.lead = lambda sts: f"Timeline of {_who(ctx, mrn)}{_period_label(intent)} ({_plural(len(sts), 'entry')}):" \
-        .replace("entrys", "entries")
+    draft.lead = lambda sts: (f"Timeline of {_who(ctx, mrn)}{_period_label(intent)}"
+                              f" ({counted(len(sts), 'entry', 'entries')}):")
     return draft
 
 
@@ -361,7 +358,7 @@ def count(ctx: Context, intent: Intent) -> Draft:
             draft.patients.add(first.patient)
     what = "patient" if intent.count_what == "patients" else "encounter"
     verb = "had" if what == "patient" else "for"
-    draft.lead = lambda sts: f"{_plural(len({s.key for s in sts}), what)} {verb} {topic}{_period_label(intent)}" + (
+    draft.lead = lambda sts: f"{counted(len({s.key for s in sts}), what)} {verb} {topic}{_period_label(intent)}" + (
         " (the first record of each):" if what == "patient" else ":")
     if len(draft.statements) > MAX_COUNT_LINES:
         draft.notes.append(f"(listing the first {MAX_COUNT_LINES})")
