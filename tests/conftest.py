@@ -110,6 +110,19 @@ class VaultTemplate:
         session.audit_log.write_head()  # as in the session create_vault returns: its head just written
         return VaultFixture(root=dest, session=session)
 
+    def technician(self, dest: Path) -> Iterator[Any]:
+        """A technician 'tess' as a user row beside the admin of a copy at `dest`, sharing its unlocked vault
+        (no keyslot to derive): yields tess's Session, then closes the admin's."""
+        from archive.session import Session
+        from archive.users import User, get_user, insert_user
+        from vault.db import transaction
+
+        admin: Any = self.copy(dest).session
+        with transaction(admin.db):
+            insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
+        yield Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
+        admin.close()
+
 
 def _template(tmp_path_factory: pytest.TempPathFactory, with_users: bool) -> VaultTemplate:
     fx = _make_vault(tmp_path_factory.mktemp("vault-template") / "v", with_users=with_users)

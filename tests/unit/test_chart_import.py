@@ -23,15 +23,7 @@ BUNDLE = "Adalberto_Hartmann_44ec4447-9e2c-4eb9-bd4f-0bdb416b806e.json"  # 22 en
 @pytest.fixture(scope="module")
 def tess(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Any]:
     """A technician's session (a user row sharing the admin's unlocked vault: no keyslot to derive)."""
-    from archive.session import Session
-    from archive.users import User, get_user, insert_user
-    from vault.db import transaction
-
-    admin: Any = admin_vault_template.copy(tmp_path_factory.mktemp("chart-import") / "v").session
-    with transaction(admin.db):
-        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
-    yield Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
-    admin.close()
+    yield from admin_vault_template.technician(tmp_path_factory.mktemp("chart-import") / "v")
 
 
 def _import(session: Any, *paths: Path) -> Any:
