@@ -48,7 +48,11 @@ async def _unlock(app, pilot, passphrase: str) -> MainScreen:  # type: ignore[no
     await _wait_for(pilot, lambda: isinstance(app.screen, UnlockScreen), what="unlock screen")
     app.screen.query_one("#passphrase", Input).value = passphrase
     await pilot.click("#unlock")
-    await _wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="main screen")
+    try:
+        await _wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="main screen")
+    except AssertionError as exc:  # say what the unlock screen says (a CI run once timed out here)
+        shown = _text(app.screen, "#message") if isinstance(app.screen, UnlockScreen) else ""
+        raise AssertionError(f"{exc}; the unlock screen says: {shown!r}") from exc
     await _wait_for(pilot, lambda: bool(app.screen.query("#autolock")), what="main screen composed")
     main = app.screen
     await _wait_for(pilot, lambda: app.focused is main.query_one("#search", Input), what="search box focused")
