@@ -106,8 +106,10 @@ def test_unlock_search_record_assistant_lock(tmux: tuple[Tmux, float]) -> None:
     assert "vale_cardiology_2024-03-15.md" in screen
     term.send("Down")
     term.send("Enter")
-    record = term.wait_for(lambda t: "Who has seen this record" in t, "the record view")
-    assert "Start bisoprolol 1.25 mg daily" in record and "patient DEMO-1001 Harriet Vale" in record
+    # The record's Markdown body renders in batches after the header: wait for the body itself.
+    term.wait_for(lambda t: "Who has seen this record" in t, "the record view")
+    record = term.wait_for(lambda t: "Start bisoprolol 1.25 mg daily" in t, "the record body", timeout=30)
+    assert "patient DEMO-1001 Harriet Vale" in record
 
     term.send("Escape")
     term.wait_for(lambda t: "Search records" in t or "bisoprolol" in t, "back on the search screen")
