@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from archive.charts.landing import land_outcomes
 from archive.errors import ChartvaultError
 from archive.policy import Action, decide
+from archive.review import check_outcomes
 from indexer.pipeline import Outcome, Progress, summarise
 
 if TYPE_CHECKING:
@@ -60,7 +61,9 @@ def _ingestor(session: Session, via: str, settle: float = DEFAULT_QUIET) -> Inge
                 session.audit(
                     "quarantine", reason=out.reason, details={"via": via, "quarantine_id": out.quarantine_id}
                 )
-        # HL7/FHIR facts of the new records land on their patients' charts in the same commit.
+        # What does not add up waits for review; the rest of the HL7/FHIR facts of the new records land on
+        # their patients' charts in the same commit.
+        check_outcomes(session, outcomes)
         land_outcomes(session, outcomes)
 
     return session.store.records.ingestor(

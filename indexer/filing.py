@@ -20,6 +20,9 @@ from indexer.extract.types import Extraction, PatientInfo
 
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-_/.]{0,39}$")
 FILENAME_MRN = re.compile(r"^(?P<mrn>[A-Za-z0-9][A-Za-z0-9\-]{0,39})__.+")
+# Values that name a field instead of filling it ("MRN" in the MRN field): a template left unfilled.
+PLACEHOLDER_MRNS = {"mrn", "mr", "id", "pid", "patient", "patient id", "patientid", "medical record number",
+                    "unknown", "none", "null", "n/a", "na", "tbd", "xxx", "test"}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]*)?$")
 SIDECAR_KEYS = {
     "mrn": "mrn",
@@ -54,6 +57,8 @@ def normalise_mrn(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
+    if text.casefold() in PLACEHOLDER_MRNS:
+        return None
     return text if MRN_PATTERN.match(text) else None
 
 

@@ -179,6 +179,13 @@ def _package_rows() -> list[tuple[Any, ...]]:
     ]
 
 
+@cache
+def known_codes() -> frozenset[str]:
+    """Every code of the packaged code set (a few seconds, once per process): for checking imported codes
+    when the vault has not loaded the code set into its index yet."""
+    return frozenset(str(row[0]) for row in _package_rows() if row[3] in ("category", "subcategory", "extension"))
+
+
 def is_loaded(db: Any) -> bool:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [_SETTING]).fetchone()
     return row is not None

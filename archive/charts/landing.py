@@ -43,7 +43,8 @@ STATUS_MAP = {
     "in-progress": "active", "preparation": "planned", "draft": "planned", "not-done": "cancelled",
     "intended": "planned", "unknown": "unknown",
 }
-ICD10_SYSTEMS = {"icd-10-cm", "i10", "icd10", "icd10cm", "http://hl7.org/fhir/sid/icd-10-cm"}
+# "I10C" is ICD-10-CM in HL7 v2 table 0396.
+ICD10_SYSTEMS = {"icd-10-cm", "i10", "i10c", "icd10", "icd10cm", "http://hl7.org/fhir/sid/icd-10-cm"}
 
 
 @dataclass
@@ -86,6 +87,21 @@ def _key(kind: str, fact: dict[str, Any], seen: Counter[str]) -> str:
     return f"{kind}:{digest}:{seen[digest]}"
 
 
+def fact_keys(facts: list[dict[str, Any]]) -> list[str | None]:
+    """The source key each fact of a record lands under (None: a kind that does not land), as `land_record`
+    computes them: the review queue holds a fact by its key."""
+    keys: list[str | None] = []
+    seen: Counter[str] = Counter()
+    for fact in facts:
+        keys.append(_key("encounter", fact, seen) if fact.get("kind") == "encounter" else None)
+    seen.clear()
+    for i, fact in enumerate(facts):
+        kind = FACT_KINDS.get(str(fact.get("kind")))
+        if kind is not None:
+            keys[i] = _key(kind, fact, seen)
+    return keys
+
+
 def _status(value: Any, default: str) -> str:
     text = str(value or "").strip().lower()
     return STATUS_MAP.get(text, default if not text else "unknown")
@@ -118,19 +134,31 @@ def land_record(session: Session, record_id: str, *, audit: bool = True) -> Land
         result.note = "waiting for filing"
         result.skipped = len(facts)
         return result
+    if session.store.review.record_held(rid):
+        result.note = "held for review"
+        result.skipped = len(facts)
+        return result
+    held = session.store.review.held_keys(rid)
+    corrected = session.store.review.corrections(rid)
+    keys = fact_keys(facts)
     with session.transaction():
-        seen: Counter[str] = Counter()
-        for fact in facts:
-            if fact.get("kind") == "encounter":
-                _land_encounter(session, result, mrn, rid, record_date, fact, seen)
-        seen.clear()
-        for fact in facts:
+        for fact, key in zip(facts, keys, strict=True):
+            if fact.get("kind") == "encounter" and key is not None:
+                if key in held:
+                    result.skipped += 1
+                    continue
+                _land_encounter(session, result, mrn, rid, record_date, {**fact, **corrected.get(key, {})}, key)
+        for fact, key in zip(facts, keys, strict=True):
             kind = FACT_KINDS.get(str(fact.get("kind")))
             if kind is None:
                 if fact.get("kind") != "encounter":
                     result.skipped += 1
                 continue
-            _land_entry(session, result, mrn, rid, record_date, author, kind, fact, seen)
+            if key is None or key in held:
+                result.skipped += 1
+                continue
+            _land_entry(session, result, mrn, rid, record_date, author, kind, {**fact, **corrected.get(key, {})},
+                        key)
         if audit and (result.entries_added or result.encounters_added):
             session.audit("chart_import", record=rid, patient=mrn,
                           details={"entries": result.entries_added, "encounters": result.encounters_added,
@@ -139,8 +167,7 @@ def land_record(session: Session, record_id: str, *, audit: bool = True) -> Land
 
 
 def _land_encounter(session: Session, result: LandResult, mrn: str, rid: str, record_date: str | None,
-                    fact: dict[str, Any], seen: Counter[str]) -> None:
-    key = _key("encounter", fact, seen)
+                    fact: dict[str, Any], key: str) -> None:
     if session.store.encounters.is_landed(rid, key):
         result.already += 1
         return
@@ -169,12 +196,12 @@ def _land_encounter(session: Session, result: LandResult, mrn: str, rid: str, re
 
 
 def _land_entry(session: Session, result: LandResult, mrn: str, rid: str, record_date: str | None,
-                author: str | None, kind: str, fact: dict[str, Any], seen: Counter[str]) -> None:
+                author: str | None, kind: str, fact: dict[str, Any], key: str) -> None:
+    """Land one fact under `key` (the key of the fact as imported: a technician's correction keeps it)."""
     text = " ".join(str(fact.get("text") or "").split())
     if not text:
         result.skipped += 1
         return
-    key = _key(kind, fact, seen)
     if session.store.chart_entries.is_landed(rid, key):
         result.already += 1
         return

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from archive.store.records import RecordsRepo
     from archive.store.reports import ReportsRepo
     from archive.store.retention import RetentionRepo
+    from archive.store.review import ReviewRepo
     from archive.store.settings import SettingsRepo
     from archive.store.users import UsersRepo
     from vault.vault import UnlockedVault
@@ -112,6 +113,12 @@ class Store:
         from archive.store.quarantine import QuarantineRepo
 
         return QuarantineRepo(self.db)
+
+    @cached_property
+    def review(self) -> ReviewRepo:
+        from archive.store.review import ReviewRepo
+
+        return ReviewRepo(self.db)
 
     @cached_property
     def coding(self) -> CodingRepo:

@@ -59,6 +59,20 @@ class PatientsRepo:
         )
         return bool(cur.rowcount == 1)
 
+    def hold_field(self, mrn: str, field: str) -> str | None:
+        """Empty a demographic field (name, dob or sex) while a review decides it; its value before."""
+        column = {"name": "name", "dob": "dob", "sex": "sex"}[field]
+        row = self.db.execute(f"SELECT {column} FROM patients WHERE mrn = ?", [mrn]).fetchone()
+        before = row[0] if row is not None else None
+        if before is not None:
+            self.db.execute(f"UPDATE patients SET {column} = NULL WHERE mrn = ?", [mrn])
+        return str(before) if before is not None else None
+
+    def fill_field(self, mrn: str, field: str, value: str) -> None:
+        """Put back a held demographic field's value when nobody set it meanwhile."""
+        column = {"name": "name", "dob": "dob", "sex": "sex"}[field]
+        self.db.execute(f"UPDATE patients SET {column} = ? WHERE mrn = ? AND {column} IS NULL", [value, mrn])
+
     def stay(self, mrn: str) -> tuple[str | None, str | None, int]:
         """(admitted, discharged, version) of a patient."""
         row = self.db.execute("SELECT admitted, discharged, version FROM patients WHERE mrn = ?", [mrn]).fetchone()

@@ -86,6 +86,12 @@ class RecordsRepo:
         rows = list(self.db.query("SELECT * FROM records WHERE id = ?", [record_id]))
         return rows[0] if rows else None
 
+    def demographics_of(self, mrn: str) -> list[tuple[str, str, str]]:
+        """(id, file name, metadata JSON) of the records filed to a patient, in import order (the
+        demographics each record's content gave are in its metadata's `patient_in_content`)."""
+        rows = self.db.execute("SELECT id, filename, metadata FROM records WHERE patient_mrn = ? ORDER BY n", [mrn])
+        return [(str(r[0]), str(r[1]), str(r[2] or "{}")) for r in rows]
+
     def file_to(self, record_id: str, mrn: str) -> None:
         """The record belongs to patient `mrn` and leaves the needs-filing queue."""
         self.db.execute("UPDATE records SET patient_mrn = ?, status = 'filed' WHERE id = ?", [mrn, record_id])

@@ -70,6 +70,8 @@ raw(mrn, code, raw_date, explicit_enc) AS (
     FROM record_codes c JOIN records r ON r.id = c.record_id
     WHERE c.id IN (SELECT max(id) FROM record_codes GROUP BY record_id, code)
       AND c.status = 'confirmed' AND r.status = 'filed' AND r.patient_mrn IS NOT NULL{_code_filter("c.code", prefixes)}
+      AND NOT EXISTS (SELECT 1 FROM review_items q WHERE q.record_id = r.id AND q.holds = 'record'
+                      AND q.status = 'open')
     UNION ALL
     SELECT e.patient_mrn, v.code, v.date, v.encounter_id
     FROM chart_entries e JOIN chart_entry_versions v ON v.entry_id = e.id AND v.version = e.current_version

@@ -346,6 +346,37 @@ def semantic_chunks(db: Any) -> None:
     create_schema(db)
 
 
+def review_queue_and_fact_dates(db: Any) -> None:
+    """Issue 17: the review queue (facts that do not add up, held until a technician decides) and each
+    confirmed code's own dates and encounters (`occurrences`: JSON [[day, encounter id], ...], one per
+    passage of the record the code was confirmed from)."""
+    db.execute(
+        """CREATE TABLE review_items (
+            id INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            patient_mrn TEXT,
+            kind TEXT NOT NULL CHECK (kind IN ('demographics', 'placeholder', 'code', 'date', 'misfiled',
+                                               'encounter')),
+            field TEXT NOT NULL,
+            value TEXT,
+            other_value TEXT,
+            other_source TEXT,
+            message TEXT NOT NULL,
+            holds TEXT NOT NULL CHECK (holds IN ('fact', 'record', 'patient')),
+            fact_key TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'accepted', 'corrected', 'refiled', 'rejected')),
+            created_at TEXT NOT NULL,
+            resolved_by TEXT,
+            resolved_at TEXT,
+            resolution TEXT
+        )"""
+    )
+    db.execute("CREATE UNIQUE INDEX review_items_fact ON review_items(record_id, kind, field, fact_key)")
+    db.execute("CREATE INDEX review_items_status ON review_items(status, id)")
+    db.execute("ALTER TABLE record_codes ADD COLUMN occurrences TEXT")
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -354,6 +385,7 @@ MIGRATIONS = [
     retention_rules_and_holds,
     patient_charts,
     semantic_chunks,
+    review_queue_and_fact_dates,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or
@@ -363,6 +395,7 @@ MIGRATIONS = [
 CONTENT_TABLES: tuple[tuple[str, str], ...] = (
     ("transcriptions", "record_id"),
     ("record_codes", "record_id"),
+    ("review_items", "record_id"),
     ("chunks", "record_n"),
     ("embedded", "record_n"),
 )
