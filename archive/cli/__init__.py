@@ -18,6 +18,7 @@ from archive.cli import coding as _coding  # noqa: F401
 from archive.cli import demo_cmds as _demo_cmds  # noqa: F401
 from archive.cli import records as _records  # noqa: F401
 from archive.cli import retention_cmds as _retention_cmds  # noqa: F401
+from archive.cli import review_cmds as _review_cmds  # noqa: F401
 from archive.cli import semantic_cmds as _semantic_cmds  # noqa: F401
 from archive.cli import stats_cmds as _stats_cmds  # noqa: F401
 from archive.cli import users as _users  # noqa: F401

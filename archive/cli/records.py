@@ -289,12 +289,32 @@ def file_cmd(state: CliState, record_id: str, mrn: str, as_json: bool) -> None:
         click.echo(f"It was filed to MRN {result.previous} before.")
 
 
-@cli.command()
-@click.argument("name", type=click.Choice(["needs_filing", "needs_transcription"]), default="needs_filing")
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def queue(ctx: click.Context, as_json: bool) -> None:
+    """Work queues: needs_filing (the default), needs_transcription, and review (what does not add up)."""
+    if ctx.invoked_subcommand is None:
+        _print_queue(ctx.ensure_object(CliState), "needs_filing", as_json)
+
+
+@queue.command("needs_filing")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def queue(state: CliState, name: str, as_json: bool) -> None:
-    """List records waiting for a person: needs_filing (default) or needs_transcription."""
+def queue_needs_filing(state: CliState, as_json: bool) -> None:
+    """Records that no patient could be found for: file them with 'chartvault file RECORD --mrn MRN'."""
+    _print_queue(state, "needs_filing", as_json)
+
+
+@queue.command("needs_transcription")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def queue_needs_transcription(state: CliState, as_json: bool) -> None:
+    """Scans whose OCR is unreliable (handwriting?): transcribe them with 'chartvault transcribe'."""
+    _print_queue(state, "needs_transcription", as_json)
+
+
+def _print_queue(state: CliState, name: str, as_json: bool) -> None:
     from archive.records import list_queue
 
     items = list_queue(state.session(), name)
