@@ -99,6 +99,16 @@ class QueuesLoaded(Message):
         self.result = result
 
 
+class ReviewShown(Message):
+    """One review item's detail (both sources cited) as text, or the `error` that stopped it."""
+
+    def __init__(self, item_id: int, text: str, error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.item_id = item_id
+        self.text = text
+        self.error = error
+
+
 class UsersLoaded(Message):
     """The users list arrived, or the `error` that refused it."""
 

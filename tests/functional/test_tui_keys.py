@@ -60,7 +60,8 @@ def test_one_meaning_per_key_across_screens() -> None:
 
 
 @pytest.mark.parametrize(("keys", "screen_name", "tabs_id", "order"), [
-    pytest.param(("f2",), "QueueScreen", "queues", ["tab-filing", "tab-transcription", "tab-quarantine"], id="queues"),
+    pytest.param(("f2",), "QueueScreen", "queues", ["tab-filing", "tab-transcription", "tab-quarantine", "tab-review"],
+                 id="queues"),
     pytest.param(("f7",), "StatsScreen", "stats-tabs", ["tab-frequency", "tab-recurrence", "tab-readmissions"],
                  id="statistics"),
 ])

@@ -1,9 +1,13 @@
-"""Work queues: records that need filing, scans that need transcription, quarantined inputs.
+"""Work queues: records that need filing, scans that need transcription, quarantined inputs, and review.
 
 A technician files a record to a patient (MRN), types a transcription for a
 scan (stored encrypted beside it, unverified until a second person verifies
 it) or releases a quarantined file to a folder. Each button calls one archive
-function in a worker; policy is decided there.
+function in a worker; policy is decided there. The Review tab lists what does
+not add up (archive.review): the selected item shows both sources; Ctrl+Y
+accepts this record's value, Ctrl+B keeps the other one, Ctrl+G corrects it to
+the typed value, Ctrl+F refiles the record to the typed MRN, Ctrl+S rejects a
+held fact (the keys show in the footer while the Review tab is open).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane, TextArea
 
-from tui.messages import Done, OpenRecord, QueuesLoaded
+from tui.messages import Done, OpenRecord, QueuesLoaded, ReviewShown
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
@@ -31,8 +35,15 @@ class QueueScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("f5", "refresh", "Refresh"),
         Binding("ctrl+n", "next_tab", "Next tab",
-                tooltip="Next tab: Needs filing, Needs transcription, Quarantine (or Tab to the tabs, then ←/→)"),
+                tooltip="Next tab: Needs filing, Needs transcription, Quarantine, Review (or Tab to the tabs, "
+                        "then ←/→)"),
+        Binding("ctrl+y", "review('accept')", "Accept", tooltip="Accept this record's value"),
+        Binding("ctrl+b", "review('other')", "Keep other", tooltip="Keep the value it conflicts with"),
+        Binding("ctrl+g", "review('correct')", "Correct", tooltip="Correct it to the value typed below"),
+        Binding("ctrl+f", "review('refile')", "Refile", tooltip="File the record to the MRN typed below"),
+        Binding("ctrl+s", "review('reject')", "Reject", tooltip="Keep a held fact off the chart for good"),
     ]
+    REVIEW_ACTIONS = ("accept", "other", "correct", "refile", "reject")
     DEFAULT_CSS = """
     QueueScreen DataTable { height: 1fr; min-height: 5; }
     QueueScreen .queue-actions { height: auto; }
@@ -40,6 +51,7 @@ class QueueScreen(Screen[None]):
     QueueScreen #transcription-text { height: 8; }
     QueueScreen #queue-message { height: auto; padding: 0 1; }
     QueueScreen #queue-message.error { color: $error; text-style: bold; }
+    QueueScreen #review-detail { height: auto; min-height: 3; padding: 0 1; border: round $primary; }
     """
 
     def __init__(self, session: Any) -> None:
@@ -48,6 +60,7 @@ class QueueScreen(Screen[None]):
         self.filing_ids: list[str] = []
         self.transcription_ids: list[str] = []
         self.quarantine_ids: list[str] = []
+        self.review_ids: list[int] = []
         self.loads = 0  # completed refreshes (tests wait on it)
 
     def compose(self) -> ComposeResult:
@@ -72,12 +85,19 @@ class QueueScreen(Screen[None]):
                 with Horizontal(classes="queue-actions"):
                     yield Input(placeholder="release to folder", id="release-to")
                     yield Button("Release", id="release")
+            with TabPane("Review", id="tab-review"), Vertical():
+                yield DataTable(id="review", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="review-detail")
+                with Horizontal(classes="queue-actions"):
+                    yield Input(placeholder="corrected value, or the MRN to refile to", id="review-value")
+                    yield Input(placeholder="reason (audited)", id="review-reason")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filing", DataTable).add_columns("record", "file", "type", "date", "why")
         self.query_one("#transcription", DataTable).add_columns("record", "file", "OCR confidence", "transcription")
         self.query_one("#quarantine", DataTable).add_columns("id", "file", "reason", "at")
+        self.query_one("#review", DataTable).add_columns("#", "record", "patient", "what", "conflict")
         self.refresh_queues()
 
     # -- loading -----------------------------------------------------------------
@@ -88,12 +108,14 @@ class QueueScreen(Screen[None]):
     def refresh_queues(self) -> None:
         from archive.errors import AccessDenied
         from archive.records import list_quarantine, list_queue
+        from archive.review import list_review
 
         result: dict[str, Any] = {}
         for key, fn in (
             ("filing", lambda: list_queue(self.session, "needs_filing")),
             ("transcription", lambda: list_queue(self.session, "needs_transcription")),
             ("quarantine", lambda: list_quarantine(self.session)),
+            ("review", lambda: list_review(self.session)),
         ):
             try:
                 result[key] = fn()
@@ -105,16 +127,16 @@ class QueueScreen(Screen[None]):
         self._fill(message.result)
 
     def _fill(self, result: dict[str, Any]) -> None:
-        def fill(table_id: str, rows: Any, make: Any) -> list[str]:
+        def fill(table_id: str, rows: Any, make: Any) -> list[Any]:
             table = self.query_one(f"#{table_id}", DataTable)
             table.clear()
             if isinstance(rows, str):  # not allowed for this user
-                table.add_row(rows, "", "", "", *([""] if table_id == "filing" else []))
+                table.add_row(rows, *[""] * (len(table.columns) - 1))
                 return []
-            ids = []
+            ids: list[Any] = []
             for item in rows:
                 table.add_row(*make(item))
-                ids.append(item.record_id if hasattr(item, "record_id") else item.id)
+                ids.append(item.id if table_id in ("quarantine", "review") else item.record_id)
             return ids
 
         self.filing_ids = fill(
@@ -129,6 +151,13 @@ class QueueScreen(Screen[None]):
         self.quarantine_ids = fill(
             "quarantine", result["quarantine"], lambda i: (i.id, i.original_name, i.reason, i.at)
         )
+        self.review_ids = fill(
+            "review", result["review"],
+            lambda i: (f"#{i.id}", i.record_id, i.patient or "(not filed)", f"{i.kind}: {i.field}",
+                       f"{i.value or '-'} vs {i.other_value or i.other_source or '-'}"),
+        )
+        self.query_one("#review-detail", Static).update(
+            "Select an item to see both sources." if self.review_ids else "Nothing to review.")
         self.loads += 1
 
     def _selected(self, table_id: str, ids: list[str]) -> str | None:
@@ -138,6 +167,78 @@ class QueueScreen(Screen[None]):
             self._say("Select a row first.", error=True)
             return None
         return ids[row]
+
+    @on(DataTable.RowHighlighted, "#review")
+    def _review_selected(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.review_ids):
+            self.show_item(self.review_ids[event.cursor_row])
+
+    @session_work("review-show")
+    def show_item(self, item_id: int) -> None:
+        from archive.errors import ChartvaultError
+        from archive.review import show_review
+
+        try:
+            detail = show_review(self.session, item_id)
+        except ChartvaultError as exc:
+            self.post_message(ReviewShown(item_id, "", exc))
+            return
+        i = detail.item
+        held = {"fact": "this fact is kept off the chart", "record": "this record's facts are kept off the chart "
+                "and out of statistics", "patient": f"the patient's {i.field} is left empty"}[i.holds]
+        lines = [f"#{i.id} {i.kind} ({i.field}): {i.message}",
+                 f"This record says {i.value or '-'}: {detail.this.describe()}"]
+        if detail.other is not None:
+            lines.append(f"Against {i.other_value or '-'}: {detail.other.describe()}")
+        lines.append(f"Held until you decide: {held}.")
+        self.post_message(ReviewShown(item_id, "\n".join(lines)))
+
+    def on_review_shown(self, message: ReviewShown) -> None:
+        text = message.text if message.error is None else f"{message.error.message} {message.error.hint}"
+        self.query_one("#review-detail", Static).update(text)
+
+    def _review_tab(self) -> bool:
+        return self.query_one("#queues", TabbedContent).active == "tab-review"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "review":
+            return self.is_mounted and bool(self.query("#queues")) and self._review_tab()
+        return True
+
+    @on(TabbedContent.TabActivated, "#queues")
+    def _tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    def action_review(self, kind: str) -> None:
+        if kind not in self.REVIEW_ACTIONS:
+            return
+        table = self.query_one("#review", DataTable)
+        row = table.cursor_row
+        if not self.review_ids or row is None or not 0 <= row < len(self.review_ids):
+            self._say("Select a review item first.", error=True)
+            return
+        value = self.query_one("#review-value", Input).value.strip()
+        if kind in ("correct", "refile") and not value:
+            self._say("Type the corrected value, or the MRN to refile to." if kind == "correct"
+                      else "Type the MRN to refile the record to.", error=True)
+            self.query_one("#review-value", Input).focus()
+            return
+        reason = self.query_one("#review-reason", Input).value.strip()
+        self.apply_review(self.review_ids[row], kind, value, reason)
+
+    @session_work("queue-action")
+    def apply_review(self, item_id: int, kind: str, value: str, reason: str) -> None:
+        from archive.errors import ChartvaultError
+        from archive.review import resolve_review
+
+        action = "accept" if kind == "other" else kind
+        try:
+            done = resolve_review(self.session, item_id, action, value=value or None, reason=reason or None,
+                                  use_other=kind == "other")
+        except ChartvaultError as exc:
+            self.post_message(Done("", exc))
+            return
+        self.post_message(Done(f"Review item #{done.id} {done.status}."))
 
     # -- actions -----------------------------------------------------------------
     @on(Button.Pressed, "#file")
@@ -218,6 +319,9 @@ class QueueScreen(Screen[None]):
         self._say(message)
         if "filed" in message.lower():
             self.query_one("#filing-mrn", Input).value = ""
+        if message.startswith("Review item"):
+            self.query_one("#review-value", Input).value = ""
+            self.query_one("#review-reason", Input).value = ""
         self.refresh_queues()
 
     def _say(self, text: str, error: bool = False) -> None:
