@@ -215,30 +215,48 @@ def suggest_for_text(session: Session, text: str, limit: int = 10) -> RecordSugg
 
 
 def _decide(session: Session, record_id: str, code: str, status: str, passage: str | None,
-            score: float | None) -> CodeDecision:
+            score: float | None, start: int | None = None) -> CodeDecision:
     session.require(Action.CODE)
     row = _record(session, record_id)
     info = require_code(session, code)
-    from archive.charts.encounters import encounter_for_record
+    from archive.charts.encounters import encounter_for_record, places_for_passage
+    from archive.review import queue_undecided_encounter
 
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with session.transaction():
         session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
-        encounter = encounter_for_record(session, row["id"])
+        occurrences: list[tuple[str | None, str | None]] | None = None
+        undecided = None
+        if status == "confirmed":
+            # The code goes to the encounter its passage belongs to, each occurrence with its own date.
+            text = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") \
+                if passage and row["text_blob_id"] else None
+            places = places_for_passage(session, row["id"], passage, info.code, text, start)
+            occurrences = places.occurrences or None
+            encounter = places.encounter
+            if not places.decided:
+                undecided = places.why
+        else:
+            encounter = encounter_for_record(session, row["id"])
         session.store.coding.add_decision(row["id"], info.code, status, session.user.name, now, score, passage,
-                                          encounter)
+                                          encounter, occurrences)
+        if undecided is not None:
+            queue_undecided_encounter(session, row["id"], row["patient"], info.code, undecided)
         action = "code_confirm" if status == "confirmed" else "code_reject"
         session.audit(action, record=row["id"], patient=row["patient"],
-                      details={"code": info.code, "encounter": encounter})
+                      details={"code": info.code, "encounter": encounter,
+                               "dates": sorted({d for d, _e in occurrences or [] if d})})
     return CodeDecision(row["id"], info.code, info.description, status, session.user.name, now, row["patient"],
                         encounter)
 
 
 def confirm_code(session: Session, record_id: str, code: str, passage: str | None = None,
-                 score: float | None = None) -> CodeDecision:
-    """Attach `code` to the record and its encounter (when the chart has one), with who confirmed it
-    and when. Each decision is a new row, so the history is kept."""
-    return _decide(session, record_id, code, "confirmed", passage, score)
+                 score: float | None = None, start: int | None = None) -> CodeDecision:
+    """Attach `code` to the record, with who confirmed it and when; each decision is a new row, so the
+    history is kept. The code goes to the encounter its passage (at offset `start` of the record's text)
+    belongs to, with the date of each fact of the record the passage names (archive.charts.encounters.
+    places_for_passage); when that cannot be told, the review queue asks the technician."""
+    return _decide(session, record_id, code, "confirmed", passage, score, start)
 
 
 def reject_code(session: Session, record_id: str, code: str) -> CodeDecision:

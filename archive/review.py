@@ -369,6 +369,18 @@ def check_outcomes(session: Session, outcomes: list[Any]) -> None:
             out.warnings.append(f"{len(items)} item(s) for review: 'chartvault queue review list'")
 
 
+def queue_undecided_encounter(session: Session, record_id: str, mrn: str | None, code: str, why: str) -> None:
+    """Ask the technician which encounter a confirmed code belongs to (inside the caller's transaction)."""
+    new = session.store.review.add(
+        {"record_id": record_id, "patient_mrn": mrn, "kind": "encounter", "field": "encounter", "value": code,
+         "other_value": None, "other_source": "the record's encounters",
+         "message": f"which encounter does {code} belong to? {why}", "holds": "fact", "fact_key": f"code:{code}"},
+        now_iso(),
+    )
+    if new is not None:
+        session.audit("review_queued", record=record_id, patient=mrn, details={"items": [new], "kinds": ["encounter"]})
+
+
 # -- the technician's side ---------------------------------------------------------------------------
 
 
@@ -451,7 +463,9 @@ def resolve_review(session: Session, item_id: int | str, action: str, value: str
         if not session.store.review.resolve(item.id, status, session.user.name, now_iso(), resolution):
             raise ConcurrentEdit(f"Review item {item.id} was decided by someone else meanwhile.",
                                  "See it with 'chartvault queue review show'.")
-        if action == "refile":
+        if item.kind == "encounter":
+            _place_code(session, item, str(resolution.get("value") or "") if action == "correct" else None)
+        elif action == "refile":
             if item.holds == "patient" and item.patient and item.other_value:
                 session.store.patients.fill_field(item.patient, item.field, item.other_value)
             refile_record(session, item.record_id, text)
@@ -461,12 +475,23 @@ def resolve_review(session: Session, item_id: int | str, action: str, value: str
             refile_record(session, item.record_id, str(resolution["value"]))
         elif item.holds == "record" and item.field == "name" and action == "correct" and item.patient:
             _set_patient_field(session, item, str(resolution["value"]), why)
-        if action != "refile" and item.field != "mrn":
+        if action != "refile" and item.field != "mrn" and item.kind != "encounter":
             land_record(session, item.record_id)
         session.audit("review_resolve", record=item.record_id, patient=item.patient, reason=why,
                       details={"item": item.id, "kind": item.kind, "field": item.field, "action": action,
                                **resolution})
     return _load(session, item.id)
+
+
+def _place_code(session: Session, item: ReviewItem, encounter_id: str | None) -> None:
+    """The technician told which encounter a code belongs to (a new decision row; None: as it was)."""
+    if not encounter_id or item.value is None:
+        return
+    from archive.charts.encounters import load_encounter
+
+    enc = load_encounter(session, encounter_id)
+    session.store.coding.add_decision(item.record_id, item.value, "confirmed", session.user.name, now_iso(), None,
+                                      None, enc.id, [(rules.iso(rules.stored_day(enc.start)), enc.id)])
 
 
 def refile_record(session: Session, record_id: str, mrn: str) -> None:
@@ -482,7 +507,7 @@ def _example(item: ReviewItem, action: str) -> str:
     if action == "refile" or item.field == "mrn":
         return "MRN123"
     return {"dob": "1980-04-02", "date": "2021-03-04", "end_date": "2021-03-09", "record_date": "2021-03-04",
-            "code": "J02.0", "sex": "F", "name": "'Jane Doe'"}.get(item.field, "VALUE")
+            "code": "J02.0", "sex": "F", "name": "'Jane Doe'", "encounter": "e12"}.get(item.field, "VALUE")
 
 
 def _checked_value(session: Session, item: ReviewItem, text: str) -> str:
@@ -503,6 +528,14 @@ def _checked_value(session: Session, item: ReviewItem, text: str) -> str:
         return sex
     if item.field == "mrn":
         return rules.check_mrn(text)
+    if item.field == "encounter":
+        from archive.charts.encounters import load_encounter
+
+        enc = load_encounter(session, text)
+        if enc.patient != item.patient:
+            raise BadInput(f"Encounter {enc.id} is not one of {item.patient}'s.",
+                           f"See the encounters with 'chartvault patient show {item.patient}'.")
+        return enc.id
     return rules.check_name("value", text)
 
 
@@ -530,6 +563,7 @@ __all__ = [
     "count_open",
     "refile_record",
     "list_review",
+    "queue_undecided_encounter",
     "resolve_review",
     "same_person_name",
     "show_review",

@@ -6,8 +6,10 @@ counts, rates and confidence intervals. Every query asks policy
 
 What counts as a diagnosis (the "diagnosis events"):
 - a confirmed ICD-10-CM code of a record (`record_codes`: the latest decision per
-  record and code is "confirmed"), the record filed to a patient; its date is the
-  record's date;
+  record and code is "confirmed"), the record filed to a patient; one event per
+  place the code was confirmed at (`occurrences`: the date and encounter of each
+  fact of the record its passage names), else on the record's date; a record
+  held for review (archive.review) counts nothing;
 - a chart entry of kind "diagnosis" with an ICD-10-CM code, current version only,
   not entered in error or cancelled; its date is the entry's date.
 A diagnosis without a full date (YYYY-MM-DD) takes the start of the encounter it

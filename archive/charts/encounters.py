@@ -13,6 +13,7 @@ row itself and never imports `patients`. Its SQL is in archive.store.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +133,85 @@ def encounter_for_record(session: Session, record_id: str) -> str | None:
     if rec is None or not rec[0]:
         return None
     return covering_encounter(session, rec[0], rec[1])
+
+
+_ISO_IN_LINE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_PASSAGE_KINDS = ("condition", "procedure", "medication", "observation", "allergy", "immunization")
+
+
+@dataclass(frozen=True)
+class CodePlaces:
+    """Where a code confirmed from a passage belongs: one (day, encounter id) per occurrence of the passage's
+    fact in the record; `decided` is False when the record has several encounters and nothing tells which."""
+
+    occurrences: list[tuple[str | None, str | None]]
+    decided: bool
+    why: str
+
+    @property
+    def encounter(self) -> str | None:
+        return next((enc for _day, enc in self.occurrences if enc), None)
+
+
+def places_for_passage(session: Session, record_id: str, passage: str | None, code: str | None = None,
+                       text: str | None = None, start: int | None = None) -> CodePlaces:
+    """The dates and encounters a code confirmed from `passage` belongs to (read-only, no audit).
+
+    The passage's line in the record's `text` (at offset `start` when given) names a structured fact of the
+    record (an HL7/FHIR rendering has one line per fact): the code goes to every fact of that same text
+    (a condition that recurs is coded at each occurrence), each with the encounter it references (FHIR
+    `encounter`, HL7 visit) or else the one covering its own date. A line without a fact: a date on the line,
+    else the record's date. Facts carrying the code itself count too. Undecided when the record brought
+    several encounters and neither a fact nor a dated line tells which.
+    """
+    src = session.store.records.chart_source(record_id)
+    if src is None or not src[1]:
+        return CodePlaces([], True, "the record is not filed to a patient")
+    _rid, _mrn, record_date, _author, facts_json = src
+    mrn = str(_mrn)
+    facts = [f for f in json.loads(facts_json or "[]") if isinstance(f, dict) and f.get("kind") in _PASSAGE_KINDS]
+    line = _line_of(text, passage, start) if passage else None
+    folded_line = rules.fold(line) if line is not None else rules.fold(passage)
+    named = [rules.fold(str(f.get("text") or "")) for f in facts]
+    on_line = max((t for t in named if t and t in folded_line), key=len, default="")
+    if not on_line and line is None and folded_line:
+        on_line = next((t for t in named if t and folded_line in t), "")  # no text: the passage within a fact
+    compact = (code or "").replace(".", "").upper()
+    found: list[tuple[str | None, str | None]] = []
+    for fact, said in zip(facts, named, strict=True):
+        by_code = bool(compact) and str(fact.get("code") or "").replace(".", "").upper() == compact
+        if not ((on_line and said == on_line) or by_code):
+            continue
+        day = rules.iso(rules.stored_day(fact.get("date")))
+        enc = session.store.encounters.by_external_id(mrn, str(fact["encounter"])) if fact.get("encounter") else None
+        place = (day, enc or covering_encounter(session, mrn, day))
+        if place not in found:
+            found.append(place)
+    if found:
+        return CodePlaces(found, True, "the passage's facts in the record")
+    if line:
+        dated = _ISO_IN_LINE.search(line)
+        if dated and rules.stored_day(dated.group(1)):
+            day = dated.group(1)
+            return CodePlaces([(day, covering_encounter(session, mrn, day))], True, "the date on the passage's line")
+    landed = session.store.encounters.landed_from_record(record_id)
+    day = rules.iso(rules.stored_day(record_date))
+    if len(landed) > 1:
+        return CodePlaces([(day, None)], False,
+                          f"the record brought {len(landed)} encounters and the passage names no date")
+    enc = covering_encounter(session, mrn, day) or (landed[0] if landed else None)
+    return CodePlaces([(day, enc)], True, "the record's date")
+
+
+def _line_of(text: str | None, passage: str, start: int | None) -> str | None:
+    """The line of `text` holding `passage` (at `start` when it is there), or None."""
+    if not text:
+        return None
+    at = start if start is not None and text[start:start + len(passage)] == passage else text.find(passage)
+    if at < 0:
+        return None
+    end = text.find("\n", at)
+    return text[text.rfind("\n", 0, at) + 1: end if end >= 0 else len(text)]
 
 
 # ---------------------------------------------------------------- writing
@@ -313,6 +393,7 @@ def correct_encounter(
 
 
 __all__ = [
+    "CodePlaces",
     "Encounter",
     "add_encounter",
     "correct_encounter",
@@ -320,4 +401,5 @@ __all__ = [
     "encounter_for_record",
     "load_encounter",
     "load_encounters",
+    "places_for_passage",
 ]

@@ -177,7 +177,7 @@ def _land_encounter(session: Session, result: LandResult, mrn: str, rid: str, re
         return
     extra = dict(fact.get("extra") or {})
     kind = "admission" if str(extra.get("class", "")) in ADMISSION_CLASSES else "visit"
-    visit = extra.get("visit") or None
+    visit = extra.get("visit") or fact.get("encounter") or None  # HL7 visit number, FHIR Encounter id
     # The same visit told again by another message (same visit number, or same kind and day); two
     # encounters of one record are two encounters, even on one day.
     if session.store.encounters.same_visit(mrn, rid, visit, kind, start):
@@ -225,7 +225,9 @@ def _land_entry(session: Session, result: LandResult, mrn: str, rid: str, record
     if not fact.get("date"):
         extra["date_from"] = "record"  # the fact had no date of its own
     values["details"] = extra
-    values["encounter_id"] = covering_encounter(session, mrn, date)
+    # The encounter the fact itself names (FHIR reference, HL7 visit), else the one covering its date.
+    values["encounter_id"] = (session.store.encounters.by_external_id(mrn, str(fact["encounter"]))
+                              if fact.get("encounter") else None) or covering_encounter(session, mrn, date)
     insert_entry(session, mrn, values, source_key=key)
     result.entries_added += 1
 

@@ -5,6 +5,7 @@ Owns the SQL for: icd10_codes, icd10_fts, record_codes. Writes to these tables h
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from indexer import icd10
@@ -97,12 +98,30 @@ class CodingRepo:
         return {code: status for code, status in rows}
 
     def add_decision(self, record_id: str, code: str, status: str, by: str, at: str, score: float | None,
-                     passage: str | None, encounter: str | None) -> None:
+                     passage: str | None, encounter: str | None,
+                     occurrences: list[tuple[str | None, str | None]] | None = None) -> None:
+        """A new decision row; `occurrences` are the code's own (day, encounter id) places in the record."""
         self.db.execute(
-            "INSERT INTO record_codes (record_id, code, status, decided_by, decided_at, score, passage, encounter_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [record_id, code, status, by, at, score, passage, encounter],
+            "INSERT INTO record_codes (record_id, code, status, decided_by, decided_at, score, passage, encounter_id,"
+            " occurrences) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [record_id, code, status, by, at, score, passage, encounter,
+             json.dumps([list(o) for o in occurrences]) if occurrences else None],
         )
+
+    def confirmed_in_force(self) -> list[tuple[int, str, str, str | None, str | None, str | None]]:
+        """(id, record id, code, passage, encounter id, occurrences JSON) of every confirmed decision in force."""
+        rows = self.db.execute(
+            "SELECT id, record_id, code, passage, encounter_id, occurrences FROM record_codes"
+            " WHERE id IN (SELECT max(id) FROM record_codes GROUP BY record_id, code) AND status = 'confirmed'"
+            " ORDER BY id"
+        ).fetchall()
+        return [(int(r[0]), str(r[1]), str(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    def set_places(self, decision_id: int, encounter: str | None,
+                   occurrences: list[tuple[str | None, str | None]]) -> None:
+        """Re-derived places of a decision (the vault upgrade's re-derivation; the decision itself stands)."""
+        self.db.execute("UPDATE record_codes SET encounter_id = ?, occurrences = ? WHERE id = ?",
+                        [encounter, json.dumps([list(o) for o in occurrences]), decision_id])
 
     def decisions_of(self, record_id: str, include_history: bool) -> list[tuple[str, str, str, str, str, str,
                                                                                   str | None]]:

@@ -51,6 +51,22 @@ class EncountersRepo:
         ).fetchone()
         return str(row[0]) if row is not None else None
 
+    def by_external_id(self, mrn: str, external_id: str) -> str | None:
+        """The patient's active encounter with this external id (FHIR Encounter id, HL7 visit number)."""
+        row = self.db.execute(
+            "SELECT id FROM encounters WHERE patient_mrn = ? AND external_id = ? AND status = 'active'"
+            " ORDER BY n LIMIT 1", [mrn, external_id],
+        ).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def landed_from_record(self, record_id: str) -> list[str]:
+        """Ids of the active encounters landed from a record, oldest first."""
+        rows = self.db.execute(
+            "SELECT id FROM encounters WHERE source_record = ? AND status = 'active' ORDER BY start_date, n",
+            [record_id],
+        )
+        return [str(r[0]) for r in rows]
+
     def is_landed(self, record_id: str, source_key: str) -> bool:
         """Whether the fact `source_key` of a record was landed as an encounter already."""
         return self.db.execute(

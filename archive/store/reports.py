@@ -66,8 +66,10 @@ def events_sql(prefixes: int = 0) -> str:
     return f"""
 WITH
 raw(mrn, code, raw_date, explicit_enc) AS (
-    SELECT r.patient_mrn, c.code, r.date, c.encounter_id
+    SELECT r.patient_mrn, c.code, coalesce(o.day, r.date), coalesce(o.enc, c.encounter_id)
     FROM record_codes c JOIN records r ON r.id = c.record_id
+    LEFT JOIN (SELECT c2.id AS cid, json_extract(j.value, '$[0]') AS day, json_extract(j.value, '$[1]') AS enc
+               FROM record_codes c2, json_each(coalesce(c2.occurrences, '[]')) j) o ON o.cid = c.id
     WHERE c.id IN (SELECT max(id) FROM record_codes GROUP BY record_id, code)
       AND c.status = 'confirmed' AND r.status = 'filed' AND r.patient_mrn IS NOT NULL{_code_filter("c.code", prefixes)}
       AND NOT EXISTS (SELECT 1 FROM review_items q WHERE q.record_id = r.id AND q.holds = 'record'

@@ -169,6 +169,17 @@ def _mrn(identifiers: Any) -> str | None:
     return str(values[0]["value"]) if values else None
 
 
+def _reference_id(reference: Any) -> str | None:
+    """'urn:uuid:abc' / 'Encounter/abc' -> 'abc' (the referenced resource's id)."""
+    if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
+        return None
+    text = str(reference["reference"]).strip()
+    for prefix in ("urn:uuid:", "Encounter/"):
+        if text.startswith(prefix):
+            return text[len(prefix):] or None
+    return text.rsplit("/", 1)[-1] or None
+
+
 def _display(reference: Any) -> str | None:
     if isinstance(reference, list):
         reference = reference[0] if reference else None
@@ -194,8 +205,14 @@ class _BundleReader:
     def add(self, resource: JsonObject) -> None:
         kind = resource["resourceType"]
         handler = getattr(self, f"_{kind.lower()}", None)
-        if handler is not None:
-            handler(resource)
+        if handler is None:
+            return
+        before = len(self.facts)
+        handler(resource)
+        # Each fact keeps the encounter it belongs to: an Encounter its own id, the others their reference.
+        own = str(resource["id"]) if kind == "Encounter" and resource.get("id") else None
+        for fact in self.facts[before:]:
+            fact.encounter = own or _reference_id(resource.get("encounter") or resource.get("context"))
 
     def result(self, document: JsonObject) -> Extraction:
         kind = document["resourceType"]
@@ -207,6 +224,10 @@ class _BundleReader:
             self.warnings.append(f"no clinical content found in this {kind}")
         dates = [fact.date for fact in self.facts if fact.date]
         when = self.document_date or fhir_date(str(document.get("timestamp") or ""))
+        if kind == "Bundle" and sum(fact.kind == "encounter" for fact in self.facts) > 1 and dates:
+            # A patient's history over many encounters: the record is as recent as its last clinical date
+            # (each fact keeps its own date; the first document's date would be the oldest encounter's).
+            when = max(dates)
         title = self.document_title
         if title is None and kind == "Bundle" and self.patient and self.patient.name:
             title = f"FHIR record of {self.patient.name}"

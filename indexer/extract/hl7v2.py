@@ -208,6 +208,11 @@ class _MessageReader:
             handler = handlers.get(name)
             if handler:
                 handler(segment)
+        visits = {f.extra.get("visit") for f in self.facts if f.kind == "encounter"}
+        if len(visits) == 1 and None not in visits:
+            # One visit per message (PV1-19): every fact of the message belongs to it.
+            for fact in self.facts:
+                fact.encounter = next(iter(visits))
         kind = self.message_type.split("^")[0]
         title = self.dates.get("title") or (
             f"{MESSAGE_TITLES.get(kind, 'HL7 message')} ({self.message_type})"

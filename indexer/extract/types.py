@@ -30,6 +30,9 @@ class Fact:
     system: str | None = None  # e.g. "http://snomed.info/sct", "ICD-10-CM", "RxNorm"
     status: str | None = None
     extra: dict[str, str] = field(default_factory=dict)  # dose, route, value and unit, ...
+    # The encounter the fact belongs to: an Encounter's own id (FHIR) or visit number (HL7 PV1-19), and for
+    # other facts the id of the encounter they reference (FHIR `encounter`, the message's PV1 in HL7).
+    encounter: str | None = None
 
 
 @dataclass

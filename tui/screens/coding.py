@@ -214,7 +214,9 @@ class CodingScreen(Screen[None]):
             if status == "confirmed":
                 passage = suggestion.passage if suggestion is not None else None
                 score = suggestion.score if suggestion is not None else None
-                decision = confirm_code(self.session, self.record_id or "", code, passage=passage, score=score)
+                start = suggestion.start if suggestion is not None else None
+                decision = confirm_code(self.session, self.record_id or "", code, passage=passage, score=score,
+                                        start=start)
             else:
                 decision = reject_code(self.session, self.record_id or "", code)
         except ChartvaultError as exc:

@@ -6,7 +6,7 @@ it) or releases a quarantined file to a folder. Each button calls one archive
 function in a worker; policy is decided there. The Review tab lists what does
 not add up (archive.review): the selected item shows both sources; Ctrl+Y
 accepts this record's value, Ctrl+B keeps the other one, Ctrl+G corrects it to
-the typed value, Ctrl+F refiles the record to the typed MRN, Ctrl+S rejects a
+the typed value, Ctrl+F refiles the record to the typed MRN, Ctrl+Z rejects a
 held fact (the keys show in the footer while the Review tab is open).
 """
 
@@ -41,7 +41,7 @@ class QueueScreen(Screen[None]):
         Binding("ctrl+b", "review('other')", "Keep other", tooltip="Keep the value it conflicts with"),
         Binding("ctrl+g", "review('correct')", "Correct", tooltip="Correct it to the value typed below"),
         Binding("ctrl+f", "review('refile')", "Refile", tooltip="File the record to the MRN typed below"),
-        Binding("ctrl+s", "review('reject')", "Reject", tooltip="Keep a held fact off the chart for good"),
+        Binding("ctrl+z", "review('reject')", "Reject", tooltip="Keep a held fact off the chart for good"),
     ]
     REVIEW_ACTIONS = ("accept", "other", "correct", "refile", "reject")
     DEFAULT_CSS = """
