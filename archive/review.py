@@ -308,11 +308,12 @@ def _agree(fld: str, a: str, b: str) -> bool:
 
 
 def _other_sources(session: Session, mrn: str, record_id: str) -> dict[str, list[tuple[str, str]]]:
-    """field -> [(record id, value)] the patient's other records' contents gave, in import order."""
+    """field -> [(record id, value)] the patient's records imported before this one gave, in import order
+    (a conflict is this record's to explain: the earlier source stood first)."""
     out: dict[str, list[tuple[str, str]]] = {}
     for rid, _name, meta_json in session.store.records.demographics_of(mrn):
         if rid == record_id:
-            continue
+            break
         content = json.loads(meta_json).get("patient_in_content") or {}
         if content.get("mrn") != mrn:
             continue

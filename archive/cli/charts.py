@@ -237,7 +237,7 @@ def _entry_options(correcting: bool) -> Callable[[F], F]:
 
 @cli.group()
 def chart() -> None:
-    """Chart entries: add, correct, retract, history, list; backfill from imports."""
+    """Chart entries: add, correct, retract, history, list; backfill from imports; rederive facts."""
 
 
 @chart.command("add")
@@ -362,6 +362,32 @@ def chart_list(state: CliState, mrn: str, kinds: tuple[str, ...], date_from: str
         click.echo("No entries.")
     for e in entries:
         _echo_entry(e, indent="")
+
+
+@chart.command("rederive")
+@_json_option("the counts")
+@pass_state
+def chart_rederive(state: CliState, as_json: bool) -> None:
+    """Re-derive the facts of records imported before this version: each confirmed code on the encounter
+    and dates its passage names, multi-encounter bundles dated by their last clinical date, and the review
+    queue's checks. Prints diagnosis counts per year before and after. Safe to run again."""
+    from archive.rederive import rederive_facts
+
+    report = rederive_facts(state.session())
+    if as_json:
+        emit_json(report.to_json())
+        return
+    click.echo(f"{counted(report.records_redated, 'record')} re-dated; {report.codes_moved} of "
+               f"{counted(report.codes_checked, 'confirmed code')} moved to their own encounter and dates; "
+               f"{report.undecided} undecided (asked in the review queue); "
+               f"{counted(report.review_items, 'new review item')}.")
+    years = sorted(set(report.events_before) | set(report.events_after))
+    if years:
+        click.echo("Diagnoses per year (before -> after):")
+        for year in years:
+            before, after = report.events_before.get(year, 0), report.events_after.get(year, 0)
+            mark = "" if before == after else "  *"
+            click.echo(f"  {year}  {before:>6} -> {after:<6}{mark}")
 
 
 @chart.command("backfill")

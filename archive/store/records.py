@@ -92,6 +92,14 @@ class RecordsRepo:
         rows = self.db.execute("SELECT id, filename, metadata FROM records WHERE patient_mrn = ? ORDER BY n", [mrn])
         return [(str(r[0]), str(r[1]), str(r[2] or "{}")) for r in rows]
 
+    def set_date(self, record_id: str, date: str) -> None:
+        """A record's date re-derived (a multi-encounter bundle: its last clinical date)."""
+        self.db.execute("UPDATE records SET date = ? WHERE id = ?", [date, record_id])
+
+    def all_ids(self) -> list[str]:
+        """Every record's id, in import order."""
+        return [str(r[0]) for r in self.db.execute("SELECT id FROM records ORDER BY n")]
+
     def file_to(self, record_id: str, mrn: str) -> None:
         """The record belongs to patient `mrn` and leaves the needs-filing queue."""
         self.db.execute("UPDATE records SET patient_mrn = ?, status = 'filed' WHERE id = ?", [mrn, record_id])
