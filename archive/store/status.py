@@ -14,6 +14,7 @@ COUNTERS: dict[str, str] = {
     "quarantined": "SELECT count(*) FROM quarantine WHERE released_at IS NULL",
     "needs_filing": "SELECT count(*) FROM records WHERE status = 'needs_filing'",
     "needs_transcription": "SELECT count(*) FROM records WHERE needs_transcription = 1",
+    "needs_review": "SELECT count(*) FROM review_items WHERE status = 'open'",
 }
 
 
