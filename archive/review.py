@@ -221,7 +221,9 @@ def check_record(session: Session, record_id: str) -> list[ReviewItem]:
                       "fact_key": fact_key})
 
     content_mrn = content.get("mrn")
-    if is_placeholder(content_mrn):
+    if mrn:
+        _close_filed_placeholders(session, row["id"], mrn)
+    if is_placeholder(content_mrn) and not mrn:
         queue("placeholder", "mrn", f"the MRN '{content_mrn}' is the name of its field, not an MRN",
               "record", content_mrn, None, "the MRN field")
     problem = date_problem(row["date"], today)
@@ -256,6 +258,16 @@ def check_record(session: Session, record_id: str) -> list[ReviewItem]:
         session.audit("review_queued", record=row["id"], patient=mrn,
                       details={"items": [i.id for i in new], "kinds": sorted({i.kind for i in new})})
     return new
+
+
+def _close_filed_placeholders(session: Session, record_id: str, mrn: str) -> None:
+    """A record queued for its placeholder MRN was filed (from needs filing): that item is decided."""
+    for row in session.store.review.of_record(record_id):
+        if row["field"] == "mrn" and row["status"] == "open":
+            resolution = {"action": "refile", "mrn": mrn, "via": "filed"}
+            if session.store.review.resolve(int(row["id"]), "refiled", session.user.name, now_iso(), resolution):
+                session.audit("review_resolve", record=record_id, patient=mrn,
+                              details={"item": int(row["id"]), "kind": row["kind"], "field": "mrn", **resolution})
 
 
 def _hold_patient_field(session: Session, mrn: str, fld: str) -> None:

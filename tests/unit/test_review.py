@@ -86,6 +86,14 @@ def test_the_literal_mrn_makes_no_patient_and_waits_for_review(tess: Any, tmp_pa
     assert tess.store.records.patient_and_date(out.record_id)[0] == "RR-1970"
     assert [e.text for e in load_entries(tess, "RR-1970")] == []  # the ADT has no entries, only the visit
     assert len(load_encounters(tess, "RR-1970")) == 1
+    # filed from the needs-filing queue instead, the item is decided by that filing
+    from archive.filing import file_record
+
+    other = _import(tess, tmp_path, "mrn2.hl7", adt("MRN", "Roe^Ron", "19710101", control="P2"))
+    file_record(tess, other.record_id, "RR-1971")
+    [item2] = _items(tess, other.record_id)
+    assert item2.status == "refiled" and item2.resolution["mrn"] == "RR-1971"
+    assert len(load_encounters(tess, "RR-1971")) == 1  # its visit landed
 
 
 def test_a_code_diagnosis_filler_stays_off_the_chart_and_out_of_statistics(tess: Any, tmp_path: Path) -> None:
