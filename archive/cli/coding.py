@@ -101,17 +101,20 @@ def code_suggest(state: CliState, record_id: str | None, free_text: str | None, 
 @code.command("confirm")
 @click.argument("record_id")
 @click.argument("code_text", metavar="CODE")
+@click.option("--passage", help="The words of the record the code comes from (as 'code suggest' shows them): "
+              "the code goes to the encounter and dates of what they name.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def code_confirm(state: CliState, record_id: str, code_text: str, as_json: bool) -> None:
+def code_confirm(state: CliState, record_id: str, code_text: str, passage: str | None, as_json: bool) -> None:
     """Confirm that CODE applies to RECORD_ID (recorded with your name and the time)."""
     from archive.coding import confirm_code
 
-    decision = confirm_code(state.session(), record_id, code_text)
+    decision = confirm_code(state.session(), record_id, code_text, passage=passage)
     if as_json:
         emit_json(decision.to_json())
         return
-    click.echo(f"Confirmed {decision.code} ({decision.description}) for {decision.record_id} by {decision.decided_by}.")
+    click.echo(f"Confirmed {decision.code} ({decision.description}) for {decision.record_id} by {decision.decided_by}"
+               + (f", on encounter {decision.encounter_id}." if decision.encounter_id else "."))
 
 
 @code.command("reject")
