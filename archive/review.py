@@ -33,6 +33,7 @@ from archive.charts import rules
 from archive.charts.changes import record_change
 from archive.charts.landing import FACT_KINDS, ICD10_SYSTEMS, fact_keys, land_record
 from archive.errors import BadInput, ConcurrentEdit, NotFound
+from archive.plural import counted
 from archive.policy import Action
 from indexer import icd10
 
@@ -379,7 +380,7 @@ def check_outcomes(session: Session, outcomes: list[Any]) -> None:
             out.warnings.append(f"review check failed ({type(exc).__name__})")
             continue
         if items:
-            out.warnings.append(f"{len(items)} item(s) for review: 'chartvault queue review list'")
+            out.warnings.append(f"{counted(len(items), 'item')} for review: 'chartvault queue review list'")
 
 
 def queue_undecided_encounter(session: Session, record_id: str, mrn: str | None, code: str, why: str) -> None:
