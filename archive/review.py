@@ -35,20 +35,14 @@ from archive.charts.landing import FACT_KINDS, ICD10_SYSTEMS, fact_keys, land_re
 from archive.errors import BadInput, ConcurrentEdit, NotFound
 from archive.plural import counted
 from archive.policy import Action
+from archive.review_rules import date_problem, is_placeholder, same_person_name, sex_code
 from indexer import icd10
 
 if TYPE_CHECKING:
     from archive.session import Session
 
-EARLIEST_YEAR = 1900
 ACTIONS = ("accept", "correct", "refile", "reject")
 STATUSES = ("open", "accepted", "corrected", "refiled", "rejected")
-# A value equal to the name of its field (or a template's stand-in) is a placeholder, not data.
-PLACEHOLDER_WORDS = {
-    "mrn", "id", "pid", "patient", "patient id", "name", "patient name", "code", "diagnosis", "description",
-    "dob", "date", "birth date", "sex", "gender", "value", "text", "xxx", "tbd", "n/a", "null", "none",
-}
-SEX_WORDS = {"f": "F", "female": "F", "m": "M", "male": "M", "x": "X", "other": "X", "u": "U", "unknown": "U"}
 
 
 @dataclass(frozen=True)
@@ -117,60 +111,7 @@ def _item(row: dict[str, Any]) -> ReviewItem:
     )
 
 
-# -- the checks (pure) -------------------------------------------------------------------------------
-
-
-def is_placeholder(value: str | None) -> bool:
-    """Whether a value is its field's name or a template's stand-in ("MRN", "code", "Diagnosis")."""
-    return bool(value) and " ".join(str(value).split()).casefold() in PLACEHOLDER_WORDS
-
-
-def date_problem(value: str | None, today: dt.date) -> str | None:
-    """Why a stored date is impossible or implausible (before 1900, in the future), or None."""
-    day = rules.stored_day(value)
-    if day is None:
-        return None
-    if day.year < EARLIEST_YEAR:
-        return f"{value} is before {EARLIEST_YEAR}"
-    if day > today:
-        return f"{value} is in the future"
-    return None
-
-
-def _tokens(name: str) -> list[str]:
-    return rules.fold(name).split()
-
-
-def same_person_name(a: str | None, b: str | None) -> bool:
-    """Whether two names are one person's, spelling variants allowed: case, accents, word order, a missing
-    middle name, initials, and a slip of a letter or two ('Jon Smyth' ~ 'John Smith')."""
-    ta, tb = _tokens(a or ""), _tokens(b or "")
-    if not ta or not tb:
-        return True  # nothing to compare
-    if rules.name_similarity(a, b) >= 0.85:
-        return True
-    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    pool = list(long_)
-    for word in short:
-        match = next((w for w in pool if _word_alike(word, w)), None)
-        if match is None:
-            return False
-        pool.remove(match)
-    return True
-
-
-def _word_alike(a: str, b: str) -> bool:
-    import difflib
-
-    if a == b:
-        return True
-    if len(a) == 1 or len(b) == 1:  # an initial
-        return a[0] == b[0]
-    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
-
-
-def _sex(value: str | None) -> str | None:
-    return SEX_WORDS.get(str(value or "").strip().casefold()) if value else None
+# -- the checks ----------------------------------------------------------------------------------------
 
 
 def code_problem(session: Session, fact: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -316,7 +257,7 @@ def _agree(fld: str, a: str, b: str) -> bool:
     if fld == "name":
         return same_person_name(a, b)
     if fld == "sex":
-        return _sex(a) == _sex(b) or "U" in (_sex(a), _sex(b))
+        return sex_code(a) == sex_code(b) or "U" in (sex_code(a), sex_code(b))
     return str(a)[:10] == str(b)[:10]
 
 
@@ -536,7 +477,7 @@ def _checked_value(session: Session, item: ReviewItem, text: str) -> str:
         code = rules.check_diagnosis_code(session.store, "value", text)
         return str(code)
     if item.field == "sex":
-        sex = _sex(text)
+        sex = sex_code(text)
         if sex is None:
             raise BadInput(f"'{text}' is not a sex.", "Use F, M, X or U.")
         return sex
@@ -579,6 +520,5 @@ __all__ = [
     "list_review",
     "queue_undecided_encounter",
     "resolve_review",
-    "same_person_name",
     "show_review",
 ]

@@ -15,7 +15,8 @@ import pytest
 from archive.charts.encounters import load_encounters
 from archive.charts.entries import load_entries
 from archive.errors import BadInput, ValidationError
-from archive.review import list_review, resolve_review, same_person_name, show_review
+from archive.review import list_review, resolve_review, show_review
+from archive.review_rules import same_person_name
 from tests.conftest import VaultTemplate
 from tests.hl7_fixture import adt
 
