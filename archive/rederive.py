@@ -87,6 +87,7 @@ def rederive_facts(session: Session) -> RederiveReport:
         for rid in session.store.records.all_ids():
             report.review_items += len(check_record(session, rid))
         report.events_after = _events_by_year(session)
+        session.store.settings.put("facts_rederive", "done")
         session.audit("facts_rederive", details={k: v for k, v in report.to_json().items()
                                                  if not k.startswith("events_")})
     return report

@@ -375,6 +375,11 @@ def review_queue_and_fact_dates(db: Any) -> None:
     db.execute("CREATE UNIQUE INDEX review_items_fact ON review_items(record_id, kind, field, fact_key)")
     db.execute("CREATE INDEX review_items_status ON review_items(status, id)")
     db.execute("ALTER TABLE record_codes ADD COLUMN occurrences TEXT")
+    # A vault with records from before: its facts want re-deriving (`chartvault chart rederive`, which needs
+    # the unlocked vault to read record text; `chartvault status` says so until it has run).
+    db.execute(
+        "INSERT INTO settings (key, value) SELECT 'facts_rederive', 'needed' WHERE EXISTS (SELECT 1 FROM records)"
+    )
 
 
 MIGRATIONS = [

@@ -15,6 +15,7 @@ COUNTERS: dict[str, str] = {
     "needs_filing": "SELECT count(*) FROM records WHERE status = 'needs_filing'",
     "needs_transcription": "SELECT count(*) FROM records WHERE needs_transcription = 1",
     "needs_review": "SELECT count(*) FROM review_items WHERE status = 'open'",
+    "facts_to_rederive": "SELECT count(*) FROM settings WHERE key = 'facts_rederive' AND value = 'needed'",
 }
 
 

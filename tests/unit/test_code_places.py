@@ -118,10 +118,31 @@ def test_rederive_moves_codes_confirmed_the_old_way(tess: Any) -> None:
         for decision_id, *_rest in mine:
             tess.store.coding.set_places(decision_id, first.id, [])
         tess.store.records.set_date(rid, first.start)
+    with tess.transaction():
+        tess.store.settings.put("facts_rederive", "needed")  # as the schema migration marks an old vault
+    assert tess.store.count("facts_to_rederive") == 1
     report = rederive_facts(tess)
+    assert tess.store.count("facts_to_rederive") == 0
     assert report.records_redated == 1 and report.codes_moved >= len(mine)
     assert report.events_before != report.events_after
     assert report.events_before.get(first.start[:4], 0) > report.events_after.get(first.start[:4], 0)
     again = rederive_facts(tess)
     assert (again.records_redated, again.codes_moved, again.review_items) == (0, 0, 0)
     assert again.events_before == again.events_after == report.events_after
+
+
+def test_the_upgrade_marks_a_vault_with_records_for_rederiving() -> None:
+    import sqlite_utils
+
+    from archive.store.schema import MIGRATIONS
+    from archive.store.status import count
+    from vault.db import migrate
+
+    old, empty = sqlite_utils.Database(memory=True), sqlite_utils.Database(memory=True)
+    migrate(old, MIGRATIONS[:-1])
+    old.execute("INSERT INTO records (id, blob_id, filename, size, status, imported_at)"
+                " VALUES ('r1', 'b1', 'a.json', 1, 'filed', '2020-01-01')")
+    migrate(old, MIGRATIONS)
+    migrate(empty, MIGRATIONS)
+    assert count(old, "facts_to_rederive") == 1
+    assert count(empty, "facts_to_rederive") == 0  # a new vault has nothing to re-derive
