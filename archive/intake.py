@@ -202,11 +202,12 @@ class InboxService:
             observer_factory=observer_factory,
             on_error=on_error,
             # in pending/ only the arrivals themselves, not e.g. pending/failed-logins/
-            accept=lambda p: p.parent == self.pending or not _inside(p, self.pending),
+            accept=lambda p: (p.parent == self.pending and not p.name.startswith("."))
+            or not _inside(p, self.pending),
         )
         self._ingestor = _ingestor(self.session, "watch", settle=0.0)
 
-    def _handle(self, paths: list[Path], overdue: set[Path]) -> None:
+    def _handle(self, paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
         pending = [p for p in paths if p.parent == self.pending]
         inbox = [p for p in paths if p.parent != self.pending and not _inside(p, self.pending)]
         outcomes: list[Outcome] = []
@@ -232,6 +233,7 @@ class InboxService:
                 self.outcomes.extend(final)
             if self.on_outcomes:
                 self.on_outcomes(final)
+        return left_in_place(outcomes)
 
     def start(self) -> InboxService:
         self.watcher.start()
@@ -251,6 +253,18 @@ class InboxService:
 
     def idle(self, timeout: float) -> bool:
         return self.watcher.idle(timeout)
+
+
+def left_in_place(outcomes: list[Outcome]) -> dict[Path, float | None]:
+    """The skipped inputs, for the watcher to set aside: a temporary file is looked at again once it may
+    have gone stale; anything else (too large, a hidden folder) only when it changes."""
+    from indexer.inputs import TEMP_FILE_GRACE, is_temporary
+
+    return {
+        o.path: (TEMP_FILE_GRACE if is_temporary(o.path.name) else None)
+        for o in outcomes
+        if o.status == "skipped" and o.path is not None
+    }
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -285,13 +299,20 @@ def watch_locked(
     folder = Path(inbox) if inbox else vault.inbox_dir
     refuse_vault_paths(vault.root, [folder])
 
-    def handle(paths: list[Path], overdue: set[Path]) -> None:
+    def handle(paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
+        from indexer.inputs import TEMP_FILE_GRACE, is_temporary
+
         results = stash_paths(
             paths, inbox=folder, pending_dir=vault.pending_dir, recipient=vault.recipient, overdue=overdue
         )
-        done = [r for r in results if r[0] != "changing"]
+        done = [(status, rel) for status, rel, _ in results if status != "changing"]
         if done and on_stashed:
             on_stashed(done)
+        return {
+            path: (TEMP_FILE_GRACE if is_temporary(path.name) else None)
+            for status, _, path in results
+            if status == "skipped"
+        }
 
     return FolderWatcher(
         [folder],

@@ -41,7 +41,8 @@ class StatusReport:
 
 def _inbox_pending(session: Session) -> int:
     inbox = session.vault.inbox_dir
-    files = [p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")] if inbox.exists() else []
+    # every file counts, hidden ones too: each is imported, quarantined or reported as skipped
+    files = [p for p in inbox.rglob("*") if p.is_file() or p.is_symlink()] if inbox.exists() else []
     pending = session.vault.pending_dir
     arrivals = list(pending.glob("*.age")) if pending.exists() else []
     return len(files) + len(arrivals)
