@@ -359,6 +359,10 @@ def _read_sidecar(item: InputFile, raw: RawInput) -> None:
         return
     try:
         value = json.loads(text)
+    except RecursionError:
+        raw.sidecar_problem = f"its sidecar {item.sidecar.name} is JSON nested too deeply"
+        raw.sidecar_raw = text
+        return
     except json.JSONDecodeError as exc:
         raw.sidecar_problem = f"its sidecar {item.sidecar.name} is not valid JSON ({exc.msg}, line {exc.lineno})"
         raw.sidecar_raw = text

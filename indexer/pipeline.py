@@ -44,6 +44,9 @@ from vault.errors import TamperDetected
 
 # A "text" file whose longest line is longer than this is a dump, not a document.
 MAX_LINE_CHARS = 1_000_000
+# Formats whose embedded dates may be a template's, not the document's: without a date of their own
+# (in the text, or when last saved) the record takes the file's time.
+DATE_FROM_FILE_TIME = frozenset({"docx"})
 # Extracted text beyond this is kept in its blob but not indexed.
 MAX_INDEXED_CHARS = 10_000_000
 BATCH_SIZE = 32
@@ -502,7 +505,14 @@ def _record_row(
     warnings: list[str],
     actor: str | None,
 ) -> dict[str, Any]:
+    date, date_source = filing.date, ext.date_source or ("content" if ext.date else None)
+    if raw.sidecar is not None and raw.sidecar.get("date") and filing.date == raw.sidecar.get("date"):
+        date_source = "sidecar"
+    elif date is None and ext.format in DATE_FROM_FILE_TIME and raw.mtime is not None:
+        date = dt.datetime.fromtimestamp(raw.mtime, dt.UTC).date().isoformat()
+        date_source = "file time"
     metadata: dict[str, Any] = {
+        "date_source": date_source if date else None,
         "filing_reason": filing.reason,
         "mrn_sources": filing.sources,
         "encoding": ext.encoding,
@@ -525,7 +535,7 @@ def _record_row(
         "doc_type": filing.doc_type,
         "title": filing.title or raw.name,
         "patient_mrn": filing.mrn,
-        "date": filing.date,
+        "date": date,
         "author": filing.author,
         "size": size,
         "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True),

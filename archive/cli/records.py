@@ -242,7 +242,9 @@ def show(
     click.echo(f"Title      {view.title or '-'}")
     who = f"{view.patient} {view.patient_name or ''}".strip() if view.patient else "(needs filing)"
     click.echo(f"Patient    {who}")
-    click.echo(f"Date       {view.date or '-'}   Author {view.author or '-'}")
+    source = view.metadata.get("date_source") if view.date else None
+    dated = f" (from {source})" if source not in (None, "content", "text") else ""  # said when not the text
+    click.echo(f"Date       {view.date or '-'}{dated}   Author {view.author or '-'}")
     click.echo(f"Imported   {view.imported_at} by {view.imported_by or '-'}")
     if view.needs_transcription or view.ocr_confidence is not None:
         conf = f"{view.ocr_confidence:.2f}" if view.ocr_confidence is not None else "-"

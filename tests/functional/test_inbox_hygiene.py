@@ -138,3 +138,26 @@ def test_watch_until_idle_returns_with_a_bad_name_in_the_inbox(shared_vault: Vau
 
 def _counts(report: dict[str, Any]) -> int:
     return sum(report[k] for k in ("imported", "duplicates", "quarantined", "skipped", "vanished", "changing"))
+
+
+def test_nested_json_and_a_template_dated_docx(shared_vault: VaultFixture, tmp_path: Path) -> None:
+    """Finding 10: a JSON bomb says "nested too deeply"; a DOCX from a template is dated by its file time."""
+    import docx
+
+    src = tmp_path / "f10"
+    src.mkdir()
+    depth = 100_000
+    (src / "deep.json").write_text('{"resourceType": "Bundle", "x": ' + "[" * depth + "]" * depth + "}")
+    document = docx.Document()  # python-docx's template: created == modified == 2013-12-23
+    document.add_paragraph("Referral letter without a date line: persistent cough.")
+    document.save(src / "letter.docx")
+    when = time.mktime((2024, 3, 9, 12, 0, 0, 0, 0, -1))
+    os.utime(src / "letter.docx", (when, when))
+    report = json.loads(invoke(shared_vault.root, "import", "--json", str(src), *NO_EMBED).stdout)
+    got = {o["input"].split("/")[-1]: o for o in report["outcomes"]}
+    assert got["deep.json"]["status"] == "quarantined" and "nested too deeply" in got["deep.json"]["reason"]
+    rid = got["letter.docx"]["record_id"]
+    shown = invoke(shared_vault.root, "show", rid)
+    assert "Date       2024-03-09 (from file time)" in shown.output, shown.output
+    view = json.loads(invoke(shared_vault.root, "show", rid, "--json").stdout)
+    assert view["date"] == "2024-03-09" and view["metadata"]["date_source"] == "file time"
