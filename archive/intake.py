@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.charts.landing import land_outcomes
-from archive.errors import ChartvaultError
+from archive.errors import ChartvaultError, DiskFull
 from archive.policy import Action, decide
 from indexer.pipeline import Outcome, Progress, summarise
 
@@ -84,12 +84,24 @@ def import_paths(
     """Import files and folders (recursively). With `move`, each source is deleted once committed."""
     session.require(Action.IMPORT)
     _refuse_vault_paths(session, [Path(p) for p in paths])
+    refuse_when_disk_full(session.vault.root)
     ingestor = _ingestor(session, "import", settle)
     outcomes = ingestor.ingest_paths([Path(p) for p in paths], remove_source=move, progress=progress)
     report = ImportReport(outcomes)
     with session.transaction():
         session.audit("import_run", details={k: v for k, v in report.counts.items() if v} | {"move": move})
     return report
+
+
+def refuse_when_disk_full(vault_root: Path) -> None:
+    """Importing on a (nearly) full disk fails at once, before any file is touched: nothing is lost."""
+    from vault.reserve import low_on_space
+
+    if low_on_space(vault_root):
+        raise DiskFull(
+            "The disk holding the vault is full: there is no room to import.",
+            "Free space and run the same command again; nothing was lost (the files are where they were).",
+        )
 
 
 def _refuse_vault_paths(session: Session, paths: list[Path]) -> None:
@@ -208,6 +220,7 @@ class InboxService:
         self._ingestor = _ingestor(self.session, "watch", settle=0.0)
 
     def _handle(self, paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
+        refuse_when_disk_full(self.session.vault.root)  # retried later (with a growing delay) and reported
         pending = [p for p in paths if p.parent == self.pending]
         inbox = [p for p in paths if p.parent != self.pending and not _inside(p, self.pending)]
         outcomes: list[Outcome] = []
