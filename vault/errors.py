@@ -133,6 +133,6 @@ def is_disk_full(exc: BaseException | None) -> bool:
 
 def write_error(exc: OSError, what: str = "Could not write to the vault") -> StoreError:
     """The error for a failed write: DiskFull when the disk is full, else a StoreError saying why."""
-    if is_disk_full(exc):
-        return DiskFull()
+    if is_disk_full(exc):  # the system's own words too ("No space left on device", "Disk quota exceeded")
+        return DiskFull(f"The disk holding the vault is full ({exc.strerror or exc}).")
     return StoreError(f"{what}: {exc.strerror or exc}.", "Check free disk space and permissions.")
