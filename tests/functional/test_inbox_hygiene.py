@@ -161,3 +161,29 @@ def test_nested_json_and_a_template_dated_docx(shared_vault: VaultFixture, tmp_p
     assert "Date       2024-03-09 (from file time)" in shown.output, shown.output
     view = json.loads(invoke(shared_vault.root, "show", rid, "--json").stdout)
     assert view["date"] == "2024-03-09" and view["metadata"]["date_source"] == "file time"
+
+
+def test_locked_watch_stashes_a_bad_name_and_leaves_the_huge_file(shared_vault: VaultFixture) -> None:
+    """Without a passphrase the watcher only encrypts arrivals into pending/: the same inputs must not jam it."""
+    inbox = shared_vault.root / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / os.fsdecode(b"locked\xff.txt")).write_text("locked bad name")
+    (inbox / ".locked-hidden.txt").write_text("Locked hidden note: knee pain")
+    with open(inbox / "locked-huge.bin", "wb") as fh:
+        fh.truncate(1024**3)
+    for p in inbox.iterdir():
+        if "locked" in p.name:  # (an earlier test's young lock file stays young: it is skipped)
+            _old(p)
+    env = {"CHARTVAULT_VAULT": str(shared_vault.root), "CHARTVAULT_USER": "tess", "CHARTVAULT_PASSPHRASE": None}
+    result = CliRunner().invoke(cli, ["watch", "--until-idle", "--quiet-period", "0.2"], env=env,
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "encrypted 2 arrivals into pending/" in result.stdout
+    assert sorted(p.name for p in inbox.iterdir() if p.name.startswith("locked")) == ["locked-huge.bin"]
+    status = invoke(shared_vault.root, "status")  # the next unlocked session indexes what waits
+    assert status.exit_code == 0, status.output
+    rows = shared_vault.session.db.execute(  # type: ignore[attr-defined]
+        "SELECT reason FROM quarantine WHERE original_name = ?", ["locked\\xff.txt"]
+    ).fetchall()
+    assert rows == [("unsafe file name: it is not valid UTF-8",)]
+    (inbox / "locked-huge.bin").unlink()
