@@ -11,6 +11,7 @@ from vault.errors import (
     BadInput,
     BadQuery,
     ChartvaultError,
+    DiskFull,
     NotFound,
     StoreError,
     TamperDetected,
@@ -21,6 +22,7 @@ from vault.errors import (
     VaultNotFound,
     WeakPassphrase,
     WrongPassphrase,
+    is_disk_full,
 )
 
 
@@ -55,6 +57,7 @@ __all__ = [
     "BadQuery",
     "ChartvaultError",
     "ConcurrentEdit",
+    "DiskFull",
     "NotFound",
     "StoreError",
     "TamperDetected",
@@ -66,4 +69,5 @@ __all__ = [
     "VaultNotFound",
     "WeakPassphrase",
     "WrongPassphrase",
+    "is_disk_full",
 ]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.charts.landing import land_outcomes
-from archive.errors import ChartvaultError
+from archive.errors import ChartvaultError, DiskFull
 from archive.policy import Action, decide
 from archive.review import check_outcomes
 from indexer.pipeline import Outcome, Progress, summarise
@@ -87,12 +87,24 @@ def import_paths(
     """Import files and folders (recursively). With `move`, each source is deleted once committed."""
     session.require(Action.IMPORT)
     _refuse_vault_paths(session, [Path(p) for p in paths])
+    refuse_when_disk_full(session.vault.root)
     ingestor = _ingestor(session, "import", settle)
     outcomes = ingestor.ingest_paths([Path(p) for p in paths], remove_source=move, progress=progress)
     report = ImportReport(outcomes)
     with session.transaction():
         session.audit("import_run", details={k: v for k, v in report.counts.items() if v} | {"move": move})
     return report
+
+
+def refuse_when_disk_full(vault_root: Path) -> None:
+    """Importing on a (nearly) full disk fails at once, before any file is touched: nothing is lost."""
+    from vault.reserve import low_on_space
+
+    if low_on_space(vault_root):
+        raise DiskFull(
+            "The disk holding the vault is full: there is no room to import.",
+            "Free space and run the same command again; nothing was lost (the files are where they were).",
+        )
 
 
 def _refuse_vault_paths(session: Session, paths: list[Path]) -> None:
@@ -205,11 +217,13 @@ class InboxService:
             observer_factory=observer_factory,
             on_error=on_error,
             # in pending/ only the arrivals themselves, not e.g. pending/failed-logins/
-            accept=lambda p: p.parent == self.pending or not _inside(p, self.pending),
+            accept=lambda p: (p.parent == self.pending and not p.name.startswith("."))
+            or not _inside(p, self.pending),
         )
         self._ingestor = _ingestor(self.session, "watch", settle=0.0)
 
-    def _handle(self, paths: list[Path], overdue: set[Path]) -> None:
+    def _handle(self, paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
+        refuse_when_disk_full(self.session.vault.root)  # retried later (with a growing delay) and reported
         pending = [p for p in paths if p.parent == self.pending]
         inbox = [p for p in paths if p.parent != self.pending and not _inside(p, self.pending)]
         outcomes: list[Outcome] = []
@@ -235,6 +249,7 @@ class InboxService:
                 self.outcomes.extend(final)
             if self.on_outcomes:
                 self.on_outcomes(final)
+        return left_in_place(outcomes)
 
     def start(self) -> InboxService:
         self.watcher.start()
@@ -254,6 +269,18 @@ class InboxService:
 
     def idle(self, timeout: float) -> bool:
         return self.watcher.idle(timeout)
+
+
+def left_in_place(outcomes: list[Outcome]) -> dict[Path, float | None]:
+    """The skipped inputs, for the watcher to set aside: a temporary file is looked at again once it may
+    have gone stale; anything else (too large, a hidden folder) only when it changes."""
+    from indexer.inputs import TEMP_FILE_GRACE, is_temporary
+
+    return {
+        o.path: (TEMP_FILE_GRACE if is_temporary(o.path.name) else None)
+        for o in outcomes
+        if o.status == "skipped" and o.path is not None
+    }
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -288,13 +315,20 @@ def watch_locked(
     folder = Path(inbox) if inbox else vault.inbox_dir
     refuse_vault_paths(vault.root, [folder])
 
-    def handle(paths: list[Path], overdue: set[Path]) -> None:
+    def handle(paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
+        from indexer.inputs import TEMP_FILE_GRACE, is_temporary
+
         results = stash_paths(
             paths, inbox=folder, pending_dir=vault.pending_dir, recipient=vault.recipient, overdue=overdue
         )
-        done = [r for r in results if r[0] != "changing"]
+        done = [(status, rel) for status, rel, _ in results if status != "changing"]
         if done and on_stashed:
             on_stashed(done)
+        return {
+            path: (TEMP_FILE_GRACE if is_temporary(path.name) else None)
+            for status, _, path in results
+            if status == "skipped"
+        }
 
     return FolderWatcher(
         [folder],

@@ -26,6 +26,7 @@ from archive.store.schema import MIGRATIONS
 from archive.users import User, get_user, insert_user
 from vault.db import migrate, transaction
 from vault.errors import NotFound
+from vault.reserve import keep_reserve
 from vault.vault import UnlockedVault, Vault
 
 
@@ -95,6 +96,7 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
     except BadInput:  # not even a valid user name
         _remember_failed_login(vault, "", "invalid user name")
         raise
+    keep_reserve(vault.root)  # on a full disk: room for the login and the audited reads that follow
     session = _start(unlocked, user)
     _import_failed_logins(session)
     if not session.user.active:

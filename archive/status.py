@@ -41,7 +41,8 @@ class StatusReport:
 
 def _inbox_pending(session: Session) -> int:
     inbox = session.vault.inbox_dir
-    files = [p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith(".")] if inbox.exists() else []
+    # every file counts, hidden ones too: each is imported, quarantined or reported as skipped
+    files = [p for p in inbox.rglob("*") if p.is_file() or p.is_symlink()] if inbox.exists() else []
     pending = session.vault.pending_dir
     arrivals = list(pending.glob("*.age")) if pending.exists() else []
     return len(files) + len(arrivals)
@@ -70,6 +71,8 @@ class VerifyReport:
     schema_version: int = 0
     audit_ok: bool = True
     audit_summary: str = ""
+    # keyslot files of no user (an interrupted `user add`): reported, not an integrity failure
+    orphans: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -83,6 +86,7 @@ class VerifyReport:
             "schema_version": self.schema_version,
             "audit_ok": self.audit_ok,
             "audit": self.audit_summary,
+            "orphan_keyslots": self.orphans,
         }
 
 
@@ -110,6 +114,7 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
     problems = [f"{p.path.relative_to(root)}: {p.reason}" for p in found]
     problems += missing_blobs(session.store, session.blobs)
     from archive.audit_review import audit_integrity
+    from archive.users import orphan_keyslots
 
     chain = audit_integrity(session)  # the chain walk, plus tampering an unlock recorded
     summary = f"intact ({chain.entries} entries)" if chain.ok else f"BROKEN: {chain.problem}"
@@ -119,6 +124,7 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
         schema_version=session.store.settings.schema_version(),
         audit_ok=chain.ok,
         audit_summary=summary,
+        orphans=orphan_keyslots(session),
     )
     session.audit("verify", outcome="ok" if report.ok else "failed", details={"problems": len(problems)})
     return report

@@ -116,8 +116,11 @@ def add_user(
     """Create a user with a keyslot (admin only)."""
     session.require(Action.MANAGE_USERS)
     validate_new_user(name, role, licence)
-    if session.store.users.exists(name) or session.vault.keyslots.exists(name):
+    if session.store.users.exists(name):
         raise UserError(f"User '{name}' already exists.", "Choose another name, or 'chartvault user list'.")
+    # Keyslot files without a user row are what an interrupted `user add` left (the row commits last):
+    # this add replaces them.
+    session.vault.keyslots.remove_files(name)
     check_passphrase_strength(passphrase, name)
     user = User(name=name, role=role, full_name=full_name, licence=licence, created_by=session.user.name)
     with session.transaction():
@@ -189,3 +192,13 @@ def set_clinical_role(session: Session, name: str, clinical_role: str | None, li
             details={"target": name, "clinical_role": clinical_role, "licence_changed": licence is not None},
         )
     return get_user(session.store, name)
+
+
+def orphan_keyslots(session: Session) -> dict[str, list[str]]:
+    """Keyslot files (keys/NAME.age, .grant.age, .pub) of no user: left by an interrupted `user add`."""
+    root = session.vault.root
+    return {
+        name: [path.relative_to(root).as_posix() for path in paths]
+        for name, paths in session.vault.keyslots.files_by_user().items()
+        if not session.store.users.exists(name)
+    }

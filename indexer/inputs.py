@@ -2,9 +2,13 @@
 
 `collect` turns the paths a person named into a list of inputs (folders are
 walked recursively, symlinks are never followed, `X.meta.json` sidecars are
-attached to `X`). `read_input` reads one input into memory and says what is
-wrong with it, if anything (a symlink, an unsafe name, a file that changed or
-vanished while being read), so the pipeline can quarantine it with a reason.
+attached to `X`). Every file found is an input, hidden ones too: a file left
+in the inbox is plaintext left on disk, so each one is imported, quarantined
+or skipped with a reason the person sees. `read_input` reads one input into
+memory and says what is wrong with it, if anything (a symlink, an unsafe
+name, a file that changed or vanished while being read, a temporary file
+still being written, a file over the size limit), so the pipeline can
+quarantine it, or leave it where it is, with a reason.
 
 Never writes anything; never follows a symbolic link.
 """
@@ -12,6 +16,7 @@ Never writes anything; never follows a symbolic link.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import json
 import os
 import stat
@@ -27,6 +32,65 @@ from vault.errors import BadInput
 SIDECAR_SUFFIX = ".meta.json"
 MAX_INPUT_BYTES = 256 * 1024 * 1024
 MAX_SIDECAR_BYTES = 64 * 1024
+# The setting that admits larger files (in MB): named in the message of every file refused as too large.
+MAX_INPUT_ENV = "CHARTVAULT_MAX_INPUT_MB"
+# An editor's or a download's temporary file younger than this is left alone (it is still being written);
+# one left unchanged for longer is taken (quarantined), so no plaintext stays in the inbox for good.
+TEMP_FILE_GRACE = 60.0
+TEMP_FILE_PATTERNS = (
+    ".#*",  # emacs lock
+    "#*#",  # emacs auto-save
+    "*~",  # emacs / gedit backup
+    ".*.sw?",  # vim swap
+    "~$*",  # Microsoft Office owner file
+    ".~lock.*#",  # LibreOffice lock
+    ".goutputstream-*",  # GNOME's atomic save
+    "*.part",  # Firefox, KDE
+    "*.partial",
+    "*.crdownload",  # Chrome
+    "*.download",  # Safari
+    "*.tmp",
+)
+
+
+def max_input_bytes() -> int:
+    """The size limit of one input: 256 MB, or CHARTVAULT_MAX_INPUT_MB."""
+    value = os.environ.get(MAX_INPUT_ENV, "").strip()
+    if value:
+        try:
+            mb = float(value)
+        except ValueError:
+            raise BadInput(
+                f"{MAX_INPUT_ENV}={value!r} is not a number of megabytes.", "Set it to e.g. 512, or unset it."
+            ) from None
+        if mb > 0:
+            return int(mb * 1024 * 1024)
+    return MAX_INPUT_BYTES
+
+
+def too_large_reason(size: int, limit: int) -> str:
+    """Why a file is refused for its size, and the setting that would admit it."""
+    need = -(-size // (1024 * 1024))
+    return (
+        f"file is too large ({size / (1024 * 1024):,.0f} MB; the limit is {limit // (1024 * 1024)} MB): "
+        f"left in place, not read; set {MAX_INPUT_ENV}={need} to admit it"
+    )
+
+
+def is_temporary(name: str) -> bool:
+    """An editor's lock/swap/backup file or a browser's partial download, by its name."""
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in TEMP_FILE_PATTERNS)
+
+
+def printable_name(name: str) -> str:
+    """`name` as text that can be stored and shown: bytes that are not UTF-8 become `\\xNN` escapes.
+
+    File names are bytes on Linux; Python decodes undecodable ones to lone
+    surrogates, which SQLite, JSON and terminals refuse.
+    """
+    if not any(0xDC80 <= ord(ch) <= 0xDCFF for ch in name):
+        return name
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 @dataclass
@@ -37,6 +101,7 @@ class InputFile:
     rel: str  # the path shown to people: relative to the folder that was named
     sidecar: Path | None = None  # its `<file>.meta.json`, if present
     orphan_sidecar: bool = False  # a `<file>.meta.json` whose document is not there
+    skip: str | None = None  # not read at all, for this reason (shown to the person)
 
 
 @dataclass
@@ -57,6 +122,8 @@ class RawInput:
     via: str = "import"
     changing: bool = False  # changed while being read: try again after a quiet period
     vanished: bool = False
+    skipped: str | None = None  # left where it is, unread, for this reason (the person is told)
+    name_bytes: str | None = None  # the original name's bytes (hex) when it is not valid UTF-8
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -77,14 +144,21 @@ def _exists_nofollow(path: Path) -> bool:
 
 
 def collect(
-    paths: list[Path], *, orphan_sidecar_grace: float = 0.0, base: Path | None = None
+    paths: list[Path],
+    *,
+    orphan_sidecar_grace: float = 0.0,
+    base: Path | None = None,
+    hidden_folders: bool = False,
 ) -> list[InputFile]:
     """The inputs named by `paths` (files, or folders walked recursively), in a stable order.
 
-    Hidden files (names starting with '.', e.g. editors' temp files) are not
-    inputs. A sidecar whose document exists is attached to it; an orphan
-    sidecar older than `orphan_sidecar_grace` seconds is an input of its own
-    (it will be quarantined), a younger one is left for later.
+    Every file is an input, hidden ones included (whether it is imported,
+    quarantined or skipped is decided when it is read). A hidden folder (e.g.
+    `.git`) met in a walk is walked only with `hidden_folders` (the inbox,
+    where nothing may stay); otherwise it is one input, skipped with a reason.
+    A sidecar whose document exists is attached to it; an orphan sidecar older
+    than `orphan_sidecar_grace` seconds is an input of its own (it will be
+    quarantined), a younger one is left for later.
     `base`: show paths relative to this folder (the inbox).
     """
     found: list[InputFile] = []
@@ -102,9 +176,19 @@ def collect(
                 here = Path(dirpath)
                 # os.walk lists a symlink to a folder among dirnames and does not follow it: it is an input.
                 links = [d for d in dirnames if os.path.islink(here / d)]
-                dirnames[:] = [d for d in dirnames if d not in links and not d.startswith(".")]
+                hidden = [] if hidden_folders else [d for d in dirnames if d.startswith(".") and d not in links]
+                dirnames[:] = [d for d in dirnames if d not in links and d not in hidden]
                 for name in sorted(filenames + links):
                     _add(found, seen, here / name, root, orphan_sidecar_grace)
+                for name in sorted(hidden):
+                    path = here / name
+                    found.append(
+                        InputFile(
+                            path=path,
+                            rel=_rel(path, root),
+                            skip="a hidden folder, not walked: name it to import what it holds",
+                        )
+                    )
         else:
             _add(found, seen, given, root, orphan_sidecar_grace)
     return found
@@ -118,8 +202,6 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def _add(found: list[InputFile], seen: set[str], path: Path, root: Path, grace: float) -> None:
-    if path.name.startswith("."):
-        return
     key = os.path.abspath(path)
     if key in seen:
         return
@@ -165,8 +247,15 @@ def read_input(item: InputFile, *, settle: float = 0.0, via: str = "import") -> 
     `settle`: a file modified less than this many seconds ago counts as still
     being written (`changing`), so the caller waits and tries again.
     """
-    raw = RawInput(name=item.path.name, rel=item.rel, data=None, path=item.path, via=via)
+    raw = RawInput(
+        name=printable_name(item.path.name), rel=printable_name(item.rel), data=None, path=item.path, via=via
+    )
     raw.problem = name_problem(item.rel)
+    if raw.name != item.path.name:
+        raw.name_bytes = os.fsencode(item.path.name).hex()
+    if item.skip is not None:
+        raw.skipped = item.skip
+        return raw
     if item.orphan_sidecar and raw.problem is None:
         raw.problem = f"a sidecar whose document ({sidecar_target(item.path).name}) is not there"
     _read_sidecar(item, raw)
@@ -189,9 +278,21 @@ def read_input(item: InputFile, *, settle: float = 0.0, via: str = "import") -> 
     if settle and time.time() - st.st_mtime < settle:
         raw.changing = True
         return raw
-    if st.st_size > MAX_INPUT_BYTES:
-        # Not read into memory: the pipeline streams it into quarantine.
-        raw.problem = f"file is too large ({st.st_size // (1024 * 1024)} MB; the limit is 256 MB)"
+    if is_temporary(item.path.name) and time.time() - st.st_mtime < TEMP_FILE_GRACE:
+        raw.skipped = (
+            "a temporary file of an editor or a download, still being written: "
+            f"taken once it is left unchanged for {TEMP_FILE_GRACE:.0f} s"
+        )
+        return raw
+    if is_temporary(item.path.name) and raw.problem is None:
+        raw.problem = (
+            f"a temporary file of an editor or a download, left unchanged for over {TEMP_FILE_GRACE:.0f} s "
+            "(kept encrypted in quarantine: release it if it is a document)"
+        )
+    limit = max_input_bytes()
+    if st.st_size > limit:
+        # Never read, never copied: one drop must not fill the disk. It stays where it is.
+        raw.skipped = too_large_reason(st.st_size, limit)
         return raw
     try:
         fd = os.open(item.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -209,20 +310,21 @@ def read_input(item: InputFile, *, settle: float = 0.0, via: str = "import") -> 
     try:
         before = os.fstat(fd)
         chunks = []
-        limit = MAX_INPUT_BYTES + 1
+        left = limit + 1
         while True:
-            chunk = os.read(fd, min(1 << 20, limit))
+            chunk = os.read(fd, min(1 << 20, left))
             if not chunk:
                 break
             chunks.append(chunk)
-            limit -= len(chunk)
-            if limit <= 0:
+            left -= len(chunk)
+            if left <= 0:
                 break
         after = os.fstat(fd)
     finally:
         os.close(fd)
     raw.data = b"".join(chunks)
-    if len(raw.data) > MAX_INPUT_BYTES:  # it grew while we read
+    del chunks
+    if len(raw.data) > limit:  # it grew while we read
         raw.changing = True
         return raw
     try:
@@ -257,6 +359,10 @@ def _read_sidecar(item: InputFile, raw: RawInput) -> None:
         return
     try:
         value = json.loads(text)
+    except RecursionError:
+        raw.sidecar_problem = f"its sidecar {item.sidecar.name} is JSON nested too deeply"
+        raw.sidecar_raw = text
+        return
     except json.JSONDecodeError as exc:
         raw.sidecar_problem = f"its sidecar {item.sidecar.name} is not valid JSON ({exc.msg}, line {exc.lineno})"
         raw.sidecar_raw = text
@@ -285,7 +391,7 @@ def read_settled(
     """
     if changing == "quarantine":  # the caller waited long enough: keep what is there, in quarantine
         raw = read_input(item, settle=0.0, via=via)
-        if not raw.vanished:
+        if not raw.vanished and raw.skipped is None:
             raw.changing = False
             raw.problem = raw.problem or "the file was still changing after the longest wait (still being written?)"
         return raw
@@ -298,7 +404,7 @@ def read_settled(
     if raw.changing and changing != "report":
         # Given up waiting: keep a snapshot of what is there now, in quarantine, rather than a half file.
         raw = read_input(item, settle=0.0, via=via)
-        if not raw.vanished:
+        if not raw.vanished and raw.skipped is None:
             raw.changing = False
             raw.problem = raw.problem or "the file kept changing while it was being read (still being written?)"
     return raw

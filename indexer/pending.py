@@ -161,11 +161,12 @@ def stash_paths(
     recipient: str,
     overdue: set[Path] | frozenset[Path] = frozenset(),
     orphan_sidecar_grace: float = 60.0,
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, str, Path]]:
     """Locked mode: encrypt each ready inbox file (and its sidecar) into `pending_dir`, then remove it.
 
-    Returns (status, path shown to people) per input: "stashed", "changing"
-    (left for later) or "vanished". Checks that need the vault's secret
+    Returns (status, path shown to people, path on disk) per input: "stashed",
+    "changing" (left for later), "skipped" (left in place: too large, or a
+    temporary file still being written) or "vanished". Checks that need the vault's secret
     (duplicates, extraction, quarantine) happen when a session drains
     `pending_dir`; problems found here (a symlink, an unsafe name) travel in
     the header so that session quarantines the file with the reason.
@@ -175,21 +176,25 @@ def stash_paths(
     from indexer.inputs import collect, read_settled
 
     present = [p for p in paths if os.path.lexists(p)]
-    results: list[tuple[str, str]] = []
+    results: list[tuple[str, str, Path]] = []
     try:
-        items = collect(present, orphan_sidecar_grace=orphan_sidecar_grace, base=inbox)
+        items = collect(present, orphan_sidecar_grace=orphan_sidecar_grace, base=inbox, hidden_folders=True)
     except ChartvaultError:  # a path vanished between the check and the walk: the next round sees it
         return results
     for item in items:
         raw = read_settled(item, settle=0.0, via="watch", changing="quarantine" if item.path in overdue else "report")
+        if raw.skipped is not None:
+            results.append(("skipped", raw.rel, item.path))
+            continue
         if raw.changing:
-            results.append(("changing", item.rel))
+            results.append(("changing", raw.rel, item.path))
             continue
         if raw.vanished:
-            results.append(("vanished", item.rel))
+            results.append(("vanished", raw.rel, item.path))
             continue
         header = {
             "name": raw.name,
+            "name_bytes": raw.name_bytes,
             "rel": raw.rel,
             "problem": raw.problem,
             "sidecar": raw.sidecar,
@@ -209,5 +214,5 @@ def stash_paths(
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
                     fsync_dir(path.parent)
-        results.append(("stashed", item.rel))
+        results.append(("stashed", raw.rel, item.path))
     return results

@@ -44,6 +44,9 @@ from vault.errors import TamperDetected
 
 # A "text" file whose longest line is longer than this is a dump, not a document.
 MAX_LINE_CHARS = 1_000_000
+# Formats whose embedded dates may be a template's, not the document's: without a date of their own
+# (in the text, or when last saved) the record takes the file's time.
+DATE_FROM_FILE_TIME = frozenset({"docx"})
 # Extracted text beyond this is kept in its blob but not indexed.
 MAX_INDEXED_CHARS = 10_000_000
 BATCH_SIZE = 32
@@ -59,10 +62,10 @@ class Outcome:
     """What happened to one input. Every input gets exactly one."""
 
     input: str  # the path shown to people
-    status: str  # imported | duplicate | quarantined | vanished | changing
+    status: str  # imported | duplicate | quarantined | skipped | vanished | changing
     record_id: str | None = None
     quarantine_id: str | None = None
-    reason: str | None = None  # why quarantined / vanished
+    reason: str | None = None  # why quarantined / skipped (left where it is) / vanished
     patient: str | None = None
     filing: str | None = None  # filed | needs_filing
     filing_reason: str | None = None
@@ -71,10 +74,12 @@ class Outcome:
     doc_type: str | None = None
     warnings: list[str] = field(default_factory=list)
     blob_id: str | None = field(default=None, repr=False)
+    path: Path | None = field(default=None, repr=False)  # the input on disk (for a watcher), when known
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("blob_id")
+        data.pop("path")
         return data
 
 
@@ -144,7 +149,8 @@ class Ingestor:
         "report" (return a `changing` outcome; the watcher tries later) or
         "quarantine" (quarantine a snapshot now).
         """
-        items = collect(paths, orphan_sidecar_grace=orphan_sidecar_grace, base=base)
+        # Inbox semantics: nothing may stay, so hidden folders are walked too; a copy-import reports them.
+        items = collect(paths, orphan_sidecar_grace=orphan_sidecar_grace, base=base, hidden_folders=remove_source)
         # Files deleted after import must have settled first; copies need only a consistent read.
         if settle is None:
             settle = self.settle if remove_source else 0.0
@@ -211,8 +217,10 @@ class Ingestor:
     def _stage(self, raw: RawInput) -> _Staged | Outcome:
         if raw.vanished:
             return Outcome(input=raw.rel, status="vanished", reason=raw.problem)
+        if raw.skipped is not None:
+            return Outcome(input=raw.rel, status="skipped", reason=raw.skipped, path=raw.path)
         if raw.changing:
-            return Outcome(input=raw.rel, status="changing", reason="still being written")
+            return Outcome(input=raw.rel, status="changing", reason="still being written", path=raw.path)
         if raw.data is None:  # too large to hold in memory: quarantined by streaming it
             return self._quarantine(raw, None, None, raw.problem or "the file cannot be read")
         data = raw.data
@@ -479,6 +487,8 @@ def _patient_source(ext: Extraction, filing: Filing) -> str:
 
 def _source(raw: RawInput) -> dict[str, Any]:
     out: dict[str, Any] = {"name": raw.name, "path": raw.rel, "via": raw.via}
+    if raw.name_bytes is not None:  # not valid UTF-8: `name` is escaped, these are the exact bytes
+        out["name_bytes_hex"] = raw.name_bytes
     if raw.mtime is not None:
         out["mtime"] = dt.datetime.fromtimestamp(raw.mtime, dt.UTC).isoformat(timespec="seconds")
     out.update(raw.extra)
@@ -495,7 +505,14 @@ def _record_row(
     warnings: list[str],
     actor: str | None,
 ) -> dict[str, Any]:
+    date, date_source = filing.date, ext.date_source or ("content" if ext.date else None)
+    if raw.sidecar is not None and raw.sidecar.get("date") and filing.date == raw.sidecar.get("date"):
+        date_source = "sidecar"
+    elif date is None and ext.format in DATE_FROM_FILE_TIME and raw.mtime is not None:
+        date = dt.datetime.fromtimestamp(raw.mtime, dt.UTC).date().isoformat()
+        date_source = "file time"
     metadata: dict[str, Any] = {
+        "date_source": date_source if date else None,
         "filing_reason": filing.reason,
         "mrn_sources": filing.sources,
         "encoding": ext.encoding,
@@ -518,7 +535,7 @@ def _record_row(
         "doc_type": filing.doc_type,
         "title": filing.title or raw.name,
         "patient_mrn": filing.mrn,
-        "date": filing.date,
+        "date": date,
         "author": filing.author,
         "size": size,
         "metadata": json.dumps(metadata, ensure_ascii=False, sort_keys=True),
@@ -577,6 +594,7 @@ def _raw_from_pending(path: Path, identity: Any) -> RawInput | None:
         pending_path=path,
         via="watch",
     )
+    raw.name_bytes = header.get("name_bytes")
     raw.extra = {"arrived": header.get("arrived"), "encrypted_by": "watcher (locked)"}
     if header.get("vanished"):
         raw.problem = raw.problem or "the file vanished while it was being read"
@@ -590,6 +608,7 @@ def summarise(outcomes: list[Outcome]) -> dict[str, int]:
         "imported": 0,
         "duplicates": 0,
         "quarantined": 0,
+        "skipped": 0,
         "vanished": 0,
         "changing": 0,
         "needs_filing": 0,

@@ -1,12 +1,18 @@
 """Watch folders (the inbox) and hand over each file once it has stopped changing.
 
 The watchdog callback only notes which paths changed (mkdocs' livereload
-habit). A loop in its own thread waits for a quiet period per path (no event
-and an unchanged size and mtime for `quiet` seconds), then calls the handler
-once with all the paths that are ready. A path that is still there after the
-handler ran (still being written, or it failed) is tried again later with a
-growing delay, so one bad file never stops the others. The folders are also
-rescanned now and then, in case the operating system dropped events.
+habit). A loop in its own thread hands a path over at once when its writer
+closed it (inotify's IN_CLOSE_WRITE, watchdog's FileClosedEvent) or when it
+was renamed into the folder (an atomic "done"); a path that arrives without
+such a sign (network shares, some copy tools, other systems) waits for a
+quiet period instead (no event and an unchanged size and mtime for `quiet`
+seconds). The handler gets all the ready paths at once. A path that is still
+there after the handler ran (still being written, or it failed) is tried
+again later with a growing delay, so one bad file never stops the others;
+one the handler deliberately left in place (it says so by returning it) is
+set aside until it changes, or until the time the handler asked for, and
+does not keep the watcher busy. The folders are also rescanned now and then,
+in case the operating system dropped events.
 
 Knows nothing of records, users or encryption: the handler does the work.
 Tests inject a polling observer (`observer_factory`) and wait on `idle()`.
@@ -23,7 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-Handler = Callable[[list[Path], set[Path]], None]  # (ready paths, overdue paths: give up waiting on these)
+# (ready paths, overdue paths: give up waiting on these) -> the paths it left in place on purpose, each with
+# the seconds after which to look again (None: only when it changes); None means "none left on purpose".
+Handler = Callable[[list[Path], set[Path]], "dict[Path, float | None] | None"]
 
 
 @dataclass
@@ -33,6 +41,8 @@ class _Entry:
     signature: tuple[int, int] | None = None
     attempts: int = 0
     not_before: float = 0.0
+    complete: bool = False  # its writer closed it (or it was renamed in): no quiet period needed
+    parked: bool = False  # left in place by the handler on purpose: not "busy" until it changes
 
 
 @dataclass
@@ -51,10 +61,6 @@ def _signature(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
-
-
-def _is_candidate(path: Path) -> bool:
-    return not path.name.startswith(".")
 
 
 class FolderWatcher:
@@ -83,6 +89,9 @@ class FolderWatcher:
         self.observer_factory = observer_factory
         self.on_error = on_error
         self.stats = WatchStats()
+        # False: every path waits for the quiet period, close events or not (the behaviour before they
+        # were used; bench/ingest.py measures both in one run).
+        self.act_on_close = True
         self._lock = threading.Lock()
         self._queue: dict[Path, _Entry] = {}
         self._fresh: set[Path] = set()
@@ -95,8 +104,11 @@ class FolderWatcher:
         self._last_scan = 0.0
 
     # ------------------------------------------------------------ the callback side
-    def note(self, path: str | Path) -> None:
-        """Record that `path` changed (called from the observer thread: no I/O here)."""
+    def note(self, path: str | Path, *, complete: bool = False) -> None:
+        """Record that `path` changed (called from the observer thread: no I/O here).
+
+        `complete`: the event says the writer is done (closed after writing, or renamed in).
+        """
         path = Path(path)
         if self.accept is not None and not self.accept(path):
             return
@@ -104,9 +116,13 @@ class FolderWatcher:
         with self._lock:
             entry = self._queue.get(path)
             if entry is None:
-                self._queue[path] = _Entry(last_event=now, first_seen=now)
+                entry = self._queue[path] = _Entry(last_event=now, first_seen=now)
             else:
                 entry.last_event = now
+                entry.parked = False
+                entry.not_before = 0.0
+            # any later write event means it was opened again: wait for its close
+            entry.complete = complete and self.act_on_close
             self._fresh.add(path)
             self.stats.events += 1
         self._wake.set()
@@ -122,6 +138,14 @@ class FolderWatcher:
                     return
                 if event.is_directory and event.event_type == "modified":
                     return  # the files inside report their own changes
+                if event.event_type == "closed":  # IN_CLOSE_WRITE: the writer is done, take it now
+                    watcher.note(os.fsdecode(event.src_path), complete=not event.is_directory)
+                    return
+                if event.event_type == "moved":
+                    watcher.note(os.fsdecode(event.src_path))
+                    # a rename is atomic: what appears under the new name is complete
+                    watcher.note(os.fsdecode(event.dest_path), complete=not event.is_directory)
+                    return
                 for attr in ("src_path", "dest_path"):
                     value = getattr(event, attr, None)
                     if value:
@@ -175,10 +199,13 @@ class FolderWatcher:
         return self._thread is not None and self._thread.is_alive() and not self._stop.is_set()
 
     def idle(self, timeout: float) -> bool:
-        """Wait until nothing is queued or being handled; False on timeout (for tests and benches)."""
+        """Wait until nothing is queued or being handled; False on timeout (for tests and benches).
+
+        Paths the handler left in place on purpose (parked) do not count.
+        """
         deadline = time.monotonic() + timeout
         with self._idle:
-            while self._queue or self._busy or self._fresh:
+            while self._busy or self._fresh or any(not e.parked for e in self._queue.values()):
                 left = deadline - time.monotonic()
                 if left <= 0 or self._stop.is_set():
                     return False
@@ -189,18 +216,22 @@ class FolderWatcher:
         with self._lock:
             return len(self._queue)
 
+    def parked(self) -> list[Path]:
+        """The paths the handler left in place on purpose, until they change."""
+        with self._lock:
+            return sorted(p for p, e in self._queue.items() if e.parked)
+
     # ------------------------------------------------------------ the loop
     def _scan(self) -> None:
         self._last_scan = time.monotonic()
         for folder in self.folders:
             for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
                 here = Path(dirpath)
                 for name in filenames + [d for d in dirnames if os.path.islink(here / d)]:
                     path = here / name
                     with self._lock:
                         known = path in self._queue
-                    if _is_candidate(path) and not known:
+                    if not known:
                         self.note(path)
 
     def _loop(self) -> None:
@@ -223,7 +254,7 @@ class FolderWatcher:
         with self._lock:
             if self._fresh:
                 return 0.0
-            due = [max(e.last_event + self.quiet, e.not_before) for e in self._queue.values()]
+            due = [max(e.last_event + (0.0 if e.complete else self.quiet), e.not_before) for e in self._queue.values()]
         until_scan = self._last_scan + self.rescan_interval - now
         nearest = min(due) - now if due else until_scan
         return max(0.01, min(nearest, until_scan))
@@ -249,7 +280,9 @@ class FolderWatcher:
         overdue: set[Path] = set()
         with self._lock:
             due = [
-                (p, e) for p, e in self._queue.items() if now - e.last_event >= self.quiet and now >= e.not_before
+                (p, e)
+                for p, e in self._queue.items()
+                if (e.complete or now - e.last_event >= self.quiet) and now >= e.not_before
             ]
         for path, entry in due:
             if path.is_dir() and not path.is_symlink():
@@ -259,12 +292,13 @@ class FolderWatcher:
                 continue
             sig = _signature(path)
             with self._lock:
-                if sig is None or not _is_candidate(path):  # gone (or handled elsewhere): forget it
+                if sig is None:  # gone (or handled elsewhere): forget it
                     self._queue.pop(path, None)
                     continue
                 if sig != entry.signature:  # changed without an event we saw: wait again
                     entry.signature = sig
                     entry.last_event = now
+                    entry.complete = entry.parked = False
                     continue
             ready.append(path)
             if now - entry.first_seen >= self.max_wait:
@@ -274,8 +308,9 @@ class FolderWatcher:
             return
         with self._lock:
             self._busy = True
+        left: dict[Path, float | None] = {}
         try:
-            self.handler(ready, overdue)
+            left = self.handler(ready, overdue) or {}
             self.stats.batches += 1
             self.stats.handled += len(ready)
         except Exception as exc:  # noqa: BLE001 - retried later with a delay
@@ -284,21 +319,34 @@ class FolderWatcher:
             if self.on_error:
                 self.on_error(exc)
         finally:
-            self._requeue_leftovers(ready)
+            self._park(left)
+            self._requeue_leftovers([p for p in ready if p not in left])
             with self._lock:
                 self._busy = False
             self._notify_idle()
 
     def _note_folder(self, folder: Path) -> None:
-        for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for dirpath, _dirnames, filenames in os.walk(folder, followlinks=False):
             here = Path(dirpath)
             for name in filenames:
                 path = here / name
                 with self._lock:
                     known = path in self._queue
-                if _is_candidate(path) and not known:
+                if not known:
                     self.note(path)
+
+    def _park(self, left: dict[Path, float | None]) -> None:
+        """Paths the handler left in place on purpose: look again only when they change (or when asked)."""
+        now = time.monotonic()
+        with self._lock:
+            for path, after in left.items():
+                entry = self._queue.get(path)
+                if entry is None:
+                    continue
+                entry.parked = True
+                entry.complete = False
+                entry.signature = _signature(path)
+                entry.not_before = now + after if after is not None else float("inf")
 
     def _requeue_leftovers(self, ready: list[Path]) -> None:
         """Paths still present after the handler: try again later, waiting longer each time."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vault.atomic import fsync_dir, temp_path_for, write_atomic
+from vault.atomic import TEMP_SUFFIX, fsync_dir, temp_path_for, write_atomic
 from vault.errors import BadInput, NotFound, TamperDetected, VaultExists
 from vault.keys import USER_NAME
 from vault.store import BLOB_ID_LENGTH
@@ -118,10 +118,13 @@ def backup(unlocked: UnlockedVault, dest: Path, progress: Progress | None = None
     dest = Path(dest).expanduser().resolve()
     if dest == root.resolve() or root.resolve() in dest.parents:
         raise BadInput("The backup destination is inside the vault.", "Choose a folder on another disk.")
+    # A backup killed part-way leaves temp files (ciphertext) and, on its first run, no manifest yet:
+    # both are ours, so the next run cleans them up and carries on instead of refusing the folder.
+    remove_leftovers(dest.parent if _is_tar(dest) else dest, only_index=_is_tar(dest))
     previous = _read_manifest(dest)
     if previous and previous.get("format") != FORMAT:
         raise BadInput(f"{dest} holds something that is not a chartvault backup.", "Choose another destination.")
-    if not previous and not _is_tar(dest) and dest.exists() and any(dest.iterdir()):
+    if not previous and not _is_tar(dest) and dest.exists() and not _only_backup_members(dest):
         raise VaultExists(f"{dest} is not empty and holds no chartvault backup.", "Choose an empty or new folder.")
     old_files: dict[str, dict[str, int]] = previous.get("files", {}) if previous else {}
 
@@ -166,6 +169,38 @@ def backup(unlocked: UnlockedVault, dest: Path, progress: Progress | None = None
         index_bytes=int(manifest["index_size"]),
         manifest=manifest,
     )
+
+
+# SQLite may leave the snapshot's journal beside it (`-journal`, `-wal`, `-shm`).
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{12}" + re.escape(TEMP_SUFFIX) + r"(-journal|-wal|-shm)?")
+
+
+def remove_leftovers(folder: Path, *, only_index: bool = False) -> int:
+    """Remove the temp files a killed backup left in `folder` (`.<name>.<12 hex>.tmp`, written by
+    `temp_path_for`); with `only_index` just the index snapshot's, and only at the top. Returns how many."""
+    if not folder.is_dir():
+        return 0
+    found = folder.glob(".index.db.*") if only_index else folder.rglob(".*")
+    removed = 0
+    for path in found:
+        if path.is_file() and not path.is_symlink() and _LEFTOVER.fullmatch(path.name):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _only_backup_members(dest: Path) -> bool:
+    """A folder holding nothing but what a backup writes (a first run that was killed before its manifest)."""
+    for path in dest.rglob("*"):
+        if path.is_symlink():
+            return False
+        if path.is_dir():
+            continue
+        rel = path.relative_to(dest).as_posix()
+        # index.db is written last, just before the manifest: a lone one is someone else's database
+        if rel == "index.db" or not is_backup_name(rel):
+            return False
+    return True
 
 
 def _snapshot_index(unlocked: UnlockedVault, target: Path) -> None:

@@ -8,10 +8,11 @@ plaintext pages to a temp file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from vault.errors import TamperDetected
+from vault.errors import DiskFull, TamperDetected
 
 Migration = Callable[["object"], None]
 
@@ -36,6 +37,10 @@ def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignor
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlcipher.DatabaseError:
         conn.close()
+        if not create and no_space_left(path.parent):
+            # WAL's shared-memory index (index.db-shm) could not be sized on a full disk; a full disk is
+            # not a corrupt index: open it without that file, so that reading keeps working.
+            return _open_without_shm(path, raw_key)
         raise TamperDetected(
             f"The index {path.name} cannot be opened with this vault's key: it is corrupt or was replaced.",
             "Restore index.db from a backup.",
@@ -47,6 +52,37 @@ def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignor
     conn.execute("PRAGMA busy_timeout = 30000")
     # Every page read from disk is decrypted; keep 32 MiB of decrypted pages (in memory only) so that
     # searches joining FTS matches with their records do not decrypt the same pages again and again.
+    conn.execute("PRAGMA cache_size = -32768")
+    return sqlite_utils.Database(conn)
+
+
+def no_space_left(folder: Path, margin: int = 1 << 20) -> bool:
+    """Whether the file system holding `folder` has (almost) no space left for us."""
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < margin
+
+
+def _open_without_shm(path: Path, raw_key: bytes):  # type: ignore[no-untyped-def]
+    """The index on a full disk: WAL with exclusive locking keeps its index in this process's memory
+    (no -shm file). Reads work; a write that needs new space fails with SQLITE_FULL (DiskFull)."""
+    import sqlite_utils
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{raw_key.hex()}'\"")
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        conn.close()
+        raise DiskFull() from None
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -32768")
     return sqlite_utils.Database(conn)
 

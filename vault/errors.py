@@ -98,3 +98,41 @@ class StoreError(ChartvaultError):
 
     exit_code = 1
     title = "Storage error"
+
+
+class DiskFull(StoreError):
+    """The disk holding the vault has no space left: nothing was lost, free space and run it again."""
+
+    exit_code = 2
+    title = "Disk full"
+
+    def __init__(
+        self,
+        message: str = "The disk holding the vault is full.",
+        hint: str = "Free space and run the same command again; nothing was lost.",
+    ) -> None:
+        super().__init__(message, hint)
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what caused it) says the disk is full: ENOSPC/EDQUOT, or SQLite's SQLITE_FULL."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DiskFull):
+            return True
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL" or "database or disk is full" in str(exc):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def write_error(exc: OSError, what: str = "Could not write to the vault") -> StoreError:
+    """The error for a failed write: DiskFull when the disk is full, else a StoreError saying why."""
+    if is_disk_full(exc):  # the system's own words too ("No space left on device", "Disk quota exceeded")
+        return DiskFull(f"The disk holding the vault is full ({exc.strerror or exc}).")
+    return StoreError(f"{what}: {exc.strerror or exc}.", "Check free disk space and permissions.")

@@ -122,6 +122,21 @@ class Keyslots:
     def exists(self, user: str) -> bool:
         return self.path(user).exists()
 
+    def files_by_user(self) -> dict[str, list[Path]]:
+        """Every keyslot file on disk (slot, grant, public key), by the user name it is for."""
+        found: dict[str, list[Path]] = {}
+        for path in sorted(self.folder.iterdir()) if self.folder.is_dir() else []:
+            for suffix in (".grant.age", ".age", ".pub"):
+                if path.name.endswith(suffix) and not path.name.startswith("."):
+                    found.setdefault(path.name[: -len(suffix)], []).append(path)
+                    break
+        return found
+
+    def remove_files(self, user: str) -> None:
+        """Remove whatever keyslot files `user` has (an interrupted `user add` may have left some)."""
+        for p in (self.path(user), self.grant_path(user), self.pub_path(user)):
+            p.unlink(missing_ok=True)
+
     def write(self, user: str, passphrase: str, identity: Identity) -> None:
         """Give `user` (new, or changing passphrase) a fresh key wrapped with `passphrase`."""
         from pyrage import passphrase as age_passphrase

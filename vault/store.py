@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vault.atomic import fsync_dir, remove_stale_temps, temp_path_for
-from vault.errors import NotFound, StoreError, TamperDetected
+from vault.errors import NotFound, StoreError, TamperDetected, write_error
 from vault.keys import Identity, recipient_from_str
 
 BLOB_ID_LENGTH = 64
@@ -264,9 +264,7 @@ class BlobStore:
             for _, _, tmp in todo:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
-            raise StoreError(
-                f"Could not write to the vault: {exc.strerror or exc}.", "Check free disk space and permissions."
-            ) from None
+            raise write_error(exc) from None
         if verify:
             for _, blob_id, _ in todo:
                 self.verify(blob_id)
@@ -287,9 +285,7 @@ class BlobStore:
         except OSError as exc:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-            raise StoreError(
-                f"Could not write to the vault: {exc.strerror or exc}.", "Check free disk space and permissions."
-            ) from None
+            raise write_error(exc) from None
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from archive.errors import ChartvaultError, UserError
+from archive.errors import ChartvaultError, DiskFull, UserError, is_disk_full
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -156,6 +156,9 @@ def run(group: click.Group, argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: say so plainly, keep content out of the message
+        if is_disk_full(exc):  # not a bug: an OSError(ENOSPC) or SQLITE_FULL from below the domain
+            print_error(DiskFull())
+            return DiskFull.exit_code
         if os.environ.get("CHARTVAULT_DEBUG"):
             raise
         click.echo(

@@ -55,8 +55,8 @@ def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bo
     c = report.counts
     click.echo(
         f"{counted(c['inputs'], 'input')}: {c['imported']} imported, {counted(c['duplicates'], 'duplicate')}, "
-        f"{c['quarantined']} quarantined" + (f", {c['vanished']} vanished before reading" if c["vanished"] else "")
-        + "."
+        f"{c['quarantined']} quarantined" + (f", {c['skipped']} skipped" if c["skipped"] else "")
+        + (f", {c['vanished']} vanished before reading" if c["vanished"] else "") + "."
     )
     click.echo(f"Needs filing: {c['needs_filing']}   Needs transcription: {c['needs_transcription']}")
     quarantined = report.quarantined()
@@ -64,6 +64,11 @@ def import_cmd(state: CliState, paths: tuple[Path, ...], move: bool, as_json: bo
         click.echo("Quarantined (see 'chartvault quarantine list'):")
         for out in quarantined:
             click.echo(f"  {out.quarantine_id}  {out.input}: {out.reason}")
+    skipped = [o for o in report.outcomes if o.status == "skipped"]
+    if skipped:
+        click.echo("Skipped (left where they are):")
+        for out in skipped:
+            click.echo(f"  {out.input}: {out.reason}")
     for out in report.outcomes:
         if out.status == "vanished":
             click.echo(f"  vanished: {out.input}: {out.reason}")
@@ -237,7 +242,9 @@ def show(
     click.echo(f"Title      {view.title or '-'}")
     who = f"{view.patient} {view.patient_name or ''}".strip() if view.patient else "(needs filing)"
     click.echo(f"Patient    {who}")
-    click.echo(f"Date       {view.date or '-'}   Author {view.author or '-'}")
+    source = view.metadata.get("date_source") if view.date else None
+    dated = f" (from {source})" if source not in (None, "content", "text") else ""  # said when not the text
+    click.echo(f"Date       {view.date or '-'}{dated}   Author {view.author or '-'}")
     click.echo(f"Imported   {view.imported_at} by {view.imported_by or '-'}")
     if view.needs_transcription or view.ocr_confidence is not None:
         conf = f"{view.ocr_confidence:.2f}" if view.ocr_confidence is not None else "-"
@@ -440,7 +447,9 @@ def watch(state: CliState, inbox: Path | None, quiet_period: float, unlock: bool
                 if o.status == "imported":
                     line = f"imported {o.record_id} ({where}{', needs transcription' if o.needs_transcription else ''})"
                 elif o.status == "quarantined":
-                    line = f"quarantined {o.quarantine_id}: {o.reason}"
+                    line = f"quarantined {o.quarantine_id} ({o.input}): {o.reason}"
+                elif o.status == "skipped":
+                    line = f"skipped {o.input}: {o.reason}"
                 else:
                     line = f"{o.status} {o.record_id or ''}".rstrip()
                 click.echo(line)

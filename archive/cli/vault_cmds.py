@@ -69,6 +69,11 @@ def verify(state: CliState, as_json: bool) -> None:
         click.echo(f"Checked {counted(report.blobs_checked, 'blob')}: {counted(len(report.problems), 'problem')}.")
         click.echo(f"Index opens (schema version {report.schema_version}).")
         click.echo(f"Audit chain: {report.audit_summary}")
+        for name, files in report.orphans.items():
+            click.echo(
+                f"Orphan key files of no user '{name}' (left by an interrupted 'user add'): {', '.join(files)}. "
+                f"Run 'chartvault user add {name} ...' again (it replaces them), or delete them."
+            )
         for problem in report.problems:
             click.echo(f"  BAD {problem}", err=True)
     if not report.ok:

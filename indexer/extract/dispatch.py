@@ -16,6 +16,7 @@ from pathlib import PurePath
 
 from indexer.extract.errors import ExtractionError
 from indexer.extract.types import Extraction
+from indexer.inputs import max_input_bytes
 
 TEXT_EXTENSIONS = frozenset({".txt", ".text"})
 MARKDOWN_EXTENSIONS = frozenset({".md", ".markdown"})
@@ -45,10 +46,10 @@ def extract(data: bytes, filename: str) -> Extraction:
         data = bytes(data)
     if not data:
         raise ExtractionError("file is empty")
-    if len(data) > MAX_INPUT_BYTES:
+    limit = max(MAX_INPUT_BYTES, max_input_bytes())  # the setting can raise the limit, never lower it here
+    if len(data) > limit:
         raise ExtractionError(
-            f"file is too large ({len(data) // (1024 * 1024)} MB; the limit is "
-            f"{MAX_INPUT_BYTES // (1024 * 1024)} MB)"
+            f"file is too large ({len(data) // (1024 * 1024)} MB; the limit is {limit // (1024 * 1024)} MB)"
         )
     label, handler = _choose_handler(data, filename)
     try:

@@ -46,17 +46,38 @@ def extract_docx(data: bytes, filename: str) -> Extraction:
 
     props = document.core_properties
     patient, when, author = parse_header_fields(text)
-    if when is None and props.created is not None:
-        when = props.created.date().isoformat()
+    when, source = document_date(when, props)
     return Extraction(
         text=text,
         format="docx",
         doc_type="note",
         title=title or (props.title or None) or lines[0][:200],
         date=when,
+        date_source=source,
         author=author or (props.author or None),
         patient=patient,
     )
+
+
+def document_date(in_text: str | None, props: Any) -> tuple[str | None, str | None]:
+    """The document's own date and where it came from, or (None, None): the pipeline then takes the file's time.
+
+    A date written in the text wins. Then the later of the "modified" and
+    "created" properties, unless they are a template's stamp: a document a
+    program made from a template (python-docx's is dated 2013-12-23) keeps
+    the template's identical created/modified times and names no one who
+    saved it, and that is not the document's date.
+    """
+    if in_text is not None:
+        return in_text, "text"
+    created, modified = props.created, props.modified
+    if created is not None and modified is not None and created == modified and not props.last_modified_by:
+        return None, None  # the template's stamp
+    if modified is not None and (created is None or modified >= created):
+        return modified.date().isoformat(), "document properties (last saved)"
+    if created is not None:
+        return created.date().isoformat(), "document properties (created)"
+    return None, None
 
 
 def _table_lines(table: Any, depth: int) -> list[str]:

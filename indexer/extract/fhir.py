@@ -53,7 +53,9 @@ def extract_fhir(data: bytes, filename: str, *, extract_attachment: Callable[[by
     raw, encoding, warnings = decode_text(data)
     try:
         document = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError as exc:  # a JSON bomb of brackets, not a damaged file
+        raise ExtractionError("JSON nested too deeply: not a FHIR resource (refused, not parsed)") from exc
+    except ValueError as exc:
         raise ExtractionError("invalid JSON: the file is damaged or truncated") from exc
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise ExtractionError("JSON without a FHIR resourceType: not a FHIR resource")

@@ -55,7 +55,8 @@ def normalise(image: Image) -> Image:
     from PIL import ImageOps
 
     try:
-        image = ImageOps.exif_transpose(image) or image
+        if image.getexif().get(0x0112, 1) not in (0, 1):  # rotated: exif_transpose copies even when upright
+            image = ImageOps.exif_transpose(image) or image
     except (ValueError, TypeError, OSError, SyntaxError):
         pass  # a damaged EXIF block only loses the rotation
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
@@ -64,11 +65,27 @@ def normalise(image: Image) -> Image:
         rgba = image.convert("RGBA")
         background = PILImage.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = PILImage.alpha_composite(background, rgba)
-    # Scale in grey where the scan is grey: a third of the work of RGB.
-    image = image.convert("L" if image.mode in ("1", "L") else "RGB")
+    # Scale in grey where the scan is grey: a third of the work of RGB. (convert() always copies: only
+    # when the mode changes, or a 144-megapixel scan is held twice.)
+    target = "L" if image.mode in ("1", "L") else "RGB"
+    if image.mode != target:
+        image = _shrink(image)  # before the conversion, which would copy the full-size pixels
+        image = image.convert(target)
+    image = _shrink(image)
     if max(image.size) > MAX_OCR_SIDE:
         image.thumbnail((MAX_OCR_SIDE, MAX_OCR_SIDE), PILImage.Resampling.BICUBIC)
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _shrink(image: Image) -> Image:
+    """A very large page cut down by an integer box filter to at most twice MAX_OCR_SIDE (cheap, and the
+    full-size pixels can be freed); the bicubic thumbnail then makes the last step, as for any scan."""
+    factor = max(image.size) // (2 * MAX_OCR_SIDE)
+    if factor < 2 or image.mode not in ("1", "L", "RGB", "P", "RGBA", "LA"):
+        return image
+    if image.mode in ("1", "P"):
+        return image  # converted first (reduce() does not take these modes)
+    return image.reduce(factor)
 
 
 def _to_8bit(image: Image) -> Image:
@@ -141,8 +158,15 @@ def iter_frames(data: bytes) -> Iterator[Image]:
                 except StopIteration:
                     return
                 frame.load()
-                page = normalise(frame.copy())
+                # One page: no copy of the full-size pixels (a copy is needed only while seeking pages).
+                single = getattr(image, "n_frames", 1) == 1
+                page = normalise(frame if single else frame.copy())
+                if single and page is not image:
+                    image.close()  # frees the full-size pixels before OCR runs on the small page
+                del frame
                 yield page
+                if single:
+                    return
     except PILImage.DecompressionBombError as exc:
         raise ExtractionError("image is too large to OCR (decompression bomb)") from exc
     except UnidentifiedImageError as exc:

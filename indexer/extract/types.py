@@ -52,6 +52,7 @@ class Extraction:
     doc_type: str  # e.g. "note", "scan", "hl7:ADT^A01", "fhir:Bundle"
     title: str | None = None
     date: str | None = None  # ISO date of the document, if known
+    date_source: str | None = None  # where `date` came from: "text", "document properties (modified)", ...
     author: str | None = None
     patient: PatientInfo | None = None
     facts: list[Fact] = field(default_factory=list)

@@ -6,6 +6,7 @@ A polling observer is injected, and tests wait on events and `idle()`, never on 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,10 +73,10 @@ def test_existing_and_new_files_are_handled_once(inbox: Path, running: list[Fold
     assert rec.event.wait(10)
     rec.event.clear()
     (inbox / "after.txt").write_text("arrived later")
-    (inbox / ".partial.tmp").write_text("hidden files are ignored")
+    (inbox / ".partial.tmp").write_text("hidden files are handed over too (the handler decides)")
     assert rec.event.wait(10)
     assert w.idle(10)
-    assert sorted(rec.handled()) == ["after.txt", "before.txt"]
+    assert sorted(rec.handled()) == [".partial.tmp", "after.txt", "before.txt"]
     assert w.stats.errors == 0
 
 
@@ -156,3 +157,71 @@ def test_stop_is_prompt(inbox: Path) -> None:
     assert w.running
     w.stop(timeout=5)
     assert not w.running
+
+
+def test_a_closed_file_is_handed_over_at_once(inbox: Path, running: list[FolderWatcher]) -> None:
+    """inotify's close-after-write (watchdog's FileClosedEvent) means the writer is done: no quiet period."""
+    from watchdog.observers import Observer
+
+    if not hasattr(Observer, "__name__") or "Inotify" not in Observer.__name__:
+        pytest.skip("close events come from inotify (Linux)")
+    handed = threading.Event()
+    seen: dict[str, float] = {}
+
+    def handler(paths: list[Path], overdue: set[Path]) -> None:
+        for p in paths:
+            seen[p.name] = time.monotonic()
+            p.unlink()
+        handed.set()
+
+    w = FolderWatcher([inbox], handler, quiet=30.0, observer_factory=Observer)
+    running.append(w)
+    w.start()
+    with open(inbox / "note.txt", "w") as fh:
+        fh.write("written and closed")
+    closed = time.monotonic()
+    assert handed.wait(5), "a closed file waited for the 30 s quiet period"
+    assert seen["note.txt"] - closed < 1.0
+
+
+def test_a_file_without_a_close_event_still_waits_for_quiet(inbox: Path, running: list[FolderWatcher]) -> None:
+    """The polling observer (network shares) reports no close: the quiet period still applies."""
+    rec = Recorder()
+    w = make(inbox, rec, quiet=0.8)
+    running.append(w)
+    w.start()
+    (inbox / "share.txt").write_text("from a share")
+    written = time.monotonic()
+    assert rec.event.wait(10)
+    assert time.monotonic() - written >= 0.8
+
+
+def test_a_path_left_in_place_on_purpose_does_not_keep_the_watcher_busy(
+    inbox: Path, running: list[FolderWatcher]
+) -> None:
+    calls: list[list[str]] = []
+    again = threading.Event()
+
+    def handler(paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
+        calls.append(sorted(p.name for p in paths))
+        if len(calls) > 1:
+            again.set()
+        left: dict[Path, float | None] = {}
+        for p in paths:
+            if p.name == "huge.bin":
+                left[p] = None  # left where it is, with a reason, until it changes
+            else:
+                p.unlink()
+        return left
+
+    (inbox / "huge.bin").write_text("too large, say")
+    (inbox / "ok.txt").write_text("fine")
+    w = FolderWatcher([inbox], handler, quiet=0.2, observer_factory=lambda: PollingObserver(timeout=0.05))
+    running.append(w)
+    w.start()
+    assert w.idle(10), "a file the handler left in place kept the watcher busy (watch --until-idle never returned)"
+    assert calls == [["huge.bin", "ok.txt"]]
+    assert w.parked() == [inbox / "huge.bin"]
+    (inbox / "huge.bin").write_text("changed: look again")
+    assert again.wait(10)
+    assert calls[-1] == ["huge.bin"]

@@ -257,6 +257,9 @@ class MainScreen(Screen[None]):
             parts.append(f"{quarantined} quarantined (see F2)")
         if parts:
             self.notify(", ".join(parts) + ".", title="Inbox")
+        for out in outcomes:  # left in the inbox on purpose: say which and why (e.g. the size setting)
+            if out.status == "skipped":
+                self.notify(f"{out.input}: {out.reason}", title="Inbox: left in place", severity="warning")
         if imported and self.embedding is not None:
             self.embedding.wake()
         if imported and self.last_query:

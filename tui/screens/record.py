@@ -126,7 +126,9 @@ class RecordScreen(Screen[None]):
         meta = Text()
         meta.append(f"{view.record_id}  ", style="bold")
         meta.append(f"{view.filename}  ({view.format}, {view.size} bytes)\n")
-        meta.append(f"{view.type or '-'}  ·  {view.date or 'no date'}  ·  {view.author or 'no author'}  ·  ")
+        source = view.metadata.get("date_source") if view.date else None
+        dated = f" (from {source})" if source not in (None, "content", "text") else ""  # said when not the text
+        meta.append(f"{view.type or '-'}  ·  {view.date or 'no date'}{dated}  ·  {view.author or 'no author'}  ·  ")
         meta.append(f"patient {who}", style="bold")
         if view.needs_transcription:
             meta.append("  ·  needs transcription", style="bold yellow")

@@ -82,3 +82,28 @@ def test_damaged_document_xml_is_refused() -> None:
                             else data)
     with pytest.raises(ExtractionError):
         extract(out.getvalue(), "letter.docx")
+
+
+def _saved(document: docx.document.Document) -> bytes:
+    out = BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_template_stamp_is_not_the_document_date() -> None:
+    """python-docx's template is dated 2013-12-23 (created == modified, saved by no one): not the note's date."""
+    document = docx.Document()
+    document.add_paragraph("Progress note without a date line.")
+    result = extract(_saved(document), "note.docx")
+    assert (result.date, result.date_source) == (None, None)  # the pipeline takes the file's time
+
+
+def test_last_saved_beats_created_from_a_template() -> None:
+    document = docx.Document()
+    document.add_paragraph("Clinic letter without a date line.")
+    document.core_properties.created = datetime(2013, 1, 2, 3, 4)
+    document.core_properties.modified = datetime(2024, 6, 7, 8, 9)
+    document.core_properties.last_modified_by = "Dr. Ng"
+    result = extract(_saved(document), "letter.docx")
+    assert (result.date, result.date_source) == ("2024-06-07", "document properties (last saved)")
+    assert extract(letter(), "letter.docx").date_source == "text"

@@ -129,3 +129,12 @@ def test_deeply_nested_json_is_refused() -> None:
     with pytest.raises(ExtractionError):
         extract(b'{"resourceType": "Basic", "x": ' + b"[" * 100000 + b"]" * 100000 + b"}",
                 "deep.json")
+
+
+def test_deeply_nested_json_is_refused_as_nested_too_deeply() -> None:
+    depth = 200_000
+    bomb = ('{"resourceType": "Bundle", "entry": ' + '{"a": ' * depth + "1" + "}" * depth + "}").encode()
+    with pytest.raises(ExtractionError, match="nested too deeply"):
+        extract(bomb, "bundle.json")
+    with pytest.raises(ExtractionError, match="damaged or truncated"):  # a truncated file is still called that
+        extract(b'{"resourceType": "Patient", "id": ', "patient.json")

@@ -132,3 +132,35 @@ def test_damaged_and_oversized_images_are_refused() -> None:
     bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10))
     with pytest.raises(ExtractionError, match="too large"):
         extract(bomb + chunk(b"IEND", b""), "bomb.png")
+
+
+def test_a_huge_page_is_cut_down_before_ocr_and_its_pixels_freed() -> None:
+    """Issue 16: a 144-megapixel scan is OCR'd at MAX_OCR_SIDE, and its full-size pixels are not kept
+    (neither copied for an upright page, nor held while OCR runs). Here 8000x8000 grey, for speed."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from indexer.extract import image as image_mod
+
+    big = Image.new("L", (8000, 8000), 255)
+    ImageDraw.Draw(big).rectangle([400, 400, 7600, 520], fill=0)
+    buf = io.BytesIO()
+    big.save(buf, "PNG", compress_level=1)
+    del big
+    opened: list[Image.Image] = []
+    real_open = Image.open
+
+    def spy(*args: object, **kw: object) -> Image.Image:
+        im = real_open(*args, **kw)  # type: ignore[arg-type]
+        opened.append(im)
+        return im
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Image, "open", spy)
+        pages = image_mod.iter_frames(buf.getvalue())
+        page = next(pages)
+        assert max(page.size) <= image_mod.MAX_OCR_SIDE and page.mode == "RGB"
+        with pytest.raises(ValueError):  # the decoded 64-megapixel source was closed (freed) before OCR
+            opened[0].getpixel((0, 0))
+        assert next(pages, None) is None
