@@ -154,8 +154,9 @@ def fork_session(session: Session) -> Session:
     from archive.audit import AuditLog
     from archive.session import Session as _Session
 
-    unlocked = session.vault.unlock_with_identity(session.unlocked.identity)
+    unlocked = session.vault.unlock_with_identity(session.unlocked.identity, slot=session.unlocked.slot)
     audit_log = AuditLog.of(unlocked)
+    audit_log.signer = session.audit_log.signer
     return _Session(unlocked=unlocked, user=session.user, audit_log=audit_log)
 
 

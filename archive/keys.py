@@ -63,7 +63,9 @@ def remove_user(
     if target.role == "admin":
         if target.active and session.store.users.active_admins() <= 1:
             raise UserError("That is the last active admin.", "Add another admin first.")
-    with session.transaction():
+    from archive.roster import signed_edit
+
+    with session.transaction(), signed_edit(session, name):
         session.store.users.disable(name)
         session.audit("user_remove", details={"target": name, "rotate": rotate})
     if session.vault.keyslots.exists(name):

@@ -120,11 +120,18 @@ def add_user(
         raise UserError(f"User '{name}' already exists.", "Choose another name, or 'chartvault user list'.")
     check_passphrase_strength(passphrase, name)
     user = User(name=name, role=role, full_name=full_name, licence=licence, created_by=session.user.name)
+    from archive.roster import sign_row
+
     with session.transaction():
         insert_user(session.store, user)
         session.audit("user_add", details={"target": name, "role": role})
         # The keyslot is written inside the transaction: if it fails, the row rolls back.
-        session.unlocked.add_keyslot(name, passphrase)
+        slot = session.unlocked.add_keyslot(name, passphrase)
+        # The row binds the keyslot's public keys to the user, signed by this admin (archive.roster).
+        session.store.users.set_keys(name, slot.age.recipient, slot.signing.public if slot.signing else None)
+        key = session.signing_key
+        if key is not None and session.vault.signing_root is not None:
+            sign_row(session.store, name, session.user.name, key)
     return get_user(session.store, name)
 
 
@@ -144,7 +151,9 @@ def disable_user(session: Session, name: str) -> User:
     if target.role == "admin":
         if session.store.users.active_admins() <= 1:
             raise UserError("That is the last active admin.", "Add another admin first.")
-    with session.transaction():
+    from archive.roster import signed_edit
+
+    with session.transaction(), signed_edit(session, name):
         session.store.users.disable(name)
         session.audit("user_disable", details={"target": name})
     return get_user(session.store, name)
@@ -153,7 +162,8 @@ def disable_user(session: Session, name: str) -> User:
 def change_passphrase(session: Session, new_passphrase: str) -> None:
     """Re-wrap the current user's keyslot with a new passphrase."""
     check_passphrase_strength(new_passphrase, session.user.name)
-    session.unlocked.add_keyslot(session.user.name, new_passphrase)
+    # The same keys under the new passphrase: the signed roster names their public halves.
+    session.unlocked.slot = session.unlocked.add_keyslot(session.user.name, new_passphrase, keep=session.unlocked.slot)
     session.audit("passwd")
 
 
@@ -182,7 +192,9 @@ def set_clinical_role(session: Session, name: str, clinical_role: str | None, li
     new_licence = licence if licence is not None else target.licence
     if clinical_role == "physician" and not new_licence:
         raise BadInput("A physician needs a licence number to be registered.", "Add --licence NUMBER.")
-    with session.transaction():
+    from archive.roster import signed_edit
+
+    with session.transaction(), signed_edit(session, name):
         session.store.users.set_clinical_role(name, clinical_role, new_licence)
         session.audit(
             "user_clinical_role",
