@@ -280,11 +280,14 @@ def watch_locked(
     """
     from indexer.pending import stash_paths
     from indexer.watch import FolderWatcher
+    from vault.client_state import check_recipient
     from vault.vault import Vault
 
     vault = Vault.open(Path(vault_root))
     folder = Path(inbox) if inbox else vault.inbox_dir
     refuse_vault_paths(vault.root, [folder])
+    # No passphrase proves vault.json's recipient here: encrypt only to one this computer saw proven.
+    check_recipient(vault.root, vault.recipient)
 
     def handle(paths: list[Path], overdue: set[Path]) -> None:
         results = stash_paths(

@@ -225,8 +225,13 @@ def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphr
 
     from archive.audit import now_iso
     from vault.atomic import write_atomic
+    from vault.client_state import check_recipient
     from vault.store import encrypt_to_recipient
 
+    try:
+        check_recipient(vault.root, vault.recipient)
+    except TamperDetected:
+        return  # never encrypt to a recipient this computer has not seen proven (an edited vault.json)
     folder = vault.root / "pending" / FAILED_LOGINS
     folder.mkdir(parents=True, exist_ok=True)
     event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()

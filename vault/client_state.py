@@ -137,3 +137,10 @@ def remember_head(vault_root: Path, seq: int, chain_hash: str) -> None:
         return
     data["head"] = {"seq": int(seq), "hash": chain_hash}
     _save(vault_root, data)
+
+
+def forget_head(vault_root: Path) -> None:
+    """Drop the remembered head (an admin accepted the vault as it is: `chartvault key pin`)."""
+    data = load(vault_root)
+    if data.pop("head", None) is not None:
+        _save(vault_root, data)
