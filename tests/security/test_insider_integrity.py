@@ -100,7 +100,8 @@ def test_signing_another_users_entry_as_oneself_is_caught(vault: Path) -> None:
     row["reason"] = "forged"
     row["signer"] = "tess"
     row["sig"] = unlocked.slot.signing.sign(AuditLog._signed_message(row["prev_mac"], row))
-    db.execute("UPDATE audit SET reason = ?, signer = ?, sig = ? WHERE seq = ?", [row["reason"], "tess", row["sig"], seq])
+    db.execute("UPDATE audit SET reason = ?, signer = ?, sig = ? WHERE seq = ?",
+               [row["reason"], "tess", row["sig"], seq])
     db.conn.commit()
     unlocked.close()
     result = _cli(vault, "admin", "audit", "verify")
@@ -218,8 +219,9 @@ def test_anchor_catches_a_tail_cut_and_a_head_put_back(vault: Path, tmp_path: Pa
         assert result.exit_code == 4, result.output
         assert f"Audit chain broken at entry {anchor['seq']}: " in result.output
         # Each verifying login appends entries: first the log ends short of the anchor, then it holds other ones.
-        assert (f"before anchored entry {anchor['seq']} (rolled back or cut at the end)" in result.output
-                or f"entry {anchor['seq']} is not the anchored one (the log was cut, rewritten or forked" in result.output)
+        out = result.output
+        assert (f"before anchored entry {anchor['seq']} (rolled back or cut at the end)" in out
+                or f"entry {anchor['seq']} is not the anchored one (the log was cut, rewritten or forked" in out)
 
 
 def test_anchor_file_signed_by_someone_else_is_refused(vault: Path, tmp_path: Path) -> None:
