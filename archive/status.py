@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.policy import Action
+from archive.signed_rows import chart_problems
 from archive.store.status import COUNTERS as STORE_COUNTERS
 from vault.store import valid_blob_id
 
@@ -142,6 +143,7 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
     problems += missing_blobs(session.store, session.blobs)
     problems += roster_problems(session.store, session.vault.signing_root)
     problems += filing_problems(session.store)
+    problems += chart_problems(session.store, session.vault.signing_root)
     from archive.audit_review import audit_integrity
 
     chain = audit_integrity(session)  # the chain walk, plus tampering an unlock recorded

@@ -75,7 +75,11 @@ def get_user(store: Store, name: str) -> User:
     return _row_to_user(row)
 
 
-def insert_user(store: Store, user: User) -> None:
+def insert_user(store: Store, user: User, sign_as: Session | None = None) -> None:
+    """Insert `user`'s row; with `sign_as` (an admin's session) the row is signed as that admin.
+
+    An unsigned row grants nothing in a signed vault (archive.roster); `add_user` is what admins call.
+    """
     store.users.insert(
         {
             "name": user.name,
@@ -88,6 +92,10 @@ def insert_user(store: Store, user: User) -> None:
             "clinical_role": user.clinical_role,
         }
     )
+    if sign_as is not None and sign_as.signing_key is not None:
+        from archive.roster import sign_row
+
+        sign_row(store, user.name, sign_as.user.name, sign_as.signing_key)
 
 
 def validate_new_user(name: str, role: str, licence: str | None) -> None:

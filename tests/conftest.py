@@ -144,7 +144,7 @@ class VaultTemplate:
 
         admin: Any = self.copy(dest).session
         with transaction(admin.db):
-            insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
+            insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
         yield Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
         admin.close()
 

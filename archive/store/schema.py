@@ -356,6 +356,9 @@ def signatures(db: Any) -> None:
     # for a signed entry `mac` is then the chain hash over both (archive.audit).
     for col in ("signer", "sig"):
         db.execute(f"ALTER TABLE audit ADD COLUMN {col} TEXT")
+    # Each chart entry version is signed by its writer (archive.signed_rows), with the entry's patient.
+    for col in ("signer", "sig"):
+        db.execute(f"ALTER TABLE chart_entry_versions ADD COLUMN {col} TEXT")
 
 
 MIGRATIONS = [

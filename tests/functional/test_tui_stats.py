@@ -32,8 +32,12 @@ def vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultT
     with transaction(admin.db):
         # the admin also works as a technician (a clinical role): statistics without paying for another keyslot
         admin.db.execute("UPDATE users SET clinical_role = 'technician' WHERE name = 'admin'")
-        insert_user(admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"))
-        insert_user(admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"))
+        insert_user(
+            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
+        )
+        insert_user(
+            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
+        )
     fx = sf.build()
     sf.insert(admin.db, fx)
     admin.close()

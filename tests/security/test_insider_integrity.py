@@ -249,3 +249,28 @@ def test_edited_vault_json_recipient_does_not_redirect_the_locked_watcher(vault:
     assert "vault.json names an encryption key" in result.output and "chartvault key pin" in result.output
     assert (vault / "inbox" / "MRN1003__x.txt").exists()  # nothing was encrypted to the outsider
     assert not list((vault / "pending").glob("*.age"))
+
+
+def test_chart_entry_edited_or_moved_with_sql_fails_verify(vault: Path) -> None:
+    """Chart entries carry the writer's signature: an edit or a move to another patient with SQL is named."""
+    added = _cli(vault, "tess", "chart", "add", "MRN1001", "--kind", "diagnosis", "--text", "Type 2 diabetes",
+                 "--date", "2024-03-05", "--json")
+    assert added.exit_code == 0, added.output
+    entry_id = json.loads(added.output)["id"]
+    assert _cli(vault, "admin", "verify").exit_code == 0
+    unlocked = _insider_db(vault)
+    unlocked.db.execute("UPDATE chart_entry_versions SET text = 'No diabetes' WHERE entry_id = ?", [entry_id])
+    unlocked.db.conn.commit()
+    unlocked.close()
+    result = _cli(vault, "admin", "verify")
+    assert result.exit_code == 4, result.output
+    assert f"chart entry {entry_id} version 1 (patient MRN1001): changed after tess signed it" in result.output
+
+    unlocked = _insider_db(vault)
+    unlocked.db.execute("UPDATE chart_entry_versions SET text = 'Type 2 diabetes' WHERE entry_id = ?", [entry_id])
+    unlocked.db.execute("UPDATE chart_entries SET patient_mrn = 'MRN1002' WHERE id = ?", [entry_id])
+    unlocked.db.conn.commit()
+    unlocked.close()
+    result = _cli(vault, "admin", "verify")
+    assert result.exit_code == 4, result.output
+    assert f"chart entry {entry_id} version 1 (patient MRN1002): changed after tess signed it" in result.output
