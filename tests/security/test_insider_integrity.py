@@ -274,3 +274,39 @@ def test_chart_entry_edited_or_moved_with_sql_fails_verify(vault: Path) -> None:
     result = _cli(vault, "admin", "verify")
     assert result.exit_code == 4, result.output
     assert f"chart entry {entry_id} version 1 (patient MRN1002): changed after tess signed it" in result.output
+
+
+def test_a_vault_from_before_signatures_is_upgraded_at_the_first_admin_login(admin_vault_template: Any,
+                                                                           tmp_path: Path) -> None:
+    """The migration: an older vault (MAC-chained log, unsigned roster, keyslot without a signing key)."""
+    from pyrage import passphrase as age_passphrase
+
+    from archive.audit import AuditLog
+    from vault.vault import Vault
+
+    root = admin_vault_template.copy(tmp_path / "v").root
+    unlocked = _insider_db(root, "admin")
+    secret = unlocked.slot.age.secret
+    unlocked.db.execute("UPDATE users SET age_pub = NULL, sign_pub = NULL, roster_signer = NULL, roster_sig = NULL")
+    unlocked.db.execute("DELETE FROM audit")
+    meta = json.loads((root / "vault.json").read_text())
+    del meta["signing"]
+    (root / "vault.json").write_text(json.dumps(meta))
+    old = AuditLog.of(Vault.open(root).unlock_with_identity(unlocked.identity))
+    for i in range(3):
+        old.append(action="view_record", outcome="ok", user="admin", role="admin", record=f"r{i}")
+    old.write_head()
+    unlocked.close()
+    (root / "keys" / "admin.age").write_bytes(age_passphrase.encrypt(secret.encode() + b"\n", ADMIN_PASS))
+
+    assert _cli(root, "admin", "audit", "verify").exit_code == 0  # the first admin login upgrades it
+    meta = json.loads((root / "vault.json").read_text())
+    assert meta["signing"]["founder"] == "admin" and meta["signing"]["signed_from"] == 4
+    assert _cli(root, "admin", "verify").exit_code == 0
+    unlocked = _insider_db(root, "admin")
+    assert unlocked.slot.signing is not None and unlocked.slot.signing.public == meta["signing"]["public_key"]
+    unlocked.db.execute("UPDATE audit SET reason = 'x' WHERE seq = 2")  # a legacy entry, MAC-checked as before
+    unlocked.db.conn.commit()
+    unlocked.close()
+    result = _cli(root, "admin", "audit", "verify")
+    assert result.exit_code == 4 and "Audit chain broken at entry 2: entry 2 was altered" in result.output
