@@ -102,7 +102,7 @@ def session_for(root: Path, user: str, identity: Any) -> Any:
 
     vault = Vault.open(root)
     slot = None
-    passphrase = known_passphrase(user)
+    passphrase = known_passphrase(user, demo=bool(vault.metadata.get("demo")))
     if passphrase is not None and vault.keyslots.exists(user):
         slot = vault.keyslots.open(user, passphrase)[1]  # scrypt once per keyslot (see above)
     unlocked = vault.unlock_with_identity(identity, slot=slot)
@@ -112,13 +112,13 @@ def session_for(root: Path, user: str, identity: Any) -> Any:
     return Session(unlocked=unlocked, user=get_user(Store.of(unlocked), user), audit_log=audit_log)
 
 
-def known_passphrase(user: str) -> str | None:
+def known_passphrase(user: str, demo: bool = False) -> str | None:
     """The passphrase of a test or demo user (test scaffolding: their keyslot holds their signing key)."""
     from archive.demo import DEMO_USERS
 
-    known = {"admin": ADMIN_PASS, "tess": TECH_PASS, "drmaria": PHYS_PASS}
-    demo = {u.name: u.passphrase for u in DEMO_USERS}
-    return known.get(user) or demo.get(user)
+    if demo:
+        return {u.name: u.passphrase for u in DEMO_USERS}.get(user)
+    return {"admin": ADMIN_PASS, "tess": TECH_PASS, "drmaria": PHYS_PASS}.get(user)
 
 
 @dataclass(frozen=True)
