@@ -1,7 +1,15 @@
-"""The hash-chained, keyed access log.
+"""The hash-chained, signed access log.
 
-Each entry carries `mac = HMAC(audit key, prev_mac || entry)`, so an edit,
-deletion, insertion or reordering breaks the chain at the first bad entry.
+Each entry is signed by the user who wrote it (Ed25519, the key in their
+keyslot): `sig = Sign(prev_mac || entry)`, and chained:
+`mac = SHA-256(prev_mac || entry || signer || sig)`. The index key cannot make
+a signature, so a user who can log in (and so holds the index key) can rewrite
+only their own entries at the end of the log: editing, deleting, inserting or
+reordering anything followed by another user's entry breaks that user's
+signature, and `verify` names the entry. The public keys come from the signed
+roster (archive.roster). Entries written before a vault was upgraded to
+signatures (seq < signing root's `signed_from`) keep their old
+`HMAC(audit key, prev_mac || entry)`.
 The latest (seq, mac) is also kept outside the database in `audit.head.age`
 (age-encrypted to the vault), so truncating the tail is detected too.
 
@@ -31,11 +39,18 @@ from typing import TYPE_CHECKING, Any
 from vault.atomic import write_atomic
 from vault.errors import TamperDetected
 from vault.keys import Identity
+from vault.signing import SigningKey, verify_signature
 from vault.store import decrypt_with_identity, encrypt_to_recipient
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from archive.store.audit import AuditRepo
     from vault.vault import UnlockedVault
+
+# Entries one user writes about another: failed logins are recorded without a
+# passphrase and moved into the log (signed) by the next user who unlocks.
+ON_BEHALF = frozenset({"login_failed"})
 
 GENESIS = "0" * 64
 HEAD_FILE = "audit.head.age"
@@ -78,9 +93,24 @@ class AuditLog:
 
     head_interval = 1.0  # seconds between head-file rewrites while entries stream in
 
-    def __init__(self, rows: AuditRepo, key: bytes, vault_root: Path, identity: Identity) -> None:
+    def __init__(
+        self,
+        rows: AuditRepo,
+        key: bytes,
+        vault_root: Path,
+        identity: Identity,
+        signer: tuple[str, SigningKey] | None = None,
+        signed_from: int | None = None,
+        roster_keys: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
         self.rows = rows
         self._key = key
+        # (user name, their signing key): every entry this log appends is signed with it.
+        self.signer = signer
+        # First seq that must be signed (None: a vault from before signatures, not yet upgraded).
+        self.signed_from = signed_from
+        # {user: public signing key} of the valid roster rows (archive.roster), read when verifying.
+        self.roster_keys = roster_keys
         self.head_path = vault_root / HEAD_FILE
         self.identity = identity
         self.also: tuple[Identity, ...] = ()  # the old identity while a key rotation is unfinished
@@ -93,12 +123,32 @@ class AuditLog:
     @classmethod
     def of(cls, unlocked: UnlockedVault) -> AuditLog:
         """The log of an unlocked vault (its own index connection, key, head file and identity)."""
+        from archive.roster import valid_keys
         from archive.store import Store
 
-        return cls(Store.of(unlocked).audit, unlocked.audit_key, unlocked.vault.root, unlocked.identity)
+        store = Store.of(unlocked)
+        root = unlocked.vault.signing_root
+        return cls(
+            store.audit,
+            unlocked.audit_key,
+            unlocked.vault.root,
+            unlocked.identity,
+            signer=None,  # set by archive.login once the user's keys are checked against the roster
+            signed_from=int(root["signed_from"]) if root else None,
+            roster_keys=lambda: valid_keys(store, root),
+        )
 
     def _mac(self, prev_mac: str, row: dict[str, Any]) -> str:
         return hmac.new(self._key, prev_mac.encode() + b"|" + _canonical(row), hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def _signed_message(prev_mac: str, row: dict[str, Any]) -> bytes:
+        return b"chartvault-audit/v2|" + prev_mac.encode() + b"|" + _canonical(row)
+
+    @staticmethod
+    def _chain_hash(prev_mac: str, row: dict[str, Any], signer: str, sig: str) -> str:
+        data = prev_mac.encode() + b"|" + _canonical(row) + b"|" + signer.encode() + b"|" + sig.encode()
+        return hashlib.sha256(data).hexdigest()
 
     def _last(self) -> tuple[int, str]:
         return self.rows.last() or (0, GENESIS)
@@ -136,7 +186,18 @@ class AuditLog:
             "details": json.dumps(details or {}, sort_keys=True, ensure_ascii=False),
         }
         row["prev_mac"] = prev
-        row["mac"] = self._mac(prev, row)
+        if self.signer is not None:
+            name, key = self.signer
+            sig = key.sign(self._signed_message(prev, row))
+            row["mac"] = self._chain_hash(prev, row, name, sig)
+            row["signer"], row["sig"] = name, sig
+        elif self.signed_from is not None and seq + 1 >= self.signed_from:
+            raise TamperDetected(
+                "This session has no signing key, so it cannot write to the signed audit log.",
+                "Log in again; if this persists, the keys/ folder was changed.",
+            )
+        else:
+            row["mac"] = self._mac(prev, row)
         self.rows.insert(row)
         self.appended += 1
         if not self.rows.in_transaction:
@@ -202,9 +263,11 @@ class AuditLog:
         prev = GENESIS
         expected_seq = 1
         count = 0
+        keys = self.roster_keys() if self.roster_keys is not None and self.signed_from is not None else {}
+        n = len(FIELDS)
         for values in self.rows.chain():
-            row = dict(zip(FIELDS, values[: len(FIELDS)], strict=True))
-            prev_mac, mac = values[len(FIELDS)], values[len(FIELDS) + 1]
+            row = dict(zip(FIELDS, values[:n], strict=True))
+            prev_mac, mac, signer, sig = values[n], values[n + 1], values[n + 2], values[n + 3]
             seq = row["seq"]
             if seq != expected_seq:
                 return ChainReport(
@@ -213,7 +276,11 @@ class AuditLog:
                 )
             if prev_mac != prev:
                 return ChainReport(False, count, seq, f"entry {seq} does not follow entry {seq - 1}")
-            if not hmac.compare_digest(self._mac(prev, row), mac):
+            if self.signed_from is not None and seq >= self.signed_from:
+                why = self._check_signed(row, prev, mac, signer, sig, keys)
+                if why:
+                    return ChainReport(False, count, seq, f"entry {seq} {why}")
+            elif signer is not None or not hmac.compare_digest(self._mac(prev, row), mac):
                 return ChainReport(False, count, seq, f"entry {seq} was altered")
             prev = mac
             expected_seq += 1
@@ -231,6 +298,25 @@ class AuditLog:
                 return problem
         return ChainReport(True, count)
 
+    def _check_signed(
+        self, row: dict[str, Any], prev: str, mac: str, signer: str | None, sig: str | None, keys: dict[str, str]
+    ) -> str:
+        """Why a signed entry does not hold ('' when it does)."""
+        if not signer or not sig:
+            return "is not signed (entries were inserted or rewritten with the index key)"
+        if signer not in keys:
+            return f"is signed by '{signer}', who has no valid key in the signed roster"
+        if row["user"] != signer and row["action"] not in ON_BEHALF:
+            return f"claims user '{row['user']}' but was signed by '{signer}'"
+        if not verify_signature(keys[signer], self._signed_message(prev, row), sig):
+            return (
+                f"was altered or re-chained (the signature of '{signer}' does not match: "
+                "entries were edited, removed, inserted or reordered)"
+            )
+        if self._chain_hash(prev, row, signer, sig) != mac:
+            return "was altered (its chain hash does not match)"
+        return ""
+
     def _check_head(self, head: tuple[int, str] | None, count: int) -> ChainReport | None:
         if head is None:
             return None
@@ -242,6 +328,33 @@ class AuditLog:
             if mac is None or mac != head_mac:
                 return ChainReport(False, count, head_seq, f"entry {head_seq} does not match the saved head")
         return None
+
+    def behind_client(self) -> str | None:
+        """Whether the vault is behind (or forked from) the highest head this computer saw (vault.client_state)."""
+        from vault.client_state import remembered_head
+
+        seen = remembered_head(self.head_path.parent)
+        if seen is None:
+            return None
+        seq, chain_hash = seen
+        if self.rows.mac_at(seq) != chain_hash:
+            last = self._last()[0]
+            why = f"it ends at entry {last}" if last < seq else f"its entry {seq} differs"
+            return (
+                f"the vault is behind what this computer saw: entry {seq} was seen here, {why} "
+                "(the vault folder or its log was put back to an older copy, cut, or forked)"
+            )
+        return None
+
+    def remember_on_client(self) -> None:
+        """Remember the committed head on this computer, if the log still contains what was remembered."""
+        from vault.client_state import remember_head
+
+        if self.rows.in_transaction or self.behind_client() is not None:
+            return
+        seq, chain_hash = self._last()
+        if seq:
+            remember_head(self.head_path.parent, seq, chain_hash)
 
     def check_head(self) -> ChainReport | None:
         """Cheap check at unlock: does the table still reach the saved head? Returns the problem, if any.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from archive.audit import AuditEntry
 from archive.errors import AccessDenied, BadInput, NotFound, UserError
 from archive.policy import Action, decide
+from vault.client_state import remembered_head
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -79,11 +80,18 @@ def acknowledged_seqs(store: Store) -> dict[int, int]:
     return out
 
 
-def verify_audit(session: Session) -> AuditVerifyReport:
+def verify_audit(session: Session, anchor: str | None = None) -> AuditVerifyReport:
     """`audit_integrity`, for those who may verify the vault; the verification
-    itself is an audit entry, flagged when it fails."""
+    itself is an audit entry, flagged when it fails. With `anchor` (a file from
+    `make_anchor`, or its code) the log must also still contain the anchored entry."""
     session.require(Action.VERIFY_VAULT)
     report = audit_integrity(session)
+    if anchor is not None and report.ok:
+        from archive.anchors import check_anchor
+
+        found = check_anchor(session, anchor)
+        if found:
+            report.ok, report.first_bad_seq, report.problem = False, found[0], f"{found[1]} [anchor {anchor}]"
     session.audit(
         "audit_verify",
         outcome="ok" if report.ok else "failed",
@@ -109,6 +117,12 @@ def audit_integrity(session: Session) -> AuditVerifyReport:
             {"seq": entry.seq, "ts": entry.ts, "problem": entry.reason,
              "first_bad_seq": entry.details.get("first_bad_seq")}
         )
+    behind = session.audit_log.behind_client()
+    if report.ok and behind:
+        report.ok = False
+        report.problem = behind
+        seen = remembered_head(session.vault.root)
+        report.first_bad_seq = seen[0] if seen else None
     if report.ok and report.recorded:
         first = report.recorded[0]
         report.ok = False

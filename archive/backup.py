@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from archive.audit import AuditLog
 from archive.errors import NotFound, TamperDetected
 from archive.policy import Action
-from archive.status import missing_blobs
+from archive.status import filing_problems, missing_blobs, roster_problems
 from archive.store import Store
 from vault import backup as vault_backup
 from vault.errors import ChartvaultError
@@ -96,6 +96,8 @@ def _check_laid_out(root: Path, manifest: dict[str, Any], user: str, passphrase:
             if progress:
                 progress(n, len(blob_paths))
         problems += missing_blobs(Store.of(unlocked), unlocked.store)
+        problems += roster_problems(Store.of(unlocked), unlocked.vault.signing_root)
+        problems += filing_problems(Store.of(unlocked))
         log = AuditLog.of(unlocked)
         chain = log.verify()
         if not chain.ok:

@@ -169,8 +169,9 @@ def fork_session(session: Session) -> Session:
     from archive.audit import AuditLog
     from archive.session import Session as _Session
 
-    unlocked = session.vault.unlock_with_identity(session.unlocked.identity)
+    unlocked = session.vault.unlock_with_identity(session.unlocked.identity, slot=session.unlocked.slot)
     audit_log = AuditLog.of(unlocked)
+    audit_log.signer = session.audit_log.signer
     return _Session(unlocked=unlocked, user=session.user, audit_log=audit_log)
 
 
@@ -309,11 +310,14 @@ def watch_locked(
     """
     from indexer.pending import stash_paths
     from indexer.watch import FolderWatcher
+    from vault.client_state import check_recipient
     from vault.vault import Vault
 
     vault = Vault.open(Path(vault_root))
     folder = Path(inbox) if inbox else vault.inbox_dir
     refuse_vault_paths(vault.root, [folder])
+    # No passphrase proves vault.json's recipient here: encrypt only to one this computer saw proven.
+    check_recipient(vault.root, vault.recipient)
 
     def handle(paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
         from indexer.inputs import TEMP_FILE_GRACE, is_temporary

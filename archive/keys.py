@@ -20,6 +20,25 @@ def export_identity(session: Session, path: Path) -> None:
     session.audit("key_export", flagged=True, details={"file": str(Path(path).resolve())})
 
 
+def pin_vault(session: Session) -> str:
+    """Make this computer trust the vault as it is now (admin only, audited); return the pinned recipient.
+
+    After a key rotation done elsewhere the unattended watcher refuses the new
+    recipient until this runs; after an admin restored index.db from a backup
+    the vault is behind what this computer saw until this runs.
+    """
+    from vault import client_state
+
+    session.require(Action.MANAGE_USERS)
+    root = session.vault.root
+    client_state.pin_recipients(root, [i.recipient for i in session.unlocked.identities], replace=True)
+    client_state.repin_signing_root(root, session.vault.signing_root)
+    client_state.forget_head(root)
+    session.audit("key_pin", flagged=True, details={"recipient": session.unlocked.identity.recipient})
+    session.audit_log.remember_on_client()
+    return session.unlocked.identity.recipient
+
+
 def rotate_key(session: Session, progress: Callable[[int, int], None] | None = None) -> RotationReport:
     """Give the vault a new identity and re-encrypt everything to it (admin only; resumable).
 
@@ -31,6 +50,9 @@ def rotate_key(session: Session, progress: Callable[[int, int], None] | None = N
     session.require(Action.MANAGE_USERS)
     session.audit("key_rotate_start", flagged=True)
     report = rotate(session.unlocked, progress)
+    from vault.client_state import pin_recipients
+
+    pin_recipients(session.vault.root, [session.unlocked.identity.recipient])  # proven: this session made it
     session.audit_log.identity = session.unlocked.identity
     session.audit_log.also = ()
     session.audit(
@@ -63,7 +85,9 @@ def remove_user(
     if target.role == "admin":
         if target.active and session.store.users.active_admins() <= 1:
             raise UserError("That is the last active admin.", "Add another admin first.")
-    with session.transaction():
+    from archive.roster import signed_edit
+
+    with session.transaction(), signed_edit(session, name):
         session.store.users.disable(name)
         session.audit("user_remove", details={"target": name, "rotate": rotate})
     if session.vault.keyslots.exists(name):

@@ -20,6 +20,7 @@ from archive.errors import (
     TooManyAttempts,
     WrongPassphrase,
 )
+from archive.roster import check_login, countersign_enrolments
 from archive.session import Session
 from archive.store import Store
 from archive.store.schema import MIGRATIONS
@@ -30,10 +31,8 @@ from vault.reserve import keep_reserve
 from vault.vault import UnlockedVault, Vault
 
 
-def _start(unlocked: UnlockedVault, user_name: str) -> Session:
+def _start(unlocked: UnlockedVault, user_name: str, passphrase: str | None = None) -> Session:
     migrate(unlocked.db, MIGRATIONS)
-    audit_log = AuditLog.of(unlocked)
-    audit_log.also = unlocked.also
     try:
         user = get_user(Store.of(unlocked), user_name)
     except NotFound:
@@ -42,7 +41,24 @@ def _start(unlocked: UnlockedVault, user_name: str) -> Session:
             f"User '{user_name}' has a keyslot but is not in the user table.",
             "The keys/ folder was changed; an admin should check 'chartvault user list'.",
         ) from None
+    try:
+        _check_keys(unlocked, user, passphrase)
+    except BaseException:
+        unlocked.close()
+        raise
+    audit_log = AuditLog.of(unlocked)
+    audit_log.also = unlocked.also
+    slot = unlocked.slot
+    if slot is not None and slot.signing is not None:
+        audit_log.signer = (user.name, slot.signing)
     session = Session(unlocked=unlocked, user=user, audit_log=audit_log)
+    behind = audit_log.behind_client()
+    if behind is not None:
+        session.warnings.append(f"WARNING: {behind}.")
+        session.audit(
+            "audit_tamper", outcome="failed", flagged=True, reason=behind,
+            details={"detected": "unlock", "first_bad_seq": None, "kind": "rollback"},
+        )
     problem = audit_log.check_head()
     if problem is not None:
         # Record it before anything else is appended: a later append would move
@@ -55,7 +71,76 @@ def _start(unlocked: UnlockedVault, user_name: str) -> Session:
             details={"detected": "unlock", "first_bad_seq": problem.first_bad_seq},
         )
         audit_log.write_head()
+    if slot is not None:
+        with session.transaction():
+            countersign_enrolments(session)
+    audit_log.remember_on_client()
     return session
+
+
+def _check_keys(unlocked: UnlockedVault, user: User, passphrase: str | None) -> None:
+    """Tie the opened keyslot to the signed roster; pin what this computer has now seen proven.
+
+    A keyslot predating signatures gets a signing key here (with the passphrase
+    just typed): an older vault's first admin login makes the roster's trust
+    root (see archive.roster), another user's login enrols their key.
+    """
+    from vault import client_state
+
+    vault, slot = unlocked.vault, unlocked.slot
+    client_state.pin_recipients(vault.root, [unlocked.identity.recipient])
+    if slot is None:  # opened with the vault identity (tests, a forked session): nothing to bind
+        return
+    store = Store.of(unlocked)
+    if vault.signing_root is None:
+        _upgrade_to_signatures(unlocked, user, passphrase)
+        slot = unlocked.slot
+        assert slot is not None
+    elif slot.signing is None:
+        if passphrase is None:
+            return
+        slot = unlocked.add_keyslot(user.name, passphrase, keep=slot)
+        unlocked.slot = slot
+        with transaction(unlocked.db):
+            row = store.users.get(user.name) or {}
+            enrolled = slot.signing.public if slot.signing else None
+            store.users.set_keys(user.name, row.get("age_pub") or slot.age.recipient, enrolled)
+    client_state.check_signing_root(vault.root, vault.signing_root)
+    check_login(store, vault.signing_root, user.name, slot)
+
+
+def _upgrade_to_signatures(unlocked: UnlockedVault, user: User, passphrase: str | None) -> None:
+    """The first admin login on a vault made before signatures: this admin becomes the roster's trust root.
+
+    Trust on first use: the roster is signed as it stands now.
+    """
+    from archive.roster import sign_row
+
+    if user.role != "admin" or not user.active or passphrase is None:
+        raise AccessDenied(
+            "This vault was made by an older chartvault and its user roster is not signed yet.",
+            "An admin must log in once to turn on signatures; then log in again.",
+        )
+    assert unlocked.slot is not None
+    slot = unlocked.add_keyslot(user.name, passphrase, keep=unlocked.slot)
+    unlocked.slot = slot
+    assert slot.signing is not None
+    store = Store.of(unlocked)
+    vault = unlocked.vault
+    last = store.audit.last()
+    with transaction(unlocked.db):
+        for row in store.users.all():
+            name = str(row["name"])
+            if name == user.name:
+                store.users.set_keys(name, slot.age.recipient, slot.signing.public)
+            else:
+                pub = vault.keyslots.pub_path(name)
+                store.users.set_keys(name, pub.read_text().strip() if pub.exists() else None, None)
+            sign_row(store, name, user.name, slot.signing)
+    vault.metadata["signing"] = {
+        "founder": user.name, "public_key": slot.signing.public, "signed_from": (last[0] if last else 0) + 1,
+    }
+    vault.save_metadata()
 
 
 def vault_exists(root: Path) -> bool:
@@ -65,11 +150,18 @@ def vault_exists(root: Path) -> bool:
 
 def create_vault(root: Path, admin: str, passphrase: str, full_name: str = "") -> Session:
     """Create a vault whose first user is the admin `admin`; return their session."""
+    from archive.roster import sign_row
+
     vault, identity = Vault.create(root, admin, passphrase)
-    unlocked = vault.unlock_with_identity(identity, create_index=True)
+    slot = vault.created_slot
+    assert slot is not None and slot.signing is not None
+    unlocked = vault.unlock_with_identity(identity, create_index=True, slot=slot)
     migrate(unlocked.db, MIGRATIONS)
+    store = Store.of(unlocked)
     with transaction(unlocked.db):
-        insert_user(Store.of(unlocked), User(name=admin, role="admin", full_name=full_name, created_by=admin))
+        insert_user(store, User(name=admin, role="admin", full_name=full_name, created_by=admin))
+        store.users.set_keys(admin, slot.age.recipient, slot.signing.public)
+        sign_row(store, admin, admin, slot.signing)  # the founder's row, signed by the trust root itself
     session = _start(unlocked, admin)
     session.audit("vault_create")
     return session
@@ -97,7 +189,7 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
         _remember_failed_login(vault, "", "invalid user name")
         raise
     keep_reserve(vault.root)  # on a full disk: room for the login and the audited reads that follow
-    session = _start(unlocked, user)
+    session = _start(unlocked, user, passphrase)
     _import_failed_logins(session)
     if not session.user.active:
         session.audit("login", outcome="denied", reason="user disabled")
@@ -135,8 +227,13 @@ def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphr
 
     from archive.audit import now_iso
     from vault.atomic import write_atomic
+    from vault.client_state import check_recipient
     from vault.store import encrypt_to_recipient
 
+    try:
+        check_recipient(vault.root, vault.recipient)
+    except TamperDetected:
+        return  # never encrypt to a recipient this computer has not seen proven (an edited vault.json)
     folder = vault.root / "pending" / FAILED_LOGINS
     folder.mkdir(parents=True, exist_ok=True)
     event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()

@@ -28,6 +28,7 @@ from vault.vault import UnlockedVault, Vault
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from vault.signing import SigningKey
     from vault.store import BlobStore
 
 
@@ -40,6 +41,8 @@ class Session:
     _break_glass: dict[str, int] = field(default_factory=dict, repr=False)
     # denials raised inside a transaction: written once it ends, so a rollback cannot erase them
     _pending_denials: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # Warnings for the person at the keyboard from unlocking (e.g. the vault is behind what this computer saw).
+    warnings: list[str] = field(default_factory=list, repr=False)
     # One archive call at a time on this session's connection: the TUI's thread workers share one Session,
     # and two calls at once could take the same audit seq (a `with session.lock:` around each call).
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -47,6 +50,11 @@ class Session:
     @property
     def vault(self) -> Vault:
         return self.unlocked.vault
+
+    @property
+    def signing_key(self) -> SigningKey | None:
+        """This user's Ed25519 key (from their keyslot): signs their audit entries and, for admins, roster rows."""
+        return self.unlocked.slot.signing if self.unlocked.slot is not None else None
 
     @property
     def db(self) -> Database:
@@ -213,6 +221,12 @@ class Session:
         except NotFound:
             # Removed from the user table: nothing is allowed any more.
             self.user = replace(self.user, active=False)
+            return
+        from archive.roster import roster_check
+
+        if self.user.name in roster_check(self.store, self.vault.signing_root).problems:
+            # The row was changed with SQL, not signed by an admin: it grants nothing.
+            self.user = replace(self.user, active=False)
 
     def logout(self, reason: str = "logout") -> None:
         """Audit the end of this session (lock, automatic logoff, quit), then close it."""
@@ -228,6 +242,7 @@ class Session:
         with suppress(Exception):  # the head only lags; never block closing
             self.flush_denials()
             self.audit_log.flush()
+            self.audit_log.remember_on_client()
         self.unlocked.close()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.policy import Action
+from archive.signed_rows import chart_problems
 from archive.store.status import COUNTERS as STORE_COUNTERS
 from vault.store import valid_blob_id
 
@@ -106,6 +107,37 @@ def missing_blobs(store: Store, blobs: BlobStore) -> list[str]:
     return problems
 
 
+# The audit entries that file a record to a patient (or leave it unfiled): each is signed by its writer.
+FILING_ACTIONS = ("import", "file_record")
+
+
+def filing_problems(store: Store) -> list[str]:
+    """A problem line for each record whose patient is not the one its latest signed filing entry names.
+
+    `update records set patient_mrn=...` with the index key refiles a record
+    without an entry; the writer's signature on the entry is what an insider cannot make.
+    """
+    said = store.audit.filing_statements(FILING_ACTIONS)
+    problems = []
+    for record_id, mrn in store.records.filings():
+        if record_id not in said:
+            problems.append(f"record {record_id}: no signed audit entry files it (its row was inserted with SQL)")
+        elif said[record_id] != mrn:
+            problems.append(
+                f"record {record_id}: filed to {mrn or 'no patient'}, but its signed audit entry files it to "
+                f"{said[record_id] or 'no patient'} (patient_mrn changed with SQL)"
+            )
+    return problems
+
+
+def roster_problems(store: Store, root: dict[str, Any] | None) -> list[str]:
+    """The user rows whose admin signature does not hold (archive.roster); `root` is vault.json's signing root."""
+    from archive.roster import roster_check
+
+    check = roster_check(store, root)
+    return [f"users: {problem}" for problem in check.problems.values()]
+
+
 def verify_vault(session: Session, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Decrypt every blob and check its keyed id; check the index and the audit chain."""
     session.require(Action.VERIFY_VAULT)
@@ -113,6 +145,9 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
     root = session.vault.root
     problems = [f"{p.path.relative_to(root)}: {p.reason}" for p in found]
     problems += missing_blobs(session.store, session.blobs)
+    problems += roster_problems(session.store, session.vault.signing_root)
+    problems += filing_problems(session.store)
+    problems += chart_problems(session.store, session.vault.signing_root)
     from archive.audit_review import audit_integrity
     from archive.users import orphan_keyslots
 

@@ -75,7 +75,11 @@ def get_user(store: Store, name: str) -> User:
     return _row_to_user(row)
 
 
-def insert_user(store: Store, user: User) -> None:
+def insert_user(store: Store, user: User, sign_as: Session | None = None) -> None:
+    """Insert `user`'s row; with `sign_as` (an admin's session) the row is signed as that admin.
+
+    An unsigned row grants nothing in a signed vault (archive.roster); `add_user` is what admins call.
+    """
     store.users.insert(
         {
             "name": user.name,
@@ -88,6 +92,10 @@ def insert_user(store: Store, user: User) -> None:
             "clinical_role": user.clinical_role,
         }
     )
+    if sign_as is not None and sign_as.signing_key is not None:
+        from archive.roster import sign_row
+
+        sign_row(store, user.name, sign_as.user.name, sign_as.signing_key)
 
 
 def validate_new_user(name: str, role: str, licence: str | None) -> None:
@@ -123,11 +131,18 @@ def add_user(
     session.vault.keyslots.remove_files(name)
     check_passphrase_strength(passphrase, name)
     user = User(name=name, role=role, full_name=full_name, licence=licence, created_by=session.user.name)
+    from archive.roster import sign_row
+
     with session.transaction():
         insert_user(session.store, user)
         session.audit("user_add", details={"target": name, "role": role})
         # The keyslot is written inside the transaction: if it fails, the row rolls back.
-        session.unlocked.add_keyslot(name, passphrase)
+        slot = session.unlocked.add_keyslot(name, passphrase)
+        # The row binds the keyslot's public keys to the user, signed by this admin (archive.roster).
+        session.store.users.set_keys(name, slot.age.recipient, slot.signing.public if slot.signing else None)
+        key = session.signing_key
+        if key is not None and session.vault.signing_root is not None:
+            sign_row(session.store, name, session.user.name, key)
     return get_user(session.store, name)
 
 
@@ -147,7 +162,9 @@ def disable_user(session: Session, name: str) -> User:
     if target.role == "admin":
         if session.store.users.active_admins() <= 1:
             raise UserError("That is the last active admin.", "Add another admin first.")
-    with session.transaction():
+    from archive.roster import signed_edit
+
+    with session.transaction(), signed_edit(session, name):
         session.store.users.disable(name)
         session.audit("user_disable", details={"target": name})
     return get_user(session.store, name)
@@ -156,7 +173,8 @@ def disable_user(session: Session, name: str) -> User:
 def change_passphrase(session: Session, new_passphrase: str) -> None:
     """Re-wrap the current user's keyslot with a new passphrase."""
     check_passphrase_strength(new_passphrase, session.user.name)
-    session.unlocked.add_keyslot(session.user.name, new_passphrase)
+    # The same keys under the new passphrase: the signed roster names their public halves.
+    session.unlocked.slot = session.unlocked.add_keyslot(session.user.name, new_passphrase, keep=session.unlocked.slot)
     session.audit("passwd")
 
 
@@ -185,7 +203,9 @@ def set_clinical_role(session: Session, name: str, clinical_role: str | None, li
     new_licence = licence if licence is not None else target.licence
     if clinical_role == "physician" and not new_licence:
         raise BadInput("A physician needs a licence number to be registered.", "Add --licence NUMBER.")
-    with session.transaction():
+    from archive.roster import signed_edit
+
+    with session.transaction(), signed_edit(session, name):
         session.store.users.set_clinical_role(name, clinical_role, new_licence)
         session.audit(
             "user_clinical_role",

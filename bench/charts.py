@@ -44,7 +44,7 @@ def technician_vault(root: Path) -> Any:
     admin = create_vault(root, "admin", PASS)
     set_clinical_role(admin, "admin", "technician")
     with transaction(admin.db):
-        insert_user(admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-12345"))
+        insert_user(admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-12345"), sign_as=admin)
     admin.refresh_user()
     return admin
 

@@ -55,9 +55,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-stats-"))
     admin = create_vault(work / "v", "admin", PASS)
     with transaction(admin.db):
-        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
+        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
         for name in sf.PHYSICIANS:
-            insert_user(admin.store, User(name, "physician", name, licence="MD-0", created_by="admin"))
+            insert_user(admin.store, User(name, "physician", name, licence="MD-0", created_by="admin"), sign_as=admin)
     tess = Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
     t0 = time.perf_counter()
     fx = sf.build(seed=11, n_patients=args.patients)

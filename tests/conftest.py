@@ -54,6 +54,15 @@ def _make_vault(root: Path, with_users: bool) -> VaultFixture:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _client_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What clients remember about vaults (vault.client_state) goes to a temp folder, not the home folder."""
+    folder = tmp_path_factory.mktemp("client-state")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CHARTVAULT_STATE_DIR", str(folder))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _scrypt_once_per_keyslot() -> Iterator[None]:
     """Run age's passphrase KDF once per (keyslot, passphrase) in this test process.
 
@@ -91,9 +100,25 @@ def session_for(root: Path, user: str, identity: Any) -> Any:
     from archive.users import get_user
     from vault.vault import Vault
 
-    unlocked = Vault.open(root).unlock_with_identity(identity)
+    vault = Vault.open(root)
+    slot = None
+    passphrase = known_passphrase(user, demo=bool(vault.metadata.get("demo")))
+    if passphrase is not None and vault.keyslots.exists(user):
+        slot = vault.keyslots.open(user, passphrase)[1]  # scrypt once per keyslot (see above)
+    unlocked = vault.unlock_with_identity(identity, slot=slot)
     audit_log = AuditLog.of(unlocked)
+    if slot is not None and slot.signing is not None:
+        audit_log.signer = (user, slot.signing)  # the user's entries are signed as a login's are
     return Session(unlocked=unlocked, user=get_user(Store.of(unlocked), user), audit_log=audit_log)
+
+
+def known_passphrase(user: str, demo: bool = False) -> str | None:
+    """The passphrase of a test or demo user (test scaffolding: their keyslot holds their signing key)."""
+    from archive.demo import DEMO_USERS
+
+    if demo:
+        return {u.name: u.passphrase for u in DEMO_USERS}.get(user)
+    return {"admin": ADMIN_PASS, "tess": TECH_PASS, "drmaria": PHYS_PASS}.get(user)
 
 
 @dataclass(frozen=True)
@@ -119,7 +144,7 @@ class VaultTemplate:
 
         admin: Any = self.copy(dest).session
         with transaction(admin.db):
-            insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
+            insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
         yield Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
         admin.close()
 

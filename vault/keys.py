@@ -26,6 +26,7 @@ from vault.errors import (
     WeakPassphrase,
     WrongPassphrase,
 )
+from vault.signing import SLOT_PREFIX, SigningKey
 
 USER_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
 MIN_PASSPHRASE_LENGTH = 10
@@ -73,6 +74,21 @@ class Identity:
 
     def __repr__(self) -> str:  # never print the secret by accident
         return f"Identity(recipient={self.recipient!r})"
+
+
+@dataclass(frozen=True)
+class UserSlot:
+    """What a user's passphrase opens: their own age key and their signing key.
+
+    `signing` is None only for a keyslot written before signatures (a vault
+    upgraded from an older chartvault); login then adds one (a migration).
+    """
+
+    age: Identity
+    signing: SigningKey | None = None
+
+    def __repr__(self) -> str:
+        return f"UserSlot(age={self.age.recipient!r}, signing={self.signing!r})"
 
 
 def recipient_from_str(recipient: str):  # type: ignore[no-untyped-def]
@@ -137,15 +153,22 @@ class Keyslots:
         for p in (self.path(user), self.grant_path(user), self.pub_path(user)):
             p.unlink(missing_ok=True)
 
-    def write(self, user: str, passphrase: str, identity: Identity) -> None:
-        """Give `user` (new, or changing passphrase) a fresh key wrapped with `passphrase`."""
+    def write(self, user: str, passphrase: str, identity: Identity, keep: UserSlot | None = None) -> UserSlot:
+        """Wrap `user`'s keys with `passphrase`: fresh ones for a new user, `keep` on a passphrase change.
+
+        The slot holds the user's age key and their Ed25519 signing key; the
+        roster binds both public halves to the user, so a changed passphrase keeps them.
+        """
         from pyrage import passphrase as age_passphrase
 
-        user_key = generate_identity()
+        user_key = keep.age if keep is not None else generate_identity()
+        signing = keep.signing if keep is not None and keep.signing is not None else SigningKey.generate()
         # Grant and public key first: the slot, written last, makes the user exist.
         self._write_grant(user, user_key.recipient, identity)
         write_atomic(self.pub_path(user), (user_key.recipient + "\n").encode(), mode=0o644)
-        write_atomic(self.path(user), age_passphrase.encrypt(user_key.secret.encode(), passphrase))
+        plain = f"{user_key.secret}\n{SLOT_PREFIX}{signing.seed_hex()}\n"
+        write_atomic(self.path(user), age_passphrase.encrypt(plain.encode(), passphrase))
+        return UserSlot(age=user_key, signing=signing)
 
     def regrant(self, user: str, identity: Identity) -> None:
         """Re-issue `user`'s grant for (new) vault `identity`, using their public key only."""
@@ -165,6 +188,10 @@ class Keyslots:
 
     def unlock(self, user: str, passphrase: str) -> Identity:
         """Open `user`'s keyslot and grant; return the vault identity. Wrong passphrases back off."""
+        return self.open(user, passphrase)[0]
+
+    def open(self, user: str, passphrase: str) -> tuple[Identity, UserSlot]:
+        """Open `user`'s keyslot and grant: the vault identity, and the user's own keys."""
         from pyrage import DecryptError, decrypt
         from pyrage import passphrase as age_passphrase
 
@@ -185,7 +212,8 @@ class Keyslots:
                 f"Wrong passphrase for user '{user}'.",
                 f"Try again, or ask an admin to reset your keyslot.{later}",
             ) from None
-        user_key = _identity_from_secret(user_secret)
+        slot = _slot_from_plaintext(user_secret)
+        user_key = slot.age
         try:
             secret = decrypt(self.grant_path(user).read_bytes(), [user_key.age_identity()]).decode()
         except (DecryptError, FileNotFoundError):
@@ -200,7 +228,7 @@ class Keyslots:
                 "The keys/ folder was changed or mixed with another vault's; restore it from a backup.",
             )
         self._clear_failures(user)
-        return identity
+        return identity, slot
 
     # -- back-off after wrong passphrases (public state: no secret in it) --
     def failed_attempts(self) -> dict[str, dict[str, float]]:
@@ -242,6 +270,22 @@ def backoff_seconds(failures: int) -> int:
     if failures < FREE_ATTEMPTS:
         return 0
     return int(min(2 ** (failures - FREE_ATTEMPTS + 1), MAX_BACKOFF_SECONDS))
+
+
+def _slot_from_plaintext(text: str) -> UserSlot:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    age = _identity_from_secret(lines[0] if lines else "")
+    signing = None
+    for line in lines[1:]:
+        if line.startswith(SLOT_PREFIX):
+            try:
+                signing = SigningKey.from_seed_hex(line[len(SLOT_PREFIX):].strip())
+            except ValueError:
+                raise TamperDetected(
+                    "A keyslot holds a signing key that is not one.",
+                    "The keys/ folder was changed; restore it from a backup.",
+                ) from None
+    return UserSlot(age=age, signing=signing)
 
 
 def _identity_from_secret(secret: str) -> Identity:

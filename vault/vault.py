@@ -27,6 +27,7 @@ from vault.errors import BadInput, TamperDetected, VaultExists, VaultNotFound
 from vault.keys import (
     Identity,
     Keyslots,
+    UserSlot,
     check_passphrase_strength,
     check_user_name,
     generate_identity,
@@ -51,6 +52,7 @@ class Vault:
 
     root: Path
     metadata: dict[str, Any] = field(default_factory=dict)
+    created_slot: UserSlot | None = field(default=None, repr=False)
 
     # -- paths --
     @property
@@ -136,11 +138,22 @@ class Vault:
             )
         return cls(root=root, metadata=metadata)
 
+    @property
+    def signing_root(self) -> dict[str, Any] | None:
+        """The founding admin's name and public signing key, and the first signed audit seq (None: an older vault).
+
+        Roster signatures lead back to this key; every client pins it on first
+        sight (`vault.client_state`), so replacing it is noticed.
+        """
+        root = self.metadata.get("signing")
+        return dict(root) if isinstance(root, dict) else None
+
     @classmethod
     def create(cls, root: Path, admin: str, passphrase: str) -> tuple[Vault, Identity]:
         """Create a new vault with `admin`'s keyslot; return it and its identity.
 
         The caller (archive) then creates the index schema and the admin user.
+        The admin's keys (`Vault.unlock_with_identity(..., slot=...)`) are in `created_slot`.
         """
         root = Path(root).expanduser()
         check_user_name(admin)
@@ -163,7 +176,10 @@ class Vault:
             "recipient": identity.recipient,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        vault.keyslots.write(admin, passphrase, identity)
+        slot = vault.keyslots.write(admin, passphrase, identity)
+        assert slot.signing is not None
+        vault.metadata["signing"] = {"founder": admin, "public_key": slot.signing.public, "signed_from": 1}
+        vault.created_slot = slot
         index_key = secrets.token_bytes(32)
         write_atomic(root / INDEX_KEY, encrypt_to_recipient(index_key, identity.recipient))
         # vault.json last: a crash before this leaves no half-vault that opens.
@@ -171,10 +187,12 @@ class Vault:
         return vault, identity
 
     def unlock(self, user: str, passphrase: str) -> UnlockedVault:
-        identity = self.keyslots.unlock(user, passphrase)
-        return self.unlock_with_identity(identity)
+        identity, slot = self.keyslots.open(user, passphrase)
+        return self.unlock_with_identity(identity, slot=slot)
 
-    def unlock_with_identity(self, identity: Identity, create_index: bool = False) -> UnlockedVault:
+    def unlock_with_identity(
+        self, identity: Identity, create_index: bool = False, slot: UserSlot | None = None
+    ) -> UnlockedVault:
         from vault.db import open_index
         from vault.rotation import identities_during_rotation
 
@@ -195,6 +213,7 @@ class Vault:
             audit_key=_derive(index_key, "audit"),
             index_key=index_key,
             also=also,
+            slot=slot,
         )
 
 
@@ -209,15 +228,17 @@ class UnlockedVault:
     audit_key: bytes = field(repr=False)
     index_key: bytes = field(repr=False, default=b"")
     also: tuple[Identity, ...] = ()  # the old identity while a key rotation is unfinished
+    slot: UserSlot | None = field(default=None, repr=False)  # the unlocking user's own keys (age, signing)
 
     @property
     def identities(self) -> tuple[Identity, ...]:
         """Every identity that may decrypt something in this vault right now."""
         return (self.identity, *self.also)
 
-    def add_keyslot(self, user: str, passphrase: str) -> None:
+    def add_keyslot(self, user: str, passphrase: str, keep: UserSlot | None = None) -> UserSlot:
+        """Write `user`'s keyslot: new keys, or `keep` (their own, on a passphrase change)."""
         check_passphrase_strength(passphrase, user)
-        self.vault.keyslots.write(user, passphrase, self.identity)
+        return self.vault.keyslots.write(user, passphrase, self.identity, keep=keep)
 
     def export_identity(self, path: Path) -> None:
         """Write the identity in age's identity-file format, created 0600."""

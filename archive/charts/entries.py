@@ -28,6 +28,7 @@ from archive.charts.encounters import Encounter, covering_encounter, load_encoun
 from archive.charts.patients import Patient, load_patient
 from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from archive.policy import Action
+from archive.signed_rows import sign_version
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -494,6 +495,7 @@ def _insert_version(session: Session, entry_id: str, version: int, values: dict[
                     now: str) -> None:
     session.store.chart_entries.insert_version(entry_id, version, {k: values.get(k) for k in ENTRY_FIELDS},
                                                reason, now, session.user.name)
+    sign_version(session, entry_id, version)  # the writer's signature, checked by `verify`
 
 
 def add_entry(

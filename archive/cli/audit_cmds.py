@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -17,13 +18,18 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--anchor", metavar="FILE|CODE",
+              help="Also check the log still holds this anchor ('audit anchor' wrote it): exit 4 after a rollback.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
-def audit_verify(state: CliState, as_json: bool) -> None:
-    """Check the hash chain and the saved head; exit 4 naming the first bad entry."""
+def audit_verify(state: CliState, anchor: str | None, as_json: bool) -> None:
+    """Check each entry's signature, the hash chain and the saved head; exit 4 naming the first bad entry.
+
+    Also exits 4 when the vault is behind the newest entry this computer has seen.
+    """
     from archive.audit_review import verify_audit
 
-    report = verify_audit(state.session())
+    report = verify_audit(state.session(), anchor=anchor)
     if as_json:
         emit_json(report.to_json())
     elif report.ok:
@@ -35,6 +41,28 @@ def audit_verify(state: CliState, as_json: bool) -> None:
             "Entries were edited, removed, inserted or reordered. Keep this vault as evidence, restore index.db "
             "from a backup, and have an admin acknowledge it ('chartvault audit review').",
         )
+
+
+@audit.command("anchor")
+@click.option("--out", "out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the signed anchor to this new file (keep it off this machine).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_state
+def audit_anchor(state: CliState, out: Path | None, as_json: bool) -> None:
+    """Sign a checkpoint of the log (entry number, head hash, time) and print its short code.
+
+    Keep the file (or the code, written down) away from this machine: 'audit verify --anchor' then
+    exits 4 if the log is ever rolled back, cut at the end or forked behind it.
+    """
+    from archive.anchors import make_anchor
+
+    made = make_anchor(state.session(), out)
+    if as_json:
+        emit_json(made.to_json())
+        return
+    if out is not None:
+        click.echo(f"Wrote the anchor to {out}.")
+    click.echo(f"Anchor code: {made.code} (entry {made.seq}, signed by {made.signer}, {made.ts[:19]}Z)")
 
 
 def _entry_line(e: Any) -> str:

@@ -71,6 +71,8 @@ class CliState:
 
             user = self.user_name()
             self._session = open_session(self.vault_dir, user, self.passphrase(user))
+            for warning in self._session.warnings:  # e.g. the vault is behind what this computer saw
+                click.echo(warning, err=True)
             # What an unattended (locked) watcher encrypted into pending/ is indexed after login.
             ingest_pending_on_unlock(self._session)
         return self._session

@@ -107,6 +107,20 @@ def export_identity(state: CliState, file: Path) -> None:
     )
 
 
+@key.command("pin")
+@pass_state
+def key_pin(state: CliState) -> None:
+    """Trust the vault as it is now on this computer (admin): its proven key, roster root and audit head.
+
+    Run it after a key rotation made on another computer (the locked watcher refuses a key it has not
+    seen proven), or after restoring index.db from a backup (the vault is then behind what this computer saw).
+    """
+    from archive.keys import pin_vault
+
+    recipient = pin_vault(state.session())
+    click.echo(f"Pinned this vault's key {recipient[:20]}… and its current audit head on this computer.")
+
+
 @key.command("rotate")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state

@@ -38,8 +38,18 @@ class AuditRepo:
         self.db.execute(f"INSERT INTO audit ({cols}) VALUES ({marks})", list(row.values()))
 
     def chain(self) -> Iterator[tuple[Any, ...]]:
-        """Every entry in storage order: its columns (as `_ENTRY`), then prev_mac, mac."""
-        yield from self.db.execute(f"SELECT {self._ENTRY}, prev_mac, mac FROM audit ORDER BY rowid")
+        """Every entry in storage order: its columns (as `_ENTRY`), then prev_mac, mac, signer, sig."""
+        yield from self.db.execute(f"SELECT {self._ENTRY}, prev_mac, mac, signer, sig FROM audit ORDER BY rowid")
+
+    def filing_statements(self, actions: tuple[str, ...]) -> dict[str, str | None]:
+        """{record id: patient} as the latest ok entry of `actions` about the record says."""
+        marks = ", ".join("?" for _ in actions)
+        rows = self.db.execute(
+            f"SELECT record, patient FROM audit WHERE action IN ({marks}) AND outcome = 'ok'"
+            " AND record IS NOT NULL ORDER BY seq",
+            list(actions),
+        )
+        return {str(record): patient for record, patient in rows}
 
     def mac_at(self, seq: int) -> str | None:
         row = self.db.execute("SELECT mac FROM audit WHERE seq = ?", [seq]).fetchone()

@@ -122,6 +122,32 @@ class ChartEntriesRepo:
             [entry_id, version, *row, reason, at, by],
         )
 
+    # Signatures (archive.signed_rows): a version row with its entry's patient, as the writer signed it.
+    _SIGNED = (
+        "SELECT e.patient_mrn AS entry_patient, v.* FROM chart_entry_versions v"
+        " JOIN chart_entries e ON e.id = v.entry_id"
+    )
+
+    def version_for_signing(self, entry_id: str, version: int) -> dict[str, Any]:
+        rows = list(self.db.query(self._SIGNED + " WHERE v.entry_id = ? AND v.version = ?", [entry_id, version]))
+        return rows[0]
+
+    def set_version_signature(self, entry_id: str, version: int, signer: str, sig: str) -> None:
+        self.db.execute(
+            "UPDATE chart_entry_versions SET signer = ?, sig = ? WHERE entry_id = ? AND version = ?",
+            [signer, sig, entry_id, version],
+        )
+
+    def signed_versions(self) -> Iterator[dict[str, Any]]:
+        """Every version row with its entry's patient (to check the signatures)."""
+        yield from self.db.query(self._SIGNED + " ORDER BY e.n, v.version")
+
+    def entries_without_current_version(self) -> list[str]:
+        return [str(r[0]) for r in self.db.execute(
+            "SELECT e.id FROM chart_entries e LEFT JOIN chart_entry_versions v"
+            " ON v.entry_id = e.id AND v.version = e.current_version WHERE v.entry_id IS NULL"
+        )]
+
     def advance(self, entry_id: str, version: int) -> bool:
         """Make version+1 current if `version` still is (False: someone saved first)."""
         cur = self.db.execute(

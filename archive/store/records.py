@@ -403,6 +403,10 @@ class RecordsRepo:
 
         self.db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')")
 
+    def filings(self) -> list[tuple[str, str | None]]:
+        """(record id, patient MRN or None) of every record: checked against the signed audit entries."""
+        return [(str(r), m) for r, m in self.db.execute("SELECT id, patient_mrn FROM records ORDER BY n")]
+
     def referenced_blobs(self) -> list[tuple[str, str, str]]:
         """(record id, what, blob id) of every blob in objects/ a record needs: original, text, transcriptions."""
         sql = (

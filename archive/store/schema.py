@@ -382,6 +382,21 @@ def review_queue_and_fact_dates(db: Any) -> None:
     )
 
 
+def signatures(db: Any) -> None:
+    """Issue 15: per-user signing keys. Roster rows signed by an admin, audit entries by their writer."""
+    # age_pub / sign_pub: the public halves of what the user's keyslot holds (login checks both);
+    # roster_signer / roster_sig: the admin whose Ed25519 key signed the row (archive.roster).
+    for col in ("age_pub", "sign_pub", "roster_signer", "roster_sig"):
+        db.execute(f"ALTER TABLE users ADD COLUMN {col} TEXT")
+    # signer / sig: who signed the entry (its writer) and the Ed25519 signature over prev_mac + the entry;
+    # for a signed entry `mac` is then the chain hash over both (archive.audit).
+    for col in ("signer", "sig"):
+        db.execute(f"ALTER TABLE audit ADD COLUMN {col} TEXT")
+    # Each chart entry version is signed by its writer (archive.signed_rows), with the entry's patient.
+    for col in ("signer", "sig"):
+        db.execute(f"ALTER TABLE chart_entry_versions ADD COLUMN {col} TEXT")
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -391,6 +406,7 @@ MIGRATIONS = [
     patient_charts,
     semantic_chunks,
     review_queue_and_fact_dates,
+    signatures,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

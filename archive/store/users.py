@@ -43,6 +43,14 @@ class UsersRepo:
             "UPDATE users SET clinical_role = ?, licence = ? WHERE name = ?", [clinical_role, licence, name]
         )
 
+    def set_keys(self, name: str, age_pub: str | None, sign_pub: str | None) -> None:
+        """The public halves of the user's keyslot (archive.roster binds them to the user)."""
+        self.db.execute("UPDATE users SET age_pub = ?, sign_pub = ? WHERE name = ?", [age_pub, sign_pub, name])
+
+    def set_roster_signature(self, name: str, signer: str, sig: str) -> None:
+        """The admin's signature over the row (archive.roster.row_message)."""
+        self.db.execute("UPDATE users SET roster_signer = ?, roster_sig = ? WHERE name = ?", [signer, sig, name])
+
     def full_names(self) -> dict[str, str]:
         """{user name: full name} of every user (for the accounting of disclosures)."""
         return {str(r[0]): str(r[1] or "") for r in self.db.execute("SELECT name, full_name FROM users")}

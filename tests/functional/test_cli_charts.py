@@ -47,8 +47,11 @@ def shared_vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template:
     root = tmp_path_factory.mktemp("cli-charts") / "v"
     admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
-        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
-        insert_user(admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-12345", created_by="admin"))
+        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
+        insert_user(
+            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-12345", created_by="admin"),
+            sign_as=admin,
+        )
 
     class _Kept(Session):
         def close(self) -> None:  # the CLI closes its session after each command; this one stays open

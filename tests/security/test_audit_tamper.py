@@ -137,7 +137,8 @@ def test_truncation_stays_reported_until_an_admin_acknowledges(prepared: Any, tm
     root, unlocked = _copy(prepared, tmp_path)
     unlocked.db.execute("DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)")
     unlocked.close()
-    session = _start(Vault.open(root).unlock_with_identity(prepared.unlocked.identity), "admin")
+    unlocked = Vault.open(root).unlock_with_identity(prepared.unlocked.identity, slot=prepared.unlocked.slot)
+    session = _start(unlocked, "admin")
     try:
         session.audit("login")
         first = verify_audit(session)

@@ -63,11 +63,16 @@ def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTem
     root = tmp_path_factory.mktemp("charts") / "v"
     admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
-        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
-        insert_user(admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-12345", created_by="admin"))
-        insert_user(admin.store, User("drbob", "physician", "Bob Byers", licence="MD-777", created_by="admin"))
-        insert_user(admin.store, User("drnolic", "physician", "No Licence", created_by="admin"))
-        insert_user(admin.store, User("drgone", "physician", "Gone Away", licence="MD-9", active=False))
+        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
+        insert_user(
+            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-12345", created_by="admin"),
+            sign_as=admin,
+        )
+        insert_user(
+            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-777", created_by="admin"), sign_as=admin
+        )
+        insert_user(admin.store, User("drnolic", "physician", "No Licence", created_by="admin"), sign_as=admin)
+        insert_user(admin.store, User("drgone", "physician", "Gone Away", licence="MD-9", active=False), sign_as=admin)
     fx = Env(root, admin, None, None)
     fx.tess, fx.maria = fx.session_as("tess"), fx.session_as("drmaria")
     yield fx

@@ -102,6 +102,10 @@ class UnlockScreen(Screen[None]):
             self.app.call_from_thread(self._failed, exc.message, exc.hint, wait)
             return
         ingest_pending_on_unlock(session)  # what a locked watcher encrypted into pending/ meanwhile
+        for warning in session.warnings:  # e.g. the vault is behind what this computer saw (a rollback)
+            self.app.call_from_thread(
+                self.app.notify, warning, title="Integrity warning", severity="error", timeout=30
+            )
         self.post_message(Unlocked(session))  # the app shows the main screen
 
     def _failed(self, message: str, hint: str, wait: float = 0.0) -> None:
