@@ -134,12 +134,12 @@ def test_rederive_moves_codes_confirmed_the_old_way(tess: Any) -> None:
 def test_the_upgrade_marks_a_vault_with_records_for_rederiving() -> None:
     import sqlite_utils
 
-    from archive.store.schema import MIGRATIONS
+    from archive.store.schema import MIGRATIONS, review_queue_and_fact_dates
     from archive.store.status import count
     from vault.db import migrate
 
     old, empty = sqlite_utils.Database(memory=True), sqlite_utils.Database(memory=True)
-    migrate(old, MIGRATIONS[:-1])
+    migrate(old, MIGRATIONS[: MIGRATIONS.index(review_queue_and_fact_dates)])
     old.execute("INSERT INTO records (id, blob_id, filename, size, status, imported_at)"
                 " VALUES ('r1', 'b1', 'a.json', 1, 'filed', '2020-01-01')")
     migrate(old, MIGRATIONS)
