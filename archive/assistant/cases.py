@@ -1,0 +1,341 @@
+"""Answering the asked fact: about a named patient, or about a past case described in words.
+
+`patient_fact` reads one patient's chart and records: the last encounter
+("when was her last visit?" -> the date), yes/no ("has he had an
+appendectomy?" -> yes with the evidence, "no: denied" when only a negated
+mention exists, or "no record of it" naming what was searched), and any other
+question (the sentence that holds the answer, by the question's words, its
+answer type and, when the embedding model is loaded, by meaning; the fact
+stated, the sentence quoted).
+
+`past_case` answers a question that names no patient but describes a case
+("the 23-year-old woman whose allergies were no longer controlled by Allegra,
+which nasal spray was she given?"): the description is searched through the
+search facade (hybrid when records are embedded, words otherwise) over the
+records the physician may see, the candidate cases are scored by how much of
+the description their record holds (and their search rank), the best case
+answers the asked fact and is named; when two or more match about equally,
+each is listed with its fact. Access was decided by the engine (`ctx.visible`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from archive.assistant import passages as P
+from archive.assistant import reading as R
+from archive.assistant.answer import Draft, Statement
+from archive.assistant.citations import Citation
+from archive.assistant.intents import Intent
+from archive.assistant.mention import NEGATED, PRESENT
+from archive.assistant.sources import chart_facts
+
+if TYPE_CHECKING:
+    from archive.assistant.handlers import Context
+    from archive.session import Session
+
+CASE_POOL = 8  # records retrieved for a described case
+AMBIGUOUS = 0.93  # a second case scoring at least this share of the best one is listed too
+MAX_CASES = 3
+LAST_ENCOUNTER = re.compile(
+    r"\b(?:last|latest|most recent|previous|recent)\s+(?:encounter|visit|appointment|admission|consultation|"
+    r"contact|clinic visit|office visit)\b|\blast (?:seen|saw)\b|\bwhen was (?:she|he|they|\w+) (?:last )?seen\b",
+    re.I,
+)
+_CASE = re.compile(
+    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ]year[- ]old|"
+    r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|"
+    r"\b(?:the|a|an|that) (?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|teen(?:ager)?|female|male|"
+    r"patient|person) (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|in whom|being)\b",
+    re.I,
+)
+
+
+def describes_case(question: str) -> bool:
+    """Whether a question describes a past case in words ("the 23-year-old woman whose ...")."""
+    return bool(_CASE.search(question))
+
+
+def past_case_question(question: str, intent: Intent) -> bool:
+    """A question naming no patient that asks a fact of a described case (not a search, count or code)."""
+    if intent.kind not in ("list", "timeline", "passages", "find", "similar") or intent.which_patients:
+        return False
+    if intent.kind in ("find", "similar") and not describes_case(question):
+        return False
+    if intent.record_ref or intent.refers_back and intent.kind == "similar":
+        return False
+    return describes_case(question) or len(R.content_words(question)) >= 4
+
+
+def similarity(session: Session, question: str) -> Callable[[list[str]], list[float]] | None:
+    """Cosine of the question to each sentence, when records are embedded and the model is loaded (else None)."""
+    from archive.search import semantic_ready
+
+    if not semantic_ready(session):
+        return None
+    from archive.embedding import get_embedder
+
+    embedder = get_embedder(session)
+    if not getattr(embedder, "ready", True):
+        return None
+    qvec = embedder.embed_query(question)
+
+    def score(sentences: list[str]) -> list[float]:
+        if not sentences:
+            return []
+        vecs = embedder.embed_documents(sentences)
+        return [float(v) for v in vecs @ qvec]
+
+    return score
+
+
+def _label(ctx: Context, rid: str) -> str:
+    info = ctx.texts.info(rid)
+    if info is None:
+        return rid
+    title = info.title if info.title and not info.title.isupper() else None
+    return f"{(info.date or 'undated')[:10]}, {title or info.doc_type or 'record'}"
+
+
+def _who(ctx: Context, mrn: str | None) -> str:
+    if not mrn:
+        return "an unfiled record"
+    name = ctx.session.store.patients.name(mrn)
+    return f"MRN {mrn}" + (f", {name}" if name else "")
+
+
+def _cite(ctx: Context, found: R.Found) -> Citation | None:
+    info = ctx.texts.info(found.record_id)
+    if info is None:
+        return None
+    seg = found.segment
+    passage = P.trim(seg) if len(seg.text) > P.MAX_PASSAGE else seg.text
+    if found.fact and found.fact not in passage:
+        i = seg.text.find(found.fact)
+        passage = P.trim(seg, i, i + len(found.fact)) if i >= 0 else passage
+    return Citation(found.record_id, (info.date or "")[:10] or None, passage, info.patient)
+
+
+def _records_of(ctx: Context, mrn: str) -> dict[str, str]:
+    out = {}
+    for rid, _date, _title, _type in ctx.session.store.records.filed_to(mrn):
+        if ctx.visible.allows(rid, mrn):
+            out[rid] = ctx.texts.text(rid)
+    return out
+
+
+def _fact_line(asked: R.Asked, found: R.Found) -> str:
+    if asked.type == R.YESNO:
+        return "No (the record negates it)" if found.status == NEGATED else "Yes"
+    return found.fact or ""
+
+
+# ---------------------------------------------------------------- a named patient
+
+
+def patient_fact(ctx: Context, intent: Intent) -> Draft:
+    assert ctx.patient is not None
+    question = intent.question or intent.topic
+    if LAST_ENCOUNTER.search(question):
+        return last_encounter(ctx, intent)
+    drop = {w.lower() for w in (ctx.patient.name or "").replace(",", " ").split()}
+    drop |= {re.sub(r"\d+$", "", w).lower() for w in drop}
+    asked = R.understand(question, drop)
+    if asked.type == R.YESNO and asked.topic:
+        return has_had(ctx, intent, asked)
+    return _read_patient(ctx, intent, asked, question)
+
+
+def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -> Draft:
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic=intent.topic, patients={mrn})
+    texts = _records_of(ctx, mrn)
+    if intent.period is not None:
+        texts = {rid: t for rid, t in texts.items() if intent.period.contains((ctx.texts.info(rid) or _NoInfo).date)}
+    found = R.best_sentences(texts, asked, limit=3, similarity=similarity(ctx.session, question))
+    found = [f for f in found if f.score > 0.25]
+    if not found:
+        return draft
+    best = found[0]
+    keep = [best] + [f for f in found[1:] if f.score >= 0.8 * best.score and f.fact and f.fact != best.fact][:1]
+    for f in keep:
+        cite = _cite(ctx, f)
+        if cite is None:
+            continue
+        fact = _fact_line(asked, f)
+        text = (f"{fact} ({_label(ctx, f.record_id)})" if fact else _label(ctx, f.record_id)) + f": \"{cite.passage}\""
+        draft.statements.append(Statement(text, [cite], key=f.record_id))
+    lead_fact = _fact_line(asked, best)
+    draft.lead = lambda sts: (f"{lead_fact} — for {_who(ctx, mrn)}:" if lead_fact
+                              else f"From the records of {_who(ctx, mrn)}:")
+    return draft
+
+
+class _NoInfo:
+    date: str | None = None
+
+
+def last_encounter(ctx: Context, intent: Intent) -> Draft:
+    """The latest encounter (chart) or dated record of the patient, cited."""
+    from archive.assistant.handlers import _fact_citation
+
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic="last encounter", patients={mrn})
+    facts = [f for f in chart_facts(ctx.session, mrn, ("encounter",), intent.period, with_encounters=True)
+             if f.kind == "encounter" and f.date]
+    dated: list[tuple[str, Citation, str]] = []
+    for f in sorted(facts, key=lambda f: f.date or "", reverse=True)[:5]:
+        cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
+        if cite is not None:
+            dated.append(((f.date or "")[:10], cite, f.text))
+            break
+    for rid, date, _title, _type in reversed(ctx.session.store.records.filed_to(mrn)):
+        if not date or not ctx.visible.allows(rid, mrn):
+            continue
+        if intent.period is not None and not intent.period.contains(date):
+            continue
+        text = ctx.texts.text(rid)
+        line = P.line_with(text, date[:10]) or P.lead_passage(text)
+        if line:
+            dated.append((date[:10], Citation(rid, date[:10], line, mrn), _label(ctx, rid)))
+        break
+    if not dated:
+        return draft
+    day, cite, what = max(dated, key=lambda t: t[0])
+    draft.statements.append(Statement(f"{day}: {what}: \"{cite.passage}\"", [cite], key=day))
+    draft.lead = lambda sts: f"The last encounter of {_who(ctx, mrn)} was on {day}."
+    return draft
+
+
+def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
+    """Yes with the evidence (chart first, then notes), "no: denied", or no record of it, saying what was searched."""
+    from archive.assistant.handlers import _fact_citation
+
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    topic = asked.topic
+    draft = Draft("passages", topic=topic, patients={mrn})
+    stems = set(P.query_stems(topic))
+    facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
+    hits = [f for f in facts if stems and stems <= {s for s, _, _ in P._stems_in(f.text)}]
+    if not hits and len(stems) > 1:
+        need = P.enough(len(stems))
+        hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
+    for f in hits[:6]:
+        cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
+        if cite is None:
+            continue
+        draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart)", [cite],
+                                          key=f"{f.text}|{f.date}"))
+    texts = _records_of(ctx, mrn)
+    negated: list[Statement] = []
+    if not draft.statements:
+        only = R.Asked(R.YESNO, tuple(P.query_stems(topic)), (), topic)
+        for f in R.best_sentences(texts, only, limit=6):
+            if not set(only.words) <= set(f.matched) and len(f.matched) < P.enough(len(only.words)):
+                continue
+            cite = _cite(ctx, f)
+            if cite is None:
+                continue
+            st = Statement(f"{_label(ctx, f.record_id)}: \"{cite.passage}\"", [cite], key=f.record_id)
+            if f.status == PRESENT:
+                draft.statements.append(st)
+            elif f.status == NEGATED:
+                negated.append(st)
+    if draft.statements:
+        draft.lead = lambda sts: f"Yes: {_who(ctx, mrn)} has a record of {topic}:"
+        return draft
+    if negated:
+        draft.statements = negated[:3]
+        when = ", ".join(sorted({(s.citations[0].date or "undated") for s in draft.statements}))
+        draft.lead = lambda sts: f"No: {topic} is denied or ruled out in the records of {_who(ctx, mrn)} ({when}):"
+        return draft
+    entries = len([f for f in facts if f.kind != "encounter"])
+    draft.plain = (f"No record of {topic} for {_who(ctx, mrn)}: searched {entries} chart entries "
+                   f"(diagnoses, procedures, medications, referrals) and the text of {len(texts)} records.")
+    return draft
+
+
+# ---------------------------------------------------------------- a described case
+
+
+def past_case(ctx: Context, intent: Intent) -> Draft:
+    question = intent.question or intent.topic
+    asked = R.understand(question)
+    draft = Draft("case", topic=intent.topic)
+    words = " ".join(R.content_words(question))
+    if not words.strip():
+        return draft
+    hits = _case_hits(ctx, words, intent)
+    if not hits:
+        return draft
+    sim = similarity(ctx.session, question)
+    desc = set(asked.words) | set(asked.context)
+    scored = []
+    top = hits[0][1] or 1.0
+    for rank, (rid, score, mrn) in enumerate(hits):
+        text = ctx.texts.text(rid)
+        have = {s for s, _, _ in P._stems_in(text)}
+        coverage = len(desc & have) / max(1, len(desc))
+        rel = score / top if top > 0 else 1.0 / (1 + rank)
+        found = R.best_sentences({rid: text}, asked, limit=1, similarity=sim)
+        if not found:
+            continue
+        case_score = 0.6 * coverage + 0.4 * max(0.0, min(1.0, rel))
+        scored.append((case_score, rid, mrn, found[0]))
+    if not scored:
+        return draft
+    scored.sort(key=lambda t: -t[0])
+    best = scored[0][0]
+    chosen = [t for t in scored if t[0] >= AMBIGUOUS * best][:MAX_CASES]
+    seen_patients: set[str] = set()
+    for _s, rid, mrn, f in chosen:
+        if mrn in seen_patients:
+            continue
+        seen_patients.add(mrn or rid)
+        cite = _cite(ctx, f)
+        if cite is None:
+            continue
+        fact = _fact_line(asked, f)
+        case = f"{_who(ctx, mrn)} ({_label(ctx, rid)})"
+        draft.statements.append(Statement((f"{fact} — " if fact else "") + f"case {case}: \"{cite.passage}\"",
+                                          [cite], key=rid))
+        if mrn:
+            draft.patients.add(mrn)
+    if len(draft.statements) > 1:
+        draft.lead = lambda sts: (f"{len(sts)} cases match the description about equally; the answer from each "
+                                  "(which case do you mean?):")
+    else:
+        lead_fact = _fact_line(asked, chosen[0][3])
+        draft.lead = lambda sts: ("The best-matching case: " + sts[0].text.split("case ", 1)[-1].split(": \"")[0]
+                                  + (f". Answer: {lead_fact}" if lead_fact else "") + ":") if sts else ""
+    return draft
+
+
+def _case_hits(ctx: Context, words: str, intent: Intent) -> list[tuple[str, float, str | None]]:
+    """(record id, score, patient) of the records matching a case description: hybrid when embedded, else words."""
+    from archive.assistant.sources import _filters
+    from archive.search import search, semantic_ready, words_first
+
+    out: list[tuple[str, float, str | None]] = []
+    if semantic_ready(ctx.session):
+        f = _filters(None, intent.period)
+        result = search(ctx.session, words, mode="hybrid", date_from=f.date_from, date_to=f.date_to,
+                        limit=CASE_POOL, visible=ctx.visible, mark=("", ""))
+        out = [(h.record_id, h.score, h.patient) for h in result.hits]
+    if not out:
+        hits = words_first(ctx.session, words, _filters(None, intent.period), CASE_POOL, ctx.visible,
+                           any_word=True)
+        out = [(h.record_id, 1.0 / (1 + i), h.patient) for i, h in enumerate(hits)]  # by rank
+    seen: set[str] = set()
+    uniq = []
+    for rid, score, mrn in out:
+        if rid in seen:
+            continue
+        seen.add(rid)
+        uniq.append((rid, score, mrn))
+    return uniq[:CASE_POOL]
