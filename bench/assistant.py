@@ -469,6 +469,9 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().replace(",", "").split())
 
 
+TYPED_IN = "(chart entry typed in; no source record to quote)"  # a chart fact typed in by hand: the chart backs it
+
+
 def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: float) -> dict[str, Any]:
     answer = data["answer"]
     cites = data["citations"]
@@ -485,12 +488,14 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
         fact_ok = (any(_norm(e) in _norm(answer) for e in expect) if expect else True) and \
             all(_norm(e) in _norm(answer) for e in q.get("expect_all") or [])
         mrn = q.get("expect_mrn")
-        record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
+        record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients))) \
+            or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
     which = "cases match" in answer
     is_statement = not data["refused"] and not answer.startswith((NOTHING, "No record of", "Several patients match",
                                                                    "Which patient"))
     return {"q": q, "answer": answer, "seconds": seconds, "right": fact_ok and record_ok, "fact_ok": fact_ok,
-            "record_ok": record_ok, "checks": checks, "unsupported": is_statement and (not cites or not all(checks)),
+            "record_ok": record_ok, "checks": checks,
+            "unsupported": is_statement and (not (cites or TYPED_IN in answer) or not all(checks)),
             "which_shown": which}
 
 

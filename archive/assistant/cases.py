@@ -60,7 +60,9 @@ def describes_case(question: str) -> bool:
 
 def past_case_question(question: str, intent: Intent) -> bool:
     """A question naming no patient that asks a fact of a described case (not a search, count or code)."""
-    if intent.kind not in ("list", "timeline", "passages", "find", "similar") or intent.which_patients:
+    described = describes_case(question)
+    if intent.kind not in ("list", "timeline", "passages", "find", "similar") or (
+            intent.which_patients and not described):
         return False
     if intent.kind in ("find", "similar") and not describes_case(question):
         return False
@@ -155,7 +157,7 @@ def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -
     texts = _records_of(ctx, mrn)
     if intent.period is not None:
         texts = {rid: t for rid, t in texts.items() if intent.period.contains((ctx.texts.info(rid) or _NoInfo).date)}
-    found = R.best_sentences(texts, asked, limit=3, similarity=similarity(ctx.session, question))
+    found = R.best_sentences(texts, asked, limit=3, similarity=similarity(ctx.session, asked.text))
     found = [f for f in found if f.score > 0.25]
     if not found:
         return draft
@@ -227,6 +229,11 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
         hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
     for f in hits[:6]:
         cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
+        if cite is None and f.record_id is None:  # typed in by hand: stated as a chart entry
+            draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart entry typed "
+                                              "in; no source record to quote)", [], key=f"{f.text}|{f.date}",
+                                              from_record=False))
+            continue
         if cite is None:
             continue
         draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart)", [cite],
@@ -234,7 +241,7 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     texts = _records_of(ctx, mrn)
     negated: list[Statement] = []
     if not draft.statements:
-        only = R.Asked(R.YESNO, tuple(P.query_stems(topic)), (), topic)
+        only = R.Asked(R.YESNO, tuple(dict.fromkeys(R.key(s) for s in P.query_stems(topic))), (), topic)
         for f in R.best_sentences(texts, only, limit=6):
             if not set(only.words) <= set(f.matched) and len(f.matched) < P.enough(len(only.words)):
                 continue
@@ -273,25 +280,28 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     hits = _case_hits(ctx, words, intent)
     if not hits:
         return draft
-    sim = similarity(ctx.session, question)
     desc = set(asked.words) | set(asked.context)
     scored = []
     top = hits[0][1] or 1.0
     for rank, (rid, score, mrn) in enumerate(hits):
         text = ctx.texts.text(rid)
-        have = {s for s, _, _ in P._stems_in(text)}
+        have = {R.key(s) for s, _, _ in P._stems_in(text)}
         coverage = len(desc & have) / max(1, len(desc))
         rel = score / top if top > 0 else 1.0 / (1 + rank)
-        found = R.best_sentences({rid: text}, asked, limit=1, similarity=sim)
-        if not found:
-            continue
         case_score = 0.6 * coverage + 0.4 * max(0.0, min(1.0, rel))
-        scored.append((case_score, rid, mrn, found[0]))
-    if not scored:
-        return draft
+        scored.append((case_score, rid, mrn))
     scored.sort(key=lambda t: -t[0])
-    best = scored[0][0]
-    chosen = [t for t in scored if t[0] >= AMBIGUOUS * best][:MAX_CASES]
+    best_score = scored[0][0]
+    sim = similarity(ctx.session, asked.text)  # the asked fact by meaning: only in the cases kept
+    close = [t for t in scored if t[0] >= AMBIGUOUS * best_score][:MAX_CASES]
+    chosen = []
+    for _case_score, rid, mrn in close:
+        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=1, similarity=sim,
+                                 by_meaning=12 if len(close) == 1 else 6)
+        if found:
+            chosen.append((_case_score, rid, mrn, found[0]))
+    if not chosen:
+        return draft
     seen_patients: set[str] = set()
     for _s, rid, mrn, f in chosen:
         if mrn in seen_patients:

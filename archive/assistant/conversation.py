@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.assistant.answer import NOTHING_FOUND, Answer, Draft, Statement, render
 from archive.assistant.cases import LAST_ENCOUNTER, describes_case, past_case_question
+from archive.assistant.reading import DATE, DURATION, VALUE, answer_type
 from archive.assistant.citations import RecordTexts, check_citations
 from archive.assistant.handlers import HANDLERS, Context
 from archive.assistant.intents import _FOLLOWUP, Intent, recognise
@@ -168,7 +169,8 @@ class Conversation:
                 [c.mrn for c in resolution.candidates])
         route = intent.kind
         if patient is not None and (LAST_ENCOUNTER.search(question) or (
-                intent.kind == "passages" and intent.topic)):
+                intent.kind == "passages" and intent.topic) or (
+                intent.kind == "list" and answer_type(question) in (VALUE, DATE, DURATION))):
             route = "fact"  # the asked fact of this patient (the answer keeps the intent's kind)
         elif intent.kind in ("find", "passages") and patient is not None and not intent.topic:
             intent = intent.with_(kind="timeline")

@@ -287,7 +287,8 @@ def plausible_entry(kind: str, text: str) -> bool:
     """Whether mined text can be a chart entry of `kind`: not a date, a header field or a whole sentence."""
     if not re.search(r"[A-Za-z]{3,}", text):
         return False
-    if kind == "medication" and (_NOT_AN_ENTRY.search(text) or len(text.split()) > 12):
+    if kind == "medication" and (_NOT_AN_ENTRY.search(text) or (text.rstrip().endswith(".") and len(text.split()) > 5)
+                                 or len(text.split()) > 25):
         return False
     return len(text) <= 200
 

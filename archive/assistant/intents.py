@@ -62,7 +62,11 @@ _CODE_CONTEXT = re.compile(
     r"\b(?:what|which|how|should|find|give|suggest|look ?up|fits?|best|right|correct|for|is)\b", re.I
 )
 _COUNT = re.compile(
-    r"\b(?:how many|number of|count(?:ing)?|how often|how frequently|how common|tally|total (?:number|count))\b", re.I
+    r"\b(?:how many(?! (?:days?|weeks?|months?|years?|hours?|minutes?|mg|milligrams?|units?|tablets?|pills?|"
+    r"puffs?|pounds?|kilograms?|kg|cigarettes?|packs?|drinks?)\b)|number of(?! (?:days?|weeks?|months?|years?)\b)|"
+    r"^\s*count(?:ing)?|(?<!platelet )(?<!cell )(?<!blood )(?<!pill )count(?:ing)? (?:of |the )?(?:patients?|people|"
+    r"encounters?|visits?|cases?|records?|notes?|admissions?)|how often|how frequently|how common|tally|"
+    r"total (?:number|count))\b", re.I
 )
 _SIMILAR = re.compile(
     r"\b(?:similar|like this|like that|like (?:the )?(?:first|second|last|previous) one|comparable|resembl\w*|"

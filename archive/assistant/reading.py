@@ -32,7 +32,7 @@ _NUMBER_WORDS = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|
                 r"a couple of|a|an)"
 DURATION_RE = re.compile(rf"\b(?:for |x ?|past |last |over the (?:past|last) )?{_NUMBER_WORDS}[\s-]*"
                          r"(?:-\s*)?(?:to \d+\s*)?(?:days?|weeks?|months?|years?|hours?|minutes?|nights?|wks?|"
-                         r"yrs?|hrs?|mos?)\b", re.I)
+                         r"yrs?|hrs?|mos?)\b(?![\w-]*\s*old\b)(?!-)", re.I)
 _MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 DATE_RE = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?"
@@ -80,7 +80,18 @@ _QUESTION_WORDS = frozenset(
     they their them given give gave
     """.split()
 )
-_ASKED_SPLIT = re.compile(r",\s*(?=(?:what|which|when|how|who|did|does|do|has|had|was|were|is|are)\b)", re.I)
+_KEEP = frozenset("count first last diagnosed diagnosis number total".split())  # FILLER words a fact may hinge on
+_ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:what|which|when|how|who|did|does|do|has|had|was|were|is|are)\b)", re.I)
+# What notes abbreviate: a question's words also find these forms ("blood pressure" finds "BP 180/110").
+SYNONYMS = {
+    "blood pressure": "bp", "heart rate": "hr pulse", "pulse": "hr", "temperature": "temp", "respiratory rate": "rr",
+    "oxygen saturation": "spo2 sat o2", "saturation": "spo2 sat", "hemoglobin a1c": "hba1c a1c",
+    "haemoglobin a1c": "hba1c a1c", "a1c": "hba1c hemoglobin", "weight": "weighs wt pounds", "height": "tall",
+    "blood sugar": "glucose", "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
+    "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
+    "at the visit": "today", "on admission": "admitted admission", "at discharge": "discharged discharge",
+}
+_DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,7 @@ class Asked:
     context: tuple[str, ...] = ()  # stems of the rest (a described case: weighted less)
     topic: str = ""  # the asked thing in the question's words ("appendectomy" for "has she had an appendectomy?")
     current: bool = False  # asks what is current ("what medications is she on")
+    text: str = ""  # the asked clause as written (compared by meaning with the sentences)
 
 
 def answer_type(question: str) -> str:
@@ -114,7 +126,7 @@ def content_words(text: str, drop: set[str] | frozenset[str] = frozenset()) -> l
     out = []
     for w in P._WORD.findall(text):
         low = w.lower().removesuffix("'s")
-        if low in FILLER or low in _QUESTION_WORDS or low in drop or len(low) < 2:
+        if (low in FILLER and low not in _KEEP) or low in _QUESTION_WORDS or low in drop or len(low) < 2:
             continue
         if re.fullmatch(r"\d+", low) and len(low) < 2:
             continue
@@ -122,10 +134,18 @@ def content_words(text: str, drop: set[str] | frozenset[str] = frozenset()) -> l
     return out
 
 
+_HEADER = re.compile(r"^(?:patient|mrn|date|dob|sex|title|author|name)\s*:", re.I)
+
+
+def key(s: str) -> str:
+    """A stem as compared here: long stems by their first 7 letters (prescription / prescribed)."""
+    return s[:7] if len(s) > 7 and s.isalpha() else s
+
+
 def _stems(words: Sequence[str]) -> tuple[str, ...]:
     out: list[str] = []
     for w in words:
-        s = stem(w)
+        s = key(stem(w))
         if s not in out:
             out.append(s)
     return tuple(out)
@@ -144,12 +164,19 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
         asked = asked[: m.start()]
     kind = answer_type(asked if asked.strip() else question)
     words = content_words(asked, drop)
+    low = asked.lower()
+    for phrase, forms in SYNONYMS.items():
+        if re.search(rf"\b{phrase}", low):
+            words += forms.split()
+    if kind == DRUG:
+        words += list(_DRUG_WORDS)
     ctx = content_words(described, drop)
     topic = " ".join(content_words(re.sub(r"^\s*\w+\s+(?:\w+\s+)??(?:had|have|has|got|get|received|undergone|"
                                           r"undergo|been diagnosed with|diagnosed with|been treated for)\b",
                                           "", asked, flags=re.I), drop | {"ever", "any"}))
     current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b", asked, re.I))
-    return Asked(kind, _stems(words), tuple(s for s in _stems(ctx) if s not in _stems(words)), topic, current)
+    return Asked(kind, _stems(words), tuple(s for s in _stems(ctx) if s not in _stems(words)), topic, current,
+                 asked.strip() or question)
 
 
 @dataclass
@@ -170,28 +197,29 @@ def _type_bonus(kind: str, text: str) -> float:
     if kind == DURATION:
         return 0.6 if DURATION_RE.search(text) else 0.0
     if kind == DRUG:
-        return 0.6 if (DOSE_RE.search(text) or _DRUG_SUFFIX.search(text)) else 0.0
+        return 0.6 if (DOSE_RE.search(text) or _DRUG_SUFFIX.search(text) or drug_phrase(text)) else 0.0
     return 0.0
 
 
 def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
-                   similarity: Callable[[list[str]], list[float]] | None = None) -> list[Found]:
+                   similarity: Callable[[list[str]], list[float]] | None = None, by_meaning: int = 12) -> list[Found]:
     """The sentences of `texts` (record id -> text) that best answer `asked`, best first."""
-    wanted = {s: 1.0 for s in asked.context}
+    wanted = {s: 0.35 for s in asked.context}
     wanted.update({s: 2.0 for s in asked.words})
     if not wanted:
         return []
     cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]]]] = []
     df: dict[str, int] = {}
+    every = similarity is not None and len(texts) == 1  # one record: its every sentence, by meaning too
     for rid, text in texts.items():
         for seg in P.segments(text):
-            if P.is_heading(seg.text) or len(seg.text) < 4:
+            if P.is_heading(seg.text) or len(seg.text) < 4 or _HEADER.match(seg.text):
                 continue
-            stems_at = P._stems_in(seg.text)
+            stems_at = [(key(s), a, b) for s, a, b in P._stems_in(seg.text)]
             have = {s for s, _, _ in stems_at} & set(wanted)
             for s in have:
                 df[s] = df.get(s, 0) + 1
-            if have:
+            if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text)):
                 cands.append((rid, seg, have, stems_at))
     if not cands:
         return []
@@ -202,8 +230,11 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     for rid, seg, have, stems_at in cands:
         base = sum(wanted[s] * idf[s] for s in have) / total
         if not any(s in have for s in asked.words) and asked.words:
-            base *= 0.5
-        bonus = _type_bonus(asked.type, seg.text) * min(1.0, base * 2)
+            base *= 0.3
+        typed = _type_bonus(asked.type, seg.text)
+        bonus = typed * min(1.0, base * 2)
+        if asked.type in (VALUE, DATE, DURATION, DRUG) and not typed:
+            base *= 0.4  # holds no answer of the asked type
         length = min(len(seg.text), 600) / 6000
         status = PRESENT
         if asked.type == YESNO:
@@ -212,12 +243,12 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                             matched=tuple(sorted(have))))
     scored.sort(key=lambda f: -f.score)
     if similarity is not None:
-        top = scored[:24]
+        top = scored[:by_meaning]
         cos = similarity([f.segment.text for f in top])
         for f, c in zip(top, cos, strict=False):
             f.score += 1.2 * max(0.0, c)
         top.sort(key=lambda f: -f.score)
-        scored = top + scored[24:]
+        scored = top + scored[by_meaning:]
     out = scored[:limit]
     for f in out:
         f.fact = extract(f.segment.text, asked)
@@ -246,9 +277,12 @@ def _nearest(text: str, matches: list[re.Match[str]], anchors: list[int]) -> re.
 
 def extract(sentence: str, asked: Asked) -> str | None:
     """The asked fact as it is written in `sentence` (a slice of it), or None."""
-    anchors = [a for s, a, _ in P._stems_in(sentence) if s in asked.words]
+    anchors = [a for s, a, _ in P._stems_in(sentence) if key(s) in asked.words]
     if asked.type == VALUE:
-        found = [m for m in VALUE_RE.finditer(sentence) if not _is_date_part(sentence, m)]
+        found = [m for m in VALUE_RE.finditer(sentence) if not _is_date_part(sentence, m)
+                 and not re.match(r"[\s-]*(?:years?|yrs?|months?|weeks?|days?)[\s-]*old|-", sentence[m.end():], re.I)
+                 and not re.match(r"\s*(?:\d+\s*)?(?:[-/)]|\.\s)", sentence[m.end():m.end() + 3])
+                 or re.fullmatch(r"\d{2,3}/\d{2,3}", m.group(0))]
         found = [m for m in found if not re.fullmatch(r"\d{1,2}", m.group(0)) or len(found) == 1]
         m = _nearest(sentence, found, anchors)
         return m.group(0).strip() if m else None
@@ -284,9 +318,9 @@ def drug_phrase(sentence: str) -> str | None:
         if before:
             start = sentence.rfind(before[-1], 0, m.start())
             return sentence[start: m.end()]
-    brand = re.search(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:[- ][A-Z][a-z]+)?)\b", sentence)
+    brand = re.search(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
     if brand and re.search(r"\b(?:samples?|prescri\w*|start\w*|given|give|gave|take|taking|use|using|spray|"
-                           r"tablet|inhaler|cream)\b", sentence, re.I):
+                           r"tablet|inhaler|cream|medications?|meds|include)\b", sentence, re.I):
         return brand.group(1)
     return None
 
