@@ -488,8 +488,8 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
         fact_ok = (any(_norm(e) in _norm(answer) for e in expect) if expect else True) and \
             all(_norm(e) in _norm(answer) for e in q.get("expect_all") or [])
         mrn = q.get("expect_mrn")
-        record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients))) \
-            or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
+        record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
+        record_ok = record_ok or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
     which = "cases match" in answer
     is_statement = not data["refused"] and not answer.startswith((NOTHING, "No record of", "Several patients match",
                                                                    "Which patient"))

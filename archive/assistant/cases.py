@@ -28,12 +28,13 @@ from archive.assistant import passages as P
 from archive.assistant import reading as R
 from archive.assistant.answer import Draft, Statement
 from archive.assistant.citations import Citation
+from archive.assistant.context import Context, _fact_citation
 from archive.assistant.intents import Intent
 from archive.assistant.mention import NEGATED, PRESENT
 from archive.assistant.sources import chart_facts
+from archive.plural import counted
 
 if TYPE_CHECKING:
-    from archive.assistant.handlers import Context
     from archive.session import Session
 
 CASE_POOL = 8  # records retrieved for a described case
@@ -182,8 +183,6 @@ class _NoInfo:
 
 def last_encounter(ctx: Context, intent: Intent) -> Draft:
     """The latest encounter (chart) or dated record of the patient, cited."""
-    from archive.assistant.handlers import _fact_citation
-
     assert ctx.patient is not None
     mrn = ctx.patient.mrn
     draft = Draft("passages", topic="last encounter", patients={mrn})
@@ -215,8 +214,6 @@ def last_encounter(ctx: Context, intent: Intent) -> Draft:
 
 def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     """Yes with the evidence (chart first, then notes), "no: denied", or no record of it, saying what was searched."""
-    from archive.assistant.handlers import _fact_citation
-
     assert ctx.patient is not None
     mrn = ctx.patient.mrn
     topic = asked.topic
@@ -242,16 +239,16 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     negated: list[Statement] = []
     if not draft.statements:
         only = R.Asked(R.YESNO, tuple(dict.fromkeys(R.key(s) for s in P.query_stems(topic))), (), topic)
-        for f in R.best_sentences(texts, only, limit=6):
-            if not set(only.words) <= set(f.matched) and len(f.matched) < P.enough(len(only.words)):
+        for found in R.best_sentences(texts, only, limit=6):
+            if not set(only.words) <= set(found.matched) and len(found.matched) < P.enough(len(only.words)):
                 continue
-            cite = _cite(ctx, f)
+            cite = _cite(ctx, found)
             if cite is None:
                 continue
-            st = Statement(f"{_label(ctx, f.record_id)}: \"{cite.passage}\"", [cite], key=f.record_id)
-            if f.status == PRESENT:
+            st = Statement(f"{_label(ctx, found.record_id)}: \"{cite.passage}\"", [cite], key=found.record_id)
+            if found.status == PRESENT:
                 draft.statements.append(st)
-            elif f.status == NEGATED:
+            elif found.status == NEGATED:
                 negated.append(st)
     if draft.statements:
         draft.lead = lambda sts: f"Yes: {_who(ctx, mrn)} has a record of {topic}:"
@@ -262,8 +259,9 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
         draft.lead = lambda sts: f"No: {topic} is denied or ruled out in the records of {_who(ctx, mrn)} ({when}):"
         return draft
     entries = len([f for f in facts if f.kind != "encounter"])
-    draft.plain = (f"No record of {topic} for {_who(ctx, mrn)}: searched {entries} chart entries "
-                   f"(diagnoses, procedures, medications, referrals) and the text of {len(texts)} records.")
+    searched = counted(entries, "chart entry", "chart entries")
+    draft.plain = (f"No record of {topic} for {_who(ctx, mrn)}: searched {searched} (diagnoses, procedures, "
+                   f"medications, referrals) and the text of {counted(len(texts), 'record')}.")
     return draft
 
 

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from archive.assistant.answer import NOTHING_FOUND, Answer, Draft, Statement, render
 from archive.assistant.cases import LAST_ENCOUNTER, describes_case, past_case_question
-from archive.assistant.reading import DATE, DURATION, VALUE, answer_type
 from archive.assistant.citations import RecordTexts, check_citations
 from archive.assistant.handlers import HANDLERS, Context
 from archive.assistant.intents import _FOLLOWUP, Intent, recognise
 from archive.assistant.patient_refs import PatientRef, Resolution, by_mrn, by_words, pick_candidate
+from archive.assistant.reading import DATE, DURATION, VALUE, answer_type
 from archive.errors import AccessDenied, BadInput
 from archive.policy import Action, decide
 from archive.search import Visibility
@@ -158,8 +158,9 @@ class Conversation:
                 kind=intent.kind), [])
         if resolution.words:
             drop = {w.lower() for w in resolution.words}
-            intent = intent.with_(topic=" ".join(w for w in intent.topic.split()
-                                                 if re.sub(r"\d+$", "", w.lower().removesuffix("'s").strip("'")) not in drop))
+            intent = intent.with_(topic=" ".join(
+                w for w in intent.topic.split()
+                if re.sub(r"\d+$", "", w.lower().removesuffix("'s").strip("'")) not in drop))
         if resolution.ambiguous:
             self.pending = (intent, resolution.candidates)
             listing = "; ".join(c.describe() for c in resolution.candidates)

@@ -11,22 +11,20 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from archive.assistant import passages as P
 from archive.assistant.answer import Draft, Statement
 from archive.assistant.cases import past_case, patient_fact
-from archive.assistant.citations import Citation, RecordTexts
+from archive.assistant.citations import Citation
+from archive.assistant.context import Context, _fact_citation, _record_label, _who
 from archive.assistant.drug_classes import class_by_name, member_pattern
 from archive.assistant.intents import Intent
-from archive.assistant.patient_refs import PatientRef
 from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve, similar_to
 from archive.plural import counted
 
 if TYPE_CHECKING:
-    from archive.search import Visibility
-    from archive.session import Session
+    pass
 
 MAX_LIST = 40
 MAX_TIMELINE = 40
@@ -47,45 +45,6 @@ KIND_WORDS = {
     "referral": "refer referral referred referring",
     "diagnosis": "diagnosis diagnosed",
 }
-
-
-@dataclass
-class Context:
-    session: Session
-    texts: RecordTexts
-    patient: PatientRef | None
-    general: bool  # the user has only general rights (no patient content beyond minimal quotes)
-    visible: Visibility  # the records this answer may use: decided once per record, for the answer's right
-    previous_records: list[str] = field(default_factory=list)
-
-
-def _who(ctx: Context, mrn: str | None) -> str:
-    if not mrn:
-        return "unfiled"
-    name = ctx.session.store.patients.name(mrn)
-    return f"MRN {mrn}" + (f", {name}" if name else "")
-
-
-def _record_label(ctx: Context, rid: str) -> str:
-    info = ctx.texts.info(rid)
-    if info is None:
-        return rid
-    title = info.title if info.title and not info.title.isupper() else None  # not a bare section heading
-    what = title or info.doc_type or "record"
-    return f"{info.date or 'undated'}, {what}"
-
-
-def _fact_citation(ctx: Context, fact: ChartFact) -> Citation | None:
-    """The line of the source record that states the fact (its date included when there is one)."""
-    if not fact.record_id:
-        return None
-    text = ctx.texts.text(fact.record_id)
-    line = P.line_with(text, fact.text, fact.date)
-    info = ctx.texts.info(fact.record_id)
-    if line is None or info is None:
-        return None
-    date = fact.date if fact.date and fact.date[:10] in line else info.date
-    return Citation(fact.record_id, (date or "")[:10] or None, line, info.patient)
 
 
 def _note_citation(ctx: Context, rid: str, topic: str, need_all: bool = False, most: bool = False
@@ -270,8 +229,8 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
         _mentions_in_notes(ctx, intent, kinds, cls, draft)
     label = cls.aliases[0] if cls else " / ".join(KIND_PLURAL[k] for k in kinds)
     if current_only and kinds == ("medication",):
-        draft.lead = lambda sts: (f"{sum('(stopped)' not in s.text for s in sts)} current {label} for "
-                                  f"{_who(ctx, mrn)}{_period_label(intent)}" +
+        draft.lead = lambda sts: (f"Current {label} of {_who(ctx, mrn)}{_period_label(intent)}: "
+                                  f"{sum('(stopped)' not in s.text for s in sts)}" +
                                   (" (stopped ones after them):" if any("(stopped)" in s.text for s in sts) else ":"))
     else:
         draft.lead = lambda sts: f"{len(sts)} {label} for {_who(ctx, mrn)}{_period_label(intent)}:"

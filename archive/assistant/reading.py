@@ -35,8 +35,9 @@ DURATION_RE = re.compile(rf"\b(?:for |x ?|past |last |over the (?:past|last) )?{
                          r"yrs?|hrs?|mos?)\b(?![\w-]*\s*old\b)(?!-)", re.I)
 _MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
           r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-DATE_RE = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?"
-                     rf",? \d{{4}}|\d{{1,2}} {_MONTHS} \d{{4}}|{_MONTHS} \d{{4}}|(?:in |since )(?:19|20)\d{{2}})\b",
+DATE_RE = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|"
+                     rf"{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}} {_MONTHS} \d{{4}}|{_MONTHS} \d{{4}}|"
+                     r"(?:in |since )(?:19|20)\d{2})\b",
                      re.I)
 _UNITS = (r"%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|bpm|beats per minute|kg|lbs?|pounds|cm|mm|"
           r"ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|per minute|"
@@ -104,6 +105,7 @@ class Asked:
     topic: str = ""  # the asked thing in the question's words ("appendectomy" for "has she had an appendectomy?")
     current: bool = False  # asks what is current ("what medications is she on")
     text: str = ""  # the asked clause as written (compared by meaning with the sentences)
+    extra: tuple[str, ...] = ()  # forms the notes use for the asked words ("bp"), and medication words: weighted 1
 
 
 def answer_type(question: str) -> str:
@@ -126,7 +128,9 @@ def content_words(text: str, drop: set[str] | frozenset[str] = frozenset()) -> l
     out = []
     for w in P._WORD.findall(text):
         low = w.lower().removesuffix("'s")
-        if (low in FILLER and low not in _KEEP) or low in _QUESTION_WORDS or low in drop or len(low) < 2:
+        named = re.fullmatch(r"([a-z]+)\d+", low)  # "Roe917": a name as Synthea writes it
+        if (low in FILLER and low not in _KEEP) or low in _QUESTION_WORDS or low in drop or len(low) < 2 \
+                or (named and named.group(1) in drop):
             continue
         if re.fullmatch(r"\d+", low) and len(low) < 2:
             continue
@@ -165,18 +169,20 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
     kind = answer_type(asked if asked.strip() else question)
     words = content_words(asked, drop)
     low = asked.lower()
+    extra: list[str] = []
     for phrase, forms in SYNONYMS.items():
         if re.search(rf"\b{phrase}", low):
-            words += forms.split()
+            extra += forms.split()
     if kind == DRUG:
-        words += list(_DRUG_WORDS)
+        extra += list(_DRUG_WORDS)
     ctx = content_words(described, drop)
     topic = " ".join(content_words(re.sub(r"^\s*\w+\s+(?:\w+\s+)??(?:had|have|has|got|get|received|undergone|"
                                           r"undergo|been diagnosed with|diagnosed with|been treated for)\b",
                                           "", asked, flags=re.I), drop | {"ever", "any"}))
     current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b", asked, re.I))
-    return Asked(kind, _stems(words), tuple(s for s in _stems(ctx) if s not in _stems(words)), topic, current,
-                 asked.strip() or question)
+    own = _stems(words)
+    return Asked(kind, own, tuple(s for s in _stems(ctx) if s not in own), topic, current, asked.strip() or question,
+                 tuple(s for s in _stems(extra) if s not in own))
 
 
 @dataclass
@@ -191,7 +197,7 @@ class Found:
 
 def _type_bonus(kind: str, text: str) -> float:
     if kind == VALUE:
-        return 0.6 if re.search(r"\d", text) else 0.0
+        return 0.6 if extract(text, Asked(VALUE, ())) else 0.0
     if kind == DATE:
         return 0.6 if DATE_RE.search(text) else 0.0
     if kind == DURATION:
@@ -205,7 +211,9 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                    similarity: Callable[[list[str]], list[float]] | None = None, by_meaning: int = 12) -> list[Found]:
     """The sentences of `texts` (record id -> text) that best answer `asked`, best first."""
     wanted = {s: 0.35 for s in asked.context}
+    wanted.update({s: 1.0 for s in asked.extra})
     wanted.update({s: 2.0 for s in asked.words})
+    asked_words = set(asked.words) | set(asked.extra)
     if not wanted:
         return []
     cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]]]] = []
@@ -229,7 +237,7 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     scored: list[Found] = []
     for rid, seg, have, stems_at in cands:
         base = sum(wanted[s] * idf[s] for s in have) / total
-        if not any(s in have for s in asked.words) and asked.words:
+        if not have & asked_words and asked_words:
             base *= 0.3
         typed = _type_bonus(asked.type, seg.text)
         bonus = typed * min(1.0, base * 2)
@@ -277,7 +285,7 @@ def _nearest(text: str, matches: list[re.Match[str]], anchors: list[int]) -> re.
 
 def extract(sentence: str, asked: Asked) -> str | None:
     """The asked fact as it is written in `sentence` (a slice of it), or None."""
-    anchors = [a for s, a, _ in P._stems_in(sentence) if key(s) in asked.words]
+    anchors = [a for s, a, _ in P._stems_in(sentence) if key(s) in asked.words or key(s) in asked.extra]
     if asked.type == VALUE:
         found = [m for m in VALUE_RE.finditer(sentence) if not _is_date_part(sentence, m)
                  and not re.match(r"[\s-]*(?:years?|yrs?|months?|weeks?|days?)[\s-]*old|-", sentence[m.end():], re.I)
@@ -312,12 +320,12 @@ def drug_phrase(sentence: str) -> str | None:
                         r"(?:\s*(?:once|twice|three times|four times|daily|a day|bid|tid|qid|qd|prn|as needed)"
                         r"(?:\s*(?:daily|a day))?)?)", rest, re.I)
         return sentence[m.start(): m.end() + (dose.end() if dose else 0)]
-    m = DOSE_RE.search(sentence)
-    if m:
-        before = re.findall(r"[A-Za-z][A-Za-z\-]{3,}", sentence[: m.start()])
+    dosed = DOSE_RE.search(sentence)
+    if dosed:
+        before = re.findall(r"[A-Za-z][A-Za-z\-]{3,}", sentence[: dosed.start()])
         if before:
-            start = sentence.rfind(before[-1], 0, m.start())
-            return sentence[start: m.end()]
+            start = sentence.rfind(before[-1], 0, dosed.start())
+            return sentence[start: dosed.end()]
     brand = re.search(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
     if brand and re.search(r"\b(?:samples?|prescri\w*|start\w*|given|give|gave|take|taking|use|using|spray|"
                            r"tablet|inhaler|cream|medications?|meds|include)\b", sentence, re.I):
