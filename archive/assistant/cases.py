@@ -48,8 +48,9 @@ LAST_ENCOUNTER = re.compile(
 _CASE = re.compile(
     r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ]year[- ]old|"
     r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|"
-    r"\b(?:the|a|an|that) (?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|teen(?:ager)?|female|male|"
-    r"patient|person) (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|in whom|being)\b",
+    r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
+    r"teen(?:ager)?|female|male|patient|person) (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|"
+    r"in whom|being|discharged|brought|referred)\b",
     re.I,
 )
 
@@ -279,14 +280,16 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     if not hits:
         return draft
     desc = set(asked.words) | set(asked.context)
+    sex = _sex(question)
     scored = []
     top = hits[0][1] or 1.0
     for rank, (rid, score, mrn) in enumerate(hits):
         text = ctx.texts.text(rid)
-        have = {R.key(s) for s, _, _ in P._stems_in(text)}
-        coverage = len(desc & have) / max(1, len(desc))
+        coverage = len(desc & asserted_stems(text, desc)) / max(1, len(desc))
         rel = score / top if top > 0 else 1.0 / (1 + rank)
         case_score = 0.6 * coverage + 0.4 * max(0.0, min(1.0, rel))
+        if sex and _sex(text, record=True) not in (None, sex):
+            case_score *= 0.7  # "the man with ..." is not a woman's case
         scored.append((case_score, rid, mrn))
     scored.sort(key=lambda t: -t[0])
     best_score = scored[0][0]
@@ -324,6 +327,31 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     return draft
 
 
+_MALE = re.compile(r"\b(?:man|men|gentleman|male|boy|he|his|him|mr)\b", re.I)
+_FEMALE = re.compile(r"\b(?:woman|women|lady|female|girl|she|her|hers|mrs|ms|pregnant)\b", re.I)
+
+
+def _sex(text: str, record: bool = False) -> str | None:
+    """"male" or "female" when the question (or a record, by its majority of words) says so, else None."""
+    male, female = len(_MALE.findall(text)), len(_FEMALE.findall(text))
+    if record:
+        return "male" if male > 2 * female + 1 else "female" if female > 2 * male + 1 else None
+    return "male" if male and not female else "female" if female and not male else None
+
+
+def asserted_stems(text: str, wanted: set[str]) -> set[str]:
+    """The `wanted` stems that `text` mentions as present at least once (not only denied, possible, family)."""
+    from archive.assistant.mention import PRESENT, mention_status
+
+    out: set[str] = set()
+    for seg in P.segments(text):
+        for s, a, b in P._stems_in(seg.text):
+            k = R.key(s)
+            if k in wanted and k not in out and mention_status(seg.text, a, b) == PRESENT:
+                out.add(k)
+    return out
+
+
 def _case_hits(ctx: Context, words: str, intent: Intent) -> list[tuple[str, float, str | None]]:
     """(record id, score, patient) of the records matching a case description: hybrid when embedded, else words."""
     from archive.assistant.sources import _filters
@@ -338,7 +366,12 @@ def _case_hits(ctx: Context, words: str, intent: Intent) -> list[tuple[str, floa
     if not out:
         hits = words_first(ctx.session, words, _filters(None, intent.period), CASE_POOL, ctx.visible,
                            any_word=True)
-        out = [(h.record_id, 1.0 / (1 + i), h.patient) for i, h in enumerate(hits)]  # by rank
+        # the cascade's score: BM25 within a query, 1000 less per looser query (phrase, all words, any word)
+        tiers = [(0, h.score) if h.score > 0 else (int(-h.score // 1000) + 1, h.score + 1000 * (-h.score // 1000 + 1))
+                 for h in hits]
+        first = tiers[0][0] if tiers else 0
+        out = [(h.record_id, raw * (1.0 if tier == first else 0.5), h.patient) for h, (tier, raw) in zip(hits, tiers,
+                                                                                                         strict=True)]
     seen: set[str] = set()
     uniq = []
     for rid, score, mrn in out:

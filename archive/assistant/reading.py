@@ -220,11 +220,15 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     df: dict[str, int] = {}
     every = similarity is not None and len(texts) == 1  # one record: its every sentence, by meaning too
     for rid, text in texts.items():
+        heading: set[str] = set()  # the words of the section a sentence is in ("ASSESSMENT AND PLAN")
         for seg in P.segments(text):
-            if P.is_heading(seg.text) or len(seg.text) < 4 or _HEADER.match(seg.text):
+            if P.is_heading(seg.text):
+                heading = {key(s) for s, _, _ in P._stems_in(seg.text)}
+                continue
+            if len(seg.text) < 4 or _HEADER.match(seg.text):
                 continue
             stems_at = [(key(s), a, b) for s, a, b in P._stems_in(seg.text)]
-            have = {s for s, _, _ in stems_at} & set(wanted)
+            have = ({s for s, _, _ in stems_at} | heading) & set(wanted)
             for s in have:
                 df[s] = df.get(s, 0) + 1
             if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text)):

@@ -65,13 +65,13 @@ def test_a_follow_up_after_a_past_case_is_about_that_case(phys: Any) -> None:
 
 
 def test_cases_matching_about_equally_are_each_listed_with_their_fact(phys: Any) -> None:
-    answer = ask(phys, "For the man with chest pain and a history of hypertension, what was the assessment?")
+    answer = ask(phys, "For the man with chest pain, what was the assessment?")
     assert answer.kind == "case"
-    if "cases match the description about equally" in answer.answer:
-        assert {c.patient for c in answer.citations} >= {"MRN-200", "MRN-400"}
-    else:  # one case stands out: it is named
-        assert answer.answer.startswith("The best-matching case: MRN MRN-")
+    assert answer.answer.startswith("2 cases match the description about equally")
+    assert {c.patient for c in answer.citations} == {"MRN-200", "MRN-400"}  # not Mary Smith: she denies it
+    assert {c.passage for c in answer.citations} == {"Stable angina.", "Unstable angina."}
     verified(phys, answer)
+    assert set(last_audit(phys)["patients"]) == {"MRN-200", "MRN-400"}  # every patient touched is audited
 
 
 def test_has_had_yes_denied_and_no_record_saying_what_was_searched(phys: Any) -> None:
