@@ -27,11 +27,15 @@ must be 0), and latency of the CLI path (`chartvault ask --json` in-process, ses
 
     .venv/bin/python bench/assistant.py [--quick] [--retrieval fts|hybrid] [--record]
 
-With --questions PATH (JSON Lines; bench/assistant_dev.jsonl is the development set) the questions of that file
-are asked over a larger corpus (the above, a seeded sample of 60 MTSamples notes, the demo's notes, patients,
-encounters and typed-in chart entries) and scored per kind: the right fact from the right record (the first
-citation's patient is expect_mrn; for an ambiguous case, any cited one), citations passing the check, unsupported
-answers, and "which case" shown when a question is marked ambiguous. --vault DIR keeps that vault for reruns.
+With --questions PATH (JSON Lines; bench/assistant_dev.jsonl is the development set, whose header lists the
+fields) the questions of that file are asked over a larger corpus: all 67 ACI-Bench train notes, the 18 FHIR
+bundles, the 139 HL7 v2 messages, a seeded sample of 60 MTSamples notes plus every MTSamples row and ACI-Bench
+validation/test note the file names, and the demo's notes, patients, encounters and typed-in chart entries.
+Records are named by MRN: MTS-<0-based row of mtsamples.csv>, ACI-<encounter id>, a FHIR bundle's "Medical Record
+Number" identifier, an HL7 message's PID-3 as imported, DEMO-1001..1005. Scored per kind: the right fact from the
+right record (the first citation's patient is expect_mrn; for an ambiguous case, any cited one), citations passing
+the check, unsupported answers, and "which case" shown when a question is marked ambiguous. --vault DIR keeps
+that vault (rebuilt when the file names other records) for reruns.
 """
 
 from __future__ import annotations
@@ -424,11 +428,21 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, build_s: float, em
 # ---------------------------------------------------------------- fact questions from a file (--questions)
 
 TECH = ("tess", "amber willow ledger")
-FACT_CORPUS_VERSION = "1"  # bump when the corpus changes (a --vault built before is rebuilt)
+FACT_CORPUS_VERSION = "2"  # bump when the corpus changes (a --vault built before is rebuilt)
 
 
-def build_fact_vault(root: Path, quick: bool) -> None:
-    """ACI-Bench notes, FHIR bundles, a seeded MTSamples sample, the demo's notes and typed-in chart entries."""
+def referenced(questions: list[dict[str, Any]]) -> tuple[tuple[int, ...], set[str]]:
+    """The MTSamples rows (MTS-<row>) and ACI-Bench encounters (ACI-<id>) a question file names."""
+    named = {str(q.get(k) or "") for q in questions for k in ("expect_mrn", "patient")}
+    named |= {m for q in questions for m in q.get("also_mrn") or []}
+    rows = tuple(sorted(int(m[4:]) for m in named if re.fullmatch(r"MTS-\d+", m)))
+    return rows, {m[4:] for m in named if m.startswith("ACI-")}
+
+
+def build_fact_vault(root: Path, quick: bool, mts_rows: tuple[int, ...] = (), aci_ids: set[str] | None = None
+                     ) -> None:
+    """ACI-Bench notes, FHIR bundles, HL7 v2 messages, a seeded MTSamples sample (plus the rows the questions
+    name), the demo's notes and typed-in chart entries."""
     from assistant_corpus import add_demo_chart, write_fact_corpus
 
     from archive.intake import import_paths
@@ -440,7 +454,7 @@ def build_fact_vault(root: Path, quick: bool) -> None:
     add_user(admin, TECH[0], "technician", TECH[1], full_name="Tess Ng")
     corpus = root.parent / "corpus"
     write_corpus(corpus, aci_limit=20 if quick else None, fhir_limit=None)
-    write_fact_corpus(corpus, mts=20 if quick else 60)
+    write_fact_corpus(corpus, mts=20 if quick else 60, mts_rows=mts_rows, aci_ids=aci_ids)
     tech = open_session(root, *TECH)
     from archive.charts.patients import add_patient
     from archive.demo_content import PATIENTS
@@ -451,8 +465,12 @@ def build_fact_vault(root: Path, quick: bool) -> None:
     by_file = {Path(o.input).name: o.record_id for o in report.outcomes if o.record_id}
     add_demo_chart(tech, PHYS[0], by_file, patients=False)
     tech.close()
-    (root.parent / "corpus.version").write_text(FACT_CORPUS_VERSION, encoding="utf-8")
+    (root.parent / "corpus.version").write_text(_version(quick, mts_rows, aci_ids), encoding="utf-8")
     admin.close()
+
+
+def _version(quick: bool, mts_rows: tuple[int, ...], aci_ids: set[str] | None) -> str:
+    return json.dumps([FACT_CORPUS_VERSION, quick, list(mts_rows), sorted(aci_ids or ())])
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
@@ -508,14 +526,16 @@ def run_questions(args: argparse.Namespace) -> tuple[list[str], list[dict[str, A
         root = base / "vault"
         t0 = time.perf_counter()
         version = base / "corpus.version"
-        if not (root.exists() and version.exists() and version.read_text(encoding="utf-8") == FACT_CORPUS_VERSION):
+        mts_rows, aci_ids = referenced(questions)
+        wanted = _version(args.quick, mts_rows, aci_ids)
+        if not (root.exists() and version.exists() and version.read_text(encoding="utf-8") == wanted):
             if root.exists():
                 import shutil
 
                 shutil.rmtree(base / "corpus", ignore_errors=True)
                 shutil.rmtree(root)
             base.mkdir(parents=True, exist_ok=True)
-            build_fact_vault(root, args.quick)
+            build_fact_vault(root, args.quick, mts_rows, aci_ids)
         build_s = time.perf_counter() - t0
         embed_s = 0.0
         if args.retrieval == "hybrid":

@@ -150,8 +150,9 @@ class MtsNote:
     file: str = ""
 
 
-def mts_notes(n: int = 60, seed: int = MTS_SEED) -> list[MtsNote]:
-    """`n` MTSamples notes (consultations, H&Ps, discharge summaries, follow-ups), chosen by `seed`."""
+def mts_notes(n: int = 60, seed: int = MTS_SEED, also: tuple[int, ...] = ()) -> list[MtsNote]:
+    """`n` MTSamples notes (consultations, H&Ps, discharge summaries, follow-ups), chosen by `seed`, and the rows
+    `also` (a question file's records: MRN MTS-<row>, the 0-based row of mtsamples.csv)."""
     import random
 
     csv.field_size_limit(10**8)
@@ -160,7 +161,7 @@ def mts_notes(n: int = 60, seed: int = MTS_SEED) -> list[MtsNote]:
     pool = [i for i, r in enumerate(rows)
             if MTS_KINDS.search(r["sample_name"] + " " + r["medical_specialty"])
             and 800 <= len(r["transcription"]) <= 6000]
-    picked = sorted(random.Random(seed).sample(pool, n))
+    picked = sorted(set(random.Random(seed).sample(pool, n)) | {i for i in also if 0 <= i < len(rows)})
     out = []
     for k, i in enumerate(picked):
         r = rows[i]
@@ -204,12 +205,36 @@ DEMO_ENCOUNTERS = [
 ]
 
 
-def write_fact_corpus(folder: Path, mts: int = 60) -> list[MtsNote]:
-    """The MTSamples sample and the demo's text notes, written into `folder` (next to write_corpus's files)."""
+def other_aci_notes(ids: set[str]) -> list[AciNote]:
+    """ACI-Bench notes of the validation and test splits named in `ids` (encounter ids; no metadata: no name)."""
+    out = []
+    for name in ("valid.csv", "clinicalnlp_taskB_test1.csv"):
+        with open(DATA / "aci-bench" / name, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                if row["encounter_id"] in ids and row["encounter_id"] not in {n.encounter_id for n in out}:
+                    date = (dt.date(2021, 1, 4) + dt.timedelta(days=11 * len(out))).isoformat()
+                    out.append(AciNote(row["encounter_id"], f"ACI-{row['encounter_id']}", "", "", date, "", [],
+                                       row["note"]))
+    return out
+
+
+def write_fact_corpus(folder: Path, mts: int = 60, mts_rows: tuple[int, ...] = (),
+                      aci_ids: set[str] | None = None) -> list[MtsNote]:
+    """The MTSamples sample (and `mts_rows`), ACI-Bench notes of other splits (`aci_ids`), the HL7 v2 messages
+    and the demo's text notes, written into `folder` (next to write_corpus's files)."""
+    import shutil
+
     from archive.demo_content import synthetic_files
 
     folder.mkdir(parents=True, exist_ok=True)
-    notes = mts_notes(mts)
+    for note in other_aci_notes(aci_ids or set()):
+        header = f"MRN: {note.mrn}\nDate: {note.date}\n\n"
+        (folder / f"aci-{note.encounter_id}.txt").write_text(header + note.text.strip() + "\n", encoding="utf-8")
+    hl7 = folder / "hl7"
+    hl7.mkdir(exist_ok=True)
+    for path in sorted((DATA / "hl7v2").glob("*.hl7")):
+        shutil.copyfile(path, hl7 / path.name)
+    notes = mts_notes(mts, also=mts_rows)
     for note in notes:
         note.file = f"mts-{note.row}.txt"
         (folder / note.file).write_text(mts_file_text(note), encoding="utf-8")

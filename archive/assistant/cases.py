@@ -159,10 +159,14 @@ def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -
     texts = _records_of(ctx, mrn)
     if intent.period is not None:
         texts = {rid: t for rid, t in texts.items() if intent.period.contains((ctx.texts.info(rid) or _NoInfo).date)}
-    found = R.best_sentences(texts, asked, limit=3, similarity=similarity(ctx.session, asked.text))
+    found = R.best_sentences(texts, asked, limit=12 if asked.current else 3,
+                             similarity=similarity(ctx.session, asked.text))
     found = [f for f in found if f.score > 0.25]
     if not found:
         return draft
+    if asked.current:  # "most recent", "latest": of the sentences answering about as well, the latest dated
+        close = [f for f in found if f.score >= 0.85 * found[0].score]
+        found = sorted(close, key=lambda f: _when(ctx, f), reverse=True) + [f for f in found if f not in close]
     best = found[0]
     keep = [best] + [f for f in found[1:] if f.score >= 0.8 * best.score and f.fact and f.fact != best.fact][:1]
     for f in keep:
@@ -176,6 +180,13 @@ def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -
     draft.lead = lambda sts: (f"{lead_fact} — for {_who(ctx, mrn)}:" if lead_fact
                               else f"From the records of {_who(ctx, mrn)}:")
     return draft
+
+
+def _when(ctx: Context, found: R.Found) -> str:
+    """The date a sentence states (an ISO date in it), else its record's date."""
+    m = re.search(r"\b\d{4}-\d{2}-\d{2}\b", found.segment.text)
+    info = ctx.texts.info(found.record_id)
+    return m.group(0) if m else ((info.date or "") if info else "")
 
 
 class _NoInfo:

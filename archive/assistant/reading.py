@@ -39,7 +39,7 @@ DATE_RE = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4
                      rf"{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}} {_MONTHS} \d{{4}}|{_MONTHS} \d{{4}}|"
                      r"(?:in |since )(?:19|20)\d{2})\b",
                      re.I)
-_UNITS = (r"%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|bpm|beats per minute|kg|lbs?|pounds|cm|mm|"
+_UNITS = (r"mm\[hg\]|%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|bpm|beats per minute|kg|lbs?|pounds|cm|mm|"
           r"ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|per minute|"
           r"liters?|l/min|mg|mcg|g")
 VALUE_RE = re.compile(rf"(?<![\w/])(?:\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
@@ -103,7 +103,7 @@ class Asked:
     words: tuple[str, ...]  # stems of the asked clause (weighted 1)
     context: tuple[str, ...] = ()  # stems of the rest (a described case: weighted less)
     topic: str = ""  # the asked thing in the question's words ("appendectomy" for "has she had an appendectomy?")
-    current: bool = False  # asks what is current ("what medications is she on")
+    current: bool = False  # asks what is current or latest ("what medications is she on", "most recent BP")
     text: str = ""  # the asked clause as written (compared by meaning with the sentences)
     extra: tuple[str, ...] = ()  # forms the notes use for the asked words ("bp"), and medication words: weighted 1
 
@@ -179,7 +179,8 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
     topic = " ".join(content_words(re.sub(r"^\s*\w+\s+(?:\w+\s+)??(?:had|have|has|got|get|received|undergone|"
                                           r"undergo|been diagnosed with|diagnosed with|been treated for)\b",
                                           "", asked, flags=re.I), drop | {"ever", "any"}))
-    current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b", asked, re.I))
+    current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\b(?:most recent|"
+                             r"latest|last|newest)\b", asked, re.I))
     own = _stems(words)
     return Asked(kind, own, tuple(s for s in _stems(ctx) if s not in own), topic, current, asked.strip() or question,
                  tuple(s for s in _stems(extra) if s not in own))
@@ -291,6 +292,9 @@ def extract(sentence: str, asked: Asked) -> str | None:
     """The asked fact as it is written in `sentence` (a slice of it), or None."""
     anchors = [a for s, a, _ in P._stems_in(sentence) if key(s) in asked.words or key(s) in asked.extra]
     if asked.type == VALUE:
+        structured = re.search(r";\s*value\s+([^;]+?)\s*;", sentence)  # a FHIR/HL7 line: "...; value 7.3 kg; ..."
+        if structured:
+            return structured.group(1)
         found = [m for m in VALUE_RE.finditer(sentence) if not _is_date_part(sentence, m)
                  and not re.match(r"[\s-]*(?:years?|yrs?|months?|weeks?|days?)[\s-]*old|-", sentence[m.end():], re.I)
                  and not re.match(r"\s*(?:\d+\s*)?(?:[-/)]|\.\s)", sentence[m.end():m.end() + 3])

@@ -82,3 +82,10 @@ def test_drug_phrases_are_drugs_not_dates_or_sentences() -> None:
     assert R.drug_phrase("Continue furosemide 40 mg daily and lisinopril 10 mg daily.") == "furosemide 40 mg daily"
     assert R.drug_phrase("Date: 2023-07-19") is None
     assert R.drug_phrase("I'm going to give her samples of Nasonex to try.") == "Nasonex"
+
+
+def test_a_structured_lines_value_and_recency() -> None:
+    line = "Observation: Body Weight [LOINC 29463-7]; value 7.313 kg; 2016-05-01; status final"
+    assert R.extract(line, R.understand("what was her body weight?")) == "7.313 kg"
+    assert R.understand("what was his most recent blood pressure?").current
+    assert "bp" in R.understand("what was his blood pressure?").extra
