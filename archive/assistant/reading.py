@@ -40,8 +40,8 @@ DATE_RE = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4
                      r"(?:in |since )(?:19|20)\d{2})\b",
                      re.I)
 _UNITS = (r"mm\[hg\]|%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|bpm|beats per minute|kg|lbs?|"
-          r"pounds|cm|mm|ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|per minute|"
-          r"liters?|l/min|mg|mcg|g")
+          r"pounds|cm|mm|ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|"
+          r"per minute|liters?|l/min|mg|mcg|g")
 VALUE_RE = re.compile(rf"(?<![\w/])(?:\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
                       rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:\s*(?:{_UNITS})(?![\w]))?)", re.I)
 DOSE_RE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu|%|puffs?|"
