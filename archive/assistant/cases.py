@@ -30,7 +30,7 @@ from archive.assistant.answer import Draft, Statement
 from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation
 from archive.assistant.intents import Intent
-from archive.assistant.mention import NEGATED, PRESENT
+from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT
 from archive.assistant.sources import chart_facts
 from archive.plural import counted
 
@@ -132,7 +132,11 @@ def _records_of(ctx: Context, mrn: str) -> dict[str, str]:
 
 def _fact_line(asked: R.Asked, found: R.Found) -> str:
     if asked.type == R.YESNO:
-        return "No (the record negates it)" if found.status == NEGATED else "Yes"
+        family = re.search(r"\bfamily\b|\bmother|\bfather|\bsister|\bbrother", asked.text, re.I)
+        return {PRESENT: "Yes", NEGATED: "No (the record denies or rules it out)",
+                POSSIBLE: "Not confirmed (the record says only possibly)",
+                FAMILY: "Yes, in the family" if family else "Not the patient (a family member)",
+                HYPOTHETICAL: "Not stated as having happened"}.get(found.status, "")
     return found.fact or ""
 
 
