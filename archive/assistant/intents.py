@@ -63,7 +63,8 @@ _CODE_CONTEXT = re.compile(
 )
 _COUNT = re.compile(
     r"\b(?:how many(?! (?:days?|weeks?|months?|years?|hours?|minutes?|mg|milligrams?|units?|tablets?|pills?|"
-    r"puffs?|pounds?|kilograms?|kg|cigarettes?|packs?|drinks?|times (?:a|per|each) \w+|times daily)\b)|number of(?! (?:days?|weeks?|months?|years?)\b)|"
+    r"puffs?|pounds?|kilograms?|kg|cigarettes?|packs?|drinks?|times (?:a|per|each) \w+|times daily)\b)|"
+    r"number of(?! (?:days?|weeks?|months?|years?)\b)|"
     r"^\s*count(?:ing)?|(?<!platelet )(?<!cell )(?<!blood )(?<!pill )count(?:ing)? (?:of |the )?(?:patients?|people|"
     r"encounters?|visits?|cases?|records?|notes?|admissions?)|how often|how frequently|how common|tally|"
     r"total (?:number|count))\b", re.I
