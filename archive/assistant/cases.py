@@ -28,7 +28,8 @@ from archive.assistant import passages as P
 from archive.assistant import reading as R
 from archive.assistant.answer import Draft, Statement
 from archive.assistant.citations import Citation
-from archive.assistant.context import Context, _fact_citation
+from archive.assistant.context import Context, _fact_citation, _who
+from archive.assistant.context import _record_label as _label
 from archive.assistant.intents import Intent
 from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT
 from archive.assistant.sources import chart_facts
@@ -95,21 +96,6 @@ def similarity(session: Session, question: str) -> Callable[[list[str]], list[fl
     return score
 
 
-def _label(ctx: Context, rid: str) -> str:
-    info = ctx.texts.info(rid)
-    if info is None:
-        return rid
-    title = info.title if info.title and not info.title.isupper() else None
-    return f"{(info.date or 'undated')[:10]}, {title or info.doc_type or 'record'}"
-
-
-def _who(ctx: Context, mrn: str | None) -> str:
-    if not mrn:
-        return "an unfiled record"
-    name = ctx.session.store.patients.name(mrn)
-    return f"MRN {mrn}" + (f", {name}" if name else "")
-
-
 def _cite(ctx: Context, found: R.Found) -> Citation | None:
     info = ctx.texts.info(found.record_id)
     if info is None:
@@ -162,7 +148,7 @@ def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -
     draft = Draft("passages", topic=intent.topic, patients={mrn})
     texts = _records_of(ctx, mrn)
     if intent.period is not None:
-        texts = {rid: t for rid, t in texts.items() if intent.period.contains((ctx.texts.info(rid) or _NoInfo).date)}
+        texts = {rid: t for rid, t in texts.items() if intent.period.contains(_date_of(ctx, rid))}
     found = R.best_sentences(texts, asked, limit=12 if asked.current else 3,
                              similarity=similarity(ctx.session, asked.text))
     found = [f for f in found if f.score > 0.25]
@@ -193,8 +179,9 @@ def _when(ctx: Context, found: R.Found) -> str:
     return m.group(0) if m else ((info.date or "") if info else "")
 
 
-class _NoInfo:
-    date: str | None = None
+def _date_of(ctx: Context, rid: str) -> str | None:
+    info = ctx.texts.info(rid)
+    return info.date if info else None
 
 
 def last_encounter(ctx: Context, intent: Intent) -> Draft:
