@@ -300,7 +300,7 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     chosen = []
     for _case_score, rid, mrn in close:
         found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=1, similarity=sim,
-                                 by_meaning=12 if len(close) == 1 else 6)
+                                 by_meaning=8 if len(close) == 1 else 4)
         if found:
             chosen.append((_case_score, rid, mrn, found[0]))
     if not chosen:
@@ -347,6 +347,9 @@ def asserted_stems(text: str, wanted: set[str]) -> set[str]:
 
     out: set[str] = set()
     for seg in P.segments(text):
+        low = seg.text.lower()
+        if not any(k in low for k in wanted if k not in out):  # stems are word prefixes: a cheap first look
+            continue
         for s, a, b in P._stems_in(seg.text):
             k = R.key(s)
             if k in wanted and k not in out and mention_status(seg.text, a, b) == PRESENT:

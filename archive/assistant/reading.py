@@ -228,6 +228,10 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                 continue
             if len(seg.text) < 4 or _HEADER.match(seg.text):
                 continue
+            low = seg.text.lower()
+            if not heading & set(wanted) and not any(k in low for k in wanted) and not (
+                    every and _type_bonus(asked.type, seg.text)):
+                continue  # stems are word prefixes: a sentence holding none of them matches nothing
             stems_at = [(key(s), a, b) for s, a, b in P._stems_in(seg.text)]
             have = ({s for s, _, _ in stems_at} | heading) & set(wanted)
             for s in have:
