@@ -567,8 +567,29 @@ def run_questions(args: argparse.Namespace) -> tuple[list[str], list[dict[str, A
             outcomes = _ask_facts(questions, root, phys)
         finally:
             archive.login.open_session = real_open
+        baseline = _baseline(questions, phys)
         phys.close()
-    return report_facts(outcomes, args, build_s, embed_s, warm_s), outcomes
+    return report_facts(outcomes, args, build_s, embed_s, warm_s, baseline), outcomes
+
+
+def _baseline(questions: list[dict[str, Any]], phys: Any) -> float:
+    """The same questions as plain searches (the facade's default mode, the question as the query, --patient as
+    the filter): the share whose top hit is the expected patient's record and whose snippet holds the fact."""
+    from archive.search import search
+
+    right = 0
+    for q in questions:
+        try:
+            hits = search(phys, q["question"], patient=q.get("patient"), limit=1, mark=("", "")).hits
+        except Exception:  # noqa: BLE001 - a query the index cannot parse counts as a miss
+            hits = []
+        expect = [q["expect"]] if isinstance(q.get("expect"), str) else list(q.get("expect") or q.get("expect_all")
+                                                                              or [])
+        if q.get("expect_none"):
+            right += not hits
+        elif hits and hits[0].patient == q.get("expect_mrn", hits[0].patient):
+            right += any(_norm(e) in _norm(hits[0].snippet) for e in expect)
+    return right / max(1, len(questions))
 
 
 def _ask_facts(questions: list[dict[str, Any]], root: Path, phys: Any) -> list[dict[str, Any]]:
@@ -598,7 +619,7 @@ def _ask_facts(questions: list[dict[str, Any]], root: Path, phys: Any) -> list[d
 
 
 def report_facts(outcomes: list[dict[str, Any]], args: argparse.Namespace, build_s: float, embed_s: float,
-                 warm_s: float) -> list[str]:
+                 warm_s: float, baseline: float) -> list[str]:
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for o in outcomes:
         by_kind[o["q"].get("kind", "?")].append(o)
@@ -624,6 +645,10 @@ def report_facts(outcomes: list[dict[str, Any]], args: argparse.Namespace, build
     lines.append(row("**all**", outcomes))
     lat = sorted(o["seconds"] for o in outcomes)
     p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+    share = sum(o["right"] for o in outcomes) / max(1, len(outcomes))
+    lines += ["", f"baseline, same run (the question as a plain search, top hit's snippet): {baseline:.0%} right "
+                  f"fact and record; the assistant {share:.0%} ({share / baseline:.1f}x)" if baseline else
+              f"baseline, same run (the question as a plain search): 0% right; the assistant {share:.0%}"]
     lines += ["", f"latency per answer (in-process CLI, session open, models loaded): median "
                   f"{lat[len(lat) // 2] * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms "
                   "(target p95 <= 1000 ms)"]

@@ -160,7 +160,7 @@ class Conversation:
             drop = {w.lower() for w in resolution.words}
             intent = intent.with_(topic=" ".join(
                 w for w in intent.topic.split()
-                if re.sub(r"\d+$", "", w.lower().removesuffix("'s").strip("'")) not in drop))
+                if not {(bare := w.lower().removesuffix("'s").strip("'")), re.sub(r"\d+$", "", bare)} & drop))
         if resolution.ambiguous:
             self.pending = (intent, resolution.candidates)
             listing = "; ".join(c.describe() for c in resolution.candidates)

@@ -111,6 +111,8 @@ def test_names_as_records_write_them(phys: Any) -> None:
     assert initial.patient == "MRN-300" and "2021-04-12" in initial.answer
     mrn = ask(phys, "did the patient with MRN-400 have aspirin?")
     assert mrn.patient == "MRN-400"
+    listed = ask(phys, "what medications does MRN-100 take?")  # the MRN's words leave the topic (no filter on them)
+    assert listed.patient == FHIR_MRN and "Lisinopril 10 MG Oral Tablet" in listed.answer
 
 
 def test_a_value_from_a_named_patients_note(phys: Any) -> None:
