@@ -26,6 +26,16 @@ quoted; must be 100%), unsupported answers (an answer with a record statement an
 must be 0), and latency of the CLI path (`chartvault ask --json` in-process, session open, models loaded).
 
     .venv/bin/python bench/assistant.py [--quick] [--retrieval fts|hybrid] [--record]
+
+With --questions PATH (JSON Lines; bench/assistant_dev.jsonl is the development set, whose header lists the
+fields) the questions of that file are asked over a larger corpus: all 67 ACI-Bench train notes, the 18 FHIR
+bundles, the 139 HL7 v2 messages, a seeded sample of 60 MTSamples notes plus every MTSamples row and ACI-Bench
+validation/test note the file names, and the demo's notes, patients, encounters and typed-in chart entries.
+Records are named by MRN: MTS-<0-based row of mtsamples.csv>, ACI-<encounter id>, a FHIR bundle's "Medical Record
+Number" identifier, an HL7 message's PID-3 as imported, DEMO-1001..1005. Scored per kind: the right fact from the
+right record (the first citation's patient is expect_mrn; for an ambiguous case, any cited one), citations passing
+the check, unsupported answers, and "which case" shown when a question is marked ambiguous. --vault DIR keeps
+that vault (rebuilt when the file names other records) for reruns.
 """
 
 from __future__ import annotations
@@ -415,8 +425,249 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, build_s: float, em
     return lines
 
 
+# ---------------------------------------------------------------- fact questions from a file (--questions)
+
+TECH = ("tess", "amber willow ledger")
+FACT_CORPUS_VERSION = "2"  # bump when the corpus changes (a --vault built before is rebuilt)
+
+
+def referenced(questions: list[dict[str, Any]]) -> tuple[tuple[int, ...], set[str]]:
+    """The MTSamples rows (MTS-<row>) and ACI-Bench encounters (ACI-<id>) a question file names."""
+    named = {str(q.get(k) or "") for q in questions for k in ("expect_mrn", "patient")}
+    named |= {m for q in questions for m in q.get("also_mrn") or []}
+    rows = tuple(sorted(int(m[4:]) for m in named if re.fullmatch(r"MTS-\d+", m)))
+    return rows, {m[4:] for m in named if m.startswith("ACI-")}
+
+
+def build_fact_vault(root: Path, quick: bool, mts_rows: tuple[int, ...] = (), aci_ids: set[str] | None = None
+                     ) -> None:
+    """ACI-Bench notes, FHIR bundles, HL7 v2 messages, a seeded MTSamples sample (plus the rows the questions
+    name), the demo's notes and typed-in chart entries."""
+    from assistant_corpus import add_demo_chart, write_fact_corpus
+
+    from archive.intake import import_paths
+    from archive.login import create_vault, open_session
+    from archive.users import add_user
+
+    admin = create_vault(root, *ADMIN)
+    add_user(admin, PHYS[0], "physician", PHYS[1], full_name="Maria Lopez", licence="MD-12345")
+    add_user(admin, TECH[0], "technician", TECH[1], full_name="Tess Ng")
+    corpus = root.parent / "corpus"
+    write_corpus(corpus, aci_limit=20 if quick else None, fhir_limit=None)
+    write_fact_corpus(corpus, mts=20 if quick else 60, mts_rows=mts_rows, aci_ids=aci_ids)
+    tech = open_session(root, *TECH)
+    from archive.charts.patients import add_patient
+    from archive.demo_content import PATIENTS
+
+    for pt in PATIENTS:
+        add_patient(tech, pt.mrn, pt.name, pt.dob, pt.sex, physician=PHYS[0])
+    report = import_paths(admin, [corpus])
+    by_file = {Path(o.input).name: o.record_id for o in report.outcomes if o.record_id}
+    add_demo_chart(tech, PHYS[0], by_file, patients=False)
+    tech.close()
+    (root.parent / "corpus.version").write_text(_version(quick, mts_rows, aci_ids), encoding="utf-8")
+    admin.close()
+
+
+def _version(quick: bool, mts_rows: tuple[int, ...], aci_ids: set[str] | None) -> str:
+    return json.dumps([FACT_CORPUS_VERSION, quick, list(mts_rows), sorted(aci_ids or ())])
+
+
+def load_questions(path: Path) -> list[dict[str, Any]]:
+    """One JSON object a line: question, kind, expect (facts, any of them), expect_mrn, optional patient,
+    before (earlier turns), ambiguous (another case matches as well: the answer must list the cases)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            out.append(json.loads(line))
+    return out
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace(",", "").split())
+
+
+TYPED_IN = "(chart entry typed in; no source record to quote)"  # a chart fact typed in by hand: the chart backs it
+
+
+def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: float) -> dict[str, Any]:
+    answer = data["answer"]
+    cites = data["citations"]
+    checks = [check(session, c) for c in cites]
+    patients = []
+    for c in cites:
+        row = session.db.execute("SELECT patient_mrn FROM records WHERE id = ?", [c["record_id"]]).fetchone()
+        patients.append(row[0] if row else None)
+    expect = [q["expect"]] if isinstance(q.get("expect"), str) else list(q.get("expect") or [])
+    if q.get("expect_none"):
+        fact_ok = answer.startswith(("No record of", "No:", NOTHING))
+        record_ok = True
+    else:
+        fact_ok = (any(_norm(e) in _norm(answer) for e in expect) if expect else True) and \
+            all(_norm(e) in _norm(answer) for e in q.get("expect_all") or [])
+        mrn = q.get("expect_mrn")
+        record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
+        record_ok = record_ok or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
+    which = "cases match" in answer
+    is_statement = not data["refused"] and not answer.startswith((NOTHING, "No record of", "Several patients match",
+                                                                   "Which patient"))
+    return {"q": q, "answer": answer, "seconds": seconds, "right": fact_ok and record_ok, "fact_ok": fact_ok,
+            "record_ok": record_ok, "checks": checks,
+            "unsupported": is_statement and (not (cites or TYPED_IN in answer) or not all(checks)),
+            "which_shown": which}
+
+
+def run_questions(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
+    import archive.login
+
+    questions = load_questions(Path(args.questions))
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(args.vault) if args.vault else Path(tmp)
+        root = base / "vault"
+        t0 = time.perf_counter()
+        version = base / "corpus.version"
+        mts_rows, aci_ids = referenced(questions)
+        wanted = _version(args.quick, mts_rows, aci_ids)
+        if not (root.exists() and version.exists() and version.read_text(encoding="utf-8") == wanted):
+            if root.exists():
+                import shutil
+
+                shutil.rmtree(base / "corpus", ignore_errors=True)
+                shutil.rmtree(root)
+            base.mkdir(parents=True, exist_ok=True)
+            build_fact_vault(root, args.quick, mts_rows, aci_ids)
+        build_s = time.perf_counter() - t0
+        embed_s = 0.0
+        if args.retrieval == "hybrid":
+            from archive.embedding import embed_backlog
+
+            t0 = time.perf_counter()
+            admin = archive.login.open_session(root, *ADMIN)
+            embed_backlog(admin)
+            admin.close()
+            embed_s = time.perf_counter() - t0
+        phys = archive.login.open_session(root, *PHYS)
+        from archive.assistant import ask
+
+        t0 = time.perf_counter()
+        ask(phys, "find records about chest pain")
+        ask(phys, "In the case of the woman with chest pain, what was she given?")
+        warm_s = time.perf_counter() - t0
+
+        class Kept:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(phys, name)
+
+            def close(self) -> None:
+                pass
+
+        real_open = archive.login.open_session
+        archive.login.open_session = lambda *a, **k: Kept()  # type: ignore[assignment]
+        try:
+            outcomes = _ask_facts(questions, root, phys)
+        finally:
+            archive.login.open_session = real_open
+        baseline = _baseline(questions, phys)
+        phys.close()
+    return report_facts(outcomes, args, build_s, embed_s, warm_s, baseline), outcomes
+
+
+def _baseline(questions: list[dict[str, Any]], phys: Any) -> float:
+    """The same questions as plain searches (the facade's default mode, the question as the query, --patient as
+    the filter): the share whose top hit is the expected patient's record and whose snippet holds the fact."""
+    from archive.search import search
+
+    right = 0
+    for q in questions:
+        try:
+            hits = search(phys, q["question"], patient=q.get("patient"), limit=1, mark=("", "")).hits
+        except Exception:  # noqa: BLE001 - a query the index cannot parse counts as a miss
+            hits = []
+        expect = [q["expect"]] if isinstance(q.get("expect"), str) else list(q.get("expect") or q.get("expect_all")
+                                                                              or [])
+        if q.get("expect_none"):
+            right += not hits
+        elif hits and hits[0].patient == q.get("expect_mrn", hits[0].patient):
+            right += any(_norm(e) in _norm(hits[0].snippet) for e in expect)
+    return right / max(1, len(questions))
+
+
+def _ask_facts(questions: list[dict[str, Any]], root: Path, phys: Any) -> list[dict[str, Any]]:
+    from click.testing import CliRunner
+
+    from archive.cli import cli
+
+    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": PHYS[0], "CHARTVAULT_PASSPHRASE": PHYS[1]}
+    runner = CliRunner()
+    out = []
+    for q in questions:
+        before = q.get("before") or []
+        if before:
+            t = time.perf_counter()
+            result = runner.invoke(cli, ["chat", "--json"], env=env, input="\n".join([*before, q["question"]]) + "\n",
+                                   catch_exceptions=False)
+            seconds = (time.perf_counter() - t) / (len(before) + 1)
+            data = json.loads(result.stdout.splitlines()[-1])
+        else:
+            extra = ["--patient", q["patient"]] if q.get("patient") else []
+            t = time.perf_counter()
+            result = runner.invoke(cli, ["ask", "--json", *extra, q["question"]], env=env, catch_exceptions=False)
+            seconds = time.perf_counter() - t
+            data = json.loads(result.stdout)
+        out.append(score_fact(phys, q, data, seconds))
+    return out
+
+
+def report_facts(outcomes: list[dict[str, Any]], args: argparse.Namespace, build_s: float, embed_s: float,
+                 warm_s: float, baseline: float) -> list[str]:
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for o in outcomes:
+        by_kind[o["q"].get("kind", "?")].append(o)
+    lines = [
+        f"questions: {args.questions} ({len(outcomes)}); vault built in {build_s:.1f} s"
+        + (f", embedded in {embed_s:.1f} s" if embed_s else "") + f"; retrieval: {args.retrieval}; "
+        f"warm-up: {warm_s:.1f} s",
+        "",
+        "| kind | n | right fact, right record | citations passing the check | unsupported | "
+        "\"which case\" shown when ambiguous |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def row(name: str, os_: list[dict[str, Any]]) -> str:
+        checks = [c for o in os_ for c in o["checks"]]
+        amb = [o for o in os_ if o["q"].get("ambiguous")]
+        return (f"| {name} | {len(os_)} | {_pct(sum(o['right'] for o in os_), len(os_))} | "
+                f"{_pct(sum(checks), len(checks))} | {sum(o['unsupported'] for o in os_)} | "
+                f"{_pct(sum(o['which_shown'] for o in amb), len(amb))} |")
+
+    for kind in sorted(by_kind):
+        lines.append(row(kind, by_kind[kind]))
+    lines.append(row("**all**", outcomes))
+    lat = sorted(o["seconds"] for o in outcomes)
+    p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
+    share = sum(o["right"] for o in outcomes) / max(1, len(outcomes))
+    lines += ["", f"baseline, same run (the question as a plain search, top hit's snippet): {baseline:.0%} right "
+                  f"fact and record; the assistant {share:.0%} ({share / baseline:.1f}x)" if baseline else
+              f"baseline, same run (the question as a plain search): 0% right; the assistant {share:.0%}"]
+    lines += ["", f"latency per answer (in-process CLI, session open, models loaded): median "
+                  f"{lat[len(lat) // 2] * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms "
+                  "(target p95 <= 1000 ms)"]
+    print("\n".join(lines))
+    if args.show_misses:
+        for o in outcomes:
+            if not o["right"] or o["unsupported"] or not all(o["checks"]):
+                print(f"\nMISS [{o['q'].get('kind')}] {o['q']['question']} (expect {o['q'].get('expect')} "
+                      f"in {o['q'].get('expect_mrn')}; fact {o['fact_ok']}, record {o['record_ok']})\n  "
+                      f"{o['answer'][:500]}")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--questions", metavar="PATH",
+                    help="a question file (JSON Lines: question, kind, expect, expect_mrn, ...; e.g. "
+                         "bench/assistant_dev.jsonl) asked over the fact corpus instead of the generated set")
+    ap.add_argument("--vault", metavar="DIR", help="with --questions: build the vault in DIR once and reuse it")
     ap.add_argument("--quick", action="store_true", help="a small corpus and question set (for CI)")
     ap.add_argument("--retrieval", choices=["fts", "hybrid"], default=None,
                     help="hybrid embeds the corpus with the real model first (default: hybrid unless --quick)")
@@ -425,11 +676,15 @@ def main() -> None:
     args = ap.parse_args()
     if args.retrieval is None:
         args.retrieval = "fts" if args.quick else "hybrid"
-    lines, _ = run(args)
+    if args.questions:
+        lines, _ = run_questions(args)
+    else:
+        lines, _ = run(args)
     if args.record:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        what = f" --questions {args.questions}" if args.questions else ""
         with open(RESULTS, "a", encoding="utf-8") as fh:
-            fh.write(f"\n## assistant ({stamp}, bench/assistant.py{' --quick' if args.quick else ''})\n\n"
+            fh.write(f"\n## assistant ({stamp}, bench/assistant.py{' --quick' if args.quick else ''}{what})\n\n"
                      + "\n".join(lines) + "\n")
 
 

@@ -17,14 +17,17 @@ Nothing is written to disk; record texts live in memory for one turn.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archive.assistant.answer import NOTHING_FOUND, Answer, Draft, Statement, render
+from archive.assistant.cases import LAST_ENCOUNTER, describes_case, past_case_question
 from archive.assistant.citations import RecordTexts, check_citations
 from archive.assistant.handlers import HANDLERS, Context
 from archive.assistant.intents import _FOLLOWUP, Intent, recognise
 from archive.assistant.patient_refs import PatientRef, Resolution, by_mrn, by_words, pick_candidate
+from archive.assistant.reading import DATE, DURATION, VALUE, answer_type
 from archive.errors import AccessDenied, BadInput
 from archive.policy import Action, decide
 from archive.search import Visibility
@@ -74,6 +77,7 @@ class Conversation:
                 raw = pending_intent
         self.pending = None
         intent = raw if chosen is not None else self._merge(raw, question)
+        intent = intent.with_(question=question)
         answer = self._answer(question, intent, patient, chosen)
         self.turns.append(Turn(question, intent, answer))
         return answer
@@ -112,6 +116,7 @@ class Conversation:
     def _resolve(self, intent: Intent, option: str | None, chosen: PatientRef | None,
                  question: str) -> tuple[PatientRef | None, Resolution, bool]:
         """(patient, resolution of names, whether the question itself named a patient)."""
+        described = describes_case(question)
         if chosen is not None:
             return chosen, Resolution(chosen, [chosen]), True
         if option:
@@ -126,7 +131,8 @@ class Conversation:
         resolution = by_words(self.session, words, question if not intent.followup else question)
         if resolution.patient is not None or resolution.candidates:
             return resolution.patient, resolution, True
-        if self.patient is not None and (intent.pronoun or intent.followup or intent.kind in PATIENT_KINDS):
+        if self.patient is not None and not described and (intent.pronoun or intent.followup
+                                                            or intent.kind in PATIENT_KINDS):
             return self.patient, Resolution(self.patient, [self.patient]), False
         return None, resolution, False
 
@@ -152,8 +158,9 @@ class Conversation:
                 kind=intent.kind), [])
         if resolution.words:
             drop = {w.lower() for w in resolution.words}
-            intent = intent.with_(topic=" ".join(w for w in intent.topic.split()
-                                                 if w.lower().removesuffix("'s").strip("'") not in drop))
+            intent = intent.with_(topic=" ".join(
+                w for w in intent.topic.split()
+                if not {(bare := w.lower().removesuffix("'s").strip("'")), re.sub(r"\d+$", "", bare)} & drop))
         if resolution.ambiguous:
             self.pending = (intent, resolution.candidates)
             listing = "; ".join(c.describe() for c in resolution.candidates)
@@ -161,8 +168,17 @@ class Conversation:
                 f"Several patients match '{' '.join(resolution.words)}'. Which one do you mean? {listing}. "
                 "Reply with the MRN.", kind="clarify", candidates=[c.to_json() for c in resolution.candidates]),
                 [c.mrn for c in resolution.candidates])
-        if intent.kind in ("find", "passages") and patient is not None and not intent.topic:
+        route = intent.kind
+        if patient is not None and (LAST_ENCOUNTER.search(question) or (
+                intent.kind == "passages" and intent.topic) or (
+                intent.kind == "list" and answer_type(question) in (VALUE, DATE, DURATION))):
+            route = "fact"  # the asked fact of this patient (the answer keeps the intent's kind)
+        elif intent.kind in ("find", "passages") and patient is not None and not intent.topic:
             intent = intent.with_(kind="timeline")
+            route = "timeline"
+        elif patient is None and past_case_question(question, intent):
+            intent = intent.with_(kind="case")
+            route = "case"
         if intent.kind in PATIENT_KINDS and patient is None:
             return self._finish(question, intent, action, Answer(
                 "Which patient do you mean? Name them, or give their MRN (for example 'MRN 12345' or --patient).",
@@ -173,8 +189,10 @@ class Conversation:
         texts = RecordTexts(session)
         ctx = Context(session, texts, patient, general=action == Action.ASK_GENERAL,
                       visible=Visibility(session, action), previous_records=self.records)
-        handler = HANDLERS[intent.kind]
+        handler = HANDLERS[route]
         draft = handler(ctx, intent)
+        if route == "case" and len(draft.patients) == 1:  # "she" in a follow-up is the case's patient
+            self.patient = by_mrn(session, next(iter(draft.patients)))
         return self._verified(question, intent, action, draft, texts, patient)
 
     def _verified(self, question: str, intent: Intent, action: Action, draft: Draft, texts: RecordTexts,
@@ -205,7 +223,9 @@ class Conversation:
                     except AccessDenied:
                         allowed[c.record_id] = False
         kept = [st for st in kept if all(allowed.get(c.record_id, False) for c in st.citations)]
-        if not kept:
+        if not kept and draft.plain is not None and not draft.statements:
+            answer = Answer(draft.plain, kind=intent.kind, patient=patient.mrn if patient else None)
+        elif not kept:
             answer = Answer(NOTHING_FOUND, kind=intent.kind, patient=patient.mrn if patient else None,
                             dropped=dropped)
         else:

@@ -8,23 +8,23 @@ check runs on everything they return.
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from archive.assistant import passages as P
 from archive.assistant.answer import Draft, Statement
-from archive.assistant.citations import Citation, RecordTexts
+from archive.assistant.cases import past_case, patient_fact
+from archive.assistant.citations import Citation
+from archive.assistant.context import Context, _fact_citation, _record_label, _who
 from archive.assistant.drug_classes import class_by_name, member_pattern
 from archive.assistant.intents import Intent
-from archive.assistant.patient_refs import PatientRef
 from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve, similar_to
 from archive.plural import counted
 
 if TYPE_CHECKING:
-    from archive.search import Visibility
-    from archive.session import Session
+    pass
 
 MAX_LIST = 40
 MAX_TIMELINE = 40
@@ -45,45 +45,6 @@ KIND_WORDS = {
     "referral": "refer referral referred referring",
     "diagnosis": "diagnosis diagnosed",
 }
-
-
-@dataclass
-class Context:
-    session: Session
-    texts: RecordTexts
-    patient: PatientRef | None
-    general: bool  # the user has only general rights (no patient content beyond minimal quotes)
-    visible: Visibility  # the records this answer may use: decided once per record, for the answer's right
-    previous_records: list[str] = field(default_factory=list)
-
-
-def _who(ctx: Context, mrn: str | None) -> str:
-    if not mrn:
-        return "unfiled"
-    name = ctx.session.store.patients.name(mrn)
-    return f"MRN {mrn}" + (f", {name}" if name else "")
-
-
-def _record_label(ctx: Context, rid: str) -> str:
-    info = ctx.texts.info(rid)
-    if info is None:
-        return rid
-    title = info.title if info.title and not info.title.isupper() else None  # not a bare section heading
-    what = title or info.doc_type or "record"
-    return f"{info.date or 'undated'}, {what}"
-
-
-def _fact_citation(ctx: Context, fact: ChartFact) -> Citation | None:
-    """The line of the source record that states the fact (its date included when there is one)."""
-    if not fact.record_id:
-        return None
-    text = ctx.texts.text(fact.record_id)
-    line = P.line_with(text, fact.text, fact.date)
-    info = ctx.texts.info(fact.record_id)
-    if line is None or info is None:
-        return None
-    date = fact.date if fact.date and fact.date[:10] in line else info.date
-    return Citation(fact.record_id, (date or "")[:10] or None, line, info.patient)
 
 
 def _note_citation(ctx: Context, rid: str, topic: str, need_all: bool = False, most: bool = False
@@ -215,34 +176,135 @@ def _key_words(text: str, info: object) -> str:
 
 
 def list_entries(ctx: Context, intent: Intent) -> Draft:
+    """The patient's chart entries of the asked kinds (the chart first; notes only when the chart has none).
+
+    One statement per thing (the same drug from several sources is one statement citing all of them),
+    current before stopped; a typed-in entry with no source record is stated as a chart entry.
+    """
     assert ctx.patient is not None
     mrn = ctx.patient.mrn
     kinds = intent.entry_kinds or ("medication",)
     cls = class_by_name(intent.drug_class) if intent.drug_class else None
-    facts = chart_facts(ctx.session, mrn, kinds, intent.period)
+    facts = [f for f in chart_facts(ctx.session, mrn, kinds, intent.period) if plausible_entry(f.kind, f.text)]
     if cls is not None:
-        facts = [f for f in facts if f.kind != "medication" or cls.matches(f.text)]
         facts = [f for f in facts if f.kind in kinds and (f.kind != "medication" or cls.matches(f.text))]
     topic_stems = P.query_stems(intent.topic)
     if topic_stems:
         facts = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
+    current_only = bool(_CURRENT.search(intent.question))
     draft = Draft("list", patients={mrn})
-    for fact in facts[: MAX_LIST * 2]:
-        cite = _fact_citation(ctx, fact)
-        if cite is None:
+    groups: OrderedDict[str, list[ChartFact]] = OrderedDict()
+    for fact in facts:
+        groups.setdefault(_same_thing(fact), []).append(fact)
+    rows: list[tuple[bool, Statement]] = []
+    for group in groups.values():
+        latest = max(group, key=lambda f: f.date or "")
+        cites: list[Citation] = []
+        for fact in sorted(group, key=lambda f: f.date or "", reverse=True):
+            if len(cites) >= 3:
+                break
+            cite = _fact_citation(ctx, fact) or _source_citation(ctx, fact)
+            if cite is not None and (cite.record_id, cite.passage) not in {(c.record_id, c.passage) for c in cites}:
+                cites.append(cite)
+        typed_in = any(f.record_id is None for f in group)
+        if not cites and typed_in:  # a typed-in entry: the patient's note that names it, when there is one
+            cite = _note_naming(ctx, latest)
+            cites += [cite] if cite else []
+        if not cites and not typed_in:
             continue
-        status = f" ({fact.status})" if fact.status and fact.status not in ("active", "completed") else ""
-        detail = f"; {fact.detail}" if fact.detail else ""
-        draft.statements.append(Statement(f"{fact.date or 'undated'}: {fact.text}{detail}{status}", [cite],
-                                          key=f"{fact.text}|{fact.date}"))
-        if len(draft.statements) >= MAX_LIST:
-            draft.notes.append(f"(first {MAX_LIST}; name a period to narrow it)")
-            break
-    if not draft.statements:
+        stopped = latest.kind == "medication" and _is_stopped(latest)
+        status = " (stopped)" if stopped else (
+            f" ({latest.status})" if latest.status and latest.status not in ("active", "completed") else "")
+        detail = f"; {latest.detail}" if latest.detail else ""
+        where = "" if cites else " (chart entry typed in; no source record to quote)"
+        text = f"{latest.date or 'undated'}: {latest.text}{detail}{status}{where}"
+        rows.append((stopped, Statement(text, cites, key=f"{latest.text}|{latest.date}", from_record=bool(cites))))
+    if current_only and any(not stopped for stopped, _ in rows):
+        rows = [r for r in rows if not r[0]] + [r for r in rows if r[0]]
+    for _stopped, st in rows[:MAX_LIST]:
+        draft.statements.append(st)
+    if len(rows) > MAX_LIST:
+        draft.notes.append(f"(first {MAX_LIST}; name a period to narrow it)")
+    if not any(st.from_record or not st.citations for st in draft.statements):
         _mentions_in_notes(ctx, intent, kinds, cls, draft)
     label = cls.aliases[0] if cls else " / ".join(KIND_PLURAL[k] for k in kinds)
-    draft.lead = lambda sts: f"{len(sts)} {label} for {_who(ctx, mrn)}{_period_label(intent)}:"
+    if current_only and kinds == ("medication",):
+        draft.lead = lambda sts: (f"Current {label} of {_who(ctx, mrn)}{_period_label(intent)}: "
+                                  f"{sum('(stopped)' not in s.text for s in sts)}" +
+                                  (" (stopped ones after them):" if any("(stopped)" in s.text for s in sts) else ":"))
+    else:
+        draft.lead = lambda sts: f"{len(sts)} {label} for {_who(ctx, mrn)}{_period_label(intent)}:"
     return draft
+
+
+_CURRENT = re.compile(r"\b(?:is|are)\s+(?:\S+\s+){0,3}?(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\bstill\b", re.I)
+_NOT_AN_ENTRY = re.compile(r"^\s*(?:date|dob|mrn|patient|name|sex|time)\b\s*:?|^\W*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\W*$|"
+                           r"\b(?:he|she|they|has|have|had|was|were|is|are|tried|will|would)\b", re.I)
+
+
+def plausible_entry(kind: str, text: str) -> bool:
+    """Whether mined text can be a chart entry of `kind`: not a date, a header field or a whole sentence."""
+    if not re.search(r"[A-Za-z]{3,}", text):
+        return False
+    if kind == "medication" and (_NOT_AN_ENTRY.search(text) or (text.rstrip().endswith(".") and len(text.split()) > 5)
+                                 or len(text.split()) > 25):
+        return False
+    return len(text) <= 200
+
+
+def _same_thing(fact: ChartFact) -> str:
+    """What makes two facts the same entry: the kind and the drug's first word (medications), else the text."""
+    words = [w for w in re.findall(r"[a-z]{3,}", fact.text.lower()) if w not in _FORMS]
+    if fact.kind == "medication" and words:
+        return f"medication|{' '.join(words)}"
+    return f"{fact.kind}|{' '.join(words)}|{(fact.date or '')[:10]}"
+
+
+_FORMS = frozenset("mg mcg oral tablet tablets capsule capsules solution injection extended release hour day daily "
+                   "once twice the and".split())
+
+
+def _is_stopped(fact: ChartFact) -> bool:
+    import datetime as dt
+
+    if fact.status in ("stopped", "completed", "cancelled", "entered-in-error", "inactive", "ended"):
+        return True
+    stop = re.search(r"\bstop (\d{4}-\d{2}-\d{2})", fact.detail)
+    return bool(stop and stop.group(1) < dt.date.today().isoformat())
+
+
+def _note_naming(ctx: Context, fact: ChartFact) -> Citation | None:
+    """The line of one of the patient's records that names a typed-in entry (its first word), on its date first."""
+    assert ctx.patient is not None
+    first = re.findall(r"[A-Za-z]{4,}", fact.text)
+    if not first:
+        return None
+    records = ctx.session.store.records.filed_to(ctx.patient.mrn)
+    records.sort(key=lambda r: (r[1] or "")[:10] != (fact.date or "")[:10])
+    for rid, date, _title, _type in records:
+        if not ctx.visible.allows(rid, ctx.patient.mrn):
+            continue
+        line = P.line_with(ctx.texts.text(rid), first[0])
+        if line:
+            return Citation(rid, (date or "")[:10] or None, line, ctx.patient.mrn)
+    return None
+
+
+def _source_citation(ctx: Context, fact: ChartFact) -> Citation | None:
+    """A chart entry's source record: the line naming it (any date), or None."""
+    if not fact.record_id or not ctx.visible.allows(fact.record_id, ctx.patient.mrn if ctx.patient else None):
+        return None
+    text = ctx.texts.text(fact.record_id)
+    info = ctx.texts.info(fact.record_id)
+    if info is None:
+        return None
+    line = P.line_with(text, fact.text)
+    if line is None:
+        first = re.findall(r"[A-Za-z]{3,}", fact.text)
+        line = P.line_with(text, first[0]) if first else None
+    if line is None:
+        return None
+    return Citation(fact.record_id, (info.date or "")[:10] or None, line, info.patient)
 
 
 def _mentions_in_notes(ctx: Context, intent: Intent, kinds: tuple[str, ...], cls: object, draft: Draft) -> None:
@@ -414,4 +476,6 @@ HANDLERS: dict[str, Callable[[Context, Intent], Draft]] = {
     "timeline": timeline,
     "count": count,
     "code": code,
+    "fact": patient_fact,  # a question about a named patient's fact (routed by the engine)
+    "case": past_case,  # a question about a past case described in words
 }

@@ -62,7 +62,12 @@ _CODE_CONTEXT = re.compile(
     r"\b(?:what|which|how|should|find|give|suggest|look ?up|fits?|best|right|correct|for|is)\b", re.I
 )
 _COUNT = re.compile(
-    r"\b(?:how many|number of|count(?:ing)?|how often|how frequently|how common|tally|total (?:number|count))\b", re.I
+    r"\b(?:how many(?! (?:days?|weeks?|months?|years?|hours?|minutes?|mg|milligrams?|units?|tablets?|pills?|"
+    r"puffs?|pounds?|kilograms?|kg|cigarettes?|packs?|drinks?|times (?:a|per|each) \w+|times daily)\b)|"
+    r"number of(?! (?:days?|weeks?|months?|years?)\b)|"
+    r"^\s*count(?:ing)?|(?<!platelet )(?<!cell )(?<!blood )(?<!pill )count(?:ing)? (?:of |the )?(?:patients?|people|"
+    r"encounters?|visits?|cases?|records?|notes?|admissions?)|how often|how frequently|how common|tally|"
+    r"total (?:number|count))\b", re.I
 )
 _SIMILAR = re.compile(
     r"\b(?:similar|like this|like that|like (?:the )?(?:first|second|last|previous) one|comparable|resembl\w*|"
@@ -98,7 +103,7 @@ FILLER = frozenset(
     anything something everything diagnosed diagnosis with without icd icd10 icd-10 cm code codes coded coding fit
     fits fitting best right correct suggest look lookup billing similar like comparable resembling analogous
     encounter encounters admissions admission times see saw seen treated describe description described one ones first
-    second last say says said saying tell tells told write wrote written
+    second last say says said saying tell tells told write wrote written mr mrs ms miss mister
     """.split()
 )
 
@@ -120,6 +125,7 @@ class Intent:
     which_patients: bool = False  # "which patients ..." across the archive
     refers_back: str | None = None  # "the first one", "that record": an earlier citation
     extras: dict[str, str] = field(default_factory=dict)
+    question: str = ""  # the question as asked (the fact readers take its words and answer type from it)
 
     def with_(self, **changes: object) -> Intent:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -142,7 +148,7 @@ _NAME_STOP = frozenset(
     Miss Dr Doctor ICD ICD-10 ICD-10-CM CM MRN Her His Their She He They I We OK Okay Now Then Plus Code Codes Chart
     """.split()
 )
-_NAME_WORD = re.compile(r"\b([A-Za-z][A-Za-z'\-]{1,40})\b")
+_NAME_WORD = re.compile(r"\b([A-Za-z][A-Za-z'\-]{1,40})\d*\b")  # Synthea's names carry digits ("Corine538")
 
 
 def name_candidates(text: str) -> tuple[str, ...]:

@@ -82,6 +82,12 @@ def by_words(session: Session, words: tuple[str, ...], question: str) -> Resolut
     best = max(s for s, _, _ in scored)
     top = [(ref, hits) for s, ref, hits in scored if s == best]
     used = tuple(sorted({w for _, hits in top for w in hits}))
+    if len(top) > 1:  # "Martha C.": a first name and the surname's initial
+        initials = {m.group(2).lower() for m in re.finditer(r"\b([A-Z][a-z]+)\s+([A-Z])\.?(?![\w])", question)
+                    if m.group(1) in used}
+        narrowed = [(ref, hits) for ref, hits in top
+                    if initials & {t[0] for t in _name_tokens(ref.name) if t.lower() not in {h.lower() for h in hits}}]
+        top = narrowed or top
     if len(top) == 1:
         return Resolution(top[0][0], [top[0][0]], used)
     top.sort(key=lambda t: t[0].mrn)

@@ -59,7 +59,11 @@ def ask_cmd(ctx: click.Context, state: CliState, question: tuple[str, ...], pati
     It finds records about a subject, summarises a patient's timeline, lists
     a patient's medications, procedures, complications, referrals or
     diagnoses in a period ("what antibiotics did MRN 123 get in March
-    2020?"), counts patients or encounters with a condition, finds similar
+    2020?"), answers the asked fact ("when was her last encounter?", "has
+    he had an appendectomy?", "what was his platelet count?"), answers
+    about a past case described in words and names the case it took
+    ("for the man with thrombocytosis on Hydrea, what was his platelet
+    count?"), counts patients or encounters with a condition, finds similar
     past cases and suggests ICD-10-CM codes. Every statement quotes its
     record (id, date, passage), checked against the record's text; with
     nothing to quote it says "I found nothing in the records about that".

@@ -68,6 +68,10 @@ async def test_answer_with_citations_and_open_the_cited_record(vault_root: Path)
         assert record.record_id == screen.last.citations[0].record_id  # type: ignore[attr-defined]
         await pilot.press("escape")
         await _wait(pilot, lambda: app.screen is screen, "back to the assistant")
+        question = screen.query_one("#question", Input)
+        await _wait(pilot, lambda: app.focused is question, "the question box focused again")
+        await pilot.press("s", "x")  # typed letters go to the question, not to shortcuts
+        assert question.value == "sx" and app.screen is screen
 
 
 async def test_refusal_is_shown_clearly(vault_root: Path) -> None:
@@ -77,5 +81,8 @@ async def test_refusal_is_shown_clearly(vault_root: Path) -> None:
         await _ask(pilot, screen, "What antibiotics did Jane Roe get?")
         refused = [str(w.render()) for w in screen.query(".refused").results(Static)]
         assert refused and "registered, active physicians" in refused[-1]
+        shown = [str(w.render()) for w in app.screen.query(Static).results(Static)]
+        assert sum("registered, active physicians" in text for text in shown) == 1  # once, not three times
+        assert len(app._notifications) == 0  # no toast repeating it
         assert screen.query_one("#citations", OptionList).option_count == 0
         assert screen.last.refused

@@ -89,6 +89,11 @@ class AssistantScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#question", Input).focus()
 
+    def on_screen_resume(self) -> None:
+        """Back from an opened citation (Esc): typing goes to the question again, not to the citation list
+        (where Enter would reopen a citation and letters would trigger shortcuts)."""
+        self.query_one("#question", Input).focus()
+
     @on(Input.Submitted, "#question")
     def _submitted(self, event: Input.Submitted) -> None:
         question = event.value.strip()
@@ -120,10 +125,10 @@ class AssistantScreen(Screen[None]):
         citations = self.query_one("#citations", OptionList)
         citations.clear_options()
         self.last = answer
-        if answer.refused:
-            await log.mount(Static(Text(f"Refused: {answer.reason}"), classes="refused"))
-            status.update("Refused (the attempt is recorded in the audit log).")
-            self.notify(answer.reason or "Refused.", title="Refused", severity="error")
+        if answer.refused:  # said once, in the conversation (no status line, no toast repeating it)
+            await log.mount(Static(Text(f"Refused: {answer.reason} (The attempt is recorded in the audit log.)"),
+                                   classes="refused"))
+            status.update("")
         else:
             await log.mount(Static(Text(answer.answer), classes="answer"))
             for i, c in enumerate(answer.citations, 1):
@@ -142,7 +147,6 @@ class AssistantScreen(Screen[None]):
         self.query_one("#chat-log", VerticalScroll).mount(Static(Text(f"{message} {hint}".strip()),
                                                                  classes="refused"))
         self.query_one("#assistant-status", Static).update("")
-        self.notify(hint or message, title=message, severity="error")
         self.answers += 1
 
     @on(OptionList.OptionSelected, "#citations")

@@ -1,0 +1,387 @@
+"""Answering the asked fact: about a named patient, or about a past case described in words.
+
+`patient_fact` reads one patient's chart and records: the last encounter
+("when was her last visit?" -> the date), yes/no ("has he had an
+appendectomy?" -> yes with the evidence, "no: denied" when only a negated
+mention exists, or "no record of it" naming what was searched), and any other
+question (the sentence that holds the answer, by the question's words, its
+answer type and, when the embedding model is loaded, by meaning; the fact
+stated, the sentence quoted).
+
+`past_case` answers a question that names no patient but describes a case
+("the 23-year-old woman whose allergies were no longer controlled by Allegra,
+which nasal spray was she given?"): the description is searched through the
+search facade (hybrid when records are embedded, words otherwise) over the
+records the physician may see, the candidate cases are scored by how much of
+the description their record holds (and their search rank), the best case
+answers the asked fact and is named; when two or more match about equally,
+each is listed with its fact. Access was decided by the engine (`ctx.visible`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from archive.assistant import passages as P
+from archive.assistant import reading as R
+from archive.assistant.answer import Draft, Statement
+from archive.assistant.citations import Citation
+from archive.assistant.context import Context, _fact_citation, _who
+from archive.assistant.context import _record_label as _label
+from archive.assistant.intents import Intent
+from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT
+from archive.assistant.sources import chart_facts
+from archive.plural import counted
+
+if TYPE_CHECKING:
+    from archive.session import Session
+
+CASE_POOL = 8  # records retrieved for a described case
+AMBIGUOUS = 0.93  # a second case scoring at least this share of the best one is listed too
+MAX_CASES = 3
+LAST_ENCOUNTER = re.compile(
+    r"\b(?:last|latest|most recent|previous|recent)\s+(?:encounter|visit|appointment|admission|consultation|"
+    r"contact|clinic visit|office visit)\b|\blast (?:seen|saw)\b|\bwhen was (?:she|he|they|\w+) (?:last )?seen\b",
+    re.I,
+)
+_CASE = re.compile(
+    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ]year[- ]old|"
+    r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|"
+    r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
+    r"teen(?:ager)?|female|male|patient|person) (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|"
+    r"in whom|being|discharged|brought|referred)\b",
+    re.I,
+)
+
+
+def describes_case(question: str) -> bool:
+    """Whether a question describes a past case in words ("the 23-year-old woman whose ...")."""
+    return bool(_CASE.search(question))
+
+
+def past_case_question(question: str, intent: Intent) -> bool:
+    """A question naming no patient that asks a fact of a described case (not a search, count or code)."""
+    described = describes_case(question)
+    if intent.kind not in ("list", "timeline", "passages", "find", "similar") or (
+            intent.which_patients and not described):
+        return False
+    if intent.kind in ("find", "similar") and not describes_case(question):
+        return False
+    if intent.record_ref or intent.refers_back and intent.kind == "similar":
+        return False
+    return describes_case(question) or len(R.content_words(question)) >= 4
+
+
+def similarity(session: Session, question: str) -> Callable[[list[str]], list[float]] | None:
+    """Cosine of the question to each sentence, when records are embedded and the model is loaded (else None)."""
+    from archive.search import semantic_ready
+
+    if not semantic_ready(session):
+        return None
+    from archive.embedding import get_embedder
+
+    embedder = get_embedder(session)
+    if not getattr(embedder, "ready", True):
+        return None
+    qvec = embedder.embed_query(question)
+
+    def score(sentences: list[str]) -> list[float]:
+        if not sentences:
+            return []
+        vecs = embedder.embed_documents(sentences)
+        return [float(v) for v in vecs @ qvec]
+
+    return score
+
+
+def _cite(ctx: Context, found: R.Found) -> Citation | None:
+    info = ctx.texts.info(found.record_id)
+    if info is None:
+        return None
+    seg = found.segment
+    passage = P.trim(seg) if len(seg.text) > P.MAX_PASSAGE else seg.text
+    if found.fact and found.fact not in passage:
+        i = seg.text.find(found.fact)
+        passage = P.trim(seg, i, i + len(found.fact)) if i >= 0 else passage
+    return Citation(found.record_id, (info.date or "")[:10] or None, passage, info.patient)
+
+
+def _records_of(ctx: Context, mrn: str) -> dict[str, str]:
+    out = {}
+    for rid, _date, _title, _type in ctx.session.store.records.filed_to(mrn):
+        if ctx.visible.allows(rid, mrn):
+            out[rid] = ctx.texts.text(rid)
+    return out
+
+
+def _fact_line(asked: R.Asked, found: R.Found) -> str:
+    if asked.type == R.YESNO:
+        family = re.search(r"\bfamily\b|\bmother|\bfather|\bsister|\bbrother", asked.text, re.I)
+        return {PRESENT: "Yes", NEGATED: "No (the record denies or rules it out)",
+                POSSIBLE: "Not confirmed (the record says only possibly)",
+                FAMILY: "Yes, in the family" if family else "Not the patient (a family member)",
+                HYPOTHETICAL: "Not stated as having happened"}.get(found.status, "")
+    return found.fact or ""
+
+
+# ---------------------------------------------------------------- a named patient
+
+
+def patient_fact(ctx: Context, intent: Intent) -> Draft:
+    assert ctx.patient is not None
+    question = intent.question or intent.topic
+    if LAST_ENCOUNTER.search(question):
+        return last_encounter(ctx, intent)
+    drop = {w.lower() for w in (ctx.patient.name or "").replace(",", " ").split()}
+    drop |= {re.sub(r"\d+$", "", w).lower() for w in drop}
+    asked = R.understand(question, drop)
+    if asked.type == R.YESNO and asked.topic:
+        return has_had(ctx, intent, asked)
+    return _read_patient(ctx, intent, asked, question)
+
+
+def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -> Draft:
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic=intent.topic, patients={mrn})
+    texts = _records_of(ctx, mrn)
+    if intent.period is not None:
+        texts = {rid: t for rid, t in texts.items() if intent.period.contains(_date_of(ctx, rid))}
+    found = R.best_sentences(texts, asked, limit=12 if asked.current else 3,
+                             similarity=similarity(ctx.session, asked.text))
+    found = [f for f in found if f.score > 0.25]
+    if not found:
+        return draft
+    if asked.current:  # "most recent", "latest": of the sentences answering about as well, the latest dated
+        close = [f for f in found if f.score >= 0.85 * found[0].score]
+        found = sorted(close, key=lambda f: _when(ctx, f), reverse=True) + [f for f in found if f not in close]
+    best = found[0]
+    keep = [best] + [f for f in found[1:] if f.score >= 0.8 * best.score and f.fact and f.fact != best.fact][:1]
+    for f in keep:
+        cite = _cite(ctx, f)
+        if cite is None:
+            continue
+        fact = _fact_line(asked, f)
+        text = (f"{fact} ({_label(ctx, f.record_id)})" if fact else _label(ctx, f.record_id)) + f": \"{cite.passage}\""
+        draft.statements.append(Statement(text, [cite], key=f.record_id))
+    lead_fact = _fact_line(asked, best)
+    draft.lead = lambda sts: (f"{lead_fact} — for {_who(ctx, mrn)}:" if lead_fact
+                              else f"From the records of {_who(ctx, mrn)}:")
+    return draft
+
+
+def _when(ctx: Context, found: R.Found) -> str:
+    """The date a sentence states (an ISO date in it), else its record's date."""
+    m = re.search(r"\b\d{4}-\d{2}-\d{2}\b", found.segment.text)
+    info = ctx.texts.info(found.record_id)
+    return m.group(0) if m else ((info.date or "") if info else "")
+
+
+def _date_of(ctx: Context, rid: str) -> str | None:
+    info = ctx.texts.info(rid)
+    return info.date if info else None
+
+
+def last_encounter(ctx: Context, intent: Intent) -> Draft:
+    """The latest encounter (chart) or dated record of the patient, cited."""
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic="last encounter", patients={mrn})
+    facts = [f for f in chart_facts(ctx.session, mrn, ("encounter",), intent.period, with_encounters=True)
+             if f.kind == "encounter" and f.date]
+    dated: list[tuple[str, Citation, str]] = []
+    for f in sorted(facts, key=lambda f: f.date or "", reverse=True)[:5]:
+        cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
+        if cite is not None:
+            dated.append(((f.date or "")[:10], cite, f.text))
+            break
+    for rid, date, _title, _type in reversed(ctx.session.store.records.filed_to(mrn)):
+        if not date or not ctx.visible.allows(rid, mrn):
+            continue
+        if intent.period is not None and not intent.period.contains(date):
+            continue
+        text = ctx.texts.text(rid)
+        line = P.line_with(text, date[:10]) or P.lead_passage(text)
+        if line:
+            dated.append((date[:10], Citation(rid, date[:10], line, mrn), _label(ctx, rid)))
+        break
+    if not dated:
+        return draft
+    day, cite, what = max(dated, key=lambda t: t[0])
+    draft.statements.append(Statement(f"{day}: {what}: \"{cite.passage}\"", [cite], key=day))
+    draft.lead = lambda sts: f"The last encounter of {_who(ctx, mrn)} was on {day}."
+    return draft
+
+
+def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
+    """Yes with the evidence (chart first, then notes), "no: denied", or no record of it, saying what was searched."""
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    topic = asked.topic
+    draft = Draft("passages", topic=topic, patients={mrn})
+    stems = set(P.query_stems(topic))
+    facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
+    hits = [f for f in facts if stems and stems <= {s for s, _, _ in P._stems_in(f.text)}]
+    if not hits and len(stems) > 1:
+        need = P.enough(len(stems))
+        hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
+    for f in hits[:6]:
+        cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
+        if cite is None and f.record_id is None:  # typed in by hand: stated as a chart entry
+            draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart entry typed "
+                                              "in; no source record to quote)", [], key=f"{f.text}|{f.date}",
+                                              from_record=False))
+            continue
+        if cite is None:
+            continue
+        draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart)", [cite],
+                                          key=f"{f.text}|{f.date}"))
+    texts = _records_of(ctx, mrn)
+    negated: list[Statement] = []
+    if not draft.statements:
+        only = R.Asked(R.YESNO, tuple(dict.fromkeys(R.key(s) for s in P.query_stems(topic))), (), topic)
+        for found in R.best_sentences(texts, only, limit=6):
+            if not set(only.words) <= set(found.matched) and len(found.matched) < P.enough(len(only.words)):
+                continue
+            cite = _cite(ctx, found)
+            if cite is None:
+                continue
+            st = Statement(f"{_label(ctx, found.record_id)}: \"{cite.passage}\"", [cite], key=found.record_id)
+            if found.status == PRESENT:
+                draft.statements.append(st)
+            elif found.status == NEGATED:
+                negated.append(st)
+    if draft.statements:
+        draft.lead = lambda sts: f"Yes: {_who(ctx, mrn)} has a record of {topic}:"
+        return draft
+    if negated:
+        draft.statements = negated[:3]
+        when = ", ".join(sorted({(s.citations[0].date or "undated") for s in draft.statements}))
+        draft.lead = lambda sts: f"No: {topic} is denied or ruled out in the records of {_who(ctx, mrn)} ({when}):"
+        return draft
+    entries = len([f for f in facts if f.kind != "encounter"])
+    searched = counted(entries, "chart entry", "chart entries")
+    draft.plain = (f"No record of {topic} for {_who(ctx, mrn)}: searched {searched} (diagnoses, procedures, "
+                   f"medications, referrals) and the text of {counted(len(texts), 'record')}.")
+    return draft
+
+
+# ---------------------------------------------------------------- a described case
+
+
+def past_case(ctx: Context, intent: Intent) -> Draft:
+    question = intent.question or intent.topic
+    asked = R.understand(question)
+    draft = Draft("case", topic=intent.topic)
+    words = " ".join(R.content_words(question))
+    if not words.strip():
+        return draft
+    hits = _case_hits(ctx, words, intent)
+    if not hits:
+        return draft
+    desc = set(asked.words) | set(asked.context)
+    sex = _sex(question)
+    scored = []
+    top = hits[0][1] or 1.0
+    for rank, (rid, score, mrn) in enumerate(hits):
+        text = ctx.texts.text(rid)
+        coverage = len(desc & asserted_stems(text, desc)) / max(1, len(desc))
+        rel = score / top if top > 0 else 1.0 / (1 + rank)
+        case_score = 0.6 * coverage + 0.4 * max(0.0, min(1.0, rel))
+        if sex and _sex(text, record=True) not in (None, sex):
+            case_score *= 0.7  # "the man with ..." is not a woman's case
+        scored.append((case_score, rid, mrn))
+    scored.sort(key=lambda t: -t[0])
+    best_score = scored[0][0]
+    sim = similarity(ctx.session, asked.text)  # the asked fact by meaning: only in the cases kept
+    close = [t for t in scored if t[0] >= AMBIGUOUS * best_score][:MAX_CASES]
+    chosen = []
+    for _case_score, rid, mrn in close:
+        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=1, similarity=sim,
+                                 by_meaning=8 if len(close) == 1 else 4)
+        if found:
+            chosen.append((_case_score, rid, mrn, found[0]))
+    if not chosen:
+        return draft
+    seen_patients: set[str] = set()
+    for _s, rid, mrn, f in chosen:
+        if mrn in seen_patients:
+            continue
+        seen_patients.add(mrn or rid)
+        cite = _cite(ctx, f)
+        if cite is None:
+            continue
+        fact = _fact_line(asked, f)
+        case = f"{_who(ctx, mrn)} ({_label(ctx, rid)})"
+        draft.statements.append(Statement((f"{fact} — " if fact else "") + f"case {case}: \"{cite.passage}\"",
+                                          [cite], key=rid))
+        if mrn:
+            draft.patients.add(mrn)
+    if len(draft.statements) > 1:
+        draft.lead = lambda sts: (f"{len(sts)} cases match the description about equally; the answer from each "
+                                  "(which case do you mean?):")
+    else:
+        lead_fact = _fact_line(asked, chosen[0][3])
+        draft.lead = lambda sts: ("The best-matching case: " + sts[0].text.split("case ", 1)[-1].split(": \"")[0]
+                                  + (f". Answer: {lead_fact}" if lead_fact else "") + ":") if sts else ""
+    return draft
+
+
+_MALE = re.compile(r"\b(?:man|men|gentleman|male|boy|he|his|him|mr)\b", re.I)
+_FEMALE = re.compile(r"\b(?:woman|women|lady|female|girl|she|her|hers|mrs|ms|pregnant)\b", re.I)
+
+
+def _sex(text: str, record: bool = False) -> str | None:
+    """"male" or "female" when the question (or a record, by its majority of words) says so, else None."""
+    male, female = len(_MALE.findall(text)), len(_FEMALE.findall(text))
+    if record:
+        return "male" if male > 2 * female + 1 else "female" if female > 2 * male + 1 else None
+    return "male" if male and not female else "female" if female and not male else None
+
+
+def asserted_stems(text: str, wanted: set[str]) -> set[str]:
+    """The `wanted` stems that `text` mentions as present at least once (not only denied, possible, family)."""
+    from archive.assistant.mention import PRESENT, mention_status
+
+    out: set[str] = set()
+    for seg in P.segments(text):
+        low = seg.text.lower()
+        if not any(k in low for k in wanted if k not in out):  # stems are word prefixes: a cheap first look
+            continue
+        for s, a, b in P._stems_in(seg.text):
+            k = R.key(s)
+            if k in wanted and k not in out and mention_status(seg.text, a, b) == PRESENT:
+                out.add(k)
+    return out
+
+
+def _case_hits(ctx: Context, words: str, intent: Intent) -> list[tuple[str, float, str | None]]:
+    """(record id, score, patient) of the records matching a case description: hybrid when embedded, else words."""
+    from archive.assistant.sources import _filters
+    from archive.search import search, semantic_ready, words_first
+
+    out: list[tuple[str, float, str | None]] = []
+    if semantic_ready(ctx.session):
+        f = _filters(None, intent.period)
+        result = search(ctx.session, words, mode="hybrid", date_from=f.date_from, date_to=f.date_to,
+                        limit=CASE_POOL, visible=ctx.visible, mark=("", ""))
+        out = [(h.record_id, h.score, h.patient) for h in result.hits]
+    if not out:
+        hits = words_first(ctx.session, words, _filters(None, intent.period), CASE_POOL, ctx.visible,
+                           any_word=True)
+        # the cascade's score: BM25 within a query, 1000 less per looser query (phrase, all words, any word)
+        tiers = [(0, h.score) if h.score > 0 else (int(-h.score // 1000) + 1, h.score + 1000 * (-h.score // 1000 + 1))
+                 for h in hits]
+        first = tiers[0][0] if tiers else 0
+        out = [(h.record_id, raw * (1.0 if tier == first else 0.5), h.patient) for h, (tier, raw) in zip(hits, tiers,
+                                                                                                         strict=True)]
+    seen: set[str] = set()
+    uniq = []
+    for rid, score, mrn in out:
+        if rid in seen:
+            continue
+        seen.add(rid)
+        uniq.append((rid, score, mrn))
+    return uniq[:CASE_POOL]

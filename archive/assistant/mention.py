@@ -1,0 +1,58 @@
+"""Whether a mention in a sentence is asserted for the patient: the one place that decides it.
+
+`mention_status(text, start, end)` labels the mention text[start:end]:
+"present", "negated" ("denies chest pain"), "possible" ("rule out"),
+"family" ("mother had breast cancer") or "hypothetical" ("return if fever").
+Until indexer.assertion (the clinical-language issue) lands, this is a small
+local check over the mention's own clause; swap its body for
+`indexer.assertion.assertion_of(text, start, end)` then, nothing else changes.
+Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+PRESENT = "present"
+NEGATED = "negated"
+POSSIBLE = "possible"
+FAMILY = "family"
+HYPOTHETICAL = "hypothetical"
+
+_CLAUSE_CUT = re.compile(r"[.;:!?\n•]|,\s+(?:but|however|although|though|except)\b|\b(?:but|however|although)\b", re.I)
+_NEG = re.compile(
+    r"\b(?:no|not|denies|denied|deny|denying|without|negative for|never|none|absent|free of|ruled out|"
+    r"no evidence of|no history of|no signs? of|unremarkable for|nor)\b",
+    re.I,
+)
+_NEG_AFTER = re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?(?:was|were|is|are)?\s*(?:ruled out|negative|absent|denied|"
+                        r"resolved)\b", re.I)
+_POSSIBLE = re.compile(r"\b(?:rule out|r/o|possible|possibly|probable|suspected|suspicious for|concern for|"
+                       r"questionable|may have|might have|cannot exclude|differential)\b", re.I)
+_FAMILY = re.compile(r"\b(?:family history|mother|father|brother|sister|sibling|aunt|uncle|grandmother|"
+                     r"grandfather|son|daughter|parents?|cousin)\b", re.I)
+_HYPOTHETICAL = re.compile(r"\b(?:if (?:she|he|they|you|the patient)?|should (?:she|he|they)|return if|"
+                           r"call if|in case of|watch for|warning signs)\b", re.I)
+
+
+def _clause(text: str, start: int, end: int) -> tuple[str, str]:
+    """The text of the mention's clause before it and after it."""
+    cuts = [m.end() for m in _CLAUSE_CUT.finditer(text, 0, start)]
+    a = cuts[-1] if cuts else 0
+    after = _CLAUSE_CUT.search(text, end)
+    b = after.start() if after else len(text)
+    return text[a:start], text[end:b]
+
+
+def mention_status(text: str, start: int, end: int) -> str:
+    """The assertion of the mention text[start:end] within its sentence `text` (see the module doc)."""
+    before, after = _clause(text, start, end)
+    if _NEG.search(before) or _NEG_AFTER.search(after):
+        return NEGATED
+    if _FAMILY.search(before) and not re.search(r"\b(?:she|he|patient)\b", before, re.I):
+        return FAMILY
+    if _POSSIBLE.search(before):
+        return POSSIBLE
+    if _HYPOTHETICAL.search(before):
+        return HYPOTHETICAL
+    return PRESENT

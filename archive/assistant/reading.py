@@ -1,0 +1,354 @@
+"""Reading records for the asked fact: what kind of answer a question wants, the sentence that holds it, the fact.
+
+No templates: `understand(question)` keeps the question's content words (the
+asked clause weighted above a description of the case) and its answer type
+(a drug and dose, a measured value with its unit, a date, a duration, yes/no,
+anything else). `best_sentences` scores every sentence of the given record
+texts by the question's words (weighted by how rare each word is among those
+sentences), by whether the sentence holds an answer of the asked type, and,
+when the embedding model is loaded, by meaning (`similarity`, a callable the
+caller supplies). `extract` takes the fact itself out of the chosen sentence.
+Every sentence returned is a slice of its record's text (the citation check
+runs on it anyway). Mentions the patient does not have (negated, possible,
+family, hypothetical: `mention.mention_status`) are marked, never taken as
+evidence that the patient has the thing. Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from archive.assistant import passages as P
+from archive.assistant.intents import FILLER
+from archive.assistant.mention import NEGATED, PRESENT, mention_status
+from indexer.query.tokens import stem
+
+DRUG, VALUE, DATE, DURATION, YESNO, OTHER = "drug", "value", "date", "duration", "yesno", "other"
+
+_NUMBER_WORDS = r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|a few|several|" \
+                r"a couple of|a|an)"
+DURATION_RE = re.compile(rf"\b(?:for |x ?|past |last |over the (?:past|last) )?{_NUMBER_WORDS}[\s-]*"
+                         r"(?:-\s*)?(?:to \d+\s*)?(?:days?|weeks?|months?|years?|hours?|minutes?|nights?|wks?|"
+                         r"yrs?|hrs?|mos?)\b(?![\w-]*\s*old\b)(?!-)", re.I)
+_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
+          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+DATE_RE = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|"
+                     rf"{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|\d{{1,2}} {_MONTHS} \d{{4}}|{_MONTHS} \d{{4}}|"
+                     r"(?:in |since )(?:19|20)\d{2})\b",
+                     re.I)
+_UNITS = (r"mm\[hg\]|%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|bpm|beats per minute|kg|lbs?|"
+          r"pounds|cm|mm|ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|"
+          r"per minute|liters?|l/min|mg|mcg|g")
+VALUE_RE = re.compile(rf"(?<![\w/])(?:\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
+                      rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:\s*(?:{_UNITS})(?![\w]))?)", re.I)
+DOSE_RE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu|%|puffs?|"
+                     r"tablets?|sprays?)\b", re.I)
+_DRUG_SUFFIX = re.compile(
+    r"\b[A-Za-z]{3,}(?:cillin|mycin|micin|cycline|floxacin|oxacin|pril|sartan|olol|statin|azole|prazole|tidine|"
+    r"dipine|semide|thiazide|formin|gliptin|gliflozin|parin|xaban|gatran|triptan|setron|azepam|zolam|olone|isone|"
+    r"isolone|asone|lukast|terol|tropium|phylline|umab|ximab|zumab|tinib|ciclovir|cyclovir|navir|caine|codone|"
+    r"morphone|profen|fenac|coxib|afil|oxetine|aline|pramine|triptyline|azine|idone|apine|barbital|tretin|"
+    r"sone|nide|dronate|glitazone|mide|sterone|estradiol|thyroxine|insulin|aspirin|warfarin|metformin|"
+    r"acetaminophen|tylenol|ibuprofen|naproxen|allegra|claritin|zyrtec|flonase|nasonex|nasacort|rhinocort|"
+    r"benadryl|motrin|advil|aleve|lasix|coumadin|plavix|eliquis|xarelto|lipitor|zocor|synthroid|hydroxyurea|"
+    r"prednisone|albuterol|salbutamol|budesonide|heparin|morphine|oxycodone|lisinopril|ceftriaxone)\b", re.I)
+_STOPPED = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|d/c'?d|no longer (?:taking|on)|off (?:of )?|held|"
+                      r"switched from|came off|quit)\b", re.I)
+
+_YESNO_START = re.compile(r"^\s*(?:did|does|do|has|have|had|is|was|were|are|any|ever)\b", re.I)
+_DATE_Q = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|month)\b|\bwhich (?:date|day|year)\b|\bdate of\b|"
+                     r"\bon what (?:date|day)\b", re.I)
+_DURATION_Q = re.compile(r"\bhow long\b|\bfor how many (?:days|weeks|months|years|hours)\b|\bduration\b|"
+                         r"\bhow many (?:days|weeks|months|years|hours)\b", re.I)
+_VALUE_Q = re.compile(
+    r"\bhow (?:much|high|low|heavy|tall|many)\b|\b(?:level|levels|count|value|values|pressure|rate|score|weight|"
+    r"height|bmi|temperature|temp|saturation|sat|a1c|hba1c|glucose|sugar|size|reading|result|results|ejection "
+    r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
+    r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number)\b", re.I)
+_DRUG_Q = re.compile(
+    r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
+    r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
+    r"given|give|taking|take|therapy|treatment)\b", re.I)
+# Words of a question that never name what is asked (beyond FILLER).
+_QUESTION_WORDS = frozenset(
+    """
+    was were is are did does do has have had been being which what when how who whom whose why where much long
+    high low value level levels result results time times day days date dose dosage amount number kind type sort
+    case patient woman man lady gentleman girl boy child year-old old years yr yo female male she he her his him
+    they their them given give gave
+    """.split()
+)
+_KEEP = frozenset("count first last diagnosed diagnosis number total".split())  # FILLER words a fact may hinge on
+_ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:what|which|when|how|who|did|does|do|has|had|was|were|is|are)\b)", re.I)
+# What notes abbreviate: a question's words also find these forms ("blood pressure" finds "BP 180/110").
+SYNONYMS = {
+    "blood pressure": "bp", "heart rate": "hr pulse", "pulse": "hr", "temperature": "temp", "respiratory rate": "rr",
+    "oxygen saturation": "spo2 sat o2", "saturation": "spo2 sat", "hemoglobin a1c": "hba1c a1c",
+    "haemoglobin a1c": "hba1c a1c", "a1c": "hba1c hemoglobin", "weight": "weighs wt pounds", "height": "tall",
+    "blood sugar": "glucose", "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
+    "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
+    "at the visit": "today", "on admission": "admitted admission", "at discharge": "discharged discharge",
+}
+_DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question, understood: the answer type, the asked clause's stems, the case description's stems."""
+
+    type: str
+    words: tuple[str, ...]  # stems of the asked clause (weighted 1)
+    context: tuple[str, ...] = ()  # stems of the rest (a described case: weighted less)
+    topic: str = ""  # the asked thing in the question's words ("appendectomy" for "has she had an appendectomy?")
+    current: bool = False  # asks what is current or latest ("what medications is she on", "most recent BP")
+    text: str = ""  # the asked clause as written (compared by meaning with the sentences)
+    extra: tuple[str, ...] = ()  # forms the notes use for the asked words ("bp"), and medication words: weighted 1
+
+
+def answer_type(question: str) -> str:
+    q = question.strip()
+    if _DURATION_Q.search(q):
+        return DURATION
+    if _DATE_Q.search(q):
+        return DATE
+    if _YESNO_START.match(_ASKED_SPLIT.split(q)[-1]) and not re.search(r"\b(?:what|which|how)\b",
+                                                                      _ASKED_SPLIT.split(q)[-1], re.I):
+        return YESNO
+    if _VALUE_Q.search(q) and not re.search(r"\b(?:medications?|meds|drugs?|spray|inhaler)\b", q, re.I):
+        return VALUE
+    if _DRUG_Q.search(q):
+        return DRUG
+    return OTHER
+
+
+def content_words(text: str, drop: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    out = []
+    for w in P._WORD.findall(text):
+        low = w.lower().removesuffix("'s")
+        named = re.fullmatch(r"([a-z]+)\d+", low)  # "Roe917": a name as Synthea writes it
+        if (low in FILLER and low not in _KEEP) or low in _QUESTION_WORDS or low in drop or len(low) < 2 \
+                or (named and named.group(1) in drop):
+            continue
+        if re.fullmatch(r"\d+", low) and len(low) < 2:
+            continue
+        out.append(w)
+    return out
+
+
+_HEADER = re.compile(r"^(?:patient|mrn|date|dob|sex|title|author|name)\s*:", re.I)
+
+
+def key(s: str) -> str:
+    """A stem as compared here: long stems by their first 7 letters (prescription / prescribed)."""
+    return s[:7] if len(s) > 7 and s.isalpha() else s
+
+
+def _stems(words: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for w in words:
+        s = key(stem(w))
+        if s not in out:
+            out.append(s)
+    return tuple(out)
+
+
+def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> Asked:
+    """The answer type and the words of `question` (name words in `drop` left out)."""
+    parts = _ASKED_SPLIT.split(question)
+    asked, described = (parts[-1], " ".join(parts[:-1])) if len(parts) > 1 else (question, "")
+    # "In the case of X, what ..." / "For the man who ..., what ...": the description is weighted less;
+    # a description after the asked clause ("what was the dose of the woman with ...") too
+    m = re.search(r"\b(?:of|for|in) (?:the|a|an|that) (?:\d+[- ]year[- ]old |young |elderly |old )?"
+                  r"(?:case|patient|woman|man|lady|gentleman|girl|boy|child|female|male|person)\b", asked, re.I)
+    if m and m.start() > 8:
+        described = (described + " " + asked[m.start():]).strip()
+        asked = asked[: m.start()]
+    kind = answer_type(asked if asked.strip() else question)
+    words = content_words(asked, drop)
+    low = asked.lower()
+    extra: list[str] = []
+    for phrase, forms in SYNONYMS.items():
+        if re.search(rf"\b{phrase}", low):
+            extra += forms.split()
+    if kind == DRUG:
+        extra += list(_DRUG_WORDS)
+    ctx = content_words(described, drop)
+    topic = " ".join(content_words(re.sub(r"^\s*\w+\s+(?:\w+\s+)??(?:had|have|has|got|get|received|undergone|"
+                                          r"undergo|been diagnosed with|diagnosed with|been treated for)\b",
+                                          "", asked, flags=re.I), drop | {"ever", "any"}))
+    current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\b(?:most recent|"
+                             r"latest|last|newest)\b", asked, re.I))
+    own = _stems(words)
+    return Asked(kind, own, tuple(s for s in _stems(ctx) if s not in own), topic, current, asked.strip() or question,
+                 tuple(s for s in _stems(extra) if s not in own))
+
+
+@dataclass
+class Found:
+    record_id: str
+    segment: P.Segment
+    score: float
+    fact: str | None = None
+    status: str = PRESENT  # the asked thing's assertion in this sentence (yes/no questions)
+    matched: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _type_bonus(kind: str, text: str) -> float:
+    if kind == VALUE:
+        return 0.6 if extract(text, Asked(VALUE, ())) else 0.0
+    if kind == DATE:
+        return 0.6 if DATE_RE.search(text) else 0.0
+    if kind == DURATION:
+        return 0.6 if DURATION_RE.search(text) else 0.0
+    if kind == DRUG:
+        return 0.6 if (DOSE_RE.search(text) or _DRUG_SUFFIX.search(text) or drug_phrase(text)) else 0.0
+    return 0.0
+
+
+def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
+                   similarity: Callable[[list[str]], list[float]] | None = None, by_meaning: int = 12) -> list[Found]:
+    """The sentences of `texts` (record id -> text) that best answer `asked`, best first."""
+    wanted = {s: 0.35 for s in asked.context}
+    wanted.update({s: 1.0 for s in asked.extra})
+    wanted.update({s: 2.0 for s in asked.words})
+    asked_words = set(asked.words) | set(asked.extra)
+    if not wanted:
+        return []
+    cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]]]] = []
+    df: dict[str, int] = {}
+    every = similarity is not None and len(texts) == 1  # one record: its every sentence, by meaning too
+    for rid, text in texts.items():
+        heading: set[str] = set()  # the words of the section a sentence is in ("ASSESSMENT AND PLAN")
+        for seg in P.segments(text):
+            if P.is_heading(seg.text):
+                heading = {key(s) for s, _, _ in P._stems_in(seg.text)}
+                continue
+            if len(seg.text) < 4 or _HEADER.match(seg.text):
+                continue
+            low = seg.text.lower()
+            if not heading & set(wanted) and not any(k in low for k in wanted) and not (
+                    every and _type_bonus(asked.type, seg.text)):
+                continue  # stems are word prefixes: a sentence holding none of them matches nothing
+            stems_at = [(key(s), a, b) for s, a, b in P._stems_in(seg.text)]
+            have = ({s for s, _, _ in stems_at} | heading) & set(wanted)
+            for s in have:
+                df[s] = df.get(s, 0) + 1
+            if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text)):
+                cands.append((rid, seg, have, stems_at))
+    if not cands:
+        return []
+    n = len(cands) + 1
+    idf = {s: math.log(1 + n / (1 + df.get(s, 0))) for s in wanted}
+    total = sum(wanted[s] * idf[s] for s in asked.words) or sum(wanted[s] * idf[s] for s in wanted) or 1.0
+    scored: list[Found] = []
+    for rid, seg, have, stems_at in cands:
+        base = sum(wanted[s] * idf[s] for s in have) / total
+        if not have & asked_words and asked_words:
+            base *= 0.3
+        typed = _type_bonus(asked.type, seg.text)
+        bonus = typed * min(1.0, base * 2)
+        if asked.type in (VALUE, DATE, DURATION, DRUG) and not typed:
+            base *= 0.4  # holds no answer of the asked type
+        length = min(len(seg.text), 600) / 6000
+        status = PRESENT
+        if asked.type == YESNO:
+            status = _status_of(seg.text, stems_at, set(asked.words))
+        scored.append(Found(rid, seg, base + bonus - length, status=status,
+                            matched=tuple(sorted(have))))
+    scored.sort(key=lambda f: -f.score)
+    if similarity is not None:
+        top = scored[:by_meaning]
+        cos = similarity([f.segment.text for f in top])
+        for f, c in zip(top, cos, strict=False):
+            f.score += 1.2 * max(0.0, c)
+        top.sort(key=lambda f: -f.score)
+        scored = top + scored[by_meaning:]
+    out = scored[:limit]
+    for f in out:
+        f.fact = extract(f.segment.text, asked)
+    return out
+
+
+def _status_of(text: str, stems_at: list[tuple[str, int, int]], wanted: set[str]) -> str:
+    spans = [(a, b) for s, a, b in stems_at if s in wanted]
+    if not spans:
+        return PRESENT
+    return mention_status(text, spans[0][0], spans[-1][1])
+
+
+def _nearest(text: str, matches: list[re.Match[str]], anchors: list[int]) -> re.Match[str] | None:
+    if not matches:
+        return None
+    if not anchors:
+        return matches[0]
+
+    def dist(m: re.Match[str]) -> int:
+        # prefer a value after the anchor word ("platelet count was 1,240,000")
+        return min((m.start() - a) if m.start() >= a else 3 * (a - m.start()) for a in anchors)
+
+    return min(matches, key=dist)
+
+
+def extract(sentence: str, asked: Asked) -> str | None:
+    """The asked fact as it is written in `sentence` (a slice of it), or None."""
+    anchors = [a for s, a, _ in P._stems_in(sentence) if key(s) in asked.words or key(s) in asked.extra]
+    if asked.type == VALUE:
+        structured = re.search(r";\s*value\s+([^;]+?)\s*;", sentence)  # a FHIR/HL7 line: "...; value 7.3 kg; ..."
+        if structured:
+            return structured.group(1)
+        found = [m for m in VALUE_RE.finditer(sentence) if not _is_date_part(sentence, m)
+                 and not re.match(r"[\s-]*(?:years?|yrs?|months?|weeks?|days?)[\s-]*old|-", sentence[m.end():], re.I)
+                 and not re.match(r"\s*(?:\d+\s*)?(?:[-/)]|\.\s)", sentence[m.end():m.end() + 3])
+                 or re.fullmatch(r"\d{2,3}/\d{2,3}", m.group(0))]
+        found = [m for m in found if not re.fullmatch(r"\d{1,2}", m.group(0)) or len(found) == 1]
+        m = _nearest(sentence, found, anchors)
+        return m.group(0).strip() if m else None
+    if asked.type == DATE:
+        m = _nearest(sentence, list(DATE_RE.finditer(sentence)), anchors)
+        return m.group(0).removeprefix("in ").removeprefix("since ") if m else None
+    if asked.type == DURATION:
+        m = _nearest(sentence, list(DURATION_RE.finditer(sentence)), anchors)
+        return m.group(0).strip() if m else None
+    if asked.type == DRUG:
+        return drug_phrase(sentence)
+    return None
+
+
+def _is_date_part(text: str, m: re.Match[str]) -> bool:
+    for d in DATE_RE.finditer(text):
+        if d.start() <= m.start() < d.end():
+            return True
+    return False
+
+
+def drug_phrase(sentence: str) -> str | None:
+    """A drug and its dose as written ("furosemide 40 mg by mouth once daily" -> "furosemide 40 mg")."""
+    for m in _DRUG_SUFFIX.finditer(sentence):
+        rest = sentence[m.end(): m.end() + 40]
+        dose = re.match(r"\s*(?:\(\w+\)\s*)?(\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|g|ml|units?|%|puffs?)"
+                        r"(?:\s*(?:once|twice|three times|four times|daily|a day|bid|tid|qid|qd|prn|as needed)"
+                        r"(?:\s*(?:daily|a day))?)?)", rest, re.I)
+        return sentence[m.start(): m.end() + (dose.end() if dose else 0)]
+    dosed = DOSE_RE.search(sentence)
+    if dosed:
+        before = re.findall(r"[A-Za-z][A-Za-z\-]{3,}", sentence[: dosed.start()])
+        if before:
+            start = sentence.rfind(before[-1], 0, dosed.start())
+            return sentence[start: dosed.end()]
+    brand = re.search(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
+    if brand and re.search(r"\b(?:samples?|prescri\w*|start\w*|given|give|gave|take|taking|use|using|spray|"
+                           r"tablet|inhaler|cream|medications?|meds|include)\b", sentence, re.I):
+        return brand.group(1)
+    return None
+
+
+def stopped(sentence: str) -> bool:
+    """Whether a sentence says a medication was stopped."""
+    return bool(_STOPPED.search(sentence))
+
+
+def is_negated(found: Found) -> bool:
+    return found.status == NEGATED

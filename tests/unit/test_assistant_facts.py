@@ -1,0 +1,121 @@
+"""The asked fact: past cases described in words, yes/no with evidence, last encounter, current medications,
+chart entries first, names as records write them, follow-ups on the case found (over the small test corpus)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from archive.assistant import Conversation, ask
+from archive.assistant.citations import normalise
+from tests.assistant_helpers import FHIR_MRN, import_corpus
+from tests.conftest import PHYS_PASS, TECH_PASS, VaultFixture
+
+
+@pytest.fixture(scope="module")
+def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from archive.charts.entries import add_entry
+
+    import_corpus(shared_vault.session, tmp_path_factory.mktemp("corpus"))
+    tess = shared_vault.open("tess", TECH_PASS)
+    add_entry(tess, "MRN-200", "medication", "Metoprolol", "2021-02-02", dose="25 mg", force=True)  # typed in
+    tess.close()
+    session = shared_vault.open("drmaria", PHYS_PASS)
+    yield session
+    session.close()
+
+
+def record_of(session: Any, mrn: str) -> str:
+    return str(session.db.execute("SELECT id FROM records WHERE patient_mrn = ?", [mrn]).fetchone()[0])
+
+
+def verified(session: Any, answer: Any) -> None:
+    assert answer.citations
+    for c in answer.citations:
+        blob = session.db.execute("SELECT text_blob_id FROM records WHERE id = ?", [c.record_id]).fetchone()[0]
+        assert normalise(c.passage) in normalise(session.blobs.get_bytes(blob).decode())
+
+
+def last_audit(session: Any) -> dict[str, Any]:
+    row = session.db.execute("SELECT details FROM audit WHERE action = 'assistant_ask' ORDER BY rowid DESC LIMIT 1"
+                             ).fetchone()
+    return dict(json.loads(row[0]))
+
+
+def test_a_past_case_described_in_words_answers_from_the_best_match_and_names_it(phys: Any) -> None:
+    answer = ask(phys, "For the 58-year-old man with substernal chest pain and shortness of breath, "
+                       "what medication was he given?")
+    assert answer.kind == "case" and not answer.refused
+    assert answer.answer.startswith("The best-matching case: MRN MRN-400, Tom Lee")
+    assert "aspirin 325 mg" in answer.answer
+    assert [c.record_id for c in answer.citations] == [record_of(phys, "MRN-400")]
+    verified(phys, answer)
+    assert "MRN-400" in last_audit(phys)["patients"]
+
+
+def test_a_follow_up_after_a_past_case_is_about_that_case(phys: Any) -> None:
+    conv = Conversation(phys)
+    conv.ask("In the case of the 58-year-old man with substernal chest pain, what was he given?")
+    follow = conv.ask("has he had diabetes?")
+    assert follow.answer.startswith("Yes") and follow.patient == "MRN-400"
+    assert "type 2 diabetes" in follow.citations[0].passage
+
+
+def test_cases_matching_about_equally_are_each_listed_with_their_fact(phys: Any) -> None:
+    answer = ask(phys, "For the man with chest pain, what was the assessment?")
+    assert answer.kind == "case"
+    assert answer.answer.startswith("2 cases match the description about equally")
+    assert {c.patient for c in answer.citations} == {"MRN-200", "MRN-400"}  # not Mary Smith: she denies it
+    assert {c.passage for c in answer.citations} == {"Stable angina.", "Unstable angina."}
+    verified(phys, answer)
+    assert set(last_audit(phys)["patients"]) == {"MRN-200", "MRN-400"}  # every patient touched is audited
+
+
+def test_has_had_yes_denied_and_no_record_saying_what_was_searched(phys: Any) -> None:
+    yes = ask(phys, "Has Jane Roe had an appendectomy?")
+    assert yes.answer.startswith("Yes") and yes.citations[0].record_id == record_of(phys, FHIR_MRN)
+    verified(phys, yes)
+    denied = ask(phys, "Has Mary Smith had chest pain?")
+    assert denied.answer.startswith("No: chest pain is denied or ruled out")
+    assert [c.passage for c in denied.citations] == ["She denies chest pain."]
+    none = ask(phys, "Has Jane Roe had a colonoscopy?")
+    assert none.answer.startswith("No record of colonoscopy for MRN MRN-100, Jane Roe: searched")
+    assert "chart entries" in none.answer and none.citations == []
+
+
+def test_last_encounter_is_the_date_cited(phys: Any) -> None:
+    answer = ask(phys, "When was Tom Lee's last encounter?")
+    assert answer.answer.startswith("The last encounter of MRN MRN-400, Tom Lee was on 2020-11-20.")
+    verified(phys, answer)
+
+
+def test_current_medications_chart_first_typed_in_entries_included(phys: Any) -> None:
+    roe = ask(phys, "What medications is Mrs. Roe on?")  # surname only
+    assert roe.patient == FHIR_MRN
+    lines = roe.answer.splitlines()
+    assert "Lisinopril 10 MG Oral Tablet" in lines[1] and "(stopped)" not in lines[1]  # the current one first
+    assert all("(stopped)" in line for line in lines[2:])
+    assert sum("Amoxicillin 500 MG Oral Capsule" in line for line in lines) == 1
+    smith = ask(phys, "What medications is John Smith taking?")
+    assert "Metoprolol; dose 25 mg" in smith.answer  # typed in by a technician: there, as a chart entry
+    assert "chart entry typed in" in smith.answer
+
+
+def test_names_as_records_write_them(phys: Any) -> None:
+    digits = ask(phys, "Has Jane482 Roe917 had an appendectomy?")  # Synthea's names carry digits
+    assert digits.patient == FHIR_MRN and digits.answer.startswith("Yes")
+    initial = ask(phys, "When was Mary S. last seen?")
+    assert initial.patient == "MRN-300" and "2021-04-12" in initial.answer
+    mrn = ask(phys, "did the patient with MRN-400 have aspirin?")
+    assert mrn.patient == "MRN-400"
+    listed = ask(phys, "what medications does MRN-100 take?")  # the MRN's words leave the topic (no filter on them)
+    assert listed.patient == FHIR_MRN and "Lisinopril 10 MG Oral Tablet" in listed.answer
+
+
+def test_a_value_from_a_named_patients_note(phys: Any) -> None:
+    answer = ask(phys, "What dose of atorvastatin was John Smith started on?")
+    assert "atorvastatin 40 mg" in answer.answer.lower()
+    verified(phys, answer)

@@ -1,0 +1,91 @@
+"""Reading records for the asked fact: answer types, the sentence that answers, the fact itself, assertions."""
+
+from __future__ import annotations
+
+import pytest
+
+from archive.assistant import reading as R
+from archive.assistant.mention import FAMILY, NEGATED, POSSIBLE, PRESENT, mention_status
+
+NOTE = (
+    "CHIEF COMPLAINT: Essential thrombocytosis.\n"
+    "This is a 64-year-old gentleman who I am following for essential thrombocytosis. He was first diagnosed when "
+    "he first saw a hematologist on 07/09/07. At that time, his platelet count was 1,240,000. He was initially "
+    "started on Hydrea 1000 mg q.d. On 11/06/07, his platelets were noted to be 766,000.\n"
+    "I will give her prescription for ciprofloxacin that she can take for 3 days presumptively.\n"
+    "PHYSICAL EXAM: BP 180/110 Pulse 65 RR 18 Temp 97.5.\n"
+    "She denies chest pain. Mother had breast cancer.\n"
+)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("what was his platelet count at diagnosis?", R.VALUE),
+    ("which nasal spray was she given samples of?", R.DRUG),
+    ("when was the biopsy done?", R.DATE),
+    ("for how long was she to take the ciprofloxacin?", R.DURATION),
+    ("how many days was she on amoxicillin?", R.DURATION),
+    ("has she had chest pain?", R.YESNO),
+    ("what did the MRI show?", R.OTHER),
+])
+def test_answer_types(question: str, kind: str) -> None:
+    assert R.answer_type(question) == kind
+
+
+def test_a_described_case_is_weighted_below_the_asked_clause() -> None:
+    asked = R.understand("For the gentleman followed for thrombocytosis on Hydrea, what was his platelet count?")
+    assert asked.type == R.VALUE and asked.text.startswith("what was his platelet count")
+    assert "platele" in asked.words and "thrombo" in asked.context and "thrombo" not in asked.words
+
+
+@pytest.mark.parametrize(("question", "fact", "sentence_has"), [
+    ("For the man with thrombocytosis, what was his platelet count when he was first diagnosed?", "1,240,000",
+     "At that time"),
+    ("For the man with thrombocytosis, what dose of Hydrea was he started on?", "Hydrea 1000 mg", "initially"),
+    ("For the woman with gallstones, for how long was she to take the ciprofloxacin?", "for 3 days", "prescription"),
+    ("In the case of the young man with an aneurysm, what was his blood pressure?", "180/110", "BP"),
+    ("which antibiotic was she prescribed?", "ciprofloxacin", "prescription"),
+])
+def test_the_sentence_and_the_fact(question: str, fact: str, sentence_has: str) -> None:
+    found = R.best_sentences({"r1": NOTE}, R.understand(question), limit=1)
+    assert found and sentence_has in found[0].segment.text
+    assert found[0].fact == fact
+    assert NOTE[found[0].segment.start:found[0].segment.end] == found[0].segment.text  # a slice: quotable
+
+
+def test_an_age_is_never_a_duration_or_a_value() -> None:
+    asked = R.understand("how long has she had the rash?")
+    assert R.extract("This 24 year-old female has had a rash.", asked) is None
+    value = R.understand("what was her weight?")
+    assert R.extract("This is a 38-year-old female. Today's weight: 155.5 pounds.", value) == "155.5 pounds"
+
+
+def test_yes_no_marks_a_denied_mention() -> None:
+    found = R.best_sentences({"r1": NOTE}, R.understand("has she had chest pain?"), limit=1)
+    assert found[0].segment.text == "She denies chest pain." and found[0].status == NEGATED
+
+
+@pytest.mark.parametrize(("sentence", "mention", "status"), [
+    ("She denies chest pain.", "chest pain", NEGATED),
+    ("No evidence of pneumonia on the film.", "pneumonia", NEGATED),
+    ("Pneumonia was ruled out.", "Pneumonia", NEGATED),
+    ("Mother had breast cancer.", "breast cancer", FAMILY),
+    ("Rule out pulmonary embolism.", "pulmonary embolism", POSSIBLE),
+    ("He has chest pain radiating to the arm, but no dyspnea.", "chest pain", PRESENT),
+    ("No fever, but she reports chest pain.", "chest pain", PRESENT),
+])
+def test_mention_status(sentence: str, mention: str, status: str) -> None:
+    start = sentence.index(mention)
+    assert mention_status(sentence, start, start + len(mention)) == status
+
+
+def test_drug_phrases_are_drugs_not_dates_or_sentences() -> None:
+    assert R.drug_phrase("Continue furosemide 40 mg daily and lisinopril 10 mg daily.") == "furosemide 40 mg daily"
+    assert R.drug_phrase("Date: 2023-07-19") is None
+    assert R.drug_phrase("I'm going to give her samples of Nasonex to try.") == "Nasonex"
+
+
+def test_a_structured_lines_value_and_recency() -> None:
+    line = "Observation: Body Weight [LOINC 29463-7]; value 7.313 kg; 2016-05-01; status final"
+    assert R.extract(line, R.understand("what was her body weight?")) == "7.313 kg"
+    assert R.understand("what was his most recent blood pressure?").current
+    assert "bp" in R.understand("what was his blood pressure?").extra
