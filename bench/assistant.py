@@ -502,6 +502,10 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
     if q.get("expect_none"):
         fact_ok = answer.startswith(("No record of", "No:", NOTHING))
         record_ok = True
+    elif q.get("expect_start"):  # a yes/no question: the answer must begin with it, for the right record
+        fact_ok = _norm(answer).startswith(tuple(_norm(e) for e in q["expect_start"]))
+        mrn = q.get("expect_mrn")
+        record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
     else:
         fact_ok = (any(_norm(e) in _norm(answer) for e in expect) if expect else True) and \
             all(_norm(e) in _norm(answer) for e in q.get("expect_all") or [])
