@@ -80,25 +80,25 @@ class ListMember:
 
 @dataclass(frozen=True)
 class ListView:
-    list: PatientList
+    plist: PatientList
     members: list[ListMember]  # the ones this user may see
     hidden: int  # members this user may not see (counted, never named)
 
     def to_json(self) -> dict[str, Any]:
-        return self.list.to_json() | {"members": [m.to_json() for m in self.members], "hidden": self.hidden}
+        return self.plist.to_json() | {"members": [m.to_json() for m in self.members], "hidden": self.hidden}
 
 
 @dataclass(frozen=True)
 class ListChange:
-    list: PatientList
+    plist: PatientList
     added: list[str] = field(default_factory=list)
     already: int = 0  # MRNs asked for that were on the list already
     removed: int = 0
     source: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"list": self.list.name, "owner": self.list.owner, "added": self.added, "already": self.already,
-                "removed": self.removed, "patients": self.list.size, "source": self.source}
+        return {"list": self.plist.name, "owner": self.plist.owner, "added": self.added, "already": self.already,
+                "removed": self.removed, "patients": self.plist.size, "source": self.source}
 
 
 # ---------------------------------------------------------------- names and users

@@ -138,36 +138,46 @@ def add_facets_to_all(db: Any) -> None:
     db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')")
 
 
-def facet_match(db: Any, filters: Filters | None) -> str | None:
-    """FTS5 terms that narrow a MATCH to the type and years `filters` allow (None: nothing to narrow by)."""
+def facet_match(db: Any, filters: Filters | None) -> tuple[list[str], list[str]]:
+    """FTS5 terms a match must hold (`must`) and must not (`must_not`) to pass the type and years of `filters`.
+
+    Years go in whichever way names fewer of the years the archive holds: the years in the
+    range (OR), or those outside it (NOT), so --from 2015 over 2010-2024 excludes 5 years
+    rather than listing 10. Both lists are empty when there is nothing to narrow by.
+    """
+    must: list[str] = []
+    must_not: list[str] = []
     if filters is None:
-        return None
-    parts = []
+        return must, must_not
     if filters.doc_type and _norm(filters.doc_type):
-        parts.append(_quote("cvtype" + _norm(filters.doc_type)))
+        must.append(_quote("cvtype" + _norm(filters.doc_type)))
     if filters.date_from or filters.date_to:
-        lo = check_date(filters.date_from, "--from")[:4] if filters.date_from else None
-        hi = check_date(filters.date_to, "--to")[:4] if filters.date_to else None
-        if lo is None or hi is None:
-            first, last = db.execute(
-                "SELECT min(substr(date, 1, 4)), max(substr(date, 1, 4)) FROM records WHERE date IS NOT NULL"
-            ).fetchone()
-            lo, hi = lo or first, hi or last
-        if lo and hi and lo[:4].isdigit() and hi[:4].isdigit():
-            years = range(int(lo), int(hi) + 1)
-            if 0 < len(years) <= MAX_FACET_YEARS:  # an empty range is left to the join (nothing passes)
-                parts.append("(" + " OR ".join(_quote(f"cvyear{y}") for y in years) + ")")
-    return " AND ".join(parts) or None
+        # Each a single min() or max() of the indexed column: one index probe (records_date).
+        first = (db.execute("SELECT min(date) FROM records").fetchone()[0] or "")[:4]
+        last = (db.execute("SELECT max(date) FROM records").fetchone()[0] or "")[:4]
+        lo = check_date(filters.date_from, "--from")[:4] if filters.date_from else first
+        hi = check_date(filters.date_to, "--to")[:4] if filters.date_to else last
+        if first.isdigit() and last.isdigit() and lo.isdigit() and hi.isdigit():
+            held = range(int(first), int(last) + 1)
+            inside = [y for y in held if int(lo) <= y <= int(hi)]
+            outside = [y for y in held if y not in inside]
+            if inside and outside and len(held) <= MAX_FACET_YEARS:  # else the join alone decides
+                if len(inside) <= len(outside):
+                    must.append("(" + " OR ".join(_quote(f"cvyear{y}") for y in inside) + ")")
+                else:
+                    must_not.append("(" + " OR ".join(_quote(f"cvyear{y}") for y in outside) + ")")
+    return must, must_not
 
 
 def narrowed(match: str, db: Any, filters: Filters | None) -> str:
-    """`match` AND the facet terms of `filters`, when they have any."""
-    facets = facet_match(db, filters)
-    return f"({match}) AND {facets}" if facets else match
-
-
-def delete_row(db: Any, rowid: int) -> None:
-    db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", [rowid])
+    """`match` narrowed by the facet terms of `filters` (type and years), when they have any."""
+    must, must_not = facet_match(db, filters)
+    if not must and not must_not:
+        return match
+    expr = " AND ".join([f"({match})", *must])
+    for term in must_not:
+        expr = f"({expr}) NOT {term}"
+    return expr
 
 
 # ---------------------------------------------------------------- query parsing

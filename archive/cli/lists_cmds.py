@@ -117,8 +117,8 @@ def list_show(state: CliState, name: str | None, as_json: bool) -> None:
     if as_json:
         emit_json(view.to_json())
         return
-    click.echo(f"Patient list '{view.list.name}' of {view.list.owner}: {counted(view.list.size, 'patient')}"
-               + (f"  ({view.list.note})" if view.list.note else ""))
+    click.echo(f"Patient list '{view.plist.name}' of {view.plist.owner}: {counted(view.plist.size, 'patient')}"
+               + (f"  ({view.plist.note})" if view.plist.note else ""))
     for m in view.members:
         click.echo(f"  {m.mrn:<12} {(m.name or '-')[:24]:<24} added {m.added_at[:10]} by {m.added_by} ({m.source})")
     if view.hidden:
@@ -132,8 +132,8 @@ def _echo_change(change: Any, as_json: bool, verb: str) -> None:
     if verb == "added":
         names = f": {', '.join(change.added)}" if change.added else ""
         already = f" ({change.already} already on it)" if change.already else ""
-        click.echo(f"Added {counted(len(change.added), 'patient')} to '{change.list.name}'{names}{already}; "
-                   f"it has {counted(change.list.size, 'patient')}.")
+        click.echo(f"Added {counted(len(change.added), 'patient')} to '{change.plist.name}'{names}{already}; "
+                   f"it has {counted(change.plist.size, 'patient')}.")
     else:
-        click.echo(f"Removed {counted(change.removed, 'patient')} from '{change.list.name}'; "
-                   f"it has {counted(change.list.size, 'patient')}.")
+        click.echo(f"Removed {counted(change.removed, 'patient')} from '{change.plist.name}'; "
+                   f"it has {counted(change.plist.size, 'patient')}.")
