@@ -137,7 +137,8 @@ async def test_save_and_rerun_a_search_then_build_and_search_a_list(vault_root: 
         await pilot.press("f11")
         await _wait(pilot, lambda: isinstance(app.screen, SavedScreen) and app.screen.loads > 0, "saved screen")
         saved: SavedScreen = app.screen  # type: ignore[assignment]
-        assert "sepsis-review: sepsis" in str(saved.query_one("#saved-searches", OptionList).get_option_at_index(0).prompt)
+        first = saved.query_one("#saved-searches", OptionList).get_option_at_index(0)
+        assert "sepsis-review: sepsis" in str(first.prompt)
         # A new list, filled from the search shown (ulcer: patient 2003), and by MRN.
         await pilot.press("c")
         await _wait(pilot, lambda: isinstance(app.screen, AskName), "list name prompt")
