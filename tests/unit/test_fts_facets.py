@@ -86,3 +86,15 @@ def test_facet_terms_name_the_fewer_years() -> None:
     must, must_not = fts.facet_match(FakeDb(), fts.Filters(date_from="2023"))
     assert must == ['("cvyear2023" OR "cvyear2024")'] and must_not == []
     assert fts.facet_match(FakeDb(), fts.Filters(author="ng")) == ([], [])
+
+
+def test_an_empty_patient_list_allows_no_record(tmp_path: Path) -> None:
+    from indexer.semantic import allowed_records
+
+    db = _old_index(tmp_path / "index.db")
+    migrate(db, MIGRATIONS)
+    assert fts.search(db, "chest pain", fts.Filters(patients=()), limit=10) == []
+    allowed = allowed_records(db, fts.Filters(patients=()))
+    assert allowed is not None and len(allowed) == 0
+    assert allowed_records(db, fts.Filters()) is None
+    db.conn.close()
