@@ -180,6 +180,10 @@ def narrowed(match: str, db: Any, filters: Filters | None) -> str:
     return expr
 
 
+def delete_row(db: Any, rowid: int) -> None:
+    db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", [rowid])
+
+
 # ---------------------------------------------------------------- query parsing
 
 _TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<quote>-?(?:\w+:)?"[^"]*"\*?)|(?P<word>[^\s()"]+)|(?P<bad>"))')
