@@ -306,6 +306,9 @@ def add_from_search(session: Session, name: str, query: str, *, limit: int = 200
     session.require(Action.SEARCH)
     row = _own_list(session, name)
     result = search(session, query, limit=limit, **search_args)
+    if result.weak:  # the closest records are not matches: their patients do not belong on a list
+        raise BadInput(f"No record matches '{query.strip()}' well; no patient was added.",
+                       "Use words the notes use, or add patients by MRN.")
     mrns = sorted({h.patient for h in result.hits if h.patient})
     return _add(session, row, mrns, f"search: {query.strip()}"[:200])
 

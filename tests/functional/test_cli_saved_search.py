@@ -192,6 +192,12 @@ def test_weak_matches_are_said_to_be_weak(shared_vault: VaultFixture, records: d
     assert len(lines) == 3
     hits = ok_json(invoke(root, "search", "cimetidine tablets", "--mode", "hybrid", "--json"))
     assert hits and all(h["weak"] is True for h in hits) and len(hits) <= 5
+    # A list is not filled from weak matches.
+    ok(invoke(root, "list", "create", "ulcers"))
+    refused = invoke(root, "list", "add", "ulcers", "--query", "cimetidine tablets", "--mode", "hybrid")
+    assert refused.exit_code == 2
+    assert "No record matches 'cimetidine tablets' well; no patient was added." in refused.stderr
+    assert ok(invoke(root, "list", "show", "ulcers")).stdout == "Patient list 'ulcers' of tess: 0 patients\n"
     good = ok_json(invoke(root, "search", "hip fracture after a fall", "--mode", "hybrid", "--json"))
     assert good[0]["record_id"] == records["h1.txt"] and good[0]["weak"] is False
     assert "weak" not in ok(invoke(root, "search", "hip fracture after a fall", "--mode", "hybrid")).stdout
