@@ -218,9 +218,18 @@ def _stay_days(e: stats.DiagnosisEvent) -> str:
 
 
 def export_cases(session: Session, out: Path, codes: list[str], date_from: str | None = None,
-                 date_to: str | None = None, min_cell: int = DEFAULT_MIN_CELL, force: bool = False) -> ExportResult:
-    """One row per pseudonymous patient, encounter and code under `codes`, to a CSV file."""
+                 date_to: str | None = None, min_cell: int = DEFAULT_MIN_CELL, force: bool = False,
+                 patient_list: str | None = None) -> ExportResult:
+    """One row per pseudonymous patient, encounter and code under `codes`, to a CSV file.
+
+    `patient_list`: only the patients of that list (archive.saved; yours or shared with you).
+    """
     session.require(Action.EXPORT)
+    only: set[str] | None = None
+    if patient_list is not None:
+        from archive.saved import list_patients
+
+        only = set(list_patients(session, patient_list)[1])
     wanted = _codes(codes)
     min_cell = _check_min_cell(min_cell)
     start, end = stats.parse_bound(date_from, "--from", False), stats.parse_bound(date_to, "--to", True)
@@ -228,6 +237,7 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
     events = [
         e for e in stats.diagnosis_events(session.store, wanted)
         if (not start or e.episode_day >= start) and (not end or e.episode_day <= end)
+        and (only is None or e.mrn in only)
     ]
     # Policy decides per patient: a physician under the 'assigned' scope exports only their own patients' cases.
     allowed = {m: session.may_see_patient(m, Action.EXPORT) for m in {e.mrn for e in events}}
@@ -268,6 +278,8 @@ def export_cases(session: Session, out: Path, codes: list[str], date_from: str |
         ])
     rows = sorted({tuple(r): r for r in rows}.values(), key=lambda r: (r[0], r[1], r[7]))
     params = {"codes": wanted, "from": start, "to": end, "min_cell": min_cell, "out": str(path)}
+    if patient_list is not None:
+        params["list"] = patient_list
     n_patients = len({r[0] for r in rows})
     details = {**params, "rows": len(rows), "patients": n_patients, "suppressed_rows": suppressed,
                "generalized_rows": generalized}

@@ -58,6 +58,17 @@ STRONG_KEYWORDS = 0.5
 # (hashed words) knows only shared words: short notes sharing no content word score below 0.2.
 SIMILAR_FLOOR = {"all-MiniLM-L6-v2": 0.55, "fake-hash-64": 0.2}
 SIMILAR_FLOOR_OTHER = 0.55  # another model: the default model's floor until measured
+# A search by meaning always lists something. When even its best hit scores below this floor (per
+# model and mode: the hybrid score is cosine + keyword bonus, semantic the cosine), no record matches
+# well: the result says so (`SearchResult.weak`) and lists only the WEAK_SHOWN closest. Calibrated by
+# bench/weak_floor.py on one MTSamples corpus and reported on another (bench/RESULTS.md).
+WEAK_FLOOR = {
+    ("all-MiniLM-L6-v2", "hybrid"): 0.45,
+    ("all-MiniLM-L6-v2", "semantic"): 0.47,
+    ("fake-hash-64", "hybrid"): 0.27,  # the tests' fake (hashed words): a query sharing no word scores lower
+    ("fake-hash-64", "semantic"): 0.27,
+}
+WEAK_SHOWN = 5
 
 # Why a search answered with full text instead of the mode by meaning (`Fallback.reason`).
 MODEL_LOADING = "model_loading"  # the embedding model is still loading
@@ -162,6 +173,8 @@ class SearchResult:
     requested: str | None = None
     fallback: Fallback | None = None  # full text stood in for `fallback.wanted`, and why
     floor: float | None = None  # similar cases: the similarity a record needed to be listed
+    weak: bool = False  # no hit passed the relevance floor: these are only the closest (see WEAK_FLOOR)
+    weak_floor: float | None = None  # the floor the best hit was held to (modes by meaning)
 
     def to_json(self) -> list[dict[str, Any]]:
         return [h.to_json() for h in self.hits]
@@ -201,6 +214,7 @@ def search_records(
     mark: tuple[str, str] = ("**", "**"),
     as_you_type: bool = False,
     visible: Visibility | None = None,
+    patients: tuple[str, ...] | None = None,
 ) -> list[SearchHit]:
     """Full-text search (BM25, snippets). BadQuery with a suggestion when the query is malformed.
 
@@ -208,7 +222,7 @@ def search_records(
     """
     return search_records_page(
         session, query, patient=patient, doc_type=doc_type, author=author, date_from=date_from,
-        date_to=date_to, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
+        date_to=date_to, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible, patients=patients,
     ).hits
 
 
@@ -225,12 +239,14 @@ def search_records_page(
     mark: tuple[str, str] = ("**", "**"),
     as_you_type: bool = False,
     visible: Visibility | None = None,
+    patients: tuple[str, ...] | None = None,
 ) -> SearchPage:
     """`search_records`, with how many records matched and how the hits were ranked."""
     visible = visible or Visibility.required(session, Action.SEARCH, patient)
     if limit < 1:
         raise BadInput("--limit must be at least 1.", "For example --limit 20.")
-    filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to)
+    filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to,
+                          patients=patients)
     page = session.store.records.full_text_page(fts.live_query(query) if as_you_type else query, filters, limit)
     hits = [_fts_hit(h, mark) for h in page.hits if visible.allows(h.record_id, h.patient)]
     details = {
@@ -333,12 +349,15 @@ def search(
     wait_for_model: bool = True,
     as_you_type: bool = False,
     visible: Visibility | None = None,
+    patients: tuple[str, ...] | list[str] | None = None,
 ) -> SearchResult:
     """Search the records in `mode` (fts, semantic, hybrid; None = the default). See module doc.
 
     `wait_for_model=False` (the TUI) answers with full text while the model loads;
     `as_you_type` treats the last word of a full-text query as a prefix; `visible`:
-    the caller's per-record filter (its role already checked), else the user's right to search.
+    the caller's per-record filter (its role already checked), else the user's right to search;
+    `patients`: only these patients' records (a patient list). By meaning, a result whose best hit
+    is under the relevance floor is `weak` (only the closest few are listed).
     """
     if mode is not None and mode not in MODES:
         raise BadInput(f"Unknown search mode '{mode}'.", f"Use one of: {', '.join(MODES)}.")
@@ -347,7 +366,8 @@ def search(
     requested = mode
     mode = mode or default_mode(session)
     filters: dict[str, Any] = dict(
-        patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to
+        patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to,
+        patients=None if patients is None else tuple(patients),
     )
     if mode == "fts":
         hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
@@ -387,8 +407,17 @@ def search(
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
     hits = _to_hits(session, visible, raw, words, mark)[:limit]
-    _audit(session, "search", query, mode, patient, f, hits)
-    return SearchResult(query, mode, hits, requested=requested)
+    floor = weak_floor(embedder.model_id, mode)
+    weak = bool(hits) and max(h.score for h in hits) < floor
+    if weak:
+        hits = hits[:WEAK_SHOWN]
+    _audit(session, "search", query, mode, patient, f, hits, weak=weak)
+    return SearchResult(query, mode, hits, requested=requested, weak=weak, weak_floor=floor)
+
+
+def weak_floor(model_id: str, mode: str) -> float:
+    """The score the best hit of a search by meaning must reach to count as a good match (WEAK_FLOOR)."""
+    return WEAK_FLOOR.get((model_id, mode), WEAK_FLOOR[("all-MiniLM-L6-v2", mode)])
 
 
 def _backlog(session: Session) -> int:
@@ -542,9 +571,9 @@ def _snippet(text: str, start: int, end: int, words: list[str], mark: tuple[str,
 
 def _audit(
     session: Session, action: str, query: str, mode: str, patient: str | None, filters: fts.Filters,
-    hits: list[SearchHit],
+    hits: list[SearchHit], weak: bool = False,
 ) -> None:
-    details = {
+    details: dict[str, Any] = {
         "query": query,
         "mode": mode,
         "filters": {k: v for k, v in asdict(filters).items() if v},
@@ -552,6 +581,8 @@ def _audit(
         "records": [h.record_id for h in hits],
         "patients": sorted({h.patient for h in hits if h.patient}),
     }
+    if weak:
+        details["weak"] = True
     with session.transaction():
         session.audit(action, patient=patient, details=details)
 

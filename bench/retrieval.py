@@ -391,6 +391,9 @@ def run(args: argparse.Namespace) -> list[str]:
     return lines
 
 
+DOC_TYPES = ("note", "discharge", "consult", "radiology", "lab")  # synthetic records: a fifth of them notes
+
+
 def latency(root: Path, chunks: int, queries: list[str], notes: list[Note], say: Any) -> list[str]:
     """Hybrid and semantic search latency at `chunks` synthetic chunks (3 per record)."""
     from archive.search import search
@@ -416,10 +419,11 @@ def latency(root: Path, chunks: int, queries: list[str], notes: list[Note], say:
             text = ". ".join(sentences[int(k)] for k in rng.integers(0, len(sentences), 24))
             db.execute(
                 "INSERT INTO records (n, id, blob_id, filename, doc_type, patient_mrn, date, size, status, imported_at)"
-                " VALUES (?, ?, ?, ?, 'note', ?, ?, 0, 'filed', ?)",
-                [n, f"s{n:011d}", f"b{n:063d}", f"syn-{n}.txt", f"P{n % 5000}", f"20{10 + n % 15}-01-01", now],
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'filed', ?)",
+                [n, f"s{n:011d}", f"b{n:063d}", f"syn-{n}.txt", DOC_TYPES[n % len(DOC_TYPES)], f"P{n % 5000}",
+                 f"20{10 + n % 15}-01-01", now],
             )
-            fts.index_row(db, n, title="", filename=f"syn-{n}.txt", text=text, meta="note")
+            fts.index_row(db, n, title="", filename=f"syn-{n}.txt", text=text, meta=DOC_TYPES[n % len(DOC_TYPES)])
             vecs = rng.standard_normal((per_record, embedder.dim)).astype(np.float32)
             vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
             rows = []
@@ -461,8 +465,54 @@ def latency(root: Path, chunks: int, queries: list[str], notes: list[Note], say:
         filtered.append(time.perf_counter() - t)
     say(f"hybrid with type+date filters: p50 {1000 * percentile(filtered, .5):.0f} ms, "
         f"p95 {1000 * percentile(filtered, .95):.0f} ms")
+    out += fulltext_filtered(session, queries, n_records, say)
     session.close()
     return out
+
+
+def fulltext_filtered(session: Any, queries: list[str], n_records: int, say: Any) -> list[str]:
+    """Full-text search (`search_records_page`, policy and audit included) with type+date filters, against the
+    same queries unfiltered and filtered by the join alone (facet tokens off: the way before issue 18), all
+    interleaved in one run (issue 18's target: filtered p95 < 50 ms). Wall and CPU time: on a shared machine
+    the CPU time is what the load distorts least."""
+    from archive.errors import ChartvaultError
+    from archive.search import search_records_page
+    from indexer import fts
+
+    words = [" ".join(q.split()[:2]) for q in queries[:30]]
+    kinds = ("unfiltered", "filtered", "join only")
+    wall: dict[str, list[float]] = {k: [] for k in kinds}
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
+    facets = fts.facet_match
+    try:
+        for _ in range(2):
+            for q in words:
+                for kind in kinds:
+                    kwargs = {} if kind == "unfiltered" else {"doc_type": "note", "date_from": "2015"}
+                    fts.facet_match = (lambda db, f: ([], [])) if kind == "join only" else facets  # type: ignore[assignment]
+                    t, c = time.perf_counter(), time.process_time()
+                    try:
+                        search_records_page(session, q, limit=20, **kwargs)
+                    except ChartvaultError:
+                        continue
+                    wall[kind].append(time.perf_counter() - t)
+                    cpu[kind].append(time.process_time() - c)
+    finally:
+        fts.facet_match = facets  # type: ignore[assignment]
+    lines = []
+    for kind in kinds:
+        lines.append(
+            f"full text at {n_records} records, {kind} ({len(words)} two-word queries x2, interleaved; type+date "
+            f"filters: --type note --from 2015): wall p50 {1000 * percentile(wall[kind], .5):.1f} ms, "
+            f"p95 {1000 * percentile(wall[kind], .95):.1f} ms; CPU p50 {1000 * percentile(cpu[kind], .5):.1f} ms, "
+            f"p95 {1000 * percentile(cpu[kind], .95):.1f} ms")
+    f95, u95, j95 = (percentile(wall[k], .95) for k in kinds)
+    c95 = [percentile(cpu[k], .95) for k in kinds]
+    lines.append(f"full text filtered/unfiltered p95: wall x{f95 / u95:.2f}, CPU x{c95[1] / c95[0]:.2f}; "
+                 f"filtered with facets / join only p95: wall x{f95 / j95:.2f}, CPU x{c95[1] / c95[2]:.2f}")
+    for line in lines:
+        say(line)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

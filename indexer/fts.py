@@ -30,9 +30,13 @@ from typing import Any
 from vault.errors import BadInput, BadQuery
 
 TABLE = "records_fts"
-COLUMNS = ("title", "filename", "text", "meta")
-# BM25 weights per column: a word in the title or file name says more than one in the body.
-WEIGHTS = (6.0, 3.0, 1.0, 2.0)
+COLUMNS = ("title", "filename", "text", "meta", "facets")
+# BM25 weights per column: a word in the title or file name says more than one in the body. The
+# facets column (filter tokens, see facet_tokens) weighs nothing: a filter narrows, it never ranks.
+WEIGHTS = (6.0, 3.0, 1.0, 2.0, 0.0)
+V3_COLUMNS, V3_WEIGHTS = COLUMNS[:4], WEIGHTS[:4]  # the table as schema migration 3 made it
+FACET = "cvfacet"  # in the facets column of every row: the type and year tokens below are there
+MAX_FACET_YEARS = 60  # a date range over more years is filtered by the join alone
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 COLUMN_ALIASES = {
     "title": "title",
@@ -54,30 +58,126 @@ SNIPPET_TOKENS = 18
 RANK_ALL = 2000
 
 
-def create_schema(db: Any) -> None:
-    """Create the FTS5 table and set its BM25 column weights (called by a migration)."""
-    cols = ", ".join(COLUMNS)
-    db.execute(f"CREATE VIRTUAL TABLE {TABLE} USING fts5({cols}, tokenize='{TOKENIZE}')")
-    weights = ", ".join(str(w) for w in WEIGHTS)
-    db.execute(f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('rank', 'bm25({weights})')")
+def create_schema(db: Any, table: str = TABLE, columns: tuple[str, ...] = V3_COLUMNS,
+                  weights: tuple[float, ...] = V3_WEIGHTS) -> None:
+    """Create the FTS5 table and set its BM25 column weights (called by migrations: 3 made the
+    four-column table, `add_facets_to_all` rebuilds it with the facets column)."""
+    cols = ", ".join(columns)
+    db.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({cols}, tokenize='{TOKENIZE}')")
+    weighted = ", ".join(str(w) for w in weights)
+    db.execute(f"INSERT INTO {table}({table}, rank) VALUES ('rank', 'bm25({weighted})')")
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", value.lower())
+
+
+def facet_tokens(doc_type: str | None, fmt: str | None, date: str | None) -> str:
+    """The facets column of a record: FACET, a token per way --type can name it, and its year.
+
+    --type T keeps records whose type or format is T, or whose type starts with 'T:'; the
+    tokens hold each of those spellings (letters and digits only), so the filter is a token
+    FTS5 intersects with the query itself. Normalising may merge two spellings: the
+    exact test still runs on the records row, the tokens only narrow first.
+    """
+    toks = [FACET]
+    for value in (doc_type, fmt, (doc_type or "").split(":", 1)[0] if doc_type and ":" in doc_type else None):
+        if value and _norm(value):
+            toks.append("cvtype" + _norm(value))
+    if date and re.match(r"^\d{4}", date):
+        toks.append("cvyear" + date[:4])
+    return " ".join(dict.fromkeys(toks))
+
+
+def _facets_of(db: Any, rowid: int) -> str:
+    row = db.execute("SELECT doc_type, format, date FROM records WHERE n = ?", [rowid]).fetchone()
+    return facet_tokens(*row) if row else ""
 
 
 def index_row(db: Any, rowid: int, *, title: str, filename: str, text: str, meta: str) -> None:
-    """Insert or replace the FTS row of one record."""
+    """Insert or replace the FTS row of one record (its records row first: the facets are read from it)."""
     db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", [rowid])
     db.execute(
-        f"INSERT INTO {TABLE} (rowid, title, filename, text, meta) VALUES (?, ?, ?, ?, ?)",
-        [rowid, title, filename, text, meta],
+        f"INSERT INTO {TABLE} (rowid, title, filename, text, meta, facets) VALUES (?, ?, ?, ?, ?, ?)",
+        [rowid, title, filename, text, meta, _facets_of(db, rowid)],
     )
 
 
 def update_columns(db: Any, rowid: int, **values: str) -> None:
-    """Change some columns of one record's FTS row (e.g. `meta` after filing)."""
+    """Change some columns of one record's FTS row (e.g. `meta` after filing); the facets follow the records row."""
     bad = set(values) - set(COLUMNS)
     if bad:
         raise ValueError(f"unknown FTS columns {sorted(bad)}")
+    values = {**values, "facets": _facets_of(db, rowid)}
     sets = ", ".join(f"{col} = ?" for col in values)
     db.execute(f"UPDATE {TABLE} SET {sets} WHERE rowid = ?", [*values.values(), rowid])
+
+
+def add_facets_to_all(db: Any) -> None:
+    """Migration: rebuild the four-column table with the facets column, every row's facets filled in."""
+    cols = [r[1] for r in db.execute(f"PRAGMA table_info({TABLE})").fetchall()]
+    if "facets" in cols:
+        return
+    new = TABLE + "_v8"
+    create_schema(db, new, COLUMNS, WEIGHTS)
+    rows = db.execute(
+        f"SELECT f.rowid, f.title, f.filename, f.text, f.meta, r.doc_type, r.format, r.date"
+        f" FROM {TABLE} f LEFT JOIN records r ON r.n = f.rowid"
+    )
+    batch: list[tuple[Any, ...]] = []
+    sql = f"INSERT INTO {new} (rowid, title, filename, text, meta, facets) VALUES (?, ?, ?, ?, ?, ?)"
+    for n, title, filename, text, meta, doc_type, fmt, date in rows:
+        batch.append((n, title, filename, text, meta, facet_tokens(doc_type, fmt, date)))
+        if len(batch) >= 500:
+            db.conn.executemany(sql, batch)
+            batch = []
+    if batch:
+        db.conn.executemany(sql, batch)
+    db.execute(f"DROP TABLE {TABLE}")
+    db.execute(f"ALTER TABLE {new} RENAME TO {TABLE}")
+    db.execute(f"INSERT INTO {TABLE}({TABLE}) VALUES ('optimize')")
+
+
+def facet_match(db: Any, filters: Filters | None) -> tuple[list[str], list[str]]:
+    """FTS5 terms a match must hold (`must`) and must not (`must_not`) to pass the type and years of `filters`.
+
+    Years go in whichever way names fewer of the years the archive holds: the years in the
+    range (OR), or those outside it (NOT), so --from 2015 over 2010-2024 excludes 5 years
+    rather than listing 10. Both lists are empty when there is nothing to narrow by.
+    """
+    must: list[str] = []
+    must_not: list[str] = []
+    if filters is None:
+        return must, must_not
+    if filters.doc_type and _norm(filters.doc_type):
+        must.append(_quote("cvtype" + _norm(filters.doc_type)))
+    if filters.date_from or filters.date_to:
+        # Each a single min() or max() of the indexed column: one index probe (records_date).
+        first = (db.execute("SELECT min(date) FROM records").fetchone()[0] or "")[:4]
+        last = (db.execute("SELECT max(date) FROM records").fetchone()[0] or "")[:4]
+        lo = check_date(filters.date_from, "--from")[:4] if filters.date_from else first
+        hi = check_date(filters.date_to, "--to")[:4] if filters.date_to else last
+        if first.isdigit() and last.isdigit() and lo.isdigit() and hi.isdigit():
+            held = range(int(first), int(last) + 1)
+            inside = [y for y in held if int(lo) <= y <= int(hi)]
+            outside = [y for y in held if y not in inside]
+            if inside and outside and len(held) <= MAX_FACET_YEARS:  # else the join alone decides
+                if len(inside) <= len(outside):
+                    must.append("(" + " OR ".join(_quote(f"cvyear{y}") for y in inside) + ")")
+                else:
+                    must_not.append("(" + " OR ".join(_quote(f"cvyear{y}") for y in outside) + ")")
+    return must, must_not
+
+
+def narrowed(match: str, db: Any, filters: Filters | None) -> str:
+    """`match` narrowed by the facet terms of `filters` (type and years), when they have any."""
+    must, must_not = facet_match(db, filters)
+    if not must and not must_not:
+        return match
+    expr = " AND ".join([f"({match})", *must])
+    for term in must_not:
+        expr = f"({expr}) NOT {term}"
+    return expr
 
 
 def delete_row(db: Any, rowid: int) -> None:
@@ -334,6 +434,7 @@ class Filters:
     author: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    patients: tuple[str, ...] | None = None  # only these patients' records (a patient list); () matches none
 
 
 @dataclass(frozen=True)
@@ -366,6 +467,10 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     if filters.patient:
         where.append("r.patient_mrn = ?")
         params.append(filters.patient.strip())
+    if filters.patients is not None:
+        mrns = sorted(set(filters.patients))
+        where.append(f"r.patient_mrn IN ({', '.join('?' for _ in mrns)})" if mrns else "0")
+        params += mrns
     if filters.doc_type:
         t = filters.doc_type.strip().lower()
         where.append("(lower(r.doc_type) = ? OR lower(r.format) = ? OR lower(r.doc_type) LIKE ? ESCAPE '\\')")
@@ -437,11 +542,14 @@ def search_page(
                 [match, *([edge] if edge is not None else []), limit, offset],
             ).fetchall()
         else:
+            # Type and years narrow inside FTS5 (the facets column), so the join below tests the
+            # matches that pass them, not every match; it still applies each filter exactly.
+            narrow = narrowed(match, db, filters)
             # The newest matches that pass the filters: how many, and where the ranked pool starts.
             newest = db.execute(
                 f"SELECT f.rowid FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid "
                 f"WHERE {TABLE} MATCH ?{where} ORDER BY f.rowid DESC LIMIT ?",
-                [match, *params, RANK_ALL + 1],
+                [narrow, *params, RANK_ALL + 1],
             ).fetchall()
             more = len(newest) > RANK_ALL
             total = min(len(newest), RANK_ALL)
@@ -451,7 +559,7 @@ def search_page(
                 f"WHERE {TABLE} MATCH ?"
                 + (" AND f.rowid >= ?" if edge is not None else "")
                 + f"{where} ORDER BY f.rank LIMIT ? OFFSET ?",
-                [match, *([edge] if edge is not None else []), *params, limit, offset],
+                [narrow, *([edge] if edge is not None else []), *params, limit, offset],
             ).fetchall()
         ns = [int(t[0]) for t in top]
         rows = _record_rows(db, ns)

@@ -306,6 +306,7 @@ class KeywordScores:
                 f"SELECT f.rowid, -f.rank FROM {fts.TABLE} f JOIN records r ON r.n = f.rowid "
                 f"WHERE {fts.TABLE} MATCH ?{where}"
             )
+            match = fts.narrowed(match, db, filters)  # type and years narrow inside FTS5 first (weight 0)
         else:
             sql = f"SELECT rowid, -rank FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?"
         rows = db.execute(sql, [match, *params]).fetchall()

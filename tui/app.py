@@ -85,7 +85,7 @@ class ChartvaultApp(App[None]):
         from tui.screens.record import RecordScreen
 
         if self.session is not None:
-            self.push_screen(RecordScreen(self.session, message.record_id))
+            self.push_screen(RecordScreen(self.session, message.record_id, message.terms))
 
     def unlocked(self, session: Session) -> None:
         """Show the main screen for a fresh session (from an `Unlocked` message)."""

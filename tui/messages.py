@@ -43,11 +43,13 @@ class DemoBuilt(Message):
 
 
 class OpenRecord(Message):
-    """Open one record's screen (the app pushes it; any list of records may ask)."""
+    """Open one record's screen (the app pushes it; any list of records may ask); with `terms`
+    (archive.hits.HitTerms: a search's words, or a cited passage) it opens at the first hit."""
 
-    def __init__(self, record_id: str) -> None:
+    def __init__(self, record_id: str, terms: Any = None) -> None:
         super().__init__()
         self.record_id = record_id
+        self.terms = terms
 
 
 class SearchDone(Message):

@@ -16,6 +16,7 @@ from archive.cli import backup_cmds as _backup_cmds  # noqa: F401
 from archive.cli import charts as _charts  # noqa: F401
 from archive.cli import coding as _coding  # noqa: F401
 from archive.cli import demo_cmds as _demo_cmds  # noqa: F401
+from archive.cli import lists_cmds as _lists_cmds  # noqa: F401
 from archive.cli import records as _records  # noqa: F401
 from archive.cli import retention_cmds as _retention_cmds  # noqa: F401
 from archive.cli import review_cmds as _review_cmds  # noqa: F401

@@ -86,7 +86,7 @@ def _marks(as_json: bool) -> tuple[str, str]:
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", required=False)
 @click.option("--patient", metavar="MRN", help="Only this patient's records.")
 @click.option("--type", "doc_type", metavar="T", help="Document type or format (note, pdf, hl7, fhir, hl7:ORU^R01…).")
 @click.option("--author", metavar="A", help="Author name contains A.")
@@ -100,10 +100,20 @@ def _marks(as_json: bool) -> tuple[str, str]:
     "Default: hybrid once records are embedded, else fts.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON hits (with QUERY '-': one JSON list per line).")
+@click.option("--save", "save_as", metavar="NAME", help="Save this search (query, mode, filters) as NAME, then run it.")
+@click.option("--share", "share_with", metavar="USER", multiple=True,
+              help="With --save: let USER run it too (repeat for several users).")
+@click.option("--saved", "saved", metavar="NAME",
+              help="Run the saved search NAME (yours, or OWNER/NAME shared with you); options given here win.")
+@click.option("--saved-list", is_flag=True, help="List your saved searches and those shared with you.")
+@click.option("--forget", metavar="NAME", help="Delete your saved search NAME.")
+@click.option("--list", "within", metavar="LIST", help="Only the records of the patients on patient list LIST.")
+@click.option("--by-patient", is_flag=True,
+              help="One row per patient: matching records, first and last dates, document types.")
 @pass_state
 def search(
     state: CliState,
-    query: str,
+    query: str | None,
     patient: str | None,
     doc_type: str | None,
     author: str | None,
@@ -112,6 +122,13 @@ def search(
     limit: int,
     mode: str | None,
     as_json: bool,
+    save_as: str | None = None,
+    share_with: tuple[str, ...] = (),
+    saved: str | None = None,
+    saved_list: bool = False,
+    forget: str | None = None,
+    within: str | None = None,
+    by_patient: bool = False,
 ) -> None:
     """Search the records: full text (BM25), by meaning, or both (hybrid).
 
@@ -123,32 +140,119 @@ def search(
     clinical abbreviations (CHF, s/p, COPD) are understood. QUERY '-' reads
     one query per line from standard input (unlock and model load are paid
     once); with --json each line of output is the JSON hit list of one
-    query. JSON hits carry record_id, filename, patient, date, type, score
-    and snippet (matched terms between ** **).
+    query. JSON hits carry record_id, filename, patient, date, type, score,
+    snippet (matched terms between ** **) and weak: when no record passes
+    the relevance floor of the modes by meaning, the closest few are listed
+    under "No record matches well" and marked weak.
+
+    Saved searches: --save NAME keeps the query, mode and filters (--share
+    USER lets others run it); --saved NAME runs one; --saved-list lists them;
+    --forget NAME deletes one. --list LIST searches only the patients of a
+    patient list (see 'chartvault list'). --by-patient shows who matched:
+    one row per patient you may see.
     """
+    from archive import saved as saved_searches
+
     session = state.session()
     filters: dict[str, Any] = dict(
         patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to
     )
+    if saved_list or forget:
+        _saved_admin(session, saved_list, forget, as_json)
+        return
+    if saved:
+        found = saved_searches.find_saved(session, saved)
+        query = query or found.query
+        mode = mode or found.mode
+        filters = {k: v if v is not None else found.filters.get(k) for k, v in filters.items()}
+    if not query:
+        raise BadInput("Give a QUERY, or --saved NAME.", 'For example: chartvault search "chest pain".')
+    if save_as:
+        kept, replaced = saved_searches.save_search(session, save_as, query, mode=mode, filters=filters,
+                                                    share_with=list(share_with))
+        shared = f", shared with {', '.join(kept.shared_with)}" if kept.shared_with else ""
+        click.echo(f"{'Replaced' if replaced else 'Saved'} search '{kept.name}'{shared}.", err=True)
+    if within:
+        plist, mrns = saved_searches.list_patients(session, within)
+        filters["patients"] = tuple(mrns)
+        click.echo(f"Within list '{plist.name}' ({counted(len(mrns), 'patient')} you may see).", err=True)
     if query == "-":
         _search_lines(session, filters, limit, mode, as_json)
+        return
+    if by_patient:
+        _search_by_patient(session, query, mode, filters, as_json)
         return
     result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
     hits = result.hits
     if as_json:
-        emit_json([h.to_json() for h in hits])
+        emit_json([h.to_json() | {"weak": result.weak} for h in hits])
         return
     if result.note:
         click.echo(result.note, err=True)
     if not hits:
         click.echo("No records match.")
         return
+    if result.weak:
+        click.echo(f"No record matches well; the closest {'is' if len(hits) == 1 else 'are'} (weak matches):")
     for h in hits:
         click.echo(
             f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-            f"score {h.score:.2f}"
+            f"score {h.score:.2f}" + ("  (weak)" if result.weak else "")
         )
         click.echo(f"    {h.filename}: {h.snippet}")
+
+
+def _saved_admin(session: Any, show: bool, forget: str | None, as_json: bool) -> None:
+    """`search --saved-list` and `search --forget NAME`."""
+    from archive import saved as saved_searches
+
+    if forget:
+        gone = saved_searches.delete_saved(session, forget)
+        click.echo(f"Deleted saved search '{gone.name}'.")
+        if not show:
+            return
+    kept = saved_searches.saved_searches(session)
+    if as_json:
+        emit_json([s.to_json() for s in kept])
+        return
+    if not kept:
+        click.echo("No saved searches. Save one with 'chartvault search QUERY --save NAME'.")
+        return
+    me = session.user.name
+    for s in kept:
+        name = s.name if s.owner == me else s.ref
+        extras = [s.mode or "auto"] + [f"{k.replace('_', '-')} {v}" for k, v in sorted(s.filters.items())]
+        shared = f"  shared with {', '.join(s.shared_with)}" if s.shared_with and s.owner == me else ""
+        click.echo(f"{name}: {s.query}  ({'; '.join(extras)}){shared}")
+
+
+def _search_by_patient(session: Any, query: str, mode: str | None, filters: dict[str, Any], as_json: bool) -> None:
+    """`search --by-patient`: one row per patient the user may see."""
+    from archive.errors import UserError
+    from archive.patient_view import search_by_patient
+    from archive.search import NotEmbedded
+
+    try:
+        view = search_by_patient(session, query, mode=mode, **filters)
+    except NotEmbedded as exc:
+        raise UserError(exc.message, "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts.") \
+            from None
+    if as_json:
+        emit_json(view.to_json())
+        return
+    if not view.rows and not view.unfiled:
+        click.echo("No records match.")
+        return
+    if view.result.weak:
+        click.echo("No record matches well; the closest are (weak matches):")
+    click.echo(f"{'patient':<12} {'name':<22} {'records':>7}  {'first':<10}  {'last':<10}  types")
+    for r in view.rows:
+        click.echo(f"{r.patient:<12} {(r.name or '-')[:22]:<22} {r.records:>7}  {r.first or '-':<10}  "
+                   f"{r.last or '-':<10}  {', '.join(r.types)}")
+    found = f"{counted(len(view.rows), 'patient')}, {counted(sum(r.records for r in view.rows), 'record')}"
+    if view.unfiled:
+        found += f"; {counted(view.unfiled, 'record')} not filed to a patient yet"
+    click.echo(found + ".")
 
 
 def _run_search(session: Any, query: str, **kwargs: Any) -> Any:

@@ -184,11 +184,12 @@ def export_stats_cmd(state: CliState, by: str, period: str, date_from: str | Non
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="CSV file to write (created 0600).")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--list", "patient_list", metavar="LIST", help="Only the patients of patient list LIST.")
 @pass_state
 def export_cases_cmd(state: CliState, codes: str, date_from: str | None, date_to: str | None, min_cell: int,
-                     out: Path, force: bool, as_json: bool) -> None:
+                     out: Path, force: bool, as_json: bool, patient_list: str | None = None) -> None:
     """One de-identified row per patient, encounter and code: pseudonym, year, age, sex, setting, stay, code."""
     from archive.deid import export_cases
 
     _report(export_cases(state.session(), out, codes=[codes], date_from=date_from, date_to=date_to,
-                         min_cell=min_cell, force=force), as_json)
+                         min_cell=min_cell, force=force, patient_list=patient_list), as_json)

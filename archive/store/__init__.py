@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from archive.store.reports import ReportsRepo
     from archive.store.retention import RetentionRepo
     from archive.store.review import ReviewRepo
+    from archive.store.saved import SavedRepo
     from archive.store.settings import SettingsRepo
     from archive.store.users import UsersRepo
     from vault.vault import UnlockedVault
@@ -137,3 +138,10 @@ class Store:
         from archive.store.reports import ReportsRepo
 
         return ReportsRepo(self.db)
+
+    @cached_property
+    def saved(self) -> SavedRepo:
+        """Saved searches and patient lists."""
+        from archive.store.saved import SavedRepo
+
+        return SavedRepo(self.db)

@@ -397,6 +397,53 @@ def signatures(db: Any) -> None:
         db.execute(f"ALTER TABLE chart_entry_versions ADD COLUMN {col} TEXT")
 
 
+def saved_searches_and_patient_lists(db: Any) -> None:
+    """Issue 18: saved searches and patient lists (per user, optionally shared with named users)."""
+    db.execute(
+        """CREATE TABLE saved_searches (
+            id INTEGER PRIMARY KEY,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            query TEXT NOT NULL,
+            mode TEXT CHECK (mode IN ('fts', 'semantic', 'hybrid')),
+            filters TEXT NOT NULL DEFAULT '{}',
+            shared_with TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (owner, name)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE patient_lists (
+            id INTEGER PRIMARY KEY,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            shared_with TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL,
+            UNIQUE (owner, name)
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE patient_list_members (
+            list_id INTEGER NOT NULL REFERENCES patient_lists(id),
+            mrn TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            added_by TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (list_id, mrn)
+        )"""
+    )
+
+
+def fulltext_facets(db: Any) -> None:
+    """Issue 18: a facets column in the full-text table (type and year tokens, BM25 weight 0), so type
+    and date filters narrow inside FTS5 instead of joining every match (indexer.fts.facet_tokens)."""
+    from indexer.fts import add_facets_to_all
+
+    add_facets_to_all(db)
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -407,6 +454,8 @@ MIGRATIONS = [
     semantic_chunks,
     review_queue_and_fact_dates,
     signatures,
+    saved_searches_and_patient_lists,
+    fulltext_facets,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

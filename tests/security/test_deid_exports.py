@@ -337,3 +337,22 @@ def test_assigned_scope_limits_a_physicians_case_extract(env: Env) -> None:
         with transaction(env.admin.db):
             env.admin.db.execute("DELETE FROM settings WHERE key = 'policy.physician_scope'")
             env.admin.db.execute("UPDATE patients SET attending = NULL")
+
+
+def test_a_patient_list_export_holds_only_the_lists_patients(env: Env) -> None:
+    """`export cases --list NAME`: the de-identified export restricted to a patient list's patients."""
+    from archive import deid, saved, stats
+
+    codes = ["N39.0", "S72", "W19", "W10"]
+    mrns = sorted({e.mrn for e in stats.diagnosis_events(env.tess.store, codes)})
+    assert len(mrns) >= 8, "the fixture should have patients with these codes"
+    half = mrns[: len(mrns) // 2]
+    saved.create_list(env.tess, "deid-study")
+    saved.add_patients(env.tess, "deid-study", half)
+    everyone = deid.export_cases(env.tess, env.out / "list-all.csv", codes=codes, min_cell=2)
+    listed = deid.export_cases(env.tess, env.out / "list-half.csv", codes=codes, min_cell=2,
+                               patient_list="deid-study")
+    assert 0 < listed.patients <= len(half) < everyone.patients
+    assert listed.params["list"] == "deid-study"
+    assert json.loads(env.audits("export_cases")[-1]["details"])["list"] == "deid-study"
+    _assert_clean(env.out / "list-half.csv", env.fx)

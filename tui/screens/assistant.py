@@ -152,7 +152,12 @@ class AssistantScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#citations")
     def _open(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            self.post_message(OpenRecord(event.option.id.split(":", 1)[1]))  # the app opens it
+            from archive.hits import passage_terms
+
+            number, record_id = event.option.id.split(":", 1)
+            cited = self.last.citations[int(number) - 1] if self.last is not None else None
+            terms = passage_terms(cited.passage) if cited is not None and cited.record_id == record_id else None
+            self.post_message(OpenRecord(record_id, terms))  # the app opens it, at the cited passage
 
     def action_focus_citations(self) -> None:
         citations = self.query_one("#citations", OptionList)

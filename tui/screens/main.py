@@ -11,6 +11,10 @@ in for the mode chosen, a notice says why and what to do, follows the backlog
 the app recounts (`BacklogCounted`), and the search runs again once it can.
 While this screen is up the inbox is watched in a background thread (for
 users who may import), and new arrivals are announced.
+Opening a result opens the record at its first hit. When no record passes the
+relevance floor, a notice says the results are only the closest (weak). With
+results shown, Ctrl+S saves the search and Ctrl+B shows them by patient; F11
+lists saved searches and patient lists (run one, search within a list).
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class MainScreen(Screen[None]):
         Binding("f7", "open_stats", "Stats"),
         Binding("f4", "cycle_mode", "Mode"),
         Binding("escape", "focus_search", "Search", show=False),
+        Binding("ctrl+s", "save", "Save"),  # with results shown (see check_action)
+        Binding("ctrl+b", "toggle_patients", "Patients"),  # with results shown
+        Binding("f11", "open_saved", "Saved"),
     ]
 
     def __init__(self, session: Any) -> None:
@@ -62,6 +69,10 @@ class MainScreen(Screen[None]):
         self.embedding_started = False  # start_embedding has run: until then the model counts as loading
         self.fallback: Any = None  # archive.search.Fallback of the results shown (full text stood in), or None
         self.waiting: int | None = None  # the backlog as last counted since those results (BacklogCounted)
+        self.result: Any = None  # archive.search.SearchResult of the results shown
+        self.by_patient = False  # the results shown one row per patient (Ctrl+B)
+        self.within: str | None = None  # search only the patients of this patient list (F11)
+        self.saved: Any = None  # archive.saved.SavedSearch run from F11: its filters apply while its query is
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -78,6 +89,8 @@ class MainScreen(Screen[None]):
         """Keys for screens this user may not open are left out of the footer (F1 says who may)."""
         from tui.navigation import allowed, by_action
 
+        if action in ("save", "toggle_patients"):  # about the results shown: only with results
+            return self.result is not None and bool(self.result.hits)
         dest = by_action(action)
         return dest is None or allowed(self.session.user, dest)
 
@@ -124,6 +137,13 @@ class MainScreen(Screen[None]):
         from archive.search import search
 
         try:
+            patients = None
+            if self.within is not None:
+                from archive.saved import list_patients
+
+                patients = list_patients(self.session, self.within)[1]
+            saved = self.saved
+            filters = dict(saved.filters) if saved is not None and saved.query == query.strip() else {}
             result = search(
                 self.session,
                 query,
@@ -131,7 +151,9 @@ class MainScreen(Screen[None]):
                 limit=LIMIT,
                 mark=(MARK_OPEN, MARK_CLOSE),
                 wait_for_model=False,  # full text answers while the model loads
-                as_you_type=True,
+                as_you_type=not filters,  # a saved search runs as saved
+                patients=patients,
+                **filters,
             )
         except ChartvaultError as exc:
             self.post_message(SearchDone(query, [], exc))
@@ -147,12 +169,18 @@ class MainScreen(Screen[None]):
     def _show_hits(self, query: str, hits: list[Any], result: Any = None) -> None:
         if query != self.last_query:
             return  # the person kept typing; a newer search is on its way
-        self.query_one("#results", SearchResults).show_hits(hits)
+        self.result = result
+        self._show_results()
         n = len(hits)
         more = f" (first {LIMIT})" if n >= LIMIT else ""
         label = MODE_LABEL.get(result.mode, "") if result is not None else ""
         found = f"{counted(n, 'record')}{more}. Enter opens one." if n else "No records match."
+        if result is not None and result.weak:
+            found = f"No record matches well; the closest {counted(n, 'record')} (weak matches). Enter opens one."
+        if self.within is not None:
+            found = f"Within list '{self.within}': {found}"
         self._status(f"{label}: {found}" if label else found)
+        self.refresh_bindings()
         self.fallback = result.fallback if result is not None else None
         self.waiting = None
         self._show_notice()
@@ -180,8 +208,94 @@ class MainScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#results")
     def _open(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.post_message(OpenRecord(event.option.id))  # the app opens it
+        from archive.hits import hit_terms
+
+        if not event.option.id:
+            return
+        if event.option.id.startswith("patient:"):  # the patients view: back to that patient's records
+            self._patient_records(event.option.id.split(":", 1)[1])
+            return
+        mode = self.result.mode if self.result is not None else None
+        terms = hit_terms(self.last_query, mode) if self.last_query else None
+        self.post_message(OpenRecord(event.option.id, terms))  # the app opens it, at the first hit
+
+    # -- the results: records, or one row per patient (Ctrl+B) ----------------
+    def _show_results(self) -> None:
+        from archive.patient_view import by_patient
+
+        results = self.query_one("#results", SearchResults)
+        hits = self.result.hits if self.result is not None else []
+        if self.by_patient and hits:
+            rows, unfiled = by_patient(self.session, hits)
+            results.show_patients(rows, unfiled)
+        else:
+            results.show_hits(hits)
+
+    def action_toggle_patients(self) -> None:
+        """The results one row per patient (records matched, first and last dates, types), or back."""
+        self.by_patient = not self.by_patient
+        self._show_results()
+        if self.by_patient and self.result is not None:
+            self._status(f"Patients view of {counted(len(self.result.hits), 'record')}: Enter lists a patient's "
+                         "records; Ctrl+B goes back.")
+
+    def _patient_records(self, mrn: str) -> None:
+        self.by_patient = False
+        results = self.query_one("#results", SearchResults)
+        hits = [h for h in self.result.hits if h.patient == mrn] if self.result is not None else []
+        results.show_hits(hits)
+        self._status(f"{counted(len(hits), 'record')} of patient {mrn}. Enter opens one; Ctrl+B: all patients.")
+
+    # -- saved searches and patient lists ------------------------------------
+    def action_save(self) -> None:
+        """Ask for a name, then save the search shown (its query, mode and any list it is within)."""
+        from tui.screens.saved import AskName
+
+        if not self.last_query:
+            return
+        self.app.push_screen(AskName("Save this search as"), self._save_as)
+
+    def _save_as(self, name: str | None) -> None:
+        if name:
+            self.save_search(name, self.last_query, self.mode)
+
+    @session_work("saved")
+    def save_search(self, name: str, query: str, mode: str | None) -> None:
+        from archive.errors import ChartvaultError
+        from archive.saved import save_search
+
+        try:
+            saved, replaced = save_search(self.session, name, query, mode=mode)
+        except ChartvaultError as exc:
+            self.app.call_from_thread(self.notify, exc.hint, title=exc.message, severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"{'Replaced' if replaced else 'Saved'} search '{saved.name}'.",
+                                  title="Saved searches")
+
+    def action_open_saved(self) -> None:
+        from tui.screens.saved import SavedScreen
+
+        self.app.push_screen(SavedScreen(self.session, self.last_query, self.mode), self._picked)
+
+    def _picked(self, choice: Any) -> None:
+        """What the saved screen chose: ("search", SavedSearch) runs it; ("list", name) searches within it."""
+        if not choice:
+            return
+        kind, value = choice
+        box = self.query_one("#search", Input)
+        if kind == "search":
+            self.within = None
+            self.saved = value
+            self.mode = value.mode
+            self._show_mode()
+            box.value = value.query
+        else:
+            self.within = value
+            self._status(f"Searching within list '{value}'. Type to search; F11 to leave the list.")
+        self.last_query = box.value.strip()
+        if self.last_query:
+            self.search(self.last_query)
+        box.focus()
 
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()

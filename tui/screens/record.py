@@ -1,4 +1,9 @@
-"""One record: metadata, extracted text and any transcription. Loaded by one archive call in a worker."""
+"""One record: metadata, extracted text and any transcription. Loaded by one archive call in a worker.
+
+Opened from a search result or a cited passage (`terms`), it opens scrolled to the
+first hit, every hit highlighted (the search's words, and the clinical words that
+stood in for everyday ones), and n / N step through the hits.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,12 @@ from tui.workers import session_work
 class RecordScreen(Screen[None]):
     """Shows what `archive.records.show_record` returns (the view is audited there)."""
 
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("s", "similar", "Similar cases")]
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("s", "similar", "Similar cases"),
+        Binding("n", "next_hit", "Next hit"),
+        Binding("N", "previous_hit", "Previous hit"),
+    ]
     DEFAULT_CSS = """
     RecordScreen #record-meta {
         height: auto;
@@ -40,13 +50,25 @@ class RecordScreen(Screen[None]):
     RecordScreen #break-glass {
         display: none;
     }
+    RecordScreen #record-hits {
+        height: auto;
+        padding: 0 1;
+        display: none;
+    }
     """
+    HIT_STYLE = "bold reverse"
+    CURRENT_STYLE = "bold black on yellow"
 
-    def __init__(self, session: Any, record_id: str) -> None:
+    def __init__(self, session: Any, record_id: str, terms: Any = None) -> None:
         super().__init__(name="record")
         self.session = session
         self.record_id = record_id
+        self.terms = terms  # archive.hits.HitTerms: what to highlight, or None
         self.view: Any = None
+        self.hits: list[tuple[int, int]] = []  # (start, end) of each hit in the body text
+        self.current = -1  # the hit shown (index into `hits`), -1 before the record is shown
+        self._body: Text | None = None
+        self.shown_body: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -54,6 +76,7 @@ class RecordScreen(Screen[None]):
         yield Static(f"Loading {self.record_id}…", id="record-meta")
         yield Static("", id="record-access")  # who has seen this record
         yield Input(placeholder="Emergency? Type the reason to break the glass (flagged for review)", id="break-glass")
+        yield Static("", id="record-hits")
         with VerticalScroll(id="record-scroll"):
             yield Static("", id="record-body")
         yield KeyFooter()
@@ -139,8 +162,89 @@ class RecordScreen(Screen[None]):
             status = f"verified by {t.verified_by}" if t.verified else "UNVERIFIED"
             body.append(f"\n\n--- Transcription by {t.by} ({status}) ---\n", style="bold")
             body.append(t.text or "")
-        self.query_one("#record-body", Static).update(body)
+        self._body = body
+        self.hits = self._find_hits(body.plain)
+        self.current = 0 if self.hits else -1
+        self._render_body()
+        self.refresh_bindings()
         self.query_one("#record-scroll", VerticalScroll).focus()
+        if self.hits:
+            self.call_after_refresh(self._scroll_to_current)
+
+    # -- hits: highlighted, stepped through with n / N -------------------------
+    def _find_hits(self, text: str) -> list[tuple[int, int]]:
+        from archive.hits import hit_spans
+
+        return hit_spans(text, self.terms) if self.terms else []
+
+    def _render_body(self) -> None:
+        if self._body is None:
+            return
+        body = self._body.copy()
+        for i, (start, end) in enumerate(self.hits):
+            body.stylize(self.CURRENT_STYLE if i == self.current else self.HIT_STYLE, start, end)
+        self.shown_body = body  # what the body shows, hits styled (tests read it)
+        self.query_one("#record-body", Static).update(body)
+        line = self.query_one("#record-hits", Static)
+        line.display = bool(self.terms)
+        line.update(self._hits_line())
+
+    def _hits_line(self) -> Text:
+        terms = self.terms
+        if not self.hits:
+            return Text("No hit of the search in this record's text (it matched by meaning, or in its metadata).",
+                        style="italic")
+        out = Text()
+        out.append(f"Hit {self.current + 1} of {len(self.hits)}", style="bold")
+        out.append("  (n next, N previous)")
+        if terms.stand_ins:
+            out.append("  ·  clinical words for the query's own: " + ", ".join(terms.stand_ins))
+        return out
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """n / N only where there are hits to step through (the footer shows them then)."""
+        if action in ("next_hit", "previous_hit"):
+            return len(self.hits) > 0
+        return True
+
+    def action_next_hit(self) -> None:
+        self._step(1)
+
+    def action_previous_hit(self) -> None:
+        self._step(-1)
+
+    def _step(self, by: int) -> None:
+        if not self.hits:
+            return
+        self.current = (self.current + by) % len(self.hits)
+        self._render_body()
+        self._scroll_to_current()
+
+    def hit_line(self, index: int | None = None) -> int:
+        """The line of the body (as wrapped on screen) where hit `index` (default: the current one) starts."""
+        if self._body is None or not self.hits:
+            return 0
+        start = self.hits[self.current if index is None else index][0]
+        body = self.query_one("#record-body", Static)
+        width = max(10, body.content_region.width or body.size.width - 2)
+        console = self.app.console
+        lines = 0
+        paragraphs = self._body.plain[:start].split("\n")
+        for paragraph in paragraphs[:-1]:
+            lines += len(Text(paragraph).wrap(console, width)) if len(paragraph) > width else 1
+        last = paragraphs[-1]
+        if len(last) > width:  # the hit's own paragraph: the lines before the hit's
+            lines += len(Text(last).wrap(console, width)) - 1
+        return lines
+
+    def _scroll_to_current(self) -> None:
+        if not self.hits:
+            return
+        body = self.query_one("#record-body", Static)
+        scroll = self.query_one("#record-scroll", VerticalScroll)
+        y = body.region.y - scroll.region.y + int(scroll.scroll_y) + body.styles.padding.top + self.hit_line()
+        # A few lines of context above the hit.
+        scroll.scroll_to(y=max(0, y - 3), animate=False)
 
     def _failed(self, message: str, hint: str, title: str = "Cannot open record") -> None:
         self.query_one("#record-meta", Static).update(Text(f"{message} {hint}".strip(), style="bold red"))

@@ -65,6 +65,27 @@ class SearchResults(OptionList):
         if hits:
             self.highlighted = 0
 
+    def show_patients(self, rows: list[Any], unfiled: int = 0) -> None:
+        """One option per patient (archive.patient_view.PatientRow); Enter lists that patient's records."""
+        self.hits = {}
+        self.clear_options()
+        options = []
+        for r in rows:
+            line = Text()
+            line.append(r.patient, style="bold")
+            line.append(f"  {r.name or '-'}  ")
+            line.append(f"{r.records} matching record{'s' if r.records != 1 else ''}", style="bold")
+            dates = r.first if r.first == r.last else f"{r.first or '?'} to {r.last or '?'}"
+            line.append(f"  {dates or 'undated'}  ")
+            line.append(", ".join(r.types), style="italic")
+            options.append(Option(line, id=f"patient:{r.patient}"))
+        if unfiled:
+            options.append(Option(Text(f"{unfiled} matching record{'s' if unfiled != 1 else ''} not filed to a "
+                                       "patient yet", style="dim"), disabled=True))
+        self.add_options(options)
+        if rows:
+            self.highlighted = 0
+
     def highlighted_hit(self) -> Any:
         """The hit under the cursor, or None."""
         if self.highlighted is None or not self.option_count:

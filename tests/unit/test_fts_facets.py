@@ -1,0 +1,100 @@
+"""Facet tokens (indexer.fts.facet_tokens): migrating an existing index, and filters that narrow inside FTS5
+return exactly what the join alone returns."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archive.store.schema import MIGRATIONS
+from indexer import fts
+from vault.db import migrate, open_index, transaction
+
+DOCS = [  # n, doc_type, format, date, text
+    (1, "note", "text", "2019-12-30", "Chest pain, troponin negative."),
+    (2, "discharge", "text", "2021-05-01", "Chest pain resolved; discharged home."),
+    (3, "hl7:ORU^R01", "hl7", "2022-03-10", "Troponin elevated; chest pain."),
+    (4, "fhir:Bundle", "fhir", None, "Condition: chest pain."),
+    (5, "Note", "pdf", "2024", "Chest pain follow-up."),
+]
+
+
+def _old_index(path: Path) -> Any:
+    """An index at schema version 7 (before issue 18), rows written as that version's pipeline did."""
+    db = open_index(path, secrets.token_bytes(32), create=True)
+    migrate(db, MIGRATIONS[:7])
+    with transaction(db):
+        for n, dtype, fmt, date, text in DOCS:
+            db.execute(
+                "INSERT INTO records (n, id, blob_id, filename, format, doc_type, date, size, status, imported_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'needs_filing', '2024-01-01')",
+                [n, f"r{n}", f"{n:064x}", f"d{n}.txt", fmt, dtype, date],
+            )
+            db.execute(f"INSERT INTO {fts.TABLE} (rowid, title, filename, text, meta) VALUES (?, '', ?, ?, ?)",
+                       [n, f"d{n}.txt", text, dtype])
+    return db
+
+
+def test_migration_adds_facets_to_every_existing_row(tmp_path: Path) -> None:
+    db = _old_index(tmp_path / "index.db")
+    before = [h.record_id for h in fts.search(db, "chest pain", limit=10)]
+    migrate(db, MIGRATIONS)
+    rows = dict(db.execute(f"SELECT rowid, facets FROM {fts.TABLE}").fetchall())
+    assert rows[3] == "cvfacet cvtypehl7orur01 cvtypehl7 cvyear2022"
+    assert rows[4] == "cvfacet cvtypefhirbundle cvtypefhir"  # no date, no year token
+    assert sorted(h.record_id for h in fts.search(db, "chest pain", limit=10)) == sorted(before)
+    # The facets column weighs nothing in BM25, and snippets never show it.
+    assert all("cvfacet" not in h.snippet for h in fts.search(db, "chest", fts.Filters(doc_type="note")))
+    db.conn.close()
+
+
+@pytest.mark.parametrize("filters", [
+    fts.Filters(doc_type="note"),
+    fts.Filters(doc_type="hl7"),
+    fts.Filters(doc_type="hl7:ORU^R01"),
+    fts.Filters(doc_type="pdf"),
+    fts.Filters(date_from="2021"),
+    fts.Filters(date_from="2021-06"),
+    fts.Filters(date_to="2021"),
+    fts.Filters(date_from="2020", date_to="2022-03-09"),
+    fts.Filters(doc_type="note", date_from="2024"),
+    fts.Filters(date_from="2030"),
+])
+def test_facets_narrow_exactly_as_the_join(tmp_path: Path, filters: fts.Filters, monkeypatch: Any) -> None:
+    db = _old_index(tmp_path / "index.db")
+    migrate(db, MIGRATIONS)
+    with_facets = sorted(h.record_id for h in fts.search(db, "chest pain", filters, limit=10))
+    monkeypatch.setattr(fts, "facet_match", lambda db, f: ([], []))
+    join_only = sorted(h.record_id for h in fts.search(db, "chest pain", filters, limit=10))
+    assert with_facets == join_only
+    db.conn.close()
+
+
+def test_facet_terms_name_the_fewer_years() -> None:
+    class FakeDb:
+        def execute(self, sql: str, params: Any = ()) -> Any:
+            class Row:
+                def fetchone(self) -> tuple[str]:
+                    return ("2010-01-01",) if "min" in sql else ("2024-12-31",)
+            return Row()
+
+    must, must_not = fts.facet_match(FakeDb(), fts.Filters(doc_type="Note", date_from="2015"))
+    assert must == ['"cvtypenote"'] and must_not == ['(' + " OR ".join(f'"cvyear{y}"' for y in range(2010, 2015)) + ')']
+    must, must_not = fts.facet_match(FakeDb(), fts.Filters(date_from="2023"))
+    assert must == ['("cvyear2023" OR "cvyear2024")'] and must_not == []
+    assert fts.facet_match(FakeDb(), fts.Filters(author="ng")) == ([], [])
+
+
+def test_an_empty_patient_list_allows_no_record(tmp_path: Path) -> None:
+    from indexer.semantic import allowed_records
+
+    db = _old_index(tmp_path / "index.db")
+    migrate(db, MIGRATIONS)
+    assert fts.search(db, "chest pain", fts.Filters(patients=()), limit=10) == []
+    allowed = allowed_records(db, fts.Filters(patients=()))
+    assert allowed is not None and len(allowed) == 0
+    assert allowed_records(db, fts.Filters()) is None
+    db.conn.close()
