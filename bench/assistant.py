@@ -503,7 +503,9 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
         fact_ok = answer.startswith(("No record of", "No:", NOTHING))
         record_ok = True
     elif q.get("expect_start"):  # a yes/no question: the answer must begin with it, for the right record
-        fact_ok = _norm(answer).startswith(tuple(_norm(e) for e in q["expect_start"]))
+        first = answer.split("\n", 1)[0]
+        verdict = first.split("Answer:", 1)[1] if "Answer:" in first else answer  # a past case names itself first
+        fact_ok = _norm(verdict).startswith(tuple(_norm(e) for e in q["expect_start"]))
         mrn = q.get("expect_mrn")
         record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
     else:
