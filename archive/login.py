@@ -92,6 +92,9 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
     except NotFound:
         _remember_failed_login(vault, user, "unknown user")
         raise
+    except AccessDenied:  # a keyslot without a grant: a disabled user
+        _remember_failed_login(vault, user, "no key grant (disabled user)")
+        raise
     except BadInput:  # not even a valid user name
         _remember_failed_login(vault, "", "invalid user name")
         raise

@@ -133,8 +133,19 @@ def list_users(session: Session) -> list[User]:
     return [_row_to_user(r) for r in session.store.users.all()]
 
 
+REVOCATION_NOTE = (
+    "Their key grant is deleted, so their keyslot no longer opens the vault. A copy of the keyslot "
+    "and grant taken earlier still leads to the current vault key until 'chartvault key rotate' "
+    "gives the vault a new identity and index key: run it to revoke them fully."
+)
+
+
 def disable_user(session: Session, name: str) -> User:
-    """Disable a user: they can no longer log in, and a physician is no longer registered."""
+    """Disable a user: they can no longer log in, and a physician is no longer registered.
+
+    Their grant is deleted too (their keyslot then opens nothing); only a key rotation
+    revokes a copy of the keyslot and grant taken before (see REVOCATION_NOTE).
+    """
     session.require(Action.MANAGE_USERS)
     target = get_user(session.store, name)
     if name == session.user.name:
@@ -146,7 +157,9 @@ def disable_user(session: Session, name: str) -> User:
             raise UserError("That is the last active admin.", "Add another admin first.")
     with session.transaction():
         session.store.users.disable(name)
-        session.audit("user_disable", details={"target": name})
+        session.audit("user_disable", details={"target": name, "grant_deleted": True})
+        # Inside the transaction: if deleting fails, the row stays active and nothing half-done remains.
+        session.vault.keyslots.drop_grant(name)
     return get_user(session.store, name)
 
 

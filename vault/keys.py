@@ -19,6 +19,7 @@ from pathlib import Path
 
 from vault.atomic import write_atomic
 from vault.errors import (
+    AccessDenied,
     BadInput,
     NotFound,
     TamperDetected,
@@ -129,7 +130,7 @@ class Keyslots:
         user_key = generate_identity()
         # Grant and public key first: the slot, written last, makes the user exist.
         self._write_grant(user, user_key.recipient, identity)
-        write_atomic(self.pub_path(user), (user_key.recipient + "\n").encode(), mode=0o644)
+        write_atomic(self.pub_path(user), (user_key.recipient + "\n").encode())
         write_atomic(self.path(user), age_passphrase.encrypt(user_key.secret.encode(), passphrase))
 
     def regrant(self, user: str, identity: Identity) -> None:
@@ -140,6 +141,10 @@ class Keyslots:
         from pyrage import encrypt
 
         write_atomic(self.grant_path(user), encrypt(identity.secret.encode(), [recipient_from_str(user_recipient)]))
+
+    def drop_grant(self, user: str) -> None:
+        """Delete `user`'s grant: their keyslot then leads to no vault key (the next rotation keeps it so)."""
+        self.grant_path(user).unlink(missing_ok=True)
 
     def remove(self, user: str) -> None:
         path = self.path(user)
@@ -171,6 +176,11 @@ class Keyslots:
                 f"Try again, or ask an admin to reset your keyslot.{later}",
             ) from None
         user_key = _identity_from_secret(user_secret)
+        if not self.grant_path(user).exists():
+            raise AccessDenied(
+                f"User '{user}' holds no key grant: the account was disabled or removed.",
+                "Ask an admin; a disabled account cannot log in.",
+            )
         try:
             secret = decrypt(self.grant_path(user).read_bytes(), [user_key.age_identity()]).decode()
         except (DecryptError, FileNotFoundError):

@@ -45,6 +45,27 @@ def _derive(key: bytes, purpose: str) -> bytes:
     return hmac.new(key, f"chartvault/{purpose}/v1".encode(), hashlib.sha256).digest()
 
 
+def pack_index_key(db_key: bytes, root_key: bytes) -> bytes:
+    """What `index.key.age` holds: the SQLCipher key, then (when it differs) the root of the sub-keys.
+
+    A vault starts with one 32-byte key that is both. A key rotation gives the index a
+    new SQLCipher key (`PRAGMA rekey`) but keeps the root, because the keyed blob ids
+    and the audit chain are derived from it; the file then holds 64 bytes.
+    """
+    if len(db_key) != 32 or len(root_key) != 32:
+        raise ValueError("index keys are 32 bytes")
+    return db_key if db_key == root_key else db_key + root_key
+
+
+def unpack_index_key(raw: bytes, source: str = "index.key.age") -> tuple[bytes, bytes]:
+    """(SQLCipher key, sub-key root) from what `pack_index_key` wrote."""
+    if len(raw) == 32:
+        return raw, raw
+    if len(raw) == 64:
+        return raw[:32], raw[32:]
+    raise TamperDetected(f"{source} holds a key of the wrong size.", "Restore it from a backup.")
+
+
 @dataclass
 class Vault:
     """A vault on disk, opened without any secret."""
@@ -106,7 +127,7 @@ class Vault:
         return Keyslots(self.keys_dir, self.recipient, accepted)
 
     def save_metadata(self) -> None:
-        write_atomic(self.root / METADATA, json.dumps(self.metadata, indent=2).encode() + b"\n", mode=0o644)
+        write_atomic(self.root / METADATA, json.dumps(self.metadata, indent=2).encode() + b"\n")
 
     # -- lifecycle --
     @staticmethod
@@ -167,7 +188,7 @@ class Vault:
         index_key = secrets.token_bytes(32)
         write_atomic(root / INDEX_KEY, encrypt_to_recipient(index_key, identity.recipient))
         # vault.json last: a crash before this leaves no half-vault that opens.
-        write_atomic(root / METADATA, json.dumps(vault.metadata, indent=2).encode() + b"\n", mode=0o644)
+        write_atomic(root / METADATA, json.dumps(vault.metadata, indent=2).encode() + b"\n")
         return vault, identity
 
     def unlock(self, user: str, passphrase: str) -> UnlockedVault:
@@ -176,24 +197,35 @@ class Vault:
 
     def unlock_with_identity(self, identity: Identity, create_index: bool = False) -> UnlockedVault:
         from vault.db import open_index
-        from vault.rotation import identities_during_rotation
+        from vault.rotation import identities_during_rotation, next_index_key
 
         primary, also = identities_during_rotation(self, identity)
         key_path = self.root / INDEX_KEY
         if not key_path.exists():
             raise TamperDetected(f"{key_path} is missing.", "Restore index.key.age from a backup.")
-        index_key = decrypt_with_identity(key_path.read_bytes(), (primary, *also), "index.key.age")
-        if len(index_key) != 32:
-            raise TamperDetected("index.key.age holds a key of the wrong size.", "Restore it from a backup.")
-        db = open_index(self.index_path, index_key, create=create_index or not self.index_path.exists())
-        store = BlobStore(self.objects_dir, primary, _derive(index_key, "blob-id"), also)
+        db_key, root_key = unpack_index_key(
+            decrypt_with_identity(key_path.read_bytes(), (primary, *also), INDEX_KEY)
+        )
+        create = create_index or not self.index_path.exists()
+        try:
+            db = open_index(self.index_path, db_key, create=create)
+        except TamperDetected:
+            # A rotation killed after `PRAGMA rekey` committed and before index.key.age was
+            # replaced: the index opens with the rotation's new key (never with both).
+            pending = next_index_key(self, (primary, *also))
+            if pending is None or pending[1] != root_key:
+                raise
+            db_key = pending[0]
+            db = open_index(self.index_path, db_key)
+        store = BlobStore(self.objects_dir, primary, _derive(root_key, "blob-id"), also)
         return UnlockedVault(
             vault=self,
             identity=primary,
             db=db,
             store=store,
-            audit_key=_derive(index_key, "audit"),
-            index_key=index_key,
+            audit_key=_derive(root_key, "audit"),
+            index_key=db_key,
+            root_key=root_key,
             also=also,
         )
 
@@ -207,7 +239,8 @@ class UnlockedVault:
     db: Any  # sqlite_utils.Database over SQLCipher
     store: BlobStore
     audit_key: bytes = field(repr=False)
-    index_key: bytes = field(repr=False, default=b"")
+    index_key: bytes = field(repr=False, default=b"")  # the SQLCipher key (a rotation changes it)
+    root_key: bytes = field(repr=False, default=b"")  # the root of the sub-keys (kept across rotations)
     also: tuple[Identity, ...] = ()  # the old identity while a key rotation is unfinished
 
     @property

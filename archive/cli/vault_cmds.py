@@ -103,11 +103,13 @@ def export_identity(state: CliState, file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def key_rotate(state: CliState, as_json: bool) -> None:
-    """Give the vault a new identity and re-encrypt every file to it (admin only).
+    """Give the vault a new identity and index key; re-encrypt every file (admin only).
 
-    Every remaining user keeps access (no passphrases needed); the old identity
-    and removed users' keys open nothing afterwards. Safe to interrupt: run it
-    again to finish. The vault stays readable throughout.
+    Every active user keeps access (no passphrases needed); disabled users get no
+    new grant. The index is re-keyed, so the old identity, the old index key and
+    copies of removed or disabled users' keyslots open nothing afterwards. Copies
+    of files taken before (old backups) keep their old keys. Close other
+    chartvault windows first. Safe to interrupt: run it again to finish.
     """
     from archive.keys import rotate_key
 
@@ -118,7 +120,9 @@ def key_rotate(state: CliState, as_json: bool) -> None:
     verb = "Finished the interrupted rotation" if report.resumed else "Rotated the vault key"
     click.echo(
         f"{verb}: {counted(report.files_reencrypted, 'file')} re-encrypted, "
-        f"{counted(report.users_regranted, 'user')} re-granted."
+        f"{counted(report.users_regranted, 'user')} re-granted"
+        + (f", {counted(report.grants_dropped, 'disabled user')} left out" if report.grants_dropped else "")
+        + ("; the index re-keyed." if report.index_rekeyed else ".")
     )
     click.echo(f"New vault recipient: {report.new_recipient}")
 
