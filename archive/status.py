@@ -87,10 +87,11 @@ class VerifyReport:
 
 
 def missing_blobs(store: Store, blobs: BlobStore) -> list[str]:
-    """A problem line for each blob a record references that is not in `blobs` (objects/).
+    """A problem line for each blob the index references that is not on disk.
 
     Decrypting what is on disk cannot find a file that was deleted: this walks the
-    index instead, so a removed original or text names its record.
+    index instead, so a removed original, text or quarantined file names its entry.
+    `blobs` is the objects/ store; quarantine/ is its sibling.
     """
     problems = []
     for record_id, what, blob_id in store.records.referenced_blobs():
@@ -99,6 +100,12 @@ def missing_blobs(store: Store, blobs: BlobStore) -> list[str]:
         elif not blobs.exists(blob_id):
             rel = f"objects/{blob_id[:2]}/{blob_id}.age"
             problems.append(f"record {record_id}: its {what} {rel} is missing")
+    quarantine = blobs.at(blobs.root.parent / "quarantine")
+    for entry_id, blob_id in store.quarantine.held_blobs():
+        if not valid_blob_id(blob_id):
+            problems.append(f"quarantine entry {entry_id}: invalid blob id {blob_id!r}")
+        elif not quarantine.exists(blob_id):
+            problems.append(f"quarantine entry {entry_id}: quarantine/{blob_id[:2]}/{blob_id}.age is missing")
     return problems
 
 
@@ -106,8 +113,10 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
     """Decrypt every blob and check its keyed id; check the index and the audit chain."""
     session.require(Action.VERIFY_VAULT)
     checked, found = session.blobs.verify_all(progress)
+    held, found_held = session.blobs.at(session.vault.quarantine_dir).verify_all()
+    checked += held
     root = session.vault.root
-    problems = [f"{p.path.relative_to(root)}: {p.reason}" for p in found]
+    problems = [f"{p.path.relative_to(root)}: {p.reason}" for p in (*found, *found_held)]
     problems += missing_blobs(session.store, session.blobs)
     from archive.audit_review import audit_integrity
 

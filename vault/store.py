@@ -324,7 +324,12 @@ class BlobStore:
         """
         path = self.path_of(blob_id)
         if not path.exists():
-            raise NotFound(f"Blob {blob_id[:12]}… is missing from the vault.", "Restore objects/ from a backup.")
+            # Every caller names a blob the index references: its absence is damage or tampering, not a typo.
+            rel = f"{self.root.name}/{blob_id[:2]}/{blob_id}.age"
+            raise TamperDetected(
+                f"Blob {rel} is missing from the vault: it was deleted or the folder was changed.",
+                "Restore it from a backup; run 'chartvault verify' to check the rest.",
+            )
         return self._decrypt_checked(path, blob_id, sink)
 
     def verify_file(self, path: Path, blob_id: str) -> int:
