@@ -135,11 +135,11 @@ def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphr
     import secrets
 
     from archive.audit import now_iso
-    from vault.atomic import write_atomic
+    from vault.atomic import private_dir, write_atomic
     from vault.store import encrypt_to_recipient
 
     folder = vault.root / "pending" / FAILED_LOGINS
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()
     write_atomic(folder / f"{secrets.token_hex(8)}.age", encrypt_to_recipient(event, vault.recipient))
 

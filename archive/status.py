@@ -70,6 +70,7 @@ class VerifyReport:
     schema_version: int = 0
     audit_ok: bool = True
     audit_summary: str = ""
+    warnings: list[str] = field(default_factory=list)  # not failures: e.g. files others may read
 
     @property
     def ok(self) -> bool:
@@ -83,7 +84,24 @@ class VerifyReport:
             "schema_version": self.schema_version,
             "audit_ok": self.audit_ok,
             "audit": self.audit_summary,
+            "warnings": self.warnings,
         }
+
+
+def mode_warnings(session: Session) -> list[str]:
+    """A line for each vault file or folder that group or others may read (the fix is in the line)."""
+    root = session.vault.root
+    loose = session.vault.loose_modes()
+    lines = [
+        f"{path.relative_to(root).as_posix() or '.'}: mode {mode:04o}, others may read it "
+        f"(should be {'0700' if path.is_dir() else '0600'})"
+        for path, mode in loose[:20]
+    ]
+    if len(loose) > 20:
+        lines.append(f"... and {len(loose) - 20} more")
+    if loose:
+        lines.append(f"fix: chmod -R go-rwx '{root}'")
+    return lines
 
 
 def missing_blobs(store: Store, blobs: BlobStore) -> list[str]:
@@ -128,6 +146,7 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
         schema_version=session.store.settings.schema_version(),
         audit_ok=chain.ok,
         audit_summary=summary,
+        warnings=mode_warnings(session),
     )
     session.audit("verify", outcome="ok" if report.ok else "failed", details={"problems": len(problems)})
     return report

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vault.atomic import private_dir
+
 Handler = Callable[[list[Path], set[Path]], None]  # (ready paths, overdue paths: give up waiting on these)
 
 
@@ -132,7 +134,7 @@ class FolderWatcher:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         for folder in self.folders:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)  # the inbox receives plaintext: owner only
         if self.observer_factory is not None:
             observer = self.observer_factory()
         else:

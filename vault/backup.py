@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vault.atomic import fsync_dir, temp_path_for, write_atomic
+from vault.atomic import fsync_dir, open_private, private_dir, temp_path_for, write_atomic
 from vault.errors import BadInput, NotFound, TamperDetected, VaultExists
 from vault.keys import USER_NAME
 from vault.store import BLOB_ID_LENGTH
@@ -127,7 +127,7 @@ def backup(unlocked: UnlockedVault, dest: Path, progress: Progress | None = None
 
     # The audit head is read before the index snapshot (see module doc), blobs after it.
     staging = dest.parent if _is_tar(dest) else dest
-    staging.mkdir(parents=True, exist_ok=True)
+    private_dir(staging)
     snapshot = temp_path_for(staging / "index.db")
     head_copy = (root / "audit.head.age").read_bytes() if (root / "audit.head.age").exists() else None
     _snapshot_index(unlocked, snapshot)
@@ -171,6 +171,7 @@ def backup(unlocked: UnlockedVault, dest: Path, progress: Progress | None = None
 def _snapshot_index(unlocked: UnlockedVault, target: Path) -> None:
     from sqlcipher3 import dbapi2 as sqlcipher
 
+    open_private(target).close()  # 0600 before SQLite writes a page into it
     conn = sqlcipher.connect(str(target))
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -195,7 +196,7 @@ def _copy_folder(
     copied = 0
     for n, (rel, src) in enumerate(to_copy, start=1):
         target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         if rel == "audit.head.age" and head is not None:
             write_atomic(target, head)
         else:
@@ -208,7 +209,7 @@ def _copy_folder(
         (dest / rel).unlink(missing_ok=True)
     os.replace(snapshot, dest / "index.db")
     fsync_dir(dest)
-    write_atomic(dest / MANIFEST, json.dumps(manifest, indent=1).encode(), mode=0o644)
+    write_atomic(dest / MANIFEST, json.dumps(manifest, indent=1).encode())
     return copied + int(manifest["index_size"])
 
 
@@ -222,7 +223,10 @@ def _append_tar(
 ) -> int:
     """Append changed files, the index and the manifest; on restore the last copy of a name wins."""
     copied = 0
-    with tarfile.open(dest, "a") if dest.exists() else tarfile.open(dest, "w") as tar:
+    fresh = not dest.exists() or dest.stat().st_size == 0
+    if not dest.exists():
+        open_private(dest).close()  # created 0600; writing into it keeps the mode
+    with tarfile.open(dest, "w" if fresh else "a") as tar:
         for n, (rel, src) in enumerate(to_copy, start=1):
             if rel == "audit.head.age" and head is not None:
                 _add_bytes(tar, rel, head)
@@ -353,7 +357,7 @@ def materialise(src: Path, to: Path) -> dict[str, Any]:
 
 
 def _prepare(to: Path) -> None:
-    to.mkdir(parents=True, exist_ok=True)
+    private_dir(to)
     os.chmod(to, 0o700)
 
 
@@ -362,7 +366,7 @@ def _write_into(to: Path, rel: str, write: Callable[[Any], None]) -> None:
     target = to / rel
     if to.resolve() not in target.parent.resolve().parents and target.parent.resolve() != to.resolve():
         raise TamperDetected(f"{rel} would be written outside {to}.", "Use another backup.")
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(target.parent)
     write_atomic(target, write)
 
 

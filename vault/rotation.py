@@ -39,11 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vault.atomic import fsync_dir, temp_path_for, write_atomic
+from vault.atomic import fsync_dir, open_private, temp_path_for, write_atomic
 from vault.errors import TamperDetected
+from vault.index_key import INDEX_KEY, pack_index_key, unpack_index_key
 from vault.keys import Identity, _identity_from_secret, generate_identity, recipient_from_str
 from vault.store import BlobStore, decrypt_with_identity, encrypt_to_recipient, valid_blob_id
-from vault.vault import INDEX_KEY, pack_index_key, unpack_index_key
 
 if TYPE_CHECKING:
     from vault.vault import UnlockedVault, Vault
@@ -263,7 +263,7 @@ def _reencrypt(path: Path, old: Identity, new: Identity, store: BlobStore) -> bo
     worker = threading.Thread(target=decrypt_into_pipe, name="rotate-decrypt", daemon=True)
     worker.start()
     try:
-        with os.fdopen(read_end, "rb") as pipe_in, open(tmp, "xb") as out:
+        with os.fdopen(read_end, "rb") as pipe_in, open_private(tmp) as out:
             encrypt_io(pipe_in, out, [recipient_from_str(new.recipient)])
             out.flush()
             os.fsync(out.fileno())

@@ -24,6 +24,7 @@ from typing import Any
 
 from vault.atomic import write_atomic
 from vault.errors import BadInput, TamperDetected, VaultExists, VaultNotFound
+from vault.index_key import INDEX_KEY, unpack_index_key
 from vault.keys import (
     Identity,
     Keyslots,
@@ -37,33 +38,11 @@ FORMAT_NAME = "chartvault-vault"
 FORMAT_VERSION = 1
 METADATA = "vault.json"
 INDEX = "index.db"
-INDEX_KEY = "index.key.age"
 
 
 def _derive(key: bytes, purpose: str) -> bytes:
     """A sub-key for one purpose, so no key is used for two jobs."""
     return hmac.new(key, f"chartvault/{purpose}/v1".encode(), hashlib.sha256).digest()
-
-
-def pack_index_key(db_key: bytes, root_key: bytes) -> bytes:
-    """What `index.key.age` holds: the SQLCipher key, then (when it differs) the root of the sub-keys.
-
-    A vault starts with one 32-byte key that is both. A key rotation gives the index a
-    new SQLCipher key (`PRAGMA rekey`) but keeps the root, because the keyed blob ids
-    and the audit chain are derived from it; the file then holds 64 bytes.
-    """
-    if len(db_key) != 32 or len(root_key) != 32:
-        raise ValueError("index keys are 32 bytes")
-    return db_key if db_key == root_key else db_key + root_key
-
-
-def unpack_index_key(raw: bytes, source: str = "index.key.age") -> tuple[bytes, bytes]:
-    """(SQLCipher key, sub-key root) from what `pack_index_key` wrote."""
-    if len(raw) == 32:
-        return raw, raw
-    if len(raw) == 64:
-        return raw[:32], raw[32:]
-    raise TamperDetected(f"{source} holds a key of the wrong size.", "Restore it from a backup.")
 
 
 @dataclass
@@ -128,6 +107,21 @@ class Vault:
 
     def save_metadata(self) -> None:
         write_atomic(self.root / METADATA, json.dumps(self.metadata, indent=2).encode() + b"\n")
+
+    def loose_modes(self) -> list[tuple[Path, int]]:
+        """(path, mode) of every folder or file in the vault that group or others may use.
+
+        Everything in a vault is the owner's only: folders 0700, files 0600. The files a
+        user drops into inbox/ are theirs, so only the inbox folder itself is checked.
+        """
+        found = []
+        for path in [self.root, *sorted(self.root.rglob("*"))]:
+            if path.is_symlink() or (self.inbox_dir in path.parents):
+                continue
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                found.append((path, mode))
+        return found
 
     # -- lifecycle --
     @staticmethod

@@ -55,7 +55,8 @@ def status(state: CliState, as_json: bool) -> None:
 def verify(state: CliState, as_json: bool) -> None:
     """Check that every blob decrypts and matches its id, and that the index opens.
 
-    Exits 4 and names each bad blob when anything fails the check.
+    Exits 4 and names each bad blob when anything fails the check. Files or
+    folders that others may read are warnings (with the chmod that fixes them).
     """
     from archive.status import verify_vault
 
@@ -68,6 +69,8 @@ def verify(state: CliState, as_json: bool) -> None:
         click.echo(f"Audit chain: {report.audit_summary}")
         for problem in report.problems:
             click.echo(f"  BAD {problem}", err=True)
+        for warning in report.warnings:
+            click.echo(f"  WARNING {warning}", err=True)
     if not report.ok:
         raise TamperDetected(
             f"Vault verification failed: {counted(len(report.problems), 'problem')} found.",
