@@ -134,6 +134,8 @@ def audit_alerts(session: Session, since: str | None = None) -> list[Alert]:
         if e.action == Action.BREAK_GLASS.value and e.outcome == "ok":
             add("break_glass", "high", e.user,
                 f"{e.user} broke the glass on record {e.record} (patient {e.patient}): {e.reason}", [e])
+        elif e.action == "login_backoff_reset":
+            add("backoff_reset", "high", e.user, f"The failed-login count of {e.user} was erased: {e.reason}", [e])
         elif e.action == "key_export" and e.outcome == "ok":
             add("key_export", "high", e.user, f"{e.user} exported the vault identity.", [e])
         elif e.action == "user_clinical_role" and e.flagged and e.details.get("self_granted"):

@@ -81,6 +81,8 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
     the caller runs `archive.intake.ingest_pending_on_unlock` on the new session.
     """
     vault = Vault.open(root)
+    # Read before unlocking: a success clears the counts (see vault/attempts.py).
+    counter_erased = vault.keyslots.attempts.erased(user)
     try:
         unlocked = vault.unlock(user, passphrase)
     except WrongPassphrase:
@@ -104,8 +106,16 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
         session.audit("login", outcome="denied", reason="user disabled")
         session.close()
         raise AccessDenied(f"User '{user}' is disabled.", "Ask an admin to enable your account.")
+    if counter_erased:
+        session.audit("login_backoff_reset", outcome="failed", flagged=True, reason=BACKOFF_RESET)
     session.audit("login")
     return session
+
+
+BACKOFF_RESET = (
+    "keys/attempts.json held fewer wrong passphrases for this user than this machine counted, with no "
+    "login since: someone deleted or rewrote the vault's count to lift the back-off"
+)
 
 
 # Failed logins happen without the secret, so they cannot go straight into the

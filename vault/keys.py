@@ -11,13 +11,13 @@ exception is `export_identity`, which an admin asks for explicitly).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from vault.atomic import write_atomic
+from vault.attempts import FailedAttempts
 from vault.errors import (
     AccessDenied,
     BadInput,
@@ -101,12 +101,16 @@ class Keyslots:
     while a removed user's key opens nothing new.
     """
 
-    def __init__(self, folder: Path, recipient: str, accepted: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, folder: Path, recipient: str, accepted: tuple[str, ...] = (), client_attempts: Path | None = None
+    ) -> None:
         self.folder = folder
         self.recipient = recipient
         # Recipients a grant may hold besides `recipient` (during a key rotation).
         self.accepted = {recipient, *accepted}
         self.attempts_file = folder / "attempts.json"
+        # Counted in the vault and on this machine (vault/attempts.py): deleting one copy resets nothing.
+        self.attempts = FailedAttempts(self.attempts_file, client_attempts)
 
     def path(self, user: str) -> Path:
         return self.folder / f"{check_user_name(user)}.age"
@@ -197,13 +201,9 @@ class Keyslots:
         self._clear_failures(user)
         return identity
 
-    # -- back-off after wrong passphrases (public state: no secret in it) --
+    # -- back-off after wrong passphrases (public state: no secret in it; see vault/attempts.py) --
     def failed_attempts(self) -> dict[str, dict[str, float]]:
-        try:
-            data = json.loads(self.attempts_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return self.attempts.read()
 
     def _check_backoff(self, user: str) -> None:
         entry = self.failed_attempts().get(user)
@@ -218,18 +218,10 @@ class Keyslots:
             )
 
     def _record_failure(self, user: str) -> int:
-        data = self.failed_attempts()
-        entry = data.get(user, {"failures": 0, "last": 0.0})
-        entry = {"failures": int(entry.get("failures", 0)) + 1, "last": time.time()}
-        data[user] = entry
-        write_atomic(self.attempts_file, json.dumps(data).encode())
-        return int(entry["failures"])
+        return self.attempts.record(user)
 
     def _clear_failures(self, user: str) -> None:
-        data = self.failed_attempts()
-        if user in data:
-            del data[user]
-            write_atomic(self.attempts_file, json.dumps(data).encode())
+        self.attempts.clear(user)
 
 
 def backoff_seconds(failures: int) -> int:

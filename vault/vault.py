@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from vault.atomic import write_atomic
+from vault.attempts import client_attempts_file
 from vault.errors import BadInput, TamperDetected, VaultExists, VaultNotFound
 from vault.index_key import INDEX_KEY, unpack_index_key
 from vault.keys import (
@@ -103,7 +104,7 @@ class Vault:
     def keyslots(self) -> Keyslots:
         state = self.rotation_state()
         accepted = (state["old_recipient"], state["new_recipient"]) if state else ()
-        return Keyslots(self.keys_dir, self.recipient, accepted)
+        return Keyslots(self.keys_dir, self.recipient, accepted, client_attempts_file(self.root))
 
     def save_metadata(self) -> None:
         write_atomic(self.root / METADATA, json.dumps(self.metadata, indent=2).encode() + b"\n")
