@@ -331,8 +331,7 @@ def materialise(src: Path, to: Path) -> dict[str, Any]:
     manifest = _read_manifest(src)
     if manifest.get("format") != FORMAT:
         raise NotFound(f"{src} is not a chartvault backup (no manifest).", "Check the path.")
-    if to.is_symlink() or (to.exists() and (not to.is_dir() or any(to.iterdir()))):
-        raise VaultExists(f"{to} is not empty.", "Restore into a new or empty folder.")
+    _refuse_occupied(to)
     wanted = _checked_manifest_names(src, manifest)
     if _is_tar(src):
         with tarfile.open(src, "r") as tar:
@@ -354,6 +353,26 @@ def materialise(src: Path, to: Path) -> dict[str, Any]:
     for sub in ("inbox", "quarantine", "pending", "objects", "keys"):
         (to / sub).mkdir(exist_ok=True, mode=0o700)
     return manifest
+
+
+def _refuse_occupied(to: Path) -> None:
+    """A restore writes only into a new or empty folder: it never mixes with, or replaces, what is there."""
+    if to.is_symlink():
+        raise VaultExists(f"{to} is a link; nothing was written.", "Restore into a new or empty folder.")
+    if not to.exists():
+        return
+    if not to.is_dir():
+        raise VaultExists(f"{to} is a file, not a folder; nothing was written.", "Restore into a new or empty folder.")
+    names = sorted(p.name for p in to.iterdir())
+    if not names:
+        return
+    what = "a chartvault vault" if "vault.json" in names else ", ".join(names[:3]) + (
+        f" and {len(names) - 3} more" if len(names) > 3 else "")
+    raise VaultExists(
+        f"{to} is not empty (it holds {what}); nothing was written.",
+        "Restore into a new or empty folder; to replace a vault, restore beside it, check it, then swap the "
+        "folders. A folder left by an interrupted restore can be deleted and the restore run again.",
+    )
 
 
 def _prepare(to: Path) -> None:
