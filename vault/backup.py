@@ -118,6 +118,10 @@ def backup(unlocked: UnlockedVault, dest: Path, progress: Progress | None = None
     dest = Path(dest).expanduser().resolve()
     if dest == root.resolve() or root.resolve() in dest.parents:
         raise BadInput("The backup destination is inside the vault.", "Choose a folder on another disk.")
+    if unlocked.vault.rotation_state() is not None:
+        # Mid-rotation the index key may be in rotation/, which a backup does not carry.
+        raise BadInput("A key rotation is unfinished; a backup now might not open.",
+                       "Run 'chartvault key rotate' to finish it, then back up.")
     previous = _read_manifest(dest)
     if previous and previous.get("format") != FORMAT:
         raise BadInput(f"{dest} holds something that is not a chartvault backup.", "Choose another destination.")
