@@ -167,8 +167,10 @@ def test_kill_9_around_the_index_rekey_then_rerun(fresh_vault, phase: str) -> No
     and then only the new index key opens the index."""
     from sqlcipher3 import dbapi2 as sqlcipher
 
+    from archive.backup import backup_vault
     from archive.keys import rotate_key
     from archive.login import open_session
+    from vault.errors import BadInput
 
     session = fresh_vault.session
     blobs = _fill(session, 5)
@@ -182,6 +184,8 @@ def test_kill_9_around_the_index_rekey_then_rerun(fresh_vault, phase: str) -> No
 
     mid = open_session(fresh_vault.root, "admin", ADMIN_PASS)  # opens with whichever key the index has
     assert mid.store.users.all() == users_before
+    with pytest.raises(BadInput, match="rotation is unfinished"):  # it could not carry the new index key
+        backup_vault(mid, fresh_vault.root.parent / "backup")
     report = rotate_key(mid)
     assert report.resumed
     assert report.index_rekeyed == (phase in ("before_rekey",))
