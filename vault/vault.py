@@ -119,7 +119,10 @@ class Vault:
         for path in [self.root, *sorted(self.root.rglob("*"))]:
             if path.is_symlink() or (self.inbox_dir in path.parents):
                 continue
-            mode = path.stat().st_mode & 0o777
+            try:
+                mode = path.stat().st_mode & 0o777
+            except FileNotFoundError:  # a temp file renamed or removed meanwhile
+                continue
             if mode & 0o077:
                 found.append((path, mode))
         return found
