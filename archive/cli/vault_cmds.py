@@ -106,7 +106,9 @@ def export_identity(state: CliState, file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def key_rotate(state: CliState, as_json: bool) -> None:
-    """Give the vault a new identity and index key; re-encrypt every file (admin only).
+    """Give the vault a new identity and index key (admin only).
+
+    Every file is re-encrypted to the identity and the index to the key.
 
     Every active user keeps access (no passphrases needed); disabled users get no
     new grant. The index is re-keyed, so the old identity, the old index key and
