@@ -134,8 +134,17 @@ def audit_alerts(session: Session, since: str | None = None) -> list[Alert]:
         if e.action == Action.BREAK_GLASS.value and e.outcome == "ok":
             add("break_glass", "high", e.user,
                 f"{e.user} broke the glass on record {e.record} (patient {e.patient}): {e.reason}", [e])
+        elif e.action == "login_backoff_reset":
+            add("backoff_reset", "high", e.user, f"The failed-login count of {e.user} was erased: {e.reason}", [e])
         elif e.action == "key_export" and e.outcome == "ok":
             add("key_export", "high", e.user, f"{e.user} exported the vault identity.", [e])
+        elif e.action == "user_clinical_role" and e.flagged and e.details.get("self_granted"):
+            role = e.details.get("clinical_role")
+            if e.outcome == "ok":
+                add("self_clinical_role", "high", e.user, f"{e.user} gave themselves the {role} role.", [e])
+            else:
+                add("self_clinical_role", "medium", e.user,
+                    f"{e.user} tried to give themselves the {role} role (refused: a second admin must).", [e])
         elif e.action in (TAMPER, "audit_verify", "verify") and e.outcome == "failed":
             add("audit_integrity", "high", e.user, f"Integrity check failed: {e.reason or e.details}", [e])
 

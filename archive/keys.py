@@ -40,16 +40,18 @@ def pin_vault(session: Session) -> str:
 
 
 def rotate_key(session: Session, progress: Callable[[int, int], None] | None = None) -> RotationReport:
-    """Give the vault a new identity and re-encrypt everything to it (admin only; resumable).
+    """Give the vault a new identity and index key, and re-encrypt everything to them (admin only; resumable).
 
-    Every remaining user's grant is re-issued; the old identity, and any
-    removed user's key, opens nothing afterwards.
+    Only active users' grants are re-issued (a disabled user's is deleted); the
+    index is re-keyed (`PRAGMA rekey`), so the old identity, the old index key,
+    and any copy of a removed or disabled user's keyslot open nothing afterwards.
     """
     from vault.rotation import rotate
 
     session.require(Action.MANAGE_USERS)
     session.audit("key_rotate_start", flagged=True)
-    report = rotate(session.unlocked, progress)
+    active = {row["name"] for row in session.store.users.all() if row["active"]}
+    report = rotate(session.unlocked, progress, keep=active)
     from vault.client_state import pin_recipients
 
     pin_recipients(session.vault.root, [session.unlocked.identity.recipient])  # proven: this session made it
@@ -61,6 +63,8 @@ def rotate_key(session: Session, progress: Callable[[int, int], None] | None = N
         details={
             "files_reencrypted": report.files_reencrypted,
             "users_regranted": report.users_regranted,
+            "grants_dropped": report.grants_dropped,
+            "index_rekeyed": report.index_rekeyed,
             "resumed": report.resumed,
         },
     )

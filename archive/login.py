@@ -174,6 +174,8 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
     the caller runs `archive.intake.ingest_pending_on_unlock` on the new session.
     """
     vault = Vault.open(root)
+    # Read before unlocking: a success clears the counts (see vault/attempts.py).
+    counter_erased = vault.keyslots.attempts.erased(user)
     try:
         unlocked = vault.unlock(user, passphrase)
     except WrongPassphrase:
@@ -185,6 +187,9 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
     except NotFound:
         _remember_failed_login(vault, user, "unknown user")
         raise
+    except AccessDenied:  # a keyslot without a grant: a disabled user
+        _remember_failed_login(vault, user, "no key grant (disabled user)")
+        raise
     except BadInput:  # not even a valid user name
         _remember_failed_login(vault, "", "invalid user name")
         raise
@@ -195,8 +200,16 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
         session.audit("login", outcome="denied", reason="user disabled")
         session.close()
         raise AccessDenied(f"User '{user}' is disabled.", "Ask an admin to enable your account.")
+    if counter_erased:
+        session.audit("login_backoff_reset", outcome="failed", flagged=True, reason=BACKOFF_RESET)
     session.audit("login")
     return session
+
+
+BACKOFF_RESET = (
+    "keys/attempts.json held fewer wrong passphrases for this user than this machine counted, with no "
+    "login since: someone deleted or rewrote the vault's count to lift the back-off"
+)
 
 
 # Failed logins happen without the secret, so they cannot go straight into the
@@ -226,7 +239,7 @@ def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphr
     import secrets
 
     from archive.audit import now_iso
-    from vault.atomic import write_atomic
+    from vault.atomic import private_dir, write_atomic
     from vault.client_state import check_recipient
     from vault.store import encrypt_to_recipient
 
@@ -235,7 +248,7 @@ def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphr
     except TamperDetected:
         return  # never encrypt to a recipient this computer has not seen proven (an edited vault.json)
     folder = vault.root / "pending" / FAILED_LOGINS
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()
     write_atomic(folder / f"{secrets.token_hex(8)}.age", encrypt_to_recipient(event, vault.recipient))
 

@@ -24,13 +24,17 @@ class Setting:
     help: str
     choices: tuple[str, ...] = ()
     minimum: int = 1
+    maximum: int = 10_000  # every number has an upper bound: none may switch a safeguard off by size
 
 
 SETTINGS: dict[str, Setting] = {
     s.key: s
     for s in (
-        Setting("session.idle_timeout_seconds", 600, "TUI locks after this many idle seconds (automatic logoff)."),
-        Setting("break_glass.minutes", 60, "How long a break-glass grant opens its record."),
+        Setting(
+            "session.idle_timeout_seconds", 600, "TUI locks after this many idle seconds (automatic logoff).",
+            minimum=60, maximum=4 * 3600,
+        ),
+        Setting("break_glass.minutes", 60, "How long a break-glass grant opens its record.", maximum=24 * 60),
         Setting(
             "policy.physician_scope",
             "all",
@@ -39,11 +43,11 @@ SETTINGS: dict[str, Setting] = {
             choices=("all", "assigned"),
         ),
         Setting("alert.many_patients.count", 20, "Alert when one user opens records of this many patients..."),
-        Setting("alert.many_patients.minutes", 10, "...within this many minutes."),
+        Setting("alert.many_patients.minutes", 10, "...within this many minutes.", maximum=24 * 60),
         Setting("alert.failed_logins.count", 5, "Alert on this many failed logins for one user..."),
-        Setting("alert.failed_logins.minutes", 15, "...within this many minutes."),
+        Setting("alert.failed_logins.minutes", 15, "...within this many minutes.", maximum=24 * 60),
         Setting("alert.denials.count", 10, "Alert when one user is denied this many times..."),
-        Setting("alert.denials.minutes", 10, "...within this many minutes."),
+        Setting("alert.denials.minutes", 10, "...within this many minutes.", maximum=24 * 60),
         Setting(
             "assistant.llm_url",
             "",
@@ -82,8 +86,11 @@ def _parse(setting: Setting, raw: str) -> int | str:
             value = int(raw)
         except ValueError:
             raise BadInput(f"'{setting.key}' takes a whole number, not '{raw}'.", setting.help) from None
-        if value < setting.minimum:
-            raise BadInput(f"'{setting.key}' must be at least {setting.minimum}.", setting.help)
+        if not setting.minimum <= value <= setting.maximum:
+            raise BadInput(
+                f"'{setting.key}' must be between {setting.minimum} and {setting.maximum}, not {value}.",
+                setting.help,
+            )
         return value
     if setting.choices and raw not in setting.choices:
         raise BadInput(f"'{setting.key}' must be one of: {', '.join(setting.choices)}.", setting.help)
@@ -97,7 +104,11 @@ def _known(key: str) -> Setting:
 
 
 def get_setting(store: Store, key: str) -> Any:
-    """The stored value of `key`, or its default (a stored value that no longer parses falls back too)."""
+    """The stored value of `key`, or its default.
+
+    A stored value that does not parse or lies outside the bounds (written by hand into
+    the index, or by an older version) falls back to the default too.
+    """
     setting = _known(key)
     raw = store.settings.get(key)
     if raw is None:

@@ -74,6 +74,7 @@ class VerifyReport:
     audit_summary: str = ""
     # keyslot files of no user (an interrupted `user add`): reported, not an integrity failure
     orphans: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # not failures: e.g. files others may read
 
     @property
     def ok(self) -> bool:
@@ -88,14 +89,32 @@ class VerifyReport:
             "audit_ok": self.audit_ok,
             "audit": self.audit_summary,
             "orphan_keyslots": self.orphans,
+            "warnings": self.warnings,
         }
 
 
+def mode_warnings(session: Session) -> list[str]:
+    """A line for each vault file or folder that group or others may read (the fix is in the line)."""
+    root = session.vault.root
+    loose = session.vault.loose_modes()
+    lines = [
+        f"{path.relative_to(root).as_posix() or '.'}: mode {mode:04o}, others may read it "
+        f"(should be {'0700' if path.is_dir() else '0600'})"
+        for path, mode in loose[:20]
+    ]
+    if len(loose) > 20:
+        lines.append(f"... and {len(loose) - 20} more")
+    if loose:
+        lines.append(f"fix: chmod -R go-rwx '{root}'")
+    return lines
+
+
 def missing_blobs(store: Store, blobs: BlobStore) -> list[str]:
-    """A problem line for each blob a record references that is not in `blobs` (objects/).
+    """A problem line for each blob the index references that is not on disk.
 
     Decrypting what is on disk cannot find a file that was deleted: this walks the
-    index instead, so a removed original or text names its record.
+    index instead, so a removed original, text or quarantined file names its entry.
+    `blobs` is the objects/ store; quarantine/ is its sibling.
     """
     problems = []
     for record_id, what, blob_id in store.records.referenced_blobs():
@@ -104,6 +123,12 @@ def missing_blobs(store: Store, blobs: BlobStore) -> list[str]:
         elif not blobs.exists(blob_id):
             rel = f"objects/{blob_id[:2]}/{blob_id}.age"
             problems.append(f"record {record_id}: its {what} {rel} is missing")
+    quarantine = blobs.at(blobs.root.parent / "quarantine")
+    for entry_id, blob_id in store.quarantine.held_blobs():
+        if not valid_blob_id(blob_id):
+            problems.append(f"quarantine entry {entry_id}: invalid blob id {blob_id!r}")
+        elif not quarantine.exists(blob_id):
+            problems.append(f"quarantine entry {entry_id}: quarantine/{blob_id[:2]}/{blob_id}.age is missing")
     return problems
 
 
@@ -142,8 +167,10 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
     """Decrypt every blob and check its keyed id; check the index and the audit chain."""
     session.require(Action.VERIFY_VAULT)
     checked, found = session.blobs.verify_all(progress)
+    held, found_held = session.blobs.at(session.vault.quarantine_dir).verify_all()
+    checked += held
     root = session.vault.root
-    problems = [f"{p.path.relative_to(root)}: {p.reason}" for p in found]
+    problems = [f"{p.path.relative_to(root)}: {p.reason}" for p in (*found, *found_held)]
     problems += missing_blobs(session.store, session.blobs)
     problems += roster_problems(session.store, session.vault.signing_root)
     problems += filing_problems(session.store)
@@ -160,6 +187,7 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
         audit_ok=chain.ok,
         audit_summary=summary,
         orphans=orphan_keyslots(session),
+        warnings=mode_warnings(session),
     )
     session.audit("verify", outcome="ok" if report.ok else "failed", details={"problems": len(problems)})
     return report

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from archive.audit import now_iso
-from archive.errors import BadInput, NotFound, UserError
+from archive.errors import AccessDenied, BadInput, NotFound, UserError
 from archive.policy import Action
 from vault.keys import check_passphrase_strength, check_user_name
 
@@ -151,8 +151,19 @@ def list_users(session: Session) -> list[User]:
     return [_row_to_user(r) for r in session.store.users.all()]
 
 
+REVOCATION_NOTE = (
+    "Their key grant is deleted, so their keyslot no longer opens the vault. A copy of the keyslot "
+    "and grant taken earlier still leads to the current vault key until 'chartvault key rotate' "
+    "gives the vault a new identity and index key: run it to revoke them fully."
+)
+
+
 def disable_user(session: Session, name: str) -> User:
-    """Disable a user: they can no longer log in, and a physician is no longer registered."""
+    """Disable a user: they can no longer log in, and a physician is no longer registered.
+
+    Their grant is deleted too (their keyslot then opens nothing); only a key rotation
+    revokes a copy of the keyslot and grant taken before (see REVOCATION_NOTE).
+    """
     session.require(Action.MANAGE_USERS)
     target = get_user(session.store, name)
     if name == session.user.name:
@@ -166,7 +177,9 @@ def disable_user(session: Session, name: str) -> User:
 
     with session.transaction(), signed_edit(session, name):
         session.store.users.disable(name)
-        session.audit("user_disable", details={"target": name})
+        session.audit("user_disable", details={"target": name, "grant_deleted": True})
+        # Inside the transaction: if deleting fails, the row stays active and nothing half-done remains.
+        session.vault.keyslots.drop_grant(name)
     return get_user(session.store, name)
 
 
@@ -186,6 +199,10 @@ def set_clinical_role(session: Session, name: str, clinical_role: str | None, li
 
     Only admins hold a second role: technicians and physicians already have one.
     A clinical physician role needs a licence number, like any physician.
+    Two-person rule: an admin cannot give themselves a clinical role (which opens patient
+    content) while another active admin exists: the request is a flagged audit entry and
+    the other admin grants it with the same command. A sole admin may, and that entry is
+    flagged for review and raises a high alert (`chartvault audit review`, `audit alerts`).
     """
     session.require(Action.MANAGE_USERS)
     target = get_user(session.store, name)
@@ -203,14 +220,28 @@ def set_clinical_role(session: Session, name: str, clinical_role: str | None, li
     new_licence = licence if licence is not None else target.licence
     if clinical_role == "physician" and not new_licence:
         raise BadInput("A physician needs a licence number to be registered.", "Add --licence NUMBER.")
+    details = {"target": name, "clinical_role": clinical_role, "licence_changed": licence is not None}
+    self_grant = name == session.user.name and clinical_role is not None
+    if self_grant and session.store.users.active_admins() > 1:
+        session.audit(
+            "user_clinical_role", outcome="denied", flagged=True, reason=SELF_GRANT_REQUEST,
+            details={**details, "self_granted": True},
+        )
+        raise AccessDenied(
+            f"You cannot give yourself the {clinical_role} role while another admin can approve it.",
+            f"Ask another admin to run 'chartvault user set-clinical-role {name} {clinical_role}"
+            + (" --licence NUMBER" if clinical_role == "physician" else "")
+            + "'. Your request is recorded for review.",
+        )
     from archive.roster import signed_edit
 
     with session.transaction(), signed_edit(session, name):
         session.store.users.set_clinical_role(name, clinical_role, new_licence)
-        session.audit(
-            "user_clinical_role",
-            details={"target": name, "clinical_role": clinical_role, "licence_changed": licence is not None},
-        )
+        if self_grant:  # the sole admin: allowed, but never quietly
+            session.audit("user_clinical_role", flagged=True, reason=SELF_GRANT_SOLE,
+                          details={**details, "self_granted": True})
+        else:
+            session.audit("user_clinical_role", details=details)
     return get_user(session.store, name)
 
 
@@ -222,3 +253,7 @@ def orphan_keyslots(session: Session) -> dict[str, list[str]]:
         for name, paths in session.vault.keyslots.files_by_user().items()
         if not session.store.users.exists(name)
     }
+
+
+SELF_GRANT_REQUEST = "asked for a clinical role for themselves: another admin must grant it"
+SELF_GRANT_SOLE = "gave themselves a clinical role (sole admin, no second admin to approve): review it"

@@ -22,7 +22,7 @@ import secrets
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from vault.atomic import fsync_dir
+from vault.atomic import fsync_dir, open_private, private_dir
 from vault.errors import ChartvaultError, StoreError, TamperDetected
 
 MAGIC = b"chartvault-pending/1\n"
@@ -75,14 +75,14 @@ def write_pending(
 
     from vault.keys import recipient_from_str
 
-    pending_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(pending_dir)
     tmp = pending_dir / f".{secrets.token_hex(8)}.tmp"
     final = pending_dir / f"{secrets.token_hex(16)}.age"
     head = json.dumps(header, ensure_ascii=False).encode()
     stream = io.BytesIO(body) if isinstance(body, bytes) else body
     source = io.BufferedReader(_Envelope(head, stream), 1 << 20)
     try:
-        with open(tmp, "xb") as out:
+        with open_private(tmp) as out:
             sink = _HashingSink(out)
             encrypt_io(source, sink, [recipient_from_str(recipient)])
             out.flush()

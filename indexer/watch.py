@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vault.atomic import private_dir
+
 # (ready paths, overdue paths: give up waiting on these) -> the paths it left in place on purpose, each with
 # the seconds after which to look again (None: only when it changes); None means "none left on purpose".
 Handler = Callable[[list[Path], set[Path]], "dict[Path, float | None] | None"]
@@ -156,7 +158,7 @@ class FolderWatcher:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> None:
         for folder in self.folders:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder)  # the inbox receives plaintext: owner only
         if self.observer_factory is not None:
             observer = self.observer_factory()
         else:

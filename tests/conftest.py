@@ -54,12 +54,16 @@ def _make_vault(root: Path, with_users: bool) -> VaultFixture:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _client_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """What clients remember about vaults (vault.client_state) goes to a temp folder, not the home folder."""
-    folder = tmp_path_factory.mktemp("client-state")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CHARTVAULT_STATE_DIR", str(folder))
-        yield
+def _client_state_in_a_temp_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each client's own state (vault/attempts.py) goes to a temp folder, never the tester's home;
+    set in os.environ so the CLI's subprocesses (the real binary) use it too."""
+    old = os.environ.get("CHARTVAULT_STATE_DIR")
+    os.environ["CHARTVAULT_STATE_DIR"] = str(tmp_path_factory.mktemp("client-state"))
+    yield
+    if old is None:
+        os.environ.pop("CHARTVAULT_STATE_DIR", None)
+    else:
+        os.environ["CHARTVAULT_STATE_DIR"] = old
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -25,6 +25,27 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` and any missing parents as owner-only (0700) folders; return it.
+
+    `Path.mkdir(parents=True, mode=...)` gives the mode to the last folder only.
+    """
+    missing = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
+    return path
+
+
+def open_private(path: Path) -> BinaryIO:
+    """A new file at `path`, owner-only (0600) from its first byte; refuses an existing name."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
 def temp_path_for(path: Path) -> Path:
     """A fresh temp name beside `path` (same folder, so rename is atomic)."""
     return path.with_name(f".{path.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
@@ -36,7 +57,7 @@ def atomic_writer(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
 
     On any exception the temp file is removed and `path` is left untouched.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = temp_path_for(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vault.atomic import TEMP_SUFFIX, fsync_dir, temp_path_for, write_atomic
+from vault.atomic import TEMP_SUFFIX, fsync_dir, open_private, private_dir, temp_path_for, write_atomic
 from vault.errors import BadInput, NotFound, TamperDetected, VaultExists
 from vault.keys import USER_NAME
 from vault.store import BLOB_ID_LENGTH
@@ -118,6 +118,10 @@ def backup(unlocked: UnlockedVault, dest: Path, progress: Progress | None = None
     dest = Path(dest).expanduser().resolve()
     if dest == root.resolve() or root.resolve() in dest.parents:
         raise BadInput("The backup destination is inside the vault.", "Choose a folder on another disk.")
+    if unlocked.vault.rotation_state() is not None:
+        # Mid-rotation the index key may be in rotation/, which a backup does not carry.
+        raise BadInput("A key rotation is unfinished; a backup now might not open.",
+                       "Run 'chartvault key rotate' to finish it, then back up.")
     # A backup killed part-way leaves temp files (ciphertext) and, on its first run, no manifest yet:
     # both are ours, so the next run cleans them up and carries on instead of refusing the folder.
     remove_leftovers(dest.parent if _is_tar(dest) else dest, only_index=_is_tar(dest))
@@ -130,7 +134,7 @@ def backup(unlocked: UnlockedVault, dest: Path, progress: Progress | None = None
 
     # The audit head is read before the index snapshot (see module doc), blobs after it.
     staging = dest.parent if _is_tar(dest) else dest
-    staging.mkdir(parents=True, exist_ok=True)
+    private_dir(staging)
     snapshot = temp_path_for(staging / "index.db")
     head_copy = (root / "audit.head.age").read_bytes() if (root / "audit.head.age").exists() else None
     _snapshot_index(unlocked, snapshot)
@@ -206,6 +210,7 @@ def _only_backup_members(dest: Path) -> bool:
 def _snapshot_index(unlocked: UnlockedVault, target: Path) -> None:
     from sqlcipher3 import dbapi2 as sqlcipher
 
+    open_private(target).close()  # 0600 before SQLite writes a page into it
     conn = sqlcipher.connect(str(target))
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -230,7 +235,7 @@ def _copy_folder(
     copied = 0
     for n, (rel, src) in enumerate(to_copy, start=1):
         target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         if rel == "audit.head.age" and head is not None:
             write_atomic(target, head)
         else:
@@ -243,7 +248,7 @@ def _copy_folder(
         (dest / rel).unlink(missing_ok=True)
     os.replace(snapshot, dest / "index.db")
     fsync_dir(dest)
-    write_atomic(dest / MANIFEST, json.dumps(manifest, indent=1).encode(), mode=0o644)
+    write_atomic(dest / MANIFEST, json.dumps(manifest, indent=1).encode())
     return copied + int(manifest["index_size"])
 
 
@@ -257,7 +262,10 @@ def _append_tar(
 ) -> int:
     """Append changed files, the index and the manifest; on restore the last copy of a name wins."""
     copied = 0
-    with tarfile.open(dest, "a") if dest.exists() else tarfile.open(dest, "w") as tar:
+    fresh = not dest.exists() or dest.stat().st_size == 0
+    if not dest.exists():
+        open_private(dest).close()  # created 0600; writing into it keeps the mode
+    with tarfile.open(dest, "w" if fresh else "a") as tar:
         for n, (rel, src) in enumerate(to_copy, start=1):
             if rel == "audit.head.age" and head is not None:
                 _add_bytes(tar, rel, head)
@@ -362,8 +370,7 @@ def materialise(src: Path, to: Path) -> dict[str, Any]:
     manifest = _read_manifest(src)
     if manifest.get("format") != FORMAT:
         raise NotFound(f"{src} is not a chartvault backup (no manifest).", "Check the path.")
-    if to.is_symlink() or (to.exists() and (not to.is_dir() or any(to.iterdir()))):
-        raise VaultExists(f"{to} is not empty.", "Restore into a new or empty folder.")
+    _refuse_occupied(to)
     wanted = _checked_manifest_names(src, manifest)
     if _is_tar(src):
         with tarfile.open(src, "r") as tar:
@@ -387,8 +394,28 @@ def materialise(src: Path, to: Path) -> dict[str, Any]:
     return manifest
 
 
+def _refuse_occupied(to: Path) -> None:
+    """A restore writes only into a new or empty folder: it never mixes with, or replaces, what is there."""
+    if to.is_symlink():
+        raise VaultExists(f"{to} is a link; nothing was written.", "Restore into a new or empty folder.")
+    if not to.exists():
+        return
+    if not to.is_dir():
+        raise VaultExists(f"{to} is a file, not a folder; nothing was written.", "Restore into a new or empty folder.")
+    names = sorted(p.name for p in to.iterdir())
+    if not names:
+        return
+    what = "a chartvault vault" if "vault.json" in names else ", ".join(names[:3]) + (
+        f" and {len(names) - 3} more" if len(names) > 3 else "")
+    raise VaultExists(
+        f"{to} is not empty (it holds {what}); nothing was written.",
+        "Restore into a new or empty folder; to replace a vault, restore beside it, check it, then swap the "
+        "folders. A folder left by an interrupted restore can be deleted and the restore run again.",
+    )
+
+
 def _prepare(to: Path) -> None:
-    to.mkdir(parents=True, exist_ok=True)
+    private_dir(to)
     os.chmod(to, 0o700)
 
 
@@ -397,7 +424,7 @@ def _write_into(to: Path, rel: str, write: Callable[[Any], None]) -> None:
     target = to / rel
     if to.resolve() not in target.parent.resolve().parents and target.parent.resolve() != to.resolve():
         raise TamperDetected(f"{rel} would be written outside {to}.", "Use another backup.")
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(target.parent)
     write_atomic(target, write)
 
 

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from vault.errors import DiskFull, TamperDetected
+from vault.errors import DiskFull, StoreError, TamperDetected
 
 Migration = Callable[["object"], None]
 
@@ -29,6 +29,9 @@ def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignor
             f"The index {path} is missing.",
             "Restore index.db from a backup; the encrypted blobs under objects/ are intact.",
         )
+    if create and not path.exists():
+        # Made 0600 before SQLite sees it: SQLite gives -wal and -shm the mode of the database file.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
     try:
         # Keep SQLCipher quiet on stderr; a wrong key is reported by us, once.
@@ -85,6 +88,30 @@ def _open_without_shm(path: Path, raw_key: bytes):  # type: ignore[no-untyped-de
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA cache_size = -32768")
     return sqlite_utils.Database(conn)
+
+
+def rekey_index(db, new_key: bytes) -> None:  # type: ignore[no-untyped-def]
+    """Re-encrypt every page of the open index under `new_key` (`PRAGMA rekey`), then empty the WAL.
+
+    In WAL mode the rekey is one transaction: a crash leaves the file opening with
+    either the old key or the new one, never a mix. The checkpoint then copies every
+    page into the main file and truncates the WAL, so no page readable with the old
+    key stays behind in either file.
+    """
+    if len(new_key) != 32:
+        raise ValueError("index key must be 32 bytes")
+    db.conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
+    empty_log(db)
+
+
+def empty_log(db) -> None:  # type: ignore[no-untyped-def]
+    """Copy every page of the WAL into the index file and truncate the WAL to nothing."""
+    busy, _, _ = db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    if busy:
+        raise StoreError(
+            "The index was re-keyed, but another program still reads it, so its log could not be emptied.",
+            "Close every other chartvault window and the watcher, then rerun 'chartvault key rotate'.",
+        )
 
 
 def schema_version(db) -> int:  # type: ignore[no-untyped-def]

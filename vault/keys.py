@@ -11,14 +11,15 @@ exception is `export_identity`, which an admin asks for explicitly).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from vault.atomic import write_atomic
+from vault.attempts import FailedAttempts
 from vault.errors import (
+    AccessDenied,
     BadInput,
     NotFound,
     TamperDetected,
@@ -116,12 +117,16 @@ class Keyslots:
     while a removed user's key opens nothing new.
     """
 
-    def __init__(self, folder: Path, recipient: str, accepted: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, folder: Path, recipient: str, accepted: tuple[str, ...] = (), client_attempts: Path | None = None
+    ) -> None:
         self.folder = folder
         self.recipient = recipient
         # Recipients a grant may hold besides `recipient` (during a key rotation).
         self.accepted = {recipient, *accepted}
         self.attempts_file = folder / "attempts.json"
+        # Counted in the vault and on this machine (vault/attempts.py): deleting one copy resets nothing.
+        self.attempts = FailedAttempts(self.attempts_file, client_attempts)
 
     def path(self, user: str) -> Path:
         return self.folder / f"{check_user_name(user)}.age"
@@ -165,7 +170,7 @@ class Keyslots:
         signing = keep.signing if keep is not None and keep.signing is not None else SigningKey.generate()
         # Grant and public key first: the slot, written last, makes the user exist.
         self._write_grant(user, user_key.recipient, identity)
-        write_atomic(self.pub_path(user), (user_key.recipient + "\n").encode(), mode=0o644)
+        write_atomic(self.pub_path(user), (user_key.recipient + "\n").encode())
         plain = f"{user_key.secret}\n{SLOT_PREFIX}{signing.seed_hex()}\n"
         write_atomic(self.path(user), age_passphrase.encrypt(plain.encode(), passphrase))
         return UserSlot(age=user_key, signing=signing)
@@ -178,6 +183,10 @@ class Keyslots:
         from pyrage import encrypt
 
         write_atomic(self.grant_path(user), encrypt(identity.secret.encode(), [recipient_from_str(user_recipient)]))
+
+    def drop_grant(self, user: str) -> None:
+        """Delete `user`'s grant: their keyslot then leads to no vault key (the next rotation keeps it so)."""
+        self.grant_path(user).unlink(missing_ok=True)
 
     def remove(self, user: str) -> None:
         path = self.path(user)
@@ -214,6 +223,11 @@ class Keyslots:
             ) from None
         slot = _slot_from_plaintext(user_secret)
         user_key = slot.age
+        if not self.grant_path(user).exists():
+            raise AccessDenied(
+                f"User '{user}' holds no key grant: the account was disabled or removed.",
+                "Ask an admin; a disabled account cannot log in.",
+            )
         try:
             secret = decrypt(self.grant_path(user).read_bytes(), [user_key.age_identity()]).decode()
         except (DecryptError, FileNotFoundError):
@@ -230,13 +244,9 @@ class Keyslots:
         self._clear_failures(user)
         return identity, slot
 
-    # -- back-off after wrong passphrases (public state: no secret in it) --
+    # -- back-off after wrong passphrases (public state: no secret in it; see vault/attempts.py) --
     def failed_attempts(self) -> dict[str, dict[str, float]]:
-        try:
-            data = json.loads(self.attempts_file.read_text())
-        except (FileNotFoundError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return self.attempts.read()
 
     def _check_backoff(self, user: str) -> None:
         entry = self.failed_attempts().get(user)
@@ -251,18 +261,10 @@ class Keyslots:
             )
 
     def _record_failure(self, user: str) -> int:
-        data = self.failed_attempts()
-        entry = data.get(user, {"failures": 0, "last": 0.0})
-        entry = {"failures": int(entry.get("failures", 0)) + 1, "last": time.time()}
-        data[user] = entry
-        write_atomic(self.attempts_file, json.dumps(data).encode())
-        return int(entry["failures"])
+        return self.attempts.record(user)
 
     def _clear_failures(self, user: str) -> None:
-        data = self.failed_attempts()
-        if user in data:
-            del data[user]
-            write_atomic(self.attempts_file, json.dumps(data).encode())
+        self.attempts.clear(user)
 
 
 def backoff_seconds(failures: int) -> int:

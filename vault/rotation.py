@@ -1,18 +1,25 @@
 """Key rotation: a new vault identity, every encrypted file re-encrypted to it.
 
 Crash-safe and resumable. The state lives in `rotation/`:
-    state.json   public: old and new recipients, when it started
-    next.age     the new identity, encrypted to the old one
-    prev.age     the old identity, encrypted to the new one
+    state.json      public: old and new recipients, when it started
+    next.age        the new identity, encrypted to the old one
+    prev.age        the old identity, encrypted to the new one
+    index-key.age   the index's new SQLCipher key (and the kept sub-key root), encrypted to the new identity
 so a session unlocked with either identity can read everything while the
 rotation is unfinished, and `rotate()` run again picks up where it stopped.
 
-Order: (1) new identity and state; (2) every user's grant re-issued for the
-new identity (public keys only: no passphrases needed); (3) vault.json names
-the new recipient, so new writes use it; (4) index key and every age file
-re-encrypted, each replaced only after its new copy is verified; (5) the
-state and the old identity are deleted: from then on the old identity, and
-any copy of a removed user's key, opens nothing.
+Order: (1) new identity, new index key and state; (2) the grant of every user
+the caller keeps re-issued for the new identity (public keys only: no
+passphrases needed), every other grant deleted; (3) vault.json names the new
+recipient, so new writes use it; (4) the index re-encrypted under its new key
+(`PRAGMA rekey`, one transaction) and only then index.key.age replaced: a
+crash between the two leaves an index that opens with the key in
+rotation/index-key.age, which unlock tries next; (5) every age file
+re-encrypted, each replaced only after its new copy is verified; (6) the
+state and the old identity are deleted: from then on the old identity, the
+old index key, and any copy of a removed or disabled user's keyslot open
+nothing in this vault. (Copies taken before, such as old backups, still open
+with the old keys: rotation cannot reach them.)
 
 Plaintext never touches disk: blobs are piped from decryption to encryption
 in memory.
@@ -25,14 +32,16 @@ import datetime as dt
 import io
 import json
 import os
+import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vault.atomic import fsync_dir, temp_path_for, write_atomic
+from vault.atomic import fsync_dir, open_private, temp_path_for, write_atomic
 from vault.errors import TamperDetected
+from vault.index_key import INDEX_KEY, pack_index_key, unpack_index_key
 from vault.keys import Identity, _identity_from_secret, generate_identity, recipient_from_str
 from vault.store import BlobStore, decrypt_with_identity, encrypt_to_recipient, valid_blob_id
 
@@ -50,6 +59,8 @@ class RotationReport:
     files_already_done: int
     users_regranted: int
     resumed: bool
+    grants_dropped: int = 0
+    index_rekeyed: bool = False
 
 
 def identities_during_rotation(vault: Vault, identity: Identity) -> tuple[Identity, tuple[Identity, ...]]:
@@ -72,8 +83,29 @@ def identities_during_rotation(vault: Vault, identity: Identity) -> tuple[Identi
     raise TamperDetected("The key rotation state names neither of this key's identities.", "Restore rotation/.")
 
 
-def rotate(unlocked: UnlockedVault, progress: Progress | None = None) -> RotationReport:
-    """Rotate (or finish rotating) the vault identity of `unlocked`, updating it in place."""
+NEXT_INDEX_KEY = "index-key.age"
+
+
+def next_index_key(vault: Vault, identities: tuple[Identity, ...]) -> tuple[bytes, bytes] | None:
+    """(new SQLCipher key, sub-key root) of an unfinished rotation, if there is one these identities open."""
+    path = vault.rotation_dir / NEXT_INDEX_KEY
+    if vault.rotation_state() is None or not path.exists():
+        return None
+    try:
+        raw = decrypt_with_identity(path.read_bytes(), identities, f"rotation/{NEXT_INDEX_KEY}")
+    except TamperDetected:
+        return None
+    return unpack_index_key(raw, f"rotation/{NEXT_INDEX_KEY}")
+
+
+def rotate(
+    unlocked: UnlockedVault, progress: Progress | None = None, keep: Collection[str] | None = None
+) -> RotationReport:
+    """Rotate (or finish rotating) the vault identity and index key of `unlocked`, updating it in place.
+
+    `keep` names the users whose grant is re-issued (None: every keyslot); any other
+    user's grant is deleted, so a disabled user's keyslot opens nothing afterwards.
+    """
     vault = unlocked.vault
     state = vault.rotation_state()
     resumed = state is not None
@@ -89,7 +121,7 @@ def rotate(unlocked: UnlockedVault, progress: Progress | None = None) -> Rotatio
             "new_recipient": new.recipient,
             "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        write_atomic(folder / "state.json", json.dumps(state, indent=2).encode(), mode=0o644)
+        write_atomic(folder / "state.json", json.dumps(state, indent=2).encode())
     else:
         primary, also = identities_during_rotation(vault, unlocked.identity)
         new = primary
@@ -100,12 +132,29 @@ def rotate(unlocked: UnlockedVault, progress: Progress | None = None) -> Rotatio
     unlocked.also = (old,) if old.recipient != new.recipient else ()
     unlocked.store = BlobStore(unlocked.store.root, new, unlocked.store._id_key, unlocked.also)
 
+    if not (vault.rotation_dir / NEXT_INDEX_KEY).exists():  # new, or a rotation an older version began
+        write_atomic(
+            vault.rotation_dir / NEXT_INDEX_KEY,
+            encrypt_to_recipient(pack_index_key(secrets.token_bytes(32), unlocked.root_key), new.recipient),
+        )
+    pending = next_index_key(vault, (new,))
+    if pending is None or pending[1] != unlocked.root_key:
+        raise TamperDetected(
+            f"rotation/{NEXT_INDEX_KEY} does not open with the new identity or belongs to another vault.",
+            "Restore the rotation/ folder from a backup, then rerun 'chartvault key rotate'.",
+        )
+
     keyslots = vault.keyslots
-    users = keyslots.users()
+    users = [u for u in keyslots.users() if keep is None or u in keep]
+    dropped = [u for u in keyslots.users() if u not in users]
     for user in users:
         keyslots.regrant(user, new)
+    for user in dropped:
+        keyslots.drop_grant(user)
     vault.metadata["recipient"] = new.recipient
     vault.save_metadata()
+
+    rekeyed = _rekey_index(unlocked, pending[0], new)
 
     # Temp copies a killed rotation left behind (named .<file>.age.<random>.tmp; ciphertext only).
     for stale in vault.root.rglob(".*.age.*.tmp"):
@@ -123,7 +172,7 @@ def rotate(unlocked: UnlockedVault, progress: Progress | None = None) -> Rotatio
     # Finished: forget the old identity. prev.age first, so a crash here leaves a state
     # that unlock treats as "nothing old left to read".
     folder = vault.rotation_dir
-    for name in ("prev.age", "next.age", "state.json"):
+    for name in ("prev.age", NEXT_INDEX_KEY, "next.age", "state.json"):
         with contextlib.suppress(FileNotFoundError):
             (folder / name).unlink()
     with contextlib.suppress(OSError):
@@ -138,7 +187,26 @@ def rotate(unlocked: UnlockedVault, progress: Progress | None = None) -> Rotatio
         files_already_done=done,
         users_regranted=len(users),
         resumed=resumed,
+        grants_dropped=len(dropped),
+        index_rekeyed=rekeyed,
     )
+
+
+def _rekey_index(unlocked: UnlockedVault, db_key: bytes, new: Identity) -> bool:
+    """Step (4): the index under its new key, then index.key.age naming it; True if re-keyed now."""
+    from vault.db import empty_log, rekey_index
+
+    rekeyed = unlocked.index_key != db_key
+    if rekeyed:
+        rekey_index(unlocked.db, db_key)
+        unlocked.index_key = db_key
+    else:  # resumed after the rekey committed: the log must hold no old page either
+        empty_log(unlocked.db)
+    write_atomic(
+        unlocked.vault.root / INDEX_KEY,
+        encrypt_to_recipient(pack_index_key(db_key, unlocked.root_key), new.recipient),
+    )
+    return rekeyed
 
 
 def _encrypted_files(vault: Vault) -> Iterator[Path]:
@@ -195,7 +263,7 @@ def _reencrypt(path: Path, old: Identity, new: Identity, store: BlobStore) -> bo
     worker = threading.Thread(target=decrypt_into_pipe, name="rotate-decrypt", daemon=True)
     worker.start()
     try:
-        with os.fdopen(read_end, "rb") as pipe_in, open(tmp, "xb") as out:
+        with os.fdopen(read_end, "rb") as pipe_in, open_private(tmp) as out:
             encrypt_io(pipe_in, out, [recipient_from_str(new.recipient)])
             out.flush()
             os.fsync(out.fileno())

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from vault.atomic import fsync_dir, remove_stale_temps, temp_path_for
+from vault.atomic import fsync_dir, open_private, private_dir, remove_stale_temps, temp_path_for
 from vault.errors import NotFound, StoreError, TamperDetected, write_error
 from vault.keys import Identity, recipient_from_str
 
@@ -254,7 +254,7 @@ class BlobStore:
             parents: set[Path] = set()
             for i, blob_id, tmp in todo:
                 final = self.path_of(blob_id)
-                final.parent.mkdir(exist_ok=True)
+                private_dir(final.parent)
                 os.replace(tmp, final)
                 parents.add(final.parent)
                 results[i] = PutResult(blob_id, len(items[i]), existed=False)
@@ -274,10 +274,10 @@ class BlobStore:
         """Encrypt `source` into a temp file under objects/tmp/ (ciphertext only), fsynced unless `sync` is off."""
         from pyrage import encrypt_io
 
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        private_dir(self._tmp)
         tmp = self._tmp / f".{secrets.token_hex(8)}.tmp"
         try:
-            with open(tmp, "xb") as out:
+            with open_private(tmp) as out:
                 encrypt_io(source, out, [self._recipient])
                 out.flush()
                 if sync:
@@ -298,7 +298,7 @@ class BlobStore:
         if final.exists():
             tmp.unlink()
             return PutResult(blob_id, size, existed=True)
-        final.parent.mkdir(exist_ok=True)
+        private_dir(final.parent)
         os.replace(tmp, final)
         fsync_dir(final.parent)
         if verify:
@@ -320,7 +320,12 @@ class BlobStore:
         """
         path = self.path_of(blob_id)
         if not path.exists():
-            raise NotFound(f"Blob {blob_id[:12]}… is missing from the vault.", "Restore objects/ from a backup.")
+            # Every caller names a blob the index references: its absence is damage or tampering, not a typo.
+            rel = f"{self.root.name}/{blob_id[:2]}/{blob_id}.age"
+            raise TamperDetected(
+                f"Blob {rel} is missing from the vault: it was deleted or the folder was changed.",
+                "Restore it from a backup; run 'chartvault verify' to check the rest.",
+            )
         return self._decrypt_checked(path, blob_id, sink)
 
     def verify_file(self, path: Path, blob_id: str) -> int:

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from vault.atomic import write_atomic
+from vault.attempts import client_attempts_file
 from vault.errors import BadInput, TamperDetected, VaultExists, VaultNotFound
+from vault.index_key import INDEX_KEY, unpack_index_key
 from vault.keys import (
     Identity,
     Keyslots,
@@ -38,7 +40,6 @@ FORMAT_NAME = "chartvault-vault"
 FORMAT_VERSION = 1
 METADATA = "vault.json"
 INDEX = "index.db"
-INDEX_KEY = "index.key.age"
 
 
 def _derive(key: bytes, purpose: str) -> bytes:
@@ -105,10 +106,28 @@ class Vault:
     def keyslots(self) -> Keyslots:
         state = self.rotation_state()
         accepted = (state["old_recipient"], state["new_recipient"]) if state else ()
-        return Keyslots(self.keys_dir, self.recipient, accepted)
+        return Keyslots(self.keys_dir, self.recipient, accepted, client_attempts_file(self.root))
 
     def save_metadata(self) -> None:
-        write_atomic(self.root / METADATA, json.dumps(self.metadata, indent=2).encode() + b"\n", mode=0o644)
+        write_atomic(self.root / METADATA, json.dumps(self.metadata, indent=2).encode() + b"\n")
+
+    def loose_modes(self) -> list[tuple[Path, int]]:
+        """(path, mode) of every folder or file in the vault that group or others may use.
+
+        Everything in a vault is the owner's only: folders 0700, files 0600. The files a
+        user drops into inbox/ are theirs, so only the inbox folder itself is checked.
+        """
+        found = []
+        for path in [self.root, *sorted(self.root.rglob("*"))]:
+            if path.is_symlink() or (self.inbox_dir in path.parents):
+                continue
+            try:
+                mode = path.stat().st_mode & 0o777
+            except FileNotFoundError:  # a temp file renamed or removed meanwhile
+                continue
+            if mode & 0o077:
+                found.append((path, mode))
+        return found
 
     # -- lifecycle --
     @staticmethod
@@ -183,7 +202,7 @@ class Vault:
         index_key = secrets.token_bytes(32)
         write_atomic(root / INDEX_KEY, encrypt_to_recipient(index_key, identity.recipient))
         # vault.json last: a crash before this leaves no half-vault that opens.
-        write_atomic(root / METADATA, json.dumps(vault.metadata, indent=2).encode() + b"\n", mode=0o644)
+        write_atomic(root / METADATA, json.dumps(vault.metadata, indent=2).encode() + b"\n")
         return vault, identity
 
     def unlock(self, user: str, passphrase: str) -> UnlockedVault:
@@ -194,24 +213,35 @@ class Vault:
         self, identity: Identity, create_index: bool = False, slot: UserSlot | None = None
     ) -> UnlockedVault:
         from vault.db import open_index
-        from vault.rotation import identities_during_rotation
+        from vault.rotation import identities_during_rotation, next_index_key
 
         primary, also = identities_during_rotation(self, identity)
         key_path = self.root / INDEX_KEY
         if not key_path.exists():
             raise TamperDetected(f"{key_path} is missing.", "Restore index.key.age from a backup.")
-        index_key = decrypt_with_identity(key_path.read_bytes(), (primary, *also), "index.key.age")
-        if len(index_key) != 32:
-            raise TamperDetected("index.key.age holds a key of the wrong size.", "Restore it from a backup.")
-        db = open_index(self.index_path, index_key, create=create_index or not self.index_path.exists())
-        store = BlobStore(self.objects_dir, primary, _derive(index_key, "blob-id"), also)
+        db_key, root_key = unpack_index_key(
+            decrypt_with_identity(key_path.read_bytes(), (primary, *also), INDEX_KEY)
+        )
+        create = create_index or not self.index_path.exists()
+        try:
+            db = open_index(self.index_path, db_key, create=create)
+        except TamperDetected:
+            # A rotation killed after `PRAGMA rekey` committed and before index.key.age was
+            # replaced: the index opens with the rotation's new key (never with both).
+            pending = next_index_key(self, (primary, *also))
+            if pending is None or pending[1] != root_key:
+                raise
+            db_key = pending[0]
+            db = open_index(self.index_path, db_key)
+        store = BlobStore(self.objects_dir, primary, _derive(root_key, "blob-id"), also)
         return UnlockedVault(
             vault=self,
             identity=primary,
             db=db,
             store=store,
-            audit_key=_derive(index_key, "audit"),
-            index_key=index_key,
+            audit_key=_derive(root_key, "audit"),
+            index_key=db_key,
+            root_key=root_key,
             also=also,
             slot=slot,
         )
@@ -226,7 +256,8 @@ class UnlockedVault:
     db: Any  # sqlite_utils.Database over SQLCipher
     store: BlobStore
     audit_key: bytes = field(repr=False)
-    index_key: bytes = field(repr=False, default=b"")
+    index_key: bytes = field(repr=False, default=b"")  # the SQLCipher key (a rotation changes it)
+    root_key: bytes = field(repr=False, default=b"")  # the root of the sub-keys (kept across rotations)
     also: tuple[Identity, ...] = ()  # the old identity while a key rotation is unfinished
     slot: UserSlot | None = field(default=None, repr=False)  # the unlocking user's own keys (age, signing)
 

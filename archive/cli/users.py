@@ -53,11 +53,16 @@ def user_list(state: CliState, as_json: bool) -> None:
 @click.argument("name")
 @pass_state
 def user_disable(state: CliState, name: str) -> None:
-    """Disable user NAME: no more logins; a physician stops being registered."""
-    from archive.users import disable_user
+    """Disable user NAME: no more logins; a physician stops being registered.
+
+    Their key grant is deleted. Only 'chartvault key rotate' also revokes a copy of
+    their keyslot taken earlier.
+    """
+    from archive.users import REVOCATION_NOTE, disable_user
 
     disable_user(state.session(), name)
     click.echo(f"Disabled '{name}': their logins are now refused.")
+    click.echo(REVOCATION_NOTE)
 
 
 @user.command("set-clinical-role")
@@ -87,7 +92,8 @@ def user_remove(state: CliState, name: str, rotate: bool) -> None:
     """Remove user NAME's keyslot (their audit history stays).
 
     Without --rotate, a copy of their old keyslot would still open the vault;
-    with --rotate every file is re-encrypted to a new identity that they never had.
+    with --rotate every file is re-encrypted to a new identity, and the index to a
+    new key, that they never had.
     """
     from archive.keys import remove_user
 

@@ -58,7 +58,8 @@ def status(state: CliState, as_json: bool) -> None:
 def verify(state: CliState, as_json: bool) -> None:
     """Check that every blob decrypts and matches its id, and that the index opens.
 
-    Exits 4 and names each bad blob when anything fails the check.
+    Exits 4 and names each bad blob when anything fails the check. Files or
+    folders that others may read are warnings (with the chmod that fixes them).
     """
     from archive.status import verify_vault
 
@@ -76,6 +77,8 @@ def verify(state: CliState, as_json: bool) -> None:
             )
         for problem in report.problems:
             click.echo(f"  BAD {problem}", err=True)
+        for warning in report.warnings:
+            click.echo(f"  WARNING {warning}", err=True)
     if not report.ok:
         raise TamperDetected(
             f"Vault verification failed: {counted(len(report.problems), 'problem')} found.",
@@ -125,11 +128,15 @@ def key_pin(state: CliState) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def key_rotate(state: CliState, as_json: bool) -> None:
-    """Give the vault a new identity and re-encrypt every file to it (admin only).
+    """Give the vault a new identity and index key (admin only).
 
-    Every remaining user keeps access (no passphrases needed); the old identity
-    and removed users' keys open nothing afterwards. Safe to interrupt: run it
-    again to finish. The vault stays readable throughout.
+    Every file is re-encrypted to the identity and the index to the key.
+
+    Every active user keeps access (no passphrases needed); disabled users get no
+    new grant. The index is re-keyed, so the old identity, the old index key and
+    copies of removed or disabled users' keyslots open nothing afterwards. Copies
+    of files taken before (old backups) keep their old keys. Close other
+    chartvault windows first. Safe to interrupt: run it again to finish.
     """
     from archive.keys import rotate_key
 
@@ -140,7 +147,9 @@ def key_rotate(state: CliState, as_json: bool) -> None:
     verb = "Finished the interrupted rotation" if report.resumed else "Rotated the vault key"
     click.echo(
         f"{verb}: {counted(report.files_reencrypted, 'file')} re-encrypted, "
-        f"{counted(report.users_regranted, 'user')} re-granted."
+        f"{counted(report.users_regranted, 'user')} re-granted"
+        + (f", {counted(report.grants_dropped, 'disabled user')} left out" if report.grants_dropped else "")
+        + ("; the index re-keyed." if report.index_rekeyed else ".")
     )
     click.echo(f"New vault recipient: {report.new_recipient}")
 

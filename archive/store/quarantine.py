@@ -39,6 +39,11 @@ class QuarantineRepo:
             [at, by, to, quarantine_id],
         )
 
+    def held_blobs(self) -> list[tuple[str, str]]:
+        """(entry id, blob id) of every entry not yet released that keeps an encrypted blob in quarantine/."""
+        sql = "SELECT id, blob_id FROM quarantine WHERE released_at IS NULL AND blob_id IS NOT NULL ORDER BY id"
+        return [(str(r[0]), str(r[1])) for r in self.db.execute(sql)]
+
     def blob_still_held(self, blob_id: str) -> bool:
         """Whether an entry not yet released still keeps this encrypted blob."""
         row = self.db.execute(

@@ -55,7 +55,7 @@ def test_code_search_by_words_and_code(shared_vault: VaultFixture) -> None:
 
 def test_code_search_needs_no_patient_right(shared_vault: VaultFixture) -> None:
     result = invoke(shared_vault.root, "code", "search", "asthma", "--limit", "2", user="admin", passphrase=ADMIN_PASS)
-    assert result.exit_code == 0 and "J45" in result.output
+    assert result.exit_code == 0 and "J45" in result.output, result.output
 
 
 def test_code_show_hierarchy(shared_vault: VaultFixture) -> None:

@@ -198,3 +198,10 @@ def test_restore_into_a_non_empty_folder_is_refused(shared_vault, good_backups, 
     assert result.exit_code == 2, result.output
     assert "not empty" in result.output
     assert sorted(p.name for p in target.iterdir()) == ["mine.txt"]
+    assert "it holds mine.txt" in result.output and "nothing was written" in result.output
+    # over a live vault: refused too, and the vault is untouched
+    before = {p: p.stat().st_mtime_ns for p in shared_vault.root.rglob("*") if p.is_file()}
+    result = _cli(shared_vault.root, "restore", str(good_backups["folder"]), "--to", str(shared_vault.root))
+    assert result.exit_code == 2, result.output
+    assert "it holds a chartvault vault" in result.output
+    assert {p: p.stat().st_mtime_ns for p in before if p.exists()} == before

@@ -79,3 +79,45 @@ def test_backup_verify_and_restore_find_a_blob_removed_with_its_manifest_line(  
     result = _cli(fx.root, "restore", str(src), "--to", str(tmp_path / "r"))
     assert result.exit_code == 4, result.output
     assert "failed its checks" in result.output and record_id in result.output
+
+
+def test_show_of_a_record_whose_blob_was_deleted_is_an_integrity_failure(vault_with_a_record) -> None:  # type: ignore[no-untyped-def]
+    fx, record_id, _ = vault_with_a_record
+    session = fx.open("tess", TECH_PASS)
+    text_blob = next(r[0] for r in session.db.execute("SELECT text_blob_id FROM records WHERE id = ?", [record_id]))
+    session.close()
+    assert _cli(fx.root, "show", record_id).exit_code == 0
+    _blob(fx.root, text_blob).unlink()
+    result = _cli(fx.root, "show", record_id)
+    assert result.exit_code == 4, result.output  # not 2 ("you typed something wrong"): the vault lost a file
+    assert f"objects/{text_blob[:2]}/{text_blob}.age is missing from the vault" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_verify_and_backup_verify_find_a_deleted_quarantined_file(vault_with_a_record, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    fx, _, _ = vault_with_a_record
+    junk = tmp_path / "in" / "junk.txt"
+    junk.parent.mkdir()
+    junk.write_bytes(os.urandom(2048))
+    assert _cli(fx.root, "import", str(junk.parent), "--no-embed").exit_code == 0
+    held = [p for p in (fx.root / "quarantine").rglob("*.age")]
+    assert len(held) == 1
+    assert _cli(fx.root, "verify").exit_code == 0
+    good = tmp_path / "good"
+    assert _cli(fx.root, "backup", str(good)).exit_code == 0
+
+    held[0].unlink()
+    result = _cli(fx.root, "verify")
+    assert result.exit_code == 4, result.output
+    assert f"quarantine/{held[0].parent.name}/{held[0].name} is missing" in result.output
+
+    rel = held[0].relative_to(fx.root).as_posix()
+    manifest = json.loads((good / "manifest.json").read_text())
+    del manifest["files"][rel]
+    (good / rel).unlink()
+    (good / "manifest.json").write_text(json.dumps(manifest))
+    result = _cli(fx.root, "backup", "verify", str(good))
+    assert result.exit_code == 4, result.output
+    assert f"{rel} is missing" in result.output

@@ -129,3 +129,87 @@ def test_kill_9_during_rotation_then_rerun(fresh_vault) -> None:  # type: ignore
     assert not any(p.name.endswith(".tmp") for p in fresh_vault.root.rglob("*"))
     assert mid.audit_log.verify().ok
     mid.close()
+
+
+REKEY_KILL_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, {repo!r})
+    import vault.db
+    from archive.login import open_session
+    from archive.keys import rotate_key
+    phase = {phase!r}
+    real_rekey, real_empty = vault.db.rekey_index, vault.db.empty_log
+    def die():
+        print("killed", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    def rekey(db, key):
+        if phase == "before_rekey":
+            die()
+        real_rekey(db, key)
+        if phase == "after_checkpoint":  # rekeyed and checkpointed; index.key.age still the old key
+            die()
+    def empty(db):
+        if phase == "before_checkpoint":  # the rekey committed, its pages only in the WAL
+            die()
+        real_empty(db)
+    vault.db.rekey_index, vault.db.empty_log = rekey, empty
+    s = open_session({root!r}, "admin", {pw!r})
+    rotate_key(s)
+    print("finished", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("phase", ["before_rekey", "before_checkpoint", "after_checkpoint"])
+def test_kill_9_around_the_index_rekey_then_rerun(fresh_vault, phase: str) -> None:  # type: ignore[no-untyped-def]
+    """A rotation killed just before, during or just after `PRAGMA rekey`: the vault opens, the rerun finishes,
+    and then only the new index key opens the index."""
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    from archive.backup import backup_vault
+    from archive.keys import rotate_key
+    from archive.login import open_session
+    from vault.errors import BadInput
+
+    session = fresh_vault.session
+    blobs = _fill(session, 5)
+    old_key = session.unlocked.index_key
+    users_before = session.store.users.all()
+    session.close()
+
+    script = REKEY_KILL_SCRIPT.format(repo=str(REPO), root=str(fresh_vault.root), pw=ADMIN_PASS, phase=phase)
+    proc = subprocess.run([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, timeout=120)
+    assert proc.stdout.strip() == "killed" and proc.returncode == -signal.SIGKILL
+
+    mid = open_session(fresh_vault.root, "admin", ADMIN_PASS)  # opens with whichever key the index has
+    assert mid.store.users.all() == users_before
+    with pytest.raises(BadInput, match="rotation is unfinished"):  # it could not carry the new index key
+        backup_vault(mid, fresh_vault.root.parent / "backup")
+    report = rotate_key(mid)
+    assert report.resumed
+    assert report.index_rekeyed == (phase in ("before_rekey",))
+    new_key = mid.unlocked.index_key
+    assert new_key != old_key
+    for blob_id, data in blobs.items():
+        assert mid.blobs.get_bytes(blob_id) == data
+    assert mid.audit_log.verify().ok
+    mid.close()
+
+    def opens(key: bytes) -> bool:
+        conn = sqlcipher.connect(str(fresh_vault.root / "index.db"))
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return True
+        except sqlcipher.DatabaseError:
+            return False
+        finally:
+            conn.close()
+
+    assert opens(new_key) and not opens(old_key)
+    again = open_session(fresh_vault.root, "admin", ADMIN_PASS)
+    assert again.unlocked.index_key == new_key
+    assert not (fresh_vault.root / "rotation").exists()
+    again.close()

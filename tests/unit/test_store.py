@@ -68,7 +68,7 @@ def test_swapped_blobs_are_detected(store: BlobStore) -> None:
 
 
 def test_missing_blob_and_bad_id(store: BlobStore) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(TamperDetected, match="missing from the vault"):  # the index names it: an integrity failure
         store.get_bytes("f" * 64)
     with pytest.raises(NotFound, match="not a blob id"):
         store.path_of("../../etc/passwd")

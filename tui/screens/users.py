@@ -207,7 +207,10 @@ class UsersScreen(Screen[None]):
         except ChartvaultError as exc:
             self.post_message(Done("", exc))
             return
-        self.post_message(Done(f"Disabled {name}: they can no longer unlock the vault."))
+        self.post_message(
+            Done(f"Disabled {name}: they can no longer unlock the vault. Run 'chartvault key rotate' to also "
+                 "revoke a copy of their keyslot taken earlier.")
+        )
 
     def on_done(self, message: Done) -> None:
         if message.error is not None:
