@@ -16,6 +16,7 @@ import contextlib
 import os
 from pathlib import Path
 
+from vault.atomic import open_private
 from vault.db import no_space_left
 
 RESERVE_NAME = "space.reserve"
@@ -54,7 +55,8 @@ def _make(path: Path) -> None:
         return
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with open(tmp, "wb") as fh:
+        tmp.unlink(missing_ok=True)  # a killed run's leftover: open_private refuses an existing name
+        with open_private(tmp) as fh:  # owner-only like everything in a vault (zeros, but still)
             try:
                 os.posix_fallocate(fh.fileno(), 0, RESERVE_BYTES)  # real blocks, not a sparse file
             except OSError:

@@ -130,9 +130,12 @@ def test_disabled_physician_reenabled_with_sql_stays_out(vault: Path) -> None:
     unlocked.db.conn.commit()
     unlocked.close()
     login = _cli(vault, "drmaria", "search", "note")
-    assert login.exit_code == 4, login.output
-    assert "roster row 'drmaria' was changed" in login.output
-    assert _cli(vault, "admin", "verify").exit_code == 4
+    # Two walls: disabling deleted her grant (issue 15, revocation), and the row's signature no longer matches.
+    assert login.exit_code == 3, login.output
+    assert "holds no key grant" in login.output
+    verify = _cli(vault, "admin", "verify")
+    assert verify.exit_code == 4
+    assert "roster row 'drmaria' was changed" in verify.output
 
 
 def test_an_admin_row_forged_with_sql_signs_nothing(vault: Path) -> None:

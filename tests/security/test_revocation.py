@@ -27,7 +27,8 @@ def _index_key_from_copies(keys: Path, user: str, passphrase: str, index_key_fil
     from pyrage import passphrase as age_passphrase
 
     slot = (keys / f"{user}.age").read_bytes()
-    user_key = x25519.Identity.from_str(age_passphrase.decrypt(slot, passphrase).decode())
+    # the slot's first line is the user's age key (the next one their signing key)
+    user_key = x25519.Identity.from_str(age_passphrase.decrypt(slot, passphrase).decode().splitlines()[0])
     vault_key = x25519.Identity.from_str(decrypt((keys / f"{user}.grant.age").read_bytes(), [user_key]).decode())
     return decrypt(index_key_file.read_bytes(), [vault_key])[:32]
 
