@@ -195,7 +195,7 @@ class InboxService:
 
         self.watcher: FolderWatcher = FolderWatcher(
             [self.inbox, self.pending],
-            self._handle,
+            self._handle_counted,
             quiet=quiet,
             rescan_interval=rescan_interval,
             max_wait=max_wait,
@@ -205,6 +205,11 @@ class InboxService:
             accept=lambda p: p.parent == self.pending or not _inside(p, self.pending),
         )
         self._ingestor = _ingestor(self.session, "watch", settle=0.0)
+
+    def _handle_counted(self, paths: list[Path], overdue: set[Path]) -> None:
+        """A batch as one of the session's operations: closing the session waits for it, never cuts it."""
+        with self.session.operation():
+            self._handle(paths, overdue)
 
     def _handle(self, paths: list[Path], overdue: set[Path]) -> None:
         pending = [p for p in paths if p.parent == self.pending]

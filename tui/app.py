@@ -155,7 +155,9 @@ class ChartvaultApp(App[None]):
         # cancelled worker's late result or error is dropped, not raised).
         self.workers.cancel_all()
         self._close_status_session()
-        session.logout(reason)
+        # The session owns its operations in flight: one still running finishes and the session closes
+        # after it; later ones get VaultLocked. Never wait here: a worker may wait for this thread.
+        session.logout(reason, wait=0)
         self.clear_notifications()  # toasts may quote patient content
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -290,8 +292,9 @@ class ChartvaultApp(App[None]):
             status = self._status_session
             if status is None or status.user.name != session.user.name:
                 status = self._status_session = fork_session(session)
-            backlog = semantic_status(status).backlog
-        except Exception:  # noqa: BLE001 - a status figure; locking may close the connection under it
+            with status.operation():
+                backlog = semantic_status(status).backlog
+        except Exception:  # noqa: BLE001 - a status figure; locking closes its session (VaultLocked)
             backlog = None
         if self.session is not session:  # locked meanwhile: keep no connection or key around
             self._close_status_session()
@@ -308,7 +311,7 @@ class ChartvaultApp(App[None]):
     def _close_status_session(self) -> None:
         if self._status_session is not None:
             status, self._status_session = self._status_session, None
-            status.close()
+            status.close(wait=0)  # its worker may still count: then the session closes after it
 
     def action_open_audit(self) -> None:
         from tui.screens.audit import AuditScreen
