@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vault.atomic import write_atomic
-from vault.locks import VaultLock
 from vault.errors import TamperDetected
 from vault.keys import Identity
+from vault.locks import VaultLock
 from vault.store import decrypt_with_identity, encrypt_to_recipient
 
 if TYPE_CHECKING:

@@ -140,7 +140,9 @@ def test_logout_waits_for_an_operation_in_flight_and_refuses_later_ones(
         reader.close()
 
 
-def test_an_operation_cut_by_closing_surfaces_as_vault_locked(tmp_path: Any, admin_vault_template: VaultTemplate) -> None:
+def test_an_operation_cut_by_closing_surfaces_as_vault_locked(
+    tmp_path: Any, admin_vault_template: VaultTemplate
+) -> None:
     """A statement interrupted because the session closed is reported as VaultLocked, not a database error."""
     from archive.errors import VaultLocked
 
