@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 OPS = ("search", "view", "ask", "chart_edit", "import")
 TERMS = ("pain", "fracture", "patient", "fever", "blood pressure", "history", "medication", "hip", "cough", "gout")

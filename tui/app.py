@@ -70,7 +70,10 @@ class ChartvaultApp(App[None]):
 
         self.sub_title = short_path(self.vault_dir)
         if vault_exists(self.vault_dir):
-            self.push_screen(UnlockScreen(self.vault_dir, self.initial_user))
+            from tui.workstation_prefs import last_user
+
+            # The last user of this vault on this workstation: the passphrase field has the focus.
+            self.push_screen(UnlockScreen(self.vault_dir, self.initial_user or last_user(self.vault_dir)))
         else:
             from tui.screens.create import CreateVaultScreen
 
@@ -90,8 +93,10 @@ class ChartvaultApp(App[None]):
     def unlocked(self, session: Session) -> None:
         """Show the main screen for a fresh session (from an `Unlocked` message)."""
         from archive.settings import idle_timeout_seconds
+        from tui.workstation_prefs import remember_user
 
         self.session = session
+        remember_user(self.vault_dir, session.user.name)  # the name only, never the passphrase
         self.idle_timeout = float(self.idle_timeout_override or idle_timeout_seconds(session))
         self._last_input = time.monotonic()
         self._start_idle_timer()
