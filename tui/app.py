@@ -7,7 +7,7 @@ results. No SQL and no crypto here. Importing this module does no I/O.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +168,16 @@ class ChartvaultApp(App[None]):
             self.pop_screen()
         self.push_screen(UnlockScreen(self.vault_dir, user, notice=notice))
         self.refresh_bindings()
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """As Textual's, except for a worker whose session was locked meanwhile: its result is dropped
+        (its screens are gone; waiting on them could block the worker thread, and so the exit, for good)."""
+        from tui.workers import worker_session
+
+        session = worker_session()
+        if session is not None and session.closed:
+            return None
+        return super().call_from_thread(callback, *args, **kwargs)
 
     # -- help, the palette, destinations ----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

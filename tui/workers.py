@@ -10,13 +10,17 @@ run as one of the session's operations (`Session.operation()`: counted, under
 replaced it) does not run. Locking the app logs the session out: a worker
 still running finishes first (the session closes after it), one that starts
 later gets VaultLocked and ends quietly, with nothing to show on screens that
-are gone. The UI thread never blocks on this lock: a worker may be waiting on
-it in `call_from_thread`.
+are gone. What a worker of a locked session hands to the UI thread
+(`app.call_from_thread`) is dropped: awaiting a callback on a screen that is
+gone could block that thread for good, and the process could then never exit.
+The UI thread never blocks on this lock: a worker may be waiting on it in
+`call_from_thread`.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
 
@@ -28,6 +32,18 @@ from archive.errors import VaultLocked
 P = ParamSpec("P")
 
 
+class _Current(threading.local):
+    session: Any = None  # the session of the worker running in this thread, if any
+
+
+_current = _Current()
+
+
+def worker_session() -> Any:
+    """The session of the `session_work` worker running in this thread (None elsewhere)."""
+    return _current.session
+
+
 def session_work(
     group: str, exclusive: bool = True, exit_on_error: bool = True
 ) -> Callable[[Callable[Concatenate[Any, P], None]], Callable[Concatenate[Any, P], Worker[None]]]:
@@ -37,6 +53,7 @@ def session_work(
         @functools.wraps(method)
         def locked(self: Any, *args: P.args, **kwargs: P.kwargs) -> None:
             session = self.session
+            _current.session = session  # the app drops this worker's results once the session is locked
             try:
                 with session.operation():
                     if get_current_worker().is_cancelled:
@@ -46,6 +63,8 @@ def session_work(
                 if not session.closed:
                     raise
                 # Locked meanwhile: the screen that asked is gone or going; nothing to report.
+            finally:
+                _current.session = None
 
         return work(locked, thread=True, group=group, exclusive=exclusive, exit_on_error=exit_on_error)
 
