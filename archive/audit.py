@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from vault.atomic import write_atomic
 from vault.errors import TamperDetected
 from vault.keys import Identity
+from vault.locks import VaultLock
 from vault.signing import SigningKey, verify_signature
 from vault.store import decrypt_with_identity, encrypt_to_recipient
 
@@ -54,6 +55,7 @@ ON_BEHALF = frozenset({"login_failed"})
 
 GENESIS = "0" * 64
 HEAD_FILE = "audit.head.age"
+LOCK_NAME = "audit"  # <vault>/.audit.lock: one writer of the chain and its head at a time, across processes
 FIELDS = ("seq", "ts", "user", "role", "action", "patient", "record", "reason", "outcome", "flagged", "details")
 
 
@@ -138,6 +140,10 @@ class AuditLog:
             roster_keys=lambda: valid_keys(store, root),
         )
 
+    def writer(self) -> VaultLock:
+        """The vault's audit lock (a file lock): held around an append outside a transaction and a head write."""
+        return VaultLock(self.head_path.parent, LOCK_NAME)
+
     def _mac(self, prev_mac: str, row: dict[str, Any]) -> str:
         return hmac.new(self._key, prev_mac.encode() + b"|" + _canonical(row), hashlib.sha256).hexdigest()
 
@@ -170,7 +176,22 @@ class AuditLog:
 
         Outside a transaction the head file is written at once; inside one the
         caller must call `write_head()` after committing.
+
+        Many processes append to one chain. Inside the caller's transaction
+        (BEGIN IMMEDIATE) the database's write lock already makes reading the
+        last entry and inserting the next one atomic. Outside one, the entry is
+        appended in its own write transaction under the vault's audit lock, so
+        two processes never take the same seq (a fork) or lose an entry.
         """
+        if not self.rows.in_transaction:
+            with self.writer():
+                with self.rows.writing():
+                    seq = self.append(
+                        action=action, outcome=outcome, user=user, role=role, patient=patient, record=record,
+                        reason=reason, flagged=flagged, details=details,
+                    )
+                self.committed()
+            return seq
         seq, prev = self._last()
         row: dict[str, Any] = {
             "seq": seq + 1,
@@ -241,13 +262,14 @@ class AuditLog:
         The log is made durable first, so the head never names an entry that a
         power failure could still take away.
         """
-        if self.wal_unsynced:
+        with self.writer():  # every process reads the latest committed entry under the lock: the head never goes back
+            seq, mac = self._last()
+            # Durable first (whichever process committed the entries: they share the one WAL file).
             self.sync_wal()
-        seq, mac = self._last()
-        if self._committed is None or seq >= self._committed[0]:
-            self._committed = (seq, mac)
-        payload = json.dumps({"seq": seq, "mac": mac}).encode()
-        write_atomic(self.head_path, encrypt_to_recipient(payload, self.identity.recipient))
+            if self._committed is None or seq >= self._committed[0]:
+                self._committed = (seq, mac)
+            payload = json.dumps({"seq": seq, "mac": mac}).encode()
+            write_atomic(self.head_path, encrypt_to_recipient(payload, self.identity.recipient))
         self._head_dirty = False
         self._head_written = time.monotonic()
 

@@ -211,7 +211,7 @@ class InboxService:
 
         self.watcher: FolderWatcher = FolderWatcher(
             [self.inbox, self.pending],
-            self._handle,
+            self._handle_counted,
             quiet=quiet,
             rescan_interval=rescan_interval,
             max_wait=max_wait,
@@ -222,6 +222,11 @@ class InboxService:
             or not _inside(p, self.pending),
         )
         self._ingestor = _ingestor(self.session, "watch", settle=0.0)
+
+    def _handle_counted(self, paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
+        """A batch as one of the session's operations: closing the session waits for it, never cuts it."""
+        with self.session.operation():
+            return self._handle(paths, overdue)
 
     def _handle(self, paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
         refuse_when_disk_full(self.session.vault.root)  # retried later (with a growing delay) and reported

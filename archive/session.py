@@ -10,13 +10,15 @@ this module and `archive.login` only; everything else uses `Session.store`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from archive.access import IndexFacts
 from archive.audit import AuditLog
-from archive.errors import AccessDenied
+from archive.errors import AccessDenied, ChartvaultError, VaultLocked
 from archive.policy import Action, Decision, decide, decide_patient, decide_record
 from archive.settings import get_setting
 from archive.store import Store
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
 
     from vault.signing import SigningKey
     from vault.store import BlobStore
+
+LOGOUT_WAIT = 2.0  # seconds `logout`/`close` wait for operations in flight before leaving the close to the last one
+INTERRUPT_AFTER = 5.0  # then running SQL is interrupted (rolled back whole), so a lock never waits for long
 
 
 @dataclass
@@ -46,6 +51,14 @@ class Session:
     # One archive call at a time on this session's connection: the TUI's thread workers share one Session,
     # and two calls at once could take the same audit seq (a `with session.lock:` around each call).
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
+    # Operations in flight (`operation()`), so that closing never pulls the connection from under a thread
+    # running SQL on it (a native crash in _sqlite3): logout waits for them, or the last one closes.
+    _state: threading.Condition = field(default_factory=threading.Condition, repr=False, compare=False)
+    _inflight: int = field(default=0, repr=False, compare=False)
+    _closing: bool = field(default=False, repr=False, compare=False)
+    _closed: bool = field(default=False, repr=False, compare=False)
+    _close_by_last: bool = field(default=False, repr=False, compare=False)
+    _logout_reason: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def vault(self) -> Vault:
@@ -228,22 +241,112 @@ class Session:
             # The row was changed with SQL, not signed by an admin: it grants nothing.
             self.user = replace(self.user, active=False)
 
-    def logout(self, reason: str = "logout") -> None:
-        """Audit the end of this session (lock, automatic logoff, quit), then close it."""
-        from contextlib import suppress
+    # -- in-flight operations and closing --------------------------------------
 
-        with suppress(Exception):  # closing must not fail because the log could not be written
-            self.audit("logout", reason=reason)
-        self.close()
+    @property
+    def closed(self) -> bool:
+        """Logged out or closed (possibly still finishing an operation that was in flight)."""
+        return self._closing
 
-    def close(self) -> None:
-        from contextlib import suppress
+    @property
+    def released(self) -> bool:
+        """Closed for good: the last operation finished and the connection is closed."""
+        return self._closed
 
-        with suppress(Exception):  # the head only lags; never block closing
-            self.flush_denials()
-            self.audit_log.flush()
-            self.audit_log.remember_on_client()
-        self.unlocked.close()
+    @property
+    def in_flight(self) -> int:
+        """Operations running (or waiting for the session's lock) now."""
+        return self._inflight
+
+    @contextmanager
+    def operation(self) -> Iterator[Session]:
+        """One archive call on this session from any thread: counted, and run under `lock`.
+
+        Started after `logout`/`close`, it raises VaultLocked. Anything that fails
+        because the session was closed under it (its SQL interrupted) also
+        surfaces as VaultLocked, never as a database error or a native crash.
+        """
+        with self._state:
+            if self._closing:
+                raise _locked()
+            self._inflight += 1
+        try:
+            with self.lock:
+                if self._closing:
+                    raise _locked()
+                try:
+                    yield self
+                except ChartvaultError:
+                    raise
+                except Exception as exc:
+                    if self._closing:
+                        raise _locked() from exc
+                    raise
+        finally:
+            with self._state:
+                self._inflight -= 1
+                self._state.notify_all()
+                last = self._close_by_last and self._inflight == 0
+                if last:
+                    self._close_by_last = False
+            if last:
+                self._finish_close()
+
+    def logout(self, reason: str = "logout", wait: float = LOGOUT_WAIT) -> None:
+        """Audit the end of this session (lock, automatic logoff, quit), then close it.
+
+        Operations in flight are waited for up to `wait` seconds; if some still
+        run, the last of them writes the entry and closes (their SQL is interrupted
+        after INTERRUPT_AFTER seconds). New operations get VaultLocked at once.
+        The TUI passes `wait=0`: its workers may be waiting for the UI thread.
+        """
+        self._shut(reason, wait)
+
+    def close(self, wait: float = LOGOUT_WAIT) -> None:
+        """Close without a logout entry (a CLI command, a background connection); as `logout` otherwise."""
+        self._shut(None, wait)
+
+    def _shut(self, reason: str | None, wait: float) -> None:
+        with self._state:
+            if self._closing:
+                return
+            self._closing = True
+            self._logout_reason = reason
+            if wait > 0:
+                self._state.wait_for(lambda: self._inflight == 0, timeout=wait)
+            if self._inflight:
+                self._close_by_last = True
+                timer = threading.Timer(INTERRUPT_AFTER, self._interrupt)
+                timer.daemon = True
+                timer.start()
+                return
+        self._finish_close()
+
+    def _interrupt(self) -> None:
+        with self._state:
+            if self._closed or not self._close_by_last:
+                return
+            with suppress(Exception):
+                self.db.conn.interrupt()  # the running statement fails; its transaction rolls back whole
+
+    def _finish_close(self) -> None:
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+        with self.lock:
+            if self._logout_reason is not None:
+                with suppress(Exception):  # closing must not fail because the log could not be written
+                    self.audit("logout", reason=self._logout_reason)
+            with suppress(Exception):  # the head only lags; never block closing
+                self.flush_denials()
+                self.audit_log.flush()
+                self.audit_log.remember_on_client()
+            self.unlocked.close()
+
+
+def _locked() -> VaultLocked:
+    return VaultLocked("The session was locked or closed.", "Unlock the vault again to continue.")
 
 
 class _AuditedTransaction:

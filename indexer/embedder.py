@@ -113,7 +113,8 @@ class SentenceTransformerEmbedder:
         self._model: Any = None  # exact fp32, for queries
         self._bulk: Any = None  # the fast copy for documents
         self._query: Any = None  # the fp32 ONNX copy for queries (None: the torch model)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held for the whole load (seconds): never by a caller that must not wait
+        self._starting = threading.Lock()  # only around starting the loading thread
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -135,8 +136,9 @@ class SentenceTransformerEmbedder:
         return self._error
 
     def start_loading(self) -> None:
-        """Load the model in a daemon thread; `ready` turns true when done."""
-        with self._lock:
+        """Load the model in a daemon thread; `ready` turns true when done. Returns at once, even while
+        the model loads (a search asks on every keystroke and answers with full text meanwhile)."""
+        with self._starting:
             if self._thread is not None or self._ready.is_set():
                 return
             self._thread = threading.Thread(target=self._load_quietly, name="embedder-load", daemon=True)

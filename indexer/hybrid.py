@@ -189,7 +189,13 @@ MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (more 
 
 
 def _idf_of(hits: int, total: int) -> float:
-    """FTS5's BM25 IDF of a word found in `hits` of `total` records (how rare it is)."""
+    """FTS5's BM25 IDF of a word found in `hits` of `total` records (how rare it is).
+
+    The two counts come from separate statements: another process may commit
+    records between them, so `hits` can exceed `total` (a math domain error,
+    seen under bench/concurrency.py); it is clamped.
+    """
+    hits = max(0, min(hits, total))
     return max(math.log((total - hits + 0.5) / (hits + 0.5)), 1e-6)
 
 

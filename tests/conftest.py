@@ -219,3 +219,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Tests embed with a fast deterministic fake (indexer.embedder.FakeEmbedder) unless they
 # install the real model themselves (tests/integration); `import` embeds by default.
 os.environ.setdefault("CHARTVAULT_EMBEDDER", "fake")
+
+
+@pytest.fixture(autouse=True)
+def _workstation_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own client state folder (the unlock screen's last user): never the real home's,
+    and no test sees the user another test unlocked with (subprocesses inherit it)."""
+    monkeypatch.setenv("CHARTVAULT_STATE_DIR", str(tmp_path_factory.mktemp("client-state")))

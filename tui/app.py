@@ -7,7 +7,7 @@ results. No SQL and no crypto here. Importing this module does no I/O.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +70,10 @@ class ChartvaultApp(App[None]):
 
         self.sub_title = short_path(self.vault_dir)
         if vault_exists(self.vault_dir):
-            self.push_screen(UnlockScreen(self.vault_dir, self.initial_user))
+            from tui.workstation_prefs import last_user
+
+            # The last user of this vault on this workstation: the passphrase field has the focus.
+            self.push_screen(UnlockScreen(self.vault_dir, self.initial_user or last_user(self.vault_dir)))
         else:
             from tui.screens.create import CreateVaultScreen
 
@@ -90,8 +93,10 @@ class ChartvaultApp(App[None]):
     def unlocked(self, session: Session) -> None:
         """Show the main screen for a fresh session (from an `Unlocked` message)."""
         from archive.settings import idle_timeout_seconds
+        from tui.workstation_prefs import remember_user
 
         self.session = session
+        remember_user(self.vault_dir, session.user.name)  # the name only, never the passphrase
         self.idle_timeout = float(self.idle_timeout_override or idle_timeout_seconds(session))
         self._last_input = time.monotonic()
         self._start_idle_timer()
@@ -155,12 +160,24 @@ class ChartvaultApp(App[None]):
         # cancelled worker's late result or error is dropped, not raised).
         self.workers.cancel_all()
         self._close_status_session()
-        session.logout(reason)
+        # The session owns its operations in flight: one still running finishes and the session closes
+        # after it; later ones get VaultLocked. Never wait here: a worker may wait for this thread.
+        session.logout(reason, wait=0)
         self.clear_notifications()  # toasts may quote patient content
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(UnlockScreen(self.vault_dir, user, notice=notice))
         self.refresh_bindings()
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """As Textual's, except for a worker whose session was locked meanwhile: its result is dropped
+        (its screens are gone; waiting on them could block the worker thread, and so the exit, for good)."""
+        from tui.workers import worker_session
+
+        session = worker_session()
+        if session is not None and session.closed:
+            return None
+        return super().call_from_thread(callback, *args, **kwargs)
 
     # -- help, the palette, destinations ----------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -290,8 +307,9 @@ class ChartvaultApp(App[None]):
             status = self._status_session
             if status is None or status.user.name != session.user.name:
                 status = self._status_session = fork_session(session)
-            backlog = semantic_status(status).backlog
-        except Exception:  # noqa: BLE001 - a status figure; locking may close the connection under it
+            with status.operation():
+                backlog = semantic_status(status).backlog
+        except Exception:  # noqa: BLE001 - a status figure; locking closes its session (VaultLocked)
             backlog = None
         if self.session is not session:  # locked meanwhile: keep no connection or key around
             self._close_status_session()
@@ -308,7 +326,7 @@ class ChartvaultApp(App[None]):
     def _close_status_session(self) -> None:
         if self._status_session is not None:
             status, self._status_session = self._status_session, None
-            status.close()
+            status.close(wait=0)  # its worker may still count: then the session closes after it
 
     def action_open_audit(self) -> None:
         from tui.screens.audit import AuditScreen

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from vault.errors import DiskFull, StoreError, TamperDetected
 
@@ -135,8 +136,44 @@ def migrate(db, migrations: Sequence[Callable[..., None]]) -> int:  # type: igno
     return max(current, len(migrations))
 
 
+BUSY_RETRIES = 8  # on top of the connection's busy timeout (30 s): a user never sees "database is locked"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means another connection holds the lock (retrying will do)."""
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def retry_busy(step: Callable[[], Any], retries: int = BUSY_RETRIES) -> Any:
+    """Run `step`; while it fails because the database is busy, wait a little longer each time and retry.
+
+    SQLite's busy handler covers most waits; a few lock states return SQLITE_BUSY
+    at once (a WAL checkpoint or recovery by another process, a snapshot that
+    went stale), and those are retried here.
+    """
+    import random
+    import time
+
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    for attempt in range(retries + 1):
+        try:
+            return step()
+        except sqlcipher.OperationalError as exc:
+            if attempt == retries or not is_busy(exc):
+                raise
+            time.sleep(min(2.0, 0.02 * 2**attempt) * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
 class transaction:
-    """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` on error. Nests as a no-op."""
+    """`BEGIN IMMEDIATE` ... `COMMIT`, or `ROLLBACK` on error. Nests as a no-op.
+
+    BEGIN IMMEDIATE takes the database's write lock at once (never a read that
+    must later upgrade, which another writer could make fail); it and COMMIT
+    are retried while another process holds the lock (`retry_busy`).
+    """
 
     def __init__(self, db) -> None:  # type: ignore[no-untyped-def]
         self.conn = db.conn
@@ -145,12 +182,17 @@ class transaction:
     def __enter__(self) -> None:
         self.outer = not self.conn.in_transaction
         if self.outer:
-            self.conn.execute("BEGIN IMMEDIATE")
+            retry_busy(lambda: self.conn.execute("BEGIN IMMEDIATE"))
 
     def __exit__(self, exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
         if not self.outer:
             return
         if exc_type is None:
-            self.conn.execute("COMMIT")
+            try:
+                retry_busy(lambda: self.conn.execute("COMMIT"))
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
         else:
             self.conn.execute("ROLLBACK")

@@ -67,6 +67,12 @@ class TooManyAttempts(UserError):
     title = "Locked out for now"
 
 
+class MachineBusy(UserError):
+    """The machine is too loaded to finish a passphrase check now (not a wrong passphrase)."""
+
+    title = "Busy"
+
+
 class WeakPassphrase(UserError):
     """A new passphrase is too easy to guess."""
 

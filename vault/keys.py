@@ -15,12 +15,14 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vault.atomic import write_atomic
 from vault.attempts import FailedAttempts
 from vault.errors import (
     AccessDenied,
     BadInput,
+    MachineBusy,
     NotFound,
     TamperDetected,
     TooManyAttempts,
@@ -212,7 +214,7 @@ class Keyslots:
             )
         self._check_backoff(user)
         try:
-            user_secret = age_passphrase.decrypt(path.read_bytes(), passphrase).decode()
+            user_secret = _decrypt_keyslot(age_passphrase, DecryptError, path.read_bytes(), passphrase).decode()
         except DecryptError:
             failures = self._record_failure(user)
             wait = backoff_seconds(failures)
@@ -301,3 +303,31 @@ def _identity_from_secret(secret: str) -> Identity:
             "The keys/ folder was changed; restore it from a backup.",
         ) from None
     return Identity(secret=str(ident), recipient=str(ident.to_public()))
+
+
+BUSY_KDF_TRIES = 12  # a loaded machine: age's time estimate refuses the keyslot's work factor; try again
+
+
+def _decrypt_keyslot(age_passphrase: Any, error: type[Exception], data: bytes, passphrase: str) -> bytes:
+    """age passphrase decryption that a busy machine does not turn into "wrong passphrase".
+
+    age estimates how long the keyslot's scrypt would take on this machine and
+    refuses ("Excessive work parameter") when the estimate is too long: with
+    several sessions unlocking at once on two cores, a right passphrase was
+    reported wrong and counted as a failed login. That refusal is retried with a
+    growing pause (the estimate is a few ms); if the machine stays that busy the
+    user is told so, and nothing is counted against them.
+    """
+    import random
+
+    for attempt in range(BUSY_KDF_TRIES):
+        try:
+            return bytes(age_passphrase.decrypt(data, passphrase))
+        except error as exc:
+            if "excessive work" not in str(exc).lower():
+                raise
+            time.sleep(min(3.0, 0.1 * 2**attempt) * (0.5 + random.random()))
+    raise MachineBusy(
+        "This computer is too busy to check the passphrase now.",
+        "Nothing was counted against you; try again in a moment.",
+    )

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vault.db import transaction
+
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
@@ -25,6 +27,10 @@ class AuditRepo:
     @property
     def in_transaction(self) -> bool:
         return bool(self.db.conn.in_transaction)
+
+    def writing(self) -> transaction:
+        """A write transaction (BEGIN IMMEDIATE: the database's write lock from the start, retried while busy)."""
+        return transaction(self.db)
 
     def last(self) -> tuple[int, str] | None:
         """(seq, mac) of the latest entry, or None for an empty log."""

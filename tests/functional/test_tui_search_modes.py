@@ -174,3 +174,36 @@ async def test_model_loading_notice_goes_when_the_model_is_ready(vault_root: Pat
     finally:
         model.loaded.set()
         use_embedder(None)
+
+
+async def test_full_text_answers_from_the_first_keystroke_while_the_model_loads(
+    vault_root: Path, held_model: HeldModel
+) -> None:
+    """Issue 16, finding 2: with every record embedded, a search typed while the model is still loading
+    answers with full text at once (not when the model is ready), and turns hybrid silently once it is."""
+    from archive.login import open_session
+    from indexer.embedder import FakeEmbedder
+
+    tess = open_session(vault_root, "tess", TECH_PASS)
+    tess.store.records.embed_pending(FakeEmbedder())  # the same model id as the held one
+    tess.close()
+    posted = Posted()
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        main = await _main(pilot, app)
+        status = main.query_one("#results-status", Static)
+        results = main.query_one("#results", SearchResults)
+        await pilot.press(*"hip")
+        first = await posted.wait_for(pilot, SearchDone, "the first search", lambda m: m.query == "hip")
+        assert not held_model.loaded.is_set() and main.model_state() == "loading"
+        assert first.error is None and first.result.mode == "fts", first
+        await wait_until(pilot, lambda: results.option_count == 2, "two hip notes listed while the model loads")
+        assert _text(status).startswith("Full text: 2 records."), _text(status)
+        notice = main.query_one("#search-notice", Static)
+        assert not notice.display  # auto mode: nothing to explain
+        searches = len(posted.of(SearchDone))
+        held_model.loaded.set()
+        again = await posted.wait_for(pilot, SearchDone, "the search run again", after=searches)
+        assert again.error is None and again.result.mode == "hybrid"
+        await wait_until(pilot, lambda: _text(status).startswith("Hybrid: "), "the hybrid label")
+        assert not notice.display

@@ -97,3 +97,10 @@ def test_the_word_being_typed_is_a_prefix_without_expansions() -> None:
     assert parsed.concepts[-1] == hybrid.Concept("gullet", (), prefix=True)
     assert "esophagus" not in parsed.embedding_text(lay=True)
     assert parsed.embedding_text(lay=True) == "broken (fracture) gullet"
+
+
+def test_idf_when_the_counts_come_from_two_snapshots() -> None:
+    """Issue 16: another process committed records between counting them and counting a word's hits."""
+    from indexer.hybrid import _idf_of
+
+    assert _idf_of(12, 10) == _idf_of(10, 10) > 0

@@ -86,3 +86,48 @@ def test_bad_user_names(name: str) -> None:
 def test_weak_passphrases(pw: str) -> None:
     with pytest.raises(WeakPassphrase):
         check_passphrase_strength(pw, "maria")
+
+
+# ---- issue 16: a busy machine is not a wrong passphrase
+
+
+class _Busy(Exception):
+    pass
+
+
+class _Age:
+    """Stands in for pyrage.passphrase: refuses `busy` times with age's 'excessive work' error."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.calls = 0
+
+    def decrypt(self, data: bytes, passphrase: str) -> bytes:
+        self.calls += 1
+        if self.calls <= self.busy:
+            raise _Busy("Excessive work parameter for passphrase.\nDecryption would take around 64 seconds.")
+        if passphrase != "right":
+            raise _Busy("Decryption failed")
+        return b"secret"
+
+
+def test_a_busy_machine_retries_the_passphrase_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vault.keys
+
+    monkeypatch.setattr(vault.keys.time, "sleep", lambda s: None)
+    age = _Age(busy=3)
+    assert vault.keys._decrypt_keyslot(age, _Busy, b"x", "right") == b"secret"
+    assert age.calls == 4
+    with pytest.raises(_Busy, match="Decryption failed"):  # a wrong passphrase is still wrong, at once
+        vault.keys._decrypt_keyslot(_Age(busy=0), _Busy, b"x", "wrong")
+
+
+def test_a_machine_that_stays_busy_says_so_and_is_not_a_wrong_passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vault.keys
+    from vault.errors import MachineBusy, WrongPassphrase
+
+    monkeypatch.setattr(vault.keys.time, "sleep", lambda s: None)
+    with pytest.raises(MachineBusy) as caught:
+        vault.keys._decrypt_keyslot(_Age(busy=10**6), _Busy, b"x", "right")
+    assert not isinstance(caught.value, WrongPassphrase)
+    assert "too busy" in caught.value.message

@@ -92,3 +92,65 @@ def test_settings_are_typed_and_admin_only(session: Any) -> None:
     change = session.audit_log.entries(action="setting_change")[-1]
     assert change.details == {"key": "session.idle_timeout_seconds", "before": 600, "after": 120}
     set_setting(session, "session.idle_timeout_seconds", "600")
+
+
+# ---- issue 16, finding 1: the session owns its operations in flight; closing never cuts one
+
+
+def test_logout_waits_for_an_operation_in_flight_and_refuses_later_ones(
+    tmp_path: Any, admin_vault_template: VaultTemplate
+) -> None:
+    import threading
+
+    from archive.errors import VaultLocked
+
+    s: Any = admin_vault_template.copy(tmp_path / "vault").session
+    inside, release, done = threading.Event(), threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def work() -> None:
+        with s.operation():
+            inside.set()
+            release.wait(10)
+            seen.append(s.store.audit.last()[0])  # SQL after the lock was asked for: the connection is still open
+            s.audit("search", details={"query": "held"})
+        done.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert inside.wait(10)
+    s.logout("locked", wait=0)  # as the TUI does: never block the UI thread
+    assert s.closed and not s.released and s.in_flight == 1
+    with pytest.raises(VaultLocked):
+        with s.operation():
+            pass
+    release.set()
+    worker.join(10)
+    assert done.is_set() and seen
+    assert s.released and s.in_flight == 0
+    # The entry of the operation in flight is in the log, before the logout entry, and the chain verifies.
+    from tests.conftest import session_for
+
+    reader = session_for(tmp_path / "vault", "admin", admin_vault_template.identity)
+    try:
+        actions = [e.action for e in reader.audit_log.entries()]
+        assert actions[-2:] == ["search", "logout"], actions[-4:]
+        assert reader.audit_log.verify().ok
+    finally:
+        reader.close()
+
+
+def test_an_operation_cut_by_closing_surfaces_as_vault_locked(
+    tmp_path: Any, admin_vault_template: VaultTemplate
+) -> None:
+    """A statement interrupted because the session closed is reported as VaultLocked, not a database error."""
+    from archive.errors import VaultLocked
+
+    s: Any = admin_vault_template.copy(tmp_path / "vault").session
+    with pytest.raises(VaultLocked):
+        with s.operation():
+            s._closing = True  # as if logout happened while this operation ran
+            raise RuntimeError("interrupted")
+    s._closing = False
+    s.close()
+    assert s.released

@@ -1,5 +1,11 @@
 """Unlock screen: user name and passphrase; the KDF runs in a worker thread.
 
+The app passes the last user of this vault on this workstation
+(`tui.workstation_prefs`), so the passphrase field has the focus. Whatever is
+typed into the User field before the form is ready (the first frame drawn)
+stays masked: someone who types their passphrase straight away never sees it
+in the clear.
+
 After repeated wrong passphrases unlocking backs off exponentially; the screen
 says how long to wait and counts down, with the form disabled meanwhile.
 """
@@ -39,6 +45,7 @@ class UnlockScreen(Screen[None]):
         self.notice = notice  # e.g. why the app locked itself
         self._wait_until = 0.0
         self._wait_timer: Any = None
+        self.form_ready = False  # the first frame is drawn (until then the User field is masked)
 
     def compose(self) -> ComposeResult:
         from archive.demo import DEMO_USERS, is_demo_vault
@@ -49,7 +56,9 @@ class UnlockScreen(Screen[None]):
             yield Label(f"Vault: {short_path(self.vault_dir)}", classes="muted")
             with Horizontal(classes="form-row"):
                 yield Label("User")
-                yield Input(value=self.initial_user, placeholder="user name", id="user", compact=True)
+                # Masked until the form is ready (`_form_ready`): keys typed before it may be a passphrase.
+                yield Input(value=self.initial_user, placeholder="user name", id="user", compact=True,
+                            password=not self.initial_user)
             with Horizontal(classes="form-row"):
                 yield Label("Passphrase")
                 yield Input(password=True, placeholder="passphrase", id="passphrase", compact=True)
@@ -66,6 +75,22 @@ class UnlockScreen(Screen[None]):
             self._say(self.notice)
         if self.initial_user:
             self.query_one("#passphrase", Input).focus()
+        self.call_after_refresh(self._form_ready)
+
+    def _form_ready(self) -> None:
+        """The form is on screen: an empty User field shows what is typed from now on."""
+        self.form_ready = True
+        user = self.query_one("#user", Input)
+        if not user.value:
+            user.password = False
+        elif user.password:
+            self._say("What was typed before the form appeared stays hidden. If it was not your user name, "
+                      "clear it (Ctrl+U) and type the name.")
+
+    @on(Input.Changed, "#user")
+    def _user_changed(self, event: Input.Changed) -> None:
+        if self.form_ready and not event.value:
+            event.input.password = False  # cleared: the name typed next is shown
 
     @on(Input.Submitted, "#user")
     def _next(self) -> None:
