@@ -94,6 +94,13 @@ def _marks(as_json: bool) -> tuple[str, str]:
     help="fts: the words as typed (BM25); semantic: by meaning (embedding model); hybrid: both. "
     "Default: hybrid once records are embedded, else fts.",
 )
+@click.option(
+    "--positive",
+    is_flag=True,
+    help="Only records that affirm the query: at least one mention not negated ('denies chest pain'), "
+    "doubted ('rule out PE'), planned for ('return if fever') or a relative's ('mother had diabetes'). "
+    "A past mention ('history of MI') counts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON hits (with QUERY '-': one JSON list per line).")
 @pass_state
 def search(
@@ -106,6 +113,7 @@ def search(
     date_to: str | None,
     limit: int,
     mode: str | None,
+    positive: bool,
     as_json: bool,
 ) -> None:
     """Search the records: full text (BM25), by meaning, or both (hybrid).
@@ -118,17 +126,20 @@ def search(
     clinical abbreviations (CHF, s/p, COPD) are understood. QUERY '-' reads
     one query per line from standard input (unlock and model load are paid
     once); with --json each line of output is the JSON hit list of one
-    query. JSON hits carry record_id, filename, patient, date, type, score
-    and snippet (matched terms between ** **).
+    query. JSON hits carry record_id, filename, patient, date, type, score,
+    snippet (matched terms between ** **), and assertion: what the record
+    says where it mentions the query (affirmed, negated, possible,
+    hypothetical, historical, family; null when it does not use the query's
+    words) with that mention. --positive keeps the records that affirm it.
     """
     session = state.session()
     filters: dict[str, Any] = dict(
         patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to
     )
     if query == "-":
-        _search_lines(session, filters, limit, mode, as_json)
+        _search_lines(session, filters, limit, mode, as_json, positive)
         return
-    result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
+    result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), positive=positive, **filters)
     hits = result.hits
     if as_json:
         emit_json([h.to_json() for h in hits])
@@ -136,14 +147,19 @@ def search(
     if result.note:
         click.echo(result.note, err=True)
     if not hits:
-        click.echo("No records match.")
+        click.echo("No record affirms it." if positive else "No records match.")
         return
     for h in hits:
         click.echo(
             f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-            f"score {h.score:.2f}"
+            f"score {h.score:.2f}{_badge(h.assertion)}"
         )
         click.echo(f"    {h.filename}: {h.snippet}")
+
+
+def _badge(assertion: str | None) -> str:
+    """'  [negated]' after a hit whose mention of the query is not affirmed."""
+    return f"  [{assertion}]" if assertion and assertion != "affirmed" else ""
 
 
 def _run_search(session: Any, query: str, **kwargs: Any) -> Any:
@@ -159,7 +175,9 @@ def _run_search(session: Any, query: str, **kwargs: Any) -> Any:
             from None
 
 
-def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str | None, as_json: bool) -> None:
+def _search_lines(
+    session: Any, filters: dict[str, Any], limit: int, mode: str | None, as_json: bool, positive: bool = False
+) -> None:
     """`search -`: one query per input line; a bad query is reported on its line and the rest go on."""
     import json
 
@@ -172,7 +190,8 @@ def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str |
         if not query:
             continue
         try:
-            result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
+            result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), positive=positive,
+                                 **filters)
         except (BadQuery, _BadInput) as exc:
             failed += 1
             # Keep one output line per input line: an empty list, and the reason on stderr.
@@ -188,7 +207,7 @@ def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str |
         click.echo(f"# {query}  ({result.mode}, {counted(len(result.hits), 'hit')})")
         for h in result.hits:
             click.echo(f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-                       f"score {h.score:.2f}")
+                       f"score {h.score:.2f}{_badge(h.assertion)}")
         sys.stdout.flush()
     if failed:
         raise SystemExit(2)

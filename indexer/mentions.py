@@ -1,0 +1,88 @@
+"""Where a record mentions a query's concepts, and what it says of each mention (indexer.assertion).
+
+A mention is a sentence holding the most of the query's concepts any sentence of the text holds
+(each concept by its word or one of its alternatives: abbreviation, long form, clinical form), from
+the first such word to the last; its label is `assertion_of` that span. Labelled at query time, on the
+hits only, so the index stays as it is. Pure functions of the text; no users, no database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from indexer.assertion import AFFIRMED, HISTORICAL, assertion_of, sentences
+from indexer.hybrid import Concept
+
+# Labels that say the patient has, or had, the condition: what `search --positive` keeps.
+POSITIVE = frozenset((AFFIRMED, HISTORICAL))
+# Past this many characters a text is labelled around its first mentions only (a long report's
+# later pages add time, rarely a different answer).
+MAX_SCAN = 200_000
+MAX_MENTIONS = 20
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    label: str
+
+    @property
+    def positive(self) -> bool:
+        return self.label in POSITIVE
+
+
+@lru_cache(maxsize=256)
+def _pattern(form: str, prefix: bool) -> re.Pattern[str]:
+    words = re.findall(r"[A-Za-z0-9]+", form)
+    body = r"\W+".join(re.escape(w) for w in words)
+    tail = r"\w*" if prefix else r"(?:s|es)?"  # "pneumonias", "fevers"
+    return re.compile(rf"(?<![A-Za-z0-9]){body}{tail}(?![A-Za-z0-9])", re.I)
+
+
+def _occurrences(text: str, concept: Concept) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    forms = [(concept.word, concept.prefix), *((a, False) for a in concept.alternatives)]
+    for form, prefix in forms:
+        if re.search(r"[A-Za-z0-9]", form):
+            out.extend(m.span() for m in _pattern(form, prefix).finditer(text, 0, MAX_SCAN))
+    return sorted(out)
+
+
+def mentions(text: str, concepts: list[Concept]) -> list[Mention]:
+    """The text's mentions of the concepts (see the module doc), in text order, each with its label."""
+    if not text or not concepts:
+        return []
+    found: list[tuple[int, int, int]] = []  # (start, end, concept index)
+    for k, concept in enumerate(concepts):
+        found.extend((s, e, k) for s, e in _occurrences(text, concept))
+    if not found:
+        return []
+    found.sort()
+    by_sentence: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    bounds = sentences(text) if len(text) <= MAX_SCAN else [(0, len(text))]
+    i = 0
+    for s, e in bounds:
+        while i < len(found) and found[i][0] < e:
+            if found[i][0] >= s:
+                by_sentence.setdefault((s, e), []).append(found[i])
+            i += 1
+    if not by_sentence:
+        return []
+    most = max(len({k for _s, _e, k in occ}) for occ in by_sentence.values())
+    out: list[Mention] = []
+    for occ in by_sentence.values():
+        if len({k for _s, _e, k in occ}) < most:
+            continue
+        start, end = occ[0][0], max(e for _s, e, _k in occ)
+        out.append(Mention(start, end, assertion_of(text, start, end)))
+        if len(out) >= MAX_MENTIONS:
+            break
+    return out
+
+
+def shown(found: list[Mention]) -> Mention | None:
+    """The mention a hit shows: its first positive one, else its first."""
+    return next((m for m in found if m.positive), found[0] if found else None)
