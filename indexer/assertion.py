@@ -183,7 +183,9 @@ _ABBREVIATIONS = frozenset(
     "dr mr mrs ms prof st vs etc e.g i.e approx no fig dept jr sr inc pt pts hx dx rx sx tx b.i.d t.i.d q.i.d "
     "p.o q.d p.r.n a.m p.m".split()
 )
-_BREAK = re.compile(r"[.!?]+[\"')\]]*(?=\s)|\n[ \t]*\n|\n(?=[ \t]*(?:[-*\u2022]|\d{1,2}[.)])\s)")
+# A full stop before a space, or before a comma that runs on ("Acute appendicitis.,POSTOPERATIVE": text whose
+# line breaks became ", "); a blank line; a list item.
+_BREAK = re.compile(r"[.!?]+[\"')\]]*(?:(?=\s)|,(?=\S))|\n[ \t]*\n|\n(?=[ \t]*(?:[-*\u2022]|\d{1,2}[.)])\s)")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -245,10 +247,11 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
 
 # "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".
 _COLON_HEAD = re.compile(
-    r"(?m)(?:^|(?<=[.!?]\s)|(?<=[.!?]\s\s))[ \t]*(#{1,6}[ \t]*)?([A-Za-z][A-Za-z/&' ()-]{1,50}?)[ \t]*:(?!\S)"
+    r"(?m)(?:^|(?<=[.!?]\s)|(?<=[.!?]\s\s)|(?<=[.!?],))[ \t]*(#{1,6}[ \t]*)?"
+    r"([A-Za-z][A-Za-z/&' ()-]{1,50}?)[ \t]*:(?=\s|,|$)"
 )
 # Text whose line breaks were flattened keeps its upper-case headings after a run of spaces: "]   PATIENT HISTORY:".
-_CAPS_HEAD = re.compile(r"(?<=\S)[ \t]{2,}()([A-Z][A-Z/&' ()-]{2,50}[A-Z)])[ \t]*:(?!\S)")
+_CAPS_HEAD = re.compile(r"(?<=\S)[ \t]{2,}()([A-Z][A-Z/&' ()-]{2,50}[A-Z)])[ \t]*:(?=\s|,|$)")
 _LINE_HEAD = re.compile(r"(?m)^[ \t]*(#{1,6}[ \t]*)?([A-Z][A-Z/&' ()-]{2,50}[A-Z)])[ \t]*:?[ \t]*$")
 _MD_HEAD = re.compile(r"(?m)^[ \t]*(#{1,6}[ \t]*)([A-Za-z][A-Za-z/&' ()-]{1,50}?)[ \t]*:?[ \t]*$")
 

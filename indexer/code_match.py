@@ -151,11 +151,14 @@ class CodeMatcher:
             if code[:3] not in categories or not self.billable.get(code) or not desc.lower().startswith(prefix):
                 continue
             # "transient ischemic attack (TIA), and cerebral infarction without residual deficits": each part
-            # names a condition; "other diseases of ..." names none.
-            for part in re.split(r",? and |, |; ", desc[len(prefix):]):
+            # names a condition; "other diseases of ..." names none ("other malignant neoplasm of lung" does).
+            condition = desc[len(prefix):]
+            parts = re.split(r",? and |, |; ", condition)
+            for part in [condition, *parts] if len(parts) > 1 else parts:
                 part = re.sub(r"\([^)]*\)", " ", part)
                 stems = [stem(w) for w in words(part)]
-                if not stems or "other" in part.lower().split() or "unspecified" in part.lower():
+                generic = re.match(r"(other|unspecified)( specified)? (diseases?|disorders?|conditions?)\b", part, re.I)
+                if not stems or generic or "unspecified" in part.lower():
                     continue
                 content = {s for s in stems if s in self.idf}
                 for m in self.match(stems, limit=5):

@@ -360,20 +360,21 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
                 if said.heading or said.negated or said.possible or said.hypothetical:
                     continue  # "History of Present Illness:", "never smoker", "rule out PE", "return if"
                 family = family_section or said.family or any(t.family for t in used)
-                historical = said.historical or any(t.historical for t in used)
                 weight = 1.0 if family_section else sec.weight
                 if family and not is_family_code:
                     # A relative's condition suggests only its family-history code (Z80-Z84).
                     code = matcher.family_code(matcher.default.get(code, code)) or ""
                     if not code:
                         continue
-                elif historical and not is_history_code:
+                elif said.historical and not is_history_code:
                     # A past condition suggests its personal-history code (Z85-Z87) where there is one.
                     history = matcher.personal_history_code(matcher.default.get(code, code))
                     if history:
                         code = history
                     else:
                         weight *= 0.7
+                elif any(t.historical for t in used) and not is_history_code:
+                    weight *= 0.7
                 weight *= _chapter_gate(code, context)
                 s, e = _passage(text, toks, clause, m.start, m.end)
                 out.append(_Mention(code, m.score * weight, s, e, sec.name, m.name.text))
