@@ -3,7 +3,9 @@
 Typing in the search box searches (debounced) in a worker; Enter or Down moves
 to the results, Enter on a result opens the record. F2 opens the work queues,
 F3 the chart of the highlighted result's patient (or of an MRN asked for),
-F4 switches the search mode (auto, fts, semantic, hybrid). The embedding model
+F4 switches the search mode (auto, fts, semantic, hybrid); Ctrl+F keeps only records that affirm the
+query (not those that only deny it, doubt it, plan for it or say it of a relative); each hit shows a badge
+when its mention is not affirmed, and negated hits are muted. The embedding model
 loads in a background thread after unlock; until it is ready searches answer
 with full text, and for users who may import the backlog is embedded meanwhile.
 The line over the results says which mode produced them; when full text stood
@@ -47,6 +49,7 @@ class MainScreen(Screen[None]):
         Binding("f9", "open_coding", "Coding"),
         Binding("f7", "open_stats", "Stats"),
         Binding("f4", "cycle_mode", "Mode"),
+        Binding("ctrl+f", "toggle_positive", "Affirm"),
         Binding("escape", "focus_search", "Search", show=False),
     ]
 
@@ -58,6 +61,7 @@ class MainScreen(Screen[None]):
         self.searches = 0  # completed searches (tests wait on it)
         self.inbox: Any = None  # archive.intake.InboxService while watching
         self.mode: str | None = None  # search mode: None = auto (hybrid once the model is ready), fts, semantic, hybrid
+        self.positive = False  # only records with an affirmed (or historical) mention of the query
         self.embedding: Any = None  # archive.embedding.EmbeddingService (model load + backlog) while open
         self.embedding_started = False  # start_embedding has run: until then the model counts as loading
         self.fallback: Any = None  # archive.search.Fallback of the results shown (full text stood in), or None
@@ -132,6 +136,7 @@ class MainScreen(Screen[None]):
                 mark=(MARK_OPEN, MARK_CLOSE),
                 wait_for_model=False,  # full text answers while the model loads
                 as_you_type=True,
+                positive=self.positive,
             )
         except ChartvaultError as exc:
             self.post_message(SearchDone(query, [], exc))
@@ -151,7 +156,8 @@ class MainScreen(Screen[None]):
         n = len(hits)
         more = f" (first {LIMIT})" if n >= LIMIT else ""
         label = MODE_LABEL.get(result.mode, "") if result is not None else ""
-        found = f"{counted(n, 'record')}{more}. Enter opens one." if n else "No records match."
+        nothing = "No record affirms it." if self.positive else "No records match."
+        found = f"{counted(n, 'record')}{more}. Enter opens one." if n else nothing
         self._status(f"{label}: {found}" if label else found)
         self.fallback = result.fallback if result is not None else None
         self.waiting = None
@@ -275,6 +281,13 @@ class MainScreen(Screen[None]):
         if self.last_query:
             self.search(self.last_query)
 
+    def action_toggle_positive(self) -> None:
+        """Only records that affirm the query, or all that mention it; the current query runs again."""
+        self.positive = not self.positive
+        self._show_mode()
+        if self.last_query:
+            self.search(self.last_query)
+
     def start_embedding(self) -> None:
         """Load the model in the background (full text works meanwhile) and embed the backlog."""
         from archive.embedding import EmbeddingService
@@ -319,7 +332,8 @@ class MainScreen(Screen[None]):
         else:
             model = "model ready" + (f", {counted(service.embedded, 'record')} embedded" if service.embedded else "")
         mode = self.mode or "auto"
-        self.query_one("#search-mode", Static).update(f"Mode: {mode} ({self._mode_key()})  ·  {model}")
+        only = "  ·  affirmed only (Ctrl+F)" if self.positive else ""
+        self.query_one("#search-mode", Static).update(f"Mode: {mode} ({self._mode_key()}){only}  ·  {model}")
         from archive.search import MODEL_LOADING
 
         fallback = self.fallback
