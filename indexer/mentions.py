@@ -83,6 +83,11 @@ def mentions(text: str, concepts: list[Concept]) -> list[Mention]:
     return out
 
 
+def affirms(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is an affirmed or historical mention (the assistant's evidence filter)."""
+    return assertion_of(text, start, end) in POSITIVE
+
+
 def shown(found: list[Mention]) -> Mention | None:
     """The mention a hit shows: its first positive one, else its first."""
     return next((m for m in found if m.positive), found[0] if found else None)
