@@ -188,15 +188,23 @@ _ABBREVIATIONS = frozenset(
 _BREAK = re.compile(r"[.!?]+[\"')\]]*(?:(?=\s)|,(?=\S))|\n[ \t]*\n|\n(?=[ \t]*(?:[-*\u2022]|\d{1,2}[.)])\s)")
 
 
+_LIST_NUMBER = re.compile(r"(?:^|\n)[ \t]*\d{1,2}$")
+_LAST_WORD = re.compile(r"([A-Za-z.]+)$")
+
+
 def sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence: a full stop, question or exclamation mark before a space (not after an
     abbreviation or an initial), a blank line, a list item, a heading."""
     cuts = {0, len(text)}
     for m in _BREAK.finditer(text):
         if m.group().startswith("."):
-            if re.search(r"(?:^|\n)[ \t]*\d{1,2}$", text[: m.start()]):
+            # Only the few characters before the stop (a search anchored at the end of the whole prefix
+            # would read the text again for every stop).
+            near = text[max(0, m.start() - 40) : m.start()]
+            number = _LIST_NUMBER.search(near)
+            if number and ("\n" in number.group() or m.start() <= 40):
                 continue  # a list number: "1. Asthma"
-            before = re.search(r"([A-Za-z.]+)$", text[: m.start()])
+            before = _LAST_WORD.search(near)
             word = before.group(1).lower() if before else ""
             if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and text[m.start() - 1].isupper()):
                 continue
@@ -348,12 +356,13 @@ class Context:
 
 
 @lru_cache(maxsize=64)
-def _sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """`sentences`, cached for a text labelled many times (each hit of a search)."""
     return tuple(sentences(text))
 
 
 def _sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
-    for s, e in _sentence_spans(text):
+    for s, e in sentence_spans(text):
         if s <= start < e:
             return s, max(e, min(end, len(text)))
     return 0, len(text)

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from indexer.assertion import AFFIRMED, HISTORICAL, assertion_of, sentences
+from indexer.assertion import AFFIRMED, HISTORICAL, assertion_of, sentence_spans
 from indexer.hybrid import Concept
 
 # Labels that say the patient has, or had, the condition: what `search --positive` keeps.
@@ -42,11 +42,13 @@ def _pattern(form: str, prefix: bool) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9]){body}{tail}(?![A-Za-z0-9])", re.I)
 
 
-def _occurrences(text: str, concept: Concept) -> list[tuple[int, int]]:
+def _occurrences(text: str, low: str, concept: Concept) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     forms = [(concept.word, concept.prefix), *((a, False) for a in concept.alternatives)]
     for form, prefix in forms:
-        if re.search(r"[A-Za-z0-9]", form):
+        words = re.findall(r"[a-z0-9]+", form.lower())
+        # A plain substring test first: most forms are in few texts, and the word-bounded pattern is slower.
+        if words and all(w in low for w in words):
             out.extend(m.span() for m in _pattern(form, prefix).finditer(text, 0, MAX_SCAN))
     return sorted(out)
 
@@ -56,13 +58,14 @@ def mentions(text: str, concepts: list[Concept]) -> list[Mention]:
     if not text or not concepts:
         return []
     found: list[tuple[int, int, int]] = []  # (start, end, concept index)
+    low = text[:MAX_SCAN].lower()
     for k, concept in enumerate(concepts):
-        found.extend((s, e, k) for s, e in _occurrences(text, concept))
+        found.extend((s, e, k) for s, e in _occurrences(text, low, concept))
     if not found:
         return []
     found.sort()
     by_sentence: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-    bounds = sentences(text) if len(text) <= MAX_SCAN else [(0, len(text))]
+    bounds = sentence_spans(text) if len(text) <= MAX_SCAN else ((0, len(text)),)
     i = 0
     for s, e in bounds:
         while i < len(found) and found[i][0] < e:
