@@ -361,11 +361,24 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sentences(text))
 
 
+# A long text is cut into sentences only around the span asked about (a search labels a few mentions of
+# each of its hits; cutting a whole long report for each costs more than the search).
+SENTENCE_WINDOW = 1500
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) of the sentence holding text[start:end] (it runs on to `end` if the span crosses a break)."""
+    lo = 0 if len(text) <= 2 * SENTENCE_WINDOW else max(0, start - SENTENCE_WINDOW)
+    hi = len(text) if lo == 0 and len(text) <= 2 * SENTENCE_WINDOW else min(len(text), end + SENTENCE_WINDOW)
+    spans = sentence_spans(text) if (lo, hi) == (0, len(text)) else sentence_spans(text[lo:hi])
+    for s, e in spans:
+        if s + lo <= start < e + lo:
+            return s + lo, max(e + lo, min(end, len(text)))
+    return lo, hi
+
+
 def _sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
-    for s, e in sentence_spans(text):
-        if s <= start < e:
-            return s, max(e, min(end, len(text)))
-    return 0, len(text)
+    return sentence_around(text, start, end)
 
 
 def context_of(text: str, start: int, end: int) -> Context:

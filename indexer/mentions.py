@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from indexer.assertion import AFFIRMED, HISTORICAL, assertion_of, sentence_spans
+from indexer.assertion import AFFIRMED, HISTORICAL, assertion_of, sentence_around
 from indexer.hybrid import Concept
 
 # Labels that say the patient has, or had, the condition: what `search --positive` keeps.
@@ -21,6 +21,7 @@ POSITIVE = frozenset((AFFIRMED, HISTORICAL))
 # later pages add time, rarely a different answer).
 MAX_SCAN = 200_000
 MAX_MENTIONS = 20
+MAX_OCCURRENCES = 200  # the first occurrences of the query's words are enough to find its mentions
 
 
 @dataclass(frozen=True)
@@ -65,15 +66,11 @@ def mentions(text: str, concepts: list[Concept]) -> list[Mention]:
         return []
     found.sort()
     by_sentence: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-    bounds = sentence_spans(text) if len(text) <= MAX_SCAN else ((0, len(text)),)
-    i = 0
-    for s, e in bounds:
-        while i < len(found) and found[i][0] < e:
-            if found[i][0] >= s:
-                by_sentence.setdefault((s, e), []).append(found[i])
-            i += 1
-    if not by_sentence:
-        return []
+    sentence = (0, 0)
+    for occurrence in found[:MAX_OCCURRENCES]:
+        if not sentence[0] <= occurrence[0] < sentence[1]:
+            sentence = sentence_around(text, occurrence[0], occurrence[1])
+        by_sentence.setdefault(sentence, []).append(occurrence)
     most = max(len({k for _s, _e, k in occ}) for occ in by_sentence.values())
     out: list[Mention] = []
     for occ in by_sentence.values():
