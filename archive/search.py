@@ -291,7 +291,7 @@ class Labeller:
         from indexer.mentions import mentions, shown
 
         text = self.records.indexed_text(n)
-        found = mentions(text, self.concepts)
+        found = mentions(text, self.concepts, until_positive=True)
         if self.positive and not any(m.positive for m in found):
             return None
         first = shown(found)

@@ -54,8 +54,9 @@ def _occurrences(text: str, low: str, concept: Concept) -> list[tuple[int, int]]
     return sorted(out)
 
 
-def mentions(text: str, concepts: list[Concept]) -> list[Mention]:
-    """The text's mentions of the concepts (see the module doc), in text order, each with its label."""
+def mentions(text: str, concepts: list[Concept], *, until_positive: bool = False) -> list[Mention]:
+    """The text's mentions of the concepts (see the module doc), in text order, each with its label;
+    `until_positive`: stop at the first affirmed or historical one (all a search hit needs)."""
     if not text or not concepts:
         return []
     found: list[tuple[int, int, int]] = []  # (start, end, concept index)
@@ -78,7 +79,7 @@ def mentions(text: str, concepts: list[Concept]) -> list[Mention]:
             continue
         start, end = occ[0][0], max(e for _s, e, _k in occ)
         out.append(Mention(start, end, assertion_of(text, start, end)))
-        if len(out) >= MAX_MENTIONS:
+        if len(out) >= MAX_MENTIONS or (until_positive and out[-1].positive):
             break
     return out
 
