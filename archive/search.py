@@ -14,6 +14,9 @@ edge words the remedy its own user has; a caller that can wait (the CLI) gets
 (with how many matched: `search_records_page`); `similar_cases` lists the
 records closest in meaning to one record (those at least `similar_floor`
 similar), optionally fused with the words it is about; `words_first` is the assistant's full-text cascade.
+Each hit of a query carries what its record says of the query where it mentions it (`SearchHit.assertion`:
+affirmed, negated, possible, hypothetical, historical, family; indexer.assertion, labelled at query time on the
+hits only); `positive=True` keeps the records with an affirmed or historical mention, in every mode.
 
 Policy: the role is checked once per search (`session.require`), and each
 hit's record once (`Visibility`: hits the user may not see are dropped). The
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import BadInput, NotFound, UserError
@@ -95,6 +98,10 @@ class SearchHit:
     snippet: str  # matched terms wrapped in ** **
     title: str | None = None
     format: str | None = None
+    # What the record says of the query's concepts where it mentions them (indexer.assertion): affirmed,
+    # negated, possible, hypothetical, historical or family; None when no word of the query is in the text.
+    assertion: str | None = None
+    mention: str | None = None  # the mention itself, as written
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +114,8 @@ class SearchHit:
             "snippet": self.snippet,
             "title": self.title,
             "format": self.format,
+            "assertion": self.assertion,
+            "mention": self.mention,
         }
 
 
@@ -215,14 +224,17 @@ def search_records(
     as_you_type: bool = False,
     visible: Visibility | None = None,
     patients: tuple[str, ...] | None = None,
+    positive: bool = False,
 ) -> list[SearchHit]:
     """Full-text search (BM25, snippets). BadQuery with a suggestion when the query is malformed.
 
     `as_you_type`: the query is still being typed (the TUI): its last word is a prefix.
+    `positive`: only records that affirm the query (see `Labeller`).
     """
     return search_records_page(
         session, query, patient=patient, doc_type=doc_type, author=author, date_from=date_from,
         date_to=date_to, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible, patients=patients,
+        positive=positive,
     ).hits
 
 
@@ -240,6 +252,7 @@ def search_records_page(
     as_you_type: bool = False,
     visible: Visibility | None = None,
     patients: tuple[str, ...] | None = None,
+    positive: bool = False,
 ) -> SearchPage:
     """`search_records`, with how many records matched and how the hits were ranked."""
     visible = visible or Visibility.required(session, Action.SEARCH, patient)
@@ -247,9 +260,18 @@ def search_records_page(
         raise BadInput("--limit must be at least 1.", "For example --limit 20.")
     filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to,
                           patients=patients)
-    page = session.store.records.full_text_page(fts.live_query(query) if as_you_type else query, filters, limit)
-    hits = [_fts_hit(h, mark) for h in page.hits if visible.allows(h.record_id, h.patient)]
-    details = {
+    fetch = min(POSITIVE_POOL, max(limit * 5, 100)) if positive else limit
+    page = session.store.records.full_text_page(fts.live_query(query) if as_you_type else query, filters, fetch)
+    label = Labeller(session, query, positive)
+    hits: list[SearchHit] = []
+    for h in page.hits:
+        if len(hits) >= limit:
+            break
+        if visible.allows(h.record_id, h.patient):
+            hit = label(h.n, _fts_hit(h, mark))
+            if hit is not None:
+                hits.append(hit)
+    details: dict[str, Any] = {
         "query": query,
         "filters": {k: v for k, v in asdict(filters).items() if v},
         "hits": len(hits),
@@ -257,9 +279,42 @@ def search_records_page(
         "records": [h.record_id for h in hits],
         "patients": sorted({h.patient for h in hits if h.patient}),
     }
+    if positive:
+        details["positive"] = True
     with session.transaction():
         session.audit("search", patient=patient, details=details)
+    if positive:  # how many of all matches affirm the query is not known without reading them all
+        return SearchPage(hits=hits, total=len(hits), more=len(hits) >= limit)
     return SearchPage(hits=hits, total=page.total, more=page.more, pool=page.pool)
+
+
+# `positive`: the most full-text matches read to find `limit` that affirm the query.
+POSITIVE_POOL = 500
+
+
+class Labeller:
+    """Gives each hit the assertion of its mention of the query's concepts (indexer.mentions) and, when
+    `positive`, drops hits with no affirmed or historical mention (a record that only denies, doubts,
+    plans for or attributes to a relative what was asked). Labelled at query time, on the hits only."""
+
+    def __init__(self, session: Session, query: str, positive: bool) -> None:
+        from indexer import hybrid
+
+        self.records = session.store.records
+        self.concepts = hybrid.expand(query).concepts
+        self.positive = positive
+
+    def __call__(self, n: int, hit: SearchHit) -> SearchHit | None:
+        from indexer.mentions import mentions, shown
+
+        text = self.records.indexed_text(n)
+        found = mentions(text, self.concepts, until_positive=True)
+        if self.positive and not any(m.positive for m in found):
+            return None
+        first = shown(found)
+        if first is None:
+            return hit
+        return replace(hit, assertion=first.label, mention=" ".join(text[first.start : first.end].split()))
 
 
 def _fts_hit(h: fts.FtsHit, mark: tuple[str, str], score: float | None = None) -> SearchHit:
@@ -350,6 +405,7 @@ def search(
     as_you_type: bool = False,
     visible: Visibility | None = None,
     patients: tuple[str, ...] | list[str] | None = None,
+    positive: bool = False,
 ) -> SearchResult:
     """Search the records in `mode` (fts, semantic, hybrid; None = the default). See module doc.
 
@@ -358,6 +414,8 @@ def search(
     the caller's per-record filter (its role already checked), else the user's right to search;
     `patients`: only these patients' records (a patient list). By meaning, a result whose best hit
     is under the relevance floor is `weak` (only the closest few are listed).
+    `positive`: only records with an affirmed (or historical) mention of the query, in every mode.
+    Each hit carries the assertion of its mention (`SearchHit.assertion`).
     """
     if mode is not None and mode not in MODES:
         raise BadInput(f"Unknown search mode '{mode}'.", f"Use one of: {', '.join(MODES)}.")
@@ -371,7 +429,7 @@ def search(
     )
     if mode == "fts":
         hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
-                              **filters)
+                              positive=positive, **filters)
         return SearchResult(query, "fts", hits, requested=requested)
 
     from archive.embedding import wait_until_ready
@@ -382,19 +440,19 @@ def search(
     if not semantic_ready(session):
         if requested is None:
             hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
-                                  **filters)
+                                  positive=positive, **filters)
             return SearchResult(query, "fts", hits, requested=requested)
         if wait_for_model:
             raise NotEmbedded(_backlog(session))
         hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
-                              **filters)
+                              positive=positive, **filters)
         fallback = Fallback(NOT_EMBEDDED, mode, _backlog(session), chosen=True)
         return SearchResult(query, "fts", hits, requested=requested, fallback=fallback)
     embedder = _embedder(session)
     if not getattr(embedder, "ready", True):
         if not wait_for_model:
             hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
-                                  **filters)
+                                  positive=positive, **filters)
             fallback = Fallback(MODEL_LOADING, mode, _backlog(session), chosen=requested is not None)
             return SearchResult(query, "fts", hits, requested=requested, fallback=fallback)
         wait_until_ready(embedder)
@@ -402,16 +460,16 @@ def search(
 
     f = fts.Filters(**filters)
     parsed = hybrid.expand(query, as_you_type=as_you_type)
-    raw = _semantic_hits(session.store.records, embedder, parsed, f, limit, mode)
+    raw = _semantic_hits(session.store.records, embedder, parsed, f, limit * 3 if positive else limit, mode)
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
-    hits = _to_hits(session, visible, raw, words, mark)[:limit]
+    hits = _to_hits(session, visible, raw, words, mark, Labeller(session, query, positive), limit)
     floor = weak_floor(embedder.model_id, mode)
     weak = bool(hits) and max(h.score for h in hits) < floor
     if weak:
         hits = hits[:WEAK_SHOWN]
-    _audit(session, "search", query, mode, patient, f, hits, weak=weak)
+    _audit(session, "search", query, mode, patient, f, hits, weak=weak, positive=positive)
     return SearchResult(query, mode, hits, requested=requested, weak=weak, weak_floor=floor)
 
 
@@ -517,15 +575,19 @@ def _fuse(
 
 
 def _to_hits(
-    session: Session, visible: Visibility, raw: list[_Raw], words: list[str], mark: tuple[str, str]
+    session: Session, visible: Visibility, raw: list[_Raw], words: list[str], mark: tuple[str, str],
+    label: Labeller | None = None, limit: int | None = None,
 ) -> list[SearchHit]:
-    """The hits the user may see, with snippets that mark `words` (by prefix)."""
+    """The hits the user may see (at most `limit`), with snippets that mark `words` (by prefix), each
+    labelled by `label` (which may drop it)."""
     if not raw:
         return []
     records = session.store.records
     rows = records.hit_rows([r.n for r in raw])
     hits: list[SearchHit] = []
     for r in raw:
+        if limit is not None and len(hits) >= limit:
+            break
         row = rows.get(r.n)
         if row is None:
             continue
@@ -543,7 +605,9 @@ def _to_hits(
             title=row.title,
             format=row.format,
         )
-        hits.append(hit)
+        labelled = label(r.n, hit) if label is not None else hit
+        if labelled is not None:
+            hits.append(labelled)
     return hits
 
 
@@ -571,7 +635,7 @@ def _snippet(text: str, start: int, end: int, words: list[str], mark: tuple[str,
 
 def _audit(
     session: Session, action: str, query: str, mode: str, patient: str | None, filters: fts.Filters,
-    hits: list[SearchHit], weak: bool = False,
+    hits: list[SearchHit], weak: bool = False, positive: bool = False,
 ) -> None:
     details: dict[str, Any] = {
         "query": query,
@@ -583,6 +647,8 @@ def _audit(
     }
     if weak:
         details["weak"] = True
+    if positive:
+        details["positive"] = True
     with session.transaction():
         session.audit(action, patient=patient, details=details)
 
@@ -644,7 +710,7 @@ def similar_cases(
         best = vm.best_chunk(mine, r.n)
         if best:
             r.start, r.end = best[1], best[2]
-    hits = _to_hits(session, visible, raw, [], mark)[:limit]
+    hits = _to_hits(session, visible, raw, [], mark, limit=limit)
     _audit(session, "similar", rid, "similar", patient, fts.Filters(), hits)
     return SearchResult(rid, "similar", hits, floor=least)
 

@@ -21,7 +21,7 @@ from typing import Any
 from indexer.code_names import parse_name
 from indexer.icd10 import default_key
 from indexer.query.index_terms import index_terms
-from indexer.query.tokens import words
+from indexer.query.tokens import stem, words
 
 _CODE_IN_TEXT = re.compile(r"\b[A-Z]\d[0-9A-Z]\.?[0-9A-Z-]*")
 
@@ -61,6 +61,8 @@ class CodeMatcher:
         self.billable = billable
         self.default = default  # code -> the billable code chosen for it
         self.descriptions = descriptions
+        self._maps: tuple[dict[str, str], dict[str, str]] | None = None
+        self._maps_lock = threading.Lock()
         df: dict[str, int] = defaultdict(int)
         for n in names:
             for s in set(n.required):
@@ -123,6 +125,64 @@ class CodeMatcher:
                 best[name.code] = NameMatch(name, score, coverage, start, end, used)
         ranked = sorted(best.values(), key=lambda m: (-round(m.score, 3), *self.preference(m.name.code)))
         return ranked[:limit]
+
+    def family_code(self, code: str) -> str | None:
+        """The family-history code (Z80-Z84) for a condition's code, if the code set has one."""
+        found = self._history_maps()[0]
+        return found.get(code) or found.get(code[:3])
+
+    def personal_history_code(self, code: str) -> str | None:
+        """The personal-history code (Z85-Z87) for a condition's code, if the code set has one."""
+        found = self._history_maps()[1]
+        return found.get(code) or found.get(code[:3])
+
+    def _history_maps(self) -> tuple[dict[str, str], dict[str, str]]:
+        # Built from the code set itself: "Family history of malignant neoplasm of breast" (Z80.3) names the
+        # condition matched as C50 -> {C50: Z80.3}. The most specific wording wins a category.
+        with self._maps_lock:
+            if self._maps is None:
+                self._maps = (self._map_history(("Z80", "Z81", "Z82", "Z83", "Z84"), "family history of "),
+                              self._map_history(("Z85", "Z86", "Z87"), "personal history of "))
+            return self._maps
+
+    def _map_history(self, categories: tuple[str, ...], prefix: str) -> dict[str, str]:
+        best: dict[str, tuple[float, str]] = {}
+        for code, desc in self.descriptions.items():
+            if code[:3] not in categories or not self.billable.get(code) or not desc.lower().startswith(prefix):
+                continue
+            # "transient ischemic attack (TIA), and cerebral infarction without residual deficits": each part
+            # names a condition; "other diseases of ..." names none ("other malignant neoplasm of lung" does).
+            condition = desc[len(prefix):]
+            parts = re.split(r",? and |, |; ", condition)
+            for part in [condition, *parts] if len(parts) > 1 else parts:
+                part = re.sub(r"\([^)]*\)", " ", part)
+                stems = [stem(w) for w in words(part)]
+                generic = re.match(r"(other|unspecified)( specified)? (diseases?|disorders?|conditions?)\b", part, re.I)
+                if not stems or generic or "unspecified" in part.lower():
+                    continue
+                content = {s for s in stems if s in self.idf}
+                for m in self.match(stems, limit=5):
+                    named = set(m.name.required) | m.name.optional
+                    # The condition's own name, not a longer one that merely contains it.
+                    if m.name.code.startswith("Z") or m.coverage < 0.99 or len(content - named) > len(content) // 3:
+                        continue
+                    target = self.default.get(m.name.code, m.name.code)
+                    keys = [target]
+                    if self.default.get(target[:3]) == target:  # the category's general form names the category
+                        keys.append(target[:3])
+                    for key in keys:
+                        if key not in best or m.score > best[key][0]:
+                            best[key] = (m.score, code)
+        out = {key: code for key, (_r, code) in best.items()}
+        # A cancer without its own history code: the code set's "malignant neoplasm, unspecified" one.
+        fallback = next((c for c, d in self.descriptions.items() if c[:3] in categories and self.billable.get(c)
+                         and d.lower() in (prefix + "malignant neoplasm, unspecified",
+                                           prefix + "malignant neoplasm of unspecified site")), None)
+        if fallback:
+            for code in self.descriptions:
+                if code[:1] == "C" and code[:3] not in out and len(code) == 3:
+                    out[code] = fallback
+        return out
 
     def preference(self, code: str) -> tuple[int, int, int, str]:
         """Tie-breaks a coder would use: billable, then 'unspecified' (.9), then the shorter code."""

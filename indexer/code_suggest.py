@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from indexer.assertion import context_of
 from indexer.code_match import CodeMatcher, matcher_for
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
@@ -344,20 +345,69 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
                 after = toks[m.end + 1].word if m.end + 1 < len(toks) else ""
                 if after in NOT_A_DIAGNOSIS_AFTER:  # "pain medication", "diabetes education"
                     continue
-                family = family_section or any(t.family for t in used)
-                historical = any(t.historical for t in used)
                 code = m.name.code
-                is_family_code = code[:3] in ("Z80", "Z81", "Z82", "Z83", "Z84")
-                is_history_code = code[:3] in ("Z85", "Z86", "Z87", "Z92", "Z95", "Z96", "Z98")
-                if family and not is_family_code:
-                    continue
+                is_family_code = code[:3] in FAMILY_CATEGORIES
+                is_history_code = code[:3] in HISTORY_CATEGORIES
+                used_stems = {t.stem for t in used} - GENERIC_STEMS
+                if not used_stems:
+                    continue  # "the patient was prescribed the following medications"
+                if (is_family_code or is_history_code) and not used_stems - HISTORY_WORDS:
+                    continue  # "family history of" alone names no condition
+                if _collision(used_stems, toks):
+                    continue  # "weight down", "felt fit", "cold to touch"
+                span_start, span_end = min(t.start for t in used), max(t.end for t in used)
+                said = context_of(text, span_start, span_end)
+                if said.heading or said.negated or said.possible or said.hypothetical:
+                    continue  # "History of Present Illness:", "never smoker", "rule out PE", "return if"
+                family = family_section or said.family or any(t.family for t in used)
                 weight = 1.0 if family_section else sec.weight
-                if historical and not is_history_code:
+                if family and not is_family_code:
+                    # A relative's condition suggests only its family-history code (Z80-Z84).
+                    code = matcher.family_code(matcher.default.get(code, code)) or ""
+                    if not code:
+                        continue
+                elif said.historical and not is_history_code:
+                    # A past condition suggests its personal-history code (Z85-Z87) where there is one.
+                    history = matcher.personal_history_code(matcher.default.get(code, code))
+                    if history:
+                        code = history
+                    else:
+                        weight *= 0.7
+                elif any(t.historical for t in used) and not is_history_code:
                     weight *= 0.7
                 weight *= _chapter_gate(code, context)
                 s, e = _passage(text, toks, clause, m.start, m.end)
                 out.append(_Mention(code, m.score * weight, s, e, sec.name, m.name.text))
     return out
+
+
+FAMILY_CATEGORIES = frozenset(("Z80", "Z81", "Z82", "Z83", "Z84"))
+HISTORY_CATEGORIES = frozenset(("Z85", "Z86", "Z87", "Z92", "Z95", "Z96", "Z98"))
+# Words that name no condition on their own.
+GENERIC_STEMS = frozenset(
+    stem(w) for w in "patient patients medication medications medicine medicines drug drugs following prescribed "
+    "prescription treatment treated".split()
+)
+HISTORY_WORDS = frozenset(stem(w) for w in "family history personal past".split())
+# An everyday word that is also the only distinctive word of a diagnosis counts only beside one of these
+# ("weight down" is not Down syndrome, "felt fit" is not a convulsion, "cold to touch" is not a common cold).
+COLLISIONS: dict[str, frozenset[str]] = {
+    stem(word): frozenset(stem(w) for w in companions.split())
+    for word, companions in (
+        ("down", "syndrome trisomy"),
+        ("fit", "fits seizure seizures convulsion convulsions epilepsy epileptic jerking shaking tonic clonic "
+                "unresponsive"),
+        ("cold", "common head chest symptoms flu runny nose congestion sneezing sore throat coryza"),
+    )
+}
+
+
+def _collision(used_stems: set[str], toks: list[_Token]) -> bool:
+    everyday = used_stems & COLLISIONS.keys()
+    if not everyday or used_stems - everyday:
+        return False
+    clause = {t.stem for t in toks}
+    return not any(COLLISIONS[w] & clause for w in everyday)
 
 
 FALLBACK_MAX_WORDS = 6
@@ -369,6 +419,9 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], c
     if any(t.negated or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
         return None
     if sec.weight < 0.9 and len(text) > 120:
+        return None
+    said = context_of(text, content[0].start, content[-1].end)
+    if said.heading or said.label != "affirmed":
         return None
     from indexer.icd10 import search_codes
 

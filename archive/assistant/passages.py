@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from indexer.mentions import affirms
 from indexer.query.abbreviations import dominant_senses as abbreviations
 from indexer.query.tokens import WORD as _WORD
 from indexer.query.tokens import stem
@@ -137,7 +138,7 @@ def best_matches(text: str, topic_stems: list[str], *, limit: int = 1, need_all:
         distinct = {s for s, _, _ in hits}
         if (need_all and distinct != wanted) or len(distinct) < need:
             continue
-        if skip_negated and negated(seg.text, hits[0][1]):
+        if skip_negated and (negated(seg.text, hits[0][1]) or not affirms(seg.text, hits[0][1], hits[-1][2])):
             continue
         phrase = _phrase_bonus(seg.text, topic_stems)
         score = len(distinct) / len(wanted) + phrase - min(len(seg.text), 2000) / 20000

@@ -99,6 +99,13 @@ def _marks(as_json: bool) -> tuple[str, str]:
     help="fts: the words as typed (BM25); semantic: by meaning (embedding model); hybrid: both. "
     "Default: hybrid once records are embedded, else fts.",
 )
+@click.option(
+    "--positive",
+    is_flag=True,
+    help="Only records that affirm the query: at least one mention not negated ('denies chest pain'), "
+    "doubted ('rule out PE'), planned for ('return if fever') or a relative's ('mother had diabetes'). "
+    "A past mention ('history of MI') counts.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON hits (with QUERY '-': one JSON list per line).")
 @click.option("--save", "save_as", metavar="NAME", help="Save this search (query, mode, filters) as NAME, then run it.")
 @click.option("--share", "share_with", metavar="USER", multiple=True,
@@ -121,6 +128,7 @@ def search(
     date_to: str | None,
     limit: int,
     mode: str | None,
+    positive: bool,
     as_json: bool,
     save_as: str | None = None,
     share_with: tuple[str, ...] = (),
@@ -150,6 +158,11 @@ def search(
     --forget NAME deletes one. --list LIST searches only the patients of a
     patient list (see 'chartvault list'). --by-patient shows who matched:
     one row per patient you may see.
+
+    Each JSON hit also carries assertion: what the record says where it
+    mentions the query (affirmed, negated, possible, hypothetical,
+    historical, family; null when it does not use the query's words) with
+    that mention. --positive keeps the records that affirm it.
     """
     from archive import saved as saved_searches
 
@@ -177,12 +190,13 @@ def search(
         filters["patients"] = tuple(mrns)
         click.echo(f"Within list '{plist.name}' ({counted(len(mrns), 'patient')} you may see).", err=True)
     if query == "-":
-        _search_lines(session, filters, limit, mode, as_json)
+        _search_lines(session, filters, limit, mode, as_json, positive)
         return
     if by_patient:
         _search_by_patient(session, query, mode, filters, as_json)
         return
-    result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
+    result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), positive=positive,
+                         **filters)
     hits = result.hits
     if as_json:
         emit_json([h.to_json() | {"weak": result.weak} for h in hits])
@@ -190,14 +204,14 @@ def search(
     if result.note:
         click.echo(result.note, err=True)
     if not hits:
-        click.echo("No records match.")
+        click.echo("No record affirms it." if positive else "No records match.")
         return
     if result.weak:
         click.echo(f"No record matches well; the closest {'is' if len(hits) == 1 else 'are'} (weak matches):")
     for h in hits:
         click.echo(
             f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-            f"score {h.score:.2f}" + ("  (weak)" if result.weak else "")
+            f"score {h.score:.2f}{_badge(h.assertion)}" + ("  (weak)" if result.weak else "")
         )
         click.echo(f"    {h.filename}: {h.snippet}")
 
@@ -255,6 +269,11 @@ def _search_by_patient(session: Any, query: str, mode: str | None, filters: dict
     click.echo(found + ".")
 
 
+def _badge(assertion: str | None) -> str:
+    """'  [negated]' after a hit whose mention of the query is not affirmed."""
+    return f"  [{assertion}]" if assertion and assertion != "affirmed" else ""
+
+
 def _run_search(session: Any, query: str, **kwargs: Any) -> Any:
     """archive.search.search, with the CLI's remedy when no record is embedded yet."""
     from archive.errors import UserError
@@ -268,7 +287,9 @@ def _run_search(session: Any, query: str, **kwargs: Any) -> Any:
             from None
 
 
-def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str | None, as_json: bool) -> None:
+def _search_lines(
+    session: Any, filters: dict[str, Any], limit: int, mode: str | None, as_json: bool, positive: bool = False
+) -> None:
     """`search -`: one query per input line; a bad query is reported on its line and the rest go on."""
     import json
 
@@ -281,7 +302,8 @@ def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str |
         if not query:
             continue
         try:
-            result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), **filters)
+            result = _run_search(session, query, mode=mode, limit=limit, mark=_marks(as_json), positive=positive,
+                                 **filters)
         except (BadQuery, _BadInput) as exc:
             failed += 1
             # Keep one output line per input line: an empty list, and the reason on stderr.
@@ -297,7 +319,7 @@ def _search_lines(session: Any, filters: dict[str, Any], limit: int, mode: str |
         click.echo(f"# {query}  ({result.mode}, {counted(len(result.hits), 'hit')})")
         for h in result.hits:
             click.echo(f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-                       f"score {h.score:.2f}")
+                       f"score {h.score:.2f}{_badge(h.assertion)}")
         sys.stdout.flush()
     if failed:
         raise SystemExit(2)

@@ -195,3 +195,24 @@ def test_confirmed_code_attaches_to_the_encounter(shared_vault: VaultFixture) ->
     assert decision["encounter_id"] == visit["id"] and decision["patient"] == "8181"
     listed = as_json(invoke(root, "code", "list", record_id, "--json"))
     assert listed[0]["encounter_id"] == visit["id"]
+
+
+# Issue 22's "Found" list: what `code suggest --text` gave before negation, history and family were read.
+@pytest.mark.parametrize(
+    ("text", "never", "first"),
+    [
+        ("Never smoker. No known allergies.", {"F17", "T78", "Z88"}, None),
+        ("Family history of breast cancer in her mother.", {"Z82", "C50"}, "Z80.3"),
+        ("History of Present Illness: She reports fatigue. Weight down 4 kg.", {"R69", "Q90"}, None),
+        ("The patient was prescribed the following medications", {"Z91"}, None),
+        ("# Allergies\nNo Known Allergies", {"T78"}, None),
+        ("viral sinusitis", {"J32"}, "J01.90"),
+        ("acute on chronic systolic congestive heart failure", set(), "I50.23"),
+    ],
+)
+def test_suggest_text_found_list(shared_vault: VaultFixture, text: str, never: set[str], first: str | None) -> None:
+    out = as_json(invoke(shared_vault.root, "code", "suggest", "--text", text, "--json"))
+    codes = [s["code"] for s in out["suggestions"]]
+    assert not {c[:3] for c in codes} & never, codes
+    if first is not None:
+        assert codes and codes[0] == first, codes

@@ -128,3 +128,48 @@ def test_empty_and_unrelated_text(db) -> None:  # type: ignore[no-untyped-def]
     assert suggest_codes(db, "The patient was seen today and will return in two weeks.") == [] or all(
         s.score < 0.6 for s in suggest_codes(db, "The patient was seen today and will return in two weeks.")
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Never smoker.", "F17"),
+        ("Rule out PE.", "I26"),
+        ("Possible pneumonia.", "J18"),
+        ("Return if chest pain recurs.", "R07"),
+        ("Risk of stroke discussed.", "I63"),
+        ("History of Present Illness: fatigue.", "R69"),
+        ("# Allergies\nNo Known Allergies", "T78"),
+    ],
+)
+def test_non_affirmed_mentions_suggest_nothing(db, text: str, absent: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert not any(c.startswith(absent) for c in found), found
+
+
+def test_family_and_history_get_their_z_codes(db) -> None:  # type: ignore[no-untyped-def]
+    assert codes(db, "Family history of breast cancer in her mother.")[:1] == ["Z80.3"]
+    found = codes(db, "FAMILY HISTORY:\nFather had type 2 diabetes.\n\nASSESSMENT: asthma.")
+    assert "Z83.3" in found and not any(c.startswith("E11") for c in found), found
+    found = codes(db, "History of breast cancer, treated 2015.")
+    assert found[:1] == ["Z85.3"] and not any(c.startswith("C50") for c in found), found
+    found = codes(db, "Former smoker.")
+    assert "Z87.891" in found and "F17.210" not in found, found
+
+
+def test_everyday_words_need_more_than_the_word(db) -> None:  # type: ignore[no-untyped-def]
+    assert not any(c.startswith("Q90") for c in codes(db, "Weight down 4 kg since May."))
+    assert codes(db, "Down syndrome.")[:1] == ["Q90.9"]
+    assert not any(c.startswith("R56") for c in codes(db, "She felt fit and well."))
+    assert any(c.startswith("R56") for c in codes(db, "Witnessed fit with tonic clonic jerking."))
+    assert not any(c.startswith("J00") for c in codes(db, "Hands cold to touch."))
+    assert any(c.startswith("J00") for c in codes(db, "Common cold with runny nose."))
+
+
+def test_generic_words_name_no_condition(db) -> None:  # type: ignore[no-untyped-def]
+    assert codes(db, "The patient was prescribed the following medications") == []
+
+
+def test_the_specific_form_ranks_first(db) -> None:  # type: ignore[no-untyped-def]
+    assert codes(db, "acute on chronic systolic congestive heart failure")[:1] == ["I50.23"]
+    assert codes(db, "viral sinusitis")[:1] == ["J01.90"]

@@ -3,7 +3,9 @@
 Typing in the search box searches (debounced) in a worker; Enter or Down moves
 to the results, Enter on a result opens the record. F2 opens the work queues,
 F3 the chart of the highlighted result's patient (or of an MRN asked for),
-F4 switches the search mode (auto, fts, semantic, hybrid). The embedding model
+F4 switches the search mode (auto, fts, semantic, hybrid); Ctrl+F keeps only records that affirm the
+query (not those that only deny it, doubt it, plan for it or say it of a relative); each hit shows a badge
+when its mention is not affirmed, and negated hits are muted. The embedding model
 loads in a background thread after unlock; until it is ready searches answer
 with full text, and for users who may import the backlog is embedded meanwhile.
 The line over the results says which mode produced them; when full text stood
@@ -51,6 +53,7 @@ class MainScreen(Screen[None]):
         Binding("f9", "open_coding", "Coding"),
         Binding("f7", "open_stats", "Stats"),
         Binding("f4", "cycle_mode", "Mode"),
+        Binding("ctrl+f", "toggle_positive", "Affirm"),
         Binding("escape", "focus_search", "Search", show=False),
         Binding("ctrl+s", "save", "Save"),  # with results shown (see check_action)
         Binding("ctrl+b", "toggle_patients", "Patients"),  # with results shown
@@ -65,6 +68,7 @@ class MainScreen(Screen[None]):
         self.searches = 0  # completed searches (tests wait on it)
         self.inbox: Any = None  # archive.intake.InboxService while watching
         self.mode: str | None = None  # search mode: None = auto (hybrid once the model is ready), fts, semantic, hybrid
+        self.positive = False  # only records with an affirmed (or historical) mention of the query
         self.embedding: Any = None  # archive.embedding.EmbeddingService (model load + backlog) while open
         self.embedding_started = False  # start_embedding has run: until then the model counts as loading
         self.fallback: Any = None  # archive.search.Fallback of the results shown (full text stood in), or None
@@ -153,6 +157,7 @@ class MainScreen(Screen[None]):
                 wait_for_model=False,  # full text answers while the model loads
                 as_you_type=not filters,  # a saved search runs as saved
                 patients=patients,
+                positive=self.positive,
                 **filters,
             )
         except ChartvaultError as exc:
@@ -174,7 +179,8 @@ class MainScreen(Screen[None]):
         n = len(hits)
         more = f" (first {LIMIT})" if n >= LIMIT else ""
         label = MODE_LABEL.get(result.mode, "") if result is not None else ""
-        found = f"{counted(n, 'record')}{more}. Enter opens one." if n else "No records match."
+        nothing = "No record affirms it." if self.positive else "No records match."
+        found = f"{counted(n, 'record')}{more}. Enter opens one." if n else nothing
         if result is not None and result.weak:
             found = f"No record matches well; the closest {counted(n, 'record')} (weak matches). Enter opens one."
         if self.within is not None:
@@ -392,6 +398,13 @@ class MainScreen(Screen[None]):
         if self.last_query:
             self.search(self.last_query)
 
+    def action_toggle_positive(self) -> None:
+        """Only records that affirm the query, or all that mention it; the current query runs again."""
+        self.positive = not self.positive
+        self._show_mode()
+        if self.last_query:
+            self.search(self.last_query)
+
     def start_embedding(self) -> None:
         """Load the model in the background (full text works meanwhile) and embed the backlog."""
         from archive.embedding import EmbeddingService
@@ -436,7 +449,8 @@ class MainScreen(Screen[None]):
         else:
             model = "model ready" + (f", {counted(service.embedded, 'record')} embedded" if service.embedded else "")
         mode = self.mode or "auto"
-        self.query_one("#search-mode", Static).update(f"Mode: {mode} ({self._mode_key()})  ·  {model}")
+        only = "  ·  affirmed only (Ctrl+F)" if self.positive else ""
+        self.query_one("#search-mode", Static).update(f"Mode: {mode} ({self._mode_key()}){only}  ·  {model}")
         from archive.search import MODEL_LOADING
 
         fallback = self.fallback

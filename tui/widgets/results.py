@@ -31,10 +31,19 @@ def snippet_text(snippet: str, style: str = "bold reverse") -> Text:
     return text
 
 
+# What a hit's record says of the query where it mentions it (archive.search: SearchHit.assertion); affirmed and
+# unknown (None) show nothing.
+BADGE_STYLE = {"negated": "bold red", "family": "bold magenta", "historical": "bold cyan"}
+
+
 def hit_prompt(hit: Any, score_label: str | None = None) -> Text:
-    """A hit's lines; with `score_label` its score too ("similarity 0.72")."""
+    """A hit's lines; with `score_label` its score too ("similarity 0.72"); a badge when its mention of the query
+    is not affirmed ("[negated] ... denies chest pain"), and a negated hit muted."""
     head = Text()
     head.append(hit.record_id, style="bold")
+    assertion = getattr(hit, "assertion", None)
+    if assertion and assertion != "affirmed":
+        head.append(f"  [{assertion}]", style=BADGE_STYLE.get(assertion, "bold yellow"))
     if score_label:
         head.append(f"  {score_label} {hit.score:.2f}", style="bold")
     head.append(f"  {hit.date or '-'}  ")
@@ -43,6 +52,8 @@ def hit_prompt(hit: Any, score_label: str | None = None) -> Text:
     head.append(hit.filename, style="dim")
     head.append("\n  ")
     head.append_text(snippet_text(hit.snippet))
+    if assertion == "negated":
+        head.stylize("dim")
     return head
 
 

@@ -1,0 +1,429 @@
+"""What a note says about a mention: affirmed, negated, possible, hypothetical, historical or family.
+
+`assertion_of(text, start, end)` labels the span `text[start:end]` with the
+ConText algorithm (Harkema et al. 2009) over the rule set medspaCy publishes
+(indexer/data/context_rules.json, MIT, licence kept in the file) and a few
+additions of ours; no spaCy. The text is cut into sentences (`sentences`); in
+the span's sentence each rule match is a modifier whose scope runs forward
+(or backward) to the sentence's end, cut short by a terminator of its
+category or by the next modifier of the same category.
+
+Sections set the default: a line under "Family history:" is about a relative,
+one under "PAST MEDICAL HISTORY:" is historical, until the next heading.
+Headings themselves are never findings (`is_heading`). Pure functions of the
+text; nothing here reads a database or knows of users.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any, Literal
+
+Label = Literal["affirmed", "negated", "possible", "hypothetical", "historical", "family"]
+AFFIRMED: Label = "affirmed"
+NEGATED: Label = "negated"
+POSSIBLE: Label = "possible"
+HYPOTHETICAL: Label = "hypothetical"
+HISTORICAL: Label = "historical"
+FAMILY: Label = "family"
+LABELS: tuple[Label, ...] = (AFFIRMED, NEGATED, POSSIBLE, HYPOTHETICAL, HISTORICAL, FAMILY)
+
+# ConText categories -> our labels.
+_CATEGORY: dict[str, Label] = {
+    "NEGATED_EXISTENCE": NEGATED,
+    "POSSIBLE_EXISTENCE": POSSIBLE,
+    "HYPOTHETICAL": HYPOTHETICAL,
+    "HISTORICAL": HISTORICAL,
+    "FAMILY": FAMILY,
+}
+
+# A modifier reaches at most this many words from its trigger (negex uses 5, ConText the sentence); tuned on
+# the tune half of bench/assertion.py. A relative named early in a long sentence rarely owns its end.
+MAX_SCOPE: dict[Label, int] = {NEGATED: 15, POSSIBLE: 15, HYPOTHETICAL: 15, HISTORICAL: 15, FAMILY: 8}
+
+
+# -- words -----------------------------------------------------------------------------------------
+
+# Words as spaCy's English tokenizer cuts them where the rules care: "didn't" -> did n't, "mother's" -> mother 's.
+_TOKEN = re.compile(r"[a-z0-9]+(?=n't\b)|n't\b|'s\b|[a-z0-9]+|[^\sa-z0-9]")
+
+
+def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
+    low = text.lower()
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(low, start, len(text) if end is None else end)]
+
+
+# -- rules -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    category: Label
+    direction: str  # FORWARD, BACKWARD, BIDIRECTIONAL, TERMINATE, PSEUDO
+    literal: str
+    slots: tuple[tuple[frozenset[str], bool], ...]  # (words allowed, optional)
+
+
+def _slots(rule: dict[str, Any]) -> tuple[tuple[frozenset[str], bool], ...]:
+    pattern = rule.get("pattern")
+    if not pattern:
+        return tuple((frozenset([w]), False) for w, _s, _e in _tokens(rule["literal"]))
+    out = []
+    for slot in pattern:
+        lower = slot["LOWER"]
+        words = lower["IN"] if isinstance(lower, dict) else [lower]
+        # A multi-word alternative ("risk of") in one slot never matches one token in spaCy either; keep its words.
+        out.append((frozenset(w.lower() for w in words), slot.get("OP") == "?"))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def rules() -> tuple[Rule, ...]:
+    """The published ConText rules and ours (indexer/data/context_rules.json)."""
+    data = json.loads(files("indexer.data").joinpath("context_rules.json").read_text(encoding="utf-8"))
+    # Ours replace a published rule of the same literal (a changed category), or add one.
+    ours = {r["literal"]: r for r in data["chartvault_rules"]}
+    published = [r for r in data["context_rules"] if r["literal"] not in ours]
+    out = []
+    for rule in [*published, *ours.values()]:
+        out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _rules_by_first_word() -> dict[str, tuple[Rule, ...]]:
+    index: dict[str, list[Rule]] = {}
+    for rule in rules():
+        firsts: set[str] = set()
+        for words, optional in rule.slots:
+            firsts |= words
+            if not optional:
+                break
+        for w in firsts:
+            index.setdefault(w, []).append(rule)
+    return {w: tuple(rs) for w, rs in index.items()}
+
+
+def _match_len(slots: tuple[tuple[frozenset[str], bool], ...], words: list[str], i: int) -> int:
+    """Longest number of words from i that the slots match, or -1."""
+    if not slots:
+        return 0
+    allowed, optional = slots[0]
+    best = -1
+    if i < len(words) and words[i] in allowed:
+        rest = _match_len(slots[1:], words, i + 1)
+        if rest >= 0:
+            best = 1 + rest
+    if optional:
+        best = max(best, _match_len(slots[1:], words, i))
+    return best
+
+
+@dataclass(frozen=True)
+class Modifier:
+    rule: Rule
+    first: int  # word indexes in the sentence, end exclusive
+    last: int
+    scope: tuple[int, int]
+
+
+def _modifiers(words: list[str]) -> list[Modifier]:
+    index = _rules_by_first_word()
+    found: list[tuple[int, int, Rule]] = []
+    for i, w in enumerate(words):
+        for rule in index.get(w, ()):
+            n = _match_len(rule.slots, words, i)
+            if n > 0:
+                found.append((i, i + n, rule))
+    # Longer matches win over the ones inside them ("no history of" over "history of").
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    taken: list[tuple[int, int, Rule]] = []
+    for f in found:
+        if all(f[1] <= t[0] or f[0] >= t[1] for t in taken):
+            taken.append(f)
+    taken.sort(key=lambda f: f[0])
+    mods = []
+    for first, last, rule in taken:
+        reach = MAX_SCOPE[rule.category]
+        if rule.direction in ("TERMINATE", "PSEUDO"):
+            scope = (first, first)
+        elif rule.direction == "BACKWARD":
+            scope = (max(0, first - reach), first)
+        elif rule.direction == "BIDIRECTIONAL":
+            scope = (max(0, first - reach), min(len(words), last + reach))
+        else:
+            scope = (last, min(len(words), last + reach))
+        mods.append(Modifier(rule, first, last, scope))
+    return [_limited(m, mods) for m in mods]
+
+
+def _limited(mod: Modifier, mods: list[Modifier]) -> Modifier:
+    """Cut a scope at a terminator of its category or at another modifier of its category."""
+    lo, hi = mod.scope
+    for other in mods:
+        if other is mod or other.rule.category != mod.rule.category and other.rule.direction != "TERMINATE":
+            continue
+        if other.rule.direction == "TERMINATE" and other.rule.category != mod.rule.category:
+            continue
+        if mod.rule.direction in ("FORWARD", "BIDIRECTIONAL") and other.first >= mod.last:
+            hi = min(hi, other.first)
+        if mod.rule.direction in ("BACKWARD", "BIDIRECTIONAL") and other.last <= mod.first:
+            lo = max(lo, other.last)
+    return Modifier(mod.rule, mod.first, mod.last, (lo, hi))
+
+
+# -- sentences -------------------------------------------------------------------------------------
+
+# Words after which a full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "dr mr mrs ms prof st vs etc e.g i.e approx no fig dept jr sr inc pt pts hx dx rx sx tx b.i.d t.i.d q.i.d "
+    "p.o q.d p.r.n a.m p.m".split()
+)
+# A full stop before a space, or before a comma that runs on ("Acute appendicitis.,POSTOPERATIVE": text whose
+# line breaks became ", "); a blank line; a list item.
+_BREAK = re.compile(r"[.!?]+[\"')\]]*(?:(?=\s)|,(?=\S))|\n[ \t]*\n|\n(?=[ \t]*(?:[-*\u2022]|\d{1,2}[.)])\s)")
+
+
+_LIST_NUMBER = re.compile(r"(?:^|\n)[ \t]*\d{1,2}$")
+_LAST_WORD = re.compile(r"([A-Za-z.]+)$")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: a full stop, question or exclamation mark before a space (not after an
+    abbreviation or an initial), a blank line, a list item, a heading."""
+    cuts = {0, len(text)}
+    for m in _BREAK.finditer(text):
+        if m.group().startswith("."):
+            # Only the few characters before the stop (a search anchored at the end of the whole prefix
+            # would read the text again for every stop).
+            near = text[max(0, m.start() - 40) : m.start()]
+            number = _LIST_NUMBER.search(near)
+            if number and ("\n" in number.group() or m.start() <= 40):
+                continue  # a list number: "1. Asthma"
+            before = _LAST_WORD.search(near)
+            word = before.group(1).lower() if before else ""
+            if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and text[m.start() - 1].isupper()):
+                continue
+        cuts.add(m.end())
+    for head in headings(text):
+        cuts.add(head.start)
+        cuts.add(head.end)
+    ordered = sorted(cuts)
+    return [(a, b) for a, b in zip(ordered, ordered[1:], strict=False) if text[a:b].strip()]
+
+
+# -- sections --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heading:
+    name: str
+    start: int  # the heading's own characters, colon included
+    end: int
+    default: Label
+    body_end: int  # where the heading's section ends (the next heading or the text's end)
+
+
+# (words of a heading, the default for its lines); first match wins.
+SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
+    ("family", FAMILY),
+    ("fhx", FAMILY),
+    ("fh", FAMILY),
+    ("present illness", AFFIRMED),
+    ("hpi", AFFIRMED),
+    ("past medical", HISTORICAL),
+    ("past surgical", HISTORICAL),
+    ("past history", HISTORICAL),
+    ("medical history", HISTORICAL),
+    ("surgical history", HISTORICAL),
+    ("previous history", HISTORICAL),
+    ("prior history", HISTORICAL),
+    ("psychiatric history", HISTORICAL),
+    ("social history", HISTORICAL),
+    ("pmh", HISTORICAL),
+    ("pmhx", HISTORICAL),
+    ("psh", HISTORICAL),
+    ("shx", HISTORICAL),
+    # An allergy is a standing fact of the patient's past, not a finding of this visit.
+    ("allergies", HISTORICAL),
+    ("allergy", HISTORICAL),
+)
+
+# "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".
+_COLON_HEAD = re.compile(
+    r"(?m)(?:^|(?<=[.!?]\s)|(?<=[.!?]\s\s)|(?<=[.!?],))[ \t]*(#{1,6}[ \t]*)?"
+    r"([A-Za-z][A-Za-z/&' ()-]{1,50}?)[ \t]*:(?=\s|,|$)"
+)
+# Text whose line breaks were flattened keeps its upper-case headings after a run of spaces: "]   PATIENT HISTORY:".
+_CAPS_HEAD = re.compile(r"(?<=\S)[ \t]{2,}()([A-Z][A-Z/&' ()-]{2,50}[A-Z)])[ \t]*:(?=\s|,|$)")
+_LINE_HEAD = re.compile(r"(?m)^[ \t]*(#{1,6}[ \t]*)?([A-Z][A-Z/&' ()-]{2,50}[A-Z)])[ \t]*:?[ \t]*$")
+_MD_HEAD = re.compile(r"(?m)^[ \t]*(#{1,6}[ \t]*)([A-Za-z][A-Za-z/&' ()-]{1,50}?)[ \t]*:?[ \t]*$")
+
+
+def section_default(name: str) -> Label:
+    low = " ".join(re.findall(r"[a-z]+", name.lower()))
+    padded = f" {low} "
+    for key, label in SECTION_DEFAULTS:
+        if f" {key} " in padded:
+            return label
+    return AFFIRMED
+
+
+def _looks_like_heading(name: str, colon: bool) -> bool:
+    words = name.split()
+    if not words or len(words) > 6:
+        return False
+    if colon:
+        # "Family history:", "Allergies:", "PMH:" -- not "The patient states:" nor "BP 120/80:".
+        return name[0].isupper() and not any(w.lower() in ("is", "was", "are", "were", "states", "said") for w in words)
+    return True
+
+
+@lru_cache(maxsize=64)
+def headings(text: str) -> tuple[Heading, ...]:
+    """The section headings of a text, each with the default for the lines under it."""
+    found: list[tuple[int, int, str]] = []
+    for rx, colon in ((_COLON_HEAD, True), (_CAPS_HEAD, False), (_LINE_HEAD, False), (_MD_HEAD, False)):
+        for m in rx.finditer(text):
+            name = m.group(2).strip()
+            if _looks_like_heading(name, colon):
+                start = m.start(1) if m.group(1) else m.start(2)
+                found.append((start, m.end(), name))
+    found.sort()
+    merged: list[tuple[int, int, str]] = []
+    for h in found:
+        if merged and h[0] < merged[-1][1]:
+            continue
+        merged.append(h)
+    out = []
+    for k, (start, end, name) in enumerate(merged):
+        body_end = merged[k + 1][0] if k + 1 < len(merged) else len(text)
+        end = start + len(text[start:end].rstrip())
+        out.append(Heading(name, start, end, section_default(name), body_end))
+    return tuple(out)
+
+
+def heading_at(text: str, pos: int) -> Heading | None:
+    """The heading whose section holds position `pos`, if any."""
+    current = None
+    for head in headings(text):
+        if head.start > pos:
+            break
+        current = head
+    if current is not None and pos < current.body_end:
+        return current
+    return None
+
+
+def is_heading(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies inside a heading (a heading is never a finding)."""
+    return any(h.start <= start and end <= h.end for h in headings(text))
+
+
+# -- assertions ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """Every modifier that reaches a span, and the default of its section."""
+
+    negated: bool = False
+    possible: bool = False
+    hypothetical: bool = False
+    historical: bool = False
+    family: bool = False
+    heading: bool = False
+    section: str = ""
+
+    @property
+    def label(self) -> Label:
+        # A denied relative's disease is still denied; a relative's is never the patient's.
+        if self.negated:
+            return NEGATED
+        if self.family:
+            return FAMILY
+        if self.hypothetical:
+            return HYPOTHETICAL
+        if self.possible:
+            return POSSIBLE
+        if self.historical:
+            return HISTORICAL
+        return AFFIRMED
+
+
+@lru_cache(maxsize=64)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """`sentences`, cached for a text labelled many times (each hit of a search)."""
+    return tuple(sentences(text))
+
+
+# A long text is cut into sentences only around the span asked about (a search labels a few mentions of
+# each of its hits; cutting a whole long report for each costs more than the search).
+SENTENCE_WINDOW = 1500
+
+
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) of the sentence holding text[start:end] (it runs on to `end` if the span crosses a break)."""
+    lo = 0 if len(text) <= 2 * SENTENCE_WINDOW else max(0, start - SENTENCE_WINDOW)
+    hi = len(text) if lo == 0 and len(text) <= 2 * SENTENCE_WINDOW else min(len(text), end + SENTENCE_WINDOW)
+    spans = sentence_spans(text) if (lo, hi) == (0, len(text)) else sentence_spans(text[lo:hi])
+    for s, e in spans:
+        if s + lo <= start < e + lo:
+            return s + lo, max(e + lo, min(end, len(text)))
+    return lo, hi
+
+
+def _sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
+    return sentence_around(text, start, end)
+
+
+def context_of(text: str, start: int, end: int) -> Context:
+    """The modifiers that reach text[start:end] in its sentence, and its section's default."""
+    if not 0 <= start < end <= len(text):
+        raise ValueError(f"span {start}:{end} is not inside a text of {len(text)} characters")
+    head = heading_at(text, start)
+    if is_heading(text, start, end):
+        return Context(heading=True, section=head.name if head else "")
+    s, e = _sentence_of(text, start, end)
+    toks = _tokens(text, s, e)
+    words = [w for w, _a, _b in toks]
+    inside = [k for k, (_w, a, b) in enumerate(toks) if a < end and b > start]
+    if not inside:
+        return Context(section=head.name if head else "")
+    first, last = inside[0], inside[-1] + 1
+    # The span's own words trigger nothing: "no CHANGE IN VISION" is negated, "HISTORY OF PRESENT ILLNESS" is not
+    # historical.
+    words[first:last] = ["\x00"] * (last - first)
+    flags: dict[Label, bool] = {label: False for label in LABELS}
+    for mod in _modifiers(words):
+        lo, hi = mod.scope
+        if lo < last and first < hi:
+            flags[mod.rule.category] = True
+            # "no history of", "no hx of": denied, and about the past (ConText marks both).
+            if mod.rule.category == NEGATED and {"history", "hx"} & set(words[mod.first : mod.last]):
+                flags[HISTORICAL] = True
+    default = head.default if head else AFFIRMED
+    if default != AFFIRMED:
+        flags[default] = True
+    return Context(
+        negated=flags[NEGATED],
+        possible=flags[POSSIBLE],
+        hypothetical=flags[HYPOTHETICAL],
+        historical=flags[HISTORICAL],
+        family=flags[FAMILY],
+        section=head.name if head else "",
+    )
+
+
+def assertion_of(text: str, start: int, end: int) -> str:
+    """affirmed, negated, possible, hypothetical, historical or family for the span text[start:end].
+
+    A span inside a heading ("Allergies:", "History of Present Illness:") names a topic the note may or may
+    not go on to affirm, so it is `hypothetical`: never a finding.
+    """
+    ctx = context_of(text, start, end)
+    return HYPOTHETICAL if ctx.heading else ctx.label

@@ -1,0 +1,135 @@
+"""indexer.assertion: ConText labels, sentences and sections; the NegEx/ConText bench on a sample."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.assertion import (
+    LABELS,
+    assertion_of,
+    context_of,
+    headings,
+    is_heading,
+    rules,
+    sentences,
+)
+from tests.conftest import SHARED_DATA
+
+
+def label(text: str, word: str, nth: int = 0) -> str:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(word, start + 1)
+    return assertion_of(text, start, start + len(word))
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        ("Patient denies chest pain.", "chest pain", "negated"),
+        ("No fever, chills or night sweats.", "night sweats", "negated"),
+        ("Never smoker. No known allergies.", "smoker", "negated"),
+        ("Never smoker. No known allergies.", "allergies", "negated"),
+        ("Pneumonia was ruled out.", "Pneumonia", "negated"),
+        ("No fever, but she has a cough.", "cough", "affirmed"),
+        ("No fever, but she has a cough.", "fever", "negated"),
+        ("She has a cough.", "cough", "affirmed"),
+        ("Possible pneumonia in the left base.", "pneumonia", "possible"),
+        ("Return if fever develops.", "fever", "hypothetical"),
+        ("Family history of breast cancer in her mother.", "breast cancer", "family"),
+        ("Her mother had diabetes.", "diabetes", "family"),
+        ("History of MI in 2010.", "MI", "historical"),
+        ("She has a past medical history of stroke.", "stroke", "historical"),
+        ("No change in the nodule.", "nodule", "affirmed"),
+        ("Review of systems is -ve for weight loss.", "weight loss", "negated"),
+        ("The infection resolved.", "infection", "negated"),
+        # the span's own words trigger nothing
+        ("There was no change in vision.", "change in vision", "negated"),
+    ],
+)
+def test_sentence_labels(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+def test_scope_ends_at_the_sentence() -> None:
+    text = "Denies chest pain. Reports shortness of breath."
+    assert label(text, "chest pain") == "negated"
+    assert label(text, "shortness of breath") == "affirmed"
+
+
+def test_sections_set_the_default_for_their_lines() -> None:
+    note = (
+        "CHIEF COMPLAINT: cough.\n"
+        "PAST MEDICAL HISTORY:\nHypertension. Diabetes.\n"
+        "FAMILY HISTORY:\nBreast cancer.\n"
+        "ALLERGIES: No known allergies.\n"
+        "ASSESSMENT: Diabetes, uncontrolled. Denies chest pain.\n"
+    )
+    assert label(note, "cough") == "affirmed"
+    assert label(note, "Hypertension") == "historical"
+    assert label(note, "Diabetes") == "historical"
+    assert label(note, "Breast cancer") == "family"
+    assert label(note, "allergies", 0) == "negated"
+    assert label(note, "Diabetes", 1) == "affirmed"
+    assert label(note, "chest pain") == "negated"
+    assert context_of(note, note.index("Breast"), note.index("Breast") + 6).section == "FAMILY HISTORY"
+
+
+def test_headings_are_never_findings() -> None:
+    note = "History of Present Illness: She reports a cough. Weight down 4 kg.\n# Allergies\nNo Known Allergies\n"
+    start = note.index("Illness")
+    assert is_heading(note, start, start + len("Illness"))
+    assert label(note, "Illness") == "hypothetical"
+    assert label(note, "cough") == "affirmed"  # "History of" in the heading makes nothing historical
+    assert label(note, "Allergies", 0) == "hypothetical"  # the markdown heading
+    assert label(note, "Allergies", 1) == "negated"
+    names = [h.name for h in headings(note)]
+    assert names == ["History of Present Illness", "Allergies"]
+
+
+def test_flattened_upper_case_headings() -> None:
+    text = "[Report de-identified]      PATIENT HISTORY:  ABDOMINAL PAIN."
+    assert [h.name for h in headings(text)] == ["PATIENT HISTORY"]
+    assert label(text, "ABDOMINAL PAIN") == "affirmed"
+
+
+def test_no_history_of_is_negated_and_historical() -> None:
+    text = "She has no history of pancreatitis."
+    start = text.index("pancreatitis")
+    ctx = context_of(text, start, start + len("pancreatitis"))
+    assert ctx.negated and ctx.historical and ctx.label == "negated"
+
+
+def test_sentences_keep_decimals_abbreviations_and_list_items() -> None:
+    text = "Dr. Smith saw her. Creatinine 1.2 today.\n1. Asthma\n2. Gout"
+    parts = [text[s:e].strip() for s, e in sentences(text)]
+    assert parts == ["Dr. Smith saw her.", "Creatinine 1.2 today.", "1. Asthma", "2. Gout"]
+
+
+def test_rules_load_the_published_set_and_ours() -> None:
+    loaded = rules()
+    assert len(loaded) > 100
+    assert {r.category for r in loaded} <= set(LABELS)
+    # ours replace a published literal: "evaluate for" is a plan, not a negation
+    assert [r.category for r in loaded if r.literal == "evaluate for"] == ["hypothetical"]
+
+
+def test_a_span_outside_the_text_is_refused() -> None:
+    with pytest.raises(ValueError, match="not inside"):
+        assertion_of("cough", 3, 10)
+
+
+NEGEX = SHARED_DATA / "negex" / "context_annotations.tsv"
+
+
+@pytest.mark.skipif(not NEGEX.exists(), reason="the NegEx/ConText set is not in ../shared/data/negex")
+def test_bench_on_a_sample_beats_the_naive_rules() -> None:
+    from bench.assertion import evaluate, load
+
+    rows, _missing = load(NEGEX)
+    sample = rows[::3]
+    report = evaluate(sample, "sample")
+    assert report.negation.f1 > report.naive_negation.f1
+    assert report.negation.accuracy > report.naive_negation.accuracy
+    assert report.history.f1 > report.naive_history.f1
+    assert report.negation.accuracy >= 0.98 and report.negation.f1 >= 0.95
