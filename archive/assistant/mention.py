@@ -3,9 +3,8 @@
 `mention_status(text, start, end)` labels the mention text[start:end]:
 "present", "negated" ("denies chest pain"), "possible" ("rule out"),
 "family" ("mother had breast cancer") or "hypothetical" ("return if fever").
-Until indexer.assertion (the clinical-language issue) lands, this is a small
-local check over the mention's own clause; swap its body for
-`indexer.assertion.assertion_of(text, start, end)` then, nothing else changes.
+indexer.assertion.assertion_of decides (issue 22); a small check over the
+mention's own clause stays behind it for what its rules call affirmed.
 Pure, no I/O.
 """
 
@@ -45,7 +44,21 @@ def _clause(text: str, start: int, end: int) -> tuple[str, str]:
 
 
 def mention_status(text: str, start: int, end: int) -> str:
-    """The assertion of the mention text[start:end] within its sentence `text` (see the module doc)."""
+    """The assertion of the mention text[start:end] within `text` (see the module doc).
+
+    indexer.assertion decides (ConText rules, sections); a historical mention is still
+    the patient's, so it counts as present here. The clause check above stays as the
+    fallback for a mention ConText calls affirmed inside an obvious negation.
+    """
+    from indexer.assertion import assertion_of
+
+    label = assertion_of(text, start, end)
+    if label in ("affirmed", "historical"):
+        return _clause_status(text, start, end)
+    return {"negated": NEGATED, "possible": POSSIBLE, "family": FAMILY}.get(label, HYPOTHETICAL)
+
+
+def _clause_status(text: str, start: int, end: int) -> str:
     before, after = _clause(text, start, end)
     if _NEG.search(before) or _NEG_AFTER.search(after):
         return NEGATED
