@@ -42,7 +42,9 @@ class ChartvaultApp(App[None]):
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),  # in F1 help and the palette
-        Binding("ctrl+l", "lock", "Lock", show=True),
+        # priority: Ctrl+L locks from every screen, modal forms and dialogs included (a modal screen
+        # otherwise hides the app's own bindings)
+        Binding("ctrl+l", "lock", "Lock", show=True, priority=True),
         Binding("f8", "open_audit", "Audit", show=True),  # admins only (see check_action)
         Binding("f10", "open_users", "Users", show=True),  # admins only
     ]
