@@ -61,7 +61,7 @@ async def test_review_tab_shows_both_sources_and_keeps_the_other_value(demo_vaul
             await wait_for(pilot, lambda: "a.hl7" in str(detail.render()) and "b.hl7" in str(detail.render()),
                            "both sources cited")
             loads = queue.loads
-            await pilot.press("ctrl+b")
+            await pilot.press("ctrl+d")
             await wait_for(pilot, lambda: queue.loads > loads, "the queue reloaded")
             assert "accepted" in str(queue.query_one("#queue-message", Static).render())
         check = fork_session(private)

@@ -52,13 +52,15 @@ async def test_badges_muting_and_the_affirmed_only_toggle(vault_root: Path, held
         main = app.screen
         assert isinstance(main, MainScreen)
         footer = main.query_one(Footer)
+        # the toggle is about results: its key joins the footer once there are some (room for Lock at 80)
+        assert not any(k.action == "toggle_positive" for k in footer.query(FooterKey))
+
+        main.query_one("#search", Input).value = "chest pain"
+        done = await posted.wait_for(pilot, SearchDone, "the search", lambda m: m.query == "chest pain")
         await wait_until(pilot, lambda: any(k.action == "toggle_positive" for k in footer.query(FooterKey)),
                          "the toggle's key in the footer")
         key = next(k for k in footer.query(FooterKey) if k.action == "toggle_positive")
         assert key.description == "Affirm"
-
-        main.query_one("#search", Input).value = "chest pain"
-        done = await posted.wait_for(pilot, SearchDone, "the search", lambda m: m.query == "chest pain")
         said = {h.filename.split("__")[-1]: h.assertion for h in done.hits}
         assert said == {"affirms.txt": "affirmed", "denies.txt": "negated", "family.txt": "family"}
         denied = next(h for h in done.hits if h.assertion == "negated")

@@ -95,6 +95,8 @@ class MainScreen(Screen[None]):
 
         if action in ("save", "toggle_patients"):  # about the results shown: only with results
             return self.result is not None and bool(self.result.hits)
+        if action == "toggle_positive":  # with results, or while on (so it can be turned off); room for Lock
+            return self.positive or (self.result is not None and bool(self.result.hits))
         dest = by_action(action)
         return dest is None or allowed(self.session.user, dest)
 
@@ -401,6 +403,7 @@ class MainScreen(Screen[None]):
     def action_toggle_positive(self) -> None:
         """Only records that affirm the query, or all that mention it; the current query runs again."""
         self.positive = not self.positive
+        self.refresh_bindings()
         self._show_mode()
         if self.last_query:
             self.search(self.last_query)

@@ -5,8 +5,8 @@ scan (stored encrypted beside it, unverified until a second person verifies
 it) or releases a quarantined file to a folder. Each button calls one archive
 function in a worker; policy is decided there. The Review tab lists what does
 not add up (archive.review): the selected item shows both sources; Ctrl+Y
-accepts this record's value, Ctrl+B keeps the other one, Ctrl+G corrects it to
-the typed value, Ctrl+F refiles the record to the typed MRN, Ctrl+Z rejects a
+accepts this record's value, Ctrl+D keeps the other one, Ctrl+G corrects it to
+the typed value, Ctrl+E refiles the record to the typed MRN, Ctrl+Z rejects a
 held fact (the keys show in the footer while the Review tab is open).
 """
 
@@ -38,9 +38,13 @@ class QueueScreen(Screen[None]):
                 tooltip="Next tab: Needs filing, Needs transcription, Quarantine, Review (or Tab to the tabs, "
                         "then ←/→)"),
         Binding("ctrl+y", "review('accept')", "Accept", tooltip="Accept this record's value"),
-        Binding("ctrl+b", "review('other')", "Keep other", tooltip="Keep the value it conflicts with"),
+        # Ctrl+D / Ctrl+E are the text box's delete-right / end-of-line elsewhere; on the review tab they act
+        # here first (priority), as every other Ctrl letter already means something else in the app.
+        Binding("ctrl+d", "review('other')", "Keep other", tooltip="Keep the value it conflicts with",
+                priority=True),
         Binding("ctrl+g", "review('correct')", "Correct", tooltip="Correct it to the value typed below"),
-        Binding("ctrl+f", "review('refile')", "Refile", tooltip="File the record to the MRN typed below"),
+        Binding("ctrl+e", "review('refile')", "Refile", tooltip="File the record to the MRN typed below",
+                priority=True),
         Binding("ctrl+z", "review('reject')", "Reject", tooltip="Keep a held fact off the chart for good"),
     ]
     REVIEW_ACTIONS = ("accept", "other", "correct", "refile", "reject")
