@@ -31,7 +31,9 @@ from vault.reserve import keep_reserve
 from vault.vault import UnlockedVault, Vault
 
 
-def _start(unlocked: UnlockedVault, user_name: str, passphrase: str | None = None) -> Session:
+def _start(
+    unlocked: UnlockedVault, user_name: str, passphrase: str | None = None, origin: str | None = None
+) -> Session:
     migrate(unlocked.db, MIGRATIONS)
     try:
         user = get_user(Store.of(unlocked), user_name)
@@ -48,6 +50,7 @@ def _start(unlocked: UnlockedVault, user_name: str, passphrase: str | None = Non
         raise
     audit_log = AuditLog.of(unlocked)
     audit_log.also = unlocked.also
+    audit_log.origin = origin
     slot = unlocked.slot
     if slot is not None and slot.signing is not None:
         audit_log.signer = (user.name, slot.signing)
@@ -167,8 +170,12 @@ def create_vault(root: Path, admin: str, passphrase: str, full_name: str = "") -
     return session
 
 
-def open_session(root: Path, user: str, passphrase: str) -> Session:
+def open_session(root: Path, user: str, passphrase: str, origin: str | None = None) -> Session:
     """Unlock the vault at `root` as `user`. Wrong passphrases are audited at next unlock.
+
+    `origin`: where the session comes from when it is not this machine's own
+    terminal (a served browser connection's remote address); every audit entry
+    the session writes carries it in details["origin"].
 
     What an unattended (locked) watcher encrypted into pending/ is not indexed here:
     the caller runs `archive.intake.ingest_pending_on_unlock` on the new session.
@@ -194,7 +201,7 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
         _remember_failed_login(vault, "", "invalid user name")
         raise
     keep_reserve(vault.root)  # on a full disk: room for the login and the audited reads that follow
-    session = _start(unlocked, user, passphrase)
+    session = _start(unlocked, user, passphrase, origin)
     _import_failed_logins(session)
     if not session.user.active:
         session.audit("login", outcome="denied", reason="user disabled")
