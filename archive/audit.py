@@ -231,7 +231,7 @@ class AuditLog:
     def _with_origin(self, details: dict[str, Any] | None) -> dict[str, Any]:
         if self.origin is None:
             return details or {}
-        return {**(details or {}), "origin": self.origin}
+        return {"origin": self.origin, **(details or {})}  # an entry about another connection keeps its own
 
     def _note_committed(self, seq: int, mac: str) -> None:
         if self._committed is None or seq >= self._committed[0]:

@@ -186,19 +186,19 @@ def open_session(root: Path, user: str, passphrase: str, origin: str | None = No
     try:
         unlocked = vault.unlock(user, passphrase)
     except WrongPassphrase:
-        _remember_failed_login(vault, user)
+        _remember_failed_login(vault, user, origin=origin)
         raise
     except TooManyAttempts:
-        _remember_failed_login(vault, user, "refused during back-off")
+        _remember_failed_login(vault, user, "refused during back-off", origin)
         raise
     except NotFound:
-        _remember_failed_login(vault, user, "unknown user")
+        _remember_failed_login(vault, user, "unknown user", origin)
         raise
     except AccessDenied:  # a keyslot without a grant: a disabled user
-        _remember_failed_login(vault, user, "no key grant (disabled user)")
+        _remember_failed_login(vault, user, "no key grant (disabled user)", origin)
         raise
     except BadInput:  # not even a valid user name
-        _remember_failed_login(vault, "", "invalid user name")
+        _remember_failed_login(vault, "", "invalid user name", origin)
         raise
     keep_reserve(vault.root)  # on a full disk: room for the login and the audited reads that follow
     session = _start(unlocked, user, passphrase, origin)
@@ -241,7 +241,9 @@ def unlock_wait_seconds(root: Path, user: str) -> float:
     return max(0.0, float(entry.get("last", 0)) + wait - time.time())
 
 
-def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphrase") -> None:
+def _remember_failed_login(
+    vault: Vault, user: str, reason: str = "wrong passphrase", origin: str | None = None
+) -> None:
     import json
     import secrets
 
@@ -256,7 +258,7 @@ def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphr
         return  # never encrypt to a recipient this computer has not seen proven (an edited vault.json)
     folder = vault.root / "pending" / FAILED_LOGINS
     private_dir(folder)
-    event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()
+    event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason, "origin": origin}).encode()
     write_atomic(folder / f"{secrets.token_hex(8)}.age", encrypt_to_recipient(event, vault.recipient))
 
 
@@ -284,7 +286,13 @@ def _import_failed_logins(session: Session) -> None:
                 outcome="denied",
                 user=event.get("user"),
                 reason=str(event.get("reason") or "wrong passphrase"),
-                details={k: v for k, v in (("at", event.get("ts")), ("unreadable", event.get("unreadable"))) if v},
+                # origin: the failed attempt's own connection (a served browser), not the importing session's
+                details={
+                    k: v
+                    for k, v in (("at", event.get("ts")), ("unreadable", event.get("unreadable")),
+                                 ("origin", event.get("origin")))
+                    if v
+                },
             )
     for path in files:
         path.unlink(missing_ok=True)

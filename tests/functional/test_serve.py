@@ -187,3 +187,27 @@ def test_a_served_session_logs_in_with_its_remote_address_and_the_closed_tab_log
     log = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     assert f"connection from {origin}: app process started" in log
     assert TECH_PASS not in log  # the server's log: addresses and requests, never what was typed
+
+
+def test_the_origin_is_in_every_entry_of_the_session_and_a_failed_attempt_keeps_its_own(
+    vault: VaultFixture,
+) -> None:
+    from archive.errors import WrongPassphrase
+    from archive.login import open_session
+
+    with pytest.raises(WrongPassphrase):
+        open_session(vault.root, "tess", "not her passphrase", origin="10.0.0.7:50001")
+    session = open_session(vault.root, "tess", TECH_PASS, origin="10.0.0.9:50002")
+    try:
+        session.audit("search", details={"results": 0})
+        failed = session.audit_log.entries(action="login_failed", user="tess")
+        assert failed[-1].details["origin"] == "10.0.0.7:50001"  # the attempt's connection, not the importer's
+        assert session.audit_log.entries(action="login", user="tess")[-1].details["origin"] == "10.0.0.9:50002"
+        assert session.audit_log.entries(action="search", user="tess")[-1].details == {
+            "results": 0, "origin": "10.0.0.9:50002",
+        }
+        assert session.audit_log.verify().ok  # the origin is inside what the chain signs
+    finally:
+        session.logout()
+    admin: Any = vault.session
+    assert all("origin" not in e.details for e in admin.audit_log.entries(user="admin"))  # a local session: none
