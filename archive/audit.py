@@ -116,6 +116,9 @@ class AuditLog:
         self.head_path = vault_root / HEAD_FILE
         self.identity = identity
         self.also: tuple[Identity, ...] = ()  # the old identity while a key rotation is unfinished
+        # Where this process's session comes from, if not the machine's own terminal (a served browser
+        # connection's remote address): written into the details of every entry it appends (signed with them).
+        self.origin: str | None = None
         self.appended = 0  # entries appended by this process (lets a transaction see if it wrote only entries)
         self.wal_unsynced = False  # audit-only commits not yet fsynced (group commit, see Session.transaction)
         self._committed: tuple[int, str] | None = None  # latest head this process committed
@@ -204,7 +207,7 @@ class AuditLog:
             "reason": reason,
             "outcome": outcome,
             "flagged": 1 if flagged else 0,
-            "details": json.dumps(details or {}, sort_keys=True, ensure_ascii=False),
+            "details": json.dumps(self._with_origin(details), sort_keys=True, ensure_ascii=False),
         }
         row["prev_mac"] = prev
         if self.signer is not None:
@@ -224,6 +227,11 @@ class AuditLog:
         if not self.rows.in_transaction:
             self._note_committed(int(row["seq"]), str(row["mac"]))
         return int(row["seq"])
+
+    def _with_origin(self, details: dict[str, Any] | None) -> dict[str, Any]:
+        if self.origin is None:
+            return details or {}
+        return {"origin": self.origin, **(details or {})}  # an entry about another connection keeps its own
 
     def _note_committed(self, seq: int, mac: str) -> None:
         if self._committed is None or seq >= self._committed[0]:

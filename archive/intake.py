@@ -172,6 +172,7 @@ def fork_session(session: Session) -> Session:
     unlocked = session.vault.unlock_with_identity(session.unlocked.identity, slot=session.unlocked.slot)
     audit_log = AuditLog.of(unlocked)
     audit_log.signer = session.audit_log.signer
+    audit_log.origin = session.audit_log.origin  # a served connection's forks say where they come from too
     return _Session(unlocked=unlocked, user=session.user, audit_log=audit_log)
 
 

@@ -31,7 +31,9 @@ from vault.reserve import keep_reserve
 from vault.vault import UnlockedVault, Vault
 
 
-def _start(unlocked: UnlockedVault, user_name: str, passphrase: str | None = None) -> Session:
+def _start(
+    unlocked: UnlockedVault, user_name: str, passphrase: str | None = None, origin: str | None = None
+) -> Session:
     migrate(unlocked.db, MIGRATIONS)
     try:
         user = get_user(Store.of(unlocked), user_name)
@@ -48,6 +50,7 @@ def _start(unlocked: UnlockedVault, user_name: str, passphrase: str | None = Non
         raise
     audit_log = AuditLog.of(unlocked)
     audit_log.also = unlocked.also
+    audit_log.origin = origin
     slot = unlocked.slot
     if slot is not None and slot.signing is not None:
         audit_log.signer = (user.name, slot.signing)
@@ -167,8 +170,12 @@ def create_vault(root: Path, admin: str, passphrase: str, full_name: str = "") -
     return session
 
 
-def open_session(root: Path, user: str, passphrase: str) -> Session:
+def open_session(root: Path, user: str, passphrase: str, origin: str | None = None) -> Session:
     """Unlock the vault at `root` as `user`. Wrong passphrases are audited at next unlock.
+
+    `origin`: where the session comes from when it is not this machine's own
+    terminal (a served browser connection's remote address); every audit entry
+    the session writes carries it in details["origin"].
 
     What an unattended (locked) watcher encrypted into pending/ is not indexed here:
     the caller runs `archive.intake.ingest_pending_on_unlock` on the new session.
@@ -179,22 +186,22 @@ def open_session(root: Path, user: str, passphrase: str) -> Session:
     try:
         unlocked = vault.unlock(user, passphrase)
     except WrongPassphrase:
-        _remember_failed_login(vault, user)
+        _remember_failed_login(vault, user, origin=origin)
         raise
     except TooManyAttempts:
-        _remember_failed_login(vault, user, "refused during back-off")
+        _remember_failed_login(vault, user, "refused during back-off", origin)
         raise
     except NotFound:
-        _remember_failed_login(vault, user, "unknown user")
+        _remember_failed_login(vault, user, "unknown user", origin)
         raise
     except AccessDenied:  # a keyslot without a grant: a disabled user
-        _remember_failed_login(vault, user, "no key grant (disabled user)")
+        _remember_failed_login(vault, user, "no key grant (disabled user)", origin)
         raise
     except BadInput:  # not even a valid user name
-        _remember_failed_login(vault, "", "invalid user name")
+        _remember_failed_login(vault, "", "invalid user name", origin)
         raise
     keep_reserve(vault.root)  # on a full disk: room for the login and the audited reads that follow
-    session = _start(unlocked, user, passphrase)
+    session = _start(unlocked, user, passphrase, origin)
     _import_failed_logins(session)
     if not session.user.active:
         session.audit("login", outcome="denied", reason="user disabled")
@@ -234,7 +241,9 @@ def unlock_wait_seconds(root: Path, user: str) -> float:
     return max(0.0, float(entry.get("last", 0)) + wait - time.time())
 
 
-def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphrase") -> None:
+def _remember_failed_login(
+    vault: Vault, user: str, reason: str = "wrong passphrase", origin: str | None = None
+) -> None:
     import json
     import secrets
 
@@ -249,7 +258,7 @@ def _remember_failed_login(vault: Vault, user: str, reason: str = "wrong passphr
         return  # never encrypt to a recipient this computer has not seen proven (an edited vault.json)
     folder = vault.root / "pending" / FAILED_LOGINS
     private_dir(folder)
-    event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason}).encode()
+    event = json.dumps({"user": user or None, "ts": now_iso(), "reason": reason, "origin": origin}).encode()
     write_atomic(folder / f"{secrets.token_hex(8)}.age", encrypt_to_recipient(event, vault.recipient))
 
 
@@ -277,7 +286,13 @@ def _import_failed_logins(session: Session) -> None:
                 outcome="denied",
                 user=event.get("user"),
                 reason=str(event.get("reason") or "wrong passphrase"),
-                details={k: v for k, v in (("at", event.get("ts")), ("unreadable", event.get("unreadable"))) if v},
+                # origin: the failed attempt's own connection (a served browser), not the importing session's
+                details={
+                    k: v
+                    for k, v in (("at", event.get("ts")), ("unreadable", event.get("unreadable")),
+                                 ("origin", event.get("origin")))
+                    if v
+                },
             )
     for path in files:
         path.unlink(missing_ok=True)

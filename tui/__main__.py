@@ -7,10 +7,11 @@ its app to its CLI). archive/ never imports tui/, so the entry sits here.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from archive.cli import cli, run
-from archive.cli.base import CliState, pass_state
+from archive.cli.base import REMOTE_ENV, CliState, pass_state
 from archive.errors import UserError
 
 
@@ -25,12 +26,14 @@ cli.default_command = tui
 
 
 def launch_tui(state: CliState) -> None:
-    """Run the app for the CLI's vault and user (a terminal is needed)."""
-    if not sys.stdout.isatty():
+    """Run the app for the CLI's vault and user (a terminal is needed, or a browser via `chartvault serve`)."""
+    # Set by `chartvault serve` for the app process of one browser connection (its stdout is the server's pipe).
+    origin = os.environ.get(REMOTE_ENV) or None
+    if origin is None and not sys.stdout.isatty():
         raise UserError("The terminal UI needs a terminal.", "Run a command instead; see 'chartvault --help'.")
     from tui.app import make_app
 
-    app = make_app(vault_dir=state.vault_dir, user=state.user)
+    app = make_app(vault_dir=state.vault_dir, user=None if origin else state.user, origin=origin)
     app.run()
 
 

@@ -52,10 +52,15 @@ class ChartvaultApp(App[None]):
     # quit); Textual's system commands would offer "Screenshot", which writes the screen to disk.
     COMMANDS = {_commands_provider}
 
-    def __init__(self, vault_dir: Path, user: str | None = None, idle_timeout: float | None = None) -> None:
+    def __init__(
+        self, vault_dir: Path, user: str | None = None, idle_timeout: float | None = None, origin: str | None = None
+    ) -> None:
         super().__init__()
         self.vault_dir = Path(vault_dir)
         self.initial_user = user
+        # Served to a browser (`chartvault serve`): the connection's remote address, written into every
+        # audit entry of its sessions. The server is no one's workstation, so no last user is remembered.
+        self.origin = origin
         self.session: Session | None = None  # once unlocked
         # Automatic logoff: None reads the vault's setting (session.idle_timeout_seconds) at unlock.
         self.idle_timeout_override = idle_timeout
@@ -75,7 +80,8 @@ class ChartvaultApp(App[None]):
             from tui.workstation_prefs import last_user
 
             # The last user of this vault on this workstation: the passphrase field has the focus.
-            self.push_screen(UnlockScreen(self.vault_dir, self.initial_user or last_user(self.vault_dir)))
+            remembered = None if self.origin else last_user(self.vault_dir)
+            self.push_screen(UnlockScreen(self.vault_dir, self.initial_user or remembered, origin=self.origin))
         else:
             from tui.screens.create import CreateVaultScreen
 
@@ -98,7 +104,8 @@ class ChartvaultApp(App[None]):
         from tui.workstation_prefs import remember_user
 
         self.session = session
-        remember_user(self.vault_dir, session.user.name)  # the name only, never the passphrase
+        if self.origin is None:
+            remember_user(self.vault_dir, session.user.name)  # the name only, never the passphrase
         self.idle_timeout = float(self.idle_timeout_override or idle_timeout_seconds(session))
         self._last_input = time.monotonic()
         self._start_idle_timer()
@@ -168,7 +175,7 @@ class ChartvaultApp(App[None]):
         self.clear_notifications()  # toasts may quote patient content
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.push_screen(UnlockScreen(self.vault_dir, user, notice=notice))
+        self.push_screen(UnlockScreen(self.vault_dir, user, notice=notice, origin=self.origin))
         self.refresh_bindings()
 
     def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -345,6 +352,9 @@ class ChartvaultApp(App[None]):
             self.session = None
 
 
-def make_app(vault_dir: Path, user: str | None = None, idle_timeout: float | None = None) -> ChartvaultApp:
-    """The one app factory, used by the CLI and by tests (`idle_timeout` in seconds overrides the setting)."""
-    return ChartvaultApp(vault_dir=vault_dir, user=user, idle_timeout=idle_timeout)
+def make_app(
+    vault_dir: Path, user: str | None = None, idle_timeout: float | None = None, origin: str | None = None
+) -> ChartvaultApp:
+    """The one app factory, used by the CLI and by tests (`idle_timeout` in seconds overrides the setting;
+    `origin` is a served connection's remote address)."""
+    return ChartvaultApp(vault_dir=vault_dir, user=user, idle_timeout=idle_timeout, origin=origin)

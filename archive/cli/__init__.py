@@ -21,6 +21,7 @@ from archive.cli import records as _records  # noqa: F401
 from archive.cli import retention_cmds as _retention_cmds  # noqa: F401
 from archive.cli import review_cmds as _review_cmds  # noqa: F401
 from archive.cli import semantic_cmds as _semantic_cmds  # noqa: F401
+from archive.cli import serve_cmds as _serve_cmds  # noqa: F401
 from archive.cli import stats_cmds as _stats_cmds  # noqa: F401
 from archive.cli import users as _users  # noqa: F401
 from archive.cli import vault_cmds as _vault_cmds  # noqa: F401

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_USER, EXIT_DENIED, EXIT_INTEGRITY = 0, 2, 3, 4
 
 
+# How `chartvault serve` tells one browser connection's app process its remote address (archive/cli/facility_server.py).
+REMOTE_ENV = "CHARTVAULT_REMOTE_ADDRESS"
+
+
 def default_vault_dir() -> Path:
     """The platform's user data folder, e.g. ~/.local/share/chartvault/vault."""
     from platformdirs import user_data_dir

@@ -38,9 +38,10 @@ class UnlockScreen(Screen[None]):
     UnlockScreen #demo-hint { margin-top: 1; height: auto; color: $text-muted; }
     """
 
-    def __init__(self, vault_dir: Path, user: str | None = None, notice: str = "") -> None:
+    def __init__(self, vault_dir: Path, user: str | None = None, notice: str = "", origin: str | None = None) -> None:
         super().__init__(name="unlock")
         self.vault_dir = vault_dir
+        self.origin = origin  # a served connection's remote address, for the audit log
         self.initial_user = user or ""
         self.notice = notice  # e.g. why the app locked itself
         self._wait_until = 0.0
@@ -121,7 +122,7 @@ class UnlockScreen(Screen[None]):
         from archive.login import open_session, unlock_wait_seconds
 
         try:
-            session = open_session(self.vault_dir, user, passphrase)
+            session = open_session(self.vault_dir, user, passphrase, origin=self.origin)
         except ChartvaultError as exc:
             wait = unlock_wait_seconds(self.vault_dir, user)
             self.app.call_from_thread(self._failed, exc.message, exc.hint, wait)
