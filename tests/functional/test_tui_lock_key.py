@@ -18,7 +18,8 @@ from tui.screens.unlock import UnlockScreen
 TESS = next(u for u in DEMO_USERS if u.name == "tess")
 
 
-async def test_ctrl_l_locks_from_the_chart_entry_form_with_its_text_field_focused(demo_vault: Path, demo_sessions: dict[str, Any]) -> None:
+async def test_ctrl_l_locks_from_the_chart_entry_form_with_its_text_field_focused(
+        demo_vault: Path, demo_sessions: dict[str, Any]) -> None:
     app = make_app(vault_dir=demo_vault, user="tess")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
