@@ -25,6 +25,7 @@ from archive.audit_review import ACK, audit_integrity, parse_since
 from archive.errors import AccessDenied, BadInput, NotFound
 from archive.policy import Action
 from archive.settings import get_setting
+from archive.signed_rows import sign_access_row
 from archive.store.access import Grant
 from archive.users import get_user
 
@@ -89,8 +90,11 @@ def break_glass(
             flagged=True,
             details={"minutes": minutes, "expires_at": expires.isoformat(timespec="seconds")},
         )
+        row = {"user": session.user.name, "record": record, "patient": patient, "reason": reason,
+               "granted_at": granted_at, "expires_at": expires_at, "audit_seq": seq}
+        signer, sig = sign_access_row(session, "grant", row)
         grant_id = session.store.access.add_grant(
-            session.user.name, record, patient, reason, granted_at, expires_at, seq
+            session.user.name, record, patient, reason, granted_at, expires_at, seq, signer, sig
         )
     return Grant(grant_id, session.user.name, record, patient, reason, granted_at, expires_at, seq)
 
@@ -148,7 +152,12 @@ def disclose(session: Session, record_id: str, to: str, purpose: str) -> Disclos
             reason=purpose,
             details={"recipient": to, "recipient_licence": recipient.licence},
         )
-        row_id = session.store.access.add_disclosure(ts, record_id, patient, session.user.name, to, purpose, seq)
+        row = {"ts": ts, "record": record_id, "patient": patient, "discloser": session.user.name,
+               "recipient": to, "purpose": purpose, "audit_seq": seq}
+        signer, sig = sign_access_row(session, "disclosure", row)
+        row_id = session.store.access.add_disclosure(
+            ts, record_id, patient, session.user.name, to, purpose, seq, signer, sig
+        )
     return Disclosure(row_id, ts, record_id, patient, session.user.name, to, purpose, seq)
 
 
