@@ -25,7 +25,7 @@ from archive.audit_review import ACK, audit_integrity, parse_since
 from archive.errors import AccessDenied, BadInput, NotFound
 from archive.policy import Action
 from archive.settings import get_setting
-from archive.signed_rows import sign_access_row
+from archive.signed_rows import access_rows_holding, sign_access_row
 from archive.store.access import Grant
 from archive.users import get_user
 
@@ -37,17 +37,24 @@ if TYPE_CHECKING:
 class IndexFacts:
     """The facts `policy.decide_record` needs, read from the index (`policy.RecordFacts`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, root: dict[str, Any] | None = None) -> None:
         self.store = store
+        self.root = root  # the vault's signing root: only grants and disclosures whose signature holds count
 
     def attending(self, patient: str) -> str | None:
         return self.store.patients.attending(patient)
 
     def disclosed_to(self, user: str, record: str) -> bool:
-        return self.store.access.disclosed_to(user, record)
+        rows = self.store.access.disclosures_of(user, record)
+        return bool(access_rows_holding(self.store, self.root, "disclosure", rows))
 
     def active_grant(self, user: str, record: str, now: dt.datetime) -> Grant | None:
-        return self.store.access.active_grant(user, record, now)
+        rows = access_rows_holding(self.store, self.root, "grant", self.store.access.open_grants(user, record, now))
+        if not rows:
+            return None
+        row = rows[0]
+        return Grant(row["id"], row["user"], row["record"], row["patient"], row["reason"], row["granted_at"],
+                     row["expires_at"], row["audit_seq"])
 
 
 # -- break-glass -----------------------------------------------------------------

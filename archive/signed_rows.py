@@ -100,24 +100,46 @@ def access_problems(store: Store, root: dict[str, Any] | None) -> list[str]:
     tables = (("grant", "access_grants", store.access.all_grants()),
               ("disclosure", "disclosures", store.access.all_disclosures()))
     for kind, table, rows in tables:
-        fields, maker_col = _ACCESS[kind]
+        maker_col = _ACCESS[kind][1]
         for row in rows:
-            where = f"{table} row {row['id']} (record {row['record']}, {maker_col} {row[maker_col]})"
-            signer, sig = row.get("signer"), row.get("sig")
-            if not sig:
-                if int(row.get("audit_seq") or 0) >= signed_from:
-                    problems.append(f"{where}: not signed (inserted with SQL)")
-                continue
-            if signer != row.get(maker_col):
-                problems.append(f"{where}: made by {row.get(maker_col)} but signed by {signer}")
-            elif not verify_signature(keys.get(str(signer)), _access_message(kind, fields, row), sig):
-                problems.append(f"{where}: changed after {signer} signed it (edited with SQL)")
-            elif not _logged(store, kind, row):
-                problems.append(
-                    f"{where}: its audit entry {row['audit_seq']} does not record it "
-                    "(a row signed and inserted with SQL, never logged for review)"
-                )
+            why = access_row_problem(store, kind, row, keys, signed_from)
+            if why:
+                where = f"{table} row {row['id']} (record {row['record']}, {maker_col} {row[maker_col]})"
+                problems.append(f"{where}: {why}")
     return problems
+
+
+def access_row_problem(
+    store: Store, kind: str, row: dict[str, Any], keys: dict[str, str], signed_from: int
+) -> str:
+    """Why a grant or disclosure row does not hold ('' when it does): its maker's signature, and its audit entry."""
+    fields, maker_col = _ACCESS[kind]
+    signer, sig = row.get("signer"), row.get("sig")
+    if not sig:
+        return "not signed (inserted with SQL)" if int(row.get("audit_seq") or 0) >= signed_from else ""
+    if signer != row.get(maker_col):
+        return f"made by {row.get(maker_col)} but signed by {signer}"
+    if not verify_signature(keys.get(str(signer)), _access_message(kind, fields, row), sig):
+        return f"changed after {signer} signed it (edited with SQL)"
+    if not _logged(store, kind, row):
+        return (
+            f"its audit entry {row['audit_seq']} does not record it "
+            "(a row signed and inserted with SQL, never logged for review)"
+        )
+    return ""
+
+
+def access_rows_holding(store: Store, root: dict[str, Any] | None, kind: str, rows: list[dict[str, Any]]) -> list[
+    dict[str, Any]
+]:
+    """The rows (grants or disclosures) that hold: what the access policy may honour."""
+    from archive.roster import roster_check
+
+    if root is None or not rows:
+        return rows
+    keys = roster_check(store, root).keys
+    signed_from = int(root.get("signed_from") or 1)
+    return [row for row in rows if not access_row_problem(store, kind, row, keys, signed_from)]
 
 
 def _logged(store: Store, kind: str, row: dict[str, Any]) -> bool:

@@ -76,6 +76,24 @@ class AccessRepo:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    def open_grants(self, user: str, record: str, now: dt.datetime) -> list[dict[str, Any]]:
+        """The grants of `record` to `user` open at `now`, latest expiry first: id, signed columns, signer, sig."""
+        cols = ", ".join(("id", *self.GRANT_FIELDS, "signer", "sig"))
+        cur = self.db.execute(
+            f"SELECT {cols} FROM access_grants WHERE user = ? AND record = ? AND expires_at > ? "
+            "ORDER BY expires_at DESC",
+            [user, record, now.isoformat(timespec="microseconds")],
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def disclosures_of(self, user: str, record: str) -> list[dict[str, Any]]:
+        """Every disclosure of `record` to `user`: id, signed columns, signer, sig."""
+        cols = ", ".join(("id", *self.DISCLOSURE_FIELDS, "signer", "sig"))
+        cur = self.db.execute(f"SELECT {cols} FROM disclosures WHERE recipient = ? AND record = ?", [user, record])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
     def disclosed_to(self, user: str, record: str) -> bool:
         row = self.db.execute(
             "SELECT 1 FROM disclosures WHERE recipient = ? AND record = ? LIMIT 1", [user, record]

@@ -332,6 +332,7 @@ def test_grants_and_disclosures_forged_or_changed_with_sql_fail_verify(vault: Pa
     assert released.exit_code == 0, released.output
     clean = _cli(vault, "admin", "verify")
     assert clean.exit_code == 0, clean.output
+    assert _cli(vault, "admin", "show", rid["MRN1001"]).exit_code == 0  # the grant is open for an hour
 
     unlocked = _insider_db(vault)
     db = unlocked.db
@@ -362,3 +363,6 @@ def test_grants_and_disclosures_forged_or_changed_with_sql_fail_verify(vault: Pa
     assert (f"disclosures row {forged_disclosure} (record {rid['MRN1001']}, discloser tess): its audit entry {last} "
             "does not record it") in out
     assert f"access_grants row {real_grant} (record {rid['MRN1001']}, user admin): changed after admin signed it" in out
+    # and the policy honours no row whose signature fails: the changed grant no longer opens the record
+    denied = _cli(vault, "admin", "show", rid["MRN1001"])
+    assert denied.exit_code == 3, denied.output
