@@ -25,6 +25,7 @@ from archive.audit_review import ACK, audit_integrity, parse_since
 from archive.errors import AccessDenied, BadInput, NotFound
 from archive.policy import Action
 from archive.settings import get_setting
+from archive.signed_rows import access_rows_holding, sign_access_row
 from archive.store.access import Grant
 from archive.users import get_user
 
@@ -36,17 +37,24 @@ if TYPE_CHECKING:
 class IndexFacts:
     """The facts `policy.decide_record` needs, read from the index (`policy.RecordFacts`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, root: dict[str, Any] | None = None) -> None:
         self.store = store
+        self.root = root  # the vault's signing root: only grants and disclosures whose signature holds count
 
     def attending(self, patient: str) -> str | None:
         return self.store.patients.attending(patient)
 
     def disclosed_to(self, user: str, record: str) -> bool:
-        return self.store.access.disclosed_to(user, record)
+        rows = self.store.access.disclosures_of(user, record)
+        return bool(access_rows_holding(self.store, self.root, "disclosure", rows))
 
     def active_grant(self, user: str, record: str, now: dt.datetime) -> Grant | None:
-        return self.store.access.active_grant(user, record, now)
+        rows = access_rows_holding(self.store, self.root, "grant", self.store.access.open_grants(user, record, now))
+        if not rows:
+            return None
+        row = rows[0]
+        return Grant(row["id"], row["user"], row["record"], row["patient"], row["reason"], row["granted_at"],
+                     row["expires_at"], row["audit_seq"])
 
 
 # -- break-glass -----------------------------------------------------------------
@@ -89,8 +97,11 @@ def break_glass(
             flagged=True,
             details={"minutes": minutes, "expires_at": expires.isoformat(timespec="seconds")},
         )
+        row = {"user": session.user.name, "record": record, "patient": patient, "reason": reason,
+               "granted_at": granted_at, "expires_at": expires_at, "audit_seq": seq}
+        signer, sig = sign_access_row(session, "grant", row)
         grant_id = session.store.access.add_grant(
-            session.user.name, record, patient, reason, granted_at, expires_at, seq
+            session.user.name, record, patient, reason, granted_at, expires_at, seq, signer, sig
         )
     return Grant(grant_id, session.user.name, record, patient, reason, granted_at, expires_at, seq)
 
@@ -148,7 +159,12 @@ def disclose(session: Session, record_id: str, to: str, purpose: str) -> Disclos
             reason=purpose,
             details={"recipient": to, "recipient_licence": recipient.licence},
         )
-        row_id = session.store.access.add_disclosure(ts, record_id, patient, session.user.name, to, purpose, seq)
+        row = {"ts": ts, "record": record_id, "patient": patient, "discloser": session.user.name,
+               "recipient": to, "purpose": purpose, "audit_seq": seq}
+        signer, sig = sign_access_row(session, "disclosure", row)
+        row_id = session.store.access.add_disclosure(
+            ts, record_id, patient, session.user.name, to, purpose, seq, signer, sig
+        )
     return Disclosure(row_id, ts, record_id, patient, session.user.name, to, purpose, seq)
 
 

@@ -288,33 +288,60 @@ class AuditLog:
         data = json.loads(raw)
         return int(data["seq"]), str(data["mac"])
 
+    # Signed entries are checked in chunks by worker processes once the log is this long (one Ed25519
+    # verification per entry is most of the walk's cost; 2 cores halve it). Shorter logs: in this process.
+    parallel_from = 8000
+    chunk_size = 2500
+
     def verify(self) -> ChainReport:
-        """Walk the chain from the start; report the first entry that does not fit."""
+        """Walk the chain from the start; report the first entry that does not fit.
+
+        This process streams the rows and checks their order and links (seq,
+        prev_mac) and the old MAC entries; the signed entries go, in chunks, to
+        `_check_signed_rows` (in worker processes for a long log), which checks
+        every entry's signer, signature and chain hash. The first problem in
+        chain order is reported, as a walk that stopped there would report it.
+        """
         prev = GENESIS
         expected_seq = 1
         count = 0
         keys = self.roster_keys() if self.roster_keys is not None and self.signed_from is not None else {}
         n = len(FIELDS)
-        for values in self.rows.chain():
-            row = dict(zip(FIELDS, values[:n], strict=True))
-            prev_mac, mac, signer, sig = values[n], values[n + 1], values[n + 2], values[n + 3]
-            seq = row["seq"]
-            if seq != expected_seq:
-                return ChainReport(
-                    False, count, seq,
-                    f"entry {seq} is out of place: expected entry {expected_seq} (entries deleted or reordered)",
-                )
-            if prev_mac != prev:
-                return ChainReport(False, count, seq, f"entry {seq} does not follow entry {seq - 1}")
-            if self.signed_from is not None and seq >= self.signed_from:
-                why = self._check_signed(row, prev, mac, signer, sig, keys)
-                if why:
-                    return ChainReport(False, count, seq, f"entry {seq} {why}")
-            elif signer is not None or not hmac.compare_digest(self._mac(prev, row), mac):
-                return ChainReport(False, count, seq, f"entry {seq} was altered")
-            prev = mac
-            expected_seq += 1
-            count += 1
+        structural: ChainReport | None = None
+        checker = _SignatureChecker(
+            keys, self.chunk_size,
+            parallel=self.signed_from is not None and self.rows.count_from(self.signed_from) >= self.parallel_from,
+        )
+        try:
+            for values in self.rows.chain():
+                seq = values[0]
+                if seq != expected_seq:
+                    structural = ChainReport(
+                        False, count, seq,
+                        f"entry {seq} is out of place: expected entry {expected_seq} (entries deleted or reordered)",
+                    )
+                    break
+                if values[n] != prev:
+                    structural = ChainReport(False, count, seq, f"entry {seq} does not follow entry {seq - 1}")
+                    break
+                if self.signed_from is not None and seq >= self.signed_from:
+                    checker.add(values)
+                else:
+                    row = dict(zip(FIELDS, values[:n], strict=True))
+                    if values[n + 2] is not None or not hmac.compare_digest(self._mac(prev, row), values[n + 1]):
+                        structural = ChainReport(False, count, seq, f"entry {seq} was altered")
+                        break
+                prev = values[n + 1]
+                expected_seq += 1
+                count += 1
+            bad = checker.first_problem()
+        finally:
+            checker.close()
+        if bad is not None:  # every entry before a structural problem is in the checker: this one comes first
+            seq, why = bad
+            return ChainReport(False, seq - 1, seq, f"entry {seq} {why}")
+        if structural is not None:
+            return structural
         try:
             head = self.read_head()
         except (TamperDetected, ValueError, KeyError):
@@ -327,25 +354,6 @@ class AuditLog:
             if problem is not None:
                 return problem
         return ChainReport(True, count)
-
-    def _check_signed(
-        self, row: dict[str, Any], prev: str, mac: str, signer: str | None, sig: str | None, keys: dict[str, str]
-    ) -> str:
-        """Why a signed entry does not hold ('' when it does)."""
-        if not signer or not sig:
-            return "is not signed (entries were inserted or rewritten with the index key)"
-        if signer not in keys:
-            return f"is signed by '{signer}', who has no valid key in the signed roster"
-        if row["user"] != signer and row["action"] not in ON_BEHALF:
-            return f"claims user '{row['user']}' but was signed by '{signer}'"
-        if not verify_signature(keys[signer], self._signed_message(prev, row), sig):
-            return (
-                f"was altered or re-chained (the signature of '{signer}' does not match: "
-                "entries were edited, removed, inserted or reordered)"
-            )
-        if self._chain_hash(prev, row, signer, sig) != mac:
-            return "was altered (its chain hash does not match)"
-        return ""
 
     def _check_head(self, head: tuple[int, str] | None, count: int) -> ChainReport | None:
         if head is None:
@@ -430,3 +438,87 @@ class AuditLog:
                 )
             )
         return out
+
+
+def _check_signed_rows(keys: dict[str, str], rows: list[tuple[Any, ...]]) -> tuple[int, str] | None:
+    """(seq, why) of the first signed entry in `rows` that does not hold, or None; rows as `AuditRepo.chain` yields.
+
+    Each row is checked against its own stored prev_mac (the caller checks that
+    it links to the entry before). Runs in worker processes, so it takes and
+    returns plain values.
+    """
+    n = len(FIELDS)
+    sign_prefix = b"chartvault-audit/v2|"
+    sha256 = hashlib.sha256
+    dumps = json.dumps
+    for values in rows:
+        prev, mac, signer, sig = values[n], values[n + 1], values[n + 2], values[n + 3]
+        seq, user, action = values[0], values[2], values[4]
+        if not signer or not sig:
+            return seq, "is not signed (entries were inserted or rewritten with the index key)"
+        if signer not in keys:
+            return seq, f"is signed by '{signer}', who has no valid key in the signed roster"
+        if user != signer and action not in ON_BEHALF:
+            return seq, f"claims user '{user}' but was signed by '{signer}'"
+        body = prev.encode() + b"|" + dumps(list(values[:n]), separators=(",", ":"), ensure_ascii=False).encode()
+        if not verify_signature(keys[signer], sign_prefix + body, sig):
+            return seq, (
+                f"was altered or re-chained (the signature of '{signer}' does not match: "
+                "entries were edited, removed, inserted or reordered)"
+            )
+        if sha256(body + b"|" + signer.encode() + b"|" + sig.encode()).hexdigest() != mac:
+            return seq, "was altered (its chain hash does not match)"
+    return None
+
+
+class _SignatureChecker:
+    """Checks chunks of signed entries as the walk streams them: in worker processes, or here for a short log.
+
+    Workers are forked when this process runs no other thread (cheap, nothing
+    to import) and spawned otherwise (the TUI's threads must not be forked
+    mid-lock). Every chunk is checked; the first problem in chain order wins.
+    """
+
+    def __init__(self, keys: dict[str, str], chunk_size: int, *, parallel: bool) -> None:
+        import os
+
+        self.keys = keys
+        self.chunk_size = chunk_size
+        self.chunk: list[tuple[Any, ...]] = []
+        self.results: list[Any] = []  # per chunk: a Future, or the result computed here
+        self.pool: Any = None
+        workers = min(os.cpu_count() or 1, 4)
+        if parallel and workers > 1:
+            import multiprocessing
+            import threading
+            from concurrent.futures import ProcessPoolExecutor
+
+            method = "fork" if threading.active_count() == 1 else "spawn"
+            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+
+    def add(self, values: tuple[Any, ...]) -> None:
+        self.chunk.append(values)
+        if len(self.chunk) >= self.chunk_size:
+            self._submit()
+
+    def _submit(self) -> None:
+        if not self.chunk:
+            return
+        if self.pool is not None:
+            self.results.append(self.pool.submit(_check_signed_rows, self.keys, self.chunk))
+        elif not any(self.results):  # here, a chunk after a bad one need not be checked
+            self.results.append(_check_signed_rows(self.keys, self.chunk))
+        self.chunk = []
+
+    def first_problem(self) -> tuple[int, str] | None:
+        self._submit()
+        for result in self.results:
+            bad = result.result() if self.pool is not None else result
+            if bad is not None:
+                return bad  # type: ignore[no-any-return]
+        return None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None

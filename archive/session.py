@@ -82,7 +82,7 @@ class Session:
     @cached_property
     def _facts(self) -> IndexFacts:
         """What the per-record rules read (attending physician, disclosures, break-glass grants)."""
-        return IndexFacts(self.store)
+        return IndexFacts(self.store, self.vault.signing_root)
 
     def _scope(self) -> str:
         return str(get_setting(self.store, "policy.physician_scope"))

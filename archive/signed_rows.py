@@ -1,4 +1,9 @@
-"""Chart entries carry their writer's signature.
+"""Chart entries, break-glass grants and disclosures carry their writer's signature.
+
+Grants and disclosures (the rows `policy.decide_record` reads to let a user
+see a record beyond their role) are signed by the user who made them: a grant
+by the user it lets in (break-glass is self-service, with a reason), a
+disclosure by its discloser. `verify` names a row inserted or changed with SQL.
 
 Each version of a chart entry is signed (Ed25519, the writer's key) together
 with its entry's patient, when it is written. `verify` checks every version
@@ -61,3 +66,94 @@ def chart_problems(store: Store, root: dict[str, Any] | None) -> list[str]:
     problems += [f"chart entry {e}: its current version is missing" for e in
                  store.chart_entries.entries_without_current_version()]
     return problems
+
+
+def _access_message(kind: str, fields: tuple[str, ...], row: dict[str, Any]) -> bytes:
+    return f"chartvault-{kind}/v1|".encode() + json.dumps([row.get(f) for f in fields], separators=(",", ":")).encode()
+
+
+def sign_access_row(session: Session, kind: str, row: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(signer, signature) for a grant or disclosure about to be stored, made by this session's user."""
+    key = session.signing_key
+    if key is None:
+        return None, None
+    fields = _ACCESS[kind][0]
+    return session.user.name, key.sign(_access_message(kind, fields, row))
+
+
+# kind -> (the signed columns, the column naming who must have signed)
+_ACCESS: dict[str, tuple[tuple[str, ...], str]] = {
+    "grant": (("user", "record", "patient", "reason", "granted_at", "expires_at", "audit_seq"), "user"),
+    "disclosure": (("ts", "record", "patient", "discloser", "recipient", "purpose", "audit_seq"), "discloser"),
+}
+
+
+def access_problems(store: Store, root: dict[str, Any] | None) -> list[str]:
+    """A problem line for each break-glass grant or disclosure whose maker's signature does not hold."""
+    from archive.roster import roster_check
+
+    if root is None:
+        return []
+    keys = roster_check(store, root).keys
+    signed_from = int(root.get("signed_from") or 1)  # rows of an upgraded vault's older entries are unsigned
+    problems = []
+    tables = (("grant", "access_grants", store.access.all_grants()),
+              ("disclosure", "disclosures", store.access.all_disclosures()))
+    for kind, table, rows in tables:
+        maker_col = _ACCESS[kind][1]
+        for row in rows:
+            why = access_row_problem(store, kind, row, keys, signed_from)
+            if why:
+                where = f"{table} row {row['id']} (record {row['record']}, {maker_col} {row[maker_col]})"
+                problems.append(f"{where}: {why}")
+    return problems
+
+
+def access_row_problem(
+    store: Store, kind: str, row: dict[str, Any], keys: dict[str, str], signed_from: int
+) -> str:
+    """Why a grant or disclosure row does not hold ('' when it does): its maker's signature, and its audit entry."""
+    fields, maker_col = _ACCESS[kind]
+    signer, sig = row.get("signer"), row.get("sig")
+    if not sig:
+        return "not signed (inserted with SQL)" if int(row.get("audit_seq") or 0) >= signed_from else ""
+    if signer != row.get(maker_col):
+        return f"made by {row.get(maker_col)} but signed by {signer}"
+    if not verify_signature(keys.get(str(signer)), _access_message(kind, fields, row), sig):
+        return f"changed after {signer} signed it (edited with SQL)"
+    if not _logged(store, kind, row):
+        return (
+            f"its audit entry {row['audit_seq']} does not record it "
+            "(a row signed and inserted with SQL, never logged for review)"
+        )
+    return ""
+
+
+def access_rows_holding(store: Store, root: dict[str, Any] | None, kind: str, rows: list[dict[str, Any]]) -> list[
+    dict[str, Any]
+]:
+    """The rows (grants or disclosures) that hold: what the access policy may honour."""
+    from archive.roster import roster_check
+
+    if root is None or not rows:
+        return rows
+    keys = roster_check(store, root).keys
+    signed_from = int(root.get("signed_from") or 1)
+    return [row for row in rows if not access_row_problem(store, kind, row, keys, signed_from)]
+
+
+def _logged(store: Store, kind: str, row: dict[str, Any]) -> bool:
+    """Whether the (signed, chained) audit entry the row names is the entry that made it."""
+    from archive.audit import FIELDS
+    from archive.policy import Action
+
+    found = store.audit.select(seq=int(row["audit_seq"]), limit=1)
+    if not found:
+        return False
+    entry = dict(zip(FIELDS, found[0], strict=True))
+    action, maker = (Action.BREAK_GLASS.value, "user") if kind == "grant" else (Action.DISCLOSE.value, "discloser")
+    same = (entry["action"] == action and entry["outcome"] == "ok" and entry["user"] == row[maker]
+            and entry["record"] == row["record"])
+    if same and kind == "disclosure":
+        same = json.loads(entry["details"] or "{}").get("recipient") == row["recipient"]
+    return bool(same)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archive.policy import Action
-from archive.signed_rows import chart_problems
+from archive.signed_rows import access_problems, chart_problems
 from archive.store.status import COUNTERS as STORE_COUNTERS
 from vault.store import valid_blob_id
 
@@ -175,6 +175,7 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
     problems += roster_problems(session.store, session.vault.signing_root)
     problems += filing_problems(session.store)
     problems += chart_problems(session.store, session.vault.signing_root)
+    problems += access_problems(session.store, session.vault.signing_root)
     from archive.audit_review import audit_integrity
     from archive.users import orphan_keyslots
 

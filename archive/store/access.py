@@ -48,15 +48,51 @@ class AccessRepo:
 
     def add_grant(
         self, user: str, record: str, patient: str | None, reason: str, granted_at: str, expires_at: str,
-        audit_seq: int,
+        audit_seq: int, signer: str | None = None, sig: str | None = None,
     ) -> int:
-        """Store a break-glass grant; returns its id."""
+        """Store a break-glass grant (with its maker's signature, archive.signed_rows); returns its id."""
         cur = self.db.execute(
-            "INSERT INTO access_grants (user, record, patient, reason, granted_at, expires_at, audit_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [user, record, patient, reason, granted_at, expires_at, audit_seq],
+            "INSERT INTO access_grants (user, record, patient, reason, granted_at, expires_at, audit_seq, signer, sig)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [user, record, patient, reason, granted_at, expires_at, audit_seq, signer, sig],
         )
         return int(cur.lastrowid or 0)
+
+    # The signed columns of each table, in the order archive.signed_rows signs them.
+    GRANT_FIELDS = ("user", "record", "patient", "reason", "granted_at", "expires_at", "audit_seq")
+    DISCLOSURE_FIELDS = ("ts", "record", "patient", "discloser", "recipient", "purpose", "audit_seq")
+
+    def all_grants(self) -> list[dict[str, Any]]:
+        """Every grant row, expired or not: id, the signed columns, signer, sig (for `verify`)."""
+        cols = ", ".join(("id", *self.GRANT_FIELDS, "signer", "sig"))
+        cur = self.db.execute(f"SELECT {cols} FROM access_grants ORDER BY id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def all_disclosures(self) -> list[dict[str, Any]]:
+        """Every disclosure row: id, the signed columns, signer, sig (for `verify`)."""
+        cols = ", ".join(("id", *self.DISCLOSURE_FIELDS, "signer", "sig"))
+        cur = self.db.execute(f"SELECT {cols} FROM disclosures ORDER BY id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def open_grants(self, user: str, record: str, now: dt.datetime) -> list[dict[str, Any]]:
+        """The grants of `record` to `user` open at `now`, latest expiry first: id, signed columns, signer, sig."""
+        cols = ", ".join(("id", *self.GRANT_FIELDS, "signer", "sig"))
+        cur = self.db.execute(
+            f"SELECT {cols} FROM access_grants WHERE user = ? AND record = ? AND expires_at > ? "
+            "ORDER BY expires_at DESC",
+            [user, record, now.isoformat(timespec="microseconds")],
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def disclosures_of(self, user: str, record: str) -> list[dict[str, Any]]:
+        """Every disclosure of `record` to `user`: id, signed columns, signer, sig."""
+        cols = ", ".join(("id", *self.DISCLOSURE_FIELDS, "signer", "sig"))
+        cur = self.db.execute(f"SELECT {cols} FROM disclosures WHERE recipient = ? AND record = ?", [user, record])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def disclosed_to(self, user: str, record: str) -> bool:
         row = self.db.execute(
@@ -66,13 +102,13 @@ class AccessRepo:
 
     def add_disclosure(
         self, ts: str, record: str, patient: str | None, discloser: str, recipient: str, purpose: str,
-        audit_seq: int,
+        audit_seq: int, signer: str | None = None, sig: str | None = None,
     ) -> int:
-        """Store a disclosure; returns its id."""
+        """Store a disclosure (with its maker's signature, archive.signed_rows); returns its id."""
         cur = self.db.execute(
-            "INSERT INTO disclosures (ts, record, patient, discloser, recipient, purpose, audit_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [ts, record, patient, discloser, recipient, purpose, audit_seq],
+            "INSERT INTO disclosures (ts, record, patient, discloser, recipient, purpose, audit_seq, signer, sig) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [ts, record, patient, discloser, recipient, purpose, audit_seq, signer, sig],
         )
         return int(cur.lastrowid or 0)
 

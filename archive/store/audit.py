@@ -57,6 +57,10 @@ class AuditRepo:
         )
         return {str(record): patient for record, patient in rows}
 
+    def count_from(self, seq: int) -> int:
+        """How many entries have seq >= `seq` (the signed part of the log, to size its verification)."""
+        return int(self.db.execute("SELECT count(*) FROM audit WHERE seq >= ?", [seq]).fetchone()[0])
+
     def mac_at(self, seq: int) -> str | None:
         row = self.db.execute("SELECT mac FROM audit WHERE seq = ?", [seq]).fetchone()
         return None if row is None else str(row[0])

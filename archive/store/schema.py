@@ -444,6 +444,14 @@ def fulltext_facets(db: Any) -> None:
     add_facets_to_all(db)
 
 
+def signed_grants_and_disclosures(db: Any) -> None:
+    """Issue 15: each break-glass grant and disclosure is signed by the user who made it (archive.signed_rows);
+    rows from before stay unsigned (their audit_seq is below the signing root's `signed_from`)."""
+    for table in ("access_grants", "disclosures"):
+        for col in ("signer", "sig"):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -456,6 +464,7 @@ MIGRATIONS = [
     signatures,
     saved_searches_and_patient_lists,
     fulltext_facets,
+    signed_grants_and_disclosures,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

@@ -317,3 +317,52 @@ def test_a_vault_from_before_signatures_is_upgraded_at_the_first_admin_login(adm
     unlocked.close()
     result = _cli(root, "admin", "audit", "verify")
     assert result.exit_code == 4 and "Audit chain broken at entry 2: entry 2 was altered" in result.output
+
+
+def test_grants_and_disclosures_forged_or_changed_with_sql_fail_verify(vault: Path) -> None:
+    """The rows that let a user see a record beyond their role are signed by their maker and logged."""
+    from archive.signed_rows import _ACCESS, _access_message
+
+    unlocked = _insider_db(vault)
+    rid = {mrn: rid for rid, mrn in unlocked.db.execute("SELECT id, patient_mrn FROM records")}
+    unlocked.close()
+    opened = _cli(vault, "admin", "show", rid["MRN1001"], "--break-glass", "patient unconscious in ED, allergies")
+    assert opened.exit_code == 0, opened.output
+    released = _cli(vault, "tess", "disclose", rid["MRN1002"], "--to", "drmaria", "--purpose", "second opinion")
+    assert released.exit_code == 0, released.output
+    clean = _cli(vault, "admin", "verify")
+    assert clean.exit_code == 0, clean.output
+    assert _cli(vault, "admin", "show", rid["MRN1001"]).exit_code == 0  # the grant is open for an hour
+
+    unlocked = _insider_db(vault)
+    db = unlocked.db
+    last = db.execute("SELECT max(seq) FROM audit").fetchone()[0]
+    # 1. tess gives herself a break-glass grant with SQL, no signature, no flagged entry
+    db.execute("INSERT INTO access_grants (user, record, patient, reason, granted_at, expires_at, audit_seq) "
+               "VALUES ('tess', ?, 'MRN1001', 'just looking', '2026-01-01', '2999-01-01', ?)", [rid["MRN1001"], last])
+    forged_grant = db.execute("SELECT max(id) FROM access_grants").fetchone()[0]
+    # 2. she signs a disclosure to drmaria with her own key, but no audit entry records it
+    row = {"ts": "2026-01-01", "record": rid["MRN1001"], "patient": "MRN1001", "discloser": "tess",
+           "recipient": "drmaria", "purpose": "none", "audit_seq": last}
+    sig = unlocked.slot.signing.sign(_access_message("disclosure", _ACCESS["disclosure"][0], row))
+    db.execute("INSERT INTO disclosures (ts, record, patient, discloser, recipient, purpose, audit_seq, signer, sig) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, 'tess', ?)", [*row.values(), sig])
+    forged_disclosure = db.execute("SELECT max(id) FROM disclosures").fetchone()[0]
+    # 3. the admin's real grant is made to last for ever
+    real_grant = db.execute("SELECT min(id) FROM access_grants").fetchone()[0]
+    db.execute("UPDATE access_grants SET expires_at = '2999-01-01' WHERE id = ?", [real_grant])
+    db.conn.commit()
+    unlocked.close()
+
+    result = _cli(vault, "admin", "verify")
+    assert result.exit_code == 4, result.output
+    out = " ".join(result.output.split())
+    assert f"access_grants row {forged_grant} (record {rid['MRN1001']}, user tess): not signed (inserted with SQL)" in (
+        out
+    )
+    assert (f"disclosures row {forged_disclosure} (record {rid['MRN1001']}, discloser tess): its audit entry {last} "
+            "does not record it") in out
+    assert f"access_grants row {real_grant} (record {rid['MRN1001']}, user admin): changed after admin signed it" in out
+    # and the policy honours no row whose signature fails: the changed grant no longer opens the record
+    denied = _cli(vault, "admin", "show", rid["MRN1001"])
+    assert denied.exit_code == 3, denied.output

@@ -98,3 +98,22 @@ def test_entries_written_in_a_rolled_back_transaction_leave_no_trace(fresh_vault
     assert [e.action for e in rows if e.seq > before] == ["view_record"]
     assert rows[-1].outcome == "denied"  # the denial survived the rollback; the view did not happen
     assert session.audit_log.verify().ok
+
+
+@pytest.mark.parametrize(("tamper", "bad_seq"), [
+    ("UPDATE audit SET patient = 'MRN2' WHERE seq = 4", 4),  # a signature that no longer matches
+    ("UPDATE audit SET sig = NULL WHERE seq = 5", 5),  # an entry rewritten without a signature
+    ("DELETE FROM audit WHERE seq = 3", 4),  # a gap, found by the walk itself
+])
+def test_verify_in_worker_processes_reports_what_one_process_reports(
+    log: AuditLog, tamper: str, bad_seq: int
+) -> None:
+    # The log is long enough to be checked in chunks by worker processes; the answer must not change.
+    intact = log.verify()
+    log.parallel_from, log.chunk_size = 1, 2
+    assert log.verify() == intact and intact.ok
+    log.rows.db.execute(tamper)
+    in_workers = log.verify()
+    log.parallel_from = 10**9
+    here = log.verify()
+    assert not in_workers.ok and in_workers.first_bad_seq == bad_seq and in_workers == here
