@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from archive.errors import BadInput, NotFound, UserError
@@ -264,11 +265,17 @@ def search_records_page(
     page = session.store.records.full_text_page(fts.live_query(query) if as_you_type else query, filters, fetch)
     label = Labeller(session, query, positive)
     hits: list[SearchHit] = []
-    for h in page.hits:
+    allowed = [h for h in page.hits if visible.allows(h.record_id, h.patient)]
+    step = max(limit, 10)
+    for k in range(0, len(allowed), step):  # the texts of a batch of hits in one read, as many batches as needed
         if len(hits) >= limit:
             break
-        if visible.allows(h.record_id, h.patient):
-            hit = label(h.n, _fts_hit(h, mark))
+        batch = allowed[k : k + step]
+        texts = session.store.records.indexed_texts([h.n for h in batch])
+        for h in batch:
+            if len(hits) >= limit:
+                break
+            hit = label(h.n, _fts_hit(h, mark), texts.get(h.n, ""))
             if hit is not None:
                 hits.append(hit)
     details: dict[str, Any] = {
@@ -304,17 +311,30 @@ class Labeller:
         self.concepts = hybrid.expand(query).concepts
         self.positive = positive
 
-    def __call__(self, n: int, hit: SearchHit) -> SearchHit | None:
-        from indexer.mentions import mentions, shown
-
-        text = self.records.indexed_text(n)
-        found = mentions(text, self.concepts, until_positive=True)
-        if self.positive and not any(m.positive for m in found):
+    def __call__(self, n: int, hit: SearchHit, text: str | None = None) -> SearchHit | None:
+        """`hit` (record `n`) labelled, or None when `positive` drops it; `text`: the record's indexed text
+        when the caller has read it already."""
+        if text is None:
+            text = self.records.indexed_text(n)
+        positive, shown = _labelled(text, tuple(self.concepts))
+        if self.positive and not positive:
             return None
-        first = shown(found)
-        if first is None:
+        if shown is None:
             return hit
-        return replace(hit, assertion=first.label, mention=" ".join(text[first.start : first.end].split()))
+        return replace(hit, assertion=shown[0], mention=shown[1])
+
+
+@lru_cache(maxsize=512)
+def _labelled(text: str, concepts: tuple[Any, ...]) -> tuple[bool, tuple[str, str] | None]:
+    """Whether `text` has a positive mention of `concepts`, and the (label, words) of the mention a hit shows.
+    Cached by the text itself, not the record number: a record whose text changes is labelled again, and the
+    same hits of a query typed on or run again (as you type, --positive after a plain search) cost nothing."""
+    from indexer.mentions import mentions, shown
+
+    found = mentions(text, list(concepts), until_positive=True)
+    first = shown(found)
+    words = None if first is None else (first.label, " ".join(text[first.start : first.end].split()))
+    return any(m.positive for m in found), words
 
 
 def _fts_hit(h: fts.FtsHit, mark: tuple[str, str], score: float | None = None) -> SearchHit:
@@ -584,6 +604,7 @@ def _to_hits(
         return []
     records = session.store.records
     rows = records.hit_rows([r.n for r in raw])
+    texts = records.indexed_texts([r.n for r in raw])  # one read for every hit's snippet and label
     hits: list[SearchHit] = []
     for r in raw:
         if limit is not None and len(hits) >= limit:
@@ -593,7 +614,8 @@ def _to_hits(
             continue
         if not visible.allows(row.id, row.patient):
             continue
-        snippet = _snippet(records.indexed_text(r.n), r.start, r.end, words, mark)
+        text = texts.get(r.n, "")
+        snippet = _snippet(text, r.start, r.end, words, mark)
         hit = SearchHit(
             record_id=row.id,
             filename=row.filename,
@@ -605,7 +627,7 @@ def _to_hits(
             title=row.title,
             format=row.format,
         )
-        labelled = label(r.n, hit) if label is not None else hit
+        labelled = label(r.n, hit, text) if label is not None else hit
         if labelled is not None:
             hits.append(labelled)
     return hits

@@ -143,7 +143,8 @@ def _modifiers(words: list[str]) -> list[Modifier]:
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
     taken: list[tuple[int, int, Rule]] = []
     for f in found:
-        if all(f[1] <= t[0] or f[0] >= t[1] for t in taken):
+        # Terminators of different categories on the same words ("but") all stand.
+        if all(f[1] <= t[0] or f[0] >= t[1] or _both_terminate(f[2], t[2]) for t in taken):
             taken.append(f)
     taken.sort(key=lambda f: f[0])
     mods = []
@@ -159,6 +160,10 @@ def _modifiers(words: list[str]) -> list[Modifier]:
             scope = (last, min(len(words), last + reach))
         mods.append(Modifier(rule, first, last, scope))
     return [_limited(m, mods) for m in mods]
+
+
+def _both_terminate(a: Rule, b: Rule) -> bool:
+    return a.direction == b.direction == "TERMINATE" and a.category != b.category
 
 
 def _limited(mod: Modifier, mods: list[Modifier]) -> Modifier:
@@ -255,7 +260,8 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
 
 # "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".
 _COLON_HEAD = re.compile(
-    r"(?m)(?:^|(?<=[.!?]\s)|(?<=[.!?]\s\s)|(?<=[.!?],))[ \t]*(#{1,6}[ \t]*)?"
+    # The stop before a heading is matched, not looked behind for: the same matches, half the time.
+    r"(?m)(?:^|[.!?]\s\s?|[.!?],)[ \t]*(#{1,6}[ \t]*)?"
     r"([A-Za-z][A-Za-z/&' ()-]{1,50}?)[ \t]*:(?=\s|,|$)"
 )
 # Text whose line breaks were flattened keeps its upper-case headings after a run of spaces: "]   PATIENT HISTORY:".
@@ -264,13 +270,13 @@ _LINE_HEAD = re.compile(r"(?m)^[ \t]*(#{1,6}[ \t]*)?([A-Z][A-Z/&' ()-]{2,50}[A-Z
 _MD_HEAD = re.compile(r"(?m)^[ \t]*(#{1,6}[ \t]*)([A-Za-z][A-Za-z/&' ()-]{1,50}?)[ \t]*:?[ \t]*$")
 
 
+def _section_key(name: str) -> Label | None:
+    padded = " " + " ".join(re.findall(r"[a-z]+", name.lower())) + " "
+    return next((label for key, label in SECTION_DEFAULTS if f" {key} " in padded), None)
+
+
 def section_default(name: str) -> Label:
-    low = " ".join(re.findall(r"[a-z]+", name.lower()))
-    padded = f" {low} "
-    for key, label in SECTION_DEFAULTS:
-        if f" {key} " in padded:
-            return label
-    return AFFIRMED
+    return _section_key(name) or AFFIRMED
 
 
 def _looks_like_heading(name: str, colon: bool) -> bool:
@@ -299,7 +305,7 @@ def headings(text: str) -> tuple[Heading, ...]:
         if merged and h[0] < merged[-1][1]:
             continue
         merged.append(h)
-    out = []
+    out: list[Heading] = []
     for k, (start, end, name) in enumerate(merged):
         body_end = merged[k + 1][0] if k + 1 < len(merged) else len(text)
         end = start + len(text[start:end].rstrip())
@@ -399,13 +405,18 @@ def context_of(text: str, start: int, end: int) -> Context:
     # historical.
     words[first:last] = ["\x00"] * (last - first)
     flags: dict[Label, bool] = {label: False for label in LABELS}
-    for mod in _modifiers(words):
+    mods = _modifiers(words)
+    for mod in mods:
         lo, hi = mod.scope
         if lo < last and first < hi:
             flags[mod.rule.category] = True
-            # "no history of", "no hx of": denied, and about the past (ConText marks both).
+            # "no history of", "no hx of": denied, and about the past (ConText marks both). The past ends where
+            # a historical modifier would: "no history of CAD who presents with a one-day history of PAIN".
             if mod.rule.category == NEGATED and {"history", "hx"} & set(words[mod.first : mod.last]):
-                flags[HISTORICAL] = True
+                stop = min((m.first for m in mods if m.rule.category == HISTORICAL and m.first >= mod.last
+                            and m.rule.direction in ("TERMINATE", "PSEUDO")), default=hi)
+                if first < stop:
+                    flags[HISTORICAL] = True
     default = head.default if head else AFFIRMED
     if default != AFFIRMED:
         flags[default] = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from indexer.assertion import context_of
@@ -265,6 +265,8 @@ class _Mention:
     end: int
     section: str
     matched: str
+    past_of: str = ""  # a personal-history code's condition code (the mention said it was in the past)
+    past_score: float = 0.0  # what the mention would score for that condition
 
 
 def _passage(text: str, toks: list[_Token], clause: tuple[int, int], first: int, last: int) -> tuple[int, int]:
@@ -361,6 +363,7 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
                     continue  # "History of Present Illness:", "never smoker", "rule out PE", "return if"
                 family = family_section or said.family or any(t.family for t in used)
                 weight = 1.0 if family_section else sec.weight
+                past_of = ""
                 if family and not is_family_code:
                     # A relative's condition suggests only its family-history code (Z80-Z84).
                     code = matcher.family_code(matcher.default.get(code, code)) or ""
@@ -370,14 +373,15 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
                     # A past condition suggests its personal-history code (Z85-Z87) where there is one.
                     history = matcher.personal_history_code(matcher.default.get(code, code))
                     if history:
-                        code = history
+                        past_of, code = code, history
                     else:
                         weight *= 0.7
                 elif any(t.historical for t in used) and not is_history_code:
                     weight *= 0.7
-                weight *= _chapter_gate(code, context)
+                gate = _chapter_gate(code, context)
                 s, e = _passage(text, toks, clause, m.start, m.end)
-                out.append(_Mention(code, m.score * weight, s, e, sec.name, m.name.text))
+                past_score = m.score * weight * 0.7 * _chapter_gate(past_of, context) if past_of else 0.0
+                out.append(_Mention(code, m.score * weight * gate, s, e, sec.name, m.name.text, past_of, past_score))
     return out
 
 
@@ -437,9 +441,21 @@ def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | No
     """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
     matcher = matcher or matcher_for(db)
     by_code: dict[str, list[_Mention]] = defaultdict(list)
-    for mention in mentions(matcher, text, db):
+    found_all = mentions(matcher, text, db)
+    for mention in found_all:
         target = matcher.default.get(mention.code, mention.code)
         by_code[target].append(mention)
+    # A condition the note affirms now is that condition also where the note speaks of its past ("history of
+    # mesothelioma ... Impression: mesothelioma, partial remission"): those mentions count for it, as before
+    # issue 22, not for its personal-history code. A condition only ever said to be past keeps that code.
+    for mention in found_all:
+        if not mention.past_of:
+            continue
+        condition = matcher.default.get(mention.past_of, mention.past_of)
+        if condition in by_code and any(not m.past_of for m in by_code[condition]):
+            by_code[matcher.default.get(mention.code, mention.code)].remove(mention)
+            by_code[condition].append(replace(mention, code=mention.past_of, score=mention.past_score, past_of=""))
+    by_code = defaultdict(list, {code: found for code, found in by_code.items() if found})
     scored: list[tuple[float, str, _Mention]] = []
     for code, found in by_code.items():
         best = max(found, key=lambda m: m.score)

@@ -258,6 +258,10 @@ class RecordsRepo:
         """The text the index holds for record `n` (what the chunks' offsets point into)."""
         return semantic.record_text(self.db, n)
 
+    def indexed_texts(self, ns: list[int]) -> dict[int, str]:
+        """`indexed_text` of several records, read in one query (a search's hits)."""
+        return semantic.record_texts(self.db, ns)
+
     def is_embedded(self, n: int, model: str) -> bool:
         row = self.db.execute("SELECT 1 FROM embedded WHERE record_n = ? AND model = ?", [n, model]).fetchone()
         return row is not None

@@ -43,6 +43,12 @@ def label(text: str, word: str, nth: int = 0) -> str:
         ("No change in the nodule.", "nodule", "affirmed"),
         ("Review of systems is -ve for weight loss.", "weight loss", "negated"),
         ("The infection resolved.", "infection", "negated"),
+        # an age is not a past: "-year-old" is no "old MI"
+        ("A 70-year-old female admitted with pneumonia.", "pneumonia", "affirmed"),
+        ("An old MI on the ECG.", "MI", "historical"),
+        # "but" ends the past as it ends a negation
+        ("He had a PE in the past, but the pain was not aortic dissection.", "PE", "historical"),
+        ("She had surgery in the past, but her symptoms fit appendicitis.", "appendicitis", "affirmed"),
         # the span's own words trigger nothing
         ("There was no change in vision.", "change in vision", "negated"),
     ],
@@ -98,6 +104,16 @@ def test_no_history_of_is_negated_and_historical() -> None:
     start = text.index("pancreatitis")
     ctx = context_of(text, start, start + len("pancreatitis"))
     assert ctx.negated and ctx.historical and ctx.label == "negated"
+
+
+def test_no_history_of_reaches_no_further_than_a_history_would() -> None:
+    text = "A man with no history of diabetes who presents with a one-day history of chest pressure."
+    start = text.index("chest pressure")
+    ctx = context_of(text, start, start + len("chest pressure"))
+    assert not ctx.historical
+    start = text.index("diabetes")
+    ctx = context_of(text, start, start + len("diabetes"))
+    assert ctx.negated and ctx.historical
 
 
 def test_sentences_keep_decimals_abbreviations_and_list_items() -> None:

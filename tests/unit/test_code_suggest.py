@@ -157,6 +157,18 @@ def test_family_and_history_get_their_z_codes(db) -> None:  # type: ignore[no-un
     assert "Z87.891" in found and "F17.210" not in found, found
 
 
+def test_a_condition_affirmed_now_keeps_its_past_mentions(db) -> None:  # type: ignore[no-untyped-def]
+    text = ("PAST MEDICAL HISTORY: History of breast cancer, treated 2015.\n\n"
+            "ASSESSMENT: Breast cancer, recurrent, left breast. Asthma.")
+    found = suggest_codes(db, text)
+    cats = [s.code[:3] for s in found]
+    assert "C50" in cats and "Z85" not in cats, cats
+    # its past mention counts for it: it scores above the same text without the history line
+    alone = suggest_codes(db, "ASSESSMENT: Breast cancer, recurrent, left breast. Asthma.")
+    score = next(s.score for s in found if s.code[:3] == "C50")
+    assert score > next(s.score for s in alone if s.code[:3] == "C50")
+
+
 def test_everyday_words_need_more_than_the_word(db) -> None:  # type: ignore[no-untyped-def]
     assert not any(c.startswith("Q90") for c in codes(db, "Weight down 4 kg since May."))
     assert codes(db, "Down syndrome.")[:1] == ["Q90.9"]

@@ -89,3 +89,16 @@ def test_similar_cases_keep_only_records_above_the_floor(tess: Any) -> None:
     assert {h.record_id for h in everything.hits} == {ids["2__hip.txt"], ids["3__gout.txt"]}
     assert similar_cases(tess, ids["3__gout.txt"]).hits == []
     assert similar_floor("all-MiniLM-L6-v2") == 0.55 and similar_floor("another-model") == 0.55
+
+
+def test_labels_are_cached_by_the_text_not_the_record() -> None:
+    from archive.search import _labelled
+    from indexer import hybrid
+
+    concepts = tuple(hybrid.expand("chest pain").concepts)
+    _labelled.cache_clear()
+    assert _labelled("Denies chest pain.", concepts) == (False, ("negated", "chest pain"))
+    # the same record, its text changed: labelled again, not served the old answer
+    assert _labelled("Reports chest pain since Monday.", concepts) == (True, ("affirmed", "chest pain"))
+    assert _labelled("Denies chest pain.", concepts) == (False, ("negated", "chest pain"))
+    assert _labelled.cache_info().hits == 1
