@@ -324,6 +324,11 @@ class Labeller:
         return replace(hit, assertion=shown[0], mention=shown[1])
 
 
+def forget_cached_text() -> None:
+    """Drop the record text the labelling cache holds in memory (called when a session locks or ends)."""
+    _labelled.cache_clear()
+
+
 @lru_cache(maxsize=512)
 def _labelled(text: str, concepts: tuple[Any, ...]) -> tuple[bool, tuple[str, str] | None]:
     """Whether `text` has a positive mention of `concepts`, and the (label, words) of the mention a hit shows.

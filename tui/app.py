@@ -172,6 +172,9 @@ class ChartvaultApp(App[None]):
         # The session owns its operations in flight: one still running finishes and the session closes
         # after it; later ones get VaultLocked. Never wait here: a worker may wait for this thread.
         session.logout(reason, wait=0)
+        from archive.search import forget_cached_text
+
+        forget_cached_text()  # record text kept in memory for search labels
         self.clear_notifications()  # toasts may quote patient content
         while len(self.screen_stack) > 1:
             self.pop_screen()

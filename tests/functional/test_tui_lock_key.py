@@ -30,7 +30,12 @@ async def test_ctrl_l_locks_from_the_chart_entry_form_with_its_text_field_focuse
         await app.push_screen(form)
         await wait_until(pilot, lambda: isinstance(app.focused, Input), "the form's text field focused")
         session = app.session
+        import archive.search
+
+        archive.search._labelled("Denies chest pain.", ())  # record text a search left in memory
+        assert archive.search._labelled.cache_info().currsize >= 1
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen", timeout=20)
         assert app.session is None and session is not None and session.closed
         assert not any(isinstance(s, EntryForm) for s in app.screen_stack)
+        assert archive.search._labelled.cache_info().currsize == 0  # locking forgets it
