@@ -48,12 +48,14 @@ def test_printed_note_is_not_queued() -> None:
     assert verdict.unknown_share < 0.1
 
 
-def test_weak_line_with_unknown_words_is_queued_but_either_alone_is_not() -> None:
-    scrawl = [OcrLine("Ptc SOBx3 dayS hxHTN DMZ qrt Plan stat", 0.99), OcrLine("Impressn CAP plx rtn wk", 0.86)]
+def test_weak_line_with_unknown_words_is_queued_a_very_weak_line_alone_too() -> None:
+    scrawl = [OcrLine("Ptc SOBx3 dayS hxHTN DMZ qrt Plan stat", 0.99), OcrLine("Impressn CAP plx rtn wk", 0.89)]
     assert not needs_transcription_by_mean(scrawl)
     assert assess(scrawl).needs_transcription
-    weak_but_words = [OcrLine("patient short of breath three days", 0.99), OcrLine("impression pneumonia", 0.86)]
+    weak_but_words = [OcrLine("patient short of breath three days", 0.99), OcrLine("impression pneumonia", 0.89)]
     assert not assess(weak_but_words).needs_transcription
+    very_weak = [OcrLine("patient short of breath three days", 0.99), OcrLine("impression pneumonia", 0.85)]
+    assert assess(very_weak).needs_transcription
     foreign_print = [OcrLine("De linzen wassen en in liter kokend water", 0.95), OcrLine("bloem boter", 0.96)]
     assert not assess(foreign_print).needs_transcription
 
