@@ -187,6 +187,7 @@ def extract_image(data: bytes, filename: str) -> Extraction:
         warnings.append(f"only the first {MAX_FRAMES} pages were read")
     patient, when, author = parse_header_fields(text)
     score = confidence(lines)
+    verdict = assess(lines)
     return Extraction(
         text=text,
         format="image",
@@ -198,6 +199,7 @@ def extract_image(data: bytes, filename: str) -> Extraction:
         pages=len(page_texts),
         ocr_lines=lines,
         ocr_confidence=score if score is not None else 0.0,
-        needs_transcription=needs_transcription(lines),
+        needs_transcription=verdict.needs_transcription,
+        transcription_reasons=list(verdict.reasons),
         warnings=warnings,
     )

@@ -13,7 +13,8 @@ Four signals, each cheap:
   abbreviations and the index terms.
 
 Unknown words alone do not queue a scan (a printed letter in Dutch is full of them); they do when
-the weakest line is also weak. A very weak line queues the scan by itself. Vocabulary is read on first use, once per process.
+the weakest line is also weak. A very weak line queues the scan by itself. Vocabulary is read on
+first use, once per process.
 """
 
 from __future__ import annotations
