@@ -44,6 +44,7 @@ _DIGIT_IN_WORD = re.compile(r"[A-Za-z]{2,}[0-9]+[A-Za-z]{2,}")
 _LOOKALIKE = frozenset("OoIlZSB")  # letters OCR reads in place of 0 1 2 5 8
 _NUMBERISH = re.compile(r"[0-9OoIlZSB]+(?:[-/.:][0-9OoIlZSB]+)+|[0-9OoIlZSB]{3,}")
 _ALPHA = re.compile(r"[A-Za-z]+")
+_ICD_CODE = re.compile(r"[A-TV-Z][0-9]{2}(?:\.[0-9A-Z]{1,4})?")
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,11 @@ def mean_confidence(lines: list[OcrLine]) -> float | None:
 
 
 def is_garbage(token: str) -> bool:
-    """A token print OCR would not produce: "Cimeti2ine", "O9-11-1Z" (not "10mg", "SpO2", "E11.9", "3x")."""
+    """A token print OCR would not produce: "Cimeti2ine", "O9-11-1Z" (not "10mg", "SpO2", "Z79.4", "3x")."""
     if _DIGIT_IN_WORD.fullmatch(token):
         return True
+    if _ICD_CODE.fullmatch(token):
+        return False  # "Z79.4", "I25.10", "O09.1": a code, not a misread date
     if _NUMBERISH.fullmatch(token) and sum(c.isdigit() for c in token) >= 2:
         if any(c in _LOOKALIKE for c in token[1:]):
             return True  # a letter among the digits: "1O0", "09-11-1Z"

@@ -28,7 +28,10 @@ def test_misread_tokens_are_garbage(token: str) -> None:
     assert is_garbage(token)
 
 
-@pytest.mark.parametrize("token", ["10mg", "SpO2", "E11.9", "3x", "09-11-2012", "150/95", "B12", "Covid19", "2nd"])
+ORDINARY = ["10mg", "SpO2", "E11.9", "Z79.4", "I25.10", "O09.1", "3x", "09-11-2012", "150/95", "B12", "Covid19", "2nd"]
+
+
+@pytest.mark.parametrize("token", ORDINARY)
 def test_ordinary_mixed_tokens_are_not(token: str) -> None:
     assert not is_garbage(token)
 
