@@ -638,6 +638,20 @@ def edit_distance(a: str, b: str, cap: int) -> int:
     return prev[-1]
 
 
+# Letters OCR confuses with each other; a near spelling without a digit must differ only by these
+# ("smitl" for "smith"), so that real words one edit away ("heard" for "heart") are not taken.
+_CONFUSED = {frozenset(p) for p in ("hl", "li", "il", "ec", "ao", "nh", "uv", "mn", "rn", "cd", "ij", "ft", "bh")}
+
+
+def _ocr_like(term: str, word: str) -> bool:
+    if any(c.isdigit() for c in term):
+        return True
+    prefix = word[: len(term)]
+    if len(prefix) != len(term):
+        return False
+    return all(a == b or frozenset((a, b)) in _CONFUSED for a, b in zip(term, prefix, strict=True))
+
+
 def near_terms(db: Any, word: str) -> list[str]:
     """Index terms one edit from `word` (two from words of nine letters or more), most frequent first:
     "cimeti2in" for "cimetidine". The index holds Porter stems, so `word` is compared with a term
@@ -658,6 +672,6 @@ def near_terms(db: Any, word: str) -> list[str]:
         term = str(term)
         ends = range(max(1, len(term) - 1), min(len(w), len(term) + 1) + 1)
         best = min((edit_distance(term, w[:k], cap) for k in ends), default=cap + 1)
-        if 0 < best <= cap:  # 0: the word itself, as stemmed
+        if 0 < best <= cap and _ocr_like(term, w):  # 0: the word itself, as stemmed
             found.append((-int(docs), term))
     return [t for _, t in sorted(found)[:FUZZY_MAX_TERMS]]
