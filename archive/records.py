@@ -239,7 +239,8 @@ def list_queue(session: Session, queue: str, limit: int = 500) -> list[QueueItem
             type=row["doc_type"],
             date=row["date"],
             imported_at=row["imported_at"],
-            reason=meta.get("filing_reason", "") if queue == "needs_filing" else "low OCR confidence (handwriting?)",
+            reason=meta.get("filing_reason", "") if queue == "needs_filing" else (
+                "; ".join(meta.get("transcription_reasons") or []) or "low OCR confidence (handwriting?)"),
             patient=row["patient_mrn"],
             ocr_confidence=row["ocr_confidence"],
         )
@@ -251,6 +252,52 @@ def list_queue(session: Session, queue: str, limit: int = 500) -> list[QueueItem
 
 
 # ---------------------------------------------------------------- transcriptions
+
+@dataclass(frozen=True)
+class DraftLine:
+    text: str
+    confidence: float | None  # the recogniser's, None when not known (older imports, PDFs)
+    weak: bool  # read with low confidence: check it against the scan
+
+
+@dataclass(frozen=True)
+class TranscriptionDraft:
+    """What the transcription box starts from: the latest transcription, else the OCR text; and the OCR
+    lines with their confidence, weak ones marked (`indexer.extract.legibility.WEAK_LINE_BELOW`)."""
+
+    record_id: str
+    text: str
+    from_transcription: bool
+    lines: list[DraftLine]
+    reasons: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def transcription_draft(session: Session, record_id: str) -> TranscriptionDraft:
+    """The text to prefill a transcription with, and the OCR lines read with low confidence."""
+    from indexer.extract.legibility import WEAK_LINE_BELOW
+
+    session.require(Action.TRANSCRIBE)
+    row = _record_row(session, record_id)
+    with session.transaction():
+        _allow_record(session, Action.VIEW_RECORD, row)
+    ocr_text = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
+    meta = json.loads(row["metadata"] or "{}")
+    texts = [line for line in ocr_text.splitlines() if line.strip()]
+    scores = meta.get("ocr_line_confidence") or []
+    if len(scores) != len(texts):  # not an image read line by line (or the text was changed): no marks
+        scores = [None] * len(texts)
+    lines = [DraftLine(t, c, c is not None and c < WEAK_LINE_BELOW) for t, c in zip(texts, scores, strict=True)]
+    latest = _latest_transcription(session, row["id"], with_text=True)
+    return TranscriptionDraft(
+        record_id=row["id"],
+        text=latest.text if latest is not None and latest.text else ocr_text,
+        from_transcription=latest is not None,
+        lines=lines,
+        reasons=list(meta.get("transcription_reasons") or []),
+    )
 
 def add_transcription(session: Session, record_id: str, text: str) -> Transcription:
     """Store a typed transcription of a scan beside it (encrypted); unverified until a second person checks it."""

@@ -103,6 +103,7 @@ class SearchHit:
     # negated, possible, hypothetical, historical or family; None when no word of the query is in the text.
     assertion: str | None = None
     mention: str | None = None  # the mention itself, as written
+    fuzzy: bool = False  # found by a near spelling of a query word (OCR errors), ranked below exact matches
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -117,6 +118,7 @@ class SearchHit:
             "format": self.format,
             "assertion": self.assertion,
             "mention": self.mention,
+            "fuzzy": self.fuzzy,
         }
 
 
@@ -126,11 +128,14 @@ class SearchPage:
     total: int  # records matching (at least this many when `more`)
     more: bool = False
     pool: int | None = None  # broad query: ranked among this many most recently imported matches
+    fuzzy: int = 0  # of `hits`, found by a near spelling only (not counted in `total`)
 
     def note(self) -> str:
         """One line for people about how many matched and how they were ranked."""
         total = f"more than {self.total:,}" if self.more else f"{self.total:,}"
         text = f"{total} " + ("record matches" if self.total == 1 and not self.more else "records match")
+        if self.fuzzy:
+            text += f", and {self.fuzzy:,} by a near spelling (marked ~, listed after)"
         if self.pool:
             text += f"; the {self.pool:,} most recently imported were ranked (add words or filters to narrow)"
         return text + "."
@@ -278,6 +283,11 @@ def search_records_page(
             hit = label(h.n, _fts_hit(h, mark), texts.get(h.n, ""))
             if hit is not None:
                 hits.append(hit)
+    fuzzy = 0
+    if len(hits) < limit and page.total < limit and not as_you_type:
+        more = _near_spelling_hits(session, query, filters, fetch, visible, label, mark, hits)
+        fuzzy = len(more[: limit - len(hits)])
+        hits += more[:fuzzy]
     details: dict[str, Any] = {
         "query": query,
         "filters": {k: v for k, v in asdict(filters).items() if v},
@@ -288,11 +298,53 @@ def search_records_page(
     }
     if positive:
         details["positive"] = True
+    if fuzzy:
+        details["fuzzy"] = fuzzy
     with session.transaction():
         session.audit("search", patient=patient, details=details)
     if positive:  # how many of all matches affirm the query is not known without reading them all
-        return SearchPage(hits=hits, total=len(hits), more=len(hits) >= limit)
-    return SearchPage(hits=hits, total=page.total, more=page.more, pool=page.pool)
+        return SearchPage(hits=hits, total=len(hits) - fuzzy, more=len(hits) >= limit, fuzzy=fuzzy)
+    return SearchPage(hits=hits, total=page.total, more=page.more, pool=page.pool, fuzzy=fuzzy)
+
+
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def near_spelling_query(records: RecordsRepo, query: str) -> str | None:
+    """The query with each plain word of FUZZY_MIN_LETTERS or more widened to its near spellings in the
+    index: "cimetidine 400" -> '(cimetidine OR "cimeti2in") 400'. None when the query is not plain words
+    (phrases, operators, prefixes, columns are searched as written) or no word has a near spelling."""
+    words = query.split()
+    if not words or len(words) > 8 or any(not _PLAIN_WORD.fullmatch(w) or w in ("AND", "OR", "NOT") for w in words):
+        return None
+    parts, widened = [], False
+    for word in words:
+        near = records.near_terms(word)
+        widened = widened or bool(near)
+        parts.append("(" + " OR ".join([word, *(f'"{t}"' for t in near)]) + ")" if near else word)
+    return " ".join(parts) if widened else None
+
+
+def _near_spelling_hits(
+    session: Session, query: str, filters: fts.Filters, fetch: int, visible: Visibility, label: Labeller,
+    mark: tuple[str, str], exact: list[SearchHit],
+) -> list[SearchHit]:
+    """Few exact matches: the records found by near spellings of the query's words (OCR text reads
+    "Cimeti2ine"), marked fuzzy and scored below every exact hit."""
+    widened = near_spelling_query(session.store.records, query)
+    if widened is None:
+        return []
+    seen = {h.record_id for h in exact}
+    floor = min((h.score for h in exact), default=None)
+    out = []
+    for h in session.store.records.full_text_page(widened, filters, fetch).hits:
+        if h.record_id in seen or not visible.allows(h.record_id, h.patient):
+            continue
+        score = round(h.score / 2, 4) if floor is None else round(min(h.score / 2, floor - 0.01), 4)
+        hit = label(h.n, replace(_fts_hit(h, mark, score), fuzzy=True))
+        if hit is not None:
+            out.append(hit)
+    return out
 
 
 # `positive`: the most full-text matches read to find `limit` that affirm the query.
@@ -453,9 +505,10 @@ def search(
         patients=None if patients is None else tuple(patients),
     )
     if mode == "fts":
-        hits = search_records(session, query, limit=limit, mark=mark, as_you_type=as_you_type, visible=visible,
-                              positive=positive, **filters)
-        return SearchResult(query, "fts", hits, requested=requested)
+        page = search_records_page(session, query, limit=limit, mark=mark, as_you_type=as_you_type,
+                                   visible=visible, positive=positive, **filters)
+        note = f"{counted(page.fuzzy, 'hit')} by a near spelling, after the exact matches." if page.fuzzy else None
+        return SearchResult(query, "fts", page.hits, note=note, requested=requested)
 
     from archive.embedding import wait_until_ready
 

@@ -614,3 +614,64 @@ def _tidy(snippet: str) -> str:
 def mark(snippet: str, open_mark: str = "**", close_mark: str = "**") -> str:
     """Replace the internal match markers with `open_mark`/`close_mark`."""
     return snippet.replace(MARK_OPEN, open_mark).replace(MARK_CLOSE, close_mark)
+
+
+# -- near spellings (OCR errors) ------------------------------------------------------------------
+
+VOCAB = "temp.records_fts_vocab"  # fts5vocab over records_fts: per connection, holds nothing itself
+FUZZY_MIN_LETTERS = 5  # shorter words have too many neighbours one edit away
+FUZZY_MAX_TERMS = 4  # near spellings tried per query word
+
+
+def edit_distance(a: str, b: str, cap: int) -> int:
+    """Levenshtein distance, or cap + 1 as soon as it must exceed `cap`."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > cap:
+            return cap + 1
+        prev = cur
+    return prev[-1]
+
+
+# Letters OCR confuses with each other; a near spelling without a digit must differ only by these
+# ("smitl" for "smith"), so that real words one edit away ("heard" for "heart") are not taken.
+_CONFUSED = {frozenset(p) for p in ("hl", "li", "il", "ec", "ao", "nh", "uv", "mn", "rn", "cd", "ij", "ft", "bh")}
+
+
+def _ocr_like(term: str, word: str) -> bool:
+    if any(c.isdigit() for c in term):
+        return True
+    prefix = word[: len(term)]
+    if len(prefix) != len(term):
+        return False
+    return all(a == b or frozenset((a, b)) in _CONFUSED for a, b in zip(term, prefix, strict=True))
+
+
+def near_terms(db: Any, word: str) -> list[str]:
+    """Index terms one edit from `word` (two from words of nine letters or more), most frequent first:
+    "cimeti2in" for "cimetidine". The index holds Porter stems, so `word` is compared with a term
+    after dropping as many of its last letters as the stemmer could have removed. Candidates share
+    `word`'s first two letters (a range scan of the vocabulary, cheap); a misread first or second
+    letter is not found. Each term returned matches as a quoted FTS5 term."""
+    w = word.lower()
+    if len(w) < FUZZY_MIN_LETTERS or not w.isalnum():
+        return []
+    cap = 2 if len(w) >= 9 else 1
+    db.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCAB} USING fts5vocab(main, {TABLE}, row)")
+    rows = db.execute(
+        f"SELECT term, doc FROM {VOCAB} WHERE term >= ? AND term < ? AND length(term) BETWEEN ? AND ?",
+        [w[:2], w[:2] + "\uffff", len(w) - 4, len(w) + cap],
+    ).fetchall()
+    found: list[tuple[int, str]] = []
+    for term, docs in rows:
+        term = str(term)
+        ends = range(max(1, len(term) - 1), min(len(w), len(term) + 1) + 1)
+        best = min((edit_distance(term, w[:k], cap) for k in ends), default=cap + 1)
+        if 0 < best <= cap and _ocr_like(term, w):  # 0: the word itself, as stemmed
+            found.append((-int(docs), term))
+    return [t for _, t in sorted(found)[:FUZZY_MAX_TERMS]]

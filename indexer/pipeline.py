@@ -521,6 +521,10 @@ def _record_row(
         "warnings": warnings,
         "extracted": {"doc_type": ext.doc_type, "date": ext.date, "author": ext.author, "title": ext.title},
     }
+    if ext.format == "image" and ext.ocr_lines:  # the lines of an image's text, in order (the transcription box)
+        metadata["ocr_line_confidence"] = [round(line.confidence, 3) for line in ext.ocr_lines]
+    if ext.transcription_reasons:
+        metadata["transcription_reasons"] = ext.transcription_reasons
     if ext.patient is not None:
         metadata["patient_in_content"] = asdict(ext.patient)
     source = _source(raw)

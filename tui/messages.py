@@ -160,3 +160,14 @@ class SimilarLoaded(Message):
         self.record_id = record_id
         self.result = result
         self.error = error
+
+
+class DraftShown(Message):
+    """The transcription box's starting text and the OCR lines (archive.records.TranscriptionDraft), or the
+    `error` that stopped loading them."""
+
+    def __init__(self, record_id: str, draft: Any, error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.record_id = record_id
+        self.draft = draft
+        self.error = error

@@ -163,6 +163,11 @@ def search(
     mentions the query (affirmed, negated, possible, hypothetical,
     historical, family; null when it does not use the query's words) with
     that mention. --positive keeps the records that affirm it.
+
+    Full text tolerates OCR errors: when few records match exactly, words of
+    five letters or more also find their near spellings in the index
+    ("cimetidine" finds a scan read as "Cimeti2ine"); such hits come after
+    the exact ones, marked "~near spelling" (JSON: fuzzy true).
     """
     from archive import saved as saved_searches
 
@@ -211,7 +216,7 @@ def search(
     for h in hits:
         click.echo(
             f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-            f"score {h.score:.2f}{_badge(h.assertion)}" + ("  (weak)" if result.weak else "")
+            f"score {h.score:.2f}{_badge(h.assertion)}{_near(h.fuzzy)}" + ("  (weak)" if result.weak else "")
         )
         click.echo(f"    {h.filename}: {h.snippet}")
 
@@ -269,6 +274,11 @@ def _search_by_patient(session: Any, query: str, mode: str | None, filters: dict
     click.echo(found + ".")
 
 
+def _near(fuzzy: bool) -> str:
+    """The marker of a hit found only by a near spelling of a query word (an OCR misreading)."""
+    return "  ~near spelling" if fuzzy else ""
+
+
 def _badge(assertion: str | None) -> str:
     """'  [negated]' after a hit whose mention of the query is not affirmed."""
     return f"  [{assertion}]" if assertion and assertion != "affirmed" else ""
@@ -319,7 +329,7 @@ def _search_lines(
         click.echo(f"# {query}  ({result.mode}, {counted(len(result.hits), 'hit')})")
         for h in result.hits:
             click.echo(f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-                       f"score {h.score:.2f}{_badge(h.assertion)}")
+                       f"score {h.score:.2f}{_badge(h.assertion)}{_near(h.fuzzy)}")
         sys.stdout.flush()
     if failed:
         raise SystemExit(2)

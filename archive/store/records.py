@@ -234,6 +234,10 @@ class RecordsRepo:
         """BM25 hits with snippets, and how many matched (BadQuery for a malformed query)."""
         return fts.search_page(self.db, query, filters, limit=limit)
 
+    def near_terms(self, word: str) -> list[str]:
+        """Index terms one or two edits from `word` (OCR misreadings such as "cimeti2in"), most frequent first."""
+        return fts.near_terms(self.db, word)
+
     def full_text(self, query: str, filters: fts.Filters, limit: int) -> list[fts.FtsHit]:
         return fts.search(self.db, query, filters, limit=limit)
 

@@ -16,6 +16,7 @@ from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from indexer.extract.errors import ExtractionError
+from indexer.extract.legibility import MEAN_BELOW, assess, mean_confidence
 from indexer.extract.text import parse_header_fields
 from indexer.extract.types import Extraction, OcrLine
 
@@ -26,11 +27,9 @@ if TYPE_CHECKING:
 # and words run together. Bicubic keeps thin strokes best: linn word recall
 # 0.959 against 0.922 with Lanczos and 0.942 with a box filter.
 MAX_OCR_SIDE = 2000
-# Below this character-weighted mean line confidence a scan goes to the
-# "needs transcription" queue. Calibrated on the shared OCR samples: the
-# handwriting-style note scores 0.886; typed scans 0.953 (typewriter), 0.978
-# (linn), 0.997 (crom). The plain mean separates them less (0.909 against 0.94).
-NEEDS_TRANSCRIPTION_BELOW = 0.92
+# The "needs transcription" decision (mean and weakest line confidence, misread tokens, unknown
+# words) lives in indexer.extract.legibility. Its mean-confidence floor, for callers that show it:
+NEEDS_TRANSCRIPTION_BELOW = MEAN_BELOW
 MAX_PIXELS = 200_000_000
 MAX_FRAMES = 500
 MIN_OCR_SIDE = 8
@@ -116,15 +115,12 @@ def ocr(image: Image) -> list[OcrLine]:
 
 def confidence(lines: list[OcrLine]) -> float | None:
     """Mean line confidence weighted by line length, so a stray "17" counts little."""
-    total = sum(len(line.text) for line in lines)
-    if not total:
-        return None
-    return round(sum(line.confidence * len(line.text) for line in lines) / total, 4)
+    return mean_confidence(lines)
 
 
 def needs_transcription(lines: list[OcrLine]) -> bool:
-    score = confidence(lines)
-    return score is None or score < NEEDS_TRANSCRIPTION_BELOW
+    """Whether a person should transcribe the scan: see indexer.extract.legibility."""
+    return assess(lines).needs_transcription
 
 
 def iter_frames(data: bytes) -> Iterator[Image]:
@@ -191,6 +187,7 @@ def extract_image(data: bytes, filename: str) -> Extraction:
         warnings.append(f"only the first {MAX_FRAMES} pages were read")
     patient, when, author = parse_header_fields(text)
     score = confidence(lines)
+    verdict = assess(lines)
     return Extraction(
         text=text,
         format="image",
@@ -202,6 +199,7 @@ def extract_image(data: bytes, filename: str) -> Extraction:
         pages=len(page_texts),
         ocr_lines=lines,
         ocr_confidence=score if score is not None else 0.0,
-        needs_transcription=needs_transcription(lines),
+        needs_transcription=verdict.needs_transcription,
+        transcription_reasons=list(verdict.reasons),
         warnings=warnings,
     )

@@ -60,5 +60,6 @@ class Extraction:
     ocr_lines: list[OcrLine] = field(default_factory=list)
     ocr_confidence: float | None = None  # weighted mean line confidence; None if no OCR
     needs_transcription: bool = False  # OCR confidence too low: likely handwriting
+    transcription_reasons: list[str] = field(default_factory=list)  # why (indexer.extract.legibility)
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)

@@ -463,6 +463,43 @@ async def test_transcription_queue_on_the_demo(demo_vault: Path, sessions: dict[
         shutil.rmtree(root, ignore_errors=True)
 
 
+async def test_transcription_box_starts_from_the_ocr_text_weak_lines_marked(
+    demo_vault: Path, sessions: dict[str, Any], tmp_path: Path
+) -> None:
+    """The transcription box is prefilled with the scan's OCR text; its low-confidence lines are marked."""
+    from textual.widgets import TabbedContent, TextArea
+
+    from archive.intake import fork_session
+    from archive.records import list_queue, show_record, transcription_draft
+    from tui.screens.queue import QueueScreen
+
+    root = copy_demo(demo_vault, tmp_path / "vault")  # opening records is audited: keep the module's copy
+    private = session_on(root, sessions["tess"])
+    check = fork_session(private)
+    (item,) = list_queue(check, "needs_transcription")
+    ocr_text = show_record(check, item.record_id).text
+    draft = transcription_draft(check, item.record_id)
+    check.close()
+    assert draft.text == ocr_text and ocr_text.strip()
+    assert draft.lines and all(line.confidence is not None for line in draft.lines)
+    weak = [line.text for line in draft.lines if line.weak]
+    assert weak, draft.lines  # a handwriting-style scan has lines read with low confidence
+    try:
+        app = make_app(root)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await signed_in(pilot, private)
+            await pilot.press("f2")
+            await wait_for(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.loads > 0, "queues")
+            queue = app.screen
+            queue.query_one("#queues", TabbedContent).active = "tab-transcription"
+            await wait_for(pilot, lambda: queue.draft_for == item.record_id, "the OCR lines of the selected scan")
+            assert queue.query_one("#transcription-text", TextArea).text == ocr_text
+            shown = text(queue.query_one("#ocr-lines", Static))
+            assert "? " in shown and weak[0] in shown
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def contrast(fg: tuple[int, int, int], bg: tuple[int, int, int]) -> float:
     """WCAG 2 contrast ratio."""
     def luminance(rgb: tuple[int, int, int]) -> float:

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane, TextArea
 
-from tui.messages import Done, OpenRecord, QueuesLoaded, ReviewShown
+from tui.messages import Done, DraftShown, OpenRecord, QueuesLoaded, ReviewShown
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
 from tui.widgets.status import StatusLine
@@ -52,7 +52,9 @@ class QueueScreen(Screen[None]):
     QueueScreen DataTable { height: 1fr; min-height: 5; }
     QueueScreen .queue-actions { height: auto; }
     QueueScreen .queue-actions Input { width: 1fr; margin-right: 1; }
-    QueueScreen #transcription-text { height: 8; }
+    QueueScreen #transcription-work { height: 12; }
+    QueueScreen #ocr-lines { width: 1fr; height: 12; overflow-y: auto; padding: 0 1; border: round $primary; }
+    QueueScreen #transcription-text { width: 1fr; height: 12; }
     QueueScreen #queue-message { height: auto; padding: 0 1; }
     QueueScreen #queue-message.error { color: $error; text-style: bold; }
     QueueScreen #review-detail { height: auto; min-height: 3; padding: 0 1; border: round $primary; }
@@ -66,6 +68,8 @@ class QueueScreen(Screen[None]):
         self.quarantine_ids: list[str] = []
         self.review_ids: list[int] = []
         self.loads = 0  # completed refreshes (tests wait on it)
+        self.draft_for: str | None = None  # the record whose OCR lines are shown (tests wait on it)
+        self.draft_text: str | None = None  # the text last put in the box, untouched while it is equal
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -79,7 +83,9 @@ class QueueScreen(Screen[None]):
                     yield Button("File to patient", id="file", variant="primary")
             with TabPane("Needs transcription", id="tab-transcription"), Vertical():
                 yield DataTable(id="transcription", cursor_type="row", zebra_stripes=True)
-                yield TextArea(id="transcription-text")
+                with Horizontal(id="transcription-work"):
+                    yield Static("Select a scan: its OCR lines show here, weak ones marked ?", id="ocr-lines")
+                    yield TextArea(id="transcription-text")
                 with Horizontal(classes="queue-actions"):
                     yield Button("Open scan text", id="open-scan")
                     yield Button("Save transcription", id="save-transcription", variant="primary")
@@ -171,6 +177,45 @@ class QueueScreen(Screen[None]):
             self._say("Select a row first.", error=True)
             return None
         return ids[row]
+
+    @on(DataTable.RowHighlighted, "#transcription")
+    def _scan_selected(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.transcription_ids):
+            self.load_draft(self.transcription_ids[event.cursor_row])
+
+    @session_work("transcription-draft")
+    def load_draft(self, record_id: str) -> None:
+        from archive.errors import ChartvaultError
+        from archive.records import transcription_draft
+
+        try:
+            self.post_message(DraftShown(record_id, transcription_draft(self.session, record_id)))
+        except ChartvaultError as exc:
+            self.post_message(DraftShown(record_id, None, exc))
+
+    def on_draft_shown(self, message: DraftShown) -> None:
+        from rich.text import Text
+
+        panel = self.query_one("#ocr-lines", Static)
+        if message.error is not None:
+            panel.update(f"{message.error.message} {message.error.hint}")
+            return
+        draft = message.draft
+        out = Text()
+        if draft.reasons:
+            out.append("Queued: " + "; ".join(draft.reasons) + "\n", style="bold yellow")
+        out.append("The scan is not drawn here; 'chartvault show ID --original --out FILE' writes it "
+                   "(delete it after).\n", style="dim")
+        for line in draft.lines:
+            mark = "? " if line.weak else "  "
+            conf = f"{line.confidence:.2f} " if line.confidence is not None else ""
+            out.append(f"{mark}{conf}{line.text}\n", style="bold red" if line.weak else "")
+        panel.update(out)
+        self.draft_for = message.record_id
+        box = self.query_one("#transcription-text", TextArea)
+        if not box.text.strip() or box.text == self.draft_text:  # never over what the technician typed
+            box.load_text(draft.text)
+            self.draft_text = draft.text
 
     @on(DataTable.RowHighlighted, "#review")
     def _review_selected(self, event: DataTable.RowHighlighted) -> None:

@@ -44,6 +44,8 @@ def hit_prompt(hit: Any, score_label: str | None = None) -> Text:
     assertion = getattr(hit, "assertion", None)
     if assertion and assertion != "affirmed":
         head.append(f"  [{assertion}]", style=BADGE_STYLE.get(assertion, "bold yellow"))
+    if getattr(hit, "fuzzy", False):
+        head.append("  ~near spelling", style="bold yellow")
     if score_label:
         head.append(f"  {score_label} {hit.score:.2f}", style="bold")
     head.append(f"  {hit.date or '-'}  ")
