@@ -13,18 +13,9 @@ import json
 import os
 from pathlib import Path
 
-STATE_ENV = "CHARTVAULT_STATE_DIR"
+from vault.client_state import state_dir  # the one client state folder (not created here)
+
 LAST_USER_FILE = "last_user"
-
-
-def state_dir() -> Path:
-    """The client state folder (not created here)."""
-    override = os.environ.get(STATE_ENV)
-    if override:
-        return Path(override)
-    from platformdirs import user_state_dir
-
-    return Path(user_state_dir("chartvault", appauthor=False))
 
 
 def _key(vault_dir: Path) -> str:

@@ -23,24 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
 
 from vault.atomic import private_dir, write_atomic
-
-STATE_ENV = "CHARTVAULT_STATE_DIR"
-
-
-def client_state_dir() -> Path:
-    """This OS account's chartvault state folder (outside every vault)."""
-    env = os.environ.get(STATE_ENV)
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_state_dir
-
-    return Path(user_state_dir("chartvault", appauthor=False))
+from vault.client_state import state_dir as client_state_dir  # this OS account's state folder, outside vaults
 
 
 def client_attempts_file(vault_root: Path) -> Path:

@@ -28,6 +28,7 @@ ENV = "CHARTVAULT_STATE_DIR"
 
 
 def state_dir() -> Path:
+    """This OS account's chartvault state folder, outside every vault (pins, heads, attempts, last user)."""
     configured = os.environ.get(ENV)
     if configured:
         return Path(configured).expanduser()
