@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from archive.errors import BadInput, NotFound
 from archive.policy import Action
@@ -135,6 +135,33 @@ def _split_ref(session: Session, ref: str) -> tuple[str | None, str]:
     return None, ref
 
 
+class _Named(Protocol):
+    @property
+    def owner(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+_Row = TypeVar("_Row", bound=_Named)
+
+
+def _pick(session: Session, ref: str, rows: list[_Row], what: str, hint: str) -> _Row:
+    """The row `ref` names among `rows` (what this user may read): 'owner/name', or 'name' (this user's own,
+    else the one shared with them; two shared under that name must be told apart)."""
+    owner, name = _split_ref(session, ref)
+    me = session.user.name
+    if owner is not None:
+        found = [r for r in rows if r.owner == owner and r.name == name]
+    else:
+        found = [r for r in rows if r.owner == me and r.name == name] or [r for r in rows if r.name == name]
+    if len(found) > 1:
+        names = ", ".join(f"{r.owner}/{r.name}" for r in found)
+        raise BadInput(f"More than one {what} shared with you is called '{name}'.", f"Name one: {names}.")
+    if not found:
+        raise NotFound(f"No {what} '{ref}'.", hint)
+    return found[0]
+
+
 def _visible_to(row: Any, user: str) -> bool:
     return bool(row.owner == user or user in row.shared_with)
 
@@ -190,19 +217,8 @@ def saved_searches(session: Session) -> list[SavedSearch]:
 def find_saved(session: Session, ref: str) -> SavedSearch:
     """The saved search `ref` names ('name': this user's, else the one shared with them; 'owner/name')."""
     session.require(Action.SEARCH)
-    owner, name = _split_ref(session, ref)
-    me = session.user.name
-    rows = session.store.saved.searches_for(me)
-    if owner is not None:
-        found = [r for r in rows if r.owner == owner and r.name == name]
-    else:
-        found = [r for r in rows if r.owner == me and r.name == name] or [r for r in rows if r.name == name]
-    if len(found) > 1:
-        names = ", ".join(f"{r.owner}/{r.name}" for r in found)
-        raise BadInput(f"More than one saved search shared with you is called '{name}'.", f"Name one: {names}.")
-    if not found:
-        raise NotFound(f"No saved search '{ref}'.", "List yours with 'chartvault search --saved-list'.")
-    return _saved(found[0])
+    rows = session.store.saved.searches_for(session.user.name)
+    return _saved(_pick(session, ref, rows, "saved search", "List yours with 'chartvault search --saved-list'."))
 
 
 def run_saved(session: Session, ref: str, *, limit: int = 20, mark: tuple[str, str] = ("**", "**"),
@@ -246,19 +262,8 @@ def _own_list(session: Session, name: str) -> PatientListRow:
 
 
 def _readable_list(session: Session, ref: str) -> PatientListRow:
-    owner, name = _split_ref(session, ref)
-    me = session.user.name
-    rows = session.store.saved.lists_for(me)
-    if owner is not None:
-        found = [r for r in rows if r.owner == owner and r.name == name]
-    else:
-        found = [r for r in rows if r.owner == me and r.name == name] or [r for r in rows if r.name == name]
-    if len(found) > 1:
-        names = ", ".join(f"{r.owner}/{r.name}" for r in found)
-        raise BadInput(f"More than one patient list shared with you is called '{name}'.", f"Name one: {names}.")
-    if not found:
-        raise NotFound(f"No patient list '{ref}'.", "See your lists with 'chartvault list show'.")
-    return found[0]
+    rows = session.store.saved.lists_for(session.user.name)
+    return _pick(session, ref, rows, "patient list", "See your lists with 'chartvault list show'.")
 
 
 def create_list(session: Session, name: str, *, note: str = "", share_with: list[str] | None = None) -> PatientList:
