@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -51,6 +52,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,19 +329,8 @@ def run(args: argparse.Namespace) -> tuple[list[str], list[Outcome]]:
         ask(phys, "find records about chest pain")
         warm_s = time.perf_counter() - t0
 
-        class Kept:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(phys, name)
-
-            def close(self) -> None:
-                pass
-
-        real_open = archive.login.open_session
-        archive.login.open_session = lambda *a, **k: Kept()  # type: ignore[assignment]
-        try:
+        with _kept_session(phys):
             outcomes = _ask_all(questions, root, phys)
-        finally:
-            archive.login.open_session = real_open
         phys.close()
         admin.close()
     return report(outcomes, args, build_s, embed_s, warm_s, len(notes), len(patients)), outcomes
@@ -523,6 +514,27 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
             "which_shown": which}
 
 
+@contextlib.contextmanager
+def _kept_session(phys: Any) -> Iterator[None]:
+    """Every CLI command run in this process uses the one open session `phys` (models loaded once, never
+    closed by a command): what "latency with models loaded" measures."""
+    import archive.login
+
+    class Kept:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(phys, name)
+
+        def close(self) -> None:
+            pass
+
+    real_open = archive.login.open_session
+    archive.login.open_session = lambda *a, **k: Kept()  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        archive.login.open_session = real_open
+
+
 def run_questions(args: argparse.Namespace) -> tuple[list[str], list[dict[str, Any]]]:
     import archive.login
 
@@ -560,19 +572,8 @@ def run_questions(args: argparse.Namespace) -> tuple[list[str], list[dict[str, A
         ask(phys, "In the case of the woman with chest pain, what was she given?")
         warm_s = time.perf_counter() - t0
 
-        class Kept:
-            def __getattr__(self, name: str) -> Any:
-                return getattr(phys, name)
-
-            def close(self) -> None:
-                pass
-
-        real_open = archive.login.open_session
-        archive.login.open_session = lambda *a, **k: Kept()  # type: ignore[assignment]
-        try:
+        with _kept_session(phys):
             outcomes = _ask_facts(questions, root, phys)
-        finally:
-            archive.login.open_session = real_open
         baseline = _baseline(questions, phys)
         phys.close()
     return report_facts(outcomes, args, build_s, embed_s, warm_s, baseline), outcomes
