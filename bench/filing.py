@@ -197,7 +197,7 @@ def _vault(work: Path) -> Any:
 
     admin = create_vault(work, "admin", PASS)
     with transaction(admin.db):
-        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
+        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
     return Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
 
 
