@@ -380,7 +380,8 @@ def chart_rederive(state: CliState, as_json: bool) -> None:
     click.echo(f"{counted(report.records_redated, 'record')} re-dated; {report.codes_moved} of "
                f"{counted(report.codes_checked, 'confirmed code')} moved to their own encounter and dates; "
                f"{report.undecided} undecided (asked in the review queue); "
-               f"{counted(report.review_items, 'new review item')}.")
+               f"{counted(report.review_items, 'new review item')}; "
+               f"{counted(report.search_rows_refreshed, 'search index row')} refreshed (dates, fact years).")
     years = sorted(set(report.events_before) | set(report.events_after))
     if years:
         click.echo("Diagnoses per year (before -> after):")
