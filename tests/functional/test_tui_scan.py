@@ -124,7 +124,7 @@ async def test_a_record_without_a_picture_says_why(demo_vault: Path, sessions: d
             scan = queue.query_one("#scan", ScanView)
             await wait_for(pilot, lambda: scan.shown_for == note, "the note's panel")
             caption = text(queue.query_one("#scan-caption", Static))
-            assert not scan.drawn and not scan.query("#scan-image")
+            assert not scan.drawn and not scan.query(".scan-image")
             assert "The scan is not drawn here: a text record has no scan to show." in caption
             assert f"chartvault show {note} --original --out FILE" in caption
             # the next row is the scan: drawn, and the note's sentence is gone

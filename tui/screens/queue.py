@@ -167,6 +167,8 @@ class QueueScreen(Screen[None]):
             lambda i: (i.record_id, i.filename,
                        f"{i.ocr_confidence:.2f}" if i.ocr_confidence is not None else "-", i.transcription),
         )
+        if not self.transcription_ids:
+            self.query_one("#scan", ScanView).clear("No scan waits for transcription.")
         self.quarantine_ids = fill(
             "quarantine", result["quarantine"], lambda i: (i.id, i.original_name, i.reason, i.at)
         )

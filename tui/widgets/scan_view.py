@@ -65,8 +65,8 @@ class ScanView(VerticalScroll):
     DEFAULT_CSS = """
     ScanView { border: round $primary; padding: 0 1; }
     ScanView #scan-caption { height: auto; color: $text-muted; }
-    ScanView #scan-image { width: auto; height: auto; }
-    ScanView.zoomed #scan-image { width: 1fr; height: auto; }
+    ScanView .scan-image { width: auto; height: auto; }
+    ScanView.zoomed .scan-image { width: 1fr; height: auto; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -79,7 +79,6 @@ class ScanView(VerticalScroll):
 
     def show(self, record_id: str, page: Any, error: str | None = None) -> None:
         """Draw `page` (indexer.scan_pages.ScanPage) of `record_id`, or say why not (`error`, or its why_not)."""
-        self._drop_picture()
         caption = self.query_one("#scan-caption", Static)
         why = error or (page.why_not if page is not None else "nothing to show")
         if page is not None and page.image is not None and error is None:
@@ -93,19 +92,32 @@ class ScanView(VerticalScroll):
                 caption.tooltip = None if sharp() else (
                     "This terminal draws no sixel or kitty graphics: the scan is drawn in coloured half blocks. "
                     + SHOW_ORIGINAL.format(rid=record_id))
-                self.mount(widget_class(page.image, id="scan-image"))
+                shown = self.query(".scan-image")
+                if shown:  # the same widget draws the next scan (its old picture is freed)
+                    shown.first().image = page.image  # type: ignore[attr-defined]
+                else:
+                    self.mount(widget_class(page.image, classes="scan-image"))
                 self.drawn = True
                 self.shown_for = record_id
                 return
+        self._drop_picture()
         caption.update(f"The scan is not drawn here: {why}. " + SHOW_ORIGINAL.format(rid=record_id))
+        caption.tooltip = None
         self.shown_for = record_id
 
+    def clear(self, text: str) -> None:
+        """No scan selected: the picture dropped, `text` instead."""
+        self._drop_picture()
+        self.query_one("#scan-caption", Static).update(text)
+        self.shown_for = None
+
     def _drop_picture(self) -> None:
-        for widget in list(self.query("#scan-image")):
+        for widget in list(self.query(".scan-image")):
             widget.image = None  # type: ignore[attr-defined]  # frees it; deletes a kitty-graphics copy
+            widget.remove_class("scan-image")  # (removal completes later: never found again meanwhile)
             widget.remove()
         self.drawn = False
 
     def on_unmount(self) -> None:
-        for widget in self.query("#scan-image"):
+        for widget in self.query(".scan-image"):
             widget.image = None  # type: ignore[attr-defined]
