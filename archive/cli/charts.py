@@ -369,8 +369,9 @@ def chart_list(state: CliState, mrn: str, kinds: tuple[str, ...], date_from: str
 @pass_state
 def chart_rederive(state: CliState, as_json: bool) -> None:
     """Re-derive the facts of records imported before this version: each confirmed code on the encounter
-    and dates its passage names, multi-encounter bundles dated by their last clinical date, and the review
-    queue's checks. Prints diagnosis counts per year before and after. Safe to run again."""
+    and dates its passage names, multi-encounter bundles dated by their last clinical date (in the search
+    index too), and the review queue's checks. Prints diagnosis counts per year before and after, and how
+    many search index rows it refreshed. Safe to run again."""
     from archive.rederive import rederive_facts
 
     report = rederive_facts(state.session())
