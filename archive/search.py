@@ -552,7 +552,9 @@ def search(
     near, holding = _near_spellings_by_meaning(session, query, f, visible, label, mark, limit)
     if near and mode == "hybrid":
         hits = _place_near_spellings(hits, near, holding, limit)
-        note = f"{counted(len(near[:limit]), 'hit')} by a near spelling, after the records holding the words."
+        listed = sum(h.fuzzy for h in hits)
+        note = f"{counted(listed, 'hit')} by a near spelling, after the records holding the words." if listed \
+            else None
     elif unlisted := [h for h in near if h.record_id not in {k.record_id for k in hits}]:
         n = len(unlisted)
         note = (f"Semantic mode ranks by meaning and does not look up near spellings (OCR misreadings): "
