@@ -22,6 +22,7 @@ from vault.atomic import atomic_writer
 
 if TYPE_CHECKING:
     from archive.session import Session
+    from indexer.scan_pages import ScanPage
 
 TRANSCRIPTION_HEADING = "\n\n--- Transcription ---\n"
 
@@ -299,6 +300,21 @@ def transcription_draft(session: Session, record_id: str) -> TranscriptionDraft:
         reasons=list(meta.get("transcription_reasons") or []),
     )
 
+
+def scan_picture(session: Session, record_id: str, page: int = 1) -> ScanPage:
+    """Page `page` of a record's scan as a picture, for the transcription screen (indexer.scan_pages.ScanPage:
+    its `why_not` says why there is none). The original is decrypted into memory only, never to disk; the
+    view is audited as a `view_record` entry naming the page."""
+    from indexer.scan_pages import scan_page
+
+    session.require(Action.TRANSCRIBE)
+    row = _record_row(session, record_id)
+    with session.transaction():
+        session.require_record(Action.VIEW_RECORD, record=row["id"], patient=row["patient_mrn"],
+                               details={"scan_page": int(page)})
+    return scan_page(session.blobs.get_bytes(row["blob_id"]), row["format"], page)
+
+
 def add_transcription(session: Session, record_id: str, text: str) -> Transcription:
     """Store a typed transcription of a scan beside it (encrypted); unverified until a second person checks it."""
     text = text.strip()
@@ -418,6 +434,7 @@ __all__ = [
     "add_transcription",
     "assign_patient",
     "export_original",
+    "scan_picture",
     "list_queue",
     "list_quarantine",
     "release_quarantine",

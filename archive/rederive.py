@@ -20,6 +20,8 @@ from archive.charts.encounters import places_for_passage
 from archive.policy import Action
 from archive.review import check_record
 from archive.stats import diagnosis_events
+from indexer.extract.types import PatientInfo
+from indexer.pipeline import meta_text
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 @dataclass
 class RederiveReport:
     records_redated: int = 0
+    search_rows_refreshed: int = 0  # full-text rows whose date or filter tokens (fact years) were re-derived
     codes_checked: int = 0
     codes_moved: int = 0  # a code whose encounter or dates changed
     undecided: int = 0  # codes whose encounter nobody can tell (left as they were; see the review queue)
@@ -65,7 +68,15 @@ def rederive_facts(session: Session) -> RederiveReport:
             last = last_clinical_date(facts)
             if last and row["date"] != last:
                 session.store.records.set_date(rid, last)
+                mrn = row["patient_mrn"]
+                name = session.store.patients.name_of(mrn) if mrn else None
+                # The full-text row holds the date too (its meta and its year token): searched and
+                # filtered by the new date, not the first encounter's.
+                session.store.records.update_search_row(row["n"], meta=meta_text(
+                    row["doc_type"], row["format"], row["author"], mrn, PatientInfo(mrn or "", name), last))
                 report.records_redated += 1
+        numbers = session.store.records.numbers(session.store.records.with_facts())
+        report.search_rows_refreshed = report.records_redated + session.store.records.refresh_facets(numbers)
         for decision_id, rid, code, passage, encounter, occurrences in session.store.coding.confirmed_in_force():
             report.codes_checked += 1
             row = session.store.records.get(rid)

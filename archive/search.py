@@ -284,8 +284,10 @@ def search_records_page(
             if hit is not None:
                 hits.append(hit)
     fuzzy = 0
-    if len(hits) < limit and page.total < limit and not as_you_type:
-        more = _near_spelling_hits(session, query, filters, fetch, visible, label, mark, hits)
+    if len(hits) < limit and page.total < limit:  # as you type too: a word being typed has no near spelling
+        floor = min((h.score for h in hits), default=None)
+        more = _near_spelling_hits(session, query, filters, fetch, visible, label, mark,
+                                   {h.record_id for h in hits}, floor)
         fuzzy = len(more[: limit - len(hits)])
         hits += more[:fuzzy]
     details: dict[str, Any] = {
@@ -327,15 +329,13 @@ def near_spelling_query(records: RecordsRepo, query: str) -> str | None:
 
 def _near_spelling_hits(
     session: Session, query: str, filters: fts.Filters, fetch: int, visible: Visibility, label: Labeller,
-    mark: tuple[str, str], exact: list[SearchHit],
+    mark: tuple[str, str], seen: set[str], floor: float | None,
 ) -> list[SearchHit]:
-    """Few exact matches: the records found by near spellings of the query's words (OCR text reads
-    "Cimeti2ine"), marked fuzzy and scored below every exact hit."""
+    """Few exact matches: the records (other than `seen`) found by near spellings of the query's words (OCR
+    text reads "Cimeti2ine"), marked fuzzy and scored below `floor` (the lowest exact hit's score)."""
     widened = near_spelling_query(session.store.records, query)
     if widened is None:
         return []
-    seen = {h.record_id for h in exact}
-    floor = min((h.score for h in exact), default=None)
     out = []
     for h in session.store.records.full_text_page(widened, filters, fetch).hits:
         if h.record_id in seen or not visible.allows(h.record_id, h.patient):
@@ -542,13 +542,66 @@ def search(
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
-    hits = _to_hits(session, visible, raw, words, mark, Labeller(session, query, positive), limit)
+    label = Labeller(session, query, positive)
+    hits = _to_hits(session, visible, raw, words, mark, label, limit)
     floor = weak_floor(embedder.model_id, mode)
     weak = bool(hits) and max(h.score for h in hits) < floor
     if weak:
         hits = hits[:WEAK_SHOWN]
-    _audit(session, "search", query, mode, patient, f, hits, weak=weak, positive=positive)
-    return SearchResult(query, mode, hits, requested=requested, weak=weak, weak_floor=floor)
+    note = None
+    near, holding = _near_spellings_by_meaning(session, query, f, visible, label, mark, limit)
+    if near and mode == "hybrid":
+        hits = _place_near_spellings(hits, near, holding, limit)
+        listed = sum(h.fuzzy for h in hits)
+        note = f"{counted(listed, 'hit')} by a near spelling, after the records holding the words." if listed \
+            else None
+    elif unlisted := [h for h in near if h.record_id not in {k.record_id for k in hits}]:
+        n = len(unlisted)
+        note = (f"Semantic mode ranks by meaning and does not look up near spellings (OCR misreadings): "
+                f"{counted(n, 'more record')} {'holds' if n == 1 else 'hold'} a near spelling "
+                f"of the query's words; --mode hybrid or fts lists {'it' if n == 1 else 'them'}.")
+    _audit(session, "search", query, mode, patient, f, hits, weak=weak, positive=positive,
+           fuzzy=sum(h.fuzzy for h in hits))
+    return SearchResult(query, mode, hits, note=note, requested=requested, weak=weak, weak_floor=floor)
+
+
+def _near_spellings_by_meaning(
+    session: Session, query: str, filters: fts.Filters, visible: Visibility, label: Labeller,
+    mark: tuple[str, str], limit: int,
+) -> tuple[list[SearchHit], set[str]]:
+    """The modes by meaning: when fewer than `limit` records hold the query's words exactly, the records found
+    only by a near spelling of them (OCR text), as full text finds them (marked fuzzy), and the ids of those
+    holding the words. Hybrid mode lists them; semantic mode says how many there are and where to look."""
+    try:
+        exact = session.store.records.full_text_page(query, filters, limit)
+    except fts.BadQuery:  # a query by meaning need not be valid full-text syntax: then no near spellings
+        return [], set()
+    if exact.total >= limit:
+        return [], set()
+    holding = {h.record_id for h in exact.hits}
+    return _near_spelling_hits(session, query, filters, max(limit * 2, 20), visible, label, mark, holding,
+                               None), holding
+
+
+def _place_near_spellings(hits: list[SearchHit], near: list[SearchHit], holding: set[str],
+                          limit: int) -> list[SearchHit]:
+    """Hybrid hits with the near-spelling ones right after the last hit that holds the query's words exactly
+    (first when none does), scored between their neighbours; a record found both by meaning and by a near
+    spelling is listed once, as a near spelling."""
+    ids = {h.record_id for h in near}
+    kept = [h for h in hits if h.record_id not in ids]
+    exact = [i for i, h in enumerate(kept) if h.record_id in holding]
+    at = exact[-1] + 1 if exact else 0
+    upper = kept[at - 1].score if at > 0 else None
+    lower = kept[at].score if at < len(kept) else None
+    gap = 0.01 * (len(near) + 1)
+    if upper is None:
+        upper = (lower if lower is not None else 0.0) + gap
+    if lower is None or lower >= upper:
+        lower = upper - gap
+    step = (upper - lower) / (len(near) + 1)
+    placed = [replace(h, score=round(upper - step * (i + 1), 4)) for i, h in enumerate(near)]
+    return (kept[:at] + placed + kept[at:])[:limit]
 
 
 def weak_floor(model_id: str, mode: str) -> float:
@@ -715,7 +768,7 @@ def _snippet(text: str, start: int, end: int, words: list[str], mark: tuple[str,
 
 def _audit(
     session: Session, action: str, query: str, mode: str, patient: str | None, filters: fts.Filters,
-    hits: list[SearchHit], weak: bool = False, positive: bool = False,
+    hits: list[SearchHit], weak: bool = False, positive: bool = False, fuzzy: int = 0,
 ) -> None:
     details: dict[str, Any] = {
         "query": query,
@@ -729,6 +782,8 @@ def _audit(
         details["weak"] = True
     if positive:
         details["positive"] = True
+    if fuzzy:
+        details["fuzzy"] = fuzzy
     with session.transaction():
         session.audit(action, patient=patient, details=details)
 

@@ -197,7 +197,7 @@ def _vault(work: Path) -> Any:
 
     admin = create_vault(work, "admin", PASS)
     with transaction(admin.db):
-        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"))
+        insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
     return Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
 
 
@@ -286,6 +286,7 @@ def check_bundle_years(session: Any, record_id: str, bundle: dict[str, Any]) -> 
     old_year = load_encounter(session, old_enc).start[:4] if old_enc else None
     suggestions = suggest_for_record(session, record_id, limit=40).suggestions
     checked = agree = old_agree = 0
+    coded: set[str] = set()  # the Condition texts some confirmed code was counted for
     for s in suggestions:
         confirm_code(session, record_id, s.code, passage=s.passage, score=s.score, start=s.start)
         line_start = text.rfind("\n", 0, s.start) + 1
@@ -299,7 +300,14 @@ def check_bundle_years(session: Any, record_id: str, bundle: dict[str, Any]) -> 
         checked += 1
         agree += years == onsets[named]
         old_agree += {old_year} == onsets[named]
-    return {"codes": checked, "agree": agree, "old_agree": old_agree}
+        if years == onsets[named]:
+            coded.add(named)
+    UNCODED.update(set(onsets) - coded)
+    return {"codes": checked, "agree": agree, "old_agree": old_agree, "conditions": len(onsets),
+            "conditions_coded": len(coded)}
+
+
+UNCODED: set[str] = set()  # Condition texts of the bundles no confirmed code was counted for (printed)
 
 
 def run_bundles(paths: list[Path], work: Path) -> dict[str, Any]:
@@ -364,6 +372,10 @@ def main() -> None:
         f"{years.get('agree', 0)} ({years.get('agree', 0) / max(1, years.get('codes', 0)):.1%}); "
         f"old placement (the record's most cited encounter): {years.get('old_agree', 0)} "
         f"({years.get('old_agree', 0) / max(1, years.get('codes', 0)):.1%}); {years.get('seconds', 0)} s",
+        f"conditions in the bundles' JSON (distinct texts): {years.get('conditions', 0)}; with a confirmed "
+        f"ICD-10-CM code counted in exactly their onset years: {years.get('conditions_coded', 0)}; no code was "
+        f"confirmed from a passage naming the others (statistics count coded diagnoses only): "
+        f"{', '.join(sorted(UNCODED)) or 'none'}",
     ]
     print("\n".join(lines))
     if args.record:

@@ -23,6 +23,7 @@ Knows nothing of users or policy.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,9 @@ COLUMNS = ("title", "filename", "text", "meta", "facets")
 WEIGHTS = (6.0, 3.0, 1.0, 2.0, 0.0)
 V3_COLUMNS, V3_WEIGHTS = COLUMNS[:4], WEIGHTS[:4]  # the table as schema migration 3 made it
 FACET = "cvfacet"  # in the facets column of every row: the type and year tokens below are there
+# In the facets of a record with a fact dated in another year than the record (a bundle of many encounters):
+# the year tokens cannot rule it out, so the date filter's join tests its fact dates (_filter_sql).
+FACT_YEARS = "cvfactyears"
 MAX_FACET_YEARS = 60  # a date range over more years is filtered by the join alone
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 COLUMN_ALIASES = {
@@ -72,8 +76,9 @@ def _norm(value: str) -> str:
     return re.sub(r"[^a-z0-9]", "", value.lower())
 
 
-def facet_tokens(doc_type: str | None, fmt: str | None, date: str | None) -> str:
-    """The facets column of a record: FACET, a token per way --type can name it, and its year.
+def facet_tokens(doc_type: str | None, fmt: str | None, date: str | None, facts: str | None = None) -> str:
+    """The facets column of a record: FACET, a token per way --type can name it, its year, and FACT_YEARS
+    when one of its facts (the `facts` JSON of its records row) is dated in another year.
 
     --type T keeps records whose type or format is T, or whose type starts with 'T:'; the
     tokens hold each of those spellings (letters and digits only), so the filter is a token
@@ -86,12 +91,38 @@ def facet_tokens(doc_type: str | None, fmt: str | None, date: str | None) -> str
             toks.append("cvtype" + _norm(value))
     if date and re.match(r"^\d{4}", date):
         toks.append("cvyear" + date[:4])
+    if any(year != (date or "")[:4] for year in fact_years(facts)):
+        toks.append(FACT_YEARS)
     return " ".join(dict.fromkeys(toks))
 
 
+def fact_years(facts: str | None) -> set[str]:
+    """The years of the dated facts in a records row's `facts` JSON."""
+    if not facts or facts == "[]":
+        return set()
+    try:
+        items = json.loads(facts)
+    except ValueError:
+        return set()
+    return {str(f["date"])[:4] for f in items if isinstance(f, dict) and re.match(r"^\d{4}", str(f.get("date") or ""))}
+
+
 def _facets_of(db: Any, rowid: int) -> str:
-    row = db.execute("SELECT doc_type, format, date FROM records WHERE n = ?", [rowid]).fetchone()
+    row = db.execute("SELECT doc_type, format, date, facts FROM records WHERE n = ?", [rowid]).fetchone()
     return facet_tokens(*row) if row else ""
+
+
+def refresh_facets(db: Any, rowids: list[int]) -> int:
+    """Re-derive the facets column of these records' FTS rows from their records rows (a record re-dated, or
+    an index written before fact years were tokens); how many rows changed."""
+    changed = 0
+    for rowid in rowids:
+        facets = _facets_of(db, rowid)
+        row = db.execute(f"SELECT facets FROM {TABLE} WHERE rowid = ?", [rowid]).fetchone()
+        if row is not None and row[0] != facets:
+            db.execute(f"UPDATE {TABLE} SET facets = ? WHERE rowid = ?", [facets, rowid])
+            changed += 1
+    return changed
 
 
 def index_row(db: Any, rowid: int, *, title: str, filename: str, text: str, meta: str) -> None:
@@ -162,10 +193,13 @@ def facet_match(db: Any, filters: Filters | None) -> tuple[list[str], list[str]]
             inside = [y for y in held if int(lo) <= y <= int(hi)]
             outside = [y for y in held if y not in inside]
             if inside and outside and len(held) <= MAX_FACET_YEARS:  # else the join alone decides
+                # A record with facts of other years (FACT_YEARS) always passes to the join.
                 if len(inside) <= len(outside):
-                    must.append("(" + " OR ".join(_quote(f"cvyear{y}") for y in inside) + ")")
+                    must.append("(" + " OR ".join([*(_quote(f"cvyear{y}") for y in inside), _quote(FACT_YEARS)])
+                                + ")")
                 else:
-                    must_not.append("(" + " OR ".join(_quote(f"cvyear{y}") for y in outside) + ")")
+                    must_not.append("((" + " OR ".join(_quote(f"cvyear{y}") for y in outside)
+                                    + f") NOT {_quote(FACT_YEARS)})")
     return must, must_not
 
 
@@ -478,14 +512,19 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     if filters.author:
         where.append("r.author LIKE ? ESCAPE '\\'")
         params.append("%" + _like_escape(filters.author.strip()) + "%")
-    if filters.date_from:
-        d = check_date(filters.date_from, "--from")
-        where.append(f"substr(r.date, 1, {len(d)}) >= ?")
-        params.append(d)
-    if filters.date_to:
-        d = check_date(filters.date_to, "--to")
-        where.append(f"substr(r.date, 1, {len(d)}) <= ?")
-        params.append(d)
+    if filters.date_from or filters.date_to:
+        # The record's date, or the date of one of its facts (a bundle of many encounters is found by each).
+        bounds: list[str] = []
+        for value, option, op in ((filters.date_from, "--from", ">="), (filters.date_to, "--to", "<=")):
+            if value:
+                d = check_date(value, option)
+                bounds.append(f"substr({{day}}, 1, {len(d)}) {op} ?")
+                params.append(d)
+        record_day = " AND ".join(b.format(day="r.date") for b in bounds)
+        fact_day = " AND ".join(b.format(day="j.value ->> 'date'") for b in bounds)
+        where.append(f"(({record_day}) OR (r.facts != '[]' AND EXISTS (SELECT 1 FROM json_each(r.facts) j "
+                     f"WHERE {fact_day})))")
+        params += params[len(params) - len(bounds):]
     return "".join(f" AND {w}" for w in where), params
 
 

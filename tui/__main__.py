@@ -34,6 +34,10 @@ def launch_tui(state: CliState) -> None:
     from tui.app import make_app
 
     app = make_app(vault_dir=state.vault_dir, user=None if origin else state.user, origin=origin)
+    if origin is None:  # a terminal: ask it now what it can draw (scans), before Textual reads it
+        from tui.widgets.scan_view import prepare_graphics
+
+        prepare_graphics()
     app.run()
 
 

@@ -171,3 +171,14 @@ class DraftShown(Message):
         self.record_id = record_id
         self.draft = draft
         self.error = error
+
+
+class ScanShown(Message):
+    """A scan's page to draw beside the transcription box (indexer.scan_pages.ScanPage, held in memory), or
+    the `error` that stopped it."""
+
+    def __init__(self, record_id: str, page: Any, error: ChartvaultError | None = None) -> None:
+        super().__init__()
+        self.record_id = record_id
+        self.page = page
+        self.error = error

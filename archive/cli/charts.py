@@ -369,8 +369,9 @@ def chart_list(state: CliState, mrn: str, kinds: tuple[str, ...], date_from: str
 @pass_state
 def chart_rederive(state: CliState, as_json: bool) -> None:
     """Re-derive the facts of records imported before this version: each confirmed code on the encounter
-    and dates its passage names, multi-encounter bundles dated by their last clinical date, and the review
-    queue's checks. Prints diagnosis counts per year before and after. Safe to run again."""
+    and dates its passage names, multi-encounter bundles dated by their last clinical date (in the search
+    index too), and the review queue's checks. Prints diagnosis counts per year before and after, and how
+    many search index rows it refreshed. Safe to run again."""
     from archive.rederive import rederive_facts
 
     report = rederive_facts(state.session())
@@ -380,7 +381,8 @@ def chart_rederive(state: CliState, as_json: bool) -> None:
     click.echo(f"{counted(report.records_redated, 'record')} re-dated; {report.codes_moved} of "
                f"{counted(report.codes_checked, 'confirmed code')} moved to their own encounter and dates; "
                f"{report.undecided} undecided (asked in the review queue); "
-               f"{counted(report.review_items, 'new review item')}.")
+               f"{counted(report.review_items, 'new review item')}; "
+               f"{counted(report.search_rows_refreshed, 'search index row')} refreshed (dates, fact years).")
     years = sorted(set(report.events_before) | set(report.events_after))
     if years:
         click.echo("Diagnoses per year (before -> after):")

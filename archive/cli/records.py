@@ -164,10 +164,14 @@ def search(
     historical, family; null when it does not use the query's words) with
     that mention. --positive keeps the records that affirm it.
 
-    Full text tolerates OCR errors: when few records match exactly, words of
-    five letters or more also find their near spellings in the index
-    ("cimetidine" finds a scan read as "Cimeti2ine"); such hits come after
-    the exact ones, marked "~near spelling" (JSON: fuzzy true).
+    Full text and hybrid mode tolerate OCR errors: when few records hold
+    the query's words exactly, words of five letters or more also find
+    their near spellings in the index ("cimetidine" finds a scan read as
+    "Cimeti2ine"); such hits come after the records holding the words,
+    marked "~near spelling" (JSON: fuzzy true). Semantic mode ranks by
+    meaning only and says how many records it leaves out that hold a near
+    spelling. --from/--to keep a record whose date, or one of whose facts'
+    dates (a FHIR bundle's encounters and conditions), is in the range.
     """
     from archive import saved as saved_searches
 

@@ -93,8 +93,16 @@ class RecordsRepo:
         return [(str(r[0]), str(r[1]), str(r[2] or "{}")) for r in rows]
 
     def set_date(self, record_id: str, date: str) -> None:
-        """A record's date re-derived (a multi-encounter bundle: its last clinical date)."""
+        """A record's date re-derived (a multi-encounter bundle: its last clinical date); the caller refreshes
+        its full-text row (`update_search_row`: the date is in its meta and facets)."""
         self.db.execute("UPDATE records SET date = ? WHERE id = ?", [date, record_id])
+
+    def refresh_facets(self, numbers: list[int]) -> int:
+        """Re-derive the full-text filter tokens (type, year, fact years) of these records (`records.n`) from
+        their rows; how many changed."""
+        from indexer import fts
+
+        return fts.refresh_facets(self.db, numbers)
 
     def all_ids(self) -> list[str]:
         """Every record's id, in import order."""

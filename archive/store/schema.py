@@ -452,6 +452,14 @@ def signed_grants_and_disclosures(db: Any) -> None:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
 
 
+def fact_year_facets(db: Any) -> None:
+    """Issue 17: a record with facts dated in other years than its own carries the token that lets a date
+    filter test its fact dates (indexer.fts.FACT_YEARS); written for the records imported before."""
+    from indexer.fts import refresh_facets
+
+    refresh_facets(db, [int(r[0]) for r in db.execute("SELECT n FROM records WHERE facts != '[]'").fetchall()])
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -465,6 +473,7 @@ MIGRATIONS = [
     saved_searches_and_patient_lists,
     fulltext_facets,
     signed_grants_and_disclosures,
+    fact_year_facets,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

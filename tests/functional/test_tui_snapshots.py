@@ -172,3 +172,33 @@ def test_assistant_answer(snap_compare: Any, fresh_demo: Path, physician: Any, s
         await settle(pilot)
 
     assert snap_compare(make_app(fresh_demo), terminal_size=size, run_before=run_before)
+
+
+@pytest.fixture(scope="module")
+def technician(demo_sessions: dict[str, Any]) -> Any:
+    """tess's session on this module's copy (the transcription queue is hers)."""
+    return demo_sessions["tess"]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_transcription_with_the_scan(snap_compare: Any, fresh_demo: Path, technician: Any,
+                                     size: tuple[int, int]) -> None:
+    """The handwriting-style scan drawn (half blocks: no terminal to ask) beside its OCR lines and the box."""
+    from tui.app import make_app
+
+    async def run_before(pilot: Any) -> None:
+        from textual.widgets import TabbedContent
+
+        from tui.screens.queue import QueueScreen
+        from tui.widgets.scan_view import ScanView
+
+        await unlocked(fresh_demo, technician)(pilot)
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, QueueScreen) and pilot.app.screen.loads > 0,
+                         "queues")
+        queue = pilot.app.screen
+        queue.query_one("#queues", TabbedContent).active = "tab-transcription"
+        await wait_until(pilot, lambda: queue.query_one("#scan", ScanView).drawn, "the scan drawn")
+        await settle(pilot)
+
+    assert snap_compare(make_app(fresh_demo), terminal_size=size, run_before=run_before)

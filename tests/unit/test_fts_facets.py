@@ -19,7 +19,9 @@ DOCS = [  # n, doc_type, format, date, text
     (3, "hl7:ORU^R01", "hl7", "2022-03-10", "Troponin elevated; chest pain."),
     (4, "fhir:Bundle", "fhir", None, "Condition: chest pain."),
     (5, "Note", "pdf", "2024", "Chest pain follow-up."),
+    (6, "fhir:Bundle", "fhir", "2022-06-01", "Condition: chest pain. Encounter."),  # facts of 2019 and 2021 (FACTS)
 ]
+FACTS = {6: '[{"kind": "encounter", "date": "2019-12-31"}, {"kind": "condition", "date": "2021-02"}]'}
 
 
 def _old_index(path: Path) -> Any:
@@ -29,9 +31,9 @@ def _old_index(path: Path) -> Any:
     with transaction(db):
         for n, dtype, fmt, date, text in DOCS:
             db.execute(
-                "INSERT INTO records (n, id, blob_id, filename, format, doc_type, date, size, status, imported_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'needs_filing', '2024-01-01')",
-                [n, f"r{n}", f"{n:064x}", f"d{n}.txt", fmt, dtype, date],
+                "INSERT INTO records (n, id, blob_id, filename, format, doc_type, date, size, status, imported_at,"
+                " facts) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 'needs_filing', '2024-01-01', ?)",
+                [n, f"r{n}", f"{n:064x}", f"d{n}.txt", fmt, dtype, date, FACTS.get(n, "[]")],
             )
             db.execute(f"INSERT INTO {fts.TABLE} (rowid, title, filename, text, meta) VALUES (?, '', ?, ?, ?)",
                        [n, f"d{n}.txt", text, dtype])
@@ -45,6 +47,7 @@ def test_migration_adds_facets_to_every_existing_row(tmp_path: Path) -> None:
     rows = dict(db.execute(f"SELECT rowid, facets FROM {fts.TABLE}").fetchall())
     assert rows[3] == "cvfacet cvtypehl7orur01 cvtypehl7 cvyear2022"
     assert rows[4] == "cvfacet cvtypefhirbundle cvtypefhir"  # no date, no year token
+    assert rows[6] == "cvfacet cvtypefhirbundle cvtypefhir cvyear2022 cvfactyears"  # facts of other years
     assert sorted(h.record_id for h in fts.search(db, "chest pain", limit=10)) == sorted(before)
     # The facets column weighs nothing in BM25, and snippets never show it.
     assert all("cvfacet" not in h.snippet for h in fts.search(db, "chest", fts.Filters(doc_type="note")))
@@ -62,6 +65,9 @@ def test_migration_adds_facets_to_every_existing_row(tmp_path: Path) -> None:
     fts.Filters(date_from="2020", date_to="2022-03-09"),
     fts.Filters(doc_type="note", date_from="2024"),
     fts.Filters(date_from="2030"),
+    fts.Filters(date_from="2019-12-31", date_to="2019-12-31"),
+    fts.Filters(date_from="2021-02", date_to="2021-02"),
+    fts.Filters(date_from="2020"),
 ])
 def test_facets_narrow_exactly_as_the_join(tmp_path: Path, filters: fts.Filters, monkeypatch: Any) -> None:
     db = _old_index(tmp_path / "index.db")
@@ -70,6 +76,22 @@ def test_facets_narrow_exactly_as_the_join(tmp_path: Path, filters: fts.Filters,
     monkeypatch.setattr(fts, "facet_match", lambda db, f: ([], []))
     join_only = sorted(h.record_id for h in fts.search(db, "chest pain", filters, limit=10))
     assert with_facets == join_only
+    db.conn.close()
+
+
+def test_a_date_filter_finds_a_record_by_its_fact_dates(tmp_path: Path) -> None:
+    """Record 6 is dated 2022-06-01, with an encounter of 2019-12-31 and a condition of 2021-02."""
+    db = _old_index(tmp_path / "index.db")
+    migrate(db, MIGRATIONS)
+
+    def ids(**bounds: str) -> set[str]:
+        return {h.record_id for h in fts.search(db, "chest pain", fts.Filters(**bounds), limit=10)}
+
+    assert "r6" in ids(date_from="2019-12-31", date_to="2019-12-31")
+    assert "r6" in ids(date_from="2021-02", date_to="2021-02") and "r6" in ids(date_from="2021", date_to="2021")
+    assert "r6" in ids(date_from="2022-06", date_to="2022-06")
+    assert "r6" not in ids(date_from="2020", date_to="2020") and "r6" not in ids(date_to="2019-12-30")
+    assert ids(date_from="2020", date_to="2020") == set()
     db.conn.close()
 
 
@@ -82,9 +104,11 @@ def test_facet_terms_name_the_fewer_years() -> None:
             return Row()
 
     must, must_not = fts.facet_match(FakeDb(), fts.Filters(doc_type="Note", date_from="2015"))
-    assert must == ['"cvtypenote"'] and must_not == ['(' + " OR ".join(f'"cvyear{y}"' for y in range(2010, 2015)) + ')']
+    # A record with facts of other years (cvfactyears) is never ruled out by its own year: the join decides.
+    assert must == ['"cvtypenote"'] and must_not == [
+        '((' + " OR ".join(f'"cvyear{y}"' for y in range(2010, 2015)) + ') NOT "cvfactyears")']
     must, must_not = fts.facet_match(FakeDb(), fts.Filters(date_from="2023"))
-    assert must == ['("cvyear2023" OR "cvyear2024")'] and must_not == []
+    assert must == ['("cvyear2023" OR "cvyear2024" OR "cvfactyears")'] and must_not == []
     assert fts.facet_match(FakeDb(), fts.Filters(author="ng")) == ([], [])
 
 

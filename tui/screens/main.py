@@ -187,6 +187,8 @@ class MainScreen(Screen[None]):
             found = f"No record matches well; the closest {counted(n, 'record')} (weak matches). Enter opens one."
         if self.within is not None:
             found = f"Within list '{self.within}': {found}"
+        if result is not None and result.note and n:  # near spellings: how many, or where semantic mode left them
+            found = f"{found} {result.note}"
         self._status(f"{label}: {found}" if label else found)
         self.refresh_bindings()
         self.fallback = result.fallback if result is not None else None

@@ -7,7 +7,9 @@ function in a worker; policy is decided there. The Review tab lists what does
 not add up (archive.review): the selected item shows both sources; Ctrl+Y
 accepts this record's value, Ctrl+D keeps the other one, Ctrl+G corrects it to
 the typed value, Ctrl+E refiles the record to the typed MRN, Ctrl+Z rejects a
-held fact (the keys show in the footer while the Review tab is open).
+held fact (the keys show in the footer while the Review tab is open). The
+transcription tab draws the selected scan beside its OCR lines and the box
+(tui.widgets.scan_view); F12 zooms the scan to the whole tab and back.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Static, TabbedContent, TabPane, TextArea
 
-from tui.messages import Done, DraftShown, OpenRecord, QueuesLoaded, ReviewShown
+from tui.messages import Done, DraftShown, OpenRecord, QueuesLoaded, ReviewShown, ScanShown
 from tui.widgets.footer import KeyFooter
 from tui.widgets.header import AppHeader
+from tui.widgets.scan_view import ScanView
 from tui.widgets.status import StatusLine
 from tui.widgets.tabs import next_tab
 from tui.workers import session_work
@@ -46,15 +49,20 @@ class QueueScreen(Screen[None]):
         Binding("ctrl+e", "review('refile')", "Refile", tooltip="File the record to the MRN typed below",
                 priority=True),
         Binding("ctrl+z", "review('reject')", "Reject", tooltip="Keep a held fact off the chart for good"),
+        Binding("f12", "zoom_scan", "Zoom scan", tooltip="The scan over the whole tab (fitted to its width), "
+                "and back"),
     ]
     REVIEW_ACTIONS = ("accept", "other", "correct", "refile", "reject")
     DEFAULT_CSS = """
     QueueScreen DataTable { height: 1fr; min-height: 5; }
     QueueScreen .queue-actions { height: auto; }
     QueueScreen .queue-actions Input { width: 1fr; margin-right: 1; }
-    QueueScreen #transcription-work { height: 12; }
-    QueueScreen #ocr-lines { width: 1fr; height: 12; overflow-y: auto; padding: 0 1; border: round $primary; }
-    QueueScreen #transcription-text { width: 1fr; height: 12; }
+    QueueScreen #transcription-work { height: 2fr; min-height: 8; }
+    QueueScreen #scan { width: 1fr; height: 1fr; }
+    QueueScreen #ocr-lines { width: 1fr; height: 1fr; overflow-y: auto; padding: 0 1; border: round $primary; }
+    QueueScreen #transcription-text { width: 1fr; height: 1fr; }
+    QueueScreen.scan-zoomed #transcription, QueueScreen.scan-zoomed #ocr-lines { display: none; }
+    QueueScreen.scan-zoomed #scan { width: 3fr; }
     QueueScreen #queue-message { height: auto; padding: 0 1; }
     QueueScreen #queue-message.error { color: $error; text-style: bold; }
     QueueScreen #review-detail { height: auto; min-height: 3; padding: 0 1; border: round $primary; }
@@ -84,6 +92,7 @@ class QueueScreen(Screen[None]):
             with TabPane("Needs transcription", id="tab-transcription"), Vertical():
                 yield DataTable(id="transcription", cursor_type="row", zebra_stripes=True)
                 with Horizontal(id="transcription-work"):
+                    yield ScanView(id="scan")
                     yield Static("Select a scan: its OCR lines show here, weak ones marked ?", id="ocr-lines")
                     yield TextArea(id="transcription-text")
                 with Horizontal(classes="queue-actions"):
@@ -158,6 +167,8 @@ class QueueScreen(Screen[None]):
             lambda i: (i.record_id, i.filename,
                        f"{i.ocr_confidence:.2f}" if i.ocr_confidence is not None else "-", i.transcription),
         )
+        if not self.transcription_ids:
+            self.query_one("#scan", ScanView).clear("No scan waits for transcription.")
         self.quarantine_ids = fill(
             "quarantine", result["quarantine"], lambda i: (i.id, i.original_name, i.reason, i.at)
         )
@@ -186,12 +197,23 @@ class QueueScreen(Screen[None]):
     @session_work("transcription-draft")
     def load_draft(self, record_id: str) -> None:
         from archive.errors import ChartvaultError
-        from archive.records import transcription_draft
+        from archive.records import scan_picture, transcription_draft
 
         try:
             self.post_message(DraftShown(record_id, transcription_draft(self.session, record_id)))
         except ChartvaultError as exc:
             self.post_message(DraftShown(record_id, None, exc))
+            return
+        try:  # the picture after the text: the box can be worked in while the scan decodes
+            self.post_message(ScanShown(record_id, scan_picture(self.session, record_id)))
+        except ChartvaultError as exc:
+            self.post_message(ScanShown(record_id, None, exc))
+
+    def on_scan_shown(self, message: ScanShown) -> None:
+        if message.record_id != self.draft_for:  # another scan was selected meanwhile
+            return
+        error = f"{message.error.message} {message.error.hint}".strip() if message.error is not None else None
+        self.query_one("#scan", ScanView).show(message.record_id, message.page, error)
 
     def on_draft_shown(self, message: DraftShown) -> None:
         from rich.text import Text
@@ -204,8 +226,6 @@ class QueueScreen(Screen[None]):
         out = Text()
         if draft.reasons:
             out.append("Queued: " + "; ".join(draft.reasons) + "\n", style="bold yellow")
-        out.append("The scan is not drawn here; 'chartvault show ID --original --out FILE' writes it "
-                   "(delete it after).\n", style="dim")
         for line in draft.lines:
             mark = "? " if line.weak else "  "
             conf = f"{line.confidence:.2f} " if line.confidence is not None else ""
@@ -252,7 +272,18 @@ class QueueScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "review":
             return self.is_mounted and bool(self.query("#queues")) and self._review_tab()
+        if action == "zoom_scan":
+            return self.is_mounted and bool(self.query("#queues")) and self._transcription_tab()
         return True
+
+    def _transcription_tab(self) -> bool:
+        return self.query_one("#queues", TabbedContent).active == "tab-transcription"
+
+    def action_zoom_scan(self) -> None:
+        """The scan over the whole tab, fitted to its width (scroll for the rest), and back."""
+        zoomed = not self.has_class("scan-zoomed")
+        self.set_class(zoomed, "scan-zoomed")
+        self.query_one("#scan", ScanView).set_class(zoomed, "zoomed")
 
     @on(TabbedContent.TabActivated, "#queues")
     def _tab_changed(self) -> None:
