@@ -106,15 +106,17 @@ class FolderWatcher:
         self._last_scan = 0.0
 
     # ------------------------------------------------------------ the callback side
-    def note(self, path: str | Path, *, complete: bool = False) -> None:
+    def note(self, path: str | Path, *, complete: bool = False, at: float | None = None) -> None:
         """Record that `path` changed (called from the observer thread: no I/O here).
 
         `complete`: the event says the writer is done (closed after writing, or renamed in).
+        `at`: when it was seen (monotonic; default now). One scan sees all its files at one time, so files
+        found together fall due together even when the scan itself is slow on a loaded machine.
         """
         path = Path(path)
         if self.accept is not None and not self.accept(path):
             return
-        now = time.monotonic()
+        now = time.monotonic() if at is None else at
         with self._lock:
             entry = self._queue.get(path)
             if entry is None:
@@ -225,7 +227,7 @@ class FolderWatcher:
 
     # ------------------------------------------------------------ the loop
     def _scan(self) -> None:
-        self._last_scan = time.monotonic()
+        self._last_scan = seen = time.monotonic()
         for folder in self.folders:
             for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
                 here = Path(dirpath)
@@ -234,7 +236,7 @@ class FolderWatcher:
                     with self._lock:
                         known = path in self._queue
                     if not known:
-                        self.note(path)
+                        self.note(path, at=seen)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
