@@ -420,6 +420,10 @@ def context_of(text: str, start: int, end: int) -> Context:
     default = head.default if head else AFFIRMED
     if default != AFFIRMED:
         flags[default] = True
+    if _HABIT.fullmatch(" ".join(re.findall(r"[a-z]+", text[start:end].lower()))):
+        flags[HISTORICAL] = True  # "denies alcohol or DRUG USE": a habit is told over time
+    elif head is None and _bare(toks, first, last) and _chronic(text[start:end]):
+        flags[HISTORICAL] = True  # "GOUT." on a line of its own: a problem-list line cut from its heading
     return Context(
         negated=flags[NEGATED],
         possible=flags[POSSIBLE],
@@ -428,6 +432,41 @@ def context_of(text: str, start: int, end: int) -> Context:
         family=flags[FAMILY],
         section=head.name if head else "",
     )
+
+
+# Substance use is a habit the history tells (social history), whatever the tense: ConText's annotators mark it
+# historical, negated or not.
+_HABIT = re.compile(
+    r"(?:(?:illicit|recreational|iv|intravenous|street|other) )?"
+    r"(?:alcohol|etoh|tobacco|smoking|cigarettes?|drugs?|ivdu|cocaine|heroin|marijuana)"
+    r"(?: (?:use|usage|abuse|habit|habits))?"
+)
+
+# Conditions a patient lives with. Named alone on a line with no heading above it (a problem list cut from its
+# "PAST MEDICAL HISTORY:"), one of them is the patient's history, not this visit's finding.
+_CHRONIC = re.compile(
+    r"\b(hypertension|htn|diabetes|dm|hyperlipidemia|hypercholesterolemia|dyslipidemia|hypothyroid(?:ism)?|"
+    r"hyperthyroid(?:ism)?|coronary artery disease|cad|congestive heart failure|chf|heart failure|"
+    r"myocardial infarction|mi|atrial fibrillation|afib|copd|emphysema|asthma|(?:osteo|rheumatoid )?arthritis|"
+    r"osteoporosis|gout|depression|anxiety|schizophrenia|bipolar disorder|dementia|alzheimer'?s?(?: disease)?|"
+    r"parkinson'?s?(?: disease)?|epilepsy|cataracts?|glaucoma|gerd|reflux|chronic kidney disease|ckd|esrd|"
+    r"cirrhosis|hiv|obesity|sleep apnea|osa|bph|herniated dis[ck]s?|degenerative dis[ck] disease)\b",
+    re.I,
+)
+
+
+_NOW = frozenset("acute exacerbation decompensated new worsening uncontrolled flare".split())
+
+
+def _bare(toks: list[tuple[str, int, int]], first: int, last: int) -> bool:
+    """Whether the span's words are all the words of its sentence, closed by a full stop ("GOUT."; a phrase
+    typed alone, "gout", is not a list line)."""
+    rest = toks[:first] + toks[last:]
+    return bool(rest) and rest[-1][0] == "." and all(not w[0].isalnum() for w, _a, _b in rest)
+
+
+def _chronic(name: str) -> bool:
+    return bool(_CHRONIC.search(name)) and not _NOW & set(re.findall(r"[a-z]+", name.lower()))
 
 
 def assertion_of(text: str, start: int, end: int) -> str:
