@@ -452,6 +452,16 @@ def signed_grants_and_disclosures(db: Any) -> None:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
 
 
+def assertion_spans(db: Any) -> None:
+    """Issue 22: each record's non-affirmed words (negated, possible, hypothetical, historical, family, headings),
+    worked out at import so a search labels its hits by lookup (indexer.assertion_map); filled in here for the
+    records a vault already holds."""
+    from indexer import assertion_map, fts
+
+    assertion_map.create_schema(db)
+    assertion_map.backfill(db, fts.TABLE)
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -465,6 +475,7 @@ MIGRATIONS = [
     saved_searches_and_patient_lists,
     fulltext_facets,
     signed_grants_and_disclosures,
+    assertion_spans,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or
@@ -477,4 +488,5 @@ CONTENT_TABLES: tuple[tuple[str, str], ...] = (
     ("review_items", "record_id"),
     ("chunks", "record_n"),
     ("embedded", "record_n"),
+    ("assertion_spans", "record_n"),
 )
