@@ -15,8 +15,9 @@ edge words the remedy its own user has; a caller that can wait (the CLI) gets
 records closest in meaning to one record (those at least `similar_floor`
 similar), optionally fused with the words it is about; `words_first` is the assistant's full-text cascade.
 Each hit of a query carries what its record says of the query where it mentions it (`SearchHit.assertion`:
-affirmed, negated, possible, hypothetical, historical, family; indexer.assertion, labelled at query time on the
-hits only); `positive=True` keeps the records with an affirmed or historical mention, in every mode.
+affirmed, negated, possible, hypothetical, historical, family; indexer.assertion, labelled on the hits only,
+by lookup in each record's assertion map stored at import); `positive=True` keeps the records with an
+affirmed or historical mention, in every mode.
 
 Policy: the role is checked once per search (`session.require`), and each
 hit's record once (`Visibility`: hits the user may not see are dropped). The
@@ -277,6 +278,7 @@ def search_records_page(
             break
         batch = allowed[k : k + step]
         texts = session.store.records.indexed_texts([h.n for h in batch])
+        label.read_maps(texts)
         for h in batch:
             if len(hits) >= limit:
                 break
@@ -354,7 +356,8 @@ POSITIVE_POOL = 500
 class Labeller:
     """Gives each hit the assertion of its mention of the query's concepts (indexer.mentions) and, when
     `positive`, drops hits with no affirmed or historical mention (a record that only denies, doubts,
-    plans for or attributes to a relative what was asked). Labelled at query time, on the hits only."""
+    plans for or attributes to a relative what was asked). Labelled on the hits only, from each record's
+    assertion map stored at import (indexer.assertion_map); a record without one is labelled from its text."""
 
     def __init__(self, session: Session, query: str, positive: bool) -> None:
         from indexer import hybrid
@@ -362,13 +365,20 @@ class Labeller:
         self.records = session.store.records
         self.concepts = hybrid.expand(query).concepts
         self.positive = positive
+        self.maps: dict[int, Any] = {}
+
+    def read_maps(self, texts: dict[int, str]) -> None:
+        """Read the assertion maps of these hits (`records.n` -> indexed text) in one query."""
+        if self.concepts:
+            self.maps.update(self.records.assertion_maps({n: t for n, t in texts.items() if n not in self.maps}))
 
     def __call__(self, n: int, hit: SearchHit, text: str | None = None) -> SearchHit | None:
         """`hit` (record `n`) labelled, or None when `positive` drops it; `text`: the record's indexed text
-        when the caller has read it already."""
+        when the caller has read it already (and its map with `read_maps`)."""
         if text is None:
             text = self.records.indexed_text(n)
-        positive, shown = _labelled(text, tuple(self.concepts))
+            self.read_maps({n: text})
+        positive, shown = _labelled(text, tuple(self.concepts), self.maps.get(n))
         if self.positive and not positive:
             return None
         if shown is None:
@@ -382,13 +392,14 @@ def forget_cached_text() -> None:
 
 
 @lru_cache(maxsize=512)
-def _labelled(text: str, concepts: tuple[Any, ...]) -> tuple[bool, tuple[str, str] | None]:
+def _labelled(text: str, concepts: tuple[Any, ...], amap: Any = None) -> tuple[bool, tuple[str, str] | None]:
     """Whether `text` has a positive mention of `concepts`, and the (label, words) of the mention a hit shows.
     Cached by the text itself, not the record number: a record whose text changes is labelled again, and the
-    same hits of a query typed on or run again (as you type, --positive after a plain search) cost nothing."""
+    same hits of a query typed on or run again (as you type, --positive after a plain search) cost nothing.
+    `amap`: the text's stored assertion map (checked against the text when read), else None."""
     from indexer.mentions import mentions, shown
 
-    found = mentions(text, list(concepts), until_positive=True)
+    found = mentions(text, list(concepts), until_positive=True, amap=amap)
     first = shown(found)
     words = None if first is None else (first.label, " ".join(text[first.start : first.end].split()))
     return any(m.positive for m in found), words
@@ -716,6 +727,8 @@ def _to_hits(
     records = session.store.records
     rows = records.hit_rows([r.n for r in raw])
     texts = records.indexed_texts([r.n for r in raw])  # one read for every hit's snippet and label
+    if label is not None:
+        label.read_maps(texts)
     hits: list[SearchHit] = []
     for r in raw:
         if limit is not None and len(hits) >= limit:

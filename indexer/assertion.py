@@ -131,7 +131,8 @@ class Modifier:
     scope: tuple[int, int]
 
 
-def _modifiers(words: list[str]) -> list[Modifier]:
+def _matches(words: list[str]) -> list[tuple[int, int, Rule]]:
+    """Every rule match in the words (first, last exclusive, rule), overlapping ones included."""
     index = _rules_by_first_word()
     found: list[tuple[int, int, Rule]] = []
     for i, w in enumerate(words):
@@ -139,6 +140,11 @@ def _modifiers(words: list[str]) -> list[Modifier]:
             n = _match_len(rule.slots, words, i)
             if n > 0:
                 found.append((i, i + n, rule))
+    return found
+
+
+def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = None) -> list[Modifier]:
+    found = _matches(words) if found is None else list(found)
     # Longer matches win over the ones inside them ("no history of" over "history of").
     found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
     taken: list[tuple[int, int, Rule]] = []
@@ -387,6 +393,23 @@ def _sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
     return sentence_around(text, start, end)
 
 
+def _flags_at(words: list[str], mods: list[Modifier], first: int, last: int) -> dict[Label, bool]:
+    """The categories of the modifiers whose scope reaches words[first:last]."""
+    flags: dict[Label, bool] = {label: False for label in LABELS}
+    for mod in mods:
+        lo, hi = mod.scope
+        if lo < last and first < hi:
+            flags[mod.rule.category] = True
+            # "no history of", "no hx of": denied, and about the past (ConText marks both). The past ends where
+            # a historical modifier would: "no history of CAD who presents with a one-day history of PAIN".
+            if mod.rule.category == NEGATED and {"history", "hx"} & set(words[mod.first : mod.last]):
+                stop = min((m.first for m in mods if m.rule.category == HISTORICAL and m.first >= mod.last
+                            and m.rule.direction in ("TERMINATE", "PSEUDO")), default=hi)
+                if first < stop:
+                    flags[HISTORICAL] = True
+    return flags
+
+
 def context_of(text: str, start: int, end: int) -> Context:
     """The modifiers that reach text[start:end] in its sentence, and its section's default."""
     if not 0 <= start < end <= len(text):
@@ -404,22 +427,12 @@ def context_of(text: str, start: int, end: int) -> Context:
     # The span's own words trigger nothing: "no CHANGE IN VISION" is negated, "HISTORY OF PRESENT ILLNESS" is not
     # historical.
     words[first:last] = ["\x00"] * (last - first)
-    flags: dict[Label, bool] = {label: False for label in LABELS}
-    mods = _modifiers(words)
-    for mod in mods:
-        lo, hi = mod.scope
-        if lo < last and first < hi:
-            flags[mod.rule.category] = True
-            # "no history of", "no hx of": denied, and about the past (ConText marks both). The past ends where
-            # a historical modifier would: "no history of CAD who presents with a one-day history of PAIN".
-            if mod.rule.category == NEGATED and {"history", "hx"} & set(words[mod.first : mod.last]):
-                stop = min((m.first for m in mods if m.rule.category == HISTORICAL and m.first >= mod.last
-                            and m.rule.direction in ("TERMINATE", "PSEUDO")), default=hi)
-                if first < stop:
-                    flags[HISTORICAL] = True
+    flags = _flags_at(words, _modifiers(words), first, last)
     default = head.default if head else AFFIRMED
     if default != AFFIRMED:
         flags[default] = True
+    if _span_historical(text, start, end, text[s:start], text[end:e], head is None, flags[NEGATED]):
+        flags[HISTORICAL] = True
     return Context(
         negated=flags[NEGATED],
         possible=flags[POSSIBLE],
@@ -428,6 +441,52 @@ def context_of(text: str, start: int, end: int) -> Context:
         family=flags[FAMILY],
         section=head.name if head else "",
     )
+
+
+# Substance use is a habit the social history tells; denied, ConText's annotators mark it historical.
+_HABIT = re.compile(
+    r"(?:(?:illicit|recreational|iv|intravenous|street|other) )?"
+    r"(?:alcohol|etoh|tobacco|smoking|cigarettes?|drugs?|ivdu|cocaine|heroin|marijuana)"
+    r"(?: (?:use|usage|abuse|habit|habits))?"
+)
+
+# Conditions a patient lives with. Named alone on a line with no heading above it (a problem list cut from its
+# "PAST MEDICAL HISTORY:"), one of them is the patient's history, not this visit's finding.
+_CHRONIC = re.compile(
+    r"\b(hypertension|htn|diabetes|dm|hyperlipidemia|hypercholesterolemia|dyslipidemia|hypothyroid(?:ism)?|"
+    r"hyperthyroid(?:ism)?|coronary artery disease|cad|congestive heart failure|chf|heart failure|"
+    r"myocardial infarction|mi|atrial fibrillation|afib|copd|emphysema|asthma|(?:osteo|rheumatoid )?arthritis|"
+    r"osteoporosis|gout|depression|anxiety|schizophrenia|bipolar disorder|dementia|alzheimer'?s?(?: disease)?|"
+    r"parkinson'?s?(?: disease)?|epilepsy|cataracts?|glaucoma|gerd|reflux|chronic kidney disease|ckd|esrd|"
+    r"cirrhosis|hiv|obesity|sleep apnea|osa|bph|herniated dis[ck]s?|degenerative dis[ck] disease)\b",
+    re.I,
+)
+
+
+_NOW = frozenset("acute exacerbation decompensated new worsening uncontrolled flare".split())
+
+
+def _bare(before: str, after: str) -> bool:
+    """Whether the span's words are all the words of its sentence (`before` and `after` the rest of it), closed by
+    a full stop ("GOUT."; a phrase typed alone, "gout", is not a list line)."""
+    rest = (before + after).rstrip()
+    return rest.endswith(".") and not any(c.isalnum() for c in rest)
+
+
+def _span_historical(
+    text: str, start: int, end: int, before: str, after: str, no_heading: bool, negated: bool
+) -> bool:
+    """What the span's own words say of its time: a denied habit, or a chronic condition alone on a list line."""
+    if negated and _HABIT.fullmatch(" ".join(re.findall(r"[a-z]+", text[start:end].lower()))):
+        # "denies alcohol or DRUG USE": a habit denied is denied over time (ConText's annotators: historical). A
+        # habit told ("smoking a pack a day") is the patient's now.
+        return True
+    # "GOUT." on a line of its own: a problem-list line cut from its heading
+    return no_heading and _bare(before, after) and _chronic(text[start:end])
+
+
+def _chronic(name: str) -> bool:
+    return bool(_CHRONIC.search(name)) and not _NOW & set(re.findall(r"[a-z]+", name.lower()))
 
 
 def assertion_of(text: str, start: int, end: int) -> str:

@@ -437,6 +437,14 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], c
     return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
 
 
+# Each further passage naming a code adds this much to its best score, up to REPEAT_CAP passages.
+REPEAT_BONUS = 0.1
+REPEAT_CAP = 3
+# Family- and personal-history codes (Z80-Z87 and the status codes) say something beside the visit's
+# conditions, never instead of them: they rank after a condition of like support (tuned on the dev notes).
+HISTORY_CODE_WEIGHT = 0.5
+
+
 def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
     """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
     matcher = matcher or matcher_for(db)
@@ -460,7 +468,8 @@ def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | No
     for code, found in by_code.items():
         best = max(found, key=lambda m: m.score)
         repeats = len({(m.start, m.end) for m in found}) - 1
-        scored.append((best.score * (1.0 + 0.1 * min(3, repeats)), code, best))
+        weight = HISTORY_CODE_WEIGHT if code[:3] in FAMILY_CATEGORIES | HISTORY_CATEGORIES else 1.0
+        scored.append((best.score * weight * (1.0 + REPEAT_BONUS * min(REPEAT_CAP, repeats)), code, best))
     scored.sort(key=lambda x: (-x[0], x[1]))
     # Several codes of one category say less than one code of each of several categories.
     seen_categories: dict[str, int] = defaultdict(int)

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from indexer import assertion_map
 from vault.errors import BadInput, BadQuery
 
 TABLE = "records_fts"
@@ -132,6 +133,7 @@ def index_row(db: Any, rowid: int, *, title: str, filename: str, text: str, meta
         f"INSERT INTO {TABLE} (rowid, title, filename, text, meta, facets) VALUES (?, ?, ?, ?, ?, ?)",
         [rowid, title, filename, text, meta, _facets_of(db, rowid)],
     )
+    assertion_map.store(db, rowid, text)
 
 
 def update_columns(db: Any, rowid: int, **values: str) -> None:
@@ -142,6 +144,8 @@ def update_columns(db: Any, rowid: int, **values: str) -> None:
     values = {**values, "facets": _facets_of(db, rowid)}
     sets = ", ".join(f"{col} = ?" for col in values)
     db.execute(f"UPDATE {TABLE} SET {sets} WHERE rowid = ?", [*values.values(), rowid])
+    if "text" in values:
+        assertion_map.store(db, rowid, values["text"])
 
 
 def add_facets_to_all(db: Any) -> None:
@@ -216,6 +220,7 @@ def narrowed(match: str, db: Any, filters: Filters | None) -> str:
 
 def delete_row(db: Any, rowid: int) -> None:
     db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", [rowid])
+    assertion_map.forget(db, rowid)
 
 
 # ---------------------------------------------------------------- query parsing

@@ -2,8 +2,9 @@
 
 A mention is a sentence holding the most of the query's concepts any sentence of the text holds
 (each concept by its word or one of its alternatives: abbreviation, long form, clinical form), from
-the first such word to the last; its label is `assertion_of` that span. Labelled at query time, on the
-hits only, so the index stays as it is. Pure functions of the text; no users, no database.
+the first such word to the last; its label is `assertion_of` that span, read from the record's stored
+assertion map when there is one (indexer.assertion_map), else worked out at query time. Pure functions of
+the text; no users, no database.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from indexer.assertion import AFFIRMED, HISTORICAL, assertion_of, sentence_around
+from indexer.assertion_map import AssertionMap, label
 from indexer.hybrid import Concept
 
 # Labels that say the patient has, or had, the condition: what `search --positive` keeps.
@@ -54,9 +56,12 @@ def _occurrences(text: str, low: str, concept: Concept) -> list[tuple[int, int]]
     return sorted(out)
 
 
-def mentions(text: str, concepts: list[Concept], *, until_positive: bool = False) -> list[Mention]:
+def mentions(
+    text: str, concepts: list[Concept], *, until_positive: bool = False, amap: AssertionMap | None = None
+) -> list[Mention]:
     """The text's mentions of the concepts (see the module doc), in text order, each with its label;
-    `until_positive`: stop at the first affirmed or historical one (all a search hit needs)."""
+    `until_positive`: stop at the first affirmed or historical one (all a search hit needs); `amap`: the
+    text's stored assertion map (indexer.assertion_map), which gives sentences and labels by lookup."""
     if not text or not concepts:
         return []
     found: list[tuple[int, int, int]] = []  # (start, end, concept index)
@@ -70,7 +75,8 @@ def mentions(text: str, concepts: list[Concept], *, until_positive: bool = False
     sentence = (0, 0)
     for occurrence in found[:MAX_OCCURRENCES]:
         if not sentence[0] <= occurrence[0] < sentence[1]:
-            sentence = sentence_around(text, occurrence[0], occurrence[1])
+            sentence = (amap.sentence(occurrence[0]) if amap is not None
+                        else sentence_around(text, occurrence[0], occurrence[1]))
         by_sentence.setdefault(sentence, []).append(occurrence)
     most = max(len({k for _s, _e, k in occ}) for occ in by_sentence.values())
     out: list[Mention] = []
@@ -78,7 +84,8 @@ def mentions(text: str, concepts: list[Concept], *, until_positive: bool = False
         if len({k for _s, _e, k in occ}) < most:
             continue
         start, end = occ[0][0], max(e for _s, e, _k in occ)
-        out.append(Mention(start, end, assertion_of(text, start, end)))
+        said = label(amap, text, start, end) if amap is not None else assertion_of(text, start, end)
+        out.append(Mention(start, end, said))
         if len(out) >= MAX_MENTIONS or (until_positive and out[-1].positive):
             break
     return out

@@ -16,6 +16,7 @@ from indexer import fts, hybrid, semantic
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
+    from indexer.assertion_map import AssertionMap
     from indexer.embedder import Embedder
     from indexer.pipeline import Ingestor
     from indexer.semantic import EmbedReport
@@ -273,6 +274,12 @@ class RecordsRepo:
     def indexed_texts(self, ns: list[int]) -> dict[int, str]:
         """`indexed_text` of several records, read in one query (a search's hits)."""
         return semantic.record_texts(self.db, ns)
+
+    def assertion_maps(self, texts: dict[int, str]) -> dict[int, AssertionMap]:
+        """The stored assertion maps of these records (`records.n` -> indexed text) that fit their text."""
+        from indexer import assertion_map
+
+        return assertion_map.maps(self.db, texts)
 
     def is_embedded(self, n: int, model: str) -> bool:
         row = self.db.execute("SELECT 1 FROM embedded WHERE record_n = ? AND model = ?", [n, model]).fetchone()

@@ -460,6 +460,16 @@ def fact_year_facets(db: Any) -> None:
     refresh_facets(db, [int(r[0]) for r in db.execute("SELECT n FROM records WHERE facts != '[]'").fetchall()])
 
 
+def assertion_spans(db: Any) -> None:
+    """Issue 22: each record's non-affirmed words (negated, possible, hypothetical, historical, family, headings),
+    worked out at import so a search labels its hits by lookup (indexer.assertion_map); filled in here for the
+    records a vault already holds."""
+    from indexer import assertion_map, fts
+
+    assertion_map.create_schema(db)
+    assertion_map.backfill(db, fts.TABLE)
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -473,6 +483,7 @@ MIGRATIONS = [
     saved_searches_and_patient_lists,
     fulltext_facets,
     signed_grants_and_disclosures,
+    assertion_spans,
     fact_year_facets,
 ]
 
@@ -486,4 +497,5 @@ CONTENT_TABLES: tuple[tuple[str, str], ...] = (
     ("review_items", "record_id"),
     ("chunks", "record_n"),
     ("embedded", "record_n"),
+    ("assertion_spans", "record_n"),
 )

@@ -116,6 +116,38 @@ def test_no_history_of_reaches_no_further_than_a_history_would() -> None:
     assert ctx.negated and ctx.historical
 
 
+def historical(text: str, word: str) -> bool:
+    start = text.index(word)
+    return context_of(text, start, start + len(word)).historical
+
+
+def test_a_denied_habit_is_historical() -> None:
+    assert historical("Denies alcohol or drug use.", "drug use")
+    ctx = context_of("Denies alcohol or drug use.", 7, 14)  # "alcohol"
+    assert ctx.negated and ctx.historical
+    # a habit told is the patient's now; a habit's harm is a finding of its own
+    assert not historical("Smoking a pack a day.", "Smoking")
+    assert not historical("Denies alcohol withdrawal.", "alcohol withdrawal")
+
+
+def test_a_chronic_condition_alone_on_a_list_line_is_historical() -> None:
+    assert historical("GOUT.", "GOUT")
+    assert historical("TYPE 2 DIABETES.", "TYPE 2 DIABETES")
+    # not a condition one lives with, not alone, not a list line, said to be acute, or under a heading
+    assert not historical("PNEUMONIA.", "PNEUMONIA")
+    assert not historical("She has gout.", "gout")
+    assert not historical("gout", "gout")
+    assert not historical("Acute on chronic systolic congestive heart failure.", "congestive heart failure")
+    assert not historical("ASSESSMENT:\nGOUT.", "GOUT")
+
+
+def test_unchanged_and_chronically_speak_of_the_past() -> None:
+    assert historical("Unchanged elevated right hemidiaphragm.", "elevated right hemidiaphragm")
+    assert historical("A chronically elevated platelet count.", "elevated platelet count")
+    # "at the previous hospital" dates the stay, not the finding
+    assert not historical("She was switched at the previous hospital as she was lethargic.", "lethargic")
+
+
 def test_sentences_keep_decimals_abbreviations_and_list_items() -> None:
     text = "Dr. Smith saw her. Creatinine 1.2 today.\n1. Asthma\n2. Gout"
     parts = [text[s:e].strip() for s, e in sentences(text)]

@@ -1,0 +1,113 @@
+"""indexer.assertion_map: the non-affirmed words stored at import give the labels assertion_of gives."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import indexer.assertion as assertion
+from archive.store.schema import MIGRATIONS
+from indexer import assertion_map, fts
+from indexer.assertion import assertion_of
+from indexer.hybrid import expand
+from indexer.mentions import mentions
+from vault.db import migrate, open_index, transaction
+
+NOTE = (
+    "CHIEF COMPLAINT: Chest pain.\n"
+    "HISTORY OF PRESENT ILLNESS: A 58-year-old man who denies fever or chills but reports cough since Monday. "
+    "No shortness of breath. Possible pneumonia; rule out pulmonary embolism. Return if hemoptysis develops.\n"
+    "PAST MEDICAL HISTORY:\nHypertension. Diabetes.\n"
+    "FAMILY HISTORY: Mother had breast cancer.\n"
+    "SOCIAL HISTORY: Denies alcohol or drug use.\n"
+    "ALLERGIES: No known allergies.\n"
+    "ASSESSMENT: Community acquired pneumonia, unchanged effusion. History of stroke in 2019."
+)
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in re.finditer(r"[A-Za-z0-9]+", text)]
+
+
+def test_every_word_and_pair_of_words_gets_the_label_assertion_of_gives() -> None:
+    amap = assertion_map.build(NOTE)
+    words = word_spans(NOTE)
+    spans = words + [(a[0], b[1]) for a, b in zip(words, words[1:], strict=False)
+                     if "\n" not in NOTE[a[0] : b[1]] and "." not in NOTE[a[0] : b[1]]]
+    wrong = [(NOTE[s:e], assertion_of(NOTE, s, e), assertion_map.label(amap, NOTE, s, e))
+             for s, e in spans if assertion_of(NOTE, s, e) != assertion_map.label(amap, NOTE, s, e)]
+    assert wrong == []
+    # and the labels are not all one: the note says every kind of thing
+    assert {assertion_map.label(amap, NOTE, s, e) for s, e in words} == set(assertion.LABELS)
+
+
+def test_the_encoding_round_trips() -> None:
+    amap = assertion_map.build(NOTE)
+    assert assertion_map.decode(assertion_map.encode(amap)) == amap
+    assert amap.starts and amap.cuts[0] == 0 and amap.cuts[-1] == len(NOTE)
+
+
+def test_mentions_by_lookup_split_no_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    amap = assertion_map.build(NOTE)
+    concepts = expand("pneumonia").concepts
+    slow = mentions(NOTE, concepts)
+
+    def no_splitting(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("sentences cut at query time")
+
+    monkeypatch.setattr("indexer.mentions.sentence_around", no_splitting)
+    monkeypatch.setattr("indexer.mentions.assertion_of", no_splitting)
+    fast = mentions(NOTE, concepts, amap=amap)
+    assert fast == slow
+    assert [m.label for m in fast] == ["possible", "affirmed"]
+
+
+@pytest.fixture
+def db(tmp_path: Any) -> Iterator[Any]:
+    database = open_index(tmp_path / "i.db", secrets.token_bytes(32), create=True)
+    yield database
+    database.conn.close()
+
+
+def _maps(database: Any) -> dict[int, assertion_map.AssertionMap]:
+    rows = database.execute(f"SELECT rowid, text FROM {fts.TABLE}").fetchall()
+    return assertion_map.maps(database, {int(n): str(t) for n, t in rows})
+
+
+def test_a_vault_from_before_gets_its_maps_when_it_migrates(db: Any) -> None:
+    migrate(db, MIGRATIONS[:-1])
+    assert MIGRATIONS[-1].__name__ == "assertion_spans"
+    with transaction(db):  # rows the code of before wrote: no map
+        for n, text in ((1, NOTE), (2, "The patient denies chest pain.")):
+            db.execute(f"INSERT INTO {fts.TABLE} (rowid, title, filename, text, meta, facets) "
+                       "VALUES (?, '', 'a.txt', ?, '', '')", [n, text])
+    migrate(db, MIGRATIONS)
+    found = _maps(db)
+    assert sorted(found) == [1, 2]
+    assert found[1] == assertion_map.build(NOTE)
+    text = "The patient denies chest pain."
+    start = text.index("chest pain")
+    assert assertion_map.label(found[2], text, start, start + len("chest pain")) == "negated"
+
+
+def test_a_changed_text_gets_a_new_map_and_a_stale_one_is_never_used(db: Any) -> None:
+    migrate(db, MIGRATIONS)
+    with transaction(db):
+        db.execute("INSERT INTO records (n, id, blob_id, filename, size, status, imported_at) "
+                   "VALUES (1, 'r1', 'b1', 'a.txt', 1, 'filed', '2024-01-01')")
+        fts.index_row(db, 1, title="", filename="a.txt", text="No fever.", meta="")
+    assert assertion_map.label(_maps(db)[1], "No fever.", 3, 8) == "negated"
+    with transaction(db):
+        fts.update_columns(db, 1, text="Fever since Monday.")
+    assert assertion_map.label(_maps(db)[1], "Fever since Monday.", 0, 5) == "affirmed"
+    # a map whose text changed behind its back (written by other code) does not fit and is not read
+    with transaction(db):
+        db.execute(f"UPDATE {fts.TABLE} SET text = 'No cough.' WHERE rowid = 1")
+    assert _maps(db) == {}
+    with transaction(db):
+        fts.delete_row(db, 1)
+    assert db.execute(f"SELECT count(*) FROM {assertion_map.TABLE}").fetchone()[0] == 0
