@@ -64,6 +64,9 @@ def thresholds_for(engine: str | None) -> Thresholds:
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-/.:'][A-Za-z0-9]+)*")
 _DIGIT_IN_WORD = re.compile(r"[A-Za-z]{2,}[0-9]+[A-Za-z]{2,}")
+# A drug name glued to its dose ("Amoxicillin500mg"): rapidocr 3 often drops the spaces around a number;
+# a spacing slip, not a misread.
+_GLUED_DOSE = re.compile(r"[A-Za-z]{2,}[0-9]+(?:\.[0-9]+)?(?:mg|mcg|g|kg|ml|iu|units?|mmol|meq)", re.IGNORECASE)
 _LOOKALIKE = frozenset("OoIlZSB")  # letters OCR reads in place of 0 1 2 5 8
 _NUMBERISH = re.compile(r"[0-9OoIlZSB]+(?:[-/.:][0-9OoIlZSB]+)+|[0-9OoIlZSB]{3,}")
 _ALPHA = re.compile(r"[A-Za-z]+")
@@ -95,8 +98,9 @@ def mean_confidence(lines: list[OcrLine]) -> float | None:
 
 
 def is_garbage(token: str) -> bool:
-    """A token print OCR would not produce: "Cimeti2ine", "O9-11-1Z" (not "10mg", "SpO2", "Z79.4", "3x")."""
-    if _DIGIT_IN_WORD.fullmatch(token):
+    """A token print OCR would not produce: "Cimeti2ine", "O9-11-1Z" (not "10mg", "SpO2", "Z79.4", "3x",
+    "Amoxicillin500mg")."""
+    if _DIGIT_IN_WORD.fullmatch(token) and not _GLUED_DOSE.fullmatch(token):
         return True
     if _ICD_CODE.fullmatch(token):
         return False  # "Z79.4", "I25.10", "O09.1": a code, not a misread date

@@ -28,7 +28,8 @@ def test_misread_tokens_are_garbage(token: str) -> None:
     assert is_garbage(token)
 
 
-ORDINARY = ["10mg", "SpO2", "E11.9", "Z79.4", "I25.10", "O09.1", "3x", "09-11-2012", "150/95", "B12", "Covid19", "2nd"]
+ORDINARY = ["10mg", "SpO2", "E11.9", "Z79.4", "I25.10", "O09.1", "3x", "09-11-2012", "150/95", "B12", "Covid19", "2nd",
+            "Amoxicillin500mg", "RxLisinopril10mg"]  # the last two: rapidocr 3 drops spaces around a dose
 
 
 @pytest.mark.parametrize("token", ORDINARY)
