@@ -431,7 +431,8 @@ def main() -> None:
                          ("linn.png (linn.txt)", [p for p in pages if p.name == "linn.png"]),
                          ("crom.png", [p for p in pages if p.name == "crom.png"])):
         a_, b_ = mean_of([errors[old][p.name] for p in kinds]), mean_of([errors[new][p.name] for p in kinds])
-        summary.append(f"CER {label}: old {a_:.3f}, new {b_:.3f} (new/old {b_ / a_ if a_ else float('nan'):.2f}x)")
+        ratio = f"new/old {b_ / a_:.2f}x" if a_ else "both exact" if not b_ else "old exact"
+        summary.append(f"CER {label}: old {a_:.3f}, new {b_:.3f} ({ratio})")
     for e in engines:
         lim = tuned[e]
         summary.append(f"{e}: thresholds tuned on tune pages: mean < {lim.mean_below}, weakest line < "
@@ -442,8 +443,8 @@ def main() -> None:
         summary.append(f"held-out, {e}: mean < 0.92 alone {pr(by_mean)}")
         summary.append(f"held-out, {e}: shipped thresholds {THRESHOLDS[e]} {pr(queue(e, held, THRESHOLDS[e]))}")
         summary.append(f"held-out, {e}: tuned thresholds {pr(queue(e, held, tuned[e]))}")
-        summary.append(f"held-out rendered pages against 'misread' (CER >= {MISREAD}), {e}, tuned: "
-                       f"{pr(misread(e, held, tuned[e]))}")
+        summary.append(f"held-out rendered pages against 'misread' (CER >= {MISREAD}), {e}: shipped "
+                       f"{pr(misread(e, held, THRESHOLDS[e]))}; tuned {pr(misread(e, held, tuned[e]))}")
     if all(fresh.values()):
         per_page = [f"{e} {seconds[e] / fresh[e]:.2f} s over {fresh[e]} pages (load {load_seconds[e]:.1f} s)"
                     for e in engines]

@@ -33,6 +33,12 @@ MODEL_FILES = {
     "Cls.model_path": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
 }
 
+# rapidocr 3 scales a page's short side up to 736 pixels; a thin strip (a cropped line of text, 400x50 for
+# crom.png) then falls apart into word boxes ("Covfefe is" / "sa" / "perfectly"). Under this height it gets a
+# margin of its own height on every side first, and reads as one sentence. (rapidocr-onnxruntime reads such
+# strips right as they are, and worse with the margin: not padded.)
+PAD_BELOW = 100
+
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +79,13 @@ def _load_rapidocr() -> Engine:
     engine = RapidOCR(params=params)
 
     def read(image: Image) -> list[tuple[str, float]]:
+        if min(image.size) < PAD_BELOW:
+            from PIL import ImageOps
+
+            rgb = image.convert("RGB")
+            corner = rgb.getpixel((0, 0))
+            background = corner if isinstance(corner, tuple) else (255, 255, 255)
+            image = ImageOps.expand(rgb, border=min(rgb.size), fill=background)
         out = engine(image)
         texts, scores = getattr(out, "txts", None), getattr(out, "scores", None)
         if not texts or scores is None:
