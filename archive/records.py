@@ -264,7 +264,7 @@ class DraftLine:
 @dataclass(frozen=True)
 class TranscriptionDraft:
     """What the transcription box starts from: the latest transcription, else the OCR text; and the OCR
-    lines with their confidence, weak ones marked (`indexer.extract.legibility.WEAK_LINE_BELOW`)."""
+    lines with their confidence, weak ones marked (under the `weak_line_below` of the engine that read it)."""
 
     record_id: str
     text: str
@@ -278,7 +278,7 @@ class TranscriptionDraft:
 
 def transcription_draft(session: Session, record_id: str) -> TranscriptionDraft:
     """The text to prefill a transcription with, and the OCR lines read with low confidence."""
-    from indexer.extract.legibility import WEAK_LINE_BELOW
+    from indexer.extract.legibility import thresholds_for
 
     session.require(Action.TRANSCRIBE)
     row = _record_row(session, record_id)
@@ -290,7 +290,8 @@ def transcription_draft(session: Session, record_id: str) -> TranscriptionDraft:
     scores = meta.get("ocr_line_confidence") or []
     if len(scores) != len(texts):  # not an image read line by line (or the text was changed): no marks
         scores = [None] * len(texts)
-    lines = [DraftLine(t, c, c is not None and c < WEAK_LINE_BELOW) for t, c in zip(texts, scores, strict=True)]
+    weak_below = thresholds_for(meta.get("ocr_engine")).weak_line_below
+    lines = [DraftLine(t, c, c is not None and c < weak_below) for t, c in zip(texts, scores, strict=True)]
     latest = _latest_transcription(session, row["id"], with_text=True)
     return TranscriptionDraft(
         record_id=row["id"],

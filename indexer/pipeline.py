@@ -525,6 +525,8 @@ def _record_row(
         metadata["ocr_line_confidence"] = [round(line.confidence, 3) for line in ext.ocr_lines]
     if ext.transcription_reasons:
         metadata["transcription_reasons"] = ext.transcription_reasons
+    if ext.ocr_engine:
+        metadata["ocr_engine"] = ext.ocr_engine
     if ext.patient is not None:
         metadata["patient_in_content"] = asdict(ext.patient)
     source = _source(raw)

@@ -5,7 +5,10 @@ Images are normalised before OCR: EXIF rotation applied, palette, 1-bit,
 down to at most MAX_OCR_SIDE pixels (rapidocr reads palette indices as grey
 levels and finds nothing on such scans otherwise). The OCR engine is loaded
 on first use, once per process, and shared behind a lock; it is never loaded
-at import time. Images are decoded from memory; nothing is written to disk.
+at import time: rapidocr 3.x with the models its wheel ships, or rapidocr-onnxruntime
+when that cannot be loaded (indexer.extract.ocr_engines). Which engine read a scan is
+kept with it, and the "needs transcription" thresholds are those calibrated for that
+engine. Images are decoded from memory; nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from io import BytesIO
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from indexer.extract.errors import ExtractionError
-from indexer.extract.legibility import MEAN_BELOW, assess, mean_confidence
+from indexer.extract.legibility import MEAN_BELOW, Thresholds, assess, mean_confidence, thresholds_for
+from indexer.extract.ocr_engines import Engine, EngineUnavailable, load_engine
 from indexer.extract.text import parse_header_fields
 from indexer.extract.types import Extraction, OcrLine
 
@@ -28,23 +32,28 @@ if TYPE_CHECKING:
 # 0.959 against 0.922 with Lanczos and 0.942 with a box filter.
 MAX_OCR_SIDE = 2000
 # The "needs transcription" decision (mean and weakest line confidence, misread tokens, unknown
-# words) lives in indexer.extract.legibility. Its mean-confidence floor, for callers that show it:
+# words) lives in indexer.extract.legibility, with thresholds per engine. The mean-confidence floor of
+# the preferred engine, for callers that show it:
 NEEDS_TRANSCRIPTION_BELOW = MEAN_BELOW
 MAX_PIXELS = 200_000_000
 MAX_FRAMES = 500
 MIN_OCR_SIDE = 8
 
 _engine_lock = threading.Lock()
-_engine_holder: dict[str, Any] = {}
+_engine_holder: dict[str, Engine] = {}
 
 
-def ocr_engine() -> Any:
-    """The shared rapidocr engine, created on first use."""
+def ocr_engine() -> Engine:
+    """The shared OCR engine (rapidocr 3.x, else the older rapidocr-onnxruntime), loaded on first use."""
     with _engine_lock:
         if "engine" not in _engine_holder:
-            from rapidocr_onnxruntime import RapidOCR
-
-            _engine_holder["engine"] = RapidOCR()
+            try:
+                _engine_holder["engine"] = load_engine()
+            except EngineUnavailable as exc:
+                raise ExtractionError(
+                    f"no OCR engine could be loaded ({exc})",
+                    "Reinstall chartvault's dependencies (pip install rapidocr), then import the scan again.",
+                ) from exc
         return _engine_holder["engine"]
 
 
@@ -97,19 +106,20 @@ def _to_8bit(image: Image) -> Image:
     return PILImage.fromarray(((values - low) * scale).astype(np.uint8), mode="L")
 
 
-def ocr(image: Image) -> list[OcrLine]:
-    """Lines of text in reading order (top to bottom) with their confidence."""
+def ocr(image: Image, engine: Engine | None = None) -> list[OcrLine]:
+    """Lines of text in reading order (top to bottom) with their confidence (by the shared engine unless
+    one is given, as the benchmark does to compare engines)."""
     image = normalise(image)
     if min(image.size) < MIN_OCR_SIDE:
         return []
-    engine = ocr_engine()
+    engine = engine or ocr_engine()
     with _engine_lock:
-        result, _ = engine(image)
+        result = engine.read(image)
     lines = []
-    for _box, text, score in result or []:
-        text = str(text).strip()
+    for text, score in result:
+        text = text.strip()
         if text:
-            lines.append(OcrLine(text=text, confidence=round(float(score), 4)))
+            lines.append(OcrLine(text=text, confidence=round(score, 4)))
     return lines
 
 
@@ -118,9 +128,14 @@ def confidence(lines: list[OcrLine]) -> float | None:
     return mean_confidence(lines)
 
 
+def engine_thresholds() -> Thresholds:
+    """The legibility thresholds calibrated for the engine in use."""
+    return thresholds_for(ocr_engine().name)
+
+
 def needs_transcription(lines: list[OcrLine]) -> bool:
-    """Whether a person should transcribe the scan: see indexer.extract.legibility."""
-    return assess(lines).needs_transcription
+    """Whether a person should transcribe the scan (read by the shared engine): see indexer.extract.legibility."""
+    return assess(lines, engine_thresholds()).needs_transcription
 
 
 def iter_frames(data: bytes) -> Iterator[Image]:
@@ -183,11 +198,14 @@ def extract_image(data: bytes, filename: str) -> Extraction:
         raise ExtractionError("image contains no pages")
     text = "\n\n".join(t for t in page_texts if t)
     warnings = [] if text else ["OCR found no text in this image"]
+    engine = ocr_engine()
+    if engine.fallback_reason:
+        warnings.append(f"read by the older OCR engine ({engine.name}): {engine.fallback_reason}")
     if len(page_texts) == MAX_FRAMES:
         warnings.append(f"only the first {MAX_FRAMES} pages were read")
     patient, when, author = parse_header_fields(text)
     score = confidence(lines)
-    verdict = assess(lines)
+    verdict = assess(lines, thresholds_for(engine.name))
     return Extraction(
         text=text,
         format="image",
@@ -201,5 +219,6 @@ def extract_image(data: bytes, filename: str) -> Extraction:
         ocr_confidence=score if score is not None else 0.0,
         needs_transcription=verdict.needs_transcription,
         transcription_reasons=list(verdict.reasons),
+        ocr_engine=engine.name,
         warnings=warnings,
     )

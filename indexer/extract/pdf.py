@@ -13,7 +13,7 @@ from io import BytesIO
 from typing import Any
 
 from indexer.extract.errors import ExtractionError
-from indexer.extract.image import confidence, needs_transcription, ocr
+from indexer.extract.image import confidence, needs_transcription, ocr, ocr_engine
 from indexer.extract.pdf_errors import pdf_errors
 from indexer.extract.text import parse_header_fields
 from indexer.extract.types import Extraction, OcrLine
@@ -114,6 +114,7 @@ def _read_pages(reader: Any, page_count: int) -> Extraction:
         ocr_lines=ocr_lines,
         ocr_confidence=ocr_score,
         needs_transcription=bool(ocr_pages) and needs_transcription(ocr_lines),
+        ocr_engine=ocr_engine().name if ocr_pages else None,
         warnings=warnings,
     )
 

@@ -61,5 +61,6 @@ class Extraction:
     ocr_confidence: float | None = None  # weighted mean line confidence; None if no OCR
     needs_transcription: bool = False  # OCR confidence too low: likely handwriting
     transcription_reasons: list[str] = field(default_factory=list)  # why (indexer.extract.legibility)
+    ocr_engine: str | None = None  # which engine read it (indexer.extract.ocr_engines); None if no OCR
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)

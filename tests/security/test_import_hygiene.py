@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ["textual", "torch", "sentence_transformers", "transformers", "rapidocr_onnxruntime", "onnxruntime"]
+HEAVY = ["textual", "torch", "sentence_transformers", "transformers", "rapidocr_onnxruntime", "rapidocr",
+         "onnxruntime"]
 
 
 def _loaded_after(stmt: str) -> set[str]:

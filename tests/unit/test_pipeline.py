@@ -191,3 +191,20 @@ def test_batches_commit_together(env: IndexEnv, tmp_path: Path) -> None:
     assert sizes == [4, 4, 2]
     assert [o.status for o in outs] == ["imported"] * 10
     assert len(fts.search(env.db, "asthma", limit=50)) == 10
+
+
+def test_a_scan_keeps_the_name_of_the_engine_that_read_it(env: IndexEnv, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    page = Image.new("RGB", (700, 700), "white")
+    ImageDraw.Draw(page).text((30, 300), "MRN 4711 Cimetidine 400 mg", font=ImageFont.load_default(size=36),
+                              fill="black")
+    out = BytesIO()
+    page.save(out, "PNG")
+    (result,) = env.ingestor().ingest_paths([write(tmp_path / "in", "scan.png", out.getvalue())])
+    assert result.status == "imported"
+    metadata = json.loads(env.db.execute("SELECT metadata FROM records").fetchone()[0])
+    assert metadata["ocr_engine"] == "rapidocr"
+    assert len(metadata["ocr_line_confidence"]) == metadata["ocr_lines"] >= 1

@@ -157,8 +157,9 @@ def test_every_truncation_of_valid_files_raises_only_extraction_error(text_pdf: 
 def test_importing_extract_loads_no_heavy_library() -> None:
     code = (
         "import sys, indexer.extract.dispatch, indexer.extract.errors, indexer.extract.types\n"
-        "heavy = ('pypdf', 'PIL', 'rapidocr_onnxruntime', 'onnxruntime', 'docx', 'hl7', 'numpy',"
-        " 'charset_normalizer')\n"
+        "import indexer.extract.ocr_engines, indexer.extract.legibility, indexer.extract.image\n"
+        "heavy = ('pypdf', 'PIL', 'rapidocr_onnxruntime', 'rapidocr', 'onnxruntime', 'docx', 'hl7', 'numpy',"
+        " 'charset_normalizer', 'omegaconf', 'cv2')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(

@@ -15,9 +15,10 @@ from indexer.extract.dispatch import extract
 from indexer.extract.errors import ExtractionError
 from indexer.extract.image import (
     MAX_OCR_SIDE,
-    NEEDS_TRANSCRIPTION_BELOW,
     normalise,
 )
+from indexer.extract.legibility import thresholds_for
+from indexer.extract.ocr_engines import RAPIDOCR
 from indexer.extract.types import Extraction
 
 WORDS = re.compile(r"[a-z0-9]+")
@@ -37,7 +38,7 @@ def test_typewriter_words(scans: dict[str, Extraction]) -> None:
     expected = {"linzensoep", "waterman", "linzen", "liter", "water", "uien", "kruidnagel",
                 "soep", "boter", "melk"}
     assert len(expected & words) >= 8, sorted(expected - words)
-    assert result.title == "Linzensoep a la Waterman"
+    assert result.title == "Linzensoep à la Waterman"  # the scan's accent (rapidocr-onnxruntime read "a")
 
 
 def test_linn_word_recall_against_ground_truth(scans: dict[str, Extraction], ocr_dir: Path) -> None:
@@ -55,7 +56,12 @@ def test_handwriting_needs_transcription_typed_scans_do_not(scans: dict[str, Ext
     handwriting = scans["handwriting_style_note.png"]
     assert handwriting.needs_transcription
     assert handwriting.ocr_confidence is not None
-    assert handwriting.ocr_confidence < NEEDS_TRANSCRIPTION_BELOW
+    # rapidocr 3 reads this note right ("Pt c/o SOB x3 days, hx HTN, DM2.") at a mean of 0.94, above the old
+    # engine's 0.89: it is queued for its weakest line, under the engine's own threshold.
+    assert handwriting.ocr_engine == RAPIDOCR
+    limits = thresholds_for(RAPIDOCR)
+    assert min(line.confidence for line in handwriting.ocr_lines) < limits.weak_line_alone
+    assert any(reason.startswith("weakest line") for reason in handwriting.transcription_reasons)
     for name in ("typewriter.png", "linn.png", "crom.png"):
         result = scans[name]
         assert not result.needs_transcription, name

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.extract.legibility import assess, is_garbage, needs_transcription_by_mean
+from indexer.extract.legibility import (
+    RAPIDOCR_ONNXRUNTIME_THRESHOLDS,
+    RAPIDOCR_THRESHOLDS,
+    Thresholds,
+    assess,
+    is_garbage,
+    needs_transcription_by_mean,
+)
 from indexer.extract.types import OcrLine
 
 # The issue's handwritten prescription: read confidently, and wrongly.
@@ -28,7 +35,8 @@ def test_misread_tokens_are_garbage(token: str) -> None:
     assert is_garbage(token)
 
 
-ORDINARY = ["10mg", "SpO2", "E11.9", "Z79.4", "I25.10", "O09.1", "3x", "09-11-2012", "150/95", "B12", "Covid19", "2nd"]
+ORDINARY = ["10mg", "SpO2", "E11.9", "Z79.4", "I25.10", "O09.1", "3x", "09-11-2012", "150/95", "B12", "Covid19", "2nd",
+            "Amoxicillin500mg", "RxLisinopril10mg"]  # the last two: rapidocr 3 drops spaces around a dose
 
 
 @pytest.mark.parametrize("token", ORDINARY)
@@ -52,15 +60,34 @@ def test_printed_note_is_not_queued() -> None:
 
 
 def test_weak_line_with_unknown_words_is_queued_a_very_weak_line_alone_too() -> None:
+    """The figures of rapidocr-onnxruntime's thresholds (the engine these lines were written for)."""
+    old = RAPIDOCR_ONNXRUNTIME_THRESHOLDS
     scrawl = [OcrLine("Ptc SOBx3 dayS hxHTN DMZ qrt Plan stat", 0.99), OcrLine("Impressn CAP plx rtn wk", 0.89)]
     assert not needs_transcription_by_mean(scrawl)
-    assert assess(scrawl).needs_transcription
+    assert assess(scrawl, old).needs_transcription
     weak_but_words = [OcrLine("patient short of breath three days", 0.99), OcrLine("impression pneumonia", 0.89)]
-    assert not assess(weak_but_words).needs_transcription
+    assert not assess(weak_but_words, old).needs_transcription
     very_weak = [OcrLine("patient short of breath three days", 0.99), OcrLine("impression pneumonia", 0.85)]
-    assert assess(very_weak).needs_transcription
+    assert assess(very_weak, old).needs_transcription
     foreign_print = [OcrLine("De linzen wassen en in liter kokend water", 0.95), OcrLine("bloem boter", 0.96)]
-    assert not assess(foreign_print).needs_transcription
+    assert not assess(foreign_print, old).needs_transcription
+
+
+@pytest.mark.parametrize("limits", [RAPIDOCR_THRESHOLDS, RAPIDOCR_ONNXRUNTIME_THRESHOLDS], ids=["new", "old"])
+def test_each_engine_queues_by_its_own_thresholds(limits: Thresholds) -> None:
+    """Around each engine's thresholds: a weak line with unknown words, a weaker line alone, a low mean."""
+    words = "patient short of breath three days"
+    scrawl = [OcrLine(words, 0.999), OcrLine("Impressn plx rtn wk stat", limits.weak_line_below - 0.005)]
+    assert assess(scrawl, limits).needs_transcription
+    if limits.weak_line_below > limits.weak_line_alone:  # a weak line of known words is not enough alone
+        weak_but_words = [OcrLine(words, 0.999), OcrLine("impression pneumonia", limits.weak_line_below - 0.005)]
+        assert not assess(weak_but_words, limits).needs_transcription
+    very_weak = [OcrLine(words, 0.999), OcrLine("impression pneumonia", limits.weak_line_alone - 0.005)]
+    assert assess(very_weak, limits).reasons == (f"weakest line {limits.weak_line_alone - 0.005:.2f}",)
+    low_mean = [OcrLine("ok", limits.mean_below - 0.05)]  # too short to be a weakest line
+    assert assess(low_mean, limits).reasons == (f"mean confidence {limits.mean_below - 0.05:.2f}",)
+    clean = [OcrLine(words, 0.999), OcrLine("impression pneumonia", 0.999)]
+    assert not assess(clean, limits).needs_transcription
 
 
 def test_no_text_is_queued() -> None:
