@@ -9,6 +9,15 @@ Scoring is one matrix-vector product and a segmented max per record
 (`np.maximum.reduceat`): no Python loop over chunks or records.
 
 Memory: 1.5 KB per chunk (100k chunks: ~150 MB).
+
+From `ANN_FROM` chunks on, the matrix also keeps an approximate index
+(`indexer.ann`, an HNSW graph) and `ranking` answers a query's top records
+from the graph's nearest chunks, each candidate record then scored exactly
+(its best chunk, from the matrix); below it, and whenever a filter leaves
+fewer than `ANN_FROM` chunks to look at, the answer is exact. The graph is
+updated with the matrix: chunks added are added, chunks deleted (tombstones,
+`indexer.ann_store`) are removed; it is kept encrypted in the index between
+sessions (`indexer.ann_store`).
 """
 
 from __future__ import annotations
@@ -18,6 +27,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from indexer.ann import CHUNKS_PER_QUERY, AnnIndex
+
+# Chunks from which the approximate index is kept and used. Below it exact search costs a few ms
+# (bench/ann.py measures both in the same run: at 50k chunks exact p95 ~4 ms on an idle machine) and
+# loads from the rows in under a second, so a graph would only add memory, build time and a recall to check.
+ANN_FROM = 50_000
 
 
 def encode(vector: np.ndarray) -> tuple[bytes, float]:
@@ -31,12 +47,21 @@ def encode(vector: np.ndarray) -> tuple[bytes, float]:
 
 def decode_many(blobs: Sequence[bytes], scales: Sequence[float], dim: int) -> np.ndarray:
     """Rows of float32 from int8 blobs and their scales."""
+    return dequantize(codes_of(blobs, dim), scales)
+
+
+def codes_of(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    """The int8 rows of stored vectors."""
     if not blobs:
-        return np.zeros((0, dim), dtype=np.float32)
+        return np.zeros((0, dim), dtype=np.int8)
     raw = np.frombuffer(b"".join(blobs), dtype=np.int8)
     if raw.size != len(blobs) * dim:
         raise ValueError("stored vectors do not have the expected dimension")
-    m = raw.reshape(len(blobs), dim).astype(np.float32)
+    return raw.reshape(len(blobs), dim)
+
+
+def dequantize(codes: np.ndarray, scales: Sequence[float] | np.ndarray) -> np.ndarray:
+    m = codes.astype(np.float32)
     m *= np.asarray(scales, dtype=np.float32)[:, None]
     return m
 
@@ -44,17 +69,25 @@ def decode_many(blobs: Sequence[bytes], scales: Sequence[float], dim: int) -> np
 class VectorMatrix:
     """All chunk vectors of one model, grouped by record, ready for matrix products."""
 
+    ann_from = ANN_FROM  # (tests lower it)
+    build_threads = 1  # threads that build a graph from scratch (the benchmark uses both cores)
+
     def __init__(self, model: str, dim: int) -> None:
         self.model = model
         self.dim = dim
         self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.chunk_id = np.zeros(0, dtype=np.int64)  # chunks.id of each row
         self.chunk_record = np.zeros(0, dtype=np.int64)  # records.n of each row
         self.chunk_seq = np.zeros(0, dtype=np.int32)
         self.chunk_span = np.zeros((0, 2), dtype=np.int64)
+        self.chunk_scale = np.zeros(0, dtype=np.float32)
         self.records = np.zeros(0, dtype=np.int64)  # sorted distinct records.n
         self.starts = np.zeros(0, dtype=np.int64)  # first row of each record
         self.max_id = 0
-        self.generation = -1
+        self.tomb_seq = -1  # the last tombstone applied (-1: never loaded)
+        self.ann: AnnIndex | None = None
+        self._id_order: np.ndarray | None = None
+        self.unsaved = 0  # chunks added or deleted since the stored snapshot (see indexer.ann_store)
         self.lock = threading.Lock()
 
     @property
@@ -63,40 +96,113 @@ class VectorMatrix:
 
     # -- loading -------------------------------------------------------------
     def refresh(self, db: Any) -> None:
-        """Bring the matrix up to date with the `chunks` table (cheap when nothing changed)."""
-        with self.lock:
-            gen = int(db.execute("SELECT gen FROM chunk_generation").fetchone()[0])
-            top = int(db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
-            if gen != self.generation:
-                self._load(db, since=0, upto=top, replace=True)
-                self.generation = gen
-            elif top > self.max_id:
-                self._load(db, since=self.max_id, upto=top, replace=False)
+        """Bring the matrix up to date with the `chunks` table (cheap when nothing changed).
 
-    def _load(self, db: Any, since: int, upto: int, replace: bool) -> None:
+        Deleted chunks are found through their tombstones; a session whose tombstones were
+        pruned (a snapshot was written meanwhile) starts again from the snapshot.
+        """
+        from indexer import ann_store
+
+        with self.lock:
+            tomb_top, tomb_first = ann_store.tombstone_range(db)
+            top = int(db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
+            if self.tomb_seq < 0 or (tomb_first is not None and tomb_first > self.tomb_seq + 1):
+                self._reset()
+                if not ann_store.load_snapshot(db, self):
+                    self._load(db, since=0, upto=top)
+                    self.tomb_seq = tomb_top
+                    self.unsaved = self.size
+            if tomb_top > self.tomb_seq:
+                self._forget(ann_store.tombstones_since(db, self.model, self.tomb_seq))
+                self.tomb_seq = tomb_top
+            if top > self.max_id:
+                self._load(db, since=self.max_id, upto=top)
+            if self.ann is None and self.size >= self.ann_from:
+                self._build_ann()
+            if self.ann is not None:
+                ann_store.save_if_due(db, self)
+
+    def _reset(self) -> None:
+        self.__init__(self.model, self.dim)  # type: ignore[misc]
+
+    def _load(self, db: Any, since: int, upto: int) -> None:
         rows = db.execute(
             "SELECT id, record_n, seq, start, end, vector, scale FROM chunks"
             " WHERE model = ? AND id > ? AND id <= ? ORDER BY id",
             [self.model, since, upto],
         ).fetchall()
-        new = decode_many([r[5] for r in rows], [r[6] for r in rows], self.dim)
+        codes = codes_of([r[5] for r in rows], self.dim)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        scales = np.fromiter((r[6] for r in rows), dtype=np.float32, count=len(rows))
         rec = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
         seq = np.fromiter((r[2] for r in rows), dtype=np.int32, count=len(rows))
         span = np.array([(r[3], r[4]) for r in rows], dtype=np.int64).reshape(-1, 2)
-        if not replace:
-            new = np.concatenate([self.matrix, new])
-            rec = np.concatenate([self.chunk_record, rec])
-            seq = np.concatenate([self.chunk_seq, seq])
-            span = np.concatenate([self.chunk_span, span])
-        self._set(new, rec, seq, span)
-        self.max_id = upto
+        self.append(ids, codes, scales, rec, seq, span)
+        self.max_id = max(self.max_id, upto)
 
-    def _set(self, matrix: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray) -> None:
-        order = np.lexsort((seq, rec))
-        self.matrix = np.ascontiguousarray(matrix[order])
-        self.chunk_record = rec[order]
-        self.chunk_seq = seq[order]
-        self.chunk_span = span[order]
+    def append(
+        self, ids: np.ndarray, codes: np.ndarray, scales: np.ndarray, rec: np.ndarray, seq: np.ndarray,
+        span: np.ndarray,
+    ) -> None:
+        """Add chunks (their stored int8 codes and scales) to the matrix, and to the graph if there is one."""
+        if not len(ids):
+            return
+        if self.ann is not None:
+            self.ann.add(ids, codes)
+        self.unsaved += len(ids)
+        self._set(
+            np.concatenate([self.matrix, dequantize(codes, scales)]),
+            np.concatenate([self.chunk_id, ids]),
+            np.concatenate([self.chunk_record, rec]),
+            np.concatenate([self.chunk_seq, seq]),
+            np.concatenate([self.chunk_span, span]),
+            np.concatenate([self.chunk_scale, scales]),
+        )
+
+    def _forget(self, ids: np.ndarray) -> None:
+        """Drop deleted chunks (their ids) from the matrix and the graph."""
+        if not len(ids):
+            return
+        gone = np.isin(self.chunk_id, ids)
+        if self.ann is not None:
+            self.ann.remove(self.chunk_id[gone])
+        if gone.any():
+            keep = ~gone
+            self.unsaved += int(gone.sum())
+            self._set(self.matrix[keep], self.chunk_id[keep], self.chunk_record[keep], self.chunk_seq[keep],
+                      self.chunk_span[keep], self.chunk_scale[keep])
+
+    def id_order(self) -> np.ndarray:
+        """Rows sorted by chunk id (cached until the matrix changes)."""
+        if self._id_order is None or len(self._id_order) != self.size:
+            self._id_order = np.argsort(self.chunk_id, kind="stable")
+        return self._id_order
+
+    def _build_ann(self) -> None:
+        ann = AnnIndex(self.dim)
+        ann.add(self.chunk_id, self.stored_codes(), threads=self.build_threads)
+        self.ann = ann
+        self.unsaved = self.size
+
+    def stored_codes(self) -> np.ndarray:
+        """The int8 codes of every row (as stored: the matrix divided by each row's scale)."""
+        return np.clip(np.rint(self.matrix / self.chunk_scale[:, None]), -127, 127).astype(np.int8)
+
+    def _set(
+        self, matrix: np.ndarray, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,
+        scale: np.ndarray, ordered: bool = False,
+    ) -> None:
+        order = None if ordered else np.lexsort((seq, rec))
+        if order is not None and np.array_equal(order, np.arange(len(order))):
+            order = None  # already in (record, seq) order (new records come last): no copy
+        pick = (lambda a: a) if order is None else (lambda a: a[order])
+        self._id_order = None
+        self.matrix = np.ascontiguousarray(pick(matrix))
+        self.chunk_id = pick(ids)
+        self.chunk_record = pick(rec)
+        self.chunk_seq = pick(seq)
+        self.chunk_span = pick(span)
+        self.chunk_scale = pick(scale)
         if len(rec):
             first = np.concatenate([[True], self.chunk_record[1:] != self.chunk_record[:-1]])
             self.starts = np.flatnonzero(first)
@@ -107,15 +213,36 @@ class VectorMatrix:
 
     @classmethod
     def from_arrays(cls, model: str, matrix: np.ndarray, record_n: np.ndarray, seq: np.ndarray | None = None):
-        """A matrix built in memory (benchmarks, tests)."""
+        """A matrix built in memory (benchmarks, tests); chunk ids are the row numbers from 1."""
         vm = cls(model, matrix.shape[1])
         n = matrix.shape[0]
         seqs = np.zeros(n, dtype=np.int32) if seq is None else np.asarray(seq, dtype=np.int32)
-        vm._set(np.asarray(matrix, dtype=np.float32), np.asarray(record_n, dtype=np.int64), seqs,
-                np.zeros((n, 2), dtype=np.int64))
+        m = np.asarray(matrix, dtype=np.float32)
+        peak = np.abs(m).max(axis=1) if n else np.zeros(0, dtype=np.float32)
+        scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+        vm._set(m, np.arange(1, n + 1, dtype=np.int64), np.asarray(record_n, dtype=np.int64), seqs,
+                np.zeros((n, 2), dtype=np.int64), scale)
         return vm
 
     # -- scoring -------------------------------------------------------------
+    def ranking(self, query: np.ndarray, exact: bool = False) -> Ranking:
+        """A query's scores: exact (every chunk) below `ann_from` chunks or when asked, else from the graph."""
+        if exact or self.ann is None:
+            return ExactRanking(self, query)
+        return ApproximateRanking(self, query)
+
+    def exact_scores_of(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Best-chunk cosine of the records at `positions` (indexes into `self.records`), exactly."""
+        if not len(positions):
+            return np.zeros(0, dtype=np.float32)
+        a = self.starts[positions]
+        b = np.append(self.starts, self.size)[positions + 1]
+        lengths = b - a
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        rows = np.repeat(a - offsets, lengths) + np.arange(int(lengths.sum()))
+        sims = self.matrix[rows] @ np.asarray(query, dtype=np.float32)
+        return np.maximum.reduceat(sims, offsets)
+
     def chunk_scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine of `query` (normalised) with every chunk, in matrix row order."""
         return self.matrix @ np.asarray(query, dtype=np.float32)
@@ -187,3 +314,100 @@ class VectorMatrix:
         sims = self.matrix @ mine.T  # (chunks, my chunks)
         best = np.maximum.reduceat(sims, self.starts, axis=0)  # (records, my chunks)
         return best.mean(axis=1)
+
+
+class Ranking:
+    """The per-record scores of one query, read as the top records or as given records' scores."""
+
+    exact = True
+
+    def __init__(self, vm: VectorMatrix, query: np.ndarray) -> None:
+        self.vm = vm
+        self.query = np.asarray(query, dtype=np.float32)
+
+    def top(
+        self, limit: int, mask: np.ndarray | None = None, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
+    def scores_for(self, record_ns: Sequence[int]) -> dict[int, float]:
+        """Exact best-chunk cosines of given records.n (records without vectors are left out)."""
+        vm = self.vm
+        if not len(record_ns) or not len(vm.records):
+            return {}
+        wanted = np.asarray(list(record_ns), dtype=np.int64)
+        idx = np.clip(np.searchsorted(vm.records, wanted), 0, len(vm.records) - 1)
+        found = vm.records[idx] == wanted
+        scores = vm.exact_scores_of(self.query, idx[found])
+        return {int(n): float(s) for n, s in zip(wanted[found], scores, strict=True)}
+
+
+class ExactRanking(Ranking):
+    """Every chunk scored (one matrix-vector product)."""
+
+    def __init__(self, vm: VectorMatrix, query: np.ndarray) -> None:
+        super().__init__(vm, query)
+        self.scores = vm.record_scores(self.query)
+
+    def top(
+        self, limit: int, mask: np.ndarray | None = None, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        return self.vm.top(self.scores, limit, mask, exclude)
+
+    def scores_for(self, record_ns: Sequence[int]) -> dict[int, float]:
+        return self.vm.scores_for(self.scores, record_ns)
+
+
+class ApproximateRanking(Ranking):
+    """Candidate records from the graph's nearest chunks, each scored exactly by its best chunk.
+
+    A filter that leaves few chunks (`ann_from`) is answered exactly over those
+    records; a wider one asks the graph for more chunks, in proportion.
+    """
+
+    exact = False
+
+    def top(
+        self, limit: int, mask: np.ndarray | None = None, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        vm = self.vm
+        if limit <= 0 or not vm.size:
+            return []
+        allowed = np.ones(len(vm.records), dtype=bool) if mask is None else mask.copy()
+        if len(exclude):
+            allowed &= ~np.isin(vm.records, np.asarray(list(exclude), dtype=np.int64))
+        counts = np.diff(np.append(vm.starts, vm.size))
+        allowed_chunks = int(counts[allowed].sum())
+        if allowed_chunks == 0:
+            return []
+        if allowed_chunks < vm.ann_from:
+            positions = np.flatnonzero(allowed)
+        else:
+            positions = self._candidates(limit, allowed, allowed_chunks)
+        scores = vm.exact_scores_of(self.query, positions)
+        order = np.lexsort((vm.records[positions], -scores))[:limit]
+        return [(int(vm.records[positions[i]]), float(scores[i])) for i in order]
+
+    def _candidates(self, limit: int, allowed: np.ndarray, allowed_chunks: int) -> np.ndarray:
+        """Positions of allowed records with a chunk among the graph's nearest (at least 2 x limit of them)."""
+        vm = self.vm
+        assert vm.ann is not None
+        qcodes = np.frombuffer(encode(self.query)[0], dtype=np.int8)
+        want = max(CHUNKS_PER_QUERY, 4 * limit)
+        count = int(min(vm.size, want * vm.size / allowed_chunks))
+        while True:
+            ids = vm.ann.nearest(qcodes, count)
+            rows = _rows_of(vm, ids)
+            positions = np.unique(np.searchsorted(vm.records, vm.chunk_record[rows]))
+            positions = positions[allowed[positions]]
+            if len(positions) >= 2 * limit or count >= vm.size:
+                return positions
+            count = min(vm.size, count * 4)
+
+
+def _rows_of(vm: VectorMatrix, ids: np.ndarray) -> np.ndarray:
+    """Matrix rows of chunk ids (ids the matrix no longer has are left out)."""
+    order = vm.id_order()
+    pos = np.clip(np.searchsorted(vm.chunk_id, ids, sorter=order), 0, max(vm.size - 1, 0))
+    rows = order[pos]
+    return rows[vm.chunk_id[rows] == ids]

@@ -452,6 +452,14 @@ def signed_grants_and_disclosures(db: Any) -> None:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {col} TEXT")
 
 
+def vector_snapshots(db: Any) -> None:
+    """Issue 18 (scale): tombstones of deleted chunks and the encrypted snapshot of the vector matrix and its
+    approximate index (indexer.ann_store); a vault without a snapshot builds one when it first needs it."""
+    from indexer.ann_store import create_schema
+
+    create_schema(db)
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -465,6 +473,7 @@ MIGRATIONS = [
     saved_searches_and_patient_lists,
     fulltext_facets,
     signed_grants_and_disclosures,
+    vector_snapshots,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or
