@@ -95,6 +95,11 @@ def tombstones_since(db: Any, model: str, seq: int) -> np.ndarray:
 # ---------------------------------------------------------------- snapshot
 
 
+def snapshot_models(db: Any) -> list[tuple[str, int]]:
+    """(model, dim) of every stored snapshot: the models whose archive is large enough for a graph."""
+    return [(str(r[0]), int(r[1])) for r in db.execute("SELECT model, dim FROM vector_snapshots ORDER BY model")]
+
+
 def has_snapshot(db: Any, model: str) -> bool:
     return db.execute("SELECT 1 FROM vector_snapshots WHERE model = ?", [model]).fetchone() is not None
 

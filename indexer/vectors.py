@@ -123,7 +123,10 @@ class VectorMatrix:
                 ann_store.save_if_due(db, self)
 
     def _reset(self) -> None:
+        """Empty, to be loaded again (the lock, held by the caller, stays)."""
+        lock = self.lock
         self.__init__(self.model, self.dim)  # type: ignore[misc]
+        self.lock = lock
 
     def _load(self, db: Any, since: int, upto: int) -> None:
         rows = db.execute(
@@ -230,6 +233,20 @@ class VectorMatrix:
         if exact or self.ann is None:
             return ExactRanking(self, query)
         return ApproximateRanking(self, query)
+
+    def recall_check(self, samples: int = 20, limit: int = 100, seed: int = 0) -> float | None:
+        """Recall@`limit` of the approximate top records against exact search, for stored chunks used as
+        queries (None without a graph): the check `chartvault verify` runs on a large archive."""
+        if self.ann is None or not self.size:
+            return None
+        rng = np.random.default_rng(seed)
+        found = []
+        for row in rng.choice(self.size, size=min(samples, self.size), replace=False):
+            q = self.matrix[row] / max(float(np.linalg.norm(self.matrix[row])), 1e-12)
+            exact = {n for n, _ in self.ranking(q, exact=True).top(limit)}
+            approx = {n for n, _ in self.ranking(q).top(limit)}
+            found.append(len(exact & approx) / max(1, len(exact)))
+        return float(np.mean(found))
 
     def exact_scores_of(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """Best-chunk cosine of the records at `positions` (indexes into `self.records`), exactly."""

@@ -57,12 +57,14 @@ def test_graph_recall_against_exact(monkeypatch: pytest.MonkeyPatch) -> None:
                 assert s == pytest.approx(exact_of[n], abs=1e-5)
         assert approx.scores_for([n for n, _ in want[:5]]) == pytest.approx(dict(want[:5]), abs=1e-5)
     assert np.mean(recalls) >= 0.99
+    assert vm.recall_check(samples=10, limit=50) >= 0.99  # what `verify` checks
 
 
 def test_small_archive_is_searched_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     vm, vecs = _matrix(300, per_record=3)
     assert vm.size < VectorMatrix.ann_from
     assert vm.ann is None and isinstance(vm.ranking(vecs[0]), ExactRanking)
+    assert vm.recall_check() is None
     assert vm.ranking(vecs[0]).top(1)[0][0] == 1
 
 
@@ -157,6 +159,13 @@ def test_incremental_add_delete_and_snapshot_round_trip(vault: Any, monkeypatch:
     assert np.allclose(again.matrix, vm.matrix, atol=1e-6)
     q = new[3]
     assert again.ranking(q).top(5) == vm.ranking(q).top(5) == vm.ranking(q, exact=True).top(5)
+
+    # the check `chartvault verify` runs: recall of the graph against exact search
+    from archive.status import verify_vault
+
+    report = verify_vault(vault.session)
+    assert report.vector_recall[MODEL] >= 0.95 and report.to_json()["vector_index_recall"] == report.vector_recall
+    assert not [w for w in report.warnings if "vector index" in w]
 
 
 def test_the_snapshot_never_lands_on_disk_in_the_clear(
