@@ -192,6 +192,8 @@ def run(args: argparse.Namespace) -> list[str]:
     from indexer import ann_store, semantic
     from indexer.vectors import VectorMatrix
 
+    VectorMatrix.build_in_background = False  # timed here
+    VectorMatrix.ann_from = min(VectorMatrix.ann_from, args.chunks // 2)  # the quick run uses a graph too
     lines: list[str] = []
 
     def say(line: str) -> None:
@@ -218,26 +220,34 @@ def run(args: argparse.Namespace) -> list[str]:
     say(f"memory: matrix {vm.matrix.nbytes / 2**20:.0f} MB (float32), graph {graph_mb:.0f} MB (int8 vectors + edges), "
         f"process RSS {rss_mb():.0f} MB (peak {peak_mb():.0f} MB, building included)")
 
+    from indexer import ann
+
     texts = queries(args.queries)
     qvecs = [embedder.embed_query(q) for q in texts]
-    exact_t, ann_t, r100, r10 = [], [], [], []
-    for q in qvecs * 2:  # two passes; the first warms the caches
-        t = time.perf_counter()
-        exact = vm.ranking(q, exact=True).top(100)
-        exact_t.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        approx = vm.ranking(q).top(100)
-        ann_t.append(time.perf_counter() - t)
-        r100.append(len({n for n, _ in approx} & {n for n, _ in exact}) / max(1, len(exact)))
-        r10.append(len({n for n, _ in approx[:10]} & {n for n, _ in exact[:10]}) / max(1, len(exact[:10])))
-    half = len(qvecs)
-    e, a = exact_t[half:], ann_t[half:]
-    say(f"vector top-100 at {vm.size} chunks ({len(vm.records)} records), {half} real queries, load {load()}: "
-        f"exact p50 {1000 * percentile(e, .5):.1f} ms, p95 {1000 * percentile(e, .95):.1f} ms; "
-        f"approximate p50 {1000 * percentile(a, .5):.1f} ms, p95 {1000 * percentile(a, .95):.1f} ms "
-        f"(p95 ratio {percentile(a, .95) / percentile(e, .95):.2f} of exact); "
-        f"recall@100 mean {np.mean(r100[half:]):.4f}, min {np.min(r100[half:]):.2f}; "
-        f"recall@10 mean {np.mean(r10[half:]):.4f}")
+    say(f"graph: M={ann.CONNECTIVITY}, build depth {ann.EXPANSION_ADD}; {ann.CHUNKS_PER_QUERY} chunks fetched per "
+        f"query; {len(qvecs)} real queries (MTSamples descriptions and paraphrases)")
+    default_depth = ann.EXPANSION_SEARCH
+    for depth in [int(d) for d in args.depths.split(",")]:
+        ann.EXPANSION_SEARCH = depth
+        exact_t, ann_t, r100, r10 = [], [], [], []
+        for q in qvecs * 2:  # two passes; the first warms the caches
+            t = time.perf_counter()
+            exact = vm.ranking(q, exact=True).top(100)
+            exact_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            approx = vm.ranking(q).top(100)
+            ann_t.append(time.perf_counter() - t)
+            r100.append(len({n for n, _ in approx} & {n for n, _ in exact}) / max(1, len(exact)))
+            r10.append(len({n for n, _ in approx[:10]} & {n for n, _ in exact[:10]}) / max(1, len(exact[:10])))
+        half = len(qvecs)
+        e, a = exact_t[half:], ann_t[half:]
+        say(f"vector top-100 at {vm.size} chunks ({len(vm.records)} records), depth {depth}, load {load()}: "
+            f"exact p50 {1000 * percentile(e, .5):.1f} ms, p95 {1000 * percentile(e, .95):.1f} ms; "
+            f"approximate p50 {1000 * percentile(a, .5):.1f} ms, p95 {1000 * percentile(a, .95):.1f} ms "
+            f"(p95 ratio {percentile(a, .95) / percentile(e, .95):.2f} of exact); "
+            f"recall@100 mean {np.mean(r100[half:]):.4f}, min {np.min(r100[half:]):.2f}; "
+            f"recall@10 mean {np.mean(r10[half:]):.4f}")
+    ann.EXPANSION_SEARCH = default_depth
 
     search(session, "warm up", mode="hybrid", limit=10)
     hybrid: dict[str, list[float]] = {"approximate": [], "exact": []}
@@ -260,8 +270,12 @@ def run(args: argparse.Namespace) -> list[str]:
     del vm, session, db
 
     out = subprocess.run(
-        [sys.executable, __file__, "--unlock", str(root)], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "faulthandler", __file__, "--unlock", str(root),
+         "--ann-from", str(VectorMatrix.ann_from)],
+        capture_output=True, text=True,
     )
+    if out.returncode:
+        raise SystemExit(f"the unlock run failed ({out.returncode}):\n{out.stderr[-3000:]}")
     u = json.loads(out.stdout.strip().splitlines()[-1])
     say(f"unlock-to-ready in a new process (load {load()}): {u['ready_s']:.2f} s = open session "
         f"{u['open_s']:.2f} s (passphrase KDF) + vectors {u['vectors_s']:.2f} s (snapshot: {u['from_snapshot']}) "
@@ -272,8 +286,12 @@ def run(args: argparse.Namespace) -> list[str]:
     return lines
 
 
-def unlock(root: Path) -> None:
+def unlock(root: Path, ann_from: int) -> None:
     """(In a new process) open the vault, load the vectors, answer one search; print the timings as JSON."""
+    from indexer.vectors import VectorMatrix
+
+    VectorMatrix.build_in_background = False  # (a snapshot is there: nothing to build)
+    VectorMatrix.ann_from = ann_from
     from archive.embedding import get_embedder
     from archive.login import open_session
     from archive.search import search
@@ -303,15 +321,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--real", type=int, default=2000, help="passages embedded by the real model")
     p.add_argument("--queries", type=int, default=60)
     p.add_argument("--threads", type=int, default=2, help="threads building the graph")
+    p.add_argument("--connectivity", type=int, help="graph edges per node (default: indexer.ann.CONNECTIVITY)")
+    p.add_argument("--expansion-add", type=int, help="build depth (default: indexer.ann.EXPANSION_ADD)")
+    p.add_argument("--depths", default="800,2000,4000", help="search depths to measure (the default one first)")
     p.add_argument("--keep", help="build the vault in this folder and keep it")
     p.add_argument("--record", action="store_true", help="append the figures to bench/RESULTS.md")
     p.add_argument("--unlock", help=argparse.SUPPRESS)
+    p.add_argument("--ann-from", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.unlock:
-        unlock(Path(args.unlock))
+        unlock(Path(args.unlock), args.ann_from)
         return 0
     if args.quick:
         args.chunks, args.queries, args.real = 60_000, 30, 1000
+    from indexer import ann
+
+    ann.CONNECTIVITY = args.connectivity or ann.CONNECTIVITY
+    ann.EXPANSION_ADD = args.expansion_add or ann.EXPANSION_ADD
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = run(args)
     if args.record:

@@ -30,10 +30,11 @@ import numpy as np
 
 from indexer.ann import CHUNKS_PER_QUERY, AnnIndex
 
-# Chunks from which the approximate index is kept and used. Below it exact search costs a few ms
-# (bench/ann.py measures both in the same run: at 50k chunks exact p95 ~4 ms on an idle machine) and
-# loads from the rows in under a second, so a graph would only add memory, build time and a recall to check.
-ANN_FROM = 50_000
+# Chunks from which the approximate index is kept and used. Exact search is linear (about 90 ms at 1M chunks on
+# this machine idle, so ~9 ms at 100k: under the 20 ms target with room to spare), loads from the rows in about a
+# second, and has no recall to lose; below this a graph would only add memory, minutes of building and a recall
+# to check. bench/ann.py measures exact and approximate in the same run (bench/RESULTS.md, "issue 18 scale").
+ANN_FROM = 100_000
 
 
 def encode(vector: np.ndarray) -> tuple[bytes, float]:
@@ -71,6 +72,7 @@ class VectorMatrix:
 
     ann_from = ANN_FROM  # (tests lower it)
     build_threads = 1  # threads that build a graph from scratch (the benchmark uses both cores)
+    build_in_background = True
 
     def __init__(self, model: str, dim: int) -> None:
         self.model = model
@@ -86,6 +88,9 @@ class VectorMatrix:
         self.max_id = 0
         self.tomb_seq = -1  # the last tombstone applied (-1: never loaded)
         self.ann: AnnIndex | None = None
+        self._building = False  # a graph is being built in the background
+        self._built: AnnIndex | None = None  # ... and is ready to be adopted
+        self.builder: threading.Thread | None = None
         self._id_order: np.ndarray | None = None
         self.unsaved = 0  # chunks added or deleted since the stored snapshot (see indexer.ann_store)
         self.lock = threading.Lock()
@@ -117,7 +122,9 @@ class VectorMatrix:
                 self.tomb_seq = tomb_top
             if top > self.max_id:
                 self._load(db, since=self.max_id, upto=top)
-            if self.ann is None and self.size >= self.ann_from:
+            if self.ann is None and self._built is not None:
+                self._adopt(self._built)
+            if self.ann is None and self.size >= self.ann_from and not self._building:
                 self._build_ann()
             if self.ann is not None:
                 ann_store.save_if_due(db, self)
@@ -182,14 +189,42 @@ class VectorMatrix:
         return self._id_order
 
     def _build_ann(self) -> None:
-        ann = AnnIndex(self.dim)
-        ann.add(self.chunk_id, self.stored_codes(), threads=self.build_threads)
+        """Build the graph of every chunk: in a background thread (searches stay exact until the next
+        refresh finds it done), or here when `build_in_background` is off (benchmarks, tests)."""
+        ids, codes = self.chunk_id.copy(), self.stored_codes()
+
+        def build() -> AnnIndex:
+            ann = AnnIndex(self.dim)
+            ann.add(ids, codes, threads=self.build_threads)
+            return ann
+
+        if not self.build_in_background:
+            self._adopt(build())
+            return
+
+        def work() -> None:
+            self._built = build()
+            self._building = False
+
+        self._building = True
+        self.builder = threading.Thread(target=work, name="vector-graph-build", daemon=True)
+        self.builder.start()
+
+    def _adopt(self, ann: AnnIndex) -> None:
+        """Use a graph built from an earlier state: add the chunks it lacks, remove those deleted since."""
+        self._built = None
+        keys = np.asarray(ann.index.keys, dtype=np.int64)
+        ann.remove(keys[~np.isin(keys, self.chunk_id)])
+        missing = ~np.isin(self.chunk_id, keys)
+        if missing.any():
+            ann.add(self.chunk_id[missing], self.stored_codes(missing))
         self.ann = ann
         self.unsaved = self.size
 
-    def stored_codes(self) -> np.ndarray:
-        """The int8 codes of every row (as stored: the matrix divided by each row's scale)."""
-        return np.clip(np.rint(self.matrix / self.chunk_scale[:, None]), -127, 127).astype(np.int8)
+    def stored_codes(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The int8 codes of the rows (all by default), as stored: the matrix divided by each row's scale."""
+        m, scale = (self.matrix, self.chunk_scale) if rows is None else (self.matrix[rows], self.chunk_scale[rows])
+        return np.clip(np.rint(m / scale[:, None]), -127, 127).astype(np.int8)
 
     def _set(
         self, matrix: np.ndarray, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,

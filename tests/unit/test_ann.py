@@ -20,6 +20,12 @@ DIM = 384
 MODEL = "test-ann"
 
 
+@pytest.fixture(autouse=True)
+def build_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Graphs are built in the refresh that needs them (the background build has its own test)."""
+    monkeypatch.setattr(VectorMatrix, "build_in_background", False)
+
+
 def clustered(rng: np.random.Generator, n: int, topics: int = 40) -> np.ndarray:
     """Unit vectors around a few topics in a low-dimensional subspace (as sentence embeddings are)."""
     latent = rng.standard_normal((topics, 32)).astype(np.float32)
@@ -224,3 +230,25 @@ def test_deleting_a_record_drops_the_snapshot(vault: Any, monkeypatch: pytest.Mo
     assert db.execute("SELECT count(*) FROM vector_snapshot_parts").fetchone()[0] == 0
     vm = _fresh(db)  # rebuilt from the rows, without the purged record, and stored again
     assert n not in set(vm.records.tolist()) and ann_store.has_snapshot(db, MODEL)
+
+
+def test_a_graph_built_in_the_background_catches_up_when_adopted(vault: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(VectorMatrix, "build_in_background", True)
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    db = vault.session.db
+    db.execute("DELETE FROM vector_snapshots")
+    ns = _records(db)
+    _fill(db, clustered(np.random.default_rng(7), 300), ns)
+    vm = _fresh(db)
+    assert vm.ann is None and vm.builder is not None  # searches stay exact meanwhile
+    assert isinstance(vm.ranking(vm.matrix[0]), ExactRanking)
+    vm.builder.join(timeout=60)
+    assert not vm.builder.is_alive()
+    # changes while it was built: one record re-embedded (its old chunks deleted, new ones added)
+    extra = clustered(np.random.default_rng(8), 20)
+    semantic.store_chunks(db, ns[1], MODEL, [Chunk(k) for k in range(20)], extra)
+    vm.refresh(db)
+    assert vm.ann is not None and len(vm.ann) == vm.size
+    keys = np.asarray(vm.ann.index.keys, dtype=np.int64)
+    assert set(keys.tolist()) == set(vm.chunk_id.tolist())
+    assert vm.ranking(extra[4]).top(1)[0][0] == ns[1]
