@@ -87,8 +87,11 @@ def tombstone_range(db: Any) -> tuple[int, int | None]:
     return (int(row[0]) if row else 0), (None if first is None else int(first))
 
 
-def tombstones_since(db: Any, model: str, seq: int) -> np.ndarray:
-    rows = db.execute("SELECT chunk_id FROM chunk_tombstones WHERE seq > ? AND model = ?", [seq, model]).fetchall()
+def tombstones_since(db: Any, model: str, seq: int, upto: int) -> np.ndarray:
+    """Chunk ids of `model` deleted after tombstone `seq`, up to `upto`."""
+    rows = db.execute(
+        "SELECT chunk_id FROM chunk_tombstones WHERE seq > ? AND seq <= ? AND model = ?", [seq, upto, model]
+    ).fetchall()
     return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
 

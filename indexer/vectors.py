@@ -109,19 +109,20 @@ class VectorMatrix:
         from indexer import ann_store
 
         with self.lock:
-            tomb_top, tomb_first = ann_store.tombstone_range(db)
-            top = int(db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
-            if self.tomb_seq < 0 or (tomb_first is not None and tomb_first > self.tomb_seq + 1):
-                self._reset()
-                if not ann_store.load_snapshot(db, self):
-                    self._load(db, since=0, upto=top)
+            with _read_transaction(db):  # tombstones and rows of one moment (another process may write)
+                tomb_top, tomb_first = ann_store.tombstone_range(db)
+                top = int(db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
+                if self.tomb_seq < 0 or (tomb_first is not None and tomb_first > self.tomb_seq + 1):
+                    self._reset()
+                    if not ann_store.load_snapshot(db, self):
+                        self._load(db, since=0, upto=top)
+                        self.tomb_seq = tomb_top
+                        self.unsaved = self.size
+                if tomb_top > self.tomb_seq:
+                    self._forget(ann_store.tombstones_since(db, self.model, self.tomb_seq, tomb_top))
                     self.tomb_seq = tomb_top
-                    self.unsaved = self.size
-            if tomb_top > self.tomb_seq:
-                self._forget(ann_store.tombstones_since(db, self.model, self.tomb_seq))
-                self.tomb_seq = tomb_top
-            if top > self.max_id:
-                self._load(db, since=self.max_id, upto=top)
+                if top > self.max_id:
+                    self._load(db, since=self.max_id, upto=top)
             if self.ann is None and self._built is not None:
                 self._adopt(self._built)
             if self.ann is None and self.size >= self.ann_from and not self._building:
@@ -181,6 +182,9 @@ class VectorMatrix:
             self.unsaved += int(gone.sum())
             self._set(self.matrix[keep], self.chunk_id[keep], self.chunk_record[keep], self.chunk_seq[keep],
                       self.chunk_span[keep], self.chunk_scale[keep])
+            # SQLite gives a new row the largest id + 1, so a deleted last chunk's id comes back (re-embedding
+            # the newest record): read again from the largest id still here.
+            self.max_id = min(self.max_id, int(self.chunk_id.max()) if self.size else 0)
 
     def id_order(self) -> np.ndarray:
         """Rows sorted by chunk id (cached until the matrix changes)."""
@@ -366,6 +370,23 @@ class VectorMatrix:
         sims = self.matrix @ mine.T  # (chunks, my chunks)
         best = np.maximum.reduceat(sims, self.starts, axis=0)  # (records, my chunks)
         return best.mean(axis=1)
+
+
+class _read_transaction:
+    """One read transaction (a consistent view in WAL mode) unless the caller is already in one."""
+
+    def __init__(self, db: Any) -> None:
+        self.conn = db.conn
+        self.mine = False
+
+    def __enter__(self) -> None:
+        self.mine = not self.conn.in_transaction
+        if self.mine:
+            self.conn.execute("BEGIN")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.mine and self.conn.in_transaction:
+            self.conn.execute("COMMIT")
 
 
 class Ranking:

@@ -155,6 +155,17 @@ def test_incremental_add_delete_and_snapshot_round_trip(vault: Any, monkeypatch:
     assert not np.isin(old_ids, vm.chunk_id).any()
     assert not np.asarray(vm.ann.index.contains(old_ids.astype(np.uint64))).any()
 
+    # the newest chunks' record (ns[0], just above) re-embedded: SQLite hands the deleted largest id out again
+    before = vm.size
+    last_ids = vm.chunk_id[vm.chunk_record == ns[0]].copy()
+    assert last_ids.max() == vm.chunk_id.max()
+    again_vecs = clustered(np.random.default_rng(9), 5)
+    semantic.store_chunks(db, ns[0], MODEL, [Chunk(k) for k in range(5)], again_vecs)
+    vm.refresh(db)
+    assert np.isin(last_ids, vm.chunk_id[vm.chunk_record == ns[0]]).all()  # (the same id came back)
+    assert vm.size == len(vm.ann) == before - len(last_ids) + 5
+    assert vm.ranking(again_vecs[2]).top(1)[0][0] == ns[0]
+
     # persistence: a new session loads the snapshot (not the rows) and catches up to the same matrix
     loaded: list[bool] = []
     real = ann_store.load_snapshot
