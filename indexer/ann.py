@@ -33,14 +33,25 @@ CHUNKS_PER_QUERY = 400  # chunks fetched per query at least (more for a filter, 
 EXPANSION_SEARCH = 2000  # search depth (HNSW "ef"): recall against latency
 
 
+def _usearch() -> Any:
+    """usearch's Index class, loaded when a large archive first needs it.
+
+    onnxruntime (the embedder's fast path, indexer/onnx_bulk.py) crashes with SIGSEGV when it is imported
+    after usearch's compiled module (usearch 2.26.6, onnxruntime 1.32.0; `import usearch; import onnxruntime`
+    alone does it), while the other order is fine: so onnxruntime, a dependency either way, is loaded first.
+    """
+    import onnxruntime  # noqa: F401 - (the order is the point)
+    from usearch.index import Index
+
+    return Index
+
+
 class AnnIndex:
     """An HNSW graph of int8 chunk vectors keyed by chunk id (cosine)."""
 
     def __init__(self, dim: int, index: Any | None = None) -> None:
-        from usearch.index import Index  # a compiled library: loaded only when a large archive needs it
-
         self.dim = dim
-        self.index = index if index is not None else Index(
+        self.index = index if index is not None else _usearch()(
             ndim=dim, metric="cos", dtype="i8", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
         )
         self._depth(EXPANSION_SEARCH)
@@ -91,9 +102,7 @@ class AnnIndex:
 
     @classmethod
     def from_bytes(cls, data: bytes | memoryview, dim: int) -> AnnIndex:
-        from usearch.index import Index
-
-        index = Index.restore(data)  # a buffer: parsed in memory, no file
+        index = _usearch().restore(data)  # a buffer: parsed in memory, no file
         if index is None or index.ndim != dim:
             raise ValueError("the stored vector graph does not match the vectors' dimension")
         return cls(dim, index)

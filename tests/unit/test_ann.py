@@ -263,3 +263,14 @@ def test_a_graph_built_in_the_background_catches_up_when_adopted(vault: Any, mon
     keys = np.asarray(vm.ann.index.keys, dtype=np.int64)
     assert set(keys.tolist()) == set(vm.chunk_id.tolist())
     assert vm.ranking(extra[4]).top(1)[0][0] == ns[1]
+
+
+def test_the_embedder_runtime_still_loads_after_the_index() -> None:
+    """onnxruntime crashed (SIGSEGV) on import once usearch was loaded: indexer.ann loads it first."""
+    import subprocess
+    import sys
+
+    code = "from indexer.ann import AnnIndex; AnnIndex(8); import onnxruntime; print('loaded')"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0 and run.stdout.strip() == "loaded", run.stderr[-2000:]
