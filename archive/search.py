@@ -31,6 +31,7 @@ inside the encrypted index, never in a file. The SQL lives in `archive.store`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
@@ -650,15 +651,15 @@ def _semantic_hits(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
         keyword = pool.submit(records.keyword_scores, plan.match, filters) if plan and plan.match else None
         qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None))
-        scores = vm.record_scores(qvec)
+        ranking = vm.ranking(qvec)  # exact on a small archive, from the approximate index on a large one
         # Over-fetch: hits the user may not see are dropped afterwards.
         want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
-        vector_top = vm.top(scores, want, mask)
+        vector_top = ranking.top(want, mask)
         every = keyword.result() if keyword else hybrid.KeywordScores.empty()
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
     else:
-        out = _fuse(vm, scores, vector_top, plan, every, want)
+        out = _fuse(ranking.scores_for, vector_top, plan, every, want)
     out = relevant(out)
     for raw in out[: limit * 2]:
         best = vm.best_chunk(qvec, raw.n)
@@ -690,8 +691,7 @@ def _keyword_plan(records: RecordsRepo, parsed: ParsedQuery) -> KeywordPlan:
 
 
 def _fuse(
-    vm: VectorMatrix,
-    scores: Any,
+    cosine_of: Callable[[list[int]], dict[int, float]],
     vector_top: list[tuple[int, float]],
     plan: KeywordPlan,
     every: KeywordScores,
@@ -702,7 +702,7 @@ def _fuse(
     keyword = every.top(hybrid.POOL)
     keyword.update(every.only([n for n, _ in vector_top if n not in keyword]))
     candidates = {n for n, _ in vector_top} | set(keyword)
-    cosine = vm.scores_for(scores, sorted(candidates))
+    cosine = cosine_of(sorted(candidates))
     attainable = plan.attainable
     if plan.structured and keyword:
         attainable = max(keyword.values())  # as typed: trust the user's syntax, scale to its best hit
@@ -878,5 +878,5 @@ def _similar_by_both(
     vector_top = vm.top(scores, want, exclude=[n])
     plan = _keyword_plan(records, hybrid.expand(words))
     every = records.keyword_scores(plan.match, filters) if plan.match else hybrid.KeywordScores.empty()
-    fused = _fuse(vm, scores, vector_top, plan, every, want)
+    fused = _fuse(lambda ns: vm.scores_for(scores, ns), vector_top, plan, every, want)
     return [r for r in fused if r.n != n][: limit * 2]

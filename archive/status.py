@@ -75,6 +75,8 @@ class VerifyReport:
     # keyslot files of no user (an interrupted `user add`): reported, not an integrity failure
     orphans: dict[str, list[str]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # not failures: e.g. files others may read
+    # a large archive's approximate vector index: recall@100 against exact search, per model
+    vector_recall: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -90,6 +92,7 @@ class VerifyReport:
             "audit": self.audit_summary,
             "orphan_keyslots": self.orphans,
             "warnings": self.warnings,
+            **({"vector_index_recall": self.vector_recall} if self.vector_recall else {}),
         }
 
 
@@ -163,6 +166,9 @@ def roster_problems(store: Store, root: dict[str, Any] | None) -> list[str]:
     return [f"users: {problem}" for problem in check.problems.values()]
 
 
+RECALL_FLOOR = 0.95  # the approximate vector index's recall@100 on stored chunks (bench/ann.py: ~0.99 and more)
+
+
 def verify_vault(session: Session, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Decrypt every blob and check its keyed id; check the index and the audit chain."""
     session.require(Action.VERIFY_VAULT)
@@ -189,6 +195,14 @@ def verify_vault(session: Session, progress: Callable[[int, int], None] | None =
         audit_summary=summary,
         orphans=orphan_keyslots(session),
         warnings=mode_warnings(session),
+        vector_recall=session.store.records.approximate_recall(),
     )
+    for model, recall in report.vector_recall.items():
+        if recall < RECALL_FLOOR:
+            report.warnings.append(
+                f"The approximate vector index of {model} finds {recall:.0%} of the exact top 100 (expected at least "
+                f"{RECALL_FLOOR:.0%}); search by meaning may miss records. Run 'chartvault reindex --semantic' to "
+                "rebuild the vectors."
+            )
     session.audit("verify", outcome="ok" if report.ok else "failed", details={"problems": len(problems)})
     return report

@@ -269,6 +269,18 @@ def matrix_for(db: Any, model: str, dim: int) -> VectorMatrix:
     return vm
 
 
+def approximate_recall(db: Any, samples: int = 20) -> dict[str, float]:
+    """Recall@100 of the approximate index against exact search, per model that has one (see recall_check)."""
+    from indexer.ann_store import snapshot_models
+
+    out = {}
+    for model, dim in snapshot_models(db):
+        recall = matrix_for(db, model, dim).recall_check(samples)
+        if recall is not None:
+            out[model] = recall
+    return out
+
+
 def allowed_records(db: Any, filters: fts.Filters | None) -> np.ndarray | None:
     """records.n allowed by the filters (None: no filter, all records)."""
     if filters is None or (filters.patients is None and not any(vars(filters).values())):

@@ -9,6 +9,15 @@ Scoring is one matrix-vector product and a segmented max per record
 (`np.maximum.reduceat`): no Python loop over chunks or records.
 
 Memory: 1.5 KB per chunk (100k chunks: ~150 MB).
+
+From `ANN_FROM` chunks on, the matrix also keeps an approximate index
+(`indexer.ann`, an HNSW graph) and `ranking` answers a query's top records
+from the graph's nearest chunks, each candidate record then scored exactly
+(its best chunk, from the matrix); below it, and whenever a filter leaves
+fewer than `ANN_FROM` chunks to look at, the answer is exact. The graph is
+updated with the matrix: chunks added are added, chunks deleted (tombstones,
+`indexer.ann_store`) are removed; it is kept encrypted in the index between
+sessions (`indexer.ann_store`).
 """
 
 from __future__ import annotations
@@ -18,6 +27,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from indexer.ann import CHUNKS_PER_QUERY, AnnIndex
+
+# Chunks from which the approximate index is kept and used. Exact search is linear (about 90 ms at 1M chunks on
+# this machine idle, so ~9 ms at 100k: under the 20 ms target with room to spare), loads from the rows in about a
+# second, and has no recall to lose; below this a graph would only add memory, minutes of building and a recall
+# to check. bench/ann.py measures exact and approximate in the same run (bench/RESULTS.md, "issue 18 scale").
+ANN_FROM = 100_000
 
 
 def encode(vector: np.ndarray) -> tuple[bytes, float]:
@@ -31,12 +48,21 @@ def encode(vector: np.ndarray) -> tuple[bytes, float]:
 
 def decode_many(blobs: Sequence[bytes], scales: Sequence[float], dim: int) -> np.ndarray:
     """Rows of float32 from int8 blobs and their scales."""
+    return dequantize(codes_of(blobs, dim), scales)
+
+
+def codes_of(blobs: Sequence[bytes], dim: int) -> np.ndarray:
+    """The int8 rows of stored vectors."""
     if not blobs:
-        return np.zeros((0, dim), dtype=np.float32)
+        return np.zeros((0, dim), dtype=np.int8)
     raw = np.frombuffer(b"".join(blobs), dtype=np.int8)
     if raw.size != len(blobs) * dim:
         raise ValueError("stored vectors do not have the expected dimension")
-    m = raw.reshape(len(blobs), dim).astype(np.float32)
+    return raw.reshape(len(blobs), dim)
+
+
+def dequantize(codes: np.ndarray, scales: Sequence[float] | np.ndarray) -> np.ndarray:
+    m = codes.astype(np.float32)
     m *= np.asarray(scales, dtype=np.float32)[:, None]
     return m
 
@@ -44,17 +70,29 @@ def decode_many(blobs: Sequence[bytes], scales: Sequence[float], dim: int) -> np
 class VectorMatrix:
     """All chunk vectors of one model, grouped by record, ready for matrix products."""
 
+    ann_from = ANN_FROM  # (tests lower it)
+    build_threads = 1  # threads that build a graph from scratch (the benchmark uses both cores)
+    build_in_background = True
+
     def __init__(self, model: str, dim: int) -> None:
         self.model = model
         self.dim = dim
         self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.chunk_id = np.zeros(0, dtype=np.int64)  # chunks.id of each row
         self.chunk_record = np.zeros(0, dtype=np.int64)  # records.n of each row
         self.chunk_seq = np.zeros(0, dtype=np.int32)
         self.chunk_span = np.zeros((0, 2), dtype=np.int64)
+        self.chunk_scale = np.zeros(0, dtype=np.float32)
         self.records = np.zeros(0, dtype=np.int64)  # sorted distinct records.n
         self.starts = np.zeros(0, dtype=np.int64)  # first row of each record
         self.max_id = 0
-        self.generation = -1
+        self.tomb_seq = -1  # the last tombstone applied (-1: never loaded)
+        self.ann: AnnIndex | None = None
+        self._building = False  # a graph is being built in the background
+        self._built: AnnIndex | None = None  # ... and is ready to be adopted
+        self.builder: threading.Thread | None = None
+        self._id_order: np.ndarray | None = None
+        self.unsaved = 0  # chunks added or deleted since the stored snapshot (see indexer.ann_store)
         self.lock = threading.Lock()
 
     @property
@@ -63,40 +101,150 @@ class VectorMatrix:
 
     # -- loading -------------------------------------------------------------
     def refresh(self, db: Any) -> None:
-        """Bring the matrix up to date with the `chunks` table (cheap when nothing changed)."""
-        with self.lock:
-            gen = int(db.execute("SELECT gen FROM chunk_generation").fetchone()[0])
-            top = int(db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
-            if gen != self.generation:
-                self._load(db, since=0, upto=top, replace=True)
-                self.generation = gen
-            elif top > self.max_id:
-                self._load(db, since=self.max_id, upto=top, replace=False)
+        """Bring the matrix up to date with the `chunks` table (cheap when nothing changed).
 
-    def _load(self, db: Any, since: int, upto: int, replace: bool) -> None:
+        Deleted chunks are found through their tombstones; a session whose tombstones were
+        pruned (a snapshot was written meanwhile) starts again from the snapshot.
+        """
+        from indexer import ann_store
+
+        with self.lock:
+            with _read_transaction(db):  # tombstones and rows of one moment (another process may write)
+                tomb_top, tomb_first = ann_store.tombstone_range(db)
+                top = int(db.execute("SELECT coalesce(max(id), 0) FROM chunks").fetchone()[0])
+                if self.tomb_seq < 0 or (tomb_first is not None and tomb_first > self.tomb_seq + 1):
+                    self._reset()
+                    if not ann_store.load_snapshot(db, self):
+                        self._load(db, since=0, upto=top)
+                        self.tomb_seq = tomb_top
+                        self.unsaved = self.size
+                if tomb_top > self.tomb_seq:
+                    self._forget(ann_store.tombstones_since(db, self.model, self.tomb_seq, tomb_top))
+                    self.tomb_seq = tomb_top
+                if top > self.max_id:
+                    self._load(db, since=self.max_id, upto=top)
+            if self.ann is None and self._built is not None:
+                self._adopt(self._built)
+            if self.ann is None and self.size >= self.ann_from and not self._building:
+                self._build_ann()
+            if self.ann is not None:
+                ann_store.save_if_due(db, self)
+
+    def _reset(self) -> None:
+        """Empty, to be loaded again (the lock, held by the caller, stays)."""
+        lock = self.lock
+        self.__init__(self.model, self.dim)  # type: ignore[misc]
+        self.lock = lock
+
+    def _load(self, db: Any, since: int, upto: int) -> None:
         rows = db.execute(
             "SELECT id, record_n, seq, start, end, vector, scale FROM chunks"
             " WHERE model = ? AND id > ? AND id <= ? ORDER BY id",
             [self.model, since, upto],
         ).fetchall()
-        new = decode_many([r[5] for r in rows], [r[6] for r in rows], self.dim)
+        codes = codes_of([r[5] for r in rows], self.dim)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        scales = np.fromiter((r[6] for r in rows), dtype=np.float32, count=len(rows))
         rec = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
         seq = np.fromiter((r[2] for r in rows), dtype=np.int32, count=len(rows))
         span = np.array([(r[3], r[4]) for r in rows], dtype=np.int64).reshape(-1, 2)
-        if not replace:
-            new = np.concatenate([self.matrix, new])
-            rec = np.concatenate([self.chunk_record, rec])
-            seq = np.concatenate([self.chunk_seq, seq])
-            span = np.concatenate([self.chunk_span, span])
-        self._set(new, rec, seq, span)
-        self.max_id = upto
+        self.append(ids, codes, scales, rec, seq, span)
+        self.max_id = max(self.max_id, upto)
 
-    def _set(self, matrix: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray) -> None:
-        order = np.lexsort((seq, rec))
-        self.matrix = np.ascontiguousarray(matrix[order])
-        self.chunk_record = rec[order]
-        self.chunk_seq = seq[order]
-        self.chunk_span = span[order]
+    def append(
+        self, ids: np.ndarray, codes: np.ndarray, scales: np.ndarray, rec: np.ndarray, seq: np.ndarray,
+        span: np.ndarray,
+    ) -> None:
+        """Add chunks (their stored int8 codes and scales) to the matrix, and to the graph if there is one."""
+        if not len(ids):
+            return
+        if self.ann is not None:
+            self.ann.add(ids, codes)
+        self.unsaved += len(ids)
+        self._set(
+            np.concatenate([self.matrix, dequantize(codes, scales)]),
+            np.concatenate([self.chunk_id, ids]),
+            np.concatenate([self.chunk_record, rec]),
+            np.concatenate([self.chunk_seq, seq]),
+            np.concatenate([self.chunk_span, span]),
+            np.concatenate([self.chunk_scale, scales]),
+        )
+
+    def _forget(self, ids: np.ndarray) -> None:
+        """Drop deleted chunks (their ids) from the matrix and the graph."""
+        if not len(ids):
+            return
+        gone = np.isin(self.chunk_id, ids)
+        if self.ann is not None:
+            self.ann.remove(self.chunk_id[gone])
+        if gone.any():
+            keep = ~gone
+            self.unsaved += int(gone.sum())
+            self._set(self.matrix[keep], self.chunk_id[keep], self.chunk_record[keep], self.chunk_seq[keep],
+                      self.chunk_span[keep], self.chunk_scale[keep])
+            # SQLite gives a new row the largest id + 1, so a deleted last chunk's id comes back (re-embedding
+            # the newest record): read again from the largest id still here.
+            self.max_id = min(self.max_id, int(self.chunk_id.max()) if self.size else 0)
+
+    def id_order(self) -> np.ndarray:
+        """Rows sorted by chunk id (cached until the matrix changes)."""
+        if self._id_order is None or len(self._id_order) != self.size:
+            self._id_order = np.argsort(self.chunk_id, kind="stable")
+        return self._id_order
+
+    def _build_ann(self) -> None:
+        """Build the graph of every chunk: in a background thread (searches stay exact until the next
+        refresh finds it done), or here when `build_in_background` is off (benchmarks, tests)."""
+        ids, codes = self.chunk_id.copy(), self.stored_codes()
+
+        def build() -> AnnIndex:
+            ann = AnnIndex(self.dim)
+            ann.add(ids, codes, threads=self.build_threads)
+            return ann
+
+        if not self.build_in_background:
+            self._adopt(build())
+            return
+
+        def work() -> None:
+            self._built = build()
+            self._building = False
+
+        self._building = True
+        self.builder = threading.Thread(target=work, name="vector-graph-build", daemon=True)
+        self.builder.start()
+
+    def _adopt(self, ann: AnnIndex) -> None:
+        """Use a graph built from an earlier state: add the chunks it lacks, remove those deleted since."""
+        self._built = None
+        keys = np.asarray(ann.index.keys, dtype=np.int64)
+        ann.remove(keys[~np.isin(keys, self.chunk_id)])
+        missing = ~np.isin(self.chunk_id, keys)
+        if missing.any():
+            ann.add(self.chunk_id[missing], self.stored_codes(missing))
+        self.ann = ann
+        self.unsaved = self.size
+
+    def stored_codes(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """The int8 codes of the rows (all by default), as stored: the matrix divided by each row's scale."""
+        m, scale = (self.matrix, self.chunk_scale) if rows is None else (self.matrix[rows], self.chunk_scale[rows])
+        return np.clip(np.rint(m / scale[:, None]), -127, 127).astype(np.int8)
+
+    def _set(
+        self, matrix: np.ndarray, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,
+        scale: np.ndarray, ordered: bool = False,
+    ) -> None:
+        order = None if ordered else np.lexsort((seq, rec))
+        if order is not None and np.array_equal(order, np.arange(len(order))):
+            order = None  # already in (record, seq) order (new records come last): no copy
+        pick = (lambda a: a) if order is None else (lambda a: a[order])
+        self._id_order = None
+        self.matrix = np.ascontiguousarray(pick(matrix))
+        self.chunk_id = pick(ids)
+        self.chunk_record = pick(rec)
+        self.chunk_seq = pick(seq)
+        self.chunk_span = pick(span)
+        self.chunk_scale = pick(scale)
         if len(rec):
             first = np.concatenate([[True], self.chunk_record[1:] != self.chunk_record[:-1]])
             self.starts = np.flatnonzero(first)
@@ -107,15 +255,50 @@ class VectorMatrix:
 
     @classmethod
     def from_arrays(cls, model: str, matrix: np.ndarray, record_n: np.ndarray, seq: np.ndarray | None = None):
-        """A matrix built in memory (benchmarks, tests)."""
+        """A matrix built in memory (benchmarks, tests); chunk ids are the row numbers from 1."""
         vm = cls(model, matrix.shape[1])
         n = matrix.shape[0]
         seqs = np.zeros(n, dtype=np.int32) if seq is None else np.asarray(seq, dtype=np.int32)
-        vm._set(np.asarray(matrix, dtype=np.float32), np.asarray(record_n, dtype=np.int64), seqs,
-                np.zeros((n, 2), dtype=np.int64))
+        m = np.asarray(matrix, dtype=np.float32)
+        peak = np.abs(m).max(axis=1) if n else np.zeros(0, dtype=np.float32)
+        scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+        vm._set(m, np.arange(1, n + 1, dtype=np.int64), np.asarray(record_n, dtype=np.int64), seqs,
+                np.zeros((n, 2), dtype=np.int64), scale)
         return vm
 
     # -- scoring -------------------------------------------------------------
+    def ranking(self, query: np.ndarray, exact: bool = False) -> Ranking:
+        """A query's scores: exact (every chunk) below `ann_from` chunks or when asked, else from the graph."""
+        if exact or self.ann is None:
+            return ExactRanking(self, query)
+        return ApproximateRanking(self, query)
+
+    def recall_check(self, samples: int = 20, limit: int = 100, seed: int = 0) -> float | None:
+        """Recall@`limit` of the approximate top records against exact search, for stored chunks used as
+        queries (None without a graph): the check `chartvault verify` runs on a large archive."""
+        if self.ann is None or not self.size:
+            return None
+        rng = np.random.default_rng(seed)
+        found = []
+        for row in rng.choice(self.size, size=min(samples, self.size), replace=False):
+            q = self.matrix[row] / max(float(np.linalg.norm(self.matrix[row])), 1e-12)
+            exact = {n for n, _ in self.ranking(q, exact=True).top(limit)}
+            approx = {n for n, _ in self.ranking(q).top(limit)}
+            found.append(len(exact & approx) / max(1, len(exact)))
+        return float(np.mean(found))
+
+    def exact_scores_of(self, query: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """Best-chunk cosine of the records at `positions` (indexes into `self.records`), exactly."""
+        if not len(positions):
+            return np.zeros(0, dtype=np.float32)
+        a = self.starts[positions]
+        b = np.append(self.starts, self.size)[positions + 1]
+        lengths = b - a
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        rows = np.repeat(a - offsets, lengths) + np.arange(int(lengths.sum()))
+        sims = self.matrix[rows] @ np.asarray(query, dtype=np.float32)
+        return np.maximum.reduceat(sims, offsets)
+
     def chunk_scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine of `query` (normalised) with every chunk, in matrix row order."""
         return self.matrix @ np.asarray(query, dtype=np.float32)
@@ -187,3 +370,117 @@ class VectorMatrix:
         sims = self.matrix @ mine.T  # (chunks, my chunks)
         best = np.maximum.reduceat(sims, self.starts, axis=0)  # (records, my chunks)
         return best.mean(axis=1)
+
+
+class _read_transaction:
+    """One read transaction (a consistent view in WAL mode) unless the caller is already in one."""
+
+    def __init__(self, db: Any) -> None:
+        self.conn = db.conn
+        self.mine = False
+
+    def __enter__(self) -> None:
+        self.mine = not self.conn.in_transaction
+        if self.mine:
+            self.conn.execute("BEGIN")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.mine and self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+
+class Ranking:
+    """The per-record scores of one query, read as the top records or as given records' scores."""
+
+    exact = True
+
+    def __init__(self, vm: VectorMatrix, query: np.ndarray) -> None:
+        self.vm = vm
+        self.query = np.asarray(query, dtype=np.float32)
+
+    def top(
+        self, limit: int, mask: np.ndarray | None = None, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
+    def scores_for(self, record_ns: Sequence[int]) -> dict[int, float]:
+        """Exact best-chunk cosines of given records.n (records without vectors are left out)."""
+        vm = self.vm
+        if not len(record_ns) or not len(vm.records):
+            return {}
+        wanted = np.asarray(list(record_ns), dtype=np.int64)
+        idx = np.clip(np.searchsorted(vm.records, wanted), 0, len(vm.records) - 1)
+        found = vm.records[idx] == wanted
+        scores = vm.exact_scores_of(self.query, idx[found])
+        return {int(n): float(s) for n, s in zip(wanted[found], scores, strict=True)}
+
+
+class ExactRanking(Ranking):
+    """Every chunk scored (one matrix-vector product)."""
+
+    def __init__(self, vm: VectorMatrix, query: np.ndarray) -> None:
+        super().__init__(vm, query)
+        self.scores = vm.record_scores(self.query)
+
+    def top(
+        self, limit: int, mask: np.ndarray | None = None, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        return self.vm.top(self.scores, limit, mask, exclude)
+
+    def scores_for(self, record_ns: Sequence[int]) -> dict[int, float]:
+        return self.vm.scores_for(self.scores, record_ns)
+
+
+class ApproximateRanking(Ranking):
+    """Candidate records from the graph's nearest chunks, each scored exactly by its best chunk.
+
+    A filter that leaves few chunks (`ann_from`) is answered exactly over those
+    records; a wider one asks the graph for more chunks, in proportion.
+    """
+
+    exact = False
+
+    def top(
+        self, limit: int, mask: np.ndarray | None = None, exclude: Sequence[int] = ()
+    ) -> list[tuple[int, float]]:
+        vm = self.vm
+        if limit <= 0 or not vm.size:
+            return []
+        allowed = np.ones(len(vm.records), dtype=bool) if mask is None else mask.copy()
+        if len(exclude):
+            allowed &= ~np.isin(vm.records, np.asarray(list(exclude), dtype=np.int64))
+        counts = np.diff(np.append(vm.starts, vm.size))
+        allowed_chunks = int(counts[allowed].sum())
+        if allowed_chunks == 0:
+            return []
+        if allowed_chunks < vm.ann_from:
+            positions = np.flatnonzero(allowed)
+        else:
+            positions = self._candidates(limit, allowed, allowed_chunks)
+        scores = vm.exact_scores_of(self.query, positions)
+        order = np.lexsort((vm.records[positions], -scores))[:limit]
+        return [(int(vm.records[positions[i]]), float(scores[i])) for i in order]
+
+    def _candidates(self, limit: int, allowed: np.ndarray, allowed_chunks: int) -> np.ndarray:
+        """Positions of allowed records with a chunk among the graph's nearest (at least 2 x limit of them)."""
+        vm = self.vm
+        assert vm.ann is not None
+        qcodes = np.frombuffer(encode(self.query)[0], dtype=np.int8)
+        want = max(CHUNKS_PER_QUERY, 4 * limit)
+        count = int(min(vm.size, want * vm.size / allowed_chunks))
+        while True:
+            ids = vm.ann.nearest(qcodes, count)
+            rows = _rows_of(vm, ids)
+            positions = np.unique(np.searchsorted(vm.records, vm.chunk_record[rows]))
+            positions = positions[allowed[positions]]
+            if len(positions) >= 2 * limit or count >= vm.size:
+                return positions
+            count = min(vm.size, count * 4)
+
+
+def _rows_of(vm: VectorMatrix, ids: np.ndarray) -> np.ndarray:
+    """Matrix rows of chunk ids (ids the matrix no longer has are left out)."""
+    order = vm.id_order()
+    pos = np.clip(np.searchsorted(vm.chunk_id, ids, sorter=order), 0, max(vm.size - 1, 0))
+    rows = order[pos]
+    return rows[vm.chunk_id[rows] == ids]

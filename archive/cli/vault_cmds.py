@@ -70,6 +70,8 @@ def verify(state: CliState, as_json: bool) -> None:
         click.echo(f"Checked {counted(report.blobs_checked, 'blob')}: {counted(len(report.problems), 'problem')}.")
         click.echo(f"Index opens (schema version {report.schema_version}).")
         click.echo(f"Audit chain: {report.audit_summary}")
+        for model, recall in report.vector_recall.items():
+            click.echo(f"Approximate vector index ({model}): recall@100 {recall:.3f} against exact search.")
         for name, files in report.orphans.items():
             click.echo(
                 f"Orphan key files of no user '{name}' (left by an interrupted 'user add'): {', '.join(files)}. "

@@ -292,6 +292,10 @@ class RecordsRepo:
     def vectors(self, model: str, dim: int) -> VectorMatrix:
         return semantic.matrix_for(self.db, model, dim)
 
+    def approximate_recall(self) -> dict[str, float]:
+        """Per model with an approximate index: its recall@100 against exact search (indexer.semantic)."""
+        return semantic.approximate_recall(self.db)
+
     def vector_mask(self, vm: VectorMatrix, filters: fts.Filters) -> Any:
         """Which rows of `vm` pass the search filters."""
         return vm.mask_for(semantic.allowed_records(self.db, filters))

@@ -469,6 +469,13 @@ def assertion_spans(db: Any) -> None:
     assertion_map.create_schema(db)
     assertion_map.backfill(db, fts.TABLE)
 
+def vector_snapshots(db: Any) -> None:
+    """Issue 18 (scale): tombstones of deleted chunks and the encrypted snapshot of the vector matrix and its
+    approximate index (indexer.ann_store); a vault without a snapshot builds one when it first needs it."""
+    from indexer.ann_store import create_schema
+
+    create_schema(db)
+
 
 MIGRATIONS = [
     v1_users_and_audit,
@@ -485,6 +492,7 @@ MIGRATIONS = [
     signed_grants_and_disclosures,
     assertion_spans,
     fact_year_facets,
+    vector_snapshots,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

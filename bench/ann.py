@@ -1,0 +1,362 @@
+"""Approximate vector index at scale: recall and latency against exact search in the same run.
+
+A vault with synthetic records (MTSamples sentences as their text, `--per-record`
+chunks each) whose chunk vectors are real and clustered around real ones: a
+few thousand MTSamples passages embedded by the real model, and the rest
+mixtures of two of those plus noise (cosine ~0.9 to the mixture), so the
+vectors lie where the model's do and real queries have real neighbours.
+Queries are the benchmark's own (MTSamples descriptions, paraphrase sets),
+embedded by the real model.
+
+Measured, in one process unless said:
+  - loading the matrix from the rows, building the graph, writing the snapshot
+  - vector top-100: exact (every chunk) and approximate, p50/p95, and the
+    approximate recall@100 (and @10) of records against the exact top-100
+  - hybrid search through archive.search (query embedding, policy, audit
+    included), with the approximate index and with exact vectors
+  - unlock-to-ready in a new process: open the session (passphrase KDF),
+    load the snapshot and catch up, answer a first hybrid search; its RSS
+  - memory: the matrix, the graph, the process RSS
+
+    .venv/bin/python bench/ann.py --quick            # 60k chunks, CI-sized
+    .venv/bin/python bench/ann.py --chunks 1000000   # the target size
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import percentile  # noqa: E402 - bench/ is on the path when a benchmark runs as a script
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.pop("CHARTVAULT_EMBEDDER", None)  # the real model
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "RESULTS.md"
+TECH_PASS = "velvet thunder meadow"
+DOC_TYPES = ("note", "discharge", "consult", "radiology", "lab")
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def quantize(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """indexer.vectors.encode for many rows at once (int8 codes, per-row scale)."""
+    peak = np.abs(x).max(axis=1)
+    scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+    return np.clip(np.rint(x / scale[:, None]), -127, 127).astype(np.int8), scale
+
+
+def real_passages(n: int) -> list[str]:
+    import retrieval
+
+    notes = retrieval.load_notes()
+    out: list[str] = []
+    for note in notes:
+        words = note.text.split()
+        for k in range(0, len(words), 120):
+            out.append(" ".join(words[k : k + 120]))
+            if len(out) >= n:
+                return out
+    return out
+
+
+def queries(n: int) -> list[str]:
+    import retrieval
+
+    notes = retrieval.load_notes()
+    qs = [q.text for q in retrieval.paraphrase_queries(notes)]
+    qs += [q.text for q in retrieval.description_queries(notes, n, seed=11)]
+    rng = np.random.default_rng(5)
+    return [qs[i] for i in rng.permutation(len(qs))[:n]]
+
+
+def build(root: Path, args: argparse.Namespace, say: Any) -> tuple[Any, Any, dict[str, float]]:
+    from archive.embedding import get_embedder
+    from archive.login import create_vault, open_session
+    from archive.users import add_user
+    from indexer import fts
+    from vault.db import transaction
+
+    admin = create_vault(root, "admin", "copper lantern harbour")
+    add_user(admin, "bench", "technician", TECH_PASS)
+    admin.close()
+    session = open_session(root, "bench", TECH_PASS)
+    db = session.db
+    embedder = get_embedder(session)
+    t = time.perf_counter()
+    passages = real_passages(args.real)
+    real = embedder.embed_documents(passages).astype(np.float32)
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    times = {"embed_real_s": time.perf_counter() - t}
+    say(f"embedded {len(real)} real passages in {times['embed_real_s']:.0f} s")
+    sentences = [s.strip() for p in passages for s in p.split(". ") if len(s) > 20]
+    rng = np.random.default_rng(7)
+    per = args.per_record
+    n_records = args.chunks // per
+    now = "2026-01-01T00:00:00Z"
+    t = time.perf_counter()
+    block = 10_000  # records per transaction
+    with transaction(db):
+        for k in range(5000):
+            db.execute("INSERT INTO patients (mrn, created_at) VALUES (?, ?)", [f"P{k}", now])
+    chunk = 0
+    for first in range(1, n_records + 1, block):
+        last = min(n_records, first + block - 1)
+        count = (last - first + 1) * per
+        vecs = np.empty((count, real.shape[1]), dtype=np.float32)
+        take = max(0, min(count, len(real) - chunk))
+        vecs[:take] = real[chunk : chunk + take]
+        rest = count - take
+        if rest:
+            i, j = rng.integers(0, len(real), rest), rng.integers(0, len(real), rest)
+            w = rng.uniform(0.5, 1.0, rest).astype(np.float32)[:, None]
+            mix = w * real[i] + (1 - w) * real[j]
+            mix /= np.linalg.norm(mix, axis=1, keepdims=True)
+            noise = rng.standard_normal((rest, real.shape[1])).astype(np.float32)
+            noise *= 0.5 / np.linalg.norm(noise, axis=1, keepdims=True)
+            vecs[take:] = mix + noise
+        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+        codes, scales = quantize(vecs)
+        chunk += count
+        with transaction(db):
+            rows = []
+            for n in range(first, last + 1):
+                text = ". ".join(sentences[int(s)] for s in rng.integers(0, len(sentences), 24))
+                db.execute(
+                    "INSERT INTO records (n, id, blob_id, filename, doc_type, patient_mrn, date, size, status,"
+                    " imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'filed', ?)",
+                    [n, f"s{n:011d}", f"b{n:063d}", f"syn-{n}.txt", DOC_TYPES[n % len(DOC_TYPES)], f"P{n % 5000}",
+                     f"20{10 + n % 15}-01-01", now],
+                )
+                fts.index_row(db, n, title="", filename=f"syn-{n}.txt", text=text, meta=DOC_TYPES[n % len(DOC_TYPES)])
+                base = (n - first) * per
+                rows += [(n, s, 0, len(text), embedder.model_id, codes[base + s].tobytes(), float(scales[base + s]))
+                         for s in range(per)]
+            db.conn.executemany(
+                "INSERT INTO chunks (record_n, seq, start, end, model, vector, scale) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.conn.executemany(
+                "INSERT INTO embedded (record_n, model, chunks, at) VALUES (?, ?, ?, ?)",
+                [(n, embedder.model_id, per, now) for n in range(first, last + 1)],
+            )
+    times["build_vault_s"] = time.perf_counter() - t
+    say(f"{n_records} records, {chunk} chunks written in {times['build_vault_s']:.0f} s (load {load()})")
+    return session, embedder, times
+
+
+def timed(cls: Any, name: str, into: dict[str, float], key: str) -> None:
+    real = getattr(cls, name)
+
+    def wrapper(*a: Any, **k: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return real(*a, **k)
+        finally:
+            into[key] = into.get(key, 0.0) + time.perf_counter() - t
+
+    setattr(cls, name, wrapper)
+
+
+def run(args: argparse.Namespace) -> list[str]:
+    from archive.search import search
+    from indexer import ann_store, semantic
+    from indexer.vectors import VectorMatrix
+
+    VectorMatrix.build_in_background = False  # timed here
+    VectorMatrix.ann_from = min(VectorMatrix.ann_from, args.chunks // 2)  # the quick run uses a graph too
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="cv-ann-"))
+    root = work / "vault"
+    if root.exists():
+        shutil.rmtree(root)
+    say(f"machine load before: {load()}; {os.cpu_count()} cores")
+    session, embedder, times = build(root, args, say)
+    db = session.db
+    VectorMatrix.build_threads = args.threads
+    timed(VectorMatrix, "_load", times, "rows_load_s")
+    timed(VectorMatrix, "_build_ann", times, "graph_build_s")
+    timed(ann_store, "save_snapshot", times, "snapshot_save_s")
+    vm = semantic.matrix_for(db, embedder.model_id, embedder.dim)
+    graph_mb = vm.ann.memory_bytes / 2**20 if vm.ann else 0.0
+    snap_mb = db.execute("SELECT coalesce(sum(length(data)), 0) FROM vector_snapshot_parts").fetchone()[0] / 2**20
+    say(f"from the rows: loaded in {times['rows_load_s']:.1f} s, graph built in {times.get('graph_build_s', 0):.0f} s "
+        f"({args.threads} threads, load {load()}), snapshot ({snap_mb:.0f} MB) written in "
+        f"{times.get('snapshot_save_s', 0):.1f} s")
+    say(f"memory: matrix {vm.matrix.nbytes / 2**20:.0f} MB (float32), graph {graph_mb:.0f} MB (int8 vectors + edges), "
+        f"process RSS {rss_mb():.0f} MB (peak {peak_mb():.0f} MB, building included)")
+
+    from indexer import ann
+
+    texts = queries(args.queries)
+    qvecs = [embedder.embed_query(q) for q in texts]
+    say(f"graph: M={ann.CONNECTIVITY}, build depth {ann.EXPANSION_ADD}; {ann.CHUNKS_PER_QUERY} chunks fetched per "
+        f"query; {len(qvecs)} real queries (MTSamples descriptions and paraphrases)")
+    default_depth = ann.EXPANSION_SEARCH
+    for depth in [int(d) for d in args.depths.split(",")]:
+        ann.EXPANSION_SEARCH = depth
+        exact_t, ann_t, r100, r10 = [], [], [], []
+        for q in qvecs * 2:  # two passes; the first warms the caches
+            t = time.perf_counter()
+            exact = vm.ranking(q, exact=True).top(100)
+            exact_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            approx = vm.ranking(q).top(100)
+            ann_t.append(time.perf_counter() - t)
+            r100.append(len({n for n, _ in approx} & {n for n, _ in exact}) / max(1, len(exact)))
+            r10.append(len({n for n, _ in approx[:10]} & {n for n, _ in exact[:10]}) / max(1, len(exact[:10])))
+        half = len(qvecs)
+        e, a = exact_t[half:], ann_t[half:]
+        say(f"vector top-100 at {vm.size} chunks ({len(vm.records)} records), depth {depth}, load {load()}: "
+            f"exact p50 {1000 * percentile(e, .5):.1f} ms, p95 {1000 * percentile(e, .95):.1f} ms; "
+            f"approximate p50 {1000 * percentile(a, .5):.1f} ms, p95 {1000 * percentile(a, .95):.1f} ms "
+            f"(p95 ratio {percentile(a, .95) / percentile(e, .95):.2f} of exact); "
+            f"recall@100 mean {np.mean(r100[half:]):.4f}, min {np.min(r100[half:]):.2f}; "
+            f"recall@10 mean {np.mean(r10[half:]):.4f}")
+    ann.EXPANSION_SEARCH = default_depth
+
+    search(session, "warm up", mode="hybrid", limit=10)
+    hybrid: dict[str, list[float]] = {"approximate": [], "exact": []}
+    real_ranking = VectorMatrix.ranking
+    for q in texts:
+        for kind in ("approximate", "exact"):  # interleaved: fair under a shared CPU
+            VectorMatrix.ranking = (  # type: ignore[method-assign]
+                real_ranking if kind == "approximate" else lambda self, q, exact=False: real_ranking(self, q, True)
+            )
+            t = time.perf_counter()
+            search(session, q, mode="hybrid", limit=10)
+            hybrid[kind].append(time.perf_counter() - t)
+    VectorMatrix.ranking = real_ranking  # type: ignore[method-assign]
+    h, x = hybrid["approximate"], hybrid["exact"]
+    say(f"hybrid search (archive.search, limit 10, query embedding, policy and audit included), load {load()}: "
+        f"approximate p50 {1000 * percentile(h, .5):.0f} ms, p95 {1000 * percentile(h, .95):.0f} ms; "
+        f"exact vectors p50 {1000 * percentile(x, .5):.0f} ms, p95 {1000 * percentile(x, .95):.0f} ms "
+        f"(p95 ratio {percentile(h, .95) / percentile(x, .95):.2f})")
+    session.close()
+    del vm, session, db
+
+    out = subprocess.run(
+        [sys.executable, "-X", "faulthandler", __file__, "--unlock", str(root),
+         "--ann-from", str(VectorMatrix.ann_from)],
+        capture_output=True, text=True,
+    )
+    if out.returncode:
+        raise SystemExit(f"the unlock run failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    u = json.loads(out.stdout.strip().splitlines()[-1])
+    say(f"unlock-to-ready in a new process (load {load()}): {u['ready_s']:.2f} s = open session "
+        f"{u['open_s']:.2f} s (passphrase KDF) + vectors {u['vectors_s']:.2f} s (snapshot: {u['from_snapshot']}) "
+        f"+ first hybrid search {u['first_search_s']:.2f} s (the model's own load, {u['model_s']:.1f} s, apart: "
+        f"full text answers meanwhile); RSS then {u['rss_mb']:.0f} MB "
+        f"(peak {u['peak_mb']:.0f} MB)")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return lines
+
+
+def unlock(root: Path, ann_from: int) -> None:
+    """(In a new process) open the vault, load the vectors, answer one search; print the timings as JSON."""
+    from indexer.vectors import VectorMatrix
+
+    VectorMatrix.build_in_background = False  # (a snapshot is there: nothing to build)
+    VectorMatrix.ann_from = ann_from
+    from archive.embedding import get_embedder
+    from archive.login import open_session
+    from archive.search import search
+    from indexer import ann_store, semantic
+
+    loaded: list[bool] = []
+    real = ann_store.load_snapshot
+    ann_store.load_snapshot = lambda db, vm: loaded.append(real(db, vm)) or loaded[-1]  # type: ignore[assignment]
+    t0 = time.perf_counter()
+    session = open_session(root, "bench", TECH_PASS)
+    t1 = time.perf_counter()
+    embedder = get_embedder(session)
+    semantic.matrix_for(session.db, embedder.model_id, embedder.dim)
+    t2 = time.perf_counter()
+    # The model loads in the background from unlock on (full text answers meanwhile); its wait is not the
+    # index's, so it is timed apart (model_s) and left out of ready_s.
+    from archive.embedding import wait_until_ready
+
+    wait_until_ready(embedder)
+    tm = time.perf_counter()
+    search(session, "shortness of breath on exertion", mode="hybrid", limit=10)
+    t3 = time.perf_counter()
+    print(json.dumps({"open_s": t1 - t0, "vectors_s": t2 - t1, "first_search_s": t3 - tm,
+                      "ready_s": (t3 - tm) + (t2 - t0), "model_s": tm - t2,
+                      "from_snapshot": bool(loaded and loaded[0]), "rss_mb": rss_mb(), "peak_mb": peak_mb()}))
+    session.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="60k chunks, 30 queries (CI)")
+    p.add_argument("--chunks", type=int, default=1_000_000)
+    p.add_argument("--per-record", type=int, default=10)
+    p.add_argument("--real", type=int, default=10000,
+                   help="passages embedded by the real model (fewer: more synthetic vectors per real one, and a graph"
+                   " is much harder to search: see bench/RESULTS.md)")
+    p.add_argument("--queries", type=int, default=60)
+    p.add_argument("--threads", type=int, default=2, help="threads building the graph")
+    p.add_argument("--connectivity", type=int, help="graph edges per node (default: indexer.ann.CONNECTIVITY)")
+    p.add_argument("--expansion-add", type=int, help="build depth (default: indexer.ann.EXPANSION_ADD)")
+    p.add_argument("--depths", default="800,2000,4000", help="search depths to measure (the default one first)")
+    p.add_argument("--keep", help="build the vault in this folder and keep it")
+    p.add_argument("--record", action="store_true", help="append the figures to bench/RESULTS.md")
+    p.add_argument("--unlock", help=argparse.SUPPRESS)
+    p.add_argument("--ann-from", type=int, default=0, help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.unlock:
+        unlock(Path(args.unlock), args.ann_from)
+        return 0
+    if args.quick:
+        args.chunks, args.queries, args.real = 60_000, 30, 1000
+    from indexer import ann
+
+    ann.CONNECTIVITY = args.connectivity or ann.CONNECTIVITY
+    ann.EXPANSION_ADD = args.expansion_add or ann.EXPANSION_ADD
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = run(args)
+    if args.record:
+        with RESULTS.open("a") as f:
+            how = "--quick" if args.quick else f"--chunks {args.chunks}"
+            f.write(f"\n## issue 18 scale: approximate vector index ({started}, bench/ann.py {how})\n\n```\n"
+                    + "\n".join(lines) + "\n```\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

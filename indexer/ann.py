@@ -1,0 +1,108 @@
+"""Approximate nearest chunks: an HNSW graph (usearch) over the stored int8 chunk vectors.
+
+Why: exact search is one matrix-vector product over every chunk, memory-bound
+and linear in the archive (about 90 ms at 1M chunks). The graph visits a few
+thousand chunks instead. It is used only from `ANN_FROM` chunks on (see
+`indexer.vectors`): below that the exact product is a few milliseconds, needs
+no graph to build, keep or load, and has no recall to check.
+
+The graph holds the chunk vectors exactly as the index stores them (our int8
+codes, `indexer.vectors.encode`): usearch's cosine over those codes is the
+cosine of the stored vectors, because each vector's scale factor cancels. So
+the serialised graph carries the vectors too and nothing is kept twice.
+
+Never written to a file: `to_bytes` and `from_bytes` go through memory only,
+and the caller keeps the bytes in the encrypted index (`indexer.semantic`'s
+snapshot tables). Never call usearch's `save`/`load`/`view` with a path.
+Keys are `chunks.id`. Knows nothing of records, users or the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# Measured on bench/ann.py's vectors (real MiniLM passages and mixtures of them, real queries; bench/RESULTS.md):
+# queries are not passages, so their neighbours sit at cosines of ~0.4 among many near-ties, which a sparse graph
+# misses. At 60k chunks, chunk recall@100 with 400 fetched: M=16 0.79 (depth 800) and 0.88 (depth 2000);
+# M=32 0.93 (800), 0.98 (2000), 0.99 (4000, 1000 fetched). Depth is a query-time setting; M is fixed at build.
+CONNECTIVITY = 32  # graph edges per node (HNSW "M")
+EXPANSION_ADD = 128  # search depth while inserting (HNSW "efConstruction")
+CHUNKS_PER_QUERY = 400  # chunks fetched per query at least (more for a filter, 4 x the records wanted)
+EXPANSION_SEARCH = 2000  # search depth (HNSW "ef"): recall against latency
+
+
+def _usearch() -> Any:
+    """usearch's Index class, loaded when a large archive first needs it.
+
+    onnxruntime (the embedder's fast path, indexer/onnx_bulk.py) crashes with SIGSEGV when it is imported
+    after usearch's compiled module (usearch 2.26.6, onnxruntime 1.32.0; `import usearch; import onnxruntime`
+    alone does it), while the other order is fine: so onnxruntime, a dependency either way, is loaded first.
+    """
+    import onnxruntime  # noqa: F401 - (the order is the point)
+    from usearch.index import Index
+
+    return Index
+
+
+class AnnIndex:
+    """An HNSW graph of int8 chunk vectors keyed by chunk id (cosine)."""
+
+    def __init__(self, dim: int, index: Any | None = None) -> None:
+        self.dim = dim
+        self.index = index if index is not None else _usearch()(
+            ndim=dim, metric="cos", dtype="i8", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
+        )
+        self._depth(EXPANSION_SEARCH)
+
+    def _depth(self, expansion: int) -> None:
+        self.index.expansion_search = expansion  # type: ignore[misc]  # (a setter the stubs lack)
+
+    def __len__(self) -> int:
+        return int(len(self.index))
+
+    @property
+    def memory_bytes(self) -> int:
+        return int(self.index.memory_usage)
+
+    def add(self, ids: np.ndarray, codes: np.ndarray, threads: int = 1) -> None:
+        """Add chunks (ids: chunks.id; codes: their int8 rows)."""
+        if not len(ids):
+            return
+        self.index.add(np.asarray(ids, dtype=np.uint64), np.ascontiguousarray(codes, dtype=np.int8), threads=threads)
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Forget chunks (deleted from the index); unknown ids are ignored."""
+        ids = np.asarray(ids, dtype=np.uint64)
+        if len(ids):
+            present = ids[np.asarray(self.index.contains(ids), dtype=bool).reshape(-1)]
+            if len(present):
+                self.index.remove(present)
+
+    def codes(self, ids: np.ndarray) -> np.ndarray:
+        """The int8 rows stored for `ids` (all present)."""
+        out = self.index.get(np.asarray(ids, dtype=np.uint64), dtype="i8")
+        return np.asarray(out, dtype=np.int8).reshape(len(ids), self.dim)
+
+    def nearest(self, query_codes: np.ndarray, count: int) -> np.ndarray:
+        """Chunk ids of (about) the `count` nearest chunks to the int8 query, nearest first."""
+        count = min(count, len(self))
+        if count <= 0:
+            return np.zeros(0, dtype=np.int64)
+        self._depth(max(EXPANSION_SEARCH, 2 * count))
+        found = self.index.search(np.asarray(query_codes, dtype=np.int8), count, threads=1)
+        return np.asarray(found.keys, dtype=np.int64)
+
+    # -- in memory only: the caller encrypts ---------------------------------
+    def to_bytes(self) -> bytes:
+        data = self.index.save()
+        assert data is not None
+        return bytes(data)
+
+    @classmethod
+    def from_bytes(cls, data: bytes | memoryview, dim: int) -> AnnIndex:
+        index = _usearch().restore(data)  # a buffer: parsed in memory, no file
+        if index is None or index.ndim != dim:
+            raise ValueError("the stored vector graph does not match the vectors' dimension")
+        return cls(dim, index)

@@ -1,0 +1,276 @@
+"""The approximate vector index: recall against exact, the exact fallback, incremental add and delete,
+and the encrypted snapshot (a round trip through the index; no plaintext file on the way)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from indexer import ann_store, semantic
+from indexer.vectors import ApproximateRanking, ExactRanking, VectorMatrix, encode
+from tests.conftest import VaultTemplate
+
+DIM = 384
+MODEL = "test-ann"
+
+
+@pytest.fixture(autouse=True)
+def build_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Graphs are built in the refresh that needs them (the background build has its own test)."""
+    monkeypatch.setattr(VectorMatrix, "build_in_background", False)
+
+
+def clustered(rng: np.random.Generator, n: int, topics: int = 40) -> np.ndarray:
+    """Unit vectors around a few topics in a low-dimensional subspace (as sentence embeddings are)."""
+    latent = rng.standard_normal((topics, 32)).astype(np.float32)
+    basis = rng.standard_normal((32, DIM)).astype(np.float32)
+    x = (latent[rng.integers(0, topics, n)] + 0.7 * rng.standard_normal((n, 32)).astype(np.float32)) @ basis
+    x += 0.5 * rng.standard_normal((n, DIM)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _matrix(n_chunks: int, per_record: int, seed: int = 0) -> tuple[VectorMatrix, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    vecs = clustered(rng, n_chunks)
+    rec = np.arange(n_chunks) // per_record + 1
+    vm = VectorMatrix.from_arrays(MODEL, vecs, rec, np.arange(n_chunks) % per_record)
+    return vm, vecs
+
+
+def test_graph_recall_against_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(VectorMatrix, "ann_from", 500)
+    vm, vecs = _matrix(6000, per_record=3)
+    vm._build_ann()
+    rng = np.random.default_rng(1)
+    recalls = []
+    for i in rng.integers(0, len(vecs), 30):
+        q = vecs[i] + 0.2 * rng.standard_normal(DIM).astype(np.float32)
+        q /= np.linalg.norm(q)
+        approx, exact = vm.ranking(q), vm.ranking(q, exact=True)
+        assert isinstance(approx, ApproximateRanking) and isinstance(exact, ExactRanking)
+        got, want = approx.top(50), exact.top(50)
+        recalls.append(len({n for n, _ in got} & {n for n, _ in want}) / 50)
+        # every record's score is its exact best-chunk cosine, whichever way it was found
+        exact_of = dict(want)
+        for n, s in got:
+            if n in exact_of:
+                assert s == pytest.approx(exact_of[n], abs=1e-5)
+        assert approx.scores_for([n for n, _ in want[:5]]) == pytest.approx(dict(want[:5]), abs=1e-5)
+    assert np.mean(recalls) >= 0.99
+    assert vm.recall_check(samples=10, limit=50) >= 0.99  # what `verify` checks
+
+
+def test_small_archive_is_searched_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    vm, vecs = _matrix(300, per_record=3)
+    assert vm.size < VectorMatrix.ann_from
+    assert vm.ann is None and isinstance(vm.ranking(vecs[0]), ExactRanking)
+    assert vm.recall_check() is None
+    assert vm.ranking(vecs[0]).top(1)[0][0] == 1
+
+
+def test_a_narrow_filter_is_answered_exactly_and_a_wide_one_stays_inside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(VectorMatrix, "ann_from", 200)
+    vm, vecs = _matrix(3000, per_record=3)
+    vm._build_ann()
+    q = vecs[1500]
+    narrow = vm.mask_for(np.arange(10, 40))  # 90 chunks: fewer than ann_from
+    assert vm.ranking(q).top(10, narrow) == vm.ranking(q, exact=True).top(10, narrow)
+    wide = vm.mask_for(np.arange(1, 1001, 2))  # half of the records
+    got = vm.ranking(q).top(20, wide, exclude=[1])
+    assert len(got) == 20 and all(n % 2 == 1 and n != 1 for n, _ in got)
+    assert vm.ranking(q).top(10, vm.mask_for(np.array([], dtype=np.int64))) == []
+
+
+# ---------------------------------------------------------------- in the encrypted index
+
+
+@dataclass
+class Chunk:
+    seq: int
+    start: int = 0
+    end: int = 1
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Any]:
+    from archive.intake import import_paths
+
+    fx = admin_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
+    session: Any = fx.session
+    src = tmp_path_factory.mktemp("notes")
+    for i in range(4):
+        (src / f"11{i}__note{i}.txt").write_text(f"Note number {i} about something.")
+    import_paths(session, [src])
+    yield fx
+    session.close()
+
+
+def _records(db: Any) -> list[int]:
+    return [int(r[0]) for r in db.execute("SELECT n FROM records ORDER BY n").fetchall()]
+
+
+def _fill(db: Any, vecs: np.ndarray, records: list[int]) -> None:
+    """Spread the vectors over the records as their chunks (what the embedder stores)."""
+    for i, n in enumerate(records):
+        mine = vecs[i :: len(records)]
+        semantic.store_chunks(db, n, MODEL, [Chunk(k) for k in range(len(mine))], mine)
+
+
+def _fresh(db: Any) -> VectorMatrix:
+    """A matrix as a new session loads it (no cache)."""
+    vm = VectorMatrix(MODEL, DIM)
+    vm.refresh(db)
+    return vm
+
+
+def test_incremental_add_delete_and_snapshot_round_trip(vault: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    monkeypatch.setattr(ann_store, "SAVE_EVERY", 50)
+    db = vault.session.db
+    ns = _records(db)
+    rng = np.random.default_rng(3)
+    _fill(db, clustered(rng, 400), ns[:3])
+    vm = _fresh(db)
+    assert vm.ann is not None and len(vm.ann) == vm.size == 400
+    assert ann_store.has_snapshot(db, MODEL)  # written when the graph was built
+
+    # incremental add: a new record's chunks go into the graph, and a query finds them first
+    new = clustered(np.random.default_rng(4), 30)
+    semantic.store_chunks(db, ns[3], MODEL, [Chunk(k) for k in range(30)], new)
+    vm.refresh(db)
+    assert len(vm.ann) == vm.size == 430
+    assert vm.ranking(new[7]).top(1)[0][0] == ns[3]
+
+    # delete: re-embedding a record replaces its chunks (tombstones), the graph forgets the old ones
+    old_ids = vm.chunk_id[vm.chunk_record == ns[0]].copy()
+    semantic.store_chunks(db, ns[0], MODEL, [Chunk(0)], new[:1])
+    vm.refresh(db)
+    assert len(vm.ann) == vm.size == 430 - len(old_ids) + 1
+    assert not np.isin(old_ids, vm.chunk_id).any()
+    assert not np.asarray(vm.ann.index.contains(old_ids.astype(np.uint64))).any()
+
+    # the newest chunks' record (ns[0], just above) re-embedded: SQLite hands the deleted largest id out again
+    before = vm.size
+    last_ids = vm.chunk_id[vm.chunk_record == ns[0]].copy()
+    assert last_ids.max() == vm.chunk_id.max()
+    again_vecs = clustered(np.random.default_rng(9), 5)
+    semantic.store_chunks(db, ns[0], MODEL, [Chunk(k) for k in range(5)], again_vecs)
+    vm.refresh(db)
+    assert np.isin(last_ids, vm.chunk_id[vm.chunk_record == ns[0]]).all()  # (the same id came back)
+    assert vm.size == len(vm.ann) == before - len(last_ids) + 5
+    assert vm.ranking(again_vecs[2]).top(1)[0][0] == ns[0]
+
+    # persistence: a new session loads the snapshot (not the rows) and catches up to the same matrix
+    loaded: list[bool] = []
+    real = ann_store.load_snapshot
+    monkeypatch.setattr(ann_store, "load_snapshot", lambda db, m: loaded.append(real(db, m)) or loaded[-1])
+    again = _fresh(db)
+    assert loaded == [True]
+    assert np.array_equal(again.chunk_id, vm.chunk_id) and np.array_equal(again.records, vm.records)
+    assert np.allclose(again.matrix, vm.matrix, atol=1e-6)
+    q = new[3]
+    assert again.ranking(q).top(5) == vm.ranking(q).top(5) == vm.ranking(q, exact=True).top(5)
+
+    # the check `chartvault verify` runs: recall of the graph against exact search
+    from archive.status import verify_vault
+
+    report = verify_vault(vault.session)
+    assert report.vector_recall[MODEL] >= 0.95 and report.to_json()["vector_index_recall"] == report.vector_recall
+    assert not [w for w in report.warnings if "vector index" in w]
+
+
+def test_the_snapshot_never_lands_on_disk_in_the_clear(
+    vault: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Canary: a distinctive vector's int8 codes are in the snapshot in memory, in no file of the vault or
+    the temporary folder; usearch is never given a path."""
+    import tempfile
+
+    from usearch.index import Index
+
+    def no_path(real: Any) -> Any:
+        def guard(self: Any, path_or_buffer: Any = None, *args: Any, **kwargs: Any) -> Any:
+            assert path_or_buffer is None or isinstance(path_or_buffer, bytes | bytearray | memoryview), (
+                "usearch given a path: the index would be written in the clear"
+            )
+            return real(self, path_or_buffer, *args, **kwargs)
+
+        return guard
+
+    for name in ("save", "load", "view"):
+        monkeypatch.setattr(Index, name, no_path(getattr(Index, name)))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    db = vault.session.db
+    canary = np.tile(np.array([0.9, -0.9, 0.5, -0.2, 0.7, -0.6], dtype=np.float32), DIM // 6)
+    canary /= np.linalg.norm(canary)
+    vecs = clustered(np.random.default_rng(5), 300)
+    vecs[123] = canary
+    _fill(db, vecs, _records(db))
+    vm = _fresh(db)
+    ann_store.save_snapshot(db, vm)
+    codes = encode(canary)[0]
+    assert codes in vm.ann.to_bytes()  # the test can fail: the plaintext snapshot does hold them
+    db.execute("PRAGMA wal_checkpoint(FULL)")
+    for folder in (vault.root, tmp_path):
+        for dirpath, _, files in os.walk(folder):
+            for f in files:
+                assert codes not in Path(dirpath, f).read_bytes(), f"vector codes in the clear in {f}"
+    assert _fresh(db).ranking(canary).top(1)[0][0] in _records(db)
+
+
+def test_deleting_a_record_drops_the_snapshot(vault: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    db = vault.session.db
+    _fill(db, clustered(np.random.default_rng(6), 200), _records(db))
+    _fresh(db)
+    assert ann_store.has_snapshot(db, MODEL)
+    from vault.db import transaction
+
+    n = _records(db)[-1]
+    with transaction(db):  # what a retention purge does (archive.store.records.erase), in short
+        db.execute("DELETE FROM chunks WHERE record_n = ?", [n])
+        db.execute("DELETE FROM records WHERE n = ?", [n])
+    assert not ann_store.has_snapshot(db, MODEL)
+    assert db.execute("SELECT count(*) FROM vector_snapshot_parts").fetchone()[0] == 0
+    vm = _fresh(db)  # rebuilt from the rows, without the purged record, and stored again
+    assert n not in set(vm.records.tolist()) and ann_store.has_snapshot(db, MODEL)
+
+
+def test_a_graph_built_in_the_background_catches_up_when_adopted(vault: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(VectorMatrix, "build_in_background", True)
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    db = vault.session.db
+    db.execute("DELETE FROM vector_snapshots")
+    ns = _records(db)
+    _fill(db, clustered(np.random.default_rng(7), 300), ns)
+    vm = _fresh(db)
+    assert vm.ann is None and vm.builder is not None  # searches stay exact meanwhile
+    assert isinstance(vm.ranking(vm.matrix[0]), ExactRanking)
+    vm.builder.join(timeout=60)
+    assert not vm.builder.is_alive()
+    # changes while it was built: one record re-embedded (its old chunks deleted, new ones added)
+    extra = clustered(np.random.default_rng(8), 20)
+    semantic.store_chunks(db, ns[1], MODEL, [Chunk(k) for k in range(20)], extra)
+    vm.refresh(db)
+    assert vm.ann is not None and len(vm.ann) == vm.size
+    keys = np.asarray(vm.ann.index.keys, dtype=np.int64)
+    assert set(keys.tolist()) == set(vm.chunk_id.tolist())
+    assert vm.ranking(extra[4]).top(1)[0][0] == ns[1]
+
+
+def test_the_embedder_runtime_still_loads_after_the_index() -> None:
+    """onnxruntime crashed (SIGSEGV) on import once usearch was loaded: indexer.ann loads it first."""
+    import subprocess
+    import sys
+
+    code = "from indexer.ann import AnnIndex; AnnIndex(8); import onnxruntime; print('loaded')"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0 and run.stdout.strip() == "loaded", run.stderr[-2000:]
