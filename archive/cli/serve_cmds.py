@@ -9,15 +9,22 @@ certificate that `--make-certificate` wrote to <vault>/tls/ (used when present).
 from __future__ import annotations
 
 import ipaddress
+import logging
 import shlex
 import ssl
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.cli.base import CliState, cli, pass_state
 from archive.errors import UserError
+
+if TYPE_CHECKING:
+    from archive.intake import ServerWatcher
+
+log = logging.getLogger("chartvault.serve")
 
 
 def is_loopback(host: str) -> bool:
@@ -141,5 +148,36 @@ def serve(state: CliState, host: str, port: int, cert: Path | None, key: Path | 
         from vault.tls import fingerprint_of
 
         click.echo(f"Certificate {cert}, SHA-256 fingerprint {fingerprint_of(cert)}", err=True)
-    FacilityServer(app_command(state.vault_dir), host=host, port=port, title="chartvault",
-                   ssl_context=context).serve()
+    server = FacilityServer(app_command(state.vault_dir), host=host, port=port, title="chartvault",
+                            ssl_context=context)
+    watcher = start_inbox_watcher(state.vault_dir)
+    try:
+        server.serve()
+    finally:
+        if watcher is not None:
+            watcher.stop()
+
+
+def start_inbox_watcher(vault_dir: Path) -> ServerWatcher | None:
+    """The server's one inbox watcher (public key only); None, said on stderr, when it cannot run here."""
+    from archive.errors import ChartvaultError
+    from archive.intake import ServerWatcher
+
+    def stashed(n: int) -> None:  # counts only: file names may be patient content
+        log.info("inbox: %d arrival(s) encrypted into pending/", n)
+
+    def failed(exc: BaseException) -> None:
+        log.warning("inbox watcher: %s", exc.message if isinstance(exc, ChartvaultError) else type(exc).__name__)
+
+    try:
+        watcher = ServerWatcher(vault_dir, on_stashed=stashed, on_error=failed).start()
+    except ChartvaultError as exc:
+        click.echo(f"The inbox is not watched by the server: {exc.message} {exc.hint}".rstrip(), err=True)
+        return None
+    if watcher.elsewhere:
+        click.echo("The inbox is watched by another process; this server takes over when it stops.", err=True)
+    else:
+        folder = watcher.watcher.folders[0] if watcher.watcher is not None else vault_dir
+        click.echo(f"Watching {folder} (arrivals are encrypted at once; a technician's session "
+                   "indexes them).", err=True)
+    return watcher
