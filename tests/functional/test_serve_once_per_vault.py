@@ -96,8 +96,13 @@ def test_with_the_server_watching_the_inbox_a_session_drains_pending_only_and_th
     server = ServerWatcher(root, quiet=0.1, observer_factory=polling, on_stashed=lambda n: stashed.set()).start()
     arrived: list[Any] = []
     got = threading.Event()
+
+    def outcomes(outs: list[Any]) -> None:
+        arrived.extend(outs)
+        got.set()
+
     service = InboxService(tess, quiet=0.1, observer_factory=polling, once_per_vault=True, retry_seconds=0.1,
-                           on_outcomes=lambda outs: (arrived.extend(outs), got.set()))
+                           on_outcomes=outcomes)
     try:
         assert server.started.is_set() and not server.elsewhere
         service.start()
