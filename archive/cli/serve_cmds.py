@@ -164,7 +164,9 @@ def start_inbox_watcher(vault_dir: Path) -> ServerWatcher | None:
     from archive.intake import ServerWatcher
 
     def stashed(n: int) -> None:  # counts only: file names may be patient content
-        log.info("inbox: %d arrival(s) encrypted into pending/", n)
+        from archive.plural import counted
+
+        log.info("inbox: %s encrypted into pending/", counted(n, "arrival"))
 
     def failed(exc: BaseException) -> None:
         log.warning("inbox watcher: %s", exc.message if isinstance(exc, ChartvaultError) else type(exc).__name__)

@@ -164,7 +164,7 @@ def test_the_server_watches_the_inbox_with_nobody_logged_in_and_logs_no_file_nam
             wait_for(lambda: list((fx.root / "pending").glob("*.age")) != [], "nothing was encrypted into pending/")
             wait_for(lambda: not (fx.root / "inbox" / "NAMECANARY-once.txt").exists(), "the plaintext stayed")
         out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-        assert "Watching" in out and "arrival(s) encrypted into pending/" in out
+        assert "Watching" in out and "inbox: 1 arrival encrypted into pending/" in out
         assert "NAMECANARY" not in out
         assert not held_elsewhere(fx.root, INBOX_LOCK)  # the server has stopped: the lock is free
     finally:
