@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from indexer.semantic import EmbedReport
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+EMBEDDER_LOCK = "embedder"  # <vault>/.embedder.lock: held by the one background embedder of the vault
 REINDEX_MARK = "reindex_in_progress"
 
 _lock = threading.Lock()
@@ -218,6 +219,12 @@ class EmbeddingService:
     Works on its own index connection (`fork_session`), so it never commits or
     rolls back the UI's transactions. `on_change()` is called after each
     batch, from the service thread. `stop()` returns within one batch.
+
+    Once per vault: only the service holding `<vault>/.embedder.lock` drains the
+    backlog. Every other one (another browser connection of `chartvault serve`,
+    another SSH session) loads the model for its own queries only and looks
+    again every `poll_seconds`, taking over when the holder's process ends
+    (`elsewhere` is True meanwhile).
     """
 
     def __init__(
@@ -238,6 +245,8 @@ class EmbeddingService:
         self._thread: threading.Thread | None = None
         self.embedded = 0
         self.error: BaseException | None = None
+        self.elsewhere = False  # another process embeds this vault's backlog now
+        self.holding = threading.Event()  # set while this service holds the vault's embedder lock
 
     @property
     def ready(self) -> bool:
@@ -264,11 +273,21 @@ class EmbeddingService:
 
         if not decide(self.parent.user, Action.IMPORT).allowed:
             return  # a physician's session: searching only, somebody else embeds
+        from vault.locks import try_hold
+
         worker = None
+        held = None
         try:
             while not self._stop.is_set() and not self.embedder.wait(0.5):  # type: ignore[attr-defined]
                 if getattr(self.embedder, "error", None) is not None:
                     return
+            while not self._stop.is_set() and (held := try_hold(self.parent.vault.root, EMBEDDER_LOCK)) is None:
+                self.elsewhere = True
+                self._stop.wait(self.poll_seconds)
+            if held is None:
+                return
+            self.elsewhere = False
+            self.holding.set()
             worker = fork_session(self.parent)
             while not self._stop.is_set():
                 report = embed_backlog(worker, should_stop=self._stop.is_set, limit=64)
@@ -285,3 +304,6 @@ class EmbeddingService:
         finally:
             if worker is not None:
                 worker.close()
+            if held is not None:
+                self.holding.clear()
+                held.release()

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from indexer.watch import FolderWatcher
 
 DEFAULT_QUIET = 1.0
+# Once per vault (InboxService(once_per_vault=True), `chartvault serve`): lock files in the vault folder.
+INBOX_LOCK = "inbox"  # <vault>/.inbox.lock: whoever watches the inbox folder
+PENDING_LOCK = "pending"  # <vault>/.pending.lock: the one unlocked session draining pending/ with the key
 
 
 @dataclass
@@ -181,6 +184,14 @@ class InboxService:
 
     `on_outcomes(outcomes)` is called after each batch (from the watcher thread).
     With `own_connection` (the TUI) it works on a second index connection.
+
+    With `once_per_vault` (the TUI, so every browser connection of `chartvault
+    serve` and every SSH session) it runs only while it holds the vault's intake
+    lock (`<vault>/.pending.lock`: draining pending/ with the key) and watches the
+    inbox folder only if it also gets `<vault>/.inbox.lock`, which `chartvault
+    serve` holds for its own locked watcher. A service that finds the lock held
+    looks again every `retry_seconds` and takes over once the holder's process
+    ends (`elsewhere` is True meanwhile).
     """
 
     def __init__(
@@ -195,6 +206,8 @@ class InboxService:
         on_error: Callable[[BaseException], None] | None = None,
         rescan_interval: float = 30.0,
         max_wait: float = 600.0,
+        once_per_vault: bool = False,
+        retry_seconds: float = 5.0,
     ) -> None:
         session.require(Action.IMPORT)
         if inbox is not None:
@@ -208,21 +221,32 @@ class InboxService:
         self.on_outcomes = on_outcomes
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
+        self._watch_args: dict[str, Any] = {
+            "quiet": quiet, "rescan_interval": rescan_interval, "max_wait": max_wait,
+            "observer_factory": observer_factory, "on_error": on_error,
+        }
+        self.once_per_vault = once_per_vault
+        self.retry_seconds = retry_seconds
+        self.elsewhere = False  # once_per_vault: another process drains pending/ now
+        self.watches_inbox = False  # the inbox folder itself is watched by this service
+        self._held: list[Any] = []  # vault.locks.HeldLock while running once per vault
+        self._retry_stop = threading.Event()
+        self._retry: threading.Thread | None = None
+        self.watcher: FolderWatcher | None = None if once_per_vault else self._make_watcher(inbox=True)
+        self._ingestor = _ingestor(self.session, "watch", settle=0.0)
+
+    def _make_watcher(self, inbox: bool) -> FolderWatcher:
         from indexer.watch import FolderWatcher
 
-        self.watcher: FolderWatcher = FolderWatcher(
-            [self.inbox, self.pending],
+        self.watches_inbox = inbox
+        return FolderWatcher(
+            [self.inbox, self.pending] if inbox else [self.pending],
             self._handle_counted,
-            quiet=quiet,
-            rescan_interval=rescan_interval,
-            max_wait=max_wait,
-            observer_factory=observer_factory,
-            on_error=on_error,
+            **self._watch_args,
             # in pending/ only the arrivals themselves, not e.g. pending/failed-logins/
             accept=lambda p: (p.parent == self.pending and not p.name.startswith("."))
             or not _inside(p, self.pending),
         )
-        self._ingestor = _ingestor(self.session, "watch", settle=0.0)
 
     def _handle_counted(self, paths: list[Path], overdue: set[Path]) -> dict[Path, float | None]:
         """A batch as one of the session's operations: closing the session waits for it, never cuts it."""
@@ -259,23 +283,58 @@ class InboxService:
         return left_in_place(outcomes)
 
     def start(self) -> InboxService:
-        self.watcher.start()
+        if not self.once_per_vault:
+            assert self.watcher is not None
+            self.watcher.start()
+        elif not self._take_over():
+            self.elsewhere = True
+            self._retry = threading.Thread(target=self._wait_to_take_over, name="inbox-takeover", daemon=True)
+            self._retry.start()
         return self
 
+    def _take_over(self) -> bool:
+        """Hold the vault's intake lock (and the inbox's, if free) and start watching; False if held elsewhere."""
+        from vault.locks import try_hold
+
+        root = self.session.vault.root
+        intake = try_hold(root, PENDING_LOCK)
+        if intake is None:
+            return False
+        inbox = try_hold(root, INBOX_LOCK) if self.inbox == self.session.vault.inbox_dir else None
+        self._held = [lock for lock in (intake, inbox) if lock is not None]
+        watcher = self._make_watcher(inbox=inbox is not None or self.inbox != self.session.vault.inbox_dir)
+        watcher.start()
+        self.watcher = watcher
+        self.elsewhere = False
+        return True
+
+    def _wait_to_take_over(self) -> None:
+        while not self._retry_stop.wait(self.retry_seconds):
+            if self._take_over():
+                return
+
     def stop(self) -> None:
-        self.watcher.stop()
+        self._retry_stop.set()
+        if self._retry is not None:
+            self._retry.join(10.0)
+        if self.watcher is not None:
+            self.watcher.stop()
+        for lock in self._held:
+            lock.release()
+        self._held = []
         if self.own_connection:
             self.session.close()
 
     def run_forever(self) -> None:
         try:
+            assert self.watcher is not None
             self.watcher.run_forever()
         finally:
             if self.own_connection:
                 self.session.close()
 
     def idle(self, timeout: float) -> bool:
-        return self.watcher.idle(timeout)
+        return self.watcher.idle(timeout) if self.watcher is not None else True
 
 
 def left_in_place(outcomes: list[Outcome]) -> dict[Path, float | None]:
@@ -349,3 +408,91 @@ def watch_locked(
         observer_factory=observer_factory,
         on_error=on_error,
     )
+
+
+class ServerWatcher:
+    """`chartvault serve`'s own inbox watcher: once per vault, with only the public key, while the server runs.
+
+    Holds `<vault>/.inbox.lock` (so no browser connection or SSH session watches
+    the inbox folder too) and encrypts each arrival into pending/ at once, logged
+    in or not; the one unlocked session holding `.pending.lock` indexes it. When
+    another process already watches the inbox it looks again every
+    `retry_seconds`. `on_stashed(n)` gets counts only: the server's log never
+    holds a file name (names can be patient content).
+    """
+
+    def __init__(
+        self,
+        vault_root: Path,
+        *,
+        quiet: float = DEFAULT_QUIET,
+        retry_seconds: float = 5.0,
+        observer_factory: Callable[[], Any] | None = None,
+        on_stashed: Callable[[int], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.root = Path(vault_root)
+        self.quiet = quiet
+        self.retry_seconds = retry_seconds
+        self.observer_factory = observer_factory
+        self.on_stashed = on_stashed
+        self.on_error = on_error
+        self.watcher: FolderWatcher | None = None
+        self.elsewhere = False  # another process watches the inbox now
+        self.started = threading.Event()  # set once this process watches the inbox
+        self._held: Any = None
+        self._stop = threading.Event()
+        self._retry: threading.Thread | None = None
+
+    def start(self) -> ServerWatcher:
+        if not self._take_over():
+            self.elsewhere = True
+            self._retry = threading.Thread(target=self._wait_to_take_over, name="server-inbox", daemon=True)
+            self._retry.start()
+        return self
+
+    def _take_over(self) -> bool:
+        from vault.locks import try_hold
+
+        held = try_hold(self.root, INBOX_LOCK)
+        if held is None:
+            return False
+
+        def stashed(results: list[tuple[str, str]]) -> None:
+            n = sum(1 for status, _ in results if status == "stashed")
+            if n and self.on_stashed:
+                self.on_stashed(n)
+
+        try:
+            watcher = watch_locked(self.root, quiet=self.quiet, observer_factory=self.observer_factory,
+                                   on_stashed=stashed, on_error=self.on_error)
+            watcher.start()
+        except BaseException:
+            held.release()  # the connections' sessions watch the inbox instead
+            raise
+        self._held, self.watcher, self.elsewhere = held, watcher, False
+        self.started.set()
+        return True
+
+    def _wait_to_take_over(self) -> None:
+        while not self._stop.wait(self.retry_seconds):
+            try:
+                if self._take_over():
+                    return
+            except Exception as exc:  # noqa: BLE001 - reported; the server keeps serving
+                if self.on_error:
+                    self.on_error(exc)
+                return
+
+    def idle(self, timeout: float) -> bool:
+        return self.watcher.idle(timeout) if self.watcher is not None else True
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._retry is not None:
+            self._retry.join(10.0)
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self._held is not None:
+            self._held.release()
+            self._held = None

@@ -28,17 +28,31 @@ cli.default_command = tui
 def launch_tui(state: CliState) -> None:
     """Run the app for the CLI's vault and user (a terminal is needed, or a browser via `chartvault serve`)."""
     # Set by `chartvault serve` for the app process of one browser connection (its stdout is the server's pipe).
-    origin = os.environ.get(REMOTE_ENV) or None
-    if origin is None and not sys.stdout.isatty():
+    served = os.environ.get(REMOTE_ENV) or None
+    if served is None and not sys.stdout.isatty():
         raise UserError("The terminal UI needs a terminal.", "Run a command instead; see 'chartvault --help'.")
     from tui.app import make_app
 
-    app = make_app(vault_dir=state.vault_dir, user=None if origin else state.user, origin=origin)
-    if origin is None:  # a terminal: ask it now what it can draw (scans), before Textual reads it
+    origin = served or ssh_origin()
+    app = make_app(vault_dir=state.vault_dir, user=None if served else state.user, origin=origin)
+    if served is None:  # a terminal (local or over SSH): ask it now what it can draw (scans), before Textual reads it
         from tui.widgets.scan_view import prepare_graphics
 
         prepare_graphics()
     app.run()
+
+
+def ssh_origin() -> str | None:
+    """'ssh HOST:PORT' of the client when this terminal is an SSH session (sshd sets SSH_CONNECTION).
+
+    Every audit entry of the session then says where it came from, as a browser
+    connection's does, and the server (no one's workstation) remembers no last user.
+    """
+    parts = os.environ.get("SSH_CONNECTION", "").split()
+    if len(parts) != 4:
+        return None
+    host, port = parts[0], parts[1]
+    return f"ssh [{host}]:{port}" if ":" in host else f"ssh {host}:{port}"
 
 
 def main(argv: list[str] | None = None) -> None:

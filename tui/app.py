@@ -285,7 +285,8 @@ class ChartvaultApp(App[None]):
             return ""
         parts = []
         if getattr(main, "inbox", None) is not None:
-            parts.append("inbox watched")
+            # once per vault: another session (a served connection, an SSH session) may be the one watching
+            parts.append("inbox watched by another session" if main.inbox.elsewhere else "inbox watched")
         elif decide(self.session.user, Action.IMPORT).allowed:
             parts.append("inbox not watched")
         state = main.model_state()

@@ -74,3 +74,44 @@ class VaultLock:
                     os.close(fd)
         finally:
             shared.thread_lock.release()
+
+
+class HeldLock:
+    """A lock file held without blocking, for as long as one service runs (`try_hold`); `release()` ends it."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+
+def try_hold(root: Path, name: str) -> HeldLock | None:
+    """Hold `<root>/.NAME.lock` if no process (this one included) holds it; None when one does.
+
+    For what must run once per vault, whichever process starts it (the inbox
+    watcher, the background embedder): the lock goes when its holder releases it
+    or exits (the kernel drops a dead process's flock), so another can take over.
+    Separate from `VaultLock`: a second holder in this same process is refused too.
+    """
+    path = (Path(root) / f".{name}.lock").absolute()
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return HeldLock(path, fd)

@@ -596,6 +596,7 @@ def watch(state: CliState, inbox: Path | None, quiet_period: float, unlock: bool
 
         service = InboxService(state.session(), inbox=inbox, quiet=quiet_period, own_connection=False,
                                on_outcomes=report, on_error=_report_error)
+        assert service.watcher is not None  # made at once without once_per_vault
         watcher = service.watcher
         folder = service.inbox
         mode = "unlocked: arrivals are indexed at once"

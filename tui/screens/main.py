@@ -359,6 +359,7 @@ class MainScreen(Screen[None]):
         try:
             self.inbox = InboxService(
                 self.session,
+                once_per_vault=True,  # one watcher per vault: other connections and SSH sessions defer
                 on_outcomes=lambda outs: self.app.call_from_thread(self._arrived, outs),
                 on_error=lambda exc: self.app.call_from_thread(self._inbox_error, exc),
             ).start()
