@@ -71,10 +71,11 @@ async def test_the_scan_is_drawn_beside_the_prefilled_box(demo_vault: Path, sess
             assert scan.drawn
             (picture,) = scan.query(HalfcellImage)
             assert picture.image is not None and picture.image.size[0] > 100  # the decoded page, in memory
-            await pilot.pause()
-            assert picture.size.width > 10 and picture.size.height > 5  # it takes room on screen
+            # it takes room on screen, drawn in half blocks (layout and paint may lag on a loaded machine)
+            await wait_for(pilot, lambda: picture.size.width > 10 and picture.size.height > 5, "the scan laid out")
+            await wait_for(pilot, lambda: "▀" in app.export_screenshot() or "▄" in app.export_screenshot(),
+                           "half blocks painted")
             assert "Page 1 · F12 zoom · half blocks" in text(queue.query_one("#scan-caption", Static))
-            assert "▀" in app.export_screenshot() or "▄" in app.export_screenshot()  # half blocks drawn
             # beside it: the OCR lines and the box, prefilled with the OCR text
             assert queue.query_one("#transcription-text", TextArea).text == ocr_text
             assert scan.region.right <= queue.query_one("#ocr-lines").region.x
