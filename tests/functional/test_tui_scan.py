@@ -79,7 +79,7 @@ async def test_the_scan_is_drawn_beside_the_prefilled_box(demo_vault: Path, sess
             # beside it: the OCR lines and the box, prefilled with the OCR text
             assert queue.query_one("#transcription-text", TextArea).text == ocr_text
             assert scan.region.right <= queue.query_one("#ocr-lines").region.x
-            assert "Zoom scan" in footer_keys(app)
+            await wait_for(pilot, lambda: "Zoom scan" in footer_keys(app), "the zoom key in the footer")
 
             # F12: the scan over the whole tab (the list and the OCR lines give way), wider; F12 again: back
             table = queue.query_one("#transcription", DataTable)
