@@ -30,9 +30,9 @@ from archive.assistant.answer import Draft, Statement
 from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation, _who
 from archive.assistant.context import _record_label as _label
-from archive.assistant.intents import Intent
+from archive.assistant.intents import ENTRY_WORDS, LIST_WORDS, Intent
 from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT
-from archive.assistant.sources import chart_facts
+from archive.assistant.sources import ChartFact, chart_facts
 from archive.plural import counted
 
 if TYPE_CHECKING:
@@ -139,7 +139,57 @@ def patient_fact(ctx: Context, intent: Intent) -> Draft:
     asked = R.understand(question, drop)
     if asked.type == R.YESNO and asked.topic:
         return has_had(ctx, intent, asked)
+    if asked.type == R.DATE:
+        draft = _dated_entry(ctx, intent, asked)
+        if draft.statements:
+            return draft
     return _read_patient(ctx, intent, asked, question)
+
+
+_SURGERY = frozenset(P.query_stems("surgery surgeries surgical operation operations operated procedure procedures"))
+_GENERIC = _SURGERY | frozenset(P.query_stems("condition disease disorder problem"))
+
+
+def _state_fact(ctx: Context, draft: Draft, f: ChartFact, mrn: str) -> None:
+    """One chart fact as a statement: cited from its source record, or stated as typed in (nothing to quote)."""
+    day = (f.date or "undated")[:10]
+    detail = f"; {f.detail}" if f.detail else ""
+    status = f" ({f.status})" if f.status and f.status not in ("active", "completed") else ""
+    cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
+    if cite is None and f.record_id is None:  # typed in by hand: stated as a chart entry
+        draft.statements.append(Statement(f"{day}: {f.kind} {f.text}{detail}{status} (chart entry typed in; no "
+                                          "source record to quote)", [], key=f"{f.text}|{f.date}", from_record=False))
+    elif cite is not None:
+        draft.statements.append(Statement(f"{day}: {f.kind} {f.text}{detail}{status} (chart)", [cite],
+                                          key=f"{f.text}|{f.date}"))
+
+
+_FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
+
+
+def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
+    """"When was her most recent prescription?", "date of his first procedure": the chart entry's date, cited."""
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic=intent.topic, patients={mrn})
+    words = set(asked.words) - {R.key(s) for s in P.query_stems(" ".join(
+        w for k in intent.entry_kinds for w in ENTRY_WORDS[k]) + " " + " ".join(LIST_WORDS) + " first earliest "
+        "initial oldest start started date")}
+    if not intent.entry_kinds and not words:
+        return draft
+    facts = [f for f in chart_facts(ctx.session, mrn, intent.entry_kinds, intent.period) if f.date]
+    if words:  # "when was the metformin started?": the entries that name it
+        facts = [f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text + " " + f.kind)}]
+    if not facts:
+        return draft
+    if not asked.current and not _FIRST.search(asked.text) and len({f.text for f in facts}) > 1:
+        return draft  # which one? the sentence reader decides
+    fact = min(facts, key=lambda f: f.date or "") if _FIRST.search(asked.text) else max(facts,
+                                                                                        key=lambda f: f.date or "")
+    day = (fact.date or "")[:10]
+    _state_fact(ctx, draft, fact, mrn)
+    draft.lead = lambda sts: f"{day} — for {_who(ctx, mrn)}:"
+    return draft
 
 
 def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -> Draft:
@@ -149,13 +199,14 @@ def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -
     texts = _records_of(ctx, mrn)
     if intent.period is not None:
         texts = {rid: t for rid, t in texts.items() if intent.period.contains(_date_of(ctx, rid))}
-    found = R.best_sentences(texts, asked, limit=12 if asked.current else 3,
+    found = R.best_sentences(texts, asked, limit=80 if asked.current else 3,
                              similarity=similarity(ctx.session, asked.text))
     found = [f for f in found if f.score > 0.25]
     if not found:
         return draft
     if asked.current:  # "most recent", "latest": of the sentences answering about as well, the latest dated
-        close = [f for f in found if f.score >= 0.85 * found[0].score]
+        close = [f for f in found if f.score >= 0.85 * found[0].score or (  # the same words (meaning was
+            f.matched == found[0].matched and bool(f.fact) == bool(found[0].fact))]  # compared for the first only)
         found = sorted(close, key=lambda f: _when(ctx, f), reverse=True) + [f for f in found if f not in close]
     best = found[0]
     keep = [best] + [f for f in found[1:] if f.score >= 0.8 * best.score and f.fact and f.fact != best.fact][:1]
@@ -223,21 +274,23 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     draft = Draft("passages", topic=topic, patients={mrn})
     stems = set(P.query_stems(topic))
     facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
-    hits = [f for f in facts if stems and stems <= {s for s, _, _ in P._stems_in(f.text)}]
+    generic = stems & _GENERIC
+    if generic and stems - generic:  # "cataract surgery": a procedure whose text names the cataract
+        kinds = {"procedure"} if generic & _SURGERY else {"diagnosis", "complication"}
+        specific = stems - generic
+        facts_of = [f for f in facts if f.kind in kinds]
+        hits = [f for f in facts_of if specific <= {s for s, _, _ in P._stems_in(f.text)}]
+    else:
+        hits = []
+    hits = hits or [f for f in facts if stems and stems <= {s for s, _, _ in P._stems_in(f.text)}]
     if not hits and len(stems) > 1:
         need = P.enough(len(stems))
         hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
-    for f in hits[:6]:
-        cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
-        if cite is None and f.record_id is None:  # typed in by hand: stated as a chart entry
-            draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart entry typed "
-                                              "in; no source record to quote)", [], key=f"{f.text}|{f.date}",
-                                              from_record=False))
-            continue
-        if cite is None:
-            continue
-        draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart)", [cite],
-                                          key=f"{f.text}|{f.date}"))
+    same: dict[tuple[str, str, str | None], ChartFact] = {}
+    for f in hits:  # the same fact from several sources (one message repeated): stated once
+        same.setdefault((f.kind, f.text.lower(), (f.date or "")[:10]), f)
+    for f in list(same.values())[:6]:
+        _state_fact(ctx, draft, f, mrn)
     texts = _records_of(ctx, mrn)
     negated: list[Statement] = []
     if not draft.statements:

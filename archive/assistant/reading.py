@@ -71,7 +71,7 @@ _VALUE_Q = re.compile(
 _DRUG_Q = re.compile(
     r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
     r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
-    r"given|give|taking|take|therapy|treatment)\b", re.I)
+    r"given|give|taking|take|therapy|treatment|infusions?|vaccines?|vaccinations?|immuni[sz]ations?|shots?)\b", re.I)
 # Words of a question that never name what is asked (beyond FILLER).
 _QUESTION_WORDS = frozenset(
     """
@@ -90,9 +90,15 @@ SYNONYMS = {
     "haemoglobin a1c": "hba1c a1c", "a1c": "hba1c hemoglobin", "weight": "weighs wt pounds", "height": "tall",
     "blood sugar": "glucose", "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
     "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
-    "at the visit": "today", "on admission": "admitted admission", "at discharge": "discharged discharge",
+    "at the visit": "today", "vaccine": "immunization", "vaccination": "immunization", "shot": "immunization",
+    "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission", "at discharge": "discharged discharge",
 }
 _DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
+
+
+_HAS_VERB = re.compile(r"\b(?:had|have|has|got|get|gotten|received|receive|undergone|undergo|underwent|"
+                       r"(?:been |ever )?diagnosed with|(?:been )?treated for|(?:been )?(?:on|taking|prescribed|"
+                       r"given|started on|put on))\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -176,9 +182,13 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
     if kind == DRUG:
         extra += list(_DRUG_WORDS)
     ctx = content_words(described, drop)
-    topic = " ".join(content_words(re.sub(r"^\s*\w+\s+(?:\w+\s+)??(?:had|have|has|got|get|received|undergone|"
-                                          r"undergo|been diagnosed with|diagnosed with|been treated for)\b",
-                                          "", asked, flags=re.I), drop | {"ever", "any"}))
+    verbs = [m for m in _HAS_VERB.finditer(asked) if asked[: m.start()].strip()]  # not the leading "has"
+    rest = asked[verbs[0].end():] if verbs else re.sub(r"^\s*\w+", "", asked)
+    rest = re.sub(r"^\s*(?:(?:a|an|any|the)\s+)?(?:(?:past |prior |medical )?history|record|diagnosis|episode)s?\s+of\b",
+                  "", rest, flags=re.I)
+    rest = re.sub(r"\b(?:on|in) (?:his|her|their|the) (?:problem list|chart|records?|notes?|history)\b", "", rest,
+                  flags=re.I)
+    topic = " ".join(content_words(rest, drop | {"ever", "any"}))
     current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\b(?:most recent|"
                              r"latest|last|newest)\b", asked, re.I))
     own = _stems(words)
@@ -326,6 +336,11 @@ def _is_date_part(text: str, m: re.Match[str]) -> bool:
 
 def drug_phrase(sentence: str) -> str | None:
     """A drug and its dose as written ("furosemide 40 mg by mouth once daily" -> "furosemide 40 mg")."""
+    structured = re.match(r"\s*(?:Medication|Immunization|MedicationRequest|MedicationStatement)\w*\s*:\s*([^;\[]+?)\s*[;\[]",
+                          sentence)  # a FHIR/HL7 line: "Immunization: TENIVAC [NDC ...]; dose 0.5 mL; ..."
+    if structured:
+        dose = re.search(r";\s*dose ([^;]+)", sentence)
+        return structured.group(1) + (f" ({dose.group(1).strip()})" if dose else "")
     for m in _DRUG_SUFFIX.finditer(sentence):
         rest = sentence[m.end(): m.end() + 40]
         dose = re.match(r"\s*(?:\(\w+\)\s*)?(\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|g|ml|units?|%|puffs?)"

@@ -143,7 +143,9 @@ def chart_facts(session: Session, mrn: str, kinds: tuple[str, ...], period: Peri
         if kinds and e.kind not in kinds:
             continue
         detail = ", ".join(p for p in (e.dose and f"dose {e.dose}", e.route, e.frequency,
-                                       e.referral_to and f"to {e.referral_to}", e.stop and f"stop {e.stop}") if p)
+                                       e.referral_to and f"to {e.referral_to}",
+                                       e.referral_reason and f"reason: {e.referral_reason}",
+                                       e.stop and f"stop {e.stop}") if p)
         out.append(ChartFact(e.kind, e.text, e.date, e.source_record, e.status, detail))
     if with_encounters:
         for enc in chart.encounters:
