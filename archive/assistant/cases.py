@@ -47,11 +47,13 @@ LAST_ENCOUNTER = re.compile(
     re.I,
 )
 _CASE = re.compile(
-    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ]year[- ]old|"
+    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ](?:year|month|week|day)"
+    r"[- ]old|"
     r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|"
     r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
-    r"teen(?:ager)?|female|male|patient|person) (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|"
-    r"in whom|being|discharged|brought|referred)\b",
+    r"teen(?:ager)?|female|male|patient|person|mother|father|baby|newborn|student|smoker|athlete|worker)"
+    r"(?: (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|in whom|being|discharged|brought|"
+    r"referred|just|from|after|at|in|born|aged|of|having|undergoing|scheduled|sent|evaluated)\b|\s*[,:(])",
     re.I,
 )
 
@@ -64,6 +66,8 @@ def describes_case(question: str) -> bool:
 def past_case_question(question: str, intent: Intent) -> bool:
     """A question naming no patient that asks a fact of a described case (not a search, count or code)."""
     described = describes_case(question)
+    if intent.kind == "count" and described and not intent.which_patients:
+        return True  # "the woman who ...: how many anchors were used?" asks a number of the case, not a count
     if intent.kind not in ("list", "timeline", "passages", "find", "similar") or (
             intent.which_patients and not described):
         return False
@@ -197,8 +201,8 @@ def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -
     mrn = ctx.patient.mrn
     draft = Draft("passages", topic=intent.topic, patients={mrn})
     texts = _records_of(ctx, mrn)
-    if intent.period is not None:
-        texts = {rid: t for rid, t in texts.items() if intent.period.contains(_date_of(ctx, rid))}
+    if intent.period is not None:  # the records of the period (a bundle dated later holds earlier facts: then all)
+        texts = {rid: t for rid, t in texts.items() if intent.period.contains(_date_of(ctx, rid))} or texts
     found = R.best_sentences(texts, asked, limit=80 if asked.current else 3,
                              similarity=similarity(ctx.session, asked.text))
     found = [f for f in found if f.score > 0.25]
@@ -417,19 +421,24 @@ def _case_hits(ctx: Context, words: str, intent: Intent) -> list[tuple[str, floa
 
     out: list[tuple[str, float, str | None]] = []
     if semantic_ready(ctx.session):
-        f = _filters(None, intent.period)
+        f = _filters(None, None)  # a year in a description is the case's history ("bypass in 2001"), not a filter
         result = search(ctx.session, words, mode="hybrid", date_from=f.date_from, date_to=f.date_to,
                         limit=CASE_POOL, visible=ctx.visible, mark=("", ""))
         out = [(h.record_id, h.score, h.patient) for h in result.hits]
-    if not out:
-        hits = words_first(ctx.session, words, _filters(None, intent.period), CASE_POOL, ctx.visible,
+    if len(out) < CASE_POOL:  # too few by meaning and words together: any of the words as well, ranked after
+        hits = words_first(ctx.session, words, _filters(None, None), CASE_POOL, ctx.visible,
                            any_word=True)
         # the cascade's score: BM25 within a query, 1000 less per looser query (phrase, all words, any word)
         tiers = [(0, h.score) if h.score > 0 else (int(-h.score // 1000) + 1, h.score + 1000 * (-h.score // 1000 + 1))
                  for h in hits]
         first = tiers[0][0] if tiers else 0
-        out = [(h.record_id, raw * (1.0 if tier == first else 0.5), h.patient) for h, (tier, raw) in zip(hits, tiers,
-                                                                                                         strict=True)]
+        worded = [(h.record_id, raw * (1.0 if tier == first else 0.5), h.patient) for h, (tier, raw) in zip(hits, tiers,
+                                                                                                            strict=True)]
+        if out:  # after the hybrid hits, scaled below the last of them
+            floor = min(s for _, s, _ in out)
+            top = max((s for _, s, _ in worded), default=1.0) or 1.0
+            worded = [(rid, floor * 0.9 * max(0.0, s) / top, mrn) for rid, s, mrn in worded]
+        out = out + worded
     seen: set[str] = set()
     uniq = []
     for rid, score, mrn in out:

@@ -126,7 +126,7 @@ class Conversation:
             ref = by_mrn(self.session, intent.mrn)
             return ref, Resolution(ref, [ref] if ref else [], (intent.mrn,)), True
         words = intent.name_words
-        if intent.kind not in PATIENT_KINDS or intent.pronoun:
+        if intent.kind not in PATIENT_KINDS or intent.pronoun or described:  # "the little girl ... old": a description
             words = tuple(w for w in words if w[:1].isupper())
         resolution = by_words(self.session, words, question if not intent.followup else question)
         if resolution.patient is not None or resolution.candidates:

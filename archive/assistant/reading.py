@@ -41,8 +41,10 @@ DATE_RE = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4
                      re.I)
 _UNITS = (r"mm\[hg\]|%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|bpm|beats per minute|kg|lbs?|"
           r"pounds|cm|mm|ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|"
-          r"per minute|liters?|l/min|mg|mcg|g")
-VALUE_RE = re.compile(rf"(?<![\w/])(?:\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
+          r"per minute|liters?|l/min|hz|volts?|french|fr|mph|miles per hour|ounces|oz|inches|feet|ft|seconds|"
+          r"gauge|cmh2o|mm|mg|mcg|g")
+VALUE_RE = re.compile(rf"(?<![\w/])(?:\d+\s*(?:pounds?|lbs?|feet|ft)\s*(?:and\s*)?\d+(?:\.\d+)?\s*(?:ounces?|oz|inches|in)\b|"
+                      rf"\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
                       rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:\s*(?:{_UNITS})(?![\w]))?)", re.I)
 DOSE_RE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu|%|puffs?|"
                      r"tablets?|sprays?)\b", re.I)
@@ -55,6 +57,8 @@ _DRUG_SUFFIX = re.compile(
     r"acetaminophen|tylenol|ibuprofen|naproxen|allegra|claritin|zyrtec|flonase|nasonex|nasacort|rhinocort|"
     r"benadryl|motrin|advil|aleve|lasix|coumadin|plavix|eliquis|xarelto|lipitor|zocor|synthroid|hydroxyurea|"
     r"prednisone|albuterol|salbutamol|budesonide|heparin|morphine|oxycodone|lisinopril|ceftriaxone)\b", re.I)
+_COUNT_WORD = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                         r"sixteen|twenty|thirty|a dozen|several|multiple|numerous)\b", re.I)
 _STOPPED = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|d/c'?d|no longer (?:taking|on)|off (?:of )?|held|"
                       r"switched from|came off|quit)\b", re.I)
 
@@ -204,11 +208,12 @@ class Found:
     fact: str | None = None
     status: str = PRESENT  # the asked thing's assertion in this sentence (yes/no questions)
     matched: tuple[str, ...] = field(default_factory=tuple)
+    typed: bool = False  # holds an answer of the asked type
 
 
-def _type_bonus(kind: str, text: str) -> float:
+def _type_bonus(kind: str, text: str, asked_text: str = "") -> float:
     if kind == VALUE:
-        return 0.6 if extract(text, Asked(VALUE, ())) else 0.0
+        return 0.6 if extract(text, Asked(VALUE, (), text=asked_text)) else 0.0
     if kind == DATE:
         return 0.6 if DATE_RE.search(text) else 0.0
     if kind == DURATION:
@@ -230,6 +235,17 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]]]] = []
     df: dict[str, int] = {}
     every = similarity is not None and len(texts) == 1  # one record: its every sentence, by meaning too
+    longer = sorted((w for w in wanted if len(w) >= 4 and w.isalpha()), key=len, reverse=True)
+    mapped: dict[str, str] = {}
+
+    def as_wanted(s: str) -> str:
+        """A sentence's stem as the wanted stem it extends ("weight" for "weigh", "smoker" for "smoke")."""
+        if s in wanted or len(s) < 5:
+            return s
+        if s not in mapped:
+            mapped[s] = next((w for w in longer if s.startswith(w) and len(s) - len(w) <= 3), s)
+        return mapped[s]
+
     for rid, text in texts.items():
         heading: set[str] = set()  # the words of the section a sentence is in ("ASSESSMENT AND PLAN")
         for seg in P.segments(text):
@@ -240,13 +256,13 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                 continue
             low = seg.text.lower()
             if not heading & set(wanted) and not any(k in low for k in wanted) and not (
-                    every and _type_bonus(asked.type, seg.text)):
+                    every and _type_bonus(asked.type, seg.text, asked.text)):
                 continue  # stems are word prefixes: a sentence holding none of them matches nothing
-            stems_at = [(key(s), a, b) for s, a, b in P._stems_in(seg.text)]
+            stems_at = [(as_wanted(key(s)), a, b) for s, a, b in P._stems_in(seg.text)]
             have = ({s for s, _, _ in stems_at} | heading) & set(wanted)
             for s in have:
                 df[s] = df.get(s, 0) + 1
-            if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text)):
+            if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text, asked.text)):
                 cands.append((rid, seg, have, stems_at))
     if not cands:
         return []
@@ -258,7 +274,7 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         base = sum(wanted[s] * idf[s] for s in have) / total
         if not have & asked_words and asked_words:
             base *= 0.3
-        typed = _type_bonus(asked.type, seg.text)
+        typed = _type_bonus(asked.type, seg.text, asked.text)
         bonus = typed * min(1.0, base * 2)
         if asked.type in (VALUE, DATE, DURATION, DRUG) and not typed:
             base *= 0.4  # holds no answer of the asked type
@@ -267,15 +283,20 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         if asked.type == YESNO:
             status = _status_of(seg.text, stems_at, set(asked.words))
         scored.append(Found(rid, seg, base + bonus - length, status=status,
-                            matched=tuple(sorted(have))))
+                            matched=tuple(sorted(have)), typed=bool(typed)))
     scored.sort(key=lambda f: -f.score)
     if similarity is not None:
         top = scored[:by_meaning]
+        if every and asked.type in (VALUE, DATE, DURATION, DRUG):  # sentences holding an answer of the asked type
+            top += [f for f in scored[by_meaning:] if f.typed][: by_meaning // 2]  # are compared by meaning too
+            rest = [f for f in scored[by_meaning:] if f not in top]
+        else:
+            rest = scored[by_meaning:]
         cos = similarity([f.segment.text for f in top])
         for f, c in zip(top, cos, strict=False):
             f.score += 1.2 * max(0.0, c)
         top.sort(key=lambda f: -f.score)
-        scored = top + scored[by_meaning:]
+        scored = top + rest
     out = scored[:limit]
     for f in out:
         f.fact = extract(f.segment.text, asked)
@@ -314,6 +335,14 @@ def extract(sentence: str, asked: Asked) -> str | None:
                  and not re.match(r"\s*(?:\d+\s*)?(?:[-/)]|\.\s)", sentence[m.end():m.end() + 3])
                  or re.fullmatch(r"\d{2,3}/\d{2,3}", m.group(0))]
         found = [m for m in found if not re.fullmatch(r"\d{1,2}", m.group(0)) or len(found) == 1]
+        many = re.search(r"\bhow many ([a-z]{3,})", asked.text, re.I)
+        if many:  # "how many cycles": the number that counts them ("2 cycles", "three Panalok suture anchors")
+            noun = re.escape(many.group(1).lower()[:5])
+            counted_ = re.search(rf"\b(\d+|{_COUNT_WORD.pattern[2:-2]})\s+(?:[\w/-]+\s+){{0,2}}?{noun}", sentence, re.I)
+            if counted_:
+                return counted_.group(1)
+        if not found and many:
+            found = list(_COUNT_WORD.finditer(sentence))
         m = _nearest(sentence, found, anchors)
         return m.group(0).strip() if m else None
     if asked.type == DATE:
@@ -347,6 +376,10 @@ def drug_phrase(sentence: str) -> str | None:
                         r"(?:\s*(?:once|twice|three times|four times|daily|a day|bid|tid|qid|qd|prn|as needed)"
                         r"(?:\s*(?:daily|a day))?)?)", rest, re.I)
         return sentence[m.start(): m.end() + (dose.end() if dose else 0)]
+    allergic = re.search(r"\b(?:allergic|sensitive|allergy|allergies|intolerant)\b(?:\s+or\s+\w+)?\s*(?:to|:)\s+"
+                         r"([A-Za-z][\w-]{2,}(?:\s+(?:and|or|,)\s+[A-Za-z][\w-]{2,})*)", sentence, re.I)
+    if allergic and allergic.group(1).split()[0].lower() not in {"the", "a", "an", "any", "her", "his", "no", "this"}:
+        return allergic.group(1)
     dosed = DOSE_RE.search(sentence)
     if dosed:
         before = re.findall(r"[A-Za-z][A-Za-z\-]{3,}", sentence[: dosed.start()])
