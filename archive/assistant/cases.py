@@ -56,11 +56,18 @@ _CASE = re.compile(
     r"referred|just|from|after|at|in|born|aged|of|having|undergoing|scheduled|sent|evaluated)\b|\s*[,:(])",
     re.I,
 )
+# "the water skier with ...", "the runner who ...": a person named by what they do
+_DOER = re.compile(r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?([a-z]{3,}(?:er|or|ist|ian|ant))s? (?:who|whose|with|in whom)\b",
+                   re.I)
+_NOT_DOER = frozenset("""cancer ulcer tumor tumour catheter letter order number center centre monitor fever disorder
+water paper finger shoulder bladder liver computer inhaler filter meter marker counter register chapter member
+encounter factor doctor""".split())
 
 
 def describes_case(question: str) -> bool:
     """Whether a question describes a past case in words ("the 23-year-old woman whose ...")."""
-    return bool(_CASE.search(question))
+    doer = _DOER.search(question)
+    return bool(_CASE.search(question)) or bool(doer and doer.group(1).lower() not in _NOT_DOER)
 
 
 def past_case_question(question: str, intent: Intent) -> bool:

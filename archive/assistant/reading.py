@@ -45,7 +45,7 @@ _UNITS = (r"mm\[hg\]|%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|b
           r"gauge|cmh2o|mm|mg|mcg|g")
 VALUE_RE = re.compile(rf"(?<![\w/])(?:\d+\s*(?:pounds?|lbs?|feet|ft)\s*(?:and\s*)?\d+(?:\.\d+)?\s*(?:ounces?|oz|inches|in)\b|"
                       rf"\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
-                      rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:\s*(?:{_UNITS})(?![\w]))?)", re.I)
+                      rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:(?:\s*|-)(?:{_UNITS})(?![\w]))?)", re.I)
 DOSE_RE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu|%|puffs?|"
                      r"tablets?|sprays?)\b", re.I)
 _DRUG_SUFFIX = re.compile(
@@ -68,10 +68,13 @@ _DATE_Q = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|month)\b|\bwhich (?:da
 _DURATION_Q = re.compile(r"\bhow long\b|\bfor how many (?:days|weeks|months|years|hours)\b|\bduration\b|"
                          r"\bhow many (?:days|weeks|months|years|hours)\b", re.I)
 _VALUE_Q = re.compile(
-    r"\bhow (?:much|high|low|heavy|tall|many)\b|\b(?:level|levels|count|value|values|pressure|rate|score|weight|"
+    r"\bhow (?:much|high|low|heavy|tall|many|fast|large|big|small|far|wide|deep|old)\b|\bat what age\b|"
+    r"\b(?:level|levels|count|value|values|pressure|rate|score|weight|frequency|speed|grade|stage|class|category|"
     r"height|bmi|temperature|temp|saturation|sat|a1c|hba1c|glucose|sugar|size|reading|result|results|ejection "
     r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
-    r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number)\b", re.I)
+    r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number|ast|alt|bun|hgb|hct|plt|ptt|"
+    r"bilirubin|albumin|troponin|bnp|lactate|lipase|amylase|ferritin|esr|crp|ph|pco2|po2|magnesium|calcium|"
+    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|glucose|hematocrit|hemoglobin|sodium|potassium)\b", re.I)
 _DRUG_Q = re.compile(
     r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
     r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
@@ -86,7 +89,9 @@ _QUESTION_WORDS = frozenset(
     """.split()
 )
 _KEEP = frozenset("count first last diagnosed diagnosis number total".split())  # FILLER words a fact may hinge on
-_ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:what|which|when|how|who|did|does|do|has|had|was|were|is|are)\b)", re.I)
+_ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:(?:at|in|on|for|to|by|from|with|and|so|roughly|approximately|about|exactly|"
+                          r"then|now|tell me|and then)\s+){0,2}(?:what|which|when|how|who|whom|whose|did|does|do|has|had|"
+                          r"was|were|is|are|why|where)\b)", re.I)
 # What notes abbreviate: a question's words also find these forms ("blood pressure" finds "BP 180/110").
 SYNONYMS = {
     "blood pressure": "bp", "heart rate": "hr pulse", "pulse": "hr", "temperature": "temp", "respiratory rate": "rr",
@@ -307,7 +312,10 @@ def _status_of(text: str, stems_at: list[tuple[str, int, int]], wanted: set[str]
     spans = [(a, b) for s, a, b in stems_at if s in wanted]
     if not spans:
         return PRESENT
-    return mention_status(text, spans[0][0], spans[-1][1])
+    whole = mention_status(text, spans[0][0], spans[-1][1])
+    if whole != PRESENT or len(spans) == 1:
+        return whole
+    return mention_status(text, *spans[-1])  # "X-rays ... show no obvious signs of acute fracture": the last word's
 
 
 def _nearest(text: str, matches: list[re.Match[str]], anchors: list[int]) -> re.Match[str] | None:
@@ -326,6 +334,11 @@ def _nearest(text: str, matches: list[re.Match[str]], anchors: list[int]) -> re.
 def extract(sentence: str, asked: Asked) -> str | None:
     """The asked fact as it is written in `sentence` (a slice of it), or None."""
     anchors = [a for s, a, _ in P._stems_in(sentence) if key(s) in asked.words or key(s) in asked.extra]
+    if asked.type == VALUE and re.search(r"\bat what age\b|\bhow old\b", asked.text, re.I):
+        age = re.search(r"\b(?:age|aged) (?:of )?(\d+(?:\s*(?:months?|years?|weeks?))?)|\b(\d+)[- ](?:years?|months?)[- ]old\b|"
+                        r"\b(?:until|at|by) (\d+ (?:months?|years?|weeks?))\b", sentence, re.I)
+        if age:
+            return next(g for g in age.groups() if g)
     if asked.type == VALUE:
         structured = re.search(r";\s*value\s+([^;]+?)\s*;", sentence)  # a FHIR/HL7 line: "...; value 7.3 kg; ..."
         if structured:
