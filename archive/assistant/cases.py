@@ -57,8 +57,8 @@ _CASE = re.compile(
     re.I,
 )
 # "the water skier with ...", "the runner who ...": a person named by what they do
-_DOER = re.compile(r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?([a-z]{3,}(?:er|or|ist|ian|ant))s? (?:who|whose|with|in whom)\b",
-                   re.I)
+_DOER = re.compile(r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?([a-z]{3,}(?:er|or|ist|ian|ant))s? "
+                   r"(?:who|whose|with|in whom)\b", re.I)
 _NOT_DOER = frozenset("""cancer ulcer tumor tumour catheter letter order number center centre monitor fever disorder
 water paper finger shoulder bladder liver computer inhaler filter meter marker counter register chapter member
 encounter factor doctor""".split())

@@ -204,7 +204,7 @@ class Conversation:
         handler = HANDLERS[route]
         draft = handler(ctx, intent)
         if route == "list" and patient is not None and not draft.statements and draft.plain is None:
-            draft = HANDLERS["fact"](ctx, intent)  # not a chart entry ("which vaccine", "what allergy"): read the records
+            draft = HANDLERS["fact"](ctx, intent)  # not a chart entry ("which vaccine", "what allergy"): the records
         if narrowed and patient is not None:
             others = "; ".join(c.describe() for c in narrowed)
             draft.notes.append(f"(Other patients have this name too: {others}. This answer is about MRN {patient.mrn}, "

@@ -109,10 +109,11 @@ FILLER = frozenset(
 
 # Words of a list question that say which entries (current, active orders), not what they are about.
 LIST_WORDS = frozenset("current currently active order orders ordered now still present presently today home "
-                       "regimen latest recent most newest list all recorded documented noted listed stop stopped discontinued".split())
+                       "regimen latest recent most newest list all recorded documented noted listed stop stopped "
+                       "discontinued".split())
 # "What is she on now?", "what's Mr Vale taking?": the medication list.
-_ON_NOW = re.compile(r"^\s*what(?:'s| is| are)\s+.+?\s+(?:currently |now |still )?(?:on|taking)(?: now| currently| at the "
-                     r"moment| today| at present)?\s*\??\s*$", re.I)
+_ON_NOW = re.compile(r"^\s*what(?:'s| is| are)\s+.+?\s+(?:currently |now |still )?(?:on|taking)"
+                     r"(?: now| currently| at the moment| today| at present)?\s*\??\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -172,7 +173,7 @@ def name_candidates(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def topic_of(text: str, drop: tuple[str, ...] = ()) -> str:
+def topic_of(text: str, drop: tuple[str, ...] | frozenset[str] = ()) -> str:
     """The content words of `text` (fillers, kind words and `drop` removed), in their order."""
     dropped = {d.lower() for d in drop}
     words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'\-/.+]*", text)

@@ -43,7 +43,8 @@ _UNITS = (r"mm\[hg\]|%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|b
           r"pounds|cm|mm|ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|"
           r"per minute|liters?|l/min|hz|volts?|french|fr|mph|miles per hour|ounces|oz|inches|feet|ft|seconds|"
           r"gauge|cmh2o|mm|mg|mcg|g")
-VALUE_RE = re.compile(rf"(?<![\w/])(?:\d+\s*(?:pounds?|lbs?|feet|ft)\s*(?:and\s*)?\d+(?:\.\d+)?\s*(?:ounces?|oz|inches|in)\b|"
+VALUE_RE = re.compile(rf"(?<![\w/])(?:\d+\s*(?:pounds?|lbs?|feet|ft)\s*(?:and\s*)?\d+(?:\.\d+)?\s*"
+                      rf"(?:ounces?|oz|inches|in)\b|"
                       rf"\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
                       rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:(?:\s*|-)(?:{_UNITS})(?![\w]))?)", re.I)
 DOSE_RE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu|%|puffs?|"
@@ -78,7 +79,9 @@ _VALUE_Q = re.compile(
 _DRUG_Q = re.compile(
     r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
     r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
-    r"given|give|taking|take|therapy|treatment|infusions?|vaccines?|vaccinations?|immuni[sz]ations?|shots?)\b", re.I)
+    r"given|give|taking|take|therapy|treatment|infusions?|vaccines?|vaccinations?|immuni[sz]ations?|shots?|"
+    r"start|started|starting|controller|(?:increased|decreased|reduced|raised|lowered|titrated|changed|tapered) to)\b",
+    re.I)
 # Words of a question that never name what is asked (beyond FILLER).
 _QUESTION_WORDS = frozenset(
     """
@@ -90,7 +93,8 @@ _QUESTION_WORDS = frozenset(
 )
 _KEEP = frozenset("count first last diagnosed diagnosis number total".split())  # FILLER words a fact may hinge on
 _ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:(?:at|in|on|for|to|by|from|with|and|so|roughly|approximately|about|exactly|"
-                          r"then|now|tell me|and then)\s+){0,2}(?:what|which|when|how|who|whom|whose|did|does|do|has|had|"
+                          r"then|now|tell me|and then)\s+){0,2}(?:what|which|when|how|who|whom|whose|did|does|do|"
+                          r"has|had|"
                           r"was|were|is|are|why|where)\b)", re.I)
 # What notes abbreviate: a question's words also find these forms ("blood pressure" finds "BP 180/110").
 SYNONYMS = {
@@ -100,7 +104,8 @@ SYNONYMS = {
     "blood sugar": "glucose", "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
     "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
     "at the visit": "today", "vaccine": "immunization", "vaccination": "immunization", "shot": "immunization",
-    "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission", "at discharge": "discharged discharge",
+    "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission",
+    "at discharge": "discharged discharge",
 }
 _DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
 
@@ -193,7 +198,8 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
     ctx = content_words(described, drop)
     verbs = [m for m in _HAS_VERB.finditer(asked) if asked[: m.start()].strip()]  # not the leading "has"
     rest = asked[verbs[0].end():] if verbs else re.sub(r"^\s*\w+", "", asked)
-    rest = re.sub(r"^\s*(?:(?:a|an|any|the)\s+)?(?:(?:past |prior |medical )?history|record|diagnosis|episode)s?\s+of\b",
+    rest = re.sub(r"^\s*(?:(?:a|an|any|the)\s+)?(?:(?:past |prior |medical )?history|record|diagnosis|episode)s?"
+                  r"\s+of\b",
                   "", rest, flags=re.I)
     rest = re.sub(r"\b(?:on|in) (?:his|her|their|the) (?:problem list|chart|records?|notes?|history)\b", "", rest,
                   flags=re.I)
@@ -335,7 +341,8 @@ def extract(sentence: str, asked: Asked) -> str | None:
     """The asked fact as it is written in `sentence` (a slice of it), or None."""
     anchors = [a for s, a, _ in P._stems_in(sentence) if key(s) in asked.words or key(s) in asked.extra]
     if asked.type == VALUE and re.search(r"\bat what age\b|\bhow old\b", asked.text, re.I):
-        age = re.search(r"\b(?:age|aged) (?:of )?(\d+(?:\s*(?:months?|years?|weeks?))?)|\b(\d+)[- ](?:years?|months?)[- ]old\b|"
+        age = re.search(r"\b(?:age|aged) (?:of )?(\d+(?:\s*(?:months?|years?|weeks?))?)|"
+                        r"\b(\d+)[- ](?:years?|months?)[- ]old\b|"
                         r"\b(?:until|at|by) (\d+ (?:months?|years?|weeks?))\b", sentence, re.I)
         if age:
             return next(g for g in age.groups() if g)
@@ -378,7 +385,8 @@ def _is_date_part(text: str, m: re.Match[str]) -> bool:
 
 def drug_phrase(sentence: str) -> str | None:
     """A drug and its dose as written ("furosemide 40 mg by mouth once daily" -> "furosemide 40 mg")."""
-    structured = re.match(r"\s*(?:Medication|Immunization|MedicationRequest|MedicationStatement)\w*\s*:\s*([^;\[]+?)\s*[;\[]",
+    structured = re.match(r"\s*(?:Medication|Immunization|MedicationRequest|MedicationStatement)\w*\s*:\s*"
+                          r"([^;\[]+?)\s*[;\[]",
                           sentence)  # a FHIR/HL7 line: "Immunization: TENIVAC [NDC ...]; dose 0.5 mL; ..."
     if structured:
         dose = re.search(r";\s*dose ([^;]+)", sentence)
