@@ -154,7 +154,33 @@ def patient_fact(ctx: Context, intent: Intent) -> Draft:
         draft = _dated_entry(ctx, intent, asked)
         if draft.statements:
             return draft
-    return _read_patient(ctx, intent, asked, question)
+    draft = _read_patient(ctx, intent, asked, question)
+    return _with_chart(ctx, intent, asked, draft)
+
+
+def _with_chart(ctx: Context, intent: Intent, asked: R.Asked, draft: Draft) -> Draft:
+    """The chart first: entries naming what is asked ("what dose of metformin", "how often does she take it")
+    before the sentences of the records; alone when the records say nothing of it."""
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    words = set(asked.words) - _NOT_A_THING
+    if not words:
+        return draft
+    facts = chart_facts(ctx.session, mrn, intent.entry_kinds, intent.period)
+    hits = sorted((f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text)}),
+                  key=lambda f: (-len(words & {R.key(s) for s, _, _ in P._stems_in(f.text)}), f.date or ""))
+    if not hits:
+        return draft
+    chart = Draft(draft.kind, topic=draft.topic, patients=set(draft.patients) | {mrn})
+    for f in hits[:3]:
+        _state_fact(ctx, chart, f, mrn)
+    if not chart.statements:
+        return draft
+    had = list(draft.statements)
+    chart.statements += had[:2]
+    lead = draft.lead
+    chart.lead = lead if (lead is not None and had) else (lambda sts: f"From the chart of {_who(ctx, mrn)}:")
+    return chart
 
 
 _SURGERY = frozenset(P.query_stems("surgery surgeries surgical operation operations operated procedure procedures"))
@@ -175,6 +201,11 @@ def _state_fact(ctx: Context, draft: Draft, f: ChartFact, mrn: str) -> None:
                                           key=f"{f.text}|{f.date}"))
 
 
+_NOT_A_THING = frozenset(R.key(s) for s in P.query_stems(
+    " ".join(LIST_WORDS) + " dose dosage frequency often much many how route strength amount take taking takes "
+    "taken prescribed given start started stop stopped still"))
+_STOP = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|came off|quit)\b", re.I)
+_NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b", re.I)
 _FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
 
 
@@ -198,6 +229,10 @@ def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     fact = min(facts, key=lambda f: f.date or "") if _FIRST.search(asked.text) else max(facts,
                                                                                         key=lambda f: f.date or "")
     day = (fact.date or "")[:10]
+    if _STOP.search(asked.text):  # "when did she stop the glipizide?": its stop date
+        if not fact.stop:
+            return draft
+        day = fact.stop[:10]
     _state_fact(ctx, draft, fact, mrn)
     draft.lead = lambda sts: f"{day} — for {_who(ctx, mrn)}:"
     return draft
@@ -317,6 +352,11 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
                 draft.statements.append(st)
             elif found.status == NEGATED:
                 negated.append(st)
+    meds = [f for f in hits if f.kind == "medication"]
+    if draft.statements and meds and _NOW.search(asked.text) and all(f.stop or f.status == "stopped" for f in meds):
+        stops = ", ".join(sorted({(f.stop or "date not recorded")[:10] for f in meds}))
+        draft.lead = lambda sts: f"No: {topic} was stopped ({stops}) — {_who(ctx, mrn)}:"
+        return draft
     if draft.statements:
         draft.lead = lambda sts: f"Yes: {_who(ctx, mrn)} has a record of {topic}:"
         return draft

@@ -183,7 +183,8 @@ class Conversation:
                 intent.kind == "passages" and intent.topic) or (
                 intent.kind == "list" and answer_type(question) in (VALUE, DATE, DURATION)) or (
                 intent.kind == "list" and not intent.drug_class and answer_type(question) == YESNO
-                and topic_of(intent.topic, drop=LIST_WORDS))):
+                and topic_of(intent.topic, drop=LIST_WORDS)) or (
+                intent.kind == "count" and named and not intent.which_patients)):  # "how often does she take it?"
             route = "fact"  # the asked fact of this patient (the answer keeps the intent's kind)
         elif intent.kind in ("find", "passages") and patient is not None and not intent.topic:
             intent = intent.with_(kind="timeline")

@@ -58,6 +58,10 @@ _DRUG_SUFFIX = re.compile(
     r"acetaminophen|tylenol|ibuprofen|naproxen|allegra|claritin|zyrtec|flonase|nasonex|nasacort|rhinocort|"
     r"benadryl|motrin|advil|aleve|lasix|coumadin|plavix|eliquis|xarelto|lipitor|zocor|synthroid|hydroxyurea|"
     r"prednisone|albuterol|salbutamol|budesonide|heparin|morphine|oxycodone|lisinopril|ceftriaxone)\b", re.I)
+# Capitalised words of notes that are not drug names (section labels, titles, places).
+_NOT_BRAND = frozenset("""treatment medical reasoning plan assessment patient history exam examination review
+impression diagnosis procedure procedures results education follow instructions doctor hospital clinic center
+emergency department medicine physical social family surgical past present chief complaint general""".split())
 _COUNT_WORD = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
                          r"sixteen|twenty|thirty|a dozen|several|multiple|numerous)\b", re.I)
 _STOPPED = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|d/c'?d|no longer (?:taking|on)|off (?:of )?|held|"
@@ -113,6 +117,9 @@ _DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "i
 _HAS_VERB = re.compile(r"\b(?:had|have|has|got|get|gotten|received|receive|undergone|undergo|underwent|"
                        r"(?:been |ever )?diagnosed with|(?:been )?treated for|(?:been )?(?:on|taking|prescribed|"
                        r"given|started on|put on))\b", re.I)
+
+
+CONTEXT_CAP = 0.25  # how much a case description's words may add to a sentence's score (a share of the asked words')
 
 
 @dataclass(frozen=True)
@@ -282,7 +289,9 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     total = sum(wanted[s] * idf[s] for s in asked.words) or sum(wanted[s] * idf[s] for s in wanted) or 1.0
     scored: list[Found] = []
     for rid, seg, have, stems_at in cands:
-        base = sum(wanted[s] * idf[s] for s in have) / total
+        own = sum(wanted[s] * idf[s] for s in have if s in asked_words)
+        described = sum(wanted[s] * idf[s] for s in have if s not in asked_words)
+        base = (own + min(described, CONTEXT_CAP * total)) / total  # a sentence restating the case is not the answer
         if not have & asked_words and asked_words:
             base *= 0.3
         typed = _type_bonus(asked.type, seg.text, asked.text)
@@ -407,7 +416,8 @@ def drug_phrase(sentence: str) -> str | None:
         if before:
             start = sentence.rfind(before[-1], 0, dosed.start())
             return sentence[start: dosed.end()]
-    brand = re.search(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
+    brand = next((m for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
+                  if m.group(1).split()[0].lower() not in _NOT_BRAND), None)
     if brand and re.search(r"\b(?:samples?|prescri\w*|start\w*|given|give|gave|take|taking|use|using|spray|"
                            r"tablet|inhaler|cream|medications?|meds|include)\b", sentence, re.I):
         return brand.group(1)
