@@ -145,6 +145,8 @@ def patient_fact(ctx: Context, intent: Intent) -> Draft:
     question = intent.question or intent.topic
     if LAST_ENCOUNTER.search(question):
         return last_encounter(ctx, intent)
+    if _BIRTH.search(question):
+        return birth_date(ctx)
     drop = {w.lower() for w in (ctx.patient.name or "").replace(",", " ").split()}
     drop |= {re.sub(r"\d+$", "", w).lower() for w in drop}
     asked = R.understand(question, drop)
@@ -171,6 +173,8 @@ def _with_chart(ctx: Context, intent: Intent, asked: R.Asked, draft: Draft) -> D
                   key=lambda f: (-len(words & {R.key(s) for s, _, _ in P._stems_in(f.text)}), f.date or ""))
     if not hits:
         return draft
+    most = len(words & {R.key(s) for s, _, _ in P._stems_in(hits[0].text)})
+    hits = [f for f in hits if len(words & {R.key(s) for s, _, _ in P._stems_in(f.text)}) == most]
     chart = Draft(draft.kind, topic=draft.topic, patients=set(draft.patients) | {mrn})
     for f in hits[:3]:
         _state_fact(ctx, chart, f, mrn)
@@ -279,6 +283,30 @@ def _when(ctx: Context, found: R.Found) -> str:
 def _date_of(ctx: Context, rid: str) -> str | None:
     info = ctx.texts.info(rid)
     return info.date if info else None
+
+
+_BIRTH = re.compile(r"\b(?:date of birth|birth ?date|dob|when was (?:she|he|\w+) born|born on|how old)\b", re.I)
+
+
+def birth_date(ctx: Context) -> Draft:
+    """The patient's birth date: the record line that states it, else the chart's patient details (typed in)."""
+    assert ctx.patient is not None
+    mrn, dob = ctx.patient.mrn, ctx.patient.dob
+    draft = Draft("passages", topic="date of birth", patients={mrn})
+    if not dob:
+        return draft
+    for rid, text in _records_of(ctx, mrn).items():
+        line = P.line_with(text, dob[:10])
+        info = ctx.texts.info(rid)
+        if line and info is not None and re.search(r"\b(?:born|birth|dob)\b", line, re.I):
+            draft.statements.append(Statement(f"{_label(ctx, rid)}: \"{line}\"",
+                                              [Citation(rid, (info.date or "")[:10] or None, line, mrn)], key=rid))
+            break
+    if not draft.statements:
+        draft.statements.append(Statement(f"date of birth {dob} (chart entry typed in; no source record to quote)",
+                                          [], key=mrn, from_record=False))
+    draft.lead = lambda sts: f"Born {dob} — {_who(ctx, mrn)}:"
+    return draft
 
 
 def last_encounter(ctx: Context, intent: Intent) -> Draft:

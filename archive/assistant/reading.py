@@ -74,7 +74,7 @@ _DURATION_Q = re.compile(r"\bhow long\b|\bfor how many (?:days|weeks|months|year
                          r"\bhow many (?:days|weeks|months|years|hours)\b", re.I)
 _VALUE_Q = re.compile(
     r"\bhow (?:much|high|low|heavy|tall|many|fast|large|big|small|far|wide|deep|old)\b|\bat what age\b|"
-    r"\b(?:level|levels|count|value|values|pressure|rate|score|weight|frequency|speed|grade|stage|class|category|"
+    r"\b(?:level|levels|count|value|values|pressure|rate|score|weight|frequency|speed|grade|stage|class|category|index|"
     r"height|bmi|temperature|temp|saturation|sat|a1c|hba1c|glucose|sugar|size|reading|result|results|ejection "
     r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
     r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number|ast|alt|bun|hgb|hct|plt|ptt|"

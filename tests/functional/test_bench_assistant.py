@@ -76,3 +76,11 @@ def test_a_question_sets_chart_entries_are_typed_in_through_the_domain_api(share
     now = ask(phys, "What is Ms. Quill on now?").answer.splitlines()
     assert "Metformin 500 mg" in now[1] and "Glipizide 5 mg" in now[2] and "(stopped)" in now[2]
     phys.close()
+    phys = shared_vault.open("drmaria", PHYS_PASS)
+    still = ask(phys, "Is Harriet Quill still taking glipizide?")
+    assert still.answer.startswith("No: glipizide was stopped (2019-03-01)")
+    stop = ask(phys, "When did Harriet Quill stop glipizide?")
+    assert stop.answer.startswith("2019-03-01 — for MRN HX-100")
+    how = ask(phys, "What dose of metformin is Ms. Quill on?")
+    assert how.answer.startswith("From the chart of MRN HX-100") and "Metformin 500 mg" in how.answer
+    phys.close()

@@ -152,3 +152,10 @@ def test_a_description_is_not_a_name_and_a_year_in_it_is_not_a_filter(phys: Any)
     answer = ask(phys, "The 58 year old man with substernal chest pain, first seen in 1999: what medication was he "
                        "given?")
     assert answer.kind == "case" and "aspirin 325 mg" in answer.answer
+
+
+def test_birth_date_is_the_record_line_that_states_it(phys: Any) -> None:
+    answer = ask(phys, "What is Jane Roe's date of birth?")
+    assert answer.answer.startswith("Born 1970-05-04 — MRN MRN-100")
+    assert "1970-05-04" in answer.citations[0].passage
+    verified(phys, answer)
