@@ -186,6 +186,8 @@ class Conversation:
                 and topic_of(intent.topic, drop=LIST_WORDS)) or (
                 intent.kind == "count" and named and not intent.which_patients)):  # "how often does she take it?"
             route = "fact"  # the asked fact of this patient (the answer keeps the intent's kind)
+        elif intent.kind == "find" and patient is not None and named and re.match(r"\s*who\b", question, re.I):
+            route = "fact"  # "who was the attending physician for Timothy Bixby?"
         elif intent.kind in ("find", "passages") and patient is not None and not intent.topic:
             intent = intent.with_(kind="timeline")
             route = "timeline"

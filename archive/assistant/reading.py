@@ -258,10 +258,11 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
 
     def as_wanted(s: str) -> str:
         """A sentence's stem as the wanted stem it extends ("weight" for "weigh", "smoker" for "smoke")."""
-        if s in wanted or len(s) < 5:
+        if s in wanted or len(s) < 4 or not s.isalpha():
             return s
         if s not in mapped:
-            mapped[s] = next((w for w in longer if s.startswith(w) and len(s) - len(w) <= 3), s)
+            mapped[s] = next((w for w in longer if (s.startswith(w) and len(s) >= 5 and len(s) - len(w) <= 3)
+                              or (w.startswith(s) and len(w) - len(s) <= 1)), s)  # "flag" for "flagged"
         return mapped[s]
 
     for rid, text in texts.items():
@@ -323,10 +324,16 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     return out
 
 
+_STRUCTURED = re.compile(r"^\s*(?:Observation|Problem|Diagnosis|Condition|Procedure|Immunization|Medication|Allergy|"
+                         r"Order|Visit|Encounter|Report)\w*\s*:")
+
+
 def _status_of(text: str, stems_at: list[tuple[str, int, int]], wanted: set[str]) -> str:
     spans = [(a, b) for s, a, b in stems_at if s in wanted]
     if not spans:
         return PRESENT
+    if _STRUCTURED.match(text):  # a FHIR/HL7 line states a fact; no clause to negate ("...; flag H; status F")
+        return NEGATED if re.search(r"\bstatus (?:refuted|entered.in.error)\b", text, re.I) else PRESENT
     whole = mention_status(text, spans[0][0], spans[-1][1])
     if whole != PRESENT or len(spans) == 1:
         return whole
