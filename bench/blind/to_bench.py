@@ -10,12 +10,31 @@ bench/assistant.py --chart-entries types in). A named "no" question expects "No 
 yes/no questions are scored on the verdict the answer states first."""
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
 source = Path(sys.argv[1]).resolve()
 rows = list(csv.DictReader(open('/work/shared/data/mtsamples/mtsamples.csv', encoding='utf-8')))
 row_of = {r['note_id']: i for i, r in enumerate(rows)}
+
+
+def _mrn(b: dict) -> str:
+    """A named question's patient MRN: given (round 1: patient.mrn), else from the source file (an HL7 message's
+    PID-3 first component, as chartvault imports it), else the "MRN X" its record field names (FHIR, chart
+    entries; round 2 gives the patient as a name)."""
+    patient = b.get("patient")
+    if isinstance(patient, dict) and patient.get("mrn"):
+        return str(patient["mrn"])
+    src = str(b.get("source") or "")
+    if src.endswith(".hl7"):
+        text = (Path("/work/shared/data") / src).read_text(encoding="utf-8", errors="replace")
+        pid = next(seg for seg in re.split(r"[\r\n]+", text) if seg.startswith("PID|"))
+        return pid.split("|")[3].split("~")[0].split("^")[0]
+    m = re.search(r"\bMRN ([^\s)]+)", str(b.get("record") or ""))
+    return m.group(1) if m else str(patient)
+
+
 out = []
 for line in open(source, encoding='utf-8'):
     if not line.strip():
@@ -30,8 +49,7 @@ for line in open(source, encoding='utf-8'):
         elif rec.startswith("encounter_id="):
             q["expect_mrn"] = "ACI-" + rec.split("=", 1)[1]
     else:
-        patient = b.get("patient") or {}
-        q["expect_mrn"] = patient["mrn"] if isinstance(patient, dict) else str(patient)
+        q["expect_mrn"] = _mrn(b)
         if str(b.get("source", "")).endswith("chart_entries.jsonl"):
             q["kind"] = "named-chart/" + b["answer_type"]
     if b["answer_type"] == "no" and b["kind"] != "past_case":
