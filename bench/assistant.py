@@ -430,11 +430,12 @@ def referenced(questions: list[dict[str, Any]]) -> tuple[tuple[int, ...], set[st
     return rows, {m[4:] for m in named if m.startswith("ACI-")}
 
 
-def build_fact_vault(root: Path, quick: bool, mts_rows: tuple[int, ...] = (), aci_ids: set[str] | None = None
-                     ) -> None:
+def build_fact_vault(root: Path, quick: bool, mts_rows: tuple[int, ...] = (), aci_ids: set[str] | None = None,
+                     chart_entries: Path | None = None) -> None:
     """ACI-Bench notes, FHIR bundles, HL7 v2 messages, a seeded MTSamples sample (plus the rows the questions
-    name), the demo's notes and typed-in chart entries."""
-    from assistant_corpus import add_demo_chart, write_fact_corpus
+    name), the demo's notes and typed-in chart entries, and the question set's own hand-entered patients and chart
+    entries (`chart_entries`, typed in through the domain API by a technician)."""
+    from assistant_corpus import add_chart_entries, add_demo_chart, load_chart_entries, write_fact_corpus
 
     from archive.intake import import_paths
     from archive.login import create_vault, open_session
@@ -455,13 +456,24 @@ def build_fact_vault(root: Path, quick: bool, mts_rows: tuple[int, ...] = (), ac
     report = import_paths(admin, [corpus])
     by_file = {Path(o.input).name: o.record_id for o in report.outcomes if o.record_id}
     add_demo_chart(tech, PHYS[0], by_file, patients=False)
+    if chart_entries is not None:
+        rows = load_chart_entries(chart_entries)
+        refused = add_chart_entries(tech, PHYS[0], rows)
+        print(f"chart entries: {len(rows) - len(refused)} of {len(rows)} rows of {chart_entries} typed in"
+              + "".join(f"\n  refused: {r}" for r in refused))
     tech.close()
-    (root.parent / "corpus.version").write_text(_version(quick, mts_rows, aci_ids), encoding="utf-8")
+    (root.parent / "corpus.version").write_text(_version(quick, mts_rows, aci_ids, chart_entries), encoding="utf-8")
     admin.close()
 
 
-def _version(quick: bool, mts_rows: tuple[int, ...], aci_ids: set[str] | None) -> str:
-    return json.dumps([FACT_CORPUS_VERSION, quick, list(mts_rows), sorted(aci_ids or ())])
+def _version(quick: bool, mts_rows: tuple[int, ...], aci_ids: set[str] | None, chart_entries: Path | None = None
+             ) -> str:
+    import hashlib
+
+    parts: list[Any] = [FACT_CORPUS_VERSION, quick, list(mts_rows), sorted(aci_ids or ())]
+    if chart_entries is not None:
+        parts.append(hashlib.sha256(chart_entries.read_bytes()).hexdigest())
+    return json.dumps(parts)
 
 
 def load_questions(path: Path) -> list[dict[str, Any]]:
@@ -499,6 +511,7 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
         fact_ok = _norm(verdict).startswith(tuple(_norm(e) for e in q["expect_start"]))
         mrn = q.get("expect_mrn")
         record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
+        record_ok = record_ok or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
     else:
         fact_ok = (any(_norm(e) in _norm(answer) for e in expect) if expect else True) and \
             all(_norm(e) in _norm(answer) for e in q.get("expect_all") or [])
@@ -545,7 +558,8 @@ def run_questions(args: argparse.Namespace) -> tuple[list[str], list[dict[str, A
         t0 = time.perf_counter()
         version = base / "corpus.version"
         mts_rows, aci_ids = referenced(questions)
-        wanted = _version(args.quick, mts_rows, aci_ids)
+        entries = Path(args.chart_entries) if args.chart_entries else None
+        wanted = _version(args.quick, mts_rows, aci_ids, entries)
         if not (root.exists() and version.exists() and version.read_text(encoding="utf-8") == wanted):
             if root.exists():
                 import shutil
@@ -553,7 +567,7 @@ def run_questions(args: argparse.Namespace) -> tuple[list[str], list[dict[str, A
                 shutil.rmtree(base / "corpus", ignore_errors=True)
                 shutil.rmtree(root)
             base.mkdir(parents=True, exist_ok=True)
-            build_fact_vault(root, args.quick, mts_rows, aci_ids)
+            build_fact_vault(root, args.quick, mts_rows, aci_ids, entries)
         build_s = time.perf_counter() - t0
         embed_s = 0.0
         if args.retrieval == "hybrid":
@@ -675,6 +689,10 @@ def main() -> None:
                     help="a question file (JSON Lines: question, kind, expect, expect_mrn, ...; e.g. "
                          "bench/assistant_dev.jsonl) asked over the fact corpus instead of the generated set")
     ap.add_argument("--vault", metavar="DIR", help="with --questions: build the vault in DIR once and reuse it")
+    ap.add_argument("--chart-entries", metavar="PATH",
+                    help="with --questions: hand-entered patients and chart entries (JSON Lines: {\"patient\": {mrn, "
+                         "name, dob, sex}} or {\"entry\": {mrn, kind, text, date, dose, ...}}) typed into the vault "
+                         "through the domain API before the questions are asked")
     ap.add_argument("--quick", action="store_true", help="a small corpus and question set (for CI)")
     ap.add_argument("--retrieval", choices=["fts", "hybrid"], default=None,
                     help="hybrid embeds the corpus with the real model first (default: hybrid unless --quick)")

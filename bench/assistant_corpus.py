@@ -260,3 +260,44 @@ def add_demo_chart(tech: object, physician: str, record_of_file: dict[str, str],
         if extra.get("source") in record_of_file:
             options["source_record"] = record_of_file[extra["source"]]
         add_entry(tech, mrn, kind, text, date, force=True, **options)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- hand-entered patients and chart entries (a question
+# set's chart_entries.jsonl: {"patient": {mrn, name, dob, sex}} or {"entry": {mrn, kind, text, date, status, dose,
+# route, frequency, start, stop, to, to_kind, reason, code}}, the fields of `chartvault patient add` / `chart add`)
+
+ENTRY_OPTION = {"status": "status", "dose": "dose", "route": "route", "frequency": "frequency", "start": "start",
+                "stop": "stop", "to": "referral_to", "to_kind": "referral_to_kind", "reason": "referral_reason",
+                "code": "code"}
+
+
+def load_chart_entries(path: Path) -> list[dict[str, dict[str, str]]]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            out.append(json.loads(line))
+    return out
+
+
+def add_chart_entries(tech: object, physician: str, rows: list[dict[str, dict[str, str]]]) -> list[str]:
+    """Add the rows' patients and chart entries through the domain API, as a technician types them in
+    (`chartvault patient add` / `chartvault chart add`); returns what was refused (the row and the reason)."""
+    from archive.charts.entries import add_entry
+    from archive.charts.patients import add_patient
+    from archive.errors import ChartvaultError
+
+    refused = []
+    for row in rows:
+        try:
+            if "patient" in row:
+                p = row["patient"]
+                add_patient(tech, p["mrn"], p["name"], p["dob"], p.get("sex") or "U",  # type: ignore[arg-type]
+                            physician=physician, force=True)
+            elif "entry" in row:
+                e = dict(row["entry"])
+                options = {ENTRY_OPTION[k]: v for k, v in e.items() if k in ENTRY_OPTION and v not in (None, "")}
+                add_entry(tech, e["mrn"], e["kind"], e["text"], e["date"], force=True,  # type: ignore[arg-type]
+                          **options)
+        except ChartvaultError as exc:
+            refused.append(f"{json.dumps(row)}: {exc}")
+    return refused

@@ -30,9 +30,9 @@ from archive.assistant.answer import Draft, Statement
 from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation, _who
 from archive.assistant.context import _record_label as _label
-from archive.assistant.intents import Intent
+from archive.assistant.intents import ENTRY_WORDS, LIST_WORDS, Intent
 from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT
-from archive.assistant.sources import chart_facts
+from archive.assistant.sources import ChartFact, chart_facts
 from archive.plural import counted
 
 if TYPE_CHECKING:
@@ -47,23 +47,34 @@ LAST_ENCOUNTER = re.compile(
     re.I,
 )
 _CASE = re.compile(
-    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ]year[- ]old|"
+    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ](?:year|month|week|day)"
+    r"[- ]old|"
     r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|"
     r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
-    r"teen(?:ager)?|female|male|patient|person) (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|"
-    r"in whom|being|discharged|brought|referred)\b",
+    r"teen(?:ager)?|female|male|patient|person|mother|father|baby|newborn|student|smoker|athlete|worker)"
+    r"(?: (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|in whom|being|discharged|brought|"
+    r"referred|just|from|after|at|in|born|aged|of|having|undergoing|scheduled|sent|evaluated)\b|\s*[,:(])",
     re.I,
 )
+# "the water skier with ...", "the runner who ...": a person named by what they do
+_DOER = re.compile(r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?([a-z]{3,}(?:er|or|ist|ian|ant))s? "
+                   r"(?:who|whose|with|in whom)\b", re.I)
+_NOT_DOER = frozenset("""cancer ulcer tumor tumour catheter letter order number center centre monitor fever disorder
+water paper finger shoulder bladder liver computer inhaler filter meter marker counter register chapter member
+encounter factor doctor""".split())
 
 
 def describes_case(question: str) -> bool:
     """Whether a question describes a past case in words ("the 23-year-old woman whose ...")."""
-    return bool(_CASE.search(question))
+    doer = _DOER.search(question)
+    return bool(_CASE.search(question)) or bool(doer and doer.group(1).lower() not in _NOT_DOER)
 
 
 def past_case_question(question: str, intent: Intent) -> bool:
     """A question naming no patient that asks a fact of a described case (not a search, count or code)."""
     described = describes_case(question)
+    if intent.kind == "count" and described and not intent.which_patients:
+        return True  # "the woman who ...: how many anchors were used?" asks a number of the case, not a count
     if intent.kind not in ("list", "timeline", "passages", "find", "similar") or (
             intent.which_patients and not described):
         return False
@@ -134,12 +145,101 @@ def patient_fact(ctx: Context, intent: Intent) -> Draft:
     question = intent.question or intent.topic
     if LAST_ENCOUNTER.search(question):
         return last_encounter(ctx, intent)
+    if _BIRTH.search(question):
+        return birth_date(ctx)
     drop = {w.lower() for w in (ctx.patient.name or "").replace(",", " ").split()}
     drop |= {re.sub(r"\d+$", "", w).lower() for w in drop}
     asked = R.understand(question, drop)
     if asked.type == R.YESNO and asked.topic:
         return has_had(ctx, intent, asked)
-    return _read_patient(ctx, intent, asked, question)
+    if asked.type == R.DATE:
+        draft = _dated_entry(ctx, intent, asked)
+        if draft.statements:
+            return draft
+    draft = _read_patient(ctx, intent, asked, question)
+    return _with_chart(ctx, intent, asked, draft)
+
+
+def _with_chart(ctx: Context, intent: Intent, asked: R.Asked, draft: Draft) -> Draft:
+    """The chart first: entries naming what is asked ("what dose of metformin", "how often does she take it")
+    before the sentences of the records; alone when the records say nothing of it."""
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    words = set(asked.words) - _NOT_A_THING
+    if not words:
+        return draft
+    facts = chart_facts(ctx.session, mrn, intent.entry_kinds, intent.period)
+    hits = sorted((f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text)}),
+                  key=lambda f: (-len(words & {R.key(s) for s, _, _ in P._stems_in(f.text)}), f.date or ""))
+    if not hits:
+        return draft
+    most = len(words & {R.key(s) for s, _, _ in P._stems_in(hits[0].text)})
+    hits = [f for f in hits if len(words & {R.key(s) for s, _, _ in P._stems_in(f.text)}) == most]
+    chart = Draft(draft.kind, topic=draft.topic, patients=set(draft.patients) | {mrn})
+    for f in hits[:3]:
+        _state_fact(ctx, chart, f, mrn)
+    if not chart.statements:
+        return draft
+    had = list(draft.statements)
+    chart.statements += had[:2]
+    lead = draft.lead
+    chart.lead = lead if (lead is not None and had) else (lambda sts: f"From the chart of {_who(ctx, mrn)}:")
+    return chart
+
+
+_SURGERY = frozenset(P.query_stems("surgery surgeries surgical operation operations operated procedure procedures"))
+_GENERIC = _SURGERY | frozenset(P.query_stems("condition disease disorder problem"))
+
+
+def _state_fact(ctx: Context, draft: Draft, f: ChartFact, mrn: str) -> None:
+    """One chart fact as a statement: cited from its source record, or stated as typed in (nothing to quote)."""
+    day = (f.date or "undated")[:10]
+    detail = f"; {f.detail}" if f.detail else ""
+    status = f" ({f.status})" if f.status and f.status not in ("active", "completed") else ""
+    cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
+    if cite is None and f.record_id is None:  # typed in by hand: stated as a chart entry
+        draft.statements.append(Statement(f"{day}: {f.kind} {f.text}{detail}{status} (chart entry typed in; no "
+                                          "source record to quote)", [], key=f"{f.text}|{f.date}", from_record=False))
+    elif cite is not None:
+        draft.statements.append(Statement(f"{day}: {f.kind} {f.text}{detail}{status} (chart)", [cite],
+                                          key=f"{f.text}|{f.date}"))
+
+
+_NOT_A_THING = frozenset(R.key(s) for s in P.query_stems(
+    " ".join(LIST_WORDS) + " dose dosage frequency often much many how route strength amount take taking takes "
+    "taken prescribed given start started stop stopped still"))
+_STOP = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|came off|quit)\b", re.I)
+_NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b", re.I)
+_FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
+
+
+def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
+    """"When was her most recent prescription?", "date of his first procedure": the chart entry's date, cited."""
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic=intent.topic, patients={mrn})
+    words = set(asked.words) - {R.key(s) for s in P.query_stems(" ".join(
+        w for k in intent.entry_kinds for w in ENTRY_WORDS[k]) + " " + " ".join(LIST_WORDS) + " first earliest "
+        "initial oldest start started date")}
+    if not intent.entry_kinds and not words:
+        return draft
+    facts = [f for f in chart_facts(ctx.session, mrn, intent.entry_kinds, intent.period) if f.date]
+    if words:  # "when was the metformin started?": the entries that name it
+        facts = [f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text + " " + f.kind)}]
+    if not facts:
+        return draft
+    if not asked.current and not _FIRST.search(asked.text) and len({f.text for f in facts}) > 1:
+        return draft  # which one? the sentence reader decides
+    fact = min(facts, key=lambda f: f.date or "") if _FIRST.search(asked.text) else max(facts,
+                                                                                        key=lambda f: f.date or "")
+    day = (fact.date or "")[:10]
+    if _STOP.search(asked.text):  # "when did she stop the glipizide?": its stop date
+        if not fact.stop:
+            return draft
+        day = fact.stop[:10]
+    _state_fact(ctx, draft, fact, mrn)
+    draft.lead = lambda sts: f"{day} — for {_who(ctx, mrn)}:"
+    return draft
 
 
 def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -> Draft:
@@ -147,15 +247,16 @@ def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -
     mrn = ctx.patient.mrn
     draft = Draft("passages", topic=intent.topic, patients={mrn})
     texts = _records_of(ctx, mrn)
-    if intent.period is not None:
-        texts = {rid: t for rid, t in texts.items() if intent.period.contains(_date_of(ctx, rid))}
-    found = R.best_sentences(texts, asked, limit=12 if asked.current else 3,
+    if intent.period is not None:  # the records of the period (a bundle dated later holds earlier facts: then all)
+        texts = {rid: t for rid, t in texts.items() if intent.period.contains(_date_of(ctx, rid))} or texts
+    found = R.best_sentences(texts, asked, limit=80 if asked.current else 3,
                              similarity=similarity(ctx.session, asked.text))
     found = [f for f in found if f.score > 0.25]
     if not found:
         return draft
     if asked.current:  # "most recent", "latest": of the sentences answering about as well, the latest dated
-        close = [f for f in found if f.score >= 0.85 * found[0].score]
+        close = [f for f in found if f.score >= 0.85 * found[0].score or (  # the same words (meaning was
+            f.matched == found[0].matched and bool(f.fact) == bool(found[0].fact))]  # compared for the first only)
         found = sorted(close, key=lambda f: _when(ctx, f), reverse=True) + [f for f in found if f not in close]
     best = found[0]
     keep = [best] + [f for f in found[1:] if f.score >= 0.8 * best.score and f.fact and f.fact != best.fact][:1]
@@ -182,6 +283,30 @@ def _when(ctx: Context, found: R.Found) -> str:
 def _date_of(ctx: Context, rid: str) -> str | None:
     info = ctx.texts.info(rid)
     return info.date if info else None
+
+
+_BIRTH = re.compile(r"\b(?:date of birth|birth ?date|dob|when was (?:she|he|\w+) born|born on|how old)\b", re.I)
+
+
+def birth_date(ctx: Context) -> Draft:
+    """The patient's birth date: the record line that states it, else the chart's patient details (typed in)."""
+    assert ctx.patient is not None
+    mrn, dob = ctx.patient.mrn, ctx.patient.dob
+    draft = Draft("passages", topic="date of birth", patients={mrn})
+    if not dob:
+        return draft
+    for rid, text in _records_of(ctx, mrn).items():
+        line = P.line_with(text, dob[:10])
+        info = ctx.texts.info(rid)
+        if line and info is not None and re.search(r"\b(?:born|birth|dob)\b", line, re.I):
+            draft.statements.append(Statement(f"{_label(ctx, rid)}: \"{line}\"",
+                                              [Citation(rid, (info.date or "")[:10] or None, line, mrn)], key=rid))
+            break
+    if not draft.statements:
+        draft.statements.append(Statement(f"date of birth {dob} (chart entry typed in; no source record to quote)",
+                                          [], key=mrn, from_record=False))
+    draft.lead = lambda sts: f"Born {dob} — {_who(ctx, mrn)}:"
+    return draft
 
 
 def last_encounter(ctx: Context, intent: Intent) -> Draft:
@@ -223,21 +348,23 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     draft = Draft("passages", topic=topic, patients={mrn})
     stems = set(P.query_stems(topic))
     facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
-    hits = [f for f in facts if stems and stems <= {s for s, _, _ in P._stems_in(f.text)}]
+    generic = stems & _GENERIC
+    if generic and stems - generic:  # "cataract surgery": a procedure whose text names the cataract
+        kinds = {"procedure"} if generic & _SURGERY else {"diagnosis", "complication"}
+        specific = stems - generic
+        facts_of = [f for f in facts if f.kind in kinds]
+        hits = [f for f in facts_of if specific <= {s for s, _, _ in P._stems_in(f.text)}]
+    else:
+        hits = []
+    hits = hits or [f for f in facts if stems and stems <= {s for s, _, _ in P._stems_in(f.text)}]
     if not hits and len(stems) > 1:
         need = P.enough(len(stems))
         hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
-    for f in hits[:6]:
-        cite = _fact_citation(ctx, f) if f.record_id and ctx.visible.allows(f.record_id, mrn) else None
-        if cite is None and f.record_id is None:  # typed in by hand: stated as a chart entry
-            draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart entry typed "
-                                              "in; no source record to quote)", [], key=f"{f.text}|{f.date}",
-                                              from_record=False))
-            continue
-        if cite is None:
-            continue
-        draft.statements.append(Statement(f"{(f.date or 'undated')[:10]}: {f.kind} {f.text} (chart)", [cite],
-                                          key=f"{f.text}|{f.date}"))
+    same: dict[tuple[str, str, str | None], ChartFact] = {}
+    for f in hits:  # the same fact from several sources (one message repeated): stated once
+        same.setdefault((f.kind, f.text.lower(), (f.date or "")[:10]), f)
+    for f in list(same.values())[:6]:
+        _state_fact(ctx, draft, f, mrn)
     texts = _records_of(ctx, mrn)
     negated: list[Statement] = []
     if not draft.statements:
@@ -253,6 +380,11 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
                 draft.statements.append(st)
             elif found.status == NEGATED:
                 negated.append(st)
+    meds = [f for f in hits if f.kind == "medication"]
+    if draft.statements and meds and _NOW.search(asked.text) and all(f.stop or f.status == "stopped" for f in meds):
+        stops = ", ".join(sorted({(f.stop or "date not recorded")[:10] for f in meds}))
+        draft.lead = lambda sts: f"No: {topic} was stopped ({stops}) — {_who(ctx, mrn)}:"
+        return draft
     if draft.statements:
         draft.lead = lambda sts: f"Yes: {_who(ctx, mrn)} has a record of {topic}:"
         return draft
@@ -364,19 +496,24 @@ def _case_hits(ctx: Context, words: str, intent: Intent) -> list[tuple[str, floa
 
     out: list[tuple[str, float, str | None]] = []
     if semantic_ready(ctx.session):
-        f = _filters(None, intent.period)
+        f = _filters(None, None)  # a year in a description is the case's history ("bypass in 2001"), not a filter
         result = search(ctx.session, words, mode="hybrid", date_from=f.date_from, date_to=f.date_to,
                         limit=CASE_POOL, visible=ctx.visible, mark=("", ""))
         out = [(h.record_id, h.score, h.patient) for h in result.hits]
-    if not out:
-        hits = words_first(ctx.session, words, _filters(None, intent.period), CASE_POOL, ctx.visible,
+    if len(out) < CASE_POOL:  # too few by meaning and words together: any of the words as well, ranked after
+        hits = words_first(ctx.session, words, _filters(None, None), CASE_POOL, ctx.visible,
                            any_word=True)
         # the cascade's score: BM25 within a query, 1000 less per looser query (phrase, all words, any word)
         tiers = [(0, h.score) if h.score > 0 else (int(-h.score // 1000) + 1, h.score + 1000 * (-h.score // 1000 + 1))
                  for h in hits]
         first = tiers[0][0] if tiers else 0
-        out = [(h.record_id, raw * (1.0 if tier == first else 0.5), h.patient) for h, (tier, raw) in zip(hits, tiers,
-                                                                                                         strict=True)]
+        worded = [(h.record_id, raw * (1.0 if tier == first else 0.5), h.patient) for h, (tier, raw) in zip(hits, tiers,
+                                                                                                            strict=True)]
+        if out:  # after the hybrid hits, scaled below the last of them
+            floor = min(s for _, s, _ in out)
+            top = max((s for _, s, _ in worded), default=1.0) or 1.0
+            worded = [(rid, floor * 0.9 * max(0.0, s) / top, mrn) for rid, s, mrn in worded]
+        out = out + worded
     seen: set[str] = set()
     uniq = []
     for rid, score, mrn in out:

@@ -25,9 +25,9 @@ from archive.assistant.answer import NOTHING_FOUND, Answer, Draft, Statement, re
 from archive.assistant.cases import LAST_ENCOUNTER, describes_case, past_case_question
 from archive.assistant.citations import RecordTexts, check_citations
 from archive.assistant.handlers import HANDLERS, Context
-from archive.assistant.intents import _FOLLOWUP, Intent, recognise
+from archive.assistant.intents import _FOLLOWUP, LIST_WORDS, Intent, recognise, topic_of
 from archive.assistant.patient_refs import PatientRef, Resolution, by_mrn, by_words, pick_candidate
-from archive.assistant.reading import DATE, DURATION, VALUE, answer_type
+from archive.assistant.reading import DATE, DURATION, VALUE, YESNO, answer_type
 from archive.errors import AccessDenied, BadInput
 from archive.policy import Action, decide
 from archive.search import Visibility
@@ -126,7 +126,7 @@ class Conversation:
             ref = by_mrn(self.session, intent.mrn)
             return ref, Resolution(ref, [ref] if ref else [], (intent.mrn,)), True
         words = intent.name_words
-        if intent.kind not in PATIENT_KINDS or intent.pronoun:
+        if intent.kind not in PATIENT_KINDS or intent.pronoun or described:  # "the little girl ... old": a description
             words = tuple(w for w in words if w[:1].isupper())
         resolution = by_words(self.session, words, question if not intent.followup else question)
         if resolution.patient is not None or resolution.candidates:
@@ -161,6 +161,16 @@ class Conversation:
             intent = intent.with_(topic=" ".join(
                 w for w in intent.topic.split()
                 if not {(bare := w.lower().removesuffix("'s").strip("'")), re.sub(r"\d+$", "", bare)} & drop))
+        narrowed: list[PatientRef] = []
+        if resolution.ambiguous:
+            chosen_ref = _by_what_is_asked(session, intent.topic, resolution.candidates, Visibility(session, action))
+            if chosen_ref is not None:
+                try:
+                    session.require_patient(Action.ASK_ABOUT_PATIENT, patient=chosen_ref.mrn)
+                except AccessDenied as exc:
+                    return self._refuse(question, intent, exc, chosen_ref.mrn, resolution)
+                narrowed = [c for c in resolution.candidates if c.mrn != chosen_ref.mrn]
+                patient, resolution = chosen_ref, Resolution(chosen_ref, [chosen_ref], resolution.words)
         if resolution.ambiguous:
             self.pending = (intent, resolution.candidates)
             listing = "; ".join(c.describe() for c in resolution.candidates)
@@ -171,8 +181,13 @@ class Conversation:
         route = intent.kind
         if patient is not None and (LAST_ENCOUNTER.search(question) or (
                 intent.kind == "passages" and intent.topic) or (
-                intent.kind == "list" and answer_type(question) in (VALUE, DATE, DURATION))):
+                intent.kind == "list" and answer_type(question) in (VALUE, DATE, DURATION)) or (
+                intent.kind == "list" and not intent.drug_class and answer_type(question) == YESNO
+                and topic_of(intent.topic, drop=LIST_WORDS)) or (
+                intent.kind == "count" and named and not intent.which_patients)):  # "how often does she take it?"
             route = "fact"  # the asked fact of this patient (the answer keeps the intent's kind)
+        elif intent.kind == "find" and patient is not None and named and re.match(r"\s*who\b", question, re.I):
+            route = "fact"  # "who was the attending physician for Timothy Bixby?"
         elif intent.kind in ("find", "passages") and patient is not None and not intent.topic:
             intent = intent.with_(kind="timeline")
             route = "timeline"
@@ -191,6 +206,12 @@ class Conversation:
                       visible=Visibility(session, action), previous_records=self.records)
         handler = HANDLERS[route]
         draft = handler(ctx, intent)
+        if route == "list" and patient is not None and not draft.statements and draft.plain is None:
+            draft = HANDLERS["fact"](ctx, intent)  # not a chart entry ("which vaccine", "what allergy"): the records
+        if narrowed and patient is not None:
+            others = "; ".join(c.describe() for c in narrowed)
+            draft.notes.append(f"(Other patients have this name too: {others}. This answer is about MRN {patient.mrn}, "
+                               f"the only one whose records mention '{intent.topic}'.)")
         if route == "case" and len(draft.patients) == 1:  # "she" in a follow-up is the case's patient
             self.patient = by_mrn(session, next(iter(draft.patients)))
         return self._verified(question, intent, action, draft, texts, patient)
@@ -270,6 +291,26 @@ class Conversation:
                                (patients[0] if len(patients) == 1 else None),
                                reason=answer.reason, details=details)
         return answer
+
+
+def _by_what_is_asked(session: Session, topic: str, candidates: list[PatientRef],
+                      visible: Visibility) -> PatientRef | None:
+    """Of several patients sharing a name, the one whose records mention what is asked ("Adam Everyman ... the RDE
+    O25 pharmacy order", "... a biopsy of colon"): most of the topic's words, and more of them than any other."""
+    from archive.search import words_first
+    from indexer import fts
+
+    words = [w for w in topic_of(topic, drop=LIST_WORDS).split() if len(w) > 1][:8]
+    if not words:
+        return None
+    found = []
+    for ref in candidates:
+        filters = fts.Filters(patient=ref.mrn)
+        found.append(sum(bool(words_first(session, w, filters, 1, visible, any_word=False)) for w in words))
+    best = max(found)
+    if best < max(1, -(-len(words) // 2)) or found.count(best) > 1:
+        return None
+    return candidates[found.index(best)]
 
 
 def ask(session: Session, question: str, *, patient: str | None = None, llm: LlmConfig | None = None) -> Answer:

@@ -59,6 +59,12 @@ def _alias_pattern() -> tuple[re.Pattern[str], dict[str, DrugClass]]:
     for cls in drug_classes():
         for alias in cls.aliases:
             by_alias.setdefault(alias, cls)
+            # "diabetes medication" is also said "diabetes drug", "diabetes meds", "diabetes medicine"
+            m = re.fullmatch(r"(.+) (?:medication|medicine|drug|med)(s?)", alias)
+            if m:
+                for word in ("medication", "medicine", "drug", "med"):
+                    for plural in ("", "s"):
+                        by_alias.setdefault(f"{m.group(1)} {word}{plural}", cls)
     alternatives = sorted(by_alias, key=len, reverse=True)
     pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(a) for a in alternatives) + r")(?![\w-])", re.I)
     return pattern, by_alias

@@ -19,7 +19,7 @@ from archive.assistant.cases import past_case, patient_fact
 from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation, _record_label, _who
 from archive.assistant.drug_classes import class_by_name, member_pattern
-from archive.assistant.intents import Intent
+from archive.assistant.intents import LIST_WORDS, Intent
 from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve, similar_to
 from archive.plural import counted
 
@@ -188,7 +188,7 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
     facts = [f for f in chart_facts(ctx.session, mrn, kinds, intent.period) if plausible_entry(f.kind, f.text)]
     if cls is not None:
         facts = [f for f in facts if f.kind in kinds and (f.kind != "medication" or cls.matches(f.text))]
-    topic_stems = P.query_stems(intent.topic)
+    topic_stems = P.query_stems(" ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS))
     if topic_stems:
         facts = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
     current_only = bool(_CURRENT.search(intent.question))
@@ -237,7 +237,9 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
     return draft
 
 
-_CURRENT = re.compile(r"\b(?:is|are)\s+(?:\S+\s+){0,3}?(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\bstill\b", re.I)
+_CURRENT = re.compile(r"\b(?:is|are)\s+(?:\S+\s+){0,3}?(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\bstill\b|"
+                      r"\bactive\b", re.I)
+
 _NOT_AN_ENTRY = re.compile(r"^\s*(?:date|dob|mrn|patient|name|sex|time)\b\s*:?|^\W*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\W*$|"
                            r"\b(?:he|she|they|has|have|had|was|were|is|are|tried|will|would)\b", re.I)
 

@@ -107,6 +107,14 @@ FILLER = frozenset(
     """.split()
 )
 
+# Words of a list question that say which entries (current, active orders), not what they are about.
+LIST_WORDS = frozenset("current currently active order orders ordered now still present presently today home "
+                       "regimen latest recent most newest list all recorded documented noted listed stop stopped "
+                       "discontinued".split())
+# "What is she on now?", "what's Mr Vale taking?": the medication list.
+_ON_NOW = re.compile(r"^\s*what(?:'s| is| are)\s+.+?\s+(?:currently |now |still )?(?:on|taking)"
+                     r"(?: now| currently| at the moment| today| at present)?\s*\??\s*$", re.I)
+
 
 @dataclass(frozen=True)
 class Intent:
@@ -165,7 +173,7 @@ def name_candidates(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def topic_of(text: str, drop: tuple[str, ...] = ()) -> str:
+def topic_of(text: str, drop: tuple[str, ...] | frozenset[str] = ()) -> str:
     """The content words of `text` (fillers, kind words and `drop` removed), in their order."""
     dropped = {d.lower() for d in drop}
     words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'\-/.+]*", text)
@@ -217,10 +225,12 @@ def recognise(question: str) -> Intent:
     drug_cls, alias = find_drug_class(rest)
     kinds = entry_kinds_in(rest)
     strong_kinds = entry_kinds_in(rest, strong_only=True)
+    if not strong_kinds and _ON_NOW.match(rest):
+        kinds = strong_kinds = ("medication",)
     which = bool(_WHICH_PATIENTS.search(rest))
     back = _refers_back(rest)
     names = name_candidates(rest)
-    drop = (alias,) if alias else ()
+    drop = tuple(alias.split()) if alias else ()
     common = {"period": period, "record_ref": record_ref, "mrn": mrn, "name_words": names, "pronoun": pronoun,
               "followup": followup, "which_patients": which, "refers_back": back}
 

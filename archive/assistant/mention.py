@@ -52,6 +52,8 @@ def mention_status(text: str, start: int, end: int) -> str:
     """
     from indexer.assertion import assertion_of
 
+    if re.search(r"\bnon-?\s?$", text[max(0, start - 4): start], re.I):  # "a non-smoker"
+        return NEGATED
     label = assertion_of(text, start, end)
     if label in ("affirmed", "historical"):
         return _clause_status(text, start, end)

@@ -55,6 +55,10 @@ def segments(text: str) -> list[Segment]:
 def is_heading(text: str) -> bool:
     """A section heading ("ASSESSMENT AND PLAN", "Plan:"): nothing to quote on its own."""
     stripped = text.strip().rstrip(":")
+    if re.search(r":\s*[\d<>+-]", stripped):  # "AST: 39" is a value, not a heading
+        return False
+    if stripped.endswith(".") and len(stripped.split()) > 3:  # "SHE IS ALLERGIC TO MACRODANTIN." is a sentence
+        return False
     return (stripped.isupper() and len(stripped) < 60) or bool(re.fullmatch(r"[A-Z][A-Za-z /&]{1,40}:", text.strip()))
 
 

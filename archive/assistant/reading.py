@@ -41,9 +41,12 @@ DATE_RE = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4
                      re.I)
 _UNITS = (r"mm\[hg\]|%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|bpm|beats per minute|kg|lbs?|"
           r"pounds|cm|mm|ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|"
-          r"per minute|liters?|l/min|mg|mcg|g")
-VALUE_RE = re.compile(rf"(?<![\w/])(?:\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
-                      rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:\s*(?:{_UNITS})(?![\w]))?)", re.I)
+          r"per minute|liters?|l/min|hz|volts?|french|fr|mph|miles per hour|ounces|oz|inches|feet|ft|seconds|"
+          r"gauge|cmh2o|mm|mg|mcg|g")
+VALUE_RE = re.compile(rf"(?<![\w/])(?:\d+\s*(?:pounds?|lbs?|feet|ft)\s*(?:and\s*)?\d+(?:\.\d+)?\s*"
+                      rf"(?:ounces?|oz|inches|in)\b|"
+                      rf"\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
+                      rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:(?:\s*|-)(?:{_UNITS})(?![\w]))?)", re.I)
 DOSE_RE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu|%|puffs?|"
                      r"tablets?|sprays?)\b", re.I)
 _DRUG_SUFFIX = re.compile(
@@ -55,6 +58,12 @@ _DRUG_SUFFIX = re.compile(
     r"acetaminophen|tylenol|ibuprofen|naproxen|allegra|claritin|zyrtec|flonase|nasonex|nasacort|rhinocort|"
     r"benadryl|motrin|advil|aleve|lasix|coumadin|plavix|eliquis|xarelto|lipitor|zocor|synthroid|hydroxyurea|"
     r"prednisone|albuterol|salbutamol|budesonide|heparin|morphine|oxycodone|lisinopril|ceftriaxone)\b", re.I)
+# Capitalised words of notes that are not drug names (section labels, titles, places).
+_NOT_BRAND = frozenset("""treatment medical reasoning plan assessment patient history exam examination review
+impression diagnosis procedure procedures results education follow instructions doctor hospital clinic center
+emergency department medicine physical social family surgical past present chief complaint general""".split())
+_COUNT_WORD = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                         r"sixteen|twenty|thirty|a dozen|several|multiple|numerous)\b", re.I)
 _STOPPED = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|d/c'?d|no longer (?:taking|on)|off (?:of )?|held|"
                       r"switched from|came off|quit)\b", re.I)
 
@@ -64,14 +73,19 @@ _DATE_Q = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|month)\b|\bwhich (?:da
 _DURATION_Q = re.compile(r"\bhow long\b|\bfor how many (?:days|weeks|months|years|hours)\b|\bduration\b|"
                          r"\bhow many (?:days|weeks|months|years|hours)\b", re.I)
 _VALUE_Q = re.compile(
-    r"\bhow (?:much|high|low|heavy|tall|many)\b|\b(?:level|levels|count|value|values|pressure|rate|score|weight|"
+    r"\bhow (?:much|high|low|heavy|tall|many|fast|large|big|small|far|wide|deep|old)\b|\bat what age\b|"
+    r"\b(?:level|levels|count|value|values|pressure|rate|score|weight|frequency|speed|grade|stage|class|category|index|"
     r"height|bmi|temperature|temp|saturation|sat|a1c|hba1c|glucose|sugar|size|reading|result|results|ejection "
     r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
-    r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number)\b", re.I)
+    r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number|ast|alt|bun|hgb|hct|plt|ptt|"
+    r"bilirubin|albumin|troponin|bnp|lactate|lipase|amylase|ferritin|esr|crp|ph|pco2|po2|magnesium|calcium|"
+    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|glucose|hematocrit|hemoglobin|sodium|potassium)\b", re.I)
 _DRUG_Q = re.compile(
     r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
     r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
-    r"given|give|taking|take|therapy|treatment)\b", re.I)
+    r"given|give|taking|take|therapy|treatment|infusions?|vaccines?|vaccinations?|immuni[sz]ations?|shots?|"
+    r"start|started|starting|controller|(?:increased|decreased|reduced|raised|lowered|titrated|changed|tapered) to)\b",
+    re.I)
 # Words of a question that never name what is asked (beyond FILLER).
 _QUESTION_WORDS = frozenset(
     """
@@ -82,7 +96,10 @@ _QUESTION_WORDS = frozenset(
     """.split()
 )
 _KEEP = frozenset("count first last diagnosed diagnosis number total".split())  # FILLER words a fact may hinge on
-_ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:what|which|when|how|who|did|does|do|has|had|was|were|is|are)\b)", re.I)
+_ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:(?:at|in|on|for|to|by|from|with|and|so|roughly|approximately|about|exactly|"
+                          r"then|now|tell me|and then)\s+){0,2}(?:what|which|when|how|who|whom|whose|did|does|do|"
+                          r"has|had|"
+                          r"was|were|is|are|why|where)\b)", re.I)
 # What notes abbreviate: a question's words also find these forms ("blood pressure" finds "BP 180/110").
 SYNONYMS = {
     "blood pressure": "bp", "heart rate": "hr pulse", "pulse": "hr", "temperature": "temp", "respiratory rate": "rr",
@@ -90,9 +107,19 @@ SYNONYMS = {
     "haemoglobin a1c": "hba1c a1c", "a1c": "hba1c hemoglobin", "weight": "weighs wt pounds", "height": "tall",
     "blood sugar": "glucose", "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
     "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
-    "at the visit": "today", "on admission": "admitted admission", "at discharge": "discharged discharge",
+    "at the visit": "today", "vaccine": "immunization", "vaccination": "immunization", "shot": "immunization",
+    "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission",
+    "at discharge": "discharged discharge",
 }
 _DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
+
+
+_HAS_VERB = re.compile(r"\b(?:had|have|has|got|get|gotten|received|receive|undergone|undergo|underwent|"
+                       r"(?:been |ever )?diagnosed with|(?:been )?treated for|(?:been )?(?:on|taking|prescribed|"
+                       r"given|started on|put on))\b", re.I)
+
+
+CONTEXT_CAP = 0.25  # how much a case description's words may add to a sentence's score (a share of the asked words')
 
 
 @dataclass(frozen=True)
@@ -176,9 +203,14 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
     if kind == DRUG:
         extra += list(_DRUG_WORDS)
     ctx = content_words(described, drop)
-    topic = " ".join(content_words(re.sub(r"^\s*\w+\s+(?:\w+\s+)??(?:had|have|has|got|get|received|undergone|"
-                                          r"undergo|been diagnosed with|diagnosed with|been treated for)\b",
-                                          "", asked, flags=re.I), drop | {"ever", "any"}))
+    verbs = [m for m in _HAS_VERB.finditer(asked) if asked[: m.start()].strip()]  # not the leading "has"
+    rest = asked[verbs[0].end():] if verbs else re.sub(r"^\s*\w+", "", asked)
+    rest = re.sub(r"^\s*(?:(?:a|an|any|the)\s+)?(?:(?:past |prior |medical )?history|record|diagnosis|episode)s?"
+                  r"\s+of\b",
+                  "", rest, flags=re.I)
+    rest = re.sub(r"\b(?:on|in) (?:his|her|their|the) (?:problem list|chart|records?|notes?|history)\b", "", rest,
+                  flags=re.I)
+    topic = " ".join(content_words(rest, drop | {"ever", "any"}))
     current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\b(?:most recent|"
                              r"latest|last|newest)\b", asked, re.I))
     own = _stems(words)
@@ -194,11 +226,12 @@ class Found:
     fact: str | None = None
     status: str = PRESENT  # the asked thing's assertion in this sentence (yes/no questions)
     matched: tuple[str, ...] = field(default_factory=tuple)
+    typed: bool = False  # holds an answer of the asked type
 
 
-def _type_bonus(kind: str, text: str) -> float:
+def _type_bonus(kind: str, text: str, asked_text: str = "") -> float:
     if kind == VALUE:
-        return 0.6 if extract(text, Asked(VALUE, ())) else 0.0
+        return 0.6 if extract(text, Asked(VALUE, (), text=asked_text)) else 0.0
     if kind == DATE:
         return 0.6 if DATE_RE.search(text) else 0.0
     if kind == DURATION:
@@ -220,6 +253,18 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]]]] = []
     df: dict[str, int] = {}
     every = similarity is not None and len(texts) == 1  # one record: its every sentence, by meaning too
+    longer = sorted((w for w in wanted if len(w) >= 4 and w.isalpha()), key=len, reverse=True)
+    mapped: dict[str, str] = {}
+
+    def as_wanted(s: str) -> str:
+        """A sentence's stem as the wanted stem it extends ("weight" for "weigh", "smoker" for "smoke")."""
+        if s in wanted or len(s) < 4 or not s.isalpha():
+            return s
+        if s not in mapped:
+            mapped[s] = next((w for w in longer if (s.startswith(w) and len(s) >= 5 and len(s) - len(w) <= 3)
+                              or (w.startswith(s) and len(w) - len(s) <= 1)), s)  # "flag" for "flagged"
+        return mapped[s]
+
     for rid, text in texts.items():
         heading: set[str] = set()  # the words of the section a sentence is in ("ASSESSMENT AND PLAN")
         for seg in P.segments(text):
@@ -230,13 +275,13 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                 continue
             low = seg.text.lower()
             if not heading & set(wanted) and not any(k in low for k in wanted) and not (
-                    every and _type_bonus(asked.type, seg.text)):
+                    every and _type_bonus(asked.type, seg.text, asked.text)):
                 continue  # stems are word prefixes: a sentence holding none of them matches nothing
-            stems_at = [(key(s), a, b) for s, a, b in P._stems_in(seg.text)]
+            stems_at = [(as_wanted(key(s)), a, b) for s, a, b in P._stems_in(seg.text)]
             have = ({s for s, _, _ in stems_at} | heading) & set(wanted)
             for s in have:
                 df[s] = df.get(s, 0) + 1
-            if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text)):
+            if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text, asked.text)):
                 cands.append((rid, seg, have, stems_at))
     if not cands:
         return []
@@ -245,10 +290,12 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     total = sum(wanted[s] * idf[s] for s in asked.words) or sum(wanted[s] * idf[s] for s in wanted) or 1.0
     scored: list[Found] = []
     for rid, seg, have, stems_at in cands:
-        base = sum(wanted[s] * idf[s] for s in have) / total
+        own = sum(wanted[s] * idf[s] for s in have if s in asked_words)
+        described = sum(wanted[s] * idf[s] for s in have if s not in asked_words)
+        base = (own + min(described, CONTEXT_CAP * total)) / total  # a sentence restating the case is not the answer
         if not have & asked_words and asked_words:
             base *= 0.3
-        typed = _type_bonus(asked.type, seg.text)
+        typed = _type_bonus(asked.type, seg.text, asked.text)
         bonus = typed * min(1.0, base * 2)
         if asked.type in (VALUE, DATE, DURATION, DRUG) and not typed:
             base *= 0.4  # holds no answer of the asked type
@@ -257,26 +304,40 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         if asked.type == YESNO:
             status = _status_of(seg.text, stems_at, set(asked.words))
         scored.append(Found(rid, seg, base + bonus - length, status=status,
-                            matched=tuple(sorted(have))))
+                            matched=tuple(sorted(have)), typed=bool(typed)))
     scored.sort(key=lambda f: -f.score)
     if similarity is not None:
         top = scored[:by_meaning]
+        if every and asked.type in (VALUE, DATE, DURATION, DRUG):  # sentences holding an answer of the asked type
+            top += [f for f in scored[by_meaning:] if f.typed][: by_meaning // 2]  # are compared by meaning too
+            rest = [f for f in scored[by_meaning:] if f not in top]
+        else:
+            rest = scored[by_meaning:]
         cos = similarity([f.segment.text for f in top])
         for f, c in zip(top, cos, strict=False):
             f.score += 1.2 * max(0.0, c)
         top.sort(key=lambda f: -f.score)
-        scored = top + scored[by_meaning:]
+        scored = top + rest
     out = scored[:limit]
     for f in out:
         f.fact = extract(f.segment.text, asked)
     return out
 
 
+_STRUCTURED = re.compile(r"^\s*(?:Observation|Problem|Diagnosis|Condition|Procedure|Immunization|Medication|Allergy|"
+                         r"Order|Visit|Encounter|Report)\w*\s*:")
+
+
 def _status_of(text: str, stems_at: list[tuple[str, int, int]], wanted: set[str]) -> str:
     spans = [(a, b) for s, a, b in stems_at if s in wanted]
     if not spans:
         return PRESENT
-    return mention_status(text, spans[0][0], spans[-1][1])
+    if _STRUCTURED.match(text):  # a FHIR/HL7 line states a fact; no clause to negate ("...; flag H; status F")
+        return NEGATED if re.search(r"\bstatus (?:refuted|entered.in.error)\b", text, re.I) else PRESENT
+    whole = mention_status(text, spans[0][0], spans[-1][1])
+    if whole != PRESENT or len(spans) == 1:
+        return whole
+    return mention_status(text, *spans[-1])  # "X-rays ... show no obvious signs of acute fracture": the last word's
 
 
 def _nearest(text: str, matches: list[re.Match[str]], anchors: list[int]) -> re.Match[str] | None:
@@ -295,6 +356,12 @@ def _nearest(text: str, matches: list[re.Match[str]], anchors: list[int]) -> re.
 def extract(sentence: str, asked: Asked) -> str | None:
     """The asked fact as it is written in `sentence` (a slice of it), or None."""
     anchors = [a for s, a, _ in P._stems_in(sentence) if key(s) in asked.words or key(s) in asked.extra]
+    if asked.type == VALUE and re.search(r"\bat what age\b|\bhow old\b", asked.text, re.I):
+        age = re.search(r"\b(?:age|aged) (?:of )?(\d+(?:\s*(?:months?|years?|weeks?))?)|"
+                        r"\b(\d+)[- ](?:years?|months?)[- ]old\b|"
+                        r"\b(?:until|at|by) (\d+ (?:months?|years?|weeks?))\b", sentence, re.I)
+        if age:
+            return next(g for g in age.groups() if g)
     if asked.type == VALUE:
         structured = re.search(r";\s*value\s+([^;]+?)\s*;", sentence)  # a FHIR/HL7 line: "...; value 7.3 kg; ..."
         if structured:
@@ -304,6 +371,14 @@ def extract(sentence: str, asked: Asked) -> str | None:
                  and not re.match(r"\s*(?:\d+\s*)?(?:[-/)]|\.\s)", sentence[m.end():m.end() + 3])
                  or re.fullmatch(r"\d{2,3}/\d{2,3}", m.group(0))]
         found = [m for m in found if not re.fullmatch(r"\d{1,2}", m.group(0)) or len(found) == 1]
+        many = re.search(r"\bhow many ([a-z]{3,})", asked.text, re.I)
+        if many:  # "how many cycles": the number that counts them ("2 cycles", "three Panalok suture anchors")
+            noun = re.escape(many.group(1).lower()[:5])
+            counted_ = re.search(rf"\b(\d+|{_COUNT_WORD.pattern[2:-2]})\s+(?:[\w/-]+\s+){{0,2}}?{noun}", sentence, re.I)
+            if counted_:
+                return counted_.group(1)
+        if not found and many:
+            found = list(_COUNT_WORD.finditer(sentence))
         m = _nearest(sentence, found, anchors)
         return m.group(0).strip() if m else None
     if asked.type == DATE:
@@ -326,19 +401,30 @@ def _is_date_part(text: str, m: re.Match[str]) -> bool:
 
 def drug_phrase(sentence: str) -> str | None:
     """A drug and its dose as written ("furosemide 40 mg by mouth once daily" -> "furosemide 40 mg")."""
+    structured = re.match(r"\s*(?:Medication|Immunization|MedicationRequest|MedicationStatement)\w*\s*:\s*"
+                          r"([^;\[]+?)\s*[;\[]",
+                          sentence)  # a FHIR/HL7 line: "Immunization: TENIVAC [NDC ...]; dose 0.5 mL; ..."
+    if structured:
+        dose = re.search(r";\s*dose ([^;]+)", sentence)
+        return structured.group(1) + (f" ({dose.group(1).strip()})" if dose else "")
     for m in _DRUG_SUFFIX.finditer(sentence):
         rest = sentence[m.end(): m.end() + 40]
         dose = re.match(r"\s*(?:\(\w+\)\s*)?(\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|g|ml|units?|%|puffs?)"
                         r"(?:\s*(?:once|twice|three times|four times|daily|a day|bid|tid|qid|qd|prn|as needed)"
                         r"(?:\s*(?:daily|a day))?)?)", rest, re.I)
         return sentence[m.start(): m.end() + (dose.end() if dose else 0)]
+    allergic = re.search(r"\b(?:allergic|sensitive|allergy|allergies|intolerant)\b(?:\s+or\s+\w+)?\s*(?:to|:)\s+"
+                         r"([A-Za-z][\w-]{2,}(?:\s+(?:and|or|,)\s+[A-Za-z][\w-]{2,})*)", sentence, re.I)
+    if allergic and allergic.group(1).split()[0].lower() not in {"the", "a", "an", "any", "her", "his", "no", "this"}:
+        return allergic.group(1)
     dosed = DOSE_RE.search(sentence)
     if dosed:
         before = re.findall(r"[A-Za-z][A-Za-z\-]{3,}", sentence[: dosed.start()])
         if before:
             start = sentence.rfind(before[-1], 0, dosed.start())
             return sentence[start: dosed.end()]
-    brand = re.search(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
+    brand = next((m for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
+                  if m.group(1).split()[0].lower() not in _NOT_BRAND), None)
     if brand and re.search(r"\b(?:samples?|prescri\w*|start\w*|given|give|gave|take|taking|use|using|spray|"
                            r"tablet|inhaler|cream|medications?|meds|include)\b", sentence, re.I):
         return brand.group(1)

@@ -127,6 +127,7 @@ class ChartFact:
     record_id: str | None  # the record it came from (None: entered by hand, nothing to quote)
     status: str | None = None
     detail: str = ""  # dose, route, referral target: shown, not quoted
+    stop: str | None = None  # a medication's stop date
 
 
 def chart_facts(session: Session, mrn: str, kinds: tuple[str, ...], period: Period | None,
@@ -143,8 +144,10 @@ def chart_facts(session: Session, mrn: str, kinds: tuple[str, ...], period: Peri
         if kinds and e.kind not in kinds:
             continue
         detail = ", ".join(p for p in (e.dose and f"dose {e.dose}", e.route, e.frequency,
-                                       e.referral_to and f"to {e.referral_to}", e.stop and f"stop {e.stop}") if p)
-        out.append(ChartFact(e.kind, e.text, e.date, e.source_record, e.status, detail))
+                                       e.referral_to and f"to {e.referral_to}",
+                                       e.referral_reason and f"reason: {e.referral_reason}",
+                                       e.stop and f"stop {e.stop}") if p)
+        out.append(ChartFact(e.kind, e.text, e.date, e.source_record, e.status, detail, e.stop))
     if with_encounters:
         for enc in chart.encounters:
             if enc.source_record:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
-from tests.conftest import REPO, shared_data
+from tests.conftest import PHYS_PASS, REPO, TECH_PASS, VaultFixture, shared_data
 
 
 def test_quick_bench_all_citations_hold_and_nothing_unsupported() -> None:
@@ -42,3 +44,43 @@ def test_the_development_question_file_is_well_formed() -> None:
     rows, aci = assistant.referenced(questions)
     assert rows and all(f"MTS-{r}" in {q.get("expect_mrn") for q in questions} for r in rows)
     assert aci
+
+
+def test_a_question_sets_chart_entries_are_typed_in_through_the_domain_api(shared_vault: VaultFixture,
+                                                                            tmp_path: Path) -> None:
+    """bench/assistant.py --chart-entries: patients and entries added as a technician would (refusals reported),
+    then asked about like any chart."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import assistant_corpus  # type: ignore[import-not-found]
+
+    from archive.assistant import ask
+
+    path = tmp_path / "chart_entries.jsonl"
+    rows = [
+        {"patient": {"mrn": "HX-100", "name": "Harriet Quill", "dob": "1950-04-02", "sex": "F"}},
+        {"entry": {"mrn": "HX-100", "kind": "referral", "text": "Endocrinology referral", "date": "2022-02-02",
+                   "to": "Dr Amal Reyes", "reason": "poorly controlled diabetes"}},
+        {"entry": {"mrn": "HX-100", "kind": "medication", "text": "Glipizide 5 mg", "date": "2018-01-10",
+                   "dose": "5 mg", "stop": "2019-03-01"}},
+        {"entry": {"mrn": "HX-100", "kind": "medication", "text": "Metformin 500 mg", "date": "2019-03-01"}},
+        {"entry": {"mrn": "HX-100", "kind": "procedure", "text": "Knee arthroscopy", "date": "1940-01-01"}},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    tess = shared_vault.open("tess", TECH_PASS)
+    refused = assistant_corpus.add_chart_entries(tess, "drmaria", assistant_corpus.load_chart_entries(path))
+    tess.close()
+    assert len(refused) == 1 and "1940-01-01" in refused[0]  # before birth: refused by the chart's own rules
+    phys = shared_vault.open("drmaria", PHYS_PASS)
+    why = ask(phys, "Why was Harriet Quill referred to endocrinology?")
+    assert "reason: poorly controlled diabetes" in why.answer and "chart entry typed in" in why.answer
+    now = ask(phys, "What is Ms. Quill on now?").answer.splitlines()
+    assert "Metformin 500 mg" in now[1] and "Glipizide 5 mg" in now[2] and "(stopped)" in now[2]
+    phys.close()
+    phys = shared_vault.open("drmaria", PHYS_PASS)
+    still = ask(phys, "Is Harriet Quill still taking glipizide?")
+    assert still.answer.startswith("No: glipizide was stopped (2019-03-01)")
+    stop = ask(phys, "When did Harriet Quill stop glipizide?")
+    assert stop.answer.startswith("2019-03-01 — for MRN HX-100")
+    how = ask(phys, "What dose of metformin is Ms. Quill on?")
+    assert how.answer.startswith("From the chart of MRN HX-100") and "Metformin 500 mg" in how.answer
+    phys.close()

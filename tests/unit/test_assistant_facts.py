@@ -119,3 +119,43 @@ def test_a_value_from_a_named_patients_note(phys: Any) -> None:
     answer = ask(phys, "What dose of atorvastatin was John Smith started on?")
     assert "atorvastatin 40 mg" in answer.answer.lower()
     verified(phys, answer)
+
+
+def test_active_orders_and_current_medications_are_the_chart_list_not_a_topic_search(phys: Any) -> None:
+    for question in ("List the active medication orders for Ms. Roe.", "What medications is Jane Roe currently on?"):
+        answer = ask(phys, question)
+        assert answer.patient == FHIR_MRN
+        lines = answer.answer.splitlines()
+        assert lines[0].startswith("Current medications of MRN MRN-100") and "Lisinopril 10 MG Oral Tablet" in lines[1]
+        verified(phys, answer)
+    on_now = ask(phys, "What is John Smith on now?")
+    assert "Metoprolol; dose 25 mg" in on_now.answer
+
+
+def test_has_been_diagnosed_with_is_answered_yes_or_no_record(phys: Any) -> None:
+    yes = ask(phys, "Has Jane Roe ever been diagnosed with hypertension?")
+    assert yes.answer.startswith("Yes: MRN MRN-100, Jane Roe has a record of hypertension")
+    verified(phys, yes)
+    no = ask(phys, "Has Jane Roe ever been diagnosed with gout?")
+    assert no.answer.startswith("No record of gout for MRN MRN-100") and not no.citations
+
+
+def test_dates_of_chart_entries_most_recent_first_and_typed_in(phys: Any) -> None:
+    latest = ask(phys, "On what date was the most recent prescription for Jane Roe started?")
+    assert latest.answer.startswith("2021-03-20 — for MRN MRN-100")  # ibuprofen, the latest MedicationRequest
+    verified(phys, latest)
+    typed = ask(phys, "When did John Smith start metoprolol?")
+    assert typed.answer.startswith("2021-02-02 — for MRN MRN-200") and "chart entry typed in" in typed.answer
+
+
+def test_a_description_is_not_a_name_and_a_year_in_it_is_not_a_filter(phys: Any) -> None:
+    answer = ask(phys, "The 58 year old man with substernal chest pain, first seen in 1999: what medication was he "
+                       "given?")
+    assert answer.kind == "case" and "aspirin 325 mg" in answer.answer
+
+
+def test_birth_date_is_the_record_line_that_states_it(phys: Any) -> None:
+    answer = ask(phys, "What is Jane Roe's date of birth?")
+    assert answer.answer.startswith("Born 1970-05-04 — MRN MRN-100")
+    assert "1970-05-04" in answer.citations[0].passage
+    verified(phys, answer)

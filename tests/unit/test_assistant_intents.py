@@ -182,3 +182,15 @@ def test_drug_classes_match_rxnorm_names() -> None:
     cls, alias = find_drug_class("was she on blood thinners")
     assert cls is not None and cls.name == "anticoagulant" and alias == "blood thinners"
     assert all(c.members and c.aliases for c in drug_classes())
+
+
+def test_what_is_she_on_now_is_the_medication_list_and_class_aliases_take_any_drug_word() -> None:
+    from archive.assistant.cases import describes_case
+
+    intent = recognise("What is Harriet Quill on now?")
+    assert intent.kind == "list" and intent.entry_kinds == ("medication",)
+    drug = recognise("Which diabetes drug did Harriet Quill stop?")
+    assert drug.drug_class == "antidiabetic" and "diabetes" not in drug.topic
+    assert describes_case("The little girl just over a year old, mother from Tanzania: which cream was added?")
+    assert describes_case("The water skier with a boat on Lake Martin: did he get a vaccine?")
+    assert not describes_case("Has the patient had chest pain?")

@@ -89,3 +89,51 @@ def test_a_structured_lines_value_and_recency() -> None:
     assert R.extract(line, R.understand("what was her body weight?")) == "7.313 kg"
     assert R.understand("what was his most recent blood pressure?").current
     assert "bp" in R.understand("what was his blood pressure?").extra
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("The woman with spondylosis: at what frequency was sensory stimulation done?", R.VALUE),
+    ("The woman in the minivan: roughly how fast was she going?", R.VALUE),
+    ("what was her Prozac increased to?", R.DRUG),
+    ("which daily controller was discussed to start?", R.DRUG),
+    ("which drug is she allergic or sensitive to?", R.DRUG),
+])
+def test_more_answer_types(question: str, kind: str) -> None:
+    assert R.understand(question).type == kind
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("Has Alden Considine ever been diagnosed with acute viral pharyngitis?", "acute viral pharyngitis"),
+    ("Has Adam Everyman had a biopsy of colon?", "biopsy colon"),
+    ("Does Mr. Karls have diabetes on his problem list?", "diabetes"),
+    ("Does she have a history of asthma?", "asthma"),
+])
+def test_the_asked_thing_of_a_yes_no_question(question: str, topic: str) -> None:
+    assert R.understand(question, {"alden", "considine", "adam", "everyman", "karls"}).topic == topic
+
+
+@pytest.mark.parametrize(("question", "sentence", "fact"), [
+    ("how many Panalok anchors were used?", "Open repair of rotator cuff using three Panalok suture anchors.", "three"),
+    ("how many cycles of carboplatin did he get?", "status post radiation with 2 cycles of cisplatin, completed "
+                                                    "June, 2006; status post 2 cycles carboplatin", "2"),
+    ("how much did the baby weigh?", "A baby girl, weight 9 pounds 8 ounces, was delivered.", "9 pounds 8 ounces"),
+    ("what size sheath was placed?", "A 6-French sheath was placed.", "6-French"),
+    ("at what age did she have her knee reconstruction?", "a history of knee reconstruction at the age of 14.", "14"),
+    ("which drug is she allergic to?", "SHE IS ALLERGIC OR SENSITIVE TO MACRODANTIN.", "MACRODANTIN"),
+    ("Which vaccine product did she receive?", "Immunization: TENIVAC [NDC 49281-0215-88]; dose 0.5 mL; lot 3",
+     "TENIVAC (0.5 mL)"),
+])
+def test_more_facts(question: str, sentence: str, fact: str) -> None:
+    assert R.extract(sentence, R.understand(question)) == fact
+
+
+def test_word_forms_values_as_values_and_upper_case_sentences() -> None:
+    from archive.assistant.passages import is_heading
+
+    note = "LABS:\nAST: 39\nALT: Within normal limits\nSOCIAL HISTORY: The patient is a non-smoker.\n"
+    found = R.best_sentences({"r1": note}, R.understand("what was her AST?"), limit=1)
+    assert found[0].segment.text == "AST: 39" and found[0].fact == "39"
+    smoke = R.best_sentences({"r1": note}, R.understand("does he smoke?"), limit=1)
+    assert "non-smoker" in smoke[0].segment.text and R.is_negated(smoke[0])  # smoker is a form of smoke; non- denies
+    assert not is_heading("AST: 39") and not is_heading("SHE IS ALLERGIC OR SENSITIVE TO MACRODANTIN.")
+    assert is_heading("PHYSICAL EXAMINATION:")
