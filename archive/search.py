@@ -585,7 +585,7 @@ def _semantic_hits(
     # block waits for it, so nothing else touches the connection meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
         keyword = pool.submit(records.keyword_scores, plan.match, filters) if plan and plan.match else None
-        qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None))
+        qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None, senses=plan.senses if plan else None))
         scores = vm.record_scores(qvec)
         # Over-fetch: hits the user may not see are dropped afterwards.
         want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
@@ -594,7 +594,7 @@ def _semantic_hits(
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
     else:
-        out = _fuse(vm, scores, vector_top, plan, every, want)
+        out = _fuse(vm, scores, vector_top, plan, every, want, second_look=qvec)
     out = relevant(out)
     for raw in out[: limit * 2]:
         best = vm.best_chunk(qvec, raw.n)
@@ -632,7 +632,10 @@ def _fuse(
     plan: KeywordPlan,
     every: KeywordScores,
     want: int,
+    second_look: Any = None,
 ) -> list[_Raw]:
+    """Hybrid's candidates fused (indexer.hybrid.fuse); with `second_look` (the query's vector), fused again
+    on the vector evidence `hybrid.second_look` reads for them after the first fusion."""
     from indexer import hybrid
 
     keyword = every.top(hybrid.POOL)
@@ -642,13 +645,13 @@ def _fuse(
     attainable = plan.attainable
     if plan.structured and keyword:
         attainable = max(keyword.values())  # as typed: trust the user's syntax, scale to its best hit
-    fused = hybrid.fuse(
-        cosine,
-        keyword,
-        attainable,
-        keyword_rank={n: i for i, n in enumerate(sorted(keyword, key=lambda k: -keyword[k]), start=1)},
-        vector_rank={n: i for i, (n, _) in enumerate(vector_top, start=1)},
-    )
+    keyword_rank = {n: i for i, n in enumerate(sorted(keyword, key=lambda k: -keyword[k]), start=1)}
+    vector_rank = {n: i for i, (n, _) in enumerate(vector_top, start=1)}
+    fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank)
+    if second_look is not None:
+        top = [f.n for f in fused if f.cosine is not None][: hybrid.PRF_RECORDS]
+        cosine, centroid = hybrid.second_look(vm, second_look, sorted(candidates), top)
+        fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank, centroid=centroid)
     return [_Raw(f.n, f.score, f.cosine, f.coverage) for f in fused[:want]]
 
 
