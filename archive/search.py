@@ -648,7 +648,7 @@ def _fuse(
     keyword_rank = {n: i for i, n in enumerate(sorted(keyword, key=lambda k: -keyword[k]), start=1)}
     vector_rank = {n: i for i, (n, _) in enumerate(vector_top, start=1)}
     fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank)
-    if second_look is not None:
+    if second_look is not None and max((f.coverage for f in fused), default=0.0) < hybrid.SECOND_LOOK_BELOW:
         top = [f.n for f in fused if f.cosine is not None][: hybrid.PRF_RECORDS]
         cosine, centroid = hybrid.second_look(vm, second_look, sorted(candidates), top)
         fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank, centroid=centroid)
