@@ -542,9 +542,10 @@ def search(
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
-    hits = _to_hits(session, visible, raw, words, mark, Labeller(session, query, positive), limit)
+    firsts: list[float] = []
+    hits = _to_hits(session, visible, raw, words, mark, Labeller(session, query, positive), limit, firsts)
     floor = weak_floor(embedder.model_id, mode)
-    weak = bool(hits) and max(h.score for h in hits) < floor
+    weak = bool(hits) and max(firsts) < floor
     if weak:
         hits = hits[:WEAK_SHOWN]
     _audit(session, "search", query, mode, patient, f, hits, weak=weak, positive=positive)
@@ -570,6 +571,9 @@ class _Raw:
     coverage: float | None
     start: int = 0
     end: int = 0
+    # The score before hybrid's second look, which the weak-match floor is calibrated on: the second look
+    # moves the query toward the best records themselves, so it would lift a weak best hit over the floor.
+    first: float | None = None
 
 
 def _semantic_hits(
@@ -648,19 +652,23 @@ def _fuse(
     keyword_rank = {n: i for i, n in enumerate(sorted(keyword, key=lambda k: -keyword[k]), start=1)}
     vector_rank = {n: i for i, (n, _) in enumerate(vector_top, start=1)}
     fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank)
+    first = {f.n: (f.score, f.cosine) for f in fused}
     if second_look is not None and max((f.coverage for f in fused), default=0.0) < hybrid.SECOND_LOOK_BELOW:
         top = [f.n for f in fused if f.cosine is not None][: hybrid.PRF_RECORDS]
         cosine, centroid = hybrid.second_look(vm, second_look, sorted(candidates), top)
         fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank, centroid=centroid)
-    return [_Raw(f.n, f.score, f.cosine, f.coverage) for f in fused[:want]]
+    # Each record keeps its best passage's cosine to the query as typed: the relevance margin (`relevant`)
+    # and the weak floor judge that evidence; the second look only changes the order.
+    return [_Raw(f.n, f.score, first[f.n][1] if f.n in first else f.cosine, f.coverage,
+                 first=first[f.n][0] if f.n in first else None) for f in fused[:want]]
 
 
 def _to_hits(
     session: Session, visible: Visibility, raw: list[_Raw], words: list[str], mark: tuple[str, str],
-    label: Labeller | None = None, limit: int | None = None,
+    label: Labeller | None = None, limit: int | None = None, firsts: list[float] | None = None,
 ) -> list[SearchHit]:
     """The hits the user may see (at most `limit`), with snippets that mark `words` (by prefix), each
-    labelled by `label` (which may drop it)."""
+    labelled by `label` (which may drop it); `firsts` gets each hit's score before hybrid's second look."""
     if not raw:
         return []
     records = session.store.records
@@ -691,6 +699,8 @@ def _to_hits(
         labelled = label(r.n, hit, text) if label is not None else hit
         if labelled is not None:
             hits.append(labelled)
+            if firsts is not None:
+                firsts.append(float(r.score if r.first is None else r.first))
     return hits
 
 
