@@ -691,7 +691,7 @@ def _to_hits(
             patient=row.patient,
             date=row.date,
             type=row.doc_type,
-            score=round(float(r.score), 4),
+            score=round(float(r.score if r.first is None else r.first), 4),  # evidence; order: the second look
             snippet=snippet,
             title=row.title,
             format=row.format,
