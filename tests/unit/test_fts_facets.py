@@ -122,3 +122,33 @@ def test_an_empty_patient_list_allows_no_record(tmp_path: Path) -> None:
     assert allowed is not None and len(allowed) == 0
     assert allowed_records(db, fts.Filters()) is None
     db.conn.close()
+
+
+@pytest.mark.parametrize("filters", [
+    fts.Filters(doc_type="note"),
+    fts.Filters(date_from="2021"),
+    fts.Filters(doc_type="hl7", date_to="2023"),
+])
+def test_a_filtered_search_ranks_by_the_query_alone_as_the_narrowed_query_does(
+    tmp_path: Path, filters: fts.Filters, monkeypatch: Any
+) -> None:
+    """Ranking the plain query over the filtered matches' range (`_rank_within`) gives the hits, order, scores
+    and count that ranking the narrowed query does (the facets weigh nothing)."""
+    db = _old_index(tmp_path / "index.db")
+    migrate(db, MIGRATIONS)
+    with transaction(db):
+        for n in range(6, 40):
+            dtype, date = ("note", f"20{10 + n % 15}-02-01") if n % 2 else ("hl7:ORU^R01", f"20{10 + n % 15}-03-01")
+            db.execute(
+                "INSERT INTO records (n, id, blob_id, filename, format, doc_type, date, size, status, imported_at)"
+                " VALUES (?, ?, ?, ?, 'text', ?, ?, 1, 'filed', '2024-01-01')",
+                [n, f"r{n}", f"{n:064x}", f"d{n}.txt", dtype, date],
+            )
+            fts.index_row(db, n, title="", filename=f"d{n}.txt", text="chest pain " * (n % 4 + 1) + "x " * n, meta="")
+    within = fts.search_page(db, "chest pain", filters, limit=8)
+    monkeypatch.setattr(fts, "RANK_WITHIN", 0)  # always the narrowed query's own ranking
+    narrowed = fts.search_page(db, "chest pain", filters, limit=8)
+    assert len(within.hits) >= 5
+    assert [(h.record_id, h.score) for h in within.hits] == [(h.record_id, h.score) for h in narrowed.hits]
+    assert within.total == narrowed.total
+    db.conn.close()

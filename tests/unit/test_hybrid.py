@@ -104,3 +104,48 @@ def test_idf_when_the_counts_come_from_two_snapshots() -> None:
     from indexer.hybrid import _idf_of
 
     assert _idf_of(12, 10) == _idf_of(10, 10) > 0
+
+
+def test_abbreviations_of_the_written_list_are_spelled_out_in_hybrid_mode_only() -> None:
+    """TURBT is not in the Vanderbilt table; the larger written list knows it. Written in capitals only."""
+    parsed = hybrid.expand("repeat TURBT for recurrence")
+    turbt = next(c for c in parsed.concepts if c.word == "turbt")
+    assert turbt.alternatives == ("transurethral resection of bladder tumor",)
+    assert parsed.embedding_text(lay=True) == "repeat TURBT (transurethral resection of bladder tumor) for recurrence"
+    assert parsed.embedding_text() == "repeat TURBT for recurrence"  # semantic mode: the query as typed
+    assert hybrid.expand("repeat turbt").written == {}  # a lower-case word is a word
+    # A word the Vanderbilt table expands keeps that expansion.
+    assert hybrid.expand("CHF").written == {} and hybrid.expand("CHF").expansions == {"CHF": "congestive heart failure"}
+    # Several meanings: the archive chooses (KeywordPlan.senses); the embedded text uses the chosen one.
+    af = hybrid.expand("AF with RVR")
+    assert af.written["AF"][:2] == ("ancillary feature", "atrial fibrillation")
+    assert "AF (atrial fibrillation)" in af.embedding_text(lay=True, senses={"AF": "atrial fibrillation"})
+
+
+def test_second_look_moves_the_query_toward_its_best_records_and_weighs_whole_records() -> None:
+    import numpy as np
+
+    from indexer.vectors import VectorMatrix
+
+    def unit(*v: float) -> list[float]:
+        a = np.array(v, dtype=np.float32)
+        return list(a / np.linalg.norm(a))
+
+    query = np.array(unit(1, 0, 0, 0), dtype=np.float32)
+    rows = [
+        (1, unit(1, 0.2, 0, 0)), (1, unit(0.6, 0.8, 0, 0)),  # the first fusion's best record
+        (2, unit(0.5, 0, 0, 1)), (2, unit(0, 0, 0, 1)),  # one passage like the query, the rest elsewhere
+        (3, unit(0.5, 0.8, 0.1, 0)), (3, unit(0.45, 0.85, 0, 0)),  # about what record 1 is about, throughout
+    ]
+    vm = VectorMatrix.from_arrays("m", np.array([r[1] for r in rows]), np.array([r[0] for r in rows]))
+    plain, _ = hybrid.second_look(vm, query, [1, 2, 3], top=[])
+    moved, centroid = hybrid.second_look(vm, query, [1, 2, 3], top=[1])
+    assert moved[3] - moved[2] > plain[3] - plain[2]  # feedback from record 1 favours record 3
+    assert centroid[3] > centroid[2]  # 3 is about the query throughout, 2 in one passage
+    assert hybrid.second_look(vm, query, [9], top=[9]) == ({}, {})  # no vectors: nothing to say
+
+
+def test_fusion_with_the_whole_record_stays_on_the_cosine_scale() -> None:
+    fused = {f.n: f for f in hybrid.fuse({1: 0.6, 2: 0.6}, {1: 10.0}, 10.0, {}, {}, centroid={1: 0.6, 2: 0.3})}
+    assert abs(fused[1].score - (0.6 + hybrid.KEYWORD_WEIGHT / (1 + hybrid.CENTROID_WEIGHT))) < 1e-9
+    assert fused[2].score < 0.6 and fused[2].cosine == 0.6

@@ -178,3 +178,17 @@ def test_lay_words_match_through_their_clinical_forms_unless_the_archive_uses_th
     assert hybrid.plan_keywords(db, hybrid.expand("anaemia"), total).match == '"anaemia"'
     # No note uses "gullet" or any of its clinical forms: nothing to translate.
     assert hybrid.plan_keywords(db, hybrid.expand("gullet"), total).match == '"gullet"'
+
+
+def test_an_ambiguous_abbreviation_means_what_the_archive_writes(tech: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Of an abbreviation's meanings in the written list, the keyword side keeps the one the notes use."""
+    from indexer import hybrid
+
+    meanings = ("competitive acquisition program", "community acquired pneumonia", "college of pathologists")
+    monkeypatch.setattr(hybrid, "written_abbreviation", lambda word: meanings if word == "CAPX" else ())
+    parsed = hybrid.expand("CAPX on amoxicillin")
+    plan = hybrid.plan_keywords(tech.db, parsed, total=len(NOTES))
+    assert plan.senses == {"CAPX": "community acquired pneumonia"}
+    assert '("capx" OR "community acquired pneumonia")' in (plan.match or "")
+    assert "competitive" not in (plan.match or "")
+    assert "CAPX (community acquired pneumonia)" in parsed.embedding_text(lay=True, senses=plan.senses)
