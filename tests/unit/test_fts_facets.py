@@ -137,7 +137,7 @@ def test_a_filtered_search_ranks_by_the_query_alone_as_the_narrowed_query_does(
     db = _old_index(tmp_path / "index.db")
     migrate(db, MIGRATIONS)
     with transaction(db):
-        for n in range(6, 40):
+        for n in range(10, 44):  # after DOCS (1-6)
             dtype, date = ("note", f"20{10 + n % 15}-02-01") if n % 2 else ("hl7:ORU^R01", f"20{10 + n % 15}-03-01")
             db.execute(
                 "INSERT INTO records (n, id, blob_id, filename, format, doc_type, date, size, status, imported_at)"
