@@ -14,26 +14,15 @@ import random
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate, chartvault_bin, shared_data
+from tests.conftest import TECH_PASS, VaultFixture, chartvault_bin, shared_data
 from tests.ingest_helpers import mtsamples_notes
 
 BOM = b"\xef\xbb\xbf"
-
-
-@pytest.fixture(scope="module")
-def tech_vault(
-    tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate
-) -> Iterator[VaultFixture]:
-    """This module's copy of the vault with admin, technician 'tess' (and physician 'drmaria')."""
-    fx = users_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
-    yield fx
-    fx.session.close()  # type: ignore[attr-defined]
 
 
 def _copy(files: list[Path], dest: Path) -> None:
@@ -65,7 +54,7 @@ def _check_accounting(counts: dict[str, Any], inputs: int) -> None:
     assert counts["vanished"] == 0 and counts["changing"] == 0
 
 
-def test_quick_subset_every_input_accounted_and_searchable(tech_vault: VaultFixture, tmp_path: Path) -> None:
+def test_quick_subset_every_input_accounted_and_searchable(shared_vault: VaultFixture, tmp_path: Path) -> None:
     from archive.intake import import_paths
     from archive.search import search_records
 
@@ -79,7 +68,7 @@ def test_quick_subset_every_input_accounted_and_searchable(tech_vault: VaultFixt
     _copy(fhir, tmp_path / "in" / "fhir-r4")
     _write_notes(tmp_path / "in" / "mtsamples", notes)
     inputs = len(hl7) + len(fhir) + len(notes)
-    session = tech_vault.open("tess", TECH_PASS)
+    session = shared_vault.open("tess", TECH_PASS)
     try:
         report = import_paths(session, [tmp_path / "in"])
         _check_accounting(report.counts, inputs)
@@ -111,7 +100,7 @@ def test_quick_subset_every_input_accounted_and_searchable(tech_vault: VaultFixt
 
 @pytest.mark.slow
 @pytest.mark.timeout(3600)
-def test_full_shared_data_import_through_the_cli(tech_vault: VaultFixture, tmp_path: Path) -> None:
+def test_full_shared_data_import_through_the_cli(shared_vault: VaultFixture, tmp_path: Path) -> None:
     exe = chartvault_bin()
     src = tmp_path / "in"
     _copy(sorted(shared_data("hl7v2").iterdir()), src / "hl7v2")
@@ -120,7 +109,7 @@ def test_full_shared_data_import_through_the_cli(tech_vault: VaultFixture, tmp_p
     notes = mtsamples_notes(500)
     _write_notes(src / "mtsamples", notes)
     inputs = sum(1 for p in src.rglob("*") if p.is_file())
-    env = {**os.environ, "CHARTVAULT_VAULT": str(tech_vault.root), "CHARTVAULT_USER": "tess",
+    env = {**os.environ, "CHARTVAULT_VAULT": str(shared_vault.root), "CHARTVAULT_USER": "tess",
            "CHARTVAULT_PASSPHRASE": TECH_PASS}
     from archive.cli import cli
 

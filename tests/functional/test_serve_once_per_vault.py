@@ -25,17 +25,8 @@ from vault.locks import try_hold
 
 
 @pytest.fixture(scope="module")
-def tech_vault(
-    tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate
-) -> Iterator[VaultFixture]:
-    fx = users_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
-    yield fx
-    fx.session.close()  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def tess(tech_vault: VaultFixture) -> Iterator[Any]:
-    session = tech_vault.open("tess", TECH_PASS)
+def tess(shared_vault: VaultFixture) -> Iterator[Any]:
+    session = shared_vault.open("tess", TECH_PASS)
     yield session
     session.close()
 
@@ -119,9 +110,9 @@ def test_with_the_server_watching_the_inbox_a_session_drains_pending_only_and_th
         server.stop()
 
 
-def test_a_second_server_watcher_waits_for_the_inbox(tmp_path: Path, tech_vault: VaultFixture) -> None:
-    first = ServerWatcher(tech_vault.root, observer_factory=polling, retry_seconds=0.1).start()
-    second = ServerWatcher(tech_vault.root, observer_factory=polling, retry_seconds=0.1).start()
+def test_a_second_server_watcher_waits_for_the_inbox(tmp_path: Path, shared_vault: VaultFixture) -> None:
+    first = ServerWatcher(shared_vault.root, observer_factory=polling, retry_seconds=0.1).start()
+    second = ServerWatcher(shared_vault.root, observer_factory=polling, retry_seconds=0.1).start()
     try:
         assert first.started.is_set() and second.elsewhere and not second.started.is_set()
         first.stop()

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,7 @@ from watchdog.observers.polling import PollingObserver
 
 from archive.intake import InboxService, watch_locked
 from archive.search import search_records
-from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate
-
-
-@pytest.fixture(scope="module")
-def tech_vault(
-    tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate
-) -> Iterator[VaultFixture]:
-    """This module's copy of the vault with admin, technician 'tess' (and physician 'drmaria')."""
-    fx = users_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
-    yield fx
-    fx.session.close()  # type: ignore[attr-defined]
+from tests.conftest import TECH_PASS, VaultFixture
 
 
 def grep_finds(needle: str, *folders: Path) -> list[str]:
@@ -53,8 +42,8 @@ def polling() -> PollingObserver:
     return PollingObserver(timeout=0.05)
 
 
-def test_canary_through_the_inbox_locked_then_unlocked(tech_vault: VaultFixture) -> None:
-    root = tech_vault.root
+def test_canary_through_the_inbox_locked_then_unlocked(shared_vault: VaultFixture) -> None:
+    root = shared_vault.root
     # 1. Locked: the watcher holds only the public key and encrypts the arrival into pending/.
     canary = "CANARY" + secrets.token_hex(8)
     name_canary = "NAMECANARY" + secrets.token_hex(4)
@@ -72,7 +61,7 @@ def test_canary_through_the_inbox_locked_then_unlocked(tech_vault: VaultFixture)
     assert len(list((root / "pending").glob("*.age"))) == 1
     assert grep_finds(canary, root) == [] and names_containing(name_canary, root) == []
     # 2. The next unlocked session indexes the arrival.
-    session = tech_vault.open("tess", TECH_PASS)
+    session = shared_vault.open("tess", TECH_PASS)
     try:
         assert list((root / "pending").glob("*.age")) == []
         hits = search_records(session, canary)

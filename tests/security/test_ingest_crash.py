@@ -12,26 +12,15 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate, chartvault_bin
+from tests.conftest import TECH_PASS, VaultFixture, chartvault_bin
 
 KILLS = 3
 RANDOM_SEED = 20260814  # fixed, so a failing run can be replayed exactly
-
-
-@pytest.fixture(scope="module")
-def tech_vault(
-    tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate
-) -> Iterator[VaultFixture]:
-    """This module's copy of the vault with admin, technician 'tess' (and physician 'drmaria')."""
-    fx = users_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
-    yield fx
-    fx.session.close()  # type: ignore[attr-defined]
 
 
 def _no_embed() -> list[str]:
@@ -78,7 +67,7 @@ def _nothing_lost(session: Any, src: Path, originals: dict[str, bytes]) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_kill_9_during_import_loses_and_duplicates_nothing(tech_vault: VaultFixture, tmp_path: Path) -> None:
+def test_kill_9_during_import_loses_and_duplicates_nothing(shared_vault: VaultFixture, tmp_path: Path) -> None:
     exe = chartvault_bin()
     src = tmp_path / "src"
     distinct = _make_inputs(src, n=150, dups=20)
@@ -86,13 +75,13 @@ def test_kill_9_during_import_loses_and_duplicates_nothing(tech_vault: VaultFixt
     total = len(originals)
     rng = random.Random(RANDOM_SEED)
     killed = 0
-    session = tech_vault.open("tess", TECH_PASS)  # one reader for the checks, beside the importers
+    session = shared_vault.open("tess", TECH_PASS)  # one reader for the checks, beside the importers
     for _ in range(KILLS):
         before = len(list(src.iterdir()))
         if before == 0:
             break
         proc = subprocess.Popen([exe, "import", str(src), "--move", "--json", *_no_embed()],
-                                env=_env(tech_vault.root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                env=_env(shared_vault.root), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # kill at a random moment while it is really importing: once a random share (up to half) of the
         # files has left, a little later (a fixed delay, 0-0.6 s, often outlived a quick import)
         deadline = time.monotonic() + 120
@@ -107,7 +96,7 @@ def test_kill_9_during_import_loses_and_duplicates_nothing(tech_vault: VaultFixt
         _nothing_lost(session, src, originals)
         assert _records(session) <= distinct
     assert killed >= 1, "the import finished before any kill could land"
-    final = subprocess.run([exe, "import", str(src), "--move", "--json", *_no_embed()], env=_env(tech_vault.root),
+    final = subprocess.run([exe, "import", str(src), "--move", "--json", *_no_embed()], env=_env(shared_vault.root),
                            capture_output=True, text=True, timeout=600)
     assert final.returncode == 0, final.stderr
     assert list(src.iterdir()) == []

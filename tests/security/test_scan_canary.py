@@ -12,27 +12,17 @@ import io
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate
+from tests.conftest import TECH_PASS, VaultFixture
 from tests.security.test_ingest_canary import grep_finds
 from tests.tui_helpers import wait_until
 
 wait_for = partial(wait_until, timeout=60.0)
 PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"BM", b"II*\x00", b"MM\x00*", b"P6", b"P5", b"GIF8", b"RIFF")
-
-
-@pytest.fixture(scope="module")
-def tech_vault(
-    tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate
-) -> Iterator[VaultFixture]:
-    fx = users_vault_template.copy(tmp_path_factory.mktemp("vault") / "v")
-    yield fx
-    fx.session.close()  # type: ignore[attr-defined]
 
 
 def canary_png(text_canary: str, pixel_canary: bytes) -> bytes:
@@ -55,7 +45,7 @@ def files_under(*folders: Path) -> list[Path]:
     return [p for folder in folders for p in folder.rglob("*") if p.is_file()]
 
 
-async def test_the_drawn_scan_never_reaches_the_disk(tech_vault: VaultFixture, tmp_path: Path,
+async def test_the_drawn_scan_never_reaches_the_disk(shared_vault: VaultFixture, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from textual.widgets import DataTable, TabbedContent
 
@@ -67,7 +57,7 @@ async def test_the_drawn_scan_never_reaches_the_disk(tech_vault: VaultFixture, t
 
     text_canary = "SCANCANARY" + secrets.token_hex(8)
     pixel_canary = ("PIXCANARY" + secrets.token_hex(12)).encode()[:33]  # 11 RGB pixels
-    session = tech_vault.open("tess", TECH_PASS)
+    session = shared_vault.open("tess", TECH_PASS)
     src = tmp_path / "src"
     src.mkdir()
     (src / "rx-scan.png").write_bytes(canary_png(text_canary, pixel_canary))
@@ -75,7 +65,8 @@ async def test_the_drawn_scan_never_reaches_the_disk(tech_vault: VaultFixture, t
     (src / "rx-scan.png").unlink()
     with session.transaction():  # whatever the OCR made of it, it waits for a person
         session.db.execute("UPDATE records SET needs_transcription = 1 WHERE id = ?", [out.record_id])
-    assert grep_finds(text_canary, tech_vault.root) == [] and grep_finds(pixel_canary.decode(), tech_vault.root) == []
+    root = shared_vault.root
+    assert grep_finds(text_canary, root) == [] and grep_finds(pixel_canary.decode(), root) == []
 
     tmp, home, cwd = tmp_path / "tmp", tmp_path / "home", tmp_path / "cwd"
     for folder in (tmp, home, cwd):
@@ -86,7 +77,7 @@ async def test_the_drawn_scan_never_reaches_the_disk(tech_vault: VaultFixture, t
     monkeypatch.chdir(cwd)
     assert tempfile.gettempdir() == str(tmp)
 
-    app = make_app(tech_vault.root)
+    app = make_app(shared_vault.root)
     async with app.run_test(size=(120, 36)) as pilot:
         await signed_in(pilot, session)
         await pilot.press("f2")
@@ -105,10 +96,10 @@ async def test_the_drawn_scan_never_reaches_the_disk(tech_vault: VaultFixture, t
         await wait_for(pilot, lambda: not scan.has_class("zoomed"), "back")
     session.close()
 
-    watched = (tech_vault.root, tmp, home, cwd)
+    watched = (shared_vault.root, tmp, home, cwd)
     assert [grep_finds(text_canary, f) for f in watched] == [[], [], [], []]
     assert [grep_finds(pixel_canary.decode(), f) for f in watched] == [[], [], [], []]
-    pictures = [p for p in files_under(tmp, home, cwd, tech_vault.root)
+    pictures = [p for p in files_under(tmp, home, cwd, shared_vault.root)
                 if p.suffix != ".age" and p.read_bytes()[:4].startswith(PICTURE_MAGIC)]
     assert pictures == []
     assert files_under(tmp, cwd) == [], os.listdir(tmp)
