@@ -6,17 +6,16 @@ Exit codes, the option named in validation errors, and the --json shapes. One va
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from archive.cli import cli
-from tests.conftest import PHYS_PASS, TECH_PASS, VaultTemplate
+from tests.cli_helpers import invoke, ok_json
+from tests.conftest import PHYS_PASS, VaultTemplate
 
 TODAY = dt.date.today()
 
@@ -67,14 +66,6 @@ def shared_vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template:
     admin.close()
 
 
-def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def refused(result: Result, option: str, code: int = 2) -> str:

@@ -8,15 +8,13 @@ that, then runs the CLI as a technician would.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from archive.cli import cli
-from tests.conftest import TECH_PASS, VaultFixture, shared_data
+from tests.cli_helpers import invoke, ok_json
+from tests.conftest import VaultFixture, shared_data
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
@@ -25,14 +23,6 @@ BUNDLE = "Alberto_Armstrong_dc9335d0-bbdd-4120-8ae9-baa6604343b6.json"
 FIRST, LAST = "2011-11-21", "2021-01-11"
 
 
-def invoke(root: Path, *args: str) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": "tess", "CHARTVAULT_PASSPHRASE": TECH_PASS}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def found(root: Path, query: str, *filters: str) -> dict[str, Any]:

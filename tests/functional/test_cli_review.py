@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from archive.cli import cli
-from tests.conftest import TECH_PASS, VaultFixture
+from tests.cli_helpers import invoke, ok_json
+from tests.conftest import VaultFixture
 from tests.hl7_fixture import adt
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
 
-def invoke(root: Path, *args: str) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": "tess", "CHARTVAULT_PASSPHRASE": TECH_PASS}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def test_review_list_show_resolve(shared_vault: VaultFixture, tmp_path: Path) -> None:

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
-from click.testing import CliRunner, Result
 
-from archive.cli import cli
-from tests.conftest import TECH_PASS, VaultFixture
+from tests.cli_helpers import import_notes, invoke, ok_json
+from tests.conftest import VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
 
-def invoke(root: Path, *args: str) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": "tess", "CHARTVAULT_PASSPHRASE": TECH_PASS}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 NOTES = {
@@ -33,12 +20,7 @@ NOTES = {
 
 @pytest.fixture(scope="module")
 def imported(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    src = tmp_path_factory.mktemp("near-notes")
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    report = ok_json(invoke(shared_vault.root, "import", str(src), "--json"))
-    assert report["imported"] == len(NOTES)
-    return {o["input"].rsplit("/", 1)[-1]: o["record_id"] for o in report["outcomes"]}
+    return import_notes(shared_vault.root, tmp_path_factory.mktemp("near-notes"), NOTES)
 
 
 def test_misread_word_found_after_exact_hits_and_marked(shared_vault: VaultFixture, imported: dict[str, str]) -> None:
