@@ -35,7 +35,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tests.serve_helpers import served  # noqa: E402  (the same start-and-wait as the tests)
 
 OPS = ("search", "open_record", "chart_edit", "question")
 TERMS = ("chest pain", "fracture", "fever", "blood pressure", "medication", "hip pain", "cough", "gout", "diabetes",
@@ -164,12 +165,6 @@ def latencies(result: dict[str, Any], op: str) -> list[float]:
 # ---------------------------------------------------------------- one real served connection's memory
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -239,26 +234,8 @@ def served_connection_memory(vault: Path, real_model: bool) -> float:
         env["CHARTVAULT_EMBEDDER"] = "fake"
     for name in ("CHARTVAULT_PASSPHRASE", "CHARTVAULT_USER"):
         env.pop(name, None)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tui", "--vault", str(vault), "serve", "--port", str(port)],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the server did not start") from None
-                time.sleep(0.1)
+    with served(vault, env=env, startup=120) as (port, proc):
         return asyncio.run(_served_connection(port, tess.name, tess.passphrase, proc.pid, real_model))
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 # ---------------------------------------------------------------- the parent

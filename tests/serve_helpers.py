@@ -25,16 +25,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(vault: Path, *args: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    """`chartvault --vault VAULT serve --port P ARGS` running until the block ends; yields (port, process)."""
+def served(vault: Path, *args: str, env: dict[str, str] | None = None,
+           startup: float = STARTUP) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """`chartvault --vault VAULT serve --port P ARGS` running until the block ends; yields (port, process).
+
+    `env` replaces the environment (PYTHONPATH is always set to the checkout); bench/serve.py uses it too."""
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**(os.environ if env is None else env), "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", "--vault", str(vault), "serve", "--port", str(port), *args],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + STARTUP
+        deadline = time.monotonic() + startup
         while True:  # wait for the event (the port accepts), not a fixed time
             if proc.poll() is not None:
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
