@@ -374,43 +374,16 @@ def main() -> None:
         fresh_run(args)
         return
 
-    import json
 
-    from indexer.extract.image import ocr
     from indexer.extract.legibility import THRESHOLDS, assess, decide, needs_transcription_by_mean
-    from indexer.extract.ocr_engines import RAPIDOCR, RAPIDOCR_ONNXRUNTIME, load_engine
-    from indexer.extract.types import OcrLine
+    from indexer.extract.ocr_engines import RAPIDOCR, RAPIDOCR_ONNXRUNTIME
 
     engines = (RAPIDOCR_ONNXRUNTIME, RAPIDOCR)  # old, new
-    kept = json.loads(args.lines.read_text(encoding="utf-8")) if args.lines and args.lines.exists() else {}
     per_hand, per_print = (3, 3) if args.quick else (6, 6)
     if args.smoke:
         per_hand = per_print = 1
     pages, missing = build_pages(per_hand, per_print, with_images=True)
-    read: dict[str, dict[str, list[OcrLine]]] = {
-        e: {k: [OcrLine(t, c) for t, c in v] for k, v in kept.get(e, {}).items()} for e in engines}
-    seconds: dict[str, float] = dict.fromkeys(engines, 0.0)
-    load_seconds: dict[str, float] = {}
-    loads = [open("/proc/loadavg", encoding="ascii").read().split()[0]]
-    fresh = dict.fromkeys(engines, 0)
-    for name in engines:
-        todo = [p for p in pages if p.name not in read[name]]
-        if not todo:
-            continue
-        t = time.perf_counter()
-        engine = load_engine(name)
-        load_seconds[name] = time.perf_counter() - t
-        ocr(todo[0].image, engine)  # type: ignore[arg-type]  # warm-up
-        for page in todo:
-            t = time.perf_counter()
-            read[name][page.name] = ocr(page.image, engine)  # type: ignore[arg-type]
-            seconds[name] += time.perf_counter() - t
-            fresh[name] += 1
-            print(f"{name:22} {page.name:28} {len(read[name][page.name])} lines", flush=True)
-    loads.append(open("/proc/loadavg", encoding="ascii").read().split()[0])
-    if args.lines:
-        args.lines.write_text(json.dumps({e: {k: [(ln.text, ln.confidence) for ln in v] for k, v in read[e].items()}
-                                          for e in engines}), encoding="utf-8")
+    read, _, timing = read_all(pages, engines, args.lines)
 
     signals = {e: {p.name: assess(read[e][p.name]) for p in pages} for e in engines}
     errors = {e: {p.name: cer(p.truth, "\n".join(ln.text for ln in read[e][p.name])) if p.truth else None
@@ -425,12 +398,6 @@ def main() -> None:
     def misread(e: str, pgs: list[Page], limits: object) -> list[tuple[bool, bool]]:
         return [((errors[e][p.name] or 0) >= MISREAD, bool(decide(signals[e][p.name], limits)))  # type: ignore[arg-type]
                 for p in pgs if p.group != "shared scan" and errors[e][p.name] is not None]
-
-    def pr(cases: list[tuple[bool, bool]]) -> str:
-        p_, r_ = scores(cases)
-        pos = sum(1 for t, _ in cases if t)
-        queued = sum(1 for _, q in cases if q)
-        return f"precision {p_:.2f} recall {r_:.2f} ({queued} queued, {pos} of {len(cases)} positive)"
 
     def mean_of(values: list[float | None]) -> float:
         got = [v for v in values if v is not None]
@@ -476,11 +443,7 @@ def main() -> None:
         summary.append(f"held-out, {e}: tuned thresholds {pr(queue(e, held, tuned[e]))}")
         summary.append(f"held-out rendered pages against 'misread' (CER >= {MISREAD}), {e}: shipped "
                        f"{pr(misread(e, held, THRESHOLDS[e]))}; tuned {pr(misread(e, held, tuned[e]))}")
-    if all(fresh.values()):
-        per_page = [f"{e} {seconds[e] / fresh[e]:.2f} s over {fresh[e]} pages (load {load_seconds[e]:.1f} s)"
-                    for e in engines]
-        summary.append(f"OCR time per page read in this run: {', '.join(per_page)}; loadavg {' -> '.join(loads)} "
-                       "(2 cores, shared)")
+    summary += timing
     docs = args.docs or (1000 if args.quick else 2000)
     if docs > 0:
         summary += search_latency(docs)
@@ -497,6 +460,14 @@ def main() -> None:
             out.write("\n" + "\n".join(f"- {line}" for line in summary) + "\n")
 
 
+def pr(cases: list[tuple[bool, bool]]) -> str:
+    """Precision and recall of a queue decision, with the counts behind them."""
+    p_, r_ = scores(cases)
+    pos = sum(1 for t, _ in cases if t)
+    queued = sum(1 for _, q in cases if q)
+    return f"precision {p_:.2f} recall {r_:.2f} ({queued} queued, {pos} of {len(cases)} positive)"
+
+
 def read_all(pages: list[Page], engines: tuple[str, ...], lines_file: Path | None) -> tuple[dict, dict, list[str]]:
     """Every page read by every engine (pages already in `lines_file` are not read again)."""
     import json
@@ -509,13 +480,16 @@ def read_all(pages: list[Page], engines: tuple[str, ...], lines_file: Path | Non
     read: dict[str, dict[str, list[OcrLine]]] = {
         e: {k: [OcrLine(t, c) for t, c in v] for k, v in kept.get(e, {}).items()} for e in engines}
     seconds: dict[str, float] = dict.fromkeys(engines, 0.0)
+    load_seconds: dict[str, float] = {}
     loads = [open("/proc/loadavg", encoding="ascii").read().split()[0]]
     counted = dict.fromkeys(engines, 0)
     for name in engines:
         todo = [p for p in pages if p.name not in read[name]]
         if not todo:
             continue
+        t = time.perf_counter()
         engine = load_engine(name)
+        load_seconds[name] = time.perf_counter() - t
         ocr(todo[0].image, engine)  # type: ignore[arg-type]  # warm-up
         for page in todo:
             t = time.perf_counter()
@@ -528,7 +502,8 @@ def read_all(pages: list[Page], engines: tuple[str, ...], lines_file: Path | Non
                                                       for k, v in read[e].items()} for e in engines}),
                                       encoding="utf-8")
     loads.append(open("/proc/loadavg", encoding="ascii").read().split()[0])
-    timing = [f"{e} {seconds[e] / counted[e]:.2f} s a page over {counted[e]}" for e in engines if counted[e]]
+    timing = [f"{e} {seconds[e] / counted[e]:.2f} s a page over {counted[e]} (engine load {load_seconds[e]:.1f} s)"
+              for e in engines if counted[e]]
     return read, {"seconds": seconds, "counted": counted}, [
         f"OCR time in this run: {', '.join(timing) or 'all pages from --lines'}; loadavg {' -> '.join(loads)} "
         "(2 cores, shared)"]
@@ -548,12 +523,6 @@ def fresh_run(args: argparse.Namespace) -> None:
     signals = {e: {p.name: assess(read[e][p.name]) for p in pages} for e in engines}
     errors = {e: {p.name: cer(p.truth or "", "\n".join(ln.text for ln in read[e][p.name])) for p in pages}
               for e in engines}
-
-    def pr(cases: list[tuple[bool, bool]]) -> str:
-        p_, r_ = scores(cases)
-        pos = sum(1 for t, _ in cases if t)
-        queued = sum(1 for _, q in cases if q)
-        return f"precision {p_:.2f} recall {r_:.2f} ({queued} queued, {pos} of {len(cases)} positive)"
 
     rows = []
     for p in pages:
