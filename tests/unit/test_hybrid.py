@@ -92,6 +92,19 @@ def test_lay_wording_is_spelled_out_in_the_embedded_text_only_when_asked() -> No
     assert hybrid.expand("gullet", abbreviations=False).lay == {}  # the benchmark's "shares no word" check
 
 
+def test_slang_eponyms_and_unlisted_abbreviations_reach_chart_wording() -> None:
+    parsed = hybrid.expand("Bible bump on the wrist, coryza, SCFE in a youngster, rodent ulcer on crown of the head")
+    by_word = {c.word: c.alternatives for c in parsed.concepts}
+    assert "ganglion cyst" in by_word["bible bump"]
+    assert "upper respiratory infection" in by_word["coryza"]
+    assert "slipped capital femoral epiphysis" in by_word["scfe"]  # an abbreviation neither table lists
+    assert "basal cell carcinoma" in by_word["rodent ulcer"]
+    assert "scalp" in by_word["crown of the head"]  # the longer phrase wins over its words
+    assert "SCFE (slipped capital femoral epiphysis)" in parsed.embedding_text(lay=True)
+    # chart wording itself is not translated: "lens implant" is what a cataract note says
+    assert "lens implant" not in {c.word for c in hybrid.expand("posterior chamber lens implant").concepts}
+
+
 def test_the_word_being_typed_is_a_prefix_without_expansions() -> None:
     parsed = hybrid.expand("broken gullet", as_you_type=True)
     assert parsed.concepts[-1] == hybrid.Concept("gullet", (), prefix=True)
