@@ -31,6 +31,7 @@ from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation, _who
 from archive.assistant.context import _record_label as _label
 from archive.assistant.intents import ENTRY_WORDS, LIST_WORDS, Intent
+from archive.assistant.lay_terms import clinical_forms
 from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT
 from archive.assistant.sources import ChartFact, chart_facts
 from archive.plural import counted
@@ -168,7 +169,13 @@ def _with_chart(ctx: Context, intent: Intent, asked: R.Asked, draft: Draft) -> D
     words = set(asked.words) - _NOT_A_THING
     if not words:
         return draft
-    facts = chart_facts(ctx.session, mrn, intent.entry_kinds, intent.period)
+    kinds = intent.entry_kinds
+    if asked.type == R.DRUG and kinds and "medication" not in kinds:  # "what dose of X after his hip surgery?"
+        kinds = ("medication", *kinds)
+    facts = chart_facts(ctx.session, mrn, kinds, intent.period)
+    if asked.type == R.DRUG and any(f.kind == "medication" and words & {R.key(s) for s, _, _ in P._stems_in(f.text)}
+                                    for f in facts):
+        facts = [f for f in facts if f.kind == "medication"]  # a drug is asked: the medication entries answer
     hits = sorted((f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text)}),
                   key=lambda f: (-len(words & {R.key(s) for s, _, _ in P._stems_in(f.text)}), f.date or ""))
     if not hits:
@@ -211,6 +218,7 @@ _NOT_A_THING = frozenset(R.key(s) for s in P.query_stems(
 _STOP = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|came off|quit)\b", re.I)
 _NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b", re.I)
 _FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
+_QUALIFIER = re.compile(r"\b(?:during|while|after|before|following|since|when|at the time of)\b", re.I)
 
 
 def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
@@ -224,8 +232,15 @@ def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     if not intent.entry_kinds and not words:
         return draft
     facts = [f for f in chart_facts(ctx.session, mrn, intent.entry_kinds, intent.period) if f.date]
-    if words:  # "when was the metformin started?": the entries that name it
-        facts = [f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text + " " + f.kind)}]
+    lay = clinical_forms(asked.text, keep_rest=False)  # "when did she give birth?": the chart says "childbirth"
+    for form, kinds in lay:
+        named = _chart_hits([f for f in facts if not kinds or f.kind in kinds], form)
+        if named:
+            facts = named
+            break
+    else:
+        if words:  # "when was the metformin started?": the entries that name it
+            facts = [f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text + " " + f.kind)}]
     if not facts:
         return draft
     if not asked.current and not _FIRST.search(asked.text) and len({f.text for f in facts}) > 1:
@@ -346,20 +361,23 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     mrn = ctx.patient.mrn
     topic = asked.topic
     draft = Draft("passages", topic=topic, patients={mrn})
-    stems = set(P.query_stems(topic))
     facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
-    generic = stems & _GENERIC
-    if generic and stems - generic:  # "cataract surgery": a procedure whose text names the cataract
-        kinds = {"procedure"} if generic & _SURGERY else {"diagnosis", "complication"}
-        specific = stems - generic
-        facts_of = [f for f in facts if f.kind in kinds]
-        hits = [f for f in facts_of if specific <= {s for s, _, _ in P._stems_in(f.text)}]
+    kind_asked = [k for k, words in ENTRY_WORDS.items()
+                  if topic and all(w.lower() in words for w in topic.split())]
+    if kind_asked:  # "is she on any medications?": any entry of that kind, not a text naming the word
+        facts = [f for f in facts if f.kind in kind_asked]
+        hits = [f for f in facts if f.kind != "medication" or not (f.stop or f.status == "stopped")] \
+            if _NOW.search(asked.text) else list(facts)
     else:
-        hits = []
-    hits = hits or [f for f in facts if stems and stems <= {s for s, _, _ in P._stems_in(f.text)}]
-    if not hits and len(stems) > 1:
-        need = P.enough(len(stems))
-        hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
+        hits = _chart_hits(facts, topic)
+    head = _QUALIFIER.split(topic)[0].strip()  # "preeclampsia during her pregnancy": the thing, not when
+    forms = [(head, ())] if head and head != topic else []
+    forms += clinical_forms(topic)  # "her appendix removed": the chart says "appendectomy"
+    lay = [] if hits or kind_asked else forms
+    for form, kinds in lay:
+        hits = _chart_hits([f for f in facts if not kinds or f.kind in kinds], form)
+        if hits:
+            break
     same: dict[tuple[str, str, str | None], ChartFact] = {}
     for f in hits:  # the same fact from several sources (one message repeated): stated once
         same.setdefault((f.kind, f.text.lower(), (f.date or "")[:10]), f)
@@ -367,8 +385,12 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
         _state_fact(ctx, draft, f, mrn)
     texts = _records_of(ctx, mrn)
     negated: list[Statement] = []
-    if not draft.statements:
-        only = R.Asked(R.YESNO, tuple(dict.fromkeys(R.key(s) for s in P.query_stems(topic))), (), topic)
+    for form in ([] if kind_asked else [topic] + [f for f, kinds in lay if not kinds]):  # (a drug alone is no
+        if draft.statements or negated:  # "reaction to" it)
+            break
+        plain = R._stems(R.content_words(form))  # the words as asked; abbreviations' senses are alternatives
+        only = R.Asked(R.YESNO, plain, (), form, extra=tuple(dict.fromkeys(
+            k for k in (R.key(s) for s in P.query_stems(form)) if k not in plain)))
         for found in R.best_sentences(texts, only, limit=6):
             if not set(only.words) <= set(found.matched) and len(found.matched) < P.enough(len(only.words)):
                 continue
@@ -398,6 +420,25 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     draft.plain = (f"No record of {topic} for {_who(ctx, mrn)}: searched {searched} (diagnoses, procedures, "
                    f"medications, referrals) and the text of {counted(len(texts), 'record')}.")
     return draft
+
+
+def _chart_hits(facts: list[ChartFact], topic: str) -> list[ChartFact]:
+    """The chart facts naming `topic`: all its words, else most of them ("cataract surgery": a procedure naming
+    the cataract)."""
+    stems = set(P.query_stems(topic))
+    if not stems:
+        return []
+    generic = stems & _GENERIC
+    hits: list[ChartFact] = []
+    if generic and stems - generic:
+        kinds = {"procedure"} if generic & _SURGERY else {"diagnosis", "complication"}
+        specific = stems - generic
+        hits = [f for f in facts if f.kind in kinds and specific <= {s for s, _, _ in P._stems_in(f.text)}]
+    hits = hits or [f for f in facts if stems <= {s for s, _, _ in P._stems_in(f.text)}]
+    if not hits and len(stems) > 1:
+        need = P.enough(len(stems))
+        hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
+    return hits
 
 
 # ---------------------------------------------------------------- a described case

@@ -190,7 +190,10 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
         facts = [f for f in facts if f.kind in kinds and (f.kind != "medication" or cls.matches(f.text))]
     topic_stems = P.query_stems(" ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS))
     if topic_stems:
-        facts = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
+        named = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
+        # "what antibiotic did she get for her port-site infection?": the class's entries, when the rest of the
+        # topic is what it was for (no entry of the class names it)
+        facts = named or (facts if cls is not None and re.search(r"\bfor\b", intent.question or "", re.I) else [])
     current_only = bool(_CURRENT.search(intent.question))
     draft = Draft("list", patients={mrn})
     groups: OrderedDict[str, list[ChartFact]] = OrderedDict()

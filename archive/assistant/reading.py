@@ -100,6 +100,8 @@ _ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:(?:at|in|on|for|to|by|from|with|and|so
                           r"then|now|tell me|and then)\s+){0,2}(?:what|which|when|how|who|whom|whose|did|does|do|"
                           r"has|had|"
                           r"was|were|is|are|why|where)\b)", re.I)
+# "and why?", "and for what?", "and where?": a second question with no words of its own (joined to the first).
+_ADDENDUM = re.compile(r"^\s*(?:and|or|also)\b", re.I)
 # What notes abbreviate: a question's words also find these forms ("blood pressure" finds "BP 180/110").
 SYNONYMS = {
     "blood pressure": "bp", "heart rate": "hr pulse", "pulse": "hr", "temperature": "temp", "respiratory rate": "rr",
@@ -185,6 +187,9 @@ def _stems(words: Sequence[str]) -> tuple[str, ...]:
 def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> Asked:
     """The answer type and the words of `question` (name words in `drop` left out)."""
     parts = _ASKED_SPLIT.split(question)
+    if len(parts) > 1 and _ADDENDUM.match(parts[-1]) and not content_words(parts[-1], drop):
+        # "When was he referred to cardiology, and for what?": a second, wordless question rides on the first
+        parts = parts[:-2] + [parts[-2] + " " + parts[-1]]
     asked, described = (parts[-1], " ".join(parts[:-1])) if len(parts) > 1 else (question, "")
     # "In the case of X, what ..." / "For the man who ..., what ...": the description is weighted less;
     # a description after the asked clause ("what was the dose of the woman with ...") too
