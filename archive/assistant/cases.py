@@ -47,11 +47,13 @@ LAST_ENCOUNTER = re.compile(
     r"contact|clinic visit|office visit)\b|\blast (?:seen|saw)\b|\bwhen was (?:she|he|they|\w+) (?:last )?seen\b",
     re.I,
 )
+# a description opens with an article, or opens the question ("Woman with uveitis ...: what ...?")
+_ARTICLE = r"(?:\b(?:the|a|an|that) |^\s*)"
 _CASE = re.compile(
-    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ](?:year|month|week|day)"
+    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|" + _ARTICLE + r"(?:\d+[- ](?:year|month|week|day)"
     r"[- ]old|"
-    r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|"
-    r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
+    r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|" + _ARTICLE +
+    r"(?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
     r"teen(?:ager)?|female|male|patient|person|mother|father|baby|newborn|student|smoker|athlete|worker)"
     r"(?: (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|in whom|being|discharged|brought|"
     r"referred|just|from|after|at|in|born|aged|of|having|undergoing|scheduled|sent|evaluated)\b|\s*[,:(])",
@@ -134,7 +136,7 @@ def _fact_line(asked: R.Asked, found: R.Found) -> str:
         return {PRESENT: "Yes", NEGATED: "No (the record denies or rules it out)",
                 POSSIBLE: "Not confirmed (the record says only possibly)",
                 FAMILY: "Yes, in the family" if family else "Not the patient (a family member)",
-                HYPOTHETICAL: "Not stated as having happened"}.get(found.status, "")
+                HYPOTHETICAL: "No (only discussed, planned or conditional; not stated as done)"}.get(found.status, "")
     return found.fact or ""
 
 
@@ -472,10 +474,10 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     close = [t for t in scored if t[0] >= AMBIGUOUS * best_score][:MAX_CASES]
     chosen = []
     for _case_score, rid, mrn in close:
-        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=1, similarity=sim,
+        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=3, similarity=sim,
                                  by_meaning=8 if len(close) == 1 else 4)
         if found:
-            chosen.append((_case_score, rid, mrn, found[0]))
+            chosen.append((_case_score, rid, mrn, _not_told(found, question)))
     if not chosen:
         return draft
     seen_patients: set[str] = set()
@@ -500,6 +502,18 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
         draft.lead = lambda sts: ("The best-matching case: " + sts[0].text.split("case ", 1)[-1].split(": \"")[0]
                                   + (f". Answer: {lead_fact}" if lead_fact else "") + ":") if sts else ""
     return draft
+
+
+def _not_told(found: list[R.Found], question: str) -> R.Found:
+    """The best sentence whose fact the question does not already state ("despite Norvasc 10 mg ...: what new drug
+    was prescribed?" is not answered by Norvasc), when one answers nearly as well; else the best."""
+    best = found[0]
+    if not best.fact or best.fact.split()[0].lower() not in question.lower():
+        return best
+    for f in found[1:]:
+        if f.fact and f.fact.split()[0].lower() not in question.lower() and f.score >= 0.6 * best.score:
+            return f
+    return best
 
 
 _MALE = re.compile(r"\b(?:man|men|gentleman|male|boy|he|his|him|mr)\b", re.I)

@@ -79,7 +79,8 @@ _VALUE_Q = re.compile(
     r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
     r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number|ast|alt|bun|hgb|hct|plt|ptt|"
     r"bilirubin|albumin|troponin|bnp|lactate|lipase|amylase|ferritin|esr|crp|ph|pco2|po2|magnesium|calcium|"
-    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|glucose|hematocrit|hemoglobin|sodium|potassium)\b", re.I)
+    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|glucose|hematocrit|hemoglobin|sodium|potassium|"
+    r"blood loss|ebl|acuity|volume|output|diameter|length|width|dimensions?|measurements?|temperature)\b", re.I)
 _DRUG_Q = re.compile(
     r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
     r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
@@ -342,6 +343,9 @@ def _status_of(text: str, stems_at: list[tuple[str, int, int]], wanted: set[str]
     whole = mention_status(text, spans[0][0], spans[-1][1])
     if whole != PRESENT or len(spans) == 1:
         return whole
+    first = mention_status(text, *spans[0])  # "Hyperventilation was omitted. Photic stimulation was performed."
+    if first != PRESENT:
+        return first
     return mention_status(text, *spans[-1])  # "X-rays ... show no obvious signs of acute fracture": the last word's
 
 
@@ -371,6 +375,12 @@ def extract(sentence: str, asked: Asked) -> str | None:
         structured = re.search(r";\s*value\s+([^;]+?)\s*;", sentence)  # a FHIR/HL7 line: "...; value 7.3 kg; ..."
         if structured:
             return structured.group(1)
+        scale = _SCALE_Q.search(asked.text)
+        if scale:  # "what stage?": "stage IIIA"; "what type of acromion?": "type-II plus"
+            word = scale.group(1).lower()
+            graded = re.search(rf"\b{word}[\s-]*{_GRADE}|{_GRADE}[\s-]*{word}\b", sentence, re.I)
+            if graded:
+                return graded.group(0)
         found = [m for m in VALUE_RE.finditer(sentence) if not _is_date_part(sentence, m)
                  and not re.match(r"[\s-]*(?:years?|yrs?|months?|weeks?|days?)[\s-]*old|-", sentence[m.end():], re.I)
                  and not re.match(r"\s*(?:\d+\s*)?(?:[-/)]|\.\s)", sentence[m.end():m.end() + 3])
@@ -395,6 +405,10 @@ def extract(sentence: str, asked: Asked) -> str | None:
     if asked.type == DRUG:
         return drug_phrase(sentence)
     return None
+
+
+_SCALE_Q = re.compile(r"\b(stage|grade|type|class|category|score)\b", re.I)
+_GRADE = r"(?:\d(?:\.\d)?|(?-i:[IV]{1,4}))(?-i:[A-C])?(?:\s*plus\b|\+)?(?![\w/.-]*\d)"
 
 
 def _is_date_part(text: str, m: re.Match[str]) -> bool:
