@@ -220,6 +220,10 @@ _NOT_A_THING = frozenset(R.key(s) for s in P.query_stems(
 _STOP = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|came off|quit)\b", re.I)
 _NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b", re.I)
 _FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
+# a chart status saying the thing is no longer current ("is X still on her problem list?")
+_ENDED = frozenset({"deleted", "inactive", "resolved", "refuted", "entered in error", "remission", "stopped",
+                    "cancelled", "canceled", "discontinued"})
+_STATUS = re.compile(r"\bstatus ([\w -]+?)\s*(?:;|$)", re.I)
 _QUALIFIER = re.compile(r"\b(?:during|while|after|before|following|since|when|at the time of)\b", re.I)
 
 
@@ -408,6 +412,15 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     if draft.statements and meds and _NOW.search(asked.text) and all(f.stop or f.status == "stopped" for f in meds):
         stops = ", ".join(sorted({(f.stop or "date not recorded")[:10] for f in meds}))
         draft.lead = lambda sts: f"No: {topic} was stopped ({stops}) — {_who(ctx, mrn)}:"
+        return draft
+    chart_ended = [(f.status or "").lower().replace("-", " ") for f in hits]
+    cited = [m.group(1).lower().replace("-", " ") for st in draft.statements for c in st.citations
+             for m in _STATUS.finditer(c.passage)]  # the cited line's own status ("...; status Deleted")
+    ended = chart_ended if chart_ended and all(x in _ENDED for x in chart_ended) else \
+        cited if cited and all(x in _ENDED for x in cited) else []
+    if draft.statements and ended and _NOW.search(asked.text):
+        states = ", ".join(sorted(set(ended)))
+        draft.lead = lambda sts: f"No: {topic} is recorded as {states} — {_who(ctx, mrn)}:"
         return draft
     if draft.statements:
         draft.lead = lambda sts: f"Yes: {_who(ctx, mrn)} has a record of {topic}:"

@@ -112,7 +112,9 @@ SYNONYMS = {
     "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
     "at the visit": "today", "vaccine": "immunization", "vaccination": "immunization", "shot": "immunization",
     "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission",
-    "at discharge": "discharged discharge",
+    "at discharge": "discharged discharge", "white blood cell": "leukocytes wbc", "white cell": "leukocytes wbc",
+    "white count": "leukocytes wbc", "wbc": "leukocytes", "red blood cell": "erythrocytes rbc", "rbc": "erythrocytes",
+    "platelets": "thrombocytes plt", "sugar": "glucose",
 }
 _DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
 
@@ -209,14 +211,17 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
     if kind == DRUG:
         extra += list(_DRUG_WORDS)
     ctx = content_words(described, drop)
-    verbs = [m for m in _HAS_VERB.finditer(asked) if asked[: m.start()].strip()]  # not the leading "has"
-    rest = asked[verbs[0].end():] if verbs else re.sub(r"^\s*\w+", "", asked)
+    # "Is hypochondriasis still on Jon Karls's problem list?": where it is listed is not what is asked
+    asked_thing = re.sub(r"\b(?:on|in) (?:his|her|their|the|(?:[\w.-]+ ){0,2}[\w.-]+'s) (?:active )?(?:problem list|"
+                         r"chart|records?|notes?|history|medication list|med list)\b", "", asked, flags=re.I)
+    verbs = [m for m in _HAS_VERB.finditer(asked_thing) if asked_thing[: m.start()].strip()]  # not the leading "has"
+    rest = asked_thing[verbs[0].end():] if verbs else re.sub(r"^\s*\w+", "", asked_thing)
     rest = re.sub(r"^\s*(?:(?:a|an|any|the)\s+)?(?:(?:past |prior |medical )?history|record|diagnosis|episode)s?"
                   r"\s+of\b",
                   "", rest, flags=re.I)
     rest = re.sub(r"\b(?:on|in) (?:his|her|their|the) (?:problem list|chart|records?|notes?|history)\b", "", rest,
                   flags=re.I)
-    topic = " ".join(content_words(rest, drop | {"ever", "any"}))
+    topic = " ".join(content_words(rest, drop | {"ever", "any", "still", "currently", "now", "presently"}))
     current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\b(?:most recent|"
                              r"latest|last|newest)\b", asked, re.I))
     own = _stems(words)
