@@ -150,6 +150,10 @@ def patient_fact(ctx: Context, intent: Intent) -> Draft:
         return last_encounter(ctx, intent)
     if _BIRTH.search(question):
         return birth_date(ctx)
+    if _VISIT_REASON.search(question):
+        draft = visit_reason(ctx, intent, question)
+        if draft.statements:
+            return draft
     drop = {w.lower() for w in (ctx.patient.name or "").replace(",", " ").split()}
     drop |= {re.sub(r"\d+$", "", w).lower() for w in drop}
     asked = R.understand(question, drop)
@@ -328,6 +332,41 @@ def birth_date(ctx: Context) -> Draft:
                                           [], key=mrn, from_record=False))
     draft.lead = lambda sts: f"Born {dob} — {_who(ctx, mrn)}:"
     return draft
+
+
+_VISIT_REASON = re.compile(
+    r"\bwhat brought\b|\breason for (?:the |her |his |their |this |that )?(?:visit|admission|encounter|appointment|"
+    r"consultation)\b|\bwhy (?:was|did|were|had)\b.{0,60}\b(?:seen|admitted|come|came|visit|go|went|brought|"
+    r"hospitali[sz]ed|taken)\b", re.I)
+
+
+def visit_reason(ctx: Context, intent: Intent, question: str) -> Draft:
+    """"What brought her to the emergency room in July 2020?": the encounter (the words' kind, in the period, the
+    latest) and what it was for: its stated reason, and the diagnoses charted on its day."""
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic="reason for the visit", patients={mrn})
+    facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
+    encounters = [f for f in facts if f.kind == "encounter" and f.date]
+    words = {R.key(s) for s in P.query_stems(" ".join(R.content_words(question)))} - _VISIT_WORDS
+    named = [f for f in encounters if words & {R.key(s) for s, _, _ in P._stems_in(f.text)}]
+    if not (named or encounters):
+        return draft
+    enc = max(named or encounters, key=lambda f: f.date or "")
+    day = (enc.date or "")[:10]
+    _state_fact(ctx, draft, enc, mrn)
+    for f in facts:
+        if f.kind in ("diagnosis", "complication") and (f.date or "")[:10] == day:
+            _state_fact(ctx, draft, f, mrn)
+    if len(draft.statements) < 2 and not re.search(r"\breason\b", enc.text + " ".join(
+            c.passage for st in draft.statements for c in st.citations), re.I):
+        return Draft("passages", topic=draft.topic, patients={mrn})  # no reason stated: the records' sentences
+    draft.lead = lambda sts: f"The {enc.text} of {day} — for {_who(ctx, mrn)}:"
+    return draft
+
+
+_VISIT_WORDS = frozenset(R.key(s) for s in P.query_stems("brought bring reason visit why seen admitted come came went "
+                                                          "go taken hospitalized hospitalised"))
 
 
 def last_encounter(ctx: Context, intent: Intent) -> Draft:

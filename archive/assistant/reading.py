@@ -114,7 +114,8 @@ SYNONYMS = {
     "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission",
     "at discharge": "discharged discharge", "white blood cell": "leukocytes wbc", "white cell": "leukocytes wbc",
     "white count": "leukocytes wbc", "wbc": "leukocytes", "red blood cell": "erythrocytes rbc", "rbc": "erythrocytes",
-    "platelets": "thrombocytes plt", "sugar": "glucose",
+    "platelets": "thrombocytes plt", "sugar": "glucose", "flu": "influenza", "heart attack": "myocardial infarction",
+    "high blood pressure": "hypertension", "stroke": "cerebrovascular",
 }
 _DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
 
