@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from archive.assistant import passages as P
 from archive.assistant.intents import FILLER
+from archive.assistant.lay_terms import clinical_forms
 from archive.assistant.mention import NEGATED, PRESENT, mention_status
 from indexer.query.tokens import stem
 
@@ -211,6 +212,8 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
             extra += forms.split()
     if kind == DRUG:
         extra += list(_DRUG_WORDS)
+    for form, _kinds in clinical_forms(asked, keep_rest=False):  # "what heart rhythm problem": "atrial fibrillation"
+        extra += content_words(form)
     ctx = content_words(described, drop)
     # "Is hypochondriasis still on Jon Karls's problem list?": where it is listed is not what is asked
     asked_thing = re.sub(r"\b(?:on|in) (?:his|her|their|the|(?:[\w.-]+ ){0,2}[\w.-]+'s) (?:active )?(?:problem list|"
