@@ -529,7 +529,7 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
         found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=3, similarity=sim,
                                  by_meaning=8 if len(close) == 1 else 4)
         if found:
-            chosen.append((_case_score, rid, mrn, _not_told(found, question)))
+            chosen.append((_case_score, rid, mrn, _not_told(found, question, asked.text)))
     if not chosen:
         return draft
     seen_patients: set[str] = set()
@@ -556,14 +556,22 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     return draft
 
 
-def _not_told(found: list[R.Found], question: str) -> R.Found:
-    """The best sentence whose fact the question does not already state ("despite Norvasc 10 mg ...: what new drug
-    was prescribed?" is not answered by Norvasc), when one answers nearly as well; else the best."""
+def _not_told(found: list[R.Found], question: str, asked: str) -> R.Found:
+    """The best sentence whose fact the case description does not already state ("despite Norvasc 10 mg ...: what
+    new drug was prescribed?" is not answered by Norvasc; "what dose of Lasix ...?" is), when one answers nearly as
+    well; else the best."""
+    described = question.lower().replace(asked.lower(), " ")
+
+    def told(f: R.Found) -> bool:
+        word = (f.fact or "").split()[0].lower() if f.fact else ""
+        return bool(word) and re.search(rf"\b{re.escape(word)}\b", described) is not None \
+            and re.search(rf"\b{re.escape(word)}\b", asked.lower()) is None
+
     best = found[0]
-    if not best.fact or best.fact.split()[0].lower() not in question.lower():
+    if not told(best):
         return best
     for f in found[1:]:
-        if f.fact and f.fact.split()[0].lower() not in question.lower() and f.score >= 0.6 * best.score:
+        if f.fact and not told(f) and f.score >= 0.6 * best.score:
             return f
     return best
 

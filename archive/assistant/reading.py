@@ -353,7 +353,7 @@ def _status_of(text: str, stems_at: list[tuple[str, int, int]], wanted: set[str]
     if whole != PRESENT or len(spans) == 1:
         return whole
     first = mention_status(text, *spans[0])  # "Hyperventilation was omitted. Photic stimulation was performed."
-    if first != PRESENT:
+    if first == NEGATED:
         return first
     return mention_status(text, *spans[-1])  # "X-rays ... show no obvious signs of acute fracture": the last word's
 
