@@ -10,6 +10,9 @@ import re
 from functools import cache
 from importlib.resources import files
 
+from indexer.query.lay_terms import lay_phrases_in
+from indexer.query.tokens import WORD
+
 
 @cache
 def _table() -> tuple[tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]], ...]:
@@ -25,11 +28,24 @@ def _table() -> tuple[tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]], 
     return tuple(out)
 
 
-def clinical_forms(topic: str, keep_rest: bool = True) -> list[tuple[str, tuple[str, ...]]]:
+def clinical_forms(topic: str, keep_rest: bool = True, broad: bool = False) -> list[tuple[str, tuple[str, ...]]]:
     """(clinical wording, the chart entry kinds it may be: () for any) for the lay phrases in `topic` (with the
-    rest of the topic, then alone; alone only unless `keep_rest`), best first; [] if none."""
+    rest of the topic, then alone; alone only unless `keep_rest`), best first; [] if none. `broad` adds the
+    search's everyday-wording vocabulary (indexer/data/lay_terms.tsv: "heart attack", "keyhole surgery") after
+    this table's phrasings, for callers that try the forms only when the asked words found nothing."""
     out: list[tuple[str, tuple[str, ...]]] = []
     seen: set[str] = set()
+    if broad:
+        words = [w.lower() for w in WORD.findall(topic)]
+        for i, (_gram, n, forms) in sorted(lay_phrases_in(words).items()):
+            rest = " ".join(words[:i] + words[i + n:])
+            for form in forms:  # with the rest of the topic: "esophagus cancer", never "esophagus" alone
+                candidate = f"{form} {rest}".strip()
+                if candidate.lower() != topic.lower() and candidate.lower() not in seen:
+                    seen.add(candidate.lower())
+                    out.append((candidate, ()))
+        own = clinical_forms(topic, keep_rest)
+        return own + [f for f in out if f[0].lower() not in {o.lower() for o, _ in own}]
     for pattern, wordings, kinds in _table():
         m = pattern.search(topic)
         if not m:

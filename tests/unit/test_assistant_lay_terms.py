@@ -27,3 +27,8 @@ def test_a_reaction_to_a_drug_is_looked_for_among_complications_not_the_drug_lis
 
 def test_clinical_words_have_no_lay_forms() -> None:
     assert clinical_forms("appendectomy") == [] and clinical_forms("chest pain") == []
+
+
+def test_the_search_vocabulary_adds_forms_keeping_the_rest_of_the_topic() -> None:
+    forms = [form for form, _kinds in clinical_forms("gullet cancer", broad=True)]
+    assert "esophagus cancer" in forms and "esophagus" not in forms and "cancer" not in forms
