@@ -310,7 +310,7 @@ def _date_of(ctx: Context, rid: str) -> str | None:
     return info.date if info else None
 
 
-_BIRTH = re.compile(r"\b(?:date of birth|birth ?date|dob|when was (?:she|he|\w+) born|born on|how old)\b", re.I)
+_BIRTH = re.compile(r"\b(?:date of birth|birth ?date|dob|when was\b.{0,40}\bborn|born on|how old)\b", re.I)
 
 
 def birth_date(ctx: Context) -> Draft:

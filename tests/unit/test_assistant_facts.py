@@ -22,6 +22,10 @@ def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -
     import_corpus(shared_vault.session, tmp_path_factory.mktemp("corpus"))
     tess = shared_vault.open("tess", TECH_PASS)
     add_entry(tess, "MRN-200", "medication", "Metoprolol", "2021-02-02", dose="25 mg", force=True)  # typed in
+    from archive.charts.patients import add_patient
+
+    add_patient(tess, "MRN-901", "Ann Karlsen", "1970-01-02", "F", physician="drmaria")
+    add_patient(tess, "MRN-902", "Bob Karlsen", "1968-03-04", "M", physician="drmaria")
     add_entry(tess, "MRN-300", "procedure", "Laparoscopic appendectomy", "2019-05-02", status="completed", force=True)
     add_entry(tess, "MRN-300", "referral", "Cardiology referral", "2021-05-01", referral_to="Heart Clinic",
               referral_reason="new atrial fibrillation", force=True)
@@ -178,3 +182,9 @@ def test_chart_entries_asked_in_lay_words_and_compound_questions(phys: Any) -> N
     assert "appendectomy" not in dose.answer
     tonsils = ask(phys, "Has Mary Smith had her tonsils taken out?")
     assert tonsils.answer.startswith("No record of")
+
+
+def test_a_title_narrows_a_shared_surname_by_sex(phys: Any) -> None:
+    assert ask(phys, "When was Mr. Karlsen born?").answer.startswith("Born 1968-03-04")
+    assert ask(phys, "When was Ms. Karlsen born?").answer.startswith("Born 1970-01-02")
+    assert ask(phys, "When was Karlsen born?").answer.startswith("Several patients match")
