@@ -416,7 +416,7 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     else:
         hits = _chart_hits(facts, topic)
     head = _QUALIFIER.split(topic)[0].strip()  # "preeclampsia during her pregnancy": the thing, not when
-    forms = [(head, ())] if head and head != topic else []
+    forms: list[tuple[str, tuple[str, ...]]] = [(head, ())] if head and head != topic else []
     forms += clinical_forms(topic, broad=True)  # "her appendix removed": the chart says "appendectomy"
     lay = [] if hits or kind_asked else forms
     for form, kinds in lay:
