@@ -126,6 +126,9 @@ _HAS_VERB = re.compile(r"\b(?:had|have|has|got|get|gotten|received|receive|under
                        r"given|started on|put on))\b", re.I)
 
 
+# A labelled line of a note ("ESTIMATED BLOOD LOSS: , 10 mL.", "ANESTHESIA: Spinal") whose label is what is asked.
+_LABEL = re.compile(r"^\s*([A-Z][A-Z /&-]{2,40}):\W*\w")
+LABEL_BONUS = 0.3
 CONTEXT_CAP = 0.25  # how much a case description's words may add to a sentence's score (a share of the asked words')
 
 
@@ -312,6 +315,9 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
             base *= 0.3
         typed = _type_bonus(asked.type, seg.text, asked.text)
         bonus = typed * min(1.0, base * 2)
+        label = _LABEL.match(seg.text)
+        if label and asked.type != YESNO and {key(s) for s, _, _ in P._stems_in(label.group(1))} & asked_words:
+            bonus += LABEL_BONUS  # "ANESTHESIA:, Spinal with sedation." answers "what anesthesia was used?"
         if asked.type in (VALUE, DATE, DURATION, DRUG) and not typed:
             base *= 0.4  # holds no answer of the asked type
         length = min(len(seg.text), 600) / 6000
