@@ -167,3 +167,9 @@ def test_grades_stages_and_measured_nouns_are_values(question: str, sentence: st
 def test_omitted_or_only_discussed_is_not_having_it(sentence: str, word: str, status: str) -> None:
     i = sentence.index(word)
     assert mention_status(sentence, i, i + len(word)) == status
+
+
+def test_a_labelled_line_answers_what_its_label_names() -> None:
+    text = "ANESTHESIA:,  Spinal with sedation.\nThe Department of Anesthesia came.\nThe debridement was done.\n"
+    found = R.best_sentences({"r1": text}, R.understand("what anesthesia was used for the debridement?"), limit=1)
+    assert found and "Spinal with sedation" in found[0].segment.text
