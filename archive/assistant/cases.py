@@ -31,6 +31,7 @@ from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation, _who
 from archive.assistant.context import _record_label as _label
 from archive.assistant.intents import ENTRY_WORDS, LIST_WORDS, Intent
+from archive.assistant.lay_terms import clinical_forms
 from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT
 from archive.assistant.sources import ChartFact, chart_facts
 from archive.plural import counted
@@ -46,11 +47,13 @@ LAST_ENCOUNTER = re.compile(
     r"contact|clinic visit|office visit)\b|\blast (?:seen|saw)\b|\bwhen was (?:she|he|they|\w+) (?:last )?seen\b",
     re.I,
 )
+# a description opens with an article, or opens the question ("Woman with uveitis ...: what ...?")
+_ARTICLE = r"(?:\b(?:the|a|an|that) |^\s*)"
 _CASE = re.compile(
-    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|\b(?:the|a|an|that) (?:\d+[- ](?:year|month|week|day)"
+    r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|" + _ARTICLE + r"(?:\d+[- ](?:year|month|week|day)"
     r"[- ]old|"
-    r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|"
-    r"\b(?:the|a|an|that) (?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
+    r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|" + _ARTICLE +
+    r"(?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
     r"teen(?:ager)?|female|male|patient|person|mother|father|baby|newborn|student|smoker|athlete|worker)"
     r"(?: (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|in whom|being|discharged|brought|"
     r"referred|just|from|after|at|in|born|aged|of|having|undergoing|scheduled|sent|evaluated)\b|\s*[,:(])",
@@ -133,7 +136,7 @@ def _fact_line(asked: R.Asked, found: R.Found) -> str:
         return {PRESENT: "Yes", NEGATED: "No (the record denies or rules it out)",
                 POSSIBLE: "Not confirmed (the record says only possibly)",
                 FAMILY: "Yes, in the family" if family else "Not the patient (a family member)",
-                HYPOTHETICAL: "Not stated as having happened"}.get(found.status, "")
+                HYPOTHETICAL: "No (only discussed, planned or conditional; not stated as done)"}.get(found.status, "")
     return found.fact or ""
 
 
@@ -147,6 +150,10 @@ def patient_fact(ctx: Context, intent: Intent) -> Draft:
         return last_encounter(ctx, intent)
     if _BIRTH.search(question):
         return birth_date(ctx)
+    if _VISIT_REASON.search(question):
+        draft = visit_reason(ctx, intent, question)
+        if draft.statements:
+            return draft
     drop = {w.lower() for w in (ctx.patient.name or "").replace(",", " ").split()}
     drop |= {re.sub(r"\d+$", "", w).lower() for w in drop}
     asked = R.understand(question, drop)
@@ -168,7 +175,13 @@ def _with_chart(ctx: Context, intent: Intent, asked: R.Asked, draft: Draft) -> D
     words = set(asked.words) - _NOT_A_THING
     if not words:
         return draft
-    facts = chart_facts(ctx.session, mrn, intent.entry_kinds, intent.period)
+    kinds = intent.entry_kinds
+    if asked.type == R.DRUG and kinds and "medication" not in kinds:  # "what dose of X after his hip surgery?"
+        kinds = ("medication", *kinds)
+    facts = chart_facts(ctx.session, mrn, kinds, intent.period)
+    if asked.type == R.DRUG and any(f.kind == "medication" and words & {R.key(s) for s, _, _ in P._stems_in(f.text)}
+                                    for f in facts):
+        facts = [f for f in facts if f.kind == "medication"]  # a drug is asked: the medication entries answer
     hits = sorted((f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text)}),
                   key=lambda f: (-len(words & {R.key(s) for s, _, _ in P._stems_in(f.text)}), f.date or ""))
     if not hits:
@@ -211,6 +224,11 @@ _NOT_A_THING = frozenset(R.key(s) for s in P.query_stems(
 _STOP = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|came off|quit)\b", re.I)
 _NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b", re.I)
 _FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
+# a chart status saying the thing is no longer current ("is X still on her problem list?")
+_ENDED = frozenset({"deleted", "inactive", "resolved", "refuted", "entered in error", "remission", "stopped",
+                    "cancelled", "canceled", "discontinued"})
+_STATUS = re.compile(r"\bstatus ([\w -]+?)\s*(?:;|$)", re.I)
+_QUALIFIER = re.compile(r"\b(?:during|while|after|before|following|since|when|at the time of)\b", re.I)
 
 
 def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
@@ -224,8 +242,15 @@ def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     if not intent.entry_kinds and not words:
         return draft
     facts = [f for f in chart_facts(ctx.session, mrn, intent.entry_kinds, intent.period) if f.date]
-    if words:  # "when was the metformin started?": the entries that name it
-        facts = [f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text + " " + f.kind)}]
+    lay = clinical_forms(asked.text, keep_rest=False)  # "when did she give birth?": the chart says "childbirth"
+    for form, kinds in lay:
+        named = _chart_hits([f for f in facts if not kinds or f.kind in kinds], form)
+        if named:
+            facts = named
+            break
+    else:
+        if words:  # "when was the metformin started?": the entries that name it
+            facts = [f for f in facts if words & {R.key(s) for s, _, _ in P._stems_in(f.text + " " + f.kind)}]
     if not facts:
         return draft
     if not asked.current and not _FIRST.search(asked.text) and len({f.text for f in facts}) > 1:
@@ -285,7 +310,7 @@ def _date_of(ctx: Context, rid: str) -> str | None:
     return info.date if info else None
 
 
-_BIRTH = re.compile(r"\b(?:date of birth|birth ?date|dob|when was (?:she|he|\w+) born|born on|how old)\b", re.I)
+_BIRTH = re.compile(r"\b(?:date of birth|birth ?date|dob|when was\b.{0,40}\bborn|born on|how old)\b", re.I)
 
 
 def birth_date(ctx: Context) -> Draft:
@@ -307,6 +332,41 @@ def birth_date(ctx: Context) -> Draft:
                                           [], key=mrn, from_record=False))
     draft.lead = lambda sts: f"Born {dob} — {_who(ctx, mrn)}:"
     return draft
+
+
+_VISIT_REASON = re.compile(
+    r"\bwhat brought\b|\breason for (?:the |her |his |their |this |that )?(?:visit|admission|encounter|appointment|"
+    r"consultation)\b|\bwhy (?:was|did|were|had)\b.{0,60}\b(?:seen|admitted|come|came|visit|go|went|brought|"
+    r"hospitali[sz]ed|taken)\b", re.I)
+
+
+def visit_reason(ctx: Context, intent: Intent, question: str) -> Draft:
+    """"What brought her to the emergency room in July 2020?": the encounter (the words' kind, in the period, the
+    latest) and what it was for: its stated reason, and the diagnoses charted on its day."""
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic="reason for the visit", patients={mrn})
+    facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
+    encounters = [f for f in facts if f.kind == "encounter" and f.date]
+    words = {R.key(s) for s in P.query_stems(" ".join(R.content_words(question)))} - _VISIT_WORDS
+    named = [f for f in encounters if words & {R.key(s) for s, _, _ in P._stems_in(f.text)}]
+    if not (named or encounters):
+        return draft
+    enc = max(named or encounters, key=lambda f: f.date or "")
+    day = (enc.date or "")[:10]
+    _state_fact(ctx, draft, enc, mrn)
+    for f in facts:
+        if f.kind in ("diagnosis", "complication") and (f.date or "")[:10] == day:
+            _state_fact(ctx, draft, f, mrn)
+    if len(draft.statements) < 2 and not re.search(r"\breason\b", enc.text + " ".join(
+            c.passage for st in draft.statements for c in st.citations), re.I):
+        return Draft("passages", topic=draft.topic, patients={mrn})  # no reason stated: the records' sentences
+    draft.lead = lambda sts: f"The {enc.text} of {day} — for {_who(ctx, mrn)}:"
+    return draft
+
+
+_VISIT_WORDS = frozenset(R.key(s) for s in P.query_stems("brought bring reason visit why seen admitted come came went "
+                                                          "go taken hospitalized hospitalised"))
 
 
 def last_encounter(ctx: Context, intent: Intent) -> Draft:
@@ -346,20 +406,23 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     mrn = ctx.patient.mrn
     topic = asked.topic
     draft = Draft("passages", topic=topic, patients={mrn})
-    stems = set(P.query_stems(topic))
     facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
-    generic = stems & _GENERIC
-    if generic and stems - generic:  # "cataract surgery": a procedure whose text names the cataract
-        kinds = {"procedure"} if generic & _SURGERY else {"diagnosis", "complication"}
-        specific = stems - generic
-        facts_of = [f for f in facts if f.kind in kinds]
-        hits = [f for f in facts_of if specific <= {s for s, _, _ in P._stems_in(f.text)}]
+    kind_asked = [k for k, words in ENTRY_WORDS.items()
+                  if topic and all(w.lower() in words for w in topic.split())]
+    if kind_asked:  # "is she on any medications?": any entry of that kind, not a text naming the word
+        facts = [f for f in facts if f.kind in kind_asked]
+        hits = [f for f in facts if f.kind != "medication" or not (f.stop or f.status == "stopped")] \
+            if _NOW.search(asked.text) else list(facts)
     else:
-        hits = []
-    hits = hits or [f for f in facts if stems and stems <= {s for s, _, _ in P._stems_in(f.text)}]
-    if not hits and len(stems) > 1:
-        need = P.enough(len(stems))
-        hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
+        hits = _chart_hits(facts, topic)
+    head = _QUALIFIER.split(topic)[0].strip()  # "preeclampsia during her pregnancy": the thing, not when
+    forms: list[tuple[str, tuple[str, ...]]] = [(head, ())] if head and head != topic else []
+    forms += clinical_forms(topic, broad=True)  # "her appendix removed": the chart says "appendectomy"
+    lay = [] if hits or kind_asked else forms
+    for form, kinds in lay:
+        hits = _chart_hits([f for f in facts if not kinds or f.kind in kinds], form)
+        if hits:
+            break
     same: dict[tuple[str, str, str | None], ChartFact] = {}
     for f in hits:  # the same fact from several sources (one message repeated): stated once
         same.setdefault((f.kind, f.text.lower(), (f.date or "")[:10]), f)
@@ -367,8 +430,12 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
         _state_fact(ctx, draft, f, mrn)
     texts = _records_of(ctx, mrn)
     negated: list[Statement] = []
-    if not draft.statements:
-        only = R.Asked(R.YESNO, tuple(dict.fromkeys(R.key(s) for s in P.query_stems(topic))), (), topic)
+    for form in ([] if kind_asked else [topic] + [f for f, kinds in lay if not kinds]):  # (a drug alone is no
+        if draft.statements or negated:  # "reaction to" it)
+            break
+        plain = R._stems(R.content_words(form))  # the words as asked; abbreviations' senses are alternatives
+        only = R.Asked(R.YESNO, plain, (), form, extra=tuple(dict.fromkeys(
+            k for k in (R.key(s) for s in P.query_stems(form)) if k not in plain)))
         for found in R.best_sentences(texts, only, limit=6):
             if not set(only.words) <= set(found.matched) and len(found.matched) < P.enough(len(only.words)):
                 continue
@@ -385,6 +452,15 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
         stops = ", ".join(sorted({(f.stop or "date not recorded")[:10] for f in meds}))
         draft.lead = lambda sts: f"No: {topic} was stopped ({stops}) — {_who(ctx, mrn)}:"
         return draft
+    chart_ended = [(f.status or "").lower().replace("-", " ") for f in hits]
+    cited = [m.group(1).lower().replace("-", " ") for st in draft.statements for c in st.citations
+             for m in _STATUS.finditer(c.passage)]  # the cited line's own status ("...; status Deleted")
+    ended = chart_ended if chart_ended and all(x in _ENDED for x in chart_ended) else \
+        cited if cited and all(x in _ENDED for x in cited) else []
+    if draft.statements and ended and _NOW.search(asked.text):
+        states = ", ".join(sorted(set(ended)))
+        draft.lead = lambda sts: f"No: {topic} is recorded as {states} — {_who(ctx, mrn)}:"
+        return draft
     if draft.statements:
         draft.lead = lambda sts: f"Yes: {_who(ctx, mrn)} has a record of {topic}:"
         return draft
@@ -398,6 +474,25 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     draft.plain = (f"No record of {topic} for {_who(ctx, mrn)}: searched {searched} (diagnoses, procedures, "
                    f"medications, referrals) and the text of {counted(len(texts), 'record')}.")
     return draft
+
+
+def _chart_hits(facts: list[ChartFact], topic: str) -> list[ChartFact]:
+    """The chart facts naming `topic`: all its words, else most of them ("cataract surgery": a procedure naming
+    the cataract)."""
+    stems = set(P.query_stems(topic))
+    if not stems:
+        return []
+    generic = stems & _GENERIC
+    hits: list[ChartFact] = []
+    if generic and stems - generic:
+        kinds = {"procedure"} if generic & _SURGERY else {"diagnosis", "complication"}
+        specific = stems - generic
+        hits = [f for f in facts if f.kind in kinds and specific <= {s for s, _, _ in P._stems_in(f.text)}]
+    hits = hits or [f for f in facts if stems <= {s for s, _, _ in P._stems_in(f.text)}]
+    if not hits and len(stems) > 1:
+        need = P.enough(len(stems))
+        hits = [f for f in facts if len(stems & {s for s, _, _ in P._stems_in(f.text)}) >= need]
+    return hits
 
 
 # ---------------------------------------------------------------- a described case
@@ -431,10 +526,10 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     close = [t for t in scored if t[0] >= AMBIGUOUS * best_score][:MAX_CASES]
     chosen = []
     for _case_score, rid, mrn in close:
-        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=1, similarity=sim,
+        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=3, similarity=sim,
                                  by_meaning=8 if len(close) == 1 else 4)
         if found:
-            chosen.append((_case_score, rid, mrn, found[0]))
+            chosen.append((_case_score, rid, mrn, _not_told(found, question, asked.text)))
     if not chosen:
         return draft
     seen_patients: set[str] = set()
@@ -459,6 +554,26 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
         draft.lead = lambda sts: ("The best-matching case: " + sts[0].text.split("case ", 1)[-1].split(": \"")[0]
                                   + (f". Answer: {lead_fact}" if lead_fact else "") + ":") if sts else ""
     return draft
+
+
+def _not_told(found: list[R.Found], question: str, asked: str) -> R.Found:
+    """The best sentence whose fact the case description does not already state ("despite Norvasc 10 mg ...: what
+    new drug was prescribed?" is not answered by Norvasc; "what dose of Lasix ...?" is), when one answers nearly as
+    well; else the best."""
+    described = question.lower().replace(asked.lower(), " ")
+
+    def told(f: R.Found) -> bool:
+        word = (f.fact or "").split()[0].lower() if f.fact else ""
+        return bool(word) and re.search(rf"\b{re.escape(word)}\b", described) is not None \
+            and re.search(rf"\b{re.escape(word)}\b", asked.lower()) is None
+
+    best = found[0]
+    if not told(best):
+        return best
+    for f in found[1:]:
+        if f.fact and not told(f) and f.score >= 0.6 * best.score:
+            return f
+    return best
 
 
 _MALE = re.compile(r"\b(?:man|men|gentleman|male|boy|he|his|him|mr)\b", re.I)

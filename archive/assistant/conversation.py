@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from archive.assistant import passages as P
 from archive.assistant.answer import NOTHING_FOUND, Answer, Draft, Statement, render
 from archive.assistant.cases import LAST_ENCOUNTER, describes_case, past_case_question
 from archive.assistant.citations import RecordTexts, check_citations
@@ -28,6 +29,7 @@ from archive.assistant.handlers import HANDLERS, Context
 from archive.assistant.intents import _FOLLOWUP, LIST_WORDS, Intent, recognise, topic_of
 from archive.assistant.patient_refs import PatientRef, Resolution, by_mrn, by_words, pick_candidate
 from archive.assistant.reading import DATE, DURATION, VALUE, YESNO, answer_type
+from archive.assistant.sources import chart_facts
 from archive.errors import AccessDenied, BadInput
 from archive.policy import Action, decide
 from archive.search import Visibility
@@ -182,6 +184,7 @@ class Conversation:
         if patient is not None and (LAST_ENCOUNTER.search(question) or (
                 intent.kind == "passages" and intent.topic) or (
                 intent.kind == "list" and answer_type(question) in (VALUE, DATE, DURATION)) or (
+                intent.kind == "list" and not intent.drug_class and _DOSE_ASKED.search(question)) or (
                 intent.kind == "list" and not intent.drug_class and answer_type(question) == YESNO
                 and topic_of(intent.topic, drop=LIST_WORDS)) or (
                 intent.kind == "count" and named and not intent.which_patients)):  # "how often does she take it?"
@@ -293,6 +296,10 @@ class Conversation:
         return answer
 
 
+# "what dose of enoxaparin was he given after his hip surgery?": the dose of one drug, not a list of entries
+_DOSE_ASKED = re.compile(r"\bwhat (?:\w+ )?(?:dose|dosage|strength)\b|\bhow much\b", re.I)
+
+
 def _by_what_is_asked(session: Session, topic: str, candidates: list[PatientRef],
                       visible: Visibility) -> PatientRef | None:
     """Of several patients sharing a name, the one whose records mention what is asked ("Adam Everyman ... the RDE
@@ -306,7 +313,11 @@ def _by_what_is_asked(session: Session, topic: str, candidates: list[PatientRef]
     found = []
     for ref in candidates:
         filters = fts.Filters(patient=ref.mrn)
-        found.append(sum(bool(words_first(session, w, filters, 1, visible, any_word=False)) for w in words))
+        chart = " ".join(f"{f.kind} {f.text} {f.detail}" for f in chart_facts(session, ref.mrn, (), None)) \
+            if session.may_see_patient(ref.mrn, visible.action) else ""
+        on_chart = {s for s, _, _ in P._stems_in(chart)}  # typed-in entries have no record to search
+        found.append(sum(bool(set(P.query_stems(w)) & on_chart)
+                         or bool(words_first(session, w, filters, 1, visible, any_word=False)) for w in words))
     best = max(found)
     if best < max(1, -(-len(words) // 2)) or found.count(best) > 1:
         return None

@@ -189,10 +189,20 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
     if cls is not None:
         facts = [f for f in facts if f.kind in kinds and (f.kind != "medication" or cls.matches(f.text))]
     topic_stems = P.query_stems(" ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS))
+    reason_note = ""
     if topic_stems:
-        facts = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
+        named = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
+        # "what antibiotic did she get for her port-site infection?": the class's entries, when the rest of the
+        # topic is what it was for (no entry of the class names it)
+        for_what = re.search(r"\bfor\b", intent.question or "", re.I) and (cls is not None or kinds == ("medication",))
+        facts = named or (facts if for_what else [])
+        if facts and not named:
+            unnamed = " ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS)
+            reason_note = f"(No entry names '{unnamed}': these are all the {'matching' if cls else 'listed'} entries.)"
     current_only = bool(_CURRENT.search(intent.question))
     draft = Draft("list", patients={mrn})
+    if reason_note:
+        draft.notes.append(reason_note)
     groups: OrderedDict[str, list[ChartFact]] = OrderedDict()
     for fact in facts:
         groups.setdefault(_same_thing(fact), []).append(fact)

@@ -25,7 +25,11 @@ _NEG = re.compile(
     re.I,
 )
 _NEG_AFTER = re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?(?:was|were|is|are)?\s*(?:ruled out|negative|absent|denied|"
-                        r"resolved)\b", re.I)
+                        r"resolved|omitted|not (?:performed|done|given|obtained|tested)|deferred|declined|refused)\b",
+                        re.I)
+# "Cortisone injection was discussed as an option if ...": talked of, not done
+_HYPO_AFTER = re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?(?:was|were|is|are|will be|would be|could be|may be|can be)\s+"
+                         r"(?:discussed|considered|offered|an option|planned|scheduled)\b", re.I)
 _POSSIBLE = re.compile(r"\b(?:rule out|r/o|possible|possibly|probable|suspected|suspicious for|concern for|"
                        r"questionable|may have|might have|cannot exclude|differential)\b", re.I)
 _FAMILY = re.compile(r"\b(?:family history|mother|father|brother|sister|sibling|aunt|uncle|grandmother|"
@@ -68,6 +72,6 @@ def _clause_status(text: str, start: int, end: int) -> str:
         return FAMILY
     if _POSSIBLE.search(before):
         return POSSIBLE
-    if _HYPOTHETICAL.search(before):
+    if _HYPOTHETICAL.search(before) or _HYPO_AFTER.search(after):
         return HYPOTHETICAL
     return PRESENT

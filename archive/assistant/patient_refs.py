@@ -88,6 +88,12 @@ def by_words(session: Session, words: tuple[str, ...], question: str) -> Resolut
         narrowed = [(ref, hits) for ref, hits in top
                     if initials & {t[0] for t in _name_tokens(ref.name) if t.lower() not in {h.lower() for h in hits}}]
         top = narrowed or top
+    title = re.search(r"\b(mr|mrs|ms|miss|mister)\b\.?\s+(?=[A-Z])", question, re.I)
+    if len(top) > 1 and title:  # "Mr. Karls": not Janet Karls
+        sex = "M" if title.group(1).lower() in ("mr", "mister") else "F"
+        narrowed = [(ref, hits) for ref, hits in top
+                    if ((session.store.patients.row(ref.mrn) or {}).get("sex") or sex)[:1].upper() == sex]
+        top = narrowed or top
     if len(top) == 1:
         return Resolution(top[0][0], [top[0][0]], used)
     top.sort(key=lambda t: t[0].mrn)

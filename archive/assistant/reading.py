@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from archive.assistant import passages as P
 from archive.assistant.intents import FILLER
+from archive.assistant.lay_terms import clinical_forms
 from archive.assistant.mention import NEGATED, PRESENT, mention_status
 from indexer.query.tokens import stem
 
@@ -79,7 +80,8 @@ _VALUE_Q = re.compile(
     r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
     r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number|ast|alt|bun|hgb|hct|plt|ptt|"
     r"bilirubin|albumin|troponin|bnp|lactate|lipase|amylase|ferritin|esr|crp|ph|pco2|po2|magnesium|calcium|"
-    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|glucose|hematocrit|hemoglobin|sodium|potassium)\b", re.I)
+    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|glucose|hematocrit|hemoglobin|sodium|potassium|"
+    r"blood loss|ebl|acuity|volume|output|diameter|length|width|dimensions?|measurements?|temperature)\b", re.I)
 _DRUG_Q = re.compile(
     r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
     r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
@@ -100,6 +102,8 @@ _ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:(?:at|in|on|for|to|by|from|with|and|so
                           r"then|now|tell me|and then)\s+){0,2}(?:what|which|when|how|who|whom|whose|did|does|do|"
                           r"has|had|"
                           r"was|were|is|are|why|where)\b)", re.I)
+# "and why?", "and for what?", "and where?": a second question with no words of its own (joined to the first).
+_ADDENDUM = re.compile(r"^\s*(?:and|or|also)\b", re.I)
 # What notes abbreviate: a question's words also find these forms ("blood pressure" finds "BP 180/110").
 SYNONYMS = {
     "blood pressure": "bp", "heart rate": "hr pulse", "pulse": "hr", "temperature": "temp", "respiratory rate": "rr",
@@ -109,7 +113,10 @@ SYNONYMS = {
     "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
     "at the visit": "today", "vaccine": "immunization", "vaccination": "immunization", "shot": "immunization",
     "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission",
-    "at discharge": "discharged discharge",
+    "at discharge": "discharged discharge", "white blood cell": "leukocytes wbc", "white cell": "leukocytes wbc",
+    "white count": "leukocytes wbc", "wbc": "leukocytes", "red blood cell": "erythrocytes rbc", "rbc": "erythrocytes",
+    "platelets": "thrombocytes plt", "sugar": "glucose", "flu": "influenza", "heart attack": "myocardial infarction",
+    "high blood pressure": "hypertension", "stroke": "cerebrovascular",
 }
 _DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
 
@@ -119,6 +126,9 @@ _HAS_VERB = re.compile(r"\b(?:had|have|has|got|get|gotten|received|receive|under
                        r"given|started on|put on))\b", re.I)
 
 
+# A labelled line of a note ("ESTIMATED BLOOD LOSS: , 10 mL.", "ANESTHESIA: Spinal") whose label is what is asked.
+_LABEL = re.compile(r"^\s*([A-Z][A-Z /&-]{2,40}):\W*\w")
+LABEL_BONUS = 0.3
 CONTEXT_CAP = 0.25  # how much a case description's words may add to a sentence's score (a share of the asked words')
 
 
@@ -185,6 +195,9 @@ def _stems(words: Sequence[str]) -> tuple[str, ...]:
 def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> Asked:
     """The answer type and the words of `question` (name words in `drop` left out)."""
     parts = _ASKED_SPLIT.split(question)
+    if len(parts) > 1 and _ADDENDUM.match(parts[-1]) and not content_words(parts[-1], drop):
+        # "When was he referred to cardiology, and for what?": a second, wordless question rides on the first
+        parts = parts[:-2] + [parts[-2] + " " + parts[-1]]
     asked, described = (parts[-1], " ".join(parts[:-1])) if len(parts) > 1 else (question, "")
     # "In the case of X, what ..." / "For the man who ..., what ...": the description is weighted less;
     # a description after the asked clause ("what was the dose of the woman with ...") too
@@ -202,15 +215,20 @@ def understand(question: str, drop: set[str] | frozenset[str] = frozenset()) -> 
             extra += forms.split()
     if kind == DRUG:
         extra += list(_DRUG_WORDS)
+    for form, _kinds in clinical_forms(asked, keep_rest=False):  # "what heart rhythm problem": "atrial fibrillation"
+        extra += content_words(form)
     ctx = content_words(described, drop)
-    verbs = [m for m in _HAS_VERB.finditer(asked) if asked[: m.start()].strip()]  # not the leading "has"
-    rest = asked[verbs[0].end():] if verbs else re.sub(r"^\s*\w+", "", asked)
+    # "Is hypochondriasis still on Jon Karls's problem list?": where it is listed is not what is asked
+    asked_thing = re.sub(r"\b(?:on|in) (?:his|her|their|the|(?:[\w.-]+ ){0,2}[\w.-]+'s) (?:active )?(?:problem list|"
+                         r"chart|records?|notes?|history|medication list|med list)\b", "", asked, flags=re.I)
+    verbs = [m for m in _HAS_VERB.finditer(asked_thing) if asked_thing[: m.start()].strip()]  # not the leading "has"
+    rest = asked_thing[verbs[0].end():] if verbs else re.sub(r"^\s*\w+", "", asked_thing)
     rest = re.sub(r"^\s*(?:(?:a|an|any|the)\s+)?(?:(?:past |prior |medical )?history|record|diagnosis|episode)s?"
                   r"\s+of\b",
                   "", rest, flags=re.I)
     rest = re.sub(r"\b(?:on|in) (?:his|her|their|the) (?:problem list|chart|records?|notes?|history)\b", "", rest,
                   flags=re.I)
-    topic = " ".join(content_words(rest, drop | {"ever", "any"}))
+    topic = " ".join(content_words(rest, drop | {"ever", "any", "still", "currently", "now", "presently"}))
     current = bool(re.search(r"\b(?:is|are)\b.*\b(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\b(?:most recent|"
                              r"latest|last|newest)\b", asked, re.I))
     own = _stems(words)
@@ -297,6 +315,9 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
             base *= 0.3
         typed = _type_bonus(asked.type, seg.text, asked.text)
         bonus = typed * min(1.0, base * 2)
+        label = _LABEL.match(seg.text)
+        if label and asked.type != YESNO and {key(s) for s, _, _ in P._stems_in(label.group(1))} & asked_words:
+            bonus += LABEL_BONUS  # "ANESTHESIA:, Spinal with sedation." answers "what anesthesia was used?"
         if asked.type in (VALUE, DATE, DURATION, DRUG) and not typed:
             base *= 0.4  # holds no answer of the asked type
         length = min(len(seg.text), 600) / 6000
@@ -337,6 +358,9 @@ def _status_of(text: str, stems_at: list[tuple[str, int, int]], wanted: set[str]
     whole = mention_status(text, spans[0][0], spans[-1][1])
     if whole != PRESENT or len(spans) == 1:
         return whole
+    first = mention_status(text, *spans[0])  # "Hyperventilation was omitted. Photic stimulation was performed."
+    if first == NEGATED:
+        return first
     return mention_status(text, *spans[-1])  # "X-rays ... show no obvious signs of acute fracture": the last word's
 
 
@@ -366,6 +390,12 @@ def extract(sentence: str, asked: Asked) -> str | None:
         structured = re.search(r";\s*value\s+([^;]+?)\s*;", sentence)  # a FHIR/HL7 line: "...; value 7.3 kg; ..."
         if structured:
             return structured.group(1)
+        scale = _SCALE_Q.search(asked.text)
+        if scale:  # "what stage?": "stage IIIA"; "what type of acromion?": "type-II plus"
+            word = scale.group(1).lower()
+            graded = re.search(rf"\b{word}[\s-]*{_GRADE}|{_GRADE}[\s-]*{word}\b", sentence, re.I)
+            if graded:
+                return graded.group(0)
         found = [m for m in VALUE_RE.finditer(sentence) if not _is_date_part(sentence, m)
                  and not re.match(r"[\s-]*(?:years?|yrs?|months?|weeks?|days?)[\s-]*old|-", sentence[m.end():], re.I)
                  and not re.match(r"\s*(?:\d+\s*)?(?:[-/)]|\.\s)", sentence[m.end():m.end() + 3])
@@ -390,6 +420,10 @@ def extract(sentence: str, asked: Asked) -> str | None:
     if asked.type == DRUG:
         return drug_phrase(sentence)
     return None
+
+
+_SCALE_Q = re.compile(r"\b(stage|grade|type|class|category|score)\b", re.I)
+_GRADE = r"(?:\d(?:\.\d)?|(?-i:[IV]{1,4}))(?-i:[A-C])?(?:\s*plus\b|\+)?(?![\w/.-]*\d)"
 
 
 def _is_date_part(text: str, m: re.Match[str]) -> bool:

@@ -197,6 +197,7 @@ class _BundleReader:
         self.warnings = warnings
         self.extract_attachment = extract_attachment  # the dispatcher: an attachment can be in any format
         self.patient: PatientInfo | None = None
+        self.died: str | None = None  # Patient.deceasedDateTime
         self.facts: list[Fact] = []
         self.lines: list[str] = []
         self.notes: list[str] = []
@@ -219,6 +220,8 @@ class _BundleReader:
     def result(self, document: JsonObject) -> Extraction:
         kind = document["resourceType"]
         if self.patient is not None:
+            if self.died:
+                self.lines.insert(0, f"Died {self.died} (date of death)")
             self.lines.insert(0, patient_line(self.patient))
         text = "\n".join(self.lines + ([""] + self.notes if self.notes else []))
         if not text.strip():
@@ -256,6 +259,7 @@ class _BundleReader:
     def _patient(self, resource: JsonObject) -> None:
         if self.patient is not None:
             return
+        self.died = fhir_date(str(resource.get("deceasedDateTime") or "")) or None
         self.patient = PatientInfo(
             mrn=_mrn(resource.get("identifier")),
             name=_person_name(resource.get("name")),

@@ -36,6 +36,16 @@ MESSAGE_TITLES = {
     "SIU": "Scheduling",
     "VXU": "Vaccination update",
 }
+# HL7 table 0063 (relationship) and 0131 (contact role), the codes messages use most.
+RELATIONSHIPS = {
+    "SPO": "spouse", "DOM": "life partner", "CHD": "child", "PAR": "parent", "MTH": "mother", "FTH": "father",
+    "SIB": "sibling", "BRO": "brother", "SIS": "sister", "GRD": "guardian", "EMC": "emergency contact",
+    "FND": "friend", "SEL": "self", "OTH": "other", "SO": "significant other", "EC": "emergency contact",
+    "C": "emergency contact", "N": "next of kin", "NOK": "next of kin", "E": "employer", "F": "federal agency",
+    "I": "insurance company",
+    "O": "other", "S": "state agency", "U": "unknown", "EMR": "employer", "GRP": "grandparent", "GCH": "grandchild",
+    "DAU": "daughter", "SON": "son", "WRD": "ward", "CGV": "care giver", "ASC": "associate",
+}
 CODING_SYSTEMS = {
     "I9": "ICD-9-CM",
     "I9C": "ICD-9-CM",
@@ -187,6 +197,7 @@ class _MessageReader:
             "MSH": self._msh,
             "PID": self._pid,
             "MRG": self._mrg,
+            "NK1": self._nk1,
             "PV1": self._pv1,
             "ORC": self._orc,
             "OBR": self._obr,
@@ -271,6 +282,25 @@ class _MessageReader:
         if self.patient is None:
             self.patient = info
         self.summary.append(patient_line(info))
+        died = hl7_date(_value(segment, 29))
+        if died:
+            self.summary.append(f"Died {died} (date of death)")
+
+    def _nk1(self, segment: Any) -> None:
+        """NK1: a next of kin or contact person (name, relationship, role), as the message lists them."""
+        name = " ".join(p for p in (_value(segment, 2, 2), _value(segment, 2, 1, 1, 1)) if p)
+        if not name:
+            return
+        parts = [f"Next of kin {_value(segment, 1) or ''}".rstrip() + f": {name}"]
+        code, text = _value(segment, 3, 1), _value(segment, 3, 2)
+        relationship = text or RELATIONSHIPS.get(code.upper(), code)
+        if relationship:
+            parts.append(f"relationship {relationship}" + (f" ({code})" if code and code != relationship else ""))
+        role_code, role_text = _value(segment, 7, 1), _value(segment, 7, 2)
+        role = role_text or RELATIONSHIPS.get(role_code.upper(), role_code)
+        if role:
+            parts.append(f"contact role {role}")
+        self.summary.append("; ".join(parts))
 
     def _mrg(self, segment: Any) -> None:
         prior = _value(segment, 1, 1)

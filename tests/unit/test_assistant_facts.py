@@ -22,6 +22,15 @@ def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -
     import_corpus(shared_vault.session, tmp_path_factory.mktemp("corpus"))
     tess = shared_vault.open("tess", TECH_PASS)
     add_entry(tess, "MRN-200", "medication", "Metoprolol", "2021-02-02", dose="25 mg", force=True)  # typed in
+    from archive.charts.patients import add_patient
+
+    add_patient(tess, "MRN-901", "Ann Karlsen", "1970-01-02", "F", physician="drmaria")
+    add_patient(tess, "MRN-902", "Bob Karlsen", "1968-03-04", "M", physician="drmaria")
+    add_entry(tess, "MRN-300", "procedure", "Laparoscopic appendectomy", "2019-05-02", status="completed", force=True)
+    add_entry(tess, "MRN-300", "referral", "Cardiology referral", "2021-05-01", referral_to="Heart Clinic",
+              referral_reason="new atrial fibrillation", force=True)
+    add_entry(tess, "MRN-300", "medication", "Enoxaparin 40 mg injection", "2019-05-02", dose="40 mg",
+              status="stopped", stop="2019-05-30", force=True)
     tess.close()
     session = shared_vault.open("drmaria", PHYS_PASS)
     yield session
@@ -159,3 +168,23 @@ def test_birth_date_is_the_record_line_that_states_it(phys: Any) -> None:
     assert answer.answer.startswith("Born 1970-05-04 — MRN MRN-100")
     assert "1970-05-04" in answer.citations[0].passage
     verified(phys, answer)
+
+
+def test_chart_entries_asked_in_lay_words_and_compound_questions(phys: Any) -> None:
+    """Typed-in chart entries answer lay words ("appendix removed"), "when ..., and why?" and the dose of a named
+    drug; nothing of the kind asked gives "no record", never a "yes" from a word in another entry's text."""
+    had = ask(phys, "Has Mary Smith had her appendix removed?")
+    assert had.answer.startswith("Yes:") and "Laparoscopic appendectomy" in had.answer
+    referred = ask(phys, "When was Mary Smith referred to cardiology, and why?")
+    assert referred.answer.startswith("2021-05-01") and "new atrial fibrillation" in referred.answer
+    dose = ask(phys, "What dose of enoxaparin was Mary Smith given after her surgery?")
+    assert "Enoxaparin 40 mg injection" in dose.answer and "dose 40 mg" in dose.answer
+    assert "appendectomy" not in dose.answer
+    tonsils = ask(phys, "Has Mary Smith had her tonsils taken out?")
+    assert tonsils.answer.startswith("No record of")
+
+
+def test_a_title_narrows_a_shared_surname_by_sex(phys: Any) -> None:
+    assert ask(phys, "When was Mr. Karlsen born?").answer.startswith("Born 1968-03-04")
+    assert ask(phys, "When was Ms. Karlsen born?").answer.startswith("Born 1970-01-02")
+    assert ask(phys, "When was Karlsen born?").answer.startswith("Several patients match")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive.assistant import reading as R
-from archive.assistant.mention import FAMILY, NEGATED, POSSIBLE, PRESENT, mention_status
+from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT, mention_status
 
 NOTE = (
     "CHIEF COMPLAINT: Essential thrombocytosis.\n"
@@ -137,3 +137,39 @@ def test_word_forms_values_as_values_and_upper_case_sentences() -> None:
     assert "non-smoker" in smoke[0].segment.text and R.is_negated(smoke[0])  # smoker is a form of smoke; non- denies
     assert not is_heading("AST: 39") and not is_heading("SHE IS ALLERGIC OR SENSITIVE TO MACRODANTIN.")
     assert is_heading("PHYSICAL EXAMINATION:")
+
+
+def test_a_wordless_second_question_rides_on_the_first() -> None:
+    asked = R.understand("When was Mr. Wieczorek referred to cardiology, and for what?", {"wieczorek"})
+    assert asked.type == R.DATE and {"referr", "cardiol"} <= set(asked.words)
+
+
+def test_where_a_thing_is_listed_is_not_the_thing_asked() -> None:
+    asked = R.understand("Is hypochondriasis still on Jon Karls's problem list?", {"jon", "karls"})
+    assert asked.topic == "hypochondriasis" and asked.current
+
+
+@pytest.mark.parametrize(("question", "sentence", "fact"), [
+    ("what stage did the oncologist assign?", "It appears to be stage IIIA disease based on the nodes.", "stage IIIA"),
+    ("what was the estimated blood loss?", "ESTIMATED BLOOD LOSS: , 10 mL.", "10 mL"),
+    ("what NYHA class was he in?", "He has NYHA class III heart failure.", "class III"),
+])
+def test_grades_stages_and_measured_nouns_are_values(question: str, sentence: str, fact: str) -> None:
+    asked = R.understand(question)
+    assert asked.type == R.VALUE and R.extract(sentence, asked) == fact
+
+
+@pytest.mark.parametrize(("sentence", "word", "status"), [
+    ("Hyperventilation was omitted.", "Hyperventilation", NEGATED),
+    ("Cortisone injection was discussed as an option if therapy fails.", "Cortisone", HYPOTHETICAL),
+    ("Cortisone injection was given today.", "Cortisone", PRESENT),
+])
+def test_omitted_or_only_discussed_is_not_having_it(sentence: str, word: str, status: str) -> None:
+    i = sentence.index(word)
+    assert mention_status(sentence, i, i + len(word)) == status
+
+
+def test_a_labelled_line_answers_what_its_label_names() -> None:
+    text = "ANESTHESIA:,  Spinal with sedation.\nThe Department of Anesthesia came.\nThe debridement was done.\n"
+    found = R.best_sentences({"r1": text}, R.understand("what anesthesia was used for the debridement?"), limit=1)
+    assert found and "Spinal with sedation" in found[0].segment.text
