@@ -217,13 +217,24 @@ def run(args: argparse.Namespace) -> list[str]:
     say(f"from the rows: loaded in {times['rows_load_s']:.1f} s, graph built in {times.get('graph_build_s', 0):.0f} s "
         f"({args.threads} threads, load {load()}), snapshot ({snap_mb:.0f} MB) written in "
         f"{times.get('snapshot_save_s', 0):.1f} s")
-    say(f"memory: matrix {vm.matrix.nbytes / 2**20:.0f} MB (float32), graph {graph_mb:.0f} MB (int8 vectors + edges), "
-        f"process RSS {rss_mb():.0f} MB (peak {peak_mb():.0f} MB, building included)")
+    floats = "none (a graph is kept)" if vm.matrix is None else f"{vm.matrix.nbytes / 2**20:.0f} MB"
+    say(f"memory: codes {vm.codes.nbytes / 2**20:.0f} MB (int8), float rows {floats}, graph {graph_mb:.0f} MB "
+        f"(int8 vectors + edges), process RSS {rss_mb():.0f} MB (peak {peak_mb():.0f} MB, building included)")
+    # Exact search as an archive without a graph does it (float32 rows, one matrix product): the reference for
+    # recall and the latency baseline. Made here, after the memory above was read.
+    import copy
+
+    ref = copy.copy(vm)
+    ref.matrix, ref.ann = vm.rows(slice(None)), None
 
     from indexer import ann
 
     texts = queries(args.queries)
     qvecs = [embedder.embed_query(q) for q in texts]
+    ann.CHUNKS_PER_QUERY = args.fetch or ann.CHUNKS_PER_QUERY
+    import indexer.vectors
+
+    indexer.vectors.CHUNKS_PER_QUERY = ann.CHUNKS_PER_QUERY  # (imported by name there)
     say(f"graph: M={ann.CONNECTIVITY}, build depth {ann.EXPANSION_ADD}; {ann.CHUNKS_PER_QUERY} chunks fetched per "
         f"query; {len(qvecs)} real queries (MTSamples descriptions and paraphrases)")
     default_depth = ann.EXPANSION_SEARCH
@@ -232,7 +243,7 @@ def run(args: argparse.Namespace) -> list[str]:
         exact_t, ann_t, r100, r10 = [], [], [], []
         for q in qvecs * 2:  # two passes; the first warms the caches
             t = time.perf_counter()
-            exact = vm.ranking(q, exact=True).top(100)
+            exact = ref.ranking(q, exact=True).top(100)
             exact_t.append(time.perf_counter() - t)
             t = time.perf_counter()
             approx = vm.ranking(q).top(100)
@@ -255,7 +266,7 @@ def run(args: argparse.Namespace) -> list[str]:
     for q in texts:
         for kind in ("approximate", "exact"):  # interleaved: fair under a shared CPU
             VectorMatrix.ranking = (  # type: ignore[method-assign]
-                real_ranking if kind == "approximate" else lambda self, q, exact=False: real_ranking(self, q, True)
+                real_ranking if kind == "approximate" else lambda self, q, exact=False, r=ref: real_ranking(r, q, True)
             )
             t = time.perf_counter()
             search(session, q, mode="hybrid", limit=10)
@@ -267,7 +278,7 @@ def run(args: argparse.Namespace) -> list[str]:
         f"exact vectors p50 {1000 * percentile(x, .5):.0f} ms, p95 {1000 * percentile(x, .95):.0f} ms "
         f"(p95 ratio {percentile(h, .95) / percentile(x, .95):.2f})")
     session.close()
-    del vm, session, db
+    del vm, session, db, ref
 
     out = subprocess.run(
         [sys.executable, "-X", "faulthandler", __file__, "--unlock", str(root),
@@ -278,7 +289,8 @@ def run(args: argparse.Namespace) -> list[str]:
         raise SystemExit(f"the unlock run failed ({out.returncode}):\n{out.stderr[-3000:]}")
     u = json.loads(out.stdout.strip().splitlines()[-1])
     say(f"unlock-to-ready in a new process (load {load()}): {u['ready_s']:.2f} s = open session "
-        f"{u['open_s']:.2f} s (passphrase KDF) + vectors {u['vectors_s']:.2f} s (snapshot: {u['from_snapshot']}) "
+        f"{u['open_s']:.2f} s (passphrase KDF) + vectors {u['vectors_s']:.2f} s (snapshot: {u['from_snapshot']}; "
+        f"of which {u['read_s']:.2f} s reading its parts from the index) "
         f"+ first hybrid search {u['first_search_s']:.2f} s (the model's own load, {u['model_s']:.1f} s, apart: "
         f"full text answers meanwhile); RSS then {u['rss_mb']:.0f} MB "
         f"(peak {u['peak_mb']:.0f} MB)")
@@ -299,6 +311,8 @@ def unlock(root: Path, ann_from: int) -> None:
     from indexer import ann_store, semantic
 
     loaded: list[bool] = []
+    parts: dict[str, float] = {}
+    timed(ann_store, "_read_parts", parts, "read_s")
     real = ann_store.load_snapshot
     ann_store.load_snapshot = lambda db, vm: loaded.append(real(db, vm)) or loaded[-1]  # type: ignore[assignment]
     t0 = time.perf_counter()
@@ -317,7 +331,8 @@ def unlock(root: Path, ann_from: int) -> None:
     t3 = time.perf_counter()
     print(json.dumps({"open_s": t1 - t0, "vectors_s": t2 - t1, "first_search_s": t3 - tm,
                       "ready_s": (t3 - tm) + (t2 - t0), "model_s": tm - t2,
-                      "from_snapshot": bool(loaded and loaded[0]), "rss_mb": rss_mb(), "peak_mb": peak_mb()}))
+                      "from_snapshot": bool(loaded and loaded[0]), "rss_mb": rss_mb(), "peak_mb": peak_mb(),
+                      "read_s": parts.get("read_s", 0.0)}))
     session.close()
 
 
@@ -333,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2, help="threads building the graph")
     p.add_argument("--connectivity", type=int, help="graph edges per node (default: indexer.ann.CONNECTIVITY)")
     p.add_argument("--expansion-add", type=int, help="build depth (default: indexer.ann.EXPANSION_ADD)")
+    p.add_argument("--fetch", type=int,
+                   help="chunks fetched from the graph per query (default: indexer.ann.CHUNKS_PER_QUERY)")
     p.add_argument("--depths", default="800,2000,4000", help="search depths to measure (the default one first)")
     p.add_argument("--keep", help="build the vault in this folder and keep it")
     p.add_argument("--record", action="store_true", help="append the figures to bench/RESULTS.md")
