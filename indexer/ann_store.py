@@ -50,6 +50,7 @@ PART_BYTES = 16 << 20
 SAVE_EVERY = 20_000
 SAVE_SHARE = 0.05
 FORMAT = 3  # 3: the int8 codes are read from the graph's own vectors (2: an array of their own; 1: from `get`)
+READABLE = (2, 3)  # a format-2 snapshot (codes stored apart) is read as it is and replaced when next written
 VERIFY_ROWS = 64  # chunks whose codes are checked against the graph's when a snapshot is read
 
 
@@ -180,7 +181,10 @@ def load_snapshot(db: Any, vm: VectorMatrix) -> bool:
     data = _read_parts(db, vm.model, int(row[4]))
     if data is None:
         return False
-    arrays, graph = _unpack(data)
+    try:
+        arrays, graph = _unpack(data)
+    except ValueError:
+        return False  # a format this version does not read: the rows are read and a new snapshot written
     ann = AnnIndex.from_bytes(graph, vm.dim)
     ids = arrays["chunk_id"]
     if len(ann) != len(ids) or len(ids) != int(row[1]):
@@ -278,7 +282,7 @@ def _unpack(data: bytes | memoryview) -> tuple[dict[str, np.ndarray], memoryview
     view = memoryview(data)
     size = int.from_bytes(view[:8], "little")
     head = json.loads(bytes(view[8 : 8 + size]))
-    if head.get("format") != FORMAT:
+    if head.get("format") not in READABLE:
         raise ValueError("unknown vector snapshot format")
     at = 8 + size
     arrays = {}

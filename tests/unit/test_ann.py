@@ -321,3 +321,23 @@ def test_a_snapshot_is_stored_without_a_second_copy_of_the_codes(vault: Any, mon
     again = _fresh(db)
     assert loaded == [False] and np.array_equal(again.codes[np.argsort(again.chunk_id)],
                                                 vm.codes[np.argsort(vm.chunk_id)])
+
+
+def test_a_snapshot_of_the_previous_format_is_still_read(vault: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Format 2 stored the codes as an array of their own (session 6's vaults): read as it is."""
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    db = vault.session.db
+    _fill(db, clustered(np.random.default_rng(13), 300), _records(db))
+    vm = _fresh(db)
+    monkeypatch.setattr(ann_store, "FORMAT", 2)
+    monkeypatch.setattr(ann_store, "_slots_of", lambda codes, tape: None)  # (format 2: the codes apart)
+    ann_store.save_snapshot(db, vm)
+    arrays, _ = ann_store._unpack(ann_store._read_parts(db, MODEL, ann_store.snapshot_parts(db, MODEL)) or b"")
+    assert "codes" in arrays
+    loaded: list[bool] = []
+    real = ann_store.load_snapshot
+    monkeypatch.setattr(ann_store, "load_snapshot", lambda db, m: loaded.append(real(db, m)) or loaded[-1])
+    again = _fresh(db)
+    assert loaded == [True] and np.array_equal(again.codes, vm.codes)
+    q = vm.rows(np.array([7]))[0]
+    assert again.ranking(q).top(5) == vm.ranking(q).top(5)
