@@ -114,7 +114,10 @@ def build(root: Path, args: argparse.Namespace, say: Any) -> tuple[Any, Any, dic
     embedder = get_embedder(session)
     t = time.perf_counter()
     passages = real_passages(args.real)
-    real = embedder.embed_documents(passages).astype(np.float32)
+    if args.passage_vectors:  # the same passages embedded by an earlier run (np.save of `real`), to save minutes
+        real = np.load(args.passage_vectors)[: len(passages)].astype(np.float32)
+    else:
+        real = embedder.embed_documents(passages).astype(np.float32)
     real /= np.linalg.norm(real, axis=1, keepdims=True)
     times = {"embed_real_s": time.perf_counter() - t}
     say(f"embedded {len(real)} real passages in {times['embed_real_s']:.0f} s")
@@ -353,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--depths", default="800,2000,4000", help="search depths to measure (the default one first)")
     p.add_argument("--keep", help="build the vault in this folder and keep it")
     p.add_argument("--record", action="store_true", help="append the figures to bench/RESULTS.md")
+    p.add_argument("--passage-vectors", help=argparse.SUPPRESS)
     p.add_argument("--unlock", help=argparse.SUPPRESS)
     p.add_argument("--ann-from", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
