@@ -248,6 +248,19 @@ class VectorMatrix:
         out *= self.chunk_scale[rows][:, None]
         return out
 
+    def dots(self, rows: np.ndarray | slice, queries: np.ndarray) -> np.ndarray:
+        """Cosines of the given rows with a normalised query (1-d) or with each column of `queries` (2-d).
+
+        Without float rows the int8 codes are multiplied as they are and each product scaled after
+        (numpy widens them in its loop: no float copy of the rows is made)."""
+        q = np.asarray(queries, dtype=np.float32)
+        if self.matrix is not None:
+            return self.matrix[rows] @ q
+        out = (self.codes[rows] @ q).astype(np.float32, copy=False)
+        scale = self.chunk_scale[rows]
+        out *= scale if q.ndim == 1 else scale[:, None]
+        return out
+
     def _set(
         self, codes: np.ndarray, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,
         scale: np.ndarray, ordered: bool = False, matrix: np.ndarray | None = None,
@@ -326,7 +339,7 @@ class VectorMatrix:
         lengths = b - a
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         rows = np.repeat(a - offsets, lengths) + np.arange(int(lengths.sum()))
-        sims = self.rows(rows) @ np.asarray(query, dtype=np.float32)
+        sims = self.dots(rows, query)
         return np.maximum.reduceat(sims, offsets)
 
     def chunk_scores(self, query: np.ndarray) -> np.ndarray:
@@ -343,7 +356,7 @@ class VectorMatrix:
             return self.matrix @ queries
         out = np.empty((self.size, queries.shape[1]), dtype=np.float32)
         for a in range(0, self.size, BLOCK_ROWS):
-            out[a : a + BLOCK_ROWS] = self.rows(slice(a, a + BLOCK_ROWS)) @ queries
+            out[a : a + BLOCK_ROWS] = self.dots(slice(a, a + BLOCK_ROWS), queries)
         return out
 
     def record_scores_many(self, queries: np.ndarray) -> np.ndarray:
@@ -397,7 +410,7 @@ class VectorMatrix:
             return None
         a = int(self.starts[i])
         b = int(self.starts[i + 1]) if i + 1 < len(self.starts) else self.size
-        sims = self.rows(slice(a, b)) @ np.asarray(query, dtype=np.float32)
+        sims = self.dots(slice(a, b), query)
         j = int(np.argmax(sims))
         return int(self.chunk_seq[a + j]), int(self.chunk_span[a + j, 0]), int(self.chunk_span[a + j, 1]), float(
             sims[j]
