@@ -10,8 +10,10 @@ embedded by the real model.
 
 Measured, in one process unless said:
   - loading the matrix from the rows, building the graph, writing the snapshot
-  - vector top-100: exact (every chunk) and approximate, p50/p95, and the
-    approximate recall@100 (and @10) of records against the exact top-100
+  - vector top-100: exact (every chunk, float32 rows as a graph-less archive
+    has them) and approximate, p50/p95, and the approximate recall@100 (and
+    @10) of records against the exact top-100; where recall is lost (a perfect
+    graph's recall, the exact 100th-200th gap, misses that are near-ties)
   - hybrid search through archive.search (query embedding, policy, audit
     included), with the approximate index and with exact vectors
   - unlock-to-ready in a new process: open the session (passphrase KDF),
