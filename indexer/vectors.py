@@ -12,8 +12,8 @@ Memory: the int8 codes as stored (384 bytes a chunk) and, while the archive
 is searched exactly, their float32 rows beside them (1.5 KB a chunk; 100k
 chunks: ~190 MB in all). With a graph the float rows are not kept: the graph
 holds the codes too, candidates are scored from the codes (a few thousand
-rows, converted as they are read), and 1M chunks take ~0.4 GB beside the
-graph's ~1 GB instead of 1.5 GB.
+rows, multiplied as int8 and scaled after), and 1M chunks take ~0.4 GB
+beside the graph instead of 1.5 GB.
 
 From `ANN_FROM` chunks on, the matrix also keeps an approximate index
 (`indexer.ann`, an HNSW graph) and `ranking` answers a query's top records
@@ -349,8 +349,8 @@ class VectorMatrix:
     def chunk_scores_many(self, queries: np.ndarray) -> np.ndarray:
         """(chunks, k): every chunk against k query vectors (the columns of `queries`).
 
-        Without float rows (a graph is kept) the codes are converted a block at a time: a full scan is then
-        several times slower than the matrix product (only `verify`'s check and similar records do one)."""
+        Without float rows (a graph is kept) the codes are read a block at a time: a full scan is then
+        slower than the float matrix product (only `verify`'s check and similar records do one)."""
         queries = np.asarray(queries, dtype=np.float32)
         if self.matrix is not None:
             return self.matrix @ queries
