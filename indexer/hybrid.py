@@ -450,7 +450,7 @@ def second_look(
     ends = np.append(vm.starts[1:], vm.size)
     rows = np.concatenate([np.arange(vm.starts[i], ends[i]) for i in idx])
     owner = np.repeat(np.arange(len(ns)), ends[idx] - vm.starts[idx])
-    passages = vm.matrix[rows]
+    passages = vm.rows(rows)
     first = passages @ query
     if top:
         best = []

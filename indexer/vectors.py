@@ -8,7 +8,12 @@ deleted (a trigger bumps `chunk_generation`, and the matrix is reloaded).
 Scoring is one matrix-vector product and a segmented max per record
 (`np.maximum.reduceat`): no Python loop over chunks or records.
 
-Memory: 1.5 KB per chunk (100k chunks: ~150 MB).
+Memory: the int8 codes as stored (384 bytes a chunk) and, while the archive
+is searched exactly, their float32 rows beside them (1.5 KB a chunk; 100k
+chunks: ~190 MB in all). With a graph the float rows are not kept: the graph
+holds the codes too, candidates are scored from the codes (a few thousand
+rows, multiplied as int8 and scaled after), and 1M chunks take ~0.4 GB
+beside the graph instead of 1.5 GB.
 
 From `ANN_FROM` chunks on, the matrix also keeps an approximate index
 (`indexer.ann`, an HNSW graph) and `ranking` answers a query's top records
@@ -35,6 +40,7 @@ from indexer.ann import CHUNKS_PER_QUERY, AnnIndex
 # second, and has no recall to lose; below this a graph would only add memory, minutes of building and a recall
 # to check. bench/ann.py measures exact and approximate in the same run (bench/RESULTS.md, "issue 18 scale").
 ANN_FROM = 100_000
+BLOCK_ROWS = 32_768  # rows converted from int8 at a time in a full scan without float rows
 
 
 def encode(vector: np.ndarray) -> tuple[bytes, float]:
@@ -77,7 +83,9 @@ class VectorMatrix:
     def __init__(self, model: str, dim: int) -> None:
         self.model = model
         self.dim = dim
-        self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.codes = np.zeros((0, dim), dtype=np.int8)  # the stored int8 vectors, one row per chunk
+        # Their float32 rows (codes x scale), kept only while there is no graph (exact search's matrix product).
+        self.matrix: np.ndarray | None = np.zeros((0, dim), dtype=np.float32)
         self.chunk_id = np.zeros(0, dtype=np.int64)  # chunks.id of each row
         self.chunk_record = np.zeros(0, dtype=np.int64)  # records.n of each row
         self.chunk_seq = np.zeros(0, dtype=np.int32)
@@ -97,7 +105,7 @@ class VectorMatrix:
 
     @property
     def size(self) -> int:
-        return int(self.matrix.shape[0])
+        return int(self.chunk_id.shape[0])
 
     # -- loading -------------------------------------------------------------
     def refresh(self, db: Any) -> None:
@@ -162,12 +170,13 @@ class VectorMatrix:
             self.ann.add(ids, codes)
         self.unsaved += len(ids)
         self._set(
-            np.concatenate([self.matrix, dequantize(codes, scales)]),
+            np.concatenate([self.codes, np.asarray(codes, dtype=np.int8).reshape(-1, self.dim)]),
             np.concatenate([self.chunk_id, ids]),
             np.concatenate([self.chunk_record, rec]),
             np.concatenate([self.chunk_seq, seq]),
             np.concatenate([self.chunk_span, span]),
             np.concatenate([self.chunk_scale, scales]),
+            matrix=None if self.matrix is None else np.concatenate([self.matrix, dequantize(codes, scales)]),
         )
 
     def _forget(self, ids: np.ndarray) -> None:
@@ -180,8 +189,9 @@ class VectorMatrix:
         if gone.any():
             keep = ~gone
             self.unsaved += int(gone.sum())
-            self._set(self.matrix[keep], self.chunk_id[keep], self.chunk_record[keep], self.chunk_seq[keep],
-                      self.chunk_span[keep], self.chunk_scale[keep])
+            self._set(self.codes[keep], self.chunk_id[keep], self.chunk_record[keep], self.chunk_seq[keep],
+                      self.chunk_span[keep], self.chunk_scale[keep],
+                      matrix=None if self.matrix is None else self.matrix[keep])
             # SQLite gives a new row the largest id + 1, so a deleted last chunk's id comes back (re-embedding
             # the newest record): read again from the largest id still here.
             self.max_id = min(self.max_id, int(self.chunk_id.max()) if self.size else 0)
@@ -223,23 +233,52 @@ class VectorMatrix:
         if missing.any():
             ann.add(self.chunk_id[missing], self.stored_codes(missing))
         self.ann = ann
+        self.matrix = None  # the graph is searched now; candidates are scored from the codes
         self.unsaved = self.size
 
     def stored_codes(self, rows: np.ndarray | None = None) -> np.ndarray:
-        """The int8 codes of the rows (all by default), as stored: the matrix divided by each row's scale."""
-        m, scale = (self.matrix, self.chunk_scale) if rows is None else (self.matrix[rows], self.chunk_scale[rows])
-        return np.clip(np.rint(m / scale[:, None]), -127, 127).astype(np.int8)
+        """The int8 codes of the rows (all by default), as stored."""
+        return self.codes if rows is None else self.codes[rows]
+
+    def rows(self, rows: np.ndarray | slice) -> np.ndarray:
+        """float32 vectors of the given matrix rows (indexes or a slice)."""
+        if self.matrix is not None:
+            return self.matrix[rows]
+        out = self.codes[rows].astype(np.float32)
+        out *= self.chunk_scale[rows][:, None]
+        return out
+
+    def dots(self, rows: np.ndarray | slice, queries: np.ndarray) -> np.ndarray:
+        """Cosines of the given rows with a normalised query (1-d) or with each column of `queries` (2-d).
+
+        Without float rows the int8 codes are multiplied as they are and each product scaled after
+        (numpy widens them in its loop: no float copy of the rows is made)."""
+        q = np.asarray(queries, dtype=np.float32)
+        if self.matrix is not None:
+            return self.matrix[rows] @ q
+        out = (self.codes[rows] @ q).astype(np.float32, copy=False)
+        scale = self.chunk_scale[rows]
+        out *= scale if q.ndim == 1 else scale[:, None]
+        return out
 
     def _set(
-        self, matrix: np.ndarray, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,
-        scale: np.ndarray, ordered: bool = False,
+        self, codes: np.ndarray, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,
+        scale: np.ndarray, ordered: bool = False, matrix: np.ndarray | None = None,
     ) -> None:
+        """Take these rows (sorted by record unless `ordered`); float rows are kept only without a graph
+        (`matrix`, when given, is used for them as it is: tests and benchmarks hand in unquantised vectors)."""
         order = None if ordered else np.lexsort((seq, rec))
         if order is not None and np.array_equal(order, np.arange(len(order))):
             order = None  # already in (record, seq) order (new records come last): no copy
         pick = (lambda a: a) if order is None else (lambda a: a[order])
         self._id_order = None
-        self.matrix = np.ascontiguousarray(pick(matrix))
+        self.codes = np.ascontiguousarray(pick(codes))
+        if self.ann is not None:
+            self.matrix = None
+        elif matrix is not None:
+            self.matrix = np.ascontiguousarray(pick(np.asarray(matrix, dtype=np.float32)))
+        else:
+            self.matrix = dequantize(self.codes, pick(scale))
         self.chunk_id = pick(ids)
         self.chunk_record = pick(rec)
         self.chunk_seq = pick(seq)
@@ -262,8 +301,9 @@ class VectorMatrix:
         m = np.asarray(matrix, dtype=np.float32)
         peak = np.abs(m).max(axis=1) if n else np.zeros(0, dtype=np.float32)
         scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
-        vm._set(m, np.arange(1, n + 1, dtype=np.int64), np.asarray(record_n, dtype=np.int64), seqs,
-                np.zeros((n, 2), dtype=np.int64), scale)
+        codes = np.clip(np.rint(m / scale[:, None]), -127, 127).astype(np.int8)
+        vm._set(codes, np.arange(1, n + 1, dtype=np.int64), np.asarray(record_n, dtype=np.int64), seqs,
+                np.zeros((n, 2), dtype=np.int64), scale, matrix=m)
         return vm
 
     # -- scoring -------------------------------------------------------------
@@ -279,10 +319,13 @@ class VectorMatrix:
         if self.ann is None or not self.size:
             return None
         rng = np.random.default_rng(seed)
+        picked = np.sort(rng.choice(self.size, size=min(samples, self.size), replace=False))
+        queries = self.rows(picked)
+        queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+        every = self.record_scores_many(queries)  # exact, every chunk, all samples in one pass
         found = []
-        for row in rng.choice(self.size, size=min(samples, self.size), replace=False):
-            q = self.matrix[row] / max(float(np.linalg.norm(self.matrix[row])), 1e-12)
-            exact = {n for n, _ in self.ranking(q, exact=True).top(limit)}
+        for q, scores in zip(queries, every.T, strict=True):
+            exact = {n for n, _ in self.top(scores, limit)}
             approx = {n for n, _ in self.ranking(q).top(limit)}
             found.append(len(exact & approx) / max(1, len(exact)))
         return float(np.mean(found))
@@ -296,12 +339,31 @@ class VectorMatrix:
         lengths = b - a
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         rows = np.repeat(a - offsets, lengths) + np.arange(int(lengths.sum()))
-        sims = self.matrix[rows] @ np.asarray(query, dtype=np.float32)
+        sims = self.dots(rows, query)
         return np.maximum.reduceat(sims, offsets)
 
     def chunk_scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine of `query` (normalised) with every chunk, in matrix row order."""
-        return self.matrix @ np.asarray(query, dtype=np.float32)
+        return self.chunk_scores_many(np.asarray(query, dtype=np.float32)[:, None])[:, 0]
+
+    def chunk_scores_many(self, queries: np.ndarray) -> np.ndarray:
+        """(chunks, k): every chunk against k query vectors (the columns of `queries`).
+
+        Without float rows (a graph is kept) the codes are read a block at a time: a full scan is then
+        slower than the float matrix product (only `verify`'s check and similar records do one)."""
+        queries = np.asarray(queries, dtype=np.float32)
+        if self.matrix is not None:
+            return self.matrix @ queries
+        out = np.empty((self.size, queries.shape[1]), dtype=np.float32)
+        for a in range(0, self.size, BLOCK_ROWS):
+            out[a : a + BLOCK_ROWS] = self.dots(slice(a, a + BLOCK_ROWS), queries)
+        return out
+
+    def record_scores_many(self, queries: np.ndarray) -> np.ndarray:
+        """(records, k): best-chunk cosine per record for k query vectors (the rows of `queries`)."""
+        if not self.size:
+            return np.zeros((0, len(queries)), dtype=np.float32)
+        return np.maximum.reduceat(self.chunk_scores_many(np.asarray(queries, dtype=np.float32).T), self.starts)
 
     def record_scores(self, query: np.ndarray) -> np.ndarray:
         """Best-chunk cosine per record, aligned with `self.records`."""
@@ -348,7 +410,7 @@ class VectorMatrix:
             return None
         a = int(self.starts[i])
         b = int(self.starts[i + 1]) if i + 1 < len(self.starts) else self.size
-        sims = self.matrix[a:b] @ np.asarray(query, dtype=np.float32)
+        sims = self.dots(slice(a, b), query)
         j = int(np.argmax(sims))
         return int(self.chunk_seq[a + j]), int(self.chunk_span[a + j, 0]), int(self.chunk_span[a + j, 1]), float(
             sims[j]
@@ -360,14 +422,14 @@ class VectorMatrix:
             return np.zeros((0, self.dim), dtype=np.float32)
         a = int(self.starts[i])
         b = int(self.starts[i + 1]) if i + 1 < len(self.starts) else self.size
-        return self.matrix[a:b]
+        return self.rows(slice(a, b))
 
     def similar_scores(self, record_n: int) -> np.ndarray:
         """Per-record similarity to one record: the mean over its chunks of the best match in each record."""
         mine = self.record_vectors(record_n)
         if not len(mine) or not self.size:
             return np.zeros(len(self.records), dtype=np.float32)
-        sims = self.matrix @ mine.T  # (chunks, my chunks)
+        sims = self.chunk_scores_many(mine.T)  # (chunks, my chunks)
         best = np.maximum.reduceat(sims, self.starts, axis=0)  # (records, my chunks)
         return best.mean(axis=1)
 

@@ -173,7 +173,8 @@ def test_incremental_add_delete_and_snapshot_round_trip(vault: Any, monkeypatch:
     again = _fresh(db)
     assert loaded == [True]
     assert np.array_equal(again.chunk_id, vm.chunk_id) and np.array_equal(again.records, vm.records)
-    assert np.allclose(again.matrix, vm.matrix, atol=1e-6)
+    assert np.array_equal(again.codes, vm.codes) and np.array_equal(again.chunk_scale, vm.chunk_scale)
+    assert again.matrix is None and vm.matrix is None  # with a graph, no float rows beside it
     q = new[3]
     assert again.ranking(q).top(5) == vm.ranking(q).top(5) == vm.ranking(q, exact=True).top(5)
 
@@ -274,3 +275,69 @@ def test_the_embedder_runtime_still_loads_after_the_index() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).resolve().parents[2])
     assert run.returncode == 0 and run.stdout.strip() == "loaded", run.stderr[-2000:]
+
+
+def test_the_snapshot_keeps_the_vectors_once_and_finds_each_chunks_row_in_the_graph() -> None:
+    """The graph's serialised vectors stand for the codes (no second copy); slots freed by removals
+    keep stale rows, which are never chosen; a snapshot whose rows disagree with the graph is refused."""
+    from indexer.ann import AnnIndex
+
+    rng = np.random.default_rng(11)
+    codes = np.clip(np.rint(clustered(rng, 900) * 300), -127, 127).astype(np.int8)
+    ids = np.arange(1, 901, dtype=np.int64)
+    ann = AnnIndex(DIM)
+    ann.add(ids[:800], codes[:800])
+    ann.remove(ids[100:200])
+    ann.add(ids[800:], codes[800:])
+    live = np.concatenate([ids[:100], ids[200:]])
+    ours = codes[live - 1]
+    graph = ann.to_bytes()
+    tape = ann_store._vectors_in(graph, DIM)
+    assert tape is not None and len(tape) >= len(live)
+    slot = ann_store._slots_of(ours, tape)
+    assert slot is not None and np.array_equal(tape[slot], ours)
+    # a graph written differently is not read as vectors
+    assert ann_store._vectors_in(graph[4:], DIM) is None
+    assert ann_store._slots_of(ours[::-1][:5] + 1, tape[:3]) is None
+
+
+def test_a_snapshot_is_stored_without_a_second_copy_of_the_codes(vault: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    db = vault.session.db
+    _fill(db, clustered(np.random.default_rng(12), 300), _records(db))
+    vm = _fresh(db)
+    ann_store.save_snapshot(db, vm)
+    data = ann_store._read_parts(db, MODEL, ann_store.snapshot_parts(db, MODEL))
+    assert data is not None
+    arrays, graph = ann_store._unpack(data)
+    assert "codes" not in arrays and len(arrays["slot"]) == vm.size
+    assert len(data) < len(graph) + vm.size * 64  # ids, records, offsets, scales, slots: ~40 bytes a chunk
+
+    # the graph's rows must be the chunks' own: a snapshot that disagrees is refused, the rows are read
+    monkeypatch.setattr(ann_store, "_vectors_in", lambda g, dim: np.zeros((vm.size, dim), dtype=np.int8))
+    loaded: list[bool] = []
+    real = ann_store.load_snapshot
+    monkeypatch.setattr(ann_store, "load_snapshot", lambda db, m: loaded.append(real(db, m)) or loaded[-1])
+    again = _fresh(db)
+    assert loaded == [False] and np.array_equal(again.codes[np.argsort(again.chunk_id)],
+                                                vm.codes[np.argsort(vm.chunk_id)])
+
+
+def test_a_snapshot_of_the_previous_format_is_still_read(vault: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Format 2 stored the codes as an array of their own (session 6's vaults): read as it is."""
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    db = vault.session.db
+    _fill(db, clustered(np.random.default_rng(13), 300), _records(db))
+    vm = _fresh(db)
+    monkeypatch.setattr(ann_store, "FORMAT", 2)
+    monkeypatch.setattr(ann_store, "_slots_of", lambda codes, tape: None)  # (format 2: the codes apart)
+    ann_store.save_snapshot(db, vm)
+    arrays, _ = ann_store._unpack(ann_store._read_parts(db, MODEL, ann_store.snapshot_parts(db, MODEL)) or b"")
+    assert "codes" in arrays
+    loaded: list[bool] = []
+    real = ann_store.load_snapshot
+    monkeypatch.setattr(ann_store, "load_snapshot", lambda db, m: loaded.append(real(db, m)) or loaded[-1])
+    again = _fresh(db)
+    assert loaded == [True] and np.array_equal(again.codes, vm.codes)
+    q = vm.rows(np.array([7]))[0]
+    assert again.ranking(q).top(5) == vm.ranking(q).top(5)

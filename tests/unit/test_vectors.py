@@ -63,3 +63,23 @@ def test_similar_scores_rank_a_near_copy_first() -> None:
     vm = VectorMatrix.from_arrays("m", vecs, owners)
     top = vm.top(vm.similar_scores(1), 3, exclude=[1])
     assert top[0][0] == 2 and top[0][1] > 0.95
+
+
+def test_without_float_rows_every_score_comes_from_the_int8_codes() -> None:
+    """With a graph the float32 rows are dropped: exact scores, best chunks and similar records are then
+    computed from the codes and agree with the float rows they stand for."""
+    rng = np.random.default_rng(4)
+    vecs = _unit(rng, 3000, 64)
+    owners = np.sort(rng.integers(1, 400, size=3000))
+    vm = VectorMatrix.from_arrays("m", vecs, owners)
+    floats = (vm.codes.astype(np.float32) * vm.chunk_scale[:, None]).copy()
+    q = _unit(rng, 1, 64)[0]
+    want_scores = np.maximum.reduceat(floats @ q, vm.starts)
+    want_best = vm.best_chunk(q, int(owners[17]))
+    vm.matrix = None  # (what adopting a graph does)
+    assert vm.rows(slice(None)).shape == floats.shape and np.allclose(vm.rows(slice(None)), floats, atol=1e-6)
+    assert np.allclose(vm.record_scores(q), want_scores, atol=1e-5)
+    assert np.allclose(vm.exact_scores_of(q, np.arange(len(vm.records))), want_scores, atol=1e-5)
+    got_best = vm.best_chunk(q, int(owners[17]))
+    assert want_best is not None and got_best is not None and got_best[:3] == want_best[:3]
+    assert vm.top(vm.similar_scores(int(owners[5])), 1)[0][0] == int(owners[5])
