@@ -139,7 +139,7 @@ _CLAUSE_BREAK = re.compile(r"(?:(?<!\d)\.(?!\d)|[;!?\n]|\.(?=\s)|(?:^|\s)\d{1,2}
 NEGATION_PRE = (
     "no evidence of", "without evidence of", "no signs of", "no sign of", "negative for", "free of",
     "absence of", "no history of", "no complaints of", "never had", "ruled out", "rule out", "r/o",
-    "denies", "denied", "deny", "denying", "no", "not", "without", "nor",
+    "denies", "denied", "deny", "denying", "negative", "no", "not", "without", "nor",
 )  # fmt: skip
 NEGATION_POST = ("ruled out", "was negative", "is negative", "were negative", "unlikely", "not seen", "resolved")
 PSEUDO_NEGATION = (
@@ -343,6 +343,10 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
                 # ("pain" inside "low back pain").
                 if any(m.used < o.used and o.coverage > 0.99 and o.score >= m.score for o in found):
                     continue
+                # Another reading of the same words that matches them better ("hypertension": I10, not I1A.0
+                # resistant hypertension) is what they say; this one is only an alternative.
+                alternative = ALTERNATIVE_WEIGHT if any(
+                    m.used <= o.used and o.score > m.score for o in found) else 1.0
                 used = [toks[k] for k in range(m.start, m.end + 1) if stems[k]]
                 after = toks[m.end + 1].word if m.end + 1 < len(toks) else ""
                 if after in NOT_A_DIAGNOSIS_AFTER:  # "pain medication", "diabetes education"
@@ -381,10 +385,13 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
                 gate = _chapter_gate(code, context)
                 s, e = _passage(text, toks, clause, m.start, m.end)
                 past_score = m.score * weight * 0.7 * _chapter_gate(past_of, context) if past_of else 0.0
-                out.append(_Mention(code, m.score * weight * gate, s, e, sec.name, m.name.text, past_of, past_score))
+                out.append(_Mention(code, m.score * weight * gate * alternative, s, e, sec.name, m.name.text, past_of,
+                                    past_score))
     return out
 
 
+# A reading of a clause's words that another reading matches better (tuned on the dev notes).
+ALTERNATIVE_WEIGHT = 0.6
 FAMILY_CATEGORIES = frozenset(("Z80", "Z81", "Z82", "Z83", "Z84"))
 HISTORY_CATEGORIES = frozenset(("Z85", "Z86", "Z87", "Z92", "Z95", "Z96", "Z98"))
 # Words that name no condition on their own.
@@ -443,6 +450,8 @@ REPEAT_CAP = 3
 # Family- and personal-history codes (Z80-Z87 and the status codes) say something beside the visit's
 # conditions, never instead of them: they rank after a condition of like support (tuned on the dev notes).
 HISTORY_CODE_WEIGHT = 0.5
+FIRST_BONUS = 0.5
+FIRST_DECAY = 0.5
 
 
 def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
@@ -460,16 +469,27 @@ def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | No
         if not mention.past_of:
             continue
         condition = matcher.default.get(mention.past_of, mention.past_of)
-        if condition in by_code and any(not m.past_of for m in by_code[condition]):
+        # The note may affirm it in other words of the same category ("history of lung cancer ...
+        # Diagnosis: adenocarcinoma of the right upper lobe"): the past mention counts for that code.
+        current = [c for c, found in by_code.items() if c[:3] == condition[:3] and any(not m.past_of for m in found)]
+        if current:
+            target = condition if condition in current else max(current, key=lambda c: max(m.score for m in by_code[c]))
             by_code[matcher.default.get(mention.code, mention.code)].remove(mention)
-            by_code[condition].append(replace(mention, code=mention.past_of, score=mention.past_score, past_of=""))
+            by_code[target].append(replace(mention, code=target, score=mention.past_score, past_of=""))
     by_code = defaultdict(list, {code: found for code, found in by_code.items() if found})
+    # A note names the reason for the visit first (chief complaint, diagnosis, indication): the code whose first
+    # passage is the note's k-th ranks as if its support were 1 + FIRST_BONUS * FIRST_DECAY**k times as strong
+    # (tuned on the dev notes). The score shown is that rank over the first code's bonus: the text's support for
+    # the code first named, a little less for the ones named after it.
+    order = {start: k for k, start in enumerate(sorted({min(m.start for m in found) for found in by_code.values()}))}
     scored: list[tuple[float, str, _Mention]] = []
     for code, found in by_code.items():
         best = max(found, key=lambda m: m.score)
         repeats = len({(m.start, m.end) for m in found}) - 1
         weight = HISTORY_CODE_WEIGHT if code[:3] in FAMILY_CATEGORIES | HISTORY_CATEGORIES else 1.0
-        scored.append((best.score * weight * (1.0 + REPEAT_BONUS * min(REPEAT_CAP, repeats)), code, best))
+        support = best.score * weight * (1.0 + REPEAT_BONUS * min(REPEAT_CAP, repeats))
+        first = 1.0 + FIRST_BONUS * FIRST_DECAY ** order[min(m.start for m in found)]
+        scored.append((support * first / (1.0 + FIRST_BONUS), code, best))
     scored.sort(key=lambda x: (-x[0], x[1]))
     # Several codes of one category say less than one code of each of several categories.
     seen_categories: dict[str, int] = defaultdict(int)
