@@ -272,7 +272,7 @@ def score_tree(predict, mts: list[Item], aci: list[Item], fp_cases: list[FpCase]
             tally.fp += 1
             if tally.examples is not None and len(tally.examples) < 5:
                 tally.examples.append(f"{case.category} from {case.text[:100]!r}")
-    return scores, dict(fps), hits
+    return scores, dict(fps), hits, list(range(len(mts), 2 * len(mts))) + list(range(k - len(aci_notes), k))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -294,7 +294,8 @@ def run(args: argparse.Namespace) -> None:
         aci = [replace(i, said=gold_said(i.text, i.phrase)) for i in aci]
         fp_cases = false_positive_cases(db, matcher)
         predict, note_seconds = this_tree(db, matcher)
-        scores, fps, hits = score_tree(predict, mts, aci, fp_cases)
+        scores, fps, hits, notes = score_tree(predict, mts, aci, fp_cases)
+        note_seconds = [note_seconds[i] for i in notes]
         others = {}
         for tree in args.tree or []:
             t = time.perf_counter()
