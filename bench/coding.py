@@ -63,7 +63,7 @@ from archive.store.schema import MIGRATIONS  # noqa: E402
 from indexer import icd10  # noqa: E402
 from indexer.assertion import assertion_of  # noqa: E402
 from indexer.code_match import matcher_for  # noqa: E402
-from indexer.code_suggest import suggest_codes  # noqa: E402
+from indexer.code_suggest import code_suggestions, suggest_codes  # noqa: E402
 from vault.db import migrate, open_index  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -293,6 +293,15 @@ def run(args: argparse.Namespace) -> None:
         mts = [replace(i, said=gold_said(i.text, i.phrase)) for i in mts]
         aci = [replace(i, said=gold_said(i.text, i.phrase)) for i in aci]
         fp_cases = false_positive_cases(db, matcher)
+        # The uncertain list (code_suggestions) beside the suggestions: they must be the suggest_codes ones, and
+        # a doubted template condition ("Rule out X", "Possible X") should be listed as uncertain.
+        uncertain_listed: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for case in fp_cases:
+            both = code_suggestions(db, case.text, limit=10, matcher=matcher)
+            tally = uncertain_listed[case.key]
+            tally[0] += 1
+            tally[1] += int(case.category in {u.category for u in both.uncertain})
+            tally[2] += int(both.suggestions != suggest_codes(db, case.text, limit=10, matcher=matcher))
         predict, note_seconds = this_tree(db, matcher)
         scores, fps, hits, notes = score_tree(predict, mts, aci, fp_cases)
         note_seconds = [note_seconds[i] for i in notes]
@@ -340,6 +349,15 @@ def run(args: argparse.Namespace) -> None:
     for key in sorted(fps):
         cells = [str(table[t][1][key].fp) if key in table[t][1] else "-" for t in trees]
         lines.append(f"| {key} | " + " | ".join(cells) + f" | {fps[key].n} | {fps[key].affirmed_kept} |")
+    lines += [
+        "",
+        "This tree's uncertain list (`code suggest`, apart from the suggestions; never among them):",
+        "",
+        "| non-affirmed mentions (held-out) | listed as uncertain | suggestions differ from suggest_codes | mentions |",
+        "|---|---|---|---|",
+    ]
+    for key, (n, listed, differ) in sorted(uncertain_listed.items()):
+        lines.append(f"| {key} | {listed} | {differ} | {n} |")
     print("\n".join(lines))
     for key, tally in sorted(fps.items()):
         for example in tally.examples or []:
