@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import BadInput, NotFound
 from archive.policy import Action
 from indexer import icd10
-from indexer.code_suggest import Suggestion
+from indexer.code_suggest import UNCERTAIN_RULE, Suggestion
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -62,12 +62,17 @@ class RecordSuggestions:
     patient: str | None
     suggestions: list[Suggestion]
     decided: dict[str, str] = field(default_factory=dict)  # code -> confirmed | rejected
+    # What the text only doubts ("possible pneumonia", "rule out PE"): never suggestions; coded only under the
+    # inpatient rule (ICD-10-CM Official Guidelines II.H), never for an outpatient visit (IV.H).
+    uncertain: list[Suggestion] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "record_id": self.record_id,
             "patient": self.patient,
             "suggestions": [{**s.to_json(), "status": self.decided.get(s.code)} for s in self.suggestions],
+            "uncertain": [{**s.to_json(), "status": self.decided.get(s.code)} for s in self.uncertain],
+            "uncertain_rule": UNCERTAIN_RULE,
         }
 
 
@@ -184,7 +189,8 @@ def _record(session: Session, record_id: str) -> dict[str, Any]:
 
 
 def suggest_for_record(session: Session, record_id: str, limit: int = 10) -> RecordSuggestions:
-    """Codes suggested for a record's text, each with its supporting passage; audited."""
+    """Codes suggested for a record's text, each with its supporting passage, and apart from them the codes of
+    what the text only doubts (`uncertain`); audited."""
     session.require(Action.CODE)
     row = _record(session, record_id)
     ensure_code_set(session)
@@ -192,14 +198,15 @@ def suggest_for_record(session: Session, record_id: str, limit: int = 10) -> Rec
     with session.transaction():
         session.require_record(Action.CODE, record=row["id"], patient=row["patient"], audit=False)
         text = session.blobs.get_bytes(row["text_blob_id"]).decode("utf-8", "replace") if row["text_blob_id"] else ""
-        suggestions = session.store.coding.suggest(text, limit)
+        found = session.store.coding.suggest_all(text, limit)
         session.audit(
             "code_suggest",
             record=row["id"],
             patient=row["patient"],
-            details={"codes": [s.code for s in suggestions]},
+            details={"codes": [s.code for s in found.suggestions], "uncertain": [s.code for s in found.uncertain]},
         )
-    return RecordSuggestions(row["id"], row["patient"], suggestions, session.store.coding.decisions(row["id"]))
+    return RecordSuggestions(row["id"], row["patient"], found.suggestions, session.store.coding.decisions(row["id"]),
+                             found.uncertain)
 
 
 def suggest_for_text(session: Session, text: str, limit: int = 10) -> RecordSuggestions:
@@ -208,10 +215,11 @@ def suggest_for_text(session: Session, text: str, limit: int = 10) -> RecordSugg
     if not text.strip():
         raise BadInput("No text to code.", "Give the text with --text, e.g. --text 'type 2 diabetes, HTN'.")
     ensure_code_set(session)
-    suggestions = session.store.coding.suggest(text, limit)
+    found = session.store.coding.suggest_all(text, limit)
     with session.transaction():
-        session.audit("code_suggest", details={"free_text": True, "codes": [s.code for s in suggestions]})
-    return RecordSuggestions(None, None, suggestions)
+        session.audit("code_suggest", details={"free_text": True, "codes": [s.code for s in found.suggestions],
+                                               "uncertain": [s.code for s in found.uncertain]})
+    return RecordSuggestions(None, None, found.suggestions, uncertain=found.uncertain)
 
 
 def _decide(session: Session, record_id: str, code: str, status: str, passage: str | None,

@@ -29,7 +29,14 @@ False positives from non-affirmed mentions (issue 22), on held-out text only:
 - templates: seeded notes that deny, doubt, plan for or attribute to a relative a condition
   (FP_CONDITIONS x FP_TEMPLATES), beside an affirmed one that must still be found.
 
-    .venv/bin/python bench/coding.py [--record] [--show-misses dev] [--limit N]
+Subsets: each note is also scored by how it speaks of its gold condition (gold_said: the shipped
+assertion labeller on the gold wording's verbatim occurrences), so that the figure on notes whose gold
+is affirmed can be told apart from notes whose gold is only negated, doubted, planned, past or a relative's.
+
+Other trees: --tree PATH scores another checkout's suggester on the same items in the same run
+(bench/coding_worker.py in a subprocess), e.g. the pre-issue-22 commit be9f2bc.
+
+    .venv/bin/python bench/coding.py [--record] [--show-misses dev] [--limit N] [--tree /tmp/pre22]
 """
 
 from __future__ import annotations
@@ -38,21 +45,25 @@ import argparse
 import csv
 import datetime as dt
 import hashlib
+import json
+import os
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archive.store.schema import MIGRATIONS  # noqa: E402
 from indexer import icd10  # noqa: E402
+from indexer.assertion import assertion_of  # noqa: E402
 from indexer.code_match import matcher_for  # noqa: E402
-from indexer.code_suggest import suggest_codes  # noqa: E402
+from indexer.code_suggest import code_suggestions, suggest_codes  # noqa: E402
 from vault.db import migrate, open_index  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -99,6 +110,7 @@ class Item:
     phrase: str  # the diagnosis as written
     gold: str  # category
     text: str  # the note
+    said: str = ""  # how the note speaks of the gold condition (gold_said)
 
 
 def mtsamples_items(db) -> list[Item]:  # type: ignore[no-untyped-def]
@@ -170,10 +182,97 @@ class Score:
         self.top5 += int(hit)
         return hit
 
-    def row(self) -> str:
+    def pair(self) -> str:
         if not self.n:
-            return "n=0"
-        return f"{self.top1 / self.n:.3f} | {self.top5 / self.n:.3f} | {self.n}"
+            return "-"
+        return f"{self.top1 / self.n:.3f} / {self.top5 / self.n:.3f}"
+
+
+def gold_said(text: str, phrase: str) -> str:
+    """How the note speaks of its gold condition, by the shipped labeller (indexer.assertion.assertion_of) on
+    each verbatim occurrence of the gold wording (whole words, any case, a plural "s" allowed): "affirmed" when
+    one occurrence is affirmed, "never affirmed" when all are negated, possible, hypothetical, historical or a
+    relative's (or a heading), "not named" when the wording does not occur in the note."""
+    labels = [assertion_of(text, m.start(), m.end())
+              for m in re.finditer(r"\b" + re.escape(phrase) + r"s?\b", text, re.I)]
+    if not labels:
+        return "not named"
+    return "affirmed" if "affirmed" in labels else "never affirmed"
+
+
+def this_tree(db, matcher):  # type: ignore[no-untyped-def]
+    """Categories for each text from this tree's suggester (and the seconds each note took)."""
+    seconds: list[float] = []
+
+    def predict(texts: list[str]) -> list[list[str]]:
+        out = []
+        for text in texts:
+            t = time.perf_counter()
+            out.append(categories(suggest_codes(db, text, limit=10, matcher=matcher)))
+            seconds.append(time.perf_counter() - t)
+        return out
+
+    return predict, seconds
+
+
+def other_tree(tree: str):  # type: ignore[no-untyped-def]
+    """Categories for each text from another checkout's suggester (bench/coding_worker.py in a subprocess)."""
+
+    def predict(texts: list[str]) -> list[list[str]]:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        done = subprocess.run([sys.executable, str(HERE / "coding_worker.py"), tree], input=json.dumps(texts),
+                              capture_output=True, text=True, check=True, env=env)
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    return predict
+
+
+SUBSETS = ("all", "affirmed", "never affirmed", "not named")
+
+
+def score_tree(predict, mts: list[Item], aci: list[Item], fp_cases: list[FpCase]):  # type: ignore[no-untyped-def]
+    """Scores keyed (set, task, split, subset), the false-positive tallies, and this tree's per-note categories."""
+    by_note: dict[str, list[Item]] = defaultdict(list)
+    for item in aci:
+        by_note[item.note_id].append(item)
+    aci_notes = list(by_note)
+    texts = ([i.phrase for i in mts] + [i.text for i in mts] + [i.phrase for i in aci]
+             + [by_note[n][0].text for n in aci_notes] + [c.text for c in fp_cases])
+    cats = predict(texts)
+    k = 0
+    plain_mts, note_mts = cats[k : k + len(mts)], cats[k + len(mts) : k + 2 * len(mts)]
+    k += 2 * len(mts)
+    plain_aci = cats[k : k + len(aci)]
+    k += len(aci)
+    note_aci = dict(zip(aci_notes, cats[k : k + len(aci_notes)], strict=True))
+    k += len(aci_notes)
+    fp_cats = cats[k:]
+    scores: dict[tuple[str, str, str, str], Score] = defaultdict(Score)
+    hits: dict[str, tuple[list[str], list[str]]] = {}
+    for item, plain, note in zip(mts, plain_mts, note_mts, strict=True):
+        scores[(item.source, "plain", item.split, "all")].add(plain, item.gold)
+        for subset in ("all", item.said):
+            scores[(item.source, "note", item.split, subset)].add(note, item.gold)
+        hits[item.note_id] = (plain, note)
+    for item, plain in zip(aci, plain_aci, strict=True):
+        scores[(item.source, "plain", item.split, "all")].add(plain, item.gold)
+        note = note_aci[item.note_id]
+        golds = {i.gold for i in by_note[item.note_id]}
+        first_ok = bool(note) and note[0] in golds
+        for subset in ("all", item.said):
+            scores[(item.source, "note", item.split, subset)].add(note, item.gold, top1_ok=first_ok)
+        hits[f"{item.note_id} {item.phrase}"] = (plain, note)
+    fps: dict[str, FalsePositives] = defaultdict(lambda: FalsePositives(examples=[]))
+    for case, found in zip(fp_cases, fp_cats, strict=True):
+        tally = fps[case.key]
+        tally.n += 1
+        if case.affirmed:
+            tally.affirmed_kept += int(case.affirmed in found[:5])
+        if case.category in found:
+            tally.fp += 1
+            if tally.examples is not None and len(tally.examples) < 5:
+                tally.examples.append(f"{case.category} from {case.text[:100]!r}")
+    return scores, dict(fps), hits, list(range(len(mts), 2 * len(mts))) + list(range(k - len(aci_notes), k))
 
 
 def run(args: argparse.Namespace) -> None:
@@ -191,56 +290,74 @@ def run(args: argparse.Namespace) -> None:
         if args.split:
             mts = [i for i in mts if i.split == args.split]
             aci = [i for i in aci if i.split == args.split]
-        scores: dict[tuple[str, str, str], Score] = defaultdict(Score)
+        mts = [replace(i, said=gold_said(i.text, i.phrase)) for i in mts]
+        aci = [replace(i, said=gold_said(i.text, i.phrase)) for i in aci]
+        fp_cases = false_positive_cases(db, matcher)
+        # The uncertain list (code_suggestions) beside the suggestions: they must be the suggest_codes ones, and
+        # a doubted template condition ("Rule out X", "Possible X") should be listed as uncertain.
+        uncertain_listed: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for case in fp_cases:
+            both = code_suggestions(db, case.text, limit=10, matcher=matcher)
+            tally = uncertain_listed[case.key]
+            tally[0] += 1
+            tally[1] += int(case.category in {u.category for u in both.uncertain})
+            tally[2] += int(both.suggestions != suggest_codes(db, case.text, limit=10, matcher=matcher))
+        predict, note_seconds = this_tree(db, matcher)
+        scores, fps, hits, notes = score_tree(predict, mts, aci, fp_cases)
+        note_seconds = [note_seconds[i] for i in notes]
+        others = {}
+        for tree in args.tree or []:
+            t = time.perf_counter()
+            others[tree] = score_tree(other_tree(tree), mts, aci, fp_cases)
+            print(f"tree {tree}: {time.perf_counter() - t:.0f} s", file=sys.stderr)
         misses: list[str] = []
-        note_seconds: list[float] = []
-        for item in mts:
-            plain = categories(suggest_codes(db, item.phrase, limit=10, matcher=matcher))
-            hit = scores[(item.source, "plain", item.split)].add(plain, item.gold)
-            t = time.perf_counter()
-            note = categories(suggest_codes(db, item.text, limit=10, matcher=matcher))
-            note_seconds.append(time.perf_counter() - t)
-            hit_note = scores[(item.source, "note", item.split)].add(note, item.gold)
-            if args.show_misses == item.split and (not hit or not hit_note):
-                misses.append(f"{item.note_id} gold {item.gold} '{item.phrase}': plain {plain[:5]} note {note[:5]}")
-        by_note: dict[str, list[Item]] = defaultdict(list)
-        for item in aci:
-            plain = categories(suggest_codes(db, item.phrase, limit=10, matcher=matcher))
-            hit = scores[(item.source, "plain", item.split)].add(plain, item.gold)
-            if args.show_misses == item.split and not hit:
-                misses.append(f"{item.note_id} gold {item.gold} '{item.phrase}': plain {plain[:5]}")
-            by_note[item.note_id].append(item)
-        for nid, items in by_note.items():
-            t = time.perf_counter()
-            note = categories(suggest_codes(db, items[0].text, limit=10, matcher=matcher))
-            note_seconds.append(time.perf_counter() - t)
-            golds = {i.gold for i in items}
-            first_ok = bool(note) and note[0] in golds
-            for item in items:
-                hit = scores[(item.source, "note", item.split)].add(note, item.gold, top1_ok=first_ok)
-                if args.show_misses == item.split and not hit:
-                    misses.append(f"{nid} gold {item.gold} '{item.phrase}': note {note[:5]}")
-        fps = false_positives(db, matcher)
+        for item in [*mts, *aci]:
+            if args.show_misses != item.split:
+                continue
+            key = item.note_id if item.source == "mtsamples" else f"{item.note_id} {item.phrase}"
+            plain, note = hits[key]
+            if item.gold not in plain[:5] or item.gold not in note[:5]:
+                misses.append(f"{item.note_id} gold {item.gold} '{item.phrase}' ({item.said}): plain {plain[:5]} "
+                              f"note {note[:5]}")
         spot = [
             (item, (icd10.lookup(db, item.gold) or icd10.CodeInfo(item.gold, "?", "", False, "", "", "", "", 0)))
             for item in random.Random(6).sample(mts, min(args.spot_check, len(mts)))
         ]
+    trees = ["this tree", *others]
+    table = {"this tree": (scores, fps), **{t: (o[0], o[1]) for t, o in others.items()}}
     lines = [
         f"code set: {load.codes} entries, {load.billable} billable, loaded in {load.seconds:.1f} s; "
-        f"matcher built in {matcher_s:.1f} s; median {_median(note_seconds) * 1000:.0f} ms per note",
+        f"matcher built in {matcher_s:.1f} s; median {_median(note_seconds) * 1000:.0f} ms per note "
+        f"(load {_loadavg()})",
         "",
-        "| set | task | split | top-1 | top-5 | n |",
-        "|---|---|---|---|---|---|",
+        "Subsets (how the note speaks of the gold condition: `gold_said`, the shipped labeller on the gold wording's",
+        "verbatim occurrences): affirmed = at least one occurrence affirmed; never affirmed = every occurrence",
+        "negated, possible, hypothetical, historical, a relative's or a heading; not named = no verbatim occurrence.",
+        "",
+        "| set | task | split | gold in the note | " + " | ".join(f"{t}: top-1 / top-5" for t in trees) + " | n |",
+        "|---|---|---|---|" + "---|" * len(trees) + "---|",
     ]
-    for (source, task, split), score in sorted(scores.items()):
-        lines.append(f"| {source} | {task} | {split} | {score.row()} |")
+    for key in sorted(scores, key=lambda k: (k[0], k[1], k[2], SUBSETS.index(k[3]))):
+        cells = [table[t][0][key].pair() for t in trees]
+        lines.append(f"| {' | '.join(key)} | " + " | ".join(cells) + f" | {scores[key].n} |")
     lines += [
         "",
-        "| non-affirmed mentions (held-out) | false positives | mentions | affirmed neighbour in top 5 |",
+        "| non-affirmed mentions (held-out) | " + " | ".join(f"{t}: false positives" for t in trees)
+        + " | mentions | affirmed neighbour in top 5 |",
+        "|---|" + "---|" * len(trees) + "---|---|",
+    ]
+    for key in sorted(fps):
+        cells = [str(table[t][1][key].fp) if key in table[t][1] else "-" for t in trees]
+        lines.append(f"| {key} | " + " | ".join(cells) + f" | {fps[key].n} | {fps[key].affirmed_kept} |")
+    lines += [
+        "",
+        "This tree's uncertain list (`code suggest`, apart from the suggestions; never among them):",
+        "",
+        "| non-affirmed mentions (held-out) | listed as uncertain | suggestions differ from suggest_codes | mentions |",
         "|---|---|---|---|",
     ]
-    for key, tally in sorted(fps.items()):
-        lines.append(f"| {key} | {tally.row()} |")
+    for key, (n, listed, differ) in sorted(uncertain_listed.items()):
+        lines.append(f"| {key} | {listed} | {differ} | {n} |")
     print("\n".join(lines))
     for key, tally in sorted(fps.items()):
         for example in tally.examples or []:
@@ -256,6 +373,13 @@ def run(args: argparse.Namespace) -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         with open(RESULTS, "a", encoding="utf-8") as fh:
             fh.write(f"\n## coding suggestions ({stamp}, bench/coding.py)\n\n" + "\n".join(lines) + "\n")
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 # (condition as written, its category) -- written for this benchmark, not tuned on
@@ -286,13 +410,18 @@ class FalsePositives:
     affirmed_kept: int = 0
     examples: list[str] | None = None
 
-    def row(self) -> str:
-        return f"{self.fp} | {self.n} | {self.affirmed_kept}"
+
+@dataclass(frozen=True)
+class FpCase:
+    key: str  # which set and kind of non-affirmed mention
+    text: str
+    category: str  # the non-affirmed condition's category: a false positive when suggested
+    affirmed: str = ""  # the affirmed neighbour's category (templates), which must still be found
 
 
-def false_positives(db, matcher, seed: int = 22) -> dict[str, FalsePositives]:  # type: ignore[no-untyped-def]
-    """Suggestions that rest on a negated, family, hypothetical or possible mention (target: none)."""
-    out: dict[str, FalsePositives] = defaultdict(lambda: FalsePositives(examples=[]))
+def false_positive_cases(db, matcher, seed: int = 22) -> list[FpCase]:  # type: ignore[no-untyped-def]
+    """Texts whose suggestions must not name a negated, family, hypothetical or possible mention (target: none)."""
+    out: list[FpCase] = []
     negex = DATA / "negex" / "context_annotations.tsv"
     if negex.exists():
         sys.path.insert(0, str(HERE))
@@ -305,28 +434,14 @@ def false_positives(db, matcher, seed: int = 22) -> dict[str, FalsePositives]:  
             own = categories(suggest_codes(db, row.concept, limit=1, matcher=matcher))
             if not own or own[0].startswith("Z"):
                 continue
-            key = "negex negated" if row.negated else "negex other person"
-            tally = out[key]
-            tally.n += 1
-            cats = categories(suggest_codes(db, row.sentence, limit=10, matcher=matcher))
-            if own[0] in cats:
-                tally.fp += 1
-                if tally.examples is not None and len(tally.examples) < 5:
-                    tally.examples.append(f"{own[0]} from {row.sentence[:100]!r}")
+            out.append(FpCase("negex negated" if row.negated else "negex other person", row.sentence, own[0]))
     rng = random.Random(seed)
     for kind, template in FP_TEMPLATES:
         for cond, cat in FP_CONDITIONS:
             other, other_cat = rng.choice([c for c in FP_CONDITIONS if c[1] != cat])
-            text = template.format(c=cond, C=cond.capitalize(), a=other)
-            cats = categories(suggest_codes(db, text, limit=10, matcher=matcher))
-            tally = out[f"templates {kind}"]
-            tally.n += 1
-            tally.affirmed_kept += int(other_cat in cats[:5])
-            if cat in cats:
-                tally.fp += 1
-                if tally.examples is not None and len(tally.examples) < 5:
-                    tally.examples.append(f"{cat} from {text!r}")
-    return dict(out)
+            out.append(FpCase(f"templates {kind}", template.format(c=cond, C=cond.capitalize(), a=other), cat,
+                              other_cat))
+    return out
 
 
 def _median(values: list[float]) -> float:
@@ -341,6 +456,8 @@ def main() -> None:
     ap.add_argument("--spot-check", type=int, default=0, help="print N random MTSamples gold labels")
     ap.add_argument("--limit", type=int, default=0, help="only the first N MTSamples notes (quick run)")
     ap.add_argument("--split", choices=["dev", "held-out"], help="only one split")
+    ap.add_argument("--tree", action="append", help="also score another checkout's suggester in the same run, "
+                    "e.g. the pre-issue-22 tree: git archive be9f2bc | tar -x -C /tmp/pre22 (repeatable)")
     run(ap.parse_args())
 
 

@@ -139,7 +139,7 @@ _CLAUSE_BREAK = re.compile(r"(?:(?<!\d)\.(?!\d)|[;!?\n]|\.(?=\s)|(?:^|\s)\d{1,2}
 NEGATION_PRE = (
     "no evidence of", "without evidence of", "no signs of", "no sign of", "negative for", "free of",
     "absence of", "no history of", "no complaints of", "never had", "ruled out", "rule out", "r/o",
-    "denies", "denied", "deny", "denying", "no", "not", "without", "nor",
+    "denies", "denied", "deny", "denying", "negative", "no", "not", "without", "nor",
 )  # fmt: skip
 NEGATION_POST = ("ruled out", "was negative", "is negative", "were negative", "unlikely", "not seen", "resolved")
 PSEUDO_NEGATION = (
@@ -174,6 +174,7 @@ class _Token:
     end: int
     stem: str
     negated: bool = False
+    ruled_out: bool = False  # "rule out", "r/o": doubted, never a suggestion, listed as uncertain
     historical: bool = False
     family: bool = False
 
@@ -189,6 +190,7 @@ def _mark_context(toks: list[_Token]) -> None:
     pseudo = [tuple(p.split()) for p in PSEUDO_NEGATION]
     hist = [tuple(p.split()) for p in HISTORY_PRE]
     fam = [tuple(p.split()) for p in FAMILY_PRE]
+    doubt = {("rule", "out"), ("r/o",)}
 
     def mark_forward(start: int, flag: str, stop: frozenset[str]) -> None:
         for k in range(start, min(len(toks), start + NEGATION_SCOPE)):
@@ -209,7 +211,7 @@ def _mark_context(toks: list[_Token]) -> None:
                 toks[k].negated = True
         trig = next((p for p in pre_neg if _starts_with(low, i, p)), None)
         if trig:
-            mark_forward(i + len(trig), "negated", TERMINATORS)
+            mark_forward(i + len(trig), "ruled_out" if trig in doubt else "negated", TERMINATORS)
             i += len(trig)
             continue
         trig = next((p for p in hist if _starts_with(low, i, p)), None)
@@ -309,27 +311,35 @@ def _chapter_gate(code: str, context: set[str]) -> float:
     return 1.0
 
 
-def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
+def mentions(matcher: CodeMatcher, text: str, db: Any = None,
+             uncertain: list[_Mention] | None = None) -> list[_Mention]:
     """Every (code, score, passage) a clause of the text supports.
 
     With `db`, a short clause of a diagnosis section (or a short text) that
-    matches no name exactly falls back to a full-text code search.
+    matches no name exactly falls back to a full-text code search. With
+    `uncertain`, the mentions the note only doubts ("possible pneumonia", "rule
+    out PE") are added to that list; they are never among the returned ones.
     """
     out: list[_Mention] = []
     context = _note_context(text)
     for sec in sections(text):
         if sec.weight <= 0 and "FAMILY" not in sec.name.upper():
             continue
-        family_section = "FAMILY" in sec.name.upper()
         for clause in clauses(text, sec.start, sec.end):
             toks = _clause_tokens(text, *clause)
             if not toks:
                 continue
             _mark_context(toks)
             stems = [
-                "" if (t.negated or t.word in FUNCTION_WORDS) else t.stem
+                "" if (t.negated or t.ruled_out or t.word in FUNCTION_WORDS) else t.stem
                 for t in toks
             ]
+            if uncertain is not None and any(t.ruled_out and not t.negated for t in toks):
+                # "rule out PE": the words the suggestions skip, read again for the uncertain list only
+                doubted = ["" if (t.negated or t.word in FUNCTION_WORDS) else t.stem for t in toks]
+                ruled = {k for k, t in enumerate(toks) if t.ruled_out}
+                again = [m for m in matcher.match(doubted, limit=8) if m.used & ruled]
+                _clause_mentions(matcher, text, toks, doubted, again, clause, sec, context, uncertain)
             if not any(stems):
                 continue
             found = matcher.match(stems, limit=8)
@@ -338,53 +348,76 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None) -> list[_Mention]:
                 if fallback is not None:
                     out.append(fallback)
                 continue
-            for m in found:
-                # A name whose words all lie inside a longer match's words is subsumed by it
-                # ("pain" inside "low back pain").
-                if any(m.used < o.used and o.coverage > 0.99 and o.score >= m.score for o in found):
-                    continue
-                used = [toks[k] for k in range(m.start, m.end + 1) if stems[k]]
-                after = toks[m.end + 1].word if m.end + 1 < len(toks) else ""
-                if after in NOT_A_DIAGNOSIS_AFTER:  # "pain medication", "diabetes education"
-                    continue
-                code = m.name.code
-                is_family_code = code[:3] in FAMILY_CATEGORIES
-                is_history_code = code[:3] in HISTORY_CATEGORIES
-                used_stems = {t.stem for t in used} - GENERIC_STEMS
-                if not used_stems:
-                    continue  # "the patient was prescribed the following medications"
-                if (is_family_code or is_history_code) and not used_stems - HISTORY_WORDS:
-                    continue  # "family history of" alone names no condition
-                if _collision(used_stems, toks):
-                    continue  # "weight down", "felt fit", "cold to touch"
-                span_start, span_end = min(t.start for t in used), max(t.end for t in used)
-                said = context_of(text, span_start, span_end)
-                if said.heading or said.negated or said.possible or said.hypothetical:
-                    continue  # "History of Present Illness:", "never smoker", "rule out PE", "return if"
-                family = family_section or said.family or any(t.family for t in used)
-                weight = 1.0 if family_section else sec.weight
-                past_of = ""
-                if family and not is_family_code:
-                    # A relative's condition suggests only its family-history code (Z80-Z84).
-                    code = matcher.family_code(matcher.default.get(code, code)) or ""
-                    if not code:
-                        continue
-                elif said.historical and not is_history_code:
-                    # A past condition suggests its personal-history code (Z85-Z87) where there is one.
-                    history = matcher.personal_history_code(matcher.default.get(code, code))
-                    if history:
-                        past_of, code = code, history
-                    else:
-                        weight *= 0.7
-                elif any(t.historical for t in used) and not is_history_code:
-                    weight *= 0.7
-                gate = _chapter_gate(code, context)
-                s, e = _passage(text, toks, clause, m.start, m.end)
-                past_score = m.score * weight * 0.7 * _chapter_gate(past_of, context) if past_of else 0.0
-                out.append(_Mention(code, m.score * weight * gate, s, e, sec.name, m.name.text, past_of, past_score))
+            out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain)
     return out
 
 
+def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str], found: list[Any],
+                     clause: tuple[int, int], sec: Section, context: set[str],
+                     uncertain: list[_Mention] | None) -> list[_Mention]:
+    """The mentions of one clause's matches; the doubted ones go to `uncertain` (when given), never to the result."""
+    out: list[_Mention] = []
+    family_section = "FAMILY" in sec.name.upper()
+    for m in found:
+        # A name whose words all lie inside a longer match's words is subsumed by it
+        # ("pain" inside "low back pain").
+        if any(m.used < o.used and o.coverage > 0.99 and o.score >= m.score for o in found):
+            continue
+        # Another reading of the same words that matches them better ("hypertension": I10, not I1A.0
+        # resistant hypertension) is what they say; this one is only an alternative.
+        alternative = ALTERNATIVE_WEIGHT if any(m.used <= o.used and o.score > m.score for o in found) else 1.0
+        used = [toks[k] for k in range(m.start, m.end + 1) if stems[k]]
+        after = toks[m.end + 1].word if m.end + 1 < len(toks) else ""
+        if after in NOT_A_DIAGNOSIS_AFTER:  # "pain medication", "diabetes education"
+            continue
+        code = m.name.code
+        is_family_code = code[:3] in FAMILY_CATEGORIES
+        is_history_code = code[:3] in HISTORY_CATEGORIES
+        used_stems = {t.stem for t in used} - GENERIC_STEMS
+        if not used_stems:
+            continue  # "the patient was prescribed the following medications"
+        if (is_family_code or is_history_code) and not used_stems - HISTORY_WORDS:
+            continue  # "family history of" alone names no condition
+        if _collision(used_stems, toks):
+            continue  # "weight down", "felt fit", "cold to touch"
+        span_start, span_end = min(t.start for t in used), max(t.end for t in used)
+        said = context_of(text, span_start, span_end)
+        if said.heading or said.negated or said.hypothetical:
+            continue  # "History of Present Illness:", "never smoker", "return if"
+        family = family_section or said.family or any(t.family for t in used)
+        doubted = said.possible or any(t.ruled_out for t in used)
+        if doubted and (uncertain is None or family or not said.possible):
+            continue  # "rule out PE", "possible pneumonia": never a suggestion
+        weight = 1.0 if family_section else sec.weight
+        past_of = ""
+        if family and not is_family_code:
+            # A relative's condition suggests only its family-history code (Z80-Z84).
+            code = matcher.family_code(matcher.default.get(code, code)) or ""
+            if not code:
+                continue
+        elif said.historical and not is_history_code:
+            # A past condition suggests its personal-history code (Z85-Z87) where there is one.
+            history = matcher.personal_history_code(matcher.default.get(code, code))
+            if history:
+                past_of, code = code, history
+            else:
+                weight *= 0.7
+        elif any(t.historical for t in used) and not is_history_code:
+            weight *= 0.7
+        gate = _chapter_gate(code, context)
+        s, e = _passage(text, toks, clause, m.start, m.end)
+        past_score = m.score * weight * 0.7 * _chapter_gate(past_of, context) if past_of else 0.0
+        mention = _Mention(code, m.score * weight * gate * alternative, s, e, sec.name, m.name.text, past_of,
+                           past_score)
+        if doubted and uncertain is not None:
+            uncertain.append(mention)
+        else:
+            out.append(mention)
+    return out
+
+
+# A reading of a clause's words that another reading matches better (tuned on the dev notes).
+ALTERNATIVE_WEIGHT = 0.6
 FAMILY_CATEGORIES = frozenset(("Z80", "Z81", "Z82", "Z83", "Z84"))
 HISTORY_CATEGORIES = frozenset(("Z85", "Z86", "Z87", "Z92", "Z95", "Z96", "Z98"))
 # Words that name no condition on their own.
@@ -420,7 +453,7 @@ FALLBACK_MAX_WORDS = 6
 def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], clause: tuple[int, int],
                      sec: Section) -> _Mention | None:
     content = [t for t, s in zip(toks, stems, strict=True) if s]
-    if any(t.negated or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
+    if any(t.negated or t.ruled_out or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
         return None
     if sec.weight < 0.9 and len(text) > 120:
         return None
@@ -443,13 +476,52 @@ REPEAT_CAP = 3
 # Family- and personal-history codes (Z80-Z87 and the status codes) say something beside the visit's
 # conditions, never instead of them: they rank after a condition of like support (tuned on the dev notes).
 HISTORY_CODE_WEIGHT = 0.5
+FIRST_BONUS = 0.5
+FIRST_DECAY = 0.5
+
+
+# How the uncertain codes are shown: never suggestions, for the coder to decide.
+UNCERTAIN_RULE = ("uncertain: code only under the inpatient rule (ICD-10-CM Official Guidelines II.H: an uncertain "
+                  "diagnosis at discharge is coded as if established); never for an outpatient visit (IV.H)")
+
+
+@dataclass(frozen=True)
+class CodeSuggestions:
+    """The suggestions, and apart from them the codes of what the text only doubts.
+
+    ICD-10-CM Official Guidelines: an inpatient's uncertain diagnosis at discharge ("probable", "suspected",
+    "rule out") is coded as if established (Section II.H); an outpatient's never is (Section IV.H). The archive
+    does not know which rule a record falls under, so the doubted codes are never suggestions: they are listed
+    for the coder to decide.
+    """
+
+    suggestions: list[Suggestion]
+    uncertain: list[Suggestion]
 
 
 def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
     """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
     matcher = matcher or matcher_for(db)
+    return _ranked(matcher, text, mentions(matcher, text, db), limit)
+
+
+def code_suggestions(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None,
+                     uncertain_limit: int = 5) -> CodeSuggestions:
+    """`suggest_codes`, and the codes of the mentions the text doubts ("possible X", "rule out X") that no
+    suggestion already names, best first; those are never suggestions (see CodeSuggestions)."""
+    matcher = matcher or matcher_for(db)
+    doubted: list[_Mention] = []
+    suggestions = _ranked(matcher, text, mentions(matcher, text, db, uncertain=doubted), limit)
+    named = {matcher.default.get(s.code, s.code) for s in suggestions}
+    uncertain: list[Suggestion] = []
+    for s in _ranked(matcher, text, doubted, limit):  # one code a category: the doubt is about the condition
+        if matcher.default.get(s.code, s.code) not in named and s.category not in {u.category for u in uncertain}:
+            uncertain.append(s)
+    return CodeSuggestions(suggestions, uncertain[:uncertain_limit])
+
+
+def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: int) -> list[Suggestion]:
     by_code: dict[str, list[_Mention]] = defaultdict(list)
-    found_all = mentions(matcher, text, db)
     for mention in found_all:
         target = matcher.default.get(mention.code, mention.code)
         by_code[target].append(mention)
@@ -460,16 +532,27 @@ def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | No
         if not mention.past_of:
             continue
         condition = matcher.default.get(mention.past_of, mention.past_of)
-        if condition in by_code and any(not m.past_of for m in by_code[condition]):
+        # The note may affirm it in other words of the same category ("history of lung cancer ...
+        # Diagnosis: adenocarcinoma of the right upper lobe"): the past mention counts for that code.
+        current = [c for c, found in by_code.items() if c[:3] == condition[:3] and any(not m.past_of for m in found)]
+        if current:
+            target = condition if condition in current else max(current, key=lambda c: max(m.score for m in by_code[c]))
             by_code[matcher.default.get(mention.code, mention.code)].remove(mention)
-            by_code[condition].append(replace(mention, code=mention.past_of, score=mention.past_score, past_of=""))
+            by_code[target].append(replace(mention, code=target, score=mention.past_score, past_of=""))
     by_code = defaultdict(list, {code: found for code, found in by_code.items() if found})
+    # A note names the reason for the visit first (chief complaint, diagnosis, indication): the code whose first
+    # passage is the note's k-th ranks as if its support were 1 + FIRST_BONUS * FIRST_DECAY**k times as strong
+    # (tuned on the dev notes). The score shown is that rank over the first code's bonus: the text's support for
+    # the code first named, a little less for the ones named after it.
+    order = {start: k for k, start in enumerate(sorted({min(m.start for m in found) for found in by_code.values()}))}
     scored: list[tuple[float, str, _Mention]] = []
     for code, found in by_code.items():
         best = max(found, key=lambda m: m.score)
         repeats = len({(m.start, m.end) for m in found}) - 1
         weight = HISTORY_CODE_WEIGHT if code[:3] in FAMILY_CATEGORIES | HISTORY_CATEGORIES else 1.0
-        scored.append((best.score * weight * (1.0 + REPEAT_BONUS * min(REPEAT_CAP, repeats)), code, best))
+        support = best.score * weight * (1.0 + REPEAT_BONUS * min(REPEAT_CAP, repeats))
+        first = 1.0 + FIRST_BONUS * FIRST_DECAY ** order[min(m.start for m in found)]
+        scored.append((support * first / (1.0 + FIRST_BONUS), code, best))
     scored.sort(key=lambda x: (-x[0], x[1]))
     # Several codes of one category say less than one code of each of several categories.
     seen_categories: dict[str, int] = defaultdict(int)

@@ -72,7 +72,11 @@ def code_show(state: CliState, code_text: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_state
 def code_suggest(state: CliState, record_id: str | None, free_text: str | None, limit: int, as_json: bool) -> None:
-    """Suggest codes for RECORD_ID's text (or --text), each with the passage that supports it."""
+    """Suggest codes for RECORD_ID's text (or --text), each with the passage that supports it.
+
+    What the text only doubts ("possible pneumonia", "rule out PE") is never a suggestion: it is listed
+    apart, marked uncertain, to be coded only under the inpatient rule (ICD-10-CM guidelines II.H), never
+    for an outpatient visit (IV.H)."""
     from archive.coding import suggest_for_record, suggest_for_text
 
     if bool(record_id) == bool(free_text):
@@ -88,12 +92,23 @@ def code_suggest(state: CliState, record_id: str | None, free_text: str | None, 
         return
     if not result.suggestions:
         click.echo("No diagnosis found to code. Search codes with 'chartvault code search WORDS'.")
-        return
     for s in result.suggestions:
         status = result.decided.get(s.code)
         flag = f"  [{status}]" if status else ""
         click.echo(f"{s.code:<9} {s.score:.2f}  {s.description}{flag}")
         click.echo(f"          \u201c{' '.join(s.passage.split())}\u201d")
+    if result.uncertain:
+        # Never suggestions: what the text only doubts, apart and marked (ICD-10-CM guidelines II.H / IV.H).
+        click.echo("")
+        click.echo("Uncertain: code only under the inpatient rule (ICD-10-CM guidelines II.H), never for an "
+                   "outpatient visit (IV.H):")
+        for s in result.uncertain:
+            status = result.decided.get(s.code)
+            flag = f"  [{status}]" if status else ""
+            click.echo(f"? {s.code:<7} {s.score:.2f}  {s.description}  (uncertain){flag}")
+            click.echo(f"          \u201c{' '.join(s.passage.split())}\u201d")
+    if not result.suggestions and not result.uncertain:
+        return
     if record_id:
         click.echo(f"Confirm with: chartvault code confirm {result.record_id} CODE")
 

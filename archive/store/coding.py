@@ -13,7 +13,7 @@ from indexer import icd10
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-    from indexer.code_suggest import Suggestion
+    from indexer.code_suggest import CodeSuggestions, Suggestion
 
 
 class CodingRepo:
@@ -85,6 +85,12 @@ class CodingRepo:
         from indexer.code_suggest import suggest_codes
 
         return suggest_codes(self.db, text, limit=limit)
+
+    def suggest_all(self, text: str, limit: int) -> CodeSuggestions:
+        """`suggest`, and apart from them the codes of what the text only doubts (indexer.code_suggest)."""
+        from indexer.code_suggest import code_suggestions
+
+        return code_suggestions(self.db, text, limit=limit)
 
     # Coding decisions (append-only: the latest row per record and code is in force).
 

@@ -216,3 +216,37 @@ def test_suggest_text_found_list(shared_vault: VaultFixture, text: str, never: s
     assert not {c[:3] for c in codes} & never, codes
     if first is not None:
         assert codes and codes[0] == first, codes
+
+
+# ICD-10-CM Official Guidelines: an uncertain diagnosis is coded as if established only for an inpatient at
+# discharge (II.H), never for an outpatient visit (IV.H). The doubted codes are listed apart, never suggested.
+DOUBT = "ASSESSMENT: Community-acquired pneumonia. Rule out pulmonary embolism."
+
+
+def test_suggest_lists_uncertain_codes_apart(shared_vault: VaultFixture) -> None:
+    out = as_json(invoke(shared_vault.root, "code", "suggest", "--text", DOUBT, "--json"))
+    assert not any(s["code"].startswith("I26") for s in out["suggestions"]), out["suggestions"]
+    assert out["suggestions"][0]["code"].startswith("J18")
+    assert out["uncertain"][0]["code"].startswith("I26"), out["uncertain"]
+    assert out["uncertain"][0]["passage"] == "Rule out pulmonary embolism"
+    assert out["uncertain_rule"].startswith("uncertain: code only under the inpatient rule")
+    # the same suggestions as without the doubted sentence
+    plain = as_json(invoke(shared_vault.root, "code", "suggest", "--text", DOUBT.split(" Rule")[0], "--json"))
+    assert [s["code"] for s in out["suggestions"]] == [s["code"] for s in plain["suggestions"]]
+    assert plain["uncertain"] == []
+
+
+def test_suggest_uncertain_text_output_pinned(shared_vault: VaultFixture) -> None:
+    text = invoke(shared_vault.root, "code", "suggest", "--text", DOUBT, "--limit", "1")
+    assert text.exit_code == 0, text.output
+    assert text.output == PINNED_DOUBT_OUTPUT, text.output
+
+
+PINNED_DOUBT_OUTPUT = (
+    "J18.9     1.00  Pneumonia, unspecified organism\n"
+    "          \u201cCommunity-acquired pneumonia\u201d\n"
+    "\n"
+    "Uncertain: code only under the inpatient rule (ICD-10-CM guidelines II.H), never for an outpatient visit (IV.H):\n"
+    "? I26.99  0.85  Other pulmonary embolism without acute cor pulmonale  (uncertain)\n"
+    "          \u201cRule out pulmonary embolism\u201d\n"
+)

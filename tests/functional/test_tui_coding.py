@@ -17,7 +17,8 @@ from tui.screens.coding import CodingScreen
 from tui.screens.main import MainScreen
 from tui.screens.unlock import UnlockScreen
 
-NOTE = "ASSESSMENT:\n1. Atrial fibrillation.\n2. Hypothyroidism.\nNo evidence of pneumonia.\n"
+NOTE = ("ASSESSMENT:\n1. Atrial fibrillation.\n2. Hypothyroidism.\nNo evidence of pneumonia.\n"
+        "Rule out pulmonary embolism.\n")
 
 
 _wait = partial(wait_until, timeout=90.0)  # this module's default wait
@@ -63,6 +64,11 @@ async def test_code_search_then_a_records_suggestions(vault: tuple[Path, str]) -
         codes = [s.code for s in screen.suggestions]
         assert codes[:2] == ["I48.91", "E03.9"] or set(codes[:2]) == {"I48.91", "E03.9"}, codes
         assert not any(c.startswith("J18") for c in codes)
+        # "rule out" is doubt: never a suggestion, shown apart and marked uncertain (ICD-10-CM II.H / IV.H)
+        assert not any(c.startswith("I26") for c in codes)
+        doubt = str(screen.query_one("#uncertain", Static).render())
+        assert doubt.startswith("Uncertain: code only under the inpatient rule") and "? I26" in doubt, doubt
+        assert "Rule out pulmonary embolism" in doubt
         # the passage follows the highlight, a message handled after the list is filled
         shown = screen.query_one("#suggestion-passage", Static)
         await _wait(pilot, lambda: screen.suggestions[0].passage in str(shown.render()), "the first passage shown")

@@ -12,7 +12,7 @@ from archive.store.schema import MIGRATIONS
 from indexer import icd10
 from indexer.code_match import matcher_for
 from indexer.code_names import parse_name
-from indexer.code_suggest import section_weight, sections, suggest_codes
+from indexer.code_suggest import code_suggestions, section_weight, sections, suggest_codes
 from vault.db import migrate, open_index
 
 
@@ -185,3 +185,46 @@ def test_generic_words_name_no_condition(db) -> None:  # type: ignore[no-untyped
 def test_the_specific_form_ranks_first(db) -> None:  # type: ignore[no-untyped-def]
     assert codes(db, "acute on chronic systolic congestive heart failure")[:1] == ["I50.23"]
     assert codes(db, "viral sinusitis")[:1] == ["J01.90"]
+
+
+def test_the_condition_named_first_ranks_first(db) -> None:  # type: ignore[no-untyped-def]
+    # the same two conditions in one list, in either order: the one named first is the reason for the visit
+    first = [c[:3] for c in codes(db, "DIAGNOSES: Cholelithiasis. Hiatal hernia.")]
+    again = [c[:3] for c in codes(db, "DIAGNOSES: Hiatal hernia. Cholelithiasis.")]
+    assert first[:2] == ["K80", "K44"] and again[:2] == ["K44", "K80"], (first, again)
+
+
+def test_a_weaker_reading_of_the_same_words_ranks_as_an_alternative(db) -> None:  # type: ignore[no-untyped-def]
+    cats = [c[:3] for c in codes(db, "ASSESSMENT: Hypertension.\nHISTORY OF PRESENT ILLNESS: Constipation.")]
+    # I1A.0 (resistant hypertension) reads "hypertension" worse than I10 does: it ranks after the other condition
+    assert cats[0] == "I10" and cats.index("K59") < cats.index("I1A"), cats
+
+
+def test_negative_before_each_item_denies_it(db) -> None:  # type: ignore[no-untyped-def]
+    text = "REVIEW OF SYSTEMS: Negative rash, negative sore throat, negative night sweats."
+    assert not {c[:3] for c in codes(db, text)} & {"R21", "J02", "R61"}, codes(db, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "doubted"),
+    [
+        ("Chest pain. Rule out pulmonary embolism.", "I26"),
+        ("Assessment: asthma exacerbation, possible pneumonia.", "J18"),
+        ("Likely viral gastroenteritis. Hypertension.", "A08"),
+    ],
+)
+def test_doubted_conditions_are_listed_apart(db, text: str, doubted: str) -> None:  # type: ignore[no-untyped-def]
+    found = code_suggestions(db, text)
+    assert found.suggestions == suggest_codes(db, text)  # the suggestions are what they were
+    assert not any(s.code.startswith(doubted) for s in found.suggestions)
+    assert found.uncertain and found.uncertain[0].code.startswith(doubted), found.uncertain
+    assert found.uncertain[0].passage in text
+    assert len({s.category for s in found.uncertain}) == len(found.uncertain)  # one code a category
+
+
+def test_uncertain_leaves_out_what_is_affirmed_denied_or_a_relatives(db) -> None:  # type: ignore[no-untyped-def]
+    assert code_suggestions(db, "Pneumonia. Possible pneumonia.").uncertain == []
+    assert code_suggestions(db, "No pneumonia. Denies chest pain.").uncertain == []
+    family = code_suggestions(db, "Family history of possible breast cancer in her mother. Assessment: asthma.")
+    assert not any(s.code[:3] in ("C50", "Z80") for s in family.uncertain), family.uncertain
+

@@ -37,6 +37,7 @@ class CodingScreen(Screen[None]):
     #code-search-pane, #suggestions-pane { width: 1fr; height: 1fr; }
     #code-results, #suggestions { height: 1fr; }
     #suggestion-passage { height: auto; max-height: 6; padding: 0 1; }
+    #uncertain { height: auto; max-height: 10; padding: 0 1; color: $warning; }
     #code-search-status, #suggestions-title { padding: 0 1; }
     """
 
@@ -72,6 +73,8 @@ class CodingScreen(Screen[None]):
                 yield Static(title, id="suggestions-title")
                 yield OptionList(id="suggestions")
                 yield Static("", id="suggestion-passage")
+                # What the record only doubts: never a suggestion, shown apart (ICD-10-CM guidelines II.H/IV.H).
+                yield Static("", id="uncertain")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -165,6 +168,7 @@ class CodingScreen(Screen[None]):
         )
         if n:
             listing.highlighted = 0
+        self.query_one("#uncertain", Static).update(uncertain_text(result.uncertain))
         self.loads += 1
 
     @on(OptionList.OptionHighlighted, "#suggestions")
@@ -242,3 +246,13 @@ class CodingScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def uncertain_text(uncertain: list[Any]) -> str:
+    """The uncertain codes, marked, for the pane under the suggestions (empty when there are none)."""
+    if not uncertain:
+        return ""
+    lines = ["Uncertain: code only under the inpatient rule (ICD-10-CM II.H), never for an outpatient visit (IV.H)"]
+    for s in uncertain:
+        lines.append(f"? {s.code:<7} {s.description}  \u201c{' '.join(s.passage.split())[:80]}\u201d")
+    return "\n".join(lines)
