@@ -35,6 +35,12 @@ def label(text: str, word: str, nth: int = 0) -> str:
         ("No fever, but she has a cough.", "fever", "negated"),
         ("She has a cough.", "cough", "affirmed"),
         ("Possible pneumonia in the left base.", "pneumonia", "possible"),
+        # ICD-10-CM guideline IV.H's words for an uncertain diagnosis, which the published rules lack
+        ("Probable pneumonia.", "pneumonia", "possible"),
+        ("Assessment: suspected viral sinusitis.", "viral sinusitis", "possible"),
+        ("Questionable fracture of the radius.", "fracture", "possible"),
+        ("Findings consistent with pneumonia.", "pneumonia", "possible"),
+        ("Chest film compatible with heart failure.", "heart failure", "possible"),
         ("Return if fever develops.", "fever", "hypothetical"),
         ("Family history of breast cancer in her mother.", "breast cancer", "family"),
         ("Her mother had diabetes.", "diabetes", "family"),
