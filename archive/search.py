@@ -555,10 +555,10 @@ def search(
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
     label = Labeller(session, query, positive)
-    firsts: list[float] = []
-    hits = _to_hits(session, visible, raw, words, mark, label, limit, firsts)
+    kept = _to_hits(session, visible, raw, words, mark, label, limit)
+    hits = [h for _r, h in kept]
     floor = weak_floor(embedder.model_id, mode)
-    weak = bool(hits) and max(firsts) < floor
+    weak = bool(kept) and max(float(r.evidence) for r, _h in kept) < floor
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
@@ -585,13 +585,12 @@ def _near_spellings_by_meaning(
     """The modes by meaning: when fewer than `limit` records hold the query's words exactly, the records found
     only by a near spelling of them (OCR text), as full text finds them (marked fuzzy), and the ids of those
     holding the words. Hybrid mode lists them; semantic mode says how many there are and where to look."""
-    try:
-        exact = session.store.records.full_text_page(query, filters, limit)
+    try:  # which records hold the words (unranked: only whether `limit` do, and which when fewer do)
+        holding = set(session.store.records.holders(query, filters, limit))
     except fts.BadQuery:  # a query by meaning need not be valid full-text syntax: then no near spellings
         return [], set()
-    if exact.total >= limit:
+    if len(holding) >= limit:
         return [], set()
-    holding = {h.record_id for h in exact.hits}
     return _near_spelling_hits(session, query, filters, max(limit * 2, 20), visible, label, mark, holding,
                                None), holding
 
@@ -639,6 +638,11 @@ class _Raw:
     # The score before hybrid's second look, which the weak-match floor is calibrated on: the second look
     # moves the query toward the best records themselves, so it would lift a weak best hit over the floor.
     first: float | None = None
+
+    @property
+    def evidence(self) -> float:
+        """The score a hit shows and the weak floor judges: before the second look, when there was one."""
+        return self.score if self.first is None else self.first
 
 
 def _semantic_hits(
@@ -732,10 +736,10 @@ def _fuse(
 
 def _to_hits(
     session: Session, visible: Visibility, raw: list[_Raw], words: list[str], mark: tuple[str, str],
-    label: Labeller | None = None, limit: int | None = None, firsts: list[float] | None = None,
-) -> list[SearchHit]:
-    """The hits the user may see (at most `limit`), with snippets that mark `words` (by prefix), each
-    labelled by `label` (which may drop it); `firsts` gets each hit's score before hybrid's second look."""
+    label: Labeller | None = None, limit: int | None = None,
+) -> list[tuple[_Raw, SearchHit]]:
+    """The hits the user may see (at most `limit`), each beside its `_Raw`, with snippets that mark `words`
+    (by prefix), each labelled by `label` (which may drop it)."""
     if not raw:
         return []
     records = session.store.records
@@ -743,7 +747,7 @@ def _to_hits(
     texts = records.indexed_texts([r.n for r in raw])  # one read for every hit's snippet and label
     if label is not None:
         label.read_maps(texts)
-    hits: list[SearchHit] = []
+    hits: list[tuple[_Raw, SearchHit]] = []
     for r in raw:
         if limit is not None and len(hits) >= limit:
             break
@@ -760,16 +764,14 @@ def _to_hits(
             patient=row.patient,
             date=row.date,
             type=row.doc_type,
-            score=round(float(r.score if r.first is None else r.first), 4),  # evidence; order: the second look
+            score=round(float(r.evidence), 4),  # order: the second look
             snippet=snippet,
             title=row.title,
             format=row.format,
         )
         labelled = label(r.n, hit, text) if label is not None else hit
         if labelled is not None:
-            hits.append(labelled)
-            if firsts is not None:
-                firsts.append(float(r.score if r.first is None else r.first))
+            hits.append((r, labelled))
     return hits
 
 
@@ -874,7 +876,7 @@ def similar_cases(
         best = vm.best_chunk(mine, r.n)
         if best:
             r.start, r.end = best[1], best[2]
-    hits = _to_hits(session, visible, raw, [], mark, limit=limit)
+    hits = [h for _r, h in _to_hits(session, visible, raw, [], mark, limit=limit)]
     _audit(session, "similar", rid, "similar", patient, fts.Filters(), hits)
     return SearchResult(rid, "similar", hits, floor=least)
 

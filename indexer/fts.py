@@ -628,6 +628,26 @@ def search_page(
     return FtsPage(hits=hits, total=total, more=more, pool=RANK_ALL if edge is not None else None)
 
 
+def holders(db: Any, query: str, filters: Filters | None = None, limit: int = 20) -> list[tuple[int, str]]:
+    """Records (records.n, id) that match `query` as `search` reads it, at most `limit`, in no order: whether
+    `limit` records hold the query's words and, when fewer do, which (the modes by meaning look up near
+    spellings then). The same matches `search_page` counts, without ranking or snippets; BadQuery as it."""
+    from sqlcipher3 import dbapi2
+
+    match = parse_query(query)
+    where, params = _filter_sql(filters or Filters())
+    if where:
+        match = narrowed(match, db, filters)
+    sql = (f"SELECT f.rowid, r.id FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid "
+           f"WHERE {TABLE} MATCH ?{where} LIMIT ?")
+    try:
+        return [(int(n), str(rid)) for n, rid in db.execute(sql, [match, *params, max(1, int(limit))]).fetchall()]
+    except dbapi2.OperationalError as exc:
+        if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+            raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
+        raise
+
+
 RANK_WITHIN = 2 * RANK_ALL  # plain matches ranked to order a filtered set (more: FTS5 ranks the narrowed query)
 
 
