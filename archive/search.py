@@ -648,6 +648,30 @@ class _Raw:
 def _semantic_hits(
     records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str
 ) -> list[_Raw]:
+    """The ranked records of a search by meaning (hybrid: fused with the keyword side), best passages found."""
+    with _one_blas_thread():
+        return _scored(records, embedder, parsed, filters, limit, mode)
+
+
+@lru_cache(maxsize=1)
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    """numpy's BLAS on one thread while a search by meaning runs (restored after). Its products here are
+    one query against every chunk (memory-bound: a second thread saves little), and OpenBLAS's helper
+    thread spins between calls: at 100k chunks a hybrid search cost 90 ms of CPU with two BLAS threads
+    and 66 with one, same results (bench/RESULTS.md, "session 7: search latency"), and the second core
+    is left to the keyword side's thread."""
+    return _blas().limit(limits=1, user_api="blas")
+
+
+def _scored(
+    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str
+) -> list[_Raw]:
     from indexer import hybrid
 
     vm = records.vectors(embedder.model_id, embedder.dim)

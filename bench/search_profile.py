@@ -129,7 +129,15 @@ def main() -> int:
     ap.add_argument("--compare", help="check every query's hits against this earlier dump")
     ap.add_argument("--cprofile", type=int, default=0, help="also profile hybrid searches; show this many lines")
     ap.add_argument("--only", choices=("hybrid", "fts"), help="measure only this part")
+    ap.add_argument("--blas-threads", action="store_true",
+                    help="leave numpy's BLAS its own thread count during searches (as before session 7)")
     args = ap.parse_args()
+    if args.blas_threads:
+        import contextlib
+
+        import archive.search as facade
+
+        facade._one_blas_thread = contextlib.nullcontext  # type: ignore[assignment]
 
     from archive.search import search, search_records_page
 
