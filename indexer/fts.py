@@ -218,6 +218,23 @@ def narrowed(match: str, db: Any, filters: Filters | None) -> str:
     return expr
 
 
+def passing(db: Any, filters: Filters) -> list[int]:
+    """records.n of the records that pass `filters`, ascending. When the facet terms require something (a type,
+    or a few years) the records holding them are looked up in FTS5 first and each filter then applied exactly
+    by the join (a record without a full-text row, which has no vectors either, is not listed); otherwise the
+    records table is read with the filters alone."""
+    where, params = _filter_sql(filters)
+    must, must_not = facet_match(db, filters)
+    if not must:  # nothing to look up (years left out only: reading the records costs less than their NOT)
+        return [int(r[0]) for r in db.execute(f"SELECT r.n FROM records r WHERE 1 = 1{where} ORDER BY r.n", params)]
+    match = " AND ".join(must)
+    for term in must_not:
+        match = f"({match}) NOT {term}"
+    sql = (f"SELECT f.rowid FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid WHERE {TABLE} MATCH ?{where} "
+           "ORDER BY f.rowid")
+    return [int(r[0]) for r in db.execute(sql, [match, *params])]
+
+
 def delete_row(db: Any, rowid: int) -> None:
     db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", [rowid])
     assertion_map.forget(db, rowid)

@@ -152,3 +152,25 @@ def test_a_filtered_search_ranks_by_the_query_alone_as_the_narrowed_query_does(
     assert [(h.record_id, h.score) for h in within.hits] == [(h.record_id, h.score) for h in narrowed.hits]
     assert within.total == narrowed.total
     db.conn.close()
+
+
+@pytest.mark.parametrize("filters", [
+    fts.Filters(doc_type="note"),
+    fts.Filters(date_from="2021"),
+    fts.Filters(doc_type="hl7", date_to="2023"),
+    fts.Filters(doc_type="fhir", date_from="2020", date_to="2021"),
+    fts.Filters(date_from="2019-12-31"),
+    fts.Filters(patient="P1"),
+    fts.Filters(patients=()),
+])
+def test_the_records_passing_filters_are_those_the_join_alone_passes(tmp_path: Path, filters: fts.Filters) -> None:
+    # what a search by meaning masks its vectors with (indexer.semantic.allowed_records)
+    from indexer.semantic import allowed_records
+
+    db = _old_index(tmp_path / "index.db")
+    migrate(db, MIGRATIONS)
+    where, params = fts._filter_sql(filters)
+    joined = [r[0] for r in db.execute(f"SELECT r.n FROM records r WHERE 1 = 1{where} ORDER BY r.n", params)]
+    assert fts.passing(db, filters) == joined
+    assert list(allowed_records(db, filters)) == joined  # type: ignore[arg-type]
+    db.conn.close()
