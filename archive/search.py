@@ -550,7 +550,8 @@ def search(
 
     f = fts.Filters(**filters)
     parsed = hybrid.expand(query, as_you_type=as_you_type)
-    raw = _semantic_hits(session.store.records, embedder, parsed, f, limit * 3 if positive else limit, mode)
+    raw, holding = _semantic_hits(session.store.records, embedder, parsed, f, limit * 3 if positive else limit,
+                                  mode, exact=(query, limit))
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
@@ -562,9 +563,9 @@ def search(
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
-    near, holding = _near_spellings_by_meaning(session, query, f, visible, label, mark, limit)
+    near = _near_spellings_by_meaning(session, query, f, visible, label, mark, limit, holding)
     if near and mode == "hybrid":
-        hits = _place_near_spellings(hits, near, holding, limit)
+        hits = _place_near_spellings(hits, near, holding or set(), limit)
         listed = sum(h.fuzzy for h in hits)
         note = f"{counted(listed, 'hit')} by a near spelling, after the records holding the words." if listed \
             else None
@@ -580,19 +581,15 @@ def search(
 
 def _near_spellings_by_meaning(
     session: Session, query: str, filters: fts.Filters, visible: Visibility, label: Labeller,
-    mark: tuple[str, str], limit: int,
-) -> tuple[list[SearchHit], set[str]]:
-    """The modes by meaning: when fewer than `limit` records hold the query's words exactly, the records found
-    only by a near spelling of them (OCR text), as full text finds them (marked fuzzy), and the ids of those
-    holding the words. Hybrid mode lists them; semantic mode says how many there are and where to look."""
-    try:  # which records hold the words (unranked: only whether `limit` do, and which when fewer do)
-        holding = set(session.store.records.holders(query, filters, limit))
-    except fts.BadQuery:  # a query by meaning need not be valid full-text syntax: then no near spellings
-        return [], set()
-    if len(holding) >= limit:
-        return [], set()
-    return _near_spelling_hits(session, query, filters, max(limit * 2, 20), visible, label, mark, holding,
-                               None), holding
+    mark: tuple[str, str], limit: int, holding: set[str] | None,
+) -> list[SearchHit]:
+    """The modes by meaning: when fewer than `limit` records hold the query's words exactly (`holding`, looked
+    up beside the search: `_words_side`; None when the query is not valid full-text syntax, which a query by
+    meaning need not be), the records found only by a near spelling of them (OCR text), as full text finds
+    them (marked fuzzy). Hybrid mode lists them; semantic mode says how many there are and where to look."""
+    if holding is None or len(holding) >= limit:
+        return []
+    return _near_spelling_hits(session, query, filters, max(limit * 2, 20), visible, label, mark, holding, None)
 
 
 def _place_near_spellings(hits: list[SearchHit], near: list[SearchHit], holding: set[str],
@@ -646,11 +643,14 @@ class _Raw:
 
 
 def _semantic_hits(
-    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str
-) -> list[_Raw]:
-    """The ranked records of a search by meaning (hybrid: fused with the keyword side), best passages found."""
+    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str,
+    exact: tuple[str, int] | None = None,
+) -> tuple[list[_Raw], set[str] | None]:
+    """The ranked records of a search by meaning (hybrid: fused with the keyword side), best passages found;
+    with `exact` (the query as typed, how many), the ids of the records holding its words, at most that many
+    (None when it is not valid full-text syntax): whether to look up near spellings (`_near_spellings_by_meaning`)."""
     with _one_blas_thread():
-        return _scored(records, embedder, parsed, filters, limit, mode)
+        return _scored(records, embedder, parsed, filters, limit, mode, exact)
 
 
 @lru_cache(maxsize=1)
@@ -670,24 +670,29 @@ def _one_blas_thread() -> Any:
 
 
 def _scored(
-    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str
-) -> list[_Raw]:
+    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str,
+    exact: tuple[str, int] | None,
+) -> tuple[list[_Raw], set[str] | None]:
     from indexer import hybrid
 
     vm = records.vectors(embedder.model_id, embedder.dim)
     mask = records.vector_mask(vm, filters)
-    plan = _keyword_plan(records, parsed) if mode == "hybrid" else None
-    # FTS5 ranks the keyword side on the connection in a second thread while this one embeds the
-    # query and scores the vectors (ONNX Runtime, numpy and SQLite all release the GIL); leaving the
-    # block waits for it, so nothing else touches the connection meanwhile.
+    by_words = mode == "hybrid"
+    # The embedded text needs the keyword plan only for the meaning an abbreviation of the written list has in
+    # this archive (`KeywordPlan.senses`); else the plan is made in the second thread, with the rest below.
+    plan = _keyword_plan(records, parsed) if by_words and parsed.written else None
+    # The words' side (hybrid's keyword plan and FTS5's ranking, the records holding the words as typed) runs on
+    # the connection in a second thread while this one embeds the query and scores the vectors (ONNX Runtime,
+    # numpy and SQLite all release the GIL); leaving the block waits for it, so nothing else touches the
+    # connection meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
-        keyword = pool.submit(records.keyword_scores, plan.match, filters) if plan and plan.match else None
-        qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None, senses=plan.senses if plan else None))
+        side = pool.submit(_words_side, records, parsed, filters, plan, by_words, exact)
+        qvec = embedder.embed_query(parsed.embedding_text(lay=by_words, senses=plan.senses if plan else None))
         ranking = vm.ranking(qvec)  # exact on a small archive, from the approximate index on a large one
         # Over-fetch: hits the user may not see are dropped afterwards.
         want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
         vector_top = ranking.top(want, mask)
-        every = keyword.result() if keyword else hybrid.KeywordScores.empty()
+        plan, every, holding = side.result()
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
     else:
@@ -697,7 +702,29 @@ def _scored(
         best = vm.best_chunk(qvec, raw.n)
         if best:
             raw.start, raw.end = best[1], best[2]
-    return out[: limit * 2]
+    return out[: limit * 2], holding
+
+
+def _words_side(
+    records: RecordsRepo, parsed: ParsedQuery, filters: fts.Filters, plan: KeywordPlan | None, by_words: bool,
+    exact: tuple[str, int] | None,
+) -> tuple[KeywordPlan | None, KeywordScores, set[str] | None]:
+    """The second thread of `_scored`: with `by_words` (hybrid), the keyword plan (`plan` when made already)
+    and the BM25 of every record its match finds; with `exact`, the records holding the query's words."""
+    from indexer import hybrid
+
+    every = hybrid.KeywordScores.empty()
+    if by_words:
+        plan = plan or _keyword_plan(records, parsed)
+        if plan.match:
+            every = records.keyword_scores(plan.match, filters)
+    holding = None
+    if exact is not None:
+        try:  # unranked: only whether `exact[1]` records hold the words, and which when fewer do
+            holding = set(records.holders(exact[0], filters, exact[1]))
+        except fts.BadQuery:
+            holding = None
+    return plan, every, holding
 
 
 def relevant(ranked: list[_Raw]) -> list[_Raw]:

@@ -31,4 +31,5 @@ def test_a_text_with_other_characters_is_scanned_with_the_pattern() -> None:
     text = "Che\u017ft pain today. No chest pain now."
     assert "chest" not in text.lower()[:10]
     found = mentions(text, [Concept("chest pain")])
-    assert [(text[m.start : m.end], m.label) for m in found] == [("Che\u017ft pain", "affirmed"), ("chest pain", "negated")]
+    assert [(text[m.start : m.end], m.label) for m in found] == [
+        ("Che\u017ft pain", "affirmed"), ("chest pain", "negated")]
