@@ -159,7 +159,7 @@ def main() -> int:
 
         embedder = get_embedder(session)
         vm = session.store.records.vectors(embedder.model_id, embedder.dim)
-    if vm is not None and vm.builder is not None:  # from ANN_FROM chunks on, the approximate index is built in the background first
+    if vm is not None and vm.builder is not None:  # from ANN_FROM chunks on, the graph is built in the background
         t = time.perf_counter()
         vm.builder.join()
         print(f"approximate index built in the background: waited {time.perf_counter() - t:.0f} s", flush=True)
