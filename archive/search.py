@@ -550,21 +550,22 @@ def search(
 
     f = fts.Filters(**filters)
     parsed = hybrid.expand(query, as_you_type=as_you_type)
-    raw = _semantic_hits(session.store.records, embedder, parsed, f, limit * 3 if positive else limit, mode)
+    raw, holding = _semantic_hits(session.store.records, embedder, parsed, f, limit * 3 if positive else limit,
+                                  mode, exact=(query, limit))
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
     label = Labeller(session, query, positive)
-    firsts: list[float] = []
-    hits = _to_hits(session, visible, raw, words, mark, label, limit, firsts)
+    kept = _to_hits(session, visible, raw, words, mark, label, limit)
+    hits = [h for _r, h in kept]
     floor = weak_floor(embedder.model_id, mode)
-    weak = bool(hits) and max(firsts) < floor
+    weak = bool(kept) and max(float(r.evidence) for r, _h in kept) < floor
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
-    near, holding = _near_spellings_by_meaning(session, query, f, visible, label, mark, limit)
+    near = _near_spellings_by_meaning(session, query, f, visible, label, mark, limit, holding)
     if near and mode == "hybrid":
-        hits = _place_near_spellings(hits, near, holding, limit)
+        hits = _place_near_spellings(hits, near, holding or set(), limit)
         listed = sum(h.fuzzy for h in hits)
         note = f"{counted(listed, 'hit')} by a near spelling, after the records holding the words." if listed \
             else None
@@ -580,20 +581,15 @@ def search(
 
 def _near_spellings_by_meaning(
     session: Session, query: str, filters: fts.Filters, visible: Visibility, label: Labeller,
-    mark: tuple[str, str], limit: int,
-) -> tuple[list[SearchHit], set[str]]:
-    """The modes by meaning: when fewer than `limit` records hold the query's words exactly, the records found
-    only by a near spelling of them (OCR text), as full text finds them (marked fuzzy), and the ids of those
-    holding the words. Hybrid mode lists them; semantic mode says how many there are and where to look."""
-    try:
-        exact = session.store.records.full_text_page(query, filters, limit)
-    except fts.BadQuery:  # a query by meaning need not be valid full-text syntax: then no near spellings
-        return [], set()
-    if exact.total >= limit:
-        return [], set()
-    holding = {h.record_id for h in exact.hits}
-    return _near_spelling_hits(session, query, filters, max(limit * 2, 20), visible, label, mark, holding,
-                               None), holding
+    mark: tuple[str, str], limit: int, holding: set[str] | None,
+) -> list[SearchHit]:
+    """The modes by meaning: when fewer than `limit` records hold the query's words exactly (`holding`, looked
+    up beside the search: `_words_side`; None when the query is not valid full-text syntax, which a query by
+    meaning need not be), the records found only by a near spelling of them (OCR text), as full text finds
+    them (marked fuzzy). Hybrid mode lists them; semantic mode says how many there are and where to look."""
+    if holding is None or len(holding) >= limit:
+        return []
+    return _near_spelling_hits(session, query, filters, max(limit * 2, 20), visible, label, mark, holding, None)
 
 
 def _place_near_spellings(hits: list[SearchHit], near: list[SearchHit], holding: set[str],
@@ -640,26 +636,63 @@ class _Raw:
     # moves the query toward the best records themselves, so it would lift a weak best hit over the floor.
     first: float | None = None
 
+    @property
+    def evidence(self) -> float:
+        """The score a hit shows and the weak floor judges: before the second look, when there was one."""
+        return self.score if self.first is None else self.first
+
 
 def _semantic_hits(
-    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str
-) -> list[_Raw]:
+    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str,
+    exact: tuple[str, int] | None = None,
+) -> tuple[list[_Raw], set[str] | None]:
+    """The ranked records of a search by meaning (hybrid: fused with the keyword side), best passages found;
+    with `exact` (the query as typed, how many), the ids of the records holding its words, at most that many
+    (None when it is not valid full-text syntax): whether to look up near spellings (`_near_spellings_by_meaning`)."""
+    with _one_blas_thread():
+        return _scored(records, embedder, parsed, filters, limit, mode, exact)
+
+
+@lru_cache(maxsize=1)
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    """numpy's BLAS on one thread while a search by meaning runs (restored after). Its products here are
+    one query against every chunk (memory-bound: a second thread saves little), and OpenBLAS's helper
+    thread spins between calls: at 100k chunks a hybrid search cost 90 ms of CPU with two BLAS threads
+    and 66 with one, same results (bench/RESULTS.md, "session 7: search latency"), and the second core
+    is left to the keyword side's thread."""
+    return _blas().limit(limits=1, user_api="blas")
+
+
+def _scored(
+    records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str,
+    exact: tuple[str, int] | None,
+) -> tuple[list[_Raw], set[str] | None]:
     from indexer import hybrid
 
     vm = records.vectors(embedder.model_id, embedder.dim)
     mask = records.vector_mask(vm, filters)
-    plan = _keyword_plan(records, parsed) if mode == "hybrid" else None
-    # FTS5 ranks the keyword side on the connection in a second thread while this one embeds the
-    # query and scores the vectors (ONNX Runtime, numpy and SQLite all release the GIL); leaving the
-    # block waits for it, so nothing else touches the connection meanwhile.
+    by_words = mode == "hybrid"
+    # The embedded text needs the keyword plan only for the meaning an abbreviation of the written list has in
+    # this archive (`KeywordPlan.senses`); else the plan is made in the second thread, with the rest below.
+    plan = _keyword_plan(records, parsed) if by_words and parsed.written else None
+    # The words' side (hybrid's keyword plan and FTS5's ranking, the records holding the words as typed) runs on
+    # the connection in a second thread while this one embeds the query and scores the vectors (ONNX Runtime,
+    # numpy and SQLite all release the GIL); leaving the block waits for it, so nothing else touches the
+    # connection meanwhile.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
-        keyword = pool.submit(records.keyword_scores, plan.match, filters) if plan and plan.match else None
-        qvec = embedder.embed_query(parsed.embedding_text(lay=plan is not None, senses=plan.senses if plan else None))
+        side = pool.submit(_words_side, records, parsed, filters, plan, by_words, exact)
+        qvec = embedder.embed_query(parsed.embedding_text(lay=by_words, senses=plan.senses if plan else None))
         ranking = vm.ranking(qvec)  # exact on a small archive, from the approximate index on a large one
         # Over-fetch: hits the user may not see are dropped afterwards.
         want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
         vector_top = ranking.top(want, mask)
-        every = keyword.result() if keyword else hybrid.KeywordScores.empty()
+        plan, every, holding = side.result()
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
     else:
@@ -669,7 +702,29 @@ def _semantic_hits(
         best = vm.best_chunk(qvec, raw.n)
         if best:
             raw.start, raw.end = best[1], best[2]
-    return out[: limit * 2]
+    return out[: limit * 2], holding
+
+
+def _words_side(
+    records: RecordsRepo, parsed: ParsedQuery, filters: fts.Filters, plan: KeywordPlan | None, by_words: bool,
+    exact: tuple[str, int] | None,
+) -> tuple[KeywordPlan | None, KeywordScores, set[str] | None]:
+    """The second thread of `_scored`: with `by_words` (hybrid), the keyword plan (`plan` when made already)
+    and the BM25 of every record its match finds; with `exact`, the records holding the query's words."""
+    from indexer import hybrid
+
+    every = hybrid.KeywordScores.empty()
+    if by_words:
+        plan = plan or _keyword_plan(records, parsed)
+        if plan.match:
+            every = records.keyword_scores(plan.match, filters)
+    holding = None
+    if exact is not None:
+        try:  # unranked: only whether `exact[1]` records hold the words, and which when fewer do
+            holding = set(records.holders(exact[0], filters, exact[1]))
+        except fts.BadQuery:
+            holding = None
+    return plan, every, holding
 
 
 def relevant(ranked: list[_Raw]) -> list[_Raw]:
@@ -732,10 +787,10 @@ def _fuse(
 
 def _to_hits(
     session: Session, visible: Visibility, raw: list[_Raw], words: list[str], mark: tuple[str, str],
-    label: Labeller | None = None, limit: int | None = None, firsts: list[float] | None = None,
-) -> list[SearchHit]:
-    """The hits the user may see (at most `limit`), with snippets that mark `words` (by prefix), each
-    labelled by `label` (which may drop it); `firsts` gets each hit's score before hybrid's second look."""
+    label: Labeller | None = None, limit: int | None = None,
+) -> list[tuple[_Raw, SearchHit]]:
+    """The hits the user may see (at most `limit`), each beside its `_Raw`, with snippets that mark `words`
+    (by prefix), each labelled by `label` (which may drop it)."""
     if not raw:
         return []
     records = session.store.records
@@ -743,7 +798,7 @@ def _to_hits(
     texts = records.indexed_texts([r.n for r in raw])  # one read for every hit's snippet and label
     if label is not None:
         label.read_maps(texts)
-    hits: list[SearchHit] = []
+    hits: list[tuple[_Raw, SearchHit]] = []
     for r in raw:
         if limit is not None and len(hits) >= limit:
             break
@@ -760,16 +815,14 @@ def _to_hits(
             patient=row.patient,
             date=row.date,
             type=row.doc_type,
-            score=round(float(r.score if r.first is None else r.first), 4),  # evidence; order: the second look
+            score=round(float(r.evidence), 4),  # order: the second look
             snippet=snippet,
             title=row.title,
             format=row.format,
         )
         labelled = label(r.n, hit, text) if label is not None else hit
         if labelled is not None:
-            hits.append(labelled)
-            if firsts is not None:
-                firsts.append(float(r.score if r.first is None else r.first))
+            hits.append((r, labelled))
     return hits
 
 
@@ -874,7 +927,7 @@ def similar_cases(
         best = vm.best_chunk(mine, r.n)
         if best:
             r.start, r.end = best[1], best[2]
-    hits = _to_hits(session, visible, raw, [], mark, limit=limit)
+    hits = [h for _r, h in _to_hits(session, visible, raw, [], mark, limit=limit)]
     _audit(session, "similar", rid, "similar", patient, fts.Filters(), hits)
     return SearchResult(rid, "similar", hits, floor=least)
 

@@ -422,9 +422,9 @@ def run(args: argparse.Namespace) -> list[str]:
 DOC_TYPES = ("note", "discharge", "consult", "radiology", "lab")  # synthetic records: a fifth of them notes
 
 
-def latency(root: Path, chunks: int, queries: list[str], notes: list[Note], say: Any) -> list[str]:
-    """Hybrid and semantic search latency at `chunks` synthetic chunks (3 per record)."""
-    from archive.search import search
+def synthetic_vault(root: Path, chunks: int, notes: list[Note]) -> tuple[Any, int, float, float]:
+    """A vault at `root` with `chunks` synthetic chunks (3 per record: random vectors, sentences of `notes`),
+    its matrix loaded: (session, records, build seconds, matrix load seconds)."""
     from indexer import fts, semantic
     from indexer.vectors import encode
     from vault.db import transaction
@@ -468,7 +468,27 @@ def latency(root: Path, chunks: int, queries: list[str], notes: list[Note], say:
     build_s = time.perf_counter() - t
     t = time.perf_counter()
     semantic.matrix_for(db, embedder.model_id, embedder.dim)
-    load_s = time.perf_counter() - t
+    return session, n_records, build_s, time.perf_counter() - t
+
+
+def open_synthetic(root: Path) -> Any:
+    """A synthetic vault `synthetic_vault` built earlier, opened again (bench/search_profile.py --reuse)."""
+    from archive.embedding import get_embedder
+    from archive.login import open_session
+    from indexer import semantic
+
+    session = open_session(root, "bench", TECH_PASS)
+    embedder = get_embedder(session)
+    semantic.matrix_for(session.db, embedder.model_id, embedder.dim)
+    return session
+
+
+def latency(root: Path, chunks: int, queries: list[str], notes: list[Note], say: Any) -> list[str]:
+    """Hybrid and semantic search latency at `chunks` synthetic chunks (3 per record)."""
+    from archive.search import search
+
+    session, n_records, build_s, load_s = synthetic_vault(root, chunks, notes)
+    per_record = 3
     search(session, "warm up", mode="hybrid", limit=10)
     out: list[str] = []
     for mode in ("hybrid", "semantic"):

@@ -218,6 +218,23 @@ def narrowed(match: str, db: Any, filters: Filters | None) -> str:
     return expr
 
 
+def passing(db: Any, filters: Filters) -> list[int]:
+    """records.n of the records that pass `filters`, ascending. When the facet terms require something (a type,
+    or a few years) the records holding them are looked up in FTS5 first and each filter then applied exactly
+    by the join (a record without a full-text row, which has no vectors either, is not listed); otherwise the
+    records table is read with the filters alone."""
+    where, params = _filter_sql(filters)
+    must, must_not = facet_match(db, filters)
+    if not must:  # nothing to look up (years left out only: reading the records costs less than their NOT)
+        return [int(r[0]) for r in db.execute(f"SELECT r.n FROM records r WHERE 1 = 1{where} ORDER BY r.n", params)]
+    match = " AND ".join(must)
+    for term in must_not:
+        match = f"({match}) NOT {term}"
+    sql = (f"SELECT f.rowid FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid WHERE {TABLE} MATCH ?{where} "
+           "ORDER BY f.rowid")
+    return [int(r[0]) for r in db.execute(sql, [match, *params])]
+
+
 def delete_row(db: Any, rowid: int) -> None:
     db.execute(f"DELETE FROM {TABLE} WHERE rowid = ?", [rowid])
     assertion_map.forget(db, rowid)
@@ -598,15 +615,9 @@ def search_page(
             more = len(newest) > RANK_ALL
             total = min(len(newest), RANK_ALL)
             edge = newest[RANK_ALL - 1][0] if more else None
-            top = None if more else _rank_within(db, match, [int(r[0]) for r in newest], limit, offset)
-            if top is None:
-                top = db.execute(
-                    f"SELECT f.rowid, f.rank FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid "
-                    f"WHERE {TABLE} MATCH ?"
-                    + (" AND f.rowid >= ?" if edge is not None else "")
-                    + f"{where} ORDER BY f.rank LIMIT ? OFFSET ?",
-                    [narrow, *([edge] if edge is not None else []), *params, limit, offset],
-                ).fetchall()
+            # Ranked: the filtered matches, or (more of them) the RANK_ALL newest, as the narrowed query would
+            # rank them (its facet terms weigh nothing) but without reading the facet terms' posting lists.
+            top = _rank_within(db, match, [int(r[0]) for r in newest[:RANK_ALL]], limit, offset)
         ns = [int(t[0]) for t in top]
         rows = _record_rows(db, ns)
         snippets = _snippets(db, match, ns)
@@ -628,28 +639,50 @@ def search_page(
     return FtsPage(hits=hits, total=total, more=more, pool=RANK_ALL if edge is not None else None)
 
 
-RANK_WITHIN = 2 * RANK_ALL  # plain matches ranked to order a filtered set (more: FTS5 ranks the narrowed query)
+def holders(db: Any, query: str, filters: Filters | None = None, limit: int = 20) -> list[tuple[int, str]]:
+    """Records (records.n, id) that match `query` as `search` reads it, at most `limit`, in no order: whether
+    `limit` records hold the query's words and, when fewer do, which (the modes by meaning look up near
+    spellings then). The same matches `search_page` counts, without ranking or snippets; BadQuery as it."""
+    from sqlcipher3 import dbapi2
+
+    match = parse_query(query)
+    where, params = _filter_sql(filters or Filters())
+    if where:
+        match = narrowed(match, db, filters)
+    sql = (f"SELECT f.rowid, r.id FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid "
+           f"WHERE {TABLE} MATCH ?{where} LIMIT ?")
+    try:
+        return [(int(n), str(rid)) for n, rid in db.execute(sql, [match, *params, max(1, int(limit))]).fetchall()]
+    except dbapi2.OperationalError as exc:
+        if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+            raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
+        raise
 
 
-def _rank_within(db: Any, match: str, passing: list[int], limit: int, offset: int) -> list[tuple[int, float]] | None:
+RANK_WITHIN = 2 * RANK_ALL  # plain matches ranked to order a filtered set (more: only the set's own are ranked)
+
+
+def _rank_within(db: Any, match: str, passing: list[int], limit: int, offset: int) -> list[tuple[int, float]]:
     """The best `limit` of `passing` (the filtered matches), ranked by the query's own BM25.
 
     Ranking the narrowed query (query AND facet terms) makes FTS5's BM25 read every facet
     term's whole posting list for its IDF (a type held by a fifth of 100k records: about
-    5 ms a search, more than the ranking itself). Ranking the plain query over the rowid
-    range of the filtered matches and keeping those that passed costs what an unfiltered
-    search does, and the scores are the query's own, as they are unfiltered. None when more
-    than RANK_WITHIN plain matches lie in that range (the narrowed query is then cheaper).
+    5 ms a search, more than the ranking itself; 10 ms for the newest 2,000 of a broad query).
+    The plain query's BM25 is the narrowed one's (the facets column weighs nothing): it is
+    computed over the rowid range of the filtered matches, for every plain match there when
+    they are at most RANK_WITHIN (cheaper than testing each), else only for `passing` ones.
     """
     if not passing:
         return []
     lo, hi = min(passing), max(passing)
     inside = f"SELECT {{}} FROM {TABLE} WHERE {TABLE} MATCH ? AND rowid BETWEEN ? AND ?"
-    if int(db.execute(inside.format("count(*)"), [match, lo, hi]).fetchone()[0]) > RANK_WITHIN:
-        return None
     keep = set(passing)
-    ranked = sorted((float(rank), int(n)) for n, rank in db.execute(inside.format("rowid, rank"), [match, lo, hi])
-                    if int(n) in keep)
+    if int(db.execute(inside.format("count(*)"), [match, lo, hi]).fetchone()[0]) > RANK_WITHIN:
+        rows = db.execute(inside.format("rowid, rank") + f" AND +rowid IN ({', '.join('?' for _ in passing)})",
+                          [match, lo, hi, *passing])
+    else:
+        rows = db.execute(inside.format("rowid, rank"), [match, lo, hi])
+    ranked = sorted((float(rank), int(n)) for n, rank in rows if int(n) in keep)
     return [(n, rank) for rank, n in ranked[offset : offset + limit]]
 
 

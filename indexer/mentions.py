@@ -45,15 +45,36 @@ def _pattern(form: str, prefix: bool) -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9]){body}{tail}(?![A-Za-z0-9])", re.I)
 
 
-def _occurrences(text: str, low: str, concept: Concept) -> list[tuple[int, int]]:
+def _occurrences(text: str, low: str, concept: Concept, ascii_text: bool = False) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     forms = [(concept.word, concept.prefix), *((a, False) for a in concept.alternatives)]
     for form, prefix in forms:
         words = re.findall(r"[a-z0-9]+", form.lower())
         # A plain substring test first: most forms are in few texts, and the word-bounded pattern is slower.
         if words and all(w in low for w in words):
-            out.extend(m.span() for m in _pattern(form, prefix).finditer(text, 0, MAX_SCAN))
+            pattern = _pattern(form, prefix)
+            if ascii_text:
+                out.extend(_spans_at(pattern, text, low, re.findall(r"[A-Za-z0-9]+", form)[0].lower()))
+            else:
+                out.extend(m.span() for m in pattern.finditer(text, 0, MAX_SCAN))
     return sorted(out)
+
+
+def _spans_at(pattern: re.Pattern[str], text: str, low: str, first: str) -> list[tuple[int, int]]:
+    """What `pattern.finditer(text, 0, MAX_SCAN)` finds, tried only where `low` (the scanned text, lower-cased)
+    holds the pattern's first word: the same spans when the text is ASCII (a case-blind match of an ASCII word
+    is then that word in `low`, at the same place), several times faster than scanning case-blind with the
+    look-behind tried at every character."""
+    spans: list[tuple[int, int]] = []
+    at = low.find(first)
+    while at != -1:
+        m = pattern.match(text, at, MAX_SCAN)
+        if m is None:
+            at = low.find(first, at + 1)
+        else:
+            spans.append(m.span())
+            at = low.find(first, m.end())
+    return spans
 
 
 def mentions(
@@ -65,9 +86,11 @@ def mentions(
     if not text or not concepts:
         return []
     found: list[tuple[int, int, int]] = []  # (start, end, concept index)
-    low = text[:MAX_SCAN].lower()
+    scanned = text[:MAX_SCAN]
+    low = scanned.lower()
+    ascii_text = scanned.isascii()
     for k, concept in enumerate(concepts):
-        found.extend((s, e, k) for s, e in _occurrences(text, low, concept))
+        found.extend((s, e, k) for s, e in _occurrences(text, low, concept, ascii_text))
     if not found:
         return []
     found.sort()

@@ -285,6 +285,4 @@ def allowed_records(db: Any, filters: fts.Filters | None) -> np.ndarray | None:
     """records.n allowed by the filters (None: no filter, all records)."""
     if filters is None or (filters.patients is None and not any(vars(filters).values())):
         return None  # (an empty patient list, patients=(), allows nothing: it is a filter)
-    where, params = fts._filter_sql(filters)
-    rows = db.execute(f"SELECT r.n FROM records r WHERE 1 = 1{where}", params).fetchall()
-    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    return np.asarray(fts.passing(db, filters), dtype=np.int64)  # records with vectors have a full-text row

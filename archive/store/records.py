@@ -243,6 +243,10 @@ class RecordsRepo:
         """BM25 hits with snippets, and how many matched (BadQuery for a malformed query)."""
         return fts.search_page(self.db, query, filters, limit=limit)
 
+    def holders(self, query: str, filters: fts.Filters, limit: int) -> list[str]:
+        """Ids of records (at most `limit`, unranked) holding the words of a full-text query (BadQuery as above)."""
+        return [rid for _n, rid in fts.holders(self.db, query, filters, limit)]
+
     def near_terms(self, word: str) -> list[str]:
         """Index terms one or two edits from `word` (OCR misreadings such as "cimeti2in"), most frequent first."""
         return fts.near_terms(self.db, word)

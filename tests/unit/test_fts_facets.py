@@ -145,10 +145,52 @@ def test_a_filtered_search_ranks_by_the_query_alone_as_the_narrowed_query_does(
                 [n, f"r{n}", f"{n:064x}", f"d{n}.txt", dtype, date],
             )
             fts.index_row(db, n, title="", filename=f"d{n}.txt", text="chest pain " * (n % 4 + 1) + "x " * n, meta="")
+    narrowed = _narrowed_ranking(db, "chest pain", filters)  # the narrowed query's own ranking, in SQL
     within = fts.search_page(db, "chest pain", filters, limit=8)
-    monkeypatch.setattr(fts, "RANK_WITHIN", 0)  # always the narrowed query's own ranking
-    narrowed = fts.search_page(db, "chest pain", filters, limit=8)
     assert len(within.hits) >= 5
-    assert [(h.record_id, h.score) for h in within.hits] == [(h.record_id, h.score) for h in narrowed.hits]
-    assert within.total == narrowed.total
+    assert [(h.record_id, h.score) for h in within.hits] == narrowed[:8]
+    assert within.total == len(narrowed)
+    monkeypatch.setattr(fts, "RANK_WITHIN", 0)  # more plain matches in range: only the filtered ones ranked
+    tested = fts.search_page(db, "chest pain", filters, limit=8)
+    assert [(h.record_id, h.score) for h in tested.hits] == narrowed[:8] and tested.total == len(narrowed)
+    monkeypatch.setattr(fts, "RANK_ALL", 6)  # more matches than are ranked: the 6 newest of them
+    newest = _narrowed_ranking(db, "chest pain", filters, newest=6)
+    pooled = fts.search_page(db, "chest pain", filters, limit=4)
+    assert pooled.more and pooled.pool == 6
+    assert [(h.record_id, h.score) for h in pooled.hits] == newest[:4]
+    db.conn.close()
+
+
+def _narrowed_ranking(db: Any, query: str, filters: fts.Filters, newest: int | None = None) -> list[tuple[str, float]]:
+    """(record id, score) of every filtered match (or of the `newest`), ranked by the narrowed query in FTS5."""
+    match = fts.parse_query(query)
+    where, params = fts._filter_sql(filters)
+    source = (f"SELECT f.rowid AS n, f.rank AS rank FROM {fts.TABLE} f CROSS JOIN records r ON r.n = f.rowid "
+              f"WHERE {fts.TABLE} MATCH ?{where}")
+    if newest is not None:
+        source += f" ORDER BY f.rowid DESC LIMIT {newest}"
+    rows = db.execute(f"SELECT n, rank FROM ({source}) ORDER BY rank, n", [fts.narrowed(match, db, filters), *params])
+    ids = dict(db.execute("SELECT n, id FROM records").fetchall())
+    return [(ids[n], round(-float(rank), 4)) for n, rank in rows]
+
+
+@pytest.mark.parametrize("filters", [
+    fts.Filters(doc_type="note"),
+    fts.Filters(date_from="2021"),
+    fts.Filters(doc_type="hl7", date_to="2023"),
+    fts.Filters(doc_type="fhir", date_from="2020", date_to="2021"),
+    fts.Filters(date_from="2019-12-31"),
+    fts.Filters(patient="P1"),
+    fts.Filters(patients=()),
+])
+def test_the_records_passing_filters_are_those_the_join_alone_passes(tmp_path: Path, filters: fts.Filters) -> None:
+    # what a search by meaning masks its vectors with (indexer.semantic.allowed_records)
+    from indexer.semantic import allowed_records
+
+    db = _old_index(tmp_path / "index.db")
+    migrate(db, MIGRATIONS)
+    where, params = fts._filter_sql(filters)
+    joined = [r[0] for r in db.execute(f"SELECT r.n FROM records r WHERE 1 = 1{where} ORDER BY r.n", params)]
+    assert fts.passing(db, filters) == joined
+    assert list(allowed_records(db, filters)) == joined  # type: ignore[arg-type]
     db.conn.close()
