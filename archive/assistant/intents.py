@@ -46,7 +46,9 @@ _PRONOUN = re.compile(
 )
 _RECORD_ID = re.compile(r"\b(r[0-9a-f]{12})\b", re.I)
 _MRN = re.compile(
-    r"\b(?:mrn|medical record (?:number|no\.?))\s*[:#]?\s*(?P<mrn>[A-Za-z0-9][A-Za-z0-9\-_/.]{0,39}[A-Za-z0-9])", re.I
+    # an MRN holds a digit: "which MRN was merged into MRN 12345" names 12345, not "was"
+    r"\b(?:mrn|medical record (?:number|no\.?))\s*[:#]?\s*"
+    r"(?P<mrn>(?=[A-Za-z0-9\-_/.]{0,40}\d)[A-Za-z0-9][A-Za-z0-9\-_/.]{0,39}[A-Za-z0-9])", re.I
 )
 _PATIENT_NUMBER = re.compile(r"\bpatient\s*(?:#|no\.?|number)?\s*(?P<mrn>[A-Za-z0-9\-]*\d[A-Za-z0-9\-]*)\b", re.I)
 _FOLLOWUP = re.compile(

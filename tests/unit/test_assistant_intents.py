@@ -194,3 +194,16 @@ def test_what_is_she_on_now_is_the_medication_list_and_class_aliases_take_any_dr
     assert describes_case("The little girl just over a year old, mother from Tanzania: which cream was added?")
     assert describes_case("The water skier with a boat on Lake Martin: did he get a vaccine?")
     assert not describes_case("Has the patient had chest pain?")
+
+
+@pytest.mark.parametrize(
+    ("question", "mrn"),
+    [
+        ("Which MRN was merged into the record of patient Test Test A (MRN 12345)?", "12345"),
+        ("What is MRN DEMO-1001 on?", "DEMO-1001"),
+        ("Medical record number: PATID1234, last visit?", "PATID1234"),
+        ("Does the MRN matter here?", None),
+    ],
+)
+def test_an_mrn_holds_a_digit(question: str, mrn: str | None) -> None:
+    assert recognise(question).mrn == mrn
