@@ -469,6 +469,15 @@ def assertion_spans(db: Any) -> None:
     assertion_map.create_schema(db)
     assertion_map.backfill(db, fts.TABLE)
 
+def assertion_spans_rules_2(db: Any) -> None:
+    """Issue 22: the labeller learned guideline IV.H's uncertain words ("probable", "consistent with"), so maps
+    made by the rules before (assertion_map.VERSION 1) are rebuilt; a map of another version is never read.
+    A later change of the rules bumps VERSION and adds a migration like this one."""
+    from indexer import assertion_map, fts
+
+    assertion_map.backfill(db, fts.TABLE)
+
+
 def vector_snapshots(db: Any) -> None:
     """Issue 18 (scale): tombstones of deleted chunks and the encrypted snapshot of the vector matrix and its
     approximate index (indexer.ann_store); a vault without a snapshot builds one when it first needs it."""
@@ -493,6 +502,7 @@ MIGRATIONS = [
     assertion_spans,
     fact_year_facets,
     vector_snapshots,
+    assertion_spans_rules_2,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

@@ -94,6 +94,22 @@ def test_a_vault_from_before_gets_its_maps_when_it_migrates(db: Any) -> None:
     assert assertion_map.label(found[2], text, start, start + len("chest pain")) == "negated"
 
 
+def test_maps_made_by_older_rules_are_rebuilt_when_the_vault_migrates(db: Any) -> None:
+    later = [m.__name__ for m in MIGRATIONS].index("assertion_spans_rules_2")
+    migrate(db, MIGRATIONS[:later])
+    text = "Probable pneumonia."
+    with transaction(db):
+        db.execute(f"INSERT INTO {fts.TABLE} (rowid, title, filename, text, meta, facets) "
+                   "VALUES (1, '', 'a.txt', ?, '', '')", [text])
+        assertion_map.store(db, 1, text)  # stands for a map the old rules made
+        db.execute(f"UPDATE {assertion_map.TABLE} SET version = ?", [assertion_map.VERSION - 1])
+        stored = db.execute(f"SELECT count(*) FROM {assertion_map.TABLE}").fetchone()[0]
+    assert stored == 1 and _maps(db) == {}  # the old rules' map is not read
+    migrate(db, MIGRATIONS)
+    found = _maps(db)
+    assert assertion_map.label(found[1], text, 9, 18) == "possible"
+
+
 def test_a_changed_text_gets_a_new_map_and_a_stale_one_is_never_used(db: Any) -> None:
     migrate(db, MIGRATIONS)
     with transaction(db):
