@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from archive.cli import cli
+from tests.cli_helpers import invoke, ok_json
 from tests.coding_helpers import add_record
-from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS, VaultFixture
+from tests.conftest import ADMIN_PASS, PHYS_PASS, VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
-
-
-def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def as_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 NOTE_DM = (
@@ -44,10 +31,10 @@ def records(shared_vault: VaultFixture) -> dict[str, str]:
 
 
 def test_code_search_by_words_and_code(shared_vault: VaultFixture) -> None:
-    hits = as_json(invoke(shared_vault.root, "code", "search", "type", "2", "diabetes", "--limit", "5", "--json"))
+    hits = ok_json(invoke(shared_vault.root, "code", "search", "type", "2", "diabetes", "--limit", "5", "--json"))
     assert hits[0]["code"] == "E11.9" and hits[0]["billable"] is True
     assert len(hits) == 5 and set(hits[0]) >= {"code", "description", "billable", "kind", "score", "match"}
-    hits = as_json(invoke(shared_vault.root, "code", "search", "e119", "--json"))
+    hits = ok_json(invoke(shared_vault.root, "code", "search", "e119", "--json"))
     assert hits[0]["code"] == "E11.9" and hits[0]["match"] == "code"
     text = invoke(shared_vault.root, "code", "search", "HTN", "--limit", "3")
     assert text.exit_code == 0 and text.output.splitlines()[0].startswith("I10 ")
@@ -59,7 +46,7 @@ def test_code_search_needs_no_patient_right(shared_vault: VaultFixture) -> None:
 
 
 def test_code_show_hierarchy(shared_vault: VaultFixture) -> None:
-    detail = as_json(invoke(shared_vault.root, "code", "show", "E11.9", "--json"))
+    detail = ok_json(invoke(shared_vault.root, "code", "show", "E11.9", "--json"))
     assert [a["code"] for a in detail["ancestors"]] == ["4", "E08-E13", "E11"]
     assert detail["billable"] is True and detail["children"] == []
     text = invoke(shared_vault.root, "code", "show", "E11")
@@ -78,7 +65,7 @@ def test_unknown_code_suggests_near_codes(shared_vault: VaultFixture, records: d
 
 
 def test_suggest_for_a_record(shared_vault: VaultFixture, records: dict[str, str]) -> None:
-    out = as_json(invoke(shared_vault.root, "code", "suggest", records["dm.txt"], "--json"))
+    out = ok_json(invoke(shared_vault.root, "code", "suggest", records["dm.txt"], "--json"))
     assert out["record_id"] == records["dm.txt"] and out["patient"] == "4242"
     codes = [s["code"] for s in out["suggestions"]]
     assert codes[0] in ("E11.9", "I10") and {"E11.9", "I10"} <= set(codes[:3]), codes
@@ -90,7 +77,7 @@ def test_suggest_for_a_record(shared_vault: VaultFixture, records: dict[str, str
 
 
 def test_suggest_free_text(shared_vault: VaultFixture) -> None:
-    out = as_json(invoke(shared_vault.root, "code", "suggest", "--text", "Assessment: CHF, COPD.", "--json"))
+    out = ok_json(invoke(shared_vault.root, "code", "suggest", "--text", "Assessment: CHF, COPD.", "--json"))
     codes = [s["code"] for s in out["suggestions"]]
     assert "I50.9" in codes and "J44.9" in codes, codes
     both = invoke(shared_vault.root, "code", "suggest", "r123", "--text", "asthma")
@@ -109,17 +96,17 @@ def test_suggest_is_audited_and_denied_to_admin(shared_vault: VaultFixture, reco
 
 def test_confirm_reject_and_history(shared_vault: VaultFixture, records: dict[str, str]) -> None:
     rid = records["dm.txt"]
-    confirmed = as_json(invoke(shared_vault.root, "code", "confirm", rid, "e119", "--json"))
+    confirmed = ok_json(invoke(shared_vault.root, "code", "confirm", rid, "e119", "--json"))
     assert confirmed["code"] == "E11.9" and confirmed["status"] == "confirmed" and confirmed["decided_by"] == "tess"
     assert "Confirmed I10" in invoke(shared_vault.root, "code", "confirm", rid, "I10").output
-    assert as_json(invoke(shared_vault.root, "code", "reject", rid, "I10", "--json"))["status"] == "rejected"
-    now = {d["code"]: d["status"] for d in as_json(invoke(shared_vault.root, "code", "list", rid, "--json"))}
+    assert ok_json(invoke(shared_vault.root, "code", "reject", rid, "I10", "--json"))["status"] == "rejected"
+    now = {d["code"]: d["status"] for d in ok_json(invoke(shared_vault.root, "code", "list", rid, "--json"))}
     assert now == {"E11.9": "confirmed", "I10": "rejected"}
-    history = as_json(invoke(shared_vault.root, "code", "list", rid, "--history", "--json"))
+    history = ok_json(invoke(shared_vault.root, "code", "list", rid, "--history", "--json"))
     assert [(d["code"], d["status"]) for d in history] == [
         ("E11.9", "confirmed"), ("I10", "confirmed"), ("I10", "rejected")
     ]
-    suggested = as_json(invoke(shared_vault.root, "code", "suggest", rid, "--json"))["suggestions"]
+    suggested = ok_json(invoke(shared_vault.root, "code", "suggest", rid, "--json"))["suggestions"]
     assert {s["code"]: s["status"] for s in suggested}.get("E11.9") == "confirmed"
     block = invoke(shared_vault.root, "code", "confirm", rid, "E08-E13")
     assert block.exit_code == 2 and "is a block" in block.output
@@ -129,12 +116,12 @@ def test_confirm_reject_and_history(shared_vault: VaultFixture, records: dict[st
 
 def test_index_by_code_category_prefix(shared_vault: VaultFixture, records: dict[str, str]) -> None:
     invoke(shared_vault.root, "code", "confirm", records["af.txt"], "I48.91")
-    by_cat = as_json(invoke(shared_vault.root, "index", "by-code", "E11", "--json"))
+    by_cat = ok_json(invoke(shared_vault.root, "index", "by-code", "E11", "--json"))
     assert [r["record_id"] for r in by_cat["records"]] == [records["dm.txt"]]
     assert by_cat["patients"] == ["4242"] and "E11.9" in by_cat["records"][0]["codes"]
-    rejected = as_json(invoke(shared_vault.root, "index", "by-code", "I10", "--json"))
+    rejected = ok_json(invoke(shared_vault.root, "index", "by-code", "I10", "--json"))
     assert rejected["records"] == []  # I10 was rejected for that record
-    af = as_json(invoke(shared_vault.root, "index", "by-code", "i48.91", "--json"))
+    af = ok_json(invoke(shared_vault.root, "index", "by-code", "i48.91", "--json"))
     assert af["patients"] == ["5151"]
     text = invoke(shared_vault.root, "index", "by-code", "E11")
     assert "1 record, 0 chart entries, 1 patient: 4242" in text.output and "confirmed E11.9" in text.output
@@ -143,11 +130,11 @@ def test_index_by_code_category_prefix(shared_vault: VaultFixture, records: dict
 
 
 def test_index_by_physician_and_treatment(shared_vault: VaultFixture, records: dict[str, str]) -> None:
-    by_doc = as_json(invoke(shared_vault.root, "index", "by-physician", "Lopez", "--json"))
+    by_doc = ok_json(invoke(shared_vault.root, "index", "by-physician", "Lopez", "--json"))
     assert [r["record_id"] for r in by_doc["records"]] == [records["dm.txt"]]
-    by_user = as_json(invoke(shared_vault.root, "index", "by-physician", "drmaria", "--json"))
+    by_user = ok_json(invoke(shared_vault.root, "index", "by-physician", "drmaria", "--json"))
     assert [r["record_id"] for r in by_user["records"]] == [records["dm.txt"]]  # the user's full name
-    treated = as_json(invoke(shared_vault.root, "index", "by-treatment", "metformin", "--json"))
+    treated = ok_json(invoke(shared_vault.root, "index", "by-treatment", "metformin", "--json"))
     assert [r["record_id"] for r in treated["records"]] == [records["dm.txt"]]
     assert treated["records"][0]["codes"] == ["E11.9"]
     none = invoke(shared_vault.root, "index", "by-treatment", "warfarin")
@@ -163,12 +150,12 @@ def test_cross_indexes_include_the_chart(shared_vault: VaultFixture, records: di
                  ["--kind", "diagnosis", "--text", "Type 2 diabetes with neuropathy", "--code", "E11.40"]):
         result = invoke(root, "chart", "add", "6363", *args, "--date", "2024-01-15")
         assert result.exit_code == 0, result.output
-    treated = as_json(invoke(root, "index", "by-treatment", "warfarin", "--json"))
+    treated = ok_json(invoke(root, "index", "by-treatment", "warfarin", "--json"))
     assert treated["patients"] == ["6363"] and treated["chart_entries"][0]["kind"] == "medication"
-    by_cat = as_json(invoke(root, "index", "by-code", "E11", "--json"))
+    by_cat = ok_json(invoke(root, "index", "by-code", "E11", "--json"))
     assert set(by_cat["patients"]) == {"4242", "6363"}
     assert [e["code"] for e in by_cat["chart_entries"]] == ["E11.40"]
-    attended = as_json(invoke(root, "index", "by-physician", "drmaria", "--json"))
+    attended = ok_json(invoke(root, "index", "by-physician", "drmaria", "--json"))
     assert "6363" in attended["patients"]
     text = invoke(root, "index", "by-treatment", "warfarin")
     assert "0 records, 1 chart entry, 1 patient: 6363" in text.output
@@ -188,12 +175,12 @@ def test_confirmed_code_attaches_to_the_encounter(shared_vault: VaultFixture) ->
     added = invoke(root, "patient", "add", "--mrn", "8181", "--name", "Barbara Liskov", "--dob", "1939-11-07",
                    "--sex", "F")
     assert added.exit_code == 0, added.output
-    visit = as_json(invoke(root, "encounter", "add", "8181", "--kind", "visit", "--start", "2024-02-01", "--json"))
+    visit = ok_json(invoke(root, "encounter", "add", "8181", "--kind", "visit", "--start", "2024-02-01", "--json"))
     record_id = add_record(shared_vault.session, "ASSESSMENT: Gout of the right great toe.\n", mrn="8181",
                            author="Dr Ng", name="Barbara Liskov")  # dated 2024-02-01
-    decision = as_json(invoke(root, "code", "confirm", record_id, "M10.9", "--json"))
+    decision = ok_json(invoke(root, "code", "confirm", record_id, "M10.9", "--json"))
     assert decision["encounter_id"] == visit["id"] and decision["patient"] == "8181"
-    listed = as_json(invoke(root, "code", "list", record_id, "--json"))
+    listed = ok_json(invoke(root, "code", "list", record_id, "--json"))
     assert listed[0]["encounter_id"] == visit["id"]
 
 
@@ -211,7 +198,7 @@ def test_confirmed_code_attaches_to_the_encounter(shared_vault: VaultFixture) ->
     ],
 )
 def test_suggest_text_found_list(shared_vault: VaultFixture, text: str, never: set[str], first: str | None) -> None:
-    out = as_json(invoke(shared_vault.root, "code", "suggest", "--text", text, "--json"))
+    out = ok_json(invoke(shared_vault.root, "code", "suggest", "--text", text, "--json"))
     codes = [s["code"] for s in out["suggestions"]]
     assert not {c[:3] for c in codes} & never, codes
     if first is not None:
@@ -224,14 +211,14 @@ DOUBT = "ASSESSMENT: Community-acquired pneumonia. Rule out pulmonary embolism."
 
 
 def test_suggest_lists_uncertain_codes_apart(shared_vault: VaultFixture) -> None:
-    out = as_json(invoke(shared_vault.root, "code", "suggest", "--text", DOUBT, "--json"))
+    out = ok_json(invoke(shared_vault.root, "code", "suggest", "--text", DOUBT, "--json"))
     assert not any(s["code"].startswith("I26") for s in out["suggestions"]), out["suggestions"]
     assert out["suggestions"][0]["code"].startswith("J18")
     assert out["uncertain"][0]["code"].startswith("I26"), out["uncertain"]
     assert out["uncertain"][0]["passage"] == "Rule out pulmonary embolism"
     assert out["uncertain_rule"].startswith("uncertain: code only under the inpatient rule")
     # the same suggestions as without the doubted sentence
-    plain = as_json(invoke(shared_vault.root, "code", "suggest", "--text", DOUBT.split(" Rule")[0], "--json"))
+    plain = ok_json(invoke(shared_vault.root, "code", "suggest", "--text", DOUBT.split(" Rule")[0], "--json"))
     assert [s["code"] for s in out["suggestions"]] == [s["code"] for s in plain["suggestions"]]
     assert plain["uncertain"] == []
 

@@ -8,22 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from archive.cli import cli
+from tests.cli_helpers import invoke, ok_json
 from tests.conftest import PHYS_PASS, TECH_PASS, VaultFixture, shared_data
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
-
-
-def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
-def as_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 # Full-text mode explicitly, where the semantic search of a later issue made hybrid the default.
@@ -49,7 +39,7 @@ def imported(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactor
     hl7 = sorted(shared_data("hl7v2").glob("ORU-R01-*.hl7"))[0]
     (src / hl7.name).write_bytes(hl7.read_bytes())
     result = invoke(shared_vault.root, "import", str(src), "--json", *NO_EMBED)
-    return {"src": src, "report": as_json(result), "hl7": hl7}
+    return {"src": src, "report": ok_json(result), "hl7": hl7}
 
 
 def test_import_accounts_for_every_input(imported: dict[str, Any]) -> None:
@@ -69,7 +59,7 @@ def test_import_accounts_for_every_input(imported: dict[str, Any]) -> None:
 
 
 def test_search_json_hits(shared_vault: VaultFixture, imported: dict[str, Any]) -> None:
-    hits = as_json(invoke(shared_vault.root, "search", '"gouty arthritis"', "--json", *FTS))
+    hits = ok_json(invoke(shared_vault.root, "search", '"gouty arthritis"', "--json", *FTS))
     assert len(hits) == 1
     hit = hits[0]
     assert set(hit) >= {"record_id", "filename", "patient", "date", "type", "score", "snippet"}
@@ -77,9 +67,9 @@ def test_search_json_hits(shared_vault: VaultFixture, imported: dict[str, Any]) 
     assert hit["filename"] in ("gout.txt", "gout-copy.txt")
     assert "**gouty arthritis**" in hit["snippet"]  # a matched phrase is marked as one
     assert hit["score"] > 0
-    only = as_json(invoke(shared_vault.root, "search", "pneumonia OR tinnitus", "--patient", "K-7", "--json", *FTS))
+    only = ok_json(invoke(shared_vault.root, "search", "pneumonia OR tinnitus", "--patient", "K-7", "--json", *FTS))
     assert [h["patient"] for h in only] == ["K-7"]
-    typed = as_json(invoke(shared_vault.root, "search", "pneumonia", "--type", "discharge", "--author", "ng",
+    typed = ok_json(invoke(shared_vault.root, "search", "pneumonia", "--type", "discharge", "--author", "ng",
                            "--json", *FTS))
     assert len(typed) == 1 and typed[0]["type"] == "discharge"
 
@@ -95,7 +85,7 @@ def test_show_text_and_bit_identical_original(shared_vault: VaultFixture, import
                                               tmp_path: Path) -> None:
     by_name = {o["input"].split("/")[-1]: o for o in imported["report"]["outcomes"]}
     rid = by_name[imported["hl7"].name]["record_id"]
-    view = as_json(invoke(shared_vault.root, "show", rid, "--json"))
+    view = ok_json(invoke(shared_vault.root, "show", rid, "--json"))
     assert view["record_id"] == rid and view["format"] == "hl7v2" and len(view["text"]) > 50
     out = tmp_path / "original.hl7"
     result = invoke(shared_vault.root, "show", rid, "--original", "--out", str(out))
@@ -109,28 +99,28 @@ def test_show_text_and_bit_identical_original(shared_vault: VaultFixture, import
 
 
 def test_needs_filing_queue_and_file(shared_vault: VaultFixture, imported: dict[str, Any]) -> None:
-    queue = as_json(invoke(shared_vault.root, "queue", "needs_filing", "--json"))
+    queue = ok_json(invoke(shared_vault.root, "queue", "needs_filing", "--json"))
     ids = [q["record_id"] for q in queue if q["filename"] == "anaemia.txt"]
     assert len(ids) == 1
-    filed = as_json(invoke(shared_vault.root, "file", ids[0], "--mrn", "A-1", "--json"))
+    filed = ok_json(invoke(shared_vault.root, "file", ids[0], "--mrn", "A-1", "--json"))
     assert filed == {"record_id": ids[0], "mrn": "A-1", "previous": None, "patient_created": True}
     bad = invoke(shared_vault.root, "file", ids[0], "--mrn", "not an mrn!")
     assert bad.exit_code == 2 and "not a valid MRN" in bad.output
-    status = as_json(invoke(shared_vault.root, "status", "--json"))
+    status = ok_json(invoke(shared_vault.root, "status", "--json"))
     assert status["records"] >= 5 and status["quarantined"] >= 2 and status["patients"] >= 4
     assert status["needs_filing"] == len(queue) - 1
-    hits = as_json(invoke(shared_vault.root, "search", "ferritin", "--patient", "A-1", "--json", *FTS))
+    hits = ok_json(invoke(shared_vault.root, "search", "ferritin", "--patient", "A-1", "--json", *FTS))
     assert [h["record_id"] for h in hits] == ids
 
 
 def test_quarantine_list_and_release(shared_vault: VaultFixture, imported: dict[str, Any], tmp_path: Path) -> None:
-    items = as_json(invoke(shared_vault.root, "quarantine", "list", "--json"))
+    items = ok_json(invoke(shared_vault.root, "quarantine", "list", "--json"))
     junk = next(i for i in items if i["original_name"] == "junk.txt")
     assert "binary" in junk["reason"]
     result = invoke(shared_vault.root, "quarantine", "release", junk["id"], "--to", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert (tmp_path / "junk.txt").read_bytes() == (imported["src"] / "junk.txt").read_bytes()
-    left = as_json(invoke(shared_vault.root, "quarantine", "list", "--json"))
+    left = ok_json(invoke(shared_vault.root, "quarantine", "list", "--json"))
     assert junk["id"] not in [i["id"] for i in left]
 
 
