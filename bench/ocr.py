@@ -38,7 +38,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -409,8 +409,7 @@ def main() -> None:
         for e in engines:
             sig, err = signals[e][p.name], errors[e][p.name]
             q = bool(decide(sig, tuned[e]))
-            cells.append(f"{sig.mean or 0:.3f} | {sig.weakest_line or 0:.3f} | {sig.unknown_share:.2f} | "
-                         f"{len(sig.garbage)} | {'-' if err is None else f'{err:.3f}'} | {'Q' if q else '.'}")
+            cells.append(engine_cells(sig, err, q))
         rows.append(f"| {p.name} | {'hand' if p.handwritten else 'print'} | {'held-out' if p.held_out else 'tune'} | "
                     + " | ".join(cells) + " |")
         print(rows[-1], flush=True)
@@ -458,6 +457,12 @@ def main() -> None:
             out.write("|" + " --- |" * 15 + "\n")
             out.write("\n".join(rows) + "\n")
             out.write("\n" + "\n".join(f"- {line}" for line in summary) + "\n")
+
+
+def engine_cells(sig: Any, err: float | None, queued: bool) -> str:
+    """One engine's cells of a page's table row: mean, weakest line, unknown share, garbage, CER, queued."""
+    return (f"{sig.mean or 0:.3f} | {sig.weakest_line or 0:.3f} | {sig.unknown_share:.2f} | {len(sig.garbage)} | "
+            f"{'-' if err is None else f'{err:.3f}'} | {'Q' if queued else '.'}")
 
 
 def pr(cases: list[tuple[bool, bool]]) -> str:
@@ -530,8 +535,7 @@ def fresh_run(args: argparse.Namespace) -> None:
         for e in engines:
             sig, err = signals[e][p.name], errors[e][p.name]
             q = bool(decide(sig, THRESHOLDS[e]))
-            cells.append(f"{sig.mean or 0:.3f} | {sig.weakest_line or 0:.3f} | {sig.unknown_share:.2f} | "
-                         f"{len(sig.garbage)} | {err:.3f} | {'Q' if q else '.'}")
+            cells.append(engine_cells(sig, err, q))
         rows.append(f"| {p.name} | {'hand' if p.handwritten else 'print'} | " + " | ".join(cells) + " |")
         print(rows[-1], flush=True)
 
