@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import REPO
+from vault.locks import try_hold
 
 STARTUP = 60.0  # seconds: the server imports textual-serve and aiohttp (a shared 2-core machine)
 
@@ -57,6 +58,15 @@ def served(vault: Path, *args: str, env: dict[str, str] | None = None,
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def held_elsewhere(root: Path, name: str) -> bool:
+    """Whether another process holds the vault's lock `name` (an inbox watcher, an embedder)."""
+    held = try_hold(root, name)
+    if held is None:
+        return True
+    held.release()
+    return False
 
 
 URL_IN_PAGE = re.compile(

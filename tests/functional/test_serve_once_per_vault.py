@@ -20,7 +20,7 @@ from watchdog.observers.polling import PollingObserver
 
 from archive.intake import INBOX_LOCK, PENDING_LOCK, InboxService, ServerWatcher
 from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate
-from tests.serve_helpers import served
+from tests.serve_helpers import held_elsewhere, served
 from vault.locks import try_hold
 
 
@@ -40,14 +40,6 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) ->
     while not condition():
         assert time.monotonic() < deadline, what
         time.sleep(0.05)
-
-
-def held_elsewhere(root: Path, name: str) -> bool:
-    held = try_hold(root, name)
-    if held is None:
-        return True
-    held.release()
-    return False
 
 
 def test_try_hold_refuses_a_second_holder_until_the_first_releases(tmp_path: Path) -> None:

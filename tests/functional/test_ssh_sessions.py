@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import PHYS_PASS, TECH_PASS, VaultTemplate, chartvault_bin
 from tests.functional.test_tui_terminal import Tmux
-from vault.locks import try_hold
+from tests.serve_helpers import held_elsewhere
 
 
 @pytest.fixture
@@ -72,14 +72,6 @@ class Session(Tmux):
         self.type(passphrase)
         self.send("Enter")
         self.wait_for(lambda t: "Search records" in t, "the search screen")
-
-
-def held_elsewhere(root: Path, name: str) -> bool:
-    held = try_hold(root, name)
-    if held is None:
-        return True
-    held.release()
-    return False
 
 
 def test_several_ssh_sessions_each_its_own_process_one_watcher_between_them(server: tuple[str, Any, Path]) -> None:
