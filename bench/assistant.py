@@ -54,6 +54,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -490,6 +491,21 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().replace(",", "").split())
 
 
+_NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
+
+
+def _rounds_to(expect: str, answer: str) -> bool:
+    """A decimal answer written with more places than the expected form ("-3.578" for "-3.58") is the same fact
+    when it rounds to it; only for an expected form that is a bare decimal number."""
+    if not re.fullmatch(r"-?\d+\.\d+", expect.strip()):
+        return False
+    places = len(expect.strip().split(".")[1])
+    want = Decimal(expect.strip())
+    return any(len(m.split(".")[1]) > places and
+               Decimal(m).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) == want
+               for m in _NUMBER.findall(answer))
+
+
 TYPED_IN = "(chart entry typed in; no source record to quote)"  # a chart fact typed in by hand: the chart backs it
 
 
@@ -513,7 +529,7 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
         record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
         record_ok = record_ok or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
     else:
-        fact_ok = (any(_norm(e) in _norm(answer) for e in expect) if expect else True) and \
+        fact_ok = (any(_norm(e) in _norm(answer) or _rounds_to(e, answer) for e in expect) if expect else True) and \
             all(_norm(e) in _norm(answer) for e in q.get("expect_all") or [])
         mrn = q.get("expect_mrn")
         record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))

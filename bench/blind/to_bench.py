@@ -52,6 +52,8 @@ for line in open(source, encoding='utf-8'):
         q["expect_mrn"] = _mrn(b)
         if str(b.get("source", "")).endswith("chart_entries.jsonl"):
             q["kind"] = "named-chart/" + b["answer_type"]
+    if str(b.get("note") or "").startswith("ambiguous"):
+        q["ambiguous"] = True        # another case matches as well: the answer should list the cases
     if b["answer_type"] == "no" and b["kind"] != "past_case":
         q["expect_none"] = True      # the record does not hold it: "No record of ..." or "No: ..."
     elif b["answer_type"] in ("yes", "no"):
