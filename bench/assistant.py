@@ -509,6 +509,20 @@ def _rounds_to(expect: str, answer: str) -> bool:
 TYPED_IN = "(chart entry typed in; no source record to quote)"  # a chart fact typed in by hand: the chart backs it
 
 
+def _record_ok(q: dict[str, Any], patients: list[str | None]) -> bool:
+    """The first citation is the expected record (or a copy of the same text); for an ambiguous question the
+    expected record is among the cited ones, or the other matching case is cited first."""
+    mrn = q.get("expect_mrn")
+    if mrn is None:
+        return True
+    if not patients:
+        return False
+    same = {mrn, *(q.get("same_as") or [])}
+    if patients[0] in same:
+        return True
+    return bool(q.get("ambiguous")) and (bool(same & set(patients)) or patients[0] in (q.get("also_mrn") or []))
+
+
 def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: float) -> dict[str, Any]:
     answer = data["answer"]
     cites = data["citations"]
@@ -526,13 +540,13 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
         verdict = first.split("Answer:", 1)[1] if "Answer:" in first else answer  # a past case names itself first
         fact_ok = _norm(verdict).startswith(tuple(_norm(e) for e in q["expect_start"]))
         mrn = q.get("expect_mrn")
-        record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
+        record_ok = _record_ok(q, patients)
         record_ok = record_ok or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
     else:
         fact_ok = (any(_norm(e) in _norm(answer) or _rounds_to(e, answer) for e in expect) if expect else True) and \
             all(_norm(e) in _norm(answer) for e in q.get("expect_all") or [])
         mrn = q.get("expect_mrn")
-        record_ok = mrn is None or (bool(patients) and (patients[0] == mrn or (q.get("ambiguous") and mrn in patients)))
+        record_ok = _record_ok(q, patients)
         record_ok = record_ok or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
     which = "cases match" in answer
     is_statement = not data["refused"] and not answer.startswith((NOTHING, "No record of", "Several patients match",

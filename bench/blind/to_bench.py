@@ -54,6 +54,15 @@ for line in open(source, encoding='utf-8'):
             q["kind"] = "named-chart/" + b["answer_type"]
     if str(b.get("note") or "").startswith("ambiguous"):
         q["ambiguous"] = True        # another case matches as well: the answer should list the cases
+        other = re.match(r"ambiguous: (\S+)", b["note"])
+        if other and other.group(1) in row_of:   # the other case goes into the vault too (bench's also_mrn)
+            q["also_mrn"] = [f"MTS-{row_of[other.group(1)]}"]
+    if q.get("expect_mrn", "").startswith("MTS-"):   # MTSamples keeps one text under several ids: any copy is it
+        text = rows[int(q["expect_mrn"][4:])]["transcription"].strip()
+        same = [f"MTS-{i}" for i, r in enumerate(rows) if r["transcription"].strip() == text
+                and f"MTS-{i}" != q["expect_mrn"]]
+        if same:
+            q["same_as"] = same
     if b["answer_type"] == "no" and b["kind"] != "past_case":
         q["expect_none"] = True      # the record does not hold it: "No record of ..." or "No: ..."
     elif b["answer_type"] in ("yes", "no"):
