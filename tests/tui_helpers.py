@@ -10,6 +10,11 @@ from textual.message import Message
 M = TypeVar("M", bound=Message)
 
 
+def text(widget: Any) -> str:
+    """What `widget` shows, as plain text."""
+    return str(widget.render())
+
+
 async def wait_until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     """Poll `condition` every 50 ms until it holds; after `timeout` s fail, naming `what` and the screen."""
     for _ in range(int(timeout / 0.05)):

@@ -18,22 +18,13 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from archive.demo import DEMO_USERS, DEMO_WARNING
 from tests.functional.conftest import copy_demo, session_on
-from tests.tui_helpers import keys_handled, wait_until
+from tests.tui_helpers import keys_handled, text, wait_until
 from tui.app import make_app
 
 PASS = {u.name: u.passphrase for u in DEMO_USERS}
 
 
-@pytest.fixture(scope="module")
-def sessions(demo_sessions: dict[str, Any]) -> dict[str, Any]:
-    return demo_sessions
-
-
 wait_for = partial(wait_until, timeout=60.0)  # this module's default wait
-
-
-def text(widget: Any) -> str:
-    return str(widget.render())
 
 
 async def signed_in(pilot: Any, session: Any) -> Any:

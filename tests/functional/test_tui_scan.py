@@ -9,24 +9,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.widgets import DataTable, Static, TabbedContent, TextArea
 
 from tests.functional.conftest import copy_demo, session_on
 from tests.functional.test_tui_newcomer import signed_in
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import text, wait_until
 from tui.app import make_app
 
 wait_for = partial(wait_until, timeout=60.0)
-
-
-@pytest.fixture(scope="module")
-def sessions(demo_sessions: dict[str, Any]) -> dict[str, Any]:
-    return demo_sessions
-
-
-def text(widget: Any) -> str:
-    return str(widget.render())
 
 
 def footer_keys(app: Any) -> set[str]:

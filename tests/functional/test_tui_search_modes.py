@@ -16,6 +16,7 @@ from textual.widgets import Input, Static
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
 from tests.tui_helpers import Posted, wait_until
+from tests.tui_helpers import text as _text  # a local `text` names what a widget shows
 from tui.app import make_app
 from tui.messages import BacklogCounted, SearchDone, SimilarLoaded
 from tui.screens.main import MainScreen
@@ -57,10 +58,6 @@ async def _main(pilot: Any, app: Any) -> MainScreen:
     await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
     assert isinstance(app.screen, MainScreen)
     return app.screen
-
-
-def _text(widget: Static) -> str:
-    return str(widget.render())
 
 
 async def test_semantic_notice_speaks_to_the_tui_user_and_clears_once_embedded(
