@@ -60,6 +60,21 @@ class Posted:
         return found[0]
 
 
+async def unlock(pilot: Any, passphrase: str, timeout: float = 30.0) -> Any:
+    """Wait for the unlock screen, type `passphrase` and Enter; the main screen, once it is up."""
+    from textual.widgets import Input
+
+    from tui.screens.main import MainScreen
+    from tui.screens.unlock import UnlockScreen
+
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen", timeout)
+    app.screen.query_one("#passphrase", Input).value = passphrase
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen", timeout)
+    return app.screen
+
+
 async def keys_handled(pilot: Any, *keys: str) -> list[str]:
     """Press `keys`, then F1 as a marker, and return the names of the screens under the help screen it opens.
 

@@ -12,11 +12,10 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.chart import ChartScreen, EntryForm, EntryHistory, OpenChart
 from tui.screens.main import MainScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 TODAY = dt.date.today()
@@ -55,10 +54,7 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
 
 
 async def _unlock(app: Any, pilot: Any) -> MainScreen:
-    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TECH_PASS
-    await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TECH_PASS)
     return app.screen  # type: ignore[no-any-return]
 
 

@@ -9,13 +9,12 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
-from tests.tui_helpers import Posted, wait_until
+from tests.tui_helpers import Posted, unlock, wait_until
 from tui.app import make_app
 from tui.messages import RecordLoaded, SearchDone
 from tui.screens.main import MainScreen
 from tui.screens.queue import QueueScreen
 from tui.screens.record import RecordScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 _wait = wait_until
@@ -44,10 +43,7 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
 
 
 async def _unlock(app: Any, pilot: Any) -> MainScreen:
-    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TECH_PASS
-    await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TECH_PASS)
     main = app.screen
     if hasattr(main, "mode"):  # full-text mode: these tests are about the words typed, not the model
         main.mode = "fts"

@@ -15,13 +15,12 @@ from textual.widgets import Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
-from tests.tui_helpers import Posted, wait_until
+from tests.tui_helpers import Posted, unlock, wait_until
 from tests.tui_helpers import text as _text  # a local `text` names what a widget shows
 from tui.app import make_app
 from tui.messages import BacklogCounted, SearchDone, SimilarLoaded
 from tui.screens.main import MainScreen
 from tui.screens.similar import SimilarScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 NOTES = {
@@ -52,10 +51,7 @@ def vault_root(tmp_path: Path, users_vault_template: VaultTemplate) -> Path:
 
 
 async def _main(pilot: Any, app: Any) -> MainScreen:
-    await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TECH_PASS
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TECH_PASS)
     assert isinstance(app.screen, MainScreen)
     return app.screen
 

@@ -12,11 +12,10 @@ from textual.widgets._footer import FooterKey
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
-from tests.tui_helpers import Posted, wait_until
+from tests.tui_helpers import Posted, unlock, wait_until
 from tui.app import make_app
 from tui.messages import SearchDone
 from tui.screens.main import MainScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults, hit_prompt
 
 NOTES = {
@@ -45,10 +44,7 @@ async def test_badges_muting_and_the_affirmed_only_toggle(vault_root: Path, held
     posted = Posted()
     app = make_app(vault_dir=vault_root, user="tess")
     async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-        app.screen.query_one("#passphrase", Input).value = TECH_PASS
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        await unlock(pilot, TECH_PASS)
         main = app.screen
         assert isinstance(main, MainScreen)
         footer = main.query_one(Footer)

@@ -10,12 +10,11 @@ from textual.widgets import Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.record import RecordScreen
 from tui.screens.similar import SimilarScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 _wait = wait_until
@@ -41,10 +40,7 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
 async def test_model_loads_in_background_modes_and_similar_cases(vault_root: Path, held_model: HeldModel) -> None:
     app = make_app(vault_dir=vault_root, user="tess")
     async with app.run_test(size=(100, 32)) as pilot:
-        await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-        app.screen.query_one("#passphrase", Input).value = TECH_PASS
-        await pilot.press("enter")
-        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        await unlock(pilot, TECH_PASS)
         main = app.screen
         assert isinstance(main, MainScreen)
         mode_line = main.query_one("#search-mode", Static)

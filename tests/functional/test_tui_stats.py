@@ -13,11 +13,10 @@ from textual.widgets import DataTable, Input, Sparkline, Static, TabbedContent
 
 from tests import stats_fixture as sf
 from tests.conftest import ADMIN_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.stats import StatsScreen, bar_lines
-from tui.screens.unlock import UnlockScreen
 
 _wait = wait_until
 
@@ -56,10 +55,7 @@ async def test_statistics_screen(vault: tuple[Path, sf.Fixture]) -> None:
     root, fx = vault
     app = make_app(vault_dir=root, user="admin")
     async with app.run_test(size=(100, 32)) as pilot:
-        await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-        app.screen.query_one("#passphrase", Input).value = ADMIN_PASS
-        await pilot.press("enter")
-        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        await unlock(pilot, ADMIN_PASS)
         await pilot.press("f7")
         await _wait(pilot, lambda: isinstance(app.screen, StatsScreen), "statistics screen")
         screen: StatsScreen = app.screen
