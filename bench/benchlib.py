@@ -23,6 +23,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+def append_results(head: str, lines: list[str]) -> None:
+    """Append a section to bench/RESULTS.md: `head` (its heading and how it was measured), then `lines` as a
+    code block."""
+    with (Path(__file__).resolve().parent / "RESULTS.md").open("a") as fh:
+        fh.write(head + "```\n" + "\n".join(lines) + "\n```\n")
+
+
 # ---------------------------------------------------------------- worker processes on one demo vault
 # bench/concurrency.py and bench/serve.py run N worker processes (each the script itself with --worker): each
 # signs in as a demo person, says it is ready, waits for the parent's "go", then times operations until its time

@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import demo_person, ready_then_wait, run_workers, timed  # noqa: E402 - bench/ is on the path now
+from benchlib import append_results, demo_person, ready_then_wait, run_workers, timed  # noqa: E402 - bench/ is on the path now
 
 OPS = ("search", "view", "ask", "chart_edit", "import")
 TERMS = ("pain", "fracture", "patient", "fever", "blood pressure", "history", "medication", "hip", "cough", "gout")
@@ -290,14 +290,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _append_results(lines: list[str], args: argparse.Namespace) -> None:
-    path = Path(__file__).resolve().parent / "RESULTS.md"
     head = (f"\n## Many sessions at once (issue 16): `bench/concurrency.py --processes {args.processes} "
             f"--seconds {args.seconds:g} --runs {args.runs}`\n\n"
             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on the shared 2-core machine "
             "(other helpers' work running too); fake embedder, real store, audit chain and locks. Ratios: "
-            "p50 under load over p50 of the same mix run by one process alone in the same run.\n\n```\n")
-    with path.open("a") as fh:
-        fh.write(head + "\n".join(lines) + "\n```\n")
+            "p50 under load over p50 of the same mix run by one process alone in the same run.\n\n")
+    append_results(head, lines)
 
 
 if __name__ == "__main__":

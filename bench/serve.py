@@ -45,7 +45,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import demo_person, ready_then_wait, run_workers, timed  # noqa: E402 - bench/ is on the path now
+from benchlib import append_results, demo_person, ready_then_wait, run_workers, timed  # noqa: E402 - bench/ is on the path now
 
 from tests.serve_helpers import served  # noqa: E402  (the same start-and-wait as the tests)
 
@@ -299,13 +299,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _append_results(lines: list[str], args: argparse.Namespace) -> None:
-    path = Path(__file__).resolve().parent / "RESULTS.md"
     head = (f"\n## Facility server: concurrent sessions (issue 21, `bench/serve.py --sessions {args.sessions} "
             f"--seconds {args.seconds:g} --think {args.think:g}`)\n\n"
             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Sessions drive the domain API, "
-            "one process each (as each browser connection is); load averages beside each N.\n\n```\n")
-    with path.open("a") as fh:
-        fh.write(head + "\n".join(lines) + "\n```\n")
+            "one process each (as each browser connection is); load averages beside each N.\n\n")
+    append_results(head, lines)
 
 
 if __name__ == "__main__":
