@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from textual.message import Message
@@ -13,6 +14,20 @@ M = TypeVar("M", bound=Message)
 def text(widget: Any) -> str:
     """What `widget` shows, as plain text."""
     return str(widget.render())
+
+
+def vault_with_notes(template: Any, dest: Path, src: Path, notes: dict[str, str]) -> Path:
+    """A copy of `template` (a tests.conftest.VaultTemplate) at `dest` with `notes` (file name -> text) written
+    into `src` and imported by its admin, not embedded (the TUI's background embedder does that)."""
+    from archive.intake import import_paths
+
+    admin = template.copy(dest).session
+    src.mkdir(parents=True, exist_ok=True)
+    for name, text in notes.items():
+        (src / name).write_text(text)
+    assert import_paths(admin, [src]).counts["imported"] == len(notes)
+    admin.close()
+    return dest
 
 
 async def wait_until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
-from tests.tui_helpers import Posted, unlock, wait_until
+from tests.tui_helpers import Posted, unlock, vault_with_notes, wait_until
 from tests.tui_helpers import text as _text  # a local `text` names what a widget shows
 from tui.app import make_app
 from tui.messages import BacklogCounted, SearchDone, SimilarLoaded
@@ -30,24 +30,10 @@ NOTES = {
 }
 
 
-
-
-
-
 @pytest.fixture
 def vault_root(tmp_path: Path, users_vault_template: VaultTemplate) -> Path:
     """Three notes imported and not embedded (the TUI's background embedder will do it)."""
-    from archive.intake import import_paths
-
-    root = tmp_path / "vault"
-    admin: Any = users_vault_template.copy(root).session
-    src = tmp_path / "notes"
-    src.mkdir()
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    assert import_paths(admin, [src]).counts["imported"] == len(NOTES)
-    admin.close()
-    return root
+    return vault_with_notes(users_vault_template, tmp_path / "vault", tmp_path / "notes", NOTES)
 
 
 async def _main(pilot: Any, app: Any) -> MainScreen:

@@ -4,7 +4,6 @@ only the records that affirm it, and says so in the mode line and the footer."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import Footer, Input, Static
@@ -12,7 +11,7 @@ from textual.widgets._footer import FooterKey
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
-from tests.tui_helpers import Posted, unlock, wait_until
+from tests.tui_helpers import Posted, unlock, vault_with_notes, wait_until
 from tui.app import make_app
 from tui.messages import SearchDone
 from tui.screens.main import MainScreen
@@ -27,17 +26,7 @@ NOTES = {
 
 @pytest.fixture
 def vault_root(tmp_path: Path, users_vault_template: VaultTemplate) -> Path:
-    from archive.intake import import_paths
-
-    root = tmp_path / "vault"
-    admin: Any = users_vault_template.copy(root).session
-    src = tmp_path / "notes"
-    src.mkdir()
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    assert import_paths(admin, [src]).counts["imported"] == len(NOTES)
-    admin.close()
-    return root
+    return vault_with_notes(users_vault_template, tmp_path / "vault", tmp_path / "notes", NOTES)
 
 
 async def test_badges_muting_and_the_affirmed_only_toggle(vault_root: Path, held_model: HeldModel) -> None:
