@@ -32,12 +32,7 @@ def env(
     admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
         insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
-        insert_user(
-            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
-        )
-        insert_user(
-            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
-        )
+        sf.insert_physicians(admin)
     fx = sf.build()
     sf.insert(admin.db, fx)
     tess = Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)

@@ -24,7 +24,6 @@ _wait = wait_until
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> tuple[Path, sf.Fixture]:
     from archive.roster import sign_row
-    from archive.users import User, insert_user
     from vault.db import transaction
 
     root = tmp_path_factory.mktemp("tui-stats") / "vault"
@@ -33,12 +32,7 @@ def vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultT
         # the admin also works as a technician (a clinical role): statistics without paying for another keyslot
         admin.db.execute("UPDATE users SET clinical_role = 'technician' WHERE name = 'admin'")
         sign_row(admin.store, "admin", "admin", admin.signing_key)  # as set_clinical_role signs it
-        insert_user(
-            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
-        )
-        insert_user(
-            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
-        )
+        sf.insert_physicians(admin)
     fx = sf.build()
     sf.insert(admin.db, fx)
     admin.close()

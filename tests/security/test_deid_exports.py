@@ -58,7 +58,7 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Env]:
-    from archive.users import User, add_user, insert_user
+    from archive.users import add_user
     from vault.db import transaction
 
     base = tmp_path_factory.mktemp("deid")
@@ -66,12 +66,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTem
     admin: Any = admin_vault_template.copy(root).session
     add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")  # a keyslot: the CLI signs in
     with transaction(admin.db):
-        insert_user(
-            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
-        )
-        insert_user(
-            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
-        )
+        sf.insert_physicians(admin)
     fx = sf.build()
     sf.insert(admin.db, fx)
     out = base / "exports"

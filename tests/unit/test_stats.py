@@ -47,12 +47,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTem
     admin: Any = admin_vault_template.copy(tmp_path_factory.mktemp("stats") / "v").session
     with transaction(admin.db):
         insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
-        insert_user(
-            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
-        )
-        insert_user(
-            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
-        )
+        sf.insert_physicians(admin)
     fx = sf.build()
     sf.insert(admin.db, fx)
     e = Env(admin, None, fx)
