@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from tests.conftest import TECH_PASS, VaultTemplate
+from tests.conftest import TECH_PASS, VaultTemplate, session_beside
 from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.chart import ChartScreen, EntryForm, EntryHistory, OpenChart
@@ -38,12 +38,10 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
     from archive.charts.entries import add_entry
     from archive.charts.patients import add_patient
     from archive.intake import import_paths
-    from archive.session import Session
-    from archive.users import get_user
 
     root = tmp_path_factory.mktemp("tui-chart") / "vault"
     admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
-    tess = Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
+    tess = session_beside(admin, "tess")
     add_patient(tess, MRN, "Olive Marsh", "1958-02-11", "F", admitted=days_ago(9))
     add_entry(tess, MRN, "diagnosis", "Cellulitis of the left leg", days_ago(9), code="L03.116")
     notes = tmp_path_factory.mktemp("tui-chart-notes")

@@ -22,7 +22,7 @@ from archive import deid
 from archive.cli import cli
 from archive.errors import AccessDenied, BadInput, UserError
 from tests import stats_fixture as sf
-from tests.conftest import ADMIN_PASS, TECH_PASS, VaultTemplate
+from tests.conftest import ADMIN_PASS, TECH_PASS, VaultTemplate, session_beside
 from tests.unit.test_suppression import derivable
 
 K = deid.DEFAULT_MIN_CELL
@@ -46,11 +46,7 @@ class Env:
     out: Path
 
     def session_as(self, name: str) -> Any:
-        from archive.session import Session
-        from archive.users import get_user
-
-        user = get_user(self.admin.store, name)
-        return Session(unlocked=self.admin.unlocked, user=user, audit_log=self.admin.audit_log)
+        return session_beside(self.admin, name)
 
     def audits(self, action: str) -> list[dict[str, Any]]:
         return list(self.admin.db.query("SELECT * FROM audit WHERE action = ? ORDER BY seq", [action]))
