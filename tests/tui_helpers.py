@@ -90,6 +90,33 @@ async def unlock(pilot: Any, passphrase: str, timeout: float = 30.0) -> Any:
     return app.screen
 
 
+async def signed_in(pilot: Any, session: Any) -> Any:
+    """Sign in with a fork of `session` (no KDF) and wait for the search screen."""
+    from archive.intake import fork_session
+    from tui.screens.main import MainScreen
+
+    app = pilot.app
+    await wait_until(pilot, lambda: len(app.screen_stack) > 1 and bool(app.screen.children), "first screen", 60.0)
+    app.unlocked(fork_session(session))
+    await wait_until(pilot, lambda: isinstance(app.screen, MainScreen) and bool(app.screen.children), "main", 60.0)
+    return app.screen
+
+
+async def transcription_tab(pilot: Any, session: Any) -> Any:
+    """Sign in with a fork of `session`, open the queues (F2) and their transcription tab; the queue screen."""
+    from textual.widgets import TabbedContent
+
+    from tui.screens.queue import QueueScreen
+
+    app = pilot.app
+    await signed_in(pilot, session)
+    await pilot.press("f2")
+    await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.loads > 0, "queues", 60.0)
+    queue = app.screen
+    queue.query_one("#queues", TabbedContent).active = "tab-transcription"
+    return queue
+
+
 async def keys_handled(pilot: Any, *keys: str) -> list[str]:
     """Press `keys`, then F1 as a marker, and return the names of the screens under the help screen it opens.
 

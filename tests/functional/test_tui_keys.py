@@ -16,8 +16,8 @@ from textual.widgets import Footer, Input, Label, Static, TabbedContent
 from textual.widgets._footer import FooterKey
 
 from tests.functional.conftest import HeldModel
-from tests.functional.test_tui_newcomer import SCREEN_KEYS, _screen_classes, signed_in
-from tests.tui_helpers import text, wait_until
+from tests.functional.test_tui_newcomer import SCREEN_KEYS, _screen_classes
+from tests.tui_helpers import signed_in, text, wait_until
 from tui.app import make_app
 
 wait_for = partial(wait_until, timeout=60.0)
