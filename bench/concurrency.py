@@ -29,17 +29,18 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import append_results, demo_person, ready_then_wait, run_workers, timed  # noqa: E402 - bench/ is on the path now
 
 OPS = ("search", "view", "ask", "chart_edit", "import")
 TERMS = ("pain", "fracture", "patient", "fever", "blood pressure", "history", "medication", "hip", "cough", "gout")
@@ -54,14 +55,12 @@ MARK = "stress-entry"
 def worker(vault: Path, index: int, seconds: float, go: Path, out: Path, src: Path) -> int:
     from archive.assistant.conversation import Conversation
     from archive.charts.entries import add_entry
-    from archive.demo import DEMO_USERS
     from archive.intake import import_paths
     from archive.login import open_session
     from archive.records import show_record
     from archive.search import search
 
-    people = [u for u in DEMO_USERS if u.role in ("technician", "physician")]
-    user = people[index % len(people)]
+    user = demo_person(index)
     tech = user.role == "technician"
     rng = random.Random(index)
     lat: dict[str, list[float]] = {op: [] for op in OPS}
@@ -72,44 +71,38 @@ def worker(vault: Path, index: int, seconds: float, go: Path, out: Path, src: Pa
     try:
         records = [h.record_id for h in search(session, "patient", mode="fts", limit=50).hits]
         conversation = Conversation(session)
-        (out.with_suffix(".ready")).write_text("ready")
-        while not go.exists():
-            time.sleep(0.02)
+        ready_then_wait(out, go)
         end = time.monotonic() + seconds
         n = 0
+
+        def do(op: str) -> None:
+            if op == "search":
+                search(session, rng.choice(TERMS), limit=20)
+            elif op == "view":
+                if records:
+                    show_record(session, rng.choice(records))
+            elif op == "ask":
+                conversation.ask(rng.choice(QUESTIONS))
+            elif op == "chart_edit":
+                add_entry(session, CHART_PATIENT, "diagnosis", f"{MARK} w{index} n{n}", CHART_DATE)
+            elif op == "import":
+                folder = src / f"w{index}-n{n}"
+                folder.mkdir(parents=True)
+                name = f"stress-w{index}-n{n}.txt"
+                (folder / name).write_text(
+                    f"Progress note {index}/{n}. Patient seen for follow-up of hip pain; stable. {time.time()}\n"
+                )
+                report = import_paths(session, [folder], settle=0.0)
+                if report.counts.get("imported") != 1:
+                    raise RuntimeError(f"import of {name}: {report.counts}")
+                imported.append(name)
+
         while time.monotonic() < end:
             n += 1
             mix = ["search", "search", "view", "ask"] + (["chart_edit", "import"] if tech else [])
             op = rng.choice(mix)
-            t0 = time.perf_counter()
-            try:
-                if op == "search":
-                    search(session, rng.choice(TERMS), limit=20)
-                elif op == "view":
-                    if records:
-                        show_record(session, rng.choice(records))
-                elif op == "ask":
-                    conversation.ask(rng.choice(QUESTIONS))
-                elif op == "chart_edit":
-                    add_entry(session, CHART_PATIENT, "diagnosis", f"{MARK} w{index} n{n}", CHART_DATE)
-                elif op == "import":
-                    folder = src / f"w{index}-n{n}"
-                    folder.mkdir(parents=True)
-                    name = f"stress-w{index}-n{n}.txt"
-                    (folder / name).write_text(
-                        f"Progress note {index}/{n}. Patient seen for follow-up of hip pain; stable. {time.time()}\n"
-                    )
-                    report = import_paths(session, [folder], settle=0.0)
-                    if report.counts.get("imported") != 1:
-                        raise RuntimeError(f"import of {name}: {report.counts}")
-                    imported.append(name)
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and shown; the target is none
-                errors.append(f"{op}: {type(exc).__name__}: {exc}")
-                if len(errors) <= 3:
-                    traceback.print_exc()
-                continue
-            lat[op].append(time.perf_counter() - t0)
-            counts[op] += 1
+            if timed(op, partial(do, op), lat, errors):
+                counts[op] += 1
     finally:
         session.logout("bench done")
     result = {
@@ -189,27 +182,10 @@ def run(vault: Path, processes: int, seconds: float) -> RunResult:
     before = _snapshot(vault)
     result = RunResult(processes, seconds)
     env = dict(os.environ, CHARTVAULT_EMBEDDER="fake", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    with tempfile.TemporaryDirectory(prefix="chartvault-conc-") as tmp:
-        work = Path(tmp)
-        go = work / "go"
-        procs = []
-        for i in range(processes):
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(i), "--vault", str(vault),
-                   "--seconds", str(seconds), "--go", str(go), "--out", str(work / f"w{i}.json"),
-                   "--src", str(work / "src")]
-            procs.append(subprocess.Popen(cmd, env=env))
-        deadline = time.monotonic() + 300
-        while not all((work / f"w{i}.ready").exists() for i in range(processes)):
-            if time.monotonic() > deadline or any(p.poll() not in (None, 0) for p in procs):
-                break
-            time.sleep(0.05)
-        go.write_text("go")
-        for p in procs:
-            result.exit_codes.append(p.wait(timeout=seconds + 600))
-        for i in range(processes):
-            out = work / f"w{i}.json"
-            if out.exists():
-                result.workers.append(json.loads(out.read_text()))
+    result.exit_codes, result.workers = run_workers(
+        Path(__file__).resolve(), processes,
+        lambda i, work: ["--vault", str(vault), "--seconds", str(seconds), "--src", str(work / "src")],
+        env, seconds, ready_within=300, prefix="chartvault-conc-")
     after = _snapshot(vault)
     checker = _admin(vault)
     try:
@@ -314,14 +290,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _append_results(lines: list[str], args: argparse.Namespace) -> None:
-    path = Path(__file__).resolve().parent / "RESULTS.md"
     head = (f"\n## Many sessions at once (issue 16): `bench/concurrency.py --processes {args.processes} "
             f"--seconds {args.seconds:g} --runs {args.runs}`\n\n"
             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on the shared 2-core machine "
             "(other helpers' work running too); fake embedder, real store, audit chain and locks. Ratios: "
-            "p50 under load over p50 of the same mix run by one process alone in the same run.\n\n```\n")
-    with path.open("a") as fh:
-        fh.write(head + "\n".join(lines) + "\n```\n")
+            "p50 under load over p50 of the same mix run by one process alone in the same run.\n\n")
+    append_results(head, lines)
 
 
 if __name__ == "__main__":

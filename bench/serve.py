@@ -35,16 +35,17 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import append_results, demo_person, ready_then_wait, run_workers, timed  # noqa: E402 - bench/ is on the path now
 
 from tests.serve_helpers import served  # noqa: E402  (the same start-and-wait as the tests)
 
@@ -77,13 +78,11 @@ def loadavg() -> str:
 def worker(vault: Path, index: int, seconds: float, think: float, go: Path, out: Path) -> int:
     from archive.assistant.conversation import Conversation
     from archive.charts.entries import add_entry
-    from archive.demo import DEMO_USERS
     from archive.login import open_session
     from archive.records import show_record
     from archive.search import search
 
-    people = [u for u in DEMO_USERS if u.role in ("technician", "physician")]
-    user = people[index % len(people)]
+    user = demo_person(index)
     tech = user.role == "technician"
     rng = random.Random(index)
     lat: dict[str, list[float]] = {op: [] for op in OPS}
@@ -91,12 +90,24 @@ def worker(vault: Path, index: int, seconds: float, think: float, go: Path, out:
     session = open_session(vault, user.name, user.passphrase)
     try:
         conversation = Conversation(session)
-        out.with_suffix(".ready").write_text("ready")
-        while not go.exists():
-            time.sleep(0.02)
+        ready_then_wait(out, go)
         end = time.monotonic() + seconds
         hits: list[str] = []
         n = 0
+
+        def do(op: str) -> None:
+            nonlocal hits
+            if op == "search":
+                result = search(session, rng.choice(TERMS), limit=20)
+                hits = [h.record_id for h in result.hits] or hits
+            elif op == "open_record":
+                show_record(session, rng.choice(hits[:5]))
+            elif op == "question":
+                conversation.ask(rng.choice(QUESTIONS))
+            elif op == "chart_edit":
+                add_entry(session, CHART_PATIENT, "diagnosis", f"serve-bench w{index} n{n} {time.time_ns()}",
+                          CHART_DATE)
+
         while time.monotonic() < end:
             n += 1
             # A person's round: look something up, refine, open a record, ask, (technicians) edit the chart.
@@ -105,26 +116,9 @@ def worker(vault: Path, index: int, seconds: float, think: float, go: Path, out:
                 time.sleep(rng.expovariate(1.0 / think) if think > 0 else 0)
                 if time.monotonic() >= end:
                     break
-                t0 = time.perf_counter()
-                try:
-                    if op == "search":
-                        result = search(session, rng.choice(TERMS), limit=20)
-                        hits = [h.record_id for h in result.hits] or hits
-                    elif op == "open_record":
-                        if not hits:
-                            continue
-                        show_record(session, rng.choice(hits[:5]))
-                    elif op == "question":
-                        conversation.ask(rng.choice(QUESTIONS))
-                    elif op == "chart_edit":
-                        add_entry(session, CHART_PATIENT, "diagnosis", f"serve-bench w{index} n{n} {time.time_ns()}",
-                                  CHART_DATE)
-                except Exception as exc:  # noqa: BLE001 - counted and shown; the target is none
-                    errors.append(f"{op}: {type(exc).__name__}: {exc}")
-                    if len(errors) <= 3:
-                        traceback.print_exc()
+                if op == "open_record" and not hits:
                     continue
-                lat[op].append(time.perf_counter() - t0)
+                timed(op, partial(do, op), lat, errors)
         memory = rss_mb()
     finally:
         session.logout("bench done")
@@ -135,27 +129,13 @@ def worker(vault: Path, index: int, seconds: float, think: float, go: Path, out:
 
 def run(vault: Path, sessions: int, seconds: float, think: float) -> dict[str, Any]:
     env = dict(os.environ, CHARTVAULT_EMBEDDER="fake", PYTHONPATH=str(REPO))
-    with tempfile.TemporaryDirectory(prefix="chartvault-serve-bench-") as tmp:
-        work = Path(tmp)
-        go = work / "go"
-        procs = [
-            subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--worker", str(i), "--vault", str(vault),
-                              "--seconds", str(seconds), "--think", str(think), "--go", str(go),
-                              "--out", str(work / f"w{i}.json")], env=env)
-            for i in range(sessions)
-        ]
-        deadline = time.monotonic() + 600
-        while not all((work / f"w{i}.ready").exists() for i in range(sessions)):
-            if time.monotonic() > deadline or any(p.poll() not in (None, 0) for p in procs):
-                break
-            time.sleep(0.05)
-        load_before = loadavg()
-        go.write_text("go")
-        codes = [p.wait(timeout=seconds + 600) for p in procs]
-        workers = [json.loads((work / f"w{i}.json").read_text()) for i in range(sessions)
-                   if (work / f"w{i}.json").exists()]
+    load: list[str] = []
+    codes, workers = run_workers(
+        Path(__file__).resolve(), sessions,
+        lambda i, work: ["--vault", str(vault), "--seconds", str(seconds), "--think", str(think)],
+        env, seconds, ready_within=600, prefix="chartvault-serve-bench-", at_go=lambda: load.append(loadavg()))
     return {"sessions": sessions, "seconds": seconds, "codes": codes, "workers": workers,
-            "load_before": load_before, "load_after": loadavg()}
+            "load_before": load[0], "load_after": loadavg()}
 
 
 def latencies(result: dict[str, Any], op: str) -> list[float]:
@@ -319,13 +299,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _append_results(lines: list[str], args: argparse.Namespace) -> None:
-    path = Path(__file__).resolve().parent / "RESULTS.md"
     head = (f"\n## Facility server: concurrent sessions (issue 21, `bench/serve.py --sessions {args.sessions} "
             f"--seconds {args.seconds:g} --think {args.think:g}`)\n\n"
             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Sessions drive the domain API, "
-            "one process each (as each browser connection is); load averages beside each N.\n\n```\n")
-    with path.open("a") as fh:
-        fh.write(head + "\n".join(lines) + "\n```\n")
+            "one process each (as each browser connection is); load averages beside each N.\n\n")
+    append_results(head, lines)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ from archive.cli import cli
 from tests.conftest import TECH_PASS
 
 
-def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS) -> Result:
-    """`chartvault ARGS` on the vault at `root`, logged in as `user` (the technician by default)."""
+def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS, stdin: str | None = None
+           ) -> Result:
+    """`chartvault ARGS` on the vault at `root`, logged in as `user` (the technician by default), `stdin` typed in."""
     env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
 
 
 def ok_json(result: Result) -> Any:

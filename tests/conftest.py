@@ -116,6 +116,15 @@ def session_for(root: Path, user: str, identity: Any) -> Any:
     return Session(unlocked=unlocked, user=get_user(Store.of(unlocked), user), audit_log=audit_log)
 
 
+def session_beside(admin: Any, name: str) -> Any:
+    """User `name`'s session over `admin`'s unlocked vault and audit log: a user row to act as, no keyslot, no
+    KDF (test scaffolding: the entries it writes are the admin's audit log's)."""
+    from archive.session import Session
+    from archive.users import get_user
+
+    return Session(unlocked=admin.unlocked, user=get_user(admin.store, name), audit_log=admin.audit_log)
+
+
 def known_passphrase(user: str, demo: bool = False) -> str | None:
     """The passphrase of a test or demo user (test scaffolding: their keyslot holds their signing key)."""
     from archive.demo import DEMO_USERS
@@ -142,14 +151,13 @@ class VaultTemplate:
     def technician(self, dest: Path) -> Iterator[Any]:
         """A technician 'tess' as a user row beside the admin of a copy at `dest`, sharing its unlocked vault
         (no keyslot to derive): yields tess's Session, then closes the admin's."""
-        from archive.session import Session
-        from archive.users import User, get_user, insert_user
+        from archive.users import User, insert_user
         from vault.db import transaction
 
         admin: Any = self.copy(dest).session
         with transaction(admin.db):
             insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
-        yield Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
+        yield session_beside(admin, "tess")
         admin.close()
 
 

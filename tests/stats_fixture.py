@@ -252,6 +252,15 @@ def _recurrence_scenario(patients: list[FxPatient], diagnoses: list[FxDiagnosis]
             assert enc.mrn == p.mrn
 
 
+def insert_physicians(admin: Any) -> None:
+    """The fixture's PHYSICIANS as users of the vault, signed by `admin` (inside the caller's transaction)."""
+    from archive.users import User, insert_user
+
+    insert_user(admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"),
+                sign_as=admin)
+    insert_user(admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin)
+
+
 def insert(db: Any, fx: Fixture) -> None:
     """Write the fixture into the index (one transaction)."""
     from vault.db import transaction

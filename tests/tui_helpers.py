@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from textual.message import Message
 
 M = TypeVar("M", bound=Message)
+
+
+def text(widget: Any) -> str:
+    """What `widget` shows, as plain text."""
+    return str(widget.render())
+
+
+def vault_with_notes(template: Any, dest: Path, src: Path, notes: dict[str, str]) -> Path:
+    """A copy of `template` (a tests.conftest.VaultTemplate) at `dest` with `notes` (file name -> text) written
+    into `src` and imported by its admin, not embedded (the TUI's background embedder does that)."""
+    from archive.intake import import_paths
+
+    admin = template.copy(dest).session
+    src.mkdir(parents=True, exist_ok=True)
+    for name, text in notes.items():
+        (src / name).write_text(text)
+    assert import_paths(admin, [src]).counts["imported"] == len(notes)
+    admin.close()
+    return dest
 
 
 async def wait_until(pilot: Any, condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
@@ -53,6 +73,48 @@ class Posted:
         await wait_until(pilot, arrived, what, timeout)
         await pilot.pause()  # let the handlers of the message run
         return found[0]
+
+
+async def unlock(pilot: Any, passphrase: str, timeout: float = 30.0) -> Any:
+    """Wait for the unlock screen, type `passphrase` and Enter; the main screen, once it is up."""
+    from textual.widgets import Input
+
+    from tui.screens.main import MainScreen
+    from tui.screens.unlock import UnlockScreen
+
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen", timeout)
+    app.screen.query_one("#passphrase", Input).value = passphrase
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen", timeout)
+    return app.screen
+
+
+async def signed_in(pilot: Any, session: Any) -> Any:
+    """Sign in with a fork of `session` (no KDF) and wait for the search screen."""
+    from archive.intake import fork_session
+    from tui.screens.main import MainScreen
+
+    app = pilot.app
+    await wait_until(pilot, lambda: len(app.screen_stack) > 1 and bool(app.screen.children), "first screen", 60.0)
+    app.unlocked(fork_session(session))
+    await wait_until(pilot, lambda: isinstance(app.screen, MainScreen) and bool(app.screen.children), "main", 60.0)
+    return app.screen
+
+
+async def transcription_tab(pilot: Any, session: Any) -> Any:
+    """Sign in with a fork of `session`, open the queues (F2) and their transcription tab; the queue screen."""
+    from textual.widgets import TabbedContent
+
+    from tui.screens.queue import QueueScreen
+
+    app = pilot.app
+    await signed_in(pilot, session)
+    await pilot.press("f2")
+    await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.loads > 0, "queues", 60.0)
+    queue = app.screen
+    queue.query_one("#queues", TabbedContent).active = "tab-transcription"
+    return queue
 
 
 async def keys_handled(pilot: Any, *keys: str) -> list[str]:

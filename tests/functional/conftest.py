@@ -83,6 +83,12 @@ def demo_sessions(demo_vault: Path, demo_identity: Any) -> Iterator[dict[str, An
 
 
 @pytest.fixture(scope="module")
+def sessions(demo_sessions: dict[str, Any]) -> dict[str, Any]:
+    """The demo sessions by user name, under the short name the demo and TUI modules use."""
+    return demo_sessions
+
+
+@pytest.fixture(scope="module")
 def demo_vault(demo_build: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """This module's copy of the demo vault."""
     template, _report = demo_build

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from functools import partial
 
 import pytest
-from click.testing import CliRunner, Result
 
-from archive.cli import cli
 from tests.assistant_helpers import FHIR_MRN, import_corpus
+from tests.cli_helpers import invoke as cli_invoke
 from tests.conftest import PHYS_PASS, TECH_PASS, VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
@@ -21,10 +20,7 @@ def corpus(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory)
     import_corpus(shared_vault.session, tmp_path_factory.mktemp("corpus"))
 
 
-def invoke(root: Path, *args: str, user: str = "drmaria", passphrase: str = PHYS_PASS, stdin: str | None = None
-           ) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
-    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
+invoke = partial(cli_invoke, user="drmaria", passphrase=PHYS_PASS)  # as the physician by default
 
 
 def test_ask_json_shape(shared_vault: VaultFixture) -> None:

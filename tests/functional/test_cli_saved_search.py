@@ -6,14 +6,13 @@ One vault for the module, the fake embedder (tests/conftest.py): hybrid search w
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from archive.cli import cli
-from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS, VaultFixture
+from tests.cli_helpers import import_notes, invoke, ok_json
+from tests.conftest import ADMIN_PASS, PHYS_PASS, VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
@@ -31,28 +30,14 @@ NOTES = {
 }
 
 
-def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
-
-
 def ok(result: Result) -> Result:
     assert result.exit_code == 0, result.output
     return result
 
 
-def ok_json(result: Result) -> Any:
-    return json.loads(ok(result).stdout)
-
-
 @pytest.fixture(scope="module")
 def records(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    src = tmp_path_factory.mktemp("notes")
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    report = ok_json(invoke(shared_vault.root, "import", str(src), "--json"))
-    assert report["imported"] == len(NOTES)
-    return {o["input"].rsplit("/", 1)[-1]: o["record_id"] for o in report["outcomes"]}
+    return import_notes(shared_vault.root, tmp_path_factory.mktemp("notes"), NOTES)
 
 
 def audit_actions(fx: VaultFixture, action: str) -> list[dict[str, Any]]:

@@ -9,9 +9,6 @@ from tests.conftest import VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
-
-
-
 NOTES = {
     "Q1__ocr.txt": "Joln Smitl\nRx Cimeti2ine 400 mg at night\nDATE O9-11-1Z",
     "Q2__typed.txt": "Prescription: cimetidine 400 mg at night for dyspepsia.",

@@ -13,9 +13,6 @@ from tests.conftest import VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
 
-
-
-
 NOTES = {
     "P1__affirms.txt": "Emergency visit. Crushing chest pain radiating to the left arm since this morning.",
     "P2__denies.txt": "Follow-up visit. Patient denies chest pain. Blood pressure well controlled.",

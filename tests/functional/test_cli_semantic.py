@@ -10,24 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from archive.cli import cli
-from tests.conftest import ADMIN_PASS, TECH_PASS, VaultFixture
+from tests.cli_helpers import invoke, ok_json
+from tests.conftest import ADMIN_PASS, VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
-
-
-def invoke(
-    root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PASS, stdin: str | None = None
-) -> Result:
-    env = {"CHARTVAULT_VAULT": str(root), "CHARTVAULT_USER": user, "CHARTVAULT_PASSPHRASE": passphrase}
-    return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 NOTES = {

@@ -17,30 +17,24 @@ from click.testing import CliRunner
 
 from archive.cli import cli
 from tests import stats_fixture as sf
-from tests.conftest import ADMIN_PASS, VaultTemplate
+from tests.conftest import ADMIN_PASS, VaultTemplate, session_beside
 
 
 @pytest.fixture(scope="module")
 def env(
     tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate
 ) -> Iterator[tuple[Path, Any, sf.Fixture]]:
-    from archive.session import Session
-    from archive.users import User, get_user, insert_user
+    from archive.users import User, insert_user
     from vault.db import transaction
 
     root = tmp_path_factory.mktemp("cli-stats") / "v"
     admin: Any = admin_vault_template.copy(root).session
     with transaction(admin.db):
         insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
-        insert_user(
-            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
-        )
-        insert_user(
-            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
-        )
+        sf.insert_physicians(admin)
     fx = sf.build()
     sf.insert(admin.db, fx)
-    tess = Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
+    tess = session_beside(admin, "tess")
     yield root, tess, fx
     admin.close()
 

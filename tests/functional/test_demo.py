@@ -22,11 +22,6 @@ from tests.conftest import shared_data
 PASS = {u.name: u.passphrase for u in DEMO_USERS}
 
 
-@pytest.fixture(scope="module")
-def sessions(demo_sessions: dict[str, Any]) -> dict[str, Any]:
-    return demo_sessions
-
-
 def test_report_users_and_counts(demo_build: Any) -> None:
     root, report = demo_build
     assert is_demo_vault(root)

@@ -11,12 +11,10 @@ from textual.widgets import Input, OptionList, Static
 
 from tests.assistant_helpers import import_corpus
 from tests.conftest import PHYS_PASS, TECH_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.assistant import AssistantScreen
-from tui.screens.main import MainScreen
 from tui.screens.record import RecordScreen
-from tui.screens.unlock import UnlockScreen
 
 _wait = partial(wait_until, timeout=60.0)  # this module's default wait
 
@@ -31,10 +29,7 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
 
 
 async def _open_assistant(app: Any, pilot: Any, passphrase: str) -> AssistantScreen:
-    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = passphrase
-    await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, passphrase, timeout=60.0)
     await pilot.press("f6")
     await _wait(pilot, lambda: isinstance(app.screen, AssistantScreen), "assistant screen")
     return app.screen  # type: ignore[no-any-return]

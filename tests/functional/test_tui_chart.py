@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from tests.conftest import TECH_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.conftest import TECH_PASS, VaultTemplate, session_beside
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.chart import ChartScreen, EntryForm, EntryHistory, OpenChart
 from tui.screens.main import MainScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 TODAY = dt.date.today()
@@ -39,12 +38,10 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
     from archive.charts.entries import add_entry
     from archive.charts.patients import add_patient
     from archive.intake import import_paths
-    from archive.session import Session
-    from archive.users import get_user
 
     root = tmp_path_factory.mktemp("tui-chart") / "vault"
     admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
-    tess = Session(unlocked=admin.unlocked, user=get_user(admin.store, "tess"), audit_log=admin.audit_log)
+    tess = session_beside(admin, "tess")
     add_patient(tess, MRN, "Olive Marsh", "1958-02-11", "F", admitted=days_ago(9))
     add_entry(tess, MRN, "diagnosis", "Cellulitis of the left leg", days_ago(9), code="L03.116")
     notes = tmp_path_factory.mktemp("tui-chart-notes")
@@ -55,10 +52,7 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
 
 
 async def _unlock(app: Any, pilot: Any) -> MainScreen:
-    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TECH_PASS
-    await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TECH_PASS)
     return app.screen  # type: ignore[no-any-return]
 
 

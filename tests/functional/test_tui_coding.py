@@ -7,15 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import OptionList, Static
 
 from tests.coding_helpers import add_record
 from tests.conftest import TECH_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.coding import CodingScreen
 from tui.screens.main import MainScreen
-from tui.screens.unlock import UnlockScreen
 
 NOTE = ("ASSESSMENT:\n1. Atrial fibrillation.\n2. Hypothyroidism.\nNo evidence of pneumonia.\n"
         "Rule out pulmonary embolism.\n")
@@ -34,10 +33,7 @@ def vault(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultT
 
 
 async def _unlock(app: Any, pilot: Any) -> MainScreen:
-    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TECH_PASS
-    await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TECH_PASS, timeout=90.0)
     return app.screen  # type: ignore[no-any-return]
 
 

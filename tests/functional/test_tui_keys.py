@@ -16,20 +16,11 @@ from textual.widgets import Footer, Input, Label, Static, TabbedContent
 from textual.widgets._footer import FooterKey
 
 from tests.functional.conftest import HeldModel
-from tests.functional.test_tui_newcomer import SCREEN_KEYS, _screen_classes, signed_in
-from tests.tui_helpers import wait_until
+from tests.functional.test_tui_newcomer import SCREEN_KEYS, _screen_classes
+from tests.tui_helpers import signed_in, text, wait_until
 from tui.app import make_app
 
 wait_for = partial(wait_until, timeout=60.0)
-
-
-@pytest.fixture(scope="module")
-def sessions(demo_sessions: dict[str, Any]) -> dict[str, Any]:
-    return demo_sessions
-
-
-def text(widget: Any) -> str:
-    return str(widget.render())
 
 
 # -- one meaning per key ------------------------------------------------------------------------------

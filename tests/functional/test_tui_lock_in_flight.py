@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input
 
 from archive.demo import DEMO_USERS
 from tests.functional.conftest import session_on
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.assistant import AssistantScreen
 from tui.screens.chart import EntryForm
@@ -29,10 +28,7 @@ TESS = next(u for u in DEMO_USERS if u.name == "tess")
 
 
 async def _unlock(pilot: Any, app: Any) -> MainScreen:
-    await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TESS.passphrase
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TESS.passphrase)
     assert isinstance(app.screen, MainScreen)
     return app.screen
 

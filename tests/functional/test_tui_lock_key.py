@@ -9,10 +9,9 @@ from typing import Any
 from textual.widgets import Input
 
 from archive.demo import DEMO_USERS
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.chart import EntryForm
-from tui.screens.main import MainScreen
 from tui.screens.unlock import UnlockScreen
 
 TESS = next(u for u in DEMO_USERS if u.name == "tess")
@@ -22,10 +21,7 @@ async def test_ctrl_l_locks_from_the_chart_entry_form_with_its_text_field_focuse
         demo_vault: Path, demo_sessions: dict[str, Any]) -> None:
     app = make_app(vault_dir=demo_vault, user="tess")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-        app.screen.query_one("#passphrase", Input).value = TESS.passphrase
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        await unlock(pilot, TESS.passphrase)
         form = EntryForm(app.session, "DEMO-1001")
         await app.push_screen(form)
         await wait_until(pilot, lambda: isinstance(app.focused, Input), "the form's text field focused")

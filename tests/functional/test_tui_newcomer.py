@@ -18,34 +18,13 @@ from textual.widgets import Button, DataTable, Footer, Input, Static
 
 from archive.demo import DEMO_USERS, DEMO_WARNING
 from tests.functional.conftest import copy_demo, session_on
-from tests.tui_helpers import keys_handled, wait_until
+from tests.tui_helpers import keys_handled, signed_in, text, transcription_tab, wait_until
 from tui.app import make_app
 
 PASS = {u.name: u.passphrase for u in DEMO_USERS}
 
 
-@pytest.fixture(scope="module")
-def sessions(demo_sessions: dict[str, Any]) -> dict[str, Any]:
-    return demo_sessions
-
-
 wait_for = partial(wait_until, timeout=60.0)  # this module's default wait
-
-
-def text(widget: Any) -> str:
-    return str(widget.render())
-
-
-async def signed_in(pilot: Any, session: Any) -> Any:
-    """Sign in with a fork of `session` (no KDF) and wait for the search screen."""
-    from archive.intake import fork_session
-    from tui.screens.main import MainScreen
-
-    app = pilot.app
-    await wait_for(pilot, lambda: len(app.screen_stack) > 1 and bool(app.screen.children), "first screen")
-    app.unlocked(fork_session(session))
-    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and bool(app.screen.children), "main")
-    return app.screen
 
 
 async def palette_entries(pilot: Any, query: str = "") -> list[str]:
@@ -430,11 +409,10 @@ async def test_lock_leaves_no_patient_text_anywhere(demo_vault: Path, sessions: 
 async def test_transcription_queue_on_the_demo(demo_vault: Path, sessions: dict[str, Any],
                                                tmp_path: Path) -> None:
     """The handwriting-style scan waits in the transcription queue; a technician types it in."""
-    from textual.widgets import TabbedContent, TextArea
+    from textual.widgets import TextArea
 
     from archive.demo_content import HANDWRITTEN_LINES
     from archive.records import list_queue
-    from tui.screens.queue import QueueScreen
 
     root = copy_demo(demo_vault, tmp_path / "vault")  # this test changes the queue; keep the module's copy
     try:
@@ -443,11 +421,7 @@ async def test_transcription_queue_on_the_demo(demo_vault: Path, sessions: dict[
         private = session_on(root, sessions["tess"])
         app = make_app(root)
         async with app.run_test(size=(120, 36)) as pilot:
-            await signed_in(pilot, private)
-            await pilot.press("f2")
-            await wait_for(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.loads > 0, "queues")
-            queue = app.screen
-            queue.query_one("#queues", TabbedContent).active = "tab-transcription"
+            queue = await transcription_tab(pilot, private)
             table = queue.query_one("#transcription", DataTable)
             await wait_for(pilot, lambda: table.row_count == 1, "the scan in the queue")
             assert "progress_note_handwritten.png" in str(table.get_row_at(0)[1])
@@ -467,11 +441,10 @@ async def test_transcription_box_starts_from_the_ocr_text_weak_lines_marked(
     demo_vault: Path, sessions: dict[str, Any], tmp_path: Path
 ) -> None:
     """The transcription box is prefilled with the scan's OCR text; its low-confidence lines are marked."""
-    from textual.widgets import TabbedContent, TextArea
+    from textual.widgets import TextArea
 
     from archive.intake import fork_session
     from archive.records import list_queue, show_record, transcription_draft
-    from tui.screens.queue import QueueScreen
 
     root = copy_demo(demo_vault, tmp_path / "vault")  # opening records is audited: keep the module's copy
     private = session_on(root, sessions["tess"])
@@ -487,11 +460,7 @@ async def test_transcription_box_starts_from_the_ocr_text_weak_lines_marked(
     try:
         app = make_app(root)
         async with app.run_test(size=(120, 36)) as pilot:
-            await signed_in(pilot, private)
-            await pilot.press("f2")
-            await wait_for(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.loads > 0, "queues")
-            queue = app.screen
-            queue.query_one("#queues", TabbedContent).active = "tab-transcription"
+            queue = await transcription_tab(pilot, private)
             await wait_for(pilot, lambda: queue.draft_for == item.record_id, "the OCR lines of the selected scan")
             assert queue.query_one("#transcription-text", TextArea).text == ocr_text
             shown = text(queue.query_one("#ocr-lines", Static))

@@ -9,13 +9,12 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
-from tests.tui_helpers import Posted, wait_until
+from tests.tui_helpers import Posted, unlock, vault_with_notes, wait_until
 from tui.app import make_app
 from tui.messages import RecordLoaded, SearchDone
 from tui.screens.main import MainScreen
 from tui.screens.queue import QueueScreen
 from tui.screens.record import RecordScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 _wait = wait_until
@@ -27,27 +26,22 @@ def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHARTVAULT_EMBEDDER", "fake")
 
 
+NOTES = {
+    "123__consult.txt": "Consult: recurrent zebrafish allergy with urticaria after the aquarium.",
+    "orphan.txt": "Letter about a platypus bite, patient not named.",
+    "other.txt": "MRN: 555\nRoutine visit, blood pressure fine.",
+}
+
+
 @pytest.fixture(scope="module")
 def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
-    from archive.intake import import_paths
-
-    root = tmp_path_factory.mktemp("tui-records") / "vault"
-    admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
-    src = tmp_path_factory.mktemp("notes")
-    (src / "123__consult.txt").write_text("Consult: recurrent zebrafish allergy with urticaria after the aquarium.")
-    (src / "orphan.txt").write_text("Letter about a platypus bite, patient not named.")
-    (src / "other.txt").write_text("MRN: 555\nRoutine visit, blood pressure fine.")
-    report = import_paths(admin, [src])
-    assert report.counts["imported"] == 3
-    admin.close()
-    return root
+    # admin, tess, drmaria; the three notes imported
+    return vault_with_notes(users_vault_template, tmp_path_factory.mktemp("tui-records") / "vault",
+                            tmp_path_factory.mktemp("notes"), NOTES)
 
 
 async def _unlock(app: Any, pilot: Any) -> MainScreen:
-    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TECH_PASS
-    await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TECH_PASS)
     main = app.screen
     if hasattr(main, "mode"):  # full-text mode: these tests are about the words typed, not the model
         main.mode = "fts"

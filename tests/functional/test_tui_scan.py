@@ -9,24 +9,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.widgets import DataTable, Static, TabbedContent, TextArea
 
 from tests.functional.conftest import copy_demo, session_on
-from tests.functional.test_tui_newcomer import signed_in
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import text, transcription_tab, wait_until
 from tui.app import make_app
 
 wait_for = partial(wait_until, timeout=60.0)
-
-
-@pytest.fixture(scope="module")
-def sessions(demo_sessions: dict[str, Any]) -> dict[str, Any]:
-    return demo_sessions
-
-
-def text(widget: Any) -> str:
-    return str(widget.render())
 
 
 def footer_keys(app: Any) -> set[str]:
@@ -34,18 +23,6 @@ def footer_keys(app: Any) -> set[str]:
     from textual.widgets._footer import FooterKey
 
     return {k.description for k in app.screen.query(FooterKey) if k.region.width}
-
-
-async def transcription_tab(pilot: Any, session: Any) -> Any:
-    from tui.screens.queue import QueueScreen
-
-    app = pilot.app
-    await signed_in(pilot, session)
-    await pilot.press("f2")
-    await wait_for(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.loads > 0, "queues")
-    queue = app.screen
-    queue.query_one("#queues", TabbedContent).active = "tab-transcription"
-    return queue
 
 
 async def test_the_scan_is_drawn_beside_the_prefilled_box(demo_vault: Path, sessions: dict[str, Any],

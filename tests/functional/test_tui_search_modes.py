@@ -15,12 +15,12 @@ from textual.widgets import Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
-from tests.tui_helpers import Posted, wait_until
+from tests.tui_helpers import Posted, unlock, vault_with_notes, wait_until
+from tests.tui_helpers import text as _text  # a local `text` names what a widget shows
 from tui.app import make_app
 from tui.messages import BacklogCounted, SearchDone, SimilarLoaded
 from tui.screens.main import MainScreen
 from tui.screens.similar import SimilarScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 NOTES = {
@@ -30,37 +30,16 @@ NOTES = {
 }
 
 
-
-
-
-
 @pytest.fixture
 def vault_root(tmp_path: Path, users_vault_template: VaultTemplate) -> Path:
     """Three notes imported and not embedded (the TUI's background embedder will do it)."""
-    from archive.intake import import_paths
-
-    root = tmp_path / "vault"
-    admin: Any = users_vault_template.copy(root).session
-    src = tmp_path / "notes"
-    src.mkdir()
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    assert import_paths(admin, [src]).counts["imported"] == len(NOTES)
-    admin.close()
-    return root
+    return vault_with_notes(users_vault_template, tmp_path / "vault", tmp_path / "notes", NOTES)
 
 
 async def _main(pilot: Any, app: Any) -> MainScreen:
-    await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TECH_PASS
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TECH_PASS)
     assert isinstance(app.screen, MainScreen)
     return app.screen
-
-
-def _text(widget: Static) -> str:
-    return str(widget.render())
 
 
 async def test_semantic_notice_speaks_to_the_tui_user_and_clears_once_embedded(

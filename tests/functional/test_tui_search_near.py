@@ -10,8 +10,7 @@ import pytest
 from textual.widgets import Static
 
 from tests.conftest import TECH_PASS, VaultFixture, VaultTemplate
-from tests.functional.test_tui_newcomer import signed_in
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import signed_in, wait_until
 from tui.app import make_app
 from tui.widgets.results import SearchResults
 

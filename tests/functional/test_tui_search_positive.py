@@ -4,7 +4,6 @@ only the records that affirm it, and says so in the mode line and the footer."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import Footer, Input, Static
@@ -12,11 +11,10 @@ from textual.widgets._footer import FooterKey
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
-from tests.tui_helpers import Posted, wait_until
+from tests.tui_helpers import Posted, unlock, vault_with_notes, wait_until
 from tui.app import make_app
 from tui.messages import SearchDone
 from tui.screens.main import MainScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults, hit_prompt
 
 NOTES = {
@@ -28,27 +26,14 @@ NOTES = {
 
 @pytest.fixture
 def vault_root(tmp_path: Path, users_vault_template: VaultTemplate) -> Path:
-    from archive.intake import import_paths
-
-    root = tmp_path / "vault"
-    admin: Any = users_vault_template.copy(root).session
-    src = tmp_path / "notes"
-    src.mkdir()
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    assert import_paths(admin, [src]).counts["imported"] == len(NOTES)
-    admin.close()
-    return root
+    return vault_with_notes(users_vault_template, tmp_path / "vault", tmp_path / "notes", NOTES)
 
 
 async def test_badges_muting_and_the_affirmed_only_toggle(vault_root: Path, held_model: HeldModel) -> None:
     posted = Posted()
     app = make_app(vault_dir=vault_root, user="tess")
     async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-        app.screen.query_one("#passphrase", Input).value = TECH_PASS
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        await unlock(pilot, TECH_PASS)
         main = app.screen
         assert isinstance(main, MainScreen)
         footer = main.query_one(Footer)

@@ -10,12 +10,11 @@ import pytest
 from textual.widgets import Input, OptionList, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, vault_with_notes, wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.record import RecordScreen
 from tui.screens.saved import AskName, SavedScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 _wait = wait_until
@@ -41,15 +40,9 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
     from archive.embedding import embed_backlog
-    from archive.intake import import_paths
 
-    root = tmp_path_factory.mktemp("tui-review") / "vault"
-    admin: Any = users_vault_template.copy(root).session
-    src = tmp_path_factory.mktemp("notes")
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    assert import_paths(admin, [src]).counts["imported"] == len(NOTES)
-    admin.close()
+    root = vault_with_notes(users_vault_template, tmp_path_factory.mktemp("tui-review") / "vault",
+                            tmp_path_factory.mktemp("notes"), NOTES)
     tess: Any = None
     from archive.login import open_session
 
@@ -60,10 +53,7 @@ def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: V
 
 
 async def _unlock(app: Any, pilot: Any, mode: str | None = "fts") -> MainScreen:
-    await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-    app.screen.query_one("#passphrase", Input).value = TECH_PASS
-    await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+    await unlock(pilot, TECH_PASS)
     main: MainScreen = app.screen  # type: ignore[assignment]
     main.mode = mode
     return main

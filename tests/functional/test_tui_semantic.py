@@ -3,48 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.conftest import HeldModel
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, vault_with_notes, wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.record import RecordScreen
 from tui.screens.similar import SimilarScreen
-from tui.screens.unlock import UnlockScreen
 from tui.widgets.results import SearchResults
 
 _wait = wait_until
 
-
+NOTES = {
+    "1__hip.txt": "Elderly woman fell at home; right hip fracture; arthroplasty; post-op delirium.",
+    "2__hip.txt": "Elderly man fell from a ladder; left hip fracture; nailed; post-op delirium.",
+    "3__gout.txt": "Gouty arthritis of the great toe; colchicine.",
+}
 
 
 @pytest.fixture(scope="module")
 def vault_root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Path:
-    from archive.intake import import_paths
-
-    root = tmp_path_factory.mktemp("tui-semantic") / "vault"
-    admin: Any = users_vault_template.copy(root).session  # admin, tess, drmaria
-    src = tmp_path_factory.mktemp("notes")
-    (src / "1__hip.txt").write_text("Elderly woman fell at home; right hip fracture; arthroplasty; post-op delirium.")
-    (src / "2__hip.txt").write_text("Elderly man fell from a ladder; left hip fracture; nailed; post-op delirium.")
-    (src / "3__gout.txt").write_text("Gouty arthritis of the great toe; colchicine.")
-    assert import_paths(admin, [src]).counts["imported"] == 3  # not embedded: the TUI will do it
-    admin.close()
-    return root
+    # admin, tess, drmaria; the three notes imported, not embedded: the TUI will do it
+    return vault_with_notes(users_vault_template, tmp_path_factory.mktemp("tui-semantic") / "vault",
+                            tmp_path_factory.mktemp("notes"), NOTES)
 
 
 async def test_model_loads_in_background_modes_and_similar_cases(vault_root: Path, held_model: HeldModel) -> None:
     app = make_app(vault_dir=vault_root, user="tess")
     async with app.run_test(size=(100, 32)) as pilot:
-        await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-        app.screen.query_one("#passphrase", Input).value = TECH_PASS
-        await pilot.press("enter")
-        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        await unlock(pilot, TECH_PASS)
         main = app.screen
         assert isinstance(main, MainScreen)
         mode_line = main.query_one("#search-mode", Static)

@@ -13,11 +13,10 @@ from textual.widgets import DataTable, Input, Sparkline, Static, TabbedContent
 
 from tests import stats_fixture as sf
 from tests.conftest import ADMIN_PASS, VaultTemplate
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
 from tui.screens.stats import StatsScreen, bar_lines
-from tui.screens.unlock import UnlockScreen
 
 _wait = wait_until
 
@@ -25,7 +24,6 @@ _wait = wait_until
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> tuple[Path, sf.Fixture]:
     from archive.roster import sign_row
-    from archive.users import User, insert_user
     from vault.db import transaction
 
     root = tmp_path_factory.mktemp("tui-stats") / "vault"
@@ -34,12 +32,7 @@ def vault(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultT
         # the admin also works as a technician (a clinical role): statistics without paying for another keyslot
         admin.db.execute("UPDATE users SET clinical_role = 'technician' WHERE name = 'admin'")
         sign_row(admin.store, "admin", "admin", admin.signing_key)  # as set_clinical_role signs it
-        insert_user(
-            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
-        )
-        insert_user(
-            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
-        )
+        sf.insert_physicians(admin)
     fx = sf.build()
     sf.insert(admin.db, fx)
     admin.close()
@@ -56,10 +49,7 @@ async def test_statistics_screen(vault: tuple[Path, sf.Fixture]) -> None:
     root, fx = vault
     app = make_app(vault_dir=root, user="admin")
     async with app.run_test(size=(100, 32)) as pilot:
-        await _wait(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
-        app.screen.query_one("#passphrase", Input).value = ADMIN_PASS
-        await pilot.press("enter")
-        await _wait(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        await unlock(pilot, ADMIN_PASS)
         await pilot.press("f7")
         await _wait(pilot, lambda: isinstance(app.screen, StatsScreen), "statistics screen")
         screen: StatsScreen = app.screen

@@ -22,7 +22,7 @@ from archive import deid
 from archive.cli import cli
 from archive.errors import AccessDenied, BadInput, UserError
 from tests import stats_fixture as sf
-from tests.conftest import ADMIN_PASS, TECH_PASS, VaultTemplate
+from tests.conftest import ADMIN_PASS, TECH_PASS, VaultTemplate, session_beside
 from tests.unit.test_suppression import derivable
 
 K = deid.DEFAULT_MIN_CELL
@@ -46,11 +46,7 @@ class Env:
     out: Path
 
     def session_as(self, name: str) -> Any:
-        from archive.session import Session
-        from archive.users import get_user
-
-        user = get_user(self.admin.store, name)
-        return Session(unlocked=self.admin.unlocked, user=user, audit_log=self.admin.audit_log)
+        return session_beside(self.admin, name)
 
     def audits(self, action: str) -> list[dict[str, Any]]:
         return list(self.admin.db.query("SELECT * FROM audit WHERE action = ? ORDER BY seq", [action]))
@@ -58,7 +54,7 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTemplate) -> Iterator[Env]:
-    from archive.users import User, add_user, insert_user
+    from archive.users import add_user
     from vault.db import transaction
 
     base = tmp_path_factory.mktemp("deid")
@@ -66,12 +62,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTem
     admin: Any = admin_vault_template.copy(root).session
     add_user(admin, "tess", "technician", TECH_PASS, full_name="Tess Tech")  # a keyslot: the CLI signs in
     with transaction(admin.db):
-        insert_user(
-            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
-        )
-        insert_user(
-            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
-        )
+        sf.insert_physicians(admin)
     fx = sf.build()
     sf.insert(admin.db, fx)
     out = base / "exports"

@@ -258,6 +258,59 @@ def test_edited_vault_json_recipient_does_not_redirect_the_locked_watcher(vault:
     assert not list((vault / "pending").glob("*.age"))
 
 
+def test_rotation_made_on_another_computer_holds_the_watcher_here_until_the_new_key_is_proven_here(
+    vault: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README ("Not covered yet"): after a key rotation on another computer the locked watcher here refuses the
+    new recipient, naming `chartvault key pin`; once an admin runs it here (its unlock proves the new key, as any
+    user's unlock here would), the watcher encrypts arrivals again."""
+    import os
+
+    here = os.environ["CHARTVAULT_STATE_DIR"]
+    monkeypatch.setenv("CHARTVAULT_STATE_DIR", str(tmp_path / "another-computer"))
+    rotated = _cli(vault, "admin", "key", "rotate")
+    assert rotated.exit_code == 0, rotated.output
+    monkeypatch.setenv("CHARTVAULT_STATE_DIR", here)
+    arrival = vault / "inbox" / "MRN1003__x.txt"
+    arrival.write_text("MRN: MRN1003\nArrived after the rotation.\n")
+    watch = ["watch", "--until-idle"]
+    held = CliRunner().invoke(cli, watch, env={"CHARTVAULT_VAULT": str(vault)})
+    assert held.exit_code == 4, held.output
+    assert "vault.json names an encryption key" in held.output and "chartvault key pin" in held.output
+    assert arrival.exists() and not list((vault / "pending").glob("*.age"))
+    pinned = _cli(vault, "admin", "key", "pin")
+    assert pinned.exit_code == 0, pinned.output
+    done = CliRunner().invoke(cli, watch, env={"CHARTVAULT_VAULT": str(vault)})
+    assert done.exit_code == 0, done.output
+    assert not arrival.exists() and len(list((vault / "pending").glob("*.age"))) == 1
+
+
+def test_trust_root_replaced_and_roster_resigned_is_refused_by_a_computer_that_pinned_it(vault: Path) -> None:
+    """Trust roots: tess puts a key of her own in vault.json's `signing` and re-signs every roster row with it,
+    making herself an admin. The roster is consistent again (every row checks against the new root), but this
+    computer pinned the founder's key at an earlier login and refuses the vault, naming what changed."""
+    from archive.roster import row_message
+    from vault.signing import SigningKey
+
+    forged = SigningKey.generate()
+    meta = json.loads((vault / "vault.json").read_text())
+    meta["signing"]["public_key"] = forged.public
+    (vault / "vault.json").write_text(json.dumps(meta))
+    unlocked = _insider_db(vault)
+    for row in list(unlocked.db.query("SELECT * FROM users")):
+        row["sign_pub"] = forged.public if row["name"] == meta["signing"]["founder"] else row["sign_pub"]
+        row["role"] = "admin" if row["name"] == "tess" else row["role"]
+        unlocked.db.execute("UPDATE users SET role = ?, sign_pub = ?, roster_signer = ?, roster_sig = ? WHERE name = ?",
+                            [row["role"], row["sign_pub"], meta["signing"]["founder"], forged.sign(row_message(row)),
+                             row["name"]])
+    unlocked.db.conn.commit()
+    unlocked.close()
+    for user in ("tess", "admin"):
+        login = _cli(vault, user, "user", "list")
+        assert login.exit_code == 4, login.output
+        assert "vault.json's signing root changed (public_key): this computer pinned another one." in login.output
+
+
 def test_chart_entry_edited_or_moved_with_sql_fails_verify(vault: Path) -> None:
     """Chart entries carry the writer's signature: an edit or a move to another patient with SQL is named."""
     added = _cli(vault, "tess", "chart", "add", "MRN1001", "--kind", "diagnosis", "--text", "Type 2 diabetes",

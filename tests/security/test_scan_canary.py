@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import TECH_PASS, VaultFixture
 from tests.security.test_ingest_canary import grep_finds
-from tests.tui_helpers import wait_until
+from tests.tui_helpers import transcription_tab, wait_until
 
 wait_for = partial(wait_until, timeout=60.0)
 PICTURE_MAGIC = (b"\x89PNG", b"\xff\xd8\xff", b"BM", b"II*\x00", b"MM\x00*", b"P6", b"P5", b"GIF8", b"RIFF")
@@ -47,12 +47,10 @@ def files_under(*folders: Path) -> list[Path]:
 
 async def test_the_drawn_scan_never_reaches_the_disk(shared_vault: VaultFixture, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from textual.widgets import DataTable, TabbedContent
+    from textual.widgets import DataTable
 
     from archive.intake import import_paths
-    from tests.functional.test_tui_newcomer import signed_in
     from tui.app import make_app
-    from tui.screens.queue import QueueScreen
     from tui.widgets.scan_view import ScanView
 
     text_canary = "SCANCANARY" + secrets.token_hex(8)
@@ -79,11 +77,7 @@ async def test_the_drawn_scan_never_reaches_the_disk(shared_vault: VaultFixture,
 
     app = make_app(shared_vault.root)
     async with app.run_test(size=(120, 36)) as pilot:
-        await signed_in(pilot, session)
-        await pilot.press("f2")
-        await wait_for(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen.loads > 0, "queues")
-        queue = app.screen
-        queue.query_one("#queues", TabbedContent).active = "tab-transcription"
+        queue = await transcription_tab(pilot, session)
         table = queue.query_one("#transcription", DataTable)
         await wait_for(pilot, lambda: out.record_id in queue.transcription_ids, "the scan in the queue")
         table.move_cursor(row=queue.transcription_ids.index(out.record_id))

@@ -28,7 +28,7 @@ from archive.charts.patients import (
     update_patient,
 )
 from archive.errors import AccessDenied, ConcurrentEdit, NotFound, UserError, ValidationError
-from tests.conftest import VaultTemplate
+from tests.conftest import VaultTemplate, session_beside
 
 TODAY = dt.date.today()
 
@@ -45,11 +45,7 @@ class Env:
     maria: Any  # registered physician
 
     def session_as(self, name: str) -> Any:
-        from archive.session import Session
-        from archive.users import get_user
-
-        user = get_user(self.admin.store, name)
-        return Session(unlocked=self.admin.unlocked, user=user, audit_log=self.admin.audit_log)
+        return session_beside(self.admin, name)
 
     def audits(self, action: str) -> list[dict[str, Any]]:
         return list(self.admin.db.query("SELECT * FROM audit WHERE action = ? ORDER BY seq", [action]))

@@ -49,3 +49,38 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         db.execute("INSERT INTO t VALUES (1)")
         raise RuntimeError
     assert db.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+
+
+def test_a_busy_database_is_retried_and_other_errors_are_not() -> None:
+    """README, many sessions at once: a write that finds the database locked by another process is retried (a
+    user never sees "database is locked"); any other database error is raised at once, and a lock that outlasts
+    every retry is raised too."""
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    from vault.db import retry_busy
+
+    calls: list[str] = []
+
+    def locked_twice() -> str:
+        calls.append("locked_twice")
+        if len(calls) < 3:
+            raise sqlcipher.OperationalError("database is locked")
+        return "written"
+
+    assert retry_busy(locked_twice) == "written" and len(calls) == 3
+
+    def broken() -> None:
+        calls.append("broken")
+        raise sqlcipher.OperationalError("no such table: t")
+
+    with pytest.raises(sqlcipher.OperationalError, match="no such table"):
+        retry_busy(broken)
+    assert calls.count("broken") == 1
+
+    def always_locked() -> None:
+        calls.append("always_locked")
+        raise sqlcipher.OperationalError("database is locked")
+
+    with pytest.raises(sqlcipher.OperationalError, match="database is locked"):
+        retry_busy(always_locked, retries=2)
+    assert calls.count("always_locked") == 3

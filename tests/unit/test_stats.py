@@ -17,7 +17,7 @@ import pytest
 from archive import stats
 from archive.errors import AccessDenied, BadInput
 from tests import stats_fixture as sf
-from tests.conftest import VaultTemplate
+from tests.conftest import VaultTemplate, session_beside
 
 
 @dataclass
@@ -27,11 +27,7 @@ class Env:
     fx: sf.Fixture
 
     def session_as(self, name: str) -> Any:
-        from archive.session import Session
-        from archive.users import get_user
-
-        user = get_user(self.admin.store, name)
-        return Session(unlocked=self.admin.unlocked, user=user, audit_log=self.admin.audit_log)
+        return session_beside(self.admin, name)
 
     def last_audit(self, action: str) -> dict[str, Any]:
         rows = list(self.admin.db.query("SELECT * FROM audit WHERE action = ? ORDER BY seq DESC LIMIT 1", [action]))
@@ -47,12 +43,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, admin_vault_template: VaultTem
     admin: Any = admin_vault_template.copy(tmp_path_factory.mktemp("stats") / "v").session
     with transaction(admin.db):
         insert_user(admin.store, User("tess", "technician", "Tess Tech", created_by="admin"), sign_as=admin)
-        insert_user(
-            admin.store, User("drmaria", "physician", "Maria Lopez", licence="MD-1", created_by="admin"), sign_as=admin
-        )
-        insert_user(
-            admin.store, User("drbob", "physician", "Bob Byers", licence="MD-2", created_by="admin"), sign_as=admin
-        )
+        sf.insert_physicians(admin)
     fx = sf.build()
     sf.insert(admin.db, fx)
     e = Env(admin, None, fx)
