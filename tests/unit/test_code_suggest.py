@@ -228,3 +228,49 @@ def test_uncertain_leaves_out_what_is_affirmed_denied_or_a_relatives(db) -> None
     family = code_suggestions(db, "Family history of possible breast cancer in her mother. Assessment: asthma.")
     assert not any(s.code[:3] in ("C50", "Z80") for s in family.uncertain), family.uncertain
 
+
+
+@pytest.mark.parametrize(
+    ("text", "family_code", "condition"),
+    [
+        # a malignant neoplasm's site gives its Z80 code (C18 colon: digestive organs), not "unspecified"
+        ("His father had colon cancer at 60.", "Z80.0", "C18"),
+        ("Family history of melanoma in his sister.", "Z80.8", "C43"),
+        ("Mother had lymphoma.", "Z80.7", "C85"),
+        # a condition no Z80-Z84 name names gets its chapter's "other diseases of" code
+        ("Family history of hypertension in both parents.", "Z82.49", "I10"),
+        ("Her mother had depression.", "Z81.8", "F32"),
+    ],
+)
+def test_a_relatives_condition_gets_the_family_code_of_its_site_or_chapter(db, text: str, family_code: str,
+                                                                           condition: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert family_code in found and not any(c.startswith(condition) for c in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("Ovarian cancer, stage 3.", "C56"), ("Pancreatic cancer.", "C25"), ("Gastric cancer.", "C16"),
+     ("Renal cell carcinoma of the left kidney.", "C64"), ("Bladder cancer.", "C67")],
+)
+def test_a_cancer_named_by_its_organs_adjective_is_that_sites_neoplasm(db, text: str,
+                                                                        category: str) -> None:  # type: ignore[no-untyped-def]
+    assert codes(db, text)[0][:3] == category
+    assert codes(db, "Family history of " + text.split(",")[0].split(" of the")[0].lower())[0].startswith("Z80.")
+
+
+def test_soap_one_letter_headings_are_sections() -> None:
+    text = ("S: , Here for her nails.,ALLERGIES: , NO KNOWN ALLERGIES.,O: , BP: 120/80, P: 72.  Mycotic nails."
+            ",A:,1.  Onychomycosis.,P: , Nails debrided.")
+    names = [s.name for s in sections(text)]
+    assert names == ["SUBJECTIVE", "ALLERGIES", "OBJECTIVE", "ASSESSMENT", "PLAN"], names
+    # "P: 72" is a pulse, and one letter alone is no SOAP note
+    assert [s.name for s in sections("VITALS: BP 120/80,P: 72,S: 98%.")] == ["VITALS"]
+    assert [s.name for s in sections("Seen today.,A:,1.  Onychomycosis.")] == [""]
+
+
+def test_the_assessment_of_a_soap_note_is_read_after_its_allergies(db) -> None:  # type: ignore[no-untyped-def]
+    text = "S: , Here for her nails.,ALLERGIES: , NO KNOWN ALLERGIES.,O: , Mycotic nails.,A:,1.  Onychomycosis."
+    found = codes(db, text)
+    assert found[:1] == ["B35.1"], found
+    assert not any(c.startswith("T78") for c in found), found
