@@ -87,6 +87,17 @@ _INLINE_HEADER = re.compile(r"(?<![A-Za-z])([A-Z][A-Z/&' -]{1,60}[A-Z])\s*:")
 _LINE_HEADER = re.compile(r"(?m)^[ \t]*([A-Z][A-Z/&' -]{2,60}[A-Z])[ \t]*:?[ \t]*$")
 
 
+# A SOAP note's one-letter headings ("S:", "O:", "A:", "P:") at a line's start (or after ".," where line breaks
+# were flattened), not a value ("P: 72" is a pulse); read as headings only where the note has two of them.
+_SOAP_HEADER = re.compile(r"(?:^|\n|(?<=[.,]))[ \t,]*([SOAP])[ \t]*:(?![ \t]*\d)")
+SOAP_NAMES = {"S": "SUBJECTIVE", "O": "OBJECTIVE", "A": "ASSESSMENT", "P": "PLAN"}
+
+
+def _soap_heads(text: str) -> list[tuple[int, int, str]]:
+    found = [(m.start(1), m.end(), SOAP_NAMES[m.group(1)]) for m in _SOAP_HEADER.finditer(text)]
+    return found if len({name for _s, _e, name in found}) >= 2 else []
+
+
 @dataclass(frozen=True)
 class Section:
     name: str
@@ -114,6 +125,7 @@ def sections(text: str) -> list[Section]:
             if len(name) < 3 or not any(c.isalpha() for c in name):
                 continue
             heads.append((m.start(), m.end(), name))
+    heads += _soap_heads(text)
     heads.sort()
     merged: list[tuple[int, int, str]] = []
     for h in heads:
