@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,3 +275,62 @@ def test_the_assessment_of_a_soap_note_is_read_after_its_allergies(db) -> None: 
     found = codes(db, text)
     assert found[:1] == ["B35.1"], found
     assert not any(c.startswith("T78") for c in found), found
+
+
+def _bench_coding():  # type: ignore[no-untyped-def]
+    import sys
+
+    from tests.conftest import REPO
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import coding  # type: ignore[import-not-found]
+
+    return coding
+
+
+def test_bench_snippets_mode_counts_false_positives_and_expected_codes(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    coding = _bench_coding()
+    lines = [
+        {"id": "n1", "kind": "negated", "text": "Patient denies chest pain.", "concept": "chest pain",
+         "forbidden": ["R07"], "expected": []},
+        # a line whose forbidden category the text affirms: the mode must count it as a false positive
+        {"id": "n2", "kind": "negated", "text": "Assessment: asthma.", "concept": "asthma", "forbidden": ["J45"],
+         "expected": []},
+        {"id": "f1", "kind": "family", "text": "Family history of breast cancer in her mother.",
+         "concept": "breast cancer", "forbidden": ["C50"], "expected": ["Z80.3"]},
+        {"id": "f2", "kind": "family", "text": "Family history of breast cancer in her mother.",
+         "concept": "breast cancer", "forbidden": ["C50"], "expected": ["Z80.1"]},
+        {"id": "u1", "kind": "uncertain", "text": "Probable pneumonia.", "concept": "pneumonia",
+         "forbidden": ["J18"], "expected": []},
+        {"id": "a1", "kind": "affirmed", "text": "Assessment: migraine.", "concept": "migraine", "forbidden": [],
+         "expected": ["G43.909"]},
+        {"id": "a2", "kind": "affirmed", "text": "Assessment: migraine.", "concept": "migraine", "forbidden": [],
+         "expected": ["J45"]},
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n", encoding="utf-8")
+    outcomes = {o.snippet.id: o for o in coding.score_snippets(db, matcher_for(db), coding.load_snippets(path))}
+    assert not outcomes["n1"].false_positives and outcomes["n1"].naive_false_positive
+    assert {c[:3] for c in outcomes["n2"].false_positives} == {"J45"}
+    assert outcomes["f1"].hit is True and outcomes["f2"].hit is False and not outcomes["f1"].false_positives
+    assert not outcomes["u1"].false_positives and outcomes["u1"].uncertain == ["J18"]
+    assert outcomes["a1"].hit is True and outcomes["a2"].hit is False and outcomes["n1"].hit is None
+    table = "\n".join(coding.snippet_table(list(outcomes.values())))
+    assert "| negated | 2 | 1 | 2 | 0 | - | - |" in table, table
+    assert "| family | 2 | 0 | 2 | 0 | 1 of 2 | 0 of 2 |" in table, table
+    assert "| all | 7 | 1 |" in table, table
+
+
+def test_bench_snippets_file_errors_name_the_line(tmp_path: Path) -> None:
+    coding = _bench_coding()
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"id": "1", "kind": "negated", "text": "No fever.", "concept": "fever", "forbidden": []}\n'
+                    '{"id": "2", "kind": "denied", "text": "x", "concept": "x", "forbidden": []}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r":2: kind 'denied'"):
+        coding.load_snippets(path)
+    path.write_text('{"id": "1", "kind": "negated"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r":1: missing text, concept, forbidden"):
+        coding.load_snippets(path)
+    # the file written for the mode's own test is well formed, every kind present
+    snippets = coding.load_snippets(Path(coding.__file__).parent / "snippets" / "coding_dev.jsonl")
+    assert {s.kind for s in snippets} == set(coding.SNIPPET_KINDS)
