@@ -239,7 +239,7 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
     table = dominant_senses()
     toks: list[_Token] = []
     prev = ""
-    for word, s, e in tokens_with_spans(text[start:end]):
+    for word, s, e in _split_slashes(tokens_with_spans(text[start:end])):
         original = text[start + s : start + e]
         if prev in ("type", "stage", "grade", "class") and word in _ROMAN:
             word = _ROMAN[word]
@@ -252,6 +252,24 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
             toks.append(_Token(word, start + s, start + e, stem(word)))
         prev = word
     return toks
+
+
+_SLASHED = re.compile(r"[a-z][a-z'-]{2,}(?:/[a-z][a-z'-]{2,})+")
+
+
+def _split_slashes(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """A list written with slashes ("glossitis/xerostomia/probable allergies") is its words; "h/o", "r/o", "s/p"
+    (parts under three letters) stay one word."""
+    out = []
+    for word, s, e in found:
+        if "/" not in word or not _SLASHED.fullmatch(word):
+            out.append((word, s, e))
+            continue
+        pos = s
+        for part in word.split("/"):
+            out.append((part, pos, pos + len(part)))
+            pos += len(part) + 1
+    return out
 
 
 def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -385,9 +403,12 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         code = m.name.code
         is_family_code = code[:3] in FAMILY_CATEGORIES
         is_history_code = code[:3] in HISTORY_CATEGORIES
-        used_stems = {t.stem for t in used} - GENERIC_STEMS
-        if not used_stems:
-            continue  # "the patient was prescribed the following medications"
+        # The name's own words in the clause (not every word between them) must name a condition.
+        used_stems = {toks[k].stem for k in m.used if stems[k]} - GENERIC_STEMS
+        if not used_stems or all(w.isdigit() for w in used_stems):
+            continue  # "the patient was prescribed the following medications"; a list number "1"
+        if code[:3] == "Z09" and _a_plan(toks, m.start, m.end):
+            continue  # "follow up with Cardiology", "will follow up in 2 weeks": a plan, not the visit's reason
         if (is_family_code or is_history_code) and not used_stems - HISTORY_WORDS:
             continue  # "family history of" alone names no condition
         if _collision(used_stems, toks):
@@ -451,6 +472,18 @@ COLLISIONS: dict[str, frozenset[str]] = {
 }
 
 
+# "follow up" is the reason for the visit (Z09) only where it is not a plan: not after "will", "to", ..., nor
+# before "with", "in", ... ("follow up with Cardiology", "follow up in 2 weeks").
+PLAN_BEFORE = frozenset("will to should shall please may can could would must and then".split())
+PLAN_AFTER = frozenset("with in on at as by per after prn closely appointment".split())
+
+
+def _a_plan(toks: list[_Token], first: int, last: int) -> bool:
+    before = toks[first - 1].word if first > 0 else ""
+    after = toks[last + 1].word if last + 1 < len(toks) else ""
+    return before in PLAN_BEFORE or after in PLAN_AFTER
+
+
 def _collision(used_stems: set[str], toks: list[_Token]) -> bool:
     everyday = used_stems & COLLISIONS.keys()
     if not everyday or used_stems - everyday:
@@ -467,6 +500,8 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], c
     content = [t for t, s in zip(toks, stems, strict=True) if s]
     if any(t.negated or t.ruled_out or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
         return None
+    if all(t.word.isdigit() for t in content):
+        return None  # a list number cut from its item ("DIAGNOSES:,1.  Asthma"), not a diagnosis
     if sec.weight < 0.9 and len(text) > 120:
         return None
     said = context_of(text, content[0].start, content[-1].end)

@@ -334,3 +334,27 @@ def test_bench_snippets_file_errors_name_the_line(tmp_path: Path) -> None:
     # the file written for the mode's own test is well formed, every kind present
     snippets = coding.load_snippets(Path(coding.__file__).parent / "snippets" / "coding_dev.jsonl")
     assert {s.kind for s in snippets} == set(coding.SNIPPET_KINDS)
+
+
+def test_a_list_number_cut_from_its_item_is_no_diagnosis(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "DISCHARGE DIAGNOSES:,1.  Severe bronchitis.,2.  Hypertension.")
+    assert found[:2] == ["J40", "I10"] and not any(c.startswith("D46") for c in found), found
+
+
+def test_follow_up_in_a_plan_is_not_the_visits_reason(db) -> None:  # type: ignore[no-untyped-def]
+    for plan in ("Assessment: chest pain, follow up with Cardiology.", "Plan: she will follow up in 2 weeks."):
+        assert not any(c.startswith("Z09") for c in codes(db, plan)), plan
+    assert "Z09" in codes(db, "Reason for visit: follow up.")
+
+
+def test_the_words_of_a_condition_name_it_not_the_words_between_them(db) -> None:  # type: ignore[no-untyped-def]
+    # "patient ... medical" named Z91.141 (underdosing of medication) through the words between them
+    text = "After adequate explanation of the medical surgical and procedural options, this patient agreed."
+    assert not any(c.startswith("Z91") for c in codes(db, text)), codes(db, text)
+
+
+def test_a_list_written_with_slashes_is_its_words(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "IMPRESSION: Chronic glossitis/xerostomia/probable environmental inhalant allergies.")
+    assert {"K11.7", "K14.0"} <= set(found) and not any(c.startswith("T78") for c in found), found
+    assert codes(db, "Associated with myalgia/fibromyositis.")[:1] == ["M79.7"]
+    assert codes(db, "H/o asthma.")[:1] == ["J45.909"]  # h/o stays one word
