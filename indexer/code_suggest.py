@@ -373,6 +373,8 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
             if not any(stems):
                 continue
             found = matcher.match(stems, limit=8)
+            if sec.weight >= 0.9 and "," in text[clause[0] : clause[1]]:
+                found = _with_segments(matcher, text, toks, stems, found)
             if not found and db is not None:
                 fallback = _search_fallback(db, text, toks, stems, clause, sec)
                 if fallback is not None:
@@ -380,6 +382,27 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
                 continue
             out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain)
     return out
+
+
+def _with_segments(matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str],
+                   found: list[Any]) -> list[Any]:
+    """A diagnosis list item ("Rhabdomyolysis, most likely secondary to statins, gemfibrozil, ...") names its
+    condition in one comma-separated part: each part is matched alone too, and a code keeps its better match
+    (the whole clause's words no longer dilute a name said in a few of them)."""
+    cuts = [0]
+    for k in range(1, len(toks)):
+        if "," in text[toks[k - 1].end : toks[k].start]:
+            cuts.append(k)
+    cuts.append(len(toks))
+    best = {m.name.code: m for m in found}
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        part = [st if lo <= k < hi else "" for k, st in enumerate(stems)]
+        if not any(part) or hi - lo == len(toks):
+            continue
+        for m in matcher.match(part, limit=8):
+            if m.name.code not in best or m.score > best[m.name.code].score:
+                best[m.name.code] = m
+    return sorted(best.values(), key=lambda m: -m.score)
 
 
 def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str], found: list[Any],

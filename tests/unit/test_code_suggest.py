@@ -358,3 +358,12 @@ def test_a_list_written_with_slashes_is_its_words(db) -> None:  # type: ignore[n
     assert {"K11.7", "K14.0"} <= set(found) and not any(c.startswith("T78") for c in found), found
     assert codes(db, "Associated with myalgia/fibromyositis.")[:1] == ["M79.7"]
     assert codes(db, "H/o asthma.")[:1] == ["J45.909"]  # h/o stays one word
+
+
+def test_a_diagnosis_list_item_is_not_diluted_by_its_comments(db) -> None:  # type: ignore[no-untyped-def]
+    text = ("ASSESSMENT AND PLAN:,1.  Rhabdomyolysis, most likely secondary to statins, gemfibrozil, discontinue it "
+            "on admission.,2.  Obesity.")
+    found = suggest_codes(db, text)
+    assert found[0].code == "M62.82", [(s.code, s.score) for s in found]
+    # a name across the commas still matches whole
+    assert codes(db, "Diagnosis: Diabetes mellitus, type 2, with neuropathy.")[0].startswith("E11.4")
