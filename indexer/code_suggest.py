@@ -440,6 +440,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         said = context_of(text, span_start, span_end)
         if said.heading or said.negated or said.hypothetical:
             continue  # "History of Present Illness:", "never smoker", "return if"
+        if _someone_else(text, clause[0], span_start):
+            continue  # "his wife was diagnosed with breast cancer", "her roommate has strep throat"
         family = family_section or said.family or any(t.family for t in used)
         doubted = said.possible or any(t.ruled_out for t in used)
         if doubted and (uncertain is None or family or not said.possible):
@@ -505,6 +507,27 @@ def _a_plan(toks: list[_Token], first: int, last: int) -> bool:
     before = toks[first - 1].word if first > 0 else ""
     after = toks[last + 1].word if last + 1 < len(toks) else ""
     return before in PLAN_BEFORE or after in PLAN_AFTER
+
+
+# A person who is not a blood relative nor the patient: their condition is neither the patient's nor a family
+# history (Z80-Z84 are blood relatives' conditions).
+_OTHER_PERSON = re.compile(
+    r"\b(?:wife|husband|spouse|partner|boyfriend|girlfriend|fianc[eé]e?|roommates?|housemates?|friends?|"
+    r"co-?workers?|colleagues?|classmates?|neighbou?rs?|caregivers?)(?:'s)?\b", re.I)
+_RELATIVE = re.compile(
+    r"\b(?:mother|father|mom|dad|parents?|brothers?|sisters?|siblings?|sons?|daughters?|child(?:ren)?|aunts?|"
+    r"uncles?|cousins?|nieces?|nephews?|grand\w+|maternal|paternal|twin|family)\b", re.I)
+
+
+_PATIENT = re.compile(r"\b(?:he|she|the patient|patient)\b", re.I)
+
+
+def _someone_else(text: str, clause_start: int, span_start: int) -> bool:
+    """Whether the clause names a non-relative before the mention ("her roommate has ...") and no relative."""
+    before = text[clause_start:span_start]
+    other = [m.end() for m in _OTHER_PERSON.finditer(before)]
+    # "brought in by his coworkers after he had vomiting": the patient is the subject again
+    return bool(other) and not _RELATIVE.search(before) and not _PATIENT.search(before, other[-1])
 
 
 def _collision(used_stems: set[str], toks: list[_Token]) -> bool:

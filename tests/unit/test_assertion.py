@@ -54,6 +54,8 @@ def label(text: str, word: str, nth: int = 0) -> str:
         ("She had a rash, which has since resolved.", "rash", "negated"),
         ("Chest pain but it cleared.", "Chest pain", "negated"),
         ("He has diabetes but his cough has resolved.", "diabetes", "affirmed"),
+        ("Screening for colon cancer.", "colon cancer", "hypothetical"),
+        ("Concern for appendicitis.", "appendicitis", "possible"),
         # an age is not a past: "-year-old" is no "old MI"
         ("A 70-year-old female admitted with pneumonia.", "pneumonia", "affirmed"),
         ("An old MI on the ECG.", "MI", "historical"),

@@ -367,3 +367,24 @@ def test_a_diagnosis_list_item_is_not_diluted_by_its_comments(db) -> None:  # ty
     assert found[0].code == "M62.82", [(s.code, s.score) for s in found]
     # a name across the commas still matches whole
     assert codes(db, "Diagnosis: Diabetes mellitus, type 2, with neuropathy.")[0].startswith("E11.4")
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("His wife was recently diagnosed with breast cancer.", ("C50", "Z80")),  # a spouse is no blood relative
+        ("Patient's wife has the flu.", ("J11", "Z83")),
+        ("Her roommate has strep throat.", ("J02",)),
+        ("Screening for colon cancer.", ("C18",)),
+        ("Concern for appendicitis.", ("K35", "K36", "K37")),
+    ],
+)
+def test_someone_elses_or_a_screened_for_condition_is_not_suggested(db, text: str,
+                                                                    absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert not any(c.startswith(absent) for c in found), found
+
+
+def test_the_patient_is_the_subject_again_after_another_person(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "He was brought in by his coworkers after he had vomiting and diarrhea.")
+    assert "R19.7" in found, found
