@@ -21,7 +21,7 @@ suggestions' distinct categories in order:
 Splits: a stable hash of the note id puts half the notes in "dev" (looked at while building
 the suggester) and half in "held-out" (not looked at); both are reported.
 
-False positives from non-affirmed mentions (issue 22), on held-out text only:
+False positives from non-affirmed mentions (issue 22), on held-out text (--fp-half tune: the tune half):
 - NegEx: the held-out half of bench/assertion.py's split of the NegEx/ConText set (Apache-2.0): each
   sentence whose concept is labelled negated, or whose experiencer is not the patient. The concept's
   own category is what suggest_codes gives the concept alone; a false positive is that category among the
@@ -37,6 +37,14 @@ Other trees: --tree PATH scores another checkout's suggester on the same items i
 (bench/coding_worker.py in a subprocess), e.g. the pre-issue-22 commit be9f2bc.
 
     .venv/bin/python bench/coding.py [--record] [--show-misses dev] [--limit N] [--tree /tmp/pre22]
+    .venv/bin/python bench/coding.py --snippets FILE [--show-text]
+
+Snippets (--snippets FILE, JSONL, one {"id", "kind", "text", "concept", "forbidden", "expected"} a line; kind
+negated|family|hypothetical|uncertain|other|affirmed): each text's suggestions; a false positive is a suggestion
+(not the uncertain list) whose category is in `forbidden`; affirmed lines: an `expected` category in the top 5;
+family lines: an expected Z80-Z84 code among the suggestions. Beside them the naive baseline of the same run: the
+concept's own codes, what a coder blind to negation, doubt, plans and relatives would suggest.
+bench/snippets/coding_dev.jsonl is a small file written for the mode's test.
 """
 
 from __future__ import annotations
@@ -292,7 +300,7 @@ def run(args: argparse.Namespace) -> None:
             aci = [i for i in aci if i.split == args.split]
         mts = [replace(i, said=gold_said(i.text, i.phrase)) for i in mts]
         aci = [replace(i, said=gold_said(i.text, i.phrase)) for i in aci]
-        fp_cases = false_positive_cases(db, matcher)
+        fp_cases = false_positive_cases(db, matcher, negex_half=args.fp_half)
         # The uncertain list (code_suggestions) beside the suggestions: they must be the suggest_codes ones, and
         # a doubted template condition ("Rule out X", "Possible X") should be listed as uncertain.
         uncertain_listed: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
@@ -342,7 +350,7 @@ def run(args: argparse.Namespace) -> None:
         lines.append(f"| {' | '.join(key)} | " + " | ".join(cells) + f" | {scores[key].n} |")
     lines += [
         "",
-        "| non-affirmed mentions (held-out) | " + " | ".join(f"{t}: false positives" for t in trees)
+        f"| non-affirmed mentions (NegEx {args.fp_half}) | " + " | ".join(f"{t}: false positives" for t in trees)
         + " | mentions | affirmed neighbour in top 5 |",
         "|---|" + "---|" * len(trees) + "---|---|",
     ]
@@ -353,14 +361,16 @@ def run(args: argparse.Namespace) -> None:
         "",
         "This tree's uncertain list (`code suggest`, apart from the suggestions; never among them):",
         "",
-        "| non-affirmed mentions (held-out) | listed as uncertain | suggestions differ from suggest_codes | mentions |",
+        f"| non-affirmed mentions (NegEx {args.fp_half}) | listed as uncertain | suggestions differ from suggest_codes "
+        "| mentions |",
         "|---|---|---|---|",
     ]
     for key, (n, listed, differ) in sorted(uncertain_listed.items()):
         lines.append(f"| {key} | {listed} | {differ} | {n} |")
     print("\n".join(lines))
+    # The false positives' texts only from the tune half (held-out sentences are counted, never shown).
     for key, tally in sorted(fps.items()):
-        for example in tally.examples or []:
+        for example in (tally.examples or []) if args.fp_half == "tune" or key.startswith("templates") else []:
             print(f"  FP {key}: {example}")
     if args.spot_check:
         print("\nspot check (MTSamples gold):")
@@ -419,8 +429,9 @@ class FpCase:
     affirmed: str = ""  # the affirmed neighbour's category (templates), which must still be found
 
 
-def false_positive_cases(db, matcher, seed: int = 22) -> list[FpCase]:  # type: ignore[no-untyped-def]
-    """Texts whose suggestions must not name a negated, family, hypothetical or possible mention (target: none)."""
+def false_positive_cases(db, matcher, seed: int = 22, negex_half: str = "held-out") -> list[FpCase]:  # type: ignore[no-untyped-def]
+    """Texts whose suggestions must not name a negated, family, hypothetical or possible mention (target: none).
+    NegEx sentences of `negex_half` ("held-out", or "tune": bench/assertion.py's halves)."""
     out: list[FpCase] = []
     negex = DATA / "negex" / "context_annotations.tsv"
     if negex.exists():
@@ -429,7 +440,7 @@ def false_positive_cases(db, matcher, seed: int = 22) -> list[FpCase]:  # type: 
 
         rows, _missing = load(negex)
         for row in rows:
-            if half(row, seed) != "held-out" or not (row.negated or row.family):
+            if half(row, seed) != negex_half or not (row.negated or row.family):
                 continue
             own = categories(suggest_codes(db, row.concept, limit=1, matcher=matcher))
             if not own or own[0].startswith("Z"):
@@ -442,6 +453,133 @@ def false_positive_cases(db, matcher, seed: int = 22) -> list[FpCase]:  # type: 
             out.append(FpCase(f"templates {kind}", template.format(c=cond, C=cond.capitalize(), a=other), cat,
                               other_cat))
     return out
+
+
+# -- snippets: an independent file of non-affirmed and affirmed sentences (--snippets FILE) --------------
+
+SNIPPET_KINDS = ("negated", "family", "hypothetical", "uncertain", "other", "affirmed")
+SNIPPET_KEYS = ("id", "kind", "text", "concept", "forbidden", "expected")
+FAMILY_HISTORY = ("Z80", "Z81", "Z82", "Z83", "Z84")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    id: str
+    kind: str  # one of SNIPPET_KINDS
+    text: str
+    concept: str  # the condition as the text names it
+    forbidden: tuple[str, ...]  # 3-character categories that must not be suggested
+    expected: tuple[str, ...]  # codes or categories: affirmed (top 5) or family (a Z80-Z84 code)
+
+
+def _code_key(code: str) -> str:
+    return code.replace(".", "").strip().upper()
+
+
+def load_snippets(path: Path) -> list[Snippet]:
+    """The lines of a JSONL snippets file; a malformed line is a ValueError naming its line number."""
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{n}: not JSON ({exc.msg})") from exc
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{n}: not a JSON object")
+        missing = [k for k in SNIPPET_KEYS if k not in row and k != "expected"]
+        if missing:
+            raise ValueError(f"{path}:{n}: missing {', '.join(missing)}")
+        if row["kind"] not in SNIPPET_KINDS:
+            raise ValueError(f"{path}:{n}: kind {row['kind']!r} is not one of {', '.join(SNIPPET_KINDS)}")
+        out.append(Snippet(str(row["id"]), row["kind"], row["text"], row["concept"],
+                           tuple(_code_key(c)[:3] for c in row.get("forbidden") or []),
+                           tuple(_code_key(c) for c in row.get("expected") or [])))
+    return out
+
+
+@dataclass
+class SnippetOutcome:
+    snippet: Snippet
+    false_positives: list[str]  # suggested codes whose category is forbidden
+    uncertain: list[str]  # forbidden categories listed apart as uncertain (never suggestions)
+    hit: bool | None  # affirmed: an expected category in the top 5; family: an expected Z80-Z84 code suggested
+    naive_false_positive: bool  # the baseline (the concept coded wherever written) suggests a forbidden category
+    naive_hit: bool | None
+
+
+def _expected_hit(snippet: Snippet, codes: list[str]) -> bool | None:
+    if snippet.kind == "affirmed":
+        top5 = list(dict.fromkeys(c[:3] for c in codes))[:5]
+        return any(e[:3] in top5 for e in snippet.expected)
+    if snippet.kind == "family":
+        wanted = [e for e in snippet.expected if e[:3] in FAMILY_HISTORY]
+        return any(_code_key(c).startswith(e) for e in wanted for c in codes)
+    return None
+
+
+def score_snippets(db, matcher, snippets: list[Snippet]) -> list[SnippetOutcome]:  # type: ignore[no-untyped-def]
+    """Each snippet's suggestions (code_suggestions: the suggestions, apart from them the uncertain list)
+    against its forbidden and expected categories, beside the naive baseline: the concept's own codes (what a
+    coder blind to negation, doubt, plans and relatives would suggest for the text)."""
+    out = []
+    for sn in snippets:
+        both = code_suggestions(db, sn.text, limit=10, matcher=matcher)
+        codes = [s.code for s in both.suggestions]
+        naive = [s.code for s in suggest_codes(db, sn.concept, limit=10, matcher=matcher)] if sn.concept else []
+        out.append(SnippetOutcome(
+            sn,
+            [c for c in codes if c[:3] in sn.forbidden],
+            sorted({u.category for u in both.uncertain} & set(sn.forbidden)),
+            _expected_hit(sn, codes),
+            any(c[:3] in sn.forbidden for c in naive),
+            _expected_hit(sn, naive),
+        ))
+    return out
+
+
+def snippet_table(outcomes: list[SnippetOutcome]) -> list[str]:
+    """Counts by kind; for each, ours beside the naive baseline measured in the same run."""
+    lines = [
+        "| kind | lines | lines with a false positive: this tree | naive (concept coded wherever written) "
+        "| forbidden category listed as uncertain | expected found: this tree | naive |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kind in (*SNIPPET_KINDS, "all"):
+        group = [o for o in outcomes if kind in ("all", o.snippet.kind)]
+        if not group:
+            continue
+        scored = [o for o in group if o.hit is not None]
+        found = f"{sum(bool(o.hit) for o in scored)} of {len(scored)}" if scored else "-"
+        naive_found = f"{sum(bool(o.naive_hit) for o in scored)} of {len(scored)}" if scored else "-"
+        lines.append(f"| {kind} | {len(group)} | {sum(bool(o.false_positives) for o in group)} | "
+                     f"{sum(o.naive_false_positive for o in group)} | {sum(bool(o.uncertain) for o in group)} | "
+                     f"{found} | {naive_found} |")
+    lines += ["", "expected found: affirmed lines, an expected category in the top 5; family lines, an expected "
+              "Z80-Z84 code among the suggestions. A false positive: a suggestion (not the uncertain list) whose "
+              "category is forbidden."]
+    return lines
+
+
+def run_snippets(path: Path, show: bool) -> list[SnippetOutcome]:
+    snippets = load_snippets(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = open_index(Path(tmp) / "index.db", b"\x01" * 32, create=True)
+        migrate(db, MIGRATIONS)
+        icd10.ensure_loaded(db)
+        matcher = matcher_for(db)
+        outcomes = score_snippets(db, matcher, snippets)
+    print(f"{path} ({len(snippets)} lines; load {_loadavg()})\n")
+    print("\n".join(snippet_table(outcomes)))
+    failed = [o for o in outcomes if o.false_positives or o.hit is False]
+    if failed:
+        print("\nfailures (id, kind, false positives, expected not found):")
+    for o in failed:
+        miss = f" expected {list(o.snippet.expected)} not found" if o.hit is False else ""
+        print(f"  {o.snippet.id} {o.snippet.kind}: {o.false_positives or ''}{miss}"
+              + (f"\n      {o.snippet.text!r}" if show else ""))
+    return outcomes
 
 
 def _median(values: list[float]) -> float:
@@ -458,7 +596,17 @@ def main() -> None:
     ap.add_argument("--split", choices=["dev", "held-out"], help="only one split")
     ap.add_argument("--tree", action="append", help="also score another checkout's suggester in the same run, "
                     "e.g. the pre-issue-22 tree: git archive be9f2bc | tar -x -C /tmp/pre22 (repeatable)")
-    run(ap.parse_args())
+    ap.add_argument("--fp-half", choices=["held-out", "tune"], default="held-out",
+                    help="the NegEx half for the false positives (their texts are printed for the tune half only)")
+    ap.add_argument("--snippets", type=Path, metavar="FILE", help="only score a JSONL file of snippets "
+                    '({"id","kind","text","concept","forbidden","expected"}; kind negated|family|hypothetical|'
+                    "uncertain|other|affirmed): false positives, expected codes found, beside a naive baseline")
+    ap.add_argument("--show-text", action="store_true", help="with --snippets: print each failing line's text")
+    args = ap.parse_args()
+    if args.snippets:
+        run_snippets(args.snippets, args.show_text)
+        return
+    run(args)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,20 @@ class CodeMatcher:
     def family_code(self, code: str) -> str | None:
         """The family-history code (Z80-Z84) for a condition's code, if the code set has one."""
         found = self._history_maps()[0]
-        return found.get(code) or found.get(code[:3])
+        mapped = found.get(code) or found.get(code[:3])
+        if code[:1] == "C" and mapped in (None, "Z80.9"):
+            # A malignant neoplasm's family-history code follows the blocks of chapter 2 (C18 colon -> Z80.0
+            # digestive organs); the names alone map most sites to "unspecified".
+            block = family_neoplasm_code(code)
+            if block and block in self.descriptions:
+                return block
+        if mapped is None:
+            # No name of Z80-Z84 names the condition: the "other diseases of" code of its chapter (I10 -> Z82.49
+            # ischemic heart disease and other diseases of the circulatory system).
+            chapter = family_chapter_code(code)
+            if chapter and chapter in self.descriptions:
+                return chapter
+        return mapped
 
     def personal_history_code(self, code: str) -> str | None:
         """The personal-history code (Z85-Z87) for a condition's code, if the code set has one."""
@@ -285,3 +298,73 @@ def build_matcher(db: Any) -> CodeMatcher:
             if req:
                 names.append(Name(code, term, req, opt, "index"))
     return CodeMatcher(names, billable, default, descriptions)
+
+
+# ICD-10-CM Z80 (family history of primary malignant neoplasm) by the sites of chapter 2's blocks:
+# (first category, last category, code).
+_Z80_BLOCKS: tuple[tuple[str, str, str], ...] = (
+    ("C00", "C14", "Z80.8"),  # lip, oral cavity and pharynx: other organs
+    ("C15", "C26", "Z80.0"),  # digestive organs
+    ("C30", "C32", "Z80.2"),  # other respiratory organs
+    ("C33", "C34", "Z80.1"),  # trachea, bronchus and lung
+    ("C37", "C39", "Z80.2"),  # other intrathoracic organs
+    ("C40", "C49", "Z80.8"),  # bone, skin (melanoma), mesothelial and soft tissue
+    ("C4A", "C4A", "Z80.8"),
+    ("C50", "C50", "Z80.3"),  # breast
+    ("C51", "C55", "Z80.49"),  # female genital organs
+    ("C56", "C56", "Z80.41"),  # ovary
+    ("C57", "C58", "Z80.49"),
+    ("C60", "C60", "Z80.49"),  # male genital organs
+    ("C61", "C61", "Z80.42"),  # prostate
+    ("C62", "C62", "Z80.43"),  # testis
+    ("C63", "C63", "Z80.49"),
+    ("C64", "C64", "Z80.51"),  # kidney
+    ("C65", "C66", "Z80.59"),  # renal pelvis, ureter
+    ("C67", "C67", "Z80.52"),  # bladder
+    ("C68", "C68", "Z80.59"),
+    ("C69", "C79", "Z80.8"),  # eye, brain, thyroid, endocrine glands, ill-defined and secondary sites
+    ("C7A", "C7B", "Z80.8"),
+    ("C81", "C90", "Z80.7"),  # lymphoid and hematopoietic tissue
+    ("C91", "C95", "Z80.6"),  # leukemia
+    ("C96", "C96", "Z80.7"),
+)
+
+
+def family_neoplasm_code(code: str) -> str | None:
+    """The Z80 code for a malignant neoplasm's code (C00-C96), by its site; None for other codes and C80."""
+    category = code[:3].upper()
+    return next((z for lo, hi, z in _Z80_BLOCKS if lo <= category <= hi and len(category) == 3), None)
+
+
+# ICD-10-CM Z80-Z84's "family history of other diseases of ..." codes by the chapters (and blocks) they name:
+# (first category, last category, code); the first row that holds a category wins.
+_FAMILY_CHAPTERS: tuple[tuple[str, str, str], ...] = (
+    ("B20", "B20", "Z83.0"),  # HIV disease
+    ("A00", "B99", "Z83.1"),  # other infectious and parasitic diseases
+    ("D50", "D89", "Z83.2"),  # diseases of the blood and the immune mechanism
+    ("E08", "E13", "Z83.3"),  # diabetes mellitus
+    ("E00", "E89", "Z83.49"),  # other endocrine, nutritional and metabolic diseases
+    ("F70", "F79", "Z81.0"),  # intellectual disabilities
+    ("F10", "F10", "Z81.1"),  # alcohol abuse and dependence
+    ("F17", "F17", "Z81.2"),  # tobacco abuse and dependence
+    ("F11", "F19", "Z81.3"),  # other psychoactive substance abuse and dependence
+    ("F01", "F99", "Z81.8"),  # other mental and behavioral disorders
+    ("G00", "G99", "Z82.0"),  # epilepsy and other diseases of the nervous system
+    ("H00", "H59", "Z83.518"),  # other specified eye disorder
+    ("I60", "I69", "Z82.3"),  # stroke
+    ("I00", "I99", "Z82.49"),  # ischemic heart disease and other diseases of the circulatory system
+    ("J40", "J47", "Z82.5"),  # asthma and other chronic lower respiratory diseases
+    ("J00", "J99", "Z83.6"),  # other diseases of the respiratory system
+    ("K00", "K95", "Z83.79"),  # other diseases of the digestive system
+    ("L00", "L99", "Z84.0"),  # diseases of the skin and subcutaneous tissue
+    ("M00", "M99", "Z82.69"),  # other diseases of the musculoskeletal system and connective tissue
+    ("N00", "N29", "Z84.1"),  # disorders of kidney and ureter
+    ("N30", "N99", "Z84.2"),  # other diseases of the genitourinary system
+    ("Q00", "Q99", "Z82.79"),  # other congenital malformations, deformations and chromosomal abnormalities
+)
+
+
+def family_chapter_code(code: str) -> str | None:
+    """The Z81-Z84 "other diseases of" code of a condition's chapter; None outside the chapters Z80-Z84 name."""
+    category = code[:3].upper()
+    return next((z for lo, hi, z in _FAMILY_CHAPTERS if lo <= category <= hi), None)

@@ -87,6 +87,17 @@ _INLINE_HEADER = re.compile(r"(?<![A-Za-z])([A-Z][A-Z/&' -]{1,60}[A-Z])\s*:")
 _LINE_HEADER = re.compile(r"(?m)^[ \t]*([A-Z][A-Z/&' -]{2,60}[A-Z])[ \t]*:?[ \t]*$")
 
 
+# A SOAP note's one-letter headings ("S:", "O:", "A:", "P:") at a line's start (or after ".," where line breaks
+# were flattened), not a value ("P: 72" is a pulse); read as headings only where the note has two of them.
+_SOAP_HEADER = re.compile(r"(?:^|\n|(?<=[.,]))[ \t,]*([SOAP])[ \t]*:(?![ \t]*\d)")
+SOAP_NAMES = {"S": "SUBJECTIVE", "O": "OBJECTIVE", "A": "ASSESSMENT", "P": "PLAN"}
+
+
+def _soap_heads(text: str) -> list[tuple[int, int, str]]:
+    found = [(m.start(1), m.end(), SOAP_NAMES[m.group(1)]) for m in _SOAP_HEADER.finditer(text)]
+    return found if len({name for _s, _e, name in found}) >= 2 else []
+
+
 @dataclass(frozen=True)
 class Section:
     name: str
@@ -114,6 +125,7 @@ def sections(text: str) -> list[Section]:
             if len(name) < 3 or not any(c.isalpha() for c in name):
                 continue
             heads.append((m.start(), m.end(), name))
+    heads += _soap_heads(text)
     heads.sort()
     merged: list[tuple[int, int, str]] = []
     for h in heads:
@@ -227,7 +239,7 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
     table = dominant_senses()
     toks: list[_Token] = []
     prev = ""
-    for word, s, e in tokens_with_spans(text[start:end]):
+    for word, s, e in _split_slashes(tokens_with_spans(text[start:end])):
         original = text[start + s : start + e]
         if prev in ("type", "stage", "grade", "class") and word in _ROMAN:
             word = _ROMAN[word]
@@ -240,6 +252,24 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
             toks.append(_Token(word, start + s, start + e, stem(word)))
         prev = word
     return toks
+
+
+_SLASHED = re.compile(r"[a-z][a-z'-]{2,}(?:/[a-z][a-z'-]{2,})+")
+
+
+def _split_slashes(found: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """A list written with slashes ("glossitis/xerostomia/probable allergies") is its words; "h/o", "r/o", "s/p"
+    (parts under three letters) stay one word."""
+    out = []
+    for word, s, e in found:
+        if "/" not in word or not _SLASHED.fullmatch(word):
+            out.append((word, s, e))
+            continue
+        pos = s
+        for part in word.split("/"):
+            out.append((part, pos, pos + len(part)))
+            pos += len(part) + 1
+    return out
 
 
 def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -343,6 +373,8 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
             if not any(stems):
                 continue
             found = matcher.match(stems, limit=8)
+            if sec.weight >= 0.9 and "," in text[clause[0] : clause[1]]:
+                found = _with_segments(matcher, text, toks, stems, found)
             if not found and db is not None:
                 fallback = _search_fallback(db, text, toks, stems, clause, sec)
                 if fallback is not None:
@@ -350,6 +382,27 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
                 continue
             out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain)
     return out
+
+
+def _with_segments(matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str],
+                   found: list[Any]) -> list[Any]:
+    """A diagnosis list item ("Rhabdomyolysis, most likely secondary to statins, gemfibrozil, ...") names its
+    condition in one comma-separated part: each part is matched alone too, and a code keeps its better match
+    (the whole clause's words no longer dilute a name said in a few of them)."""
+    cuts = [0]
+    for k in range(1, len(toks)):
+        if "," in text[toks[k - 1].end : toks[k].start]:
+            cuts.append(k)
+    cuts.append(len(toks))
+    best = {m.name.code: m for m in found}
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        part = [st if lo <= k < hi else "" for k, st in enumerate(stems)]
+        if not any(part) or hi - lo == len(toks):
+            continue
+        for m in matcher.match(part, limit=8):
+            if m.name.code not in best or m.score > best[m.name.code].score:
+                best[m.name.code] = m
+    return sorted(best.values(), key=lambda m: -m.score)
 
 
 def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str], found: list[Any],
@@ -373,9 +426,12 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         code = m.name.code
         is_family_code = code[:3] in FAMILY_CATEGORIES
         is_history_code = code[:3] in HISTORY_CATEGORIES
-        used_stems = {t.stem for t in used} - GENERIC_STEMS
-        if not used_stems:
-            continue  # "the patient was prescribed the following medications"
+        # The name's own words in the clause (not every word between them) must name a condition.
+        used_stems = {toks[k].stem for k in m.used if stems[k]} - GENERIC_STEMS
+        if not used_stems or all(w.isdigit() for w in used_stems):
+            continue  # "the patient was prescribed the following medications"; a list number "1"
+        if code[:3] == "Z09" and _a_plan(toks, m.start, m.end):
+            continue  # "follow up with Cardiology", "will follow up in 2 weeks": a plan, not the visit's reason
         if (is_family_code or is_history_code) and not used_stems - HISTORY_WORDS:
             continue  # "family history of" alone names no condition
         if _collision(used_stems, toks):
@@ -384,6 +440,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         said = context_of(text, span_start, span_end)
         if said.heading or said.negated or said.hypothetical:
             continue  # "History of Present Illness:", "never smoker", "return if"
+        if _someone_else(text, clause[0], span_start):
+            continue  # "his wife was diagnosed with breast cancer", "her roommate has strep throat"
         family = family_section or said.family or any(t.family for t in used)
         doubted = said.possible or any(t.ruled_out for t in used)
         if doubted and (uncertain is None or family or not said.possible):
@@ -439,6 +497,39 @@ COLLISIONS: dict[str, frozenset[str]] = {
 }
 
 
+# "follow up" is the reason for the visit (Z09) only where it is not a plan: not after "will", "to", ..., nor
+# before "with", "in", ... ("follow up with Cardiology", "follow up in 2 weeks").
+PLAN_BEFORE = frozenset("will to should shall please may can could would must and then".split())
+PLAN_AFTER = frozenset("with in on at as by per after prn closely appointment".split())
+
+
+def _a_plan(toks: list[_Token], first: int, last: int) -> bool:
+    before = toks[first - 1].word if first > 0 else ""
+    after = toks[last + 1].word if last + 1 < len(toks) else ""
+    return before in PLAN_BEFORE or after in PLAN_AFTER
+
+
+# A person who is not a blood relative nor the patient: their condition is neither the patient's nor a family
+# history (Z80-Z84 are blood relatives' conditions).
+_OTHER_PERSON = re.compile(
+    r"\b(?:wife|husband|spouse|partner|boyfriend|girlfriend|fianc[eé]e?|roommates?|housemates?|friends?|"
+    r"co-?workers?|colleagues?|classmates?|neighbou?rs?|caregivers?)(?:'s)?\b", re.I)
+_RELATIVE = re.compile(
+    r"\b(?:mother|father|mom|dad|parents?|brothers?|sisters?|siblings?|sons?|daughters?|child(?:ren)?|aunts?|"
+    r"uncles?|cousins?|nieces?|nephews?|grand\w+|maternal|paternal|twin|family)\b", re.I)
+
+
+_PATIENT = re.compile(r"\b(?:he|she|the patient|patient)\b", re.I)
+
+
+def _someone_else(text: str, clause_start: int, span_start: int) -> bool:
+    """Whether the clause names a non-relative before the mention ("her roommate has ...") and no relative."""
+    before = text[clause_start:span_start]
+    other = [m.end() for m in _OTHER_PERSON.finditer(before)]
+    # "brought in by his coworkers after he had vomiting": the patient is the subject again
+    return bool(other) and not _RELATIVE.search(before) and not _PATIENT.search(before, other[-1])
+
+
 def _collision(used_stems: set[str], toks: list[_Token]) -> bool:
     everyday = used_stems & COLLISIONS.keys()
     if not everyday or used_stems - everyday:
@@ -455,6 +546,8 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], c
     content = [t for t, s in zip(toks, stems, strict=True) if s]
     if any(t.negated or t.ruled_out or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
         return None
+    if all(t.word.isdigit() for t in content):
+        return None  # a list number cut from its item ("DIAGNOSES:,1.  Asthma"), not a diagnosis
     if sec.weight < 0.9 and len(text) > 120:
         return None
     said = context_of(text, content[0].start, content[-1].end)

@@ -478,6 +478,14 @@ def assertion_spans_rules_2(db: Any) -> None:
     assertion_map.backfill(db, fts.TABLE)
 
 
+def assertion_spans_rules_3(db: Any) -> None:
+    """Issue 22, session 8: "X although that seemed to have resolved", "X, which has since resolved" deny X
+    (the published rules' terminator "although" cut our backward "resolved"); maps of VERSION 2 are rebuilt."""
+    from indexer import assertion_map, fts
+
+    assertion_map.backfill(db, fts.TABLE)
+
+
 def vector_snapshots(db: Any) -> None:
     """Issue 18 (scale): tombstones of deleted chunks and the encrypted snapshot of the vector matrix and its
     approximate index (indexer.ann_store); a vault without a snapshot builds one when it first needs it."""
@@ -503,6 +511,7 @@ MIGRATIONS = [
     fact_year_facets,
     vector_snapshots,
     assertion_spans_rules_2,
+    assertion_spans_rules_3,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

@@ -49,6 +49,13 @@ def label(text: str, word: str, nth: int = 0) -> str:
         ("No change in the nodule.", "nodule", "affirmed"),
         ("Review of systems is -ve for weight loss.", "weight loss", "negated"),
         ("The infection resolved.", "infection", "negated"),
+        # "although", "but" end a negation, not the pronoun's look back at what resolved
+        ("He had some weakness although that seemed to have resolved.", "weakness", "negated"),
+        ("She had a rash, which has since resolved.", "rash", "negated"),
+        ("Chest pain but it cleared.", "Chest pain", "negated"),
+        ("He has diabetes but his cough has resolved.", "diabetes", "affirmed"),
+        ("Screening for colon cancer.", "colon cancer", "hypothetical"),
+        ("Concern for appendicitis.", "appendicitis", "possible"),
         # an age is not a past: "-year-old" is no "old MI"
         ("A 70-year-old female admitted with pneumonia.", "pneumonia", "affirmed"),
         ("An old MI on the ECG.", "MI", "historical"),

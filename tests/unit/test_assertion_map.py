@@ -110,6 +110,22 @@ def test_maps_made_by_older_rules_are_rebuilt_when_the_vault_migrates(db: Any) -
     assert assertion_map.label(found[1], text, 9, 18) == "possible"
 
 
+def test_maps_of_rules_version_2_are_rebuilt_for_the_resolved_rule(db: Any) -> None:
+    later = [m.__name__ for m in MIGRATIONS].index("assertion_spans_rules_3")
+    migrate(db, MIGRATIONS[:later])
+    text = "Weakness although that seemed to have resolved."
+    with transaction(db):
+        db.execute(f"INSERT INTO {fts.TABLE} (rowid, title, filename, text, meta, facets) "
+                   "VALUES (1, '', 'a.txt', ?, '', '')", [text])
+        assertion_map.store(db, 1, text)
+        db.execute(f"UPDATE {assertion_map.TABLE} SET version = 2")  # a map the rules of session 7 made
+    assert _maps(db) == {}
+    migrate(db, MIGRATIONS)
+    found = _maps(db)
+    assert assertion_map.label(found[1], text, 0, 8) == "negated"
+    assert found[1] == assertion_map.build(text)
+
+
 def test_a_changed_text_gets_a_new_map_and_a_stale_one_is_never_used(db: Any) -> None:
     migrate(db, MIGRATIONS)
     with transaction(db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -228,3 +229,162 @@ def test_uncertain_leaves_out_what_is_affirmed_denied_or_a_relatives(db) -> None
     family = code_suggestions(db, "Family history of possible breast cancer in her mother. Assessment: asthma.")
     assert not any(s.code[:3] in ("C50", "Z80") for s in family.uncertain), family.uncertain
 
+
+
+@pytest.mark.parametrize(
+    ("text", "family_code", "condition"),
+    [
+        # a malignant neoplasm's site gives its Z80 code (C18 colon: digestive organs), not "unspecified"
+        ("His father had colon cancer at 60.", "Z80.0", "C18"),
+        ("Family history of melanoma in his sister.", "Z80.8", "C43"),
+        ("Mother had lymphoma.", "Z80.7", "C85"),
+        # a condition no Z80-Z84 name names gets its chapter's "other diseases of" code
+        ("Family history of hypertension in both parents.", "Z82.49", "I10"),
+        ("Her mother had depression.", "Z81.8", "F32"),
+    ],
+)
+def test_a_relatives_condition_gets_the_family_code_of_its_site_or_chapter(db, text: str, family_code: str,
+                                                                           condition: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert family_code in found and not any(c.startswith(condition) for c in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("Ovarian cancer, stage 3.", "C56"), ("Pancreatic cancer.", "C25"), ("Gastric cancer.", "C16"),
+     ("Renal cell carcinoma of the left kidney.", "C64"), ("Bladder cancer.", "C67")],
+)
+def test_a_cancer_named_by_its_organs_adjective_is_that_sites_neoplasm(db, text: str,
+                                                                        category: str) -> None:  # type: ignore[no-untyped-def]
+    assert codes(db, text)[0][:3] == category
+    assert codes(db, "Family history of " + text.split(",")[0].split(" of the")[0].lower())[0].startswith("Z80.")
+
+
+def test_soap_one_letter_headings_are_sections() -> None:
+    text = ("S: , Here for her nails.,ALLERGIES: , NO KNOWN ALLERGIES.,O: , BP: 120/80, P: 72.  Mycotic nails."
+            ",A:,1.  Onychomycosis.,P: , Nails debrided.")
+    names = [s.name for s in sections(text)]
+    assert names == ["SUBJECTIVE", "ALLERGIES", "OBJECTIVE", "ASSESSMENT", "PLAN"], names
+    # "P: 72" is a pulse, and one letter alone is no SOAP note
+    assert [s.name for s in sections("VITALS: BP 120/80,P: 72,S: 98%.")] == ["VITALS"]
+    assert [s.name for s in sections("Seen today.,A:,1.  Onychomycosis.")] == [""]
+
+
+def test_the_assessment_of_a_soap_note_is_read_after_its_allergies(db) -> None:  # type: ignore[no-untyped-def]
+    text = "S: , Here for her nails.,ALLERGIES: , NO KNOWN ALLERGIES.,O: , Mycotic nails.,A:,1.  Onychomycosis."
+    found = codes(db, text)
+    assert found[:1] == ["B35.1"], found
+    assert not any(c.startswith("T78") for c in found), found
+
+
+def _bench_coding():  # type: ignore[no-untyped-def]
+    import sys
+
+    from tests.conftest import REPO
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import coding  # type: ignore[import-not-found]
+
+    return coding
+
+
+def test_bench_snippets_mode_counts_false_positives_and_expected_codes(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    coding = _bench_coding()
+    lines = [
+        {"id": "n1", "kind": "negated", "text": "Patient denies chest pain.", "concept": "chest pain",
+         "forbidden": ["R07"], "expected": []},
+        # a line whose forbidden category the text affirms: the mode must count it as a false positive
+        {"id": "n2", "kind": "negated", "text": "Assessment: asthma.", "concept": "asthma", "forbidden": ["J45"],
+         "expected": []},
+        {"id": "f1", "kind": "family", "text": "Family history of breast cancer in her mother.",
+         "concept": "breast cancer", "forbidden": ["C50"], "expected": ["Z80.3"]},
+        {"id": "f2", "kind": "family", "text": "Family history of breast cancer in her mother.",
+         "concept": "breast cancer", "forbidden": ["C50"], "expected": ["Z80.1"]},
+        {"id": "u1", "kind": "uncertain", "text": "Probable pneumonia.", "concept": "pneumonia",
+         "forbidden": ["J18"], "expected": []},
+        {"id": "a1", "kind": "affirmed", "text": "Assessment: migraine.", "concept": "migraine", "forbidden": [],
+         "expected": ["G43.909"]},
+        {"id": "a2", "kind": "affirmed", "text": "Assessment: migraine.", "concept": "migraine", "forbidden": [],
+         "expected": ["J45"]},
+    ]
+    path = tmp_path / "s.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n", encoding="utf-8")
+    outcomes = {o.snippet.id: o for o in coding.score_snippets(db, matcher_for(db), coding.load_snippets(path))}
+    assert not outcomes["n1"].false_positives and outcomes["n1"].naive_false_positive
+    assert {c[:3] for c in outcomes["n2"].false_positives} == {"J45"}
+    assert outcomes["f1"].hit is True and outcomes["f2"].hit is False and not outcomes["f1"].false_positives
+    assert not outcomes["u1"].false_positives and outcomes["u1"].uncertain == ["J18"]
+    assert outcomes["a1"].hit is True and outcomes["a2"].hit is False and outcomes["n1"].hit is None
+    table = "\n".join(coding.snippet_table(list(outcomes.values())))
+    assert "| negated | 2 | 1 | 2 | 0 | - | - |" in table, table
+    assert "| family | 2 | 0 | 2 | 0 | 1 of 2 | 0 of 2 |" in table, table
+    assert "| all | 7 | 1 |" in table, table
+
+
+def test_bench_snippets_file_errors_name_the_line(tmp_path: Path) -> None:
+    coding = _bench_coding()
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"id": "1", "kind": "negated", "text": "No fever.", "concept": "fever", "forbidden": []}\n'
+                    '{"id": "2", "kind": "denied", "text": "x", "concept": "x", "forbidden": []}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r":2: kind 'denied'"):
+        coding.load_snippets(path)
+    path.write_text('{"id": "1", "kind": "negated"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r":1: missing text, concept, forbidden"):
+        coding.load_snippets(path)
+    # the file written for the mode's own test is well formed, every kind present
+    snippets = coding.load_snippets(Path(coding.__file__).parent / "snippets" / "coding_dev.jsonl")
+    assert {s.kind for s in snippets} == set(coding.SNIPPET_KINDS)
+
+
+def test_a_list_number_cut_from_its_item_is_no_diagnosis(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "DISCHARGE DIAGNOSES:,1.  Severe bronchitis.,2.  Hypertension.")
+    assert found[:2] == ["J40", "I10"] and not any(c.startswith("D46") for c in found), found
+
+
+def test_follow_up_in_a_plan_is_not_the_visits_reason(db) -> None:  # type: ignore[no-untyped-def]
+    for plan in ("Assessment: chest pain, follow up with Cardiology.", "Plan: she will follow up in 2 weeks."):
+        assert not any(c.startswith("Z09") for c in codes(db, plan)), plan
+    assert "Z09" in codes(db, "Reason for visit: follow up.")
+
+
+def test_the_words_of_a_condition_name_it_not_the_words_between_them(db) -> None:  # type: ignore[no-untyped-def]
+    # "patient ... medical" named Z91.141 (underdosing of medication) through the words between them
+    text = "After adequate explanation of the medical surgical and procedural options, this patient agreed."
+    assert not any(c.startswith("Z91") for c in codes(db, text)), codes(db, text)
+
+
+def test_a_list_written_with_slashes_is_its_words(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "IMPRESSION: Chronic glossitis/xerostomia/probable environmental inhalant allergies.")
+    assert {"K11.7", "K14.0"} <= set(found) and not any(c.startswith("T78") for c in found), found
+    assert codes(db, "Associated with myalgia/fibromyositis.")[:1] == ["M79.7"]
+    assert codes(db, "H/o asthma.")[:1] == ["J45.909"]  # h/o stays one word
+
+
+def test_a_diagnosis_list_item_is_not_diluted_by_its_comments(db) -> None:  # type: ignore[no-untyped-def]
+    text = ("ASSESSMENT AND PLAN:,1.  Rhabdomyolysis, most likely secondary to statins, gemfibrozil, discontinue it "
+            "on admission.,2.  Obesity.")
+    found = suggest_codes(db, text)
+    assert found[0].code == "M62.82", [(s.code, s.score) for s in found]
+    # a name across the commas still matches whole
+    assert codes(db, "Diagnosis: Diabetes mellitus, type 2, with neuropathy.")[0].startswith("E11.4")
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("His wife was recently diagnosed with breast cancer.", ("C50", "Z80")),  # a spouse is no blood relative
+        ("Patient's wife has the flu.", ("J11", "Z83")),
+        ("Her roommate has strep throat.", ("J02",)),
+        ("Screening for colon cancer.", ("C18",)),
+        ("Concern for appendicitis.", ("K35", "K36", "K37")),
+    ],
+)
+def test_someone_elses_or_a_screened_for_condition_is_not_suggested(db, text: str,
+                                                                    absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert not any(c.startswith(absent) for c in found), found
+
+
+def test_the_patient_is_the_subject_again_after_another_person(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "He was brought in by his coworkers after he had vomiting and diarrhea.")
+    assert "R19.7" in found, found
