@@ -44,10 +44,16 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import retrieval  # noqa: E402 - the corpus, the query sets and the vault's users
+def _retrieval() -> Any:
+    """bench/retrieval.py (the corpus, the query sets, the vault's users), imported only when a vault is read:
+    importing it selects the real embedding model for the process (it drops CHARTVAULT_EMBEDDER), which a test
+    that imports this module must not do to the tests around it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import retrieval
+
+    return retrieval
 
 KEYWORD_WEIGHT, KEYWORD_POWER, POOL = 0.3, 4.0, 100  # indexer.hybrid's constants (checked in the run)
 PRF_RECORDS, PRF_WEIGHT, CENTROID_WEIGHT, SECOND_LOOK_BELOW = 3, 0.3, 0.3, 0.7
@@ -182,6 +188,7 @@ def form_text(parsed: Any, senses: dict[str, str], how: str) -> str:
 
 def collect(vault: Path) -> tuple[Corpus, list[QueryData]]:
     """Read the corpus vault once: the chunk vectors and every query's evidence and shipped top 10."""
+    retrieval = _retrieval()
     from archive.login import open_session
     from archive.search import _embedder, _fuse, _keyword_plan
     from indexer import fts, hybrid
@@ -229,6 +236,7 @@ def collect(vault: Path) -> tuple[Corpus, list[QueryData]]:
 
 def icd_titles(vault: Path) -> np.ndarray:
     """The embedded titles of the ICD-10-CM categories and subcategories (the shipped code set)."""
+    retrieval = _retrieval()
     from archive.login import open_session
     from archive.search import _embedder
     from indexer.icd10 import iter_code_set

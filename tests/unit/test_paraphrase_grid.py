@@ -3,11 +3,14 @@ variants it reports are measured against the method itself."""
 
 from __future__ import annotations
 
+import importlib
+import os
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import bench.paraphrase_grid
 from bench.paraphrase_grid import Corpus, QueryData, rank
 
 
@@ -66,3 +69,11 @@ def test_vector_only_is_the_best_passage_order_and_differs_from_the_fusion() -> 
     q.bm25 = q.coverage * 7.0
     assert list(rank(c, q, {"vector_only": True, "no_second_look": True})[:10]) == by_cosine
     assert rank(c, q, {})[0] == second  # the keyword bonus puts it first in the fusion
+
+
+def test_importing_the_grid_leaves_the_process_embedder_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # bench/retrieval.py selects the real model when imported; the tests around this one run on the fake one
+    monkeypatch.setenv("CHARTVAULT_EMBEDDER", "fake")
+    importlib.reload(bench.paraphrase_grid)
+    assert "retrieval" not in vars(bench.paraphrase_grid)
+    assert os.environ["CHARTVAULT_EMBEDDER"] == "fake"
