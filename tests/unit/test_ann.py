@@ -370,15 +370,21 @@ def test_a_large_snapshot_is_read_on_two_connections(vault: Any, monkeypatch: py
     assert opened == [] and len(alone) > 3 * 4096
     monkeypatch.setattr(ann_store, "TWO_READERS_FROM", 4)
 
-    # The second connection's part reads are traced; the caller's connection waits for its first one, so both
-    # read (each part once: the bytes are whole).
+    # The second connection's part reads are traced. Each connection's first read waits until the other has
+    # taken a part too, so both read whatever the scheduler does (each part once: the bytes are whole).
     by_second: list[str] = []
-    second_read = threading.Event()
+    second_read, caller_took = threading.Event(), threading.Event()
     real_connect = dbapi2.connect
+
+    def traced(sql: str) -> None:
+        if "AND part" in sql:
+            by_second.append(sql)
+            second_read.set()
+            assert caller_took.wait(30), "the caller's connection took no part"
 
     def connect(*a: Any, **k: Any) -> Any:
         conn = real_connect(*a, **k)
-        conn.set_trace_callback(lambda sql: (by_second.append(sql), second_read.set()) if "AND part" in sql else None)
+        conn.set_trace_callback(traced)
         return conn
 
     monkeypatch.setattr(dbapi2, "connect", connect)
@@ -389,6 +395,7 @@ def test_a_large_snapshot_is_read_on_two_connections(vault: Any, monkeypatch: py
 
         def execute(self, sql: str, params: Any = ()) -> Any:
             if "AND part" in sql:
+                caller_took.set()
                 assert second_read.wait(30), "the second connection read nothing"
             return self.conn.execute(sql, params)
 
@@ -400,7 +407,8 @@ def test_a_large_snapshot_is_read_on_two_connections(vault: Any, monkeypatch: py
 
     two = ann_store._read_parts(Caller(), MODEL, parts)
     assert two is not None and bytes(two) == alone
-    assert opened == [1] and 0 < len(by_second) < parts
+    read_by_second = {sql.rsplit("=", 1)[1].strip() for sql in by_second}  # (a statement may be traced twice)
+    assert opened == [1] and 0 < len(read_by_second) < parts, (opened, sorted(read_by_second), parts)
 
     again = _fresh(db)  # through the two connections
     assert again.size == vm.size and np.array_equal(again.codes, vm.codes)
