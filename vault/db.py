@@ -94,6 +94,11 @@ def open_reader(db):  # type: ignore[no-untyped-def]
     return conn
 
 
+def forget_reader(db) -> None:  # type: ignore[no-untyped-def]
+    """Drop what `open_reader` keeps of `db` (its path and key): called when the index is closed."""
+    _READERS.pop(db, None)
+
+
 def no_space_left(folder: Path, margin: int = 1 << 20) -> bool:
     """Whether the file system holding `folder` has (almost) no space left for us."""
     try:
