@@ -280,7 +280,10 @@ def _read_parts_on_two(db: Any, model: str, parts: int) -> memoryview | None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-reader") as pool:
             beside = pool.submit(read, twin)
             read(db.conn)
-            beside.result()
+            try:
+                beside.result()
+            except Exception as e:  # noqa: BLE001 - the second connection failed: one connection reads it all
+                raise _OneReader from e
     finally:
         if twin.in_transaction:
             twin.execute("ROLLBACK")

@@ -421,3 +421,24 @@ def test_a_large_snapshot_is_read_on_two_connections(vault: Any, monkeypatch: py
     by_second.clear()
     assert bytes(ann_store._read_parts(db, MODEL, parts) or b"") == alone
     assert len(opened) == 1 and by_second == []
+
+    # the second connection failing while it reads: the caller's connection reads it all again
+    monkeypatch.setattr(ann_store, "_SNAPSHOT_ROW", ann_store._SNAPSHOT_ROW.replace("random() FROM", "at FROM"))
+
+    class Failing:
+        def __init__(self, conn: Any) -> None:
+            self.conn = conn
+            self.in_transaction = False
+
+        def execute(self, sql: str, params: Any = ()) -> Any:
+            if "AND part" in sql:
+                raise dbapi2.OperationalError("disk I/O error")
+            out = self.conn.execute(sql, params)
+            self.in_transaction = self.conn.in_transaction
+            return out
+
+        def close(self) -> None:
+            self.conn.close()
+
+    monkeypatch.setattr(vault_db, "open_reader", lambda d: Failing(real_open(db)))
+    assert bytes(ann_store._read_parts(db, MODEL, parts) or b"") == alone
