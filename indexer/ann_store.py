@@ -211,7 +211,16 @@ def load_snapshot(db: Any, vm: VectorMatrix) -> bool:
 
 
 def _read_parts(db: Any, model: str, parts: int) -> memoryview | None:
-    """The snapshot's parts, in order, copied once into one buffer (None if some are missing)."""
+    """The snapshot's parts, in order, copied once into one buffer (None if some are missing).
+
+    From `TWO_READERS_FROM` parts on they are read on two connections at once (`vault.db.open_reader`): SQLCipher
+    decrypts on the reading thread, one page at a time, so one connection reads at one core's pace (1M chunks:
+    ~0.8 GB, most of unlock's wait for the vectors)."""
+    if parts >= TWO_READERS_FROM:
+        try:
+            return _read_parts_on_two(db, model, parts)
+        except _OneReader:
+            pass
     out = bytearray(parts * PART_BYTES)
     at = count = 0
     for (part,) in db.execute("SELECT data FROM vector_snapshot_parts WHERE model = ? ORDER BY part", [model]):
@@ -221,6 +230,67 @@ def _read_parts(db: Any, model: str, parts: int) -> memoryview | None:
         at += len(part)
         count += 1
     return memoryview(out)[:at] if count == parts else None
+
+
+TWO_READERS_FROM = 4  # parts (of PART_BYTES) from which a second connection reads beside the first
+_SNAPSHOT_ROW = "SELECT dim, chunks, max_id, tomb_seq, parts, at FROM vector_snapshots WHERE model = ?"
+
+
+class _OneReader(Exception):
+    """The parts cannot be read on two connections (no second one, or another process wrote a new snapshot
+    between the two connections' reads): they are read on the caller's connection alone."""
+
+
+def _read_parts_on_two(db: Any, model: str, parts: int) -> memoryview | None:
+    """`_read_parts` on `db`'s connection and a second one, each taking the next part not yet taken. Each part
+    but the last is PART_BYTES long (`save_snapshot`), so each is copied straight to its place."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vault.db import open_reader
+
+    twin = open_reader(db)
+    if twin is None:
+        raise _OneReader
+    try:
+        twin.execute("BEGIN")  # its own read transaction: it must see the snapshot the caller's sees
+        mine = db.execute(_SNAPSHOT_ROW, [model]).fetchone()
+        theirs = twin.execute(_SNAPSHOT_ROW, [model]).fetchone()
+        if mine is None or theirs is None or tuple(mine) != tuple(theirs):
+            raise _OneReader
+        out = bytearray(parts * PART_BYTES)
+        sizes = [-1] * parts  # -1: not read (missing)
+        todo = iter(range(parts))
+        taking = threading.Lock()
+
+        def read(conn: Any) -> None:
+            while True:
+                with taking:
+                    part = next(todo, None)
+                if part is None:
+                    return
+                row = conn.execute(
+                    "SELECT data FROM vector_snapshot_parts WHERE model = ? AND part = ?", [model, part]
+                ).fetchone()
+                if row is None or len(row[0]) > PART_BYTES:
+                    return  # (left at -1: the snapshot is not usable)
+                out[part * PART_BYTES : part * PART_BYTES + len(row[0])] = row[0]
+                sizes[part] = len(row[0])
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-reader") as pool:
+            beside = pool.submit(read, twin)
+            read(db.conn)
+            try:
+                beside.result()
+            except Exception as e:  # noqa: BLE001 - the second connection failed: one connection reads it all
+                raise _OneReader from e
+    finally:
+        if twin.in_transaction:
+            twin.execute("ROLLBACK")
+        twin.close()
+    if min(sizes) < 0 or any(size != PART_BYTES for size in sizes[:-1]):
+        return None
+    return memoryview(out)[: (parts - 1) * PART_BYTES + sizes[-1]]
 
 
 def _vectors_in(graph: bytes | memoryview, dim: int) -> np.ndarray | None:

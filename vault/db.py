@@ -9,6 +9,7 @@ plaintext pages to a temp file.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,10 @@ from typing import Any
 from vault.errors import DiskFull, StoreError, TamperDetected
 
 Migration = Callable[["object"], None]
+
+# Where each open index is and its key, so that a second connection can read beside the first
+# (`open_reader`); forgotten with the Database object (a weak key), updated by a rekey.
+_READERS: weakref.WeakKeyDictionary[Any, tuple[Path, bytes]] = weakref.WeakKeyDictionary()
 
 
 def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignore[no-untyped-def]
@@ -57,7 +62,42 @@ def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignor
     # Every page read from disk is decrypted; keep 32 MiB of decrypted pages (in memory only) so that
     # searches joining FTS matches with their records do not decrypt the same pages again and again.
     conn.execute("PRAGMA cache_size = -32768")
-    return sqlite_utils.Database(conn)
+    db = sqlite_utils.Database(conn)
+    _READERS[db] = (path, raw_key)
+    return db
+
+
+def open_reader(db):  # type: ignore[no-untyped-def]
+    """A second connection to `db`'s index, for reading only (`query_only`), or None when there cannot be one
+    (the index was opened without a -shm file, on a full disk, or not by `open_index`).
+
+    SQLCipher decrypts a page at a time on the thread that reads it, and a connection reads on one thread at a
+    time: a large read (the vector snapshot, `indexer.ann_store`) is split over this connection and `db`'s own,
+    on two threads (both release the GIL while SQLite works). The caller closes it. Raw key: no KDF to run.
+    """
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    known = _READERS.get(db)
+    if known is None:
+        return None
+    path, raw_key = known
+    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{raw_key.hex()}'\"")
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")  # (as the first: a large sort never spills plaintext to a file)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        conn.close()
+        return None
+    return conn
+
+
+def forget_reader(db) -> None:  # type: ignore[no-untyped-def]
+    """Drop what `open_reader` keeps of `db` (its path and key): called when the index is closed."""
+    _READERS.pop(db, None)
 
 
 def no_space_left(folder: Path, margin: int = 1 << 20) -> bool:
@@ -102,6 +142,8 @@ def rekey_index(db, new_key: bytes) -> None:  # type: ignore[no-untyped-def]
     if len(new_key) != 32:
         raise ValueError("index key must be 32 bytes")
     db.conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
+    if db in _READERS:
+        _READERS[db] = (_READERS[db][0], new_key)
     empty_log(db)
 
 

@@ -290,5 +290,8 @@ class UnlockedVault:
 
         from sqlcipher3 import dbapi2
 
+        from vault.db import forget_reader
+
         with contextlib.suppress(dbapi2.ProgrammingError):  # closing twice is harmless
             self.db.conn.close()
+        forget_reader(self.db)

@@ -341,3 +341,104 @@ def test_a_snapshot_of_the_previous_format_is_still_read(vault: Any, monkeypatch
     assert loaded == [True] and np.array_equal(again.codes, vm.codes)
     q = vm.rows(np.array([7]))[0]
     assert again.ranking(q).top(5) == vm.ranking(q).top(5)
+
+
+def test_a_large_snapshot_is_read_on_two_connections(vault: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many parts: a second connection reads beside the session's (two threads); the bytes are the ones one
+    connection reads, the matrix loaded from them answers as the saved one; when another writer changes the
+    snapshot between the two connections' reads, one connection reads it alone."""
+    import threading
+
+    from sqlcipher3 import dbapi2
+
+    from vault import db as vault_db
+
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    monkeypatch.setattr(ann_store, "PART_BYTES", 4096)  # ~40 parts
+    db = vault.session.db
+    _fill(db, clustered(np.random.default_rng(14), 300), _records(db))
+    vm = _fresh(db)
+    ann_store.save_snapshot(db, vm)
+    parts = ann_store.snapshot_parts(db, MODEL)
+    assert parts >= 4 * ann_store.TWO_READERS_FROM
+
+    monkeypatch.setattr(ann_store, "TWO_READERS_FROM", 10**9)
+    opened: list[int] = []
+    real_open = vault_db.open_reader
+    monkeypatch.setattr(vault_db, "open_reader", lambda d: opened.append(1) or real_open(db))
+    alone = bytes(ann_store._read_parts(db, MODEL, parts) or b"")
+    assert opened == [] and len(alone) > 3 * 4096
+    monkeypatch.setattr(ann_store, "TWO_READERS_FROM", 4)
+
+    # The second connection's part reads are traced. Each connection's first read waits until the other has
+    # taken a part too, so both read whatever the scheduler does (each part once: the bytes are whole).
+    by_second: list[str] = []
+    second_read, caller_took = threading.Event(), threading.Event()
+    real_connect = dbapi2.connect
+
+    def traced(sql: str) -> None:
+        if "AND part" in sql:
+            by_second.append(sql)
+            second_read.set()
+            assert caller_took.wait(30), "the caller's connection took no part"
+
+    def connect(*a: Any, **k: Any) -> Any:
+        conn = real_connect(*a, **k)
+        conn.set_trace_callback(traced)
+        return conn
+
+    monkeypatch.setattr(dbapi2, "connect", connect)
+
+    class Waits:
+        def __init__(self, conn: Any) -> None:
+            self.conn = conn
+
+        def execute(self, sql: str, params: Any = ()) -> Any:
+            if "AND part" in sql:
+                caller_took.set()
+                assert second_read.wait(30), "the second connection read nothing"
+            return self.conn.execute(sql, params)
+
+    class Caller:
+        conn = Waits(db.conn)
+
+        def execute(self, sql: str, params: Any = ()) -> Any:
+            return db.execute(sql, params)
+
+    two = ann_store._read_parts(Caller(), MODEL, parts)
+    assert two is not None and bytes(two) == alone
+    read_by_second = {sql.rsplit("=", 1)[1].strip() for sql in by_second}  # (a statement may be traced twice)
+    assert opened == [1] and 0 < len(read_by_second) < parts, (opened, sorted(read_by_second), parts)
+
+    again = _fresh(db)  # through the two connections
+    assert again.size == vm.size and np.array_equal(again.codes, vm.codes)
+    q = vm.rows(np.array([11]))[0]
+    assert again.ranking(q).top(5) == vm.ranking(q).top(5)
+
+    # another writer's snapshot seen by the second connection only: the caller's connection reads alone
+    monkeypatch.setattr(ann_store, "_SNAPSHOT_ROW", ann_store._SNAPSHOT_ROW.replace("at FROM", "random() FROM"))
+    opened.clear()
+    by_second.clear()
+    assert bytes(ann_store._read_parts(db, MODEL, parts) or b"") == alone
+    assert len(opened) == 1 and by_second == []
+
+    # the second connection failing while it reads: the caller's connection reads it all again
+    monkeypatch.setattr(ann_store, "_SNAPSHOT_ROW", ann_store._SNAPSHOT_ROW.replace("random() FROM", "at FROM"))
+
+    class Failing:
+        def __init__(self, conn: Any) -> None:
+            self.conn = conn
+            self.in_transaction = False
+
+        def execute(self, sql: str, params: Any = ()) -> Any:
+            if "AND part" in sql:
+                raise dbapi2.OperationalError("disk I/O error")
+            out = self.conn.execute(sql, params)
+            self.in_transaction = self.conn.in_transaction
+            return out
+
+        def close(self) -> None:
+            self.conn.close()
+
+    monkeypatch.setattr(vault_db, "open_reader", lambda d: Failing(real_open(db)))
+    assert bytes(ann_store._read_parts(db, MODEL, parts) or b"") == alone

@@ -84,3 +84,28 @@ def test_a_busy_database_is_retried_and_other_errors_are_not() -> None:
     with pytest.raises(sqlcipher.OperationalError, match="database is locked"):
         retry_busy(always_locked, retries=2)
     assert calls.count("always_locked") == 3
+
+
+def test_a_second_connection_reads_the_index_and_follows_a_rekey(tmp_path: Path) -> None:
+    """open_reader: the same rows on another connection, which cannot write; after a rekey it opens with the new
+    key; once the index is forgotten (closed) there is none."""
+    import sqlcipher3
+
+    from vault.db import forget_reader, open_reader, rekey_index
+
+    db = open_index(tmp_path / "index.db", secrets.token_bytes(32), create=True)
+    db.execute("CREATE TABLE t (x INTEGER)")
+    db.execute("INSERT INTO t VALUES (7)")
+    reader = open_reader(db)
+    assert reader is not None and reader.execute("SELECT x FROM t").fetchall() == [(7,)]
+    with pytest.raises(sqlcipher3.dbapi2.OperationalError):
+        reader.execute("INSERT INTO t VALUES (8)")
+    reader.close()
+    rekey_index(db, secrets.token_bytes(32))
+    db.execute("INSERT INTO t VALUES (9)")
+    reader = open_reader(db)
+    assert reader is not None and reader.execute("SELECT x FROM t ORDER BY x").fetchall() == [(7,), (9,)]
+    reader.close()
+    forget_reader(db)
+    assert open_reader(db) is None
+    db.conn.close()
