@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 CASE_POOL = 8  # records retrieved for a described case
 AMBIGUOUS = 0.93  # a second case scoring at least this share of the best one is listed too
 MAX_CASES = 3
+NOT_TOLD_SHARE = 0.5  # a sentence whose fact the description does not state, answering at least this share as well
 LAST_ENCOUNTER = re.compile(
     r"\b(?:last|latest|most recent|previous|recent)\s+(?:encounter|visit|appointment|admission|consultation|"
     r"contact|clinic visit|office visit)\b|\blast (?:seen|saw)\b|\bwhen was (?:she|he|they|\w+) (?:last )?seen\b",
@@ -53,7 +54,7 @@ _CASE = re.compile(
     r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|" + _ARTICLE + r"(?:\d+[- ](?:year|month|week|day)"
     r"[- ]old|"
     r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|" + _ARTICLE +
-    r"(?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
+    r"(?:[\w-]+ ){0,2}?(?:[a-z]*(?:woman|man|girl|boy)|lady|gentleman|child|infant|toddler|"
     r"teen(?:ager)?|female|male|patient|person|mother|father|baby|newborn|student|smoker|athlete|worker)"
     r"(?: (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|in whom|being|discharged|brought|"
     r"referred|just|from|after|at|in|born|aged|of|having|undergoing|scheduled|sent|evaluated)\b|\s*[,:(])",
@@ -526,7 +527,7 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     close = [t for t in scored if t[0] >= AMBIGUOUS * best_score][:MAX_CASES]
     chosen = []
     for _case_score, rid, mrn in close:
-        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=3, similarity=sim,
+        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=6, similarity=sim,
                                  by_meaning=8 if len(close) == 1 else 4)
         if found:
             chosen.append((_case_score, rid, mrn, _not_told(found, question, asked.text)))
@@ -571,7 +572,7 @@ def _not_told(found: list[R.Found], question: str, asked: str) -> R.Found:
     if not told(best):
         return best
     for f in found[1:]:
-        if f.fact and not told(f) and f.score >= 0.6 * best.score:
+        if f.fact and not told(f) and f.score >= NOT_TOLD_SHARE * best.score:
             return f
     return best
 
