@@ -323,6 +323,9 @@ class Found:
     typed: bool = False  # holds an answer of the asked type
 
 
+_DOSE_ASKED = re.compile(r"\b(?:dose|doses|dosage|dosing|strength|how much|how many (?:mg|milligrams|units))\b", re.I)
+
+
 def _type_bonus(kind: str, text: str, asked_text: str = "") -> float:
     if kind == VALUE:
         if not extract(text, Asked(VALUE, (), text=asked_text)):
@@ -336,6 +339,8 @@ def _type_bonus(kind: str, text: str, asked_text: str = "") -> float:
     if kind == DURATION:
         return 0.6 if DURATION_RE.search(text) else 0.0
     if kind == DRUG:
+        if _DOSE_ASKED.search(asked_text):  # "what allopurinol dose is she on?": a dose, not the drug named alone
+            return 0.6 if DOSE_RE.search(text) else 0.2 if (_drug_names(text) or drug_phrase(text)) else 0.0
         return 0.6 if (DOSE_RE.search(text) or _drug_names(text) or drug_phrase(text)) else 0.0
     return 0.0
 

@@ -242,3 +242,10 @@ def test_what_was_started_reads_the_plan_line_and_what_was_found_the_findings() 
 def test_discussed_or_forgone_is_not_done(sentence: str, mention: str, status: str) -> None:
     i = sentence.index(mention)
     assert mention_status(sentence, i, i + len(mention)) == status
+
+
+def test_a_dose_asked_is_answered_by_the_sentence_with_the_dose() -> None:
+    note = ("Medical Reasoning: Her flares are well controlled on allopurinol.\n"
+            "Medical Treatment: Continue allopurinol 100 mg once daily.\n")
+    found = R.best_sentences({"r1": note}, R.understand("what allopurinol dose is she on?"), limit=1)
+    assert found and found[0].fact == "allopurinol 100 mg once daily"
