@@ -160,6 +160,10 @@ def patient_fact(ctx: Context, intent: Intent) -> Draft:
     asked = R.understand(question, drop)
     if asked.type == R.YESNO and asked.topic:
         return has_had(ctx, intent, asked)
+    if _WHY.search(question) and _STOP.search(question):
+        draft = why_stopped(ctx, intent, asked)
+        if draft.statements:
+            return draft
     if asked.type == R.DATE:
         draft = _dated_entry(ctx, intent, asked)
         if draft.statements:
@@ -230,6 +234,41 @@ _ENDED = frozenset({"deleted", "inactive", "resolved", "refuted", "entered in er
                     "cancelled", "canceled", "discontinued"})
 _STATUS = re.compile(r"\bstatus ([\w -]+?)\s*(?:;|$)", re.I)
 _QUALIFIER = re.compile(r"\b(?:during|while|after|before|following|since|when|at the time of)\b", re.I)
+
+
+_WHY = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat was the reason\b", re.I)
+WHY_STOPPED_DAYS = 90  # a problem charted this long before a medication's stop date may be why it was stopped
+
+
+def why_stopped(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
+    """"Why was his lisinopril stopped?": the medication entry with its stop date, and the problems (complications,
+    diagnoses) charted in the weeks before it; the chart states when, the answer does not claim a cause it lacks."""
+    import datetime as dt
+
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic=intent.topic, patients={mrn})
+    words = set(asked.words) - _NOT_A_THING
+    facts = chart_facts(ctx.session, mrn, (), intent.period)
+    meds = [f for f in facts if f.kind == "medication" and f.stop
+            and words & {R.key(s) for s, _, _ in P._stems_in(f.text)}]
+    if not meds:
+        return draft
+    med = max(meds, key=lambda f: f.stop or "")
+    stop = (med.stop or "")[:10]
+    try:
+        since = (dt.date.fromisoformat(stop) - dt.timedelta(days=WHY_STOPPED_DAYS)).isoformat()
+    except ValueError:
+        return draft
+    _state_fact(ctx, draft, med, mrn)
+    before = [f for f in facts if f.kind in ("complication", "diagnosis") and f.date and since <= f.date[:10] <= stop]
+    for f in sorted(before, key=lambda f: f.date or "", reverse=True)[:3]:
+        _state_fact(ctx, draft, f, mrn)
+    if len(draft.statements) < 2:
+        return Draft("passages", topic=intent.topic, patients={mrn})  # no problem charted then: the records' words
+    draft.lead = lambda sts: (f"{med.text} was stopped on {stop}; charted in the {WHY_STOPPED_DAYS} days before — "
+                              f"for {_who(ctx, mrn)}:")
+    return draft
 
 
 def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
@@ -534,6 +573,7 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     if not chosen:
         return draft
     seen_patients: set[str] = set()
+    facts: dict[str, str] = {}  # the fact each statement states, by its key: a lead names only a kept one's
     for _s, rid, mrn, f in chosen:
         if mrn in seen_patients:
             continue
@@ -545,15 +585,16 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
         case = f"{_who(ctx, mrn)} ({_label(ctx, rid)})"
         draft.statements.append(Statement((f"{fact} — " if fact else "") + f"case {case}: \"{cite.passage}\"",
                                           [cite], key=rid))
+        facts[rid] = fact
         if mrn:
             draft.patients.add(mrn)
     if len(draft.statements) > 1:
         draft.lead = lambda sts: (f"{len(sts)} cases match the description about equally; the answer from each "
                                   "(which case do you mean?):")
-    else:
-        lead_fact = _fact_line(asked, chosen[0][3])
+    else:  # the lead states the fact of the statement kept (its citation passed the check), never another's
         draft.lead = lambda sts: ("The best-matching case: " + sts[0].text.split("case ", 1)[-1].split(": \"")[0]
-                                  + (f". Answer: {lead_fact}" if lead_fact else "") + ":") if sts else ""
+                                  + (f". Answer: {facts[sts[0].key]}" if facts.get(sts[0].key) else "") + ":"
+                                  ) if sts else ""
     return draft
 
 

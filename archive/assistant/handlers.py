@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from archive.assistant import passages as P
 from archive.assistant.answer import Draft, Statement
-from archive.assistant.cases import past_case, patient_fact
+from archive.assistant.cases import _chart_hits, past_case, patient_fact
 from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation, _record_label, _who
 from archive.assistant.drug_classes import class_by_name, member_pattern
@@ -188,7 +188,17 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
     facts = [f for f in chart_facts(ctx.session, mrn, kinds, intent.period) if plausible_entry(f.kind, f.text)]
     if cls is not None:
         facts = [f for f in facts if f.kind in kinds and (f.kind != "medication" or cls.matches(f.text))]
-    topic_stems = P.query_stems(" ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS))
+    topic = " ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS | _ATTRIBUTE)
+    when = _WHEN_SPLIT.split(topic, maxsplit=1)
+    if len(when) == 3 and when[2].strip():  # "what complication did he have after his hip replacement?"
+        anchors = _chart_hits([f for f in chart_facts(ctx.session, mrn, (), None) if f.date], when[2])
+        if anchors:  # the entries dated after (or before) the event the chart names; the event is when, not what
+            day = min(f.date or "" for f in anchors)[:10]
+            after = when[1].lower() != "before"
+            facts = [f for f in facts if f.date and ((f.date[:10] >= day) if after else (f.date[:10] <= day))
+                     and f not in anchors]
+            topic = when[0]
+    topic_stems = P.query_stems(topic)
     reason_note = ""
     if topic_stems:
         named = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
@@ -247,6 +257,9 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
     return draft
 
 
+# what a question asks of an entry, not which entry ("which anticoagulant is he taking now, and what dose?")
+_ATTRIBUTE = frozenset("dose doses dosage dosing strength frequency route".split())
+_WHEN_SPLIT = re.compile(r"\b(after|following|since|before)\b", re.I)
 _CURRENT = re.compile(r"\b(?:is|are)\s+(?:\S+\s+){0,3}?(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\bstill\b|"
                       r"\bactive\b", re.I)
 
