@@ -178,12 +178,26 @@ def _with_chart(ctx: Context, intent: Intent, asked: R.Asked, draft: Draft) -> D
     assert ctx.patient is not None
     mrn = ctx.patient.mrn
     words = set(asked.words) - _NOT_A_THING
+    when = WHEN_SPLIT.split(asked.text, maxsplit=1)
+    anchors: list[ChartFact] = []
+    if len(when) == 3 and R.content_words(when[2]):  # the event the chart names is when: the entries dated after it
+        anchor = " ".join(R.content_words(when[2]))
+        anchors = _chart_hits([f for f in chart_facts(ctx.session, mrn, (), None) if f.date], anchor)
+        if anchors and words - set(R._stems(R.content_words(when[2] + " " + when[1]))):
+            words -= set(R._stems(R.content_words(when[2] + " " + when[1])))
+        else:
+            anchors = []
     if not words:
         return draft
     kinds = intent.entry_kinds
     if asked.type == R.DRUG and kinds and "medication" not in kinds:  # "what dose of X after his hip surgery?"
         kinds = ("medication", *kinds)
     facts = chart_facts(ctx.session, mrn, kinds, intent.period)
+    if anchors:
+        day = min(f.date or "" for f in anchors)[:10]
+        after = when[1].lower() != "before"
+        facts = [f for f in facts if f not in anchors and f.date and ((f.date[:10] >= day) if after else
+                                                                      (f.date[:10] <= day))]
     if asked.type == R.DRUG and any(f.kind == "medication" and words & {R.key(s) for s, _, _ in P._stems_in(f.text)}
                                     for f in facts):
         facts = [f for f in facts if f.kind == "medication"]  # a drug is asked: the medication entries answer
@@ -223,11 +237,14 @@ def _state_fact(ctx: Context, draft: Draft, f: ChartFact, mrn: str) -> None:
                                           key=f"{f.text}|{f.date}"))
 
 
+# "what device was implanted after his cardiac arrest?": the words after it say when, not what
+WHEN_SPLIT = re.compile(r"\b(after|following|since|before)\b", re.I)
 _NOT_A_THING = frozenset(R.key(s) for s in P.query_stems(
     " ".join(LIST_WORDS) + " dose dosage frequency often much many how route strength amount take taking takes "
     "taken prescribed given start started stop stopped still"))
 _STOP = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|came off|quit)\b", re.I)
-_NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b", re.I)
+_NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b|"
+                  r"\bon (?:his|her|their|the) (?:active )?problem list\b", re.I)
 _FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
 # a chart status saying the thing is no longer current ("is X still on her problem list?")
 _ENDED = frozenset({"deleted", "inactive", "resolved", "refuted", "entered in error", "remission", "stopped",

@@ -221,6 +221,9 @@ class Asked:
     extra: tuple[str, ...] = ()  # forms the notes use for the asked words ("bp"), and medication words: weighted 1
 
 
+_TAKEN_FOR = re.compile(r"\b(?:take|takes|taking|took|prescribed|given|using|uses|use|on)\s+(?:\w+\s+)?for\b", re.I)
+
+
 def answer_type(question: str) -> str:
     q = question.strip()
     if _DURATION_Q.search(q):
@@ -230,7 +233,8 @@ def answer_type(question: str) -> str:
     if _YESNO_START.match(_ASKED_SPLIT.split(q)[-1]) and not re.search(r"\b(?:what|which|how)\b",
                                                                       _ASKED_SPLIT.split(q)[-1], re.I):
         return YESNO
-    if _VALUE_Q.search(q) and not re.search(r"\b(?:medications?|meds|drugs?|spray|inhaler)\b", q, re.I):
+    if _VALUE_Q.search(q) and not re.search(r"\b(?:medications?|meds|drugs?|spray|inhaler)\b", q, re.I) and not \
+            _TAKEN_FOR.search(q):  # "what does she take for her blood pressure?" asks a drug, not a reading
         return VALUE
     if _DRUG_Q.search(q):
         return DRUG
@@ -368,11 +372,13 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
 
     def as_wanted(s: str) -> str:
         """A sentence's stem as the wanted stem it extends ("weight" for "weigh", "smoker" for "smoke")."""
-        if s in wanted or len(s) < 4 or not s.isalpha():
+        if s in wanted or len(s) < 3 or not s.isalpha():
             return s
         if s not in mapped:
-            mapped[s] = next((w for w in longer if (s.startswith(w) and len(s) >= 5 and len(s) - len(w) <= 3)
-                              or (w.startswith(s) and len(w) - len(s) <= 1)), s)  # "flag" for "flagged"
+            plural = next((w for w in wanted if s in (w + "s", w + "es") or w in (s + "s", s + "es")), None)
+            mapped[s] = plural or (s if len(s) < 4 else next(  # "nut" for "nuts"; "flag" for "flagged"
+                (w for w in longer if (s.startswith(w) and len(s) >= 5 and len(s) - len(w) <= 3)
+                 or (w.startswith(s) and len(w) - len(s) <= 1)), s))
         return mapped[s]
 
     for rid, text in texts.items():

@@ -222,3 +222,25 @@ def test_an_mrn_no_patient_has_is_a_question_back_not_a_fact(phys: Any) -> None:
     answer = ask(phys, "What medications is MRN 99999-404 on?")
     assert answer.answer.startswith("Which patient do you mean?") and "MRN 99999-404" in answer.answer
     assert not answer.citations
+
+
+def test_the_chart_answers_what_followed_an_event_and_what_is_taken_for_a_problem(shared_vault: VaultFixture,
+                                                                                 phys: Any) -> None:
+    from archive.charts.entries import add_entry
+    from archive.charts.patients import add_patient
+
+    tess = shared_vault.open("tess", TECH_PASS)
+    add_patient(tess, "MRN-904", "Ada Quennell", "1947-05-06", "F", physician="drmaria")
+    add_entry(tess, "MRN-904", "diagnosis", "Cardiac arrest", "2016-04-20", force=True)
+    add_entry(tess, "MRN-904", "procedure", "Pacemaker implantation", "2009-03-01", status="completed", force=True)
+    add_entry(tess, "MRN-904", "procedure", "Implantable cardioverter defibrillator insertion", "2016-04-26",
+              status="completed", force=True)
+    add_entry(tess, "MRN-904", "medication", "Hydrochlorothiazide 25 mg tablet", "2015-02-02", dose="25 mg",
+              force=True)
+    add_entry(tess, "MRN-904", "medication", "Metformin 500 mg tablet", "2015-02-02", dose="500 mg", force=True)
+    tess.close()
+    device = ask(phys, "What device was implanted in Ms. Quennell after her cardiac arrest?")
+    assert "Implantable cardioverter defibrillator insertion" in device.answer
+    assert "Pacemaker" not in device.answer
+    bp = ask(phys, "What does Ada Quennell take for her blood pressure?")
+    assert "Hydrochlorothiazide" in bp.answer and "Metformin" not in bp.answer

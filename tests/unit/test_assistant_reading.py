@@ -249,3 +249,11 @@ def test_a_dose_asked_is_answered_by_the_sentence_with_the_dose() -> None:
             "Medical Treatment: Continue allopurinol 100 mg once daily.\n")
     found = R.best_sentences({"r1": note}, R.understand("what allopurinol dose is she on?"), limit=1)
     assert found and found[0].fact == "allopurinol 100 mg once daily"
+
+
+def test_what_is_taken_for_a_reading_asks_a_drug_and_a_plural_finds_the_singular() -> None:
+    assert R.answer_type("What does she take for her blood pressure?") == R.DRUG
+    assert R.answer_type("What was her blood pressure on admission?") == R.VALUE
+    asked = R.Asked(R.YESNO, ("allerg", "nuts"), (), "allergic nuts", text="is she allergic to nuts?")
+    found = R.best_sentences({"r1": "Allergy: Allergy to nut; category food; status active\n"}, asked, limit=1)
+    assert found and set(found[0].matched) == {"allerg", "nuts"}
