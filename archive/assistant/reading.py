@@ -65,7 +65,7 @@ _UNIT_CLASSES = (
      re.compile(r"%|percent\b|(?:in|out of)\s", re.I)),
     (re.compile(r"\bhow (?:large|big|long|wide|deep|tall)\b|\bsize\b|\bdiameter\b|\blength\b|\bwidth\b|"
                 r"\bdimensions?\b", re.I),
-     re.compile(r"(?:cm|mm|centimeters?|millimeters?|inch(?:es)?|in)\b|(?:x|by|×)\s*\d", re.I)),
+     re.compile(r"(?:cm|mm|centimeters?|millimeters?|inch(?:es)?|in|french|fr|gauge)\b|(?:x|by|×)\s*\d", re.I)),
     (re.compile(r"\bhow old\b|\bat what age\b", re.I),
      re.compile(r"(?:years?|yrs?|months?|weeks?|days?)[- ]old\b|(?:years?|months?) of age\b", re.I)),
     (re.compile(r"\btemperature\b|\btemp\b|\bfever\b", re.I), re.compile(r"degrees?\b|°", re.I)),
@@ -221,6 +221,7 @@ class Asked:
     extra: tuple[str, ...] = ()  # forms the notes use for the asked words ("bp"), and medication words: weighted 1
 
 
+_DRUG_NOUN = re.compile(r"\b(?:medications?|medicines?|meds|drugs?|pills?|tablets?|spray|inhaler)\b", re.I)
 _TAKEN_FOR = re.compile(r"\b(?:take|takes|taking|took|prescribed|given|using|uses|use|on)\s+(?:\w+\s+)?for\b", re.I)
 
 
@@ -233,7 +234,7 @@ def answer_type(question: str) -> str:
     if _YESNO_START.match(_ASKED_SPLIT.split(q)[-1]) and not re.search(r"\b(?:what|which|how)\b",
                                                                       _ASKED_SPLIT.split(q)[-1], re.I):
         return YESNO
-    if _VALUE_Q.search(q) and not re.search(r"\b(?:medications?|meds|drugs?|spray|inhaler)\b", q, re.I) and not \
+    if _VALUE_Q.search(q) and not _DRUG_NOUN.search(q) and not \
             _TAKEN_FOR.search(q):  # "what does she take for her blood pressure?" asks a drug, not a reading
         return VALUE
     if _DRUG_Q.search(q):
@@ -563,6 +564,9 @@ def _is_date_part(text: str, m: re.Match[str]) -> bool:
     return False
 
 
+_TITLED = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+(?:[A-Z][a-z]+\s+)?$")
+
+
 def drug_phrase(sentence: str) -> str | None:
     """A drug and its dose as written ("furosemide 40 mg by mouth once daily" -> "furosemide 40 mg")."""
     structured = re.match(r"\s*(?:Medication|Immunization|MedicationRequest|MedicationStatement)\w*\s*:\s*"
@@ -588,7 +592,8 @@ def drug_phrase(sentence: str) -> str | None:
             start = sentence.rfind(before[-1], 0, dosed.start())
             return sentence[start: dosed.end()]
     brand = next((m for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
-                  if m.group(1).split()[0].lower() not in _NOT_BRAND), None)
+                  if m.group(1).split()[0].lower() not in _NOT_BRAND
+                  and not _TITLED.search(sentence, 0, m.start())), None)  # "Dr. Marino Fernandez" is a person
     if brand and re.search(r"\b(?:samples?|prescri\w*|start\w*|given|give|gave|take|taking|use|using|spray|"
                            r"tablet|inhaler|cream|medications?|meds|include)\b", sentence, re.I):
         return brand.group(1)

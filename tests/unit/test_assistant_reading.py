@@ -257,3 +257,15 @@ def test_what_is_taken_for_a_reading_asks_a_drug_and_a_plural_finds_the_singular
     asked = R.Asked(R.YESNO, ("allerg", "nuts"), (), "allergic nuts", text="is she allergic to nuts?")
     found = R.best_sentences({"r1": "Allergy: Allergy to nut; category food; status active\n"}, asked, limit=1)
     assert found and set(found[0].matched) == {"allerg", "nuts"}
+
+
+def test_a_person_after_a_title_is_not_a_brand() -> None:
+    assert R.drug_phrase("MEDICATIONS: The procedure was done under anesthesia given by Dr. Marino Fernandez.") is None
+    assert R.drug_phrase("She was given samples of Nasonex and Flonase.") is not None
+
+
+def test_a_sheath_size_is_in_french_and_a_blood_pressure_medicine_is_a_drug() -> None:
+    note = "Under 2% lidocaine anesthesia, the artery was entered. A 6-French sheath was placed.\n"
+    found = R.best_sentences({"r1": note}, R.understand("what size sheath was placed?"), limit=1)
+    assert found and found[0].fact == "6-French"
+    assert R.answer_type("what blood pressure medicine is he on at home?") == R.DRUG
