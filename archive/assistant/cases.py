@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 CASE_POOL = 8  # records retrieved for a described case
 AMBIGUOUS = 0.93  # a second case scoring at least this share of the best one is listed too
 MAX_CASES = 3
+NOT_TOLD_SHARE = 0.5  # a sentence whose fact the description does not state, answering at least this share as well
 LAST_ENCOUNTER = re.compile(
     r"\b(?:last|latest|most recent|previous|recent)\s+(?:encounter|visit|appointment|admission|consultation|"
     r"contact|clinic visit|office visit)\b|\blast (?:seen|saw)\b|\bwhen was (?:she|he|they|\w+) (?:last )?seen\b",
@@ -53,7 +54,7 @@ _CASE = re.compile(
     r"\b(?:in |for |about )?the case (?:of|where|in which|with)\b|" + _ARTICLE + r"(?:\d+[- ](?:year|month|week|day)"
     r"[- ]old|"
     r"\d+[- ]?(?:yo|y/o)|young|elderly|older|middle[- ]aged|pregnant)\b|" + _ARTICLE +
-    r"(?:[\w-]+ ){0,2}?(?:woman|man|lady|gentleman|girl|boy|child|infant|toddler|"
+    r"(?:[\w-]+ ){0,2}?(?:[a-z]*(?:woman|man|girl|boy)|lady|gentleman|child|infant|toddler|"
     r"teen(?:ager)?|female|male|patient|person|mother|father|baby|newborn|student|smoker|athlete|worker)"
     r"(?: (?:who|whose|with|that|followed|seen|admitted|treated|presenting|on|in whom|being|discharged|brought|"
     r"referred|just|from|after|at|in|born|aged|of|having|undergoing|scheduled|sent|evaluated)\b|\s*[,:(])",
@@ -159,6 +160,10 @@ def patient_fact(ctx: Context, intent: Intent) -> Draft:
     asked = R.understand(question, drop)
     if asked.type == R.YESNO and asked.topic:
         return has_had(ctx, intent, asked)
+    if _WHY.search(question) and _STOP.search(question):
+        draft = why_stopped(ctx, intent, asked)
+        if draft.statements:
+            return draft
     if asked.type == R.DATE:
         draft = _dated_entry(ctx, intent, asked)
         if draft.statements:
@@ -173,12 +178,26 @@ def _with_chart(ctx: Context, intent: Intent, asked: R.Asked, draft: Draft) -> D
     assert ctx.patient is not None
     mrn = ctx.patient.mrn
     words = set(asked.words) - _NOT_A_THING
+    when = WHEN_SPLIT.split(asked.text, maxsplit=1)
+    anchors: list[ChartFact] = []
+    if len(when) == 3 and R.content_words(when[2]):  # the event the chart names is when: the entries dated after it
+        anchor = " ".join(R.content_words(when[2]))
+        anchors = _chart_hits([f for f in chart_facts(ctx.session, mrn, (), None) if f.date], anchor)
+        if anchors and words - set(R._stems(R.content_words(when[2] + " " + when[1]))):
+            words -= set(R._stems(R.content_words(when[2] + " " + when[1])))
+        else:
+            anchors = []
     if not words:
         return draft
     kinds = intent.entry_kinds
     if asked.type == R.DRUG and kinds and "medication" not in kinds:  # "what dose of X after his hip surgery?"
         kinds = ("medication", *kinds)
     facts = chart_facts(ctx.session, mrn, kinds, intent.period)
+    if anchors:
+        day = min(f.date or "" for f in anchors)[:10]
+        after = when[1].lower() != "before"
+        facts = [f for f in facts if f not in anchors and f.date and ((f.date[:10] >= day) if after else
+                                                                      (f.date[:10] <= day))]
     if asked.type == R.DRUG and any(f.kind == "medication" and words & {R.key(s) for s, _, _ in P._stems_in(f.text)}
                                     for f in facts):
         facts = [f for f in facts if f.kind == "medication"]  # a drug is asked: the medication entries answer
@@ -218,17 +237,55 @@ def _state_fact(ctx: Context, draft: Draft, f: ChartFact, mrn: str) -> None:
                                           key=f"{f.text}|{f.date}"))
 
 
+# "what device was implanted after his cardiac arrest?": the words after it say when, not what
+WHEN_SPLIT = re.compile(r"\b(after|following|since|before)\b", re.I)
 _NOT_A_THING = frozenset(R.key(s) for s in P.query_stems(
     " ".join(LIST_WORDS) + " dose dosage frequency often much many how route strength amount take taking takes "
     "taken prescribed given start started stop stopped still"))
 _STOP = re.compile(r"\b(?:stop(?:ped)?|discontinu\w*|came off|quit)\b", re.I)
-_NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b", re.I)
+_NOW = re.compile(r"\b(?:still|currently|now|at present|these days)\b|^\s*(?:is|are)\b|"
+                  r"\bon (?:his|her|their|the) (?:active )?problem list\b", re.I)
 _FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
 # a chart status saying the thing is no longer current ("is X still on her problem list?")
 _ENDED = frozenset({"deleted", "inactive", "resolved", "refuted", "entered in error", "remission", "stopped",
                     "cancelled", "canceled", "discontinued"})
 _STATUS = re.compile(r"\bstatus ([\w -]+?)\s*(?:;|$)", re.I)
 _QUALIFIER = re.compile(r"\b(?:during|while|after|before|following|since|when|at the time of)\b", re.I)
+
+
+_WHY = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat was the reason\b", re.I)
+WHY_STOPPED_DAYS = 90  # a problem charted this long before a medication's stop date may be why it was stopped
+
+
+def why_stopped(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
+    """"Why was his lisinopril stopped?": the medication entry with its stop date, and the problems (complications,
+    diagnoses) charted in the weeks before it; the chart states when, the answer does not claim a cause it lacks."""
+    import datetime as dt
+
+    assert ctx.patient is not None
+    mrn = ctx.patient.mrn
+    draft = Draft("passages", topic=intent.topic, patients={mrn})
+    words = set(asked.words) - _NOT_A_THING
+    facts = chart_facts(ctx.session, mrn, (), intent.period)
+    meds = [f for f in facts if f.kind == "medication" and f.stop
+            and words & {R.key(s) for s, _, _ in P._stems_in(f.text)}]
+    if not meds:
+        return draft
+    med = max(meds, key=lambda f: f.stop or "")
+    stop = (med.stop or "")[:10]
+    try:
+        since = (dt.date.fromisoformat(stop) - dt.timedelta(days=WHY_STOPPED_DAYS)).isoformat()
+    except ValueError:
+        return draft
+    _state_fact(ctx, draft, med, mrn)
+    before = [f for f in facts if f.kind in ("complication", "diagnosis") and f.date and since <= f.date[:10] <= stop]
+    for f in sorted(before, key=lambda f: f.date or "", reverse=True)[:3]:
+        _state_fact(ctx, draft, f, mrn)
+    if len(draft.statements) < 2:
+        return Draft("passages", topic=intent.topic, patients={mrn})  # no problem charted then: the records' words
+    draft.lead = lambda sts: (f"{med.text} was stopped on {stop}; charted in the {WHY_STOPPED_DAYS} days before — "
+                              f"for {_who(ctx, mrn)}:")
+    return draft
 
 
 def _dated_entry(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
@@ -526,13 +583,14 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     close = [t for t in scored if t[0] >= AMBIGUOUS * best_score][:MAX_CASES]
     chosen = []
     for _case_score, rid, mrn in close:
-        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=3, similarity=sim,
+        found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=6, similarity=sim,
                                  by_meaning=8 if len(close) == 1 else 4)
         if found:
             chosen.append((_case_score, rid, mrn, _not_told(found, question, asked.text)))
     if not chosen:
         return draft
     seen_patients: set[str] = set()
+    facts: dict[str, str] = {}  # the fact each statement states, by its key: a lead names only a kept one's
     for _s, rid, mrn, f in chosen:
         if mrn in seen_patients:
             continue
@@ -544,15 +602,16 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
         case = f"{_who(ctx, mrn)} ({_label(ctx, rid)})"
         draft.statements.append(Statement((f"{fact} — " if fact else "") + f"case {case}: \"{cite.passage}\"",
                                           [cite], key=rid))
+        facts[rid] = fact
         if mrn:
             draft.patients.add(mrn)
     if len(draft.statements) > 1:
         draft.lead = lambda sts: (f"{len(sts)} cases match the description about equally; the answer from each "
                                   "(which case do you mean?):")
-    else:
-        lead_fact = _fact_line(asked, chosen[0][3])
+    else:  # the lead states the fact of the statement kept (its citation passed the check), never another's
         draft.lead = lambda sts: ("The best-matching case: " + sts[0].text.split("case ", 1)[-1].split(": \"")[0]
-                                  + (f". Answer: {lead_fact}" if lead_fact else "") + ":") if sts else ""
+                                  + (f". Answer: {facts[sts[0].key]}" if facts.get(sts[0].key) else "") + ":"
+                                  ) if sts else ""
     return draft
 
 
@@ -571,7 +630,7 @@ def _not_told(found: list[R.Found], question: str, asked: str) -> R.Found:
     if not told(best):
         return best
     for f in found[1:]:
-        if f.fact and not told(f) and f.score >= 0.6 * best.score:
+        if f.fact and not told(f) and f.score >= NOT_TOLD_SHARE * best.score:
             return f
     return best
 

@@ -156,8 +156,8 @@ class Conversation:
             return self._refuse(question, intent, exc, mrn, resolution)
         if (option or intent.mrn) and patient is None:
             return self._finish(question, intent, action, Answer(
-                f"There is no patient with MRN {option or intent.mrn}. Check the MRN, or name the patient.",
-                kind=intent.kind), [])
+                f"Which patient do you mean? There is no patient with MRN {option or intent.mrn}: check the MRN, "
+                "or name the patient.", kind="clarify"), [])  # a question back, stating no fact
         if resolution.words:
             drop = {w.lower() for w in resolution.words}
             intent = intent.with_(topic=" ".join(

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from archive.assistant import passages as P
 from archive.assistant.answer import Draft, Statement
-from archive.assistant.cases import past_case, patient_fact
+from archive.assistant.cases import WHEN_SPLIT, _chart_hits, past_case, patient_fact
 from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation, _record_label, _who
-from archive.assistant.drug_classes import class_by_name, member_pattern
+from archive.assistant.drug_classes import class_by_name, find_drug_class, member_pattern
 from archive.assistant.intents import LIST_WORDS, Intent
 from archive.assistant.sources import ChartFact, chart_facts, diagnosis_facts, retrieve, similar_to
 from archive.plural import counted
@@ -188,13 +188,27 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
     facts = [f for f in chart_facts(ctx.session, mrn, kinds, intent.period) if plausible_entry(f.kind, f.text)]
     if cls is not None:
         facts = [f for f in facts if f.kind in kinds and (f.kind != "medication" or cls.matches(f.text))]
-    topic_stems = P.query_stems(" ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS))
+    topic = " ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS | _ATTRIBUTE)
+    when = WHEN_SPLIT.split(topic, maxsplit=1)
+    if len(when) == 3 and when[2].strip():  # "what complication did he have after his hip replacement?"
+        anchors = _chart_hits([f for f in chart_facts(ctx.session, mrn, (), None) if f.date], when[2])
+        if anchors:  # the entries dated after (or before) the event the chart names; the event is when, not what
+            day = min(f.date or "" for f in anchors)[:10]
+            after = when[1].lower() != "before"
+            facts = [f for f in facts if f.date and ((f.date[:10] >= day) if after else (f.date[:10] <= day))
+                     and f not in anchors]
+            topic = when[0]
+    topic_stems = P.query_stems(topic)
     reason_note = ""
     if topic_stems:
         named = [f for f in facts if set(topic_stems) & {s for s, _, _ in P._stems_in(f.text)}]
         # "what antibiotic did she get for her port-site infection?": the class's entries, when the rest of the
         # topic is what it was for (no entry of the class names it)
         for_what = re.search(r"\bfor\b", intent.question or "", re.I) and (cls is not None or kinds == ("medication",))
+        if not named and for_what and cls is None:  # "what does she take for her blood pressure?": the class
+            unnamed = " ".join(w for w in topic.split() if w.lower() not in LIST_WORDS)  # of "blood pressure
+            by_use, _alias = find_drug_class(f"{unnamed} medication")  # medication", when the chart has any
+            named = [f for f in facts if by_use is not None and f.kind == "medication" and by_use.matches(f.text)]
         facts = named or (facts if for_what else [])
         if facts and not named:
             unnamed = " ".join(w for w in intent.topic.split() if w.lower() not in LIST_WORDS)
@@ -247,6 +261,8 @@ def list_entries(ctx: Context, intent: Intent) -> Draft:
     return draft
 
 
+# what a question asks of an entry, not which entry ("which anticoagulant is he taking now, and what dose?")
+_ATTRIBUTE = frozenset("dose doses dosage dosing strength frequency route".split())
 _CURRENT = re.compile(r"\b(?:is|are)\s+(?:\S+\s+){0,3}?(?:on|taking)\b|\bcurrent(?:ly)?\b|\bnow\b|\bstill\b|"
                       r"\bactive\b", re.I)
 

@@ -21,7 +21,8 @@ HYPOTHETICAL = "hypothetical"
 _CLAUSE_CUT = re.compile(r"[.;:!?\n•]|,\s+(?:but|however|although|though|except)\b|\b(?:but|however|although)\b", re.I)
 _NEG = re.compile(
     r"\b(?:no|not|denies|denied|deny|denying|without|negative for|never|none|absent|free of|ruled out|"
-    r"no evidence of|no history of|no signs? of|unremarkable for|nor)\b",
+    r"no evidence of|no history of|no signs? of|unremarkable for|nor|forego|foregoing|forgo|forgoing|"
+    r"holding off on|hold off on)\b",
     re.I,
 )
 _NEG_AFTER = re.compile(r"^\W{0,3}(?:\w+\s+){0,3}?(?:was|were|is|are)?\s*(?:ruled out|negative|absent|denied|"
@@ -35,7 +36,9 @@ _POSSIBLE = re.compile(r"\b(?:rule out|r/o|possible|possibly|probable|suspected|
 _FAMILY = re.compile(r"\b(?:family history|mother|father|brother|sister|sibling|aunt|uncle|grandmother|"
                      r"grandfather|son|daughter|parents?|cousin)\b", re.I)
 _HYPOTHETICAL = re.compile(r"\b(?:if (?:she|he|they|you|the patient)?|should (?:she|he|they)|return if|"
-                           r"call if|in case of|watch for|warning signs)\b", re.I)
+                           r"call if|in case of|watch for|warning signs|discussed (?:the )?(?:role|option|"
+                           r"possibility|risks? and benefits|need) of|(?:we|i) (?:could|would|may|might) (?:\w+ )?"
+                           r"(?:schedule|consider|order|do|perform|obtain|proceed with))\b", re.I)
 
 
 def _clause(text: str, start: int, end: int) -> tuple[str, str]:

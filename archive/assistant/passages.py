@@ -17,7 +17,9 @@ from indexer.query.tokens import WORD as _WORD
 from indexer.query.tokens import stem
 
 MAX_PASSAGE = 320
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(•\-])")
+# a full stop ends a sentence, not a title's ("I referred him to Dr. ABC for neurology evaluation.")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)(?<!\bProf\.)"
+                           r"(?<!\bvs\.)\s+(?=[A-Z0-9\"'(•\-])")
 NEGATIONS = (
     "no", "not", "denies", "denied", "deny", "without", "negative", "never", "none", "absent", "free of",
     "ruled out", "rule out", "no evidence of", "no history of", "no signs of", "no sign of", "unremarkable for",

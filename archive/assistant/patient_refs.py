@@ -56,6 +56,22 @@ def _name_tokens(name: str | None) -> list[str]:
     return [t.lower() for t in re.findall(r"[A-Za-z][A-Za-z'\-]*", name or "")]
 
 
+def _names_someone(word: str, question: str) -> bool:
+    """Whether a capitalised word may name a person where it stands: not the question's first word, capitalised
+    as every sentence's first word is ("Young active woman with asthma ..."), unless it is marked as a name ("Bixby's
+    ...", "Karls: ..."); not after an article, where a capitalised word names a thing ("on the Bruce protocol", "a
+    Foley catheter")."""
+    for m in re.finditer(rf"(?<![\w'-]){re.escape(word)}(?![\w-])", question):
+        before = question[: m.start()]
+        after = question[m.end():]
+        if not before.strip() and not re.match(r"(?:'s\b|\s*[:,]|\s+[A-Z])", after):
+            continue
+        if re.search(r"\b(?:the|a|an)\s+$", before, re.I):
+            continue
+        return True
+    return False
+
+
 def by_words(session: Session, words: tuple[str, ...], question: str) -> Resolution:
     """Resolve name words (from intents.name_candidates) and MRN-like tokens of the question."""
     for token in re.findall(r"\b[A-Za-z0-9][A-Za-z0-9\-_/.]*\d[A-Za-z0-9\-_/.]*\b", question):
@@ -73,8 +89,9 @@ def by_words(session: Session, words: tuple[str, ...], question: str) -> Resolut
                 ref, hits = matched.setdefault(mrn, (PatientRef(mrn, name, dob), set()))
                 hits.add(word)
     scored: list[tuple[int, PatientRef, set[str]]] = []
+    naming = {w for w in usable if _names_someone(w, question)}
     for ref, hits in matched.values():
-        capitalised = any(w[0].isupper() and len(w) >= 3 for w in hits)
+        capitalised = any(w[0].isupper() and len(w) >= 3 and w in naming for w in hits)
         if len(hits) >= 2 or capitalised:
             scored.append((len(hits), ref, hits))
     if not scored:

@@ -20,8 +20,10 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 from archive.assistant import passages as P
+from archive.assistant.drug_classes import drug_classes, find_drug_class
 from archive.assistant.intents import FILLER
 from archive.assistant.lay_terms import clinical_forms
 from archive.assistant.mention import NEGATED, PRESENT, mention_status
@@ -44,12 +46,48 @@ _UNITS = (r"mm\[hg\]|%|percent|mg/dl|mg/dL|mmol/l|mmol/L|mmhg|mm ?hg|g/dl|g/dL|b
           r"pounds|cm|mm|ml|mL|cc|degrees|°[cf]?|units|iu|ng/ml|pg/ml|meq/l|u/l|k/ul|/ul|/mcl|breaths per minute|"
           r"per minute|liters?|l/min|hz|volts?|french|fr|mph|miles per hour|ounces|oz|inches|feet|ft|seconds|"
           r"gauge|cmh2o|mm|mg|mcg|g")
-VALUE_RE = re.compile(rf"(?<![\w/])(?:\d+\s*(?:pounds?|lbs?|feet|ft)\s*(?:and\s*)?\d+(?:\.\d+)?\s*"
+# "4x6cm", "4 by 6 cm", "2 x 3 x 1.5 cm": a size; "1 in 5 children", "3 out of 10": a proportion
+_DIMENSION = r"\d+(?:\.\d+)?\s*(?:x|by|×)\s*\d+(?:\.\d+)?(?:\s*(?:x|by|×)\s*\d+(?:\.\d+)?)?\s*(?:cm|mm|inches|in)\b"
+_FEW = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+_PROPORTION = rf"{_FEW}\s+(?:in|out of)\s+(?:{_FEW}|a hundred)\b(?:\s+[a-z]+)?"
+VALUE_RE = re.compile(rf"(?<![\w/])(?:{_DIMENSION}|{_PROPORTION}|"
+                      rf"\d+\s*(?:pounds?|lbs?|feet|ft)\s*(?:and\s*)?\d+(?:\.\d+)?\s*"
                       rf"(?:ounces?|oz|inches|in)\b|"
                       rf"\d{{2,3}}/\d{{2,3}}(?![\d/])|\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?"
                       rf"(?:\s*(?:{_UNITS})\b)?|\d+(?:\.\d+)?(?:(?:\s*|-)(?:{_UNITS})(?![\w]))?)", re.I)
+# The unit an asked measure is stated in ("what did twin A weigh?": a weight; "what ejection fraction?": a
+# percentage): (words of the asked clause, the unit after a value or within it).
+_UNIT_CLASSES = (
+    (re.compile(r"\bweigh|\bheav(?:y|ier)\b|\bbirth ?weight\b", re.I),
+     re.compile(r"(?:pounds?|lbs?|ounces?|oz|kg|kilograms?|grams?|g)\b", re.I)),
+    (re.compile(r"\bejection fraction\b|\bef\b|\bpercent|\bsaturation\b|\bsats?\b|\bhow common\b|\bproportion\b|"
+                r"\bfraction\b", re.I),
+     re.compile(r"%|percent\b|(?:in|out of)\s", re.I)),
+    (re.compile(r"\bhow (?:large|big|long|wide|deep|tall)\b|\bsize\b|\bdiameter\b|\blength\b|\bwidth\b|"
+                r"\bdimensions?\b", re.I),
+     re.compile(r"(?:cm|mm|centimeters?|millimeters?|inch(?:es)?|in|french|fr|gauge)\b|(?:x|by|×)\s*\d", re.I)),
+    (re.compile(r"\bhow old\b|\bat what age\b", re.I),
+     re.compile(r"(?:years?|yrs?|months?|weeks?|days?)[- ]old\b|(?:years?|months?) of age\b", re.I)),
+    (re.compile(r"\btemperature\b|\btemp\b|\bfever\b", re.I), re.compile(r"degrees?\b|°", re.I)),
+    (re.compile(r"\benergy\b|\bjoules?\b", re.I), re.compile(r"(?:j|joules?)\b", re.I)),
+    (re.compile(r"\bblood loss\b|\bebl\b|\bvolume\b|\burine output\b", re.I),
+     re.compile(r"(?:ml|cc|liters?|l)\b", re.I)),
+)
+
+
+def unit_class(asked: str) -> re.Pattern[str] | None:
+    """The unit the asked measure is stated in, when the asked clause says which measure (else None)."""
+    return next((unit for words, unit in _UNIT_CLASSES if words.search(asked)), None)
+
+
+def _of_class(sentence: str, m: re.Match[str], unit: re.Pattern[str]) -> bool:
+    """Whether the value `m` of `sentence` is stated in `unit` ("68%", "4 pounds 7 ounces", "150 J", "4x6cm")."""
+    rest = re.sub(r"^-?[\d,.]+", "", sentence[m.start(): m.end() + 12]).lstrip(" -")
+    return bool(unit.match(rest)) or bool(unit.search(m.group(0)))
+
+
 DOSE_RE = re.compile(r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|milligrams?|g|grams?|ml|mL|units?|iu|%|puffs?|"
-                     r"tablets?|sprays?)\b", re.I)
+                     r"tablets?|sprays?|c?Gy|gray|mCi)\b", re.I)
 _DRUG_SUFFIX = re.compile(
     r"\b[A-Za-z]{3,}(?:cillin|mycin|micin|cycline|floxacin|oxacin|pril|sartan|olol|statin|azole|prazole|tidine|"
     r"dipine|semide|thiazide|formin|gliptin|gliflozin|parin|xaban|gatran|triptan|setron|azepam|zolam|olone|isone|"
@@ -59,6 +97,23 @@ _DRUG_SUFFIX = re.compile(
     r"acetaminophen|tylenol|ibuprofen|naproxen|allegra|claritin|zyrtec|flonase|nasonex|nasacort|rhinocort|"
     r"benadryl|motrin|advil|aleve|lasix|coumadin|plavix|eliquis|xarelto|lipitor|zocor|synthroid|hydroxyurea|"
     r"prednisone|albuterol|salbutamol|budesonide|heparin|morphine|oxycodone|lisinopril|ceftriaxone)\b", re.I)
+
+
+@cache
+def _known_drugs() -> re.Pattern[str]:
+    """Every drug the class table names (generic and brand: "meloxicam", "Nexium"), as one pattern."""
+    names = sorted({m for cls in drug_classes() for m in cls.members if len(m) >= 4}, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in names) + r")(?![\w-])", re.I)
+
+
+def _drug_names(sentence: str) -> list[re.Match[str]]:
+    """The drug names of a sentence, in order: by their endings ("-olol") and the class table's members."""
+    found = {m.start(): m for m in _known_drugs().finditer(sentence)}
+    for m in _DRUG_SUFFIX.finditer(sentence):
+        found.setdefault(m.start(), m)
+    return [found[k] for k in sorted(found)]
+
+
 # Capitalised words of notes that are not drug names (section labels, titles, places).
 _NOT_BRAND = frozenset("""treatment medical reasoning plan assessment patient history exam examination review
 impression diagnosis procedure procedures results education follow instructions doctor hospital clinic center
@@ -74,7 +129,8 @@ _DATE_Q = re.compile(r"^\s*when\b|\bwhat (?:date|day|year|month)\b|\bwhich (?:da
 _DURATION_Q = re.compile(r"\bhow long\b|\bfor how many (?:days|weeks|months|years|hours)\b|\bduration\b|"
                          r"\bhow many (?:days|weeks|months|years|hours)\b", re.I)
 _VALUE_Q = re.compile(
-    r"\bhow (?:much|high|low|heavy|tall|many|fast|large|big|small|far|wide|deep|old)\b|\bat what age\b|"
+    r"\bhow (?:much|high|low|heavy|tall|many|fast|large|big|small|far|wide|deep|old|common)\b|\bat what age\b|"
+    r"\bweigh(?:s|ed)?\b|"
     r"\b(?:level|levels|count|value|values|pressure|rate|score|weight|frequency|speed|grade|stage|class|category|index|"
     r"height|bmi|temperature|temp|saturation|sat|a1c|hba1c|glucose|sugar|size|reading|result|results|ejection "
     r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
@@ -117,6 +173,10 @@ SYNONYMS = {
     "white count": "leukocytes wbc", "wbc": "leukocytes", "red blood cell": "erythrocytes rbc", "rbc": "erythrocytes",
     "platelets": "thrombocytes plt", "sugar": "glucose", "flu": "influenza", "heart attack": "myocardial infarction",
     "high blood pressure": "hypertension", "stroke": "cerebrovascular",
+    "diagnos": "impression assessment", "suspected": "suggestive consistent concerning",
+    # where a note states what was found, and what was decided
+    "found": "findings impression", "show": "findings impression", "reveal": "findings impression",
+    "started": "plan", "planned": "plan", "recommend": "plan", "prescribed": "plan",
 }
 _DRUG_WORDS = ("medic", "medications", "meds", "prescri", "started", "given", "include", "taking")
 
@@ -129,6 +189,22 @@ _HAS_VERB = re.compile(r"\b(?:had|have|has|got|get|gotten|received|receive|under
 # A labelled line of a note ("ESTIMATED BLOOD LOSS: , 10 mL.", "ANESTHESIA: Spinal") whose label is what is asked.
 _LABEL = re.compile(r"^\s*([A-Z][A-Z /&-]{2,40}):\W*\w")
 LABEL_BONUS = 0.3
+UNIT_TYPED = 0.9  # the type bonus of a sentence holding a value in the asked measure's unit
+UNIT_FLOOR = 0.5  # ... which counts at least this share of it, whatever words it shares with the question
+# What kind of thing answers a question by the thing it asks for: "to which specialty was he referred?" is
+# answered by a specialty ("neurology evaluation"), whatever words the sentence shares with the question.
+_ANSWER_FORMS = (
+    (re.compile(r"\bspecialt(?:y|ies)\b|\bspecialists?\b|\bwhich (?:service|department|clinic)\b", re.I),
+     re.compile(r"\b[a-z]+(?:ology|ologist|iatry|iatrist|ologic)\b|\borthop(?:a)?edic\w*|\bsurgeon\b|"
+                r"\b(?:general|vascular|plastic|cardiothoracic) surgery\b|\bphysical therapy\b", re.I)),
+)
+FORM_BONUS = 0.4
+QUALIFIED_BONUS = 0.3
+# "what splint was applied?", "what kind of suture ...": the asked thing's noun, answered by that noun qualified
+_ASKED_NOUN = re.compile(r"^\W*(?:what|which)\s+(?:(?:kind|type|sort|brand|make|model) of\s+)?([a-z][a-z-]{2,})\s+"
+                         r"(?:was|were|is|are|did|does|do|has|had|will|would)\b", re.I)
+_PLAIN_BEFORE = frozenset("""with without of a an the and or for to in on at by from as this that these those his her
+their its was were is are be been being into onto per via no not any each other another same new""".split())
 CONTEXT_CAP = 0.25  # how much a case description's words may add to a sentence's score (a share of the asked words')
 
 
@@ -145,6 +221,10 @@ class Asked:
     extra: tuple[str, ...] = ()  # forms the notes use for the asked words ("bp"), and medication words: weighted 1
 
 
+_DRUG_NOUN = re.compile(r"\b(?:medications?|medicines?|meds|drugs?|pills?|tablets?|spray|inhaler)\b", re.I)
+_TAKEN_FOR = re.compile(r"\b(?:take|takes|taking|took|prescribed|given|using|uses|use|on)\s+(?:\w+\s+)?for\b", re.I)
+
+
 def answer_type(question: str) -> str:
     q = question.strip()
     if _DURATION_Q.search(q):
@@ -154,7 +234,8 @@ def answer_type(question: str) -> str:
     if _YESNO_START.match(_ASKED_SPLIT.split(q)[-1]) and not re.search(r"\b(?:what|which|how)\b",
                                                                       _ASKED_SPLIT.split(q)[-1], re.I):
         return YESNO
-    if _VALUE_Q.search(q) and not re.search(r"\b(?:medications?|meds|drugs?|spray|inhaler)\b", q, re.I):
+    if _VALUE_Q.search(q) and not _DRUG_NOUN.search(q) and not \
+            _TAKEN_FOR.search(q):  # "what does she take for her blood pressure?" asks a drug, not a reading
         return VALUE
     if _DRUG_Q.search(q):
         return DRUG
@@ -247,15 +328,25 @@ class Found:
     typed: bool = False  # holds an answer of the asked type
 
 
+_DOSE_ASKED = re.compile(r"\b(?:dose|doses|dosage|dosing|strength|how much|how many (?:mg|milligrams|units))\b", re.I)
+
+
 def _type_bonus(kind: str, text: str, asked_text: str = "") -> float:
     if kind == VALUE:
-        return 0.6 if extract(text, Asked(VALUE, (), text=asked_text)) else 0.0
+        if not extract(text, Asked(VALUE, (), text=asked_text)):
+            return 0.0
+        unit = unit_class(asked_text)
+        if unit is None:
+            return 0.6
+        return UNIT_TYPED if any(_of_class(text, m, unit) for m in VALUE_RE.finditer(text)) else 0.3
     if kind == DATE:
         return 0.6 if DATE_RE.search(text) else 0.0
     if kind == DURATION:
         return 0.6 if DURATION_RE.search(text) else 0.0
     if kind == DRUG:
-        return 0.6 if (DOSE_RE.search(text) or _DRUG_SUFFIX.search(text) or drug_phrase(text)) else 0.0
+        if _DOSE_ASKED.search(asked_text):  # "what allopurinol dose is she on?": a dose, not the drug named alone
+            return 0.6 if DOSE_RE.search(text) else 0.2 if (_drug_names(text) or drug_phrase(text)) else 0.0
+        return 0.6 if (DOSE_RE.search(text) or _drug_names(text) or drug_phrase(text)) else 0.0
     return 0.0
 
 
@@ -268,35 +359,50 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     asked_words = set(asked.words) | set(asked.extra)
     if not wanted:
         return []
+    forms = [form for words, form in _ANSWER_FORMS if words.search(asked.text)]
+    drug_class, _alias = find_drug_class(asked.text) if asked.type in (DRUG, OTHER) else (None, "")
+    noun = _ASKED_NOUN.match(asked.text) if asked.type == OTHER else None
+    noun_key = key(stem(noun.group(1))) if noun else ""
     cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]]]] = []
     df: dict[str, int] = {}
-    every = similarity is not None and len(texts) == 1  # one record: its every sentence, by meaning too
+    # one record: its every sentence holding an answer of the asked type, by meaning too (or, without the model,
+    # when the asked measure's unit says which values answer)
+    every = len(texts) == 1 and (similarity is not None or (asked.type == VALUE and unit_class(asked.text) is not None))
     longer = sorted((w for w in wanted if len(w) >= 4 and w.isalpha()), key=len, reverse=True)
     mapped: dict[str, str] = {}
 
     def as_wanted(s: str) -> str:
         """A sentence's stem as the wanted stem it extends ("weight" for "weigh", "smoker" for "smoke")."""
-        if s in wanted or len(s) < 4 or not s.isalpha():
+        if s in wanted or len(s) < 3 or not s.isalpha():
             return s
         if s not in mapped:
-            mapped[s] = next((w for w in longer if (s.startswith(w) and len(s) >= 5 and len(s) - len(w) <= 3)
-                              or (w.startswith(s) and len(w) - len(s) <= 1)), s)  # "flag" for "flagged"
+            plural = next((w for w in wanted if s in (w + "s", w + "es") or w in (s + "s", s + "es")), None)
+            mapped[s] = plural or (s if len(s) < 4 else next(  # "nut" for "nuts"; "flag" for "flagged"
+                (w for w in longer if (s.startswith(w) and len(s) >= 5 and len(s) - len(w) <= 3)
+                 or (w.startswith(s) and len(w) - len(s) <= 1)), s))
         return mapped[s]
 
     for rid, text in texts.items():
         heading: set[str] = set()  # the words of the section a sentence is in ("ASSESSMENT AND PLAN")
+        line_at, line_label = -1, set[str]()  # the label opening the line ("PLAN:,1.  ...,2.  Being Nexium ...")
         for seg in P.segments(text):
             if P.is_heading(seg.text):
                 heading = {key(s) for s, _, _ in P._stems_in(seg.text)}
                 continue
+            start = text.rfind("\n", 0, seg.start) + 1
+            if start != line_at:
+                line_at = start
+                opened = _LABEL.match(text, start)
+                line_label = {key(s) for s, _, _ in P._stems_in(opened.group(1))} if opened is not None else set()
+            heading_here = heading | line_label
             if len(seg.text) < 4 or _HEADER.match(seg.text):
                 continue
             low = seg.text.lower()
-            if not heading & set(wanted) and not any(k in low for k in wanted) and not (
+            if not heading_here & set(wanted) and not any(k in low for k in wanted) and not (
                     every and _type_bonus(asked.type, seg.text, asked.text)):
                 continue  # stems are word prefixes: a sentence holding none of them matches nothing
             stems_at = [(as_wanted(key(s)), a, b) for s, a, b in P._stems_in(seg.text)]
-            have = ({s for s, _, _ in stems_at} | heading) & set(wanted)
+            have = ({s for s, _, _ in stems_at} | heading_here) & set(wanted)
             for s in have:
                 df[s] = df.get(s, 0) + 1
             if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text, asked.text)):
@@ -314,10 +420,17 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         if not have & asked_words and asked_words:
             base *= 0.3
         typed = _type_bonus(asked.type, seg.text, asked.text)
-        bonus = typed * min(1.0, base * 2)
+        # a value in the asked measure's unit ("4x6cm" for "how large was the opening?") answers even in other words
+        bonus = typed * max(UNIT_FLOOR if typed >= UNIT_TYPED else 0.0, min(1.0, base * 2))
         label = _LABEL.match(seg.text)
         if label and asked.type != YESNO and {key(s) for s, _, _ in P._stems_in(label.group(1))} & asked_words:
             bonus += LABEL_BONUS  # "ANESTHESIA:, Spinal with sedation." answers "what anesthesia was used?"
+        if any(form.search(seg.text) for form in forms):
+            bonus += FORM_BONUS * min(1.0, base * 2)
+        if drug_class is not None and drug_class.matches(seg.text):  # "what NSAID ...": a member of the class
+            bonus += FORM_BONUS * min(1.0, base * 2)
+        if noun_key and _qualified(seg.text, stems_at, noun_key, asked_words):
+            bonus += QUALIFIED_BONUS * min(1.0, base * 2)
         if asked.type in (VALUE, DATE, DURATION, DRUG) and not typed:
             base *= 0.4  # holds no answer of the asked type
         length = min(len(seg.text), 600) / 6000
@@ -343,6 +456,21 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     for f in out:
         f.fact = extract(f.segment.text, asked)
     return out
+
+
+def _qualified(text: str, stems_at: list[tuple[str, int, int]], noun: str, asked: set[str]) -> bool:
+    """Whether `text` names the asked noun with a word of its own before it ("a sugar-tong splint was applied"
+    for "what splint?", not "closed reduction with splint application")."""
+    for s, a, _b in stems_at:
+        if s != noun:
+            continue
+        before = re.search(r"([A-Za-z0-9][\w-]*)\W{0,2}$", text[:a])
+        if before is None:
+            continue
+        word = before.group(1)
+        if word.lower() not in _PLAIN_BEFORE and key(stem(word)) not in asked and not word.isdigit():
+            return True
+    return False
 
 
 _STRUCTURED = re.compile(r"^\s*(?:Observation|Problem|Diagnosis|Condition|Procedure|Immunization|Medication|Allergy|"
@@ -409,6 +537,9 @@ def extract(sentence: str, asked: Asked) -> str | None:
                 return counted_.group(1)
         if not found and many:
             found = list(_COUNT_WORD.finditer(sentence))
+        unit = unit_class(asked.text)
+        if unit is not None:  # "what did twin A weigh?": the weight, not the Apgar score beside it
+            found = [m for m in found if _of_class(sentence, m, unit)] or found
         m = _nearest(sentence, found, anchors)
         return m.group(0).strip() if m else None
     if asked.type == DATE:
@@ -433,6 +564,9 @@ def _is_date_part(text: str, m: re.Match[str]) -> bool:
     return False
 
 
+_TITLED = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Miss|Prof)\.?\s+(?:[A-Z][a-z]+\s+)?$")
+
+
 def drug_phrase(sentence: str) -> str | None:
     """A drug and its dose as written ("furosemide 40 mg by mouth once daily" -> "furosemide 40 mg")."""
     structured = re.match(r"\s*(?:Medication|Immunization|MedicationRequest|MedicationStatement)\w*\s*:\s*"
@@ -441,7 +575,7 @@ def drug_phrase(sentence: str) -> str | None:
     if structured:
         dose = re.search(r";\s*dose ([^;]+)", sentence)
         return structured.group(1) + (f" ({dose.group(1).strip()})" if dose else "")
-    for m in _DRUG_SUFFIX.finditer(sentence):
+    for m in _drug_names(sentence):
         rest = sentence[m.end(): m.end() + 40]
         dose = re.match(r"\s*(?:\(\w+\)\s*)?(\d+(?:\.\d+)?\s*(?:mg|mcg|micrograms?|g|ml|units?|%|puffs?)"
                         r"(?:\s*(?:once|twice|three times|four times|daily|a day|bid|tid|qid|qd|prn|as needed)"
@@ -458,7 +592,8 @@ def drug_phrase(sentence: str) -> str | None:
             start = sentence.rfind(before[-1], 0, dosed.start())
             return sentence[start: dosed.end()]
     brand = next((m for m in re.finditer(r"(?<=[a-z,] )([A-Z][a-z]{3,}(?:(?:[- ]| and )[A-Z][a-z]+)?)\b", sentence)
-                  if m.group(1).split()[0].lower() not in _NOT_BRAND), None)
+                  if m.group(1).split()[0].lower() not in _NOT_BRAND
+                  and not _TITLED.search(sentence, 0, m.start())), None)  # "Dr. Marino Fernandez" is a person
     if brand and re.search(r"\b(?:samples?|prescri\w*|start\w*|given|give|gave|take|taking|use|using|spray|"
                            r"tablet|inhaler|cream|medications?|meds|include)\b", sentence, re.I):
         return brand.group(1)

@@ -188,3 +188,59 @@ def test_a_title_narrows_a_shared_surname_by_sex(phys: Any) -> None:
     assert ask(phys, "When was Mr. Karlsen born?").answer.startswith("Born 1968-03-04")
     assert ask(phys, "When was Ms. Karlsen born?").answer.startswith("Born 1970-01-02")
     assert ask(phys, "When was Karlsen born?").answer.startswith("Several patients match")
+
+
+def test_why_stopped_the_event_as_a_time_and_an_attribute_asked_of_an_entry(shared_vault: VaultFixture,
+                                                                          phys: Any) -> None:
+    """"Why was X stopped?" states the stop date and the problems charted in the weeks before it; "after his hip
+    replacement" says when (the entries dated after the procedure), not what; "and what dose?" asks of the entry."""
+    from archive.charts.entries import add_entry
+    from archive.charts.patients import add_patient
+
+    tess = shared_vault.open("tess", TECH_PASS)
+    add_patient(tess, "MRN-903", "Tomas Wirtanen", "1950-01-02", "M", physician="drmaria")
+    add_entry(tess, "MRN-903", "medication", "Lisinopril 10 mg tablet", "2015-08-19", dose="10 mg", status="stopped",
+              stop="2018-03-02", force=True)
+    add_entry(tess, "MRN-903", "complication", "ACE inhibitor cough", "2018-02-20", status="resolved", force=True)
+    add_entry(tess, "MRN-903", "complication", "Wound infection", "2010-01-05", status="resolved", force=True)
+    add_entry(tess, "MRN-903", "procedure", "Right total hip replacement", "2020-02-12", status="completed",
+              force=True)
+    add_entry(tess, "MRN-903", "complication", "Deep vein thrombosis, right calf", "2020-02-26", status="resolved",
+              force=True)
+    add_entry(tess, "MRN-903", "medication", "Apixaban 5 mg tablet", "2021-06-01", dose="5 mg", force=True)
+    tess.close()
+    why = ask(phys, "Why was Tomas Wirtanen's lisinopril stopped?")
+    assert why.answer.startswith("Lisinopril 10 mg tablet was stopped on 2018-03-02")
+    assert "ACE inhibitor cough" in why.answer and "Wound infection" not in why.answer
+    after = ask(phys, "What complication did Tomas Wirtanen have after his hip replacement?")
+    assert "Deep vein thrombosis" in after.answer and "Wound infection" not in after.answer
+    dose = ask(phys, "Which anticoagulant is Mr. Wirtanen taking now, and what dose?")
+    assert "Apixaban 5 mg tablet" in dose.answer and "dose 5 mg" in dose.answer
+
+
+def test_an_mrn_no_patient_has_is_a_question_back_not_a_fact(phys: Any) -> None:
+    answer = ask(phys, "What medications is MRN 99999-404 on?")
+    assert answer.answer.startswith("Which patient do you mean?") and "MRN 99999-404" in answer.answer
+    assert not answer.citations
+
+
+def test_the_chart_answers_what_followed_an_event_and_what_is_taken_for_a_problem(shared_vault: VaultFixture,
+                                                                                 phys: Any) -> None:
+    from archive.charts.entries import add_entry
+    from archive.charts.patients import add_patient
+
+    tess = shared_vault.open("tess", TECH_PASS)
+    add_patient(tess, "MRN-904", "Ada Quennell", "1947-05-06", "F", physician="drmaria")
+    add_entry(tess, "MRN-904", "diagnosis", "Cardiac arrest", "2016-04-20", force=True)
+    add_entry(tess, "MRN-904", "procedure", "Pacemaker implantation", "2009-03-01", status="completed", force=True)
+    add_entry(tess, "MRN-904", "procedure", "Implantable cardioverter defibrillator insertion", "2016-04-26",
+              status="completed", force=True)
+    add_entry(tess, "MRN-904", "medication", "Hydrochlorothiazide 25 mg tablet", "2015-02-02", dose="25 mg",
+              force=True)
+    add_entry(tess, "MRN-904", "medication", "Metformin 500 mg tablet", "2015-02-02", dose="500 mg", force=True)
+    tess.close()
+    device = ask(phys, "What device was implanted in Ms. Quennell after her cardiac arrest?")
+    assert "Implantable cardioverter defibrillator insertion" in device.answer
+    assert "Pacemaker" not in device.answer
+    bp = ask(phys, "What does Ada Quennell take for her blood pressure?")
+    assert "Hydrochlorothiazide" in bp.answer and "Metformin" not in bp.answer

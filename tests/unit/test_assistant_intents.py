@@ -207,3 +207,15 @@ def test_what_is_she_on_now_is_the_medication_list_and_class_aliases_take_any_dr
 )
 def test_an_mrn_holds_a_digit(question: str, mrn: str | None) -> None:
     assert recognise(question).mrn == mrn
+
+
+def test_a_capitalised_word_names_a_person_only_where_a_name_can_stand() -> None:
+    from archive.assistant.cases import describes_case
+    from archive.assistant.patient_refs import _names_someone
+
+    assert not _names_someone("Young", "Young active woman with asthma: what controller was planned?")
+    assert not _names_someone("Bruce", "Stress test, 8 minutes on the Bruce protocol: what ejection fraction?")
+    assert _names_someone("Bixby", "When was Bixby last seen?")
+    assert _names_someone("Karls", "Karls: is he still on lisinopril?")
+    assert _names_someone("Vale", "What dose was Ms. Vale taking?")
+    assert describes_case("Schoolgirl who plays soccer, brought by her father: how common are tics?")

@@ -173,3 +173,99 @@ def test_a_labelled_line_answers_what_its_label_names() -> None:
     text = "ANESTHESIA:,  Spinal with sedation.\nThe Department of Anesthesia came.\nThe debridement was done.\n"
     found = R.best_sentences({"r1": text}, R.understand("what anesthesia was used for the debridement?"), limit=1)
     assert found and "Spinal with sedation" in found[0].segment.text
+
+
+# -- session 8: the asked measure's unit, the asked thing's kind, where a note states it ---------------------------
+
+OPERATIVE = (
+    "PROCEDURE:,  Closed reduction with splint application with use of image intensifier.\n"
+    "DESCRIPTION: The fracture was reduced. Subsequently, a sugar-tong splint was applied and reduction was "
+    "confirmed.\n"
+    "POSTOPERATIVE DIAGNOSIS: Delivery of a viable female A weighing 4 pounds 7 ounces, Apgars were 8 and 9 at 1 "
+    "and 5 minutes.\n"
+    "We placed a small drain and then replaced the bone flap and secured this with the bone plates. A single bur "
+    "hole was made and then a 4x6cm bur hole was created.\n"
+    "Gated SPECT revealed normal wall motion, ejection fraction of 68%. Peak heart rate was 151, which is 87% of "
+    "the target heart rate.\n"
+    "TREATMENT: 4. I referred him to Dr. ABC or Dr. XYZ for neurology evaluation.\n"
+    "I advised eye tics are very common in children and as many as 1 in 5 children have a tick during school.\n"
+    "We are also going to continue with her current dose of radiation at 45 Gy. I prescribed prednisone 40 mg.\n"
+)
+
+
+@pytest.mark.parametrize(("question", "fact"), [
+    ("what did twin A weigh?", "4 pounds 7 ounces"),  # a weight, not the Apgar score beside it
+    ("how large was the bone opening?", "4x6cm"),  # a size, though the sentence says "bur hole", not "opening"
+    ("what ejection fraction did gated SPECT show?", "68%"),
+    ("how common are such tics in children?", "1 in 5 children"),  # a proportion
+    ("what radiation dose is she receiving?", "45 Gy"),
+])
+def test_a_measure_is_answered_in_its_unit(question: str, fact: str) -> None:
+    found = R.best_sentences({"r1": OPERATIVE}, R.understand(question), limit=1)
+    assert found and found[0].fact is not None and fact in found[0].fact
+    assert OPERATIVE[found[0].segment.start:found[0].segment.end] == found[0].segment.text
+
+
+def test_what_splint_is_the_splint_named_with_its_kind_not_the_procedure_line() -> None:
+    found = R.best_sentences({"r1": OPERATIVE}, R.understand("what splint was applied?"), limit=1)
+    assert found and "sugar-tong splint" in found[0].segment.text
+
+
+def test_which_specialty_is_answered_by_a_specialty_and_a_title_does_not_end_the_sentence() -> None:
+    found = R.best_sentences({"r1": OPERATIVE}, R.understand("to which specialty was he referred?"), limit=1)
+    assert found and "neurology evaluation" in found[0].segment.text and "Dr. ABC" in found[0].segment.text
+
+
+def test_a_class_member_the_table_knows_is_a_drug() -> None:
+    assert R.drug_phrase("I have also prescribed the patient meloxicam once a day.") == "meloxicam"
+    assert R.drug_phrase("2.  Being Nexium 40 mg a day.") == "Nexium 40 mg a day"
+
+
+def test_what_was_started_reads_the_plan_line_and_what_was_found_the_findings() -> None:
+    note = ("PREMEDICATIONS: , Versed 5 mg IV.\n"
+            "PLAN:,1.  Liver profile today.,2.  Being Nexium 40 mg a day.,3.  Colonoscopy next week.\n")
+    found = R.best_sentences({"r1": note}, R.understand("what acid suppressant was started?"), limit=1)
+    assert found and found[0].fact == "Nexium 40 mg a day"
+    ct = ("TECHNIQUE:,  Noncontrast CT abdomen and pelvis per renal stone protocol.\n"
+          "IMPRESSION:,1. No renal stone or evidence of obstruction.  Normal appendix.\n")
+    found = R.best_sentences({"r1": ct}, R.understand("CT by the renal stone protocol: was a kidney stone found?"),
+                             limit=1)
+    assert found and found[0].segment.text.startswith("No renal stone") and found[0].status == NEGATED
+
+
+@pytest.mark.parametrize(("sentence", "mention", "status"), [
+    ("We discussed the role of an EGD in evaluating her prior symptoms.", "EGD", HYPOTHETICAL),
+    ("I am comfortable foregoing the EGD for now.", "EGD", NEGATED),
+    ("If her symptoms return, we could schedule the EGD.", "EGD", HYPOTHETICAL),
+    ("An EGD was performed.", "EGD", PRESENT),
+])
+def test_discussed_or_forgone_is_not_done(sentence: str, mention: str, status: str) -> None:
+    i = sentence.index(mention)
+    assert mention_status(sentence, i, i + len(mention)) == status
+
+
+def test_a_dose_asked_is_answered_by_the_sentence_with_the_dose() -> None:
+    note = ("Medical Reasoning: Her flares are well controlled on allopurinol.\n"
+            "Medical Treatment: Continue allopurinol 100 mg once daily.\n")
+    found = R.best_sentences({"r1": note}, R.understand("what allopurinol dose is she on?"), limit=1)
+    assert found and found[0].fact == "allopurinol 100 mg once daily"
+
+
+def test_what_is_taken_for_a_reading_asks_a_drug_and_a_plural_finds_the_singular() -> None:
+    assert R.answer_type("What does she take for her blood pressure?") == R.DRUG
+    assert R.answer_type("What was her blood pressure on admission?") == R.VALUE
+    asked = R.Asked(R.YESNO, ("allerg", "nuts"), (), "allergic nuts", text="is she allergic to nuts?")
+    found = R.best_sentences({"r1": "Allergy: Allergy to nut; category food; status active\n"}, asked, limit=1)
+    assert found and set(found[0].matched) == {"allerg", "nuts"}
+
+
+def test_a_person_after_a_title_is_not_a_brand() -> None:
+    assert R.drug_phrase("MEDICATIONS: The procedure was done under anesthesia given by Dr. Marino Fernandez.") is None
+    assert R.drug_phrase("She was given samples of Nasonex and Flonase.") is not None
+
+
+def test_a_sheath_size_is_in_french_and_a_blood_pressure_medicine_is_a_drug() -> None:
+    note = "Under 2% lidocaine anesthesia, the artery was entered. A 6-French sheath was placed.\n"
+    found = R.best_sentences({"r1": note}, R.understand("what size sheath was placed?"), limit=1)
+    assert found and found[0].fact == "6-French"
+    assert R.answer_type("what blood pressure medicine is he on at home?") == R.DRUG
