@@ -25,11 +25,14 @@ if TYPE_CHECKING:
     from archive.store import Store
 
 _UNSIGNED = ("signer", "sig")
+# Columns added after versions were first signed: signed only when set, so a version signed before the column
+# existed (the column NULL since its migration) still matches what its writer signed.
+_SIGNED_WHEN_SET = ("stop_reason",)
 
 
 def version_message(row: dict[str, Any]) -> bytes:
     """What the writer signs: every column of the version row, plus its entry's patient."""
-    fields = {k: v for k, v in row.items() if k not in _UNSIGNED}
+    fields = {k: v for k, v in row.items() if k not in _UNSIGNED and not (k in _SIGNED_WHEN_SET and v is None)}
     return b"chartvault-chart-version/v1|" + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 

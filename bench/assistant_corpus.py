@@ -264,11 +264,13 @@ def add_demo_chart(tech: object, physician: str, record_of_file: dict[str, str],
 
 # ---------------------------------------------------------------- hand-entered patients and chart entries (a question
 # set's chart_entries.jsonl: {"patient": {mrn, name, dob, sex}} or {"entry": {mrn, kind, text, date, status, dose,
-# route, frequency, start, stop, to, to_kind, reason, code}}, the fields of `chartvault patient add` / `chart add`)
+# route, frequency, start, stop, to, to_kind, reason, code}}, the fields of `chartvault patient add` / `chart add`;
+# a referral's "reason" is its referral reason (`--reason`), a medication's why it was stopped (`--stop-reason`))
 
 ENTRY_OPTION = {"status": "status", "dose": "dose", "route": "route", "frequency": "frequency", "start": "start",
                 "stop": "stop", "to": "referral_to", "to_kind": "referral_to_kind", "reason": "referral_reason",
                 "code": "code"}
+REASON_OF_KIND = {"medication": "stop_reason"}  # "reason" of other kinds: the referral reason
 
 
 def load_chart_entries(path: Path) -> list[dict[str, dict[str, str]]]:
@@ -277,6 +279,11 @@ def load_chart_entries(path: Path) -> list[dict[str, dict[str, str]]]:
         if line.strip() and not line.lstrip().startswith("#"):
             out.append(json.loads(line))
     return out
+
+
+def _entry_field(kind: str, key: str) -> str:
+    """The chart entry field a row's key fills (its "reason" depends on the entry's kind)."""
+    return REASON_OF_KIND.get(kind, ENTRY_OPTION[key]) if key == "reason" else ENTRY_OPTION[key]
 
 
 def add_chart_entries(tech: object, physician: str, rows: list[dict[str, dict[str, str]]]) -> list[str]:
@@ -295,7 +302,8 @@ def add_chart_entries(tech: object, physician: str, rows: list[dict[str, dict[st
                             physician=physician, force=True)
             elif "entry" in row:
                 e = dict(row["entry"])
-                options = {ENTRY_OPTION[k]: v for k, v in e.items() if k in ENTRY_OPTION and v not in (None, "")}
+                options = {_entry_field(e["kind"], k): v for k, v in e.items()
+                           if k in ENTRY_OPTION and v not in (None, "")}
                 add_entry(tech, e["mrn"], e["kind"], e["text"], e["date"], force=True,  # type: ignore[arg-type]
                           **options)
         except ChartvaultError as exc:

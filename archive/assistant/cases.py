@@ -258,8 +258,9 @@ WHY_STOPPED_DAYS = 90  # a problem charted this long before a medication's stop 
 
 
 def why_stopped(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
-    """"Why was his lisinopril stopped?": the medication entry with its stop date, and the problems (complications,
-    diagnoses) charted in the weeks before it; the chart states when, the answer does not claim a cause it lacks."""
+    """"Why was his lisinopril stopped?": the medication entry's recorded stop reason when it has one; else the entry
+    with its stop date and the problems (complications, diagnoses) charted in the weeks before it; the chart states
+    when, the answer does not claim a cause it lacks."""
     import datetime as dt
 
     assert ctx.patient is not None
@@ -267,12 +268,21 @@ def why_stopped(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     draft = Draft("passages", topic=intent.topic, patients={mrn})
     words = set(asked.words) - _NOT_A_THING
     facts = chart_facts(ctx.session, mrn, (), intent.period)
-    meds = [f for f in facts if f.kind == "medication" and f.stop
+    meds = [f for f in facts if f.kind == "medication" and (f.stop or f.stop_reason)
             and words & {R.key(s) for s, _, _ in P._stems_in(f.text)}]
     if not meds:
         return draft
-    med = max(meds, key=lambda f: f.stop or "")
+    med = max(meds, key=lambda f: (f.stop or "", f.date or ""))
     stop = (med.stop or "")[:10]
+    if med.stop_reason:  # the chart records why
+        _state_fact(ctx, draft, med, mrn)
+        if not draft.statements:
+            return draft
+        when = f"on {stop}" if stop else "(stop date not recorded)"
+        reason = med.stop_reason
+        draft.lead = lambda sts: (f"{med.text} was stopped {when}; the chart's stop reason: {reason} — "
+                                  f"for {_who(ctx, mrn)}:")
+        return draft
     try:
         since = (dt.date.fromisoformat(stop) - dt.timedelta(days=WHY_STOPPED_DAYS)).isoformat()
     except ValueError:

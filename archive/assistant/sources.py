@@ -128,6 +128,7 @@ class ChartFact:
     status: str | None = None
     detail: str = ""  # dose, route, referral target: shown, not quoted
     stop: str | None = None  # a medication's stop date
+    stop_reason: str | None = None  # why a medication was stopped, as charted
 
 
 def chart_facts(session: Session, mrn: str, kinds: tuple[str, ...], period: Period | None,
@@ -146,8 +147,8 @@ def chart_facts(session: Session, mrn: str, kinds: tuple[str, ...], period: Peri
         detail = ", ".join(p for p in (e.dose and f"dose {e.dose}", e.route, e.frequency,
                                        e.referral_to and f"to {e.referral_to}",
                                        e.referral_reason and f"reason: {e.referral_reason}",
-                                       e.stop and f"stop {e.stop}") if p)
-        out.append(ChartFact(e.kind, e.text, e.date, e.source_record, e.status, detail, e.stop))
+                                       _stopped(e.stop, e.stop_reason)) if p)
+        out.append(ChartFact(e.kind, e.text, e.date, e.source_record, e.status, detail, e.stop, e.stop_reason))
     if with_encounters:
         for enc in chart.encounters:
             if enc.source_record:
@@ -157,6 +158,13 @@ def chart_facts(session: Session, mrn: str, kinds: tuple[str, ...], period: Peri
     if period is not None:
         out = [f for f in out if period.contains(f.date)]
     return sorted(out, key=lambda f: (f.date or "9999", f.kind != "encounter", f.text))
+
+
+def _stopped(stop: str | None, reason: str | None) -> str:
+    """A medication's stop as a chart line says it: "stop 2021-08-30", "stopped 2021-08-30: upper GI bleed"."""
+    if reason:
+        return f"stopped {stop}: {reason}" if stop else f"stopped: {reason}"
+    return f"stop {stop}" if stop else ""
 
 
 def _record_facts(session: Session, mrn: str, kinds: tuple[str, ...], with_encounters: bool,

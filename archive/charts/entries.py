@@ -37,11 +37,13 @@ if TYPE_CHECKING:
 ENTRY_FIELDS = (
     "kind", "text", "date", "status", "encounter_id", "source_record", "code", "code_system", "dose", "route",
     "frequency", "start", "stop", "referral_to", "referral_to_kind", "referral_reason", "details", "author",
+    "stop_reason",  # added later (migration medication_stop_reason): the last column
 )
 # The option a person types for a field (errors are named after it; the TUI's form fields carry these names).
 OPTION = {"encounter_id": "encounter", "source_record": "source", "referral_to": "to", "referral_to_kind": "to_kind"}
 FIELD_OF_OPTION = {option: name for name, option in OPTION.items()}
-MEDICATION_ONLY = ("dose", "route", "frequency", "start", "stop")
+MEDICATION_ONLY = ("dose", "route", "frequency", "start", "stop", "stop_reason")
+STOP_REASON_LIMIT = 200
 REFERRAL_ONLY = ("referral_to", "referral_to_kind", "referral_reason")
 DEFAULT_STATUS = {"procedure": "completed", "referral": "active"}
 ICD10 = "ICD-10-CM"
@@ -68,6 +70,7 @@ class ChartEntry:
     frequency: str | None = None
     start: str | None = None
     stop: str | None = None
+    stop_reason: str | None = None  # why a medication was stopped (adverse reaction, dose change, course completed)
     referral_to: str | None = None
     referral_to_kind: str | None = None
     referral_reason: str | None = None
@@ -91,7 +94,10 @@ class ChartEntry:
         parts = [self.text]
         if self.kind == "medication":
             parts += [p for p in (self.dose, self.route, self.frequency) if p]
-            if self.stop:
+            if self.stop_reason:
+                parts.append(f"stopped {self.stop}: {self.stop_reason}" if self.stop else
+                             f"stopped: {self.stop_reason}")
+            elif self.stop:
                 parts.append(f"until {self.stop}")
         elif self.kind == "referral":
             parts.append(f"to {self.referral_to}" + (f" ({self.referral_to_kind})" if self.referral_to_kind else ""))
@@ -186,6 +192,7 @@ def _entry(row: dict[str, Any]) -> ChartEntry:
         date=row["date"], status=row["status"], encounter_id=row["encounter_id"],
         source_record=row["source_record"], code=row["code"], code_system=row["code_system"], dose=row["dose"],
         route=row["route"], frequency=row["frequency"], start=row["start_date"], stop=row["stop_date"],
+        stop_reason=row["stop_reason"],
         referral_to=row["referral_to"], referral_to_kind=row["referral_to_kind"],
         referral_reason=row["referral_reason"], details=json.loads(row["details"] or "{}"), author=row["author"],
         correction_reason=row["correction_reason"], saved_at=row["created_at"], saved_by=row["created_by"],
@@ -367,7 +374,7 @@ def validate_entry(
 def _check_kind_fields(kind: str, values: dict[str, Any], changed: set[str]) -> None:
     for name in MEDICATION_ONLY:
         if kind != "medication" and values.get(name) and (name in changed or "kind" in changed):
-            raise _fail(name, f"only medication entries have a {name} (this is a {kind}).",
+            raise _fail(name, f"only medication entries have a {name.replace('_', ' ')} (this is a {kind}).",
                         "Leave it out, or use --kind medication.")
     for name in REFERRAL_ONLY:
         if kind != "referral" and values.get(name) and (name in changed or "kind" in changed):
@@ -380,8 +387,17 @@ def _check_medication(values: dict[str, Any], changed: set[str], out: dict[str, 
     for name, limit in (("dose", 60), ("route", 60), ("frequency", 60)):
         if name in changed:
             out[name] = rules.check_text(name, values.get(name), f"the {name}", required=False, limit=limit)
-    if not changed & {"start", "stop", "date", "kind"}:
-        return
+    if changed & {"stop_reason", "kind"}:
+        out["stop_reason"] = rules.check_text("stop_reason", values.get("stop_reason"), "the stop reason",
+                                              required=False, limit=STOP_REASON_LIMIT)
+    if changed & {"start", "stop", "date", "kind"}:
+        _check_medication_dates(values, changed, out, date, dob)
+    if changed & {"stop_reason", "stop", "status", "kind"}:
+        _check_stop_reason(changed, out)
+
+
+def _check_medication_dates(values: dict[str, Any], changed: set[str], out: dict[str, Any], date: Any,
+                            dob: Any) -> None:
     start = _parse("start", values, changed, "the start date")
     if start is None and "date" in changed:
         start = date  # a medication starts on its date unless told otherwise
@@ -395,6 +411,18 @@ def _check_medication(values: dict[str, Any], changed: set[str], out: dict[str, 
         out["start"] = rules.iso(start)
     if "stop" in changed:
         out["stop"] = rules.iso(stop)
+
+
+def _check_stop_reason(changed: set[str], out: dict[str, Any]) -> None:
+    """A stop reason says why a medication was stopped: it needs a stop date or status stopped."""
+    if not out.get("stop_reason") or out.get("stop") or out.get("status") in ("stopped", "entered_in_error"):
+        return
+    if "stop_reason" in changed:
+        raise _fail("stop_reason", "a stop reason needs a stop date or status stopped (this medication has neither).",
+                    "Give the stop date with it (--stop DATE) or --status stopped, or leave the reason out.")
+    name = "stop" if "stop" in changed else "status"
+    raise _fail(name, f"the medication keeps its stop reason '{out['stop_reason']}', which needs a stop date or "
+                "status stopped.", "Keep the stop date or the status, or clear the reason too (--stop-reason '').")
 
 
 def _check_referral(values: dict[str, Any], changed: set[str], out: dict[str, Any]) -> None:

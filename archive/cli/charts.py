@@ -217,6 +217,9 @@ def _entry_options(correcting: bool) -> Callable[[F], F]:
             click.option("--frequency", help="Medication frequency, e.g. 'twice daily'."),
             click.option("--start", metavar="DATE", help="Medication start (default: --date)."),
             click.option("--stop", metavar="DATE", help="Medication stop."),
+            click.option("--stop-reason", "stop_reason", metavar="TEXT",
+                         help="Medication: why it was stopped (adverse reaction, dose change, course completed); "
+                              "needs --stop or --status stopped."),
             click.option("--to", "referral_to", metavar="WHOM", help="Referral: the doctor or facility."),
             click.option("--to-kind", "referral_to_kind", metavar="doctor|facility",
                          help="Referral: whether --to is a doctor or a facility (default doctor)."),
@@ -253,6 +256,8 @@ def chart_add(state: CliState, mrn: str, kind: str, text: str, date: str, force:
     Examples:
       chartvault chart add 12345 --kind medication --text "Amoxicillin 500 mg capsule" \\
           --date 2024-03-05 --dose "500 mg" --route oral --frequency "three times daily" --stop 2024-03-12
+      chartvault chart add 12345 --kind medication --text "Warfarin 5 mg tablet" --date 2021-06-01 \\
+          --status stopped --stop 2021-08-30 --stop-reason "upper GI bleed"
       chartvault chart add 12345 --kind referral --text "Cardiology referral" --date 2024-03-06 \\
           --to "St Mary's Cardiology" --to-kind facility --reason "new murmur"
       chartvault chart add 12345 --kind diagnosis --text "Type 2 diabetes" --date 2024-03-05 --code E11.9

@@ -494,6 +494,13 @@ def vector_snapshots(db: Any) -> None:
     create_schema(db)
 
 
+def medication_stop_reason(db: Any) -> None:
+    """Session 8: why a medication was stopped (adverse reaction, dose change, course completed), a field of each
+    chart entry version; versions saved before have none (NULL). A NULL stop_reason is left out of what a writer
+    signs (archive.signed_rows.version_message), so the versions signed before this column still verify."""
+    db.execute("ALTER TABLE chart_entry_versions ADD COLUMN stop_reason TEXT")
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -512,6 +519,7 @@ MIGRATIONS = [
     vector_snapshots,
     assertion_spans_rules_2,
     assertion_spans_rules_3,
+    medication_stop_reason,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

@@ -64,6 +64,8 @@ def test_a_question_sets_chart_entries_are_typed_in_through_the_domain_api(share
                    "dose": "5 mg", "stop": "2019-03-01"}},
         {"entry": {"mrn": "HX-100", "kind": "medication", "text": "Metformin 500 mg", "date": "2019-03-01"}},
         {"entry": {"mrn": "HX-100", "kind": "procedure", "text": "Knee arthroscopy", "date": "1940-01-01"}},
+        {"entry": {"mrn": "HX-100", "kind": "medication", "text": "Warfarin 5 mg tablet", "date": "2021-06-01",
+                   "status": "stopped", "stop": "2021-08-30", "reason": "upper GI bleed"}},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     tess = shared_vault.open("tess", TECH_PASS)
@@ -83,4 +85,7 @@ def test_a_question_sets_chart_entries_are_typed_in_through_the_domain_api(share
     assert stop.answer.startswith("2019-03-01 — for MRN HX-100")
     how = ask(phys, "What dose of metformin is Ms. Quill on?")
     assert how.answer.startswith("From the chart of MRN HX-100") and "Metformin 500 mg" in how.answer
+    warfarin = ask(phys, "Why was Harriet Quill's warfarin stopped?")  # a medication's "reason": its stop reason
+    assert warfarin.answer.startswith("Warfarin 5 mg tablet was stopped on 2021-08-30; the chart's stop reason: "
+                                      "upper GI bleed"), warfarin.answer
     phys.close()

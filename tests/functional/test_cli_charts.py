@@ -163,6 +163,10 @@ def test_chart_add_each_kind_and_json_shape(shared_vault: Vault, patient: dict[s
          "not an ICD-10-CM code"),
         (["--kind", "x-ray", "--text", "CT head", "--date", days_ago(2)], "--kind", "must be one of"),
         (["--kind", "procedure", "--text", "CT head", "--date", "tomorrow"], "--date", "is not a date"),
+        (["--kind", "medication", "--text", "Warfarin", "--date", days_ago(2), "--stop-reason", "GI bleed"],
+         "--stop-reason", "a stop reason needs a stop date or status stopped"),
+        (["--kind", "procedure", "--text", "CT head", "--date", days_ago(2), "--stop-reason", "GI bleed"],
+         "--stop-reason", "only medication entries have a stop reason"),
     ],
 )
 def test_chart_add_failures_exit_2_and_name_the_option(shared_vault: Vault, patient: dict[str, Any],
@@ -201,6 +205,27 @@ def test_correct_history_and_a_stale_version_refused(shared_vault: Vault, patien
     listed = ok_json(invoke(shared_vault.root, "chart", "list", "C-100", "--json"))
     assert eid not in [e["id"] for e in listed]
     assert eid in [e["id"] for e in ok_json(invoke(shared_vault.root, "chart", "list", "C-100", "--all", "--json"))]
+
+
+def test_a_medication_stop_reason_is_added_shown_corrected_and_cleared(shared_vault: Vault,
+                                                                      patient: dict[str, Any]) -> None:
+    added = invoke(shared_vault.root, "chart", "add", "C-100", "--kind", "medication", "--text",
+                   "Warfarin 5 mg tablet", "--date", days_ago(5), "--status", "stopped", "--stop", days_ago(1),
+                   "--stop-reason", "upper GI bleed")
+    assert added.exit_code == 0, added.output
+    assert f"Warfarin 5 mg tablet, stopped {days_ago(1)}: upper GI bleed  [stopped]" in added.stdout
+    eid = added.stdout.split()[1]
+    listed = ok_json(invoke(shared_vault.root, "chart", "list", "C-100", "--kind", "medication", "--json"))
+    assert [e["stop_reason"] for e in listed if e["id"] == eid] == ["upper GI bleed"]
+    v2 = ok_json(invoke(shared_vault.root, "chart", "correct", eid, "--reason", "the letter says more",
+                        "--stop-reason", "upper GI bleed, INR 6.2", "--json"))
+    assert (v2["version"], v2["stop_reason"], v2["correction_reason"]) == (
+        2, "upper GI bleed, INR 6.2", "the letter says more")
+    plain = invoke(shared_vault.root, "chart", "history", eid)
+    assert "stop_reason: 'upper GI bleed' -> 'upper GI bleed, INR 6.2'" in plain.stdout
+    v3 = ok_json(invoke(shared_vault.root, "chart", "correct", eid, "--reason", "typed on the wrong drug",
+                        "--stop-reason", "", "--json"))
+    assert (v3["version"], v3["stop_reason"]) == (3, None)
 
 
 def test_patient_show_history_and_list_json(shared_vault: Vault, patient: dict[str, Any]) -> None:

@@ -348,3 +348,40 @@ async def test_escape_asks_before_throwing_away_unsaved_input(vault_root: Path) 
         await pilot.press("d")
         await _wait(pilot, lambda: app.screen is chart, "discarded")
         assert len(chart.chart.entries) == entries and chart.loads == 1  # nothing saved, nothing reloaded
+
+
+async def test_a_medications_stop_reason_is_typed_in_the_form_refused_beside_it_and_saved(vault_root: Path) -> None:
+    """The Stop reason field is shown for medications only; a reason without a stop is refused beside it; saved,
+    the timeline line and the detail show it; the form's footer keys are those of every entry form."""
+    from textual.widgets import Select
+
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 40)) as pilot:
+        chart = await _open_chart(app, pilot)
+        loads = chart.loads
+        await pilot.press("a")
+        form = await _form(app, pilot)
+        assert not _shown(form, "#f-stop_reason")  # a procedure has none
+        shown = {b.binding.key: b.binding.description for b in form.active_bindings.values()
+                 if b.binding.show and b.enabled}
+        assert shown == {"escape": "Cancel", "ctrl+s": "Save"}
+        form.query_one("#f-kind", Select).value = "medication"
+        await _wait(pilot, lambda: _shown(form, "#f-stop_reason"), "the stop reason field")
+        form.query_one("#f-text", Input).value = "Warfarin 5 mg tablet"
+        form.query_one("#f-date", Input).value = days_ago(8)
+        form.query_one("#f-stop_reason", Input).value = "upper GI bleed"
+        await pilot.press("ctrl+s")
+        await _wait(pilot, lambda: "needs a stop date" in _text(form, "#err-stop_reason"), "the reason refused")
+        assert isinstance(app.screen, EntryForm) and form.query_one("#f-stop_reason", Input).has_focus
+        form.query_one("#f-stop", Input).value = days_ago(2)
+        await pilot.press("ctrl+s")
+        chart = await _chart(app, pilot, loads=loads + 1)
+        added = next(e for e in chart.chart.entries if e.text == "Warfarin 5 mg tablet")
+        assert (added.stop, added.stop_reason) == (days_ago(2), "upper GI bleed")
+        row = next(i for i, item in enumerate(chart.items) if item.id == added.id)
+        assert f"stopped {days_ago(2)}: upper GI bleed" in chart.items[row].text
+        chart.query_one("#timeline", DataTable).move_cursor(row=row)
+        await _wait(pilot, lambda: "stop reason: upper GI bleed" in _text(chart, "#detail"), "the detail")
+        await pilot.press("c")  # a correction starts from it
+        form = await _form(app, pilot)
+        assert form.query_one("#f-stop_reason", Input).value == "upper GI bleed"

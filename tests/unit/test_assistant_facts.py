@@ -218,6 +218,30 @@ def test_why_stopped_the_event_as_a_time_and_an_attribute_asked_of_an_entry(shar
     assert "Apixaban 5 mg tablet" in dose.answer and "dose 5 mg" in dose.answer
 
 
+def test_why_stopped_answers_with_the_recorded_stop_reason_and_date(shared_vault: VaultFixture, phys: Any) -> None:
+    """A stop reason typed in with the medication is the answer (with the stop date and the entry stated as a
+    chart entry); the problems charted before the stop are the fallback only when no reason is recorded."""
+    from archive.charts.entries import add_entry
+    from archive.charts.patients import add_patient
+
+    tess = shared_vault.open("tess", TECH_PASS)
+    add_patient(tess, "MRN-905", "Greta Lindqvist", "1944-07-08", "F", physician="drmaria")
+    add_entry(tess, "MRN-905", "medication", "Warfarin 5 mg tablet", "2021-06-01", dose="5 mg", status="stopped",
+              stop="2021-08-30", stop_reason="upper GI bleed", force=True)
+    add_entry(tess, "MRN-905", "complication", "Iron deficiency anaemia", "2021-08-01", force=True)
+    add_entry(tess, "MRN-905", "medication", "Simvastatin 40 mg tablet", "2019-01-01", status="stopped",
+              stop_reason="myalgia", force=True)
+    tess.close()
+    why = ask(phys, "Why was Greta Lindqvist's warfarin stopped?")
+    assert why.answer.startswith("Warfarin 5 mg tablet was stopped on 2021-08-30; the chart's stop reason: "
+                                 "upper GI bleed"), why.answer
+    assert "stopped 2021-08-30: upper GI bleed" in why.answer and "chart entry typed in" in why.answer
+    assert "anaemia" not in why.answer  # the charted reason, not a guess from what came before
+    statin = ask(phys, "Why was Ms. Lindqvist's simvastatin discontinued?")
+    assert statin.answer.startswith("Simvastatin 40 mg tablet was stopped (stop date not recorded); the chart's "
+                                    "stop reason: myalgia"), statin.answer
+
+
 def test_an_mrn_no_patient_has_is_a_question_back_not_a_fact(phys: Any) -> None:
     answer = ask(phys, "What medications is MRN 99999-404 on?")
     assert answer.answer.startswith("Which patient do you mean?") and "MRN 99999-404" in answer.answer

@@ -330,6 +330,11 @@ ENTRY_RULES: list[tuple[str, dict[str, Any], str, str]] = [
     ("diagnosis", {"code": "diabetes"}, "code", "not an ICD-10-CM code"),
     ("procedure", {"source_record": "rnothere"}, "source", "no record"),
     ("procedure", {"encounter_id": "e99999"}, "encounter", "no encounter"),
+    ("medication", {"stop_reason": "upper GI bleed"}, "stop_reason", "needs a stop date or status stopped"),
+    ("medication", {"stop_reason": "x" * 201, "stop": days_ago(1)}, "stop_reason", "at most 200"),
+    ("procedure", {"stop_reason": "upper GI bleed"}, "stop_reason", "only medication entries have a stop reason"),
+    ("referral", {"referral_to": "Dr Who", "referral_reason": "review", "stop_reason": "bleed"}, "stop_reason",
+     "only medication entries"),
 ]
 
 
@@ -440,6 +445,38 @@ def test_retracting_keeps_the_entry_in_the_history_only(env: Env, stay: Any) -> 
     assert entry.id in [e.id for e in list_entries(env.tess, stay.mrn, include_retracted=True)]
     again = add_entry(env.tess, stay.mrn, "diagnosis", "Gout", days_ago(3))  # no longer a duplicate
     assert again.id != entry.id
+
+
+def test_a_medication_records_why_it_was_stopped_and_a_correction_sets_or_clears_it(env: Env, stay: Any) -> None:
+    med = add_entry(env.tess, stay.mrn, "medication", "Warfarin 5 mg tablet", days_ago(12), status="stopped",
+                    stop=days_ago(2), stop_reason="upper GI bleed")
+    assert (med.stop_reason, med.stop, med.status) == ("upper GI bleed", days_ago(2), "stopped")
+    assert med.summary() == f"Warfarin 5 mg tablet, stopped {days_ago(2)}: upper GI bleed"
+    assert med.to_json()["stop_reason"] == "upper GI bleed"
+    by_status = add_entry(env.tess, stay.mrn, "medication", "Simvastatin 40 mg tablet", days_ago(10),
+                          status="stopped", stop_reason="myalgia")
+    assert by_status.summary() == "Simvastatin 40 mg tablet, stopped: myalgia"
+    v2 = correct_entry(env.tess, med.id, "reason was more specific in the letter", expect_version=1,
+                       stop_reason="upper GI bleed on day 10")
+    assert get_entry(env.tess, med.id).stop_reason == "upper GI bleed on day 10"
+    with pytest.raises(ValidationError) as err:  # the stop date goes but the reason would stay
+        correct_entry(env.tess, med.id, "still taking it", stop="", status="active")
+    assert err.value.field == "stop" and "--stop-reason ''" in err.value.hint
+    v3 = correct_entry(env.tess, med.id, "restarted: not stopped after all", stop="", status="active",
+                       stop_reason="")
+    assert (v3.stop, v3.stop_reason, v3.summary()) == (None, None, "Warfarin 5 mg tablet")
+    versions = entry_history(env.tess, med.id)
+    assert [v.stop_reason for v in versions] == ["upper GI bleed", "upper GI bleed on day 10", None]
+    events = [e for e in patient_history(env.tess, stay.mrn) if e.entity_id == med.id]
+    assert events[1].changes == {"stop_reason": ["upper GI bleed", "upper GI bleed on day 10"]}
+    assert events[2].changes["stop_reason"] == ["upper GI bleed on day 10", None]
+    audited = [json.loads(a["details"]) for a in env.audits("chart_correct")]
+    assert {"entry": med.id, "version": 2, "fields": ["stop_reason"]} in audited
+    assert v2.version == 2 and any(a["entry"] == med.id and "stop_reason" in a["fields"] and a["version"] == 3
+                                   for a in audited)
+    # retracting an entry stopped by status alone keeps its reason and is not refused
+    gone = correct_entry(env.tess, by_status.id, "wrong patient", status="entered_in_error")
+    assert gone.retracted and gone.stop_reason == "myalgia"
 
 
 def test_timeline_orders_encounters_before_what_happened_in_them(env: Env) -> None:

@@ -40,6 +40,7 @@ FORM_FIELDS: list[tuple[str, str, str, tuple[str, ...] | None]] = [
     ("frequency", "Frequency", "e.g. twice daily", ("medication",)),
     ("start", "Start", "YYYY-MM-DD (default: the date)", ("medication",)),
     ("stop", "Stop", "YYYY-MM-DD", ("medication",)),
+    ("stop_reason", "Stop reason", "why it was stopped (with a stop date or status stopped)", ("medication",)),
     ("to", "Referred to", "doctor or facility", ("referral",)),
     ("to_kind", "Target kind", "default: doctor", ("referral",)),
     ("referral_reason", "Referral reason", "why", ("referral",)),
@@ -541,7 +542,8 @@ class ChartScreen(Screen[None]):
             text.append(f"{entry.id}  {entry.kind}  v{entry.version}\n", style="bold")
             for label, value in (("text", entry.text), ("date", entry.date), ("status", entry.status),
                                  ("dose", entry.dose), ("route", entry.route), ("frequency", entry.frequency),
-                                 ("start", entry.start), ("stop", entry.stop), ("to", entry.referral_to),
+                                 ("start", entry.start), ("stop", entry.stop),
+                                 ("stop reason", entry.stop_reason), ("to", entry.referral_to),
                                  ("reason", entry.referral_reason), ("code", entry.code),
                                  ("encounter", entry.encounter_id),
                                  ("source", entry.source_record and entry.source_record + _purged(entry.source_purged)),

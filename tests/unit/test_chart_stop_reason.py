@@ -1,0 +1,96 @@
+"""A medication's stop reason: the migration `medication_stop_reason` adds the column to an existing vault (its rows
+keep NULL), and the chart versions signed before the column existed still verify afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archive.store.schema import MIGRATIONS, medication_stop_reason
+from tests.conftest import TECH_PASS
+from vault.db import migrate, transaction
+
+
+def _columns(db: Any) -> list[str]:
+    return [str(r[1]) for r in db.execute("PRAGMA table_info(chart_entry_versions)")]
+
+
+def test_a_vault_from_before_gets_the_column_and_its_entries_keep_no_reason() -> None:
+    from archive.charts.entries import _entry
+
+    db = sqlite_utils.Database(memory=True)
+    migrate(db, MIGRATIONS[: MIGRATIONS.index(medication_stop_reason)])
+    assert "stop_reason" not in _columns(db)
+    with transaction(db):  # a medication the code of before wrote
+        db.execute("INSERT INTO patients (mrn, name, created_at) VALUES ('M1', 'Ann', '2020-01-01')")
+        db.execute("INSERT INTO chart_entries (n, id, patient_mrn, current_version, created_at, created_by)"
+                   " VALUES (1, 'c1', 'M1', 1, '2020-01-01', 'tess')")
+        db.execute("INSERT INTO chart_entry_versions (entry_id, version, kind, text, date, status, stop_date,"
+                   " created_at, created_by) VALUES ('c1', 1, 'medication', 'Warfarin 5 mg tablet', '2020-01-01',"
+                   " 'stopped', '2020-02-01', '2020-01-01', 'tess')")
+    migrate(db, MIGRATIONS)
+    assert "stop_reason" in _columns(db)
+    from archive.store.chart_entries import ChartEntriesRepo
+
+    row = ChartEntriesRepo(db).current("c1")
+    assert row is not None and row["stop_reason"] is None
+    entry = _entry(row)
+    assert (entry.stop_reason, entry.summary()) == (None, "Warfarin 5 mg tablet, until 2020-02-01")
+
+
+def test_versions_signed_before_the_column_still_verify_and_a_reason_set_with_sql_is_caught(
+    users_vault_template: Any, tmp_path: Path
+) -> None:
+    from archive.charts.entries import add_entry
+    from archive.charts.patients import add_patient
+    from archive.signed_rows import chart_problems
+
+    fx = users_vault_template.copy(tmp_path / "v")
+    fx.session.close()
+    tess = fx.open("tess", TECH_PASS)
+    try:
+        add_patient(tess, "M77", "Ann Ode", "1950-01-02", "F", physician="drmaria")
+        old = add_entry(tess, "M77", "medication", "Warfarin 5 mg tablet", "2021-06-01", status="stopped",
+                        stop="2021-08-30")
+        why = add_entry(tess, "M77", "medication", "Aspirin 75 mg tablet", "2021-06-01", status="stopped",
+                        stop="2021-08-30", stop_reason="upper GI bleed")
+        db, root = tess.db, tess.vault.signing_root
+        assert chart_problems(tess.store, root) == []
+        # the vault as it was before the column: its version signed without it
+        with transaction(db):
+            db.execute("DELETE FROM chart_entry_versions WHERE entry_id = ?", [why.id])
+            db.execute("DELETE FROM chart_entries WHERE id = ?", [why.id])
+            db.execute("ALTER TABLE chart_entry_versions DROP COLUMN stop_reason")
+            db.execute("DELETE FROM schema_version WHERE version = ?", [len(MIGRATIONS)])
+        assert chart_problems(tess.store, root) == []
+        migrate(db, MIGRATIONS)
+        assert "stop_reason" in _columns(db) and chart_problems(tess.store, root) == []
+        with transaction(db):  # a reason put in with SQL is not what tess signed
+            db.execute("UPDATE chart_entry_versions SET stop_reason = 'course completed' WHERE entry_id = ?",
+                       [old.id])
+        assert [p for p in chart_problems(tess.store, root) if old.id in p and "changed after tess signed it" in p]
+    finally:
+        tess.close()
+
+
+def test_a_reason_cleared_with_sql_is_caught(users_vault_template: Any, tmp_path: Path) -> None:
+    from archive.charts.entries import add_entry
+    from archive.charts.patients import add_patient
+    from archive.signed_rows import chart_problems
+
+    fx = users_vault_template.copy(tmp_path / "v")
+    fx.session.close()
+    tess = fx.open("tess", TECH_PASS)
+    try:
+        add_patient(tess, "M78", "Bo Ode", "1950-01-02", "M", physician="drmaria")
+        why = add_entry(tess, "M78", "medication", "Aspirin 75 mg tablet", "2021-06-01", status="stopped",
+                        stop="2021-08-30", stop_reason="upper GI bleed")
+        assert chart_problems(tess.store, tess.vault.signing_root) == []
+        with transaction(tess.db):
+            tess.db.execute("UPDATE chart_entry_versions SET stop_reason = NULL WHERE entry_id = ?", [why.id])
+        problems = chart_problems(tess.store, tess.vault.signing_root)
+        assert [p for p in problems if why.id in p and "changed after tess signed it" in p]
+    finally:
+        tess.close()
