@@ -255,3 +255,20 @@ def test_a_rule_may_carry_its_own_reach() -> None:
 def test_a_relative_who_tells_is_not_the_subject_but_one_who_has_is() -> None:
     assert label("Mother reports the patient has had diarrhea.", "diarrhea") == "affirmed"
     assert label("Mother was diagnosed with breast cancer.", "breast cancer") == "family"
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        ("In case of seizure, give rectal diazepam.", "seizure", "hypothetical"),
+        ("Ibuprofen stopped to reduce the chance of a GI bleed.", "GI bleed", "hypothetical"),
+        ("Patient was educated about the warning signs of stroke.", "stroke", "hypothetical"),
+        ("Thought to be migraine, but TIA remains a consideration.", "TIA", "possible"),
+        ("Thought to be migraine, but TIA remains a consideration.", "migraine", "affirmed"),  # "but" ends doubt
+        ("Return if fever develops, but continue antibiotics for pneumonia.", "pneumonia", "affirmed"),
+        ("Breast cancer - maternal aunt.", "Breast cancer", "family"),
+        ("Chest pain - mother reports it started yesterday.", "Chest pain", "affirmed"),
+    ],
+)
+def test_session8_more_of_each_family(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected

@@ -405,6 +405,7 @@ def test_the_patient_is_the_subject_again_after_another_person(db) -> None:  # t
         ("HIV antibody nonreactive.", ("B20", "Z21")),
         ("CT excludes appendicitis.", ("K35", "K37")),
         ("The blood donor had hepatitis C.", ("B17", "B18", "B19")),
+        ("Sick contacts at home with influenza.", ("J09", "J10", "J11")),
         ("FHx positive for colon cancer (mother, maternal aunt).", ("C18",)),
     ],
 )
