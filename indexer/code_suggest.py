@@ -548,7 +548,8 @@ def _a_plan(toks: list[_Token], first: int, last: int) -> bool:
 # history (Z80-Z84 are blood relatives' conditions).
 _OTHER_PERSON = re.compile(
     r"\b(?:wife|husband|spouse|partner|boyfriend|girlfriend|fianc[eé]e?|roommates?|housemates?|friends?|"
-    r"co-?workers?|colleagues?|classmates?|teammates?|neighbou?rs?|caregivers?|donors?|visitors?|(?:sick|close|household) contacts?)(?:'s)?\b", re.I)
+    r"co-?workers?|colleagues?|classmates?|teammates?|neighbou?rs?|caregivers?|donors?|"
+    r"visitors?|(?:sick|close|household) contacts?)(?:'s)?\b", re.I)
 _RELATIVE = re.compile(
     r"\b(?:mother|father|mom|dad|parents?|brothers?|sisters?|siblings?|sons?|daughters?|child(?:ren)?|aunts?|"
     r"uncles?|cousins?|nieces?|nephews?|grand\w+|maternal|paternal|twin|family)\b", re.I)
