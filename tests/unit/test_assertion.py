@@ -272,3 +272,18 @@ def test_a_relative_who_tells_is_not_the_subject_but_one_who_has_is() -> None:
 )
 def test_session8_more_of_each_family(text: str, word: str, expected: str) -> None:
     assert label(text, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        # triggers that are everyday words elsewhere (found on the MTSamples dev notes)
+        ("Progressive lower extremity weakness.", "weakness"),
+        ("CT scan showed a lower pole stone.", "stone"),
+        ("New patient evaluation for a malignant meningioma.", "meningioma"),
+        ("Enlarged tonsils, which cause difficulty swallowing, recurrent pharyngitis.", "pharyngitis"),
+        ("Edema with question varicosities, associated pulmonary hypertension.", "pulmonary hypertension"),
+    ],
+)
+def test_plan_and_doubt_words_that_are_everyday_words_elsewhere(text: str, word: str) -> None:
+    assert label(text, word) == "affirmed"
