@@ -66,6 +66,7 @@ class Rule:
     direction: str  # FORWARD, BACKWARD, BIDIRECTIONAL, TERMINATE, PSEUDO
     literal: str
     slots: tuple[tuple[frozenset[str], bool], ...]  # (words allowed, optional)
+    max_scope: int | None = None  # words the modifier reaches (medspaCy's max_scope); None: MAX_SCOPE of its label
 
 
 def _slots(rule: dict[str, Any]) -> tuple[tuple[frozenset[str], bool], ...]:
@@ -90,7 +91,8 @@ def rules() -> tuple[Rule, ...]:
     published = [r for r in data["context_rules"] if r["literal"] not in ours]
     out = []
     for rule in [*published, *ours.values()]:
-        out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule)))
+        out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule),
+                        rule.get("max_scope")))
     return tuple(out)
 
 
@@ -155,7 +157,7 @@ def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = Non
     taken.sort(key=lambda f: f[0])
     mods = []
     for first, last, rule in taken:
-        reach = MAX_SCOPE[rule.category]
+        reach = rule.max_scope or MAX_SCOPE[rule.category]
         if rule.direction in ("TERMINATE", "PSEUDO"):
             scope = (first, first)
         elif rule.direction == "BACKWARD":

@@ -357,6 +357,7 @@ _FAMILY_CHAPTERS: tuple[tuple[str, str, str], ...] = (
     ("J00", "J99", "Z83.6"),  # other diseases of the respiratory system
     ("K00", "K95", "Z83.79"),  # other diseases of the digestive system
     ("L00", "L99", "Z84.0"),  # diseases of the skin and subcutaneous tissue
+    ("M00", "M19", "Z82.61"),  # arthritis: infectious (M00-M02), inflammatory (M05-M14), osteoarthritis (M15-M19)
     ("M00", "M99", "Z82.69"),  # other diseases of the musculoskeletal system and connective tissue
     ("N00", "N29", "Z84.1"),  # disorders of kidney and ureter
     ("N30", "N99", "Z84.2"),  # other diseases of the genitourinary system

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from indexer.assertion import context_of
+from indexer.assertion import Context, context_of
 from indexer.code_match import CodeMatcher, matcher_for
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
@@ -156,7 +156,8 @@ NEGATION_PRE = (
 NEGATION_POST = ("ruled out", "was negative", "is negative", "were negative", "unlikely", "not seen", "resolved")
 PSEUDO_NEGATION = (
     "no increase", "no change", "not only", "not necessarily", "no further", "not ruled out", "gram negative",
-    "without difficulty", "without incident",
+    "without difficulty", "without incident", "not resolved", "not resolving", "not improved", "not improving",
+    "not better", "not relieved", "not fully resolved", "not completely resolved", "no better", "no relief",
 )  # fmt: skip
 TERMINATORS = frozenset(
     "but however although though except aside apart which who presents presenting presented reports "
@@ -170,6 +171,13 @@ FAMILY_PRE = (
     "grandfather", "son", "daughter", "sibling", "siblings", "parents", "cousin",
 )  # fmt: skip
 NEGATION_SCOPE = 10
+# A relative who tells the history ("mother states", "father reports") or is taught ("parents told to watch for")
+# is its source or its audience, not its subject.
+REPORTING_VERBS = frozenset(
+    "states stated reports reported says said notes noted endorses endorsed relates related describes described "
+    "believes thinks feels brings brought told instructed educated advised taught counseled counselled agree agrees "
+    "asked asks".split()
+)
 # A condition word followed by one of these names a treatment or a service, not a diagnosis.
 NOT_A_DIAGNOSIS_AFTER = frozenset(
     "medication medications medicine medicines meds management control clinic clinics specialist specialists "
@@ -212,8 +220,9 @@ def _mark_context(toks: list[_Token]) -> None:
 
     i = 0
     while i < len(low):
-        if any(_starts_with(low, i, p) for p in pseudo):
-            i += 1
+        skip = next((p for p in pseudo if _starts_with(low, i, p)), None)
+        if skip:  # "not resolved": neither "not" nor "resolved" denies anything
+            i += len(skip)
             continue
         post = next((p for p in post_neg if _starts_with(low, i, p)), None)
         if post and i > 0:  # "pneumonia was ruled out": negate what came before
@@ -230,6 +239,8 @@ def _mark_context(toks: list[_Token]) -> None:
         if trig:
             mark_forward(i + len(trig), "historical", TERMINATORS)
         trig = next((p for p in fam if _starts_with(low, i, p)), None)
+        if trig and i + len(trig) < len(low) and low[i + len(trig)] in REPORTING_VERBS:
+            trig = None  # "Mother states the child has had a fever": the relative tells, the patient has it
         if trig:
             mark_forward(i + len(trig), "family", FAMILY_TERMINATORS)
         i += 1
@@ -437,7 +448,7 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         if _collision(used_stems, toks):
             continue  # "weight down", "felt fit", "cold to touch"
         span_start, span_end = min(t.start for t in used), max(t.end for t in used)
-        said = context_of(text, span_start, span_end)
+        said = _said(text, used, span_start, span_end)
         if said.heading or said.negated or said.hypothetical:
             continue  # "History of Present Illness:", "never smoker", "return if"
         if _someone_else(text, clause[0], span_start):
@@ -472,6 +483,30 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         else:
             out.append(mention)
     return out
+
+
+def _said(text: str, used: list[_Token], span_start: int, span_end: int) -> Context:
+    """What the text says of the matched words. Words of one name that lie apart ("VENOUS duplex to evaluate for
+    possible DVT") are read each on its own as well: a trigger between them is inside the whole span, where it
+    triggers nothing, yet it modifies the words after it. The name is negated, doubted, planned or a relative's
+    if any of its runs of adjacent words is."""
+    whole = context_of(text, span_start, span_end)
+    runs: list[list[_Token]] = []
+    for t in used:
+        if runs and re.fullmatch(r"[\s,'/-]*", text[runs[-1][-1].end : t.start]):
+            runs[-1].append(t)
+        else:
+            runs.append([t])
+    if len(runs) < 2:
+        return whole
+    parts = [context_of(text, run[0].start, run[-1].end) for run in runs]
+    return replace(
+        whole,
+        negated=whole.negated or any(p.negated for p in parts),
+        possible=whole.possible or any(p.possible for p in parts),
+        hypothetical=whole.hypothetical or any(p.hypothetical for p in parts),
+        family=whole.family or any(p.family for p in parts),
+    )
 
 
 # A reading of a clause's words that another reading matches better (tuned on the dev notes).
@@ -513,7 +548,8 @@ def _a_plan(toks: list[_Token], first: int, last: int) -> bool:
 # history (Z80-Z84 are blood relatives' conditions).
 _OTHER_PERSON = re.compile(
     r"\b(?:wife|husband|spouse|partner|boyfriend|girlfriend|fianc[eé]e?|roommates?|housemates?|friends?|"
-    r"co-?workers?|colleagues?|classmates?|neighbou?rs?|caregivers?)(?:'s)?\b", re.I)
+    r"co-?workers?|colleagues?|classmates?|teammates?|neighbou?rs?|caregivers?|donors?|"
+    r"visitors?|(?:sick|close|household) contacts?)(?:'s)?\b", re.I)
 _RELATIVE = re.compile(
     r"\b(?:mother|father|mom|dad|parents?|brothers?|sisters?|siblings?|sons?|daughters?|child(?:ren)?|aunts?|"
     r"uncles?|cousins?|nieces?|nephews?|grand\w+|maternal|paternal|twin|family)\b", re.I)

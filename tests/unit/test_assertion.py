@@ -194,3 +194,96 @@ def test_bench_on_a_sample_beats_the_naive_rules() -> None:
     assert report.negation.accuracy > report.naive_negation.accuracy
     assert report.history.f1 > report.naive_history.f1
     assert report.negation.accuracy >= 0.98 and report.negation.f1 >= 0.95
+
+
+# Issue 22, session 8: rule families the round-4 snippets showed missing (ConText/pyConText FUTURE, INDICATION and
+# PROBABLE_EXISTENCE triggers; negspacy's clinical-sensitive "monitor for", "leads to"). Wording of our own; each
+# family has an affirmed control that must stay affirmed.
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # plans, instructions, prevention, consequences
+        ("Started insulin; monitor closely for hypoglycemia.", "hypoglycemia", "affirmed"),  # "closely" between
+        ("Started insulin. Monitor for hypoglycemia overnight.", "hypoglycemia", "hypothetical"),
+        ("Parents told to watch for dehydration.", "dehydration", "hypothetical"),
+        ("Aspirin daily to prevent stroke.", "stroke", "hypothetical"),
+        ("Heparin given for prevention of deep vein thrombosis.", "deep vein thrombosis", "hypothetical"),
+        ("Pneumococcal vaccine given against pneumonia.", "pneumonia", "hypothetical"),
+        ("Statin to lower heart attack risk.", "heart attack", "hypothetical"),
+        ("Explained that uncontrolled diabetes may lead to kidney failure.", "kidney failure", "hypothetical"),
+        ("Seizure precautions in place.", "Seizure", "hypothetical"),
+        ("Ultrasound to look for gallstones.", "gallstones", "hypothetical"),
+        ("He had a stroke last month and is on aspirin.", "stroke", "affirmed"),
+        # doubt
+        ("Differential diagnosis includes lupus.", "lupus", "possible"),
+        ("Likely viral pharyngitis vs strep throat.", "strep throat", "possible"),
+        ("Appendicitis cannot be ruled out.", "Appendicitis", "possible"),
+        ("Findings cannot exclude a small fracture.", "fracture", "possible"),
+        ("Sarcoidosis is also being considered.", "Sarcoidosis", "possible"),
+        ("Indeterminate nodule, possible malignancy.", "nodule", "possible"),
+        ("He might have early dementia.", "dementia", "possible"),
+        ("Query sepsis, cultures sent.", "sepsis", "possible"),
+        ("Pneumonia is confirmed on chest film.", "Pneumonia", "affirmed"),
+        # negated
+        ("HIV antibody nonreactive.", "HIV", "negated"),
+        ("Rapid strep test negative.", "strep", "negated"),
+        ("Biopsy excludes malignancy.", "malignancy", "negated"),
+        ("Influenza PCR not detected.", "Influenza", "negated"),
+        ("There is evidence of an infarct with negative T waves.", "infarct", "affirmed"),
+        ("Headache not resolved with ibuprofen.", "Headache", "affirmed"),
+        ("Headache resolved with ibuprofen.", "Headache", "negated"),
+        ("No longer smoking; has emphysema.", "emphysema", "affirmed"),  # a semicolon ends "no"
+        # family
+        ("FHx of colon cancer.", "colon cancer", "family"),
+        ("Positive for diabetes (maternal grandmother).", "diabetes", "family"),
+        ("Glaucoma in his father.", "Glaucoma", "family"),
+        ("Father states the patient has had a cough for a week.", "cough", "affirmed"),
+        ("Her son has asthma.", "asthma", "family"),
+    ],
+)
+def test_session8_rule_families(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+def test_a_rule_may_carry_its_own_reach() -> None:
+    # "to lower ... risk" reaches four words, not a whole sentence.
+    text = "Walking daily to lower risk; she has known hypertension and diabetes since 2010."
+    assert label(text, "diabetes") != "hypothetical"
+    assert any(r.max_scope for r in rules())
+
+
+def test_a_relative_who_tells_is_not_the_subject_but_one_who_has_is() -> None:
+    assert label("Mother reports the patient has had diarrhea.", "diarrhea") == "affirmed"
+    assert label("Mother was diagnosed with breast cancer.", "breast cancer") == "family"
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        ("In case of seizure, give rectal diazepam.", "seizure", "hypothetical"),
+        ("Ibuprofen stopped to reduce the chance of a GI bleed.", "GI bleed", "hypothetical"),
+        ("Patient was educated about the warning signs of stroke.", "stroke", "hypothetical"),
+        ("Thought to be migraine, but TIA remains a consideration.", "TIA", "possible"),
+        ("Thought to be migraine, but TIA remains a consideration.", "migraine", "affirmed"),  # "but" ends doubt
+        ("Return if fever develops, but continue antibiotics for pneumonia.", "pneumonia", "affirmed"),
+        ("Breast cancer - maternal aunt.", "Breast cancer", "family"),
+        ("Chest pain - mother reports it started yesterday.", "Chest pain", "affirmed"),
+    ],
+)
+def test_session8_more_of_each_family(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        # triggers that are everyday words elsewhere (found on the MTSamples dev notes)
+        ("Progressive lower extremity weakness.", "weakness"),
+        ("CT scan showed a lower pole stone.", "stone"),
+        ("New patient evaluation for a malignant meningioma.", "meningioma"),
+        ("Enlarged tonsils, which cause difficulty swallowing, recurrent pharyngitis.", "pharyngitis"),
+        ("Edema with question varicosities, associated pulmonary hypertension.", "pulmonary hypertension"),
+    ],
+)
+def test_plan_and_doubt_words_that_are_everyday_words_elsewhere(text: str, word: str) -> None:
+    assert label(text, word) == "affirmed"
