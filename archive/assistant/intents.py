@@ -60,6 +60,17 @@ _FOLLOWUP = re.compile(
 _CODE = re.compile(
     r"\b(?:icd(?:[- ]?10(?:[- ]?cm)?)?|icd10(?:cm)?|diagnosis codes?|billing codes?|codes?|coded|coding)\b", re.I
 )
+# "ICD" beside a device word is the implantable cardioverter-defibrillator, not the code set
+_ICD_DEVICE = re.compile(
+    r"\b(?:dual|single|two|one)[- ]chamber\s+a?icd\b|"
+    r"\ba?icd(?=\s+(?:implant\w*|placement|pocket|leads?|generator|shocks?|shocked|firing|fired|interrogat\w*|"
+    r"device|battery|discharges?)\b)|"
+    r"\ba?icd(?=\s+(?:was|were|is|had been|has been)\s+(?:interrogated|implanted|placed|removed|replaced|"
+    r"explanted|checked|fired|firing|shocking|changed)\b)|"
+    r"\b(?:implant\w*|placement of|interrogat\w*|shocks? from|shocked by|biventricular)\s+(?:an?\s+|the\s+|"
+    r"his\s+|her\s+|their\s+)?a?icd\b",
+    re.I,
+)
 _CODE_CONTEXT = re.compile(
     r"\b(?:what|which|how|should|find|give|suggest|look ?up|fits?|best|right|correct|for|is)\b", re.I
 )
@@ -236,7 +247,8 @@ def recognise(question: str) -> Intent:
     common = {"period": period, "record_ref": record_ref, "mrn": mrn, "name_words": names, "pronoun": pronoun,
               "followup": followup, "which_patients": which, "refers_back": back}
 
-    if _CODE.search(rest) and (_CODE_CONTEXT.search(rest) or record_ref) and not _COUNT.search(rest):
+    if _CODE.search(_ICD_DEVICE.sub(" device ", rest)) and (_CODE_CONTEXT.search(rest) or record_ref) and \
+            not _COUNT.search(rest):
         pieces = re.split(r"\b(?:for|fits?|describes?|matches|of|is)\b", _strip_intent_words(rest), maxsplit=1,
                           flags=re.I)
         words = topic_of(pieces[-1] if len(pieces) > 1 and topic_of(pieces[-1]) else " ".join(pieces))

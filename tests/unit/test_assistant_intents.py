@@ -123,6 +123,21 @@ def test_codes_for_a_record() -> None:
     assert intent.kind == "code" and intent.record_ref == "r0123456789ab"
 
 
+@pytest.mark.parametrize("question", [
+    "Dual-chamber ICD implant where the first subclavian stick failed: how much contrast was injected?",
+    "Which patient had an ICD placement after a cardiac arrest, and what was the ejection fraction?",
+    "For the man shocked by his ICD twice, what was his potassium?",
+    "What was found when the ICD was interrogated? ICD interrogation showed what?",
+])
+def test_icd_beside_a_device_word_is_the_defibrillator_not_the_code_set(question: str) -> None:
+    assert recognise(question).kind != "code"
+
+
+def test_the_code_set_named_beside_a_device_is_still_a_code_question() -> None:
+    assert recognise("What ICD-10 code fits ICD implant infection?").kind == "code"
+    assert recognise("which ICD code for a pacemaker lead fracture").kind == "code"
+
+
 def test_anything_else_is_passages() -> None:
     intent = recognise("what is the plan for the knee pain")
     assert intent.kind == "passages"
