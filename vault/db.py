@@ -23,10 +23,28 @@ Migration = Callable[["object"], None]
 _READERS: weakref.WeakKeyDictionary[Any, tuple[Path, bytes]] = weakref.WeakKeyDictionary()
 
 
+def _keyed_connection(path: Path, raw_key: bytes, *before_read: str):  # type: ignore[no-untyped-def]
+    """A connection to the index at `path` under `raw_key` (SQLCipher kept quiet on stderr; a wrong key is reported
+    by the caller, once), with the `before_read` pragmas set before its first read; None when the key does not open
+    it (the connection closed)."""
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{raw_key.hex()}'\"")
+        for pragma in before_read:
+            conn.execute(f"PRAGMA {pragma}")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError:
+        conn.close()
+        return None
+    return conn
+
+
 def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignore[no-untyped-def]
     """Open (or with `create`, make) the encrypted index; return a sqlite_utils Database."""
     import sqlite_utils
-    from sqlcipher3 import dbapi2 as sqlcipher
 
     if len(raw_key) != 32:
         raise ValueError("index key must be 32 bytes")
@@ -38,14 +56,8 @@ def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignor
     if create and not path.exists():
         # Made 0600 before SQLite sees it: SQLite gives -wal and -shm the mode of the database file.
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-    try:
-        # Keep SQLCipher quiet on stderr; a wrong key is reported by us, once.
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{raw_key.hex()}'\"")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher.DatabaseError:
-        conn.close()
+    conn = _keyed_connection(path, raw_key)
+    if conn is None:
         if not create and no_space_left(path.parent):
             # WAL's shared-memory index (index.db-shm) could not be sized on a full disk; a full disk is
             # not a corrupt index: open it without that file, so that reading keeps working.
@@ -53,7 +65,7 @@ def open_index(path: Path, raw_key: bytes, create: bool = False):  # type: ignor
         raise TamperDetected(
             f"The index {path.name} cannot be opened with this vault's key: it is corrupt or was replaced.",
             "Restore index.db from a backup.",
-        ) from None
+        )
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
@@ -75,24 +87,12 @@ def open_reader(db):  # type: ignore[no-untyped-def]
     time: a large read (the vector snapshot, `indexer.ann_store`) is split over this connection and `db`'s own,
     on two threads (both release the GIL while SQLite works). The caller closes it. Raw key: no KDF to run.
     """
-    from sqlcipher3 import dbapi2 as sqlcipher
-
     known = _READERS.get(db)
     if known is None:
         return None
     path, raw_key = known
-    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{raw_key.hex()}'\"")
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute("PRAGMA temp_store = MEMORY")  # (as the first: a large sort never spills plaintext to a file)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher.DatabaseError:
-        conn.close()
-        return None
-    return conn
+    # temp_store as the first connection's: a large sort never spills plaintext to a file
+    return _keyed_connection(path, raw_key, "query_only = ON", "temp_store = MEMORY", "busy_timeout = 30000")
 
 
 def forget_reader(db) -> None:  # type: ignore[no-untyped-def]
@@ -113,17 +113,10 @@ def _open_without_shm(path: Path, raw_key: bytes):  # type: ignore[no-untyped-de
     """The index on a full disk: WAL with exclusive locking keeps its index in this process's memory
     (no -shm file). Reads work; a write that needs new space fails with SQLITE_FULL (DiskFull)."""
     import sqlite_utils
-    from sqlcipher3 import dbapi2 as sqlcipher
 
-    conn = sqlcipher.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = \"x'{raw_key.hex()}'\"")
-        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlcipher.DatabaseError:
-        conn.close()
-        raise DiskFull() from None
+    conn = _keyed_connection(path, raw_key, "locking_mode = EXCLUSIVE")
+    if conn is None:
+        raise DiskFull()
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("PRAGMA busy_timeout = 30000")
