@@ -284,6 +284,10 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("positives", AFFIRMED),
     ("negative", NEGATED),
     ("negatives", NEGATED),
+    # ICD-10-CM guideline IV.H: a working diagnosis is uncertain; a differential lists what may be.
+    ("working diagnosis", POSSIBLE),
+    ("differential", POSSIBLE),
+    ("ddx", POSSIBLE),
     ("family", FAMILY),
     ("fhx", FAMILY),
     # A heading that names a relative ("Mother:", "Pat uncle:", "MGM -" is not one, "MGM:" is) lists their conditions.

@@ -158,6 +158,7 @@ PSEUDO_NEGATION = (
     "no increase", "no change", "not only", "not necessarily", "no further", "not ruled out", "gram negative",
     "without difficulty", "without incident", "not resolved", "not resolving", "not improved", "not improving",
     "not better", "not relieved", "not fully resolved", "not completely resolved", "no better", "no relief",
+    "no improvement",
 )  # fmt: skip
 TERMINATORS = frozenset(
     "but however although though except aside apart which who presents presenting presented reports "

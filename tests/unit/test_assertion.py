@@ -343,6 +343,27 @@ def test_session9_rule_families(text: str, word: str, expected: str) -> None:
     assert label(text, word) == expected
 
 
+# Issue 22, session 9, second batch: our own cases beside the round-5 families.
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        ("The hives are gone.", "hives", "negated"),
+        ("Patient refutes palpitations.", "palpitations", "negated"),
+        ("ROS: (-) headache, (-) dizziness.", "dizziness", "negated"),
+        ("In the event of chest pain, take nitroglycerin.", "chest pain", "hypothetical"),
+        ("Call the clinic for any bleeding.", "bleeding", "hypothetical"),
+        ("Working diagnosis: bacterial meningitis.", "bacterial meningitis", "possible"),
+        ("The working diagnosis is sarcoidosis.", "sarcoidosis", "possible"),
+        ("Lesion raises suspicion for basal cell carcinoma.", "basal cell carcinoma", "possible"),
+        ("Osteomyelitis is not excluded.", "Osteomyelitis", "possible"),
+        ("No improvement in her knee pain.", "knee pain", "affirmed"),
+        ("Should continue lisinopril for hypertension.", "hypertension", "affirmed"),
+    ],
+)
+def test_session9_second_batch(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
 def test_a_question_mark_before_a_word_queries_it_and_ends_no_sentence() -> None:
     assert label("Itchy papules ? scabies, permethrin given.", "scabies") == "possible"
     assert len(sentences("Is it scabies? Permethrin given.")) == 2
