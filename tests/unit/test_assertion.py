@@ -358,6 +358,11 @@ def test_session9_rule_families(text: str, word: str, expected: str) -> None:
         ("Osteomyelitis is not excluded.", "Osteomyelitis", "possible"),
         ("No improvement in her knee pain.", "knee pain", "affirmed"),
         ("Should continue lisinopril for hypertension.", "hypertension", "affirmed"),
+        ("Maternal history of macular degeneration.", "macular degeneration", "family"),
+        ("She would like to be tested for Lyme disease.", "Lyme disease", "hypothetical"),
+        ("She tested positive for Lyme disease.", "Lyme disease", "affirmed"),
+        ("Risk factors for stroke reviewed.", "stroke", "hypothetical"),
+        ("Thought to be a cluster headache.", "cluster headache", "possible"),
     ],
 )
 def test_session9_second_batch(text: str, word: str, expected: str) -> None:
