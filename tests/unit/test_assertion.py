@@ -362,7 +362,7 @@ def test_session9_rule_families(text: str, word: str, expected: str) -> None:
         ("She would like to be tested for Lyme disease.", "Lyme disease", "hypothetical"),
         ("She tested positive for Lyme disease.", "Lyme disease", "affirmed"),
         ("Risk factors for stroke reviewed.", "stroke", "hypothetical"),
-        ("Thought to be a cluster headache.", "cluster headache", "possible"),
+        ("Felt to be a cluster headache.", "cluster headache", "possible"),
     ],
 )
 def test_session9_second_batch(text: str, word: str, expected: str) -> None:
