@@ -44,7 +44,8 @@ negated|family|hypothetical|uncertain|other|affirmed): each text's suggestions; 
 (not the uncertain list) whose category is in `forbidden`; affirmed lines: an `expected` category in the top 5;
 family lines: an expected Z80-Z84 code among the suggestions. Beside them the naive baseline of the same run: the
 concept's own codes, what a coder blind to negation, doubt, plans and relatives would suggest.
-bench/snippets/coding_dev.jsonl is a small file written for the mode's test.
+bench/snippets/coding_dev.jsonl is a small file written for the mode's test; bench/snippets/coding_session9_own.jsonl
+(136 lines) are the session-9 coding helper's own cases, written while changing the rules: development, not independent.
 """
 
 from __future__ import annotations

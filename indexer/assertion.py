@@ -65,8 +65,16 @@ class Rule:
     category: Label
     direction: str  # FORWARD, BACKWARD, BIDIRECTIONAL, TERMINATE, PSEUDO
     literal: str
-    slots: tuple[tuple[frozenset[str], bool], ...]  # (words allowed, optional)
+    slots: tuple[tuple[frozenset[str], bool], ...]  # (words allowed, optional); ANY_WORD allows any word
     max_scope: int | None = None  # words the modifier reaches (medspaCy's max_scope); None: MAX_SCOPE of its label
+    sentence_start: bool = False  # matches only as its sentence's first words ("Should chest pain recur, ...")
+    stop_at_punct: bool = False  # its scope ends at a comma, colon, semicolon or bracket ("lung cancer screening")
+
+
+# A slot {"GAP": n} is up to n words of any kind but punctuation ("monitor creatinine post-contrast for"): n
+# optional slots that allow any word. A gap never crosses a comma, a colon, a semicolon, a bracket or a stop.
+ANY_WORD = frozenset(["\x01any"])
+PUNCT = frozenset(",;:()[].!?")
 
 
 def _slots(rule: dict[str, Any]) -> tuple[tuple[frozenset[str], bool], ...]:
@@ -75,6 +83,9 @@ def _slots(rule: dict[str, Any]) -> tuple[tuple[frozenset[str], bool], ...]:
         return tuple((frozenset([w]), False) for w, _s, _e in _tokens(rule["literal"]))
     out = []
     for slot in pattern:
+        if "GAP" in slot:
+            out += [(ANY_WORD, True)] * int(slot["GAP"])
+            continue
         lower = slot["LOWER"]
         words = lower["IN"] if isinstance(lower, dict) else [lower]
         # A multi-word alternative ("risk of") in one slot never matches one token in spaCy either; keep its words.
@@ -92,7 +103,7 @@ def rules() -> tuple[Rule, ...]:
     out = []
     for rule in [*published, *ours.values()]:
         out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule),
-                        rule.get("max_scope")))
+                        rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct"))))
     return tuple(out)
 
 
@@ -102,6 +113,8 @@ def _rules_by_first_word() -> dict[str, tuple[Rule, ...]]:
     for rule in rules():
         firsts: set[str] = set()
         for words, optional in rule.slots:
+            if words is ANY_WORD:
+                raise ValueError(f"rule {rule.literal!r}: a gap cannot open a rule")
             firsts |= words
             if not optional:
                 break
@@ -116,7 +129,7 @@ def _match_len(slots: tuple[tuple[frozenset[str], bool], ...], words: list[str],
         return 0
     allowed, optional = slots[0]
     best = -1
-    if i < len(words) and words[i] in allowed:
+    if i < len(words) and (words[i] in allowed or allowed is ANY_WORD and words[i] not in PUNCT):
         rest = _match_len(slots[1:], words, i + 1)
         if rest >= 0:
             best = 1 + rest
@@ -137,8 +150,12 @@ def _matches(words: list[str]) -> list[tuple[int, int, Rule]]:
     """Every rule match in the words (first, last exclusive, rule), overlapping ones included."""
     index = _rules_by_first_word()
     found: list[tuple[int, int, Rule]] = []
+    # The sentence's first word (after list bullets or numbers and their punctuation).
+    opening = next((k for k, w in enumerate(words) if w not in PUNCT and w not in "-*" and not w.isdigit()), 0)
     for i, w in enumerate(words):
         for rule in index.get(w, ()):
+            if rule.sentence_start and i != opening:
+                continue
             n = _match_len(rule.slots, words, i)
             if n > 0:
                 found.append((i, i + n, rule))
@@ -166,8 +183,24 @@ def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = Non
             scope = (max(0, first - reach), min(len(words), last + reach))
         else:
             scope = (last, min(len(words), last + reach))
+        if rule.stop_at_punct:
+            scope = _within_punct(words, first, last, scope)
         mods.append(Modifier(rule, first, last, scope))
     return [_limited(m, mods) for m in mods]
+
+
+def _within_punct(words: list[str], first: int, last: int, scope: tuple[int, int]) -> tuple[int, int]:
+    """The part of a scope that no punctuation separates from its trigger (words[first:last])."""
+    lo, hi = scope
+    for k in range(last, hi):
+        if words[k] in PUNCT:
+            hi = k
+            break
+    for k in range(first - 1, lo - 1, -1):
+        if words[k] in PUNCT:
+            lo = k + 1
+            break
+    return lo, max(lo, hi)
 
 
 def _both_terminate(a: Rule, b: Rule) -> bool:
@@ -210,6 +243,8 @@ def sentences(text: str) -> list[tuple[int, int]]:
     abbreviation or an initial), a blank line, a list item, a heading."""
     cuts = {0, len(text)}
     for m in _BREAK.finditer(text):
+        if m.group().startswith("?") and (m.start() == 0 or text[m.start() - 1].isspace()):
+            continue  # "Pruritic rash ? scabies": a question mark before a word queries it, it ends no sentence
         if m.group().startswith("."):
             # Only the few characters before the stop (a search anchored at the end of the whole prefix
             # would read the text again for every stop).
@@ -243,8 +278,23 @@ class Heading:
 
 # (words of a heading, the default for its lines); first match wins.
 SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
+    # A list under "Negative ROS:", "Pertinent negatives:" denies each of its items; "Pertinent positives and
+    # negatives:" affirms nothing by default (a positive heading is read first).
+    ("positive", AFFIRMED),
+    ("positives", AFFIRMED),
+    ("negative", NEGATED),
+    ("negatives", NEGATED),
+    # ICD-10-CM guideline IV.H: a working diagnosis is uncertain; a differential lists what may be.
+    ("working diagnosis", POSSIBLE),
+    ("differential", POSSIBLE),
+    ("ddx", POSSIBLE),
     ("family", FAMILY),
     ("fhx", FAMILY),
+    # A heading that names a relative ("Mother:", "Pat uncle:", "MGM -" is not one, "MGM:" is) lists their conditions.
+    *((kin, FAMILY) for kin in (
+        "mother", "father", "mom", "dad", "parents", "brother", "brothers", "sister", "sisters", "sibling",
+        "siblings", "son", "daughter", "aunt", "uncle", "cousin", "grandmother", "grandfather", "grandparents",
+        "mgm", "mgf", "pgm", "pgf")),
     ("fh", FAMILY),
     ("present illness", AFFIRMED),
     ("hpi", AFFIRMED),

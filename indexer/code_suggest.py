@@ -158,10 +158,11 @@ PSEUDO_NEGATION = (
     "no increase", "no change", "not only", "not necessarily", "no further", "not ruled out", "gram negative",
     "without difficulty", "without incident", "not resolved", "not resolving", "not improved", "not improving",
     "not better", "not relieved", "not fully resolved", "not completely resolved", "no better", "no relief",
+    "no improvement",
 )  # fmt: skip
 TERMINATORS = frozenset(
     "but however although though except aside apart which who presents presenting presented reports "
-    "reported complains states has have had positive secondary".split()
+    "reported complains states has have had positive secondary than because due".split()
 )
 # A relative's condition is stated with "had"/"has": only a change of subject ends it.
 FAMILY_TERMINATORS = frozenset("but however although though except aside apart which who".split())
@@ -176,7 +177,7 @@ NEGATION_SCOPE = 10
 REPORTING_VERBS = frozenset(
     "states stated reports reported says said notes noted endorses endorsed relates related describes described "
     "believes thinks feels brings brought told instructed educated advised taught counseled counselled agree agrees "
-    "asked asks".split()
+    "asked asks called calls notices noticed worried".split()
 )
 # A condition word followed by one of these names a treatment or a service, not a diagnosis.
 NOT_A_DIAGNOSIS_AFTER = frozenset(
@@ -255,14 +256,31 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
         if prev in ("type", "stage", "grade", "class") and word in _ROMAN:
             word = _ROMAN[word]
         sense = table.get(word)
-        if sense and (len(word) >= 3 or not original.islower()):
+        site_cancer = word == "ca" and prev in CANCER_SITES
+        if site_cancer:
+            sense = "cancer"  # "colon ca", "lung ca": a site's cancer, not calcium (the table's dominant sense)
+        if sense and (len(word) >= 3 or not original.islower() or site_cancer):
             # An abbreviation stands for its dominant sense; its words share its span.
             for part, _s, _e in tokens_with_spans(sense):
                 toks.append(_Token(part, start + s, start + e, stem(part)))
         else:
             toks.append(_Token(word, start + s, start + e, stem(word)))
         prev = word
+    # "maternal grandmother", "paternal aunt": kinship, not the obstetric "maternal" of O-codes.
+    for k in range(len(toks) - 1):
+        if toks[k].word in ("maternal", "paternal") and toks[k + 1].word in KIN:
+            toks[k].stem = toks[k].word = "\x00kin"
     return toks
+
+
+# Sites whose "ca" is a cancer ("colon ca", "prostate ca").
+CANCER_SITES = frozenset(
+    "colon lung breast prostate ovarian ovary pancreatic pancreas bladder cervical cervix skin gastric stomach liver "
+    "kidney renal thyroid uterine uterus endometrial esophageal rectal colorectal testicular brain throat bone "
+    "oral tongue laryngeal".split())
+KIN = frozenset(
+    "grandmother grandfather grandparent grandparents aunt aunts uncle uncles cousin cousins side relative "
+    "relatives".split())
 
 
 _SLASHED = re.compile(r"[a-z][a-z'-]{2,}(?:/[a-z][a-z'-]{2,})+")
@@ -464,6 +482,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             code = matcher.family_code(matcher.default.get(code, code)) or ""
             if not code:
                 continue
+        elif said.historical and not is_history_code and _treated_now(text[span_end : clause[1]]):
+            pass  # "Hx of breast cancer, currently on anastrozole": still treated, so still the condition
         elif said.historical and not is_history_code:
             # A past condition suggests its personal-history code (Z85-Z87) where there is one.
             history = matcher.personal_history_code(matcher.default.get(code, code))
@@ -483,6 +503,18 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         else:
             out.append(mention)
     return out
+
+
+# A past condition still under treatment is the current condition (ICD-10-CM I.C.2.d: a malignancy whose treatment
+# goes on is coded as the malignancy, not as its personal history).
+_TREATED_NOW = re.compile(
+    r"\b(?:(?:currently|still|now|presently) (?:on|taking|receiving|undergoing|treated|being treated)|"
+    r"on (?:adjuvant|maintenance|active|ongoing) \w+|(?:undergoing|receiving) (?:chemo\w*|radiation|radiotherapy|"
+    r"immunotherapy|treatment|therapy))\b", re.I)
+
+
+def _treated_now(after: str) -> bool:
+    return bool(_TREATED_NOW.search(after))
 
 
 def _said(text: str, used: list[_Token], span_start: int, span_end: int) -> Context:
@@ -549,13 +581,17 @@ def _a_plan(toks: list[_Token], first: int, last: int) -> bool:
 _OTHER_PERSON = re.compile(
     r"\b(?:wife|husband|spouse|partner|boyfriend|girlfriend|fianc[eé]e?|roommates?|housemates?|friends?|"
     r"co-?workers?|colleagues?|classmates?|teammates?|neighbou?rs?|caregivers?|donors?|"
-    r"visitors?|(?:sick|close|household) contacts?)(?:'s)?\b", re.I)
+    r"visitors?|(?:sick|close|household) contacts?|babysitters?|baby-sitters?|nann(?:y|ies)|teachers?|coach(?:es)?|"
+    r"(?:people|someone|others) at (?:work|school|daycare|day care|home)|"
+    # an animal whose disease the note tells ("Patient's dog was diagnosed with Lyme disease"), not "dog bite"
+    r"(?:dogs?|cats?|pets?|pupp(?:y|ies)|kittens?|horses?|cattle|birds?)(?:'s)?(?= (?:\w+ )?(?:has|had|was|is|were|"
+    r"got|tested|diagnosed|developed)\b))(?:'s)?\b", re.I)
 _RELATIVE = re.compile(
     r"\b(?:mother|father|mom|dad|parents?|brothers?|sisters?|siblings?|sons?|daughters?|child(?:ren)?|aunts?|"
     r"uncles?|cousins?|nieces?|nephews?|grand\w+|maternal|paternal|twin|family)\b", re.I)
 
 
-_PATIENT = re.compile(r"\b(?:he|she|the patient|patient)\b", re.I)
+_PATIENT = re.compile(r"\b(?:he|she|the patient|patient|pt)\b", re.I)
 
 
 def _someone_else(text: str, clause_start: int, span_start: int) -> bool:

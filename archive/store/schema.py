@@ -486,6 +486,15 @@ def assertion_spans_rules_3(db: Any) -> None:
     assertion_map.backfill(db, fts.TABLE)
 
 
+def assertion_spans_rules_4(db: Any) -> None:
+    """Issue 22, session 9: rule families for what independent snippets showed coded ("Cellulitis has cleared",
+    "Pt denys", "Negative ROS:" lists, "Should X occur,", "X screening", "prn for X", "TSH pending", "exposure
+    to X", a relative who reports, "this 1-year-old child"); maps of VERSION 3 are rebuilt."""
+    from indexer import assertion_map, fts
+
+    assertion_map.backfill(db, fts.TABLE)
+
+
 def vector_snapshots(db: Any) -> None:
     """Issue 18 (scale): tombstones of deleted chunks and the encrypted snapshot of the vector matrix and its
     approximate index (indexer.ann_store); a vault without a snapshot builds one when it first needs it."""
@@ -520,6 +529,7 @@ MIGRATIONS = [
     assertion_spans_rules_2,
     assertion_spans_rules_3,
     medication_stop_reason,
+    assertion_spans_rules_4,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

@@ -237,3 +237,25 @@ PINNED_DOUBT_OUTPUT = (
     "? I26.99  0.85  Other pulmonary embolism without acute cor pulmonale  (uncertain)\n"
     "          \u201cRule out pulmonary embolism\u201d\n"
 )
+
+
+# Issue 22, session 9: a relative who reports, an inverted condition, a screening, a misspelt denial, a list of
+# negatives and another person's disease (before session 9 the second text gave R30.0, R04.2 and B05.9, the first
+# nothing for the cough and I20/C34 for the plan and the screening).
+SESSION9 = ("Wife states he has been coughing for a week. Should chest pain occur, call 911. "
+            "Chest CT for lung cancer screening.")
+
+
+def test_suggest_text_session9_pinned(shared_vault: VaultFixture) -> None:
+    text = invoke(shared_vault.root, "code", "suggest", "--text", SESSION9, "--limit", "1")
+    assert text.exit_code == 0, text.output
+    assert text.output == PINNED_SESSION9_OUTPUT, text.output
+    out = ok_json(invoke(shared_vault.root, "code", "suggest", "--text",
+                         "Pt denys dysuria. Negative ROS: fever, hemoptysis. Babysitter had measles.", "--json"))
+    assert out["suggestions"] == [] and out["uncertain"] == [], out
+
+
+PINNED_SESSION9_OUTPUT = (
+    "R05.9     0.38  Cough, unspecified\n"
+    "          \u201cWife states he has been coughing for a week\u201d\n"
+)

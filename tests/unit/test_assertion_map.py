@@ -126,6 +126,22 @@ def test_maps_of_rules_version_2_are_rebuilt_for_the_resolved_rule(db: Any) -> N
     assert found[1] == assertion_map.build(text)
 
 
+def test_maps_of_rules_version_3_are_rebuilt_for_the_session_9_rules(db: Any) -> None:
+    later = [m.__name__ for m in MIGRATIONS].index("assertion_spans_rules_4")
+    migrate(db, MIGRATIONS[:later])
+    text = "Cellulitis has cleared; antibiotic course completed."
+    with transaction(db):
+        db.execute(f"INSERT INTO {fts.TABLE} (rowid, title, filename, text, meta, facets) "
+                   "VALUES (1, '', 'a.txt', ?, '', '')", [text])
+        assertion_map.store(db, 1, text)
+        db.execute(f"UPDATE {assertion_map.TABLE} SET version = 3")  # a map the rules of session 8 made
+    assert _maps(db) == {}
+    migrate(db, MIGRATIONS)
+    found = _maps(db)
+    assert assertion_map.label(found[1], text, 0, 10) == "negated"
+    assert found[1] == assertion_map.build(text)
+
+
 def test_a_changed_text_gets_a_new_map_and_a_stale_one_is_never_used(db: Any) -> None:
     migrate(db, MIGRATIONS)
     with transaction(db):
