@@ -136,8 +136,8 @@ _VALUE_Q = re.compile(
     r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
     r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number|ast|alt|bun|hgb|hct|plt|ptt|"
     r"bilirubin|albumin|troponin|bnp|lactate|lipase|amylase|ferritin|esr|crp|ph|pco2|po2|magnesium|calcium|"
-    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|glucose|hematocrit|hemoglobin|sodium|potassium|"
-    r"blood loss|ebl|acuity|volume|output|diameter|length|width|dimensions?|measurements?|temperature)\b", re.I)
+    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|hematocrit|"
+    r"blood loss|ebl|acuity|volume|output|diameter|length|width|dimensions?|measurements?)\b", re.I)
 _DRUG_Q = re.compile(
     r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
     r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
@@ -170,7 +170,7 @@ SYNONYMS = {
     "blood pressure": "bp", "heart rate": "hr pulse", "pulse": "hr", "temperature": "temp", "respiratory rate": "rr",
     "oxygen saturation": "spo2 sat o2", "saturation": "spo2 sat", "hemoglobin a1c": "hba1c a1c",
     "haemoglobin a1c": "hba1c a1c", "a1c": "hba1c hemoglobin", "weight": "weighs wt pounds", "height": "tall",
-    "blood sugar": "glucose", "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
+    "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
     "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
     "at the visit": "today", "vaccine": "immunization", "vaccination": "immunization", "shot": "immunization",
     "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission",
