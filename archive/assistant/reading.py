@@ -214,6 +214,7 @@ their its was were is are be been being into onto per via no not any each other 
 TYPED = (VALUE, DATE, DURATION, DRUG)
 UNTYPED = 0.4  # a sentence holding no answer of the asked type: its score's share (words and meaning)
 MEANING_POOL = 150  # one record's sentences compared by meaning with the asked clause (all, up to this many)
+MEANING_CHARS = 300  # ... each by its first this many characters (a long line pads the whole batch: latency)
 CONTEXT_CAP = 0.25  # how much a case description's words may add to a sentence's score (a share of the asked words')
 
 
@@ -462,7 +463,7 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
             rest = [f for f in scored[by_meaning:] if f not in top]
         else:
             rest = scored[by_meaning:]
-        cos = similarity([f.segment.text for f in top])
+        cos = similarity([f.segment.text[:MEANING_CHARS] if whole else f.segment.text for f in top])
         for f, c in zip(top, cos, strict=False):
             # the answer type constrains meaning too: a sentence like the question holding no value is no answer
             f.score += 1.2 * max(0.0, c) * (UNTYPED if whole and asked.type in TYPED and not f.typed else 1.0)

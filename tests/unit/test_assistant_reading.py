@@ -321,3 +321,15 @@ def test_meaning_does_not_overrule_the_answer_type() -> None:
     asked = R.understand("how large was the left ovary?")
     found = R.best_sentences({"r1": _CASE_NOTE}, asked, limit=1, similarity=_meaning("inspected"), whole=True)
     assert found[0].fact == "3.1 cm"
+
+
+def test_a_long_line_is_compared_by_meaning_by_its_start_only() -> None:
+    seen: list[int] = []
+
+    def sim(sentences: list[str]) -> list[float]:
+        seen.extend(len(s) for s in sentences)
+        return [0.0] * len(sentences)
+
+    note = _CASE_NOTE + "The tube " + "was long and tortuous and " * 40 + "inflamed.\n"
+    R.best_sentences({"r1": note}, R.understand("what was done to the tube?"), similarity=sim, whole=True)
+    assert seen and max(seen) == R.MEANING_CHARS
