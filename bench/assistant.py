@@ -408,13 +408,6 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, build_s: float, em
                   f"(target p95 <= 1000 ms)"]
     slowest = sorted(outcomes, key=lambda o: -o.seconds)[:5]
     lines.append("slowest: " + "; ".join(f"{o.q.kind} {o.seconds * 1000:.0f} ms" for o in slowest))
-    stages = defaultdict(lambda: defaultdict(int))
-    for o in outcomes:
-        if o.get("stage"):
-            stages[o["stage"]][str(o["q"].get("kind", "?")).split("/")[0]] += 1
-    lines += ["", "misses by stage: " + "; ".join(
-        f"({k}) {STAGES[k]}: {sum(stages[k].values())} (" + ", ".join(f"{g} {n}" for g, n in sorted(stages[k].items()))
-        + ")" for k in sorted(stages))]
     print("\n".join(lines))
     if args.show_misses:
         for o in outcomes:
