@@ -549,12 +549,42 @@ def score_fact(session: Any, q: dict[str, Any], data: dict[str, Any], seconds: f
         record_ok = _record_ok(q, patients)
         record_ok = record_ok or (not patients and TYPED_IN in answer and f"MRN {mrn}" in answer)
     which = "cases match" in answer
+    stage = None if (fact_ok and record_ok) else _stage(session, q, answer, cites, patients, expect, record_ok)
     is_statement = not data["refused"] and not answer.startswith((NOTHING, "No record of", "Several patients match",
                                                                    "Which patient"))
     return {"q": q, "answer": answer, "seconds": seconds, "right": fact_ok and record_ok, "fact_ok": fact_ok,
             "record_ok": record_ok, "checks": checks,
             "unsupported": is_statement and (not (cites or TYPED_IN in answer) or not all(checks)),
-            "which_shown": which}
+            "which_shown": which, "stage": stage}
+
+
+STAGES = {"a": "wrong case / patient", "b": "right record, answering sentence not chosen",
+          "c": "sentence chosen, fact not stated", "d": "chart / named-patient routing",
+          "e": "expected form not in the record (scoring or data)"}
+
+
+def _stage(session: Any, q: dict[str, Any], answer: str, cites: list[dict[str, Any]], patients: list[str | None],
+           expect: list[str], record_ok: bool) -> str:
+    """Where a miss was lost (computed, so a held-out set is read only as counts per stage): (a) another case or
+    patient cited; (d) the question was not routed to a fact answer (a question back, a code list, a chart-only
+    question answered from the wrong kind of entry); (b) the right record, but the sentence holding the expected
+    fact was not cited; (c) that sentence cited, the fact not stated; (e) the expected form is in no record of the
+    expected patient (a paraphrased expectation, or a chart entry that could not be typed in)."""
+    if answer.startswith(("Which patient", "Several patients match")) or "codes for" in answer.split("\n", 1)[0]:
+        return "d"
+    if cites and not record_ok:
+        return "a"
+    mrn = q.get("expect_mrn")
+    texts = [" ".join(session.blobs.get_bytes(r[0]).decode("utf-8", "replace").split()).lower()
+             for r in session.db.execute("SELECT text_blob_id FROM records WHERE patient_mrn = ?", [mrn])]
+    forms = [_norm(e) for e in expect]
+    if q.get("expect_none") or q.get("expect_start") or not forms:
+        return "d" if str(q.get("kind", "")).startswith("named-chart") else "b"
+    if not any(f in _norm(t) for f in forms for t in texts):
+        return "d" if str(q.get("kind", "")).startswith("named-chart") else "e"
+    if any(f in _norm(c["passage"]) for f in forms for c in cites):
+        return "c"
+    return "b"
 
 
 @contextlib.contextmanager
@@ -703,12 +733,20 @@ def report_facts(outcomes: list[dict[str, Any]], args: argparse.Namespace, build
     lines += ["", f"latency per answer (in-process CLI, session open, models loaded): median "
                   f"{lat[len(lat) // 2] * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms "
                   "(target p95 <= 1000 ms)"]
+    stages = defaultdict(lambda: defaultdict(int))
+    for o in outcomes:
+        if o.get("stage"):
+            stages[o["stage"]][str(o["q"].get("kind", "?")).split("/")[0]] += 1
+    lines += ["", "misses by stage: " + "; ".join(
+        f"({k}) {STAGES[k]}: {sum(stages[k].values())} (" + ", ".join(f"{g} {n}" for g, n in sorted(stages[k].items()))
+        + ")" for k in sorted(stages))]
     print("\n".join(lines))
     if args.show_misses:
         for o in outcomes:
             if not o["right"] or o["unsupported"] or not all(o["checks"]):
                 print(f"\nMISS [{o['q'].get('kind')}] {o['q']['question']} (expect {o['q'].get('expect')} "
-                      f"in {o['q'].get('expect_mrn')}; fact {o['fact_ok']}, record {o['record_ok']})\n  "
+                      f"in {o['q'].get('expect_mrn')}; fact {o['fact_ok']}, record {o['record_ok']}, "
+                      f"stage {o.get('stage')})\n  "
                       f"{o['answer'][:500]}")
     return lines
 

@@ -594,7 +594,7 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     chosen = []
     for _case_score, rid, mrn in close:
         found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=6, similarity=sim,
-                                 by_meaning=8 if len(close) == 1 else 4)
+                                 by_meaning=8 if len(close) == 1 else 4, whole=True)
         if found:
             chosen.append((_case_score, rid, mrn, _not_told(found, question, asked.text)))
     if not chosen:

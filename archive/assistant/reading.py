@@ -136,8 +136,8 @@ _VALUE_Q = re.compile(
     r"fraction|ef|pulse|heart rate|hemoglobin|haemoglobin|creatinine|potassium|sodium|inr|psa|tsh|cholesterol|"
     r"ldl|hdl|platelets?|wbc|white count|measure|measured|percent|percentage|number|ast|alt|bun|hgb|hct|plt|ptt|"
     r"bilirubin|albumin|troponin|bnp|lactate|lipase|amylase|ferritin|esr|crp|ph|pco2|po2|magnesium|calcium|"
-    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|glucose|hematocrit|hemoglobin|sodium|potassium|"
-    r"blood loss|ebl|acuity|volume|output|diameter|length|width|dimensions?|measurements?|temperature)\b", re.I)
+    r"chloride|bicarbonate|co2|e?gfr|vitamin d|b12|iron|hematocrit|"
+    r"blood loss|ebl|acuity|volume|output|diameter|length|width|dimensions?|measurements?)\b", re.I)
 _DRUG_Q = re.compile(
     r"\b(?:medications?|medicines?|meds?|drugs?|prescri\w*|antibiotics?|dose|dosage|spray|inhaler|cream|"
     r"ointment|injection|shot|pills?|tablets?|samples? of|started on|put on|switched to|treated with|"
@@ -154,10 +154,15 @@ _QUESTION_WORDS = frozenset(
     """.split()
 )
 _KEEP = frozenset("count first last diagnosed diagnosis number total".split())  # FILLER words a fact may hinge on
-_ASKED_SPLIT = re.compile(r"[,:;]\s*(?=(?:(?:at|in|on|for|to|by|from|with|and|so|roughly|approximately|about|exactly|"
-                          r"then|now|tell me|and then)\s+){0,2}(?:what|which|when|how|who|whom|whose|did|does|do|"
-                          r"has|had|"
-                          r"was|were|is|are|why|where)\b)", re.I)
+# The asked clause follows the description after a colon, semicolon or comma, or after a full stop ("Man with a
+# left shoulder ...; the repair was converted to an open one. What bony lesion was seen?"); a preposition may
+# lead it ("over what time frame", "within how many days").
+_ASKED_SPLIT = re.compile(r"(?:[,:;]|(?<=[.!?])(?<!\b[A-Z]\.)(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)"
+                          r"(?<!\bvs\.))\s*"
+                          r"(?=(?:(?:at|in|on|for|to|by|from|with|and|so|roughly|approximately|about|exactly|then|now|"
+                          r"tell me|and then|over|within|after|before|during|until|under|into|of)\s+){0,2}"
+                          r"(?:what|which|when|how|who|whom|whose|did|does|do|has|had|was|were|is|are|why|where)\b)",
+                          re.I)
 # "and why?", "and for what?", "and where?": a second question with no words of its own (joined to the first).
 _ADDENDUM = re.compile(r"^\s*(?:and|or|also)\b", re.I)
 # What notes abbreviate: a question's words also find these forms ("blood pressure" finds "BP 180/110").
@@ -165,7 +170,7 @@ SYNONYMS = {
     "blood pressure": "bp", "heart rate": "hr pulse", "pulse": "hr", "temperature": "temp", "respiratory rate": "rr",
     "oxygen saturation": "spo2 sat o2", "saturation": "spo2 sat", "hemoglobin a1c": "hba1c a1c",
     "haemoglobin a1c": "hba1c a1c", "a1c": "hba1c hemoglobin", "weight": "weighs wt pounds", "height": "tall",
-    "blood sugar": "glucose", "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
+    "glucose": "sugar", "ejection fraction": "ef", "platelet": "platelets",
     "medication": "meds medications", "antibiotic": "meds medications", "ct": "cat", "that day": "today",
     "at the visit": "today", "vaccine": "immunization", "vaccination": "immunization", "shot": "immunization",
     "allergic": "allergy allergies", "allergy": "allergic allergies", "on admission": "admitted admission",
@@ -201,10 +206,15 @@ _ANSWER_FORMS = (
 FORM_BONUS = 0.4
 QUALIFIED_BONUS = 0.3
 # "what splint was applied?", "what kind of suture ...": the asked thing's noun, answered by that noun qualified
-_ASKED_NOUN = re.compile(r"^\W*(?:what|which)\s+(?:(?:kind|type|sort|brand|make|model) of\s+)?([a-z][a-z-]{2,})\s+"
+_ASKED_NOUN = re.compile(r"^\W*(?:what|which)\s+(?:(?:kind|type|sort|brand|make|model|size) of\s+)?"
+                         r"(?:[a-z][a-z-]{2,}\s+){0,2}?([a-z][a-z-]{2,})\s+"
                          r"(?:was|were|is|are|did|does|do|has|had|will|would)\b", re.I)
 _PLAIN_BEFORE = frozenset("""with without of a an the and or for to in on at by from as this that these those his her
 their its was were is are be been being into onto per via no not any each other another same new""".split())
+TYPED = (VALUE, DATE, DURATION, DRUG)
+UNTYPED = 0.4  # a sentence holding no answer of the asked type: its score's share (words and meaning)
+MEANING_POOL = 150  # one record's sentences compared by meaning with the asked clause (all, up to this many)
+MEANING_CHARS = 300  # ... each by its first this many characters (a long line pads the whole batch: latency)
 CONTEXT_CAP = 0.25  # how much a case description's words may add to a sentence's score (a share of the asked words')
 
 
@@ -351,8 +361,10 @@ def _type_bonus(kind: str, text: str, asked_text: str = "") -> float:
 
 
 def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
-                   similarity: Callable[[list[str]], list[float]] | None = None, by_meaning: int = 12) -> list[Found]:
-    """The sentences of `texts` (record id -> text) that best answer `asked`, best first."""
+                   similarity: Callable[[list[str]], list[float]] | None = None, by_meaning: int = 12,
+                   whole: bool = False) -> list[Found]:
+    """The sentences of `texts` (record id -> text) that best answer `asked`, best first. `whole`: one record (a
+    past case) whose every sentence is compared by meaning, also those sharing no word with the question."""
     wanted = {s: 0.35 for s in asked.context}
     wanted.update({s: 1.0 for s in asked.extra})
     wanted.update({s: 2.0 for s in asked.words})
@@ -368,6 +380,7 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     # one record: its every sentence holding an answer of the asked type, by meaning too (or, without the model,
     # when the asked measure's unit says which values answer)
     every = len(texts) == 1 and (similarity is not None or (asked.type == VALUE and unit_class(asked.text) is not None))
+    whole = whole and len(texts) == 1 and similarity is not None
     longer = sorted((w for w in wanted if len(w) >= 4 and w.isalpha()), key=len, reverse=True)
     mapped: dict[str, str] = {}
 
@@ -399,13 +412,14 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                 continue
             low = seg.text.lower()
             if not heading_here & set(wanted) and not any(k in low for k in wanted) and not (
-                    every and _type_bonus(asked.type, seg.text, asked.text)):
+                    whole or every and _type_bonus(asked.type, seg.text, asked.text)):
                 continue  # stems are word prefixes: a sentence holding none of them matches nothing
             stems_at = [(as_wanted(key(s)), a, b) for s, a, b in P._stems_in(seg.text)]
             have = ({s for s, _, _ in stems_at} | heading_here) & set(wanted)
             for s in have:
                 df[s] = df.get(s, 0) + 1
-            if have or (every and len(cands) < 150 and _type_bonus(asked.type, seg.text, asked.text)):
+            if have or (len(cands) < MEANING_POOL and (whole or every and _type_bonus(asked.type, seg.text,
+                                                                                       asked.text))):
                 cands.append((rid, seg, have, stems_at))
     if not cands:
         return []
@@ -431,8 +445,8 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
             bonus += FORM_BONUS * min(1.0, base * 2)
         if noun_key and _qualified(seg.text, stems_at, noun_key, asked_words):
             bonus += QUALIFIED_BONUS * min(1.0, base * 2)
-        if asked.type in (VALUE, DATE, DURATION, DRUG) and not typed:
-            base *= 0.4  # holds no answer of the asked type
+        if asked.type in TYPED and not typed:
+            base *= UNTYPED  # holds no answer of the asked type
         length = min(len(seg.text), 600) / 6000
         status = PRESENT
         if asked.type == YESNO:
@@ -442,14 +456,17 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     scored.sort(key=lambda f: -f.score)
     if similarity is not None:
         top = scored[:by_meaning]
-        if every and asked.type in (VALUE, DATE, DURATION, DRUG):  # sentences holding an answer of the asked type
+        if whole:
+            top, rest = scored[:MEANING_POOL], scored[MEANING_POOL:]
+        elif every and asked.type in (VALUE, DATE, DURATION, DRUG):  # sentences holding an answer of the asked type
             top += [f for f in scored[by_meaning:] if f.typed][: by_meaning // 2]  # are compared by meaning too
             rest = [f for f in scored[by_meaning:] if f not in top]
         else:
             rest = scored[by_meaning:]
-        cos = similarity([f.segment.text for f in top])
+        cos = similarity([f.segment.text[:MEANING_CHARS] if whole else f.segment.text for f in top])
         for f, c in zip(top, cos, strict=False):
-            f.score += 1.2 * max(0.0, c)
+            # the answer type constrains meaning too: a sentence like the question holding no value is no answer
+            f.score += 1.2 * max(0.0, c) * (UNTYPED if whole and asked.type in TYPED and not f.typed else 1.0)
         top.sort(key=lambda f: -f.score)
         scored = top + rest
     out = scored[:limit]
@@ -467,8 +484,10 @@ def _qualified(text: str, stems_at: list[tuple[str, int, int]], noun: str, asked
         before = re.search(r"([A-Za-z0-9][\w-]*)\W{0,2}$", text[:a])
         if before is None:
             continue
-        word = before.group(1)
-        if word.lower() not in _PLAIN_BEFORE and key(stem(word)) not in asked and not word.isdigit():
+        word, own = before.group(1), key(stem(before.group(1)))
+        if word.lower() not in _PLAIN_BEFORE and not word.isdigit() and not any(  # "ventilating" is "ventilation"
+                own == w or (len(w) >= 5 and own.startswith(w)) or (len(own) >= 5 and w.startswith(own))
+                for w in asked):
             return True
     return False
 

@@ -89,3 +89,33 @@ def test_a_question_sets_chart_entries_are_typed_in_through_the_domain_api(share
     assert warfarin.answer.startswith("Warfarin 5 mg tablet was stopped on 2021-08-30; the chart's stop reason: "
                                       "upper GI bleed"), warfarin.answer
     phys.close()
+
+
+def test_a_miss_is_classified_by_the_stage_where_it_was_lost() -> None:
+    """bench/assistant.py's stages: another record cited (a), the answering sentence not cited (b), cited but the
+    fact not stated (c), no fact answer at all (d), the expected form in no record of the patient (e)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import assistant  # type: ignore[import-not-found]
+
+    note = "FINDINGS: The left ovary is normal.  A 3 cm cyst was seen.  Salpingectomy was performed."
+
+    class Rows:
+        def execute(self, _sql: str, _args: list[str]) -> list[tuple[str]]:
+            return [("blob",)]
+
+    class Blobs:
+        def get_bytes(self, _blob: str) -> bytes:
+            return note.encode()
+
+    session = argparse.Namespace(db=Rows(), blobs=Blobs())
+    q = {"kind": "past-case/value", "expect_mrn": "MTS-1"}
+
+    def stage(answer: str, passage: str, expect: str, record_ok: bool = True) -> str:
+        cites = [{"passage": passage}] if passage else []
+        return assistant._stage(session, q, answer, cites, ["MTS-1"] if record_ok else ["MTS-2"], [expect], record_ok)
+
+    assert stage("2 cm — case MRN MTS-2", "A 2 cm mass.", "3 cm", record_ok=False) == "a"
+    assert stage("The left ovary is normal.", "The left ovary is normal.", "3 cm") == "b"
+    assert stage("Answer: cyst", "A 3 cm cyst was seen.", "3 cm") == "c"
+    assert stage("Which patient do you mean?", "", "3 cm") == "d"
+    assert stage("The left ovary is normal.", "The left ovary is normal.", "4 cm") == "e"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from archive.assistant import reading as R
@@ -269,3 +271,65 @@ def test_a_sheath_size_is_in_french_and_a_blood_pressure_medicine_is_a_drug() ->
     found = R.best_sentences({"r1": note}, R.understand("what size sheath was placed?"), limit=1)
     assert found and found[0].fact == "6-French"
     assert R.answer_type("what blood pressure medicine is he on at home?") == R.DRUG
+
+
+@pytest.mark.parametrize(("question", "asked", "described"), [
+    ("Man with a left shoulder that kept dislocating; the Bankart repair had to be converted to an open one. What bony "
+     "lesion was seen on the humeral head?", "What bony lesion was seen on the humeral head?", "bankart"),
+    ("20-year-old man who rolled his left ankle stepping off a curb, no pop heard: over what time frame was he told "
+     "his symptoms should improve?", "over what time frame was he told his symptoms should improve?", "curb"),
+])
+def test_the_asked_clause_after_a_full_stop_or_a_preposition_is_apart_from_the_description(
+        question: str, asked: str, described: str) -> None:
+    got = R.understand(question)
+    assert got.text == asked
+    assert described in got.context and described not in got.words
+
+
+def test_an_initial_does_not_end_the_description() -> None:
+    assert R.understand("Has Andy G. had his tonsils out?").text == "Has Andy G. had his tonsils out?"
+
+
+def test_which_brand_of_a_two_word_thing_is_that_thing_named_with_a_word_of_its_own() -> None:
+    note = "PROCEDURE:, Placement of ventilating tubes.\nArmstrong tubes were inserted.\n"
+    like = {"PROCEDURE:, Placement of ventilating tubes.": 0.5, "Armstrong tubes were inserted.": 0.45}  # as MiniLM
+    found = R.best_sentences({"r1": note}, R.understand("what brand of ventilation tubes was inserted?"), limit=1,
+                             similarity=lambda sentences: [like[s] for s in sentences])
+    assert found[0].segment.text == "Armstrong tubes were inserted."
+
+
+_CASE_NOTE = ("HISTORY:, She has had pelvic pain for two days and a positive hCG.\n"
+              "The tube was inspected through the laparoscope.\n"
+              "A right salpingectomy was performed.\n"
+              "The left ovary measures 3.1 cm and the tube appeared normal.\n")
+
+
+def _meaning(best: str) -> Callable[[list[str]], list[float]]:
+    return lambda sentences: [1.0 if best in s else 0.0 for s in sentences]
+
+
+def test_a_past_case_compares_every_sentence_by_meaning_also_one_sharing_no_word() -> None:
+    asked = R.understand("what was done to the tube?")
+    sim = _meaning("salpingectomy")
+    found = R.best_sentences({"r1": _CASE_NOTE}, asked, limit=1, similarity=sim)
+    assert found[0].segment.text != "A right salpingectomy was performed."  # shares no word: never compared
+    found = R.best_sentences({"r1": _CASE_NOTE}, asked, limit=1, similarity=sim, whole=True)
+    assert found[0].segment.text == "A right salpingectomy was performed."
+
+
+def test_meaning_does_not_overrule_the_answer_type() -> None:
+    asked = R.understand("how large was the left ovary?")
+    found = R.best_sentences({"r1": _CASE_NOTE}, asked, limit=1, similarity=_meaning("inspected"), whole=True)
+    assert found[0].fact == "3.1 cm"
+
+
+def test_a_long_line_is_compared_by_meaning_by_its_start_only() -> None:
+    seen: list[int] = []
+
+    def sim(sentences: list[str]) -> list[float]:
+        seen.extend(len(s) for s in sentences)
+        return [0.0] * len(sentences)
+
+    note = _CASE_NOTE + "The tube " + "was long and tortuous and " * 40 + "inflamed.\n"
+    R.best_sentences({"r1": note}, R.understand("what was done to the tube?"), similarity=sim, whole=True)
+    assert seen and max(seen) == R.MEANING_CHARS
