@@ -251,8 +251,8 @@ class VectorMatrix:
 
         4 bytes per id up to the largest: one gather per query instead of a binary search over every
         chunk (the graph's 400 ids: ~1 ms at 1M chunks, with a sorter's scattered reads)."""
-        top = int(self.chunk_id.max()) + 1 if self.size else 0
-        if self._row_of_id is None or len(self._row_of_id) != top:
+        if self._row_of_id is None:  # (`_set` drops it whenever the rows change)
+            top = int(self.chunk_id.max()) + 1 if self.size else 0
             lut = np.full(top, -1, dtype=np.int32)
             lut[self.chunk_id] = np.arange(self.size, dtype=np.int32)
             self._row_of_id = lut
