@@ -246,7 +246,10 @@ def run(args: argparse.Namespace) -> list[str]:
     else:
         say(f"from the snapshot ({snap_mb:.0f} MB): loaded in {times.get('snapshot_load_s', 0):.1f} s (load {load()})")
     floats = "none (a graph is kept)" if vm.matrix is None else f"{vm.matrix.nbytes / 2**20:.0f} MB"
-    say(f"memory: codes {vm.codes.nbytes / 2**20:.0f} MB (int8), float rows {floats}, graph {graph_mb:.0f} MB "
+    codes = (f"{vm.codes.nbytes / 2**20:.0f} MB (int8)" if vm.codes_gathered else
+             "none apart (read from the graph's vectors)")
+    frozen = " (a view of the snapshot's bytes)" if vm.ann is not None and vm.ann.frozen else ""
+    say(f"memory: codes {codes}, float rows {floats}, graph {graph_mb:.0f} MB{frozen} "
         f"(int8 vectors + edges), process RSS {rss_mb():.0f} MB (peak {peak_mb():.0f} MB"
         + (", building included)" if "graph_build_s" in times else ")"))
     # Exact search as an archive without a graph does it (float32 rows, one matrix product): the reference for

@@ -75,7 +75,8 @@ class AnnIndex:
 
     @property
     def memory_bytes(self) -> int:
-        return int(self.index.memory_usage)
+        """What the graph holds: usearch's own memory, and for a frozen graph the bytes it is a view of."""
+        return int(self.index.memory_usage) + (memoryview(self._held).nbytes if self._held is not None else 0)
 
     def add(self, ids: np.ndarray, codes: np.ndarray, threads: int = 1) -> None:
         """Add chunks (ids: chunks.id; codes: their int8 rows)."""

@@ -194,7 +194,8 @@ def load_snapshot(db: Any, vm: VectorMatrix) -> bool:
     ids = arrays["chunk_id"]
     if len(ann) != len(ids) or len(ids) != int(row[1]):
         return False
-    tape = slot = codes = None
+    codes: np.ndarray | None = None
+    store: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     if "codes" in arrays:
         codes = arrays.pop("codes")
     else:
@@ -202,15 +203,15 @@ def load_snapshot(db: Any, vm: VectorMatrix) -> bool:
         slot = arrays.pop("slot")
         if tape is None or (len(slot) and int(slot.max()) >= len(tape)):
             return False
+        store = (tape, slot, np.zeros((0, vm.dim), dtype=np.int8))
     del graph, data  # (kept alive by the graph)
     if len(ids):  # the graph's vectors are the chunks' own: a sample checked through usearch
         sample = np.random.default_rng().choice(len(ids), size=min(VERIFY_ROWS, len(ids)), replace=False)
-        mine = codes[sample] if codes is not None else tape[slot[sample]]  # type: ignore[index]
+        mine = codes[sample] if codes is not None else store[0][store[1][sample]]  # type: ignore[index]
         if not np.array_equal(ann.codes(ids[sample]), mine):
             return False
     vm.ann = ann
-    vm._set(codes, ids, arrays["record"], arrays["seq"], arrays["span"], arrays["scale"], ordered=True,
-            slot=slot, tape=tape)
+    vm._set(codes, ids, arrays["record"], arrays["seq"], arrays["span"], arrays["scale"], ordered=True, store=store)
     vm.max_id = int(row[2])
     vm.tomb_seq = int(row[3])
     vm.unsaved = 0

@@ -88,11 +88,10 @@ class VectorMatrix:
         self.model = model
         self.dim = dim
         self._codes = np.zeros((0, dim), dtype=np.int8)  # the stored int8 vectors, one row per chunk (`codes`)
-        # ... or, as read from a snapshot, not yet gathered: row r's codes are the graph's vector `_slot[r]`
-        # (`_tape`, a view of the snapshot's bytes) or, from len(_tape) on, a row of `_extra` (added since)
-        self._tape: np.ndarray | None = None
-        self._slot: np.ndarray | None = None
-        self._extra = np.zeros((0, dim), dtype=np.int8)
+        # ... or, as read from a snapshot, not yet gathered: (tape, slot, extra), row r's codes being the graph's
+        # vector slot[r] (tape: a view of the snapshot's bytes) or, from len(tape) on, a row of extra (added
+        # since). One tuple, replaced whole: a search reading it meanwhile sees one consistent state.
+        self._store: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.side = np.zeros(0, dtype=np.int64)  # chunk ids a frozen graph lacks (searched exactly beside it)
         # Their float32 rows (codes x scale), kept only while there is no graph (exact search's matrix product).
         self.matrix: np.ndarray | None = np.zeros((0, dim), dtype=np.float32)
@@ -120,26 +119,21 @@ class VectorMatrix:
     @property
     def codes(self) -> np.ndarray:
         """The int8 codes of every row, as stored (gathered from the snapshot's graph when first asked for)."""
-        if self._slot is not None:
-            self._codes = self._code_rows(slice(None))
-            self._tape = self._slot = None
-            self._extra = np.zeros((0, self.dim), dtype=np.int8)
+        store = self._store
+        if store is not None:
+            self._codes = _gather(store, slice(None))
+            self._store = None  # (after the codes: a search meanwhile finds one or the other)
         return self._codes
+
+    @property
+    def codes_gathered(self) -> bool:
+        """False while the codes are read from a snapshot graph's own vectors (`_store`): no copy of them held."""
+        return self._store is None
 
     def _code_rows(self, rows: np.ndarray | slice) -> np.ndarray:
         """The int8 codes of some rows, without gathering the others."""
-        if self._slot is None:
-            return self._codes[rows]
-        assert self._tape is not None
-        slots = self._slot[rows]
-        top = len(self._tape)
-        if not len(self._extra) or not len(slots) or int(slots.max()) < top:
-            return self._tape[slots]
-        out = np.empty((len(slots), self.dim), dtype=np.int8)
-        old = slots < top
-        out[old] = self._tape[slots[old]]
-        out[~old] = self._extra[slots[~old] - top]
-        return out
+        store = self._store
+        return self._codes[rows] if store is None else _gather(store, rows)
 
     # -- loading -------------------------------------------------------------
     def refresh(self, db: Any) -> None:
@@ -209,12 +203,11 @@ class VectorMatrix:
         elif self.ann is not None:
             self.ann.add(ids, codes)
         self.unsaved += len(ids)
-        store = None
-        if self._slot is not None:  # (codes not gathered yet: the new rows' codes are kept apart)
-            assert self._tape is not None
-            new = len(self._tape) + len(self._extra) + np.arange(len(ids), dtype=np.int64)
-            self._extra = np.concatenate([self._extra, codes])
-            store = np.concatenate([self._slot, new])
+        store = self._store
+        if store is not None:  # (codes not gathered yet: the new rows' codes are kept apart)
+            tape, slot, extra = store
+            new = len(tape) + len(extra) + np.arange(len(ids), dtype=np.int64)
+            store = (tape, np.concatenate([slot, new]), np.concatenate([extra, codes]))
         self._set(
             None if store is not None else np.concatenate([self.codes, codes]),
             np.concatenate([self.chunk_id, ids]),
@@ -223,7 +216,7 @@ class VectorMatrix:
             np.concatenate([self.chunk_span, span]),
             np.concatenate([self.chunk_scale, scales]),
             matrix=None if self.matrix is None else np.concatenate([self.matrix, dequantize(codes, scales)]),
-            slot=store,
+            store=store,
         )
 
     def _forget(self, ids: np.ndarray) -> None:
@@ -238,10 +231,12 @@ class VectorMatrix:
         if gone.any():
             keep = ~gone
             self.unsaved += int(gone.sum())
-            slot = None if self._slot is None else self._slot[keep]
-            self._set(None if slot is not None else self.codes[keep], self.chunk_id[keep], self.chunk_record[keep],
+            store = self._store
+            if store is not None:
+                store = (store[0], store[1][keep], store[2])
+            self._set(None if store is not None else self.codes[keep], self.chunk_id[keep], self.chunk_record[keep],
                       self.chunk_seq[keep], self.chunk_span[keep], self.chunk_scale[keep],
-                      matrix=None if self.matrix is None else self.matrix[keep], slot=slot)
+                      matrix=None if self.matrix is None else self.matrix[keep], store=store)
             # SQLite gives a new row the largest id + 1, so a deleted last chunk's id comes back (re-embedding
             # the newest record): read again from the largest id still here.
             self.max_id = min(self.max_id, int(self.chunk_id.max()) if self.size else 0)
@@ -340,27 +335,23 @@ class VectorMatrix:
     def _set(
         self, codes: np.ndarray | None, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,
         scale: np.ndarray, ordered: bool = False, matrix: np.ndarray | None = None,
-        slot: np.ndarray | None = None, tape: np.ndarray | None = None,
+        store: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         """Take these rows (sorted by record unless `ordered`); float rows are kept only without a graph
         (`matrix`, when given, is used for them as it is: tests and benchmarks hand in unquantised vectors).
-        Without `codes`, each row's codes are where `slot` says (`_code_rows`): in `tape` when given (a
-        snapshot's graph), else in the tape and `_extra` already kept."""
+        Without `codes`, each row's codes are where `store` (tape, slot, extra) says: see `_store`."""
         order = None if ordered else np.lexsort((seq, rec))
         if order is not None and np.array_equal(order, np.arange(len(order))):
             order = None  # already in (record, seq) order (new records come last): no copy
         pick = (lambda a: a) if order is None else (lambda a: a[order])
         self._row_of_id = None
         if codes is None:
-            assert slot is not None and (tape is not None or self._tape is not None)
-            if tape is not None:
-                self._tape, self._extra = tape, np.zeros((0, self.dim), dtype=np.int8)
-            self._slot = pick(slot)
+            assert store is not None
+            self._store = (store[0], pick(store[1]), store[2])
             self._codes = np.zeros((0, self.dim), dtype=np.int8)
         else:
             self._codes = np.ascontiguousarray(pick(codes))
-            self._tape = self._slot = None
-            self._extra = np.zeros((0, self.dim), dtype=np.int8)
+            self._store = None
         if self.ann is not None:
             self.matrix = None
         elif matrix is not None:
@@ -637,6 +628,20 @@ class ApproximateRanking(Ranking):
             if len(positions) >= 2 * limit or count >= vm.size:
                 return positions
             count = min(vm.size, count * 4)
+
+
+def _gather(store: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray | slice) -> np.ndarray:
+    """The codes of some rows from a snapshot's graph vectors and the rows added since (`VectorMatrix._store`)."""
+    tape, slot, extra = store
+    slots = slot[rows]
+    top = len(tape)
+    if not len(extra) or not len(slots) or int(slots.max()) < top:
+        return tape[slots]
+    out = np.empty((len(slots), tape.shape[1]), dtype=np.int8)
+    old = slots < top
+    out[old] = tape[slots[old]]
+    out[~old] = extra[slots[~old] - top]
+    return out
 
 
 def _rows_of(vm: VectorMatrix, ids: np.ndarray) -> np.ndarray:

@@ -461,7 +461,7 @@ def test_a_snapshot_is_searched_as_read_and_chunks_changed_since_beside_it(
 
     again = _fresh(db)
     assert again.ann is not None and again.ann.frozen and not vm.ann.frozen
-    assert again._slot is not None  # the codes are read from the graph's vectors, not gathered at load
+    assert again._store is not None  # the codes are read from the graph's vectors, not gathered at load
     q = vm.rows(np.array([17]))[0]
     assert again.ranking(q).top(10) == vm.ranking(q).top(10) == vm.ranking(q, exact=True).top(10)
 
