@@ -53,12 +53,19 @@ def _usearch() -> Any:
 class AnnIndex:
     """An HNSW graph of int8 chunk vectors keyed by chunk id (cosine)."""
 
-    def __init__(self, dim: int, index: Any | None = None) -> None:
+    def __init__(self, dim: int, index: Any | None = None, held: bytes | memoryview | None = None) -> None:
         self.dim = dim
         self.index = index if index is not None else _usearch()(
             ndim=dim, metric="cos", dtype="i8", connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
         )
+        self._held = held  # the bytes a frozen graph is a view of (kept alive here)
         self._depth(EXPANSION_SEARCH)
+
+    @property
+    def frozen(self) -> bool:
+        """A view of serialised bytes (`from_bytes(view=True)`): searched as fast, but chunks can be neither
+        added nor removed until `thawed`."""
+        return self._held is not None
 
     def _depth(self, expansion: int) -> None:
         self.index.expansion_search = expansion  # type: ignore[misc]  # (a setter the stubs lack)
@@ -68,7 +75,8 @@ class AnnIndex:
 
     @property
     def memory_bytes(self) -> int:
-        return int(self.index.memory_usage)
+        """What the graph holds: usearch's own memory, and for a frozen graph the bytes it is a view of."""
+        return int(self.index.memory_usage) + (memoryview(self._held).nbytes if self._held is not None else 0)
 
     def add(self, ids: np.ndarray, codes: np.ndarray, threads: int = 1) -> None:
         """Add chunks (ids: chunks.id; codes: their int8 rows)."""
@@ -105,8 +113,18 @@ class AnnIndex:
         return bytes(data)
 
     @classmethod
-    def from_bytes(cls, data: bytes | memoryview, dim: int) -> AnnIndex:
-        index = _usearch().restore(data)  # a buffer: parsed in memory, no file
+    def from_bytes(cls, data: bytes | memoryview, dim: int, view: bool = False) -> AnnIndex:
+        """The graph of `to_bytes`'s bytes: a copy of them, or with `view` the bytes themselves (frozen).
+
+        A view takes no copy of the nodes (1M chunks: ~0.1 s of CPU against ~0.6 s, and ~1 GB less held:
+        bench/RESULTS.md, session 9); the caller must not change the bytes, which the graph keeps alive."""
+        index = _usearch().restore(data, view=view)  # a buffer: parsed in memory, no file
         if index is None or index.ndim != dim:
             raise ValueError("the stored vector graph does not match the vectors' dimension")
-        return cls(dim, index)
+        return cls(dim, index, held=data if view else None)
+
+    def thawed(self) -> AnnIndex:
+        """A graph that can change: a copy of a frozen one's bytes (itself if it is not frozen)."""
+        if self._held is None:
+            return self
+        return AnnIndex.from_bytes(self._held, self.dim)

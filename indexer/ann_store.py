@@ -131,6 +131,7 @@ def save_snapshot(db: Any, vm: VectorMatrix) -> None:
     """Serialise the matrix's rows and graph in memory and store them (one transaction)."""
     from vault.db import transaction
 
+    vm.thaw()  # (a frozen graph lacks the chunks added since it was read, and still holds those deleted)
     assert vm.ann is not None
     arrays: dict[str, np.ndarray] = {
         "chunk_id": vm.chunk_id.astype(np.int64),
@@ -185,10 +186,16 @@ def load_snapshot(db: Any, vm: VectorMatrix) -> bool:
         arrays, graph = _unpack(data)
     except ValueError:
         return False  # a format this version does not read: the rows are read and a new snapshot written
-    ann = AnnIndex.from_bytes(graph, vm.dim)
+    # The graph is a view of the bytes just read (no copy of its nodes), and each chunk's codes are read from
+    # the graph's own vectors when needed (no gather of them all): it is copied into a graph that changes, and
+    # the codes gathered, only once chunks are added or deleted beyond what is searched beside it
+    # (`VectorMatrix.thaw`). 1M chunks: ~1.2 s less to wait at unlock, and ~1 GB less held.
+    ann = AnnIndex.from_bytes(graph, vm.dim, view=True)
     ids = arrays["chunk_id"]
     if len(ann) != len(ids) or len(ids) != int(row[1]):
         return False
+    codes: np.ndarray | None = None
+    store: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     if "codes" in arrays:
         codes = arrays.pop("codes")
     else:
@@ -196,14 +203,15 @@ def load_snapshot(db: Any, vm: VectorMatrix) -> bool:
         slot = arrays.pop("slot")
         if tape is None or (len(slot) and int(slot.max()) >= len(tape)):
             return False
-        codes = tape[slot]  # (a copy: the snapshot's bytes are let go)
-    del graph, data
+        store = (tape, slot, np.zeros((0, vm.dim), dtype=np.int8))
+    del graph, data  # (kept alive by the graph)
     if len(ids):  # the graph's vectors are the chunks' own: a sample checked through usearch
         sample = np.random.default_rng().choice(len(ids), size=min(VERIFY_ROWS, len(ids)), replace=False)
-        if not np.array_equal(ann.codes(ids[sample]), codes[sample]):
+        mine = codes[sample] if codes is not None else store[0][store[1][sample]]  # type: ignore[index]
+        if not np.array_equal(ann.codes(ids[sample]), mine):
             return False
     vm.ann = ann
-    vm._set(codes, ids, arrays["record"], arrays["seq"], arrays["span"], arrays["scale"], ordered=True)
+    vm._set(codes, ids, arrays["record"], arrays["seq"], arrays["span"], arrays["scale"], ordered=True, store=store)
     vm.max_id = int(row[2])
     vm.tomb_seq = int(row[3])
     vm.unsaved = 0

@@ -40,6 +40,10 @@ from indexer.ann import CHUNKS_PER_QUERY, AnnIndex
 # second, and has no recall to lose; below this a graph would only add memory, minutes of building and a recall
 # to check. bench/ann.py measures exact and approximate in the same run (bench/RESULTS.md, "issue 18 scale").
 ANN_FROM = 100_000
+# Chunks added since a frozen graph (read from the snapshot as a view of its bytes) are searched exactly beside
+# it, up to this many; past it the graph is copied into one that changes and they are added (`thaw`). Exact over
+# 4,096 int8 rows: ~0.5 ms a query.
+SIDE_MAX = 4096
 BLOCK_ROWS = 32_768  # rows converted from int8 at a time in a full scan without float rows
 
 
@@ -83,7 +87,12 @@ class VectorMatrix:
     def __init__(self, model: str, dim: int) -> None:
         self.model = model
         self.dim = dim
-        self.codes = np.zeros((0, dim), dtype=np.int8)  # the stored int8 vectors, one row per chunk
+        self._codes = np.zeros((0, dim), dtype=np.int8)  # the stored int8 vectors, one row per chunk (`codes`)
+        # ... or, as read from a snapshot, not yet gathered: (tape, slot, extra), row r's codes being the graph's
+        # vector slot[r] (tape: a view of the snapshot's bytes) or, from len(tape) on, a row of extra (added
+        # since). One tuple, replaced whole: a search reading it meanwhile sees one consistent state.
+        self._store: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.side = np.zeros(0, dtype=np.int64)  # chunk ids a frozen graph lacks (searched exactly beside it)
         # Their float32 rows (codes x scale), kept only while there is no graph (exact search's matrix product).
         self.matrix: np.ndarray | None = np.zeros((0, dim), dtype=np.float32)
         self.chunk_id = np.zeros(0, dtype=np.int64)  # chunks.id of each row
@@ -99,13 +108,32 @@ class VectorMatrix:
         self._building = False  # a graph is being built in the background
         self._built: AnnIndex | None = None  # ... and is ready to be adopted
         self.builder: threading.Thread | None = None
-        self._id_order: np.ndarray | None = None
+        self._row_of_id: np.ndarray | None = None
         self.unsaved = 0  # chunks added or deleted since the stored snapshot (see indexer.ann_store)
         self.lock = threading.Lock()
 
     @property
     def size(self) -> int:
         return int(self.chunk_id.shape[0])
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The int8 codes of every row, as stored (gathered from the snapshot's graph when first asked for)."""
+        store = self._store
+        if store is not None:
+            self._codes = _gather(store, slice(None))
+            self._store = None  # (after the codes: a search meanwhile finds one or the other)
+        return self._codes
+
+    @property
+    def codes_gathered(self) -> bool:
+        """False while the codes are read from a snapshot graph's own vectors (`_store`): no copy of them held."""
+        return self._store is None
+
+    def _code_rows(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The int8 codes of some rows, without gathering the others."""
+        store = self._store
+        return self._codes[rows] if store is None else _gather(store, rows)
 
     # -- loading -------------------------------------------------------------
     def refresh(self, db: Any) -> None:
@@ -131,6 +159,8 @@ class VectorMatrix:
                     self.tomb_seq = tomb_top
                 if top > self.max_id:
                     self._load(db, since=self.max_id, upto=top)
+            if len(self.side) > SIDE_MAX:
+                self.thaw()
             if self.ann is None and self._built is not None:
                 self._adopt(self._built)
             if self.ann is None and self.size >= self.ann_from and not self._building:
@@ -163,20 +193,30 @@ class VectorMatrix:
         self, ids: np.ndarray, codes: np.ndarray, scales: np.ndarray, rec: np.ndarray, seq: np.ndarray,
         span: np.ndarray,
     ) -> None:
-        """Add chunks (their stored int8 codes and scales) to the matrix, and to the graph if there is one."""
+        """Add chunks (their stored int8 codes and scales) to the matrix, and to the graph if there is one
+        (beside it, searched exactly, if it is frozen: see `thaw`)."""
         if not len(ids):
             return
-        if self.ann is not None:
+        codes = np.asarray(codes, dtype=np.int8).reshape(-1, self.dim)
+        if self.ann is not None and self.ann.frozen:
+            self.side = np.concatenate([self.side, np.asarray(ids, dtype=np.int64)])
+        elif self.ann is not None:
             self.ann.add(ids, codes)
         self.unsaved += len(ids)
+        store = self._store
+        if store is not None:  # (codes not gathered yet: the new rows' codes are kept apart)
+            tape, slot, extra = store
+            new = len(tape) + len(extra) + np.arange(len(ids), dtype=np.int64)
+            store = (tape, np.concatenate([slot, new]), np.concatenate([extra, codes]))
         self._set(
-            np.concatenate([self.codes, np.asarray(codes, dtype=np.int8).reshape(-1, self.dim)]),
+            None if store is not None else np.concatenate([self.codes, codes]),
             np.concatenate([self.chunk_id, ids]),
             np.concatenate([self.chunk_record, rec]),
             np.concatenate([self.chunk_seq, seq]),
             np.concatenate([self.chunk_span, span]),
             np.concatenate([self.chunk_scale, scales]),
             matrix=None if self.matrix is None else np.concatenate([self.matrix, dequantize(codes, scales)]),
+            store=store,
         )
 
     def _forget(self, ids: np.ndarray) -> None:
@@ -184,23 +224,34 @@ class VectorMatrix:
         if not len(ids):
             return
         gone = np.isin(self.chunk_id, ids)
-        if self.ann is not None:
+        if self.ann is not None and self.ann.frozen:  # (it keeps them until `thaw`; searches skip ids not here)
+            self.side = self.side[~np.isin(self.side, ids)]
+        elif self.ann is not None:
             self.ann.remove(self.chunk_id[gone])
         if gone.any():
             keep = ~gone
             self.unsaved += int(gone.sum())
-            self._set(self.codes[keep], self.chunk_id[keep], self.chunk_record[keep], self.chunk_seq[keep],
-                      self.chunk_span[keep], self.chunk_scale[keep],
-                      matrix=None if self.matrix is None else self.matrix[keep])
+            store = self._store
+            if store is not None:
+                store = (store[0], store[1][keep], store[2])
+            self._set(None if store is not None else self.codes[keep], self.chunk_id[keep], self.chunk_record[keep],
+                      self.chunk_seq[keep], self.chunk_span[keep], self.chunk_scale[keep],
+                      matrix=None if self.matrix is None else self.matrix[keep], store=store)
             # SQLite gives a new row the largest id + 1, so a deleted last chunk's id comes back (re-embedding
             # the newest record): read again from the largest id still here.
             self.max_id = min(self.max_id, int(self.chunk_id.max()) if self.size else 0)
 
-    def id_order(self) -> np.ndarray:
-        """Rows sorted by chunk id (cached until the matrix changes)."""
-        if self._id_order is None or len(self._id_order) != self.size:
-            self._id_order = np.argsort(self.chunk_id, kind="stable")
-        return self._id_order
+    def row_of_id(self) -> np.ndarray:
+        """The matrix row of each chunk id (-1: none), indexed by the id (cached until the matrix changes).
+
+        4 bytes per id up to the largest: one gather per query instead of a binary search over every
+        chunk (the graph's 400 ids: ~1 ms at 1M chunks, with a sorter's scattered reads)."""
+        if self._row_of_id is None:  # (`_set` drops it whenever the rows change)
+            top = int(self.chunk_id.max()) + 1 if self.size else 0
+            lut = np.full(top, -1, dtype=np.int32)
+            lut[self.chunk_id] = np.arange(self.size, dtype=np.int32)
+            self._row_of_id = lut
+        return self._row_of_id
 
     def _build_ann(self) -> None:
         """Build the graph of every chunk: in a background thread (searches stay exact until the next
@@ -236,6 +287,21 @@ class VectorMatrix:
         self.matrix = None  # the graph is searched now; candidates are scored from the codes
         self.unsaved = self.size
 
+    def thaw(self) -> None:
+        """Make a frozen graph one that changes: a copy of it, with the chunks deleted since removed and those
+        added since (`side`) added. Done when `side` outgrows SIDE_MAX and before a snapshot is written."""
+        if self.ann is None or not self.ann.frozen:
+            return
+        codes = self.codes
+        ann = self.ann.thawed()
+        keys = np.asarray(ann.index.keys, dtype=np.int64)
+        ann.remove(keys[~np.isin(keys, self.chunk_id)])
+        ann.remove(self.side)  # (an id SQLite handed out again after a delete: its old vector goes first)
+        rows = _rows_of(self, self.side)
+        ann.add(self.chunk_id[rows], codes[rows])
+        self.ann = ann
+        self.side = np.zeros(0, dtype=np.int64)
+
     def stored_codes(self, rows: np.ndarray | None = None) -> np.ndarray:
         """The int8 codes of the rows (all by default), as stored."""
         return self.codes if rows is None else self.codes[rows]
@@ -244,7 +310,7 @@ class VectorMatrix:
         """float32 vectors of the given matrix rows (indexes or a slice)."""
         if self.matrix is not None:
             return self.matrix[rows]
-        out = self.codes[rows].astype(np.float32)
+        out = self._code_rows(rows).astype(np.float32)
         out *= self.chunk_scale[rows][:, None]
         return out
 
@@ -256,23 +322,36 @@ class VectorMatrix:
         q = np.asarray(queries, dtype=np.float32)
         if self.matrix is not None:
             return self.matrix[rows] @ q
-        out = (self.codes[rows] @ q).astype(np.float32, copy=False)
+        if q.ndim == 1:
+            # einsum's own loop, not BLAS: a few thousand candidate rows are too few to share, and OpenBLAS's
+            # threads made this product 0.8 -> 17 ms wall on a busy machine (bench/RESULTS.md, session 9)
+            out = np.einsum("ij,j->i", self._code_rows(rows), q, dtype=np.float32)
+        else:
+            out = (self._code_rows(rows) @ q).astype(np.float32, copy=False)
         scale = self.chunk_scale[rows]
         out *= scale if q.ndim == 1 else scale[:, None]
         return out
 
     def _set(
-        self, codes: np.ndarray, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,
+        self, codes: np.ndarray | None, ids: np.ndarray, rec: np.ndarray, seq: np.ndarray, span: np.ndarray,
         scale: np.ndarray, ordered: bool = False, matrix: np.ndarray | None = None,
+        store: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         """Take these rows (sorted by record unless `ordered`); float rows are kept only without a graph
-        (`matrix`, when given, is used for them as it is: tests and benchmarks hand in unquantised vectors)."""
+        (`matrix`, when given, is used for them as it is: tests and benchmarks hand in unquantised vectors).
+        Without `codes`, each row's codes are where `store` (tape, slot, extra) says: see `_store`."""
         order = None if ordered else np.lexsort((seq, rec))
         if order is not None and np.array_equal(order, np.arange(len(order))):
             order = None  # already in (record, seq) order (new records come last): no copy
         pick = (lambda a: a) if order is None else (lambda a: a[order])
-        self._id_order = None
-        self.codes = np.ascontiguousarray(pick(codes))
+        self._row_of_id = None
+        if codes is None:
+            assert store is not None
+            self._store = (store[0], pick(store[1]), store[2])
+            self._codes = np.zeros((0, self.dim), dtype=np.int8)
+        else:
+            self._codes = np.ascontiguousarray(pick(codes))
+            self._store = None
         if self.ann is not None:
             self.matrix = None
         elif matrix is not None:
@@ -355,8 +434,12 @@ class VectorMatrix:
         if self.matrix is not None:
             return self.matrix @ queries
         out = np.empty((self.size, queries.shape[1]), dtype=np.float32)
+        one = queries.shape[1] == 1  # (one query: the same product as a candidate's, so the same score)
         for a in range(0, self.size, BLOCK_ROWS):
-            out[a : a + BLOCK_ROWS] = self.dots(slice(a, a + BLOCK_ROWS), queries)
+            if one:
+                out[a : a + BLOCK_ROWS, 0] = self.dots(slice(a, a + BLOCK_ROWS), queries[:, 0])
+            else:
+                out[a : a + BLOCK_ROWS] = self.dots(slice(a, a + BLOCK_ROWS), queries)
         return out
 
     def record_scores_many(self, queries: np.ndarray) -> np.ndarray:
@@ -511,8 +594,10 @@ class ApproximateRanking(Ranking):
         allowed = np.ones(len(vm.records), dtype=bool) if mask is None else mask.copy()
         if len(exclude):
             allowed &= ~np.isin(vm.records, np.asarray(list(exclude), dtype=np.int64))
-        counts = np.diff(np.append(vm.starts, vm.size))
-        allowed_chunks = int(counts[allowed].sum())
+        if mask is None and not len(exclude):
+            allowed_chunks = vm.size  # (no filter: no per-record count to add up)
+        else:
+            allowed_chunks = int(np.diff(np.append(vm.starts, vm.size))[allowed].sum())
         if allowed_chunks == 0:
             return []
         if allowed_chunks < vm.ann_from:
@@ -530,9 +615,14 @@ class ApproximateRanking(Ranking):
         qcodes = np.frombuffer(encode(self.query)[0], dtype=np.int8)
         want = max(CHUNKS_PER_QUERY, 4 * limit)
         count = int(min(vm.size, want * vm.size / allowed_chunks))
+        side = _rows_of(vm, vm.side)  # (chunks a frozen graph lacks: scored exactly, the best kept)
+        side_scores = vm.dots(side, self.query) if len(side) else np.zeros(0, dtype=np.float32)
         while True:
             ids = vm.ann.nearest(qcodes, count)
             rows = _rows_of(vm, ids)
+            if len(side):
+                k = min(count, len(side))
+                rows = np.concatenate([rows, side[np.argpartition(-side_scores, k - 1)[:k]]])
             positions = np.unique(np.searchsorted(vm.records, vm.chunk_record[rows]))
             positions = positions[allowed[positions]]
             if len(positions) >= 2 * limit or count >= vm.size:
@@ -540,9 +630,24 @@ class ApproximateRanking(Ranking):
             count = min(vm.size, count * 4)
 
 
+def _gather(store: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray | slice) -> np.ndarray:
+    """The codes of some rows from a snapshot's graph vectors and the rows added since (`VectorMatrix._store`)."""
+    tape, slot, extra = store
+    slots = slot[rows]
+    top = len(tape)
+    if not len(extra) or not len(slots) or int(slots.max()) < top:
+        return tape[slots]
+    out = np.empty((len(slots), tape.shape[1]), dtype=np.int8)
+    old = slots < top
+    out[old] = tape[slots[old]]
+    out[~old] = extra[slots[~old] - top]
+    return out
+
+
 def _rows_of(vm: VectorMatrix, ids: np.ndarray) -> np.ndarray:
     """Matrix rows of chunk ids (ids the matrix no longer has are left out)."""
-    order = vm.id_order()
-    pos = np.clip(np.searchsorted(vm.chunk_id, ids, sorter=order), 0, max(vm.size - 1, 0))
-    rows = order[pos]
-    return rows[vm.chunk_id[rows] == ids]
+    lut = vm.row_of_id()
+    ids = np.asarray(ids, dtype=np.int64)
+    ids = ids[(ids >= 0) & (ids < len(lut))]
+    rows = lut[ids]
+    return rows[rows >= 0].astype(np.int64)

@@ -442,3 +442,64 @@ def test_a_large_snapshot_is_read_on_two_connections(vault: Any, monkeypatch: py
 
     monkeypatch.setattr(vault_db, "open_reader", lambda d: Failing(real_open(db)))
     assert bytes(ann_store._read_parts(db, MODEL, parts) or b"") == alone
+
+
+def test_a_snapshot_is_searched_as_read_and_chunks_changed_since_beside_it(
+    vault: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new session searches the snapshot's graph as a view of the bytes read (no copy, codes not gathered);
+    chunks added since are scored exactly beside it and chunks deleted since are never answered; past
+    SIDE_MAX added chunks, or before a snapshot is written, the graph is copied and brought up to date."""
+    from indexer import vectors
+
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    db = vault.session.db
+    ns = _records(db)[:3]  # (an earlier test of this module deleted a record)
+    _fill(db, clustered(np.random.default_rng(21), 400), ns[:2])
+    vm = _fresh(db)
+    ann_store.save_snapshot(db, vm)
+
+    again = _fresh(db)
+    assert again.ann is not None and again.ann.frozen and not vm.ann.frozen
+    assert again._store is not None  # the codes are read from the graph's vectors, not gathered at load
+    q = vm.rows(np.array([17]))[0]
+    assert again.ranking(q).top(10) == vm.ranking(q).top(10) == vm.ranking(q, exact=True).top(10)
+
+    # added since: not in the frozen graph, found beside it
+    graph_size = len(again.ann)
+    new = clustered(np.random.default_rng(22), 30)
+    semantic.store_chunks(db, ns[2], MODEL, [Chunk(k) for k in range(30)], new)
+    again.refresh(db)
+    assert again.ann.frozen and len(again.ann) == graph_size and len(again.side) == 30
+    assert again.ranking(new[7]).top(1)[0][0] == ns[2]
+    # deleted since: still in the frozen graph, never answered (ns[0] re-embedded with 2 chunks)
+    old = again.chunk_id[again.chunk_record == ns[0]].copy()
+    semantic.store_chunks(db, ns[0], MODEL, [Chunk(0), Chunk(1)], new[:2])
+    again.refresh(db)
+    assert not np.isin(old, again.chunk_id).any() and len(again.side) == 32
+    for probe in (again.rows(np.array([5]))[0], new[3], new[0]):
+        assert again.ranking(probe).top(10) == again.ranking(probe, exact=True).top(10)
+    assert np.array_equal(again.codes[-30:], semantic.matrix_for(db, MODEL, DIM).codes[-30:])  # gathered on demand
+
+    # past SIDE_MAX: the graph is copied and catches up (deleted chunks out, added ones in)
+    again = _fresh(db)
+    monkeypatch.setattr(vectors, "SIDE_MAX", 10)
+    more = clustered(np.random.default_rng(23), 20)
+    semantic.store_chunks(db, ns[1], MODEL, [Chunk(k) for k in range(20)], more)
+    again.refresh(db)
+    assert not again.ann.frozen and len(again.side) == 0 and len(again.ann) == again.size
+    keys = np.sort(np.asarray(again.ann.index.keys, dtype=np.int64))
+    assert np.array_equal(keys, np.sort(again.chunk_id))
+    assert again.ranking(more[4]).top(1)[0][0] == ns[1]
+
+    # a frozen graph with chunks beside it is brought up to date before a snapshot is written
+    monkeypatch.setattr(vectors, "SIDE_MAX", 4096)
+    third = _fresh(db)
+    semantic.store_chunks(db, ns[0], MODEL, [Chunk(k) for k in range(3)], more[:3])
+    third.refresh(db)
+    assert third.ann.frozen and np.isin(third.chunk_id[third.chunk_record == ns[0]], third.side).all()
+    ann_store.save_snapshot(db, third)
+    assert not third.ann.frozen and len(third.ann) == third.size
+    fourth = _fresh(db)
+    assert fourth.size == third.size and len(fourth.ann) == fourth.size and not len(fourth.side)
+    assert fourth.ranking(more[1]).top(5) == third.ranking(more[1]).top(5) == third.ranking(more[1], exact=True).top(5)
