@@ -28,7 +28,7 @@ from archive.charts.encounters import Encounter, covering_encounter, load_encoun
 from archive.charts.patients import Patient, load_patient
 from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from archive.policy import Action
-from archive.signed_rows import sign_version
+from archive.signed_rows import saved_digest, sign_version
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -551,7 +551,8 @@ def add_entry(
         clean = validate_entry(session, patient, values, set(ENTRY_FIELDS), force=force)
         entry_id = insert_entry(session, patient.mrn, clean)
         session.audit("chart_add", patient=patient.mrn, record=clean.get("source_record"),
-                      details={"entry": entry_id, "kind": clean["kind"], "forced": force or None})
+                      details={"entry": entry_id, "kind": clean["kind"], "forced": force or None,
+                               "signed": saved_digest(session, entry_id, 1)})  # what verify holds it to
     return load_entry(session, entry_id)
 
 
@@ -600,7 +601,8 @@ def correct_entry(
         _insert_version(session, current.id, version, clean, why, now_iso())
         session.audit("chart_correct", patient=patient.mrn, reason=why,
                       details={"entry": current.id, "version": version,
-                               "fields": sorted(k for k in ENTRY_FIELDS if before.get(k) != clean.get(k))})
+                               "fields": sorted(k for k in ENTRY_FIELDS if before.get(k) != clean.get(k)),
+                               "signed": saved_digest(session, current.id, version)})
     return load_entry(session, current.id)
 
 

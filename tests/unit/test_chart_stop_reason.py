@@ -67,9 +67,17 @@ def test_versions_signed_before_the_column_still_verify_and_a_reason_set_with_sq
             db.execute("DELETE FROM chart_entries WHERE id = ?", [why.id])
             db.execute("ALTER TABLE chart_entry_versions DROP COLUMN stop_reason")
             db.execute("DELETE FROM schema_version WHERE version >= ?", [STOP_REASON_VERSION])
-        assert chart_problems(tess.store, root) == []
+        # Deleting `why` with SQL is itself named (session 9: its chart_add audit entry vouches for it); only that.
+        gone = f"chart entry {why.id}: missing (the audit log records its saving"
+
+        def besides_gone() -> list[str]:
+            problems = chart_problems(tess.store, root)
+            assert [p for p in problems if p.startswith(gone)], problems
+            return [p for p in problems if not p.startswith(gone)]
+
+        assert besides_gone() == []
         migrate(db, MIGRATIONS)
-        assert "stop_reason" in _columns(db) and chart_problems(tess.store, root) == []
+        assert "stop_reason" in _columns(db) and besides_gone() == []
         with transaction(db):  # a reason put in with SQL is not what tess signed
             db.execute("UPDATE chart_entry_versions SET stop_reason = 'course completed' WHERE entry_id = ?",
                        [old.id])
