@@ -9,13 +9,24 @@ Each version of a chart entry is signed (Ed25519, the writer's key) together
 with its entry's patient, when it is written. `verify` checks every version
 against the signed roster: a version edited, inserted or moved to another
 patient with SQL no longer matches, and an entry whose current version is gone
-is named. (Which version is current is not signed: putting an entry back to an
-older, validly signed version is not detected.)
+is named.
+
+Which version is current is not signed, and a writer can sign again a row she
+wrote; so the chained audit log vouches for each version too. The entry of each
+save (`chart_add`, `chart_correct`) names the entry and version and, since
+session 9, the digest of what was signed (`version_digest`). `verify` names an
+entry put back to an older version (its current one is not its newest, or a
+version the log records is gone), a version whose content is not the digest its
+save recorded (changed and signed again), and a signed correction no audit entry
+records (written with SQL). An entry landed from a record (`chart_import`) is
+vouched for by its record's entry, not one per entry.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vault.signing import verify_signature
@@ -36,6 +47,16 @@ def version_message(row: dict[str, Any]) -> bytes:
     return b"chartvault-chart-version/v1|" + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
+def version_digest(row: dict[str, Any]) -> str:
+    """The SHA-256 of what the writer signs: the audit entry of the save records it (see the module's docstring)."""
+    return hashlib.sha256(version_message(row)).hexdigest()
+
+
+def saved_digest(session: Session, entry_id: str, version: int) -> str:
+    """`version_digest` of a version just written (inside the caller's transaction), for its audit entry."""
+    return version_digest(session.store.chart_entries.version_for_signing(entry_id, version))
+
+
 def sign_version(session: Session, entry_id: str, version: int) -> None:
     """Sign the version just written (inside the caller's transaction) as this session's user."""
     key = session.signing_key
@@ -47,7 +68,8 @@ def sign_version(session: Session, entry_id: str, version: int) -> None:
 
 
 def chart_problems(store: Store, root: dict[str, Any] | None) -> list[str]:
-    """A problem line for each chart entry version whose writer's signature does not hold."""
+    """A problem line for each chart entry version whose writer's signature does not hold, or that the audit
+    log's record of its save contradicts (put back, re-signed, written with SQL)."""
     from archive.roster import roster_check
 
     if root is None:
@@ -55,6 +77,7 @@ def chart_problems(store: Store, root: dict[str, Any] | None) -> list[str]:
     keys = roster_check(store, root).keys
     born_signed = int(root.get("signed_from") or 1) <= 1  # an upgraded vault has unsigned older versions
     problems = []
+    held: dict[tuple[str, int], _Held] = {}  # the signed versions whose signature holds
     for row in store.chart_entries.signed_versions():
         where = f"chart entry {row['entry_id']} version {row['version']} (patient {row['entry_patient']})"
         signer, sig = row.get("signer"), row.get("sig")
@@ -66,8 +89,61 @@ def chart_problems(store: Store, root: dict[str, Any] | None) -> list[str]:
             problems.append(f"{where}: written by {row.get('created_by')} but signed by {signer}")
         elif not verify_signature(keys.get(str(signer)), version_message(row), sig):
             problems.append(f"{where}: changed after {signer} signed it (edited or moved with SQL)")
+        else:
+            held[(str(row["entry_id"]), int(row["version"]))] = _Held(where, str(signer), version_digest(row),
+                                                                      bool(row.get("source_record")))
     problems += [f"chart entry {e}: its current version is missing" for e in
                  store.chart_entries.entries_without_current_version()]
+    return problems + _save_problems(store, held)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A signed version whose signature holds: where to name it, its signer, its digest, landed from a record."""
+
+    where: str
+    signer: str
+    digest: str
+    landed: bool
+
+
+def _saves(store: Store) -> dict[tuple[str, int], tuple[int, str | None]]:
+    """(entry, version) -> (audit seq, digest recorded or None) of every chart_add and chart_correct entry."""
+    saves: dict[tuple[str, int], tuple[int, str | None]] = {}
+    for action in ("chart_add", "chart_correct"):
+        for seq, raw in store.audit.details_of(action):
+            details = json.loads(raw or "{}")
+            if not details.get("entry"):
+                continue
+            version = int(details.get("version") or 1) if action == "chart_correct" else 1
+            saves[(str(details["entry"]), version)] = (seq, details.get("signed"))
+    return saves
+
+
+def _save_problems(store: Store, held: dict[tuple[str, int], _Held]) -> list[str]:
+    """What the audit log's record of each save says against the chart tables (see the module's docstring)."""
+    numbers = store.chart_entries.version_numbers()
+    saves = _saves(store)
+    problems = []
+    for entry_id, (current, versions) in numbers.items():
+        if versions and current != versions[-1]:
+            problems.append(f"chart entry {entry_id}: version {current} is current but version {versions[-1]} "
+                            "exists (put back to an older version with SQL)")
+    for (entry_id, version), (seq, digest) in saves.items():
+        have = numbers.get(entry_id)
+        if have is None:
+            problems.append(f"chart entry {entry_id}: missing (the audit log records its saving, entry {seq}; "
+                            "deleted with SQL)")
+        elif version not in have[1]:
+            problems.append(f"chart entry {entry_id}: version {version} is missing (the audit log records its "
+                            f"saving, entry {seq}; deleted or put back with SQL)")
+        elif digest and (entry_id, version) in held and held[(entry_id, version)].digest != digest:
+            row = held[(entry_id, version)]
+            problems.append(f"{row.where}: not what {row.signer} saved (audit entry {seq} records other content; "
+                            "changed and signed again with SQL)")
+    for key, row in held.items():
+        if key not in saves and (key[1] > 1 or not row.landed):
+            problems.append(f"{row.where}: no audit entry records saving it (written with SQL)")
     return problems
 
 

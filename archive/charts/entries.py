@@ -28,7 +28,7 @@ from archive.charts.encounters import Encounter, covering_encounter, load_encoun
 from archive.charts.patients import Patient, load_patient
 from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from archive.policy import Action
-from archive.signed_rows import sign_version
+from archive.signed_rows import saved_digest, sign_version
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -343,7 +343,7 @@ def validate_entry(
         what = "the medication's name" if kind == "medication" else f"the {kind}'s description"
         out["text"] = rules.check_text("text", values.get("text"), what)
     if "status" in changed or "kind" in changed:
-        status = values.get("status") or default_status(kind)
+        status = values.get("status") or _stopped_by_reason(kind, values) or default_status(kind)
         out["status"] = rules.check_choice("status", status, rules.ENTRY_STATUSES, "status")
     dob = rules.stored_day(patient.dob)
     date = _parse("date", values, changed, "the date", required="date" in changed)
@@ -369,6 +369,24 @@ def validate_entry(
     if changed & {"kind", "text", "date", "status"} and out["status"] != "entered_in_error" and not force:
         _refuse_duplicate(session, patient.mrn, out, exclude)
     return out
+
+
+def _kind_only_fields(kind: str) -> tuple[str, ...]:
+    """The fields of other kinds that an entry of `kind` may not have."""
+    return (() if kind == "medication" else MEDICATION_ONLY) + (() if kind == "referral" else REFERRAL_ONLY)
+
+
+def _stopped_by_reason(kind: str, values: dict[str, Any]) -> str | None:
+    """A medication given a stop reason and a stop date (today or before) but no status was stopped: it is not
+    shown as active beside its reason. Without a stop date the reason is refused as before (_check_stop_reason)."""
+    stop = values.get("stop")
+    if kind != "medication" or not values.get("stop_reason") or not stop:
+        return None
+    try:
+        day = rules.parse_day("stop", str(stop), "the stop date")
+    except ValidationError:
+        return None  # the stop date's own check names it
+    return "stopped" if day is not None and day <= rules.today() else None
 
 
 def _check_kind_fields(kind: str, values: dict[str, Any], changed: set[str]) -> None:
@@ -551,7 +569,8 @@ def add_entry(
         clean = validate_entry(session, patient, values, set(ENTRY_FIELDS), force=force)
         entry_id = insert_entry(session, patient.mrn, clean)
         session.audit("chart_add", patient=patient.mrn, record=clean.get("source_record"),
-                      details={"entry": entry_id, "kind": clean["kind"], "forced": force or None})
+                      details={"entry": entry_id, "kind": clean["kind"], "forced": force or None,
+                               "signed": saved_digest(session, entry_id, 1)})  # what verify holds it to
     return load_entry(session, entry_id)
 
 
@@ -587,6 +606,12 @@ def correct_entry(
                       f"chartvault chart history {current.id}")
         before = current.fields()
         given = {k: (None if v == "" else v) for k, v in changes.items() if v is not None}
+        if given.get("kind") not in (None, before.get("kind")):
+            # It never was a medication (or a referral): what only the old kind has goes with it (the old version
+            # keeps it), unless given again; otherwise every medication, its start at least, refused the new kind.
+            for name in _kind_only_fields(str(given["kind"])):
+                if before.get(name) and name not in given:
+                    given[name] = None
         merged = {**before, **given}
         changed = {k for k in given if before.get(k) != given[k]}
         if not changed:
@@ -600,7 +625,8 @@ def correct_entry(
         _insert_version(session, current.id, version, clean, why, now_iso())
         session.audit("chart_correct", patient=patient.mrn, reason=why,
                       details={"entry": current.id, "version": version,
-                               "fields": sorted(k for k in ENTRY_FIELDS if before.get(k) != clean.get(k))})
+                               "fields": sorted(k for k in ENTRY_FIELDS if before.get(k) != clean.get(k)),
+                               "signed": saved_digest(session, current.id, version)})
     return load_entry(session, current.id)
 
 

@@ -219,7 +219,8 @@ def _entry_options(correcting: bool) -> Callable[[F], F]:
             click.option("--stop", metavar="DATE", help="Medication stop."),
             click.option("--stop-reason", "stop_reason", metavar="TEXT",
                          help="Medication: why it was stopped (adverse reaction, dose change, course completed); "
-                              "needs --stop or --status stopped."),
+                              "needs --stop or --status stopped (with a past --stop and no --status it is saved "
+                              "as stopped)."),
             click.option("--to", "referral_to", metavar="WHOM", help="Referral: the doctor or facility."),
             click.option("--to-kind", "referral_to_kind", metavar="doctor|facility",
                          help="Referral: whether --to is a doctor or a facility (default doctor)."),
@@ -290,7 +291,9 @@ def chart_correct(state: CliState, entry_id: str, reason: str, expect_version: i
                   as_json: bool, **changes: Any) -> None:
     """Correct an entry: a new version with your reason; the old one stays in its history.
 
-    Give only the fields that change ('' clears an optional one). With
+    Give only the fields that change ('' clears an optional one); a new
+    --kind drops the fields only the old kind has (a medication's start, stop,
+    stop reason, dose...; the old version keeps them). With
     --expect-version N the correction is refused if the entry is no longer at
     version N (someone else saved in between): nothing is overwritten silently.
     """

@@ -148,6 +148,18 @@ class ChartEntriesRepo:
             " ON v.entry_id = e.id AND v.version = e.current_version WHERE v.entry_id IS NULL"
         )]
 
+    def version_numbers(self) -> dict[str, tuple[int, list[int]]]:
+        """entry id -> (its current version, the versions it has, ascending): what `verify` holds the audit log to."""
+        out: dict[str, tuple[int, list[int]]] = {}
+        for entry_id, current, version in self.db.execute(
+            "SELECT e.id, e.current_version, v.version FROM chart_entries e"
+            " LEFT JOIN chart_entry_versions v ON v.entry_id = e.id ORDER BY e.n, v.version"
+        ):
+            numbers = out.setdefault(str(entry_id), (int(current), []))[1]
+            if version is not None:
+                numbers.append(int(version))
+        return out
+
     def advance(self, entry_id: str, version: int) -> bool:
         """Make version+1 current if `version` still is (False: someone saved first)."""
         cur = self.db.execute(

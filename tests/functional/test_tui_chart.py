@@ -378,6 +378,7 @@ async def test_a_medications_stop_reason_is_typed_in_the_form_refused_beside_it_
         chart = await _chart(app, pilot, loads=loads + 1)
         added = next(e for e in chart.chart.entries if e.text == "Warfarin 5 mg tablet")
         assert (added.stop, added.stop_reason) == (days_ago(2), "upper GI bleed")
+        assert added.status == "stopped"  # the status left as the form offered it: stopped, not active (session 9)
         row = next(i for i, item in enumerate(chart.items) if item.id == added.id)
         assert f"stopped {days_ago(2)}: upper GI bleed" in chart.items[row].text
         chart.query_one("#timeline", DataTable).move_cursor(row=row)
@@ -385,3 +386,12 @@ async def test_a_medications_stop_reason_is_typed_in_the_form_refused_beside_it_
         await pilot.press("c")  # a correction starts from it
         form = await _form(app, pilot)
         assert form.query_one("#f-stop_reason", Input).value == "upper GI bleed"
+        # It was never a medication: the kind changes and the hidden medication fields go with it (session 9:
+        # the start nobody typed, the stop and its reason used to refuse the save, with no field to clear).
+        form.query_one("#f-kind", Select).value = "procedure"
+        await _wait(pilot, lambda: not _shown(form, "#f-stop_reason"), "the medication fields hidden")
+        form.query_one("#f-reason", Input).value = "charted as a medication by mistake"
+        await pilot.press("ctrl+s")
+        chart = await _chart(app, pilot, loads=loads + 2)
+        fixed = next(e for e in chart.chart.entries if e.id == added.id)
+        assert (fixed.kind, fixed.start, fixed.stop, fixed.stop_reason) == ("procedure", None, None, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -24,6 +25,19 @@ from tests.conftest import chartvault_bin
 PASS = {u.name: u.passphrase for u in DEMO_USERS}
 LAUNCH_TARGET = 1.0  # seconds, on an idle machine (bench/RESULTS.md has the measurements)
 LAUNCH_LIMIT = 15.0  # what this test enforces on a shared, loaded CI machine
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` still runs. One that has exited but is not yet reaped (a zombie) does not, though
+    /proc/<pid> is still there: tmux (Debian's, linked with libutempter) can miss the SIGCHLD of a pane's process
+    that exits while libutempter's own SIGCHLD handler is in place, as tmux removes the pane's utmp record when
+    its pty closes (tmux/tmux#311), and then never reaps it. On a loaded machine that window is wide: session 9
+    saw "chartvault did not quit within 60 s" with chartvault exited long before, a zombie of tmux's server."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # the state follows the command name in parentheses
 
 
 class Tmux:
@@ -46,6 +60,19 @@ class Tmux:
 
     def pid(self) -> int:
         return int(self.run("list-panes", "-t", self.name, "-F", "#{pane_pid}").split()[0])
+
+    def exit_status(self, timeout: float = 10.0) -> list[str]:
+        """["1", status] once the pane's process has exited and tmux has its status. tmux may have missed the
+        process's SIGCHLD (see `running`): it is sent to tmux's server again, so it reaps it (as tmux/tmux#311
+        advises); a process that has not exited is not affected."""
+        server = int(self.run("display-message", "-p", "-t", self.name, "#{pid}").strip())
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.run("list-panes", "-t", self.name, "-F", "#{pane_dead} #{pane_dead_status}").split()
+            if len(status) == 2 or time.monotonic() > deadline:
+                return status
+            os.kill(server, signal.SIGCHLD)
+            time.sleep(0.1)
 
     def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float = 120.0,
                  poll: float = 0.02) -> str:
@@ -134,6 +161,20 @@ def test_unlock_search_record_assistant_lock(tmux: tuple[Tmux, float]) -> None:
         assert text not in locked, f"{text!r} still on screen after locking"
     term.send("C-q")
     deadline = time.monotonic() + 20
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+    while running(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not Path(f"/proc/{pid}").exists(), "chartvault did not quit"
+    assert not running(pid), "chartvault did not quit"
+
+
+def test_a_process_exited_but_not_reaped_does_not_count_as_running() -> None:
+    """`running` (what the terminal tests wait on after Ctrl+Q): a zombie has /proc/<pid> but does not run."""
+    child = subprocess.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 10
+        while running(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert Path(f"/proc/{child.pid}").exists(), "the child was reaped: nothing was tested"
+        assert not running(child.pid)
+    finally:
+        child.wait()
+    assert running(os.getpid()) and not running(child.pid)  # this process runs; the reaped child is gone

@@ -232,13 +232,15 @@ class EntryForm(ModalScreen[Any]):
 
     @session_work("entry-form")
     def save(self, values: dict[str, str], reason: str) -> None:
-        from archive.charts.entries import FIELD_OF_OPTION, add_entry, correct_entry
+        from archive.charts.entries import FIELD_OF_OPTION, add_entry, correct_entry, default_status
         from archive.errors import ChartvaultError, ValidationError
 
         fields: dict[str, Any] = {FIELD_OF_OPTION.get(k, k): v for k, v in values.items()}
         try:
             if self.entry is None:
                 kind, text, date = fields.pop("kind"), fields.pop("text"), fields.pop("date")
+                if fields.get("status") == default_status(kind):
+                    fields["status"] = ""  # as left: archive's default (a medication with a stop reason: stopped)
                 saved = add_entry(self.session, self.mrn, kind, text, date, **fields)
             else:
                 before = {FIELD_OF_OPTION.get(k, k): _value_of(self.entry, k) for k in values}
