@@ -57,8 +57,16 @@ _FOLLOWUP = re.compile(
     re.I,
 )
 
+# A request for the code set names it: ICD-10(-CM), "diagnosis/billing/ICD code", "code(s)" as the thing asked
+# for or "code"/"coded" as the verb. A bare "ICD" is the implanted defibrillator ("CABG twice and an ICD") unless it
+# is asked "for" something and is no one's device; "code status", "full code", "code blue" are orders, not codes.
 _CODE = re.compile(
-    r"\b(?:icd(?:[- ]?10(?:[- ]?cm)?)?|icd10(?:cm)?|diagnosis codes?|billing codes?|codes?|coded|coding)\b", re.I
+    r"\bicd[- ]?10(?:[- ]?cm)?\b|\bicd10(?:cm)?\b|\b(?:icd|diagnosis|diagnostic|billing) codes?\b|"
+    r"(?<!\ban )(?<!\ba )(?<!\bthe )(?<!\bhis )(?<!\bher )(?<!\btheir )(?<!\bwith )(?<!\bhad )\bicd(?=\s+for\b)|"
+    r"(?<!\bfull )(?<!\bno )(?<!\bslow )(?<!\bpartial )(?<!\bchemical )(?<!\bdnr )"
+    r"\bcodes?\b(?!\s+(?:status|blue|stroke|team|cart|sepsis|stemi|trauma|white|red|grey|gray|pink)\b)|"
+    r"\bcoded\b|\bcoding\b",
+    re.I,
 )
 # "ICD" beside a device word is the implantable cardioverter-defibrillator, not the code set
 _ICD_DEVICE = re.compile(

@@ -133,9 +133,23 @@ def test_icd_beside_a_device_word_is_the_defibrillator_not_the_code_set(question
     assert recognise(question).kind != "code"
 
 
+@pytest.mark.parametrize("question", [
+    "80-year-old man with a mechanical aortic valve, CABG twice and an ICD, admitted coughing up blood: what was his "
+    "Coumadin regimen?",
+    "For the woman with an ICD and heart failure, what was her ejection fraction?",
+    "What was his code status on admission?",
+    "Was she a full code when she was transferred?",
+    "How long did the code blue last?",
+])
+def test_a_bare_icd_or_a_clinical_code_word_is_not_a_code_set_lookup(question: str) -> None:
+    assert recognise(question).kind != "code"
+
+
 def test_the_code_set_named_beside_a_device_is_still_a_code_question() -> None:
     assert recognise("What ICD-10 code fits ICD implant infection?").kind == "code"
     assert recognise("which ICD code for a pacemaker lead fracture").kind == "code"
+    assert recognise("ICD for community-acquired pneumonia?").kind == "code"
+    assert recognise("how is an NSTEMI coded").kind == "code"
 
 
 def test_anything_else_is_passages() -> None:
