@@ -186,6 +186,35 @@ def embed_backlog(
     return report
 
 
+def relabel(
+    session: Session,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    batch: int = 200,
+    limit: int | None = None,
+) -> int:
+    """Work out the assertion maps (indexer.assertion_map) of the records that have none of the current rules:
+    a vault from before them, or from older rules (the migration only changes VERSION). Each batch is its own
+    transaction, so an interrupted run keeps what it did. Until a record has its map a search labels it from
+    its text (same labels, more time). How many maps were stored."""
+    session.require(Action.IMPORT)
+    records = session.store.records
+    total = records.stale_assertion_maps()
+    if limit is not None:
+        total = min(total, limit)
+    done = 0
+    while done < total and not (should_stop and should_stop()):
+        with session.transaction():
+            stored = records.refresh_assertion_maps(min(batch, total - done))
+        if stored == 0:
+            break
+        done += stored
+        if progress:
+            progress(done, total)
+    return done
+
+
 def reindex(
     session: Session,
     *,
@@ -294,7 +323,9 @@ class EmbeddingService:
                 self.embedded += report.records
                 if report.records and self.on_change:
                     self.on_change()
-                if report.records == 0:
+                # the backlog done, maps of older assertion rules are rebuilt, a batch at a time
+                relabelled = 0 if report.records else relabel(worker, should_stop=self._stop.is_set, limit=200)
+                if report.records == 0 and relabelled == 0:
                     self._wake.wait(self.poll_seconds)
                     self._wake.clear()
         except Exception as exc:  # noqa: BLE001 - reported to the UI; search keeps working without it

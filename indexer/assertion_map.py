@@ -197,23 +197,32 @@ def maps(db: Any, texts: dict[int, str]) -> dict[int, AssertionMap]:
     return out
 
 
-def backfill(db: Any, fts_table: str, batch: int = 500) -> int:
-    """Store the map of every row of the full-text table `fts_table` that has none (or an old one); how many
-    were stored."""
+def backfill(db: Any, fts_table: str, batch: int = 500, limit: int | None = None) -> int:
+    """Store the map of every row of the full-text table `fts_table` that has none (or an old one), or of the
+    first `limit` such rows; how many were stored."""
     done = 0
     last = 0
-    while True:
+    while limit is None or done < limit:
+        take = batch if limit is None else min(batch, limit - done)
         rows = db.execute(
             f"SELECT f.rowid, f.text FROM {fts_table} f LEFT JOIN {TABLE} m ON m.record_n = f.rowid "
             f"WHERE f.rowid > ? AND (m.record_n IS NULL OR m.version != ?) ORDER BY f.rowid LIMIT ?",
-            [last, VERSION, batch],
+            [last, VERSION, take],
         ).fetchall()
         if not rows:
-            return done
+            break
         for n, text in rows:
             store(db, int(n), str(text or ""))
             done += 1
         last = int(rows[-1][0])
+    return done
 
 
-__all__ = ["LABELS", "AssertionMap", "backfill", "build", "label", "maps", "store"]
+def stale(db: Any, fts_table: str) -> int:
+    """How many rows of `fts_table` have no map of this VERSION (a search labels those from their text)."""
+    return int(db.execute(
+        f"SELECT count(*) FROM {fts_table} f LEFT JOIN {TABLE} m ON m.record_n = f.rowid "
+        "WHERE m.record_n IS NULL OR m.version != ?", [VERSION]).fetchone()[0])
+
+
+__all__ = ["LABELS", "AssertionMap", "backfill", "build", "label", "maps", "stale", "store"]

@@ -94,21 +94,24 @@ def similar(state: CliState, record_id: str, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: records and chunks embedded, seconds, backlog left.")
 @pass_state
 def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
-    """Embed the records waiting for semantic search; with --semantic, rebuild all vectors.
+    """Embed the records waiting for semantic search; with --semantic, rebuild all vectors. Then label
+    negation and history in records whose labels older rules made (the TUI does this in the background).
 
     Safe to interrupt (Ctrl-C) at any moment: finished records are kept, and
     running the command again resumes (a rebuild does not start over).
     """
     from archive.embedding import reindex as do_reindex
-    from archive.embedding import semantic_status
+    from archive.embedding import relabel, semantic_status
 
     session = state.session()
     interrupted = False
     try:
         report = do_reindex(session, semantic=semantic, progress=progress_bar("Embedding", quiet=as_json))
+        relabelled = relabel(session, progress=progress_bar("Labelling negation", quiet=as_json))
     except KeyboardInterrupt:
         interrupted = True
         report = None
+        relabelled = None
     status = semantic_status(session)
     if as_json:
         emit_json(
@@ -117,6 +120,7 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
                 "chunks": report.chunks if report else None,
                 "seconds": round(report.seconds, 2) if report else None,
                 "interrupted": interrupted or bool(report and report.interrupted),
+                "relabelled": relabelled,
                 **status.to_json(),
             }
         )
@@ -125,6 +129,8 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
             f"Embedded {counted(report.records, 'record')}, {counted(report.chunks, 'chunk')} "
             f"({report.chunks_per_second:.1f} chunks/s). Backlog: {status.backlog}."
         )
+        if relabelled:
+            click.echo(f"Labelled negation and history in {counted(relabelled, 'record')} (maps of older rules).")
     if interrupted:
         click.echo(
             f"Interrupted. {counted(status.embedded, 'record')} embedded, {status.backlog} waiting; "

@@ -285,6 +285,18 @@ class RecordsRepo:
 
         return assertion_map.maps(self.db, texts)
 
+    def refresh_assertion_maps(self, limit: int) -> int:
+        """Store the assertion maps of up to `limit` records that have none of the current rules; how many."""
+        from indexer import assertion_map, fts
+
+        return assertion_map.backfill(self.db, fts.TABLE, limit=limit)
+
+    def stale_assertion_maps(self) -> int:
+        """How many records have no assertion map of the current rules (searches label those from their text)."""
+        from indexer import assertion_map, fts
+
+        return assertion_map.stale(self.db, fts.TABLE)
+
     def is_embedded(self, n: int, model: str) -> bool:
         row = self.db.execute("SELECT 1 FROM embedded WHERE record_n = ? AND model = ?", [n, model]).fetchone()
         return row is not None

@@ -462,37 +462,31 @@ def fact_year_facets(db: Any) -> None:
 
 def assertion_spans(db: Any) -> None:
     """Issue 22: each record's non-affirmed words (negated, possible, hypothetical, historical, family, headings),
-    worked out at import so a search labels its hits by lookup (indexer.assertion_map); filled in here for the
-    records a vault already holds."""
-    from indexer import assertion_map, fts
+    worked out at import so a search labels its hits by lookup (indexer.assertion_map). The records a vault
+    already holds get theirs after unlock, in the background (archive.embedding.relabel), not here: at 100k
+    records that is minutes, and a search labels a record without a map from its text meanwhile."""
+    from indexer import assertion_map
 
     assertion_map.create_schema(db)
-    assertion_map.backfill(db, fts.TABLE)
 
 def assertion_spans_rules_2(db: Any) -> None:
     """Issue 22: the labeller learned guideline IV.H's uncertain words ("probable", "consistent with"), so maps
     made by the rules before (assertion_map.VERSION 1) are rebuilt; a map of another version is never read.
     A later change of the rules bumps VERSION and adds a migration like this one."""
-    from indexer import assertion_map, fts
-
-    assertion_map.backfill(db, fts.TABLE)
+    del db  # a map of another VERSION is never read; archive.embedding.relabel rebuilds it after unlock
 
 
 def assertion_spans_rules_3(db: Any) -> None:
     """Issue 22, session 8: "X although that seemed to have resolved", "X, which has since resolved" deny X
     (the published rules' terminator "although" cut our backward "resolved"); maps of VERSION 2 are rebuilt."""
-    from indexer import assertion_map, fts
-
-    assertion_map.backfill(db, fts.TABLE)
+    del db  # a map of another VERSION is never read; archive.embedding.relabel rebuilds it after unlock
 
 
 def assertion_spans_rules_4(db: Any) -> None:
     """Issue 22, session 9: rule families for what independent snippets showed coded ("Cellulitis has cleared",
     "Pt denys", "Negative ROS:" lists, "Should X occur,", "X screening", "prn for X", "TSH pending", "exposure
     to X", a relative who reports, "this 1-year-old child"); maps of VERSION 3 are rebuilt."""
-    from indexer import assertion_map, fts
-
-    assertion_map.backfill(db, fts.TABLE)
+    del db  # a map of another VERSION is never read; archive.embedding.relabel rebuilds it after unlock
 
 
 def vector_snapshots(db: Any) -> None:

@@ -191,6 +191,28 @@ def test_reindex_semantic_rebuilds_everything(shared_vault: VaultFixture, import
     assert text.exit_code == 0 and "Embedded 0 records" in text.output
 
 
+def test_reindex_relabels_records_whose_maps_older_rules_made(
+    shared_vault: VaultFixture, imported: dict[str, str]
+) -> None:
+    """An upgrade changes the assertion rules' VERSION only (unlock stays quick at 100k records); reindex (and
+    the TUI's background service) rebuilds the maps; a search labels the same meanwhile, from the text."""
+    from archive.embedding import relabel
+    from indexer import assertion_map
+
+    db = shared_vault.session.db  # type: ignore[attr-defined]
+    negated = ok_json(invoke(shared_vault.root, "search", "uric acid", "--mode", "fts", "--json"))
+    with shared_vault.session.transaction():  # type: ignore[attr-defined]
+        db.execute(f"UPDATE {assertion_map.TABLE} SET version = ?", [assertion_map.VERSION - 1])
+    stale = shared_vault.session.store.records.stale_assertion_maps()  # type: ignore[attr-defined]
+    assert stale >= len(imported)
+    assert ok_json(invoke(shared_vault.root, "search", "uric acid", "--mode", "fts", "--json")) == negated
+    done = ok_json(invoke(shared_vault.root, "reindex", "--json"))
+    assert done["relabelled"] == stale
+    assert shared_vault.session.store.records.stale_assertion_maps() == 0  # type: ignore[attr-defined]
+    assert relabel(shared_vault.session) == 0  # type: ignore[arg-type]
+    assert "Labelled" not in invoke(shared_vault.root, "reindex").output
+
+
 def test_help_texts() -> None:
     for cmd in (["search"], ["similar"], ["reindex"], ["import"]):
         out = CliRunner().invoke(cli, [*cmd, "--help"]).output

@@ -152,3 +152,26 @@ def test_the_server_watches_the_inbox_with_nobody_logged_in_and_logs_no_file_nam
         assert not held_elsewhere(fx.root, INBOX_LOCK)  # the server has stopped: the lock is free
     finally:
         fx.session.close()  # type: ignore[attr-defined]
+
+
+def test_the_background_service_rebuilds_maps_older_assertion_rules_made(tess: Any, tmp_path: Path) -> None:
+    """After an upgrade (the migration only bumps the rules' VERSION), the service holding the vault's embedder
+    lock rebuilds the maps once the embedding backlog is empty, a batch per transaction."""
+    from archive.embedding import EmbeddingService, use_embedder
+    from archive.intake import import_paths
+    from indexer import assertion_map
+    from indexer.embedder import FakeEmbedder
+
+    (tmp_path / "relabel.txt").write_text("MRN: 7003\nDenies chest pain. Family history of gout in her father.\n")
+    import_paths(tess, [tmp_path / "relabel.txt"])
+    records = tess.store.records
+    with tess.transaction():
+        tess.db.execute(f"UPDATE {assertion_map.TABLE} SET version = ?", [assertion_map.VERSION - 1])
+    assert records.stale_assertion_maps() > 0
+    use_embedder(FakeEmbedder())
+    service = EmbeddingService(tess, poll_seconds=0.1).start()
+    try:
+        wait_for(lambda: records.stale_assertion_maps() == 0, "the service never rebuilt the stale maps")
+    finally:
+        service.stop()
+        use_embedder(None)
