@@ -69,6 +69,7 @@ class Rule:
     max_scope: int | None = None  # words the modifier reaches (medspaCy's max_scope); None: MAX_SCOPE of its label
     sentence_start: bool = False  # matches only as its sentence's first words ("Should chest pain recur, ...")
     stop_at_punct: bool = False  # its scope ends at a comma, colon, semicolon or bracket ("lung cancer screening")
+    needs: frozenset[str] = frozenset()  # matches only in a sentence holding one of these words ("newborn")
 
 
 # A slot {"GAP": n} is up to n words of any kind but punctuation ("monitor creatinine post-contrast for"): n
@@ -103,7 +104,8 @@ def rules() -> tuple[Rule, ...]:
     out = []
     for rule in [*published, *ours.values()]:
         out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule),
-                        rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct"))))
+                        rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct")),
+                        frozenset(w.lower() for w in rule.get("needs", ()))))
     return tuple(out)
 
 
@@ -146,8 +148,9 @@ class Modifier:
     scope: tuple[int, int]
 
 
-def _matches(words: list[str]) -> list[tuple[int, int, Rule]]:
-    """Every rule match in the words (first, last exclusive, rule), overlapping ones included."""
+def _matches(words: list[str], near: frozenset[str] = frozenset()) -> list[tuple[int, int, Rule]]:
+    """Every rule match in the words (first, last exclusive, rule), overlapping ones included; a rule that
+    `needs` a word matches where the sentence or `near` (the words of the whole text) holds one."""
     index = _rules_by_first_word()
     found: list[tuple[int, int, Rule]] = []
     # The sentence's first word (after list bullets or numbers and their punctuation).
@@ -156,10 +159,18 @@ def _matches(words: list[str]) -> list[tuple[int, int, Rule]]:
         for rule in index.get(w, ()):
             if rule.sentence_start and i != opening:
                 continue
+            if rule.needs and rule.needs.isdisjoint(words) and rule.needs.isdisjoint(near):
+                continue
             n = _match_len(rule.slots, words, i)
             if n > 0:
                 found.append((i, i + n, rule))
     return found
+
+
+@lru_cache(maxsize=64)
+def text_words(text: str) -> frozenset[str]:
+    """The words of a whole text (a rule's `needs` may be met anywhere in the note: "Newborn exam:")."""
+    return frozenset(w for w, _a, _b in _tokens(text))
 
 
 def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = None) -> list[Modifier]:
@@ -314,6 +325,8 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     # An allergy is a standing fact of the patient's past, not a finding of this visit.
     ("allergies", HISTORICAL),
     ("allergy", HISTORICAL),
+    # "Resolved problems:", "Resolved:", "Resolved issues:" list what the patient no longer has.
+    ("resolved", NEGATED),
 )
 
 # "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".
@@ -479,7 +492,7 @@ def context_of(text: str, start: int, end: int) -> Context:
     # The span's own words trigger nothing: "no CHANGE IN VISION" is negated, "HISTORY OF PRESENT ILLNESS" is not
     # historical.
     words[first:last] = ["\x00"] * (last - first)
-    flags = _flags_at(words, _modifiers(words), first, last)
+    flags = _flags_at(words, _modifiers(words, _matches(words, text_words(text))), first, last)
     default = head.default if head else AFFIRMED
     if default != AFFIRMED:
         flags[default] = True

@@ -37,10 +37,11 @@ from indexer.assertion import (
     assertion_of,
     headings,
     sentences,
+    text_words,
 )
 
 TABLE = "assertion_spans"
-VERSION = 4  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
+VERSION = 5  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
 BITS: dict[Label, int] = {NEGATED: 1, POSSIBLE: 2, HYPOTHETICAL: 4, HISTORICAL: 8, FAMILY: 16}
 HEADING = 32
 RULE = 64  # the word is part of a rule's own words ("no", "history"): a span holding it is labelled the slow way
@@ -69,10 +70,11 @@ def build(text: str) -> AssertionMap:
     ends: list[int] = []
     bits: list[int] = []
     hk = 0
+    near = text_words(text)
     for s, e in spans:
         toks = _tokens(text, s, e)
         words = [w for w, _a, _b in toks]
-        found = _matches(words)
+        found = _matches(words, near)
         # A word inside a rule's own words is labelled as a span of its own would be (its words masked).
         in_rule = {k for first, last, _r in found for k in range(first, last)}
         mods = _modifiers(words, found)
@@ -85,7 +87,7 @@ def build(text: str) -> AssertionMap:
             else:
                 if k in in_rule:  # the word alone, masked, as context_of would see it
                     masked = [*words[:k], "\x00", *words[k + 1 :]]
-                    flags = _flags_at(masked, _modifiers(masked), k, k + 1)
+                    flags = _flags_at(masked, _modifiers(masked, _matches(masked, near)), k, k + 1)
                 else:
                     flags = _flags_at(words, mods, k, k + 1)
                 if head is not None and head.default != AFFIRMED:

@@ -489,6 +489,14 @@ def assertion_spans_rules_4(db: Any) -> None:
     del db  # a map of another VERSION is never read; archive.embedding.relabel rebuilds it after unlock
 
 
+def assertion_spans_rules_5(db: Any) -> None:
+    """Issue 22, session 9 (round 6): rule families for what round-6 snippets showed coded ("Resolved problems:"
+    headings, "could turn into X", "counseled that X occurs", "equivocal for X", "X in the differential", a
+    newborn's "maternal X", "a donor ... tested positive for X", "X is her mother-in-law's"); maps of VERSION 4
+    are rebuilt."""
+    del db  # a map of another VERSION is never read; archive.embedding.relabel rebuilds it after unlock
+
+
 def vector_snapshots(db: Any) -> None:
     """Issue 18 (scale): tombstones of deleted chunks and the encrypted snapshot of the vector matrix and its
     approximate index (indexer.ann_store); a vault without a snapshot builds one when it first needs it."""
@@ -524,6 +532,7 @@ MIGRATIONS = [
     assertion_spans_rules_3,
     medication_stop_reason,
     assertion_spans_rules_4,
+    assertion_spans_rules_5,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

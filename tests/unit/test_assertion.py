@@ -384,3 +384,53 @@ def test_sentence_start_and_stop_at_punct_are_read_from_the_rules() -> None:
     # the opening "should" reaches to its comma only
     text = "Should wheezing return, use albuterol; she has asthma."
     assert label(text, "wheezing") == "hypothetical" and label(text, "asthma") == "affirmed"
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # a "Resolved" heading denies its lines
+        ("Resolved problems: urinary tract infection (treated 3/2).", "urinary tract infection", "negated"),
+        ("Resolved: gout flare of the left toe.", "gout flare", "negated"),
+        ("Resolved issues: hyponatremia, corrected.", "hyponatremia", "negated"),
+        ("Active problems: hypertension.", "hypertension", "affirmed"),
+        # "could turn into / may develop into / could progress to X": what may come
+        ("Watch the wound; it could turn into an abscess.", "abscess", "hypothetical"),
+        ("Untreated, this may evolve into sepsis.", "sepsis", "hypothetical"),
+        ("The cough turned into pneumonia last week.", "pneumonia", "affirmed"),
+        # risk counselling
+        ("Counseled that stroke occurs in about 2% after the procedure.", "stroke", "hypothetical"),
+        ("Patient warned about rebound headache with daily analgesics.", "rebound headache", "hypothetical"),
+        ("Counseled on smoking cessation; she has COPD.", "COPD", "affirmed"),
+        # "equivocal / concerning / worrisome for X": possible
+        ("Study is equivocal for appendicitis.", "appendicitis", "possible"),
+        ("CT findings are concerning for diverticulitis.", "diverticulitis", "possible"),
+        ("CT confirms diverticulitis.", "diverticulitis", "affirmed"),
+        # "X in / on the differential": possible
+        ("Vasculitis remains on the differential.", "Vasculitis", "possible"),
+        ("Sarcoidosis in the differential diagnosis, ACE level sent.", "Sarcoidosis", "possible"),
+        # a newborn's "maternal X" is the mother's; in her own note it is hers
+        ("Newborn exam: maternal syphilis treated in pregnancy.", "syphilis", "family"),
+        ("Infant born at 39 weeks; maternal gestational diabetes.", "gestational diabetes", "family"),
+        ("Labor: maternal fever to 38.4, started ampicillin.", "fever", "affirmed"),
+        # a donor's disease is the donor's
+        ("Transfusion lookback: the donor later tested positive for HIV.", "HIV", "family"),
+        ("She tested positive for HIV in 2015.", "HIV", "affirmed"),
+        # a test on its way ("HCV RNA sent") names no finding; a bare "sent" is no test
+        ("Exposure at work; HIV RNA sent.", "HIV", "hypothetical"),
+        ("Lyme antibody drawn today.", "Lyme", "hypothetical"),
+        ("Chest pain sent to the ED by ambulance.", "Chest pain", "affirmed"),
+        # "X is her husband's": someone else's
+        ("The asthma inhaler on the list is her husband's, not hers.", "asthma", "family"),
+        ("The hypertension noted in the old chart was his brother's.", "hypertension", "family"),
+        ("Her asthma is well controlled.", "asthma", "affirmed"),
+    ],
+)
+def test_session9_round6_rule_families(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+def test_a_rule_that_needs_a_word_matches_only_in_a_sentence_holding_it() -> None:
+    assert any(r.needs for r in rules())
+    assert label("Baby girl: maternal hepatitis C, antibody testing at 18 months.", "hepatitis C") == "family"
+    assert label("Maternal hepatitis C noted at 28 weeks of this pregnancy.", "hepatitis C") == "affirmed"

@@ -112,6 +112,8 @@ def test_a_vault_from_before_gets_its_maps_when_it_migrates(db: Any) -> None:
     ("assertion_spans_rules_3", 2, "Weakness although that seemed to have resolved.", "Weakness", "negated"),
     # "X has cleared" (session 9)
     ("assertion_spans_rules_4", 3, "Cellulitis has cleared; antibiotic course completed.", "Cellulitis", "negated"),
+    # "X in the differential" (session 9, round 6)
+    ("assertion_spans_rules_5", 4, "Fatigue; hemochromatosis in the differential.", "hemochromatosis", "possible"),
 ])
 def test_maps_made_by_older_rules_are_never_read_and_are_rebuilt(
     db: Any, migration: str, old_version: int, text: str, concept: str, label: str
