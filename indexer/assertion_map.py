@@ -199,11 +199,18 @@ def maps(db: Any, texts: dict[int, str]) -> dict[int, AssertionMap]:
     return out
 
 
-def backfill(db: Any, fts_table: str, batch: int = 500, limit: int | None = None) -> int:
+def backfill(db: Any, fts_table: str, batch: int = 500, limit: int | None = None, after: int = 0) -> int:
     """Store the map of every row of the full-text table `fts_table` that has none (or an old one), or of the
-    first `limit` such rows; how many were stored."""
+    first `limit` such rows after rowid `after`; how many were stored."""
+    return backfill_from(db, fts_table, after, batch, limit)[0]
+
+
+def backfill_from(db: Any, fts_table: str, after: int, batch: int = 500,
+                  limit: int | None = None) -> tuple[int, int]:
+    """`backfill` from rowid `after`: (how many were stored, the last rowid stored, or `after`). A caller working
+    in batches passes it back, so each batch starts where the last stopped instead of rescanning fresh rows."""
     done = 0
-    last = 0
+    last = after
     while limit is None or done < limit:
         take = batch if limit is None else min(batch, limit - done)
         rows = db.execute(
@@ -217,7 +224,7 @@ def backfill(db: Any, fts_table: str, batch: int = 500, limit: int | None = None
             store(db, int(n), str(text or ""))
             done += 1
         last = int(rows[-1][0])
-    return done
+    return done, last
 
 
 def stale(db: Any, fts_table: str) -> int:
@@ -227,4 +234,4 @@ def stale(db: Any, fts_table: str) -> int:
         "WHERE m.record_n IS NULL OR m.version != ?", [VERSION]).fetchone()[0])
 
 
-__all__ = ["LABELS", "AssertionMap", "backfill", "build", "label", "maps", "stale", "store"]
+__all__ = ["LABELS", "AssertionMap", "backfill", "backfill_from", "build", "label", "maps", "stale", "store"]

@@ -285,11 +285,12 @@ class RecordsRepo:
 
         return assertion_map.maps(self.db, texts)
 
-    def refresh_assertion_maps(self, limit: int) -> int:
-        """Store the assertion maps of up to `limit` records that have none of the current rules; how many."""
+    def refresh_assertion_maps(self, limit: int, after: int = 0) -> tuple[int, int]:
+        """Store the assertion maps of up to `limit` records after `records.n` `after` that have none of the
+        current rules: (how many, the last record stored, to pass as `after` to the next batch)."""
         from indexer import assertion_map, fts
 
-        return assertion_map.backfill(self.db, fts.TABLE, limit=limit)
+        return assertion_map.backfill_from(self.db, fts.TABLE, after, limit=limit)
 
     def stale_assertion_maps(self) -> int:
         """How many records have no assertion map of the current rules (searches label those from their text)."""

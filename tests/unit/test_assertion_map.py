@@ -89,6 +89,21 @@ def _relabelled(database: Any) -> dict[int, assertion_map.AssertionMap]:
     return _maps(database)
 
 
+def test_a_backfill_in_batches_starts_each_where_the_last_stopped(db: Any) -> None:
+    migrate(db, MIGRATIONS)
+    with transaction(db):
+        for n in (3, 5, 8):
+            db.execute(f"INSERT INTO {fts.TABLE} (rowid, title, filename, text, meta, facets) "
+                       "VALUES (?, '', 'a.txt', 'No fever.', '', '')", [n])
+        db.execute(f"UPDATE {assertion_map.TABLE} SET version = ?", [assertion_map.VERSION - 1])
+        assert assertion_map.backfill_from(db, fts.TABLE, 0, limit=2) == (2, 5)
+        db.execute(f"UPDATE {assertion_map.TABLE} SET version = ? WHERE record_n = 3", [assertion_map.VERSION - 1])
+        # row 3 is stale again, but a batch after 5 does not go back for it
+        assert assertion_map.backfill_from(db, fts.TABLE, 5, limit=2) == (1, 8)
+        assert assertion_map.backfill_from(db, fts.TABLE, 8, limit=2) == (0, 8)
+        assert assertion_map.stale(db, fts.TABLE) == 1
+
+
 def test_a_vault_from_before_gets_its_maps_when_it_migrates(db: Any) -> None:
     before = [m.__name__ for m in MIGRATIONS].index("assertion_spans")
     migrate(db, MIGRATIONS[:before])
