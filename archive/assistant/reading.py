@@ -458,7 +458,7 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         top = scored[:by_meaning]
         if whole:
             top, rest = scored[:MEANING_POOL], scored[MEANING_POOL:]
-        elif every and asked.type in (VALUE, DATE, DURATION, DRUG):  # sentences holding an answer of the asked type
+        elif every and asked.type in TYPED:  # sentences holding an answer of the asked type
             top += [f for f in scored[by_meaning:] if f.typed][: by_meaning // 2]  # are compared by meaning too
             rest = [f for f in scored[by_meaning:] if f not in top]
         else:
