@@ -52,6 +52,7 @@ Pure query-time logic over `indexer.fts` and `indexer.vectors`; knows nothing of
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -205,6 +206,12 @@ MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 
 PRUNE_FROM = 1000  # records: below this, matching every word costs nothing worth saving
 LAY_SHARE = 0.25  # a lay word in at least this share of its clinical form's records is chart wording itself
 MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (more did not raise recall)
+# At most this many of a broad match's records are ranked by BM25 (beside the vector side's candidates): the
+# holders of the query's rarest forms (`KeywordPlan.rare`). BM25 costs ~1.5 us a match and a query's OR of
+# 8 concepts matches a third of a 100k-record archive (~45 ms of CPU, the critical path of hybrid at 1M
+# chunks); a record holding none of the rarer concepts has a low keyword coverage, which the fusion's fourth
+# power makes almost worthless. bench/keyword_bound.py measures what it changes (bench/RESULTS.md, session 10).
+KEYWORD_BOUND = 2000
 
 
 def _idf_of(hits: int, total: int) -> float:
@@ -262,6 +269,10 @@ class KeywordPlan:
     common: set[str] = field(default_factory=set)  # words left out of the match (no BM25 weight)
     structured: bool = False  # search syntax, matched as typed
     senses: dict[str, str] = field(default_factory=dict)  # written abbreviation -> the meaning the archive uses
+    # When the match may find more than KEYWORD_BOUND records: the OR of its rarest forms (fewest holders
+    # first, while their holders add up to at most KEYWORD_BOUND; the rarest alone when it has more), whose
+    # holders are the records ranked (`KeywordScores.of`, `_rare`). None: every match is ranked.
+    rare: str | None = None
 
 
 def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
@@ -283,6 +294,7 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
     idfs: dict[str, float] = {}
     common: set[str] = set()
     concepts = []
+    held: dict[str, list[tuple[str, int]]] = {}
     senses: dict[str, str] = {}
     written = {w.lower(): w for w in parsed.written}
     for concept in parsed.concepts:
@@ -299,6 +311,7 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
             # forms would only add records that have several synonyms (FTS5 adds up each form's BM25).
             concept, hits = Concept(concept.word, prefix=concept.prefix), hits[:1]
         concepts.append(concept)
+        held[concept.word] = list(zip(concept.forms(), hits, strict=True))  # each form and its records
         # A form no record uses cannot be matched: the concept is worth what its rarest used form is.
         # (A word with no form in any record keeps its full weight, which lowers every record's coverage.)
         used = [h for h in hits if h > 0] or hits
@@ -310,7 +323,28 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
     ranked = sorted((c.word for c in concepts if c.word not in common), key=lambda w: -idfs[w])
     common.update(ranked[MAX_CONCEPTS:])
     score = sum(v for w, v in idfs.items() if w not in common)
-    return KeywordPlan(_any_of([c for c in concepts if c.word not in common]), score, common, senses=senses)
+    matched = [c for c in concepts if c.word not in common]
+    return KeywordPlan(_any_of(matched), score, common, senses=senses,
+                       rare=_rare([f for c in matched for f in held[c.word]], total))
+
+
+def _rare(forms: list[tuple[str, int]], total: int) -> str | None:
+    """`KeywordPlan.rare` from the matched concepts' forms (FTS5 phrase, records holding it): None when their
+    holders add up to at most KEYWORD_BOUND (or the archive has no more records), so every match is ranked and
+    nothing changes. Else the rarest forms, while their holders add up to at most KEYWORD_BOUND (the rarest
+    alone when it has more). By form, not concept: BM25 adds up each phrase's weight, so a record holding a
+    concept's rare form ("port-a-cath") ranks high though the concept's common form ("port") is everywhere."""
+    used = [(form, hits) for form, hits in forms if hits > 0]
+    if min(sum(h for _f, h in used), total) <= KEYWORD_BOUND:
+        return None
+    chosen: list[str] = []
+    count = 0
+    for form, hits in sorted(used, key=lambda f: (f[1], f[0])):
+        if chosen and count + hits > KEYWORD_BOUND:
+            break
+        chosen.append(form)
+        count += hits
+    return " OR ".join(dict.fromkeys(chosen))
 
 
 def _count(db: Any, expression: str) -> int:
@@ -331,10 +365,23 @@ class KeywordScores:
 
     records: np.ndarray  # records.n, int64
     scores: np.ndarray  # BM25, float64
+    bounded: bool = False  # only the holders of `rare` (and `also`) were ranked, not every match
 
     @classmethod
-    def of(cls, db: Any, match: str, filters: fts.Filters | None) -> KeywordScores:
+    def of(cls, db: Any, match: str, filters: fts.Filters | None, rare: str | None = None,
+           also: list[int] | None = None) -> KeywordScores:
+        """Every record `match` finds, with its BM25; with `rare` (`KeywordPlan.rare`) and no filters, only
+        those that also hold a concept of `rare` (the KEYWORD_BOUND newest of them, when the rarest concept
+        alone has more holders) or are among `also` (the vector side's candidates), with the same BM25 as
+        unbounded: FTS5 scans the whole match (a few ms) but ranks only those."""
         where, params = fts._filter_sql(filters or fts.Filters())
+        if rare is not None and not where:
+            sql = (f"SELECT rowid, -rank FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? AND "
+                   f"(+rowid IN (SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?)"
+                   f" OR +rowid IN (SELECT value FROM json_each(?)))")
+            rows = db.execute(sql, [match, rare, KEYWORD_BOUND, json.dumps([int(n) for n in also or []])]).fetchall()
+            table = np.array(rows, dtype=np.float64).reshape(-1, 2)
+            return cls(table[:, 0].astype(np.int64), table[:, 1], bounded=True)
         if where:
             sql = (
                 f"SELECT f.rowid, -f.rank FROM {fts.TABLE} f JOIN records r ON r.n = f.rowid "

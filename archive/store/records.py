@@ -320,8 +320,10 @@ class RecordsRepo:
     def keyword_plan(self, parsed: hybrid.ParsedQuery) -> hybrid.KeywordPlan:
         return hybrid.plan_keywords(self.db, parsed, self.count_all())
 
-    def keyword_scores(self, match: str, filters: fts.Filters) -> hybrid.KeywordScores:
-        return hybrid.KeywordScores.of(self.db, match, filters)
+    def keyword_scores(self, match: str, filters: fts.Filters, rare: str | None = None,
+                       also: list[int] | None = None) -> hybrid.KeywordScores:
+        """BM25 of the records `match` finds (with `rare`: only its holders' and `also`'s, hybrid.KeywordScores.of)."""
+        return hybrid.KeywordScores.of(self.db, match, filters, rare, also)
 
     def info(self, record_id: str) -> dict[str, Any] | None:
         """What the assistant cites of a record: its row, text blob and whether it has structured facts."""
