@@ -738,7 +738,7 @@ def _words_side(
             holding = None
     if bounded and plan is not None and plan.match:
         also = candidates.result() if candidates is not None else []
-        every = records.keyword_scores(plan.match, filters, plan.rare, also)
+        every = records.keyword_scores(plan.match, filters, plan.rare, also, plan.together)
     return plan, every, holding
 
 

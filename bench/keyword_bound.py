@@ -60,29 +60,47 @@ class KeywordThread:
             return out
 
         search_mod._words_side = wrapped  # type: ignore[assignment]
+        # How long the calling thread waits for the keyword side (its share of the critical path), by
+        # wrapping Future.result: the calling thread waits for the keyword thread's result there.
+        import concurrent.futures
+
+        self.waited = 0.0
+        real_result = concurrent.futures.Future.result
+
+        def result(fut: Any, timeout: float | None = None) -> Any:
+            t = time.perf_counter()
+            try:
+                return real_result(fut, timeout)
+            finally:
+                if not threading.current_thread().name.startswith("search-keywords"):
+                    self.waited += time.perf_counter() - t
+
+        concurrent.futures.Future.result = result  # type: ignore[method-assign]
 
 
-def one(session: Any, query: str, bound: int, side: KeywordThread) -> dict[str, Any]:
+def one(session: Any, query: str, bound: int, side: KeywordThread, positive: bool = False) -> dict[str, Any]:
     from archive.search import search
     from indexer import hybrid
 
     hybrid.KEYWORD_BOUND = bound
     side.last = {}
+    side.waited = 0.0
     t, c = time.perf_counter(), time.process_time()
-    res = search(session, query, mode="hybrid", limit=10)
+    res = search(session, query, mode="hybrid", limit=10, positive=positive)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    return {"ids": [h.record_id for h in res.hits], "wall": wall, "cpu": cpu, **side.last}
+    return {"ids": [h.record_id for h in res.hits], "wall": wall, "cpu": cpu, "waited": side.waited, **side.last}
 
 
 def overlap(a: list[str], b: list[str]) -> float:
     return len(set(a) & set(b)) / max(len(b), 1)
 
 
-def scale(session: Any, queries: list[str], bounds: list[int], say: Any) -> None:
+def scale(session: Any, queries: list[str], bounds: list[int], say: Any, positive: bool = False) -> None:
     total = session.store.records.count_all()
     chunks = int(session.db.execute("SELECT count(*) FROM chunks").fetchone()[0])
     say(f"vault: {total} records, {chunks} chunks; {len(queries)} queries (bench/ann.py's: MTSamples descriptions "
-        f"and paraphrases), each searched unbounded and with each bound, interleaved, two passes (the first warms)")
+        f"and paraphrases), each searched unbounded and with each bound, interleaved, two passes (the first warms)"
+        f"{'; --positive' if positive else ''}")
     side = KeywordThread()
     kinds = [UNBOUNDED, *bounds]
     runs: dict[int, list[dict[str, Any]]] = {b: [] for b in kinds}
@@ -92,7 +110,7 @@ def scale(session: Any, queries: list[str], bounds: list[int], say: Any) -> None
     for p in range(2):
         for q in queries:
             for b in kinds:
-                r = one(session, q, b, side)
+                r = one(session, q, b, side, positive)
                 if p == 1:
                     runs[b].append(r)
     say(f"load after: {load()}")
@@ -108,6 +126,8 @@ def scale(session: Any, queries: list[str], bounds: list[int], say: Any) -> None
             f"keyword thread CPU p50 {1000 * percentile([r['kcpu'] for r in kw], .5):.1f}, "
             f"p95 {1000 * percentile([r['kcpu'] for r in kw], .95):.1f} ms (its wall p95 "
             f"{1000 * percentile([r['kwall'] for r in kw], .95):.1f} ms, waiting for the vector side included); "
+            f"the calling thread waited for it p50 {1000 * percentile([r['waited'] for r in rs], .5):.1f}, "
+            f"p95 {1000 * percentile([r['waited'] for r in rs], .95):.1f} ms; "
             f"records ranked mean {sum(r['ranked'] for r in kw) / max(len(kw), 1):.0f}, "
             f"max {max((r['ranked'] for r in kw), default=0):.0f}; bound engaged on "
             f"{sum(r['bounded'] for r in kw):.0f} of {len(rs)} queries")
@@ -166,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--vault", help="a large vault to time and compare on (read and audited: use a copy)")
     p.add_argument("--bounds", default=str(hybrid.KEYWORD_BOUND), help="bounds to compare with unbounded")
     p.add_argument("--queries", type=int, default=60, help="bench/ann.py's queries (seeded)")
+    p.add_argument("--positive", action="store_true", help="--vault's searches with search --positive")
     p.add_argument("--corpus", help="bench/retrieval.py's corpus vault: recall with a bound scaled to it")
     p.add_argument("--scale-bound", type=int, default=hybrid.KEYWORD_BOUND,
                    help="the bound at 100,000 records that --corpus scales to its size")
@@ -174,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"machine load before: {load()}; threads: {threading.active_count()}")
     if args.vault:
         session = open_session(Path(args.vault), "bench", retrieval.TECH_PASS)
-        scale(session, ann.queries(args.queries), [int(b) for b in args.bounds.split(",")], say)
+        scale(session, ann.queries(args.queries), [int(b) for b in args.bounds.split(",")], say, args.positive)
         session.close()
     if args.corpus:
         session = open_session(Path(args.corpus), "bench", retrieval.TECH_PASS)

@@ -52,6 +52,7 @@ Pure query-time logic over `indexer.fts` and `indexer.vectors`; knows nothing of
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -212,6 +213,7 @@ MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (more 
 # chunks); a record holding none of the rarer concepts has a low keyword coverage, which the fusion's fourth
 # power makes almost worthless. bench/keyword_bound.py measures what it changes (bench/RESULTS.md, session 10).
 KEYWORD_BOUND = 2000
+PAIR_FORMS = 4  # and the newest KEYWORD_BOUND holders of any two, and of any three, of this many next rarer forms
 
 
 def _idf_of(hits: int, total: int) -> float:
@@ -273,6 +275,8 @@ class KeywordPlan:
     # first, while their holders add up to at most KEYWORD_BOUND; the rarest alone when it has more), whose
     # holders are the records ranked (`KeywordScores.of`, `_rare`). None: every match is ranked.
     rare: str | None = None
+    # with `rare`: any two, and any three, of the next rarer forms, whose holders are ranked too
+    together: tuple[str, ...] = ()
 
 
 def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
@@ -324,27 +328,39 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
     common.update(ranked[MAX_CONCEPTS:])
     score = sum(v for w, v in idfs.items() if w not in common)
     matched = [c for c in concepts if c.word not in common]
+    rare, together = _rare([f for c in matched for f in held[c.word]], total)
     return KeywordPlan(_any_of(matched), score, common, senses=senses,
-                       rare=_rare([f for c in matched for f in held[c.word]], total))
+                       rare=rare, together=together)
 
 
-def _rare(forms: list[tuple[str, int]], total: int) -> str | None:
-    """`KeywordPlan.rare` from the matched concepts' forms (FTS5 phrase, records holding it): None when their
-    holders add up to at most KEYWORD_BOUND (or the archive has no more records), so every match is ranked and
-    nothing changes. Else the rarest forms, while their holders add up to at most KEYWORD_BOUND (the rarest
-    alone when it has more). By form, not concept: BM25 adds up each phrase's weight, so a record holding a
-    concept's rare form ("port-a-cath") ranks high though the concept's common form ("port") is everywhere."""
-    used = [(form, hits) for form, hits in forms if hits > 0]
-    if min(sum(h for _f, h in used), total) <= KEYWORD_BOUND:
-        return None
+def _rare(forms: list[tuple[str, int]], total: int) -> tuple[str | None, tuple[str, ...]]:
+    """`KeywordPlan.rare` and `.together` from the matched concepts' forms (FTS5 phrase, records holding it): None
+    when their holders add up to at most KEYWORD_BOUND (or the archive has no more records), so every match is
+    ranked and nothing changes. Else the rarest forms, while their holders add up to at most KEYWORD_BOUND (the
+    rarest alone when it has more), and any two, and any three, of the PAIR_FORMS next rarer forms (from the
+    rarest when it alone has more): a record holding several mid-frequency words ("carotid", "stroke", "risk")
+    outranks one holding a single rarer word; of "heart", "cardiac", "catheterization" (100k records: 26,865,
+    12,888 and 5,868 holders), 7,546 hold two and 1,100 all three. By form, not concept: BM25 adds up each
+    phrase's weight, so a record holding a concept's rare form ("port-a-cath") ranks high though the concept's
+    common form ("port") is everywhere."""
+    used: dict[str, int] = {}
+    for form, hits in forms:
+        if hits > 0:
+            used[form] = hits
+    if min(sum(used.values()), total) <= KEYWORD_BOUND:
+        return None, ()
+    order = sorted(used, key=lambda f: (used[f], f))
     chosen: list[str] = []
     count = 0
-    for form, hits in sorted(used, key=lambda f: (f[1], f[0])):
-        if chosen and count + hits > KEYWORD_BOUND:
+    for form in order:
+        if chosen and count + used[form] > KEYWORD_BOUND:
             break
         chosen.append(form)
-        count += hits
-    return " OR ".join(dict.fromkeys(chosen))
+        count += used[form]
+    rest = order[len(chosen) - (1 if count > KEYWORD_BOUND else 0):][:PAIR_FORMS]
+    together = tuple(" OR ".join(f"({' AND '.join(group)})" for group in itertools.combinations(rest, k))
+                     for k in (2, 3) if len(rest) >= k)
+    return " OR ".join(chosen), together
 
 
 def _count(db: Any, expression: str) -> int:
@@ -369,17 +385,19 @@ class KeywordScores:
 
     @classmethod
     def of(cls, db: Any, match: str, filters: fts.Filters | None, rare: str | None = None,
-           also: list[int] | None = None) -> KeywordScores:
-        """Every record `match` finds, with its BM25; with `rare` (`KeywordPlan.rare`) and no filters, only
-        those that also hold a concept of `rare` (the KEYWORD_BOUND newest of them, when the rarest concept
-        alone has more holders) or are among `also` (the vector side's candidates), with the same BM25 as
-        unbounded: FTS5 scans the whole match (a few ms) but ranks only those."""
+           also: list[int] | None = None, together: tuple[str, ...] = ()) -> KeywordScores:
+        """Every record `match` finds, with its BM25; with `rare` (`KeywordPlan.rare`, `.together`) and no
+        filters, only those that also hold a form of `rare` or match one of `together` (the KEYWORD_BOUND newest
+        of each)
+        or are among `also` (the vector side's candidates), with the same BM25 as unbounded: FTS5 scans the
+        whole match (a few ms) but ranks only those."""
         where, params = fts._filter_sql(filters or fts.Filters())
         if rare is not None and not where:
-            sql = (f"SELECT rowid, -rank FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? AND "
-                   f"(+rowid IN (SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?)"
-                   f" OR +rowid IN (SELECT value FROM json_each(?)))")
-            rows = db.execute(sql, [match, rare, KEYWORD_BOUND, json.dumps([int(n) for n in also or []])]).fetchall()
+            newest = f"+rowid IN (SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?)"
+            sql = (f"SELECT rowid, -rank FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? AND ({newest}"
+                   + f" OR {newest}" * len(together) + " OR +rowid IN (SELECT value FROM json_each(?)))")
+            args = [match, rare, KEYWORD_BOUND, *(v for t in together for v in (t, KEYWORD_BOUND))]
+            rows = db.execute(sql, [*args, json.dumps([int(n) for n in also or []])]).fetchall()
             table = np.array(rows, dtype=np.float64).reshape(-1, 2)
             return cls(table[:, 0].astype(np.int64), table[:, 1], bounded=True)
         if where:

@@ -321,9 +321,9 @@ class RecordsRepo:
         return hybrid.plan_keywords(self.db, parsed, self.count_all())
 
     def keyword_scores(self, match: str, filters: fts.Filters, rare: str | None = None,
-                       also: list[int] | None = None) -> hybrid.KeywordScores:
-        """BM25 of the records `match` finds (with `rare`: only its holders' and `also`'s, hybrid.KeywordScores.of)."""
-        return hybrid.KeywordScores.of(self.db, match, filters, rare, also)
+                       also: list[int] | None = None, together: tuple[str, ...] = ()) -> hybrid.KeywordScores:
+        """BM25 of the records `match` finds (with `rare`: only some, hybrid.KeywordScores.of)."""
+        return hybrid.KeywordScores.of(self.db, match, filters, rare, also, together)
 
     def info(self, record_id: str) -> dict[str, Any] | None:
         """What the assistant cites of a record: its row, text blob and whether it has structured facts."""

@@ -66,9 +66,9 @@ def test_a_small_archive_ranks_every_match(broad: Any) -> None:
 
 
 def test_the_bound_ranks_the_rarest_forms_holders_with_their_own_bm25(broad: Any, monkeypatch: Any) -> None:
-    """Bound 10 on a match of ~250 records: only the holders of the rarest forms (tympanoplasty, CTS: 7)
-    and the vector side's candidates are ranked, each with the BM25 unbounded ranking gives it; the best
-    keyword hits are the same."""
+    """Bound 10 on a match of ~250 records: only the holders of the rarest forms (tympanoplasty, CTS: 7), the
+    newest 10 holding two of the next ones and the vector side's candidates are ranked, each with the BM25
+    unbounded ranking gives it; the best keyword hits are the same."""
     from indexer import fts, hybrid
 
     monkeypatch.setattr(hybrid, "KEYWORD_BOUND", 10)
@@ -78,9 +78,17 @@ def test_the_bound_ranks_the_rarest_forms_holders_with_their_own_bm25(broad: Any
     assert plan.rare == '"cts" OR "tympanoplasty"'
     unbounded = hybrid.KeywordScores.of(broad, plan.match, fts.Filters())
     candidate = 2  # 'ache' only: a vector-side candidate gets its BM25 all the same
-    every = hybrid.KeywordScores.of(broad, plan.match, fts.Filters(), plan.rare, [candidate])
+    every = hybrid.KeywordScores.of(broad, plan.match, fts.Filters(), plan.rare, [candidate], plan.together)
     assert every.bounded
-    assert sorted(every.records.tolist()) == sorted([18, 102, 203, 252, 34, 151, 300, candidate])
+    # and the 10 newest holders of any two, and of any three, of the next rarer forms (cartilage, carpal tunnel
+    # syndrome, knee, ache)
+    two, three = plan.together
+    assert '("knee" AND "ache")' in two and '("carpal tunnel syndrome" AND "knee" AND "ache")' in three
+    assert "cts" not in two + three
+    newest = {int(r[0]) for t in (two, three) for r in broad.execute(
+        f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? ORDER BY rowid DESC LIMIT 10", [t])}
+    assert 10 < len(newest) <= 20
+    assert set(every.records.tolist()) == {18, 102, 203, 252, 34, 151, 300, candidate} | newest
     full = dict(zip(unbounded.records.tolist(), unbounded.scores.tolist(), strict=True))
     assert all(full[int(n)] == s for n, s in zip(every.records, every.scores, strict=True))
     assert list(every.top(3)) == list(unbounded.top(3))  # the CTS rows (both of the concept's forms)
