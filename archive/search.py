@@ -736,9 +736,10 @@ def _words_side(
             holding = set(records.holders(exact[0], filters, exact[1]))
         except fts.BadQuery:
             holding = None
-    if bounded and plan is not None and plan.match:
-        also = candidates.result() if candidates is not None else []
-        every = records.keyword_scores(plan.match, filters, plan.rare, also, plan.together)
+    if bounded and plan is not None and plan.match and plan.rare is not None:
+        ranked = set(records.keyword_candidates(plan.rare, plan.together))  # before the wait: off the critical path
+        ranked.update(candidates.result() if candidates is not None else [])
+        every = records.keyword_scores_of(plan.match, sorted(ranked))
     return plan, every, holding
 
 

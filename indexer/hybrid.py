@@ -363,6 +363,16 @@ def _rare(forms: list[tuple[str, int]], total: int) -> tuple[str | None, tuple[s
     return " OR ".join(chosen), together
 
 
+def bounded_candidates(db: Any, rare: str, together: tuple[str, ...] = ()) -> list[int]:
+    """The records a bounded keyword side ranks (`KeywordPlan.rare`) besides the vector side's candidates: the
+    KEYWORD_BOUND newest holders of `rare` and of each of `together`, ascending."""
+    sql = f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?"
+    found: set[int] = set()
+    for expression in (rare, *together):
+        found.update(int(r[0]) for r in db.execute(sql, [expression, KEYWORD_BOUND]).fetchall())
+    return sorted(found)
+
+
 def _count(db: Any, expression: str) -> int:
     """How many records an FTS5 expression matches."""
     sql = f"SELECT count(*) FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?"
@@ -387,19 +397,10 @@ class KeywordScores:
     def of(cls, db: Any, match: str, filters: fts.Filters | None, rare: str | None = None,
            also: list[int] | None = None, together: tuple[str, ...] = ()) -> KeywordScores:
         """Every record `match` finds, with its BM25; with `rare` (`KeywordPlan.rare`, `.together`) and no
-        filters, only those that also hold a form of `rare` or match one of `together` (the KEYWORD_BOUND newest
-        of each)
-        or are among `also` (the vector side's candidates), with the same BM25 as unbounded: FTS5 scans the
-        whole match (a few ms) but ranks only those."""
+        filters, only those of `bounded_candidates` and `also` (the vector side's candidates: `of_these`)."""
         where, params = fts._filter_sql(filters or fts.Filters())
         if rare is not None and not where:
-            newest = f"+rowid IN (SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?)"
-            sql = (f"SELECT rowid, -rank FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? AND ({newest}"
-                   + f" OR {newest}" * len(together) + " OR +rowid IN (SELECT value FROM json_each(?)))")
-            args = [match, rare, KEYWORD_BOUND, *(v for t in together for v in (t, KEYWORD_BOUND))]
-            rows = db.execute(sql, [*args, json.dumps([int(n) for n in also or []])]).fetchall()
-            table = np.array(rows, dtype=np.float64).reshape(-1, 2)
-            return cls(table[:, 0].astype(np.int64), table[:, 1], bounded=True)
+            return cls.of_these(db, match, sorted(set(bounded_candidates(db, rare, together)) | set(also or [])))
         if where:
             sql = (
                 f"SELECT f.rowid, -f.rank FROM {fts.TABLE} f JOIN records r ON r.n = f.rowid "
@@ -411,6 +412,16 @@ class KeywordScores:
         rows = db.execute(sql, [match, *params]).fetchall()
         table = np.array(rows, dtype=np.float64).reshape(-1, 2)
         return cls(table[:, 0].astype(np.int64), table[:, 1])
+
+    @classmethod
+    def of_these(cls, db: Any, match: str, records: list[int]) -> KeywordScores:
+        """The BM25 of those of `records` that `match` finds, the same as ranking every match gives them: FTS5
+        scans the whole match (a few ms) but ranks only those (seeking each rowid instead costs seconds)."""
+        sql = (f"SELECT rowid, -rank FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? "
+               "AND +rowid IN (SELECT value FROM json_each(?))")
+        rows = db.execute(sql, [match, json.dumps([int(n) for n in records])]).fetchall()
+        table = np.array(rows, dtype=np.float64).reshape(-1, 2)
+        return cls(table[:, 0].astype(np.int64), table[:, 1], bounded=True)
 
     @classmethod
     def empty(cls) -> KeywordScores:
