@@ -207,8 +207,9 @@ MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 
 PRUNE_FROM = 1000  # records: below this, matching every word costs nothing worth saving
 LAY_SHARE = 0.25  # a lay word in at least this share of its clinical form's records is chart wording itself
 MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (more did not raise recall)
-# At most this many of a broad match's records are ranked by BM25 (beside the vector side's candidates): the
-# holders of the query's rarest forms (`KeywordPlan.rare`). BM25 costs ~1.5 us a match and a query's OR of
+# At most this many of a broad match's records are ranked by BM25 (beside the vector side's candidates and as
+# many of the newest holding two or three of the next rarer forms): the holders of the query's rarest forms
+# (`KeywordPlan.rare`). BM25 costs ~1.5 us a match and a query's OR of
 # 8 concepts matches a third of a 100k-record archive (~45 ms of CPU, the critical path of hybrid at 1M
 # chunks); a record holding none of the rarer concepts has a low keyword coverage, which the fusion's fourth
 # power makes almost worthless. bench/keyword_bound.py measures what it changes (bench/RESULTS.md, session 10).
