@@ -92,7 +92,8 @@ def one(session: Any, query: str, bound: int, side: KeywordThread, positive: boo
 
 
 def overlap(a: list[str], b: list[str]) -> float:
-    return len(set(a) & set(b)) / max(len(b), 1)
+    """Shared records over the reference's (`b`) count; 1 when both are empty (nothing found either way)."""
+    return len(set(a) & set(b)) / len(b) if b else float(not a)
 
 
 def scale(session: Any, queries: list[str], bounds: list[int], say: Any, positive: bool = False) -> None:
@@ -135,7 +136,7 @@ def scale(session: Any, queries: list[str], bounds: list[int], say: Any, positiv
             continue
         pairs = list(zip(rs, base, strict=True))
         ov = [overlap(r["ids"], u["ids"]) for r, u in pairs]
-        first = sum(bool(r["ids"]) and bool(u["ids"]) and r["ids"][0] == u["ids"][0] for r, u in pairs)
+        first = sum(r["ids"][:1] == u["ids"][:1] for r, u in pairs)
         same = sum(r["ids"] == u["ids"] for r, u in pairs)
         say(f"  {name} against unbounded: overlap@10 mean {sum(ov) / len(ov):.4f}, min {min(ov):.2f}; same first hit "
             f"{first}/{len(rs)}; same top 10 in order {same}/{len(rs)}; p95 ratio wall "
