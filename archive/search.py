@@ -737,10 +737,25 @@ def _words_side(
         except fts.BadQuery:
             holding = None
     if bounded and plan is not None and plan.match and plan.rare is not None:
-        ranked = set(records.keyword_candidates(plan.rare, plan.together))  # before the wait: off the critical path
-        ranked.update(candidates.result() if candidates is not None else [])
-        every = records.keyword_scores_of(plan.match, sorted(ranked))
+        every = _bounded_scores(records, plan.match, records.keyword_candidates(plan.rare, plan.together), candidates)
     return plan, every, holding
+
+
+def _bounded_scores(records: RecordsRepo, match: str, ranked: list[int],
+                    candidates: Future[list[int]] | None) -> KeywordScores:
+    """The BM25 of `ranked` (a bounded keyword side's own records) and of the vector side's `candidates`. While
+    the first thread is still searching the vectors, `ranked` is scored at once and the candidates it lacks after
+    (each statement scans the match again: a few ms, here in time the thread would have waited); when they are
+    there already, all in one statement."""
+    if candidates is not None and not candidates.done():
+        first = records.keyword_scores_of(match, ranked)
+        have = set(ranked)
+        rest = [n for n in candidates.result() if n not in have]
+        if not rest:
+            return first
+        return first.joined(records.keyword_scores_of(match, sorted(set(rest))))
+    also = candidates.result() if candidates is not None else []
+    return records.keyword_scores_of(match, sorted(set(ranked) | set(also)))
 
 
 def relevant(ranked: list[_Raw]) -> list[_Raw]:

@@ -424,6 +424,11 @@ class KeywordScores:
         table = np.array(rows, dtype=np.float64).reshape(-1, 2)
         return cls(table[:, 0].astype(np.int64), table[:, 1], bounded=True)
 
+    def joined(self, other: KeywordScores) -> KeywordScores:
+        """These scores and `other`'s (of other records), as one."""
+        return KeywordScores(np.concatenate([self.records, other.records]),
+                             np.concatenate([self.scores, other.scores]), bounded=self.bounded or other.bounded)
+
     @classmethod
     def empty(cls) -> KeywordScores:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -207,3 +208,42 @@ def test_a_failing_vector_side_does_not_leave_the_keyword_thread_waiting(vault: 
     t.join(timeout=30)
     assert not t.is_alive(), "the search hung"
     assert isinstance(outcome.get("error"), RuntimeError)
+
+
+class _Late(Future):  # type: ignore[type-arg]
+    """A Future already holding its result that says it is not done: the vector side still searching."""
+
+    def done(self) -> bool:
+        return False
+
+
+def test_the_bounded_scores_are_the_same_whether_the_vector_side_is_done_or_not(broad: Any) -> None:
+    """While the vector side searches, the keyword thread scores its own records at once and the vector candidates
+    they lack after (two statements); when the candidates are there, one statement: the same scores either way."""
+    from archive.search import _bounded_scores
+    from indexer import hybrid
+
+    plan = hybrid.plan_keywords(broad, hybrid.expand(QUERY), total=300)
+    assert plan.match
+    ranked, vector_side = [18, 34, 102, 151], [2, 34, 77, 300]
+    calls: list[list[int]] = []
+
+    class Records:
+        def keyword_scores_of(self, match: str, records: list[int]) -> Any:
+            calls.append(records)
+            return hybrid.KeywordScores.of_these(broad, match, records)
+
+    def scores(every: Any) -> dict[int, float]:
+        return dict(zip(every.records.tolist(), every.scores.tolist(), strict=True))
+
+    expected = scores(hybrid.KeywordScores.of_these(broad, plan.match, sorted({*ranked, *vector_side})))
+    assert set(expected) == {2, 18, 34, 102, 151, 300}  # 77 holds none of the words
+    done: Future[list[int]] = Future()
+    done.set_result(vector_side)
+    assert scores(_bounded_scores(Records(), plan.match, ranked, done)) == expected  # type: ignore[arg-type]
+    assert calls == [[2, 18, 34, 77, 102, 151, 300]]
+    calls.clear()
+    late = _Late()
+    late.set_result(vector_side)
+    assert scores(_bounded_scores(Records(), plan.match, ranked, late)) == expected  # type: ignore[arg-type]
+    assert calls == [ranked, [2, 77, 300]]
