@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -685,13 +685,21 @@ def _scored(
     # the connection in a second thread while this one embeds the query and scores the vectors (ONNX Runtime,
     # numpy and SQLite all release the GIL); leaving the block waits for it, so nothing else touches the
     # connection meanwhile.
+    # A broad match's BM25 is computed only for the holders of its rarest words and the vector side's
+    # candidates (`hybrid.KEYWORD_BOUND`): the second thread waits for those (`candidates`) after its other work.
+    candidates: Future[list[int]] = Future()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
-        side = pool.submit(_words_side, records, parsed, filters, plan, by_words, exact)
-        qvec = embedder.embed_query(parsed.embedding_text(lay=by_words, senses=plan.senses if plan else None))
-        ranking = vm.ranking(qvec)  # exact on a small archive, from the approximate index on a large one
-        # Over-fetch: hits the user may not see are dropped afterwards.
-        want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
-        vector_top = ranking.top(want, mask)
+        side = pool.submit(_words_side, records, parsed, filters, plan, by_words, exact, candidates)
+        try:
+            qvec = embedder.embed_query(parsed.embedding_text(lay=by_words, senses=plan.senses if plan else None))
+            ranking = vm.ranking(qvec)  # exact on a small archive, from the approximate index on a large one
+            # Over-fetch: hits the user may not see are dropped afterwards.
+            want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
+            vector_top = ranking.top(want, mask)
+            candidates.set_result([n for n, _ in vector_top])
+        finally:
+            if not candidates.done():  # failed above: the second thread must not wait for ever (the error propagates)
+                candidates.set_result([])
         plan, every, holding = side.result()
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
@@ -707,16 +715,20 @@ def _scored(
 
 def _words_side(
     records: RecordsRepo, parsed: ParsedQuery, filters: fts.Filters, plan: KeywordPlan | None, by_words: bool,
-    exact: tuple[str, int] | None,
+    exact: tuple[str, int] | None, candidates: Future[list[int]] | None = None,
 ) -> tuple[KeywordPlan | None, KeywordScores, set[str] | None]:
     """The second thread of `_scored`: with `by_words` (hybrid), the keyword plan (`plan` when made already)
-    and the BM25 of every record its match finds; with `exact`, the records holding the query's words."""
+    and the BM25 of every record its match finds (of a broad match, `KeywordPlan.rare`: only the holders of its
+    rarest words and the vector side's `candidates`, once the first thread has them); with `exact`, the
+    records holding the query's words."""
     from indexer import hybrid
 
     every = hybrid.KeywordScores.empty()
+    bounded = False
     if by_words:
         plan = plan or _keyword_plan(records, parsed)
-        if plan.match:
+        bounded = plan.rare is not None and bool(plan.match) and not filters.narrows()
+        if plan.match and not bounded:
             every = records.keyword_scores(plan.match, filters)
     holding = None
     if exact is not None:
@@ -724,7 +736,26 @@ def _words_side(
             holding = set(records.holders(exact[0], filters, exact[1]))
         except fts.BadQuery:
             holding = None
+    if bounded and plan is not None and plan.match and plan.rare is not None:
+        every = _bounded_scores(records, plan.match, records.keyword_candidates(plan.rare, plan.together), candidates)
     return plan, every, holding
+
+
+def _bounded_scores(records: RecordsRepo, match: str, ranked: list[int],
+                    candidates: Future[list[int]] | None) -> KeywordScores:
+    """The BM25 of `ranked` (a bounded keyword side's own records) and of the vector side's `candidates`. While
+    the first thread is still searching the vectors, `ranked` is scored at once and the candidates it lacks after
+    (each statement scans the match again: a few ms, here in time the thread would have waited); when they are
+    there already, all in one statement."""
+    if candidates is not None and not candidates.done():
+        first = records.keyword_scores_of(match, ranked)
+        have = set(ranked)
+        rest = [n for n in candidates.result() if n not in have]
+        if not rest:
+            return first
+        return first.joined(records.keyword_scores_of(match, sorted(set(rest))))
+    also = candidates.result() if candidates is not None else []
+    return records.keyword_scores_of(match, sorted(set(ranked) | set(also)))
 
 
 def relevant(ranked: list[_Raw]) -> list[_Raw]:

@@ -492,6 +492,11 @@ class Filters:
     date_to: str | None = None
     patients: tuple[str, ...] | None = None  # only these patients' records (a patient list); () matches none
 
+    def narrows(self) -> bool:
+        """Whether any filter is set (`_filter_sql` adds a condition)."""
+        return bool(self.patient or self.doc_type or self.author or self.date_from or self.date_to) \
+            or self.patients is not None
+
 
 @dataclass(frozen=True)
 class FtsHit:

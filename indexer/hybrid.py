@@ -52,6 +52,8 @@ Pure query-time logic over `indexer.fts` and `indexer.vectors`; knows nothing of
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -205,6 +207,14 @@ MAX_SHARE = 0.5  # words in more than half of the records weigh nothing in BM25 
 PRUNE_FROM = 1000  # records: below this, matching every word costs nothing worth saving
 LAY_SHARE = 0.25  # a lay word in at least this share of its clinical form's records is chart wording itself
 MAX_CONCEPTS = 8  # the rarest query concepts matched on the keyword side (more did not raise recall)
+# At most this many of a broad match's records are ranked by BM25 (beside the vector side's candidates and as
+# many of the newest holding two or three of the next rarer forms): the holders of the query's rarest forms
+# (`KeywordPlan.rare`). BM25 costs ~1.5 us a match and a query's OR of
+# 8 concepts matches a third of a 100k-record archive (~45 ms of CPU, the critical path of hybrid at 1M
+# chunks); a record holding none of the rarer concepts has a low keyword coverage, which the fusion's fourth
+# power makes almost worthless. bench/keyword_bound.py measures what it changes (bench/RESULTS.md, session 10).
+KEYWORD_BOUND = 2000
+PAIR_FORMS = 4  # and the newest KEYWORD_BOUND holders of any two, and of any three, of this many next rarer forms
 
 
 def _idf_of(hits: int, total: int) -> float:
@@ -262,6 +272,12 @@ class KeywordPlan:
     common: set[str] = field(default_factory=set)  # words left out of the match (no BM25 weight)
     structured: bool = False  # search syntax, matched as typed
     senses: dict[str, str] = field(default_factory=dict)  # written abbreviation -> the meaning the archive uses
+    # When the match may find more than KEYWORD_BOUND records: the OR of its rarest forms (fewest holders
+    # first, while their holders add up to at most KEYWORD_BOUND; the rarest alone when it has more), whose
+    # holders are the records ranked (`KeywordScores.of`, `_rare`). None: every match is ranked.
+    rare: str | None = None
+    # with `rare`: any two, and any three, of the next rarer forms, whose holders are ranked too
+    together: tuple[str, ...] = ()
 
 
 def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
@@ -283,6 +299,7 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
     idfs: dict[str, float] = {}
     common: set[str] = set()
     concepts = []
+    held: dict[str, list[tuple[str, int]]] = {}
     senses: dict[str, str] = {}
     written = {w.lower(): w for w in parsed.written}
     for concept in parsed.concepts:
@@ -299,6 +316,7 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
             # forms would only add records that have several synonyms (FTS5 adds up each form's BM25).
             concept, hits = Concept(concept.word, prefix=concept.prefix), hits[:1]
         concepts.append(concept)
+        held[concept.word] = list(zip(concept.forms(), hits, strict=True))  # each form and its records
         # A form no record uses cannot be matched: the concept is worth what its rarest used form is.
         # (A word with no form in any record keeps its full weight, which lowers every record's coverage.)
         used = [h for h in hits if h > 0] or hits
@@ -310,7 +328,50 @@ def plan_keywords(db: Any, parsed: ParsedQuery, total: int) -> KeywordPlan:
     ranked = sorted((c.word for c in concepts if c.word not in common), key=lambda w: -idfs[w])
     common.update(ranked[MAX_CONCEPTS:])
     score = sum(v for w, v in idfs.items() if w not in common)
-    return KeywordPlan(_any_of([c for c in concepts if c.word not in common]), score, common, senses=senses)
+    matched = [c for c in concepts if c.word not in common]
+    rare, together = _rare([f for c in matched for f in held[c.word]], total)
+    return KeywordPlan(_any_of(matched), score, common, senses=senses,
+                       rare=rare, together=together)
+
+
+def _rare(forms: list[tuple[str, int]], total: int) -> tuple[str | None, tuple[str, ...]]:
+    """`KeywordPlan.rare` and `.together` from the matched concepts' forms (FTS5 phrase, records holding it): None
+    when their holders add up to at most KEYWORD_BOUND (or the archive has no more records), so every match is
+    ranked and nothing changes. Else the rarest forms, while their holders add up to at most KEYWORD_BOUND (the
+    rarest alone when it has more), and any two, and any three, of the PAIR_FORMS next rarer forms (from the
+    rarest when it alone has more): a record holding several mid-frequency words ("carotid", "stroke", "risk")
+    outranks one holding a single rarer word; of "heart", "cardiac", "catheterization" (100k records: 26,865,
+    12,888 and 5,868 holders), 7,546 hold two and 1,100 all three. By form, not concept: BM25 adds up each
+    phrase's weight, so a record holding a concept's rare form ("port-a-cath") ranks high though the concept's
+    common form ("port") is everywhere."""
+    used: dict[str, int] = {}
+    for form, hits in forms:
+        if hits > 0:
+            used[form] = hits
+    if min(sum(used.values()), total) <= KEYWORD_BOUND:
+        return None, ()
+    order = sorted(used, key=lambda f: (used[f], f))
+    chosen: list[str] = []
+    count = 0
+    for form in order:
+        if chosen and count + used[form] > KEYWORD_BOUND:
+            break
+        chosen.append(form)
+        count += used[form]
+    rest = order[len(chosen) - (1 if count > KEYWORD_BOUND else 0):][:PAIR_FORMS]
+    together = tuple(" OR ".join(f"({' AND '.join(group)})" for group in itertools.combinations(rest, k))
+                     for k in (2, 3) if len(rest) >= k)
+    return " OR ".join(chosen), together
+
+
+def bounded_candidates(db: Any, rare: str, together: tuple[str, ...] = ()) -> list[int]:
+    """The records a bounded keyword side ranks (`KeywordPlan.rare`) besides the vector side's candidates: the
+    KEYWORD_BOUND newest holders of `rare` and of each of `together`, ascending."""
+    sql = f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?"
+    found: set[int] = set()
+    for expression in (rare, *together):
+        found.update(int(r[0]) for r in db.execute(sql, [expression, KEYWORD_BOUND]).fetchall())
+    return sorted(found)
 
 
 def _count(db: Any, expression: str) -> int:
@@ -331,10 +392,16 @@ class KeywordScores:
 
     records: np.ndarray  # records.n, int64
     scores: np.ndarray  # BM25, float64
+    bounded: bool = False  # only the holders of `rare` (and `also`) were ranked, not every match
 
     @classmethod
-    def of(cls, db: Any, match: str, filters: fts.Filters | None) -> KeywordScores:
+    def of(cls, db: Any, match: str, filters: fts.Filters | None, rare: str | None = None,
+           also: list[int] | None = None, together: tuple[str, ...] = ()) -> KeywordScores:
+        """Every record `match` finds, with its BM25; with `rare` (`KeywordPlan.rare`, `.together`) and no
+        filters, only those of `bounded_candidates` and `also` (the vector side's candidates: `of_these`)."""
         where, params = fts._filter_sql(filters or fts.Filters())
+        if rare is not None and not where:
+            return cls.of_these(db, match, sorted(set(bounded_candidates(db, rare, together)) | set(also or [])))
         if where:
             sql = (
                 f"SELECT f.rowid, -f.rank FROM {fts.TABLE} f JOIN records r ON r.n = f.rowid "
@@ -346,6 +413,21 @@ class KeywordScores:
         rows = db.execute(sql, [match, *params]).fetchall()
         table = np.array(rows, dtype=np.float64).reshape(-1, 2)
         return cls(table[:, 0].astype(np.int64), table[:, 1])
+
+    @classmethod
+    def of_these(cls, db: Any, match: str, records: list[int]) -> KeywordScores:
+        """The BM25 of those of `records` that `match` finds, the same as ranking every match gives them: FTS5
+        scans the whole match (a few ms) but ranks only those (seeking each rowid instead costs seconds)."""
+        sql = (f"SELECT rowid, -rank FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? "
+               "AND +rowid IN (SELECT value FROM json_each(?))")
+        rows = db.execute(sql, [match, json.dumps([int(n) for n in records])]).fetchall()
+        table = np.array(rows, dtype=np.float64).reshape(-1, 2)
+        return cls(table[:, 0].astype(np.int64), table[:, 1], bounded=True)
+
+    def joined(self, other: KeywordScores) -> KeywordScores:
+        """These scores and `other`'s (of other records), as one."""
+        return KeywordScores(np.concatenate([self.records, other.records]),
+                             np.concatenate([self.scores, other.scores]), bounded=self.bounded or other.bounded)
 
     @classmethod
     def empty(cls) -> KeywordScores:

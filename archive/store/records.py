@@ -323,6 +323,14 @@ class RecordsRepo:
     def keyword_scores(self, match: str, filters: fts.Filters) -> hybrid.KeywordScores:
         return hybrid.KeywordScores.of(self.db, match, filters)
 
+    def keyword_candidates(self, rare: str, together: tuple[str, ...]) -> list[int]:
+        """records.n a bounded keyword side ranks besides the vector side's (hybrid.bounded_candidates)."""
+        return hybrid.bounded_candidates(self.db, rare, together)
+
+    def keyword_scores_of(self, match: str, records: list[int]) -> hybrid.KeywordScores:
+        """BM25 of those of `records` that `match` finds (hybrid.KeywordScores.of_these)."""
+        return hybrid.KeywordScores.of_these(self.db, match, records)
+
     def info(self, record_id: str) -> dict[str, Any] | None:
         """What the assistant cites of a record: its row, text blob and whether it has structured facts."""
         row = self.db.execute(
