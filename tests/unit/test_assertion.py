@@ -6,6 +6,7 @@ import pytest
 
 from indexer.assertion import (
     LABELS,
+    OTHER,
     assertion_of,
     context_of,
     headings,
@@ -170,7 +171,9 @@ def test_sentences_keep_decimals_abbreviations_and_list_items() -> None:
 def test_rules_load_the_published_set_and_ours() -> None:
     loaded = rules()
     assert len(loaded) > 100
-    assert {r.category for r in loaded} <= set(LABELS)
+    # another person who is no relative is a category of its own, labelled `family` (not the patient's)
+    assert {r.category for r in loaded} <= {*LABELS, OTHER}
+    assert OTHER in {r.category for r in loaded}
     # ours replace a published literal: "evaluate for" is a plan, not a negation
     assert [r.category for r in loaded if r.literal == "evaluate for"] == ["hypothetical"]
 
