@@ -75,6 +75,9 @@ class Rule:
     sentence_start: bool = False  # matches only as its sentence's first words ("Should chest pain recur, ...")
     stop_at_punct: bool = False  # its scope ends at a comma, colon, semicolon or bracket ("lung cancer screening")
     needs: frozenset[str] = frozenset()  # matches only in a sentence holding one of these words ("newborn")
+    # A BIDIRECTIONAL rule's reach before its words, to the nearest punctuation ("Influenza swab WAS NEGATIVE FOR
+    # influenza A": the test's name and what follows); None: as far as after.
+    back_scope: int | None = None
 
 
 # A slot {"GAP": n} is up to n words of any kind but punctuation ("monitor creatinine post-contrast for"): n
@@ -110,7 +113,7 @@ def rules() -> tuple[Rule, ...]:
     for rule in [*published, *ours.values()]:
         out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule),
                         rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct")),
-                        frozenset(w.lower() for w in rule.get("needs", ()))))
+                        frozenset(w.lower() for w in rule.get("needs", ())), rule.get("back_scope")))
     return tuple(out)
 
 
@@ -198,6 +201,9 @@ def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = Non
             scope = (first, first)
         elif rule.direction == "BACKWARD":
             scope = (max(0, first - reach), first)
+        elif rule.direction == "BIDIRECTIONAL" and rule.back_scope is not None:
+            back = _within_punct(words, first, last, (max(0, first - rule.back_scope), first))
+            scope = (back[0], min(len(words), last + reach))
         elif rule.direction == "BIDIRECTIONAL":
             scope = (max(0, first - reach), min(len(words), last + reach))
         else:
