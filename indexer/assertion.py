@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -405,6 +406,14 @@ def headings(text: str) -> tuple[Heading, ...]:
     return tuple(out)
 
 
+def _heading_over(heads: tuple[Heading, ...], starts: list[int], pos: int) -> Heading | None:
+    """`heading_at` over a text's headings (`starts` their starts), by bisection."""
+    k = bisect_right(starts, pos) - 1
+    if k >= 0 and pos < heads[k].body_end:
+        return heads[k]
+    return None
+
+
 def heading_at(text: str, pos: int) -> Heading | None:
     """The heading whose section holds position `pos`, if any."""
     current = None
@@ -598,11 +607,10 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
     around it and its section say of each word (a rule's own words are not masked; they name no concept)."""
     out: list[tuple[int, int, Context]] = []
     near = text_words(text)
-    lo = 0 if len(text) <= 2 * SENTENCE_WINDOW else max(0, start - SENTENCE_WINDOW)
-    hi = len(text) if lo == 0 and len(text) <= 2 * SENTENCE_WINDOW else min(len(text), end + SENTENCE_WINDOW)
-    spans = sentence_spans(text) if (lo, hi) == (0, len(text)) else sentence_spans(text[lo:hi])
-    for s0, e0 in spans:
-        s, e = s0 + lo, e0 + lo
+    heads = headings(text)
+    starts = [h.start for h in heads]
+    # The whole text's sentences, cut once and cached: a caller reads every clause of a note in turn.
+    for s, e in sentence_spans(text):
         if e <= start or s >= end:
             continue
         toks = _tokens(text, s, e)
@@ -611,7 +619,7 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
         for k, (_w, a, b) in enumerate(toks):
             if b <= start or a >= end:
                 continue
-            head = heading_at(text, a)
+            head = _heading_over(heads, starts, a)
             if head is not None and head.start <= a and b <= head.end:
                 out.append((a, b, Context(heading=True, section=head.name)))
                 continue
