@@ -486,6 +486,17 @@ def test_a_rule_that_needs_a_word_matches_only_in_a_sentence_holding_it() -> Non
         ("Looks like impetigo on the chin.", "impetigo", "possible"),
         ("Either viral or bacterial conjunctivitis.", "conjunctivitis", "possible"),
         ("The wound appears clean; cellulitis of the left leg.", "cellulitis", "affirmed"),
+        # the second probe round's wordings (session 10)
+        ("Patient reports resolution of her migraines.", "migraines", "negated"),
+        ("No resolution of her migraines despite triptans.", "migraines", "affirmed"),
+        ("Fever broke overnight.", "Fever", "negated"),
+        ("Her grandmother and great-aunt both had breast cancer.", "breast cancer", "family"),
+        ("Someone at his gym had MRSA.", "MRSA", "family"),
+        ("Her fiancé has epilepsy.", "epilepsy", "family"),
+        ("Will check for celiac disease.", "celiac disease", "hypothetical"),
+        ("Favor viral pharyngitis over strep.", "strep", "possible"),
+        ("Clinical picture c/w appendicitis.", "appendicitis", "possible"),
+        ("Cleared for surgery by cardiology; known coronary artery disease.", "coronary artery disease", "affirmed"),
     ],
 )
 def test_session10_rule_families(text: str, word: str, expected: str) -> None:
