@@ -497,6 +497,11 @@ def test_a_rule_that_needs_a_word_matches_only_in_a_sentence_holding_it() -> Non
         ("Favor viral pharyngitis over strep.", "strep", "possible"),
         ("Clinical picture c/w appendicitis.", "appendicitis", "possible"),
         ("Cleared for surgery by cardiology; coronary artery disease.", "coronary artery disease", "affirmed"),
+        ("Headaches have stopped since stopping caffeine.", "Headaches", "negated"),
+        ("Diabetes, stopped metformin for diarrhea.", "Diabetes", "affirmed"),
+        ("Presentation suggests viral meningitis.", "viral meningitis", "possible"),
+        ("Celiac disease confirmed by biopsy, on gluten-free diet.", "Celiac disease", "affirmed"),
+        ("Pain-free since the injection.", "Pain", "negated"),
     ],
 )
 def test_session10_rule_families(text: str, word: str, expected: str) -> None:
