@@ -2,10 +2,11 @@
 
 `suggest_codes(db, text)` is a pure function of the text and the code tables:
 it splits the note into sections (assessment, diagnoses, history, ...), the
-sections into clauses, marks negated ("no evidence of pneumonia", "denies
-chest pain"), historical ("history of") and family ("mother had") words, and
-matches the rest against the code set's names (see code_match). Each
-suggestion carries a passage that is an exact substring of the text.
+sections into clauses, and matches each clause's words against the code set's
+names (see code_match). What the note says of a word or a name (negated,
+doubted, planned, past, a relative's or someone else's) is indexer.assertion's
+answer, never this module's own: one place to fix. Each suggestion carries a
+passage that is an exact substring of the text.
 """
 
 from __future__ import annotations
