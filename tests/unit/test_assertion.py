@@ -502,6 +502,9 @@ def test_a_rule_that_needs_a_word_matches_only_in_a_sentence_holding_it() -> Non
         ("Presentation suggests viral meningitis.", "viral meningitis", "possible"),
         ("Celiac disease confirmed by biopsy, on gluten-free diet.", "Celiac disease", "affirmed"),
         ("Pain-free since the injection.", "Pain", "negated"),
+        ("Seek care for worsening headache.", "headache", "hypothetical"),
+        ("Pt lives with her mother; she has asthma.", "asthma", "affirmed"),
+        ("Family history: mother with diabetes; hypertension.", "hypertension", "family"),
     ],
 )
 def test_session10_rule_families(text: str, word: str, expected: str) -> None:
