@@ -185,7 +185,8 @@ def text_words(text: str) -> frozenset[str]:
 def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = None) -> list[Modifier]:
     found = _matches(words) if found is None else list(found)
     # Longer matches win over the ones inside them ("no history of" over "history of").
-    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    # Of two as long, one that may only open a sentence is the more specific ("RESOLVED pneumonia").
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0], not f[2].sentence_start))
     taken: list[tuple[int, int, Rule]] = []
     for f in found:
         # Terminators of different categories on the same words ("but") all stand.

@@ -503,6 +503,8 @@ def test_a_rule_that_needs_a_word_matches_only_in_a_sentence_holding_it() -> Non
         ("Celiac disease confirmed by biopsy, on gluten-free diet.", "Celiac disease", "affirmed"),
         ("Pain-free since the injection.", "Pain", "negated"),
         ("Seek care for worsening headache.", "headache", "hypothetical"),
+        ("Resolved pneumonia on today's film.", "pneumonia", "negated"),
+        ("Pneumonia resolved; new left effusion.", "effusion", "affirmed"),
         ("Pt lives with her mother; she has asthma.", "asthma", "affirmed"),
         ("Family history: mother with diabetes; hypertension.", "hypertension", "family"),
     ],
