@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
@@ -31,19 +33,23 @@ HYPOTHETICAL: Label = "hypothetical"
 HISTORICAL: Label = "historical"
 FAMILY: Label = "family"
 LABELS: tuple[Label, ...] = (AFFIRMED, NEGATED, POSSIBLE, HYPOTHETICAL, HISTORICAL, FAMILY)
+# Someone other than the patient who is no blood relative ("her roommate has strep", "a donor"): labelled `family`
+# (not the patient's), told apart in Context.other (a relative's condition is a family history, theirs is not).
+OTHER = "other"
 
 # ConText categories -> our labels.
-_CATEGORY: dict[str, Label] = {
+_CATEGORY: dict[str, str] = {
     "NEGATED_EXISTENCE": NEGATED,
     "POSSIBLE_EXISTENCE": POSSIBLE,
     "HYPOTHETICAL": HYPOTHETICAL,
     "HISTORICAL": HISTORICAL,
     "FAMILY": FAMILY,
+    "OTHER_EXPERIENCER": OTHER,
 }
 
 # A modifier reaches at most this many words from its trigger (negex uses 5, ConText the sentence); tuned on
 # the tune half of bench/assertion.py. A relative named early in a long sentence rarely owns its end.
-MAX_SCOPE: dict[Label, int] = {NEGATED: 15, POSSIBLE: 15, HYPOTHETICAL: 15, HISTORICAL: 15, FAMILY: 8}
+MAX_SCOPE: dict[str, int] = {NEGATED: 15, POSSIBLE: 15, HYPOTHETICAL: 15, HISTORICAL: 15, FAMILY: 8, OTHER: 15}
 
 
 # -- words -----------------------------------------------------------------------------------------
@@ -62,7 +68,7 @@ def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[str
 
 @dataclass(frozen=True)
 class Rule:
-    category: Label
+    category: str  # a Label or OTHER
     direction: str  # FORWARD, BACKWARD, BIDIRECTIONAL, TERMINATE, PSEUDO
     literal: str
     slots: tuple[tuple[frozenset[str], bool], ...]  # (words allowed, optional); ANY_WORD allows any word
@@ -70,6 +76,9 @@ class Rule:
     sentence_start: bool = False  # matches only as its sentence's first words ("Should chest pain recur, ...")
     stop_at_punct: bool = False  # its scope ends at a comma, colon, semicolon or bracket ("lung cancer screening")
     needs: frozenset[str] = frozenset()  # matches only in a sentence holding one of these words ("newborn")
+    # A BIDIRECTIONAL rule's reach before its words, to the nearest punctuation ("Influenza swab WAS NEGATIVE FOR
+    # influenza A": the test's name and what follows); None: as far as after.
+    back_scope: int | None = None
 
 
 # A slot {"GAP": n} is up to n words of any kind but punctuation ("monitor creatinine post-contrast for"): n
@@ -105,7 +114,7 @@ def rules() -> tuple[Rule, ...]:
     for rule in [*published, *ours.values()]:
         out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule),
                         rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct")),
-                        frozenset(w.lower() for w in rule.get("needs", ()))))
+                        frozenset(w.lower() for w in rule.get("needs", ())), rule.get("back_scope")))
     return tuple(out)
 
 
@@ -176,11 +185,15 @@ def text_words(text: str) -> frozenset[str]:
 def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = None) -> list[Modifier]:
     found = _matches(words) if found is None else list(found)
     # Longer matches win over the ones inside them ("no history of" over "history of").
-    found.sort(key=lambda f: (-(f[1] - f[0]), f[0]))
+    # Of two as long, one that may only open a sentence is the more specific ("RESOLVED pneumonia").
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0], not f[2].sentence_start))
     taken: list[tuple[int, int, Rule]] = []
     for f in found:
         # Terminators of different categories on the same words ("but") all stand.
-        if all(f[1] <= t[0] or f[0] >= t[1] or _both_terminate(f[2], t[2]) for t in taken):
+        # Another person's terminators ("he had") only mark where the patient is the subject again: they take
+        # no words from other rules ("he DENIES").
+        if all(f[1] <= t[0] or f[0] >= t[1] or _both_terminate(f[2], t[2]) or _yields(f[2]) or _yields(t[2])
+               for t in taken):
             taken.append(f)
     taken.sort(key=lambda f: f[0])
     mods = []
@@ -190,6 +203,9 @@ def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = Non
             scope = (first, first)
         elif rule.direction == "BACKWARD":
             scope = (max(0, first - reach), first)
+        elif rule.direction == "BIDIRECTIONAL" and rule.back_scope is not None:
+            back = _within_punct(words, first, last, (max(0, first - rule.back_scope), first))
+            scope = (back[0], min(len(words), last + reach))
         elif rule.direction == "BIDIRECTIONAL":
             scope = (max(0, first - reach), min(len(words), last + reach))
         else:
@@ -212,6 +228,10 @@ def _within_punct(words: list[str], first: int, last: int, scope: tuple[int, int
             lo = k + 1
             break
     return lo, max(lo, hi)
+
+
+def _yields(rule: Rule) -> bool:
+    return rule.category == OTHER and rule.direction == "TERMINATE"
 
 
 def _both_terminate(a: Rule, b: Rule) -> bool:
@@ -289,6 +309,9 @@ class Heading:
 
 # (words of a heading, the default for its lines); first match wins.
 SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
+    # "Denies: fever, chills, cough." -- a heading that is itself a negation denies its list.
+    ("denies", NEGATED),
+    ("denied", NEGATED),
     # A list under "Negative ROS:", "Pertinent negatives:" denies each of its items; "Pertinent positives and
     # negatives:" affirms nothing by default (a positive heading is read first).
     ("positive", AFFIRMED),
@@ -384,6 +407,14 @@ def headings(text: str) -> tuple[Heading, ...]:
     return tuple(out)
 
 
+def _heading_over(heads: tuple[Heading, ...], starts: list[int], pos: int) -> Heading | None:
+    """`heading_at` over a text's headings (`starts` their starts), by bisection."""
+    k = bisect_right(starts, pos) - 1
+    if k >= 0 and pos < heads[k].body_end:
+        return heads[k]
+    return None
+
+
 def heading_at(text: str, pos: int) -> Heading | None:
     """The heading whose section holds position `pos`, if any."""
     current = None
@@ -415,13 +446,14 @@ class Context:
     family: bool = False
     heading: bool = False
     section: str = ""
+    other: bool = False  # about someone other than the patient who is no blood relative (OTHER)
 
     @property
     def label(self) -> Label:
-        # A denied relative's disease is still denied; a relative's is never the patient's.
+        # A denied relative's disease is still denied; a relative's (or anyone else's) is never the patient's.
         if self.negated:
             return NEGATED
-        if self.family:
+        if self.family or self.other:
             return FAMILY
         if self.hypothetical:
             return HYPOTHETICAL
@@ -458,9 +490,9 @@ def _sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
     return sentence_around(text, start, end)
 
 
-def _flags_at(words: list[str], mods: list[Modifier], first: int, last: int) -> dict[Label, bool]:
+def _flags_at(words: list[str], mods: list[Modifier], first: int, last: int) -> dict[str, bool]:
     """The categories of the modifiers whose scope reaches words[first:last]."""
-    flags: dict[Label, bool] = {label: False for label in LABELS}
+    flags: dict[str, bool] = {label: False for label in (*LABELS, OTHER)}
     for mod in mods:
         lo, hi = mod.scope
         if lo < last and first < hi:
@@ -477,27 +509,61 @@ def _flags_at(words: list[str], mods: list[Modifier], first: int, last: int) -> 
 
 def context_of(text: str, start: int, end: int) -> Context:
     """The modifiers that reach text[start:end] in its sentence, and its section's default."""
-    if not 0 <= start < end <= len(text):
-        raise ValueError(f"span {start}:{end} is not inside a text of {len(text)} characters")
-    head = heading_at(text, start)
-    if is_heading(text, start, end):
+    return context_of_spans(text, ((start, end),))
+
+
+def context_of_spans(text: str, spans: Sequence[tuple[int, int]]) -> Context:
+    """What the text says of one concept written in several pieces ("ANEMIA has resolved with IRON": the words a
+    code's name matched). Only the pieces' own words are masked; a trigger between them ("resolved") still
+    acts. A modifier or a section default that reaches any piece counts; a heading holds the first piece."""
+    if not spans:
+        raise ValueError("no span")
+    for start, end in spans:
+        if not 0 <= start < end <= len(text):
+            raise ValueError(f"span {start}:{end} is not inside a text of {len(text)} characters")
+    # A piece inside a heading ("FAMILY HISTORY: diabetes in sister") is read through its section's default. A
+    # concept named partly in a heading that is no section's name and partly under it ("ANEMIA: resolved after
+    # IRON therapy") is a problem-list line: the heading's pieces are read with the line under them.
+    body = sorted(p for p in spans if not is_heading(text, *p))
+    if not body:
+        head = heading_at(text, min(spans)[0])
         return Context(heading=True, section=head.name if head else "")
-    s, e = _sentence_of(text, start, end)
-    toks = _tokens(text, s, e)
-    words = [w for w, _a, _b in toks]
-    inside = [k for k, (_w, a, b) in enumerate(toks) if a < end and b > start]
-    if not inside:
+    problem = [p for p in spans if p not in body and _problem_heading(text, p, body)]
+    spans = sorted(body + problem)
+    head = heading_at(text, body[0][0])
+    flags: dict[str, bool] = {label: False for label in (*LABELS, OTHER)}
+    covered = False
+    pending = list(spans)
+    while pending:
+        s, e = _sentence_of(text, *pending[0])
+        if pending[0] in problem:
+            s, e = s, _sentence_of(text, *body[0])[1]
+        here = [p for p in pending if p[0] < e] or pending[:1]
+        pending = [p for p in pending if p not in here]
+        toks = _tokens(text, s, max(e, *(b for _a, b in here)))
+        words = [w for w, _a, _b in toks]
+        inside = [k for k, (_w, a, b) in enumerate(toks) if any(a < pe and b > ps for ps, pe in here)]
+        if not inside:
+            continue
+        covered = True
+        # The concept's own words trigger nothing: "no CHANGE IN VISION" is negated, "HISTORY OF PRESENT
+        # ILLNESS" is not historical.
+        for k in inside:
+            words[k] = "\x00"
+        mods = _modifiers(words, _matches(words, text_words(text)))
+        for first, last in _runs(inside):
+            for label, on in _flags_at(words, mods, first, last).items():
+                flags[label] = flags[label] or on
+        if _span_historical(text, here[0][0], here[-1][1], text[s : here[0][0]], text[here[-1][1] : e],
+                            head is None, flags[NEGATED]):
+            flags[HISTORICAL] = True
+    if not covered:
         return Context(section=head.name if head else "")
-    first, last = inside[0], inside[-1] + 1
-    # The span's own words trigger nothing: "no CHANGE IN VISION" is negated, "HISTORY OF PRESENT ILLNESS" is not
-    # historical.
-    words[first:last] = ["\x00"] * (last - first)
-    flags = _flags_at(words, _modifiers(words, _matches(words, text_words(text))), first, last)
+    if any(_VACCINE.fullmatch(text[a:b]) for a, b in spans):
+        flags[HYPOTHETICAL] = True  # "Tdap given": a vaccine, not tetanus, diphtheria and pertussis
     default = head.default if head else AFFIRMED
     if default != AFFIRMED:
         flags[default] = True
-    if _span_historical(text, start, end, text[s:start], text[end:e], head is None, flags[NEGATED]):
-        flags[HISTORICAL] = True
     return Context(
         negated=flags[NEGATED],
         possible=flags[POSSIBLE],
@@ -505,7 +571,65 @@ def context_of(text: str, start: int, end: int) -> Context:
         historical=flags[HISTORICAL],
         family=flags[FAMILY],
         section=head.name if head else "",
+        other=flags[OTHER],
     )
+
+
+def _problem_heading(text: str, piece: tuple[int, int], body: list[tuple[int, int]]) -> bool:
+    """Whether `piece` lies in a heading that names no section (`SECTION_DEFAULTS`) and a `body` piece lies in
+    the first sentence under it."""
+    head = next((h for h in headings(text) if h.start <= piece[0] and piece[1] <= h.end), None)
+    if head is None or _section_key(head.name) is not None:
+        return False
+    first = _sentence_of(text, min(head.end + 1, len(text) - 1), min(head.end + 2, len(text)))
+    return any(head.end <= a and b <= max(first[1], a) and a < first[1] for a, b in body)
+
+
+# Vaccines written as the letters of the diseases they prevent: a piece that is one names the vaccine, never the
+# disease (an abbreviation table may expand "Tdap" to "tetanus, diphtheria, pertussis").
+_VACCINE = re.compile(
+    r"(?i)(?:tdap|dtap|dtp|tdvax|mmr|mmrv|mmr-?ii|ipv|opv|hib|dtap-ipv|pcv\d*|ppsv\d*|ppv23|mcv4|menacwy|menb|mpsv4|"
+    r"rzv|zvl|bcg|hepa|hepb|hpv\d+|vzv vaccine|rv[15])")
+
+
+def _runs(indexes: list[int]) -> list[tuple[int, int]]:
+    """Sorted word indexes as runs of adjacent ones, (first, last exclusive)."""
+    out: list[tuple[int, int]] = []
+    for k in indexes:
+        if out and out[-1][1] == k:
+            out[-1] = (out[-1][0], k + 1)
+        else:
+            out.append((k, k + 1))
+    return out
+
+
+def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Context]]:
+    """(start, end, Context) of each word of text[start:end], one rule pass a sentence: what the modifiers
+    around it and its section say of each word (a rule's own words are not masked; they name no concept)."""
+    out: list[tuple[int, int, Context]] = []
+    near = text_words(text)
+    heads = headings(text)
+    starts = [h.start for h in heads]
+    # The whole text's sentences, cut once and cached: a caller reads every clause of a note in turn.
+    for s, e in sentence_spans(text):
+        if e <= start or s >= end:
+            continue
+        toks = _tokens(text, s, e)
+        words = [w for w, _a, _b in toks]
+        mods = _modifiers(words, _matches(words, near))
+        for k, (_w, a, b) in enumerate(toks):
+            if b <= start or a >= end:
+                continue
+            head = _heading_over(heads, starts, a)
+            if head is not None and head.start <= a and b <= head.end:
+                out.append((a, b, Context(heading=True, section=head.name)))
+                continue
+            flags = _flags_at(words, mods, k, k + 1)
+            if head is not None and head.default != AFFIRMED:
+                flags[head.default] = True
+            out.append((a, b, Context(flags[NEGATED], flags[POSSIBLE], flags[HYPOTHETICAL], flags[HISTORICAL],
+                                      flags[FAMILY], section=head.name if head else "", other=flags[OTHER])))
+    return out
 
 
 # Substance use is a habit the social history tells; denied, ConText's annotators mark it historical.

@@ -27,8 +27,8 @@ from indexer.assertion import (
     HYPOTHETICAL,
     LABELS,
     NEGATED,
+    OTHER,
     POSSIBLE,
-    Label,
     _flags_at,
     _matches,
     _modifiers,
@@ -41,8 +41,8 @@ from indexer.assertion import (
 )
 
 TABLE = "assertion_spans"
-VERSION = 5  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
-BITS: dict[Label, int] = {NEGATED: 1, POSSIBLE: 2, HYPOTHETICAL: 4, HISTORICAL: 8, FAMILY: 16}
+VERSION = 6  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
+BITS: dict[str, int] = {NEGATED: 1, POSSIBLE: 2, HYPOTHETICAL: 4, HISTORICAL: 8, FAMILY: 16, OTHER: 128}
 HEADING = 32
 RULE = 64  # the word is part of a rule's own words ("no", "history"): a span holding it is labelled the slow way
 
@@ -122,6 +122,8 @@ def label(amap: AssertionMap, text: str, start: int, end: int) -> str:
         if amap.bits[k] & RULE:
             return assertion_of(text, start, end)  # the span's own words may trigger or end a scope
         value |= amap.bits[k]
+    if value & BITS[OTHER]:
+        value |= BITS[FAMILY]  # someone else's: not the patient's (Context.label)
     s, e = amap.sentence(start)
     before, after = text[s:start], text[end : max(e, end)]
     if _span_historical(text, start, end, before, after, start < amap.first_heading, bool(value & BITS[NEGATED])):

@@ -2,10 +2,11 @@
 
 `suggest_codes(db, text)` is a pure function of the text and the code tables:
 it splits the note into sections (assessment, diagnoses, history, ...), the
-sections into clauses, marks negated ("no evidence of pneumonia", "denies
-chest pain"), historical ("history of") and family ("mother had") words, and
-matches the rest against the code set's names (see code_match). Each
-suggestion carries a passage that is an exact substring of the text.
+sections into clauses, and matches each clause's words against the code set's
+names (see code_match). What the note says of a word or a name (negated,
+doubted, planned, past, a relative's or someone else's) is indexer.assertion's
+answer, never this module's own: one place to fix. Each suggestion carries a
+passage that is an exact substring of the text.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from indexer.assertion import Context, context_of
+from indexer.assertion import Context, context_of_spans, word_contexts
 from indexer.code_match import CodeMatcher, matcher_for
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
@@ -148,37 +149,6 @@ def sections(text: str) -> list[Section]:
 # A sentence end that is not a decimal point ("E11.9", "2.5 mg"), or a list number.
 _CLAUSE_BREAK = re.compile(r"(?:(?<!\d)\.(?!\d)|[;!?\n]|\.(?=\s)|(?:^|\s)\d{1,2}[.)]\s)")
 
-NEGATION_PRE = (
-    "no evidence of", "without evidence of", "no signs of", "no sign of", "negative for", "free of",
-    "absence of", "no history of", "no complaints of", "never had", "ruled out", "rule out", "r/o",
-    "denies", "denied", "deny", "denying", "negative", "no", "not", "without", "nor",
-)  # fmt: skip
-NEGATION_POST = ("ruled out", "was negative", "is negative", "were negative", "unlikely", "not seen", "resolved")
-PSEUDO_NEGATION = (
-    "no increase", "no change", "not only", "not necessarily", "no further", "not ruled out", "gram negative",
-    "without difficulty", "without incident", "not resolved", "not resolving", "not improved", "not improving",
-    "not better", "not relieved", "not fully resolved", "not completely resolved", "no better", "no relief",
-    "no improvement",
-)  # fmt: skip
-TERMINATORS = frozenset(
-    "but however although though except aside apart which who presents presenting presented reports "
-    "reported complains states has have had positive secondary than because due".split()
-)
-# A relative's condition is stated with "had"/"has": only a change of subject ends it.
-FAMILY_TERMINATORS = frozenset("but however although though except aside apart which who".split())
-HISTORY_PRE = ("history of", "hx of", "h/o", "status post", "s/p")
-FAMILY_PRE = (
-    "family history of", "mother", "father", "brother", "sister", "aunt", "uncle", "grandmother",
-    "grandfather", "son", "daughter", "sibling", "siblings", "parents", "cousin",
-)  # fmt: skip
-NEGATION_SCOPE = 10
-# A relative who tells the history ("mother states", "father reports") or is taught ("parents told to watch for")
-# is its source or its audience, not its subject.
-REPORTING_VERBS = frozenset(
-    "states stated reports reported says said notes noted endorses endorsed relates related describes described "
-    "believes thinks feels brings brought told instructed educated advised taught counseled counselled agree agrees "
-    "asked asks called calls notices noticed worried".split()
-)
 # A condition word followed by one of these names a treatment or a service, not a diagnosis.
 NOT_A_DIAGNOSIS_AFTER = frozenset(
     "medication medications medicine medicines meds management control clinic clinics specialist specialists "
@@ -200,51 +170,28 @@ class _Token:
     family: bool = False
 
 
-def _starts_with(words_: list[str], i: int, phrase: tuple[str, ...]) -> bool:
-    return tuple(words_[i : i + len(phrase)]) == phrase
-
-
-def _mark_context(toks: list[_Token]) -> None:
-    low = [t.word for t in toks]
-    pre_neg = [tuple(p.split()) for p in NEGATION_PRE]
-    post_neg = [tuple(p.split()) for p in NEGATION_POST]
-    pseudo = [tuple(p.split()) for p in PSEUDO_NEGATION]
-    hist = [tuple(p.split()) for p in HISTORY_PRE]
-    fam = [tuple(p.split()) for p in FAMILY_PRE]
-    doubt = {("rule", "out"), ("r/o",)}
-
-    def mark_forward(start: int, flag: str, stop: frozenset[str]) -> None:
-        for k in range(start, min(len(toks), start + NEGATION_SCOPE)):
-            if low[k] in stop:
-                break
-            setattr(toks[k], flag, True)
-
-    i = 0
-    while i < len(low):
-        skip = next((p for p in pseudo if _starts_with(low, i, p)), None)
-        if skip:  # "not resolved": neither "not" nor "resolved" denies anything
-            i += len(skip)
+def _mark_context(text: str, toks: list[_Token], start: int, end: int) -> None:
+    """Each word's flags as the labeller (indexer.assertion) reads its sentence: one mechanism for what a note
+    denies, doubts, dates or gives to someone else."""
+    said = {(a, b): ctx for a, b, ctx in word_contexts(text, start, end)}
+    for t in toks:
+        ctx = _covering(said, t)
+        if ctx is None:
             continue
-        post = next((p for p in post_neg if _starts_with(low, i, p)), None)
-        if post and i > 0:  # "pneumonia was ruled out": negate what came before
-            for k in range(i - 1, max(-1, i - NEGATION_SCOPE - 1), -1):
-                if low[k] in TERMINATORS:
-                    break
-                toks[k].negated = True
-        trig = next((p for p in pre_neg if _starts_with(low, i, p)), None)
-        if trig:
-            mark_forward(i + len(trig), "ruled_out" if trig in doubt else "negated", TERMINATORS)
-            i += len(trig)
-            continue
-        trig = next((p for p in hist if _starts_with(low, i, p)), None)
-        if trig:
-            mark_forward(i + len(trig), "historical", TERMINATORS)
-        trig = next((p for p in fam if _starts_with(low, i, p)), None)
-        if trig and i + len(trig) < len(low) and low[i + len(trig)] in REPORTING_VERBS:
-            trig = None  # "Mother states the child has had a fever": the relative tells, the patient has it
-        if trig:
-            mark_forward(i + len(trig), "family", FAMILY_TERMINATORS)
-        i += 1
+        t.negated = ctx.negated
+        t.ruled_out = ctx.possible and not ctx.negated
+        t.historical = ctx.historical
+        t.family = ctx.family or ctx.other
+
+
+def _covering(said: dict[tuple[int, int], Context], t: _Token) -> Context | None:
+    """The labeller's context of the word holding token t (its tokenizer cuts words a little otherwise)."""
+    found = [ctx for (a, b), ctx in said.items() if a < t.end and b > t.start]
+    if not found:
+        return None
+    return Context(negated=any(c.negated for c in found), possible=any(c.possible for c in found),
+                   historical=any(c.historical for c in found), family=any(c.family for c in found),
+                   other=any(c.other for c in found))
 
 
 def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
@@ -388,7 +335,7 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
             toks = _clause_tokens(text, *clause)
             if not toks:
                 continue
-            _mark_context(toks)
+            _mark_context(text, toks, *clause)
             stems = [
                 "" if (t.negated or t.ruled_out or t.word in FUNCTION_WORDS) else t.stem
                 for t in toks
@@ -440,14 +387,19 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
     """The mentions of one clause's matches; the doubted ones go to `uncertain` (when given), never to the result."""
     out: list[_Mention] = []
     family_section = "FAMILY" in sec.name.upper()
+    said_of = {id(m): _said(text, _named(toks, stems, m) or [toks[k] for k in range(m.start, m.end + 1) if stems[k]])
+               for m in found}
+    # A reading the labeller rejects subsumes no other ("Type 2 diabetes WITHOUT complications": E11.8 "with
+    # unspecified complications" reads its words and is denied; E11.9 stands).
+    live = [o for o in found if not _rejected(said_of[id(o)])]
     for m in found:
         # A name whose words all lie inside a longer match's words is subsumed by it
         # ("pain" inside "low back pain").
-        if any(m.used < o.used and o.coverage > 0.99 and o.score >= m.score for o in found):
+        if any(m.used < o.used and o.coverage > 0.99 and o.score >= m.score for o in live):
             continue
         # Another reading of the same words that matches them better ("hypertension": I10, not I1A.0
         # resistant hypertension) is what they say; this one is only an alternative.
-        alternative = ALTERNATIVE_WEIGHT if any(m.used <= o.used and o.score > m.score for o in found) else 1.0
+        alternative = ALTERNATIVE_WEIGHT if any(m.used <= o.used and o.score > m.score for o in live) else 1.0
         used = [toks[k] for k in range(m.start, m.end + 1) if stems[k]]
         after = toks[m.end + 1].word if m.end + 1 < len(toks) else ""
         if after in NOT_A_DIAGNOSIS_AFTER:  # "pain medication", "diabetes education"
@@ -465,12 +417,11 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             continue  # "family history of" alone names no condition
         if _collision(used_stems, toks):
             continue  # "weight down", "felt fit", "cold to touch"
-        span_start, span_end = min(t.start for t in used), max(t.end for t in used)
-        said = _said(text, used, span_start, span_end)
-        if said.heading or said.negated or said.hypothetical:
-            continue  # "History of Present Illness:", "never smoker", "return if"
-        if _someone_else(text, clause[0], span_start):
-            continue  # "his wife was diagnosed with breast cancer", "her roommate has strep throat"
+        span_end = max(t.end for t in used)
+        said = said_of[id(m)]
+        if _rejected(said):
+            # "History of Present Illness:", "never smoker", "return if", "her roommate has strep throat"
+            continue
         family = family_section or said.family or any(t.family for t in used)
         doubted = said.possible or any(t.ruled_out for t in used)
         if doubted and (uncertain is None or family or not said.possible):
@@ -517,28 +468,29 @@ def _treated_now(after: str) -> bool:
     return bool(_TREATED_NOW.search(after))
 
 
-def _said(text: str, used: list[_Token], span_start: int, span_end: int) -> Context:
-    """What the text says of the matched words. Words of one name that lie apart ("VENOUS duplex to evaluate for
-    possible DVT") are read each on its own as well: a trigger between them is inside the whole span, where it
-    triggers nothing, yet it modifies the words after it. The name is negated, doubted, planned or a relative's
-    if any of its runs of adjacent words is."""
-    whole = context_of(text, span_start, span_end)
+def _rejected(said: Context) -> bool:
+    """A heading, a denied or planned condition, or someone else's (not a relative's): never a suggestion."""
+    return said.heading or said.negated or said.hypothetical or said.other
+
+
+def _named(toks: list[_Token], stems: list[str], m: Any) -> list[_Token]:
+    """The clause's words that are the name's: the words it matched, and the words between them that its own
+    wording holds ("Type 2 diabetes WITHOUT complications": a negation word of the code's name is no negation)."""
+    wording = set(re.findall(r"[a-z0-9]+", m.name.text.lower()))
+    return [toks[k] for k in range(m.start, m.end + 1) if (k in m.used and stems[k]) or toks[k].word in wording]
+
+
+def _said(text: str, named: list[_Token]) -> Context:
+    """What the labeller says of a name's matched words, read as one concept (indexer.assertion.context_of_spans):
+    the words between them are not the concept's, so a trigger there acts ("ANEMIA has resolved with IRON",
+    "MIGRAINE versus TENSION TYPE"). Adjacent words ("chest pain") are one piece."""
     runs: list[list[_Token]] = []
-    for t in used:
-        if runs and re.fullmatch(r"[\s,'/-]*", text[runs[-1][-1].end : t.start]):
+    for t in named:
+        if runs and (t.start < runs[-1][-1].end or re.fullmatch(r"[\s,'/-]*", text[runs[-1][-1].end : t.start])):
             runs[-1].append(t)
         else:
             runs.append([t])
-    if len(runs) < 2:
-        return whole
-    parts = [context_of(text, run[0].start, run[-1].end) for run in runs]
-    return replace(
-        whole,
-        negated=whole.negated or any(p.negated for p in parts),
-        possible=whole.possible or any(p.possible for p in parts),
-        hypothetical=whole.hypothetical or any(p.hypothetical for p in parts),
-        family=whole.family or any(p.family for p in parts),
-    )
+    return context_of_spans(text, [(run[0].start, max(t.end for t in run)) for run in runs])
 
 
 # A reading of a clause's words that another reading matches better (tuned on the dev notes).
@@ -576,32 +528,6 @@ def _a_plan(toks: list[_Token], first: int, last: int) -> bool:
     return before in PLAN_BEFORE or after in PLAN_AFTER
 
 
-# A person who is not a blood relative nor the patient: their condition is neither the patient's nor a family
-# history (Z80-Z84 are blood relatives' conditions).
-_OTHER_PERSON = re.compile(
-    r"\b(?:wife|husband|spouse|partner|boyfriend|girlfriend|fianc[eé]e?|roommates?|housemates?|friends?|"
-    r"co-?workers?|colleagues?|classmates?|teammates?|neighbou?rs?|caregivers?|donors?|"
-    r"visitors?|(?:sick|close|household) contacts?|babysitters?|baby-sitters?|nann(?:y|ies)|teachers?|coach(?:es)?|"
-    r"(?:people|someone|others) at (?:work|school|daycare|day care|home)|"
-    # an animal whose disease the note tells ("Patient's dog was diagnosed with Lyme disease"), not "dog bite"
-    r"(?:dogs?|cats?|pets?|pupp(?:y|ies)|kittens?|horses?|cattle|birds?)(?:'s)?(?= (?:\w+ )?(?:has|had|was|is|were|"
-    r"got|tested|diagnosed|developed)\b))(?:'s)?\b", re.I)
-_RELATIVE = re.compile(
-    r"\b(?:mother|father|mom|dad|parents?|brothers?|sisters?|siblings?|sons?|daughters?|child(?:ren)?|aunts?|"
-    r"uncles?|cousins?|nieces?|nephews?|grand\w+|maternal|paternal|twin|family)\b", re.I)
-
-
-_PATIENT = re.compile(r"\b(?:he|she|the patient|patient|pt)\b", re.I)
-
-
-def _someone_else(text: str, clause_start: int, span_start: int) -> bool:
-    """Whether the clause names a non-relative before the mention ("her roommate has ...") and no relative."""
-    before = text[clause_start:span_start]
-    other = [m.end() for m in _OTHER_PERSON.finditer(before)]
-    # "brought in by his coworkers after he had vomiting": the patient is the subject again
-    return bool(other) and not _RELATIVE.search(before) and not _PATIENT.search(before, other[-1])
-
-
 def _collision(used_stems: set[str], toks: list[_Token]) -> bool:
     everyday = used_stems & COLLISIONS.keys()
     if not everyday or used_stems - everyday:
@@ -622,7 +548,7 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], c
         return None  # a list number cut from its item ("DIAGNOSES:,1.  Asthma"), not a diagnosis
     if sec.weight < 0.9 and len(text) > 120:
         return None
-    said = context_of(text, content[0].start, content[-1].end)
+    said = context_of_spans(text, [(content[0].start, content[-1].end)])
     if said.heading or said.label != "affirmed":
         return None
     from indexer.icd10 import search_codes

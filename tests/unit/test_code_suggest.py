@@ -479,3 +479,56 @@ def test_session9_affirmed_and_family_mentions_are_coded(db, text: str, category
 def test_a_past_cancer_with_no_treatment_now_is_its_personal_history(db) -> None:  # type: ignore[no-untyped-def]
     found = codes(db, "History of breast cancer, treated in 2015.")
     assert any(c.startswith("Z85") for c in found) and not any(c.startswith("C50") for c in found), found
+
+
+# Issue 22, session 10: the suggester reads the labeller only (indexer.assertion), so a rule family written
+# there reaches the codes; new wordings of each family, and affirmed controls that must still code.
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Her iron deficiency has resolved; anemia cleared with oral iron.", ("D50",)),  # a trigger between words
+        ("Iron deficiency anemia, now resolved with supplements.", ("D50",)),
+        ("Chest pain: GERD versus costochondritis.", ("M94",)),
+        ("Sinusitis vs allergic rhinitis, will trial nasal steroid.", ("J30",)),
+        ("MMR given today.", ("B05", "B06", "B26")),
+        ("DTaP #4 administered; next dose due in 2 years.", ("A33", "A35", "A36", "A37")),
+        ("Stool PCR sent for Clostridioides difficile.", ("A04",)),
+        ("Genetic testing ordered for hereditary hemochromatosis.", ("E83",)),
+        ("His girlfriend tested positive for gonorrhea last week.", ("A54",)),
+        ("Boyfriend told her he has genital herpes.", ("A60",)),
+        ("Kids at her daycare have hand, foot and mouth disease.", ("B08",)),
+        ("His infant has bronchiolitis and is admitted upstairs.", ("J21",)),
+        ("Stepmother has breast cancer.", ("C50", "Z80")),
+        ("Influenza swab was negative for influenza A and B.", ("J09", "J10", "J11")),
+        ("Appendicitis ruled out on ultrasound.", ("K35", "K37")),
+        ("Rash appears to be contact dermatitis.", ("L23", "L24", "L25")),
+    ],
+)
+def test_session10_families_reach_the_codes(db, text: str, absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert not any(c.startswith(absent) for c in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        ("Grandpa had prostate cancer.", "Z80.42"),
+        ("Her sis has type 1 diabetes.", "Z83.3"),
+        ("Wife reports he has had a productive cough for a week.", "R05"),
+        ("Brought in by coworkers after he had a seizure at work.", "R56"),
+        ("No longer on insulin for her type 2 diabetes.", "E11"),
+        ("Anemia due in part to chronic kidney disease.", "D63"),
+        ("Cleared for surgery by cardiology; known coronary artery disease.", "I25"),
+        ("Type 2 diabetes without complications, A1c 6.8.", "E11.9"),
+        ("Headache has not resolved despite ibuprofen.", "R51"),
+    ],
+)
+def test_session10_affirmed_and_family_controls_still_code(db, text: str, present: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert any(c.startswith(present) for c in found), found
+
+
+def test_a_doubted_alternative_is_listed_as_uncertain(db) -> None:  # type: ignore[no-untyped-def]
+    both = code_suggestions(db, "Headache: migraine versus tension type.")
+    assert not any(s.code.startswith("G44.2") for s in both.suggestions), both.suggestions
+    assert any(s.code.startswith(("G43", "G44")) for s in both.uncertain), both.uncertain
