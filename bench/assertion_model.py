@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,6 +34,8 @@ from coding import (  # noqa: E402
     Snippet,
     _loadavg,
     aci_items,
+    false_positive_cases,
+    gold_said,
     load_snippets,
     mtsamples_items,
     score_snippets,
@@ -201,21 +204,47 @@ def held_out(db, matcher, model: assertion_model.Model, snippets: list[Snippet],
                                             if bool(o.false_positives) != bool(b.false_positives) or o.hit != b.hit))
 
 
+def negex(model: assertion_model.Model) -> None:
+    """The NegEx/ConText sentences (evaluation only, never training): of the concepts the rules call affirmed,
+    how many the model would send to review, by gold label (negated or another person's: a catch; affirmed
+    patient's: a review the rules did not need)."""
+    import assertion as negex_bench  # bench/assertion.py
+
+    rows, _missing = negex_bench.load(negex_bench.DATA)
+    rules_affirmed = [r for r in rows if assertion_of(r.sentence, r.start, r.end) == "affirmed"]
+    wrong = [r for r in rules_affirmed if r.negated or r.family]
+    right = [r for r in rules_affirmed if not (r.negated or r.family)]
+    print(f"\nNegEx/ConText: {len(rows)} concepts, {len(rules_affirmed)} called affirmed by the rules "
+          f"({len(wrong)} of them negated or another person's by the gold labels)")
+    print("| threshold | negated/other caught | affirmed sent to review |")
+    print("|---|---|---|")
+    for th in THRESHOLDS:
+        m = assertion_model.Model(model.weights, th)
+        caught = sum(m.doubts(r.sentence, r.start, r.end) for r in wrong)
+        review = sum(m.doubts(r.sentence, r.start, r.end) for r in right)
+        print(f"| {th} | {caught} of {len(wrong)} | {review} of {len(right)} ({review / max(1, len(right)):.1%}) |")
+
+
 def cost(db, matcher, model: assertion_model.Model, limit: int) -> None:  # type: ignore[no-untyped-def]
     mts = mtsamples_items(db)
     aci = aci_items()
     if limit:
         mts = mts[:limit]
+    mts = [replace(i, said=gold_said(i.text, i.phrase)) for i in mts]
+    aci = [replace(i, said=gold_said(i.text, i.phrase)) for i in aci]
+    fp_cases = false_positive_cases(db, matcher)
     print(f"MTSamples {len(mts)} items, ACI-Bench {len(aci)} complaints; load {_loadavg()}")
     results = {}
+    fp_results = {}
     for name, m in (("rules alone", None), ("rules + model", model)):
         with assertion_model.using(m):
             predict, seconds = this_tree(db, matcher)
             t = time.perf_counter()
-            scores, _fps, _hits, notes = score_tree(predict, mts, aci, [])
+            scores, fps, _hits, notes = score_tree(predict, mts, aci, fp_cases)
             wall = time.perf_counter() - t
         note_s = sorted(seconds[i] for i in notes)
         results[name] = (scores, note_s, wall)
+        fp_results[name] = fps
     print("\n| set | split | " + " | ".join(f"{n}: top-1 / top-5" for n in results) + " | n |")
     print("|---|---|---|---|---|")
     for source in ("mtsamples", "aci-bench"):
@@ -225,6 +254,10 @@ def cost(db, matcher, model: assertion_model.Model, limit: int) -> None:  # type
                 n = results["rules alone"][0][key].n
                 print(f"| {source} note ({subset}) | {split} | "
                       + " | ".join(r[0][key].pair() for r in results.values()) + f" | {n} |")
+    print("\nFalse positives (bench/coding.py's cases: NegEx held-out half, templates), rules alone / rules + model:")
+    for key in sorted(fp_results["rules alone"]):
+        a, b = fp_results["rules alone"][key], fp_results["rules + model"][key]
+        print(f"  {key}: {a.fp} / {b.fp} of {a.n}; affirmed kept in top 5 {a.affirmed_kept} / {b.affirmed_kept}")
     for name, (_s, note_s, wall) in results.items():
         med = note_s[len(note_s) // 2] if note_s else 0.0
         p95 = note_s[int(len(note_s) * 0.95)] if note_s else 0.0
@@ -252,6 +285,7 @@ def main() -> None:
             model = assertion_model.load(args.model) if args.model else assertion_model.shipped()
             if model is None:
                 raise SystemExit("no model: give --model PATH (bench/assertion_model.py --write --out PATH)")
+            negex(model)
             cost(db, matcher, model, args.limit)
             return
         by_round = rounds()
