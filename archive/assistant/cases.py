@@ -575,19 +575,7 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
     hits = _case_hits(ctx, words, intent)
     if not hits:
         return draft
-    desc = set(asked.words) | set(asked.context)
-    sex = _sex(question)
-    scored = []
-    top = hits[0][1] or 1.0
-    for rank, (rid, score, mrn) in enumerate(hits):
-        text = ctx.texts.text(rid)
-        coverage = len(desc & asserted_stems(text, desc)) / max(1, len(desc))
-        rel = score / top if top > 0 else 1.0 / (1 + rank)
-        case_score = 0.6 * coverage + 0.4 * max(0.0, min(1.0, rel))
-        if sex and _sex(text, record=True) not in (None, sex):
-            case_score *= 0.7  # "the man with ..." is not a woman's case
-        scored.append((case_score, rid, mrn))
-    scored.sort(key=lambda t: -t[0])
+    scored = rank_cases(ctx, asked, question, hits)
     best_score = scored[0][0]
     sim = similarity(ctx.session, asked.text)  # the asked fact by meaning: only in the cases kept
     close = [t for t in scored if t[0] >= AMBIGUOUS * best_score][:MAX_CASES]
@@ -623,6 +611,26 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
                                   + (f". Answer: {facts[sts[0].key]}" if facts.get(sts[0].key) else "") + ":"
                                   ) if sts else ""
     return draft
+
+
+def rank_cases(ctx: Context, asked: R.Asked, question: str, hits: list[tuple[str, float, str | None]]
+               ) -> list[tuple[float, str, str | None]]:
+    """The retrieved cases (record, retrieval score, MRN) scored by how much of the description each asserts and by
+    retrieval, best first: (case score, record, MRN)."""
+    desc = set(asked.words) | set(asked.context)
+    sex = _sex(question)
+    scored = []
+    top = hits[0][1] or 1.0
+    for rank, (rid, score, mrn) in enumerate(hits):
+        text = ctx.texts.text(rid)
+        coverage = len(desc & asserted_stems(text, desc)) / max(1, len(desc))
+        rel = score / top if top > 0 else 1.0 / (1 + rank)
+        case_score = 0.6 * coverage + 0.4 * max(0.0, min(1.0, rel))
+        if sex and _sex(text, record=True) not in (None, sex):
+            case_score *= 0.7  # "the man with ..." is not a woman's case
+        scored.append((case_score, rid, mrn))
+    scored.sort(key=lambda t: -t[0])
+    return scored
 
 
 def _not_told(found: list[R.Found], question: str, asked: str) -> R.Found:
