@@ -376,6 +376,8 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     drug_class, _alias = find_drug_class(asked.text) if asked.type in (DRUG, OTHER) else (None, "")
     noun = _ASKED_NOUN.match(asked.text) if asked.type == OTHER else None
     noun_key = key(stem(noun.group(1))) if noun else ""
+    # the learned selector (None: the hand-set order; its features are then not computed)
+    model = selector() if similarity is not None and asked.type != YESNO and not asked.current else None
     cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]], bool]] = []
     df: dict[str, int] = {}
     # one record: its every sentence holding an answer of the asked type, by meaning too (or, without the model,
@@ -445,17 +447,19 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
             bonus += FORM_BONUS * min(1.0, base * 2)
         if noun_key and _qualified(seg.text, stems_at, noun_key, asked_words):
             bonus += QUALIFIED_BONUS * min(1.0, base * 2)
-        feats = {"words": base, "own": own / total, "described": min(described, total) / total,
-                 "desc_only": float(bool(have) and not have & asked_words),
-                 "asked_share": len(have & asked_words) / max(1, len(asked_words)),
-                 "typed": typed, "unit": float(typed >= UNIT_TYPED),
-                 "untyped": float(asked.type in TYPED and not typed),
-                 "label": float(bonus_label(seg.text, asked, asked_words)),
-                 "form": float(bool(any(form.search(seg.text) for form in forms)
-                               or (drug_class is not None and drug_class.matches(seg.text)))),
-                 "qualified": float(bool(noun_key) and _qualified(seg.text, stems_at, noun_key, asked_words)),
-                 "position": seg.start / max(1, len(texts[rid])), "length": math.log1p(len(seg.text)) / 6,
-                 "heading": float(headed)}
+        feats: dict[str, float] = {}
+        if model is not None:
+            feats = {"words": base, "own": own / total, "described": min(described, total) / total,
+                     "desc_only": float(bool(have) and not have & asked_words),
+                     "asked_share": len(have & asked_words) / max(1, len(asked_words)),
+                     "typed": typed, "unit": float(typed >= UNIT_TYPED),
+                     "untyped": float(asked.type in TYPED and not typed),
+                     "label": float(bonus_label(seg.text, asked, asked_words)),
+                     "form": float(bool(any(form.search(seg.text) for form in forms)
+                                   or (drug_class is not None and drug_class.matches(seg.text)))),
+                     "qualified": float(bool(noun_key) and _qualified(seg.text, stems_at, noun_key, asked_words)),
+                     "position": seg.start / max(1, len(texts[rid])), "length": math.log1p(len(seg.text)) / 6,
+                     "heading": float(headed)}
         if asked.type in TYPED and not typed:
             base *= UNTYPED  # holds no answer of the asked type
         length = min(len(seg.text), 600) / 6000
@@ -478,12 +482,12 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         for f, c in zip(top, cos, strict=False):
             # the answer type constrains meaning too: a sentence like the question holding no value is no answer
             f.score += 1.2 * max(0.0, c) * (UNTYPED if whole and asked.type in TYPED and not f.typed else 1.0)
-            f.features["meaning"], f.features["meaning_known"] = float(c), 1.0
+            if model is not None:
+                f.features["meaning"], f.features["meaning_known"] = float(c), 1.0
         top.sort(key=lambda f: -f.score)
         scored = top + rest
-        model = selector()
-        if model is not None and asked.type != YESNO and not asked.current:  # "latest": the caller orders by date
-            _describe(scored, asked, whole)
+        if model is not None:  # never for "latest" (the caller orders by date) or a yes/no reading
+            _describe(scored, asked, whole, model.depth)
             head, tail = scored[: model.depth], scored[model.depth:]
             among_first([f.features for f in head])
             scored = sorted(head, key=lambda f: -model.score(f.features)) + tail
@@ -539,19 +543,25 @@ class Selector:
 SELECTOR_FILE = "selector.json"
 
 
-@cache
-def selector() -> Selector | None:
-    """The shipped selector (read once, on first use), or None when the file lists no weights."""
+def load_selector(text: str) -> Selector | None:
+    """A selector file's model, or None when it lists no weights (the hand-set order stands)."""
     import json
-    from importlib.resources import files
 
-    data = json.loads(files("archive.assistant").joinpath(SELECTOR_FILE).read_text(encoding="utf-8"))
+    data = json.loads(text)
     return Selector.from_json(data) if data.get("weights") else None
 
 
-def _describe(found: list[Found], asked: Asked, whole: bool) -> None:
-    """The features of each candidate that need the whole list (gaps to the best, ranks, the sentences beside it in
-    its record) or the fact itself."""
+@cache
+def selector() -> Selector | None:
+    """The shipped selector (`SELECTOR_FILE`, read once, on first use), or None."""
+    from importlib.resources import files
+
+    return load_selector(files("archive.assistant").joinpath(SELECTOR_FILE).read_text(encoding="utf-8"))
+
+
+def _describe(found: list[Found], asked: Asked, whole: bool, depth: int) -> None:
+    """The features of the first `depth` candidates that need the whole list (gaps to the best, ranks, the sentences
+    beside it in its record) or the fact itself."""
     if not found:
         return
     best = max(f.score for f in found)
@@ -572,7 +582,7 @@ def _describe(found: list[Found], asked: Asked, whole: bool) -> None:
     counter = {VALUE: VALUE_RE, DATE: DATE_RE, DURATION: DURATION_RE}.get(asked.type)
     asks = {name: bool(q.search(asked.text)) for name, (q, _s) in _SHAPES.items()}
     known = set(asked.words) | set(asked.context) | set(asked.extra)
-    for f in found:
+    for f in found[:depth]:
         x = f.features
         fact = extract(f.segment.text, asked) if asked.type in TYPED else None
         fact_stems = {key(stem(w)) for w in P._WORD.findall(fact or "")}
