@@ -254,6 +254,7 @@ _FIRST = re.compile(r"\b(?:first|earliest|initial|oldest)\b", re.I)
 _ENDED = frozenset({"deleted", "inactive", "resolved", "refuted", "entered in error", "remission", "stopped",
                     "cancelled", "canceled", "discontinued"})
 _STATUS = re.compile(r"\bstatus ([\w -]+?)\s*(?:;|$)", re.I)
+_REFERRED = re.compile(r"\b(?:refer(?:s|red|ral|rals)?|sent (?:to|for)|consult(?:s|ed|ation)?)\b", re.I)
 _QUALIFIER = re.compile(r"\b(?:during|while|after|before|following|since|when|at the time of)\b", re.I)
 
 
@@ -480,6 +481,11 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
     kind_asked = [k for k, words in ENTRY_WORDS.items()
                   if topic and all(w.lower() in words for w in topic.split())]
+    referred: list[ChartFact] = []
+    if not kind_asked and not _REFERRED.search(asked.text):
+        # "has he had bariatric surgery?": a referral for it says it was asked for, not that it was done
+        referred = _chart_hits([f for f in facts if f.kind == "referral"], topic)
+        facts = [f for f in facts if f.kind != "referral"]
     if kind_asked:  # "is she on any medications?": any entry of that kind, not a text naming the word
         facts = [f for f in facts if f.kind in kind_asked]
         hits = [f for f in facts if f.kind != "medication" or not (f.stop or f.status == "stopped")] \
@@ -540,10 +546,16 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
         when = ", ".join(sorted({(s.citations[0].date or "undated") for s in draft.statements}))
         draft.lead = lambda sts: f"No: {topic} is denied or ruled out in the records of {_who(ctx, mrn)} ({when}):"
         return draft
-    entries = len([f for f in facts if f.kind != "encounter"])
+    entries = len([f for f in facts if f.kind != "encounter"]) + len(referred)
     searched = counted(entries, "chart entry", "chart entries")
-    draft.plain = (f"No record of {topic} for {_who(ctx, mrn)}: searched {searched} (diagnoses, procedures, "
-                   f"medications, referrals) and the text of {counted(len(texts), 'record')}.")
+    none = (f"No record of {topic} for {_who(ctx, mrn)}: searched {searched} (diagnoses, procedures, "
+            f"medications, referrals) and the text of {counted(len(texts), 'record')}.")
+    if referred:  # the referral is shown as what it is, with the answer "no record of it done"
+        for f in referred[:3]:
+            _state_fact(ctx, draft, f, mrn)
+        draft.lead = lambda sts: f"{none} Only a referral for it:"
+        return draft
+    draft.plain = none
     return draft
 
 

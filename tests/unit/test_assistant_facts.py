@@ -29,6 +29,10 @@ def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -
     add_entry(tess, "MRN-300", "procedure", "Laparoscopic appendectomy", "2019-05-02", status="completed", force=True)
     add_entry(tess, "MRN-300", "referral", "Cardiology referral", "2021-05-01", referral_to="Heart Clinic",
               referral_reason="new atrial fibrillation", force=True)
+    add_patient(tess, "MRN-907", "Eli Marsh", "1975-06-07", "M", physician="drmaria")
+    add_entry(tess, "MRN-907", "referral", "Bariatric surgery referral", "2024-02-20", referral_to="Bariatric Unit",
+              referral_reason="BMI 41 with sleep apnoea", force=True)
+    add_entry(tess, "MRN-907", "procedure", "Knee arthroscopy", "2022-09-01", status="completed", force=True)
     add_entry(tess, "MRN-300", "medication", "Enoxaparin 40 mg injection", "2019-05-02", dose="40 mg",
               status="stopped", stop="2019-05-30", force=True)
     tess.close()
@@ -93,6 +97,16 @@ def test_has_had_yes_denied_and_no_record_saying_what_was_searched(phys: Any) ->
     none = ask(phys, "Has Jane Roe had a colonoscopy?")
     assert none.answer.startswith("No record of colonoscopy for MRN MRN-100, Jane Roe: searched")
     assert "chart entries" in none.answer and none.citations == []
+
+
+def test_a_referral_is_not_evidence_that_the_thing_was_done(phys: Any) -> None:
+    done = ask(phys, "Has Eli Marsh had bariatric surgery?")
+    assert done.answer.startswith("No record of bariatric surgery for MRN MRN-907, Eli Marsh: searched")
+    assert "Only a referral for it:" in done.answer and "Bariatric surgery referral" in done.answer
+    referred = ask(phys, "Has Eli Marsh been referred for bariatric surgery?")
+    assert referred.answer.startswith("Yes") and "Bariatric surgery referral" in referred.answer
+    knee = ask(phys, "Has Eli Marsh had a knee arthroscopy?")
+    assert knee.answer.startswith("Yes") and "Knee arthroscopy" in knee.answer
 
 
 def test_last_encounter_is_the_date_cited(phys: Any) -> None:
