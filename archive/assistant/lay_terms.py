@@ -10,8 +10,15 @@ import re
 from functools import cache
 from importlib.resources import files
 
+from indexer.query.abbreviations import written_abbreviation
 from indexer.query.lay_terms import lay_phrases_in
 from indexer.query.tokens import WORD
+
+# A verb as asked, the noun a chart names the act by ("cardioverted" -> cardioversion, "intubated" -> intubation,
+# "resected" -> resection, "excised" -> excision, "transfused" -> transfusion, "biopsied" -> biopsy,
+# "catheterized" -> catheterization, "stented" -> stent): the longest ending first.
+_NOUN_OF_VERB = (("erted", "ersion"), ("ected", "ection"), ("cised", "cision"), ("fused", "fusion"),
+                 ("ized", "ization"), ("ised", "isation"), ("ated", "ation"), ("ied", "y"), ("ted", "t"))
 
 
 @cache
@@ -45,6 +52,7 @@ def clinical_forms(topic: str, keep_rest: bool = True, broad: bool = False) -> l
                     seen.add(candidate.lower())
                     out.append((candidate, ()))
         own = clinical_forms(topic, keep_rest)
+        out += [(form, ()) for form in _spelt_out(topic) if form.lower() not in seen]
         return own + [f for f in out if f[0].lower() not in {o.lower() for o, _ in own}]
     for pattern, wordings, kinds in _table():
         m = pattern.search(topic)
@@ -58,3 +66,20 @@ def clinical_forms(topic: str, keep_rest: bool = True, broad: bool = False) -> l
                     seen.add(candidate.lower())
                     out.append((candidate, kinds))
     return out
+
+
+def _spelt_out(topic: str) -> list[str]:
+    """The topic with an abbreviation written out ("a TURP": transurethral resection of prostate gland) or a verb
+    made the noun a chart uses ("cardioverted": cardioversion): each such word replaced, one at a time."""
+    out: list[str] = []
+    for m in WORD.finditer(topic):
+        word = m.group(0)
+        swaps = list(written_abbreviation(word))
+        lower = word.lower()
+        for ending, noun in _NOUN_OF_VERB:
+            if lower.endswith(ending):
+                if len(lower) - len(ending) >= 2:  # "excised", not "rated"
+                    swaps.append(lower[: -len(ending)] + noun)
+                break
+        out += [f"{topic[: m.start()]}{swap}{topic[m.end():]}".strip() for swap in swaps]
+    return list(dict.fromkeys(out))

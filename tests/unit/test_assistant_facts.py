@@ -33,6 +33,9 @@ def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -
     add_entry(tess, "MRN-907", "referral", "Bariatric surgery referral", "2024-02-20", referral_to="Bariatric Unit",
               referral_reason="BMI 41 with sleep apnoea", force=True)
     add_entry(tess, "MRN-907", "procedure", "Knee arthroscopy", "2022-09-01", status="completed", force=True)
+    add_entry(tess, "MRN-907", "procedure", "Transurethral resection of prostate", "2021-07-06", status="completed",
+              force=True)
+    add_entry(tess, "MRN-907", "procedure", "Electrical cardioversion", "2019-06-20", status="completed", force=True)
     add_entry(tess, "MRN-300", "medication", "Enoxaparin 40 mg injection", "2019-05-02", dose="40 mg",
               status="stopped", stop="2019-05-30", force=True)
     tess.close()
@@ -107,6 +110,15 @@ def test_a_referral_is_not_evidence_that_the_thing_was_done(phys: Any) -> None:
     assert referred.answer.startswith("Yes") and "Bariatric surgery referral" in referred.answer
     knee = ask(phys, "Has Eli Marsh had a knee arthroscopy?")
     assert knee.answer.startswith("Yes") and "Knee arthroscopy" in knee.answer
+
+
+def test_an_abbreviation_or_a_verb_as_asked_finds_the_charts_wording(phys: Any) -> None:
+    turp = ask(phys, "Has Eli Marsh had a TURP?")  # the chart: "Transurethral resection of prostate"
+    assert turp.answer.startswith("Yes") and "Transurethral resection of prostate" in turp.answer
+    verted = ask(phys, "Has Eli Marsh ever been cardioverted?")  # the chart: "Electrical cardioversion"
+    assert verted.answer.startswith("Yes") and "Electrical cardioversion" in verted.answer
+    none = ask(phys, "Has Eli Marsh ever been intubated?")  # made a noun, still nothing: no record of it
+    assert none.answer.startswith("No record of intubated for MRN MRN-907")
 
 
 def test_last_encounter_is_the_date_cited(phys: Any) -> None:
