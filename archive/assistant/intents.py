@@ -132,9 +132,9 @@ FILLER = frozenset(
 LIST_WORDS = frozenset("current currently active order orders ordered now still present presently today home "
                        "regimen latest recent most newest list all recorded documented noted listed stop stopped "
                        "discontinued".split())
-# "What is she on now?", "what's Mr Vale taking?": the medication list.
+# "What is she on now?", "what's Mr Vale taking?", "what is she on now for her Crohn's?": the medication list.
 _ON_NOW = re.compile(r"^\s*what(?:'s| is| are)\s+.+?\s+(?:currently |now |still )?(?:on|taking)"
-                     r"(?: now| currently| at the moment| today| at present)?\s*\??\s*$", re.I)
+                     r"(?: now| currently| at the moment| today| at present)?(?:\s+for\s+[^?]+?)?\s*\??\s*$", re.I)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,11 @@ def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -
     add_entry(tess, "MRN-907", "procedure", "Transurethral resection of prostate", "2021-07-06", status="completed",
               force=True)
     add_entry(tess, "MRN-907", "procedure", "Electrical cardioversion", "2019-06-20", status="completed", force=True)
+    add_entry(tess, "MRN-907", "diagnosis", "Crohn's disease", "2015-05-20", status="active", force=True)
+    add_entry(tess, "MRN-907", "medication", "Azathioprine 100 mg tablet", "2015-06-01", dose="100 mg",
+              status="stopped", stop="2018-02-14", force=True)
+    add_entry(tess, "MRN-907", "medication", "Adalimumab 40 mg pen", "2018-03-01", dose="40 mg", status="active",
+              force=True)
     add_entry(tess, "MRN-300", "medication", "Enoxaparin 40 mg injection", "2019-05-02", dose="40 mg",
               status="stopped", stop="2019-05-30", force=True)
     tess.close()
@@ -119,6 +124,15 @@ def test_an_abbreviation_or_a_verb_as_asked_finds_the_charts_wording(phys: Any) 
     assert verted.answer.startswith("Yes") and "Electrical cardioversion" in verted.answer
     none = ask(phys, "Has Eli Marsh ever been intubated?")  # made a noun, still nothing: no record of it
     assert none.answer.startswith("No record of intubated for MRN MRN-907")
+
+
+def test_on_now_for_a_condition_is_the_current_medication_list_not_the_diagnosis(phys: Any) -> None:
+    answer = ask(phys, "What is Eli Marsh on now for his Crohn's?")
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith("Current medications of MRN MRN-907, Eli Marsh")
+    assert "Adalimumab 40 mg pen" in lines[1] and "(stopped)" not in lines[1]
+    assert "Azathioprine" in answer.answer and "diagnosis Crohn's disease" not in answer.answer
+    assert "No entry names" in answer.answer  # the chart does not say which drug is for what: said so
 
 
 def test_last_encounter_is_the_date_cited(phys: Any) -> None:
