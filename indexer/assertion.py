@@ -76,6 +76,8 @@ class Rule:
     sentence_start: bool = False  # matches only as its sentence's first words ("Should chest pain recur, ...")
     stop_at_punct: bool = False  # its scope ends at a comma, colon, semicolon or bracket ("lung cancer screening")
     needs: frozenset[str] = frozenset()  # matches only in a sentence holding one of these words ("newborn")
+    # whether `needs` may also be met anywhere in the text ("Newborn exam:"); False: only in the rule's sentence
+    needs_in_text: bool = True
     # A BIDIRECTIONAL rule's reach before its words, to the nearest punctuation ("Influenza swab WAS NEGATIVE FOR
     # influenza A": the test's name and what follows); None: as far as after.
     back_scope: int | None = None
@@ -114,7 +116,8 @@ def rules() -> tuple[Rule, ...]:
     for rule in [*published, *ours.values()]:
         out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule),
                         rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct")),
-                        frozenset(w.lower() for w in rule.get("needs", ())), rule.get("back_scope")))
+                        frozenset(w.lower() for w in rule.get("needs", ())), back_scope=rule.get("back_scope"),
+                        needs_in_text=not rule.get("needs_in_sentence")))
     return tuple(out)
 
 
@@ -168,7 +171,7 @@ def _matches(words: list[str], near: frozenset[str] = frozenset()) -> list[tuple
         for rule in index.get(w, ()):
             if rule.sentence_start and i != opening:
                 continue
-            if rule.needs and rule.needs.isdisjoint(words) and rule.needs.isdisjoint(near):
+            if rule.needs and rule.needs.isdisjoint(words) and not (rule.needs_in_text and near & rule.needs):
                 continue
             n = _match_len(rule.slots, words, i)
             if n > 0:

@@ -541,3 +541,42 @@ def test_word_contexts_give_each_word_its_sentences_modifiers() -> None:
     assert said["Cough"].label == "affirmed"
     assert said["FHx"].heading
     assert len([w for w in said if w == "Tobacco"]) == 1
+
+
+# Review of session 10's rule families: affirmed sentences the new rules reached into (each was affirmed before
+# VERSION 6), beside the wordings the rules were written for, which stay as they are.
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # a condition that is going away is still there
+        ("Pneumonia resolving on antibiotics.", "Pneumonia", "affirmed"),
+        ("Gout flare subsided with colchicine.", "Gout", "negated"),
+        # a resolution told of another thing, after "and his / the ...", leaves the first clause's condition alone
+        ("He has asthma and his inhalers have stopped working.", "asthma", "affirmed"),
+        ("He has gout and the swelling subsided with colchicine.", "gout", "affirmed"),
+        ("He has heart failure and the edema is not seen today.", "heart failure", "affirmed"),
+        ("Fever and cough have stopped since Tuesday.", "Fever", "negated"),
+        # "either knee" is both knees, no alternative
+        ("She has pain in either knee from osteoarthritis.", "osteoarthritis", "affirmed"),
+        ("He reports pain in either hip with osteoarthritis.", "osteoarthritis", "affirmed"),
+        ("Either viral or bacterial pneumonia.", "bacterial pneumonia", "possible"),
+    ],
+)
+def test_session10_rules_leave_affirmed_clauses_alone(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        ("He is due for follow-up of his hypertension.", "hypertension", "affirmed"),
+        ("Overdue for cervical cancer screening.", "cervical cancer", "hypothetical"),
+        ("Favor continuing lisinopril for hypertension.", "hypertension", "affirmed"),
+        ("Favor viral pharyngitis over strep.", "viral pharyngitis", "possible"),
+        ("Physical therapist suggests exercise for his osteoarthritis.", "osteoarthritis", "affirmed"),
+        ("Presentation suggests viral meningitis.", "viral meningitis", "possible"),
+    ],
+)
+def test_session10_advice_and_visits_leave_the_condition_affirmed(text: str, word: str, expected: str) -> None:
+    # review of session 10: a visit, a treatment favoured, advice given are no doubt about the condition
+    assert label(text, word) == expected
