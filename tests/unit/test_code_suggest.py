@@ -559,3 +559,11 @@ def test_an_affirmed_condition_beside_a_resolution_is_still_coded(db, text: str,
 def test_advice_about_an_affirmed_condition_is_still_coded(db, text: str, category: str) -> None:  # type: ignore[no-untyped-def]
     # review of session 10: rules VERSION 6 dropped each of these (coded before it)
     assert any(c.startswith(category) for c in codes(db, text))
+
+
+@pytest.mark.parametrize("text", ["Stroke ruled out by MRI.", "MRI of the brain was normal.", "Ordered an MRI."])
+def test_an_mri_is_no_resonance_disorder(db, text: str) -> None:  # type: ignore[no-untyped-def]
+    # review of session 10: "MRI" (magnetic resonance imaging) was coded R49.9 "Resonance disorder NOS"; rules
+    # VERSION 6 showed it on "X ruled out by MRI" too
+    assert not [c for c in codes(db, text) if c.startswith("R49")]
+    assert [c for c in codes(db, "Hypernasal resonance disorder after cleft palate repair.") if c.startswith("R49")]
