@@ -580,3 +580,19 @@ def test_session10_rules_leave_affirmed_clauses_alone(text: str, word: str, expe
 def test_session10_advice_and_visits_leave_the_condition_affirmed(text: str, word: str, expected: str) -> None:
     # review of session 10: a visit, a treatment favoured, advice given are no doubt about the condition
     assert label(text, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # the relatives' nicknames VERSION 6 added name a relative as the subject; bringing or telling, they are
+        # not the one ill, as "mother" and "husband" were not
+        ("Grandma brought her in for a rash on her arm.", "rash", "affirmed"),
+        ("Her fiance reports she has had seizures.", "seizures", "affirmed"),
+        ("Twin A with respiratory distress syndrome.", "respiratory distress syndrome", "affirmed"),
+        ("Grandpa had prostate cancer.", "prostate cancer", "family"),
+        ("Her twin has type 1 diabetes.", "type 1 diabetes", "family"),
+    ],
+)
+def test_session10_relatives_nicknames_bring_and_tell(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
