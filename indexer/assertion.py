@@ -308,6 +308,11 @@ class Heading:
     end: int
     default: Label
     body_end: int  # where the heading's section ends (the next heading or the text's end)
+    reach: int | None = None  # where its default stops applying (None: body_end); a denial heading's: its list
+
+    def default_at(self, pos: int) -> Label:
+        """The default for a word at `pos` of this heading's section."""
+        return self.default if self.reach is None or pos < self.reach else AFFIRMED
 
 
 # (words of a heading, the default for its lines); first match wins.
@@ -406,8 +411,31 @@ def headings(text: str) -> tuple[Heading, ...]:
     for k, (start, end, name) in enumerate(merged):
         body_end = merged[k + 1][0] if k + 1 < len(merged) else len(text)
         end = start + len(text[start:end].rstrip())
-        out.append(Heading(name, start, end, section_default(name), body_end))
+        default = section_default(name)
+        reach = _list_end(text, end, body_end) if _DENIAL.search(name) else None
+        out.append(Heading(name, start, end, default, body_end, reach))
     return tuple(out)
+
+
+_DENIAL = re.compile(r"\bdenie[sd]\b", re.I)
+_ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)])")
+
+
+def _list_end(text: str, end: int, body_end: int) -> int:
+    """Where a denial heading's list ends: its own line when the list follows on it ("Denies: fever, chills."),
+    else the list items on the lines under it. The lines after ("Reports cough and wheezing.") are not denied."""
+    nl = text.find("\n", end, body_end)
+    line_end = body_end if nl < 0 else nl
+    if text[end:line_end].strip():
+        return line_end
+    pos = line_end
+    while pos < body_end:
+        nl = text.find("\n", pos + 1, body_end)
+        nxt = body_end if nl < 0 else nl
+        if not _ITEM.match(text, pos + 1) or not text[pos + 1 : nxt].strip():
+            break
+        pos = nxt
+    return pos
 
 
 def _heading_over(heads: tuple[Heading, ...], starts: list[int], pos: int) -> Heading | None:
@@ -564,7 +592,7 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]]) -> Context:
         return Context(section=head.name if head else "")
     if any(_VACCINE.fullmatch(text[a:b]) for a, b in spans):
         flags[HYPOTHETICAL] = True  # "Tdap given": a vaccine, not tetanus, diphtheria and pertussis
-    default = head.default if head else AFFIRMED
+    default = head.default_at(body[0][0]) if head else AFFIRMED
     if default != AFFIRMED:
         flags[default] = True
     return Context(
@@ -628,7 +656,7 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
                 out.append((a, b, Context(heading=True, section=head.name)))
                 continue
             flags = _flags_at(words, mods, k, k + 1)
-            if head is not None and head.default != AFFIRMED:
+            if head is not None and head.default_at(a) != AFFIRMED:
                 flags[head.default] = True
             out.append((a, b, Context(flags[NEGATED], flags[POSSIBLE], flags[HYPOTHETICAL], flags[HISTORICAL],
                                       flags[FAMILY], section=head.name if head else "", other=flags[OTHER])))

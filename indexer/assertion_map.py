@@ -90,7 +90,7 @@ def build(text: str) -> AssertionMap:
                     flags = _flags_at(masked, _modifiers(masked, _matches(masked, near)), k, k + 1)
                 else:
                     flags = _flags_at(words, mods, k, k + 1)
-                if head is not None and head.default != AFFIRMED:
+                if head is not None and head.default_at(a) != AFFIRMED:
                     flags[head.default] = True
                 value = sum(BITS[label] for label, on in flags.items() if on) | (RULE if k in in_rule else 0)
             if not value:

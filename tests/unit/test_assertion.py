@@ -596,3 +596,22 @@ def test_session10_advice_and_visits_leave_the_condition_affirmed(text: str, wor
 )
 def test_session10_relatives_nicknames_bring_and_tell(text: str, word: str, expected: str) -> None:
     assert label(text, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # a "Denies:" heading (VERSION 6) denies its list, not the lines after it
+        ("ROS:\nDenies: fever, chills.\nReports cough and wheezing.\nASSESSMENT: Asthma.", "wheezing", "affirmed"),
+        ("HPI: Cough for 3 days.\nDenies: fever, chills.\nHas had wheezing since Monday.", "wheezing", "affirmed"),
+        ("ROS:\nDenies: fever, chills.\nReports cough and wheezing.", "chills", "negated"),
+        ("Denies:\n- fever\n- chills\nReports wheezing.", "chills", "negated"),
+        ("Denies:\n- fever\n- chills\nReports wheezing.", "wheezing", "affirmed"),
+        ("Denies: fever, chills, cough.", "cough", "negated"),
+    ],
+)
+def test_a_denial_heading_denies_its_list_only(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+    k = text.index(word)
+    said = {text[a:b]: c for a, b, c in word_contexts(text, k, k + len(word))}
+    assert said[word].label == expected  # the suggester's reading, the same
