@@ -615,3 +615,22 @@ def test_a_denial_heading_denies_its_list_only(text: str, word: str, expected: s
     k = text.index(word)
     said = {text[a:b]: c for a, b, c in word_contexts(text, k, k + len(word))}
     assert said[word].label == expected  # the suggester's reading, the same
+
+
+# Found in the review of session 10, not fixed (reported to the lead): each strict, so a fix shows as XPASS.
+@pytest.mark.xfail(strict=True, reason="'was negative for' reads forward over a comma into the next clause (VERSION 6)")
+def test_a_test_negative_for_one_thing_leaves_the_next_clause_alone() -> None:
+    assert label("He was negative for COVID, has influenza A.", "influenza A") == "affirmed"
+
+
+@pytest.mark.xfail(strict=True, reason="'appears to be' (VERSION 6) doubts what follows 'in pain from'")
+def test_appearing_in_pain_does_not_doubt_its_cause() -> None:
+    assert label("Patient appears to be in pain from his kidney stone.", "kidney stone") == "affirmed"
+
+
+def test_a_family_physician_is_no_relative() -> None:
+    # the published 'family' rule read it as a relative (before session 10 too)
+    assert label("Her family physician diagnosed hypertension.", "hypertension") == "affirmed"
+    assert label("Family meeting held regarding his metastatic lung cancer.", "lung cancer") == "affirmed"
+    assert label("Family history of colon cancer.", "colon cancer") == "family"
+    assert label("He has a family history of colon cancer.", "colon cancer") == "family"
