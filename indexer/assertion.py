@@ -76,6 +76,8 @@ class Rule:
     sentence_start: bool = False  # matches only as its sentence's first words ("Should chest pain recur, ...")
     stop_at_punct: bool = False  # its scope ends at a comma, colon, semicolon or bracket ("lung cancer screening")
     needs: frozenset[str] = frozenset()  # matches only in a sentence holding one of these words ("newborn")
+    # whether `needs` may also be met anywhere in the text ("Newborn exam:"); False: only in the rule's sentence
+    needs_in_text: bool = True
     # A BIDIRECTIONAL rule's reach before its words, to the nearest punctuation ("Influenza swab WAS NEGATIVE FOR
     # influenza A": the test's name and what follows); None: as far as after.
     back_scope: int | None = None
@@ -114,7 +116,8 @@ def rules() -> tuple[Rule, ...]:
     for rule in [*published, *ours.values()]:
         out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule),
                         rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct")),
-                        frozenset(w.lower() for w in rule.get("needs", ())), rule.get("back_scope")))
+                        frozenset(w.lower() for w in rule.get("needs", ())), back_scope=rule.get("back_scope"),
+                        needs_in_text=not rule.get("needs_in_sentence")))
     return tuple(out)
 
 
@@ -168,7 +171,7 @@ def _matches(words: list[str], near: frozenset[str] = frozenset()) -> list[tuple
         for rule in index.get(w, ()):
             if rule.sentence_start and i != opening:
                 continue
-            if rule.needs and rule.needs.isdisjoint(words) and rule.needs.isdisjoint(near):
+            if rule.needs and rule.needs.isdisjoint(words) and not (rule.needs_in_text and near & rule.needs):
                 continue
             n = _match_len(rule.slots, words, i)
             if n > 0:
@@ -305,6 +308,11 @@ class Heading:
     end: int
     default: Label
     body_end: int  # where the heading's section ends (the next heading or the text's end)
+    reach: int | None = None  # where its default stops applying (None: body_end); a denial heading's: its list
+
+    def default_at(self, pos: int) -> Label:
+        """The default for a word at `pos` of this heading's section."""
+        return self.default if self.reach is None or pos < self.reach else AFFIRMED
 
 
 # (words of a heading, the default for its lines); first match wins.
@@ -403,8 +411,31 @@ def headings(text: str) -> tuple[Heading, ...]:
     for k, (start, end, name) in enumerate(merged):
         body_end = merged[k + 1][0] if k + 1 < len(merged) else len(text)
         end = start + len(text[start:end].rstrip())
-        out.append(Heading(name, start, end, section_default(name), body_end))
+        default = section_default(name)
+        reach = _list_end(text, end, body_end) if _DENIAL.search(name) else None
+        out.append(Heading(name, start, end, default, body_end, reach))
     return tuple(out)
+
+
+_DENIAL = re.compile(r"\bdenie[sd]\b", re.I)
+_ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)])")
+
+
+def _list_end(text: str, end: int, body_end: int) -> int:
+    """Where a denial heading's list ends: its own line when the list follows on it ("Denies: fever, chills."),
+    else the list items on the lines under it. The lines after ("Reports cough and wheezing.") are not denied."""
+    nl = text.find("\n", end, body_end)
+    line_end = body_end if nl < 0 else nl
+    if text[end:line_end].strip():
+        return line_end
+    pos = line_end
+    while pos < body_end:
+        nl = text.find("\n", pos + 1, body_end)
+        nxt = body_end if nl < 0 else nl
+        if not _ITEM.match(text, pos + 1) or not text[pos + 1 : nxt].strip():
+            break
+        pos = nxt
+    return pos
 
 
 def _heading_over(heads: tuple[Heading, ...], starts: list[int], pos: int) -> Heading | None:
@@ -561,7 +592,7 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]]) -> Context:
         return Context(section=head.name if head else "")
     if any(_VACCINE.fullmatch(text[a:b]) for a, b in spans):
         flags[HYPOTHETICAL] = True  # "Tdap given": a vaccine, not tetanus, diphtheria and pertussis
-    default = head.default if head else AFFIRMED
+    default = head.default_at(body[0][0]) if head else AFFIRMED
     if default != AFFIRMED:
         flags[default] = True
     return Context(
@@ -625,7 +656,7 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
                 out.append((a, b, Context(heading=True, section=head.name)))
                 continue
             flags = _flags_at(words, mods, k, k + 1)
-            if head is not None and head.default != AFFIRMED:
+            if head is not None and head.default_at(a) != AFFIRMED:
                 flags[head.default] = True
             out.append((a, b, Context(flags[NEGATED], flags[POSSIBLE], flags[HYPOTHETICAL], flags[HISTORICAL],
                                       flags[FAMILY], section=head.name if head else "", other=flags[OTHER])))

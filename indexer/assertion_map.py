@@ -41,7 +41,7 @@ from indexer.assertion import (
 )
 
 TABLE = "assertion_spans"
-VERSION = 6  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
+VERSION = 7  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
 BITS: dict[str, int] = {NEGATED: 1, POSSIBLE: 2, HYPOTHETICAL: 4, HISTORICAL: 8, FAMILY: 16, OTHER: 128}
 HEADING = 32
 RULE = 64  # the word is part of a rule's own words ("no", "history"): a span holding it is labelled the slow way
@@ -90,7 +90,7 @@ def build(text: str) -> AssertionMap:
                     flags = _flags_at(masked, _modifiers(masked, _matches(masked, near)), k, k + 1)
                 else:
                     flags = _flags_at(words, mods, k, k + 1)
-                if head is not None and head.default != AFFIRMED:
+                if head is not None and head.default_at(a) != AFFIRMED:
                     flags[head.default] = True
                 value = sum(BITS[label] for label, on in flags.items() if on) | (RULE if k in in_rule else 0)
             if not value:

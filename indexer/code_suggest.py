@@ -515,6 +515,9 @@ COLLISIONS: dict[str, frozenset[str]] = {
         ("fit", "fits seizure seizures convulsion convulsions epilepsy epileptic jerking shaking tonic clonic "
                 "unresponsive"),
         ("cold", "common head chest symptoms flu runny nose congestion sneezing sore throat coryza"),
+        # "MRI" is magnetic resonance imaging, no resonance disorder (R49.9)
+        ("resonance", "voice speech vocal nasal hypernasal hyponasal hypernasality hyponasality velopharyngeal "
+                      "cleft palate"),
     )
 }
 

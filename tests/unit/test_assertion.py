@@ -541,3 +541,96 @@ def test_word_contexts_give_each_word_its_sentences_modifiers() -> None:
     assert said["Cough"].label == "affirmed"
     assert said["FHx"].heading
     assert len([w for w in said if w == "Tobacco"]) == 1
+
+
+# Review of session 10's rule families: affirmed sentences the new rules reached into (each was affirmed before
+# VERSION 6), beside the wordings the rules were written for, which stay as they are.
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # a condition that is going away is still there
+        ("Pneumonia resolving on antibiotics.", "Pneumonia", "affirmed"),
+        ("Gout flare subsided with colchicine.", "Gout", "negated"),
+        # a resolution told of another thing, after "and his / the ...", leaves the first clause's condition alone
+        ("He has asthma and his inhalers have stopped working.", "asthma", "affirmed"),
+        ("He has gout and the swelling subsided with colchicine.", "gout", "affirmed"),
+        ("He has heart failure and the edema is not seen today.", "heart failure", "affirmed"),
+        ("Fever and cough have stopped since Tuesday.", "Fever", "negated"),
+        # "either knee" is both knees, no alternative
+        ("She has pain in either knee from osteoarthritis.", "osteoarthritis", "affirmed"),
+        ("He reports pain in either hip with osteoarthritis.", "osteoarthritis", "affirmed"),
+        ("Either viral or bacterial pneumonia.", "bacterial pneumonia", "possible"),
+    ],
+)
+def test_session10_rules_leave_affirmed_clauses_alone(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        ("He is due for follow-up of his hypertension.", "hypertension", "affirmed"),
+        ("Overdue for cervical cancer screening.", "cervical cancer", "hypothetical"),
+        ("Favor continuing lisinopril for hypertension.", "hypertension", "affirmed"),
+        ("Favor viral pharyngitis over strep.", "viral pharyngitis", "possible"),
+        ("Physical therapist suggests exercise for his osteoarthritis.", "osteoarthritis", "affirmed"),
+        ("Presentation suggests viral meningitis.", "viral meningitis", "possible"),
+    ],
+)
+def test_session10_advice_and_visits_leave_the_condition_affirmed(text: str, word: str, expected: str) -> None:
+    # review of session 10: a visit, a treatment favoured, advice given are no doubt about the condition
+    assert label(text, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # the relatives' nicknames VERSION 6 added name a relative as the subject; bringing or telling, they are
+        # not the one ill, as "mother" and "husband" were not
+        ("Grandma brought her in for a rash on her arm.", "rash", "affirmed"),
+        ("Her fiance reports she has had seizures.", "seizures", "affirmed"),
+        ("Twin A with respiratory distress syndrome.", "respiratory distress syndrome", "affirmed"),
+        ("Grandpa had prostate cancer.", "prostate cancer", "family"),
+        ("Her twin has type 1 diabetes.", "type 1 diabetes", "family"),
+    ],
+)
+def test_session10_relatives_nicknames_bring_and_tell(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # a "Denies:" heading (VERSION 6) denies its list, not the lines after it
+        ("ROS:\nDenies: fever, chills.\nReports cough and wheezing.\nASSESSMENT: Asthma.", "wheezing", "affirmed"),
+        ("HPI: Cough for 3 days.\nDenies: fever, chills.\nHas had wheezing since Monday.", "wheezing", "affirmed"),
+        ("ROS:\nDenies: fever, chills.\nReports cough and wheezing.", "chills", "negated"),
+        ("Denies:\n- fever\n- chills\nReports wheezing.", "chills", "negated"),
+        ("Denies:\n- fever\n- chills\nReports wheezing.", "wheezing", "affirmed"),
+        ("Denies: fever, chills, cough.", "cough", "negated"),
+    ],
+)
+def test_a_denial_heading_denies_its_list_only(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+    k = text.index(word)
+    said = {text[a:b]: c for a, b, c in word_contexts(text, k, k + len(word))}
+    assert said[word].label == expected  # the suggester's reading, the same
+
+
+# Found in the review of session 10, not fixed (reported to the lead): each strict, so a fix shows as XPASS.
+@pytest.mark.xfail(strict=True, reason="'was negative for' reads forward over a comma into the next clause (VERSION 6)")
+def test_a_test_negative_for_one_thing_leaves_the_next_clause_alone() -> None:
+    assert label("He was negative for COVID, has influenza A.", "influenza A") == "affirmed"
+
+
+@pytest.mark.xfail(strict=True, reason="'appears to be' (VERSION 6) doubts what follows 'in pain from'")
+def test_appearing_in_pain_does_not_doubt_its_cause() -> None:
+    assert label("Patient appears to be in pain from his kidney stone.", "kidney stone") == "affirmed"
+
+
+def test_a_family_physician_is_no_relative() -> None:
+    # the published 'family' rule read it as a relative (before session 10 too)
+    assert label("Her family physician diagnosed hypertension.", "hypertension") == "affirmed"
+    assert label("Family meeting held regarding his metastatic lung cancer.", "lung cancer") == "affirmed"
+    assert label("Family history of colon cancer.", "colon cancer") == "family"
+    assert label("He has a family history of colon cancer.", "colon cancer") == "family"
