@@ -148,6 +148,21 @@ class VaultTemplate:
         session.audit_log.write_head()  # as in the session create_vault returns: its head just written
         return VaultFixture(root=dest, session=session)
 
+    def with_notes(self, dest: Path, src: Path, notes: dict[str, str], embed: bool = False) -> Path:
+        """A copy at `dest` with `notes` (file name -> text, written under `src`) imported by the admin, and
+        embedded (by whatever embedder the test set up) when `embed`; closed again: returns its root."""
+        from archive.embedding import embed_backlog
+        from archive.intake import import_paths
+
+        admin: Any = self.copy(dest).session
+        for name, text in notes.items():
+            (src / name).write_text(text)
+        assert import_paths(admin, [src]).counts["imported"] == len(notes)
+        if embed:
+            embed_backlog(admin)
+        admin.close()
+        return dest
+
     def technician(self, dest: Path) -> Iterator[Any]:
         """A technician 'tess' as a user row beside the admin of a copy at `dest`, sharing its unlocked vault
         (no keyslot to derive): yields tess's Session, then closes the admin's."""

@@ -118,18 +118,10 @@ NOTES = {
 @pytest.fixture(scope="module")
 def vault(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Iterator[Any]:
     """A technician's session on 10 notes, every one embedded by the fake embedder; 9 hold 'knee ache'."""
-    from archive.embedding import embed_backlog
-    from archive.intake import import_paths
     from archive.login import open_session
 
-    root = tmp_path_factory.mktemp("bound") / "v"
-    admin: Any = users_vault_template.copy(root).session
-    src = tmp_path_factory.mktemp("notes")
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    assert import_paths(admin, [src]).counts["imported"] == len(NOTES)
-    embed_backlog(admin)
-    admin.close()
+    root = users_vault_template.with_notes(tmp_path_factory.mktemp("bound") / "v", tmp_path_factory.mktemp("notes"),
+                                           NOTES, embed=True)
     session = open_session(root, "tess", TECH_PASS)
     yield session
     session.close()

@@ -20,16 +20,10 @@ NOTES = {
 @pytest.fixture(scope="module")
 def tess(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Iterator[Any]:
     """A technician's session on three notes, none embedded yet."""
-    from archive.intake import import_paths
     from archive.login import open_session
 
-    root = tmp_path_factory.mktemp("search") / "v"
-    admin: Any = users_vault_template.copy(root).session
-    src = tmp_path_factory.mktemp("notes")
-    for name, text in NOTES.items():
-        (src / name).write_text(text)
-    assert import_paths(admin, [src]).counts["imported"] == len(NOTES)
-    admin.close()
+    root = users_vault_template.with_notes(tmp_path_factory.mktemp("search") / "v", tmp_path_factory.mktemp("notes"),
+                                           NOTES)
     session = open_session(root, "tess", TECH_PASS)
     yield session
     session.close()
