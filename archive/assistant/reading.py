@@ -439,13 +439,17 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         typed = _type_bonus(asked.type, seg.text, asked.text)
         # a value in the asked measure's unit ("4x6cm" for "how large was the opening?") answers even in other words
         bonus = typed * max(UNIT_FLOOR if typed >= UNIT_TYPED else 0.0, min(1.0, base * 2))
-        if bonus_label(seg.text, asked, asked_words):
+        labelled = bonus_label(seg.text, asked, asked_words)
+        formed = any(form.search(seg.text) for form in forms)
+        of_class = drug_class is not None and bool(drug_class.matches(seg.text))
+        qualified = bool(noun_key) and _qualified(seg.text, stems_at, noun_key, asked_words)
+        if labelled:
             bonus += LABEL_BONUS  # "ANESTHESIA:, Spinal with sedation." answers "what anesthesia was used?"
-        if any(form.search(seg.text) for form in forms):
+        if formed:
             bonus += FORM_BONUS * min(1.0, base * 2)
-        if drug_class is not None and drug_class.matches(seg.text):  # "what NSAID ...": a member of the class
+        if of_class:  # "what NSAID ...": a member of the class
             bonus += FORM_BONUS * min(1.0, base * 2)
-        if noun_key and _qualified(seg.text, stems_at, noun_key, asked_words):
+        if qualified:
             bonus += QUALIFIED_BONUS * min(1.0, base * 2)
         feats: dict[str, float] = {}
         if model is not None:
@@ -454,10 +458,7 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                      "asked_share": len(have & asked_words) / max(1, len(asked_words)),
                      "typed": typed, "unit": float(typed >= UNIT_TYPED),
                      "untyped": float(asked.type in TYPED and not typed),
-                     "label": float(bonus_label(seg.text, asked, asked_words)),
-                     "form": float(bool(any(form.search(seg.text) for form in forms)
-                                   or (drug_class is not None and drug_class.matches(seg.text)))),
-                     "qualified": float(bool(noun_key) and _qualified(seg.text, stems_at, noun_key, asked_words)),
+                     "label": float(labelled), "form": float(formed or of_class), "qualified": float(qualified),
                      "position": seg.start / max(1, len(texts[rid])), "length": math.log1p(len(seg.text)) / 6,
                      "heading": float(headed)}
         if asked.type in TYPED and not typed:
@@ -560,18 +561,15 @@ def selector() -> Selector | None:
 
 
 def _describe(found: list[Found], asked: Asked, whole: bool, depth: int) -> None:
-    """The features of the first `depth` candidates that need the whole list (gaps to the best, ranks, the sentences
-    beside it in its record) or the fact itself."""
+    """The features of the first `depth` candidates that need the whole list (the rank by words, the sentences
+    beside it in its record) or the fact itself; the gaps to the best and the rank by meaning are `among_first`'s,
+    among the candidates reordered."""
     if not found:
         return
-    best = max(f.score for f in found)
     for f in found:
         f.features.setdefault("meaning", 0.0)
         f.features.setdefault("meaning_known", 0.0)
-    best_meaning = max(f.features["meaning"] for f in found)
-    by_meaning = sorted(found, key=lambda f: -f.features["meaning"])
     by_words = sorted(found, key=lambda f: -f.features["words"])
-    meaning_rank = {id(f): i for i, f in enumerate(by_meaning)}
     words_rank = {id(f): i for i, f in enumerate(by_words)}
     in_text = sorted(found, key=lambda f: (f.record_id, f.segment.start))
     side: dict[int, tuple[Found | None, Found | None]] = {}
@@ -593,13 +591,13 @@ def _describe(found: list[Found], asked: Asked, whole: bool, depth: int) -> None
         else:
             many = 0
         before, after = side[id(f)]
-        x.update({"score": f.score, "score_gap": f.score - best, "meaning_gap": x["meaning"] - best_meaning,
-                  "fact": float(fact is not None), "whole": float(whole), "typed_meaning": x["typed"] * x["meaning"],
+        x.update({"score": f.score, "fact": float(fact is not None), "whole": float(whole),
+                  "typed_meaning": x["typed"] * x["meaning"],
                   "fact_meaning": float(fact is not None) * x["meaning"],
                   "fact_described": float(bool(fact_stems & set(asked.context))
                                           and not fact_stems & set(asked.words)),
                   "answers": min(many, 5) / 5,
-                  "meaning_rank": 1 / (1 + meaning_rank[id(f)]), "words_rank": 1 / (1 + words_rank[id(f)]),
+                  "words_rank": 1 / (1 + words_rank[id(f)]),
                   "side_own": max((g.features["own"] for g in (before, after) if g is not None), default=0.0),
                   "side_meaning": max((g.features["meaning"] for g in (before, after) if g is not None),
                                       default=0.0)})
