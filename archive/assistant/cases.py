@@ -481,11 +481,12 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
     facts = chart_facts(ctx.session, mrn, (), intent.period, with_encounters=True)
     kind_asked = [k for k, words in ENTRY_WORDS.items()
                   if topic and all(w.lower() in words for w in topic.split())]
-    referred: list[ChartFact] = []
+    referrals: list[ChartFact] = []
     if not kind_asked and not _REFERRED.search(asked.text):
         # "has he had bariatric surgery?": a referral for it says it was asked for, not that it was done
-        referred = _chart_hits([f for f in facts if f.kind == "referral"], topic)
+        referrals = [f for f in facts if f.kind == "referral"]
         facts = [f for f in facts if f.kind != "referral"]
+    referred = _chart_hits(referrals, topic) if referrals else []
     if kind_asked:  # "is she on any medications?": any entry of that kind, not a text naming the word
         facts = [f for f in facts if f.kind in kind_asked]
         hits = [f for f in facts if f.kind != "medication" or not (f.stop or f.status == "stopped")] \
@@ -546,7 +547,7 @@ def has_had(ctx: Context, intent: Intent, asked: R.Asked) -> Draft:
         when = ", ".join(sorted({(s.citations[0].date or "undated") for s in draft.statements}))
         draft.lead = lambda sts: f"No: {topic} is denied or ruled out in the records of {_who(ctx, mrn)} ({when}):"
         return draft
-    entries = len([f for f in facts if f.kind != "encounter"]) + len(referred)
+    entries = len([f for f in facts if f.kind != "encounter"]) + len(referrals)  # referrals were searched too
     searched = counted(entries, "chart entry", "chart entries")
     none = (f"No record of {topic} for {_who(ctx, mrn)}: searched {searched} (diagnoses, procedures, "
             f"medications, referrals) and the text of {counted(len(texts), 'record')}.")

@@ -32,6 +32,8 @@ def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -
     add_patient(tess, "MRN-907", "Eli Marsh", "1975-06-07", "M", physician="drmaria")
     add_entry(tess, "MRN-907", "referral", "Bariatric surgery referral", "2024-02-20", referral_to="Bariatric Unit",
               referral_reason="BMI 41 with sleep apnoea", force=True)
+    add_entry(tess, "MRN-907", "referral", "Dermatology referral", "2023-01-10", referral_to="Skin Clinic",
+              referral_reason="eczema", force=True)
     add_entry(tess, "MRN-907", "procedure", "Knee arthroscopy", "2022-09-01", status="completed", force=True)
     add_entry(tess, "MRN-907", "procedure", "Transurethral resection of prostate", "2021-07-06", status="completed",
               force=True)
@@ -109,7 +111,7 @@ def test_has_had_yes_denied_and_no_record_saying_what_was_searched(phys: Any) ->
 
 def test_a_referral_is_not_evidence_that_the_thing_was_done(phys: Any) -> None:
     done = ask(phys, "Has Eli Marsh had bariatric surgery?")
-    assert done.answer.startswith("No record of bariatric surgery for MRN MRN-907, Eli Marsh: searched")
+    assert done.answer.startswith("No record of bariatric surgery for MRN MRN-907, Eli Marsh: searched 8 chart entries")
     assert "Only a referral for it:" in done.answer and "Bariatric surgery referral" in done.answer
     referred = ask(phys, "Has Eli Marsh been referred for bariatric surgery?")
     assert referred.answer.startswith("Yes") and "Bariatric surgery referral" in referred.answer
