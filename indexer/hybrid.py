@@ -274,7 +274,7 @@ class KeywordPlan:
     senses: dict[str, str] = field(default_factory=dict)  # written abbreviation -> the meaning the archive uses
     # When the match may find more than KEYWORD_BOUND records: the OR of its rarest forms (fewest holders
     # first, while their holders add up to at most KEYWORD_BOUND; the rarest alone when it has more), whose
-    # holders are the records ranked (`KeywordScores.of`, `_rare`). None: every match is ranked.
+    # holders are the records ranked (`bounded_candidates`, `KeywordScores.of_these`). None: every match is ranked.
     rare: str | None = None
     # with `rare`: any two, and any three, of the next rarer forms, whose holders are ranked too
     together: tuple[str, ...] = ()
@@ -392,16 +392,13 @@ class KeywordScores:
 
     records: np.ndarray  # records.n, int64
     scores: np.ndarray  # BM25, float64
-    bounded: bool = False  # only the holders of `rare` (and `also`) were ranked, not every match
+    bounded: bool = False  # only given records were ranked (`of_these`), not every match
 
     @classmethod
-    def of(cls, db: Any, match: str, filters: fts.Filters | None, rare: str | None = None,
-           also: list[int] | None = None, together: tuple[str, ...] = ()) -> KeywordScores:
-        """Every record `match` finds, with its BM25; with `rare` (`KeywordPlan.rare`, `.together`) and no
-        filters, only those of `bounded_candidates` and `also` (the vector side's candidates: `of_these`)."""
+    def of(cls, db: Any, match: str, filters: fts.Filters | None) -> KeywordScores:
+        """Every record `match` finds (within `filters`), with its BM25. A bounded keyword side ranks given
+        records instead (`bounded_candidates`, then `of_these`: archive.search's `_words_side`)."""
         where, params = fts._filter_sql(filters or fts.Filters())
-        if rare is not None and not where:
-            return cls.of_these(db, match, sorted(set(bounded_candidates(db, rare, together)) | set(also or [])))
         if where:
             sql = (
                 f"SELECT f.rowid, -f.rank FROM {fts.TABLE} f JOIN records r ON r.n = f.rowid "
