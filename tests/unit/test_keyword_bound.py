@@ -63,7 +63,7 @@ def _product(db: Any, query: str, plan: Any, vector_side: list[int]) -> Any:
 
     found: Future[list[int]] = Future()
     found.set_result(vector_side)
-    _plan, every, _holding = _words_side(RecordsRepo(db), hybrid.expand(query), fts.Filters(), plan, True, None,
+    _plan, every, _holding, _near = _words_side(RecordsRepo(db), hybrid.expand(query), fts.Filters(), plan, True, None,
                                          found)
     return every
 
