@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -155,6 +155,7 @@ class Visibility:
         self.session = session
         self.action = action
         self._decided: dict[str, bool] = {}
+        self._within: tuple[tuple[int, ...] | None] | None = None
 
     @classmethod
     def required(
@@ -168,6 +169,19 @@ class Visibility:
         if record_id not in self._decided:
             self._decided[record_id] = self.session.may_see_record(record_id, patient, self.action)
         return self._decided[record_id]
+
+    def within(self) -> tuple[int, ...] | None:
+        """records.n this user may be shown, when the policy shows them only some (None: every record alike):
+        what a search ranks among, so that a physician who sees a few patients of a large archive gets a full
+        page of their own patients' hits, not the few left of a page ranked over everyone's. Read once."""
+        if self._within is None:
+            self._within = (self.session.visible_records(self.action),)
+        return self._within[0]
+
+    def narrowed(self, filters: fts.Filters) -> fts.Filters:
+        """`filters` with the records this user may be shown (`within`): a search's candidates."""
+        within = self.within()
+        return filters if within is None else replace(filters, within=within)
 
 
 @dataclass(frozen=True)
@@ -266,8 +280,9 @@ def search_records_page(
     visible = visible or Visibility.required(session, Action.SEARCH, patient)
     if limit < 1:
         raise BadInput("--limit must be at least 1.", "For example --limit 20.")
-    filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to,
-                          patients=patients)
+    chosen = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to,
+                         patients=patients)
+    filters = visible.narrowed(chosen)  # ranked among the records this user may see
     fetch = min(POSITIVE_POOL, max(limit * 5, 100)) if positive else limit
     page = session.store.records.full_text_page(fts.live_query(query) if as_you_type else query, filters, fetch)
     label = Labeller(session, query, positive)
@@ -295,7 +310,7 @@ def search_records_page(
         hits += more[:fuzzy]
     details: dict[str, Any] = {
         "query": query,
-        "filters": {k: v for k, v in asdict(filters).items() if v},
+        "filters": chosen.chosen(),
         "hits": len(hits),
         "matches": page.total,
         "records": [h.record_id for h in hits],
@@ -556,8 +571,9 @@ def search(
     from indexer import hybrid
 
     f = fts.Filters(**filters)
+    among = visible.narrowed(f)  # the candidates: the records this user may see (each hit still checked)
     parsed = hybrid.expand(query, as_you_type=as_you_type)
-    raw, holding, near_found = _semantic_hits(session.store.records, embedder, parsed, f,
+    raw, holding, near_found = _semantic_hits(session.store.records, embedder, parsed, among,
                                               limit * 3 if positive else limit, mode, exact=(query, limit))
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
@@ -570,7 +586,7 @@ def search(
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
-    near = _near_spellings_by_meaning(session, query, f, visible, label, mark, limit, holding, near_found)
+    near = _near_spellings_by_meaning(session, query, among, visible, label, mark, limit, holding, near_found)
     if near and mode == "hybrid":
         hits = _place_near_spellings(hits, near, holding or set(), limit)
         listed = sum(h.fuzzy for h in hits)
@@ -906,7 +922,7 @@ def _audit(
     details: dict[str, Any] = {
         "query": query,
         "mode": mode,
-        "filters": {k: v for k, v in asdict(filters).items() if v},
+        "filters": filters.chosen(),
         "hits": len(hits),
         "records": [h.record_id for h in hits],
         "patients": sorted({h.patient for h in hits if h.patient}),

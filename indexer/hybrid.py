@@ -398,6 +398,10 @@ class KeywordScores:
     def of(cls, db: Any, match: str, filters: fts.Filters | None) -> KeywordScores:
         """Every record `match` finds (within `filters`), with its BM25. A bounded keyword side ranks given
         records instead (`bounded_candidates`, then `of_these`: archive.search's `_words_side`)."""
+        if filters is not None and filters.only_within():  # (the records are known: no join, as `of_these`)
+            assert filters.within is not None
+            known = cls.of_these(db, match, sorted({int(n) for n in filters.within}))
+            return cls(known.records, known.scores)
         where, params = fts._filter_sql(filters or fts.Filters())
         if where:
             sql = (
