@@ -984,10 +984,12 @@ def similar_cases(
     if not len(vm.record_vectors(n)):
         return SearchResult(rid, "similar", [], note="This record has no text to compare.", floor=least)
     scores = vm.similar_scores(n)
+    # ranked among the records this user may see (the words' side also within `filters`)
+    seen = records.vector_mask(vm, visible.narrowed(fts.Filters()))
     if words.strip():
-        raw = _similar_by_both(records, vm, scores, n, words, filters or fts.Filters(), limit)
+        raw = _similar_by_both(records, vm, scores, n, words, visible.narrowed(filters or fts.Filters()), limit, seen)
     else:
-        raw = [_Raw(m, s, s, None) for m, s in vm.top(scores, limit * 2, exclude=[n])]
+        raw = [_Raw(m, s, s, None) for m, s in vm.top(scores, limit * 2, seen, exclude=[n])]
     raw = [r for r in raw if (r.cosine or 0.0) >= least or (r.coverage or 0.0) >= STRONG_KEYWORDS]
     mine = vm.record_vectors(n).mean(axis=0)
     for r in raw:
@@ -1005,13 +1007,15 @@ def similar_floor(model_id: str) -> float:
 
 
 def _similar_by_both(
-    records: RecordsRepo, vm: VectorMatrix, scores: Any, n: int, words: str, filters: fts.Filters, limit: int
+    records: RecordsRepo, vm: VectorMatrix, scores: Any, n: int, words: str, filters: fts.Filters, limit: int,
+    mask: Any = None,
 ) -> list[_Raw]:
-    """Neighbours of record `n` fused with the records that hold `words` (as `search` fuses a query)."""
+    """Neighbours of record `n` (of those `mask` allows) fused with the records that hold `words` (as `search`
+    fuses a query)."""
     from indexer import hybrid
 
     want = max(limit * 2, hybrid.POOL)
-    vector_top = vm.top(scores, want, exclude=[n])
+    vector_top = vm.top(scores, want, mask, exclude=[n])
     plan = _keyword_plan(records, hybrid.expand(words))
     every = records.keyword_scores(plan.match, filters) if plan.match else hybrid.KeywordScores.empty()
     fused = _fuse(lambda ns: vm.scores_for(scores, ns), vector_top, plan, every, want)
