@@ -758,9 +758,14 @@ def _words_side(
 
     every = hybrid.KeywordScores.empty()
     bounded = False
+    scope: tuple[int, ...] | None = None
     if by_words:
         plan = plan or _keyword_plan(records, parsed)
-        bounded = plan.rare is not None and bool(plan.match) and not filters.narrows()
+        # Bounded as an unfiltered search is, among the records a user may see when they are many (a few are
+        # all ranked, as any filtered search's matches are).
+        scope = filters.within if filters.only_within() else None
+        bounded = plan.rare is not None and bool(plan.match) and (
+            not filters.narrows() or (scope is not None and len(scope) > hybrid.KEYWORD_BOUND))
         if plan.match and not bounded:
             every = records.keyword_scores(plan.match, filters)
     holding = None
@@ -773,7 +778,8 @@ def _words_side(
     if exact is not None and holding is not None and len(holding) < exact[1]:
         near = _near_spelling_matches(records, exact[0], filters, _near_fetch(exact[1]))
     if bounded and plan is not None and plan.match and plan.rare is not None:
-        every = _bounded_scores(records, plan.match, records.keyword_candidates(plan.rare, plan.together), candidates)
+        every = _bounded_scores(records, plan.match, records.keyword_candidates(plan.rare, plan.together, scope),
+                                candidates)
     return plan, every, holding, near
 
 

@@ -364,13 +364,17 @@ def _rare(forms: list[tuple[str, int]], total: int) -> tuple[str | None, tuple[s
     return " OR ".join(chosen), together
 
 
-def bounded_candidates(db: Any, rare: str, together: tuple[str, ...] = ()) -> list[int]:
+def bounded_candidates(db: Any, rare: str, together: tuple[str, ...] = (),
+                       within: tuple[int, ...] | None = None) -> list[int]:
     """The records a bounded keyword side ranks (`KeywordPlan.rare`) besides the vector side's candidates: the
-    KEYWORD_BOUND newest holders of `rare` and of each of `together`, ascending."""
-    sql = f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ? ORDER BY rowid DESC LIMIT ?"
+    KEYWORD_BOUND newest holders of `rare` and of each of `together` (of those in `within`, when given: the
+    records a user may see, `fts.Filters.within`), ascending."""
+    only = "" if within is None else " AND +rowid IN (SELECT value FROM json_each(?))"
+    sql = f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?{only} ORDER BY rowid DESC LIMIT ?"
+    among = [] if within is None else [json.dumps(sorted({int(n) for n in within}))]
     found: set[int] = set()
     for expression in (rare, *together):
-        found.update(int(r[0]) for r in db.execute(sql, [expression, KEYWORD_BOUND]).fetchall())
+        found.update(int(r[0]) for r in db.execute(sql, [expression, *among, KEYWORD_BOUND]).fetchall())
     return sorted(found)
 
 

@@ -338,9 +338,10 @@ class RecordsRepo:
     def keyword_scores(self, match: str, filters: fts.Filters) -> hybrid.KeywordScores:
         return hybrid.KeywordScores.of(self.db, match, filters)
 
-    def keyword_candidates(self, rare: str, together: tuple[str, ...]) -> list[int]:
+    def keyword_candidates(self, rare: str, together: tuple[str, ...],
+                           within: tuple[int, ...] | None = None) -> list[int]:
         """records.n a bounded keyword side ranks besides the vector side's (hybrid.bounded_candidates)."""
-        return hybrid.bounded_candidates(self.db, rare, together)
+        return hybrid.bounded_candidates(self.db, rare, together, within)
 
     def keyword_scores_of(self, match: str, records: list[int]) -> hybrid.KeywordScores:
         """BM25 of those of `records` that `match` finds (hybrid.KeywordScores.of_these)."""

@@ -253,3 +253,30 @@ def test_the_bounded_scores_are_the_same_whether_the_vector_side_is_done_or_not(
     late.set_result(vector_side)
     assert scores(_bounded_scores(Records(), plan.match, ranked, late)) == expected  # type: ignore[arg-type]
     assert calls == [ranked, [2, 77, 300]]
+
+
+def test_among_the_records_a_user_may_see_the_bound_takes_the_newest_of_those(broad: Any, monkeypatch: Any) -> None:
+    """A scope of many records (`fts.Filters.within`, more than the bound) is bounded as an unfiltered search is,
+    among its own records: the newest holders the user may see, with their BM25; a scope of few ranks them all."""
+    from archive.search import _words_side
+    from archive.store.records import RecordsRepo
+    from indexer import fts, hybrid
+
+    monkeypatch.setattr(hybrid, "KEYWORD_BOUND", 10)
+    plan = hybrid.plan_keywords(broad, hybrid.expand("knee ache"), total=300)
+    assert plan.rare == '"knee"'
+    mine = tuple(range(1, 301, 3))  # 100 records, more than the bound
+    found: Future[list[int]] = Future()
+    found.set_result([])
+    _plan, every, _h, _n = _words_side(RecordsRepo(broad), hybrid.expand("knee ache"), fts.Filters(within=mine),
+                                       plan, True, None, found)
+    knee = [int(r[0]) for r in broad.execute(
+        f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH 'knee' ORDER BY rowid DESC")]
+    assert every.bounded and sorted(every.records.tolist()) == sorted([n for n in knee if n in mine][:10])
+    unbounded = hybrid.KeywordScores.of(broad, plan.match or "", fts.Filters())
+    full = dict(zip(unbounded.records.tolist(), unbounded.scores.tolist(), strict=True))
+    assert all(full[int(n)] == s for n, s in zip(every.records, every.scores, strict=True))
+    few = mine[:8]
+    _plan, every, _h, _n = _words_side(RecordsRepo(broad), hybrid.expand("knee ache"), fts.Filters(within=few),
+                                       plan, True, None, found)
+    assert not every.bounded and set(every.records.tolist()) == {n for n in few if n in full}
