@@ -535,8 +535,10 @@ def second_look(
     if not len(ns):
         return {}, {}
     ends = np.append(vm.starts[1:], vm.size)
-    rows = np.concatenate([np.arange(vm.starts[i], ends[i]) for i in idx])
-    owner = np.repeat(np.arange(len(ns)), ends[idx] - vm.starts[idx])
+    lengths = ends[idx] - vm.starts[idx]  # (each at least 1: a record in the matrix has a chunk)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])  # each candidate's first row among `rows`
+    rows = np.repeat(vm.starts[idx] - offsets, lengths) + np.arange(int(lengths.sum()))
+    owner = np.repeat(np.arange(len(ns)), lengths)
     passages = vm.rows(rows)
     first = passages @ query
     if top:
@@ -551,10 +553,9 @@ def second_look(
         sims = passages @ moved.astype(np.float32)
     else:
         sims = first
-    cosine = np.full(len(ns), -np.inf, dtype=np.float32)
-    np.maximum.at(cosine, owner, sims)
-    centre = np.zeros((len(ns), passages.shape[1]), dtype=np.float32)
-    np.add.at(centre, owner, passages)
+    # per candidate, over its own consecutive rows (ufunc.at on the (rows, dim) passages took ~8 ms a search)
+    cosine = np.maximum.reduceat(sims, offsets)
+    centre = np.add.reduceat(passages, offsets, axis=0)
     centre /= np.maximum(np.linalg.norm(centre, axis=1, keepdims=True), 1e-12)
     whole = centre @ query
     return ({int(n): float(c) for n, c in zip(ns, cosine, strict=True)},
