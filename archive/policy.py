@@ -178,6 +178,13 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def patient_scoped(user: User, action: Action, physician_scope: str = "all") -> bool:
+    """Whether `user`'s right to `action` reaches only some records (`decide_record`): a physician under the
+    "assigned" scope sees their patients' records, those disclosed to them and those break-glass granted."""
+    clinical_by_technician = "technician" in user.roles and action in ALLOWED["technician"]
+    return physician_scope == "assigned" and action in SCOPED and not clinical_by_technician
+
+
 def _attends(facts: RecordFacts, user: User, patient: str | None) -> bool:
     return bool(patient) and facts.attending(patient or "") == user.name
 
@@ -203,8 +210,7 @@ def decide_record(
     if not user.active:
         return base
     if base.allowed:
-        clinical_by_technician = "technician" in user.roles and action in ALLOWED["technician"]
-        if physician_scope != "assigned" or action not in SCOPED or clinical_by_technician:
+        if not patient_scoped(user, action, physician_scope):
             return base
         if _attends(facts, user, patient):
             return Decision(True, via="attending")
@@ -241,8 +247,7 @@ def decide_patient(
     base = decide(user, action)
     if not base.allowed or not user.active:
         return base
-    clinical_by_technician = "technician" in user.roles and action in ALLOWED["technician"]
-    if physician_scope != "assigned" or action not in SCOPED or clinical_by_technician:
+    if not patient_scoped(user, action, physician_scope):
         return base
     if _attends(facts, user, patient):
         return Decision(True, via="attending")

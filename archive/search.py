@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -155,6 +155,7 @@ class Visibility:
         self.session = session
         self.action = action
         self._decided: dict[str, bool] = {}
+        self._within: tuple[tuple[int, ...] | None] | None = None
 
     @classmethod
     def required(
@@ -168,6 +169,19 @@ class Visibility:
         if record_id not in self._decided:
             self._decided[record_id] = self.session.may_see_record(record_id, patient, self.action)
         return self._decided[record_id]
+
+    def within(self) -> tuple[int, ...] | None:
+        """records.n this user may be shown, when the policy shows them only some (None: every record alike):
+        what a search ranks among, so that a physician who sees a few patients of a large archive gets a full
+        page of their own patients' hits, not the few left of a page ranked over everyone's. Read once."""
+        if self._within is None:
+            self._within = (self.session.visible_records(self.action),)
+        return self._within[0]
+
+    def narrowed(self, filters: fts.Filters) -> fts.Filters:
+        """`filters` with the records this user may be shown (`within`): a search's candidates."""
+        within = self.within()
+        return filters if within is None else replace(filters, within=within)
 
 
 @dataclass(frozen=True)
@@ -266,8 +280,9 @@ def search_records_page(
     visible = visible or Visibility.required(session, Action.SEARCH, patient)
     if limit < 1:
         raise BadInput("--limit must be at least 1.", "For example --limit 20.")
-    filters = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to,
-                          patients=patients)
+    chosen = fts.Filters(patient=patient, doc_type=doc_type, author=author, date_from=date_from, date_to=date_to,
+                         patients=patients)
+    filters = visible.narrowed(chosen)  # ranked among the records this user may see
     fetch = min(POSITIVE_POOL, max(limit * 5, 100)) if positive else limit
     page = session.store.records.full_text_page(fts.live_query(query) if as_you_type else query, filters, fetch)
     label = Labeller(session, query, positive)
@@ -295,7 +310,7 @@ def search_records_page(
         hits += more[:fuzzy]
     details: dict[str, Any] = {
         "query": query,
-        "filters": {k: v for k, v in asdict(filters).items() if v},
+        "filters": chosen.chosen(),
         "hits": len(hits),
         "matches": page.total,
         "records": [h.record_id for h in hits],
@@ -332,15 +347,15 @@ def near_spelling_query(records: RecordsRepo, query: str) -> str | None:
 
 def _near_spelling_hits(
     session: Session, query: str, filters: fts.Filters, fetch: int, visible: Visibility, label: Labeller,
-    mark: tuple[str, str], seen: set[str], floor: float | None,
+    mark: tuple[str, str], seen: set[str], floor: float | None, found: list[fts.FtsHit] | None = None,
 ) -> list[SearchHit]:
     """Few exact matches: the records (other than `seen`) found by near spellings of the query's words (OCR
-    text reads "Cimeti2ine"), marked fuzzy and scored below `floor` (the lowest exact hit's score)."""
-    widened = near_spelling_query(session.store.records, query)
-    if widened is None:
-        return []
+    text reads "Cimeti2ine"), marked fuzzy and scored below `floor` (the lowest exact hit's score); `found`:
+    those records as `_near_spelling_matches` gave them already (else they are looked up here)."""
+    if found is None:
+        found = _near_spelling_matches(session.store.records, query, filters, fetch)
     out = []
-    for h in session.store.records.full_text_page(widened, filters, fetch).hits:
+    for h in found:
         if h.record_id in seen or not visible.allows(h.record_id, h.patient):
             continue
         score = round(h.score / 2, 4) if floor is None else round(min(h.score / 2, floor - 0.01), 4)
@@ -348,6 +363,13 @@ def _near_spelling_hits(
         if hit is not None:
             out.append(hit)
     return out
+
+
+def _near_spelling_matches(records: RecordsRepo, query: str, filters: fts.Filters, fetch: int) -> list[fts.FtsHit]:
+    """The full-text matches (at most `fetch`) of the query widened to its words' near spellings (none when no
+    word has one)."""
+    widened = near_spelling_query(records, query)
+    return [] if widened is None else records.full_text_page(widened, filters, fetch).hits
 
 
 # `positive`: the most full-text matches read to find `limit` that affirm the query.
@@ -549,9 +571,10 @@ def search(
     from indexer import hybrid
 
     f = fts.Filters(**filters)
+    among = visible.narrowed(f)  # the candidates: the records this user may see (each hit still checked)
     parsed = hybrid.expand(query, as_you_type=as_you_type)
-    raw, holding = _semantic_hits(session.store.records, embedder, parsed, f, limit * 3 if positive else limit,
-                                  mode, exact=(query, limit))
+    raw, holding, near_found = _semantic_hits(session.store.records, embedder, parsed, among,
+                                              limit * 3 if positive else limit, mode, exact=(query, limit))
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
@@ -563,7 +586,7 @@ def search(
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
-    near = _near_spellings_by_meaning(session, query, f, visible, label, mark, limit, holding)
+    near = _near_spellings_by_meaning(session, query, among, visible, label, mark, limit, holding, near_found)
     if near and mode == "hybrid":
         hits = _place_near_spellings(hits, near, holding or set(), limit)
         listed = sum(h.fuzzy for h in hits)
@@ -581,15 +604,22 @@ def search(
 
 def _near_spellings_by_meaning(
     session: Session, query: str, filters: fts.Filters, visible: Visibility, label: Labeller,
-    mark: tuple[str, str], limit: int, holding: set[str] | None,
+    mark: tuple[str, str], limit: int, holding: set[str] | None, found: list[fts.FtsHit] | None = None,
 ) -> list[SearchHit]:
     """The modes by meaning: when fewer than `limit` records hold the query's words exactly (`holding`, looked
     up beside the search: `_words_side`; None when the query is not valid full-text syntax, which a query by
     meaning need not be), the records found only by a near spelling of them (OCR text), as full text finds
-    them (marked fuzzy). Hybrid mode lists them; semantic mode says how many there are and where to look."""
+    them (marked fuzzy; `found`: as the words' side looked them up, beside the search). Hybrid mode lists them;
+    semantic mode says how many there are and where to look."""
     if holding is None or len(holding) >= limit:
         return []
-    return _near_spelling_hits(session, query, filters, max(limit * 2, 20), visible, label, mark, holding, None)
+    return _near_spelling_hits(session, query, filters, _near_fetch(limit), visible, label, mark, holding, None,
+                               found)
+
+
+def _near_fetch(limit: int) -> int:
+    """How many near-spelling matches a search by meaning reads."""
+    return max(limit * 2, 20)
 
 
 def _place_near_spellings(hits: list[SearchHit], near: list[SearchHit], holding: set[str],
@@ -645,10 +675,11 @@ class _Raw:
 def _semantic_hits(
     records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str,
     exact: tuple[str, int] | None = None,
-) -> tuple[list[_Raw], set[str] | None]:
+) -> tuple[list[_Raw], set[str] | None, list[fts.FtsHit] | None]:
     """The ranked records of a search by meaning (hybrid: fused with the keyword side), best passages found;
     with `exact` (the query as typed, how many), the ids of the records holding its words, at most that many
-    (None when it is not valid full-text syntax): whether to look up near spellings (`_near_spellings_by_meaning`)."""
+    (None when it is not valid full-text syntax): whether to look up near spellings (`_near_spellings_by_meaning`);
+    and when fewer hold them, the near spellings' full-text matches, looked up beside the search."""
     with _one_blas_thread():
         return _scored(records, embedder, parsed, filters, limit, mode, exact)
 
@@ -672,7 +703,7 @@ def _one_blas_thread() -> Any:
 def _scored(
     records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str,
     exact: tuple[str, int] | None,
-) -> tuple[list[_Raw], set[str] | None]:
+) -> tuple[list[_Raw], set[str] | None, list[fts.FtsHit] | None]:
     from indexer import hybrid
 
     vm = records.vectors(embedder.model_id, embedder.dim)
@@ -700,7 +731,7 @@ def _scored(
         finally:
             if not candidates.done():  # failed above: the second thread must not wait for ever (the error propagates)
                 candidates.set_result([])
-        plan, every, holding = side.result()
+        plan, every, holding, near = side.result()
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
     else:
@@ -710,24 +741,31 @@ def _scored(
         best = vm.best_chunk(qvec, raw.n)
         if best:
             raw.start, raw.end = best[1], best[2]
-    return out[: limit * 2], holding
+    return out[: limit * 2], holding, near
 
 
 def _words_side(
     records: RecordsRepo, parsed: ParsedQuery, filters: fts.Filters, plan: KeywordPlan | None, by_words: bool,
     exact: tuple[str, int] | None, candidates: Future[list[int]] | None = None,
-) -> tuple[KeywordPlan | None, KeywordScores, set[str] | None]:
+) -> tuple[KeywordPlan | None, KeywordScores, set[str] | None, list[fts.FtsHit] | None]:
     """The second thread of `_scored`: with `by_words` (hybrid), the keyword plan (`plan` when made already)
     and the BM25 of every record its match finds (of a broad match, `KeywordPlan.rare`: only the holders of its
     rarest words and the vector side's `candidates`, once the first thread has them); with `exact`, the
-    records holding the query's words."""
+    records holding the query's words, and when fewer than `exact[1]` do, the full-text matches of their near
+    spellings (`_near_spellings_by_meaning` lists them; looked up here, beside the vectors' search, as the
+    lookup of near spellings in the vocabulary costs tens of ms on a large archive)."""
     from indexer import hybrid
 
     every = hybrid.KeywordScores.empty()
     bounded = False
+    scope: tuple[int, ...] | None = None
     if by_words:
         plan = plan or _keyword_plan(records, parsed)
-        bounded = plan.rare is not None and bool(plan.match) and not filters.narrows()
+        # Bounded as an unfiltered search is, among the records a user may see when they are many (a few are
+        # all ranked, as any filtered search's matches are).
+        scope = filters.within if filters.only_within() else None
+        bounded = plan.rare is not None and bool(plan.match) and (
+            not filters.narrows() or (scope is not None and len(scope) > hybrid.KEYWORD_BOUND))
         if plan.match and not bounded:
             every = records.keyword_scores(plan.match, filters)
     holding = None
@@ -736,9 +774,13 @@ def _words_side(
             holding = set(records.holders(exact[0], filters, exact[1]))
         except fts.BadQuery:
             holding = None
+    near = None
+    if exact is not None and holding is not None and len(holding) < exact[1]:
+        near = _near_spelling_matches(records, exact[0], filters, _near_fetch(exact[1]))
     if bounded and plan is not None and plan.match and plan.rare is not None:
-        every = _bounded_scores(records, plan.match, records.keyword_candidates(plan.rare, plan.together), candidates)
-    return plan, every, holding
+        every = _bounded_scores(records, plan.match, records.keyword_candidates(plan.rare, plan.together, scope),
+                                candidates)
+    return plan, every, holding, near
 
 
 def _bounded_scores(records: RecordsRepo, match: str, ranked: list[int],
@@ -886,7 +928,7 @@ def _audit(
     details: dict[str, Any] = {
         "query": query,
         "mode": mode,
-        "filters": {k: v for k, v in asdict(filters).items() if v},
+        "filters": filters.chosen(),
         "hits": len(hits),
         "records": [h.record_id for h in hits],
         "patients": sorted({h.patient for h in hits if h.patient}),
@@ -948,10 +990,12 @@ def similar_cases(
     if not len(vm.record_vectors(n)):
         return SearchResult(rid, "similar", [], note="This record has no text to compare.", floor=least)
     scores = vm.similar_scores(n)
+    # ranked among the records this user may see (the words' side also within `filters`)
+    seen = records.vector_mask(vm, visible.narrowed(fts.Filters()))
     if words.strip():
-        raw = _similar_by_both(records, vm, scores, n, words, filters or fts.Filters(), limit)
+        raw = _similar_by_both(records, vm, scores, n, words, visible.narrowed(filters or fts.Filters()), limit, seen)
     else:
-        raw = [_Raw(m, s, s, None) for m, s in vm.top(scores, limit * 2, exclude=[n])]
+        raw = [_Raw(m, s, s, None) for m, s in vm.top(scores, limit * 2, seen, exclude=[n])]
     raw = [r for r in raw if (r.cosine or 0.0) >= least or (r.coverage or 0.0) >= STRONG_KEYWORDS]
     mine = vm.record_vectors(n).mean(axis=0)
     for r in raw:
@@ -969,13 +1013,15 @@ def similar_floor(model_id: str) -> float:
 
 
 def _similar_by_both(
-    records: RecordsRepo, vm: VectorMatrix, scores: Any, n: int, words: str, filters: fts.Filters, limit: int
+    records: RecordsRepo, vm: VectorMatrix, scores: Any, n: int, words: str, filters: fts.Filters, limit: int,
+    mask: Any = None,
 ) -> list[_Raw]:
-    """Neighbours of record `n` fused with the records that hold `words` (as `search` fuses a query)."""
+    """Neighbours of record `n` (of those `mask` allows) fused with the records that hold `words` (as `search`
+    fuses a query)."""
     from indexer import hybrid
 
     want = max(limit * 2, hybrid.POOL)
-    vector_top = vm.top(scores, want, exclude=[n])
+    vector_top = vm.top(scores, want, mask, exclude=[n])
     plan = _keyword_plan(records, hybrid.expand(words))
     every = records.keyword_scores(plan.match, filters) if plan.match else hybrid.KeywordScores.empty()
     fused = _fuse(lambda ns: vm.scores_for(scores, ns), vector_top, plan, every, want)

@@ -9,6 +9,7 @@ this module and `archive.login` only; everything else uses `Session.store`.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from archive.access import IndexFacts
 from archive.audit import AuditLog
 from archive.errors import AccessDenied, ChartvaultError, VaultLocked
-from archive.policy import Action, Decision, decide, decide_patient, decide_record
+from archive.policy import BREAK_GLASS_OPENS, Action, Decision, decide, decide_patient, decide_record, patient_scoped
 from archive.settings import get_setting
 from archive.store import Store
 from archive.users import User, get_user
@@ -215,6 +216,28 @@ class Session:
         return decide_record(
             self._facts, self.user, action, record=record, patient=patient, physician_scope=self._scope()
         ).allowed
+
+    def visible_records(self, action: Action = Action.SEARCH) -> tuple[int, ...] | None:
+        """records.n of the records `may_see_record` can allow for `action`, when that is not every record (None:
+        the role decides for every record alike): under the "assigned" physician scope, the physician's patients'
+        records and those disclosed to them (and, where break-glass opens the action, granted). A search ranks
+        among these only; it still asks `may_see_record` of each hit (a disclosure or grant listed here is
+        honoured only if its signature holds)."""
+        if not self.user.active:
+            return ()
+        allowed = decide(self.user, action).allowed
+        if allowed and not patient_scoped(self.user, action, self._scope()):
+            return None
+        name = self.user.name
+        numbers: list[int] = []
+        ids: list[str] = []
+        if allowed:
+            numbers += self.store.records.numbers_of_patients(sorted(self.store.patients.attended_by([name])))
+            ids += self.store.access.disclosed_records(name)
+        if action in BREAK_GLASS_OPENS:
+            ids += self.store.access.granted_records(name, dt.datetime.now(dt.UTC))
+        numbers += self.store.records.numbers_of(ids)
+        return tuple(sorted(set(numbers)))
 
     def _deny(self, action: Action, decision: Decision, *, patient: str | None, record: str | None) -> None:
         entry: dict[str, Any] = {

@@ -64,6 +64,31 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def huge_pages_mb() -> float:
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+        if line.startswith("AnonHugePages:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def on_small_pages(vm: Any) -> Any:
+    """The matrix with its frozen graph (and the codes read from it) on a copy of the bytes in 4 KB pages, as
+    the session-start code held them (a bytearray): the same graph, timed beside the shipped one."""
+    import copy
+
+    from indexer import ann_store
+    from indexer.ann import AnnIndex
+
+    if vm.ann is None or not vm.ann.frozen or vm._store is None:
+        return None
+    held = bytearray(memoryview(vm.ann._held))
+    out = copy.copy(vm)
+    out.ann = AnnIndex.from_bytes(memoryview(held), vm.dim, view=True)
+    tape = ann_store._vectors_in(memoryview(held), vm.dim)
+    out._store = (tape, vm._store[1], vm._store[2])
+    return out
+
+
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -237,6 +262,11 @@ def run(args: argparse.Namespace) -> list[str]:
     timed(ann_store, "save_snapshot", times, "snapshot_save_s")
     timed(ann_store, "load_snapshot", times, "snapshot_load_s")
     vm = semantic.matrix_for(db, embedder.model_id, embedder.dim)
+    t = time.perf_counter()
+    if vm.pages is not None:  # (a snapshot's graph moved onto 2 MB pages by a low-priority thread: indexer.ann)
+        vm.pages.join()
+        say(f"the graph's bytes on 2 MB pages {time.perf_counter() - t:.1f} s later (load {load()}): "
+            f"{huge_pages_mb():.0f} MB of the process on them")
     graph_mb = vm.ann.memory_bytes / 2**20 if vm.ann else 0.0
     snap_mb = db.execute("SELECT coalesce(sum(length(data)), 0) FROM vector_snapshot_parts").fetchone()[0] / 2**20
     if "rows_load_s" in times:
@@ -289,9 +319,13 @@ def run(args: argparse.Namespace) -> list[str]:
         f"recall@100 {np.mean(perfect):.4f} (min {np.min(perfect):.2f}); cosine gap between the exact 100th and "
         f"200th record: mean {np.mean(gaps):.4f}, min {np.min(gaps):.4f}")
     default_depth = ann.EXPANSION_SEARCH
+    small = on_small_pages(vm)
     for depth in [int(d) for d in args.depths.split(",")]:
         ann.EXPANSION_SEARCH = depth
         exact_t, ann_t, ann_c, r100, r10, near = [], [], [], [], [], []
+        small_t: list[float] = []
+        small_c: list[float] = []
+        same = 0
         exacts: list[list[tuple[int, float]]] = []
         if args.apart:  # every exact search first: no BLAS thread left spinning beside an approximate one
             for q in qvecs * 2:
@@ -309,6 +343,11 @@ def run(args: argparse.Namespace) -> list[str]:
             approx = vm.ranking(q).top(100)
             ann_t.append(time.perf_counter() - t)
             ann_c.append(time.thread_time() - c)
+            if small is not None:
+                t, c = time.perf_counter(), time.thread_time()
+                same += small.ranking(q).top(100) == approx
+                small_t.append(time.perf_counter() - t)
+                small_c.append(time.thread_time() - c)
             r100.append(len({n for n, _ in approx} & {n for n, _ in exact}) / max(1, len(exact)))
             r10.append(len({n for n, _ in approx[:10]} & {n for n, _ in exact[:10]}) / max(1, len(exact[:10])))
             # a found record counts if its exact cosine is within 0.005 of the exact 100th's (a near-tie)
@@ -323,7 +362,16 @@ def run(args: argparse.Namespace) -> list[str]:
             f"{1000 * percentile(ann_c[half:], .5):.1f} ms, p95 {1000 * percentile(ann_c[half:], .95):.1f} ms); "
             f"recall@100 mean {np.mean(r100[half:]):.4f}, min {np.min(r100[half:]):.2f}; "
             f"recall@10 mean {np.mean(r10[half:]):.4f}; within 0.005 of the 100th {np.mean(near[half:]):.4f}")
+        if small is not None:
+            s = small_t[half:]
+            say(f"  the same graph on 4 KB pages (the session-start layout), interleaved: p50 "
+                f"{1000 * percentile(s, .5):.1f} ms, p95 {1000 * percentile(s, .95):.1f} ms (CPU p50 "
+                f"{1000 * percentile(small_c[half:], .5):.1f} ms, p95 {1000 * percentile(small_c[half:], .95):.1f} ms);"
+                f" 2 MB pages / 4 KB: p95 ratio {percentile(a, .95) / percentile(s, .95):.2f}, CPU p95 ratio "
+                f"{percentile(ann_c[half:], .95) / percentile(small_c[half:], .95):.2f}; same top 100 in "
+                f"{same} of {len(small_t)} searches")
     ann.EXPANSION_SEARCH = default_depth
+    del small
 
     search(session, "warm up", mode="hybrid", limit=10)
     hybrid: dict[str, list[float]] = {"approximate": [], "exact": []}
@@ -339,6 +387,7 @@ def run(args: argparse.Namespace) -> list[str]:
             hybrid[kind].append(time.perf_counter() - t)
             cpu[kind].append(time.process_time() - c)  # the process's: both threads of a search
     VectorMatrix.ranking = real_ranking  # type: ignore[method-assign]
+    scoped = scoped_searches(session, vm, texts)
     half = len(texts)
     h, x = hybrid["approximate"][half:], hybrid["exact"][half:]
     hc, xc = cpu["approximate"][half:], cpu["exact"][half:]
@@ -349,6 +398,11 @@ def run(args: argparse.Namespace) -> list[str]:
         f"(CPU p50 {1000 * percentile(xc, .5):.0f} ms, p95 {1000 * percentile(xc, .95):.0f} ms); "
         f"p95 ratio {percentile(h, .95) / percentile(x, .95):.2f}, CPU p95 ratio "
         f"{percentile(hc, .95) / percentile(xc, .95):.2f}")
+    for share, (wall, cpu_s, full) in scoped.items():
+        say(f"hybrid search by a user who may see {share:.0%} of the records (the candidates are theirs: "
+            f"archive.search.Visibility.within), load {load()}: p50 {1000 * percentile(wall, .5):.0f} ms, p95 "
+            f"{1000 * percentile(wall, .95):.0f} ms (CPU p95 {1000 * percentile(cpu_s, .95):.0f} ms); a full page of "
+            f"10 in {full} of {len(wall)}")
     session.close()
     del vm, session, db, ref
 
@@ -369,6 +423,34 @@ def run(args: argparse.Namespace) -> list[str]:
     if not args.keep and not args.reuse:
         shutil.rmtree(work, ignore_errors=True)
     return lines
+
+
+def scoped_searches(session: Any, vm: Any, texts: list[str]) -> dict[float, tuple[list[float], list[float], int]]:
+    """Hybrid searches by a user who may see only a share of the records (a random set of them, as
+    `Visibility.within` would hand down for a physician under the "assigned" scope): second pass timed."""
+    from archive.policy import Action
+    from archive.search import Visibility, search
+
+    class Seen(Visibility):
+        def __init__(self, within: tuple[int, ...]) -> None:
+            super().__init__(session, Action.SEARCH)
+            self._within = (within,)
+            self.mine = set(within)
+
+    rng = np.random.default_rng(7)
+    out = {}
+    for share in (0.01, 0.2):
+        within = tuple(int(n) for n in np.sort(rng.choice(vm.records, int(share * len(vm.records)), replace=False)))
+        wall, cpu_s, full = [], [], 0
+        for p, q in enumerate(texts * 2):
+            t, c = time.perf_counter(), time.process_time()
+            hits = search(session, q, mode="hybrid", limit=10, visible=Seen(within)).hits
+            if p >= len(texts):
+                wall.append(time.perf_counter() - t)
+                cpu_s.append(time.process_time() - c)
+                full += len(hits) == 10
+        out[share] = (wall, cpu_s, full)
+    return out
 
 
 def unlock(root: Path, ann_from: int) -> None:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from indexer.ann import AnnIndex
+from indexer.ann import AnnIndex, settle_in_huge_pages, snapshot_buffer
 
 if TYPE_CHECKING:
     from indexer.vectors import VectorMatrix
@@ -212,6 +212,7 @@ def load_snapshot(db: Any, vm: VectorMatrix) -> bool:
             return False
     vm.ann = ann
     vm._set(codes, ids, arrays["record"], arrays["seq"], arrays["span"], arrays["scale"], ordered=True, store=store)
+    vm.pages = settle_in_huge_pages(ann._held)  # searched meanwhile, ~22% quicker once done (indexer.ann)
     vm.max_id = int(row[2])
     vm.tomb_seq = int(row[3])
     vm.unsaved = 0
@@ -229,7 +230,7 @@ def _read_parts(db: Any, model: str, parts: int) -> memoryview | None:
             return _read_parts_on_two(db, model, parts)
         except _OneReader:
             pass
-    out = bytearray(parts * PART_BYTES)
+    out = snapshot_buffer(parts * PART_BYTES)
     at = count = 0
     for (part,) in db.execute("SELECT data FROM vector_snapshot_parts WHERE model = ? ORDER BY part", [model]):
         if at + len(part) > len(out):
@@ -266,7 +267,7 @@ def _read_parts_on_two(db: Any, model: str, parts: int) -> memoryview | None:
         theirs = twin.execute(_SNAPSHOT_ROW, [model]).fetchone()
         if mine is None or theirs is None or tuple(mine) != tuple(theirs):
             raise _OneReader
-        out = bytearray(parts * PART_BYTES)
+        out = snapshot_buffer(parts * PART_BYTES)
         sizes = [-1] * parts  # -1: not read (missing)
         todo = iter(range(parts))
         taking = threading.Lock()

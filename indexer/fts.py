@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from indexer import assertion_map
@@ -223,6 +223,9 @@ def passing(db: Any, filters: Filters) -> list[int]:
     or a few years) the records holding them are looked up in FTS5 first and each filter then applied exactly
     by the join (a record without a full-text row, which has no vectors either, is not listed); otherwise the
     records table is read with the filters alone."""
+    if filters.only_within():
+        assert filters.within is not None
+        return sorted({int(n) for n in filters.within})
     where, params = _filter_sql(filters)
     must, must_not = facet_match(db, filters)
     if not must:  # nothing to look up (years left out only: reading the records costs less than their NOT)
@@ -491,11 +494,22 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
     patients: tuple[str, ...] | None = None  # only these patients' records (a patient list); () matches none
+    # Only these records (records.n; () matches none): the ones a user may see, as archive/ decides and hands
+    # down so that a search ranks among them (never decided here). Not a filter the user set: kept out of audits.
+    within: tuple[int, ...] | None = None
 
     def narrows(self) -> bool:
         """Whether any filter is set (`_filter_sql` adds a condition)."""
         return bool(self.patient or self.doc_type or self.author or self.date_from or self.date_to) \
-            or self.patients is not None
+            or self.patients is not None or self.within is not None
+
+    def only_within(self) -> bool:
+        """Whether `within` is the only filter set (the records are then known without a join)."""
+        return self.within is not None and not replace(self, within=None).narrows()
+
+    def chosen(self) -> dict[str, Any]:
+        """The filters a user set (for the audit log): `within` is left out."""
+        return {k: v for k, v in asdict(self).items() if v and k != "within"}
 
 
 @dataclass(frozen=True)
@@ -532,6 +546,9 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         mrns = sorted(set(filters.patients))
         where.append(f"r.patient_mrn IN ({', '.join('?' for _ in mrns)})" if mrns else "0")
         params += mrns
+    if filters.within is not None:
+        where.append("r.n IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sorted({int(n) for n in filters.within})))
     if filters.doc_type:
         t = filters.doc_type.strip().lower()
         where.append("(lower(r.doc_type) = ? OR lower(r.format) = ? OR lower(r.doc_type) LIKE ? ESCAPE '\\')")

@@ -283,6 +283,6 @@ def approximate_recall(db: Any, samples: int = 20) -> dict[str, float]:
 
 def allowed_records(db: Any, filters: fts.Filters | None) -> np.ndarray | None:
     """records.n allowed by the filters (None: no filter, all records)."""
-    if filters is None or (filters.patients is None and not any(vars(filters).values())):
-        return None  # (an empty patient list, patients=(), allows nothing: it is a filter)
+    if filters is None or not filters.narrows():
+        return None  # (an empty patient list, patients=(), or within=(), allows nothing: it is a filter)
     return np.asarray(fts.passing(db, filters), dtype=np.int64)  # records with vectors have a full-text row

@@ -108,6 +108,7 @@ class VectorMatrix:
         self._building = False  # a graph is being built in the background
         self._built: AnnIndex | None = None  # ... and is ready to be adopted
         self.builder: threading.Thread | None = None
+        self.pages: threading.Thread | None = None  # moving a snapshot graph onto 2 MB pages (indexer.ann)
         self._row_of_id: np.ndarray | None = None
         self.unsaved = 0  # chunks added or deleted since the stored snapshot (see indexer.ann_store)
         self.lock = threading.Lock()

@@ -76,6 +76,18 @@ class AccessRepo:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
+    def granted_records(self, user: str, now: dt.datetime) -> list[str]:
+        """Ids of the records with a grant to `user` open at `now` (signatures not checked: the policy checks
+        each record it is asked about)."""
+        return [str(r[0]) for r in self.db.execute(
+            "SELECT DISTINCT record FROM access_grants WHERE user = ? AND expires_at > ?",
+            [user, now.isoformat(timespec="microseconds")])]
+
+    def disclosed_records(self, user: str) -> list[str]:
+        """Ids of the records disclosed to `user` (signatures not checked, as `granted_records`)."""
+        return [str(r[0]) for r in self.db.execute("SELECT DISTINCT record FROM disclosures WHERE recipient = ?",
+                                                   [user])]
+
     def open_grants(self, user: str, record: str, now: dt.datetime) -> list[dict[str, Any]]:
         """The grants of `record` to `user` open at `now`, latest expiry first: id, signed columns, signer, sig."""
         cols = ", ".join(("id", *self.GRANT_FIELDS, "signer", "sig"))

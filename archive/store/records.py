@@ -7,6 +7,7 @@ through here too: `indexer.fts` and `indexer.semantic` hold their statements.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,20 @@ class RecordsRepo:
         return True, (str(row[0]) if row[0] is not None else None)
 
     # ---- charts room
+
+    def numbers_of_patients(self, mrns: Sequence[str]) -> list[int]:
+        """records.n of every record of these patients."""
+        if not mrns:
+            return []
+        sql = "SELECT n FROM records WHERE patient_mrn IN (SELECT value FROM json_each(?))"
+        return [int(r[0]) for r in self.db.execute(sql, [json.dumps(sorted(set(mrns)))])]
+
+    def numbers_of(self, ids: Sequence[str]) -> list[int]:
+        """records.n of the records with these ids (unknown ids are left out)."""
+        if not ids:
+            return []
+        sql = "SELECT n FROM records WHERE id IN (SELECT value FROM json_each(?))"
+        return [int(r[0]) for r in self.db.execute(sql, [json.dumps(sorted(set(ids)))])]
 
     def patient_and_date(self, record_id: str) -> tuple[str | None, str | None] | None:
         """(patient MRN, date) of a record, or None when there is no such record."""
@@ -323,9 +338,10 @@ class RecordsRepo:
     def keyword_scores(self, match: str, filters: fts.Filters) -> hybrid.KeywordScores:
         return hybrid.KeywordScores.of(self.db, match, filters)
 
-    def keyword_candidates(self, rare: str, together: tuple[str, ...]) -> list[int]:
+    def keyword_candidates(self, rare: str, together: tuple[str, ...],
+                           within: tuple[int, ...] | None = None) -> list[int]:
         """records.n a bounded keyword side ranks besides the vector side's (hybrid.bounded_candidates)."""
-        return hybrid.bounded_candidates(self.db, rare, together)
+        return hybrid.bounded_candidates(self.db, rare, together, within)
 
     def keyword_scores_of(self, match: str, records: list[int]) -> hybrid.KeywordScores:
         """BM25 of those of `records` that `match` finds (hybrid.KeywordScores.of_these)."""

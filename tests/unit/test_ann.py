@@ -503,3 +503,36 @@ def test_a_snapshot_is_searched_as_read_and_chunks_changed_since_beside_it(
     fourth = _fresh(db)
     assert fourth.size == third.size and len(fourth.ann) == fourth.size and not len(fourth.side)
     assert fourth.ranking(more[1]).top(5) == third.ranking(more[1]).top(5) == third.ranking(more[1], exact=True).top(5)
+
+
+def test_a_snapshot_graph_is_moved_to_large_pages_in_place_and_searches_the_same(
+    vault: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot is read into private anonymous memory (no file behind it); a low-priority thread then asks the
+    kernel for 2 MB pages in place (where it cannot, nothing changes): searches before, during and after answer
+    the same, and the graph still reads the bytes it was read from."""
+    import mmap
+
+    from indexer import ann
+
+    monkeypatch.setattr(VectorMatrix, "ann_from", 100)
+    monkeypatch.setattr(ann, "HUGE_STEP", 1 << 21)  # several steps even for this small graph
+    db = vault.session.db
+    _fill(db, clustered(np.random.default_rng(31), 300), _records(db)[:3])
+    vm = _fresh(db)
+    ann_store.save_snapshot(db, vm)
+    probes = [vm.rows(np.array([k]))[0] for k in (3, 77, 150)]
+    expected = [vm.ranking(q, exact=True).top(10) for q in probes]
+
+    again = _fresh(db)
+    assert again.ann is not None and again.ann.frozen
+    held = again.ann._held
+    assert isinstance(memoryview(held).obj, mmap.mmap)
+    assert again.pages is not None  # started at load
+    during = [again.ranking(q).top(10) for q in probes]
+    again.pages.join(timeout=60)
+    assert not again.pages.is_alive()
+    assert again.ann._held is held
+    assert during == [again.ranking(q).top(10) for q in probes] == expected
+    # a graph not read from a snapshot buffer is left alone
+    assert ann.settle_in_huge_pages(b"not a snapshot buffer") is None and ann.settle_in_huge_pages(None) is None

@@ -54,13 +54,27 @@ def broad() -> Iterator[Any]:
 QUERY = "tympanoplasty CTS knee ache cartilage"
 
 
+def _product(db: Any, query: str, plan: Any, vector_side: list[int]) -> Any:
+    """The keyword side's scores as a hybrid search computes them (archive.search._words_side: bounded or not, as
+    the plan says), the vector side's candidates already found."""
+    from archive.search import _words_side
+    from archive.store.records import RecordsRepo
+    from indexer import fts, hybrid
+
+    found: Future[list[int]] = Future()
+    found.set_result(vector_side)
+    _plan, every, _holding, _near = _words_side(RecordsRepo(db), hybrid.expand(query), fts.Filters(), plan, True, None,
+                                         found)
+    return every
+
+
 def test_a_small_archive_ranks_every_match(broad: Any) -> None:
     """With the shipped bound, an archive of 300 records ranks every match: the scores are the unbounded ones."""
     from indexer import fts, hybrid
 
     plan = hybrid.plan_keywords(broad, hybrid.expand(QUERY), total=300)
     assert plan.match and plan.rare is None
-    every = hybrid.KeywordScores.of(broad, plan.match, fts.Filters(), plan.rare, [5])
+    every = _product(broad, QUERY, plan, [5])
     unbounded = hybrid.KeywordScores.of(broad, plan.match, fts.Filters())
     assert not every.bounded and len(every.records) == len(unbounded.records) > 200
     assert every.top(100) == unbounded.top(100)
@@ -79,7 +93,7 @@ def test_the_bound_ranks_the_rarest_forms_holders_with_their_own_bm25(broad: Any
     assert plan.rare == '"cts" OR "tympanoplasty"'
     unbounded = hybrid.KeywordScores.of(broad, plan.match, fts.Filters())
     candidate = 2  # 'ache' only: a vector-side candidate gets its BM25 all the same
-    every = hybrid.KeywordScores.of(broad, plan.match, fts.Filters(), plan.rare, [candidate], plan.together)
+    every = _product(broad, QUERY, plan, [candidate])
     assert every.bounded
     # and the 10 newest holders of any two, and of any three, of the next rarer forms (cartilage, carpal tunnel
     # syndrome, knee, ache)
@@ -102,7 +116,7 @@ def test_the_rarest_form_alone_is_bounded_to_its_newest_holders(broad: Any, monk
     monkeypatch.setattr(hybrid, "KEYWORD_BOUND", 20)
     plan = hybrid.plan_keywords(broad, hybrid.expand("knee ache"), total=300)
     assert plan.match and plan.rare == '"knee"'
-    every = hybrid.KeywordScores.of(broad, plan.match, fts.Filters(), plan.rare, [])
+    every = _product(broad, "knee ache", plan, [])
     knee = [int(r[0]) for r in broad.execute(
         f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH 'knee' ORDER BY rowid DESC LIMIT 20")]
     assert sorted(every.records.tolist()) == sorted(knee)
@@ -239,3 +253,30 @@ def test_the_bounded_scores_are_the_same_whether_the_vector_side_is_done_or_not(
     late.set_result(vector_side)
     assert scores(_bounded_scores(Records(), plan.match, ranked, late)) == expected  # type: ignore[arg-type]
     assert calls == [ranked, [2, 77, 300]]
+
+
+def test_among_the_records_a_user_may_see_the_bound_takes_the_newest_of_those(broad: Any, monkeypatch: Any) -> None:
+    """A scope of many records (`fts.Filters.within`, more than the bound) is bounded as an unfiltered search is,
+    among its own records: the newest holders the user may see, with their BM25; a scope of few ranks them all."""
+    from archive.search import _words_side
+    from archive.store.records import RecordsRepo
+    from indexer import fts, hybrid
+
+    monkeypatch.setattr(hybrid, "KEYWORD_BOUND", 10)
+    plan = hybrid.plan_keywords(broad, hybrid.expand("knee ache"), total=300)
+    assert plan.rare == '"knee"'
+    mine = tuple(range(1, 301, 3))  # 100 records, more than the bound
+    found: Future[list[int]] = Future()
+    found.set_result([])
+    _plan, every, _h, _n = _words_side(RecordsRepo(broad), hybrid.expand("knee ache"), fts.Filters(within=mine),
+                                       plan, True, None, found)
+    knee = [int(r[0]) for r in broad.execute(
+        f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH 'knee' ORDER BY rowid DESC")]
+    assert every.bounded and sorted(every.records.tolist()) == sorted([n for n in knee if n in mine][:10])
+    unbounded = hybrid.KeywordScores.of(broad, plan.match or "", fts.Filters())
+    full = dict(zip(unbounded.records.tolist(), unbounded.scores.tolist(), strict=True))
+    assert all(full[int(n)] == s for n, s in zip(every.records, every.scores, strict=True))
+    few = mine[:8]
+    _plan, every, _h, _n = _words_side(RecordsRepo(broad), hybrid.expand("knee ache"), fts.Filters(within=few),
+                                       plan, True, None, found)
+    assert not every.bounded and set(every.records.tolist()) == {n for n in few if n in full}

@@ -1,0 +1,81 @@
+"""A search ranks among the records its user may see (archive.search.Visibility.within): a physician under the
+"assigned" scope, in an archive where other patients' records match better, still gets a full page of their own
+patients' hits in every mode; a technician (not scoped) is not narrowed; the audit entry records the filters the
+user set, not the scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.conftest import ADMIN_PASS, PHYS_PASS, TECH_PASS, VaultTemplate
+
+MINE = "MRN-1001"
+# 24 other patients' notes that say "troponin" four times; 6 of MINE that say it once, among other words
+NOTES = {
+    **{f"MRN-2{i:03d}__trop{i}.txt": f"Troponin {i} rising: troponin, troponin and troponin again." for i in range(24)},
+    **{f"{MINE}__visit{i}.txt": f"Clinic visit {i}: knee sprain, troponin negative." for i in range(6)},
+}
+LIMIT = 5
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Iterator[Any]:
+    """The notes imported and embedded (the fake embedder); MINE's attending is drmaria; the "assigned" scope."""
+    from archive.login import open_session
+    from archive.settings import set_setting
+
+    path = users_vault_template.with_notes(tmp_path_factory.mktemp("scope") / "v", tmp_path_factory.mktemp("notes"),
+                                           NOTES, embed=True)
+    admin = open_session(path, "admin", ADMIN_PASS)
+    set_setting(admin, "policy.physician_scope", "assigned")
+    with admin.transaction():
+        admin.db.execute("UPDATE patients SET attending = 'drmaria' WHERE mrn = ?", [MINE])
+    admin.close()
+    yield path
+
+
+@pytest.fixture(scope="module")
+def maria(root: Any) -> Iterator[Any]:
+    from archive.login import open_session
+
+    session = open_session(root, "drmaria", PHYS_PASS)
+    yield session
+    session.close()
+
+
+@pytest.mark.parametrize("mode", ["fts", "semantic", "hybrid"])
+def test_a_scoped_physician_gets_a_full_page_of_their_own_patients_hits(
+    maria: Any, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranked over everyone, the first page (and hybrid's candidate pools, made small here as a large archive's
+    are small beside it) would hold other patients' records only, all dropped."""
+    from archive.search import search
+    from indexer import hybrid
+
+    monkeypatch.setattr(hybrid, "POOL", LIMIT)
+    result = search(maria, "troponin", mode=mode, limit=LIMIT)
+    assert len(result.hits) == LIMIT
+    assert {h.patient for h in result.hits} == {MINE}
+
+
+def test_the_scope_is_the_policy_s_and_stays_out_of_the_audit(root: Any, maria: Any) -> None:
+    from archive.login import open_session
+    from archive.policy import Action
+    from archive.search import Visibility, search_records
+
+    mine = {int(n) for (n,) in maria.db.execute("SELECT n FROM records WHERE patient_mrn = ?", [MINE])}
+    assert Visibility(maria, Action.SEARCH).within() == tuple(sorted(mine))
+    hits = search_records(maria, "troponin", limit=LIMIT, doc_type="note")
+    assert len(hits) == LIMIT and {h.patient for h in hits} == {MINE}
+    entry = maria.audit_log.entries(action="search", user="drmaria")[-1]
+    assert entry.details["filters"] == {"doc_type": "note"}
+
+    tess = open_session(root, "tess", TECH_PASS)
+    try:
+        assert Visibility(tess, Action.SEARCH).within() is None  # technicians are not scoped
+        assert search_records(tess, "troponin", limit=LIMIT)[0].patient != MINE
+    finally:
+        tess.close()
