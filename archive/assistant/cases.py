@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 CASE_POOL = 8  # records retrieved for a described case
 AMBIGUOUS = 0.97  # a second case scoring at least this share of the best one is listed too
 # ... or two cases stand out: another patient's at least PAIR of the best, the next one at least PAIR_GAP (of the
-# best) below it. Both set leave-one-round-out on the development rounds (bench/reader_cv.py step 3): the most
+# best) below it. Both set leave-one-round-out on the development rounds (session 10, bench/RESULTS.md): the most
 # ambiguous questions listed without listing cases on more clear ones than the old single share (0.93) did.
 PAIR, PAIR_GAP = 0.85, 0.3
 MAX_CASES = 3
