@@ -242,6 +242,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Tests embed with a fast deterministic fake (indexer.embedder.FakeEmbedder) unless they
 # install the real model themselves (tests/integration); `import` embeds by default.
 os.environ.setdefault("CHARTVAULT_EMBEDDER", "fake")
+# ... and choose sentences without the reader model (archive/assistant/joint.py) unless they install one
+# (tests/unit/test_assistant_joint.py: a fake; tests/integration/test_reader_model.py: the real one).
+os.environ.setdefault("CHARTVAULT_READER", "off")
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,9 @@
 appendectomy?" -> yes with the evidence, "no: denied" when only a negated
 mention exists, or "no record of it" naming what was searched), and any other
 question (the sentence that holds the answer, by the question's words, its
-answer type and, when the embedding model is loaded, by meaning; the fact
-stated, the sentence quoted).
+answer type and, when the embedding model is loaded, by meaning; then, when
+the reader model is installed, the first few read together with the question
+(archive/assistant/joint.py); the fact stated, the sentence quoted).
 
 `past_case` answers a question that names no patient but describes a case
 ("the 23-year-old woman whose allergies were no longer controlled by Allegra,
@@ -31,6 +32,7 @@ from archive.assistant.citations import Citation
 from archive.assistant.context import Context, _fact_citation, _who
 from archive.assistant.context import _record_label as _label
 from archive.assistant.intents import ENTRY_WORDS, LIST_WORDS, Intent
+from archive.assistant.joint import joint
 from archive.assistant.lay_terms import clinical_forms
 from archive.assistant.mention import FAMILY, HYPOTHETICAL, NEGATED, POSSIBLE, PRESENT
 from archive.assistant.sources import ChartFact, chart_facts
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 CASE_POOL = 8  # records retrieved for a described case
 AMBIGUOUS = 0.97  # a second case scoring at least this share of the best one is listed too
 # ... or two cases stand out: another patient's at least PAIR of the best, the next one at least PAIR_GAP (of the
-# best) below it. Both set leave-one-round-out on the development rounds (bench/reader_cv.py step 3): the most
+# best) below it. Both set leave-one-round-out on the development rounds (session 10, bench/RESULTS.md): the most
 # ambiguous questions listed without listing cases on more clear ones than the old single share (0.93) did.
 PAIR, PAIR_GAP = 0.85, 0.3
 MAX_CASES = 3
@@ -347,7 +349,7 @@ def _read_patient(ctx: Context, intent: Intent, asked: R.Asked, question: str) -
     if intent.period is not None:  # the records of the period (a bundle dated later holds earlier facts: then all)
         texts = {rid: t for rid, t in texts.items() if intent.period.contains(_date_of(ctx, rid))} or texts
     found = R.best_sentences(texts, asked, limit=80 if asked.current else 3,
-                             similarity=similarity(ctx.session, asked.text))
+                             similarity=similarity(ctx.session, asked.text), joint=joint(asked.text))
     found = [f for f in found if f.score > 0.25]
     if not found:
         return draft
@@ -594,11 +596,12 @@ def past_case(ctx: Context, intent: Intent) -> Draft:
         return draft
     scored = rank_cases(ctx, asked, question, hits)
     sim = similarity(ctx.session, asked.text)  # the asked fact by meaning: only in the cases kept
+    read = joint(asked.text)  # ... and read together with the question (the second stage)
     close = listed_cases(scored)
     chosen = []
     for _case_score, rid, mrn in close:
         found = R.best_sentences({rid: ctx.texts.text(rid)}, asked, limit=6, similarity=sim,
-                                 by_meaning=8 if len(close) == 1 else 4, whole=True)
+                                 by_meaning=8 if len(close) == 1 else 4, whole=True, joint=read)
         if found:
             chosen.append((_case_score, rid, mrn, _not_told(found, question, asked.text)))
     if not chosen:

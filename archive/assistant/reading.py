@@ -7,7 +7,10 @@ anything else). `best_sentences` scores every sentence of the given record
 texts by the question's words (weighted by how rare each word is among those
 sentences), by whether the sentence holds an answer of the asked type, and,
 when the embedding model is loaded, by meaning (`similarity`, a callable the
-caller supplies). `extract` takes the fact itself out of the chosen sentence.
+caller supplies). A second stage (`joint`, a callable the caller supplies:
+archive/assistant/joint.py) reads the asked clause together with each of the
+first few sentences (a cross-encoder) and orders them again. `extract` takes
+the fact itself out of the chosen sentence.
 Every sentence returned is a slice of its record's text (the citation check
 runs on it anyway). Mentions the patient does not have (negated, possible,
 family, hypothetical: `mention.mention_status`) are marked, never taken as
@@ -215,6 +218,12 @@ TYPED = (VALUE, DATE, DURATION, DRUG)
 UNTYPED = 0.4  # a sentence holding no answer of the asked type: its score's share (words and meaning)
 MEANING_POOL = 150  # one record's sentences compared by meaning with the asked clause (all, up to this many)
 MEANING_CHARS = 300  # ... each by its first this many characters (a long line pads the whole batch: latency)
+# The second stage (bench/reader_joint.py over the readings of every development round, bench/RESULTS.md session 11):
+# the first stage's top 6, a tenth of the cross-encoder's logit added, put an answering sentence first in 509 of 558
+# readings against 485 (better on 5 rounds of 7, worse on none); depths 3-12 and weights 0.05-0.4 all score 499-509.
+JOINT_DEPTH = 6
+JOINT_WEIGHT = 0.1
+JOINT_CHARS = 600
 CONTEXT_CAP = 0.25  # how much a case description's words may add to a sentence's score (a share of the asked words')
 
 
@@ -336,7 +345,7 @@ class Found:
     status: str = PRESENT  # the asked thing's assertion in this sentence (yes/no questions)
     matched: tuple[str, ...] = field(default_factory=tuple)
     typed: bool = False  # holds an answer of the asked type
-    features: dict[str, float] = field(default_factory=dict)  # what the learned selector weighs (`FEATURES`)
+    joint: float | None = None  # the second stage's score (the question read with the sentence), when it ran
 
 
 _DOSE_ASKED = re.compile(r"\b(?:dose|doses|dosage|dosing|strength|how much|how many (?:mg|milligrams|units))\b", re.I)
@@ -363,9 +372,11 @@ def _type_bonus(kind: str, text: str, asked_text: str = "") -> float:
 
 def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                    similarity: Callable[[list[str]], list[float]] | None = None, by_meaning: int = 12,
-                   whole: bool = False) -> list[Found]:
+                   whole: bool = False, joint: Callable[[list[str]], list[float]] | None = None) -> list[Found]:
     """The sentences of `texts` (record id -> text) that best answer `asked`, best first. `whole`: one record (a
-    past case) whose every sentence is compared by meaning, also those sharing no word with the question."""
+    past case) whose every sentence is compared by meaning, also those sharing no word with the question. `joint`
+    (archive/assistant/joint.py): the second stage, the asked clause read together with each of the first
+    `JOINT_DEPTH` sentences; they are ordered by the first stage's score plus `JOINT_WEIGHT` x its score."""
     wanted = {s: 0.35 for s in asked.context}
     wanted.update({s: 1.0 for s in asked.extra})
     wanted.update({s: 2.0 for s in asked.words})
@@ -376,9 +387,7 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
     drug_class, _alias = find_drug_class(asked.text) if asked.type in (DRUG, OTHER) else (None, "")
     noun = _ASKED_NOUN.match(asked.text) if asked.type == OTHER else None
     noun_key = key(stem(noun.group(1))) if noun else ""
-    # the learned selector (None: the hand-set order; its features are then not computed)
-    model = selector() if similarity is not None and asked.type != YESNO and not asked.current else None
-    cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]], bool]] = []
+    cands: list[tuple[str, P.Segment, set[str], list[tuple[str, int, int]]]] = []
     df: dict[str, int] = {}
     # one record: its every sentence holding an answer of the asked type, by meaning too (or, without the model,
     # when the asked measure's unit says which values answer)
@@ -423,14 +432,14 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                 df[s] = df.get(s, 0) + 1
             if have or (len(cands) < MEANING_POOL and (whole or every and _type_bonus(asked.type, seg.text,
                                                                                        asked.text))):
-                cands.append((rid, seg, have, stems_at, bool(heading_here & asked_words)))
+                cands.append((rid, seg, have, stems_at))
     if not cands:
         return []
     n = len(cands) + 1
     idf = {s: math.log(1 + n / (1 + df.get(s, 0))) for s in wanted}
     total = sum(wanted[s] * idf[s] for s in asked.words) or sum(wanted[s] * idf[s] for s in wanted) or 1.0
     scored: list[Found] = []
-    for rid, seg, have, stems_at, headed in cands:
+    for rid, seg, have, stems_at in cands:
         own = sum(wanted[s] * idf[s] for s in have if s in asked_words)
         described = sum(wanted[s] * idf[s] for s in have if s not in asked_words)
         base = (own + min(described, CONTEXT_CAP * total)) / total  # a sentence restating the case is not the answer
@@ -451,16 +460,6 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
             bonus += FORM_BONUS * min(1.0, base * 2)
         if qualified:
             bonus += QUALIFIED_BONUS * min(1.0, base * 2)
-        feats: dict[str, float] = {}
-        if model is not None:
-            feats = {"words": base, "own": own / total, "described": min(described, total) / total,
-                     "desc_only": float(bool(have) and not have & asked_words),
-                     "asked_share": len(have & asked_words) / max(1, len(asked_words)),
-                     "typed": typed, "unit": float(typed >= UNIT_TYPED),
-                     "untyped": float(asked.type in TYPED and not typed),
-                     "label": float(labelled), "form": float(formed or of_class), "qualified": float(qualified),
-                     "position": seg.start / max(1, len(texts[rid])), "length": math.log1p(len(seg.text)) / 6,
-                     "heading": float(headed)}
         if asked.type in TYPED and not typed:
             base *= UNTYPED  # holds no answer of the asked type
         length = min(len(seg.text), 600) / 6000
@@ -468,7 +467,7 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         if asked.type == YESNO:
             status = _status_of(seg.text, stems_at, set(asked.words))
         scored.append(Found(rid, seg, base + bonus - length, status=status,
-                            matched=tuple(sorted(have)), typed=bool(typed), features=feats))
+                            matched=tuple(sorted(have)), typed=bool(typed)))
     scored.sort(key=lambda f: -f.score)
     if similarity is not None:
         top = scored[:by_meaning]
@@ -483,164 +482,18 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         for f, c in zip(top, cos, strict=False):
             # the answer type constrains meaning too: a sentence like the question holding no value is no answer
             f.score += 1.2 * max(0.0, c) * (UNTYPED if whole and asked.type in TYPED and not f.typed else 1.0)
-            if model is not None:
-                f.features["meaning"], f.features["meaning_known"] = float(c), 1.0
         top.sort(key=lambda f: -f.score)
         scored = top + rest
-        if model is not None:  # never for "latest" (the caller orders by date) or a yes/no reading
-            _describe(scored, asked, whole, model.depth)
-            head, tail = scored[: model.depth], scored[model.depth:]
-            among_first([f.features for f in head])
-            scored = sorted(head, key=lambda f: -model.score(f.features)) + tail
+    if joint is not None and asked.type != YESNO and not asked.current:  # never for "latest" (the caller orders
+        head, tail = scored[:JOINT_DEPTH], scored[JOINT_DEPTH:]           # by date) or a yes/no reading
+        for f, v in zip(head, joint([f.segment.text[:JOINT_CHARS] for f in head]), strict=True):
+            f.joint = v
+        # the first stage's scores stay (the callers' thresholds read them); the order is the two stages' sum
+        scored = sorted(head, key=lambda f: -(f.score + JOINT_WEIGHT * (f.joint or 0.0))) + tail
     out = scored[:limit]
     for f in out:
         f.fact = extract(f.segment.text, asked)
     return out
-
-
-# The learned sentence selector (bench/reader_cv.py fits it on the development question sets, leave-one-round-out;
-# `selector.json` beside this file): a conditional-logit model over one reading's candidate sentences, whose
-# features are what `best_sentences` computes anyway. It reorders the candidates (their scores, which the callers'
-# thresholds read, stay the hand-set ones); without the embedding model the hand-set order stands.
-FEATURES = ("score", "score_gap", "words", "own", "described", "desc_only", "asked_share", "typed", "unit",
-            "untyped", "label", "form", "qualified", "position", "length", "meaning", "meaning_gap",
-            "meaning_known", "fact", "heading", "whole", "value", "date", "duration", "drug", "other",
-            "typed_meaning", "fact_meaning", "fact_described", "answers", "meaning_rank", "words_rank", "side_own",
-            "side_meaning", "new_words") + tuple(f"{kind}_{name}" for name in ("size", "often", "drug", "when",
-                                                                                "number") for kind in ("asks", "shape"))
-
-
-@dataclass(frozen=True)
-class Selector:
-    """Weights over standardised `FEATURES` (a candidate's score is the sum of weight x (value - mean) / std)."""
-
-    names: tuple[str, ...]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    weights: tuple[float, ...]
-    depth: int = 1_000_000  # the hand-set order's first this many candidates are reordered (the rest follow)
-
-    def score(self, features: dict[str, float]) -> float:
-        return sum(w * (features.get(n, 0.0) - m) / s
-                   for n, m, s, w in zip(self.names, self.mean, self.std, self.weights, strict=True))
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> Selector:
-        def floats(name: str) -> tuple[float, ...]:
-            values = data[name]
-            assert isinstance(values, list)
-            return tuple(float(v) for v in values)
-
-        names = data["features"]
-        assert isinstance(names, list) and all(n in FEATURES for n in names), "unknown selector feature"
-        depth = data.get("depth", 1_000_000)
-        assert isinstance(depth, int) and depth > 0
-        model = cls(tuple(str(n) for n in names), floats("mean"), floats("std"), floats("weights"), depth)
-        assert len(model.names) == len(model.mean) == len(model.std) == len(model.weights)
-        assert all(s > 0 for s in model.std)
-        return model
-
-
-SELECTOR_FILE = "selector.json"
-
-
-def load_selector(text: str) -> Selector | None:
-    """A selector file's model, or None when it lists no weights (the hand-set order stands)."""
-    import json
-
-    data = json.loads(text)
-    return Selector.from_json(data) if data.get("weights") else None
-
-
-@cache
-def selector() -> Selector | None:
-    """The shipped selector (`SELECTOR_FILE`, read once, on first use), or None."""
-    from importlib.resources import files
-
-    return load_selector(files("archive.assistant").joinpath(SELECTOR_FILE).read_text(encoding="utf-8"))
-
-
-def _describe(found: list[Found], asked: Asked, whole: bool, depth: int) -> None:
-    """The features of the first `depth` candidates that need the whole list (the rank by words, the sentences
-    beside it in its record) or the fact itself; the gaps to the best and the rank by meaning are `among_first`'s,
-    among the candidates reordered."""
-    if not found:
-        return
-    for f in found:
-        f.features.setdefault("meaning", 0.0)
-        f.features.setdefault("meaning_known", 0.0)
-    by_words = sorted(found, key=lambda f: -f.features["words"])
-    words_rank = {id(f): i for i, f in enumerate(by_words)}
-    in_text = sorted(found, key=lambda f: (f.record_id, f.segment.start))
-    side: dict[int, tuple[Found | None, Found | None]] = {}
-    for i, f in enumerate(in_text):
-        before = in_text[i - 1] if i > 0 and in_text[i - 1].record_id == f.record_id else None
-        after = in_text[i + 1] if i + 1 < len(in_text) and in_text[i + 1].record_id == f.record_id else None
-        side[id(f)] = (before, after)
-    counter = {VALUE: VALUE_RE, DATE: DATE_RE, DURATION: DURATION_RE}.get(asked.type)
-    asks = {name: bool(q.search(asked.text)) for name, (q, _s) in _SHAPES.items()}
-    known = set(asked.words) | set(asked.context) | set(asked.extra)
-    for f in found[:depth]:
-        x = f.features
-        fact = extract(f.segment.text, asked) if asked.type in TYPED else None
-        fact_stems = {key(stem(w)) for w in P._WORD.findall(fact or "")}
-        if counter is not None:
-            many = len(counter.findall(f.segment.text))
-        elif asked.type == DRUG:
-            many = len(_drug_names(f.segment.text))
-        else:
-            many = 0
-        before, after = side[id(f)]
-        x.update({"score": f.score, "fact": float(fact is not None), "whole": float(whole),
-                  "typed_meaning": x["typed"] * x["meaning"],
-                  "fact_meaning": float(fact is not None) * x["meaning"],
-                  "fact_described": float(bool(fact_stems & set(asked.context))
-                                          and not fact_stems & set(asked.words)),
-                  "answers": min(many, 5) / 5,
-                  "words_rank": 1 / (1 + words_rank[id(f)]),
-                  "side_own": max((g.features["own"] for g in (before, after) if g is not None), default=0.0),
-                  "side_meaning": max((g.features["meaning"] for g in (before, after) if g is not None),
-                                      default=0.0)})
-        for kind in (VALUE, DATE, DURATION, DRUG, OTHER):
-            x[kind] = float(asked.type == kind)
-        for name, (_q, shape) in _SHAPES.items():  # the asked shape, and whether the sentence has an answer of it
-            x["asks_" + name] = float(asks[name])
-            x["shape_" + name] = float(asks[name] and shape(f.segment.text))
-        stems = {key(s) for s, _, _ in P._stems_in(f.segment.text)}
-        x["new_words"] = min(len(stems - known), 20) / 20  # what the sentence says beyond the question's words
-
-
-_MEASURE = re.compile(r"\d(?:\.\d+)?\s*(?:-\s*)?(?:cm|mm|centimeters?|millimeters?|inch(?:es)?|in\b|french|fr\b|gauge)|"
-                      r"\d\s*(?:x|by|×)\s*\d", re.I)
-_FREQUENCY = re.compile(r"\b(?:once|twice|\w+ times?|every\s+\w+|per (?:day|week|month|year)|a (?:day|week|month)|"
-                        r"daily|weekly|monthly|nightly|b\.?i\.?d|t\.?i\.?d|q\.?i\.?d|q\.?d|q\.?h\.?s|prn)\b", re.I)
-# (what the asked clause says, what a sentence answering it holds): learned weights decide how much each counts
-_SHAPES: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
-    "size": (re.compile(r"\bhow (?:big|large|long|wide|deep|tall|thick)\b|\bsize\b|\bdiameter\b|\blength\b|"
-                        r"\bmeasur", re.I), lambda t: bool(_MEASURE.search(t))),
-    "often": (re.compile(r"\bhow often\b|\bhow many times\b|\bfrequency\b", re.I),
-              lambda t: bool(_FREQUENCY.search(t))),
-    "drug": (re.compile(r"\b(?:steroid|antibiotic|medication|medicine|drug|agent|anesthetic|anaesthetic|injected|"
-                        r"injection|spray|inhaler|cream|prescri\w*|vaccine)s?\b", re.I),
-             lambda t: bool(_drug_names(t) or DOSE_RE.search(t))),
-    "when": (re.compile(r"^\s*when\b|\bwhat (?:date|day|year|month)\b|\bin what year\b", re.I),
-             lambda t: bool(DATE_RE.search(t) or re.search(r"\b(?:19|20)\d\d\b", t))),
-    "number": (re.compile(r"\bhow (?:much|many|high|low)\b|\bwhat (?:\w+ )?(?:level|count|value|dose|rate|score|"
-                          r"grade|stage|category|class|percent)", re.I), lambda t: bool(re.search(r"\d", t))),
-}
-
-
-def among_first(features: list[dict[str, float]]) -> None:
-    """The features relative to the best of the candidates reordered: the gaps to the best score and meaning, the
-    rank by meaning (bench/reader_cv.py computes them the same way when it fits the selector)."""
-    if not features:
-        return
-    best = max(x["score"] for x in features)
-    best_meaning = max(x["meaning"] for x in features)
-    for rank, i in enumerate(sorted(range(len(features)), key=lambda i: -features[i]["meaning"])):
-        features[i]["meaning_rank"] = 1 / (1 + rank)
-    for x in features:
-        x["score_gap"], x["meaning_gap"] = x["score"] - best, x["meaning"] - best_meaning
 
 
 def bonus_label(text: str, asked: Asked, asked_words: set[str]) -> bool:
