@@ -833,7 +833,8 @@ def _fuse(
 ) -> list[_Raw]:
     """Hybrid's candidates fused (indexer.hybrid.fuse); with `second_look` (the query's vector), fused again
     on the vector evidence `hybrid.second_look` reads from `vm` (the vector matrix) for them after the first
-    fusion."""
+    fusion; the keyword side's first record kept within the first ten when it holds the query's words
+    (`hybrid.keep_keyword_best`)."""
     from indexer import hybrid
 
     keyword = every.top(hybrid.POOL)
@@ -852,6 +853,7 @@ def _fuse(
         top = [f.n for f in fused if f.cosine is not None][: hybrid.PRF_RECORDS]
         cosine, centroid = hybrid.second_look(vm, second_look, sorted(candidates), top)
         fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank, centroid=centroid)
+    fused = hybrid.keep_keyword_best(fused)
     # Each record keeps its best passage's cosine to the query as typed: the relevance margin (`relevant`)
     # and the weak floor judge that evidence; the second look only changes the order.
     return [_Raw(f.n, f.score, first[f.n][1] if f.n in first else f.cosine, f.coverage,

@@ -9,7 +9,9 @@ queries in numpy in seconds. The "shipped" variant re-implements `indexer.hybrid
 run checks it against the code's top 10 (printed as "reproduces the shipped ranking on N/M queries").
 
 Variants (general methods, issue 18; none uses a word list written for a query):
-  shipped             the method as it is (cosine + 0.3 * coverage^4; second look below coverage 0.7)
+  shipped             the method as it is (cosine + 0.3 * coverage^4; second look below coverage 0.7; the
+                      keyword side's first record kept within the first 10 when it holds 70% of the words)
+  no-keep             the same without that last rule (the method before session 11)
   vector-only         the embedded query's best-passage cosine alone (bench/retrieval.py's semantic+vocab)
   no-second-look      first fusion only;  always-second-look: the gate at coverage 1.01
   qdf-0.7 / qdf-1.0   query-dependent fusion: the keyword weight times min(1, best coverage / x)
@@ -21,6 +23,9 @@ Variants (general methods, issue 18; none uses a word list written for a query):
   forms-replace / forms-all / forms-tail: lay wording replaced by its clinical form, followed by its first 3
                       forms, or the forms appended at the end ("; ..."), instead of "lay (clinical)";
   forms-replace-mix   the usual vector plus the replaced text's vector (a second query embedding)
+  rank-bonus-0.02     the keyword side's order itself counts too: + 0.02 * 2 / (1 + keyword rank) for records
+                      holding half of the query's words (session 11: more recall on some sets, lower MRR on
+                      others; not shipped)
   icd-0.2 (--icd)     Rocchio toward the 3 ICD-10-CM category/subcategory titles nearest to the query (the
                       shipped simple-icd-10-cm code set, 46k titles embedded once; a few minutes)
 
@@ -57,6 +62,7 @@ def _retrieval() -> Any:
 
 KEYWORD_WEIGHT, KEYWORD_POWER, POOL = 0.3, 4.0, 100  # indexer.hybrid's constants (checked in the run)
 PRF_RECORDS, PRF_WEIGHT, CENTROID_WEIGHT, SECOND_LOOK_BELOW = 3, 0.3, 0.3, 0.7
+KEEP_COVERAGE, KEEP_WITHIN = 0.7, 10
 
 
 @dataclass
@@ -100,6 +106,23 @@ class QueryData:
 
 def rank(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None = None) -> np.ndarray:
     """Row indexes of the candidates, best first, for variant parameters `p` ({} = the shipped method)."""
+    order = _fused(c, q, p, icd)
+    if p.get("no_keep") or p.get("vector_only"):
+        return order
+    matched = np.flatnonzero(q.bm25 > 0)
+    if not len(matched):
+        return order
+    best = matched[np.lexsort((c.records[matched], -q.bm25[matched]))][0]
+    at = np.flatnonzero(order == best)
+    within, least = p.get("keep_within", KEEP_WITHIN), p.get("keep_coverage", KEEP_COVERAGE)
+    if not len(at) or at[0] < within or q.coverage[best] < least:
+        return order
+    rest = np.delete(order, at[0])
+    return np.insert(rest, within - 1, best)
+
+
+def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -> np.ndarray:
+    """`rank` before the keyword side's first record is kept within ten (`indexer.hybrid.keep_keyword_best`)."""
     query = q.forms[p["form"]] if "form" in p else q.vector
     if "form_mix" in p:
         query = q.vector + p["form_mix"] * q.forms["replace"]
@@ -130,7 +153,12 @@ def rank(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None = No
         weight *= min(1.0, p["crowd"] / full) if full else 1.0
     if p.get("vector_only"):
         weight = 0.0
-    first = cos[cand] + weight * cov**KEYWORD_POWER
+    bonus = weight * cov**KEYWORD_POWER
+    if "rank_bonus" in p:  # the keyword side's order itself: rank_bonus * 2 / (1 + its rank), coverage >= 0.5
+        place = {int(x): k for k, x in enumerate(keyword_top, start=1)}
+        ranks = np.array([place.get(int(x), 10**9) for x in cand], dtype=np.float64)
+        bonus = bonus + p["rank_bonus"] * 2.0 / (1.0 + ranks) * (cov >= 0.5)
+    first = cos[cand] + bonus
     order = np.lexsort((c.records[cand], -first))
     if p.get("no_second_look") or covered >= p.get("gate", SECOND_LOOK_BELOW):
         return cand[order]
@@ -141,13 +169,15 @@ def rank(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None = No
     if p.get("rescan"):
         cand = np.union1d(cand, np.argsort(-again, kind="stable")[:POOL])
         cov = q.coverage[cand]
+        bonus = weight * cov**KEYWORD_POWER  # (not combined with rank_bonus)
     whole = c.centroids[cand] @ query
-    score = (again[cand] + CENTROID_WEIGHT * whole + weight * cov**KEYWORD_POWER) / (1 + CENTROID_WEIGHT)
+    score = (again[cand] + CENTROID_WEIGHT * whole + bonus) / (1 + CENTROID_WEIGHT)
     return cand[np.lexsort((c.records[cand], -score))]
 
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
+    "no-keep": {"no_keep": True},
     "vector-only": {"vector_only": True, "no_second_look": True},
     "no-second-look": {"no_second_look": True},
     "always-second-look": {"gate": 1.01},
@@ -164,6 +194,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "forms-tail": {"form": "tail"},
     "forms-replace-mix": {"form_mix": 1.0},
     "icd-0.2": {"icd": 0.2},
+    "rank-bonus-0.02": {"rank_bonus": 0.02},
 }
 
 
@@ -196,6 +227,7 @@ def collect(vault: Path) -> tuple[Corpus, list[QueryData]]:
     assert (hybrid.KEYWORD_WEIGHT, hybrid.KEYWORD_POWER, hybrid.POOL) == (KEYWORD_WEIGHT, KEYWORD_POWER, POOL)
     assert (hybrid.PRF_RECORDS, hybrid.PRF_WEIGHT, hybrid.CENTROID_WEIGHT, hybrid.SECOND_LOOK_BELOW) == (
         PRF_RECORDS, PRF_WEIGHT, CENTROID_WEIGHT, SECOND_LOOK_BELOW)
+    assert (hybrid.KEEP_COVERAGE, hybrid.KEEP_WITHIN) == (KEEP_COVERAGE, KEEP_WITHIN)
     notes = retrieval.load_notes()
     queries = retrieval.description_queries(notes, 500, 4) + retrieval.paraphrase_queries(notes)
     session = open_session(vault, "bench", retrieval.TECH_PASS)

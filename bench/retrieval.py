@@ -17,7 +17,9 @@
    AND), semantic, hybrid; and three references built from the same lists:
    the hybrid's keyword side alone (OR of the words, BM25), its vector side
    alone (the query embedded with the lay vocabulary spelled out:
-   semantic+vocab) and naive RRF (k=60 over the top-100 keyword and vector lists).
+   semantic+vocab), naive RRF (k=60 over the top-100 keyword and vector lists), and hybrid-s10: hybrid
+   as session 10 left it (the keyword side's first record not kept within the first ten), the "before" of
+   session 11's change in the same run.
 3. Embedding throughput of the bulk path against exact fp32 in the same run
    (interleaved rounds on the same chunks: `speedup_vs_fp32`), and the recall
    delta: semantic recall@10 with the whole corpus embedded again in fp32.
@@ -59,7 +61,7 @@ RESULTS = HERE / "RESULTS.md"
 PARAPHRASES = HERE / "paraphrase_queries.tsv"
 MTSAMPLES = HERE.parents[1] / "shared" / "data" / "mtsamples" / "mtsamples.csv"
 ADMIN_PASS, TECH_PASS = "copper lantern harbour", "velvet thunder meadow"
-MODES = ("fts", "keyword-or", "semantic", "semantic+vocab", "rrf-k60", "hybrid")
+MODES = ("fts", "keyword-or", "semantic", "semantic+vocab", "rrf-k60", "hybrid-s10", "hybrid")
 KINDS = ("description", "desc-c", "paraphrase-test", "paraphrase-blind-a", "paraphrase-blind-b", "paraphrase-blind-c",
          "paraphrase-dev")
 DESCRIPTION_STYLE = ("desc",)  # paraphrase_queries.tsv sets that may share words with their note (desc-c)
@@ -288,6 +290,15 @@ def run(args: argparse.Namespace) -> list[str]:
                     out[mode] = [note_of_record[h.record_id] for h in res.hits]
                 except Exception:  # noqa: BLE001 - a query FTS5 cannot parse counts as no hit
                     out[mode] = []
+            within = hybrid.KEEP_WITHIN
+            hybrid.KEEP_WITHIN = 10**9  # session 10's fusion: the keyword side's first record not kept within ten
+            try:
+                res = search(session, q.text, mode="hybrid", limit=10)
+                out["hybrid-s10"] = [note_of_record[h.record_id] for h in res.hits]
+            except Exception:  # noqa: BLE001 - as above
+                out["hybrid-s10"] = []
+            finally:
+                hybrid.KEEP_WITHIN = within
             parsed = hybrid.expand(q.text)
             qvec = embedder.embed_query(parsed.embedding_text())
             vm = semantic.matrix_for(session.db, embedder.model_id, embedder.dim)

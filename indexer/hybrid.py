@@ -498,6 +498,26 @@ def fuse(
     return out
 
 
+# A record the keyword side ranks first and that holds at least KEEP_COVERAGE of the query's words is never
+# ranked below KEEP_WITHIN (`keep_keyword_best`). Description-style queries ("Left heart catheterization and
+# coronary angiography") are held in full by dozens of notes: every one of them gets the whole keyword bonus,
+# cosine alone orders them, and the note that BM25 ranks first (the query's words most often, in the fewest
+# words) fell to ranks 11-23 behind near neighbours by meaning (bench/RESULTS.md, session 11). Chosen
+# leave-one-set-out over every paraphrase and description set (coverage 0.5/0.7/0.9/1.0, place 1/2/3/5/10):
+# 0.7 and 10 gained 7 queries and lost none; higher places raised MRR on some sets and lowered it on others.
+KEEP_COVERAGE = 0.7
+KEEP_WITHIN = 10
+
+
+def keep_keyword_best(fused: list[Fused]) -> list[Fused]:
+    """`fused` with the keyword side's first record moved up to place KEEP_WITHIN when it ranks below it and
+    holds at least KEEP_COVERAGE of the query's words (its score is left as it is)."""
+    at = next((i for i, f in enumerate(fused) if f.keyword_rank == 1), None)
+    if at is None or at < KEEP_WITHIN or fused[at].coverage < KEEP_COVERAGE:
+        return fused
+    return [*fused[: KEEP_WITHIN - 1], fused[at], *fused[KEEP_WITHIN - 1 : at], *fused[at + 1 :]]
+
+
 # ---------------------------------------------------------------- second look
 
 # Chosen on the paraphrase sets (dev, test, blind-a, blind-b) and the description queries of

@@ -162,3 +162,21 @@ def test_fusion_with_the_whole_record_stays_on_the_cosine_scale() -> None:
     fused = {f.n: f for f in hybrid.fuse({1: 0.6, 2: 0.6}, {1: 10.0}, 10.0, {}, {}, centroid={1: 0.6, 2: 0.3})}
     assert abs(fused[1].score - (0.6 + hybrid.KEYWORD_WEIGHT / (1 + hybrid.CENTROID_WEIGHT))) < 1e-9
     assert fused[2].score < 0.6 and fused[2].cosine == 0.6
+
+
+def _fused(n: int, coverage: float, keyword_rank: int | None) -> hybrid.Fused:
+    return hybrid.Fused(n, 0.9 - n / 100, 0.5, coverage, keyword_rank, n)
+
+
+def test_the_keyword_sides_first_record_holding_the_words_stays_within_the_first_ten() -> None:
+    """Dozens of notes hold a description query's every word: each gets the whole keyword bonus, cosine orders
+    them, and the one BM25 ranks first fell out of the first ten (desc-f, session 10)."""
+    ranked = [_fused(n, 1.0, None if n != 23 else 1) for n in range(1, 31)]
+    kept = hybrid.keep_keyword_best(ranked)
+    assert [f.n for f in kept][:10] == [*range(1, 10), 23]
+    assert [f.n for f in kept][10:] == [*range(10, 23), *range(24, 31)]  # the rest in their order
+    assert kept[9].score == ranked[22].score  # its score is left as it is
+    weak = [_fused(n, 1.0 if n != 23 else hybrid.KEEP_COVERAGE - 0.01, 1 if n == 23 else None) for n in range(1, 31)]
+    assert hybrid.keep_keyword_best(weak) == weak  # holding too few of the words: no place kept
+    high = [_fused(n, 1.0, 1 if n == 4 else None) for n in range(1, 31)]
+    assert hybrid.keep_keyword_best(high) == high  # within the first ten already

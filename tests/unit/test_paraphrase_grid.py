@@ -77,3 +77,14 @@ def test_importing_the_grid_leaves_the_process_embedder_alone(monkeypatch: pytes
     importlib.reload(bench.paraphrase_grid)
     assert "retrieval" not in vars(bench.paraphrase_grid)
     assert os.environ["CHARTVAULT_EMBEDDER"] == "fake"
+
+
+def test_the_keyword_sides_first_record_is_kept_within_ten_by_the_code_and_the_grid() -> None:
+    rng = np.random.default_rng(13)
+    c = _corpus(rng)
+    q = _query(rng, c, 0.6)
+    far = int(np.argsort(c.best(q.vector))[0])  # the last record by meaning
+    q.coverage[far], q.bm25[far] = 1.0, 20.0  # holds every word, BM25's first
+    assert far not in rank(c, q, {"no_keep": True})[:10]
+    assert list(rank(c, q, {})[:10]) == _shipped(c, q)
+    assert _shipped(c, q)[9] == far
