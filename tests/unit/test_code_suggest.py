@@ -509,6 +509,50 @@ def test_session10_families_reach_the_codes(db, text: str, absent: tuple[str, ..
     assert not any(c.startswith(absent) for c in found), found
 
 
+# Issue 22, session 11: the families round 8 showed, in other wordings, reach the codes.
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Ruled out: pulmonary embolism, myocardial infarction.", ("I21", "I26")),
+        ("Exam: Absent: clubbing, cyanosis, edema.", ("R23", "R60", "R68")),
+        ("No longer meets DSM-5 criteria for major depressive disorder.", ("F32", "F33")),
+        ("Pulmonary embolism has not yet been ruled out; CTA pending.", ("I26",)),
+        ("Scaphoid fracture? Repeat x-ray in 10 days.", ("T14", "S62")),
+        ("Perhaps early cellulitis; mark borders.", ("L03",)),
+        ("Father of the baby has cystic fibrosis.", ("E84",)),
+        ("Exposure: the source patient had active tuberculosis.", ("A15", "A16", "A17", "A18", "A19")),
+        ("Foster mother has epilepsy.", ("Z82", "G40")),
+        ("Influenza going around at her school.", ("J09", "J10", "J11")),
+        ("Dad asked about scarlet fever; none here.", ("A38",)),
+        ("Colonoscopy for early detection of colon cancer.", ("C18",)),
+        ("Genetic testing recommended for hemochromatosis.", ("E83",)),
+        ("Colon cancer resected 2018, no evidence of disease on surveillance CT.", ("C18",)),
+        ("Grandma (paternal) - osteoporosis w/ hip fx.", ("M80", "M81")),
+    ],
+)
+def test_session11_families_reach_the_codes(db, text: str, absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert not any(c.startswith(absent) for c in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        ("He was negative for COVID, has influenza A.", "J10"),
+        ("Patient appears to be in pain from his kidney stone.", "N20"),
+        ("Her sister drove her to the ER with chest pain.", "R07"),
+        ("Grandma (paternal) - osteoporosis w/ hip fx.", "Z82.62"),
+        ("Colon cancer resected 2018, no evidence of disease on surveillance CT.", "Z85.038"),
+        ("Meets criteria for major depressive disorder.", "F32"),
+        ("Son accompanied him; he has had melena for 2 days.", "K92.1"),
+        ("Passed out at work; syncope workup today.", "R55"),
+    ],
+)
+def test_session11_affirmed_family_and_past_still_code(db, text: str, present: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert any(c.startswith(present) for c in found), found
+
+
 @pytest.mark.parametrize(
     ("text", "present"),
     [
