@@ -16,7 +16,6 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from indexer import assertion_model
 from indexer.assertion import Context, context_of_spans, word_contexts
 from indexer.code_match import CodeMatcher, matcher_for
 from indexer.query.abbreviations import dominant_senses
@@ -425,8 +424,6 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             continue
         family = family_section or said.family or any(t.family for t in used)
         doubted = said.possible or any(t.ruled_out for t in used)
-        if not (doubted or family) and assertion_model.doubts(text, min(t.start for t in used), span_end):
-            said, doubted = replace(said, possible=True), True  # a learned second opinion: listed for review
         if doubted and (uncertain is None or family or not said.possible):
             continue  # "rule out PE", "possible pneumonia": never a suggestion
         weight = 1.0 if family_section else sec.weight
