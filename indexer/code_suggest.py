@@ -152,7 +152,8 @@ _CLAUSE_BREAK = re.compile(r"(?:(?<!\d)\.(?!\d)|[;!?\n]|\.(?=\s)|(?:^|\s)\d{1,2}
 # A condition word followed by one of these names a treatment or a service, not a diagnosis.
 NOT_A_DIAGNOSIS_AFTER = frozenset(
     "medication medications medicine medicines meds management control clinic clinics specialist specialists "
-    "regimen education educator service services team program".split()
+    "regimen education educator service services team program "
+    "anticoagulant anticoagulants".split()  # "lupus anticoagulant" is a test's name, not lupus
 )
 
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}

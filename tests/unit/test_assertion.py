@@ -700,6 +700,15 @@ def test_appearing_in_pain_does_not_doubt_its_cause() -> None:
         ("Her sister has lupus.", "lupus", "family"),
         ("Grandma (paternal) - osteoporosis w/ hip fx.", "osteoporosis", "family"),
         ("Osteoporosis (maternal grandmother).", "Osteoporosis", "family"),
+        # a diet is no absence; a comparison with a relative, or the patient named again, ends the relative's words
+        ("Relatives: mother - celiac disease, gluten free.", "celiac disease", "family"),
+        ("Celiac disease, strictly gluten free.", "Celiac disease", "affirmed"),
+        ("Pain free since Monday.", "Pain", "negated"),
+        ("Like her mother, she has hypothyroidism.", "hypothyroidism", "affirmed"),
+        ("As with his father, he developed gout at 40.", "gout", "affirmed"),
+        ("Though she has no family history of it, pt has celiac disease.", "celiac disease", "affirmed"),
+        ("Her mother had breast cancer, but the patient has no cancer history.", "breast cancer", "family"),
+        ("Mother of the patient has diabetes.", "diabetes", "family"),
     ],
 )
 def test_session11_families(text: str, word: str, expected: str) -> None:

@@ -509,6 +509,42 @@ def test_session10_families_reach_the_codes(db, text: str, absent: tuple[str, ..
     assert not any(c.startswith(absent) for c in found), found
 
 
+# Issue 22, session 11: a condition's short name, the adjective for the person and unambiguous abbreviations
+# (indexer/data/icd10_index_terms.tsv) reach the code and, for a relative, the family-history code; the same word
+# naming an instrument or a structure does not.
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        ("She is hypothyroid, on levothyroxine.", "E03"),
+        ("T2DM, poorly controlled.", "E11"),
+        ("HFrEF, EF 30%.", "I50.2"),
+        ("Paroxysmal a-fib on apixaban.", "I48"),
+        ("Her brother is autistic.", "Z81.8"),
+        ("Her mom was schizophrenic.", "Z81.8"),
+        ("Mom has lupus, on hydroxychloroquine.", "Z82.69"),
+        ("Aunt with Crohn's.", "Z83.79"),
+        ("Father: ruptured AAA at 68.", "Z82.49"),
+    ],
+)
+def test_session11_short_names_reach_the_codes(db, text: str, present: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert any(c.startswith(present) for c in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Hemostasis was achieved with bipolar electrocautery.", ("F31",)),
+        ("Lupus anticoagulant positive.", ("M32",)),
+        ("The celiac, superior mesenteric and renal arteries were patent.", ("K90",)),
+        ("OCD lesion of the medial femoral condyle.", ("F42",)),
+    ],
+)
+def test_session11_a_short_name_naming_a_thing_is_not_the_condition(db, text: str, absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert not any(c.startswith(absent) for c in found), found
+
+
 # Issue 22, session 11: the families round 8 showed, in other wordings, reach the codes.
 @pytest.mark.parametrize(
     ("text", "absent"),
