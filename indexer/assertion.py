@@ -350,6 +350,11 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("negatives", NEGATED),
     # ICD-10-CM guideline IV.H: a working diagnosis is uncertain; a differential lists what may be.
     ("working diagnosis", POSSIBLE),
+    ("working dx", POSSIBLE),
+    ("provisional diagnosis", POSSIBLE),
+    ("provisional dx", POSSIBLE),
+    ("presumptive diagnosis", POSSIBLE),
+    ("tentative diagnosis", POSSIBLE),
     ("differential", POSSIBLE),
     ("ddx", POSSIBLE),
     ("family", FAMILY),

@@ -513,6 +513,8 @@ COLLISIONS: dict[str, frozenset[str]] = {
         ("fit", "fits seizure seizures convulsion convulsions epilepsy epileptic jerking shaking tonic clonic "
                 "unresponsive"),
         ("cold", "common head chest symptoms flu runny nose congestion sneezing sore throat coryza"),
+        # "flu shot given" is a vaccine, not a firearm's discharge (W34)
+        ("shot", "gun guns gunshot firearm firearms rifle pistol handgun shotgun bullet bullets gsw"),
         # "MRI" is magnetic resonance imaging, no resonance disorder (R49.9)
         ("resonance", "voice speech vocal nasal hypernasal hyponasal hypernasality hyponasality velopharyngeal "
                       "cleft palate"),

@@ -709,6 +709,19 @@ def test_appearing_in_pain_does_not_doubt_its_cause() -> None:
         ("Though she has no family history of it, pt has celiac disease.", "celiac disease", "affirmed"),
         ("Her mother had breast cancer, but the patient has no cancer history.", "breast cancer", "family"),
         ("Mother of the patient has diabetes.", "diabetes", "family"),
+        # more wordings of the same families, written before round 9 (no round's line)
+        ("MI was ruled-out.", "MI", "negated"),
+        ("Ruled-out MI this admission.", "MI", "negated"),
+        ("Unlikely to be malignant melanoma.", "malignant melanoma", "negated"),
+        ("Hypertension runs in the family.", "Hypertension", "family"),
+        ("Paternal side has history of hemochromatosis.", "hemochromatosis", "family"),
+        ("Diabetes on her mother's side.", "Diabetes", "family"),
+        ("She is afraid of getting diabetes.", "diabetes", "hypothetical"),
+        ("Unclear whether she has asthma.", "asthma", "possible"),
+        ("Chest pain, etiology unclear.", "Chest pain", "affirmed"),
+        ("Sounds like a migraine.", "migraine", "possible"),
+        ("Working dx: cellulitis.", "cellulitis", "possible"),
+        ("Provisional diagnosis: community-acquired pneumonia.", "pneumonia", "possible"),
     ],
 )
 def test_session11_families(text: str, word: str, expected: str) -> None:

@@ -564,6 +564,15 @@ def test_session11_a_short_name_naming_a_thing_is_not_the_condition(db, text: st
         ("Genetic testing recommended for hemochromatosis.", ("E83",)),
         ("Colon cancer resected 2018, no evidence of disease on surveillance CT.", ("C18",)),
         ("Grandma (paternal) - osteoporosis w/ hip fx.", ("M80", "M81")),
+        ("MI was ruled-out.", ("I21",)),
+        ("Unlikely to be malignant melanoma.", ("C43",)),
+        ("Hypertension runs in the family.", ("I10",)),
+        ("Paternal side has history of hemochromatosis.", ("E83",)),
+        ("She is afraid of getting diabetes like her father.", ("E11",)),
+        ("Working dx: cellulitis.", ("L03",)),
+        ("Sounds like a migraine, but unclear.", ("G43",)),
+        ("Unclear whether she has asthma.", ("J45",)),
+        ("Flu shot given.", ("W34",)),
     ],
 )
 def test_session11_families_reach_the_codes(db, text: str, absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
@@ -582,6 +591,9 @@ def test_session11_families_reach_the_codes(db, text: str, absent: tuple[str, ..
         ("Meets criteria for major depressive disorder.", "F32"),
         ("Son accompanied him; he has had melena for 2 days.", "K92.1"),
         ("Passed out at work; syncope workup today.", "R55"),
+        ("Hypertension runs in the family.", "Z82.49"),
+        ("Paternal side has history of hemochromatosis.", "Z83.49"),
+        ("Shot in the thigh with a handgun.", "W34"),
     ],
 )
 def test_session11_affirmed_family_and_past_still_code(db, text: str, present: str) -> None:  # type: ignore[no-untyped-def]
