@@ -722,6 +722,15 @@ def test_appearing_in_pain_does_not_doubt_its_cause() -> None:
         ("Sounds like a migraine.", "migraine", "possible"),
         ("Working dx: cellulitis.", "cellulitis", "possible"),
         ("Provisional diagnosis: community-acquired pneumonia.", "pneumonia", "possible"),
+        ("No longer has any symptoms of GERD.", "GERD", "negated"),
+        ("No longer on insulin for her diabetes.", "diabetes", "affirmed"),
+        ("Previously thought to have asthma; PFTs normal.", "asthma", "possible"),
+        ("Hyponatremia was corrected with fluids.", "Hyponatremia", "negated"),
+        ("Myopia corrected with glasses.", "Myopia", "affirmed"),
+        ("Lyme titers negative x2.", "Lyme", "negated"),
+        ("Patient works with a nurse who has TB.", "TB", "family"),
+        ("She is a woman who has diabetes.", "diabetes", "affirmed"),
+        ("Hypertension, not controlled.", "Hypertension", "affirmed"),
     ],
 )
 def test_session11_families(text: str, word: str, expected: str) -> None:

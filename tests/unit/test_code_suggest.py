@@ -573,6 +573,9 @@ def test_session11_a_short_name_naming_a_thing_is_not_the_condition(db, text: st
         ("Sounds like a migraine, but unclear.", ("G43",)),
         ("Unclear whether she has asthma.", ("J45",)),
         ("Flu shot given.", ("W34",)),
+        ("No longer has any symptoms of GERD.", ("K21",)),
+        ("Lyme titers negative x2.", ("A69",)),
+        ("Patient works with a nurse who has TB.", ("A15", "A16", "A17", "A18", "A19")),
     ],
 )
 def test_session11_families_reach_the_codes(db, text: str, absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
@@ -594,6 +597,7 @@ def test_session11_families_reach_the_codes(db, text: str, absent: tuple[str, ..
         ("Hypertension runs in the family.", "Z82.49"),
         ("Paternal side has history of hemochromatosis.", "Z83.49"),
         ("Shot in the thigh with a handgun.", "W34"),
+        ("Hypertension, not controlled.", "I10"),
     ],
 )
 def test_session11_affirmed_family_and_past_still_code(db, text: str, present: str) -> None:  # type: ignore[no-untyped-def]
