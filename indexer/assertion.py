@@ -81,6 +81,7 @@ class Rule:
     # A BIDIRECTIONAL rule's reach before its words, to the nearest punctuation ("Influenza swab WAS NEGATIVE FOR
     # influenza A": the test's name and what follows); None: as far as after.
     back_scope: int | None = None
+    sentence_end: bool = False  # matches only as its sentence's last words ("Maybe a stress fracture?")
 
 
 # A slot {"GAP": n} is up to n words of any kind but punctuation ("monitor creatinine post-contrast for"): n
@@ -117,7 +118,8 @@ def rules() -> tuple[Rule, ...]:
         out.append(Rule(_CATEGORY[rule["category"]], rule["direction"].upper(), rule["literal"], _slots(rule),
                         rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct")),
                         frozenset(w.lower() for w in rule.get("needs", ())), back_scope=rule.get("back_scope"),
-                        needs_in_text=not rule.get("needs_in_sentence")))
+                        needs_in_text=not rule.get("needs_in_sentence"),
+                        sentence_end=bool(rule.get("sentence_end"))))
     return tuple(out)
 
 
@@ -167,6 +169,10 @@ def _matches(words: list[str], near: frozenset[str] = frozenset()) -> list[tuple
     found: list[tuple[int, int, Rule]] = []
     # The sentence's first word (after list bullets or numbers and their punctuation).
     opening = next((k for k, w in enumerate(words) if w not in PUNCT and w not in "-*" and not w.isdigit()), 0)
+    # Its last words: up to the closing quotes and brackets.
+    closing = len(words)
+    while closing > 0 and words[closing - 1] in "\"')]":
+        closing -= 1
     for i, w in enumerate(words):
         for rule in index.get(w, ()):
             if rule.sentence_start and i != opening:
@@ -174,6 +180,8 @@ def _matches(words: list[str], near: frozenset[str] = frozenset()) -> list[tuple
             if rule.needs and rule.needs.isdisjoint(words) and not (rule.needs_in_text and near & rule.needs):
                 continue
             n = _match_len(rule.slots, words, i)
+            if rule.sentence_end and i + n != closing:
+                continue
             if n > 0:
                 found.append((i, i + n, rule))
     return found
@@ -188,8 +196,9 @@ def text_words(text: str) -> frozenset[str]:
 def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = None) -> list[Modifier]:
     found = _matches(words) if found is None else list(found)
     # Longer matches win over the ones inside them ("no history of" over "history of").
-    # Of two as long, one that may only open a sentence is the more specific ("RESOLVED pneumonia").
-    found.sort(key=lambda f: (-(f[1] - f[0]), f[0], not f[2].sentence_start))
+    # Of two as long, one that may only open a sentence is the more specific ("RESOLVED pneumonia"), and one that
+    # may only close it ("stress fracture?": the doubt, not a query of what follows).
+    found.sort(key=lambda f: (-(f[1] - f[0]), f[0], not f[2].sentence_start, not f[2].sentence_end))
     taken: list[tuple[int, int, Rule]] = []
     for f in found:
         # Terminators of different categories on the same words ("but") all stand.
@@ -242,12 +251,17 @@ def _both_terminate(a: Rule, b: Rule) -> bool:
 
 
 def _limited(mod: Modifier, mods: list[Modifier]) -> Modifier:
-    """Cut a scope at a terminator of its category or at another modifier of its category."""
+    """Cut a scope at a terminator of its category or at another modifier of its category. Two of a category
+    that read towards each other agree on the words between them, and neither ends the other: "Breast cancer s/p
+    lumpectomy 2015, NED" (the past reads back from NED over s/p), "Grandma (paternal) - osteoporosis" (the
+    relative reads on over her side of the family)."""
     lo, hi = mod.scope
     for other in mods:
         if other is mod or other.rule.category != mod.rule.category and other.rule.direction != "TERMINATE":
             continue
         if other.rule.direction == "TERMINATE" and other.rule.category != mod.rule.category:
+            continue
+        if {mod.rule.direction, other.rule.direction} == {"FORWARD", "BACKWARD"}:
             continue
         if mod.rule.direction in ("FORWARD", "BIDIRECTIONAL") and other.first >= mod.last:
             hi = min(hi, other.first)
@@ -320,6 +334,14 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     # "Denies: fever, chills, cough." -- a heading that is itself a negation denies its list.
     ("denies", NEGATED),
     ("denied", NEGATED),
+    # "Absent: ascites, asterixis, jaundice", "Ruled out: PE, MI", "Not present: ..." -- a heading that states an
+    # absence denies its list the same way.
+    ("absent", NEGATED),
+    ("ruled out", NEGATED),
+    ("excluded", NEGATED),
+    ("not present", NEGATED),
+    ("not seen", NEGATED),
+    ("not found", NEGATED),
     # A list under "Negative ROS:", "Pertinent negatives:" denies each of its items; "Pertinent positives and
     # negatives:" affirms nothing by default (a positive heading is read first).
     ("positive", AFFIRMED),
@@ -328,6 +350,11 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("negatives", NEGATED),
     # ICD-10-CM guideline IV.H: a working diagnosis is uncertain; a differential lists what may be.
     ("working diagnosis", POSSIBLE),
+    ("working dx", POSSIBLE),
+    ("provisional diagnosis", POSSIBLE),
+    ("provisional dx", POSSIBLE),
+    ("presumptive diagnosis", POSSIBLE),
+    ("tentative diagnosis", POSSIBLE),
     ("differential", POSSIBLE),
     ("ddx", POSSIBLE),
     ("family", FAMILY),
@@ -417,7 +444,8 @@ def headings(text: str) -> tuple[Heading, ...]:
     return tuple(out)
 
 
-_DENIAL = re.compile(r"\bdenie[sd]\b", re.I)
+# A heading that is itself a denial ("Denies:", "Absent:", "Ruled out:") denies its list only, not the lines after.
+_DENIAL = re.compile(r"\b(?:denie[sd]|absent|ruled out|excluded|not (?:present|seen|found))\b", re.I)
 _ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)])")
 
 

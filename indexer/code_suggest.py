@@ -16,7 +16,6 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from indexer import assertion_model
 from indexer.assertion import Context, context_of_spans, word_contexts
 from indexer.code_match import CodeMatcher, matcher_for
 from indexer.query.abbreviations import dominant_senses
@@ -153,7 +152,8 @@ _CLAUSE_BREAK = re.compile(r"(?:(?<!\d)\.(?!\d)|[;!?\n]|\.(?=\s)|(?:^|\s)\d{1,2}
 # A condition word followed by one of these names a treatment or a service, not a diagnosis.
 NOT_A_DIAGNOSIS_AFTER = frozenset(
     "medication medications medicine medicines meds management control clinic clinics specialist specialists "
-    "regimen education educator service services team program".split()
+    "regimen education educator service services team program "
+    "anticoagulant anticoagulants".split()  # "lupus anticoagulant" is a test's name, not lupus
 )
 
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5"}
@@ -425,8 +425,6 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             continue
         family = family_section or said.family or any(t.family for t in used)
         doubted = said.possible or any(t.ruled_out for t in used)
-        if not (doubted or family) and assertion_model.doubts(text, min(t.start for t in used), span_end):
-            said, doubted = replace(said, possible=True), True  # a learned second opinion: listed for review
         if doubted and (uncertain is None or family or not said.possible):
             continue  # "rule out PE", "possible pneumonia": never a suggestion
         weight = 1.0 if family_section else sec.weight
@@ -515,6 +513,8 @@ COLLISIONS: dict[str, frozenset[str]] = {
         ("fit", "fits seizure seizures convulsion convulsions epilepsy epileptic jerking shaking tonic clonic "
                 "unresponsive"),
         ("cold", "common head chest symptoms flu runny nose congestion sneezing sore throat coryza"),
+        # "flu shot given" is a vaccine, not a firearm's discharge (W34)
+        ("shot", "gun guns gunshot firearm firearms rifle pistol handgun shotgun bullet bullets gsw"),
         # "MRI" is magnetic resonance imaging, no resonance disorder (R49.9)
         ("resonance", "voice speech vocal nasal hypernasal hyponasal hypernasality hyponasality velopharyngeal "
                       "cleft palate"),

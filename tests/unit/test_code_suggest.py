@@ -509,6 +509,102 @@ def test_session10_families_reach_the_codes(db, text: str, absent: tuple[str, ..
     assert not any(c.startswith(absent) for c in found), found
 
 
+# Issue 22, session 11: a condition's short name, the adjective for the person and unambiguous abbreviations
+# (indexer/data/icd10_index_terms.tsv) reach the code and, for a relative, the family-history code; the same word
+# naming an instrument or a structure does not.
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        ("She is hypothyroid, on levothyroxine.", "E03"),
+        ("T2DM, poorly controlled.", "E11"),
+        ("HFrEF, EF 30%.", "I50.2"),
+        ("Paroxysmal a-fib on apixaban.", "I48"),
+        ("Her brother is autistic.", "Z81.8"),
+        ("Her mom was schizophrenic.", "Z81.8"),
+        ("Mom has lupus, on hydroxychloroquine.", "Z82.69"),
+        ("Aunt with Crohn's.", "Z83.79"),
+        ("Father: ruptured AAA at 68.", "Z82.49"),
+    ],
+)
+def test_session11_short_names_reach_the_codes(db, text: str, present: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert any(c.startswith(present) for c in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Hemostasis was achieved with bipolar electrocautery.", ("F31",)),
+        ("Lupus anticoagulant positive.", ("M32",)),
+        ("The celiac, superior mesenteric and renal arteries were patent.", ("K90",)),
+        ("OCD lesion of the medial femoral condyle.", ("F42",)),
+    ],
+)
+def test_session11_a_short_name_naming_a_thing_is_not_the_condition(db, text: str, absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert not any(c.startswith(absent) for c in found), found
+
+
+# Issue 22, session 11: the families round 8 showed, in other wordings, reach the codes.
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Ruled out: pulmonary embolism, myocardial infarction.", ("I21", "I26")),
+        ("Exam: Absent: clubbing, cyanosis, edema.", ("R23", "R60", "R68")),
+        ("No longer meets DSM-5 criteria for major depressive disorder.", ("F32", "F33")),
+        ("Pulmonary embolism has not yet been ruled out; CTA pending.", ("I26",)),
+        ("Scaphoid fracture? Repeat x-ray in 10 days.", ("T14", "S62")),
+        ("Perhaps early cellulitis; mark borders.", ("L03",)),
+        ("Father of the baby has cystic fibrosis.", ("E84",)),
+        ("Exposure: the source patient had active tuberculosis.", ("A15", "A16", "A17", "A18", "A19")),
+        ("Foster mother has epilepsy.", ("Z82", "G40")),
+        ("Influenza going around at her school.", ("J09", "J10", "J11")),
+        ("Dad asked about scarlet fever; none here.", ("A38",)),
+        ("Colonoscopy for early detection of colon cancer.", ("C18",)),
+        ("Genetic testing recommended for hemochromatosis.", ("E83",)),
+        ("Colon cancer resected 2018, no evidence of disease on surveillance CT.", ("C18",)),
+        ("Grandma (paternal) - osteoporosis w/ hip fx.", ("M80", "M81")),
+        ("MI was ruled-out.", ("I21",)),
+        ("Unlikely to be malignant melanoma.", ("C43",)),
+        ("Hypertension runs in the family.", ("I10",)),
+        ("Paternal side has history of hemochromatosis.", ("E83",)),
+        ("She is afraid of getting diabetes like her father.", ("E11",)),
+        ("Working dx: cellulitis.", ("L03",)),
+        ("Sounds like a migraine, but unclear.", ("G43",)),
+        ("Unclear whether she has asthma.", ("J45",)),
+        ("Flu shot given.", ("W34",)),
+        ("No longer has any symptoms of GERD.", ("K21",)),
+        ("Lyme titers negative x2.", ("A69",)),
+        ("Patient works with a nurse who has TB.", ("A15", "A16", "A17", "A18", "A19")),
+    ],
+)
+def test_session11_families_reach_the_codes(db, text: str, absent: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert not any(c.startswith(absent) for c in found), found
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        ("He was negative for COVID, has influenza A.", "J10"),
+        ("Patient appears to be in pain from his kidney stone.", "N20"),
+        ("Her sister drove her to the ER with chest pain.", "R07"),
+        ("Grandma (paternal) - osteoporosis w/ hip fx.", "Z82.62"),
+        ("Colon cancer resected 2018, no evidence of disease on surveillance CT.", "Z85.038"),
+        ("Meets criteria for major depressive disorder.", "F32"),
+        ("Son accompanied him; he has had melena for 2 days.", "K92.1"),
+        ("Passed out at work; syncope workup today.", "R55"),
+        ("Hypertension runs in the family.", "Z82.49"),
+        ("Paternal side has history of hemochromatosis.", "Z83.49"),
+        ("Shot in the thigh with a handgun.", "W34"),
+        ("Hypertension, not controlled.", "I10"),
+    ],
+)
+def test_session11_affirmed_family_and_past_still_code(db, text: str, present: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert any(c.startswith(present) for c in found), found
+
+
 @pytest.mark.parametrize(
     ("text", "present"),
     [
