@@ -45,6 +45,7 @@ EXPANSION_SEARCH = 2000  # search depth (HNSW "ef"): recall against latency
 # meanwhile read the same bytes.
 HUGE_STEP = 64 << 20  # bytes collapsed into 2 MB pages at a time
 MADV_COLLAPSE = 25  # Linux >= 6.1: make these pages huge now (the name is not in Python 3.11's mmap)
+MADV_HUGEPAGE = 14  # Linux: back these pages by 2 MB pages where the kernel can
 
 
 def _usearch() -> Any:
@@ -79,16 +80,44 @@ def settle_in_huge_pages(held: Any) -> threading.Thread | None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # (Linux: this thread only)
         except (OSError, AttributeError):
             pass
+        # Through libc, not mmap.madvise: Python 3.11's holds the GIL for the whole call, and a step takes
+        # 0.1-0.3 s, during which no other thread (the TUI, a search) could run.
+        advise = _madvise()
+        if advise is None:
+            return
+        import ctypes
+
         try:
-            buffer.madvise(mmap.MADV_HUGEPAGE)  # and khugepaged's later scans, where a step below fails
+            start = ctypes.c_char.from_buffer(buffer)  # (an export: the buffer stays mapped while it is held)
+        except (TypeError, ValueError, BufferError):
+            return
+        try:
+            base = ctypes.addressof(start)
+            if advise(base, len(buffer), MADV_HUGEPAGE) != 0:  # and khugepaged's later scans
+                return  # (no transparent huge pages: the graph stays on small pages)
             for at in range(0, len(buffer), HUGE_STEP):
-                buffer.madvise(MADV_COLLAPSE, at, min(HUGE_STEP, len(buffer) - at))
-        except (OSError, ValueError, AttributeError):
-            return  # (a kernel without it: the graph stays on small pages)
+                if advise(base + at, min(HUGE_STEP, len(buffer) - at), MADV_COLLAPSE) != 0:
+                    return  # (a kernel without it, or no huge page free: the rest stays as it is)
+        finally:
+            del start
 
     thread = threading.Thread(target=work, name="vector-graph-pages", daemon=True)
     thread.start()
     return thread
+
+
+def _madvise() -> Any:
+    """libc's madvise(addr, length, advice) as a ctypes function (which releases the GIL while it runs), or None
+    where there is none."""
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
+    call.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    call.restype = ctypes.c_int
+    return call
 
 
 class AnnIndex:

@@ -62,13 +62,19 @@ def reader() -> Reader | None:
         return _loaded[0]
 
 
-def joint(question: str) -> Callable[[list[str]], list[float]] | None:
-    """The joint score of `question` with each sentence, or None when no reader is available."""
+def joint(question: str) -> Callable[[list[str]], list[float] | None] | None:
+    """The joint score of `question` with each sentence, or None when no reader is available; the scorer gives
+    None when the model fails on this reading (the first stage's order then stands: an answer, not a traceback)."""
     model = reader()
     if model is None:
         return None
 
-    def score(sentences: list[str]) -> list[float]:
-        return model.score(question, sentences)
+    def score(sentences: list[str]) -> list[float] | None:
+        try:
+            return model.score(question, sentences)
+        except Exception as exc:  # noqa: BLE001 - ONNX Runtime's and the tokenizer's errors are their own classes
+            log.warning("The reader model failed on a question (%s); sentences by words and meaning.",
+                        type(exc).__name__)
+            return None
 
     return score

@@ -372,7 +372,8 @@ def _type_bonus(kind: str, text: str, asked_text: str = "") -> float:
 
 def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
                    similarity: Callable[[list[str]], list[float]] | None = None, by_meaning: int = 12,
-                   whole: bool = False, joint: Callable[[list[str]], list[float]] | None = None) -> list[Found]:
+                   whole: bool = False, joint: Callable[[list[str]], list[float] | None] | None = None
+                   ) -> list[Found]:
     """The sentences of `texts` (record id -> text) that best answer `asked`, best first. `whole`: one record (a
     past case) whose every sentence is compared by meaning, also those sharing no word with the question. `joint`
     (archive/assistant/joint.py): the second stage, the asked clause read together with each of the first
@@ -486,10 +487,12 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
         scored = top + rest
     if joint is not None and asked.type != YESNO and not asked.current:  # never for "latest" (the caller orders
         head, tail = scored[:JOINT_DEPTH], scored[JOINT_DEPTH:]           # by date) or a yes/no reading
-        for f, v in zip(head, joint([f.segment.text[:JOINT_CHARS] for f in head]), strict=True):
-            f.joint = v
-        # the first stage's scores stay (the callers' thresholds read them); the order is the two stages' sum
-        scored = sorted(head, key=lambda f: -(f.score + JOINT_WEIGHT * (f.joint or 0.0))) + tail
+        read = joint([f.segment.text[:JOINT_CHARS] for f in head])
+        if read is not None:  # (None: the model failed on this reading, the first stage's order stands)
+            for f, v in zip(head, read, strict=True):
+                f.joint = v
+            # the first stage's scores stay (the callers' thresholds read them); the order is the two stages' sum
+            scored = sorted(head, key=lambda f: -(f.score + JOINT_WEIGHT * (f.joint or 0.0))) + tail
     out = scored[:limit]
     for f in out:
         f.fact = extract(f.segment.text, asked)

@@ -158,3 +158,27 @@ def test_a_past_case_answer_is_the_sentence_the_reader_prefers_among_the_first_s
     assert after.kind == "case" and "aspirin 325 mg" in after.citations[0].passage
     assert after.citations[0].patient == before.citations[0].patient
     assert model.calls and model.calls[0][0] == "what was the plan?"  # the asked clause, not the description
+
+
+class Failing:
+    """A reader whose every run fails (as the real tokenizer does on a question with a lone surrogate, which the CLI
+    makes of bytes that are not UTF-8: TypeError)."""
+
+    def score(self, question: str, sentences: Sequence[str]) -> list[float]:
+        raise TypeError("TextInputSequence must be str")
+
+
+def test_a_reader_that_fails_on_a_question_leaves_the_first_stage_and_the_answer(phys: Any) -> None:
+    question = "For the 58-year-old man with substernal chest pain and shortness of breath, what was the plan?"
+    before = ask(phys, question)
+    alone = R.best_sentences({"r1": NOTE}, R.understand("what trach tube was placed?"), limit=10)
+    J.use_reader(Failing())
+    try:
+        after = ask(phys, question)
+        found = R.best_sentences({"r1": NOTE}, R.understand("what trach tube was placed?"), limit=10,
+                                 joint=J.joint("what trach tube was placed?"))
+    finally:
+        J.use_reader(None)
+    assert after.kind == before.kind == "case"
+    assert [c.passage for c in after.citations] == [c.passage for c in before.citations]
+    assert [f.segment.text for f in found] == [f.segment.text for f in alone] and all(f.joint is None for f in found)
