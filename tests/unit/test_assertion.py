@@ -746,7 +746,7 @@ def test_a_family_physician_is_no_relative() -> None:
 
 
 # Issue 22, session 11 (second round): round 9's misses were new wordings of families the rules had; each family
-# made general (other wordings than round 9's), with controls that must keep their label.
+# made general: round 9's line first, then other wordings, with controls that must keep their label.
 @pytest.mark.parametrize(
     ("text", "word", "expected"),
     [
@@ -785,11 +785,11 @@ def test_a_family_physician_is_no_relative() -> None:
         ("Heart disease runs strongly in his family.", "Heart disease", "family"),
         ("Migraines run in the family.", "Migraines", "family"),
         # relative's autopsy / death finding
-        ("Older brother died suddenly at 34; autopsy showed hypertrophic cardiomyopathy.", "hypertrophic cardiomyopathy", "family"),
+        ("Older brother died suddenly at 34; autopsy showed hypertrophic cardiomyopathy.", "cardiomyopathy", "family"),
         ("Her father died at 50; autopsy revealed a ruptured aortic aneurysm.", "aortic aneurysm", "family"),
-        ("Uncle passed away at 40, found to have dilated cardiomyopathy on autopsy.", "dilated cardiomyopathy", "family"),
+        ("Uncle passed away at 40, found to have dilated cardiomyopathy on autopsy.", "cardiomyopathy", "family"),
         ("Mother died of a stroke at 60.", "stroke", "family"),
-        ("Patient died suddenly; autopsy showed hypertrophic cardiomyopathy.", "hypertrophic cardiomyopathy", "affirmed"),
+        ("Patient died suddenly; autopsy showed hypertrophic cardiomyopathy.", "cardiomyopathy", "affirmed"),
         ("Autopsy showed hypertrophic cardiomyopathy.", "hypertrophic cardiomyopathy", "affirmed"),
         # vaccine / prophylaxis series
         ("Rabies pre-exposure series started for vet school.", "Rabies", "hypothetical"),
