@@ -82,6 +82,9 @@ class Rule:
     # influenza A": the test's name and what follows); None: as far as after.
     back_scope: int | None = None
     sentence_end: bool = False  # matches only as its sentence's last words ("Maybe a stress fracture?")
+    # its scope is not cut by terminators ("Hypokalemia on admission, repleted; K 4.1 today, RESOLVED.": a closing
+    # clause of its own that speaks of the whole sentence, across the semicolons of what was done)
+    through_terminators: bool = False
 
 
 # A slot {"GAP": n} is up to n words of any kind but punctuation ("monitor creatinine post-contrast for"): n
@@ -119,7 +122,8 @@ def rules() -> tuple[Rule, ...]:
                         rule.get("max_scope"), bool(rule.get("sentence_start")), bool(rule.get("stop_at_punct")),
                         frozenset(w.lower() for w in rule.get("needs", ())), back_scope=rule.get("back_scope"),
                         needs_in_text=not rule.get("needs_in_sentence"),
-                        sentence_end=bool(rule.get("sentence_end"))))
+                        sentence_end=bool(rule.get("sentence_end")),
+                        through_terminators=bool(rule.get("through_terminators"))))
     return tuple(out)
 
 
@@ -259,7 +263,8 @@ def _limited(mod: Modifier, mods: list[Modifier]) -> Modifier:
     for other in mods:
         if other is mod or other.rule.category != mod.rule.category and other.rule.direction != "TERMINATE":
             continue
-        if other.rule.direction == "TERMINATE" and other.rule.category != mod.rule.category:
+        if other.rule.direction == "TERMINATE" and (other.rule.category != mod.rule.category
+                                                    or mod.rule.through_terminators):
             continue
         if {mod.rule.direction, other.rule.direction} == {"FORWARD", "BACKWARD"}:
             continue
