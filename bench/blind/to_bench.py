@@ -54,7 +54,7 @@ for line in open(source, encoding='utf-8'):
             q["kind"] = "named-chart/" + b["answer_type"]
     if str(b.get("note") or "").startswith("ambiguous"):
         q["ambiguous"] = True        # another case matches as well: the answer should list the cases
-        other = re.match(r"ambiguous: (\S+)", b["note"])
+        other = re.match(r"ambiguous: (?:note_id=)?(\d+)", b["note"])  # "ambiguous: 254" or "ambiguous: note_id=254"
         if other and other.group(1) in row_of:   # the other case goes into the vault too (bench's also_mrn)
             q["also_mrn"] = [f"MTS-{row_of[other.group(1)]}"]
     if q.get("expect_mrn", "").startswith("MTS-"):   # MTSamples keeps one text under several ids: any copy is it

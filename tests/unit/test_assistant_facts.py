@@ -97,6 +97,16 @@ def test_cases_matching_about_equally_are_each_listed_with_their_fact(phys: Any)
     assert set(last_audit(phys)["patients"]) == {"MRN-200", "MRN-400"}  # every patient touched is audited
 
 
+def test_listed_cases_that_agree_state_their_answer_once(phys: Any) -> None:
+    answer = ask(phys, "For the man with chest pain, does he have hypertension?")
+    assert answer.kind == "case"
+    first = answer.answer.split("\n", 1)[0]
+    assert first.startswith("2 cases match the description about equally (which case do you mean?)")
+    assert first.endswith("each gives the same answer. Answer: Yes:")
+    assert {c.patient for c in answer.citations} == {"MRN-200", "MRN-400"}
+    verified(phys, answer)
+
+
 def test_has_had_yes_denied_and_no_record_saying_what_was_searched(phys: Any) -> None:
     yes = ask(phys, "Has Jane Roe had an appendectomy?")
     assert yes.answer.startswith("Yes") and yes.citations[0].record_id == record_of(phys, FHIR_MRN)

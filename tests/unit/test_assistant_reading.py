@@ -333,3 +333,24 @@ def test_a_long_line_is_compared_by_meaning_by_its_start_only() -> None:
     note = _CASE_NOTE + "The tube " + "was long and tortuous and " * 40 + "inflamed.\n"
     R.best_sentences({"r1": note}, R.understand("what was done to the tube?"), similarity=sim, whole=True)
     assert seen and max(seen) == R.MEANING_CHARS
+
+
+def test_which_case_lists_two_cases_standing_clear_of_the_rest() -> None:
+    """Session 11: the writers' "about the same case" pairs of rounds 5-7, as ranked (shares of the best)."""
+    from archive.assistant.cases import listed_cases
+
+    def ranked(*shares: float) -> list[tuple[float, str, str | None]]:
+        return [(s, f"r{i}", f"MRN-{i}") for i, s in enumerate(shares)]
+
+    def mrns(scored: list[tuple[float, str, str | None]]) -> list[str | None]:
+        return [m for _s, _r, m in listed_cases(scored)]
+
+    assert mrns(ranked(1.0, 0.835, 0.485, 0.415)) == ["MRN-0", "MRN-1"]  # two hysterectomies, the rest far below
+    assert mrns(ranked(1.0, 0.932, 0.873, 0.5)) == ["MRN-0", "MRN-1"]  # a second nearly as good as the best
+    assert mrns(ranked(1.0, 0.846, 0.569, 0.46)) == ["MRN-0", "MRN-1"]
+    # clear questions stay one case: a close second with a close third, a second not standing out
+    assert mrns(ranked(1.0, 0.917, 0.897, 0.5)) == ["MRN-0"]
+    assert mrns(ranked(1.0, 0.76, 0.448)) == ["MRN-0"]  # "the 58-year-old man with substernal chest pain"
+    assert mrns(ranked(1.0, 0.665, 0.322)) == ["MRN-0"]
+    same = [(1.0, "r0", "MRN-0"), (0.8, "r1", "MRN-0"), (0.4, "r2", "MRN-2")]  # the same patient's two notes
+    assert mrns(same) == ["MRN-0"]
