@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,3 +75,13 @@ def import_corpus(session: Any, folder: Path) -> None:
 
     report = import_paths(session, [write_corpus(folder)])
     assert report.counts["imported"] == 1 + len(NOTES), report.counts
+
+
+def corpus_physician(vault: Any, folder: Path) -> Iterator[Any]:
+    """The test corpus imported into `vault` (a tests.conftest.VaultFixture), then drmaria's session over it."""
+    from tests.conftest import PHYS_PASS
+
+    import_corpus(vault.session, folder)
+    session = vault.open("drmaria", PHYS_PASS)
+    yield session
+    session.close()

@@ -12,16 +12,13 @@ import pytest
 from archive.assistant import NOTHING_FOUND, Conversation, ask
 from archive.assistant.answer import Draft, Statement
 from archive.assistant.citations import Citation, normalise
-from tests.assistant_helpers import FHIR_MRN, import_corpus
-from tests.conftest import PHYS_PASS, VaultFixture
+from tests.assistant_helpers import FHIR_MRN, corpus_physician
+from tests.conftest import VaultFixture
 
 
 @pytest.fixture(scope="module")
 def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    import_corpus(shared_vault.session, tmp_path_factory.mktemp("corpus"))
-    session = shared_vault.open("drmaria", PHYS_PASS)
-    yield session
-    session.close()
+    yield from corpus_physician(shared_vault, tmp_path_factory.mktemp("corpus"))
 
 
 def record_of(session: Any, mrn: str) -> str:

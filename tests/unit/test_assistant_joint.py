@@ -11,8 +11,8 @@ import pytest
 from archive.assistant import ask
 from archive.assistant import joint as J
 from archive.assistant import reading as R
-from tests.assistant_helpers import import_corpus
-from tests.conftest import PHYS_PASS, VaultFixture
+from tests.assistant_helpers import corpus_physician
+from tests.conftest import VaultFixture
 
 NOTE = (
     "OPERATIVE NOTE\n"
@@ -139,10 +139,7 @@ def test_the_model_folder_is_found_without_importing_the_package(monkeypatch: py
 
 @pytest.fixture(scope="module")
 def phys(shared_vault: VaultFixture, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    import_corpus(shared_vault.session, tmp_path_factory.mktemp("corpus"))
-    session = shared_vault.open("drmaria", PHYS_PASS)
-    yield session
-    session.close()
+    yield from corpus_physician(shared_vault, tmp_path_factory.mktemp("corpus"))
 
 
 def test_a_past_case_answer_is_the_sentence_the_reader_prefers_among_the_first_stages(phys: Any) -> None:
