@@ -925,7 +925,7 @@ def _snippet(text: str, start: int, end: int, words: list[str], mark: tuple[str,
 
 def _audit(
     session: Session, action: str, query: str, mode: str, patient: str | None, filters: fts.Filters,
-    hits: list[SearchHit], weak: bool = False, positive: bool = False, fuzzy: int = 0,
+    hits: list[SearchHit], weak: bool = False, positive: bool = False, fuzzy: int = 0, words: str = "",
 ) -> None:
     details: dict[str, Any] = {
         "query": query,
@@ -941,6 +941,8 @@ def _audit(
         details["positive"] = True
     if fuzzy:
         details["fuzzy"] = fuzzy
+    if words:
+        details["words"] = words
     with session.transaction():
         session.audit(action, patient=patient, details=details)
 
@@ -1005,7 +1007,9 @@ def similar_cases(
         if best:
             r.start, r.end = best[1], best[2]
     hits = [h for _r, h in _to_hits(session, visible, raw, [], mark, limit=limit)]
-    _audit(session, "similar", rid, "similar", patient, fts.Filters(), hits)
+    # the words and the filters that narrowed their side are part of what was asked (they shape the ranking)
+    chosen = (filters or fts.Filters()) if words.strip() else fts.Filters()
+    _audit(session, "similar", rid, "similar", patient, chosen, hits, words=words.strip())
     return SearchResult(rid, "similar", hits, floor=least)
 
 

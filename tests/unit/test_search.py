@@ -85,6 +85,26 @@ def test_similar_cases_keep_only_records_above_the_floor(tess: Any) -> None:
     assert similar_floor("all-MiniLM-L6-v2") == 0.55 and similar_floor("another-model") == 0.55
 
 
+def test_similar_cases_audit_the_words_and_filters_that_shaped_them(tess: Any) -> None:
+    import json
+
+    from archive.search import similar_cases
+    from indexer import fts
+
+    def last() -> dict[str, Any]:
+        row = tess.db.execute("SELECT details FROM audit WHERE action = 'similar' ORDER BY rowid DESC LIMIT 1"
+                              ).fetchone()
+        return dict(json.loads(row[0]))
+
+    ids = _ids(tess)
+    similar_cases(tess, ids["1__hip.txt"], limit=10, words="hip pain", filters=fts.Filters(date_from="2015-01-01"))
+    entry = last()
+    assert entry["words"] == "hip pain" and entry["filters"] == fts.Filters(date_from="2015-01-01").chosen() != {}
+    similar_cases(tess, ids["1__hip.txt"], limit=10, filters=fts.Filters(date_from="2015-01-01"))
+    entry = last()  # without words the filters narrow nothing, so none is claimed
+    assert "words" not in entry and entry["filters"] == fts.Filters().chosen()
+
+
 def test_labels_are_cached_by_the_text_not_the_record() -> None:
     from archive.search import _labelled
     from indexer import hybrid
