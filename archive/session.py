@@ -236,7 +236,7 @@ class Session:
             ids += self.store.access.disclosed_records(name)
         if action in BREAK_GLASS_OPENS:
             ids += self.store.access.granted_records(name, dt.datetime.now(dt.UTC))
-        numbers += self.store.records.numbers_of(ids)
+        numbers += self.store.records.numbers(sorted(set(ids)))
         return tuple(sorted(set(numbers)))
 
     def _deny(self, action: Action, decision: Decision, *, patient: str | None, record: str | None) -> None:

@@ -60,13 +60,6 @@ class RecordsRepo:
         sql = "SELECT n FROM records WHERE patient_mrn IN (SELECT value FROM json_each(?))"
         return [int(r[0]) for r in self.db.execute(sql, [json.dumps(sorted(set(mrns)))])]
 
-    def numbers_of(self, ids: Sequence[str]) -> list[int]:
-        """records.n of the records with these ids (unknown ids are left out)."""
-        if not ids:
-            return []
-        sql = "SELECT n FROM records WHERE id IN (SELECT value FROM json_each(?))"
-        return [int(r[0]) for r in self.db.execute(sql, [json.dumps(sorted(set(ids)))])]
-
     def patient_and_date(self, record_id: str) -> tuple[str | None, str | None] | None:
         """(patient MRN, date) of a record, or None when there is no such record."""
         row = self.db.execute("SELECT patient_mrn, date FROM records WHERE id = ?", [record_id]).fetchone()
