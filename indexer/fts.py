@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -224,8 +225,7 @@ def passing(db: Any, filters: Filters) -> list[int]:
     by the join (a record without a full-text row, which has no vectors either, is not listed); otherwise the
     records table is read with the filters alone."""
     if filters.only_within():
-        assert filters.within is not None
-        return sorted({int(n) for n in filters.within})
+        return filters.within_records()
     where, params = _filter_sql(filters)
     must, must_not = facet_match(db, filters)
     if not must:  # nothing to look up (years left out only: reading the records costs less than their NOT)
@@ -507,9 +507,18 @@ class Filters:
         """Whether `within` is the only filter set (the records are then known without a join)."""
         return self.within is not None and not replace(self, within=None).narrows()
 
+    def within_records(self) -> list[int]:
+        """`within` once each, ascending (what `json_each` reads); [] when it is not set."""
+        return distinct_records(self.within or ())
+
     def chosen(self) -> dict[str, Any]:
         """The filters a user set (for the audit log): `within` is left out."""
         return {k: v for k, v in asdict(self).items() if v and k != "within"}
+
+
+def distinct_records(ns: Iterable[int]) -> list[int]:
+    """records.n once each, ascending."""
+    return sorted({int(n) for n in ns})
 
 
 @dataclass(frozen=True)
@@ -548,7 +557,7 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         params += mrns
     if filters.within is not None:
         where.append("r.n IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(sorted({int(n) for n in filters.within})))
+        params.append(json.dumps(filters.within_records()))
     if filters.doc_type:
         t = filters.doc_type.strip().lower()
         where.append("(lower(r.doc_type) = ? OR lower(r.format) = ? OR lower(r.doc_type) LIKE ? ESCAPE '\\')")

@@ -371,7 +371,7 @@ def bounded_candidates(db: Any, rare: str, together: tuple[str, ...] = (),
     records a user may see, `fts.Filters.within`), ascending."""
     only = "" if within is None else " AND +rowid IN (SELECT value FROM json_each(?))"
     sql = f"SELECT rowid FROM {fts.TABLE} WHERE {fts.TABLE} MATCH ?{only} ORDER BY rowid DESC LIMIT ?"
-    among = [] if within is None else [json.dumps(sorted({int(n) for n in within}))]
+    among = [] if within is None else [json.dumps(fts.distinct_records(within))]
     found: set[int] = set()
     for expression in (rare, *together):
         found.update(int(r[0]) for r in db.execute(sql, [expression, *among, KEYWORD_BOUND]).fetchall())
@@ -403,8 +403,7 @@ class KeywordScores:
         """Every record `match` finds (within `filters`), with its BM25. A bounded keyword side ranks given
         records instead (`bounded_candidates`, then `of_these`: archive.search's `_words_side`)."""
         if filters is not None and filters.only_within():  # (the records are known: no join, as `of_these`)
-            assert filters.within is not None
-            known = cls.of_these(db, match, sorted({int(n) for n in filters.within}))
+            known = cls.of_these(db, match, filters.within_records())
             return cls(known.records, known.scores)
         where, params = fts._filter_sql(filters or fts.Filters())
         if where:

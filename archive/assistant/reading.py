@@ -448,19 +448,16 @@ def best_sentences(texts: dict[str, str], asked: Asked, *, limit: int = 3,
             base *= 0.3
         typed = _type_bonus(asked.type, seg.text, asked.text)
         # a value in the asked measure's unit ("4x6cm" for "how large was the opening?") answers even in other words
-        bonus = typed * max(UNIT_FLOOR if typed >= UNIT_TYPED else 0.0, min(1.0, base * 2))
-        labelled = bonus_label(seg.text, asked, asked_words)
-        formed = any(form.search(seg.text) for form in forms)
-        of_class = drug_class is not None and bool(drug_class.matches(seg.text))
-        qualified = bool(noun_key) and _qualified(seg.text, stems_at, noun_key, asked_words)
-        if labelled:
+        ramp = min(1.0, base * 2)
+        bonus = typed * max(UNIT_FLOOR if typed >= UNIT_TYPED else 0.0, ramp)
+        if bonus_label(seg.text, asked, asked_words):
             bonus += LABEL_BONUS  # "ANESTHESIA:, Spinal with sedation." answers "what anesthesia was used?"
-        if formed:
-            bonus += FORM_BONUS * min(1.0, base * 2)
-        if of_class:  # "what NSAID ...": a member of the class
-            bonus += FORM_BONUS * min(1.0, base * 2)
-        if qualified:
-            bonus += QUALIFIED_BONUS * min(1.0, base * 2)
+        if any(form.search(seg.text) for form in forms):
+            bonus += FORM_BONUS * ramp
+        if drug_class is not None and drug_class.matches(seg.text):  # "what NSAID ...": a member of the class
+            bonus += FORM_BONUS * ramp
+        if noun_key and _qualified(seg.text, stems_at, noun_key, asked_words):
+            bonus += QUALIFIED_BONUS * ramp
         if asked.type in TYPED and not typed:
             base *= UNTYPED  # holds no answer of the asked type
         length = min(len(seg.text), 600) / 6000

@@ -79,3 +79,59 @@ def test_the_scope_is_the_policy_s_and_stays_out_of_the_audit(root: Any, maria: 
         assert search_records(tess, "troponin", limit=LIMIT)[0].patient != MINE
     finally:
         tess.close()
+
+
+@pytest.fixture
+def shared(tmp_path: Any, users_vault_template: VaultTemplate) -> Any:
+    """A vault of its own (the module's is left unchanged): the same notes, the "assigned" scope, MINE's attending
+    drmaria."""
+    from archive.login import open_session
+    from archive.settings import set_setting
+
+    (tmp_path / "notes").mkdir()
+    path = users_vault_template.with_notes(tmp_path / "v", tmp_path / "notes", NOTES, embed=True)
+    admin = open_session(path, "admin", ADMIN_PASS)
+    set_setting(admin, "policy.physician_scope", "assigned")
+    with admin.transaction():
+        admin.db.execute("UPDATE patients SET attending = 'drmaria' WHERE mrn = ?", [MINE])
+    admin.close()
+    return path
+
+
+def test_disclosed_and_granted_records_are_ranked_for_the_actions_they_open(shared: Any) -> None:
+    """A record disclosed to the physician is among the records her searches rank; a break-glass grant opens
+    viewing only, so it is listed for VIEW_RECORD and not for SEARCH; a disclosure row altered in the database is
+    still listed (the look-up checks no signature) and its hit is dropped by the policy."""
+    from archive.access import break_glass, disclose
+    from archive.login import open_session
+    from archive.policy import Action
+    from archive.search import search_records
+
+    tess = open_session(shared, "tess", TECH_PASS)
+    others = [str(r) for (r,) in tess.db.execute(
+        "SELECT id FROM records WHERE patient_mrn <> ? ORDER BY n", [MINE])]
+    shared_id, granted_id, forged_id = others[0], others[1], others[2]
+    disclose(tess, shared_id, "drmaria", "second opinion on troponin")
+    disclose(tess, forged_id, "drmaria", "continuing care")
+    tess.close()
+
+    maria = open_session(shared, "drmaria", PHYS_PASS)
+    try:
+        n_of = dict(maria.db.execute("SELECT id, n FROM records").fetchall())
+        mine = {int(n) for (n,) in maria.db.execute("SELECT n FROM records WHERE patient_mrn = ?", [MINE])}
+        assert set(maria.visible_records(Action.SEARCH)) == mine | {n_of[shared_id], n_of[forged_id]}
+        hits = search_records(maria, "troponin", limit=50)
+        assert shared_id in {h.record_id for h in hits}
+
+        assert break_glass(maria, granted_id, None, "patient in ED, unconscious, history unknown") is not None
+        assert n_of[granted_id] in maria.visible_records(Action.VIEW_RECORD)
+        assert n_of[granted_id] not in maria.visible_records(Action.SEARCH)
+
+        assert forged_id in {h.record_id for h in search_records(maria, "troponin", limit=50)}
+        with maria.transaction():  # an insider stretches a disclosure's purpose: its signature no longer holds
+            maria.db.execute("UPDATE disclosures SET purpose = 'any purpose at all' WHERE record = ?", [forged_id])
+        assert n_of[forged_id] in maria.visible_records(Action.SEARCH)
+        ids = {h.record_id for h in search_records(maria, "troponin", limit=50)}
+        assert forged_id not in ids and shared_id in ids
+    finally:
+        maria.close()
