@@ -63,7 +63,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -508,6 +508,10 @@ class SnippetOutcome:
     hit: bool | None  # affirmed: an expected category in the top 5; family: an expected Z80-Z84 code suggested
     naive_false_positive: bool  # the baseline (the concept coded wherever written) suggests a forbidden category
     naive_hit: bool | None
+    # forbidden categories shown as "needs review" (indexer.review_cues): caught, never codes without a person
+    reviewed: list[str] = field(default_factory=list)
+    # affirmed or family lines: an expected code shown as "needs review" (not suggested, so not found)
+    expected_reviewed: bool = False
 
 
 def _expected_hit(snippet: Snippet, codes: list[str]) -> bool | None:
@@ -536,6 +540,8 @@ def score_snippets(db, matcher, snippets: list[Snippet]) -> list[SnippetOutcome]
             _expected_hit(sn, codes),
             any(c[:3] in sn.forbidden for c in naive),
             _expected_hit(sn, naive),
+            sorted({r.category for r in both.review} & set(sn.forbidden)),
+            bool(_expected_hit(sn, [r.code for r in both.review])) and not _expected_hit(sn, codes),
         ))
     return out
 
@@ -544,8 +550,9 @@ def snippet_table(outcomes: list[SnippetOutcome]) -> list[str]:
     """Counts by kind; for each, ours beside the naive baseline measured in the same run."""
     lines = [
         "| kind | lines | lines with a false positive: this tree | naive (concept coded wherever written) "
-        "| forbidden category listed as uncertain | expected found: this tree | naive |",
-        "|---|---|---|---|---|---|---|",
+        "| forbidden category listed as uncertain | forbidden category shown as needs review "
+        "| expected found: this tree | naive | expected only in needs review |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for kind in (*SNIPPET_KINDS, "all"):
         group = [o for o in outcomes if kind in ("all", o.snippet.kind)]
@@ -556,10 +563,11 @@ def snippet_table(outcomes: list[SnippetOutcome]) -> list[str]:
         naive_found = f"{sum(bool(o.naive_hit) for o in scored)} of {len(scored)}" if scored else "-"
         lines.append(f"| {kind} | {len(group)} | {sum(bool(o.false_positives) for o in group)} | "
                      f"{sum(o.naive_false_positive for o in group)} | {sum(bool(o.uncertain) for o in group)} | "
-                     f"{found} | {naive_found} |")
+                     f"{sum(bool(o.reviewed) for o in group)} | {found} | {naive_found} | "
+                     f"{sum(o.expected_reviewed for o in scored) if scored else '-'} |")
     lines += ["", "expected found: affirmed lines, an expected category in the top 5; family lines, an expected "
-              "Z80-Z84 code among the suggestions. A false positive: a suggestion (not the uncertain list) whose "
-              "category is forbidden."]
+              "Z80-Z84 code among the suggestions. A false positive: a suggestion (not the uncertain list, not "
+              "needs review) whose category is forbidden. A code shown as needs review counts as not suggested."]
     return lines
 
 
@@ -573,11 +581,17 @@ def run_snippets(path: Path, show: bool) -> list[SnippetOutcome]:
         outcomes = score_snippets(db, matcher, snippets)
     print(f"{path} ({len(snippets)} lines; load {_loadavg()})\n")
     print("\n".join(snippet_table(outcomes)))
-    failed = [o for o in outcomes if o.false_positives or o.hit is False]
+    controls = [o for o in outcomes if o.snippet.kind == "affirmed"]
+    print(f"\naffirmed controls whose expected code went to needs review: "
+          f"{sum(o.expected_reviewed for o in controls)} of {len(controls)}; non-affirmed lines with a forbidden "
+          f"category caught in needs review: {sum(bool(o.reviewed) for o in outcomes if o.snippet.kind != 'affirmed')}"
+          f" of {sum(o.snippet.kind != 'affirmed' for o in outcomes)}")
+    failed = [o for o in outcomes if o.false_positives or o.hit is False or o.expected_reviewed]
     if failed:
         print("\nfailures (id, kind, false positives, expected not found):")
     for o in failed:
         miss = f" expected {list(o.snippet.expected)} not found" if o.hit is False else ""
+        miss += " (sent to needs review)" if o.expected_reviewed else ""
         print(f"  {o.snippet.id} {o.snippet.kind}: {o.false_positives or ''}{miss}"
               + (f"\n      {o.snippet.text!r}" if show else ""))
     return outcomes

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from indexer.assertion import Context, context_of_spans, word_contexts
 from indexer.code_match import CodeMatcher, matcher_for
+from indexer.review_cues import PERSON, TEMPORAL, Cue, review_cue
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
 from indexer.query.tokens import stem, tokens_with_spans
@@ -34,6 +35,10 @@ class Suggestion:
     end: int = 0
     section: str = ""
     matched: str = ""  # the code-set wording that matched
+    # Doubt the rules could not attribute (indexer.review_cues): the suggestion waits for a person, shown with
+    # its cue and sentence; empty for a clean sentence.
+    review: str = ""
+    sentence: str = ""
 
     @property
     def category(self) -> str:
@@ -276,6 +281,7 @@ class _Mention:
     matched: str
     past_of: str = ""  # a personal-history code's condition code (the mention said it was in the past)
     past_score: float = 0.0  # what the mention would score for that condition
+    cue: Cue | None = None  # doubt in its sentence the rules could not attribute (indexer.review_cues)
 
 
 def _passage(text: str, toks: list[_Token], clause: tuple[int, int], first: int, last: int) -> tuple[int, int]:
@@ -353,7 +359,7 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
             if sec.weight >= 0.9 and "," in text[clause[0] : clause[1]]:
                 found = _with_segments(matcher, text, toks, stems, found)
             if not found and db is not None:
-                fallback = _search_fallback(db, text, toks, stems, clause, sec)
+                fallback = _search_fallback(db, matcher, text, toks, stems, clause, sec)
                 if fallback is not None:
                     out.append(fallback)
                 continue
@@ -453,6 +459,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         if doubted and uncertain is not None:
             uncertain.append(mention)
         else:
+            named = _named(toks, stems, m) or used
+            mention.cue = _cue(matcher, text, named, said, code, bool(past_of))
             out.append(mention)
     return out
 
@@ -485,13 +493,44 @@ def _said(text: str, named: list[_Token]) -> Context:
     """What the labeller says of a name's matched words, read as one concept (indexer.assertion.context_of_spans):
     the words between them are not the concept's, so a trigger there acts ("ANEMIA has resolved with IRON",
     "MIGRAINE versus TENSION TYPE"). Adjacent words ("chest pain") are one piece."""
+    return context_of_spans(text, _pieces(text, named))
+
+
+def _pieces(text: str, named: list[_Token]) -> list[tuple[int, int]]:
+    """A name's matched words as spans of the text; adjacent words ("chest pain") are one piece."""
     runs: list[list[_Token]] = []
     for t in named:
         if runs and (t.start < runs[-1][-1].end or re.fullmatch(r"[\s,'/-]*", text[runs[-1][-1].end : t.start])):
             runs[-1].append(t)
         else:
             runs.append([t])
-    return context_of_spans(text, [(run[0].start, max(t.end for t in run)) for run in runs])
+    return [(run[0].start, max(t.end for t in run)) for run in runs]
+
+
+def _names_condition(matcher: CodeMatcher) -> Any:
+    """Whether some words (the labeller's lower-case words) name a condition of the code set."""
+    table = dominant_senses()
+
+    def check(words: list[str]) -> bool:
+        stems = []
+        for w in words:
+            for part in (table.get(w) or w).split():
+                if part not in FUNCTION_WORDS:
+                    stems.append(stem(part))
+        return bool(stems) and bool(matcher.match(stems, limit=1))
+
+    return check
+
+
+def _cue(matcher: CodeMatcher, text: str, named: list[_Token], said: Context, code: str, past: bool) -> Cue | None:
+    """The doubt the rules could not attribute in the mention's sentence (indexer.review_cues); a family-history
+    code answers the relative, a personal-history code the past."""
+    attributed = set()
+    if code[:3] in FAMILY_CATEGORIES:
+        attributed.add(PERSON)
+    if past or code[:3] in HISTORY_CATEGORIES:
+        attributed.add(TEMPORAL)
+    return review_cue(text, _pieces(text, named), said, _names_condition(matcher), frozenset(attributed))
 
 
 # A reading of a clause's words that another reading matches better (tuned on the dev notes).
@@ -545,7 +584,7 @@ def _collision(used_stems: set[str], toks: list[_Token]) -> bool:
 FALLBACK_MAX_WORDS = 6
 
 
-def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], clause: tuple[int, int],
+def _search_fallback(db: Any, matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str], clause: tuple[int, int],
                      sec: Section) -> _Mention | None:
     content = [t for t, s in zip(toks, stems, strict=True) if s]
     if any(t.negated or t.ruled_out or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
@@ -564,7 +603,9 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], c
         return None
     s, e = _passage(text, toks, clause, 0, len(toks) - 1)
     weight = 1.0 if len(text) <= 120 and not sec.name else sec.weight
-    return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
+    mention = _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
+    mention.cue = review_cue(text, [(content[0].start, content[-1].end)], said, _names_condition(matcher))
+    return mention
 
 
 # Each further passage naming a code adds this much to its best score, up to REPEAT_CAP passages.
@@ -594,12 +635,16 @@ class CodeSuggestions:
 
     suggestions: list[Suggestion]
     uncertain: list[Suggestion]
+    # Codes whose every mention sits in a sentence with doubt the rules could not attribute (indexer.review_cues):
+    # "needs review", each with its cue and sentence; never a code until a person accepts it.
+    review: list[Suggestion] = field(default_factory=list)
 
 
 def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
-    """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
+    """Codes for `text`, best first (billable codes before headings), each with its supporting passage; a code
+    that needs review (`CodeSuggestions.review`) is not among them."""
     matcher = matcher or matcher_for(db)
-    return _ranked(matcher, text, mentions(matcher, text, db), limit)
+    return _ranked(matcher, text, mentions(matcher, text, db), limit)[0]
 
 
 def code_suggestions(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None,
@@ -608,16 +653,19 @@ def code_suggestions(db: Any, text: str, limit: int = 10, matcher: CodeMatcher |
     suggestion already names, best first; those are never suggestions (see CodeSuggestions)."""
     matcher = matcher or matcher_for(db)
     doubted: list[_Mention] = []
-    suggestions = _ranked(matcher, text, mentions(matcher, text, db, uncertain=doubted), limit)
-    named = {matcher.default.get(s.code, s.code) for s in suggestions}
+    suggestions, review = _ranked(matcher, text, mentions(matcher, text, db, uncertain=doubted), limit)
+    named = {matcher.default.get(s.code, s.code) for s in [*suggestions, *review]}
     uncertain: list[Suggestion] = []
-    for s in _ranked(matcher, text, doubted, limit):  # one code a category: the doubt is about the condition
+    for s in _ranked(matcher, text, doubted, limit, split=False)[0]:  # one code a category: the doubt is about it
         if matcher.default.get(s.code, s.code) not in named and s.category not in {u.category for u in uncertain}:
             uncertain.append(s)
-    return CodeSuggestions(suggestions, uncertain[:uncertain_limit])
+    return CodeSuggestions(suggestions, uncertain[:uncertain_limit], review)
 
 
-def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: int) -> list[Suggestion]:
+def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: int,
+            split: bool = True) -> tuple[list[Suggestion], list[Suggestion]]:
+    """The codes best first, as (suggestions, needs review): a code waits for review when every mention of it
+    carries a cue (`split`; else all are suggestions). Each list holds at most `limit`."""
     by_code: dict[str, list[_Mention]] = defaultdict(list)
     for mention in found_all:
         target = matcher.default.get(mention.code, mention.code)
@@ -658,19 +706,32 @@ def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: i
         diversified.append((score * (0.6 ** seen_categories[code[:3]]), code, best))
         seen_categories[code[:3]] += 1
     diversified.sort(key=lambda x: (not matcher.billable.get(x[1], False), -x[0], x[1]))
-    out = []
-    for score, code, best in diversified[:limit]:
-        out.append(
-            Suggestion(
-                code=code,
-                description=matcher.descriptions.get(code, ""),
-                score=round(min(1.0, score), 3),
-                passage=text[best.start : best.end],
-                billable=matcher.billable.get(code, False),
-                start=best.start,
-                end=best.end,
-                section=best.section,
-                matched=best.matched,
-            )
-        )
-    return out
+    out: list[Suggestion] = []
+    review: list[Suggestion] = []
+    for score, code, best in diversified:
+        clean = [m for m in by_code[code] if m.cue is None]
+        if split and not clean:
+            if len(review) < limit:
+                cue = max(by_code[code], key=lambda m: m.score).cue
+                review.append(_suggestion(matcher, text, code, score, best, str(cue), cue.sentence if cue else ""))
+            continue
+        if len(out) < limit:
+            out.append(_suggestion(matcher, text, code, score, max(clean, key=lambda m: m.score) if split else best))
+    return out, review
+
+
+def _suggestion(matcher: CodeMatcher, text: str, code: str, score: float, best: _Mention, review: str = "",
+                sentence: str = "") -> Suggestion:
+    return Suggestion(
+        code=code,
+        description=matcher.descriptions.get(code, ""),
+        score=round(min(1.0, score), 3),
+        passage=text[best.start : best.end],
+        billable=matcher.billable.get(code, False),
+        start=best.start,
+        end=best.end,
+        section=best.section,
+        matched=best.matched,
+        review=review,
+        sentence=sentence,
+    )
