@@ -18,10 +18,10 @@ from typing import Any
 
 from indexer.assertion import Context, context_of_spans, word_contexts
 from indexer.code_match import CodeMatcher, matcher_for
-from indexer.review_cues import PERSON, TEMPORAL, Cue, review_cue
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
 from indexer.query.tokens import stem, tokens_with_spans
+from indexer.review_cues import PERSON, TEMPORAL, Cue, review_cue
 
 
 @dataclass(frozen=True)
@@ -584,7 +584,8 @@ def _collision(used_stems: set[str], toks: list[_Token]) -> bool:
 FALLBACK_MAX_WORDS = 6
 
 
-def _search_fallback(db: Any, matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str], clause: tuple[int, int],
+def _search_fallback(db: Any, matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str],
+                     clause: tuple[int, int],
                      sec: Section) -> _Mention | None:
     content = [t for t, s in zip(toks, stems, strict=True) if s]
     if any(t.negated or t.ruled_out or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
