@@ -35,10 +35,6 @@ class Suggestion:
     end: int = 0
     section: str = ""
     matched: str = ""  # the code-set wording that matched
-    # Doubt the rules could not attribute (indexer.review_cues): the suggestion waits for a person, shown with
-    # its cue and sentence; empty for a clean sentence.
-    review: str = ""
-    sentence: str = ""
 
     @property
     def category(self) -> str:
@@ -325,13 +321,15 @@ def _chapter_gate(code: str, context: set[str]) -> float:
 
 
 def mentions(matcher: CodeMatcher, text: str, db: Any = None,
-             uncertain: list[_Mention] | None = None) -> list[_Mention]:
+             uncertain: list[_Mention] | None = None, review: bool = False) -> list[_Mention]:
     """Every (code, score, passage) a clause of the text supports.
 
     With `db`, a short clause of a diagnosis section (or a short text) that
     matches no name exactly falls back to a full-text code search. With
     `uncertain`, the mentions the note only doubts ("possible pneumonia", "rule
     out PE") are added to that list; they are never among the returned ones.
+    With `review`, each mention carries the doubt its sentence holds that the
+    rules could not attribute (indexer.review_cues), if any.
     """
     out: list[_Mention] = []
     context = _note_context(text)
@@ -359,11 +357,11 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
             if sec.weight >= 0.9 and "," in text[clause[0] : clause[1]]:
                 found = _with_segments(matcher, text, toks, stems, found)
             if not found and db is not None:
-                fallback = _search_fallback(db, matcher, text, toks, stems, clause, sec)
+                fallback = _search_fallback(db, matcher, text, toks, stems, clause, sec, review)
                 if fallback is not None:
                     out.append(fallback)
                 continue
-            out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain)
+            out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain, review)
     return out
 
 
@@ -390,7 +388,7 @@ def _with_segments(matcher: CodeMatcher, text: str, toks: list[_Token], stems: l
 
 def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str], found: list[Any],
                      clause: tuple[int, int], sec: Section, context: set[str],
-                     uncertain: list[_Mention] | None) -> list[_Mention]:
+                     uncertain: list[_Mention] | None, review: bool = False) -> list[_Mention]:
     """The mentions of one clause's matches; the doubted ones go to `uncertain` (when given), never to the result."""
     out: list[_Mention] = []
     family_section = "FAMILY" in sec.name.upper()
@@ -459,8 +457,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         if doubted and uncertain is not None:
             uncertain.append(mention)
         else:
-            named = _named(toks, stems, m) or used
-            mention.cue = _cue(matcher, text, named, said, code, bool(past_of))
+            if review:
+                mention.cue = _cue(matcher, text, _named(toks, stems, m) or used, said, code, bool(past_of))
             out.append(mention)
     return out
 
@@ -585,8 +583,7 @@ FALLBACK_MAX_WORDS = 6
 
 
 def _search_fallback(db: Any, matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str],
-                     clause: tuple[int, int],
-                     sec: Section) -> _Mention | None:
+                     clause: tuple[int, int], sec: Section, review: bool = False) -> _Mention | None:
     content = [t for t, s in zip(toks, stems, strict=True) if s]
     if any(t.negated or t.ruled_out or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
         return None
@@ -605,7 +602,8 @@ def _search_fallback(db: Any, matcher: CodeMatcher, text: str, toks: list[_Token
     s, e = _passage(text, toks, clause, 0, len(toks) - 1)
     weight = 1.0 if len(text) <= 120 and not sec.name else sec.weight
     mention = _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
-    mention.cue = review_cue(text, [(content[0].start, content[-1].end)], said, _names_condition(matcher))
+    if review:
+        mention.cue = review_cue(text, [(content[0].start, content[-1].end)], said, _names_condition(matcher))
     return mention
 
 
@@ -636,37 +634,48 @@ class CodeSuggestions:
 
     suggestions: list[Suggestion]
     uncertain: list[Suggestion]
-    # Codes whose every mention sits in a sentence with doubt the rules could not attribute (indexer.review_cues):
-    # "needs review", each with its cue and sentence; never a code until a person accepts it.
-    review: list[Suggestion] = field(default_factory=list)
+    # With review=True only (a measurement, not shipped: bench/RESULTS.md, session 12): the codes whose every
+    # mention sits in a sentence with doubt the rules could not attribute (indexer.review_cues).
+    review: list[Review] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Review:
+    """A code held back for a person: the suggestion it would have been, and the doubt in its sentence."""
+
+    suggestion: Suggestion
+    cue: Cue
 
 
 def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
-    """Codes for `text`, best first (billable codes before headings), each with its supporting passage; a code
-    that needs review (`CodeSuggestions.review`) is not among them."""
+    """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
     matcher = matcher or matcher_for(db)
     return _ranked(matcher, text, mentions(matcher, text, db), limit)[0]
 
 
 def code_suggestions(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None,
-                     uncertain_limit: int = 5) -> CodeSuggestions:
+                     uncertain_limit: int = 5, review: bool = False) -> CodeSuggestions:
     """`suggest_codes`, and the codes of the mentions the text doubts ("possible X", "rule out X") that no
-    suggestion already names, best first; those are never suggestions (see CodeSuggestions)."""
+    suggestion already names, best first; those are never suggestions (see CodeSuggestions).
+
+    `review` measures the review channel (indexer.review_cues), which did not meet its ship rule: a code whose
+    every mention carries a cue is moved from the suggestions to `CodeSuggestions.review`."""
     matcher = matcher or matcher_for(db)
     doubted: list[_Mention] = []
-    suggestions, review = _ranked(matcher, text, mentions(matcher, text, db, uncertain=doubted), limit)
-    named = {matcher.default.get(s.code, s.code) for s in [*suggestions, *review]}
+    found = mentions(matcher, text, db, uncertain=doubted, review=review)
+    suggestions, held = _ranked(matcher, text, found, limit, split=review)
+    named = {matcher.default.get(s.code, s.code) for s in [*suggestions, *(r.suggestion for r in held)]}
     uncertain: list[Suggestion] = []
     for s in _ranked(matcher, text, doubted, limit, split=False)[0]:  # one code a category: the doubt is about it
         if matcher.default.get(s.code, s.code) not in named and s.category not in {u.category for u in uncertain}:
             uncertain.append(s)
-    return CodeSuggestions(suggestions, uncertain[:uncertain_limit], review)
+    return CodeSuggestions(suggestions, uncertain[:uncertain_limit], held)
 
 
 def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: int,
-            split: bool = True) -> tuple[list[Suggestion], list[Suggestion]]:
-    """The codes best first, as (suggestions, needs review): a code waits for review when every mention of it
-    carries a cue (`split`; else all are suggestions). Each list holds at most `limit`."""
+            split: bool = False) -> tuple[list[Suggestion], list[Review]]:
+    """The codes best first, as (suggestions, held for review): with `split`, a code whose every mention carries
+    a cue is held (else all are suggestions). Each list holds at most `limit`."""
     by_code: dict[str, list[_Mention]] = defaultdict(list)
     for mention in found_all:
         target = matcher.default.get(mention.code, mention.code)
@@ -708,21 +717,19 @@ def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: i
         seen_categories[code[:3]] += 1
     diversified.sort(key=lambda x: (not matcher.billable.get(x[1], False), -x[0], x[1]))
     out: list[Suggestion] = []
-    review: list[Suggestion] = []
+    review: list[Review] = []
     for score, code, best in diversified:
         clean = [m for m in by_code[code] if m.cue is None]
         if split and not clean:
-            if len(review) < limit:
-                cue = max(by_code[code], key=lambda m: m.score).cue
-                review.append(_suggestion(matcher, text, code, score, best, str(cue), cue.sentence if cue else ""))
+            if len(review) < limit and best.cue is not None:
+                review.append(Review(_suggestion(matcher, text, code, score, best), best.cue))
             continue
         if len(out) < limit:
             out.append(_suggestion(matcher, text, code, score, max(clean, key=lambda m: m.score) if split else best))
     return out, review
 
 
-def _suggestion(matcher: CodeMatcher, text: str, code: str, score: float, best: _Mention, review: str = "",
-                sentence: str = "") -> Suggestion:
+def _suggestion(matcher: CodeMatcher, text: str, code: str, score: float, best: _Mention) -> Suggestion:
     return Suggestion(
         code=code,
         description=matcher.descriptions.get(code, ""),
@@ -733,6 +740,4 @@ def _suggestion(matcher: CodeMatcher, text: str, code: str, score: float, best: 
         end=best.end,
         section=best.section,
         matched=best.matched,
-        review=review,
-        sentence=sentence,
     )
