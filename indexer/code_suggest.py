@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from indexer.assertion import Context, context_of_spans, word_contexts
+from indexer.assertion import Context, context_of_spans, headings, word_contexts
 from indexer.code_match import CodeMatcher, matcher_for
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
@@ -200,11 +200,15 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
     table = dominant_senses()
     toks: list[_Token] = []
     prev = ""
-    for word, s, e in _split_slashes(tokens_with_spans(text[start:end])):
+    found = _split_slashes(tokens_with_spans(text[start:end]))
+    said = {w for w, _s, _e in found}
+    for word, s, e in found:
         original = text[start + s : start + e]
         if prev in ("type", "stage", "grade", "class") and word in _ROMAN:
             word = _ROMAN[word]
         sense = table.get(word)
+        if word in CONTEXT_SENSES and (CONTEXT_SENSES[word][1] & said or prev in ("in", "into")):
+            sense = CONTEXT_SENSES[word][0]  # "rapid AF", "AF with RVR", "remains in AF": not afebrile
         site_cancer = word == "ca" and prev in CANCER_SITES
         if site_cancer:
             sense = "cancer"  # "colon ca", "lung ca": a site's cancer, not calcium (the table's dominant sense)
@@ -221,6 +225,15 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
             toks[k].stem = toks[k].word = "\x00kin"
     return toks
 
+
+# An abbreviation whose dominant sense gives way to another beside these words of its clause (or after "in",
+# "into": a rhythm one is in): "AF" is afebrile in the vitals, atrial fibrillation with a rate or a rhythm drug.
+CONTEXT_SENSES: dict[str, tuple[str, frozenset[str]]] = {
+    "af": ("atrial fibrillation", frozenset(
+        "rapid rvr paroxysmal persistent permanent chronic rate cardioversion cardioverted anticoagulation "
+        "anticoagulated ablation flutter diltiazem metoprolol digoxin amiodarone apixaban rivaroxaban warfarin "
+        "edoxaban dabigatran chads2 cha2ds2 vasc".split())),
+}
 
 # Sites whose "ca" is a cancer ("colon ca", "prostate ca").
 CANCER_SITES = frozenset(
@@ -250,10 +263,16 @@ def _split_slashes(found: list[tuple[str, int, int]]) -> list[tuple[str, int, in
     return out
 
 
+# A genus's initial before its species ("C. diff", "E. coli", "H. pylori"): its full stop ends no clause.
+_INITIAL = re.compile(r"(?<![A-Za-z])[A-Z]\.[ \t]?[a-z]")
+
+
 def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out = []
     pos = start
     for m in _CLAUSE_BREAK.finditer(text, start, end):
+        if m.group() == "." and _INITIAL.match(text, m.start() - 1):
+            continue
         if m.start() > pos:
             out.append((pos, m.start()))
         pos = m.end()
@@ -467,7 +486,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
 # goes on is coded as the malignancy, not as its personal history).
 _TREATED_NOW = re.compile(
     r"\b(?:(?:currently|still|now|presently) (?:on|taking|receiving|undergoing|treated|being treated)|"
-    r"on (?:adjuvant|maintenance|active|ongoing) \w+|(?:undergoing|receiving) (?:chemo\w*|radiation|radiotherapy|"
+    r"on (?:adjuvant|maintenance|active|ongoing) \w+|"
+    r"on (?:art|haart|cart|arvs?|antiretroviral\w*)|(?:undergoing|receiving) (?:chemo\w*|radiation|radiotherapy|"
     r"immunotherapy|treatment|therapy))\b", re.I)
 
 
@@ -491,7 +511,21 @@ def _said(text: str, named: list[_Token]) -> Context:
     """What the labeller says of a name's matched words, read as one concept (indexer.assertion.context_of_spans):
     the words between them are not the concept's, so a trigger there acts ("ANEMIA has resolved with IRON",
     "MIGRAINE versus TENSION TYPE"). Adjacent words ("chest pain") are one piece."""
-    return context_of_spans(text, _pieces(text, named))
+    pieces = _pieces(text, named)
+    said = context_of_spans(text, pieces)
+    if said.heading and _names_its_heading(text, pieces):
+        return context_of_spans(text, pieces, problem_line=True)
+    return said
+
+
+def _names_its_heading(text: str, pieces: list[tuple[int, int]]) -> bool:
+    """Whether a name's words are all the words of the heading they lie in ("Hypertension:", not "Chief
+    complaint:"): a condition-named heading, which a problem list writes before the condition's data."""
+    head = next((h for h in headings(text) if h.start <= pieces[0][0] < h.end), None)
+    if head is None:
+        return False
+    own = {w for a, b in pieces for w in re.findall(r"[a-z0-9]+", text[a:b].lower())}
+    return set(re.findall(r"[a-z0-9]+", head.name.lower())) - FUNCTION_WORDS <= own
 
 
 def _pieces(text: str, named: list[_Token]) -> list[tuple[int, int]]:
@@ -552,6 +586,11 @@ COLLISIONS: dict[str, frozenset[str]] = {
         ("cold", "common head chest symptoms flu runny nose congestion sneezing sore throat coryza"),
         # "flu shot given" is a vaccine, not a firearm's discharge (W34)
         ("shot", "gun guns gunshot firearm firearms rifle pistol handgun shotgun bullet bullets gsw"),
+        # "still having hot flashes" is no Still's disease (M06.1, M08.2)
+        ("still", "disease adult onset juvenile systemic arthritis sjia aosd"),
+        # "LDL" is low-density lipoprotein, no dense ("low density") breast tissue (R92.3)
+        ("dense", "breast breasts mammogram mammography mammographic"),
+        ("low", "breast breasts mammogram mammography mammographic"),
         # "MRI" is magnetic resonance imaging, no resonance disorder (R49.9)
         ("resonance", "voice speech vocal nasal hypernasal hyponasal hypernasality hyponasality velopharyngeal "
                       "cleft palate"),
