@@ -633,6 +633,10 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]], problem_line: 
             flags[habit] = True
     if not covered:
         return Context(section=head.name if head else "")
+    if line_end >= 0 and head is not None:
+        answer = _answer_after(text, head.end, line_end)
+        if answer is not None:
+            flags[answer] = True  # "Fever: denies.", "Orthopnea: none": the line's whole answer is a trigger
     if any(_VACCINE.fullmatch(text[a:b]) for a, b in spans):
         flags[HYPOTHETICAL] = True  # "Tdap given": a vaccine, not tetanus, diphtheria and pertussis
     default = head.default_at(spans[0][0]) if head else AFFIRMED
@@ -660,6 +664,18 @@ def _data_after(text: str, head: Heading) -> int:
         return -1
     start = head.end + len(text[head.end :]) - len(text[head.end :].lstrip(" \t"))
     return _sentence_of(text, start, start + 1)[1]
+
+
+def _answer_after(text: str, start: int, end: int) -> str | None:
+    """The category of a trigger that is all the words of text[start:end] ("denies", "none", "negative"): the
+    answer to the heading before it, which a forward trigger with nothing after it gives backward."""
+    words = [w for w, _a, _b in _tokens(text, start, end) if w not in PUNCT]
+    if not words:
+        return None
+    for first, last, rule in _matches(words):
+        if first == 0 and last == len(words) and rule.direction not in ("TERMINATE", "PSEUDO"):
+            return rule.category if rule.category in (NEGATED, POSSIBLE, HYPOTHETICAL) else None
+    return None
 
 
 def _problem_heading(text: str, piece: tuple[int, int], body: list[tuple[int, int]]) -> bool:

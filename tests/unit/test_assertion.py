@@ -853,3 +853,9 @@ def test_session12_a_condition_heading_over_data_is_read_with_its_line_when_aske
     assert context_of_spans(text, [(h, h + 12)], problem_line=True).label == "negated"
     a = "Allergies: penicillin."
     assert context_of_spans(a, [(0, 9)], problem_line=True).heading  # a section's name stays a section
+
+
+@pytest.mark.parametrize("text", ["Fever: denies.", "Orthopnea: none.", "Cough: negative."])
+def test_session12_a_heading_answered_by_a_trigger_alone_is_denied(text: str) -> None:
+    n = text.index(":")
+    assert context_of_spans(text, [(0, n)], problem_line=True).label == "negated"

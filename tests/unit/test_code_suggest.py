@@ -778,3 +778,10 @@ def test_review_channel_measurement_holds_codes_with_unattributed_doubt(db) -> N
     # a denial paired with another condition ("fever") leaves the cough clean
     clean = code_suggestions(db, "Denies fever but reports productive cough x5 days.", review=True)
     assert "R05" in [s.category for s in clean.suggestions] and not clean.review
+
+
+@pytest.mark.parametrize(("text", "category"), [("Fever: denies.", "R50"),
+                                                ("Shortness of breath: denies. Orthopnea: denies.", "R06")])
+def test_a_condition_heading_answered_by_a_denial_is_not_coded(db, text: str,  # type: ignore[no-untyped-def]
+                                                               category: str) -> None:
+    assert category not in [c[:3] for c in codes(db, text)]
