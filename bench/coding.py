@@ -37,7 +37,7 @@ Other trees: --tree PATH scores another checkout's suggester on the same items i
 (bench/coding_worker.py in a subprocess), e.g. the pre-issue-22 commit be9f2bc.
 
     .venv/bin/python bench/coding.py [--record] [--show-misses dev] [--limit N] [--tree /tmp/pre22]
-    .venv/bin/python bench/coding.py --snippets FILE [--show-text]
+    .venv/bin/python bench/coding.py --snippets FILE [--show-text] [--review-channel]
 
 Snippets (--snippets FILE, JSONL, one {"id", "kind", "text", "concept", "forbidden", "expected"} a line; kind
 negated|family|hypothetical|uncertain|other|affirmed): each text's suggestions; a false positive is a suggestion
@@ -63,7 +63,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -209,15 +209,17 @@ def gold_said(text: str, phrase: str) -> str:
     return "affirmed" if "affirmed" in labels else "never affirmed"
 
 
-def this_tree(db, matcher):  # type: ignore[no-untyped-def]
-    """Categories for each text from this tree's suggester (and the seconds each note took)."""
+def this_tree(db, matcher, review: bool = False):  # type: ignore[no-untyped-def]
+    """Categories for each text from this tree's suggester (and the seconds each note took); with `review`, the
+    codes held for review (the unshipped channel) are not suggested."""
     seconds: list[float] = []
 
     def predict(texts: list[str]) -> list[list[str]]:
         out = []
         for text in texts:
             t = time.perf_counter()
-            out.append(categories(suggest_codes(db, text, limit=10, matcher=matcher)))
+            out.append(categories(code_suggestions(db, text, limit=10, matcher=matcher, review=True).suggestions
+                                  if review else suggest_codes(db, text, limit=10, matcher=matcher)))
             seconds.append(time.perf_counter() - t)
         return out
 
@@ -311,7 +313,7 @@ def run(args: argparse.Namespace) -> None:
             tally[0] += 1
             tally[1] += int(case.category in {u.category for u in both.uncertain})
             tally[2] += int(both.suggestions != suggest_codes(db, case.text, limit=10, matcher=matcher))
-        predict, note_seconds = this_tree(db, matcher)
+        predict, note_seconds = this_tree(db, matcher, args.review_channel)
         scores, fps, hits, notes = score_tree(predict, mts, aci, fp_cases)
         note_seconds = [note_seconds[i] for i in notes]
         others = {}
@@ -508,6 +510,10 @@ class SnippetOutcome:
     hit: bool | None  # affirmed: an expected category in the top 5; family: an expected Z80-Z84 code suggested
     naive_false_positive: bool  # the baseline (the concept coded wherever written) suggests a forbidden category
     naive_hit: bool | None
+    # forbidden categories shown as "needs review" (indexer.review_cues): caught, never codes without a person
+    reviewed: list[str] = field(default_factory=list)
+    # affirmed or family lines: an expected code shown as "needs review" (not suggested, so not found)
+    expected_reviewed: bool = False
 
 
 def _expected_hit(snippet: Snippet, codes: list[str]) -> bool | None:
@@ -520,13 +526,14 @@ def _expected_hit(snippet: Snippet, codes: list[str]) -> bool | None:
     return None
 
 
-def score_snippets(db, matcher, snippets: list[Snippet]) -> list[SnippetOutcome]:  # type: ignore[no-untyped-def]
+def score_snippets(db, matcher, snippets: list[Snippet],  # type: ignore[no-untyped-def]
+                   review: bool = False) -> list[SnippetOutcome]:
     """Each snippet's suggestions (code_suggestions: the suggestions, apart from them the uncertain list)
     against its forbidden and expected categories, beside the naive baseline: the concept's own codes (what a
     coder blind to negation, doubt, plans and relatives would suggest for the text)."""
     out = []
     for sn in snippets:
-        both = code_suggestions(db, sn.text, limit=10, matcher=matcher)
+        both = code_suggestions(db, sn.text, limit=10, matcher=matcher, review=review)
         codes = [s.code for s in both.suggestions]
         naive = [s.code for s in suggest_codes(db, sn.concept, limit=10, matcher=matcher)] if sn.concept else []
         out.append(SnippetOutcome(
@@ -536,6 +543,8 @@ def score_snippets(db, matcher, snippets: list[Snippet]) -> list[SnippetOutcome]
             _expected_hit(sn, codes),
             any(c[:3] in sn.forbidden for c in naive),
             _expected_hit(sn, naive),
+            sorted({r.suggestion.category for r in both.review} & set(sn.forbidden)),
+            bool(_expected_hit(sn, [r.suggestion.code for r in both.review])) and not _expected_hit(sn, codes),
         ))
     return out
 
@@ -544,8 +553,9 @@ def snippet_table(outcomes: list[SnippetOutcome]) -> list[str]:
     """Counts by kind; for each, ours beside the naive baseline measured in the same run."""
     lines = [
         "| kind | lines | lines with a false positive: this tree | naive (concept coded wherever written) "
-        "| forbidden category listed as uncertain | expected found: this tree | naive |",
-        "|---|---|---|---|---|---|---|",
+        "| forbidden category listed as uncertain | forbidden category shown as needs review "
+        "| expected found: this tree | naive | expected only in needs review |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for kind in (*SNIPPET_KINDS, "all"):
         group = [o for o in outcomes if kind in ("all", o.snippet.kind)]
@@ -556,28 +566,37 @@ def snippet_table(outcomes: list[SnippetOutcome]) -> list[str]:
         naive_found = f"{sum(bool(o.naive_hit) for o in scored)} of {len(scored)}" if scored else "-"
         lines.append(f"| {kind} | {len(group)} | {sum(bool(o.false_positives) for o in group)} | "
                      f"{sum(o.naive_false_positive for o in group)} | {sum(bool(o.uncertain) for o in group)} | "
-                     f"{found} | {naive_found} |")
+                     f"{sum(bool(o.reviewed) for o in group)} | {found} | {naive_found} | "
+                     f"{sum(o.expected_reviewed for o in scored) if scored else '-'} |")
     lines += ["", "expected found: affirmed lines, an expected category in the top 5; family lines, an expected "
-              "Z80-Z84 code among the suggestions. A false positive: a suggestion (not the uncertain list) whose "
-              "category is forbidden."]
+              "Z80-Z84 code among the suggestions. A false positive: a suggestion (not the uncertain list, not "
+              "needs review) whose category is forbidden. A code shown as needs review counts as not suggested."]
     return lines
 
 
-def run_snippets(path: Path, show: bool) -> list[SnippetOutcome]:
+def run_snippets(path: Path, show: bool, review: bool = False) -> list[SnippetOutcome]:
     snippets = load_snippets(path)
     with tempfile.TemporaryDirectory() as tmp:
         db = open_index(Path(tmp) / "index.db", b"\x01" * 32, create=True)
         migrate(db, MIGRATIONS)
         icd10.ensure_loaded(db)
         matcher = matcher_for(db)
-        outcomes = score_snippets(db, matcher, snippets)
-    print(f"{path} ({len(snippets)} lines; load {_loadavg()})\n")
+        outcomes = score_snippets(db, matcher, snippets, review)
+    print(f"{path} ({len(snippets)} lines; load {_loadavg()}; review channel {'on' if review else 'off'})\n")
     print("\n".join(snippet_table(outcomes)))
-    failed = [o for o in outcomes if o.false_positives or o.hit is False]
+    controls = [o for o in outcomes if o.snippet.kind == "affirmed"]
+    if review:
+        print(f"\naffirmed controls whose expected code went to needs review: "
+              f"{sum(o.expected_reviewed for o in controls)} of {len(controls)}; non-affirmed lines with a forbidden "
+              f"category caught in needs review: "
+              f"{sum(bool(o.reviewed) for o in outcomes if o.snippet.kind != 'affirmed')}"
+              f" of {sum(o.snippet.kind != 'affirmed' for o in outcomes)}")
+    failed = [o for o in outcomes if o.false_positives or o.hit is False or o.expected_reviewed]
     if failed:
         print("\nfailures (id, kind, false positives, expected not found):")
     for o in failed:
         miss = f" expected {list(o.snippet.expected)} not found" if o.hit is False else ""
+        miss += " (sent to needs review)" if o.expected_reviewed else ""
         print(f"  {o.snippet.id} {o.snippet.kind}: {o.false_positives or ''}{miss}"
               + (f"\n      {o.snippet.text!r}" if show else ""))
     return outcomes
@@ -603,9 +622,12 @@ def main() -> None:
                     '({"id","kind","text","concept","forbidden","expected"}; kind negated|family|hypothetical|'
                     "uncertain|other|affirmed): false positives, expected codes found, beside a naive baseline")
     ap.add_argument("--show-text", action="store_true", help="with --snippets: print each failing line's text")
+    ap.add_argument("--review-channel", action="store_true",
+                    help="measure the review channel (not shipped): a code whose every mention carries doubt the "
+                    "rules could not attribute (indexer.review_cues) counts as not suggested")
     args = ap.parse_args()
     if args.snippets:
-        run_snippets(args.snippets, args.show_text)
+        run_snippets(args.snippets, args.show_text, args.review_channel)
         return
     run(args)
 

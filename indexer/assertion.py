@@ -576,10 +576,14 @@ def context_of(text: str, start: int, end: int) -> Context:
     return context_of_spans(text, ((start, end),))
 
 
-def context_of_spans(text: str, spans: Sequence[tuple[int, int]]) -> Context:
+def context_of_spans(text: str, spans: Sequence[tuple[int, int]], problem_line: bool = False) -> Context:
     """What the text says of one concept written in several pieces ("ANEMIA has resolved with IRON": the words a
     code's name matched). Only the pieces' own words are masked; a trigger between them ("resolved") still
-    acts. A modifier or a section default that reaches any piece counts; a heading holds the first piece."""
+    acts. A modifier or a section default that reaches any piece counts; a heading holds the first piece.
+
+    `problem_line`: the caller knows the heading holding the pieces is a condition's name ("Hyperlipidemia: LDL
+    162, on atorvastatin"): when it names no section and data follows it on its line, the condition is read with
+    its line, as a problem list's item, not as a topic (a heading is otherwise never a finding)."""
     if not spans:
         raise ValueError("no span")
     for start, end in spans:
@@ -589,19 +593,22 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]]) -> Context:
     # concept named partly in a heading that is no section's name and partly under it ("ANEMIA: resolved after
     # IRON therapy") is a problem-list line: the heading's pieces are read with the line under them.
     body = sorted(p for p in spans if not is_heading(text, *p))
+    line_end = -1
     if not body:
         head = heading_at(text, min(spans)[0])
-        return Context(heading=True, section=head.name if head else "")
-    problem = [p for p in spans if p not in body and _problem_heading(text, p, body)]
+        line_end = _data_after(text, head) if head is not None and problem_line else -1
+        if line_end < 0:
+            return Context(heading=True, section=head.name if head else "")
+    problem = list(spans) if not body else [p for p in spans if p not in body and _problem_heading(text, p, body)]
     spans = sorted(body + problem)
-    head = heading_at(text, body[0][0])
+    head = heading_at(text, (body or spans)[0][0])
     flags: dict[str, bool] = {label: False for label in (*LABELS, OTHER)}
     covered = False
     pending = list(spans)
     while pending:
         s, e = _sentence_of(text, *pending[0])
         if pending[0] in problem:
-            s, e = s, _sentence_of(text, *body[0])[1]
+            s, e = s, line_end if not body else _sentence_of(text, *body[0])[1]
         here = [p for p in pending if p[0] < e] or pending[:1]
         pending = [p for p in pending if p not in here]
         toks = _tokens(text, s, max(e, *(b for _a, b in here)))
@@ -621,11 +628,18 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]]) -> Context:
         if _span_historical(text, here[0][0], here[-1][1], text[s : here[0][0]], text[here[-1][1] : e],
                             head is None, flags[NEGATED]):
             flags[HISTORICAL] = True
+        habit = _habit_prefix(text[max(s, here[0][0] - 16) : here[0][0]], text[here[0][0] : here[-1][1]])
+        if habit is not None:
+            flags[habit] = True
     if not covered:
         return Context(section=head.name if head else "")
+    if line_end >= 0 and head is not None:
+        answer = _answer_after(text, head.end, line_end)
+        if answer is not None:
+            flags[answer] = True  # "Fever: denies.", "Orthopnea: none": the line's whole answer is a trigger
     if any(_VACCINE.fullmatch(text[a:b]) for a, b in spans):
         flags[HYPOTHETICAL] = True  # "Tdap given": a vaccine, not tetanus, diphtheria and pertussis
-    default = head.default_at(body[0][0]) if head else AFFIRMED
+    default = head.default_at(spans[0][0]) if head else AFFIRMED
     if default != AFFIRMED:
         flags[default] = True
     return Context(
@@ -637,6 +651,31 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]]) -> Context:
         section=head.name if head else "",
         other=flags[OTHER],
     )
+
+
+def _data_after(text: str, head: Heading) -> int:
+    """Where the first sentence after a heading that names no section (`SECTION_DEFAULTS`) ends, when it goes on
+    on the heading's own line ("Hypertension: BP 150/95, increase amlodipine"); else -1 (a heading alone on its
+    line, or a section's name such as "Allergies:", is a topic, never a finding)."""
+    if _section_key(head.name) is not None or not text[head.end : head.end + 1].isspace() and head.end < len(text):
+        return -1
+    nl = text.find("\n", head.end)
+    if not text[head.end : len(text) if nl < 0 else nl].strip():
+        return -1
+    start = head.end + len(text[head.end :]) - len(text[head.end :].lstrip(" \t"))
+    return _sentence_of(text, start, start + 1)[1]
+
+
+def _answer_after(text: str, start: int, end: int) -> str | None:
+    """The category of a trigger that is all the words of text[start:end] ("denies", "none", "negative"): the
+    answer to the heading before it, which a forward trigger with nothing after it gives backward."""
+    words = [w for w, _a, _b in _tokens(text, start, end) if w not in PUNCT]
+    if not words:
+        return None
+    for first, last, rule in _matches(words):
+        if first == 0 and last == len(words) and rule.direction not in ("TERMINATE", "PSEUDO"):
+            return rule.category if rule.category in (NEGATED, POSSIBLE, HYPOTHETICAL) else None
+    return None
 
 
 def _problem_heading(text: str, piece: tuple[int, int], body: list[tuple[int, int]]) -> bool:
@@ -717,6 +756,24 @@ _CHRONIC = re.compile(
 
 
 _NOW = frozenset("acute exacerbation decompensated new worsening uncontrolled flare".split())
+
+
+# A habit's own prefix says whether it is the patient's now: "non-smoker" never was, "ex-smoker" and "quit
+# smoking" no longer is (a word of its own, so no ConText trigger: "non-" before a disease is part of its name,
+# "non-Hodgkin lymphoma", "non-ST elevation MI").
+_HABIT_WORD = re.compile(r"(?i)(?:smok\w*|cigarettes?|tobacco|drink\w*|alcohol|etoh|vap\w*)")
+_NEVER_PREFIX = re.compile(r"(?i)\bnon[- ]?$")
+_FORMER_PREFIX = re.compile(r"(?i)(?:\bex[- ]?|\b(?:quit|stopped|gave up|quitting|stopping)\s+)$")
+
+
+def _habit_prefix(before: str, span: str) -> Label | None:
+    if not _HABIT_WORD.match(span):
+        return None
+    if _NEVER_PREFIX.search(before):
+        return NEGATED
+    if _FORMER_PREFIX.search(before):
+        return HISTORICAL
+    return None
 
 
 def _bare(before: str, after: str) -> bool:

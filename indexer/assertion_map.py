@@ -30,6 +30,7 @@ from indexer.assertion import (
     OTHER,
     POSSIBLE,
     _flags_at,
+    _habit_prefix,
     _matches,
     _modifiers,
     _span_historical,
@@ -41,7 +42,7 @@ from indexer.assertion import (
 )
 
 TABLE = "assertion_spans"
-VERSION = 9  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
+VERSION = 10  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
 BITS: dict[str, int] = {NEGATED: 1, POSSIBLE: 2, HYPOTHETICAL: 4, HISTORICAL: 8, FAMILY: 16, OTHER: 128}
 HEADING = 32
 RULE = 64  # the word is part of a rule's own words ("no", "history"): a span holding it is labelled the slow way
@@ -128,6 +129,9 @@ def label(amap: AssertionMap, text: str, start: int, end: int) -> str:
     before, after = text[s:start], text[end : max(e, end)]
     if _span_historical(text, start, end, before, after, start < amap.first_heading, bool(value & BITS[NEGATED])):
         value |= BITS[HISTORICAL]
+    habit = _habit_prefix(text[max(s, start - 16) : start], text[start:end])  # "non-smoker", "ex-smoker"
+    if habit is not None:
+        value |= BITS[habit]
     for name in (NEGATED, FAMILY, HYPOTHETICAL, POSSIBLE, HISTORICAL):  # Context.label's order
         if value & BITS[name]:
             return name

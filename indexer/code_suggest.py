@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from indexer.assertion import Context, context_of_spans, word_contexts
+from indexer.assertion import Context, context_of_spans, headings, word_contexts
 from indexer.code_match import CodeMatcher, matcher_for
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
 from indexer.query.tokens import stem, tokens_with_spans
+from indexer.review_cues import PERSON, TEMPORAL, Cue, review_cue
 
 
 @dataclass(frozen=True)
@@ -199,11 +200,15 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
     table = dominant_senses()
     toks: list[_Token] = []
     prev = ""
-    for word, s, e in _split_slashes(tokens_with_spans(text[start:end])):
+    found = _split_slashes(tokens_with_spans(text[start:end]))
+    said = {w for w, _s, _e in found}
+    for word, s, e in found:
         original = text[start + s : start + e]
         if prev in ("type", "stage", "grade", "class") and word in _ROMAN:
             word = _ROMAN[word]
         sense = table.get(word)
+        if word in CONTEXT_SENSES and (CONTEXT_SENSES[word][1] & said or prev in ("in", "into")):
+            sense = CONTEXT_SENSES[word][0]  # "rapid AF", "AF with RVR", "remains in AF": not afebrile
         site_cancer = word == "ca" and prev in CANCER_SITES
         if site_cancer:
             sense = "cancer"  # "colon ca", "lung ca": a site's cancer, not calcium (the table's dominant sense)
@@ -220,6 +225,15 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
             toks[k].stem = toks[k].word = "\x00kin"
     return toks
 
+
+# An abbreviation whose dominant sense gives way to another beside these words of its clause (or after "in",
+# "into": a rhythm one is in): "AF" is afebrile in the vitals, atrial fibrillation with a rate or a rhythm drug.
+CONTEXT_SENSES: dict[str, tuple[str, frozenset[str]]] = {
+    "af": ("atrial fibrillation", frozenset(
+        "rapid rvr paroxysmal persistent permanent chronic rate cardioversion cardioverted anticoagulation "
+        "anticoagulated ablation flutter diltiazem metoprolol digoxin amiodarone apixaban rivaroxaban warfarin "
+        "edoxaban dabigatran chads2 cha2ds2 vasc".split())),
+}
 
 # Sites whose "ca" is a cancer ("colon ca", "prostate ca").
 CANCER_SITES = frozenset(
@@ -249,10 +263,16 @@ def _split_slashes(found: list[tuple[str, int, int]]) -> list[tuple[str, int, in
     return out
 
 
+# A genus's initial before its species ("C. diff", "E. coli", "H. pylori"): its full stop ends no clause.
+_INITIAL = re.compile(r"(?<![A-Za-z])[A-Z]\.[ \t]?[a-z]")
+
+
 def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out = []
     pos = start
     for m in _CLAUSE_BREAK.finditer(text, start, end):
+        if m.group() == "." and _INITIAL.match(text, m.start() - 1):
+            continue
         if m.start() > pos:
             out.append((pos, m.start()))
         pos = m.end()
@@ -276,6 +296,7 @@ class _Mention:
     matched: str
     past_of: str = ""  # a personal-history code's condition code (the mention said it was in the past)
     past_score: float = 0.0  # what the mention would score for that condition
+    cue: Cue | None = None  # doubt in its sentence the rules could not attribute (indexer.review_cues)
 
 
 def _passage(text: str, toks: list[_Token], clause: tuple[int, int], first: int, last: int) -> tuple[int, int]:
@@ -319,13 +340,15 @@ def _chapter_gate(code: str, context: set[str]) -> float:
 
 
 def mentions(matcher: CodeMatcher, text: str, db: Any = None,
-             uncertain: list[_Mention] | None = None) -> list[_Mention]:
+             uncertain: list[_Mention] | None = None, review: bool = False) -> list[_Mention]:
     """Every (code, score, passage) a clause of the text supports.
 
     With `db`, a short clause of a diagnosis section (or a short text) that
     matches no name exactly falls back to a full-text code search. With
     `uncertain`, the mentions the note only doubts ("possible pneumonia", "rule
     out PE") are added to that list; they are never among the returned ones.
+    With `review`, each mention carries the doubt its sentence holds that the
+    rules could not attribute (indexer.review_cues), if any.
     """
     out: list[_Mention] = []
     context = _note_context(text)
@@ -353,11 +376,11 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
             if sec.weight >= 0.9 and "," in text[clause[0] : clause[1]]:
                 found = _with_segments(matcher, text, toks, stems, found)
             if not found and db is not None:
-                fallback = _search_fallback(db, text, toks, stems, clause, sec)
+                fallback = _search_fallback(db, matcher, text, toks, stems, clause, sec, review)
                 if fallback is not None:
                     out.append(fallback)
                 continue
-            out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain)
+            out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain, review)
     return out
 
 
@@ -384,7 +407,7 @@ def _with_segments(matcher: CodeMatcher, text: str, toks: list[_Token], stems: l
 
 def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str], found: list[Any],
                      clause: tuple[int, int], sec: Section, context: set[str],
-                     uncertain: list[_Mention] | None) -> list[_Mention]:
+                     uncertain: list[_Mention] | None, review: bool = False) -> list[_Mention]:
     """The mentions of one clause's matches; the doubted ones go to `uncertain` (when given), never to the result."""
     out: list[_Mention] = []
     family_section = "FAMILY" in sec.name.upper()
@@ -453,6 +476,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         if doubted and uncertain is not None:
             uncertain.append(mention)
         else:
+            if review:
+                mention.cue = _cue(matcher, text, _named(toks, stems, m) or used, said, code, bool(past_of))
             out.append(mention)
     return out
 
@@ -461,7 +486,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
 # goes on is coded as the malignancy, not as its personal history).
 _TREATED_NOW = re.compile(
     r"\b(?:(?:currently|still|now|presently) (?:on|taking|receiving|undergoing|treated|being treated)|"
-    r"on (?:adjuvant|maintenance|active|ongoing) \w+|(?:undergoing|receiving) (?:chemo\w*|radiation|radiotherapy|"
+    r"on (?:adjuvant|maintenance|active|ongoing) \w+|"
+    r"on (?:art|haart|cart|arvs?|antiretroviral\w*)|(?:undergoing|receiving) (?:chemo\w*|radiation|radiotherapy|"
     r"immunotherapy|treatment|therapy))\b", re.I)
 
 
@@ -485,13 +511,58 @@ def _said(text: str, named: list[_Token]) -> Context:
     """What the labeller says of a name's matched words, read as one concept (indexer.assertion.context_of_spans):
     the words between them are not the concept's, so a trigger there acts ("ANEMIA has resolved with IRON",
     "MIGRAINE versus TENSION TYPE"). Adjacent words ("chest pain") are one piece."""
+    pieces = _pieces(text, named)
+    said = context_of_spans(text, pieces)
+    if said.heading and _names_its_heading(text, pieces):
+        return context_of_spans(text, pieces, problem_line=True)
+    return said
+
+
+def _names_its_heading(text: str, pieces: list[tuple[int, int]]) -> bool:
+    """Whether a name's words are all the words of the heading they lie in ("Hypertension:", not "Chief
+    complaint:"): a condition-named heading, which a problem list writes before the condition's data."""
+    head = next((h for h in headings(text) if h.start <= pieces[0][0] < h.end), None)
+    if head is None:
+        return False
+    own = {w for a, b in pieces for w in re.findall(r"[a-z0-9]+", text[a:b].lower())}
+    return set(re.findall(r"[a-z0-9]+", head.name.lower())) - FUNCTION_WORDS <= own
+
+
+def _pieces(text: str, named: list[_Token]) -> list[tuple[int, int]]:
+    """A name's matched words as spans of the text; adjacent words ("chest pain") are one piece."""
     runs: list[list[_Token]] = []
     for t in named:
         if runs and (t.start < runs[-1][-1].end or re.fullmatch(r"[\s,'/-]*", text[runs[-1][-1].end : t.start])):
             runs[-1].append(t)
         else:
             runs.append([t])
-    return context_of_spans(text, [(run[0].start, max(t.end for t in run)) for run in runs])
+    return [(run[0].start, max(t.end for t in run)) for run in runs]
+
+
+def _names_condition(matcher: CodeMatcher) -> Any:
+    """Whether some words (the labeller's lower-case words) name a condition of the code set."""
+    table = dominant_senses()
+
+    def check(words: list[str]) -> bool:
+        stems = []
+        for w in words:
+            for part in (table.get(w) or w).split():
+                if part not in FUNCTION_WORDS:
+                    stems.append(stem(part))
+        return bool(stems) and bool(matcher.match(stems, limit=1))
+
+    return check
+
+
+def _cue(matcher: CodeMatcher, text: str, named: list[_Token], said: Context, code: str, past: bool) -> Cue | None:
+    """The doubt the rules could not attribute in the mention's sentence (indexer.review_cues); a family-history
+    code answers the relative, a personal-history code the past."""
+    attributed = set()
+    if code[:3] in FAMILY_CATEGORIES:
+        attributed.add(PERSON)
+    if past or code[:3] in HISTORY_CATEGORIES:
+        attributed.add(TEMPORAL)
+    return review_cue(text, _pieces(text, named), said, _names_condition(matcher), frozenset(attributed))
 
 
 # A reading of a clause's words that another reading matches better (tuned on the dev notes).
@@ -515,6 +586,11 @@ COLLISIONS: dict[str, frozenset[str]] = {
         ("cold", "common head chest symptoms flu runny nose congestion sneezing sore throat coryza"),
         # "flu shot given" is a vaccine, not a firearm's discharge (W34)
         ("shot", "gun guns gunshot firearm firearms rifle pistol handgun shotgun bullet bullets gsw"),
+        # "still having hot flashes" is no Still's disease (M06.1, M08.2)
+        ("still", "disease adult onset juvenile systemic arthritis sjia aosd"),
+        # "LDL" is low-density lipoprotein, no dense ("low density") breast tissue (R92.3)
+        ("dense", "breast breasts mammogram mammography mammographic"),
+        ("low", "breast breasts mammogram mammography mammographic"),
         # "MRI" is magnetic resonance imaging, no resonance disorder (R49.9)
         ("resonance", "voice speech vocal nasal hypernasal hyponasal hypernasality hyponasality velopharyngeal "
                       "cleft palate"),
@@ -545,8 +621,8 @@ def _collision(used_stems: set[str], toks: list[_Token]) -> bool:
 FALLBACK_MAX_WORDS = 6
 
 
-def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], clause: tuple[int, int],
-                     sec: Section) -> _Mention | None:
+def _search_fallback(db: Any, matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str],
+                     clause: tuple[int, int], sec: Section, review: bool = False) -> _Mention | None:
     content = [t for t, s in zip(toks, stems, strict=True) if s]
     if any(t.negated or t.ruled_out or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
         return None
@@ -564,7 +640,10 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str], c
         return None
     s, e = _passage(text, toks, clause, 0, len(toks) - 1)
     weight = 1.0 if len(text) <= 120 and not sec.name else sec.weight
-    return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
+    mention = _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
+    if review:
+        mention.cue = review_cue(text, [(content[0].start, content[-1].end)], said, _names_condition(matcher))
+    return mention
 
 
 # Each further passage naming a code adds this much to its best score, up to REPEAT_CAP passages.
@@ -594,30 +673,48 @@ class CodeSuggestions:
 
     suggestions: list[Suggestion]
     uncertain: list[Suggestion]
+    # With review=True only (a measurement, not shipped: bench/RESULTS.md, session 12): the codes whose every
+    # mention sits in a sentence with doubt the rules could not attribute (indexer.review_cues).
+    review: list[Review] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Review:
+    """A code held back for a person: the suggestion it would have been, and the doubt in its sentence."""
+
+    suggestion: Suggestion
+    cue: Cue
 
 
 def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
     """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
     matcher = matcher or matcher_for(db)
-    return _ranked(matcher, text, mentions(matcher, text, db), limit)
+    return _ranked(matcher, text, mentions(matcher, text, db), limit)[0]
 
 
 def code_suggestions(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None,
-                     uncertain_limit: int = 5) -> CodeSuggestions:
+                     uncertain_limit: int = 5, review: bool = False) -> CodeSuggestions:
     """`suggest_codes`, and the codes of the mentions the text doubts ("possible X", "rule out X") that no
-    suggestion already names, best first; those are never suggestions (see CodeSuggestions)."""
+    suggestion already names, best first; those are never suggestions (see CodeSuggestions).
+
+    `review` measures the review channel (indexer.review_cues), which did not meet its ship rule: a code whose
+    every mention carries a cue is moved from the suggestions to `CodeSuggestions.review`."""
     matcher = matcher or matcher_for(db)
     doubted: list[_Mention] = []
-    suggestions = _ranked(matcher, text, mentions(matcher, text, db, uncertain=doubted), limit)
-    named = {matcher.default.get(s.code, s.code) for s in suggestions}
+    found = mentions(matcher, text, db, uncertain=doubted, review=review)
+    suggestions, held = _ranked(matcher, text, found, limit, split=review)
+    named = {matcher.default.get(s.code, s.code) for s in [*suggestions, *(r.suggestion for r in held)]}
     uncertain: list[Suggestion] = []
-    for s in _ranked(matcher, text, doubted, limit):  # one code a category: the doubt is about the condition
+    for s in _ranked(matcher, text, doubted, limit, split=False)[0]:  # one code a category: the doubt is about it
         if matcher.default.get(s.code, s.code) not in named and s.category not in {u.category for u in uncertain}:
             uncertain.append(s)
-    return CodeSuggestions(suggestions, uncertain[:uncertain_limit])
+    return CodeSuggestions(suggestions, uncertain[:uncertain_limit], held)
 
 
-def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: int) -> list[Suggestion]:
+def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: int,
+            split: bool = False) -> tuple[list[Suggestion], list[Review]]:
+    """The codes best first, as (suggestions, held for review): with `split`, a code whose every mention carries
+    a cue is held (else all are suggestions). Each list holds at most `limit`."""
     by_code: dict[str, list[_Mention]] = defaultdict(list)
     for mention in found_all:
         target = matcher.default.get(mention.code, mention.code)
@@ -658,19 +755,28 @@ def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: i
         diversified.append((score * (0.6 ** seen_categories[code[:3]]), code, best))
         seen_categories[code[:3]] += 1
     diversified.sort(key=lambda x: (not matcher.billable.get(x[1], False), -x[0], x[1]))
-    out = []
-    for score, code, best in diversified[:limit]:
-        out.append(
-            Suggestion(
-                code=code,
-                description=matcher.descriptions.get(code, ""),
-                score=round(min(1.0, score), 3),
-                passage=text[best.start : best.end],
-                billable=matcher.billable.get(code, False),
-                start=best.start,
-                end=best.end,
-                section=best.section,
-                matched=best.matched,
-            )
-        )
-    return out
+    out: list[Suggestion] = []
+    review: list[Review] = []
+    for score, code, best in diversified:
+        clean = [m for m in by_code[code] if m.cue is None]
+        if split and not clean:
+            if len(review) < limit and best.cue is not None:
+                review.append(Review(_suggestion(matcher, text, code, score, best), best.cue))
+            continue
+        if len(out) < limit:
+            out.append(_suggestion(matcher, text, code, score, max(clean, key=lambda m: m.score) if split else best))
+    return out, review
+
+
+def _suggestion(matcher: CodeMatcher, text: str, code: str, score: float, best: _Mention) -> Suggestion:
+    return Suggestion(
+        code=code,
+        description=matcher.descriptions.get(code, ""),
+        score=round(min(1.0, score), 3),
+        passage=text[best.start : best.end],
+        billable=matcher.billable.get(code, False),
+        start=best.start,
+        end=best.end,
+        section=best.section,
+        matched=best.matched,
+    )

@@ -825,3 +825,37 @@ def test_a_closing_resolved_crosses_the_semicolons_of_the_treatment_only_as_a_cl
     assert label(text, "Hypokalemia") == "negated"
     # "resolved" with its own subject after the semicolon speaks of that subject only
     assert label("Hypokalemia on admission, repleted; cramps resolved.", "Hypokalemia") == "affirmed"
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        ("Non-smoker.", "smoker", "negated"),
+        ("Non smoker, no alcohol.", "smoker", "negated"),
+        ("Ex-smoker.", "smoker", "historical"),
+        ("Quit smoking 2010.", "smoking", "historical"),
+        ("She stopped smoking in 2010.", "smoking", "historical"),
+        ("Smoker, 1 pack per day.", "Smoker", "affirmed"),
+        ("Non-Hodgkin lymphoma.", "Hodgkin lymphoma", "affirmed"),  # "non-" before a disease is its name
+        ("Hyperlipidemia: LDL 162, on atorvastatin.", "Hyperlipidemia", "hypothetical"),  # a heading, for search
+    ],
+)
+def test_session12_a_habits_own_prefix(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+def test_session12_a_condition_heading_over_data_is_read_with_its_line_when_asked() -> None:
+    text = "Hyperlipidemia: LDL 162, on atorvastatin.\nHypertension: none."
+    s = text.index("Hyperlipidemia")
+    assert context_of_spans(text, [(s, s + 14)]).heading
+    assert context_of_spans(text, [(s, s + 14)], problem_line=True).label == "affirmed"
+    h = text.index("Hypertension")
+    assert context_of_spans(text, [(h, h + 12)], problem_line=True).label == "negated"
+    a = "Allergies: penicillin."
+    assert context_of_spans(a, [(0, 9)], problem_line=True).heading  # a section's name stays a section
+
+
+@pytest.mark.parametrize("text", ["Fever: denies.", "Orthopnea: none.", "Cough: negative."])
+def test_session12_a_heading_answered_by_a_trigger_alone_is_denied(text: str) -> None:
+    n = text.index(":")
+    assert context_of_spans(text, [(0, n)], problem_line=True).label == "negated"

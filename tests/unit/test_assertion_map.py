@@ -23,7 +23,7 @@ NOTE = (
     "No shortness of breath. Possible pneumonia; rule out pulmonary embolism. Return if hemoptysis develops.\n"
     "PAST MEDICAL HISTORY:\nHypertension. Diabetes.\n"
     "FAMILY HISTORY: Mother had breast cancer.\n"
-    "SOCIAL HISTORY: Denies alcohol or drug use.\n"
+    "SOCIAL HISTORY: Denies alcohol or drug use. Non-smoker; her husband is an ex-smoker who quit smoking 2010.\n"
     "ALLERGIES: No known allergies.\n"
     "ASSESSMENT: Community acquired pneumonia, unchanged effusion. History of stroke in 2019."
 )

@@ -316,8 +316,8 @@ def test_bench_snippets_mode_counts_false_positives_and_expected_codes(db, tmp_p
     assert not outcomes["u1"].false_positives and outcomes["u1"].uncertain == ["J18"]
     assert outcomes["a1"].hit is True and outcomes["a2"].hit is False and outcomes["n1"].hit is None
     table = "\n".join(coding.snippet_table(list(outcomes.values())))
-    assert "| negated | 2 | 1 | 2 | 0 | - | - |" in table, table
-    assert "| family | 2 | 0 | 2 | 0 | 1 of 2 | 0 of 2 |" in table, table
+    assert "| negated | 2 | 1 | 2 | 0 | 0 | - | - | - |" in table, table
+    assert "| family | 2 | 0 | 2 | 0 | 0 | 1 of 2 | 0 of 2 | 0 |" in table, table
     assert "| all | 7 | 1 |" in table, table
 
 
@@ -704,3 +704,84 @@ def test_session11_round9_families_reach_the_codes(db, text: str, absent: tuple[
 def test_session11_round9_controls_still_code(db, text: str, present: str) -> None:  # type: ignore[no-untyped-def]
     found = codes(db, text)
     assert any(c.startswith(present) for c in found), found
+
+
+# -- session 12, issue 22: known defects ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["Non-smoker.", "Nonsmoker.", "Non smoker, no alcohol.", "Ex-smoker.",
+                                  "He is an ex-smoker.", "Quit smoking 2010.", "She quit smoking in 2010."])
+def test_not_smoking_now_is_no_nicotine_dependence(db, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert not [c for c in codes(db, text) if c.startswith("F17")]
+
+
+@pytest.mark.parametrize("text", ["Ex-smoker.", "Quit smoking 2010."])
+def test_a_former_smoker_has_the_personal_history_code(db, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert "Z87.891" in codes(db, text)
+
+
+def test_current_smoker_still_coded(db) -> None:  # type: ignore[no-untyped-def]
+    assert codes(db, "Smoker, 1 pack per day.")[0].startswith("F17")
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Hyperlipidemia: LDL 162, on atorvastatin.", "E78"),
+    ("Hypertension: BP 150/95, increase amlodipine.", "I10"),
+    ("Assessment and plan:\nHypothyroidism: TSH 8.1, increase levothyroxine to 75 mcg.", "E03"),
+])
+def test_a_condition_heading_over_data_is_the_patients_problem(db, text: str,  # type: ignore[no-untyped-def]
+                                                              category: str) -> None:
+    assert category in [c[:3] for c in codes(db, text)[:3]]
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Allergies:\nNo known allergies.", "T78"),
+    ("Family history: diabetes, hypertension.", "E11"),  # a relative's: only Z83.3
+    ("History of Present Illness: cough for two weeks.", "R69"),
+])
+def test_generic_headings_stay_sections(db, text: str, category: str) -> None:  # type: ignore[no-untyped-def]
+    assert category not in [c[:3] for c in codes(db, text)]
+
+
+@pytest.mark.parametrize(("text", "prefix"), [
+    ("C. diff colitis, on oral vancomycin.", "A04.7"),
+    ("Recurrent C. diff infection, third episode this year.", "A04.7"),
+    ("Segmental PE on CTA, no right heart strain.", "I26.9"),
+    ("Subsegmental PE in the right lower lobe.", "I26.9"),
+    ("Remains in rapid AF at 140.", "I48"),
+    ("AF with RVR, started on diltiazem.", "I48"),
+    ("Still having hot flashes two years after menopause.", "N95.1"),
+    ("Hot flashes at night.", "R23.2"),
+    ("Hx of HIV on ART, viral load undetectable, CD4 610.", "B20"),
+])
+def test_index_gaps_for_affirmed_mentions(db, text: str, prefix: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert any(c.startswith(prefix) for c in found[:5]), found
+    if prefix == "B20":
+        assert not [c for c in found if c.startswith("D84")]
+
+
+def test_af_alone_keeps_its_dominant_sense(db) -> None:  # type: ignore[no-untyped-def]
+    assert not [c for c in codes(db, "Vitals: AF, HR 72.") if c.startswith("I48")]
+
+
+def test_review_channel_measurement_holds_codes_with_unattributed_doubt(db) -> None:  # type: ignore[no-untyped-def]
+    """The review channel (measured, not shipped): off, nothing changes; on, a code whose sentence holds a cue
+    the rules did not attribute is held with its cue and sentence, and a clean sentence is suggested as before."""
+    text = "Mom says he has been wheezing at night for a week."
+    off = code_suggestions(db, text)
+    assert "R06" in [s.category for s in off.suggestions] and not off.review
+    on = code_suggestions(db, text, review=True)
+    assert "R06" not in [s.category for s in on.suggestions]
+    held = [r for r in on.review if r.suggestion.category == "R06"]
+    assert held and held[0].cue.kind == "another person" and held[0].cue.sentence == text
+    # a denial paired with another condition ("fever") leaves the cough clean
+    clean = code_suggestions(db, "Denies fever but reports productive cough x5 days.", review=True)
+    assert "R05" in [s.category for s in clean.suggestions] and not clean.review
+
+
+@pytest.mark.parametrize(("text", "category"), [("Fever: denies.", "R50"),
+                                                ("Shortness of breath: denies. Orthopnea: denies.", "R06")])
+def test_a_condition_heading_answered_by_a_denial_is_not_coded(db, text: str,  # type: ignore[no-untyped-def]
+                                                               category: str) -> None:
+    assert category not in [c[:3] for c in codes(db, text)]
