@@ -26,6 +26,14 @@ Variants (general methods, issue 18; none uses a word list written for a query):
   rank-bonus-0.02     the keyword side's order itself counts too: + 0.02 * 2 / (1 + keyword rank) for records
                       holding half of the query's words (session 11: more recall on some sets, lower MRR on
                       others; not shipped)
+  pair-whole          session 12: MiniLM and the second embedder (bge-small, indexer.embedder2) as one vector a
+                      passage (the mean of the two cosines), over the whole corpus: the vector side's candidates
+                      by the pair (a second full scan, a second ANN at 1M)
+  pair-cand           the same pair, but only for the candidates hybrid already has (the vector side's top 100 by
+                      MiniLM and the keyword side's): the shipped method of session 12 (archive.search._fuse)
+  pair-cand-pool200   pair-cand with the MiniLM pool of 200
+  minilm-only         session 11's method (the pair never used), for the ratios
+  (the pair-* variants need the vault's second vectors: `chartvault reindex`; the grid reads them with the rest)
   icd-0.2 (--icd)     Rocchio toward the 3 ICD-10-CM category/subcategory titles nearest to the query (the
                       shipped simple-icd-10-cm code set, 46k titles embedded once; a few minutes)
 
@@ -72,8 +80,18 @@ class Corpus:
     matrix: np.ndarray  # float32, one row a chunk
     records: np.ndarray  # records.n, ascending
     starts: np.ndarray  # first row of each record
+    second: np.ndarray | None = None  # the second embedder's rows (indexer.second_vectors), same order
     centroids: np.ndarray = field(init=False)
     chunks: np.ndarray = field(init=False)
+    _pair: Any = field(init=False, default=None)
+
+    def pair(self) -> Corpus:
+        """The corpus of the pair vectors (first ⊕ second, / sqrt 2: a cosine is the mean of the two)."""
+        if self._pair is None:
+            assert self.second is not None, "this vault has no second vectors (chartvault reindex)"
+            half = np.float32(1 / np.sqrt(2))
+            self._pair = Corpus(np.hstack([self.matrix, self.second]) * half, self.records, self.starts)
+        return self._pair
 
     def __post_init__(self) -> None:
         self.chunks = np.diff(np.append(self.starts, len(self.matrix)))
@@ -102,6 +120,7 @@ class QueryData:
     bm25: np.ndarray  # per record, 0 when not matched
     forms: dict[str, np.ndarray] = field(default_factory=dict)  # other embedded texts' vectors
     shipped: list[int] = field(default_factory=list)  # the code's own top 10 (row indexes)
+    vector2: np.ndarray | None = None  # the embedded text by the second embedder (its query prefix)
 
 
 def rank(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None = None) -> np.ndarray:
@@ -132,6 +151,13 @@ def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -
         near = np.argsort(-(icd @ query))[:3]
         query = query + p["icd"] * icd[near].mean(axis=0)
     query = query / np.linalg.norm(query)
+    pool_cos = None
+    if p.get("pair"):
+        assert q.vector2 is not None
+        if p["pair"] == "cand":  # the vector side's candidates by MiniLM, as without the pair
+            pool_cos = c.best(query)
+        half = np.float32(1 / np.sqrt(2))
+        c, query = c.pair(), np.concatenate([query, q.vector2]).astype(np.float32) * half
     adjust = np.zeros(len(c.records))
     if "length" in p:
         adjust -= p["length"] * np.log(c.chunks)
@@ -139,7 +165,7 @@ def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -
         mean = c.matrix.mean(axis=0)
         adjust -= p["hub"] * (c.centroids @ (mean / np.linalg.norm(mean)))
     cos = c.best(query) + adjust
-    vector_top = np.argsort(-cos, kind="stable")[:POOL]
+    vector_top = np.argsort(-(cos if pool_cos is None else pool_cos), kind="stable")[: p.get("pool", POOL)]
     matched = np.flatnonzero(q.bm25 > 0)
     keyword_top = matched[np.lexsort((c.records[matched], -q.bm25[matched]))][:POOL]
     cand = np.union1d(vector_top, keyword_top)
@@ -195,6 +221,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "forms-replace-mix": {"form_mix": 1.0},
     "icd-0.2": {"icd": 0.2},
     "rank-bonus-0.02": {"rank_bonus": 0.02},
+    "minilm-only": {},
+    "pair-whole": {"pair": "whole"},
+    "pair-cand": {"pair": "cand"},
+    "pair-cand-pool200": {"pair": "cand", "pool": 200},
 }
 
 
@@ -237,8 +267,16 @@ def collect(vault: Path) -> tuple[Corpus, list[QueryData]]:
         embedder = _embedder(session)
         records = session.store.records
         vm = records.vectors(embedder.model_id, embedder.dim)
+        from indexer import second_vectors
+        from indexer.embedder2 import second_embedder
+
+        second = second_embedder(threads=2)
+        rows2 = (second_vectors.vectors_of(session.db, np.asarray(vm.chunk_id), second.model_id, second.dim)
+                 if second is not None else None)
+        print("second vectors:", "none (the pair-* variants cannot run)" if rows2 is None else f"{len(rows2)} rows",
+              flush=True)
         corpus = Corpus(vm.rows(np.arange(vm.size)).astype(np.float32), np.asarray(vm.records).copy(),
-                        np.asarray(vm.starts).copy())
+                        np.asarray(vm.starts).copy(), rows2)
         row_of = {int(n): i for i, n in enumerate(corpus.records)}
         out = []
         for query in queries:
@@ -260,6 +298,7 @@ def collect(vault: Path) -> tuple[Corpus, list[QueryData]]:
                 np.array([row_of[n] for n, i in note_of.items() if i in query.relevant and n in row_of]),
                 vector, embedder.embed_query(query.text), coverage, bm25, forms,
                 [row_of[r.n] for r in fused[:10]],
+                second.embed_query(text) if rows2 is not None and second is not None else None,
             ))
         return corpus, out
     finally:
