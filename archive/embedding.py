@@ -88,18 +88,19 @@ def get_embedder(session: Session, start: bool = True) -> Embedder:
 def second_embedder(session: Session, threads: int = 1) -> Any:
     """The second embedder (indexer.embedder2: bge-small-en-v1.5) beside this vault's model, or None: it is
     switched off (CHARTVAULT_EMBEDDER2=off), its files are missing or do not load (logged once), or the vault's
-    model is another than the one the pair was measured with (all-MiniLM-L6-v2; a test's fake may pair with
-    the fake second embedder). `threads`: 1 for a query, 2 for bulk embedding."""
+    model is another than the one the pair was measured with (all-MiniLM-L6-v2, or the tests' fake).
+    `threads`: 1 for a query, 2 for bulk embedding."""
     from indexer.embedder2 import second_embedder as installed
 
     model = installed(threads)
     if model is None:
         return None
-    return model if _pairs_with(model_name(session), str(model.model_id)) else None
+    return model if _pairs_with(model_name(session)) else None
 
 
-def _pairs_with(first: str, second: str) -> bool:
-    return first == DEFAULT_MODEL or (first.startswith("fake") and second.startswith("fake"))
+def _pairs_with(first: str) -> bool:
+    """Whether the vault's model is one the second embedder was measured beside (or the tests' fake)."""
+    return first in (DEFAULT_MODEL, "fake-hash-64")
 
 
 @dataclass
@@ -121,7 +122,7 @@ def second_status(session: Session) -> SecondStatus | None:
     from indexer.embedder2 import configured_model
 
     model, first = configured_model(), model_name(session)
-    if model is None or not _pairs_with(first, model):
+    if model is None or not _pairs_with(first):
         return None
     have, total = session.store.records.second_coverage(first, model)
     return SecondStatus(model, have, total)

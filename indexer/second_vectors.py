@@ -97,7 +97,6 @@ def fill(
 ) -> FillReport:
     """Give every chunk of model `first` that lacks one its second vector, `batch` chunks a transaction (an
     interruption keeps what was committed; the next run goes on from there)."""
-    from indexer.semantic import record_texts
     from vault.db import transaction
 
     report = FillReport()
@@ -116,7 +115,7 @@ def fill(
         if not todo:
             break
         after = todo[-1][0]
-        texts = record_texts(db, sorted({n for _, n, _, _ in todo}))
+        texts = _texts(db, sorted({n for _, n, _, _ in todo}))
         vectors = embedder.embed_documents([texts.get(n, "")[s:e] for _, n, s, e in todo])
         with transaction(db):
             present = {int(r[0]) for r in db.execute(
@@ -128,6 +127,15 @@ def fill(
             progress(report.chunks, max(want, report.chunks))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _texts(db: Any, ns: list[int]) -> dict[int, str]:
+    """The records' embedded text (their full-text column, as indexer.semantic embeds it)."""
+    from indexer import fts
+
+    marks = ", ".join("?" for _ in ns)
+    rows = db.execute(f"SELECT rowid, text FROM {fts.TABLE} WHERE rowid IN ({marks})", list(ns)).fetchall()
+    return {int(r[0]): str(r[1] or "") for r in rows}
 
 
 def vectors_of(db: Any, chunk_ids: np.ndarray, model: str, dim: int) -> np.ndarray | None:

@@ -106,6 +106,8 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
 
     session = state.session()
     interrupted = False
+    filled: int | None = None
+    relabelled: int | None = None
     try:
         report = do_reindex(session, semantic=semantic, progress=progress_bar("Embedding", quiet=as_json))
         filled = fill_second(session, progress=progress_bar("Second embedder", quiet=as_json))
@@ -113,7 +115,6 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
     except KeyboardInterrupt:
         interrupted = True
         report = None
-        relabelled = filled = None
     status = semantic_status(session)
     second = second_status(session)
     if as_json:
