@@ -870,11 +870,12 @@ def _fuse(
     (`hybrid.keep_keyword_best`).
 
     With `pair` (a function giving the candidates' indexer.second_vectors.PairView, and the second embedder's
-    query vector), the candidates are ranked, in both fusions and the second look, by the mean of the two
-    models' cosines: the candidates themselves are the first model's (its top POOL) and the keyword side's, so
-    the pair adds no scan of the archive. When a candidate passage lacks its second vector (a vault part-way
-    through `chartvault reindex`), the first model ranks alone. The relevance margin (`relevant`) and the weak
-    floor still judge the first model's evidence, on which they were calibrated."""
+    query vector), the candidates are ranked, in both fusions and the second look, by a weighted mean of the
+    two models' cosines (indexer.second_vectors.SECOND_WEIGHT): the candidates themselves are the first
+    model's (its top POOL) and the keyword side's, so the pair adds no scan of the archive. When a candidate
+    passage lacks its second vector (a vault part-way through `chartvault reindex`), the first model ranks
+    alone. The relevance margin (`relevant`) and the weak floor still judge the first model's evidence, on
+    which they were calibrated."""
     from indexer import hybrid
 
     keyword = every.top(hybrid.POOL)

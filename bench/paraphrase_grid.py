@@ -32,6 +32,9 @@ Variants (general methods, issue 18; none uses a word list written for a query):
   pair-cand           the same pair, but only for the candidates hybrid already has (the vector side's top 100 by
                       MiniLM and the keyword side's): the shipped method of session 12 (archive.search._fuse)
   pair-cand-pool200   pair-cand with the MiniLM pool of 200
+  pair-cand-w0.3 ...  the pair weighted: (1 - w) x MiniLM's cosine + w x bge-small's (w = 0.5: the mean)
+  pair-cand-gated, pair-whole-gated: the pair only when no candidate holds 70% of the query's words (where the
+                      second look is taken; a query whose words the archive holds is ranked as before)
   minilm-only         session 11's method (the pair never used), for the ratios
   (the pair-* variants need the vault's second vectors: `chartvault reindex`; the grid reads them with the rest)
   icd-0.2 (--icd)     Rocchio toward the 3 ICD-10-CM category/subcategory titles nearest to the query (the
@@ -85,13 +88,16 @@ class Corpus:
     chunks: np.ndarray = field(init=False)
     _pair: Any = field(init=False, default=None)
 
-    def pair(self) -> Corpus:
-        """The corpus of the pair vectors (first ⊕ second, / sqrt 2: a cosine is the mean of the two)."""
+    def pair(self, w: float = 0.5) -> Corpus:
+        """The corpus of the pair vectors (sqrt(1 - w) first ⊕ sqrt(w) second: a cosine is (1 - w) times the
+        first model's plus w times the second's; w = 0.5: / sqrt 2, the mean of the two)."""
         if self._pair is None:
+            self._pair = {}
+        if w not in self._pair:
             assert self.second is not None, "this vault has no second vectors (chartvault reindex)"
-            half = np.float32(1 / np.sqrt(2))
-            self._pair = Corpus(np.hstack([self.matrix, self.second]) * half, self.records, self.starts)
-        return self._pair
+            a, b = np.float32(np.sqrt(1 - w)), np.float32(np.sqrt(w))
+            self._pair[w] = Corpus(np.hstack([self.matrix * a, self.second * b]), self.records, self.starts)
+        return self._pair[w]
 
     def __post_init__(self) -> None:
         self.chunks = np.diff(np.append(self.starts, len(self.matrix)))
@@ -152,12 +158,20 @@ def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -
         query = query + p["icd"] * icd[near].mean(axis=0)
     query = query / np.linalg.norm(query)
     pool_cos = None
+    if p.get("pair_gated"):  # the pair only where the second look is taken: no candidate holds 70% of the words
+        matched = np.flatnonzero(q.bm25 > 0)
+        top_cos = np.argsort(-c.best(query), kind="stable")[:POOL]
+        top_kw = matched[np.lexsort((c.records[matched], -q.bm25[matched]))][:POOL]
+        cand0 = np.union1d(top_cos, top_kw)
+        if len(cand0) and float(q.coverage[cand0].max()) >= p.get("gate", SECOND_LOOK_BELOW):
+            p = {k: v for k, v in p.items() if k not in ("pair", "pair_gated")}
     if p.get("pair"):
         assert q.vector2 is not None
         if p["pair"] == "cand":  # the vector side's candidates by MiniLM, as without the pair
             pool_cos = c.best(query)
-        half = np.float32(1 / np.sqrt(2))
-        c, query = c.pair(), np.concatenate([query, q.vector2]).astype(np.float32) * half
+        w = p.get("pair_w", 0.5)
+        a, b = np.float32(np.sqrt(1 - w)), np.float32(np.sqrt(w))
+        c, query = c.pair(w), np.concatenate([query * a, q.vector2 * b]).astype(np.float32)
     adjust = np.zeros(len(c.records))
     if "length" in p:
         adjust -= p["length"] * np.log(c.chunks)
@@ -225,6 +239,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "pair-whole": {"pair": "whole"},
     "pair-cand": {"pair": "cand"},
     "pair-cand-pool200": {"pair": "cand", "pool": 200},
+    "pair-cand-gated": {"pair": "cand", "pair_gated": True},
+    "pair-whole-gated": {"pair": "whole", "pair_gated": True},
+    **{f"pair-cand-w{w}": {"pair": "cand", "pair_w": w} for w in (0.2, 0.3, 0.4, 0.6, 0.7, 0.8)},
+    **{f"pair-cand-gated-w{w}": {"pair": "cand", "pair_gated": True, "pair_w": w} for w in (0.2, 0.3, 0.4, 0.6)},
 }
 
 
@@ -328,12 +346,36 @@ def recall_by_set(c: Corpus, data: list[QueryData], p: dict[str, Any], icd: np.n
     return out
 
 
+def leave_one_set_out(c: Corpus, data: list[QueryData], names: list[str], kinds: list[str],
+                      icd: np.ndarray | None) -> None:
+    """For each set held out, the variant of `names` (the first: the baseline) chosen on the other sets by session
+    12's ship rule (no set loses more than one query against the baseline, the 500 descriptions none; then the
+    most hits), and its hits on the held-out set."""
+    res = {name: recall_by_set(c, data, VARIANTS[name], icd) for name in names}
+    base = names[0]
+    print("\nleave-one-set-out (chosen on the other sets; hits on the held-out one, baseline -> chosen):")
+    for out in kinds:
+        def eligible(name: str, out: str = out) -> bool:
+            for k in kinds:
+                if k == out:
+                    continue
+                loss = sum(res[base][k]) - sum(res[name][k])
+                if loss > (0 if k == "description" else 1):
+                    return False
+            return True
+
+        ok = [n for n in names if eligible(n)]
+        chosen = max(ok, key=lambda n: (sum(sum(res[n][k]) for k in kinds if k != out), n == base))
+        print(f"  {out}: {chosen}: {sum(res[base][out])} -> {sum(res[chosen][out])} of {len(res[base][out])}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vault", required=True, help="bench/retrieval.py's corpus vault (its --reuse-vault DIR)")
     ap.add_argument("--cache", help="keep what was read from the vault in this file and reuse it")
     ap.add_argument("--icd", action="store_true", help="also the ICD-10-CM title variant (embeds 46k titles)")
     ap.add_argument("--only", help="comma-separated variant names (default: all)")
+    ap.add_argument("--loso", help="comma-separated variants, the first the baseline: chosen leave-one-set-out")
     args = ap.parse_args(argv)
     cache = Path(args.cache) if args.cache else None
     if cache is not None and cache.exists():
@@ -357,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         pooled = [h for k in para for h in res[k]]
         cells = " | ".join(str(sum(res[k])) for k in kinds)
         print(f"| {name} | {sum(pooled)}/{len(pooled)} ({sum(pooled) / len(pooled):.3f}) | {cells} |", flush=True)
+    if args.loso:
+        leave_one_set_out(corpus, data, args.loso.split(","), kinds, icd)
     print("(hits in the top 10 by set; set sizes: " + ", ".join(f"{k} {sum(q.kind == k for q in data)}" for k in kinds)
           + ")")
     return 0

@@ -23,7 +23,12 @@ import numpy as np
 
 from indexer.vectors import decode_many, encode
 
-HALF = np.float32(1.0 / np.sqrt(2.0))  # each unit vector's share of the pair's: the pair's cosine is their mean
+# The second model's share of a pair's cosine: (1 - SECOND_WEIGHT) x MiniLM's + SECOND_WEIGHT x bge-small's. Chosen
+# leave-one-set-out over every paraphrase and description set (0.2-0.8; every fold chose 0.6; the plain mean, 0.5,
+# lost a description query): bench/RESULTS.md, "Session 12: a second embedder".
+SECOND_WEIGHT = 0.6
+FIRST_SHARE = np.float32(np.sqrt(1.0 - SECOND_WEIGHT))  # each unit vector scaled so that the pair is a unit vector
+SECOND_SHARE = np.float32(np.sqrt(SECOND_WEIGHT))
 
 
 def create_schema(db: Any) -> None:
@@ -160,8 +165,9 @@ def vectors_of(db: Any, chunk_ids: np.ndarray, model: str, dim: int) -> np.ndarr
 
 
 class PairView:
-    """The candidates' passages with both vectors, as one unit vector each (first ⊕ second, / sqrt 2), so a
-    cosine to a pair query (`pair_query`) is the mean of the two models' cosines. Shaped as much like
+    """The candidates' passages with both vectors, as one unit vector each (sqrt(1 - w) first ⊕ sqrt(w) second,
+    w = SECOND_WEIGHT), so a cosine to a pair query (`pair_query`) is (1 - w) x the first model's + w x the
+    second's. Shaped as much like
     indexer.vectors.VectorMatrix as indexer.hybrid.second_look and `scores_for` need (records, starts, size,
     rows), over the candidates' rows only: a few hundred rows whatever the archive's size, no second scan."""
 
@@ -181,7 +187,7 @@ class PairView:
         if second is None:
             return None
         first = vm.rows(rows) if len(rows) else np.zeros((0, vm.dim), dtype=np.float32)
-        return cls(vm, rows, np.hstack([first, second]) * HALF)
+        return cls(vm, rows, np.hstack([first * FIRST_SHARE, second * SECOND_SHARE]))
 
     def rows(self, rows: np.ndarray) -> np.ndarray:
         return self._pair[[self._at[int(r)] for r in rows]]
@@ -199,8 +205,9 @@ class PairView:
 
 
 def pair_query(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """The pair's query vector: both unit vectors side by side, / sqrt 2 (itself a unit vector)."""
-    return (np.concatenate([np.asarray(first, np.float32), np.asarray(second, np.float32)]) * HALF).astype(np.float32)
+    """The pair's query vector: both unit vectors side by side, scaled as the passages' (itself a unit vector)."""
+    return np.concatenate([np.asarray(first, np.float32) * FIRST_SHARE,
+                           np.asarray(second, np.float32) * SECOND_SHARE]).astype(np.float32)
 
 
 def candidate_rows(vm: Any, candidates: Sequence[int]) -> np.ndarray:
