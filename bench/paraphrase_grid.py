@@ -242,6 +242,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "pair-cand-gated": {"pair": "cand", "pair_gated": True},
     "pair-whole-gated": {"pair": "whole", "pair_gated": True},
     **{f"pair-cand-w{w}": {"pair": "cand", "pair_w": w} for w in (0.2, 0.3, 0.4, 0.6, 0.7, 0.8)},
+    "pair-whole-w0.6": {"pair": "whole", "pair_w": 0.6},
     **{f"pair-cand-gated-w{w}": {"pair": "cand", "pair_gated": True, "pair_w": w} for w in (0.2, 0.3, 0.4, 0.6)},
 }
 

@@ -143,8 +143,10 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
             click.echo(f"Labelled negation and history in {counted(relabelled, 'record')} (maps of older rules).")
     if interrupted:
         click.echo(
-            f"Interrupted. {counted(status.embedded, 'record')} embedded, {status.backlog} waiting; "
-            "run 'chartvault reindex' again to resume.",
+            f"Interrupted. {counted(status.embedded, 'record')} embedded, {status.backlog} waiting"
+            + (f"; {second.chunks} of {counted(second.of, 'chunk')} with the second embedder's vector"
+               if second is not None and second.chunks < second.of else "")
+            + "; run 'chartvault reindex' again to resume.",
             err=True,
         )
         raise SystemExit(130)
