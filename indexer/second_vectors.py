@@ -33,7 +33,7 @@ SECOND_SHARE = np.float32(np.sqrt(SECOND_WEIGHT))
 
 def create_schema(db: Any) -> None:
     db.execute(
-        """CREATE TABLE chunk_vectors2 (
+        """CREATE TABLE IF NOT EXISTS chunk_vectors2 (
             chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
             model TEXT NOT NULL,
             vector BLOB NOT NULL,
