@@ -176,7 +176,7 @@ class PairView:
         self.records = vm.records
         self.starts = vm.starts
         self.size = vm.size
-        self._at = {int(r): i for i, r in enumerate(rows)}
+        self._rows = rows  # ascending: the candidates' rows in the matrix
         self._pair = pair
 
     @classmethod
@@ -190,17 +190,25 @@ class PairView:
         return cls(vm, rows, np.hstack([first * FIRST_SHARE, second * SECOND_SHARE]))
 
     def rows(self, rows: np.ndarray) -> np.ndarray:
-        return self._pair[[self._at[int(r)] for r in rows]]
+        """The pair vectors of matrix rows (rows of the candidates' passages only)."""
+        return self._pair[np.searchsorted(self._rows, np.asarray(rows, dtype=np.int64))]
 
     def scores_for(self, query: np.ndarray) -> Callable[[list[int]], dict[int, float]]:
         """Each candidate record's best passage cosine to the pair `query`."""
         def scores(ns: list[int]) -> dict[int, float]:
-            out = {}
-            for n in ns:
-                rows = candidate_rows(self.vm, [n])
-                if len(rows):
-                    out[int(n)] = float(np.max(self.rows(rows) @ query))
-            return out
+            found = np.asarray(sorted(set(int(n) for n in ns)), dtype=np.int64)
+            idx = np.searchsorted(self.records, found)
+            ok = idx < len(self.records)
+            ok[ok] = self.records[idx[ok]] == found[ok]
+            found, idx = found[ok], idx[ok]
+            if not len(found):
+                return {}
+            ends = np.append(self.starts[1:], self.size)
+            lengths = ends[idx] - self.starts[idx]
+            offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            rows = np.repeat(self.starts[idx] - offsets, lengths) + np.arange(int(lengths.sum()))
+            best = np.maximum.reduceat(self.rows(rows) @ query, offsets)
+            return {int(n): float(b) for n, b in zip(found, best, strict=True)}
         return scores
 
 
