@@ -85,6 +85,71 @@ def get_embedder(session: Session, start: bool = True) -> Embedder:
     return emb  # type: ignore[no-any-return]
 
 
+def second_embedder(session: Session, threads: int = 1) -> Any:
+    """The second embedder (indexer.embedder2: bge-small-en-v1.5) beside this vault's model, or None: it is
+    switched off (CHARTVAULT_EMBEDDER2=off), its files are missing or do not load (logged once), or the vault's
+    model is another than the one the pair was measured with (all-MiniLM-L6-v2, or the tests' fake).
+    `threads`: 1 for a query, 2 for bulk embedding."""
+    from indexer.embedder2 import second_embedder as installed
+
+    model = installed(threads)
+    if model is None:
+        return None
+    return model if _pairs_with(model_name(session)) else None
+
+
+def _pairs_with(first: str) -> bool:
+    """Whether the vault's model is one the second embedder was measured beside (or the tests' fake)."""
+    return first in (DEFAULT_MODEL, "fake-hash-64")
+
+
+@dataclass
+class SecondStatus:
+    """How many of the vault's chunks have the second embedder's vector (search uses the pair for a query only
+    when every candidate passage has both)."""
+
+    model: str
+    chunks: int
+    of: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "chunks": self.chunks, "of": self.of}
+
+
+def second_status(session: Session) -> SecondStatus | None:
+    """The second embedder's coverage, or None when there is no second embedder."""
+    session.require(Action.VIEW_STATUS)
+    from indexer.embedder2 import configured_model
+
+    model, first = configured_model(), model_name(session)
+    if model is None or not _pairs_with(first):
+        return None
+    have, total = session.store.records.second_coverage(first, model)
+    return SecondStatus(model, have, total)
+
+
+def fill_second(
+    session: Session,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    limit: int | None = None,
+) -> int:
+    """Give the chunks embedded without it (before this version, or while the model was missing) their second
+    vector, a batch a transaction (an interrupted run keeps what it did). How many chunks got one."""
+    session.require(Action.IMPORT)
+    model = second_embedder(session, threads=2)
+    if model is None:
+        return 0
+    report = session.store.records.fill_second(model, model_name(session), progress=progress,
+                                               should_stop=should_stop, limit=limit)
+    if report.chunks:
+        with session.transaction():
+            session.audit("embed", details={"model": model.model_id, "chunks": report.chunks,
+                                            "interrupted": report.interrupted})
+    return report.chunks
+
+
 def use_embedder(embedder: Any) -> None:
     """Install an embedder for every session in this process (tests); None restores the real one."""
     global _override
@@ -105,6 +170,8 @@ def wait_until_ready(embedder: Embedder, timeout: float | None = None) -> None:
 
 
 # ---------------------------------------------------------------- counters
+
+Progress = Callable[[int, int], None]
 
 
 def backlog(session: Session) -> int:
@@ -151,9 +218,6 @@ def has_embeddings(session: Session) -> bool:
 # ---------------------------------------------------------------- embedding
 
 
-Progress = Callable[[int, int], None]
-
-
 def embed_backlog(
     session: Session,
     *,
@@ -170,7 +234,8 @@ def embed_backlog(
     if records is not None:
         only = session.store.records.numbers(records)
     report = session.store.records.embed_pending(
-        embedder, only=only, progress=progress, should_stop=should_stop, limit=limit
+        embedder, only=only, progress=progress, should_stop=should_stop, limit=limit,
+        second=second_embedder(session, threads=2),
     )
     if report.records:
         with session.transaction():
@@ -322,7 +387,7 @@ class EmbeddingService:
             self.elsewhere = False
             self.holding.set()
             worker = fork_session(self.parent)
-            maps_current = False
+            maps_current = second_done = False
             while not self._stop.is_set():
                 report = embed_backlog(worker, should_stop=self._stop.is_set, limit=64)
                 self.embedded += report.records
@@ -334,7 +399,14 @@ class EmbeddingService:
                 if not report.records and not maps_current:
                     relabelled = relabel(worker, should_stop=self._yield)  # new arrivals go first
                     maps_current = not self._yield()
-                if report.records == 0 and relabelled == 0:
+                # then the chunks embedded before the second embedder get its vector, a batch at a time
+                filled = 0
+                if not report.records and maps_current and not second_done:
+                    filled = fill_second(worker, should_stop=self._yield, limit=256)
+                    second_done = filled == 0
+                    if filled and self.on_change:
+                        self.on_change()
+                if report.records == 0 and relabelled == 0 and filled == 0:
                     self._wake.wait(self.poll_seconds)
                     self._wake.clear()
         except Exception as exc:  # noqa: BLE001 - reported to the UI; search keeps working without it

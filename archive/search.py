@@ -30,6 +30,7 @@ inside the encrypted index, never in a file. The SQL lives in `archive.store`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -222,6 +223,13 @@ def _embedder(session: Session) -> Embedder:
     from archive.embedding import get_embedder
 
     return get_embedder(session)
+
+
+def _second_embedder(session: Session) -> Any:
+    """The second embedder for a query (one thread), or None (archive.embedding.second_embedder)."""
+    from archive.embedding import second_embedder
+
+    return second_embedder(session, threads=1)
 
 
 def default_mode(session: Session) -> str:
@@ -573,8 +581,10 @@ def search(
     f = fts.Filters(**filters)
     among = visible.narrowed(f)  # the candidates: the records this user may see (each hit still checked)
     parsed = hybrid.expand(query, as_you_type=as_you_type)
+    second = _second_embedder(session) if mode == "hybrid" else None
     raw, holding, near_found = _semantic_hits(session.store.records, embedder, parsed, among,
-                                              limit * 3 if positive else limit, mode, exact=(query, limit))
+                                              limit * 3 if positive else limit, mode, exact=(query, limit),
+                                              second=second)
     words = _query_words(query)
     if mode == "hybrid":  # the clinical forms that stood in for the query's everyday wording are marked too
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
@@ -674,14 +684,15 @@ class _Raw:
 
 def _semantic_hits(
     records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str,
-    exact: tuple[str, int] | None = None,
+    exact: tuple[str, int] | None = None, second: Any = None,
 ) -> tuple[list[_Raw], set[str] | None, list[fts.FtsHit] | None]:
     """The ranked records of a search by meaning (hybrid: fused with the keyword side), best passages found;
     with `exact` (the query as typed, how many), the ids of the records holding its words, at most that many
     (None when it is not valid full-text syntax): whether to look up near spellings (`_near_spellings_by_meaning`);
-    and when fewer hold them, the near spellings' full-text matches, looked up beside the search."""
+    and when fewer hold them, the near spellings' full-text matches, looked up beside the search. With `second`
+    (the second embedder, hybrid only), hybrid's candidates are ranked by the pair (`_fuse`)."""
     with _one_blas_thread():
-        return _scored(records, embedder, parsed, filters, limit, mode, exact)
+        return _scored(records, embedder, parsed, filters, limit, mode, exact, second)
 
 
 @lru_cache(maxsize=1)
@@ -702,7 +713,7 @@ def _one_blas_thread() -> Any:
 
 def _scored(
     records: RecordsRepo, embedder: Embedder, parsed: ParsedQuery, filters: fts.Filters, limit: int, mode: str,
-    exact: tuple[str, int] | None,
+    exact: tuple[str, int] | None, second: Any = None,
 ) -> tuple[list[_Raw], set[str] | None, list[fts.FtsHit] | None]:
     from indexer import hybrid
 
@@ -722,7 +733,8 @@ def _scored(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-keywords") as pool:
         side = pool.submit(_words_side, records, parsed, filters, plan, by_words, exact, candidates)
         try:
-            qvec = embedder.embed_query(parsed.embedding_text(lay=by_words, senses=plan.senses if plan else None))
+            embedded = parsed.embedding_text(lay=by_words, senses=plan.senses if plan else None)
+            qvec = embedder.embed_query(embedded)
             ranking = vm.ranking(qvec)  # exact on a small archive, from the approximate index on a large one
             # Over-fetch: hits the user may not see are dropped afterwards.
             want = max(limit * 2, hybrid.POOL if mode == "hybrid" else limit * 2)
@@ -731,17 +743,37 @@ def _scored(
         finally:
             if not candidates.done():  # failed above: the second thread must not wait for ever (the error propagates)
                 candidates.set_result([])
+        # the second embedder's query (while the words' side may still be running); its candidates are read after
+        q2 = _second_query(second, embedded) if by_words else None
         plan, every, holding, near = side.result()
     if plan is None:
         out = [_Raw(n, s, s, None) for n, s in vector_top]
     else:
-        out = _fuse(ranking.scores_for, vector_top, plan, every, want, vm=vm, second_look=qvec)
+        pair = None
+        if q2 is not None:
+            pair = lambda cands: records.pair_view(vm, cands, second.model_id, second.dim)  # noqa: E731
+        out = _fuse(ranking.scores_for, vector_top, plan, every, want, vm=vm, second_look=qvec,
+                    pair=(pair, q2) if pair is not None else None)
     out = relevant(out)
     for raw in out[: limit * 2]:
         best = vm.best_chunk(qvec, raw.n)
         if best:
             raw.start, raw.end = best[1], best[2]
     return out[: limit * 2], holding, near
+
+
+def _second_query(second: Any, text: str) -> Any:
+    """The second embedder's vector of the embedded query text, or None (no second embedder, or it failed: the
+    search goes on by the first model alone, and the log says why)."""
+    if second is None:
+        return None
+    try:
+        return second.embed_query(text)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors are its own classes; the first model still ranks
+        logging.getLogger(__name__).warning(
+            "The second embedder failed on a query (%s: %s); ranked by the first model alone.", type(exc).__name__,
+            exc)
+        return None
 
 
 def _words_side(
@@ -830,11 +862,20 @@ def _fuse(
     want: int,
     vm: Any = None,
     second_look: Any = None,
+    pair: tuple[Callable[[list[int]], Any], Any] | None = None,
 ) -> list[_Raw]:
     """Hybrid's candidates fused (indexer.hybrid.fuse); with `second_look` (the query's vector), fused again
     on the vector evidence `hybrid.second_look` reads from `vm` (the vector matrix) for them after the first
     fusion; the keyword side's first record kept within the first ten when it holds the query's words
-    (`hybrid.keep_keyword_best`)."""
+    (`hybrid.keep_keyword_best`).
+
+    With `pair` (a function giving the candidates' indexer.second_vectors.PairView, and the second embedder's
+    query vector), the candidates are ranked, in both fusions and the second look, by a weighted mean of the
+    two models' cosines (indexer.second_vectors.SECOND_WEIGHT): the candidates themselves are the first
+    model's (its top POOL) and the keyword side's, so the pair adds no scan of the archive. When a candidate
+    passage lacks its second vector (a vault part-way through `chartvault reindex`), the first model ranks
+    alone. The relevance margin (`relevant`) and the weak floor still judge the first model's evidence, on
+    which they were calibrated."""
     from indexer import hybrid
 
     keyword = every.top(hybrid.POOL)
@@ -849,6 +890,13 @@ def _fuse(
     fused = hybrid.fuse(cosine, keyword, attainable, keyword_rank, vector_rank)
     first = {f.n: (f.score, f.cosine) for f in fused}
     covered = max((f.coverage for f in fused), default=0.0)
+    view = pair[0](sorted(candidates)) if pair is not None and vm is not None and second_look is not None else None
+    if view is not None and pair is not None:
+        from indexer.second_vectors import pair_query
+
+        vm, second_look = view, pair_query(second_look, pair[1])
+        fused = hybrid.fuse(view.scores_for(second_look)(sorted(candidates)), keyword, attainable, keyword_rank,
+                            vector_rank)
     if vm is not None and second_look is not None and covered < hybrid.SECOND_LOOK_BELOW:
         top = [f.n for f in fused if f.cosine is not None][: hybrid.PRF_RECORDS]
         cosine, centroid = hybrid.second_look(vm, second_look, sorted(candidates), top)
@@ -988,7 +1036,7 @@ def similar_cases(
     embedder = _embedder(session)
     wait_until_ready(embedder)
     if not records.is_embedded(n, embedder.model_id):
-        records.embed_now(embedder, n)
+        records.embed_now(embedder, n, second=_second_embedder(session))
     vm = records.vectors(embedder.model_id, embedder.dim)
     least = similar_floor(embedder.model_id) if floor is None else floor
     if not len(vm.record_vectors(n)):

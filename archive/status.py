@@ -29,6 +29,8 @@ class StatusReport:
     user: str
     role: str
     counts: dict[str, int]
+    # the second embedder's coverage (archive.embedding.second_status); None when there is none
+    second: Any = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +39,7 @@ class StatusReport:
             "user": self.user,
             "role": self.role,
             **self.counts,
+            "second_embedder": self.second.to_json() if self.second is not None else None,
         }
 
 
@@ -51,7 +54,7 @@ def _inbox_pending(session: Session) -> int:
 
 def vault_status(session: Session) -> StatusReport:
     session.require(Action.VIEW_STATUS)
-    from archive.embedding import backlog
+    from archive.embedding import backlog, second_status
 
     counts = {name: session.store.count(name) for name in STORE_COUNTERS}
     counts["embedding_backlog"] = backlog(session)
@@ -62,6 +65,7 @@ def vault_status(session: Session) -> StatusReport:
         user=session.user.name,
         role=session.user.role,
         counts=counts,
+        second=second_status(session),
     )
 
 

@@ -26,6 +26,17 @@ Variants (general methods, issue 18; none uses a word list written for a query):
   rank-bonus-0.02     the keyword side's order itself counts too: + 0.02 * 2 / (1 + keyword rank) for records
                       holding half of the query's words (session 11: more recall on some sets, lower MRR on
                       others; not shipped)
+  pair-whole          session 12: MiniLM and the second embedder (bge-small, indexer.embedder2) as one vector a
+                      passage (the mean of the two cosines), over the whole corpus: the vector side's candidates
+                      by the pair (a second full scan, a second ANN at 1M)
+  pair-cand           the same pair, but only for the candidates hybrid already has (the vector side's top 100 by
+                      MiniLM and the keyword side's): the shipped method of session 12 (archive.search._fuse)
+  pair-cand-pool200   pair-cand with the MiniLM pool of 200
+  pair-cand-w0.3 ...  the pair weighted: (1 - w) x MiniLM's cosine + w x bge-small's (w = 0.5: the mean)
+  pair-cand-gated, pair-whole-gated: the pair only when no candidate holds 70% of the query's words (where the
+                      second look is taken; a query whose words the archive holds is ranked as before)
+  minilm-only         session 11's method (the pair never used), for the ratios
+  (the pair-* variants need the vault's second vectors: `chartvault reindex`; the grid reads them with the rest)
   icd-0.2 (--icd)     Rocchio toward the 3 ICD-10-CM category/subcategory titles nearest to the query (the
                       shipped simple-icd-10-cm code set, 46k titles embedded once; a few minutes)
 
@@ -72,8 +83,21 @@ class Corpus:
     matrix: np.ndarray  # float32, one row a chunk
     records: np.ndarray  # records.n, ascending
     starts: np.ndarray  # first row of each record
+    second: np.ndarray | None = None  # the second embedder's rows (indexer.second_vectors), same order
     centroids: np.ndarray = field(init=False)
     chunks: np.ndarray = field(init=False)
+    _pair: Any = field(init=False, default=None)
+
+    def pair(self, w: float = 0.5) -> Corpus:
+        """The corpus of the pair vectors (sqrt(1 - w) first ⊕ sqrt(w) second: a cosine is (1 - w) times the
+        first model's plus w times the second's; w = 0.5: / sqrt 2, the mean of the two)."""
+        if self._pair is None:
+            self._pair = {}
+        if w not in self._pair:
+            assert self.second is not None, "this vault has no second vectors (chartvault reindex)"
+            a, b = np.float32(np.sqrt(1 - w)), np.float32(np.sqrt(w))
+            self._pair[w] = Corpus(np.hstack([self.matrix * a, self.second * b]), self.records, self.starts)
+        return self._pair[w]
 
     def __post_init__(self) -> None:
         self.chunks = np.diff(np.append(self.starts, len(self.matrix)))
@@ -102,6 +126,7 @@ class QueryData:
     bm25: np.ndarray  # per record, 0 when not matched
     forms: dict[str, np.ndarray] = field(default_factory=dict)  # other embedded texts' vectors
     shipped: list[int] = field(default_factory=list)  # the code's own top 10 (row indexes)
+    vector2: np.ndarray | None = None  # the embedded text by the second embedder (its query prefix)
 
 
 def rank(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None = None) -> np.ndarray:
@@ -132,6 +157,21 @@ def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -
         near = np.argsort(-(icd @ query))[:3]
         query = query + p["icd"] * icd[near].mean(axis=0)
     query = query / np.linalg.norm(query)
+    pool_cos = None
+    if p.get("pair_gated"):  # the pair only where the second look is taken: no candidate holds 70% of the words
+        matched = np.flatnonzero(q.bm25 > 0)
+        top_cos = np.argsort(-c.best(query), kind="stable")[:POOL]
+        top_kw = matched[np.lexsort((c.records[matched], -q.bm25[matched]))][:POOL]
+        cand0 = np.union1d(top_cos, top_kw)
+        if len(cand0) and float(q.coverage[cand0].max()) >= p.get("gate", SECOND_LOOK_BELOW):
+            p = {k: v for k, v in p.items() if k not in ("pair", "pair_gated")}
+    if p.get("pair"):
+        assert q.vector2 is not None
+        if p["pair"] == "cand":  # the vector side's candidates by MiniLM, as without the pair
+            pool_cos = c.best(query)
+        w = p.get("pair_w", 0.5)
+        a, b = np.float32(np.sqrt(1 - w)), np.float32(np.sqrt(w))
+        c, query = c.pair(w), np.concatenate([query * a, q.vector2 * b]).astype(np.float32)
     adjust = np.zeros(len(c.records))
     if "length" in p:
         adjust -= p["length"] * np.log(c.chunks)
@@ -139,7 +179,7 @@ def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -
         mean = c.matrix.mean(axis=0)
         adjust -= p["hub"] * (c.centroids @ (mean / np.linalg.norm(mean)))
     cos = c.best(query) + adjust
-    vector_top = np.argsort(-cos, kind="stable")[:POOL]
+    vector_top = np.argsort(-(cos if pool_cos is None else pool_cos), kind="stable")[: p.get("pool", POOL)]
     matched = np.flatnonzero(q.bm25 > 0)
     keyword_top = matched[np.lexsort((c.records[matched], -q.bm25[matched]))][:POOL]
     cand = np.union1d(vector_top, keyword_top)
@@ -195,6 +235,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "forms-replace-mix": {"form_mix": 1.0},
     "icd-0.2": {"icd": 0.2},
     "rank-bonus-0.02": {"rank_bonus": 0.02},
+    "minilm-only": {},
+    "pair-whole": {"pair": "whole"},
+    "pair-cand": {"pair": "cand"},
+    "pair-cand-pool200": {"pair": "cand", "pool": 200},
+    "pair-cand-gated": {"pair": "cand", "pair_gated": True},
+    "pair-whole-gated": {"pair": "whole", "pair_gated": True},
+    **{f"pair-cand-w{w}": {"pair": "cand", "pair_w": w} for w in (0.2, 0.3, 0.4, 0.6, 0.7, 0.8)},
+    "pair-whole-w0.6": {"pair": "whole", "pair_w": 0.6},
+    **{f"pair-cand-gated-w{w}": {"pair": "cand", "pair_gated": True, "pair_w": w} for w in (0.2, 0.3, 0.4, 0.6)},
 }
 
 
@@ -237,8 +286,16 @@ def collect(vault: Path) -> tuple[Corpus, list[QueryData]]:
         embedder = _embedder(session)
         records = session.store.records
         vm = records.vectors(embedder.model_id, embedder.dim)
+        from indexer import second_vectors
+        from indexer.embedder2 import second_embedder
+
+        second = second_embedder(threads=2)
+        rows2 = (second_vectors.vectors_of(session.db, np.asarray(vm.chunk_id), second.model_id, second.dim)
+                 if second is not None else None)
+        print("second vectors:", "none (the pair-* variants cannot run)" if rows2 is None else f"{len(rows2)} rows",
+              flush=True)
         corpus = Corpus(vm.rows(np.arange(vm.size)).astype(np.float32), np.asarray(vm.records).copy(),
-                        np.asarray(vm.starts).copy())
+                        np.asarray(vm.starts).copy(), rows2)
         row_of = {int(n): i for i, n in enumerate(corpus.records)}
         out = []
         for query in queries:
@@ -260,6 +317,7 @@ def collect(vault: Path) -> tuple[Corpus, list[QueryData]]:
                 np.array([row_of[n] for n, i in note_of.items() if i in query.relevant and n in row_of]),
                 vector, embedder.embed_query(query.text), coverage, bm25, forms,
                 [row_of[r.n] for r in fused[:10]],
+                second.embed_query(text) if rows2 is not None and second is not None else None,
             ))
         return corpus, out
     finally:
@@ -289,12 +347,36 @@ def recall_by_set(c: Corpus, data: list[QueryData], p: dict[str, Any], icd: np.n
     return out
 
 
+def leave_one_set_out(c: Corpus, data: list[QueryData], names: list[str], kinds: list[str],
+                      icd: np.ndarray | None) -> None:
+    """For each set held out, the variant of `names` (the first: the baseline) chosen on the other sets by session
+    12's ship rule (no set loses more than one query against the baseline, the 500 descriptions none; then the
+    most hits), and its hits on the held-out set."""
+    res = {name: recall_by_set(c, data, VARIANTS[name], icd) for name in names}
+    base = names[0]
+    print("\nleave-one-set-out (chosen on the other sets; hits on the held-out one, baseline -> chosen):")
+    for out in kinds:
+        def eligible(name: str, out: str = out) -> bool:
+            for k in kinds:
+                if k == out:
+                    continue
+                loss = sum(res[base][k]) - sum(res[name][k])
+                if loss > (0 if k == "description" else 1):
+                    return False
+            return True
+
+        ok = [n for n in names if eligible(n)]
+        chosen = max(ok, key=lambda n: (sum(sum(res[n][k]) for k in kinds if k != out), n == base))
+        print(f"  {out}: {chosen}: {sum(res[base][out])} -> {sum(res[chosen][out])} of {len(res[base][out])}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vault", required=True, help="bench/retrieval.py's corpus vault (its --reuse-vault DIR)")
     ap.add_argument("--cache", help="keep what was read from the vault in this file and reuse it")
     ap.add_argument("--icd", action="store_true", help="also the ICD-10-CM title variant (embeds 46k titles)")
     ap.add_argument("--only", help="comma-separated variant names (default: all)")
+    ap.add_argument("--loso", help="comma-separated variants, the first the baseline: chosen leave-one-set-out")
     args = ap.parse_args(argv)
     cache = Path(args.cache) if args.cache else None
     if cache is not None and cache.exists():
@@ -318,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         pooled = [h for k in para for h in res[k]]
         cells = " | ".join(str(sum(res[k])) for k in kinds)
         print(f"| {name} | {sum(pooled)}/{len(pooled)} ({sum(pooled) / len(pooled):.3f}) | {cells} |", flush=True)
+    if args.loso:
+        leave_one_set_out(corpus, data, args.loso.split(","), kinds, icd)
     print("(hits in the top 10 by set; set sizes: " + ", ".join(f"{k} {sum(q.kind == k for q in data)}" for k in kinds)
           + ")")
     return 0

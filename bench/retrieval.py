@@ -445,7 +445,13 @@ def synthetic_vault(root: Path, chunks: int, notes: list[Note]) -> tuple[Any, in
     from archive.embedding import get_embedder
 
     embedder = get_embedder(session)
+    from indexer import second_vectors
+    from indexer.embedder2 import DIM as second_dim
+    from indexer.embedder2 import configured_model
+
+    second = configured_model()  # None: CHARTVAULT_EMBEDDER2=off or its package missing
     rng = np.random.default_rng(7)
+    rng2 = np.random.default_rng(8)  # (its own stream: the vault is the same with or without the second vectors)
     sentences = [s.strip() for note in notes[:1500] for s in note.text.split(". ") if len(s) > 20]
     per_record = 3
     n_records = chunks // per_record
@@ -476,6 +482,11 @@ def synthetic_vault(root: Path, chunks: int, notes: list[Note]) -> tuple[Any, in
             )
             db.execute("INSERT INTO embedded (record_n, model, chunks, at) VALUES (?, ?, ?, ?)",
                        [n, embedder.model_id, per_record, now])
+            if second is not None:  # the second embedder's vectors too (random), so searches take the pair's path
+                ids = [int(r[0]) for r in db.execute(
+                    "SELECT id FROM chunks WHERE record_n = ? AND model = ? ORDER BY seq", [n, embedder.model_id])]
+                more = rng2.standard_normal((per_record, second_dim)).astype(np.float32)
+                second_vectors.store(db, ids, second, more / np.linalg.norm(more, axis=1, keepdims=True))
     build_s = time.perf_counter() - t
     t = time.perf_counter()
     semantic.matrix_for(db, embedder.model_id, embedder.dim)

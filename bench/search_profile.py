@@ -76,6 +76,8 @@ def stages() -> Iterator[None]:
         (RecordsRepo, "keyword_scores", "keyword scores (FTS, thread)"),
         (RecordsRepo, "vector_mask", "vector mask (filters)"),
         (RecordsRepo, "vectors", "vector matrix"),
+        (facade, "_second_query", "second embedder: query embedding"),
+        (RecordsRepo, "pair_view", "second embedder: candidates' vectors read"),
         (facade, "_fuse", "fusion (incl. second look)"),
         (hybrid, "second_look", "second look"),
         (facade, "relevant", "relevance margin"),

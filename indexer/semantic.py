@@ -159,10 +159,12 @@ def embed_pending(
     progress: EmbedProgress | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch_chunks: int = 64,
+    second: Any = None,
 ) -> EmbedReport:
     """Embed records from the backlog until it is empty (or `limit`, or `should_stop()`).
 
-    `only` restricts the work to some records (records.n), e.g. those just imported.
+    `only` restricts the work to some records (records.n), e.g. those just imported. With `second` (the
+    second embedder, indexer.embedder2), each chunk gets its second vector in the same transaction.
 
     Each record's chunks are committed in one transaction with its `embedded`
     row, so an interruption loses at most the batch being computed, and the
@@ -185,7 +187,7 @@ def embed_pending(
         ns = pending_records(db, embedder.model_id, limit=min(32, total - report.records), only=only)
         if not ns:
             break
-        for _n, n_chunks in _embed_batch(db, embedder, ns, batch_chunks, should_stop):
+        for _n, n_chunks in _embed_batch(db, embedder, ns, batch_chunks, should_stop, second):
             report.records += 1
             report.chunks += n_chunks
             if progress:
@@ -198,7 +200,8 @@ def embed_pending(
 
 
 def _embed_batch(
-    db: Any, embedder: Embedder, ns: Sequence[int], batch_chunks: int, should_stop: Callable[[], bool] | None
+    db: Any, embedder: Embedder, ns: Sequence[int], batch_chunks: int, should_stop: Callable[[], bool] | None,
+    second: Any = None,
 ) -> Iterable[tuple[int, int]]:
     """Chunk and embed the records `ns`; commit each as soon as its vectors exist."""
     queue: list[tuple[int, list[Any], str]] = []
@@ -215,17 +218,21 @@ def _embed_batch(
             if should_stop and should_stop():
                 return
             vectors = embedder.embed_documents(texts) if texts else np.zeros((0, embedder.dim), np.float32)
+            seconds = second.embed_documents(texts) if second is not None and texts else None
             offset = 0
             for n, chunks, _text in pending:
                 mine = vectors[offset : offset + len(chunks)]
+                also = (second.model_id, seconds[offset : offset + len(chunks)]) if seconds is not None else None
                 offset += len(chunks)
-                store_chunks(db, n, embedder.model_id, chunks, mine)
+                store_chunks(db, n, embedder.model_id, chunks, mine, also)
                 yield n, len(chunks)
             pending, texts = [], []
 
 
-def store_chunks(db: Any, n: int, model: str, chunks: Sequence[Any], vectors: np.ndarray) -> None:
-    """Replace one record's chunks for `model` and mark it embedded (one transaction)."""
+def store_chunks(db: Any, n: int, model: str, chunks: Sequence[Any], vectors: np.ndarray,
+                 second: tuple[str, np.ndarray] | None = None) -> None:
+    """Replace one record's chunks for `model` and mark it embedded (one transaction); with `second` (a model and
+    its vectors, one a chunk), each chunk's second vector too (indexer.second_vectors)."""
     from datetime import UTC, datetime
 
     from vault.db import transaction
@@ -242,6 +249,12 @@ def store_chunks(db: Any, n: int, model: str, chunks: Sequence[Any], vectors: np
         db.conn.executemany(
             "INSERT INTO chunks (record_n, seq, start, end, model, vector, scale) VALUES (?, ?, ?, ?, ?, ?, ?)", rows
         )
+        if second is not None and rows:
+            from indexer import second_vectors
+
+            ids = [int(r[0]) for r in db.execute(
+                "SELECT id FROM chunks WHERE record_n = ? AND model = ? ORDER BY seq", [n, model]).fetchall()]
+            second_vectors.store(db, ids, second[0], second[1])
         db.execute(
             "INSERT OR REPLACE INTO embedded (record_n, model, chunks, at) VALUES (?, ?, ?, ?)",
             [n, model, len(rows), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],

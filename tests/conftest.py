@@ -245,6 +245,9 @@ os.environ.setdefault("CHARTVAULT_EMBEDDER", "fake")
 # ... and choose sentences without the reader model (archive/assistant/joint.py) unless they install one
 # (tests/unit/test_assistant_joint.py: a fake; tests/integration/test_reader_model.py: the real one).
 os.environ.setdefault("CHARTVAULT_READER", "off")
+# ... and rank by the first model alone: the second embedder (bge-small, indexer.embedder2) is real only in
+# tests/integration/test_second_embedder.py; tests/unit/test_second_vectors.py installs a fake.
+os.environ.setdefault("CHARTVAULT_EMBEDDER2", "off")
 
 
 @pytest.fixture(autouse=True)

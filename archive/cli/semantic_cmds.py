@@ -94,25 +94,29 @@ def similar(state: CliState, record_id: str, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: records and chunks embedded, seconds, backlog left.")
 @pass_state
 def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
-    """Embed the records waiting for semantic search; with --semantic, rebuild all vectors. Then label
-    negation and history in records whose labels older rules made (the TUI does this in the background).
+    """Embed the records waiting for semantic search; with --semantic, rebuild all vectors. Then give the
+    chunks embedded before the second embedder (bge-small) its vectors, and label negation and history in
+    records whose labels older rules made (the TUI does both in the background).
 
     Safe to interrupt (Ctrl-C) at any moment: finished records are kept, and
     running the command again resumes (a rebuild does not start over).
     """
+    from archive.embedding import fill_second, relabel, second_status, semantic_status
     from archive.embedding import reindex as do_reindex
-    from archive.embedding import relabel, semantic_status
 
     session = state.session()
     interrupted = False
+    filled: int | None = None
+    relabelled: int | None = None
     try:
         report = do_reindex(session, semantic=semantic, progress=progress_bar("Embedding", quiet=as_json))
+        filled = fill_second(session, progress=progress_bar("Second embedder", quiet=as_json))
         relabelled = relabel(session, progress=progress_bar("Labelling negation", quiet=as_json))
     except KeyboardInterrupt:
         interrupted = True
         report = None
-        relabelled = None
     status = semantic_status(session)
+    second = second_status(session)
     if as_json:
         emit_json(
             {
@@ -121,6 +125,8 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
                 "seconds": round(report.seconds, 2) if report else None,
                 "interrupted": interrupted or bool(report and report.interrupted),
                 "relabelled": relabelled,
+                "second_filled": filled,
+                "second_embedder": second.to_json() if second else None,
                 **status.to_json(),
             }
         )
@@ -129,12 +135,18 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
             f"Embedded {counted(report.records, 'record')}, {counted(report.chunks, 'chunk')} "
             f"({report.chunks_per_second:.1f} chunks/s). Backlog: {status.backlog}."
         )
+        if filled:
+            click.echo(f"Second embedder ({second.model if second else '?'}): {counted(filled, 'chunk')} more.")
+        if second is not None:
+            click.echo(f"Second embedder: {second.chunks} of {counted(second.of, 'chunk')}.")
         if relabelled:
             click.echo(f"Labelled negation and history in {counted(relabelled, 'record')} (maps of older rules).")
     if interrupted:
         click.echo(
-            f"Interrupted. {counted(status.embedded, 'record')} embedded, {status.backlog} waiting; "
-            "run 'chartvault reindex' again to resume.",
+            f"Interrupted. {counted(status.embedded, 'record')} embedded, {status.backlog} waiting"
+            + (f"; {second.chunks} of {counted(second.of, 'chunk')} with the second embedder's vector"
+               if second is not None and second.chunks < second.of else "")
+            + "; run 'chartvault reindex' again to resume.",
             err=True,
         )
         raise SystemExit(130)

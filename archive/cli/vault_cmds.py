@@ -47,6 +47,9 @@ def status(state: CliState, as_json: bool) -> None:
     click.echo(f"User:             {report.user} ({report.role})")
     for name, value in report.counts.items():
         click.echo(f"{name.replace('_', ' ').capitalize() + ':':<18}{value}")
+    if report.second is not None:
+        click.echo(f"{'Second embedder:':<18}{report.second.chunks} of {counted(report.second.of, 'chunk')} "
+                   f"({report.second.model})")
     if report.counts.get("facts_to_rederive"):
         click.echo("This vault's records were imported before codes kept their own encounters and dates: "
                    "run 'chartvault chart rederive'.")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from indexer.assertion_map import AssertionMap
     from indexer.embedder import Embedder
     from indexer.pipeline import Ingestor
+    from indexer.second_vectors import FillReport, PairView
     from indexer.semantic import EmbedReport
     from indexer.vectors import VectorMatrix
 
@@ -211,11 +212,35 @@ class RecordsRepo:
         progress: Callable[[int, int], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         limit: int | None = None,
+        second: Any = None,
     ) -> EmbedReport:
-        """Embed the records waiting for `embedder`'s model (or only the records `only`, by `records.n`)."""
+        """Embed the records waiting for `embedder`'s model (or only the records `only`, by `records.n`); with
+        `second`, each chunk's second vector too (indexer.second_vectors)."""
         from indexer.semantic import embed_pending
 
-        return embed_pending(self.db, embedder, only=only, progress=progress, should_stop=should_stop, limit=limit)
+        return embed_pending(self.db, embedder, only=only, progress=progress, should_stop=should_stop, limit=limit,
+                             second=second)
+
+    def second_coverage(self, first: str, model: str) -> tuple[int, int]:
+        """(chunks of model `first` with a `model` vector beside, chunks of `first`)."""
+        from indexer import second_vectors
+
+        return second_vectors.coverage(self.db, first, model)
+
+    def fill_second(self, embedder: Any, first: str, *, progress: Callable[[int, int], None] | None = None,
+                    should_stop: Callable[[], bool] | None = None, limit: int | None = None) -> FillReport:
+        """Give the chunks of model `first` that lack one their vector of the second `embedder`."""
+        from indexer import second_vectors
+
+        return second_vectors.fill(self.db, embedder, first, progress=progress, should_stop=should_stop,
+                                   limit=limit)
+
+    def pair_view(self, vm: VectorMatrix, candidates: list[int], model: str, dim: int) -> PairView | None:
+        """The candidates' passages with both vectors (indexer.second_vectors.PairView), or None when one lacks
+        its second vector."""
+        from indexer.second_vectors import PairView
+
+        return PairView.of(self.db, vm, candidates, model, dim)
 
     def forget_vectors(self, model: str) -> None:
         """Drop every vector of `model` (its own transaction): every record returns to the backlog."""
@@ -310,9 +335,9 @@ class RecordsRepo:
         row = self.db.execute("SELECT 1 FROM embedded WHERE record_n = ? AND model = ?", [n, model]).fetchone()
         return row is not None
 
-    def embed_now(self, embedder: Embedder, n: int) -> None:
-        """Embed record `n` at once (it is still in the backlog)."""
-        semantic.embed_pending(self.db, embedder, only=[n])
+    def embed_now(self, embedder: Embedder, n: int, second: Any = None) -> None:
+        """Embed record `n` at once (it is still in the backlog); with `second`, its second vectors too."""
+        semantic.embed_pending(self.db, embedder, only=[n], second=second)
 
     def vectors(self, model: str, dim: int) -> VectorMatrix:
         return semantic.matrix_for(self.db, model, dim)

@@ -513,6 +513,14 @@ def medication_stop_reason(db: Any) -> None:
     db.execute("ALTER TABLE chart_entry_versions ADD COLUMN stop_reason TEXT")
 
 
+def second_embedder_vectors(db: Any) -> None:
+    """Session 12 (issue 18): the second embedder's vector of each chunk (indexer.second_vectors); chunks embedded
+    before have none until `chartvault reindex` (or the TUI's background service) gives them theirs."""
+    from indexer.second_vectors import create_schema
+
+    create_schema(db)
+
+
 MIGRATIONS = [
     v1_users_and_audit,
     access_grants_and_disclosures,
@@ -534,6 +542,7 @@ MIGRATIONS = [
     medication_stop_reason,
     assertion_spans_rules_4,
     assertion_spans_rules_5,
+    second_embedder_vectors,
 ]
 
 # The tables that hold a record's content, with the column naming the record: `record_id` (records.id) or

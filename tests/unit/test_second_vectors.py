@@ -1,0 +1,166 @@
+"""The second embedder's vectors (indexer.second_vectors) in a real vault, with fakes for both models: written with
+the chunks, filled for chunks embedded before, dropped with them, counted in status, and used by hybrid search
+only when every candidate passage has both vectors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from indexer import second_vectors, semantic
+from indexer.embedder2 import use_second_embedder
+from tests.conftest import TECH_PASS, VaultTemplate
+
+NOTES = {
+    "111__gout.txt": "Acute gouty arthritis of the left great toe. Colchicine started.",
+    "111__anaemia.txt": "Iron deficiency anaemia. Ferritin low; oral iron prescribed.",
+    "222__fall.txt": "Elderly woman fell at home. Right hip fracture, hemiarthroplasty. Post-op delirium.",
+    "222__pneumonia.txt": "Community acquired pneumonia, treated with amoxicillin. Chest x-ray shows consolidation.",
+    "333__tinnitus.txt": "Referral letter: chronic tinnitus, please assess hearing.",
+}
+FIRST = "fake-hash-64"
+
+
+class Pointing:
+    """A second embedder that knows one thing: passages about hearing point where every query points."""
+
+    model_id = "fake2-pointing"
+    dim = 8
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            out[i, 0 if "hearing" in t else 1] = 1.0
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        out = np.zeros(self.dim, dtype=np.float32)
+        out[0] = 1.0
+        return out
+
+
+@pytest.fixture(scope="module")
+def tess(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Iterator[Any]:
+    """A technician's session on five notes, embedded by the first model only (a vault from before)."""
+    from archive.embedding import embed_backlog
+    from archive.login import open_session
+
+    root = users_vault_template.with_notes(tmp_path_factory.mktemp("pair") / "v", tmp_path_factory.mktemp("notes"),
+                                           NOTES)
+    session = open_session(root, "tess", TECH_PASS)
+    embed_backlog(session)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def pointing() -> Iterator[Pointing]:
+    model = Pointing()
+    use_second_embedder(model)
+    yield model
+    use_second_embedder(None)
+
+
+def _ns(db: Any) -> dict[str, int]:
+    return {row[1]: int(row[0]) for row in db.execute("SELECT n, filename FROM records").fetchall()}
+
+
+def _top(session: Any, query: str) -> list[str]:
+    from archive.search import search
+
+    return [h.filename for h in search(session, query, mode="hybrid").hits]
+
+
+def test_fill_resumes_and_status_counts(tess: Any, pointing: Pointing) -> None:
+    from archive.embedding import fill_second, second_status
+    from archive.status import vault_status
+
+    db = tess.db
+    with db.conn:
+        second_vectors.forget(db)
+    total = second_vectors.coverage(db, FIRST, pointing.model_id)[1]
+    assert total >= len(NOTES)
+    assert second_status(tess).to_json() == {"model": pointing.model_id, "chunks": 0, "of": total}
+    assert fill_second(tess, limit=2) == 2  # interrupted: what was done is kept
+    assert second_vectors.coverage(db, FIRST, pointing.model_id) == (2, total)
+    assert fill_second(tess) == total - 2  # ... and the next run goes on from there
+    assert fill_second(tess) == 0
+    assert vault_status(tess).to_json()["second_embedder"] == {"model": pointing.model_id, "chunks": total,
+                                                                "of": total}
+    # each chunk's second vector is the one of its own text
+    n = _ns(db)["333__tinnitus.txt"]
+    ids = [int(r[0]) for r in db.execute("SELECT id FROM chunks WHERE record_n = ?", [n])]
+    rows = second_vectors.vectors_of(db, np.asarray(ids), pointing.model_id, pointing.dim)
+    assert rows is not None and np.allclose(rows[:, 0], 1.0, atol=0.01)
+
+
+def test_embedding_writes_both_and_dropping_chunks_drops_them(tess: Any, pointing: Pointing) -> None:
+    from archive.embedding import embed_backlog
+
+    db = tess.db
+    n = _ns(db)["111__gout.txt"]
+    with db.conn:
+        db.execute("DELETE FROM embedded WHERE record_n = ?", [n])  # back in the backlog, as after a transcription
+    before = pointing.calls
+    embed_backlog(tess)
+    assert pointing.calls > before  # embedded by both models, in the same pass
+    have, total = second_vectors.coverage(db, FIRST, pointing.model_id)
+    assert have == total
+    semantic.forget(db, FIRST)
+    assert db.execute("SELECT count(*) FROM chunk_vectors2").fetchone()[0] == 0
+    embed_backlog(tess)
+    assert second_vectors.coverage(db, FIRST, pointing.model_id) == (total, total)
+
+
+def test_hybrid_ranks_by_the_pair_only_when_every_candidate_has_both(tess: Any, pointing: Pointing,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive import search
+    from archive.embedding import fill_second
+
+    # the fake first model sees no relation to any note: keep every record (the margin is the first model's)
+    monkeypatch.setattr(search, "MIN_COSINE", -1.0)
+    monkeypatch.setattr(search, "COSINE_MARGIN", 2.0)
+    fill_second(tess)
+    query = "quarterly widget reconciliation"  # no note's words: the vector side alone decides
+    assert _top(tess, query)[0] == "333__tinnitus.txt"  # the second model's one opinion counts
+    use_second_embedder(None)  # (the test suite's default: CHARTVAULT_EMBEDDER2=off)
+    alone = _top(tess, query)
+    assert alone[0] != "333__tinnitus.txt"  # the fake first model alone ranks otherwise
+    use_second_embedder(pointing)
+    # a candidate passage without its second vector (a vault part-way through reindex): the first model alone
+    db = tess.db
+    with db.conn:
+        db.execute("DELETE FROM chunk_vectors2 WHERE chunk_id = (SELECT min(id) FROM chunks)")
+    assert _top(tess, query) == alone
+
+
+def test_a_broken_second_model_is_reported_and_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    from indexer import embedder2
+
+    folder = tmp_path / "bge_small_en"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"not a model")
+    (folder / "tokenizer.json").write_text("{}")
+    monkeypatch.setattr(embedder2, "model_dir", lambda: folder)
+    monkeypatch.setattr(embedder2, "_loaded", {})
+    monkeypatch.delenv(embedder2.ENV, raising=False)
+    with caplog.at_level("WARNING", logger="indexer.embedder2"):
+        assert embedder2.second_embedder() is None
+    assert "cannot be loaded" in caplog.text and "MiniLM-L6-v2 alone" in caplog.text
+    monkeypatch.setattr(embedder2, "model_dir", lambda: None)
+    monkeypatch.setattr(embedder2, "_loaded", {})
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="indexer.embedder2"):
+        assert embedder2.second_embedder() is None
+    assert "not installed" in caplog.text
+    monkeypatch.setenv(embedder2.ENV, "off")
+    assert embedder2.second_embedder() is None and embedder2.configured_model() is None
