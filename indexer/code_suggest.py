@@ -441,6 +441,10 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             continue  # "family history of" alone names no condition
         if _collision(used_stems, toks):
             continue  # "weight down", "felt fit", "cold to touch"
+        if _site_only(m.name.text, used_stems):
+            continue  # "signal in posterior horn medial meniscus may represent a tear": a site, no "cystic meniscus"
+        if _neoplasm_unnamed(m.name.text, toks):
+            continue  # "benign colonic mucosa, no dysplasia or malignancy": tissue, no benign neoplasm of the colon
         span_end = max(t.end for t in used)
         said = said_of[id(m)]
         if _rejected(said):
@@ -464,6 +468,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             history = matcher.personal_history_code(matcher.default.get(code, code))
             if history:
                 past_of, code = code, history
+            elif _REMOVED.search(text[clause[0] : used[0].start]):
+                continue  # "s/p appendectomy 2005 for appendicitis": it went with the organ, and has no history code
             else:
                 weight *= 0.7
         elif any(t.historical for t in used) and not is_history_code:
@@ -488,7 +494,38 @@ _TREATED_NOW = re.compile(
     r"\b(?:(?:currently|still|now|presently) (?:on|taking|receiving|undergoing|treated|being treated)|"
     r"on (?:adjuvant|maintenance|active|ongoing) \w+|"
     r"on (?:art|haart|cart|arvs?|antiretroviral\w*)|(?:undergoing|receiving) (?:chemo\w*|radiation|radiotherapy|"
-    r"immunotherapy|treatment|therapy))\b", re.I)
+    r"immunotherapy|treatment|therapy)|"
+    # a thrombosis still anticoagulated is still treated ("Hx of DVT on rivaroxaban": I82, Coding Clinic)
+    r"on (?:anticoagula\w*|apixaban|rivaroxaban|dabigatran|edoxaban|warfarin|coumadin|eliquis|xarelto|enoxaparin|"
+    r"lovenox|heparin)|"
+    # the past condition is back ("Remote h/o breast ca, now biopsy-proven chest wall recurrence")
+    r"now\b[^.;]{0,40}\b(?:recurren\w*|relaps\w*|metasta\w*|progressi\w*)|recurren(?:ce|t)|relapsed?)\b", re.I)
+
+
+# A word that names a neoplasm (a growth, not the tissue it grows in): a code whose name says "neoplasm" needs one,
+# affirmed, in its clause ("benign colonic mucosa" is tissue; "benign colon polyp", "lipoma" name growths).
+_NEOPLASM_WORD = re.compile(
+    r"(?:neoplasm|neoplasia|neoplastic|tumou?r|polyp|polyps|polyposis|adenoma|mass|masses|lesion|lesions|growth|cancer|"
+    r"carcinoma|ca|malignancy|malignant|cyst|nodule|nodules|lump|\w+omas?|\w+blastoma)")
+# An organ removed before the condition's name ("s/p appendectomy for appendicitis", "status post cholecystectomy
+# for cholecystitis"): the condition went with it.
+_REMOVED = re.compile(r"(?i)\b\w+ectomy\b")
+
+
+def _neoplasm_unnamed(name: str, toks: list[_Token]) -> bool:
+    return "neoplasm" in name.lower() and not any(_NEOPLASM_WORD.fullmatch(t.word) and not t.negated for t in toks)
+
+
+def _site_only(name: str, used_stems: set[str]) -> bool:
+    """Whether a code's name ("Cystic meniscus, posterior horn of medial meniscus, unspecified knee": the condition,
+    then after a comma its site) was matched by none of the words that name its condition alone, only by its site's
+    ("signal in the posterior horn of the medial meniscus": a place, not a cystic meniscus)."""
+    head, comma, tail = name.partition(",")
+    if not comma:
+        return False
+    words = [{stem(w) for w in re.findall(r"[a-z0-9]+", part.lower())} - FUNCTION_WORDS for part in (head, tail)]
+    own = words[0] - words[1] - {stem("other"), stem("unspecified")}
+    return bool(own) and not own & used_stems and bool(used_stems & words[1])
 
 
 def _treated_now(after: str) -> bool:
@@ -591,6 +628,8 @@ COLLISIONS: dict[str, frozenset[str]] = {
         # "LDL" is low-density lipoprotein, no dense ("low density") breast tissue (R92.3)
         ("dense", "breast breasts mammogram mammography mammographic"),
         ("low", "breast breasts mammogram mammography mammographic"),
+        # "3 yo toddler with croup" is no toddler's fracture (S82.24-)
+        ("toddler", "fracture fractures fx tibia tibial spiral"),
         # "MRI" is magnetic resonance imaging, no resonance disorder (R49.9)
         ("resonance", "voice speech vocal nasal hypernasal hyponasal hypernasality hyponasality velopharyngeal "
                       "cleft palate"),
