@@ -668,7 +668,8 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]], problem_line: 
 # own words may stand between the concept and the result that ends its clause, so "Chest pain: troponin negative"
 # denies no chest pain and "Pneumonia, blood cultures negative" is a pneumonia.
 _LAB_WORDS = frozenset(
-    "ab abs ag ags antibody antibodies antigen antigens igm igg iga ige screen screening test tests testing titer titers "
+    "ab abs ag ags antibody antibodies antigen antigens igm igg iga ige screen screening test tests testing titer "
+    "titers "
     "titre pcr naat nat rna dna viral load serology serologies rapid eia elisa ria western blot culture cultures cx "
     "assay combo panel qual quant qualitative quantitative level result results swab smear stool urine serum blood "
     "plasma csf type gen generation st nd rd th third fourth fifth probe amplified nucleic acid ql qn total".split())
