@@ -522,8 +522,12 @@ def _site_only(name: str, used_stems: set[str]) -> bool:
     return bool(own) and not own & used_stems and bool(used_stems & words[1])
 
 
+# "cured, no recurrence", "without relapse": the return denied
+_DENIED_BEFORE = re.compile(r"(?i)\b(?:no|without|nor|denies|free of|negative for)\s+(?:\w+\s+){0,3}$")
+
+
 def _treated_now(after: str) -> bool:
-    return bool(_TREATED_NOW.search(after))
+    return any(not _DENIED_BEFORE.search(after[: m.start()]) for m in _TREATED_NOW.finditer(after))
 
 
 def _rejected(said: Context) -> bool:

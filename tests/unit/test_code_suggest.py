@@ -770,3 +770,48 @@ def test_af_alone_keeps_its_dominant_sense(db) -> None:  # type: ignore[no-untyp
 def test_a_condition_heading_answered_by_a_denial_is_not_coded(db, text: str,  # type: ignore[no-untyped-def]
                                                                category: str) -> None:
     assert category not in [c[:3] for c in codes(db, text)]
+
+
+# Round 10's families in the suggester (s12-neg2): each fails on the session-start code.
+@pytest.mark.parametrize(("text", "forbidden"), [
+    # a neoplasm's code needs a neoplasm word, affirmed ("benign" tissue is none)
+    ("Colon, random bx: benign colonic mucosa, no dysplasia or malignancy identified.", "D12"),
+    ("Stomach bx: benign gastric mucosa with mild chronic gastritis.", "D13"),
+    # a code matched by its site's words only, not its condition's
+    ("Knee MRI: linear signal in posterior horn medial meniscus may represent a small tear vs degeneration.", "M23"),
+    # an organ removed takes its condition with it
+    ("s/p appendectomy 2005 for appendicitis; no abdominal complaints since.", "K37"),
+    ("Status post cholecystectomy for acute cholecystitis in 2019.", "K81"),
+    # the everyday word for a young child
+    ("Per Mom, toddler has had diarrhea x3 days.", "S82"),
+])
+def test_round10_suggester_families_code_nothing_of_these(db, text: str,  # type: ignore[no-untyped-def]
+                                                            forbidden: str) -> None:
+    assert forbidden not in [c[:3] for c in codes(db, text)]
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    # a past condition that is back, or still anticoagulated, is current
+    ("Remote h/o breast ca, now biopsy-proven chest wall recurrence; starting chemo.", "C50"),
+    ("History of Hodgkin lymphoma, now relapsed.", "C81"),
+    ("Hx of DVT on rivaroxaban.", "I82"),
+    # index terms a coder reads in the Alphabetic Index
+    ("ED: 3 yo with croup, barky cough and stridor at rest.", "J05"),
+    ("Hep C Ab positive, RNA 1.2 million IU/mL - chronic hepatitis C, refer to GI.", "B18"),
+    ("Stool cx positive for Salmonella.", "A02"),
+    ("CT head shows acute subdural hematoma.", "S06"),
+    ("MRI: meniscal tear of the medial meniscus.", "S83"),
+    # 'free air' is a finding, not 'X-free'; a resolving condition is still there
+    ("CT A/P: acute uncomplicated sigmoid diverticulitis, no abscess or free air.", "K57"),
+    ("Resolving pneumonia, day 5 of 7 of amoxicillin, still coughing.", "J18"),
+])
+def test_round10_suggester_families_code_these(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
+    assert wanted in [c[:3] for c in codes(db, text)][:5]
+
+
+def test_round10_a_denied_return_leaves_the_past() -> None:
+    from indexer.code_suggest import _treated_now
+
+    assert _treated_now(", now with local recurrence")
+    assert not _treated_now(", cured, no recurrence.")
+    assert not _treated_now(", no evidence of recurrence.")
