@@ -496,8 +496,8 @@ _TREATED_NOW = re.compile(
     r"now\b[^.;]{0,40}\b(?:recurren\w*|relaps\w*|metasta\w*|progressi\w*)|recurren(?:ce|t)|relapsed?)\b", re.I)
 
 
-# A word that names a neoplasm (a growth, not the tissue it grows in): a code whose name says "neoplasm" needs one,
-# affirmed, in its clause ("benign colonic mucosa" is tissue; "benign colon polyp", "lipoma" name growths).
+# A word that names a neoplasm (a growth, not the tissue it grows in): a benign neoplasm's code needs one, affirmed,
+# in its clause ("benign colonic mucosa" is tissue; "benign colon polyp", "lipoma" name growths).
 _NEOPLASM_WORD = re.compile(
     r"(?:neoplasm|neoplasia|neoplastic|tumou?r|polyp|polyps|polyposis|adenoma|mass|masses|lesion|lesions|growth|cancer|"
     r"carcinoma|ca|malignancy|malignant|cyst|nodule|nodules|lump|\w+omas?|\w+blastoma)")
@@ -507,7 +507,8 @@ _REMOVED = re.compile(r"(?i)\b\w+ectomy\b")
 
 
 def _neoplasm_unnamed(name: str, toks: list[_Token]) -> bool:
-    return "neoplasm" in name.lower() and not any(_NEOPLASM_WORD.fullmatch(t.word) and not t.negated for t in toks)
+    return name.lower().startswith("benign neoplasm") and not any(
+        _NEOPLASM_WORD.fullmatch(t.word) and not t.negated for t in toks)
 
 
 def _site_only(name: str, used_stems: set[str]) -> bool:
@@ -600,8 +601,6 @@ COLLISIONS: dict[str, frozenset[str]] = {
         # "LDL" is low-density lipoprotein, no dense ("low density") breast tissue (R92.3)
         ("dense", "breast breasts mammogram mammography mammographic"),
         ("low", "breast breasts mammogram mammography mammographic"),
-        # "3 yo toddler with croup" is no toddler's fracture (S82.24-)
-        ("toddler", "fracture fractures fx tibia tibial spiral"),
         # "MRI" is magnetic resonance imaging, no resonance disorder (R49.9)
         ("resonance", "voice speech vocal nasal hypernasal hyponasal hypernasality hyponasality velopharyngeal "
                       "cleft palate"),
