@@ -69,6 +69,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from archive.store.schema import MIGRATIONS  # noqa: E402
+from bench.review_channel import code_suggestions_with_review  # noqa: E402
 from indexer import icd10  # noqa: E402
 from indexer.assertion import assertion_of  # noqa: E402
 from indexer.code_match import matcher_for  # noqa: E402
@@ -218,7 +219,7 @@ def this_tree(db, matcher, review: bool = False):  # type: ignore[no-untyped-def
         out = []
         for text in texts:
             t = time.perf_counter()
-            out.append(categories(code_suggestions(db, text, limit=10, matcher=matcher, review=True).suggestions
+            out.append(categories(code_suggestions_with_review(db, text, limit=10, matcher=matcher)[0].suggestions
                                   if review else suggest_codes(db, text, limit=10, matcher=matcher)))
             seconds.append(time.perf_counter() - t)
         return out
@@ -510,7 +511,7 @@ class SnippetOutcome:
     hit: bool | None  # affirmed: an expected category in the top 5; family: an expected Z80-Z84 code suggested
     naive_false_positive: bool  # the baseline (the concept coded wherever written) suggests a forbidden category
     naive_hit: bool | None
-    # forbidden categories shown as "needs review" (indexer.review_cues): caught, never codes without a person
+    # forbidden categories shown as "needs review" (bench/review_channel.py, not shipped): caught, never codes
     reviewed: list[str] = field(default_factory=list)
     # affirmed or family lines: an expected code shown as "needs review" (not suggested, so not found)
     expected_reviewed: bool = False
@@ -533,7 +534,10 @@ def score_snippets(db, matcher, snippets: list[Snippet],  # type: ignore[no-unty
     coder blind to negation, doubt, plans and relatives would suggest for the text)."""
     out = []
     for sn in snippets:
-        both = code_suggestions(db, sn.text, limit=10, matcher=matcher, review=review)
+        if review:
+            both, held = code_suggestions_with_review(db, sn.text, limit=10, matcher=matcher)
+        else:
+            both, held = code_suggestions(db, sn.text, limit=10, matcher=matcher), []
         codes = [s.code for s in both.suggestions]
         naive = [s.code for s in suggest_codes(db, sn.concept, limit=10, matcher=matcher)] if sn.concept else []
         out.append(SnippetOutcome(
@@ -543,8 +547,8 @@ def score_snippets(db, matcher, snippets: list[Snippet],  # type: ignore[no-unty
             _expected_hit(sn, codes),
             any(c[:3] in sn.forbidden for c in naive),
             _expected_hit(sn, naive),
-            sorted({r.suggestion.category for r in both.review} & set(sn.forbidden)),
-            bool(_expected_hit(sn, [r.suggestion.code for r in both.review])) and not _expected_hit(sn, codes),
+            sorted({r.suggestion.category for r in held} & set(sn.forbidden)),
+            bool(_expected_hit(sn, [r.suggestion.code for r in held])) and not _expected_hit(sn, codes),
         ))
     return out
 
@@ -624,7 +628,7 @@ def main() -> None:
     ap.add_argument("--show-text", action="store_true", help="with --snippets: print each failing line's text")
     ap.add_argument("--review-channel", action="store_true",
                     help="measure the review channel (not shipped): a code whose every mention carries doubt the "
-                    "rules could not attribute (indexer.review_cues) counts as not suggested")
+                    "rules could not attribute (bench/review_channel.py, not shipped) counts as not suggested")
     args = ap.parse_args()
     if args.snippets:
         run_snippets(args.snippets, args.show_text, args.review_channel)

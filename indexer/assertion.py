@@ -390,6 +390,12 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("allergy", HISTORICAL),
     # "Resolved problems:", "Resolved:", "Resolved issues:" list what the patient no longer has.
     ("resolved", NEGATED),
+    # "Labs pending: QuantiFERON, hepatitis panel, RPR for syphilis", "Ordered: ...": tests awaited look for what
+    # may be; "Pt instructions:", "Return precautions:" name what to watch for.
+    ("pending", HYPOTHETICAL),
+    ("ordered", HYPOTHETICAL),
+    ("instructions", HYPOTHETICAL),
+    ("precautions", HYPOTHETICAL),
 )
 
 # "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".
@@ -633,6 +639,9 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]], problem_line: 
             flags[habit] = True
     if not covered:
         return Context(section=head.name if head else "")
+    result = _result_after(text, spans[-1][1], _sentence_of(text, *spans[-1])[1])
+    if result is not None:
+        flags[result] = True  # "HIV-1/2 Ag/Ab 4th gen: non-reactive", "Lyme IgM equivocal; Western blot sent"
     if line_end >= 0 and head is not None:
         answer = _answer_after(text, head.end, line_end)
         if answer is not None:
@@ -651,6 +660,43 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]], problem_line: 
         section=head.name if head else "",
         other=flags[OTHER],
     )
+
+
+# A test's result written after its name, however long the name: "HIV-1/2 Ag/Ab 4th gen: non-reactive", "Lyme IgM
+# equivocal; Western blot sent", "HIV-1/2 Ag/Ab screen reactive; confirmatory assay pending". NegEx's result triggers
+# read back a few words; a lab line's name (assay, antigen, generation, specimen) is often longer. Only a lab name's
+# own words may stand between the concept and the result that ends its clause, so "Chest pain: troponin negative"
+# denies no chest pain and "Pneumonia, blood cultures negative" is a pneumonia.
+_LAB_WORDS = frozenset(
+    "ab abs ag ags antibody antibodies antigen antigens igm igg iga ige screen screening test tests testing titer "
+    "titers "
+    "titre pcr naat nat rna dna viral load serology serologies rapid eia elisa ria western blot culture cultures cx "
+    "assay combo panel qual quant qualitative quantitative level result results swab smear stool urine serum blood "
+    "plasma csf type gen generation st nd rd th third fourth fifth probe amplified nucleic acid ql qn total".split())
+_RESULT_END = re.compile(
+    r"(?i)(?:^|(?<=[\s:=-]))(?:(?P<neg>non-?\s?reactive|negative|neg|not\s+detected|undetect(?:ed|able)|"
+    r"none\s+detected|no\s+growth)|(?P<doubt>equivocal|indeterminate|borderline|inconclusive)|"
+    r"(?P<screen>reactive|positive|detected))\s*[.!]?\s*$")
+_CONFIRMATION_AWAITED = re.compile(r"(?i)\bconfirm\w*\b[^.;]*\b(?:pending|sent|ordered|to follow|awaited)\b")
+
+
+def _result_after(text: str, end: int, sentence_end: int) -> Label | None:
+    """The category a result ending the concept's clause gives it, when only a lab name's words stand between."""
+    tail = text[end:sentence_end]
+    cut = re.search(r"[;,]", tail)
+    clause, rest = (tail[: cut.start()], tail[cut.end() :]) if cut else (tail, "")
+    m = _RESULT_END.search(clause)
+    if m is None:
+        return None
+    between = re.findall(r"[a-z]+|\d+", clause[: m.start()].lower())
+    if len(between) > 10 or any(w not in _LAB_WORDS and not w.isdigit() for w in between):
+        return None
+    if m.group("neg"):
+        return NEGATED
+    if m.group("doubt"):
+        return POSSIBLE
+    # A positive screen whose confirmation is awaited is not yet the condition.
+    return POSSIBLE if _CONFIRMATION_AWAITED.search(rest) else None
 
 
 def _data_after(text: str, head: Heading) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from indexer.assertion import Context, context_of_spans, headings, word_contexts
@@ -21,7 +21,6 @@ from indexer.code_match import CodeMatcher, matcher_for
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
 from indexer.query.tokens import stem, tokens_with_spans
-from indexer.review_cues import PERSON, TEMPORAL, Cue, review_cue
 
 
 @dataclass(frozen=True)
@@ -296,7 +295,6 @@ class _Mention:
     matched: str
     past_of: str = ""  # a personal-history code's condition code (the mention said it was in the past)
     past_score: float = 0.0  # what the mention would score for that condition
-    cue: Cue | None = None  # doubt in its sentence the rules could not attribute (indexer.review_cues)
 
 
 def _passage(text: str, toks: list[_Token], clause: tuple[int, int], first: int, last: int) -> tuple[int, int]:
@@ -340,15 +338,13 @@ def _chapter_gate(code: str, context: set[str]) -> float:
 
 
 def mentions(matcher: CodeMatcher, text: str, db: Any = None,
-             uncertain: list[_Mention] | None = None, review: bool = False) -> list[_Mention]:
+             uncertain: list[_Mention] | None = None) -> list[_Mention]:
     """Every (code, score, passage) a clause of the text supports.
 
     With `db`, a short clause of a diagnosis section (or a short text) that
     matches no name exactly falls back to a full-text code search. With
     `uncertain`, the mentions the note only doubts ("possible pneumonia", "rule
     out PE") are added to that list; they are never among the returned ones.
-    With `review`, each mention carries the doubt its sentence holds that the
-    rules could not attribute (indexer.review_cues), if any.
     """
     out: list[_Mention] = []
     context = _note_context(text)
@@ -376,11 +372,11 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
             if sec.weight >= 0.9 and "," in text[clause[0] : clause[1]]:
                 found = _with_segments(matcher, text, toks, stems, found)
             if not found and db is not None:
-                fallback = _search_fallback(db, matcher, text, toks, stems, clause, sec, review)
+                fallback = _search_fallback(db, text, toks, stems, clause, sec)
                 if fallback is not None:
                     out.append(fallback)
                 continue
-            out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain, review)
+            out += _clause_mentions(matcher, text, toks, stems, found, clause, sec, context, uncertain)
     return out
 
 
@@ -407,7 +403,7 @@ def _with_segments(matcher: CodeMatcher, text: str, toks: list[_Token], stems: l
 
 def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str], found: list[Any],
                      clause: tuple[int, int], sec: Section, context: set[str],
-                     uncertain: list[_Mention] | None, review: bool = False) -> list[_Mention]:
+                     uncertain: list[_Mention] | None) -> list[_Mention]:
     """The mentions of one clause's matches; the doubted ones go to `uncertain` (when given), never to the result."""
     out: list[_Mention] = []
     family_section = "FAMILY" in sec.name.upper()
@@ -441,6 +437,10 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             continue  # "family history of" alone names no condition
         if _collision(used_stems, toks):
             continue  # "weight down", "felt fit", "cold to touch"
+        if _site_only(m.name.text, used_stems):
+            continue  # "signal in posterior horn medial meniscus may represent a tear": a site, no "cystic meniscus"
+        if _neoplasm_unnamed(m.name.text, toks):
+            continue  # "benign colonic mucosa, no dysplasia or malignancy": tissue, no benign neoplasm of the colon
         span_end = max(t.end for t in used)
         said = said_of[id(m)]
         if _rejected(said):
@@ -464,6 +464,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             history = matcher.personal_history_code(matcher.default.get(code, code))
             if history:
                 past_of, code = code, history
+            elif _REMOVED.search(text[clause[0] : used[0].start]):
+                continue  # "s/p appendectomy 2005 for appendicitis": it went with the organ, and has no history code
             else:
                 weight *= 0.7
         elif any(t.historical for t in used) and not is_history_code:
@@ -476,8 +478,6 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
         if doubted and uncertain is not None:
             uncertain.append(mention)
         else:
-            if review:
-                mention.cue = _cue(matcher, text, _named(toks, stems, m) or used, said, code, bool(past_of))
             out.append(mention)
     return out
 
@@ -488,11 +488,47 @@ _TREATED_NOW = re.compile(
     r"\b(?:(?:currently|still|now|presently) (?:on|taking|receiving|undergoing|treated|being treated)|"
     r"on (?:adjuvant|maintenance|active|ongoing) \w+|"
     r"on (?:art|haart|cart|arvs?|antiretroviral\w*)|(?:undergoing|receiving) (?:chemo\w*|radiation|radiotherapy|"
-    r"immunotherapy|treatment|therapy))\b", re.I)
+    r"immunotherapy|treatment|therapy)|"
+    # a thrombosis still anticoagulated is still treated ("Hx of DVT on rivaroxaban": I82, Coding Clinic)
+    r"on (?:anticoagula\w*|apixaban|rivaroxaban|dabigatran|edoxaban|warfarin|coumadin|eliquis|xarelto|enoxaparin|"
+    r"lovenox|heparin)|"
+    # the past condition is back ("Remote h/o breast ca, now biopsy-proven chest wall recurrence")
+    r"now\b[^.;]{0,40}\b(?:recurren\w*|relaps\w*|metasta\w*|progressi\w*)|recurren(?:ce|t)|relapsed?)\b", re.I)
+
+
+# A word that names a neoplasm (a growth, not the tissue it grows in): a benign neoplasm's code needs one, affirmed,
+# in its clause ("benign colonic mucosa" is tissue; "benign colon polyp", "lipoma" name growths).
+_NEOPLASM_WORD = re.compile(
+    r"(?:neoplasm|neoplasia|neoplastic|tumou?r|polyp|polyps|polyposis|adenoma|mass|masses|lesion|lesions|growth|cancer|"
+    r"carcinoma|ca|malignancy|malignant|cyst|nodule|nodules|lump|\w+omas?|\w+blastoma)")
+# An organ removed before the condition's name ("s/p appendectomy for appendicitis", "status post cholecystectomy
+# for cholecystitis"): the condition went with it.
+_REMOVED = re.compile(r"(?i)\b\w+ectomy\b")
+
+
+def _neoplasm_unnamed(name: str, toks: list[_Token]) -> bool:
+    return name.lower().startswith("benign neoplasm") and not any(
+        _NEOPLASM_WORD.fullmatch(t.word) and not t.negated for t in toks)
+
+
+def _site_only(name: str, used_stems: set[str]) -> bool:
+    """Whether a code's name ("Cystic meniscus, posterior horn of medial meniscus, unspecified knee": the condition,
+    then after a comma its site) was matched by none of the words that name its condition alone, only by its site's
+    ("signal in the posterior horn of the medial meniscus": a place, not a cystic meniscus)."""
+    head, comma, tail = name.partition(",")
+    if not comma:
+        return False
+    words = [{stem(w) for w in re.findall(r"[a-z0-9]+", part.lower())} - FUNCTION_WORDS for part in (head, tail)]
+    own = words[0] - words[1] - {stem("other"), stem("unspecified")}
+    return bool(own) and not own & used_stems and bool(used_stems & words[1])
+
+
+# "cured, no recurrence", "without relapse": the return denied
+_DENIED_BEFORE = re.compile(r"(?i)\b(?:no|without|nor|denies|free of|negative for)\s+(?:\w+\s+){0,3}$")
 
 
 def _treated_now(after: str) -> bool:
-    return bool(_TREATED_NOW.search(after))
+    return any(not _DENIED_BEFORE.search(after[: m.start()]) for m in _TREATED_NOW.finditer(after))
 
 
 def _rejected(said: Context) -> bool:
@@ -537,32 +573,6 @@ def _pieces(text: str, named: list[_Token]) -> list[tuple[int, int]]:
         else:
             runs.append([t])
     return [(run[0].start, max(t.end for t in run)) for run in runs]
-
-
-def _names_condition(matcher: CodeMatcher) -> Any:
-    """Whether some words (the labeller's lower-case words) name a condition of the code set."""
-    table = dominant_senses()
-
-    def check(words: list[str]) -> bool:
-        stems = []
-        for w in words:
-            for part in (table.get(w) or w).split():
-                if part not in FUNCTION_WORDS:
-                    stems.append(stem(part))
-        return bool(stems) and bool(matcher.match(stems, limit=1))
-
-    return check
-
-
-def _cue(matcher: CodeMatcher, text: str, named: list[_Token], said: Context, code: str, past: bool) -> Cue | None:
-    """The doubt the rules could not attribute in the mention's sentence (indexer.review_cues); a family-history
-    code answers the relative, a personal-history code the past."""
-    attributed = set()
-    if code[:3] in FAMILY_CATEGORIES:
-        attributed.add(PERSON)
-    if past or code[:3] in HISTORY_CATEGORIES:
-        attributed.add(TEMPORAL)
-    return review_cue(text, _pieces(text, named), said, _names_condition(matcher), frozenset(attributed))
 
 
 # A reading of a clause's words that another reading matches better (tuned on the dev notes).
@@ -621,8 +631,8 @@ def _collision(used_stems: set[str], toks: list[_Token]) -> bool:
 FALLBACK_MAX_WORDS = 6
 
 
-def _search_fallback(db: Any, matcher: CodeMatcher, text: str, toks: list[_Token], stems: list[str],
-                     clause: tuple[int, int], sec: Section, review: bool = False) -> _Mention | None:
+def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str],
+                     clause: tuple[int, int], sec: Section) -> _Mention | None:
     content = [t for t, s in zip(toks, stems, strict=True) if s]
     if any(t.negated or t.ruled_out or t.family for t in toks) or not 0 < len(content) <= FALLBACK_MAX_WORDS:
         return None
@@ -640,10 +650,7 @@ def _search_fallback(db: Any, matcher: CodeMatcher, text: str, toks: list[_Token
         return None
     s, e = _passage(text, toks, clause, 0, len(toks) - 1)
     weight = 1.0 if len(text) <= 120 and not sec.name else sec.weight
-    mention = _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
-    if review:
-        mention.cue = review_cue(text, [(content[0].start, content[-1].end)], said, _names_condition(matcher))
-    return mention
+    return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
 
 
 # Each further passage naming a code adds this much to its best score, up to REPEAT_CAP passages.
@@ -673,48 +680,38 @@ class CodeSuggestions:
 
     suggestions: list[Suggestion]
     uncertain: list[Suggestion]
-    # With review=True only (a measurement, not shipped: bench/RESULTS.md, session 12): the codes whose every
-    # mention sits in a sentence with doubt the rules could not attribute (indexer.review_cues).
-    review: list[Review] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Review:
-    """A code held back for a person: the suggestion it would have been, and the doubt in its sentence."""
-
-    suggestion: Suggestion
-    cue: Cue
 
 
 def suggest_codes(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None) -> list[Suggestion]:
     """Codes for `text`, best first (billable codes before headings), each with its supporting passage."""
     matcher = matcher or matcher_for(db)
-    return _ranked(matcher, text, mentions(matcher, text, db), limit)[0]
+    return _ranked(matcher, text, mentions(matcher, text, db), limit)
 
 
 def code_suggestions(db: Any, text: str, limit: int = 10, matcher: CodeMatcher | None = None,
-                     uncertain_limit: int = 5, review: bool = False) -> CodeSuggestions:
+                     uncertain_limit: int = 5) -> CodeSuggestions:
     """`suggest_codes`, and the codes of the mentions the text doubts ("possible X", "rule out X") that no
-    suggestion already names, best first; those are never suggestions (see CodeSuggestions).
-
-    `review` measures the review channel (indexer.review_cues), which did not meet its ship rule: a code whose
-    every mention carries a cue is moved from the suggestions to `CodeSuggestions.review`."""
+    suggestion already names, best first; those are never suggestions (see CodeSuggestions)."""
     matcher = matcher or matcher_for(db)
     doubted: list[_Mention] = []
-    found = mentions(matcher, text, db, uncertain=doubted, review=review)
-    suggestions, held = _ranked(matcher, text, found, limit, split=review)
-    named = {matcher.default.get(s.code, s.code) for s in [*suggestions, *(r.suggestion for r in held)]}
+    suggestions = _ranked(matcher, text, mentions(matcher, text, db, uncertain=doubted), limit)
+    return CodeSuggestions(suggestions, doubted_codes(matcher, text, doubted, suggestions, limit, uncertain_limit))
+
+
+def doubted_codes(matcher: CodeMatcher, text: str, doubted: list[_Mention], named_by: list[Suggestion], limit: int,
+                  uncertain_limit: int) -> list[Suggestion]:
+    """The codes of the doubted mentions that no code of `named_by` already names, one a category (the doubt is
+    about it), best first."""
+    named = {matcher.default.get(s.code, s.code) for s in named_by}
     uncertain: list[Suggestion] = []
-    for s in _ranked(matcher, text, doubted, limit, split=False)[0]:  # one code a category: the doubt is about it
+    for s in _ranked(matcher, text, doubted, limit):
         if matcher.default.get(s.code, s.code) not in named and s.category not in {u.category for u in uncertain}:
             uncertain.append(s)
-    return CodeSuggestions(suggestions, uncertain[:uncertain_limit], held)
+    return uncertain[:uncertain_limit]
 
 
-def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: int,
-            split: bool = False) -> tuple[list[Suggestion], list[Review]]:
-    """The codes best first, as (suggestions, held for review): with `split`, a code whose every mention carries
-    a cue is held (else all are suggestions). Each list holds at most `limit`."""
+def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: int) -> list[Suggestion]:
+    """The codes of the mentions best first, at most `limit`."""
     by_code: dict[str, list[_Mention]] = defaultdict(list)
     for mention in found_all:
         target = matcher.default.get(mention.code, mention.code)
@@ -755,17 +752,7 @@ def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: i
         diversified.append((score * (0.6 ** seen_categories[code[:3]]), code, best))
         seen_categories[code[:3]] += 1
     diversified.sort(key=lambda x: (not matcher.billable.get(x[1], False), -x[0], x[1]))
-    out: list[Suggestion] = []
-    review: list[Review] = []
-    for score, code, best in diversified:
-        clean = [m for m in by_code[code] if m.cue is None]
-        if split and not clean:
-            if len(review) < limit and best.cue is not None:
-                review.append(Review(_suggestion(matcher, text, code, score, best), best.cue))
-            continue
-        if len(out) < limit:
-            out.append(_suggestion(matcher, text, code, score, max(clean, key=lambda m: m.score) if split else best))
-    return out, review
+    return [_suggestion(matcher, text, code, score, best) for score, code, best in diversified[:limit]]
 
 
 def _suggestion(matcher: CodeMatcher, text: str, code: str, score: float, best: _Mention) -> Suggestion:
