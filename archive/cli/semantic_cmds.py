@@ -138,7 +138,7 @@ def reindex(state: CliState, semantic: bool, as_json: bool) -> None:
         if filled:
             click.echo(f"Second embedder ({second.model if second else '?'}): {counted(filled, 'chunk')} more.")
         if second is not None:
-            click.echo(f"Second embedder: {second.chunks} of {counted(second.of, 'chunk')}.")
+            click.echo(f"Second embedder: {second.chunks:,} of {counted(second.of, 'chunk')}.")
         if relabelled:
             click.echo(f"Labelled negation and history in {counted(relabelled, 'record')} (maps of older rules).")
     if interrupted:

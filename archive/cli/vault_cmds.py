@@ -48,7 +48,7 @@ def status(state: CliState, as_json: bool) -> None:
     for name, value in report.counts.items():
         click.echo(f"{name.replace('_', ' ').capitalize() + ':':<18}{value}")
     if report.second is not None:
-        click.echo(f"{'Second embedder:':<18}{report.second.chunks} of {counted(report.second.of, 'chunk')} "
+        click.echo(f"{'Second embedder:':<18}{report.second.chunks:,} of {counted(report.second.of, 'chunk')} "
                    f"({report.second.model})")
     if report.counts.get("facts_to_rederive"):
         click.echo("This vault's records were imported before codes kept their own encounters and dates: "
