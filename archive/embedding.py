@@ -82,6 +82,10 @@ def get_embedder(session: Session, start: bool = True) -> Embedder:
             _embedders[key] = emb
     if start:
         emb.start_loading()
+        if _pairs_with(key[0]):  # the second embedder's query copy loads beside it
+            from indexer.embedder2 import start_loading
+
+            start_loading(threads=1)
     return emb  # type: ignore[no-any-return]
 
 

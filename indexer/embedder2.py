@@ -142,6 +142,8 @@ class FakeSecondEmbedder:
 _loaded: dict[int, SecondEmbedder | None] = {}  # by threads: the process's model, once tried
 _lock = threading.Lock()
 _override: list[Any] = []
+_loading: set[int] = set()  # threads values whose load start_loading began
+_starting = threading.Lock()
 
 
 def use_second_embedder(model: Any) -> None:
@@ -161,6 +163,19 @@ def configured_model() -> str | None:
     if setting == "fake":
         return FakeSecondEmbedder.model_id
     return MODEL_ID if model_dir() is not None else None
+
+
+def start_loading(threads: int = 1) -> None:
+    """Begin loading the process's second embedder in a daemon thread, beside the first model's own load at unlock,
+    so that the first search does not load it in the foreground (`second_embedder` waits, under the lock, for a
+    load under way). Nothing happens when it is switched off, overridden, already loaded or loading."""
+    if _override or os.environ.get(ENV, "").lower() in ("off", "fake"):
+        return
+    with _starting:  # (not _lock: a load under way holds that one, and this must not wait for it)
+        if threads in _loaded or threads in _loading:
+            return
+        _loading.add(threads)
+    threading.Thread(target=second_embedder, args=(threads,), name="second-embedder-load", daemon=True).start()
 
 
 def second_embedder(threads: int = 1) -> Any:

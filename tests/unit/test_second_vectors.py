@@ -164,3 +164,38 @@ def test_a_broken_second_model_is_reported_and_left_out(tmp_path: Path, monkeypa
     assert "not installed" in caplog.text
     monkeypatch.setenv(embedder2.ENV, "off")
     assert embedder2.second_embedder() is None and embedder2.configured_model() is None
+
+
+def test_the_query_copy_loads_in_the_background_from_unlock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """start_loading (called where the first model starts loading) loads the second embedder in another thread:
+    the caller returns while the load is under way, the load ends without anyone asking for the model, and the
+    search that asks next gets that same model instead of loading its own."""
+    import threading
+
+    from indexer import embedder2
+
+    release, started = threading.Event(), threading.Event()
+    made: list[Any] = []
+
+    class Slow:
+        def __init__(self, folder: Path, threads: int = 1) -> None:
+            made.append(self)
+
+        def load(self) -> None:
+            started.set()
+            assert release.wait(10)
+
+    monkeypatch.setenv(embedder2.ENV, "")
+    monkeypatch.setattr(embedder2, "_override", [])
+    monkeypatch.setattr(embedder2, "_loaded", {})
+    monkeypatch.setattr(embedder2, "_loading", set())
+    monkeypatch.setattr(embedder2, "model_dir", lambda: tmp_path)
+    monkeypatch.setattr(embedder2, "SecondEmbedder", Slow)
+
+    embedder2.start_loading(threads=1)
+    assert started.wait(10)  # loading, in another thread: this one was not held
+    assert 1 not in embedder2._loaded
+    embedder2.start_loading(threads=1)  # a second unlock while it loads starts nothing more
+    release.set()
+    assert embedder2.second_embedder(threads=1) is made[0]
+    assert len(made) == 1
