@@ -164,3 +164,24 @@ def test_a_broken_second_model_is_reported_and_left_out(tmp_path: Path, monkeypa
     assert "not installed" in caplog.text
     monkeypatch.setenv(embedder2.ENV, "off")
     assert embedder2.second_embedder() is None and embedder2.configured_model() is None
+
+
+def test_a_missing_runtime_is_reported_and_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """onnxruntime or tokenizers that cannot be imported (a broken install) leave MiniLM alone, with the log's
+    line, as a model file that does not load: no ImportError reaches a search or reindex."""
+    import sys
+
+    from indexer import embedder2
+
+    folder = tmp_path / "bge_small_en"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"x")
+    (folder / "tokenizer.json").write_text("{}")
+    monkeypatch.setattr(embedder2, "model_dir", lambda: folder)
+    monkeypatch.setattr(embedder2, "_loaded", {})
+    monkeypatch.delenv(embedder2.ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # importing it raises ImportError
+    with caplog.at_level("WARNING", logger="indexer.embedder2"):
+        assert embedder2.second_embedder() is None
+    assert "cannot be loaded" in caplog.text and "onnxruntime" in caplog.text
