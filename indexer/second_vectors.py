@@ -120,12 +120,21 @@ def fill(
         if not todo:
             break
         after = todo[-1][0]
-        texts = _texts(db, sorted({n for _, n, _, _ in todo}))
-        vectors = embedder.embed_documents([texts.get(n, "")[s:e] for _, n, s, e in todo])
+        ns = sorted({n for _, n, _, _ in todo})
+        texts = _texts(db, ns)
+        embedded = [texts.get(n, "")[s:e] for _, n, s, e in todo]
+        vectors = embedder.embed_documents(embedded)
         with transaction(db):
-            present = {int(r[0]) for r in db.execute(
-                f"SELECT id FROM chunks WHERE id IN ({', '.join('?' for _ in todo)})", [t[0] for t in todo])}
-            keep = [i for i, t in enumerate(todo) if t[0] in present]  # re-embedded or purged meanwhile: skipped
+            # a chunk re-embedded or purged meanwhile (by another process: `reindex` beside the TUI) is skipped, and
+            # so is a new chunk that took its id (chunks.id is reused after the highest rows are deleted): kept only
+            # when its record, span and text are still the ones embedded
+            marks = ", ".join("?" for _ in todo)
+            now = {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in db.execute(
+                f"SELECT id, record_n, start, end FROM chunks WHERE model = ? AND id IN ({marks})",
+                [first, *(t[0] for t in todo)])}
+            texts = _texts(db, ns)
+            keep = [i for i, (cid, n, s, e) in enumerate(todo)
+                    if now.get(cid) == (n, s, e) and texts.get(n, "")[s:e] == embedded[i]]
             store(db, [todo[i][0] for i in keep], embedder.model_id, vectors[keep])
         report.chunks += len(keep)
         if progress:
