@@ -228,3 +228,35 @@ def test_fill_keeps_no_vector_of_a_span_replaced_meanwhile(tess: Any) -> None:
         with db.conn:
             db.execute("DELETE FROM embedded WHERE record_n = ?", [n])
         embed_backlog(tess)
+
+
+def test_a_second_model_failing_at_run_time_leaves_the_first_model_embedding(
+        tess: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A second embedder that loads but fails on its input (onnxruntime's error, memory) is logged and left out:
+    the record is still embedded by the first model, and neither import nor reindex shows a traceback."""
+    from archive.embedding import backlog, embed_backlog, fill_second
+
+    class Failing:
+        model_id = "fake2-failing"
+        dim = 8
+
+        def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+            raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION")
+
+        def embed_query(self, text: str) -> np.ndarray:
+            raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION")
+
+    db = tess.db
+    n = _ns(db)["222__fall.txt"]
+    with db.conn:
+        db.execute("DELETE FROM embedded WHERE record_n = ?", [n])
+    use_second_embedder(Failing())
+    try:
+        with caplog.at_level("WARNING", logger="indexer.second_vectors"):
+            assert embed_backlog(tess).records == 1
+            assert fill_second(tess) == 0
+            assert _top(tess, "hip fracture")[0] == "222__fall.txt"  # the query's failure too: first model alone
+    finally:
+        use_second_embedder(None)
+    assert backlog(tess) == 0
+    assert "second embedder failed" in caplog.text
