@@ -161,10 +161,12 @@ def fill(
 
 
 def _texts(db: Any, ns: list[int]) -> dict[int, str]:
-    """The records' embedded text (indexer.semantic.record_texts: what the chunks' offsets point into)."""
-    from indexer.semantic import record_texts  # (semantic imports this module lazily too: no circle at import)
+    """The records' embedded text (their full-text column, as indexer.semantic embeds it)."""
+    from indexer import fts
 
-    return record_texts(db, ns)
+    marks = ", ".join("?" for _ in ns)
+    rows = db.execute(f"SELECT rowid, text FROM {fts.TABLE} WHERE rowid IN ({marks})", list(ns)).fetchall()
+    return {int(r[0]): str(r[1] or "") for r in rows}
 
 
 def vectors_of(db: Any, chunk_ids: np.ndarray, model: str, dim: int) -> np.ndarray | None:
