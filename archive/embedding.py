@@ -407,7 +407,7 @@ class EmbeddingService:
                 filled = 0
                 if not report.records and maps_current and not second_done:
                     filled = fill_second(worker, should_stop=self._yield, limit=256)
-                    second_done = filled == 0
+                    second_done = filled == 0 and not self._yield()  # (0 when new arrivals stopped it at once)
                     if filled and self.on_change:
                         self.on_change()
                 if report.records == 0 and relabelled == 0 and filled == 0:

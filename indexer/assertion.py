@@ -809,7 +809,11 @@ _NOW = frozenset("acute exacerbation decompensated new worsening uncontrolled fl
 # "non-Hodgkin lymphoma", "non-ST elevation MI").
 _HABIT_WORD = re.compile(r"(?i)(?:smok\w*|cigarettes?|tobacco|drink\w*|alcohol|etoh|vap\w*)")
 _NEVER_PREFIX = re.compile(r"(?i)\bnon[- ]?$")
-_FORMER_PREFIX = re.compile(r"(?i)(?:\bex[- ]?|\b(?:quit|stopped|gave up|quitting|stopping)\s+)$")
+# ... but not a quitting to come or wished for: "advised to quit smoking", "unable to quit", "has not quit", "will
+# quit" are said of a smoker now
+_FORMER_PREFIX = re.compile(
+    r"(?i)(?:\bex[- ]?|(?<!\bto\s)(?<!\bnot\s)(?<!n't\s)(?<!\bnever\s)(?<!\bwill\s)(?<!\bcannot\s)"
+    r"\b(?:quit|stopped|gave up|quitting|stopping)\s+)$")
 
 
 def _habit_prefix(before: str, span: str) -> Label | None:

@@ -72,10 +72,10 @@ class SecondEmbedder:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime
-            import tokenizers
+            try:  # a broken or missing runtime (an ImportError) makes the model as unusable as a bad file
+                import onnxruntime
+                import tokenizers
 
-            try:
                 opts = onnxruntime.SessionOptions()
                 opts.intra_op_num_threads = self.threads
                 opts.inter_op_num_threads = 1

@@ -14,6 +14,7 @@ a mix. Nothing here writes outside the index; knows nothing of users or policy.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ SECOND_WEIGHT = 0.6
 FIRST_SHARE = np.float32(np.sqrt(1.0 - SECOND_WEIGHT))  # each unit vector scaled so that the pair is a unit vector
 SECOND_SHARE = np.float32(np.sqrt(SECOND_WEIGHT))
 
+log = logging.getLogger(__name__)
+
 
 def create_schema(db: Any) -> None:
     db.execute(
@@ -40,6 +43,17 @@ def create_schema(db: Any) -> None:
             scale REAL NOT NULL
         )"""
     )
+
+
+def embed_or_none(embedder: Any, texts: list[str]) -> np.ndarray | None:
+    """The second embedder's vectors of `texts`, or None when it fails on them (logged): the chunks then wait
+    without one (the first model's vectors are written all the same) and search ranks them by the first alone."""
+    try:
+        return np.asarray(embedder.embed_documents(texts), dtype=np.float32)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors are its own classes; the first model goes on
+        log.warning("The second embedder failed on %d chunks (%s: %s); they are left without its vector.",
+                    len(texts), type(exc).__name__, exc)
+        return None
 
 
 def store(db: Any, chunk_ids: Sequence[int], model: str, vectors: np.ndarray) -> None:
@@ -120,12 +134,24 @@ def fill(
         if not todo:
             break
         after = todo[-1][0]
-        texts = _texts(db, sorted({n for _, n, _, _ in todo}))
-        vectors = embedder.embed_documents([texts.get(n, "")[s:e] for _, n, s, e in todo])
+        ns = sorted({n for _, n, _, _ in todo})
+        texts = _texts(db, ns)
+        embedded = [texts.get(n, "")[s:e] for _, n, s, e in todo]
+        vectors = embed_or_none(embedder, embedded)
+        if vectors is None:
+            report.interrupted = True
+            break
         with transaction(db):
-            present = {int(r[0]) for r in db.execute(
-                f"SELECT id FROM chunks WHERE id IN ({', '.join('?' for _ in todo)})", [t[0] for t in todo])}
-            keep = [i for i, t in enumerate(todo) if t[0] in present]  # re-embedded or purged meanwhile: skipped
+            # a chunk re-embedded or purged meanwhile (by another process: `reindex` beside the TUI) is skipped, and
+            # so is a new chunk that took its id (chunks.id is reused after the highest rows are deleted): kept only
+            # when its record, span and text are still the ones embedded
+            marks = ", ".join("?" for _ in todo)
+            now = {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in db.execute(
+                f"SELECT id, record_n, start, end FROM chunks WHERE model = ? AND id IN ({marks})",
+                [first, *(t[0] for t in todo)])}
+            texts = _texts(db, ns)
+            keep = [i for i, (cid, n, s, e) in enumerate(todo)
+                    if now.get(cid) == (n, s, e) and texts.get(n, "")[s:e] == embedded[i]]
             store(db, [todo[i][0] for i in keep], embedder.model_id, vectors[keep])
         report.chunks += len(keep)
         if progress:

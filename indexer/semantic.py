@@ -218,7 +218,11 @@ def _embed_batch(
             if should_stop and should_stop():
                 return
             vectors = embedder.embed_documents(texts) if texts else np.zeros((0, embedder.dim), np.float32)
-            seconds = second.embed_documents(texts) if second is not None and texts else None
+            seconds = None
+            if second is not None and texts:
+                from indexer.second_vectors import embed_or_none
+
+                seconds = embed_or_none(second, texts)
             offset = 0
             for n, chunks, _text in pending:
                 mine = vectors[offset : offset + len(chunks)]

@@ -175,3 +175,46 @@ def test_the_background_service_rebuilds_maps_older_assertion_rules_made(tess: A
     finally:
         service.stop()
         use_embedder(None)
+
+
+def test_the_background_service_fills_the_second_vectors_after_an_arrival_stops_it(
+    tess: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New records arriving just as the service starts giving old chunks their second vector stop that step
+    before it did anything: the service must come back to it (it is done only when there was nothing to do)."""
+    from archive import embedding
+    from archive.embedding import EmbeddingService, embed_backlog, second_status, use_embedder
+    from archive.intake import import_paths
+    from indexer import second_vectors
+    from indexer.embedder import FakeEmbedder
+    from indexer.embedder2 import FakeSecondEmbedder, use_second_embedder
+
+    (tmp_path / "second.txt").write_text("MRN: 7004\nChronic tinnitus; hearing assessed.\n")
+    import_paths(tess, [tmp_path / "second.txt"])
+    use_embedder(FakeEmbedder())
+    embed_backlog(tess)  # by the first model alone (a vault embedded before the second embedder)
+    use_second_embedder(FakeSecondEmbedder())
+    with tess.transaction():
+        second_vectors.forget(tess.db)
+    service = EmbeddingService(tess, poll_seconds=0.1)
+    real, calls = embedding.fill_second, []
+
+    def arrival_first(session: Any, **kwargs: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            service.wake()  # an import wakes the service as this step starts
+        return real(session, **kwargs)
+
+    monkeypatch.setattr(embedding, "fill_second", arrival_first)
+    service.start()
+    try:
+        def filled() -> bool:
+            status = second_status(tess)
+            return status is not None and status.of > 0 and status.chunks == status.of
+
+        wait_for(filled, "the service never came back to the second vectors", timeout=15)
+        assert len(calls) >= 2
+    finally:
+        service.stop()
+        use_second_embedder(None)
+        use_embedder(None)

@@ -77,5 +77,17 @@ def test_a_vault_embedded_by_both_is_searched_by_the_pair(tess: Any, monkeypatch
     assert status is not None and status.model == "bge-small-en-v1.5" and status.chunks == status.of >= 2
     monkeypatch.setattr(search, "MIN_COSINE", -1.0)  # the fake first model sees no relation: keep both notes
     monkeypatch.setattr(search, "COSINE_MARGIN", 2.0)
+    from archive.store.records import RecordsRepo
+
+    views: list[Any] = []
+    real = RecordsRepo.pair_view
+
+    def pair_view(self: Any, *args: Any) -> Any:
+        views.append(real(self, *args))
+        return views[-1]
+
+    monkeypatch.setattr(RecordsRepo, "pair_view", pair_view)
     hits = search.search(tess, "heart attack, they put in a stent", mode="hybrid").hits
     assert [h.filename for h in hits][0] == "1__mi.txt"
+    # ranked by the pair (the note's "stent" alone would put it first): the candidates' view was built
+    assert views and all(v is not None for v in views)

@@ -836,6 +836,11 @@ def test_a_closing_resolved_crosses_the_semicolons_of_the_treatment_only_as_a_cl
         ("Quit smoking 2010.", "smoking", "historical"),
         ("She stopped smoking in 2010.", "smoking", "historical"),
         ("Smoker, 1 pack per day.", "Smoker", "affirmed"),
+        # review: a quitting to come or wished for is said of a smoker now
+        ("Patient counseled to quit smoking.", "smoking", "affirmed"),
+        ("Trying to quit smoking, still 1 ppd.", "smoking", "affirmed"),
+        ("Unable to quit drinking.", "drinking", "affirmed"),
+        ("He quit smoking in 2010.", "smoking", "historical"),
         ("Non-Hodgkin lymphoma.", "Hodgkin lymphoma", "affirmed"),  # "non-" before a disease is its name
         ("Hyperlipidemia: LDL 162, on atorvastatin.", "Hyperlipidemia", "hypothetical"),  # a heading, for search
     ],

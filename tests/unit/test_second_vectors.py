@@ -199,3 +199,98 @@ def test_the_query_copy_loads_in_the_background_from_unlock(tmp_path: Path, monk
     release.set()
     assert embedder2.second_embedder(threads=1) is made[0]
     assert len(made) == 1
+
+def test_a_missing_runtime_is_reported_and_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """onnxruntime or tokenizers that cannot be imported (a broken install) leave MiniLM alone, with the log's
+    line, as a model file that does not load: no ImportError reaches a search or reindex."""
+    import sys
+
+    from indexer import embedder2
+
+    folder = tmp_path / "bge_small_en"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"x")
+    (folder / "tokenizer.json").write_text("{}")
+    monkeypatch.setattr(embedder2, "model_dir", lambda: folder)
+    monkeypatch.setattr(embedder2, "_loaded", {})
+    monkeypatch.delenv(embedder2.ENV, raising=False)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # importing it raises ImportError
+    with caplog.at_level("WARNING", logger="indexer.embedder2"):
+        assert embedder2.second_embedder() is None
+    assert "cannot be loaded" in caplog.text and "onnxruntime" in caplog.text
+
+
+def test_fill_keeps_no_vector_of_a_span_replaced_meanwhile(tess: Any) -> None:
+    """Another process (`chartvault reindex` beside the TUI's service) re-embeds the record holding the highest
+    chunk id while `fill` embeds a batch: the record's new chunk takes the same id (chunks.id is reused after the
+    highest rows are deleted) over another span. `fill` must not store the old span's vector under it."""
+    from archive.embedding import embed_backlog, fill_second
+    from indexer.chunking import Chunk
+    from indexer.embedder2 import FakeSecondEmbedder
+
+    db = tess.db
+    with db.conn:
+        second_vectors.forget(db)
+    top, n = db.execute("SELECT id, record_n FROM chunks WHERE model = ? ORDER BY id DESC LIMIT 1", [FIRST]).fetchone()
+    text = semantic.record_text(db, n)
+    half = len(text) // 2
+
+    class Meanwhile(FakeSecondEmbedder):
+        calls = 0
+
+        def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+            Meanwhile.calls += 1
+            if Meanwhile.calls == 1:  # the record re-embedded elsewhere, as one chunk over its second half
+                semantic.store_chunks(db, n, FIRST, [Chunk(0, half, len(text), 8)], np.full((1, 64), 0.125, np.float32))
+            return super().embed_documents(texts)
+
+    model = Meanwhile()
+    use_second_embedder(model)
+    try:
+        fill_second(tess)
+        now = db.execute("SELECT id, start FROM chunks WHERE record_n = ? AND model = ?", [n, FIRST]).fetchall()
+        assert [tuple(r) for r in now] == [(top, half)]  # the id was taken by the new span (what the test is about)
+        fill_second(tess)  # the next run gives the skipped chunk its vector
+        got = second_vectors.vectors_of(db, np.asarray([top]), model.model_id, model.dim)
+        want = FakeSecondEmbedder().embed_documents([text[half:]])
+        old = FakeSecondEmbedder().embed_documents([text])
+        assert got is not None and not np.allclose(want, old, atol=0.05)
+        assert np.allclose(got, want, atol=0.02)
+    finally:
+        use_second_embedder(None)
+        with db.conn:
+            db.execute("DELETE FROM embedded WHERE record_n = ?", [n])
+        embed_backlog(tess)
+
+
+def test_a_second_model_failing_at_run_time_leaves_the_first_model_embedding(
+        tess: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A second embedder that loads but fails on its input (onnxruntime's error, memory) is logged and left out:
+    the record is still embedded by the first model, and neither import nor reindex shows a traceback."""
+    from archive.embedding import backlog, embed_backlog, fill_second
+
+    class Failing:
+        model_id = "fake2-failing"
+        dim = 8
+
+        def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+            raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION")
+
+        def embed_query(self, text: str) -> np.ndarray:
+            raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION")
+
+    db = tess.db
+    n = _ns(db)["222__fall.txt"]
+    with db.conn:
+        db.execute("DELETE FROM embedded WHERE record_n = ?", [n])
+    use_second_embedder(Failing())
+    try:
+        with caplog.at_level("WARNING", logger="indexer.second_vectors"):
+            assert embed_backlog(tess).records == 1
+            assert fill_second(tess) == 0
+            assert _top(tess, "hip fracture")[0] == "222__fall.txt"  # the query's failure too: first model alone
+    finally:
+        use_second_embedder(None)
+    assert backlog(tess) == 0
+    assert "second embedder failed" in caplog.text
