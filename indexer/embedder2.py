@@ -18,7 +18,6 @@ The reason is logged once; search then ranks by MiniLM alone.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import threading
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from indexer.packaged_models import folder_in
 
 MODEL_ID = "bge-small-en-v1.5"
 DIM = 384
@@ -46,11 +47,7 @@ class SecondEmbedderUnavailable(RuntimeError):
 
 def model_dir() -> Path | None:
     """The folder of bge-small's files in the installed package, or None when they are not there."""
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))).joinpath(*MODEL_SUBDIR)
-    return folder if (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file() else None
+    return folder_in(MODEL_PACKAGE, MODEL_SUBDIR)
 
 
 class SecondEmbedder:

@@ -21,20 +21,25 @@ NOTES = {
 LIMIT = 5
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Iterator[Any]:
-    """The notes imported and embedded (the fake embedder); MINE's attending is drmaria; the "assigned" scope."""
+def scoped_vault(template: VaultTemplate, dest: Any, notes: Any) -> Any:
+    """NOTES imported and embedded (the fake embedder) into a copy at `dest`; MINE's attending is drmaria; the
+    "assigned" physician scope. Returns its root."""
     from archive.login import open_session
     from archive.settings import set_setting
 
-    path = users_vault_template.with_notes(tmp_path_factory.mktemp("scope") / "v", tmp_path_factory.mktemp("notes"),
-                                           NOTES, embed=True)
+    path = template.with_notes(dest, notes, NOTES, embed=True)
     admin = open_session(path, "admin", ADMIN_PASS)
     set_setting(admin, "policy.physician_scope", "assigned")
     with admin.transaction():
         admin.db.execute("UPDATE patients SET attending = 'drmaria' WHERE mrn = ?", [MINE])
     admin.close()
-    yield path
+    return path
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory, users_vault_template: VaultTemplate) -> Iterator[Any]:
+    """The notes imported and embedded (the fake embedder); MINE's attending is drmaria; the "assigned" scope."""
+    yield scoped_vault(users_vault_template, tmp_path_factory.mktemp("scope") / "v", tmp_path_factory.mktemp("notes"))
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +88,9 @@ def test_the_scope_is_the_policy_s_and_stays_out_of_the_audit(root: Any, maria: 
 
 @pytest.fixture
 def shared(tmp_path: Any, users_vault_template: VaultTemplate) -> Any:
-    """A vault of its own (the module's is left unchanged): the same notes, the "assigned" scope, MINE's attending
-    drmaria."""
-    from archive.login import open_session
-    from archive.settings import set_setting
-
+    """A vault of its own (the module's is left unchanged), made as `root`."""
     (tmp_path / "notes").mkdir()
-    path = users_vault_template.with_notes(tmp_path / "v", tmp_path / "notes", NOTES, embed=True)
-    admin = open_session(path, "admin", ADMIN_PASS)
-    set_setting(admin, "policy.physician_scope", "assigned")
-    with admin.transaction():
-        admin.db.execute("UPDATE patients SET attending = 'drmaria' WHERE mrn = ?", [MINE])
-    admin.close()
-    return path
+    return scoped_vault(users_vault_template, tmp_path / "v", tmp_path / "notes")
 
 
 def test_disclosed_and_granted_records_are_ranked_for_the_actions_they_open(shared: Any) -> None:
