@@ -259,6 +259,16 @@ def _quote(words: str) -> str:
     return '"' + words.replace('"', '""') + '"'
 
 
+def texts_of(db: Any, ns: list[int]) -> dict[int, str]:
+    """The text column of records `ns` in one query (what the chunks' offsets point into; a search's hits, a
+    batch of chunks to embed): records.n -> text."""
+    if not ns:
+        return {}
+    marks = ", ".join("?" for _ in ns)
+    rows = db.execute(f"SELECT rowid, text FROM {TABLE} WHERE rowid IN ({marks})", list(ns)).fetchall()
+    return {int(r[0]): str(r[1] or "") for r in rows}
+
+
 def _has_token_chars(text: str) -> bool:
     return any(ch.isalnum() for ch in text)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer import fts
 from indexer.vectors import decode_many, encode
 
 # The second model's share of a pair's cosine: (1 - SECOND_WEIGHT) x MiniLM's + SECOND_WEIGHT x bge-small's. Chosen
@@ -135,7 +136,7 @@ def fill(
             break
         after = todo[-1][0]
         ns = sorted({n for _, n, _, _ in todo})
-        texts = _texts(db, ns)
+        texts = fts.texts_of(db, ns)
         embedded = [texts.get(n, "")[s:e] for _, n, s, e in todo]
         vectors = embed_or_none(embedder, embedded)
         if vectors is None:
@@ -149,7 +150,7 @@ def fill(
             now = {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in db.execute(
                 f"SELECT id, record_n, start, end FROM chunks WHERE model = ? AND id IN ({marks})",
                 [first, *(t[0] for t in todo)])}
-            texts = _texts(db, ns)
+            texts = fts.texts_of(db, ns)
             keep = [i for i, (cid, n, s, e) in enumerate(todo)
                     if now.get(cid) == (n, s, e) and texts.get(n, "")[s:e] == embedded[i]]
             store(db, [todo[i][0] for i in keep], embedder.model_id, vectors[keep])
@@ -158,15 +159,6 @@ def fill(
             progress(report.chunks, max(want, report.chunks))
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _texts(db: Any, ns: list[int]) -> dict[int, str]:
-    """The records' embedded text (their full-text column, as indexer.semantic embeds it)."""
-    from indexer import fts
-
-    marks = ", ".join("?" for _ in ns)
-    rows = db.execute(f"SELECT rowid, text FROM {fts.TABLE} WHERE rowid IN ({marks})", list(ns)).fetchall()
-    return {int(r[0]): str(r[1] or "") for r in rows}
 
 
 def vectors_of(db: Any, chunk_ids: np.ndarray, model: str, dim: int) -> np.ndarray | None:

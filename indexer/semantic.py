@@ -113,15 +113,6 @@ def record_text(db: Any, n: int) -> str:
     return str(row[0] or "") if row else ""
 
 
-def record_texts(db: Any, ns: list[int]) -> dict[int, str]:
-    """`record_text` of several records in one query (a search's hits)."""
-    if not ns:
-        return {}
-    marks = ", ".join("?" for _ in ns)
-    rows = db.execute(f"SELECT rowid, text FROM {fts.TABLE} WHERE rowid IN ({marks})", list(ns)).fetchall()
-    return {int(r[0]): str(r[1] or "") for r in rows}
-
-
 def forget(db: Any, model: str | None = None) -> None:
     """Drop all vectors (of one model, or all): every record returns to the backlog."""
     from vault.db import transaction

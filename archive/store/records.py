@@ -310,7 +310,7 @@ class RecordsRepo:
 
     def indexed_texts(self, ns: list[int]) -> dict[int, str]:
         """`indexed_text` of several records, read in one query (a search's hits)."""
-        return semantic.record_texts(self.db, ns)
+        return fts.texts_of(self.db, ns)
 
     def assertion_maps(self, texts: dict[int, str]) -> dict[int, AssertionMap]:
         """The stored assertion maps of these records (`records.n` -> indexed text) that fit their text."""
