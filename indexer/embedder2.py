@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.packaged_models import folder_in
+from indexer.packaged_models import folder_in, open_onnx
 
 MODEL_ID = "bge-small-en-v1.5"
 DIM = 384
@@ -70,15 +70,7 @@ class SecondEmbedder:
             if self._session is not None:
                 return
             try:  # a broken or missing runtime (an ImportError) makes the model as unusable as a bad file
-                import onnxruntime
-                import tokenizers
-
-                opts = onnxruntime.SessionOptions()
-                opts.intra_op_num_threads = self.threads
-                opts.inter_op_num_threads = 1
-                session = onnxruntime.InferenceSession(str(self.folder / "model.onnx"), opts,
-                                                       providers=["CPUExecutionProvider"])
-                tok = tokenizers.Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+                session, tok = open_onnx(self.folder, self.threads)
                 outputs = [o.shape for o in session.get_outputs()]
                 if not outputs or len(outputs[0]) != 3 or outputs[0][2] != DIM:
                     raise ValueError(f"its output is {outputs[:1]}, not (batch, tokens, {DIM})")

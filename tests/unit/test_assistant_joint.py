@@ -111,6 +111,25 @@ def test_a_reader_model_that_cannot_load_leaves_the_first_stage(monkeypatch: pyt
         X.CrossEncoder(tmp_path).load()
 
 
+def test_a_runtime_that_cannot_be_imported_leaves_the_first_stage(monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """onnxruntime that cannot be imported (a broken install) is an unusable reader, logged, as a bad model file
+    is: no ImportError reaches a question."""
+    import sys
+
+    import indexer.cross_encoder as X
+
+    (tmp_path / "model.onnx").write_bytes(b"x")
+    (tmp_path / "tokenizer.json").write_text("{}", encoding="utf-8")
+    monkeypatch.delenv("CHARTVAULT_READER", raising=False)
+    monkeypatch.setattr(J, "_loaded", [])
+    monkeypatch.setattr(X, "model_dir", lambda: tmp_path)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # importing it raises ImportError
+    with caplog.at_level("WARNING", logger=J.__name__):
+        assert J.reader() is None
+    assert "cannot be loaded" in caplog.text and "onnxruntime" in caplog.text
+
+
 def test_reader_off_by_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHARTVAULT_READER", "off")
     assert J.reader() is None
