@@ -14,14 +14,8 @@ import pytest
 from indexer import second_vectors, semantic
 from indexer.embedder2 import use_second_embedder
 from tests.conftest import TECH_PASS, VaultTemplate
+from tests.unit.test_semantic import NOTES  # the same five notes
 
-NOTES = {
-    "111__gout.txt": "Acute gouty arthritis of the left great toe. Colchicine started.",
-    "111__anaemia.txt": "Iron deficiency anaemia. Ferritin low; oral iron prescribed.",
-    "222__fall.txt": "Elderly woman fell at home. Right hip fracture, hemiarthroplasty. Post-op delirium.",
-    "222__pneumonia.txt": "Community acquired pneumonia, treated with amoxicillin. Chest x-ray shows consolidation.",
-    "333__tinnitus.txt": "Referral letter: chronic tinnitus, please assess hearing.",
-}
 FIRST = "fake-hash-64"
 
 
@@ -142,8 +136,8 @@ def test_hybrid_ranks_by_the_pair_only_when_every_candidate_has_both(tess: Any, 
     assert _top(tess, query) == alone
 
 
-def test_a_broken_second_model_is_reported_and_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         caplog: pytest.LogCaptureFixture) -> None:
+def unusable_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second embedder configured (not loaded yet) with a folder whose model file is not a model."""
     from indexer import embedder2
 
     folder = tmp_path / "bge_small_en"
@@ -153,6 +147,13 @@ def test_a_broken_second_model_is_reported_and_left_out(tmp_path: Path, monkeypa
     monkeypatch.setattr(embedder2, "model_dir", lambda: folder)
     monkeypatch.setattr(embedder2, "_loaded", {})
     monkeypatch.delenv(embedder2.ENV, raising=False)
+
+
+def test_a_broken_second_model_is_reported_and_left_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    from indexer import embedder2
+
+    unusable_model(tmp_path, monkeypatch)
     with caplog.at_level("WARNING", logger="indexer.embedder2"):
         assert embedder2.second_embedder() is None
     assert "cannot be loaded" in caplog.text and "MiniLM-L6-v2 alone" in caplog.text
@@ -208,13 +209,7 @@ def test_a_missing_runtime_is_reported_and_left_out(tmp_path: Path, monkeypatch:
 
     from indexer import embedder2
 
-    folder = tmp_path / "bge_small_en"
-    folder.mkdir()
-    (folder / "model.onnx").write_bytes(b"x")
-    (folder / "tokenizer.json").write_text("{}")
-    monkeypatch.setattr(embedder2, "model_dir", lambda: folder)
-    monkeypatch.setattr(embedder2, "_loaded", {})
-    monkeypatch.delenv(embedder2.ENV, raising=False)
+    unusable_model(tmp_path, monkeypatch)
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # importing it raises ImportError
     with caplog.at_level("WARNING", logger="indexer.embedder2"):
         assert embedder2.second_embedder() is None
