@@ -544,20 +544,10 @@ def second_look(
     throughout outranks one with a single passage that resembles it. Only the candidates' own
     passages are read (a few hundred rows), whatever the archive's size.
     """
-    ns = np.asarray(sorted(set(candidates)), dtype=np.int64)
-    if not len(ns) or not len(vm.records):
-        return {}, {}
-    idx = np.searchsorted(vm.records, ns)
-    found = idx < len(vm.records)
-    found[found] = vm.records[idx[found]] == ns[found]
-    ns, idx = ns[found], idx[found]
+    ns, rows, offsets = vm.passages_of(candidates)  # offsets: each candidate's first row among `rows`
     if not len(ns):
         return {}, {}
-    ends = np.append(vm.starts[1:], vm.size)
-    lengths = ends[idx] - vm.starts[idx]  # (each at least 1: a record in the matrix has a chunk)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])  # each candidate's first row among `rows`
-    rows = np.repeat(vm.starts[idx] - offsets, lengths) + np.arange(int(lengths.sum()))
-    owner = np.repeat(np.arange(len(ns)), lengths)
+    owner = np.repeat(np.arange(len(ns)), np.diff(np.append(offsets, len(rows))))
     passages = vm.rows(rows)
     first = passages @ query
     if top:

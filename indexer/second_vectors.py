@@ -186,21 +186,18 @@ class PairView:
     """The candidates' passages with both vectors, as one unit vector each (sqrt(1 - w) first ⊕ sqrt(w) second,
     w = SECOND_WEIGHT), so a cosine to a pair query (`pair_query`) is (1 - w) x the first model's + w x the
     second's. Shaped as much like
-    indexer.vectors.VectorMatrix as indexer.hybrid.second_look and `scores_for` need (records, starts, size,
-    rows), over the candidates' rows only: a few hundred rows whatever the archive's size, no second scan."""
+    indexer.vectors.VectorMatrix as indexer.hybrid.second_look and `scores_for` need (`passages_of`, `rows`), over
+    the candidates' rows only: a few hundred rows whatever the archive's size, no second scan."""
 
     def __init__(self, vm: Any, rows: np.ndarray, pair: np.ndarray) -> None:
         self.vm = vm
-        self.records = vm.records
-        self.starts = vm.starts
-        self.size = vm.size
         self._rows = rows  # ascending: the candidates' rows in the matrix
         self._pair = pair
 
     @classmethod
     def of(cls, db: Any, vm: Any, candidates: Sequence[int], model: str, dim: int) -> PairView | None:
         """The view of `candidates` (records.n), or None when a passage of theirs lacks its second vector."""
-        rows = candidate_rows(vm, candidates)
+        rows = vm.passages_of(candidates)[1]  # (ascending: the records' rows, record after record)
         second = vectors_of(db, vm.chunk_id[rows], model, dim)
         if second is None:
             return None
@@ -211,20 +208,16 @@ class PairView:
         """The pair vectors of matrix rows (rows of the candidates' passages only)."""
         return self._pair[np.searchsorted(self._rows, np.asarray(rows, dtype=np.int64))]
 
+    def passages_of(self, record_ns: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As the matrix's (`VectorMatrix.passages_of`): its rows, whose pair vectors `rows` gives."""
+        return self.vm.passages_of(record_ns)  # type: ignore[no-any-return]
+
     def scores_for(self, query: np.ndarray) -> Callable[[list[int]], dict[int, float]]:
         """Each candidate record's best passage cosine to the pair `query`."""
         def scores(ns: list[int]) -> dict[int, float]:
-            found = np.asarray(sorted(set(int(n) for n in ns)), dtype=np.int64)
-            idx = np.searchsorted(self.records, found)
-            ok = idx < len(self.records)
-            ok[ok] = self.records[idx[ok]] == found[ok]
-            found, idx = found[ok], idx[ok]
+            found, rows, offsets = self.passages_of(ns)
             if not len(found):
                 return {}
-            ends = np.append(self.starts[1:], self.size)
-            lengths = ends[idx] - self.starts[idx]
-            offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-            rows = np.repeat(self.starts[idx] - offsets, lengths) + np.arange(int(lengths.sum()))
             best = np.maximum.reduceat(self.rows(rows) @ query, offsets)
             return {int(n): float(b) for n, b in zip(found, best, strict=True)}
         return scores
@@ -234,17 +227,3 @@ def pair_query(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     """The pair's query vector: both unit vectors side by side, scaled as the passages' (itself a unit vector)."""
     return np.concatenate([np.asarray(first, np.float32) * FIRST_SHARE,
                            np.asarray(second, np.float32) * SECOND_SHARE]).astype(np.float32)
-
-
-def candidate_rows(vm: Any, candidates: Sequence[int]) -> np.ndarray:
-    """The matrix rows of the candidates' passages (records not in the matrix have none)."""
-    ns = np.asarray(sorted(set(int(n) for n in candidates)), dtype=np.int64)
-    if not len(ns) or not len(vm.records):
-        return np.zeros(0, dtype=np.int64)
-    idx = np.searchsorted(vm.records, ns)
-    ok = idx < len(vm.records)
-    ok[ok] = vm.records[idx[ok]] == ns[ok]
-    idx = idx[ok]
-    ends = np.append(vm.starts[1:], vm.size)
-    parts = [np.arange(vm.starts[i], ends[i]) for i in idx]
-    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)

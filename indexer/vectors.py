@@ -414,13 +414,32 @@ class VectorMatrix:
         """Best-chunk cosine of the records at `positions` (indexes into `self.records`), exactly."""
         if not len(positions):
             return np.zeros(0, dtype=np.float32)
+        rows, offsets = self._passage_rows(positions)
+        return np.maximum.reduceat(self.dots(rows, query), offsets)
+
+    def passages_of(self, record_ns: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(the records of `record_ns` that have vectors: records.n once each, ascending; the matrix rows of their
+        passages, record after record; where each record's rows begin among them, for `ufunc.reduceat`). Only
+        those records' rows are read, whatever the archive's size."""
+        ns = np.asarray(sorted({int(n) for n in record_ns}), dtype=np.int64)
+        if not len(ns) or not len(self.records):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        idx = np.searchsorted(self.records, ns)
+        found = idx < len(self.records)
+        found[found] = self.records[idx[found]] == ns[found]
+        if not found.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        rows, offsets = self._passage_rows(idx[found])
+        return ns[found], rows, offsets
+
+    def _passage_rows(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The matrix rows of the records at `positions` (not empty), record after record (each record's chunks
+        are consecutive rows), and where each record's rows begin among them."""
         a = self.starts[positions]
-        b = np.append(self.starts, self.size)[positions + 1]
-        lengths = b - a
-        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        lengths = np.append(self.starts, self.size)[positions + 1] - a  # (each at least 1: a record has a chunk)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         rows = np.repeat(a - offsets, lengths) + np.arange(int(lengths.sum()))
-        sims = self.dots(rows, query)
-        return np.maximum.reduceat(sims, offsets)
+        return rows.astype(np.int64), offsets
 
     def chunk_scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine of `query` (normalised) with every chunk, in matrix row order."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -36,8 +35,9 @@ def _shipped(c: Corpus, q: QueryData) -> list[int]:
     """The code's own ranking of the same evidence (rows), through archive.search._fuse."""
     from archive.search import _fuse
     from indexer import hybrid
+    from indexer.vectors import VectorMatrix
 
-    vm = SimpleNamespace(records=c.records, starts=c.starts, size=len(c.matrix), rows=lambda r: c.matrix[r])
+    vm = VectorMatrix.from_arrays("grid", c.matrix, np.repeat(c.records, c.chunks))  # the grid's rows, as they are
     best = c.best(q.vector)
     cosine_of = lambda ns: {int(n): float(best[int(n) - 1]) for n in ns}  # noqa: E731
     order = np.argsort(-best, kind="stable")[: hybrid.POOL]
