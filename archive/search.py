@@ -751,9 +751,8 @@ def _scored(
     else:
         pair = None
         if q2 is not None:
-            pair = lambda cands: records.pair_view(vm, cands, second.model_id, second.dim)  # noqa: E731
-        out = _fuse(ranking.scores_for, vector_top, plan, every, want, vm=vm, second_look=qvec,
-                    pair=(pair, q2) if pair is not None else None)
+            pair = (lambda cands: records.pair_view(vm, cands, second.model_id, second.dim), q2)
+        out = _fuse(ranking.scores_for, vector_top, plan, every, want, vm=vm, second_look=qvec, pair=pair)
     out = relevant(out)
     for raw in out[: limit * 2]:
         best = vm.best_chunk(qvec, raw.n)
