@@ -110,26 +110,28 @@ def _pairs_with(first: str) -> bool:
 @dataclass
 class SecondStatus:
     """How many of the vault's chunks have the second embedder's vector (search uses the pair for a query only
-    when every candidate passage has both)."""
+    when every candidate passage has both); `problem`: why the model cannot be used here, when it cannot."""
 
     model: str
     chunks: int
     of: int
+    problem: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"model": self.model, "chunks": self.chunks, "of": self.of}
+        return {"model": self.model, "chunks": self.chunks, "of": self.of, "problem": self.problem}
 
 
 def second_status(session: Session) -> SecondStatus | None:
-    """The second embedder's coverage, or None when there is no second embedder."""
+    """The second embedder's coverage, or None when there is no second embedder; with the reason when its model
+    is installed but cannot be used (loading it to find out when this process has not tried yet)."""
     session.require(Action.VIEW_STATUS)
-    from indexer.embedder2 import configured_model
+    from indexer.embedder2 import configured_model, problem
 
     model, first = configured_model(), model_name(session)
     if model is None or not _pairs_with(first):
         return None
     have, total = session.store.records.second_coverage(first, model)
-    return SecondStatus(model, have, total)
+    return SecondStatus(model, have, total, problem())
 
 
 def fill_second(

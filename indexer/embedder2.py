@@ -11,9 +11,10 @@ Vectors: the [CLS] token's last hidden state, L2-normalised; a query carries bge
 (`QUERY_PREFIX`), a passage nothing. The chunks are MiniLM's (indexer.chunking, up to 256 of the same uncased
 word pieces), so one chunk has both vectors.
 
-`second_embedder()` gives the process's model or None: CHARTVAULT_EMBEDDER2=off (the fast tests' default),
-"fake" (a deterministic hashed bag of words, for unit tests), the package missing, or files that do not load.
-The reason is logged once; search then ranks by MiniLM alone.
+`second_embedder()` gives the process's model or None: CHARTVAULT_EMBEDDER2=off (also 0/false/no/disabled;
+the fast tests' default), "fake" (a deterministic hashed bag of words, for unit tests), the package missing, or
+files that do not load. The reason is logged once and `problem()` gives it (status shows it); search then ranks by
+MiniLM alone. A value of CHARTVAULT_EMBEDDER2 it does not know is logged and read as on, the default.
 """
 
 from __future__ import annotations
@@ -129,10 +130,29 @@ class FakeSecondEmbedder:
 
 
 _loaded: dict[int, SecondEmbedder | None] = {}  # by threads: the process's model, once tried
+_failed: dict[int, str] = {}  # by threads: why the model tried could not be used
 _lock = threading.Lock()
 _override: list[Any] = []
 _loading: set[int] = set()  # threads values whose load start_loading began
 _starting = threading.Lock()
+
+
+OFF = ("off", "0", "false", "no", "disabled", "none")
+ON = ("", "on", "1", "true", "yes", "enabled", "auto")
+_warned: set[str] = set()
+
+
+def setting() -> str:
+    """CHARTVAULT_EMBEDDER2 as "off", "fake" or "on" (the default, also for a value it does not know: logged once)."""
+    value = os.environ.get(ENV, "").strip().lower()
+    if value in OFF:
+        return "off"
+    if value == "fake":
+        return "fake"
+    if value not in ON and value not in _warned:
+        _warned.add(value)
+        log.warning("%s=%r is not understood (use on or off); the second embedder stays on", ENV, value)
+    return "on"
 
 
 def use_second_embedder(model: Any) -> None:
@@ -146,19 +166,29 @@ def configured_model() -> str | None:
     """The second embedder's model id when one is configured and its files are there (nothing is loaded)."""
     if _override:
         return str(_override[0].model_id)
-    setting = os.environ.get(ENV, "").lower()
-    if setting == "off":
+    chosen = setting()
+    if chosen == "off":
         return None
-    if setting == "fake":
+    if chosen == "fake":
         return FakeSecondEmbedder.model_id
     return MODEL_ID if model_dir() is not None else None
+
+
+def problem(threads: int = 1) -> str | None:
+    """Why the configured second embedder cannot be used, or None when it can (it is loaded here if it has not
+    been tried in this process: a fraction of a second)."""
+    if _override or setting() != "on" or model_dir() is None:
+        return None
+    if second_embedder(threads) is None:
+        return _failed.get(threads, "it did not load")
+    return None
 
 
 def start_loading(threads: int = 1) -> None:
     """Begin loading the process's second embedder in a daemon thread, beside the first model's own load at unlock,
     so that the first search does not load it in the foreground (`second_embedder` waits, under the lock, for a
     load under way). Nothing happens when it is switched off, overridden, already loaded or loading."""
-    if _override or os.environ.get(ENV, "").lower() in ("off", "fake"):
+    if _override or setting() != "on":
         return
     with _starting:  # (not _lock: a load under way holds that one, and this must not wait for it)
         if threads in _loaded or threads in _loading:
@@ -174,10 +204,10 @@ def second_embedder(threads: int = 1) -> Any:
     """
     if _override:
         return _override[0]
-    setting = os.environ.get(ENV, "").lower()
-    if setting == "off":
+    chosen = setting()
+    if chosen == "off":
         return None
-    if setting == "fake":
+    if chosen == "fake":
         return FakeSecondEmbedder()
     with _lock:
         if threads not in _loaded:
@@ -192,6 +222,7 @@ def second_embedder(threads: int = 1) -> Any:
                     candidate.load()
                     model = candidate
                 except SecondEmbedderUnavailable as exc:
+                    _failed[threads] = str(exc)
                     log.warning("%s Search by meaning uses all-MiniLM-L6-v2 alone.", exc)
             _loaded[threads] = model
         return _loaded[threads]

@@ -17,12 +17,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from indexer import fts
+from indexer.semantic import WorkReport
 from indexer.vectors import decode_many, encode
 
 # The second model's share of a pair's cosine: (1 - SECOND_WEIGHT) x MiniLM's + SECOND_WEIGHT x bge-small's. Chosen
@@ -94,15 +94,8 @@ def forget(db: Any, model: str | None = None) -> None:
         db.execute("DELETE FROM chunk_vectors2 WHERE model = ?", [model])
 
 
-@dataclass
-class FillReport:
-    chunks: int = 0
-    seconds: float = 0.0
-    interrupted: bool = False
-
-    @property
-    def chunks_per_second(self) -> float:
-        return self.chunks / self.seconds if self.seconds > 0 else 0.0
+class FillReport(WorkReport):
+    """What a run of `fill` did (chunks given their second vector)."""
 
 
 def fill(

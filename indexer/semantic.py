@@ -127,8 +127,9 @@ def forget(db: Any, model: str | None = None) -> None:
 
 
 @dataclass
-class EmbedReport:
-    records: int = 0
+class WorkReport:
+    """What a run of embedding did: chunks, time, and whether it was stopped before the end."""
+
     chunks: int = 0
     seconds: float = 0.0
     interrupted: bool = False
@@ -136,6 +137,11 @@ class EmbedReport:
     @property
     def chunks_per_second(self) -> float:
         return self.chunks / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class EmbedReport(WorkReport):
+    records: int = 0
 
 
 EmbedProgress = Callable[[int, int], None]  # (records done, records total)

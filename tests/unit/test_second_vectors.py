@@ -82,13 +82,13 @@ def test_fill_resumes_and_status_counts(tess: Any, pointing: Pointing) -> None:
         second_vectors.forget(db)
     total = second_vectors.coverage(db, FIRST, pointing.model_id)[1]
     assert total >= len(NOTES)
-    assert second_status(tess).to_json() == {"model": pointing.model_id, "chunks": 0, "of": total}
+    assert second_status(tess).to_json() == {"model": pointing.model_id, "chunks": 0, "of": total, "problem": None}
     assert fill_second(tess, limit=2) == 2  # interrupted: what was done is kept
     assert second_vectors.coverage(db, FIRST, pointing.model_id) == (2, total)
     assert fill_second(tess) == total - 2  # ... and the next run goes on from there
     assert fill_second(tess) == 0
     assert vault_status(tess).to_json()["second_embedder"] == {"model": pointing.model_id, "chunks": total,
-                                                                "of": total}
+                                                                "of": total, "problem": None}
     # each chunk's second vector is the one of its own text
     n = _ns(db)["333__tinnitus.txt"]
     ids = [int(r[0]) for r in db.execute("SELECT id FROM chunks WHERE record_n = ?", [n])]
@@ -146,6 +146,7 @@ def unusable_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (folder / "tokenizer.json").write_text("{}")
     monkeypatch.setattr(embedder2, "model_dir", lambda: folder)
     monkeypatch.setattr(embedder2, "_loaded", {})
+    monkeypatch.setattr(embedder2, "_failed", {})
     monkeypatch.delenv(embedder2.ENV, raising=False)
 
 
@@ -165,6 +166,43 @@ def test_a_broken_second_model_is_reported_and_left_out(tmp_path: Path, monkeypa
     assert "not installed" in caplog.text
     monkeypatch.setenv(embedder2.ENV, "off")
     assert embedder2.second_embedder() is None and embedder2.configured_model() is None
+
+
+def test_status_says_why_an_installed_model_is_not_in_use(tess: Any, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model whose files do not load is not counted as "0 of N chunks" alone: status gives the reason, from
+    the load it tries itself when no search has tried yet."""
+    from archive.embedding import second_status
+
+    unusable_model(tmp_path, monkeypatch)
+    status = second_status(tess)
+    assert status is not None and status.model == "bge-small-en-v1.5"
+    assert status.problem is not None and "cannot be loaded" in status.problem and str(tmp_path) in status.problem
+
+
+@pytest.mark.parametrize(("value", "chosen"), [("off", "off"), ("0", "off"), ("False", "off"), ("no", "off"),
+                                               (" disabled ", "off"), ("", "on"), ("ON", "on"), ("1", "on"),
+                                               ("fake", "fake"), ("sometimes", "on")])
+def test_the_switch_reads_the_usual_spellings(value: str, chosen: str, monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    from indexer import embedder2
+
+    monkeypatch.setenv(embedder2.ENV, value)
+    monkeypatch.setattr(embedder2, "_warned", set())
+    with caplog.at_level("WARNING", logger="indexer.embedder2"):
+        assert embedder2.setting() == chosen
+        embedder2.setting()
+    warned = [r for r in caplog.records if "not understood" in r.getMessage()]
+    assert len(warned) == (1 if value == "sometimes" else 0)  # an unknown value is said once, not at every search
+
+
+def test_switched_off_by_any_spelling_nothing_loads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from indexer import embedder2
+
+    unusable_model(tmp_path, monkeypatch)
+    monkeypatch.setenv(embedder2.ENV, "false")
+    assert embedder2.second_embedder() is None and embedder2.configured_model() is None
+    assert embedder2.problem() is None and embedder2._loaded == {}  # not tried, so nothing to report
 
 
 def test_the_query_copy_loads_in_the_background_from_unlock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
