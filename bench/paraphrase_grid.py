@@ -37,6 +37,12 @@ Variants (general methods, issue 18; none uses a word list written for a query):
                       second look is taken; a query whose words the archive holds is ranked as before)
   minilm-only         session 11's method (the pair never used), for the ratios
   (the pair-* variants need the vault's second vectors: `chartvault reindex`; the grid reads them with the rest)
+  pair-second-pool100 session 13: the shipped pair (pair-cand-w0.6) with the second embedder's own top 100
+                      records over the whole corpus added to the candidates (a second scan); -pool50 likewise
+  pair-prf0, pair-prf0.5, pair-kw0.2, pair-centroid0, pair-no-second-look, pair-always-second-look,
+  pair-prf0-kw0.2 ... the shipped pair with the feedback weight, keyword weight, centroid weight or the second
+                      look's gate changed (bench/paraphrase_misses.py reads where the missed notes rank;
+                      bench/query_adapter.py measures a linear query adapter on the same cache)
   icd-0.2 (--icd)     Rocchio toward the 3 ICD-10-CM category/subcategory titles nearest to the query (the
                       shipped simple-icd-10-cm code set, 46k titles embedded once; a few minutes)
 
@@ -165,10 +171,15 @@ def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -
         cand0 = np.union1d(top_cos, top_kw)
         if len(cand0) and float(q.coverage[cand0].max()) >= p.get("gate", SECOND_LOOK_BELOW):
             p = {k: v for k, v in p.items() if k not in ("pair", "pair_gated")}
+    second_top = None
     if p.get("pair"):
         assert q.vector2 is not None
         if p["pair"] == "cand":  # the vector side's candidates by MiniLM, as without the pair
             pool_cos = c.best(query)
+        if "second_pool" in p:  # and the second embedder's own top records over the whole corpus (a second scan)
+            assert c.second is not None
+            second_best = np.maximum.reduceat(c.second @ q.vector2, c.starts)
+            second_top = np.argsort(-second_best, kind="stable")[: p["second_pool"]]
         w = p.get("pair_w", 0.5)
         a, b = np.float32(np.sqrt(1 - w)), np.float32(np.sqrt(w))
         c, query = c.pair(w), np.concatenate([query * a, q.vector2 * b]).astype(np.float32)
@@ -183,9 +194,11 @@ def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -
     matched = np.flatnonzero(q.bm25 > 0)
     keyword_top = matched[np.lexsort((c.records[matched], -q.bm25[matched]))][:POOL]
     cand = np.union1d(vector_top, keyword_top)
+    if second_top is not None:
+        cand = np.union1d(cand, second_top)
     cov = q.coverage[cand]
     covered = float(cov.max()) if len(cov) else 0.0
-    weight = KEYWORD_WEIGHT
+    weight = p.get("kw", KEYWORD_WEIGHT)
     if "qdf" in p:
         weight *= min(1.0, covered / p["qdf"])
     if "crowd" in p:
@@ -211,9 +224,12 @@ def _fused(c: Corpus, q: QueryData, p: dict[str, Any], icd: np.ndarray | None) -
         cov = q.coverage[cand]
         bonus = weight * cov**KEYWORD_POWER  # (not combined with rank_bonus)
     whole = c.centroids[cand] @ query
-    score = (again[cand] + CENTROID_WEIGHT * whole + bonus) / (1 + CENTROID_WEIGHT)
+    share = p.get("centroid", CENTROID_WEIGHT)
+    score = (again[cand] + share * whole + bonus) / (1 + share)
     return cand[np.lexsort((c.records[cand], -score))]
 
+
+PAIR: dict[str, Any] = {"pair": "cand", "pair_w": 0.6}  # session 12's shipped method (indexer.second_vectors)
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
@@ -244,6 +260,19 @@ VARIANTS: dict[str, dict[str, Any]] = {
     **{f"pair-cand-w{w}": {"pair": "cand", "pair_w": w} for w in (0.2, 0.3, 0.4, 0.6, 0.7, 0.8)},
     "pair-whole-w0.6": {"pair": "whole", "pair_w": 0.6},
     **{f"pair-cand-gated-w{w}": {"pair": "cand", "pair_gated": True, "pair_w": w} for w in (0.2, 0.3, 0.4, 0.6)},
+    # session 13 (s13-para): the shipped pair (w 0.6) and one change each (bench/RESULTS.md, "Session 13: paraphrase")
+    "pair-second-pool100": {**PAIR, "second_pool": 100},
+    "pair-second-pool50": {**PAIR, "second_pool": 50},
+    "pair-prf0": {**PAIR, "prf": 0.0},
+    "pair-prf0.5": {**PAIR, "prf": 0.5},
+    "pair-kw0.2": {**PAIR, "kw": 0.2},
+    "pair-prf0-kw0.2": {**PAIR, "prf": 0.0, "kw": 0.2},
+    "pair-prf0-kw0.15": {**PAIR, "prf": 0.0, "kw": 0.15},
+    "pair-prf0-kw0.2-pool100": {**PAIR, "prf": 0.0, "kw": 0.2, "second_pool": 100},
+    "pair-prf0-kw0.2-centroid0.5": {**PAIR, "prf": 0.0, "kw": 0.2, "centroid": 0.5},
+    "pair-no-second-look": {**PAIR, "no_second_look": True},
+    "pair-always-second-look": {**PAIR, "gate": 1.01},
+    "pair-centroid0": {**PAIR, "centroid": 0.0},
 }
 
 
