@@ -366,21 +366,22 @@ def review_cue(text: str, spans: Sequence[tuple[int, int]], said: Context,
         lo, hi = mod.scope
         if kind and kind not in held and any(lo <= k < hi for k in mine):
             return Cue(kind, said_words(mod.first, mod.last), sentence)
-    # Words the rule set reads (its triggers and pseudo-triggers: "no increase", "not only") are its own.
-    ruled = set()
-    for first, last, rule in assertion._matches(masked, assertion.text_words(text)):
-        if rule.direction != "TERMINATE":
-            ruled.update(range(first, last))
+    # Wording the rule set reads as a whole (a trigger or pseudo-trigger holding all of a phrase's words: "no
+    # increase", "not only") is its own; a shorter rule inside a longer phrase ("not" in "not established") is not.
+    ruled = [(first, last) for first, last, rule in assertion._matches(masked, assertion.text_words(text))
+             if rule.direction != "TERMINATE"]
     # NegEx's and pyConText's triggers the rule set lacks, in their own scopes.
     for kind, direction, phrases in _EXTRA:
         if kind in held:
             continue
         for k in range(len(masked)):
-            if k in mine or k in ruled:
+            if k in mine:
                 continue
             for p in phrases:
                 n = _span_len(masked, k, p)
-                if not n or any(j in mine or j in ruled for j in range(k, k + n)):
+                if not n or any(j in mine for j in range(k, k + n)):
+                    continue
+                if any(first <= k and k + n <= last for first, last in ruled):
                     continue
                 lo, hi = _scope(masked, k, k + n, direction, cut)
                 if any(lo <= j < hi for j in mine):
@@ -406,8 +407,9 @@ def review_cue(text: str, spans: Sequence[tuple[int, int]], said: Context,
             return Cue(QUESTION, "?", sentence)
     head = assertion.heading_at(text, start)
     if head is not None and not said.heading:
+        reporter = any(w in _REPORTING for w, _a, _b in assertion._tokens(head.name))
         for kind, rx in _HEAD_CUES:
             found_head = rx.search(head.name)
-            if found_head and kind not in held:
+            if found_head and kind not in held and not (kind == PERSON and reporter):
                 return Cue(kind, f"{head.name}: {found_head.group()}", sentence)
     return None

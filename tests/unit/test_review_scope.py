@@ -63,3 +63,15 @@ def test_the_window_bounds_a_trigger_the_rules_do_not_know() -> None:
     assert cue("Pulmonary embolism was ruled out.", "pulmonary embolism") == NEGATION
     far = "Pulmonary embolism on the scan done at the outside hospital last week was ruled out."
     assert cue(far, "pulmonary embolism") is None
+
+
+def test_a_longer_trigger_than_the_rule_sets_is_read() -> None:
+    """A rule inside a longer pyConText phrase (the rule set's forward 'not' in the backward 'would not be
+    expected') leaves the phrase its own scope."""
+    assert cue("Pleural effusion would not be expected.", "pleural effusion") == NEGATION
+
+
+@pytest.mark.parametrize("text", ["Husband called: pt has had a fever to 102 since last night.",
+                                  "Mother reports: fever to 102 since last night."])
+def test_a_heading_whose_person_reports_is_no_cue(text: str) -> None:
+    assert cue(text, "fever") is None
