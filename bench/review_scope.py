@@ -97,6 +97,7 @@ _EXTRA: tuple[tuple[str, str, tuple[tuple[str, ...], ...]], ...] = (
         "cannot be excluded|cannot be ruled out|not excluded|not ruled out|is questionable|unlikely|"
         "be ruled out|being ruled out|is to be ruled out|not been ruled out|should be ruled out|"
         "will be ruled out|is in the differential|less likely|likely|possible|probable|questionable|"
+        "should be considered|"
         "is possible|is probable|is likely|suspected|versus|vs|equivocal|indeterminate|inconclusive")),
     (CONDITIONAL, "FORWARD", _phrases(
         "if|if any|in case of|should|should he|should she|return for|return if|watch for|monitor for|"

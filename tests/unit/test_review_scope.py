@@ -25,6 +25,7 @@ def cue(text: str, mention: str, said: Context | None = None) -> str | None:
     ("HIV-1/2 Ag/Ab 4th gen: non-reactive.", "HIV", RESULT),
     ("Lyme titer equivocal.", "lyme", RESULT),
     ("Pulmonary embolism is not excluded.", "pulmonary embolism", UNCERTAINTY),
+    ("Sarcoidosis should be considered.", "sarcoidosis", UNCERTAINTY),  # pyConText: bidirectional
     ("Could this be appendicitis?", "appendicitis", UNCERTAINTY),  # the rule set's closing '?'
     ("Appendicitis? Surgery consulted.", "appendicitis", UNCERTAINTY),
     ("Influenza vaccine given today.", "influenza", CONDITIONAL),
