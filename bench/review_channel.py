@@ -1,30 +1,15 @@
-"""The review channel (issue 22, session 12): measured, NOT shipped. It failed the ship rule written before it was
-measured (bench/RESULTS.md, "Session 12: a review channel ..."), so none of it is in archive/, indexer/ or tui/;
-it lives here so that `bench/coding.py --review-channel` can measure it again. It imports the shipped modules;
-they never import it.
+"""The review channel (issue 22): measured, NOT shipped. Session 12's channel (a cue anywhere in the sentence)
+failed its ship rule; session 13's (bench/review_scope.py: each cue counted only when the mention lies in its
+scope, as ConText does) failed its evidence rule (bench/RESULTS.md, "Session 13: ..."). None of it is in
+archive/, indexer/ or tui/; it lives here so that `bench/coding.py --review-channel` can measure it. It imports the
+shipped modules; they never import it.
 
 The rules (indexer.assertion) decide what a sentence says of a mention; on wording they do not know they may
-decide wrongly and a code is suggested from "Pertussis PCR: NOT DETECTED". `review_cue` was the safety net: it
-looks at the mention's whole sentence (and its heading) for any cue of doubt, from linguistics, not from the
-benchmarks' misses:
-
-- a trigger of the ConText lexicon (medspaCy's context_rules.json, the rules indexer.assertion reads: negation,
-  uncertainty, conditionals, the past, family and other experiencers), terminators and pseudo-triggers excepted;
-- a NegEx-style result frame ("X: not detected", "X ... negative", "nonreactive", "no growth");
-- a person other than the patient (a kinship or role noun: relative, newborn, partner, donor, classmate, ...);
-- prevention, vaccination, screening or exposure words;
-- a question mark.
-
-A cue is attributed, and so not doubt, when the rules' reading of the mention already holds its category (a
-relative's condition made a family-history code, a past one a personal-history code), or when, as ConText pairs
-a trigger with its target, the cue's scope leaves the mention out and names another condition ("Denies FEVER but
-reports productive cough": the denial is about the fever). Any other cue sends the suggestion to review: shown
-with its sentence and cue, never a code until a person accepts it.
+decide wrongly. `review_cue` (bench/review_scope.py) is the safety net for cues they could not attribute.
 
 `code_suggestions_with_review` is the channel over the shipped suggester: a code whose every mention carries a
-cue is held (`Review`), not suggested. Until session 12's s12-neg2 it ran inside indexer.code_suggest; here it
-re-reads each mention's matched words from its passage (the name's words in it), which the suggester kept
-internally, and ranks the held codes apart from the others.
+cue is held (`Review`), not suggested. It re-reads each mention's matched words from its passage (the name's
+words in it), which the suggester keeps internally, and ranks the held codes apart from the others.
 """
 
 from __future__ import annotations

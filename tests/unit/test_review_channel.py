@@ -32,14 +32,16 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 def test_no_part_of_the_channel_ships() -> None:
-    """It failed its ship rule: no module, parameter or flag of it in archive/, indexer/ or tui/."""
+    """It failed its ship rule (session 12 sentence-wide, session 13 scoped): no module, parameter or flag of it in
+    archive/, indexer/ or tui/."""
     for fn in (code_suggestions, mentions):
         assert "review" not in inspect.signature(fn).parameters
     for package in (archive, indexer, tui):
         names = {m.name for m in pkgutil.walk_packages(package.__path__)}
         assert "review_cues" not in names
         for path in Path(package.__path__[0]).rglob("*.py"):
-            assert "review_cue" not in path.read_text(encoding="utf-8"), path
+            source = path.read_text(encoding="utf-8")
+            assert "review_cue" not in source and "review_scope" not in source, path
 
 
 def test_the_channel_holds_codes_with_unattributed_doubt(db) -> None:  # type: ignore[no-untyped-def]
