@@ -627,8 +627,9 @@ def main() -> None:
                     "uncertain|other|affirmed): false positives, expected codes found, beside a naive baseline")
     ap.add_argument("--show-text", action="store_true", help="with --snippets: print each failing line's text")
     ap.add_argument("--review-channel", action="store_true",
-                    help="measure the review channel (not shipped): a code whose every mention carries doubt the "
-                    "rules could not attribute (bench/review_channel.py, not shipped) counts as not suggested")
+                    help="measure the review channel (not shipped): a code whose every mention lies in the scope "
+                    "of a cue of doubt the rules could not attribute (bench/review_scope.py) counts as not "
+                    "suggested")
     args = ap.parse_args()
     if args.snippets:
         run_snippets(args.snippets, args.show_text, args.review_channel)

@@ -201,6 +201,8 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
     prev = ""
     found = _split_slashes(tokens_with_spans(text[start:end]))
     said = {w for w, _s, _e in found}
+    if _VITAL_READING.search(text, start, end):
+        said.discard("rate")  # "heart rate 92, respiratory rate 16, AF": a vitals line's rate is a reading
     for word, s, e in found:
         original = text[start + s : start + e]
         if prev in ("type", "stage", "grade", "class") and word in _ROMAN:
@@ -233,6 +235,10 @@ CONTEXT_SENSES: dict[str, tuple[str, frozenset[str]]] = {
         "anticoagulated ablation flutter diltiazem metoprolol digoxin amiodarone apixaban rivaroxaban warfarin "
         "edoxaban dabigatran chads2 cha2ds2 vasc".split())),
 }
+
+# A vital sign's reading written out ("heart rate 92", "respiratory rate of 16"): its "rate" is a vitals line's,
+# not a rhythm's, so it leaves "AF" afebrile; a rhythm's own words ("rapid", "RVR", "in AF") still read it as AF.
+_VITAL_READING = re.compile(r"(?i)\b(?:heart|respiratory|resp|pulse)[ \t]+rate[ \t]*(?:of[ \t]*|[:=][ \t]*)?\d")
 
 # Sites whose "ca" is a cancer ("colon ca", "prostate ca").
 CANCER_SITES = frozenset(

@@ -765,6 +765,23 @@ def test_af_alone_keeps_its_dominant_sense(db) -> None:  # type: ignore[no-untyp
     assert not [c for c in codes(db, "Vitals: AF, HR 72.") if c.startswith("I48")]
 
 
+@pytest.mark.parametrize("text", [
+    "Vitals: BP 124/78, heart rate 92, respiratory rate 16, AF.",
+    "Vitals: temperature 36.8, heart rate 110, AF, SpO2 98% on room air.",
+    "T 37.1 HR 92 AF",
+    "HR 88, RR 16, afebrile.",
+])
+def test_af_in_a_vitals_line_is_afebrile(db, text: str) -> None:  # type: ignore[no-untyped-def]
+    """A vital's spelled-out rate ("heart rate 92") is a reading, not the rate of a rhythm."""
+    assert not [c for c in codes(db, text) if c.startswith("I48")]
+
+
+@pytest.mark.parametrize("text", ["Rapid AF with heart rate 140s, started diltiazem.",
+                                  "AF with RVR, heart rate 130.", "Heart rate irregular, in AF at rate of 110."])
+def test_af_with_a_rhythm_word_beside_a_heart_rate_stays_atrial_fibrillation(db, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert [c for c in codes(db, text)[:5] if c.startswith("I48")]
+
+
 @pytest.mark.parametrize(("text", "category"), [("Fever: denies.", "R50"),
                                                 ("Shortness of breath: denies. Orthopnea: denies.", "R06")])
 def test_a_condition_heading_answered_by_a_denial_is_not_coded(db, text: str,  # type: ignore[no-untyped-def]
