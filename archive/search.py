@@ -720,6 +720,8 @@ def _scored(
     vm = records.vectors(embedder.model_id, embedder.dim)
     mask = records.vector_mask(vm, filters)
     by_words = mode == "hybrid"
+    if second is not None and not records.has_second(second.model_id):
+        second = None  # a vault not given its second vectors yet: no candidate could use the query's
     # The embedded text needs the keyword plan only for the meaning an abbreviation of the written list has in
     # this archive (`KeywordPlan.senses`); else the plan is made in the second thread, with the rest below.
     plan = _keyword_plan(records, parsed) if by_words and parsed.written else None

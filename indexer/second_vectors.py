@@ -77,6 +77,11 @@ def coverage(db: Any, first: str, model: str) -> tuple[int, int]:
     return have, total
 
 
+def any_of(db: Any, model: str) -> bool:
+    """Whether any chunk has a second vector of `model` (the first row settles it: no count)."""
+    return bool(db.execute("SELECT EXISTS (SELECT 1 FROM chunk_vectors2 WHERE model = ?)", [model]).fetchone()[0])
+
+
 def missing(db: Any, first: str, model: str, after: int, limit: int) -> list[tuple[int, int, int, int]]:
     """(chunk id, records.n, start, end) of the next chunks of `first` after id `after` lacking a `model` vector."""
     rows = db.execute(

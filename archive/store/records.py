@@ -227,6 +227,12 @@ class RecordsRepo:
 
         return second_vectors.coverage(self.db, first, model)
 
+    def has_second(self, model: str) -> bool:
+        """Whether any chunk has a `model` vector beside its first one."""
+        from indexer import second_vectors
+
+        return second_vectors.any_of(self.db, model)
+
     def fill_second(self, embedder: Any, first: str, *, progress: Callable[[int, int], None] | None = None,
                     should_stop: Callable[[], bool] | None = None, limit: int | None = None) -> FillReport:
         """Give the chunks of model `first` that lack one their vector of the second `embedder`."""

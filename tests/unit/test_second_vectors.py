@@ -136,6 +136,28 @@ def test_hybrid_ranks_by_the_pair_only_when_every_candidate_has_both(tess: Any, 
     assert _top(tess, query) == alone
 
 
+def test_a_vault_without_second_vectors_does_not_embed_the_query_twice(tess: Any, pointing: Pointing,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before `reindex` has given any chunk its second vector, no candidate can use the second model's view of
+    the query: it is not computed (it cost a model run a search)."""
+    from archive.embedding import fill_second
+
+    asked: list[str] = []
+    real = pointing.embed_query
+    monkeypatch.setattr(pointing, "embed_query", lambda text: asked.append(text) or real(text))
+    db = tess.db
+    with db.conn:
+        second_vectors.forget(db)
+    assert not tess.store.records.has_second(pointing.model_id)
+    _top(tess, "hearing ringing")
+    assert asked == []
+    fill_second(tess, limit=1)  # one chunk has it: the query's second vector is made (the view decides the rest)
+    assert tess.store.records.has_second(pointing.model_id)
+    _top(tess, "hearing ringing")
+    assert len(asked) == 1
+    fill_second(tess)
+
+
 def unusable_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The second embedder configured (not loaded yet) with a folder whose model file is not a model."""
     from indexer import embedder2
