@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from indexer import fts
-from indexer.semantic import WorkReport
+from indexer.reports import WorkReport
 from indexer.vectors import decode_many, encode
 
 # The second model's share of a pair's cosine: (1 - SECOND_WEIGHT) x MiniLM's + SECOND_WEIGHT x bge-small's. Chosen

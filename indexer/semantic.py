@@ -30,6 +30,7 @@ import numpy as np
 from indexer import fts
 from indexer.chunking import chunk_text
 from indexer.embedder import Embedder
+from indexer.reports import WorkReport
 from indexer.vectors import VectorMatrix, encode
 
 
@@ -124,19 +125,6 @@ def forget(db: Any, model: str | None = None) -> None:
         else:
             db.execute("DELETE FROM chunks WHERE model = ?", [model])
             db.execute("DELETE FROM embedded WHERE model = ?", [model])
-
-
-@dataclass
-class WorkReport:
-    """What a run of embedding did: chunks, time, and whether it was stopped before the end."""
-
-    chunks: int = 0
-    seconds: float = 0.0
-    interrupted: bool = False
-
-    @property
-    def chunks_per_second(self) -> float:
-        return self.chunks / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass
