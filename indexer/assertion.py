@@ -59,8 +59,20 @@ _TOKEN = re.compile(r"[a-z0-9]+(?=n't\b)|n't\b|'s\b|[a-z0-9]+|[^\sa-z0-9]")
 
 
 def _tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[str, int, int]]:
-    low = text.lower()
-    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(low, start, len(text) if end is None else end)]
+    """The words of text[start:end], lowercased, with their offsets in `text`. Only the span is lowercased: a
+    note's sentences are read one by one, and lowercasing the whole note for each made that quadratic."""
+    stop = len(text) if end is None else end
+    low = _lower_in_place(text[start:stop])
+    return [(m.group(), m.start() + start, m.end() + start) for m in _TOKEN.finditer(low)]
+
+
+def _lower_in_place(part: str) -> str:
+    """part.lower(), keeping each character where it was: a character whose lowercase is longer ("İ": "i̇") stays
+    as written, so that every offset still points into the text."""
+    low = part.lower()
+    if len(low) == len(part):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in part)
 
 
 # -- rules -----------------------------------------------------------------------------------------

@@ -166,3 +166,35 @@ def test_a_changed_text_gets_a_new_map_and_a_stale_one_is_never_used(db: Any) ->
     with transaction(db):
         fts.delete_row(db, 1)
     assert db.execute(f"SELECT count(*) FROM {assertion_map.TABLE}").fetchone()[0] == 0
+
+
+class _Watched(str):
+    """A note that counts the characters lowercased from it as a whole."""
+
+    lowered = 0
+
+    def lower(self) -> str:
+        _Watched.lowered += len(self)
+        return str.lower(self)
+
+
+def test_a_long_note_is_read_sentence_by_sentence_not_lowercased_whole_for_each() -> None:
+    """Building a 2,000-sentence note's map once lowercased the whole note for every sentence (quadratic: a 17 MB
+    note held its import's write transaction for minutes); each sentence is lowercased alone now."""
+    line = "Patient denies chest pain and reports a mild cough.\n"
+    note = _Watched(line * 2000)
+    _Watched.lowered = 0
+    built = assertion_map.build(note)
+    assert _Watched.lowered <= 2 * len(note)  # the whole text at most twice, not once a sentence
+    plain = assertion_map.build(str(note))
+    assert (built.starts, built.ends, built.bits) == (plain.starts, plain.ends, plain.bits)
+    assert len(plain.starts) >= 2000  # each sentence's "chest pain" is denied
+
+
+def test_offsets_stay_on_their_words_after_a_letter_whose_lowercase_is_longer() -> None:
+    text = "İzmir native. Denies chest pain. Reports cough."
+    words = assertion._tokens(text)
+    assert all(text[a:b].lower() == w for w, a, b in words if w.isascii())
+    assert ("chest", text.index("chest"), text.index("chest") + 5) in words
+    span = text.index("Denies")
+    assert assertion._tokens(text, span, span + 18)[0] == ("denies", span, span + 6)
