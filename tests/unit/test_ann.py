@@ -558,12 +558,16 @@ def test_moving_a_graph_to_large_pages_leaves_the_other_threads_running(monkeypa
     began = last = time.perf_counter()
     thread = ann.settle_in_huge_pages(memoryview(buffer)[:1000])  # (its start is timed too)
     assert thread is not None
-    gap = 0.0
+    gap, turns = 0.0, 0
     while thread.is_alive():
         now = time.perf_counter()
         gap, last = max(gap, now - last), now
+        turns += 1
         time.sleep(0.002)  # (another thread's work: the move's thread gets the core it needs)
     took = time.perf_counter() - began
     if took < 0.05:
         pytest.skip("the kernel does not collapse pages here: nothing to run beside")
-    assert gap < took / 2, f"the other threads stood still {gap:.3f} s of {took:.3f} s"
+    # Holding the GIL for the call, this thread ran only before and after it: a turn or two. On a loaded machine
+    # the scheduler may still hold it back a while (a gap of half the call was seen at load 5), but it keeps
+    # taking turns through the call.
+    assert turns >= 10 and gap < took * 0.8, f"{turns} turns; stood still {gap:.3f} s of {took:.3f} s"
