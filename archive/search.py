@@ -206,7 +206,9 @@ class SearchResult:
     fallback: Fallback | None = None  # full text stood in for `fallback.wanted`, and why
     floor: float | None = None  # similar cases: the similarity a record needed to be listed
     weak: bool = False  # no hit passed the relevance floor: these are only the closest (see WEAK_FLOOR)
-    weak_floor: float | None = None  # the floor the best hit was held to (modes by meaning)
+    # the floor the best hit was held to (modes by meaning): its score before hybrid's second look (`_Raw.evidence`),
+    # which may be below the score it shows (the order's, after the second look)
+    weak_floor: float | None = None
 
     def to_json(self) -> list[dict[str, Any]]:
         return [h.to_json() for h in self.hits]
@@ -678,7 +680,7 @@ class _Raw:
 
     @property
     def evidence(self) -> float:
-        """The score a hit shows and the weak floor judges: before the second look, when there was one."""
+        """The score the weak floor judges: before the second look, when there was one (a hit shows `score`)."""
         return self.score if self.first is None else self.first
 
 
@@ -939,7 +941,7 @@ def _to_hits(
             patient=row.patient,
             date=row.date,
             type=row.doc_type,
-            score=round(float(r.evidence), 4),  # order: the second look
+            score=round(float(r.score), 4),  # the order's own score (the weak floor judges r.evidence)
             snippet=snippet,
             title=row.title,
             format=row.format,

@@ -136,6 +136,23 @@ def test_hybrid_ranks_by_the_pair_only_when_every_candidate_has_both(tess: Any, 
     assert _top(tess, query) == alone
 
 
+def test_hybrid_hits_show_the_score_they_are_ordered_by(tess: Any, pointing: Pointing,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pair reorders the first fusion's list; each hit shows the score of the order it is listed in (it
+    showed the first fusion's, so a list read 0.64, 0.38, 0.28, 0.32 ...), and the weak floor still judges the
+    first fusion's."""
+    from archive import search
+    from archive.embedding import fill_second
+
+    monkeypatch.setattr(search, "MIN_COSINE", -1.0)
+    monkeypatch.setattr(search, "COSINE_MARGIN", 2.0)
+    fill_second(tess)
+    result = search.search(tess, "quarterly widget reconciliation", mode="hybrid")
+    scores = [h.score for h in result.hits]
+    assert result.hits[0].filename == "333__tinnitus.txt" and len(scores) >= 3
+    assert scores == sorted(scores, reverse=True)
+
+
 def test_a_vault_without_second_vectors_does_not_embed_the_query_twice(tess: Any, pointing: Pointing,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Before `reindex` has given any chunk its second vector, no candidate can use the second model's view of
