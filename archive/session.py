@@ -445,4 +445,7 @@ def _denial_hint(action: Action, user: User | None = None) -> str:
             "If this is an emergency, open it with 'chartvault show RECORD_ID --break-glass REASON'; "
             "the access is flagged for an admin's review."
         )
+    if user is not None and user.roles == ("admin",):
+        # Admins keep the vault and read no patient content; asking an admin (themselves) would not help.
+        return "Admins manage users and the vault; a technician or a registered physician does this."
     return "This is outside your role; ask an admin if you need it."
