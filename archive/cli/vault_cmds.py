@@ -91,10 +91,14 @@ def verify(state: CliState, as_json: bool) -> None:
         for warning in report.warnings:
             click.echo(f"  WARNING {warning}", err=True)
     if not report.ok:
-        raise TamperDetected(
-            f"Vault verification failed: {counted(len(report.problems), 'problem')} found.",
-            "Restore the named files from a backup.",
-        )
+        found = [counted(len(report.problems), 'problem') + " found"] if report.problems else []
+        if not report.audit_ok:
+            found.append("the audit chain is broken")
+        hints = ["Restore the named files from a backup."] if report.problems else []
+        if not report.audit_ok:
+            hints.append("Keep this copy of the vault folder as evidence and tell an admin (see 'Audit chain' "
+                         "above); after a deliberate restore, an admin accepts it with 'chartvault key pin'.")
+        raise TamperDetected(f"Vault verification failed: {', and '.join(found)}.", " ".join(hints))
 
 
 @cli.group()
