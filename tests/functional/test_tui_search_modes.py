@@ -122,6 +122,27 @@ async def test_similar_cases_show_their_similarity_and_stop_at_the_floor(vault_r
         assert status.startswith("No close cases"), status
 
 
+async def test_similar_cases_say_how_many_records_were_not_compared(
+    vault_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records still in the embedding backlog have no vectors: "No close cases" alone read as if none were alike."""
+    import archive.embedding
+
+    posted = Posted()
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        main = await _main(pilot, app)
+        ids = {name: rid for rid, name in main.session.db.execute("SELECT id, filename FROM records")}
+        monkeypatch.setattr(archive.embedding, "backlog", lambda session: 2)  # two still waiting
+        app.push_screen(SimilarScreen(main.session, ids["3__gout.txt"]))
+        await posted.wait_for(pilot, SimilarLoaded, "similar cases of the gout note")
+        screen = app.screen
+        assert isinstance(screen, SimilarScreen)
+        status = str(screen.query_one("#similar-status", Static).render())
+        assert status.startswith("No close cases"), status
+        assert "2 records are not embedded yet and not compared" in status, status
+
+
 async def test_model_loading_notice_goes_when_the_model_is_ready(vault_root: Path) -> None:
     """Records are embedded, but this process's model is still loading: full text says so, then the mode chosen."""
     from archive.embedding import embed_backlog, use_embedder
