@@ -151,6 +151,20 @@ def test_semantic_mode_before_any_embedding_says_what_to_run(tmp_path: Path, use
     assert "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts." in result.stderr
 
 
+def test_semantic_mode_on_an_empty_vault_says_to_import_not_to_reindex(
+    tmp_path: Path, users_vault_template: Any
+) -> None:
+    """With no record at all, 'reindex' (which embeds the backlog) has nothing to do: the remedy is to import."""
+    root = tmp_path / "v"
+    users_vault_template.copy(root).session.close()
+    for extra in ([], ["--by-patient"]):
+        result = invoke(root, "search", "gout", "--mode", "semantic", *extra)
+        assert result.exit_code == 2
+        assert "No record is embedded for semantic search yet." in result.stderr
+        assert "reindex" not in result.stderr
+        assert "The vault holds no record to embed yet: import some with 'chartvault import PATH'" in result.stderr
+
+
 def test_similar_says_which_records_it_could_not_compare(tmp_path: Path, users_vault_template: Any) -> None:
     """Right after `import --no-embed` (or `chartvault demo`) the other records wait in the backlog: "No close
     cases" alone read as if none were alike. The CLI says how many were not compared and what to run."""
