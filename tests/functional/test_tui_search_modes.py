@@ -207,3 +207,23 @@ async def test_full_text_answers_from_the_first_keystroke_while_the_model_loads(
         assert again.error is None and again.result.mode == "hybrid"
         await wait_until(pilot, lambda: _text(status).startswith("Hybrid: "), "the hybrid label")
         assert not notice.display
+
+
+async def test_semantic_mode_on_an_empty_vault_does_not_say_the_embedder_is_catching_up(
+    tmp_path: Path, users_vault_template: VaultTemplate
+) -> None:
+    """No record at all: "the background embedder is catching up (0 records waiting)" promised what never comes."""
+    root = tmp_path / "vault"
+    users_vault_template.copy(root).session.close()
+    posted = Posted()
+    app = make_app(vault_dir=root, user="tess")
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        main = await _main(pilot, app)
+        await posted.wait_for(pilot, BacklogCounted, "the backlog counted")
+        await pilot.press("f4", "f4")  # auto -> fts -> semantic
+        assert main.mode == "semantic"
+        main.query_one("#search", Input).value = "colchicine"
+        await posted.wait_for(pilot, SearchDone, "the search", lambda m: m.query == "colchicine")
+        notice = main.query_one("#search-notice", Static)
+        await wait_until(pilot, lambda: "vault holds no record yet" in _text(notice), "the notice")
+        assert "catching up" not in _text(notice) and "0 records" not in _text(notice), _text(notice)

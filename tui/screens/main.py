@@ -516,6 +516,8 @@ class MainScreen(Screen[None]):
                    + switch
         n = fallback.backlog if backlog is None else backlog
         waiting = f"{counted(n, 'record')} waiting"
+        if not n:  # nothing embedded and nothing waiting: no embedder will catch up with anything
+            return f"{wanted} search has nothing to rank: the vault holds no record yet. {switch}"
         if decide(self.session.user, Action.IMPORT).allowed:
             why = f"the background embedder is catching up ({waiting})"
         else:
