@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 from archive.access import IndexFacts
 from archive.audit import AuditLog
 from archive.errors import AccessDenied, ChartvaultError, VaultLocked
-from archive.policy import BREAK_GLASS_OPENS, Action, Decision, decide, decide_patient, decide_record, patient_scoped
+from archive.policy import (
+    ALLOWED,
+    BREAK_GLASS_OPENS,
+    Action,
+    Decision,
+    decide,
+    decide_patient,
+    decide_record,
+    patient_scoped,
+)
 from archive.settings import get_setting
 from archive.store import Store
 from archive.users import User, get_user
@@ -445,7 +454,12 @@ def _denial_hint(action: Action, user: User | None = None) -> str:
             "If this is an emergency, open it with 'chartvault show RECORD_ID --break-glass REASON'; "
             "the access is flagged for an admin's review."
         )
+
+    names = {"technician": "a technician", "physician": "a registered physician", "admin": "an admin"}
+    who = " or ".join(names[role] for role in names if action in ALLOWED.get(role, set()))
+    if not who:
+        return "This is outside your role; ask an admin if you need it."
     if user is not None and user.roles == ("admin",):
         # Admins keep the vault and read no patient content; asking an admin (themselves) would not help.
-        return "Admins manage users and the vault; a technician or a registered physician does this."
-    return "This is outside your role; ask an admin if you need it."
+        return f"Admins manage users and the vault; {who} does this."
+    return f"This is outside your role: {who} does this. Ask one, or ask an admin to change your role."

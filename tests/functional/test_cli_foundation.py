@@ -83,7 +83,15 @@ def test_an_admin_refused_a_clinical_action_is_not_told_to_ask_an_admin(vault: P
     result = invoke(vault, "search", "heart")
     assert result.exit_code == 3
     assert "ask an admin" not in result.output.lower()
-    assert "technician or a registered physician" in result.output
+    assert "Admins manage users and the vault; a technician or a registered physician does this." in result.output
+
+
+def test_a_refusal_names_the_role_that_does_it(vault: Path) -> None:
+    """A physician refused an import is told a technician does it, not only 'ask an admin'."""
+    result = invoke(vault, "import", str(vault), user="drmaria", passphrase=PHYS_PASS)
+    assert result.exit_code == 3
+    assert "A physician may not import." in result.output
+    assert "This is outside your role: a technician or an admin does this." in result.output
 
 
 def test_verify_ok(vault: Path) -> None:
