@@ -324,21 +324,24 @@ class Session:
             if last:
                 self._finish_close()
 
-    def logout(self, reason: str = "logout", wait: float = LOGOUT_WAIT) -> None:
+    def logout(self, reason: str = "logout", wait: float = LOGOUT_WAIT, background: bool = False) -> None:
         """Audit the end of this session (lock, automatic logoff, quit), then close it.
 
         Operations in flight are waited for up to `wait` seconds; if some still
         run, the last of them writes the entry and closes (their SQL is interrupted
         after INTERRUPT_AFTER seconds). New operations get VaultLocked at once.
-        The TUI passes `wait=0`: its workers may be waiting for the UI thread.
+        The TUI passes `wait=0`: its workers may be waiting for the UI thread;
+        and `background=True`: the entry waits for the index's write lock, which
+        another connection (the inbox watcher committing a long note) may hold
+        for seconds, so it is written by a thread of its own.
         """
-        self._shut(reason, wait)
+        self._shut(reason, wait, background)
 
-    def close(self, wait: float = LOGOUT_WAIT) -> None:
+    def close(self, wait: float = LOGOUT_WAIT, background: bool = False) -> None:
         """Close without a logout entry (a CLI command, a background connection); as `logout` otherwise."""
-        self._shut(None, wait)
+        self._shut(None, wait, background)
 
-    def _shut(self, reason: str | None, wait: float) -> None:
+    def _shut(self, reason: str | None, wait: float, background: bool = False) -> None:
         with self._state:
             if self._closing:
                 return
@@ -352,6 +355,9 @@ class Session:
                 timer.daemon = True
                 timer.start()
                 return
+        if background:  # not a daemon: the process waits for the entry before it exits
+            threading.Thread(target=self._finish_close, name="session-close").start()
+            return
         self._finish_close()
 
     def _interrupt(self) -> None:

@@ -21,6 +21,7 @@ lists saved searches and patient lists (run one, search within a list).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from textual import on
@@ -370,7 +371,9 @@ class MainScreen(Screen[None]):
     def stop_inbox_watch(self) -> None:
         if self.inbox is not None:
             inbox, self.inbox = self.inbox, None
-            inbox.stop()
+            # Stopping waits for a file being imported (a long note: seconds): never on the UI thread, so a
+            # lock clears the screen at once. Not a daemon: the import finishes before the process exits.
+            threading.Thread(target=inbox.stop, name="inbox-stop").start()
 
     def _arrived(self, outcomes: list[Any]) -> None:
         imported = sum(o.status == "imported" for o in outcomes)
