@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any
 from archive.access import IndexFacts
 from archive.audit import AuditLog
 from archive.errors import AccessDenied, ChartvaultError, VaultLocked
-from archive.policy import BREAK_GLASS_OPENS, Action, Decision, decide, decide_patient, decide_record, patient_scoped
+from archive.policy import (
+    ALLOWED,
+    BREAK_GLASS_OPENS,
+    Action,
+    Decision,
+    decide,
+    decide_patient,
+    decide_record,
+    patient_scoped,
+)
 from archive.settings import get_setting
 from archive.store import Store
 from archive.users import User, get_user
@@ -315,21 +324,24 @@ class Session:
             if last:
                 self._finish_close()
 
-    def logout(self, reason: str = "logout", wait: float = LOGOUT_WAIT) -> None:
+    def logout(self, reason: str = "logout", wait: float = LOGOUT_WAIT, background: bool = False) -> None:
         """Audit the end of this session (lock, automatic logoff, quit), then close it.
 
         Operations in flight are waited for up to `wait` seconds; if some still
         run, the last of them writes the entry and closes (their SQL is interrupted
         after INTERRUPT_AFTER seconds). New operations get VaultLocked at once.
-        The TUI passes `wait=0`: its workers may be waiting for the UI thread.
+        The TUI passes `wait=0`: its workers may be waiting for the UI thread;
+        and `background=True`: the entry waits for the index's write lock, which
+        another connection (the inbox watcher committing a long note) may hold
+        for seconds, so it is written by a thread of its own.
         """
-        self._shut(reason, wait)
+        self._shut(reason, wait, background)
 
-    def close(self, wait: float = LOGOUT_WAIT) -> None:
+    def close(self, wait: float = LOGOUT_WAIT, background: bool = False) -> None:
         """Close without a logout entry (a CLI command, a background connection); as `logout` otherwise."""
-        self._shut(None, wait)
+        self._shut(None, wait, background)
 
-    def _shut(self, reason: str | None, wait: float) -> None:
+    def _shut(self, reason: str | None, wait: float, background: bool = False) -> None:
         with self._state:
             if self._closing:
                 return
@@ -343,6 +355,9 @@ class Session:
                 timer.daemon = True
                 timer.start()
                 return
+        if background:  # not a daemon: the process waits for the entry before it exits
+            threading.Thread(target=self._finish_close, name="session-close").start()
+            return
         self._finish_close()
 
     def _interrupt(self) -> None:
@@ -445,4 +460,12 @@ def _denial_hint(action: Action, user: User | None = None) -> str:
             "If this is an emergency, open it with 'chartvault show RECORD_ID --break-glass REASON'; "
             "the access is flagged for an admin's review."
         )
-    return "This is outside your role; ask an admin if you need it."
+
+    names = {"technician": "a technician", "physician": "a registered physician", "admin": "an admin"}
+    who = " or ".join(names[role] for role in names if action in ALLOWED.get(role, set()))
+    if not who:
+        return "This is outside your role; ask an admin if you need it."
+    if user is not None and user.roles == ("admin",):
+        # Admins keep the vault and read no patient content; asking an admin (themselves) would not help.
+        return f"Admins manage users and the vault; {who} does this."
+    return f"This is outside your role: {who} does this. Ask one, or ask an admin to change your role."

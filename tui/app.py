@@ -170,8 +170,9 @@ class ChartvaultApp(App[None]):
         self.workers.cancel_all()
         self._close_status_session()
         # The session owns its operations in flight: one still running finishes and the session closes
-        # after it; later ones get VaultLocked. Never wait here: a worker may wait for this thread.
-        session.logout(reason, wait=0)
+        # after it; later ones get VaultLocked. Never wait here: a worker may wait for this thread, and the
+        # logout entry may wait for another connection's commit (background: the screen is cleared meanwhile).
+        session.logout(reason, wait=0, background=True)
         from archive.search import forget_cached_text
 
         forget_cached_text()  # record text kept in memory for search labels
@@ -339,7 +340,7 @@ class ChartvaultApp(App[None]):
     def _close_status_session(self) -> None:
         if self._status_session is not None:
             status, self._status_session = self._status_session, None
-            status.close(wait=0)  # its worker may still count: then the session closes after it
+            status.close(wait=0, background=True)  # its worker may still count: then it closes after it
 
     def action_open_audit(self) -> None:
         from tui.screens.audit import AuditScreen

@@ -258,8 +258,7 @@ def _search_by_patient(session: Any, query: str, mode: str | None, filters: dict
     try:
         view = search_by_patient(session, query, mode=mode, **filters)
     except NotEmbedded as exc:
-        raise UserError(exc.message, "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts.") \
-            from None
+        raise UserError(exc.message, _not_embedded_hint(exc.backlog)) from None
     if as_json:
         emit_json(view.to_json())
         return
@@ -297,8 +296,15 @@ def _run_search(session: Any, query: str, **kwargs: Any) -> Any:
     try:
         return run_search(session, query, **kwargs)
     except NotEmbedded as exc:
-        raise UserError(exc.message, "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts.") \
-            from None
+        raise UserError(exc.message, _not_embedded_hint(exc.backlog)) from None
+
+
+def _not_embedded_hint(backlog: int) -> str:
+    """What to do when search by meaning has no vector: embed the backlog, or (none waiting) import records."""
+    if not backlog:
+        return ("The vault holds no record to embed yet: import some with 'chartvault import PATH' "
+                "(it embeds them).")
+    return "Run 'chartvault reindex' (it embeds the backlog), or search with --mode fts."
 
 
 def _search_lines(

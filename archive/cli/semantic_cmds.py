@@ -74,9 +74,16 @@ def similar(state: CliState, record_id: str, limit: int, as_json: bool) -> None:
     text). Records below the model's relevance floor (0.55 for the default
     model) are not listed, so there may be fewer than --limit, or none.
     """
+    from archive.embedding import backlog
     from archive.search import similar_cases
 
-    result = similar_cases(state.session(), record_id, limit=limit)
+    session = state.session()
+    result = similar_cases(session, record_id, limit=limit)
+    waiting = backlog(session)  # records in the backlog have no vectors: they were not compared
+    if waiting:
+        click.echo(f"{counted(waiting, 'record')} {'is' if waiting == 1 else 'are'} not embedded for search by "
+                   f"meaning yet and {'was' if waiting == 1 else 'were'} not compared. Run 'chartvault reindex' "
+                   "(it embeds the backlog), then ask again.", err=True)
     if as_json:
         emit_json(result.to_json())
         return

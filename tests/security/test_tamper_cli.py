@@ -52,3 +52,16 @@ def test_replaced_index_is_an_integrity_error(fresh_vault, tmp_path: Path) -> No
     result = _verify(fresh_vault.root)
     assert result.exit_code == 4
     assert "index.db cannot be opened" in result.output
+
+
+def test_a_broken_audit_chain_alone_is_named_with_what_to_do(fresh_vault) -> None:  # type: ignore[no-untyped-def]
+    """Every blob intact, the audit head deleted: the error named '0 problems' and said to restore 'the named
+    files', none being named."""
+    fresh_vault.session.close()
+    (fresh_vault.root / "audit.head.age").unlink()
+    result = _verify(fresh_vault.root)
+    assert result.exit_code == 4
+    assert "0 problems found" not in result.output
+    assert "Vault verification failed: the audit chain is broken." in result.output
+    assert "Keep this copy of the vault folder as evidence" in result.output
+    assert "Traceback" not in result.output

@@ -456,6 +456,18 @@ class ChartScreen(Screen[None]):
     def action_reload(self) -> None:
         self.load()
 
+    def _may_edit(self) -> bool:
+        """Only technicians edit charts (pure: no audit entry); physicians read them."""
+        from archive.policy import Action, decide
+
+        return bool(decide(self.session.user, Action.EDIT_CHART).allowed)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Add and correct only for those who may edit the chart (the footer leaves them out otherwise)."""
+        if action in ("add_entry", "correct_entry"):
+            return self._may_edit()
+        return True
+
     @session_work("chart")
     def load(self) -> None:
         from archive.charts.entries import patient_chart
@@ -554,7 +566,7 @@ class ChartScreen(Screen[None]):
                 if value:
                     text.append(f"{label}: ", style="bold")
                     text.append(f"{value}\n")
-            text.append("\nc: correct   h: history", style="dim")
+            text.append("\nc: correct   h: history" if self._may_edit() else "\nh: history", style="dim")
         self.query_one("#detail", Static).update(text)
 
     def _selected_entry(self) -> Any:

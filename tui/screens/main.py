@@ -21,6 +21,7 @@ lists saved searches and patient lists (run one, search within a list).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from textual import on
@@ -370,7 +371,9 @@ class MainScreen(Screen[None]):
     def stop_inbox_watch(self) -> None:
         if self.inbox is not None:
             inbox, self.inbox = self.inbox, None
-            inbox.stop()
+            # Stopping waits for a file being imported (a long note: seconds): never on the UI thread, so a
+            # lock clears the screen at once. Not a daemon: the import finishes before the process exits.
+            threading.Thread(target=inbox.stop, name="inbox-stop").start()
 
     def _arrived(self, outcomes: list[Any]) -> None:
         imported = sum(o.status == "imported" for o in outcomes)
@@ -516,6 +519,8 @@ class MainScreen(Screen[None]):
                    + switch
         n = fallback.backlog if backlog is None else backlog
         waiting = f"{counted(n, 'record')} waiting"
+        if not n:  # nothing embedded and nothing waiting: no embedder will catch up with anything
+            return f"{wanted} search has nothing to rank: the vault holds no record yet. {switch}"
         if decide(self.session.user, Action.IMPORT).allowed:
             why = f"the background embedder is catching up ({waiting})"
         else:

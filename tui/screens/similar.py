@@ -32,6 +32,7 @@ class SimilarScreen(Screen[None]):
         self.session = session
         self.record_id = record_id
         self.loaded = False  # tests wait on it
+        self.waiting = 0  # records not embedded yet when the cases were found
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -45,11 +46,13 @@ class SimilarScreen(Screen[None]):
 
     @session_work("similar")
     def load(self) -> None:
+        from archive.embedding import backlog
         from archive.errors import ChartvaultError
         from archive.search import similar_cases
 
         try:
             result = similar_cases(self.session, self.record_id, limit=LIMIT, mark=(MARK_OPEN, MARK_CLOSE))
+            self.waiting = backlog(self.session)  # records with no vectors yet: not compared
         except ChartvaultError as exc:
             self.post_message(SimilarLoaded(self.record_id, None, exc))
             return
@@ -70,6 +73,10 @@ class SimilarScreen(Screen[None]):
         found = f"{counted(n, 'case')} {close} to {self.record_id}. Enter opens one."
         none = f"No close cases: no other record is {close} to {self.record_id}."
         text = result.note or (found if n else none)
+        if self.waiting and not result.note:
+            were = "is" if self.waiting == 1 else "are"
+            text += (f" {counted(self.waiting, 'record')} {were} not embedded yet and not compared: the background "
+                     "embedder catches up while a technician has the app open; look again then.")
         self.query_one("#similar-status", Static).update(text)
         if n:
             results.focus()
