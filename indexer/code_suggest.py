@@ -272,11 +272,25 @@ def _split_slashes(found: list[tuple[str, int, int]]) -> list[tuple[str, int, in
 _INITIAL = re.compile(r"(?<![A-Za-z])[A-Z]\.[ \t]?[a-z]")
 
 
+# A line break inside a hard-wrapped sentence: a word (or a comma) before it, a lowercase word after it
+# ("Diagnosis: acute on\nchronic systolic congestive heart failure"). A list's lines start with a capital, a
+# number or a bullet, and stay apart.
+_WRAPPED = re.compile(r"[ \t]*[a-z]")
+
+
+def _wraps(text: str, at: int, end: int) -> bool:
+    """Whether the line break at `at` only wraps a sentence (see _WRAPPED)."""
+    before = text[:at].rstrip(" \t")[-1:]
+    return bool(before) and (before.isalnum() or before == ",") and bool(_WRAPPED.match(text, at + 1, end))
+
+
 def clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out = []
     pos = start
     for m in _CLAUSE_BREAK.finditer(text, start, end):
         if m.group() == "." and _INITIAL.match(text, m.start() - 1):
+            continue
+        if m.group() == "\n" and _wraps(text, m.start(), end):
             continue
         if m.start() > pos:
             out.append((pos, m.start()))

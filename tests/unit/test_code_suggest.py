@@ -829,3 +829,19 @@ def test_round10_a_denied_return_leaves_the_past() -> None:
     assert _treated_now(", now with local recurrence")
     assert not _treated_now(", cured, no recurrence.")
     assert not _treated_now(", no evidence of recurrence.")
+
+
+def test_a_hard_wrapped_diagnosis_is_read_across_its_line_break(db) -> None:  # type: ignore[no-untyped-def]
+    """Typed notes wrap their lines: "acute on / chronic systolic congestive heart failure" is one diagnosis (a
+    line break was a clause break: it read "chronic systolic" alone, I50.22 first, I50.23 last at 0.07)."""
+    wrapped = codes(db, "Diagnosis: acute on\nchronic systolic congestive heart failure, essential\nhypertension.")
+    assert wrapped[0] == "I50.23" and "I50.22" not in wrapped
+    assert "F80.9" not in codes(db, "Assessment: community acquired\npneumonia, improving.")
+
+
+def test_a_list_of_lines_stays_a_list(db) -> None:  # type: ignore[no-untyped-def]
+    from indexer.code_suggest import clauses
+
+    text = "Problems:\nHypertension\nType 2 diabetes\n- asthma"
+    assert [text[s:e].strip() for s, e in clauses(text, 0, len(text))] == [
+        "Problems:", "Hypertension", "Type 2 diabetes", "- asthma"]
