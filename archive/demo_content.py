@@ -295,7 +295,9 @@ def handwriting_png(lines: tuple[str, ...] = HANDWRITTEN_LINES) -> bytes:
             img.paste(ink, (int(x), int(base + rng.uniform(-6, 6))), glyph)
             x += font.getlength(ch) * rng.uniform(0.9, 1.25)
     img = img.rotate(1.5, resample=Image.Resampling.BICUBIC, fillcolor=245)
-    noise = Image.effect_noise((width, height), 60).point(lambda v: 0 if v < 60 else 255)
+    # Speckle on about one pixel in eight, from the seeded generator: PIL's effect_noise draws from the C
+    # library's rand(), whose state is the process's, so the scan (and its OCR) changed with what ran before.
+    noise = Image.frombytes("L", (width, height), rng.randbytes(width * height)).point(lambda v: 0 if v < 33 else 255)
     img = Image.composite(img, Image.new("L", (width, height), 140), noise)
     img = img.filter(ImageFilter.GaussianBlur(1.1))
     out = io.BytesIO()
