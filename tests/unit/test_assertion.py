@@ -940,6 +940,7 @@ def test_round10_affirmed_contrasts(text: str, word: str) -> None:
         ("HIV nPEP with Truvada after needlestick.", "HIV", "hypothetical"),
         ("Malaria chemoprophylaxis for travel.", "Malaria", "hypothetical"),
         ("HSV suppression with valacyclovir.", "HSV", "hypothetical"),
+        ("On doxy-PEP for syphilis.", "syphilis", "hypothetical"),
         ("Cystic fibrosis; PEP device twice daily.", "Cystic fibrosis", "affirmed"),
         # a test repeated at an interval is monitoring
         ("HIV Ag/Ab q3 months on PrEP.", "HIV", "hypothetical"),
@@ -949,12 +950,16 @@ def test_round10_affirmed_contrasts(text: str, word: str) -> None:
         ("Rubella immune, varicella immune.", "varicella", "negated"),
         ("She is immune to hepatitis B.", "hepatitis B", "negated"),
         ("Hep A vaccinated 2019.", "Hep A", "negated"),
+        ("Measles IgG positive (immune).", "Measles", "negated"),
+        ("Hepatitis B surface antibody positive, immune by vaccination.", "Hepatitis B", "negated"),
         ("Immune thrombocytopenia, platelets 40k.", "thrombocytopenia", "affirmed"),
+        ("HIV with immune reconstitution syndrome.", "HIV", "affirmed"),
         # criteria and eligibility text describe a kind of patient
         ("Prior auth criteria: BMI >=27 with a comorbidity such as type 2 diabetes.", "type 2 diabetes",
          "hypothetical"),
         ("Eligibility: adults with heart failure and EF < 40%.", "heart failure", "hypothetical"),
         ("Coverage requires a comorbidity such as hypertension.", "hypertension", "hypothetical"),
+        ("Medicare covers this for patients with ESRD.", "ESRD", "hypothetical"),
         ("Hypertension, such as we discussed, is controlled.", "Hypertension", "affirmed"),
         # patient education lists what may happen
         ("Pt education: signs of dehydration in your child include fewer wet diapers.", "dehydration",
