@@ -399,7 +399,8 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("instructions", HYPOTHETICAL),
     ("precautions", HYPOTHETICAL),
     # "Pt education:", "Teaching:", "Anticipatory guidance:" tell what may happen; "Prior auth criteria:",
-    # "Eligibility:", "Inclusion criteria:" describe a kind of patient, not this one.
+    # "Inclusion criteria:" describe a kind of patient, not this one ("Hospice eligibility:" may list this
+    # patient's own conditions, so eligibility alone is no key).
     ("education", HYPOTHETICAL),
     ("teaching", HYPOTHETICAL),
     ("anticipatory guidance", HYPOTHETICAL),
@@ -408,7 +409,7 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("coverage criteria", HYPOTHETICAL),
     ("inclusion criteria", HYPOTHETICAL),
     ("exclusion criteria", HYPOTHETICAL),
-    ("eligibility", HYPOTHETICAL),
+    ("eligibility criteria", HYPOTHETICAL),
 )
 
 # "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".

@@ -957,7 +957,10 @@ def test_round10_affirmed_contrasts(text: str, word: str) -> None:
         # criteria and eligibility text describe a kind of patient
         ("Prior auth criteria: BMI >=27 with a comorbidity such as type 2 diabetes.", "type 2 diabetes",
          "hypothetical"),
-        ("Eligibility: adults with heart failure and EF < 40%.", "heart failure", "hypothetical"),
+        ("Inclusion criteria: adults with heart failure and EF < 40%.", "heart failure", "hypothetical"),
+        ("Criteria include type 2 diabetes on metformin.", "type 2 diabetes", "hypothetical"),
+        ("Criteria met for sepsis.", "sepsis", "affirmed"),
+        ("Hospice eligibility: end-stage COPD, FEV1 25%.", "COPD", "affirmed"),
         ("Coverage requires a comorbidity such as hypertension.", "hypertension", "hypothetical"),
         ("Medicare covers this for patients with ESRD.", "ESRD", "hypothetical"),
         ("Hypertension, such as we discussed, is controlled.", "Hypertension", "affirmed"),
