@@ -523,7 +523,7 @@ _TREATED_NOW = re.compile(
     r"on (?:anticoagula\w*|apixaban|rivaroxaban|dabigatran|edoxaban|warfarin|coumadin|eliquis|xarelto|enoxaparin|"
     r"lovenox|heparin)|"
     # the past condition is back ("Remote h/o breast ca, now biopsy-proven chest wall recurrence")
-    r"now\b[^.;]{0,40}\b(?:recurren\w*|relaps\w*|metasta\w*|mets|progress\w*|spread|returned|back)|"
+    r"now\b[^.;]{0,40}\b(?:recurren\w*|relaps\w*|metasta\w*|mets|progressi\w*|progressed|spread)|"
     r"recurren(?:ce|t)|recurred|relapsed?|"
     # treatment taken up again ("restarting therapy", "resumed chemo"): the condition is being treated
     r"(?:restart|resum|reinitiat|re-initiat)\w*\s+(?:\w+\s+)?(?:therapy|treatment|chemo\w*|radiation|"

@@ -823,6 +823,16 @@ def test_round10_suggester_families_code_these(db, text: str, wanted: str) -> No
     assert wanted in [c[:3] for c in codes(db, text)][:5]
 
 
+def test_round11_a_spread_or_restarted_treatment_is_current() -> None:
+    from indexer.code_suggest import _treated_now
+
+    assert _treated_now(", now new bone mets on PET")
+    assert _treated_now(", now spread to the liver")
+    assert _treated_now(" - restarting therapy.")
+    assert not _treated_now(", now back to work.")
+    assert not _treated_now(", now making good progress.")
+
+
 def test_round10_a_denied_return_leaves_the_past() -> None:
     from indexer.code_suggest import _treated_now
 
