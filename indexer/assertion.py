@@ -278,6 +278,8 @@ def _limited(mod: Modifier, mods: list[Modifier]) -> Modifier:
         if other.rule.direction == "TERMINATE" and (other.rule.category != mod.rule.category
                                                     or mod.rule.through_terminators):
             continue
+        if mod.rule.through_terminators and other.rule.category == mod.rule.category:
+            continue  # a closing clause speaks of the whole sentence, over its steps' own ("PSA undetectable since")
         if {mod.rule.direction, other.rule.direction} == {"FORWARD", "BACKWARD"}:
             continue
         if mod.rule.direction in ("FORWARD", "BIDIRECTIONAL") and other.first >= mod.last:
@@ -408,6 +410,18 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("ordered", HYPOTHETICAL),
     ("instructions", HYPOTHETICAL),
     ("precautions", HYPOTHETICAL),
+    # "Pt education:", "Teaching:", "Anticipatory guidance:" tell what may happen; "Prior auth criteria:",
+    # "Inclusion criteria:" describe a kind of patient, not this one ("Hospice eligibility:" may list this
+    # patient's own conditions, so eligibility alone is no key).
+    ("education", HYPOTHETICAL),
+    ("teaching", HYPOTHETICAL),
+    ("anticipatory guidance", HYPOTHETICAL),
+    ("auth criteria", HYPOTHETICAL),
+    ("authorization criteria", HYPOTHETICAL),
+    ("coverage criteria", HYPOTHETICAL),
+    ("inclusion criteria", HYPOTHETICAL),
+    ("exclusion criteria", HYPOTHETICAL),
+    ("eligibility criteria", HYPOTHETICAL),
 )
 
 # "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".
@@ -424,7 +438,20 @@ _MD_HEAD = re.compile(r"(?m)^[ \t]*(#{1,6}[ \t]*)([A-Za-z][A-Za-z/&' ()-]{1,50}?
 
 def _section_key(name: str) -> Label | None:
     padded = " " + " ".join(re.findall(r"[a-z]+", name.lower())) + " "
-    return next((label for key, label in SECTION_DEFAULTS if f" {key} " in padded), None)
+    found = next((label for key, label in SECTION_DEFAULTS if f" {key} " in padded), None)
+    if found is None and set(padded.split()) & _kin():
+        return FAMILY  # "Grandpop:", "Meemaw:": every relative the family rule knows names a relative's heading
+    return found
+
+
+@lru_cache(maxsize=1)
+def _kin() -> frozenset[str]:
+    """The relatives of the rule set's "family" rule (one list of kin, not a second one for headings)."""
+    rule = next((r for r in rules() if r.literal == "family" and r.category == FAMILY and r.direction == "FORWARD"),
+                None)
+    if rule is None:
+        return frozenset()
+    return frozenset(rule.slots[0][0]) - {"family", "families", "fam", "relative", "relatives", "kin"}
 
 
 def section_default(name: str) -> Label:

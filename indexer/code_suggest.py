@@ -213,6 +213,12 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
         site_cancer = word == "ca" and prev in CANCER_SITES
         if site_cancer:
             sense = "cancer"  # "colon ca", "lung ca": a site's cancer, not calcium (the table's dominant sense)
+        if word in _HISTOLOGY and prev in CANCER_SITES:
+            sense = "cancer"  # "sigmoid adenocarcinoma", "lung carcinoma": the site's cancer
+        if word in OWN_SENSES:
+            sense = OWN_SENSES[word]
+        if word in PREVIOUS_SENSES and prev in PREVIOUS_SENSES[word][1]:
+            sense = PREVIOUS_SENSES[word][0]  # 'Grandma had "sugar"': the everyday name of a disease
         if sense and (len(word) >= 3 or not original.islower() or site_cancer):
             # An abbreviation stands for its dominant sense; its words share its span.
             for part, _s, _e in tokens_with_spans(sense):
@@ -234,7 +240,25 @@ CONTEXT_SENSES: dict[str, tuple[str, frozenset[str]]] = {
         "rapid rvr paroxysmal persistent permanent chronic rate cardioversion cardioverted anticoagulation "
         "anticoagulated ablation flutter diltiazem metoprolol digoxin amiodarone apixaban rivaroxaban warfarin "
         "edoxaban dabigatran chads2 cha2ds2 vasc".split())),
+    # peripheral arterial disease beside its signs and tests, not a pad count or a heating pad
+    "pad": ("peripheral arterial disease", frozenset(
+        "claudication abi arterial femoral popliteal tibial pedal pulses stent angioplasty bypass cilostazol "
+        "revascularization ischemia ischemic vascular".split())),
+    # multiple sclerosis beside a neurological word or its diagnosis in its clause ("mother dx'd with MS"), not
+    # mental status ("MS: alert") or morphine sulphate
+    "ms": ("multiple sclerosis", frozenset(
+        "dx dx'd dxd diagnosed diagnosis neurology neurologist demyelinating demyelination relapsing remitting "
+        "optic neuritis ocrelizumab natalizumab interferon glatiramer fingolimod lesions mri".split())),
 }
+
+# Abbreviations the abbreviation table lacks, with the one sense a chart gives them.
+OWN_SENSES: dict[str, str] = {"gdm": "gestational diabetes", "mets": "metastases"}
+# A word that names a disease after these words: 'had "sugar"' is diabetes, a blood sugar is not.
+PREVIOUS_SENSES: dict[str, tuple[str, frozenset[str]]] = {
+    "sugar": ("diabetes", frozenset("had has have having got gets".split())),
+}
+# A cancer's histology after its site: the site's cancer ("sigmoid adenocarcinoma", "prostate carcinoma").
+_HISTOLOGY = frozenset("adenocarcinoma adenocarcinomas carcinoma carcinomas malignancy".split())
 
 # A vital sign's reading written out ("heart rate 92", "respiratory rate of 16"): its "rate" is a vitals line's,
 # not a rhythm's, so it leaves "AF" afebrile; a rhythm's own words ("rapid", "RVR", "in AF") still read it as AF.
@@ -244,7 +268,7 @@ _VITAL_READING = re.compile(r"(?i)\b(?:heart|respiratory|resp|pulse)[ \t]+rate[ 
 CANCER_SITES = frozenset(
     "colon lung breast prostate ovarian ovary pancreatic pancreas bladder cervical cervix skin gastric stomach liver "
     "kidney renal thyroid uterine uterus endometrial esophageal rectal colorectal testicular brain throat bone "
-    "oral tongue laryngeal".split())
+    "oral tongue laryngeal sigmoid cecal rectosigmoid".split())
 KIN = frozenset(
     "grandmother grandfather grandparent grandparents aunt aunts uncle uncles cousin cousins side relative "
     "relatives".split())
@@ -513,7 +537,11 @@ _TREATED_NOW = re.compile(
     r"on (?:anticoagula\w*|apixaban|rivaroxaban|dabigatran|edoxaban|warfarin|coumadin|eliquis|xarelto|enoxaparin|"
     r"lovenox|heparin)|"
     # the past condition is back ("Remote h/o breast ca, now biopsy-proven chest wall recurrence")
-    r"now\b[^.;]{0,40}\b(?:recurren\w*|relaps\w*|metasta\w*|progressi\w*)|recurren(?:ce|t)|relapsed?)\b", re.I)
+    r"now\b[^.;]{0,40}\b(?:recurren\w*|relaps\w*|metasta\w*|mets|progressi\w*|progressed|spread)|"
+    r"recurren(?:ce|t)|recurred|relapsed?|"
+    # treatment taken up again ("restarting therapy", "resumed chemo"): the condition is being treated
+    r"(?:restart|resum|reinitiat|re-initiat)\w*\s+(?:\w+\s+)?(?:therapy|treatment|chemo\w*|radiation|"
+    r"immunotherapy|hormon\w+|endocrine|letrozole|anastrozole|tamoxifen))\b", re.I)
 
 
 # A word that names a neoplasm (a growth, not the tissue it grows in): a benign neoplasm's code needs one, affirmed,

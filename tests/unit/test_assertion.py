@@ -928,3 +928,65 @@ def test_round10_rule_families(text: str, word: str, expected: str) -> None:
 )
 def test_round10_affirmed_contrasts(text: str, word: str) -> None:
     assert label(text, word) == "affirmed"
+
+
+# Round 11 (session 13), by family: each family's rule in other wordings than the round's line.
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # a prophylaxis regimen named by the disease it prevents
+        ("HIV PrEP - continue Descovy.", "HIV", "hypothetical"),
+        ("Rabies PEP started after a bat exposure.", "Rabies", "hypothetical"),
+        ("HIV nPEP with Truvada after needlestick.", "HIV", "hypothetical"),
+        ("Malaria chemoprophylaxis for travel.", "Malaria", "hypothetical"),
+        ("HSV suppression with valacyclovir.", "HSV", "hypothetical"),
+        ("On doxy-PEP for syphilis.", "syphilis", "hypothetical"),
+        ("Cystic fibrosis; PEP device twice daily.", "Cystic fibrosis", "affirmed"),
+        # a test repeated at an interval is monitoring
+        ("HIV Ag/Ab q3 months on PrEP.", "HIV", "hypothetical"),
+        ("Hep C antibody yearly.", "Hep C", "hypothetical"),
+        # immune or vaccinated: protected, not ill
+        ("3. Hep B - immune (sAb+, core Ab neg; vaccinated)", "Hep B", "negated"),
+        ("Rubella immune, varicella immune.", "varicella", "negated"),
+        ("She is immune to hepatitis B.", "hepatitis B", "negated"),
+        ("Hep A vaccinated 2019.", "Hep A", "negated"),
+        ("Measles IgG positive (immune).", "Measles", "negated"),
+        ("Hepatitis B surface antibody positive, immune by vaccination.", "Hepatitis B", "negated"),
+        ("Immune thrombocytopenia, platelets 40k.", "thrombocytopenia", "affirmed"),
+        ("HIV with immune reconstitution syndrome.", "HIV", "affirmed"),
+        # criteria and eligibility text describe a kind of patient
+        ("Prior auth criteria: BMI >=27 with a comorbidity such as type 2 diabetes.", "type 2 diabetes",
+         "hypothetical"),
+        ("Inclusion criteria: adults with heart failure and EF < 40%.", "heart failure", "hypothetical"),
+        ("Criteria include type 2 diabetes on metformin.", "type 2 diabetes", "hypothetical"),
+        ("Criteria met for sepsis.", "sepsis", "affirmed"),
+        ("Hospice eligibility: end-stage COPD, FEV1 25%.", "COPD", "affirmed"),
+        ("Coverage requires a comorbidity such as hypertension.", "hypertension", "hypothetical"),
+        ("Medicare covers this for patients with ESRD.", "ESRD", "hypothetical"),
+        ("Hypertension, such as we discussed, is controlled.", "Hypertension", "affirmed"),
+        # patient education lists what may happen
+        ("Pt education: signs of dehydration in your child include fewer wet diapers.", "dehydration",
+         "hypothetical"),
+        ("Teaching: hypoglycemia symptoms reviewed with family.", "hypoglycemia", "hypothetical"),
+        # a course judged cured, over the closings of its steps
+        ("Prostate ca s/p prostatectomy 2015, PSA undetectable since, considered cured.", "Prostate ca", "negated"),
+        ("Hodgkin lymphoma treated 2010, PET negative, felt to be cured.", "Hodgkin lymphoma", "negated"),
+        # a research cohort whose healthy control the patient is
+        ("Study cohort is adults with heart failure; this pt enrolled as healthy control.", "heart failure",
+         "family"),
+        ("Enrolled as a healthy volunteer in a trial of patients with asthma.", "asthma", "family"),
+        # the baby of a nursing mother's note
+        ("Breastfeeding: baby has oral thrush; pt's nipples without erythema.", "oral thrush", "family"),
+        ("Lactation visit. Infant with tongue tie, poor latch.", "tongue tie", "family"),
+        ("Newborn exam: baby has jaundice, breastfeeding well.", "jaundice", "affirmed"),
+        # grandparents by nickname, in a heading or as a subject
+        ("Grandpop: Parkinson's, dx age 70.", "Parkinson's", "family"),
+        ("Meemaw had breast cancer.", "breast cancer", "family"),
+        # a worry or belief of the patient's own, a condition to be considered
+        ("Pt worried she has MS after reading online.", "MS", "possible"),
+        ("He thinks he has Lyme disease.", "Lyme disease", "possible"),
+        ("Demyelinating disease such as MS to be considered, LP pending.", "MS", "possible"),
+    ],
+)
+def test_round11_families(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected

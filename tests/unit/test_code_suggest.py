@@ -823,6 +823,16 @@ def test_round10_suggester_families_code_these(db, text: str, wanted: str) -> No
     assert wanted in [c[:3] for c in codes(db, text)][:5]
 
 
+def test_round11_a_spread_or_restarted_treatment_is_current() -> None:
+    from indexer.code_suggest import _treated_now
+
+    assert _treated_now(", now new bone mets on PET")
+    assert _treated_now(", now spread to the liver")
+    assert _treated_now(" - restarting therapy.")
+    assert not _treated_now(", now back to work.")
+    assert not _treated_now(", now making good progress.")
+
+
 def test_round10_a_denied_return_leaves_the_past() -> None:
     from indexer.code_suggest import _treated_now
 
@@ -845,3 +855,47 @@ def test_a_list_of_lines_stays_a_list(db) -> None:  # type: ignore[no-untyped-de
     text = "Problems:\nHypertension\nType 2 diabetes\n- asthma"
     assert [text[s:e].strip() for s, e in clauses(text, 0, len(text))] == [
         "Problems:", "Hypertension", "Type 2 diabetes", "- asthma"]
+
+# Round 11 (session 13), by family: codes the suggester must find, in other wordings than the round's lines.
+@pytest.mark.parametrize(("text", "wanted"), [
+    # a past cancer now spread or treated again is current; its secondary site has a code
+    ("h/o breast ca, now new bone mets on PET - restarting therapy.", "C50"),
+    ("h/o breast ca, now new bone mets on PET - restarting therapy.", "C79"),
+    ("History of colon cancer, now with liver metastases.", "C78"),
+    ("Hx breast cancer, resumed letrozole.", "C50"),
+    # a cancer by its histology after its site
+    ("Colonoscopy found a sigmoid adenocarcinoma.", "C18"),
+    ("Prostate adenocarcinoma, Gleason 7.", "C61"),
+    # index gaps a coder reads in the Alphabetic Index
+    ("Newborn with hyperbilirubinemia, phototherapy started.", "P59"),
+    ("Cannot walk a block due to claudication; PAD, ABI 0.6.", "I73"),
+    ("Intermittent claudication of the left calf.", "I73"),
+    ("G2P1 at 24 wk, GDM diet-controlled.", "O24"),
+    # a relative's condition by its colloquial name or abbreviation
+    ('Grandma had "sugar", lost a leg to it.', "Z83"),
+    ("Older sibling died of SIDS at 3 mo.", "Z84"),
+    ("Pt's mother recently dx'd with MS.", "Z82"),
+    ("Grandpop: Parkinson's, dx age 70.", "Z82"),
+])
+def test_round11_suggester_families_code_these(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
+    assert wanted in [c[:3] for c in codes(db, text)][:5]
+
+
+@pytest.mark.parametrize(("text", "forbidden"), [
+    ("HIV PrEP - continue Descovy; HIV Ag/Ab q3 months.", "B20"),
+    ("Rabies PEP (HRIG + vaccine day 0) started after bat found in bedroom.", "A82"),
+    ("Problem list: 1. HTN 2. GERD 3. Hep B - immune (sAb+, core Ab neg; vaccinated)", "B16"),
+    ("Prior auth criteria: BMI >=30 with a comorbidity such as type 2 diabetes or hypertension.", "E11"),
+    ("Pt education: signs of dehydration in your child include fewer wet diapers.", "E86"),
+    ("Prostate ca s/p radical prostatectomy 2015, PSA undetectable since, considered cured.", "C61"),
+    ("Research note: study cohort is adults with heart failure; this pt enrolled as healthy control.", "I50"),
+    ("Breastfeeding: baby has oral thrush; pt's nipples without erythema or pain.", "B37"),
+    ("Grandpop: Parkinson's, dx age 70.", "G20"),
+    # everyday words kept apart: a blood sugar, the sugar in a diet, a heating pad, a mental status
+    ("He thinks the sugar in his diet is from fruit.", "E11"),
+    ("Heating pad to the lower back.", "I73"),
+    ("MS: alert and oriented x3.", "G35"),
+])
+def test_round11_suggester_families_code_nothing_of_these(db, text: str,  # type: ignore[no-untyped-def]
+                                                            forbidden: str) -> None:
+    assert forbidden not in [c[:3] for c in codes(db, text)]
