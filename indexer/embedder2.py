@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.packaged_models import folder_in, open_onnx
+from indexer.packaged_models import PackagedModel, folder_in
 
 MODEL_ID = "bge-small-en-v1.5"
 DIM = 384
@@ -51,37 +51,21 @@ def model_dir() -> Path | None:
     return folder_in(MODEL_PACKAGE, MODEL_SUBDIR)
 
 
-class SecondEmbedder:
+class SecondEmbedder(PackagedModel):
     """bge-small-en-v1.5 (int8 ONNX) on `threads` threads, loaded on first use."""
 
     model_id = MODEL_ID
     dim = DIM
+    unavailable = SecondEmbedderUnavailable
+    described = "The second embedding model"
 
     def __init__(self, folder: Path, threads: int = 1) -> None:
-        self.folder = folder
-        self.threads = threads
-        self._session: Any = None
-        self._tokenizer: Any = None
-        self._inputs: frozenset[str] = frozenset()
-        self._lock = threading.Lock()
+        super().__init__(folder, threads, MAX_TOKENS)
 
-    def load(self) -> None:
-        """Load the model and its tokenizer (idempotent); SecondEmbedderUnavailable when they cannot be."""
-        with self._lock:
-            if self._session is not None:
-                return
-            try:  # a broken or missing runtime (an ImportError) makes the model as unusable as a bad file
-                session, tok = open_onnx(self.folder, self.threads)
-                outputs = [o.shape for o in session.get_outputs()]
-                if not outputs or len(outputs[0]) != 3 or outputs[0][2] != DIM:
-                    raise ValueError(f"its output is {outputs[:1]}, not (batch, tokens, {DIM})")
-            except Exception as exc:  # onnxruntime's load errors are its own classes: any of them means unusable
-                raise SecondEmbedderUnavailable(f"The second embedding model under {self.folder} cannot be loaded "
-                                                f"({type(exc).__name__}: {exc}).") from exc
-            tok.enable_truncation(MAX_TOKENS)
-            tok.no_padding()
-            self._inputs = frozenset(i.name for i in session.get_inputs())
-            self._tokenizer, self._session = tok, session
+    def check(self, session: Any) -> None:
+        outputs = [o.shape for o in session.get_outputs()]
+        if not outputs or len(outputs[0]) != 3 or outputs[0][2] != DIM:
+            raise ValueError(f"its output is {outputs[:1]}, not (batch, tokens, {DIM})")
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), DIM) float32, rows L2-normalised."""

@@ -4,6 +4,7 @@ without importing the package: its `__init__` never runs and nothing is download
 from __future__ import annotations
 
 import importlib.util
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,46 @@ def open_onnx(folder: Path, threads: int) -> tuple[Any, Any]:
     opts.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(str(folder / "model.onnx"), opts, providers=["CPUExecutionProvider"])
     return session, tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+
+
+class PackagedModel:
+    """An ONNX model and its tokenizer from a package's folder, loaded once on first use, under a lock.
+
+    A subclass names the error it raises when the files (or the runtime) cannot be used (`unavailable`), how the
+    message names the model (`described`), whether the tokenizer pads a batch (`pad`), and may check the loaded
+    session's shape (`check`)."""
+
+    unavailable: type[Exception] = RuntimeError
+    described = "The model"
+    pad = False
+
+    def __init__(self, folder: Path, threads: int, max_tokens: int) -> None:
+        self.folder = folder
+        self.threads = threads
+        self.max_tokens = max_tokens
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._inputs: frozenset[str] = frozenset()
+        self._lock = threading.Lock()
+
+    def check(self, session: Any) -> None:
+        """Raise when the loaded session is not the model expected (nothing to check by default)."""
+
+    def load(self) -> None:
+        """Load the model and its tokenizer (idempotent); `unavailable` when they cannot be."""
+        with self._lock:
+            if self._session is not None:
+                return
+            try:  # a broken or missing runtime (an ImportError) makes the model as unusable as a bad file
+                session, tok = open_onnx(self.folder, self.threads)
+                self.check(session)
+            except Exception as exc:  # onnxruntime's load errors are its own classes: any of them means unusable
+                raise self.unavailable(f"{self.described} under {self.folder} cannot be loaded "
+                                       f"({type(exc).__name__}: {exc}).") from exc
+            tok.enable_truncation(self.max_tokens)
+            if self.pad:
+                tok.enable_padding()
+            else:
+                tok.no_padding()
+            self._inputs = frozenset(i.name for i in session.get_inputs())
+            self._tokenizer, self._session = tok, session
