@@ -167,13 +167,18 @@ def configured_model() -> str | None:
     return MODEL_ID if model_dir() is not None else None
 
 
-def problem(threads: int = 1) -> str | None:
-    """Why the configured second embedder cannot be used, or None when it can (it is loaded here if it has not
-    been tried in this process: a fraction of a second)."""
+def problem() -> str | None:
+    """Why the configured second embedder cannot be used, or None when it can. A copy this process has loaded
+    already answers (`reindex` loaded the bulk one before its status: no second copy is loaded to report it);
+    else the query copy is loaded here (a fraction of a second)."""
     if _decided_without_the_model()[0] or model_dir() is None:
         return None
-    if second_embedder(threads) is None:
-        return _failed.get(threads, "it did not load")
+    if any(model is not None for model in _loaded.values()):
+        return None
+    if _failed:
+        return next(iter(_failed.values()))
+    if second_embedder(1) is None:
+        return _failed.get(1, "it did not load")
     return None
 
 

@@ -219,6 +219,27 @@ def test_status_says_why_an_installed_model_is_not_in_use(tess: Any, tmp_path: P
     assert status.problem is not None and "cannot be loaded" in status.problem and str(tmp_path) in status.problem
 
 
+def test_status_after_reindex_asks_the_copy_reindex_loaded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`reindex` loads the bulk copy (2 threads) and then reports status: the status is read from that copy, not
+    from a query copy loaded only to answer it (another model in memory)."""
+    from indexer import embedder2
+
+    unusable_model(tmp_path, monkeypatch)
+    made: list[int] = []
+
+    class Loads:
+        def __init__(self, folder: Path, threads: int = 1) -> None:
+            made.append(threads)
+
+        def load(self) -> None:
+            pass
+
+    monkeypatch.setattr(embedder2, "SecondEmbedder", Loads)
+    assert embedder2.second_embedder(threads=2) is not None
+    assert embedder2.problem() is None
+    assert made == [2]
+
+
 @pytest.mark.parametrize(("value", "chosen"), [("off", "off"), ("0", "off"), ("False", "off"), ("no", "off"),
                                                (" disabled ", "off"), ("", "on"), ("ON", "on"), ("1", "on"),
                                                ("fake", "fake"), ("sometimes", "on")])
