@@ -303,8 +303,12 @@ _WRAPPED = re.compile(r"[ \t]*[a-z]")
 
 
 def _wraps(text: str, at: int, end: int) -> bool:
-    """Whether the line break at `at` only wraps a sentence (see _WRAPPED)."""
-    before = text[:at].rstrip(" \t")[-1:]
+    """Whether the line break at `at` only wraps a sentence (see _WRAPPED). Reads back over the spaces before it
+    only (copying the text before it, at every line break, made a long note's reading quadratic)."""
+    i = at - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    before = text[i] if i >= 0 else ""
     return bool(before) and (before.isalnum() or before == ",") and bool(_WRAPPED.match(text, at + 1, end))
 
 

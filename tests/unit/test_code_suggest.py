@@ -899,3 +899,27 @@ def test_round11_suggester_families_code_these(db, text: str, wanted: str) -> No
 def test_round11_suggester_families_code_nothing_of_these(db, text: str,  # type: ignore[no-untyped-def]
                                                             forbidden: str) -> None:
     assert forbidden not in [c[:3] for c in codes(db, text)]
+
+
+class _Sliced(str):
+    """A note that counts the characters its slices copy."""
+
+    copied = 0
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def]
+        part = str.__getitem__(self, key)
+        if isinstance(key, slice):
+            _Sliced.copied += len(part)
+        return part
+
+
+def test_a_long_wrapped_note_is_cut_into_clauses_without_copying_it_at_each_line() -> None:
+    """Deciding whether a line break only wraps its sentence once copied the whole text before it, at every line
+    break: quadratic in a long note."""
+    from indexer.code_suggest import clauses
+
+    note = _Sliced("Patient has a mild cough and\nreports no fever today\n" * 2000)
+    _Sliced.copied = 0
+    cut = clauses(note, 0, len(note))
+    assert len(cut) == 2000  # each wrapped sentence is one clause
+    assert _Sliced.copied <= 3 * len(note)
