@@ -518,11 +518,17 @@ class SnippetOutcome:
 
 
 def _expected_hit(snippet: Snippet, codes: list[str]) -> bool | None:
+    """None when there is nothing to find: a kind the expected codes do not score, or a line whose writer left
+    `expected` empty (the right code was debatable); such a line is not counted as a miss."""
+    if not snippet.expected:
+        return None
     if snippet.kind == "affirmed":
         top5 = list(dict.fromkeys(c[:3] for c in codes))[:5]
         return any(e[:3] in top5 for e in snippet.expected)
     if snippet.kind == "family":
         wanted = [e for e in snippet.expected if e[:3] in FAMILY_HISTORY]
+        if not wanted:
+            return None
         return any(_code_key(c).startswith(e) for e in wanted for c in codes)
     return None
 

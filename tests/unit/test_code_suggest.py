@@ -300,6 +300,9 @@ def test_bench_snippets_mode_counts_false_positives_and_expected_codes(db, tmp_p
          "concept": "breast cancer", "forbidden": ["C50"], "expected": ["Z80.3"]},
         {"id": "f2", "kind": "family", "text": "Family history of breast cancer in her mother.",
          "concept": "breast cancer", "forbidden": ["C50"], "expected": ["Z80.1"]},
+        # a family line whose writer left `expected` empty (the right Z code was debatable) is not a miss
+        {"id": "f3", "kind": "family", "text": "Older sibling has cystic fibrosis.", "concept": "cystic fibrosis",
+         "forbidden": ["E84"], "expected": []},
         {"id": "u1", "kind": "uncertain", "text": "Probable pneumonia.", "concept": "pneumonia",
          "forbidden": ["J18"], "expected": []},
         {"id": "a1", "kind": "affirmed", "text": "Assessment: migraine.", "concept": "migraine", "forbidden": [],
@@ -313,12 +316,13 @@ def test_bench_snippets_mode_counts_false_positives_and_expected_codes(db, tmp_p
     assert not outcomes["n1"].false_positives and outcomes["n1"].naive_false_positive
     assert {c[:3] for c in outcomes["n2"].false_positives} == {"J45"}
     assert outcomes["f1"].hit is True and outcomes["f2"].hit is False and not outcomes["f1"].false_positives
+    assert outcomes["f3"].hit is None
     assert not outcomes["u1"].false_positives and outcomes["u1"].uncertain == ["J18"]
     assert outcomes["a1"].hit is True and outcomes["a2"].hit is False and outcomes["n1"].hit is None
     table = "\n".join(coding.snippet_table(list(outcomes.values())))
     assert "| negated | 2 | 1 | 2 | 0 | 0 | - | - | - |" in table, table
-    assert "| family | 2 | 0 | 2 | 0 | 0 | 1 of 2 | 0 of 2 | 0 |" in table, table
-    assert "| all | 7 | 1 |" in table, table
+    assert "| family | 3 | 0 | 3 | 0 | 0 | 1 of 2 | 0 of 2 | 0 |" in table, table
+    assert "| all | 8 | 1 |" in table, table
 
 
 def test_bench_snippets_file_errors_name_the_line(tmp_path: Path) -> None:
