@@ -88,3 +88,26 @@ async def test_what_is_typed_before_the_form_is_ready_stays_masked(
         await wait_until(pilot, lambda: user.value == "" and not user.password, "the User field unmasked")
         await pilot.press(*"tess")
         assert user.value == "tess" and not user.password
+
+
+@pytest.mark.parametrize("between", ["tab", "enter"])
+async def test_a_burst_of_keys_fills_each_field(vault_root: Path, between: str) -> None:
+    """A password manager's auto-type sends "name Tab passphrase Enter" in one burst: every key reaches the app
+    before the first is handled. Each field gets its own part, and the passphrase never lands in the User field
+    (which shows its text in clear)."""
+    from textual import events
+
+    app = make_app(vault_dir=vault_root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen), "unlock screen")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.form_ready, "the form ready")
+        seen: list[str] = []
+        user = screen.query_one("#user", Input)
+        user.watch(user, "value", lambda value: seen.append(value))
+        for key in [*"tess", between, *TECH_PASS, "enter"]:
+            character = {"tab": "\t", "enter": "\r", "space": " "}.get(key, key)
+            app.post_message(events.Key(key if key != " " else "space", character))
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen), "main screen")
+        assert app.session is not None and app.session.user.name == "tess"
+    assert all(TECH_PASS[:3] not in value for value in seen), seen

@@ -18,6 +18,7 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
@@ -31,6 +32,14 @@ class UnlockScreen(Screen[None]):
     demo users' public passphrases)."""
 
     AUTO_FOCUS = "#user"
+    # Tab and Enter move between the fields as priority bindings: the focus moves before the next key is
+    # delivered. A password manager's auto-type sends "name Tab passphrase Enter" in one burst; handled by the
+    # field itself, the move came only after the passphrase had been typed into the User field, in clear.
+    BINDINGS = [
+        Binding("tab", "next_field", "Next field", show=False, priority=True),
+        Binding("shift+tab", "previous_field", "Previous field", show=False, priority=True),
+        Binding("enter", "enter", "Unlock", show=False, priority=True),
+    ]
     DEFAULT_CSS = """
     UnlockScreen .form-row { height: auto; }
     UnlockScreen .form-row Label { width: 12; }
@@ -47,6 +56,7 @@ class UnlockScreen(Screen[None]):
         self._wait_until = 0.0
         self._wait_timer: Any = None
         self.form_ready = False  # the first frame is drawn (until then the User field is masked)
+        self._unlocking = False  # an attempt is running in the worker
 
     def compose(self) -> ComposeResult:
         from archive.demo import DEMO_USERS, is_demo_vault
@@ -93,13 +103,27 @@ class UnlockScreen(Screen[None]):
         if self.form_ready and not event.value:
             event.input.password = False  # cleared: the name typed next is shown
 
-    @on(Input.Submitted, "#user")
-    def _next(self) -> None:
-        self.query_one("#passphrase", Input).focus()
+    def action_next_field(self) -> None:
+        self.focus_next()
 
-    @on(Input.Submitted, "#passphrase")
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def action_enter(self) -> None:
+        """Enter in the User field moves on to the passphrase; anywhere else it unlocks.
+
+        The keys before it may still wait in the fields' own queues (a burst), so the form is read only once
+        each field has taken them: a callback queued behind them, the User field's first."""
+        user, passphrase = self.query_one("#user", Input), self.query_one("#passphrase", Input)
+        if self.focused is user:
+            self.set_focus(passphrase)  # at once: `Input.focus()` would wait behind the burst's next keys
+        else:
+            user.call_later(passphrase.call_later, self._submit)
+
     @on(Button.Pressed, "#unlock")
     def _submit(self) -> None:
+        if self._unlocking:
+            return  # one attempt at a time; the message says it is under way
         user = self.query_one("#user", Input).value.strip()
         passphrase = self.query_one("#passphrase", Input).value
         if not user:
@@ -112,6 +136,7 @@ class UnlockScreen(Screen[None]):
         if self._wait_until > time.monotonic():
             return  # still backing off; the countdown says how long
         self._say("Unlocking…")
+        self._unlocking = True
         self.query_one("#unlock", Button).disabled = True
         self.unlock(user, passphrase)
 
@@ -135,6 +160,7 @@ class UnlockScreen(Screen[None]):
         self.post_message(Unlocked(session))  # the app shows the main screen
 
     def _failed(self, message: str, hint: str, wait: float = 0.0) -> None:
+        self._unlocking = False
         pw = self.query_one("#passphrase", Input)
         pw.value = ""
         if wait > 0:
