@@ -67,7 +67,8 @@ SIMILAR_FLOOR = {"all-MiniLM-L6-v2": 0.55, "fake-hash-64": 0.2}
 SIMILAR_FLOOR_OTHER = 0.55  # another model: the default model's floor until measured
 # A search by meaning always lists something. When even its best hit scores below this floor (per
 # model and mode: the hybrid score is cosine + keyword bonus, semantic the cosine), no record matches
-# well: the result says so (`SearchResult.weak`) and lists only the WEAK_SHOWN closest. Calibrated by
+# well: the result says so (`SearchResult.weak`) and lists only the WEAK_SHOWN closest. Each hit under the
+# floor is marked (`SearchHit.weak`): after one good match, the unrelated closest ones. Calibrated by
 # bench/weak_floor.py on one MTSamples corpus and reported on another (bench/RESULTS.md).
 WEAK_FLOOR = {
     ("all-MiniLM-L6-v2", "hybrid"): 0.45,
@@ -107,6 +108,9 @@ class SearchHit:
     assertion: str | None = None
     mention: str | None = None  # the mention itself, as written
     fuzzy: bool = False  # found by a near spelling of a query word (OCR errors), ranked below exact matches
+    # By meaning: this hit's evidence (`_Raw.evidence`) is under the weak floor (WEAK_FLOOR): it is listed
+    # because it is among the closest, not because it matches (full text and similar cases: never).
+    weak: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,6 +126,7 @@ class SearchHit:
             "assertion": self.assertion,
             "mention": self.mention,
             "fuzzy": self.fuzzy,
+            "weak": self.weak,
         }
 
 
@@ -533,8 +538,9 @@ def search(
     `wait_for_model=False` (the TUI) answers with full text while the model loads;
     `as_you_type` treats the last word of a full-text query as a prefix; `visible`:
     the caller's per-record filter (its role already checked), else the user's right to search;
-    `patients`: only these patients' records (a patient list). By meaning, a result whose best hit
-    is under the relevance floor is `weak` (only the closest few are listed).
+    `patients`: only these patients' records (a patient list). By meaning, each hit under the relevance
+    floor is marked `weak` (`SearchHit.weak`), and a result none of whose hits passes is `weak` (only the
+    closest few are listed).
     `positive`: only records with an affirmed (or historical) mention of the query, in every mode.
     Each hit carries the assertion of its mention (`SearchHit.assertion`).
     """
@@ -592,14 +598,16 @@ def search(
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
     label = Labeller(session, query, positive)
     kept = _to_hits(session, visible, raw, words, mark, label, limit)
-    hits = [h for _r, h in kept]
     floor = weak_floor(embedder.model_id, mode)
-    weak = bool(kept) and max(float(r.evidence) for r, _h in kept) < floor
+    hits = [replace(h, weak=True) if float(r.evidence) < floor else h for r, h in kept]
+    weak = bool(hits) and all(h.weak for h in hits)
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
     near = _near_spellings_by_meaning(session, query, among, visible, label, mark, limit, holding, near_found)
     if near and mode == "hybrid":
+        if weak:  # nothing passed the floor: the near spellings listed beside the closest are weak matches too
+            near = [replace(h, weak=True) for h in near]
         hits = _place_near_spellings(hits, near, holding or set(), limit)
         listed = sum(h.fuzzy for h in hits)
         note = f"{counted(listed, 'hit')} by a near spelling, after the records holding the words." if listed \
