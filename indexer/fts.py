@@ -549,9 +549,20 @@ _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def check_date(value: str, option: str) -> str:
+    """`value` (a filter's date: YYYY, YYYY-MM or YYYY-MM-DD) stripped, or BadInput naming `option`. A date that
+    has the shape but not a real month or day (2020-13-01, 2024-02-30) is refused too: compared as text it would
+    filter silently by a date nobody meant."""
+    import datetime as dt
+
     value = value.strip()
     if not _DATE.match(value):
         raise BadInput(f"{option} must be a date like 2024-03-01 (or 2024-03, or 2024).", f"Got '{value}'.")
+    year, month, day = (value.split("-") + ["01", "01"])[:3]
+    try:
+        dt.date(int(year), int(month), int(day))
+    except ValueError:
+        raise BadInput(f"{option} {value} is not a calendar date.",
+                       "Months run 01-12 and days as the month has them, for example 2024-03-01.") from None
     return value
 
 
