@@ -1,5 +1,6 @@
 """TUI: a weak hit after a good one is marked and muted, in the results and in the patients view (Ctrl+B), whose
-MRN column fits Synthea's 36-character MRNs; the key legend is the one of any search (the fake embedder)."""
+MRN column fits Synthea's 36-character MRNs; the key legend is the one of any search, and F1 says what the marks
+mean (the fake embedder)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import Any
 import pytest
 from rich.style import Style
 from rich.text import Text
+from textual.app import App
 from textual.widgets import Input
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.test_cli_weak_hits import DERM, DIABETES, HEAT, NOTES, RASH
 from tests.tui_helpers import unlock, vault_with_notes, wait_until
 from tui.app import make_app
+from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.widgets.results import SearchResults
 
@@ -78,6 +81,31 @@ async def test_a_weak_hit_after_a_good_one_is_marked_and_muted(vault_root: Path)
             weak = text.startswith(DIABETES)
             assert text.endswith("(weak)") is weak and _dim(row) is weak  # type: ignore[arg-type]
         assert {b.binding.key for b in main.active_bindings.values() if b.binding.show} == legend
+        # F1 says what the marks mean.
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
+        help_text = app.screen.plain_text()  # type: ignore[attr-defined]
+        assert "Marks on this screen" in help_text
+        assert "(weak)" in help_text and "not a good match" in help_text and "~near spelling" in help_text
+
+
+async def test_the_patients_view_keeps_mrns_and_names_in_columns() -> None:
+    from archive.patient_view import PatientRow
+
+    class Results(App[None]):
+        def compose(self) -> Any:
+            yield SearchResults(id="results")
+
+    rows = [PatientRow(RASH, "Ann Lee", 2, "2020-01-01", "2021-01-01", ["note"]),
+            PatientRow(HEAT, "Bartholomew Ng", 1, "2022-01-01", "2022-01-01", ["fhir:Bundle"], weak=True)]
+    app = Results()
+    async with app.run_test(size=(120, 20)):
+        results = app.query_one(SearchResults)
+        results.show_patients(rows)
+        texts = [str(results.get_option_at_index(i).prompt) for i in range(2)]
+    assert texts[0].startswith(f"{RASH}  Ann Lee         2 matching records")
+    assert texts[1].startswith(f"{HEAT:<36}  Bartholomew Ng  1 matching record ")
+    assert texts[1].endswith("(weak)") and not texts[0].endswith("(weak)")
 
 
 def test_the_prompt_marks_only_weak_hits() -> None:

@@ -60,6 +60,16 @@ class MainScreen(Screen[None]):
         Binding("ctrl+b", "toggle_patients", "Patients"),  # with results shown
         Binding("f11", "open_saved", "Saved"),
     ]
+    # What the marks on a result mean (F1; tui.widgets.results draws them).
+    HELP_MARKS = [
+        ("[negated]", "The record denies what you searched for where it mentions it (the row is muted); "
+                      "[possible], [hypothetical], [historical] and [family] say how else it is mentioned. "
+                      "Ctrl+F keeps only records that affirm it."),
+        ("~near spelling", "Found by a near spelling of a word you typed (a scan's misread text), listed after "
+                           "the records that hold the word exactly."),
+        ("(weak)", "Searches by meaning list the closest records: a muted row marked (weak) is one of those, "
+                   "not a good match. When every row is weak, the line above the results says so."),
+    ]
 
     def __init__(self, session: Any) -> None:
         super().__init__(name="main")

@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 from archive.columns import mrn_cell, mrn_width
 
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # what archive.search is asked to mark with
+NAME_CAP = 28  # the patients view pads names to the longest shown up to this; a longer one pushes only its row
 
 
 def snippet_text(snippet: str, style: str = "bold reverse") -> Text:
@@ -86,15 +87,17 @@ class SearchResults(OptionList):
 
     def show_patients(self, rows: list[Any], unfiled: int = 0) -> None:
         """One option per patient (archive.patient_view.PatientRow); Enter lists that patient's records. The MRNs
-        as one column (archive.columns); a patient whose records are all weak hits marked "(weak)" and muted."""
+        and the names as columns (archive.columns); a patient whose records are all weak hits marked "(weak)" and
+        muted."""
         self.hits = {}
         self.clear_options()
         options = []
         width = mrn_width((r.patient for r in rows), least=0)  # no header to fit
+        names = min(max((len(r.name or "-") for r in rows), default=1), NAME_CAP)
         for r in rows:
             line = Text()
             line.append(mrn_cell(r.patient, width), style="bold")
-            line.append(f"  {r.name or '-'}  ")
+            line.append(f"  {r.name or '-':<{names}}  ")
             line.append(f"{r.records} matching record{'s' if r.records != 1 else ''}", style="bold")
             dates = r.first if r.first == r.last else f"{r.first or '?'} to {r.last or '?'}"
             line.append(f"  {dates or 'undated'}  ")
