@@ -68,7 +68,8 @@ SIMILAR_FLOOR_OTHER = 0.55  # another model: the default model's floor until mea
 # A search by meaning always lists something. When even its best hit scores below this floor (per
 # model and mode: the hybrid score is cosine + keyword bonus, semantic the cosine), no record matches
 # well: the result says so (`SearchResult.weak`) and lists only the WEAK_SHOWN closest. Each hit under the
-# floor is marked (`SearchHit.weak`): after one good match, the unrelated closest ones. Calibrated by
+# floor that does not hold every word of the query is marked (`SearchHit.weak`): after one good match, the
+# unrelated closest ones (`_weak_marked`). Calibrated by
 # bench/weak_floor.py on one MTSamples corpus and reported on another (bench/RESULTS.md).
 WEAK_FLOOR = {
     ("all-MiniLM-L6-v2", "hybrid"): 0.45,
@@ -108,8 +109,9 @@ class SearchHit:
     assertion: str | None = None
     mention: str | None = None  # the mention itself, as written
     fuzzy: bool = False  # found by a near spelling of a query word (OCR errors), ranked below exact matches
-    # By meaning: this hit's evidence (`_Raw.evidence`) is under the weak floor (WEAK_FLOOR): it is listed
-    # because it is among the closest, not because it matches (full text and similar cases: never).
+    # By meaning: this hit's evidence (`_Raw.evidence`) is under the weak floor (WEAK_FLOOR) and it does not hold
+    # every word of the query: listed because it is among the closest, not because it matches (full text and
+    # similar cases: never; every hit of a weak result).
     weak: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -539,8 +541,8 @@ def search(
     `as_you_type` treats the last word of a full-text query as a prefix; `visible`:
     the caller's per-record filter (its role already checked), else the user's right to search;
     `patients`: only these patients' records (a patient list). By meaning, each hit under the relevance
-    floor is marked `weak` (`SearchHit.weak`), and a result none of whose hits passes is `weak` (only the
-    closest few are listed).
+    floor that does not hold every word of the query is marked `weak` (`SearchHit.weak`), and a result none
+    of whose hits passes is `weak` (only the closest few are listed, all marked).
     `positive`: only records with an affirmed (or historical) mention of the query, in every mode.
     Each hit carries the assertion of its mention (`SearchHit.assertion`).
     """
@@ -599,8 +601,7 @@ def search(
     label = Labeller(session, query, positive)
     kept = _to_hits(session, visible, raw, words, mark, label, limit)
     floor = weak_floor(embedder.model_id, mode)
-    hits = [replace(h, weak=True) if float(r.evidence) < floor else h for r, h in kept]
-    weak = bool(hits) and all(h.weak for h in hits)
+    hits, weak = _weak_marked(session.store.records, query, kept, floor, holding, limit)
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
@@ -620,6 +621,30 @@ def search(
     _audit(session, "search", query, mode, patient, f, hits, weak=weak, positive=positive,
            fuzzy=sum(h.fuzzy for h in hits))
     return SearchResult(query, mode, hits, note=note, requested=requested, weak=weak, weak_floor=floor)
+
+
+def _weak_marked(
+    records: RecordsRepo, query: str, kept: list[tuple[_Raw, SearchHit]], floor: float, holding: set[str] | None,
+    limit: int,
+) -> tuple[list[SearchHit], bool]:
+    """The hits, each under the weak floor marked weak unless it holds every word of the query as typed (it is
+    about what was asked, however far its passages are by meaning: a long FHIR bundle naming the condition among
+    hundreds of facts); and whether no hit passes the floor (the result is weak: then every hit is marked, as
+    the floor was calibrated on the best hit alone). `holding`: the records the words' side found holding the
+    words, all of them when fewer than `limit` (else they are looked up among the hits under the floor)."""
+    below = [(r, h) for r, h in kept if float(r.evidence) < floor]
+    if not below or len(below) == len(kept):
+        weak = bool(kept)
+        return [replace(h, weak=True) if weak else h for _r, h in kept], weak
+    if holding is not None and len(holding) < limit:
+        held = holding
+    else:
+        try:
+            held = set(records.holders(query, fts.Filters(within=tuple(r.n for r, _h in below)), len(below)))
+        except fts.BadQuery:  # not full-text syntax: no hit holds "the words as typed"
+            held = set()
+    marked = {h.record_id for _r, h in below if h.record_id not in held}
+    return [replace(h, weak=True) if h.record_id in marked else h for _r, h in kept], False
 
 
 def _near_spellings_by_meaning(

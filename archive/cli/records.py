@@ -151,10 +151,10 @@ def search(
     once); with --json each line of output is the JSON hit list of one
     query. JSON hits carry record_id, filename, patient, date, type, score,
     snippet (matched terms between ** **) and weak: in the modes by meaning
-    a hit under the relevance floor is marked weak ("(weak)" after its
-    score), listed as one of the closest rather than as a match; when no
-    record passes, only the closest few are listed, under "No record
-    matches well".
+    a hit under the relevance floor that does not hold every word of the
+    query is marked weak ("(weak)" after its score), listed as one of the
+    closest rather than as a match; when no record passes, only the
+    closest few are listed, under "No record matches well".
 
     Saved searches: --save NAME keeps the query, mode and filters (--share
     USER lets others run it); --saved NAME runs one; --saved-list lists them;

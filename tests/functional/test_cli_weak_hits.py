@@ -92,3 +92,14 @@ def test_a_list_is_not_filled_from_weak_hits_after_a_good_one(shared_vault: Vaul
     ok(invoke(root, "list", "add", "rashes", "--query", QUERY, "--mode", "hybrid"))
     shown = ok_json(invoke(root, "list", "show", "rashes", "--json"))
     assert sorted(m["mrn"] for m in shown["members"]) == sorted([RASH, DERM, HEAT])
+
+
+def test_a_hit_holding_every_word_of_the_query_is_not_weak(shared_vault: VaultFixture,
+                                                            records: dict[str, str]) -> None:
+    # "amoxicillin" alone: the diabetes note is as far by meaning as before (under the floor), but it holds the
+    # word: it is about what was asked (a long FHIR bundle naming a condition among hundreds of facts is too).
+    hits = ok_json(invoke(shared_vault.root, "search", "amoxicillin", "--mode", "hybrid", "--json"))
+    assert {h["patient"]: h["weak"] for h in hits} == {RASH: False, DIABETES: False}
+    # As many records hold the word as are listed: the words' side did not list them all; looked up among the hits.
+    two = ok_json(invoke(shared_vault.root, "search", "amoxicillin", "--mode", "hybrid", "--limit", "2", "--json"))
+    assert {h["patient"]: h["weak"] for h in two} == {RASH: False, DIABETES: False}
