@@ -103,3 +103,13 @@ def test_a_hit_holding_every_word_of_the_query_is_not_weak(shared_vault: VaultFi
     # As many records hold the word as are listed: the words' side did not list them all; looked up among the hits.
     two = ok_json(invoke(shared_vault.root, "search", "amoxicillin", "--mode", "hybrid", "--limit", "2", "--json"))
     assert {h["patient"]: h["weak"] for h in two} == {RASH: False, DIABETES: False}
+
+
+def test_a_search_whose_only_hits_hold_its_words_is_not_weak(shared_vault: VaultFixture,
+                                                             records: dict[str, str]) -> None:
+    # By meaning, one word is far from a long note about many things (under the floor): the note holds the word,
+    # so the search found what was asked; it said "No record matches well" before.
+    out = ok(invoke(shared_vault.root, "search", "monofilament", "--mode", "semantic")).stdout
+    hits = ok_json(invoke(shared_vault.root, "search", "monofilament", "--mode", "semantic", "--json"))
+    assert hits and hits[0]["patient"] == DIABETES and hits[0]["weak"] is False
+    assert "No record matches well" not in out and "(weak)" not in out.splitlines()[0]
