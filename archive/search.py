@@ -639,7 +639,7 @@ def _weak_marked(
         held = holding
     else:
         try:
-            held = set(records.holders(query, fts.Filters(within=tuple(r.n for r, _h in below)), len(below)))
+            held = records.holding_among(query, [r.n for r, _h in below])
         except fts.BadQuery:  # not full-text syntax: no hit holds "the words as typed"
             held = set()
     marked = {h.record_id for _r, h in below if h.record_id not in held}
