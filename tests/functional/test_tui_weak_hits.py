@@ -11,7 +11,7 @@ import pytest
 from rich.style import Style
 from rich.text import Text
 from textual.app import App
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from tests.conftest import TECH_PASS, VaultTemplate
 from tests.functional.test_cli_weak_hits import DERM, DIABETES, HEAT, NOTES, RASH
@@ -59,6 +59,8 @@ async def test_a_weak_hit_after_a_good_one_is_marked_and_muted(vault_root: Path)
         main.query_one("#search", Input).value = QUERY
         await wait_until(pilot, lambda: main.searches > before and main.last_query == QUERY, "the search")
         assert main.result is not None and main.result.mode == "hybrid" and not main.result.weak
+        status = str(main.query_one("#results-status", Static).render())
+        assert status.startswith("Hybrid: 4 records, 1 weak (muted: among the closest, not matches). Enter opens")
         results = main.query_one("#results", SearchResults)
         prompts = {results.hits[str(o.id)].patient: o.prompt for o in results.options}
         assert set(prompts) == {RASH, DERM, HEAT, DIABETES}

@@ -13,8 +13,10 @@ in for the mode chosen, a notice says why and what to do, follows the backlog
 the app recounts (`BacklogCounted`), and the search runs again once it can.
 While this screen is up the inbox is watched in a background thread (for
 users who may import), and new arrivals are announced.
-Opening a result opens the record at its first hit. When no record passes the
-relevance floor, a notice says the results are only the closest (weak). With
+Opening a result opens the record at its first hit. A result under the relevance
+floor (archive.search: SearchHit.weak) is muted and marked (weak), and the line over
+the results counts them; when no record passes, it says the results are only the
+closest (weak matches). With
 results shown, Ctrl+S saves the search and Ctrl+B shows them by patient; F11
 lists saved searches and patient lists (run one, search within a list).
 """
@@ -194,6 +196,9 @@ class MainScreen(Screen[None]):
         label = MODE_LABEL.get(result.mode, "") if result is not None else ""
         nothing = "No record affirms it." if self.positive else "No records match."
         found = f"{counted(n, 'record')}{more}. Enter opens one." if n else nothing
+        if weak := sum(bool(getattr(h, "weak", False)) for h in hits):  # after a good match: say what muted means
+            found = (f"{counted(n, 'record')}{more}, {weak} weak (muted: among the closest, not matches). "
+                     "Enter opens one.")
         if result is not None and result.weak:
             found = f"No record matches well; the closest {counted(n, 'record')} (weak matches). Enter opens one."
         if self.within is not None:
