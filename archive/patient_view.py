@@ -3,7 +3,8 @@
 Built from the hits of `archive.search.search`, which already left out every
 record the user may not see, so a row counts only records this user may see
 and a patient appears only through them. Records not yet filed to a patient
-are counted apart, never grouped under a guess.
+are counted apart, never grouped under a guess. A patient whose matching records are all
+weak hits (under the relevance floor of a search by meaning) is a weak row.
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ class PatientRow:
     last: str | None
     types: list[str]
     record_ids: list[str] = field(default_factory=list)  # best first
+    weak: bool = False  # every matching record of the patient is a weak hit (archive.search: SearchHit.weak)
 
     def to_json(self) -> dict[str, Any]:
         return {"patient": self.patient, "name": self.name, "records": self.records, "first": self.first,
-                "last": self.last, "types": self.types, "record_ids": self.record_ids}
+                "last": self.last, "types": self.types, "record_ids": self.record_ids, "weak": self.weak}
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ def by_patient(session: Session, hits: list[SearchHit]) -> tuple[list[PatientRow
         dates = sorted(h.date[:10] for h in found if h.date)
         types = sorted({h.type or h.format or "-" for h in found})
         rows.append(PatientRow(mrn, session.store.patients.name_of(mrn), len(found), dates[0] if dates else None,
-                               dates[-1] if dates else None, types, [h.record_id for h in found]))
+                               dates[-1] if dates else None, types, [h.record_id for h in found],
+                               weak=all(h.weak for h in found)))
     order = {mrn: i for i, mrn in enumerate(dict.fromkeys(h.patient for h in hits if h.patient))}
     rows.sort(key=lambda r: (-r.records, order[r.patient]))
     return rows, unfiled

@@ -305,7 +305,8 @@ def add_patients(session: Session, name: str, mrns: list[str], *, source: str = 
 
 
 def add_from_search(session: Session, name: str, query: str, *, limit: int = 200, **search_args: Any) -> ListChange:
-    """Add the patients of a search's hits (the search is audited as any other; only hits the user may see)."""
+    """Add the patients of a search's hits (the search is audited as any other; only hits the user may see),
+    never of a weak hit (under the relevance floor: one of the closest records, not a match)."""
     from archive.search import search
 
     session.require(Action.SEARCH)
@@ -314,7 +315,7 @@ def add_from_search(session: Session, name: str, query: str, *, limit: int = 200
     if result.weak:  # the closest records are not matches: their patients do not belong on a list
         raise BadInput(f"No record matches '{query.strip()}' well; no patient was added.",
                        "Use words the notes use, or add patients by MRN.")
-    mrns = sorted({h.patient for h in result.hits if h.patient})
+    mrns = sorted({h.patient for h in result.hits if h.patient and not h.weak})  # nor after a good one
     return _add(session, row, mrns, f"search: {query.strip()}"[:200])
 
 

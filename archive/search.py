@@ -65,9 +65,11 @@ STRONG_KEYWORDS = 0.5
 # (hashed words) knows only shared words: short notes sharing no content word score below 0.2.
 SIMILAR_FLOOR = {"all-MiniLM-L6-v2": 0.55, "fake-hash-64": 0.2}
 SIMILAR_FLOOR_OTHER = 0.55  # another model: the default model's floor until measured
-# A search by meaning always lists something. When even its best hit scores below this floor (per
-# model and mode: the hybrid score is cosine + keyword bonus, semantic the cosine), no record matches
-# well: the result says so (`SearchResult.weak`) and lists only the WEAK_SHOWN closest. Calibrated by
+# A search by meaning always lists something. A hit that scores below this floor (per model and mode: the
+# hybrid score is cosine + keyword bonus, semantic the cosine) and does not hold every word of the query is
+# weak (`SearchHit.weak`): after one good match, the unrelated closest ones (`_weak_marked`). When every hit
+# is, no record matches well: the result says so (`SearchResult.weak`) and lists only the WEAK_SHOWN
+# closest. Calibrated (on the best hit) by
 # bench/weak_floor.py on one MTSamples corpus and reported on another (bench/RESULTS.md).
 WEAK_FLOOR = {
     ("all-MiniLM-L6-v2", "hybrid"): 0.45,
@@ -107,6 +109,10 @@ class SearchHit:
     assertion: str | None = None
     mention: str | None = None  # the mention itself, as written
     fuzzy: bool = False  # found by a near spelling of a query word (OCR errors), ranked below exact matches
+    # By meaning: this hit's evidence (`_Raw.evidence`) is under the weak floor (WEAK_FLOOR) and it does not hold
+    # every word of the query: listed because it is among the closest, not because it matches (full text and
+    # similar cases: never).
+    weak: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,6 +128,7 @@ class SearchHit:
             "assertion": self.assertion,
             "mention": self.mention,
             "fuzzy": self.fuzzy,
+            "weak": self.weak,
         }
 
 
@@ -205,7 +212,7 @@ class SearchResult:
     requested: str | None = None
     fallback: Fallback | None = None  # full text stood in for `fallback.wanted`, and why
     floor: float | None = None  # similar cases: the similarity a record needed to be listed
-    weak: bool = False  # no hit passed the relevance floor: these are only the closest (see WEAK_FLOOR)
+    weak: bool = False  # every hit is weak (SearchHit.weak): these are only the closest (see WEAK_FLOOR)
     # the floor the best hit was held to (modes by meaning): its score before hybrid's second look (`_Raw.evidence`),
     # which may be below the score it shows (the order's, after the second look)
     weak_floor: float | None = None
@@ -533,8 +540,9 @@ def search(
     `wait_for_model=False` (the TUI) answers with full text while the model loads;
     `as_you_type` treats the last word of a full-text query as a prefix; `visible`:
     the caller's per-record filter (its role already checked), else the user's right to search;
-    `patients`: only these patients' records (a patient list). By meaning, a result whose best hit
-    is under the relevance floor is `weak` (only the closest few are listed).
+    `patients`: only these patients' records (a patient list). By meaning, each hit under the relevance
+    floor that does not hold every word of the query is marked `weak` (`SearchHit.weak`), and a result all
+    of whose hits are is `weak` (only the closest few are listed).
     `positive`: only records with an affirmed (or historical) mention of the query, in every mode.
     Each hit carries the assertion of its mention (`SearchHit.assertion`).
     """
@@ -592,14 +600,15 @@ def search(
         words += _query_words(" ".join(form for forms in parsed.lay.values() for form in forms))
     label = Labeller(session, query, positive)
     kept = _to_hits(session, visible, raw, words, mark, label, limit)
-    hits = [h for _r, h in kept]
     floor = weak_floor(embedder.model_id, mode)
-    weak = bool(kept) and max(float(r.evidence) for r, _h in kept) < floor
+    hits, weak = _weak_marked(session.store.records, query, kept, floor, holding, limit)
     if weak:
         hits = hits[:WEAK_SHOWN]
     note = None
     near = _near_spellings_by_meaning(session, query, among, visible, label, mark, limit, holding, near_found)
     if near and mode == "hybrid":
+        if weak:  # nothing passed the floor: the near spellings listed beside the closest are weak matches too
+            near = [replace(h, weak=True) for h in near]
         hits = _place_near_spellings(hits, near, holding or set(), limit)
         listed = sum(h.fuzzy for h in hits)
         note = f"{counted(listed, 'hit')} by a near spelling, after the records holding the words." if listed \
@@ -612,6 +621,30 @@ def search(
     _audit(session, "search", query, mode, patient, f, hits, weak=weak, positive=positive,
            fuzzy=sum(h.fuzzy for h in hits))
     return SearchResult(query, mode, hits, note=note, requested=requested, weak=weak, weak_floor=floor)
+
+
+def _weak_marked(
+    records: RecordsRepo, query: str, kept: list[tuple[_Raw, SearchHit]], floor: float, holding: set[str] | None,
+    limit: int,
+) -> tuple[list[SearchHit], bool]:
+    """The hits, each under the weak floor marked weak unless it holds every word of the query as typed (it is
+    about what was asked, however far its passages are by meaning: a long FHIR bundle naming the condition among
+    hundreds of facts); and whether every hit is weak (no hit passes: the result is weak). `holding`: the records
+    the words' side found holding the words, all of them when fewer than `limit` (else they are looked up among
+    the hits under the floor)."""
+    below = [(r, h) for r, h in kept if float(r.evidence) < floor]
+    if not below:
+        return [h for _r, h in kept], False
+    if holding is not None and len(holding) < limit:
+        held = holding
+    else:
+        try:
+            held = records.holding_among(query, [r.n for r, _h in below])
+        except fts.BadQuery:  # not full-text syntax: no hit holds "the words as typed"
+            held = set()
+    marked = {h.record_id for _r, h in below if h.record_id not in held}
+    hits = [replace(h, weak=True) if h.record_id in marked else h for _r, h in kept]
+    return hits, len(marked) == len(kept)
 
 
 def _near_spellings_by_meaning(

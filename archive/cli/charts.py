@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state
+from archive.columns import mrn_cell, mrn_width
 from archive.errors import ValidationError
 from archive.plural import counted
 
@@ -189,8 +190,9 @@ def patient_list(state: CliState, as_json: bool) -> None:
         return
     if not patients:
         click.echo("No patients.")
+    width = mrn_width((p.mrn for p in patients), least=20)
     for p in patients:
-        click.echo(f"{p.mrn:<20} {p.name or '(no name)':<28} {p.dob or '?':<10} {p.sex or '?'}  "
+        click.echo(f"{mrn_cell(p.mrn, width)} {p.name or '(no name)':<28} {p.dob or '?':<10} {p.sex or '?'}  "
                    f"{p.attending or '-':<10} {_stay(p.admitted, p.discharged)}")
 
 

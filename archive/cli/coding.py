@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state
+from archive.columns import mrn_cell, mrn_width
 from archive.errors import BadInput
 from archive.plural import counted
 
@@ -199,12 +200,14 @@ def _print_index(result, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     n = len(result.entries)
     click.echo(f"{counted(len(result.records), 'record')}, {counted(n, 'chart entry', 'chart entries')}, "
                f"{counted(len(result.patients), 'patient')}: {', '.join(result.patients)}")
+    width = mrn_width([r.patient or "(unfiled)" for r in result.records] + [e.patient for e in result.entries])
     for r in result.records:
         codes = ", ".join(r.codes) if r.codes else "-"
-        click.echo(f"{r.record_id:<14} {r.patient or '(unfiled)':<12} {r.date or '':<10} codes: {codes}  {r.why}")
+        click.echo(f"{r.record_id:<14} {mrn_cell(r.patient or '(unfiled)', width)} {r.date or '':<10} codes: {codes}"
+                   f"  {r.why}")
     for e in result.entries:
         code = f" [{e.code}]" if e.code else ""
-        click.echo(f"{e.entry_id:<14} {e.patient:<12} {e.date or '':<10} {e.kind}: {e.text}{code}")
+        click.echo(f"{e.entry_id:<14} {mrn_cell(e.patient, width)} {e.date or '':<10} {e.kind}: {e.text}{code}")
 
 
 @index_group.command("by-code")

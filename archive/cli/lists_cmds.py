@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state
+from archive.columns import mrn_cell, mrn_width
 from archive.errors import BadInput
 from archive.plural import counted
 
@@ -119,8 +120,10 @@ def list_show(state: CliState, name: str | None, as_json: bool) -> None:
         return
     click.echo(f"Patient list '{view.plist.name}' of {view.plist.owner}: {counted(view.plist.size, 'patient')}"
                + (f"  ({view.plist.note})" if view.plist.note else ""))
+    width = mrn_width(m.mrn for m in view.members)
     for m in view.members:
-        click.echo(f"  {m.mrn:<12} {(m.name or '-')[:24]:<24} added {m.added_at[:10]} by {m.added_by} ({m.source})")
+        click.echo(f"  {mrn_cell(m.mrn, width)} {(m.name or '-')[:24]:<24} added {m.added_at[:10]} by {m.added_by}"
+                   f" ({m.source})")
     if view.hidden:
         click.echo(f"  {counted(view.hidden, 'patient')} you may not see.")
 

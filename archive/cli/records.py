@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
+from archive.columns import mrn_cell, mrn_width
 from archive.errors import BadInput
 from archive.plural import counted
 
@@ -149,9 +150,11 @@ def search(
     one query per line from standard input (unlock and model load are paid
     once); with --json each line of output is the JSON hit list of one
     query. JSON hits carry record_id, filename, patient, date, type, score,
-    snippet (matched terms between ** **) and weak: when no record passes
-    the relevance floor of the modes by meaning, the closest few are listed
-    under "No record matches well" and marked weak.
+    snippet (matched terms between ** **) and weak: in the modes by meaning
+    a hit under the relevance floor that does not hold every word of the
+    query is marked weak ("(weak)" after its score), listed as one of the
+    closest rather than as a match; when no record passes, only the
+    closest few are listed, under "No record matches well".
 
     Saved searches: --save NAME keeps the query, mode and filters (--share
     USER lets others run it); --saved NAME runs one; --saved-list lists them;
@@ -208,7 +211,7 @@ def search(
                          **filters)
     hits = result.hits
     if as_json:
-        emit_json([h.to_json() | {"weak": result.weak} for h in hits])
+        emit_json([h.to_json() for h in hits])
         return
     if result.note:
         click.echo(result.note, err=True)
@@ -218,10 +221,7 @@ def search(
     if result.weak:
         click.echo(f"No record matches well; the closest {'is' if len(hits) == 1 else 'are'} (weak matches):")
     for h in hits:
-        click.echo(
-            f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-            f"score {h.score:.2f}{_badge(h.assertion)}{_near(h.fuzzy)}" + ("  (weak)" if result.weak else "")
-        )
+        click.echo(_hit_line(h))
         click.echo(f"    {h.filename}: {h.snippet}")
 
 
@@ -267,14 +267,26 @@ def _search_by_patient(session: Any, query: str, mode: str | None, filters: dict
         return
     if view.result.weak:
         click.echo("No record matches well; the closest are (weak matches):")
-    click.echo(f"{'patient':<12} {'name':<22} {'records':>7}  {'first':<10}  {'last':<10}  types")
+    width = mrn_width(r.patient for r in view.rows)
+    click.echo(f"{mrn_cell('patient', width)} {'name':<22} {'records':>7}  {'first':<10}  {'last':<10}  types")
     for r in view.rows:
-        click.echo(f"{r.patient:<12} {(r.name or '-')[:22]:<22} {r.records:>7}  {r.first or '-':<10}  "
-                   f"{r.last or '-':<10}  {', '.join(r.types)}")
+        click.echo(f"{mrn_cell(r.patient, width)} {(r.name or '-')[:22]:<22} {r.records:>7}  {r.first or '-':<10}  "
+                   f"{r.last or '-':<10}  {', '.join(r.types)}{_weak(r.weak)}")
     found = f"{counted(len(view.rows), 'patient')}, {counted(sum(r.records for r in view.rows), 'record')}"
     if view.unfiled:
         found += f"; {counted(view.unfiled, 'record')} not filed to a patient yet"
     click.echo(found + ".")
+
+
+def _hit_line(h: Any) -> str:
+    """A hit's first line: record, date, type, patient, score and its marks (assertion, near spelling, weak)."""
+    return (f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
+            f"score {h.score:.2f}{_weak(h.weak)}{_badge(h.assertion)}{_near(h.fuzzy)}")
+
+
+def _weak(weak: bool) -> str:
+    """The mark after the score of a hit under the relevance floor: listed as one of the closest, not a match."""
+    return " (weak)" if weak else ""
 
 
 def _near(fuzzy: bool) -> str:
@@ -338,8 +350,7 @@ def _search_lines(
             continue
         click.echo(f"# {query}  ({result.mode}, {counted(len(result.hits), 'hit')})")
         for h in result.hits:
-            click.echo(f"{h.record_id}  {h.date or '-':<10}  {h.type or '-'}  {h.patient or '(needs filing)'}  "
-                       f"score {h.score:.2f}{_badge(h.assertion)}{_near(h.fuzzy)}")
+            click.echo(_hit_line(h))
         sys.stdout.flush()
     if failed:
         raise SystemExit(2)

@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from archive.cli.base import CliState, cli, emit_json, pass_state, progress_bar
+from archive.columns import mrn_cell, mrn_width
 from archive.errors import BadInput, UserError
 from archive.plural import counted
 
@@ -40,9 +41,10 @@ def retention_report_cmd(state: CliState, as_of: str | None, as_json: bool) -> N
     if not due:
         click.echo("No record is past its retention date.")
         return
+    width = mrn_width(d.patient for d in due)
     for d in due:
         hold = "  [LEGAL HOLD]" if d.held else ""
-        click.echo(f"{d.record_id}  {d.patient:<12} {d.doc_type or '-':<14} until {d.retain_until}{hold}")
+        click.echo(f"{d.record_id}  {mrn_cell(d.patient, width)} {d.doc_type or '-':<14} until {d.retain_until}{hold}")
         click.echo(f"    {d.rule}; last activity {d.last_activity}")
     held = sum(d.held for d in due)
     click.echo(f"{counted(len(due), 'record')} past retention; {held} on legal hold.")

@@ -9,10 +9,14 @@ from archive.cli.records import queue
 from archive.review import ACTIONS, STATUSES
 
 
-@queue.group("review")
-def review_group() -> None:
+@queue.group("review", invoke_without_command=True)
+@click.pass_context
+def review_group(ctx: click.Context) -> None:
     """Facts that do not add up (conflicting demographics, placeholders, impossible dates, codes outside
-    ICD-10-CM, a name that does not match the chart), held out of charts and statistics until decided."""
+    ICD-10-CM, a name that does not match the chart), held out of charts and statistics until decided.
+    With no command, lists the open items (as 'queue review list')."""
+    if ctx.invoked_subcommand is None:  # as 'queue' alone lists its first queue
+        ctx.invoke(review_list, status="open", as_json=False)
 
 
 @review_group.command("list")

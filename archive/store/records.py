@@ -286,6 +286,10 @@ class RecordsRepo:
         """Ids of records (at most `limit`, unranked) holding the words of a full-text query (BadQuery as above)."""
         return [rid for _n, rid in fts.holders(self.db, query, filters, limit)]
 
+    def holding_among(self, query: str, ns: list[int]) -> set[str]:
+        """Ids of the records among `ns` (records.n) holding the words of a full-text query (BadQuery as above)."""
+        return {rid for _n, rid in fts.holding_among(self.db, query, ns)}
+
     def near_terms(self, word: str) -> list[str]:
         """Index terms one or two edits from `word` (OCR misreadings such as "cimeti2in"), most frequent first."""
         return fts.near_terms(self.db, word)

@@ -28,6 +28,8 @@ def test_review_list_show_resolve(shared_vault: VaultFixture, tmp_path: Path) ->
         "demographics", "dob", "2023-05-04", "2024-06-30")
     listed = invoke(shared_vault.root, "queue", "review", "list")
     assert f"#{item['id']}" in listed.output and "11102779" in listed.output
+    # 'queue review' alone lists them too (it printed its usage), as 'queue' alone lists the first queue.
+    assert invoke(shared_vault.root, "queue", "review").stdout == listed.stdout
 
     shown = invoke(shared_vault.root, "queue", "review", "show", str(item["id"]))
     assert shown.exit_code == 0

@@ -16,7 +16,7 @@ from tests.conftest import ADMIN_PASS, VaultTemplate
 from tests.tui_helpers import unlock, wait_until
 from tui.app import make_app
 from tui.screens.main import MainScreen
-from tui.screens.stats import StatsScreen, bar_lines
+from tui.screens.stats import StatsScreen, bar_lines, cut_label
 
 _wait = wait_until
 
@@ -43,6 +43,13 @@ def test_bar_lines_scale_to_the_largest() -> None:
     lines = bar_lines([("2021", 40), ("2022", 20), ("2023", 0)], width=10).plain.splitlines()
     assert lines[0].count("█") == 10 and lines[1].count("█") == 5 and "█" not in lines[2]
     assert lines[2].endswith(" 0")
+
+
+def test_a_cut_description_says_it_goes_on() -> None:
+    # Cut at 30 characters, "Diseases of the circulatory system" read "Diseases of the circulatory sy".
+    assert cut_label("Diseases of the circulatory system") == "Diseases of the circulatory s…"
+    assert len(cut_label("Diseases of the circulatory system")) == 30
+    assert cut_label("Gout") == "Gout" and cut_label("x" * 30) == "x" * 30
 
 
 async def test_statistics_screen(vault: tuple[Path, sf.Fixture]) -> None:

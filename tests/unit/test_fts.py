@@ -137,6 +137,22 @@ def test_bad_filter_date(db: Any) -> None:
         fts.search(db, "fracture", fts.Filters(date_from="last week"))
 
 
+@pytest.mark.parametrize("value", ["2020-13-01", "2024-02-30", "2023-00", "0000"])
+def test_a_filter_date_that_is_no_calendar_date_is_refused(db: Any, value: str) -> None:
+    # Compared as text, 2020-13-01 filtered by a date nobody meant, silently.
+    with pytest.raises(BadInput, match=f"--to {value} is not a calendar date"):
+        fts.search(db, "fracture", fts.Filters(date_to=value))
+    assert fts.check_date("2024-02-29", "--from") == "2024-02-29" and fts.check_date(" 2024-02 ", "--to") == "2024-02"
+
+
+def test_holding_among_looks_up_only_the_records_asked(db: Any) -> None:
+    assert fts.holding_among(db, "fracture", [3, 1, 2, 3]) == [(2, "r2"), (3, "r3")]  # once each, by n
+    assert fts.holding_among(db, "hip fracture", [1, 2, 3, 4]) == [(2, "r2"), (3, "r3")]  # r3: "No hip injury"
+    assert fts.holding_among(db, "heart failure", [2, 3]) == [] and fts.holding_among(db, "heart", []) == []
+    with pytest.raises(BadQuery):
+        fts.holding_among(db, 'chest "pain', [1])
+
+
 def test_limit_and_update(db: Any) -> None:
     assert len(fts.search(db, "fracture OR heart", limit=1)) == 1
     fts.update_columns(db, 4, meta="fhir:Bundle MRN M9")

@@ -1,4 +1,5 @@
-"""F1: what each screen is for and which keys work, generated from the bindings so it cannot go stale."""
+"""F1: what each screen is for and which keys work, generated from the bindings so it cannot go stale; a screen
+whose rows carry marks ("[negated]", "(weak)") says what they mean in HELP_MARKS."""
 
 from __future__ import annotations
 
@@ -114,6 +115,9 @@ class HelpScreen(ModalScreen[None]):
             keys = screen_keys(below)
             section(f"On this screen ({name})",
                     list(keys) or [("", "Type in the fields; Tab moves between them, Enter submits.")])
+            marks = getattr(below, "HELP_MARKS", None)  # what the screen's own marks mean, where it has some
+            if marks:
+                section("Marks on this screen", list(marks))
         section("Everywhere", list(GLOBAL_KEYS))
         if self.user is None:
             section("After unlocking", [("", "Search, records, charts, queues, the assistant, coding, statistics "

@@ -13,8 +13,10 @@ in for the mode chosen, a notice says why and what to do, follows the backlog
 the app recounts (`BacklogCounted`), and the search runs again once it can.
 While this screen is up the inbox is watched in a background thread (for
 users who may import), and new arrivals are announced.
-Opening a result opens the record at its first hit. When no record passes the
-relevance floor, a notice says the results are only the closest (weak). With
+Opening a result opens the record at its first hit. A result under the relevance
+floor (archive.search: SearchHit.weak) is muted and marked (weak), and the line over
+the results counts them; when no record passes, it says the results are only the
+closest (weak matches). With
 results shown, Ctrl+S saves the search and Ctrl+B shows them by patient; F11
 lists saved searches and patient lists (run one, search within a list).
 """
@@ -59,6 +61,16 @@ class MainScreen(Screen[None]):
         Binding("ctrl+s", "save", "Save"),  # with results shown (see check_action)
         Binding("ctrl+b", "toggle_patients", "Patients"),  # with results shown
         Binding("f11", "open_saved", "Saved"),
+    ]
+    # What the marks on a result mean (F1; tui.widgets.results draws them).
+    HELP_MARKS = [
+        ("[negated]", "The record denies what you searched for where it mentions it (the row is muted); "
+                      "[possible], [hypothetical], [historical] and [family] say how else it is mentioned. "
+                      "Ctrl+F keeps only records that affirm it."),
+        ("~near spelling", "Found by a near spelling of a word you typed (a scan's misread text), listed after "
+                           "the records that hold the word exactly."),
+        ("(weak)", "Searches by meaning list the closest records: a muted row marked (weak) is one of those, "
+                   "not a good match. When every row is weak, the line above the results says so."),
     ]
 
     def __init__(self, session: Any) -> None:
@@ -184,6 +196,9 @@ class MainScreen(Screen[None]):
         label = MODE_LABEL.get(result.mode, "") if result is not None else ""
         nothing = "No record affirms it." if self.positive else "No records match."
         found = f"{counted(n, 'record')}{more}. Enter opens one." if n else nothing
+        if weak := sum(bool(getattr(h, "weak", False)) for h in hits):  # after a good match: say what muted means
+            found = (f"{counted(n, 'record')}{more}, {weak} weak (muted: among the closest, not matches). "
+                     "Enter opens one.")
         if result is not None and result.weak:
             found = f"No record matches well; the closest {counted(n, 'record')} (weak matches). Enter opens one."
         if self.within is not None:

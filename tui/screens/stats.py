@@ -32,6 +32,12 @@ SPARKLINES = 8  # groups with a sparkline (the most encounters first)
 BAR_WIDTH = 40
 
 
+def cut_label(text: str, width: int = 30) -> str:
+    """`text` in at most `width` characters; cut, it ends with "…" ("Diseases of the circulatory s…"), so that a
+    reader sees it goes on rather than reading a word cut short as the whole of it."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def bar_lines(items: list[tuple[str, int]], width: int = BAR_WIDTH, room: int | None = None) -> Text:
     """Horizontal bars, one per (label, value), scaled to the largest value.
 
@@ -193,7 +199,7 @@ class StatsScreen(Screen[None]):
         for g in result.groups:
             cells = [by_cell.get((g.key, p)) for p in periods]
             counts = [f"{c.patients}/{c.encounters}" if c else "" for c in cells]
-            label = (result.labels.get(g.key) or "")[:30]
+            label = cut_label(result.labels.get(g.key) or "")
             table.add_row(g.key, label, *counts, str(g.patients), str(g.encounters))
         self._say(f"{counted(len(result.groups), 'group')}, {counted(result.total.patients, 'patient')}, "
                   f"{counted(result.total.encounters, 'encounter')}; cells show patients/encounters.")

@@ -9,7 +9,10 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from archive.columns import mrn_cell, mrn_width
+
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # what archive.search is asked to mark with
+NAME_CAP = 28  # the patients view pads names to the longest shown up to this; a longer one pushes only its row
 
 
 def snippet_text(snippet: str, style: str = "bold reverse") -> Text:
@@ -38,7 +41,8 @@ BADGE_STYLE = {"negated": "bold red", "family": "bold magenta", "historical": "b
 
 def hit_prompt(hit: Any, score_label: str | None = None) -> Text:
     """A hit's lines; with `score_label` its score too ("similarity 0.72"); a badge when its mention of the query
-    is not affirmed ("[negated] ... denies chest pain"), and a negated hit muted."""
+    is not affirmed ("[negated] ... denies chest pain"), and a negated hit muted; a weak hit (under the relevance
+    floor: one of the closest records, not a match) marked "(weak)" and muted."""
     head = Text()
     head.append(hit.record_id, style="bold")
     assertion = getattr(hit, "assertion", None)
@@ -48,13 +52,16 @@ def hit_prompt(hit: Any, score_label: str | None = None) -> Text:
         head.append("  ~near spelling", style="bold yellow")
     if score_label:
         head.append(f"  {score_label} {hit.score:.2f}", style="bold")
+    weak = getattr(hit, "weak", False)
+    if weak:
+        head.append("  (weak)", style="italic")
     head.append(f"  {hit.date or '-'}  ")
     head.append(hit.type or "-", style="italic")
     head.append(f"  {hit.patient or 'needs filing'}  ")
     head.append(hit.filename, style="dim")
     head.append("\n  ")
     head.append_text(snippet_text(hit.snippet))
-    if assertion == "negated":
+    if assertion == "negated" or weak:
         head.stylize("dim")
     return head
 
@@ -79,18 +86,25 @@ class SearchResults(OptionList):
             self.highlighted = 0
 
     def show_patients(self, rows: list[Any], unfiled: int = 0) -> None:
-        """One option per patient (archive.patient_view.PatientRow); Enter lists that patient's records."""
+        """One option per patient (archive.patient_view.PatientRow); Enter lists that patient's records. The MRNs
+        and the names as columns (archive.columns); a patient whose records are all weak hits marked "(weak)" and
+        muted."""
         self.hits = {}
         self.clear_options()
         options = []
+        width = mrn_width((r.patient for r in rows), least=0)  # no header to fit
+        names = min(max((len(r.name or "-") for r in rows), default=1), NAME_CAP)
         for r in rows:
             line = Text()
-            line.append(r.patient, style="bold")
-            line.append(f"  {r.name or '-'}  ")
+            line.append(mrn_cell(r.patient, width), style="bold")
+            line.append(f"  {r.name or '-':<{names}}  ")
             line.append(f"{r.records} matching record{'s' if r.records != 1 else ''}", style="bold")
             dates = r.first if r.first == r.last else f"{r.first or '?'} to {r.last or '?'}"
             line.append(f"  {dates or 'undated'}  ")
             line.append(", ".join(r.types), style="italic")
+            if getattr(r, "weak", False):
+                line.append("  (weak)", style="italic")
+                line.stylize("dim")
             options.append(Option(line, id=f"patient:{r.patient}"))
         if unfiled:
             options.append(Option(Text(f"{unfiled} matching record{'s' if unfiled != 1 else ''} not filed to a "
