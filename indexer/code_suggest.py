@@ -710,7 +710,8 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str],
         return None
     s, e = _passage(text, toks, clause, 0, len(toks) - 1)
     weight = 1.0 if len(text) <= 120 and not sec.name else sec.weight
-    return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
+    return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description,
+                    named_at=content[0].start)
 
 
 # Each further passage naming a code adds this much to its best score, up to REPEAT_CAP passages.
@@ -891,8 +892,7 @@ def _explained(text: str, by_code: dict[str, list[_Mention]]) -> dict[str, list[
     heads = headings(text)
     stated = [h for h in heads if _DIAGNOSIS_HEADING.search(h.name)]
     given = [h for h in heads if _DIAGNOSIS_HEADING.search(h.name) or _REASON_HEADING.search(h.name)]
-    established = {code: [m.name for m in found if m.name is not None and m.coverage >= FULL_COVERAGE
-                          and not m.past and not m.past_of and _under(m, stated)]
+    established = {code: _said_in_full([m for m in found if _under(m, stated)])
                    for code, found in by_code.items() if code[:1] not in "RZ"}
     out: dict[str, list[str]] = {}
     for symptom in symptoms:
