@@ -16,6 +16,8 @@ Pure functions; no I/O.
 
 from __future__ import annotations
 
+import re
+
 # (symptom code prefix, the categories whose diagnosis explains it, as "A00-B99" ranges, categories or code
 # prefixes). The longest prefix of a symptom's code wins. Chapter 18's blocks follow the body systems (R00-R09
 # circulatory and respiratory, R10-R19 digestive, R20-R23 skin, R25-R29 nervous and musculoskeletal, R30-R39
@@ -100,14 +102,14 @@ def _within(code: str, item: str) -> bool:
     return lo <= code[: len(lo)] <= hi
 
 
-UNSPECIFIED_WORDS = ("unspecified", "not specified", " nos")
+# "not specified as recurrent" (K40.90 unilateral inguinal hernia) qualifies a named form: no unspecified code.
+_UNSPECIFIED = re.compile(r"(?i)\bunspecified\b|\bnot specified\b(?! as\b)|\bNOS\b")
 
 
 def is_unspecified(description: str) -> bool:
     """Whether a code's description says it is the unspecified form ("Heart failure, unspecified", "Urinary tract
     infection, site not specified", "... NOS")."""
-    low = description.lower()
-    return any(w in low for w in UNSPECIFIED_WORDS)
+    return bool(_UNSPECIFIED.search(description))
 
 
 def names_more(specific: tuple[tuple[str, ...], frozenset[str], bool],

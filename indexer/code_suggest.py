@@ -853,8 +853,12 @@ def _specific_first(matcher: CodeMatcher, by_code: dict[str, list[_Mention]],
         if not is_unspecified(matcher.descriptions.get(general, "")):
             continue
         said = [_name_words(m.name) for m in by_code[general] if m.name is not None]
+        # the specific code's own wording, or its heading's where it is that heading's unspecified form ("systolic
+        # heart failure", I50.2: I50.20); a heading's default that names another form is no form the text named
+        # (K40 "inguinal hernia" stands for K40.00, bilateral and obstructed, by the code set's order alone)
         over = [c for c in score if c != general and c[:3] == general[:3]
-                and any(names_more(_name_words(n), g) for n in _said_in_full(by_code[c]) for g in said)]
+                and any(names_more(_name_words(n), g) for n in _said_in_full(by_code[c])
+                        if n.code == c or is_unspecified(matcher.descriptions.get(c, "")) for g in said)]
         if not over:
             continue
         specific = max(over, key=lambda c: (c not in below, score[c], c))

@@ -29,6 +29,7 @@ def test_unspecified_and_names_more() -> None:
     assert is_unspecified("Heart failure, unspecified")
     assert is_unspecified("Urinary tract infection, site not specified")
     assert not is_unspecified("Essential (primary) hypertension")
+    assert not is_unspecified("Unilateral inguinal hernia, without obstruction or gangrene, not specified as recurrent")
 
     def name(text: str, other: bool = False) -> tuple[tuple[str, ...], frozenset[str], bool]:
         return (*parse_name(text), other)
