@@ -16,8 +16,9 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from indexer.assertion import Context, context_of_spans, headings, word_contexts
-from indexer.code_match import CodeMatcher, matcher_for
+from indexer.assertion import Context, Heading, context_of_spans, headings, word_contexts
+from indexer.code_explains import explains_symptom, is_unspecified, names_more
+from indexer.code_match import CodeMatcher, Name, matcher_for
 from indexer.query.abbreviations import dominant_senses
 from indexer.query.stopwords import FUNCTION_WORDS
 from indexer.query.tokens import stem, tokens_with_spans
@@ -343,6 +344,10 @@ class _Mention:
     matched: str
     past_of: str = ""  # a personal-history code's condition code (the mention said it was in the past)
     past_score: float = 0.0  # what the mention would score for that condition
+    name: Name | None = None  # the code-set name it matched (None: the full-text fallback)
+    coverage: float = 0.0  # the share of that name's (weighted) words the clause said
+    past: bool = False  # the note speaks of it as past (historical), and it is not treated now
+    named_at: int = 0  # where the name's first matched word is in the text
 
 
 def _passage(text: str, toks: list[_Token], clause: tuple[int, int], first: int, last: int) -> tuple[int, int]:
@@ -500,6 +505,7 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             continue  # "rule out PE", "possible pneumonia": never a suggestion
         weight = 1.0 if family_section else sec.weight
         past_of = ""
+        past = False
         if family and not is_family_code:
             # A relative's condition suggests only its family-history code (Z80-Z84).
             code = matcher.family_code(matcher.default.get(code, code)) or ""
@@ -516,13 +522,15 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
                 continue  # "s/p appendectomy 2005 for appendicitis": it went with the organ, and has no history code
             else:
                 weight *= 0.7
+                past = True
         elif any(t.historical for t in used) and not is_history_code:
             weight *= 0.7
+            past = True
         gate = _chapter_gate(code, context)
         s, e = _passage(text, toks, clause, m.start, m.end)
         past_score = m.score * weight * 0.7 * _chapter_gate(past_of, context) if past_of else 0.0
         mention = _Mention(code, m.score * weight * gate * alternative, s, e, sec.name, m.name.text, past_of,
-                           past_score)
+                           past_score, m.name, m.coverage, past, used[0].start)
         if doubted and uncertain is not None:
             uncertain.append(mention)
         else:
@@ -702,7 +710,8 @@ def _search_fallback(db: Any, text: str, toks: list[_Token], stems: list[str],
         return None
     s, e = _passage(text, toks, clause, 0, len(toks) - 1)
     weight = 1.0 if len(text) <= 120 and not sec.name else sec.weight
-    return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description)
+    return _Mention(hits[0].code, 0.6 * hits[0].score * weight, s, e, sec.name, hits[0].description,
+                    named_at=content[0].start)
 
 
 # Each further passage naming a code adds this much to its best score, up to REPEAT_CAP passages.
@@ -781,7 +790,7 @@ def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: i
         if current:
             target = condition if condition in current else max(current, key=lambda c: max(m.score for m in by_code[c]))
             by_code[matcher.default.get(mention.code, mention.code)].remove(mention)
-            by_code[target].append(replace(mention, code=target, score=mention.past_score, past_of=""))
+            by_code[target].append(replace(mention, code=target, score=mention.past_score, past_of="", past=True))
     by_code = defaultdict(list, {code: found for code, found in by_code.items() if found})
     # A note names the reason for the visit first (chief complaint, diagnosis, indication): the code whose first
     # passage is the note's k-th ranks as if its support were 1 + FIRST_BONUS * FIRST_DECAY**k times as strong
@@ -796,15 +805,113 @@ def _ranked(matcher: CodeMatcher, text: str, found_all: list[_Mention], limit: i
         support = best.score * weight * (1.0 + REPEAT_BONUS * min(REPEAT_CAP, repeats))
         first = 1.0 + FIRST_BONUS * FIRST_DECAY ** order[min(m.start for m in found)]
         scored.append((support * first / (1.0 + FIRST_BONUS), code, best))
-    scored.sort(key=lambda x: (-x[0], x[1]))
+    # An unspecified code ranks below the code of the same category that names its condition's form (I.B.2).
+    lifted, below = _specific_first(matcher, by_code, {code: score for score, code, _best in scored})
+    scored = [(lifted[code], code, best) for _score, code, best in scored]
+    scored.sort(key=lambda x: (-x[0], x[1] in below, x[1]))
     # Several codes of one category say less than one code of each of several categories.
     seen_categories: dict[str, int] = defaultdict(int)
     diversified = []
     for score, code, best in scored:
         diversified.append((score * (0.6 ** seen_categories[code[:3]]), code, best))
         seen_categories[code[:3]] += 1
-    diversified.sort(key=lambda x: (not matcher.billable.get(x[1], False), -x[0], x[1]))
+    # A symptom ranks below a diagnosis of the text that explains it (I.B.4-5), after the categories are weighed,
+    # so that it lands below the diagnosis as listed.
+    capped, below = _diagnosis_first(text, by_code, {code: score for score, code, _best in diversified}, below)
+    diversified = [(capped[code], code, best) for _score, code, best in diversified]
+    diversified.sort(key=lambda x: (not matcher.billable.get(x[1], False), -x[0], x[1] in below, x[1]))
     return [_suggestion(matcher, text, code, score, best) for score, code, best in diversified[:limit]]
+
+
+# A heading under which a note states its diagnoses (not "Diagnostic data", a test's results), and one under
+# which it gives the encounter's reason ("Chief complaint", "CC", "Reason for exam", "Indications").
+_DIAGNOSIS_HEADING = re.compile(r"(?i)\b(?:diagnos[ie]s|assessments?|impressions?|problems?)\b")
+_REASON_HEADING = re.compile(r"(?i)chief|complaint|\bcc\b|reason|indication")
+# A name counts as said where the clause held all its required words.
+FULL_COVERAGE = 0.99
+
+
+def _said_in_full(found: list[_Mention]) -> list[Name]:
+    """The names of a code that a current (not past) mention said in full: what a definitive code rests on."""
+    return [m.name for m in found if m.name is not None and m.coverage >= FULL_COVERAGE and not m.past
+            and not m.past_of]
+
+
+def _name_words(name: Name) -> tuple[tuple[str, ...], frozenset[str], bool]:
+    return name.required, name.optional, name.other
+
+
+def _specific_first(matcher: CodeMatcher, by_code: dict[str, list[_Mention]],
+                    score: dict[str, float]) -> tuple[dict[str, float], set[str]]:
+    """The ranking scores with each unspecified code's support given to the code of its category that the text
+    names in full and whose name says more (code_explains.names_more), and the codes so placed below another.
+
+    The unspecified code stays listed (the coder sees it, one place below); its category ranks where it did."""
+    score = dict(score)
+    below: set[str] = set()
+    for general in sorted(score, key=lambda c: (-score[c], c)):
+        if not is_unspecified(matcher.descriptions.get(general, "")):
+            continue
+        said = [_name_words(m.name) for m in by_code[general] if m.name is not None]
+        # the specific code's own wording, or its heading's where it is that heading's unspecified form ("systolic
+        # heart failure", I50.2: I50.20); a heading's default that names another form is no form the text named
+        # (K40 "inguinal hernia" stands for K40.00, bilateral and obstructed, by the code set's order alone)
+        over = [c for c in score if c != general and c[:3] == general[:3]
+                and any(names_more(_name_words(n), g) for n in _said_in_full(by_code[c])
+                        if n.code == c or is_unspecified(matcher.descriptions.get(c, "")) for g in said)]
+        if not over:
+            continue
+        specific = max(over, key=lambda c: (c not in below, score[c], c))
+        score[specific] = max(score[specific], score[general])
+        below.add(general)
+    return score, below
+
+
+def _diagnosis_first(text: str, by_code: dict[str, list[_Mention]], score: dict[str, float],
+                     below: set[str]) -> tuple[dict[str, float], set[str]]:
+    """The scores with each symptom that `_explained` finds explained lowered to its diagnosis' score (it ranks
+    just below it), and the codes so placed below another. Every other symptom keeps its place."""
+    score = dict(score)
+    below = set(below)
+    for symptom, explaining in _explained(text, {c: found for c, found in by_code.items() if c in score}).items():
+        score[symptom] = min(score[symptom], max(score[c] for c in explaining))
+        below.add(symptom)
+    return score, below
+
+
+def _explained(text: str, by_code: dict[str, list[_Mention]]) -> dict[str, list[str]]:
+    """Symptom code (R00-R69) -> the codes of the diagnoses the note establishes that explain it.
+
+    A diagnosis is established where the note states it in full, not as past, under a diagnosis heading
+    ("Diagnosis:", "Assessment:", "Impression:", "Problems:"), in other words than the symptom's ("seizures" alone
+    is no epilepsy beside its convulsions); it explains the symptom by code_explains.explains_symptom. Only a
+    symptom the note narrates (history, course, examination) is explained: one it gives as the encounter's reason
+    (a chief complaint, a reason for the visit or the exam, an indication, the opening lines before any heading)
+    or lists among its diagnoses keeps its place, as the note's author put it (the smaller rule of the two
+    measured: bench/RESULTS.md, session 14, s14-rank).
+    """
+    symptoms = [c for c in by_code if "R00" <= c[:3] <= "R69"]
+    if not symptoms:
+        return {}
+    heads = headings(text)
+    stated = [h for h in heads if _DIAGNOSIS_HEADING.search(h.name)]
+    given = [h for h in heads if _DIAGNOSIS_HEADING.search(h.name) or _REASON_HEADING.search(h.name)]
+    established = {code: _said_in_full([m for m in found if _under(m, stated)])
+                   for code, found in by_code.items() if code[:1] not in "RZ"}
+    out: dict[str, list[str]] = {}
+    for symptom in symptoms:
+        if any(_under(m, given) or (heads and m.named_at < heads[0].start) for m in by_code[symptom]):
+            continue
+        own = {w for m in by_code[symptom] if m.name is not None for w in (*m.name.required, *m.name.optional)}
+        explaining = [c for c, names in established.items() if explains_symptom(c, symptom)
+                      and any(set(n.required) - own for n in names)]
+        if explaining:
+            out[symptom] = explaining
+    return out
+
+
+def _under(mention: _Mention, heads: list[Heading]) -> bool:
+    return any(h.end <= mention.named_at < h.body_end for h in heads)
 
 
 def _suggestion(matcher: CodeMatcher, text: str, code: str, score: float, best: _Mention) -> Suggestion:

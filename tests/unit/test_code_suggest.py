@@ -927,3 +927,60 @@ def test_a_long_wrapped_note_is_cut_into_clauses_without_copying_it_at_each_line
     cut = clauses(note, 0, len(note))
     assert len(cut) == 2000  # each wrapped sentence is one clause
     assert _Sliced.copied <= 3 * len(note)
+
+
+# Issue 22: the specific code ranks first (ICD-10-CM Official Guidelines I.B.2, I.B.4-5).
+def test_the_demo_discharge_summary_gives_its_specific_diagnosis_first(db) -> None:  # type: ignore[no-untyped-def]
+    """The demo's discharge summary ("acute on / chronic systolic congestive heart failure (heart failure
+    exacerbation)" after "admitted with shortness of breath") gave I50.23 fifth: the symptom R06.02 and the
+    unspecified I50.9 ranked above it. Both stay listed, below it."""
+    from archive.demo_content import synthetic_files
+
+    note = next(f for f in synthetic_files() if f.name == "notes/vale_discharge_2024-02-09.txt").data.decode()
+    found = codes(db, note)
+    assert found[0] == "I50.23"
+    assert found.index("R06.02") > 0 and found.index("I50.9") > 0
+    scores = [s.score for s in suggest_codes(db, note)]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_an_unspecified_code_ranks_below_the_form_the_text_names(db) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, "Heart failure. Chronic systolic heart failure, NYHA class II.")
+    assert found[0] == "I50.22"  # was I50.20 "unspecified systolic", from the first sentence
+    assert "I50.20" in found  # kept for the coder, below it
+
+
+@pytest.mark.parametrize(("text", "diagnosis", "symptom"), [
+    ("HPI: two days of shortness of breath. Assessment: COPD exacerbation.", "J44", "R06"),
+    ("HPI: chest pain on exertion for a week. Assessment: unstable angina.", "I20", "R07"),
+    ("HPI: throbbing headache since this morning. Assessment: migraine without aura.", "G43", "R51"),
+    ("HPI: dysuria and frequency. Assessment: urinary tract infection.", "N39", "R30"),
+    ("HPI: abdominal pain since yesterday. Diagnosis: acute appendicitis.", "K35", "R10"),
+])
+def test_a_narrated_symptom_ranks_below_the_diagnosis_that_explains_it(db, text: str, diagnosis: str,  # type: ignore[no-untyped-def]
+                                                                       symptom: str) -> None:
+    categories = [c[:3] for c in codes(db, text)]
+    assert categories[0] == diagnosis  # the symptom, named first, was first
+    assert symptom in categories
+
+
+@pytest.mark.parametrize("text", [
+    "Chief complaint: chest pain. Assessment: unstable angina.",  # the encounter's reason, as the note gives it
+    "Reason for exam: chest pain. Impression: unstable angina.",
+    "Chest pain.\nAssessment: unstable angina.",  # the opening line, before any heading
+    "HPI: chest pain on exertion for a week. Assessment: chest pain; unstable angina.",  # listed as a diagnosis
+])
+def test_a_symptom_the_note_gives_as_its_reason_keeps_its_place(db, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert codes(db, text)[0][:3] == "R07"
+
+
+def test_a_symptom_no_established_diagnosis_explains_keeps_its_place(db) -> None:  # type: ignore[no-untyped-def]
+    hpi = "HPI: chest pain on exertion for a week. "
+    assert codes(db, hpi + "Assessment: hypertension.")[:2] == ["R07.9", "I10"]  # not a cause of chest pain
+    # a past diagnosis explains no current symptom
+    assert codes(db, hpi + "Assessment: history of myocardial infarction.")[0] == "R07.9"
+    # a finding outside a diagnosis heading establishes nothing (an endoscopy's esophagitis beside a stroke's
+    # dysphagia)
+    assert codes(db, "HPI: abdominal pain. Findings: diverticulosis of the sigmoid colon.")[0] == "R10.9"
+    # the symptom's own words read as a diagnosis ("Other seizures", G40.89) explain nothing
+    assert codes(db, "HPI: two seizures today. Assessment: seizures.")[0] == "R56.9"
