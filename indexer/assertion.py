@@ -97,6 +97,11 @@ class Rule:
     # its scope is not cut by terminators ("Hypokalemia on admission, repleted; K 4.1 today, RESOLVED.": a closing
     # clause of its own that speaks of the whole sentence, across the semicolons of what was done)
     through_terminators: bool = False
+    # matches only where its words close their clause: punctuation or the sentence's end follows ("Murmurs: no."
+    # answers the heading; "Thick films: no parasites seen" is "no" read forward)
+    before_punct: bool = False
+    # its scope is its own first word only ("seizure-free": the seizures are denied, not the epilepsy before them)
+    own_first: bool = False
 
 
 # A slot {"GAP": n} is up to n words of any kind but punctuation ("monitor creatinine post-contrast for"): n
@@ -135,7 +140,8 @@ def rules() -> tuple[Rule, ...]:
                         frozenset(w.lower() for w in rule.get("needs", ())), back_scope=rule.get("back_scope"),
                         needs_in_text=not rule.get("needs_in_sentence"),
                         sentence_end=bool(rule.get("sentence_end")),
-                        through_terminators=bool(rule.get("through_terminators"))))
+                        through_terminators=bool(rule.get("through_terminators")),
+                        before_punct=bool(rule.get("before_punct")), own_first=bool(rule.get("own_first"))))
     return tuple(out)
 
 
@@ -198,6 +204,8 @@ def _matches(words: list[str], near: frozenset[str] = frozenset()) -> list[tuple
             n = _match_len(rule.slots, words, i)
             if rule.sentence_end and i + n != closing:
                 continue
+            if rule.before_punct and n > 0 and i + n < len(words) and words[i + n] not in PUNCT:
+                continue
             if n > 0:
                 found.append((i, i + n, rule))
     return found
@@ -227,7 +235,9 @@ def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = Non
     mods = []
     for first, last, rule in taken:
         reach = rule.max_scope or MAX_SCOPE[rule.category]
-        if rule.direction in ("TERMINATE", "PSEUDO"):
+        if rule.own_first:
+            scope = (first, first + 1)
+        elif rule.direction in ("TERMINATE", "PSEUDO"):
             scope = (first, first)
         elif rule.direction == "BACKWARD":
             scope = (max(0, first - reach), first)
@@ -294,7 +304,7 @@ def _limited(mod: Modifier, mods: list[Modifier]) -> Modifier:
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "dr mr mrs ms prof st vs etc e.g i.e approx no fig dept jr sr inc pt pts hx dx rx sx tx b.i.d t.i.d q.i.d "
-    "p.o q.d p.r.n a.m p.m".split()
+    "p.o q.d p.r.n a.m p.m incl".split()
 )
 # A full stop before a space, or before a comma that runs on ("Acute appendicitis.,POSTOPERATIVE": text whose
 # line breaks became ", "); a blank line; a list item.
@@ -422,6 +432,21 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("inclusion criteria", HYPOTHETICAL),
     ("exclusion criteria", HYPOTHETICAL),
     ("eligibility criteria", HYPOTHETICAL),
+    # "Patient leaflet given:", "Safety netting:", "Advice given:" name what to watch for, as instructions do.
+    ("leaflet", HYPOTHETICAL),
+    ("leaflets", HYPOTHETICAL),
+    ("handout", HYPOTHETICAL),
+    ("handouts", HYPOTHETICAL),
+    ("safety netting", HYPOTHETICAL),
+    ("safety net", HYPOTHETICAL),
+    ("advice given", HYPOTHETICAL),
+    # "Risks and benefits explained: bleeding, perforation": a consent's list ("Risk factors:" are the patient's)
+    ("risks and benefits", HYPOTHETICAL),
+    ("risks explained", HYPOTHETICAL),
+    ("risks discussed", HYPOTHETICAL),
+    ("risks reviewed", HYPOTHETICAL),
+    ("complications discussed", HYPOTHETICAL),
+    ("complications explained", HYPOTHETICAL),
 )
 
 # "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".
@@ -685,9 +710,13 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]], problem_line: 
         answer = _answer_after(text, head.end, line_end)
         if answer is not None:
             flags[answer] = True  # "Fever: denies.", "Orthopnea: none": the line's whole answer is a trigger
+    if _other_twin(text, _sentence_of(text, *spans[0])[0], spans[0][0]):
+        flags[FAMILY] = True  # "Twin B has NEC; this note is for Twin A": the co-twin's, not the patient's
     if any(_VACCINE.fullmatch(text[a:b]) for a, b in spans):
         flags[HYPOTHETICAL] = True  # "Tdap given": a vaccine, not tetanus, diphtheria and pertussis
     default = head.default_at(spans[0][0]) if head else AFFIRMED
+    if default == FAMILY and head is not None and _our_twin(text, head.name):
+        default = AFFIRMED  # "Twin A: RDS on CPAP ... This note is about Twin A": the patient's own heading
     if default != AFFIRMED:
         flags[default] = True
     return Context(
@@ -773,6 +802,32 @@ def _problem_heading(text: str, piece: tuple[int, int], body: list[tuple[int, in
     return any(head.end <= a and b <= max(first[1], a) and a < first[1] for a, b in body)
 
 
+# Which twin a note is about, when it says so ("this note is for Twin A", "this baby is twin 2", "our patient is
+# twin B"); a condition a sentence gives to the other twin ("Twin B has NEC") is then the co-twin's.
+_THIS_TWIN = re.compile(
+    r"(?i)\b(?:(?:this|the)\s+(?:note|notes|entry|baby|infant|neonate|newborn|pt|patient|child|one)\s+"
+    r"(?:is\s+)?(?:for|about|of|regarding|re|concerns|is)|this\s+is|(?:our|my)\s+(?:patient|pt)\s+is|"
+    r"(?:pt|patient)\s+is)\s+(?:the\s+)?twin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
+_TWIN_NAMED = re.compile(r"(?i)\btwin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
+
+
+def _our_twin(text: str, name: str) -> bool:
+    """Whether a heading ("Twin A") names the twin the note says it is about."""
+    named = _TWIN_NAMED.fullmatch(name.strip())
+    return named is not None and {m.group(1).lower() for m in _THIS_TWIN.finditer(text)} == {named.group(1).lower()}
+
+
+def _other_twin(text: str, sentence_start: int, span_start: int) -> bool:
+    """Whether the note names its patient as one twin and the span's sentence, before the span, names another."""
+    if "twin" not in text.lower():
+        return False
+    ours = {m.group(1).lower() for m in _THIS_TWIN.finditer(text)}
+    if len(ours) != 1:
+        return False
+    named = [m.group(1).lower() for m in _TWIN_NAMED.finditer(text, sentence_start, span_start)]
+    return bool(named) and named[-1] not in ours
+
+
 # Vaccines written as the letters of the diseases they prevent: a piece that is one names the vaccine, never the
 # disease (an abbreviation table may expand "Tdap" to "tetanus, diphtheria, pertussis").
 _VACCINE = re.compile(
@@ -813,7 +868,8 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
                 out.append((a, b, Context(heading=True, section=head.name)))
                 continue
             flags = _flags_at(words, mods, k, k + 1)
-            if head is not None and head.default_at(a) != AFFIRMED:
+            if head is not None and head.default_at(a) != AFFIRMED and not (
+                    head.default == FAMILY and _our_twin(text, head.name)):
                 flags[head.default] = True
             out.append((a, b, Context(flags[NEGATED], flags[POSSIBLE], flags[HYPOTHETICAL], flags[HISTORICAL],
                                       flags[FAMILY], section=head.name if head else "", other=flags[OTHER])))
