@@ -304,7 +304,7 @@ def _limited(mod: Modifier, mods: list[Modifier]) -> Modifier:
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "dr mr mrs ms prof st vs etc e.g i.e approx no fig dept jr sr inc pt pts hx dx rx sx tx b.i.d t.i.d q.i.d "
-    "p.o q.d p.r.n a.m p.m incl".split()
+    "p.o q.d p.r.n a.m p.m incl poss prob susp".split()
 )
 # A full stop before a space, or before a comma that runs on ("Acute appendicitis.,POSTOPERATIVE": text whose
 # line breaks became ", "); a blank line; a list item.
@@ -440,11 +440,9 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("safety netting", HYPOTHETICAL),
     ("safety net", HYPOTHETICAL),
     ("advice given", HYPOTHETICAL),
-    # "Risks and benefits explained: bleeding, perforation": a consent's list ("Risk factors:" are the patient's)
-    ("risks and benefits", HYPOTHETICAL),
-    ("risks explained", HYPOTHETICAL),
-    ("risks discussed", HYPOTHETICAL),
-    ("risks reviewed", HYPOTHETICAL),
+    # "Risks and benefits explained:", "Discussed risks of the procedure:": a consent's list of what may happen
+    # ("Risk factors:" are the patient's own)
+    ("risks", HYPOTHETICAL),
     ("complications discussed", HYPOTHETICAL),
     ("complications explained", HYPOTHETICAL),
 )
