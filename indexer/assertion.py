@@ -708,6 +708,8 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]], problem_line: 
         answer = _answer_after(text, head.end, line_end)
         if answer is not None:
             flags[answer] = True  # "Fever: denies.", "Orthopnea: none": the line's whole answer is a trigger
+    if _inside(_unchecked_items(text), spans[0][0]):
+        flags[NEGATED] = True  # "PMH: [ ] Diabetes [x] Hypertension", "Epilepsy ☐  MI ☑": a box left empty
     if _other_twin(text, _sentence_of(text, *spans[0])[0], spans[0][0]):
         flags[FAMILY] = True  # "Twin B has NEC; this note is for Twin A": the co-twin's, not the patient's
     if any(_VACCINE.fullmatch(text[a:b]) for a, b in spans):
@@ -800,6 +802,44 @@ def _problem_heading(text: str, piece: tuple[int, int], body: list[tuple[int, in
     return any(head.end <= a and b <= max(first[1], a) and a < first[1] for a, b in body)
 
 
+# A form's tick boxes: "[ ] Diabetes [x] Hypertension", "Epilepsy ☐  Stroke ☑". A box left empty denies its item.
+_BOX = re.compile(r"\[[ \t]*(?P<on>[xX*\u2713\u2714])?[ \t]*\]|(?P<empty>[\u2610\u25a1])|(?P<ticked>[\u2611\u2612\u2705])")
+_LINE_LABEL = re.compile(r"[ \t]*[A-Za-z][A-Za-z /&()-]{0,40}:[ \t]*")
+
+
+@lru_cache(maxsize=64)
+def _unchecked_items(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each item of a line of tick boxes whose box is empty. On a line that opens with a box (after
+    its label, "PMH:") each box comes before its item; else after it ("Epilepsy ☐  Stroke ☑")."""
+    if "[" not in text and not any(c in text for c in "\u2610\u25a1\u2611\u2612\u2705"):
+        return ()
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        boxes = list(_BOX.finditer(text, start, end))
+        if not boxes:
+            continue
+        label = _LINE_LABEL.match(text, start, end)
+        opening = label.end() if label else start
+        opening += len(text[opening:end]) - len(text[opening:end].lstrip())
+        before = boxes[0].start() == opening
+        for k, box in enumerate(boxes):
+            if box.group("on") or box.group("ticked"):
+                continue
+            if before:
+                item = (box.end(), boxes[k + 1].start() if k + 1 < len(boxes) else end)
+            else:
+                item = (boxes[k - 1].end() if k else opening, box.start())
+            out.append(item)
+    return tuple(out)
+
+
+def _inside(items: tuple[tuple[int, int], ...], pos: int) -> bool:
+    return any(a <= pos < b for a, b in items)
+
+
 # Which twin a note is about, when it says so ("this note is for Twin A", "this baby is twin 2", "our patient is
 # twin B"); a condition a sentence gives to the other twin ("Twin B has NEC") is then the co-twin's.
 _THIS_TWIN = re.compile(
@@ -851,6 +891,7 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
     near = text_words(text)
     heads = headings(text)
     starts = [h.start for h in heads]
+    unchecked = _unchecked_items(text)
     # The whole text's sentences, cut once and cached: a caller reads every clause of a note in turn.
     for s, e in sentence_spans(text):
         if e <= start or s >= end:
@@ -866,6 +907,8 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
                 out.append((a, b, Context(heading=True, section=head.name)))
                 continue
             flags = _flags_at(words, mods, k, k + 1)
+            if unchecked and _inside(unchecked, a):
+                flags[NEGATED] = True
             if head is not None and head.default_at(a) != AFFIRMED and not (
                     head.default == FAMILY and _our_twin(text, head.name)):
                 flags[head.default] = True

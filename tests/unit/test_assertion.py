@@ -1004,7 +1004,7 @@ def test_round11_families(text: str, word: str, expected: str) -> None:
         ("Blood film: no sickle cells seen.", "sickle cells", "negated"),
         ("Biopsy, gastric antrum: no evidence of H. pylori gastritis.", "gastritis", "negated"),
         ("HIV -ve, HBsAg -ve.", "HIV", "negated"),
-        ("Nil by mouth from midnight for cholecystectomy; biliary colic settled.", "biliary colic", "affirmed"),
+        ("Nil by mouth from midnight for cholecystectomy; biliary colic ongoing.", "biliary colic", "affirmed"),
         # a surveillance scan's "no evidence of recurrence" dates the condition named after it too
         ("Follow-up MRI: nil evidence of residual disease 2 yrs after resection of meningioma.", "meningioma",
          "historical"),

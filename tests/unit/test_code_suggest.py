@@ -945,6 +945,12 @@ def test_a_long_wrapped_note_is_cut_into_clauses_without_copying_it_at_each_line
     ("Lady in bed 3 has influenza; this patient is a contact.", "J11"),
     ("Twin 1 has jaundice; this note is for twin 2, feeding well.", "R17"),
     ("Mam had a stroke last year.", "I63"),
+    # a form's empty tick box and its "N"
+    ("PMH: [ ] Diabetes [x] Hypertension [ ] Asthma", "E11"),
+    ("PMH: [ ] Diabetes [x] Hypertension [ ] Asthma", "J45"),
+    ("Epilepsy \u2610  Stroke \u2610  MI \u2611", "G40"),
+    ("Diabetes: N\nHypertension: Y", "E11"),
+    ("Asthma - N", "J45"),
     # a supplement given is not its deficiency
     ("Vitamin D 1000 units daily.", "E55"),
     ("Newborn: vitamin K given at birth.", "P53"),
@@ -956,7 +962,11 @@ def test_round12_suggester_families_code_nothing_of_these(db, text: str,  # type
 
 
 @pytest.mark.parametrize(("text", "wanted"), [
-    ("Rash: no blanching, purpuric on the shins.", "R21"),  # ': no' with words after it reads forward
+    ("Rash: no blanching, purpuric on the shins.", "R21"),
+    ("PMH: [ ] Diabetes [x] Hypertension [ ] Asthma", "I10"),
+    ("Epilepsy \u2610  Stroke \u2610  MI \u2611", "I21"),
+    ("Hypertension [x]  Diabetes [ ]", "I10"),
+    ("Diabetes: N\nHypertension: Y", "I10"),  # ': no' with words after it reads forward
     ("Known epileptic on levetiracetam, fit-free 1 yr.", "G40"),
     ("Migraine, headache-free since starting propranolol.", "G43"),
     ("Low vitamin D, replacement started.", "E55"),
