@@ -1013,6 +1013,10 @@ def test_round11_families(text: str, word: str, expected: str) -> None:
         ("Cow's milk protein allergy - outgrown by age 3.", "milk protein allergy", "negated"),
         ("He outgrew his migraines in his teens.", "migraines", "negated"),
         ("Whooping cough as a toddler, fully recovered.", "Whooping cough", "negated"),
+        ("Childhood asthma, no inhaler use for 15 years.", "asthma", "negated"),
+        ("Eczema in infancy, no flares since school age.", "Eczema", "negated"),
+        ("Asthma, no inhaler needed this winter.", "Asthma", "affirmed"),
+        ("Epilepsy, no seizures for 3 years on lamotrigine.", "Epilepsy", "affirmed"),
         ("Scabies treated, now clear.", "Scabies", "negated"),
         ("Nasal discharge, clear.", "Nasal discharge", "affirmed"),
         # a symptom's absence ("X-free") denies the symptom, not the condition it belongs to
