@@ -1041,6 +1041,9 @@ def test_round11_families(text: str, word: str, expected: str) -> None:
         ("Handout: heat exhaustion.", "heat exhaustion", "hypothetical"),
         ("Red flags for cauda equina explained; attend A&E if saddle numbness.", "cauda equina", "hypothetical"),
         ("Signs of cellulitis around the cannula site.", "cellulitis", "affirmed"),
+        ("Information given about pre-eclampsia symptoms.", "pre-eclampsia", "hypothetical"),
+        ("Reviewed his COPD symptoms; advised to return if worse.", "COPD", "affirmed"),
+        ("Dietary advice for type 2 diabetes given.", "type 2 diabetes", "affirmed"),
         # a vaccine by its British name
         ("Flu jab given today.", "Flu", "hypothetical"),
         # a possibility raised, two conditions the test cannot tell apart, empirical cover, a test to exclude
