@@ -803,7 +803,8 @@ def _problem_heading(text: str, piece: tuple[int, int], body: list[tuple[int, in
 
 
 # A form's tick boxes: "[ ] Diabetes [x] Hypertension", "Epilepsy ☐  Stroke ☑". A box left empty denies its item.
-_BOX = re.compile(r"\[[ \t]*(?P<on>[xX*\u2713\u2714])?[ \t]*\]|(?P<empty>[\u2610\u25a1])|(?P<ticked>[\u2611\u2612\u2705])")
+_BOX = re.compile(
+    r"\[[ \t]*(?P<on>[xX*\u2713\u2714])?[ \t]*\]|[\u2610\u25a1]|(?P<ticked>[\u2611\u2612\u2705])")
 _LINE_LABEL = re.compile(r"[ \t]*[A-Za-z][A-Za-z /&()-]{0,40}:[ \t]*")
 
 
