@@ -1044,6 +1044,7 @@ def test_round11_families(text: str, word: str, expected: str) -> None:
         ("Information given about pre-eclampsia symptoms.", "pre-eclampsia", "hypothetical"),
         ("Reviewed his COPD symptoms; advised to return if worse.", "COPD", "affirmed"),
         ("Dietary advice for type 2 diabetes given.", "type 2 diabetes", "affirmed"),
+        ("FRAX: 10-year probability of hip fracture 3%.", "hip fracture", "hypothetical"),
         # a vaccine by its British name
         ("Flu jab given today.", "Flu", "hypothetical"),
         # a possibility raised, two conditions the test cannot tell apart, empirical cover, a test to exclude
