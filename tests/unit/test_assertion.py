@@ -1071,6 +1071,10 @@ def test_round11_families(text: str, word: str, expected: str) -> None:
         ("Twin 2 has a PDA; this baby is Twin 1, in air, feeding well.", "PDA", "family"),
         ("Twin A: RDS on CPAP. Twin B has jaundice. This note is about Twin A.", "RDS", "affirmed"),
         ("Twin A: RDS on CPAP. Twin B has jaundice. This note is about Twin A.", "jaundice", "family"),
+        ("Result filed in error - belongs to a different patient (hepatitis C positive).", "hepatitis C", "family"),
+        ("Wrong patient: the CT report showing lung cancer was for another person.", "lung cancer", "family"),
+        ("Pneumonia; this is a patient with COPD.", "COPD", "affirmed"),
+        ("Likely represents a simple cyst; lymphoma less likely.", "lymphoma", "possible"),
         # grandparents' and parents' names of other countries' households
         ("Nonna had bowel cancer at 60.", "bowel cancer", "family"),
         ("Oma: type 2 diabetes.", "type 2 diabetes", "family"),
