@@ -953,7 +953,16 @@ _FORMER_PREFIX = re.compile(
     r"\b(?:quit|stopped|gave up|quitting|stopping)\s+)$")
 
 
+# A chronic condition's adjective after "non-" says the patient has it not ("non-diabetic", "non-asthmatic",
+# "non-alcoholic fatty liver"); a disease's own name may open with "non-" ("non-Hodgkin", "non-ST elevation"), so
+# only these adjectives.
+_NON_FORM = re.compile(
+    r"(?i)(?:diabetic|asthmatic|hypertensive|an(?:a)?emic|obese|alcoholic|hypothyroid|hyperthyroid|epileptic(?!\s+(?:attack|seizure|event|episode)))\b")
+
+
 def _habit_prefix(before: str, span: str) -> Label | None:
+    if _NEVER_PREFIX.search(before) and _NON_FORM.match(span):
+        return NEGATED
     if not _HABIT_WORD.match(span):
         return None
     if _NEVER_PREFIX.search(before):

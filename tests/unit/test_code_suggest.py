@@ -951,6 +951,9 @@ def test_a_long_wrapped_note_is_cut_into_clauses_without_copying_it_at_each_line
     ("Epilepsy \u2610  Stroke \u2610  MI \u2611", "G40"),
     ("Diabetes: N\nHypertension: Y", "E11"),
     ("Asthma - N", "J45"),
+    # a chronic condition's adjective after "non-"
+    ("Non-diabetic, non-hypertensive.", "E11"),
+    ("Non diabetic, non hypertensive.", "I10"),
     # a supplement given is not its deficiency
     ("Vitamin D 1000 units daily.", "E55"),
     ("Newborn: vitamin K given at birth.", "P53"),
@@ -963,6 +966,8 @@ def test_round12_suggester_families_code_nothing_of_these(db, text: str,  # type
 
 @pytest.mark.parametrize(("text", "wanted"), [
     ("Rash: no blanching, purpuric on the shins.", "R21"),
+    ("Non-Hodgkin lymphoma, stage II.", "C85"),
+    ("Non-alcoholic fatty liver disease on ultrasound.", "K76"),
     ("PMH: [ ] Diabetes [x] Hypertension [ ] Asthma", "I10"),
     ("Epilepsy \u2610  Stroke \u2610  MI \u2611", "I21"),
     ("Hypertension [x]  Diabetes [ ]", "I10"),
