@@ -850,18 +850,25 @@ _THIS_TWIN = re.compile(
 _TWIN_NAMED = re.compile(r"(?i)\btwin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
 
 
+@lru_cache(maxsize=64)
+def _twins_ours(text: str) -> frozenset[str]:
+    """The twin (its letter or number) the note says it is about; empty when it names none (or several)."""
+    if "twin" not in text.lower():
+        return frozenset()
+    ours = frozenset(m.group(1).lower() for m in _THIS_TWIN.finditer(text))
+    return ours if len(ours) == 1 else frozenset()
+
+
 def _our_twin(text: str, name: str) -> bool:
     """Whether a heading ("Twin A") names the twin the note says it is about."""
     named = _TWIN_NAMED.fullmatch(name.strip())
-    return named is not None and {m.group(1).lower() for m in _THIS_TWIN.finditer(text)} == {named.group(1).lower()}
+    return named is not None and _twins_ours(text) == {named.group(1).lower()}
 
 
 def _other_twin(text: str, sentence_start: int, span_start: int) -> bool:
     """Whether the note names its patient as one twin and the span's sentence, before the span, names another."""
-    if "twin" not in text.lower():
-        return False
-    ours = {m.group(1).lower() for m in _THIS_TWIN.finditer(text)}
-    if len(ours) != 1:
+    ours = _twins_ours(text)
+    if not ours:
         return False
     named = [m.group(1).lower() for m in _TWIN_NAMED.finditer(text, sentence_start, span_start)]
     return bool(named) and named[-1] not in ours
@@ -893,6 +900,7 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
     heads = headings(text)
     starts = [h.start for h in heads]
     unchecked = _unchecked_items(text)
+    twins = bool(_twins_ours(text))
     # The whole text's sentences, cut once and cached: a caller reads every clause of a note in turn.
     for s, e in sentence_spans(text):
         if e <= start or s >= end:
@@ -910,6 +918,8 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
             flags = _flags_at(words, mods, k, k + 1)
             if unchecked and _inside(unchecked, a):
                 flags[NEGATED] = True
+            if twins and _other_twin(text, s, a):
+                flags[FAMILY] = True  # as context_of_spans: the other twin's sentence
             if head is not None and head.default_at(a) != AFFIRMED and not (
                     head.default == FAMILY and _our_twin(text, head.name)):
                 flags[head.default] = True
@@ -957,7 +967,8 @@ _FORMER_PREFIX = re.compile(
 # "non-alcoholic fatty liver"); a disease's own name may open with "non-" ("non-Hodgkin", "non-ST elevation"), so
 # only these adjectives.
 _NON_FORM = re.compile(
-    r"(?i)(?:diabetic|asthmatic|hypertensive|an(?:a)?emic|obese|alcoholic|hypothyroid|hyperthyroid|epileptic(?!\s+(?:attack|seizure|event|episode)))\b")
+    r"(?i)(?:diabetic|asthmatic|hypertensive|an(?:a)?emic|obese|alcoholic|hypothyroid|hyperthyroid|"
+    r"epileptic(?!\s+(?:attack|seizure|event|episode)))\b")
 
 
 def _habit_prefix(before: str, span: str) -> Label | None:

@@ -565,7 +565,8 @@ def _neoplasm_unnamed(name: str, toks: list[_Token]) -> bool:
         _NEOPLASM_WORD.fullmatch(t.word) and not t.negated for t in toks)
 
 
-# The words that say a substance is lacking: a deficiency's name needs one of them matched, not only the substance's.
+# The words that say a substance is lacking: a deficiency's name needs one of them in its clause, not only the
+# substance's name ("vitamin K given" is no vitamin K deficiency).
 _LACK_NAME = re.compile(r"(?i)\bdeficien")
 _LACK_WORD = re.compile(r"(?:deficien\w*|insufficien\w*|lack\w*|low|lower|depleted|depletion|deprivation|deprived)")
 

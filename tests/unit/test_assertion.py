@@ -1085,3 +1085,15 @@ def test_round11_families(text: str, word: str, expected: str) -> None:
 )
 def test_round12_families(text: str, word: str, expected: str) -> None:
     assert label(text, word) == expected
+
+
+def test_round12_the_other_twin_in_every_word_and_in_the_span() -> None:
+    """The search's word maps (word_contexts) and a concept's label (context_of_spans) agree on the other twin."""
+    from indexer.assertion import word_contexts
+
+    text = "Twin 2 has a PDA; this baby is Twin 1, in air, feeding well."
+    start = text.index("PDA")
+    assert label(text, "PDA") == "family"
+    assert [c.family for a, _b, c in word_contexts(text, 0, len(text)) if a == start] == [True]
+    assert all(not c.family for a, _b, c in word_contexts(text, 0, len(text)) if a > text.index("in air"))
+
