@@ -45,7 +45,9 @@ negated|family|hypothetical|uncertain|other|affirmed): each text's suggestions; 
 family lines: an expected Z80-Z84 code among the suggestions. Beside them the naive baseline of the same run: the
 concept's own codes, what a coder blind to negation, doubt, plans and relatives would suggest.
 bench/snippets/coding_dev.jsonl is a small file written for the mode's test; bench/snippets/coding_session9_own.jsonl
-(136 lines) are the session-9 coding helper's own cases, written while changing the rules: development, not independent.
+(136 lines) are the session-9 coding helper's own cases, written while changing the rules: development, not independent;
+bench/snippets/coding_session14_probes.jsonl (320 lines, no `concept`: the naive column is empty) are s14-neg2's own
+wordings of round 12's families and of other note conventions, written in batches and read: development too.
 """
 
 from __future__ import annotations

@@ -97,6 +97,11 @@ class Rule:
     # its scope is not cut by terminators ("Hypokalemia on admission, repleted; K 4.1 today, RESOLVED.": a closing
     # clause of its own that speaks of the whole sentence, across the semicolons of what was done)
     through_terminators: bool = False
+    # matches only where its words close their clause: punctuation or the sentence's end follows ("Murmurs: no."
+    # answers the heading; "Thick films: no parasites seen" is "no" read forward)
+    before_punct: bool = False
+    # its scope is its own first word only ("seizure-free": the seizures are denied, not the epilepsy before them)
+    own_first: bool = False
 
 
 # A slot {"GAP": n} is up to n words of any kind but punctuation ("monitor creatinine post-contrast for"): n
@@ -135,7 +140,8 @@ def rules() -> tuple[Rule, ...]:
                         frozenset(w.lower() for w in rule.get("needs", ())), back_scope=rule.get("back_scope"),
                         needs_in_text=not rule.get("needs_in_sentence"),
                         sentence_end=bool(rule.get("sentence_end")),
-                        through_terminators=bool(rule.get("through_terminators"))))
+                        through_terminators=bool(rule.get("through_terminators")),
+                        before_punct=bool(rule.get("before_punct")), own_first=bool(rule.get("own_first"))))
     return tuple(out)
 
 
@@ -198,6 +204,8 @@ def _matches(words: list[str], near: frozenset[str] = frozenset()) -> list[tuple
             n = _match_len(rule.slots, words, i)
             if rule.sentence_end and i + n != closing:
                 continue
+            if rule.before_punct and n > 0 and i + n < len(words) and words[i + n] not in PUNCT:
+                continue
             if n > 0:
                 found.append((i, i + n, rule))
     return found
@@ -227,7 +235,9 @@ def _modifiers(words: list[str], found: list[tuple[int, int, Rule]] | None = Non
     mods = []
     for first, last, rule in taken:
         reach = rule.max_scope or MAX_SCOPE[rule.category]
-        if rule.direction in ("TERMINATE", "PSEUDO"):
+        if rule.own_first:
+            scope = (first, first + 1)
+        elif rule.direction in ("TERMINATE", "PSEUDO"):
             scope = (first, first)
         elif rule.direction == "BACKWARD":
             scope = (max(0, first - reach), first)
@@ -294,7 +304,7 @@ def _limited(mod: Modifier, mods: list[Modifier]) -> Modifier:
 # Words after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     "dr mr mrs ms prof st vs etc e.g i.e approx no fig dept jr sr inc pt pts hx dx rx sx tx b.i.d t.i.d q.i.d "
-    "p.o q.d p.r.n a.m p.m".split()
+    "p.o q.d p.r.n a.m p.m incl poss prob susp".split()
 )
 # A full stop before a space, or before a comma that runs on ("Acute appendicitis.,POSTOPERATIVE": text whose
 # line breaks became ", "); a blank line; a list item.
@@ -422,6 +432,19 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("inclusion criteria", HYPOTHETICAL),
     ("exclusion criteria", HYPOTHETICAL),
     ("eligibility criteria", HYPOTHETICAL),
+    # "Patient leaflet given:", "Safety netting:", "Advice given:" name what to watch for, as instructions do.
+    ("leaflet", HYPOTHETICAL),
+    ("leaflets", HYPOTHETICAL),
+    ("handout", HYPOTHETICAL),
+    ("handouts", HYPOTHETICAL),
+    ("safety netting", HYPOTHETICAL),
+    ("safety net", HYPOTHETICAL),
+    ("advice given", HYPOTHETICAL),
+    # "Risks and benefits explained:", "Discussed risks of the procedure:": a consent's list of what may happen
+    # ("Risk factors:" are the patient's own)
+    ("risks", HYPOTHETICAL),
+    ("complications discussed", HYPOTHETICAL),
+    ("complications explained", HYPOTHETICAL),
 )
 
 # "Family history:" at a line's start or after a sentence; "PAST MEDICAL HISTORY" alone on a line; "# Allergies".
@@ -685,9 +708,15 @@ def context_of_spans(text: str, spans: Sequence[tuple[int, int]], problem_line: 
         answer = _answer_after(text, head.end, line_end)
         if answer is not None:
             flags[answer] = True  # "Fever: denies.", "Orthopnea: none": the line's whole answer is a trigger
+    if _inside(_unchecked_items(text), spans[0][0]):
+        flags[NEGATED] = True  # "PMH: [ ] Diabetes [x] Hypertension", "Epilepsy ☐  MI ☑": a box left empty
+    if _other_twin(text, _sentence_of(text, *spans[0])[0], spans[0][0]):
+        flags[FAMILY] = True  # "Twin B has NEC; this note is for Twin A": the co-twin's, not the patient's
     if any(_VACCINE.fullmatch(text[a:b]) for a, b in spans):
         flags[HYPOTHETICAL] = True  # "Tdap given": a vaccine, not tetanus, diphtheria and pertussis
     default = head.default_at(spans[0][0]) if head else AFFIRMED
+    if default == FAMILY and head is not None and _our_twin(text, head.name):
+        default = AFFIRMED  # "Twin A: RDS on CPAP ... This note is about Twin A": the patient's own heading
     if default != AFFIRMED:
         flags[default] = True
     return Context(
@@ -773,6 +802,78 @@ def _problem_heading(text: str, piece: tuple[int, int], body: list[tuple[int, in
     return any(head.end <= a and b <= max(first[1], a) and a < first[1] for a, b in body)
 
 
+# A form's tick boxes: "[ ] Diabetes [x] Hypertension", "Epilepsy ☐  Stroke ☑". A box left empty denies its item.
+_BOX = re.compile(
+    r"\[[ \t]*(?P<on>[xX*\u2713\u2714])?[ \t]*\]|[\u2610\u25a1]|(?P<ticked>[\u2611\u2612\u2705])")
+_LINE_LABEL = re.compile(r"[ \t]*[A-Za-z][A-Za-z /&()-]{0,40}:[ \t]*")
+
+
+@lru_cache(maxsize=64)
+def _unchecked_items(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each item of a line of tick boxes whose box is empty. On a line that opens with a box (after
+    its label, "PMH:") each box comes before its item; else after it ("Epilepsy ☐  Stroke ☑")."""
+    if "[" not in text and not any(c in text for c in "\u2610\u25a1\u2611\u2612\u2705"):
+        return ()
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        boxes = list(_BOX.finditer(text, start, end))
+        if not boxes:
+            continue
+        label = _LINE_LABEL.match(text, start, end)
+        opening = label.end() if label else start
+        opening += len(text[opening:end]) - len(text[opening:end].lstrip())
+        before = boxes[0].start() == opening
+        for k, box in enumerate(boxes):
+            if box.group("on") or box.group("ticked"):
+                continue
+            if before:
+                item = (box.end(), boxes[k + 1].start() if k + 1 < len(boxes) else end)
+            else:
+                item = (boxes[k - 1].end() if k else opening, box.start())
+            out.append(item)
+    return tuple(out)
+
+
+def _inside(items: tuple[tuple[int, int], ...], pos: int) -> bool:
+    return any(a <= pos < b for a, b in items)
+
+
+# Which twin a note is about, when it says so ("this note is for Twin A", "this baby is twin 2", "our patient is
+# twin B"); a condition a sentence gives to the other twin ("Twin B has NEC") is then the co-twin's.
+_THIS_TWIN = re.compile(
+    r"(?i)\b(?:(?:this|the)\s+(?:note|notes|entry|baby|infant|neonate|newborn|pt|patient|child|one)\s+"
+    r"(?:is\s+)?(?:for|about|of|regarding|re|concerns|is)|this\s+is|(?:our|my)\s+(?:patient|pt)\s+is|"
+    r"(?:pt|patient)\s+is)\s+(?:the\s+)?twin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
+_TWIN_NAMED = re.compile(r"(?i)\btwin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
+
+
+@lru_cache(maxsize=64)
+def _twins_ours(text: str) -> frozenset[str]:
+    """The twin (its letter or number) the note says it is about; empty when it names none (or several)."""
+    if "twin" not in text.lower():
+        return frozenset()
+    ours = frozenset(m.group(1).lower() for m in _THIS_TWIN.finditer(text))
+    return ours if len(ours) == 1 else frozenset()
+
+
+def _our_twin(text: str, name: str) -> bool:
+    """Whether a heading ("Twin A") names the twin the note says it is about."""
+    named = _TWIN_NAMED.fullmatch(name.strip())
+    return named is not None and _twins_ours(text) == {named.group(1).lower()}
+
+
+def _other_twin(text: str, sentence_start: int, span_start: int) -> bool:
+    """Whether the note names its patient as one twin and the span's sentence, before the span, names another."""
+    ours = _twins_ours(text)
+    if not ours:
+        return False
+    named = [m.group(1).lower() for m in _TWIN_NAMED.finditer(text, sentence_start, span_start)]
+    return bool(named) and named[-1] not in ours
+
+
 # Vaccines written as the letters of the diseases they prevent: a piece that is one names the vaccine, never the
 # disease (an abbreviation table may expand "Tdap" to "tetanus, diphtheria, pertussis").
 _VACCINE = re.compile(
@@ -798,6 +899,8 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
     near = text_words(text)
     heads = headings(text)
     starts = [h.start for h in heads]
+    unchecked = _unchecked_items(text)
+    twins = bool(_twins_ours(text))
     # The whole text's sentences, cut once and cached: a caller reads every clause of a note in turn.
     for s, e in sentence_spans(text):
         if e <= start or s >= end:
@@ -813,7 +916,12 @@ def word_contexts(text: str, start: int, end: int) -> list[tuple[int, int, Conte
                 out.append((a, b, Context(heading=True, section=head.name)))
                 continue
             flags = _flags_at(words, mods, k, k + 1)
-            if head is not None and head.default_at(a) != AFFIRMED:
+            if unchecked and _inside(unchecked, a):
+                flags[NEGATED] = True
+            if twins and _other_twin(text, s, a):
+                flags[FAMILY] = True  # as context_of_spans: the other twin's sentence
+            if head is not None and head.default_at(a) != AFFIRMED and not (
+                    head.default == FAMILY and _our_twin(text, head.name)):
                 flags[head.default] = True
             out.append((a, b, Context(flags[NEGATED], flags[POSSIBLE], flags[HYPOTHETICAL], flags[HISTORICAL],
                                       flags[FAMILY], section=head.name if head else "", other=flags[OTHER])))
@@ -855,7 +963,17 @@ _FORMER_PREFIX = re.compile(
     r"\b(?:quit|stopped|gave up|quitting|stopping)\s+)$")
 
 
+# A chronic condition's adjective after "non-" says the patient has it not ("non-diabetic", "non-asthmatic",
+# "non-alcoholic fatty liver"); a disease's own name may open with "non-" ("non-Hodgkin", "non-ST elevation"), so
+# only these adjectives.
+_NON_FORM = re.compile(
+    r"(?i)(?:diabetic|asthmatic|hypertensive|an(?:a)?emic|obese|alcoholic|hypothyroid|hyperthyroid|"
+    r"epileptic(?!\s+(?:attack|seizure|event|episode)))\b")
+
+
 def _habit_prefix(before: str, span: str) -> Label | None:
+    if _NEVER_PREFIX.search(before) and _NON_FORM.match(span):
+        return NEGATED
     if not _HABIT_WORD.match(span):
         return None
     if _NEVER_PREFIX.search(before):

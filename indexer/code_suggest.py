@@ -492,6 +492,8 @@ def _clause_mentions(matcher: CodeMatcher, text: str, toks: list[_Token], stems:
             continue  # "weight down", "felt fit", "cold to touch"
         if _site_only(m.name.text, used_stems):
             continue  # "signal in posterior horn medial meniscus may represent a tear": a site, no "cystic meniscus"
+        if _lack_unnamed(m.name.text, toks):
+            continue  # "vitamin K given to the newborn", "Vitamin D 1000 units daily": a supplement, not its deficiency
         if _neoplasm_unnamed(m.name.text, toks):
             continue  # "benign colonic mucosa, no dysplasia or malignancy": tissue, no benign neoplasm of the colon
         span_end = max(t.end for t in used)
@@ -569,6 +571,17 @@ _REMOVED = re.compile(r"(?i)\b\w+ectomy\b")
 def _neoplasm_unnamed(name: str, toks: list[_Token]) -> bool:
     return name.lower().startswith("benign neoplasm") and not any(
         _NEOPLASM_WORD.fullmatch(t.word) and not t.negated for t in toks)
+
+
+# The words that say a substance is lacking: a deficiency's name needs one of them in its clause, not only the
+# substance's name ("vitamin K given" is no vitamin K deficiency).
+_LACK_NAME = re.compile(r"(?i)\bdeficien")
+_LACK_WORD = re.compile(r"(?:deficien\w*|insufficien\w*|lack\w*|low|lower|depleted|depletion|deprivation|deprived)")
+
+
+def _lack_unnamed(name: str, toks: list[_Token]) -> bool:
+    """Whether a deficiency's name ("Deficiency of vitamin K") was matched in a clause with no word of a lack."""
+    return bool(_LACK_NAME.search(name)) and not any(_LACK_WORD.fullmatch(t.word) for t in toks)
 
 
 def _site_only(name: str, used_stems: set[str]) -> bool:

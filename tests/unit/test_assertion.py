@@ -990,3 +990,110 @@ def test_round10_affirmed_contrasts(text: str, word: str) -> None:
 )
 def test_round11_families(text: str, word: str, expected: str) -> None:
     assert label(text, word) == expected
+
+
+# Round 12 (session 14), by family: each family's rule in other wordings than the round's lines.
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # "nil" is "no"; ": no" answers its heading only when it closes the clause, else "no" reads forward
+        ("Resp: nil wheeze, good air entry bilaterally.", "wheeze", "negated"),
+        ("Abdo soft, nil organomegaly.", "organomegaly", "negated"),
+        ("Neuro: nil focal deficit.", "focal deficit", "negated"),
+        ("Oedema - nil.", "Oedema", "negated"),
+        ("Blood film: no sickle cells seen.", "sickle cells", "negated"),
+        ("Biopsy, gastric antrum: no evidence of H. pylori gastritis.", "gastritis", "negated"),
+        ("HIV -ve, HBsAg -ve.", "HIV", "negated"),
+        ("Nil by mouth from midnight for cholecystectomy; biliary colic ongoing.", "biliary colic", "affirmed"),
+        # a surveillance scan's "no evidence of recurrence" dates the condition named after it too
+        ("Follow-up MRI: nil evidence of residual disease 2 yrs after resection of meningioma.", "meningioma",
+         "historical"),
+        # a childhood condition outgrown, a past illness closed
+        ("Eczema as a baby, grew out of it.", "Eczema", "negated"),
+        ("Cow's milk protein allergy - outgrown by age 3.", "milk protein allergy", "negated"),
+        ("He outgrew his migraines in his teens.", "migraines", "negated"),
+        ("Whooping cough as a toddler, fully recovered.", "Whooping cough", "negated"),
+        ("Childhood asthma, no inhaler use for 15 years.", "asthma", "negated"),
+        ("Eczema in infancy, no flares since school age.", "Eczema", "negated"),
+        ("Asthma, no inhaler needed this winter.", "Asthma", "affirmed"),
+        ("Epilepsy, no seizures for 3 years on lamotrigine.", "Epilepsy", "affirmed"),
+        ("Scabies treated, now clear.", "Scabies", "negated"),
+        ("Nasal discharge, clear.", "Nasal discharge", "affirmed"),
+        # a symptom's absence ("X-free") denies the symptom, not the condition it belongs to
+        ("Asthma, symptom-free on Clenil.", "Asthma", "affirmed"),
+        ("Angina, pain-free since stent.", "Angina", "affirmed"),
+        ("Seizure-free since March.", "Seizure", "negated"),
+        ("Breast cancer 2012, disease-free since.", "Breast cancer", "negated"),
+        # a consent's risks, through its list
+        ("Consented for TKR: risks discussed including PE, stiffness and wound breakdown.", "PE", "hypothetical"),
+        ("Risks and benefits explained: bleeding, perforation, missed lesion.", "perforation", "hypothetical"),
+        ("Lap chole consent - complications include bile leak and retained stones, explained.", "bile leak",
+         "hypothetical"),
+        ("OGD consent - risks (perforation, bleeding, aspiration pneumonia) discussed.", "aspiration pneumonia",
+         "hypothetical"),
+        ("Complications: superficial wound infection, treated with flucloxacillin.", "wound infection", "affirmed"),
+        ("Risk factors: smoker, hypertension.", "hypertension", "affirmed"),
+        # warning signs, leaflets, safety-netting, red flags
+        ("Symptoms of meningitis explained to parents; to ring 111 if concerned.", "meningitis", "hypothetical"),
+        ("Safety netting advice given re bronchiolitis.", "bronchiolitis", "hypothetical"),
+        ("Leaflet on DVT given.", "DVT", "hypothetical"),
+        ("Sepsis - recognise the symptoms.", "Sepsis", "hypothetical"),
+        ("Handout: heat exhaustion.", "heat exhaustion", "hypothetical"),
+        ("Red flags for cauda equina explained; attend A&E if saddle numbness.", "cauda equina", "hypothetical"),
+        ("Signs of cellulitis around the cannula site.", "cellulitis", "affirmed"),
+        ("Information given about pre-eclampsia symptoms.", "pre-eclampsia", "hypothetical"),
+        ("Reviewed his COPD symptoms; advised to return if worse.", "COPD", "affirmed"),
+        ("Dietary advice for type 2 diabetes given.", "type 2 diabetes", "affirmed"),
+        ("FRAX: 10-year probability of hip fracture 3%.", "hip fracture", "hypothetical"),
+        # a vaccine by its British name
+        ("Flu jab given today.", "Flu", "hypothetical"),
+        # a possibility raised, two conditions the test cannot tell apart, empirical cover, a test to exclude
+        ("History raises the question of sarcoidosis.", "sarcoidosis", "possible"),
+        ("These findings suggest the possibility of early Parkinson's disease.", "Parkinson's disease", "possible"),
+        ("Unable to distinguish between abscess and necrotic tumour.", "abscess", "possible"),
+        ("Lymphoma and sarcoidosis cannot be differentiated on imaging.", "Lymphoma", "possible"),
+        ("Poss. cellulitis L leg.", "cellulitis", "possible"),
+        ("Co-amoxiclav to cover for aspiration pneumonia.", "aspiration pneumonia", "possible"),
+        ("For exclusion of DVT with D-dimer and duplex.", "DVT", "possible"),
+        ("Tab PCM 500 mg SOS for fever.", "fever", "hypothetical"),
+        ("Diagnosis: asthma (tbc).", "asthma", "possible"),
+        ("Coeliac disease - yet to be confirmed on biopsy.", "Coeliac disease", "possible"),
+        ("Unless symptoms of cholecystitis develop, discharge tomorrow.", "cholecystitis", "hypothetical"),
+        # "free from" as "free of"; "settled" as "resolved", to its punctuation
+        ("Free from angina for 6 months.", "angina", "negated"),
+        ("Gout flare settled with colchicine.", "Gout", "negated"),
+        ("AF, rate settled with bisoprolol.", "AF", "affirmed"),
+        # another patient on the ward, the other twin
+        ("Lady in the next bed has norovirus; our patient remains well, barrier nursed.", "norovirus", "family"),
+        ("Another patient on the bay tested positive for influenza A.", "influenza A", "family"),
+        ("Fellow resident with scabies.", "scabies", "family"),
+        ("Patient in bed 6, settled overnight, pneumonia improving.", "pneumonia", "affirmed"),
+        ("Twin 2 has a PDA; this baby is Twin 1, in air, feeding well.", "PDA", "family"),
+        ("Twin A: RDS on CPAP. Twin B has jaundice. This note is about Twin A.", "RDS", "affirmed"),
+        ("Twin A: RDS on CPAP. Twin B has jaundice. This note is about Twin A.", "jaundice", "family"),
+        ("Result filed in error - belongs to a different patient (hepatitis C positive).", "hepatitis C", "family"),
+        ("Wrong patient: the CT report showing lung cancer was for another person.", "lung cancer", "family"),
+        ("Pneumonia; this is a patient with COPD.", "COPD", "affirmed"),
+        ("Likely represents a simple cyst; lymphoma less likely.", "lymphoma", "possible"),
+        # grandparents' and parents' names of other countries' households
+        ("Nonna had bowel cancer at 60.", "bowel cancer", "family"),
+        ("Oma: type 2 diabetes.", "type 2 diabetes", "family"),
+        ("Her nani has hypertension.", "hypertension", "family"),
+        ("Abuela died of a heart attack.", "heart attack", "family"),
+        ("Mam had a stroke last year.", "stroke", "family"),
+    ],
+)
+def test_round12_families(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected
+
+
+def test_round12_the_other_twin_in_every_word_and_in_the_span() -> None:
+    """The search's word maps (word_contexts) and a concept's label (context_of_spans) agree on the other twin."""
+    from indexer.assertion import word_contexts
+
+    text = "Twin 2 has a PDA; this baby is Twin 1, in air, feeding well."
+    start = text.index("PDA")
+    assert label(text, "PDA") == "family"
+    assert [c.family for a, _b, c in word_contexts(text, 0, len(text)) if a == start] == [True]
+    assert all(not c.family for a, _b, c in word_contexts(text, 0, len(text)) if a > text.index("in air"))
+

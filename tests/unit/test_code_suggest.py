@@ -984,3 +984,62 @@ def test_a_symptom_no_established_diagnosis_explains_keeps_its_place(db) -> None
     assert codes(db, "HPI: abdominal pain. Findings: diverticulosis of the sigmoid colon.")[0] == "R10.9"
     # the symptom's own words read as a diagnosis ("Other seizures", G40.89) explain nothing
     assert codes(db, "HPI: two seizures today. Assessment: seizures.")[0] == "R56.9"
+
+
+# Round 12 (session 14), by family: what the suggester codes, in other wordings than the round's lines.
+@pytest.mark.parametrize(("text", "forbidden"), [
+    ("Ascites: no.", "R18"),  # a heading's answer
+    ("Ankle swelling: nil.", "R60"),
+    ("Chest pain: nil today.", "R07"),
+    ("Jaundice - not clinically.", "R17"),
+    ("Sepsis - recognise the symptoms.", "A41"),
+    ("Surveillance colonoscopy: nil evidence of recurrence 4 yrs after anterior resection for rectal cancer.", "C20"),
+    ("Past history:\nHay fever as a teen, grew out of it.", "J30"),
+    ("Discussed risks of the procedure: bleeding, infection, scarring, nerve damage and DVT.", "I82"),
+    ("Meningitis - spot the signs leaflet given to parents.", "G03"),
+    ("MRI cannot distinguish between MS and small vessel disease.", "G35"),
+    ("Bed 7 patient has C diff; this pt asymptomatic, in side room.", "A04"),
+    ("Lady in bed 3 has influenza; this patient is a contact.", "J11"),
+    ("Twin 1 has jaundice; this note is for twin 2, feeding well.", "R17"),
+    ("Mam had a stroke last year.", "I63"),
+    # a form's empty tick box and its "N"
+    ("PMH: [ ] Diabetes [x] Hypertension [ ] Asthma", "E11"),
+    ("PMH: [ ] Diabetes [x] Hypertension [ ] Asthma", "J45"),
+    ("Epilepsy \u2610  Stroke \u2610  MI \u2611", "G40"),
+    ("Diabetes: N\nHypertension: Y", "E11"),
+    ("Asthma - N", "J45"),
+    # a chronic condition's adjective after "non-"
+    ("Non-diabetic, non-hypertensive.", "E11"),
+    ("Non diabetic, non hypertensive.", "I10"),
+    # a supplement given is not its deficiency
+    ("Vitamin D 1000 units daily.", "E55"),
+    ("Newborn: vitamin K given at birth.", "P53"),
+    ("Newborn: vitamin K given at birth.", "E56"),
+])
+def test_round12_suggester_families_code_nothing_of_these(db, text: str,  # type: ignore[no-untyped-def]
+                                                            forbidden: str) -> None:
+    assert forbidden not in [c[:3] for c in codes(db, text)]
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("Rash: no blanching, purpuric on the shins.", "R21"),
+    ("Non-Hodgkin lymphoma, stage II.", "C85"),
+    ("Non-alcoholic fatty liver disease on ultrasound.", "K76"),
+    ("PMH: [ ] Diabetes [x] Hypertension [ ] Asthma", "I10"),
+    ("Epilepsy \u2610  Stroke \u2610  MI \u2611", "I21"),
+    ("Hypertension [x]  Diabetes [ ]", "I10"),
+    ("Diabetes: N\nHypertension: Y", "I10"),  # ': no' with words after it reads forward
+    ("Known epileptic on levetiracetam, fit-free 1 yr.", "G40"),
+    ("Migraine, headache-free since starting propranolol.", "G43"),
+    ("Low vitamin D, replacement started.", "E55"),
+    ("Vitamin D deficiency, on replacement.", "E55"),
+    ("Nil by mouth for surgery for acute appendicitis.", "K35"),
+    # index gaps
+    ("Her cousin had DDH treated with a Pavlik harness.", "Z82"),
+    ("Baby: DDH on ultrasound, Pavlik harness.", "Q65"),
+    ("Fractured neck of femur after a fall.", "S72"),
+    ("Benign positional vertigo, Epley manoeuvre today.", "H81"),
+    ("Chlamydial cervicitis, treated with doxycycline.", "A56"),
+])
+def test_round12_suggester_families_code_these(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
+    assert wanted in [c[:3] for c in codes(db, text)][:5]
