@@ -17,10 +17,12 @@ from indexer.query.tokens import stem
 
 # (British pattern, US replacement); each applies inside a lower-case word.
 RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    # haem-, anaem-, -aemia, paed-, caec-, naev-, faec-, aetiol-, anaesth- (never a word's last letters: "sundae")
-    (re.compile(r"ae(?=[a-z])"), "e"),
-    # oedem-, oesophag-, oestr-, foet-, coeliac, -rrhoea, -pnoea, amoeb- (never last: "toe", "canoe", "oboe")
-    (re.compile(r"oe(?=[a-z])"), "e"),
+    # haem-, anaem-, -aemia, paed-, caec-, naev-, faec-, aetiol-, anaesth-; never a word's last letters ("sundae")
+    # nor before r or a vowel but a ("aerosol", "anaerobic", "Israel")
+    (re.compile(r"ae(?=[a-df-hj-npqs-z])"), "e"),
+    # oedem-, oesophag-, oestr-, foet-, coeliac, -rrhoea, -pnoea, amoeb-; never last ("toe", "canoe", "oboe") nor
+    # before r or a vowel but a ("coerce", "Boeing", "whoever")
+    (re.compile(r"oe(?=[a-df-hj-npqs-z])"), "e"),
     # tumour, humour, labour, odour, colour: two letters or more before it ("four", "hour", "your" stay)
     (re.compile(r"(?<=[a-z]{2})our(?=s?$|ed$|ing$|al$|ous$)"), "or"),
     # hospitalised, immunisation, catheterisation, organised
