@@ -977,3 +977,10 @@ def test_the_code_sets_spelling_never_changes_an_everyday_word(db) -> None:  # t
         "anemia", "esophageal", "pediatric", "tumor"]
     assert codes(db, "Aerosol inhaler technique checked. Stubbed his toe getting out of a canoe.") == codes(
         db, "Inhaler technique checked.")
+
+
+def test_every_commonwealth_abbreviation_reaches_a_code(db) -> None:  # type: ignore[no-untyped-def]
+    from indexer.query.abbreviations import commonwealth_senses
+
+    # in a sentence: a line of capitals alone ("GORD") is a heading
+    assert [a for a in commonwealth_senses() if not codes(db, f"Known {a.upper()}.")] == []

@@ -66,3 +66,14 @@ def test_search_stop_words_extend_the_function_words_that_code_matching_drops() 
 def test_words_keep_inner_apostrophes_and_slashes() -> None:
     assert words("Crohn's disease, s/p CABG.") == ["Crohn's", "disease", "s/p", "CABG"]
     assert tokens_with_spans("s/p CABG") == [("s/p", 0, 3), ("cabg", 4, 8)]
+
+
+def test_commonwealth_abbreviations_fill_only_what_the_vanderbilt_table_lacks() -> None:
+    from indexer.query.abbreviations import commonwealth_senses
+
+    table = {e.abbr for e in entries()}
+    own = commonwealth_senses()
+    assert {"gord", "nof", "lrti", "ihd", "ccf"} <= own.keys()
+    assert not own.keys() & table  # a Vanderbilt sense is never overridden
+    assert all(dominant_senses()[a] == s for a, s in own.items())
+    assert not own.keys() & unambiguous_senses().keys()  # search's query expansion is unchanged
