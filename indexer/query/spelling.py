@@ -37,6 +37,7 @@ RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"sulph"), "sulf"),
 )
 
+MAX_REMEMBERED = 100_000  # words whose answer is kept (a few MB)
 MIN_LENGTH = 5  # a US form shorter than this is an everyday word's look-alike ("does" -> "des")
 
 
@@ -75,5 +76,7 @@ class UsSpelling:
             pass
         else:
             found = next((us for us in us_candidates(low) if self.knows(us)), low)
+        if len(self._seen) >= MAX_REMEMBERED:
+            self._seen.clear()  # a long-running archive reads many distinct words; start again rather than grow
         self._seen[low] = found
         return found if found != low else word

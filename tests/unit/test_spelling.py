@@ -42,3 +42,13 @@ def test_candidates_apply_the_rules_together_and_alone() -> None:
     assert us_candidates("haematological") == ["hematological"]
     assert us_candidates("anaesthetised")[0] == "anesthetized"  # ae -> e and -ise -> -ize in one word
     assert us_candidates("toe") == [] and us_candidates("four") == []
+
+
+def test_the_remembered_answers_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import indexer.query.spelling as spelling
+
+    monkeypatch.setattr(spelling, "MAX_REMEMBERED", 3)
+    spell = UsSpelling(US_WORDS)
+    for word in ("anaemia", "oedema", "tumour", "poem", "haemolytic"):
+        spell(word)
+    assert len(spell._seen) <= 3 and spell("anaemia") == "anemia"
