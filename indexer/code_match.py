@@ -21,6 +21,7 @@ from typing import Any
 from indexer.code_names import parse_name
 from indexer.icd10 import default_key
 from indexer.query.index_terms import index_terms
+from indexer.query.spelling import UsSpelling
 from indexer.query.tokens import stem, words
 
 _CODE_IN_TEXT = re.compile(r"\b[A-Z]\d[0-9A-Z]\.?[0-9A-Z-]*")
@@ -63,6 +64,7 @@ class CodeMatcher:
         self.descriptions = descriptions
         self._maps: tuple[dict[str, str], dict[str, str]] | None = None
         self._maps_lock = threading.Lock()
+        self._spelling: UsSpelling | None = None
         df: dict[str, int] = defaultdict(int)
         for n in names:
             for s in set(n.required):
@@ -125,6 +127,15 @@ class CodeMatcher:
                 best[name.code] = NameMatch(name, score, coverage, start, end, used)
         ranked = sorted(best.values(), key=lambda m: (-round(m.score, 3), *self.preference(m.name.code)))
         return ranked[:limit]
+
+    @property
+    def spelling(self) -> UsSpelling:
+        """A note's British or Commonwealth spelling read as the US one the names use ("anaemia" -> "anemia"),
+        only where the names hold the US form and not the word as written (indexer.query.spelling)."""
+        with self._maps_lock:
+            if self._spelling is None:
+                self._spelling = UsSpelling(w for n in self.names for w in re.findall(r"[a-z]+", n.text.lower()))
+            return self._spelling
 
     def family_code(self, code: str) -> str | None:
         """The family-history code (Z80-Z84) for a condition's code, if the code set has one."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -196,7 +197,9 @@ def _covering(said: dict[tuple[int, int], Context], t: _Token) -> Context | None
                    other=any(c.other for c in found))
 
 
-def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
+def _clause_tokens(text: str, start: int, end: int, spelling: Callable[[str], str] | None = None) -> list[_Token]:
+    """The clause's words as the names read them: abbreviations spelled out, British spelling in US spelling
+    (`spelling`: "anaemia" -> "anemia", see CodeMatcher.spelling)."""
     table = dominant_senses()
     toks: list[_Token] = []
     prev = ""
@@ -206,6 +209,8 @@ def _clause_tokens(text: str, start: int, end: int) -> list[_Token]:
         said.discard("rate")  # "heart rate 92, respiratory rate 16, AF": a vitals line's rate is a reading
     for word, s, e in found:
         original = text[start + s : start + e]
+        if spelling is not None and word not in table:
+            word = spelling(word)
         if prev in ("type", "stage", "grade", "class") and word in _ROMAN:
             word = _ROMAN[word]
         sense = table.get(word)
@@ -405,7 +410,7 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
         if sec.weight <= 0 and "FAMILY" not in sec.name.upper():
             continue
         for clause in clauses(text, sec.start, sec.end):
-            toks = _clause_tokens(text, *clause)
+            toks = _clause_tokens(text, *clause, spelling=matcher.spelling)
             if not toks:
                 continue
             _mark_context(text, toks, *clause)

@@ -9,6 +9,7 @@ or policy: every function takes the index database and returns dataclasses.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -18,7 +19,8 @@ from typing import Any
 from indexer.code_names import parse_name
 from indexer.query.abbreviations import expand_abbreviations
 from indexer.query.index_terms import index_terms
-from indexer.query.tokens import words
+from indexer.query.spelling import UsSpelling
+from indexer.query.tokens import WORD, words
 from vault.db import transaction
 
 KINDS = ("chapter", "block", "category", "subcategory", "extension")
@@ -397,6 +399,7 @@ def search_codes(db: Any, query: str, limit: int = 20, billable_only: bool = Fal
                 for c in near_codes(db, norm, limit)
                 if c.billable or not billable_only
             ]
+    query = WORD.sub(lambda m: spelling_for(db)(m.group(0)), query)  # "haemolytic anaemia": the names' spelling
     groups = _query_groups(query)
     if not groups:
         return hits
@@ -410,6 +413,23 @@ def search_codes(db: Any, query: str, limit: int = 20, billable_only: bool = Fal
 
 
 CANDIDATES = 200
+
+_SPELLINGS: dict[str, UsSpelling] = {}
+_SPELLINGS_LOCK = threading.Lock()
+
+
+def spelling_for(db: Any) -> UsSpelling:
+    """British spelling read in the code set's US spelling (indexer.query.spelling), over the words of the names
+    loaded in `db` (descriptions, inclusion terms, the mini index): built once per process and release."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [_SETTING]).fetchone()
+    release = row[0] if row else ""
+    with _SPELLINGS_LOCK:
+        if release not in _SPELLINGS:
+            names = (f"{d} {t}" for d, t in db.execute("SELECT description, terms FROM icd10_codes"))
+            vocabulary = {w.lower() for text in names for w in WORD.findall(text)}
+            vocabulary.update(w.lower() for term, _code in index_terms() for w in WORD.findall(term))
+            _SPELLINGS[release] = UsSpelling(vocabulary)
+        return _SPELLINGS[release]
 
 
 def _index_term_hits(db: Any, query: str, billable_only: bool, seen: set[str]) -> list[CodeHit]:

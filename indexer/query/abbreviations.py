@@ -5,9 +5,10 @@ lisavirginia/clinical-abbreviations, CC BY 4.0 (Grossman Liu et al., Scientific
 Data 2021); only each abbreviation's dominant sense is kept, with the share of
 uses that sense has (see tools/build_abbreviations.py, which writes it lower case).
 
-- `dominant_senses`: every abbreviation with its dominant sense. For reading
-  notes (code suggestion, the assistant's passages), where the context of a
-  clinical note makes the dominant sense the likely one.
+- `dominant_senses`: every abbreviation with its dominant sense, and the
+  Commonwealth abbreviations the table lacks (`commonwealth_senses`: "GORD",
+  "NOF", "LRTI"). For reading notes (code suggestion, the assistant's passages),
+  where the context of a clinical note makes the dominant sense the likely one.
 - `unambiguous_senses`: only abbreviations whose dominant sense clearly wins
   (MIN_SENSE_SHARE). For expanding a search query, where a wrong expansion
   would pull in unrelated records ("af" is mostly "afebrile", not atrial fibrillation).
@@ -46,9 +47,25 @@ def entries() -> tuple[Abbreviation, ...]:
 
 
 @cache
+def commonwealth_senses() -> dict[str, str]:
+    """Abbreviation -> its sense, from indexer/data/commonwealth_abbreviations.tsv: the UK, Australian, Indian and
+    Canadian abbreviations that name a condition ("GORD", "NOF", "LRTI") and that the Vanderbilt table (US notes)
+    lacks, each sense in the code set's US words; the file names where each is listed."""
+    out: dict[str, str] = {}
+    text = files("indexer.data").joinpath("commonwealth_abbreviations.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        abbr, sense, _source = line.split("\t")
+        out[abbr] = sense
+    return out
+
+
+@cache
 def dominant_senses() -> dict[str, str]:
-    """Abbreviation -> its dominant sense, for every abbreviation of the table."""
-    return {e.abbr: e.sense for e in entries()}
+    """Abbreviation -> its dominant sense, for every abbreviation of the table and the Commonwealth ones it lacks."""
+    table = {e.abbr: e.sense for e in entries()}
+    return {**{a: s for a, s in commonwealth_senses().items() if a not in table}, **table}
 
 
 @cache

@@ -1043,3 +1043,59 @@ def test_round12_suggester_families_code_nothing_of_these(db, text: str,  # type
 ])
 def test_round12_suggester_families_code_these(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
     assert wanted in [c[:3] for c in codes(db, text)][:5]
+
+# British and Commonwealth notes (issue 22, session 14): wordings other than blind round 12's lines.
+@pytest.mark.parametrize(("text", "category"), [
+    ("Haemolytic anaemia, Coombs positive.", "D59"),
+    ("Oesophageal varices seen at endoscopy.", "I85"),
+    ("Acute myeloid leukaemia in remission.", "C92"),
+    ("Pernicious anaemia on B12 injections.", "D51"),
+    ("Oedema of both legs.", "R60"),
+    ("Haematemesis x2 overnight.", "K92"),
+    ("Dyspnoea on exertion.", "R06"),
+    ("Hypoglycaemia, BM 2.1.", "E16"),
+    ("Hyperkalaemia, K 6.4.", "E87"),
+    ("Faecal impaction.", "K56"),
+    ("Amoebic dysentery.", "A06"),
+    ("Known GORD on lansoprazole.", "K21"),
+    ("#NOF left, for DHS tomorrow.", "S72"),
+    ("IHD, on aspirin.", "I25"),
+    ("CCF - increase furosemide.", "I50"),
+    ("LRTI - started amoxicillin.", "J22"),
+    ("PMR flare, prednisolone increased.", "M35"),
+])
+def test_british_spellings_and_commonwealth_abbreviations_are_coded(db, text: str,  # type: ignore[no-untyped-def]
+                                                                      category: str) -> None:
+    assert category in [c[:3] for c in codes(db, text, limit=5)]
+
+
+def test_a_relatives_british_spelled_condition_suggests_its_family_code(db) -> None:  # type: ignore[no-untyped-def]
+    assert "Z80.6" in codes(db, "FH: maternal aunt - leukaemia.")
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Denies diarrhoea or vomiting.", "R19"),
+    ("No evidence of anaemia.", "D64"),
+    ("Return if haematuria.", "R31"),
+    ("Mother has coeliac disease.", "K90"),
+])
+def test_british_spellings_keep_what_the_note_says_of_them(db, text: str,  # type: ignore[no-untyped-def]
+                                                          category: str) -> None:
+    assert category not in [c[:3] for c in codes(db, text)]
+
+
+def test_the_code_sets_spelling_never_changes_an_everyday_word(db) -> None:  # type: ignore[no-untyped-def]
+    spelling = matcher_for(db).spelling
+    for word in ("aerosol", "poem", "toe", "toes", "canoe", "does", "four", "hour", "boeing", "coerce"):
+        assert spelling(word) == word
+    assert [spelling(w) for w in ("anaemia", "oesophageal", "paediatric", "tumour")] == [
+        "anemia", "esophageal", "pediatric", "tumor"]
+    assert codes(db, "Aerosol inhaler technique checked. Stubbed his toe getting out of a canoe.") == codes(
+        db, "Inhaler technique checked.")
+
+
+def test_every_commonwealth_abbreviation_reaches_a_code(db) -> None:  # type: ignore[no-untyped-def]
+    from indexer.query.abbreviations import commonwealth_senses
+
+    # in a sentence: a line of capitals alone ("GORD") is a heading
+    assert [a for a in commonwealth_senses() if not codes(db, f"Known {a.upper()}.")] == []

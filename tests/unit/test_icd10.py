@@ -160,3 +160,19 @@ def test_stem_maps_related_forms_together() -> None:
     assert stem("diabetes") == stem("diabetic")
     assert stem("hypertension") == stem("hypertensive")
     assert stem("fractures") == stem("fracture")
+
+
+@pytest.mark.parametrize(("query", "category"), [
+    ("haemolytic anaemia", "D59"), ("leukaemia", "C95"), ("oesophageal varices", "I85"), ("coeliac disease", "K90"),
+    ("Tumour", "D49"),
+])
+def test_a_code_search_reads_british_spelling_in_the_code_sets(codes_db, query: str,  # type: ignore[no-untyped-def]
+                                                               category: str) -> None:
+    assert category in [h.code[:3] for h in icd10.search_codes(codes_db, query, limit=5)]
+
+
+def test_a_code_search_keeps_everyday_words_as_typed(codes_db) -> None:  # type: ignore[no-untyped-def]
+    spelling = icd10.spelling_for(codes_db)
+    assert [spelling(w) for w in ("aerosol", "poem", "toe", "canoe", "four")] == ["aerosol", "poem", "toe", "canoe",
+                                                                                 "four"]
+    assert icd10.spelling_for(codes_db) is spelling  # built once per process and release

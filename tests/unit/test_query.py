@@ -45,7 +45,10 @@ def test_lay_table_parses_and_never_maps_a_phrase_to_itself() -> None:
 def test_one_parser_two_selections_of_abbreviations() -> None:
     table = entries()
     assert len(table) > 900
-    assert dominant_senses() == {e.abbr: e.sense for e in table}
+    from indexer.query.abbreviations import commonwealth_senses
+
+    # the Vanderbilt table's senses, and the Commonwealth abbreviations it lacks (session 14)
+    assert dominant_senses() == {**commonwealth_senses(), **{e.abbr: e.sense for e in table}}
     unambiguous = unambiguous_senses()
     assert set(unambiguous) < set(dominant_senses())
     assert unambiguous["chf"] == "congestive heart failure"
@@ -66,3 +69,14 @@ def test_search_stop_words_extend_the_function_words_that_code_matching_drops() 
 def test_words_keep_inner_apostrophes_and_slashes() -> None:
     assert words("Crohn's disease, s/p CABG.") == ["Crohn's", "disease", "s/p", "CABG"]
     assert tokens_with_spans("s/p CABG") == [("s/p", 0, 3), ("cabg", 4, 8)]
+
+
+def test_commonwealth_abbreviations_fill_only_what_the_vanderbilt_table_lacks() -> None:
+    from indexer.query.abbreviations import commonwealth_senses
+
+    table = {e.abbr for e in entries()}
+    own = commonwealth_senses()
+    assert {"gord", "nof", "lrti", "ihd", "ccf"} <= own.keys()
+    assert not own.keys() & table  # a Vanderbilt sense is never overridden
+    assert all(dominant_senses()[a] == s for a, s in own.items())
+    assert not own.keys() & unambiguous_senses().keys()  # search's query expansion is unchanged
