@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -197,9 +197,35 @@ def _covering(said: dict[tuple[int, int], Context], t: _Token) -> Context | None
                    other=any(c.other for c in found))
 
 
-def _clause_tokens(text: str, start: int, end: int, spelling: Callable[[str], str] | None = None) -> list[_Token]:
+# A person's name is no finding: "Mr Reyes" is not Reye's syndrome, "Dr Smith" not Smith's fracture. A name is
+# the capitalised words after a title, or two to four after a name field opening its line ("Patient: Tomas
+# Reyes"; one word there may be a finding: "Patient: Diabetic").
+_NAME_WORD = r"[A-Z][a-z'’-]+"
+_TITLED_NAME = re.compile(rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.?[ \t]+({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})")
+_NAME_FIELD = re.compile(
+    rf"(?m)^[ \t]*(?i:patient|name|patient[ \t]+name|pt|pt[ \t]+name)[ \t]*:[ \t]*"
+    rf"({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{1,3}})\b")
+# A month in a date is no finding: "since March" is not a march fracture.
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATED_MONTH = re.compile(
+    rf"\b(?:(?:since|in|on|from|until|till|by|of|early|late|mid|last|this|next)[ \t]+({_MONTHS})\b"
+    rf"|({_MONTHS})[ \t]+\d|(?<=\d)[ \t]+({_MONTHS})\b)")
+
+
+def not_findings(text: str) -> list[tuple[int, int]]:
+    """Spans of the text whose words name no condition: people's names and the months of dates."""
+    spans = [m.span(1) for m in _TITLED_NAME.finditer(text)] + [m.span(1) for m in _NAME_FIELD.finditer(text)]
+    for m in _DATED_MONTH.finditer(text):
+        group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+        spans.append(m.span(group))
+    return sorted(spans)
+
+
+def _clause_tokens(text: str, start: int, end: int, spelling: Callable[[str], str] | None = None,
+                   skip: Sequence[tuple[int, int]] = ()) -> list[_Token]:
     """The clause's words as the names read them: abbreviations spelled out, British spelling in US spelling
-    (`spelling`: "anaemia" -> "anemia", see CodeMatcher.spelling)."""
+    (`spelling`: "anaemia" -> "anemia", see CodeMatcher.spelling); words inside `skip` (`not_findings`) kept in
+    their place (the clause's length counts them) as a word that matches no name."""
     table = dominant_senses()
     toks: list[_Token] = []
     prev = ""
@@ -208,6 +234,7 @@ def _clause_tokens(text: str, start: int, end: int, spelling: Callable[[str], st
     if _VITAL_READING.search(text, start, end):
         said.discard("rate")  # "heart rate 92, respiratory rate 16, AF": a vitals line's rate is a reading
     for word, s, e in found:
+        before = len(toks)
         original = text[start + s : start + e]
         if spelling is not None and word not in table:
             word = spelling(word)
@@ -231,6 +258,10 @@ def _clause_tokens(text: str, start: int, end: int, spelling: Callable[[str], st
                 toks.append(_Token(part, start + s, start + e, stem(part)))
         else:
             toks.append(_Token(word, start + s, start + e, stem(word)))
+        if skip and any(a <= start + s and start + e <= b for a, b in skip):
+            for t in toks[before:]:  # an abbreviation's words share the span
+                # still a word of the clause (its share of the clause's words is unchanged), matching no name
+                t.stem = t.word = "\x00name"
         prev = word
     # "maternal grandmother", "paternal aunt": kinship, not the obstetric "maternal" of O-codes.
     for k in range(len(toks) - 1):
@@ -406,11 +437,12 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
     """
     out: list[_Mention] = []
     context = _note_context(text)
+    skip = not_findings(text)
     for sec in sections(text):
         if sec.weight <= 0 and "FAMILY" not in sec.name.upper():
             continue
         for clause in clauses(text, sec.start, sec.end):
-            toks = _clause_tokens(text, *clause, spelling=matcher.spelling)
+            toks = _clause_tokens(text, *clause, spelling=matcher.spelling, skip=skip)
             if not toks:
                 continue
             _mark_context(text, toks, *clause)

@@ -1099,3 +1099,27 @@ def test_every_commonwealth_abbreviation_reaches_a_code(db) -> None:  # type: ig
 
     # in a sentence: a line of capitals alone ("GORD") is a heading
     assert [a for a in commonwealth_senses() if not codes(db, f"Known {a.upper()}.")] == []
+
+
+# A person's name or a date's month is no finding (the demo's "Patient: Tomas Reyes" gave Reye's syndrome).
+@pytest.mark.parametrize(("text", "forbidden"), [
+    ("Patient: Tomas Reyes   MRN: DEMO-1002\nChief complaint: cough.", "G93"),
+    ("Mr Reyes presents with cough.", "G93"),
+    ("Seen by Dr Smith in clinic for wrist pain.", "S52"),
+    ("Referred by Dr. Colles for knee pain.", "S52"),
+    ("Knee pain since March.", "M84"),
+    ("Knee pain from 3 March, worse on stairs.", "M84"),
+])
+def test_names_and_months_are_no_findings(db, text: str, forbidden: str) -> None:  # type: ignore[no-untyped-def]
+    found = codes(db, text)
+    assert found and not [c for c in found if c.startswith(forbidden)], found
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("Reye syndrome after aspirin.", "G93"),
+    ("Stress fracture of the foot (march fracture).", "M84"),
+    ("Patient: Diabetic, on insulin.", "E11"),  # one word after a name field may be a finding
+    ("Smith's fracture of the left radius after a fall.", "S52"),
+])
+def test_the_conditions_those_words_name_are_still_found(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
+    assert wanted in [c[:3] for c in codes(db, text)][:5]
