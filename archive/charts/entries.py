@@ -29,6 +29,7 @@ from archive.charts.patients import Patient, load_patient
 from archive.errors import ConcurrentEdit, NotFound, UserError, ValidationError
 from archive.policy import Action
 from archive.signed_rows import saved_digest, sign_version
+from indexer.extract.render import system_label
 
 if TYPE_CHECKING:
     from archive.session import Session
@@ -104,7 +105,9 @@ class ChartEntry:
             if self.referral_reason:
                 parts.append(f"for {self.referral_reason}")
         if self.code:
-            parts.append(f"[{self.code}]")
+            # A code of another system says which ("[SNOMED CT 38341003]"): bare, it reads as an ICD-10-CM code.
+            other = self.code_system not in (None, "", "ICD-10-CM")
+            parts.append(f"[{system_label(self.code_system)} {self.code}]" if other else f"[{self.code}]")
         return ", ".join(parts)
 
     def to_json(self) -> dict[str, Any]:

@@ -542,3 +542,18 @@ def test_unknown_ids_say_where_to_look(env: Env) -> None:
         get_entry(env.tess, "999999")
     with pytest.raises(NotFound, match="No patient with MRN 'NOPE'"):
         patient_chart(env.tess, "NOPE")
+
+
+@pytest.mark.parametrize(("system", "shown"), [
+    ("http://snomed.info/sct", "Hypertension, [SNOMED CT 38341003]"),  # a FHIR bundle's condition
+    ("http://www.nlm.nih.gov/research/umls/rxnorm", "Hypertension, [RxNorm 38341003]"),
+    ("ICD-10-CM", "Hypertension, [38341003]"),  # the archive's own code system stays bare
+    (None, "Hypertension, [38341003]"),
+])
+def test_a_code_of_another_system_says_which(system: str | None, shown: str) -> None:
+    """A bare SNOMED or RxNorm code beside a chart entry reads as an ICD-10-CM code."""
+    from archive.charts.entries import ChartEntry
+
+    entry = ChartEntry(id="e1", patient="MRN1", version=1, kind="diagnosis", text="Hypertension", date=None,
+                       status="active", code="38341003", code_system=system)
+    assert entry.summary() == shown
