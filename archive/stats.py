@@ -182,7 +182,16 @@ class Frequency:
     labels: dict[str, str] = field(default_factory=dict)
 
     def period_keys(self) -> list[str]:
+        """The periods that have encounters, oldest first."""
         return [m.key for m in self.periods]
+
+    def calendar_keys(self) -> list[str]:
+        """Every period from the first with encounters to the last, the empty ones too: a line over time takes
+        one step per calendar period ("2015".."2024"), not per period that happens to have encounters."""
+        keys = self.period_keys()
+        if not keys:
+            return []
+        return calendar_periods(self.period, keys[0], keys[-1])
 
     def busiest(self, n: int | None = None) -> list[Margin]:
         """The groups with the most encounters first; ties in the groups' own order (chapter 9 before 10)."""
@@ -191,6 +200,25 @@ class Frequency:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def calendar_periods(period: str, first: str, last: str) -> list[str]:
+    """Each period's key from `first` to `last`, in the form the counts use ("2024", "2024-03", "2024-Q1")."""
+    def step(n: int) -> str:
+        if period == "year":
+            return f"{n:04d}"
+        if period == "quarter":
+            return f"{n // 4:04d}-Q{n % 4 + 1}"
+        return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+    def number(key: str) -> int:
+        if period == "year":
+            return int(key)
+        if period == "quarter":
+            return int(key[:4]) * 4 + int(key[-1]) - 1
+        return int(key[:4]) * 12 + int(key[5:7]) - 1
+
+    return [step(n) for n in range(number(first), number(last) + 1)]
 
 
 def compute_frequency(store: Store, by: str, period: str, date_from: str | None = None,

@@ -45,6 +45,15 @@ def test_bar_lines_scale_to_the_largest() -> None:
     assert lines[2].endswith(" 0")
 
 
+def test_calendar_periods_step_through_the_empty_ones() -> None:
+    from archive.stats import calendar_periods
+
+    assert calendar_periods("year", "2015", "2018") == ["2015", "2016", "2017", "2018"]
+    assert calendar_periods("quarter", "2023-Q3", "2024-Q2") == ["2023-Q3", "2023-Q4", "2024-Q1", "2024-Q2"]
+    assert calendar_periods("month", "2023-11", "2024-02") == ["2023-11", "2023-12", "2024-01", "2024-02"]
+    assert calendar_periods("year", "2024", "2024") == ["2024"]
+
+
 def test_a_cut_description_says_it_goes_on() -> None:
     # Cut at 30 characters, "Diseases of the circulatory system" read "Diseases of the circulatory sy".
     assert cut_label("Diseases of the circulatory system") == "Diseases of the circulatory s…"
@@ -71,7 +80,8 @@ async def test_statistics_screen(vault: tuple[Path, sf.Fixture]) -> None:
         sparks = list(screen.query(Sparkline))
         assert len(sparks) == min(8, len(want["groups"]))
         busiest = max(want["groups"].items(), key=lambda kv: (kv[1][1], kv[0]))
-        years = sorted(want["periods"])
+        # one step per calendar year from the first to the last, the years without encounters too
+        years = [str(y) for y in range(int(min(want["periods"])), int(max(want["periods"])) + 1)]
         assert list(sparks[0].data or []) == [float(want["cells"].get((y, busiest[0]), (0, 0))[1]) for y in years]
 
         await pilot.press("b")  # by category

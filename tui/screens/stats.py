@@ -183,12 +183,13 @@ class StatsScreen(Screen[None]):
         by_cell = {(c.group, c.period): c for c in result.cells}
         top = result.busiest(SPARKLINES)
         rows: list[Widget] = []
+        steps = result.calendar_keys()  # one step per calendar period, the empty ones too
         if top:
-            first, last = (periods[0], periods[-1]) if periods else ("", "")
-            rows.append(Static(f"Most encounters first; each line {first} to {last}", id="spark-heading",
-                               classes="spark-heading"))
+            first, last = (steps[0], steps[-1]) if steps else ("", "")
+            rows.append(Static(f"Most encounters first; each line {first} to {last}, one step a {result.period}",
+                               id="spark-heading", classes="spark-heading"))
         for g in top:
-            data = [float(by_cell[(g.key, p)].encounters) if (g.key, p) in by_cell else 0.0 for p in periods]
+            data = [float(by_cell[(g.key, p)].encounters) if (g.key, p) in by_cell else 0.0 for p in steps]
             rows.append(Horizontal(Label(g.key[:10]), Sparkline(data, summary_function=max),
                                    Static(str(g.encounters), classes="spark-total"), classes="spark-row"))
         if rows:
