@@ -1119,6 +1119,12 @@ def test_round12_the_other_twin_in_every_word_and_in_the_span() -> None:
         # contrasts: the parent's own condition, and a relative the parent speaks of
         ("Mother has asthma, child has eczema.", "asthma", "family"),
         ("Mum reports her sister had breast cancer.", "breast cancer", "family"),
+        # a work-up that is over: what follows is its answer, not the doubt that started it
+        ("R/o ACS pathway complete, troponin rise, NSTEMI diagnosed.", "NSTEMI", "affirmed"),
+        ("Query PE protocol done - CTPA shows segmental PE, anticoagulated.", "segmental PE", "affirmed"),
+        # contrasts: a work-up still under way, or no answer after it
+        ("Rule out sepsis protocol started, cultures pending, sepsis suspected.", "sepsis", "possible"),
+        ("Rule out PE protocol completed.", "PE", "possible"),
     ],
 )
 def test_round13_families(text: str, word: str, expected: str) -> None:
