@@ -1123,3 +1123,13 @@ def test_names_and_months_are_no_findings(db, text: str, forbidden: str) -> None
 ])
 def test_the_conditions_those_words_name_are_still_found(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
     assert wanted in [c[:3] for c in codes(db, text)][:5]
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("No doubt this is herpes zoster, vesicles along L1.", "B02"),
+    ("Beyond reasonable doubt a case of measles; Koplik spots seen.", "B05"),
+    ("Dad rang this morning - toddler has had vomiting overnight, keeping fluids down.", "R11"),
+    ("R/o ACS pathway complete - troponin rise, NSTEMI diagnosed.", "I21"),
+])
+def test_round13_suggester_families_code_these(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
+    assert wanted in [c[:3] for c in codes(db, text)]
