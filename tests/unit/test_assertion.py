@@ -1125,6 +1125,14 @@ def test_round12_the_other_twin_in_every_word_and_in_the_span() -> None:
         # contrasts: a work-up still under way, or no answer after it
         ("Rule out sepsis protocol started, cultures pending, sepsis suspected.", "sepsis", "possible"),
         ("Rule out PE protocol completed.", "PE", "possible"),
+        # tests sent for a list of infections: what they look for may be
+        ("Swabs taken: MRSA, C diff, norovirus.", "MRSA", "hypothetical"),
+        ("Serology requested: hepatitis B, hepatitis C.", "hepatitis C", "hypothetical"),
+        ("Referral sent: cardiology re atrial fibrillation.", "atrial fibrillation", "affirmed"),  # a contrast
+        # the other twin, where the note names its own in brackets or between dashes
+        ("Twin 2 has jaundice; this infant (twin 1) is pink and feeding.", "jaundice", "family"),
+        ("Twin B on CPAP for RDS, this baby - twin A - in air.", "RDS", "family"),
+        ("Twin A has RDS; the baby (twin A) is on CPAP.", "RDS", "affirmed"),  # a contrast: its own twin
     ],
 )
 def test_round13_families(text: str, word: str, expected: str) -> None:
