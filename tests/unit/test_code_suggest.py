@@ -1133,3 +1133,14 @@ def test_the_conditions_those_words_name_are_still_found(db, text: str, wanted: 
 ])
 def test_round13_suggester_families_code_these(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
     assert wanted in [c[:3] for c in codes(db, text)]
+
+
+@pytest.mark.parametrize(("text", "forbidden"), [
+    ("Serology requested: hepatitis B, hepatitis C, syphilis.", "A53"),
+    ("Serology requested: hepatitis B, hepatitis C, syphilis.", "B18"),
+    ("Swabs taken: MRSA, C diff, norovirus.", "A04"),
+    ("Twin 2 has jaundice; this infant (twin 1) is pink and feeding.", "R17"),
+])
+def test_round13_suggester_families_code_nothing_of_these(db, text: str,  # type: ignore[no-untyped-def]
+                                                            forbidden: str) -> None:
+    assert forbidden not in [c[:3] for c in codes(db, text)]
