@@ -418,6 +418,11 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     # may be; "Pt instructions:", "Return precautions:" name what to watch for.
     ("pending", HYPOTHETICAL),
     ("ordered", HYPOTHETICAL),
+    # "Bloods sent: HIV, syphilis, hep B/C", "Swabs sent:", "Investigations requested:": tests sent look for what may be
+    # (not "Referral sent:", which may name the patient's own condition).
+    *((f"{what} {done}", HYPOTHETICAL) for what in ("bloods", "blood tests", "tests", "samples", "swabs", "serology",
+                                                     "screen", "investigations", "labs")
+      for done in ("sent", "requested", "taken", "drawn")),
     ("instructions", HYPOTHETICAL),
     ("precautions", HYPOTHETICAL),
     # "Pt education:", "Teaching:", "Anticipatory guidance:" tell what may happen; "Prior auth criteria:",
@@ -844,9 +849,10 @@ def _inside(items: tuple[tuple[int, int], ...], pos: int) -> bool:
 # Which twin a note is about, when it says so ("this note is for Twin A", "this baby is twin 2", "our patient is
 # twin B"); a condition a sentence gives to the other twin ("Twin B has NEC") is then the co-twin's.
 _THIS_TWIN = re.compile(
-    r"(?i)\b(?:(?:this|the)\s+(?:note|notes|entry|baby|infant|neonate|newborn|pt|patient|child|one)\s+"
+    r"(?i)\b(?:(?:this|the)\s+(?:baby|infant|neonate|newborn|pt|patient|child|one)\s*[(,-]\s*|"
+    r"(?:this|the)\s+(?:note|notes|entry|baby|infant|neonate|newborn|pt|patient|child|one)\s+"
     r"(?:is\s+)?(?:for|about|of|regarding|re|concerns|is)|this\s+is|(?:our|my)\s+(?:patient|pt)\s+is|"
-    r"(?:pt|patient)\s+is)\s+(?:the\s+)?twin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
+    r"(?:pt|patient)\s+is)\s*(?:the\s+)?twin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
 _TWIN_NAMED = re.compile(r"(?i)\btwin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
 
 

@@ -1097,3 +1097,43 @@ def test_round12_the_other_twin_in_every_word_and_in_the_span() -> None:
     assert [c.family for a, _b, c in word_contexts(text, 0, len(text)) if a == start] == [True]
     assert all(not c.family for a, _b, c in word_contexts(text, 0, len(text)) if a > text.index("in air"))
 
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "expected"),
+    [
+        # certainty: "without / no / beyond doubt" is neither a denial nor a doubt
+        ("No doubt this is a gout flare of the left first MTP.", "gout", "affirmed"),
+        ("Beyond reasonable doubt a case of measles; Koplik spots seen.", "measles", "affirmed"),
+        ("Diagnosis not in doubt: plaque psoriasis.", "psoriasis", "affirmed"),
+        ("Little doubt that this represents herpes zoster.", "herpes zoster", "affirmed"),
+        # contrasts: a doubt and a denial stand
+        ("I doubt this is gout; more like pseudogout.", "gout", "possible"),
+        ("Without fever; doubt pneumonia.", "pneumonia", "possible"),
+        ("Without chest pain at rest.", "chest pain", "negated"),
+        # a parent who tells about their child, on the child's chart: the child is the patient
+        ("Dad rang this morning - toddler has had vomiting overnight.", "vomiting", "affirmed"),
+        ("Mother phoned, her son has had a fever since Tuesday.", "fever", "affirmed"),
+        ("Mum reports baby has had reflux after every feed.", "reflux", "affirmed"),
+        ("Grandma called to say the boy has had earache all night.", "earache", "affirmed"),
+        # contrasts: the parent's own condition, and a relative the parent speaks of
+        ("Mother has asthma, child has eczema.", "asthma", "family"),
+        ("Mum reports her sister had breast cancer.", "breast cancer", "family"),
+        # a work-up that is over: what follows is its answer, not the doubt that started it
+        ("R/o ACS pathway complete, troponin rise, NSTEMI diagnosed.", "NSTEMI", "affirmed"),
+        ("Query PE protocol done - CTPA shows segmental PE, anticoagulated.", "segmental PE", "affirmed"),
+        # contrasts: a work-up still under way, or no answer after it
+        ("Rule out sepsis protocol started, cultures pending, sepsis suspected.", "sepsis", "possible"),
+        ("Rule out PE protocol completed.", "PE", "possible"),
+        # tests sent for a list of infections: what they look for may be
+        ("Swabs taken: MRSA, C diff, norovirus.", "MRSA", "hypothetical"),
+        ("Serology requested: hepatitis B, hepatitis C.", "hepatitis C", "hypothetical"),
+        ("Referral sent: cardiology re atrial fibrillation.", "atrial fibrillation", "affirmed"),  # a contrast
+        # the other twin, where the note names its own in brackets or between dashes
+        ("Twin 2 has jaundice; this infant (twin 1) is pink and feeding.", "jaundice", "family"),
+        ("Twin B on CPAP for RDS, this baby - twin A - in air.", "RDS", "family"),
+        ("Twin A has RDS; the baby (twin A) is on CPAP.", "RDS", "affirmed"),  # a contrast: its own twin
+    ],
+)
+def test_round13_families(text: str, word: str, expected: str) -> None:
+    assert label(text, word) == expected

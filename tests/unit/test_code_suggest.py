@@ -1123,3 +1123,24 @@ def test_names_and_months_are_no_findings(db, text: str, forbidden: str) -> None
 ])
 def test_the_conditions_those_words_name_are_still_found(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
     assert wanted in [c[:3] for c in codes(db, text)][:5]
+
+
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("No doubt this is herpes zoster, vesicles along L1.", "B02"),
+    ("Beyond reasonable doubt a case of measles; Koplik spots seen.", "B05"),
+    ("Dad rang this morning - toddler has had vomiting overnight, keeping fluids down.", "R11"),
+    ("R/o ACS pathway complete - troponin rise, NSTEMI diagnosed.", "I21"),
+])
+def test_round13_suggester_families_code_these(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
+    assert wanted in [c[:3] for c in codes(db, text)]
+
+
+@pytest.mark.parametrize(("text", "forbidden"), [
+    ("Serology requested: hepatitis B, hepatitis C, syphilis.", "A53"),
+    ("Serology requested: hepatitis B, hepatitis C, syphilis.", "B18"),
+    ("Swabs taken: MRSA, C diff, norovirus.", "A04"),
+    ("Twin 2 has jaundice; this infant (twin 1) is pink and feeding.", "R17"),
+])
+def test_round13_suggester_families_code_nothing_of_these(db, text: str,  # type: ignore[no-untyped-def]
+                                                            forbidden: str) -> None:
+    assert forbidden not in [c[:3] for c in codes(db, text)]
