@@ -19,6 +19,12 @@ def invoke(root: Path, *args: str, user: str = "tess", passphrase: str = TECH_PA
     return CliRunner().invoke(cli, list(args), env=env, input=stdin, catch_exceptions=False)
 
 
+def ok(result: Result) -> Result:
+    """The result of a command that must have succeeded (its output shown when it did not)."""
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def ok_json(result: Result) -> Any:
     """The JSON a command printed; the command must have succeeded."""
     assert result.exit_code == 0, result.output

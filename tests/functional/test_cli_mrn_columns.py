@@ -7,9 +7,8 @@ others. Now the column is as wide as the widest MRN shown (archive.columns) and 
 from __future__ import annotations
 
 import pytest
-from click.testing import Result
 
-from tests.cli_helpers import import_notes, invoke
+from tests.cli_helpers import import_notes, invoke, ok
 from tests.conftest import VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
@@ -20,11 +19,6 @@ NOTES = {
     "old-a.txt": f"MRN: {UUID}\nDate: 1990-01-05\n\nType 2 diabetes; metformin 500 mg twice daily.\n",
     "old-b.txt": f"MRN: {SHORT}\nDate: 1990-02-01\n\nNew diabetes; metformin started.\n",
 }
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,8 @@ import json
 from typing import Any
 
 import pytest
-from click.testing import Result
 
-from tests.cli_helpers import import_notes, invoke, ok_json
+from tests.cli_helpers import import_notes, invoke, ok, ok_json
 from tests.conftest import ADMIN_PASS, PHYS_PASS, VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
@@ -28,11 +27,6 @@ NOTES = {
     "h1.txt": "MRN: 1004\nPatient: Di Evans\nDate: 2021-03-03\n\nElderly woman fell at home. Right hip fracture treated"
               " with hemiarthroplasty.\n",
 }
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture(scope="module")

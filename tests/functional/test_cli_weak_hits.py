@@ -9,9 +9,8 @@ patients are filed by Synthea-style MRNs (36-character UUIDs), whose column must
 from __future__ import annotations
 
 import pytest
-from click.testing import Result
 
-from tests.cli_helpers import import_notes, invoke, ok_json
+from tests.cli_helpers import import_notes, invoke, ok, ok_json
 from tests.conftest import VaultFixture
 
 pytestmark = pytest.mark.usefixtures("cli_sessions_kept")
@@ -38,11 +37,6 @@ NOTES = {
     "gout.txt": "Gouty arthritis of the great toe; colchicine.",
 }
 QUERY = "amoxicillin rash"
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
 
 
 @pytest.fixture(scope="module")
