@@ -446,8 +446,9 @@ SECTION_DEFAULTS: tuple[tuple[str, Label], ...] = (
     ("safety net", HYPOTHETICAL),
     ("advice given", HYPOTHETICAL),
     # "Risks and benefits explained:", "Discussed risks of the procedure:": a consent's list of what may happen
-    # ("Risk factors:" are the patient's own)
-    ("risks", HYPOTHETICAL),
+    # ("Risk factors:", "Cardiac risks:", "VTE risks:" are the patient's own, so "risks" alone is no key)
+    *((key, HYPOTHETICAL) for key in ("risks and benefits", "risks explained", "risks discussed", "risks of",
+                                      "discussed risks", "explained risks", "risks include", "risks including")),
     ("complications discussed", HYPOTHETICAL),
     ("complications explained", HYPOTHETICAL),
 )
@@ -517,7 +518,7 @@ def headings(text: str) -> tuple[Heading, ...]:
         body_end = merged[k + 1][0] if k + 1 < len(merged) else len(text)
         end = start + len(text[start:end].rstrip())
         default = section_default(name)
-        reach = _list_end(text, end, body_end) if _DENIAL.search(name) else None
+        reach = _list_end(text, end, body_end) if _DENIAL.search(name) or _LIST_ONLY.search(name) else None
         out.append(Heading(name, start, end, default, body_end, reach))
     return tuple(out)
 
@@ -525,6 +526,12 @@ def headings(text: str) -> tuple[Heading, ...]:
 # A heading that is itself a denial ("Denies:", "Absent:", "Ruled out:") denies its list only, not the lines after.
 _DENIAL = re.compile(r"\b(?:denie[sd]|absent|ruled out|excluded|not (?:present|seen|found))\b", re.I)
 _ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d{1,2}[.)])")
+# A heading of one list inside a note, no section of it ("Bloods taken: FBC, CRP.", "Advice given: stop smoking.",
+# "Leaflet: ..."): its default reaches its list only, as a denial heading's does; the lines after are the note's.
+_LIST_ONLY = re.compile(
+    r"\b(?:(?:bloods|blood tests|tests|samples|swabs|serology|screen|investigations|labs)\s+"
+    r"(?:sent|requested|taken|drawn)|leaflets?|handouts?|safety net(?:ting)?|advice given|risks|"
+    r"complications (?:discussed|explained))\b", re.I)
 
 
 def _list_end(text: str, end: int, body_end: int) -> int:
@@ -815,8 +822,8 @@ _LINE_LABEL = re.compile(r"[ \t]*[A-Za-z][A-Za-z /&()-]{0,40}:[ \t]*")
 
 @lru_cache(maxsize=64)
 def _unchecked_items(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each item of a line of tick boxes whose box is empty. On a line that opens with a box (after
-    its label, "PMH:") each box comes before its item; else after it ("Epilepsy ☐  Stroke ☑")."""
+    """(start, end) of each item of a line of tick boxes whose box is empty. On a line that ends with a box each box
+    comes after its item ("Epilepsy ☐  Stroke ☑"); else before it ("PMH: [ ] Diabetes [x] Hypertension")."""
     if "[" not in text and not any(c in text for c in "\u2610\u25a1\u2611\u2612\u2705"):
         return ()
     out: list[tuple[int, int]] = []
@@ -830,7 +837,10 @@ def _unchecked_items(text: str) -> tuple[tuple[int, int], ...]:
         label = _LINE_LABEL.match(text, start, end)
         opening = label.end() if label else start
         opening += len(text[opening:end]) - len(text[opening:end].lstrip())
-        before = boxes[0].start() == opening
+        # A box comes after its item only on a line that ends with one ("Epilepsy \u2610  Stroke \u2611"); a line
+        # whose last box has words after it ("- [x] Asthma  [ ] Diabetes", "1. [x] Asthma [ ] COPD") puts each box
+        # before its item, whatever opens the line (a bullet, a number, a long label).
+        before = bool(text[boxes[-1].end() : end].strip())
         for k, box in enumerate(boxes):
             if box.group("on") or box.group("ticked"):
                 continue
@@ -853,7 +863,11 @@ _THIS_TWIN = re.compile(
     r"(?:this|the)\s+(?:note|notes|entry|baby|infant|neonate|newborn|pt|patient|child|one)\s+"
     r"(?:is\s+)?(?:for|about|of|regarding|re|concerns|is)|this\s+is|(?:our|my)\s+(?:patient|pt)\s+is|"
     r"(?:pt|patient)\s+is)\s*(?:the\s+)?twin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
-_TWIN_NAMED = re.compile(r"(?i)\btwin\s*[#-]?\s*([a-c1-3]|one|two|three)\b")
+# "Twin A", "twin #2", "twin B": a capital letter or a number that counts no time ("her twin 2 weeks ago", "the
+# twin a week later" name no twin).
+_TWIN_NAMED = re.compile(
+    r"\b(?i:twin)\s*[#-]?\s*([A-C]|[1-3]|(?i:one|two|three))\b"
+    r"(?!\s*(?i:weeks?|wks?|days?|months?|mos?|years?|yrs?|hours?|hrs?|minutes?|mins?|times?)\b)")
 
 
 @lru_cache(maxsize=64)

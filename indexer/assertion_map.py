@@ -42,7 +42,7 @@ from indexer.assertion import (
 )
 
 TABLE = "assertion_spans"
-VERSION = 14  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
+VERSION = 15  # of the encoding and of the rules that made it; a map of another version is ignored (and rebuilt)
 BITS: dict[str, int] = {NEGATED: 1, POSSIBLE: 2, HYPOTHETICAL: 4, HISTORICAL: 8, FAMILY: 16, OTHER: 128}
 HEADING = 32
 RULE = 64  # the word is part of a rule's own words ("no", "history"): a span holding it is labelled the slow way

@@ -12,8 +12,9 @@ passage that is an exact substring of the text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -212,17 +213,35 @@ _DATED_MONTH = re.compile(
     rf"|({_MONTHS})[ \t]+\d|(?<=\d)[ \t]+({_MONTHS})\b)")
 
 
-def not_findings(text: str) -> list[tuple[int, int]]:
-    """Spans of the text whose words name no condition: people's names and the months of dates."""
-    spans = [m.span(1) for m in _TITLED_NAME.finditer(text)] + [m.span(1) for m in _NAME_FIELD.finditer(text)]
+def not_findings(text: str, known: Callable[[str], bool] | None = None) -> list[tuple[int, int]]:
+    """Spans of the text whose words name no condition: people's names and the months of dates. With `known` (a
+    word of the code set's names), a name field's words are a name only when none is such a word: "Patient:
+    Diabetic Foot Ulcer" names a condition."""
+    spans = [m.span(1) for m in _TITLED_NAME.finditer(text)]
+    for m in _NAME_FIELD.finditer(text):
+        if known is None or not any(known(w.lower()) for w in m.group(1).split()):
+            spans.append(m.span(1))
     for m in _DATED_MONTH.finditer(text):
         group = next(g for g in (1, 2, 3) if m.group(g) is not None)
         spans.append(m.span(group))
     return sorted(spans)
 
 
+class _Skipped:
+    """`not_findings`' spans, found for a clause by bisection (a long note has thousands of names and dates)."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = sorted(spans)
+        self.starts = [a for a, _b in self.spans]
+        self.longest = max((b - a for a, b in self.spans), default=0)
+
+    def among(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The spans that may overlap [start, end)."""
+        return self.spans[bisect_left(self.starts, start - self.longest) : bisect_left(self.starts, end)]
+
+
 def _clause_tokens(text: str, start: int, end: int, spelling: Callable[[str], str] | None = None,
-                   skip: Sequence[tuple[int, int]] = ()) -> list[_Token]:
+                   skip: _Skipped | None = None) -> list[_Token]:
     """The clause's words as the names read them: abbreviations spelled out, British spelling in US spelling
     (`spelling`: "anaemia" -> "anemia", see CodeMatcher.spelling); words inside `skip` (`not_findings`) kept in
     their place (the clause's length counts them) as a word that matches no name."""
@@ -230,6 +249,7 @@ def _clause_tokens(text: str, start: int, end: int, spelling: Callable[[str], st
     toks: list[_Token] = []
     prev = ""
     found = _split_slashes(tokens_with_spans(text[start:end]))
+    local = skip.among(start, end) if skip is not None else []
     said = {w for w, _s, _e in found}
     if _VITAL_READING.search(text, start, end):
         said.discard("rate")  # "heart rate 92, respiratory rate 16, AF": a vitals line's rate is a reading
@@ -258,7 +278,7 @@ def _clause_tokens(text: str, start: int, end: int, spelling: Callable[[str], st
                 toks.append(_Token(part, start + s, start + e, stem(part)))
         else:
             toks.append(_Token(word, start + s, start + e, stem(word)))
-        if skip and any(a <= start + s and start + e <= b for a, b in skip):
+        if local and any(a <= start + s and start + e <= b for a, b in local):
             for t in toks[before:]:  # an abbreviation's words share the span
                 # still a word of the clause (its share of the clause's words is unchanged), matching no name
                 t.stem = t.word = "\x00name"
@@ -437,7 +457,8 @@ def mentions(matcher: CodeMatcher, text: str, db: Any = None,
     """
     out: list[_Mention] = []
     context = _note_context(text)
-    skip = not_findings(text)
+    vocabulary = getattr(matcher.spelling, "words", None)
+    skip = _Skipped(not_findings(text, vocabulary.__contains__ if vocabulary is not None else None))
     for sec in sections(text):
         if sec.weight <= 0 and "FAMILY" not in sec.name.upper():
             continue

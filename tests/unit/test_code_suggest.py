@@ -1062,7 +1062,7 @@ def test_round12_suggester_families_code_these(db, text: str, wanted: str) -> No
     ("IHD, on aspirin.", "I25"),
     ("CCF - increase furosemide.", "I50"),
     ("LRTI - started amoxicillin.", "J22"),
-    ("PMR flare, prednisolone increased.", "M35"),
+    ("GCA - on high-dose prednisolone, vision intact.", "M31"),
 ])
 def test_british_spellings_and_commonwealth_abbreviations_are_coded(db, text: str,  # type: ignore[no-untyped-def]
                                                                       category: str) -> None:
@@ -1144,3 +1144,37 @@ def test_round13_suggester_families_code_these(db, text: str, wanted: str) -> No
 def test_round13_suggester_families_code_nothing_of_these(db, text: str,  # type: ignore[no-untyped-def]
                                                             forbidden: str) -> None:
     assert forbidden not in [c[:3] for c in codes(db, text)]
+
+
+# Session 14 review: what the round-12/13 families and the name rule took from real diagnoses.
+@pytest.mark.parametrize(("text", "wanted"), [
+    ("PMH:\n- [x] Asthma  [ ] Diabetes", "J45"),  # a ticked box's item, after a bullet
+    ("1. [x] Asthma [ ] COPD", "J45"),
+    ("Comorbidities (2019): [x] Asthma [ ] COPD", "J45"),
+    ("Cardiac risks: hypertension, hyperlipidaemia, ex-smoker.", "I10"),  # the patient's risk factors
+    ("Bloods taken: FBC, CRP.\n\nHe has pneumonia and COPD.", "J44"),  # a test list's label reaches its line only
+    ("Seen in clinic. Advice given: stop smoking.\nHe has COPD and type 2 diabetes.", "J44"),
+    ("Patient: Diabetic Foot Ulcer", "E11"),  # a name field holding a condition's words
+    ("Seen with her twin 2 weeks ago; now has bronchiolitis. This baby is twin A.", "J21"),
+])
+def test_review_findings_keep_the_patients_own_conditions(db, text: str, wanted: str) -> None:  # type: ignore[no-untyped-def]
+    assert wanted in [c[:3] for c in codes(db, text)][:5], codes(db, text)
+
+
+@pytest.mark.parametrize(("text", "forbidden"), [
+    ("PMH:\n- [x] Asthma  [ ] Diabetes", "E11"),  # the empty box's item
+    ("Plan: referral to PMR for inpatient rehabilitation after the stroke.", "M35"),  # US: physical medicine
+])
+def test_review_findings_do_not_code_these(db, text: str, forbidden: str) -> None:  # type: ignore[no-untyped-def]
+    assert not [c for c in codes(db, text) if c.startswith(forbidden)], codes(db, text)
+
+
+def test_names_and_dates_in_a_long_note_stay_linear(db) -> None:  # type: ignore[no-untyped-def]
+    """Each clause looked through every name and month of the whole note: 2,000 lines took 17 s, not 2."""
+    from indexer.code_suggest import _Skipped
+
+    spans = [(k * 100, k * 100 + 5) for k in range(10_000)]
+    skipped = _Skipped(spans)
+    assert skipped.among(50_000, 50_050) == [(50_000, 50_005)]
+    assert skipped.among(50_003, 50_004) == [(50_000, 50_005)]  # a span that opens before the clause
+    assert skipped.among(50_006, 50_090) == []
