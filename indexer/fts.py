@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -606,6 +607,20 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@contextmanager
+def _understood() -> Iterator[None]:
+    """FTS5's complaint about a query's syntax as BadQuery (what the person typed); other database errors as
+    they are. One place for search_page, holders and holding_among."""
+    from sqlcipher3 import dbapi2
+
+    try:
+        yield
+    except dbapi2.OperationalError as exc:
+        if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
+            raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
+        raise
+
+
 @dataclass(frozen=True)
 class FtsPage:
     hits: list[FtsHit]
@@ -632,13 +647,11 @@ def search_page(
     filters every step runs on the FTS table alone (a join per match would
     cost more than the ranking itself).
     """
-    from sqlcipher3 import dbapi2
-
     match = parse_query(query)
     where, params = _filter_sql(filters or Filters())
     limit = max(1, min(int(limit), 1000))
     offset = max(0, int(offset))
-    try:
+    with _understood():
         if not where:
             total = int(db.execute(f"SELECT count(*) FROM {TABLE} WHERE {TABLE} MATCH ?", [match]).fetchone()[0])
             more = False
@@ -673,10 +686,6 @@ def search_page(
         ns = [int(t[0]) for t in top]
         rows = _record_rows(db, ns)
         snippets = _snippets(db, match, ns)
-    except dbapi2.OperationalError as exc:
-        if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
-            raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
-        raise
     hits = []
     for n, rank in top:
         row = rows.get(int(n))
@@ -695,20 +704,14 @@ def holders(db: Any, query: str, filters: Filters | None = None, limit: int = 20
     """Records (records.n, id) that match `query` as `search` reads it, at most `limit`, in no order: whether
     `limit` records hold the query's words and, when fewer do, which (the modes by meaning look up near
     spellings then). The same matches `search_page` counts, without ranking or snippets; BadQuery as it."""
-    from sqlcipher3 import dbapi2
-
     match = parse_query(query)
     where, params = _filter_sql(filters or Filters())
     if where:
         match = narrowed(match, db, filters)
     sql = (f"SELECT f.rowid, r.id FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid "
            f"WHERE {TABLE} MATCH ?{where} LIMIT ?")
-    try:
+    with _understood():
         return [(int(n), str(rid)) for n, rid in db.execute(sql, [match, *params, max(1, int(limit))]).fetchall()]
-    except dbapi2.OperationalError as exc:
-        if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
-            raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
-        raise
 
 
 def holding_among(db: Any, query: str, ns: Iterable[int]) -> list[tuple[int, str]]:
@@ -716,21 +719,15 @@ def holding_among(db: Any, query: str, ns: Iterable[int]) -> list[tuple[int, str
     Each is looked up by its rowid, which FTS5 seeks to in the query's doclists: filtering the matches by a join
     reads a common word's whole doclist (300k records holding it: ~100 ms; 20 seeks: 0.5 ms, bench/RESULTS.md
     session 14)."""
-    from sqlcipher3 import dbapi2
-
     match = parse_query(query)
     sql = (f"SELECT f.rowid, r.id FROM {TABLE} f CROSS JOIN records r ON r.n = f.rowid "
            f"WHERE {TABLE} MATCH ? AND f.rowid = ?")
     out: list[tuple[int, str]] = []
-    try:
+    with _understood():
         for n in distinct_records(ns):
             row = db.execute(sql, [match, n]).fetchone()
             if row is not None:
                 out.append((int(row[0]), str(row[1])))
-    except dbapi2.OperationalError as exc:
-        if "fts5" in str(exc).lower() or "syntax" in str(exc).lower():
-            raise BadQuery("The query could not be understood.", 'Try plain words, a "phrase", or word*.') from None
-        raise
     return out
 
 
