@@ -33,6 +33,12 @@ from tests.conftest import VaultTemplate, session_beside
 TODAY = dt.date.today()
 
 
+def days_ahead(n: int) -> str:
+    """n days after today, read when called: a run that passes midnight would find the module's TODAY + 1 is
+    today, no longer in the future."""
+    return (dt.date.today() + dt.timedelta(days=n)).isoformat()
+
+
 def days_ago(n: int) -> str:
     return (TODAY - dt.timedelta(days=n)).isoformat()
 
@@ -115,7 +121,7 @@ def test_add_patient_stores_fields_opens_the_admission_and_audits(env: Env) -> N
 
 
 PATIENT_RULES = [
-    ({"dob": (TODAY + dt.timedelta(days=400)).isoformat()}, "dob", "is in the future"),
+    ({"dob": days_ahead(400)}, "dob", "is in the future"),
     ({"dob": "1980-02-30"}, "dob", "not a real date"),
     ({"dob": "03/04/1980"}, "dob", "is not a date"),
     ({"dob": ""}, "dob", "required"),
@@ -131,7 +137,7 @@ PATIENT_RULES = [
     ({"discharged": days_ago(1)}, "discharged", "needs an admission date"),
     ({"admitted": days_ago(3), "discharged": days_ago(5)}, "discharged", "before the admission date"),
     ({"admitted": "1960-01-01"}, "admitted", "before the birth date"),
-    ({"admitted": (TODAY + dt.timedelta(days=2)).isoformat()}, "admitted", "in the future"),
+    ({"admitted": days_ahead(2)}, "admitted", "in the future"),
 ]
 
 
@@ -256,7 +262,7 @@ def test_encounters_validate_dates_duplicates_and_overlapping_stays(env: Env) ->
         (("visit", days_ago(40)), {}, "start", "already starts that day"),
         (("admission", days_ago(27)), {"end": days_ago(20)}, "start", "overlaps admission"),
         (("admission", days_ago(10)), {"end": days_ago(12)}, "end", "before the start date"),
-        (("visit", (TODAY + dt.timedelta(days=1)).isoformat()), {}, "start", "in the future"),
+        (("visit", days_ahead(1)), {}, "start", "in the future"),
         (("visit", "1969-01-01"), {}, "start", "birth date"),
         (("ward round", days_ago(3)), {}, "kind", "admission, visit"),
         (("visit", days_ago(3)), {"physician": "drnolic"}, "physician", "not a registered physician"),
@@ -314,7 +320,7 @@ def test_each_kind_is_added_with_its_own_fields(env: Env, stay: Any) -> None:
 ENTRY_RULES: list[tuple[str, dict[str, Any], str, str]] = [
     ("procedure", {"text": ""}, "text", "required"),
     ("surgery", {}, "kind", "procedure, medication"),
-    ("procedure", {"date": (TODAY + dt.timedelta(days=3)).isoformat()}, "date", "in the future"),
+    ("procedure", {"date": days_ahead(3)}, "date", "in the future"),
     ("procedure", {"date": "2024-02-31"}, "date", "not a real date"),
     ("procedure", {"date": "1960-01-01"}, "date", "birth date"),
     ("procedure", {"date": days_ago(40)}, "date", "outside the patient's stay"),
@@ -322,7 +328,7 @@ ENTRY_RULES: list[tuple[str, dict[str, Any], str, str]] = [
     ("procedure", {"dose": "5 mg"}, "dose", "only medication entries"),
     ("diagnosis", {"referral_to": "Dr Who"}, "to", "only referral entries"),
     ("medication", {"start": days_ago(2), "stop": days_ago(6)}, "stop", "before the start date"),
-    ("medication", {"start": (TODAY + dt.timedelta(days=9)).isoformat()}, "start", "in the future"),
+    ("medication", {"start": days_ahead(9)}, "start", "in the future"),
     ("referral", {"referral_reason": "x ray"}, "to", "required"),
     ("referral", {"referral_to": "Dr Who"}, "referral_reason", "required"),
     ("referral", {"referral_to": "Dr Who", "referral_reason": "r", "referral_to_kind": "shop"}, "to_kind",
@@ -409,7 +415,7 @@ def test_a_correction_needs_a_reason_and_a_change_and_meets_the_rules(env: Env, 
     with pytest.raises(UserError, match="Nothing to correct"):
         correct_entry(env.tess, entry.id, "no change really", text="Wound dressing")
     with pytest.raises(ValidationError) as err:
-        correct_entry(env.tess, entry.id, "date was wrong", date=(TODAY + dt.timedelta(days=1)).isoformat())
+        correct_entry(env.tess, entry.id, "date was wrong", date=days_ahead(1))
     assert err.value.field == "date"
     other = add_entry(env.tess, stay.mrn, "procedure", "Suture removal", days_ago(8))
     with pytest.raises(ValidationError, match=f"--text: entry {entry.id} already records"):
